@@ -1,0 +1,29 @@
+# Two commands do all set-up on a fresh machine with Python 3.11 and make:
+#   make demo   install into .venv if needed, run the pipeline on a synthetic study
+#   make test   install into .venv if needed, run the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint clean-outputs
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hembesok demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests
+
+clean-outputs:
+	rm -rf data_clean/*/ outputs/*/ data_raw/demo

@@ -1,0 +1,160 @@
+"""The command line `hembesok` (also `python -m pipeline`): parses, calls, prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.errors import HembesokError
+
+DEMO_CHILDREN = 2000
+DEMO_SEED = 20240630
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 ok, 1 a problem the user can fix, 2 usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except HembesokError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; previous outputs are left whole", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hembesok",
+        description="Evaluation pipeline for Swedish extended postnatal home-visiting programmes.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=Path("."),
+                        help="folder under which data_clean/<study>/ and outputs/<study>/ live "
+                             "(default: the current folder)")
+    common.add_argument("--quiet", action="store_true", help="no progress messages")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    synth = commands.add_parser("synth", parents=[common], help="write a synthetic study",
+                                description="Write a synthetic study (exports, study.yml and a "
+                                            "truth file the pipeline never reads).")
+    synth.add_argument("--out", type=Path, required=True, help="study folder to write")
+    synth.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
+    synth.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
+    synth.add_argument("--name", default=None, help="study name (default: the folder's name)")
+    synth.set_defaults(handler=_synth)
+
+    validate = commands.add_parser("validate", parents=[common], help="check a study without writing",
+                                   description="Check study.yml and every export; print tables, "
+                                               "rows and rejects by reason. Writes nothing.")
+    validate.add_argument("study", type=Path, help="study folder or its study.yml")
+    validate.set_defaults(handler=_validate)
+
+    run = commands.add_parser("run", parents=[common], help="run the pipeline on a study",
+                              description="Run the stages of a study (cached: a rerun with "
+                                          "nothing changed does no work).")
+    run.add_argument("study", type=Path, help="study folder or its study.yml")
+    run.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
+                     help="stages to run (default: all): ingest clean")
+    run.add_argument("--force", action="store_true", help="rerun even when nothing changed")
+    run.add_argument("--jobs", type=int, default=1, help="parallel jobs where a stage can use them")
+    run.set_defaults(handler=_run)
+
+    demo = commands.add_parser("demo", parents=[common], help="synthetic study, every stage",
+                               description="Generate the synthetic demo study in data_raw/demo and "
+                                           "run every stage on it.")
+    demo.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _say(args: argparse.Namespace):  # noqa: ANN202 - a tiny printer
+    return (lambda _message: None) if args.quiet else (lambda message: print(message, flush=True))
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from pipeline.synth import write_synthetic_study
+
+    name = args.name or args.out.resolve().name
+    result = write_synthetic_study(args.out, n_children=args.children, seed=args.seed, name=name,
+                                   progress=_say(args))
+    if not args.quiet:
+        print(f"synthetic study '{name}' written to {args.out} ({args.children:,} children)")
+        for table, rows in result.rows.items():
+            print(f"  {table:<14} {rows:>12,} rows")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from pipeline import runner
+    from pipeline.config import load_study
+    from pipeline.stages import clean as clean_stage
+
+    study = load_study(args.study)
+    result = runner.run_ingest_clean(study)
+    quality = clean_stage.accounting(result)
+    reasons = clean_stage.rejects_by_reason(result)
+    print(f"study {study.name}: {study.title}")
+    print(f"  programme {study.programme.name} ({len(study.programme.contacts)} planned contacts), "
+          f"design {study.design.type}, extraction {study.extraction_date}")
+    print(f"  {'table':<14} {'file':<24} {'read':>9} {'clean':>9} {'rejected':>9} {'duplicate':>9}")
+    for row in quality.itertuples():
+        print(f"  {row.table:<14} {row.source_file:<24} {row.rows_read:>9,} {row.rows_clean:>9,} "
+              f"{row.rows_rejected:>9,} {row.rows_duplicate:>9,}")
+    if len(reasons):
+        print("  rejects by reason:")
+        for reason, rows in reasons.groupby("reason")["rows"].sum().sort_values(ascending=False).items():
+            print(f"    {reason:<24} {rows:>8,}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    print("ok: the study can be run" if quality["balanced"].all() else "error: row accounting broken")
+    return 0 if quality["balanced"].all() else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.runner import run_study
+
+    summary = run_study(args.study, args.root, stages=args.stages, force=args.force,
+                        progress=_say(args))
+    if not args.quiet:
+        _print_summary(summary)
+    return 0
+
+
+def _print_summary(summary) -> None:  # noqa: ANN001
+    for outcome in summary.stages:
+        print(f"  {outcome.stage:<8} {outcome.status:<7} {outcome.seconds:6.1f} s")
+    print(f"clean data:          {summary.data_clean}")
+    print(f"data-quality tables: {summary.outputs / 'tables'}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pipeline.runner import run_study
+    from pipeline.synth import write_synthetic_study
+
+    say = _say(args)
+    folder = args.root / "data_raw" / "demo"
+    truth = folder / "truth.json"
+    wanted = {"n_children": args.children, "seed": DEMO_SEED}
+    current = json.loads(truth.read_text()) if truth.is_file() else {}
+    if {k: current.get(k) for k in wanted} != wanted:
+        say(f"writing the synthetic demo study ({args.children:,} children) to {folder} …")
+        write_synthetic_study(folder, n_children=args.children, seed=DEMO_SEED, name="demo",
+                              progress=say)
+    else:
+        say(f"synthetic demo study already in {folder}")
+    summary = run_study(folder, args.root, progress=say)
+    if not args.quiet:
+        _print_summary(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""study.yml -> one validated, typed `Study` object. The one place that knows YAML.
+
+Every problem in a study file is collected and reported together, one line each, naming
+the key or file and saying how to fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import ConfigError
+from pipeline.indicators import INDICATOR_IDS
+from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES
+
+PRESETS = ("rinkeby", "skaggetorp", "stis")
+COVARIATES = ("mother_region", "education", "mother_age", "interpreter_needed", "child_sex",
+              "birth_weight_g", "gestational_weeks")
+STUDY_FILE = "study.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Strict):
+    """One planned contact of a programme."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
+    kind: Literal["home", "clinic"]
+    target_age_days: int = Field(ge=0)
+    window_days: tuple[int, int]
+    professions: tuple[str, ...]
+
+    @field_validator("professions")
+    @classmethod
+    def _known_professions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [p for p in value if p not in PROFESSIONS]
+        if unknown:
+            raise ValueError(f"unknown profession(s) {unknown}; use any of {list(PROFESSIONS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _window_holds_target(self) -> Contact:
+        low, high = self.window_days
+        if not low <= self.target_age_days <= high:
+            raise ValueError(f"contact {self.id}: window_days [{low}, {high}] must contain "
+                             f"target_age_days {self.target_age_days}")
+        return self
+
+
+class Programme(_Strict):
+    """A programme definition: its planned contacts (a preset or inline in study.yml)."""
+
+    name: str
+    title: str = ""
+    counselling_conversations: bool = False
+    contacts: tuple[Contact, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Programme:
+        ids = [c.id for c in self.contacts]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"contact ids must be unique; repeated: {duplicated}")
+        return self
+
+
+class Eligibility(_Strict):
+    """Who the programme targets: first children, or first children born in Sweden (either)."""
+
+    first_child: bool = True
+    first_child_in_sweden: bool = True
+
+
+class Design(_Strict):
+    """The comparison design (SPEC §7)."""
+
+    type: Literal["concurrent", "historical", "did"]
+    intervention_areas: tuple[str, ...] = Field(min_length=1)
+    comparison_areas: tuple[str, ...] = ()
+    programme_start: dt.date
+    born_from: dt.date
+    born_to: dt.date
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Design:
+        if self.type in ("concurrent", "did") and not self.comparison_areas:
+            raise ValueError(f"design type '{self.type}' needs comparison_areas: add the areas "
+                             "whose children form the comparison group")
+        overlap = set(self.intervention_areas) & set(self.comparison_areas)
+        if overlap:
+            raise ValueError(f"areas {sorted(overlap)} are both intervention and comparison areas")
+        if self.born_from > self.born_to:
+            raise ValueError(f"born_from {self.born_from} is after born_to {self.born_to}")
+        if self.type in ("historical", "did") and not (
+                self.born_from < self.programme_start <= self.born_to):
+            raise ValueError(f"design type '{self.type}' compares children born before and after "
+                             f"programme_start ({self.programme_start}); it must lie after born_from "
+                             f"({self.born_from}) and not after born_to ({self.born_to})")
+        return self
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        return self.intervention_areas + self.comparison_areas
+
+
+class InputFile(_Strict):
+    """One raw export: its file name in the study folder and optional read hints."""
+
+    file: str
+    sheet: str | None = None
+    delimiter: Literal[",", ";", "\t"] | None = None
+    encoding: str | None = None
+
+
+class Study(_Strict):
+    """A validated study: everything the stages need to know about one evaluation."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str = ""
+    programme: Programme
+    extraction_date: dt.date
+    language: Literal["sv", "en"] = "sv"
+    synthetic: bool = False
+    eligibility: Eligibility = Eligibility()
+    design: Design
+    covariates: tuple[str, ...] = ("mother_region", "education", "mother_age",
+                                   "interpreter_needed", "child_sex")
+    primary_indicators: tuple[str, ...] = ()
+    min_cell: int = Field(default=5, ge=1)
+    language_screening: Literal["30m", "36m", "any"] = "any"
+    inputs: dict[str, InputFile]
+    column_map: dict[str, dict[str, str]] = {}
+    key_file: str | None = None
+    folder: Path = Path(".")
+
+    @field_validator("programme", mode="before")
+    @classmethod
+    def _preset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in PRESETS:
+                raise ValueError(f"unknown programme preset '{value}'{_did_you_mean(value, PRESETS)}; "
+                                 f"use one of {list(PRESETS)} or an inline programme with contacts")
+            return load_preset(value)
+        return value
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _input_files(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {table: {"file": spec} if isinstance(spec, str) else spec
+                    for table, spec in value.items()}
+        return value
+
+    @field_validator("covariates")
+    @classmethod
+    def _known_covariates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for covariate in value:
+            if covariate not in COVARIATES:
+                raise ValueError(f"unknown covariate '{covariate}'{_did_you_mean(covariate, COVARIATES)}; "
+                                 f"allowed: {list(COVARIATES)}")
+        return value
+
+    @field_validator("primary_indicators")
+    @classmethod
+    def _known_indicators(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for indicator in value:
+            if indicator not in INDICATOR_IDS:
+                raise ValueError(f"unknown indicator '{indicator}'{_did_you_mean(indicator, INDICATOR_IDS)}; "
+                                 f"indicator ids are listed in SPEC §6 ({', '.join(INDICATOR_IDS)})")
+        return value
+
+    @field_validator("inputs")
+    @classmethod
+    def _known_tables(cls, value: dict[str, InputFile]) -> dict[str, InputFile]:
+        unknown = [t for t in value if t not in TABLES]
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; the tables are {list(TABLE_ORDER)}")
+        missing = [t for t in TABLE_ORDER if t not in value]
+        if missing:
+            raise ValueError(f"required table(s) {missing} missing: add e.g. "
+                             f"'{missing[0]}: {missing[0]}.csv' under inputs")
+        return value
+
+    @field_validator("column_map")
+    @classmethod
+    def _known_targets(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for table, mapping in value.items():
+            if table not in TABLES:
+                raise ValueError(f"column_map names unknown table '{table}'; "
+                                 f"the tables are {list(TABLE_ORDER)}")
+            known = {c.header for c in TABLES[table].columns} | {c.name for c in TABLES[table].columns}
+            for source, target in mapping.items():
+                if target not in known:
+                    raise ValueError(
+                        f"column_map.{table}: '{source}' maps to '{target}', which is not a column "
+                        f"of {table}{_did_you_mean(target, sorted(known))}; map onto one of "
+                        f"{[c.header for c in TABLES[table].columns]}")
+        return value
+
+    def input_path(self, table: str) -> Path:
+        return self.folder / self.inputs[table].file
+
+    def data_clean_dir(self, root: Path) -> Path:
+        return root / "data_clean" / self.name
+
+    def outputs_dir(self, root: Path) -> Path:
+        return root / "outputs" / self.name
+
+    def area_group(self, area: str) -> str | None:
+        """'intervention', 'comparison' or None for an area outside the design."""
+        if area in self.design.intervention_areas:
+            return "intervention"
+        if area in self.design.comparison_areas:
+            return "comparison"
+        return None
+
+    def public_config(self) -> dict[str, Any]:
+        """The study's settings as plain data for the manifest (no key, no absolute paths)."""
+        data = self.model_dump(mode="json", exclude={"folder", "key_file"})
+        data["key_file_set"] = self.key_file is not None
+        return data
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    """A programme preset as data, read from the package's programmes/ folder."""
+    text = resources.files("pipeline.programmes").joinpath(f"{name}.yml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def study_file_path(path: Path) -> Path:
+    """The study.yml of a study folder, or the path itself when it names a file."""
+    path = Path(path)
+    return path / STUDY_FILE if path.is_dir() else path
+
+
+def load_study(path: Path) -> Study:
+    """Read and validate a study file; raise ConfigError listing every problem."""
+    file = study_file_path(path)
+    if not file.exists():
+        raise ConfigError([f"no study file at {file}: pass a study folder holding study.yml, "
+                           "or the path of a study file (make one with `hembesok synth`)"],
+                          source=str(file))
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([f"not valid YAML{where}: {getattr(error, 'problem', error)}"],
+                          source=str(file)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(["not UTF-8 text: save the study file as UTF-8"], source=str(file)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(["the file must be a mapping of keys (name:, programme:, design: …)"],
+                          source=str(file))
+    try:
+        study = Study.model_validate({**raw, "folder": file.parent})
+    except ValidationError as error:
+        raise ConfigError(_describe(error), source=str(file)) from None
+    problems = [f"inputs.{table}: file '{spec.file}' not found in {file.parent}; put the export "
+                "there or correct the file name" for table, spec in study.inputs.items()
+                if not (file.parent / spec.file).is_file()]
+    if problems:
+        raise ConfigError(problems, source=str(file))
+    return study
+
+
+def _describe(error: ValidationError) -> list[str]:
+    """One actionable line per pydantic error, naming the key."""
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"] if part != "__root__")
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            parent = ".".join(str(p) for p in item["loc"][:-1])
+            key = str(item["loc"][-1])
+            allowed = _allowed_keys(parent)
+            lines.append(f"{location}: unknown key '{key}'{_did_you_mean(key, allowed)}; "
+                         f"allowed keys here: {allowed}")
+        elif kind == "missing":
+            lines.append(f"{location}: required key missing; add '{item['loc'][-1]}:' to the study file")
+        else:
+            message = re.sub(r"^(Value error|Assertion failed), ", "", item["msg"])
+            given = item.get("input")
+            shown = "" if isinstance(given, dict | list) else f" (given: {given!r})"
+            lines.append(f"{location or 'study'}: {message}{shown}")
+    return lines
+
+
+def _allowed_keys(parent: str) -> list[str]:
+    models: dict[str, type[BaseModel]] = {"": Study, "design": Design, "eligibility": Eligibility,
+                                          "programme": Programme}
+    head = parent.split(".")[0]
+    model = models.get(parent) or (Contact if head == "programme" and "contacts" in parent
+                                   else InputFile if head == "inputs" else None)
+    if model is None:
+        return []
+    return [name for name in model.model_fields if name != "folder"]
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean '{match[0]}'?)" if match else ""

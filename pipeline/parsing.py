@@ -1,0 +1,335 @@
+"""Parsers of raw export text: dates, numbers, integers, categories, booleans, professions.
+
+Every parser takes a Series of text (object or str dtype) and returns `(parsed, failed)`,
+both with the input's index and length: `failed` is True only where a non-blank value could
+not be parsed; NA, empty and whitespace-only values are missing (NA in `parsed`), not
+failed. No parser raises on any text, drops a row or reorders rows.
+
+At national scale a column has millions of rows but few distinct values, so each parser
+works on the unique values (`factorize_text`) with vectorised pyarrow/numpy operations and
+spreads the results back over the rows (`spread`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.schema import CATEGORY_VARIANTS, PROFESSION_VARIANTS
+
+TEXT_DTYPE = pd.StringDtype("pyarrow")  # nullable string (pd.NA), for codes and working text
+DATETIME_DTYPE = "datetime64[us]"  # pandas' own default resolution; the time part is dropped
+
+# A year outside this range is a typo (0021, 2201), not a date an export can hold; the bound
+# also keeps every parsed date convertible to datetime64[ns] by downstream code.
+YEAR_MIN, YEAR_MAX = 1800, 2199
+
+# Excel stores a date as days since 1899-12-30 (the epoch that absorbs its 1900 leap-year
+# bug for every date after 1900-02-28). Only 20000-80000 (1954-10-03 to 2119-01-11) is taken
+# as a serial, so that ordinary small numbers are never read as dates.
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
+
+# Unicode spaces that exports use (non-breaking, thin, narrow no-break, figure space). Kept
+# as literal characters so the patterns read the same in Python's re and in RE2 (pyarrow).
+_SPACES = "\u00a0\u2007\u2009\u202f"
+_ANY_SPACE = f"[\\s{_SPACES}\u1680\u2000-\u200a\u2028\u2029\u205f\u3000]"
+_MINUS_SIGNS = "[\u2212\u2012\u2013\u2014\ufe63\uff0d]"  # Unicode minus and dashes -> "-"
+
+
+# --- shared machinery ----------------------------------------------------------------------
+
+def factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes per row and the unique values as stripped text; blank values get code -1.
+
+    `text` (nullable pyarrow string, no NA, RangeIndex) holds one entry per unique raw
+    value; `codes[i]` is the position of row i's value in `text`, or -1 where the row is
+    NA, empty or whitespace-only. Non-string objects (numbers or datetimes from a
+    spreadsheet) are turned into their `str()` text.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques).astype(TEXT_DTYPE).str.strip()
+    blank = text.eq("").to_numpy(dtype=bool, na_value=True)
+    if blank.any():
+        codes = np.where(blank[np.maximum(codes, 0)] & (codes >= 0), -1, codes)
+    return np.asarray(codes, dtype=np.intp), text.reset_index(drop=True)
+
+
+def spread(unique_values: object, codes: np.ndarray, fill_value: object = None) -> object:
+    """The per-unique results taken back to one value per row; code -1 takes `fill_value`."""
+    return pd.api.extensions.take(unique_values, codes, allow_fill=True, fill_value=fill_value)
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    return pa.array(text.array)
+
+
+def _fullmatch(arrow_text: pa.Array, pattern: str) -> np.ndarray:
+    matched = pc.match_substring_regex(arrow_text, f"^(?:{pattern})$")
+    return matched.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _result(parsed: object, failed_unique: np.ndarray, codes: np.ndarray,
+            values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
+    parsed_rows = pd.Series(spread(parsed, codes), index=values.index, name=values.name,
+                            dtype=dtype)
+    failed_rows = pd.Series(spread(failed_unique, codes, fill_value=False), index=values.index,
+                            name=values.name, dtype=bool)
+    return parsed_rows, failed_rows
+
+
+def _ints(strings: pa.Array) -> np.ndarray:
+    """Digit strings (an empty string counts as 0) as int64."""
+    filled = pc.if_else(pc.equal(strings, ""), "0", strings)
+    return pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Length of each month in the proleptic Gregorian calendar (0 for a month outside 1-12)."""
+    lengths = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    valid_month = (month >= 1) & (month <= 12)
+    days = lengths[np.where(valid_month, month, 0)]
+    return days + ((month == 2) & leap)
+
+
+def make_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """datetime64[D] from year, month and day arrays that are already known to be valid."""
+    months = (np.asarray(year, dtype=np.int64) - 1970) * 12 + np.asarray(month, dtype=np.int64) - 1
+    first = months.astype("datetime64[M]").astype("datetime64[D]")
+    return first + (np.asarray(day, dtype=np.int64) - 1).astype("timedelta64[D]")
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+_TIME = (r"(?:(?:[ T]|\s+)(?P<hh>[0-9]{1,2}):(?P<mi>[0-9]{2})"
+         r"(?::(?P<ss>[0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+_DATE_PATTERNS = (
+    rf"(?P<y>[0-9]{{4}})-(?P<m>[0-9]{{1,2}})-(?P<d>[0-9]{{1,2}}){_TIME}",  # 2021-03-04[ 10:15[:00]]
+    rf"(?P<y>[0-9]{{4}})(?P<m>[0-9]{{2}})(?P<d>[0-9]{{2}}){_TIME}",  # 20210304
+    rf"(?P<y>[0-9]{{4}})/(?P<m>[0-9]{{1,2}})/(?P<d>[0-9]{{1,2}}){_TIME}",  # 2021/03/04
+    rf"(?P<y>[0-9]{{4}})\.(?P<m>[0-9]{{1,2}})\.(?P<d>[0-9]{{1,2}}){_TIME}",  # 2021.03.04
+    rf"(?P<d>[0-9]{{1,2}})/(?P<m>[0-9]{{1,2}})/(?P<y>[0-9]{{4}}){_TIME}",  # 04/03/2021, 4/3/2021
+    rf"(?P<d>[0-9]{{1,2}})\.(?P<m>[0-9]{{1,2}})\.(?P<y>[0-9]{{4}}){_TIME}",  # 04.03.2021
+    rf"(?P<d>[0-9]{{1,2}})-(?P<m>[0-9]{{1,2}})-(?P<y>[0-9]{{4}}){_TIME}",  # 04-03-2021
+)
+_EXCEL_SERIAL = r"(?P<serial>[0-9]{5})(?:[.,][0-9]+)?"  # 44259, 44259.0, 44259,5
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates as datetime64[us] at midnight, and a failed mask.
+
+    Accepted (surrounding whitespace ignored):
+    - year first: `2021-03-04`, `2021-3-4`, `20210304`, `2021/03/04`, `2021.03.04`;
+    - day first (Swedish/European order, never month first): `04/03/2021`, `4/3/2021`,
+      `04.03.2021`, `04-03-2021`;
+    - any of these followed by a time, which is checked and dropped: `2021-03-04 10:15`,
+      `2021-03-04 10:15:00`, `2021-03-04T10:15:00`, `...10:15:00.123`, `...Z` / `...+01:00`;
+    - an Excel serial day number, as when a date cell is read as a number: `44259`,
+      `44259.0` (a fraction, the time of day, is dropped); only 20000-80000.
+    Fails: anything else, impossible dates (`2021-02-30`, month 13), impossible times
+    (`25:00`), years outside 1800-2199, month-first dates whose "month" exceeds 12.
+    """
+    codes, text = factorize_text(values)
+    arrow_text = _arrow(text)
+    n = len(text)
+    year = np.zeros(n, dtype=np.int64)
+    month = np.zeros(n, dtype=np.int64)
+    day = np.zeros(n, dtype=np.int64)
+    time_ok = np.ones(n, dtype=bool)
+    matched = np.zeros(n, dtype=bool)
+    for pattern in _DATE_PATTERNS:
+        extracted = pc.extract_regex(arrow_text, f"^{pattern}$")
+        hit = extracted.is_valid().to_numpy(zero_copy_only=False) & ~matched
+        if not hit.any():
+            continue
+        fields = extracted.filter(pa.array(hit))
+        year[hit] = _ints(fields.field("y"))
+        month[hit] = _ints(fields.field("m"))
+        day[hit] = _ints(fields.field("d"))
+        time_ok[hit] = ((_ints(fields.field("hh")) <= 23) & (_ints(fields.field("mi")) <= 59)
+                        & (_ints(fields.field("ss")) <= 60))
+        matched |= hit
+    valid = (matched & time_ok & (year >= YEAR_MIN) & (year <= YEAR_MAX)
+             & (day >= 1) & (day <= days_in_month(year, month)))
+    dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    dates[valid] = make_dates(year[valid], month[valid], day[valid])
+
+    serial_hit = ~matched
+    if serial_hit.any():
+        extracted = pc.extract_regex(arrow_text, f"^{_EXCEL_SERIAL}$")
+        serial_hit &= extracted.is_valid().to_numpy(zero_copy_only=False)
+        serial = np.zeros(n, dtype=np.int64)
+        serial[serial_hit] = _ints(extracted.filter(pa.array(serial_hit)).field("serial"))
+        serial_ok = serial_hit & (serial >= EXCEL_SERIAL_MIN) & (serial <= EXCEL_SERIAL_MAX)
+        dates[serial_ok] = EXCEL_EPOCH + serial[serial_ok].astype("timedelta64[D]")
+        valid |= serial_ok
+
+    return _result(dates.astype(DATETIME_DTYPE), ~valid, codes, values, DATETIME_DTYPE)
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+_SIGN = "[+-]?"
+_PLAIN = rf"{_SIGN}(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?"  # 3450,5  -3.2e4
+_SPACE_GROUPED = rf"{_SIGN}[0-9]{{1,3}}(?:[ {_SPACES}][0-9]{{3}})+(?:[.,][0-9]+)?"  # 3 450,5
+# 1.234,5 and 1.234.567 (a lone 1.234 is a decimal point, by _PLAIN)
+_DOT_GROUPED = rf"{_SIGN}[0-9]{{1,3}}(?:(?:\.[0-9]{{3}})+,[0-9]+|(?:\.[0-9]{{3}}){{2,}})"
+# 1,234.5 and 1,234,567 (a lone 1,234 is a decimal comma, by _PLAIN)
+_COMMA_GROUPED = rf"{_SIGN}[0-9]{{1,3}}(?:(?:,[0-9]{{3}})+\.[0-9]+|(?:,[0-9]{{3}}){{2,}})"
+
+
+def _numbers_unique(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parsed float per unique text and whether it parsed."""
+    arrow_text = pc.replace_substring_regex(_arrow(text), _MINUS_SIGNS, "-")
+    plain = _fullmatch(arrow_text, _PLAIN)
+    spaced = _fullmatch(arrow_text, _SPACE_GROUPED)
+    dotted = _fullmatch(arrow_text, _DOT_GROUPED)
+    commaed = _fullmatch(arrow_text, _COMMA_GROUPED)
+    ok = plain | spaced | dotted | commaed
+    # Canonical "-1234.5": drop the thousands separator of each form, then decimal comma -> point.
+    no_spaces = pc.replace_substring_regex(arrow_text, f"[ {_SPACES}]", "")
+    no_dots = pc.replace_substring(no_spaces, ".", "")
+    canonical = pc.if_else(pa.array(dotted), no_dots, no_spaces)
+    canonical = pc.if_else(pa.array(commaed), pc.replace_substring(canonical, ",", ""), canonical)
+    canonical = pc.replace_substring(canonical, ",", ".")
+    numbers = np.full(len(text), np.nan)
+    numbers[ok] = pc.cast(canonical.filter(pa.array(ok)), pa.float64()).to_numpy(
+        zero_copy_only=False)
+    ok &= np.isfinite(numbers)
+    numbers[~ok] = np.nan
+    return numbers, ok
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Decimal numbers as float64, and a failed mask.
+
+    Accepted (surrounding whitespace ignored): `3450`, `3450,5` / `3450.5` (decimal comma or
+    point), `,5`, `-2` / `+2` / `−2` (Unicode minus), `1,5e3`; thousands grouped by a space,
+    non-breaking space, thin or narrow no-break space (`3 450`, `3 450,5`); dot thousands
+    with a decimal comma (`1.234,5`, `1.234.567`); comma thousands with a decimal point
+    (`1,234.5`, `1,234,567`). A single separator is always decimal: `1.234` and `1,234` are
+    both 1.234. Fails: anything else (units, letters, `12 34`, `nan`, values overflowing
+    to infinity).
+    """
+    codes, text = factorize_text(values)
+    numbers, ok = _numbers_unique(text)
+    return _result(numbers, ~ok, codes, values, np.float64)
+
+
+def parse_integers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers as nullable Int64, and a failed mask.
+
+    Accepted: every form of `parse_numbers` whose value is whole (`3`, `3,0`, `3.0`,
+    `1 200`); fails where it has a fraction (`3,5`) or exceeds 2**53 in magnitude (beyond
+    which a float no longer holds every whole number).
+    """
+    codes, text = factorize_text(values)
+    numbers, ok = _numbers_unique(text)
+    ok &= (np.floor(numbers) == numbers) & (np.abs(numbers) <= 2.0**53)
+    integers = pd.array(np.where(ok, numbers, 0).astype(np.int64), dtype="Int64")
+    integers[~ok] = pd.NA
+    return _result(integers, ~ok, codes, values, "Int64")
+
+
+# --- categories ----------------------------------------------------------------------------
+
+def normalise_labels(text: pd.Series) -> pd.Series:
+    """Labels compared case- and spacing-insensitively: NFC, lower case, single spaces,
+    no surrounding spaces and no trailing full stop (`" Helt  ammad. "` -> `"helt ammad"`)."""
+    return (text.astype(TEXT_DTYPE).str.normalize("NFC").str.lower()
+            .str.replace(f"{_ANY_SPACE}+", " ", regex=True)
+            .str.replace(r"^ +|[ .]+$", "", regex=True))
+
+
+def _fold_diacritics(labels: pd.Series) -> pd.Series:
+    return labels.str.normalize("NFKD").str.replace("[\u0300-\u036f]", "", regex=True)
+
+
+def _label_lookup(variants: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Normalised label -> code, and a diacritic-free fallback kept only where unambiguous."""
+    pairs = [*variants.items(), *((code, code) for code in dict.fromkeys(variants.values()))]
+    labels = normalise_labels(pd.Series([label for label, _ in pairs], dtype=object))
+    exact: dict[str, str] = {}
+    for label, (raw_label, code) in zip(labels, pairs, strict=True):
+        if exact.setdefault(label, code) != code:
+            raise ValueError(f"spelling variant {raw_label!r} maps to both {exact[label]!r} "
+                             f"and {code!r}")
+    folded: dict[str, str | None] = {}
+    for label, code in zip(_fold_diacritics(pd.Series(list(exact), dtype=TEXT_DTYPE)),
+                           exact.values(), strict=True):
+        folded[label] = code if folded.get(label, code) == code else None
+    return exact, {label: code for label, code in folded.items() if code is not None}
+
+
+def _lookup(labels: pd.Series, variants: Mapping[str, str]) -> pd.Series:
+    """Code per normalised label (NA where unknown): exact spelling first, then with the
+    diacritics dropped on both sides (`Overvagande ammad`, `forskollarare`)."""
+    exact, folded = _label_lookup(variants)
+    codes = labels.map(exact)
+    unknown = codes.isna()
+    if unknown.any():
+        codes = codes.mask(unknown, _fold_diacritics(labels[unknown]).map(folded))
+    return codes.astype(TEXT_DTYPE)
+
+
+def parse_categories(values: pd.Series, variants: Mapping[str, str]
+                     ) -> tuple[pd.Series, pd.Series]:
+    """Canonical category codes (nullable string), and a failed mask.
+
+    Accepted: any spelling in `variants` (e.g. `CATEGORY_VARIANTS["breastfeeding"]`) or a
+    canonical code itself, compared after normalising case, Unicode form (NFC), internal
+    and surrounding whitespace and trailing full stops (`"Helt ammad."`, `" HELT  AMMAD"`);
+    where that finds nothing, the same with Swedish diacritics dropped on both sides
+    (`"overvagande ammad"`) when that spelling is unambiguous. Fails: anything else.
+    """
+    codes, text = factorize_text(values)
+    found = _lookup(normalise_labels(text), variants)
+    failed = found.isna().to_numpy()
+    return _result(found.array, failed, codes, values, TEXT_DTYPE)
+
+
+def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Yes/no as nullable boolean, and a failed mask.
+
+    Accepted: the spellings of `CATEGORY_VARIANTS["boolean"]` (ja / nej, j / n, yes / no,
+    1 / 0, true / false, sant / falskt, x for a ticked box), in any case, with the
+    normalisation of `parse_categories`. Fails: anything else.
+    """
+    found, failed = parse_categories(values, CATEGORY_VARIANTS["boolean"])
+    flags = found.map({"true": True, "false": False}).astype("boolean")
+    return flags, failed
+
+
+# --- professions ---------------------------------------------------------------------------
+
+_PROFESSION_SEPARATORS = f"{_ANY_SPACE}*(?:[,;/+&]|{_ANY_SPACE}+(?:och|and){_ANY_SPACE}+){_ANY_SPACE}*"
+
+
+def parse_professions(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Professions present as canonical codes, sorted, de-duplicated, joined by `|`.
+
+    Accepted: a list separated by `,` `;` `/` `+` `&`, " och " or " and " (any case),
+    each item a spelling in `PROFESSION_VARIANTS` or a canonical code, normalised as in
+    `parse_categories` ("BVC-sjuksköterska, Föräldrarådgivare" ->
+    "bvc_nurse|parental_advisor"); empty items (a trailing comma) are ignored. Fails (and
+    the parsed value is NA) when any item is unknown or the list has no item at all.
+    """
+    codes, text = factorize_text(values)
+    lowered = text.str.lower()
+    items = lowered.str.split(_PROFESSION_SEPARATORS, regex=True).explode()
+    labels = normalise_labels(items.astype(object).fillna(""))
+    labels.index = items.index
+    labels = labels[labels.ne("")]
+    found = _lookup(labels, PROFESSION_VARIANTS)
+    unknown = found.isna().groupby(level=0).any().reindex(text.index, fill_value=True)
+    joined = (found.dropna().groupby(level=0)
+              .agg(lambda row: "|".join(sorted(set(row))))
+              .reindex(text.index))
+    failed = unknown.to_numpy(dtype=bool)
+    joined = joined.astype(TEXT_DTYPE).mask(failed, pd.NA)
+    return _result(joined.array, failed, codes, values, TEXT_DTYPE)

@@ -1,0 +1,149 @@
+"""Runs a study's stages in order, with the cache, the lock and atomic outputs.
+
+Data flows one way: raw -> ingest -> clean -> (cohort -> compare -> report, later). Each
+stage owns a folder under data_clean/<study>/ that it replaces whole. outputs/<study>/ is
+built in a staging copy during the run and swapped in at the end, after the output scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import privacy, store
+from pipeline.config import Study, load_study
+from pipeline.errors import HembesokError, OutputScanError
+from pipeline.stages import clean as clean_stage
+from pipeline.stages.ingest import ingest
+
+STAGES: tuple[str, ...] = ("ingest", "clean")
+log = logging.getLogger("hembesok")
+
+
+@dataclass
+class StageOutcome:
+    """What one stage did in a run."""
+
+    stage: str
+    status: str  # "ran" | "cached"
+    seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """The result of `hembesok run`: where things are and what each stage did."""
+
+    study: Study
+    data_clean: Path
+    outputs: Path
+    stages: list[StageOutcome]
+
+
+def project_root_of(path: Path) -> Path | None:
+    """The enclosing repository (a folder with .git), where a key file must never lie."""
+    for folder in [path.resolve(), *path.resolve().parents]:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def study_key(study: Study) -> bytes:
+    """The pseudonymisation key for a study (env, key file outside the repository, or demo)."""
+    key_file = Path(study.key_file).expanduser() if study.key_file else None
+    if key_file is not None and not key_file.is_absolute():
+        key_file = study.folder / key_file
+    return privacy.load_key(synthetic=study.synthetic, key_file=key_file,
+                            project_root=project_root_of(study.folder))
+
+
+def input_hashes(study: Study) -> dict[str, str]:
+    return {spec.file: store.file_sha256(study.input_path(table))
+            for table, spec in sorted(study.inputs.items())}
+
+
+def run_ingest_clean(study: Study) -> clean_stage.CleanResult:
+    """Ingest and clean in memory (the personnummer never reach the disk)."""
+    key = study_key(study)
+    return clean_stage.clean(ingest(study), key=key, extraction_date=study.extraction_date)
+
+
+def write_clean(result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:
+    """Write the clean parquet tables, rejects and value issues, and the data-quality tables."""
+    for name, table in result.tables.items():
+        store.write_parquet(table.frame, folder / f"{name}.parquet")
+    store.write_parquet(result.antigen_doses, folder / "antigen_doses.parquet")
+    store.write_parquet(result.rejects, folder / "rejects.parquet")
+    store.write_parquet(result.value_issues, folder / "value_issues.parquet")
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    store.write_csv(clean_stage.accounting(result), tables_dir / "data_quality.csv")
+    store.write_csv(clean_stage.rejects_by_reason(result), tables_dir / "rejects_by_reason.csv")
+    store.write_csv(clean_stage.missingness(result), tables_dir / "missingness.csv")
+    store.write_csv(result.value_issues.groupby(["table", "source_file", "column", "issue"])
+                    .size().rename("rows").reset_index(), tables_dir / "value_issues.csv")
+
+
+def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = None,
+              force: bool = False, progress: Callable[[str], None] = lambda _: None) -> RunSummary:
+    """Run the requested stages (default: all) of a study under `root`."""
+    study = load_study(study_path)
+    wanted = list(stages or STAGES)
+    unknown = [s for s in wanted if s not in STAGES]
+    if unknown:
+        raise HembesokError(f"unknown stage(s) {unknown}; stages are {list(STAGES)}")
+    clean_dir = study.data_clean_dir(root)
+    outputs = study.outputs_dir(root)
+    outcomes: list[StageOutcome] = []
+    with store.study_lock(root, study.name):
+        if {"ingest", "clean"} & set(wanted):
+            outcomes.append(_stage_clean(study, clean_dir / "clean", outputs, force, progress))
+    return RunSummary(study, clean_dir, outputs, outcomes)
+
+
+def _stage_clean(study: Study, folder: Path, outputs: Path, force: bool,
+                 progress: Callable[[str], None]) -> StageOutcome:
+    started = time.perf_counter()
+    stamp = {"stage": "clean", "inputs": input_hashes(study), "config": study.public_config(),
+             "code": store.code_version()}
+    stamp_hash = store.json_sha256(stamp)
+    previous = store.read_stamp(folder)
+    if not force and previous and previous.get("hash") == stamp_hash and (outputs / "tables").is_dir():
+        progress("ingest + clean: nothing changed, cached")
+        return StageOutcome("clean", "cached", time.perf_counter() - started, previous.get("rows", {}))
+    progress("ingest + clean: reading exports …")
+    result = run_ingest_clean(study)
+    rows = {name: t.rows_clean for name, t in result.tables.items()}
+    with outputs_staging(outputs) as staged, store.atomic_folder(folder) as staging:
+        write_clean(result, staging, staged / "tables")
+        store.write_stamp(staging, {"hash": stamp_hash, "rows": rows,
+                                    "written": dt.date.today().isoformat()})
+    progress(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
+    return StageOutcome("clean", "ran", time.perf_counter() - started, rows)
+
+
+@contextlib.contextmanager
+def outputs_staging(outputs: Path) -> Iterator[Path]:
+    """A staging copy of outputs/<study>/ that replaces it whole on success, after the scan."""
+    with store.atomic_folder(outputs) as staging:
+        if outputs.is_dir():
+            shutil.copytree(outputs, staging, dirs_exist_ok=True)
+        yield staging
+        scan_outputs(staging)
+
+
+def scan_outputs(folder: Path) -> None:
+    """Abort when any output file holds a personnummer-like string (SPEC §10)."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix.lower() in (".png", ".parquet", ".xlsx", ".lock"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        hits = privacy.find_personnummer_like(text)
+        if hits:
+            raise OutputScanError(f"{path.name}: {len(hits)} personnummer-like string(s) found "
+                                  f"(e.g. {hits[0]}); the run is aborted and nothing is published")

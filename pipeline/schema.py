@@ -1,0 +1,208 @@
+"""The raw input contract (SPEC §4): tables, their columns, default Swedish headers, types.
+
+This is the one place that knows what an export looks like. Every column has one
+canonical English name inside the pipeline; the Swedish default header (and any
+`column_map` entry in study.yml) is mapped onto it at ingest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnKind = Literal["personnummer", "date", "integer", "number", "category", "boolean", "text",
+                     "professions"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a raw table: canonical name, default export header, kind, required."""
+
+    name: str
+    header: str
+    kind: ColumnKind
+    required: bool = False
+    vocabulary: str | None = None  # key into CATEGORY_VARIANTS for kind == "category"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One raw table of the contract."""
+
+    name: str
+    row_is: str
+    columns: tuple[Column, ...]
+    required: bool = True
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+PNR = Column("personnummer", "personnummer", "personnummer", required=True,
+             description="Swedish personal identity or coordination number of the child")
+
+TABLES: dict[str, Table] = {
+    "children": Table("children", "child in the study population", (
+        PNR,
+        Column("birth_date", "fodelsedatum", "date", description="birth date (derived from the personnummer when absent)"),
+        Column("child_sex", "kon", "category", vocabulary="sex", description="child's sex: female / male"),
+        Column("area", "omrade", "text", required=True, description="area (stadsdel/område) of residence at birth"),
+        Column("bvc_unit", "bvc", "text", description="child health centre (BVC) unit"),
+        Column("first_child", "forstfodd", "boolean", description="first child of the mother"),
+        Column("first_child_in_sweden", "forsta_barn_i_sverige", "boolean",
+               description="first child of the mother born in Sweden"),
+        Column("mother_region", "mor_fodelseregion", "category", vocabulary="region",
+               description="mother's region of birth: sweden / nordic / europe / outside_europe"),
+        Column("mother_age", "mor_alder", "number", description="mother's age at birth, years"),
+        Column("education", "utbildning", "category", vocabulary="education",
+               description="parents' highest education: compulsory / upper_secondary / post_secondary"),
+        Column("interpreter_needed", "tolkbehov", "boolean", description="family needs an interpreter"),
+        Column("birth_weight_g", "fodelsevikt", "number", description="birth weight, grams"),
+        Column("gestational_weeks", "graviditetsvecka", "number", description="gestational age at birth, weeks"),
+        Column("moved_out_date", "utflyttad", "date", description="date the child moved out of the area"),
+        Column("offered_date", "erbjuden", "date", description="date the family was offered the programme"),
+        Column("accepted", "tackat_ja", "boolean", description="family accepted the programme"),
+        Column("declined_reason", "avbojt_orsak", "text", description="reason given for declining"),
+    )),
+    "visits": Table("visits", "contact", (
+        PNR,
+        Column("visit_date", "datum", "date", required=True, description="date of the contact"),
+        Column("visit_kind", "besokstyp", "category", required=True, vocabulary="visit_kind",
+               description="home / clinic / phone"),
+        Column("visit_status", "status", "category", required=True, vocabulary="visit_status",
+               description="done / cancelled / no_show"),
+        Column("professions", "yrkesgrupper", "professions",
+               description="professions present, canonical codes joined by '|'"),
+        Column("parents_present", "narvarande", "category", vocabulary="parents_present",
+               description="mother / father / both / other"),
+        Column("interpreter_used", "tolk", "boolean", description="an interpreter took part"),
+        Column("visit_number", "besok_nr", "integer", description="programme visit number, when recorded"),
+    )),
+    "breastfeeding": Table("breastfeeding", "assessment", (
+        PNR,
+        Column("assessment_date", "datum", "date", required=True, description="date of the assessment"),
+        Column("bf_status", "amning", "category", required=True, vocabulary="breastfeeding",
+               description="exclusive / predominant / partial / none"),
+    )),
+    "vaccinations": Table("vaccinations", "dose given", (
+        PNR,
+        Column("dose_date", "datum", "date", required=True, description="date the dose was given"),
+        Column("vaccine", "vaccin", "text", required=True,
+               description="product or antigen name as exported; mapped to antigens at clean"),
+        Column("dose_number_recorded", "dos", "integer", description="dose number as recorded in the export"),
+    )),
+    "language": Table("language", "screening", (
+        PNR,
+        Column("screening_date", "datum", "date", required=True, description="date of the screening"),
+        Column("screening", "screening", "category", required=True, vocabulary="screening",
+               description="18m / 30m / 36m"),
+        Column("result", "resultat", "category", required=True, vocabulary="language_result",
+               description="no_remark / deviation / not_done"),
+        Column("referred_speech_therapist", "remiss_logoped", "boolean",
+               description="referred to a speech and language therapist"),
+    )),
+}
+
+TABLE_ORDER = ("children", "visits", "breastfeeding", "vaccinations", "language")
+
+PROFESSIONS = ("bvc_nurse", "parental_advisor", "dental", "midwife", "pedagogue",
+               "bridge_builder", "interpreter")
+
+# Export spellings (lower-cased, whitespace folded) -> canonical code. Swedish lives here,
+# in the input mapping, and nowhere in the logic.
+CATEGORY_VARIANTS: dict[str, dict[str, str]] = {
+    "sex": {
+        "flicka": "female", "f": "female", "k": "female", "kvinna": "female", "girl": "female",
+        "female": "female", "2": "female",
+        "pojke": "male", "p": "male", "m": "male", "man": "male", "boy": "male", "male": "male",
+        "1": "male",
+    },
+    "region": {
+        "sverige": "sweden", "sweden": "sweden", "se": "sweden",
+        "norden": "nordic", "nordic": "nordic", "övriga norden": "nordic", "norden utom sverige": "nordic",
+        "europa": "europe", "europe": "europe", "övriga europa": "europe", "europa utom norden": "europe",
+        "utanför europa": "outside_europe", "utanfor europa": "outside_europe",
+        "utom europa": "outside_europe", "outside europe": "outside_europe",
+        "outside_europe": "outside_europe", "övriga världen": "outside_europe",
+    },
+    "education": {
+        "förgymnasial": "compulsory", "forgymnasial": "compulsory", "grundskola": "compulsory",
+        "förgymnasial utbildning": "compulsory", "compulsory": "compulsory",
+        "gymnasial": "upper_secondary", "gymnasium": "upper_secondary",
+        "gymnasial utbildning": "upper_secondary", "upper_secondary": "upper_secondary",
+        "eftergymnasial": "post_secondary", "eftergymnasial utbildning": "post_secondary",
+        "högskola": "post_secondary", "universitet": "post_secondary",
+        "post_secondary": "post_secondary",
+    },
+    "visit_kind": {
+        "hembesök": "home", "hembesok": "home", "hem": "home", "home": "home", "hembesök bvc": "home",
+        "mottagningsbesök": "clinic", "mottagningsbesok": "clinic", "mottagning": "clinic",
+        "bvc-besök": "clinic", "clinic": "clinic",
+        "telefon": "phone", "telefonkontakt": "phone", "telefonsamtal": "phone", "phone": "phone",
+    },
+    "visit_status": {
+        "genomfört": "done", "genomfort": "done", "genomförd": "done", "utfört": "done", "done": "done",
+        "inställt": "cancelled", "installt": "cancelled", "inställd": "cancelled", "avbokat": "cancelled",
+        "cancelled": "cancelled",
+        "uteblivet": "no_show", "uteblev": "no_show", "uteblivit": "no_show", "ej kommit": "no_show",
+        "no_show": "no_show",
+    },
+    "parents_present": {
+        "mamma": "mother", "mor": "mother", "mother": "mother",
+        "pappa": "father", "far": "father", "father": "father",
+        "båda": "both", "bada": "both", "båda föräldrarna": "both", "mamma och pappa": "both",
+        "mamma, pappa": "both", "both": "both",
+        "annan": "other", "annan vårdnadshavare": "other", "other": "other",
+    },
+    "breastfeeding": {
+        "helt ammad": "exclusive", "helamning": "exclusive", "helammad": "exclusive",
+        "helt": "exclusive", "exclusive": "exclusive", "enbart bröstmjölk": "exclusive",
+        "övervägande ammad": "predominant", "overvagande ammad": "predominant",
+        "övervägande": "predominant", "predominant": "predominant",
+        "delvis ammad": "partial", "delamning": "partial", "delammad": "partial", "delvis": "partial",
+        "partial": "partial",
+        "ej ammad": "none", "ingen amning": "none", "ej": "none", "inte ammad": "none",
+        "ammas ej": "none", "none": "none",
+    },
+    "screening": {
+        "18 mån": "18m", "18 man": "18m", "18 månader": "18m", "18m": "18m",
+        "2,5 år": "30m", "2.5 år": "30m", "2,5 ar": "30m", "2.5 ar": "30m", "30 mån": "30m",
+        "2½ år": "30m", "30m": "30m",
+        "3 år": "36m", "3 ar": "36m", "36 mån": "36m", "36m": "36m",
+    },
+    "language_result": {
+        "utan anmärkning": "no_remark", "utan anmarkning": "no_remark", "ua": "no_remark",
+        "u.a.": "no_remark", "normal": "no_remark", "no_remark": "no_remark",
+        "avvikelse": "deviation", "avvikande": "deviation", "deviation": "deviation",
+        "ej genomförd": "not_done", "ej genomford": "not_done", "ej utförd": "not_done",
+        "not_done": "not_done",
+    },
+    "boolean": {
+        "ja": "true", "j": "true", "yes": "true", "y": "true", "1": "true", "true": "true", "sant": "true",
+        "x": "true",
+        "nej": "false", "n": "false", "no": "false", "0": "false", "false": "false", "falskt": "false",
+    },
+}
+
+PROFESSION_VARIANTS: dict[str, str] = {
+    "bvc-sjuksköterska": "bvc_nurse", "bvc-sjukskoterska": "bvc_nurse", "bvc sjuksköterska": "bvc_nurse",
+    "sjuksköterska": "bvc_nurse", "bvc-ssk": "bvc_nurse", "ssk": "bvc_nurse", "bvc_nurse": "bvc_nurse",
+    "distriktssköterska": "bvc_nurse",
+    "föräldrarådgivare": "parental_advisor", "foraldraradgivare": "parental_advisor",
+    "socialtjänst": "parental_advisor", "socialsekreterare": "parental_advisor",
+    "parental_advisor": "parental_advisor",
+    "tandvård": "dental", "tandhygienist": "dental", "tandsköterska": "dental", "dental": "dental",
+    "barnmorska": "midwife", "midwife": "midwife",
+    "förskollärare": "pedagogue", "pedagog": "pedagogue", "förskolepedagog": "pedagogue",
+    "pedagogue": "pedagogue",
+    "brobyggare": "bridge_builder", "bridge_builder": "bridge_builder",
+    "tolk": "interpreter", "interpreter": "interpreter",
+}

@@ -1,0 +1,104 @@
+"""Atomic writes, hashing, the stage cache and the run lock (SPEC §5, §11).
+
+Outputs of a stage are written into a temporary folder beside their destination and then
+swapped in by rename, so an interrupted run leaves the previous outputs whole. A stage
+records the hash of what it was computed from; a rerun with the same hash does no work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from pipeline.errors import HembesokError
+
+STAMP = "_stage.json"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def json_sha256(value: Any) -> str:
+    """SHA-256 of a value's canonical JSON."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def code_version() -> str:
+    """A hash of the package's own source, so that a code change invalidates the cache."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def atomic_folder(destination: Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces `destination` whole when the block succeeds."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    previous = destination.with_name(f".{destination.name}.old-{os.getpid()}")
+    if destination.exists():
+        destination.rename(previous)
+    staging.rename(destination)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet with a stable layout, so the same data gives the same bytes."""
+    frame.to_parquet(path, index=False, compression="zstd")
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A tidy CSV (UTF-8, comma, ISO dates) with a stable float format."""
+    frame.to_csv(path, index=False, lineterminator="\n", float_format="%.6g", date_format="%Y-%m-%d")
+
+
+def read_stamp(folder: Path) -> dict[str, Any] | None:
+    path = Path(folder) / STAMP
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_stamp(folder: Path, stamp: dict[str, Any]) -> None:
+    (Path(folder) / STAMP).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n")
+
+
+@contextlib.contextmanager
+def study_lock(root: Path, study_name: str) -> Iterator[None]:
+    """One run of a study at a time: a second concurrent run fails at once with a message."""
+    lock_dir = Path(root) / "data_clean"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_dir / f".{study_name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise HembesokError(f"another run of study '{study_name}' is in progress (lock "
+                            f"{lock.lock_file}); wait for it to finish") from None
+    try:
+        yield
+    finally:
+        lock.release()
