@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--root", type=Path, default=Path("."),
                         help="folder under which data_clean/<study>/ and outputs/<study>/ live "
                              "(default: the current folder)")
-    common.add_argument("--quiet", action="store_true", help="no progress messages")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     synth = commands.add_parser("synth", parents=[common], help="write a synthetic study",

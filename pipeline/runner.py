@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import difflib
 import logging
 import shutil
 import time
@@ -16,9 +17,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from pipeline import privacy, store
 from pipeline.config import Study, load_study
-from pipeline.errors import HembesokError, OutputScanError
+from pipeline.errors import ConfigError, HembesokError, OutputScanError
 from pipeline.stages import clean as clean_stage
 from pipeline.stages.ingest import ingest
 
@@ -71,7 +74,27 @@ def input_hashes(study: Study) -> dict[str, str]:
 def run_ingest_clean(study: Study) -> clean_stage.CleanResult:
     """Ingest and clean in memory (the personnummer never reach the disk)."""
     key = study_key(study)
-    return clean_stage.clean(ingest(study), key=key, extraction_date=study.extraction_date)
+    result = clean_stage.clean(ingest(study), key=key, extraction_date=study.extraction_date,
+                               areas=study.design.areas)
+    check_design_areas(study, result.tables["children"].frame["area"])
+    return result
+
+
+def check_design_areas(study: Study, areas: pd.Series) -> None:
+    """Every area the design names must occur in the children export (else a typo)."""
+    counts = areas.value_counts()
+    found = [str(a) for a in counts.index]
+    problems = []
+    for role, names in (("intervention_areas", study.design.intervention_areas),
+                        ("comparison_areas", study.design.comparison_areas)):
+        for name in names:
+            if name not in counts.index:
+                guess = difflib.get_close_matches(name, found, n=1)
+                hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+                problems.append(f"design.{role}: area '{name}' does not occur in the children export "
+                                f"(column omrade){hint}; areas found: {found[:12]}")
+    if problems:
+        raise ConfigError(problems, source=str(study.folder / "study.yml"))
 
 
 def write_clean(result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:

@@ -24,6 +24,7 @@ Rules (documented here because a reviewer will ask):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,10 +79,15 @@ class CleanResult:
         return pd.concat([t.rejects for t in self.tables.values()], ignore_index=True)
 
 
-def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt.date) -> CleanResult:
-    """Clean every table: children first, since events are checked against them."""
+def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt.date,
+          areas: Sequence[str] = ()) -> CleanResult:
+    """Clean every table: children first, since events are checked against them.
+
+    `areas` are the study's area names: an export's spelling that differs only in case or
+    spacing ('RINKEBY ', 'rinkeby') is written as the study spells it.
+    """
     tables: dict[str, CleanTable] = {}
-    children = _clean_children(ingested["children"], key, extraction_date)
+    children = _clean_children(ingested["children"], key, extraction_date, areas)
     tables["children"] = children
     births = children.frame.set_index("child_id")["birth_date"]
     for name, raw in ingested.items():
@@ -91,8 +97,10 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
     return CleanResult(tables, antigen_doses(tables["vaccinations"].frame), issues)
 
 
-def _clean_children(raw: IngestedTable, key: bytes, extraction_date: dt.date) -> CleanTable:
+def _clean_children(raw: IngestedTable, key: bytes, extraction_date: dt.date,
+                    areas: Sequence[str]) -> CleanTable:
     frame, rejects = _pseudonymise(raw, key, extraction_date)
+    frame["area"] = harmonise_areas(frame["area"], areas)
     derived_birth = frame.pop("pnr_birth_date")
     derived_sex = frame.pop("pnr_sex")
     given_birth = frame["birth_date"]
@@ -113,6 +121,14 @@ def _clean_children(raw: IngestedTable, key: bytes, extraction_date: dt.date) ->
     return _finish(raw, frame, duplicates, rejects)
 
 
+def harmonise_areas(area: pd.Series, known: Sequence[str]) -> pd.Series:
+    """Fold spacing and case so that an export's 'RINKEBY ' matches the study's 'Rinkeby'."""
+    folded = area.str.strip().str.replace(r"\s+", " ", regex=True)
+    spelling = {name.casefold(): name for name in known}
+    return folded.map(lambda text: spelling.get(text.casefold(), text) if isinstance(text, str)
+                      else text).astype("string")
+
+
 def _clean_events(raw: IngestedTable, key: bytes, extraction_date: dt.date,
                   births: pd.Series) -> CleanTable:
     frame, rejects = _pseudonymise(raw, key, extraction_date)
@@ -120,17 +136,17 @@ def _clean_events(raw: IngestedTable, key: bytes, extraction_date: dt.date,
     if raw.table == "vaccinations":
         frame, unknown = _map_products(frame)
         rejects.append(_reject_rows(raw, unknown, "vaccine_unknown", "vaccine"))
+    date = frame[EVENT_DATE[raw.table]]
     birth = frame["child_id"].map(births)
-    checks = [
-        ("unknown_child", birth.isna(), "personnummer"),
-        ("date_before_birth", frame[EVENT_DATE[raw.table]] < birth, EVENT_DATE[raw.table]),
-        ("date_after_extraction", frame[EVENT_DATE[raw.table]] > pd.Timestamp(extraction_date),
-         EVENT_DATE[raw.table]),
-    ]
-    for reason, bad, column in checks:
-        bad = bad.fillna(False).astype(bool)
-        rejects.append(_reject_rows(raw, frame[bad], reason, column))
-        frame, birth = frame.loc[~bad], birth.loc[~bad]
+    reason = pd.Series(np.select(
+        [birth.isna(), (date < birth).fillna(False).astype(bool),
+         (date > pd.Timestamp(extraction_date)).fillna(False).astype(bool)],
+        ["unknown_child", "date_before_birth", "date_after_extraction"], default=""),
+        index=frame.index)
+    for code in ("unknown_child", "date_before_birth", "date_after_extraction"):
+        column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
+        rejects.append(_reject_rows(raw, frame[reason == code], code, column))
+    frame = frame.loc[reason == ""]
     frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS[raw.table])
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
     return _finish(raw, frame, duplicates, rejects)

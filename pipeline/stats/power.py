@@ -2,7 +2,7 @@
 
 The test is the usual z (Pearson chi-square) test: pooled variance under H0, unpooled under
 H1, ignoring the negligible far tail — Fleiss, Levin & Paik, Statistical Methods for Rates
-and Proportions (3rd ed., 2003, §4.2 and §4.4 for unequal groups). For equal groups this is
+and Proportions (3rd ed., 2003, chapter 4, including unequal groups). For equal groups this is
 R's power.prop.test (strict = FALSE) and statsmodels' samplesize_proportions_2indep_onetail.
 The Fleiss–Tytun–Ury (1980) continuity-corrected n is given alongside; it approximates the
 n needed by Fisher's exact test / the corrected chi-square and suits small pilots better.
@@ -100,7 +100,7 @@ def sample_size_two_proportions(
     p_comparison: float, difference: float, ratio: float = 1.0, alpha: float = 0.05,
     power: float = 0.80,
 ) -> SampleSize:
-    """Children per group to detect p_comparison + difference (Fleiss, Levin & Paik §4.4).
+    """Children per group to detect p_comparison + difference (Fleiss, Levin & Paik ch. 4).
 
     With n0 comparison and n1 = ratio · n0 intervention children, p̄ = (ratio·p1 + p0)/(1 + ratio):
     n0 = [z_{α/2} √((1 + ratio) p̄ q̄) + z_β √(p1 q1 + ratio · p0 q0)]² / (ratio · Δ²), and

@@ -1,0 +1,1 @@
+"""Statistical methods: pure functions over counts and arrays, no study or file concepts."""

@@ -1,0 +1,175 @@
+"""Ingest and clean on hand-made exports whose every row's fate is known."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from studykit import bad_check, pnr, write_study
+
+from pipeline.cli import main
+from pipeline.config import load_study
+from pipeline.runner import run_ingest_clean, run_study
+from pipeline.stages import clean as clean_stage
+
+A = pnr("20210304", "123")  # boy (second-last digit 3 is odd), born 2021-03-04
+B = pnr("20220510", "246")  # girl
+C = pnr("20200601", "371")  # boy
+PNR_LIKE = re.compile(r"\d{6,8}[-+]?\d{4}")
+
+ROWS = {
+    "children": [
+        f"{A};Norrby;ja;Utanför Europa;förgymnasial;ja;29;3450,5",
+        f"{B};SÖDERBY ;nej;Sverige;eftergymnasial;nej;31;3 100",  # area in other case/spacing
+        f"{C};Norrby;ja;Europa;gymnasial;nej;abc;",  # mother_age unparseable: set missing
+        f"{bad_check(C)};Norrby;ja;Europa;gymnasial;nej;30;",  # pnr_check_digit
+        f"{B};Söderby;nej;Sverige;eftergymnasial;nej;31;3 100",  # conflict? no: area folds equal
+    ],
+    "visits": [
+        f"{A};2021-03-14;hembesök;genomfört;BVC-sjuksköterska, föräldrarådgivare;båda;ja",
+        f"{A};2021-03-14;hembesök;genomfört;BVC-sjuksköterska, föräldrarådgivare;båda;ja",  # exact dup
+        f"{A};2021-01-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej",  # before birth
+        f"{A};14/05/2021;Mottagningsbesök;inställt;BVC-ssk;pappa;nej",  # day-first date, variants
+    ],
+    "breastfeeding": [
+        f"{A};20210310;helt ammad",
+        f"{A};2021-05-01;delamning",
+        f"{A};2021-05-01;ej ammad",  # conflicting duplicate: the first (delamning) is kept
+        f"{A};2021-09-01;?",  # category_unknown
+        f"{bad_check(A)};2021-09-02;ej ammad",  # pnr_check_digit
+        f"{A};2021-13-45;ej ammad",  # date_unparseable
+    ],
+    "vaccinations": [
+        f"{A};2021-06-04;Infanrix hexa;1",
+        f"{A};2021-06-04;Prevenar 13;1",
+        f"{A};2023-09-04 10:15;Priorix;",
+        f"{B};2025-01-01;Priorix;",  # after the extraction date
+        f"{B};2022-08-01;Vaccin X;1",  # vaccine_unknown
+        f"{pnr('20210101', '002')};2021-08-01;Priorix;",  # unknown_child (valid pnr, not a child)
+    ],
+    "language": [f"{C};2023-06-01;3 år;utan anmärkning;nej"],
+}
+
+EXPECTED_REJECTS = {
+    ("children", "pnr_check_digit"): 1,
+    ("visits", "date_before_birth"): 1,
+    ("breastfeeding", "duplicate_conflict"): 1,
+    ("breastfeeding", "category_unknown"): 1,
+    ("breastfeeding", "pnr_check_digit"): 1,
+    ("breastfeeding", "date_unparseable"): 1,
+    ("vaccinations", "date_after_extraction"): 1,
+    ("vaccinations", "vaccine_unknown"): 1,
+    ("vaccinations", "unknown_child"): 1,
+}
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    return write_study(tmp_path / "tiny", ROWS)
+
+
+def test_every_row_has_a_known_fate(tiny: Path) -> None:
+    result = run_ingest_clean(load_study(tiny))
+    counts = clean_stage.rejects_by_reason(result).set_index(["table", "reason"])["rows"].to_dict()
+    assert counts == EXPECTED_REJECTS
+    quality = clean_stage.accounting(result).set_index("table")
+    assert quality.loc["visits", "rows_duplicate"] == 1
+    assert quality.loc["children", "rows_duplicate"] == 1  # 'SÖDERBY ' equals 'Söderby' once folded
+    assert (quality["rows_read"] == quality["rows_clean"] + quality["rows_rejected"]
+            + quality["rows_duplicate"]).all()
+    assert quality["rows_read"].to_dict() == {t: len(r) for t, r in ROWS.items()}
+
+
+def test_values_are_harmonised_and_derived(tiny: Path) -> None:
+    result = run_ingest_clean(load_study(tiny))
+    children = result.tables["children"].frame.set_index("source_row")
+    assert children.loc[2, "birth_date"] == pd.Timestamp("2021-03-04")
+    assert children.loc[2, "child_sex"] == "male"
+    assert children.loc[3, "child_sex"] == "female"
+    assert children.loc[3, "area"] == "Söderby"
+    assert children.loc[2, "mother_region"] == "outside_europe"
+    assert children.loc[2, "education"] == "compulsory"
+    assert children.loc[2, "birth_weight_g"] == 3450.5
+    assert children.loc[3, "birth_weight_g"] == 3100.0
+    assert pd.isna(children.loc[4, "mother_age"])
+    issues = result.value_issues
+    assert issues[["source_row", "column", "value"]].values.tolist() == [[4, "mother_age", "abc"]]
+    visits = result.tables["visits"].frame.set_index("source_row")
+    assert visits.loc[5, "visit_date"] == pd.Timestamp("2021-05-14")
+    assert visits.loc[5, "visit_kind"] == "clinic"
+    assert visits.loc[5, "visit_status"] == "cancelled"
+    assert visits.loc[2, "professions"] == "bvc_nurse|parental_advisor"
+    bf = result.tables["breastfeeding"].frame
+    assert bf["bf_status"].tolist() == ["exclusive", "partial"]
+
+
+def test_antigen_doses_numbered_by_date(tiny: Path) -> None:
+    doses = run_ingest_clean(load_study(tiny)).antigen_doses
+    assert sorted(doses["antigen"]) == ["dtp", "hepb", "hib", "ipv", "mmr", "pcv"]
+    assert set(doses["dose_number"]) == {1}
+
+
+def test_antigen_dose_order_and_same_day_products() -> None:
+    frame = pd.DataFrame({
+        "child_id": ["x"] * 4,
+        "dose_date": pd.to_datetime(["2021-09-01", "2021-06-01", "2021-06-01", "2022-03-01"]),
+        "product": ["infanrix_hexa", "infanrix_hexa", "pentavac", "rotateq"],
+        "dose_number_recorded": pd.array([None] * 4, dtype="Int64"),
+    })
+    doses = clean_stage.antigen_doses(frame)
+    dtp = doses[doses["antigen"] == "dtp"].sort_values("dose_number")
+    # Hexa and Pentavac on 2021-06-01 both give DTaP: one dose; the September dose is dose 2.
+    assert dtp["dose_date"].tolist() == [pd.Timestamp("2021-06-01"), pd.Timestamp("2021-09-01")]
+    assert dtp["dose_number"].tolist() == [1, 2]
+    assert doses.loc[doses["antigen"] == "rota", "rota_series_doses"].tolist() == [3]
+
+
+def test_rejects_show_where_and_what_without_identifiers(tiny: Path) -> None:
+    rejects = run_ingest_clean(load_study(tiny)).rejects
+    row = rejects[(rejects["table"] == "breastfeeding") & (rejects["reason"] == "date_unparseable")]
+    assert row[["source_file", "source_row", "column", "value"]].values.tolist() == [
+        ["amning.csv", 7, "assessment_date", "2021-13-45"]]
+    masked = rejects.loc[rejects["reason"] == "pnr_check_digit", "value"]
+    assert masked.tolist() == ["########-####"] * 2
+
+
+def test_run_writes_no_personnummer(tiny: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    summary = run_study(tiny, root)
+    written = [p for p in (root / "data_clean").rglob("*.parquet")] + list((root / "outputs").rglob("*.csv"))
+    assert len(written) >= 12
+    for path in written:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str)
+        text = frame.astype(str).to_csv()
+        assert not PNR_LIKE.search(text), path
+    assert "personnummer" not in pd.read_parquet(summary.data_clean / "clean" / "children.parquet").columns
+
+
+def test_rerun_is_cached_and_identical(tiny: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    first = run_study(tiny, root)
+    before = {p: p.read_bytes() for p in (root / "data_clean").rglob("*.parquet")}
+    second = run_study(tiny, root)
+    assert [o.status for o in first.stages] == ["ran"]
+    assert [o.status for o in second.stages] == ["cached"]
+    forced = run_study(tiny, root, force=True)
+    assert [o.status for o in forced.stages] == ["ran"]
+    after = {p: p.read_bytes() for p in (root / "data_clean").rglob("*.parquet")}
+    assert before == after  # same inputs and config: byte-identical clean data
+
+
+def test_cli_validate_prints_summary(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tiny)]) == 0
+    out = capsys.readouterr().out
+    assert "breastfeeding" in out and "amning.csv" in out
+    assert "pnr_check_digit" in out and "ok: the study can be run" in out
+
+
+def test_misspelt_design_area_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    design = {**__import__("studykit").STUDY["design"], "intervention_areas": ["Norby"]}
+    folder = write_study(tmp_path / "typo", ROWS, study={"design": design})
+    assert main(["validate", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "design.intervention_areas: area 'Norby'" in err and "did you mean 'Norrby'" in err

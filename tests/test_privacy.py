@@ -1,0 +1,237 @@
+"""Personnummer checks, pseudonyms, the key and the output scan (SPEC §4, §10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import HembesokError, KeyMissingError
+from pipeline.privacy import (
+    DEMO_KEY,
+    find_personnummer_like,
+    load_key,
+    mask_identifier,
+    parse_personnummer,
+    pseudonymise,
+)
+
+REFERENCE = dt.date(2024, 6, 30)
+
+
+def parse_one(value: object, reference: dt.date = REFERENCE) -> dict:
+    parsed = parse_personnummer(pd.Series([value], dtype=object), reference)
+    return {column: parsed[column].iloc[0] for column in parsed.columns}
+
+
+# 811218-9876, Skatteverket's example. Luhn over 811218987, weights 2,1,2,1,2,1,2,1,2:
+#   8*2=16 -> 1+6=7, 1*1=1, 1*2=2, 2*1=2, 1*2=2, 8*1=8, 9*2=18 -> 1+8=9, 8*1=8, 7*2=14 -> 1+4=5
+#   sum = 7+1+2+2+2+8+9+8+5 = 44; check digit = (10 - 44 mod 10) mod 10 = 6. Valid.
+# 701063-2391, a samordningsnummer (day 63 = 3 + 60). Luhn over 701063239:
+#   7*2=14 -> 5, 0, 1*2=2, 0, 6*2=12 -> 3, 3, 2*2=4, 3, 9*2=18 -> 9
+#   sum = 5+0+2+0+3+3+4+3+9 = 29; check digit = (10 - 9) mod 10 = 1. Valid.
+@pytest.mark.parametrize("raw", ["811218-9876", "8112189876", "19811218-9876", "198112189876",
+                                 "  811218-9876 ", "19811218+9876", "811218\u20139876"])
+def test_valid_forms_of_one_number(raw):
+    row = parse_one(raw)
+    assert row["error"] is pd.NA
+    assert row["normalised"] == "198112189876"
+    assert row["birth_date"] == pd.Timestamp("1981-12-18")
+    assert row["sex"] == "male"  # second-last digit 7 is odd
+    assert not row["coordination_number"]
+
+
+def test_sex_from_second_last_digit():
+    # 121212-1212 (Skatteverket's test person): NNNC = 1212, second-last digit 1 is odd.
+    assert parse_one("121212-1212")["sex"] == "male"
+    # 850709-9805 (Luhn over 850709980 gives 5): second-last digit 0 is even.
+    assert parse_one("850709-9805")["sex"] == "female"
+    assert parse_one("850709-9805")["birth_date"] == pd.Timestamp("1985-07-09")
+
+
+def test_wrong_check_digit():
+    assert parse_one("811218-9875")["error"] == "pnr_check_digit"
+    assert parse_one("198112189870")["error"] == "pnr_check_digit"
+
+
+def test_samordningsnummer():
+    row = parse_one("701063-2391")
+    assert row["error"] is pd.NA
+    assert row["coordination_number"]
+    assert row["birth_date"] == pd.Timestamp("1970-10-03")  # day 63 - 60
+    assert row["normalised"] == "197010632391"  # the number as written, day + 60 kept
+    assert row["sex"] == "male"  # second-last digit 9
+    # day 92 - 60 = 32 is impossible; day 60 - 60 = 0 too
+    assert parse_one("701092-2391")["error"] == "pnr_invalid_date"
+    assert parse_one("701060-2391")["error"] == "pnr_invalid_date"
+
+
+def test_century_latest_birth_not_after_reference():
+    # 240630-1230: check digit 0 (Luhn over 240630123). On the reference date itself -> 2024.
+    assert parse_one("240630-1230")["birth_date"] == pd.Timestamp("2024-06-30")
+    # 240701-1234: a day after the reference date, so the century before -> 1924.
+    assert parse_one("240701-1234")["birth_date"] == pd.Timestamp("1924-07-01")
+    assert parse_one("240701-1234", dt.date(2024, 7, 1))["birth_date"] == pd.Timestamp("2024-07-01")
+
+
+def test_plus_separator_means_one_century_earlier():
+    # Exactly 100 years old on the reference date.
+    assert parse_one("240630+1230")["birth_date"] == pd.Timestamp("1924-06-30")
+    assert parse_one("240701+1234")["birth_date"] == pd.Timestamp("1824-07-01")
+    assert parse_one("240630+1230")["normalised"] == "192406301230"
+    # 12-digit with "+": the separator is ignored, the century is written out.
+    assert parse_one("19811218+9876")["birth_date"] == pd.Timestamp("1981-12-18")
+
+
+def test_leap_day_depends_on_century():
+    # 000229-1235 (Luhn over 000229123 = 5): 2000 is a leap year, 1900 is not.
+    assert parse_one("000229-1235")["birth_date"] == pd.Timestamp("2000-02-29")
+    assert parse_one("000229+1235")["error"] == "pnr_invalid_date"
+
+
+@pytest.mark.parametrize(("raw", "error"), [
+    ("", "pnr_missing"), ("   ", "pnr_missing"), (None, "pnr_missing"),
+    ("81121A-9876", "pnr_bad_characters"), ("811218 9876", "pnr_bad_characters"),
+    ("8112-18-9876", "pnr_bad_characters"), ("okänt", "pnr_bad_characters"),
+    ("811218-987", "pnr_wrong_length"), ("81121898761", "pnr_wrong_length"),
+    ("1981121898761", "pnr_wrong_length"),
+    ("811318-9876", "pnr_invalid_date"), ("810230-9876", "pnr_invalid_date"),
+    ("811200-9876", "pnr_invalid_date"), ("17811218-9876", "pnr_invalid_date"),
+])
+def test_errors(raw, error):
+    row = parse_one(raw)
+    assert row["error"] == error
+    assert row["normalised"] is pd.NA
+    assert pd.isna(row["birth_date"])
+    assert row["sex"] is pd.NA
+    assert not row["coordination_number"]
+
+
+def test_future_birth():
+    # 20301218-1230: Luhn over 301218123 = 0; born after the reference date.
+    assert parse_one("20301218-1230")["error"] == "pnr_future_birth"
+    # The same number in 10-digit form takes the century before: 1930.
+    assert parse_one("301218-1230")["birth_date"] == pd.Timestamp("1930-12-18")
+
+
+def test_frame_shape_index_and_dtypes():
+    values = pd.Series(["811218-9876", None, "x", "811218-9876"], index=[7, 3, 9, 1], dtype="str")
+    parsed = parse_personnummer(values, REFERENCE)
+    assert list(parsed.index) == [7, 3, 9, 1]
+    assert list(parsed.columns) == ["normalised", "birth_date", "sex", "coordination_number",
+                                    "error"]
+    assert parsed["birth_date"].dtype.kind == "M"
+    assert parsed["coordination_number"].dtype == bool
+    assert parsed["error"].tolist() == [pd.NA, "pnr_missing", "pnr_bad_characters", pd.NA]
+
+
+# --- pseudonyms ------------------------------------------------------------------------------
+
+KEY = b"a-test-key-of-sufficient-length"
+
+
+def test_pseudonyms_stable_keyed_and_form_independent():
+    parsed = parse_personnummer(pd.Series(["811218-9876", "198112189876", "701063-2391", ""]),
+                                REFERENCE)
+    first = pseudonymise(parsed["normalised"], KEY)
+    again = pseudonymise(parsed["normalised"], KEY)
+    other = pseudonymise(parsed["normalised"], b"another-key-of-sufficient-length")
+    assert first.tolist() == again.tolist()
+    assert first[0] == first[1]  # the 10- and 12-digit forms of one person
+    assert first[0] != first[2]
+    assert first[3] is pd.NA
+    assert other[0] != first[0]
+    assert all(re.fullmatch("[0-9a-f]{20}", p) for p in first[:3])
+    assert list(first.index) == list(parsed.index)
+
+
+def test_pseudonymise_refuses_raw_numbers():
+    with pytest.raises(ValueError, match="normalised"):
+        pseudonymise(pd.Series(["811218-9876"]), KEY)
+
+
+# --- the key ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_key_env(monkeypatch):
+    monkeypatch.delenv("HEMBESOK_KEY", raising=False)
+    monkeypatch.delenv("HEMBESOK_KEY_FILE", raising=False)
+
+
+def test_key_from_environment(no_key_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("HEMBESOK_KEY", "0123456789abcdef-secret")
+    assert load_key(synthetic=False, key_file=None, project_root=tmp_path) == \
+        b"0123456789abcdef-secret"
+
+
+def test_key_from_environment_too_short(no_key_env, monkeypatch):
+    monkeypatch.setenv("HEMBESOK_KEY", "short")
+    with pytest.raises(KeyMissingError) as caught:
+        load_key(synthetic=False, key_file=None, project_root=None)
+    assert "at least" in str(caught.value) or "shorter than 16" in str(caught.value)
+    assert "'short'" not in str(caught.value)  # the key itself is never shown
+
+
+def test_key_file_outside_repository(no_key_env, tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    key_file = tmp_path / "secrets" / "study.key"
+    key_file.parent.mkdir()
+    key_file.write_text("a-long-random-secret-key\n")
+    assert load_key(synthetic=False, key_file=key_file, project_root=repo) == \
+        b"a-long-random-secret-key"
+
+
+def test_key_file_from_environment(no_key_env, monkeypatch, tmp_path):
+    key_file = tmp_path / "study.key"
+    key_file.write_text("a-long-random-secret-key")
+    monkeypatch.setenv("HEMBESOK_KEY_FILE", str(key_file))
+    assert load_key(synthetic=False, key_file=None, project_root=tmp_path / "repo") == \
+        b"a-long-random-secret-key"
+
+
+def test_key_file_inside_repository_refused(no_key_env, tmp_path):
+    key_file = tmp_path / "data_raw" / "study.key"
+    key_file.parent.mkdir()
+    key_file.write_text("a-long-random-secret-key")
+    with pytest.raises(KeyMissingError, match="outside the repository") as caught:
+        load_key(synthetic=False, key_file=key_file, project_root=tmp_path)
+    assert "a-long-random-secret-key" not in str(caught.value)
+
+
+def test_missing_key_file(no_key_env, tmp_path):
+    with pytest.raises(KeyMissingError, match="does not exist"):
+        load_key(synthetic=False, key_file=tmp_path / "nope.key", project_root=tmp_path / "repo")
+
+
+def test_synthetic_falls_back_to_demo_key(no_key_env):
+    assert load_key(synthetic=True, key_file=None, project_root=None) == DEMO_KEY
+    assert DEMO_KEY == b"hembesok-demo-key-synthetic-data-only"
+
+
+def test_real_data_without_key_is_an_error(no_key_env, tmp_path):
+    with pytest.raises(KeyMissingError) as caught:
+        load_key(synthetic=False, key_file=None, project_root=tmp_path)
+    message = str(caught.value)
+    assert isinstance(caught.value, HembesokError)
+    assert "export HEMBESOK_KEY=" in message
+    assert "key_file:" in message and "outside the repository" in message.lower()
+
+
+# --- masking and the output scan -------------------------------------------------------------
+
+def test_mask_identifier():
+    assert mask_identifier("811218-9876") == "######-####"
+    assert mask_identifier(" 19811218+9876x") == " ########+####x"
+    assert mask_identifier("") == ""
+
+
+def test_find_personnummer_like():
+    text = ("child 811218-9876 visited; typo 811218-9875 is not valid; order no "
+            "73918402750019284756 is long; hash deadbeef8112189876; p = 0.8112189876; "
+            "float 198112189876.0 leaked; coordination 701063-2391")
+    assert find_personnummer_like(text) == ["######-####", "############", "######-####"]
+    assert find_personnummer_like("nothing here 2021-03-04, n = 1234") == []
+    assert find_personnummer_like("") == []
