@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -216,10 +217,10 @@ def _number_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the spreadsheet row number (header = 1) and drop fully blank rows."""
     frame = frame.copy()
     frame[SOURCE_ROW] = range(2, len(frame) + 2)
-    values = frame.drop(columns=SOURCE_ROW)
-    if values.shape[1]:
-        blank = values.apply(lambda column: column.fillna("").str.strip().eq("")).all(axis=1)
-        frame = frame.loc[~blank]
+    blank = np.ones(len(frame), dtype=bool)
+    for name in frame.columns.drop(SOURCE_ROW):
+        blank &= frame[name].fillna("").str.strip().eq("").to_numpy(dtype=bool)
+    frame = frame.loc[~blank]
     return frame.reset_index(drop=True)
 
 
@@ -273,11 +274,21 @@ def _missing_column_message(named: str, table: str, missing: list[Column], found
              + ", ".join(f"'{c.header}' ({c.description or c.name})" for c in missing),
              f"  columns in the file: {found}"]
     for column in missing:
-        guess = difflib.get_close_matches(column.header, found, n=1, cutoff=0.4)
-        source = guess[0] if guess else "<header in your file>"
+        source = _likely_header(column.header, found) or "<header in your file>"
         lines.append(f"  fix: if '{column.header}' has another name in this export, add to study.yml:"
                      f" column_map: {{{table}: {{'{source}': {column.header}}}}}")
     return "\n".join(lines)
+
+
+def _likely_header(wanted: str, found: list[str]) -> str | None:
+    """The export header most likely meant: one containing the wanted name, else a close one."""
+    key = header_key(wanted)
+    containing = [h for h in found if key in header_key(h)]
+    if containing:
+        return containing[0]
+    keys = {header_key(h): h for h in found}
+    close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.5)
+    return keys[close[0]] if close else None
 
 
 # --- values ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Power and sample size for comparing two proportions (two-sided test, normal approximation).
 
 The test is the usual z (Pearson chi-square) test: pooled variance under H0, unpooled under
-H1, ignoring the negligible far tail — Fleiss, Levin & Paik, Statistical Methods for Rates
+H1; the sample-size formula ignores the negligible far tail (a significant result in the
+wrong direction), the power function counts it — Fleiss, Levin & Paik, Statistical Methods for Rates
 and Proportions (3rd ed., 2003, chapter 4, including unequal groups). For equal groups this is
 R's power.prop.test (strict = FALSE) and statsmodels' samplesize_proportions_2indep_onetail.
 The Fleiss–Tytun–Ury (1980) continuity-corrected n is given alongside; it approximates the

@@ -137,6 +137,7 @@ def logistic_adjusted_effects(
     covariates: pd.DataFrame | None = None,
     *,
     estimand: Estimand = "ATT",
+    interactions: bool = False,
     confidence: float = 0.95,
 ) -> AdjustedEffects:
     """Adjusted odds ratio and g-computation risk difference/ratio from one logistic fit.
@@ -145,6 +146,10 @@ def logistic_adjusted_effects(
     one row per child (categoricals are dummy-coded, constant columns dropped, rows with
     any missing value dropped and counted). `estimand` chooses whom the marginal risks are
     standardised over: the treated (ATT), everyone (ATE) or the untreated (ATC).
+
+    With `interactions=True` the outcome model also has treatment x covariate terms (so the
+    standardised effect is not constrained to a common odds ratio); the single adjusted
+    odds ratio then no longer exists, and `odds_ratio` is the marginal (standardised) one.
     """
     y_all = as_binary(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
@@ -163,7 +168,7 @@ def logistic_adjusted_effects(
     try:
         _check_outcome_cells(y, t)
         require_treatment_identified(t, design.covariates)
-        exog = _exog(t, design)
+        exog = _exog(t, design, interactions)
         fit = fit_logistic(y, exog, what="outcome model")
     except NotEstimable as reason:
         measures = ("odds_ratio", "risk_difference", "risk_ratio", "risk", "risk")
@@ -175,9 +180,11 @@ def logistic_adjusted_effects(
                                n_dropped_missing=design.n_dropped_missing)
 
     z = stats.norm.ppf(0.5 + confidence / 2)
-    odds_ratio = _odds_ratio(fit, z, base, notes)
     standardise_over = {"ATT": t == 1, "ATE": np.ones(n, bool), "ATC": t == 0}[estimand]
-    marginal = _standardised(fit, standardise_over, z, base, notes | {"estimand": estimand})
+    *marginal, marginal_odds_ratio = _standardised(
+        fit, standardise_over, z, base, notes | {"estimand": estimand}
+    )
+    odds_ratio = marginal_odds_ratio if interactions else _odds_ratio(fit, z, base, notes)
     coefficients = pd.DataFrame(
         {"coef": fit.params, "se": np.sqrt(np.diag(fit.covariance))}, index=fit.params.index
     )
@@ -208,9 +215,22 @@ def _check_outcome_cells(y: np.ndarray, t: np.ndarray) -> None:
             )
 
 
-def _exog(treatment: np.ndarray, design: CovariateDesign) -> pd.DataFrame:
+def _exog(treatment: np.ndarray, design: CovariateDesign, interactions: bool) -> pd.DataFrame:
     exog = pd.DataFrame({"const": 1.0, "treatment": treatment})
-    return pd.concat([exog, design.covariates.reset_index(drop=True)], axis=1)
+    covariates = design.covariates.reset_index(drop=True)
+    pieces = [exog, covariates]
+    if interactions:
+        pieces.append(covariates.mul(treatment, axis=0).add_prefix("treatment:"))
+    return pd.concat(pieces, axis=1)
+
+
+def _set_treatment(exog: pd.DataFrame, value: float) -> np.ndarray:
+    """The design with everyone's treatment (and its interactions) set to `value`."""
+    counterfactual = exog.assign(treatment=value)
+    for column in exog.columns:
+        if column.startswith("treatment:"):
+            counterfactual[column] = value * exog[column.removeprefix("treatment:")]
+    return counterfactual.to_numpy()
 
 
 def _odds_ratio(fit: LogisticFit, z: float, base: dict, notes: dict) -> Estimate:
@@ -230,11 +250,11 @@ def _odds_ratio(fit: LogisticFit, z: float, base: dict, notes: dict) -> Estimate
 
 def _standardised(
     fit: LogisticFit, over: np.ndarray, z: float, base: dict, notes: dict
-) -> tuple[Estimate, Estimate, Estimate, Estimate]:
-    """Risk difference, risk ratio and the two standardised risks (delta method)."""
+) -> tuple[Estimate, Estimate, Estimate, Estimate, Estimate]:
+    """Risk difference, risk ratio, the two standardised risks and the marginal odds ratio."""
     exog = fit.exog.loc[over]
-    as_treated = exog.assign(treatment=1.0).to_numpy()
-    as_untreated = exog.assign(treatment=0.0).to_numpy()
+    as_treated = _set_treatment(exog, 1.0)
+    as_untreated = _set_treatment(exog, 0.0)
     beta = fit.params.to_numpy()
     p1 = 1 / (1 + np.exp(-(as_treated @ beta)))
     p0 = 1 / (1 + np.exp(-(as_untreated @ beta)))
@@ -278,4 +298,10 @@ def _standardised(
     rr = wald("risk_ratio", risks[0] / risks[1], np.array([1 / risks[0], -1 / risks[1]]), True)
     risk_treated = wald("risk", risks[0], np.array([1.0, 0.0]), log=False)
     risk_untreated = wald("risk", risks[1], np.array([0.0, 1.0]), log=False)
-    return rd, rr, risk_treated, risk_untreated
+    odds = risks / (1 - risks)
+    marginal_or = wald("odds_ratio", odds[0] / odds[1],
+                       np.array([1 / (risks[0] * (1 - risks[0])),
+                                 -1 / (risks[1] * (1 - risks[1]))]), log=True)
+    marginal_or = Estimate(**(marginal_or.to_dict() | {
+        "details": marginal_or.details | {"type": "marginal (standardised) odds ratio"}}))
+    return rd, rr, risk_treated, risk_untreated, marginal_or
