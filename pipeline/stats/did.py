@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import RegressionResultsWrapper
 
 from pipeline.stats._design import as_binary, build_covariate_design
 from pipeline.stats.results import Estimate, NotEstimable
@@ -118,8 +119,10 @@ def difference_in_differences(
         which = ", ".join(f"{a}/{b}" for a, b in empty.index)
         reason = f"empty cell(s) in the area-by-period table: {which}"
     elif inconsistent:
-        reason = "some areas are labelled both treated and comparison; treated_area must be "\
+        reason = (
+            "some areas are labelled both treated and comparison; treated_area must be "
             "constant within an area"
+        )
     if reason:
         blank = Estimate.not_estimable(MEASURE, METHOD, reason, details=notes, **base)
         return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
@@ -135,41 +138,59 @@ def difference_in_differences(
     k = exog.columns.get_loc("treated_area:post")
     if np.linalg.matrix_rank(x) < x.shape[1]:
         blank = Estimate.not_estimable(
-            MEASURE, METHOD, "singular design: a covariate is collinear with area or period",
-            details=notes, **base)
+            MEASURE,
+            METHOD,
+            "singular design: a covariate is collinear with area or period",
+            details=notes,
+            **base,
+        )
         return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
 
     z = stats.norm.ppf(0.5 + confidence / 2)
     hc1_fit = sm.OLS(y, x).fit(cov_type="HC1")
-    hc1 = _estimate(hc1_fit, k, z, base, notes | {
-        "se_type": "HC1 heteroskedasticity-robust, NOT clustered by area",
-        "note": "fallback: ignores correlation of children within areas; anti-conservative "
-        "when areas differ beyond chance",
-    })
+    hc1 = _estimate(
+        hc1_fit,
+        k,
+        z,
+        base,
+        notes
+        | {
+            "se_type": "HC1 heteroskedasticity-robust, NOT clustered by area",
+            "note": "fallback: ignores correlation of children within areas; anti-conservative "
+            "when areas differ beyond chance",
+        },
+    )
 
     caveats = _caveats(n_clusters, n_treated_clusters)
     n_control_clusters = n_clusters - n_treated_clusters
     if n_treated_clusters < 2 or n_control_clusters < 2:
         clustered = Estimate.not_estimable(
-            MEASURE, METHOD,
+            MEASURE,
+            METHOD,
             f"cluster-robust SE not estimable with {n_treated_clusters} treated and "
             f"{n_control_clusters} comparison area(s): with one area in an arm the area "
             "effect cannot be separated from the treatment effect and the clustered "
             "variance of the DiD term is degenerate; see the HC1 fallback",
-            details=notes, **base,
+            details=notes,
+            **base,
         )
-        return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters,
-                         caveats, cells)
+        return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells)
 
-    cluster_fit = sm.OLS(y, x).fit(
-        cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True
-    )
+    cluster_fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
     t_crit = stats.t.ppf(0.5 + confidence / 2, n_clusters - 1)
-    clustered = _estimate(cluster_fit, k, t_crit, base, notes | {
-        "se_type": "cluster-robust CR1 by area",
-        "reference_distribution": f"t with {n_clusters - 1} df",
-        "n_clusters": n_clusters,
-    }, df=n_clusters - 1)
+    clustered = _estimate(
+        cluster_fit,
+        k,
+        t_crit,
+        base,
+        notes
+        | {
+            "se_type": "cluster-robust CR1 by area",
+            "reference_distribution": f"t with {n_clusters - 1} df",
+            "n_clusters": n_clusters,
+        },
+        df=n_clusters - 1,
+    )
 
     run_bootstrap = n_clusters < FEW_CLUSTERS if wild_bootstrap is None else wild_bootstrap
     boot_p = boot_note = None
@@ -180,23 +201,46 @@ def difference_in_differences(
             )
         except NotEstimable as error:
             boot_note = f"wild cluster bootstrap not estimable: {error}"
-        clustered = Estimate(**(clustered.to_dict() | {"details": clustered.details | {
-            "wild_bootstrap_p": boot_p, "wild_bootstrap": boot_note}}))
-    return DidResult(clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters,
-                     caveats, cells)
+        clustered = Estimate(
+            **(
+                clustered.to_dict()
+                | {
+                    "details": clustered.details
+                    | {"wild_bootstrap_p": boot_p, "wild_bootstrap": boot_note}
+                }
+            )
+        )
+    return DidResult(
+        clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters, caveats, cells
+    )
 
 
-def _estimate(fit, k: int, critical: float, base: dict, details: dict,
-              df: int | None = None) -> Estimate:
+def _estimate(
+    fit: RegressionResultsWrapper,
+    k: int,
+    critical: float,
+    base: dict,
+    details: dict,
+    df: int | None = None,
+) -> Estimate:
     coef = float(fit.params[k])
     se = float(fit.bse[k])
     if not np.isfinite(se) or se <= 0:
-        return Estimate.not_estimable(MEASURE, METHOD, "standard error is zero or undefined",
-                                      details=details, **base)
+        return Estimate.not_estimable(
+            MEASURE, METHOD, "standard error is zero or undefined", details=details, **base
+        )
     stat = coef / se
     p_value = 2 * (stats.t.sf(abs(stat), df) if df else stats.norm.sf(abs(stat)))
-    return Estimate(MEASURE, METHOD, coef, coef - critical * se, coef + critical * se,
-                    float(p_value), details=details | {"se": se}, **base)
+    return Estimate(
+        MEASURE,
+        METHOD,
+        coef,
+        coef - critical * se,
+        coef + critical * se,
+        float(p_value),
+        details=details | {"se": se},
+        **base,
+    )
 
 
 def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
@@ -206,8 +250,15 @@ def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
         in_cell = (d == area_arm) & (p == period)
         count = int(in_cell.sum())
         events = int(y[in_cell].sum())
-        rows.append({"treated_area": area_arm, "post": period, "n": count, "events": events,
-                     "proportion": events / count if count else None})
+        rows.append(
+            {
+                "treated_area": area_arm,
+                "post": period,
+                "n": count,
+                "events": events,
+                "proportion": events / count if count else None,
+            }
+        )
     return pd.DataFrame(rows).set_index(["treated_area", "post"])
 
 
@@ -287,8 +338,9 @@ def wild_cluster_bootstrap_p(
     u_by_cluster = indicator * restricted_residual[:, None]  # n x G
     q = a_k @ u_by_cluster
     projected = x @ (xtx_inv @ (x.T @ u_by_cluster))  # n x G
-    score_matrix = np.diag(np.bincount(clusters, weights=h * restricted_residual,
-                                       minlength=n_clusters))
+    score_matrix = np.diag(
+        np.bincount(clusters, weights=h * restricted_residual, minlength=n_clusters)
+    )
     score_matrix -= indicator.T @ (h[:, None] * projected)
 
     if weights == "rademacher" and 2**n_clusters <= reps:
@@ -307,7 +359,9 @@ def wild_cluster_bootstrap_p(
     boot_t = boot_t[np.isfinite(boot_t)]
     if boot_t.size == 0:
         raise NotEstimable("every bootstrap t-statistic was undefined")
-    p_value = float(np.mean(np.abs(boot_t) >= abs(observed_t)))
+    # A draw that reproduces the data (all weights +1) ties with the observed t; the
+    # relative tolerance keeps rounding from deciding such ties.
+    p_value = float(np.mean(np.abs(boot_t) >= abs(observed_t) * (1 - 1e-9)))
     note = (
         f"wild cluster bootstrap-t p = {p_value:.3g} (restricted, null imposed; {how}; "
         f"{n_clusters} clusters)"

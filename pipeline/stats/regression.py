@@ -176,8 +176,9 @@ def logistic_adjusted_effects(
             Estimate.not_estimable(m, METHOD, str(reason), details=dict(notes), **base)
             for m in measures
         ]
-        return AdjustedEffects(*blank, estimand=estimand, n=n,
-                               n_dropped_missing=design.n_dropped_missing)
+        return AdjustedEffects(
+            *blank, estimand=estimand, n=n, n_dropped_missing=design.n_dropped_missing
+        )
 
     z = stats.norm.ppf(0.5 + confidence / 2)
     standardise_over = {"ATT": t == 1, "ATE": np.ones(n, bool), "ATC": t == 0}[estimand]
@@ -299,9 +300,16 @@ def _standardised(
     risk_treated = wald("risk", risks[0], np.array([1.0, 0.0]), log=False)
     risk_untreated = wald("risk", risks[1], np.array([0.0, 1.0]), log=False)
     odds = risks / (1 - risks)
-    marginal_or = wald("odds_ratio", odds[0] / odds[1],
-                       np.array([1 / (risks[0] * (1 - risks[0])),
-                                 -1 / (risks[1] * (1 - risks[1]))]), log=True)
-    marginal_or = Estimate(**(marginal_or.to_dict() | {
-        "details": marginal_or.details | {"type": "marginal (standardised) odds ratio"}}))
+    marginal_or = wald(
+        "odds_ratio",
+        odds[0] / odds[1],
+        np.array([1 / (risks[0] * (1 - risks[0])), -1 / (risks[1] * (1 - risks[1]))]),
+        log=True,
+    )
+    marginal_or = Estimate(
+        **(
+            marginal_or.to_dict()
+            | {"details": marginal_or.details | {"type": "marginal (standardised) odds ratio"}}
+        )
+    )
     return rd, rr, risk_treated, risk_untreated, marginal_or

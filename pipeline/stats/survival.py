@@ -37,6 +37,8 @@ from pipeline.stats.results import Estimate, NotEstimable
 # A Cox log hazard ratio this large (HR > e^10) signals a monotone likelihood.
 _HUGE_LOG_HAZARD_RATIO = 10.0
 DEFAULT_SEED = 20_240_601
+# Turnbull mass below this is treated as zero when locating the median.
+_NEGLIGIBLE_MASS = 1e-4
 
 
 def _times_and_events(time: object, event: object) -> tuple[np.ndarray, np.ndarray]:
@@ -118,21 +120,28 @@ def kaplan_meier(
     columns = ["time", "survival", "ci_low", "ci_high", "at_risk", "events", "censored"]
     if n == 0:
         median = Estimate.not_estimable("median_survival", method, "the group is empty", n=0)
-        return KaplanMeierResult(pd.DataFrame(columns=columns), median, 0, 0, method, label,
-                                 confidence, times)
+        return KaplanMeierResult(
+            pd.DataFrame(columns=columns), median, 0, 0, method, label, confidence, times
+        )
 
     distinct = np.unique(times)
     at_risk = (times[None, :] >= distinct[:, None]).sum(axis=1)
     n_events = np.array([events[times == t].sum() for t in distinct], dtype=int)
     n_censored = np.array([(times == t).sum() for t in distinct], dtype=int) - n_events
-    table = pd.DataFrame({"time": distinct, "at_risk": at_risk, "events": n_events,
-                          "censored": n_censored})
+    table = pd.DataFrame(
+        {"time": distinct, "at_risk": at_risk, "events": n_events, "censored": n_censored}
+    )
 
     if events.sum() == 0:
         table = table.assign(survival=1.0, ci_low=1.0, ci_high=1.0)
         median = Estimate.not_estimable(
-            "median_survival", method, "no events: survival stays at 1, median not reached",
-            n=n, events=0, confidence=confidence)
+            "median_survival",
+            method,
+            "no events: survival stays at 1, median not reached",
+            n=n,
+            events=0,
+            confidence=confidence,
+        )
         return KaplanMeierResult(table[columns], median, n, 0, method, label, confidence, times)
 
     fitted = SurvfuncRight(times, events)
@@ -148,8 +157,9 @@ def kaplan_meier(
     table["ci_low"] = np.where(before, 1.0, low[safe])
     table["ci_high"] = np.where(before, 1.0, high[safe])
     median = _km_median(fitted, survival, event_times, confidence, method, n, int(events.sum()))
-    return KaplanMeierResult(table[columns], median, n, int(events.sum()), method, label,
-                             confidence, times)
+    return KaplanMeierResult(
+        table[columns], median, n, int(events.sum()), method, label, confidence, times
+    )
 
 
 def _pointwise_interval(
@@ -192,9 +202,12 @@ def _km_median(
     median = float(fitted.quantile(0.5))
     if not np.isfinite(median) or survival.min() > 0.5:
         return Estimate.not_estimable(
-            "median_survival", method,
+            "median_survival",
+            method,
             f"median not reached: survival is still {survival.min():.3f} at the last event "
-            f"time ({event_times.max():g})", **base)
+            f"time ({event_times.max():g})",
+            **base,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = fitted.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
@@ -225,8 +238,10 @@ class LogRankResult:
     def summary(self) -> str:
         if self.statistic is None:
             return f"log-rank test: not estimable — {self.reason}"
-        return (f"log-rank chi-square = {self.statistic:.3f} on {self.df} df, "
-                f"p = {self.p_value:.3g}, n = {self.n}")
+        return (
+            f"log-rank chi-square = {self.statistic:.3f} on {self.df} df, "
+            f"p = {self.p_value:.3g}, n = {self.n}"
+        )
 
 
 def log_rank_test(time: object, event: object, group: object) -> LogRankResult:
@@ -257,8 +272,14 @@ def _observed_expected(
         deaths = ((times == t) & (events == 1)).sum()
         expected += deaths * np.bincount(codes[at_risk], minlength=len(levels)) / at_risk.sum()
     observed = np.bincount(codes, weights=events, minlength=len(levels))
-    return pd.DataFrame({"group": list(levels), "n": np.bincount(codes, minlength=len(levels)),
-                         "observed": observed.astype(int), "expected": expected})
+    return pd.DataFrame(
+        {
+            "group": list(levels),
+            "n": np.bincount(codes, minlength=len(levels)),
+            "observed": observed.astype(int),
+            "expected": expected,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- Cox
@@ -276,8 +297,10 @@ class ProportionalHazardsTest:
         return float(self.table.loc["GLOBAL", "p_value"])
 
     def summary(self) -> str:
-        return (f"Proportional-hazards test (Grambsch–Therneau, {self.transform} time):\n"
-                + self.table.round(4).to_string())
+        return (
+            f"Proportional-hazards test (Grambsch–Therneau, {self.transform} time):\n"
+            + self.table.round(4).to_string()
+        )
 
 
 @dataclass(frozen=True)
@@ -314,31 +337,43 @@ def cox_hazard_ratio(
     times, events, t = times[keep], events[keep], t_all[keep]
     base = {"n": len(times), "events": int(events.sum()), "confidence": confidence}
     details = design.notes() | {"ties": ties, "interval": "Wald"}
-    exog = pd.concat([pd.DataFrame({"treatment": t}), design.covariates.reset_index(drop=True)],
-                     axis=1)
+    exog = pd.concat(
+        [pd.DataFrame({"treatment": t}), design.covariates.reset_index(drop=True)], axis=1
+    )
     try:
         _check_cox_groups(events, t)
         fit = _fit_cox(times, events, exog, ties)
     except NotEstimable as reason:
-        blank = Estimate.not_estimable("hazard_ratio", "cox", str(reason), details=details,
-                                       **base)
+        blank = Estimate.not_estimable("hazard_ratio", "cox", str(reason), details=details, **base)
         return CoxResult(blank, pd.DataFrame(), None, ties)
     params = np.asarray(fit.params)
     se = np.asarray(fit.bse)
     z = stats.norm.ppf(0.5 + confidence / 2)
     coefficients = pd.DataFrame(
-        {"coef": params, "se": se, "hazard_ratio": np.exp(params),
-         "ci_low": np.exp(params - z * se), "ci_high": np.exp(params + z * se),
-         "p_value": 2 * stats.norm.sf(np.abs(params / se))},
+        {
+            "coef": params,
+            "se": se,
+            "hazard_ratio": np.exp(params),
+            "ci_low": np.exp(params - z * se),
+            "ci_high": np.exp(params + z * se),
+            "p_value": 2 * stats.norm.sf(np.abs(params / se)),
+        },
         index=exog.columns,
     )
     row = coefficients.loc["treatment"]
-    hazard_ratio = Estimate("hazard_ratio", "cox", float(row["hazard_ratio"]),
-                            float(row["ci_low"]), float(row["ci_high"]), float(row["p_value"]),
-                            details=details | {"log_hazard_ratio": float(row["coef"]),
-                                               "se": float(row["se"])}, **base)
-    ph_test = proportional_hazards_test(fit, times, events, transform=ph_transform,
-                                        names=[str(c) for c in exog.columns])
+    hazard_ratio = Estimate(
+        "hazard_ratio",
+        "cox",
+        float(row["hazard_ratio"]),
+        float(row["ci_low"]),
+        float(row["ci_high"]),
+        float(row["p_value"]),
+        details=details | {"log_hazard_ratio": float(row["coef"]), "se": float(row["se"])},
+        **base,
+    )
+    ph_test = proportional_hazards_test(
+        fit, times, events, transform=ph_transform, names=[str(c) for c in exog.columns]
+    )
     return CoxResult(hazard_ratio, coefficients, ph_test, ties)
 
 
@@ -369,8 +404,9 @@ def _fit_cox(times: np.ndarray, events: np.ndarray, exog: pd.DataFrame, ties: st
     params, se = np.asarray(fit.params), np.asarray(fit.bse)
     if not (np.all(np.isfinite(params)) and np.all(np.isfinite(se))):
         raise NotEstimable("Cox model: non-finite coefficients or standard errors")
-    diverging = [str(c) for c, b in zip(exog.columns, params, strict=True)
-                 if abs(b) > _HUGE_LOG_HAZARD_RATIO]
+    diverging = [
+        str(c) for c, b in zip(exog.columns, params, strict=True) if abs(b) > _HUGE_LOG_HAZARD_RATIO
+    ]
     if diverging:
         raise NotEstimable(
             "Cox model: monotone likelihood (coefficients diverging: "
@@ -380,7 +416,9 @@ def _fit_cox(times: np.ndarray, events: np.ndarray, exog: pd.DataFrame, ties: st
 
 
 def proportional_hazards_test(
-    fit, times: np.ndarray, events: np.ndarray,
+    fit,
+    times: np.ndarray,
+    events: np.ndarray,
     transform: Literal["km", "rank", "identity", "log"] = "km",
     names: list[str] | None = None,
 ) -> ProportionalHazardsTest:
@@ -421,10 +459,10 @@ def proportional_hazards_test(
         rho = np.array([np.corrcoef(g, scaled[:, j])[0, 1] for j in range(scaled.shape[1])])
     raw = g @ residuals
     global_chi2 = float(raw @ covariance @ raw * n_events / (g**2).sum())
-    table = pd.DataFrame({"rho": rho, "chi2": chi2, "df": 1,
-                          "p_value": stats.chi2.sf(chi2, 1)}, index=list(names))
-    table.loc["GLOBAL"] = [np.nan, global_chi2, len(names),
-                           stats.chi2.sf(global_chi2, len(names))]
+    table = pd.DataFrame(
+        {"rho": rho, "chi2": chi2, "df": 1, "p_value": stats.chi2.sf(chi2, 1)}, index=list(names)
+    )
+    table.loc["GLOBAL"] = [np.nan, global_chi2, len(names), stats.chi2.sf(global_chi2, len(names))]
     return ProportionalHazardsTest(table, transform)
 
 
@@ -458,16 +496,24 @@ class TurnbullResult:
         is_open = self.table["left_open"].to_numpy(dtype=bool)
         # Mass that may lie at or before t: (left, right] reaches t when left < t, a
         # single point [left, left] when left <= t.
-        may_be_before = np.where(is_open[None, :], left[None, :] < grid[:, None],
-                                 left[None, :] <= grid[:, None])
+        may_be_before = np.where(
+            is_open[None, :], left[None, :] < grid[:, None], left[None, :] <= grid[:, None]
+        )
         lower = 1 - (mass[None, :] * may_be_before).sum(axis=1)
-        return pd.DataFrame({"time": grid, "survival_lower": np.clip(lower, 0, 1),
-                             "survival_upper": np.clip(upper, 0, 1)})
+        return pd.DataFrame(
+            {
+                "time": grid,
+                "survival_lower": np.clip(lower, 0, 1),
+                "survival_upper": np.clip(upper, 0, 1),
+            }
+        )
 
     def summary(self) -> str:
-        return (f"Turnbull NPMLE: n = {self.n}, {len(self.table)} innermost intervals, "
-                f"{self.iterations} EM iterations{'' if self.converged else ' (NOT converged)'}"
-                f"\n  " + self.median.summary())
+        return (
+            f"Turnbull NPMLE: n = {self.n}, {len(self.table)} innermost intervals, "
+            f"{self.iterations} EM iterations{'' if self.converged else ' (NOT converged)'}"
+            f"\n  " + self.median.summary()
+        )
 
 
 def _interval_bounds(left: object, right: object) -> tuple[np.ndarray, np.ndarray]:
@@ -476,8 +522,10 @@ def _interval_bounds(left: object, right: object) -> tuple[np.ndarray, np.ndarra
     if len(lower) != len(upper):
         raise ValueError("left and right differ in length")
     if np.isnan(lower).any():
-        raise ValueError(f"{int(np.isnan(lower).sum())} missing left ends; use 0 when the "
-                         "event may have happened any time since birth")
+        raise ValueError(
+            f"{int(np.isnan(lower).sum())} missing left ends; use 0 when the "
+            "event may have happened any time since birth"
+        )
     upper = np.where(np.isnan(upper), np.inf, upper)
     if (upper < lower).any():
         raise ValueError(f"{int((upper < lower).sum())} intervals with right < left")
@@ -490,7 +538,7 @@ def turnbull(
     left: object,
     right: object,
     *,
-    tolerance: float = 1e-10,
+    tolerance: float = 1e-9,
     max_iterations: int = 100_000,
     bootstrap_reps: int = 0,
     seed: int = DEFAULT_SEED,
@@ -503,7 +551,9 @@ def turnbull(
     "weaned"); right = NaN or inf means right-censored at left; left == right means an
     exactly known time. The NPMLE puts mass only on the innermost intervals (a left end
     followed directly by a right end in the ordered endpoints) and is found by the
-    self-consistency EM algorithm (Turnbull 1976, JRSS B 38:290).
+    self-consistency EM algorithm (Turnbull 1976, JRSS B 38:290), iterated until the
+    Kuhn–Tucker gap (largest gradient of the mean log-likelihood minus 1) is below
+    `tolerance` (Gentleman & Geyer 1994).
 
     The median is taken where the cumulative mass reaches 0.5: when that happens inside an
     innermost interval the NPMLE only locates the median in that interval, and the
@@ -521,25 +571,31 @@ def turnbull(
     base = {"n": n, "events": events, "confidence": confidence}
     if not converged:
         median = Estimate.not_estimable(
-            "median_survival", "turnbull",
-            f"the EM algorithm did not converge in {max_iterations} iterations", **base)
+            "median_survival",
+            "turnbull",
+            f"the EM algorithm did not converge in {max_iterations} iterations",
+            **base,
+        )
         return TurnbullResult(table, median, n, iterations, converged)
     point, bounds, reason = _turnbull_median(table)
     if point is None:
         median = Estimate.not_estimable("median_survival", "turnbull", reason, **base)
         return TurnbullResult(table, median, n, iterations, converged)
-    details: dict[str, object] = {"median_bounds": bounds,
-                                  "convention": "midpoint of the interval the NPMLE "
-                                  "places the median in"}
+    details: dict[str, object] = {
+        "median_bounds": bounds,
+        "convention": "midpoint of the interval the NPMLE places the median in",
+    }
     ci_low = ci_high = None
     if bootstrap_reps > 0:
-        ci_low, ci_high, note = _bootstrap_median(lower, upper, bootstrap_reps, seed,
-                                                  confidence, tolerance, max_iterations)
+        ci_low, ci_high, note = _bootstrap_median(
+            lower, upper, bootstrap_reps, seed, confidence, tolerance, max_iterations
+        )
         details["interval"] = note
     else:
         details["interval"] = "none (set bootstrap_reps for a bootstrap interval)"
-    median = Estimate("median_survival", "turnbull", point, ci_low, ci_high,
-                      details=details, **base)
+    median = Estimate(
+        "median_survival", "turnbull", point, ci_low, ci_high, details=details, **base
+    )
     return TurnbullResult(table, median, n, iterations, converged)
 
 
@@ -556,13 +612,20 @@ def _turnbull_mass(
     # after the value L (flag 1), so (a, t] and (t, b] do not overlap while [t, t] and
     # (a, t] do. Among equal keys, left ends come before right ends.
     left_flag = np.where(exact, 0, 1)
-    endpoints = pd.DataFrame({
-        "value": np.concatenate([lower, upper]),
-        "flag": np.concatenate([left_flag, np.zeros(len(upper), dtype=int)]),
-        "is_right": np.concatenate([np.zeros(len(lower), int), np.ones(len(upper), int)]),
-    }).drop_duplicates().sort_values(["value", "flag", "is_right"], ignore_index=True)
+    endpoints = (
+        pd.DataFrame(
+            {
+                "value": np.concatenate([lower, upper]),
+                "flag": np.concatenate([left_flag, np.zeros(len(upper), dtype=int)]),
+                "is_right": np.concatenate([np.zeros(len(lower), int), np.ones(len(upper), int)]),
+            }
+        )
+        .drop_duplicates()
+        .sort_values(["value", "flag", "is_right"], ignore_index=True)
+    )
     starts = (endpoints["is_right"].to_numpy()[:-1] == 0) & (
-        endpoints["is_right"].to_numpy()[1:] == 1)
+        endpoints["is_right"].to_numpy()[1:] == 1
+    )
     index = np.flatnonzero(starts)
     q_value = endpoints["value"].to_numpy()[index]
     q_flag = endpoints["flag"].to_numpy()[index]
@@ -573,49 +636,67 @@ def _turnbull_mass(
     count = unique["count"].to_numpy(dtype=float)
     starts_inside = (unique["lower"].to_numpy()[:, None] < q_value[None, :]) | (
         (unique["lower"].to_numpy()[:, None] == q_value[None, :])
-        & (unique["flag"].to_numpy()[:, None] <= q_flag[None, :]))
+        & (unique["flag"].to_numpy()[:, None] <= q_flag[None, :])
+    )
     ends_inside = p_value[None, :] <= unique["upper"].to_numpy()[:, None]
     contains = (starts_inside & ends_inside).astype(float)
 
     mass = np.full(len(q_value), 1 / len(q_value))
     converged = False
     iteration = 0
+    share = count / count.sum()
     for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported afterwards
-        expected = contains * mass[None, :]
-        expected /= expected.sum(axis=1, keepdims=True)
-        updated = count @ expected / count.sum()
-        change = np.abs(updated - mass).max()
-        mass = updated
-        if change < tolerance:
+        # Self-consistency: p_j <- p_j * d_j with d_j = sum_i share_i a_ij / (A p)_i.
+        derivative = (share / (contains @ mass)) @ contains
+        # Stop on the KKT gap max_j d_j - 1 (zero at the NPMLE, where d_j <= 1 with
+        # equality on the support); it bounds the log-likelihood shortfall per child.
+        if derivative.max() - 1 < tolerance:
             converged = True
             break
-    table = pd.DataFrame({"left": q_value, "right": p_value, "left_open": q_flag == 1,
-                          "probability": mass})
+        mass = mass * derivative
+    table = pd.DataFrame(
+        {"left": q_value, "right": p_value, "left_open": q_flag == 1, "probability": mass}
+    )
     table["survival_after"] = np.clip(1 - table["probability"].cumsum(), 0.0, 1.0)
     return table, iteration, converged
 
 
 def _turnbull_median(table: pd.DataFrame) -> tuple[float | None, list[float], str]:
-    """Median from the NPMLE mass, its bounds, or the reason there is none."""
-    cumulative = table["probability"].cumsum().to_numpy()
-    reached = np.flatnonzero(cumulative >= 0.5 - 1e-9)
+    """Median from the NPMLE mass, its bounds, or the reason there is none.
+
+    Intervals with negligible mass (< 1e-4, where slow EM convergence leaves residue) are
+    ignored, and cumulative mass within 1e-4 of 0.5 counts as exactly 0.5: the median is
+    then the midpoint of the flat stretch S = 0.5 up to the next interval with mass.
+    """
+    support = table[table["probability"] >= _NEGLIGIBLE_MASS].reset_index(drop=True)
+    cumulative = support["probability"].cumsum().to_numpy()
+    reached = np.flatnonzero(cumulative >= 0.5 - _NEGLIGIBLE_MASS)
     if reached.size == 0:
         return None, [], "median not reached: survival stays above 0.5"
     j = int(reached[0])
-    left, right = float(table["left"].iloc[j]), float(table["right"].iloc[j])
-    if abs(cumulative[j] - 0.5) < 1e-9 and j + 1 < len(table):
-        # S = 0.5 exactly on the flat stretch up to the next interval: take its midpoint.
-        left, right = right, float(table["left"].iloc[j + 1])
+    left, right = float(support["left"].iloc[j]), float(support["right"].iloc[j])
+    if abs(cumulative[j] - 0.5) < _NEGLIGIBLE_MASS and j + 1 < len(support):
+        left, right = right, float(support["left"].iloc[j + 1])
     if not np.isfinite(right):
-        return None, [], (
-            f"median not reached within follow-up: more than half the probability lies "
-            f"beyond the last assessment ({left:g})")
+        return (
+            None,
+            [],
+            (
+                f"median not reached within follow-up: more than half the probability lies "
+                f"beyond the last assessment ({left:g})"
+            ),
+        )
     return (left + right) / 2, [left, right], ""
 
 
 def _bootstrap_median(
-    lower: np.ndarray, upper: np.ndarray, reps: int, seed: int, confidence: float,
-    tolerance: float, max_iterations: int,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    reps: int,
+    seed: int,
+    confidence: float,
+    tolerance: float,
+    max_iterations: int,
 ) -> tuple[float | None, float | None, str]:
     rng = np.random.default_rng(seed)
     medians = np.empty(reps)
@@ -629,8 +710,11 @@ def _bootstrap_median(
     note = f"nonparametric bootstrap percentile interval, {reps} resamples, seed {seed}"
     if not np.isfinite(high):
         note += "; upper limit not reached (median not reached in many resamples)"
-    return (float(low) if np.isfinite(low) else None,
-            float(high) if np.isfinite(high) else None, note)
+    return (
+        float(low) if np.isfinite(low) else None,
+        float(high) if np.isfinite(high) else None,
+        note,
+    )
 
 
 def midpoint_kaplan_meier(
@@ -646,5 +730,9 @@ def midpoint_kaplan_meier(
     lower, upper = _interval_bounds(left, right)
     finite = np.isfinite(upper)
     time = np.where(finite, (lower + np.where(finite, upper, 0.0)) / 2, lower)
-    return kaplan_meier(time, finite.astype(float), confidence=confidence,
-                        method="midpoint imputation + Kaplan–Meier (approximation)")
+    return kaplan_meier(
+        time,
+        finite.astype(float),
+        confidence=confidence,
+        method="midpoint imputation + Kaplan–Meier (approximation)",
+    )

@@ -218,8 +218,13 @@ def iptw_effect(
             Estimate.not_estimable(m, METHOD, reason, details=dict(notes), **base)
             for m in ("risk_difference", "risk_ratio", "odds_ratio")
         ]
-        return IPTWResult(*blank, estimand=estimand, n=n,
-                          n_dropped_missing=design.n_dropped_missing, diagnostics=diagnostics)
+        return IPTWResult(
+            *blank,
+            estimand=estimand,
+            n=n,
+            n_dropped_missing=design.n_dropped_missing,
+            diagnostics=diagnostics,
+        )
 
     try:
         masked_t = np.where(observed, t_all, np.nan)
@@ -254,6 +259,10 @@ def iptw_effect(
     # Weighted risks: comparison = b0, treated = b0 + b1.
     to_risks = np.array([[1.0, 1.0], [1.0, 0.0]])
     risks = to_risks @ beta
+    # Exact 0/1 where a group has no events (or only events), free of rounding noise.
+    for row, arm in ((0, t == 1), (1, t == 0)):
+        if y[arm].sum() in (0, arm.sum()):
+            risks[row] = float(y[arm].mean())
     risk_cov = to_risks @ cov @ to_risks.T
     z = stats.norm.ppf(0.5 + confidence / 2)
     notes["risk_treated"] = float(risks[0])
@@ -268,20 +277,36 @@ def iptw_effect(
         )
     if rd_se == 0:
         risk_difference = Estimate.not_estimable(
-            "risk_difference", METHOD, "the outcome does not vary within either group: "
-            "the sandwich variance is zero", details=rd_details, **base)
+            "risk_difference",
+            METHOD,
+            "the outcome does not vary within either group: the sandwich variance is zero",
+            details=rd_details,
+            **base,
+        )
     else:
         rd = float(beta[1])
         risk_difference = Estimate(
-            "risk_difference", METHOD, rd, rd - z * rd_se, rd + z * rd_se,
-            float(2 * stats.norm.sf(abs(rd / rd_se))), details=rd_details, **base,
+            "risk_difference",
+            METHOD,
+            rd,
+            rd - z * rd_se,
+            rd + z * rd_se,
+            float(2 * stats.norm.sf(abs(rd / rd_se))),
+            details=rd_details,
+            **base,
         )
     risk_ratio = _ratio("risk_ratio", risks, risk_cov, z, base, notes)
     odds_ratio = _ratio("odds_ratio", risks, risk_cov, z, base, notes)
     return IPTWResult(
-        risk_difference, risk_ratio, odds_ratio, estimand=estimand, n=n,
-        n_dropped_missing=design.n_dropped_missing, diagnostics=diagnostics,
-        weights=weights, propensity=ps,
+        risk_difference,
+        risk_ratio,
+        odds_ratio,
+        estimand=estimand,
+        n=n,
+        n_dropped_missing=design.n_dropped_missing,
+        diagnostics=diagnostics,
+        weights=weights,
+        propensity=ps,
     )
 
 
@@ -302,8 +327,12 @@ def _ratio(
     if np.any(risks <= 0) or (measure == "odds_ratio" and np.any(risks >= 1)):
         which = "no events" if np.any(risks <= 0) else "only events"
         return Estimate.not_estimable(
-            measure, METHOD, f"zero cell: {which} in a group, so the {measure.replace('_', ' ')} "
-            "is 0 or infinite", details=dict(notes), **base)
+            measure,
+            METHOD,
+            f"zero cell: {which} in a group, so the {measure.replace('_', ' ')} is 0 or infinite",
+            details=dict(notes),
+            **base,
+        )
     if measure == "risk_ratio":
         log_value = np.log(risks[0]) - np.log(risks[1])
         gradient = np.array([1 / risks[0], -1 / risks[1]])
@@ -312,10 +341,16 @@ def _ratio(
         gradient = np.array([1 / (risks[0] * (1 - risks[0])), -1 / (risks[1] * (1 - risks[1]))])
     se = float(np.sqrt(gradient @ risk_cov @ gradient))
     if se == 0:
-        return Estimate.not_estimable(measure, METHOD, "the sandwich variance is zero",
-                                      details=dict(notes), **base)
+        return Estimate.not_estimable(
+            measure, METHOD, "the sandwich variance is zero", details=dict(notes), **base
+        )
     return Estimate(
-        measure, METHOD, float(np.exp(log_value)), float(np.exp(log_value - z * se)),
-        float(np.exp(log_value + z * se)), float(2 * stats.norm.sf(abs(log_value / se))),
-        details=notes | {"se_log": se}, **base,
+        measure,
+        METHOD,
+        float(np.exp(log_value)),
+        float(np.exp(log_value - z * se)),
+        float(np.exp(log_value + z * se)),
+        float(2 * stats.norm.sf(abs(log_value / se))),
+        details=notes | {"se_log": se},
+        **base,
     )

@@ -8,15 +8,142 @@ from pipeline.stats.regression import logistic_adjusted_effects
 
 # Spector & Mazzeo (1980) teaching-method data, as bundled with statsmodels and used in
 # Greene, Econometric Analysis, Table 21.1 (5th ed.): GRADE on GPA, TUCE and PSI.
-GPA = [2.66, 2.89, 3.28, 2.92, 4.00, 2.86, 2.76, 2.87, 3.03, 3.92, 2.63, 3.32, 3.57, 3.26,
-       3.53, 2.74, 2.75, 2.83, 3.12, 3.16, 2.06, 3.62, 2.89, 3.51, 3.54, 2.83, 3.39, 2.67,
-       3.65, 4.00, 3.10, 2.39]
-TUCE = [20, 22, 24, 12, 21, 17, 17, 21, 25, 29, 20, 23, 23, 25, 26, 19, 25, 19, 23, 25, 22,
-        28, 14, 26, 24, 27, 17, 24, 21, 23, 21, 19]
-PSI = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-       1, 1, 1, 1]
-GRADE = [0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0,
-         1, 1, 0, 1]
+GPA = [
+    2.66,
+    2.89,
+    3.28,
+    2.92,
+    4.00,
+    2.86,
+    2.76,
+    2.87,
+    3.03,
+    3.92,
+    2.63,
+    3.32,
+    3.57,
+    3.26,
+    3.53,
+    2.74,
+    2.75,
+    2.83,
+    3.12,
+    3.16,
+    2.06,
+    3.62,
+    2.89,
+    3.51,
+    3.54,
+    2.83,
+    3.39,
+    2.67,
+    3.65,
+    4.00,
+    3.10,
+    2.39,
+]
+TUCE = [
+    20,
+    22,
+    24,
+    12,
+    21,
+    17,
+    17,
+    21,
+    25,
+    29,
+    20,
+    23,
+    23,
+    25,
+    26,
+    19,
+    25,
+    19,
+    23,
+    25,
+    22,
+    28,
+    14,
+    26,
+    24,
+    27,
+    17,
+    24,
+    21,
+    23,
+    21,
+    19,
+]
+PSI = [
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+]
+GRADE = [
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0,
+    1,
+    1,
+    1,
+    0,
+    1,
+    1,
+    0,
+    1,
+]
 
 
 def test_adjusted_odds_ratio_matches_published_spector_logit() -> None:
@@ -35,7 +162,10 @@ def test_adjusted_odds_ratio_matches_published_spector_logit() -> None:
 def _stratified_sample() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Binary confounder z; cell counts (children, events) chosen by hand."""
     cells = {  # (z, treated): (children, events)
-        (0, 0): (40, 8), (0, 1): (10, 4), (1, 0): (20, 10), (1, 1): (30, 21),
+        (0, 0): (40, 8),
+        (0, 1): (10, 4),
+        (1, 0): (20, 10),
+        (1, 1): (30, 21),
     }
     z, t, y = [], [], []
     for (stratum, arm), (children, events) in cells.items():
@@ -55,7 +185,8 @@ def test_standardised_risk_difference_equals_hand_standardisation() -> None:
     att = logistic_adjusted_effects(y, t, covariates, estimand="ATT", interactions=True)
     # Treated: 10 in z=0, 30 in z=1.
     assert att.risk_difference.estimate == pytest.approx(
-        (10 * (p1[0] - p0[0]) + 30 * (p1[1] - p0[1])) / 40, abs=1e-8)
+        (10 * (p1[0] - p0[0]) + 30 * (p1[1] - p0[1])) / 40, abs=1e-8
+    )
     ate = logistic_adjusted_effects(y, t, covariates, estimand="ATE", interactions=True)
     weights = {0: 50 / 100, 1: 50 / 100}
     expected_rd = sum(weights[s] * (p1[s] - p0[s]) for s in (0, 1))
@@ -64,14 +195,18 @@ def test_standardised_risk_difference_equals_hand_standardisation() -> None:
     # the stratum share, plus the variance of the stratum differences over the population.
     counts = {(0, 1): 10, (0, 0): 40, (1, 1): 30, (1, 0): 20}
     model_part = sum(
-        weights[s] ** 2 * (p1[s] * (1 - p1[s]) / counts[(s, 1)]
-                           + p0[s] * (1 - p0[s]) / counts[(s, 0)]) for s in (0, 1))
+        weights[s] ** 2
+        * (p1[s] * (1 - p1[s]) / counts[(s, 1)] + p0[s] * (1 - p0[s]) / counts[(s, 0)])
+        for s in (0, 1)
+    )
     differences = np.array([p1[0] - p0[0]] * 50 + [p1[1] - p0[1]] * 50)
     population_part = differences.var() / 100
     assert ate.risk_difference.details["se"] == pytest.approx(
-        np.sqrt(model_part + population_part), rel=1e-6)
+        np.sqrt(model_part + population_part), rel=1e-6
+    )
     assert ate.risk_difference.details["se_model_only"] == pytest.approx(
-        np.sqrt(model_part), rel=1e-6)
+        np.sqrt(model_part), rel=1e-6
+    )
 
 
 def test_categorical_dummies_constant_columns_and_missing_rows_are_reported() -> None:
@@ -80,11 +215,13 @@ def test_categorical_dummies_constant_columns_and_missing_rows_are_reported() ->
     region = rng.choice(["europe", "africa", "asia"], n)
     treatment = rng.binomial(1, 0.5, n)
     outcome = rng.binomial(1, 0.3 + 0.2 * treatment)
-    covariates = pd.DataFrame({
-        "region": pd.Series(region, dtype="object"),
-        "constant": 1.0,
-        "age": np.where(np.arange(n) < 7, np.nan, rng.normal(30, 5, n)),
-    })
+    covariates = pd.DataFrame(
+        {
+            "region": pd.Series(region, dtype="object"),
+            "constant": 1.0,
+            "age": np.where(np.arange(n) < 7, np.nan, rng.normal(30, 5, n)),
+        }
+    )
     result = logistic_adjusted_effects(outcome, treatment, covariates)
     assert result.n == n - 7
     assert result.n_dropped_missing == 7
@@ -119,7 +256,8 @@ def test_complete_separation_by_a_covariate_is_not_estimable() -> None:
 
 def test_treatment_aliased_with_a_covariate_is_not_estimable() -> None:
     treatment = [0, 1, 0, 1, 0, 1, 0, 1]
-    result = logistic_adjusted_effects([0, 1, 1, 0, 1, 0, 1, 1], treatment,
-                                       pd.DataFrame({"area": ["a", "b"] * 4}))
+    result = logistic_adjusted_effects(
+        [0, 1, 1, 0, 1, 0, 1, 1], treatment, pd.DataFrame({"area": ["a", "b"] * 4})
+    )
     assert not result.risk_difference.estimable
     assert "determined by the covariates" in result.risk_difference.reason
