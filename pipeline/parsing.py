@@ -12,7 +12,9 @@ spreads the results back over the rows (`spread`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -64,12 +66,16 @@ def spread(unique_values: object, codes: np.ndarray, fill_value: object = None) 
     return pd.api.extensions.take(unique_values, codes, allow_fill=True, fill_value=fill_value)
 
 
-def _arrow(text: pd.Series) -> pa.Array:
-    return pa.array(text.array)
+def arrow_text(text: pd.Series) -> pa.LargeStringArray:
+    """Text from `factorize_text` as one contiguous arrow large_string array."""
+    array = pa.array(text.astype(TEXT_DTYPE).array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], pa.large_string())
+    return array.cast(pa.large_string()) if array.type != pa.large_string() else array
 
 
-def _fullmatch(arrow_text: pa.Array, pattern: str) -> np.ndarray:
-    matched = pc.match_substring_regex(arrow_text, f"^(?:{pattern})$")
+def _fullmatch(strings: pa.Array, pattern: str) -> np.ndarray:
+    matched = pc.match_substring_regex(strings, f"^(?:{pattern})$")
     return matched.to_numpy(zero_copy_only=False).astype(bool)
 
 
@@ -135,7 +141,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     (`25:00`), years outside 1800-2199, month-first dates whose "month" exceeds 12.
     """
     codes, text = factorize_text(values)
-    arrow_text = _arrow(text)
+    strings = arrow_text(text)
     n = len(text)
     year = np.zeros(n, dtype=np.int64)
     month = np.zeros(n, dtype=np.int64)
@@ -143,7 +149,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     time_ok = np.ones(n, dtype=bool)
     matched = np.zeros(n, dtype=bool)
     for pattern in _DATE_PATTERNS:
-        extracted = pc.extract_regex(arrow_text, f"^{pattern}$")
+        extracted = pc.extract_regex(strings, f"^{pattern}$")
         hit = extracted.is_valid().to_numpy(zero_copy_only=False) & ~matched
         if not hit.any():
             continue
@@ -161,7 +167,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     serial_hit = ~matched
     if serial_hit.any():
-        extracted = pc.extract_regex(arrow_text, f"^{_EXCEL_SERIAL}$")
+        extracted = pc.extract_regex(strings, f"^{_EXCEL_SERIAL}$")
         serial_hit &= extracted.is_valid().to_numpy(zero_copy_only=False)
         serial = np.zeros(n, dtype=np.int64)
         serial[serial_hit] = _ints(extracted.filter(pa.array(serial_hit)).field("serial"))
@@ -185,14 +191,14 @@ _COMMA_GROUPED = rf"{_SIGN}[0-9]{{1,3}}(?:(?:,[0-9]{{3}})+\.[0-9]+|(?:,[0-9]{{3}
 
 def _numbers_unique(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Parsed float per unique text and whether it parsed."""
-    arrow_text = pc.replace_substring_regex(_arrow(text), _MINUS_SIGNS, "-")
-    plain = _fullmatch(arrow_text, _PLAIN)
-    spaced = _fullmatch(arrow_text, _SPACE_GROUPED)
-    dotted = _fullmatch(arrow_text, _DOT_GROUPED)
-    commaed = _fullmatch(arrow_text, _COMMA_GROUPED)
+    strings = pc.replace_substring_regex(arrow_text(text), _MINUS_SIGNS, "-")
+    plain = _fullmatch(strings, _PLAIN)
+    spaced = _fullmatch(strings, _SPACE_GROUPED)
+    dotted = _fullmatch(strings, _DOT_GROUPED)
+    commaed = _fullmatch(strings, _COMMA_GROUPED)
     ok = plain | spaced | dotted | commaed
     # Canonical "-1234.5": drop the thousands separator of each form, then decimal comma -> point.
-    no_spaces = pc.replace_substring_regex(arrow_text, f"[ {_SPACES}]", "")
+    no_spaces = pc.replace_substring_regex(strings, f"[ {_SPACES}]", "")
     no_dots = pc.replace_substring(no_spaces, ".", "")
     canonical = pc.if_else(pa.array(dotted), no_dots, no_spaces)
     canonical = pc.if_else(pa.array(commaed), pc.replace_substring(canonical, ",", ""), canonical)
@@ -250,9 +256,31 @@ def _fold_diacritics(labels: pd.Series) -> pd.Series:
     return labels.str.normalize("NFKD").str.replace("[\u0300-\u036f]", "", regex=True)
 
 
-def _label_lookup(variants: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Normalised label -> code, and a diacritic-free fallback kept only where unambiguous."""
-    pairs = [*variants.items(), *((code, code) for code in dict.fromkeys(variants.values()))]
+@dataclass(frozen=True)
+class _Vocabulary:
+    """Normalised labels and their codes, as arrow arrays for a vectorised lookup."""
+
+    labels: pa.Array
+    codes: pa.Array
+
+    @classmethod
+    def of(cls, mapping: Mapping[str, str]) -> _Vocabulary:
+        return cls(pa.array(list(mapping), pa.large_string()), pa.array(list(mapping.values())))
+
+    def find(self, labels: pa.Array) -> np.ndarray:
+        positions = pc.index_in(labels, value_set=self.labels)
+        return pc.take(self.codes, positions).to_numpy(zero_copy_only=False)
+
+
+def _vocabularies(variants: Mapping[str, str]) -> tuple[_Vocabulary, _Vocabulary]:
+    """Exact normalised spellings, and diacritic-free ones kept only where unambiguous."""
+    return _vocabularies_cached(tuple(variants.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _vocabularies_cached(variants: tuple[tuple[str, str], ...]
+                         ) -> tuple[_Vocabulary, _Vocabulary]:
+    pairs = [*variants, *((code, code) for code in dict.fromkeys(code for _, code in variants))]
     labels = normalise_labels(pd.Series([label for label, _ in pairs], dtype=object))
     exact: dict[str, str] = {}
     for label, (raw_label, code) in zip(labels, pairs, strict=True):
@@ -263,18 +291,19 @@ def _label_lookup(variants: Mapping[str, str]) -> tuple[dict[str, str], dict[str
     for label, code in zip(_fold_diacritics(pd.Series(list(exact), dtype=TEXT_DTYPE)),
                            exact.values(), strict=True):
         folded[label] = code if folded.get(label, code) == code else None
-    return exact, {label: code for label, code in folded.items() if code is not None}
+    unambiguous = {label: code for label, code in folded.items() if code is not None}
+    return _Vocabulary.of(exact), _Vocabulary.of(unambiguous)
 
 
-def _lookup(labels: pd.Series, variants: Mapping[str, str]) -> pd.Series:
-    """Code per normalised label (NA where unknown): exact spelling first, then with the
-    diacritics dropped on both sides (`Overvagande ammad`, `forskollarare`)."""
-    exact, folded = _label_lookup(variants)
-    codes = labels.map(exact)
-    unknown = codes.isna()
+def _lookup(labels: pd.Series, variants: Mapping[str, str]) -> pd.arrays.StringArray:
+    """Code per normalised label, by position (NA where unknown): exact spelling first,
+    then with the diacritics dropped on both sides (`Overvagande ammad`, `forskollarare`)."""
+    exact, folded = _vocabularies(variants)
+    found = exact.find(arrow_text(labels.astype(TEXT_DTYPE)))
+    unknown = pd.isna(found)
     if unknown.any():
-        codes = codes.mask(unknown, _fold_diacritics(labels[unknown]).map(folded))
-    return codes.astype(TEXT_DTYPE)
+        found[unknown] = folded.find(arrow_text(_fold_diacritics(labels[unknown])))
+    return pd.array(found, dtype=TEXT_DTYPE)
 
 
 def parse_categories(values: pd.Series, variants: Mapping[str, str]
@@ -289,8 +318,7 @@ def parse_categories(values: pd.Series, variants: Mapping[str, str]
     """
     codes, text = factorize_text(values)
     found = _lookup(normalise_labels(text), variants)
-    failed = found.isna().to_numpy()
-    return _result(found.array, failed, codes, values, TEXT_DTYPE)
+    return _result(found, found.isna(), codes, values, TEXT_DTYPE)
 
 
 def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -301,13 +329,14 @@ def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     normalisation of `parse_categories`. Fails: anything else.
     """
     found, failed = parse_categories(values, CATEGORY_VARIANTS["boolean"])
-    flags = found.map({"true": True, "false": False}).astype("boolean")
+    flags = found.eq("true").astype("boolean")  # NA stays NA
     return flags, failed
 
 
 # --- professions ---------------------------------------------------------------------------
 
-_PROFESSION_SEPARATORS = f"{_ANY_SPACE}*(?:[,;/+&]|{_ANY_SPACE}+(?:och|and){_ANY_SPACE}+){_ANY_SPACE}*"
+_PROFESSION_SEPARATORS = (f"{_ANY_SPACE}*(?:[,;/+&]|{_ANY_SPACE}+(?:och|and){_ANY_SPACE}+)"
+                          f"{_ANY_SPACE}*")
 
 
 def parse_professions(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -320,16 +349,14 @@ def parse_professions(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     the parsed value is NA) when any item is unknown or the list has no item at all.
     """
     codes, text = factorize_text(values)
-    lowered = text.str.lower()
-    items = lowered.str.split(_PROFESSION_SEPARATORS, regex=True).explode()
-    labels = normalise_labels(items.astype(object).fillna(""))
-    labels.index = items.index
-    labels = labels[labels.ne("")]
-    found = _lookup(labels, PROFESSION_VARIANTS)
-    unknown = found.isna().groupby(level=0).any().reindex(text.index, fill_value=True)
+    items = text.str.lower().str.split(_PROFESSION_SEPARATORS, regex=True).explode()
+    owner = items.index.to_numpy()  # position of the unique value each item came from
+    labels = normalise_labels(items.astype(object).fillna("")).reset_index(drop=True)
+    keep = labels.ne("").to_numpy(dtype=bool)
+    found = pd.Series(_lookup(labels[keep], PROFESSION_VARIANTS), index=owner[keep])
+    has_unknown = found.isna().groupby(level=0).any()
+    failed = has_unknown.reindex(text.index, fill_value=True).to_numpy(dtype=bool)
     joined = (found.dropna().groupby(level=0)
               .agg(lambda row: "|".join(sorted(set(row))))
-              .reindex(text.index))
-    failed = unknown.to_numpy(dtype=bool)
-    joined = joined.astype(TEXT_DTYPE).mask(failed, pd.NA)
+              .reindex(text.index).astype(TEXT_DTYPE).mask(failed, pd.NA))
     return _result(joined.array, failed, codes, values, TEXT_DTYPE)

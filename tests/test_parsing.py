@@ -209,7 +209,7 @@ VALID = {  # a raw value and what it parses to, per parser
 
 raw_values = st.lists(st.one_of(st.none(), st.text(), st.sampled_from(["", " ", "\u00a0"])),
                       max_size=30)
-HYPOTHESIS = settings(max_examples=200, deadline=None)
+HYPOTHESIS = settings(max_examples=150, deadline=None)  # the file runs in well under 20 s
 
 
 def shuffled_index(n: int, seed: int) -> pd.Index:
@@ -217,10 +217,9 @@ def shuffled_index(n: int, seed: int) -> pd.Index:
 
 
 @pytest.mark.parametrize("kind", list(PARSERS))
-@pytest.mark.parametrize("dtype", [object, "str"])
 @HYPOTHESIS
-@given(raw=raw_values, seed=st.integers(0, 1000))
-def test_parsers_never_raise_and_keep_rows(kind, dtype, raw, seed):
+@given(raw=raw_values, seed=st.integers(0, 1000), dtype=st.sampled_from([object, "str"]))
+def test_parsers_never_raise_and_keep_rows(kind, raw, seed, dtype):
     values = pd.Series(raw, index=shuffled_index(len(raw), seed), dtype=dtype)
     parsed, failed = PARSERS[kind](values)
     assert parsed.index.equals(values.index) and failed.index.equals(values.index)

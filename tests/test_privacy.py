@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
 
 import pandas as pd
@@ -68,19 +70,32 @@ def test_samordningsnummer():
     assert parse_one("701060-2391")["error"] == "pnr_invalid_date"
 
 
-def test_century_latest_birth_not_after_reference():
-    # 240630-1230: check digit 0 (Luhn over 240630123). On the reference date itself -> 2024.
+def test_century_without_separator_latest_birth_not_after_reference():
+    # 2406301230: check digit 0 (Luhn over 240630123). On the reference date itself -> 2024.
+    assert parse_one("2406301230")["birth_date"] == pd.Timestamp("2024-06-30")
+    # 2407011234: a day after the reference date, so the century before -> 1924.
+    assert parse_one("2407011234")["birth_date"] == pd.Timestamp("1924-07-01")
+    assert parse_one("2407011234", dt.date(2024, 7, 1))["birth_date"] == \
+        pd.Timestamp("2024-07-01")
+
+
+def test_dash_means_under_100_in_the_reference_year():
+    # SKV 704: "-" until the calendar year in which the person turns 100.
     assert parse_one("240630-1230")["birth_date"] == pd.Timestamp("2024-06-30")
-    # 240701-1234: a day after the reference date, so the century before -> 1924.
-    assert parse_one("240701-1234")["birth_date"] == pd.Timestamp("1924-07-01")
-    assert parse_one("240701-1234", dt.date(2024, 7, 1))["birth_date"] == pd.Timestamp("2024-07-01")
+    assert parse_one("250101-1239", dt.date(2024, 6, 30))["birth_date"] == \
+        pd.Timestamp("1925-01-01")
+    # Born 1924-07-01, the person turns 100 in 2024 and is written with "+" all that year;
+    # with "-" the number can only be a birth later in 2024: in the future.
+    assert parse_one("240701-1234")["error"] == "pnr_future_birth"
 
 
-def test_plus_separator_means_one_century_earlier():
-    # Exactly 100 years old on the reference date.
+def test_plus_separator_means_100_in_the_reference_year_or_older():
     assert parse_one("240630+1230")["birth_date"] == pd.Timestamp("1924-06-30")
-    assert parse_one("240701+1234")["birth_date"] == pd.Timestamp("1824-07-01")
     assert parse_one("240630+1230")["normalised"] == "192406301230"
+    # Turns 100 later in 2024: already "+" (SKV 704: from the year one turns 100).
+    assert parse_one("240701+1234")["birth_date"] == pd.Timestamp("1924-07-01")
+    # 250101+1239 (Luhn over 250101123 = 9): at least 100 in 2024, born 1924 or earlier -> 1825.
+    assert parse_one("250101+1239")["birth_date"] == pd.Timestamp("1825-01-01")
     # 12-digit with "+": the separator is ignored, the century is written out.
     assert parse_one("19811218+9876")["birth_date"] == pd.Timestamp("1981-12-18")
 
@@ -145,6 +160,12 @@ def test_pseudonyms_stable_keyed_and_form_independent():
     assert other[0] != first[0]
     assert all(re.fullmatch("[0-9a-f]{20}", p) for p in first[:3])
     assert list(first.index) == list(parsed.index)
+
+
+@pytest.mark.parametrize("key", [KEY, b"k" * 100])  # a key longer than SHA-256's block too
+def test_pseudonym_is_truncated_hmac_sha256(key):
+    expected = hmac.new(key, b"198112189876", hashlib.sha256).hexdigest()[:20]
+    assert pseudonymise(pd.Series(["198112189876"]), key)[0] == expected
 
 
 def test_pseudonymise_refuses_raw_numbers():
