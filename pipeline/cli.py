@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_summary(summary) -> None:  # noqa: ANN001
     for outcome in summary.stages:
-        print(f"  {outcome.stage:<8} {outcome.status:<7} {outcome.seconds:6.1f} s")
+        print(f"  {outcome.stage:<15} {outcome.status:<7} {outcome.seconds:6.1f} s")
     print(f"clean data:          {summary.data_clean}")
     print(f"data-quality tables: {summary.outputs / 'tables'}")
 

@@ -8,7 +8,6 @@ built in a staging copy during the run and swapped in at the end, after the outp
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import difflib
 import logging
 import shutil
@@ -23,9 +22,10 @@ from pipeline import privacy, store
 from pipeline.config import Study, load_study
 from pipeline.errors import ConfigError, HembesokError, OutputScanError
 from pipeline.stages import clean as clean_stage
+from pipeline.stages import cohort as cohort_stage  # noqa: E402
 from pipeline.stages.ingest import ingest
 
-STAGES: tuple[str, ...] = ("ingest", "clean")
+STAGES: tuple[str, ...] = ("ingest", "clean", "cohort")
 log = logging.getLogger("hembesok")
 
 
@@ -112,6 +112,27 @@ def write_clean(result: clean_stage.CleanResult, folder: Path, tables_dir: Path)
                     .size().rename("rows").reset_index(), tables_dir / "value_issues.csv")
 
 
+def write_cohort(study: Study, cohort, folder: Path, tables_dir: Path) -> None:  # noqa: ANN001
+    """Write the cohort with its data dictionary, and the indicator, flow and fidelity tables."""
+    store.write_parquet(cohort, folder / "cohort.parquet")
+    store.write_csv(cohort_stage.data_dictionary(cohort), folder / "data_dictionary.csv")
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    store.write_csv(cohort_stage.indicator_table(cohort, study.min_cell), tables_dir / "indicators.csv")
+    store.write_csv(cohort_stage.flow_table(cohort), tables_dir / "flow.csv")
+    store.write_csv(cohort_stage.fidelity_table(cohort, len(study.programme.contacts)),
+                    tables_dir / "fidelity.csv")
+
+
+def read_clean(folder: Path) -> dict[str, pd.DataFrame]:
+    """The clean tables that the cohort stage reads."""
+    names = ("children", "visits", "breastfeeding", "antigen_doses", "language")
+    missing = [n for n in names if not (folder / f"{n}.parquet").is_file()]
+    if missing:
+        raise HembesokError(f"{folder}: clean tables {missing} are missing; run the clean stage first "
+                            "(hembesok run STUDY --stages clean cohort)")
+    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
+
+
 def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = None,
               force: bool = False, progress: Callable[[str], None] = lambda _: None) -> RunSummary:
     """Run the requested stages (default: all) of a study under `root`."""
@@ -122,32 +143,50 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
         raise HembesokError(f"unknown stage(s) {unknown}; stages are {list(STAGES)}")
     clean_dir = study.data_clean_dir(root)
     outputs = study.outputs_dir(root)
+    code = store.code_version()
+    config = study.public_config()
     outcomes: list[StageOutcome] = []
     with store.study_lock(root, study.name):
         if {"ingest", "clean"} & set(wanted):
-            outcomes.append(_stage_clean(study, clean_dir / "clean", outputs, force, progress))
+            def compute_clean() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
+                result = run_ingest_clean(study)
+                rows = {name: t.rows_clean for name, t in result.tables.items()}
+                progress(f"ingest + clean: {sum(rows.values()):,} clean rows, "
+                         f"{len(result.rejects):,} rejected")
+                return rows, lambda folder, tables: write_clean(result, folder, tables)
+
+            stamp = {"stage": "clean", "inputs": input_hashes(study), "config": config, "code": code}
+            outcomes.append(_stage("ingest + clean", clean_dir / "clean", outputs, stamp, force,
+                                   progress, compute_clean))
+        if "cohort" in wanted:
+            def compute_cohort() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
+                cohort = cohort_stage.build_cohort(study, **read_clean(clean_dir / "clean"))
+                rows = {"children": len(cohort), "in_study": int(cohort["in_study"].sum())}
+                return rows, lambda folder, tables: write_cohort(study, cohort, folder, tables)
+
+            upstream = store.read_stamp(clean_dir / "clean") or {}
+            stamp = {"stage": "cohort", "clean": upstream.get("hash"), "config": config, "code": code}
+            outcomes.append(_stage("cohort", clean_dir / "cohort", outputs, stamp, force, progress,
+                                   compute_cohort))
     return RunSummary(study, clean_dir, outputs, outcomes)
 
 
-def _stage_clean(study: Study, folder: Path, outputs: Path, force: bool,
-                 progress: Callable[[str], None]) -> StageOutcome:
+def _stage(name: str, folder: Path, outputs: Path, stamp: dict, force: bool,
+           progress: Callable[[str], None],
+           compute: Callable[[], tuple[dict[str, int], Callable[[Path, Path], None]]]) -> StageOutcome:
+    """Run one stage unless its stamp (inputs, config, code) is unchanged; write atomically."""
     started = time.perf_counter()
-    stamp = {"stage": "clean", "inputs": input_hashes(study), "config": study.public_config(),
-             "code": store.code_version()}
     stamp_hash = store.json_sha256(stamp)
     previous = store.read_stamp(folder)
-    if not force and previous and previous.get("hash") == stamp_hash and (outputs / "tables").is_dir():
-        progress("ingest + clean: nothing changed, cached")
-        return StageOutcome("clean", "cached", time.perf_counter() - started, previous.get("rows", {}))
-    progress("ingest + clean: reading exports …")
-    result = run_ingest_clean(study)
-    rows = {name: t.rows_clean for name, t in result.tables.items()}
+    if not force and previous and previous.get("hash") == stamp_hash and outputs.is_dir():
+        progress(f"{name}: nothing changed, cached")
+        return StageOutcome(name, "cached", time.perf_counter() - started, previous.get("rows", {}))
+    progress(f"{name}: running …")
+    rows, write = compute()
     with outputs_staging(outputs) as staged, store.atomic_folder(folder) as staging:
-        write_clean(result, staging, staged / "tables")
-        store.write_stamp(staging, {"hash": stamp_hash, "rows": rows,
-                                    "written": dt.date.today().isoformat()})
-    progress(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
-    return StageOutcome("clean", "ran", time.perf_counter() - started, rows)
+        write(staging, staged / "tables")
+        store.write_stamp(staging, {"hash": stamp_hash, "rows": rows})
+    return StageOutcome(name, "ran", time.perf_counter() - started, rows)
 
 
 @contextlib.contextmanager

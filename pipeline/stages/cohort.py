@@ -1,0 +1,265 @@
+"""Stage 3, cohort: one row per child with eligibility, groups, covariates, dose and outcomes.
+
+Groups per design (SPEC §7):
+- `concurrent`: children born from the programme start (and within born_from..born_to) in
+  intervention areas vs comparison areas;
+- `historical`: children in intervention areas born from the programme start vs before it;
+- `did`: area (intervention/comparison) x period (pre/post programme start).
+`group` is the study's primary contrast under its design ("intervention" / "comparison",
+NA when the child is in neither); `did_area` and `did_period` carry the 2x2 cells.
+Eligibility: first child, or first child born in Sweden (either qualifies, per study.yml);
+an unknown flag does not qualify a child (counted in the flow table as unknown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Study
+from pipeline.indicators import INDICATORS
+from pipeline.indicators.breastfeeding import breastfeeding_indicators
+from pipeline.indicators.implementation import programme_dose
+from pipeline.indicators.language import language_indicators
+from pipeline.indicators.vaccination import vaccination_indicators
+from pipeline.stats.proportions import proportion
+
+COVARIATE_COLUMNS = ("mother_region", "education", "mother_age", "interpreter_needed", "child_sex",
+                     "birth_weight_g", "gestational_weeks")
+
+DICTIONARY: dict[str, tuple[str, str]] = {
+    "child_id": ("pseudonym of the child (keyed HMAC-SHA256 of the personnummer)", "children"),
+    "birth_date": ("birth date (export column, else derived from the personnummer)", "children"),
+    "area": ("area of residence as spelled in study.yml", "children.omrade"),
+    "area_group": ("intervention / comparison / NA (area outside the design)", "study.yml design"),
+    "period": ("pre / post: born before or from the programme start", "birth_date, study.yml"),
+    "born_in_range": ("born within design.born_from..born_to", "birth_date, study.yml"),
+    "eligible": ("first child or first child in Sweden, per study.yml eligibility", "children"),
+    "eligibility_unknown": ("eligibility flags missing, so not counted as eligible", "children"),
+    "in_study": ("eligible, born in range, living in a design area", "derived"),
+    "group": ("intervention / comparison under the study's design; NA outside it", "derived"),
+    "did_area": ("intervention / comparison area, for difference-in-differences", "derived"),
+    "did_period": ("pre / post programme start, for difference-in-differences", "derived"),
+    "exposed": ("eligible, intervention area, born from the programme start", "derived"),
+    "offered": ("the family was offered the programme (an offer date is recorded)", "children.erbjuden"),
+    "accepted": ("the family accepted the programme", "children.tackat_ja"),
+    "moved_out": ("the child moved out before the extraction date", "children.utflyttad"),
+    "moved_out_date": ("date of moving out", "children.utflyttad"),
+    "age_at_extraction_days": ("age in days at the extraction date", "birth_date, study.yml"),
+    "mother_region": ("mother's region of birth", "children.mor_fodelseregion"),
+    "education": ("parents' highest education", "children.utbildning"),
+    "mother_age": ("mother's age at birth, years", "children.mor_alder"),
+    "interpreter_needed": ("family needs an interpreter", "children.tolkbehov"),
+    "child_sex": ("child's sex", "children.kon or the personnummer"),
+    "birth_weight_g": ("birth weight, grams", "children.fodelsevikt"),
+    "gestational_weeks": ("gestational age, weeks", "children.graviditetsvecka"),
+}
+
+
+def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
+                 breastfeeding: pd.DataFrame, antigen_doses: pd.DataFrame,
+                 language: pd.DataFrame) -> pd.DataFrame:
+    """One row per child of the children table: base columns, dose and every indicator."""
+    base = cohort_base(study, children)
+    parts = [
+        programme_dose(children, visits, study.programme, study.extraction_date),
+        breastfeeding_indicators(children, breastfeeding, study.extraction_date),
+        vaccination_indicators(children, antigen_doses, study.extraction_date),
+        language_indicators(children, language, study.extraction_date, screening=study.language_screening),
+    ]
+    cohort = base.set_index("child_id")
+    for part in parts:
+        cohort = cohort.join(part, how="left")
+    return cohort.reset_index()
+
+
+def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
+    """Eligibility, groups, period, covariates and follow-up for each child."""
+    design = study.design
+    extraction = pd.Timestamp(study.extraction_date)
+    birth = children["birth_date"]
+    area = children["area"]
+    area_group = pd.Series(pd.NA, index=children.index, dtype="string")
+    area_group = area_group.mask(area.isin(design.intervention_areas), "intervention")
+    area_group = area_group.mask(area.isin(design.comparison_areas), "comparison")
+    period = pd.Series(np.where(birth >= pd.Timestamp(design.programme_start), "post", "pre"),
+                       index=children.index, dtype="string")
+    born_in_range = (birth >= pd.Timestamp(design.born_from)) & (birth <= pd.Timestamp(design.born_to))
+    eligible, unknown = _eligibility(study, children)
+    in_study = eligible & born_in_range & area_group.notna()
+    group = _design_group(design.type, area_group, period).where(in_study, pd.NA)
+    moved = children["moved_out_date"]
+    base = pd.DataFrame({
+        "child_id": children["child_id"],
+        "birth_date": birth,
+        "area": area,
+        "area_group": area_group,
+        "period": period,
+        "born_in_range": born_in_range.astype(bool),
+        "eligible": eligible,
+        "eligibility_unknown": unknown,
+        "in_study": in_study.astype(bool),
+        "group": group.astype("string"),
+        "did_area": area_group.where(in_study & (design.type == "did"), pd.NA),
+        "did_period": period.where(in_study & (design.type == "did"), pd.NA),
+        "exposed": (in_study & area_group.eq("intervention").fillna(False) & period.eq("post")).astype(bool),
+        "offered": children["offered_date"].notna(),
+        "accepted": children["accepted"].astype("boolean"),
+        "moved_out": (moved.notna() & (moved <= extraction)).astype(bool),
+        "moved_out_date": moved,
+        "age_at_extraction_days": (extraction - birth).dt.days.astype("Int64"),
+    })
+    for column in COVARIATE_COLUMNS:
+        base[column] = children[column]
+    return base
+
+
+def _eligibility(study: Study, children: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Eligible when any flag named in study.yml is true; unknown when none is known true."""
+    flags = [children[name].astype("boolean") for name, wanted in
+             (("first_child", study.eligibility.first_child),
+              ("first_child_in_sweden", study.eligibility.first_child_in_sweden)) if wanted]
+    if not flags:
+        everyone = pd.Series(True, index=children.index)
+        return everyone, ~everyone
+    eligible = pd.Series(False, index=children.index)
+    all_known = pd.Series(True, index=children.index)
+    for flag in flags:
+        eligible |= flag.fillna(False).astype(bool)
+        all_known &= flag.notna().astype(bool)
+    return eligible.astype(bool), (~eligible & ~all_known).astype(bool)
+
+
+def _design_group(kind: str, area_group: pd.Series, period: pd.Series) -> pd.Series:
+    """The primary contrast's group label for each child under the design."""
+    if kind == "concurrent":
+        return area_group.where(period.eq("post"), pd.NA)
+    if kind == "historical":
+        labels = period.map({"post": "intervention", "pre": "comparison"}).astype("string")
+        return labels.where(area_group.eq("intervention"), pd.NA)
+    # did: the primary two-group contrast is the concurrent one after the start; the pre
+    # period cells are labelled for the 2x2 analysis
+    labels = area_group + "_" + period
+    return labels.replace({"intervention_post": "intervention", "comparison_post": "comparison"})
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+BINARY = tuple(i.id for i in INDICATORS if i.kind == "binary")
+
+
+def indicator_table(cohort: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """indicators.csv: each binary indicator per group, and per group and area, with Wilson CIs."""
+    rows = []
+    in_study = cohort[cohort["group"].notna()]
+    for indicator in BINARY:
+        values = in_study[[indicator, "group", "area"]].dropna(subset=[indicator])
+        for (group, area), cell in _cells(values):
+            rows.append(_proportion_row(indicator, group, area, cell[indicator], min_cell))
+    return pd.DataFrame(rows)
+
+
+def _cells(values: pd.DataFrame):  # noqa: ANN202 - yields ((group, area), frame)
+    for group, cell in values.groupby("group", sort=True):
+        yield (group, "all"), cell
+        for area, area_cell in cell.groupby("area", sort=True):
+            yield (group, area), area_cell
+
+
+def _proportion_row(indicator: str, group: str, area: str, values: pd.Series, min_cell: int) -> dict:
+    n = int(len(values))
+    events = int(values.astype(bool).sum())
+    estimate = proportion(events, n, method="wilson")
+    return {"indicator": indicator, "group": group, "area": area, "n_denominator": n,
+            "n_numerator": events, "proportion": estimate.estimate, "ci_low": estimate.ci_low,
+            "ci_high": estimate.ci_high, "suppressed": is_small(events, n, min_cell)}
+
+
+def is_small(events: int, n: int, min_cell: int) -> bool:
+    """True when the numerator or the rest of the denominator is 1..min_cell-1 (SPEC §10)."""
+    return 0 < events < min_cell or 0 < n - events < min_cell
+
+
+def flow_table(cohort: pd.DataFrame) -> pd.DataFrame:
+    """flow.csv: eligible -> offered -> accepted -> at least one contact -> all planned contacts."""
+    rows = []
+    target = cohort[cohort["area_group"].eq("intervention").fillna(False)
+                    & cohort["period"].eq("post") & cohort["born_in_range"]]
+    steps = [
+        ("born_in_intervention_areas", pd.Series(True, index=target.index)),
+        ("eligible", target["eligible"]),
+        ("offered", target["eligible"] & target["offered"]),
+        ("accepted", target["eligible"] & target["offered"] & target["accepted"].fillna(False).astype(bool)),
+        ("at_least_one_contact", target["eligible"] & target["any_contact"].fillna(False).astype(bool)),
+        ("all_planned_contacts", target["eligible"] & target["all_contacts"].fillna(False).astype(bool)),
+    ]
+    for area, cell in [("all", target), *sorted(target.groupby("area"), key=lambda x: x[0])]:
+        previous = None
+        for order, (step, mask) in enumerate(steps, start=1):
+            n = int(mask.loc[cell.index].sum())
+            rows.append({"area": area, "order": order, "step": step, "children": n,
+                         "share_of_previous": round(n / previous, 4) if previous else None})
+            previous = n
+    return pd.DataFrame(rows)
+
+
+def fidelity_table(cohort: pd.DataFrame, programme_contacts: int) -> pd.DataFrame:
+    """fidelity.csv: contacts received, on time, joint, with interpreter, who attended."""
+    exposed = cohort[cohort["exposed"] & cohort["accepted"].fillna(False).astype(bool)]
+    rows = []
+    for area, cell in [("all", exposed), *sorted(exposed.groupby("area"), key=lambda x: x[0])]:
+        due = int(cell["contacts_due"].sum())
+        received = int(cell["contacts_received"].sum())
+        measures = {
+            "children": len(cell),
+            "contacts_planned_per_child": programme_contacts,
+            "mean_contacts_received": cell["contacts_received"].mean() if len(cell) else None,
+            "contacts_due": due,
+            "contacts_received": received,
+            "share_of_due_received": _share(received, due),
+            "share_received_on_time": _share(int(cell["contacts_on_time"].sum()), received),
+            "share_joint": _share(int(cell["contacts_joint"].sum()), received),
+            "share_with_interpreter": _share(int(cell["contacts_interpreter"].sum()), received),
+            "share_with_mother": _share(int(cell["contacts_mother"].sum()), received),
+            "share_with_father": _share(int(cell["contacts_father"].sum()), received),
+            "share_with_both": _share(int(cell["contacts_both"].sum()), received),
+            "extra_contacts": int(cell["contacts_extra"].sum()),
+        }
+        rows += [{"area": area, "measure": k, "value": v} for k, v in measures.items()]
+    return pd.DataFrame(rows)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def data_dictionary(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Each cohort column with its meaning and source."""
+    definitions = {i.id: i.definition for i in INDICATORS}
+    rows = []
+    for column in cohort.columns:
+        meaning, source = DICTIONARY.get(column, ("", ""))
+        stem = column.removesuffix("_excluded")
+        if column in definitions:
+            meaning, source = definitions[column] + " (NA = outside the denominator)", "indicators"
+        elif stem in definitions:
+            meaning, source = f"why the child is outside the denominator of {stem}", "indicators"
+        elif not meaning:
+            meaning, source = _describe_derived(column)
+        rows.append({"column": column, "dtype": str(cohort[column].dtype), "meaning": meaning,
+                     "source": source})
+    return pd.DataFrame(rows)
+
+
+def _describe_derived(column: str) -> tuple[str, str]:
+    if column.startswith("contact"):
+        return column.replace("_", " "), "visits matched to the programme's planned contacts"
+    if column.startswith(("bf_", "vacc_", "lang_")):
+        return column.replace("_", " "), "indicators"
+    return "", ""
+
+
+def extraction_age(birth: pd.Series, extraction_date: dt.date) -> pd.Series:
+    return (pd.Timestamp(extraction_date) - birth).dt.days
