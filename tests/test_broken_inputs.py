@@ -12,7 +12,10 @@ from pipeline.cli import main
 
 A = pnr("20210304", "123")
 GOOD = {
-    "children": [f"{A};Norrby;ja;Sverige;gymnasial;nej;30;3500", f"{pnr('20210405', '246')};Söderby;ja;Sverige;gymnasial;nej;30;3500"],
+    "children": [
+        f"{A};Norrby;ja;Sverige;gymnasial;nej;30;3500",
+        f"{pnr('20210405', '246')};Söderby;ja;Sverige;gymnasial;nej;30;3500",
+    ],
     "visits": [f"{A};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
     "breastfeeding": [f"{A};2021-03-10;helt ammad"],
     "vaccinations": [f"{A};2021-06-04;Infanrix hexa;1"],
@@ -31,7 +34,11 @@ def run_and_capture(folder: Path, root: Path, capsys: pytest.CaptureFixture[str]
 
 def test_missing_required_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = write_study(tmp_path / "s", GOOD)
-    text = (folder / "amning.csv").read_text().replace("personnummer;datum;amning", "personnummer;Datum för bedömning;amning")
+    text = (
+        (folder / "amning.csv")
+        .read_text()
+        .replace("personnummer;datum;amning", "personnummer;Datum för bedömning;amning")
+    )
     (folder / "amning.csv").write_text(text)
     err = run_and_capture(folder, tmp_path / "root", capsys)
     assert "amning.csv (breastfeeding)" in err
@@ -40,21 +47,35 @@ def test_missing_required_column(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_column_map_fixes_it(tmp_path: Path) -> None:
-    folder = write_study(tmp_path / "s", GOOD, study={"column_map": {"breastfeeding": {"Datum för bedömning": "datum"}}})
-    text = (folder / "amning.csv").read_text().replace("personnummer;datum;amning", "personnummer;Datum för bedömning;amning")
+    folder = write_study(
+        tmp_path / "s", GOOD, study={"column_map": {"breastfeeding": {"Datum för bedömning": "datum"}}}
+    )
+    text = (
+        (folder / "amning.csv")
+        .read_text()
+        .replace("personnummer;datum;amning", "personnummer;Datum för bedömning;amning")
+    )
     (folder / "amning.csv").write_text(text)
     assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet"]) == 0
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "empty"),
-    (b"personnummer;datum;amning\n", "header row but no data rows"),
-    (b"personnummer;datum;amning\n\x00\x01\x02\x00binary\x00", "unreadable encoding"),
-    ("personnummer;datum;amning\n".encode() + "191212121212;2021-01-01;helt ammad Ã¥\n".encode("utf-8")
-     + b"\x81\x8d\x8f;2021;x\n", "unreadable encoding"),
-])
-def test_unusable_file_stops_run(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
-                                 expected: str) -> None:
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "empty"),
+        (b"personnummer;datum;amning\n", "header row but no data rows"),
+        (b"personnummer;datum;amning\n\x00\x01\x02\x00binary\x00", "unreadable encoding"),
+        (
+            b"personnummer;datum;amning\n"
+            + "191212121212;2021-01-01;helt ammad Ã¥\n".encode()
+            + b"\x81\x8d\x8f;2021;x\n",
+            "unreadable encoding",
+        ),
+    ],
+)
+def test_unusable_file_stops_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, expected: str
+) -> None:
     folder = write_study(tmp_path / "s", GOOD)
     (folder / "amning.csv").write_bytes(content)
     err = run_and_capture(folder, tmp_path / "root", capsys)
@@ -78,23 +99,34 @@ def test_cp1252_and_comma_and_bom_files_read(tmp_path: Path) -> None:
     (folder / "barn.csv").write_bytes(b"\xef\xbb\xbf" + children.encode("utf-8"))
     assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet"]) == 0
     import pandas as pd
+
     children = pd.read_parquet(tmp_path / "root/data_clean/tiny/clean/children.parquet")
     assert sorted(children["area"]) == ["Norrby", "Söderby"]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"programe": "rinkeby"}, "unknown key 'programe' (did you mean 'programme'?)"),
-    ({"min_cell": "five"}, "min_cell"),
-    ({"programme": "rinkby"}, "unknown programme preset 'rinkby' (did you mean 'rinkeby'?)"),
-    ({"primary_indicators": ["vacc_mmr_24m"]}, "unknown indicator 'vacc_mmr_24m' (did you mean 'vacc_mmr1_24m'?)"),
-    ({"covariates": ["mother_regio"]}, "unknown covariate 'mother_regio'"),
-    ({"inputs": {**STUDY["inputs"], "language": "saknas.csv"}}, "inputs.language: file 'saknas.csv' not found"),
-    ({"design": {**STUDY["design"], "comparison_areas": ["Norrby"]}}, "both intervention and comparison"),
-    ({"design": {**STUDY["design"], "extra": 1}}, "design.extra: unknown key 'extra'"),
-    ({"extraction_date": "30/06/2024"}, "extraction_date"),
-])
-def test_study_file_problems_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                       change: dict, message: str) -> None:
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"programe": "rinkeby"}, "unknown key 'programe' (did you mean 'programme'?)"),
+        ({"min_cell": "five"}, "min_cell"),
+        ({"programme": "rinkby"}, "unknown programme preset 'rinkby' (did you mean 'rinkeby'?)"),
+        (
+            {"primary_indicators": ["vacc_mmr_24m"]},
+            "unknown indicator 'vacc_mmr_24m' (did you mean 'vacc_mmr1_24m'?)",
+        ),
+        ({"covariates": ["mother_regio"]}, "unknown covariate 'mother_regio'"),
+        (
+            {"inputs": {**STUDY["inputs"], "language": "saknas.csv"}},
+            "inputs.language: file 'saknas.csv' not found",
+        ),
+        ({"design": {**STUDY["design"], "comparison_areas": ["Norrby"]}}, "both intervention and comparison"),
+        ({"design": {**STUDY["design"], "extra": 1}}, "design.extra: unknown key 'extra'"),
+        ({"extraction_date": "30/06/2024"}, "extraction_date"),
+    ],
+)
+def test_study_file_problems_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, message: str
+) -> None:
     folder = write_study(tmp_path / "s", GOOD)
     config = yaml.safe_load((folder / "study.yml").read_text())
     config.update(change)
@@ -104,28 +136,41 @@ def test_study_file_problems_are_named(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_inline_programme(tmp_path: Path) -> None:
-    programme = {"name": "own", "contacts": [
-        {"id": "hv1", "kind": "home", "target_age_days": 10, "window_days": [0, 28],
-         "professions": ["bvc_nurse", "interpreter"]}]}
+    programme = {
+        "name": "own",
+        "contacts": [
+            {
+                "id": "hv1",
+                "kind": "home",
+                "target_age_days": 10,
+                "window_days": [0, 28],
+                "professions": ["bvc_nurse", "interpreter"],
+            }
+        ],
+    }
     folder = write_study(tmp_path / "s", GOOD, study={"programme": programme})
     from pipeline.config import load_study
+
     study = load_study(folder)
     assert study.programme.contacts[0].professions == ("bvc_nurse", "interpreter")
     bad = {**programme, "contacts": [{**programme["contacts"][0], "professions": ["nurse"]}]}
     folder = write_study(tmp_path / "t", GOOD, study={"programme": bad})
     from pipeline.errors import ConfigError
+
     with pytest.raises(ConfigError, match="unknown profession"):
         load_study(folder)
 
 
 def test_presets_load() -> None:
     from pipeline.config import PRESETS, Programme, load_preset
+
     sizes = {name: len(Programme.model_validate(load_preset(name)).contacts) for name in PRESETS}
     assert sizes == {"rinkeby": 6, "skaggetorp": 8, "stis": 6}  # SPEC §2: 6, 6 + 2, as rinkeby
 
 
-def test_real_study_without_key_stops(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_study_without_key_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("HEMBESOK_KEY", raising=False)
     monkeypatch.delenv("HEMBESOK_KEY_FILE", raising=False)
     folder = write_study(tmp_path / "s", GOOD, study={"synthetic": False})

@@ -13,8 +13,6 @@ an unknown flag does not qualify a child (counted in the flow table as unknown).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
@@ -187,14 +185,15 @@ def flow_table(cohort: pd.DataFrame) -> pd.DataFrame:
     rows = []
     target = cohort[cohort["area_group"].eq("intervention").fillna(False)
                     & cohort["period"].eq("post") & cohort["born_in_range"]]
-    steps = [
-        ("born_in_intervention_areas", pd.Series(True, index=target.index)),
-        ("eligible", target["eligible"]),
-        ("offered", target["eligible"] & target["offered"]),
-        ("accepted", target["eligible"] & target["offered"] & target["accepted"].fillna(False).astype(bool)),
-        ("at_least_one_contact", target["eligible"] & target["any_contact"].fillna(False).astype(bool)),
-        ("all_planned_contacts", target["eligible"] & target["all_contacts"].fillna(False).astype(bool)),
-    ]
+    # Each step is a subset of the one before: a contact counts only for accepting families.
+    eligible = target["eligible"]
+    offered = eligible & target["offered"]
+    accepted = offered & target["accepted"].fillna(False).astype(bool)
+    any_contact = accepted & target["any_contact"].fillna(False).astype(bool)
+    all_contacts = any_contact & target["all_contacts"].fillna(False).astype(bool)
+    steps = [("born_in_intervention_areas", pd.Series(True, index=target.index)),
+             ("eligible", eligible), ("offered", offered), ("accepted", accepted),
+             ("at_least_one_contact", any_contact), ("all_planned_contacts", all_contacts)]
     for area, cell in [("all", target), *sorted(target.groupby("area"), key=lambda x: x[0])]:
         previous = None
         for order, (step, mask) in enumerate(steps, start=1):
@@ -259,7 +258,3 @@ def _describe_derived(column: str) -> tuple[str, str]:
     if column.startswith(("bf_", "vacc_", "lang_")):
         return column.replace("_", " "), "indicators"
     return "", ""
-
-
-def extraction_age(birth: pd.Series, extraction_date: dt.date) -> pd.Series:
-    return (pd.Timestamp(extraction_date) - birth).dt.days

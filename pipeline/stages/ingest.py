@@ -53,9 +53,12 @@ class IngestedTable:
 
 def ingest(study: Study) -> dict[str, IngestedTable]:
     """Read and type every input table of a study; stop on the first unusable file."""
-    return {table: ingest_table(study.input_path(table), TABLES[table], study.inputs[table],
-                                study.column_map.get(table, {}))
-            for table in TABLE_ORDER}
+    return {
+        table: ingest_table(
+            study.input_path(table), TABLES[table], study.inputs[table], study.column_map.get(table, {})
+        )
+        for table in TABLE_ORDER
+    }
 
 
 def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str, str]) -> IngestedTable:
@@ -65,16 +68,20 @@ def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str
     if raw.shape[1] == 0:
         raise InputFileError(f"{named}: the file is empty; export the table again with its header row")
     if len(raw) == 0:
-        raise InputFileError(f"{named}: the file has a header row but no data rows; "
-                             "check that the export finished, or remove the table from study.yml "
-                             "if it is truly empty")
+        raise InputFileError(
+            f"{named}: the file has a header row but no data rows; "
+            "check that the export finished, or remove the table from study.yml "
+            "if it is truly empty"
+        )
     renamed, ignored = map_columns(raw, table, column_map, named)
     frame, rejects, issues = parse_table(renamed, table, path.name)
-    return IngestedTable(table.name, path.name, len(raw), frame, rejects, issues,
-                         tuple(ignored), encoding, delimiter)
+    return IngestedTable(
+        table.name, path.name, len(raw), frame, rejects, issues, tuple(ignored), encoding, delimiter
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------
+
 
 def read_export(path: Path, spec: InputFile) -> tuple[pd.DataFrame, str, str]:
     """Read a CSV or XLSX export as text columns with a 1-based spreadsheet row number.
@@ -87,8 +94,10 @@ def read_export(path: Path, spec: InputFile) -> tuple[pd.DataFrame, str, str]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, spec.sheet), "xlsx", ""
     if path.suffix.lower() == ".xls":
-        raise InputFileError(f"{path.name}: the old .xls format is not supported; open it in Excel "
-                             "and save it as .xlsx or as CSV (UTF-8)")
+        raise InputFileError(
+            f"{path.name}: the old .xls format is not supported; open it in Excel "
+            "and save it as .xlsx or as CSV (UTF-8)"
+        )
     return _read_csv(path, spec)
 
 
@@ -101,9 +110,11 @@ def detect_encoding(path: Path) -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\x00" in sample:
-        raise InputFileError(f"{path.name}: unreadable encoding — the file holds NUL bytes and looks "
-                             "binary, not like a CSV text export; export the table again as CSV "
-                             "(UTF-8) or XLSX")
+        raise InputFileError(
+            f"{path.name}: unreadable encoding — the file holds NUL bytes and looks "
+            "binary, not like a CSV text export; export the table again as CSV "
+            "(UTF-8) or XLSX"
+        )
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -114,16 +125,17 @@ def detect_encoding(path: Path) -> str:
     try:
         text = sample.decode("cp1252")
     except UnicodeDecodeError as error:
-        line = sample[:error.start].count(b"\n") + 1
+        line = sample[: error.start].count(b"\n") + 1
         raise InputFileError(
             f"{path.name}: unreadable encoding — byte 0x{sample[error.start]:02x} at line {line} is "
             "neither UTF-8 nor Windows-1252 (cp1252); save the export as 'CSV UTF-8' in Excel"
         ) from None
     if re.search("Ã[\u0080-\u00bfÂ-ÿ¤¥¶]", text):
-        line = sample[:utf8_error.start].count(b"\n") + 1
+        line = sample[: utf8_error.start].count(b"\n") + 1
         raise InputFileError(
             f"{path.name}: unreadable encoding — mostly UTF-8 but with invalid bytes at line {line}; "
-            "the file mixes encodings. Export it again as 'CSV UTF-8'")
+            "the file mixes encodings. Export it again as 'CSV UTF-8'"
+        )
     return "cp1252"
 
 
@@ -147,27 +159,32 @@ def _read_csv(path: Path, spec: InputFile) -> tuple[pd.DataFrame, str, str]:
     delimiter = spec.delimiter or detect_delimiter(header_line)
     names = [_clean_header(n) for n in next(csv.reader([header_line], delimiter=delimiter))]
     read_options = pacsv.ReadOptions(
-        encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, block_size=1 << 24)
+        encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, block_size=1 << 24
+    )
     parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     convert = pacsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False)
     try:
-        arrow = pacsv.read_csv(path, read_options=read_options, parse_options=parse_options,
-                               convert_options=convert)
+        arrow = pacsv.read_csv(
+            path, read_options=read_options, parse_options=parse_options, convert_options=convert
+        )
         arrow = arrow.rename_columns([_clean_header(n) for n in arrow.column_names])
         arrow = arrow.cast(pa.schema([pa.field(n, pa.string()) for n in arrow.column_names]))
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         message = str(error).splitlines()[0]
         if "UTF8" in message or "utf-8" in message or "decode" in message.lower():
             raise InputFileError(
-                f"{path.name}: unreadable encoding ({encoding}): {message}; save the export as "
-                "'CSV UTF-8'") from None
+                f"{path.name}: unreadable encoding ({encoding}): {message}; save the export as 'CSV UTF-8'"
+            ) from None
         raise InputFileError(
             f"{path.name}: not a readable CSV with delimiter {delimiter!r}: {message}. Check that "
             "every row has as many fields as the header; set `delimiter:` for this input in "
-            "study.yml if the detected one is wrong") from None
+            "study.yml if the detected one is wrong"
+        ) from None
     if len(names) != arrow.num_columns:
-        raise InputFileError(f"{path.name}: the header has {len(names)} fields but the rows "
-                             f"{arrow.num_columns}; check the delimiter")
+        raise InputFileError(
+            f"{path.name}: the header has {len(names)} fields but the rows "
+            f"{arrow.num_columns}; check the delimiter"
+        )
     frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
     return _number_rows(frame), encoding, delimiter
 
@@ -178,12 +195,16 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken workbook
-        raise InputFileError(f"{path.name}: not a readable XLSX workbook ({type(error).__name__}: "
-                             f"{error}); open it in Excel and save it again as .xlsx") from None
+        raise InputFileError(
+            f"{path.name}: not a readable XLSX workbook ({type(error).__name__}: "
+            f"{error}); open it in Excel and save it again as .xlsx"
+        ) from None
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
-            raise InputFileError(f"{path.name}: no sheet named '{sheet}'; sheets: {workbook.sheetnames}."
-                                 " Correct `sheet:` for this input in study.yml")
+            raise InputFileError(
+                f"{path.name}: no sheet named '{sheet}'; sheets: {workbook.sheetnames}."
+                " Correct `sheet:` for this input in study.yml"
+            )
         rows = list((workbook[sheet] if sheet else workbook.worksheets[0]).iter_rows(values_only=True))
     finally:
         workbook.close()
@@ -226,6 +247,7 @@ def _number_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- columns ---------------------------------------------------------------------------------
 
+
 def header_key(name: str) -> str:
     """Headers match case-, accent-, space- and underscore-insensitively: 'Födelse datum' ~ 'fodelse_datum'."""
     folded = unicodedata.normalize("NFKD", name.strip().lower())
@@ -233,8 +255,9 @@ def header_key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", folded)
 
 
-def map_columns(frame: pd.DataFrame, table: Table, column_map: dict[str, str],
-                named: str) -> tuple[pd.DataFrame, list[str]]:
+def map_columns(
+    frame: pd.DataFrame, table: Table, column_map: dict[str, str], named: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Rename export headers to canonical columns; fail on a missing required column."""
     by_key: dict[str, str] = {}
     for column in table.columns:
@@ -255,8 +278,10 @@ def map_columns(frame: pd.DataFrame, table: Table, column_map: dict[str, str],
             ignored.append(header)
         elif canonical in renames.values():
             first = next(h for h, c in renames.items() if c == canonical)
-            raise InputFileError(f"{named}: columns '{first}' and '{header}' both map to '{canonical}'; "
-                                 "keep one, or map the other elsewhere in study.yml column_map")
+            raise InputFileError(
+                f"{named}: columns '{first}' and '{header}' both map to '{canonical}'; "
+                "keep one, or map the other elsewhere in study.yml column_map"
+            )
         else:
             renames[header] = canonical
     missing = [c for c in table.required_columns if c.name not in renames.values()]
@@ -270,13 +295,17 @@ def map_columns(frame: pd.DataFrame, table: Table, column_map: dict[str, str],
 
 
 def _missing_column_message(named: str, table: str, missing: list[Column], found: list[str]) -> str:
-    lines = [f"{named}: required column(s) missing: "
-             + ", ".join(f"'{c.header}' ({c.description or c.name})" for c in missing),
-             f"  columns in the file: {found}"]
+    lines = [
+        f"{named}: required column(s) missing: "
+        + ", ".join(f"'{c.header}' ({c.description or c.name})" for c in missing),
+        f"  columns in the file: {found}",
+    ]
     for column in missing:
         source = _likely_header(column.header, found) or "<header in your file>"
-        lines.append(f"  fix: if '{column.header}' has another name in this export, add to study.yml:"
-                     f" column_map: {{{table}: {{'{source}': {column.header}}}}}")
+        lines.append(
+            f"  fix: if '{column.header}' has another name in this export, add to study.yml:"
+            f" column_map: {{{table}: {{'{source}': {column.header}}}}}"
+        )
     return "\n".join(lines)
 
 
@@ -296,8 +325,9 @@ def _likely_header(wanted: str, found: list[str]) -> str | None:
 _REQUIRED_REASON = {"date": "date_unparseable", "category": "category_unknown"}
 
 
-def parse_table(frame: pd.DataFrame, table: Table, source_file: str
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def parse_table(
+    frame: pd.DataFrame, table: Table, source_file: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Parse each column by its kind; required failures reject the row, optional ones are issues."""
     parsed = pd.DataFrame({SOURCE_ROW: frame[SOURCE_ROW].to_numpy()}, index=frame.index)
     reject_reason = pd.Series(pd.NA, index=frame.index, dtype=pd.StringDtype())
@@ -312,23 +342,38 @@ def parse_table(frame: pd.DataFrame, table: Table, source_file: str
         if column.required and column.kind != "personnummer":  # personnummer: checked at clean
             bad = (failed | blank) & reject_reason.isna()
             missing_reason = "date_missing" if column.kind == "date" else "value_missing"
-            reject_reason = reject_reason.mask(bad & failed, _REQUIRED_REASON.get(column.kind, "value_unparseable"))
+            reject_reason = reject_reason.mask(
+                bad & failed, _REQUIRED_REASON.get(column.kind, "value_unparseable")
+            )
             reject_reason = reject_reason.mask(bad & ~failed, missing_reason)
             reject_column = reject_column.mask(bad, column.name)
             reject_value = reject_value.mask(bad, raw.fillna(""))
         elif failed.any():
-            issue_parts.append(pd.DataFrame({
-                "table": table.name, "source_file": source_file,
-                "source_row": frame.loc[failed, SOURCE_ROW].to_numpy(), "column": column.name,
-                "value": raw[failed].to_numpy(), "issue": f"{column.kind}_unparseable_set_missing"}))
+            issue_parts.append(
+                pd.DataFrame(
+                    {
+                        "table": table.name,
+                        "source_file": source_file,
+                        "source_row": frame.loc[failed, SOURCE_ROW].to_numpy(),
+                        "column": column.name,
+                        "value": raw[failed].to_numpy(),
+                        "issue": f"{column.kind}_unparseable_set_missing",
+                    }
+                )
+            )
     rejected = reject_reason.notna()
-    rejects = pd.DataFrame({
-        "table": table.name, "source_file": source_file,
-        "source_row": parsed.loc[rejected, SOURCE_ROW].to_numpy(),
-        "reason": reject_reason[rejected].to_numpy(), "column": reject_column[rejected].to_numpy(),
-        "value": reject_value[rejected].to_numpy()}, columns=REJECT_COLUMNS)
-    issues = (pd.concat(issue_parts, ignore_index=True) if issue_parts
-              else pd.DataFrame(columns=ISSUE_COLUMNS))
+    rejects = pd.DataFrame(
+        {
+            "table": table.name,
+            "source_file": source_file,
+            "source_row": parsed.loc[rejected, SOURCE_ROW].to_numpy(),
+            "reason": reject_reason[rejected].to_numpy(),
+            "column": reject_column[rejected].to_numpy(),
+            "value": reject_value[rejected].to_numpy(),
+        },
+        columns=REJECT_COLUMNS,
+    )
+    issues = pd.concat(issue_parts, ignore_index=True) if issue_parts else pd.DataFrame(columns=ISSUE_COLUMNS)
     return parsed.loc[~rejected].reset_index(drop=True), rejects, issues
 
 

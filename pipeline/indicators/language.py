@@ -1,0 +1,94 @@
+"""Language-development indicators (SPEC §6) from the child health services' language
+screening at 2.5 years (30 months) or 3 years (36 months); which one a region uses varies,
+so a study chooses `screening`: "30m", "36m" or "any" (study.yml `language_screening`).
+
+Rules:
+- Windows in calendar months (birth date plus n months, clipped to the month's end, as
+  for vaccination): the 30-month screening counts when done from the 30-month to the
+  36-month birthday, the 36-month screening from the 36-month to the 42-month birthday;
+  both bounds inclusive. The 18-month screening is not used.
+- A screening counts as done only with a result, "no_remark" (utan anmärkning) or
+  "deviation" (avvikelse); "not_done" (ej genomförd) counts as not screened.
+- "any": both screening types count; when a child has a valid screening of each kind, the
+  36-month one is used (the later, more informative assessment). Within one kind, the
+  latest valid screening in the window is used.
+- Denominator of all three: the child reached the window end of the latest screening
+  type in use by the extraction date (that day included) and did not move out before it:
+  the 36-month birthday for "30m", the 42-month birthday for "36m" and "any". The rule
+  does not look at whether a screening was done, so the denominator cannot depend on the
+  outcome (a child screened early is not counted sooner than one not yet screened).
+- `lang_screened`: a valid screening in the window; a child in the denominator with no
+  screening records at all is not screened (False).
+- `lang_no_deviation`: the screening's result is "no_remark", among screened children
+  (others <NA> `not_screened`).
+- `lang_referred`: referred to a speech and language therapist at that screening, among
+  screened children. A missing referral value counts as not referred (False): the record
+  of a referral is what the child health record holds, its absence means none was made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from pipeline.indicators.common import (
+    IN_DENOMINATOR,
+    NOT_SCREENED,
+    REASON_CODE,
+    add_months,
+    binary_columns,
+    cohort,
+    day_numbers,
+    denominator_reasons,
+    first_per_child,
+    flag,
+    text_equals,
+)
+
+Screening = Literal["any", "30m", "36m"]
+# screening -> window in months of age (from, to), both bounds inclusive
+WINDOWS: dict[str, tuple[int, int]] = {"30m": (30, 36), "36m": (36, 42)}
+SCREENED_RESULTS = ("no_remark", "deviation")
+
+
+def language_indicators(children: pd.DataFrame, language: pd.DataFrame, extraction_date: dt.date,
+                        screening: Screening = "any") -> pd.DataFrame:
+    """One row per child: the language indicators for the screening(s) in use."""
+    if screening not in ("any", "30m", "36m"):
+        raise ValueError(f"screening must be 'any', '30m' or '36m' (study.yml language_screening), "
+                         f"not {screening!r}")
+    in_use = ("30m", "36m") if screening == "any" else (screening,)
+    kids = cohort(children, extraction_date)
+    position = kids.positions(language["child_id"])
+    day = day_numbers(language["screening_date"])
+    valid = (position >= 0) & ~np.isnan(day) & text_equals(language["result"], *SCREENED_RESULTS)
+    preference = np.full(len(language), -1, dtype=np.int64)  # lower is preferred
+    safe_position = np.where(position >= 0, position, 0)
+    for rank, kind in enumerate(sorted(in_use, key=lambda k: WINDOWS[k], reverse=True)):
+        start, end = WINDOWS[kind]
+        in_window = ((day >= add_months(kids.birth_day, start)[safe_position])
+                     & (day <= add_months(kids.birth_day, end)[safe_position]))
+        preference[valid & text_equals(language["screening"], kind) & in_window] = rank
+    used = np.flatnonzero(preference >= 0)
+    chosen = used[first_per_child(position[used], preference[used], -day[used])]
+    chosen_position = position[chosen]
+
+    screened = np.zeros(kids.size, dtype=bool)
+    screened[chosen_position] = True
+    no_deviation = np.zeros(kids.size, dtype=bool)
+    no_deviation[chosen_position] = text_equals(language["result"].iloc[chosen], "no_remark")
+    referred = np.zeros(kids.size, dtype=bool)
+    referred[chosen_position] = flag(language["referred_speech_therapist"].iloc[chosen])
+
+    window_end_months = max(WINDOWS[kind][1] for kind in in_use)
+    reason = denominator_reasons(kids, add_months(kids.birth_day, window_end_months))
+    among_screened = reason.copy()
+    among_screened[(reason == IN_DENOMINATOR) & ~screened] = REASON_CODE[NOT_SCREENED]
+    columns: dict[str, object] = {}
+    columns.update(binary_columns("lang_screened", screened, reason))
+    columns.update(binary_columns("lang_no_deviation", no_deviation, among_screened))
+    columns.update(binary_columns("lang_referred", referred, among_screened))
+    return kids.frame(columns)

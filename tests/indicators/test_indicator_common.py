@@ -1,0 +1,73 @@
+"""The shared building blocks of the indicators: calendar months, lookups, selections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.indicators.common import (
+    add_months,
+    binary_columns,
+    cohort,
+    day_numbers,
+    first_per_child,
+    positions_in,
+    text_equals,
+)
+
+
+@pytest.mark.parametrize("months", [1, 11, 12, 20, 24, 30, 36, 42, -5])
+def test_add_months_is_pandas_date_offset_for_every_day_of_two_centuries(months):
+    # Month ends, 29 February and century leap rules (1900 is not a leap year, 2000 is):
+    # every day from 1900 to 2100 against pandas' DateOffset(months=n).
+    dates = pd.Series(pd.date_range("1900-01-01", "2100-12-31"))
+    expected = day_numbers(dates + pd.DateOffset(months=months))
+    assert np.array_equal(add_months(day_numbers(dates), months), expected)
+
+
+def test_add_months_keeps_missing_dates_missing():
+    shifted = add_months(np.array([np.nan, 0.0]), 24)  # day 0 is 1970-01-01
+    assert np.isnan(shifted[0])
+    assert shifted[1] == day_numbers(pd.Series(pd.to_datetime(["1972-01-01"])))[0]
+
+
+def test_positions_of_unknown_and_missing_values_are_minus_one():
+    values = pd.Series(["b", None, "x", "a"], dtype="str")
+    assert positions_in(values, ["a", "b"]).tolist() == [1, -1, -1, 0]
+    assert text_equals(values, "a", "b").tolist() == [True, False, False, True]
+    assert text_equals(values, "x").tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize("spread", [100, 2**40])  # packed into one int64 / too wide: lexsort
+def test_first_per_child_is_the_lexicographic_minimum_per_child(spread):
+    rng = np.random.default_rng(7)
+    n = 2_000
+    position = rng.integers(0, 300, n)
+    first_key = rng.integers(0, 5, n) * (spread // 100)
+    second_key = rng.integers(-50, 50, n)
+    chosen = first_per_child(position, first_key, second_key)
+    frame = pd.DataFrame({"position": position, "first": first_key, "second": second_key,
+                          "row": np.arange(n)})
+    expected = (frame.sort_values(["position", "first", "second", "row"])
+                .drop_duplicates("position")["row"].to_numpy())
+    assert np.array_equal(np.sort(chosen), np.sort(expected))
+
+
+def test_binary_columns_mark_the_denominator():
+    reason = np.array([-1, 1, -1], dtype=np.int8)  # in, moved_out, in
+    columns = binary_columns("x", np.array([True, True, False]), reason)
+    assert columns["x"].tolist() == [True, pd.NA, False]
+    assert columns["x_excluded"].tolist() == [pd.NA, "moved_out", pd.NA]
+
+
+def test_children_must_be_unique_and_have_birth_dates():
+    repeated = pd.DataFrame({"child_id": ["a", "a"],
+                             "birth_date": pd.to_datetime(["2020-01-01"] * 2)})
+    with pytest.raises(ValueError, match="repeated child_id"):
+        cohort(repeated, dt.date(2024, 1, 1))
+    undated = pd.DataFrame({"child_id": ["a"], "birth_date": pd.to_datetime([None])})
+    with pytest.raises(ValueError, match="no birth_date"):
+        cohort(undated, dt.date(2024, 1, 1))
