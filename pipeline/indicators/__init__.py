@@ -43,7 +43,12 @@ INDICATORS: tuple[Indicator, ...] = (
         "binary",
         "complete rotavirus series (children born from 2019-09-01)",
     ),
-    Indicator("vacc_full_24m", "vaccination", "binary", "DTaP3, PCV3 and MMR1 by 24 months"),
+    Indicator(
+        "vacc_full_24m",
+        "vaccination",
+        "binary",
+        "DTaP3, PCV3 and MMR1 by 24 months, and a complete rotavirus series if born from 2019-09-01",
+    ),
     Indicator("vacc_mmr1_timely", "vaccination", "binary", "MMR by 20 months"),
     Indicator("vacc_mmr1_age", "vaccination", "survival", "age at the first MMR dose"),
     Indicator("lang_screened", "language", "binary", "language screening at 2.5 or 3 years done"),

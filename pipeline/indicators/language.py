@@ -4,9 +4,10 @@ so a study chooses `screening`: "30m", "36m" or "any" (study.yml `language_scree
 
 Rules:
 - Windows in calendar months (birth date plus n months, clipped to the month's end, as
-  for vaccination): the 30-month screening counts when done from the 30-month to the
-  36-month birthday, the 36-month screening from the 36-month to the 42-month birthday;
-  both bounds inclusive. The 18-month screening is not used.
+  for vaccination): the 30-month screening counts when done from the 29-month to the
+  36-month birthday, the 36-month screening from the 35-month to the 42-month birthday;
+  both bounds inclusive. A screening visit is often booked a few weeks before the
+  nominal age, hence the month before it. The 18-month screening is not used.
 - A screening counts as done only with a result, "no_remark" (utan anmärkning) or
   "deviation" (avvikelse); "not_done" (ej genomförd) counts as not screened.
 - "any": both screening types count; when a child has a valid screening of each kind, the
@@ -50,7 +51,7 @@ from pipeline.indicators.common import (
 
 Screening = Literal["any", "30m", "36m"]
 # screening -> window in months of age (from, to), both bounds inclusive
-WINDOWS: dict[str, tuple[int, int]] = {"30m": (30, 36), "36m": (36, 42)}
+WINDOWS: dict[str, tuple[int, int]] = {"30m": (29, 36), "36m": (35, 42)}
 SCREENED_RESULTS = ("no_remark", "deviation")
 
 

@@ -8,7 +8,8 @@ rotavirus at 6 weeks and 3 months for children born from 2019-09-01):
   turns 24 months on 28 Feb 2022). A dose given ON the birthday counts as given by it.
 - `vacc_dtp3_24m`: at least 3 DTaP doses by the 24-month birthday; `vacc_pcv3_24m`: at
   least 3 PCV doses by it; `vacc_mmr1_24m`: at least one MMR dose by it; `vacc_full_24m`:
-  all three. Denominator: reached the 24-month birthday by the extraction date (that
+  all three, and for children born from 2019-09-01 also a complete rotavirus series
+  (SPEC §6: "all of the above"). Denominator: reached the 24-month birthday by the extraction date (that
   day included) and not moved out before it.
 - `vacc_mmr1_timely`: an MMR dose by the 20-month birthday (the dose is due at 18
   months); denominator: reached the 20-month birthday, not moved out before it.
@@ -85,8 +86,12 @@ def vaccination_indicators(children: pd.DataFrame, antigen_doses: pd.DataFrame,
     columns.update(binary_columns("vacc_dtp3_24m", dtp >= 3, reason_24m))
     columns.update(binary_columns("vacc_pcv3_24m", pcv >= 3, reason_24m))
     columns.update(binary_columns("vacc_mmr1_24m", mmr >= 1, reason_24m))
-    columns.update(_rota_complete(kids, antigen_doses, usable, position, dose_day, antigen))
-    full = (dtp >= 3) & (pcv >= 3) & (mmr >= 1)
+    rota = _rota_complete(kids, antigen_doses, usable, position, dose_day, antigen)
+    columns.update(rota)
+    rota_eligible = kids.birth_day >= day_number(ROTA_ELIGIBLE_FROM)
+    rota_done = pd.array(rota["vacc_rota_complete"], dtype="boolean").fillna(False).to_numpy(dtype=bool)
+    rota_ok = rota_done | ~rota_eligible
+    full = (dtp >= 3) & (pcv >= 3) & (mmr >= 1) & rota_ok
     columns.update(binary_columns("vacc_full_24m", full, reason_24m))
     columns.update(binary_columns("vacc_mmr1_timely", mmr_timely >= 1,
                                   denominator_reasons(kids, birthday_20m)))

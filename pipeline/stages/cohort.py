@@ -23,6 +23,7 @@ from pipeline.indicators.implementation import programme_dose
 from pipeline.indicators.language import language_indicators
 from pipeline.indicators.vaccination import vaccination_indicators
 from pipeline.stats.proportions import proportion
+from pipeline.stats.survival import kaplan_meier, turnbull
 
 COVARIATE_COLUMNS = ("mother_region", "education", "mother_age", "interpreter_needed", "child_sex",
                      "birth_weight_g", "gestational_weeks")
@@ -65,12 +66,37 @@ def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
         programme_dose(children, visits, study.programme, study.extraction_date),
         breastfeeding_indicators(children, breastfeeding, study.extraction_date),
         vaccination_indicators(children, antigen_doses, study.extraction_date),
-        language_indicators(children, language, study.extraction_date, screening=study.language_screening),
+        _language_by_area(study, children, language),
     ]
     cohort = base.set_index("child_id")
     for part in parts:
         cohort = cohort.join(part, how="left")
     return cohort.reset_index()
+
+
+def screening_by_area(study: Study, children: pd.DataFrame, language: pd.DataFrame) -> dict[str, str]:
+    """Which screening (30m or 36m) each area uses: study.yml's choice, else the data's.
+
+    Regions screen language at 2.5 or 3 years. With `language_screening: any` each area is
+    given the screening type most of its recorded screenings have, so that a child's
+    denominator is set by the age at which its own area screens.
+    """
+    areas = children["area"].dropna().unique()
+    if study.language_screening != "any":
+        return {area: study.language_screening for area in areas}
+    screened = language.merge(children[["child_id", "area"]], on="child_id")
+    screened = screened[screened["screening"].isin(["30m", "36m"])]
+    counts = screened.groupby(["area", "screening"]).size().unstack(fill_value=0)
+    return {area: (str(counts.loc[area].idxmax()) if area in counts.index else "any") for area in areas}
+
+
+def _language_by_area(study: Study, children: pd.DataFrame, language: pd.DataFrame) -> pd.DataFrame:
+    """Language indicators with each area's screening type; one row per child."""
+    by_area = screening_by_area(study, children, language)
+    screening = children["area"].map(by_area).fillna("any")
+    parts = [language_indicators(children[screening == kind], language, study.extraction_date,
+                                 screening=kind) for kind in sorted(screening.unique())]
+    return pd.concat(parts).reindex(children["child_id"])
 
 
 def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
@@ -148,14 +174,31 @@ def _design_group(kind: str, area_group: pd.Series, period: pd.Series) -> pd.Ser
 BINARY = tuple(i.id for i in INDICATORS if i.kind == "binary")
 
 
+MMR_LANDMARK_DAYS = 730  # share vaccinated by 24 months, from the Kaplan–Meier curve
+WEANING_LANDMARK_DAYS = 183  # share still breastfed at 6 months, from the Turnbull NPMLE
+
+
 def indicator_table(cohort: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """indicators.csv: each binary indicator per group, and per group and area, with Wilson CIs."""
+    """indicators.csv: every indicator per group, and per group and area.
+
+    Binary indicators: the proportion with a Wilson interval. Survival indicators, at a
+    landmark age: `vacc_mmr1_age` the Kaplan–Meier share vaccinated by 730 days (censored
+    at moving out and extraction, with its pointwise interval); `bf_duration` the Turnbull
+    NPMLE share still breastfed at 183 days (interval-censored weaning; no interval is
+    given, as the NPMLE's needs a bootstrap).
+    """
     rows = []
     in_study = cohort[cohort["group"].notna()]
     for indicator in BINARY:
         values = in_study[[indicator, "group", "area"]].dropna(subset=[indicator])
         for (group, area), cell in _cells(values):
             rows.append(_proportion_row(indicator, group, area, cell[indicator], min_cell))
+    mmr = in_study.dropna(subset=["vacc_mmr1_age_days"])
+    for (group, area), cell in _cells(mmr):
+        rows.append(_mmr_row(group, area, cell, min_cell))
+    weaning = in_study[in_study["bf_duration_censoring"].notna()]
+    for (group, area), cell in _cells(weaning):
+        rows.append(_weaning_row(group, area, cell, min_cell))
     return pd.DataFrame(rows)
 
 
@@ -170,9 +213,38 @@ def _proportion_row(indicator: str, group: str, area: str, values: pd.Series, mi
     n = int(len(values))
     events = int(values.astype(bool).sum())
     estimate = proportion(events, n, method="wilson")
-    return {"indicator": indicator, "group": group, "area": area, "n_denominator": n,
-            "n_numerator": events, "proportion": estimate.estimate, "ci_low": estimate.ci_low,
-            "ci_high": estimate.ci_high, "suppressed": is_small(events, n, min_cell)}
+    return {"indicator": indicator, "group": group, "area": area, "measure": "proportion",
+            "n_denominator": n, "n_numerator": events, "proportion": estimate.estimate,
+            "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
+            "suppressed": is_small(events, n, min_cell)}
+
+
+def _mmr_row(group: str, area: str, cell: pd.DataFrame, min_cell: int) -> dict:
+    days = cell["vacc_mmr1_age_days"].to_numpy(dtype=float)
+    event = cell["vacc_mmr1_age_event"].to_numpy(dtype=bool)
+    curve = kaplan_meier(days, event).survival_at([MMR_LANDMARK_DAYS]).iloc[0]
+    events = int((event & (days <= MMR_LANDMARK_DAYS)).sum())
+    return {"indicator": "vacc_mmr1_age", "group": group, "area": area,
+            "measure": f"km_share_vaccinated_by_{MMR_LANDMARK_DAYS}_days", "n_denominator": len(cell),
+            "n_numerator": events, "proportion": 1 - curve["survival"],
+            "ci_low": _finite(1 - curve["ci_high"]), "ci_high": _finite(1 - curve["ci_low"]),
+            "suppressed": is_small(events, len(cell), min_cell)}
+
+
+def _weaning_row(group: str, area: str, cell: pd.DataFrame, min_cell: int) -> dict:
+    left = cell["bf_duration_left_days"].to_numpy(dtype=float)
+    right = cell["bf_duration_right_days"].to_numpy(dtype=float)
+    bounds = turnbull(left, right).survival_at([WEANING_LANDMARK_DAYS]).iloc[0]
+    still = float((bounds["survival_lower"] + bounds["survival_upper"]) / 2)
+    weaned = int((~np.isnan(right)).sum())
+    return {"indicator": "bf_duration", "group": group, "area": area,
+            "measure": f"turnbull_share_breastfed_at_{WEANING_LANDMARK_DAYS}_days",
+            "n_denominator": len(cell), "n_numerator": weaned, "proportion": still,
+            "ci_low": None, "ci_high": None, "suppressed": is_small(weaned, len(cell), min_cell)}
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def is_small(events: int, n: int, min_cell: int) -> bool:

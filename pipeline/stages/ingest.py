@@ -249,7 +249,7 @@ def _number_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def header_key(name: str) -> str:
-    """Headers match case-, accent-, space- and underscore-insensitively: 'Födelse datum' ~ 'fodelse_datum'."""
+    """Headers match ignoring case, accents, spaces and underscores: 'Födelse datum' ~ 'fodelse_datum'."""
     folded = unicodedata.normalize("NFKD", name.strip().lower())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return re.sub(r"[\s_\-]+", "_", folded)

@@ -59,7 +59,8 @@ def test_denominator_is_the_window_end_of_the_latest_screening_in_use():
 
 
 @pytest.mark.parametrize(("date", "counts"), [
-    ("2023-05-31", False),  # the day before the 36-month birthday
+    ("2023-04-30", False),  # the day before the 35-month birthday (the window opens a month early)
+    ("2023-05-01", True),  # on the 35-month birthday
     ("2023-06-01", True),  # on the 36-month birthday
     ("2023-12-01", True),  # on the 42-month birthday
     ("2023-12-02", False),  # after the window

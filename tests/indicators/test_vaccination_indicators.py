@@ -40,10 +40,13 @@ def doses(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
 
 
 def primary_series(child: str, birth: str, third_dtp: str | None = None) -> list[tuple]:
-    """DTaP and PCV at 3, 5 and 12 months and MMR at 18 months (third DTaP date optional)."""
+    """The national programme by 24 months: DTaP and PCV at 3, 5 and 12 months, MMR at 18
+    months, and Rotarix at 6 weeks and 3 months for children born from 2019-09-01."""
     born = pd.Timestamp(birth)
     at = {m: str((born + pd.DateOffset(months=m)).date()) for m in (3, 5, 12, 18)}
-    return [(child, "dtp", at[3], "infanrix_hexa"), (child, "dtp", at[5], "infanrix_hexa"),
+    rota = ([(child, "rota", str((born + pd.Timedelta(days=42)).date()), "rotarix"),
+             (child, "rota", at[3], "rotarix")] if born >= pd.Timestamp("2019-09-01") else [])
+    return rota + [(child, "dtp", at[3], "infanrix_hexa"), (child, "dtp", at[5], "infanrix_hexa"),
             (child, "dtp", third_dtp or at[12], "infanrix_hexa"),
             (child, "pcv", at[3], "prevenar_13"), (child, "pcv", at[5], "prevenar_13"),
             (child, "pcv", at[12], "prevenar_13"), (child, "mmr", at[18], "mmr_vaxpro")]
@@ -80,6 +83,18 @@ def test_24_month_denominator_edges():
         None, "not_reached_age", None, "moved_out", None]
     # all three 24-month indicators share the denominator
     assert result["vacc_dtp3_24m_excluded"].equals(result["vacc_mmr1_24m_excluded"])
+
+
+def test_full_coverage_needs_rotavirus_only_for_eligible_birth_dates():
+    # SPEC §6: vacc_full_24m is "all of the above", rotavirus included where the child's
+    # birth date makes it part of the programme (born from 2019-09-01).
+    kids = {"old_no_rota": ("2019-08-31", None), "new_no_rota": ("2019-09-01", None),
+            "new_rota": ("2019-09-01", None)}
+    rows = ([r for r in primary_series("old_no_rota", "2019-08-31")]
+            + [r for r in primary_series("new_no_rota", "2019-09-01") if r[1] != "rota"]
+            + primary_series("new_rota", "2019-09-01"))
+    result = vaccination_indicators(children_frame(kids), doses(rows), EXTRACTION)
+    assert [value(result, c, "vacc_full_24m") for c in kids] == [True, False, True]
 
 
 def test_dose_on_the_birthday_counts_and_a_day_after_does_not():

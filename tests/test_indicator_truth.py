@@ -1,0 +1,70 @@
+"""The cohort's indicators recover the synthetic generator's known truth (issue: cohort).
+
+On a synthetic study of 20,000 children, for every binary indicator the generator models
+and each of its four groups, the observed proportion must lie within 4.5 standard errors
+of the generator's expected proportion (the mean of the children's model probabilities).
+Why 4.5: there are about 70 comparisons; at 4.5 SE the chance that any one fails by
+sampling error alone is about 70 x 7e-6 = 5e-4, while a wrong denominator or numerator rule
+shifts a proportion by far more than 4.5 SE at these sample sizes (SE about 0.005-0.02).
+Where the generator's denominator rule is the pipeline's own (breastfeeding points, the
+24-month vaccination indicators) the denominators must agree exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+
+GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
+SAME_DENOMINATOR_RULE = ("bf_any_1w", "bf_any_2m", "bf_any_4m", "bf_any_6m", "bf_any_12m",
+                         "bf_excl_2m", "bf_excl_4m", "vacc_dtp3_24m", "vacc_pcv3_24m",
+                         "vacc_mmr1_24m", "vacc_full_24m")
+TOLERANCE_SE = 4.5
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, dict]:
+    root = tmp_path_factory.mktemp("truth")
+    folder = root / "data_raw" / "large"
+    assert main(["synth", "--out", str(folder), "--children", "20000", "--seed", "11", "--quiet"]) == 0
+    assert main(["run", str(folder), "--root", str(root), "--quiet"]) == 0
+    table = pd.read_csv(root / "outputs/large/tables/indicators.csv")
+    truth = json.loads((folder / "truth.json").read_text())
+    return table[table["area"] == "all"].set_index(["indicator", "group"]), truth
+
+
+def test_every_indicator_appears_for_both_groups(observed) -> None:
+    table, _ = observed
+    from pipeline.indicators import INDICATOR_IDS
+    for indicator in INDICATOR_IDS:
+        for group in ("intervention", "comparison"):
+            assert (indicator, group) in table.index, (indicator, group)
+
+
+def test_proportions_within_sampling_error_of_truth(observed) -> None:
+    table, truth = observed
+    checked = 0
+    for indicator, spec in truth["indicators"].items():
+        for group in GROUPS:
+            row = table.loc[(indicator, group)]
+            expected = spec["expected"][group]
+            se = math.sqrt(expected * (1 - expected) / row["n_denominator"])
+            assert abs(row["proportion"] - expected) <= TOLERANCE_SE * se, (
+                f"{indicator} {group}: observed {row['proportion']:.4f} (n={row['n_denominator']}), "
+                f"truth {expected:.4f}, SE {se:.4f}")
+            checked += 1
+    assert checked >= 60
+
+
+@pytest.mark.parametrize("indicator", SAME_DENOMINATOR_RULE)
+def test_denominators_equal_the_generators(observed, indicator: str) -> None:
+    table, truth = observed
+    for group in GROUPS:
+        assert table.loc[(indicator, group), "n_denominator"] == truth["indicators"][indicator]["n"][group]
