@@ -67,6 +67,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=1, help="parallel jobs where a stage can use them")
     run.set_defaults(handler=_run)
 
+    power = commands.add_parser(
+        "power", help="children needed, or the difference groups can detect",
+        description="Plan a cohort for a binary indicator (two-sided test, normal approximation, "
+                    "Fleiss). Give --difference for the children needed per group to detect it "
+                    "from --proportion; give --n1 and --n2 for the smallest difference those groups "
+                    "can detect.",
+        epilog="examples:\n  hembesok power --proportion 0.86 --difference 0.08\n"
+               "  hembesok power --proportion 0.86 --n1 53 --n2 120",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    power.add_argument("--proportion", type=float, required=True,
+                       help="the comparison group's proportion P, e.g. 0.86")
+    power.add_argument("--difference", type=float, help="the difference D to detect, e.g. 0.08")
+    power.add_argument("--n1", type=int, help="children in the intervention group")
+    power.add_argument("--n2", type=int, help="children in the comparison group")
+    power.add_argument("--ratio", type=float, default=1.0,
+                       help="intervention / comparison group size, with --difference (default 1)")
+    power.add_argument("--power", type=float, default=0.80, dest="target_power",
+                       help="power (default 0.80)")
+    power.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
+    power.set_defaults(handler=_power)
+
     demo = commands.add_parser("demo", parents=[common], help="synthetic study, every stage",
                                description="Generate the synthetic demo study in data_raw/demo and "
                                            "run every stage on it.")
@@ -133,6 +154,38 @@ def _print_summary(summary) -> None:  # noqa: ANN001
         print(f"  {outcome.stage:<15} {outcome.status:<7} {outcome.seconds:6.1f} s")
     print(f"clean data:          {summary.data_clean}")
     print(f"data-quality tables: {summary.outputs / 'tables'}")
+
+
+def _power(args: argparse.Namespace) -> int:
+    from pipeline.stats.power import minimum_detectable_difference, sample_size_two_proportions
+
+    share = f"{args.proportion:.0%}"
+    try:
+        if args.difference is not None:
+            size = sample_size_two_proportions(args.proportion, args.difference, ratio=args.ratio,
+                                               alpha=args.alpha, power=args.target_power)
+            print(f"To detect a difference of {args.difference * 100:.1f} percentage points from "
+                  f"{share} ({args.proportion:.3f} -> {args.proportion + args.difference:.3f}) with "
+                  f"{args.target_power:.0%} power, two-sided alpha {args.alpha:g}:")
+            print(f"  {size.n_intervention} intervention and {size.n_comparison} comparison children "
+                  f"({size.total} in all)")
+            print(f"  with continuity correction: {size.n_intervention_corrected} and "
+                  f"{size.n_comparison_corrected}")
+        elif args.n1 is not None and args.n2 is not None:
+            found = minimum_detectable_difference(args.proportion, args.n1, args.n2,
+                                                  alpha=args.alpha, power=args.target_power)
+            print(f"Groups of {args.n1} (intervention) and {args.n2} (comparison) children, "
+                  f"comparison proportion {share}, {args.target_power:.0%} power, two-sided alpha "
+                  f"{args.alpha:g}:")
+            print(f"  {found.summary()}")
+        else:
+            print("error: give --difference, or both --n1 and --n2 (see hembesok power --help)",
+                  file=sys.stderr)
+            return 2
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
