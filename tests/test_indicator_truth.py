@@ -7,7 +7,12 @@ Why 4.5: there are about 70 comparisons; at 4.5 SE the chance that any one fails
 sampling error alone is about 70 x 7e-6 = 5e-4, while a wrong denominator or numerator rule
 shifts a proportion by far more than 4.5 SE at these sample sizes (SE about 0.005-0.02).
 Where the generator's denominator rule is the pipeline's own (breastfeeding points, the
-24-month vaccination indicators) the denominators must agree exactly.
+24-month vaccination indicators) the denominators must agree to within 0.5%: not exactly,
+because the children table carries planted messes that move a few children across an age
+boundary (a `fodelsedatum` 1–3 days off the personnummer's date, which the pipeline
+prefers and the generator's truth does not; conflicting duplicates). A wrong window or
+birthday rule moves many more (about 8 children per group for each day of error). The
+exact rules are tested on hand-built children in tests/indicators/.
 """
 
 from __future__ import annotations
@@ -67,4 +72,6 @@ def test_proportions_within_sampling_error_of_truth(observed) -> None:
 def test_denominators_equal_the_generators(observed, indicator: str) -> None:
     table, truth = observed
     for group in GROUPS:
-        assert table.loc[(indicator, group), "n_denominator"] == truth["indicators"][indicator]["n"][group]
+        expected = truth["indicators"][indicator]["n"][group]
+        observed_n = table.loc[(indicator, group), "n_denominator"]
+        assert abs(observed_n - expected) <= max(3, 0.005 * expected), (group, observed_n, expected)

@@ -13,8 +13,8 @@
   (risk-set averages without Efron's tie adjustment), so with tied event times the
   statistic differs slightly from R's.
 - Interval-censored times (weaning between the last "yes" and the first "no"): Turnbull's
-  nonparametric maximum-likelihood estimate by self-consistency EM over the innermost
-  (Turnbull) intervals; and, clearly labelled as an approximation, midpoint imputation
+  nonparametric maximum-likelihood estimate over the innermost (Turnbull) intervals,
+  found by constrained Newton with support expansion (Wang 2008); and, clearly labelled as an approximation, midpoint imputation
   followed by Kaplan–Meier.
 """
 
