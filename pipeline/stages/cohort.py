@@ -39,6 +39,11 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     "eligibility_unknown": ("eligibility flags missing, so not counted as eligible", "children"),
     "in_study": ("eligible, born in range, living in a design area", "derived"),
     "group": ("intervention / comparison under the study's design; NA outside it", "derived"),
+    "group_concurrent": ("intervention / comparison areas, born from the programme start", "derived"),
+    "group_historical": ("intervention areas: born from (intervention) or before (comparison) the start",
+                         "derived"),
+    "group_did": ("area x period cell: intervention, comparison, intervention_pre, comparison_pre",
+                  "derived"),
     "did_area": ("intervention / comparison area, for difference-in-differences", "derived"),
     "did_period": ("pre / post programme start, for difference-in-differences", "derived"),
     "exposed": ("eligible, intervention area, born from the programme start", "derived"),
@@ -113,7 +118,8 @@ def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
     born_in_range = (birth >= pd.Timestamp(design.born_from)) & (birth <= pd.Timestamp(design.born_to))
     eligible, unknown = _eligibility(study, children)
     in_study = eligible & born_in_range & area_group.notna()
-    group = _design_group(design.type, area_group, period).where(in_study, pd.NA)
+    groups = {kind: _design_group(kind, area_group, period).where(in_study, pd.NA).astype("string")
+              for kind in ("concurrent", "historical", "did")}
     moved = children["moved_out_date"]
     base = pd.DataFrame({
         "child_id": children["child_id"],
@@ -125,7 +131,10 @@ def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
         "eligible": eligible,
         "eligibility_unknown": unknown,
         "in_study": in_study.astype(bool),
-        "group": group.astype("string"),
+        "group": groups[design.type],
+        "group_concurrent": groups["concurrent"],
+        "group_historical": groups["historical"],
+        "group_did": groups["did"],
         "did_area": area_group.where(in_study & (design.type == "did"), pd.NA),
         "did_period": period.where(in_study & (design.type == "did"), pd.NA),
         "exposed": (in_study & area_group.eq("intervention").fillna(False) & period.eq("post")).astype(bool),
