@@ -104,7 +104,8 @@ def test_indicator_table_wilson_and_small_cells() -> None:
                 & (table["area"] == "all")].iloc[0]
     # Wilson 95% interval for 8/10: 0.4902 to 0.9433 (Newcombe 1998, method 3 formula)
     assert (row["n_denominator"], row["n_numerator"]) == (10, 8)
-    assert row["ci_low"] == pytest.approx(0.4902, abs=1e-4) and row["ci_high"] == pytest.approx(0.9433, abs=1e-4)
+    assert row["ci_low"] == pytest.approx(0.4902, abs=1e-4)
+    assert row["ci_high"] == pytest.approx(0.9433, abs=1e-4)
     assert row["suppressed"]  # 2 children without: below min_cell
     other = table[(table["indicator"] == "bf_any_1w") & (table["group"] == "comparison")
                   & (table["area"] == "all")].iloc[0]
