@@ -72,7 +72,8 @@ def replicates() -> pd.DataFrame:
     truth = true_att()
     for _ in range(REPLICATES):
         y, t, covariates = draw(rng, confounded=False)
-        crude_randomised = risk_difference(int(y[t == 1].sum()), N_PER_GROUP, int(y[t == 0].sum()), N_PER_GROUP)
+        crude_randomised = risk_difference(int(y[t == 1].sum()), N_PER_GROUP,
+                                           int(y[t == 0].sum()), N_PER_GROUP)
         y, t, covariates = draw(rng, confounded=True)
         crude = risk_difference(int(y[t == 1].sum()), N_PER_GROUP, int(y[t == 0].sum()), N_PER_GROUP)
         regression = logistic_adjusted_effects(y, t, covariates, estimand="ATT").risk_difference

@@ -14,8 +14,8 @@
   statistic differs slightly from R's.
 - Interval-censored times (weaning between the last "yes" and the first "no"): Turnbull's
   nonparametric maximum-likelihood estimate over the innermost (Turnbull) intervals,
-  found by constrained Newton with support expansion (Wang 2008); and, clearly labelled as an approximation, midpoint imputation
-  followed by Kaplan–Meier.
+  found by constrained Newton with support expansion (Wang 2008); and, clearly labelled
+  as an approximation, midpoint imputation followed by Kaplan–Meier.
 """
 
 from __future__ import annotations
