@@ -8,7 +8,9 @@ built in a staging copy during the run and swapped in at the end, after the outp
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import difflib
+import json
 import logging
 import shutil
 import time
@@ -146,18 +148,24 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
     code = store.code_version()
     config = study.public_config()
     outcomes: list[StageOutcome] = []
+    log_lines: list[str] = []
+
+    def say(message: str) -> None:
+        log_lines.append(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}")
+        progress(message)
+
     with store.study_lock(root, study.name):
         if {"ingest", "clean"} & set(wanted):
             def compute_clean() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
                 result = run_ingest_clean(study)
                 rows = {name: t.rows_clean for name, t in result.tables.items()}
-                progress(f"ingest + clean: {sum(rows.values()):,} clean rows, "
+                say(f"ingest + clean: {sum(rows.values()):,} clean rows, "
                          f"{len(result.rejects):,} rejected")
                 return rows, lambda folder, tables: write_clean(result, folder, tables)
 
             stamp = {"stage": "clean", "inputs": input_hashes(study), "config": config, "code": code}
             outcomes.append(_stage("ingest + clean", clean_dir / "clean", outputs, stamp, force,
-                                   progress, compute_clean))
+                                   say, compute_clean))
         if "cohort" in wanted:
             def compute_cohort() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
                 cohort = cohort_stage.build_cohort(study, **read_clean(clean_dir / "clean"))
@@ -166,8 +174,14 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
 
             upstream = store.read_stamp(clean_dir / "clean") or {}
             stamp = {"stage": "cohort", "clean": upstream.get("hash"), "config": config, "code": code}
-            outcomes.append(_stage("cohort", clean_dir / "cohort", outputs, stamp, force, progress,
+            outcomes.append(_stage("cohort", clean_dir / "cohort", outputs, stamp, force, say,
                                    compute_cohort))
+        with outputs_staging(outputs) as staged:
+            manifest = store.manifest(study_name=study.name, config=config, inputs=input_hashes(study),
+                                      code=code, stages=[o.__dict__ for o in outcomes])
+            (staged / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+            (staged / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
     return RunSummary(study, clean_dir, outputs, outcomes)
 
 

@@ -8,10 +8,13 @@ records the hash of what it was computed from; a rerun with the same hash does n
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
+import platform
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +88,40 @@ def read_stamp(folder: Path) -> dict[str, Any] | None:
 
 def write_stamp(folder: Path, stamp: dict[str, Any]) -> None:
     (Path(folder) / STAMP).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages the numbers depend on."""
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in ("hembesok", "numpy", "pandas", "pyarrow", "scipy", "statsmodels", "matplotlib",
+                 "papermill", "nbconvert", "openpyxl", "pydantic"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    """The commit of the package's checkout, when it is one (else None)."""
+    try:
+        done = subprocess.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def manifest(*, study_name: str, config: dict[str, Any], inputs: dict[str, str], code: str,
+             stages: list[dict[str, Any]]) -> dict[str, Any]:
+    """manifest.json: what produced the outputs (inputs, config, code, packages, stages)."""
+    return {"study": study_name, "created": dt.datetime.now().isoformat(timespec="seconds"),
+            "inputs_sha256": inputs, "config": config,
+            "code": {"source_sha256": code, "git_commit": git_commit()},
+            "packages": package_versions(), "stages": stages,
+            "row_counts": {s["stage"]: s.get("rows", {}) for s in stages}}
 
 
 @contextlib.contextmanager

@@ -173,3 +173,17 @@ def test_misspelt_design_area_is_named(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["validate", str(folder)]) == 1
     err = capsys.readouterr().err
     assert "design.intervention_areas: area 'Norby'" in err and "did you mean 'Norrby'" in err
+
+
+def test_manifest_and_run_log(tiny: Path, tmp_path: Path) -> None:
+    import json
+
+    root = tmp_path / "root"
+    run_study(tiny, root)
+    manifest = json.loads((root / "outputs/tiny/manifest.json").read_text())
+    assert set(manifest["inputs_sha256"]) == {"barn.csv", "besok.csv", "amning.csv", "vaccinationer.csv",
+                                              "sprak.csv"}
+    assert manifest["config"]["name"] == "tiny" and "pandas" in manifest["packages"]
+    assert [s["stage"] for s in manifest["stages"]] == ["ingest + clean", "cohort"]
+    assert manifest["row_counts"]["ingest + clean"]["children"] == 3
+    assert "ingest + clean" in (root / "outputs/tiny/run.log").read_text()
