@@ -24,10 +24,11 @@ from pipeline import privacy, store
 from pipeline.config import Study, load_study
 from pipeline.errors import ConfigError, HembesokError, OutputScanError
 from pipeline.stages import clean as clean_stage
-from pipeline.stages import cohort as cohort_stage  # noqa: E402
+from pipeline.stages import cohort as cohort_stage
+from pipeline.stages import compare as compare_stage
 from pipeline.stages.ingest import ingest
 
-STAGES: tuple[str, ...] = ("ingest", "clean", "cohort")
+STAGES: tuple[str, ...] = ("ingest", "clean", "cohort", "compare")
 log = logging.getLogger("hembesok")
 
 
@@ -125,6 +126,14 @@ def write_cohort(study: Study, cohort, folder: Path, tables_dir: Path) -> None: 
                     tables_dir / "fidelity.csv")
 
 
+def write_compare(tables: dict[str, pd.DataFrame], folder: Path, tables_dir: Path) -> None:
+    """Write effects, balance, survival, dose-response and power tables (SPEC §9)."""
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        store.write_csv(frame, tables_dir / f"{name}.csv")
+    (folder / "tables.txt").write_text("\n".join(sorted(tables)) + "\n")
+
+
 def read_clean(folder: Path) -> dict[str, pd.DataFrame]:
     """The clean tables that the cohort stage reads."""
     names = ("children", "visits", "breastfeeding", "antigen_doses", "language")
@@ -176,6 +185,21 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
             stamp = {"stage": "cohort", "clean": upstream.get("hash"), "config": config, "code": code}
             outcomes.append(_stage("cohort", clean_dir / "cohort", outputs, stamp, force, say,
                                    compute_cohort))
+        if "compare" in wanted:
+            cohort_file = clean_dir / "cohort" / "cohort.parquet"
+
+            def compute_compare() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
+                if not cohort_file.is_file():
+                    raise HembesokError(f"{cohort_file} is missing; run the cohort stage first "
+                                        "(hembesok run STUDY --stages cohort compare)")
+                tables = compare_stage.compare(study, pd.read_parquet(cohort_file))
+                rows = {name: len(frame) for name, frame in tables.items()}
+                return rows, lambda folder, tables_dir: write_compare(tables, folder, tables_dir)
+
+            upstream = store.read_stamp(clean_dir / "cohort") or {}
+            stamp = {"stage": "compare", "cohort": upstream.get("hash"), "config": config, "code": code}
+            outcomes.append(_stage("compare", clean_dir / "compare", outputs, stamp, force, say,
+                                   compute_compare))
         with outputs_staging(outputs) as staged:
             manifest = store.manifest(study_name=study.name, config=config, inputs=input_hashes(study),
                                       code=code, stages=[o.__dict__ for o in outcomes])

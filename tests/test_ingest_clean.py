@@ -152,10 +152,10 @@ def test_rerun_is_cached_and_identical(tiny: Path, tmp_path: Path) -> None:
     first = run_study(tiny, root)
     before = {p: p.read_bytes() for p in (root / "data_clean").rglob("*.parquet")}
     second = run_study(tiny, root)
-    assert [o.status for o in first.stages] == ["ran", "ran"]
-    assert [o.status for o in second.stages] == ["cached", "cached"]
+    assert [o.status for o in first.stages] == ["ran", "ran", "ran"]
+    assert [o.status for o in second.stages] == ["cached", "cached", "cached"]
     forced = run_study(tiny, root, force=True)
-    assert [o.status for o in forced.stages] == ["ran", "ran"]
+    assert [o.status for o in forced.stages] == ["ran", "ran", "ran"]
     after = {p: p.read_bytes() for p in (root / "data_clean").rglob("*.parquet")}
     assert before == after  # same inputs and config: byte-identical clean data
 
@@ -184,6 +184,6 @@ def test_manifest_and_run_log(tiny: Path, tmp_path: Path) -> None:
     assert set(manifest["inputs_sha256"]) == {"barn.csv", "besok.csv", "amning.csv", "vaccinationer.csv",
                                               "sprak.csv"}
     assert manifest["config"]["name"] == "tiny" and "pandas" in manifest["packages"]
-    assert [s["stage"] for s in manifest["stages"]] == ["ingest + clean", "cohort"]
+    assert [s["stage"] for s in manifest["stages"]] == ["ingest + clean", "cohort", "compare"]
     assert manifest["row_counts"]["ingest + clean"]["children"] == 3
     assert "ingest + clean" in (root / "outputs/tiny/run.log").read_text()

@@ -1,0 +1,254 @@
+"""The compare stage: hand-made cohorts with known counts, small-sample edge cases, designs,
+and one synthetic study end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import Study
+from pipeline.indicators import INDICATORS
+from pipeline.stages.compare import compare, contact_bands
+from pipeline.stats.effects import compare_proportions, risk_difference
+from pipeline.stats.multiplicity import benjamini_hochberg, holm
+
+BINARY = [i.id for i in INDICATORS if i.kind == "binary"]
+SURVIVAL = [i.id for i in INDICATORS if i.kind == "survival"]
+INPUTS = {t: f"{t}.csv" for t in ("children", "visits", "breastfeeding", "vaccinations", "language")}
+
+
+def make_study(design: str = "concurrent", primary: tuple[str, ...] = ()) -> Study:
+    return Study.model_validate({
+        "name": "handmade", "programme": "rinkeby", "extraction_date": "2024-06-30",
+        "design": {"type": design, "intervention_areas": ["North"], "comparison_areas": ["South"],
+                   "programme_start": "2020-01-01", "born_from": "2018-01-01",
+                   "born_to": "2023-12-31"},
+        "covariates": ["mother_region", "education", "mother_age"],
+        "primary_indicators": list(primary), "inputs": INPUTS,
+    })
+
+
+def make_cohort(groups: list[str], seed: int = 0, outcomes: dict[str, list] | None = None,
+                ) -> pd.DataFrame:
+    """A cohort frame with the cohort stage's column names; outcomes default to coin flips."""
+    rng = np.random.default_rng(seed)
+    n = len(groups)
+    group = pd.Series(groups, dtype="string")
+    in_intervention_area = group.str.startswith("intervention").to_numpy(dtype=bool)
+    frame = pd.DataFrame({
+        "child_id": [f"c{i}" for i in range(n)],
+        "group": group,
+        "area": np.where(in_intervention_area, "North", "South"),
+        "did_area": np.where(in_intervention_area, "intervention", "comparison"),
+        "did_period": np.where(group.str.endswith("_pre").to_numpy(dtype=bool), "pre", "post"),
+        "accepted": pd.array(np.where(group.eq("intervention").to_numpy(dtype=bool),
+                                      rng.random(n) < 0.85, pd.NA), dtype="boolean"),
+        "contacts_received": rng.integers(0, 7, n),
+        "mother_region": rng.choice(["sweden", "nordic", "europe", "outside_europe"], n,
+                                    p=[0.45, 0.1, 0.2, 0.25]),
+        "education": rng.choice(["compulsory", "upper_secondary", "post_secondary"], n),
+        "mother_age": rng.normal(29, 5, n).round(1),
+        "vacc_mmr1_age_days": rng.integers(300, 900, n).astype(float),
+        "vacc_mmr1_age_event": rng.random(n) < 0.8,
+        "bf_duration_left_days": rng.integers(0, 300, n).astype(float),
+    })
+    frame["mother_region"] = frame["mother_region"].astype("string")
+    frame["education"] = frame["education"].astype("string")
+    right = frame["bf_duration_left_days"] + rng.integers(20, 80, n)
+    frame["bf_duration_right_days"] = right.where(rng.random(n) < 0.7)
+    for indicator in BINARY:
+        frame[indicator] = pd.array(rng.random(n) < 0.6, dtype="boolean")
+    for indicator, values in (outcomes or {}).items():
+        frame[indicator] = pd.array(values, dtype="boolean")
+    return frame
+
+
+def counts_outcome(n1: int, e1: int, n0: int, e0: int, rng_seed: int = 1) -> tuple[list, list]:
+    """Groups and a 0/1 outcome with exactly e1/n1 and e0/n0 events, shuffled within group."""
+    rng = np.random.default_rng(rng_seed)
+    outcome = [*rng.permutation([True] * e1 + [False] * (n1 - e1)),
+               *rng.permutation([True] * e0 + [False] * (n0 - e0))]
+    return ["intervention"] * n1 + ["comparison"] * n0, outcome
+
+
+def itt_row(effects: pd.DataFrame, indicator: str, measure: str, method: str) -> pd.Series:
+    rows = effects[(effects["indicator"] == indicator) & (effects["measure"] == measure)
+                   & (effects["method"] == method) & (effects["analysis"] == "itt")]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+def assert_clean(tables: dict[str, pd.DataFrame]) -> None:
+    """No infinite number anywhere; an empty effect estimate always has a note."""
+    for name, table in tables.items():
+        numbers = table.select_dtypes("number").astype("float64").to_numpy()
+        assert not np.isinf(numbers).any(), name
+    effects = tables["effects"]
+    empty = effects["estimate"].isna()
+    assert (effects.loc[empty, "note"].str.len() > 0).all()
+    assert effects.loc[empty, ["ci_low", "ci_high"]].isna().all().all()
+
+
+@pytest.fixture(scope="module")
+def handmade() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    groups, mmr = counts_outcome(40, 30, 40, 20)
+    cohort = make_cohort(groups, outcomes={"vacc_mmr1_24m": mmr})
+    tables = compare(make_study(primary=("vacc_mmr1_24m", "bf_any_6m")), cohort)
+    return cohort, tables
+
+
+def test_crude_risk_difference_matches_hand_computation(handmade) -> None:
+    _, tables = handmade
+    row = itt_row(tables["effects"], "vacc_mmr1_24m", "risk_difference", "crude")
+    assert row["estimate"] == pytest.approx(30 / 40 - 20 / 40)
+    expected = risk_difference(30, 40, 20, 40)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((expected.ci_low, expected.ci_high))
+    assert row["p_value"] == pytest.approx(compare_proportions(30, 40, 20, 40).test.p_value)
+    assert (row["n_intervention"], row["n_comparison"]) == (40, 40)
+    assert (row["events_intervention"], row["events_comparison"]) == (30, 20)
+    assert "chi-square" in row["note"]
+
+
+def test_outcome_na_is_outside_the_denominator() -> None:
+    groups, outcome = counts_outcome(30, 20, 30, 10)
+    outcome[0] = outcome[-1] = None
+    tables = compare(make_study(), make_cohort(groups, outcomes={"bf_any_2m": outcome}))
+    row = itt_row(tables["effects"], "bf_any_2m", "risk_difference", "crude")
+    assert (row["n_intervention"], row["n_comparison"]) == (29, 29)
+
+
+def test_holm_on_primary_and_bh_on_the_rest(handmade) -> None:
+    _, tables = handmade
+    effects = tables["effects"]
+    headline = effects[effects["multiplicity"] != ""]
+    assert set(headline["analysis"]) == {"itt"} and set(headline["method"]) == {"crude"}
+    assert set(headline["indicator"]) == set(BINARY) | set(SURVIVAL)
+    primary = headline[headline["multiplicity"] == "holm_primary"]
+    assert sorted(primary["indicator"]) == ["bf_any_6m", "vacc_mmr1_24m"]
+    assert primary["p_adjusted"].tolist() == pytest.approx(holm(primary["p_value"].tolist()))
+    secondary = headline[headline["multiplicity"] == "bh_secondary"]
+    assert len(secondary) == len(INDICATORS) - 2
+    assert secondary["p_adjusted"].tolist() == pytest.approx(
+        benjamini_hochberg(secondary["p_value"].tolist()))
+    assert effects.loc[effects["multiplicity"] == "", "p_adjusted"].isna().all()
+
+
+def test_zero_cell_gives_notes_not_infinities() -> None:
+    groups, outcome = counts_outcome(30, 6, 30, 0)
+    tables = compare(make_study(), make_cohort(groups, outcomes={"lang_referred": outcome}))
+    assert_clean(tables)
+    effects = tables["effects"]
+    assert itt_row(effects, "lang_referred", "risk_difference", "crude")["estimate"] == 0.2
+    ratio = itt_row(effects, "lang_referred", "risk_ratio", "crude")
+    assert pd.isna(ratio["estimate"]) and "zero cell" in ratio["note"]
+    adjusted = itt_row(effects, "lang_referred", "odds_ratio", "regression")
+    assert pd.isna(adjusted["estimate"]) and "zero cell" in adjusted["note"]
+
+
+def test_complete_separation_by_a_covariate_gives_a_note() -> None:
+    groups = ["intervention"] * 40 + ["comparison"] * 40
+    cohort = make_cohort(groups, seed=3)
+    cohort["bf_any_4m"] = pd.array(cohort["education"].eq("compulsory"), dtype="boolean")
+    effects = compare(make_study(), cohort)["effects"]
+    row = itt_row(effects, "bf_any_4m", "odds_ratio", "regression")
+    assert pd.isna(row["estimate"]) and "separation" in row["note"]
+    assert not pd.isna(itt_row(effects, "bf_any_4m", "risk_difference", "crude")["estimate"])
+
+
+@pytest.mark.parametrize("n_intervention", [1, 0])
+def test_tiny_intervention_group_never_crashes(n_intervention: int) -> None:
+    groups = ["intervention"] * n_intervention + ["comparison"] * 12
+    tables = compare(make_study("did"), make_cohort(groups + ["comparison_pre"] * 5, seed=2))
+    assert_clean(tables)
+    effects = tables["effects"]
+    for method in ("regression", "iptw"):
+        rows = effects[(effects["method"] == method) & (effects["analysis"] == "itt")]
+        assert rows["estimate"].isna().all() and (rows["note"].str.len() > 0).all()
+    assert (effects["n_intervention"] <= n_intervention).all()
+    cox = itt_row(effects, "vacc_mmr1_age", "hazard_ratio", "cox")
+    assert pd.isna(cox["estimate"]) and cox["note"]
+
+
+def test_methods_follow_the_design() -> None:
+    groups = (["intervention"] * 30 + ["comparison"] * 30 + ["intervention_pre"] * 30
+              + ["comparison_pre"] * 30)
+    cohort = make_cohort(groups, seed=5)
+    concurrent = compare(make_study("concurrent"), cohort)["effects"]
+    did = compare(make_study("did"), cohort)["effects"]
+    binary_methods = {"crude", "regression", "iptw"}
+    for effects, expected in ((concurrent, binary_methods), (did, binary_methods | {"did"})):
+        itt = effects[effects["analysis"] == "itt"]
+        for indicator in BINARY:
+            assert set(itt.loc[itt["indicator"] == indicator, "method"]) == expected
+        for indicator in SURVIVAL:
+            assert set(itt.loc[itt["indicator"] == indicator, "method"]) == {"crude", "cox"}
+    did_row = itt_row(did, "bf_any_6m", "did", "did")
+    assert did_row["n_intervention"] == 60 and "area" in did_row["note"]
+
+
+def test_subgroups_dose_and_power_tables(handmade) -> None:
+    cohort, tables = handmade
+    effects = tables["effects"]
+    subgroup = effects[(effects["analysis"] == "subgroup") & (effects["indicator"] == "bf_any_6m")]
+    assert set(subgroup["subgroup"]) == {
+        "mother_region=sweden_nordic", "mother_region=europe", "mother_region=outside_europe",
+        "education=compulsory", "education=upper_secondary", "education=post_secondary"}
+    assert subgroup["p_interaction"].notna().all()
+    by_region = subgroup[subgroup["subgroup"].str.startswith("mother_region")]
+    assert by_region["n_intervention"].sum() == 40
+    dose = effects[(effects["analysis"] == "dose_response")]
+    assert set(dose["measure"]) == {"odds_ratio"} and len(dose) == len(BINARY)
+    bands = tables["dose_response"]
+    accepted = cohort["accepted"].fillna(False).astype(bool)
+    assert bands.loc[bands["indicator"] == "bf_any_1w", "n"].sum() == accepted.sum()
+    power = tables["power"].set_index("indicator")
+    assert power.loc["vacc_mmr1_24m", "p_comparison"] == 0.5
+    assert power.loc["vacc_mmr1_24m", "n_per_group_needed"] > 1000
+    assert 0 < power.loc["vacc_mmr1_24m", "mdd"] < 0.5
+
+
+def test_contact_bands_split_planned_contacts_in_thirds() -> None:
+    assert [label for label, _, _ in contact_bands(6)] == ["0", "1-2", "3-4", "5+"]
+    assert [label for label, _, _ in contact_bands(1)] == ["0", "1+"]
+
+
+def test_balance_and_survival_tables(handmade) -> None:
+    _, tables = handmade
+    balance = tables["balance"]
+    assert set(balance["covariate"]) == {"mother_region", "education", "mother_age"}
+    assert balance.loc[balance["covariate"] == "mother_age", "measure"].item() == "hedges_g"
+    assert set(balance["rating_before"]) <= {"satisfied", "adjustment_required", "not_satisfied"}
+    assert (balance["smd_after"].abs() < 0.1).all()
+    survival = tables["survival"]
+    for indicator in SURVIVAL:
+        rows = survival[survival["indicator"] == indicator]
+        assert set(rows["statistic"]) >= {"median", "log_rank"}
+        assert rows.loc[rows["statistic"] == "log_rank", "p_value"].notna().all()
+        points = rows[rows["statistic"].str.endswith("_point")]
+        assert set(points["group"]) == {"intervention", "comparison"}
+        assert points["survival"].between(0, 1).all()
+
+
+def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path) -> None:
+    from pipeline.runner import run_study
+    from pipeline.synth import write_synthetic_study
+
+    folder = tmp_path / "data_raw" / "demo"
+    write_synthetic_study(folder, n_children=800, seed=3)
+    summary = run_study(folder, tmp_path)
+    cohort = pd.read_parquet(tmp_path / "data_clean" / summary.study.name / "cohort" /
+                             "cohort.parquet")
+    tables = compare(summary.study, cohort)
+    assert_clean(tables)
+    itt = tables["effects"][tables["effects"]["analysis"] == "itt"]
+    design_methods = {"crude", "regression", "iptw"} | (
+        {"did"} if summary.study.design.type == "did" else set())
+    for indicator in INDICATORS:
+        rows = itt[itt["indicator"] == indicator.id]
+        expected = design_methods if indicator.kind == "binary" else {"crude", "cox"}
+        assert set(rows["method"]) == expected, indicator.id
+        assert (rows["estimate"].notna() | (rows["note"].str.len() > 0)).all()
+    assert set(tables) == {"effects", "balance", "survival", "dose_response", "power"}
