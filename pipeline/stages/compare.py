@@ -54,30 +54,21 @@ Decisions (documented here because the report's methods appendix follows them):
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
-from statsmodels.tools.sm_exceptions import (
-    ConvergenceWarning,
-    PerfectSeparationError,
-    PerfectSeparationWarning,
-)
 
 from pipeline.config import Study
 from pipeline.indicators import INDICATORS, Indicator
-from pipeline.stats._design import build_covariate_design
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
 from pipeline.stats.did import difference_in_differences
 from pipeline.stats.effects import compare_proportions
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
 from pipeline.stats.power import minimum_detectable_difference, sample_size_two_proportions
 from pipeline.stats.proportions import proportion
-from pipeline.stats.regression import fit_logistic, logistic_adjusted_effects
+from pipeline.stats.regression import interaction_test, logistic_adjusted_effects, logistic_slope
 from pipeline.stats.results import Estimate, NotEstimable
 from pipeline.stats.survival import (
     cox_hazard_ratio,
@@ -458,29 +449,6 @@ def _dose_response(context: _Context, indicator: str) -> tuple[dict[str, Any], l
     return row, _dose_table(indicator, y_used, dose, context.programme_contacts)
 
 
-def logistic_slope(outcome: np.ndarray, exposure: np.ndarray,
-                   covariates: pd.DataFrame) -> Estimate:
-    """Odds ratio per unit of a numeric exposure from a covariate-adjusted logistic model."""
-    observed = ~np.isnan(outcome) & ~np.isnan(exposure)
-    design = build_covariate_design(covariates, len(outcome), observed)
-    y, x = outcome[design.kept_rows], exposure[design.kept_rows]
-    if len(y) < 3:
-        raise NotEstimable(f"only {len(y)} children with the outcome and covariates")
-    if y.sum() in (0, len(y)):
-        raise NotEstimable("every child has the same outcome: nothing to model")
-    if np.unique(x).size < 2:
-        raise NotEstimable("every child received the same number of contacts: no slope")
-    exog = pd.concat([pd.DataFrame({"const": 1.0, "exposure": x}),
-                      design.covariates.reset_index(drop=True)], axis=1)
-    fit = fit_logistic(y, exog, what="dose-response model")
-    coef = float(fit.params["exposure"])
-    se = float(np.sqrt(fit.covariance.loc["exposure", "exposure"]))
-    z = stats.norm.ppf(0.975)
-    return Estimate("odds_ratio", "regression", math.exp(coef), math.exp(coef - z * se),
-                    math.exp(coef + z * se), float(2 * stats.norm.sf(abs(coef / se))),
-                    n=len(y), events=int(y.sum()), details=design.notes())
-
-
 def contact_bands(planned: int) -> list[tuple[str, int, int]]:
     """Bands of contacts received: none, then thirds of the planned contacts (label, min, max)."""
     cuts = sorted({0, *(math.ceil(planned * k / 3) for k in (1, 2, 3))})
@@ -535,56 +503,6 @@ def _subgroups(context: _Context, indicator: str) -> list[dict[str, Any]]:
                                 subgroup=f"{variable}={level}", p_interaction=p_interaction,
                                 note=note)
     return rows
-
-
-def interaction_test(outcome: np.ndarray, treated: np.ndarray,
-                     levels: np.ndarray) -> tuple[float | None, str | None]:
-    """Likelihood-ratio test of treatment × subgroup in a logistic model (p, or a reason).
-
-    With no other covariates the interaction model is saturated in the treatment × level
-    cells (fitted risks = cell proportions), and the main-effects model can be fitted to
-    the cell counts (frequency weights), so the test costs nothing at national scale.
-    Levels lacking children in either group add no interaction term and are left out.
-    """
-    codes, _ = pd.factorize(pd.Series(levels), sort=True)
-    n_levels = int(codes.max()) + 1 if len(codes) else 0
-    cell = codes * 2 + treated.astype(int)
-    n = np.bincount(cell, minlength=2 * n_levels).reshape(n_levels, 2)
-    events = np.bincount(cell, weights=outcome, minlength=2 * n_levels).reshape(n_levels, 2)
-    both = (n > 0).all(axis=1)
-    n, events = n[both], events[both]
-    if len(n) < 2:
-        return None, "not estimable: fewer than two subgroups have children in both groups"
-    if events.sum() in (0, n.sum()):
-        return None, "not estimable: every child has the same outcome"
-    # One row per level x treatment x outcome, weighted by its number of children.
-    level_index, arm = np.divmod(np.arange(n.size), 2)
-    y = np.repeat([1.0, 0.0], n.size)
-    weight = np.concatenate([events.ravel(), (n - events).ravel()])
-    cell_risk = np.tile((events / n).ravel(), 2)
-    level_dummies = np.eye(len(n))[np.tile(level_index, 2)][:, 1:]
-    exog = np.column_stack([np.ones(2 * n.size), np.tile(arm, 2), level_dummies])
-    present = weight > 0
-    y, weight, cell_risk, exog = y[present], weight[present], cell_risk[present], exog[present]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            main = sm.GLM(y, exog, family=sm.families.Binomial(), freq_weights=weight).fit()
-        except _METHOD_ERRORS + (PerfectSeparationError,) as error:
-            return None, f"not estimable: main-effects model failed ({error})"
-    if any(issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning))
-           for w in caught) or not main.converged:
-        return None, ("not estimable: the main-effects model separates (a subgroup has no "
-                      "events or only events)")
-    risk_main = np.asarray(main.fittedvalues)
-
-    def log_likelihood(risk: np.ndarray) -> float:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(y == 1, np.log(risk), np.log1p(-risk))
-        return float((weight * terms).sum())
-
-    statistic = max(0.0, 2 * (log_likelihood(cell_risk) - log_likelihood(risk_main)))
-    return float(stats.chi2.sf(statistic, len(n) - 1)), None
 
 
 def _survival_data(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -261,3 +261,45 @@ def test_treatment_aliased_with_a_covariate_is_not_estimable() -> None:
     )
     assert not result.risk_difference.estimable
     assert "determined by the covariates" in result.risk_difference.reason
+
+
+def test_interaction_test_equals_full_likelihood_ratio_test() -> None:
+    """The cell-count LR test of treatment x subgroup equals the test from two full GLM fits."""
+    import statsmodels.api as sm
+    from scipy import stats as scipy_stats
+
+    from pipeline.stats.regression import interaction_test
+
+    rng = np.random.default_rng(5)
+    n = 600
+    treated = rng.integers(0, 2, n)
+    level = rng.choice(["a", "b", "c"], n)
+    risk = 0.4 + 0.15 * treated * (level == "b") + 0.1 * (level == "c")
+    outcome = (rng.random(n) < risk).astype(float)
+    p, reason = interaction_test(outcome, treated, level)
+    assert reason is None
+    dummies = pd.get_dummies(pd.Series(level), drop_first=True, dtype=float)
+    main = np.column_stack([np.ones(n), treated, dummies])
+    full = np.column_stack([main, dummies.to_numpy() * treated[:, None]])
+    fit_main = sm.GLM(outcome, main, family=sm.families.Binomial()).fit()
+    fit_full = sm.GLM(outcome, full, family=sm.families.Binomial()).fit()
+    expected = scipy_stats.chi2.sf(2 * (fit_full.llf - fit_main.llf), 2)
+    assert p == pytest.approx(expected, rel=1e-6)
+
+
+def test_logistic_slope_equals_statsmodels_fit() -> None:
+    """Odds ratio per contact equals exp(coef) of the same statsmodels logit (reference fit)."""
+    import statsmodels.api as sm
+
+    from pipeline.stats.regression import logistic_slope
+
+    rng = np.random.default_rng(9)
+    n = 400
+    contacts = rng.integers(0, 7, n).astype(float)
+    x = rng.integers(0, 2, n)
+    outcome = (rng.random(n) < 1 / (1 + np.exp(-(-1 + 0.2 * contacts + 0.5 * x)))).astype(float)
+    result = logistic_slope(outcome, contacts, pd.DataFrame({"x": x}))
+    reference = sm.Logit(outcome, np.column_stack([np.ones(n), contacts, x])).fit(disp=0)
+    assert result.estimate == pytest.approx(np.exp(reference.params[1]), rel=1e-6)
+    low, high = np.exp(reference.conf_int()[1])
+    assert (result.ci_low, result.ci_high) == (pytest.approx(low, rel=1e-5), pytest.approx(high, rel=1e-5))
