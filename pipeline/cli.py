@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,9 +63,9 @@ def _parser() -> argparse.ArgumentParser:
                                           "nothing changed does no work).")
     run.add_argument("study", type=Path, help="study folder or its study.yml")
     run.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
-                     help="stages to run (default: all): ingest clean cohort compare")
+                     help="stages to run (default: all): ingest clean cohort compare report")
     run.add_argument("--force", action="store_true", help="rerun even when nothing changed")
-    run.add_argument("--jobs", type=int, default=1, help="parallel jobs where a stage can use them")
+    run.add_argument("--jobs", type=int, default=1, help="reports rendered in parallel")
     run.set_defaults(handler=_run)
 
     power = commands.add_parser(
@@ -92,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                                description="Generate the synthetic demo study in data_raw/demo and "
                                            "run every stage on it.")
     demo.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
+    demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="reports rendered in parallel (default: the number of cores)")
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -142,7 +145,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from pipeline.runner import run_study
 
-    summary = run_study(args.study, args.root, stages=args.stages, force=args.force,
+    summary = run_study(args.study, args.root, stages=args.stages, force=args.force, jobs=args.jobs,
                         progress=_say(args))
     if not args.quiet:
         _print_summary(summary)
@@ -154,6 +157,10 @@ def _print_summary(summary) -> None:  # noqa: ANN001
         print(f"  {outcome.stage:<15} {outcome.status:<7} {outcome.seconds:6.1f} s")
     print(f"clean data:          {summary.data_clean}")
     print(f"data-quality tables: {summary.outputs / 'tables'}")
+    if summary.reports:
+        print("reports:")
+        for path in summary.reports:
+            print(f"  {path}")
 
 
 def _power(args: argparse.Namespace) -> int:
@@ -203,7 +210,7 @@ def _demo(args: argparse.Namespace) -> int:
                               progress=say)
     else:
         say(f"synthetic demo study already in {folder}")
-    summary = run_study(folder, args.root, progress=say)
+    summary = run_study(folder, args.root, jobs=args.jobs, progress=say)
     if not args.quiet:
         _print_summary(summary)
     return 0

@@ -348,3 +348,141 @@ def find_personnummer_like(text: str) -> list[str]:
                                                                            na_value=False),
                                           strict=True)
             if flagged]
+
+
+# --- small-cell suppression (SPEC §10) -----------------------------------------------------
+
+def is_small_count(counts: object, min_cell: int) -> np.ndarray:
+    """True where a count is 1..min_cell-1: too few children to publish (0 and NA are not)."""
+    values = pd.to_numeric(pd.Series(np.asarray(counts, dtype=object).ravel()), errors="raise")
+    values = values.to_numpy(dtype="float64", na_value=np.nan)
+    return (values > 0) & (values < min_cell)
+
+
+def small_count_label(min_cell: int) -> str:
+    """How a suppressed small count is shown: "<5" for min_cell 5."""
+    return f"<{min_cell}"
+
+
+class LinkedCells:
+    """Counts that published tables link by sums, for primary and secondary suppression.
+
+    A cell is a count with a value. A published cell appears in a table; an unpublished one
+    (the "rest" of a denominator, the children dropped between two steps) is never shown but
+    can be worked out by a reader from the sums. A relation says `total = sum(parts)`. A
+    sensitive cell (1..min_cell-1 children) must not be derivable, exactly or to within a
+    sum smaller than min_cell, from the cells left visible. `protect()` hides the sensitive
+    published cells, then repeatedly finds a sensitive cell a reader could still work out and
+    hides one more visible cell of the relation that gives it away (a non-zero one, the
+    cheapest, then the smallest: the usual "next smallest cell" rule), until nothing leaks.
+    """
+
+    def __init__(self, min_cell: int) -> None:
+        self.min_cell = min_cell
+        self.values: list[int] = []
+        self.published: list[bool] = []
+        self.hideable: list[bool] = []
+        self.cost: list[int] = []
+        self.relations: list[tuple[int, tuple[int, ...]]] = []
+        self._keys: dict[object, int] = {}
+
+    def add(self, value: int, *, published: bool = True, cost: int = 1, hideable: bool = True,
+            key: object = None) -> int:
+        """A new cell (or the existing one with this `key`): its id. Unpublished cells are
+        unknown to a reader; `hideable=False` marks a count published elsewhere."""
+        if key is not None and key in self._keys:
+            return self._keys[key]
+        self.values.append(int(value))
+        self.published.append(published)
+        self.hideable.append(hideable and published)
+        self.cost.append(cost)
+        cell = len(self.values) - 1
+        if key is not None:
+            self._keys[key] = cell
+        return cell
+
+    def relate(self, total: int, parts: list[int] | tuple[int, ...]) -> None:
+        """Record that cell `total` is the sum of cells `parts`."""
+        parts = tuple(p for p in parts if p != total)
+        if parts:
+            self.relations.append((total, parts))
+
+    def protect(self) -> np.ndarray:
+        """Which cells to hide (bool per cell id): the small ones and enough others."""
+        values = np.array(self.values, dtype=np.int64)
+        sensitive = (values > 0) & (values < self.min_cell)
+        hidden = sensitive & np.array(self.published, dtype=bool)
+        for _ in range(len(values) + 1):
+            exposure = self._exposure(values, sensitive, hidden)
+            if exposure is None:
+                return hidden
+            cell = self._cheapest_to_hide(exposure, values, hidden)
+            if cell is None:
+                raise RuntimeError("small-cell suppression found a leak it cannot close")
+            hidden[cell] = True
+        raise RuntimeError("small-cell suppression did not converge")
+
+    def _closure(self, hidden: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
+        """What a reader knows: visible cells and all that the relations give away."""
+        known = np.array(self.published, dtype=bool) & ~hidden
+        derived_by: dict[int, int] = {}
+        changed = True
+        while changed:
+            changed = False
+            for index, (total, parts) in enumerate(self.relations):
+                unknown = [c for c in (total, *parts) if not known[c]]
+                if len(unknown) == 1:
+                    known[unknown[0]] = True
+                    derived_by[unknown[0]] = index
+                    changed = True
+        return known, derived_by
+
+    def _exposure(self, values: np.ndarray, sensitive: np.ndarray,
+                  hidden: np.ndarray) -> tuple[int, dict[int, int], list[int]] | None:
+        """A relation that gives away a sensitive cell (with the cells it exposes), or None."""
+        known, derived_by = self._closure(hidden)
+        for cell in np.flatnonzero(sensitive & known & (hidden | ~np.array(self.published))):
+            return derived_by[int(cell)], derived_by, [int(cell)]
+        for index, (total, parts) in enumerate(self.relations):
+            unknown = [c for c in parts if not known[c]]
+            if known[total] and unknown and sensitive[unknown].any() \
+                    and 0 < values[unknown].sum() < self.min_cell:
+                return index, derived_by, unknown
+        return None
+
+    def _resolves(self, cell: int, exposed: list[int], values: np.ndarray, hidden: np.ndarray) -> bool:
+        """Whether hiding `cell` as well stops the exposure of the `exposed` cells."""
+        trial = hidden.copy()
+        trial[cell] = True
+        known, _ = self._closure(trial)
+        if len(exposed) == 1:
+            return not known[exposed[0]]
+        return sum(values[c] for c in exposed if not known[c]) >= self.min_cell or known[exposed].all()
+
+    def _cheapest_to_hide(self, exposure: tuple[int, dict[int, int], list[int]],
+                          values: np.ndarray, hidden: np.ndarray) -> int | None:
+        """The visible cell to hide, from the leaking relation or the relations that gave
+        away its members (walked back): preferably one that ends the leak, then the nearest,
+        a non-zero one, the cheapest, the smallest."""
+        relation, derived_by, exposed = exposure
+        visible = np.array(self.hideable, dtype=bool) & ~hidden
+        ranked = []
+        queue, seen, level = [relation], {relation}, 0
+        while queue:
+            next_queue = []
+            for index in queue:
+                total, parts = self.relations[index]
+                for member in (*parts, total):
+                    if visible[member]:
+                        ranked.append(((level, values[member] == 0, self.cost[member], values[member],
+                                        member), member))
+                    via = derived_by.get(member)
+                    if via is not None and via not in seen:
+                        seen.add(via)
+                        next_queue.append(via)
+            queue, level = next_queue, level + 1
+        ranked = [cell for _, cell in sorted(set(ranked))]
+        for cell in ranked:
+            if self._resolves(cell, exposed, values, hidden):
+                return cell
+        return ranked[0] if ranked else None

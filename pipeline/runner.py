@@ -23,12 +23,15 @@ import pandas as pd
 from pipeline import privacy, store
 from pipeline.config import Study, load_study
 from pipeline.errors import ConfigError, HembesokError, OutputScanError
+from pipeline.publish import publish_table, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages import cohort as cohort_stage
 from pipeline.stages import compare as compare_stage
+from pipeline.stages import report as report_stage
 from pipeline.stages.ingest import ingest
 
-STAGES: tuple[str, ...] = ("ingest", "clean", "cohort", "compare")
+STAGES: tuple[str, ...] = ("ingest", "clean", "cohort", "compare", "report")
+ANALYSIS_STAGES: tuple[str, ...] = STAGES[:-1]  # every stage but the reports
 log = logging.getLogger("hembesok")
 
 
@@ -50,6 +53,11 @@ class RunSummary:
     data_clean: Path
     outputs: Path
     stages: list[StageOutcome]
+
+    @property
+    def reports(self) -> list[Path]:
+        folder = self.outputs / "reports"
+        return sorted(folder.glob("*.html")) if folder.is_dir() else []
 
 
 def project_root_of(path: Path) -> Path | None:
@@ -100,37 +108,43 @@ def check_design_areas(study: Study, areas: pd.Series) -> None:
         raise ConfigError(problems, source=str(study.folder / "study.yml"))
 
 
-def write_clean(result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:
+def publish(name: str, frame: pd.DataFrame, tables_dir: Path, min_cell: int) -> None:
+    """A published table: small cells suppressed (SPEC §10), written as CSV and XLSX."""
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    published = publish_table(name, frame, min_cell)
+    store.write_csv(published, tables_dir / f"{name}.csv")
+    write_xlsx(published, tables_dir / f"{name}.xlsx")
+
+
+def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:
     """Write the clean parquet tables, rejects and value issues, and the data-quality tables."""
     for name, table in result.tables.items():
         store.write_parquet(table.frame, folder / f"{name}.parquet")
     store.write_parquet(result.antigen_doses, folder / "antigen_doses.parquet")
     store.write_parquet(result.rejects, folder / "rejects.parquet")
     store.write_parquet(result.value_issues, folder / "value_issues.parquet")
-    tables_dir.mkdir(parents=True, exist_ok=True)
-    store.write_csv(clean_stage.accounting(result), tables_dir / "data_quality.csv")
-    store.write_csv(clean_stage.rejects_by_reason(result), tables_dir / "rejects_by_reason.csv")
-    store.write_csv(clean_stage.missingness(result), tables_dir / "missingness.csv")
-    store.write_csv(result.value_issues.groupby(["table", "source_file", "column", "issue"])
-                    .size().rename("rows").reset_index(), tables_dir / "value_issues.csv")
+    issues = (result.value_issues.groupby(["table", "source_file", "column", "issue"]).size()
+              .rename("rows").reset_index())
+    for name, frame in (("data_quality", clean_stage.accounting(result)),
+                        ("rejects_by_reason", clean_stage.rejects_by_reason(result)),
+                        ("missingness", clean_stage.missingness(result)), ("value_issues", issues)):
+        publish(name, frame, tables_dir, study.min_cell)
 
 
-def write_cohort(study: Study, cohort, folder: Path, tables_dir: Path) -> None:  # noqa: ANN001
+def write_cohort(study: Study, cohort: pd.DataFrame, folder: Path, tables_dir: Path) -> None:
     """Write the cohort with its data dictionary, and the indicator, flow and fidelity tables."""
     store.write_parquet(cohort, folder / "cohort.parquet")
     store.write_csv(cohort_stage.data_dictionary(cohort), folder / "data_dictionary.csv")
-    tables_dir.mkdir(parents=True, exist_ok=True)
-    store.write_csv(cohort_stage.indicator_table(cohort, study.min_cell), tables_dir / "indicators.csv")
-    store.write_csv(cohort_stage.flow_table(cohort), tables_dir / "flow.csv")
-    store.write_csv(cohort_stage.fidelity_table(cohort, len(study.programme.contacts)),
-                    tables_dir / "fidelity.csv")
+    for name, frame in (("indicators", cohort_stage.indicator_table(cohort, study.min_cell)),
+                        ("flow", cohort_stage.flow_table(cohort)),
+                        ("fidelity", cohort_stage.fidelity_table(cohort, len(study.programme.contacts)))):
+        publish(name, frame, tables_dir, study.min_cell)
 
 
-def write_compare(tables: dict[str, pd.DataFrame], folder: Path, tables_dir: Path) -> None:
+def write_compare(study: Study, tables: dict[str, pd.DataFrame], folder: Path, tables_dir: Path) -> None:
     """Write effects, balance, survival, dose-response and power tables (SPEC §9)."""
-    tables_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
-        store.write_csv(frame, tables_dir / f"{name}.csv")
+        publish(name, frame, tables_dir, study.min_cell)
     (folder / "tables.txt").write_text("\n".join(sorted(tables)) + "\n")
 
 
@@ -145,7 +159,8 @@ def read_clean(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = None,
-              force: bool = False, progress: Callable[[str], None] = lambda _: None) -> RunSummary:
+              force: bool = False, jobs: int = 1,
+              progress: Callable[[str], None] = lambda _: None) -> RunSummary:
     """Run the requested stages (default: all) of a study under `root`."""
     study = load_study(study_path)
     wanted = list(stages or STAGES)
@@ -170,7 +185,7 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
                 rows = {name: t.rows_clean for name, t in result.tables.items()}
                 say(f"ingest + clean: {sum(rows.values()):,} clean rows, "
                          f"{len(result.rejects):,} rejected")
-                return rows, lambda folder, tables: write_clean(result, folder, tables)
+                return rows, lambda folder, tables: write_clean(study, result, folder, tables)
 
             stamp = {"stage": "clean", "inputs": input_hashes(study), "config": config, "code": code}
             outcomes.append(_stage("ingest + clean", clean_dir / "clean", outputs, stamp, force,
@@ -194,19 +209,47 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
                                         "(hembesok run STUDY --stages cohort compare)")
                 tables = compare_stage.compare(study, pd.read_parquet(cohort_file))
                 rows = {name: len(frame) for name, frame in tables.items()}
-                return rows, lambda folder, tables_dir: write_compare(tables, folder, tables_dir)
+                return rows, lambda folder, tables_dir: write_compare(study, tables, folder, tables_dir)
 
             upstream = store.read_stamp(clean_dir / "cohort") or {}
             stamp = {"stage": "compare", "cohort": upstream.get("hash"), "config": config, "code": code}
             outcomes.append(_stage("compare", clean_dir / "compare", outputs, stamp, force, say,
                                    compute_compare))
-        with outputs_staging(outputs) as staged:
-            manifest = store.manifest(study_name=study.name, config=config, inputs=input_hashes(study),
-                                      code=code, stages=[o.__dict__ for o in outcomes])
-            (staged / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                                  encoding="utf-8")
-            (staged / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+        if "report" in wanted:
+            write_manifest(study, outputs, code, outcomes, log_lines)  # the reports show it
+
+            def compute_report() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
+                count = len(report_stage.report_jobs(study))
+                say(f"report: rendering {count} reports with {jobs} job(s) …")
+
+                def write(folder: Path, tables_dir: Path) -> None:
+                    staged_outputs = tables_dir.parent
+                    shutil.rmtree(staged_outputs / "reports", ignore_errors=True)
+                    written = report_stage.render_reports(
+                        study, staged_outputs, staged_outputs / "reports",
+                        root / "outputs" / f".{study.name}-failed-notebooks", jobs=jobs)
+                    (folder / "reports.txt").write_text("\n".join(p.name for p in written) + "\n")
+                return {"reports": count}, write
+
+            upstream = store.read_stamp(clean_dir / "compare") or {}
+            stamp = {"stage": "report", "compare": upstream.get("hash"), "config": config, "code": code,
+                     "notebook": store.file_sha256(report_stage.notebook_path())}
+            outcomes.append(_stage("report", clean_dir / "report", outputs, stamp, force, say,
+                                   compute_report))
+        write_manifest(study, outputs, code, outcomes, log_lines)
     return RunSummary(study, clean_dir, outputs, outcomes)
+
+
+def write_manifest(study: Study, outputs: Path, code: str, outcomes: list[StageOutcome],
+                   log_lines: list[str]) -> None:
+    """manifest.json and run.log of this run, into outputs/<study>/ (atomically, scanned)."""
+    with outputs_staging(outputs) as staged:
+        manifest = store.manifest(study_name=study.name, config=study.public_config(),
+                                  inputs=input_hashes(study), code=code,
+                                  stages=[o.__dict__ for o in outcomes])
+        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
+        (staged / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
 
 
 def _stage(name: str, folder: Path, outputs: Path, stamp: dict, force: bool,
@@ -240,10 +283,7 @@ def outputs_staging(outputs: Path) -> Iterator[Path]:
 def scan_outputs(folder: Path) -> None:
     """Abort when any output file holds a personnummer-like string (SPEC §10)."""
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.suffix.lower() in (".png", ".parquet", ".xlsx", ".lock"):
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        hits = privacy.find_personnummer_like(text)
+        hits = scan_file_for_personnummer(path)
         if hits:
             raise OutputScanError(f"{path.name}: {len(hits)} personnummer-like string(s) found "
                                   f"(e.g. {hits[0]}); the run is aborted and nothing is published")

@@ -10,6 +10,8 @@ from studykit import STUDY, pnr, write_study
 
 from pipeline.cli import main
 
+ANALYSIS = ["--stages", "ingest", "clean", "cohort", "compare"]  # no reports: faster
+
 A = pnr("20210304", "123")
 GOOD = {
     "children": [
@@ -24,7 +26,7 @@ GOOD = {
 
 
 def run_and_capture(folder: Path, root: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(["run", str(folder), "--root", str(root), "--quiet"])
+    code = main(["run", str(folder), "--root", str(root), "--quiet", *ANALYSIS])
     err = capsys.readouterr().err
     assert code == 1, err
     assert not (root / "outputs").exists() or not any((root / "outputs").rglob("*.csv"))
@@ -56,7 +58,7 @@ def test_column_map_fixes_it(tmp_path: Path) -> None:
         .replace("personnummer;datum;amning", "personnummer;Datum för bedömning;amning")
     )
     (folder / "amning.csv").write_text(text)
-    assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet"]) == 0
+    assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet", *ANALYSIS]) == 0
 
 
 @pytest.mark.parametrize(
@@ -85,10 +87,10 @@ def test_unusable_file_stops_run(
 def test_broken_file_leaves_previous_outputs_whole(tmp_path: Path) -> None:
     folder = write_study(tmp_path / "s", GOOD)
     root = tmp_path / "root"
-    assert main(["run", str(folder), "--root", str(root), "--quiet"]) == 0
+    assert main(["run", str(folder), "--root", str(root), "--quiet", *ANALYSIS]) == 0
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet")}
     (folder / "amning.csv").write_bytes(b"personnummer;datum;amning\n")
-    assert main(["run", str(folder), "--root", str(root), "--quiet"]) == 1
+    assert main(["run", str(folder), "--root", str(root), "--quiet", *ANALYSIS]) == 1
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet")}
     assert before == after
 
@@ -97,7 +99,7 @@ def test_cp1252_and_comma_and_bom_files_read(tmp_path: Path) -> None:
     folder = write_study(tmp_path / "s", GOOD, encoding="cp1252")
     children = (folder / "barn.csv").read_text(encoding="cp1252").replace(";", ",")
     (folder / "barn.csv").write_bytes(b"\xef\xbb\xbf" + children.encode("utf-8"))
-    assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet"]) == 0
+    assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet", *ANALYSIS]) == 0
     import pandas as pd
 
     children = pd.read_parquet(tmp_path / "root/data_clean/tiny/clean/children.parquet")
@@ -177,4 +179,4 @@ def test_real_study_without_key_stops(
     err = run_and_capture(folder, tmp_path / "root", capsys)
     assert "HEMBESOK_KEY" in err
     monkeypatch.setenv("HEMBESOK_KEY", "a-secret-that-is-long-enough")
-    assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet"]) == 0
+    assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet", *ANALYSIS]) == 0

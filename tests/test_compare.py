@@ -233,12 +233,12 @@ def test_balance_and_survival_tables(handmade) -> None:
 
 
 def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path) -> None:
-    from pipeline.runner import run_study
+    from pipeline.runner import ANALYSIS_STAGES, run_study
     from pipeline.synth import write_synthetic_study
 
     folder = tmp_path / "data_raw" / "demo"
     write_synthetic_study(folder, n_children=800, seed=3)
-    summary = run_study(folder, tmp_path)
+    summary = run_study(folder, tmp_path, stages=ANALYSIS_STAGES)
     cohort = pd.read_parquet(tmp_path / "data_clean" / summary.study.name / "cohort" /
                              "cohort.parquet")
     tables = compare(summary.study, cohort)

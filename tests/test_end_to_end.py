@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,13 +16,9 @@ REJECT_KINDS = ("duplicate_conflict", "pnr_check_digit", "pnr_bad_characters", "
 PNR_LIKE = re.compile(r"(?<![0-9A-Za-z.])(\d{2})?\d{6}[-+]?\d{4}(?![0-9A-Za-z])")
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
-    root = tmp_path_factory.mktemp("e2e")
-    folder = root / "data_raw" / "small"
-    assert main(["synth", "--out", str(folder), "--children", "600", "--seed", "7", "--quiet"]) == 0
-    assert main(["run", str(folder), "--root", str(root), "--quiet"]) == 0
-    return root, folder, json.loads((folder / "truth.json").read_text())
+@pytest.fixture
+def study(small_study):
+    return small_study
 
 
 def test_validate_prints_tables_rows_and_reasons(study, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from studykit import bad_check, pnr, write_study
 
 from pipeline.cli import main
 from pipeline.config import load_study
-from pipeline.runner import run_ingest_clean, run_study
+from pipeline.runner import ANALYSIS_STAGES, run_ingest_clean, run_study
 from pipeline.stages import clean as clean_stage
 
 A = pnr("20210304", "123")  # boy (second-last digit 3 is odd), born 2021-03-04
@@ -137,7 +137,7 @@ def test_rejects_show_where_and_what_without_identifiers(tiny: Path) -> None:
 
 def test_run_writes_no_personnummer(tiny: Path, tmp_path: Path) -> None:
     root = tmp_path / "root"
-    summary = run_study(tiny, root)
+    summary = run_study(tiny, root, stages=ANALYSIS_STAGES)
     written = [p for p in (root / "data_clean").rglob("*.parquet")] + list((root / "outputs").rglob("*.csv"))
     assert len(written) >= 12
     for path in written:
@@ -149,12 +149,12 @@ def test_run_writes_no_personnummer(tiny: Path, tmp_path: Path) -> None:
 
 def test_rerun_is_cached_and_identical(tiny: Path, tmp_path: Path) -> None:
     root = tmp_path / "root"
-    first = run_study(tiny, root)
+    first = run_study(tiny, root, stages=ANALYSIS_STAGES)
     before = {p: p.read_bytes() for p in (root / "data_clean").rglob("*.parquet")}
-    second = run_study(tiny, root)
+    second = run_study(tiny, root, stages=ANALYSIS_STAGES)
     assert [o.status for o in first.stages] == ["ran", "ran", "ran"]
     assert [o.status for o in second.stages] == ["cached", "cached", "cached"]
-    forced = run_study(tiny, root, force=True)
+    forced = run_study(tiny, root, stages=ANALYSIS_STAGES, force=True)
     assert [o.status for o in forced.stages] == ["ran", "ran", "ran"]
     after = {p: p.read_bytes() for p in (root / "data_clean").rglob("*.parquet")}
     assert before == after  # same inputs and config: byte-identical clean data
@@ -179,7 +179,7 @@ def test_manifest_and_run_log(tiny: Path, tmp_path: Path) -> None:
     import json
 
     root = tmp_path / "root"
-    run_study(tiny, root)
+    run_study(tiny, root, stages=ANALYSIS_STAGES)
     manifest = json.loads((root / "outputs/tiny/manifest.json").read_text())
     assert set(manifest["inputs_sha256"]) == {"barn.csv", "besok.csv", "amning.csv", "vaccinationer.csv",
                                               "sprak.csv"}

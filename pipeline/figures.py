@@ -1,0 +1,450 @@
+"""Report figures (matplotlib, drawn with Agg) from the stage tables, in Swedish or English.
+
+Each function returns a `ReportFigure` (a matplotlib Figure that IPython displays as PNG
+whatever the backend) and takes `language`. Figures are made for paper: fonts of at least
+9 pt, groups told apart by colour (dark blue and orange keep apart in greyscale), marker and
+line style, axes labelled with units. A suppressed group or value is marked with text
+("uppgift undertryckt (<5)") and never drawn. No pyplot: figures hold no global state, so
+reports can be rendered in parallel.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter
+from matplotlib.transforms import blended_transform_factory
+
+from pipeline import tables, text
+from pipeline.text import format_number, label, phrase, to_number
+
+DAYS_PER_MONTH = 30.4375
+FONT_SIZE = 10
+SMALL_FONT_SIZE = 9  # the smallest text on any figure
+RC = {"font.size": FONT_SIZE, "axes.titlesize": 11, "axes.labelsize": FONT_SIZE,
+      "xtick.labelsize": SMALL_FONT_SIZE, "ytick.labelsize": SMALL_FONT_SIZE,
+      "legend.fontsize": SMALL_FONT_SIZE, "font.family": "DejaVu Sans", "axes.spines.top": False,
+      "axes.spines.right": False}
+GROUP_STYLES: dict[str, dict[str, Any]] = {
+    "intervention": {"color": "#08306b", "marker": "o", "linestyle": "-"},        # dark blue
+    "comparison": {"color": "#f28e2b", "marker": "s", "linestyle": "--"},         # orange
+    "intervention_pre": {"color": "#6b8fc7", "marker": "^", "linestyle": ":"},    # light blue
+    "comparison_pre": {"color": "#7f4f14", "marker": "D", "linestyle": "-."},     # brown
+}
+SERIES_STYLES: list[dict[str, Any]] = [
+    {"color": "#08306b", "marker": "o", "linestyle": "-"},
+    {"color": "#f28e2b", "marker": "s", "linestyle": "--"},
+    {"color": "#555555", "marker": "^", "linestyle": ":"},
+    {"color": "#7f4f14", "marker": "D", "linestyle": "-."},
+]
+METHOD_MARKERS = {"crude": "o", "regression": "s", "iptw": "^", "did": "D", "cox": "v"}
+SUPPRESSED_GID = "suppressed"
+
+
+class ReportFigure(Figure):
+    """A Figure with an Agg canvas that shows itself as PNG in a notebook (`display(fig)`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        FigureCanvasAgg(self)
+
+    def to_png(self, dpi: int = 150) -> bytes:
+        """The figure as PNG bytes, cropped to what is drawn (the at-risk table included)."""
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+        return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self.to_png()
+
+
+def _new_figure(width: float, height: float) -> ReportFigure:
+    return ReportFigure(figsize=(width, height), layout="constrained")
+
+
+def _style_axes(ax: Axes, language: str, *, percent_axis: str | None = None) -> None:
+    ax.tick_params(labelsize=SMALL_FONT_SIZE)
+    ax.grid(True, axis="both", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    formatter = FuncFormatter(
+        lambda value, _pos: format_number(value, language, 0 if float(value).is_integer() else 1))
+    if percent_axis in ("x", "both"):
+        ax.xaxis.set_major_formatter(formatter)
+    if percent_axis in ("y", "both"):
+        ax.yaxis.set_major_formatter(formatter)
+
+
+def _wrap(label_text: str, width: int = 34) -> str:
+    return "\n".join(textwrap.wrap(label_text, width)) or label_text
+
+
+def _suppressed_label(language: str, min_cell: int) -> str:
+    return phrase("suppressed_short", language, min_cell=min_cell)
+
+
+def _mark_suppressed(ax: Axes, x: float, y: float, message: str, *, transform: Any = None,
+                     ha: str = "left", color: str = "#333333") -> None:
+    ax.text(x, y, message, ha=ha, va="center", fontsize=SMALL_FONT_SIZE, style="italic", color=color,
+            gid=SUPPRESSED_GID, transform=transform if transform is not None else ax.transData)
+
+
+def _min_cell(values: Sequence[Any], min_cell: int) -> int:
+    return text.min_cell_of(*values, default=min_cell)
+
+
+# --- proportions ------------------------------------------------------------------------------
+
+def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
+                       groups: Sequence[str] = ("intervention", "comparison"), area: str = "all",
+                       title: str | None = None, min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
+    """Share with 95% interval per group (dot and error bar), one row per indicator."""
+    text.check_language(language)
+    rows = tables.area_indicator_rows(indicators, area)
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(8.0, 1.2 + 0.55 * len(indicator_ids) * max(1, len(groups)) ** 0.5)
+        ax = figure.subplots()
+        offsets = np.linspace(-0.18, 0.18, len(groups)) if len(groups) > 1 else np.zeros(1)
+        drawn: set[str] = set()
+        for position, indicator in enumerate(indicator_ids):
+            y_base = len(indicator_ids) - 1 - position
+            for offset, group in zip(offsets, groups, strict=True):
+                match = rows[(rows["indicator"] == indicator) & (rows["group"] == group)] \
+                    if rows is not None and not rows.empty else pd.DataFrame()
+                if match.empty:
+                    continue
+                row = tables.records(match.head(1))[0]
+                y = y_base - offset
+                style = GROUP_STYLES.get(group, SERIES_STYLES[2])
+                group_label = label("group", group, language)
+                if text.row_is_suppressed(row, ("n_numerator", "n_denominator")) or \
+                        to_number(row.get("proportion")) is None:
+                    message = (f"{group_label}: " + _suppressed_label(
+                        language, _min_cell([row.get("n_numerator"), row.get("n_denominator")], min_cell))
+                        if text.row_is_suppressed(row, ("n_numerator", "n_denominator"))
+                        else f"{group_label}: {phrase('no_data', language)}")
+                    _mark_suppressed(ax, 1.0, y, message, color=style["color"])
+                    continue
+                share = to_number(row["proportion"]) * 100
+                low, high = to_number(row.get("ci_low")), to_number(row.get("ci_high"))
+                error = None
+                if low is not None and high is not None:
+                    error = [[share - low * 100], [high * 100 - share]]
+                container = ax.errorbar([share], [y], xerr=error, fmt=style["marker"], color=style["color"],
+                                        markersize=7, capsize=3, elinewidth=1.4,
+                                        label=group_label if group not in drawn else "_nolegend_")
+                container[0].set_gid(group)
+                drawn.add(group)
+        ax.set_yticks(range(len(indicator_ids)))
+        ax.set_yticklabels([_wrap(label("indicator", i, language)) for i in reversed(indicator_ids)])
+        ax.set_xlim(0, 100)
+        ax.set_ylim(-0.6, len(indicator_ids) - 0.4)
+        ax.set_xlabel(label("axis", "share", language))
+        _style_axes(ax, language, percent_axis="x")
+        if drawn:
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(drawn), frameon=False)
+        if title:
+            figure.suptitle(title, fontsize=11)
+    return figure
+
+
+# --- survival ----------------------------------------------------------------------------------
+
+SURVIVAL_POINTS = ("km_point", "turnbull_point")
+
+
+def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
+                    groups: Sequence[str] = ("intervention", "comparison"), at_risk_every_days: int = 90,
+                    min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
+    """Kaplan–Meier (or Turnbull) curves per group with numbers at risk below.
+
+    vacc_mmr1_age is drawn as the share vaccinated (1 − S) against age in months, with its
+    pointwise interval; bf_duration as the share still breastfed (S).
+    """
+    text.check_language(language)
+    rising = indicator == "vacc_mmr1_age"
+    points = survival[(survival["indicator"] == indicator) & survival["statistic"].isin(SURVIVAL_POINTS)] \
+        if survival is not None and not survival.empty else pd.DataFrame()
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(8.0, 5.6)
+        ax, risk_ax = figure.subplots(2, 1, gridspec_kw={"height_ratios": [4, 0.35 + 0.3 * len(groups)]},
+                                      sharex=False)
+        max_months = 0.0
+        risk_rows: dict[str, dict[float, Any]] = {}
+        for index, group in enumerate(groups):
+            part = points[points["group"] == group].sort_values("time") if not points.empty else points
+            style = GROUP_STYLES.get(group, SERIES_STYLES[index % len(SERIES_STYLES)])
+            group_label = label("group", group, language)
+            records = tables.records(part)
+            risk_rows[group] = {to_number(r.get("time")): r.get("at_risk") for r in records
+                                if to_number(r.get("time")) is not None
+                                and to_number(r.get("time")) % at_risk_every_days == 0}
+            months = np.array([(to_number(r.get("time")) or 0) / DAYS_PER_MONTH for r in records])
+            if len(months):
+                max_months = max(max_months, float(months.max()))
+            # A suppressed point (its events or numbers at risk 1..min_cell-1) is left out, not drawn.
+            hidden = np.array([text.row_is_suppressed(r, ("events", "n")) for r in records], dtype=bool)
+            values = _shown_values(records, "survival", hidden)
+            threshold = _min_cell([r.get(c) for r in records for c in ("at_risk", "events", "n")], min_cell)
+            if not records or np.all(np.isnan(values)):
+                message = (_suppressed_label(language, threshold) if hidden.any()
+                           else phrase("no_data", language))
+                _mark_suppressed(ax, 0.02, 0.12 + 0.09 * index, f"{group_label}: {message}",
+                                 transform=ax.transAxes, color=style["color"])
+                continue
+            if hidden.any():
+                partly = phrase("partly_suppressed", language, min_cell=threshold)
+                _mark_suppressed(ax, 0.02, 0.12 + 0.09 * index, f"{group_label}: {partly}",
+                                 transform=ax.transAxes, color=style["color"])
+            shown = (1 - values) * 100 if rising else values * 100
+            ax.step(months, shown, where="post", color=style["color"], linestyle=style["linestyle"],
+                    linewidth=2, label=group_label, gid=group)
+            low = _shown_values(records, "ci_low", hidden)
+            high = _shown_values(records, "ci_high", hidden)
+            if not np.all(np.isnan(low)):
+                band_low, band_high = ((1 - high) * 100, (1 - low) * 100) if rising \
+                    else (low * 100, high * 100)
+                ax.fill_between(months, band_low, band_high, step="post", color=style["color"], alpha=0.15,
+                                linewidth=0)
+            marker_every = max(1, len(months) // 8)
+            ax.plot(months[::marker_every], shown[::marker_every], linestyle="none", marker=style["marker"],
+                    color=style["color"], markersize=5, gid=f"{group}_markers")
+        ax.set_ylim(0, 100)
+        upper = max(3.0, math.ceil(max_months / 3) * 3)
+        ticks = np.arange(0, upper + 0.1, 3 if upper <= 36 else 6)
+        for axis in (ax, risk_ax):
+            axis.set_xlim(0, upper)
+            axis.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.set_ylabel(label("axis", "share_vaccinated" if rising else "share_breastfed", language))
+        ax.set_xlabel(label("axis", "age_months", language))
+        ax.set_title(label("indicator", indicator, language), fontsize=11)
+        _style_axes(ax, language, percent_axis="both")
+        if ax.get_lines():
+            ax.legend(loc="upper left" if rising else "upper right", frameon=False)
+        _at_risk_table(risk_ax, risk_rows, groups, language)
+    return figure
+
+
+def _shown_values(records: list[dict[str, Any]], column: str, hidden: np.ndarray) -> np.ndarray:
+    """A column as floats, NaN where blank or where the row is suppressed."""
+    values = [to_number(r.get(column)) for r in records]
+    shown = [np.nan if h or v is None else v for v, h in zip(values, hidden, strict=True)]
+    return np.array(shown, dtype=float)
+
+
+def _at_risk_table(ax: Axes, risk_rows: dict[str, dict[float, Any]], groups: Sequence[str],
+                   language: str) -> None:
+    """Numbers at risk under the curves, one row per group, at the times of the x ticks."""
+    ax.set_ylim(-0.5, len(groups) - 0.5)
+    ax.set_yticks(range(len(groups)))
+    ax.set_yticklabels([label("group", g, language) for g in reversed(groups)])
+    for index, group in enumerate(groups):
+        style = GROUP_STYLES.get(group, SERIES_STYLES[index % len(SERIES_STYLES)])
+        ax.get_yticklabels()[len(groups) - 1 - index].set_color(style["color"])
+        for time, count in risk_rows.get(group, {}).items():
+            months = time / DAYS_PER_MONTH
+            if months > ax.get_xlim()[1] + 1e-9:
+                continue
+            ax.text(months, len(groups) - 1 - index, text.format_count(count, language), ha="center",
+                    va="center", fontsize=SMALL_FONT_SIZE, color=style["color"])
+    ax.set_title(label("axis", "at_risk", language), fontsize=SMALL_FONT_SIZE, loc="left")
+    ax.tick_params(axis="x", labelbottom=False, length=0, labelsize=SMALL_FONT_SIZE)
+    ax.tick_params(axis="y", length=0, labelsize=SMALL_FONT_SIZE, pad=16)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+# --- forest plot --------------------------------------------------------------------------------
+
+def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
+                  measures: Sequence[str] = ("risk_difference", "did"),
+                  methods: Sequence[str] = ("crude", "regression", "iptw", "did"),
+                  analysis: str = "itt", min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
+    """Effects with 95% intervals, one row per indicator and method, a vertical line at no effect.
+
+    Risk differences (and difference-in-differences) in percentage points around 0; ratios
+    (odds, risk or hazard ratios) on a log scale around 1.
+    """
+    text.check_language(language)
+    ratio = all(m in ("risk_ratio", "odds_ratio", "hazard_ratio") for m in measures)
+    frame = effects if effects is not None else pd.DataFrame()
+    if not frame.empty:
+        frame = frame[frame["measure"].isin(list(measures)) & frame["method"].isin(list(methods))]
+        if "analysis" in frame.columns:
+            frame = frame[frame["analysis"] == analysis]
+        if "subgroup" in frame.columns:
+            frame = frame[frame["subgroup"].isna() | (frame["subgroup"].astype("string") == "")]
+        if indicators_shown is not None:
+            frame = frame[frame["indicator"].isin(list(indicators_shown))]
+    order = list(indicators_shown) if indicators_shown is not None else list(dict.fromkeys(frame.get(
+        "indicator", pd.Series(dtype=object))))
+    layout: list[tuple[str, dict[str, Any] | None]] = []  # (label, row or None for a heading)
+    for indicator in order:
+        rows = tables.records(frame[frame["indicator"] == indicator]) if not frame.empty else []
+        rows.sort(key=lambda r: list(methods).index(r["method"]) if r["method"] in methods else 99)
+        if not rows:
+            continue
+        layout.append((label("indicator", indicator, language), None))
+        layout += [(label("method", r["method"], language), r) for r in rows]
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(9.0, 1.2 + 0.32 * max(len(layout), 2))
+        ax = figure.subplots()
+        null = 1.0 if ratio else 0.0
+        scale = 1.0 if ratio else 100.0
+        ax.axvline(null, color="#333333", linewidth=1.2, zorder=1)
+        text_transform = blended_transform_factory(ax.transAxes, ax.transData)
+        for position, (_row_label, row) in enumerate(layout):
+            y = len(layout) - 1 - position
+            if row is None:
+                continue
+            style_marker = METHOD_MARKERS.get(row["method"], "o")
+            if text.row_is_suppressed(row, ("events_intervention", "events_comparison")):
+                message = _suppressed_label(language, _min_cell(
+                    [row.get("events_intervention"), row.get("events_comparison")], min_cell))
+                _mark_suppressed(ax, 1.02, y, message, transform=text_transform)
+                continue
+            estimate = to_number(row.get("estimate"))
+            if estimate is None or (ratio and estimate <= 0):
+                _mark_suppressed(ax, 1.02, y, phrase("not_estimable", language), transform=text_transform)
+                continue
+            low, high = to_number(row.get("ci_low")), to_number(row.get("ci_high"))
+            color = GROUP_STYLES["intervention"]["color"] if row["method"] == "crude" else "#444444"
+            if low is not None and high is not None and (not ratio or low > 0):
+                ax.plot([low * scale, high * scale], [y, y], color=color, linewidth=1.6, zorder=2,
+                        gid=f"{row['indicator']}:{row['method']}")
+            ax.plot([estimate * scale], [y], marker=style_marker, color=color, markersize=7, linestyle="none",
+                    zorder=3)
+            decimals = 2 if ratio else 1
+            ax.text(1.02, y, text.format_estimate(estimate, low, high, language, decimals, scale=1 if ratio
+                                                  else 100),
+                    transform=text_transform, va="center", fontsize=SMALL_FONT_SIZE)
+        ax.set_yticks(range(len(layout)))
+        tick_labels = [_wrap(lbl, 40) for lbl, _ in reversed(layout)]
+        ax.set_yticklabels(tick_labels)
+        for tick, (_, row) in zip(ax.get_yticklabels(), reversed(layout), strict=True):
+            if row is None:
+                tick.set_fontweight("bold")
+        ax.set_ylim(-0.7, max(len(layout), 1) - 0.3)
+        if ratio:
+            ax.set_xscale("log")
+            ax.set_xlabel(label("axis", "ratio", language))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(v, language, 2)))
+            ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _p: ""))
+            ax.tick_params(labelsize=SMALL_FONT_SIZE)
+            ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+        else:
+            ax.set_xlabel(label("axis", "difference_pp", language))
+            _style_axes(ax, language, percent_axis="x")
+        if not layout:
+            _mark_suppressed(ax, 0.5, 0.5, phrase("none", language), transform=ax.transAxes, ha="center")
+    return figure
+
+
+# --- flow ----------------------------------------------------------------------------------------
+
+def flow_figure(flow: pd.DataFrame, language: str, *, area: str = "all",
+                min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
+    """The flow of families: one horizontal bar per step, from born in the areas to all contacts."""
+    text.check_language(language)
+    frame = flow if flow is not None else pd.DataFrame()
+    if not frame.empty and "area" in frame.columns:
+        frame = frame[frame["area"].astype("string") == area]
+    if not frame.empty and "order" in frame.columns:
+        frame = frame.sort_values("order")
+    rows = tables.records(frame)
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(8.0, 1.0 + 0.5 * max(len(rows), 2))
+        ax = figure.subplots()
+        counts = [to_number(r.get("children")) for r in rows]
+        largest = max([c for c in counts if c is not None] or [1])
+        color = GROUP_STYLES["intervention"]["color"]
+        for position, (row, count) in enumerate(zip(rows, counts, strict=True)):
+            y = len(rows) - 1 - position
+            if count is None:
+                message = (_suppressed_label(language, _min_cell([row.get("children")], min_cell))
+                           if text.suppressed_marker(row.get("children")) is not None
+                           else phrase("no_data", language))
+                _mark_suppressed(ax, largest * 0.01, y, message)
+                continue
+            ax.barh([y], [count], color=color, height=0.6, gid=str(row.get("step")))
+            share = to_number(row.get("share_of_previous"))
+            note = text.format_count(count, language)
+            if share is not None:
+                note += f" ({text.format_percent(share, language)})"
+            ax.text(count + largest * 0.01, y, note, va="center", fontsize=SMALL_FONT_SIZE)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([_wrap(label("flow", r["step"], language), 36) for r in reversed(rows)])
+        ax.set_xlim(0, largest * 1.22)
+        ax.set_xlabel(label("axis", "families", language))
+        _style_axes(ax, language, percent_axis="x")
+        ax.grid(False, axis="y")
+    return figure
+
+
+# --- dose-response ------------------------------------------------------------------------------
+
+def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
+                         min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
+    """Share (95% CI) by band of programme contacts received, one series per indicator."""
+    text.check_language(language)
+    frame = dose_response if dose_response is not None else pd.DataFrame()
+    bands: list[str] = list(dict.fromkeys(frame["contacts_band"].astype(str))) if not frame.empty else []
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(8.0, 4.8)
+        ax = figure.subplots()
+        width = 0.5
+        offsets = (np.linspace(-width / 2, width / 2, len(indicator_ids)) if len(indicator_ids) > 1
+               else [0.0] * len(indicator_ids))
+        notes = 0
+        for index, (indicator, offset) in enumerate(zip(indicator_ids, offsets, strict=True)):
+            style = SERIES_STYLES[index % len(SERIES_STYLES)]
+            rows = tables.records(frame[frame["indicator"] == indicator]) if not frame.empty else []
+            xs, ys, lows, highs = [], [], [], []
+            for row in rows:
+                x = bands.index(str(row["contacts_band"])) + offset
+                if text.row_is_suppressed(row, ("events", "n")):
+                    message = _suppressed_label(language, _min_cell([row.get("events"), row.get("n")],
+                                                                    min_cell))
+                    _mark_suppressed(ax, x, 5 + 6 * notes % 30, message, ha="center", color=style["color"])
+                    notes += 1
+                    continue
+                share = to_number(row.get("proportion"))
+                if share is None:
+                    continue
+                xs.append(x)
+                ys.append(share * 100)
+                lows.append(share * 100 - (to_number(row.get("ci_low")) or share) * 100)
+                highs.append((to_number(row.get("ci_high")) or share) * 100 - share * 100)
+            if xs:
+                ax.errorbar(xs, ys, yerr=[lows, highs], fmt=style["marker"], color=style["color"],
+                            linestyle=style["linestyle"], markersize=7, capsize=3,
+                            label=_wrap(label("indicator", indicator, language), 40))
+        ax.set_xticks(range(len(bands)))
+        ax.set_xticklabels([b.replace("-", text.EN_DASH) for b in bands])
+        ax.set_xlim(-0.6, max(len(bands), 1) - 0.4)
+        ax.set_ylim(0, 100)
+        ax.set_xlabel(label("axis", "contacts", language))
+        ax.set_ylabel(label("axis", "share", language))
+        _style_axes(ax, language, percent_axis="y")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    return figure
+
+
+def close(figure: Figure) -> None:
+    """Release a figure's artists once it has been shown (figures are not held by pyplot)."""
+    figure.clear()
+
+
+def axis_labels(figure: Figure) -> list[tuple[str, str]]:
+    """(x label, y label) of each axes of a figure (for checks that every axis is labelled)."""
+    return [(ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes]

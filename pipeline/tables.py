@@ -1,0 +1,481 @@
+"""Display tables for the reports: the stage's CSV tables turned into labelled, formatted frames.
+
+Every function takes a table as written by the pipeline (counts may be suppressed strings such
+as "<5", proportions and estimates blank where suppressed) and a language, and returns a
+DataFrame of display strings with headers in that language. Nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import text
+from pipeline.indicators import INDICATORS
+from pipeline.text import (
+    EN_DASH,
+    format_count,
+    format_estimate,
+    format_number,
+    format_p,
+    format_percent,
+    label,
+    phrase,
+    suppressed_marker,
+    to_number,
+)
+
+TABLE_NAMES = ("indicators", "effects", "balance", "survival", "flow", "fidelity", "dose_response",
+               "power", "data_quality", "rejects_by_reason", "missingness", "value_issues")
+# Tables with an `area` column; the others are for the whole study.
+AREA_TABLES = ("indicators", "flow", "fidelity")
+STUDY_TABLES = ("effects", "balance", "survival", "dose_response", "power")
+PERCENTAGE_POINT_MEASURES = ("risk_difference", "did")
+RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio")
+
+
+@dataclass
+class RunTables:
+    """The outputs of one run as read from its folder: tables by name and the manifest."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+    area: str = "all"
+    not_by_area: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables.get(name, pd.DataFrame())
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The study configuration recorded in the manifest."""
+        return self.manifest.get("config") or {}
+
+    @property
+    def min_cell(self) -> int:
+        """The study's small-cell threshold (default 5)."""
+        return int(self.config.get("min_cell") or text.DEFAULT_MIN_CELL)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read one output CSV; suppressed counts ("<5") stay strings, blanks become missing."""
+    return pd.read_csv(path, encoding="utf-8")
+
+
+def load_run(run_folder: str | Path) -> RunTables:
+    """Read `run_folder/tables/*.csv` and `run_folder/manifest.json`; absent tables are empty."""
+    folder = Path(run_folder)
+    tables_dir = folder / "tables"
+    if not tables_dir.is_dir():
+        raise FileNotFoundError(f"{tables_dir} does not exist; run the study first (hembesok run STUDY)")
+    tables = {name: read_table(tables_dir / f"{name}.csv") if (tables_dir / f"{name}.csv").is_file()
+              else pd.DataFrame() for name in TABLE_NAMES}
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    return RunTables(folder, tables, manifest)
+
+
+def for_area(run: RunTables, area: str) -> RunTables:
+    """The run restricted to one intervention area ("all": the whole study).
+
+    indicators: the intervention groups' rows for the area and the comparison groups' rows for
+    all comparison areas; flow and fidelity: the area's rows. Tables without per-area rows are
+    kept whole and listed in `not_by_area` so that the report can say so.
+    """
+    area = area or "all"
+    tables = dict(run.tables)
+    tables["indicators"] = area_indicator_rows(tables.get("indicators", pd.DataFrame()), area)
+    for name in ("flow", "fidelity"):
+        frame = tables.get(name, pd.DataFrame())
+        if "area" in frame.columns:
+            in_area = (frame["area"].astype("string") == area).fillna(False)
+            tables[name] = frame[in_area].reset_index(drop=True)
+    not_by_area = [n for n in STUDY_TABLES if area != "all" and not tables.get(n, pd.DataFrame()).empty]
+    return RunTables(run.folder, tables, run.manifest, area, not_by_area)
+
+
+def area_indicator_rows(indicators: pd.DataFrame, area: str) -> pd.DataFrame:
+    """Rows of indicators.csv for a report: for an area, the intervention groups' rows of that area
+    and the comparison groups' rows for all comparison areas; for "all", the whole-study rows."""
+    if indicators is None or indicators.empty or "area" not in indicators.columns:
+        return indicators
+    own_area = indicators["group"].astype("string").str.startswith("intervention").fillna(False)
+    row_area = indicators["area"].astype("string")
+    if area == "all":
+        wanted = row_area == "all"
+    else:
+        wanted = (own_area & (row_area == area)) | (~own_area & (row_area == "all"))
+    return indicators[wanted.fillna(False)].reset_index(drop=True)
+
+
+def areas_in(run: RunTables) -> list[str]:
+    """The intervention areas that have their own rows in flow.csv (for area reports)."""
+    flow = run["flow"]
+    if "area" not in flow.columns:
+        return []
+    return sorted(a for a in flow["area"].dropna().astype(str).unique() if a != "all")
+
+
+def primary_indicators(run: RunTables) -> list[str]:
+    """The study's primary indicators, as recorded in the manifest's config."""
+    return list(run.config.get("primary_indicators") or [])
+
+
+def indicator_kinds(run: RunTables) -> dict[str, str]:
+    """{indicator: "binary"/"survival"} for the indicators the run has results for, primary first."""
+    present = set(run["indicators"].get("indicator", pd.Series(dtype=object)).dropna().astype(str))
+    present |= set(run["effects"].get("indicator", pd.Series(dtype=object)).dropna().astype(str))
+    kinds = {i.id: i.kind for i in INDICATORS if i.id in present}
+    primary = [i for i in primary_indicators(run) if i in kinds]
+    return {**{i: kinds[i] for i in primary}, **{i: k for i, k in kinds.items() if i not in primary}}
+
+
+def indicators_by_family(run: RunTables, kind: str = "binary") -> dict[str, list[str]]:
+    """{family: [indicator ids of `kind` the run has results for]} in registry order."""
+    kinds = indicator_kinds(run)
+    families: dict[str, list[str]] = {}
+    for indicator in INDICATORS:
+        if kinds.get(indicator.id) == kind:
+            families.setdefault(indicator.family, []).append(indicator.id)
+    return families
+
+
+def html(frame: pd.DataFrame, caption: str | None = None) -> str:
+    """A display frame as a plain HTML table without the index (cells escaped)."""
+    body = frame.to_html(index=False, border=0, escape=True, na_rep=EN_DASH, classes="hembesok")
+    if caption:
+        body = body.replace("<thead>", f"<caption>{html_lib.escape(caption)}</caption>\n<thead>", 1)
+    return body
+
+
+def _headers(columns: Iterable[str], language: str) -> dict[str, str]:
+    return {c: label("header", c, language) for c in columns}
+
+
+def _display(rows: list[dict[str, str]], columns: Sequence[str], language: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns), dtype=object)
+    return frame.rename(columns=_headers(columns, language))
+
+
+def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """A table's rows as dicts with missing values as None."""
+    if frame is None or frame.empty:
+        return []
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _suppressed_text(row: Mapping[str, Any], language: str, min_cell: int, *count_columns: str) -> str:
+    threshold = text.min_cell_of(*(row.get(c) for c in count_columns), default=min_cell)
+    return phrase("suppressed_short", language, min_cell=threshold)
+
+
+def _shown_count(value: Any, language: str, hide: bool) -> str:
+    """A count; when its row is suppressed but the count is not yet a marker, a dash."""
+    if hide and suppressed_marker(value) is None:
+        return EN_DASH
+    return format_count(value, language)
+
+
+def _share_with_interval(row: Mapping[str, Any], language: str) -> str:
+    """"94 % (91–97)"; the share alone without an interval; a dash without a share."""
+    if to_number(row.get("proportion")) is None:
+        return EN_DASH
+    share = format_percent(row["proportion"], language)
+    if to_number(row.get("ci_low")) is None or to_number(row.get("ci_high")) is None:
+        return share
+    interval = text.format_interval(row["ci_low"], row["ci_high"], language, scale=100, prefix=False)
+    return f"{share} ({interval})"
+
+
+# --- results ----------------------------------------------------------------------------------
+
+def indicator_table(indicators: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
+                    groups: Sequence[str] = ("intervention", "comparison"),
+                    min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Share with 95% CI and counts per indicator and group (rows of indicators.csv)."""
+    rows = []
+    frame = indicators
+    if indicators_shown is not None and not frame.empty:
+        order = {ind: i for i, ind in enumerate(indicators_shown)}
+        frame = frame[frame["indicator"].isin(list(indicators_shown))]
+        frame = frame.assign(_order=frame["indicator"].map(order)).sort_values("_order", kind="stable")
+    for row in records(frame):
+        if row.get("group") not in groups:
+            continue
+        suppressed = text.row_is_suppressed(row, ("n_numerator", "n_denominator"))
+        share = (_suppressed_text(row, language, min_cell, "n_numerator", "n_denominator") if suppressed
+                 else _share_with_interval(row, language))
+        rows.append({"indicator": label("indicator", row["indicator"], language),
+                     "group": label("group", row["group"], language),
+                     "proportion": share,
+                     "events": _shown_count(row.get("n_numerator"), language, suppressed),
+                     "n": format_count(row.get("n_denominator"), language)})
+    return _display(rows, ["indicator", "group", "proportion", "events", "n"], language)
+
+
+def _estimate_text(row: Mapping[str, Any], language: str, min_cell: int) -> str:
+    if text.row_is_suppressed(row, ("events_intervention", "events_comparison")):
+        return _suppressed_text(row, language, min_cell, "events_intervention", "events_comparison")
+    if to_number(row.get("estimate")) is None:
+        return phrase("not_estimable", language)
+    if row.get("measure") in PERCENTAGE_POINT_MEASURES:
+        return format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 1, scale=100)
+    return format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 2)
+
+
+def _effect_rows(effects: pd.DataFrame, analysis: str | None, subgroups: bool) -> pd.DataFrame:
+    if effects is None or effects.empty:
+        return pd.DataFrame()
+    frame = effects
+    if analysis is not None and "analysis" in frame.columns:
+        frame = frame[frame["analysis"] == analysis]
+    if "subgroup" in frame.columns:
+        has_subgroup = frame["subgroup"].notna() & (frame["subgroup"].astype("string") != "")
+        frame = frame[has_subgroup] if subgroups else frame[~has_subgroup]
+    return frame
+
+
+def effects_table(effects: pd.DataFrame, language: str, *, analysis: str | None = "itt",
+                  measures: Sequence[str] | None = ("risk_difference", "did", "hazard_ratio"),
+                  methods: Sequence[str] | None = None, indicators_shown: Sequence[str] | None = None,
+                  audience: str = "committee", min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Effects: indicator, measure, method, estimate (95% CI), p, adjusted p, n per group.
+
+    Differences are in percentage points, ratios as they are. A technical report adds the
+    analysis and the note (notes are in English, as the statistics write them).
+    """
+    frame = _effect_rows(effects, analysis, subgroups=False)
+    if not frame.empty:
+        if measures is not None:
+            frame = frame[frame["measure"].isin(list(measures))]
+        if methods is not None:
+            frame = frame[frame["method"].isin(list(methods))]
+        if indicators_shown is not None:
+            frame = frame[frame["indicator"].isin(list(indicators_shown))]
+    rows = []
+    for row in records(frame):
+        rows.append({"indicator": label("indicator", row["indicator"], language),
+                     "measure": label("measure", row["measure"], language),
+                     "method": label("method", row["method"], language),
+                     "analysis": label("analysis", row.get("analysis") or "itt", language),
+                     "estimate": _estimate_text(row, language, min_cell),
+                     "p": format_p(row.get("p_value"), language),
+                     "p_adjusted": format_p(row.get("p_adjusted"), language),
+                     "n_intervention": format_count(row.get("n_intervention"), language),
+                     "n_comparison": format_count(row.get("n_comparison"), language),
+                     "note": row.get("note") or ""})
+    columns = ["indicator", "measure", "method", "estimate", "p", "p_adjusted", "n_intervention",
+               "n_comparison"]
+    if audience == "technical":
+        columns = columns[:3] + ["analysis"] + columns[3:] + ["note"]
+    return _display(rows, columns, language)
+
+
+def subgroup_table(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
+                   min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Equity: the crude risk difference in each subgroup, with the interaction test's p."""
+    frame = _effect_rows(effects, "subgroup", subgroups=True)
+    if not frame.empty and indicators_shown is not None:
+        frame = frame[frame["indicator"].isin(list(indicators_shown))]
+    rows = [{"indicator": label("indicator", row["indicator"], language),
+             "subgroup": text.subgroup_label(row["subgroup"], language),
+             "estimate": _estimate_text(row, language, min_cell),
+             "p": format_p(row.get("p_value"), language),
+             "p_interaction": format_p(row.get("p_interaction"), language),
+             "n_intervention": format_count(row.get("n_intervention"), language),
+             "n_comparison": format_count(row.get("n_comparison"), language)}
+            for row in records(frame)]
+    return _display(rows, ["indicator", "subgroup", "estimate", "p", "p_interaction", "n_intervention",
+                           "n_comparison"], language)
+
+
+def table_one(balance: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Table 1: standardised differences before and after weighting, with WWC/HomVEE ratings."""
+    rows = []
+    for row in records(balance):
+        level = row.get("level")
+        rows.append({"covariate": label("covariate", row["covariate"], language),
+                     "level": label("level", level, language) if level is not None else EN_DASH,
+                     "smd_before": format_number(row.get("smd_before"), language, 2),
+                     "smd_after": format_number(row.get("smd_after"), language, 2),
+                     "rating_before": label("rating", row.get("rating_before"), language),
+                     "rating_after": label("rating", row.get("rating_after"), language)})
+    return _display(rows, ["covariate", "level", "smd_before", "smd_after", "rating_before", "rating_after"],
+                    language)
+
+
+def balance_counts(balance: pd.DataFrame) -> tuple[Any, Any]:
+    """(n_intervention, n_comparison) that Table 1 rests on, as written (may be "<5")."""
+    if balance is None or balance.empty:
+        return None, None
+    first = balance.iloc[0]
+    return first.get("n_intervention"), first.get("n_comparison")
+
+
+def survival_table(survival: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Medians (months, with interval where there is one) per group and the log-rank p."""
+    rows = []
+    if survival is None or survival.empty:
+        return _display(rows, ["indicator", "group", "median", "n", "events", "log_rank"], language)
+    for indicator in survival["indicator"].dropna().unique():
+        part = survival[survival["indicator"] == indicator]
+        log_rank = part[part["statistic"] == "log_rank"]
+        p_value = log_rank["p_value"].iloc[0] if not log_rank.empty else None
+        for row in records(part[part["statistic"] == "median"]):
+            if text.row_is_suppressed(row, ("events", "n")):
+                median = _suppressed_text(row, language, text.DEFAULT_MIN_CELL, "events", "n")
+            else:
+                median = format_estimate(text.days_to_months(row.get("time")),
+                                         text.days_to_months(row.get("ci_low")),
+                                         text.days_to_months(row.get("ci_high")), language, 1)
+            rows.append({"indicator": label("indicator", indicator, language),
+                         "group": label("group", row["group"], language), "median": median,
+                         "n": format_count(row.get("n"), language),
+                         "events": format_count(row.get("events"), language),
+                         "log_rank": format_p(p_value, language)})
+    return _display(rows, ["indicator", "group", "median", "n", "events", "log_rank"], language)
+
+
+def dose_response_table(dose_response: pd.DataFrame, language: str, *,
+                        indicators_shown: Sequence[str] | None = None,
+                        min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Share (95% CI) by band of contacts received, intervention children of accepting families."""
+    frame = dose_response
+    if frame is not None and not frame.empty and indicators_shown is not None:
+        frame = frame[frame["indicator"].isin(list(indicators_shown))]
+    rows = []
+    for row in records(frame):
+        suppressed = text.row_is_suppressed(row, ("events", "n"))
+        if suppressed:
+            share = _suppressed_text(row, language, min_cell, "events", "n")
+        else:
+            share = _share_with_interval(row, language)
+        rows.append({"indicator": label("indicator", row["indicator"], language),
+                     "contacts_band": str(row.get("contacts_band")).replace("-", EN_DASH),
+                     "proportion": share, "events": _shown_count(row.get("events"), language, suppressed),
+                     "n": format_count(row.get("n"), language)})
+    return _display(rows, ["indicator", "contacts_band", "proportion", "events", "n"], language)
+
+
+# --- implementation -------------------------------------------------------------------------
+
+def flow_table(flow: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The flow of families: step, children, share of the previous step."""
+    frame = flow.sort_values("order") if flow is not None and "order" in flow.columns else flow
+    rows = [{"step": label("flow", row["step"], language),
+             "children": format_count(row.get("children"), language),
+             "share_of_previous": format_percent(row.get("share_of_previous"), language)
+             if to_number(row.get("share_of_previous")) is not None else EN_DASH}
+            for row in records(frame)]
+    return _display(rows, ["step", "children", "share_of_previous"], language)
+
+
+def _fidelity_value(measure: str, value: Any, language: str) -> str:
+    if suppressed_marker(value) is not None:
+        return str(value)
+    if measure.startswith("share_"):
+        return format_percent(value, language)
+    if measure.startswith("mean_"):
+        return format_number(value, language, 1)
+    return format_count(value, language)
+
+
+def fidelity_table(fidelity: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Implementation and fidelity measures with their values (shares as %)."""
+    rows = [{"item": label("fidelity", row["measure"], language),
+             "value": _fidelity_value(str(row["measure"]), row.get("value"), language)}
+            for row in records(fidelity)]
+    return _display(rows, ["item", "value"], language)
+
+
+def power_table(power: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Minimum detectable differences (80% power, two-sided 5%) and sample sizes needed."""
+    def pp(value: Any) -> str:
+        number = to_number(value)
+        return EN_DASH if number is None else format_number(number * 100, language, 1)
+
+    rows = [{"indicator": label("indicator", row["indicator"], language),
+             "p_comparison": _suppressed_text(row, language, text.DEFAULT_MIN_CELL)
+             if text.row_is_suppressed(row) else format_percent(row.get("p_comparison"), language),
+             "n_intervention": format_count(row.get("n_intervention"), language),
+             "n_comparison": format_count(row.get("n_comparison"), language),
+             "mdd": pp(row.get("mdd")), "mdd_decrease": pp(row.get("mdd_decrease")),
+             "difference_named": pp(row.get("difference_named")),
+             "n_per_group_needed": format_count(
+                 row.get("n_per_group_needed_corrected", row.get("n_per_group_needed")), language)}
+            for row in records(power)]
+    frame = _display(rows, ["indicator", "p_comparison", "n_intervention", "n_comparison", "mdd",
+                            "mdd_decrease", "difference_named", "n_per_group_needed"], language)
+    unit = f" ({phrase('pp', language)})"
+    return frame.rename(columns={label("header", c, language): label("header", c, language) + unit
+                                 for c in ("mdd", "mdd_decrease", "difference_named")})
+
+
+# --- appendices -------------------------------------------------------------------------------
+
+def data_quality_table(data_quality: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Rows read, clean, rejected and exact duplicates per raw file."""
+    columns = ["table", "source_file", "rows_read", "rows_clean", "rows_rejected", "rows_duplicate"]
+    rows = [{"table": label("table", row["table"], language), "source_file": row.get("source_file") or "",
+             **{c: format_count(row.get(c), language) for c in columns[2:]}}
+            for row in records(data_quality)]
+    return _display(rows, columns, language)
+
+
+def rejects_table(rejects_by_reason: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Rejected rows by file and reason."""
+    rows = [{"table": label("table", row["table"], language), "source_file": row.get("source_file") or "",
+             "reason": label("reason", row["reason"], language),
+             "rows": format_count(row.get("rows"), language)}
+            for row in records(rejects_by_reason)]
+    return _display(rows, ["table", "source_file", "reason", "rows"], language)
+
+
+def missingness_table(missingness: pd.DataFrame, language: str, *, only_missing: bool = True) -> pd.DataFrame:
+    """Missing values per column of the clean tables (by default only columns with any missing)."""
+    frame = missingness
+    if frame is not None and not frame.empty and only_missing:
+        any_missing = [(to_number(v) or 0) > 0 or suppressed_marker(v) is not None for v in frame["missing"]]
+        frame = frame[any_missing]
+    rows = [{"table": label("table", row["table"], language), "column": row["column"],
+             "rows": format_count(row.get("rows"), language),
+             "missing": format_count(row.get("missing"), language),
+             "share_missing": format_percent(row.get("share_missing"), language, 1)}
+            for row in records(frame)]
+    return _display(rows, ["table", "column", "rows", "missing", "share_missing"], language)
+
+
+def methods_table(language: str) -> pd.DataFrame:
+    """The methods appendix: each method with its reference."""
+    rows = [{"what": method, "reference": reference} for method, reference in text.METHODS[language]]
+    return _display(rows, ["what", "reference"], language)
+
+
+def manifest_tables(manifest: Mapping[str, Any], language: str) -> dict[str, pd.DataFrame]:
+    """The run's manifest as four tables: code version, inputs with hashes, packages, stage timings."""
+    code = manifest.get("code") or {}
+    code_rows = [{"item": key, "value": str(value)} for key, value in
+                 [("study", manifest.get("study")), ("created", manifest.get("created")), *code.items()]
+                 if value is not None]
+    inputs = [{"file": name, "sha256": digest}
+              for name, digest in sorted((manifest.get("inputs_sha256") or {}).items())]
+    packages = [{"package": name, "version": str(version)}
+                for name, version in (manifest.get("packages") or {}).items()]
+    stages = [{"stage": s.get("stage", ""), "status": s.get("status", ""),
+               "seconds": format_number(s.get("seconds"), language, 2),
+               "rows": ", ".join(f"{name}: {format_count(count, language)}"
+                                 for name, count in (s.get("rows") or {}).items())}
+              for s in manifest.get("stages") or []]
+    return {"code": _display(code_rows, ["item", "value"], language),
+            "inputs": _display(inputs, ["file", "sha256"], language),
+            "packages": _display(packages, ["package", "version"], language),
+            "stages": _display(stages, ["stage", "status", "seconds", "rows"], language)}
+
+

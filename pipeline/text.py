@@ -1,0 +1,908 @@
+"""Report wording in Swedish and English, number formatting and sentences built from estimates.
+
+All words a report shows live here, keyed by language ("sv", "en"); logic elsewhere uses the
+canonical English ids of the package. Swedish number formats follow Språkrådet's
+recommendations (Svenska skrivregler): decimal comma, a no-break space before "%" and between
+groups of thousands, a true minus sign (U+2212), "95 % KI", "procentenheter"; an interval with
+a negative bound is written with "till" rather than a dash ("−14 till −2").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+LANGUAGES = ("sv", "en")
+NBSP = "\u00a0"  # no-break space: before "%" and between groups of thousands
+MINUS = "\u2212"
+EN_DASH = "\u2013"
+DEFAULT_MIN_CELL = 5
+_SUPPRESSED_PATTERN = re.compile(r"^\s*<\s*(\d+)\s*$")
+
+# --- labels ---------------------------------------------------------------------------------
+
+INDICATOR_LABELS: dict[str, dict[str, str]] = {
+    "sv": {
+        "bf_any_1w": "Amning (hel eller delvis) vid 1 vecka",
+        "bf_any_2m": "Amning (hel eller delvis) vid 2 månader",
+        "bf_any_4m": "Amning (hel eller delvis) vid 4 månader",
+        "bf_any_6m": "Amning (hel eller delvis) vid 6 månader",
+        "bf_any_12m": "Amning (hel eller delvis) vid 12 månader",
+        "bf_excl_2m": "Helamning vid 2 månader",
+        "bf_excl_4m": "Helamning vid 4 månader",
+        "bf_duration": "Amningens längd",
+        "vacc_dtp3_24m": "DTP-polio-Hib, 3 doser vid 24 månader",
+        "vacc_pcv3_24m": "Pneumokockvaccin, 3 doser vid 24 månader",
+        "vacc_mmr1_24m": "MMR vid 24 månader",
+        "vacc_rota_complete": "Rotavirusvaccin, fullständig serie",
+        "vacc_full_24m": "Fullvaccinerad vid 24 månader",
+        "vacc_mmr1_timely": "MMR i tid (vid 20 månader)",
+        "vacc_mmr1_age": "Ålder vid MMR-vaccination",
+        "lang_screened": "Språkscreening genomförd",
+        "lang_no_deviation": "Språkscreening utan anmärkning",
+        "lang_referred": "Remiss till logoped",
+    },
+    "en": {
+        "bf_any_1w": "Any breastfeeding at 1 week",
+        "bf_any_2m": "Any breastfeeding at 2 months",
+        "bf_any_4m": "Any breastfeeding at 4 months",
+        "bf_any_6m": "Any breastfeeding at 6 months",
+        "bf_any_12m": "Any breastfeeding at 12 months",
+        "bf_excl_2m": "Exclusive breastfeeding at 2 months",
+        "bf_excl_4m": "Exclusive breastfeeding at 4 months",
+        "bf_duration": "Duration of breastfeeding",
+        "vacc_dtp3_24m": "DTaP-IPV-Hib, 3 doses by 24 months",
+        "vacc_pcv3_24m": "Pneumococcal vaccine, 3 doses by 24 months",
+        "vacc_mmr1_24m": "MMR at 24 months",
+        "vacc_rota_complete": "Rotavirus vaccine, complete series",
+        "vacc_full_24m": "Fully vaccinated at 24 months",
+        "vacc_mmr1_timely": "MMR on time (by 20 months)",
+        "vacc_mmr1_age": "Age at MMR vaccination",
+        "lang_screened": "Language screening done",
+        "lang_no_deviation": "Language screening without remark",
+        "lang_referred": "Referred to a speech therapist",
+    },
+}
+
+# Group names as table/axis labels and inside sentences ("i interventionsgruppen").
+GROUP_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"intervention": "Interventionsgrupp", "comparison": "Jämförelsegrupp",
+           "intervention_pre": "Interventionsområden före start",
+           "comparison_pre": "Jämförelseområden före start"},
+    "en": {"intervention": "Intervention", "comparison": "Comparison",
+           "intervention_pre": "Intervention areas before start",
+           "comparison_pre": "Comparison areas before start"},
+}
+GROUP_IN_SENTENCE: dict[str, dict[str, str]] = {
+    "sv": {"intervention": "i interventionsgruppen", "comparison": "i jämförelsegruppen",
+           "intervention_pre": "i interventionsområdena före start",
+           "comparison_pre": "i jämförelseområdena före start"},
+    "en": {"intervention": "in the intervention group", "comparison": "in the comparison group",
+           "intervention_pre": "in the intervention areas before the start",
+           "comparison_pre": "in the comparison areas before the start"},
+}
+
+METHOD_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"crude": "Ojusterad", "regression": "Justerad (logistisk regression)",
+           "iptw": "Justerad (viktning, IPTW)", "did": "Skillnad-i-skillnader",
+           "cox": "Justerad (Cox-regression)"},
+    "en": {"crude": "Unadjusted", "regression": "Adjusted (logistic regression)",
+           "iptw": "Adjusted (weighting, IPTW)", "did": "Difference-in-differences",
+           "cox": "Adjusted (Cox regression)"},
+}
+
+MEASURE_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"risk_difference": "Skillnad (procentenheter)", "risk_ratio": "Riskkvot",
+           "odds_ratio": "Oddskvot", "hazard_ratio": "Hasardkvot",
+           "did": "Skillnad-i-skillnader (procentenheter)"},
+    "en": {"risk_difference": "Difference (percentage points)", "risk_ratio": "Risk ratio",
+           "odds_ratio": "Odds ratio", "hazard_ratio": "Hazard ratio",
+           "did": "Difference-in-differences (percentage points)"},
+}
+
+ANALYSIS_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"itt": "Alla erbjudna (ITT)", "per_protocol": "Familjer som tackat ja (per protokoll)",
+           "dose_response": "Per extra kontakt (dos–respons)", "subgroup": "Undergrupp"},
+    "en": {"itt": "All eligible (ITT)", "per_protocol": "Families who accepted (per protocol)",
+           "dose_response": "Per additional contact (dose–response)", "subgroup": "Subgroup"},
+}
+
+COVARIATE_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"mother_region": "Moderns födelseregion", "education": "Föräldrarnas utbildning",
+           "mother_age": "Moderns ålder", "interpreter_needed": "Tolkbehov",
+           "child_sex": "Barnets kön"},
+    "en": {"mother_region": "Mother's region of birth", "education": "Parents' education",
+           "mother_age": "Mother's age", "interpreter_needed": "Interpreter needed",
+           "child_sex": "Child's sex"},
+}
+
+LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"sweden": "Sverige", "nordic": "Norden", "sweden_nordic": "Sverige eller Norden",
+           "europe": "Europa", "outside_europe": "Utanför Europa", "compulsory": "Förgymnasial",
+           "upper_secondary": "Gymnasial", "post_secondary": "Eftergymnasial", "true": "Ja",
+           "false": "Nej", "female": "Flicka", "male": "Pojke"},
+    "en": {"sweden": "Sweden", "nordic": "Nordic countries", "sweden_nordic": "Sweden or Nordic",
+           "europe": "Europe", "outside_europe": "Outside Europe", "compulsory": "Compulsory",
+           "upper_secondary": "Upper secondary", "post_secondary": "Post-secondary", "true": "Yes",
+           "false": "No", "female": "Girl", "male": "Boy"},
+}
+
+RATING_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"satisfied": "Likvärdiga (|d| ≤ 0,05)",
+           "adjustment_required": "Kräver statistisk justering (0,05 < |d| ≤ 0,25)",
+           "not_satisfied": "Ej likvärdiga (|d| > 0,25)"},
+    "en": {"satisfied": "Equivalent (|d| ≤ 0.05)",
+           "adjustment_required": "Requires statistical adjustment (0.05 < |d| ≤ 0.25)",
+           "not_satisfied": "Not equivalent (|d| > 0.25)"},
+}
+
+FLOW_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"born_in_intervention_areas": "Födda i interventionsområdena",
+           "eligible": "Uppfyller villkoren (första barnet)", "offered": "Erbjudna programmet",
+           "accepted": "Tackade ja", "at_least_one_contact": "Minst ett programbesök",
+           "all_planned_contacts": "Alla planerade kontakter"},
+    "en": {"born_in_intervention_areas": "Born in the intervention areas",
+           "eligible": "Eligible (first child)", "offered": "Offered the programme",
+           "accepted": "Accepted", "at_least_one_contact": "At least one programme visit",
+           "all_planned_contacts": "All planned contacts"},
+}
+
+FIDELITY_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"children": "Barn i interventionsgruppen som tackat ja",
+           "contacts_planned_per_child": "Planerade kontakter per barn",
+           "mean_contacts_received": "Genomförda kontakter per barn (medel)",
+           "contacts_due": "Kontakter som borde ha skett", "contacts_received": "Genomförda kontakter",
+           "share_of_due_received": "Andel av planerade kontakter som genomförts",
+           "share_received_on_time": "Andel genomförda i tid",
+           "share_joint": "Andel med alla förväntade yrkesgrupper (gemensamma besök)",
+           "share_with_interpreter": "Andel med tolk", "share_with_mother": "Andel med mamma närvarande",
+           "share_with_father": "Andel med pappa närvarande",
+           "share_with_both": "Andel med båda föräldrarna närvarande",
+           "extra_contacts": "Extra kontakter utöver programmet"},
+    "en": {"children": "Intervention children whose families accepted",
+           "contacts_planned_per_child": "Planned contacts per child",
+           "mean_contacts_received": "Contacts received per child (mean)",
+           "contacts_due": "Contacts due", "contacts_received": "Contacts received",
+           "share_of_due_received": "Share of planned contacts received",
+           "share_received_on_time": "Share received on time",
+           "share_joint": "Share with all expected professions (joint visits)",
+           "share_with_interpreter": "Share with an interpreter",
+           "share_with_mother": "Share with the mother present",
+           "share_with_father": "Share with the father present",
+           "share_with_both": "Share with both parents present",
+           "extra_contacts": "Extra contacts beyond the programme"},
+}
+
+TABLE_NAMES: dict[str, dict[str, str]] = {
+    "sv": {"children": "Barn", "visits": "Besök", "breastfeeding": "Amning",
+           "vaccinations": "Vaccinationer", "language": "Språkscreening",
+           "conversations": "Råd- och stödsamtal", "collaboration": "Samverkan", "costs": "Kostnader"},
+    "en": {"children": "Children", "visits": "Visits", "breastfeeding": "Breastfeeding",
+           "vaccinations": "Vaccinations", "language": "Language screening",
+           "conversations": "Counselling conversations", "collaboration": "Collaboration",
+           "costs": "Costs"},
+}
+
+REASON_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"category_unknown": "Okänd kategori", "date_after_extraction": "Datum efter uttagsdatum",
+           "date_before_birth": "Datum före födseln", "date_unparseable": "Datum går inte att tolka",
+           "duplicate_conflict": "Motstridig dubblett", "pnr_missing": "Personnummer saknas",
+           "pnr_bad_characters": "Personnummer med otillåtna tecken",
+           "pnr_wrong_length": "Personnummer med fel längd",
+           "pnr_invalid_date": "Personnummer med ogiltigt datum",
+           "pnr_check_digit": "Personnummer med fel kontrollsiffra",
+           "pnr_future_birth": "Personnummer med födelse i framtiden",
+           "unknown_child": "Barnet finns inte i barntabellen", "vaccine_unknown": "Okänt vaccin"},
+    "en": {"category_unknown": "Unknown category", "date_after_extraction": "Date after extraction",
+           "date_before_birth": "Date before birth", "date_unparseable": "Date cannot be read",
+           "duplicate_conflict": "Conflicting duplicate", "pnr_missing": "Personnummer missing",
+           "pnr_bad_characters": "Personnummer with invalid characters",
+           "pnr_wrong_length": "Personnummer of wrong length",
+           "pnr_invalid_date": "Personnummer with an invalid date",
+           "pnr_check_digit": "Personnummer with a wrong check digit",
+           "pnr_future_birth": "Personnummer with a future birth date",
+           "unknown_child": "Child not in the children table", "vaccine_unknown": "Unknown vaccine"},
+}
+
+HEADERS: dict[str, dict[str, str]] = {
+    "sv": {"indicator": "Indikator", "group": "Grupp", "area": "Område", "proportion": "Andel (95\u00a0% KI)",
+           "n": "Antal barn", "events": "Antal med utfallet", "measure": "Mått", "method": "Metod",
+           "estimate": "Skattning (95\u00a0% KI)", "p": "p", "p_adjusted": "Justerat p",
+           "n_intervention": "n intervention", "n_comparison": "n jämförelse", "note": "Anmärkning",
+           "covariate": "Bakgrundsfaktor", "level": "Nivå", "smd_before": "Std. skillnad före viktning",
+           "smd_after": "Std. skillnad efter viktning", "rating_before": "Bedömning före viktning",
+           "rating_after": "Bedömning efter viktning", "step": "Steg", "children": "Barn",
+           "share_of_previous": "Andel av föregående steg", "value": "Värde",
+           "subgroup": "Undergrupp", "p_interaction": "p för interaktion",
+           "contacts_band": "Antal kontakter", "p_comparison": "Andel i jämförelsegruppen",
+           "mdd": "Minsta upptäckbara ökning", "mdd_decrease": "Minsta upptäckbara minskning",
+           "difference_named": "Önskad skillnad", "n_per_group_needed": "Barn per grupp som behövs",
+           "table": "Tabell", "source_file": "Fil", "rows_read": "Rader inlästa",
+           "rows_clean": "Rader godkända", "rows_rejected": "Rader avvisade",
+           "rows_duplicate": "Exakta dubbletter", "reason": "Orsak", "rows": "Rader",
+           "column": "Kolumn", "missing": "Saknas", "share_missing": "Andel saknade",
+           "median": "Median, månader (95\u00a0% KI)", "log_rank": "Log-rank p", "reference": "Referens",
+           "what": "Vad", "file": "Fil", "sha256": "SHA-256", "package": "Paket",
+           "version": "Version", "stage": "Steg", "status": "Status", "seconds": "Sekunder",
+           "item": "Uppgift", "analysis": "Analys"},
+    "en": {"indicator": "Indicator", "group": "Group", "area": "Area", "proportion": "Share (95% CI)",
+           "n": "Children", "events": "With the outcome", "measure": "Measure", "method": "Method",
+           "estimate": "Estimate (95% CI)", "p": "p", "p_adjusted": "Adjusted p",
+           "n_intervention": "n intervention", "n_comparison": "n comparison", "note": "Note",
+           "covariate": "Covariate", "level": "Level", "smd_before": "Std. difference before weighting",
+           "smd_after": "Std. difference after weighting", "rating_before": "Rating before weighting",
+           "rating_after": "Rating after weighting", "step": "Step", "children": "Children",
+           "share_of_previous": "Share of previous step", "value": "Value",
+           "subgroup": "Subgroup", "p_interaction": "p for interaction",
+           "contacts_band": "Contacts received", "p_comparison": "Share in the comparison group",
+           "mdd": "Minimum detectable rise", "mdd_decrease": "Minimum detectable fall",
+           "difference_named": "Difference wanted", "n_per_group_needed": "Children per group needed",
+           "table": "Table", "source_file": "File", "rows_read": "Rows read",
+           "rows_clean": "Rows clean", "rows_rejected": "Rows rejected",
+           "rows_duplicate": "Exact duplicates", "reason": "Reason", "rows": "Rows",
+           "column": "Column", "missing": "Missing", "share_missing": "Share missing",
+           "median": "Median, months (95% CI)", "log_rank": "Log-rank p", "reference": "Reference",
+           "what": "What", "file": "File", "sha256": "SHA-256", "package": "Package",
+           "version": "Version", "stage": "Stage", "status": "Status", "seconds": "Seconds",
+           "item": "Item", "analysis": "Analysis"},
+}
+
+SECTION_TITLES: dict[str, dict[str, str]] = {
+    "sv": {"summary": "Sammanfattning", "flow": "Familjernas väg genom programmet",
+           "implementation": "Genomförande och programtrohet",
+           "balance": "Tabell 1. Jämförbarhet mellan grupperna",
+           "breastfeeding": "Amning", "vaccination": "Vaccination", "language": "Språkutveckling",
+           "effects": "Skattade effekter", "equity": "Jämlikhet: effekter i undergrupper",
+           "dose_response": "Dos–respons: utfall efter antal kontakter", "power": "Statistisk styrka",
+           "data_quality": "Bilaga A. Datakvalitet", "methods": "Bilaga B. Metoder",
+           "manifest": "Bilaga C. Körningens innehållsförteckning", "survival": "Överlevnadskurvor"},
+    "en": {"summary": "Summary", "flow": "Flow of families through the programme",
+           "implementation": "Implementation and fidelity",
+           "balance": "Table 1. Comparability of the groups",
+           "breastfeeding": "Breastfeeding", "vaccination": "Vaccination",
+           "language": "Language development", "effects": "Estimated effects",
+           "equity": "Equity: effects in subgroups",
+           "dose_response": "Dose–response: outcomes by contacts received", "power": "Statistical power",
+           "data_quality": "Appendix A. Data quality", "methods": "Appendix B. Methods",
+           "manifest": "Appendix C. The run's manifest", "survival": "Survival curves"},
+}
+
+AXIS_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"share": "Andel (%)", "age_months": "Barnets ålder (månader)",
+           "share_vaccinated": "Andel vaccinerade (%)", "share_breastfed": "Andel som ammas (%)",
+           "difference_pp": "Skillnad, interventions- minus jämförelsegrupp (procentenheter)",
+           "ratio": "Kvot (logaritmisk skala)", "families": "Antal barn",
+           "contacts": "Antal genomförda programkontakter", "at_risk": "Antal i risk"},
+    "en": {"share": "Share (%)", "age_months": "Child's age (months)",
+           "share_vaccinated": "Share vaccinated (%)", "share_breastfed": "Share still breastfed (%)",
+           "difference_pp": "Difference, intervention minus comparison (percentage points)",
+           "ratio": "Ratio (log scale)", "families": "Children",
+           "contacts": "Programme contacts received", "at_risk": "Number at risk"},
+}
+
+PHRASES: dict[str, dict[str, str]] = {
+    "sv": {
+        "difference": "skillnad", "and": "och", "pp": "procentenheter", "pp_one": "procentenhet",
+        "ci": "95\u00a0% KI", "to": "till",
+        "median": "median", "months": "månader", "hazard_ratio": "hasardkvot",
+        "suppressed": "uppgiften redovisas inte (färre än {min_cell} barn)",
+        "suppressed_short": "uppgift undertryckt (<{min_cell})",
+        "partly_suppressed": "enstaka punkter undertryckta (<{min_cell}), visas inte",
+        "not_estimable": "kunde inte skattas",
+        "no_data": "uppgift saknas",
+        "excludes_higher": "Andelen är högre i interventionsgruppen, och skillnaden är större än vad "
+                           "slumpen rimligen kan förklara (intervallet omfattar inte 0).",
+        "excludes_lower": "Andelen är lägre i interventionsgruppen, och skillnaden är större än vad "
+                          "slumpen rimligen kan förklara (intervallet omfattar inte 0).",
+        "includes_zero": "Skillnaden är osäker och kan bero på slumpen (intervallet omfattar 0).",
+        "adjusted": "Efter justering för skillnader i bakgrund (logistisk regression): {effect}.",
+        "hr_excludes_later": "Intervallet omfattar inte 1: {event} i interventionsgruppen skedde senare.",
+        "hr_excludes_earlier": "Intervallet omfattar inte 1: {event} i interventionsgruppen skedde tidigare.",
+        "hr_includes_one": "Intervallet omfattar 1, så skillnaden i tid kan bero på slumpen.",
+        "event_vacc_mmr1_age": "vaccinationen", "event_bf_duration": "avvänjningen",
+        "caution": "Jämförelsen bygger på registeruppgifter, inte på lottning. Skillnader kan "
+                   "därför delvis bero på att familjerna i områdena skiljer sig åt, även efter justering.",
+        "primary_intro": "Huvudindikatorer",
+        "secondary_intro": "Övriga indikatorer",
+        "no_area_rows": "Tabellen {table} redovisas inte per område; siffrorna gäller hela studien.",
+        "area_report": "Rapport för området {area}. Interventionsgruppen är barnen i {area}; "
+                       "jämförelsegruppen är alla barn i jämförelseområdena.",
+        "few_clusters": "Skillnad-i-skillnader bygger på få områden; intervallen är endast vägledande.",
+        "design": "Design", "title_fallback": "Utvärdering av utökat hembesöksprogram",
+        "synthetic": "Obs! Uppgifterna är syntetiska (påhittade) och gäller inga verkliga barn.",
+        "none": "Inga uppgifter.",
+        "weeks": "veckor",
+        "flow_intro": "Hur många familjer som uppfyllde villkoren, erbjöds programmet, tackade ja och fick "
+                      "besöken. Procent i parentes är andelen av föregående steg.",
+        "implementation_intro": "Hur programmet genomfördes för de familjer som tackade ja: antal kontakter, "
+                                "andel i tid, gemensamma besök och vilka föräldrar som var med.",
+        "balance_intro": "Standardiserade skillnader mellan interventions- och jämförelsegruppen vid start "
+                         "(Hedges g för ålder, Cox index för kategorier), före och efter viktning, bedömda "
+                         "enligt What Works Clearinghouse/HomVEE. Tabellen bygger på {n_intervention} barn i "
+                         "interventionsgruppen och {n_comparison} i jämförelsegruppen.",
+        "proportions_intro": "Andel med 95 % konfidensintervall per grupp.",
+        "forest_intro": "Skattade skillnader i procentenheter med 95 % konfidensintervall; linjen vid 0 "
+                        "betyder ingen skillnad.",
+        "survival_intro": "Kurvor över barnens ålder (Kaplan–Meier; för amning Turnbulls skattning) med "
+                          "antal barn kvar i uppföljningen under diagrammet.",
+        "equity_intro": "Skillnader mellan grupperna i undergrupper efter moderns födelseregion och "
+                        "föräldrarnas utbildning; p för interaktion prövar om effekten skiljer sig mellan "
+                        "undergrupperna.",
+        "dose_intro": "Utfall efter antal genomförda programkontakter bland barn i familjer som tackat ja. "
+                      "Familjer som tar emot fler besök kan skilja sig på andra sätt, så sambandet visar "
+                      "inte i sig en effekt.",
+        "power_intro": "Minsta skillnad som studien kan upptäcka med 80 % styrka (tvåsidigt test, 5 % "
+                       "nivå), och hur många barn per grupp som behövs för den önskade skillnaden.",
+        "dq_intro": "Rader som lästes in, godkändes och avvisades per fil, avvisade rader per orsak samt "
+                    "saknade värden i de rensade tabellerna.",
+        "methods_intro": "Metoderna som används och deras referenser.",
+        "manifest_intro": "Vilka data och vilken kod som gav rapportens siffror.",
+        "per_protocol": "Familjer som tackat ja (per protokoll)",
+        "technical_effects": "Alla skattningar (teknisk bilaga)",
+    },
+    "en": {
+        "difference": "a difference of", "and": "and", "pp": "percentage points",
+        "pp_one": "percentage point", "ci": "95% CI",
+        "to": "to", "median": "median", "months": "months", "hazard_ratio": "hazard ratio",
+        "suppressed": "not shown (fewer than {min_cell} children)",
+        "suppressed_short": "suppressed (<{min_cell})",
+        "partly_suppressed": "some points suppressed (<{min_cell}), not drawn",
+        "not_estimable": "could not be estimated",
+        "no_data": "no data",
+        "excludes_higher": "The share is higher in the intervention group, and the difference is "
+                           "larger than chance alone would plausibly explain (the interval does not "
+                           "include 0).",
+        "excludes_lower": "The share is lower in the intervention group, and the difference is "
+                          "larger than chance alone would plausibly explain (the interval does not "
+                          "include 0).",
+        "includes_zero": "The difference is uncertain and could be due to chance (the interval "
+                         "includes 0).",
+        "adjusted": "After adjustment for differences in background (logistic regression): {effect}.",
+        "hr_excludes_later": "The interval does not include 1: {event} came later in the intervention group.",
+        "hr_excludes_earlier": "The interval does not include 1: {event} came earlier in the "
+                               "intervention group.",
+        "hr_includes_one": "The interval includes 1, so the difference in timing could be due to chance.",
+        "event_vacc_mmr1_age": "vaccination", "event_bf_duration": "weaning",
+        "caution": "The comparison rests on register data, not on randomisation. Differences may "
+                   "partly reflect differences between the families in the areas, even after adjustment.",
+        "primary_intro": "Primary indicators",
+        "secondary_intro": "Other indicators",
+        "no_area_rows": "The table {table} is not broken down by area; its figures are for the whole study.",
+        "area_report": "Report for the area {area}. The intervention group is the children in {area}; "
+                       "the comparison group is all children in the comparison areas.",
+        "few_clusters": "Difference-in-differences rests on few areas; its intervals are indicative only.",
+        "design": "Design", "title_fallback": "Evaluation of an extended home-visiting programme",
+        "synthetic": "Note: the data are synthetic (made up) and describe no real children.",
+        "none": "No data.",
+        "weeks": "weeks",
+        "flow_intro": "How many families were eligible, were offered the programme, accepted and received "
+                      "the visits. Percentages in brackets are shares of the previous step.",
+        "implementation_intro": "How the programme was delivered to the families who accepted: contacts, "
+                                "timeliness, joint visits and which parents took part.",
+        "balance_intro": "Standardised differences between the intervention and comparison groups at "
+                         "baseline (Hedges' g for age, the Cox index for categories), before and after "
+                         "weighting, rated as in the What Works Clearinghouse/HomVEE standards. The table "
+                         "rests on {n_intervention} intervention and {n_comparison} comparison children.",
+        "proportions_intro": "Share with 95% confidence interval per group.",
+        "forest_intro": "Estimated differences in percentage points with 95% confidence intervals; the line "
+                        "at 0 means no difference.",
+        "survival_intro": "Curves over the child's age (Kaplan–Meier; for breastfeeding Turnbull's estimate) "
+                          "with the numbers still followed below the plot.",
+        "equity_intro": "Differences between the groups within subgroups by mother's region of birth and "
+                        "parents' education; the interaction p tests whether the effect differs between "
+                        "subgroups.",
+        "dose_intro": "Outcomes by the number of programme contacts received, among children of families "
+                      "who accepted. Families who receive more visits may differ in other ways, so the "
+                      "pattern is not by itself an effect.",
+        "power_intro": "The smallest difference the study can detect with 80% power (two-sided test at the "
+                       "5% level), and the children per group needed for the difference wanted.",
+        "dq_intro": "Rows read, accepted and rejected per file, rejected rows by reason, and missing values "
+                    "in the clean tables.",
+        "methods_intro": "The methods used and their references.",
+        "manifest_intro": "Which data and which code produced the figures of this report.",
+        "per_protocol": "Families who accepted (per protocol)",
+        "technical_effects": "All estimates (technical appendix)",
+    },
+}
+
+DESIGN_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"concurrent": "samtidig jämförelse mellan interventions- och jämförelseområden",
+           "historical": "jämförelse före och efter programstart i samma områden",
+           "did": "skillnad-i-skillnader: områden och perioder före och efter programstart"},
+    "en": {"concurrent": "concurrent comparison of intervention and comparison areas",
+           "historical": "the same areas before and after the programme started",
+           "did": "difference-in-differences: areas and periods before and after the start"},
+}
+
+# Methods appendix: (method, reference) per language, in the order the analysis uses them.
+METHODS: dict[str, list[tuple[str, str]]] = {
+    "sv": [
+        ("Andelar med 95 % konfidensintervall (Wilsons score-intervall)",
+         "Wilson 1927; Newcombe 1998"),
+        ("Riskskillnad med Newcombes hybrid-score-intervall", "Newcombe 1998"),
+        ("Test av skillnad: Fishers exakta test när något förväntat antal är under 5, annars "
+         "chi-två-test", "Fisher 1922; Pearson 1900"),
+        ("Justerad oddskvot med logistisk regression; marginell (standardiserad) riskskillnad "
+         "med g-beräkning och deltametoden", "Robins 1986; Austin 2010"),
+        ("Viktning med propensity score (IPTW, ATT, stabiliserade vikter) med robusta "
+         "standardfel", "Austin & Stuart 2015"),
+        ("Skillnad-i-skillnader med klusterrobusta standardfel per område och wild cluster "
+         "bootstrap", "Cameron, Gelbach & Miller 2008; Webb 2014"),
+        ("Kaplan–Meier-kurvor med Greenwoods variansskattning och log-rank-test",
+         "Kaplan & Meier 1958; Greenwood 1926; Mantel 1966"),
+        ("Cox-regression (Efrons metod för lika tider) med Grambsch–Therneaus test av "
+         "proportionella hasarder", "Cox 1972; Efron 1977; Grambsch & Therneau 1994"),
+        ("Intervallcensurerad amningslängd: Turnbulls icke-parametriska ML-skattning (NPMLE)",
+         "Turnbull 1976"),
+        ("Multipla jämförelser: Holms metod för huvudindikatorerna", "Holm 1979"),
+        ("Multipla jämförelser: Benjamini–Hochbergs metod för övriga indikatorer",
+         "Benjamini & Hochberg 1995"),
+        ("Jämförbarhet vid start (baseline equivalence): standardiserade skillnader (Hedges g, "
+         "Cox index) bedömda enligt WWC/HomVEE", "What Works Clearinghouse 2022; HomVEE 2023"),
+        ("Statistisk styrka och stickprovsstorlek för två andelar, med kontinuitetskorrektion",
+         "Fleiss, Tytun & Ury 1980"),
+        ("Röjandeskydd: antal 1–4 visas som \"<5\"", "Socialstyrelsen; SPEC §10"),
+    ],
+    "en": [
+        ("Proportions with 95% confidence intervals (Wilson score interval)", "Wilson 1927; Newcombe 1998"),
+        ("Risk difference with Newcombe's hybrid score interval", "Newcombe 1998"),
+        ("Test of a difference: Fisher's exact test when any expected count is below 5, "
+         "otherwise the chi-square test", "Fisher 1922; Pearson 1900"),
+        ("Adjusted odds ratio by logistic regression; marginal (standardised) risk difference by "
+         "g-computation with the delta method", "Robins 1986; Austin 2010"),
+        ("Inverse probability of treatment weighting (IPTW, ATT, stabilised weights) with robust "
+         "standard errors", "Austin & Stuart 2015"),
+        ("Difference-in-differences with cluster-robust standard errors by area and the wild "
+         "cluster bootstrap", "Cameron, Gelbach & Miller 2008; Webb 2014"),
+        ("Kaplan–Meier curves with Greenwood's variance and the log-rank test",
+         "Kaplan & Meier 1958; Greenwood 1926; Mantel 1966"),
+        ("Cox regression (Efron ties) with the Grambsch–Therneau test of proportional hazards",
+         "Cox 1972; Efron 1977; Grambsch & Therneau 1994"),
+        ("Interval-censored breastfeeding duration: Turnbull's nonparametric maximum likelihood "
+         "estimate (NPMLE)", "Turnbull 1976"),
+        ("Multiplicity: Holm's method across the primary indicators", "Holm 1979"),
+        ("Multiplicity: Benjamini–Hochberg across the secondary indicators", "Benjamini & Hochberg 1995"),
+        ("Baseline equivalence: standardised differences (Hedges' g, Cox index) rated as in "
+         "WWC/HomVEE", "What Works Clearinghouse 2022; HomVEE 2023"),
+        ("Power and sample size for two proportions, with continuity correction",
+         "Fleiss, Tytun & Ury 1980"),
+        ("Small-cell suppression: counts of 1–4 shown as \"<5\"", "Socialstyrelsen; SPEC §10"),
+    ],
+}
+
+_VOCABULARIES = {
+    "indicator": INDICATOR_LABELS, "group": GROUP_LABELS, "method": METHOD_LABELS,
+    "measure": MEASURE_LABELS, "analysis": ANALYSIS_LABELS, "covariate": COVARIATE_LABELS,
+    "level": LEVEL_LABELS, "rating": RATING_LABELS, "flow": FLOW_LABELS, "fidelity": FIDELITY_LABELS,
+    "table": TABLE_NAMES, "reason": REASON_LABELS, "header": HEADERS, "section": SECTION_TITLES,
+    "axis": AXIS_LABELS, "phrase": PHRASES, "design": DESIGN_LABELS,
+}
+
+
+def check_language(language: str) -> str:
+    """Return `language` if it is one the reports are written in, else raise ValueError."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    return language
+
+
+def label(kind: str, key: Any, language: str) -> str:
+    """The word for `key` of vocabulary `kind` ("indicator", "group", ...); the key itself if unknown."""
+    vocabulary = _VOCABULARIES[kind][check_language(language)]
+    return vocabulary.get(str(key), str(key))
+
+
+def phrase(key: str, language: str, **values: Any) -> str:
+    """A fixed phrase of PHRASES with `{placeholders}` filled in."""
+    return PHRASES[check_language(language)][key].format(**values)
+
+
+def section_title(key: str, language: str) -> str:
+    """A report section's heading."""
+    return label("section", key, language)
+
+
+def subgroup_label(subgroup: str, language: str) -> str:
+    """"mother_region=europe" -> "Moderns födelseregion: Europa"."""
+    variable, _, level = str(subgroup).partition("=")
+    return f"{label('covariate', variable, language)}: {label('level', level, language)}"
+
+
+# --- values that may be suppressed ----------------------------------------------------------
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN, NA and blank strings."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def suppressed_marker(value: Any) -> int | None:
+    """The threshold of a suppressed count such as "<5" (5), else None."""
+    if isinstance(value, str):
+        match = _SUPPRESSED_PATTERN.match(value)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def to_number(value: Any) -> float | None:
+    """A float from a table cell; None when blank, suppressed ("<5") or not a number."""
+    if is_missing(value) or suppressed_marker(value) is not None:
+        return None
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(MINUS, "-").replace(",", "."))
+        except ValueError:
+            return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def is_true(value: Any) -> bool:
+    """A boolean cell read from CSV ("True", True, 1) as a bool; blank is False."""
+    if is_missing(value):
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes", "ja"}
+    return bool(value)
+
+
+def row_is_suppressed(row: Mapping[str, Any] | None, columns: Sequence[str] = ()) -> bool:
+    """True when a row is flagged `suppressed` or any of `columns` holds a "<n>" marker."""
+    if row is None:
+        return False
+    if is_true(row.get("suppressed")):
+        return True
+    return any(suppressed_marker(row.get(c)) is not None for c in columns)
+
+
+def min_cell_of(*values: Any, default: int = DEFAULT_MIN_CELL) -> int:
+    """The suppression threshold found in the first "<n>" marker among `values`, else `default`."""
+    for value in values:
+        marker = suppressed_marker(value)
+        if marker is not None:
+            return marker
+    return default
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+def _rounded(value: float, decimals: int) -> Decimal:
+    """`value` rounded half away from zero (as people round), without binary-float surprises."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def format_number(value: Any, language: str, decimals: int = 0) -> str:
+    """A number in the language's format: sv "12 345,6" and "−3"; en "12,345.6" and "−3".
+
+    Blank or NaN gives "–"; a suppressed count ("<5") is returned as it is.
+    """
+    check_language(language)
+    if suppressed_marker(value) is not None:
+        return str(value).strip()
+    number = to_number(value)
+    if number is None:
+        return EN_DASH
+    rounded = _rounded(number, decimals)
+    negative = rounded < 0
+    digits = f"{abs(rounded):,.{decimals}f}"  # "12,345.6"
+    if language == "sv":
+        digits = digits.replace(",", NBSP).replace(".", ",")
+    return (MINUS if negative else "") + digits
+
+
+def format_count(value: Any, language: str) -> str:
+    """A count of children or rows; "<5" stays "<5"."""
+    return format_number(value, language, 0)
+
+
+def format_percent(share: Any, language: str, decimals: int = 0, sign: bool = True) -> str:
+    """A share 0–1 as a percentage: 0.9412 -> sv "94 %", en "94%"; `sign=False` drops the "%"."""
+    if suppressed_marker(share) is not None:
+        return str(share).strip()
+    number = to_number(share)
+    if number is None:
+        return EN_DASH
+    digits = format_number(number * 100, language, decimals)
+    if not sign:
+        return digits
+    return digits + (NBSP + "%" if language == "sv" else "%")
+
+
+def format_interval(low: Any, high: Any, language: str, decimals: int = 0, scale: float = 1.0,
+                    prefix: bool = True) -> str:
+    """"95 % KI 2–14" / "95% CI 2 to 14"; with a negative bound sv uses "till": "−14 till −2"."""
+    lo, hi = to_number(low), to_number(high)
+    if lo is None or hi is None:
+        body = EN_DASH
+    else:
+        lo_text = format_number(lo * scale, language, decimals)
+        hi_text = format_number(hi * scale, language, decimals)
+        if language == "sv" and not (lo_text.startswith(MINUS) or hi_text.startswith(MINUS)):
+            body = f"{lo_text}{EN_DASH}{hi_text}"
+        else:
+            body = f"{lo_text} {phrase('to', language)} {hi_text}"
+    return f"{phrase('ci', language)} {body}" if prefix else body
+
+
+def format_estimate(estimate: Any, low: Any, high: Any, language: str, decimals: int = 0,
+                    scale: float = 1.0) -> str:
+    """"8 (2–14)": an estimate with its interval in brackets, no "95 % KI" prefix."""
+    if to_number(estimate) is None:
+        return EN_DASH
+    value = format_number(to_number(estimate) * scale, language, decimals)
+    if to_number(low) is None or to_number(high) is None:
+        return value
+    return f"{value} ({format_interval(low, high, language, decimals, scale, prefix=False)})"
+
+
+def format_p(p: Any, language: str) -> str:
+    """A p-value: "<0,001", "0,022", "0,25" (sv) / "<0.001", "0.022", "0.25" (en)."""
+    number = to_number(p)
+    if number is None:
+        return EN_DASH
+    if number < 0.001:
+        return "<" + format_number(0.001, language, 3)
+    return format_number(number, language, 3 if number < 0.1 else 2)
+
+
+def format_pp(difference: Any, language: str, decimals: int = 0) -> str:
+    """A difference of two shares in percentage points: 0.08 -> "8 procentenheter"."""
+    number = to_number(difference)
+    if number is None:
+        return EN_DASH
+    digits = format_number(number * 100, language, decimals)
+    unit = phrase("pp_one" if digits.lstrip(MINUS) in ("1", "1,0", "1.0") else "pp", language)
+    return f"{digits} {unit}"
+
+
+def format_difference(estimate: Any, low: Any, high: Any, language: str, decimals: int = 0) -> str:
+    """"8 procentenheter (95 % KI 2–14)" / "8 percentage points (95% CI 2 to 14)"."""
+    text = format_pp(estimate, language, decimals)
+    if to_number(low) is None or to_number(high) is None:
+        return text
+    return f"{text} ({format_interval(low, high, language, decimals, scale=100)})"
+
+
+def days_to_months(days: Any) -> float | None:
+    """Age in days as months (30.4375 days a month)."""
+    number = to_number(days)
+    return None if number is None else number / 30.4375
+
+
+# --- sentences ------------------------------------------------------------------------------
+
+def _interval_side(low: Any, high: Any, null: float) -> str | None:
+    """"above"/"below" when the interval excludes `null`, "includes" when not, None when unknown."""
+    lo, hi = to_number(low), to_number(high)
+    if lo is None or hi is None:
+        return None
+    if lo > null:
+        return "above"
+    if hi < null:
+        return "below"
+    return "includes"
+
+
+def interpretation(effect: Mapping[str, Any], language: str) -> str:
+    """A plain-language reading of a risk difference's interval (does it include 0?)."""
+    side = _interval_side(effect.get("ci_low"), effect.get("ci_high"), 0.0)
+    if side is None:
+        return ""
+    return phrase({"above": "excludes_higher", "below": "excludes_lower",
+                   "includes": "includes_zero"}[side], language)
+
+
+def suppressed_sentence(indicator: str, language: str, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """"MMR vid 24 månader: uppgiften redovisas inte (färre än 5 barn)."."""
+    return f"{label('indicator', indicator, language)}: {phrase('suppressed', language, min_cell=min_cell)}."
+
+
+def effect_sentence(indicator: str, intervention: Mapping[str, Any] | None,
+                    comparison: Mapping[str, Any] | None, effect: Mapping[str, Any] | None,
+                    language: str, *, adjusted: Mapping[str, Any] | None = None,
+                    interpret: bool = True, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The summary sentence for a binary indicator, as in SPEC §8.
+
+    sv: "MMR vid 24 månader: 94 % i interventionsgruppen och 86 % i jämförelsegruppen,
+    skillnad 8 procentenheter (95 % KI 2–14)." followed by a plain-language reading of the
+    interval and, when given, the adjusted risk difference. `intervention` and `comparison`
+    are rows of indicators.csv, `effect` (and `adjusted`) rows of effects.csv. When either
+    group is suppressed nothing is shown for the indicator, because a difference with one
+    known share would reveal the other.
+    """
+    check_language(language)
+    name = label("indicator", indicator, language)
+    count_columns = ("n_numerator", "n_denominator")
+    rows = [r for r in (intervention, comparison) if r is not None]
+    if any(row_is_suppressed(r, count_columns) for r in rows) or row_is_suppressed(
+            effect, ("events_intervention", "events_comparison", "n_intervention", "n_comparison")):
+        marker_values = [r.get(c) for r in rows for c in count_columns]
+        return suppressed_sentence(indicator, language, min_cell_of(*marker_values, default=min_cell))
+    if intervention is None or comparison is None or to_number(intervention.get("proportion")) is None \
+            or to_number(comparison.get("proportion")) is None:
+        return f"{name}: {phrase('no_data', language)}."
+    group_words = GROUP_IN_SENTENCE[language]
+    shares = (f"{format_percent(intervention['proportion'], language)} {group_words['intervention']} "
+              f"{phrase('and', language)} "
+              f"{format_percent(comparison['proportion'], language)} {group_words['comparison']}")
+    sentence = f"{name}: {shares}"
+    if effect is not None and to_number(effect.get("estimate")) is not None:
+        difference = format_difference(effect["estimate"], effect.get("ci_low"), effect.get("ci_high"),
+                                       language)
+        sentence += f", {phrase('difference', language)} {difference}."
+        if interpret:
+            reading = interpretation(effect, language)
+            sentence += f" {reading}" if reading else ""
+    elif effect is not None:
+        sentence += f"; {phrase('difference', language)}: {phrase('not_estimable', language)}."
+    else:
+        sentence += "."
+    if adjusted is not None and to_number(adjusted.get("estimate")) is not None:
+        effect_text = format_difference(adjusted["estimate"], adjusted.get("ci_low"),
+                                        adjusted.get("ci_high"), language)
+        sentence += " " + phrase("adjusted", language, effect=effect_text)
+    return sentence
+
+
+def survival_sentence(indicator: str, medians: Mapping[str, Mapping[str, Any]],
+                      hazard_ratio: Mapping[str, Any] | None, language: str,
+                      min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """A sentence for a time-to-event indicator: medians per group in months and the hazard ratio.
+
+    `medians` maps group -> the `median` row of survival.csv (time in days).
+    """
+    check_language(language)
+    name = label("indicator", indicator, language)
+    if any(row_is_suppressed(r, ("events", "n", "at_risk")) for r in medians.values()):
+        return suppressed_sentence(indicator, language, min_cell)
+    parts = []
+    for group in ("intervention", "comparison"):
+        row = medians.get(group)
+        months = days_to_months(row.get("time")) if row is not None else None
+        if months is None:
+            continue
+        parts.append(f"{format_number(months, language, 1)} {phrase('months', language)} "
+                     f"{GROUP_IN_SENTENCE[language][group]}")
+    if not parts:
+        return f"{name}: {phrase('no_data', language)}."
+    joined = f" {phrase('and', language)} ".join(parts)
+    sentence = f"{name}: {phrase('median', language)} {joined}"
+    if hazard_ratio is not None and to_number(hazard_ratio.get("estimate")) is not None:
+        estimate = format_number(hazard_ratio["estimate"], language, 2)
+        interval = format_interval(hazard_ratio.get("ci_low"), hazard_ratio.get("ci_high"), language, 2)
+        sentence += f"; {phrase('hazard_ratio', language)} {estimate} ({interval})."
+        side = _interval_side(hazard_ratio.get("ci_low"), hazard_ratio.get("ci_high"), 1.0)
+        event = phrase(f"event_{indicator}", language) if f"event_{indicator}" in PHRASES[language] else ""
+        if side == "above" and event:
+            sentence += " " + phrase("hr_excludes_earlier", language, event=event)
+        elif side == "below" and event:
+            sentence += " " + phrase("hr_excludes_later", language, event=event)
+        elif side == "includes":
+            sentence += " " + phrase("hr_includes_one", language)
+    else:
+        sentence += "."
+    return sentence
+
+
+def _first(frame: Any, **conditions: Any) -> dict[str, Any] | None:
+    """The first row of a DataFrame matching column == value conditions, as a dict."""
+    if frame is None or len(frame) == 0:
+        return None
+    mask = None
+    for column, value in conditions.items():
+        if column not in frame.columns:
+            return None
+        column_mask = frame[column].astype("string").fillna("") == ("" if value is None else str(value))
+        mask = column_mask if mask is None else mask & column_mask
+    rows = frame[mask] if mask is not None else frame
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def _itt_effect(effects: Any, indicator: str, measure: str, method: str) -> dict[str, Any] | None:
+    """The ITT, whole-population row of effects.csv for an indicator, measure and method."""
+    conditions: dict[str, Any] = {"indicator": indicator, "measure": measure, "method": method}
+    if effects is not None and "analysis" in effects.columns:
+        conditions["analysis"] = "itt"
+    if effects is not None and "subgroup" in effects.columns:
+        conditions["subgroup"] = None
+    return _first(effects, **conditions)
+
+
+def indicator_summary(indicator: str, indicators: Any, effects: Any, survival: Any, language: str,
+                      *, area: str = "all", kind: str = "binary", adjusted: bool = True,
+                      min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The summary sentence for one indicator, looked up in the stage tables (DataFrames).
+
+    For an area report, the intervention share is the area's and the comparison share the
+    whole comparison group's; the effect estimates are for the whole study.
+    """
+    if kind == "survival":
+        medians = {}
+        for group in ("intervention", "comparison"):
+            row = _first(survival, indicator=indicator, group=group, statistic="median")
+            if row is not None:
+                medians[group] = row
+        return survival_sentence(indicator, medians, _itt_effect(effects, indicator, "hazard_ratio", "crude"),
+                                 language, min_cell)
+    intervention = _first(indicators, indicator=indicator, group="intervention", area=area)
+    comparison = _first(indicators, indicator=indicator, group="comparison", area="all")
+    effect = _itt_effect(effects, indicator, "risk_difference", "crude") if area == "all" else None
+    adjusted_row = (_itt_effect(effects, indicator, "risk_difference", "regression")
+                    if adjusted and area == "all" else None)
+    return effect_sentence(indicator, intervention, comparison, effect, language, adjusted=adjusted_row,
+                           min_cell=min_cell)
+
+
+def summary_markdown(indicators: Any, effects: Any, survival: Any, primary: Sequence[str],
+                     indicator_kinds: Mapping[str, str], language: str, *, area: str = "all",
+                     min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The plain-language summary: primary indicators first, then the others, as bullet lists."""
+    lines = [f"**{phrase('primary_intro', language)}**", ""]
+    ordered_primary = [i for i in primary if i in indicator_kinds]
+    for indicator in ordered_primary:
+        lines.append("- " + indicator_summary(indicator, indicators, effects, survival, language, area=area,
+                                              kind=indicator_kinds[indicator], min_cell=min_cell))
+    others = [i for i in indicator_kinds if i not in ordered_primary]
+    if others:
+        lines += ["", f"**{phrase('secondary_intro', language)}**", ""]
+        for indicator in others:
+            lines.append("- " + indicator_summary(indicator, indicators, effects, survival, language,
+                                                  area=area, kind=indicator_kinds[indicator],
+                                                  adjusted=False, min_cell=min_cell))
+    lines += ["", phrase("caution", language)]
+    return "\n".join(lines)
+
+
+def heading(key: str, language: str, level: int = 2) -> str:
+    """A markdown heading for a report section."""
+    return f"{'#' * level} {section_title(key, language)}"
+
+
+def title_markdown(title: str | None, study: str, language: str, *, area: str = "all",
+                   design: str | None = None, synthetic: bool = False) -> str:
+    """The report's title block: title, area, design and a warning for synthetic data."""
+    lines = [f"# {title or phrase('title_fallback', language)}", ""]
+    if area and area != "all":
+        lines += [phrase("area_report", language, area=area), ""]
+    if design:
+        lines += [f"*{phrase('design', language)}: {label('design', design, language)}.*", ""]
+    if synthetic:
+        lines += [f"**{phrase('synthetic', language)}**", ""]
+    lines.append(f"`{study}`")
+    return "\n".join(lines)
+
+
+OUTPUT_TABLE_NAMES: dict[str, dict[str, str]] = {
+    "sv": {"effects": "med effektskattningar", "balance": "över jämförbarhet (tabell 1)",
+           "survival": "med överlevnadskurvor", "dose_response": "över dos–respons",
+           "power": "över statistisk styrka"},
+    "en": {"effects": "of effect estimates", "balance": "of comparability (Table 1)",
+           "survival": "of survival curves", "dose_response": "of dose–response",
+           "power": "of statistical power"},
+}
+
+
+def area_note(table: str, language: str) -> str:
+    """Says that an output table has no per-area rows (in an area report)."""
+    name = OUTPUT_TABLE_NAMES[check_language(language)].get(table, table)
+    return phrase("no_area_rows", language, table=name)

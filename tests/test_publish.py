@@ -1,0 +1,314 @@
+"""Published tables: small-cell suppression (SPEC §10), XLSX copies and the output scan."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_compare import make_cohort, make_study
+
+from pipeline.publish import ROW_COUNT_TABLES, publish_table, scan_file_for_personnummer, write_xlsx
+from pipeline.stages.cohort import flow_table, indicator_table
+from pipeline.stages.compare import compare
+
+M = 5
+SMALL = "<5"
+
+
+def luhn_pnr(yymmdd: str, serial: str) -> str:
+    """A Luhn-valid YYMMDD-NNNC (weights 2,1,2,… over YYMMDDNNN, digit sums; SKV 704)."""
+    total = sum(sum(divmod(int(d) * (2 - i % 2), 10)) for i, d in enumerate(yymmdd + serial))
+    return f"{yymmdd}-{serial}{(10 - total % 10) % 10}"
+
+
+def indicator_rows(areas: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """indicators rows for one indicator and group: area -> (n, events), plus "all"."""
+    n_all, e_all = (sum(v[i] for v in areas.values()) for i in (0, 1))
+    rows = [("all", n_all, e_all), *((a, n, e) for a, (n, e) in areas.items())]
+    return pd.DataFrame([{"indicator": "bf_any_1w", "group": "intervention", "area": a,
+                          "measure": "proportion", "n_denominator": n, "n_numerator": e,
+                          "proportion": e / n if n else np.nan, "ci_low": 0.1, "ci_high": 0.9,
+                          "suppressed": False} for a, n, e in rows])
+
+
+def by_area(table: pd.DataFrame, column: str) -> dict:
+    return dict(zip(table["area"], table[column], strict=True))
+
+
+# --- hand-made frames ------------------------------------------------------------------------
+
+def test_indicators_primary_and_secondary_across_areas() -> None:
+    table = publish_table("indicators", indicator_rows({"A": (40, 3), "B": (60, 20), "C": (80, 30)}), M)
+    events = by_area(table, "n_numerator")
+    assert events["A"] == SMALL                    # primary
+    assert events["B"] is None                     # secondary: next smallest, all - C no longer gives A
+    assert events["all"] == 53 and events["C"] == 30
+    assert by_area(table, "n_denominator") == {"all": 180, "A": 40, "B": 60, "C": 80}
+    assert table.set_index("area")["proportion"][["A", "B"]].isna().all()
+    assert table.set_index("area")["suppressed"].to_dict() == {"all": False, "A": True, "B": True,
+                                                               "C": False}
+
+
+def test_indicators_small_rest_of_denominator_hides_the_numerator() -> None:
+    table = publish_table("indicators", indicator_rows({"A": (50, 48), "B": (50, 30)}), M)
+    events = by_area(table, "n_numerator")
+    assert events["A"] is None and events["B"] is None  # 2 without in A; B so all cannot give A
+    assert by_area(table, "n_denominator") == {"all": 100, "A": 50, "B": 50}
+
+
+def test_zero_events_stays_zero_but_a_small_n_is_hidden() -> None:
+    table = publish_table("indicators", indicator_rows({"A": (3, 0), "B": (50, 0), "C": (60, 10)}), M)
+    assert by_area(table, "n_numerator")["A"] == 0
+    n = by_area(table, "n_denominator")
+    assert n["A"] == SMALL and n["B"] is None and n["all"] == 113 and n["C"] == 60
+    assert publish_table("indicators", indicator_rows({"A": (50, 0), "B": (60, 0)}), M)[
+        "n_numerator"].tolist() == [0, 0, 0]
+
+
+def test_large_counts_stay_integers_and_suppressed_column_is_set() -> None:
+    table = publish_table("indicators", indicator_rows({"A": (40, 20), "B": (60, 30)}), M)
+    assert table["n_denominator"].tolist() == [100, 40, 60]
+    assert all(type(v) is int for v in table["n_numerator"])
+    assert not table["suppressed"].any()
+
+
+def test_flow_areas_and_dropouts() -> None:
+    steps = ["born", "eligible", "accepted"]
+    counts = {"A": [100, 60, 57], "B": [80, 50, 40]}
+    rows = [{"area": a, "order": i + 1, "step": s, "children": c[i], "share_of_previous": None}
+            for a, c in counts.items() for i, s in enumerate(steps)]
+    rows += [{"area": "all", "order": i + 1, "step": s, "children": counts["A"][i] + counts["B"][i],
+              "share_of_previous": None} for i, s in enumerate(steps)]
+    table = publish_table("flow", pd.DataFrame(rows), M).set_index(["area", "step"])
+    # 3 declined in A: accepted in A is hidden, and B's too so that all - B cannot give it
+    assert table.loc[("A", "accepted"), "children"] is None
+    assert table.loc[("B", "accepted"), "children"] is None
+    assert table.loc[("all", "accepted"), "children"] == 97
+    assert table.loc[("A", "eligible"), "children"] == 60
+    assert table.loc[[("A", "accepted"), ("B", "accepted")], "suppressed"].all()
+
+
+def test_fidelity_small_area_is_blank() -> None:
+    measures = {"children": (3, 50), "contacts_due": (18, 300), "contacts_received": (15, 250),
+                "share_joint": (0.6, 0.5), "extra_contacts": (0, 7), "contacts_planned_per_child": (6, 6)}
+    rows = [{"area": a, "measure": m, "value": v[i]} for i, a in enumerate(("A", "B"))
+            for m, v in measures.items()]
+    rows += [{"area": "all", "measure": m, "value": v[0] + v[1] if m in ("children", "contacts_due",
+             "contacts_received", "extra_contacts") else v[1]} for m, v in measures.items()]
+    rows += [{"area": "C", "measure": m, "value": v[1]} for m, v in measures.items()]
+    table = publish_table("fidelity", pd.DataFrame(rows), M).set_index(["area", "measure"])["value"]
+    assert table["A", "children"] == SMALL
+    assert table["A", "contacts_due"] is None and table["A", "share_joint"] is None
+    assert table["A", "contacts_planned_per_child"] == 6
+    assert table["B", "children"] is None or table["C", "children"] is None  # secondary
+
+
+def effects_row(**counts: int) -> dict:
+    base = {"indicator": "bf_any_1w", "measure": "risk_difference", "method": "crude",
+            "estimate": 0.1, "ci_low": 0.0, "ci_high": 0.2, "p_value": 0.04, "p_adjusted": 0.08,
+            "note": "p: chi-square test", "analysis": "itt", "subgroup": "", "p_interaction": np.nan,
+            "multiplicity": ""}
+    return base | counts
+
+
+def test_effects_suppresses_estimates_of_small_cells() -> None:
+    frame = pd.DataFrame([
+        effects_row(n_intervention=100, events_intervention=97, n_comparison=100, events_comparison=50),
+        effects_row(n_intervention=100, events_intervention=40, n_comparison=100, events_comparison=50,
+                    indicator="bf_any_2m"),
+        effects_row(n_intervention=3, events_intervention=0, n_comparison=100, events_comparison=50,
+                    indicator="bf_any_4m"),
+    ])
+    table = publish_table("effects", frame, M).set_index("indicator")
+    assert table.loc["bf_any_1w", "events_intervention"] is None  # 3 without the outcome
+    assert table.loc["bf_any_1w", ["estimate", "ci_low", "ci_high", "p_value"]].isna().all()
+    assert table.loc["bf_any_1w", "note"].startswith("suppressed: fewer than 5 children/events")
+    assert table.loc["bf_any_2m", "estimate"] == 0.1 and not table.loc["bf_any_2m", "suppressed"]
+    assert table.loc["bf_any_4m", "n_intervention"] == SMALL
+    assert table.loc["bf_any_4m", "events_intervention"] == 0
+
+
+def test_effects_subgroups_and_nested_populations() -> None:
+    frame = pd.DataFrame([
+        effects_row(n_intervention=100, events_intervention=50, n_comparison=100, events_comparison=50),
+        effects_row(n_intervention=97, events_intervention=50, n_comparison=100, events_comparison=50,
+                    method="regression"),  # 3 children without covariates
+        *(effects_row(n_intervention=n, events_intervention=e, n_comparison=50, events_comparison=25,
+                      analysis="subgroup", subgroup=f"education={level}")
+          for level, n, e in (("low", 4, 2), ("mid", 40, 20), ("high", 56, 28))),
+    ])
+    table = publish_table("effects", frame, M)
+    regression = table[table["method"] == "regression"].iloc[0]
+    assert regression["n_intervention"] is None and pd.isna(regression["estimate"])
+    subgroups = table[table["analysis"] == "subgroup"].set_index("subgroup")["n_intervention"]
+    assert subgroups["education=low"] == SMALL and subgroups["education=mid"] is None
+    assert subgroups["education=high"] == 56
+    assert table.iloc[0]["n_intervention"] == 100
+
+
+def test_balance_and_power() -> None:
+    balance = pd.DataFrame([{"covariate": "x", "level": "a", "measure": "cox_index", "value_before": 0.2,
+                             "value_after": 0.1, "smd_before": 0.2, "smd_after": 0.1,
+                             "rating_before": "satisfied", "rating_after": "satisfied",
+                             "n_intervention": n, "n_comparison": 80, "note": ""} for n in (3, 90)])
+    table = publish_table("balance", balance, M)
+    assert table["n_intervention"].tolist() == [SMALL, 90]
+    assert pd.isna(table.loc[0, "value_before"]) and table.loc[0, "rating_before"] in ("", None)
+    assert table.loc[1, "value_before"] == 0.2
+    power = pd.DataFrame([{"indicator": i, "p_comparison": p, "n_intervention": n1, "n_comparison": n0,
+                           "mdd": 0.1, "mdd_decrease": 0.1, "difference_named": 0.05,
+                           "n_per_group_needed": 500, "n_per_group_needed_corrected": 520, "note": ""}
+                          for i, p, n1, n0 in (("a", 0.5, 3, 100), ("b", 0.98, 100, 100),
+                                               ("c", 0.5, 100, 100))])
+    table = publish_table("power", power, M).set_index("indicator")
+    assert table.loc["a", "n_intervention"] == SMALL and pd.isna(table.loc["a", "mdd"])
+    assert pd.isna(table.loc["b", "p_comparison"]) and pd.isna(table.loc["b", "n_per_group_needed"])
+    assert table.loc["c", "mdd"] == 0.1 and not table.loc["c", "suppressed"]
+
+
+def test_survival_curve_is_cut_where_few_are_at_risk() -> None:
+    rows = [{"indicator": "vacc_mmr1_age", "group": g, "statistic": "km_point", "time": t,
+             "survival": s, "ci_low": s - 0.05, "ci_high": s + 0.05, "at_risk": r, "events": e,
+             "n": n, "method": "kaplan_meier", "note": ""}
+            for g, n in (("intervention", 100), ("comparison", 3))
+            for t, s, r, e in ((0, 1.0, n, 0), (30, 0.5, min(n, 40), 50 if n > 50 else 0),
+                               (60, 0.4, min(n, 4), 60 if n > 50 else 0), (90, 0.4, 0, 60 if n > 50 else 0))]
+    rows.append({"indicator": "vacc_mmr1_age", "group": "all", "statistic": "log_rank",
+                 "p_value": 0.3, "n": 103, "method": "log_rank", "note": ""})
+    table = publish_table("survival", pd.DataFrame(rows), M)
+    treated = table[table["group"] == "intervention"].set_index("time")
+    assert treated.loc[30, "survival"] == 0.5
+    assert treated.loc[[60, 90], "survival"].isna().all()  # cut at 4 at risk, and after
+    assert treated.loc[60, "at_risk"] == SMALL
+    small = table[table["group"] == "comparison"]
+    assert small["survival"].isna().all() and (small["n"] == SMALL).all()
+    log_rank = table[table["group"] == "all"].iloc[0]
+    assert log_rank["n"] is None and pd.isna(log_rank["p_value"])
+
+
+def test_row_count_tables_are_unchanged_and_unknown_tables_refused() -> None:
+    frame = pd.DataFrame({"table": ["children"], "source_file": ["barn.csv"], "reason": ["x"], "rows": [2]})
+    for name in ROW_COUNT_TABLES:
+        assert publish_table(name, frame, M).equals(frame)
+    with pytest.raises(ValueError, match="no small-cell suppression rule"):
+        publish_table("new_table", frame, M)
+
+
+# --- a group of 3 children -------------------------------------------------------------------
+
+def group_of_three() -> pd.DataFrame:
+    """A cohort whose intervention group has 3 children (and a comparison group of 60)."""
+    cohort = make_cohort(["intervention"] * 3 + ["comparison"] * 60, seed=3)
+    n = len(cohort)
+    rng = np.random.default_rng(4)
+    cohort["area"] = np.where(cohort["group"].eq("intervention"), "North",
+                              np.where(np.arange(n) % 2 == 0, "South", "West"))
+    cohort["area_group"] = np.where(cohort["group"].eq("intervention"), "intervention", "comparison")
+    cohort["period"] = "post"
+    cohort["born_in_range"] = True
+    for flag in ("eligible", "offered", "accepted", "any_contact", "all_contacts"):
+        cohort[flag] = cohort["group"].eq("intervention")
+    cohort["vacc_mmr1_age_days"] = rng.integers(300, 900, n).astype(float)
+    cohort["bf_duration_censoring"] = pd.array(["interval"] * n, dtype="string")
+    return cohort
+
+
+def published_group_of_three() -> dict[str, pd.DataFrame]:
+    cohort = group_of_three()
+    tables = compare(make_study(), cohort)
+    tables["indicators"] = indicator_table(cohort, M)
+    tables["flow"] = flow_table(cohort)
+    return {name: publish_table(name, frame, M) for name, frame in tables.items()}
+
+
+def test_a_group_of_three_children_is_never_revealed() -> None:
+    published = published_group_of_three()
+    treated_counts = {
+        "indicators": (published["indicators"]["group"] == "intervention", ["n_denominator", "n_numerator"]),
+        "effects": (slice(None), ["n_intervention", "events_intervention"]),
+        "survival": (published["survival"]["group"] == "intervention", ["n", "at_risk", "events"]),
+        "flow": (slice(None), ["children"]),
+        "balance": (slice(None), ["n_intervention"]),
+        "power": (slice(None), ["n_intervention"]),
+        "dose_response": (slice(None), ["n", "events"]),
+    }
+    for name, (rows, columns) in treated_counts.items():
+        for column in columns:
+            values = published[name].loc[rows, column]
+            assert not any(isinstance(v, int | float) and v == 3 for v in values), (name, column)
+    thirds = (1 / 3, 2 / 3, 1.0)
+    for name, rows, columns in (
+        ("indicators", published["indicators"]["group"] == "intervention",
+         ["proportion", "ci_low", "ci_high"]),
+        ("survival", published["survival"]["group"] == "intervention", ["survival", "ci_low", "ci_high"]),
+        ("dose_response", slice(None), ["proportion"]),
+        ("effects", slice(None), ["estimate", "ci_low", "ci_high", "p_value"]),
+        ("flow", slice(None), ["share_of_previous"]),
+    ):
+        values = published[name].loc[rows, columns].astype("float64").to_numpy().ravel()
+        if name in ("indicators", "survival", "dose_response", "flow"):
+            assert not np.isin(np.round(values, 6), np.round(thirds, 6)).any(), name
+        if name in ("effects",):  # every effect rests on the group of 3
+            assert np.isnan(values).all()
+    # no published total minus its published parts gives 3
+    survival = published["survival"]
+    for _, rows in survival.groupby("indicator"):
+        total = rows.loc[rows["group"] == "all", "n"].iloc[0]
+        comparison = rows.loc[rows["group"] == "comparison", "n"].iloc[0]
+        assert not (isinstance(total, int) and isinstance(comparison, int) and total - comparison == 3)
+    balance = published["balance"]
+    assert balance[["value_before", "smd_before"]].isna().all().all()
+
+
+def test_totals_never_give_back_a_hidden_small_count() -> None:
+    """Brute force over small hand-made area tables: any "all" minus the shown areas is >= 5."""
+    for a, b, c in itertools.product((0, 2, 4, 7), (1, 6, 30), (3, 12)):
+        table = publish_table("indicators", indicator_rows({"A": (a + 20, a), "B": (b + 30, b),
+                                                            "C": (c + 40, c)}), M)
+        events = by_area(table, "n_numerator")
+        shown = [v for k, v in events.items() if k != "all" and isinstance(v, int)]
+        hidden = [k for k, v in events.items() if k != "all" and not isinstance(v, int)]
+        if hidden and isinstance(events["all"], int):
+            remainder = events["all"] - sum(shown)
+            assert len(hidden) >= 2 and not 0 < remainder < M, (a, b, c, events)
+
+
+# --- XLSX and the scan -------------------------------------------------------------------------
+
+def test_write_xlsx_is_byte_identical(tmp_path: Path) -> None:
+    frame = publish_table("indicators", indicator_rows({"A": (40, 3), "B": (60, 20), "C": (80, 30)}), M)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    write_xlsx(frame, tmp_path / "one" / "indicators.xlsx")
+    time.sleep(1.1)  # a clock second later: dates in the workbook must not change
+    write_xlsx(frame.copy(), tmp_path / "two" / "indicators.xlsx")
+    assert (tmp_path / "one" / "indicators.xlsx").read_bytes() == (
+        tmp_path / "two" / "indicators.xlsx").read_bytes()
+    back = pd.read_excel(tmp_path / "one" / "indicators.xlsx")
+    assert back["n_numerator"].tolist()[1] == SMALL and back["n_denominator"].tolist()[0] == 180
+
+
+def test_scan_finds_a_planted_personnummer(tmp_path: Path) -> None:
+    number = luhn_pnr("811218", "987")
+    (tmp_path / "table.csv").write_text(f"a,b\n1,{number}\n", encoding="utf-8")
+    (tmp_path / "report.html").write_text(f"<p>Barn {number}</p>", encoding="utf-8")
+    write_xlsx(pd.DataFrame({"a": [1, 2], "b": ["x", number]}), tmp_path / "table.xlsx")
+    (tmp_path / "clean.csv").write_text("a,b\n1,0.8112189876\n", encoding="utf-8")
+    (tmp_path / "data.parquet").write_bytes(number.encode())
+    for name in ("table.csv", "report.html", "table.xlsx"):
+        assert scan_file_for_personnummer(tmp_path / name) == ["######-####"], name
+    assert scan_file_for_personnummer(tmp_path / "clean.csv") == []
+    assert scan_file_for_personnummer(tmp_path / "data.parquet") == []
+
+
+def test_scan_of_published_demo_like_tables_is_clean(tmp_path: Path) -> None:
+    for name, frame in published_group_of_three().items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        write_xlsx(frame, tmp_path / f"{name}.xlsx")
+    demo = Path(__file__).resolve().parents[1] / "outputs" / "demo"
+    files = [*tmp_path.iterdir(), *(p for p in demo.rglob("*") if p.is_file())]
+    assert [p.name for p in files if scan_file_for_personnummer(p)] == []

@@ -1,0 +1,245 @@
+"""Report content: number formats, generated sentences, display tables, figures and the notebook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from pipeline import figures, tables, text
+from pipeline.runner import ANALYSIS_STAGES, run_study
+from pipeline.synth import write_synthetic_study
+
+NBSP = "\u00a0"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "evaluation.ipynb"
+SPEC_SENTENCE_SV = ("MMR vid 24 månader: 94 % i interventionsgruppen och 86 % i jämförelsegruppen, "
+                    "skillnad 8 procentenheter (95 % KI 2–14).")
+SPEC_SENTENCE_EN = ("MMR at 24 months: 94% in the intervention group and 86% in the comparison group, "
+                    "a difference of 8 percentage points (95% CI 2 to 14).")
+
+
+def plain(value: str) -> str:
+    """Swedish text with its no-break spaces as ordinary spaces, to compare with the SPEC."""
+    return value.replace(NBSP, " ")
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+def test_percent_formats() -> None:
+    assert text.format_percent(0.9412, "sv") == f"94{NBSP}%"
+    assert text.format_percent(0.9412, "en") == "94%"
+    assert text.format_percent(0.945, "en") == "95%"  # half away from zero, not to even
+    assert text.format_percent(0.0925, "sv", 1) == f"9,3{NBSP}%"
+    assert text.format_percent(None, "sv") == "–"
+
+
+def test_numbers_decimal_comma_thousands_and_minus() -> None:
+    assert text.format_number(12345.67, "sv", 1) == f"12{NBSP}345,7"
+    assert text.format_number(12345.67, "en", 1) == "12,345.7"
+    assert text.format_number(-0.08 * 100, "sv") == "−8"
+    assert text.format_number(-0.004, "sv", 2) == "0,00"  # no "−0"
+    assert text.format_p(0.0221, "sv") == "0,022"
+    assert text.format_p(0.00001, "en") == "<0.001"
+    assert text.format_p(0.25, "sv") == "0,25"
+
+
+def test_difference_with_interval() -> None:
+    assert plain(text.format_difference(0.08, 0.02, 0.14, "sv")) == "8 procentenheter (95 % KI 2–14)"
+    assert text.format_difference(0.08, 0.02, 0.14, "en") == "8 percentage points (95% CI 2 to 14)"
+    # A negative bound: Swedish writes "till" rather than a dash next to a minus sign.
+    assert plain(text.format_difference(-0.0766, -0.1454, -0.0103, "sv")) == \
+        "−8 procentenheter (95 % KI −15 till −1)"
+    assert text.format_difference(-0.0766, -0.1454, -0.0103, "en") == \
+        "−8 percentage points (95% CI −15 to −1)"
+    assert text.format_pp(0.01, "sv") == "1 procentenhet"
+
+
+# --- sentences --------------------------------------------------------------------------------
+
+INTERVENTION = {"indicator": "vacc_mmr1_24m", "group": "intervention", "area": "all", "n_denominator": 150,
+                "n_numerator": 141, "proportion": 0.94, "ci_low": 0.89, "ci_high": 0.97, "suppressed": False}
+COMPARISON = {"indicator": "vacc_mmr1_24m", "group": "comparison", "area": "all", "n_denominator": 150,
+              "n_numerator": 129, "proportion": 0.86, "ci_low": 0.79, "ci_high": 0.91, "suppressed": False}
+EFFECT = {"indicator": "vacc_mmr1_24m", "measure": "risk_difference", "method": "crude", "estimate": 0.08,
+          "ci_low": 0.02, "ci_high": 0.14, "p_value": 0.01, "n_intervention": 150, "n_comparison": 150,
+          "analysis": "itt", "subgroup": None}
+
+
+def test_spec_example_sentence_in_swedish_and_english() -> None:
+    sv = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON, EFFECT, "sv", interpret=False)
+    assert plain(sv) == SPEC_SENTENCE_SV
+    assert f"94{NBSP}%" in sv  # a no-break space keeps "94" and "%" on one line
+    en = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON, EFFECT, "en", interpret=False)
+    assert en == SPEC_SENTENCE_EN
+
+
+def test_sentence_reads_the_interval_in_plain_language() -> None:
+    excludes = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON, EFFECT, "sv")
+    assert plain(excludes).startswith(SPEC_SENTENCE_SV)
+    assert "högre i interventionsgruppen" in excludes and "omfattar inte 0" in excludes
+    includes = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON,
+                                    {**EFFECT, "ci_low": -0.01}, "en")
+    assert "could be due to chance (the interval includes 0)" in includes
+
+
+def test_sentence_from_tables_uses_crude_itt_effect() -> None:
+    indicators = pd.DataFrame([INTERVENTION, COMPARISON])
+    other = {**EFFECT, "method": "regression", "estimate": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+    subgroup = {**EFFECT, "analysis": "subgroup", "subgroup": "education=compulsory", "estimate": 0.9}
+    effects = pd.DataFrame([subgroup, EFFECT, other])
+    sentence = text.indicator_summary("vacc_mmr1_24m", indicators, effects, None, "sv", adjusted=False)
+    assert plain(sentence).startswith(SPEC_SENTENCE_SV)
+
+
+def test_suppressed_values_give_the_suppression_wording() -> None:
+    hidden = {**COMPARISON, "n_numerator": "<5", "proportion": None, "ci_low": None, "ci_high": None,
+              "suppressed": True}
+    sentence = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, hidden, EFFECT, "sv")
+    assert sentence == "MMR vid 24 månader: uppgiften redovisas inte (färre än 5 barn)."
+    english = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, hidden, EFFECT, "en")
+    assert english == "MMR at 24 months: not shown (fewer than 5 children)."
+    # A flagged row is suppressed even before its values are blanked.
+    flagged = text.effect_sentence("vacc_mmr1_24m", {**INTERVENTION, "suppressed": "True"}, COMPARISON,
+                                   EFFECT, "sv")
+    assert "uppgiften redovisas inte" in flagged
+    assert text.format_count("<5", "sv") == "<5"
+    assert text.format_percent("<5", "en") == "<5"
+
+
+def test_display_tables_show_suppressed_counts() -> None:
+    hidden = {**COMPARISON, "n_numerator": "<5", "proportion": None, "ci_low": None, "ci_high": None,
+              "suppressed": True}
+    frame = tables.indicator_table(pd.DataFrame([INTERVENTION, hidden]), "sv")
+    assert list(frame.columns) == ["Indikator", "Grupp", f"Andel (95{NBSP}% KI)", "Antal med utfallet",
+                                   "Antal barn"]
+    assert frame.iloc[0, 2] == f"94{NBSP}% (89–97)"
+    assert frame.iloc[1, 2] == "uppgift undertryckt (<5)" and frame.iloc[1, 3] == "<5"
+    effects = tables.effects_table(pd.DataFrame([{**EFFECT, "events_intervention": "<5", "suppressed": True},
+                                                 {**EFFECT, "method": "regression", "estimate": None}]), "en")
+    assert effects["Estimate (95% CI)"].tolist() == ["suppressed (<5)", "could not be estimated"]
+    flow_rows = pd.DataFrame({"area": ["all"] * 2, "order": [1, 2], "step": ["eligible", "accepted"],
+                              "children": ["12", "<5"], "share_of_previous": [None, None]})
+    flow = tables.flow_table(flow_rows, "sv")
+    assert flow["Barn"].tolist() == ["12", "<5"]
+
+
+def test_methods_appendix_names_every_method_with_its_reference() -> None:
+    for language in text.LANGUAGES:
+        references = " ".join(tables.methods_table(language).iloc[:, 1])
+        for reference in ("Wilson 1927", "Newcombe 1998", "Austin & Stuart 2015",
+                          "Cameron, Gelbach & Miller 2008", "Webb 2014", "Greenwood", "Efron",
+                          "Grambsch & Therneau", "Turnbull", "Holm 1979",
+                          "Benjamini & Hochberg 1995", "HomVEE", "Fleiss"):
+            assert reference in references, (language, reference)
+
+
+# --- on a small synthetic study ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The outputs folder of a 600-child synthetic study after the analysis stages."""
+    root = tmp_path_factory.mktemp("report_content")
+    folder = root / "data_raw" / "small"
+    write_synthetic_study(folder, n_children=600, seed=5, name="small")
+    summary = run_study(folder, root, stages=ANALYSIS_STAGES)
+    return summary.outputs
+
+
+@pytest.fixture(scope="module")
+def run(run_folder: Path) -> tables.RunTables:
+    return tables.load_run(run_folder)
+
+
+def _labelled(figure: Figure) -> None:
+    assert isinstance(figure, Figure)
+    main_axes = figure.axes[0]
+    assert main_axes.get_xlabel() and (main_axes.get_ylabel() or main_axes.get_yticklabels())
+    assert figure.to_png()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_figure_on_a_small_study(run: tables.RunTables, language: str) -> None:
+    binary = tables.indicators_by_family(run, "binary")
+    assert set(binary) == {"breastfeeding", "vaccination", "language"}
+    made = [
+        figures.proportions_figure(run["indicators"], binary["vaccination"], language),
+        figures.survival_figure(run["survival"], "vacc_mmr1_age", language),
+        figures.survival_figure(run["survival"], "bf_duration", language),
+        figures.forest_figure(run["effects"], language, indicators_shown=binary["breastfeeding"]),
+        figures.forest_figure(run["effects"], language, measures=("hazard_ratio",), methods=("crude", "cox")),
+        figures.flow_figure(run["flow"], language),
+        figures.dose_response_figure(run["dose_response"], ["bf_any_6m", "vacc_mmr1_24m"], language),
+    ]
+    for figure in made:
+        _labelled(figure)
+    km = made[1].axes[0]
+    assert km.get_xlabel() == text.label("axis", "age_months", language)
+    assert km.get_ylabel() == text.label("axis", "share_vaccinated", language)
+    assert {line.get_label() for line in km.get_lines()} >= {text.label("group", "intervention", language),
+                                                             text.label("group", "comparison", language)}
+    at_risk = [t.get_text() for t in made[1].axes[1].texts]
+    assert at_risk, "numbers at risk are drawn under the curves"
+    assert made[0].axes[0].get_xlabel().endswith("(%)")
+
+
+def _all_text(figure: Figure) -> str:
+    return " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
+
+
+def test_suppressed_group_is_marked_not_drawn(run: tables.RunTables) -> None:
+    indicators = run["indicators"].astype(object)
+    hide = (indicators["indicator"] == "vacc_mmr1_24m") & (indicators["group"] == "comparison")
+    indicators.loc[hide, ["n_numerator", "proportion", "ci_low", "ci_high"]] = ["<5", None, None, None]
+    indicators.loc[hide, "suppressed"] = True
+    figure = figures.proportions_figure(indicators, ["vacc_mmr1_24m"], "sv")
+    assert "uppgift undertryckt (<5)" in _all_text(figure)
+    ax = figure.axes[0]
+    assert [line.get_gid() for line in ax.get_lines() if line.get_gid()] == ["intervention"]
+    assert text.label("group", "comparison", "sv") not in ax.get_legend_handles_labels()[1]
+
+    survival = run["survival"].astype(object)
+    rows = (survival["indicator"] == "vacc_mmr1_age") & (survival["group"] == "comparison")
+    survival.loc[rows, ["survival", "ci_low", "ci_high"]] = None
+    survival.loc[rows, "at_risk"] = "<5"
+    survival["suppressed"] = rows
+    km = figures.survival_figure(survival, "vacc_mmr1_age", "en")
+    assert "suppressed (<5)" in _all_text(km)
+    labels = {line.get_label() for line in km.axes[0].get_lines()}
+    assert "Comparison" not in labels and "Intervention" in labels
+    assert "<5" in [t.get_text() for t in km.axes[1].texts]
+
+
+def test_area_filter_keeps_area_rows_and_names_study_tables(run: tables.RunTables) -> None:
+    areas = tables.areas_in(run)
+    assert areas
+    restricted = tables.for_area(run, areas[0])
+    frame = restricted["indicators"]
+    assert set(frame.loc[frame["group"] == "intervention", "area"]) == {areas[0]}
+    assert set(frame.loc[frame["group"] == "comparison", "area"]) == {"all"}
+    assert "effects" in restricted.not_by_area
+    assert tables.for_area(run, "all").not_by_area == []
+
+
+@pytest.mark.parametrize(("language", "heading"), [("sv", "## Sammanfattning"), ("en", "## Summary")])
+def test_notebook_runs_in_both_languages(run_folder: Path, tmp_path: Path, language: str,
+                                        heading: str) -> None:
+    papermill = pytest.importorskip("papermill")
+    stored = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    assert all(c.get("outputs", []) == [] and c.get("execution_count") is None
+               for c in stored["cells"] if c["cell_type"] == "code"), "stored without outputs"
+    assert stored["metadata"]["kernelspec"]["name"] == "python3"
+    out = tmp_path / f"evaluation_{language}.ipynb"
+    papermill.execute_notebook(str(NOTEBOOK), str(out), kernel_name="python3", progress_bar=False,
+                               cwd=str(NOTEBOOK.parents[1]),
+                               parameters={"study": "small", "run_folder": str(run_folder),
+                                           "language": language, "audience": "committee"})
+    executed = json.loads(out.read_text(encoding="utf-8"))
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    markdown = "".join("".join(o["data"]["text/markdown"]) for o in outputs
+                       if "text/markdown" in o.get("data", {}))
+    assert heading in markdown
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6
