@@ -1,8 +1,9 @@
 """Runs a study's stages in order, with the cache, the lock and atomic outputs.
 
-Data flows one way: raw -> ingest -> clean -> (cohort -> compare -> report, later). Each
+Data flows one way: raw -> ingest -> clean -> cohort -> compare -> report. Each
 stage owns a folder under data_clean/<study>/ that it replaces whole. outputs/<study>/ is
-built in a staging copy during the run and swapped in at the end, after the output scan.
+built in one staging copy during the run and swapped in at the end, after the output scan:
+a run that fails anywhere publishes nothing and leaves the previous outputs whole.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pipeline.stages.ingest import ingest
 
 STAGES: tuple[str, ...] = ("ingest", "clean", "cohort", "compare", "report")
 ANALYSIS_STAGES: tuple[str, ...] = STAGES[:-1]  # every stage but the reports
+PUBLISHED = ".stages.json"  # in outputs/<study>/: which stage results it holds
 log = logging.getLogger("hembesok")
 
 
@@ -178,7 +180,12 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
         log_lines.append(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}")
         progress(message)
 
-    with store.study_lock(root, study.name):
+    published = _published_stages(outputs)
+    with store.study_lock(root, study.name), outputs_staging(outputs) as staged:
+        def run_stage(name: str, folder: Path, stamp: dict, compute) -> None:  # noqa: ANN001
+            outcomes.append(_stage(name, folder, staged, stamp, force, say,
+                                   compute, published))
+
         if {"ingest", "clean"} & set(wanted):
             def compute_clean() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
                 result = run_ingest_clean(study)
@@ -188,8 +195,7 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
                 return rows, lambda folder, tables: write_clean(study, result, folder, tables)
 
             stamp = {"stage": "clean", "inputs": input_hashes(study), "config": config, "code": code}
-            outcomes.append(_stage("ingest + clean", clean_dir / "clean", outputs, stamp, force,
-                                   say, compute_clean))
+            run_stage("ingest + clean", clean_dir / "clean", stamp, compute_clean)
         if "cohort" in wanted:
             def compute_cohort() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
                 cohort = cohort_stage.build_cohort(study, **read_clean(clean_dir / "clean"))
@@ -198,8 +204,7 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
 
             upstream = store.read_stamp(clean_dir / "clean") or {}
             stamp = {"stage": "cohort", "clean": upstream.get("hash"), "config": config, "code": code}
-            outcomes.append(_stage("cohort", clean_dir / "cohort", outputs, stamp, force, say,
-                                   compute_cohort))
+            run_stage("cohort", clean_dir / "cohort", stamp, compute_cohort)
         if "compare" in wanted:
             cohort_file = clean_dir / "cohort" / "cohort.parquet"
 
@@ -213,10 +218,9 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
 
             upstream = store.read_stamp(clean_dir / "cohort") or {}
             stamp = {"stage": "compare", "cohort": upstream.get("hash"), "config": config, "code": code}
-            outcomes.append(_stage("compare", clean_dir / "compare", outputs, stamp, force, say,
-                                   compute_compare))
+            run_stage("compare", clean_dir / "compare", stamp, compute_compare)
         if "report" in wanted:
-            write_manifest(study, outputs, code, outcomes, log_lines)  # the reports show it
+            write_manifest(study, staged, code, outcomes, log_lines)  # the reports show it
 
             def compute_report() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
                 count = len(report_stage.report_jobs(study))
@@ -234,39 +238,50 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
             upstream = store.read_stamp(clean_dir / "compare") or {}
             stamp = {"stage": "report", "compare": upstream.get("hash"), "config": config, "code": code,
                      "notebook": store.file_sha256(report_stage.notebook_path())}
-            outcomes.append(_stage("report", clean_dir / "report", outputs, stamp, force, say,
-                                   compute_report))
-        write_manifest(study, outputs, code, outcomes, log_lines)
+            run_stage("report", clean_dir / "report", stamp, compute_report)
+        write_manifest(study, staged, code, outcomes, log_lines)
+        (staged / PUBLISHED).write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
     return RunSummary(study, clean_dir, outputs, outcomes)
 
 
-def write_manifest(study: Study, outputs: Path, code: str, outcomes: list[StageOutcome],
+def write_manifest(study: Study, staged: Path, code: str, outcomes: list[StageOutcome],
                    log_lines: list[str]) -> None:
-    """manifest.json and run.log of this run, into outputs/<study>/ (atomically, scanned)."""
-    with outputs_staging(outputs) as staged:
-        manifest = store.manifest(study_name=study.name, config=study.public_config(),
-                                  inputs=input_hashes(study), code=code,
-                                  stages=[o.__dict__ for o in outcomes])
-        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                              encoding="utf-8")
-        (staged / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+    """manifest.json and run.log of this run, into the staged outputs/<study>/."""
+    manifest = store.manifest(study_name=study.name, config=study.public_config(),
+                              inputs=input_hashes(study), code=code, stages=[o.__dict__ for o in outcomes])
+    (staged / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                          encoding="utf-8")
+    (staged / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
 
 
-def _stage(name: str, folder: Path, outputs: Path, stamp: dict, force: bool,
+def _published_stages(outputs: Path) -> dict[str, str]:
+    """{stage: hash} of the stage results that the published outputs/<study>/ holds."""
+    record = outputs / PUBLISHED
+    return json.loads(record.read_text()) if record.is_file() else {}
+
+
+def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
            progress: Callable[[str], None],
-           compute: Callable[[], tuple[dict[str, int], Callable[[Path, Path], None]]]) -> StageOutcome:
-    """Run one stage unless its stamp (inputs, config, code) is unchanged; write atomically."""
+           compute: Callable[[], tuple[dict[str, int], Callable[[Path, Path], None]]],
+           published: dict[str, str]) -> StageOutcome:
+    """Run one stage unless its stamp (inputs, config, code) is unchanged and published.
+
+    The stage's own folder in data_clean/ is replaced whole; its tables go into the run's
+    staged outputs, which replace outputs/<study>/ only when the whole run succeeds.
+    """
     started = time.perf_counter()
     stamp_hash = store.json_sha256(stamp)
     previous = store.read_stamp(folder)
-    if not force and previous and previous.get("hash") == stamp_hash and outputs.is_dir():
+    if (not force and previous and previous.get("hash") == stamp_hash
+            and published.get(name) == stamp_hash):
         progress(f"{name}: nothing changed, cached")
         return StageOutcome(name, "cached", time.perf_counter() - started, previous.get("rows", {}))
     progress(f"{name}: running …")
     rows, write = compute()
-    with outputs_staging(outputs) as staged, store.atomic_folder(folder) as staging:
+    with store.atomic_folder(folder) as staging:
         write(staging, staged / "tables")
         store.write_stamp(staging, {"hash": stamp_hash, "rows": rows})
+    published[name] = stamp_hash
     return StageOutcome(name, "ran", time.perf_counter() - started, rows)
 
 

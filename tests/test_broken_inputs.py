@@ -180,3 +180,17 @@ def test_real_study_without_key_stops(
     assert "HEMBESOK_KEY" in err
     monkeypatch.setenv("HEMBESOK_KEY", "a-secret-that-is-long-enough")
     assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet", *ANALYSIS]) == 0
+
+
+def test_personnummer_in_an_output_aborts_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An area named with a personnummer would be published in every table: the scan must stop it.
+    leaked = pnr("20180704", "157")
+    design = {**STUDY["design"], "comparison_areas": [f"Söderby {leaked}"]}
+    rows = {**GOOD, "children": [GOOD["children"][0],
+                                 GOOD["children"][1].replace("Söderby", f"Söderby {leaked}")]}
+    folder = write_study(tmp_path / "s", rows, study={"design": design})
+    root = tmp_path / "root"
+    assert main(["run", str(folder), "--root", str(root), "--quiet", *ANALYSIS]) == 1
+    err = capsys.readouterr().err
+    assert "personnummer-like" in err and leaked not in err
+    assert not (root / "outputs" / "tiny").exists()

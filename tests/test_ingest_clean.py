@@ -187,3 +187,28 @@ def test_manifest_and_run_log(tiny: Path, tmp_path: Path) -> None:
     assert [s["stage"] for s in manifest["stages"]] == ["ingest + clean", "cohort", "compare"]
     assert manifest["row_counts"]["ingest + clean"]["children"] == 3
     assert "ingest + clean" in (root / "outputs/tiny/run.log").read_text()
+
+
+def test_failed_run_publishes_nothing_and_is_redone(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    from pipeline.errors import HembesokError
+    from pipeline.stages import compare as compare_stage
+
+    root = tmp_path / "root"
+    run_study(tiny, root, stages=ANALYSIS_STAGES)
+    quality = root / "outputs/tiny/tables/data_quality.csv"
+    before = quality.read_bytes()
+    with (tiny / "amning.csv").open("a", encoding="utf-8") as export:
+        export.write(f"{A};2021-10-01;ej ammad\n")  # one more row
+
+    def broken(*_args, **_kwargs):
+        raise HembesokError("compare failed on purpose")
+
+    monkeypatch.setattr(compare_stage, "compare", broken)
+    with pytest.raises(HembesokError):
+        run_study(tiny, root, stages=ANALYSIS_STAGES)
+    assert quality.read_bytes() == before  # the failed run published nothing
+    monkeypatch.undo()
+    again = run_study(tiny, root, stages=ANALYSIS_STAGES)
+    # clean had run in the failed run, but its tables were never published: it runs again
+    assert [o.status for o in again.stages] == ["ran", "ran", "ran"]
+    assert quality.read_bytes() != before

@@ -90,6 +90,7 @@ EFFECT_COLUMNS = [
 BALANCE_COLUMNS = [
     "covariate", "level", "measure", "value_before", "value_after", "smd_before", "smd_after",
     "rating_before", "rating_after", "n_intervention", "n_comparison", "note",
+    "n_level_intervention", "n_level_comparison",
 ]
 SURVIVAL_COLUMNS = [
     "indicator", "group", "statistic", "time", "survival", "ci_low", "ci_high", "at_risk",
@@ -647,6 +648,9 @@ def _balance_row(name: str, level: str, values: np.ndarray, binary: bool, treate
             "rating", "not_estimable"),
         "n_intervention": int((~np.isnan(x1)).sum()), "n_comparison": int((~np.isnan(x0)).sum()),
         "note": "; ".join(notes),
+        # children with the level: published so that small-cell suppression can protect them
+        "n_level_intervention": int(np.nansum(x1)) if binary else None,
+        "n_level_comparison": int(np.nansum(x0)) if binary else None,
     }
 
 
