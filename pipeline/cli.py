@@ -89,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     power.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
     power.set_defaults(handler=_power)
 
+    bench = commands.add_parser(
+        "bench", parents=[common], help="time each stage on a synthetic study",
+        description="Write (or reuse) a synthetic study of N children and time ingest + clean, "
+                    "cohort and compare, each in its own process: seconds, rows per second, peak "
+                    "memory, and the clean stage against a plain pyarrow parse of the same files.")
+    bench.add_argument("--children", type=int, default=100_000, help="number of children")
+    bench.add_argument("--seed", type=int, default=1, help="random seed of the synthetic study")
+    bench.set_defaults(handler=_bench)
+
     demo = commands.add_parser("demo", parents=[common], help="synthetic study, every stage",
                                description="Generate the synthetic demo study in data_raw/demo and "
                                            "run every stage on it.")
@@ -195,21 +204,36 @@ def _power(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pipeline.bench import benchmark, report
+
+    folder = args.root / "data_raw" / f"bench-{args.children}"
+    _synthetic_study(folder, args.children, args.seed, f"bench-{args.children}", _say(args))
+    timings, parse = benchmark(folder, args.root)
+    print(report(timings, parse, args.children))
+    return 0
+
+
+def _synthetic_study(folder: Path, children: int, seed: int, name: str, say) -> None:  # noqa: ANN001
+    """Write a synthetic study unless the folder already holds the same one."""
+    from pipeline.synth import write_synthetic_study
+
+    truth = folder / "truth.json"
+    wanted = {"n_children": children, "seed": seed}
+    current = json.loads(truth.read_text()) if truth.is_file() else {}
+    if {k: current.get(k) for k in wanted} == wanted:
+        say(f"synthetic study already in {folder}")
+        return
+    say(f"writing a synthetic study ({children:,} children) to {folder} …")
+    write_synthetic_study(folder, n_children=children, seed=seed, name=name, progress=say)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from pipeline.runner import run_study
-    from pipeline.synth import write_synthetic_study
 
     say = _say(args)
     folder = args.root / "data_raw" / "demo"
-    truth = folder / "truth.json"
-    wanted = {"n_children": args.children, "seed": DEMO_SEED}
-    current = json.loads(truth.read_text()) if truth.is_file() else {}
-    if {k: current.get(k) for k in wanted} != wanted:
-        say(f"writing the synthetic demo study ({args.children:,} children) to {folder} …")
-        write_synthetic_study(folder, n_children=args.children, seed=DEMO_SEED, name="demo",
-                              progress=say)
-    else:
-        say(f"synthetic demo study already in {folder}")
+    _synthetic_study(folder, args.children, DEMO_SEED, "demo", say)
     summary = run_study(folder, args.root, jobs=args.jobs, progress=say)
     if not args.quiet:
         _print_summary(summary)

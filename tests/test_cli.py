@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.cli import main
 
-COMMANDS = ("synth", "validate", "run", "demo", "power")
+COMMANDS = ("synth", "validate", "run", "demo", "power", "bench")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -43,3 +43,14 @@ def test_power_detectable_difference_is_consistent(capsys: pytest.CaptureFixture
 def test_power_needs_a_question(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["power", "--proportion", "0.86"]) == 2
     assert "give --difference" in capsys.readouterr().err
+
+
+def test_bench_reports_every_stage(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Runs the stages on a tiny synthetic study; checks the report's shape, never a timing.
+    assert main(["bench", "--children", "300", "--root", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    for line_start in ("clean", "cohort", "compare", "total"):
+        assert any(line.startswith(line_start) for line in out.splitlines()), line_start
+    assert "rows/s" in out and "peak MB" in out and "raw CSV parse with pyarrow" in out
+    clean_rows = next(line for line in out.splitlines() if line.startswith("clean")).split()[2]
+    assert int(clean_rows.replace(",", "")) > 300

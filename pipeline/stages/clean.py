@@ -224,15 +224,16 @@ def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     A product gives several antigens (Infanrix hexa: DTaP, IPV, Hib, HepB). Two products
     giving the same antigen on one day count as one dose of it.
     """
-    antigens = vaccinations["product"].map(lambda name: list(PRODUCTS[name].antigens))
-    doses = (vaccinations.assign(antigen=antigens)[["child_id", "dose_date", "product", "antigen",
-                                                      "dose_number_recorded"]]
-             .explode("antigen"))
+    given = pd.DataFrame([(name, antigen, product.rota_series_doses) for name, product in PRODUCTS.items()
+                          for antigen in product.antigens],
+                         columns=["product", "antigen", "rota_series_doses"])
+    given["product"] = given["product"].astype(vaccinations["product"].dtype)
+    doses = vaccinations[["child_id", "dose_date", "product", "dose_number_recorded"]].merge(
+        given, on="product", how="inner")
     doses = (doses.sort_values(["child_id", "antigen", "dose_date", "product"], kind="stable")
              .drop_duplicates(["child_id", "antigen", "dose_date"], keep="first"))
     doses["dose_number"] = doses.groupby(["child_id", "antigen"], sort=False).cumcount() + 1
-    series = doses["product"].map(lambda name: PRODUCTS[name].rota_series_doses)
-    doses["rota_series_doses"] = pd.array(series.where(series.notna(), None), dtype="Int64")
+    doses["rota_series_doses"] = doses["rota_series_doses"].astype("Int64")
     doses["antigen"] = doses["antigen"].astype("string")
     return doses.reset_index(drop=True)[["child_id", "antigen", "dose_number", "dose_date", "product",
                                          "rota_series_doses", "dose_number_recorded"]]

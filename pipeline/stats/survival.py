@@ -867,8 +867,9 @@ def _armijo_step(
 
     The rise is computed as sum_i share_i log1p(step * dP_i / P_i), which stays accurate
     near the maximum where the log-likelihood itself no longer changes in floating point;
-    changes within rounding (1e-14) count as no change. Falls back on a self-consistency
-    EM step, which never lowers the likelihood, when no step is accepted.
+    changes within rounding (1e-14) count as no change. A step that would leave any
+    observation with probability 0 in floating point is not taken. Falls back on a
+    self-consistency EM step, which never lowers the likelihood, when no step is accepted.
     """
     direction = target - mass
     change = _run_probability(direction, first, last) / probability
@@ -879,7 +880,11 @@ def _armijo_step(
             rise = share @ np.log1p(step * change)
             if rise >= step * slope / 3 - _LOG_LIKELIHOOD_ROUNDING:
                 trial = np.clip(mass + step * direction, 0.0, None)
-                return trial / trial.sum()
+                trial = trial / trial.sum()
+                # Probabilities come from differences of cumulative sums: a run whose mass
+                # all but vanishes can round to 0, which the next gradient cannot divide by.
+                if (_run_probability(trial, first, last) > 0).all():
+                    return trial
         step /= 2
     gradient = _run_sums(share / probability, first, last, len(mass))
     return mass * gradient / (mass @ gradient)

@@ -273,3 +273,18 @@ def test_turnbull_weaning_cohort_converges_quickly_and_depends_only_on_shares() 
         result.table["probability"].to_numpy(), abs=1e-9
     )
     assert tripled.median.estimate == result.median.estimate
+
+
+def test_turnbull_survives_a_run_whose_mass_vanishes() -> None:
+    """Regression: weaning ages of 7,065 synthetic children (hembesok synth, 100k study, one
+    comparison area) on which a Newton step once left an observation with probability 0 in
+    floating point, and the next linear solve failed. The fit must converge to finite masses."""
+    from pathlib import Path
+
+    data = np.load(Path(__file__).parents[1] / "fixtures" / "turnbull_vanishing_run.npz")
+    left = np.repeat(data["left"].astype(float), data["count"])
+    right = np.repeat(np.where(data["right"] < 0, np.nan, data["right"].astype(float)), data["count"])
+    result = turnbull(left, right)
+    assert result.converged and len(left) == 7065
+    assert np.isfinite(result.table["probability"]).all()
+    assert result.table["probability"].sum() == pytest.approx(1.0)
