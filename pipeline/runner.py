@@ -190,8 +190,7 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
             def compute_clean() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
                 result = run_ingest_clean(study)
                 rows = {name: t.rows_clean for name, t in result.tables.items()}
-                say(f"ingest + clean: {sum(rows.values()):,} clean rows, "
-                         f"{len(result.rejects):,} rejected")
+                say(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
                 return rows, lambda folder, tables: write_clean(study, result, folder, tables)
 
             stamp = {"stage": "clean", "inputs": input_hashes(study), "config": config, "code": code}
