@@ -137,7 +137,7 @@ def write_cohort(study: Study, cohort: pd.DataFrame, folder: Path, tables_dir: P
     """Write the cohort with its data dictionary, and the indicator, flow and fidelity tables."""
     store.write_parquet(cohort, folder / "cohort.parquet")
     store.write_csv(cohort_stage.data_dictionary(cohort), folder / "data_dictionary.csv")
-    for name, frame in (("indicators", cohort_stage.indicator_table(cohort, study.min_cell)),
+    for name, frame in (("indicators", cohort_stage.indicator_table(cohort)),
                         ("flow", cohort_stage.flow_table(cohort)),
                         ("fidelity", cohort_stage.fidelity_table(cohort, len(study.programme.contacts)))):
         publish(name, frame, tables_dir, study.min_cell)

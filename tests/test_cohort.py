@@ -99,14 +99,20 @@ def test_indicator_table_wilson_and_small_cells() -> None:
             cohort[indicator.id] = pd.array([None] * 20, dtype="boolean")
     cohort["vacc_mmr1_age_days"] = float("nan")
     cohort["bf_duration_censoring"] = pd.array([None] * 20, dtype="string")
-    table = indicator_table(cohort, min_cell=5)
+    table = indicator_table(cohort)
     row = table[(table["indicator"] == "bf_any_1w") & (table["group"] == "intervention")
                 & (table["area"] == "all")].iloc[0]
     # Wilson 95% interval for 8/10: 0.4902 to 0.9433 (Newcombe 1998, method 3 formula)
     assert (row["n_denominator"], row["n_numerator"]) == (10, 8)
     assert row["ci_low"] == pytest.approx(0.4902, abs=1e-4)
     assert row["ci_high"] == pytest.approx(0.9433, abs=1e-4)
-    assert row["suppressed"]  # 2 children without: below min_cell
-    other = table[(table["indicator"] == "bf_any_1w") & (table["group"] == "comparison")
-                  & (table["area"] == "all")].iloc[0]
-    assert not other["suppressed"]
+    # published: 2 children without the outcome is below min_cell, so 8 and the share are hidden
+    # (8 is not small itself: it is blanked, not shown as "<5")
+    from pipeline.publish import publish_table
+    published = publish_table("indicators", table, 5)
+    row = published[(published["indicator"] == "bf_any_1w") & (published["group"] == "intervention")
+                    & (published["area"] == "all")].iloc[0]
+    assert row["suppressed"] and pd.isna(row["n_numerator"]) and pd.isna(row["proportion"])
+    other = published[(published["indicator"] == "bf_any_1w") & (published["group"] == "comparison")
+                      & (published["area"] == "all")].iloc[0]
+    assert not other["suppressed"] and int(other["n_numerator"]) == 5

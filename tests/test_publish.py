@@ -220,7 +220,7 @@ def group_of_three() -> pd.DataFrame:
 def published_group_of_three() -> dict[str, pd.DataFrame]:
     cohort = group_of_three()
     tables = compare(make_study(), cohort)
-    tables["indicators"] = indicator_table(cohort, M)
+    tables["indicators"] = indicator_table(cohort)
     tables["flow"] = flow_table(cohort)
     return {name: publish_table(name, frame, M) for name, frame in tables.items()}
 

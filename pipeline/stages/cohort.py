@@ -187,27 +187,28 @@ MMR_LANDMARK_DAYS = 730  # share vaccinated by 24 months, from the Kaplan–Meie
 WEANING_LANDMARK_DAYS = 183  # share still breastfed at 6 months, from the Turnbull NPMLE
 
 
-def indicator_table(cohort: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """indicators.csv: every indicator per group, and per group and area.
 
     Binary indicators: the proportion with a Wilson interval. Survival indicators, at a
     landmark age: `vacc_mmr1_age` the Kaplan–Meier share vaccinated by 730 days (censored
     at moving out and extraction, with its pointwise interval); `bf_duration` the Turnbull
     NPMLE share still breastfed at 183 days (interval-censored weaning; no interval is
-    given, as the NPMLE's needs a bootstrap).
+    given, as the NPMLE's needs a bootstrap). Small-cell suppression is applied when the
+    table is published (pipeline/publish.py), not here.
     """
     rows = []
     in_study = cohort[cohort["group"].notna()]
     for indicator in BINARY:
         values = in_study[[indicator, "group", "area"]].dropna(subset=[indicator])
         for (group, area), cell in _cells(values):
-            rows.append(_proportion_row(indicator, group, area, cell[indicator], min_cell))
+            rows.append(_proportion_row(indicator, group, area, cell[indicator]))
     mmr = in_study.dropna(subset=["vacc_mmr1_age_days"])
     for (group, area), cell in _cells(mmr):
-        rows.append(_mmr_row(group, area, cell, min_cell))
+        rows.append(_mmr_row(group, area, cell))
     weaning = in_study[in_study["bf_duration_censoring"].notna()]
     for (group, area), cell in _cells(weaning):
-        rows.append(_weaning_row(group, area, cell, min_cell))
+        rows.append(_weaning_row(group, area, cell))
     return pd.DataFrame(rows)
 
 
@@ -218,17 +219,16 @@ def _cells(values: pd.DataFrame):  # noqa: ANN202 - yields ((group, area), frame
             yield (group, area), area_cell
 
 
-def _proportion_row(indicator: str, group: str, area: str, values: pd.Series, min_cell: int) -> dict:
+def _proportion_row(indicator: str, group: str, area: str, values: pd.Series) -> dict:
     n = int(len(values))
     events = int(values.astype(bool).sum())
     estimate = proportion(events, n, method="wilson")
     return {"indicator": indicator, "group": group, "area": area, "measure": "proportion",
             "n_denominator": n, "n_numerator": events, "proportion": estimate.estimate,
-            "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
-            "suppressed": is_small(events, n, min_cell)}
+            "ci_low": estimate.ci_low, "ci_high": estimate.ci_high}
 
 
-def _mmr_row(group: str, area: str, cell: pd.DataFrame, min_cell: int) -> dict:
+def _mmr_row(group: str, area: str, cell: pd.DataFrame) -> dict:
     days = cell["vacc_mmr1_age_days"].to_numpy(dtype=float)
     event = cell["vacc_mmr1_age_event"].to_numpy(dtype=bool)
     curve = kaplan_meier(days, event).survival_at([MMR_LANDMARK_DAYS]).iloc[0]
@@ -236,11 +236,10 @@ def _mmr_row(group: str, area: str, cell: pd.DataFrame, min_cell: int) -> dict:
     return {"indicator": "vacc_mmr1_age", "group": group, "area": area,
             "measure": f"km_share_vaccinated_by_{MMR_LANDMARK_DAYS}_days", "n_denominator": len(cell),
             "n_numerator": events, "proportion": 1 - curve["survival"],
-            "ci_low": _finite(1 - curve["ci_high"]), "ci_high": _finite(1 - curve["ci_low"]),
-            "suppressed": is_small(events, len(cell), min_cell)}
+            "ci_low": _finite(1 - curve["ci_high"]), "ci_high": _finite(1 - curve["ci_low"])}
 
 
-def _weaning_row(group: str, area: str, cell: pd.DataFrame, min_cell: int) -> dict:
+def _weaning_row(group: str, area: str, cell: pd.DataFrame) -> dict:
     left = cell["bf_duration_left_days"].to_numpy(dtype=float)
     right = cell["bf_duration_right_days"].to_numpy(dtype=float)
     bounds = turnbull(left, right).survival_at([WEANING_LANDMARK_DAYS]).iloc[0]
@@ -249,16 +248,11 @@ def _weaning_row(group: str, area: str, cell: pd.DataFrame, min_cell: int) -> di
     return {"indicator": "bf_duration", "group": group, "area": area,
             "measure": f"turnbull_share_breastfed_at_{WEANING_LANDMARK_DAYS}_days",
             "n_denominator": len(cell), "n_numerator": weaned, "proportion": still,
-            "ci_low": None, "ci_high": None, "suppressed": is_small(weaned, len(cell), min_cell)}
+            "ci_low": None, "ci_high": None}
 
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
-
-
-def is_small(events: int, n: int, min_cell: int) -> bool:
-    """True when the numerator or the rest of the denominator is 1..min_cell-1 (SPEC §10)."""
-    return 0 < events < min_cell or 0 < n - events < min_cell
 
 
 def flow_table(cohort: pd.DataFrame) -> pd.DataFrame:
