@@ -11,9 +11,12 @@ Inference:
   the small-sample factor G/(G-1) * (N-1)/(N-K) and t reference with G-1 df;
 - with fewer than 30 areas the cluster-robust SE is known to be too small (Bertrand,
   Duflo & Mullainathan 2004, QJE 119:249; Cameron, Gelbach & Miller 2008, REStat 90:414),
-  so a wild cluster bootstrap-t p-value is added: restricted (null b3 = 0 imposed),
-  Webb six-point weights by default (Webb 2023, Can J Econ 56:839; for very few clusters)
-  or Rademacher (enumerated exactly when 2^G is small), with a fixed seed;
+  so the wild cluster bootstrap-t gives both the p-value and the interval: restricted
+  (null imposed), Webb six-point weights by default (Webb 2023, Can J Econ 56:839; for
+  very few clusters) or Rademacher (enumerated exactly when there are few enough
+  patterns), with a fixed seed; the interval inverts the same test (Roodman, MacKinnon,
+  Nielsen & Webb 2019, Stata Journal 19:4), so it excludes 0 exactly when p < 0.05. With
+  very few clusters the interval can be unbounded, and is then reported without bounds;
 - with one area per arm (two clusters) the cluster-robust SE is not estimable (the
   cluster scores are identically zero); the heteroskedasticity-robust (HC1) result is
   then the explicitly labelled fallback — it ignores correlation within areas and is
@@ -56,10 +59,17 @@ class DidResult:
     n_clusters_treated: int
     caveats: tuple[str, ...]
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)
+    wild_bootstrap: Estimate | None = None
 
     @property
     def preferred(self) -> Estimate:
-        """The cluster-robust result when estimable, else the labelled HC1 fallback."""
+        """The result whose interval and p come from one procedure, best first.
+
+        With few areas, the wild cluster bootstrap (p and the interval that inverts the
+        same test); else the cluster-robust result; else the labelled HC1 fallback.
+        """
+        if self.wild_bootstrap is not None:
+            return self.wild_bootstrap
         return self.clustered if self.clustered.estimable else self.heteroskedasticity_robust
 
     def summary(self) -> str:
@@ -194,10 +204,28 @@ def difference_in_differences(
 
     run_bootstrap = n_clusters < FEW_CLUSTERS if wild_bootstrap is None else wild_bootstrap
     boot_p = boot_note = None
+    bootstrapped = None
     if run_bootstrap:
         try:
-            boot_p, boot_note = wild_cluster_bootstrap_p(
+            bootstrap = WildClusterBootstrap(
                 y, x, k, clusters, weights=bootstrap_weights, reps=bootstrap_reps, seed=seed
+            )
+            boot_p = bootstrap.p_value(0.0)
+            boot_note = bootstrap.note(boot_p)
+            low, high = bootstrap.interval(confidence)
+            bootstrapped = Estimate(
+                MEASURE, METHOD, clustered.estimate, low, high, boot_p,
+                details=notes | {
+                    "se_type": "wild cluster bootstrap-t (restricted), interval by test "
+                    "inversion",
+                    "wild_bootstrap": boot_note,
+                    "interval_bounded": low is not None and high is not None,
+                    "cluster_robust_ci": (clustered.ci_low, clustered.ci_high),
+                    "cluster_robust_p": clustered.p_value,
+                    "se": clustered.details.get("se"),
+                    "n_clusters": n_clusters,
+                },
+                **base,
             )
         except NotEstimable as error:
             boot_note = f"wild cluster bootstrap not estimable: {error}"
@@ -211,7 +239,8 @@ def difference_in_differences(
             )
         )
     return DidResult(
-        clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters, caveats, cells
+        clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters, caveats, cells,
+        bootstrapped,
     )
 
 
@@ -290,6 +319,135 @@ def _caveats(n_clusters: int, n_treated: int) -> tuple[str, ...]:
     return tuple(found)
 
 
+class WildClusterBootstrap:
+    """The restricted wild cluster bootstrap-t test of H0: coefficient k = b, for any b.
+
+    WCR (Cameron, Gelbach & Miller 2008; MacKinnon & Webb 2017): residuals of the model
+    fitted with coefficient k fixed at b are multiplied by one weight per cluster; each
+    bootstrap sample is refitted and its CR1 t-statistic for H0 compared with the observed
+    one. Because the design is fixed, the bootstrap coefficient and its cluster scores are
+    linear in the cluster weights and in b, so every replicate for every b is a matrix
+    product (no refitting), and the same weight draws serve every b. The confidence
+    interval is the set of b that the test does not reject (test inversion, as Stata's
+    `boottest` and R's `fwildclusterboot` do; Roodman et al. 2019), so it excludes 0
+    exactly when the p-value for b = 0 is below 1 - confidence.
+    """
+
+    def __init__(self, y: np.ndarray, x: np.ndarray, k: int, clusters: np.ndarray, *,
+                 weights: Literal["webb", "rademacher"] = "webb", reps: int = 9999,
+                 seed: int = DEFAULT_SEED) -> None:
+        n, n_params = x.shape
+        n_clusters = int(clusters.max() + 1)
+        xtx_inv = np.linalg.inv(x.T @ x)
+        a_k = (xtx_inv @ x.T)[k]  # beta_k = a_k . y
+        h = x @ xtx_inv[:, k]  # cluster score of coefficient k: sum over the cluster of h e
+        self.correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
+        self.n_clusters = n_clusters
+        self.estimate = float(a_k @ y)
+        residual = y - x @ (xtx_inv @ (x.T @ y))
+        observed_scores = np.bincount(clusters, weights=h * residual, minlength=n_clusters)
+        self.se = float(np.sqrt(self.correction * (observed_scores**2).sum()))
+        if not np.isfinite(self.se) or self.se <= 0:
+            raise NotEstimable("the observed cluster-robust t-statistic is undefined")
+
+        # Under H0: beta_k = b the restricted residuals are u(b) = u0 - b w, with
+        # u0 = M_{-k} y and w = M_{-k} x_k. For y* = X_{-k} beta_r(b) + b x_k + v[g] u(b):
+        # beta*_k - b = sum_g v_g q_g(b), and the unrestricted residual M (v[g] u(b)) gives
+        # per-cluster scores S(b) v with S = diag(sum_g h u) - H, H[g, g'] =
+        # sum_{i in g} h_i (X A_{g'} u_{g'})_i. q and S are linear in u, hence in b.
+        restricted_x = np.delete(x, k, axis=1)
+        u0 = y - restricted_x @ np.linalg.lstsq(restricted_x, y, rcond=None)[0]
+        w = x[:, k] - restricted_x @ np.linalg.lstsq(restricted_x, x[:, k], rcond=None)[0]
+        indicator = np.zeros((n, n_clusters))
+        indicator[np.arange(n), clusters] = 1.0
+
+        def parts(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            u_by_cluster = indicator * u[:, None]  # n x G
+            projected = x @ (xtx_inv @ (x.T @ u_by_cluster))  # n x G
+            scores = np.diag(np.bincount(clusters, weights=h * u, minlength=n_clusters))
+            return a_k @ u_by_cluster, scores - indicator.T @ (h[:, None] * projected)
+
+        q0, s0 = parts(u0)
+        q1, s1 = parts(w)
+        if weights == "rademacher" and 2**n_clusters <= reps:
+            draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
+            self.how = f"all {draws.shape[1]} Rademacher sign patterns enumerated"
+        elif weights == "webb" and 6**n_clusters <= reps:
+            draws = np.array(list(product(_WEBB_POINTS, repeat=n_clusters))).T
+            self.how = f"all {draws.shape[1]} Webb weight patterns enumerated"
+        else:
+            rng = np.random.default_rng(seed)
+            if weights == "rademacher":
+                draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
+            elif weights == "webb":
+                draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
+            else:
+                raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
+            self.how = f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+        # numerator (q0 - b q1) v; squared score norm |(S0 - b S1) v|^2 = A - 2bB + b^2 C
+        self._num0, self._num1 = q0 @ draws, q1 @ draws
+        sv0, sv1 = s0 @ draws, s1 @ draws
+        self._a, self._b, self._c = (sv0**2).sum(0), (sv0 * sv1).sum(0), (sv1**2).sum(0)
+
+    def p_value(self, null: float = 0.0) -> float:
+        """Two-sided bootstrap p-value of H0: coefficient = `null`."""
+        observed = abs(self.estimate - null) / self.se
+        variance = self.correction * (self._a - 2 * null * self._b + null**2 * self._c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            boot_t = np.abs(self._num0 - null * self._num1) / np.sqrt(variance)
+        boot_t = boot_t[np.isfinite(boot_t)]
+        if boot_t.size == 0:
+            raise NotEstimable("every bootstrap t-statistic was undefined")
+        # A draw that reproduces the data (all weights +1) ties with the observed t; the
+        # relative tolerance keeps rounding from deciding such ties.
+        return float(np.mean(boot_t >= observed * (1 - 1e-9)))
+
+    def interval(self, confidence: float = 0.95, *, search: float = 100.0,
+                 tolerance: float = 1e-7) -> tuple[float | None, float | None]:
+        """The values of the coefficient that the test does not reject at 1 - confidence.
+
+        Each bound is found by bisection between a value not rejected and one rejected; 0
+        is tried first on its side of the estimate, so the interval excludes 0 exactly
+        when `p_value(0)` < 1 - confidence. A bound is None when no value within
+        `search` standard errors (and beyond 0) is rejected: the interval is unbounded,
+        which happens with very few clusters.
+        """
+        alpha = 1 - confidence
+        return (self._bound(-1.0, alpha, search, tolerance),
+                self._bound(1.0, alpha, search, tolerance))
+
+    def _bound(self, direction: float, alpha: float, search: float,
+               tolerance: float) -> float | None:
+        accepted = self.estimate  # p = 1 at the estimate itself
+        rejected = None
+        if direction * (0.0 - self.estimate) > 0:  # 0 lies on this side: try it first
+            if self.p_value(0.0) < alpha:
+                rejected = 0.0
+            else:
+                accepted = 0.0
+        step = self.se
+        while rejected is None:
+            candidate = accepted + direction * step
+            if abs(candidate - self.estimate) > search * self.se + abs(self.estimate):
+                return None
+            if self.p_value(candidate) < alpha:
+                rejected = candidate
+            else:
+                accepted = candidate
+                step *= 2
+        while abs(rejected - accepted) > tolerance * max(self.se, 1e-12):
+            middle = (accepted + rejected) / 2
+            if self.p_value(middle) < alpha:
+                rejected = middle
+            else:
+                accepted = middle
+        return float(accepted)
+
+    def note(self, p_value: float) -> str:
+        return (f"wild cluster bootstrap-t p = {p_value:.3g} (restricted, null imposed; "
+                f"{self.how}; {self.n_clusters} clusters)")
+
+
 def wild_cluster_bootstrap_p(
     y: np.ndarray,
     x: np.ndarray,
@@ -300,70 +458,7 @@ def wild_cluster_bootstrap_p(
     reps: int = 9999,
     seed: int = DEFAULT_SEED,
 ) -> tuple[float, str]:
-    """Two-sided restricted wild cluster bootstrap-t p-value for H0: coefficient k = 0.
-
-    WCR (Cameron, Gelbach & Miller 2008; MacKinnon & Webb): residuals of the model fitted
-    with coefficient k set to 0 are multiplied by one weight per cluster; each bootstrap
-    sample is refitted and its CR1 t-statistic compared with the observed one. Because the
-    design is fixed, the bootstrap coefficient and its cluster score are linear in the
-    cluster weights, so all replicates are computed as matrix products (no refitting).
-    Rademacher weights are enumerated exactly when 2^G <= reps.
-    """
-    n, n_params = x.shape
-    n_clusters = int(clusters.max() + 1)
-    xtx_inv = np.linalg.inv(x.T @ x)
-    a_k = (xtx_inv @ x.T)[k]  # beta_k = a_k . y
-    h = x @ xtx_inv[:, k]  # (X'X)^-1 row k spread over observations: c' X_g' e_g = sum h e
-    correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
-
-    def t_statistic(beta_k: np.ndarray, score_by_cluster: np.ndarray) -> np.ndarray:
-        variance = correction * (score_by_cluster**2).sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return beta_k / np.sqrt(variance)
-
-    residual = y - x @ (xtx_inv @ (x.T @ y))
-    observed_scores = np.bincount(clusters, weights=h * residual, minlength=n_clusters)
-    observed_t = t_statistic(np.array([a_k @ y]), observed_scores[:, None])[0]
-    if not np.isfinite(observed_t):
-        raise NotEstimable("the observed cluster-robust t-statistic is undefined")
-
-    restricted_x = np.delete(x, k, axis=1)
-    restricted_beta, *_ = np.linalg.lstsq(restricted_x, y, rcond=None)
-    restricted_residual = y - restricted_x @ restricted_beta
-    # y* = fitted_restricted + v[g] * u: beta*_k = sum_g v_g q_g (the fitted part has
-    # beta_k = 0), and the unrestricted residual e* = M (v[g] * u) gives per-cluster scores
-    # S v with S = diag(sum_g h u) - H, H[g, g'] = sum_{i in g} h_i (X A_{g'} u_{g'})_i.
-    indicator = np.zeros((n, n_clusters))
-    indicator[np.arange(n), clusters] = 1.0
-    u_by_cluster = indicator * restricted_residual[:, None]  # n x G
-    q = a_k @ u_by_cluster
-    projected = x @ (xtx_inv @ (x.T @ u_by_cluster))  # n x G
-    score_matrix = np.diag(
-        np.bincount(clusters, weights=h * restricted_residual, minlength=n_clusters)
-    )
-    score_matrix -= indicator.T @ (h[:, None] * projected)
-
-    if weights == "rademacher" and 2**n_clusters <= reps:
-        draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
-        how = f"all {draws.shape[1]} Rademacher sign patterns enumerated"
-    else:
-        rng = np.random.default_rng(seed)
-        if weights == "rademacher":
-            draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
-        elif weights == "webb":
-            draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
-        else:
-            raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
-        how = f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
-    boot_t = t_statistic(q @ draws, score_matrix @ draws)
-    boot_t = boot_t[np.isfinite(boot_t)]
-    if boot_t.size == 0:
-        raise NotEstimable("every bootstrap t-statistic was undefined")
-    # A draw that reproduces the data (all weights +1) ties with the observed t; the
-    # relative tolerance keeps rounding from deciding such ties.
-    p_value = float(np.mean(np.abs(boot_t) >= abs(observed_t) * (1 - 1e-9)))
-    note = (
-        f"wild cluster bootstrap-t p = {p_value:.3g} (restricted, null imposed; {how}; "
-        f"{n_clusters} clusters)"
-    )
-    return p_value, note
+    """Two-sided restricted wild cluster bootstrap-t p-value for H0: coefficient k = 0."""
+    bootstrap = WildClusterBootstrap(y, x, k, clusters, weights=weights, reps=reps, seed=seed)
+    p_value = bootstrap.p_value(0.0)
+    return p_value, bootstrap.note(p_value)

@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from pipeline.stats.did import difference_in_differences, wild_cluster_bootstrap_p
+from pipeline.stats.did import (
+    WildClusterBootstrap,
+    difference_in_differences,
+    wild_cluster_bootstrap_p,
+)
 
 
 def _panel(n_areas_per_arm: int, seed: int = 5, children: int = 40) -> pd.DataFrame:
@@ -127,3 +131,58 @@ def test_empty_cell_gives_reason() -> None:
     )
     assert not result.preferred.estimable
     assert "empty cell" in result.preferred.reason
+
+
+def _brute_force_p(y: np.ndarray, x: np.ndarray, groups: np.ndarray, null: float) -> float:
+    """Restricted wild cluster bootstrap-t p for H0: b3 = null by refitting every Rademacher
+    pattern with statsmodels (Cameron, Gelbach & Miller 2008; Roodman et al. 2019, §3)."""
+
+    def cluster_t(outcome: np.ndarray) -> float:
+        fit = sm.OLS(outcome, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        return (fit.params[3] - null) / fit.bse[3]
+
+    observed = cluster_t(y)
+    shifted = y - null * x[:, 3]
+    restricted = sm.OLS(shifted, x[:, :3]).fit()
+    n_groups = groups.max() + 1
+    boot = [
+        cluster_t(restricted.fittedvalues + null * x[:, 3]
+                  + np.array(signs)[groups] * restricted.resid)
+        for signs in product((-1.0, 1.0), repeat=n_groups)
+    ]
+    return float(np.mean(np.abs(boot) >= abs(observed) * (1 - 1e-9)))
+
+
+def test_bootstrap_interval_inverts_the_same_test_as_brute_force_refitting() -> None:
+    frame = _panel(n_areas_per_arm=3, children=15)
+    d, p = frame["treated_area"].to_numpy(float), frame["post"].to_numpy(float)
+    x = np.column_stack([np.ones(len(d)), d, p, d * p])
+    y = frame["y"].to_numpy(float)
+    groups = pd.factorize(frame["area"])[0]
+    boot = WildClusterBootstrap(y, x, 3, groups, weights="rademacher", reps=9999)
+    for null in (-0.2, 0.05, 0.3):
+        assert boot.p_value(null) == pytest.approx(_brute_force_p(y, x, groups, null), abs=1e-12)
+    low, high = boot.interval(0.95)
+    assert low is not None and high is not None and low < boot.estimate < high
+    # just inside each bound the brute-force test does not reject at 5%, just outside it does
+    width = high - low
+    for bound, outward in ((low, -1.0), (high, 1.0)):
+        assert _brute_force_p(y, x, groups, bound - outward * 1e-3 * width) >= 0.05
+        assert _brute_force_p(y, x, groups, bound + outward * 1e-3 * width) < 0.05
+
+
+def test_bootstrap_interval_excludes_zero_exactly_when_p_is_below_five_percent() -> None:
+    verdicts = set()
+    for seed in range(12):  # a true DiD of 0.1: some seeds reject, some do not (0.051 is one)
+        frame = _panel(n_areas_per_arm=3, seed=seed, children=300)
+        result = difference_in_differences(
+            frame["y"], frame["treated_area"], frame["post"], frame["area"], bootstrap_reps=999
+        )
+        headline = result.preferred
+        assert headline is result.wild_bootstrap
+        assert headline.p_value == result.wild_bootstrap_p
+        assert headline.ci_low is not None and headline.ci_high is not None
+        excludes_zero = headline.ci_low > 0 or headline.ci_high < 0
+        assert excludes_zero == (headline.p_value < 0.05), seed
+        verdicts.add(excludes_zero)
+    assert verdicts == {True, False}
