@@ -145,10 +145,12 @@ FLOW_LABELS: dict[str, dict[str, str]] = {
     "sv": {"born_in_intervention_areas": "Födda i interventionsområdena",
            "eligible": "Uppfyller villkoren (första barnet)", "offered": "Erbjudna programmet",
            "accepted": "Tackade ja", "at_least_one_contact": "Minst ett programbesök",
+           "due_all_contacts": "Varav gamla nog för alla planerade kontakter och ej utflyttade",
            "all_planned_contacts": "Alla planerade kontakter"},
     "en": {"born_in_intervention_areas": "Born in the intervention areas",
            "eligible": "Eligible (first child)", "offered": "Offered the programme",
            "accepted": "Accepted", "at_least_one_contact": "At least one programme visit",
+           "due_all_contacts": "Of these, old enough for every planned contact and not moved out",
            "all_planned_contacts": "All planned contacts"},
 }
 

@@ -24,11 +24,18 @@ Rules:
   professions: not joint). Interpreter: `interpreter_used` is True (missing: False).
   Mother: parents_present "mother" or "both"; father: "father" or "both"; both: "both".
 - Extra: done visits of a kind the programme plans (home/clinic) that match no contact.
+- All contacts: every planned contact received. Like an indicator (SPEC §6) it has a
+  denominator: the children due every contact, i.e. who reached the latest window end of
+  the programme's contacts by the extraction date and did not move out before it. For any
+  other child `all_contacts` is <NA> and `all_contacts_excluded` says why
+  (`not_reached_age`, `moved_out`): a child too young for its last contacts has not
+  failed to receive them. The flow table counts this denominator as its own step.
 
 Columns: contacts_planned, contacts_due, contacts_received, contacts_on_time,
 contacts_joint, contacts_interpreter, contacts_mother, contacts_father, contacts_both,
-contacts_extra, any_contact, all_contacts (received == planned), and per contact
-contact_<id>_due, contact_<id>_received, contact_<id>_on_time.
+contacts_extra, any_contact, all_contacts (received == planned, <NA> when not due every
+contact) and all_contacts_excluded, and per contact contact_<id>_due,
+contact_<id>_received, contact_<id>_on_time.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import pandas as pd
 from pipeline.config import Contact, Programme
 from pipeline.indicators.common import (
     IN_DENOMINATOR,
+    binary_columns,
     cohort,
     day_numbers,
     denominator_reasons,
@@ -134,7 +142,9 @@ def programme_dose(children: pd.DataFrame, visits: pd.DataFrame, programme: Prog
     columns.update(counts)
     columns["contacts_extra"] = np.bincount(position[~matched_visits], minlength=size)
     columns["any_contact"] = counts["contacts_received"] > 0
-    columns["all_contacts"] = counts["contacts_received"] == planned
+    last_window_end = max(contact.window_days[1] for contact in programme.contacts)
+    columns.update(binary_columns("all_contacts", counts["contacts_received"] == planned,
+                                  denominator_reasons(kids, kids.birth_day + last_window_end)))
     columns.update(per_contact)
     return kids.frame(columns)
 

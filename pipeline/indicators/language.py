@@ -10,14 +10,24 @@ Rules:
   nominal age, hence the month before it. The 18-month screening is not used.
 - A screening counts as done only with a result, "no_remark" (utan anmärkning) or
   "deviation" (avvikelse); "not_done" (ej genomförd) counts as not screened.
-- "any": both screening types count; when a child has a valid screening of each kind, the
-  36-month one is used (the later, more informative assessment). Within one kind, the
-  latest valid screening in the window is used.
+- "any": each child counts its own screening, whichever type it is: when a child has a
+  valid screening of each kind, the 36-month one is used (the later, more informative
+  assessment). Within one kind, the latest valid screening in the window is used. What
+  other children had never matters: there is no screening type per area or region, so a
+  child screened at 2.5 years in an area where most were screened at 3 (or the reverse,
+  or after moving between regions) keeps its result.
 - Denominator of all three: the child reached the window end of the latest screening
   type in use by the extraction date (that day included) and did not move out before it:
   the 36-month birthday for "30m", the 42-month birthday for "36m" and "any". The rule
-  does not look at whether a screening was done, so the denominator cannot depend on the
-  outcome (a child screened early is not counted sooner than one not yet screened).
+  looks only at the child's birth date, moving-out date and the extraction date, never
+  at its screening records. Why, under "any", not "a screened child counts from its own
+  screening, an unscreened one from 42 months": among children between 36 and 42 months
+  only the screened would be in the denominator, so `lang_screened` would be biased
+  upwards (every such child a success), and a 30-month result could still be replaced by
+  a later 36-month one, so a child's value would change between extractions. The price
+  is that under "any" children aged 36–42 months wait for the next extraction even if
+  they were screened at 2.5 years; a study whose region screens only at 2.5 years should
+  say `language_screening: 30m` to count them six months sooner.
 - `lang_screened`: a valid screening in the window; a child in the denominator with no
   screening records at all is not screened (False).
 - `lang_no_deviation`: the screening's result is "no_remark", among screened children

@@ -49,6 +49,11 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     "exposed": ("eligible, intervention area, born from the programme start", "derived"),
     "offered": ("the family was offered the programme (an offer date is recorded)", "children.erbjuden"),
     "accepted": ("the family accepted the programme", "children.tackat_ja"),
+    "any_contact": ("at least one planned contact of the programme received", "visits"),
+    "all_contacts": ("every planned contact received (NA = not yet due every contact: too young at "
+                     "the extraction date or moved out before the last contact's window end)",
+                     "visits, study.yml programme"),
+    "all_contacts_excluded": ("why the child is not due every planned contact", "study.yml programme"),
     "moved_out": ("the child moved out before the extraction date", "children.utflyttad"),
     "moved_out_date": ("date of moving out", "children.utflyttad"),
     "age_at_extraction_days": ("age in days at the extraction date", "birth_date, study.yml"),
@@ -71,37 +76,14 @@ def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
         programme_dose(children, visits, study.programme, study.extraction_date),
         breastfeeding_indicators(children, breastfeeding, study.extraction_date),
         vaccination_indicators(children, antigen_doses, study.extraction_date),
-        _language_by_area(study, children, language),
+        # each child by its own screening records (SPEC §6): never a type chosen per area
+        language_indicators(children, language, study.extraction_date,
+                            screening=study.language_screening),
     ]
     cohort = base.set_index("child_id")
     for part in parts:
         cohort = cohort.join(part, how="left")
     return cohort.reset_index()
-
-
-def screening_by_area(study: Study, children: pd.DataFrame, language: pd.DataFrame) -> dict[str, str]:
-    """Which screening (30m or 36m) each area uses: study.yml's choice, else the data's.
-
-    Regions screen language at 2.5 or 3 years. With `language_screening: any` each area is
-    given the screening type most of its recorded screenings have, so that a child's
-    denominator is set by the age at which its own area screens.
-    """
-    areas = children["area"].dropna().unique()
-    if study.language_screening != "any":
-        return {area: study.language_screening for area in areas}
-    screened = language.merge(children[["child_id", "area"]], on="child_id")
-    screened = screened[screened["screening"].isin(["30m", "36m"])]
-    counts = screened.groupby(["area", "screening"]).size().unstack(fill_value=0)
-    return {area: (str(counts.loc[area].idxmax()) if area in counts.index else "any") for area in areas}
-
-
-def _language_by_area(study: Study, children: pd.DataFrame, language: pd.DataFrame) -> pd.DataFrame:
-    """Language indicators with each area's screening type; one row per child."""
-    by_area = screening_by_area(study, children, language)
-    screening = children["area"].map(by_area).fillna("any")
-    parts = [language_indicators(children[screening == kind], language, study.extraction_date,
-                                 screening=kind) for kind in sorted(screening.unique())]
-    return pd.concat(parts).reindex(children["child_id"])
 
 
 def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
@@ -256,7 +238,15 @@ def _finite(value: float) -> float | None:
 
 
 def flow_table(cohort: pd.DataFrame) -> pd.DataFrame:
-    """flow.csv: eligible -> offered -> accepted -> at least one contact -> all planned contacts."""
+    """flow.csv: eligible -> offered -> accepted -> at least one contact -> due every
+    planned contact -> all planned contacts.
+
+    "All planned contacts" honours age as every indicator does (SPEC §6): it is counted
+    among the children who reached the end of the programme's latest contact window by the
+    extraction date and did not move out before it (`all_contacts` is <NA> for the others),
+    and that denominator is a step of its own, so a child too young for its last contacts is
+    shown as not yet due rather than as a family that dropped out.
+    """
     rows = []
     target = cohort[cohort["area_group"].eq("intervention").fillna(False)
                     & cohort["period"].eq("post") & cohort["born_in_range"]]
@@ -265,10 +255,12 @@ def flow_table(cohort: pd.DataFrame) -> pd.DataFrame:
     offered = eligible & target["offered"]
     accepted = offered & target["accepted"].fillna(False).astype(bool)
     any_contact = accepted & target["any_contact"].fillna(False).astype(bool)
-    all_contacts = any_contact & target["all_contacts"].fillna(False).astype(bool)
+    due_all_contacts = any_contact & target["all_contacts"].notna()
+    all_contacts = due_all_contacts & target["all_contacts"].fillna(False).astype(bool)
     steps = [("born_in_intervention_areas", pd.Series(True, index=target.index)),
              ("eligible", eligible), ("offered", offered), ("accepted", accepted),
-             ("at_least_one_contact", any_contact), ("all_planned_contacts", all_contacts)]
+             ("at_least_one_contact", any_contact), ("due_all_contacts", due_all_contacts),
+             ("all_planned_contacts", all_contacts)]
     for area, cell in [("all", target), *sorted(target.groupby("area"), key=lambda x: x[0])]:
         previous = None
         for order, (step, mask) in enumerate(steps, start=1):

@@ -115,3 +115,34 @@ def test_unknown_screening_choice_is_an_error():
     with pytest.raises(ValueError, match="language_screening"):
         language_indicators(children_frame({"c": (BORN, None)}), screenings([]), EXTRACTION,
                             screening="24m")
+
+
+def test_each_child_counts_its_own_screening_type_under_any():
+    # Two children of one area, one screened at 2.5 years and one at 3: under "any" each
+    # keeps its own result; nothing about the other child's type is used.
+    kids = {"thirty": (BORN, None), "thirty_six": (BORN, None)}
+    rows = [("thirty", "2022-12-10", "30m", "deviation", True),
+            ("thirty_six", "2023-06-10", "36m", "no_remark", False)]
+    result = language_indicators(children_frame(kids), screenings(rows), EXTRACTION)
+    assert cells(result, "lang_screened") == [True, True]
+    assert cells(result, "lang_no_deviation") == [False, True]
+    assert cells(result, "lang_referred") == [True, False]
+    for child, row in zip(kids, rows, strict=True):
+        alone = language_indicators(children_frame({child: kids[child]}), screenings([row]),
+                                    EXTRACTION)
+        assert alone.loc[child].equals(result.loc[child]), child
+
+
+def test_under_any_the_denominator_ignores_whether_a_child_was_screened():
+    # Born 2021-04-15: 38 months old at extraction, past the 2.5-year window (36-month
+    # birthday 2024-04-15), not past the 3-year one (42 months: 2024-10-15). Screened at 2.5
+    # years or not, it is outside the "any" denominator until its 42-month birthday: counting
+    # the screened ones sooner would fill the 36-42-month ages with successes only, and its
+    # 2.5-year result could still give way to a 3-year one. Under "30m" both are in.
+    kids = {"screened": ("2021-04-15", None), "unscreened": ("2021-04-15", None)}
+    rows = [("screened", "2023-10-20", "30m", "no_remark", False)]
+    result = language_indicators(children_frame(kids), screenings(rows), EXTRACTION)
+    assert cells(result, "lang_screened") == [None, None]
+    assert cells(result, "lang_screened_excluded") == ["not_reached_age", "not_reached_age"]
+    thirty = language_indicators(children_frame(kids), screenings(rows), EXTRACTION, screening="30m")
+    assert cells(thirty, "lang_screened") == [True, False]

@@ -127,7 +127,34 @@ def test_contacts_due_follow_window_ends_and_moving_out():
     assert result["contacts_due"].tolist() == [1, 2]
     assert result["contact_cv1_due"].tolist() == [False, False]
     assert result["contacts_received"].tolist() == [0, 0]
-    assert result["all_contacts"].tolist() == [False, False]
+    # neither is due every contact, so "all contacts" is not theirs to fail: <NA> with a reason
+    assert result["all_contacts"].isna().all()
+    assert result["all_contacts_excluded"].tolist() == ["not_reached_age", "moved_out"]
+
+
+def test_all_contacts_counts_only_children_due_every_contact():
+    # The last window end is cv1's 152 days. "due" is 152 days old at extraction (that day
+    # included) and missed cv1: a real failure. "short" is 151 days old, has hv1 and hv2 and
+    # no cv1 yet: not a failure. "complete_early" had all three by 130 days but is 140 days
+    # old: not yet due, so outside the denominator (<NA>) although complete, as a child
+    # vaccinated at 18 months is outside a 24-month indicator until it is 24 months old.
+    births = {"due": 152, "short": 151, "complete_early": 140}
+    kids = {child: (pd.Timestamp(EXTRACTION) - pd.Timedelta(days=age), None)
+            for child, age in births.items()} | {"done": (BORN, None)}
+    hv1, hv2, cv1 = ((10, "home", BOTH), (61, "home", BOTH), (122, "clinic", "bvc_nurse"))
+    frame = visits([(child, age, kind, "done", professions, "mother", False)
+                    for child, received in (("due", (hv1, hv2)), ("short", (hv1, hv2)),
+                                            ("complete_early", (hv1, hv2, cv1)),
+                                            ("done", (hv1, hv2, cv1)))
+                    for age, kind, professions in received])
+    # visits() dates visits from BORN; date each from its own child's birth
+    frame["visit_date"] += frame["child_id"].map({child: birth - BORN for child, (birth, _) in kids.items()})
+    result = programme_dose(children_frame(kids), frame, PROGRAMME, EXTRACTION)
+    assert result["contacts_received"].tolist() == [2, 2, 3, 3]
+    assert [None if value is pd.NA else bool(value) for value in result["all_contacts"]] == [
+        False, None, None, True]
+    assert [None if value is pd.NA else value for value in result["all_contacts_excluded"]] == [
+        None, "not_reached_age", "not_reached_age", None]
 
 
 def test_tie_prefers_the_visit_on_time_then_the_earlier():
