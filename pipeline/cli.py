@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline import __version__
 from pipeline.errors import HembesokError
 
 DEMO_CHILDREN = 2000
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hembesok",
         description="Evaluation pipeline for Swedish extended postnatal home-visiting programmes.")
+    parser.add_argument("--version", action="version", version=f"hembesok {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path, default=Path("."),
                         help="folder under which data_clean/<study>/ and outputs/<study>/ live "
@@ -169,7 +171,11 @@ def _print_summary(summary) -> None:  # noqa: ANN001
     if summary.reports:
         print("reports:")
         for path in summary.reports:
-            print(f"  {path}")
+            pdf = path.with_suffix(".pdf")
+            print(f"  {path}" + (f"  (and {pdf.name})" if pdf.is_file() else ""))
+        figures = summary.outputs / "figures"
+        if figures.is_dir() and any(figures.iterdir()):
+            print(f"figures (PNG, SVG):  {figures}")
 
 
 def _power(args: argparse.Namespace) -> int:

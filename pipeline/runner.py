@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import privacy, store
+from pipeline import __version__, privacy, store
 from pipeline.config import Study, load_study
 from pipeline.errors import ConfigError, HembesokError, OutputScanError
 from pipeline.publish import publish_table, scan_file_for_personnummer, write_xlsx
@@ -32,6 +32,7 @@ from pipeline.stages import report as report_stage
 from pipeline.stages.ingest import ingest
 
 STAGES: tuple[str, ...] = ("ingest", "clean", "cohort", "compare", "report")
+STAGE_LABELS: tuple[str, ...] = ("ingest + clean", "cohort", "compare", "report")  # as in the manifest
 ANALYSIS_STAGES: tuple[str, ...] = STAGES[:-1]  # every stage but the reports
 PUBLISHED = ".stages.json"  # in outputs/<study>/: which stage results it holds
 log = logging.getLogger("hembesok")
@@ -45,6 +46,7 @@ class StageOutcome:
     status: str  # "ran" | "cached"
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
+    ran_at: str | None = None  # when a stage that ran finished (ISO time)
 
 
 @dataclass
@@ -180,7 +182,10 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
         log_lines.append(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}")
         progress(message)
 
+    log_lines.append(f"{dt.datetime.now().isoformat(timespec='seconds')} hembesok {__version__}: "
+                     f"run of {study.name} (stages {' '.join(wanted)}{', forced' if force else ''})")
     published = _published_stages(outputs)
+    history = RunHistory.read(outputs)
     with store.study_lock(root, study.name), outputs_staging(outputs) as staged:
         def run_stage(name: str, folder: Path, stamp: dict, compute) -> None:  # noqa: ANN001
             outcomes.append(_stage(name, folder, staged, stamp, force, say,
@@ -219,7 +224,8 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
             stamp = {"stage": "compare", "cohort": upstream.get("hash"), "config": config, "code": code}
             run_stage("compare", clean_dir / "compare", stamp, compute_compare)
         if "report" in wanted:
-            write_manifest(study, staged, code, outcomes, log_lines)  # the reports show it
+            # the reports show the manifest; its report entry is written when they are done
+            write_manifest(study, staged, code, outcomes, log_lines, history.without("report"))
 
             def compute_report() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
                 count = len(report_stage.report_jobs(study))
@@ -227,10 +233,12 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
 
                 def write(folder: Path, tables_dir: Path) -> None:
                     staged_outputs = tables_dir.parent
-                    shutil.rmtree(staged_outputs / "reports", ignore_errors=True)
+                    for made in ("reports", "figures"):
+                        shutil.rmtree(staged_outputs / made, ignore_errors=True)
                     written = report_stage.render_reports(
                         study, staged_outputs, staged_outputs / "reports",
-                        root / "outputs" / f".{study.name}-failed-notebooks", jobs=jobs)
+                        root / "outputs" / f".{study.name}-failed-notebooks", jobs=jobs,
+                        figures_dir=staged_outputs / "figures", run_label=str(outputs), progress=say)
                     (folder / "reports.txt").write_text("\n".join(p.name for p in written) + "\n")
                 return {"reports": count}, write
 
@@ -238,19 +246,65 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
             stamp = {"stage": "report", "compare": upstream.get("hash"), "config": config, "code": code,
                      "notebook": store.file_sha256(report_stage.notebook_path())}
             run_stage("report", clean_dir / "report", stamp, compute_report)
-        write_manifest(study, staged, code, outcomes, log_lines)
+        write_manifest(study, staged, code, outcomes, log_lines, history)
         (staged / PUBLISHED).write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
     return RunSummary(study, clean_dir, outputs, outcomes)
 
 
+@dataclass(frozen=True)
+class RunHistory:
+    """What the published outputs/<study>/ says about earlier runs: stage timings and run.log."""
+
+    stages: dict[str, dict]
+    created: str | None
+    log: str
+
+    @classmethod
+    def read(cls, outputs: Path) -> RunHistory:
+        manifest_file, log_file = outputs / "manifest.json", outputs / "run.log"
+        try:
+            manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none yet; an unreadable one only loses the earlier timings
+            manifest = {}
+        log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.is_file() else ""
+        stages = {entry["stage"]: entry for entry in manifest.get("stages") or []
+                  if isinstance(entry, dict) and "stage" in entry}
+        return cls(stages, manifest.get("created"), log)
+
+    def without(self, stage: str) -> RunHistory:
+        return RunHistory({k: v for k, v in self.stages.items() if k != stage}, self.created, self.log)
+
+
+def stage_records(outcomes: list[StageOutcome], history: RunHistory) -> list[dict]:
+    """The manifest's stage entries: this run's outcomes, timed by the last run that computed them.
+
+    A stage that ran has this run's seconds and `ran_at`; a cached stage keeps the
+    seconds and `ran_at` of the run that computed it, with status "cached". Stages this run
+    did not ask for keep their earlier entries, so the manifest covers every output.
+    """
+    records = {}
+    for outcome in outcomes:
+        record = {"stage": outcome.stage, "status": outcome.status, "seconds": round(outcome.seconds, 3),
+                  "ran_at": outcome.ran_at, "rows": outcome.rows}
+        earlier = history.stages.get(outcome.stage)
+        if outcome.status == "cached" and earlier and earlier.get("seconds") is not None:
+            record.update(seconds=earlier["seconds"], ran_at=earlier.get("ran_at") or history.created)
+        records[outcome.stage] = record
+    merged = {**history.stages, **records}
+    known = {name: place for place, name in enumerate(STAGE_LABELS)}
+    return [merged[name] for name in sorted(merged, key=lambda name: known.get(name, len(known)))]
+
+
 def write_manifest(study: Study, staged: Path, code: str, outcomes: list[StageOutcome],
-                   log_lines: list[str]) -> None:
-    """manifest.json and run.log of this run, into the staged outputs/<study>/."""
+                   log_lines: list[str], history: RunHistory | None = None) -> None:
+    """manifest.json of this run and run.log (earlier runs' lines, then this run's), into staged outputs."""
+    history = history or RunHistory({}, None, "")
     manifest = store.manifest(study_name=study.name, config=study.public_config(),
-                              inputs=input_hashes(study), code=code, stages=[o.__dict__ for o in outcomes])
+                              inputs=input_hashes(study), code=code, stages=stage_records(outcomes, history))
     (staged / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                           encoding="utf-8")
-    (staged / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+    earlier = history.log if not history.log or history.log.endswith("\n") else history.log + "\n"
+    (staged / "run.log").write_text(earlier + "\n".join(log_lines) + "\n", encoding="utf-8")
 
 
 def _published_stages(outputs: Path) -> dict[str, str]:
@@ -281,7 +335,8 @@ def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
         write(staging, staged / "tables")
         store.write_stamp(staging, {"hash": stamp_hash, "rows": rows})
     published[name] = stamp_hash
-    return StageOutcome(name, "ran", time.perf_counter() - started, rows)
+    return StageOutcome(name, "ran", time.perf_counter() - started, rows,
+                        ran_at=dt.datetime.now().isoformat(timespec="seconds"))
 
 
 @contextlib.contextmanager

@@ -26,6 +26,8 @@ from filelock import FileLock, Timeout
 from pipeline.errors import HembesokError
 
 STAMP = "_stage.json"
+# What the package's behaviour depends on: code, presets and the report templates.
+CODE_SUFFIXES = (".py", ".yml", ".j2", ".css", ".json")
 
 
 def file_sha256(path: Path) -> str:
@@ -47,7 +49,7 @@ def code_version() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".yml") and "__pycache__" not in path.parts:
+        if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(package)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -60,7 +62,9 @@ def atomic_folder(destination: Path) -> Iterator[Path]:
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent))
     try:
+        staging.chmod(folder_mode())  # mkdtemp makes 0700; outputs follow the umask
         yield staging
+        staging.chmod(folder_mode())  # a copytree into it copies the old folder's mode
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -69,6 +73,25 @@ def atomic_folder(destination: Path) -> Iterator[Path]:
         destination.rename(previous)
     staging.rename(destination)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def current_umask() -> int:
+    """The process's umask: from /proc on Linux, else by setting and restoring it (no getter)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        with open("/proc/self/status", encoding="ascii") as status:
+            return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def folder_mode() -> int:
+    """The mode a new folder gets under the user's umask, as `mkdir` would give it.
+
+    So that colleagues on a shared server can read the outputs when the umask lets them
+    (a temporary folder would otherwise stay private, 0700).
+    """
+    return 0o777 & ~current_umask()
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -1,13 +1,20 @@
-"""The command line: help on every command, power answers, python -m pipeline."""
+"""The command line: help on every command, power answers, python -m pipeline, --version; what a
+run leaves behind: manifest timings and run.log across cached reruns, permissions under the umask."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
+from pipeline.runner import ANALYSIS_STAGES
 
 COMMANDS = ("synth", "validate", "run", "demo", "power", "bench")
 
@@ -54,3 +61,65 @@ def test_bench_reports_every_stage(tmp_path, capsys: pytest.CaptureFixture[str])
     assert "rows/s" in out and "peak MB" in out and "raw CSV parse with pyarrow" in out
     clean_rows = next(line for line in out.splitlines() if line.startswith("clean")).split()[2]
     assert int(clean_rows.replace(",", "")) > 300
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"hembesok {__version__}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", __version__)
+
+
+@pytest.fixture
+def synthetic_run(tmp_path: Path):
+    """A small synthetic study and a function that runs its analysis stages under `tmp_path`."""
+    folder = tmp_path / "data_raw" / "mini"
+    assert main(["synth", "--out", str(folder), "--children", "300", "--seed", "3", "--quiet"]) == 0
+
+    def run(*extra: str) -> int:
+        return main(["run", str(folder), "--root", str(tmp_path), "--stages", *ANALYSIS_STAGES, *extra])
+
+    return tmp_path, run
+
+
+def test_cached_rerun_keeps_timings_and_appends_to_the_log(synthetic_run, capsys) -> None:
+    root, run = synthetic_run
+    capsys.readouterr()
+    assert run("--quiet") == 0
+    assert capsys.readouterr().out == ""  # --quiet: no progress
+    manifest_file, log_file = root / "outputs/mini/manifest.json", root / "outputs/mini/run.log"
+    first = json.loads(manifest_file.read_text())["stages"]
+    first_log = log_file.read_text()
+    assert {s["status"] for s in first} == {"ran"} and all(s["ran_at"] for s in first)
+    assert run() == 0  # nothing changed: every stage cached
+    out = capsys.readouterr().out
+    assert out.count("nothing changed, cached") == len(ANALYSIS_STAGES) - 1  # ingest + clean is one
+    again = json.loads(manifest_file.read_text())["stages"]
+    assert [s["status"] for s in again] == ["cached"] * len(first)
+    assert [(s["stage"], s["seconds"], s["ran_at"], s["rows"]) for s in again] == \
+        [(s["stage"], s["seconds"], s["ran_at"], s["rows"]) for s in first]
+    log = log_file.read_text()
+    assert log.startswith(first_log) and log.count("run of mini") == 2
+    assert "ingest + clean: nothing changed, cached" in log[len(first_log):]
+    assert run("--quiet", "--stages", "cohort", "--force") == 0  # one stage: the others keep theirs
+    forced = {s["stage"]: s for s in json.loads(manifest_file.read_text())["stages"]}
+    assert list(forced) == [s["stage"] for s in first] and forced["cohort"]["status"] == "ran"
+    assert forced["compare"]["seconds"] == first[2]["seconds"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027], ids=["umask-022", "umask-027"])
+def test_outputs_follow_the_umask(synthetic_run, umask: int) -> None:
+    root, run = synthetic_run
+    previous = os.umask(umask)
+    try:
+        assert run("--quiet") == 0
+        assert run("--quiet", "--stages", "compare", "--force") == 0  # a rerun over published outputs
+    finally:
+        os.umask(previous)
+    for base in (root / "outputs" / "mini", root / "data_clean" / "mini"):
+        for path in [base, *base.rglob("*")]:
+            expected = (0o777 if path.is_dir() else 0o666) & ~umask
+            assert stat.S_IMODE(path.stat().st_mode) == expected, (path, oct(path.stat().st_mode))

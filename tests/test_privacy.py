@@ -256,3 +256,73 @@ def test_find_personnummer_like():
     assert find_personnummer_like(text) == ["######-####", "############", "######-####"]
     assert find_personnummer_like("nothing here 2021-03-04, n = 1234") == []
     assert find_personnummer_like("") == []
+
+
+# --- the scan of PDFs (no PDF library: string objects, raw and Flate-compressed) ---------------
+
+def pdf_bytes(*objects: bytes) -> bytes:
+    """A minimal PDF: the given objects, numbered from 1, with an xref table of real offsets."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def stream(dictionary: bytes, data: bytes, *, compress: bool = True) -> bytes:
+    import zlib
+
+    body = zlib.compress(data) if compress else data
+    flate = b" /Filter /FlateDecode" if compress else b""
+    return b"<<" + dictionary + flate + b" /Length %d>>\nstream\n" % len(body) + body + b"\nendstream"
+
+
+def utf16_hex(text: str) -> bytes:
+    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode() + b">"
+
+
+@pytest.fixture
+def clean_pdf_parts() -> list[bytes]:
+    """What a Chromium PDF holds that looks numeric but is no personnummer."""
+    content = (b"q 1 0 0 1 72 720 cm BT /F1 12 Tf <0048004600570044> Tj "
+               b"<001400150016001700180019> Tj ET Q\n"
+               b"/Span <</ActualText <FEFF00660066>>> BDC <0117> Tj EMC")
+    gray = bytes([0x33] * 400 + [0x37] * 400)  # image rows whose bytes read as "3333..." and "7777..."
+    return [b"<</Type /Catalog /Pages 2 0 R>>", b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+            b"<</Type /Page /Parent 2 0 R /Contents 4 0 R>>", stream(b"", content),
+            stream(b"/Type /XObject /Subtype /Image /Width 20 /Height 40 /BitsPerComponent 8", gray),
+            b"<</Title (Utv\\344rdering \\(demo\\)) /Producer (Skia/PDF m156) "
+            b"/CreationDate (D:20241202052935+00'00')>>"]
+
+
+def test_pdf_scan_ignores_glyphs_offsets_dates_and_images(tmp_path, clean_pdf_parts):
+    from pipeline.publish import _pdf_texts, scan_file_for_personnummer
+
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf_bytes(*clean_pdf_parts))
+    assert scan_file_for_personnummer(path) == []
+    texts = _pdf_texts(path)
+    assert "Utvärdering (demo)" in texts and "ff" in texts  # literal escapes and UTF-16 decoded
+
+
+@pytest.mark.parametrize("where", ["literal", "utf16", "compressed_object", "uncompressed_content"])
+def test_pdf_scan_finds_a_planted_personnummer(tmp_path, clean_pdf_parts, where):
+    from pipeline.publish import scan_file_for_personnummer
+
+    number = "811218-9876"
+    planted = {
+        "literal": b"<</Title (Barn " + number.encode() + b")>>",
+        "utf16": b"<</Type /StructElem /S /Figure /Alt " + utf16_hex(f"Barn {number}") + b">>",
+        "compressed_object": stream(b"/Type /ObjStm /N 1 /First 4",
+                                    b"9 0 <</Type /Annot /Contents (" + number.encode() + b")>>"),
+        "uncompressed_content": stream(b"", b"BT /F1 9 Tf (" + number.encode() + b") Tj ET",
+                                       compress=False),
+    }[where]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf_bytes(*clean_pdf_parts, planted))
+    assert scan_file_for_personnummer(path) == ["######-####"]

@@ -1,4 +1,6 @@
-"""The rendered HTML as a reader sees it: headless Chromium loads it, every image loads, no error text.
+"""The rendered HTML as a reader sees it: headless Chromium loads it, every image loads, no error text;
+nothing is loaded from the internet; each committee report's PDF (printed by the report stage with
+headless Chromium) is A4 with pages, and no table is wider than the printed page.
 
 Needs Debian's `chromium`; `.ci/run` installs it when missing so CI runs this test. On a
 machine without it the test is skipped with that reason.
@@ -34,6 +36,37 @@ document.getElementById('report').addEventListener('load', () => {{
     'images=' + images.length + ' broken=' + broken + ' text=' + doc.body.innerText.length;
 }});
 </script></body></html>"""
+
+
+# The print layout: the report opened in a frame as wide as an A4 page less the @page margins
+# (CSS px at 96 dpi, as Chromium prints), with the page's print rules switched on for every
+# medium; then every table and image is measured against the frame's width.
+PRINT_PROBE = """<!doctype html><html><body><pre id="result">pending</pre>
+<iframe id="report" src="{src}" style="width:{width}px;height:1100px;border:0"></iframe>
+<script>
+document.getElementById('report').addEventListener('load', () => {{
+  const doc = document.getElementById('report').contentDocument;
+  let printRules = 0;
+  for (const sheet of doc.styleSheets) {{
+    for (const rule of sheet.cssRules) {{
+      if (rule.media && /print/.test(rule.media.mediaText)) {{ rule.media.mediaText = 'all'; printRules++; }}
+    }}
+  }}
+  doc.documentElement.style.overflow = 'hidden';  // a printed page has no scroll bar
+  const page = doc.documentElement.clientWidth;
+  const wide = Array.from(doc.querySelectorAll('table, img, figure, pre'))
+    .filter(e => e.getBoundingClientRect().right > page + 0.5 || e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.tagName + ':' + Math.round(e.getBoundingClientRect().width));
+  document.getElementById('result').textContent = 'rules=' + printRules + ' page=' + page
+    + ' tables=' + doc.querySelectorAll('table').length + ' scroll=' + doc.documentElement.scrollWidth
+    + ' wide=' + (wide.join(',') || 'none');
+}});
+</script></body></html>"""
+A4_MM = (210.0, 297.0)
+PAGE_MARGINS = re.compile(r"@page\s*{[^}]*margin:\s*([\d.]+)mm\s+([\d.]+)mm(?:\s+[\d.]+mm\s+([\d.]+)mm)?")
+A4_PT = tuple(mm / 25.4 * 72 for mm in A4_MM)
+EXTERNAL_LOAD = re.compile(r"<(?!a\b)[a-z]+\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//"
+                           r"|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
 
 
 def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
@@ -74,3 +107,48 @@ def test_screenshot(reports: list[Path], tmp_path: Path) -> None:
     done = chromium([f"--screenshot={shot}", "--window-size=1280,2400", report.as_uri()], tmp_path / "p")
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.is_file() and shot.stat().st_size > 20_000  # a blank page is a few kB
+
+
+def committee(reports: list[Path]) -> list[Path]:
+    return [r for r in reports if "technical" not in r.name]
+
+
+def test_html_loads_nothing_from_elsewhere(reports: list[Path]) -> None:
+    for report in reports:
+        page = report.read_text(encoding="utf-8")
+        found = EXTERNAL_LOAD.search(page)
+        assert found is None, (report.name, found and found.group())
+        assert "http://" not in page and "https://" not in page, report.name  # no external URL at all
+
+
+def test_committee_reports_have_a4_pdfs_with_pages(reports: list[Path]) -> None:
+    for report in committee(reports):
+        pdf = report.with_suffix(".pdf")
+        assert pdf.is_file(), f"no PDF beside {report.name}"
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF"), pdf.name
+        pages = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", data))
+        assert pages >= 3, (pdf.name, pages)
+        boxes = {tuple(float(v) for v in box.split()[2:])
+                 for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", data)}
+        assert boxes and all(abs(w - A4_PT[0]) < 2 and abs(h - A4_PT[1]) < 2 for w, h in boxes), boxes
+    assert not list(reports[0].parent.glob("*technical*.pdf"))  # the technical version is not printed
+
+
+def test_no_table_wider_than_the_printed_page(reports: list[Path], tmp_path: Path) -> None:
+    for report in committee(reports):
+        page = report.read_text(encoding="utf-8")
+        margins = PAGE_MARGINS.search(page)
+        assert margins, "the report has no @page margins"
+        right = float(margins.group(2))
+        left = float(margins.group(3) or right)
+        width = round((A4_MM[0] - left - right) / 25.4 * 96)
+        probe = tmp_path / f"print_{report.stem}.html"
+        probe.write_text(PRINT_PROBE.format(src=report.as_uri(), width=width), encoding="utf-8")
+        done = chromium(["--dump-dom", probe.as_uri()], tmp_path / "profile")
+        assert done.returncode == 0, done.stderr[-2000:]
+        result = done.stdout.split('<pre id="result">', 1)[1].split("</pre>", 1)[0]
+        found = dict(part.split("=", 1) for part in result.split())
+        assert int(found["rules"]) >= 1, (report.name, result)  # the print rules were applied
+        assert int(found["page"]) == width and int(found["tables"]) >= 5, (report.name, result)
+        assert found["wide"] == "none" and int(found["scroll"]) <= width, (report.name, result)

@@ -1,22 +1,41 @@
-"""The report machinery: papermill parameters, committee vs technical HTML, failures named."""
+"""The report machinery: papermill parameters, committee vs technical HTML, PDFs, figures and
+tables with numbered captions, failures named."""
 
 from __future__ import annotations
 
+import base64
+import re
+import stat
 from pathlib import Path
 
 import nbformat
 import pytest
-from studykit import write_study
+from matplotlib.figure import Figure
+from studykit import pnr, write_study
 
+from pipeline import report_html
 from pipeline.config import load_study
 from pipeline.errors import HembesokError
+from pipeline.publish import scan_file_for_personnummer
 from pipeline.stages import report
+
+# A stand-in for headless Chromium: writes a one-page PDF where --print-to-pdf= says.
+FAKE_BROWSER = """#!/bin/sh
+for arg in "$@"; do
+  case "$arg" in --print-to-pdf=*) out="${arg#--print-to-pdf=}";; esac
+done
+printf '%%PDF-1.4\n1 0 obj <</Type /Page>> endobj\n%%%%EOF\n' > "$out"
+"""
+# External resources a page would load when opened: script, style sheet, font, image, frame.
+EXTERNAL_LOAD = re.compile(r"<(?!a\b)[a-z]+\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//"
+                           r"|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
 
 
 def notebook(tmp_path: Path, body: str) -> Path:
     nb = nbformat.v4.new_notebook()
     parameters = nbformat.v4.new_code_cell(
-        'study = "x"\nrun_folder = "."\nlanguage = "sv"\narea = "all"\naudience = "committee"')
+        'study = "x"\nrun_folder = "."\nlanguage = "sv"\narea = "all"\naudience = "committee"\n'
+        "figures_dir = None")
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -30,10 +49,27 @@ def study(tmp_path: Path):
     return load_study(write_study(tmp_path / "s", {}))
 
 
-def test_reports_for_study_and_areas_in_both_languages(study, tmp_path, monkeypatch) -> None:
+@pytest.fixture
+def no_browser(monkeypatch) -> None:
+    monkeypatch.setattr(report, "pdf_browser", lambda: None)
+
+
+@pytest.fixture
+def fake_browser(monkeypatch, tmp_path: Path) -> Path:
+    browser = tmp_path / "bin" / "chromium"
+    browser.parent.mkdir()
+    browser.write_text(FAKE_BROWSER)
+    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(report, "pdf_browser", lambda: str(browser))
+    return browser
+
+
+def test_reports_for_study_and_areas_in_both_languages(study, tmp_path, monkeypatch, no_browser) -> None:
     monkeypatch.setattr(report, "notebook_path", lambda: notebook(
         tmp_path, 'SECRET_CODE_MARKER = 1\nprint(f"report {language} {area} {audience}")'))
-    written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed", jobs=2)
+    said: list[str] = []
+    written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed", jobs=2,
+                                    progress=said.append)
     names = sorted(p.name for p in written)
     assert names == sorted(["tiny_study_sv.html", "tiny_study_en.html", "tiny_norrby_sv.html",
                             "tiny_norrby_en.html", "tiny_study_en_technical.html"])
@@ -42,6 +78,133 @@ def test_reports_for_study_and_areas_in_both_languages(study, tmp_path, monkeypa
     assert "SECRET_CODE_MARKER" not in committee  # no input cells in the committee version
     technical = (tmp_path / "reports" / "tiny_study_en_technical.html").read_text()
     assert "SECRET_CODE_MARKER" in technical and "report en all technical" in technical
+    # one line that PDFs were not made and how to get them, then one line per report
+    assert [line for line in said if "PDFs not made" in line] == [f"report: {report.NO_BROWSER}"]
+    assert "apt-get install chromium" in report.NO_BROWSER
+    finished = [line for line in said if line.startswith("report ") and "/5: " in line]
+    assert sorted(line.split(": ")[1].split()[0] for line in finished) == sorted(p.stem for p in written)
+
+
+def test_page_language_title_and_nothing_loaded_from_elsewhere(study, tmp_path, monkeypatch,
+                                                              no_browser) -> None:
+    monkeypatch.setattr(report, "notebook_path", lambda: notebook(
+        tmp_path, 'from IPython.display import Markdown, display\n'
+                  'display(Markdown("## Rubrik\\n\\nText $x$ and a [link](https://example.org)."))'))
+    report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed")
+    for name, lang, title in (("tiny_study_sv", "sv", "Tiny test study"),
+                              ("tiny_norrby_en", "en", "Tiny test study \u2013 Norrby"),
+                              ("tiny_study_en_technical", "en", "Tiny test study (technical report)")):
+        page = (tmp_path / "reports" / f"{name}.html").read_text(encoding="utf-8")
+        assert f'<html lang="{lang}">' in page and f"<title>{title}</title>" in page, name
+        assert not EXTERNAL_LOAD.search(page), (name, EXTERNAL_LOAD.search(page))
+        for cdn in ("require.js", "mathjax", "mermaid", "cdnjs", "unpkg", "jsdelivr"):
+            assert cdn not in page.lower(), (name, cdn)
+        assert "<h2" in page and "Rubrik" in page  # markdown outputs are rendered
+        # print styles: A4, headings kept with what follows, figures and table rows never split
+        assert re.search(r"@page\s*{\s*size:\s*A4", page)
+        assert "break-after: avoid" in page and "break-inside: avoid" in page
+
+
+def test_report_title_falls_back_to_a_generic_title() -> None:
+    job = report.ReportJob("x_norrby_sv", "sv", "Norrby", "committee")
+    assert report.report_title("", job) == "Utvärdering av utökat hembesöksprogram \u2013 Norrby"
+    english = report.ReportJob("x_study_en", "en", "all", "committee")
+    assert report.report_title(None, english) == "Evaluation of an extended home-visiting programme"
+
+
+def test_committee_reports_get_a_pdf_and_figures_folder(study, tmp_path, monkeypatch, fake_browser) -> None:
+    monkeypatch.setattr(report, "notebook_path", lambda: notebook(tmp_path, "print(repr(figures_dir))"))
+    written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed", jobs=2,
+                                    figures_dir=tmp_path / "figures")
+    pdfs = sorted(p.name for p in written if p.suffix == ".pdf")
+    assert pdfs == sorted(["tiny_study_sv.pdf", "tiny_study_en.pdf", "tiny_norrby_sv.pdf",
+                           "tiny_norrby_en.pdf"])
+    assert all((tmp_path / "reports" / name).read_bytes().startswith(b"%PDF-") for name in pdfs)
+    committee = (tmp_path / "reports" / "tiny_norrby_en.html").read_text()
+    assert str(tmp_path / "figures" / "tiny_norrby_en") in committee  # figures/<report name>/
+    technical = (tmp_path / "reports" / "tiny_study_en_technical.html").read_text()
+    assert "None" in technical and not (tmp_path / "reports" / "tiny_study_en_technical.pdf").exists()
+
+
+def test_a_browser_that_fails_costs_the_pdf_not_the_run(study, tmp_path, monkeypatch) -> None:
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(report, "pdf_browser", lambda: str(broken))
+    monkeypatch.setattr(report, "notebook_path", lambda: notebook(tmp_path, "print('ok')"))
+    said: list[str] = []
+    written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed",
+                                    progress=said.append)
+    assert all(p.suffix == ".html" for p in written) and len(written) == 5
+    problems = [line for line in said if "PDF not made" in line]
+    assert len(problems) == 4 and "exited with 3 (cannot open display)" in problems[0]
+
+
+def test_staging_folder_is_shown_as_the_real_outputs_folder() -> None:
+    staged = "/data/outputs/.demo.tmp-abc123"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(f'run_folder = "{staged}"\nfigures_dir = "{staged}/figures/x"')
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"read {staged}/tables\n"),
+                    nbformat.v4.new_output("display_data", data={"text/markdown": f"`{staged}`"})]
+    nb.cells = [cell]
+    nb.metadata["papermill"] = {"parameters": {"run_folder": staged}}
+    report.show_folder_as(nb, staged, "outputs/demo")
+    assert cell.source == 'run_folder = "outputs/demo"\nfigures_dir = "outputs/demo/figures/x"'
+    assert cell.outputs[0]["text"] == "read outputs/demo/tables\n"
+    assert cell.outputs[1]["data"]["text/markdown"] == "`outputs/demo`"
+    assert nb.metadata["papermill"]["parameters"]["run_folder"] == "outputs/demo"
+
+
+# --- numbered figures and tables ----------------------------------------------------------------
+
+def small_figure(label: str = "Andel ammade") -> Figure:
+    fig = Figure(figsize=(4, 2.5))
+    ax = fig.subplots()
+    ax.bar(["Intervention", "Jämförelse"], [0.64, 0.58])
+    ax.set_title(label)
+    return fig
+
+
+def test_figure_html_embeds_png_with_alt_text_and_numbered_caption(tmp_path: Path) -> None:
+    fig = small_figure()
+    shown = report_html.figure_html(fig, 3, "Andel ammade vid 6 månader", "Staplar: 64 % mot 58 % <b>",
+                                    "sv", figures_dir=tmp_path / "fig")
+    assert shown.startswith('<figure class="report-figure" id="figur-3">')
+    assert 'alt="Staplar: 64 % mot 58 % &lt;b&gt;"' in shown
+    assert '<figcaption><span class="caption-label">Figur 3.</span> Andel ammade vid 6 månader</figcaption>' \
+        in shown
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', shown).group(1))
+    assert png.startswith(b"\x89PNG")
+    width = int(re.search(r'width="(\d+)"', shown).group(1))
+    assert width == pytest.approx(4 * 96, rel=0.25)  # shown at the size it was drawn, not 150 dpi
+    files = sorted(p.name for p in (tmp_path / "fig").iterdir())
+    assert files == ["figur-3-andel-ammade-vid-6-manader.png", "figur-3-andel-ammade-vid-6-manader.svg"]
+    assert (tmp_path / "fig" / files[0]).read_bytes() == png
+    svg = (tmp_path / "fig" / files[1]).read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "Andel ammade" in svg  # text kept as text
+    english = report_html.figure_html(fig, 1, "Share breastfed", "Bars", "en")
+    assert '<span class="caption-label">Figure 1.</span> Share breastfed' in english
+
+
+def test_figure_files_are_stable_and_scanned(tmp_path: Path) -> None:
+    first = report_html.write_figure_files(small_figure(), "Figur 1 A", tmp_path / "a")
+    second = report_html.write_figure_files(small_figure(), "Figur 1 A", tmp_path / "b")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]  # no dates, fixed ids
+    leaked = report_html.write_figure_files(small_figure(pnr("19811218", "987")), "Figur 2 B", tmp_path)
+    assert scan_file_for_personnummer(leaked[1]) == ["########-####"]  # the SVG's text is read
+
+
+def test_table_html_numbers_the_caption() -> None:
+    frame = "<table border=\"0\" class=\"dataframe hembesok\">\n<thead><tr><th>A</th></tr></thead></table>"
+    shown = report_html.table_html(frame, 2, "Jämförbarhet mellan grupperna", "sv")
+    assert shown == ('<figure class="report-table" id="tabell-2">\n<figcaption><span class="caption-label">'
+                     f"Tabell 2.</span> Jämförbarhet mellan grupperna</figcaption>\n{frame}\n</figure>")
+    captioned = frame.replace("<thead>", "<caption>Old</caption><thead>")
+    replaced = report_html.table_html(captioned, 1, "Balance & <b>", "en")
+    assert "Old" not in replaced and "<caption>" not in replaced
+    assert "Table 1.</span> Balance &amp; &lt;b&gt;</figcaption>" in replaced
+    with pytest.raises(ValueError, match="language"):
+        report_html.caption_label("table", 1, "de")
 
 
 def test_failing_notebook_names_cell_and_error(study, tmp_path, monkeypatch) -> None:

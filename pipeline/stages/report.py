@@ -1,37 +1,60 @@
-"""Stage 5, report: execute the evaluation notebook with papermill and render HTML.
+"""Stage 5, report: execute the evaluation notebook with papermill, render HTML and PDF.
 
 One report for the whole study and one per intervention area, each in Swedish and
 English, for the committee (no code, no tracebacks, no warnings); plus a technical version
 of the whole-study report in the study's language that shows the code. Reports are
 rendered in parallel (`--jobs`). A failing notebook stops the run with the cell and the
 error named; the executed notebook is kept for debugging.
+
+The HTML is self-contained and loads nothing from the internet (our own nbconvert template
+in pipeline/report_templates/, with screen and A4 print styles). Each committee report is
+also printed to PDF beside its HTML with headless Chromium when it is installed; without
+it the stage says how to get PDFs and goes on. The figures of committee report
+`reports/<name>.html` are written as PNG and SVG to `figures/<name>/` (notebook parameter
+`figures_dir`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
+import shutil
+import subprocess
 import sys
-import unicodedata
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from pipeline import text
 from pipeline.config import Study
 from pipeline.errors import HembesokError
+from pipeline.report_html import slug
 
 NOTEBOOK = "evaluation.ipynb"
 LANGUAGES = ("sv", "en")
 KERNEL = "python3"
 EXECUTION_TIMEOUT_S = 600
+TEMPLATES = Path(__file__).resolve().parents[1] / "report_templates"
+TEMPLATE = "hembesok"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+PDF_TIMEOUT_S = 180
+# Headless printing: no sandbox (root in containers), no network, no profile left behind;
+# both spellings of "no header and footer" (older and newer Chromium), unknown flags are ignored.
+PDF_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--disable-extensions", "--no-pdf-header-footer",
+             "--print-to-pdf-no-header")
+NO_BROWSER = ("PDFs not made: headless Chromium is not installed (on Debian/Ubuntu: "
+              "sudo apt-get install chromium); the HTML reports are complete without it")
+TECHNICAL_TITLE = {"sv": "teknisk rapport", "en": "technical report"}
 
 
 @dataclass(frozen=True)
 class ReportJob:
-    """One report to render: its parameters and where the HTML goes."""
+    """One report to render: its parameters and where the HTML (and PDF) go."""
 
     name: str
     language: str
@@ -42,6 +65,29 @@ class ReportJob:
     def html_name(self) -> str:
         return f"{self.name}.html"
 
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.name}.pdf"
+
+    @property
+    def committee(self) -> bool:
+        return self.audience == "committee"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering one report gave: its files, or why it failed."""
+
+    job: ReportJob
+    html: Path | None = None
+    pdf: Path | None = None
+    error: str | None = None  # the notebook failed: the run stops
+    pdf_problem: str | None = None  # no PDF: said, never a failure
+
+    @property
+    def files(self) -> list[Path]:
+        return [path for path in (self.html, self.pdf) if path is not None]
+
 
 def notebook_path() -> Path:
     """The evaluation notebook: notebooks/ beside the package (a checkout) or packaged."""
@@ -49,12 +95,6 @@ def notebook_path() -> Path:
     if beside.is_file():
         return beside
     return Path(str(resources.files("pipeline").joinpath(f"notebooks/{NOTEBOOK}")))
-
-
-def slug(text: str) -> str:
-    """An ASCII file-name part: 'Söderängen' -> 'soderangen'."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "area"
 
 
 def report_jobs(study: Study) -> list[ReportJob]:
@@ -69,56 +109,161 @@ def report_jobs(study: Study) -> list[ReportJob]:
     return jobs
 
 
+def report_title(study_title: str | None, job: ReportJob) -> str:
+    """The page's <title>: the study's title (or a generic one), " – <area>" for an area report."""
+    title = (study_title or "").strip() or text.phrase("title_fallback", job.language)
+    if job.area != "all":
+        title += f" \u2013 {job.area}"
+    if not job.committee:
+        title += f" ({TECHNICAL_TITLE[job.language]})"
+    return title
+
+
+def pdf_browser() -> str | None:
+    """The headless browser that prints PDFs (Debian's `chromium`), or None when none is installed."""
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
 def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir: Path,
-                   jobs: int = 1) -> list[Path]:
-    """Execute and render every report; raise HembesokError naming the failing cell."""
+                   jobs: int = 1, *, figures_dir: Path | None = None, run_label: str | None = None,
+                   progress: Callable[[str], None] = lambda _: None) -> list[Path]:
+    """Execute and render every report (HTML, and PDF for the committee); return the files written.
+
+    `run_folder` is where the notebook reads the run's tables (the staged outputs during a
+    run); `run_label` is the folder shown in its place (the real outputs/<study>).
+    `figures_dir` receives each committee report's figures in a subfolder named after it.
+    Raises HembesokError naming the failing cell when a notebook fails.
+    """
     reports_dir.mkdir(parents=True, exist_ok=True)
-    work = [(job, str(run_folder), str(reports_dir), str(failed_dir), study.name)
-            for job in report_jobs(study)]
+    browser = pdf_browser()
+    all_jobs = report_jobs(study)
+    if browser is None:
+        progress(f"report: {NO_BROWSER}")
+    work = [(job, str(run_folder), str(reports_dir), str(failed_dir), study.name,
+             report_title(study.title, job),
+             str(figures_dir / job.name) if figures_dir is not None and job.committee else None,
+             run_label, browser if job.committee else None)
+            for job in all_jobs]
+    results: dict[str, Rendered] = {}
+
+    def done(rendered: Rendered) -> None:
+        results[rendered.job.name] = rendered
+        if rendered.error is None:
+            made = " + ".join(path.suffix.lstrip(".").upper() for path in rendered.files)
+            progress(f"report {len(results)}/{len(work)}: {rendered.job.name} ({made})")
+            if rendered.pdf_problem:
+                progress(f"report: {rendered.job.name}: PDF not made: {rendered.pdf_problem}")
+
     if jobs <= 1:
-        results = [_render(*item) for item in work]
+        for item in work:
+            progress(f"report: rendering {item[0].name} …")
+            done(_render(*item))
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_render_star, work))
-    problems = [message for _, message in results if message]
+            for future in as_completed([pool.submit(_render, *item) for item in work]):
+                done(future.result())
+    ordered = [results[job.name] for job in all_jobs]
+    problems = [rendered.error for rendered in ordered if rendered.error]
     if problems:
         raise HembesokError("report failed:\n" + "\n".join(problems))
-    return [Path(path) for path, _ in results]
+    return [path for rendered in ordered for path in rendered.files]
 
 
-def _render_star(item: tuple) -> tuple[str, str | None]:
-    return _render(*item)
-
-
-def _render(job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str,
-            study: str) -> tuple[str, str | None]:
-    """Execute one notebook and write its HTML; returns (html path, error message or None)."""
+def _render(job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
+            title: str, figures_dir: str | None, run_label: str | None,
+            browser: str | None) -> Rendered:
+    """Execute one notebook, write its HTML and, with a browser, its PDF."""
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     executed = Path(reports_dir) / f".{job.name}.ipynb"
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if figures_dir is not None:
+        shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
     try:
         with _kernel_stderr_quiet():
             papermill.execute_notebook(
                 str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
                 parameters={"study": study, "run_folder": run_folder, "language": job.language,
-                            "area": job.area, "audience": job.audience},
+                            "area": job.area, "audience": job.audience, "figures_dir": figures_dir},
                 execution_timeout=EXECUTION_TIMEOUT_S, log_output=False)
     except PapermillExecutionError as error:
         kept = _keep_failed(executed, Path(failed_dir), job)
         first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
-        return "", (f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
-                    f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
-                    f"    executed notebook kept at {kept}")
+        return Rendered(job, error=(
+            f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
+            f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
+            f"    executed notebook kept at {kept}"))
     except Exception as error:  # a kernel that will not start, a missing notebook
-        return "", f"  {job.name}: could not execute the notebook ({type(error).__name__}: {error})"
+        return Rendered(job, error=f"  {job.name}: could not execute the notebook "
+                                   f"({type(error).__name__}: {error})")
     notebook = nbformat.read(executed, as_version=4)
     executed.unlink()
+    if run_label:
+        show_folder_as(notebook, run_folder, run_label)
     html = Path(reports_dir) / job.html_name
-    html.write_text(to_html(notebook, committee=job.audience == "committee"), encoding="utf-8")
-    return str(html), None
+    html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
+                    encoding="utf-8")
+    if browser is None:
+        return Rendered(job, html=html)
+    pdf = Path(reports_dir) / job.pdf_name
+    problem = print_pdf(html, pdf, browser)
+    return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
+
+
+def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
+    """Print an HTML report to PDF (A4, the page's print styles) with headless Chromium.
+
+    Returns None when the PDF was written, else what went wrong (never raises: a missing
+    PDF is reported, not a failed run).
+    """
+    pdf.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hembesok-chromium-") as profile:
+        try:
+            done = subprocess.run(
+                [browser, *PDF_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
+                 Path(html).resolve().as_uri()],
+                capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False,
+                stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"{Path(browser).name} could not be run ({type(error).__name__}: {error})"
+    if pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-":
+        return None
+    pdf.unlink(missing_ok=True)
+    last = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
+    return f"{Path(browser).name} exited with {done.returncode} ({last[0][:200]})"
+
+
+def show_folder_as(notebook, run_folder: str, run_label: str) -> None:  # noqa: ANN001 - a NotebookNode
+    """Show `run_label` wherever the executed notebook shows `run_folder` (a staging folder).
+
+    The report stage reads the run's staged outputs, which become outputs/<study> only when
+    the run succeeds; the report should name the folder where its reader finds them.
+    """
+    def shown(value):  # noqa: ANN001, ANN202 - str or list of str
+        if isinstance(value, str):
+            return value.replace(run_folder, run_label)
+        if isinstance(value, list):
+            return [shown(item) for item in value]
+        return value
+
+    for cell in notebook.cells:
+        cell.source = shown(cell.source)
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = shown(output["text"])
+            for mime, value in (output.get("data") or {}).items():
+                if mime.startswith("text/"):
+                    output["data"][mime] = shown(value)
+    parameters = notebook.metadata.get("papermill", {}).get("parameters")
+    if parameters:
+        for key, value in parameters.items():
+            parameters[key] = shown(value)
 
 
 @contextlib.contextmanager
@@ -154,8 +299,12 @@ def _keep_failed(executed: Path, failed_dir: Path, job: ReportJob) -> Path:
     return kept
 
 
-def to_html(notebook, committee: bool) -> str:  # noqa: ANN001 - an nbformat NotebookNode
-    """Self-contained HTML (figures embedded); the committee version without code or errors."""
+def to_html(notebook, committee: bool, *, language: str = "sv", title: str = "") -> str:  # noqa: ANN001
+    """Self-contained HTML (figures embedded, nothing loaded from elsewhere) with print styles.
+
+    The committee version has no code, no errors and no warnings. `language` is the page's
+    `<html lang>`; `title` its `<title>`.
+    """
     from nbconvert import HTMLExporter
 
     if committee:
@@ -164,9 +313,11 @@ def to_html(notebook, committee: bool) -> str:  # noqa: ANN001 - an nbformat Not
                 cell.outputs = [o for o in cell.get("outputs", []) if not (
                     o.get("output_type") == "error"
                     or (o.get("output_type") == "stream" and o.get("name") == "stderr"))]
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)])
     exporter.exclude_input = committee
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(notebook)
+    resources = {"report": {"language": language, "title": title or text.phrase("title_fallback", language),
+                            "audience": "committee" if committee else "technical"}}
+    body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return body
