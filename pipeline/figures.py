@@ -126,10 +126,26 @@ def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], l
                 y = y_base - offset
                 style = GROUP_STYLES.get(group, SERIES_STYLES[2])
                 group_label = label("group", group, language)
+                bound = text.format_bound(row.get("proportion_bound"), language)
+                if to_number(row.get("proportion")) is None and bound:
+                    # Only a bound is published ("> 95 %"): an arrow from it towards 0 or 100
+                    # says where the share lies, with no point and no interval.
+                    edge = float(str(row["proportion_bound"]).strip()[1:]) * 100
+                    end = 100.0 if str(row["proportion_bound"]).strip().startswith(">") else 0.0
+                    ax.annotate("", xy=(end, y), xytext=(edge, y), gid=f"{group}_bound",
+                                arrowprops={"arrowstyle": "-|>", "color": style["color"], "lw": 1.6,
+                                            "shrinkA": 0, "shrinkB": 0})
+                    ax.plot([edge], [y], marker="|", markersize=9, color=style["color"], linestyle="none",
+                            gid=f"{group}_bound")
+                    towards_middle = edge - 1.5 if end > edge else edge + 1.5
+                    _mark_suppressed(ax, towards_middle, y, f"{group_label}: {bound}", color=style["color"],
+                                     ha="right" if end > edge else "left")
+                    continue
                 if text.row_is_suppressed(row, ("n_numerator", "n_denominator")) or \
                         to_number(row.get("proportion")) is None:
-                    message = (f"{group_label}: " + _suppressed_label(
-                        language, _min_cell([row.get("n_numerator"), row.get("n_denominator")], min_cell))
+                    threshold = _min_cell([row.get("n_numerator"), row.get("n_denominator")], min_cell)
+                    message = (f"{group_label}: " + text.suppression_phrase(
+                        row.get("suppression"), language, threshold, short=True)
                         if text.row_is_suppressed(row, ("n_numerator", "n_denominator"))
                         else f"{group_label}: {phrase('no_data', language)}")
                     _mark_suppressed(ax, 1.0, y, message, color=style["color"])

@@ -369,120 +369,312 @@ class LinkedCells:
 
     A cell is a count with a value. A published cell appears in a table; an unpublished one
     (the "rest" of a denominator, the children dropped between two steps) is never shown but
-    can be worked out by a reader from the sums. A relation says `total = sum(parts)`. A
-    sensitive cell (1..min_cell-1 children) must not be derivable, exactly or to within a
-    sum smaller than min_cell, from the cells left visible. `protect()` hides the sensitive
-    published cells, then repeatedly finds a sensitive cell a reader could still work out and
-    hides one more visible cell of the relation that gives it away (a non-zero one, the
-    cheapest, then the smallest: the usual "next smallest cell" rule), until nothing leaks.
+    can be worked out from the sums. A relation says `total = sum(parts)`. `protect()` hides
+    every published small count (1..min_cell-1: primary suppression) and then, one at a time,
+    further cells (secondary suppression) until no small count, published or not, can be
+    worked out exactly by a reader from what is shown, nor its sum with other unknown parts
+    of a known total ("A and B together are 3").
+
+    The reader is assumed to know every visible cell and, of every published cell and every
+    `revealed` unpublished one, whether it is 0, small (1..min_cell-1) or more: the tables say
+    so ("<5", an empty cell hidden to protect another, a `suppression` reason such as "fewer
+    than 5 without the outcome"). Of other unpublished cells the reader knows only that they
+    are not negative. From these the reader's knowledge is worked out per connected group of
+    relations by bounds propagated through the sums (a cell is at least the total less the
+    most the others can be, and at most the total less the least they can be) and by linear
+    algebra (a cell that the equations together determine is known exactly), repeated until
+    nothing changes. The cell hidden next is, among the visible cells nearest to the leaking
+    one in the relations, preferably one that ends the leak, then the cheapest (`cost`:
+    totals cost more), then the smallest (the usual "next smallest cell" rule); zeros are
+    never hidden (a reader knows them). A small cell that no hiding can protect (four "<5"
+    parts of a "<5" total are each 1) is listed in `unprotectable`.
     """
 
     def __init__(self, min_cell: int) -> None:
         self.min_cell = min_cell
         self.values: list[int] = []
         self.published: list[bool] = []
-        self.hideable: list[bool] = []
+        self.revealed: list[bool] = []  # whether it is small is shown (a suppression reason)
+        self.pinned: list[bool] = []   # published elsewhere or already: cannot be hidden here
+        self.forced: list[bool] = []   # hidden by an earlier publication: must stay hidden
         self.cost: list[int] = []
         self.relations: list[tuple[int, tuple[int, ...]]] = []
+        self._relation_set: set[tuple[int, tuple[int, ...]]] = set()
         self._keys: dict[object, int] = {}
+        # Small cells that hiding cannot protect: the "<5" markers and empty cells alone give
+        # them away (four "<5" parts of a "<5" total are each 1). Set by protect().
+        self.unprotectable: list[int] = []
 
     def add(self, value: int, *, published: bool = True, cost: int = 1, hideable: bool = True,
-            key: object = None) -> int:
-        """A new cell (or the existing one with this `key`): its id. Unpublished cells are
-        unknown to a reader; `hideable=False` marks a count published elsewhere."""
+            revealed: bool = False, key: object = None) -> int:
+        """A new cell (or the existing one with this `key`): its id.
+
+        Unpublished cells are unknown to a reader, except whether they are small when
+        `revealed`; `hideable=False` marks a count published elsewhere. A key seen before
+        gives the same cell: published (revealed) if either use publishes (reveals) it, not
+        hideable if either use says so, at the higher cost.
+        """
+        if value < 0:
+            raise ValueError(f"a count cannot be negative ({value}, key {key!r})")
         if key is not None and key in self._keys:
-            return self._keys[key]
+            cell = self._keys[key]
+            if self.values[cell] != int(value):
+                raise ValueError(f"cell {key!r} is {self.values[cell]}, not {value}")
+            self.published[cell] = self.published[cell] or published
+            self.revealed[cell] = self.revealed[cell] or revealed
+            self.pinned[cell] = self.pinned[cell] or (published and not hideable)
+            self.cost[cell] = max(self.cost[cell], cost)
+            return cell
         self.values.append(int(value))
         self.published.append(published)
-        self.hideable.append(hideable and published)
+        self.revealed.append(revealed)
+        self.pinned.append(published and not hideable)
+        self.forced.append(False)
         self.cost.append(cost)
         cell = len(self.values) - 1
         if key is not None:
             self._keys[key] = cell
         return cell
 
+    def cell(self, key: object) -> int | None:
+        """The cell with this key, if any."""
+        return self._keys.get(key)
+
+    def fix(self, cell: int, hidden: bool) -> None:
+        """Keep a cell as an earlier publication showed it: hidden, or visible for good."""
+        if hidden:
+            self.forced[cell] = True
+        else:
+            self.pinned[cell] = True
+
     def relate(self, total: int, parts: list[int] | tuple[int, ...]) -> None:
-        """Record that cell `total` is the sum of cells `parts`."""
-        parts = tuple(p for p in parts if p != total)
-        if parts:
+        """Record that cell `total` is the sum of cells `parts` (which must add up)."""
+        parts = tuple(parts)
+        if len(set(parts)) != len(parts) or total in parts:
+            raise ValueError("a relation names a cell twice; give each count its own cell")
+        if not parts:
+            return
+        if self.values[total] != sum(self.values[p] for p in parts):
+            raise ValueError(f"cells do not add up: {self.values[total]} != "
+                             f"{[self.values[p] for p in parts]}")
+        signature = (total, tuple(sorted(parts)))
+        if signature not in self._relation_set:
+            self._relation_set.add(signature)
             self.relations.append((total, parts))
+
+    # --- protection ---------------------------------------------------------------------
 
     def protect(self) -> np.ndarray:
         """Which cells to hide (bool per cell id): the small ones and enough others."""
         values = np.array(self.values, dtype=np.int64)
+        published = np.array(self.published, dtype=bool)
         sensitive = (values > 0) & (values < self.min_cell)
-        hidden = sensitive & np.array(self.published, dtype=bool)
-        for _ in range(len(values) + 1):
-            exposure = self._exposure(values, sensitive, hidden)
-            if exposure is None:
-                return hidden
-            cell = self._cheapest_to_hide(exposure, values, hidden)
-            if cell is None:
-                raise RuntimeError("small-cell suppression found a leak it cannot close")
-            hidden[cell] = True
-        raise RuntimeError("small-cell suppression did not converge")
+        hidden = (sensitive & published) | np.array(self.forced, dtype=bool)
+        primary = hidden.copy()
+        for cells, relations in self._components():
+            if not sensitive[cells].any():
+                continue
+            group = _Component(self, cells, relations)
+            given_up: set[int] = set()
+            for _ in range(2 * len(cells) + 1):
+                exposed = group.exposed(hidden, given_up)
+                if exposed is None:
+                    break
+                cell = group.to_hide(exposed, hidden)
+                if cell is None:
+                    given_up.add(exposed)
+                    self.unprotectable.append(int(cells[exposed]))
+                else:
+                    hidden[cell] = True
+            else:
+                raise RuntimeError("small-cell suppression did not converge")
+            group.show_again(hidden, primary, given_up)
+        return hidden
 
-    def _closure(self, hidden: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
-        """What a reader knows: visible cells and all that the relations give away."""
-        known = np.array(self.published, dtype=bool) & ~hidden
-        derived_by: dict[int, int] = {}
-        changed = True
-        while changed:
-            changed = False
-            for index, (total, parts) in enumerate(self.relations):
-                unknown = [c for c in (total, *parts) if not known[c]]
-                if len(unknown) == 1:
-                    known[unknown[0]] = True
-                    derived_by[unknown[0]] = index
-                    changed = True
-        return known, derived_by
+    def _components(self) -> list[tuple[np.ndarray, list[int]]]:
+        """Cells connected by relations, with the relations of each group (union-find)."""
+        parent = list(range(len(self.values)))
 
-    def _exposure(self, values: np.ndarray, sensitive: np.ndarray,
-                  hidden: np.ndarray) -> tuple[int, dict[int, int], list[int]] | None:
-        """A relation that gives away a sensitive cell (with the cells it exposes), or None."""
-        known, derived_by = self._closure(hidden)
-        for cell in np.flatnonzero(sensitive & known & (hidden | ~np.array(self.published))):
-            return derived_by[int(cell)], derived_by, [int(cell)]
-        for index, (total, parts) in enumerate(self.relations):
-            unknown = [c for c in parts if not known[c]]
-            if known[total] and unknown and sensitive[unknown].any() \
-                    and 0 < values[unknown].sum() < self.min_cell:
-                return index, derived_by, unknown
-        return None
+        def root(cell: int) -> int:
+            while parent[cell] != cell:
+                parent[cell] = parent[parent[cell]]
+                cell = parent[cell]
+            return cell
 
-    def _resolves(self, cell: int, exposed: list[int], values: np.ndarray, hidden: np.ndarray) -> bool:
-        """Whether hiding `cell` as well stops the exposure of the `exposed` cells."""
-        trial = hidden.copy()
-        trial[cell] = True
-        known, _ = self._closure(trial)
-        if len(exposed) == 1:
-            return not known[exposed[0]]
-        return sum(values[c] for c in exposed if not known[c]) >= self.min_cell or known[exposed].all()
+        for total, parts in self.relations:
+            for part in parts:
+                a, b = root(total), root(part)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+        members: dict[int, list[int]] = {}
+        for cell in range(len(self.values)):
+            members.setdefault(root(cell), []).append(cell)
+        relations_of: dict[int, list[int]] = {}
+        for index, (total, _) in enumerate(self.relations):
+            relations_of.setdefault(root(total), []).append(index)
+        return [(np.array(cells), relations_of.get(r, [])) for r, cells in members.items()]
 
-    def _cheapest_to_hide(self, exposure: tuple[int, dict[int, int], list[int]],
-                          values: np.ndarray, hidden: np.ndarray) -> int | None:
-        """The visible cell to hide, from the leaking relation or the relations that gave
-        away its members (walked back): preferably one that ends the leak, then the nearest,
-        a non-zero one, the cheapest, the smallest."""
-        relation, derived_by, exposed = exposure
-        visible = np.array(self.hideable, dtype=bool) & ~hidden
-        ranked = []
-        queue, seen, level = [relation], {relation}, 0
-        while queue:
-            next_queue = []
-            for index in queue:
-                total, parts = self.relations[index]
-                for member in (*parts, total):
-                    if visible[member]:
-                        ranked.append(((level, values[member] == 0, self.cost[member], values[member],
-                                        member), member))
-                    via = derived_by.get(member)
-                    if via is not None and via not in seen:
-                        seen.add(via)
-                        next_queue.append(via)
-            queue, level = next_queue, level + 1
-        ranked = [cell for _, cell in sorted(set(ranked))]
-        for cell in ranked:
-            if self._resolves(cell, exposed, values, hidden):
-                return cell
-        return ranked[0] if ranked else None
+
+class _Component:
+    """One connected group of cells and relations, and what a reader can work out of it."""
+
+    # Candidates tried (nearest first) for one that ends a leak; beyond them the nearest.
+    MAX_TRIALS = 8
+    MAX_SWEEPS = 200
+
+    def __init__(self, linked: LinkedCells, cells: np.ndarray, relations: list[int]) -> None:
+        self.linked = linked
+        self.m = linked.min_cell
+        self.cells = cells
+        local = {int(c): i for i, c in enumerate(cells)}
+        self.relations = [(local[t], [local[p] for p in parts])
+                          for t, parts in (linked.relations[i] for i in relations)]
+        self.values = np.array(linked.values, dtype=np.int64)[cells]
+        self.sensitive = (self.values > 0) & (self.values < self.m)
+        self.published = np.array(linked.published, dtype=bool)[cells]
+        self.categorised = self.published | np.array(linked.revealed, dtype=bool)[cells]
+        self.hideable = self.published & ~np.array(linked.pinned, dtype=bool)[cells] & (self.values > 0)
+        self.cost = np.array(linked.cost, dtype=np.int64)[cells]
+        # Each relation as signed terms: +1 for the total, -1 for each part (sum of terms = 0).
+        rows, columns, signs = [], [], []
+        for row, (total, parts) in enumerate(self.relations):
+            rows += [row] * (len(parts) + 1)
+            columns += [total, *parts]
+            signs += [1.0] + [-1.0] * len(parts)
+        self.term_relation = np.array(rows, dtype=np.int64)
+        self.term_cell = np.array(columns, dtype=np.int64)
+        self.term_sign = np.array(signs)
+        self.matrix = np.zeros((len(self.relations), len(cells)))
+        self.matrix[self.term_relation, self.term_cell] = self.term_sign
+        self.neighbours: list[set[int]] = [set() for _ in cells]
+        for total, parts in self.relations:
+            members = [total, *parts]
+            for member in members:
+                self.neighbours[member].update(members)
+
+    def ranges(self, hidden_local: np.ndarray, *, exact: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest value a reader can give each cell: bounds through the sums
+        and (`exact`) the cells that the equations together determine."""
+        values = self.values.astype(float)
+        known = (self.published & ~hidden_local) | (self.categorised & (self.values == 0))
+        low = np.where(known, values, np.where(self.sensitive, 1.0, float(self.m)))
+        high = np.where(known, values, np.where(self.sensitive, float(self.m - 1), np.inf))
+        low[~known & ~self.categorised] = 0.0
+        high[~known & ~self.categorised] = np.inf
+        self._propagate(low, high)
+        while exact and self.relations:
+            unknown = low < high
+            if not unknown.any():
+                break
+            determined = self._determined(unknown)
+            if not determined.any():
+                break
+            low[determined] = values[determined]
+            high[determined] = values[determined]
+            self._propagate(low, high)
+        return low, high
+
+    def _determined(self, unknown: np.ndarray) -> np.ndarray:
+        """Unknown cells that the equations fix (their unit vector is in the row space)."""
+        columns = np.flatnonzero(unknown)
+        sub = self.matrix[:, columns]
+        sub = sub[np.abs(sub).sum(axis=1) > 0]
+        determined = np.zeros(len(self.values), dtype=bool)
+        if sub.size == 0:
+            return determined
+        _, singular, basis = np.linalg.svd(sub, full_matrices=False)
+        rank = int((singular > 1e-9 * max(singular.max(), 1.0)).sum())
+        weight = (basis[:rank] ** 2).sum(axis=0)
+        determined[columns[weight > 1 - 1e-7]] = True
+        return determined
+
+    def _propagate(self, low: np.ndarray, high: np.ndarray) -> None:
+        """Bounds through the sums, all relations at once, until they stop moving.
+
+        In a relation sum(sign * x) = 0, sign_j * x_j lies between minus the most and minus
+        the least that the other terms can add up to.
+        """
+        if not self.relations:
+            return
+        relation, cell, sign = self.term_relation, self.term_cell, self.term_sign
+        count = len(self.relations)
+        positive = sign > 0
+        for _ in range(self.MAX_SWEEPS):
+            most = np.where(positive, high[cell], -low[cell])     # the most a term can be
+            least = np.where(positive, low[cell], -high[cell])    # the least
+            most_infinite, least_infinite = np.isinf(most), np.isinf(least)
+            most_finite = np.bincount(relation, np.where(most_infinite, 0.0, most), count)
+            least_finite = np.bincount(relation, np.where(least_infinite, 0.0, least), count)
+            most_count = np.bincount(relation, most_infinite, count)
+            least_count = np.bincount(relation, least_infinite, count)
+            others_most = np.where(most_count[relation] - most_infinite > 0, np.inf,
+                                   most_finite[relation] - np.where(most_infinite, 0.0, most))
+            others_least = np.where(least_count[relation] - least_infinite > 0, -np.inf,
+                                    least_finite[relation] - np.where(least_infinite, 0.0, least))
+            term_low, term_high = -others_most, -others_least
+            new_low = np.where(positive, term_low, -term_high)
+            new_high = np.where(positive, term_high, -term_low)
+            before_low, before_high = low.copy(), high.copy()
+            np.maximum.at(low, cell, new_low)
+            np.minimum.at(high, cell, new_high)
+            if np.array_equal(before_low, low) and np.array_equal(before_high, high):
+                return
+
+    def _narrowed(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """Small cells a reader can work out exactly, or whose sum with the other unknown
+        parts of a known total is below min_cell ("A and B together are 3"); with min_cell
+        2, "<2" says it already."""
+        if self.m <= 2:
+            return np.zeros(len(self.values), dtype=bool)
+        exact = low == high
+        leaking = self.sensitive & exact
+        for total, parts in self.relations:
+            if not exact[total]:
+                continue
+            unknown = [c for c in parts if not exact[c]]
+            if unknown and 0 < self.values[unknown].sum() < self.m:
+                leaking[unknown] |= self.sensitive[unknown]
+        return leaking
+
+    def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
+        """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""
+        low, high = self.ranges(hidden[self.cells])
+        narrowed = [c for c in np.flatnonzero(self._narrowed(low, high)) if int(c) not in skip]
+        return int(narrowed[0]) if narrowed else None
+
+    def show_again(self, hidden: np.ndarray, primary: np.ndarray, skip: set[int]) -> None:
+        """Show again the cells hidden on the way that turn out not to be needed (the greedy
+        choice can hide a cell that a later one makes redundant), totals first."""
+        secondary = [c for c in np.flatnonzero(hidden[self.cells] & ~primary[self.cells])]
+        for cell in sorted(secondary, key=lambda c: (-int(self.cost[c]), -int(self.values[c]), c)):
+            hidden[self.cells[cell]] = False
+            if self.exposed(hidden, skip) is not None:
+                hidden[self.cells[cell]] = True
+
+    def to_hide(self, exposed: int, hidden: np.ndarray) -> int | None:
+        """The (global) cell to hide next for a leak at `exposed`; None when no visible cell
+        is left that could be hidden. Candidates are tried with the bounds alone (fast);
+        the next `exposed` check applies the full test."""
+        hidden_local = hidden[self.cells]
+        distance = {exposed: 0}
+        frontier = [exposed]
+        while frontier:
+            following = []
+            for cell in frontier:
+                for neighbour in self.neighbours[cell]:
+                    if neighbour not in distance:
+                        distance[neighbour] = distance[cell] + 1
+                        following.append(neighbour)
+            frontier = following
+        candidates = sorted(
+            (distance[c], int(self.cost[c]), int(self.values[c]), c)
+            for c in np.flatnonzero(self.hideable & ~hidden_local) if c in distance)
+        if not candidates:
+            return None
+        for *_, cell in candidates[:self.MAX_TRIALS]:
+            trial = hidden_local.copy()
+            trial[cell] = True
+            low, high = self.ranges(trial, exact=False)
+            if not self._narrowed(low, high)[exposed]:
+                return int(self.cells[cell])
+        return int(self.cells[candidates[0][-1]])

@@ -172,8 +172,14 @@ def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 
 def _suppressed_text(row: Mapping[str, Any], language: str, min_cell: int, *count_columns: str) -> str:
+    """What a suppressed figure shows: its bound ("> 95 %") where the table gives one, else why
+    it is hidden (the row's `suppression`: "fewer than 5 without the outcome", "hidden to
+    protect another figure", …)."""
+    bound = text.format_bound(row.get("proportion_bound"), language)
+    if bound:
+        return bound
     threshold = text.min_cell_of(*(row.get(c) for c in count_columns), default=min_cell)
-    return phrase("suppressed_short", language, min_cell=threshold)
+    return text.suppression_phrase(row.get("suppression"), language, threshold, short=True)
 
 
 def _shown_count(value: Any, language: str, hide: bool) -> str:
@@ -184,9 +190,10 @@ def _shown_count(value: Any, language: str, hide: bool) -> str:
 
 
 def _share_with_interval(row: Mapping[str, Any], language: str) -> str:
-    """"94 % (91–97)"; the share alone without an interval; a dash without a share."""
+    """"94 % (91–97)"; the share alone without an interval; its bound ("> 95 %", no interval)
+    where a small count hides it; a dash without a share."""
     if to_number(row.get("proportion")) is None:
-        return EN_DASH
+        return text.format_bound(row.get("proportion_bound"), language) or EN_DASH
     share = format_percent(row["proportion"], language)
     if to_number(row.get("ci_low")) is None or to_number(row.get("ci_high")) is None:
         return share
@@ -296,27 +303,56 @@ def subgroup_table(effects: pd.DataFrame, language: str, *, indicators_shown: Se
                            "n_comparison"], language)
 
 
-def table_one(balance: pd.DataFrame, language: str) -> pd.DataFrame:
-    """Table 1: standardised differences before and after weighting, with WWC/HomVEE ratings."""
+def _balance_rows(balance: pd.DataFrame | None, area: str | None) -> pd.DataFrame | None:
+    """balance.csv's rows for one area ("all" by default) when it has rows for several."""
+    if balance is None or balance.empty or "area" not in balance.columns:
+        return balance
+    areas = balance["area"].fillna("all").astype(str).replace("", "all")
+    return balance[(areas == (area or "all")).to_numpy()] if areas.nunique() > 1 else balance
+
+
+def table_one(balance: pd.DataFrame, language: str, *, audience: str = "committee",
+              area: str | None = None, min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Table 1: the number that is rated, before and after weighting, with its WWC/HomVEE
+    rating: the Cox index for a yes/no covariate or a category, Hedges' g for a measurement
+    (balance.csv's value_before/value_after; its `measure` says which). The technical report
+    adds Austin's standardised mean difference, which propensity-score papers report."""
     rows = []
-    for row in records(balance):
+    for row in records(_balance_rows(balance, area)):
         level = row.get("level")
+        hidden = text.row_is_suppressed(row) and to_number(row.get("value_before")) is None
         rows.append({"covariate": label("covariate", row["covariate"], language),
                      "level": label("level", level, language) if level is not None else EN_DASH,
+                     "value_before": _suppressed_text(row, language, min_cell, "n_level_intervention",
+                                                      "n_level_comparison", "n_intervention",
+                                                      "n_comparison")
+                     if hidden else format_number(row.get("value_before"), language, 2),
+                     "value_after": format_number(row.get("value_after"), language, 2),
+                     "rating_before": EN_DASH if hidden
+                     else label("rating", row.get("rating_before"), language),
+                     "rating_after": EN_DASH if hidden
+                     else label("rating", row.get("rating_after"), language),
                      "smd_before": format_number(row.get("smd_before"), language, 2),
-                     "smd_after": format_number(row.get("smd_after"), language, 2),
-                     "rating_before": label("rating", row.get("rating_before"), language),
-                     "rating_after": label("rating", row.get("rating_after"), language)})
-    return _display(rows, ["covariate", "level", "smd_before", "smd_after", "rating_before", "rating_after"],
-                    language)
+                     "smd_after": format_number(row.get("smd_after"), language, 2)})
+    columns = ["covariate", "level", "value_before", "value_after", "rating_before", "rating_after"]
+    if audience == "technical":
+        columns += ["smd_before", "smd_after"]
+    return _display(rows, columns, language)
 
 
-def balance_counts(balance: pd.DataFrame) -> tuple[Any, Any]:
-    """(n_intervention, n_comparison) that Table 1 rests on, as written (may be "<5")."""
+def balance_counts(balance: pd.DataFrame, area: str | None = None) -> tuple[Any, Any]:
+    """(n_intervention, n_comparison) that Table 1 rests on, as written (may be "<5"): the
+    largest per group (a covariate with missing values counts fewer children)."""
+    balance = _balance_rows(balance, area)
     if balance is None or balance.empty:
         return None, None
-    first = balance.iloc[0]
-    return first.get("n_intervention"), first.get("n_comparison")
+
+    def largest(column: str) -> Any:
+        values = [v for v in balance.get(column, pd.Series(dtype=object)) if not text.is_missing(v)]
+        numbers = [v for v in values if to_number(v) is not None]
+        return max(numbers, key=to_number) if numbers else (values[0] if values else None)
+
+    return largest("n_intervention"), largest("n_comparison")
 
 
 def survival_table(survival: pd.DataFrame, language: str) -> pd.DataFrame:

@@ -216,8 +216,12 @@ HEADERS: dict[str, dict[str, str]] = {
            "n": "Antal barn", "events": "Antal med utfallet", "measure": "Mått", "method": "Metod",
            "estimate": "Skattning (95\u00a0% KI)", "p": "p", "p_adjusted": "Justerat p",
            "n_intervention": "n intervention", "n_comparison": "n jämförelse", "note": "Anmärkning",
-           "covariate": "Bakgrundsfaktor", "level": "Nivå", "smd_before": "Std. skillnad före viktning",
-           "smd_after": "Std. skillnad efter viktning", "rating_before": "Bedömning före viktning",
+           "covariate": "Bakgrundsfaktor", "level": "Nivå",
+           "value_before": "Cox-index/Hedges g före viktning",
+           "value_after": "Cox-index/Hedges g efter viktning",
+           "smd_before": "Austins standardiserade skillnad före viktning",
+           "smd_after": "Austins standardiserade skillnad efter viktning",
+           "rating_before": "Bedömning före viktning",
            "rating_after": "Bedömning efter viktning", "step": "Steg", "children": "Barn",
            "share_of_previous": "Andel av föregående steg", "value": "Värde",
            "subgroup": "Undergrupp", "p_interaction": "p för interaktion",
@@ -236,8 +240,12 @@ HEADERS: dict[str, dict[str, str]] = {
            "n": "Children", "events": "With the outcome", "measure": "Measure", "method": "Method",
            "estimate": "Estimate (95% CI)", "p": "p", "p_adjusted": "Adjusted p",
            "n_intervention": "n intervention", "n_comparison": "n comparison", "note": "Note",
-           "covariate": "Covariate", "level": "Level", "smd_before": "Std. difference before weighting",
-           "smd_after": "Std. difference after weighting", "rating_before": "Rating before weighting",
+           "covariate": "Covariate", "level": "Level",
+           "value_before": "Cox index/Hedges' g before weighting",
+           "value_after": "Cox index/Hedges' g after weighting",
+           "smd_before": "Austin's standardised difference before weighting",
+           "smd_after": "Austin's standardised difference after weighting",
+           "rating_before": "Rating before weighting",
            "rating_after": "Rating after weighting", "step": "Step", "children": "Children",
            "share_of_previous": "Share of previous step", "value": "Value",
            "subgroup": "Subgroup", "p_interaction": "p for interaction",
@@ -292,8 +300,25 @@ PHRASES: dict[str, dict[str, str]] = {
         "difference": "skillnad", "and": "och", "pp": "procentenheter", "pp_one": "procentenhet",
         "ci": "95\u00a0% KI", "to": "till",
         "median": "median", "months": "månader", "hazard_ratio": "hasardkvot",
-        "suppressed": "uppgiften redovisas inte (färre än {min_cell} barn)",
-        "suppressed_short": "uppgift undertryckt (<{min_cell})",
+        # Suppression (SPEC §10), worded by what is small (the `suppression` column of a
+        # published table); "suppressed"/"suppressed_short" when the reason is not known.
+        "suppressed": "redovisas inte, eftersom ett tal bakom uppgiften är mindre än {min_cell} "
+                      "eller skulle avslöja ett sådant tal",
+        "suppressed_short": "undertryckt (små tal)",
+        "suppressed_small_group": "redovisas inte: en av grupperna har färre än {min_cell} barn",
+        "suppressed_few_events": "redovisas inte: färre än {min_cell} barn i en av grupperna hade "
+                                 "utfallet",
+        "suppressed_few_without": "redovisas inte: färre än {min_cell} barn i en av grupperna saknade "
+                                  "utfallet",
+        "suppressed_small_count": "redovisas inte: ett av talen bakom uppgiften är mindre än {min_cell}",
+        "suppressed_secondary": "redovisas inte, för att en annan uppgift med få barn inte ska kunna "
+                                "räknas fram",
+        "suppressed_short_small_group": "färre än {min_cell} barn",
+        "suppressed_short_few_events": "färre än {min_cell} med utfallet",
+        "suppressed_short_few_without": "färre än {min_cell} utan utfallet",
+        "suppressed_short_small_count": "tal under {min_cell}",
+        "suppressed_short_secondary": "dold för att skydda en annan uppgift",
+        "bound_above": "över", "bound_below": "under",
         "partly_suppressed": "enstaka punkter undertryckta (<{min_cell}), visas inte",
         "not_estimable": "kunde inte skattas",
         "no_data": "uppgift saknas",
@@ -323,10 +348,13 @@ PHRASES: dict[str, dict[str, str]] = {
                       "besöken. Procent i parentes är andelen av föregående steg.",
         "implementation_intro": "Hur programmet genomfördes för de familjer som tackade ja: antal kontakter, "
                                 "andel i tid, gemensamma besök och vilka föräldrar som var med.",
-        "balance_intro": "Standardiserade skillnader mellan interventions- och jämförelsegruppen vid start "
-                         "(Hedges g för ålder, Cox index för kategorier), före och efter viktning, bedömda "
-                         "enligt What Works Clearinghouse/HomVEE. Tabellen bygger på {n_intervention} barn i "
-                         "interventionsgruppen och {n_comparison} i jämförelsegruppen.",
+        "balance_intro": "Skillnader mellan interventions- och jämförelsegruppen vid start, före och efter "
+                         "viktning, mätta som What Works Clearinghouse/HomVEE mäter dem: Cox-index för "
+                         "kategorier (till exempel moderns födelseregion) och Hedges g för mätvärden "
+                         "(moderns ålder). Bedömningen gäller just dessa tal: högst 0,05 är likvärdigt, "
+                         "0,05–0,25 kräver statistisk justering, över 0,25 är inte likvärdigt. Tabellen "
+                         "bygger på {n_intervention} barn i interventionsgruppen och {n_comparison} i "
+                         "jämförelsegruppen.",
         "proportions_intro": "Andel med 95 % konfidensintervall per grupp.",
         "forest_intro": "Skattade skillnader i procentenheter med 95 % konfidensintervall; linjen vid 0 "
                         "betyder ingen skillnad.",
@@ -351,8 +379,22 @@ PHRASES: dict[str, dict[str, str]] = {
         "difference": "a difference of", "and": "and", "pp": "percentage points",
         "pp_one": "percentage point", "ci": "95% CI",
         "to": "to", "median": "median", "months": "months", "hazard_ratio": "hazard ratio",
-        "suppressed": "not shown (fewer than {min_cell} children)",
-        "suppressed_short": "suppressed (<{min_cell})",
+        "suppressed": "not shown, because a number behind it is below {min_cell} or would reveal one",
+        "suppressed_short": "suppressed (small numbers)",
+        "suppressed_small_group": "not shown: one of the groups has fewer than {min_cell} children",
+        "suppressed_few_events": "not shown: fewer than {min_cell} children in one of the groups had "
+                                 "the outcome",
+        "suppressed_few_without": "not shown: fewer than {min_cell} children in one of the groups did "
+                                  "not have the outcome",
+        "suppressed_small_count": "not shown: one of the numbers behind it is below {min_cell}",
+        "suppressed_secondary": "not shown, so that another figure with few children cannot be "
+                                "worked out",
+        "suppressed_short_small_group": "fewer than {min_cell} children",
+        "suppressed_short_few_events": "fewer than {min_cell} with the outcome",
+        "suppressed_short_few_without": "fewer than {min_cell} without the outcome",
+        "suppressed_short_small_count": "a count under {min_cell}",
+        "suppressed_short_secondary": "hidden to protect another figure",
+        "bound_above": "over", "bound_below": "under",
         "partly_suppressed": "some points suppressed (<{min_cell}), not drawn",
         "not_estimable": "could not be estimated",
         "no_data": "no data",
@@ -386,10 +428,13 @@ PHRASES: dict[str, dict[str, str]] = {
                       "the visits. Percentages in brackets are shares of the previous step.",
         "implementation_intro": "How the programme was delivered to the families who accepted: contacts, "
                                 "timeliness, joint visits and which parents took part.",
-        "balance_intro": "Standardised differences between the intervention and comparison groups at "
-                         "baseline (Hedges' g for age, the Cox index for categories), before and after "
-                         "weighting, rated as in the What Works Clearinghouse/HomVEE standards. The table "
-                         "rests on {n_intervention} intervention and {n_comparison} comparison children.",
+        "balance_intro": "Differences between the intervention and comparison groups at baseline, before "
+                         "and after weighting, measured as the What Works Clearinghouse/HomVEE standards "
+                         "measure them: the Cox index for categories (such as the mother's region of "
+                         "birth) and Hedges' g for measurements (the mother's age). The rating is of these "
+                         "numbers: up to 0.05 is equivalent, 0.05–0.25 requires statistical adjustment, "
+                         "over 0.25 is not equivalent. The table rests on {n_intervention} intervention "
+                         "and {n_comparison} comparison children.",
         "proportions_intro": "Share with 95% confidence interval per group.",
         "forest_intro": "Estimated differences in percentage points with 95% confidence intervals; the line "
                         "at 0 means no difference.",
@@ -714,9 +759,33 @@ def interpretation(effect: Mapping[str, Any], language: str) -> str:
                    "includes": "includes_zero"}[side], language)
 
 
-def suppressed_sentence(indicator: str, language: str, min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """"MMR vid 24 månader: uppgiften redovisas inte (färre än 5 barn)."."""
-    return f"{label('indicator', indicator, language)}: {phrase('suppressed', language, min_cell=min_cell)}."
+def suppression_phrase(reason: Any, language: str, min_cell: int = DEFAULT_MIN_CELL, *,
+                       short: bool = False) -> str:
+    """What a suppressed figure says, by why it was suppressed: a published table's
+    `suppression` (small_group, few_events, few_without, small_count, secondary), so that a
+    group of 134 is never called "fewer than 5 children"; general words for another reason."""
+    base = "suppressed_short" if short else "suppressed"
+    key = f"{base}_{reason}" if isinstance(reason, str) and reason else base
+    return phrase(key if key in PHRASES[check_language(language)] else base, language, min_cell=min_cell)
+
+
+def suppressed_sentence(indicator: str, language: str, min_cell: int = DEFAULT_MIN_CELL,
+                        reason: Any = None) -> str:
+    """"MMR vid 24 månader: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet."
+    (`reason`: the row's `suppression`; without it, the general words)."""
+    return f"{label('indicator', indicator, language)}: {suppression_phrase(reason, language, min_cell)}."
+
+
+def format_bound(bound: Any, language: str, *, words: bool = False) -> str:
+    """A published `proportion_bound` (">0.95", "<0.05") as a percentage: sv "> 95 %", en
+    ">95%"; `words=True` for a sentence: "över 95 %" / "over 95%". "" when there is none."""
+    match = re.fullmatch(r"\s*([<>])\s*([0-9]*\.?[0-9]+)\s*", bound) if isinstance(bound, str) else None
+    if match is None:
+        return ""
+    share = format_percent(float(match[2]), language)
+    if words:
+        return f"{phrase('bound_above' if match[1] == '>' else 'bound_below', language)} {share}"
+    return f"{match[1]}{NBSP if language == 'sv' else ''}{share}"
 
 
 def effect_sentence(indicator: str, intervention: Mapping[str, Any] | None,

@@ -13,6 +13,7 @@ import pytest
 from pipeline.errors import HembesokError, KeyMissingError
 from pipeline.privacy import (
     DEMO_KEY,
+    LinkedCells,
     find_personnummer_like,
     load_key,
     mask_identifier,
@@ -326,3 +327,77 @@ def test_pdf_scan_finds_a_planted_personnummer(tmp_path, clean_pdf_parts, where)
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf_bytes(*clean_pdf_parts, planted))
     assert scan_file_for_personnummer(path) == ["######-####"]
+
+
+# --- small-cell suppression: LinkedCells ---------------------------------------------------
+
+def test_linked_cells_hide_a_total_that_gives_back_a_small_part():
+    cells = LinkedCells(5)
+    total, a, b, c = (cells.add(v) for v in (53, 3, 20, 30))
+    cells.relate(total, [a, b, c])
+    hidden = cells.protect()
+    assert hidden[a] and hidden[b] and not hidden[c] and not hidden[total]  # next smallest: b
+
+
+def test_linked_cells_count_what_an_empty_cell_says():
+    """An empty (secondary) cell says "5 or more": with 6 = A + B shown, hiding B would give
+    A = 1, so the total is hidden instead (and B, not needed, stays shown)."""
+    cells = LinkedCells(5)
+    total, a, b = cells.add(6), cells.add(1), cells.add(5)
+    cells.relate(total, [a, b])
+    hidden = cells.protect()
+    assert hidden[a] and hidden[total] and not hidden[b]
+
+
+def test_linked_cells_solve_the_equations_together():
+    """x + y, y + z and x + z shown, y and z never published: x = (12 + 12 - 20) / 2."""
+    cells = LinkedCells(5)
+    x, y, z = cells.add(2), cells.add(10, published=False), cells.add(10, published=False)
+    totals = [cells.add(12), cells.add(20), cells.add(12)]
+    for total, parts in zip(totals, ([x, y], [y, z], [x, z]), strict=True):
+        cells.relate(total, parts)
+    hidden = cells.protect()
+    assert hidden[x] and hidden[totals].sum() >= 1
+
+
+def test_linked_cells_sum_of_unknown_parts_below_min_cell():
+    cells = LinkedCells(5)
+    total, a, b, c = (cells.add(v) for v in (15, 2, 1, 12))
+    cells.relate(total, [a, b, c])
+    hidden = cells.protect()
+    assert hidden[a] and hidden[b] and (hidden[c] or hidden[total])  # not "A and B are 3"
+
+
+def test_linked_cells_revealed_rest_and_keys():
+    """A rest of n whose smallness a table states ("fewer than 5 without") is protected like a
+    published small count; one key is one cell across tables."""
+    cells = LinkedCells(5)
+    n = cells.add(50, key=("n", 50))
+    events = cells.add(48, key=("events", 48))
+    rest = cells.add(2, published=False, revealed=True, key=("rest", 2))
+    cells.relate(n, [events, rest])
+    assert cells.add(48, key=("events", 48)) == events
+    with pytest.raises(ValueError, match="is 48, not 47"):
+        cells.add(47, key=("events", 48))
+    with pytest.raises(ValueError, match="do not add up"):
+        cells.relate(n, [events])
+    hidden = cells.protect()
+    assert hidden[events] and not hidden[n] and not hidden[rest]
+
+
+def test_linked_cells_that_no_hiding_can_protect_are_listed():
+    """Four "<5" parts of a "<5" total: each part is 1 whatever is hidden."""
+    cells = LinkedCells(5)
+    total = cells.add(4)
+    parts = [cells.add(1) for _ in range(4)]
+    cells.relate(total, parts)
+    hidden = cells.protect()
+    assert hidden[[total, *parts]].all() and set(cells.unprotectable) == {total, *parts}
+
+
+def test_linked_cells_hold_a_count_published_elsewhere():
+    cells = LinkedCells(5)
+    total, a, b = cells.add(40, hideable=False), cells.add(3), cells.add(37)
+    cells.relate(total, [a, b])
+    hidden = cells.protect()
+    assert hidden[a] and hidden[b] and not hidden[total]

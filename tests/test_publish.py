@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 from test_compare import make_cohort, make_study
 
-from pipeline.publish import ROW_COUNT_TABLES, publish_table, scan_file_for_personnummer, write_xlsx
+from pipeline.publish import (
+    ROW_COUNT_TABLES,
+    SUPPRESSION_REASONS,
+    proportion_bound,
+    publish_table,
+    publish_tables,
+    scan_file_for_personnummer,
+    write_xlsx,
+)
 from pipeline.stages.cohort import flow_table, indicator_table
 from pipeline.stages.compare import compare
 
@@ -97,9 +105,10 @@ def test_fidelity_small_area_is_blank() -> None:
                 "share_joint": (0.6, 0.5), "extra_contacts": (0, 7), "contacts_planned_per_child": (6, 6)}
     rows = [{"area": a, "measure": m, "value": v[i]} for i, a in enumerate(("A", "B"))
             for m, v in measures.items()]
-    rows += [{"area": "all", "measure": m, "value": v[0] + v[1] if m in ("children", "contacts_due",
-             "contacts_received", "extra_contacts") else v[1]} for m, v in measures.items()]
     rows += [{"area": "C", "measure": m, "value": v[1]} for m, v in measures.items()]
+    counts = ("children", "contacts_due", "contacts_received", "extra_contacts")
+    rows += [{"area": "all", "measure": m, "value": v[0] + 2 * v[1] if m in counts else v[1]}
+             for m, v in measures.items()]  # areas A, B and C add up to "all"
     table = publish_table("fidelity", pd.DataFrame(rows), M).set_index(["area", "measure"])["value"]
     assert table["A", "children"] == SMALL
     assert table["A", "contacts_due"] is None and table["A", "share_joint"] is None
@@ -275,6 +284,286 @@ def test_totals_never_give_back_a_hidden_small_count() -> None:
         if hidden and isinstance(events["all"], int):
             remainder = events["all"] - sum(shown)
             assert len(hidden) >= 2 and not 0 < remainder < M, (a, b, c, events)
+
+
+# --- bounds, reasons, and one pass over all of a run's tables ----------------------------------
+
+def test_proportion_bound_says_no_more_than_fewer_than_min_cell() -> None:
+    assert proportion_bound(134, 131, "few_without", M) == ">0.95"   # 0.05 * 134 = 6.7 > 5
+    assert proportion_bound(134, 3, "few_events", M) == "<0.05"
+    assert proportion_bound(1000, 998, "few_without", M) == ">0.99"  # 0.01 * 1000 = 10 > 5
+    assert proportion_bound(100, 97, "few_without", M) == ">0.9"     # 0.05 * 100 = 5: not > 5
+    assert proportion_bound(11, 9, "few_without", M) == ">0.5"
+    assert proportion_bound(10, 8, "few_without", M) == ""           # 0.5 * 10 = 5: no bound
+    assert proportion_bound(134, 50, "secondary", M) == ""
+    for n in range(1, 400):
+        for reason in ("few_events", "few_without"):
+            bound = proportion_bound(n, 0, reason, M)
+            if bound:  # the counts the bound allows include min_cell (and more)
+                share = float(bound[1:])
+                allowed = share * n if reason == "few_events" else (1 - share) * n
+                assert allowed > M, (n, bound)
+
+
+def test_few_without_the_outcome_gives_a_bound_not_a_small_group() -> None:
+    table = publish_table("indicators", indicator_rows({"A": (134, 131), "B": (150, 60)}), M)
+    row = table.set_index("area").loc["A"]
+    assert pd.isna(row["proportion"]) and pd.isna(row["ci_low"]) and pd.isna(row["ci_high"])
+    assert row["n_denominator"] == 134 and row["n_numerator"] is None
+    assert row["suppression"] == "few_without" and row["proportion_bound"] == ">0.95"
+    other = table.set_index("area").loc["B"]  # hidden so that "all" less B cannot give A
+    assert other["suppression"] == "secondary" and other["proportion_bound"] == ""
+    assert table.set_index("area").loc["all", "suppression"] == ""
+    few = publish_table("indicators", indicator_rows({"A": (134, 3), "B": (150, 60)}), M)
+    assert few.set_index("area").loc["A", "proportion_bound"] == "<0.05"
+    assert few.set_index("area").loc["A", "suppression"] == "few_events"
+    small = publish_table("indicators", indicator_rows({"A": (9, 7), "B": (150, 60)}), M)
+    assert small.set_index("area").loc["A", "proportion_bound"] == ""  # 0.5 * 9 < 5: stays hidden
+
+
+def test_small_group_and_secondary_reasons() -> None:
+    table = publish_table("indicators", indicator_rows({"A": (3, 1), "B": (50, 20), "C": (60, 30)}), M)
+    reasons = by_area(table, "suppression")
+    assert reasons["A"] == "small_group" and reasons["all"] == ""
+    assert sorted(reasons[a] for a in ("B", "C")) == ["", "secondary"]
+
+
+def indicators_two_groups(treated: dict[str, tuple[int, int]], comparison: tuple[int, int],
+                          pre: dict[str, tuple[int, int]] | None = None) -> pd.DataFrame:
+    frames = [indicator_rows(treated).assign(group="intervention"),
+              indicator_rows({"X": comparison}).assign(group="comparison").query("area == 'all'")]
+    if pre is not None:
+        frames.append(indicator_rows(pre).assign(group="intervention_pre"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_count_hidden_in_indicators_is_hidden_in_effects() -> None:
+    """Area A's 2 children without the outcome: indicators.csv hides A's events, and B's so that
+    "all" less B cannot give A's; the area rows of effects.csv show the same counts."""
+    indicators = indicators_two_groups({"A": (50, 48), "B": (60, 30)}, (100, 50))
+    effects = pd.DataFrame([
+        effects_row(n_intervention=50, events_intervention=48, n_comparison=100, events_comparison=50,
+                    area="A"),
+        effects_row(n_intervention=60, events_intervention=30, n_comparison=100, events_comparison=50,
+                    area="B"),
+    ])
+    alone = publish_table("effects", effects, M).set_index("area")
+    assert alone.loc["B", "events_intervention"] == 30  # on its own B's row gives nothing away
+    published = publish_tables({"indicators": indicators, "effects": effects}, M)
+    shown = published["indicators"].set_index(["group", "area"])
+    area_rows = published["effects"].set_index("area")
+    for area in ("A", "B"):
+        assert shown.loc[("intervention", area), "n_numerator"] is None
+        assert area_rows.loc[area, "events_intervention"] is None
+        assert area_rows.loc[area, ["estimate", "ci_low", "ci_high", "p_value"]].isna().all()
+    assert area_rows.loc["A", "suppression"] == "few_without"
+    assert area_rows.loc["B", "suppression"] == "secondary"
+    assert shown.loc[("intervention", "all"), "n_numerator"] == 78
+
+
+def test_effects_rows_of_one_population_agree() -> None:
+    """The crude and adjusted ITT rows share their counts; per protocol's comparison group is
+    the ITT comparison group: a count hidden in one is hidden in all."""
+    frame = pd.DataFrame([
+        effects_row(n_intervention=100, events_intervention=97, n_comparison=100, events_comparison=50),
+        effects_row(n_intervention=100, events_intervention=97, n_comparison=100, events_comparison=50,
+                    method="regression"),
+        effects_row(n_intervention=90, events_intervention=88, n_comparison=100, events_comparison=50,
+                    analysis="per_protocol"),
+    ])
+    table = publish_table("effects", frame, M)
+    assert table["events_intervention"].tolist() == [None, None, None]
+    assert table["estimate"].isna().all()
+    # hiding the ITT comparison group would be hidden in per protocol too (one cell)
+    frame.loc[:, "events_comparison"] = 97
+    table = publish_table("effects", frame, M)
+    assert len(set(map(str, table["events_comparison"]))) == 1
+
+
+def test_did_estimate_hidden_when_a_group_before_the_start_is() -> None:
+    """The DiD combines the groups after and before the start; 2 of 85 children before the
+    start without the outcome: the DiD estimate rests on that share, and the DiD counts less
+    the counts after would give the 2 back."""
+    indicators = indicators_two_groups({"A": (60, 30), "B": (60, 30)}, (100, 50),
+                                       pre={"A": (40, 38), "B": (45, 45)})
+    effects = pd.DataFrame([
+        effects_row(n_intervention=120, events_intervention=60, n_comparison=100, events_comparison=50),
+        effects_row(measure="did", method="did", n_intervention=205, events_intervention=143,
+                    n_comparison=100, events_comparison=50),
+    ])
+    published = publish_tables({"indicators": indicators, "effects": effects}, M)
+    did = published["effects"].iloc[1]
+    assert pd.isna(did["estimate"]) and did["suppression"] == "secondary"
+    crude = published["effects"].iloc[0]
+    assert crude["estimate"] == 0.1 and crude["suppression"] == ""
+    pre = published["indicators"].set_index(["group", "area"])
+    shown = [v for v in (did["events_intervention"], crude["events_intervention"],
+                         pre.loc[("intervention_pre", "all"), "n_numerator"]) if isinstance(v, int)]
+    assert len(shown) < 3  # after + before = DiD: not all three can be shown
+
+
+def summary_row(**values: object) -> dict:
+    base = {"indicator": "vacc_mmr1_24m", "area": "all", "primary": True, "analysis": "itt",
+            "method": "regression", "measure": "risk_difference", "estimate": 0.05, "ci_low": 0.01,
+            "ci_high": 0.09, "p_value": 0.01, "p_adjusted": 0.02, "n_intervention": 134,
+            "n_comparison": 150, "verdict": "higher", "reason": "adjusted_p_below_alpha",
+            "reason_detail": "", "proportion_intervention": 131 / 134, "proportion_comparison": 0.6,
+            "n_denominator_intervention": 134, "n_denominator_comparison": 150,
+            "events_intervention": 131, "events_comparison": 90}
+    return base | values
+
+
+def test_summary_suppressed_where_a_count_behind_it_is_small() -> None:
+    frame = pd.DataFrame([summary_row(),
+                          summary_row(indicator="bf_any_6m", events_intervention=70,
+                                      proportion_intervention=70 / 134)])
+    table = publish_table("summary", frame, M).set_index("indicator")
+    few = table.loc["vacc_mmr1_24m"]
+    assert few["verdict"] == "suppressed" and few["reason"] == "few_without"
+    assert few[["estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
+                "proportion_intervention"]].isna().all()
+    assert few["proportion_bound_intervention"] == ">0.95" and few["events_intervention"] is None
+    assert few["n_denominator_intervention"] == 134 and few["proportion_comparison"] == 0.6
+    fine = table.loc["bf_any_6m"]
+    assert fine["verdict"] == "higher" and fine["estimate"] == 0.05 and fine["suppression"] == ""
+    assert fine["events_intervention"] == 70
+
+
+def test_summary_follows_its_effects_row() -> None:
+    """A headline is blank when its effects row is, whatever the summary's own counts."""
+    summary = pd.DataFrame([summary_row(indicator="bf_any_6m", events_intervention=70,
+                                        proportion_intervention=70 / 134)])
+    effects = pd.DataFrame([
+        effects_row(indicator="bf_any_6m", n_intervention=134, events_intervention=70, n_comparison=150,
+                    events_comparison=90, area="all"),
+        effects_row(indicator="bf_any_6m", method="regression", n_intervention=130, events_intervention=70,
+                    n_comparison=150, events_comparison=90, area="all"),  # 4 without covariates
+    ])
+    published = publish_tables({"summary": summary, "effects": effects}, M)
+    assert pd.isna(published["effects"].iloc[1]["estimate"])
+    row = published["summary"].iloc[0]
+    assert row["verdict"] == "suppressed" and pd.isna(row["estimate"])
+    assert row["proportion_intervention"] == 70 / 134  # what was seen rests on other counts
+
+
+def test_flow_and_group_sizes_agree() -> None:
+    """Flow's eligible step is the intervention group that balance.csv counts."""
+    steps = ["born_in_intervention_areas", "eligible", "offered", "accepted"]
+    counts = {"A": [100, 60, 60, 57], "B": [80, 50, 50, 40]}
+    rows = [{"area": a, "order": i + 1, "step": s, "children": c[i], "share_of_previous": None}
+            for a, c in counts.items() for i, s in enumerate(steps)]
+    rows += [{"area": "all", "order": i + 1, "step": s, "children": counts["A"][i] + counts["B"][i],
+              "share_of_previous": None} for i, s in enumerate(steps)]
+    flow = pd.DataFrame(rows)
+    balance = pd.DataFrame([{"area": a, "covariate": "mother_age", "level": "", "measure": "hedges_g",
+                             "value_before": 0.1, "value_after": 0.0, "smd_before": 0.1, "smd_after": 0.0,
+                             "rating_before": "adjustment_required", "rating_after": "satisfied",
+                             "n_intervention": n, "n_comparison": 200, "note": "",
+                             "n_level_intervention": None, "n_level_comparison": None}
+                            for a, n in (("all", 110), ("A", 60), ("B", 50))])
+    published = publish_tables({"flow": flow, "balance": balance}, M)
+    shown = published["flow"].set_index(["area", "step"])["children"]
+    sizes = published["balance"].set_index("area")["n_intervention"]
+    for area in ("A", "B", "all"):  # eligible is never shown in one table and hidden in the other
+        assert (shown[area, "eligible"] is None) == (sizes[area] is None), area
+
+
+def reader_leaks(published: dict[str, pd.DataFrame]) -> list[str]:
+    """Small counts a reader can pin down from the published indicators and effects (an LP per
+    small count, written from the published tables alone, independently of LinkedCells)."""
+    from scipy.optimize import linprog
+
+    indicators, effects = published["indicators"], published.get("effects")
+    names: dict[tuple, int] = {}
+
+    def var(*key: object) -> int:
+        return names.setdefault(key, len(names))
+
+    equalities, bounds, small = [], {}, []
+    for row in indicators.to_dict("records"):
+        pop = (row["group"], row["area"])
+        n, e, r = var(*pop, "n"), var(*pop, "e"), var(*pop, "r")
+        equalities.append(({n: 1, e: -1, r: -1}, 0))
+        for cell, value in ((n, row["n_denominator"]), (e, row["n_numerator"])):
+            if isinstance(value, int):
+                bounds[cell] = (value, value)
+            elif value == SMALL:
+                bounds[cell] = (1, M - 1)
+                small.append(cell)
+            else:
+                bounds[cell] = (M, None)
+        if row["suppression"] == "few_without":
+            bounds[r] = (1, M - 1)
+            small.append(r)
+    for group in indicators["group"].unique():
+        areas = [a for a in indicators.loc[indicators["group"] == group, "area"] if a != "all"]
+        for kind in ("n", "e", "r") if areas else ():
+            coefficients = {var(group, "all", kind): 1}
+            for area in areas:
+                coefficients[var(group, area, kind)] = -1
+            equalities.append((coefficients, 0))
+    if effects is not None:
+        for row in effects.to_dict("records"):
+            for side, where in (("intervention", row["area"]), ("comparison", "all")):
+                for kind, column in (("n", f"n_{side}"), ("e", f"events_{side}")):
+                    value = row[column]
+                    if isinstance(value, int):
+                        cell = var(side, where, kind)
+                        bounds[cell] = (value, value)
+    matrix = np.zeros((len(equalities), len(names)))
+    for i, (coefficients, _) in enumerate(equalities):
+        for cell, c in coefficients.items():
+            matrix[i, cell] = c
+    box = [bounds.get(i, (0, None)) for i in range(len(names))]
+    leaks = []
+    for cell in set(small):
+        objective = np.zeros(len(names))
+        objective[cell] = 1
+        low = linprog(objective, A_eq=matrix, b_eq=np.zeros(len(equalities)), bounds=box).fun
+        high = -linprog(-objective, A_eq=matrix, b_eq=np.zeros(len(equalities)), bounds=box).fun
+        if high - low < 0.5:
+            leaks.append(next(k for k, v in names.items() if v == cell))
+    return leaks
+
+
+def test_no_small_count_can_be_pinned_down_across_tables() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(60):
+        treated = {}
+        for area in ("A", "B", "C"):
+            n = int(rng.choice([2, 6, 9, 20, 40, 120]))
+            treated[area] = (n, int(rng.choice([0, 1, 2, n // 2, max(n - 2, 0), max(n - 1, 0), n])))
+        n0 = int(rng.choice([8, 30, 100]))
+        indicators = indicators_two_groups(treated, (n0, int(rng.integers(0, n0 + 1))))
+        comparison = indicators.query("group == 'comparison'").iloc[0]
+        effects = pd.DataFrame([
+            effects_row(n_intervention=int(row["n_denominator"]), events_intervention=int(row["n_numerator"]),
+                        n_comparison=int(comparison["n_denominator"]),
+                        events_comparison=int(comparison["n_numerator"]), area=row["area"])
+            for row in indicators.query("group == 'intervention'").to_dict("records")])
+        published = publish_tables({"indicators": indicators, "effects": effects}, M)
+        assert reader_leaks(published) == [], (treated, n0)
+
+
+def test_a_group_of_three_published_together() -> None:
+    cohort = group_of_three()
+    tables = compare(make_study(), cohort)
+    tables["indicators"] = indicator_table(cohort)
+    tables["flow"] = flow_table(cohort)
+    published = publish_tables(tables, M)
+    assert set(published) == set(tables)
+    for name, frame in published.items():
+        if name in ROW_COUNT_TABLES:
+            continue
+        assert {"suppressed", "suppression"} <= set(frame.columns), name
+        assert set(frame["suppression"].unique()) <= {"", *SUPPRESSION_REASONS}, name
+        assert (frame["suppression"].ne("") == frame["suppressed"]).all(), name
+    treated = published["indicators"]["group"].eq("intervention")
+    assert not any(v == 3 for v in published["indicators"].loc[treated, "n_denominator"]
+                   if isinstance(v, int))
+    if "summary" in published:  # every headline rests on the group of 3
+        summary = published["summary"]
+        assert summary.loc[summary["area"].eq("all"), "verdict"].isin(["suppressed", "not_estimable"]).all()
 
 
 # --- XLSX and the scan -------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -98,13 +99,15 @@ def test_suppressed_values_give_the_suppression_wording() -> None:
     hidden = {**COMPARISON, "n_numerator": "<5", "proportion": None, "ci_low": None, "ci_high": None,
               "suppressed": True}
     sentence = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, hidden, EFFECT, "sv")
-    assert sentence == "MMR vid 24 månader: uppgiften redovisas inte (färre än 5 barn)."
+    assert sentence == ("MMR vid 24 månader: redovisas inte, eftersom ett tal bakom uppgiften är mindre "
+                        "än 5 eller skulle avslöja ett sådant tal.")
     english = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, hidden, EFFECT, "en")
-    assert english == "MMR at 24 months: not shown (fewer than 5 children)."
+    assert english == ("MMR at 24 months: not shown, because a number behind it is below 5 or would "
+                       "reveal one.")
     # A flagged row is suppressed even before its values are blanked.
     flagged = text.effect_sentence("vacc_mmr1_24m", {**INTERVENTION, "suppressed": "True"}, COMPARISON,
                                    EFFECT, "sv")
-    assert "uppgiften redovisas inte" in flagged
+    assert "redovisas inte" in flagged
     assert text.format_count("<5", "sv") == "<5"
     assert text.format_percent("<5", "en") == "<5"
 
@@ -116,14 +119,97 @@ def test_display_tables_show_suppressed_counts() -> None:
     assert list(frame.columns) == ["Indikator", "Grupp", f"Andel (95{NBSP}% KI)", "Antal med utfallet",
                                    "Antal barn"]
     assert frame.iloc[0, 2] == f"94{NBSP}% (89–97)"
-    assert frame.iloc[1, 2] == "uppgift undertryckt (<5)" and frame.iloc[1, 3] == "<5"
+    assert frame.iloc[1, 2] == "undertryckt (små tal)" and frame.iloc[1, 3] == "<5"
     effects = tables.effects_table(pd.DataFrame([{**EFFECT, "events_intervention": "<5", "suppressed": True},
                                                  {**EFFECT, "method": "regression", "estimate": None}]), "en")
-    assert effects["Estimate (95% CI)"].tolist() == ["suppressed (<5)", "could not be estimated"]
+    assert effects["Estimate (95% CI)"].tolist() == ["suppressed (small numbers)", "could not be estimated"]
     flow_rows = pd.DataFrame({"area": ["all"] * 2, "order": [1, 2], "step": ["eligible", "accepted"],
                               "children": ["12", "<5"], "share_of_previous": [None, None]})
     flow = tables.flow_table(flow_rows, "sv")
     assert flow["Barn"].tolist() == ["12", "<5"]
+
+
+def test_suppression_says_what_is_small() -> None:
+    """A group of 134 with 3 children without the outcome is never "fewer than 5 children"."""
+    assert text.suppressed_sentence("vacc_mmr1_24m", "sv", reason="few_without") == (
+        "MMR vid 24 månader: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet.")
+    assert text.suppressed_sentence("vacc_mmr1_24m", "en", reason="few_events") == (
+        "MMR at 24 months: not shown: fewer than 5 children in one of the groups had the outcome.")
+    assert "another figure" in text.suppressed_sentence("vacc_mmr1_24m", "en", reason="secondary")
+    assert "färre än 5 barn" in text.suppressed_sentence("vacc_mmr1_24m", "sv", reason="small_group")
+    for language in text.LANGUAGES:
+        for reason in ("", None, "few_events", "few_without", "small_count", "secondary", "unknown"):
+            for short in (False, True):
+                words = text.suppression_phrase(reason, language, 5, short=short)
+                assert words and "{" not in words
+                if reason != "small_group":  # no claim that a group has fewer than 5 children
+                    assert not re.search(r"(fewer than 5 children|färre än 5 barn)\)?$", words), words
+
+
+def test_bounds_are_shown_as_percentages() -> None:
+    assert text.format_bound(">0.95", "sv") == f">{NBSP}95{NBSP}%"
+    assert text.format_bound("<0.05", "en") == "<5%"
+    assert text.format_bound(">0.95", "sv", words=True) == f"över 95{NBSP}%"
+    assert text.format_bound("<0.01", "en", words=True) == "under 1%"
+    assert text.format_bound("", "sv") == "" and text.format_bound(None, "en") == ""
+
+
+def test_indicator_table_shows_a_bound_and_why_a_share_is_hidden() -> None:
+    bounded = {**INTERVENTION, "n_denominator": 134, "n_numerator": None, "proportion": None, "ci_low": None,
+               "ci_high": None, "suppressed": True, "suppression": "few_without", "proportion_bound": ">0.95"}
+    protecting = {**COMPARISON, "n_numerator": None, "proportion": None, "ci_low": None, "ci_high": None,
+                  "suppressed": True, "suppression": "secondary", "proportion_bound": ""}
+    frame = tables.indicator_table(pd.DataFrame([bounded, protecting]), "sv")
+    assert frame.iloc[0, 2:].tolist() == [f">{NBSP}95{NBSP}%", "–", "134"]  # no interval, no point
+    assert frame.iloc[1, 2] == "dold för att skydda en annan uppgift"
+    english = tables.indicator_table(pd.DataFrame([{**protecting, "suppression": "few_without"}]), "en")
+    assert english.iloc[0, 2] == "fewer than 5 without the outcome"
+
+
+BALANCE = pd.DataFrame([
+    {"area": "all", "covariate": "mother_region", "level": "europe", "measure": "cox_index",
+     "value_before": 0.301, "value_after": 0.04, "smd_before": 0.22, "smd_after": 0.03,
+     "rating_before": "not_satisfied", "rating_after": "satisfied", "n_intervention": 70, "n_comparison": 75,
+     "suppressed": False, "suppression": ""},
+    {"area": "all", "covariate": "mother_age", "level": None, "measure": "hedges_g",
+     "value_before": -0.148, "value_after": -0.153, "smd_before": -0.149, "smd_after": -0.154,
+     "rating_before": "adjustment_required", "rating_after": "adjustment_required", "n_intervention": 68,
+     "n_comparison": 75, "suppressed": False, "suppression": ""},
+    {"area": "North", "covariate": "mother_age", "level": None, "measure": "hedges_g",
+     "value_before": 0.5, "value_after": 0.1, "smd_before": 0.5, "smd_after": 0.1,
+     "rating_before": "not_satisfied", "rating_after": "adjustment_required", "n_intervention": 30,
+     "n_comparison": 75, "suppressed": False, "suppression": ""},
+])
+
+
+def test_table_one_shows_the_number_that_is_rated() -> None:
+    table = tables.table_one(BALANCE, "sv")
+    assert list(table.columns) == ["Bakgrundsfaktor", "Nivå", "Cox-index/Hedges g före viktning",
+                                   "Cox-index/Hedges g efter viktning", "Bedömning före viktning",
+                                   "Bedömning efter viktning"]
+    assert table.iloc[:, 2].tolist() == ["0,30", "−0,15"]  # value_before, not Austin's 0,22
+    assert table.iloc[0, 4].startswith("Ej likvärdiga")
+    technical = tables.table_one(BALANCE, "en", audience="technical", area="North")
+    assert technical.columns[2] == "Cox index/Hedges' g before weighting"
+    assert technical.columns[-2] == "Austin's standardised difference before weighting"
+    assert technical.iloc[:, 2].tolist() == ["0.50"]
+    assert tables.balance_counts(BALANCE) == (70, 75)
+    for language, names in (("sv", ("Cox-index", "Hedges g")), ("en", ("Cox index", "Hedges' g"))):
+        intro = text.phrase("balance_intro", language, n_intervention="70", n_comparison="75")
+        assert all(name in intro for name in names), language
+
+
+def test_proportions_figure_draws_a_bound_as_an_arrow() -> None:
+    rows = pd.DataFrame([{**INTERVENTION, "n_numerator": None, "proportion": None, "ci_low": None,
+                          "ci_high": None, "suppressed": True, "suppression": "few_without",
+                          "proportion_bound": ">0.95"}, COMPARISON])
+    figure = figures.proportions_figure(rows, ["vacc_mmr1_24m"], "en")
+    ax = figure.axes[0]
+    arrows = [child for child in ax.texts if child.get_gid() == "intervention_bound"]
+    assert len(arrows) == 1 and arrows[0].xy[0] == 100 and arrows[0].xyann[0] == 95
+    assert "Intervention: >95%" in _all_text(figure)
+    assert "intervention" not in [line.get_gid() for line in ax.get_lines()]  # no point, no interval
+    assert "comparison" in [line.get_gid() for line in ax.get_lines()]
 
 
 def test_methods_appendix_names_every_method_with_its_reference() -> None:
@@ -194,8 +280,9 @@ def test_suppressed_group_is_marked_not_drawn(run: tables.RunTables) -> None:
     hide = (indicators["indicator"] == "vacc_mmr1_24m") & (indicators["group"] == "comparison")
     indicators.loc[hide, ["n_numerator", "proportion", "ci_low", "ci_high"]] = ["<5", None, None, None]
     indicators.loc[hide, "suppressed"] = True
+    indicators.loc[hide, ["suppression", "proportion_bound"]] = ["few_events", ""]
     figure = figures.proportions_figure(indicators, ["vacc_mmr1_24m"], "sv")
-    assert "uppgift undertryckt (<5)" in _all_text(figure)
+    assert "Jämförelsegrupp: färre än 5 med utfallet" in _all_text(figure)
     ax = figure.axes[0]
     assert [line.get_gid() for line in ax.get_lines() if line.get_gid()] == ["intervention"]
     assert text.label("group", "comparison", "sv") not in ax.get_legend_handles_labels()[1]
@@ -206,7 +293,7 @@ def test_suppressed_group_is_marked_not_drawn(run: tables.RunTables) -> None:
     survival.loc[rows, "at_risk"] = "<5"
     survival["suppressed"] = rows
     km = figures.survival_figure(survival, "vacc_mmr1_age", "en")
-    assert "suppressed (<5)" in _all_text(km)
+    assert "suppressed (small numbers)" in _all_text(km)
     labels = {line.get_label() for line in km.axes[0].get_lines()}
     assert "Comparison" not in labels and "Intervention" in labels
     assert "<5" in [t.get_text() for t in km.axes[1].texts]
