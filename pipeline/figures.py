@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
+import matplotlib.dates
+import matplotlib.patches
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -453,6 +455,126 @@ def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[st
         _style_axes(ax, language, percent_axis="y")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    return figure
+
+
+# --- design and trends -----------------------------------------------------------------------------
+
+def design_figure(design: pd.DataFrame, language: str, *, area: str = "all") -> ReportFigure:
+    """Who is compared with whom: one box per area and birth period with its children.
+
+    Rows are areas (intervention areas first), columns the periods before and after the
+    programme start; the boxes of the intervention group are dark, the comparison group's
+    light, and a suppressed count is shown as it is published ("<5").
+    """
+    text.check_language(language)
+    frame = design if design is not None else pd.DataFrame()
+    if not frame.empty and area != "all":
+        frame = frame[(frame["arm"] == "comparison") | (frame["area"] == area)]
+    areas = list(dict.fromkeys(frame.get("area", pd.Series(dtype=object))))
+    periods = [p for p in ("pre", "post") if not frame.empty and (frame["period"] == p).any()]
+    fills = {"intervention": GROUP_STYLES["intervention"]["color"], "comparison": "#fbd3a6",
+             "intervention_pre": "#c6d4ea", "comparison_pre": "#f1e3d0"}
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(7.5, 0.9 + 0.55 * max(len(areas), 1))
+        ax = figure.subplots()
+        for row in tables.records(frame):
+            x, y = periods.index(row["period"]), len(areas) - 1 - areas.index(row["area"])
+            group = str(row.get("group") or "")
+            fill = fills.get(group, "#eeeeee")
+            ax.add_patch(matplotlib.patches.FancyBboxPatch(
+                (x + 0.04, y + 0.08), 0.92, 0.84, boxstyle="round,pad=0.0,rounding_size=0.06",
+                facecolor=fill, edgecolor="#555555", linewidth=0.8))
+            words = label("group", group, language) if group else ""
+            count = text.format_count(row.get("children"), language)
+            ax.text(x + 0.5, y + 0.5, f"{count} {label('header', 'children', language).lower()}\n{words}",
+                    ha="center", va="center", fontsize=SMALL_FONT_SIZE,
+                    color="white" if group == "intervention" else "#111111")
+        ax.set_xlim(0, max(len(periods), 1))
+        ax.set_ylim(0, max(len(areas), 1))
+        ax.set_xticks([i + 0.5 for i in range(len(periods))])
+        ax.set_xticklabels([phrase(f"period_{p}", language) for p in periods])
+        ax.set_yticks([len(areas) - 1 - i + 0.5 for i in range(len(areas))])
+        ax.set_yticklabels(areas)
+        ax.tick_params(length=0)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        ax.set_xlabel(label("axis", "birth_period", language))
+        ax.set_ylabel(label("header", "area", language))
+    return figure
+
+
+def _bound_value(bound: Any) -> tuple[str, float] | None:
+    """(">" or "<", share) of a published `proportion_bound` such as ">0.95"."""
+    if not isinstance(bound, str) or len(bound.strip()) < 2 or bound.strip()[0] not in "<>":
+        return None
+    value = to_number(bound.strip()[1:])
+    return None if value is None else (bound.strip()[0], value)
+
+
+def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
+                  programme_start: str, min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
+    """Each indicator's share by birth half-year in intervention and comparison areas.
+
+    One panel per indicator, a vertical line at the programme start: parallel lines before
+    the start are what a difference-in-differences assumes. Suppressed half-years are left
+    out (and said so under the panel).
+    """
+    text.check_language(language)
+    frame = trends if trends is not None else pd.DataFrame()
+    shown = [i for i in indicator_ids if not frame.empty and (frame["indicator"] == i).any()]
+    start = pd.Timestamp(programme_start)
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(9.0, 2.6 * max(len(shown), 1))
+        axes = figure.subplots(max(len(shown), 1), 1, squeeze=False, sharex=True)[:, 0]
+        for ax, indicator in zip(axes, shown, strict=False):
+            rows = frame[frame["indicator"] == indicator]
+            hidden = bounded = 0
+            for arm in ("intervention", "comparison"):
+                arm_rows = tables.records(rows[rows["arm"] == arm])
+                points = [(pd.Timestamp(r["half_year_start"]) + pd.Timedelta(days=91),
+                           to_number(r.get("proportion")), to_number(r.get("ci_low")),
+                           to_number(r.get("ci_high"))) for r in arm_rows]
+                style = GROUP_STYLES[arm]
+                bounds = [(pd.Timestamp(r["half_year_start"]) + pd.Timedelta(days=91),
+                           _bound_value(r.get("proportion_bound"))) for r in arm_rows
+                          if to_number(r.get("proportion")) is None]
+                for x, (sign, value) in ((x, b) for x, b in bounds if b is not None):
+                    bounded += 1
+                    ax.plot([x], [value * 100], marker="^" if sign == ">" else "v", markersize=6,
+                            markerfacecolor="white", color=style["color"], linestyle="none",
+                            gid=SUPPRESSED_GID)
+                hidden += sum(p[1] is None for p in points) - sum(b is not None for _, b in bounds)
+                points = [p for p in points if p[1] is not None]
+                if not points:
+                    continue
+                xs = [p[0] for p in points]
+                ax.plot(xs, [p[1] * 100 for p in points], color=style["color"],
+                        marker=style["marker"], linestyle=style["linestyle"], markersize=5,
+                        label=phrase(f"arm_{arm}", language))
+                ax.fill_between(xs, [(p[2] if p[2] is not None else p[1]) * 100 for p in points],
+                                [(p[3] if p[3] is not None else p[1]) * 100 for p in points],
+                                color=style["color"], alpha=0.12, linewidth=0)
+            ax.axvline(start, color="#333333", linewidth=1.0, linestyle="--")
+            ax.text(start, 0.04, " " + phrase("programme_start", language), transform=
+                    blended_transform_factory(ax.transData, ax.transAxes), fontsize=SMALL_FONT_SIZE,
+                    va="bottom")
+            ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
+            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
+            ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
+            ax.set_ylabel(label("axis", "share", language))
+            _style_axes(ax, language, percent_axis="y")
+            notes = ([_suppressed_label(language, min_cell)] if hidden else []) + (
+                [phrase("bound_markers", language)] if bounded else [])
+            if notes:
+                _mark_suppressed(ax, 0.99, 0.05, "; ".join(notes), transform=ax.transAxes, ha="right")
+        axes[-1].set_xlabel(label("axis", "birth_half_year", language))
+        handles, names = axes[0].get_legend_handles_labels()
+        if handles:
+            figure.legend(handles, names, loc="outside upper center", ncol=2, frameon=False)
+        if not shown:
+            _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,
+                             ha="center")
     return figure
 
 

@@ -666,8 +666,10 @@ class _Component:
                         distance[neighbour] = distance[cell] + 1
                         following.append(neighbour)
             frontier = following
+        # cheapest first (a study total costs more than an area's cell), then nearest: the
+        # report's whole-study figures stay shown where hiding an area's cell protects as well
         candidates = sorted(
-            (distance[c], int(self.cost[c]), int(self.values[c]), c)
+            (int(self.cost[c]), distance[c], int(self.values[c]), c)
             for c in np.flatnonzero(self.hideable & ~hidden_local) if c in distance)
         if not candidates:
             return None

@@ -26,8 +26,15 @@ estimates; an effect's estimate, interval and p-values when any count of its row
 DiD, of the groups it combines) is hidden or small, as a risk difference and the other
 group's proportion give back a hidden proportion, and Fisher's p with known margins gives
 back the table; summary.csv's headline and observed shares likewise, with verdict
-`suppressed`. Estimates adjusted for covariates are treated as if they gave back their
-row's counts exactly: they are hidden whenever the crude one would be.
+`suppressed`. An estimate adjusted for at least one covariate (effects.csv `adjusted`: the
+regression, IPTW, DiD and Cox rows of a study with covariates) is a function of every
+child's covariates and outcome, which are not published, so it cannot be turned back into
+its row's counts: it keeps its value when only an outcome count of a group is small (few
+with, or few without, the outcome) and is hidden only when a group it rests on is itself
+hidden or small (as model output is checked in statistical disclosure control: Eurostat,
+"Guidelines for the checking of output based on microdata research", 2015, model
+estimates with residual degrees of freedom). Without covariates the same models are
+saturated in the counts and follow the crude rule.
 
 Conventions in a published table: a small count is the string "<5"; a count hidden only so
 that another cannot be worked out (secondary suppression) is empty, as is every estimate,
@@ -522,6 +529,20 @@ EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted")
 NESTED_ANALYSES = ("itt", "per_protocol", "dose_response")
 
 
+def _flag(value: object) -> bool:
+    """A boolean cell (True, "True", 1) as a bool; missing is False."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return False
+    return str(value).strip().lower() in ("true", "1")
+
+
+def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A boolean column as an array (all False when the column is absent)."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return np.array([_flag(v) for v in frame[column]], dtype=bool)
+
+
 def _side_area(side: str, area: str) -> str:
     """The area of a group in an area-level contrast: the area's own children against all
     comparison children."""
@@ -619,6 +640,8 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
     _relate_subgroups(p, records, row_triples, base)
     _relate_areas(p, records, row_triples)
 
+    adjusted = _flags(frame, "adjusted")
+
     def render(hidden: np.ndarray) -> pd.DataFrame:
         m = p.min_cell
         published = frame.copy()
@@ -632,14 +655,19 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
         row_hidden |= np.array([any(p.unsafe(t, hidden) for t in mine.values()) or
                                 any(p.unsafe(t, hidden) for t in parts)
                                 for mine, parts in zip(row_triples, components, strict=True)], dtype=bool)
-        _blank(published, row_hidden, EFFECT_ESTIMATES)
+        # An estimate adjusted for covariates keeps its value unless a group it rests on is
+        # itself hidden or small: it cannot be turned back into its row's counts (see above).
+        groups_hidden = np.array([any(bool(hidden[t[0]]) or p.small(t[0]) for t in (*mine.values(), *parts))
+                                  for mine, parts in zip(row_triples, components, strict=True)], dtype=bool)
+        estimate_hidden = np.where(adjusted, groups_hidden, row_hidden)
+        _blank(published, estimate_hidden, EFFECT_ESTIMATES)
         published["note"] = [_effects_note(_text(note), hidden_row, m)
                              for note, hidden_row in zip(frame["note"], row_hidden, strict=True)]
         reasons = [p.reason(mine.values()) for mine in row_triples]
         p.facts["effects_blank"] = {
             (r["indicator"], _area(r), _text(r.get("analysis")) or "itt", _text(r.get("method")),
              _text(r.get("measure"))): bool(b)
-            for r, b in zip(records, row_hidden, strict=True) if not _text(r.get("subgroup"))}
+            for r, b in zip(records, estimate_hidden, strict=True) if not _text(r.get("subgroup"))}
         return _mark(published, row_hidden, reasons)
     return render
 
@@ -791,7 +819,7 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
                           _text(record.get("method")), _text(record.get("measure")))
             blank = (blank_effects.get(effect_key, False)
                      or any(hidden[c] or p.small(c) for c in cells.values())
-                     or any(p.unsafe(t, hidden) for t in used))
+                     or (not _flag(record.get("adjusted")) and any(p.unsafe(t, hidden) for t in used)))
             rows.append(blank)
             everything = [*used, *(t for g, t in mine.items() if t not in used)]
             small = any(p.small(c) for t in everything for c in t) or any(p.small(c) for c in cells.values())

@@ -24,7 +24,7 @@ import pandas as pd
 from pipeline import __version__, privacy, store
 from pipeline.config import Study, load_study
 from pipeline.errors import ConfigError, HembesokError, OutputScanError
-from pipeline.publish import publish_table, scan_file_for_personnummer, write_xlsx
+from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages import cohort as cohort_stage
 from pipeline.stages import compare as compare_stage
@@ -112,12 +112,19 @@ def check_design_areas(study: Study, areas: pd.Series) -> None:
         raise ConfigError(problems, source=str(study.folder / "study.yml"))
 
 
-def publish(name: str, frame: pd.DataFrame, tables_dir: Path, min_cell: int) -> None:
-    """A published table: small cells suppressed (SPEC §10), written as CSV and XLSX."""
+def publish(tables: dict[str, pd.DataFrame], tables_dir: Path, min_cell: int) -> None:
+    """Published tables: small cells suppressed together, so that no table reveals a cell hidden
+    in another (SPEC §10), each written as CSV and XLSX."""
     tables_dir.mkdir(parents=True, exist_ok=True)
-    published = publish_table(name, frame, min_cell)
-    store.write_csv(published, tables_dir / f"{name}.csv")
-    write_xlsx(published, tables_dir / f"{name}.xlsx")
+    for name, published in publish_tables(tables, min_cell).items():
+        store.write_csv(published, tables_dir / f"{name}.csv")
+        write_xlsx(published, tables_dir / f"{name}.xlsx")
+
+
+def cohort_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The cohort stage's published tables: indicators, flow and fidelity."""
+    return {"indicators": cohort_stage.indicator_table(cohort), "flow": cohort_stage.flow_table(cohort),
+            "fidelity": cohort_stage.fidelity_table(cohort, len(study.programme.contacts))}
 
 
 def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:
@@ -129,26 +136,24 @@ def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tab
     store.write_parquet(result.value_issues, folder / "value_issues.parquet")
     issues = (result.value_issues.groupby(["table", "source_file", "column", "issue"]).size()
               .rename("rows").reset_index())
-    for name, frame in (("data_quality", clean_stage.accounting(result)),
-                        ("rejects_by_reason", clean_stage.rejects_by_reason(result)),
-                        ("missingness", clean_stage.missingness(result)), ("value_issues", issues)):
-        publish(name, frame, tables_dir, study.min_cell)
+    publish({"data_quality": clean_stage.accounting(result),
+             "rejects_by_reason": clean_stage.rejects_by_reason(result),
+             "missingness": clean_stage.missingness(result), "value_issues": issues},
+            tables_dir, study.min_cell)
 
 
 def write_cohort(study: Study, cohort: pd.DataFrame, folder: Path, tables_dir: Path) -> None:
     """Write the cohort with its data dictionary, and the indicator, flow and fidelity tables."""
     store.write_parquet(cohort, folder / "cohort.parquet")
     store.write_csv(cohort_stage.data_dictionary(cohort), folder / "data_dictionary.csv")
-    for name, frame in (("indicators", cohort_stage.indicator_table(cohort)),
-                        ("flow", cohort_stage.flow_table(cohort)),
-                        ("fidelity", cohort_stage.fidelity_table(cohort, len(study.programme.contacts)))):
-        publish(name, frame, tables_dir, study.min_cell)
+    publish(cohort_tables(study, cohort), tables_dir, study.min_cell)
 
 
-def write_compare(study: Study, tables: dict[str, pd.DataFrame], folder: Path, tables_dir: Path) -> None:
-    """Write effects, balance, survival, dose-response and power tables (SPEC §9)."""
-    for name, frame in tables.items():
-        publish(name, frame, tables_dir, study.min_cell)
+def write_compare(study: Study, cohort: pd.DataFrame, tables: dict[str, pd.DataFrame], folder: Path,
+                  tables_dir: Path) -> None:
+    """Write the compare stage's tables (SPEC §9), suppressed together with the cohort stage's
+    (which are written again: one joint pass is what keeps a hidden cell hidden everywhere)."""
+    publish({**cohort_tables(study, cohort), **tables}, tables_dir, study.min_cell)
     (folder / "tables.txt").write_text("\n".join(sorted(tables)) + "\n")
 
 
@@ -216,9 +221,11 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
                 if not cohort_file.is_file():
                     raise HembesokError(f"{cohort_file} is missing; run the cohort stage first "
                                         "(hembesok run STUDY --stages cohort compare)")
-                tables = compare_stage.compare(study, pd.read_parquet(cohort_file))
+                cohort = pd.read_parquet(cohort_file)
+                tables = compare_stage.compare(study, cohort)
                 rows = {name: len(frame) for name, frame in tables.items()}
-                return rows, lambda folder, tables_dir: write_compare(study, tables, folder, tables_dir)
+                return rows, lambda folder, tables_dir: write_compare(study, cohort, tables, folder,
+                                                                      tables_dir)
 
             upstream = store.read_stamp(clean_dir / "cohort") or {}
             stamp = {"stage": "compare", "cohort": upstream.get("hash"), "config": config, "code": code}

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import text
+from pipeline import narrative, text
 from pipeline.indicators import INDICATORS
 from pipeline.text import (
     EN_DASH,
@@ -31,11 +31,12 @@ from pipeline.text import (
     to_number,
 )
 
-TABLE_NAMES = ("indicators", "effects", "balance", "survival", "flow", "fidelity", "dose_response",
-               "power", "data_quality", "rejects_by_reason", "missingness", "value_issues")
-# Tables with an `area` column; the others are for the whole study.
-AREA_TABLES = ("indicators", "flow", "fidelity")
-STUDY_TABLES = ("effects", "balance", "survival", "dose_response", "power")
+TABLE_NAMES = ("indicators", "effects", "summary", "balance", "survival", "flow", "fidelity",
+               "dose_response", "power", "trends", "design", "data_quality", "rejects_by_reason",
+               "missingness", "value_issues")
+# Tables with an `area` column ("all" or an intervention area); the others are for the whole study.
+AREA_TABLES = ("indicators", "flow", "fidelity", "effects", "summary", "balance")
+STUDY_TABLES = ("survival", "dose_response", "power", "trends")
 PERCENTAGE_POINT_MEASURES = ("risk_difference", "did")
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio")
 
@@ -86,13 +87,14 @@ def for_area(run: RunTables, area: str) -> RunTables:
     """The run restricted to one intervention area ("all": the whole study).
 
     indicators: the intervention groups' rows for the area and the comparison groups' rows for
-    all comparison areas; flow and fidelity: the area's rows. Tables without per-area rows are
-    kept whole and listed in `not_by_area` so that the report can say so.
+    all comparison areas; flow, fidelity, effects, summary and balance: the area's rows (for
+    "all", the whole study's). Tables without per-area rows are kept whole and listed in
+    `not_by_area` so that the report can say so.
     """
     area = area or "all"
     tables = dict(run.tables)
     tables["indicators"] = area_indicator_rows(tables.get("indicators", pd.DataFrame()), area)
-    for name in ("flow", "fidelity"):
+    for name in ("flow", "fidelity", "effects", "summary", "balance"):
         frame = tables.get(name, pd.DataFrame())
         if "area" in frame.columns:
             in_area = (frame["area"].astype("string") == area).fillna(False)
@@ -256,7 +258,7 @@ def effects_table(effects: pd.DataFrame, language: str, *, analysis: str | None 
     """Effects: indicator, measure, method, estimate (95% CI), p, adjusted p, n per group.
 
     Differences are in percentage points, ratios as they are. A technical report adds the
-    analysis and the note (notes are in English, as the statistics write them).
+    analysis and a note in the report's language (effects.csv keeps the full English notes).
     """
     frame = _effect_rows(effects, analysis, subgroups=False)
     if not frame.empty:
@@ -277,7 +279,7 @@ def effects_table(effects: pd.DataFrame, language: str, *, analysis: str | None 
                      "p_adjusted": format_p(row.get("p_adjusted"), language),
                      "n_intervention": format_count(row.get("n_intervention"), language),
                      "n_comparison": format_count(row.get("n_comparison"), language),
-                     "note": row.get("note") or ""})
+                     "note": narrative.effect_note(row, language)})
     columns = ["indicator", "measure", "method", "estimate", "p", "p_adjusted", "n_intervention",
                "n_comparison"]
     if audience == "technical":
@@ -480,7 +482,8 @@ def missingness_table(missingness: pd.DataFrame, language: str, *, only_missing:
     if frame is not None and not frame.empty and only_missing:
         any_missing = [(to_number(v) or 0) > 0 or suppressed_marker(v) is not None for v in frame["missing"]]
         frame = frame[any_missing]
-    rows = [{"table": label("table", row["table"], language), "column": row["column"],
+    rows = [{"table": label("table", row["table"], language),
+             "column": label("column", row["column"], language),
              "rows": format_count(row.get("rows"), language),
              "missing": format_count(row.get("missing"), language),
              "share_missing": format_percent(row.get("share_missing"), language, 1)}
@@ -494,24 +497,28 @@ def methods_table(language: str) -> pd.DataFrame:
     return _display(rows, ["what", "reference"], language)
 
 
-def manifest_tables(manifest: Mapping[str, Any], language: str) -> dict[str, pd.DataFrame]:
-    """The run's manifest as four tables: code version, inputs with hashes, packages, stage timings."""
+def manifest_tables(manifest: Mapping[str, Any], language: str, *,
+                    run_label: str | None = None) -> dict[str, pd.DataFrame]:
+    """The run's manifest as four tables: code version, inputs with hashes, packages, stage timings.
+
+    `run_label` is the run folder to show (the published outputs/<study>, not a staging copy).
+    """
     code = manifest.get("code") or {}
-    code_rows = [{"item": key, "value": str(value)} for key, value in
-                 [("study", manifest.get("study")), ("created", manifest.get("created")), *code.items()]
-                 if value is not None]
+    items = [("study", manifest.get("study")), ("created", manifest.get("created")),
+             ("run_folder", run_label), *code.items()]
+    code_rows = [{"item": label("manifest", key, language), "value": str(value)}
+                 for key, value in items if value is not None]
     inputs = [{"file": name, "sha256": digest}
               for name, digest in sorted((manifest.get("inputs_sha256") or {}).items())]
     packages = [{"package": name, "version": str(version)}
                 for name, version in (manifest.get("packages") or {}).items()]
-    stages = [{"stage": s.get("stage", ""), "status": s.get("status", ""),
+    stages = [{"stage": label("manifest", s.get("stage", ""), language),
+               "status": label("manifest", s.get("status", ""), language),
                "seconds": format_number(s.get("seconds"), language, 2),
-               "rows": ", ".join(f"{name}: {format_count(count, language)}"
+               "rows": ", ".join(f"{format_count(count, language)} {label('manifest', name, language)}"
                                  for name, count in (s.get("rows") or {}).items())}
               for s in manifest.get("stages") or []]
     return {"code": _display(code_rows, ["item", "value"], language),
             "inputs": _display(inputs, ["file", "sha256"], language),
             "packages": _display(packages, ["package", "version"], language),
             "stages": _display(stages, ["stage", "status", "seconds", "rows"], language)}
-
-

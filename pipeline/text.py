@@ -107,9 +107,11 @@ MEASURE_LABELS: dict[str, dict[str, str]] = {
 
 ANALYSIS_LABELS: dict[str, dict[str, str]] = {
     "sv": {"itt": "Alla erbjudna (ITT)", "per_protocol": "Familjer som tackat ja (per protokoll)",
-           "dose_response": "Per extra kontakt (dos–respons)", "subgroup": "Undergrupp"},
+           "dose_response": "Per extra kontakt (dos–respons)", "subgroup": "Undergrupp",
+           "placebo": "Placebotest före start"},
     "en": {"itt": "All eligible (ITT)", "per_protocol": "Families who accepted (per protocol)",
-           "dose_response": "Per additional contact (dose–response)", "subgroup": "Subgroup"},
+           "dose_response": "Per additional contact (dose–response)", "subgroup": "Subgroup",
+           "placebo": "Placebo test before the start"},
 }
 
 COVARIATE_LABELS: dict[str, dict[str, str]] = {
@@ -270,7 +272,8 @@ SECTION_TITLES: dict[str, dict[str, str]] = {
            "effects": "Skattade effekter", "equity": "Jämlikhet: effekter i undergrupper",
            "dose_response": "Dos–respons: utfall efter antal kontakter", "power": "Statistisk styrka",
            "data_quality": "Bilaga A. Datakvalitet", "methods": "Bilaga B. Metoder",
-           "manifest": "Bilaga C. Körningens innehållsförteckning", "survival": "Överlevnadskurvor"},
+           "manifest": "Bilaga C. Körningens innehållsförteckning", "survival": "Överlevnadskurvor",
+           "trends": "Utvecklingen före och efter start"},
     "en": {"summary": "Summary", "flow": "Flow of families through the programme",
            "implementation": "Implementation and fidelity",
            "balance": "Table 1. Comparability of the groups",
@@ -279,7 +282,8 @@ SECTION_TITLES: dict[str, dict[str, str]] = {
            "equity": "Equity: effects in subgroups",
            "dose_response": "Dose–response: outcomes by contacts received", "power": "Statistical power",
            "data_quality": "Appendix A. Data quality", "methods": "Appendix B. Methods",
-           "manifest": "Appendix C. The run's manifest", "survival": "Survival curves"},
+           "manifest": "Appendix C. The run's manifest", "survival": "Survival curves",
+           "trends": "Trends before and after the start"},
 }
 
 AXIS_LABELS: dict[str, dict[str, str]] = {
@@ -287,19 +291,20 @@ AXIS_LABELS: dict[str, dict[str, str]] = {
            "share_vaccinated": "Andel vaccinerade (%)", "share_breastfed": "Andel som ammas (%)",
            "difference_pp": "Skillnad, interventions- minus jämförelsegrupp (procentenheter)",
            "ratio": "Kvot (logaritmisk skala)", "families": "Antal barn",
-           "contacts": "Antal genomförda programkontakter", "at_risk": "Antal i risk"},
+           "contacts": "Antal genomförda programkontakter", "at_risk": "Antal i risk",
+           "birth_period": "Barnets födelseperiod", "birth_half_year": "Barnets födelsehalvår"},
     "en": {"share": "Share (%)", "age_months": "Child's age (months)",
            "share_vaccinated": "Share vaccinated (%)", "share_breastfed": "Share still breastfed (%)",
            "difference_pp": "Difference, intervention minus comparison (percentage points)",
            "ratio": "Ratio (log scale)", "families": "Children",
-           "contacts": "Programme contacts received", "at_risk": "Number at risk"},
+           "contacts": "Programme contacts received", "at_risk": "Number at risk",
+           "birth_period": "Child's birth period", "birth_half_year": "Child's half-year of birth"},
 }
 
 PHRASES: dict[str, dict[str, str]] = {
     "sv": {
-        "difference": "skillnad", "and": "och", "pp": "procentenheter", "pp_one": "procentenhet",
+        "pp": "procentenheter", "pp_one": "procentenhet",
         "ci": "95\u00a0% KI", "to": "till",
-        "median": "median", "months": "månader", "hazard_ratio": "hasardkvot",
         # Suppression (SPEC §10), worded by what is small (the `suppression` column of a
         # published table); "suppressed"/"suppressed_short" when the reason is not known.
         "suppressed": "redovisas inte, eftersom ett tal bakom uppgiften är mindre än {min_cell} "
@@ -319,31 +324,17 @@ PHRASES: dict[str, dict[str, str]] = {
         "suppressed_short_small_count": "tal under {min_cell}",
         "suppressed_short_secondary": "dold för att skydda en annan uppgift",
         "bound_above": "över", "bound_below": "under",
+        "bound_markers": "△/▽: andelen ligger över/under markeringen (små tal)",
         "partly_suppressed": "enstaka punkter undertryckta (<{min_cell}), visas inte",
         "not_estimable": "kunde inte skattas",
         "no_data": "uppgift saknas",
-        "excludes_higher": "Andelen är högre i interventionsgruppen, och skillnaden är större än vad "
-                           "slumpen rimligen kan förklara (intervallet omfattar inte 0).",
-        "excludes_lower": "Andelen är lägre i interventionsgruppen, och skillnaden är större än vad "
-                          "slumpen rimligen kan förklara (intervallet omfattar inte 0).",
-        "includes_zero": "Skillnaden är osäker och kan bero på slumpen (intervallet omfattar 0).",
-        "adjusted": "Efter justering för skillnader i bakgrund (logistisk regression): {effect}.",
-        "hr_excludes_later": "Intervallet omfattar inte 1: {event} i interventionsgruppen skedde senare.",
-        "hr_excludes_earlier": "Intervallet omfattar inte 1: {event} i interventionsgruppen skedde tidigare.",
-        "hr_includes_one": "Intervallet omfattar 1, så skillnaden i tid kan bero på slumpen.",
-        "event_vacc_mmr1_age": "vaccinationen", "event_bf_duration": "avvänjningen",
-        "caution": "Jämförelsen bygger på registeruppgifter, inte på lottning. Skillnader kan "
-                   "därför delvis bero på att familjerna i områdena skiljer sig åt, även efter justering.",
-        "primary_intro": "Huvudindikatorer",
-        "secondary_intro": "Övriga indikatorer",
         "no_area_rows": "Tabellen {table} redovisas inte per område; siffrorna gäller hela studien.",
-        "area_report": "Rapport för området {area}. Interventionsgruppen är barnen i {area}; "
-                       "jämförelsegruppen är alla barn i jämförelseområdena.",
-        "few_clusters": "Skillnad-i-skillnader bygger på få områden; intervallen är endast vägledande.",
         "design": "Design", "title_fallback": "Utvärdering av utökat hembesöksprogram",
         "synthetic": "Obs! Uppgifterna är syntetiska (påhittade) och gäller inga verkliga barn.",
         "none": "Inga uppgifter.",
-        "weeks": "veckor",
+        "period_pre": "Födda före programstart", "period_post": "Födda efter programstart",
+        "arm_intervention": "Interventionsområden", "arm_comparison": "Jämförelseområden",
+        "programme_start": "programstart",
         "flow_intro": "Hur många familjer som uppfyllde villkoren, erbjöds programmet, tackade ja och fick "
                       "besöken. Procent i parentes är andelen av föregående steg.",
         "implementation_intro": "Hur programmet genomfördes för de familjer som tackade ja: antal kontakter, "
@@ -356,8 +347,21 @@ PHRASES: dict[str, dict[str, str]] = {
                          "bygger på {n_intervention} barn i interventionsgruppen och {n_comparison} i "
                          "jämförelsegruppen.",
         "proportions_intro": "Andel med 95 % konfidensintervall per grupp.",
-        "forest_intro": "Skattade skillnader i procentenheter med 95 % konfidensintervall; linjen vid 0 "
-                        "betyder ingen skillnad.",
+        "forest_intro_did": "Programmets skattade effekt (skillnad-i-skillnader) i procentenheter med "
+                            "95 % konfidensintervall; linjen vid 0 betyder ingen skillnad.",
+        "forest_intro_concurrent": "Programmets skattade effekt i procentenheter, justerad för skillnader "
+                                   "i bakgrund (logistisk regression; viktning med IPTW som "
+                                   "känslighetsanalys), med 95 % konfidensintervall; linjen vid 0 "
+                                   "betyder ingen skillnad.",
+        "forest_intro_historical": "Programmets skattade effekt i procentenheter, justerad för "
+                                   "skillnader i bakgrund (logistisk regression; viktning med IPTW som "
+                                   "känslighetsanalys), med 95 % konfidensintervall; linjen vid 0 "
+                                   "betyder ingen skillnad.",
+        "trends_intro": "Skillnad-i-skillnader förutsätter att andelarna hade utvecklats parallellt i "
+                        "interventions- och jämförelseområdena utan programmet. Diagrammet visar "
+                        "huvudindikatorerna per födelsehalvår: före programstart bör linjerna löpa "
+                        "ungefär parallellt. Ett placebotest bland barn födda före start redovisas i "
+                        "sammanfattningen när det ger anledning till tvivel.",
         "survival_intro": "Kurvor över barnens ålder (Kaplan–Meier; för amning Turnbulls skattning) med "
                           "antal barn kvar i uppföljningen under diagrammet.",
         "equity_intro": "Skillnader mellan grupperna i undergrupper efter moderns födelseregion och "
@@ -376,9 +380,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "technical_effects": "Alla skattningar (teknisk bilaga)",
     },
     "en": {
-        "difference": "a difference of", "and": "and", "pp": "percentage points",
+        "pp": "percentage points",
         "pp_one": "percentage point", "ci": "95% CI",
-        "to": "to", "median": "median", "months": "months", "hazard_ratio": "hazard ratio",
+        "to": "to",
         "suppressed": "not shown, because a number behind it is below {min_cell} or would reveal one",
         "suppressed_short": "suppressed (small numbers)",
         "suppressed_small_group": "not shown: one of the groups has fewer than {min_cell} children",
@@ -395,35 +399,17 @@ PHRASES: dict[str, dict[str, str]] = {
         "suppressed_short_small_count": "a count under {min_cell}",
         "suppressed_short_secondary": "hidden to protect another figure",
         "bound_above": "over", "bound_below": "under",
+        "bound_markers": "△/▽: the share lies above/below the marker (small numbers)",
         "partly_suppressed": "some points suppressed (<{min_cell}), not drawn",
         "not_estimable": "could not be estimated",
         "no_data": "no data",
-        "excludes_higher": "The share is higher in the intervention group, and the difference is "
-                           "larger than chance alone would plausibly explain (the interval does not "
-                           "include 0).",
-        "excludes_lower": "The share is lower in the intervention group, and the difference is "
-                          "larger than chance alone would plausibly explain (the interval does not "
-                          "include 0).",
-        "includes_zero": "The difference is uncertain and could be due to chance (the interval "
-                         "includes 0).",
-        "adjusted": "After adjustment for differences in background (logistic regression): {effect}.",
-        "hr_excludes_later": "The interval does not include 1: {event} came later in the intervention group.",
-        "hr_excludes_earlier": "The interval does not include 1: {event} came earlier in the "
-                               "intervention group.",
-        "hr_includes_one": "The interval includes 1, so the difference in timing could be due to chance.",
-        "event_vacc_mmr1_age": "vaccination", "event_bf_duration": "weaning",
-        "caution": "The comparison rests on register data, not on randomisation. Differences may "
-                   "partly reflect differences between the families in the areas, even after adjustment.",
-        "primary_intro": "Primary indicators",
-        "secondary_intro": "Other indicators",
         "no_area_rows": "The table {table} is not broken down by area; its figures are for the whole study.",
-        "area_report": "Report for the area {area}. The intervention group is the children in {area}; "
-                       "the comparison group is all children in the comparison areas.",
-        "few_clusters": "Difference-in-differences rests on few areas; its intervals are indicative only.",
         "design": "Design", "title_fallback": "Evaluation of an extended home-visiting programme",
         "synthetic": "Note: the data are synthetic (made up) and describe no real children.",
         "none": "No data.",
-        "weeks": "weeks",
+        "period_pre": "Born before the start", "period_post": "Born after the start",
+        "arm_intervention": "Intervention areas", "arm_comparison": "Comparison areas",
+        "programme_start": "programme start",
         "flow_intro": "How many families were eligible, were offered the programme, accepted and received "
                       "the visits. Percentages in brackets are shares of the previous step.",
         "implementation_intro": "How the programme was delivered to the families who accepted: contacts, "
@@ -436,8 +422,21 @@ PHRASES: dict[str, dict[str, str]] = {
                          "over 0.25 is not equivalent. The table rests on {n_intervention} intervention "
                          "and {n_comparison} comparison children.",
         "proportions_intro": "Share with 95% confidence interval per group.",
-        "forest_intro": "Estimated differences in percentage points with 95% confidence intervals; the line "
-                        "at 0 means no difference.",
+        "forest_intro_did": "The programme's estimated effect (difference-in-differences) in percentage "
+                            "points with 95% confidence intervals; the line at 0 means no difference.",
+        "forest_intro_concurrent": "The programme's estimated effect in percentage points, adjusted for "
+                                   "differences in background (logistic regression; IPTW weighting as "
+                                   "the sensitivity analysis), with 95% confidence intervals; the line "
+                                   "at 0 means no difference.",
+        "forest_intro_historical": "The programme's estimated effect in percentage points, adjusted for "
+                                   "differences in background (logistic regression; IPTW weighting as "
+                                   "the sensitivity analysis), with 95% confidence intervals; the line "
+                                   "at 0 means no difference.",
+        "trends_intro": "Difference-in-differences assumes that the shares would have developed in "
+                        "parallel in the intervention and comparison areas without the programme. The "
+                        "chart shows the primary indicators by half-year of birth: before the start the "
+                        "lines should run roughly in parallel. A placebo test among children born "
+                        "before the start is reported in the summary when it gives reason for doubt.",
         "survival_intro": "Curves over the child's age (Kaplan–Meier; for breastfeeding Turnbull's estimate) "
                           "with the numbers still followed below the plot.",
         "equity_intro": "Differences between the groups within subgroups by mother's region of birth and "
@@ -478,8 +477,10 @@ METHODS: dict[str, list[tuple[str, str]]] = {
          "med g-beräkning och deltametoden", "Robins 1986; Austin 2010"),
         ("Viktning med propensity score (IPTW, ATT, stabiliserade vikter) med robusta "
          "standardfel", "Austin & Stuart 2015"),
-        ("Skillnad-i-skillnader med klusterrobusta standardfel per område och wild cluster "
-         "bootstrap", "Cameron, Gelbach & Miller 2008; Webb 2014"),
+        ("Skillnad-i-skillnader med osäkerhet per område: med färre än 30 områden ger samma wild "
+         "cluster bootstrap-test både p-värdet och intervallet (testinversion)",
+         "Cameron, Gelbach & Miller 2008; Webb 2023; Roodman m.fl. 2019"),
+        ("Placebotest av parallella trender bland barn födda före start", "Angrist & Pischke 2009"),
         ("Kaplan–Meier-kurvor med Greenwoods variansskattning och log-rank-test",
          "Kaplan & Meier 1958; Greenwood 1926; Mantel 1966"),
         ("Cox-regression (Efrons metod för lika tider) med Grambsch–Therneaus test av "
@@ -493,7 +494,7 @@ METHODS: dict[str, list[tuple[str, str]]] = {
          "Cox index) bedömda enligt WWC/HomVEE", "What Works Clearinghouse 2022; HomVEE 2023"),
         ("Statistisk styrka och stickprovsstorlek för två andelar, med kontinuitetskorrektion",
          "Fleiss, Tytun & Ury 1980"),
-        ("Röjandeskydd: antal 1–4 visas som \"<5\"", "Socialstyrelsen; SPEC §10"),
+        ("Röjandeskydd: antal 1–4 visas som \"<5\"", "Socialstyrelsen"),
     ],
     "en": [
         ("Proportions with 95% confidence intervals (Wilson score interval)", "Wilson 1927; Newcombe 1998"),
@@ -504,8 +505,11 @@ METHODS: dict[str, list[tuple[str, str]]] = {
          "g-computation with the delta method", "Robins 1986; Austin 2010"),
         ("Inverse probability of treatment weighting (IPTW, ATT, stabilised weights) with robust "
          "standard errors", "Austin & Stuart 2015"),
-        ("Difference-in-differences with cluster-robust standard errors by area and the wild "
-         "cluster bootstrap", "Cameron, Gelbach & Miller 2008; Webb 2014"),
+        ("Difference-in-differences with uncertainty by area: with fewer than 30 areas one wild "
+         "cluster bootstrap test gives both the p-value and the interval (test inversion)",
+         "Cameron, Gelbach & Miller 2008; Webb 2023; Roodman et al. 2019"),
+        ("Placebo test of parallel trends among children born before the start",
+         "Angrist & Pischke 2009"),
         ("Kaplan–Meier curves with Greenwood's variance and the log-rank test",
          "Kaplan & Meier 1958; Greenwood 1926; Mantel 1966"),
         ("Cox regression (Efron ties) with the Grambsch–Therneau test of proportional hazards",
@@ -518,8 +522,72 @@ METHODS: dict[str, list[tuple[str, str]]] = {
          "WWC/HomVEE", "What Works Clearinghouse 2022; HomVEE 2023"),
         ("Power and sample size for two proportions, with continuity correction",
          "Fleiss, Tytun & Ury 1980"),
-        ("Small-cell suppression: counts of 1–4 shown as \"<5\"", "Socialstyrelsen; SPEC §10"),
+        ("Small-cell suppression: counts of 1–4 shown as \"<5\"", "Socialstyrelsen"),
     ],
+}
+
+# The clean tables' canonical columns in words (the data-quality appendix).
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"accepted": "Tackat ja", "area": "Område", "assessment_date": "Bedömningsdatum",
+           "bf_status": "Amningsstatus", "birth_date": "Födelsedatum",
+           "birth_date_conflict": "Födelsedatum motsäger personnumret",
+           "birth_weight_g": "Födelsevikt", "bvc_unit": "BVC-enhet", "child_id": "Barnets pseudonym",
+           "child_sex": "Barnets kön", "coordination_number": "Samordningsnummer",
+           "declined_reason": "Orsak till nej", "dose_date": "Vaccinationsdatum",
+           "dose_number_recorded": "Dosnummer", "education": "Föräldrarnas utbildning",
+           "first_child": "Första barnet", "first_child_in_sweden": "Första barnet i Sverige",
+           "gestational_weeks": "Graviditetsvecka", "interpreter_needed": "Tolkbehov",
+           "interpreter_used": "Tolk vid besöket", "mother_age": "Moderns ålder",
+           "mother_region": "Moderns födelseregion", "moved_out_date": "Utflyttningsdatum",
+           "offered_date": "Datum för erbjudande", "parents_present": "Närvarande föräldrar",
+           "product": "Vaccinprodukt", "professions": "Yrkesgrupper",
+           "referred_speech_therapist": "Remiss till logoped", "result": "Screeningresultat",
+           "screening": "Screeningtyp", "screening_date": "Screeningdatum",
+           "sex_conflict": "Kön motsäger personnumret", "vaccine": "Vaccin",
+           "visit_date": "Besöksdatum", "visit_kind": "Besökstyp", "visit_number": "Besöksnummer",
+           "visit_status": "Besöksstatus"},
+    "en": {"accepted": "Accepted", "area": "Area", "assessment_date": "Assessment date",
+           "bf_status": "Breastfeeding status", "birth_date": "Birth date",
+           "birth_date_conflict": "Birth date contradicts the personnummer",
+           "birth_weight_g": "Birth weight", "bvc_unit": "BVC unit", "child_id": "Child's pseudonym",
+           "child_sex": "Child's sex", "coordination_number": "Coordination number",
+           "declined_reason": "Reason for declining", "dose_date": "Vaccination date",
+           "dose_number_recorded": "Dose number", "education": "Parents' education",
+           "first_child": "First child", "first_child_in_sweden": "First child in Sweden",
+           "gestational_weeks": "Gestational weeks", "interpreter_needed": "Interpreter needed",
+           "interpreter_used": "Interpreter at the visit", "mother_age": "Mother's age",
+           "mother_region": "Mother's region of birth", "moved_out_date": "Moved-out date",
+           "offered_date": "Date offered", "parents_present": "Parents present",
+           "product": "Vaccine product", "professions": "Professions",
+           "referred_speech_therapist": "Referred to a speech therapist", "result": "Screening result",
+           "screening": "Screening type", "screening_date": "Screening date",
+           "sex_conflict": "Sex contradicts the personnummer", "vaccine": "Vaccine",
+           "visit_date": "Visit date", "visit_kind": "Visit kind", "visit_number": "Visit number",
+           "visit_status": "Visit status"},
+}
+
+# The manifest's keys in words: code and run items, stages, statuses and the rows counted.
+MANIFEST_LABELS: dict[str, dict[str, str]] = {
+    "sv": {"study": "Studie", "created": "Skapad", "source_sha256": "Källkodens kontrollsumma",
+           "git_commit": "Git-version (commit)", "run_folder": "Körningens mapp",
+           "ingest + clean": "Inläsning och tvätt", "cohort": "Kohort", "compare": "Jämförelser",
+           "report": "Rapporter", "ran": "kördes", "cached": "oförändrat, återanvänt",
+           "children": "barn", "in_study": "barn i studien", "visits": "besök",
+           "breastfeeding": "amningsuppgifter", "vaccinations": "vaccinationer",
+           "language": "språkscreeningar", "effects": "effektrader", "summary": "sammanfattningsrader",
+           "balance": "jämförbarhetsrader", "survival": "kurvpunkter", "dose_response": "dos–responsrader",
+           "power": "styrkerader", "trends": "trendpunkter", "design": "designceller",
+           "reports": "rapporter"},
+    "en": {"study": "Study", "created": "Created", "source_sha256": "Source code checksum",
+           "git_commit": "Git commit", "run_folder": "Run folder",
+           "ingest + clean": "Ingest and clean", "cohort": "Cohort", "compare": "Comparisons",
+           "report": "Reports", "ran": "ran", "cached": "unchanged, reused",
+           "children": "children", "in_study": "children in the study", "visits": "visits",
+           "breastfeeding": "breastfeeding assessments", "vaccinations": "vaccinations",
+           "language": "language screenings", "effects": "effect rows", "summary": "summary rows",
+           "balance": "balance rows", "survival": "curve points", "dose_response": "dose–response rows",
+           "power": "power rows", "trends": "trend points", "design": "design cells",
+           "reports": "reports"},
 }
 
 _VOCABULARIES = {
@@ -527,7 +595,8 @@ _VOCABULARIES = {
     "measure": MEASURE_LABELS, "analysis": ANALYSIS_LABELS, "covariate": COVARIATE_LABELS,
     "level": LEVEL_LABELS, "rating": RATING_LABELS, "flow": FLOW_LABELS, "fidelity": FIDELITY_LABELS,
     "table": TABLE_NAMES, "reason": REASON_LABELS, "header": HEADERS, "section": SECTION_TITLES,
-    "axis": AXIS_LABELS, "phrase": PHRASES, "design": DESIGN_LABELS,
+    "axis": AXIS_LABELS, "phrase": PHRASES, "design": DESIGN_LABELS, "manifest": MANIFEST_LABELS,
+    "column": COLUMN_LABELS,
 }
 
 
@@ -738,27 +807,6 @@ def days_to_months(days: Any) -> float | None:
 
 # --- sentences ------------------------------------------------------------------------------
 
-def _interval_side(low: Any, high: Any, null: float) -> str | None:
-    """"above"/"below" when the interval excludes `null`, "includes" when not, None when unknown."""
-    lo, hi = to_number(low), to_number(high)
-    if lo is None or hi is None:
-        return None
-    if lo > null:
-        return "above"
-    if hi < null:
-        return "below"
-    return "includes"
-
-
-def interpretation(effect: Mapping[str, Any], language: str) -> str:
-    """A plain-language reading of a risk difference's interval (does it include 0?)."""
-    side = _interval_side(effect.get("ci_low"), effect.get("ci_high"), 0.0)
-    if side is None:
-        return ""
-    return phrase({"above": "excludes_higher", "below": "excludes_lower",
-                   "includes": "includes_zero"}[side], language)
-
-
 def suppression_phrase(reason: Any, language: str, min_cell: int = DEFAULT_MIN_CELL, *,
                        short: bool = False) -> str:
     """What a suppressed figure says, by why it was suppressed: a published table's
@@ -788,162 +836,6 @@ def format_bound(bound: Any, language: str, *, words: bool = False) -> str:
     return f"{match[1]}{NBSP if language == 'sv' else ''}{share}"
 
 
-def effect_sentence(indicator: str, intervention: Mapping[str, Any] | None,
-                    comparison: Mapping[str, Any] | None, effect: Mapping[str, Any] | None,
-                    language: str, *, adjusted: Mapping[str, Any] | None = None,
-                    interpret: bool = True, min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """The summary sentence for a binary indicator, as in SPEC §8.
-
-    sv: "MMR vid 24 månader: 94 % i interventionsgruppen och 86 % i jämförelsegruppen,
-    skillnad 8 procentenheter (95 % KI 2–14)." followed by a plain-language reading of the
-    interval and, when given, the adjusted risk difference. `intervention` and `comparison`
-    are rows of indicators.csv, `effect` (and `adjusted`) rows of effects.csv. When either
-    group is suppressed nothing is shown for the indicator, because a difference with one
-    known share would reveal the other.
-    """
-    check_language(language)
-    name = label("indicator", indicator, language)
-    count_columns = ("n_numerator", "n_denominator")
-    rows = [r for r in (intervention, comparison) if r is not None]
-    if any(row_is_suppressed(r, count_columns) for r in rows) or row_is_suppressed(
-            effect, ("events_intervention", "events_comparison", "n_intervention", "n_comparison")):
-        marker_values = [r.get(c) for r in rows for c in count_columns]
-        return suppressed_sentence(indicator, language, min_cell_of(*marker_values, default=min_cell))
-    if intervention is None or comparison is None or to_number(intervention.get("proportion")) is None \
-            or to_number(comparison.get("proportion")) is None:
-        return f"{name}: {phrase('no_data', language)}."
-    group_words = GROUP_IN_SENTENCE[language]
-    shares = (f"{format_percent(intervention['proportion'], language)} {group_words['intervention']} "
-              f"{phrase('and', language)} "
-              f"{format_percent(comparison['proportion'], language)} {group_words['comparison']}")
-    sentence = f"{name}: {shares}"
-    if effect is not None and to_number(effect.get("estimate")) is not None:
-        difference = format_difference(effect["estimate"], effect.get("ci_low"), effect.get("ci_high"),
-                                       language)
-        sentence += f", {phrase('difference', language)} {difference}."
-        if interpret:
-            reading = interpretation(effect, language)
-            sentence += f" {reading}" if reading else ""
-    elif effect is not None:
-        sentence += f"; {phrase('difference', language)}: {phrase('not_estimable', language)}."
-    else:
-        sentence += "."
-    if adjusted is not None and to_number(adjusted.get("estimate")) is not None:
-        effect_text = format_difference(adjusted["estimate"], adjusted.get("ci_low"),
-                                        adjusted.get("ci_high"), language)
-        sentence += " " + phrase("adjusted", language, effect=effect_text)
-    return sentence
-
-
-def survival_sentence(indicator: str, medians: Mapping[str, Mapping[str, Any]],
-                      hazard_ratio: Mapping[str, Any] | None, language: str,
-                      min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """A sentence for a time-to-event indicator: medians per group in months and the hazard ratio.
-
-    `medians` maps group -> the `median` row of survival.csv (time in days).
-    """
-    check_language(language)
-    name = label("indicator", indicator, language)
-    if any(row_is_suppressed(r, ("events", "n", "at_risk")) for r in medians.values()):
-        return suppressed_sentence(indicator, language, min_cell)
-    parts = []
-    for group in ("intervention", "comparison"):
-        row = medians.get(group)
-        months = days_to_months(row.get("time")) if row is not None else None
-        if months is None:
-            continue
-        parts.append(f"{format_number(months, language, 1)} {phrase('months', language)} "
-                     f"{GROUP_IN_SENTENCE[language][group]}")
-    if not parts:
-        return f"{name}: {phrase('no_data', language)}."
-    joined = f" {phrase('and', language)} ".join(parts)
-    sentence = f"{name}: {phrase('median', language)} {joined}"
-    if hazard_ratio is not None and to_number(hazard_ratio.get("estimate")) is not None:
-        estimate = format_number(hazard_ratio["estimate"], language, 2)
-        interval = format_interval(hazard_ratio.get("ci_low"), hazard_ratio.get("ci_high"), language, 2)
-        sentence += f"; {phrase('hazard_ratio', language)} {estimate} ({interval})."
-        side = _interval_side(hazard_ratio.get("ci_low"), hazard_ratio.get("ci_high"), 1.0)
-        event = phrase(f"event_{indicator}", language) if f"event_{indicator}" in PHRASES[language] else ""
-        if side == "above" and event:
-            sentence += " " + phrase("hr_excludes_earlier", language, event=event)
-        elif side == "below" and event:
-            sentence += " " + phrase("hr_excludes_later", language, event=event)
-        elif side == "includes":
-            sentence += " " + phrase("hr_includes_one", language)
-    else:
-        sentence += "."
-    return sentence
-
-
-def _first(frame: Any, **conditions: Any) -> dict[str, Any] | None:
-    """The first row of a DataFrame matching column == value conditions, as a dict."""
-    if frame is None or len(frame) == 0:
-        return None
-    mask = None
-    for column, value in conditions.items():
-        if column not in frame.columns:
-            return None
-        column_mask = frame[column].astype("string").fillna("") == ("" if value is None else str(value))
-        mask = column_mask if mask is None else mask & column_mask
-    rows = frame[mask] if mask is not None else frame
-    return None if rows.empty else rows.iloc[0].to_dict()
-
-
-def _itt_effect(effects: Any, indicator: str, measure: str, method: str) -> dict[str, Any] | None:
-    """The ITT, whole-population row of effects.csv for an indicator, measure and method."""
-    conditions: dict[str, Any] = {"indicator": indicator, "measure": measure, "method": method}
-    if effects is not None and "analysis" in effects.columns:
-        conditions["analysis"] = "itt"
-    if effects is not None and "subgroup" in effects.columns:
-        conditions["subgroup"] = None
-    return _first(effects, **conditions)
-
-
-def indicator_summary(indicator: str, indicators: Any, effects: Any, survival: Any, language: str,
-                      *, area: str = "all", kind: str = "binary", adjusted: bool = True,
-                      min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """The summary sentence for one indicator, looked up in the stage tables (DataFrames).
-
-    For an area report, the intervention share is the area's and the comparison share the
-    whole comparison group's; the effect estimates are for the whole study.
-    """
-    if kind == "survival":
-        medians = {}
-        for group in ("intervention", "comparison"):
-            row = _first(survival, indicator=indicator, group=group, statistic="median")
-            if row is not None:
-                medians[group] = row
-        return survival_sentence(indicator, medians, _itt_effect(effects, indicator, "hazard_ratio", "crude"),
-                                 language, min_cell)
-    intervention = _first(indicators, indicator=indicator, group="intervention", area=area)
-    comparison = _first(indicators, indicator=indicator, group="comparison", area="all")
-    effect = _itt_effect(effects, indicator, "risk_difference", "crude") if area == "all" else None
-    adjusted_row = (_itt_effect(effects, indicator, "risk_difference", "regression")
-                    if adjusted and area == "all" else None)
-    return effect_sentence(indicator, intervention, comparison, effect, language, adjusted=adjusted_row,
-                           min_cell=min_cell)
-
-
-def summary_markdown(indicators: Any, effects: Any, survival: Any, primary: Sequence[str],
-                     indicator_kinds: Mapping[str, str], language: str, *, area: str = "all",
-                     min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """The plain-language summary: primary indicators first, then the others, as bullet lists."""
-    lines = [f"**{phrase('primary_intro', language)}**", ""]
-    ordered_primary = [i for i in primary if i in indicator_kinds]
-    for indicator in ordered_primary:
-        lines.append("- " + indicator_summary(indicator, indicators, effects, survival, language, area=area,
-                                              kind=indicator_kinds[indicator], min_cell=min_cell))
-    others = [i for i in indicator_kinds if i not in ordered_primary]
-    if others:
-        lines += ["", f"**{phrase('secondary_intro', language)}**", ""]
-        for indicator in others:
-            lines.append("- " + indicator_summary(indicator, indicators, effects, survival, language,
-                                                  area=area, kind=indicator_kinds[indicator],
-                                                  adjusted=False, min_cell=min_cell))
-    lines += ["", phrase("caution", language)]
-    return "\n".join(lines)
-
-
 def heading(key: str, language: str, level: int = 2) -> str:
     """A markdown heading for a report section."""
     return f"{'#' * level} {section_title(key, language)}"
@@ -954,22 +846,21 @@ def title_markdown(title: str | None, study: str, language: str, *, area: str = 
     """The report's title block: title, area, design and a warning for synthetic data."""
     lines = [f"# {title or phrase('title_fallback', language)}", ""]
     if area and area != "all":
-        lines += [phrase("area_report", language, area=area), ""]
+        lines += [f"## {area}", ""]
     if design:
         lines += [f"*{phrase('design', language)}: {label('design', design, language)}.*", ""]
     if synthetic:
         lines += [f"**{phrase('synthetic', language)}**", ""]
-    lines.append(f"`{study}`")
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip()
 
 
 OUTPUT_TABLE_NAMES: dict[str, dict[str, str]] = {
     "sv": {"effects": "med effektskattningar", "balance": "över jämförbarhet (tabell 1)",
            "survival": "med överlevnadskurvor", "dose_response": "över dos–respons",
-           "power": "över statistisk styrka"},
+           "power": "över statistisk styrka", "trends": "över utvecklingen per födelsehalvår"},
     "en": {"effects": "of effect estimates", "balance": "of comparability (Table 1)",
            "survival": "of survival curves", "dose_response": "of dose–response",
-           "power": "of statistical power"},
+           "power": "of statistical power", "trends": "of the trends by half-year of birth"},
 }
 
 

@@ -55,6 +55,13 @@ def make_cohort(groups: list[str], seed: int = 0, outcomes: dict[str, list] | No
         "vacc_mmr1_age_event": rng.random(n) < 0.8,
         "bf_duration_left_days": rng.integers(0, 300, n).astype(float),
     })
+    pre = group.str.endswith("_pre").to_numpy(dtype=bool)
+    days = rng.integers(0, 700, n)
+    first = pd.to_datetime(np.where(pre, "2018-01-01", "2020-01-01"))
+    frame["birth_date"] = first + pd.to_timedelta(days, unit="D")
+    frame["period"] = np.where(pre, "pre", "post")
+    frame["area_group"] = frame["did_area"]
+    frame["in_study"] = True
     frame["mother_region"] = frame["mother_region"].astype("string")
     frame["education"] = frame["education"].astype("string")
     right = frame["bf_duration_left_days"] + rng.integers(20, 80, n)
@@ -76,7 +83,8 @@ def counts_outcome(n1: int, e1: int, n0: int, e0: int, rng_seed: int = 1) -> tup
 
 def itt_row(effects: pd.DataFrame, indicator: str, measure: str, method: str) -> pd.Series:
     rows = effects[(effects["indicator"] == indicator) & (effects["measure"] == measure)
-                   & (effects["method"] == method) & (effects["analysis"] == "itt")]
+                   & (effects["method"] == method) & (effects["analysis"] == "itt")
+                   & (effects["area"] == "all")]
     assert len(rows) == 1, rows
     return rows.iloc[0]
 
@@ -123,8 +131,13 @@ def test_outcome_na_is_outside_the_denominator() -> None:
 def test_holm_on_primary_and_bh_on_the_rest(handmade) -> None:
     _, tables = handmade
     effects = tables["effects"]
-    headline = effects[effects["multiplicity"] != ""]
-    assert set(headline["analysis"]) == {"itt"} and set(headline["method"]) == {"crude"}
+    # the design's own estimate heads each indicator (concurrent: regression / adjusted Cox),
+    # and each area is a family of its own
+    assert set(effects.loc[effects["multiplicity"] != "", "area"]) == {"all", "North"}
+    headline = effects[(effects["multiplicity"] != "") & (effects["area"] == "all")]
+    assert set(headline["analysis"]) == {"itt"}
+    assert set(zip(headline["method"], headline["measure"], strict=True)) == {
+        ("regression", "risk_difference"), ("cox", "hazard_ratio")}
     assert set(headline["indicator"]) == set(BINARY) | set(SURVIVAL)
     primary = headline[headline["multiplicity"] == "holm_primary"]
     assert sorted(primary["indicator"]) == ["bf_any_6m", "vacc_mmr1_24m"]
@@ -179,12 +192,16 @@ def test_methods_follow_the_design() -> None:
     concurrent = compare(make_study("concurrent"), cohort)["effects"]
     did = compare(make_study("did"), cohort)["effects"]
     binary_methods = {"crude", "regression", "iptw"}
-    for effects, expected in ((concurrent, binary_methods), (did, binary_methods | {"did"})):
-        itt = effects[effects["analysis"] == "itt"]
+    for effects, expected, survival in ((concurrent, binary_methods, {"crude", "cox"}),
+                                        (did, binary_methods | {"did"}, {"crude", "cox", "did"})):
+        itt = effects[(effects["analysis"] == "itt") & (effects["area"] == "all")]
         for indicator in BINARY:
             assert set(itt.loc[itt["indicator"] == indicator, "method"]) == expected
-        for indicator in SURVIVAL:
-            assert set(itt.loc[itt["indicator"] == indicator, "method"]) == {"crude", "cox"}
+        for indicator in SURVIVAL:  # under did, the DiD of the landmark proportion
+            assert set(itt.loc[itt["indicator"] == indicator, "method"]) == survival
+    # the placebo DiD among children born before the start exists only under did
+    assert set(did.loc[did["analysis"] == "placebo", "indicator"]) == set(BINARY) | set(SURVIVAL)
+    assert not concurrent["analysis"].eq("placebo").any()
     did_row = itt_row(did, "bf_any_6m", "did", "did")
     assert did_row["n_intervention"] == 60 and "area" in did_row["note"]
 
@@ -218,6 +235,11 @@ def test_contact_bands_split_planned_contacts_in_thirds() -> None:
 def test_balance_and_survival_tables(handmade) -> None:
     _, tables = handmade
     balance = tables["balance"]
+    # the one intervention area's own rows (against every comparison child) equal the study's
+    by_area = {a: rows.drop(columns="area").reset_index(drop=True)
+               for a, rows in balance.groupby("area")}
+    pd.testing.assert_frame_equal(by_area["North"], by_area["all"])
+    balance = balance[balance["area"] == "all"]
     assert set(balance["covariate"]) == {"mother_region", "education", "mother_age"}
     assert balance.loc[balance["covariate"] == "mother_age", "measure"].item() == "hedges_g"
     assert set(balance["rating_before"]) <= {"satisfied", "adjustment_required", "not_satisfied"}
@@ -248,7 +270,9 @@ def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path
         {"did"} if summary.study.design.type == "did" else set())
     for indicator in INDICATORS:
         rows = itt[itt["indicator"] == indicator.id]
-        expected = design_methods if indicator.kind == "binary" else {"crude", "cox"}
+        expected = design_methods if indicator.kind == "binary" else {"crude", "cox"} | (
+            design_methods & {"did"})
         assert set(rows["method"]) == expected, indicator.id
         assert (rows["estimate"].notna() | (rows["note"].str.len() > 0)).all()
-    assert set(tables) == {"effects", "balance", "survival", "dose_response", "power"}
+    assert set(tables) == {"effects", "summary", "balance", "survival", "dose_response", "power",
+                           "trends", "design"}

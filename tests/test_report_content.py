@@ -10,18 +10,12 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from pipeline import figures, tables, text
+from pipeline import figures, narrative, tables, text
 from pipeline.runner import ANALYSIS_STAGES, run_study
 from pipeline.synth import write_synthetic_study
 
 NBSP = "\u00a0"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "evaluation.ipynb"
-SPEC_SENTENCE_SV = ("MMR vid 24 månader: 94 % i interventionsgruppen och 86 % i jämförelsegruppen, "
-                    "skillnad 8 procentenheter (95 % KI 2–14).")
-SPEC_SENTENCE_EN = ("MMR at 24 months: 94% in the intervention group and 86% in the comparison group, "
-                    "a difference of 8 percentage points (95% CI 2 to 14).")
-
-
 def plain(value: str) -> str:
     """Swedish text with its no-break spaces as ordinary spaces, to compare with the SPEC."""
     return value.replace(NBSP, " ")
@@ -58,7 +52,7 @@ def test_difference_with_interval() -> None:
     assert text.format_pp(0.01, "sv") == "1 procentenhet"
 
 
-# --- sentences --------------------------------------------------------------------------------
+# --- sentences (the summary's own are in tests/test_summary.py) --------------------------------
 
 INTERVENTION = {"indicator": "vacc_mmr1_24m", "group": "intervention", "area": "all", "n_denominator": 150,
                 "n_numerator": 141, "proportion": 0.94, "ci_low": 0.89, "ci_high": 0.97, "suppressed": False}
@@ -70,46 +64,25 @@ EFFECT = {"indicator": "vacc_mmr1_24m", "measure": "risk_difference", "method": 
 
 
 def test_spec_example_sentence_in_swedish_and_english() -> None:
-    sv = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON, EFFECT, "sv", interpret=False)
-    assert plain(sv) == SPEC_SENTENCE_SV
-    assert f"94{NBSP}%" in sv  # a no-break space keeps "94" and "%" on one line
-    en = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON, EFFECT, "en", interpret=False)
-    assert en == SPEC_SENTENCE_EN
-
-
-def test_sentence_reads_the_interval_in_plain_language() -> None:
-    excludes = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON, EFFECT, "sv")
-    assert plain(excludes).startswith(SPEC_SENTENCE_SV)
-    assert "högre i interventionsgruppen" in excludes and "omfattar inte 0" in excludes
-    includes = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, COMPARISON,
-                                    {**EFFECT, "ci_low": -0.01}, "en")
-    assert "could be due to chance (the interval includes 0)" in includes
-
-
-def test_sentence_from_tables_uses_crude_itt_effect() -> None:
-    indicators = pd.DataFrame([INTERVENTION, COMPARISON])
-    other = {**EFFECT, "method": "regression", "estimate": 0.5, "ci_low": 0.4, "ci_high": 0.6}
-    subgroup = {**EFFECT, "analysis": "subgroup", "subgroup": "education=compulsory", "estimate": 0.9}
-    effects = pd.DataFrame([subgroup, EFFECT, other])
-    sentence = text.indicator_summary("vacc_mmr1_24m", indicators, effects, None, "sv", adjusted=False)
-    assert plain(sentence).startswith(SPEC_SENTENCE_SV)
-
-
-def test_suppressed_values_give_the_suppression_wording() -> None:
-    hidden = {**COMPARISON, "n_numerator": "<5", "proportion": None, "ci_low": None, "ci_high": None,
-              "suppressed": True}
-    sentence = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, hidden, EFFECT, "sv")
-    assert sentence == ("MMR vid 24 månader: redovisas inte, eftersom ett tal bakom uppgiften är mindre "
-                        "än 5 eller skulle avslöja ett sådant tal.")
-    english = text.effect_sentence("vacc_mmr1_24m", INTERVENTION, hidden, EFFECT, "en")
-    assert english == ("MMR at 24 months: not shown, because a number behind it is below 5 or would "
-                       "reveal one.")
-    # A flagged row is suppressed even before its values are blanked.
-    flagged = text.effect_sentence("vacc_mmr1_24m", {**INTERVENTION, "suppressed": "True"}, COMPARISON,
-                                   EFFECT, "sv")
-    assert "redovisas inte" in flagged
-    assert text.format_count("<5", "sv") == "<5"
-    assert text.format_percent("<5", "en") == "<5"
+    """SPEC §8's example: observed shares as what was seen, then the design's estimate."""
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "kind": "binary", "design": "concurrent",
+           "method": "regression", "measure": "risk_difference", "estimate": 0.05, "ci_low": -0.01,
+           "ci_high": 0.11, "p_value": 0.11, "p_adjusted": 0.2, "multiplicity": "holm_primary",
+           "verdict": "unclear", "reason": "interval_includes_null", "caveats": "",
+           "proportion_intervention": 0.94, "proportion_comparison": 0.86}
+    sv = plain(narrative.indicator_sentence(row, "sv"))
+    assert sv == ("MMR vid 24 månader: 94 % i interventionsgruppen och 86 % i jämförelsegruppen. "
+                  "Skattad effekt av programmet (justerad för skillnader i bakgrund): 5 procentenheter "
+                  "(95 % KI −1 till 11); kan bero på slumpen (intervallet omfattar 0).")
+    en = narrative.indicator_sentence(row, "en")
+    assert en == ("MMR at 24 months: 94% in the intervention group and 86% in the comparison group. "
+                  "Estimated effect of the programme (adjusted for differences in background): 5 "
+                  "percentage points (95% CI −1 to 11); could be due to chance (the interval includes 0).")
+    assert "94\u00a0%" in narrative.indicator_sentence(row, "sv")  # "94" and "%" on one line
+    bounded = narrative.indicator_sentence({**row, "proportion_comparison": None,
+                                            "n_denominator_comparison": 134,
+                                            "proportion_bound_comparison": ">0.95"}, "sv")
+    assert "över 95\u00a0% i jämförelsegruppen" in bounded
 
 
 def test_display_tables_show_suppressed_counts() -> None:
@@ -216,7 +189,7 @@ def test_methods_appendix_names_every_method_with_its_reference() -> None:
     for language in text.LANGUAGES:
         references = " ".join(tables.methods_table(language).iloc[:, 1])
         for reference in ("Wilson 1927", "Newcombe 1998", "Austin & Stuart 2015",
-                          "Cameron, Gelbach & Miller 2008", "Webb 2014", "Greenwood", "Efron",
+                          "Cameron, Gelbach & Miller 2008", "Webb 2023", "Roodman", "Greenwood", "Efron",
                           "Grambsch & Therneau", "Turnbull", "Holm 1979",
                           "Benjamini & Hochberg 1995", "HomVEE", "Fleiss"):
             assert reference in references, (language, reference)
@@ -306,7 +279,12 @@ def test_area_filter_keeps_area_rows_and_names_study_tables(run: tables.RunTable
     frame = restricted["indicators"]
     assert set(frame.loc[frame["group"] == "intervention", "area"]) == {areas[0]}
     assert set(frame.loc[frame["group"] == "comparison", "area"]) == {"all"}
-    assert "effects" in restricted.not_by_area
+    # effects, summary and balance have the area's own rows (the area against the comparison
+    # areas); survival curves, dose-response and power are for the whole study and say so
+    for name in ("effects", "summary", "balance"):
+        assert set(restricted[name]["area"]) == {areas[0]}, name
+        assert name not in restricted.not_by_area
+    assert "survival" in restricted.not_by_area
     assert tables.for_area(run, "all").not_by_area == []
 
 
@@ -329,4 +307,6 @@ def test_notebook_runs_in_both_languages(run_folder: Path, tmp_path: Path, langu
     markdown = "".join("".join(o["data"]["text/markdown"]) for o in outputs
                        if "text/markdown" in o.get("data", {}))
     assert heading in markdown
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6
+    figures_shown = sum("".join(o.get("data", {}).get("text/html", "")).count('class="report-figure"')
+                        for o in outputs)
+    assert figures_shown >= 6

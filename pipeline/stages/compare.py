@@ -77,6 +77,7 @@ from pipeline.stats.survival import (
     turnbull,
 )
 from pipeline.stats.weighting import iptw_effect, iptw_weights, propensity_scores
+from pipeline.summary import PRE_TREND_ALPHA, RELIABLE_AREAS_PER_ARM, headline, verdict
 
 GROUPS = ("intervention", "comparison")
 DID_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
@@ -85,10 +86,26 @@ DEFAULT_NAMED_DIFFERENCE = 0.05
 EFFECT_COLUMNS = [
     "indicator", "measure", "method", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
     "n_intervention", "n_comparison", "note", "analysis", "subgroup", "p_interaction",
-    "multiplicity", "events_intervention", "events_comparison",
+    "multiplicity", "events_intervention", "events_comparison", "area",
+    "n_areas_intervention", "n_areas_comparison", "adjusted",
 ]
+SUMMARY_COLUMNS = [
+    "indicator", "area", "primary", "kind", "design", "analysis", "method", "measure",
+    "estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "multiplicity", "n_intervention",
+    "n_comparison", "verdict", "reason", "caveats", "reason_detail",
+    "proportion_intervention", "proportion_comparison", "n_denominator_intervention",
+    "n_denominator_comparison", "events_intervention", "events_comparison",
+    "proportion_intervention_pre", "proportion_comparison_pre", "n_denominator_intervention_pre",
+    "n_denominator_comparison_pre", "events_intervention_pre", "events_comparison_pre",
+    "sensitivity_method", "sensitivity_estimate", "sensitivity_ci_low", "sensitivity_ci_high",
+    "pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p",
+    "n_areas_intervention", "n_areas_comparison", "adjusted",
+]
+TREND_COLUMNS = ["indicator", "arm", "half_year", "half_year_start", "period", "n", "events",
+                 "proportion", "ci_low", "ci_high"]
+DESIGN_COLUMNS = ["arm", "area", "period", "born_from", "born_to", "group", "children"]
 BALANCE_COLUMNS = [
-    "covariate", "level", "measure", "value_before", "value_after", "smd_before", "smd_after",
+    "area", "covariate", "level", "measure", "value_before", "value_after", "smd_before", "smd_after",
     "rating_before", "rating_after", "n_intervention", "n_comparison", "note",
     "n_level_intervention", "n_level_comparison",
 ]
@@ -119,6 +136,7 @@ MIDPOINT_NOTE = ("approximation: Cox model on midpoint-imputed weaning ages (wea
                  "right-censored at the last assessment still breastfed); treats imputed ages "
                  "as exact, so the interval is too narrow")
 
+ADJUSTED_METHODS = ("regression", "iptw", "did", "cox")
 OPEN_ENDED = 1_000_000  # upper end of the last band of contacts received
 
 # Exceptions a statistical method may raise on degenerate input; they become notes.
@@ -136,29 +154,66 @@ def compare(study: Study, cohort: pd.DataFrame,
         named_difference = getattr(study, "power_difference", None) or DEFAULT_NAMED_DIFFERENCE
     population = _rows_in(cohort, GROUPS)
     context = _Context(study, population)
-    did = _DidCells(_rows_in(cohort, DID_GROUPS), context) if study.design.type == "did" else None
+    did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
     rows: list[dict[str, Any]] = []
     dose_tables = []
     for indicator in INDICATORS:
+        rows += _itt_rows(context, did_cells, indicator)
         if indicator.kind == "binary":
-            rows += _binary_itt(context, indicator.id)
-            if did is not None:
-                rows.append(_did_row(context, did, indicator.id))
             rows += _per_protocol(context, indicator.id)
             dose_row, dose_table = _dose_response(context, indicator.id)
             rows.append(dose_row)
             dose_tables.append(dose_table)
             rows += _subgroups(context, indicator.id)
-        else:
-            rows += _survival_effects(context, indicator)
-    effects = _with_multiplicity(_frame(rows, EFFECT_COLUMNS), study.primary_indicators)
+    balance = [balance_table(context)]
+    for area in study.design.intervention_areas:
+        area_context = _Context(study, _in_area(population, area), area=area)
+        area_cells = None if did_cells is None else _in_area(did_cells, area)
+        for indicator in INDICATORS:
+            rows += _itt_rows(area_context, area_cells, indicator)
+        balance.append(balance_table(area_context))
+    effects = _with_multiplicity(_frame(rows, EFFECT_COLUMNS), study)
+    # model-based estimates that adjust for at least one covariate (not saturated in the
+    # groups' counts): publishing may show them where a crude one would reveal a small cell
+    effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
+    trends = trends_table(cohort, study)
     return {
         "effects": effects,
-        "balance": balance_table(context),
+        "summary": summary_table(study, effects, cohort, trends),
+        "balance": pd.concat(balance, ignore_index=True),
         "survival": survival_table(population),
         "dose_response": _frame([r for t in dose_tables for r in t], DOSE_COLUMNS),
         "power": power_table(population, named_difference),
+        "trends": trends,
+        "design": design_table(cohort, study),
     }
+
+
+def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
+              indicator: Indicator) -> list[dict[str, Any]]:
+    """The intention-to-treat rows of one indicator: every method, the design's own among them."""
+    did = None if did_cells is None else _DidCells(did_cells, context)
+    if indicator.kind == "binary":
+        rows = _binary_itt(context, indicator.id)
+        if did is not None:
+            rows.append(_did_row(context, did, indicator.id))
+    else:
+        rows = _survival_effects(context, indicator)
+        if did is not None:
+            rows.append(_did_row(context, did, indicator.id))
+    if did is not None:
+        rows += _placebo_rows(context, did_cells, context.study, indicator)
+    for row in rows:
+        row["area"] = context.area
+    return rows
+
+
+def _in_area(frame: pd.DataFrame, area: str) -> pd.DataFrame:
+    """Children of one intervention area and every comparison child (area-level contrasts)."""
+    own = frame["area"].astype("string").eq(area).fillna(False)
+    comparison = frame["group"].astype("string").str.startswith("comparison").fillna(False)
+    keep = (own | comparison).to_numpy(dtype=bool)
+    return frame[keep].reset_index(drop=True)
 
 
 def _rows_in(cohort: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
@@ -170,8 +225,9 @@ def _rows_in(cohort: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
 class _Context:
     """The analysis population with its treatment vector, covariates and subgroups, built once."""
 
-    def __init__(self, study: Study, population: pd.DataFrame) -> None:
+    def __init__(self, study: Study, population: pd.DataFrame, area: str = "all") -> None:
         self.study = study
+        self.area = area
         self.population = population
         self.treated = population["group"].eq("intervention").to_numpy(dtype=bool)
         self.covariate_names = tuple(study.covariates)
@@ -379,8 +435,17 @@ class _DidCells:
 
 
 def _did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any]:
-    """Area × period difference-in-differences, SEs clustered by area (design `did`)."""
-    y, inside = binary_outcome(did.cells, indicator)
+    """Area × period difference-in-differences (design `did`), inference by area.
+
+    A survival indicator enters as its landmark proportion (`landmark_outcome`). With
+    fewer than 30 areas the wild cluster bootstrap gives the p-value and the interval that
+    inverts the same test; with a single area in an arm no interval is reliable, so the
+    point estimate is given without one (the HC1 interval is kept in `note` only).
+    """
+    if indicator in LANDMARKS:
+        y, inside = landmark_outcome(did.cells, indicator)
+    else:
+        y, inside = binary_outcome(did.cells, indicator)
     y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
     covariates = did.covariates[inside].reset_index(drop=True)
     complete = did.complete[inside]
@@ -390,8 +455,9 @@ def _did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any
     result, error = _attempt(lambda: difference_in_differences(
         y, treated_area, post, did.area[inside], covariates))
     notes = [context.adjusted_for + " (linear probability model, area x period)"]
+    if indicator in LANDMARKS:
+        notes.insert(0, LANDMARK_NOTES[indicator])
     estimate = None
-    p_value = None
     if result is not None:
         estimate = result.preferred
         counts = [f"{'intervention' if a else 'comparison'} areas {'post' if p else 'pre'}: "
@@ -399,23 +465,68 @@ def _did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any
                   for (a, p), row in result.cells.iterrows()]
         notes.append("cells " + ", ".join(counts))
         notes.append(f"{result.n_clusters} areas ({result.n_clusters_treated} intervention)")
-        if estimate is result.clustered and estimate.estimable:
-            notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df, "
-                         f"p(t) = {estimate.p_value:.3g}")
+        clustered = result.clustered
+        if estimate is result.wild_bootstrap:
+            notes.append(f"p and interval: {result.wild_bootstrap_note}; the interval inverts "
+                         "the same test")
+            if not estimate.details.get("interval_bounded"):
+                notes.append("the bootstrap interval is unbounded: too few areas to bound it")
+            if clustered.estimable:
+                notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df: "
+                             f"interval {clustered.ci_low:.4g} to {clustered.ci_high:.4g}, "
+                             f"p = {clustered.p_value:.3g} (too narrow with few areas)")
+        elif estimate is clustered and estimate.estimable:
+            notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df")
         elif estimate.estimable:
-            notes.append(f"{result.clustered.reason}; HC1 heteroskedasticity-robust SE NOT "
-                         "clustered by area (anti-conservative)")
-        if result.wild_bootstrap_p is not None:
-            p_value = result.wild_bootstrap_p
-            notes.append(f"p_value is the {result.wild_bootstrap_note}")
-        elif result.wild_bootstrap_note:
-            notes.append(result.wild_bootstrap_note)
+            hc1 = estimate
+            notes.append(f"{clustered.reason}; no interval is reliable with one area in an arm; "
+                         f"the HC1 interval (NOT clustered by area) would be {hc1.ci_low:.4g} to "
+                         f"{hc1.ci_high:.4g}, p = {hc1.p_value:.3g}")
+            estimate = Estimate(hc1.measure, hc1.method, hc1.estimate, n=hc1.n, events=hc1.events,
+                                details=hc1.details | {"interval_bounded": False})
         notes += list(result.caveats)
         if estimate.estimable and (design := _design_note(estimate)):
             notes.append(design)
-    return _row(indicator, estimate, measure="did", method="did", analysis="itt",
-                n_intervention=n1, n_comparison=n0, reason=error, events=(e1, e0),
-                p_value=p_value, note="; ".join(notes))
+    row = _row(indicator, estimate, measure="did", method="did", analysis="itt",
+               n_intervention=n1, n_comparison=n0, reason=error, events=(e1, e0),
+               note="; ".join(notes))
+    if result is not None:
+        row["n_areas_intervention"] = result.n_clusters_treated
+        row["n_areas_comparison"] = result.n_clusters - result.n_clusters_treated
+    return row
+
+
+# Survival indicators enter a DiD as the share with the event state at a landmark age.
+LANDMARKS = {"vacc_mmr1_age": 730, "bf_duration": 183}
+LANDMARK_NOTES = {
+    "vacc_mmr1_age": "landmark: share with MMR by 730 days, among children followed to 730 days "
+                     "or vaccinated before",
+    "bf_duration": "landmark: share still breastfed at 183 days (weaning age imputed at the "
+                   "midpoint between the last 'breastfed' and the first 'weaned' assessment; "
+                   "children last seen breastfed before 183 days are excluded)",
+}
+
+
+def landmark_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+    """A survival indicator as a 0/1 state at its landmark age, and the children it is known for.
+
+    vacc_mmr1_age: 1 = vaccinated by the landmark, 0 = followed to it without a dose, unknown
+    when follow-up ends earlier. bf_duration: 1 = still breastfed at the landmark (last
+    breastfed assessment at or after it, or midpoint-imputed weaning after it), 0 = weaned
+    before it, unknown when last seen breastfed before it.
+    """
+    landmark = LANDMARKS[indicator]
+    time, event, kept = _survival_data(frame, indicator)
+    values = np.full(len(frame), np.nan)
+    state = np.full(len(time), np.nan)
+    if indicator == "bf_duration":
+        state[time >= landmark] = 1.0
+        state[(time < landmark) & (event == 1)] = 0.0
+    else:
+        state[(time <= landmark) & (event == 1)] = 1.0
+        state[(time >= landmark) & ~((time <= landmark) & (event == 1))] = 0.0
+    values[kept] = state
+    return values, ~np.isnan(values)
 
 
 def _per_protocol(context: _Context, indicator: str) -> list[dict[str, Any]]:
@@ -565,27 +676,238 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
     return rows
 
 
-def _with_multiplicity(effects: pd.DataFrame, primary: Sequence[str]) -> pd.DataFrame:
+def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
     """Holm across the primary indicators' headline p, Benjamini–Hochberg across the rest.
 
-    The headline p of an indicator is its ITT crude test: the Fisher/chi-square p on the
-    crude risk-difference row, or the log-rank p on the crude hazard-ratio row.
+    The headline of an indicator is the design's own estimate (`pipeline.summary.headline`):
+    its ITT row for the whole study and for each intervention area, each area a family of
+    its own. `p_adjusted` is empty on every other row.
     """
-    headline = (effects["analysis"].eq("itt") & effects["method"].eq("crude")
-                & effects["measure"].isin(["risk_difference", "hazard_ratio"]))
     effects = effects.copy()
     effects["p_adjusted"] = effects["p_adjusted"].astype("float64")
-    for family, label, adjust in (
-        (headline & effects["indicator"].isin(primary), "holm_primary", holm),
-        (headline & ~effects["indicator"].isin(primary), "bh_secondary", benjamini_hochberg),
-    ):
-        if not family.any():
-            continue
-        p_values = [None if pd.isna(p) else float(p) for p in effects.loc[family, "p_value"]]
-        effects.loc[family, "p_adjusted"] = pd.array(adjust(p_values), dtype="Float64").astype(
-            "float64")
-        effects.loc[family, "multiplicity"] = label
+    kinds = {i.id: i.kind for i in INDICATORS}
+    wanted = {(i, h.method, h.measure) for i, kind in kinds.items()
+              for h in [headline(study.design.type, kind)]}
+    keys = zip(effects["indicator"], effects["method"], effects["measure"], strict=True)
+    is_headline = np.array([key in wanted for key in keys], dtype=bool)
+    is_headline &= (effects["analysis"].eq("itt") & effects["subgroup"].eq("")).to_numpy(dtype=bool)
+    primary = effects["indicator"].isin(study.primary_indicators).to_numpy(dtype=bool)
+    for area in effects["area"].unique():
+        in_area = effects["area"].eq(area).to_numpy(dtype=bool) & is_headline
+        for family, label, adjust in ((in_area & primary, "holm_primary", holm),
+                                      (in_area & ~primary, "bh_secondary", benjamini_hochberg)):
+            if not family.any():
+                continue
+            p_values = [None if pd.isna(p) else float(p) for p in effects.loc[family, "p_value"]]
+            effects.loc[family, "p_adjusted"] = pd.array(adjust(p_values), dtype="Float64").astype(
+                "float64")
+            effects.loc[family, "multiplicity"] = label
     return effects
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
+                  trends: pd.DataFrame) -> pd.DataFrame:
+    """One row per indicator and area: the design's headline, its verdict and what was seen.
+
+    See `pipeline.summary` for the rules. The observed columns are the shares in each group
+    (for `did` also before the start), never the effect.
+    """
+    design = study.design.type
+    placebo = effects[effects["analysis"].eq("placebo")]
+    rows = []
+    for area in ("all", *study.design.intervention_areas):
+        groups = _rows_in(cohort, DID_GROUPS)
+        if area != "all":
+            groups = _in_area(groups, area)
+        for indicator in INDICATORS:
+            rows.append(_summary_row(study, design, indicator, area, effects, groups, placebo))
+    return _frame(rows, SUMMARY_COLUMNS)
+
+
+def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
+                 effects: pd.DataFrame, groups: pd.DataFrame,
+                 placebo: pd.DataFrame) -> dict[str, Any]:
+    chosen = headline(design, indicator.kind)
+    mine = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
+                   & effects["analysis"].eq("itt") & effects["subgroup"].eq("")]
+    row_of = {(m, k): r for m, k, r in zip(mine["method"], mine["measure"],
+                                            mine.to_dict("records"), strict=True)}
+    head = row_of.get((chosen.method, chosen.measure))
+    row: dict[str, Any] = {"indicator": indicator.id, "area": area, "kind": indicator.kind,
+                           "primary": indicator.id in study.primary_indicators,
+                           "analysis": "itt", "method": chosen.method, "measure": chosen.measure,
+                           "design": design}
+    caveats = []
+    if head is None:
+        row |= {"verdict": "not_estimable", "reason": "not_estimable",
+                "reason_detail": "the design's estimate was not computed"}
+    else:
+        for column in ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "multiplicity",
+                       "n_intervention", "n_comparison", "n_areas_intervention",
+                       "n_areas_comparison", "adjusted"):
+            row[column] = head.get(column)
+        row["verdict"], row["reason"] = verdict(head["estimate"], head["ci_low"],
+                                                head["ci_high"], head["p_adjusted"],
+                                                chosen.measure)
+        if row["verdict"] == "not_estimable":
+            row["reason_detail"] = head.get("note", "")
+        if design == "did":
+            caveats += _did_caveats(head)
+    if chosen.sensitivity_method is not None:
+        check = row_of.get((chosen.sensitivity_method, chosen.sensitivity_measure))
+        if check is not None:
+            row |= {"sensitivity_method": chosen.sensitivity_method,
+                    "sensitivity_estimate": check["estimate"],
+                    "sensitivity_ci_low": check["ci_low"], "sensitivity_ci_high": check["ci_high"]}
+    if design == "did":
+        pre = placebo[placebo["indicator"].eq(indicator.id) & placebo["area"].eq(area)]
+        if not pre.empty:
+            test = pre.iloc[0]
+            row |= {"pretrend_estimate": test["estimate"], "pretrend_ci_low": test["ci_low"],
+                    "pretrend_ci_high": test["ci_high"], "pretrend_p": test["p_value"]}
+            if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
+                caveats.append("pre_trends_differ")
+    row["caveats"] = ";".join(caveats)
+    row |= _observed(groups, indicator, design)
+    return row
+
+
+def _did_caveats(head: dict[str, Any]) -> list[str]:
+    caveats = []
+    treated, comparison = head.get("n_areas_intervention"), head.get("n_areas_comparison")
+    if pd.notna(treated) and pd.notna(comparison):
+        if min(treated, comparison) < 2:
+            caveats.append("one_area_in_arm")
+        elif min(treated, comparison) < RELIABLE_AREAS_PER_ARM:
+            caveats.append("very_few_areas")
+        elif treated + comparison < 30:
+            caveats.append("few_areas")
+    if pd.notna(head.get("estimate")) and (pd.isna(head.get("ci_low"))
+                                           or pd.isna(head.get("ci_high"))):
+        caveats.append("interval_unbounded" if "unbounded" in str(head.get("note", ""))
+                       else "no_interval")
+    return caveats
+
+
+def _observed(groups: pd.DataFrame, indicator: Indicator, design: str) -> dict[str, Any]:
+    """Denominator, events and share per group: what was seen (not the effect)."""
+    if indicator.id in LANDMARKS:
+        y, inside = landmark_outcome(groups, indicator.id)
+    else:
+        y, inside = binary_outcome(groups, indicator.id)
+    names = DID_GROUPS if design == "did" else GROUPS
+    found: dict[str, Any] = {}
+    group_of = groups["group"].astype("string").fillna("").to_numpy(dtype=object)
+    for name in names:
+        in_group = inside & (group_of == name)
+        n, events = int(in_group.sum()), int(np.nansum(y[in_group]))
+        found[f"n_denominator_{name}"] = n
+        found[f"events_{name}"] = events
+        found[f"proportion_{name}"] = events / n if n else None
+    return found
+
+
+def _placebo_rows(context: _Context, did_cells: pd.DataFrame, study: Study,
+                  indicator: Indicator) -> list[dict[str, Any]]:
+    """A placebo DiD among children born before the start: a fake start halfway through.
+
+    Parallel trends cannot be tested after the start, but a DiD between the earlier and the
+    later pre-start cohorts should be near 0; one whose interval excludes 0 makes the
+    design's estimate doubtful.
+    """
+    pre = did_cells[did_cells["did_period"].astype("string").eq("pre").fillna(False)
+                    .to_numpy(dtype=bool)].reset_index(drop=True)
+    if pre.empty:
+        return []
+    fake_start = placebo_start(study)
+    pre = pre.assign(did_period=np.where(pre["birth_date"] >= fake_start, "post", "pre"))
+    row = _did_row(context, _DidCells(pre, context), indicator.id)
+    row["analysis"] = "placebo"
+    row["note"] = (f"placebo: children born before the start, fake start {fake_start.date()} "
+                   f"(halfway); {row['note']}")
+    row["area"] = context.area
+    return [row]
+
+
+def placebo_start(study: Study) -> pd.Timestamp:
+    """The fake start of the placebo DiD: halfway between born_from and the programme start."""
+    start, first = pd.Timestamp(study.design.programme_start), pd.Timestamp(study.design.born_from)
+    return (first + (start - first) / 2).normalize()
+
+
+# --------------------------------------------------------------------------- trends and design
+
+
+def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Each indicator's share by birth half-year in intervention and comparison areas.
+
+    For the parallel-trends figure: every child in the study (both periods), by the area
+    arm (`area_group`) and the half-year of birth; survival indicators at their landmark.
+    """
+    in_study = cohort[cohort["in_study"].fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+    birth = pd.to_datetime(in_study["birth_date"])
+    half = np.where(birth.dt.month <= 6, 1, 2)
+    start = pd.to_datetime(pd.DataFrame({"year": birth.dt.year, "month": np.where(half == 1, 1, 7),
+                                         "day": 1}))
+    label = birth.dt.year.astype(str) + np.where(half == 1, "H1", "H2")
+    arm = in_study["area_group"].astype("string").fillna("")
+    programme_start = pd.Timestamp(study.design.programme_start)
+    rows = []
+    for indicator in INDICATORS:
+        if indicator.id in LANDMARKS:
+            y, inside = landmark_outcome(in_study, indicator.id)
+        else:
+            y, inside = binary_outcome(in_study, indicator.id)
+        frame = pd.DataFrame({"arm": arm, "half_year": label, "start": start, "y": y})[inside]
+        for (arm_name, half_year, first_day), cell in frame.groupby(
+                ["arm", "half_year", "start"], sort=True):
+            if not arm_name:
+                continue
+            n, events = len(cell), int(cell["y"].sum())
+            share = proportion(events, n)
+            rows.append({"indicator": indicator.id, "arm": arm_name, "half_year": half_year,
+                         "half_year_start": first_day.date().isoformat(),
+                         "period": "post" if first_day >= programme_start else "pre",
+                         "n": n, "events": events, "proportion": share.estimate,
+                         "ci_low": share.ci_low, "ci_high": share.ci_high})
+    return _frame(rows, TREND_COLUMNS)
+
+
+def design_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Who is compared with whom: children in the design's groups per area and period."""
+    design = study.design
+    grouped = cohort[cohort["group"].notna().to_numpy(dtype=bool)]
+    first, start = pd.Timestamp(design.born_from), pd.Timestamp(design.programme_start)
+    last = pd.Timestamp(design.born_to)
+    rows = []
+    for arm, areas in (("intervention", design.intervention_areas),
+                       ("comparison", design.comparison_areas)):
+        for area in areas:
+            for period, born_from, born_to in (("pre", first, start - pd.Timedelta(days=1)),
+                                               ("post", start, last)):
+                cell = grouped[grouped["area"].astype("string").eq(area).fillna(False).to_numpy(
+                    dtype=bool) & grouped["period"].astype("string").eq(period).fillna(
+                    False).to_numpy(dtype=bool)]
+                if cell.empty and not _period_in_design(design.type, arm, period):
+                    continue
+                rows.append({"arm": arm, "area": area, "period": period,
+                             "born_from": born_from.date().isoformat(),
+                             "born_to": born_to.date().isoformat(),
+                             "group": cell["group"].iloc[0] if len(cell) else "",
+                             "children": len(cell)})
+    return _frame(rows, DESIGN_COLUMNS)
+
+
+def _period_in_design(design: str, arm: str, period: str) -> bool:
+    """Whether an arm x period cell belongs to the design's comparison at all."""
+    if design == "did":
+        return True
+    if design == "concurrent":
+        return period == "post"
+    return arm == "intervention"  # historical: the intervention areas before and after
 
 
 # --------------------------------------------------------------------------- balance
@@ -615,7 +937,8 @@ def balance_table(context: _Context) -> pd.DataFrame:
             is_binary = bool(np.isin(observed, (0.0, 1.0)).all())
             pieces = [("true" if is_binary else "", values, is_binary)]
         for level, values, binary in pieces:
-            rows.append(_balance_row(name, level, values, binary, treated, weights, reason))
+            rows.append(_balance_row(name, level, values, binary, treated, weights, reason)
+                        | {"area": context.area})
     return _frame(rows, BALANCE_COLUMNS)
 
 
@@ -773,7 +1096,7 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
     for column in columns:
         if column in _TEXT_COLUMNS:
-            frame[column] = frame[column].fillna("").astype("string")
+            frame[column] = frame[column].astype("string").fillna("")
         elif column in _COUNT_COLUMNS:
             frame[column] = pd.array(frame[column].astype("Float64"), dtype="Int64")
         elif column not in _LABEL_COLUMNS:
@@ -781,9 +1104,15 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-_TEXT_COLUMNS = {"note", "subgroup", "multiplicity", "level", "rating_before", "rating_after"}
+_TEXT_COLUMNS = {"note", "subgroup", "multiplicity", "level", "rating_before", "rating_after",
+                 "area", "kind", "design", "verdict", "reason", "caveats", "reason_detail",
+                 "sensitivity_method", "arm", "half_year", "half_year_start", "period",
+                 "born_from", "born_to"}
 _COUNT_COLUMNS = {"n_intervention", "n_comparison", "events_intervention", "events_comparison",
                   "at_risk", "events", "n", "n_per_group_needed", "n_per_group_needed_corrected",
-                  "contacts_min", "contacts_max"}
+                  "contacts_min", "contacts_max", "n_areas_intervention", "n_areas_comparison",
+                  "n_denominator_intervention", "n_denominator_comparison",
+                  "n_denominator_intervention_pre", "n_denominator_comparison_pre",
+                  "events_intervention_pre", "events_comparison_pre", "children"}
 _LABEL_COLUMNS = {"indicator", "measure", "method", "analysis", "covariate", "group",
-                  "statistic", "contacts_band"}
+                  "statistic", "contacts_band", "primary", "adjusted"}

@@ -1,0 +1,92 @@
+"""What the report's summary says, as data: the design's headline estimate and its verdict.
+
+The committee summary is rendered from `tables/summary.csv` alone (one row per indicator
+and area), so every sentence can be traced to a number a researcher can cite. The rules:
+
+- **The design decides the headline** (SPEC §8). Design `did`: the difference-in-differences
+  estimate (a survival indicator as the DiD of its landmark proportion). Designs
+  `concurrent` and `historical`: the covariate-adjusted estimate — the marginal risk
+  difference standardised to the intervention group (regression, ATT) for a binary
+  indicator, the adjusted Cox hazard ratio for a survival indicator — with IPTW as the
+  binary indicators' sensitivity check. Crude proportions are what was observed, never the
+  effect; when the headline cannot be estimated the verdict is `not_estimable` with the
+  reason, never a crude difference in its place.
+- **A verdict cannot contradict the numbers.** `higher` / `lower` only when the
+  multiplicity-adjusted p (Holm across the primary indicators, Benjamini–Hochberg across
+  the others, each family within its area) is below `ALPHA` *and* the interval lies wholly
+  on that side of no effect; otherwise `unclear`, with the reason. Interval and p come from
+  one procedure for every headline method (Wald for the regression and Cox estimates; the
+  wild cluster bootstrap test and its inversion for a DiD with few areas), so the second
+  condition only matters where a bound is missing.
+- **Caveats** travel with the row as codes the report words in its own language.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+ALPHA = 0.05
+NULL_VALUES = {"risk_difference": 0.0, "did": 0.0, "hazard_ratio": 1.0, "odds_ratio": 1.0,
+               "risk_ratio": 1.0}
+VERDICTS = ("higher", "lower", "unclear", "not_estimable", "suppressed")
+REASONS = {
+    "adjusted_p_below_alpha": "the multiplicity-adjusted p is below 0.05 and the interval "
+                              "excludes no effect",
+    "interval_includes_null": "the interval includes no effect",
+    "not_significant_after_correction": "the interval excludes no effect, but the "
+                                        "multiplicity-adjusted p is not below 0.05",
+    "no_interval": "no reliable interval could be computed",
+    "no_p_value": "no p-value could be computed",
+    "not_estimable": "the design's estimate could not be made",
+}
+# A DiD with fewer areas than this in an arm has no method that gives a reliable interval.
+RELIABLE_AREAS_PER_ARM = 3
+PRE_TREND_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Which effects row heads an indicator's summary under a design, and its check."""
+
+    method: str
+    measure: str
+    sensitivity_method: str | None = None
+    sensitivity_measure: str | None = None
+
+
+def headline(design: str, kind: str) -> Headline:
+    """The design's own estimate for an indicator of `kind` ("binary" or "survival")."""
+    if design == "did":
+        return Headline("did", "did")
+    if kind == "survival":
+        return Headline("cox", "hazard_ratio")
+    return Headline("regression", "risk_difference", "iptw", "risk_difference")
+
+
+def verdict(estimate: Any, ci_low: Any, ci_high: Any, p_adjusted: Any,
+            measure: str) -> tuple[str, str]:
+    """(verdict, reason code) from the headline's numbers; see the module docstring."""
+    null = NULL_VALUES[measure]
+    if _missing(estimate):
+        return "not_estimable", "not_estimable"
+    if _missing(ci_low) or _missing(ci_high):
+        return "unclear", "no_interval"
+    if not ci_low <= null <= ci_high:
+        side = "higher" if ci_low > null else "lower"
+        if _missing(p_adjusted):
+            return "unclear", "no_p_value"
+        if p_adjusted < ALPHA:
+            return side, "adjusted_p_below_alpha"
+        return "unclear", "not_significant_after_correction"
+    return "unclear", "interval_includes_null"
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True

@@ -1,0 +1,111 @@
+"""Each report wholly in its language: no raw ids, no English in a Swedish report and no
+Swedish in an English one (SPEC §8; issue 8, item 12).
+
+The visible text of every rendered HTML report is read (scripts, styles and embedded image
+bytes left out). The study's own title, area and file names are the user's words and are
+taken out first; package names in the manifest are names. What remains must hold none of
+the other language's common words, and none of the pipeline's internal ids.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+RAW_IDS = ("moved_out_date", "git_commit", "in_study", "source_sha256", "risk_difference",
+           "holm_primary", "bh_secondary", "vacc_mmr1", "bf_any_", "lang_no_deviation",
+           "not_estimable", "interval_includes_null", "very_few_areas", "few_without", "SPEC",
+           "intervention_pre", "comparison_pre", "nan", "None")
+# The other language's common words (whole words, case-sensitive where a name could match).
+ENGLISH = ("the", "and", "with", "children", "group", "share", "difference", "interval",
+           "estimate", "Estimated", "could", "before", "after", "weighting", "Unadjusted",
+           "Adjusted", "not shown", "ran", "cached", "Note", "Table", "Figure", "areas")
+SWEDISH = ("och", "med", "barn", "andel", "skillnad", "procentenheter", "inte", "före",
+           "efter", "områden", "Tabell", "Figur", "kördes", "Justerad", "Ojusterad", "gruppen")
+
+
+class _Reader(HTMLParser):
+    """The text a reader sees: no scripts, styles or code cells (the technical version's
+    code is Python, not prose)."""
+
+    SKIPPED = ("script", "style")
+    VOID = {"img", "br", "hr", "meta", "link", "input", "col", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.stack: list[bool] = []  # per open element: is it (inside) skipped content
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self.VOID:
+            return
+        classes = dict(attrs).get("class") or ""
+        skipped = (bool(self.stack) and self.stack[-1]) or tag in self.SKIPPED or \
+            "jp-InputArea" in classes
+        self.stack.append(skipped)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not (self.stack and self.stack[-1]):
+            self.parts.append(data)
+
+
+def visible_text(report: Path) -> str:
+    reader = _Reader()
+    reader.feed(report.read_text(encoding="utf-8"))
+    return " ".join(reader.parts)
+
+
+def without_user_words(body: str, study_folder: Path) -> str:
+    import yaml
+
+    config = yaml.safe_load((study_folder / "study.yml").read_text(encoding="utf-8"))
+    names = [config.get("title") or "", *config["design"]["intervention_areas"],
+             *config["design"]["comparison_areas"]]
+    names += [spec if isinstance(spec, str) else spec["file"] for spec in config["inputs"].values()]
+    for name in sorted(filter(None, names), key=len, reverse=True):
+        body = body.replace(name, " ")
+    return body
+
+
+def words_found(body: str, words: tuple[str, ...]) -> list[str]:
+    return [w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", body)]
+
+
+@pytest.fixture(scope="module")
+def reports(small_study) -> list[tuple[Path, str]]:
+    root, folder, _ = small_study
+    found = sorted((root / "outputs" / "small" / "reports").glob("*.html"))
+    assert found
+    return [(path, without_user_words(visible_text(path), folder)) for path in found]
+
+
+def test_no_raw_ids_in_any_report(reports) -> None:
+    for path, body in reports:
+        assert not words_found(body, RAW_IDS), (path.name, words_found(body, RAW_IDS))
+
+
+def test_swedish_reports_have_no_english_words(reports) -> None:
+    swedish = [(p, b) for p, b in reports if "_sv" in p.stem]
+    assert swedish
+    for path, body in swedish:
+        assert not words_found(body, ENGLISH), (path.name, words_found(body, ENGLISH))
+
+
+def test_english_reports_have_no_swedish_words(reports) -> None:
+    english = [(p, b) for p, b in reports if "_en" in p.stem]
+    assert english
+    for path, body in english:
+        assert not words_found(body, SWEDISH), (path.name, words_found(body, SWEDISH))
+
+
+def test_html_lang_matches_the_report(reports) -> None:
+    for path, _ in reports:
+        language = "sv" if "_sv" in path.stem else "en"
+        assert f'<html lang="{language}"' in path.read_text(encoding="utf-8")[:500], path.name

@@ -1,0 +1,164 @@
+"""The summary as data: the design's estimate heads it, and no verdict contradicts its numbers.
+
+Verdicts by hand; a property check over many interval / adjusted-p combinations of what
+the report prints; and a hand-made cohort whose crude difference and DiD have opposite
+signs, where the summary must state the DiD.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import narrative
+from pipeline.stages.compare import compare, landmark_outcome
+from pipeline.summary import headline, verdict
+from pipeline.text import MINUS
+from tests.test_compare import make_cohort, make_study
+
+
+@pytest.mark.parametrize(("low", "high", "p_adjusted", "expected"), [
+    (0.02, 0.10, 0.01, ("higher", "adjusted_p_below_alpha")),
+    (-0.10, -0.02, 0.04, ("lower", "adjusted_p_below_alpha")),
+    (0.02, 0.10, 0.12, ("unclear", "not_significant_after_correction")),
+    (-0.01, 0.10, 0.01, ("unclear", "interval_includes_null")),  # p and interval disagree
+    (0.0, 0.10, 0.01, ("unclear", "interval_includes_null")),    # touching 0 includes it
+    (None, None, 0.01, ("unclear", "no_interval")),
+    (0.02, 0.10, None, ("unclear", "no_p_value")),
+])
+def test_verdict_by_hand(low, high, p_adjusted, expected) -> None:
+    assert verdict(0.05, low, high, p_adjusted, "did") == expected
+
+
+def test_verdict_on_ratios_uses_one_as_no_effect() -> None:
+    assert verdict(1.4, 1.1, 1.8, 0.01, "hazard_ratio") == ("higher", "adjusted_p_below_alpha")
+    assert verdict(0.9, 0.7, 1.05, 0.01, "hazard_ratio")[0] == "unclear"
+    assert verdict(None, None, None, None, "did") == ("not_estimable", "not_estimable")
+
+
+def test_headline_follows_the_design() -> None:
+    assert (headline("did", "binary").method, headline("did", "survival").measure) == ("did", "did")
+    concurrent = headline("concurrent", "binary")
+    assert (concurrent.method, concurrent.measure, concurrent.sensitivity_method) == (
+        "regression", "risk_difference", "iptw")
+    assert headline("historical", "survival").method == "cox"
+
+
+def _printed_bounds(text: str, language: str) -> tuple[float, float]:
+    """The two bounds as a reader reads them ("strax över 0" read as a tiny positive number)."""
+    body = text.split("KI " if language == "sv" else "CI ", 1)[1].rstrip(")")
+    body = body.replace("strax över", "+").replace("strax under", MINUS + "+")
+    body = body.replace("just above", "+").replace("just below", MINUS + "+")
+    parts = re.split(r" till | to |–", body)
+    values = []
+    for part in parts:
+        part = part.strip().replace(MINUS, "-").replace(",", ".").replace("\u00a0", "")
+        if part.startswith("+"):
+            values.append(1e-9 * (1 if not part.startswith("-") else -1))
+        elif part.startswith("-+"):
+            values.append(-1e-9)
+        else:
+            values.append(float(part))
+    return values[0], values[1]
+
+
+def test_verdict_agrees_with_the_printed_interval_and_p_for_every_combination() -> None:
+    rng = np.random.default_rng(20261202)
+    # bounds near 0 at every scale, including ones that round to 0 at 0 or 1 decimals
+    magnitudes = np.array([0.0, 1e-7, 4e-5, 4.9e-5, 5e-5, 4e-4, 0.004, 0.0049, 0.005, 0.03, 0.2])
+    checked = set()
+    for _ in range(4000):
+        a, b = rng.choice(magnitudes, 2) * rng.choice([-1.0, 1.0], 2)
+        low, high = min(a, b), max(a, b)
+        estimate = (low + high) / 2
+        p_adjusted = float(rng.choice([0.0004, 0.0049, 0.049, 0.0496, 0.04999, 0.05, 0.0504, 0.3]))
+        result, reason = verdict(estimate, low, high, p_adjusted, "did")
+        for language in ("sv", "en"):
+            printed = narrative.effect_text({"measure": "did", "estimate": estimate,
+                                             "ci_low": low, "ci_high": high}, language)
+            lo, hi = _printed_bounds(printed, language)
+            p_printed = float(narrative.p_text(p_adjusted, language).replace(",", ".")
+                              .replace("<", ""))
+            if result == "higher":
+                assert lo > 0 and p_printed < 0.05, (printed, p_adjusted)
+            elif result == "lower":
+                assert hi < 0 and p_printed < 0.05, (printed, p_adjusted)
+            elif reason == "interval_includes_null":
+                assert lo <= 0 <= hi, (printed, low, high)
+            elif reason == "not_significant_after_correction":
+                assert (lo > 0 or hi < 0) and p_printed >= 0.05, (printed, p_adjusted)
+            checked.add((result, reason))
+    assert {("higher", "adjusted_p_below_alpha"), ("lower", "adjusted_p_below_alpha"),
+            ("unclear", "interval_includes_null"),
+            ("unclear", "not_significant_after_correction")} <= checked
+
+
+def _did_cohort(seed: int = 3) -> pd.DataFrame:
+    """Three intervention and three comparison areas; crude after the start -20 pp, DiD +20 pp.
+
+    Before the start intervention areas 50 %, comparison areas 90 %; after it 70 % and 90 %:
+    a crude (after-start) difference of -20 pp and a difference-in-differences of +20 pp.
+    """
+    rng = np.random.default_rng(seed)
+    groups, areas, outcome = [], [], []
+    share = {"intervention_pre": 0.5, "intervention": 0.7, "comparison_pre": 0.9, "comparison": 0.9}
+    for group, p in share.items():
+        for k in range(3):
+            n = 60
+            events = round(p * n)
+            groups += [group] * n
+            areas += [f"{'I' if group.startswith('intervention') else 'C'}{k}"] * n
+            outcome += list(rng.permutation([True] * events + [False] * (n - events)))
+    cohort = make_cohort(groups, seed=seed, outcomes={"vacc_mmr1_24m": outcome})
+    cohort["area"] = areas
+    return cohort
+
+
+def _did_study():
+    study = make_study("did", primary=("vacc_mmr1_24m", "bf_any_6m"))
+    design = study.design.model_copy(update={"intervention_areas": ["I0", "I1", "I2"],
+                                             "comparison_areas": ["C0", "C1", "C2"]})
+    return study.model_copy(update={"design": design})
+
+
+def test_summary_states_the_did_when_the_crude_difference_points_the_other_way() -> None:
+    tables = compare(_did_study(), _did_cohort())
+    effects, summary = tables["effects"], tables["summary"]
+    crude = effects[(effects["indicator"] == "vacc_mmr1_24m") & (effects["method"] == "crude")
+                    & (effects["measure"] == "risk_difference") & (effects["analysis"] == "itt")
+                    & (effects["area"] == "all")].iloc[0]
+    assert crude["estimate"] == pytest.approx(0.7 - 0.9)
+    row = summary[(summary["indicator"] == "vacc_mmr1_24m") & (summary["area"] == "all")].iloc[0]
+    assert (row["method"], row["measure"]) == ("did", "did")
+    assert row["estimate"] == pytest.approx((0.7 - 0.5) - (0.9 - 0.9), abs=0.03)  # covariates
+    assert row["proportion_intervention"] == pytest.approx(0.7)
+    assert row["proportion_comparison_pre"] == pytest.approx(0.9)
+    assert row["multiplicity"] == "holm_primary"
+    record = row.to_dict()
+    for language, words in (("sv", "skillnad-i-skillnader"), ("en", "difference-in-differences")):
+        sentence = narrative.indicator_sentence(record, language)
+        assert words in sentence
+        effect = sentence.split(words + "): ", 1)[1]
+        assert effect.startswith(("19 ", "20 ", "21 ")), sentence  # the DiD, positive
+        assert "−20" not in sentence and "-20" not in sentence  # never the crude difference
+
+
+def test_landmark_outcome_by_hand() -> None:
+    frame = pd.DataFrame({
+        "vacc_mmr1_age_days": [500.0, 800.0, 700.0, 730.0, 600.0],
+        "vacc_mmr1_age_event": pd.array([True, True, False, False, False], dtype="boolean"),
+        "bf_duration_left_days": [200.0, 100.0, 150.0, np.nan, 190.0],
+        "bf_duration_right_days": [np.nan, 140.0, np.nan, np.nan, 230.0],
+    })
+    mmr, known = landmark_outcome(frame, "vacc_mmr1_age")
+    # vaccinated at 500 days; vaccinated after 730; censored at 700 (unknown); followed to 730
+    assert known.tolist() == [True, True, False, True, False]
+    assert mmr[known].tolist() == [1.0, 0.0, 0.0]
+    breastfed, known = landmark_outcome(frame, "bf_duration")
+    # last breastfed at 200 (>= 183); weaned 100-140 (midpoint 120); last seen breastfed at
+    # 150 (unknown); no assessment; weaned 190-230 (midpoint 210: still breastfed at 183)
+    assert known.tolist() == [True, True, False, False, True]
+    assert breastfed[known].tolist() == [1.0, 0.0, 1.0]
