@@ -325,12 +325,13 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
             if row is None:
                 continue
             style_marker = METHOD_MARKERS.get(row["method"], "o")
-            if text.row_is_suppressed(row, ("events_intervention", "events_comparison")):
+            estimate = to_number(row.get("estimate"))
+            if estimate is None and text.row_is_suppressed(row, ("events_intervention",
+                                                                 "events_comparison")):
                 message = _suppressed_label(language, _min_cell(
                     [row.get("events_intervention"), row.get("events_comparison")], min_cell))
                 _mark_suppressed(ax, 1.02, y, message, transform=text_transform)
                 continue
-            estimate = to_number(row.get("estimate"))
             if estimate is None or (ratio and estimate <= 0):
                 _mark_suppressed(ax, 1.02, y, phrase("not_estimable", language), transform=text_transform)
                 continue
@@ -360,7 +361,8 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
             ax.tick_params(labelsize=SMALL_FONT_SIZE)
             ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
         else:
-            ax.set_xlabel(label("axis", "difference_pp", language))
+            did_only = bool(layout) and all(r is None or r.get("measure") == "did" for _, r in layout)
+            ax.set_xlabel(_wrap(label("axis", "did_pp" if did_only else "difference_pp", language), 90))
             _style_axes(ax, language, percent_axis="x")
         if not layout:
             _mark_suppressed(ax, 0.5, 0.5, phrase("none", language), transform=ax.transAxes, ha="center")
@@ -504,14 +506,6 @@ def design_figure(design: pd.DataFrame, language: str, *, area: str = "all") -> 
     return figure
 
 
-def _bound_value(bound: Any) -> tuple[str, float] | None:
-    """(">" or "<", share) of a published `proportion_bound` such as ">0.95"."""
-    if not isinstance(bound, str) or len(bound.strip()) < 2 or bound.strip()[0] not in "<>":
-        return None
-    value = to_number(bound.strip()[1:])
-    return None if value is None else (bound.strip()[0], value)
-
-
 def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                   programme_start: str, min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
     """Each indicator's share by birth half-year in intervention and comparison areas.
@@ -529,22 +523,16 @@ def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: 
         axes = figure.subplots(max(len(shown), 1), 1, squeeze=False, sharex=True)[:, 0]
         for ax, indicator in zip(axes, shown, strict=False):
             rows = frame[frame["indicator"] == indicator]
-            hidden = bounded = 0
+            hidden = 0
             for arm in ("intervention", "comparison"):
                 arm_rows = tables.records(rows[rows["arm"] == arm])
                 points = [(pd.Timestamp(r["half_year_start"]) + pd.Timedelta(days=91),
                            to_number(r.get("proportion")), to_number(r.get("ci_low")),
                            to_number(r.get("ci_high"))) for r in arm_rows]
                 style = GROUP_STYLES[arm]
-                bounds = [(pd.Timestamp(r["half_year_start"]) + pd.Timedelta(days=91),
-                           _bound_value(r.get("proportion_bound"))) for r in arm_rows
-                          if to_number(r.get("proportion")) is None]
-                for x, (sign, value) in ((x, b) for x, b in bounds if b is not None):
-                    bounded += 1
-                    ax.plot([x], [value * 100], marker="^" if sign == ">" else "v", markersize=6,
-                            markerfacecolor="white", color=style["color"], linestyle="none",
-                            gid=SUPPRESSED_GID)
-                hidden += sum(p[1] is None for p in points) - sum(b is not None for _, b in bounds)
+                # a hidden half-year is left out, not drawn at its bound: a point at "> 80 %"
+                # would read as 80 % beside shares drawn where they are
+                hidden += sum(p[1] is None for p in points)
                 points = [p for p in points if p[1] is not None]
                 if not points:
                     continue
@@ -556,18 +544,17 @@ def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: 
                                 [(p[3] if p[3] is not None else p[1]) * 100 for p in points],
                                 color=style["color"], alpha=0.12, linewidth=0)
             ax.axvline(start, color="#333333", linewidth=1.0, linestyle="--")
-            ax.text(start, 0.04, " " + phrase("programme_start", language), transform=
+            ax.text(start, 0.97, " " + phrase("programme_start", language), transform=
                     blended_transform_factory(ax.transData, ax.transAxes), fontsize=SMALL_FONT_SIZE,
-                    va="bottom")
+                    va="top")
             ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
             ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
             ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
             ax.set_ylabel(label("axis", "share", language))
             _style_axes(ax, language, percent_axis="y")
-            notes = ([_suppressed_label(language, min_cell)] if hidden else []) + (
-                [phrase("bound_markers", language)] if bounded else [])
-            if notes:
-                _mark_suppressed(ax, 0.99, 0.05, "; ".join(notes), transform=ax.transAxes, ha="right")
+            if hidden:
+                _mark_suppressed(ax, 0.99, 0.05, phrase("hidden_half_years", language,
+                                                        count=hidden), transform=ax.transAxes, ha="right")
         axes[-1].set_xlabel(label("axis", "birth_half_year", language))
         handles, names = axes[0].get_legend_handles_labels()
         if handles:

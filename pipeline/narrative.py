@@ -11,6 +11,7 @@ they lie, so a printed interval never contradicts the verdict beside it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -79,10 +80,12 @@ WORDS: dict[str, dict[str, str]] = {
                              "från slumpen",
         "not_estimable": "{name}: programmets effekt kunde inte skattas med studiens design "
                          "(för få barn eller utfall i någon grupp; se den tekniska bilagan).",
-        "no_data": "uppgift saknas", "hidden_share": "(ej redovisad)",
+        "no_data": "uppgift saknas", "hidden_share": "en andel som inte redovisas",
         "holm_primary": "Holms korrektion för {k} huvudindikatorer",
         "bh_secondary": "Benjamini–Hochbergs korrektion för {k} övriga indikatorer",
         "caveat_interval_unbounded": "Intervallet kan inte avgränsas med så få områden.",
+        "caveat_few_children": "Bygger på få barn: bara {n1} i interventionsgruppen och {n0} i "
+                               "jämförelsegruppen hade hunnit bli gamla nog för måttet.",
         "caveat_pre_trends_differ": "Före programstart utvecklades andelen olika i "
                                     "interventions- och jämförelseområdena (placebotest p = "
                                     "{p}), så skattningen är tvivelaktig.",
@@ -105,7 +108,7 @@ WORDS: dict[str, dict[str, str]] = {
         "summary_rule": "Ett resultat kallas högre eller lägre med programmet bara när "
                         "p-värdet efter korrektion för flera jämförelser (Holms metod för "
                         "huvudindikatorerna, Benjamini–Hochbergs för de övriga) är under 0,05 "
-                        "och intervallet inte omfattar ingen skillnad.",
+                        "och intervallet inte omfattar 0 (ingen skillnad).",
         "few_areas_box": "**Obs!** Jämförelsen bygger på bara {areas} områden ({treated} med "
                          "programmet och {comparison} utan). Med så få områden kan ingen "
                          "statistisk metod ge tillförlitliga osäkerhetsintervall; alla "
@@ -165,10 +168,12 @@ WORDS: dict[str, dict[str, str]] = {
         "not_estimable": "{name}: the programme's effect could not be estimated with the "
                          "study's design (too few children or outcomes in a group; see the "
                          "technical appendix).",
-        "no_data": "no data", "hidden_share": "(not shown)",
+        "no_data": "no data", "hidden_share": "a share not shown",
         "holm_primary": "Holm's correction for {k} primary indicators",
         "bh_secondary": "Benjamini–Hochberg correction for {k} other indicators",
         "caveat_interval_unbounded": "The interval cannot be bounded with so few areas.",
+        "caveat_few_children": "It rests on few children: only {n1} in the intervention group "
+                               "and {n0} in the comparison group were old enough for the measure.",
         "caveat_pre_trends_differ": "Before the programme started the share developed "
                                     "differently in the intervention and comparison areas "
                                     "(placebo test p = {p}), so the estimate is doubtful.",
@@ -194,7 +199,7 @@ WORDS: dict[str, dict[str, str]] = {
         "summary_rule": "A result is called higher or lower with the programme only when its "
                         "p-value after correction for multiple comparisons (Holm's method for "
                         "the primary indicators, Benjamini–Hochberg for the others) is below "
-                        "0.05 and its interval excludes no difference.",
+                        "0.05 and its interval excludes 0 (no difference).",
         "few_areas_box": "**Note:** the comparison rests on only {areas} areas ({treated} with "
                          "the programme and {comparison} without). With so few areas no "
                          "statistical method can give reliable uncertainty intervals; every "
@@ -375,6 +380,10 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
         if code == "pre_trends_differ":
             sentences.append(word("caveat_pre_trends_differ", language,
                                   p=p_text(row.get("pretrend_p"), language)))
+        elif code == "few_children":
+            sentences.append(word("caveat_few_children", language,
+                                  n1=format_count(row.get("n_denominator_intervention"), language),
+                                  n0=format_count(row.get("n_denominator_comparison"), language)))
         else:
             sentences.append(word(f"caveat_{code}", language))
     return sentences
@@ -434,7 +443,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         return word("no_data", language).capitalize() + "."
     sizes = _family_sizes(rows)
     design = str(rows["design"].dropna().iloc[0]) if rows["design"].notna().any() else "did"
-    lines = [word(f"summary_intro_{design}", language), "", word("summary_rule", language), ""]
+    lines = [word(f"summary_intro_{design}", language), ""]
     shared = _shared_caveat(rows)
     if shared is not None:
         code, row = shared
@@ -459,7 +468,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             notes = caveat_sentences(row, language)
             lines.append("- " + " ".join([sentence, *notes]))
         lines.append("")
-    lines.append(word("caution", language))
+    lines += [word("summary_rule", language), "", word("caution", language)]
     return "\n".join(lines)
 
 
@@ -491,6 +500,7 @@ DESIGN_WORDS: dict[str, dict[str, str]] = {
         "programme": "**Programmet:** {title}, {contacts} planerade kontakter ({home} hembesök) "
                      "under barnets första {months} månader.",
         "areas": "**Interventionsområden:** {intervention}. **Jämförelseområden:** {comparison}.",
+        "areas_one": "**Interventionsområde:** {intervention}. **Jämförelseområden:** {comparison}.",
         "areas_historical": "**Områden:** {intervention} (samma områden före och efter start).",
         "periods": "**Födelseperioder:** barn födda {pre_from} – {pre_to} (före programstart) och "
                    "{post_from} – {post_to} (efter programstart {start}).",
@@ -502,13 +512,14 @@ DESIGN_WORDS: dict[str, dict[str, str]] = {
         "first_child": "familjens första barn",
         "first_child_in_sweden": "familjens första barn fött i Sverige",
         "or": "eller",
-        "itt": "**Interventionsgruppen** är alla dessa barn födda i interventionsområdena efter "
+        "itt": "**Interventionsgruppen** är alla dessa barn födda i {where} efter "
                "programstart, oavsett om familjen tackade ja till programmet eller inte "
                "(intention to treat). **Jämförelsegruppen** är {comparison_group}.",
         "comparison_did": "barnen i jämförelseområdena under samma tid; barnen födda före start "
                           "i alla områden visar hur områdena skilde sig åt redan innan",
         "comparison_concurrent": "barnen i jämförelseområdena under samma tid",
         "comparison_historical": "barnen födda i samma områden före programstart",
+        "where_all": "interventionsområdena",
         "children": "**Antal barn:** {intervention} i interventionsgruppen och {comparison} i "
                     "jämförelsegruppen{pre}.",
         "children_pre": "; före start {intervention_pre} i interventionsområdena och "
@@ -522,6 +533,7 @@ DESIGN_WORDS: dict[str, dict[str, str]] = {
         "programme": "**The programme:** {title}, {contacts} planned contacts ({home} home "
                      "visits) during the child's first {months} months.",
         "areas": "**Intervention areas:** {intervention}. **Comparison areas:** {comparison}.",
+        "areas_one": "**Intervention area:** {intervention}. **Comparison areas:** {comparison}.",
         "areas_historical": "**Areas:** {intervention} (the same areas before and after the "
                             "start).",
         "periods": "**Birth periods:** children born {pre_from} – {pre_to} (before the "
@@ -534,7 +546,7 @@ DESIGN_WORDS: dict[str, dict[str, str]] = {
         "first_child": "the family's first child",
         "first_child_in_sweden": "the family's first child born in Sweden",
         "or": "or",
-        "itt": "**The intervention group** is every such child born in the intervention areas "
+        "itt": "**The intervention group** is every such child born in {where} "
                "after the start, whether or not the family accepted the programme (intention "
                "to treat). **The comparison group** is {comparison_group}.",
         "comparison_did": "the children in the comparison areas over the same time; the "
@@ -542,6 +554,7 @@ DESIGN_WORDS: dict[str, dict[str, str]] = {
                           "differed already before",
         "comparison_concurrent": "the children in the comparison areas over the same time",
         "comparison_historical": "the children born in the same areas before the start",
+        "where_all": "the intervention areas",
         "children": "**Children:** {intervention} in the intervention group and {comparison} in "
                     "the comparison group{pre}.",
         "children_pre": "; before the start {intervention_pre} in the intervention areas and "
@@ -592,7 +605,8 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
                                          intervention=_listing(intervention, language)))
     else:
         lines.append("- " + _design_word(
-            "areas", language, intervention=_listing(intervention, language),
+            "areas_one" if len(intervention) == 1 else "areas", language,
+            intervention=_listing(intervention, language),
             comparison=_listing(spec.get("comparison_areas") or [], language)))
     periods = {"pre_from": _date(spec.get("born_from"), language),
                "pre_to": _date(start - dt.timedelta(days=1), language),
@@ -608,7 +622,8 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
     if which:
         joined = f" {_design_word('or', language)} ".join(which)
         lines.append("- " + _design_word("eligibility", language, which=joined))
-    lines.append("- " + _design_word("itt", language, comparison_group=_design_word(
+    where = area if area != "all" else _design_word("where_all", language)
+    lines.append("- " + _design_word("itt", language, where=where, comparison_group=_design_word(
         f"comparison_{kind}", language)))
     counts = design_counts(design, area)
     pre = ""
@@ -655,7 +670,7 @@ CAPTIONS: dict[str, dict[str, str]] = {
                     "interventionsområdena till alla planerade kontakter.",
         "flow_table": "Familjernas väg genom programmet",
         "fidelity": "Genomförande och programtrohet",
-        "balance": "Jämförbarhet mellan grupperna vid start (tabell 1)",
+        "balance": "Jämförbarhet mellan grupperna vid start",
         "proportions": "{family}: andel per grupp med 95 % konfidensintervall",
         "proportions_alt": "Punktdiagram: andel med 95 % konfidensintervall i interventions- och "
                            "jämförelsegruppen för varje indikator inom {family}.",
@@ -670,7 +685,7 @@ CAPTIONS: dict[str, dict[str, str]] = {
                         "({indicator}).",
         "survival_table": "{indicator}: median och log-rank-test",
         "hazard": "{indicator}: hasardkvoter",
-        "equity": "Effekter i undergrupper",
+        "equity": "Observerade skillnader efter start i undergrupper (ojusterade)",
         "dose": "Utfall efter antal genomförda kontakter",
         "dose_alt": "Punktdiagram: andel med utfallet efter antal genomförda programkontakter "
                     "för huvudindikatorerna, med 95 % konfidensintervall.",
@@ -700,7 +715,7 @@ CAPTIONS: dict[str, dict[str, str]] = {
                     "areas to all planned contacts.",
         "flow_table": "The flow of families through the programme",
         "fidelity": "Implementation and fidelity",
-        "balance": "Comparability of the groups at baseline (Table 1)",
+        "balance": "Comparability of the groups at baseline",
         "proportions": "{family}: share per group with 95% confidence intervals",
         "proportions_alt": "Dot plot: share with 95% confidence interval in the intervention and "
                            "comparison groups for each indicator of {family}.",
@@ -716,7 +731,7 @@ CAPTIONS: dict[str, dict[str, str]] = {
                         "({indicator}).",
         "survival_table": "{indicator}: median and log-rank test",
         "hazard": "{indicator}: hazard ratios",
-        "equity": "Effects in subgroups",
+        "equity": "Observed differences after the start in subgroups (unadjusted)",
         "dose": "Outcomes by contacts received",
         "dose_alt": "Dot plot: share with the outcome by the number of programme contacts "
                     "received for the primary indicators, with 95% confidence intervals.",
@@ -891,8 +906,8 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
     paragraphs.append(words["assumption_did" if design == "did" else "assumption_other"])
     checks = ""
     rows = summary if summary is not None else pd.DataFrame()
-    if design == "did" and not rows.empty and "pretrend_p" in rows:
-        tested = rows[rows["pretrend_p"].notna()]
+    tested = rows[rows["pretrend_p"].notna()] if "pretrend_p" in rows else rows.iloc[0:0]
+    if design == "did" and len(tested):
         failed = tested[tested["pretrend_p"] < 0.05]
         which = ""
         if len(failed):
@@ -951,6 +966,7 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "bootstrap": "p och intervall från samma wild cluster bootstrap-test",
         "unbounded": "intervallet kan inte avgränsas",
         "one_area": "inget tillförlitligt intervall med ett enda område i en grupp",
+        "few_areas": "få områden: intervall och p är osäkra (se Metoder)",
         "cox": "Cox-regression (Efron) justerad för bakgrundsfaktorerna",
         "cox_crude": "ojusterad Cox-modell (Efron)",
         "midpoint": "avvänjningsålder vid mittpunkten mellan två bedömningar (närmevärde)",
@@ -981,6 +997,7 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "bootstrap": "p and interval from one wild cluster bootstrap test",
         "unbounded": "the interval cannot be bounded",
         "one_area": "no reliable interval with a single area in a group",
+        "few_areas": "few areas: interval and p are uncertain (see Methods)",
         "cox": "Cox regression (Efron) adjusted for the covariates",
         "cox_crude": "unadjusted Cox model (Efron)",
         "midpoint": "weaning age at the midpoint between two assessments (approximation)",
@@ -1050,6 +1067,8 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
             parts.append(words["unbounded"])
         if "one area in an arm" in note:
             parts.append(words["one_area"])
+        elif re.search(r"only \d+ (treated )?areas?", note):
+            parts.append(words["few_areas"])
     if "Fisher's exact" in note:
         parts.append(words["fisher"])
     elif "chi-square test" in note:

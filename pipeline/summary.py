@@ -44,6 +44,9 @@ REASONS = {
 # A DiD with fewer areas than this in an arm has no method that gives a reliable interval.
 RELIABLE_AREAS_PER_ARM = 3
 PRE_TREND_ALPHA = 0.05
+# Fewer children than this in a group after the start (those old enough for the indicator):
+# the report says how few the estimate rests on.
+FEW_CHILDREN = 50
 
 
 @dataclass(frozen=True)

@@ -230,9 +230,11 @@ def indicator_table(indicators: pd.DataFrame, language: str, *, indicators_shown
 
 
 def _estimate_text(row: Mapping[str, Any], language: str, min_cell: int) -> str:
-    if text.row_is_suppressed(row, ("events_intervention", "events_comparison")):
-        return _suppressed_text(row, language, min_cell, "events_intervention", "events_comparison")
+    """The estimate with its interval; publishing blanks one that would reveal a hidden count
+    (an adjusted estimate can stand beside counts hidden in its row)."""
     if to_number(row.get("estimate")) is None:
+        if text.row_is_suppressed(row, ("events_intervention", "events_comparison")):
+            return _suppressed_text(row, language, min_cell, "events_intervention", "events_comparison")
         return phrase("not_estimable", language)
     if row.get("measure") in PERCENTAGE_POINT_MEASURES:
         return format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 1, scale=100)
@@ -274,6 +276,8 @@ def effects_table(effects: pd.DataFrame, language: str, *, analysis: str | None 
                      "measure": label("measure", row["measure"], language),
                      "method": label("method", row["method"], language),
                      "analysis": label("analysis", row.get("analysis") or "itt", language),
+                     "area": phrase("whole_study", language) if (row.get("area") or "all") == "all"
+                     else row["area"],
                      "estimate": _estimate_text(row, language, min_cell),
                      "p": format_p(row.get("p_value"), language),
                      "p_adjusted": format_p(row.get("p_adjusted"), language),
@@ -283,7 +287,7 @@ def effects_table(effects: pd.DataFrame, language: str, *, analysis: str | None 
     columns = ["indicator", "measure", "method", "estimate", "p", "p_adjusted", "n_intervention",
                "n_comparison"]
     if audience == "technical":
-        columns = columns[:3] + ["analysis"] + columns[3:] + ["note"]
+        columns = columns[:3] + ["analysis", "area"] + columns[3:] + ["note"]
     return _display(rows, columns, language)
 
 
@@ -504,7 +508,9 @@ def manifest_tables(manifest: Mapping[str, Any], language: str, *,
     `run_label` is the run folder to show (the published outputs/<study>, not a staging copy).
     """
     code = manifest.get("code") or {}
-    items = [("study", manifest.get("study")), ("created", manifest.get("created")),
+    created = manifest.get("created")
+    items = [("study", manifest.get("study")),
+             ("created", str(created).replace("T", " ") if created else None),
              ("run_folder", run_label), *code.items()]
     code_rows = [{"item": label("manifest", key, language), "value": str(value)}
                  for key, value in items if value is not None]

@@ -106,10 +106,11 @@ MEASURE_LABELS: dict[str, dict[str, str]] = {
 }
 
 ANALYSIS_LABELS: dict[str, dict[str, str]] = {
-    "sv": {"itt": "Alla erbjudna (ITT)", "per_protocol": "Familjer som tackat ja (per protokoll)",
+    "sv": {"itt": "Alla som uppfyller villkoren (ITT)",
+           "per_protocol": "Familjer som tackat ja (per protokoll)",
            "dose_response": "Per extra kontakt (dos–respons)", "subgroup": "Undergrupp",
            "placebo": "Placebotest före start"},
-    "en": {"itt": "All eligible (ITT)", "per_protocol": "Families who accepted (per protocol)",
+    "en": {"itt": "Everyone eligible (ITT)", "per_protocol": "Families who accepted (per protocol)",
            "dose_response": "Per additional contact (dose–response)", "subgroup": "Subgroup",
            "placebo": "Placebo test before the start"},
 }
@@ -145,12 +146,12 @@ RATING_LABELS: dict[str, dict[str, str]] = {
 
 FLOW_LABELS: dict[str, dict[str, str]] = {
     "sv": {"born_in_intervention_areas": "Födda i interventionsområdena",
-           "eligible": "Uppfyller villkoren (första barnet)", "offered": "Erbjudna programmet",
+           "eligible": "Uppfyller villkoren för programmet", "offered": "Erbjudna programmet",
            "accepted": "Tackade ja", "at_least_one_contact": "Minst ett programbesök",
            "due_all_contacts": "Varav gamla nog för alla planerade kontakter och ej utflyttade",
            "all_planned_contacts": "Alla planerade kontakter"},
     "en": {"born_in_intervention_areas": "Born in the intervention areas",
-           "eligible": "Eligible (first child)", "offered": "Offered the programme",
+           "eligible": "Eligible for the programme", "offered": "Offered the programme",
            "accepted": "Accepted", "at_least_one_contact": "At least one programme visit",
            "due_all_contacts": "Of these, old enough for every planned contact and not moved out",
            "all_planned_contacts": "All planned contacts"},
@@ -267,19 +268,19 @@ HEADERS: dict[str, dict[str, str]] = {
 SECTION_TITLES: dict[str, dict[str, str]] = {
     "sv": {"summary": "Sammanfattning", "flow": "Familjernas väg genom programmet",
            "implementation": "Genomförande och programtrohet",
-           "balance": "Tabell 1. Jämförbarhet mellan grupperna",
+           "balance": "Jämförbarhet mellan grupperna",
            "breastfeeding": "Amning", "vaccination": "Vaccination", "language": "Språkutveckling",
-           "effects": "Skattade effekter", "equity": "Jämlikhet: effekter i undergrupper",
+           "effects": "Skattade effekter", "equity": "Jämlikhet: skillnader i undergrupper",
            "dose_response": "Dos–respons: utfall efter antal kontakter", "power": "Statistisk styrka",
            "data_quality": "Bilaga A. Datakvalitet", "methods": "Bilaga B. Metoder",
            "manifest": "Bilaga C. Körningens innehållsförteckning", "survival": "Överlevnadskurvor",
            "trends": "Utvecklingen före och efter start"},
     "en": {"summary": "Summary", "flow": "Flow of families through the programme",
            "implementation": "Implementation and fidelity",
-           "balance": "Table 1. Comparability of the groups",
+           "balance": "Comparability of the groups",
            "breastfeeding": "Breastfeeding", "vaccination": "Vaccination",
            "language": "Language development", "effects": "Estimated effects",
-           "equity": "Equity: effects in subgroups",
+           "equity": "Equity: differences in subgroups",
            "dose_response": "Dose–response: outcomes by contacts received", "power": "Statistical power",
            "data_quality": "Appendix A. Data quality", "methods": "Appendix B. Methods",
            "manifest": "Appendix C. The run's manifest", "survival": "Survival curves",
@@ -292,12 +293,16 @@ AXIS_LABELS: dict[str, dict[str, str]] = {
            "difference_pp": "Skillnad, interventions- minus jämförelsegrupp (procentenheter)",
            "ratio": "Kvot (logaritmisk skala)", "families": "Antal barn",
            "contacts": "Antal genomförda programkontakter", "at_risk": "Antal i risk",
+           "did_pp": "Skattad effekt: hur mycket mer andelen förändrades från före till efter start i "
+                     "interventionsområdena än i jämförelseområdena (procentenheter)",
            "birth_period": "Barnets födelseperiod", "birth_half_year": "Barnets födelsehalvår"},
     "en": {"share": "Share (%)", "age_months": "Child's age (months)",
            "share_vaccinated": "Share vaccinated (%)", "share_breastfed": "Share still breastfed (%)",
            "difference_pp": "Difference, intervention minus comparison (percentage points)",
            "ratio": "Ratio (log scale)", "families": "Children",
            "contacts": "Programme contacts received", "at_risk": "Number at risk",
+           "did_pp": "Estimated effect: how much more the share changed from before to after the start "
+                     "in the intervention areas than in the comparison areas (percentage points)",
            "birth_period": "Child's birth period", "birth_half_year": "Child's half-year of birth"},
 }
 
@@ -323,12 +328,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "suppressed_short_few_without": "färre än {min_cell} utan utfallet",
         "suppressed_short_small_count": "tal under {min_cell}",
         "suppressed_short_secondary": "dold för att skydda en annan uppgift",
-        "bound_above": "över", "bound_below": "under",
-        "bound_markers": "△/▽: andelen ligger över/under markeringen (små tal)",
+        "bound_above": "över", "bound_below": "under", "whole_study": "Hela studien",
+        "hidden_half_years": "{count} halvår utan punkt: få barn med eller utan utfallet",
         "partly_suppressed": "enstaka punkter undertryckta (<{min_cell}), visas inte",
         "not_estimable": "kunde inte skattas",
         "no_data": "uppgift saknas",
-        "no_area_rows": "Tabellen {table} redovisas inte per område; siffrorna gäller hela studien.",
+        "no_area_rows": "Uppgifterna {table} redovisas inte per område; de gäller hela studien.",
         "design": "Design", "title_fallback": "Utvärdering av utökat hembesöksprogram",
         "synthetic": "Obs! Uppgifterna är syntetiska (påhittade) och gäller inga verkliga barn.",
         "none": "Inga uppgifter.",
@@ -364,9 +369,10 @@ PHRASES: dict[str, dict[str, str]] = {
                         "sammanfattningen när det ger anledning till tvivel.",
         "survival_intro": "Kurvor över barnens ålder (Kaplan–Meier; för amning Turnbulls skattning) med "
                           "antal barn kvar i uppföljningen under diagrammet.",
-        "equity_intro": "Skillnader mellan grupperna i undergrupper efter moderns födelseregion och "
-                        "föräldrarnas utbildning; p för interaktion prövar om effekten skiljer sig mellan "
-                        "undergrupperna.",
+        "equity_intro": "Observerade skillnader efter start mellan interventions- och jämförelsegruppen "
+                        "inom undergrupper efter moderns födelseregion och föräldrarnas utbildning. De är "
+                        "ojusterade jämförelser, inte programmets skattade effekt; p för interaktion prövar "
+                        "om skillnaden varierar mellan undergrupperna.",
         "dose_intro": "Utfall efter antal genomförda programkontakter bland barn i familjer som tackat ja. "
                       "Familjer som tar emot fler besök kan skilja sig på andra sätt, så sambandet visar "
                       "inte i sig en effekt.",
@@ -398,12 +404,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "suppressed_short_few_without": "fewer than {min_cell} without the outcome",
         "suppressed_short_small_count": "a count under {min_cell}",
         "suppressed_short_secondary": "hidden to protect another figure",
-        "bound_above": "over", "bound_below": "under",
-        "bound_markers": "△/▽: the share lies above/below the marker (small numbers)",
+        "bound_above": "over", "bound_below": "under", "whole_study": "Whole study",
+        "hidden_half_years": "{count} half-years not drawn: few children with or without the outcome",
         "partly_suppressed": "some points suppressed (<{min_cell}), not drawn",
         "not_estimable": "could not be estimated",
         "no_data": "no data",
-        "no_area_rows": "The table {table} is not broken down by area; its figures are for the whole study.",
+        "no_area_rows": "The figures {table} are not broken down by area; they are for the whole study.",
         "design": "Design", "title_fallback": "Evaluation of an extended home-visiting programme",
         "synthetic": "Note: the data are synthetic (made up) and describe no real children.",
         "none": "No data.",
@@ -439,9 +445,10 @@ PHRASES: dict[str, dict[str, str]] = {
                         "before the start is reported in the summary when it gives reason for doubt.",
         "survival_intro": "Curves over the child's age (Kaplan–Meier; for breastfeeding Turnbull's estimate) "
                           "with the numbers still followed below the plot.",
-        "equity_intro": "Differences between the groups within subgroups by mother's region of birth and "
-                        "parents' education; the interaction p tests whether the effect differs between "
-                        "subgroups.",
+        "equity_intro": "Observed differences after the start between the intervention and comparison "
+                        "groups within subgroups by mother's region of birth and parents' education. They "
+                        "are unadjusted comparisons, not the programme's estimated effect; the interaction p "
+                        "tests whether the difference varies between the subgroups.",
         "dose_intro": "Outcomes by the number of programme contacts received, among children of families "
                       "who accepted. Families who receive more visits may differ in other ways, so the "
                       "pattern is not by itself an effect.",
@@ -490,7 +497,7 @@ METHODS: dict[str, list[tuple[str, str]]] = {
         ("Multipla jämförelser: Holms metod för huvudindikatorerna", "Holm 1979"),
         ("Multipla jämförelser: Benjamini–Hochbergs metod för övriga indikatorer",
          "Benjamini & Hochberg 1995"),
-        ("Jämförbarhet vid start (baseline equivalence): standardiserade skillnader (Hedges g, "
+        ("Jämförbarhet vid start: standardiserade skillnader (Hedges g, "
          "Cox index) bedömda enligt WWC/HomVEE", "What Works Clearinghouse 2022; HomVEE 2023"),
         ("Statistisk styrka och stickprovsstorlek för två andelar, med kontinuitetskorrektion",
          "Fleiss, Tytun & Ury 1980"),
@@ -855,12 +862,12 @@ def title_markdown(title: str | None, study: str, language: str, *, area: str = 
 
 
 OUTPUT_TABLE_NAMES: dict[str, dict[str, str]] = {
-    "sv": {"effects": "med effektskattningar", "balance": "över jämförbarhet (tabell 1)",
-           "survival": "med överlevnadskurvor", "dose_response": "över dos–respons",
-           "power": "över statistisk styrka", "trends": "över utvecklingen per födelsehalvår"},
-    "en": {"effects": "of effect estimates", "balance": "of comparability (Table 1)",
-           "survival": "of survival curves", "dose_response": "of dose–response",
-           "power": "of statistical power", "trends": "of the trends by half-year of birth"},
+    "sv": {"equity": "om undergrupper", "survival": "om tid till händelse (kurvor och medianer)",
+           "dose_response": "om dos–respons", "power": "om statistisk styrka",
+           "trends": "om utvecklingen per födelsehalvår"},
+    "en": {"equity": "on subgroups", "survival": "on time to event (curves and medians)",
+           "dose_response": "on dose–response", "power": "on statistical power",
+           "trends": "on the trends by half-year of birth"},
 }
 
 

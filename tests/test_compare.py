@@ -60,6 +60,8 @@ def make_cohort(groups: list[str], seed: int = 0, outcomes: dict[str, list] | No
     first = pd.to_datetime(np.where(pre, "2018-01-01", "2020-01-01"))
     frame["birth_date"] = first + pd.to_timedelta(days, unit="D")
     frame["period"] = np.where(pre, "pre", "post")
+    frame["age_at_extraction_days"] = (pd.Timestamp("2024-06-30") - frame["birth_date"]).dt.days
+    frame["moved_out_date"] = pd.NaT
     frame["area_group"] = frame["did_area"]
     frame["in_study"] = True
     frame["mother_region"] = frame["mother_region"].astype("string")

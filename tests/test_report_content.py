@@ -93,9 +93,14 @@ def test_display_tables_show_suppressed_counts() -> None:
                                    "Antal barn"]
     assert frame.iloc[0, 2] == f"94{NBSP}% (89–97)"
     assert frame.iloc[1, 2] == "undertryckt (små tal)" and frame.iloc[1, 3] == "<5"
-    effects = tables.effects_table(pd.DataFrame([{**EFFECT, "events_intervention": "<5", "suppressed": True},
-                                                 {**EFFECT, "method": "regression", "estimate": None}]), "en")
-    assert effects["Estimate (95% CI)"].tolist() == ["suppressed (small numbers)", "could not be estimated"]
+    blanked = {"estimate": None, "ci_low": None, "ci_high": None}  # as publishing leaves them
+    adjusted = {**EFFECT, "method": "regression", "events_intervention": "<5", "suppressed": True}
+    effects = tables.effects_table(pd.DataFrame([
+        {**EFFECT, "events_intervention": "<5", "suppressed": True, **blanked},
+        {**EFFECT, "method": "regression", "estimate": None}, adjusted]), "en")
+    # an adjusted estimate that publishing kept stands beside its row's hidden counts
+    assert effects["Estimate (95% CI)"].tolist() == ["suppressed (small numbers)", "could not be estimated",
+                                                     "8.0 (2.0 to 14.0)"]
     flow_rows = pd.DataFrame({"area": ["all"] * 2, "order": [1, 2], "step": ["eligible", "accepted"],
                               "children": ["12", "<5"], "share_of_previous": [None, None]})
     flow = tables.flow_table(flow_rows, "sv")

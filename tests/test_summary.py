@@ -147,18 +147,46 @@ def test_summary_states_the_did_when_the_crude_difference_points_the_other_way()
 
 
 def test_landmark_outcome_by_hand() -> None:
+    birth = pd.Timestamp("2021-01-01")
     frame = pd.DataFrame({
-        "vacc_mmr1_age_days": [500.0, 800.0, 700.0, 730.0, 600.0],
-        "vacc_mmr1_age_event": pd.array([True, True, False, False, False], dtype="boolean"),
-        "bf_duration_left_days": [200.0, 100.0, 150.0, np.nan, 190.0],
-        "bf_duration_right_days": [np.nan, 140.0, np.nan, np.nan, 230.0],
+        "vacc_mmr1_age_days": [500.0, 800.0, 700.0, 730.0, 600.0, 400.0],
+        "vacc_mmr1_age_event": pd.array([True, True, False, False, False, True], dtype="boolean"),
+        "bf_duration_left_days": [200.0, 100.0, 150.0, np.nan, 190.0, 100.0],
+        "bf_duration_right_days": [np.nan, 140.0, np.nan, np.nan, 230.0, 130.0],
+        "birth_date": [birth] * 6,
+        # the last child is 600 days old at extraction: too young for the MMR landmark
+        "age_at_extraction_days": [1000, 1000, 700, 1000, 600, 600],
+        "moved_out_date": [pd.NaT, pd.NaT, pd.NaT, pd.NaT, birth + pd.Timedelta(days=600), pd.NaT],
     })
     mmr, known = landmark_outcome(frame, "vacc_mmr1_age")
-    # vaccinated at 500 days; vaccinated after 730; censored at 700 (unknown); followed to 730
-    assert known.tolist() == [True, True, False, True, False]
+    # vaccinated at 500 days; vaccinated after 730; followed only to 700 (unknown); followed to
+    # 730 unvaccinated; moved out at 600 (unknown); vaccinated at 400 but only 600 days old:
+    # unknown, as an unvaccinated child of that age would be
+    assert known.tolist() == [True, True, False, True, False, False]
     assert mmr[known].tolist() == [1.0, 0.0, 0.0]
     breastfed, known = landmark_outcome(frame, "bf_duration")
     # last breastfed at 200 (>= 183); weaned 100-140 (midpoint 120); last seen breastfed at
-    # 150 (unknown); no assessment; weaned 190-230 (midpoint 210: still breastfed at 183)
-    assert known.tolist() == [True, True, False, False, True]
-    assert breastfed[known].tolist() == [1.0, 0.0, 1.0]
+    # 150 (unknown); no assessment; weaned 190-230 (midpoint 210: still breastfed at 183);
+    # weaned 100-130, followed to 600 days
+    assert known.tolist() == [True, True, False, False, True, True]
+    assert breastfed[known].tolist() == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_every_caveat_and_reason_has_words_in_both_languages() -> None:
+    row = {"indicator": "lang_no_deviation", "area": "all", "kind": "binary", "design": "did",
+           "method": "did", "measure": "did", "estimate": -0.4, "ci_low": -0.9, "ci_high": 0.2,
+           "p_adjusted": 0.2, "multiplicity": "holm_primary", "n_areas_intervention": 2,
+           "n_areas_comparison": 2, "pretrend_p": 0.01, "n_denominator_intervention": 22,
+           "n_denominator_comparison": 22}
+    codes = ("few_areas", "very_few_areas", "one_area_in_arm", "interval_unbounded", "no_interval",
+             "pre_trends_differ", "few_children")
+    for language in ("sv", "en"):
+        for code in codes:
+            for reason in ("interval_includes_null", "not_significant_after_correction", "no_interval",
+                           "no_p_value"):
+                sentence = narrative.indicator_sentence(
+                    {**row, "caveats": code, "verdict": "unclear", "reason": reason}, language)
+                extra = " ".join(narrative.caveat_sentences({**row, "caveats": code}, language))
+                assert "{" not in sentence + extra, (code, reason)
+    few = " ".join(narrative.caveat_sentences({**row, "caveats": "few_children"}, "sv"))
+    assert "bara 22 i interventionsgruppen och 22 i jämförelsegruppen" in few

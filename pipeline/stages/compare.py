@@ -77,7 +77,13 @@ from pipeline.stats.survival import (
     turnbull,
 )
 from pipeline.stats.weighting import iptw_effect, iptw_weights, propensity_scores
-from pipeline.summary import PRE_TREND_ALPHA, RELIABLE_AREAS_PER_ARM, headline, verdict
+from pipeline.summary import (
+    FEW_CHILDREN,
+    PRE_TREND_ALPHA,
+    RELIABLE_AREAS_PER_ARM,
+    headline,
+    verdict,
+)
 
 GROUPS = ("intervention", "comparison")
 DID_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
@@ -510,10 +516,13 @@ LANDMARK_NOTES = {
 def landmark_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
     """A survival indicator as a 0/1 state at its landmark age, and the children it is known for.
 
-    vacc_mmr1_age: 1 = vaccinated by the landmark, 0 = followed to it without a dose, unknown
-    when follow-up ends earlier. bf_duration: 1 = still breastfed at the landmark (last
-    breastfed assessment at or after it, or midpoint-imputed weaning after it), 0 = weaned
-    before it, unknown when last seen breastfed before it.
+    Known only for children followed to the landmark (old enough at the extraction date and
+    not moved out before it), as a binary indicator's denominator: counting a child with an
+    early event but short follow-up, while dropping one without, would bias the share.
+    vacc_mmr1_age: 1 = vaccinated by the landmark. bf_duration: 1 = still breastfed at the
+    landmark (last breastfed assessment at or after it, or weaning age — the midpoint between
+    the last breastfed and the first weaned assessment — after it), 0 = weaned before it;
+    unknown when last seen breastfed before it.
     """
     landmark = LANDMARKS[indicator]
     time, event, kept = _survival_data(frame, indicator)
@@ -523,10 +532,19 @@ def landmark_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, n
         state[time >= landmark] = 1.0
         state[(time < landmark) & (event == 1)] = 0.0
     else:
-        state[(time <= landmark) & (event == 1)] = 1.0
-        state[(time >= landmark) & ~((time <= landmark) & (event == 1))] = 0.0
+        state[:] = ((time <= landmark) & (event == 1)).astype(float)
     values[kept] = state
+    values[follow_up_days(frame) < landmark] = np.nan
     return values, ~np.isnan(values)
+
+
+def follow_up_days(frame: pd.DataFrame) -> np.ndarray:
+    """Days each child was followed: to the extraction date, or to moving out if earlier."""
+    days = frame["age_at_extraction_days"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    moved = pd.to_datetime(frame["moved_out_date"])
+    until_move = (moved - pd.to_datetime(frame["birth_date"])).dt.days.to_numpy(dtype=float,
+                                                                              na_value=np.nan)
+    return np.fmin(days, until_move)
 
 
 def _per_protocol(context: _Context, indicator: str) -> list[dict[str, Any]]:
@@ -770,8 +788,10 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                     "pretrend_ci_high": test["ci_high"], "pretrend_p": test["p_value"]}
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
                 caveats.append("pre_trends_differ")
-    row["caveats"] = ";".join(caveats)
     row |= _observed(groups, indicator, design)
+    if min(row["n_denominator_intervention"], row["n_denominator_comparison"]) < FEW_CHILDREN:
+        caveats.append("few_children")
+    row["caveats"] = ";".join(caveats)
     return row
 
 
@@ -846,15 +866,14 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
 
     For the parallel-trends figure: every child in the study (both periods), by the area
     arm (`area_group`) and the half-year of birth; survival indicators at their landmark.
+    Half-years are counted from the programme start (`half_year_bins`), so no half-year mixes
+    children born before and after it; `half_year` is its first month ("2020-09").
     """
     in_study = cohort[cohort["in_study"].fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
-    birth = pd.to_datetime(in_study["birth_date"])
-    half = np.where(birth.dt.month <= 6, 1, 2)
-    start = pd.to_datetime(pd.DataFrame({"year": birth.dt.year, "month": np.where(half == 1, 1, 7),
-                                         "day": 1}))
-    label = birth.dt.year.astype(str) + np.where(half == 1, "H1", "H2")
-    arm = in_study["area_group"].astype("string").fillna("")
     programme_start = pd.Timestamp(study.design.programme_start)
+    start = half_year_bins(pd.to_datetime(in_study["birth_date"]), programme_start)
+    label = start.dt.strftime("%Y-%m")
+    arm = in_study["area_group"].astype("string").fillna("")
     rows = []
     for indicator in INDICATORS:
         if indicator.id in LANDMARKS:
@@ -874,6 +893,26 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
                          "n": n, "events": events, "proportion": share.estimate,
                          "ci_low": share.ci_low, "ci_high": share.ci_high})
     return _frame(rows, TREND_COLUMNS)
+
+
+def half_year_bins(birth: pd.Series, programme_start: pd.Timestamp) -> pd.Series:
+    """The first day of each birth's six-month bin, bins counted from the programme start.
+
+    A bin starts on the start date plus a multiple of six months (before or after it), so a
+    bin holds children born either all before or all after the start.
+    """
+    months = (birth.dt.year - programme_start.year) * 12 + (birth.dt.month - programme_start.month)
+    k = np.floor_divide(months.to_numpy(), 6)
+
+    def firsts(bins: np.ndarray) -> np.ndarray:
+        unique, where = np.unique(bins, return_inverse=True)
+        days = [programme_start + pd.DateOffset(months=int(6 * i)) for i in unique]
+        return np.array(days, dtype="datetime64[ns]")[where]
+
+    first = firsts(k)
+    early = birth.to_numpy() < first  # born in the bin's first month before the start's day
+    k[early] -= 1
+    return pd.Series(firsts(k), index=birth.index)
 
 
 def design_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
