@@ -49,7 +49,8 @@ SERIES_STYLES: list[dict[str, Any]] = [
     {"color": "#555555", "marker": "^", "linestyle": ":"},
     {"color": "#7f4f14", "marker": "D", "linestyle": "-."},
 ]
-METHOD_MARKERS = {"crude": "o", "regression": "s", "iptw": "^", "did": "D", "cox": "v"}
+METHOD_MARKERS = {"crude": "o", "regression": "s", "iptw": "^", "did": "D", "did_unadjusted": "d",
+                  "cox": "v"}
 SUPPRESSED_GID = "suppressed"
 
 
@@ -285,7 +286,7 @@ def _at_risk_table(ax: Axes, risk_rows: dict[str, dict[float, Any]], groups: Seq
 
 def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
                   measures: Sequence[str] = ("risk_difference", "did"),
-                  methods: Sequence[str] = ("crude", "regression", "iptw", "did"),
+                  methods: Sequence[str] = ("crude", "regression", "iptw", "did", "did_unadjusted"),
                   analysis: str = "itt", min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
     """Effects with 95% intervals, one row per indicator and method, a vertical line at no effect.
 

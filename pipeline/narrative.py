@@ -90,6 +90,7 @@ WORDS: dict[str, dict[str, str]] = {
                                     "interventions- och jämförelseområdena (placebotest p = "
                                     "{p}), så skattningen är tvivelaktig.",
         "sensitivity": "Känslighetsanalys med viktning (IPTW): {effect}.",
+        "sensitivity_did": "Utan justering för bakgrundsfaktorer: {effect}.",
         "tag_very_few_areas": "mycket osäkert med bara {areas} områden",
         "tag_one_area_in_arm": "grov skattning: bara ett område med programmet",
         "summary_intro_did": "Programmets effekt skattas med skillnad-i-skillnader: hur mycket "
@@ -178,6 +179,7 @@ WORDS: dict[str, dict[str, str]] = {
                                     "differently in the intervention and comparison areas "
                                     "(placebo test p = {p}), so the estimate is doubtful.",
         "sensitivity": "Sensitivity analysis by weighting (IPTW): {effect}.",
+        "sensitivity_did": "Without adjustment for background factors: {effect}.",
         "tag_very_few_areas": "very uncertain with only {areas} areas",
         "tag_one_area_in_arm": "a rough estimate: only one area with the programme",
         "summary_intro_did": "The programme's effect is estimated by difference-in-differences: "
@@ -427,10 +429,12 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
         effect = f"{effect[:-1]}; {tag})" if effect.endswith(")") else f"{effect} ({tag})"
     sentence = (f"{opening}: {observed} {word(lead, language)}: {effect}; "
                 f"{verdict_phrase(row, sizes, language)}.")
-    if to_number(row.get("sensitivity_estimate")) is not None and measure == "risk_difference":
-        check = {"estimate": row.get("sensitivity_estimate"), "measure": "risk_difference",
+    if to_number(row.get("sensitivity_estimate")) is not None and measure in ("risk_difference",
+                                                                              "did"):
+        check = {"estimate": row.get("sensitivity_estimate"), "measure": measure,
                  "ci_low": row.get("sensitivity_ci_low"), "ci_high": row.get("sensitivity_ci_high")}
-        sentence += " " + word("sensitivity", language, effect=effect_text(check, language))
+        key = "sensitivity_did" if measure == "did" else "sensitivity"
+        sentence += " " + word(key, language, effect=effect_text(check, language))
     return sentence
 
 
@@ -961,7 +965,10 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "regression": "logistisk regression justerad för bakgrundsfaktorerna",
         "marginal": "riskskillnad standardiserad till interventionsgruppen (ATT)",
         "iptw": "viktning (IPTW, ATT-vikter) med robust standardfel",
-        "did": "linjär sannolikhetsmodell område × period, justerad för bakgrundsfaktorerna",
+        "did": "linjär sannolikhetsmodell med fasta effekter för område och födelsehalvår, "
+               "justerad för bakgrundsfaktorerna",
+        "did_unadjusted": "linjär sannolikhetsmodell med fasta effekter för område och "
+                          "födelsehalvår, utan bakgrundsfaktorer",
         "areas": "{areas} områden ({treated} med programmet)",
         "bootstrap": "p och intervall från samma wild cluster bootstrap-test",
         "unbounded": "intervallet kan inte avgränsas",
@@ -992,7 +999,10 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "regression": "logistic regression adjusted for the covariates",
         "marginal": "risk difference standardised to the intervention group (ATT)",
         "iptw": "weighting (IPTW, ATT weights) with robust standard errors",
-        "did": "linear probability model area × period, adjusted for the covariates",
+        "did": "linear probability model with area and birth half-year fixed effects, adjusted "
+               "for the covariates",
+        "did_unadjusted": "linear probability model with area and birth half-year fixed "
+                          "effects, without covariates",
         "areas": "{areas} areas ({treated} with the programme)",
         "bootstrap": "p and interval from one wild cluster bootstrap test",
         "unbounded": "the interval cannot be bounded",
@@ -1040,7 +1050,7 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words["dose_response"])
     elif analysis == "subgroup":
         parts.append(words["subgroup"])
-    if method == "did" and f"landmark_{indicator}" in words:
+    if method in ("did", "did_unadjusted") and f"landmark_{indicator}" in words:
         parts.append(words[f"landmark_{indicator}"])
     if method == "crude" and measure == "hazard_ratio":
         parts.append(words["cox_crude"])
@@ -1054,8 +1064,8 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words["iptw"])
     elif method == "cox":
         parts.append(words["cox"])
-    elif method == "did":
-        parts.append(words["did"])
+    elif method in ("did", "did_unadjusted"):
+        parts.append(words[method])
         treated, comparison = (to_number(row.get("n_areas_intervention")),
                                to_number(row.get("n_areas_comparison")))
         if treated is not None and comparison is not None:

@@ -524,6 +524,8 @@ def _round_float(value: object) -> object:
 GROUP_COLUMNS = (("n_intervention", "events_intervention"), ("n_comparison", "events_comparison"))
 SIDES = ("intervention", "comparison")
 EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted")
+# Rows whose two groups are each the children after the start plus those before it.
+DID_METHODS = ("did", "did_unadjusted")
 # Analyses on a subset of the ITT population: the difference from the ITT counts is itself a
 # count of children (families who declined, children without covariates).
 NESTED_ANALYSES = ("itt", "per_protocol", "dose_response")
@@ -553,7 +555,7 @@ def _effect_population(row: Mapping[str, Any], side: str) -> str:
     analysis, method = _text(row.get("analysis")) or "itt", _text(row.get("method"))
     if _text(row.get("subgroup")):
         return f"subgroup/{row['subgroup']}/{side}"
-    if method == "did":
+    if method in DID_METHODS:
         return f"{analysis}/did/{side}"
     if analysis == "itt":
         return side
@@ -624,12 +626,12 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
         for side, triple in mine.items():
             ground = base.get((indicator, area, side))
             pre = before.get((indicator, area, side))
-            if record.get("method") == "did" and analysis == "placebo":
+            if record.get("method") in DID_METHODS and analysis == "placebo":
                 if pre is not None:  # the children before the start, split at a fake start
                     for k in range(3):
                         p.differ(pre[k], triple[k])
                     parts.append(pre)
-            elif record.get("method") == "did":
+            elif record.get("method") in DID_METHODS:
                 parts += [t for t in (ground, pre) if t is not None]
             elif ground is None or ground == triple:
                 continue
@@ -680,7 +682,7 @@ def _before_start(p: _Pass, records: list[dict], row_triples: list[dict[str, Tri
     values = p.cells.values
     before: dict[tuple, Triple] = {}
     for record, mine in zip(records, row_triples, strict=True):
-        if record.get("method") != "did" or (_text(record.get("analysis")) or "itt") != "itt":
+        if record.get("method") not in DID_METHODS or (_text(record.get("analysis")) or "itt") != "itt":
             continue
         indicator, area = record["indicator"], _area(record)
         for side, did in mine.items():

@@ -3,8 +3,9 @@
 The committee summary is rendered from `tables/summary.csv` alone (one row per indicator
 and area), so every sentence can be traced to a number a researcher can cite. The rules:
 
-- **The design decides the headline** (SPEC §8). Design `did`: the difference-in-differences
-  estimate (a survival indicator as the DiD of its landmark proportion). Designs
+- **The design decides the headline** (SPEC §8). Design `did`: the covariate-adjusted
+  difference-in-differences estimate with area and birth half-year fixed effects (a survival
+  indicator as the DiD of its landmark proportion), the unadjusted DiD as its check. Designs
   `concurrent` and `historical`: the covariate-adjusted estimate — the marginal risk
   difference standardised to the intervention group (regression, ATT) for a binary
   indicator, the adjusted Cox hazard ratio for a survival indicator — with IPTW as the
@@ -62,7 +63,7 @@ class Headline:
 def headline(design: str, kind: str) -> Headline:
     """The design's own estimate for an indicator of `kind` ("binary" or "survival")."""
     if design == "did":
-        return Headline("did", "did")
+        return Headline("did", "did", "did_unadjusted", "did")
     if kind == "survival":
         return Headline("cox", "hazard_ratio")
     return Headline("regression", "risk_difference", "iptw", "risk_difference")

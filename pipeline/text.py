@@ -90,9 +90,11 @@ GROUP_IN_SENTENCE: dict[str, dict[str, str]] = {
 METHOD_LABELS: dict[str, dict[str, str]] = {
     "sv": {"crude": "Ojusterad", "regression": "Justerad (logistisk regression)",
            "iptw": "Justerad (viktning, IPTW)", "did": "Skillnad-i-skillnader",
+           "did_unadjusted": "Skillnad-i-skillnader utan justering",
            "cox": "Justerad (Cox-regression)"},
     "en": {"crude": "Unadjusted", "regression": "Adjusted (logistic regression)",
            "iptw": "Adjusted (weighting, IPTW)", "did": "Difference-in-differences",
+           "did_unadjusted": "Difference-in-differences, unadjusted",
            "cox": "Adjusted (Cox regression)"},
 }
 

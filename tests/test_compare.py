@@ -194,8 +194,10 @@ def test_methods_follow_the_design() -> None:
     concurrent = compare(make_study("concurrent"), cohort)["effects"]
     did = compare(make_study("did"), cohort)["effects"]
     binary_methods = {"crude", "regression", "iptw"}
+    did_methods = {"did", "did_unadjusted"}  # covariate-adjusted and unadjusted DiD
     for effects, expected, survival in ((concurrent, binary_methods, {"crude", "cox"}),
-                                        (did, binary_methods | {"did"}, {"crude", "cox", "did"})):
+                                        (did, binary_methods | did_methods,
+                                         {"crude", "cox"} | did_methods)):
         itt = effects[(effects["analysis"] == "itt") & (effects["area"] == "all")]
         for indicator in BINARY:
             assert set(itt.loc[itt["indicator"] == indicator, "method"]) == expected
@@ -272,8 +274,10 @@ def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path
         {"did"} if summary.study.design.type == "did" else set())
     for indicator in INDICATORS:
         rows = itt[itt["indicator"] == indicator.id]
+        if summary.study.design.type == "did":
+            design_methods |= {"did_unadjusted"}
         expected = design_methods if indicator.kind == "binary" else {"crude", "cox"} | (
-            design_methods & {"did"})
+            design_methods & {"did", "did_unadjusted"})
         assert set(rows["method"]) == expected, indicator.id
         assert (rows["estimate"].notna() | (rows["note"].str.len() > 0)).all()
     assert set(tables) == {"effects", "summary", "balance", "survival", "dose_response", "power",

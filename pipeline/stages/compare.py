@@ -142,7 +142,7 @@ MIDPOINT_NOTE = ("approximation: Cox model on midpoint-imputed weaning ages (wea
                  "right-censored at the last assessment still breastfed); treats imputed ages "
                  "as exact, so the interval is too narrow")
 
-ADJUSTED_METHODS = ("regression", "iptw", "did", "cox")
+ADJUSTED_METHODS = ("regression", "iptw", "did", "cox")  # did_unadjusted is not
 OPEN_ENDED = 1_000_000  # upper end of the last band of contacts received
 
 # Exceptions a statistical method may raise on degenerate input; they become notes.
@@ -199,14 +199,11 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
               indicator: Indicator) -> list[dict[str, Any]]:
     """The intention-to-treat rows of one indicator: every method, the design's own among them."""
     did = None if did_cells is None else _DidCells(did_cells, context)
-    if indicator.kind == "binary":
-        rows = _binary_itt(context, indicator.id)
-        if did is not None:
-            rows.append(_did_row(context, did, indicator.id))
-    else:
-        rows = _survival_effects(context, indicator)
-        if did is not None:
-            rows.append(_did_row(context, did, indicator.id))
+    rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
+            else _survival_effects(context, indicator))
+    if did is not None:
+        rows += [_did_row(context, did, indicator.id),
+                 _did_row(context, did, indicator.id, adjusted=False)]
     if did is not None:
         rows += _placebo_rows(context, did_cells, context.study, indicator)
     for row in rows:
@@ -436,31 +433,42 @@ class _DidCells:
         self.treated_area = cells["did_area"].eq("intervention").to_numpy(dtype=float)
         self.post = cells["did_period"].eq("post").to_numpy(dtype=float)
         self.area = cells["area"].astype(object).to_numpy()
+        start = pd.Timestamp(context.study.design.programme_start)
+        self.half_year = half_year_bins(pd.to_datetime(cells["birth_date"]), start).dt.strftime(
+            "%Y-%m").to_numpy(dtype=object)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
 
 
-def _did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any]:
+def _did_row(context: _Context, did: _DidCells, indicator: str,
+             adjusted: bool = True) -> dict[str, Any]:
     """Area × period difference-in-differences (design `did`), inference by area.
 
-    A survival indicator enters as its landmark proportion (`landmark_outcome`). With
-    fewer than 30 areas the wild cluster bootstrap gives the p-value and the interval that
-    inverts the same test; with a single area in an arm no interval is reliable, so the
-    point estimate is given without one (the HC1 interval is kept in `note` only).
+    Two-way fixed effects: area fixed effects (not an arm dummy, so a changing mix of areas
+    is not read as an effect) and birth half-year fixed effects, with the DiD term
+    intervention area × after the start; `adjusted` adds the study's covariates (method
+    `did`), else method `did_unadjusted`. A survival indicator enters as its landmark
+    proportion (`landmark_outcome`). With fewer than 30 areas the wild cluster bootstrap
+    gives the p-value and the interval that inverts the same test, never narrower than the
+    child-level one; with a single area in an arm no interval is reliable, so the point
+    estimate is given without one (the HC1 interval is kept in `note` only).
     """
     if indicator in LANDMARKS:
         y, inside = landmark_outcome(did.cells, indicator)
     else:
         y, inside = binary_outcome(did.cells, indicator)
     y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
-    covariates = did.covariates[inside].reset_index(drop=True)
-    complete = did.complete[inside]
+    covariates = did.covariates[inside].reset_index(drop=True) if adjusted else None
+    complete = did.complete[inside] if adjusted else np.ones(int(inside.sum()), dtype=bool)
     in_area = treated_area[complete] == 1
     e1, e0 = int(y[complete][in_area].sum()), int(y[complete][~in_area].sum())
     n1, n0 = int(in_area.sum()), int((~in_area).sum())
     result, error = _attempt(lambda: difference_in_differences(
-        y, treated_area, post, did.area[inside], covariates))
-    notes = [context.adjusted_for + " (linear probability model, area x period)"]
+        y, treated_area, post, did.area[inside], covariates, area_effects=True,
+        period_effects=did.half_year[inside]))
+    notes = [(context.adjusted_for if adjusted else "no covariates")
+             + " (linear probability model: area and birth half-year fixed effects, "
+               "intervention area x after the start)"]
     if indicator in LANDMARKS:
         notes.insert(0, LANDMARK_NOTES[indicator])
     estimate = None
@@ -475,6 +483,8 @@ def _did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any
         if estimate is result.wild_bootstrap:
             notes.append(f"p and interval: {result.wild_bootstrap_note}; the interval inverts "
                          "the same test")
+            if estimate.details.get("widened_to_child_level"):
+                notes.append("interval and p widened to the child-level HC1 ones (never narrower)")
             if not estimate.details.get("interval_bounded"):
                 notes.append("the bootstrap interval is unbounded: too few areas to bound it")
             if clustered.estimable:
@@ -493,8 +503,8 @@ def _did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any
         notes += list(result.caveats)
         if estimate.estimable and (design := _design_note(estimate)):
             notes.append(design)
-    row = _row(indicator, estimate, measure="did", method="did", analysis="itt",
-               n_intervention=n1, n_comparison=n0, reason=error, events=(e1, e0),
+    row = _row(indicator, estimate, measure="did", method="did" if adjusted else "did_unadjusted",
+               analysis="itt", n_intervention=n1, n_comparison=n0, reason=error, events=(e1, e0),
                note="; ".join(notes))
     if result is not None:
         row["n_areas_intervention"] = result.n_clusters_treated

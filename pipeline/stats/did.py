@@ -70,7 +70,9 @@ class DidResult:
         """
         if self.wild_bootstrap is not None:
             return self.wild_bootstrap
-        return self.clustered if self.clustered.estimable else self.heteroskedasticity_robust
+        if self.clustered.estimable:
+            return _at_least_child_level(self.clustered, self.heteroskedasticity_robust)
+        return self.heteroskedasticity_robust
 
     def summary(self) -> str:
         lines = [
@@ -92,6 +94,8 @@ def difference_in_differences(
     area: object,
     covariates: pd.DataFrame | None = None,
     *,
+    area_effects: bool = False,
+    period_effects: object = None,
     wild_bootstrap: bool | None = None,
     bootstrap_weights: Literal["webb", "rademacher"] = "webb",
     bootstrap_reps: int = 9999,
@@ -102,6 +106,12 @@ def difference_in_differences(
 
     `treated_area` and `post` are 0/1 per child; `area` labels the cluster. The wild
     cluster bootstrap runs by default when there are fewer than 30 areas.
+
+    `area_effects=True` replaces the arm dummy by area fixed effects, so that a shift in the
+    mix of areas between the periods is not read as an effect; `period_effects` (a label per
+    child, e.g. the birth half-year) replaces the post dummy by period fixed effects, so that
+    a common trend within the periods is absorbed. The DiD term is treated_area × post in
+    every specification (two-way fixed effects with one start date for all treated areas).
     """
     y_all = as_binary(outcome, "outcome")
     d_all = as_binary(treated_area, "treated_area")
@@ -137,13 +147,20 @@ def difference_in_differences(
         blank = Estimate.not_estimable(MEASURE, METHOD, reason, details=notes, **base)
         return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
 
-    exog = pd.concat(
-        [
-            pd.DataFrame({"const": 1.0, "treated_area": d, "post": p, "treated_area:post": d * p}),
-            design.covariates.reset_index(drop=True),
-        ],
-        axis=1,
-    )
+    parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(n))]
+    if area_effects:
+        parts.append(pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True,
+                                    dtype=float))
+    else:
+        parts.append(pd.DataFrame({"treated_area": d}))
+    if period_effects is not None:
+        labels = pd.Series(period_effects).reset_index(drop=True)[keep].reset_index(drop=True)
+        parts.append(pd.get_dummies(labels.astype("string"), prefix="period", drop_first=True,
+                                    dtype=float))
+    else:
+        parts.append(pd.DataFrame({"post": p}))
+    parts += [pd.DataFrame({"treated_area:post": d * p}), design.covariates.reset_index(drop=True)]
+    exog = pd.concat(parts, axis=1)
     x = exog.to_numpy()
     k = exog.columns.get_loc("treated_area:post")
     if np.linalg.matrix_rank(x) < x.shape[1]:
@@ -213,6 +230,15 @@ def difference_in_differences(
             boot_p = bootstrap.p_value(0.0)
             boot_note = bootstrap.note(boot_p)
             low, high = bootstrap.interval(confidence)
+            # never narrower than the child-level (HC1) interval, nor a smaller p: with very
+            # few areas the bootstrap distribution can be degenerate and too confident
+            widened = hc1.estimable and (
+                (low is not None and low > hc1.ci_low) or (high is not None and high < hc1.ci_high)
+                or boot_p < hc1.p_value)
+            if hc1.estimable:
+                low = None if low is None else min(low, hc1.ci_low)
+                high = None if high is None else max(high, hc1.ci_high)
+                boot_p = max(boot_p, hc1.p_value)
             bootstrapped = Estimate(
                 MEASURE, METHOD, clustered.estimate, low, high, boot_p,
                 details=notes | {
@@ -220,6 +246,7 @@ def difference_in_differences(
                     "inversion",
                     "wild_bootstrap": boot_note,
                     "interval_bounded": low is not None and high is not None,
+                    "widened_to_child_level": bool(widened),
                     "cluster_robust_ci": (clustered.ci_low, clustered.ci_high),
                     "cluster_robust_p": clustered.p_value,
                     "se": clustered.details.get("se"),
@@ -241,6 +268,28 @@ def difference_in_differences(
     return DidResult(
         clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters, caveats, cells,
         bootstrapped,
+    )
+
+
+def _at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
+    """The cluster-robust result, its SE raised to the child-level HC1 SE when smaller.
+
+    Children in one area are positively correlated, so a cluster-robust SE below the
+    child-level one is the noise of few clusters, not information (issue 9).
+    """
+    se, floor = clustered.details.get("se"), hc1.details.get("se") if hc1.estimable else None
+    if se is None or floor is None or se >= floor:
+        return clustered
+    critical = (clustered.ci_high - clustered.estimate) / se
+    df = clustered.details.get("n_clusters", 2) - 1
+    statistic = clustered.estimate / floor
+    return Estimate(
+        clustered.measure, clustered.method, clustered.estimate,
+        clustered.estimate - critical * floor, clustered.estimate + critical * floor,
+        float(2 * stats.t.sf(abs(statistic), df)), n=clustered.n, events=clustered.events,
+        confidence=clustered.confidence,
+        details=clustered.details | {"se": floor, "cluster_robust_se": se,
+                                     "se_floor": "raised to the child-level HC1 SE"},
     )
 
 

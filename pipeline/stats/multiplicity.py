@@ -1,8 +1,10 @@
 """Adjusted p-values for multiple comparisons (spec §7: Holm across primary indicators,
 Benjamini–Hochberg across secondary ones).
 
-A p-value that could not be computed (None or NaN: the effect was not estimable) stays
-None and is left out of the family: the adjustment is over the p-values that exist.
+The family is fixed by the study (its primary indicators, or the others): a p-value that
+could not be computed (None or NaN: the effect was not estimable) counts as 1 in the
+adjustment, so that a failed estimate never shrinks the family and makes the others look
+stronger; its own adjusted p stays None.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from statsmodels.stats.multitest import multipletests
 
 
 def _adjust(p_values: Iterable[float | None], method: str) -> list[float | None]:
-    """Adjust the p-values present with statsmodels' `method`; keep missing ones None."""
+    """Adjust with statsmodels' `method` over the whole family (a missing p counts as 1);
+    missing ones stay None."""
     values = list(p_values)
     present: list[int] = []
     for index, p in enumerate(values):
@@ -26,9 +29,10 @@ def _adjust(p_values: Iterable[float | None], method: str) -> list[float | None]
     adjusted: list[float | None] = [None] * len(values)
     if not present:
         return adjusted
-    _, corrected, _, _ = multipletests([float(values[i]) for i in present], method=method)
-    for index, p in zip(present, corrected, strict=True):
-        adjusted[index] = min(1.0, float(p))
+    family = [float(values[i]) if i in present else 1.0 for i in range(len(values))]
+    _, corrected, _, _ = multipletests(family, method=method)
+    for index in present:
+        adjusted[index] = min(1.0, float(corrected[index]))
     return adjusted
 
 

@@ -174,3 +174,58 @@ def test_bootstrap_interval_excludes_zero_exactly_when_p_is_below_five_percent()
         assert excludes_zero == (headline.p_value < 0.05), seed
         verdicts.add(excludes_zero)
     assert verdicts == {True, False}
+
+
+def test_interval_never_narrower_than_the_child_level_hc1() -> None:
+    widened = 0
+    for seed in range(12):
+        frame = _panel(n_areas_per_arm=2, seed=seed, children=60)
+        result = difference_in_differences(
+            frame["y"], frame["treated_area"], frame["post"], frame["area"], bootstrap_reps=999
+        )
+        headline, hc1 = result.preferred, result.heteroskedasticity_robust
+        assert headline.p_value >= hc1.p_value - 1e-15
+        if headline.ci_low is not None:
+            assert headline.ci_low <= hc1.ci_low + 1e-15
+        if headline.ci_high is not None:
+            assert headline.ci_high >= hc1.ci_high - 1e-15
+        widened += bool(headline.details["widened_to_child_level"])
+    assert widened > 0  # the floor is exercised, not only passed through
+
+
+def test_cluster_robust_se_is_raised_to_the_child_level() -> None:
+    frame = _panel(n_areas_per_arm=20, children=30)
+    result = difference_in_differences(
+        frame["y"], frame["treated_area"], frame["post"], frame["area"], wild_bootstrap=False
+    )
+    headline, hc1 = result.preferred, result.heteroskedasticity_robust
+    assert headline.details["se"] == pytest.approx(max(result.clustered.details["se"],
+                                                       hc1.details["se"]))
+    assert headline.ci_high - headline.ci_low >= result.clustered.ci_high - result.clustered.ci_low
+
+
+def test_area_and_period_fixed_effects_recover_a_did_that_an_arm_dummy_misses() -> None:
+    # Two intervention and two comparison areas; area I1 has many more children after the
+    # start than before, and a higher level: with an arm dummy the changing mix of areas
+    # looks like an effect; with area fixed effects the DiD is the true 0.
+    rows = []
+    levels = {"I0": 0.3, "I1": 0.7, "C0": 0.3, "C1": 0.7}
+    sizes = {("I0", 0): 100, ("I0", 1): 100, ("I1", 0): 20, ("I1", 1): 180,
+             ("C0", 0): 100, ("C0", 1): 100, ("C1", 0): 100, ("C1", 1): 100}
+    for (area, post), size in sizes.items():
+        events = round(levels[area] * size)
+        rows += [{"area": area, "d": int(area.startswith("I")), "post": post,
+                  "y": int(i < events)} for i in range(size)]
+    frame = pd.DataFrame(rows)
+    plain = difference_in_differences(frame["y"], frame["d"], frame["post"], frame["area"],
+                                      wild_bootstrap=False)
+    fixed = difference_in_differences(frame["y"], frame["d"], frame["post"], frame["area"],
+                                      area_effects=True, wild_bootstrap=False)
+    # arm dummy: intervention (30 + 14)/120 before and (30 + 126)/280 after; comparison .5 and .5
+    assert plain.heteroskedasticity_robust.estimate == pytest.approx(156 / 280 - 44 / 120, abs=1e-9)
+    assert fixed.heteroskedasticity_robust.estimate == pytest.approx(0.0, abs=1e-9)
+    halves = np.where(frame["post"] == 1, "2021-03", "2020-03")
+    with_periods = difference_in_differences(frame["y"], frame["d"], frame["post"], frame["area"],
+                                             area_effects=True, period_effects=halves,
+                                             wild_bootstrap=False)
+    assert with_periods.heteroskedasticity_robust.estimate == pytest.approx(0.0, abs=1e-9)

@@ -40,12 +40,17 @@ def test_benjamini_hochberg_matches_hand_calculation():
     assert sum(p <= 0.05 for p in adjusted) == 4
 
 
-def test_missing_p_values_stay_missing_and_leave_the_family():
-    # Holm over the three present values (m = 3), sorted .01, .03, .04:
-    # 3×.01=.03, 2×.03=.06, 1×.04=.04 → running max .06.
+def test_missing_p_values_stay_missing_and_count_as_one_in_the_family():
+    # The family stays m = 5 (issue 9: a failed estimate never shrinks it); the two missing
+    # p-values count as 1. Holm by hand over .01, .03, .04, 1, 1: 5×.01=.05, 4×.03=.12,
+    # 3×.04=.12 → running max .05, .12, .12.
     adjusted = holm([0.01, None, 0.04, math.nan, 0.03])
     assert adjusted[1] is None and adjusted[3] is None
-    assert [adjusted[0], adjusted[2], adjusted[4]] == pytest.approx([0.03, 0.06, 0.06])
+    assert [adjusted[0], adjusted[2], adjusted[4]] == pytest.approx([0.05, 0.12, 0.12])
+    # Benjamini–Hochberg by hand over the same family (m = 5), ranks 1..3 of the present:
+    # .01×5/1=.05, .03×5/2=.075, .04×5/3=.0667 → step-up minimum from the top: .05, .0667, .0667
+    adjusted = benjamini_hochberg([0.01, None, 0.04, math.nan, 0.03])
+    assert [adjusted[0], adjusted[2], adjusted[4]] == pytest.approx([0.05, 0.2 / 3, 0.2 / 3])
 
 
 def test_order_is_kept():
