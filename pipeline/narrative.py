@@ -84,6 +84,9 @@ WORDS: dict[str, dict[str, str]] = {
         "holm_primary": "Holms korrektion för {k} huvudindikatorer",
         "bh_secondary": "Benjamini–Hochbergs korrektion för {k} övriga indikatorer",
         "caveat_interval_unbounded": "Intervallet kan inte avgränsas med så få områden.",
+        "caveat_stable_definition": "Här räknas fullvaccinerad som DTP-polio-Hib, pneumokock och "
+                                    "MMR i båda perioderna: rotavirus kom in i programmet först "
+                                    "för barn födda från 1 september 2019.",
         "caveat_few_children": "Bygger på få barn: bara {n1} i interventionsgruppen och {n0} i "
                                "jämförelsegruppen hade hunnit bli gamla nog för måttet.",
         "caveat_pre_trends_differ": "Före programstart utvecklades andelen olika i "
@@ -173,6 +176,9 @@ WORDS: dict[str, dict[str, str]] = {
         "holm_primary": "Holm's correction for {k} primary indicators",
         "bh_secondary": "Benjamini–Hochberg correction for {k} other indicators",
         "caveat_interval_unbounded": "The interval cannot be bounded with so few areas.",
+        "caveat_stable_definition": "Fully vaccinated here means DTaP-IPV-Hib, pneumococcal and "
+                                    "MMR in both periods: rotavirus entered the programme only for "
+                                    "children born from 1 September 2019.",
         "caveat_few_children": "It rests on few children: only {n1} in the intervention group "
                                "and {n0} in the comparison group were old enough for the measure.",
         "caveat_pre_trends_differ": "Before the programme started the share developed "

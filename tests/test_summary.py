@@ -179,7 +179,7 @@ def test_every_caveat_and_reason_has_words_in_both_languages() -> None:
            "n_areas_comparison": 2, "pretrend_p": 0.01, "n_denominator_intervention": 22,
            "n_denominator_comparison": 22}
     codes = ("few_areas", "very_few_areas", "one_area_in_arm", "interval_unbounded", "no_interval",
-             "pre_trends_differ", "few_children")
+             "pre_trends_differ", "few_children", "stable_definition")
     for language in ("sv", "en"):
         for code in codes:
             for reason in ("interval_includes_null", "not_significant_after_correction", "no_interval",
@@ -190,3 +190,44 @@ def test_every_caveat_and_reason_has_words_in_both_languages() -> None:
                 assert "{" not in sentence + extra, (code, reason)
     few = " ".join(narrative.caveat_sentences({**row, "caveats": "few_children"}, "sv"))
     assert "bara 22 i interventionsgruppen och 22 i jämförelsegruppen" in few
+
+
+def test_rotavirus_entering_the_schedule_mid_study_gives_no_spurious_did() -> None:
+    # No effect on anything: DTaP3, PCV3 and MMR1 are 60 % in intervention areas and 90 % in
+    # comparison areas in both periods. Children after the start were born when rotavirus
+    # was in the programme; 80 % of them completed it, in both arms alike. "Fully vaccinated"
+    # as defined (rotavirus required after, not before) falls by .6 x .2 = .12 in the
+    # intervention areas and by .9 x .2 = .18 in the comparison areas: a spurious DiD of
+    # +6 pp. On one definition in both periods the DiD is 0.
+    rng = np.random.default_rng(11)
+    groups, areas, base, rota = [], [], [], []
+    for group in ("intervention_pre", "intervention", "comparison_pre", "comparison"):
+        share = 0.6 if group.startswith("intervention") else 0.9
+        for k in range(3):
+            n = 100
+            groups += [group] * n
+            areas += [f"{'I' if group.startswith('intervention') else 'C'}{k}"] * n
+            base += list(rng.permutation([True] * round(share * n) + [False] * (n - round(share * n))))
+            rota += list(rng.permutation([True] * 80 + [False] * 20))
+    base, rota = np.array(base), np.array(rota)
+    post = np.array([not g.endswith("_pre") for g in groups])
+    full = base & np.where(post, rota, True)
+    outcomes = {"vacc_dtp3_24m": base, "vacc_pcv3_24m": base, "vacc_mmr1_24m": base,
+                "vacc_full_24m": full}
+    cohort = make_cohort(groups, seed=11, outcomes={k: list(v) for k, v in outcomes.items()})
+    cohort["area"] = areas
+    study = _did_study()
+    start = pd.Timestamp(study.design.programme_start)  # 2020-01-01: pre births in 2018-19
+    assert (cohort.loc[~post, "birth_date"] < pd.Timestamp("2019-09-01")).any()
+    assert (cohort.loc[post, "birth_date"] >= start).all()
+    def share(mask: np.ndarray) -> float:
+        return float(full[mask].mean())
+    arm = np.array([g.startswith("intervention") for g in groups])
+    as_defined = (share(arm & post) - share(arm & ~post)) - (share(~arm & post) - share(~arm & ~post))
+    assert as_defined == pytest.approx(0.06, abs=0.02)  # the spurious DiD
+    effects = compare(study, cohort)["effects"]
+    for method in ("did", "did_unadjusted"):
+        row = effects[(effects["indicator"] == "vacc_full_24m") & (effects["method"] == method)
+                      & (effects["analysis"] == "itt") & (effects["area"] == "all")].iloc[0]
+        assert row["estimate"] == pytest.approx(0.0, abs=0.015), method
+        assert "DTaP3 + PCV3 + MMR1" in row["note"]

@@ -62,6 +62,7 @@ import pandas as pd
 
 from pipeline.config import Study
 from pipeline.indicators import INDICATORS, Indicator
+from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
 from pipeline.stats.did import difference_in_differences
 from pipeline.stats.effects import compare_proportions
@@ -453,10 +454,7 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     child-level one; with a single area in an arm no interval is reliable, so the point
     estimate is given without one (the HC1 interval is kept in `note` only).
     """
-    if indicator in LANDMARKS:
-        y, inside = landmark_outcome(did.cells, indicator)
-    else:
-        y, inside = binary_outcome(did.cells, indicator)
+    y, inside, stable_note = did_outcome(did.cells, indicator)
     y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
     covariates = did.covariates[inside].reset_index(drop=True) if adjusted else None
     complete = did.complete[inside] if adjusted else np.ones(int(inside.sum()), dtype=bool)
@@ -471,6 +469,8 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
                "intervention area x after the start)"]
     if indicator in LANDMARKS:
         notes.insert(0, LANDMARK_NOTES[indicator])
+    if stable_note:
+        notes.insert(0, stable_note)
     estimate = None
     if result is not None:
         estimate = result.preferred
@@ -510,6 +510,39 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
         row["n_areas_intervention"] = result.n_clusters_treated
         row["n_areas_comparison"] = result.n_clusters - result.n_clusters_treated
     return row
+
+
+def did_outcome(cells: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """The indicator as a DiD compares it: defined the same way before and after the start.
+
+    `vacc_full_24m` asks for a complete rotavirus series only of children born from
+    2019-09-01 (when rotavirus entered the national programme); when the DiD's children
+    include earlier births, "fully vaccinated" is taken as DTaP3 + PCV3 + MMR1 for every
+    child, so that the definition does not change between the periods. `vacc_rota_complete`
+    is defined only for births from 2019-09-01, so its DiD compares those alone (and is not
+    estimable, with the reason, when no child before the start was eligible). A survival
+    indicator enters as its landmark proportion. Returns (0/1 values, known, note).
+    """
+    if indicator in LANDMARKS:
+        y, inside = landmark_outcome(cells, indicator)
+        return y, inside, ""
+    if indicator == "vacc_full_24m":
+        born = pd.to_datetime(cells["birth_date"])
+        if (born < pd.Timestamp(ROTA_ELIGIBLE_FROM)).any():
+            parts = [binary_outcome(cells, name) for name in STABLE_FULL_VACCINATION]
+            inside = np.logical_and.reduce([known for _, known in parts])
+            y = np.where(inside, np.logical_and.reduce([v == 1 for v, _ in parts]), np.nan)
+            return y.astype(float), inside, (
+                "fully vaccinated defined as DTaP3 + PCV3 + MMR1 by 24 months in both periods "
+                "(rotavirus entered the programme for births from 2019-09-01, after some of "
+                "the children before the start)")
+    y, inside = binary_outcome(cells, indicator)
+    note = ("children born from 2019-09-01 only, in both periods (rotavirus in the programme)"
+            if indicator == "vacc_rota_complete" else "")
+    return y, inside, note
+
+
+STABLE_FULL_VACCINATION = ("vacc_dtp3_24m", "vacc_pcv3_24m", "vacc_mmr1_24m")
 
 
 # Survival indicators enter a DiD as the share with the event state at a landmark age.
@@ -799,6 +832,8 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
                 caveats.append("pre_trends_differ")
     row |= _observed(groups, indicator, design)
+    if design == "did" and indicator.id == "vacc_full_24m" and did_outcome(groups, indicator.id)[2]:
+        caveats.append("stable_definition")
     if min(row["n_denominator_intervention"], row["n_denominator_comparison"]) < FEW_CHILDREN:
         caveats.append("few_children")
     row["caveats"] = ";".join(caveats)
@@ -824,7 +859,9 @@ def _did_caveats(head: dict[str, Any]) -> list[str]:
 
 def _observed(groups: pd.DataFrame, indicator: Indicator, design: str) -> dict[str, Any]:
     """Denominator, events and share per group: what was seen (not the effect)."""
-    if indicator.id in LANDMARKS:
+    if design == "did":  # as the DiD defines it, the same before and after the start
+        y, inside, _ = did_outcome(groups, indicator.id)
+    elif indicator.id in LANDMARKS:
         y, inside = landmark_outcome(groups, indicator.id)
     else:
         y, inside = binary_outcome(groups, indicator.id)
@@ -886,7 +923,9 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
     arm = in_study["area_group"].astype("string").fillna("")
     rows = []
     for indicator in INDICATORS:
-        if indicator.id in LANDMARKS:
+        if study.design.type == "did":  # as the DiD defines it
+            y, inside, _ = did_outcome(in_study, indicator.id)
+        elif indicator.id in LANDMARKS:
             y, inside = landmark_outcome(in_study, indicator.id)
         else:
             y, inside = binary_outcome(in_study, indicator.id)
