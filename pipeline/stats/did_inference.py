@@ -1,0 +1,490 @@
+"""Few-area inference for a difference-in-differences.
+
+With a handful of areas every model-based p (cluster-robust t, even the wild cluster
+bootstrap) rests on asymptotics in the number of areas. This module gives what a
+reader can check without them:
+
+- `randomisation_inference`: how unusual the observed DiD is among the DiDs obtained by
+  calling every other set of areas (as many as there are intervention areas) the
+  intervention arm — Fisher's randomisation test applied to areas (MacKinnon & Webb 2020,
+  J Econometrics 218:435; Young 2019, QJE 134:557). It is exact when, before the data were
+  seen, every such assignment was as likely as the one made; it is coarse: the p cannot go
+  below the design's floor (see below);
+- `area_period_cells`: children, events and proportion in each area before and after;
+- `pairwise_did`: each intervention area against each comparison area;
+- `leave_one_area_out`: the DiD without each area in turn.
+
+The DiD is the linear probability model with area fixed effects,
+
+    y = area effects + b_post * post + b * treated_area:post (+ covariates) + e,
+
+whose b is the DiD of pipeline/stats/did.py when each area keeps its share of its arm's
+children in both periods (and without covariates); the area effects stop a change in the
+mix of areas between periods from passing for an effect. Two areas alone make the model
+saturated, so a pairwise DiD is exactly (p_a,post - p_a,pre) - (p_c,post - p_c,pre).
+
+The randomisation statistic is by default the t of b with CR1 standard errors clustered
+by area (the coefficient is available with `statistic="coefficient"`). Both tests are
+exact under the sharp null of no effect in any area when the assignment is exchangeable;
+the studentised one is preferred because (i) it stays asymptotically valid when only the
+average effect is zero or the arms differ in variance, where the coefficient's permutation
+distribution does not (Chung & Romano 2013, Ann Stat 41:484), and (ii) with areas of
+unequal size the coefficient of an assignment that puts large or noisy areas in the
+intervention arm is more dispersed; dividing by its own standard error puts every
+assignment on one scale, which MacKinnon & Webb (2020) find makes randomisation
+inference less sensitive to treated areas that differ in size from the others.
+
+The floor. With G areas of which G1 are intervention areas there are C(G, G1) assignments,
+and the p (the share of assignments with |statistic| >= |observed|, the observed one
+included) is at least 1 / C(G, G1). When G1 = G / 2 the complement of an assignment is
+itself an assignment, and swapping the arms only flips the sign of the DiD column once the
+area effects and post are in the model (treated:post + comparison:post = post), so b and
+its t change sign and |statistic| ties in pairs: the floor is 2 / C(G, G1). Two of four
+areas: 6 assignments, 3 distinct |DiD|, p >= 2/6 = 1/3; one of four: 1/4; three of eight:
+1/56; four of eight: 2/70. A design whose floor is above the chosen alpha cannot support
+a significance claim, whatever the model-based p says.
+
+Speed: the area effects, post and covariates are the same for every assignment, so b and
+its per-area scores are quadratic forms in the 0/1 vector of intervention areas
+(Frisch-Waugh-Lovell); every assignment is a few matrix products, no refitting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from pipeline.stats._design import as_binary, build_covariate_design
+from pipeline.stats.did import DEFAULT_SEED
+
+ARMS = ("intervention", "comparison")
+PERIODS = ("pre", "post")
+MAX_ENUMERATED = 10_000
+DEFAULT_SAMPLES = 9_999
+# Relative tolerance for ties between |statistics| (an assignment and its complement tie
+# exactly in theory) and for a DiD column that vanishes once the covariates are removed.
+_TOLERANCE = 1e-9
+# Elements of the per-chunk G x G x S array when scoring many assignments at once.
+_CHUNK_ELEMENTS = 2_000_000
+
+CELL_COLUMNS = ["area", "arm", "period", "children", "events", "proportion"]
+PAIRWISE_COLUMNS = [
+    "intervention_area", "comparison_area", "did", "change_intervention", "change_comparison",
+    "children_intervention_pre", "children_intervention_post", "children_comparison_pre",
+    "children_comparison_post", "children", "reason",
+]
+LEAVE_ONE_OUT_COLUMNS = [
+    "left_out_area", "left_out_arm", "n_areas_intervention", "n_areas_comparison", "children",
+    "did_unadjusted", "did_adjusted", "reason",
+]
+
+
+@dataclass(frozen=True)
+class RandomisationInference:
+    """Randomisation-inference p for a DiD over assignments of areas to arms, or a reason.
+
+    `p_floor` is the smallest p this result could have taken: 1 / C(G, G1), or 2 / C(G, G1)
+    when the arms are of equal size (enumerated), or 1 / `n_assignments` (sampled).
+    `n_assignments` counts the assignments compared, the observed one included;
+    `n_undefined` those left out because their statistic was undefined.
+    """
+
+    statistic: Literal["t", "coefficient"]
+    estimate: float | None
+    observed_statistic: float | None
+    p_value: float | None
+    p_floor: float | None
+    n_assignments: int
+    n_possible_assignments: int
+    enumerated: bool
+    seed: int | None
+    n: int
+    n_areas: int
+    n_areas_intervention: int
+    n_undefined: int = 0
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("estimate", "observed_statistic", "p_value", "p_floor"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(
+                    f"randomisation inference: {name} is {value}; return None with a reason "
+                    "instead of a non-finite number"
+                )
+        if self.p_value is None and not self.reason:
+            raise ValueError("randomisation inference: no p-value and no reason given")
+
+    @property
+    def estimable(self) -> bool:
+        return self.p_value is not None
+
+    def can_reach(self, alpha: float = 0.05) -> bool:
+        """Whether the design could give p <= alpha at all (its floor is at most alpha)."""
+        return self.p_floor is not None and self.p_floor <= alpha
+
+    def to_row(self) -> dict[str, Any]:
+        """The result as one flat row (details left out)."""
+        return {
+            "statistic": self.statistic, "estimate": self.estimate,
+            "observed_statistic": self.observed_statistic, "p_value": self.p_value,
+            "p_floor": self.p_floor, "n_assignments": self.n_assignments,
+            "n_possible_assignments": self.n_possible_assignments,
+            "enumerated": self.enumerated, "seed": self.seed, "n": self.n,
+            "n_areas": self.n_areas, "n_areas_intervention": self.n_areas_intervention,
+            "n_undefined": self.n_undefined, "reason": self.reason,
+        }
+
+    def summary(self) -> str:
+        head = (f"randomisation inference ({self.statistic}), {self.n_areas} areas "
+                f"({self.n_areas_intervention} intervention)")
+        if not self.estimable:
+            return f"{head}: not estimable — {self.reason}"
+        how = ("all assignments enumerated" if self.enumerated
+               else f"random sample of assignments, seed {self.seed}")
+        return (f"{head}: DiD {self.estimate:.4g}, p = {self.p_value:.3g} over "
+                f"{self.n_assignments} of {self.n_possible_assignments} assignments ({how}); "
+                f"p cannot go below {self.p_floor:.3g}; n = {self.n}")
+
+
+def randomisation_inference(
+    outcome: object,
+    area: object,
+    post: object,
+    treated_area: object,
+    covariates: pd.DataFrame | None = None,
+    *,
+    statistic: Literal["t", "coefficient"] = "t",
+    max_enumerated: int = MAX_ENUMERATED,
+    n_samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> RandomisationInference:
+    """Two-sided randomisation p of the area-effects DiD over assignments of areas to arms.
+
+    `outcome`, `post` and `treated_area` are 0/1 per child (`treated_area` constant within
+    an area). All C(G, G1) assignments are enumerated when there are at most
+    `max_enumerated`; otherwise `n_samples` random ones (with replacement, seeded) are
+    compared and p = (1 + extreme) / (1 + n_samples). Children with a missing covariate
+    are left out (counted in `details`).
+    """
+    if statistic not in ("t", "coefficient"):
+        raise ValueError(f"statistic must be 't' or 'coefficient', not {statistic!r}")
+    if max_enumerated < 1 or n_samples < 1:
+        raise ValueError("max_enumerated and n_samples must be at least 1")
+    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    n_areas, n_treated = panel.n_areas, int(panel.treated.sum())
+    n_possible = math.comb(n_areas, n_treated)
+    symmetric = 2 * n_treated == n_areas
+    details = panel.notes | {"adjusted": panel.covariates.shape[1] > 0,
+                             "complement_is_an_assignment": symmetric}
+    base = {"statistic": statistic, "n_possible_assignments": n_possible, "n": panel.n,
+            "n_areas": n_areas, "n_areas_intervention": n_treated, "details": details}
+
+    def not_estimable(reason: str, estimate: float | None = None) -> RandomisationInference:
+        return RandomisationInference(
+            estimate=estimate, observed_statistic=None, p_value=None, p_floor=None,
+            n_assignments=0, enumerated=False, seed=None, reason=reason, **base)
+
+    if n_treated in (0, n_areas):
+        return not_estimable(f"no {ARMS[1] if n_treated else ARMS[0]} area: both arms need "
+                             "at least one area")
+    one_period = panel.areas_missing_a_period()
+    if one_period:
+        return not_estimable(
+            f"area(s) {', '.join(map(str, one_period))} have children in only one period: an "
+            "area must be seen before and after to show a change, and an area without one "
+            "would still count as a slot in every assignment, faking a finer floor")
+
+    scorer = _AssignmentScorer(panel, adjusted=True)
+    observed_vector = panel.treated.astype(float)[:, None]
+    estimate, observed = (float(v[0]) for v in scorer.statistics(observed_vector, statistic))
+    if not math.isfinite(estimate):
+        return not_estimable("the DiD term is collinear with the covariates (for example "
+                             "a covariate that coincides with the intervention areas after "
+                             "the start)")
+    if not math.isfinite(observed):
+        return not_estimable("the cluster-robust t is undefined: the area scores cancel (as "
+                             "with one area in each arm); statistic='coefficient' still "
+                             "gives a p", estimate)
+
+    if n_possible <= max_enumerated:
+        chosen = np.array(list(combinations(range(n_areas), n_treated)), dtype=np.intp)
+        enumerated, used_seed = True, None
+    else:
+        rng = np.random.default_rng(seed)
+        chosen = np.argsort(rng.random((n_samples, n_areas)), axis=1)[:, :n_treated]
+        enumerated, used_seed = False, seed
+    vectors = np.zeros((n_areas, len(chosen)))
+    vectors[chosen.T, np.arange(len(chosen))] = 1.0
+    values = scorer.statistics(vectors, statistic)[1]
+    defined = values[np.isfinite(values)]
+    scale = max(abs(observed), float(np.abs(defined).max(initial=0.0)))
+    extreme = int((np.abs(defined) >= abs(observed) - _TOLERANCE * scale).sum())
+    n_undefined = len(values) - len(defined)
+    if enumerated:  # the observed assignment is one of those enumerated
+        n_assignments = len(defined)
+        p_value = extreme / n_assignments
+        p_floor = (2 if symmetric else 1) / n_assignments
+    else:
+        n_assignments = len(defined) + 1
+        p_value = (extreme + 1) / n_assignments
+        p_floor = 1 / n_assignments
+    return RandomisationInference(
+        estimate=estimate, observed_statistic=observed, p_value=p_value, p_floor=p_floor,
+        n_assignments=n_assignments, enumerated=enumerated, seed=used_seed,
+        n_undefined=n_undefined, **base)
+
+
+def area_period_cells(outcome: object, area: object, post: object,
+                      treated_area: object) -> pd.DataFrame:
+    """Children, events and proportion in each area before and after the start.
+
+    One row per area and period (intervention areas first, then comparison; `pre` before
+    `post`); an empty cell is kept with 0 children and no proportion.
+    """
+    return _Panel.build(outcome, area, post, treated_area).cells()
+
+
+def pairwise_did(outcome: object, area: object, post: object,
+                 treated_area: object) -> pd.DataFrame:
+    """Every unadjusted DiD of one intervention area against one comparison area.
+
+    did = (p_a,post - p_a,pre) - (p_c,post - p_c,pre) from the area x period cells, with
+    the children in each of the four cells; no DiD (and a reason) where a cell is empty.
+    """
+    cells = area_period_cells(outcome, area, post, treated_area)
+    wide = cells.pivot(index="area", columns="period", values=["children", "proportion"])
+    arm = cells.drop_duplicates("area").set_index("area")["arm"]
+    rows = []
+    for first in arm.index[arm.eq(ARMS[0])]:
+        for second in arm.index[arm.eq(ARMS[1])]:
+            row: dict[str, Any] = {"intervention_area": first, "comparison_area": second}
+            changes = []
+            for label, name in ((first, "intervention"), (second, "comparison")):
+                for period in PERIODS:
+                    row[f"children_{name}_{period}"] = int(wide.loc[label, ("children", period)])
+                before = wide.loc[label, ("proportion", "pre")]
+                after = wide.loc[label, ("proportion", "post")]
+                change = None if pd.isna(before) or pd.isna(after) else float(after - before)
+                row[f"change_{name}"] = change
+                changes.append(change)
+            row["children"] = sum(row[f"children_{name}_{period}"]
+                                  for name in ("intervention", "comparison") for period in PERIODS)
+            empty = [f"{label} {period}" for label in (first, second) for period in PERIODS
+                     if wide.loc[label, ("children", period)] == 0]
+            row["did"] = None if empty else changes[0] - changes[1]
+            row["reason"] = f"no children in {', '.join(empty)}" if empty else None
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
+    return table.astype({"did": "Float64", "change_intervention": "Float64",
+                         "change_comparison": "Float64", "reason": "string"})
+
+
+def leave_one_area_out(outcome: object, area: object, post: object, treated_area: object,
+                       covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The area-effects DiD re-estimated without each area in turn.
+
+    `did_unadjusted` without and `did_adjusted` with the covariates (no value when none are
+    given); both on the children with complete covariates, so that they differ only by the
+    adjustment. An arm left with no area gives no DiD and says so in `reason`.
+    """
+    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    adjusted = panel.covariates.shape[1] > 0
+    rows = []
+    for code, label in enumerate(panel.labels):
+        remaining = panel.without_area(code)
+        arm = ARMS[0] if panel.treated[code] else ARMS[1]
+        n_treated = int(remaining.treated.sum())
+        row: dict[str, Any] = {
+            "left_out_area": label, "left_out_arm": arm, "n_areas_intervention": n_treated,
+            "n_areas_comparison": remaining.n_areas - n_treated, "children": remaining.n,
+            "did_unadjusted": None, "did_adjusted": None, "reason": None,
+        }
+        if n_treated == 0 or n_treated == remaining.n_areas:
+            empty = ARMS[0] if n_treated == 0 else ARMS[1]
+            row["reason"] = f"no {empty} area left without {label}"
+        else:
+            unadjusted = remaining.did(adjusted=False)
+            row["did_unadjusted"] = unadjusted
+            if adjusted:
+                row["did_adjusted"] = remaining.did(adjusted=True)
+            if unadjusted is None or (adjusted and row["did_adjusted"] is None):
+                row["reason"] = (f"without {label} no area is seen in both periods in one "
+                                 "arm, or the DiD term is collinear with the covariates")
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=LEAVE_ONE_OUT_COLUMNS)
+    return table.astype({"did_unadjusted": "Float64", "did_adjusted": "Float64",
+                         "reason": "string"})
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """Children with observed outcome, period, area (and covariates), areas coded 0..G-1."""
+
+    y: np.ndarray
+    post: np.ndarray
+    area: np.ndarray
+    labels: tuple[Any, ...]
+    treated: np.ndarray  # per area code
+    covariates: np.ndarray  # n x p, p may be 0
+    notes: dict[str, Any]
+
+    @classmethod
+    def build(cls, outcome: object, area: object, post: object, treated_area: object,
+              covariates: pd.DataFrame | None = None) -> _Panel:
+        y_all = as_binary(outcome, "outcome")
+        post_all = as_binary(post, "post")
+        treated_all = as_binary(treated_area, "treated_area")
+        area_all = pd.Series(area).reset_index(drop=True)
+        if not len(y_all) == len(post_all) == len(treated_all) == len(area_all):
+            raise ValueError("outcome, area, post and treated_area differ in length")
+        observed = ~(np.isnan(y_all) | np.isnan(post_all) | np.isnan(treated_all)
+                     | area_all.isna().to_numpy())
+        design = build_covariate_design(covariates, len(y_all), observed)
+        keep = design.kept_rows
+        codes, labels = pd.factorize(area_all[keep], sort=True)
+        arm = pd.Series(treated_all[keep]).groupby(codes).agg(["min", "max"])
+        switching = [labels[c] for c in arm.index[arm["min"] != arm["max"]]]
+        if switching:
+            raise ValueError(
+                f"area(s) {', '.join(map(str, switching))} are labelled both intervention and "
+                "comparison; treated_area must be constant within an area")
+        treated = arm["max"].to_numpy() == 1
+        # intervention areas first, then comparison, each in label order
+        order = np.argsort(~treated, kind="stable")
+        recode = np.empty(len(order), dtype=np.intp)
+        recode[order] = np.arange(len(order))
+        return cls(y_all[keep], post_all[keep], recode[codes],
+                   tuple(labels[order]), treated[order],
+                   design.covariates.to_numpy(dtype=float), design.notes())
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    @property
+    def n_areas(self) -> int:
+        return len(self.labels)
+
+    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Children and events by area (rows) and period (columns pre, post)."""
+        cell = self.area * 2 + self.post.astype(np.intp)
+        children = np.bincount(cell, minlength=2 * self.n_areas).reshape(-1, 2)
+        events = np.bincount(cell, weights=self.y, minlength=2 * self.n_areas).reshape(-1, 2)
+        return children, np.rint(events).astype(np.int64)
+
+    def cells(self) -> pd.DataFrame:
+        children, events = self._counts()
+        proportion = np.divide(events, children, out=np.full(children.shape, np.nan),
+                               where=children > 0)
+        table = pd.DataFrame({
+            "area": np.repeat(np.array(self.labels, dtype=object), 2),
+            "arm": np.repeat(np.where(self.treated, ARMS[0], ARMS[1]), 2),
+            "period": np.tile(PERIODS, self.n_areas),
+            "children": children.ravel().astype(np.int64),
+            "events": events.ravel(),
+            "proportion": pd.array(proportion.ravel(), dtype="Float64"),
+        }, columns=CELL_COLUMNS)
+        return table
+
+    def areas_missing_a_period(self) -> list[Any]:
+        children, _ = self._counts()
+        return [self.labels[g] for g in np.flatnonzero((children == 0).any(axis=1))]
+
+    def without_area(self, code: int) -> _Panel:
+        keep = self.area != code
+        remaining = np.delete(np.arange(self.n_areas), code)
+        recode = np.full(self.n_areas, -1, dtype=np.intp)
+        recode[remaining] = np.arange(len(remaining))
+        return _Panel(self.y[keep], self.post[keep], recode[self.area[keep]],
+                      tuple(self.labels[g] for g in remaining), self.treated[remaining],
+                      self.covariates[keep], self.notes)
+
+    def within(self, values: np.ndarray) -> np.ndarray:
+        """Columns minus their area means (absorbs the area effects)."""
+        sizes = np.bincount(self.area, minlength=self.n_areas)
+        means = np.column_stack([np.bincount(self.area, weights=column, minlength=self.n_areas)
+                                 for column in values.T]) / np.maximum(sizes, 1)[:, None]
+        return values - means[self.area]
+
+    def period_design(self, adjusted: bool) -> np.ndarray:
+        """Post (and the covariates) with the area effects absorbed."""
+        columns = [self.post[:, None]] + ([self.covariates] if adjusted else [])
+        return self.within(np.hstack(columns))
+
+    def did(self, adjusted: bool) -> float | None:
+        """The area-effects DiD coefficient, or None when the DiD term is not identified."""
+        design = self.period_design(adjusted)
+        term = self.treated[self.area].astype(float) * self.post
+        raw = self.within(np.column_stack([self.y, term]))
+        residual = raw - design @ np.linalg.lstsq(design, raw, rcond=None)[0]
+        y_residual, w = residual[:, 0], residual[:, 1]
+        if w @ w <= _TOLERANCE * max(raw[:, 1] @ raw[:, 1], 1e-300):
+            return None
+        return float(w @ y_residual / (w @ w))
+
+
+class _AssignmentScorer:
+    """b and its CR1 t for any 0/1 vector v of intervention areas, without refitting.
+
+    With Z = [area effects, post, covariates] fixed, FWL gives b = w'y~ / w'w with
+    y~ = M_Z y and w = M_Z (treated:post) = W v, where column h of W is M_Z of
+    (area h):post. Hence b = a'v / v'Bv (a = W'y~, B = W'W), the residual is y~ - b w, and
+    the score of area g is sum_{i in g} w_i e_i = (P v)_g - b v'Q_g v with
+    P[g, h] = sum_{i in g} W_ih y~_i and Q_g = W_g'W_g. The CR1 variance of b is
+    G/(G-1) (N-1)/(N-K) sum_g score_g^2 / (v'Bv)^2, as statsmodels' cluster covariance.
+    """
+
+    def __init__(self, panel: _Panel, adjusted: bool) -> None:
+        n, n_areas = panel.n, panel.n_areas
+        design = panel.period_design(adjusted)
+        in_area = np.zeros((n, n_areas))
+        in_area[np.arange(n), panel.area] = 1.0
+        raw = panel.within(np.column_stack([panel.y, in_area * panel.post[:, None]]))
+        coefficients, _, rank, _ = np.linalg.lstsq(design, raw, rcond=None)
+        residual = raw - design @ coefficients
+        y_residual, w = residual[:, 0], residual[:, 1:]
+        self.a = w.T @ y_residual
+        self.b = w.T @ w
+        self.p = in_area.T @ (w * y_residual[:, None])
+        order = np.argsort(panel.area, kind="stable")
+        starts = np.searchsorted(panel.area[order], np.arange(n_areas))
+        ends = np.append(starts[1:], n)
+        self.q = np.stack([w[order[s:e]].T @ w[order[s:e]] for s, e in zip(starts, ends, strict=True)])
+        n_parameters = n_areas + rank + 1
+        self.correction = (n_areas / (n_areas - 1) * (n - 1) / (n - n_parameters)
+                           if n_areas > 1 and n > n_parameters else math.nan)
+        # a DiD column this much smaller than before removing Z is not identified
+        self.identified_at = _TOLERANCE * float(np.sum(raw[:, 1:] ** 2, axis=0).max(initial=0))
+
+    def statistics(self, vectors: np.ndarray,
+                   statistic: Literal["t", "coefficient"]) -> tuple[np.ndarray, np.ndarray]:
+        """(b, statistic) for each column of `vectors` (areas x assignments); NaN if undefined."""
+        n_areas = vectors.shape[0]
+        chunk = max(1, _CHUNK_ELEMENTS // (n_areas * n_areas))
+        coefficients, values = [], []
+        for start in range(0, vectors.shape[1], chunk):
+            v = vectors[:, start:start + chunk]
+            denominator = np.einsum("hs,hs->s", v, self.b @ v)
+            identified = denominator > self.identified_at * np.maximum(v.sum(0), 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = np.where(identified, (self.a @ v) / denominator, np.nan)
+                if statistic == "coefficient":
+                    values.append(b)
+                else:
+                    explained = self.p @ v
+                    fitted = b * np.einsum("ghs,hs->gs", np.tensordot(self.q, v, axes=(2, 0)), v)
+                    scores = explained - fitted
+                    sum_squares = (scores**2).sum(0)
+                    cancelled = sum_squares <= (_TOLERANCE**2) * (
+                        (explained**2).sum(0) + (fitted**2).sum(0))
+                    se = np.sqrt(self.correction * sum_squares) / denominator
+                    values.append(np.where(cancelled, np.nan, b / se))
+            coefficients.append(b)
+        return np.concatenate(coefficients), np.concatenate(values)

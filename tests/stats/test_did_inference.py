@@ -1,0 +1,317 @@
+"""Few-area DiD inference: randomisation p, its floor, area x period cells, pairwise DiDs,
+leave-one-area-out — each against a hand computation or statsmodels refits."""
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from pipeline.stats.did import difference_in_differences
+from pipeline.stats.did_inference import (
+    area_period_cells,
+    leave_one_area_out,
+    pairwise_did,
+    randomisation_inference,
+)
+
+# The hand-made design: four areas, four children in each area and period.
+# Events out of 4, before -> after, and the change in each area's proportion:
+#   A (intervention) 1 -> 3   +0.50
+#   B (intervention) 2 -> 3   +0.25
+#   C (comparison)   2 -> 2    0.00
+#   D (comparison)   3 -> 2   -0.25
+# Every area has the same children in both periods, so the area-effects DiD is the mean
+# change of the areas called intervention minus the mean change of the others; the
+# changes sum to 0.5, so DiD(S) = sum of the changes in S - 0.25.
+HAND_EVENTS = {"A": (1, 3), "B": (2, 3), "C": (2, 2), "D": (3, 2)}
+HAND_CHANGE = {"A": 0.5, "B": 0.25, "C": 0.0, "D": -0.25}
+
+
+def _hand_design(treated: tuple[str, ...] = ("A", "B")) -> pd.DataFrame:
+    rows = []
+    for area, events in HAND_EVENTS.items():
+        for post, count in enumerate(events):
+            rows += [{"area": area, "post": post, "treated_area": int(area in treated),
+                      "y": int(child < count)} for child in range(4)]
+    return pd.DataFrame(rows)
+
+
+def _random_design(n_areas: int, n_treated: int, seed: int, effect: float = 0.0,
+                   covariates: bool = False) -> pd.DataFrame:
+    """Areas of unequal size with area and area x period shocks; no effect unless given."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(8, 40, size=(n_areas, 2))
+    area = np.repeat(np.arange(n_areas * 2) // 2, sizes.ravel())
+    post = np.repeat(np.tile([0, 1], n_areas), sizes.ravel())
+    treated = (area < n_treated).astype(int)
+    shock = rng.normal(0, 0.08, n_areas)[area] + rng.normal(0, 0.04, 2 * n_areas)[area * 2 + post]
+    frame = pd.DataFrame({"area": [f"area{a:02d}" for a in area], "post": post,
+                          "treated_area": treated})
+    risk = 0.4 + 0.05 * post + shock + effect * treated * post
+    if covariates:
+        frame["birth_weight_z"] = rng.normal(size=len(area))
+        frame["parity"] = rng.choice(["first", "second", "later"], size=len(area))
+        risk = risk + 0.05 * frame["birth_weight_z"].to_numpy()
+    frame["y"] = (rng.random(len(area)) < np.clip(risk, 0.02, 0.98)).astype(int)
+    return frame
+
+
+def _ri(frame: pd.DataFrame, covariates: pd.DataFrame | None = None, **options: object):
+    return randomisation_inference(frame["y"], frame["area"], frame["post"],
+                                   frame["treated_area"], covariates, **options)
+
+
+def _statsmodels_did(frame: pd.DataFrame, treated_areas: set, covariates: list[str] = ()) -> tuple:
+    """(b, CR1 t) of the area-effects DiD by a full statsmodels fit."""
+    x = pd.get_dummies(frame["area"], dtype=float)
+    x["post"] = frame["post"].astype(float)
+    x["did"] = frame["area"].isin(treated_areas).astype(float) * x["post"]
+    for name in covariates:
+        column = frame[name]
+        x = pd.concat([x, column.astype(float) if pd.api.types.is_numeric_dtype(column)
+                       else pd.get_dummies(column, prefix=name, drop_first=True, dtype=float)],
+                      axis=1)
+    fit = sm.OLS(frame["y"].astype(float), x).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["area"])[0]})
+    return float(fit.params["did"]), float(fit.tvalues["did"])
+
+
+def test_randomisation_p_on_the_hand_design_by_hand() -> None:
+    # The 6 ways of calling 2 of the 4 areas "intervention" and their DiDs:
+    #   {A,B} 0.75 - 0.25 = +0.50     {B,C} 0.25 - 0.25 =  0.00
+    #   {A,C} 0.50 - 0.25 = +0.25     {B,D} 0.00 - 0.25 = -0.25
+    #   {A,D} 0.25 - 0.25 =  0.00     {C,D} -0.25 - 0.25 = -0.50
+    # |DiD| >= 0.50: {A,B}, {C,D}            -> p = 2/6 (the floor)
+    # |DiD| >= 0.25: all but {A,D} and {B,C} -> p = 4/6
+    # |DiD| >= 0:    all                     -> p = 6/6
+    for treated, expected_did, expected_p in ((("A", "B"), 0.5, 2 / 6),
+                                              (("A", "C"), 0.25, 4 / 6),
+                                              (("A", "D"), 0.0, 1.0)):
+        result = _ri(_hand_design(treated), statistic="coefficient")
+        assert result.estimate == pytest.approx(expected_did, abs=1e-12)
+        assert result.p_value == pytest.approx(expected_p, abs=1e-12), treated
+        assert result.n_assignments == result.n_possible_assignments == 6
+        assert result.enumerated and result.seed is None
+        assert result.p_floor == pytest.approx(1 / 3)
+
+
+def test_hand_design_estimate_is_the_did_of_did_py_and_of_a_statsmodels_fit() -> None:
+    frame = _hand_design()
+    result = _ri(frame)
+    pooled = difference_in_differences(frame["y"], frame["treated_area"], frame["post"],
+                                       frame["area"], wild_bootstrap=False)
+    b, t = _statsmodels_did(frame, {"A", "B"})
+    assert result.estimate == pytest.approx(0.5, abs=1e-12)
+    assert pooled.heteroskedasticity_robust.estimate == pytest.approx(0.5, abs=1e-12)
+    assert b == pytest.approx(0.5, abs=1e-12)
+    assert result.observed_statistic == pytest.approx(t, rel=1e-9)
+
+
+def test_estimate_is_did_py_when_each_area_keeps_its_share_of_its_arm() -> None:
+    # Area B three times and C twice as large as the others, in both periods: the area
+    # effects change nothing, and the pooled DiD of did.py is the area-effects DiD.
+    frame = _hand_design()
+    frame = pd.concat([frame, frame[frame["area"] == "B"], frame[frame["area"] == "B"],
+                       frame[frame["area"] == "C"]], ignore_index=True)
+    pooled = difference_in_differences(frame["y"], frame["treated_area"], frame["post"],
+                                       frame["area"], wild_bootstrap=False)
+    # pooled by hand: intervention (A + 3 B) events 3 + 3*3 of 16 after, 1 + 3*2 of 16
+    # before; comparison (2 C + D) events 2*2 + 2 of 12 after, 2*2 + 3 of 12 before
+    expected = (12 / 16 - 7 / 16) - (6 / 12 - 7 / 12)
+    assert pooled.heteroskedasticity_robust.estimate == pytest.approx(expected, abs=1e-12)
+    assert _ri(frame).estimate == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("with_covariates", [False, True])
+def test_studentised_p_equals_refitting_every_assignment_with_statsmodels(
+        with_covariates: bool) -> None:
+    frame = _random_design(7, 3, seed=11, effect=0.1, covariates=with_covariates)
+    names = ["birth_weight_z", "parity"] if with_covariates else []
+    result = _ri(frame, frame[names] if names else None)
+    observed_b, observed_t = _statsmodels_did(frame, {"area00", "area01", "area02"}, names)
+    areas = sorted(frame["area"].unique())
+    refitted = [_statsmodels_did(frame, set(s), names) for s in combinations(areas, 3)]
+    t_values = np.abs([t for _, t in refitted])
+    b_values = np.abs([b for b, _ in refitted])
+    assert result.estimate == pytest.approx(observed_b, rel=1e-9)
+    assert result.observed_statistic == pytest.approx(observed_t, rel=1e-9)
+    assert result.n_assignments == 35
+    assert result.p_value == pytest.approx(np.mean(t_values >= abs(observed_t) * (1 - 1e-9)))
+    coefficient = _ri(frame, frame[names] if names else None, statistic="coefficient")
+    assert coefficient.p_value == pytest.approx(np.mean(b_values >= abs(observed_b) * (1 - 1e-9)))
+    assert result.details["adjusted"] is with_covariates
+
+
+@pytest.mark.parametrize(("n_areas", "n_treated", "floor"), [
+    (4, 2, 2 / 6),  # the issue's "2 of 4 areas: p cannot go below 1/3"
+    (4, 1, 1 / 4),  # no complement among the assignments: no pairing
+    (8, 3, 1 / 56),
+    (8, 4, 2 / 70),
+])
+def test_floor_is_one_over_distinct_assignments(n_areas: int, n_treated: int,
+                                                floor: float) -> None:
+    # A large effect makes the observed assignment the most extreme, so p is the floor.
+    frame = _random_design(n_areas, n_treated, seed=3, effect=0.6)
+    for statistic in ("t", "coefficient"):
+        result = _ri(frame, statistic=statistic)
+        assert result.p_floor == pytest.approx(floor)
+        assert result.p_value == pytest.approx(floor)
+        assert result.can_reach(0.05) is (floor <= 0.05)
+    assert result.details["complement_is_an_assignment"] is (2 * n_treated == n_areas)
+
+
+def test_equal_arms_tie_in_pairs_even_with_covariates() -> None:
+    # With 4 of 8 areas each |t| occurs for an assignment and its complement, so every p
+    # is an even number of 70ths.
+    frame = _random_design(8, 4, seed=5, covariates=True)
+    labels = sorted(frame["area"].unique())
+    for treated in (labels[:4], labels[::2], [labels[0], labels[3], labels[5], labels[6]]):
+        relabelled = frame.assign(treated_area=frame["area"].isin(treated).astype(int))
+        p_value = _ri(relabelled, relabelled[["birth_weight_z", "parity"]]).p_value
+        assert round(p_value * 70) % 2 == 0
+        assert p_value * 70 == pytest.approx(round(p_value * 70), abs=1e-9)
+
+
+def test_enumerates_up_to_the_limit_and_samples_beyond_it() -> None:
+    frame = _random_design(8, 3, seed=8, effect=0.08)
+    exact = _ri(frame, max_enumerated=56)
+    assert exact.enumerated and exact.n_assignments == 56 and exact.seed is None
+    sampled = _ri(frame, max_enumerated=55, n_samples=4999, seed=123)
+    assert not sampled.enumerated
+    assert sampled.seed == 123
+    assert sampled.n_assignments == 5000
+    assert sampled.n_possible_assignments == 56
+    assert sampled.p_floor == pytest.approx(1 / 5000)
+    tolerance = 4 * np.sqrt(exact.p_value * (1 - exact.p_value) / 5000) + 1 / 5000
+    assert sampled.p_value == pytest.approx(exact.p_value, abs=tolerance)
+    assert _ri(frame, max_enumerated=55, n_samples=4999, seed=123).p_value == sampled.p_value
+    assert "seed 123" in sampled.summary()
+
+
+def test_designs_without_a_p_say_why() -> None:
+    frame = _hand_design()
+    one_arm = _ri(frame.assign(treated_area=1))
+    assert one_arm.p_value is None and "no comparison area" in one_arm.reason
+
+    without_pre = frame[~((frame["area"] == "C") & (frame["post"] == 0))]
+    missing = _ri(without_pre)
+    assert missing.p_value is None and "C" in missing.reason and "one period" in missing.reason
+
+    two_areas = frame[frame["area"].isin(["A", "C"])]
+    studentised = _ri(two_areas)
+    assert studentised.p_value is None and "undefined" in studentised.reason
+    assert studentised.estimate == pytest.approx(0.5)
+    coefficient = _ri(two_areas, statistic="coefficient")
+    assert coefficient.p_value == 1.0 and coefficient.p_floor == 1.0
+    assert not coefficient.can_reach(0.05)
+
+    collinear = frame.assign(intervention_after=frame["treated_area"] * frame["post"])
+    aliased = _ri(collinear, collinear[["intervention_after"]])
+    assert aliased.p_value is None and "collinear" in aliased.reason
+    loo = leave_one_area_out(collinear["y"], collinear["area"], collinear["post"],
+                             collinear["treated_area"], collinear[["intervention_after"]])
+    assert loo["did_adjusted"].isna().all() and loo["reason"].str.contains("collinear").all()
+
+    with pytest.raises(ValueError, match="constant within an area"):
+        _ri(frame.assign(treated_area=frame["post"]))
+
+
+def test_area_period_cells_count_children_and_events() -> None:
+    frame = _hand_design()
+    cells = area_period_cells(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    assert list(cells.columns) == ["area", "arm", "period", "children", "events", "proportion"]
+    assert cells["area"].tolist() == ["A", "A", "B", "B", "C", "C", "D", "D"]
+    assert cells["arm"].tolist() == ["intervention"] * 4 + ["comparison"] * 4
+    assert cells["period"].tolist() == ["pre", "post"] * 4
+    assert cells["children"].tolist() == [4] * 8
+    assert cells["events"].tolist() == [1, 3, 2, 3, 2, 2, 3, 2]
+    assert cells["proportion"].tolist() == pytest.approx([e / 4 for e in [1, 3, 2, 3, 2, 2, 3, 2]])
+
+
+def test_pairwise_dids_are_differences_of_cell_proportions() -> None:
+    frame = _hand_design()
+    # make B unbalanced: two more children after the start, one with the event (4/6)
+    extra = pd.DataFrame({"area": "B", "post": 1, "treated_area": 1, "y": [1, 0]})
+    frame = pd.concat([frame, extra], ignore_index=True)
+    table = pairwise_did(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    by_pair = table.set_index(["intervention_area", "comparison_area"])
+    # (p_a,post - p_a,pre) - (p_c,post - p_c,pre)
+    expected = {("A", "C"): (3 / 4 - 1 / 4) - (2 / 4 - 2 / 4),
+                ("A", "D"): (3 / 4 - 1 / 4) - (2 / 4 - 3 / 4),
+                ("B", "C"): (4 / 6 - 2 / 4) - (2 / 4 - 2 / 4),
+                ("B", "D"): (4 / 6 - 2 / 4) - (2 / 4 - 3 / 4)}
+    assert len(table) == 4
+    for pair, did in expected.items():
+        assert by_pair.loc[pair, "did"] == pytest.approx(did, abs=1e-12)
+    assert by_pair.loc[("B", "D"), "children_intervention_post"] == 6
+    assert by_pair.loc[("B", "D"), "children"] == 18
+    assert by_pair.loc[("A", "C"), "change_comparison"] == pytest.approx(0.0)
+    assert table["reason"].isna().all()
+
+
+def test_pairwise_did_with_an_empty_cell_has_no_value_and_a_reason() -> None:
+    frame = _hand_design()
+    frame = frame[~((frame["area"] == "D") & (frame["post"] == 1))]
+    table = pairwise_did(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    with_d = table[table["comparison_area"] == "D"]
+    assert with_d["did"].isna().all()
+    assert (with_d["reason"] == "no children in D post").all()
+    assert table.loc[table["comparison_area"] == "C", "did"].notna().all()
+
+
+def test_leave_one_area_out_on_the_hand_design_by_hand() -> None:
+    frame = _hand_design()
+    table = leave_one_area_out(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    # balanced, so the DiD is the mean change of the intervention areas left minus that of
+    # the comparison areas left
+    expected = {"A": 0.25 - (0.0 - 0.25) / 2, "B": 0.5 - (0.0 - 0.25) / 2,
+                "C": (0.5 + 0.25) / 2 - (-0.25), "D": (0.5 + 0.25) / 2 - 0.0}
+    by_area = table.set_index("left_out_area")
+    for area, did in expected.items():
+        assert by_area.loc[area, "did_unadjusted"] == pytest.approx(did, abs=1e-12)
+    assert by_area["did_adjusted"].isna().all()  # no covariates given
+    assert by_area.loc["A", "n_areas_intervention"] == 1
+    assert by_area.loc["A", "children"] == 24
+
+
+def test_leave_one_area_out_equals_statsmodels_on_the_remaining_areas() -> None:
+    frame = _random_design(6, 3, seed=21, effect=0.1, covariates=True)
+    names = ["birth_weight_z", "parity"]
+    table = leave_one_area_out(frame["y"], frame["area"], frame["post"], frame["treated_area"],
+                               frame[names])
+    treated = {"area00", "area01", "area02"}
+    for row in table.itertuples():
+        rest = frame[frame["area"] != row.left_out_area]
+        assert row.did_unadjusted == pytest.approx(_statsmodels_did(rest, treated)[0], rel=1e-9)
+        assert row.did_adjusted == pytest.approx(_statsmodels_did(rest, treated, names)[0],
+                                                 rel=1e-9)
+        assert row.children == len(rest)
+
+
+def test_leave_one_area_out_says_when_an_arm_is_left_empty() -> None:
+    frame = _hand_design(treated=("A",))
+    table = leave_one_area_out(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    row = table.set_index("left_out_area").loc["A"]
+    assert pd.isna(row["did_unadjusted"])
+    assert row["reason"] == "no intervention area left without A"
+    assert table["did_unadjusted"].notna().sum() == 3
+
+
+def test_randomisation_p_is_uniform_under_no_effect() -> None:
+    # 3 of 8 areas: 56 assignments, no pairing. With no effect and areas exchangeable (sizes
+    # and shocks drawn alike for every area) the observed |t| is equally likely to hold any
+    # rank among the 56, so P(p <= k/56) = k/56 (ties, which would only lower it, have
+    # probability 0 here).
+    p_values = np.array([_ri(_random_design(8, 3, seed=1000 + rep)).p_value
+                         for rep in range(200)])
+    assert set(np.round(p_values * 56, 6)) <= set(range(1, 57))
+    for k, alpha in ((2, 0.05), (14, 0.25)):  # P(p <= 0.05) = 2/56, P(p <= 0.25) = 14/56
+        share = np.mean(p_values <= alpha)
+        assert stats.binomtest(int(round(share * 200)), 200, k / 56).pvalue > 0.001, alpha
+    # Kolmogorov-Smirnov-type: largest gap between the empirical CDF and k/56 on the grid
+    grid = np.arange(1, 57) / 56
+    gap = np.abs((p_values[:, None] <= grid + 1e-9).mean(0) - grid).max()
+    assert gap < 1.95 / np.sqrt(200)  # the 0.1% Kolmogorov critical value
