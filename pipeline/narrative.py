@@ -74,6 +74,10 @@ WORDS: dict[str, dict[str, str]] = {
                                                    "efter korrektion för flera jämförelser "
                                                    "kan skillnaden bero på slumpen (justerat "
                                                    "p = {p}, {correction})",
+        "reason_design_cannot_reach_significance": "med så få områden kan studien inte visa en "
+                                                   "skillnad större än slumpen, hur stor den än "
+                                                   "är (randomiseringstestets lägsta möjliga "
+                                                   "p är {floor})",
         "reason_no_interval": "inget tillförlitligt osäkerhetsintervall kan beräknas, så "
                               "skillnaden kan inte skiljas från slumpen",
         "reason_no_p_value": "inget p-värde kunde beräknas, så skillnaden kan inte skiljas "
@@ -165,6 +169,10 @@ WORDS: dict[str, dict[str, str]] = {
                                                    "correction for multiple comparisons the "
                                                    "difference could be due to chance "
                                                    "(adjusted p = {p}, {correction})",
+        "reason_design_cannot_reach_significance": "with so few areas the study cannot show a "
+                                                   "difference larger than chance, however "
+                                                   "large (the randomisation test's smallest "
+                                                   "possible p is {floor})",
         "reason_no_interval": "no reliable uncertainty interval can be computed, so the "
                               "difference cannot be told apart from chance",
         "reason_no_p_value": "no p-value could be computed, so the difference cannot be told "
@@ -369,7 +377,8 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
     measure = str(row.get("measure") or "")
     null = format_number(1 if measure == "hazard_ratio" else 0, language, 0)
     values = {"p": p_text(row.get("p_adjusted"), language),
-              "correction": _correction(row, family_sizes, language), "null": null}
+              "correction": _correction(row, family_sizes, language), "null": null,
+              "floor": p_text(row.get("p_floor"), language)}
     if verdict in ("higher", "lower"):
         key = f"verdict_{verdict}"
         if measure == "hazard_ratio":
@@ -842,6 +851,11 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
         "checks_did": "**Vad kontrollerna visade.** Placebotestet gav p < 0,05 för {failed} av "
                       "{tested} indikatorer{which}. Jämförelsen bygger på {areas} områden "
                       "({treated} med programmet).",
+        "checks_floor": " Ett randomiseringstest över alla sätt att välja {treated} av {areas} "
+                        "områden som interventionsområden kan inte ge ett p-värde under {floor}; "
+                        "{consequence}",
+        "floor_blocks": "därför kan ingen skillnad kallas större än slumpen.",
+        "floor_allows": "designen kan alltså i princip visa en effekt.",
         "checks_balance": " Före viktning var {unequal} av {covariates} bakgrundsfaktorer (nivåer) "
                           "inte likvärdiga enligt WWC/HomVEE (|d| > 0,25).",
     },
@@ -892,6 +906,10 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
         "checks_did": "**What the checks showed.** The placebo test gave p < 0.05 for {failed} of "
                       "{tested} indicators{which}. The comparison rests on {areas} areas "
                       "({treated} with the programme).",
+        "checks_floor": " A randomisation test over every way of choosing {treated} of {areas} areas "
+                        "as intervention areas cannot give a p-value below {floor}; {consequence}",
+        "floor_blocks": "so no difference can be called larger than chance.",
+        "floor_allows": "so the design can in principle show an effect.",
         "checks_balance": " Before weighting {unequal} of {covariates} covariates (levels) were "
                           "not equivalent by WWC/HomVEE (|d| > 0.25).",
     },
@@ -930,6 +948,12 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
             failed=format_count(len(failed), language), tested=format_count(len(tested), language),
             which=which, areas=format_count(treated + comparison, language),
             treated=format_count(treated, language))
+        floor = to_number(first.get("p_floor"))
+        if floor is not None:
+            checks += words["checks_floor"].format(
+                treated=format_count(treated, language),
+                areas=format_count(treated + comparison, language), floor=p_text(floor, language),
+                consequence=words["floor_blocks" if floor > 0.05 else "floor_allows"])
     if balance is not None and not balance.empty and "rating_before" in balance:
         rated = balance[balance["rating_before"].isin(["satisfied", "adjustment_required",
                                                         "not_satisfied"])]

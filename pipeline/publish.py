@@ -523,7 +523,7 @@ def _round_float(value: object) -> object:
 
 GROUP_COLUMNS = (("n_intervention", "events_intervention"), ("n_comparison", "events_comparison"))
 SIDES = ("intervention", "comparison")
-EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted")
+EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation")
 # Rows whose two groups are each the children after the start plus those before it.
 DID_METHODS = ("did", "did_unadjusted")
 # Analyses on a subset of the ITT population: the difference from the ITT counts is itself a
@@ -757,7 +757,8 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
 # --- summary -----------------------------------------------------------------------------------
 
 SUMMARY_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
-SUMMARY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "sensitivity_estimate",
+SUMMARY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
+                     "sensitivity_estimate",
                      "sensitivity_ci_low", "sensitivity_ci_high")
 PRETREND_ESTIMATES = ("pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p")
 

@@ -41,6 +41,9 @@ REASONS = {
     "no_interval": "no reliable interval could be computed",
     "no_p_value": "no p-value could be computed",
     "not_estimable": "the design's estimate could not be made",
+    "design_cannot_reach_significance": "with so few areas no assignment of areas to the arms "
+                                        "could give a randomisation p below 0.05 (the p_floor "
+                                        "column), so no significance claim is made",
 }
 # A DiD with fewer areas than this in an arm has no method that gives a reliable interval.
 RELIABLE_AREAS_PER_ARM = 3

@@ -46,6 +46,7 @@ INDICATOR_LABELS: dict[str, dict[str, str]] = {
         "lang_screened": "Språkscreening genomförd",
         "lang_no_deviation": "Språkscreening utan anmärkning",
         "lang_referred": "Remiss till logoped",
+        "lang_deviation_detected": "Språkavvikelse upptäckt (bland alla barn i åldern)",
     },
     "en": {
         "bf_any_1w": "Any breastfeeding at 1 week",
@@ -66,6 +67,7 @@ INDICATOR_LABELS: dict[str, dict[str, str]] = {
         "lang_screened": "Language screening done",
         "lang_no_deviation": "Language screening without remark",
         "lang_referred": "Referred to a speech therapist",
+        "lang_deviation_detected": "Language deviation found (among all children of the age)",
     },
 }
 

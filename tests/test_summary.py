@@ -231,3 +231,32 @@ def test_rotavirus_entering_the_schedule_mid_study_gives_no_spurious_did() -> No
                       & (effects["analysis"] == "itt") & (effects["area"] == "all")].iloc[0]
         assert row["estimate"] == pytest.approx(0.0, abs=0.015), method
         assert "DTaP3 + PCV3 + MMR1" in row["note"]
+
+
+def test_two_plus_two_areas_never_support_a_significance_claim() -> None:
+    # A large, clear DiD (+40 pp) on 2 + 2 areas: the model-based p is tiny, but over the six
+    # ways of calling two of the four areas "intervention" the randomisation p cannot go below
+    # 2/6 (an assignment and its complement give the same |DiD|), so the verdict is unclear.
+    rng = np.random.default_rng(5)
+    share = {"intervention_pre": 0.3, "intervention": 0.7, "comparison_pre": 0.3, "comparison": 0.3}
+    groups, areas, outcome = [], [], []
+    for group, p in share.items():
+        for k in range(2):
+            groups += [group] * 200
+            areas += [f"{'I' if group.startswith('intervention') else 'C'}{k}"] * 200
+            outcome += list(rng.random(200) < p + 0.02 * k)
+    cohort = make_cohort(groups, seed=5, outcomes={"vacc_mmr1_24m": outcome})
+    cohort["area"] = areas
+    study = make_study("did", primary=("vacc_mmr1_24m",))
+    design = study.design.model_copy(update={"intervention_areas": ["I0", "I1"],
+                                             "comparison_areas": ["C0", "C1"]})
+    tables = compare(study.model_copy(update={"design": design}), cohort)
+    effects, summary = tables["effects"], tables["summary"]
+    did = effects[(effects["indicator"] == "vacc_mmr1_24m") & (effects["method"] == "did")
+                  & (effects["analysis"] == "itt") & (effects["area"] == "all")].iloc[0]
+    assert did["p_adjusted"] < 0.05 and did["ci_low"] > 0  # the model alone would claim it
+    assert did["p_floor"] == pytest.approx(1 / 3) and did["p_randomisation"] == pytest.approx(1 / 3)
+    row = summary[(summary["indicator"] == "vacc_mmr1_24m") & (summary["area"] == "all")].iloc[0]
+    assert (row["verdict"], row["reason"]) == ("unclear", "design_cannot_reach_significance")
+    sentence = narrative.indicator_sentence(row.to_dict(), "sv")
+    assert "kan studien inte visa en skillnad större än slumpen" in sentence and "0,33" in sentence

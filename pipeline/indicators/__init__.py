@@ -54,6 +54,8 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("lang_screened", "language", "binary", "language screening at 2.5 or 3 years done"),
     Indicator("lang_no_deviation", "language", "binary", "no deviation, among those screened"),
     Indicator("lang_referred", "language", "binary", "referred to a speech and language therapist"),
+    Indicator("lang_deviation_detected", "language", "binary",
+              "deviation found at the screening, among all children due for it"),
 )
 
 INDICATOR_IDS: tuple[str, ...] = tuple(i.id for i in INDICATORS)

@@ -32,6 +32,10 @@ Rules:
   screening records at all is not screened (False).
 - `lang_no_deviation`: the screening's result is "no_remark", among screened children
   (others <NA> `not_screened`).
+- `lang_deviation_detected`: a deviation found at the screening, among ALL children in the
+  denominator (not screened counts as not found). It does not condition on being
+  screened, which the programme itself may change, so it is the comparable outcome across
+  groups; `lang_no_deviation` and `lang_referred` (among the screened) are secondary.
 - `lang_referred`: referred to a speech and language therapist at that screening, among
   screened children. A missing referral value counts as not referred (False): the record
   of a referral is what the child health record holds, its absence means none was made.
@@ -91,6 +95,7 @@ def language_indicators(children: pd.DataFrame, language: pd.DataFrame, extracti
     screened[chosen_position] = True
     no_deviation = np.zeros(kids.size, dtype=bool)
     no_deviation[chosen_position] = text_equals(language["result"].iloc[chosen], "no_remark")
+    deviation = screened & ~no_deviation
     referred = np.zeros(kids.size, dtype=bool)
     referred[chosen_position] = flag(language["referred_speech_therapist"].iloc[chosen])
 
@@ -102,4 +107,5 @@ def language_indicators(children: pd.DataFrame, language: pd.DataFrame, extracti
     columns.update(binary_columns("lang_screened", screened, reason))
     columns.update(binary_columns("lang_no_deviation", no_deviation, among_screened))
     columns.update(binary_columns("lang_referred", referred, among_screened))
+    columns.update(binary_columns("lang_deviation_detected", deviation, reason))
     return kids.frame(columns)

@@ -65,6 +65,7 @@ from pipeline.indicators import INDICATORS, Indicator
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
 from pipeline.stats.did import difference_in_differences
+from pipeline.stats.did_inference import randomisation_inference
 from pipeline.stats.effects import compare_proportions
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
 from pipeline.stats.power import minimum_detectable_difference, sample_size_two_proportions
@@ -79,6 +80,7 @@ from pipeline.stats.survival import (
 )
 from pipeline.stats.weighting import iptw_effect, iptw_weights, propensity_scores
 from pipeline.summary import (
+    ALPHA,
     FEW_CHILDREN,
     PRE_TREND_ALPHA,
     RELIABLE_AREAS_PER_ARM,
@@ -94,7 +96,7 @@ EFFECT_COLUMNS = [
     "indicator", "measure", "method", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
     "n_intervention", "n_comparison", "note", "analysis", "subgroup", "p_interaction",
     "multiplicity", "events_intervention", "events_comparison", "area",
-    "n_areas_intervention", "n_areas_comparison", "adjusted",
+    "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
 ]
 SUMMARY_COLUMNS = [
     "indicator", "area", "primary", "kind", "design", "analysis", "method", "measure",
@@ -106,7 +108,7 @@ SUMMARY_COLUMNS = [
     "n_denominator_comparison_pre", "events_intervention_pre", "events_comparison_pre",
     "sensitivity_method", "sensitivity_estimate", "sensitivity_ci_low", "sensitivity_ci_high",
     "pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p",
-    "n_areas_intervention", "n_areas_comparison", "adjusted",
+    "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
 ]
 TREND_COLUMNS = ["indicator", "arm", "half_year", "half_year_start", "period", "n", "events",
                  "proportion", "ci_low", "ci_high"]
@@ -203,7 +205,7 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
     rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
             else _survival_effects(context, indicator))
     if did is not None:
-        rows += [_did_row(context, did, indicator.id),
+        rows += [_did_row(context, did, indicator.id, randomisation=True),
                  _did_row(context, did, indicator.id, adjusted=False)]
     if did is not None:
         rows += _placebo_rows(context, did_cells, context.study, indicator)
@@ -442,7 +444,7 @@ class _DidCells:
 
 
 def _did_row(context: _Context, did: _DidCells, indicator: str,
-             adjusted: bool = True) -> dict[str, Any]:
+             adjusted: bool = True, randomisation: bool = False) -> dict[str, Any]:
     """Area × period difference-in-differences (design `did`), inference by area.
 
     Two-way fixed effects: area fixed effects (not an arm dummy, so a changing mix of areas
@@ -509,7 +511,26 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     if result is not None:
         row["n_areas_intervention"] = result.n_clusters_treated
         row["n_areas_comparison"] = result.n_clusters - result.n_clusters_treated
+    if randomisation and row["estimate"] is not None:
+        row |= _randomisation(y, did.area[inside], post, treated_area, covariates,
+                              did.half_year[inside])
     return row
+
+
+def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_area: np.ndarray,
+                   covariates: pd.DataFrame | None, half_year: np.ndarray) -> dict[str, Any]:
+    """Randomisation inference over every assignment of areas to the arms (the same model:
+    area and half-year effects, the covariates): its p and the smallest p the design allows."""
+    halves = pd.get_dummies(pd.Series(half_year, dtype="string"), prefix="half_year",
+                            drop_first=True, dtype=float)
+    extra = halves if covariates is None else pd.concat([covariates, halves], axis=1)
+    try:
+        test = randomisation_inference(y, area, post, treated_area, extra)
+    except (ValueError, np.linalg.LinAlgError):
+        return {}
+    if test.p_value is None:
+        return {"p_floor": test.p_floor}
+    return {"p_randomisation": test.p_value, "p_floor": test.p_floor}
 
 
 def did_outcome(cells: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -808,7 +829,7 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
     else:
         for column in ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "multiplicity",
                        "n_intervention", "n_comparison", "n_areas_intervention",
-                       "n_areas_comparison", "adjusted"):
+                       "n_areas_comparison", "adjusted", "p_randomisation", "p_floor"):
             row[column] = head.get(column)
         row["verdict"], row["reason"] = verdict(head["estimate"], head["ci_low"],
                                                 head["ci_high"], head["p_adjusted"],
@@ -817,6 +838,11 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
             row["reason_detail"] = head.get("note", "")
         if design == "did":
             caveats += _did_caveats(head)
+            floor = head.get("p_floor")
+            if row["verdict"] in ("higher", "lower") and floor is not None and pd.notna(floor) \
+                    and floor > ALPHA:
+                # the design cannot support a significance claim, whatever the model says
+                row["verdict"], row["reason"] = "unclear", "design_cannot_reach_significance"
     if chosen.sensitivity_method is not None:
         check = row_of.get((chosen.sensitivity_method, chosen.sensitivity_measure))
         if check is not None:
