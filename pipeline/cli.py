@@ -77,7 +77,13 @@ def _parser() -> argparse.ArgumentParser:
                     "from --proportion; give --n1 and --n2 for the smallest difference those groups "
                     "can detect.",
         epilog="examples:\n  hembesok power --proportion 0.86 --difference 0.08\n"
-               "  hembesok power --proportion 0.86 --n1 53 --n2 120",
+               "  hembesok power --proportion 0.86 --n1 53 --n2 120\n"
+               "  hembesok power --proportion 0.6 --difference 0.05 --areas-intervention 2 "
+               "--areas-comparison 2 --children-per-area 200 --icc 0.01\n\n"
+               "With --areas-intervention, --areas-comparison, --children-per-area and --icc the\n"
+               "programme's assignment by area is taken into account: areas, not children, are\n"
+               "the independent units, analysed by an area-level t test (for a DiD on each\n"
+               "area's before-after change).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     power.add_argument("--proportion", type=float, required=True,
                        help="the comparison group's proportion P, e.g. 0.86")
@@ -89,6 +95,17 @@ def _parser() -> argparse.ArgumentParser:
     power.add_argument("--power", type=float, default=0.80, dest="target_power",
                        help="power (default 0.80)")
     power.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
+    power.add_argument("--areas-intervention", type=int, help="intervention areas (clusters)")
+    power.add_argument("--areas-comparison", type=int, help="comparison areas (clusters)")
+    power.add_argument("--children-per-area", type=int,
+                       help="children per area (for a DiD: per area and period)")
+    power.add_argument("--icc", type=float,
+                       help="intra-area correlation of the indicator, e.g. 0.01")
+    power.add_argument("--cac", type=float, default=0.8,
+                       help="correlation of an area's proportions before and after, for a DiD "
+                            "(default 0.8; 0 is the cautious choice)")
+    power.add_argument("--design", choices=("did", "concurrent"), default="did",
+                       help="with areas: difference-in-differences or concurrent (default did)")
     power.set_defaults(handler=_power)
 
     bench = commands.add_parser(
@@ -182,32 +199,112 @@ def _power(args: argparse.Namespace) -> int:
     from pipeline.stats.power import minimum_detectable_difference, sample_size_two_proportions
 
     share = f"{args.proportion:.0%}"
+    by_area = (args.areas_intervention, args.areas_comparison, args.children_per_area, args.icc)
+    if any(option is not None for option in by_area) and None in by_area:
+        print("error: areas as clusters need all of --areas-intervention, --areas-comparison, "
+              "--children-per-area and --icc", file=sys.stderr)
+        return 2
+    n1, n2 = args.n1, args.n2
+    if None not in by_area and args.difference is None and n1 is None and n2 is None:
+        # The independent-groups answer for the same children (after the start, for a DiD).
+        n1 = args.areas_intervention * args.children_per_area
+        n2 = args.areas_comparison * args.children_per_area
     try:
+        named = args.difference
         if args.difference is not None:
             size = sample_size_two_proportions(args.proportion, args.difference, ratio=args.ratio,
                                                alpha=args.alpha, power=args.target_power)
             print(f"To detect a difference of {args.difference * 100:.1f} percentage points from "
                   f"{share} ({args.proportion:.3f} -> {args.proportion + args.difference:.3f}) with "
-                  f"{args.target_power:.0%} power, two-sided alpha {args.alpha:g}:")
+                  f"{args.target_power:.0%} power, two-sided alpha {args.alpha:g}"
+                  + (", counted as independent children:" if None not in by_area else ":"))
             print(f"  {size.n_intervention} intervention and {size.n_comparison} comparison children "
                   f"({size.total} in all)")
             print(f"  with continuity correction: {size.n_intervention_corrected} and "
                   f"{size.n_comparison_corrected}")
-        elif args.n1 is not None and args.n2 is not None:
-            found = minimum_detectable_difference(args.proportion, args.n1, args.n2,
+        elif n1 is not None and n2 is not None:
+            found = minimum_detectable_difference(args.proportion, n1, n2,
                                                   alpha=args.alpha, power=args.target_power)
-            print(f"Groups of {args.n1} (intervention) and {args.n2} (comparison) children, "
+            print(f"Groups of {n1} (intervention) and {n2} (comparison) children, "
                   f"comparison proportion {share}, {args.target_power:.0%} power, two-sided alpha "
-                  f"{args.alpha:g}:")
+                  f"{args.alpha:g}" + (", counted as independent children:" if None not in by_area
+                                       else ":"))
             print(f"  {found.summary()}")
+            named = found.increase
         else:
             print("error: give --difference, or both --n1 and --n2 (see hembesok power --help)",
                   file=sys.stderr)
             return 2
+        if None not in by_area:
+            _power_by_area(args, named, named_by_user=args.difference is not None)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _power_by_area(args: argparse.Namespace, named: float | None, named_by_user: bool) -> None:
+    """Print the area-level (cluster) answers: detectable difference, power, areas needed.
+
+    `named` is the user's --difference, or else the difference independent children could
+    detect, so the two answers can be read side by side.
+    """
+    from pipeline.stats.power import areas_needed, minimum_detectable_did, simulate_cluster_power
+
+    k1, k0, m = args.areas_intervention, args.areas_comparison, args.children_per_area
+    did = args.design == "did"
+    common = {"design": args.design, "cac": args.cac, "alpha": args.alpha}
+    found = minimum_detectable_did(args.proportion, k1, k0, m, args.icc, power=args.target_power,
+                                   **common)
+
+    def points(value: float) -> str:
+        return f"{value * 100:.1f} percentage points"
+
+    def areas(n: int, kind: str) -> str:
+        return f"{n} {kind} area" + ("" if n == 1 else "s")
+
+    print(f"Areas as clusters ({'difference-in-differences' if did else 'concurrent comparison'}: "
+          f"{areas(k1, 'intervention')} and {areas(k0, 'comparison')} of {m} children"
+          + (" per period" if did else "") + f", ICC {args.icc:g}"
+          + (f", CAC {args.cac:g}" if did else "")
+          + f"; area-level t test on {found.degrees_of_freedom} degrees of freedom):")
+    for word, value, limit in (("rise", found.increase, "up to 100%"),
+                               ("fall", found.decrease, "down to 0%")):
+        if value is None:
+            print(f"  with {k1} + {k0} areas no {word} {limit} can be detected with "
+                  f"{args.target_power:.0%} power")
+        else:
+            print(f"  smallest detectable {word}: {points(value)}")
+    if named is None or not 0 <= args.proportion + named <= 1:
+        return
+    needed = areas_needed(args.proportion, named, m, args.icc, areas_intervention=k1,
+                          areas_comparison=k0, power=args.target_power, **common)
+    if needed.power_with_study_areas is not None:
+        simulated = simulate_cluster_power(args.proportion, named, k1, k0, m, args.icc,
+                                           design=args.design, cac=args.cac, alpha=args.alpha)
+        what = (f"a difference of {points(named)}" if named_by_user else
+                f"the {points(named)} independent children could detect")
+        print(f"  {what} would be detected with "
+              f"{needed.power_with_study_areas:.0%} power (a simulation of "
+              f"{simulated.simulations:,} such studies: {simulated.power:.0%})")
+    if needed.areas_intervention_needed is not None:
+        print(f"  to detect it with {args.target_power:.0%} power: "
+              f"{areas(needed.areas_intervention_needed, 'intervention')} and "
+              f"{areas(needed.areas_comparison_needed, 'comparison')} of {m} children"
+              + (" per period" if did else ""))
+    keeping = f"  keeping the {k1} + {k0} areas:"
+    if needed.children_per_area_needed is not None:
+        print(f"{keeping} {needed.children_per_area_needed} children per area"
+              + (" and period" if did else ""))
+    elif needed.power_limit_children is not None:
+        print(f"{keeping} no number of children per area is enough (power stays below "
+              f"{needed.power_limit_children:.0%}: areas differ from one another)")
+    keeping = f"  keeping the {areas(k1, 'intervention')}:"
+    if needed.comparison_areas_needed is not None:
+        print(f"{keeping} {areas(needed.comparison_areas_needed, 'comparison')}")
+    elif needed.power_limit_comparison_areas is not None:
+        print(f"{keeping} no number of comparison areas is enough (power stays below "
+              f"{needed.power_limit_comparison_areas:.0%})")
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -123,3 +123,35 @@ def test_outputs_follow_the_umask(synthetic_run, umask: int) -> None:
         for path in [base, *base.rglob("*")]:
             expected = (0o777 if path.is_dir() else 0o666) & ~umask
             assert stat.S_IMODE(path.stat().st_mode) == expected, (path, oct(path.stat().st_mode))
+
+
+def test_power_with_areas_as_clusters(capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 9's example: 2 + 2 areas of 200 children a period cannot detect 5 pp (60% -> 65%),
+    # although 1471 + 1471 independent children would. Power by the Murray / Hooper DiD
+    # variance on the area-level t test (2 df), as tests/stats/test_power.py checks by hand.
+    from pipeline.stats.power import cluster_power
+
+    assert main(["power", "--proportion", "0.6", "--difference", "0.05",
+                 "--areas-intervention", "2", "--areas-comparison", "2",
+                 "--children-per-area", "200", "--icc", "0.01", "--cac", "0.8"]) == 0
+    out = capsys.readouterr().out
+    assert "1471 intervention and 1471 comparison children" in out  # the independent answer
+    expected = cluster_power(0.6, 0.05, 2, 2, 200, 0.01, cac=0.8)
+    assert f"detected with {expected:.0%} power" in out and expected < 0.1
+    assert "2 degrees of freedom" in out
+    assert "no number of children per area is enough" in out
+    assert "22 intervention areas and 22 comparison areas" in out
+
+
+def test_power_with_areas_without_a_difference(capsys: pytest.CaptureFixture[str]) -> None:
+    # Without --difference or --n1/--n2 the independent answer is for the same children.
+    assert main(["power", "--proportion", "0.6", "--areas-intervention", "2",
+                 "--areas-comparison", "8", "--children-per-area", "200", "--icc", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "Groups of 400 (intervention) and 1600 (comparison) children" in out
+    assert "smallest detectable rise" in out
+
+
+def test_power_areas_need_all_their_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["power", "--proportion", "0.6", "--difference", "0.05", "--icc", "0.01"]) == 2
+    assert "--areas-intervention" in capsys.readouterr().err
