@@ -448,16 +448,24 @@ def power_table(power: pd.DataFrame, language: str) -> pd.DataFrame:
              if text.row_is_suppressed(row) else format_percent(row.get("p_comparison"), language),
              "n_intervention": format_count(row.get("n_intervention"), language),
              "n_comparison": format_count(row.get("n_comparison"), language),
-             "mdd": pp(row.get("mdd")), "mdd_decrease": pp(row.get("mdd_decrease")),
+             "mdd": pp(row.get("mdd")),
+             # areas as clusters: blank with an intra-area correlation means out of reach
+             "mdd_areas": pp(row.get("mdd_areas")) if to_number(row.get("mdd_areas")) is not None
+             else (phrase("out_of_reach", language) if to_number(row.get("icc")) is not None
+                   else EN_DASH),
              "difference_named": pp(row.get("difference_named")),
              "n_per_group_needed": format_count(
-                 row.get("n_per_group_needed_corrected", row.get("n_per_group_needed")), language)}
+                 row.get("n_per_group_needed_corrected", row.get("n_per_group_needed")), language),
+             "areas_per_arm_needed": format_count(row.get("areas_per_arm_needed"), language)}
             for row in records(power)]
-    frame = _display(rows, ["indicator", "p_comparison", "n_intervention", "n_comparison", "mdd",
-                            "mdd_decrease", "difference_named", "n_per_group_needed"], language)
+    columns = ["indicator", "p_comparison", "n_intervention", "n_comparison", "mdd", "mdd_areas",
+               "difference_named", "n_per_group_needed", "areas_per_arm_needed"]
+    if all(row["mdd_areas"] == EN_DASH for row in rows):
+        columns = [c for c in columns if c not in ("mdd_areas", "areas_per_arm_needed")]
+    frame = _display(rows, columns, language)
     unit = f" ({phrase('pp', language)})"
     return frame.rename(columns={label("header", c, language): label("header", c, language) + unit
-                                 for c in ("mdd", "mdd_decrease", "difference_named")})
+                                 for c in ("mdd", "mdd_areas", "difference_named")})
 
 
 # --- appendices -------------------------------------------------------------------------------

@@ -233,7 +233,10 @@ HEADERS: dict[str, dict[str, str]] = {
            "share_of_previous": "Andel av föregående steg", "value": "Värde",
            "subgroup": "Undergrupp", "p_interaction": "p för interaktion",
            "contacts_band": "Antal kontakter", "p_comparison": "Andel i jämförelsegruppen",
-           "mdd": "Minsta upptäckbara ökning", "mdd_decrease": "Minsta upptäckbara minskning",
+           "mdd": "Minsta upptäckbara ökning, barn som oberoende",
+           "mdd_areas": "Minsta upptäckbara ökning, områden som kluster",
+           "areas_per_arm_needed": "Områden per grupp som behövs",
+           "mdd_decrease": "Minsta upptäckbara minskning",
            "difference_named": "Önskad skillnad", "n_per_group_needed": "Barn per grupp som behövs",
            "table": "Tabell", "source_file": "Fil", "rows_read": "Rader inlästa",
            "rows_clean": "Rader godkända", "rows_rejected": "Rader avvisade",
@@ -257,7 +260,9 @@ HEADERS: dict[str, dict[str, str]] = {
            "share_of_previous": "Share of previous step", "value": "Value",
            "subgroup": "Subgroup", "p_interaction": "p for interaction",
            "contacts_band": "Contacts received", "p_comparison": "Share in the comparison group",
-           "mdd": "Minimum detectable rise", "mdd_decrease": "Minimum detectable fall",
+           "mdd": "Minimum detectable rise, children as independent",
+           "mdd_areas": "Minimum detectable rise, areas as clusters",
+           "areas_per_arm_needed": "Areas per group needed", "mdd_decrease": "Minimum detectable fall",
            "difference_named": "Difference wanted", "n_per_group_needed": "Children per group needed",
            "table": "Table", "source_file": "File", "rows_read": "Rows read",
            "rows_clean": "Rows clean", "rows_rejected": "Rows rejected",
@@ -333,6 +338,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "suppressed_short_small_count": "tal under {min_cell}",
         "suppressed_short_secondary": "dold för att skydda en annan uppgift",
         "bound_above": "över", "bound_below": "under", "whole_study": "Hela studien",
+        "out_of_reach": "nås inte",
         "hidden_half_years": "{count} halvår utan punkt: få barn med eller utan utfallet",
         "partly_suppressed": "enstaka punkter undertryckta (<{min_cell}), visas inte",
         "not_estimable": "kunde inte skattas",
@@ -381,7 +387,10 @@ PHRASES: dict[str, dict[str, str]] = {
                       "Familjer som tar emot fler besök kan skilja sig på andra sätt, så sambandet visar "
                       "inte i sig en effekt.",
         "power_intro": "Minsta skillnad som studien kan upptäcka med 80 % styrka (tvåsidigt test, 5 % "
-                       "nivå), och hur många barn per grupp som behövs för den önskade skillnaden.",
+                       "nivå), och hur många barn per grupp som behövs för den önskade skillnaden. "
+                       "Programmet ges per område, och barn i samma område liknar varandra: kolumnerna "
+                       "med områden som kluster är det ärliga svaret (samvariationen inom områden "
+                       "skattad ur data), de med barn som oberoende ett alltför optimistiskt.",
         "dq_intro": "Rader som lästes in, godkändes och avvisades per fil, avvisade rader per orsak samt "
                     "saknade värden i de rensade tabellerna.",
         "methods_intro": "Metoderna som används och deras referenser.",
@@ -409,6 +418,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "suppressed_short_small_count": "a count under {min_cell}",
         "suppressed_short_secondary": "hidden to protect another figure",
         "bound_above": "over", "bound_below": "under", "whole_study": "Whole study",
+        "out_of_reach": "out of reach",
         "hidden_half_years": "{count} half-years not drawn: few children with or without the outcome",
         "partly_suppressed": "some points suppressed (<{min_cell}), not drawn",
         "not_estimable": "could not be estimated",
@@ -457,7 +467,10 @@ PHRASES: dict[str, dict[str, str]] = {
                       "who accepted. Families who receive more visits may differ in other ways, so the "
                       "pattern is not by itself an effect.",
         "power_intro": "The smallest difference the study can detect with 80% power (two-sided test at the "
-                       "5% level), and the children per group needed for the difference wanted.",
+                       "5% level), and the children per group needed for the difference wanted. The "
+                       "programme is given by area, and children in one area are alike: the columns with "
+                       "areas as clusters are the honest answer (the correlation within areas estimated "
+                       "from the data), those with children as independent an optimistic one.",
         "dq_intro": "Rows read, accepted and rejected per file, rejected rows by reason, and missing values "
                     "in the clean tables.",
         "methods_intro": "The methods used and their references.",

@@ -68,7 +68,14 @@ from pipeline.stats.did import difference_in_differences
 from pipeline.stats.did_inference import randomisation_inference
 from pipeline.stats.effects import compare_proportions
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
-from pipeline.stats.power import minimum_detectable_difference, sample_size_two_proportions
+from pipeline.stats.power import (
+    DEFAULT_CAC,
+    areas_needed,
+    estimate_icc,
+    minimum_detectable_did,
+    minimum_detectable_difference,
+    sample_size_two_proportions,
+)
 from pipeline.stats.proportions import proportion
 from pipeline.stats.regression import interaction_test, logistic_adjusted_effects, logistic_slope
 from pipeline.stats.results import Estimate, NotEstimable
@@ -125,6 +132,7 @@ SURVIVAL_COLUMNS = [
 POWER_COLUMNS = [
     "indicator", "p_comparison", "n_intervention", "n_comparison", "mdd", "mdd_decrease",
     "difference_named", "n_per_group_needed", "n_per_group_needed_corrected", "note",
+    "icc", "children_per_area", "mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed",
 ]
 DOSE_COLUMNS = [
     "indicator", "contacts_band", "contacts_min", "contacts_max", "n", "events", "proportion",
@@ -192,7 +200,7 @@ def compare(study: Study, cohort: pd.DataFrame,
         "balance": pd.concat(balance, ignore_index=True),
         "survival": survival_table(population),
         "dose_response": _frame([r for t in dose_tables for r in t], DOSE_COLUMNS),
-        "power": power_table(population, named_difference),
+        "power": power_table(population, named_difference, study),
         "trends": trends,
         "design": design_table(cohort, study),
     }
@@ -1167,8 +1175,17 @@ def _turnbull_rows(frame: pd.DataFrame, group: str, grid: np.ndarray) -> list[di
 # --------------------------------------------------------------------------- power
 
 
-def power_table(population: pd.DataFrame, named_difference: float) -> pd.DataFrame:
-    """Minimum detectable difference (80% power, two-sided 5%) and n for a named difference."""
+def power_table(population: pd.DataFrame, named_difference: float,
+                study: Study | None = None) -> pd.DataFrame:
+    """Minimum detectable difference (80% power, two-sided 5%) and n for a named difference.
+
+    `mdd`/`n_per_group_needed` count children as independent; the programme is assigned by
+    area, so with a study the `*_areas` columns plan with areas as clusters
+    (`minimum_detectable_did`, analytic, area-level t test): the intra-area correlation is
+    estimated from the data (children after the start, by area; truncated at 0), children per
+    area is the mean per area and period, and the cluster autocorrelation across periods is
+    the planning default (0.8). With few areas that answer is the honest one.
+    """
     treated = population["group"].eq("intervention").to_numpy(dtype=bool)
     rows = []
     for indicator in (i.id for i in INDICATORS if i.kind == "binary"):
@@ -1198,8 +1215,42 @@ def power_table(population: pd.DataFrame, named_difference: float) -> pd.DataFra
             notes.append("equal groups; corrected: Fleiss–Tytun–Ury continuity correction")
         else:
             notes.append(f"sample size {error}")
+        if study is not None:
+            row |= _cluster_power(study, population, y, inside, p0, difference, notes)
         rows.append(row | {"note": "; ".join(notes)})
     return _frame(rows, POWER_COLUMNS)
+
+
+def _cluster_power(study: Study, population: pd.DataFrame, y: np.ndarray, inside: np.ndarray,
+                   p0: float, difference: float, notes: list[str]) -> dict[str, Any]:
+    """The minimum detectable difference and areas needed with areas as clusters."""
+    design = "did" if study.design.type == "did" else "concurrent"
+    areas_1, areas_0 = len(study.design.intervention_areas), len(study.design.comparison_areas)
+    if study.design.type == "historical" or min(areas_1, areas_0) < 1:
+        return {}
+    area = population["area"].astype("string").fillna("").to_numpy(dtype=object)
+    known = inside & (area != "")
+    try:
+        icc = estimate_icc(y[known], area[known]).icc
+    except ValueError as error:
+        notes.append(f"no intra-area correlation: {error}")
+        return {}
+    per_area = float(np.bincount(pd.factorize(area[known])[0]).mean())
+    found: dict[str, Any] = {"icc": icc, "children_per_area": per_area}
+    detectable, error = _attempt(lambda: minimum_detectable_did(
+        p0, areas_1, areas_0, per_area, icc, design=design))
+    if detectable is not None:
+        found["mdd_areas"], found["mdd_decrease_areas"] = detectable.increase, detectable.decrease
+        if detectable.reason:
+            notes.append(f"with areas as clusters: {detectable.reason}")
+    needed, error = _attempt(lambda: areas_needed(p0, difference, per_area, icc, design=design))
+    if needed is not None:
+        found["areas_per_arm_needed"] = needed.areas_intervention_needed
+        if needed.reason:
+            notes.append(f"areas needed: {needed.reason}")
+    notes.append(f"areas as clusters: {areas_1} + {areas_0} areas, intra-area correlation "
+                 f"{icc:.3f} (estimated), cluster autocorrelation {DEFAULT_CAC} (planning value)")
+    return found
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1227,6 +1278,7 @@ _COUNT_COLUMNS = {"n_intervention", "n_comparison", "events_intervention", "even
                   "contacts_min", "contacts_max", "n_areas_intervention", "n_areas_comparison",
                   "n_denominator_intervention", "n_denominator_comparison",
                   "n_denominator_intervention_pre", "n_denominator_comparison_pre",
-                  "events_intervention_pre", "events_comparison_pre", "children"}
+                  "events_intervention_pre", "events_comparison_pre", "children",
+                  "areas_per_arm_needed"}
 _LABEL_COLUMNS = {"indicator", "measure", "method", "analysis", "covariate", "group",
                   "statistic", "contacts_band", "primary", "adjusted"}
