@@ -1,0 +1,388 @@
+"""Complier effects: the effect of taking up the programme, not of being offered it.
+
+Families in an intervention area are offered the programme; only some accept. The
+intention-to-treat (ITT) effect is the effect of the offer. The effect among the families
+who take the programme up when offered (the compliers) is the ITT scaled by the share who
+take it up — never a contrast of accepting families with everyone else (the old
+"per-protocol" contrast), which compares families that selected themselves.
+
+- `complier_effect`: the complier average causal effect (CACE; Angrist, Imbens & Rubin
+  1996, JASA 91:444), the ratio of the ITT risk difference to the difference in take-up
+  between the arms (Bloom 1984, Eval Rev 8:225, for one-sided non-compliance, where the
+  denominator is the take-up share in the intervention arm).
+- `fuzzy_did`: the Wald-DID (de Chaisemartin & D'Haultfœuille 2018, Rev Econ Stud
+  85:999), the DiD of the outcome divided by the DiD of take-up, when the programme is
+  offered in some areas from a start date.
+
+Both are computed as a just-identified instrumental-variable (two-stage least squares)
+regression — instrument: the offer (arm, or arm × post); endogenous regressor: take-up —
+which gives exactly the ratio above without covariates and its covariate-adjusted version
+with them (Angrist & Pischke 2009, Mostly Harmless Econometrics §4.1). With one instrument
+and one endogenous regressor the IV coefficient is exactly the reduced-form (ITT)
+coefficient divided by the first-stage (take-up) coefficient; both are in `details`.
+
+The standard error is the IV sandwich (Z'X)⁻¹ [Σ s s'] (X'Z)⁻¹ with scores s = z·u built
+from the structural residuals u = y − X b: per child with the HC1 factor n/(n − k) for the
+CACE, per area with the CR1 factor G/(G − 1)·(n − 1)/(n − k) for the fuzzy DiD. Without
+covariates the CACE's HC0 version equals the delta-method SE of the ratio with plug-in
+variances, so HC1 = delta method × sqrt(n/(n − 2)).
+
+Assumptions (what a reader must accept for the number to be the complier effect): the
+offer is as good as random given the covariates (CACE) or parallel trends in the outcome
+without the programme (fuzzy DiD); the offer changes outcomes only through take-up
+(exclusion: no effect on families who decline, e.g. through area-wide activities); no
+family takes the programme up only because it is *not* offered (monotonicity, automatic
+when the comparison arm cannot take it up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pipeline.stats._design import as_binary, build_covariate_design, require_treatment_identified
+from pipeline.stats.proportions import check_confidence
+from pipeline.stats.results import Estimate, NotEstimable
+
+MEASURE = "risk_difference"
+METHOD_CACE = "cace"
+METHOD_FUZZY_DID = "fuzzy_did"
+# First-stage F below this flags a weak instrument (Staiger & Stock 1997, Econometrica
+# 65:557; with one instrument the robust F is the effective F of Montiel Olea & Pflueger
+# 2013, as recommended by Andrews, Stock & Sun 2019, Annu Rev Econ 11:727).
+WEAK_INSTRUMENT_F = 10.0
+# Fewer areas than this: cluster-robust SEs tend to be too small (as in did.py).
+FEW_CLUSTERS = 30
+# A take-up difference smaller than this is treated as none (floating-point zero).
+_NO_TAKE_UP_DIFFERENCE = 1e-12
+
+
+@dataclass(frozen=True)
+class _IvFit:
+    """A just-identified IV fit: the effect, reduced form and first stage, with robust SEs."""
+
+    estimate: float
+    se: float
+    itt: float
+    itt_se: float
+    first_stage: float
+    first_stage_se: float
+
+
+def _robust_covariance(
+    bread: np.ndarray, z: np.ndarray, residual: np.ndarray, clusters: np.ndarray | None
+) -> np.ndarray:
+    """bread · Σ s s' · bread' with scores s = z·residual per child (HC1) or per area (CR1)."""
+    n, k = z.shape
+    scores = z * residual[:, None]
+    if clusters is None:
+        factor = n / (n - k)
+    else:
+        n_clusters = int(clusters.max() + 1)
+        summed = np.zeros((n_clusters, k))
+        np.add.at(summed, clusters, scores)
+        scores = summed
+        factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - k)
+    return factor * bread @ (scores.T @ scores) @ bread.T
+
+
+def _fit_iv(
+    y: np.ndarray, take_up: np.ndarray, offer: np.ndarray, exog: np.ndarray,
+    clusters: np.ndarray | None,
+) -> _IvFit:
+    """y on [exog, take_up] instrumented by [exog, offer]; the last coefficient is the effect."""
+    z = np.column_stack([exog, offer])
+    x = np.column_stack([exog, take_up])
+    if np.linalg.matrix_rank(z) < z.shape[1]:
+        raise NotEstimable("singular design: a covariate is collinear with the offer of the "
+                           "programme or with another covariate")
+    n, k = z.shape
+    if n <= k:
+        raise NotEstimable(f"{n} children for {k} parameters: too few to estimate")
+    ztz_inv = np.linalg.inv(z.T @ z)
+    reduced_form = ztz_inv @ (z.T @ y)
+    first_stage = ztz_inv @ (z.T @ take_up)
+    if abs(first_stage[-1]) < _NO_TAKE_UP_DIFFERENCE:
+        raise NotEstimable("take-up does not differ with the offer (given the covariates): "
+                           "there are no compliers to estimate an effect for")
+    bread = np.linalg.inv(z.T @ x)
+    params = bread @ (z.T @ y)
+    v_effect = _robust_covariance(bread, z, y - x @ params, clusters)
+    v_itt = _robust_covariance(ztz_inv, z, y - z @ reduced_form, clusters)
+    v_first = _robust_covariance(ztz_inv, z, take_up - z @ first_stage, clusters)
+    return _IvFit(float(params[-1]), float(np.sqrt(v_effect[-1, -1])),
+                  float(reduced_form[-1]), float(np.sqrt(v_itt[-1, -1])),
+                  float(first_stage[-1]), float(np.sqrt(v_first[-1, -1])))
+
+
+def _first_stage_details(fit: _IvFit) -> dict[str, Any]:
+    """First-stage strength for `details`: robust F (= t², one instrument) and a flag."""
+    f = (fit.first_stage / fit.first_stage_se) ** 2 if fit.first_stage_se > 0 else None
+    return {"first_stage_f": f, "weak_instrument": f is not None and f < WEAK_INSTRUMENT_F}
+
+
+def _take_up_where_offered(
+    accepted: object, offered: np.ndarray, name: str
+) -> tuple[np.ndarray, int]:
+    """Take-up as 0/1; missing where the programme was not offered is 0 (and counted).
+
+    Where the programme is not offered (comparison arm, or before the start) a family
+    cannot take it up, so a missing value there is a structural 0, not an unknown.
+    """
+    values = as_binary(accepted, name)
+    fill = np.isnan(values) & (offered == 0)
+    values[fill] = 0.0
+    return values, int(fill.sum())
+
+
+def complier_effect(
+    outcome: object,
+    assigned: object,
+    accepted: object,
+    covariates: pd.DataFrame | None = None,
+    *,
+    confidence: float = 0.95,
+) -> Estimate:
+    """Complier average causal effect (CACE) on the risk-difference scale, with a Wald interval.
+
+    `outcome`, `assigned` (1 = intervention arm, offered the programme) and `accepted`
+    (1 = the family took it up) are 0/1 per child. CACE = ITT / (take-up in the intervention
+    arm − take-up in the comparison arm); with one-sided non-compliance (nobody in the
+    comparison arm can take it up) the denominator is the intervention arm's acceptance
+    share (Angrist, Imbens & Rubin 1996). With `covariates` it is the just-identified IV
+    with the covariates as exogenous regressors. SE: HC1 sandwich of the IV; interval and
+    p from the normal distribution.
+
+    Rows with a missing outcome or assignment are left out; a missing `accepted` in the
+    comparison arm is taken as 0 (not offered), in the intervention arm the child is left
+    out — both counted in `details`.
+    """
+    check_confidence(confidence)
+    y_all = as_binary(outcome, "outcome")
+    z_all = as_binary(assigned, "assigned")
+    if not len(y_all) == len(z_all) == len(pd.Series(accepted)):
+        raise ValueError("outcome, assigned and accepted differ in length")
+    d_all, filled = _take_up_where_offered(accepted, z_all, "accepted")
+    missing_take_up = int((np.isnan(d_all) & ~np.isnan(y_all) & ~np.isnan(z_all)).sum())
+    observed = ~(np.isnan(y_all) | np.isnan(z_all) | np.isnan(d_all))
+    design = build_covariate_design(covariates, len(y_all), observed)
+    keep = design.kept_rows
+    y, z, d = y_all[keep], z_all[keep], d_all[keep]
+    n_intervention, n_comparison = int((z == 1).sum()), int((z == 0).sum())
+    accepted_intervention = int(d[z == 1].sum())
+    accepted_comparison = int(d[z == 0].sum())
+    details: dict[str, Any] = {
+        "n_intervention": n_intervention,
+        "n_comparison": n_comparison,
+        "accepted_intervention": accepted_intervention,
+        "accepted_comparison": accepted_comparison,
+        "acceptance_intervention": accepted_intervention / n_intervention
+        if n_intervention else None,
+        "acceptance_comparison": accepted_comparison / n_comparison if n_comparison else None,
+        "one_sided": accepted_comparison == 0,
+        "rows_dropped_missing_acceptance": missing_take_up,
+        "acceptance_missing_not_offered_taken_as_0": filled,
+        "adjusted_for": list(design.covariates.columns),
+        **design.notes(),
+    }
+    base: dict[str, Any] = {"n": len(y), "events": int(y.sum()), "confidence": confidence}
+
+    try:
+        if n_intervention == 0:
+            raise NotEstimable("no children in the intervention arm")
+        if n_comparison == 0:
+            raise NotEstimable("no children in the comparison arm")
+        if accepted_intervention == 0 and accepted_comparison == 0:
+            raise NotEstimable("nobody took up the programme: there are no compliers, so the "
+                               "complier effect is 0/0")
+        if np.all(y == y[0]):
+            raise NotEstimable("every child had the same outcome: no variation to estimate "
+                               "an effect or its interval from")
+        require_treatment_identified(z, design.covariates)
+        exog = np.column_stack([np.ones(len(y)), design.covariates.to_numpy()])
+        fit = _fit_iv(y, d, z, exog, clusters=None)
+    except NotEstimable as reason:
+        return Estimate.not_estimable(MEASURE, METHOD_CACE, str(reason), details=details, **base)
+
+    details |= {
+        "itt": fit.itt,
+        "itt_se": fit.itt_se,
+        "acceptance_difference": fit.first_stage,
+        "acceptance_difference_se": fit.first_stage_se,
+        **_first_stage_details(fit),
+        "se": fit.se,
+        "se_type": "HC1 heteroskedasticity-robust sandwich of the just-identified IV",
+    }
+    if not np.isfinite(fit.se) or fit.se <= 0:
+        return Estimate.not_estimable(MEASURE, METHOD_CACE, "standard error is zero or "
+                                      "undefined", details=details, **base)
+    critical = float(stats.norm.isf((1 - confidence) / 2))
+    return Estimate(
+        MEASURE, METHOD_CACE, fit.estimate,
+        fit.estimate - critical * fit.se, fit.estimate + critical * fit.se,
+        float(2 * stats.norm.sf(abs(fit.estimate / fit.se))),
+        details=details, **base,
+    )
+
+
+def fuzzy_did(
+    outcome: object,
+    treated_area: object,
+    post: object,
+    accepted: object,
+    area: object,
+    covariates: pd.DataFrame | None = None,
+    *,
+    area_effects: bool = False,
+    period_effects: object = None,
+    confidence: float = 0.95,
+) -> Estimate:
+    """Wald-DID: DiD of the outcome / DiD of take-up, with an SE clustered by area.
+
+    `outcome`, `treated_area`, `post` and `accepted` are 0/1 per child, `area` labels the
+    cluster. Without covariates or fixed effects the estimate is exactly
+    [(ȳ11 − ȳ10) − (ȳ01 − ȳ00)] / [(d̄11 − d̄10) − (d̄01 − d̄00)] (first index: treated area,
+    second: post); it is computed as the IV regression of the outcome on take-up with
+    treated_area and post (or area and period fixed effects, as `did.py`'s
+    `area_effects` / `period_effects`) and covariates as exogenous regressors and
+    treated_area × post as the instrument.
+
+    Interpretation (de Chaisemartin & D'Haultfœuille 2018): under parallel trends in the
+    outcome without the programme, the Wald-DID is the effect among the families who took
+    the programme up because it was offered only if (a) the effect of the programme is
+    stable over time and (b) the same in treated and comparison areas, for any family
+    taking it up outside the intervention areas after the start. With no take-up before
+    the start anywhere and none in comparison areas (`details["sharp"]`), (a) and (b)
+    concern nobody and hold trivially: the estimate is then the effect on the families who
+    took the programme up in the intervention areas after the start. A missing `accepted`
+    where the programme was not offered is taken as 0 (counted in `details`).
+
+    Inference as `did.py`: CR1 by area, t with G − 1 df, the SE never below the
+    child-level HC1 SE; with a single area in an arm the clustered SE is degenerate and
+    only the point estimate is given. With few areas the interval is indicative (see the
+    DiD's wild bootstrap and randomisation inference on the reduced form).
+    """
+    check_confidence(confidence)
+    y_all = as_binary(outcome, "outcome")
+    g_all = as_binary(treated_area, "treated_area")
+    t_all = as_binary(post, "post")
+    area_all = pd.Series(area).reset_index(drop=True)
+    if not len(y_all) == len(g_all) == len(t_all) == len(area_all) == len(pd.Series(accepted)):
+        raise ValueError("outcome, treated_area, post, accepted and area differ in length")
+    d_all, filled = _take_up_where_offered(accepted, g_all * t_all, "accepted")
+    observed = ~(np.isnan(y_all) | np.isnan(g_all) | np.isnan(t_all) | np.isnan(d_all)
+                 | area_all.isna().to_numpy())
+    missing_take_up = int((np.isnan(d_all) & ~np.isnan(y_all)).sum())
+    design = build_covariate_design(covariates, len(y_all), observed)
+    keep = design.kept_rows
+    y, g, t, d = y_all[keep], g_all[keep], t_all[keep], d_all[keep]
+    clusters = pd.factorize(area_all[keep])[0]
+    n = len(y)
+    n_clusters = int(clusters.max() + 1) if n else 0
+    n_clusters_treated = len(np.unique(clusters[g == 1]))
+    cells = {f"{arm}_{period}": (g == a) & (t == p)
+             for arm, a in (("intervention", 1), ("comparison", 0))
+             for period, p in (("post", 1), ("pre", 0))}
+    take_up_outside = int(d[~((g == 1) & (t == 1))].sum())
+    details: dict[str, Any] = {
+        **{f"take_up_{cell}": float(d[mask].mean()) if mask.any() else None
+           for cell, mask in cells.items()},
+        "take_up_outside_offer": take_up_outside,
+        "sharp": take_up_outside == 0,
+        "rows_dropped_missing_acceptance": missing_take_up,
+        "acceptance_missing_not_offered_taken_as_0": filled,
+        "n_clusters": n_clusters,
+        "n_clusters_treated": n_clusters_treated,
+        "few_clusters": n_clusters < FEW_CLUSTERS,
+        "area_effects": area_effects,
+        "period_effects": period_effects is not None,
+        "adjusted_for": list(design.covariates.columns),
+        **design.notes(),
+    }
+    base: dict[str, Any] = {"n": n, "events": int(y.sum()), "confidence": confidence}
+
+    try:
+        empty = [cell for cell, mask in cells.items() if not mask.any()]
+        if empty:
+            raise NotEstimable("empty cell(s) in the area-by-period table: " + ", ".join(empty))
+        arms_per_area = pd.Series(g).groupby(clusters).nunique()
+        if (arms_per_area > 1).any():
+            raise NotEstimable("some areas are labelled both treated and comparison; "
+                               "treated_area must be constant within an area")
+        if not d.any():
+            raise NotEstimable("nobody took up the programme: there are no compliers, so the "
+                               "fuzzy DiD is 0/0")
+        if np.all(y == y[0]):
+            raise NotEstimable("every child had the same outcome: no variation to estimate "
+                               "an effect or its interval from")
+        exog = _did_exog(g, t, clusters, keep, period_effects, area_effects, design.covariates)
+        clustered_ok = n_clusters_treated >= 2 and n_clusters - n_clusters_treated >= 2
+        fit = _fit_iv(y, d, g * t, exog, clusters if clustered_ok else None)
+        hc1 = fit if not clustered_ok else _fit_iv(y, d, g * t, exog, clusters=None)
+    except NotEstimable as reason:
+        return Estimate.not_estimable(MEASURE, METHOD_FUZZY_DID, str(reason), details=details,
+                                      **base)
+
+    details |= {"did_outcome": fit.itt, "did_outcome_se": fit.itt_se,
+                "did_take_up": fit.first_stage, "did_take_up_se": fit.first_stage_se,
+                **_first_stage_details(fit), "se_hc1": hc1.se}
+    if not clustered_ok:
+        return Estimate(
+            MEASURE, METHOD_FUZZY_DID, fit.estimate,
+            reason=f"no interval: {n_clusters_treated} treated and "
+            f"{n_clusters - n_clusters_treated} comparison area(s); with one area in an arm "
+            "the clustered variance is degenerate and a child-level interval would ignore "
+            "the correlation within areas",
+            details=details, **base,
+        )
+    se = max(fit.se, hc1.se)
+    if not np.isfinite(se) or se <= 0:
+        return Estimate.not_estimable(MEASURE, METHOD_FUZZY_DID, "standard error is zero or "
+                                      "undefined", details=details, **base)
+    df = n_clusters - 1
+    critical = float(stats.t.isf((1 - confidence) / 2, df))
+    details |= {
+        "se": se,
+        "se_cluster_robust": fit.se,
+        "se_floor_applied": bool(hc1.se > fit.se),
+        "se_type": "CR1 cluster-robust by area of the just-identified IV, never below the "
+        "child-level HC1",
+        "reference_distribution": f"t with {df} df",
+    }
+    return Estimate(
+        MEASURE, METHOD_FUZZY_DID, fit.estimate,
+        fit.estimate - critical * se, fit.estimate + critical * se,
+        float(2 * stats.t.sf(abs(fit.estimate / se), df)),
+        details=details, **base,
+    )
+
+
+def _did_exog(
+    g: np.ndarray, t: np.ndarray, clusters: np.ndarray, keep: np.ndarray,
+    period_effects: object, area_effects: bool, covariates: pd.DataFrame,
+) -> np.ndarray:
+    """The DiD's exogenous regressors: constant, arm (or areas), post (or periods), covariates."""
+    n = len(g)
+    parts = [pd.DataFrame({"const": np.ones(n)})]
+    if area_effects:
+        parts.append(pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True,
+                                    dtype=float))
+    else:
+        parts.append(pd.DataFrame({"treated_area": g}))
+    if period_effects is not None:
+        labels = pd.Series(period_effects).reset_index(drop=True)
+        if len(labels) != len(keep):
+            raise ValueError(f"period_effects has {len(labels)} labels; expected {len(keep)}")
+        labels = labels[keep].reset_index(drop=True)
+        if labels.isna().any():
+            raise ValueError("period_effects has missing labels among the analysed children")
+        parts.append(pd.get_dummies(labels.astype("string"), prefix="period", drop_first=True,
+                                    dtype=float))
+    else:
+        parts.append(pd.DataFrame({"post": t}))
+    parts.append(covariates.reset_index(drop=True))
+    return pd.concat(parts, axis=1).to_numpy(dtype=float)
