@@ -1010,6 +1010,7 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "landmark_vacc_mmr1_age": "andel vaccinerade vid 730 dagar",
         "landmark_bf_duration": "andel som ammas vid 183 dagar",
         "placebo": "placebotest bland barn födda före start",
+        "no_pandemic": "känslighetsanalys utan barn födda under pandemiåren 2020–2021",
         "per_protocol": "interventionsgrupp: familjer som tackade ja",
         "dose_response": "oddskvot per extra genomförd kontakt bland familjer som tackat ja",
         "subgroup": "p för interaktion: likelihood-kvottest",
@@ -1044,6 +1045,7 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "landmark_vacc_mmr1_age": "share vaccinated by 730 days",
         "landmark_bf_duration": "share breastfed at 183 days",
         "placebo": "placebo test among children born before the start",
+        "no_pandemic": "sensitivity analysis without children born in the pandemic years 2020–2021",
         "per_protocol": "intervention group: families who accepted",
         "dose_response": "odds ratio per additional contact received among accepting families",
         "subgroup": "interaction p: likelihood-ratio test",
@@ -1072,8 +1074,8 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
     note = str(row.get("note") or "")
     indicator = str(row.get("indicator") or "")
     parts: list[str] = []
-    if analysis == "placebo":
-        parts.append(words["placebo"])
+    if analysis in ("placebo", "no_pandemic"):
+        parts.append(words[analysis])
     elif analysis == "per_protocol":
         parts.append(words["per_protocol"])
     elif analysis == "dose_response":

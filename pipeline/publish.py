@@ -758,7 +758,8 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
 
 SUMMARY_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
 SUMMARY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
-                     "sensitivity_estimate",
+                     "sensitivity_estimate", "no_pandemic_estimate", "no_pandemic_ci_low",
+                     "no_pandemic_ci_high",
                      "sensitivity_ci_low", "sensitivity_ci_high")
 PRETREND_ESTIMATES = ("pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p")
 

@@ -113,10 +113,12 @@ ANALYSIS_LABELS: dict[str, dict[str, str]] = {
     "sv": {"itt": "Alla som uppfyller villkoren (ITT)",
            "per_protocol": "Familjer som tackat ja (per protokoll)",
            "dose_response": "Per extra kontakt (dos–respons)", "subgroup": "Undergrupp",
-           "placebo": "Placebotest före start"},
+           "placebo": "Placebotest före start",
+           "no_pandemic": "Utan barn födda 2020–2021 (pandemin)"},
     "en": {"itt": "Everyone eligible (ITT)", "per_protocol": "Families who accepted (per protocol)",
            "dose_response": "Per additional contact (dose–response)", "subgroup": "Subgroup",
-           "placebo": "Placebo test before the start"},
+           "placebo": "Placebo test before the start",
+           "no_pandemic": "Without children born 2020–2021 (the pandemic)"},
 }
 
 COVARIATE_LABELS: dict[str, dict[str, str]] = {

@@ -282,3 +282,23 @@ def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path
         assert (rows["estimate"].notna() | (rows["note"].str.len() > 0)).all()
     assert set(tables) == {"effects", "summary", "balance", "survival", "dose_response", "power",
                            "trends", "design"}
+
+
+def test_pandemic_sensitivity_leaves_out_births_in_2020_and_2021() -> None:
+    groups = (["intervention"] * 30 + ["comparison"] * 30 + ["intervention_pre"] * 30
+              + ["comparison_pre"] * 30)
+    cohort = make_cohort(groups, seed=5)
+    # make_cohort: children before the start born 2018–2019, after it 2020–2021; move ten of
+    # the later ones in each arm to 2022, outside the pandemic years
+    later = cohort.index[cohort["group"].isin(["intervention", "comparison"])]
+    moved = [i for g in ("intervention", "comparison")
+             for i in later[cohort.loc[later, "group"] == g][:10]]
+    cohort.loc[moved, "birth_date"] = pd.Timestamp("2022-03-01")
+    cohort["age_at_extraction_days"] = (pd.Timestamp("2024-06-30") - cohort["birth_date"]).dt.days
+    effects = compare(make_study("did"), cohort)["effects"]
+    rows = effects[(effects["analysis"] == "no_pandemic") & (effects["indicator"] == "bf_any_6m")]
+    assert list(rows["area"]) == ["all"]
+    row = rows.iloc[0]
+    # 30 before the start and the 10 born in 2022, per arm
+    assert (row["n_intervention"], row["n_comparison"]) == (40, 40)
+    assert pd.isna(row["events_intervention"]) and "2020–2021 left out" in row["note"]

@@ -116,6 +116,7 @@ SUMMARY_COLUMNS = [
     "sensitivity_method", "sensitivity_estimate", "sensitivity_ci_low", "sensitivity_ci_high",
     "pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p",
     "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
+    "no_pandemic_estimate", "no_pandemic_ci_low", "no_pandemic_ci_high",
 ]
 TREND_COLUMNS = ["indicator", "arm", "half_year", "half_year_start", "period", "n", "events",
                  "proportion", "ci_low", "ci_high"]
@@ -217,6 +218,8 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
                  _did_row(context, did, indicator.id, adjusted=False)]
     if did is not None:
         rows += _placebo_rows(context, did_cells, context.study, indicator)
+        if context.area == "all":
+            rows += _without_pandemic(context, did_cells, indicator)
     for row in rows:
         row["area"] = context.area
     return rows
@@ -858,6 +861,12 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                     "sensitivity_estimate": check["estimate"],
                     "sensitivity_ci_low": check["ci_low"], "sensitivity_ci_high": check["ci_high"]}
     if design == "did":
+        without = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
+                          & effects["analysis"].eq("no_pandemic")]
+        if not without.empty:
+            check = without.iloc[0]
+            row |= {"no_pandemic_estimate": check["estimate"],
+                    "no_pandemic_ci_low": check["ci_low"], "no_pandemic_ci_high": check["ci_high"]}
         pre = placebo[placebo["indicator"].eq(indicator.id) & placebo["area"].eq(area)]
         if not pre.empty:
             test = pre.iloc[0]
@@ -930,6 +939,30 @@ def _placebo_rows(context: _Context, did_cells: pd.DataFrame, study: Study,
     row["note"] = (f"placebo: children born before the start, fake start {fake_start.date()} "
                    f"(halfway); {row['note']}")
     row["area"] = context.area
+    return [row]
+
+
+# Births in the COVID-19 pandemic years: child health services changed their visits, and
+# vaccination and breastfeeding support with them, in every area at once.
+PANDEMIC_BIRTHS = (pd.Timestamp("2020-01-01"), pd.Timestamp("2021-12-31"))
+
+
+def _without_pandemic(context: _Context, did_cells: pd.DataFrame,
+                      indicator: Indicator) -> list[dict[str, Any]]:
+    """The DiD again without the children born in 2020–2021 (sensitivity, analysis
+    `no_pandemic`); not estimable, with the reason, when a period has no other births.
+
+    Only the group sizes are published with it: its event counts would differ from the
+    main DiD's by the pandemic-born children's."""
+    birth = pd.to_datetime(did_cells["birth_date"])
+    outside = ~birth.between(*PANDEMIC_BIRTHS).to_numpy(dtype=bool)
+    cells = did_cells[outside].reset_index(drop=True)
+    if cells.empty:
+        return []
+    row = _did_row(context, _DidCells(cells, context), indicator.id)
+    row["analysis"] = "no_pandemic"
+    row["events_intervention"] = row["events_comparison"] = None
+    row["note"] = f"sensitivity: children born in 2020–2021 left out; {row['note']}"
     return [row]
 
 
