@@ -1011,7 +1011,9 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "landmark_bf_duration": "andel som ammas vid 183 dagar",
         "placebo": "placebotest bland barn födda före start",
         "no_pandemic": "känslighetsanalys utan barn födda under pandemiåren 2020–2021",
-        "per_protocol": "interventionsgrupp: familjer som tackade ja",
+        "per_protocol": "interventionsgrupp: familjer som tackade ja (vald jämförelse)",
+        "complier": "effekt för familjer som tackar ja: effekten av erbjudandet delad med "
+                    "andelen som tackade ja",
         "dose_response": "oddskvot per extra genomförd kontakt bland familjer som tackat ja",
         "subgroup": "p för interaktion: likelihood-kvottest",
         "multiplicity_holm_primary": "justerat p: Holm (huvudindikatorer)",
@@ -1046,7 +1048,9 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "landmark_bf_duration": "share breastfed at 183 days",
         "placebo": "placebo test among children born before the start",
         "no_pandemic": "sensitivity analysis without children born in the pandemic years 2020–2021",
-        "per_protocol": "intervention group: families who accepted",
+        "per_protocol": "intervention group: families who accepted (selected comparison)",
+        "complier": "effect for families who accept: the effect of the offer divided by the "
+                    "share who accepted",
         "dose_response": "odds ratio per additional contact received among accepting families",
         "subgroup": "interaction p: likelihood-ratio test",
         "multiplicity_holm_primary": "adjusted p: Holm (primary indicators)",
@@ -1076,8 +1080,8 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
     parts: list[str] = []
     if analysis in ("placebo", "no_pandemic"):
         parts.append(words[analysis])
-    elif analysis == "per_protocol":
-        parts.append(words["per_protocol"])
+    elif analysis in ("per_protocol", "complier"):
+        parts.append(words[analysis])
     elif analysis == "dose_response":
         parts.append(words["dose_response"])
     elif analysis == "subgroup":

@@ -525,10 +525,10 @@ GROUP_COLUMNS = (("n_intervention", "events_intervention"), ("n_comparison", "ev
 SIDES = ("intervention", "comparison")
 EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation")
 # Rows whose two groups are each the children after the start plus those before it.
-DID_METHODS = ("did", "did_unadjusted")
+DID_METHODS = ("did", "did_unadjusted", "fuzzy_did")
 # Analyses on a subset of the ITT population: the difference from the ITT counts is itself a
 # count of children (families who declined, children without covariates).
-NESTED_ANALYSES = ("itt", "per_protocol", "dose_response")
+NESTED_ANALYSES = ("itt", "per_protocol", "dose_response", "complier")
 
 
 def _flag(value: object) -> bool:

@@ -93,10 +93,13 @@ METHOD_LABELS: dict[str, dict[str, str]] = {
     "sv": {"crude": "Ojusterad", "regression": "Justerad (logistisk regression)",
            "iptw": "Justerad (viktning, IPTW)", "did": "Skillnad-i-skillnader",
            "did_unadjusted": "Skillnad-i-skillnader utan justering",
+           "cace": "Instrumentvariabel (erbjudande)", "fuzzy_did": "Skillnad-i-skillnader för deltagare",
            "cox": "Justerad (Cox-regression)"},
     "en": {"crude": "Unadjusted", "regression": "Adjusted (logistic regression)",
            "iptw": "Adjusted (weighting, IPTW)", "did": "Difference-in-differences",
            "did_unadjusted": "Difference-in-differences, unadjusted",
+           "cace": "Instrumental variable (the offer)",
+           "fuzzy_did": "Difference-in-differences for participants",
            "cox": "Adjusted (Cox regression)"},
 }
 
@@ -111,11 +114,14 @@ MEASURE_LABELS: dict[str, dict[str, str]] = {
 
 ANALYSIS_LABELS: dict[str, dict[str, str]] = {
     "sv": {"itt": "Alla som uppfyller villkoren (ITT)",
-           "per_protocol": "Familjer som tackat ja (per protokoll)",
+           "per_protocol": "Familjer som tackat ja mot alla (vald jämförelse, per protokoll)",
+           "complier": "Effekt för familjer som tackar ja (CACE)",
            "dose_response": "Per extra kontakt (dos–respons)", "subgroup": "Undergrupp",
            "placebo": "Placebotest före start",
            "no_pandemic": "Utan barn födda 2020–2021 (pandemin)"},
-    "en": {"itt": "Everyone eligible (ITT)", "per_protocol": "Families who accepted (per protocol)",
+    "en": {"itt": "Everyone eligible (ITT)",
+           "per_protocol": "Families who accepted against all (selected comparison, per protocol)",
+           "complier": "Effect for families who accept (CACE)",
            "dose_response": "Per additional contact (dose–response)", "subgroup": "Subgroup",
            "placebo": "Placebo test before the start",
            "no_pandemic": "Without children born 2020–2021 (the pandemic)"},

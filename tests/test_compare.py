@@ -302,3 +302,19 @@ def test_pandemic_sensitivity_leaves_out_births_in_2020_and_2021() -> None:
     # 30 before the start and the 10 born in 2022, per arm
     assert (row["n_intervention"], row["n_comparison"]) == (40, 40)
     assert pd.isna(row["events_intervention"]) and "2020–2021 left out" in row["note"]
+
+
+def test_complier_effects_follow_the_design() -> None:
+    groups = (["intervention"] * 40 + ["comparison"] * 40 + ["intervention_pre"] * 40
+              + ["comparison_pre"] * 40)
+    cohort = make_cohort(groups, seed=8)
+    for design, methods in (("concurrent", {"cace"}), ("did", {"cace", "fuzzy_did"})):
+        effects = compare(make_study(design), cohort)["effects"]
+        complier = effects[effects["analysis"] == "complier"]
+        for indicator in BINARY:
+            assert set(complier.loc[complier["indicator"] == indicator, "method"]) == methods
+        # (the estimator itself is checked by hand in tests/stats/test_complier.py)
+        row = complier[(complier["indicator"] == "bf_any_6m") & (complier["method"] == "cace")].iloc[0]
+        accepted = cohort.loc[cohort["group"] == "intervention", "accepted"].astype(bool).mean()
+        assert 0 < accepted < 1
+        assert row["n_intervention"] == 40 and "acceptance share" in row["note"]

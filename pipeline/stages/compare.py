@@ -64,6 +64,7 @@ from pipeline.config import Study
 from pipeline.indicators import INDICATORS, Indicator
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
+from pipeline.stats.complier import complier_effect, fuzzy_did
 from pipeline.stats.did import difference_in_differences
 from pipeline.stats.did_inference import randomisation_inference
 from pipeline.stats.effects import compare_proportions
@@ -154,7 +155,7 @@ MIDPOINT_NOTE = ("approximation: Cox model on midpoint-imputed weaning ages (wea
                  "right-censored at the last assessment still breastfed); treats imputed ages "
                  "as exact, so the interval is too narrow")
 
-ADJUSTED_METHODS = ("regression", "iptw", "did", "cox")  # did_unadjusted is not
+ADJUSTED_METHODS = ("regression", "iptw", "did", "cox", "cace", "fuzzy_did")  # did_unadjusted is not
 OPEN_ENDED = 1_000_000  # upper end of the last band of contacts received
 
 # Exceptions a statistical method may raise on degenerate input; they become notes.
@@ -178,6 +179,7 @@ def compare(study: Study, cohort: pd.DataFrame,
     for indicator in INDICATORS:
         rows += _itt_rows(context, did_cells, indicator)
         if indicator.kind == "binary":
+            rows += _complier_rows(context, did_cells, indicator.id)
             rows += _per_protocol(context, indicator.id)
             dose_row, dose_table = _dose_response(context, indicator.id)
             rows.append(dose_row)
@@ -622,8 +624,64 @@ def follow_up_days(frame: pd.DataFrame) -> np.ndarray:
     return np.fmin(days, until_move)
 
 
+def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
+                   indicator: str) -> list[dict[str, Any]]:
+    """The effect on families who take the programme up (analysis `complier`).
+
+    CACE (method `cace`): the covariate-adjusted ITT divided by the acceptance share, as a
+    just-identified IV with the offer as the instrument; design `did` adds the fuzzy DiD
+    (method `fuzzy_did`, Wald-DID: the DiD of the outcome over the DiD of take-up, area and
+    birth half-year fixed effects, SE clustered by area and never below the child level).
+    Acceptance unknown in the intervention group leaves the child out (counted in `note`).
+    """
+    y, inside = context.outcome(indicator)
+    accepted = context.population["accepted"].astype("boolean")
+    took_up = np.where(context.treated, accepted.astype("Float64").to_numpy(
+        dtype=float, na_value=np.nan), 0.0)
+    used = inside & ~np.isnan(took_up)
+    unknown = int((inside & np.isnan(took_up)).sum())
+    rows = []
+    result, error = _attempt(lambda: complier_effect(
+        y[used], context.treated[used].astype(float), took_up[used],
+        context.covariates[used].reset_index(drop=True)))
+    e1, n1, e0, n0 = _group_counts(y[used], context.treated[used])
+    notes = ["effect on families who accepted: ITT divided by the acceptance share (IV, HC1)",
+             context.adjusted_for]
+    if unknown:
+        notes.append(f"{unknown} intervention children with acceptance unknown left out")
+    if result is not None and result.details.get("weak_instrument"):
+        notes.append("weak instrument: few families accepted")
+    rows.append(_row(indicator, result, measure="risk_difference", method="cace",
+                     analysis="complier", n_intervention=n1, n_comparison=n0, reason=error,
+                     events=(e1, e0), note="; ".join(notes)))
+    if did_cells is not None:
+        did = _DidCells(did_cells, context)
+        y_did, known, _ = did_outcome(did.cells, indicator)
+        accepted_did = did.cells["accepted"].astype("boolean").astype("Float64").to_numpy(
+            dtype=float, na_value=np.nan)
+        exposed = (did.treated_area == 1) & (did.post == 1)
+        take = np.where(exposed, accepted_did, 0.0)
+        keep = known & ~np.isnan(take)
+        fuzzy, error = _attempt(lambda: fuzzy_did(
+            y_did[keep], did.treated_area[keep], did.post[keep], take[keep], did.area[keep],
+            did.covariates[keep].reset_index(drop=True), area_effects=True,
+            period_effects=did.half_year[keep]))
+        in_area = did.treated_area[keep] == 1
+        rows.append(_row(indicator, fuzzy, measure="risk_difference", method="fuzzy_did",
+                         analysis="complier", n_intervention=int(in_area.sum()),
+                         n_comparison=int((~in_area).sum()), reason=error,
+                         events=(int(np.nansum(y_did[keep][in_area])),
+                                 int(np.nansum(y_did[keep][~in_area]))),
+                         note="effect on families who accepted: DiD of the outcome over the DiD "
+                              "of take-up (Wald-DID, de Chaisemartin & D'Haultfoeuille 2018); "
+                              + context.adjusted_for))
+    return rows
+
+
 def _per_protocol(context: _Context, indicator: str) -> list[dict[str, Any]]:
-    """Accepting families in the intervention group vs the comparison group."""
+    """Accepting families in the intervention group vs the comparison group: a selected
+    comparison (families who say yes differ from those who do not), kept as secondary; the
+    complier rows estimate the effect on families who accept."""
     y, inside = context.outcome(indicator)
     rows_used = inside & (context.accepted | ~context.treated)
     note = "intervention: families that accepted the programme"
