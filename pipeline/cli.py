@@ -319,10 +319,10 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _synthetic_study(folder: Path, children: int, seed: int, name: str, say) -> None:  # noqa: ANN001
     """Write a synthetic study unless the folder already holds the same one."""
-    from pipeline.synth import write_synthetic_study
+    from pipeline.synth import GENERATOR_VERSION, write_synthetic_study
 
     truth = folder / "truth.json"
-    wanted = {"n_children": children, "seed": seed}
+    wanted = {"n_children": children, "seed": seed, "generator_version": GENERATOR_VERSION}
     current = json.loads(truth.read_text()) if truth.is_file() else {}
     if {k: current.get(k) for k in wanted} == wanted:
         say(f"synthetic study already in {folder}")

@@ -20,6 +20,18 @@ P(still breastfed at age t) = expit(a(t) + eta_i), P(vaccinated by age t) = expi
 with a(t), f(t) linear in t between knots on the logit scale; the event age is obtained by
 inverting the curve at the child's draw, so the odds ratio of the programme holds at every
 age and each child's probability of every indicator is known exactly.
+
+Areas (`AREA_TABLE`). The study covers ten districts of one region: two intervention areas
+(Norrbyåsen, Söderängen; 40 % of the children) and eight comparison areas (60 %, 6-9 % each),
+so that design-based inference over areas is possible (a randomisation test over the 45
+assignments of 2 of 10 areas to the intervention arm can reach p = 1/45). Selection: the
+intervention areas have the most mothers born outside Europe, a shift in education and their
+own disadvantage on every outcome; the comparison areas range from two much like them to
+three affluent ones. Areas also differ at random (the area effect on the logit has a modest
+SD per outcome, drawn once per study from the seed; see AREA_SHIFT). Language screening is
+at 2,5 years in one intervention and two comparison areas, at 3 years in the other seven.
+The realised area effects, shares, mother's-region mix and screening age of every area are
+written to truth.json under "parameters".
 """
 
 from __future__ import annotations
@@ -40,6 +52,9 @@ import pandas as pd
 
 # --- the study -----------------------------------------------------------------------------
 
+# Bumped whenever the same seed and size give other files (2: ten areas), so that a cached
+# demo study written by an older generator is written again.
+GENERATOR_VERSION = 2
 _CHUNK_CHILDREN = 20_000  # children per generated chunk; output depends on it, n and seed only
 
 EXTRACTION_DATE = dt.date(2024, 6, 30)
@@ -47,13 +62,53 @@ BORN_FROM = dt.date(2017, 1, 1)
 BORN_TO = dt.date(2023, 12, 31)
 PROGRAMME_START = dt.date(2020, 9, 1)
 ROTA_FROM = dt.date(2019, 9, 1)  # rotavirus in the national programme for children born from
-INTERVENTION_AREAS = ("Norrbyåsen", "Söderängen")
-COMPARISON_AREAS = ("Lövängen", "Åsbyhöjden")
-AREAS = INTERVENTION_AREAS + COMPARISON_AREAS
-AREA_SHARES = (0.30, 0.20, 0.28, 0.22)
-BVC_UNITS = ("BVC Norrbyåsen", "Söderängens BVC", "BVC Lövängen", "Åsbyhöjdens BVC")
-# Language screening at 2.5 years in the first intervention area, 3 years elsewhere.
-SCREENING_BY_AREA = ("30m", "36m", "36m", "36m")
+
+
+@dataclass(frozen=True)
+class SynthArea:
+    """One district of the synthetic region: its arm, size, BVC, screening age and families."""
+
+    name: str
+    intervention: bool
+    share: float  # of all children in the study
+    bvc: str  # the BVC unit as the export spells it (two small districts share one)
+    screening: str  # language screening age at its BVC: "30m" (2,5 år) or "36m" (3 år)
+    mother_region: tuple[float, float, float, float]  # shares of REGIONS
+    disadvantage: float  # area effect beyond the families' covariates, in units of AREA_SHIFT
+
+
+# The region: two intervention districts and eight comparison districts (issue 9: with 2 + 8
+# areas a randomisation test over assignments of areas to arms can go down to 1/45). The
+# intervention districts are the most disadvantaged (most mothers born outside Europe, an
+# area effect of their own); the comparison districts vary: Kvarnbäcken and Tallmyra are much
+# like them, Lövängen, Åsbyhöjden and Granlunda in between, Ängsbacka, Östra Lindås and
+# Sjöviken affluent. Language screening is at 2,5 years in Norrbyåsen, Tallmyra and Ängsbacka
+# (their BVCs follow the 2,5-year routine), at 3 years elsewhere.
+AREA_TABLE: tuple[SynthArea, ...] = (
+    SynthArea("Norrbyåsen", True, 0.22, "BVC Norrbyåsen", "30m", (0.25, 0.03, 0.12, 0.60), 1.0),
+    SynthArea("Söderängen", True, 0.18, "Söderängens BVC", "36m", (0.35, 0.03, 0.12, 0.50), 0.6),
+    SynthArea("Lövängen", False, 0.090, "BVC Lövängen", "36m", (0.57, 0.04, 0.13, 0.26), 0.0),
+    SynthArea("Åsbyhöjden", False, 0.085, "Åsbyhöjdens BVC", "36m", (0.62, 0.04, 0.12, 0.22),
+              -0.2),
+    SynthArea("Kvarnbäcken", False, 0.080, "Kvarnbäckens familjecentral", "36m",
+              (0.36, 0.03, 0.13, 0.48), 0.5),
+    SynthArea("Tallmyra", False, 0.075, "BVC Tallmyra", "30m", (0.44, 0.03, 0.13, 0.40), 0.3),
+    SynthArea("Granlunda", False, 0.075, "Granlunda vårdcentral, BVC", "36m",
+              (0.52, 0.04, 0.14, 0.30), 0.1),
+    SynthArea("Ängsbacka", False, 0.070, "BVC Ängsbacka", "30m", (0.68, 0.05, 0.11, 0.16), 0.0),
+    SynthArea("Östra Lindås", False, 0.065, "Lindås BVC", "36m", (0.78, 0.05, 0.09, 0.08), -0.2),
+    SynthArea("Sjöviken", False, 0.060, "Lindås BVC", "36m", (0.84, 0.05, 0.06, 0.05), -0.3),
+)
+INTERVENTION_AREAS = tuple(a.name for a in AREA_TABLE if a.intervention)
+COMPARISON_AREAS = tuple(a.name for a in AREA_TABLE if not a.intervention)
+AREAS = tuple(a.name for a in AREA_TABLE)  # the area code of a child indexes this tuple
+if AREAS != INTERVENTION_AREAS + COMPARISON_AREAS:
+    raise RuntimeError("AREA_TABLE must list the intervention areas first")
+AREA_SHARES = tuple(a.share for a in AREA_TABLE)
+if not math.isclose(sum(AREA_SHARES), 1.0):
+    raise RuntimeError(f"AREA_TABLE shares sum to {sum(AREA_SHARES)}, not 1")
+BVC_UNITS = tuple(a.bvc for a in AREA_TABLE)
+SCREENING_BY_AREA = tuple(a.screening for a in AREA_TABLE)
 SCREENING_AGE_DAYS = {"30m": 913, "36m": 1095}
 SCREENING_WINDOW = (-30, 90)  # days around the screening age; rows are drawn within -14..+75
 
@@ -65,10 +120,7 @@ _XLSX_EPOCH = dt.datetime(2024, 6, 30, 0, 0, 0)
 REGIONS = ("sweden", "nordic", "europe", "outside_europe")
 EDUCATIONS = ("compulsory", "upper_secondary", "post_secondary")
 # Selection: intervention areas have more mothers born outside Europe (rows: areas).
-REGION_BY_AREA = np.array([[0.25, 0.03, 0.12, 0.60],
-                           [0.35, 0.03, 0.12, 0.50],
-                           [0.57, 0.04, 0.13, 0.26],
-                           [0.62, 0.04, 0.12, 0.22]])
+REGION_BY_AREA = np.array([a.mother_region for a in AREA_TABLE])
 EDUCATION_BY_REGION = np.array([[0.07, 0.38, 0.55],
                                 [0.08, 0.40, 0.52],
                                 [0.12, 0.38, 0.50],
@@ -127,18 +179,33 @@ COEFFICIENTS: dict[str, dict[str, float]] = {
                           "education_compulsory": -0.4, "education_post_secondary": 0.3,
                           "interpreter_needed": -0.5, "male": -0.5},
 }
-AREA_EFFECTS: dict[str, tuple[float, float, float, float]] = {  # in the order of AREAS
-    "bf_any": (-0.2, -0.1, 0.0, 0.1), "bf_excl": (-0.15, -0.1, 0.0, 0.05),
-    "vacc_dtp3": (-0.3, -0.2, 0.0, 0.0), "vacc_pcv3": (-0.3, -0.2, 0.0, 0.0),
-    "vacc_mmr1": (-0.4, -0.2, 0.0, 0.0), "vacc_rota": (-0.2, -0.1, 0.0, 0.0),
-    "lang_screened": (-0.2, -0.1, 0.0, 0.1), "lang_no_deviation": (-0.1, 0.0, 0.0, 0.0),
+# Area effects on the logit, constant over time and not study covariates:
+#     area effect[area, family] = disadvantage[area] * AREA_SHIFT[family]
+#                                 + AREA_VARIATION sd[family] * z[area, domain of family]
+# The first term is the area's own disadvantage beyond its families' covariates (services,
+# housing, local norms; Norrbyåsen = 1, see AREA_TABLE). The second is random variation
+# between areas, so that areas differ beyond chance even at equal covariates: z ~ N(0, 1) is
+# drawn once per study from its seed (stream [seed, 0, 8], independent of the chunks) and is
+# shared by the families of one domain (DTaP, PCV and rotavirus are given at the same
+# visits). An SD of 0.10-0.25 on the logit is an intra-area correlation of about 0.003-0.02
+# on the latent scale (sd^2 / (sd^2 + pi^2 / 3)), modest as between districts of one region.
+AREA_SHIFT: dict[str, float] = {
+    "bf_any": -0.2, "bf_excl": -0.15, "vacc_dtp3": -0.3, "vacc_pcv3": -0.3, "vacc_mmr1": -0.4,
+    "vacc_rota": -0.2, "lang_screened": -0.2, "lang_no_deviation": -0.1,
+}
+AREA_DOMAINS = ("breastfeeding", "infant_vaccination", "mmr", "screening", "language")
+AREA_VARIATION: dict[str, tuple[str, float]] = {  # family -> (domain, SD on the logit)
+    "bf_any": ("breastfeeding", 0.15), "bf_excl": ("breastfeeding", 0.15),
+    "vacc_dtp3": ("infant_vaccination", 0.20), "vacc_pcv3": ("infant_vaccination", 0.20),
+    "vacc_rota": ("infant_vaccination", 0.20), "vacc_mmr1": ("mmr", 0.25),
+    "lang_screened": ("screening", 0.20), "lang_no_deviation": ("language", 0.10),
 }
 TREND_PER_YEAR: dict[str, float] = {  # secular trend, per year of birth after programme start
     "bf_any": -0.03, "bf_excl": -0.02, "vacc_dtp3": 0.0, "vacc_pcv3": 0.0, "vacc_mmr1": 0.05,
     "vacc_rota": 0.05, "lang_screened": 0.03, "lang_no_deviation": 0.0,
 }
 # Reference child: mother born in Sweden, upper-secondary education, aged 30, no interpreter,
-# girl, comparison area 3. Curves: (age in days, probability) knots, linear on the logit scale.
+# girl, area effect 0. Curves: (age in days, probability) knots, linear on the logit scale.
 CURVES: dict[str, tuple[tuple[float, float], ...]] = {
     "bf_any": ((0, 0.96), (7, 0.93), (60, 0.85), (120, 0.76), (183, 0.64), (240, 0.52),
                (365, 0.25), (500, 0.10), (800, 0.03)),
@@ -308,7 +375,8 @@ HEADERS = {  # default headers of pipeline.schema, except the visits date (see c
 _DATE_COLUMN = {"visits": "Besöksdatum", "breastfeeding": "datum", "vaccinations": "datum",
                 "language": "datum"}
 _TABLE_STREAM = {"children": 0, "outcomes": 1, "visits": 2, "breastfeeding": 3, "vaccinations": 4,
-                 "language": 5, "mess": 6, "children_rows": 7}
+                 "language": 5, "mess": 6, "children_rows": 7,
+                 "areas": 8}  # once per study, as chunk 0: never a chunk's table stream
 
 
 @dataclass
@@ -675,12 +743,21 @@ class _Outcomes:
         return self.actual(family), untreated, untreated + self.log_or[family]
 
 
-def _draw_outcomes(rng: np.random.Generator, kids: _Children,
-                   effects: dict[str, float]) -> _Outcomes:
+def _area_effects(seed: int) -> dict[str, np.ndarray]:
+    """Each family's effect of every area (in the order of AREAS) on the logit; see AREA_SHIFT."""
+    rng = np.random.default_rng([seed, 0, _TABLE_STREAM["areas"]])
+    z = dict(zip(AREA_DOMAINS, rng.standard_normal((len(AREA_DOMAINS), len(AREAS))), strict=True))
+    disadvantage = np.array([area.disadvantage for area in AREA_TABLE])
+    return {family: np.round(disadvantage * AREA_SHIFT[family] + sd * z[domain], 4)
+            for family, (domain, sd) in AREA_VARIATION.items()}
+
+
+def _draw_outcomes(rng: np.random.Generator, kids: _Children, effects: dict[str, float],
+                   area_effects: dict[str, np.ndarray]) -> _Outcomes:
     eta = {}
     for family in OUTCOME_FAMILIES:
         beta = np.array([COEFFICIENTS[family].get(term, 0.0) for term in TERMS])
-        value = kids.terms @ beta + np.asarray(AREA_EFFECTS[family])[kids.area]
+        value = kids.terms @ beta + area_effects[family][kids.area]
         value = value + TREND_PER_YEAR[family] * kids.years
         if family in BASELINE:
             value = value + _logit(BASELINE[family])
@@ -1215,7 +1292,9 @@ RESTRICTIONS = {
     "age 224": "eligible children born on or after 2019-09-01 with birth + 224 <= extraction date "
                "(32 weeks), not moved out by then; every complete series ends before age 170 days",
     "screening": "eligible children who reached the screening age + 90 days (913 days = 2,5 år in "
-                 "Norrbyåsen, 1095 days = 3 år elsewhere) by the extraction date and did not move "
+                 + ", ".join(a for a, age in zip(AREAS, SCREENING_BY_AREA, strict=True)
+                             if age == "30m")
+                 + "; 1095 days = 3 år elsewhere) by the extraction date and did not move "
                  "out by then; screened means a row with a result other than 'ej genomförd'",
     "screened": "the 'screening' children who were screened (a natural row with result utan "
                 "anmärkning or avvikelse)",
@@ -1530,7 +1609,7 @@ def _study_yaml(name: str, exports: dict[str, _Export]) -> str:
     ])
 
 
-def _parameters(effects: dict[str, float]) -> dict[str, object]:
+def _parameters(effects: dict[str, float], area_effects: dict[str, np.ndarray]) -> dict[str, object]:
     return {
         "effects_odds_ratio_among_accepting": effects,
         "effect_model": "log(OR) added to the linear predictor of exposed eligible children whose "
@@ -1543,8 +1622,16 @@ def _parameters(effects: dict[str, float]) -> dict[str, object]:
         "terms": {"mother_age_per_5y_over_30": "(mother's age as written - 30) / 5",
                   "outside_europe_in_intervention_area": "mother born outside Europe and the child "
                                                          "lives in an intervention area"},
-        "area_effects_log_odds": {family: dict(zip(AREAS, values, strict=True))
-                                  for family, values in AREA_EFFECTS.items()},
+        "area_effects_log_odds": {family: dict(zip(AREAS, values.tolist(), strict=True))
+                                  for family, values in area_effects.items()},
+        "area_effect_model": "area effect = disadvantage x shift[family] + sd[family] x z[area, "
+                             "domain], z ~ N(0, 1) drawn once per study from the seed and shared "
+                             "by the families of a domain; constant over time; rounded to 4 "
+                             "decimals, the values above are the ones used",
+        "area_disadvantage": {area.name: area.disadvantage for area in AREA_TABLE},
+        "area_shift_log_odds": AREA_SHIFT,
+        "area_variation": {family: {"domain": domain, "sd_log_odds": sd}
+                           for family, (domain, sd) in AREA_VARIATION.items()},
         "note_on_area_effects": "area effects are not study covariates: only designs that "
                                 "difference them out (did) are unbiased for the programme effect",
         "trend_log_odds_per_year": TREND_PER_YEAR,
@@ -1565,6 +1652,7 @@ def _parameters(effects: dict[str, float]) -> dict[str, object]:
         "language_referral": {"deviation": REFERRAL_IF_DEVIATION,
                               "no_remark": REFERRAL_IF_NO_REMARK},
         "screening_by_area": dict(zip(AREAS, SCREENING_BY_AREA, strict=True)),
+        "bvc_by_area": dict(zip(AREAS, BVC_UNITS, strict=True)),
         "programme_contacts": [[t, list(w)] for t, w in PROGRAMME_CONTACTS],
         "mess_rate_per_kind": MESS_RATE,
     }
@@ -1599,6 +1687,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
     rows_natural = dict.fromkeys(exports, 0)
     decimal_comma = 0
     n_chunks = -(-n_children // _CHUNK_CHILDREN)
+    area_effects = _area_effects(seed)
     try:
         for chunk in range(n_chunks):
             size = min(_CHUNK_CHILDREN, n_children - chunk * _CHUNK_CHILDREN)
@@ -1608,7 +1697,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
                 return np.random.default_rng([seed, chunk, _TABLE_STREAM[table]])
 
             kids = _draw_children(stream("children"), size, pnr, first)
-            outcomes = _draw_outcomes(stream("outcomes"), kids, effects_used)
+            outcomes = _draw_outcomes(stream("outcomes"), kids, effects_used, area_effects)
             frame, fmt, decimals = _children_frame(stream("children_rows"), kids, calendar,
                                                    exports["children"])
             decimal_comma += decimals
@@ -1653,6 +1742,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
     truth_file = out_dir / "truth.json"
     document = {
         "generator": "pipeline.synth",
+        "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "n_children": n_children,
         "name": name,
@@ -1688,7 +1778,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
                     "alone give realised_positive. duplicate_conflict rows in breastfeeding "
                     "come only from 8-month or between-window assessments",
         },
-        "parameters": _parameters(effects_used),
+        "parameters": _parameters(effects_used, area_effects),
         "indicators": truth.summary(),
         "files": {table: {"file": e.file, "format": "xlsx" if e.is_xlsx else "csv",
                           "sheet": e.sheet, "delimiter": None if e.is_xlsx else e.delimiter,

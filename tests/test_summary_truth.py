@@ -1,10 +1,12 @@
 """Synthetic truth: under design `did` the summary heads every primary indicator with the DiD,
 and its interval covers the generator's known DiD (`did_expected` in truth.json).
 
-Several seeds of the demo's design (2 + 2 areas, 2,000 children): the interval comes from
-inverting the wild cluster bootstrap test, so it is wide with four areas; what matters
-here is that it is honest — it covers the truth in at least 90 % of seed x indicator pairs
-— and that the headline is the design's own estimate, never the crude difference.
+Several seeds of the demo's design (2 intervention + 8 comparison areas, 2,000 children):
+the interval comes from inverting the wild cluster bootstrap test (never narrower than the
+child-level one), so it is wide with two treated areas and few children old enough for the
+language screening after the start; what matters here is that it is honest — it covers the
+truth in at least 90 % of seed x indicator pairs — and that the headline is the design's own
+estimate, never the crude difference.
 """
 
 from __future__ import annotations

@@ -200,8 +200,11 @@ def test_study_file_shape(study: Path) -> None:
     assert config["design"]["programme_start"] == dt.date(2020, 9, 1)
     assert config["column_map"] == {"visits": {"Besöksdatum": "datum"}}
     assert set(config["inputs"]) == set(synth.HEADERS)
-    areas = config["design"]["intervention_areas"] + config["design"]["comparison_areas"]
-    assert len(areas) == 4 and any(ch in "".join(areas) for ch in "åäöÅÄÖ")
+    design = config["design"]
+    # 2 + 8 areas: enough comparison areas for design-based inference over areas (issue 9)
+    assert len(design["intervention_areas"]) == 2 and len(design["comparison_areas"]) >= 8
+    areas = design["intervention_areas"] + design["comparison_areas"]
+    assert len(set(areas)) == len(areas) and any(ch in "".join(areas) for ch in "åäöÅÄÖ")
     for spec in config["inputs"].values():
         assert (study / (spec if isinstance(spec, str) else spec["file"])).exists()
 
@@ -338,6 +341,28 @@ def test_effects_have_the_configured_sign(study: Path, tmp_path: Path) -> None:
         assert without[indicator]["att_itt"] == 0
     assert difference(reversed_, "vacc_mmr1_24m") < difference(without, "vacc_mmr1_24m")
     assert reversed_["vacc_mmr1_24m"]["att_itt"] < 0
+
+
+def test_areas_are_documented_and_differ_beyond_their_families(study: Path) -> None:
+    parameters = _truth(study)["parameters"]
+    areas = synth.AREAS
+    assert list(parameters["area_shares"]) == list(areas)
+    assert math.isclose(sum(parameters["area_shares"].values()), 1.0)
+    screening = parameters["screening_by_area"]
+    assert set(screening.values()) == {"30m", "36m"} and list(screening) == list(areas)
+    disadvantage = parameters["area_disadvantage"]
+    for family, effects in parameters["area_effects_log_odds"].items():
+        assert list(effects) == list(areas), family
+        # random variation: what the area's disadvantage does not explain still differs by area
+        shift = parameters["area_shift_log_odds"][family]
+        random_part = [effects[a] - disadvantage[a] * shift for a in areas]
+        assert max(random_part) - min(random_part) > 0.05, family
+    # selection: every intervention area has more mothers born outside Europe than the
+    # comparison areas' average
+    region = parameters["mother_region_by_area"]
+    average = sum(region[a]["outside_europe"] for a in synth.COMPARISON_AREAS) / len(
+        synth.COMPARISON_AREAS)
+    assert all(region[a]["outside_europe"] > average for a in synth.INTERVENTION_AREAS)
 
 
 def test_unknown_effect_is_refused(tmp_path: Path) -> None:
