@@ -100,6 +100,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sensitivity_did": "Utan justering för bakgrundsfaktorer: {effect}.",
         "tag_very_few_areas": "mycket osäkert med bara {areas} områden",
         "tag_one_area_in_arm": "grov skattning: bara ett område med programmet",
+        "tag_few_treated_areas": "osäkert: bara {treated} områden med programmet",
         "summary_intro_did": "Programmets effekt skattas med skillnad-i-skillnader: hur mycket "
                              "mer andelen förändrades från före till efter programstart i "
                              "interventionsområdena än i jämförelseområdena. De observerade "
@@ -196,6 +197,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sensitivity_did": "Without adjustment for background factors: {effect}.",
         "tag_very_few_areas": "very uncertain with only {areas} areas",
         "tag_one_area_in_arm": "a rough estimate: only one area with the programme",
+        "tag_few_treated_areas": "uncertain: only {treated} areas with the programme",
         "summary_intro_did": "The programme's effect is estimated by difference-in-differences: "
                              "how much more the share changed from before to after the start "
                              "in the intervention areas than in the comparison areas. The "
@@ -392,7 +394,7 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
     sentences = []
     for code in str(row.get("caveats") or "").split(";"):
         if not code or code in skip or code in ("few_areas", "no_interval", "very_few_areas",
-                                                "one_area_in_arm"):
+                                                "one_area_in_arm", "few_treated_areas"):
             continue  # the first two need no words on page one; the others are tags
         if code == "pre_trends_differ":
             sentences.append(word("caveat_pre_trends_differ", language,
@@ -416,6 +418,8 @@ def caveat_tag(row: Mapping[str, Any], language: str) -> str:
                     areas=format_count(treated + comparison, language))
     if "one_area_in_arm" in codes:
         return word("tag_one_area_in_arm", language)
+    if "few_treated_areas" in codes:
+        return word("tag_few_treated_areas", language, treated=format_count(treated, language))
     return ""
 
 

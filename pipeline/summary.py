@@ -45,7 +45,9 @@ REASONS = {
                                         "could give a randomisation p below 0.05 (the p_floor "
                                         "column), so no significance claim is made",
 }
-# A DiD with fewer areas than this in an arm has no method that gives a reliable interval.
+# A DiD with fewer areas than this in an arm is shaky: `very_few_areas` when not even a
+# randomisation test over the areas can reach 5 % (no method gives a reliable interval),
+# else `few_treated_areas`.
 RELIABLE_AREAS_PER_ARM = 3
 PRE_TREND_ALPHA = 0.05
 # Fewer children than this in a group after the start (those old enough for the indicator):

@@ -179,7 +179,7 @@ def test_every_caveat_and_reason_has_words_in_both_languages() -> None:
            "n_areas_comparison": 2, "pretrend_p": 0.01, "n_denominator_intervention": 22,
            "n_denominator_comparison": 22}
     codes = ("few_areas", "very_few_areas", "one_area_in_arm", "interval_unbounded", "no_interval",
-             "pre_trends_differ", "few_children", "stable_definition")
+             "pre_trends_differ", "few_children", "stable_definition", "few_treated_areas")
     for language in ("sv", "en"):
         for code in codes:
             for reason in ("interval_includes_null", "not_significant_after_correction", "no_interval",

@@ -945,10 +945,14 @@ def _did_caveats(head: dict[str, Any]) -> list[str]:
     caveats = []
     treated, comparison = head.get("n_areas_intervention"), head.get("n_areas_comparison")
     if pd.notna(treated) and pd.notna(comparison):
+        floor = head.get("p_floor")
         if min(treated, comparison) < 2:
             caveats.append("one_area_in_arm")
         elif min(treated, comparison) < RELIABLE_AREAS_PER_ARM:
-            caveats.append("very_few_areas")
+            # no method gives a reliable interval when not even a randomisation test over
+            # the areas can reach 5 %; with more areas only the few treated ones make it shaky
+            reachable = floor is not None and pd.notna(floor) and floor <= ALPHA
+            caveats.append("few_treated_areas" if reachable else "very_few_areas")
         elif treated + comparison < 30:
             caveats.append("few_areas")
     if pd.notna(head.get("estimate")) and (pd.isna(head.get("ci_low"))
