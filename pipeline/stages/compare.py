@@ -166,6 +166,17 @@ def compare(study: Study, cohort: pd.DataFrame,
             named_difference: float | None = None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort; see the module docstring for the methods.
 
+    Floating-point overflow in a logistic link (a model near separation, which the methods
+    detect and report as not estimable) is not printed to the user's terminal.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        return _compare(study, cohort, named_difference)
+
+
+def _compare(study: Study, cohort: pd.DataFrame,
+             named_difference: float | None = None) -> dict[str, pd.DataFrame]:
+    """All comparison tables for a study's cohort (see `compare`).
+
     `named_difference` (for the power table) defaults to the study's `power_difference`
     setting when it has one, else 0.05.
     """
