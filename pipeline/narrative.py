@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -29,6 +29,7 @@ from pipeline.text import (
     format_percent,
     is_true,
     label,
+    round_half_up,
     suppressed_sentence,
     to_number,
 )
@@ -237,11 +238,6 @@ def word(key: str, language: str, **values: Any) -> str:
 
 # --- numbers that show their side of "no effect" -------------------------------------------------
 
-def _rounded(value: float, decimals: int) -> Decimal:
-    quantum = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
-
-
 def _side(value: float | Decimal, null: float) -> int:
     return (value > Decimal(repr(null))) - (value < Decimal(repr(null))) if isinstance(
         value, Decimal) else (value > null) - (value < null)
@@ -252,14 +248,14 @@ def decimals_for(values: Sequence[float], null: float, start: int, most: int) ->
     the same side of `null` as the value itself; `start` when none is enough (the bound that
     still rounds onto `null` is then said in words)."""
     for decimals in range(start, most + 1):
-        if all(_side(_rounded(v, decimals), null) == _side(v, null) for v in values):
+        if all(_side(round_half_up(v, decimals), null) == _side(v, null) for v in values):
             return decimals
     return start
 
 
 def _bound_text(value: float, null: float, decimals: int, language: str) -> str:
     """A bound; one that rounds onto `null` although it is not on it is said in words."""
-    if _side(_rounded(value, decimals), null) != _side(value, null):
+    if _side(round_half_up(value, decimals), null) != _side(value, null):
         words = word("just_above" if value > null else "just_below", language)
         return f"{words} {format_number(null, language, 0)}"
     return format_number(value, language, decimals)
@@ -317,7 +313,7 @@ def p_text(p: Any, language: str) -> str:
         return format_p(p, language)
     text = format_p(number, language)
     decimals = 3 if number < 0.1 else 2
-    while (_rounded(number, decimals) < Decimal("0.05")) != (number < 0.05) and decimals < 6:
+    while (round_half_up(number, decimals) < Decimal("0.05")) != (number < 0.05) and decimals < 6:
         decimals += 1
         text = format_number(number, language, decimals)
     return text

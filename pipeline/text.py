@@ -733,7 +733,7 @@ def min_cell_of(*values: Any, default: int = DEFAULT_MIN_CELL) -> int:
 
 # --- numbers --------------------------------------------------------------------------------
 
-def _rounded(value: float, decimals: int) -> Decimal:
+def round_half_up(value: float, decimals: int) -> Decimal:
     """`value` rounded half away from zero (as people round), without binary-float surprises."""
     quantum = Decimal(1).scaleb(-decimals)
     return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
@@ -750,7 +750,7 @@ def format_number(value: Any, language: str, decimals: int = 0) -> str:
     number = to_number(value)
     if number is None:
         return EN_DASH
-    rounded = _rounded(number, decimals)
+    rounded = round_half_up(number, decimals)
     negative = rounded < 0
     digits = f"{abs(rounded):,.{decimals}f}"  # "12,345.6"
     if language == "sv":
@@ -811,24 +811,6 @@ def format_p(p: Any, language: str) -> str:
     if number < 0.001:
         return "<" + format_number(0.001, language, 3)
     return format_number(number, language, 3 if number < 0.1 else 2)
-
-
-def format_pp(difference: Any, language: str, decimals: int = 0) -> str:
-    """A difference of two shares in percentage points: 0.08 -> "8 procentenheter"."""
-    number = to_number(difference)
-    if number is None:
-        return EN_DASH
-    digits = format_number(number * 100, language, decimals)
-    unit = phrase("pp_one" if digits.lstrip(MINUS) in ("1", "1,0", "1.0") else "pp", language)
-    return f"{digits} {unit}"
-
-
-def format_difference(estimate: Any, low: Any, high: Any, language: str, decimals: int = 0) -> str:
-    """"8 procentenheter (95 % KI 2–14)" / "8 percentage points (95% CI 2 to 14)"."""
-    text = format_pp(estimate, language, decimals)
-    if to_number(low) is None or to_number(high) is None:
-        return text
-    return f"{text} ({format_interval(low, high, language, decimals, scale=100)})"
 
 
 def days_to_months(days: Any) -> float | None:

@@ -41,17 +41,6 @@ def test_numbers_decimal_comma_thousands_and_minus() -> None:
     assert text.format_p(0.25, "sv") == "0,25"
 
 
-def test_difference_with_interval() -> None:
-    assert plain(text.format_difference(0.08, 0.02, 0.14, "sv")) == "8 procentenheter (95 % KI 2–14)"
-    assert text.format_difference(0.08, 0.02, 0.14, "en") == "8 percentage points (95% CI 2 to 14)"
-    # A negative bound: Swedish writes "till" rather than a dash next to a minus sign.
-    assert plain(text.format_difference(-0.0766, -0.1454, -0.0103, "sv")) == \
-        "−8 procentenheter (95 % KI −15 till −1)"
-    assert text.format_difference(-0.0766, -0.1454, -0.0103, "en") == \
-        "−8 percentage points (95% CI −15 to −1)"
-    assert text.format_pp(0.01, "sv") == "1 procentenhet"
-
-
 # --- sentences (the summary's own are in tests/test_summary.py) --------------------------------
 
 INTERVENTION = {"indicator": "vacc_mmr1_24m", "group": "intervention", "area": "all", "n_denominator": 150,
