@@ -391,6 +391,83 @@ def _publish_trends(p: _Pass, frame: pd.DataFrame) -> Render:
                               estimate_columns=["proportion", "ci_low", "ci_high"])
 
 
+def _did_cell_group(record: Mapping[str, Any]) -> str:
+    """The summary's group of an area x period cell: intervention, comparison_pre, ..."""
+    return record["arm"] if record["period"] == "post" else f"{record['arm']}_pre"
+
+
+def _publish_did_cells(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Area x period cells of the DiD: each a proportion keyed as the summary's group of that
+    area (an intervention area's own row); the areas of an arm and period add up to the
+    group's "all" (the summary's observed counts). Which cells a render hides is kept for
+    `did_areas`, whose estimates rest on them."""
+    records = frame.to_dict("records")
+    triples = [p.proportion(r["indicator"], _did_cell_group(r), _text(r["area"]), r["children"],
+                            r["events"], shown=True) for r in records]
+    groups: dict[tuple, list[Triple]] = {}
+    for record, triple in zip(records, triples, strict=True):
+        groups.setdefault((record["indicator"], _did_cell_group(record)), []).append(triple)
+    for (indicator, group), parts in groups.items():
+        values = p.cells.values
+        n, events = (sum(values[t[k]] for t in parts) for k in (0, 1))
+        p.sum_up_triples(p.proportion(indicator, group, "all", n, events, published=False), parts)
+    render_cells = _proportion_render(p, frame, triples, n_column="children",
+                                      events_column="events", estimate_columns=["proportion"])
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        unsafe: dict[tuple[str, str], tuple[bool, bool]] = {}  # (any count, the children)
+        for record, triple in zip(records, triples, strict=True):
+            key = (record["indicator"], _text(record["area"]))
+            cell, children = unsafe.get(key, (False, False))
+            unsafe[key] = (cell or p.unsafe(triple, hidden),
+                           children or bool(hidden[triple[0]]) or p.small(triple[0]))
+        p.facts["did_cells_unsafe"] = unsafe
+        return render_cells(hidden)
+    return render
+
+
+def _publish_did_areas(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Pairwise, leave-one-area-out and placebo-area DiDs: no counts of their own, but each
+    is a function of the cells of the areas it uses (a pairwise DiD: its two areas; a
+    leave-one-out DiD: every area but the one left out; a placebo DiD: every comparison
+    area — taken as every area, to be safe). `did_unadjusted` is cell arithmetic, so it is
+    blank when any of those cells is hidden or small in `did_cells`; `did_adjusted` (with
+    the study's covariates: `adjusted`) is not a function of the published counts, so as
+    for effects.csv's adjusted estimates it is blank only when a cell's children are hidden
+    or small. Everything is blank when did_cells is not published in the same pass."""
+    records = frame.to_dict("records")
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        unsafe = p.facts.get("did_cells_unsafe")
+        published = frame.copy()
+        blank_unadjusted, blank_adjusted = [], []
+        for record in records:
+            if unsafe is None:
+                blank_unadjusted.append(True)
+                blank_adjusted.append(True)
+                continue
+            mine = {area: bad for (indicator, area), bad in unsafe.items()
+                    if indicator == record["indicator"]}
+            analysis = _text(record.get("analysis"))
+            if analysis == "pairwise":
+                used = [_text(record["intervention_area"]), _text(record["comparison_area"])]
+            elif analysis == "leave_one_out":
+                used = [a for a in mine if a != _text(record["left_out_area"])]
+            else:
+                used = list(mine)
+            states = [mine.get(area, (True, True)) for area in used]
+            cell_unsafe = any(cell for cell, _ in states)
+            blank_unadjusted.append(cell_unsafe)
+            blank_adjusted.append(any(children for _, children in states)
+                                  if _flag(record.get("adjusted")) else cell_unsafe)
+        blank_unadjusted = np.array(blank_unadjusted, dtype=bool)
+        blank_adjusted = np.array(blank_adjusted, dtype=bool)
+        _blank(published, blank_unadjusted, ["did_unadjusted"])
+        _blank(published, blank_adjusted, ["did_adjusted"])
+        return _mark(published, blank_unadjusted | blank_adjusted, ["secondary"] * len(records))
+    return render
+
+
 # --- children: flow, fidelity, design ------------------------------------------------------------
 
 # Steps of the flow that are a group elsewhere: eligible children of the intervention areas
@@ -523,7 +600,8 @@ def _round_float(value: object) -> object:
 
 GROUP_COLUMNS = (("n_intervention", "events_intervention"), ("n_comparison", "events_comparison"))
 SIDES = ("intervention", "comparison")
-EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation")
+EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
+                    "p_placebo")
 # Rows whose two groups are each the children after the start plus those before it.
 DID_METHODS = ("did", "did_unadjusted", "fuzzy_did")
 # Analyses on a subset of the ITT population: the difference from the ITT counts is itself a
@@ -758,6 +836,7 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
 
 SUMMARY_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
 SUMMARY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
+                     "p_placebo",
                      "sensitivity_estimate", "no_pandemic_estimate", "no_pandemic_ci_low",
                      "no_pandemic_ci_high",
                      "sensitivity_ci_low", "sensitivity_ci_high")
@@ -1042,6 +1121,8 @@ PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
     "summary": _publish_summary,
     "dose_response": _publish_dose_response,
     "trends": _publish_trends,
+    "did_cells": _publish_did_cells,
+    "did_areas": _publish_did_areas,
     "balance": _publish_balance,
     "survival": _publish_survival,
     "power": _publish_power,

@@ -20,6 +20,9 @@ SURVIVAL = [i.id for i in INDICATORS if i.kind == "survival"]
 INPUTS = {t: f"{t}.csv" for t in ("children", "visits", "breastfeeding", "vaccinations", "language")}
 
 
+RINKEBY_CONTACTS = ("hv1_newborn", "hv2_2m", "hv3_4m", "hv4_8m", "hv5_11m", "hv6_15m")
+
+
 def make_study(design: str = "concurrent", primary: tuple[str, ...] = ()) -> Study:
     return Study.model_validate({
         "name": "handmade", "programme": "rinkeby", "extraction_date": "2024-06-30",
@@ -46,7 +49,6 @@ def make_cohort(groups: list[str], seed: int = 0, outcomes: dict[str, list] | No
         "did_period": np.where(group.str.endswith("_pre").to_numpy(dtype=bool), "pre", "post"),
         "accepted": pd.array(np.where(group.eq("intervention").to_numpy(dtype=bool),
                                       rng.random(n) < 0.85, pd.NA), dtype="boolean"),
-        "contacts_received": rng.integers(0, 7, n),
         "mother_region": rng.choice(["sweden", "nordic", "europe", "outside_europe"], n,
                                     p=[0.45, 0.1, 0.2, 0.25]),
         "education": rng.choice(["compulsory", "upper_secondary", "post_secondary"], n),
@@ -66,6 +68,10 @@ def make_cohort(groups: list[str], seed: int = 0, outcomes: dict[str, list] | No
     frame["in_study"] = True
     frame["mother_region"] = frame["mother_region"].astype("string")
     frame["education"] = frame["education"].astype("string")
+    received = rng.random((n, len(RINKEBY_CONTACTS))) < 0.6
+    for column, contact in enumerate(RINKEBY_CONTACTS):
+        frame[f"contact_{contact}_received"] = pd.array(received[:, column], dtype="boolean")
+    frame["contacts_received"] = received.sum(axis=1)
     right = frame["bf_duration_left_days"] + rng.integers(20, 80, n)
     frame["bf_duration_right_days"] = right.where(rng.random(n) < 0.7)
     for indicator in BINARY:
@@ -220,11 +226,25 @@ def test_subgroups_dose_and_power_tables(handmade) -> None:
     assert subgroup["p_interaction"].notna().all()
     by_region = subgroup[subgroup["subgroup"].str.startswith("mother_region")]
     assert by_region["n_intervention"].sum() == 40
-    dose = effects[(effects["analysis"] == "dose_response")]
+    dose = effects[(effects["analysis"] == "dose_response")].set_index("indicator")
     assert set(dose["measure"]) == {"odds_ratio"} and len(dose) == len(BINARY)
+    assert dose["p_value"].isna().all()  # descriptive: no p-value
+    # no Rinkeby contact closes its window before the 1-week breastfeeding window opens
+    assert pd.isna(dose.loc["bf_any_1w", "estimate"])
+    assert "no programme contact is due before the outcome" in dose.loc["bf_any_1w", "note"]
     bands = tables["dose_response"]
+    assert not bands["indicator"].eq("bf_any_1w").any()
+    # 6 months (window from 167 days): the newborn, 2- and 4-month visits count (windows
+    # close at 28, 82 and 152 days), the 8-, 11- and 15-month ones do not
     accepted = cohort["accepted"].fillna(False).astype(bool)
-    assert bands.loc[bands["indicator"] == "bf_any_1w", "n"].sum() == accepted.sum()
+    before = cohort[[f"contact_{c}_received" for c in RINKEBY_CONTACTS[:3]]].sum(axis=1)
+    six = bands[bands["indicator"] == "bf_any_6m"].set_index("contacts_band")
+    assert list(six.index) == ["0", "1", "2", "3+"]
+    assert (six["contacts_counted"] == 3).all()
+    for band, count in (("0", 0), ("1", 1), ("2", 2), ("3+", 3)):
+        in_band = accepted & before.eq(count)
+        assert six.loc[band, "n"] == in_band.sum()
+        assert six.loc[band, "events"] == cohort.loc[in_band, "bf_any_6m"].sum()
     power = tables["power"].set_index("indicator")
     assert power.loc["vacc_mmr1_24m", "p_comparison"] == 0.5
     assert power.loc["vacc_mmr1_24m", "n_per_group_needed"] > 1000
@@ -281,7 +301,7 @@ def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path
         assert set(rows["method"]) == expected, indicator.id
         assert (rows["estimate"].notna() | (rows["note"].str.len() > 0)).all()
     assert set(tables) == {"effects", "summary", "balance", "survival", "dose_response", "power",
-                           "trends", "design"}
+                           "trends", "design", "did_cells", "did_areas"}
 
 
 def test_pandemic_sensitivity_leaves_out_births_in_2020_and_2021() -> None:

@@ -36,10 +36,10 @@ Decisions (documented here because the report's methods appendix follows them):
   across the others; `p_adjusted` is empty on every other row.
 - Per-protocol: intervention-group children whose family accepted vs the comparison
   group; crude and regression risk differences.
-- Dose-response: among accepting families in the intervention group, a logistic slope on
-  `contacts_received` (odds ratio per additional contact, covariate-adjusted). Contacts
-  are counted over the whole follow-up, also after the outcome's age, so the slope is
-  partly a marker of engagement rather than a dose effect.
+- Dose-response (descriptive, no p-value): among accepting families in the intervention
+  group, the outcome by contacts received among those due before the outcome's window
+  (`OUTCOME_FROM_DAYS`), and a covariate-adjusted odds ratio per such contact. Families who
+  receive more visits differ in engagement, so neither is an effect.
 - Equity: subgroup rows (analysis `subgroup`) hold crude risk differences within each
   level of mother's region of birth — grouped sweden_nordic / europe / outside_europe,
   since Nordic-born mothers are few — and of education; `p_interaction` is the
@@ -66,7 +66,14 @@ from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
 from pipeline.stats.complier import complier_effect, fuzzy_did
 from pipeline.stats.did import difference_in_differences
-from pipeline.stats.did_inference import randomisation_inference
+from pipeline.stats.did_inference import (
+    area_period_cells,
+    leave_one_area_out,
+    pairwise_did,
+    placebo_areas,
+    placebo_p,
+    randomisation_inference,
+)
 from pipeline.stats.effects import compare_proportions
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
 from pipeline.stats.power import (
@@ -105,6 +112,7 @@ EFFECT_COLUMNS = [
     "n_intervention", "n_comparison", "note", "analysis", "subgroup", "p_interaction",
     "multiplicity", "events_intervention", "events_comparison", "area",
     "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
+    "p_placebo", "p_placebo_floor",
 ]
 SUMMARY_COLUMNS = [
     "indicator", "area", "primary", "kind", "design", "analysis", "method", "measure",
@@ -118,6 +126,13 @@ SUMMARY_COLUMNS = [
     "pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p",
     "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
     "no_pandemic_estimate", "no_pandemic_ci_low", "no_pandemic_ci_high",
+    "p_placebo", "p_placebo_floor",
+]
+DID_CELL_COLUMNS = ["indicator", "area", "arm", "period", "children", "events", "proportion"]
+DID_AREA_COLUMNS = [
+    "indicator", "analysis", "intervention_area", "comparison_area", "left_out_area",
+    "placebo_area", "n_areas_intervention", "n_areas_comparison", "did_unadjusted",
+    "did_adjusted", "adjusted", "reason",
 ]
 TREND_COLUMNS = ["indicator", "arm", "half_year", "half_year_start", "period", "n", "events",
                  "proportion", "ci_low", "ci_high"]
@@ -138,7 +153,7 @@ POWER_COLUMNS = [
 ]
 DOSE_COLUMNS = [
     "indicator", "contacts_band", "contacts_min", "contacts_max", "n", "events", "proportion",
-    "ci_low", "ci_high",
+    "ci_low", "ci_high", "contacts_counted",
 ]
 
 # Mother's region of birth for equity rows: Nordic-born mothers (outside Sweden) are few in
@@ -208,6 +223,9 @@ def _compare(study: Study, cohort: pd.DataFrame,
     # groups' counts): publishing may show them where a crude one would reveal a small cell
     effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
     trends = trends_table(cohort, study)
+    did_cell_table, did_area_table = (did_area_tables(context, did_cells) if did_cells is not None
+                                      else (_frame([], DID_CELL_COLUMNS),
+                                            _frame([], DID_AREA_COLUMNS)))
     return {
         "effects": effects,
         "summary": summary_table(study, effects, cohort, trends),
@@ -217,6 +235,8 @@ def _compare(study: Study, cohort: pd.DataFrame,
         "power": power_table(population, named_difference, study),
         "trends": trends,
         "design": design_table(cohort, study),
+        "did_cells": did_cell_table,
+        "did_areas": did_area_table,
     }
 
 
@@ -265,7 +285,6 @@ class _Context:
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
         accepted = population["accepted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         self.accepted = self.treated & accepted
-        self.programme_contacts = len(study.programme.contacts)
         self.subgroups = {variable: subgroup_codes(population, variable)
                           for variable in SUBGROUP_VARIABLES if variable in population.columns}
         self._outcomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -537,24 +556,74 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
         row["n_areas_comparison"] = result.n_clusters - result.n_clusters_treated
     if randomisation and row["estimate"] is not None:
         row |= _randomisation(y, did.area[inside], post, treated_area, covariates,
-                              did.half_year[inside])
+                              did.half_year[inside], row["estimate"])
     return row
 
 
 def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_area: np.ndarray,
-                   covariates: pd.DataFrame | None, half_year: np.ndarray) -> dict[str, Any]:
-    """Randomisation inference over every assignment of areas to the arms (the same model:
-    area and half-year effects, the covariates): its p and the smallest p the design allows."""
-    halves = pd.get_dummies(pd.Series(half_year, dtype="string"), prefix="half_year",
-                            drop_first=True, dtype=float)
-    extra = halves if covariates is None else pd.concat([covariates, halves], axis=1)
+                   covariates: pd.DataFrame | None, half_year: np.ndarray,
+                   estimate: float) -> dict[str, Any]:
+    """Design-based checks of a DiD under the same model (area and half-year effects, the
+    covariates): randomisation inference over every assignment of areas to the arms (its p
+    and the smallest p the design allows), and where the estimate falls among the DiDs of
+    each comparison area as a placebo intervention area (its p and floor)."""
+    extra = _model_terms(covariates, half_year)
+    found: dict[str, Any] = {}
     try:
         test = randomisation_inference(y, area, post, treated_area, extra)
+        found["p_floor"] = test.p_floor
+        if test.p_value is not None:
+            found["p_randomisation"] = test.p_value
+        placebo = placebo_areas(y, area, post, treated_area, extra)
     except (ValueError, np.linalg.LinAlgError):
-        return {}
-    if test.p_value is None:
-        return {"p_floor": test.p_floor}
-    return {"p_randomisation": test.p_value, "p_floor": test.p_floor}
+        return found
+    p, floor = placebo_p(estimate, placebo["did_adjusted"])
+    if p is not None:
+        found |= {"p_placebo": p, "p_placebo_floor": floor}
+    return found
+
+
+def _model_terms(covariates: pd.DataFrame | None, half_year: np.ndarray) -> pd.DataFrame:
+    """The DiD model's terms besides area and the DiD term: birth half-year effects and the
+    covariates, as covariates for the design-based checks (which add area effects and post)."""
+    halves = pd.get_dummies(pd.Series(half_year, dtype="string"), prefix="half_year",
+                            drop_first=True, dtype=float)
+    return halves if covariates is None else pd.concat([covariates, halves], axis=1)
+
+
+def did_area_tables(context: _Context, did_cells: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a reader can check without any model of the few-area DiD, per indicator.
+
+    `did_cells`: children, events and proportion in each area before and after the start
+    (the indicator as the DiD defines it). `did_areas`: every pairwise DiD (one intervention
+    area against one comparison area, unadjusted cell arithmetic), the DiD without each
+    area in turn, and each comparison area as a placebo intervention area; `did_unadjusted`
+    with area effects and post only, `did_adjusted` with the headline's model (birth
+    half-year effects and the covariates).
+    """
+    did = _DidCells(did_cells, context)
+    cells, areas = [], []
+    for indicator in INDICATORS:
+        y, inside, _ = did_outcome(did.cells, indicator.id)
+        data = (y[inside], did.area[inside], did.post[inside], did.treated_area[inside])
+        extra = _model_terms(did.covariates[inside].reset_index(drop=True),
+                             did.half_year[inside])
+        try:
+            cells.append(area_period_cells(*data).assign(indicator=indicator.id))
+            pairs = pairwise_did(*data).rename(columns={"did": "did_unadjusted"})
+            areas += [pairs.assign(analysis="pairwise"),
+                      leave_one_area_out(*data, extra).assign(analysis="leave_one_out"),
+                      placebo_areas(*data, extra).assign(analysis="placebo_area")]
+        except (ValueError, np.linalg.LinAlgError):
+            continue  # an area in both arms, or no child: the effects rows say why
+        for frame in areas[-3:]:
+            frame["indicator"] = indicator.id
+            # as for effects.csv: a model with covariates is not cell arithmetic
+            frame["adjusted"] = bool(context.covariate_names)
+    cell_rows = [r for frame in cells for r in frame.to_dict("records")]
+    area_rows = [r for frame in areas for r in frame.to_dict("records")]
+    return _frame(cell_rows, DID_CELL_COLUMNS), _frame(area_rows, DID_AREA_COLUMNS)
 
 
 def did_outcome(cells: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -705,22 +774,60 @@ def _per_protocol(context: _Context, indicator: str) -> list[dict[str, Any]]:
     return rows + regression
 
 
+# Age (days) at which an indicator's outcome can first be shaped: the start of a
+# breastfeeding point's window (Socialstyrelsen's windows), the age the last dose of a
+# vaccination series is due in the Swedish programme (DTaP-IPV-Hib and PCV 3, 5 and 12
+# months; MMR 18 months; rotavirus from 6 weeks, so its window opens then), and the language
+# screening at 2.5 years. Only contacts whose window closes before it count as dose.
+OUTCOME_FROM_DAYS = {
+    "bf_any_1w": 0, "bf_any_2m": 42, "bf_any_4m": 105, "bf_any_6m": 167, "bf_any_12m": 335,
+    "bf_excl_2m": 42, "bf_excl_4m": 105,
+    "vacc_dtp3_24m": 365, "vacc_pcv3_24m": 365, "vacc_mmr1_24m": 548, "vacc_rota_complete": 42,
+    "vacc_full_24m": 548, "vacc_mmr1_timely": 548,
+    "lang_screened": 913, "lang_no_deviation": 913, "lang_referred": 913,
+    "lang_deviation_detected": 913,
+}
+
+
+def contacts_before(context: _Context, indicator: str) -> tuple[np.ndarray, list[str]]:
+    """Contacts received per child among the programme's contacts whose window closes before
+    the indicator's outcome window opens (`OUTCOME_FROM_DAYS`), and those contacts' ids."""
+    start = OUTCOME_FROM_DAYS.get(indicator, 0)
+    counted = [c.id for c in context.study.programme.contacts if c.window_days[1] < start]
+    received = np.zeros(len(context.population))
+    for contact in counted:
+        column = f"contact_{contact}_received"
+        if column in context.population.columns:
+            received += context.population[column].astype("boolean").fillna(False).to_numpy(
+                dtype=float)
+    return received, counted
+
+
 def _dose_response(context: _Context, indicator: str) -> tuple[dict[str, Any], list[dict]]:
-    """Odds ratio per additional contact among accepting families, and a risk table by band."""
+    """Outcome by contacts received before the outcome's window, among accepting families:
+    descriptive (a risk table by band and an odds ratio per contact with its interval, no
+    p-value: families who receive more visits differ in engagement, so neither is an effect)."""
     y, inside = context.outcome(indicator)
     rows_used = inside & context.accepted
-    contacts = context.population["contacts_received"].to_numpy(dtype=float)
+    contacts, counted = contacts_before(context, indicator)
     y_used, dose = y[rows_used], contacts[rows_used]
     covariates = context.covariates[rows_used].reset_index(drop=True)
     complete = context.complete[rows_used]
-    result, error = _attempt(lambda: logistic_slope(y_used, dose, covariates))
-    note = (f"odds ratio per additional contact received, among children of accepting "
-            f"families in the intervention group; {context.adjusted_for}; contacts counted "
-            "over the whole follow-up, so partly a marker of engagement")
+    if counted:
+        result, error = _attempt(lambda: logistic_slope(y_used, dose, covariates))
+    else:
+        result, error = None, "not estimable: no programme contact is due before the outcome"
+    note = (f"descriptive: odds ratio per additional contact received, counting the "
+            f"{len(counted)} contact(s) due before the outcome ({', '.join(counted) or 'none'}), "
+            f"among children of accepting families in the intervention group; "
+            f"{context.adjusted_for}; no p-value: the number of contacts a family receives "
+            "also reflects its engagement")
     row = _row(indicator, result, measure="odds_ratio", method="regression",
                analysis="dose_response", n_intervention=int(complete.sum()), n_comparison=0,
                reason=error, events=(int(y_used[complete].sum()), 0), note=note)
-    return row, _dose_table(indicator, y_used, dose, context.programme_contacts)
+    row["p_value"] = None
+    table = _dose_table(indicator, y_used, dose, len(counted)) if counted else []
+    return row, table
 
 
 def contact_bands(planned: int) -> list[tuple[str, int, int]]:
@@ -743,7 +850,7 @@ def _dose_table(indicator: str, y: np.ndarray, dose: np.ndarray, planned: int) -
         rows.append({"indicator": indicator, "contacts_band": label, "contacts_min": low,
                      "contacts_max": None if high == OPEN_ENDED else high, "n": n, "events": events,
                      "proportion": share.estimate, "ci_low": share.ci_low,
-                     "ci_high": share.ci_high})
+                     "ci_high": share.ci_high, "contacts_counted": planned})
     return rows
 
 
@@ -909,7 +1016,8 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
     else:
         for column in ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "multiplicity",
                        "n_intervention", "n_comparison", "n_areas_intervention",
-                       "n_areas_comparison", "adjusted", "p_randomisation", "p_floor"):
+                       "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
+                       "p_placebo", "p_placebo_floor"):
             row[column] = head.get(column)
         row["verdict"], row["reason"] = verdict(head["estimate"], head["ci_low"],
                                                 head["ci_high"], head["p_adjusted"],
@@ -1378,13 +1486,14 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 _TEXT_COLUMNS = {"note", "subgroup", "multiplicity", "level", "rating_before", "rating_after",
                  "area", "kind", "design", "verdict", "reason", "caveats", "reason_detail",
                  "sensitivity_method", "arm", "half_year", "half_year_start", "period",
-                 "born_from", "born_to"}
+                 "born_from", "born_to", "intervention_area", "comparison_area",
+                 "left_out_area", "placebo_area"}
 _COUNT_COLUMNS = {"n_intervention", "n_comparison", "events_intervention", "events_comparison",
                   "at_risk", "events", "n", "n_per_group_needed", "n_per_group_needed_corrected",
                   "contacts_min", "contacts_max", "n_areas_intervention", "n_areas_comparison",
                   "n_denominator_intervention", "n_denominator_comparison",
                   "n_denominator_intervention_pre", "n_denominator_comparison_pre",
                   "events_intervention_pre", "events_comparison_pre", "children",
-                  "areas_per_arm_needed"}
+                  "areas_per_arm_needed", "contacts_counted"}
 _LABEL_COLUMNS = {"indicator", "measure", "method", "analysis", "covariate", "group",
                   "statistic", "contacts_band", "primary", "adjusted"}

@@ -12,7 +12,9 @@ reader can check without them:
   below the design's floor (see below);
 - `area_period_cells`: children, events and proportion in each area before and after;
 - `pairwise_did`: each intervention area against each comparison area;
-- `leave_one_area_out`: the DiD without each area in turn.
+- `leave_one_area_out`: the DiD without each area in turn;
+- `placebo_areas` and `placebo_p`: each comparison area in turn as a placebo intervention
+  area, and where the observed DiD falls among those placebo DiDs.
 
 The DiD is the linear probability model with area fixed effects,
 
@@ -78,6 +80,8 @@ PAIRWISE_COLUMNS = [
     "children_intervention_pre", "children_intervention_post", "children_comparison_pre",
     "children_comparison_post", "children", "reason",
 ]
+PLACEBO_COLUMNS = ["placebo_area", "n_areas_comparison", "children", "did_unadjusted",
+                   "did_adjusted", "reason"]
 LEAVE_ONE_OUT_COLUMNS = [
     "left_out_area", "left_out_arm", "n_areas_intervention", "n_areas_comparison", "children",
     "did_unadjusted", "did_adjusted", "reason",
@@ -323,6 +327,53 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
                          "reason": "string"})
 
 
+def placebo_areas(outcome: object, area: object, post: object, treated_area: object,
+                  covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each comparison area in turn as a placebo intervention area (in-space placebos).
+
+    The intervention areas are left out; the area-effects DiD of one comparison area against
+    all the other comparison areas shows how large a DiD an area without the programme
+    shows by chance (Abadie, Diamond & Hainmueller 2010, JASA 105:493). `did_adjusted` adds
+    the covariates (no value when none are given). See `placebo_p`.
+    """
+    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    adjusted = panel.covariates.shape[1] > 0
+    comparison = np.flatnonzero(~panel.treated)
+    rows = []
+    for code in comparison:
+        placebo = panel.areas(comparison, treated=comparison == code)
+        row: dict[str, Any] = {
+            "placebo_area": panel.labels[code], "n_areas_comparison": len(comparison) - 1,
+            "children": placebo.n, "did_unadjusted": None, "did_adjusted": None, "reason": None,
+        }
+        if len(comparison) < 2:
+            row["reason"] = "no other comparison area to compare with"
+        else:
+            row["did_unadjusted"] = placebo.did(adjusted=False)
+            if adjusted:
+                row["did_adjusted"] = placebo.did(adjusted=True)
+            if row["did_unadjusted"] is None:
+                row["reason"] = f"{panel.labels[code]} is not seen in both periods"
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=PLACEBO_COLUMNS)
+    return table.astype({"did_unadjusted": "Float64", "did_adjusted": "Float64",
+                         "reason": "string"})
+
+
+def placebo_p(estimate: float, placebo_estimates: object) -> tuple[float | None, float | None]:
+    """(p, floor): the share of the areas — the observed estimate and the k placebo ones —
+    whose |DiD| is at least the observed |DiD|; the floor is 1 / (k + 1).
+
+    Each placebo is one area; an estimate pooled over several intervention areas averages
+    out some of the area-level noise, so the comparison is conservative for it.
+    """
+    values = pd.Series(placebo_estimates, dtype="Float64").dropna().to_numpy(dtype=float)
+    if not values.size or estimate is None or not np.isfinite(estimate):
+        return None, None
+    at_least = np.abs(values) >= abs(estimate) * (1 - _TOLERANCE)
+    return float((1 + at_least.sum()) / (1 + values.size)), 1 / (1 + values.size)
+
+
 @dataclass(frozen=True)
 class _Panel:
     """Children with observed outcome, period, area (and covariates), areas coded 0..G-1."""
@@ -398,13 +449,17 @@ class _Panel:
         return [self.labels[g] for g in np.flatnonzero((children == 0).any(axis=1))]
 
     def without_area(self, code: int) -> _Panel:
-        keep = self.area != code
-        remaining = np.delete(np.arange(self.n_areas), code)
+        return self.areas(np.delete(np.arange(self.n_areas), code))
+
+    def areas(self, codes: np.ndarray, treated: np.ndarray | None = None) -> _Panel:
+        """The panel of these areas only (recoded 0..), optionally with new arms per area."""
+        keep = np.isin(self.area, codes)
         recode = np.full(self.n_areas, -1, dtype=np.intp)
-        recode[remaining] = np.arange(len(remaining))
+        recode[codes] = np.arange(len(codes))
+        arms = self.treated[codes] if treated is None else np.asarray(treated, dtype=bool)
         return _Panel(self.y[keep], self.post[keep], recode[self.area[keep]],
-                      tuple(self.labels[g] for g in remaining), self.treated[remaining],
-                      self.covariates[keep], self.notes)
+                      tuple(self.labels[g] for g in codes), arms, self.covariates[keep],
+                      self.notes)
 
     def within(self, values: np.ndarray) -> np.ndarray:
         """Columns minus their area means (absorbs the area effects)."""

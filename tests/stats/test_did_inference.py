@@ -14,6 +14,8 @@ from pipeline.stats.did_inference import (
     area_period_cells,
     leave_one_area_out,
     pairwise_did,
+    placebo_areas,
+    placebo_p,
     randomisation_inference,
 )
 
@@ -298,6 +300,43 @@ def test_leave_one_area_out_says_when_an_arm_is_left_empty() -> None:
     assert pd.isna(row["did_unadjusted"])
     assert row["reason"] == "no intervention area left without A"
     assert table["did_unadjusted"].notna().sum() == 3
+
+
+def test_placebo_areas_on_the_hand_design_by_hand() -> None:
+    # intervention A alone: B, C, D are the comparison areas; each in turn against the two
+    # others (balanced, so its change minus the mean change of the two others)
+    frame = _hand_design(treated=("A",))
+    table = placebo_areas(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    expected = {"B": 0.25 - (0.0 - 0.25) / 2, "C": 0.0 - (0.25 - 0.25) / 2,
+                "D": -0.25 - (0.25 + 0.0) / 2}
+    by_area = table.set_index("placebo_area")
+    assert list(by_area.index) == ["B", "C", "D"]  # A is never a placebo
+    for area, did in expected.items():
+        assert by_area.loc[area, "did_unadjusted"] == pytest.approx(did, abs=1e-12)
+        assert by_area.loc[area, "children"] == 24  # A's children left out
+    assert (by_area["n_areas_comparison"] == 2).all()
+    assert by_area["did_adjusted"].isna().all()
+
+
+def test_placebo_areas_equal_statsmodels_with_covariates() -> None:
+    frame = _random_design(7, 2, seed=5, covariates=True)
+    names = ["birth_weight_z", "parity"]
+    table = placebo_areas(frame["y"], frame["area"], frame["post"], frame["treated_area"],
+                          frame[names])
+    comparison = frame[frame["treated_area"] == 0]
+    assert len(table) == 5
+    for row in table.itertuples():
+        unadjusted = _statsmodels_did(comparison, {row.placebo_area})[0]
+        assert row.did_unadjusted == pytest.approx(unadjusted, rel=1e-9)
+        adjusted = _statsmodels_did(comparison, {row.placebo_area}, names)[0]
+        assert row.did_adjusted == pytest.approx(adjusted, rel=1e-9)
+
+
+def test_placebo_p_is_the_rank_among_the_areas() -> None:
+    # observed 0.1; placebos 0.05, -0.2, 0.1: two at least as large, so (1 + 2) / (1 + 3)
+    assert placebo_p(0.1, [0.05, -0.2, 0.1]) == (pytest.approx(0.75), pytest.approx(0.25))
+    assert placebo_p(0.3, [0.05, -0.2, 0.1]) == (pytest.approx(0.25), pytest.approx(0.25))
+    assert placebo_p(0.1, [None, None]) == (None, None)
 
 
 def test_randomisation_p_is_uniform_under_no_effect() -> None:
