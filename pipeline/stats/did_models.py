@@ -1,0 +1,737 @@
+"""Two companions to the pooled linear DiD of `did.py`: an event study and a logistic DiD.
+
+`event_study` — the DiD period by period (linear probability model):
+
+    y = area effects + period effects + sum_{k != r} b_k * treated_area * 1[period = k]
+        (+ covariates) + e
+
+`period` is the birth half-year relative to the programme start (-2, -1 before; 0, 1, ...
+after) and r the reference period (-1, the last half-year before the start, by default).
+b_k is the DiD between period k and r on the risk-difference scale; the arm's main
+effect is absorbed by the area effects. With one area per arm and no covariates the model
+is saturated and b_k = (p_T,k - p_T,r) - (p_C,k - p_C,r) exactly (T: intervention arm,
+C: comparison arm). The pre-start coefficients (k < 0) are the check on parallel trends:
+each with its interval, and jointly by a Wald F test.
+
+Inference, as `did.py`: cluster-robust CR1 by area (statsmodels `cov_type="cluster"`) with
+t on G - 1 df, each coefficient's SE raised to the child-level HC1 SE where that is larger
+(`did._at_least_child_level`); with one area in an arm the clustered variance is
+degenerate and HC1 with the normal reference is the labelled fallback. No bootstrap is
+run per coefficient (speed); the pooled effect's wild cluster bootstrap is in `did.py`.
+
+The joint test of the pre-start coefficients is the Wald statistic W = b' V^-1 b of their
+q coefficients. The plain cluster-robust version, W / q on F(q, G - 1) with V the CR1
+covariance (Stata's `test` after `regress, vce(cluster)`), over-rejects badly with few
+areas (Pustejovsky & Tipton 2018, J Bus Econ Stat 36:672): in simulations made for this
+module (10 areas of which 4 intervention, 6 pre-start coefficients, 10,000 children, no
+pre-trend) it rejected at 5 % in about half of the data sets. Two corrections bring it to
+about 7-11 % there (about 6 % with 30 areas): V's variances are raised to the child-level
+HC1 ones where smaller, as for each coefficient (correlations kept from CR1), and W is
+referred as Hotelling's T^2 of G cluster scores, W (G - q) / (q (G - 1)) on F(q, G - q).
+The plain test is kept beside it (`unadjusted_*`). The test needs q < G (the CR1
+covariance has rank at most G - 1); with few areas a small p is a warning, not proof.
+
+`logistic_did` — the "check on the scale". Linear parallel trends on a bounded outcome
+can mislead (a comparison arm near 97 % MMR coverage cannot rise as much as one near 80 %),
+so the same design is fitted on the log-odds scale:
+
+    logit P(y = 1) = area effects + period effects + b * treated_area * post (+ covariates)
+
+with period effects for the labels in `period_effects` (e.g. birth half-year) or the post
+dummy. It reports exp(b), the conditional odds ratio, and the ATT on the risk-difference
+scale by g-computation over the children in intervention areas after the start:
+mean(p_hat as fitted) - mean(p_hat with b set to 0), comparable with the linear DiD.
+
+Its interval is the delta method, g' V g with g the gradient of the ATT in the
+coefficients and V their CR1 covariance by area (statsmodels' `cov_cluster`, the
+covariance of GLM `cov_type="cluster"`); the SE is never below the one from the HC1
+covariance (HC0 x n / (n - K); statsmodels GLM's "HC1" is HC0). The variance is
+conditional on the children standardised over (coefficient uncertainty only, as Stata's
+`margins, vce(delta)`), as is the linear DiD's. Reference distribution as `did.py`: t
+on G - 1 df for the cluster-robust result, normal for the HC1 fallback with one area in
+an arm. With area effects an area (or period) whose children all have, or all lack, the
+outcome separates the model; it is then not estimable, with the areas named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.sandwich_covariance import cov_cluster
+
+from pipeline.stats._design import as_binary, build_covariate_design
+from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, _at_least_child_level
+from pipeline.stats.proportions import check_confidence
+from pipeline.stats.regression import fit_logistic
+from pipeline.stats.results import Estimate, NotEstimable
+
+MEASURE = "did"
+METHOD_EVENT_STUDY = "event_study"
+METHOD_LOGISTIC_DID = "logistic_did"
+
+TABLE_COLUMNS = [
+    "period", "estimate", "ci_low", "ci_high", "p_value", "se", "n_intervention",
+    "n_comparison", "pre", "reference", "reason",
+]
+_INTERACTION = "treated_area:post"
+_NO_PRE_PERIOD = "no pre-start period besides the reference has children in both arms"
+# Smallest eigenvalue, relative to the largest, of the Gram matrix of the design's
+# unit-length columns below which the design counts as singular.
+_RANK_TOLERANCE = 1e-11
+
+
+@dataclass(frozen=True)
+class JointTest:
+    """Wald test that the pre-start coefficients are all zero, or the reason there is none.
+
+    With areas as clusters: W = b' V^-1 b with V the CR1 covariance whose variances are
+    raised to the HC1 ones where smaller (correlations kept), referred as Hotelling's T^2,
+    F = W (G - q) / (q (G - 1)) on (q, G - q) df. `unadjusted_statistic` and
+    `unadjusted_p_value` are the plain CR1 test, W / q on F(q, G - 1), which over-rejects
+    badly with few areas (see the module docstring). HC1 fallback (one area in an arm):
+    F = W / q with W from the HC1 covariance, on chi-square(q) / q (`df_denominator` None).
+    """
+
+    statistic: float | None
+    df_numerator: int
+    df_denominator: int | None
+    p_value: float | None
+    periods: tuple[int, ...]
+    covariance: str
+    unadjusted_statistic: float | None = None
+    unadjusted_p_value: float | None = None
+    reason: str | None = None
+
+    @property
+    def estimable(self) -> bool:
+        return self.p_value is not None
+
+    def summary(self) -> str:
+        head = f"joint test of {len(self.periods)} pre-start coefficient(s)"
+        if not self.estimable:
+            return f"{head}: not estimable — {self.reason}"
+        df = "inf" if self.df_denominator is None else str(self.df_denominator)
+        return (f"{head}: F({self.df_numerator}, {df}) = {self.statistic:.3g}, "
+                f"p = {self.p_value:.3g} ({self.covariance})")
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Event-study coefficients per period, the joint pre-trend test, and caveats.
+
+    `table` has one row per period observed (the reference row with estimate 0 and no
+    interval) and the columns of TABLE_COLUMNS; `coefficients` the same as `Estimate`
+    objects for every period but the reference. `reason` is set when nothing could be
+    estimated at all.
+    """
+
+    table: pd.DataFrame
+    coefficients: dict[int, Estimate]
+    pre_trend: JointTest
+    reference: int
+    n: int
+    events: int
+    n_clusters: int
+    n_clusters_treated: int
+    se_type: str
+    caveats: tuple[str, ...] = ()
+    confidence: float = 0.95
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def estimable(self) -> bool:
+        return self.reason is None
+
+    def summary(self) -> str:
+        lines = [
+            f"Event study (linear probability), {self.n_clusters} areas "
+            f"({self.n_clusters_treated} intervention), n = {self.n}, reference period "
+            f"{self.reference}"
+        ]
+        if not self.estimable:
+            return "\n".join([*lines, f"  not estimable — {self.reason}"])
+        lines.append(f"  {self.se_type}; {self.confidence:.0%} intervals")
+        lines.append(f"  {'period':>6} {'estimate':>9} {'interval':>21} {'p':>7} "
+                     f"{'n int.':>7} {'n comp.':>7}")
+        for row in self.table.itertuples(index=False):
+            counts = f"{row.n_intervention:>7} {row.n_comparison:>7}"
+            if row.reference:
+                lines.append(f"  {row.period:>6} {0:>9.4f} {'(reference)':>21} {'':>7} {counts}")
+            elif pd.isna(row.estimate):
+                lines.append(f"  {row.period:>6} not estimable: {row.reason}")
+            else:
+                interval = f"{row.ci_low:.4f} to {row.ci_high:.4f}"
+                lines.append(f"  {row.period:>6} {row.estimate:>9.4f} {interval:>21} "
+                             f"{row.p_value:>7.3g} {counts}")
+        lines.append("  " + self.pre_trend.summary())
+        lines += [f"  caveat: {c}" for c in self.caveats]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class LogisticDidResult:
+    """Logistic DiD: the odds ratio of treated_area x post and the g-computation ATT.
+
+    `coefficients` has every term's coefficient with its model-based, cluster-robust
+    and HC1 SEs (empty when not estimable).
+    """
+
+    att: Estimate
+    odds_ratio: Estimate
+    n_clusters: int
+    n_clusters_treated: int
+    caveats: tuple[str, ...] = ()
+    coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def summary(self) -> str:
+        lines = [
+            f"Difference-in-differences (logistic, area and period effects), "
+            f"{self.n_clusters} areas ({self.n_clusters_treated} intervention)",
+            "  ATT, risk difference (g-computation): " + self.att.summary(),
+            "  conditional odds ratio: " + self.odds_ratio.summary(),
+        ]
+        lines += [f"  caveat: {c}" for c in self.caveats]
+        return "\n".join(lines)
+
+
+def event_study(
+    outcome: object,
+    treated_area: object,
+    period: object,
+    area: object,
+    covariates: pd.DataFrame | None = None,
+    *,
+    reference: int = -1,
+    confidence: float = 0.95,
+) -> EventStudyResult:
+    """DiD per period relative to `reference`, with area and period fixed effects.
+
+    `outcome` and `treated_area` are 0/1 per child, `period` a whole number per child
+    (birth half-year relative to the programme start), `area` labels the cluster. A period
+    in which an arm has no children gets a row with a reason instead of an estimate.
+    """
+    check_confidence(confidence)
+    y_all = as_binary(outcome, "outcome")
+    d_all = as_binary(treated_area, "treated_area")
+    k_all = _whole_numbers(period, "period")
+    area_all = pd.Series(area).reset_index(drop=True)
+    if not len(y_all) == len(d_all) == len(k_all) == len(area_all):
+        raise ValueError("outcome, treated_area, period and area differ in length")
+    observed = ~(np.isnan(y_all) | np.isnan(d_all) | np.isnan(k_all)
+                 | area_all.isna().to_numpy())
+    design = build_covariate_design(covariates, len(y_all), observed)
+    keep = design.kept_rows
+    y, d, k = y_all[keep], d_all[keep], k_all[keep].astype(int)
+    clusters = pd.factorize(area_all[keep])[0]
+    n = len(y)
+    n_clusters = int(clusters.max() + 1) if n else 0
+    n_treated = len(np.unique(clusters[d == 1]))
+    n_control = n_clusters - n_treated
+    periods, period_index = np.unique(k, return_inverse=True)
+    n_int = np.bincount(period_index, weights=d, minlength=len(periods)).astype(int)
+    n_comp = np.bincount(period_index, minlength=len(periods)) - n_int
+    notes = design.notes() | {"rows_missing_outcome_arm_period_or_area": int((~observed).sum())}
+    base = {"n": n, "events": int(y.sum()), "confidence": confidence}
+
+    # Which periods get a coefficient, and why the others do not.
+    period_reasons: dict[int, str] = {}
+    for p, a, c in zip(periods, n_int, n_comp, strict=True):
+        if p == reference:
+            continue
+        if a == 0:
+            period_reasons[int(p)] = f"no children in the intervention areas in period {p}"
+        elif c == 0:
+            period_reasons[int(p)] = f"no children in the comparison areas in period {p}"
+    estimable_periods = [int(p) for p in periods if p != reference and p not in period_reasons]
+
+    def not_estimable(reason: str) -> EventStudyResult:
+        coefficients = {int(p): Estimate.not_estimable(MEASURE, METHOD_EVENT_STUDY, reason,
+                                                       details=dict(notes), **base)
+                        for p in periods if p != reference}
+        table = _table(periods, n_int, n_comp, reference, coefficients)
+        pre = tuple(p for p in coefficients if p < 0)
+        joint = JointTest(None, len(pre), None, None, pre, "none", reason=reason)
+        return EventStudyResult(table, coefficients, joint, reference, n, base["events"],
+                                n_clusters, n_treated, "none", (), confidence, reason, notes)
+
+    try:
+        _require_arms(y, d, clusters)
+        if reference not in periods:
+            raise NotEstimable(f"no children in the reference period {reference}")
+        at_reference = periods == reference
+        if n_int[at_reference][0] == 0 or n_comp[at_reference][0] == 0:
+            arm = "intervention" if n_int[at_reference][0] == 0 else "comparison"
+            raise NotEstimable(f"no children in the {arm} areas in the reference period "
+                               f"{reference}: every period is compared with it")
+        if not estimable_periods:
+            raise NotEstimable(f"no period besides the reference {reference} has children in "
+                               "both arms")
+        exog = _event_study_exog(d, k, clusters, periods, reference, estimable_periods,
+                                 design.covariates)
+        gram = _cross(exog)
+        _require_full_rank(gram)
+    except NotEstimable as error:
+        return not_estimable(str(error))
+
+    first = exog.shape[1] - design.covariates.shape[1] - len(estimable_periods)
+    columns = np.arange(first, first + len(estimable_periods))
+    # Least squares by the normal equations (the design is dummies and checked to be of
+    # full rank): an SVD of 10,000 x 40 costs more than everything else together.
+    bread = np.linalg.inv(gram)
+    params = bread @ (y @ exog)
+    scores = exog * (y - exog @ params)[:, None]
+    clustered_ok = n_treated >= 2 and n_control >= 2
+    cov_hc1, cov_robust = _sandwiches(scores, bread, clusters if clustered_ok else None)
+    caveats = _caveats(n_clusters, n_treated, clustered_ok, "per-period intervals")
+    if clustered_ok:
+        df: int | None = n_clusters - 1
+        se_type = ("cluster-robust CR1 by area, t with "
+                   f"{df} df, each SE at least the child-level HC1 SE")
+    else:
+        df = None
+        se_type = "HC1 heteroskedasticity-robust, NOT clustered by area (one area in an arm)"
+    critical, critical_hc1 = _critical(confidence, df), _critical(confidence, None)
+    se_hc1, se_robust = np.sqrt(np.diag(cov_hc1)), np.sqrt(np.diag(cov_robust))
+    coefficients: dict[int, Estimate] = {}
+    for p in periods:
+        p = int(p)
+        if p == reference:
+            continue
+        counts = {"n_intervention": int(n_int[periods == p][0]),
+                  "n_comparison": int(n_comp[periods == p][0])}
+        if p in period_reasons:
+            coefficients[p] = Estimate.not_estimable(
+                MEASURE, METHOD_EVENT_STUDY, period_reasons[p],
+                details=notes | counts | {"period": p}, **base)
+            continue
+        column = columns[estimable_periods.index(p)]
+        details = notes | counts | {"period": p, "reference_period": reference,
+                                    "se_hc1": float(se_hc1[column])}
+        child_level = _wald(float(params[column]), float(se_hc1[column]),
+                            critical_hc1, None, METHOD_EVENT_STUDY, base,
+                            details | {"se_type": "HC1"})
+        if not clustered_ok:
+            coefficients[p] = _relabel(child_level, se_type)
+            continue
+        clustered = _wald(float(params[column]), float(se_robust[column]), critical, df,
+                          METHOD_EVENT_STUDY, base,
+                          details | {"se_cluster_robust": float(se_robust[column]),
+                                     "n_clusters": n_clusters})
+        coefficients[p] = _relabel(_at_least_child_level(clustered, child_level), se_type)
+
+    pre = [p for p in estimable_periods if p < 0]
+    pre_columns = columns[[estimable_periods.index(p) for p in pre]]
+    joint = _joint_test(params[pre_columns], cov_robust[np.ix_(pre_columns, pre_columns)],
+                        cov_hc1[np.ix_(pre_columns, pre_columns)], tuple(pre),
+                        n_clusters if clustered_ok else None)
+    table = _table(periods, n_int, n_comp, reference, coefficients)
+    return EventStudyResult(
+        table, coefficients, joint, reference, n, base["events"], n_clusters, n_treated,
+        se_type, caveats, confidence, None,
+        notes | {"adjusted_for": list(design.covariates.columns)},
+    )
+
+
+def logistic_did(
+    outcome: object,
+    treated_area: object,
+    post: object,
+    area: object,
+    covariates: pd.DataFrame | None = None,
+    *,
+    period_effects: object = None,
+    confidence: float = 0.95,
+) -> LogisticDidResult:
+    """Logistic DiD with area and period effects: odds ratio and g-computation ATT.
+
+    `outcome`, `treated_area` and `post` are 0/1 per child, `area` labels the cluster;
+    `period_effects` (a label per child, e.g. the birth half-year, which must determine
+    `post`) replaces the post dummy by period fixed effects. The ATT is the mean over the
+    children in intervention areas after the start of the fitted risk minus the risk with
+    the treated_area x post term removed.
+    """
+    check_confidence(confidence)
+    y_all = as_binary(outcome, "outcome")
+    d_all = as_binary(treated_area, "treated_area")
+    t_all = as_binary(post, "post")
+    area_all = pd.Series(area).reset_index(drop=True)
+    if not len(y_all) == len(d_all) == len(t_all) == len(area_all):
+        raise ValueError("outcome, treated_area, post and area differ in length")
+    observed = ~(np.isnan(y_all) | np.isnan(d_all) | np.isnan(t_all)
+                 | area_all.isna().to_numpy())
+    design = build_covariate_design(covariates, len(y_all), observed)
+    keep = design.kept_rows
+    y, d, t = y_all[keep], d_all[keep], t_all[keep]
+    area_labels = area_all[keep].reset_index(drop=True)
+    clusters = pd.factorize(area_labels)[0]
+    labels = _period_labels(period_effects, keep, t)
+    n = len(y)
+    n_clusters = int(clusters.max() + 1) if n else 0
+    n_treated = len(np.unique(clusters[d == 1]))
+    n_control = n_clusters - n_treated
+    standardised = (d == 1) & (t == 1)
+    details: dict[str, Any] = design.notes() | {
+        "rows_missing_outcome_arm_post_or_area": int((~observed).sum()),
+        "n_clusters": n_clusters,
+        "n_clusters_treated": n_treated,
+        "period_effects": "labels" if period_effects is not None else "post dummy",
+        "adjusted_for": list(design.covariates.columns),
+        "n_standardised_over": int(standardised.sum()),
+    }
+    base = {"n": n, "events": int(y.sum()), "confidence": confidence}
+    clustered_ok = n_treated >= 2 and n_control >= 2
+
+    try:
+        _require_arms(y, d, clusters)
+        for arm, a in (("intervention", 1), ("comparison", 0)):
+            for when, p in (("after", 1), ("before", 0)):
+                if not ((d == a) & (t == p)).any():
+                    raise NotEstimable(f"no children in the {arm} areas {when} the start")
+        _require_no_separation(y, standardised, area_labels, labels,
+                               "period" if period_effects is not None else "post =")
+        exog = _logistic_exog(d, t, clusters, labels, design.covariates)
+        _require_full_rank(_cross(exog.to_numpy()))
+        fit = fit_logistic(y, exog, what="logistic DiD")
+    except NotEstimable as error:
+        return LogisticDidResult(
+            Estimate.not_estimable(MEASURE, METHOD_LOGISTIC_DID, str(error),
+                                   details=dict(details), **base),
+            Estimate.not_estimable("odds_ratio", METHOD_LOGISTIC_DID, str(error),
+                                   details=dict(details), **base),
+            n_clusters, n_treated,
+        )
+
+    bread = fit.covariance.to_numpy()  # inverse information: the logit's bread
+    scores = exog.to_numpy() * (y - fit.fitted)[:, None]
+    cov_hc1, cov_robust = _sandwiches(scores, bread, clusters if clustered_ok else None)
+    if clustered_ok:
+        df: int | None = n_clusters - 1
+        se_type = (f"cluster-robust CR1 by area, t with {df} df, SE at least the one from "
+                   "the HC1 covariance")
+    else:
+        df = None
+        se_type = "HC1 heteroskedasticity-robust, NOT clustered by area (one area in an arm)"
+    critical = _critical(confidence, df)
+    details |= {"se_type": se_type,
+                "reference_distribution": "normal" if df is None else f"t with {df} df"}
+
+    # Odds ratio of the interaction, on the log-odds scale.
+    j = exog.columns.get_loc(_INTERACTION)
+    coef = float(fit.params.iloc[j])
+    se_or = _floored_se(cov_robust[j, j] if clustered_ok else None, cov_hc1[j, j])
+    log_or = _wald(coef, se_or["se"], critical, df, METHOD_LOGISTIC_DID, base,
+                   details | se_or | {"log_odds_ratio": coef})
+    odds_ratio = (
+        Estimate("odds_ratio", METHOD_LOGISTIC_DID, float(np.exp(coef)),
+                 float(np.exp(log_or.ci_low)), float(np.exp(log_or.ci_high)), log_or.p_value,
+                 details=log_or.details, **base)
+        if log_or.estimable else
+        Estimate.not_estimable("odds_ratio", METHOD_LOGISTIC_DID, log_or.reason,
+                               details=log_or.details, **base)
+    )
+
+    # ATT on the risk-difference scale by g-computation, delta-method interval.
+    x_fitted = exog.to_numpy()[standardised]
+    x_without = x_fitted.copy()
+    x_without[:, j] = 0.0
+    beta = fit.params.to_numpy()
+    risk_fitted = _expit(x_fitted @ beta)
+    risk_without = _expit(x_without @ beta)
+    att_value = float(risk_fitted.mean() - risk_without.mean())
+    gradient = ((risk_fitted * (1 - risk_fitted)) @ x_fitted
+                - (risk_without * (1 - risk_without)) @ x_without) / len(risk_fitted)
+    se_att = _floored_se(gradient @ cov_robust @ gradient if clustered_ok else None,
+                         gradient @ cov_hc1 @ gradient)
+    att = _wald(att_value, se_att["se"], critical, df, METHOD_LOGISTIC_DID, base,
+                details | se_att | {
+                    "risk_as_fitted": float(risk_fitted.mean()),
+                    "risk_without_programme": float(risk_without.mean()),
+                    "scale": "risk difference, g-computation over the children in "
+                    "intervention areas after the start",
+                    "interval": "delta method, conditional on the children standardised over",
+                })
+
+    coefficients = pd.DataFrame({
+        "coef": fit.params,
+        "se_model": np.sqrt(np.diag(bread)),
+        "se_cluster_robust": np.sqrt(np.diag(cov_robust)) if clustered_ok else None,
+        "se_hc1": np.sqrt(np.diag(cov_hc1)),
+    }, index=exog.columns).astype("Float64")
+    caveats = _caveats(n_clusters, n_treated, clustered_ok, "the intervals")
+    return LogisticDidResult(att, odds_ratio, n_clusters, n_treated, caveats, coefficients)
+
+
+def _whole_numbers(values: object, name: str) -> np.ndarray:
+    """Whole numbers as floats (NaN for missing); reject fractions and text."""
+    try:
+        array = pd.to_numeric(pd.Series(values)).astype("Float64").to_numpy(
+            dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be whole numbers ({error})") from error
+    present = array[~np.isnan(array)]
+    fractional = present[present != np.round(present)]
+    if fractional.size:
+        raise ValueError(f"{name} must be whole numbers; found {np.unique(fractional)[:5].tolist()}")
+    return array
+
+
+def _require_arms(y: np.ndarray, d: np.ndarray, clusters: np.ndarray) -> None:
+    """Raise NotEstimable unless both arms have children, areas keep their arm, y varies."""
+    if len(y) == 0:
+        raise NotEstimable("no children with an outcome, arm, period, area and covariates")
+    in_arm = np.bincount(clusters, weights=d)
+    if np.any((in_arm > 0) & (in_arm < np.bincount(clusters))):
+        raise NotEstimable("some areas are labelled both intervention and comparison; "
+                           "treated_area must be constant within an area")
+    for arm, value in (("intervention", 1), ("comparison", 0)):
+        if not (d == value).any():
+            raise NotEstimable(f"no children in {arm} areas")
+    if np.all(y == y[0]):
+        raise NotEstimable("every child had the same outcome: no variation to estimate an "
+                           "effect or its interval from")
+
+
+def _event_study_exog(d: np.ndarray, k: np.ndarray, clusters: np.ndarray, periods: np.ndarray,
+                      reference: int, estimable: list[int],
+                      covariates: pd.DataFrame) -> np.ndarray:
+    """Constant, area dummies, period dummies (reference left out), interactions, covariates."""
+    n = len(d)
+    n_clusters = int(clusters.max() + 1)
+    area_dummies = np.zeros((n, n_clusters))
+    area_dummies[np.arange(n), clusters] = 1.0
+    others = [p for p in periods if p != reference]
+    period_dummies = (k[:, None] == np.array(others, dtype=int)[None, :]).astype(float)
+    interactions = d[:, None] * (k[:, None] == np.array(estimable, dtype=int)[None, :])
+    return np.column_stack([np.ones(n), area_dummies[:, 1:], period_dummies, interactions,
+                            covariates.to_numpy(dtype=float)])
+
+
+def _period_labels(period_effects: object, keep: np.ndarray, post: np.ndarray) -> pd.Series:
+    """Period labels of the analysed children (the post dummy when none are given)."""
+    if period_effects is None:
+        return pd.Series(post.astype(int))
+    labels = pd.Series(period_effects).reset_index(drop=True)
+    if len(labels) != len(keep):
+        raise ValueError(f"period_effects has {len(labels)} labels; expected {len(keep)}")
+    labels = labels[keep].reset_index(drop=True)
+    if labels.isna().any():
+        raise ValueError("period_effects has missing labels among the analysed children")
+    if (pd.Series(post).groupby(labels.to_numpy()).nunique() > 1).any():
+        raise ValueError("post varies within a period_effects label: the labels must be "
+                         "periods that lie wholly before or after the start (e.g. birth "
+                         "half-year)")
+    return labels
+
+
+def _require_no_separation(y: np.ndarray, standardised: np.ndarray, areas: pd.Series,
+                           labels: pd.Series, label_name: str) -> None:
+    """Name the areas, periods or the intervention-after cell whose outcomes do not vary.
+
+    Such a group's fixed effect (or the DiD term) has no finite maximum-likelihood value.
+    """
+    found = []
+
+    def state(outcomes: np.ndarray) -> str:
+        return (f"all {outcomes.size} children have the outcome" if outcomes[0] == 1
+                else f"none of {outcomes.size} children has the outcome")
+
+    for what, groups in (("area", areas), (label_name, labels)):
+        for level, outcomes in pd.Series(y).groupby(groups.to_numpy()):
+            if outcomes.nunique() == 1:
+                found.append(f"{what} {level}: {state(outcomes.to_numpy())}")
+    cell = y[standardised]
+    if cell.size and np.all(cell == cell[0]):
+        found.append(f"intervention areas after the start: {state(cell)}")
+    if found:
+        raise NotEstimable(
+            "separation — " + "; ".join(found) + ". The logistic model with area and period "
+            "effects then has no finite estimate (the linear DiD is unaffected)")
+
+
+def _logistic_exog(d: np.ndarray, t: np.ndarray, clusters: np.ndarray, labels: pd.Series,
+                   covariates: pd.DataFrame) -> pd.DataFrame:
+    """Constant, area dummies, period dummies, the DiD term and covariates."""
+    return pd.concat([
+        pd.DataFrame({"const": np.ones(len(d))}),
+        pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True, dtype=float),
+        pd.get_dummies(labels.astype("string"), prefix="period", drop_first=True, dtype=float),
+        pd.DataFrame({_INTERACTION: d * t}),
+        covariates.reset_index(drop=True),
+    ], axis=1)
+
+
+def _require_full_rank(gram: np.ndarray) -> None:
+    """Raise NotEstimable when the columns of a design X are linearly dependent.
+
+    Takes X'X: the eigenvalues of the Gram matrix of X's columns scaled to unit length are
+    cheap for a tall design, and exact collinearity gives one at rounding level.
+    """
+    scale = np.sqrt(np.diag(gram))
+    if np.any(scale == 0):
+        raise NotEstimable("singular design: a column of the design is all zero")
+    eigenvalues = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+    if eigenvalues[0] < _RANK_TOLERANCE * eigenvalues[-1]:
+        raise NotEstimable("singular design: a covariate is collinear with area or period, "
+                           "or areas and periods overlap too little to separate their effects")
+
+
+def _cross(matrix: np.ndarray) -> np.ndarray:
+    """M'M for a tall M, by einsum's own loop rather than a BLAS call.
+
+    On a machine whose cores are all busy, OpenBLAS's threads spin and a 10,000 x 40
+    product can take most of a second; einsum takes about 10 ms whatever the load.
+    """
+    return np.einsum("ij,ik->jk", matrix, matrix)
+
+
+def _sandwiches(scores: np.ndarray, bread: np.ndarray,
+                clusters: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """HC1 and CR1-by-area covariances from per-child scores (HC1 twice without clusters).
+
+    HC1: bread (sum_i s_i s_i') bread x n / (n - K); CR1 by statsmodels' `cov_cluster`,
+    which its OLS and GLM fits use for `cov_type="cluster"`: the per-area sums of the
+    scores, factor G / (G - 1) (n - 1) / (n - K).
+    """
+    n, k = scores.shape
+    cov_hc1 = bread @ _cross(scores) @ bread * (n / (n - k))
+    if clusters is None:
+        return cov_hc1, cov_hc1
+    return cov_hc1, cov_cluster((scores, bread), clusters, use_correction=True)
+
+
+def _expit(values: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-values))
+
+
+def _floored_se(var_robust: float | None, var_hc1: float) -> dict[str, Any]:
+    """The cluster-robust SE raised to the HC1 one when smaller (HC1 alone when None)."""
+    se_hc1 = float(np.sqrt(max(var_hc1, 0.0)))
+    if var_robust is None:
+        return {"se": se_hc1, "se_cluster_robust": None, "se_hc1": se_hc1,
+                "se_floor_applied": False}
+    se_robust = float(np.sqrt(max(var_robust, 0.0)))
+    return {"se": max(se_robust, se_hc1), "se_cluster_robust": se_robust, "se_hc1": se_hc1,
+            "se_floor_applied": se_hc1 > se_robust}
+
+
+def _critical(confidence: float, df: int | None) -> float:
+    tail = (1 - confidence) / 2
+    return float(stats.norm.isf(tail) if df is None else stats.t.isf(tail, df))
+
+
+def _wald(value: float, se: float, critical: float, df: int | None, method: str, base: dict,
+          details: dict) -> Estimate:
+    """Estimate +- critical x SE with a two-sided p (t on df, or normal when df is None)."""
+    if not np.isfinite(se) or se <= 0:
+        return Estimate.not_estimable(MEASURE, method, "standard error is zero or undefined",
+                                      details=details, **base)
+    statistic = abs(value / se)
+    p_value = 2 * (stats.norm.sf(statistic) if df is None else stats.t.sf(statistic, df))
+    return Estimate(MEASURE, method, value, value - critical * se, value + critical * se,
+                    float(p_value), details=details | {"se": se}, **base)
+
+
+def _relabel(estimate: Estimate, se_type: str) -> Estimate:
+    return replace(estimate, details=estimate.details | {"se_type": se_type})
+
+
+def _joint_test(b: np.ndarray, covariance: np.ndarray, covariance_hc1: np.ndarray,
+                pre: tuple[int, ...], n_clusters: int | None) -> JointTest:
+    """Wald test that the pre-start coefficients `b` are all zero (see JointTest).
+
+    `n_clusters` None means the HC1 fallback: `covariance` is then the HC1 one.
+    """
+    q = len(pre)
+    if n_clusters is None:
+        label = "HC1, NOT clustered by area; chi-square reference"
+        if q == 0:
+            return JointTest(None, 0, None, None, pre, label, reason=_NO_PRE_PERIOD)
+        if np.linalg.matrix_rank(covariance) < q:
+            return JointTest(None, q, None, None, pre, label,
+                             reason="the covariance of the pre-start coefficients is singular")
+        statistic = float(b @ np.linalg.solve(covariance, b)) / q
+        return JointTest(statistic, q, None, float(stats.chi2.sf(statistic * q, q)), pre, label)
+
+    label = ("cluster-robust CR1 by area, variances at least HC1, Hotelling T^2 "
+             "small-sample F")
+    if q == 0:
+        return JointTest(None, 0, None, None, pre, label, reason=_NO_PRE_PERIOD)
+    if q >= n_clusters:
+        return JointTest(None, q, None, None, pre, label, reason=(
+            f"{q} pre-start coefficients but only {n_clusters} areas: the cluster-robust "
+            "covariance has rank at most G - 1, so their joint test is undefined"))
+    if np.linalg.matrix_rank(covariance) < q:
+        return JointTest(None, q, None, None, pre, label,
+                         reason="the cluster-robust covariance of the pre-start coefficients "
+                         "is singular")
+    se = np.sqrt(np.diag(covariance))
+    raise_to = np.maximum(se, np.sqrt(np.diag(covariance_hc1))) / se
+    floored = covariance * np.outer(raise_to, raise_to)
+    wald = float(b @ np.linalg.solve(floored, b))
+    statistic = wald * (n_clusters - q) / (q * (n_clusters - 1))
+    unadjusted = float(b @ np.linalg.solve(covariance, b)) / q
+    return JointTest(
+        statistic, q, n_clusters - q, float(stats.f.sf(statistic, q, n_clusters - q)), pre,
+        label, unadjusted, float(stats.f.sf(unadjusted, q, n_clusters - 1)))
+
+
+def _table(periods: np.ndarray, n_int: np.ndarray, n_comp: np.ndarray, reference: int,
+           coefficients: dict[int, Estimate]) -> pd.DataFrame:
+    """One row per period: the coefficient (0 at the reference), interval, p, children."""
+    found = [coefficients.get(int(p)) for p in periods]
+
+    def column(get: object) -> pd.arrays.FloatingArray:
+        return pd.array([None if e is None else get(e) for e in found], dtype="Float64")
+
+    estimate = column(lambda e: e.estimate)
+    estimate[periods == reference] = 0.0
+    return pd.DataFrame({
+        "period": periods.astype("int64"),
+        "estimate": estimate,
+        "ci_low": column(lambda e: e.ci_low),
+        "ci_high": column(lambda e: e.ci_high),
+        "p_value": column(lambda e: e.p_value),
+        "se": column(lambda e: e.details.get("se")),
+        "n_intervention": n_int.astype("int64"),
+        "n_comparison": n_comp.astype("int64"),
+        "pre": periods < 0,
+        "reference": periods == reference,
+        "reason": ["reference period (0 by definition)" if e is None else e.reason
+                   for e in found],
+    }, columns=TABLE_COLUMNS)
+
+
+def _caveats(n_clusters: int, n_treated: int, clustered: bool, what: str) -> tuple[str, ...]:
+    found = []
+    if not clustered:
+        found.append(
+            f"{n_treated} intervention and {n_clusters - n_treated} comparison area(s): with "
+            "one area in an arm the cluster-robust variance is degenerate, so "
+            f"{what} use HC1 standard errors, which ignore the correlation of children within "
+            "areas and are anti-conservative whenever areas differ beyond chance")
+    elif n_clusters < VERY_FEW_CLUSTERS:
+        found.append(
+            f"only {n_clusters} areas: cluster-robust standard errors are unreliable with "
+            "fewer than about 10 clusters and tend to be too small (Cameron, Gelbach & Miller "
+            f"2008); {what} are at least as wide as the child-level ones but indicative only; "
+            "see the pooled DiD's wild cluster bootstrap")
+    elif n_clusters < FEW_CLUSTERS:
+        found.append(
+            f"only {n_clusters} areas (< 30): cluster-robust standard errors may be too small "
+            f"(Cameron, Gelbach & Miller 2008); {what} use t with {n_clusters - 1} df")
+    if clustered and n_clusters < FEW_CLUSTERS and what == "per-period intervals":
+        found.append(
+            f"the joint pre-start test rests on {n_clusters} areas: it uses variances at least "
+            "the child-level ones and Hotelling's small-sample F, yet may still reject too "
+            "often (about 1 in 10 at 5 % with 10 areas in simulations); the plain "
+            "cluster-robust F rejects far more often and is given only for reference")
+    if clustered and n_treated < 5:
+        found.append(
+            f"only {n_treated} intervention areas: with few treated clusters cluster-robust "
+            "inference can misstate the uncertainty (MacKinnon & Webb 2017)")
+    return tuple(found)
