@@ -387,8 +387,17 @@ def _publish_trends(p: _Pass, frame: pd.DataFrame) -> Render:
         values = p.cells.values
         n, events = (sum(values[t[k]] for t in parts) for k in (0, 1))
         p.sum_up_triples(p.proportion(indicator, group, "all", n, events, published=False), parts)
-    return _proportion_render(p, frame, triples, n_column="n", events_column="events",
-                              estimate_columns=["proportion", "ci_low", "ci_high"])
+    render_trends = _proportion_render(p, frame, triples, n_column="n", events_column="events",
+                                       estimate_columns=["proportion", "ci_low", "ci_high"])
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        unsafe: dict[tuple[str, str], bool] = {}  # for the event study's unadjusted rows
+        for record, triple in zip(records, triples, strict=True):
+            key = (record["indicator"], _text(record["half_year"]))
+            unsafe[key] = unsafe.get(key, False) or p.unsafe(triple, hidden)
+        p.facts["trends_unsafe"] = unsafe
+        return render_trends(hidden)
+    return render
 
 
 def _did_cell_group(record: Mapping[str, Any]) -> str:
@@ -465,6 +474,51 @@ def _publish_did_areas(p: _Pass, frame: pd.DataFrame) -> Render:
         _blank(published, blank_unadjusted, ["did_unadjusted"])
         _blank(published, blank_adjusted, ["did_adjusted"])
         return _mark(published, blank_unadjusted | blank_adjusted, ["secondary"] * len(records))
+    return render
+
+
+EVENT_STUDY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value")
+
+
+def _publish_event_study(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Event-study coefficients: a half-year's intervention and comparison children are
+    trends.csv's (key `trend/<arm>/<half-year>`); a coefficient rests on its half-year's and
+    the reference half-year's groups. Adjusted for covariates (`adjusted`) it is blank only
+    when one of those groups is hidden or small; unadjusted, also when its events or the
+    rest are (a coefficient of area and half-year effects alone is close to cell arithmetic).
+    Counts are the children, not the events, of each half-year and arm."""
+    records = frame.to_dict("records")
+    cells: list[list[int]] = []
+    for record in records:
+        mine = []
+        for arm, column in (("intervention", "n_intervention"), ("comparison", "n_comparison")):
+            mine.append(p.count(("outcome", record["indicator"],
+                                 f"trend/{arm}/{_text(record.get('half_year'))}", "all", "n"),
+                                record.get(column), cost=2))
+        cells.append(mine)
+    reference = {r["indicator"]: mine for r, mine in zip(records, cells, strict=True)
+                 if _flag(r.get("reference"))}
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        m = p.min_cell
+        published = frame.copy()
+        for index, column in enumerate(("n_intervention", "n_comparison")):
+            published[column] = _shown_column(frame[column], np.array(
+                [bool(hidden[mine[index]]) for mine in cells], dtype=bool), m)
+        unsafe_trends = p.facts.get("trends_unsafe", {})
+        rows = []
+        for record, mine in zip(records, cells, strict=True):
+            used = [*mine, *reference.get(record["indicator"], [])]
+            blank = any(bool(hidden[c]) or p.small(c) for c in used)
+            if not _flag(record.get("adjusted")):
+                half_years = {_text(record.get("half_year"))}
+                half_years |= {_text(r.get("half_year")) for r in records
+                               if r["indicator"] == record["indicator"] and _flag(r.get("reference"))}
+                blank |= any(unsafe_trends.get((record["indicator"], h), True) for h in half_years)
+            rows.append(blank)
+        rows = np.array(rows, dtype=bool)
+        _blank(published, rows, EVENT_STUDY_ESTIMATES)
+        return _mark(published, rows, ["secondary"] * len(records))
     return render
 
 
@@ -603,7 +657,8 @@ SIDES = ("intervention", "comparison")
 EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
                     "p_placebo")
 # Rows whose two groups are each the children after the start plus those before it.
-DID_METHODS = ("did", "did_unadjusted", "fuzzy_did")
+DID_METHODS = ("did", "did_unadjusted", "fuzzy_did", "logistic_did", "triple_difference",
+               "kaplan_meier")
 # Analyses on a subset of the ITT population: the difference from the ITT counts is itself a
 # count of children (families who declined, children without covariates).
 NESTED_ANALYSES = ("itt", "per_protocol", "dose_response", "complier")
@@ -633,6 +688,8 @@ def _effect_population(row: Mapping[str, Any], side: str) -> str:
     analysis, method = _text(row.get("analysis")) or "itt", _text(row.get("method"))
     if _text(row.get("subgroup")):
         return f"subgroup/{row['subgroup']}/{side}"
+    if analysis == "landmark":
+        return f"landmark/{_count(row.get('landmark_days'))}/{side}"
     if method in DID_METHODS:
         return f"{analysis}/did/{side}"
     if analysis == "itt":
@@ -836,7 +893,7 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
 
 SUMMARY_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
 SUMMARY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
-                     "p_placebo",
+                     "p_placebo", "logistic_estimate", "logistic_ci_low", "logistic_ci_high",
                      "sensitivity_estimate", "no_pandemic_estimate", "no_pandemic_ci_low",
                      "no_pandemic_ci_high",
                      "sensitivity_ci_low", "sensitivity_ci_high")
@@ -1123,6 +1180,7 @@ PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
     "trends": _publish_trends,
     "did_cells": _publish_did_cells,
     "did_areas": _publish_did_areas,
+    "event_study": _publish_event_study,
     "balance": _publish_balance,
     "survival": _publish_survival,
     "power": _publish_power,

@@ -33,10 +33,11 @@ from pipeline.text import (
 
 TABLE_NAMES = ("indicators", "effects", "summary", "balance", "survival", "flow", "fidelity",
                "dose_response", "power", "trends", "design", "did_cells", "did_areas",
-               "data_quality", "rejects_by_reason", "missingness", "value_issues")
+               "event_study", "data_quality", "rejects_by_reason", "missingness", "value_issues")
 # Tables with an `area` column ("all" or an intervention area); the others are for the whole study.
 AREA_TABLES = ("indicators", "flow", "fidelity", "effects", "summary", "balance")
-STUDY_TABLES = ("survival", "dose_response", "power", "trends", "did_cells", "did_areas")
+STUDY_TABLES = ("survival", "dose_response", "power", "trends", "did_cells", "did_areas",
+                "event_study")
 PERCENTAGE_POINT_MEASURES = ("risk_difference", "did")
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio")
 

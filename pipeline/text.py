@@ -610,6 +610,7 @@ MANIFEST_LABELS: dict[str, dict[str, str]] = {
            "balance": "jämförbarhetsrader", "survival": "kurvpunkter", "dose_response": "dos–responsrader",
            "power": "styrkerader", "trends": "trendpunkter", "design": "designceller",
            "did_cells": "område × period-celler", "did_areas": "DiD per område",
+           "event_study": "eventstudiekoefficienter",
            "reports": "rapporter"},
     "en": {"study": "Study", "created": "Created", "source_sha256": "Source code checksum",
            "git_commit": "Git commit", "run_folder": "Run folder",
@@ -621,6 +622,7 @@ MANIFEST_LABELS: dict[str, dict[str, str]] = {
            "balance": "balance rows", "survival": "curve points", "dose_response": "dose–response rows",
            "power": "power rows", "trends": "trend points", "design": "design cells",
            "did_cells": "area × period cells", "did_areas": "DiDs by area",
+           "event_study": "event-study coefficients",
            "reports": "reports"},
 }
 

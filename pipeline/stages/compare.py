@@ -74,7 +74,10 @@ from pipeline.stats.did_inference import (
     placebo_p,
     randomisation_inference,
 )
+from pipeline.stats.did_models import event_study, logistic_did
+from pipeline.stats.duration import rmst_did
 from pipeline.stats.effects import compare_proportions
+from pipeline.stats.equity import additive_interaction, triple_difference
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
 from pipeline.stats.power import (
     DEFAULT_CAC,
@@ -85,7 +88,7 @@ from pipeline.stats.power import (
     sample_size_two_proportions,
 )
 from pipeline.stats.proportions import proportion
-from pipeline.stats.regression import interaction_test, logistic_adjusted_effects, logistic_slope
+from pipeline.stats.regression import logistic_adjusted_effects, logistic_slope
 from pipeline.stats.results import Estimate, NotEstimable
 from pipeline.stats.survival import (
     cox_hazard_ratio,
@@ -112,7 +115,7 @@ EFFECT_COLUMNS = [
     "n_intervention", "n_comparison", "note", "analysis", "subgroup", "p_interaction",
     "multiplicity", "events_intervention", "events_comparison", "area",
     "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
-    "p_placebo", "p_placebo_floor",
+    "p_placebo", "p_placebo_floor", "landmark_days",
 ]
 SUMMARY_COLUMNS = [
     "indicator", "area", "primary", "kind", "design", "analysis", "method", "measure",
@@ -126,8 +129,12 @@ SUMMARY_COLUMNS = [
     "pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p",
     "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
     "no_pandemic_estimate", "no_pandemic_ci_low", "no_pandemic_ci_high",
-    "p_placebo", "p_placebo_floor",
+    "p_placebo", "p_placebo_floor", "logistic_estimate", "logistic_ci_low", "logistic_ci_high",
+    "pretrend_joint_p",
 ]
+EVENT_STUDY_COLUMNS = ["indicator", "half_years_from_start", "half_year", "estimate", "ci_low", "ci_high",
+                       "p_value", "n_intervention", "n_comparison", "pre", "reference", "adjusted",
+                       "pretrend_p", "note"]
 DID_CELL_COLUMNS = ["indicator", "area", "arm", "period", "children", "events", "proportion"]
 DID_AREA_COLUMNS = [
     "indicator", "analysis", "intervention_area", "comparison_area", "left_out_area",
@@ -170,7 +177,8 @@ MIDPOINT_NOTE = ("approximation: Cox model on midpoint-imputed weaning ages (wea
                  "right-censored at the last assessment still breastfed); treats imputed ages "
                  "as exact, so the interval is too narrow")
 
-ADJUSTED_METHODS = ("regression", "iptw", "did", "cox", "cace", "fuzzy_did")  # did_unadjusted is not
+# Methods that adjust for the covariates (did_unadjusted, crude and kaplan_meier do not).
+ADJUSTED_METHODS = ("regression", "iptw", "did", "cox", "cace", "fuzzy_did", "logistic_did")
 OPEN_ENDED = 1_000_000  # upper end of the last band of contacts received
 
 # Exceptions a statistical method may raise on degenerate input; they become notes.
@@ -210,7 +218,7 @@ def _compare(study: Study, cohort: pd.DataFrame,
             dose_row, dose_table = _dose_response(context, indicator.id)
             rows.append(dose_row)
             dose_tables.append(dose_table)
-            rows += _subgroups(context, indicator.id)
+            rows += _subgroups(context, did_cells, indicator.id)
     balance = [balance_table(context)]
     for area in study.design.intervention_areas:
         area_context = _Context(study, _in_area(population, area), area=area)
@@ -226,9 +234,11 @@ def _compare(study: Study, cohort: pd.DataFrame,
     did_cell_table, did_area_table = (did_area_tables(context, did_cells) if did_cells is not None
                                       else (_frame([], DID_CELL_COLUMNS),
                                             _frame([], DID_AREA_COLUMNS)))
+    events = (event_study_table(context, did_cells) if did_cells is not None
+              else _frame([], EVENT_STUDY_COLUMNS))
     return {
         "effects": effects,
-        "summary": summary_table(study, effects, cohort, trends),
+        "summary": summary_table(study, effects, cohort, trends, events),
         "balance": pd.concat(balance, ignore_index=True),
         "survival": survival_table(population),
         "dose_response": _frame([r for t in dose_tables for r in t], DOSE_COLUMNS),
@@ -237,6 +247,7 @@ def _compare(study: Study, cohort: pd.DataFrame,
         "design": design_table(cohort, study),
         "did_cells": did_cell_table,
         "did_areas": did_area_table,
+        "event_study": events,
     }
 
 
@@ -249,10 +260,14 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
     if did is not None:
         rows += [_did_row(context, did, indicator.id, randomisation=True),
                  _did_row(context, did, indicator.id, adjusted=False)]
-    if did is not None:
         rows += _placebo_rows(context, did_cells, context.study, indicator)
+        if indicator.kind == "survival":
+            rows += [_did_row(context, did, indicator.id, landmark=days)
+                     for days in LANDMARK_AGES[indicator.id]]
+            rows.append(_rmst_did_row(did, indicator.id))
         if context.area == "all":
             rows += _without_pandemic(context, did_cells, indicator)
+            rows.append(_logistic_did_row(context, did, indicator.id))
     for row in rows:
         row["area"] = context.area
     return rows
@@ -358,10 +373,11 @@ def _row(indicator: str, result: Estimate | None, *, measure: str, method: str,
     }
 
 
-def _attempt(make: Callable[[], Any]) -> tuple[Any, str | None]:
-    """Run a statistical method; a degenerate input becomes a reason instead of a crash."""
+def _attempt(make: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+    """Run a statistical method (with these arguments); a degenerate input becomes a reason
+    instead of a crash."""
     try:
-        return make(), None
+        return make(*args, **kwargs), None
     except _METHOD_ERRORS as error:
         return None, f"not estimable: {error}"
 
@@ -487,7 +503,8 @@ class _DidCells:
 
 
 def _did_row(context: _Context, did: _DidCells, indicator: str,
-             adjusted: bool = True, randomisation: bool = False) -> dict[str, Any]:
+             adjusted: bool = True, randomisation: bool = False,
+             landmark: int | None = None) -> dict[str, Any]:
     """Area × period difference-in-differences (design `did`), inference by area.
 
     Two-way fixed effects: area fixed effects (not an arm dummy, so a changing mix of areas
@@ -497,9 +514,10 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     proportion (`landmark_outcome`). With fewer than 30 areas the wild cluster bootstrap
     gives the p-value and the interval that inverts the same test, never narrower than the
     child-level one; with a single area in an arm no interval is reliable, so the point
-    estimate is given without one (the HC1 interval is kept in `note` only).
+    estimate is given without one (the HC1 interval is kept in `note` only). `landmark`
+    (days) gives a survival indicator's DiD at that age (analysis `landmark`).
     """
-    y, inside, stable_note = did_outcome(did.cells, indicator)
+    y, inside, stable_note = did_outcome(did.cells, indicator, landmark)
     y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
     covariates = did.covariates[inside].reset_index(drop=True) if adjusted else None
     complete = did.complete[inside] if adjusted else np.ones(int(inside.sum()), dtype=bool)
@@ -513,7 +531,7 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
              + " (linear probability model: area and birth half-year fixed effects, "
                "intervention area x after the start)"]
     if indicator in LANDMARKS:
-        notes.insert(0, LANDMARK_NOTES[indicator])
+        notes.insert(0, landmark_note(indicator, landmark))
     if stable_note:
         notes.insert(0, stable_note)
     estimate = None
@@ -554,10 +572,111 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     if result is not None:
         row["n_areas_intervention"] = result.n_clusters_treated
         row["n_areas_comparison"] = result.n_clusters - result.n_clusters_treated
+    if landmark is not None:
+        row |= {"analysis": "landmark", "landmark_days": landmark}
     if randomisation and row["estimate"] is not None:
         row |= _randomisation(y, did.area[inside], post, treated_area, covariates,
                               did.half_year[inside], row["estimate"])
     return row
+
+
+def _logistic_did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any]:
+    """The check on the scale: a logistic DiD (area and birth half-year effects, the
+    covariates) whose effect on the intervention areas after the start is standardised to a
+    risk difference by g-computation (method `logistic_did`, measure `did`)."""
+    y, inside, _ = did_outcome(did.cells, indicator)
+    treated_area, post = did.treated_area[inside], did.post[inside]
+    covariates = did.covariates[inside].reset_index(drop=True)
+    complete = did.complete[inside]
+    in_area = treated_area[complete] == 1
+    result, error = _attempt(lambda: logistic_did(
+        y[inside], treated_area, post, did.area[inside], covariates,
+        period_effects=did.half_year[inside]))
+    estimate = None if result is None else result.att
+    notes = ["check on the scale: logistic model with area and birth half-year effects, "
+             + context.adjusted_for + "; effect on the intervention areas after the start as a "
+             "risk difference (g-computation), delta-method SE clustered by area, never below "
+             "the child level"]
+    if result is not None:
+        if result.odds_ratio.estimable:
+            notes.append(f"odds ratio {result.odds_ratio.estimate:.3g}")
+        notes += list(result.caveats)
+    y_used = y[inside][complete]
+    return _row(indicator, estimate, measure="did", method="logistic_did", analysis="itt",
+                n_intervention=int(in_area.sum()), n_comparison=int((~in_area).sum()),
+                reason=error, events=(int(np.nansum(y_used[in_area])),
+                                      int(np.nansum(y_used[~in_area]))),
+                note="; ".join(notes))
+
+
+def _rmst_did_row(did: _DidCells, indicator: str) -> dict[str, Any]:
+    """DiD of the restricted mean time to the event (days, up to RMST_HORIZON) from
+    Kaplan–Meier curves of the four area x period groups; interval and p from a bootstrap
+    that resamples areas within each arm (method `kaplan_meier`, measure `rmst_did`)."""
+    time, event, kept = _survival_data(did.cells, indicator)
+    horizon = RMST_HORIZON[indicator]
+    treated_area, post = did.treated_area[kept], did.post[kept]
+    result, error = _attempt(lambda: rmst_did(time, event, treated_area, post, did.area[kept],
+                                              horizon))
+    what = ("days without MMR" if indicator == "vacc_mmr1_age" else "days breastfed")
+    notes = [f"restricted mean {what} up to {horizon} days: DiD of the four Kaplan–Meier "
+             "areas, area bootstrap within arms (coarse with few areas); unadjusted"]
+    if indicator == "bf_duration":
+        notes.append(MIDPOINT_WEANING)
+    if indicator == "vacc_mmr1_age":
+        notes.append("negative: vaccinated earlier in the intervention areas")
+    in_area = treated_area == 1
+    return _row(indicator, result, measure="rmst_did", method="kaplan_meier", analysis="itt",
+                n_intervention=int(in_area.sum()), n_comparison=int((~in_area).sum()),
+                reason=error, events=(int(event[in_area].sum()), int(event[~in_area].sum())),
+                note="; ".join(notes))
+
+
+def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFrame:
+    """DiD coefficients by birth half-year relative to the start (the last half-year before
+    it is the reference), area and half-year effects and the covariates; one block per
+    indicator (a survival indicator at its landmark). The joint test of the pre-start
+    coefficients is `pretrend_p` (and summary.csv's `pretrend_joint_p`)."""
+    did = _DidCells(did_cells, context)
+    start = pd.Timestamp(context.study.design.programme_start)
+    born = pd.to_datetime(did.cells["birth_date"])
+    period = half_year_index(born, start)
+    rows = []
+    for indicator in INDICATORS:
+        y, inside, _ = did_outcome(did.cells, indicator.id)
+        result, error = _attempt(event_study, y[inside], did.treated_area[inside],
+                                 period[inside], did.area[inside],
+                                 did.covariates[inside].reset_index(drop=True))
+        if result is None or not result.estimable:
+            continue
+        labels = dict(zip(period[inside], did.half_year[inside], strict=True))
+        note = result.pre_trend.summary()
+        for record in result.table.to_dict("records"):
+            rows.append({"indicator": indicator.id,
+                         "half_years_from_start": int(record["period"]),
+                         "half_year": labels.get(record["period"], ""),
+                         "estimate": record["estimate"], "ci_low": record["ci_low"],
+                         "ci_high": record["ci_high"], "p_value": record["p_value"],
+                         "n_intervention": record["n_intervention"],
+                         "n_comparison": record["n_comparison"], "pre": bool(record["pre"]),
+                         "reference": bool(record["reference"]),
+                         "adjusted": bool(context.covariate_names),
+                         "pretrend_p": result.pre_trend.p_value,
+                         "note": "; ".join(x for x in (note, _text_or_empty(record["reason"]))
+                                           if x)})
+    return _frame(rows, EVENT_STUDY_COLUMNS)
+
+
+def _text_or_empty(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def half_year_index(birth: pd.Series, programme_start: pd.Timestamp) -> np.ndarray:
+    """Each birth's half-year relative to the programme start: 0 the first half-year from
+    the start, -1 the half-year before it (the bins of `half_year_bins`)."""
+    bins = half_year_bins(birth, programme_start)
+    months = (bins.dt.year - programme_start.year) * 12 + (bins.dt.month - programme_start.month)
+    return np.floor_divide(months.to_numpy(dtype=float), 6).astype(int)
 
 
 def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_area: np.ndarray,
@@ -626,7 +745,8 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     return _frame(cell_rows, DID_CELL_COLUMNS), _frame(area_rows, DID_AREA_COLUMNS)
 
 
-def did_outcome(cells: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray, str]:
+def did_outcome(cells: pd.DataFrame, indicator: str,
+                landmark: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """The indicator as a DiD compares it: defined the same way before and after the start.
 
     `vacc_full_24m` asks for a complete rotavirus series only of children born from
@@ -635,10 +755,11 @@ def did_outcome(cells: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.nda
     child, so that the definition does not change between the periods. `vacc_rota_complete`
     is defined only for births from 2019-09-01, so its DiD compares those alone (and is not
     estimable, with the reason, when no child before the start was eligible). A survival
-    indicator enters as its landmark proportion. Returns (0/1 values, known, note).
+    indicator enters as its landmark proportion (at `landmark` days, else its default
+    landmark). Returns (0/1 values, known, note).
     """
     if indicator in LANDMARKS:
-        y, inside = landmark_outcome(cells, indicator)
+        y, inside = landmark_outcome(cells, indicator, landmark)
         return y, inside, ""
     if indicator == "vacc_full_24m":
         born = pd.to_datetime(cells["birth_date"])
@@ -661,17 +782,28 @@ STABLE_FULL_VACCINATION = ("vacc_dtp3_24m", "vacc_pcv3_24m", "vacc_mmr1_24m")
 
 # Survival indicators enter a DiD as the share with the event state at a landmark age.
 LANDMARKS = {"vacc_mmr1_age": 730, "bf_duration": 183}
-LANDMARK_NOTES = {
-    "vacc_mmr1_age": "landmark: share with MMR by 730 days, among children followed to 730 days "
-                     "or vaccinated before",
-    "bf_duration": "landmark: share still breastfed at 183 days (weaning age imputed at the "
-                   "midpoint between the last 'breastfed' and the first 'weaned' assessment; "
-                   "children last seen breastfed before 183 days are excluded)",
-}
+# The DiD of a survival indicator at several ages (analysis `landmark`): MMR at 18, 20 and
+# 24 months, breastfeeding at 2, 4 and 6 months; and its restricted mean up to RMST_HORIZON.
+LANDMARK_AGES = {"vacc_mmr1_age": (548, 608, 730), "bf_duration": (61, 122, 183)}
+RMST_HORIZON = {"vacc_mmr1_age": 730, "bf_duration": 365}
+MIDPOINT_WEANING = ("weaning age imputed at the midpoint between the last 'breastfed' and the "
+                    "first 'weaned' assessment")
 
 
-def landmark_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
-    """A survival indicator as a 0/1 state at its landmark age, and the children it is known for.
+def landmark_note(indicator: str, landmark: int | None = None) -> str:
+    """What a landmark proportion is, in words (effects.csv's note)."""
+    days = LANDMARKS[indicator] if landmark is None else landmark
+    if indicator == "vacc_mmr1_age":
+        return (f"landmark: share with MMR by {days} days, among children followed to {days} "
+                "days or vaccinated before")
+    return (f"landmark: share still breastfed at {days} days ({MIDPOINT_WEANING}; children "
+            f"last seen breastfed before {days} days are excluded)")
+
+
+def landmark_outcome(frame: pd.DataFrame, indicator: str,
+                     landmark: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A survival indicator as a 0/1 state at a landmark age (its default one unless given),
+    and the children it is known for.
 
     Known only for children followed to the landmark (old enough at the extraction date and
     not moved out before it), as a binary indicator's denominator: counting a child with an
@@ -681,7 +813,7 @@ def landmark_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, n
     the last breastfed and the first weaned assessment — after it), 0 = weaned before it;
     unknown when last seen breastfed before it.
     """
-    landmark = LANDMARKS[indicator]
+    landmark = LANDMARKS[indicator] if landmark is None else landmark
     time, event, kept = _survival_data(frame, indicator)
     values = np.full(len(frame), np.nan)
     state = np.full(len(time), np.nan)
@@ -868,21 +1000,74 @@ def subgroup_codes(frame: pd.DataFrame, variable: str) -> tuple[np.ndarray, list
     return codes, [str(level) for level in levels]
 
 
-def _subgroups(context: _Context, indicator: str) -> list[dict[str, Any]]:
-    """Crude risk difference within each equity subgroup, with the interaction test."""
+def _subgroups(context: _Context, did_cells: pd.DataFrame | None,
+               indicator: str) -> list[dict[str, Any]]:
+    """Equity (analysis `subgroup`, exploratory): the effect within each level of mother's
+    region and of education, on the additive scale of the design's own estimate.
+
+    Design `did`: the DiD within each level from one triple-difference model (area and birth
+    half-year effects, each level with its own area-arm and period contrasts; method
+    `triple_difference`), `p_interaction` the joint test that the DiD is the same in every
+    level (clustered by area, never below the child level). Other designs: the crude risk
+    difference within each level, `p_interaction` the Wald test that the risk differences
+    are equal (linear probability model, HC1). Both unadjusted, like the crude rows.
+    """
+    if did_cells is not None:
+        return _subgroup_dids(context, did_cells, indicator)
     y, inside = context.outcome(indicator)
     rows = []
     for variable, (codes, levels) in context.subgroups.items():
         known = inside & (codes >= 0)
-        p_interaction, reason = interaction_test(y[known], context.treated[known], codes[known])
-        note = (f"treatment x {variable} likelihood-ratio test p = {p_interaction:.3g}"
-                if p_interaction is not None else f"treatment x {variable} test: {reason}")
+        test, error = _attempt(additive_interaction, y[known], context.treated[known],
+                               np.asarray(levels, dtype=object)[codes[known]])
+        p_interaction = None if test is None else test.joint.p_value
+        note = _interaction_note(variable, "risk differences", test, error)
         for code, level in enumerate(levels):
             in_level = known & (codes == code)
             rows += _crude_rows(indicator, y[in_level], context.treated[in_level],
                                 analysis="subgroup", measures=("risk_difference",),
                                 subgroup=f"{variable}={level}", p_interaction=p_interaction,
                                 note=note)
+    return rows
+
+
+def _interaction_note(variable: str, what: str, test: Any, error: str | None) -> str:
+    p = None if test is None else test.joint.p_value
+    if p is None:
+        reason = error or (test.joint.reason if test is not None else "") or "not estimable"
+        return f"exploratory; test that the {what} are equal across {variable}: {reason}"
+    return (f"exploratory; test that the {what} are equal across {variable} (additive scale): "
+            f"p = {p:.3g}")
+
+
+def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
+                   indicator: str) -> list[dict[str, Any]]:
+    did = _DidCells(did_cells, context)
+    y, inside, _ = did_outcome(did.cells, indicator)
+    rows = []
+    for variable in SUBGROUP_VARIABLES:
+        if variable not in did.cells.columns:
+            continue
+        codes, levels = subgroup_codes(did.cells, variable)
+        known = inside & (codes >= 0)
+        level_of = np.asarray(levels, dtype=object)[codes[known]]
+        result, error = _attempt(triple_difference, y[known], did.treated_area[known],
+                                 did.post[known], level_of, did.area[known],
+                                 period_effects=did.half_year[known])
+        p_interaction = None if result is None else result.joint.p_value
+        note = _interaction_note(variable, "DiDs", result, error)
+        for code, level in enumerate(levels):
+            in_level = known & (codes == code)
+            in_area = did.treated_area[in_level] == 1
+            estimate = None if result is None else result.by_level.get(level)
+            rows.append(_row(indicator, estimate, measure="did", method="triple_difference",
+                             analysis="subgroup", n_intervention=int(in_area.sum()),
+                             n_comparison=int((~in_area).sum()), reason=error,
+                             subgroup=f"{variable}={level}", p_interaction=p_interaction,
+                             events=(int(np.nansum(y[in_level][in_area])),
+                                     int(np.nansum(y[in_level][~in_area]))),
+                             note=note + "; DiD within the subgroup (area and birth half-year "
+                                         "effects), unadjusted"))
     return rows
 
 
@@ -978,7 +1163,7 @@ def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 
 def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
-                  trends: pd.DataFrame) -> pd.DataFrame:
+                  trends: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per indicator and area: the design's headline, its verdict and what was seen.
 
     See `pipeline.summary` for the rules. The observed columns are the shares in each group
@@ -992,8 +1177,17 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
         if area != "all":
             groups = _in_area(groups, area)
         for indicator in INDICATORS:
-            rows.append(_summary_row(study, design, indicator, area, effects, groups, placebo))
+            row = _summary_row(study, design, indicator, area, effects, groups, placebo)
+            if area == "all" and events is not None:
+                row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
+            rows.append(row)
     return _frame(rows, SUMMARY_COLUMNS)
+
+
+def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
+    """The event study's joint test of the pre-start coefficients of an indicator."""
+    values = events.loc[events["indicator"].eq(indicator), "pretrend_p"].dropna()
+    return float(values.iloc[0]) if len(values) else None
 
 
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
@@ -1038,6 +1232,10 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                     "sensitivity_estimate": check["estimate"],
                     "sensitivity_ci_low": check["ci_low"], "sensitivity_ci_high": check["ci_high"]}
     if design == "did":
+        check = row_of.get(("logistic_did", "did"))
+        if check is not None:
+            row |= {"logistic_estimate": check["estimate"], "logistic_ci_low": check["ci_low"],
+                    "logistic_ci_high": check["ci_high"]}
         without = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
                           & effects["analysis"].eq("no_pandemic")]
         if not without.empty:
@@ -1491,9 +1689,10 @@ _TEXT_COLUMNS = {"note", "subgroup", "multiplicity", "level", "rating_before", "
 _COUNT_COLUMNS = {"n_intervention", "n_comparison", "events_intervention", "events_comparison",
                   "at_risk", "events", "n", "n_per_group_needed", "n_per_group_needed_corrected",
                   "contacts_min", "contacts_max", "n_areas_intervention", "n_areas_comparison",
+                  "half_years_from_start", "landmark_days",
                   "n_denominator_intervention", "n_denominator_comparison",
                   "n_denominator_intervention_pre", "n_denominator_comparison_pre",
                   "events_intervention_pre", "events_comparison_pre", "children",
                   "areas_per_arm_needed", "contacts_counted"}
 _LABEL_COLUMNS = {"indicator", "measure", "method", "analysis", "covariate", "group",
-                  "statistic", "contacts_band", "primary", "adjusted"}
+                  "statistic", "contacts_band", "primary", "adjusted", "pre", "reference"}

@@ -366,16 +366,47 @@ def logistic_did(
                  | area_all.isna().to_numpy())
     design = build_covariate_design(covariates, len(y_all), observed)
     keep = design.kept_rows
+    labels_all = _period_labels(period_effects, keep, t_all[keep])
+    # An area (or period) whose children all have, or all lack, the outcome is fitted
+    # exactly by its own effect (the coefficient runs off to infinity): it carries no
+    # information on the DiD term, and its children's risks are 0 or 1 with or without it,
+    # adding 0 to the ATT. It is left out of the fit (as Stata's logit does; leaving one out
+    # can make another constant, so repeat) and counted in the ATT's denominator.
+    area_kept = area_all[keep].reset_index(drop=True).astype(str).to_numpy()
+    period_kept = labels_all.astype(str).to_numpy()
+    y_kept = y_all[keep]
+    fitted_rows = np.ones(len(y_kept), dtype=bool)
+    left_out: dict[str, list[str]] = {"area": [], "period": []}
+    while True:
+        found = False
+        for kind, groups in (("area", area_kept), ("period", period_kept)):
+            by_group = pd.Series(y_kept[fitted_rows]).groupby(groups[fitted_rows]).agg(
+                ["min", "max"])
+            constant = by_group.index[by_group["min"] == by_group["max"]]
+            if 0 < len(constant) < len(by_group):
+                fitted_rows &= ~np.isin(groups, constant)
+                left_out[kind] += [str(g) for g in constant]
+                found = True
+        if not found:
+            break
+    n_standardised_all = int(((d_all[keep] == 1) & (t_all[keep] == 1)).sum())
+    keep = keep.copy()
+    keep[np.flatnonzero(keep)[~fitted_rows]] = False
+    covariates_fitted = design.covariates.reset_index(drop=True)[fitted_rows].reset_index(
+        drop=True)
     y, d, t = y_all[keep], d_all[keep], t_all[keep]
     area_labels = area_all[keep].reset_index(drop=True)
     clusters = pd.factorize(area_labels)[0]
-    labels = _period_labels(period_effects, keep, t)
+    labels = labels_all[fitted_rows].reset_index(drop=True)
     n = len(y)
     n_clusters = int(clusters.max() + 1) if n else 0
     n_treated = len(np.unique(clusters[d == 1]))
     n_control = n_clusters - n_treated
     standardised = (d == 1) & (t == 1)
     details: dict[str, Any] = design.notes() | {
+        "areas_left_out_constant_outcome": left_out["area"],
+        "periods_left_out_constant_outcome": left_out["period"],
+        "n_standardised_in_left_out_areas": n_standardised_all - int(standardised.sum()),
         "rows_missing_outcome_arm_post_or_area": int((~observed).sum()),
         "n_clusters": n_clusters,
         "n_clusters_treated": n_treated,
@@ -394,7 +425,7 @@ def logistic_did(
                     raise NotEstimable(f"no children in the {arm} areas {when} the start")
         _require_no_separation(y, standardised, area_labels, labels,
                                "period" if period_effects is not None else "post =")
-        exog = _logistic_exog(d, t, clusters, labels, design.covariates)
+        exog = _logistic_exog(d, t, clusters, labels, covariates_fitted)
         _require_full_rank(_cross(exog.to_numpy()))
         fit = fit_logistic(y, exog, what="logistic DiD")
     except NotEstimable as error:
@@ -442,9 +473,11 @@ def logistic_did(
     beta = fit.params.to_numpy()
     risk_fitted = _expit(x_fitted @ beta)
     risk_without = _expit(x_without @ beta)
-    att_value = float(risk_fitted.mean() - risk_without.mean())
+    # children of intervention areas left out (every child with the outcome) add 0
+    share_fitted = len(risk_fitted) / max(n_standardised_all, 1)
+    att_value = float(risk_fitted.mean() - risk_without.mean()) * share_fitted
     gradient = ((risk_fitted * (1 - risk_fitted)) @ x_fitted
-                - (risk_without * (1 - risk_without)) @ x_without) / len(risk_fitted)
+                - (risk_without * (1 - risk_without)) @ x_without) / max(n_standardised_all, 1)
     se_att = _floored_se(gradient @ cov_robust @ gradient if clustered_ok else None,
                          gradient @ cov_hc1 @ gradient)
     att = _wald(att_value, se_att["se"], critical, df, METHOD_LOGISTIC_DID, base,
@@ -463,6 +496,11 @@ def logistic_did(
         "se_hc1": np.sqrt(np.diag(cov_hc1)),
     }, index=exog.columns).astype("Float64")
     caveats = _caveats(n_clusters, n_treated, clustered_ok, "the intervals")
+    for kind, groups in left_out.items():
+        if groups:
+            caveats += (f"{len(groups)} {kind}(s) where every child had, or no child had, the "
+                        f"outcome left out of the fit ({', '.join(groups)}): they carry no "
+                        "information on the odds ratio and add 0 to the ATT",)
     return LogisticDidResult(att, odds_ratio, n_clusters, n_treated, caveats, coefficients)
 
 

@@ -708,6 +708,11 @@ _CELL_SIGNS = np.array([1.0, -1.0, -1.0, 1.0])
 _CELL_NAMES = ("treated_post", "treated_pre", "comparison_post", "comparison_pre")
 
 
+# Areas per arm below which a bootstrap over areas gives no interval (it would be too narrow:
+# MacKinnon & Webb 2017, J Appl Econometrics 32:233, on few treated clusters).
+MIN_AREAS_FOR_BOOTSTRAP = 5
+
+
 def rmst_did(
     time: object,
     event: object,
@@ -719,6 +724,7 @@ def rmst_did(
     reps: int = 999,
     seed: int = DEFAULT_SEED,
     confidence: float = 0.95,
+    min_areas_for_interval: int = MIN_AREAS_FOR_BOOTSTRAP,
 ) -> Estimate:
     """DiD of RMST: (treated post - treated pre) - (comparison post - comparison pre).
 
@@ -733,7 +739,9 @@ def rmst_did(
     is nothing to resample: not estimable (the point estimate is still in details).
 
     With few areas the bootstrap distribution is coarse (k areas give C(2k-1, k) distinct
-    draws in an arm) and its interval tends to be too narrow.
+    draws in an arm) and its interval too narrow, so with fewer than
+    `min_areas_for_interval` areas in an arm the point estimate is given without an
+    interval or p, and the reason says why.
     """
     times, events = _times_and_events(time, event)
     d = as_binary(treated_area, "treated_area")
@@ -792,12 +800,14 @@ def rmst_did(
         )
     details["rmst"] = dict(zip(_CELL_NAMES, rmst[0].tolist(), strict=True))
     details["point_estimate"] = float(point[0])
-    few = [name for arm, name in ((1, "treated"), (0, "comparison")) if len(members[arm]) < 2]
+    few = [name for arm, name in ((1, "treated"), (0, "comparison"))
+           if len(members[arm]) < max(min_areas_for_interval, 2)]
     if few:
-        return not_estimable(
-            f"fewer than 2 areas in the {' and '.join(few)} arm: the cluster bootstrap has "
-            "no areas to resample"
-        )
+        return Estimate(
+            "rmst_did", "kaplan_meier", float(point[0]), details=details, **base,
+            reason=(f"point estimate only: fewer than {max(min_areas_for_interval, 2)} areas "
+                    f"in the {' and '.join(few)} arm, too few for a bootstrap over areas to "
+                    "give a reliable interval"))
 
     rng = np.random.default_rng(seed)
     multiplicity = np.zeros((reps, n_areas))

@@ -384,6 +384,7 @@ def _cell_rmst(data: pd.DataFrame, tau: float, **where: int) -> float:
 
 
 def _run_did(data: pd.DataFrame, tau: float = 180, **kwargs: object):
+    kwargs.setdefault("min_areas_for_interval", 2)  # the bootstrap itself, on 2 + 2 areas
     return rmst_did(
         data["time"], data["event"], data["treated_area"], data["post"], data["area"], tau,
         **kwargs,
@@ -450,18 +451,25 @@ def test_rmst_did_interval_collapses_when_areas_are_identical() -> None:
     assert result.ci_high == pytest.approx(result.estimate, abs=1e-9)
 
 
-def test_rmst_did_not_estimable_with_one_area_in_an_arm() -> None:
+def test_rmst_did_point_estimate_only_with_one_area_in_an_arm() -> None:
     data = _did_data()
     data = data[data["area"] != "B"]
     result = _run_did(data, reps=99)
-    assert not result.estimable
+    assert result.ci_low is None and result.ci_high is None and result.p_value is None
     assert "fewer than 2 areas in the treated arm" in result.reason
     expected = (
         _cell_rmst(data, 180, treated_area=1, post=1) - _cell_rmst(data, 180, treated_area=1, post=0)
     ) - (
         _cell_rmst(data, 180, treated_area=0, post=1) - _cell_rmst(data, 180, treated_area=0, post=0)
     )
-    assert result.details["point_estimate"] == pytest.approx(expected, abs=1e-10)
+    assert result.estimate == pytest.approx(expected, abs=1e-10)
+
+
+def test_rmst_did_gives_no_interval_with_fewer_areas_than_the_bootstrap_needs() -> None:
+    data = _did_data()  # 2 + 2 areas: below the default of 5 per arm
+    result = _run_did(data, reps=99, min_areas_for_interval=5)
+    assert result.estimate is not None and result.ci_low is None and result.p_value is None
+    assert "fewer than 5 areas in the treated and comparison arm" in result.reason
 
 
 def test_rmst_did_rejects_an_area_in_both_arms() -> None:
