@@ -14,7 +14,8 @@ Rules and their sources:
 - Denominator: the child must be at least the window's upper bound old on the extraction
   date (that day included) and must not have moved out before birth + upper bound; else
   `not_reached_age` / `moved_out` (`moved_out` when both). A child in follow-up with no
-  assessment in the window is missing data, not a failure: <NA> with `no_assessment`.
+  assessment in the window is missing data, not a failure: <NA> with `no_assessment`,
+  unless its other assessments determine the point (filled points, below).
 - `bf_duration` (age at weaning from any breastfeeding), from all of a child's assessments
   in date order: the right bound is the age at the first "none"; the left bound is the
   age at the last "any" assessment before it, or 0 when the first assessment already says
@@ -23,8 +24,33 @@ Rules and their sources:
   after the first "none" (relactation or a recording error) does not move the interval;
   it is flagged in `bf_relactation`. A child with no assessment has NaN bounds and
   censoring <NA>.
+- Filled points. A child in a point's denominator with no assessment in its window takes
+  the value its other assessments determine, flagged in `X_filled`, under one assumption:
+  no relactation (a child weaned from all breastfeeding is not breastfed again). "Any" is
+  1 when an assessment after the window says any and no "none" came before it; 0 when an
+  assessment before the window says "none" and the child's record shows no relactation
+  (`bf_relactation`). Otherwise it stays <NA> `no_assessment`: relactation recorded, or
+  "any" before the window and "none" after it (weaned somewhere between). The filled
+  points are those wholly before or after the `bf_duration` interval. Why the assumption
+  is safe enough: relactation after complete weaning is rare, `bf_duration` already rests
+  on it, and a child whose record shows it is not filled.
+  "Exclusive" is filled only as 0, where "any" is filled 0 (weaned, so not exclusively
+  breastfed). Not from an earlier predominant/partial assessment (as 0) nor from a later
+  exclusive one (as 1): both need "exclusive breastfeeding does not restart", which fails
+  often in current-status data such as these (supplements in the first weeks that stop,
+  a bottle for a few days): in an Uppsala cohort 92% of infants were exclusively breastfed
+  at 2 months by current status but 51% since birth (Aarts et al., Int J Epidemiol
+  2000;29:1041-6). A wrong 0 from a 1-week "partial" would be common, not rare.
+  A filled value is inside the denominator (`X_excluded` <NA>; a reason code there would
+  put it outside). Children too young or moved out are never filled. Filling adds the
+  determined children only (those weaned around the window stay missing), which moves a
+  proportion away from the complete-case one when windows are missing at random: at 1
+  week only 1s can be filled, at 12 months almost only 0s. On the synthetic study (10% of
+  windows missing at random) the shift is +0.3 to +0.6 percentage points for any at 1
+  week to 6 months, -1.3 at 12 months and -0.4 to -0.7 for exclusive.
 
-Columns: for each binary indicator X of the registry, `X` and `X_excluded`; then
+Columns: for each binary indicator X of the registry, `X`, `X_excluded` and `X_filled`
+(bool: the value was filled from assessments outside the window); then
 `bf_duration_left_days`, `bf_duration_right_days`, `bf_duration_censoring`,
 `bf_relactation`.
 """
@@ -32,6 +58,7 @@ Columns: for each binary indicator X of the registry, `X` and `X_excluded`; then
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -81,18 +108,25 @@ def breastfeeding_indicators(children: pd.DataFrame, breastfeeding: pd.DataFrame
     """One row per child: the breastfeeding indicators with their denominators."""
     kids = cohort(children, extraction_date)
     position, age, status = _assessments(kids, breastfeeding)
+    history = _History.of(position, age, status, kids.size)
     columns: dict[str, object] = {}
     status_at = {point: _status_at_point(position, age, status, kids.size, nominal, low, high)
                  for point, (nominal, low, high) in POINTS.items()}
     for indicator, (point, exclusive_only) in BINARY.items():
-        _, _, high = POINTS[point]
+        _, low, high = POINTS[point]
         point_status = status_at[point]
         reason = denominator_reasons(kids, kids.birth_day + high)
         unassessed = (reason == IN_DENOMINATOR) & (point_status == _NO_STATUS)
-        reason[unassessed] = REASON_CODE[NO_ASSESSMENT]
         value = point_status == EXCLUSIVE if exclusive_only else point_status < NONE
+        still_breastfed, weaned = history.determined(low, high)
+        if exclusive_only:  # filled only as 0: a later "exclusive" does not determine it
+            still_breastfed = np.zeros_like(still_breastfed)
+        filled = unassessed & (still_breastfed | weaned)
+        value[filled] = still_breastfed[filled]
+        reason[unassessed & ~filled] = REASON_CODE[NO_ASSESSMENT]
         columns.update(binary_columns(indicator, value, reason))
-    columns.update(_weaning_age(position, age, status, kids.size))
+        columns[f"{indicator}_filled"] = filled
+    columns.update(history.weaning_age())
     return kids.frame(columns)
 
 
@@ -130,27 +164,50 @@ def _status_at_point(position: np.ndarray, age: np.ndarray, status: np.ndarray, 
     return chosen
 
 
-def _weaning_age(position: np.ndarray, age: np.ndarray, status: np.ndarray,
-                 size: int) -> dict[str, object]:
-    """Interval-censored age at weaning from any breastfeeding (see the module rules)."""
-    weaned = status == NONE
-    first_none = per_child_min(position[weaned], age[weaned], size)
-    breastfed = ~weaned
-    before_first_none = breastfed & (age < first_none[position])
-    last_breastfed_before = per_child_max(position[before_first_none], age[before_first_none], size)
-    last_assessment = per_child_max(position, age, size)
-    relactation = np.bincount(position[breastfed & (age > first_none[position])],
-                              minlength=size) > 0
-    interval = np.isfinite(first_none)
-    right_censored = ~interval & np.isfinite(last_assessment)
-    left = np.full(size, np.nan)
-    right = np.full(size, np.nan)
-    left[interval] = np.maximum(last_breastfed_before[interval], 0.0)
-    right[interval] = first_none[interval]
-    left[right_censored] = last_assessment[right_censored]
-    censoring = np.full(size, None, dtype=object)
-    censoring[interval] = "interval"
-    censoring[right_censored] = "right"
-    return {"bf_duration_left_days": left, "bf_duration_right_days": right,
-            "bf_duration_censoring": pd.array(censoring, dtype=pd.StringDtype()),
-            "bf_relactation": relactation}
+@dataclass(frozen=True)
+class _History:
+    """Per child, what all its assessments say about weaning (ages in days; ±inf: none)."""
+
+    first_none: np.ndarray  # age at the first "none"
+    last_breastfed_before_none: np.ndarray  # age at the last "any" before the first "none"
+    last_assessment: np.ndarray
+    relactation: np.ndarray  # bool: "any" after the first "none"
+
+    @classmethod
+    def of(cls, position: np.ndarray, age: np.ndarray, status: np.ndarray,
+           size: int) -> _History:
+        weaned = status == NONE
+        first_none = per_child_min(position[weaned], age[weaned], size)
+        breastfed = ~weaned
+        before_first_none = breastfed & (age < first_none[position])
+        return cls(
+            first_none=first_none,
+            last_breastfed_before_none=per_child_max(position[before_first_none],
+                                                     age[before_first_none], size),
+            last_assessment=per_child_max(position, age, size),
+            relactation=np.bincount(position[breastfed & (age > first_none[position])],
+                                    minlength=size) > 0,
+        )
+
+    def determined(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+        """(still breastfed, weaned) at any age in low..high, as the assessments outside
+        it determine under no relactation (see the module rules)."""
+        still_breastfed = self.last_breastfed_before_none > high
+        weaned = (self.first_none < low) & ~self.relactation
+        return still_breastfed, weaned
+
+    def weaning_age(self) -> dict[str, object]:
+        """Interval-censored age at weaning from any breastfeeding (see the module rules)."""
+        interval = np.isfinite(self.first_none)
+        right_censored = ~interval & np.isfinite(self.last_assessment)
+        left = np.full(len(interval), np.nan)
+        right = np.full(len(interval), np.nan)
+        left[interval] = np.maximum(self.last_breastfed_before_none[interval], 0.0)
+        right[interval] = self.first_none[interval]
+        left[right_censored] = self.last_assessment[right_censored]
+        censoring = np.full(len(interval), None, dtype=object)
+        censoring[interval] = "interval"
+        censoring[right_censored] = "right"
+        return {"bf_duration_left_days": left, "bf_duration_right_days": right,
+                "bf_duration_censoring": pd.array(censoring, dtype=pd.StringDtype()),
+                "bf_relactation": self.relactation}

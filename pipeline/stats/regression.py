@@ -7,11 +7,34 @@ Two summaries of one fit of `logit P(Y=1) = b0 + b_T * T + b_X' X`:
   averaged over the treated (ATT, the default) or over everyone (ATE), and their risk
   difference and risk ratio, with delta-method intervals.
 
-The delta-method variance of a standardised risk has two parts: the uncertainty of the
-coefficients (g' V g, with V the model-based covariance) and the sampling variability of
-the covariate distribution being standardised over (the empirical variance of the
-individual predicted differences / n). Both are included; each is reported in `details`.
-The cross term is zero because the score of a logistic model has mean zero given X.
+The variance of the standardised risks is the empirical sandwich of the stacked estimating
+equations (logistic score; mean of the predicted risks over the standardisation
+population) — the M-estimation variance of g-computation (Stefanski & Boos 2002, Am Stat
+56:29), which is what the delta method gives once the covariate distribution is treated as
+estimated too. Written out it has three parts:
+
+- the uncertainty of the coefficients, g' V g, with V the heteroskedasticity-robust
+  (sandwich) covariance of the logistic coefficients: HC0 by default, as R's `sandwich`
+  and statsmodels' `cov_type="HC0"`; `cov_type="HC1"` multiplies the whole variance by
+  n / (n - k), k the number of coefficients (the least-squares HC1 factor of MacKinnon &
+  White 1985; note that statsmodels' GLM applies no factor under the name HC1);
+- the sampling variability of the covariate distribution being standardised over (the
+  empirical variance of the individual predicted risks / n);
+- their covariance (the cross term). Its expectation is zero when the model is right (the
+  score has mean zero given X) and it is exactly zero for a saturated model; it is kept
+  so that the variance stays valid when the model is only an approximation.
+
+The robust V replaced the model-based inverse information after a referee review: it does
+not rely on the logistic model being correct. For a saturated model the two coincide exactly.
+`cov_type="nonrobust"` restores the earlier, model-based calculation (coefficient part
+with the inverse information, no cross term); `details["se_model_based"]` always carries
+that number for comparison, `details["se_model_only"]` the coefficient part alone.
+
+The adjusted (conditional) odds ratio keeps the model-based Wald interval, as Greene and
+R's `glm` report it: under a correct model it is efficient, and the sandwich is biased
+downwards in the small samples of a pilot. Its robust SE is in `details["se_robust"]` and
+the coefficient table's `se_robust` column. With `interactions=True` the odds ratio is the
+marginal (standardised) one and uses the sandwich like the other standardised measures.
 """
 
 from __future__ import annotations
@@ -41,6 +64,7 @@ from pipeline.stats._design import (
 from pipeline.stats.results import Estimate, NotEstimable
 
 Estimand = Literal["ATT", "ATE", "ATC"]
+CovarianceType = Literal["HC0", "HC1", "nonrobust"]
 
 # Fitted probabilities this close to 0 or 1 mean the likelihood has no finite maximum.
 _BOUNDARY_PROBABILITY = 1e-8
@@ -52,27 +76,69 @@ METHOD = "regression"
 
 @dataclass(frozen=True)
 class LogisticFit:
-    """A converged, identified logistic fit: coefficients, covariance, design and fit."""
+    """A converged, identified logistic fit: coefficients, covariance, design and fit.
+
+    `covariance` is the model-based inverse information. `outcome` and `weights` (None for
+    an unweighted fit) are kept so that the fit can give its score contributions and its
+    sandwich covariance.
+    """
 
     params: pd.Series
     covariance: pd.DataFrame
     exog: pd.DataFrame
     fitted: np.ndarray
+    outcome: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
     def linear_predictor(self, exog: pd.DataFrame) -> np.ndarray:
         return exog.to_numpy() @ self.params.to_numpy()
 
+    def _case_weights(self) -> np.ndarray:
+        return np.ones(len(self.fitted)) if self.weights is None else self.weights
 
-def fit_logistic(outcome: np.ndarray, exog: pd.DataFrame, *, what: str) -> LogisticFit:
+    def score_contributions(self) -> np.ndarray:
+        """Each child's score w_i x_i (y_i - p_i) (n x k); they sum to zero at the fit."""
+        if self.outcome is None:
+            raise ValueError("this fit was made without its outcome; no scores")
+        residual = self._case_weights() * (self.outcome - self.fitted)
+        return self.exog.to_numpy() * residual[:, None]
+
+    def information(self) -> np.ndarray:
+        """The observed (= expected) information sum w_i p_i (1 - p_i) x_i x_i' (k x k)."""
+        exog = self.exog.to_numpy()
+        curvature = self._case_weights() * self.fitted * (1 - self.fitted)
+        return (exog * curvature[:, None]).T @ exog
+
+    def sandwich_covariance(self, kind: Literal["HC0", "HC1"] = "HC0") -> pd.DataFrame:
+        """Robust covariance I^-1 (sum s_i s_i') I^-1; HC1 times n / (n - k) (MacKinnon-White)."""
+        bread = np.linalg.inv(self.information())
+        scores = self.score_contributions()
+        covariance = bread @ (scores.T @ scores) @ bread
+        n, k = scores.shape
+        if kind == "HC1":
+            covariance *= n / (n - k)
+        elif kind != "HC0":
+            raise ValueError(f"kind must be HC0 or HC1, not {kind!r}")
+        return pd.DataFrame(covariance, index=self.exog.columns, columns=self.exog.columns)
+
+
+def fit_logistic(
+    outcome: np.ndarray, exog: pd.DataFrame, *, what: str, weights: np.ndarray | None = None
+) -> LogisticFit:
     """Fit a logistic GLM by IRLS; raise NotEstimable for separation or non-convergence.
 
     `exog` must include the intercept. `what` names the model in reasons ("outcome model").
+    `weights` are case weights of a weighted likelihood (for example inverse probability
+    weights); the model-based `covariance` of a weighted fit is then not a valid variance —
+    use `sandwich_covariance` or a stacked sandwich instead.
     Statsmodels' warnings are captured and turned into reasons rather than printed.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.GLM(outcome, exog, family=sm.families.Binomial()).fit(maxiter=100)
+            result = sm.GLM(
+                outcome, exog, family=sm.families.Binomial(), var_weights=weights
+            ).fit(maxiter=100)
         except PerfectSeparationError as error:
             raise NotEstimable(f"{what}: complete separation ({error})") from error
         except np.linalg.LinAlgError as error:
@@ -98,7 +164,10 @@ def fit_logistic(outcome: np.ndarray, exog: pd.DataFrame, *, what: str) -> Logis
     )
     if not np.all(np.isfinite(covariance.to_numpy())) or np.any(np.diag(covariance) <= 0):
         raise NotEstimable(f"{what}: the information matrix is singular")
-    return LogisticFit(params, covariance, exog, fitted)
+    weights_kept = None if weights is None else np.asarray(weights, dtype=float)
+    return LogisticFit(
+        params, covariance, exog, fitted, np.asarray(outcome, dtype=float), weights_kept
+    )
 
 
 @dataclass(frozen=True)
@@ -140,6 +209,7 @@ def logistic_adjusted_effects(
     estimand: Estimand = "ATT",
     interactions: bool = False,
     confidence: float = 0.95,
+    cov_type: CovarianceType = "HC0",
 ) -> AdjustedEffects:
     """Adjusted odds ratio and g-computation risk difference/ratio from one logistic fit.
 
@@ -151,6 +221,10 @@ def logistic_adjusted_effects(
     With `interactions=True` the outcome model also has treatment x covariate terms (so the
     standardised effect is not constrained to a common odds ratio); the single adjusted
     odds ratio then no longer exists, and `odds_ratio` is the marginal (standardised) one.
+
+    `cov_type` is the coefficient covariance behind the standardised measures' intervals:
+    "HC0" (default) or "HC1" sandwich, or "nonrobust" for the model-based one (see the
+    module docstring). The conditional odds ratio's interval is model-based in every case.
     """
     y_all = as_binary(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
@@ -158,6 +232,8 @@ def logistic_adjusted_effects(
         raise ValueError("outcome and treatment differ in length")
     if estimand not in ("ATT", "ATE", "ATC"):
         raise ValueError(f"estimand must be ATT, ATE or ATC, not {estimand!r}")
+    if cov_type not in ("HC0", "HC1", "nonrobust"):
+        raise ValueError(f"cov_type must be HC0, HC1 or nonrobust, not {cov_type!r}")
     observed = ~np.isnan(y_all) & ~np.isnan(t_all)
     design = build_covariate_design(covariates, len(y_all), observed)
     y = y_all[design.kept_rows]
@@ -184,11 +260,20 @@ def logistic_adjusted_effects(
     z = stats.norm.ppf(0.5 + confidence / 2)
     standardise_over = {"ATT": t == 1, "ATE": np.ones(n, bool), "ATC": t == 0}[estimand]
     *marginal, marginal_odds_ratio = _standardised(
-        fit, standardise_over, z, base, notes | {"estimand": estimand}
+        fit, standardise_over, z, base, notes | {"estimand": estimand}, cov_type
     )
-    odds_ratio = marginal_odds_ratio if interactions else _odds_ratio(fit, z, base, notes)
+    robust_kind = "HC1" if cov_type == "HC1" else "HC0"
+    robust = fit.sandwich_covariance(robust_kind)
+    odds_ratio = (
+        marginal_odds_ratio if interactions else _odds_ratio(fit, robust, robust_kind, z, base, notes)
+    )
     coefficients = pd.DataFrame(
-        {"coef": fit.params, "se": np.sqrt(np.diag(fit.covariance))}, index=fit.params.index
+        {
+            "coef": fit.params,
+            "se": np.sqrt(np.diag(fit.covariance)),
+            "se_robust": np.sqrt(np.diag(robust)),
+        },
+        index=fit.params.index,
     )
     return AdjustedEffects(
         odds_ratio,
@@ -235,9 +320,13 @@ def _set_treatment(exog: pd.DataFrame, value: float) -> np.ndarray:
     return counterfactual.to_numpy()
 
 
-def _odds_ratio(fit: LogisticFit, z: float, base: dict, notes: dict) -> Estimate:
+def _odds_ratio(
+    fit: LogisticFit, robust: pd.DataFrame, robust_kind: str, z: float, base: dict, notes: dict
+) -> Estimate:
+    """Conditional odds ratio with the model-based Wald interval; robust SE in details."""
     coef = float(fit.params["treatment"])
     se = float(np.sqrt(fit.covariance.loc["treatment", "treatment"]))
+    se_robust = float(np.sqrt(robust.loc["treatment", "treatment"]))
     return Estimate(
         measure="odds_ratio",
         method=METHOD,
@@ -245,33 +334,74 @@ def _odds_ratio(fit: LogisticFit, z: float, base: dict, notes: dict) -> Estimate
         ci_low=float(np.exp(coef - z * se)),
         ci_high=float(np.exp(coef + z * se)),
         p_value=float(2 * stats.norm.sf(abs(coef / se))),
-        details=notes | {"log_odds_ratio": coef, "se": se, "interval": "Wald"},
+        details=notes
+        | {
+            "log_odds_ratio": coef,
+            "se": se,
+            "interval": "Wald, model-based covariance",
+            "se_robust": se_robust,
+            "se_robust_type": robust_kind,
+        },
         **base,
     )
 
 
 def _standardised(
-    fit: LogisticFit, over: np.ndarray, z: float, base: dict, notes: dict
+    fit: LogisticFit,
+    over: np.ndarray,
+    z: float,
+    base: dict,
+    notes: dict,
+    cov_type: CovarianceType = "HC0",
 ) -> tuple[Estimate, Estimate, Estimate, Estimate, Estimate]:
-    """Risk difference, risk ratio, the two standardised risks and the marginal odds ratio."""
+    """Risk difference, risk ratio, the two standardised risks and the marginal odds ratio.
+
+    The covariance of the two standardised risks is the stacked (M-estimation) sandwich,
+    written as a sum over children of their influence on the risks: through the
+    coefficients, G I^-1 s_i (G the gradient below, I the information, s_i the score), and
+    as a member of the population standardised over, (p_i - risk) / n_over.
+    """
     exog = fit.exog.loc[over]
     as_treated = _set_treatment(exog, 1.0)
     as_untreated = _set_treatment(exog, 0.0)
     beta = fit.params.to_numpy()
     p1 = 1 / (1 + np.exp(-(as_treated @ beta)))
     p0 = 1 / (1 + np.exp(-(as_untreated @ beta)))
+    n_over = len(p1)
     risks = np.array([p1.mean(), p0.mean()])
     # d(mean p)/d(beta) = mean of p(1-p) x over the standardisation population.
     gradient = np.vstack([(p1 * (1 - p1)) @ as_treated, (p0 * (1 - p0)) @ as_untreated])
-    gradient /= len(p1)
-    model_part = gradient @ fit.covariance.to_numpy() @ gradient.T
-    population_part = np.cov(np.vstack([p1, p0]), ddof=0) / len(p1)
-    covariance = model_part + population_part
-    details = notes | {"interval": "delta method", "n_standardised_over": int(len(p1))}
+    gradient /= n_over
+    through_coefficients = fit.score_contributions() @ np.linalg.solve(
+        fit.information(), gradient.T
+    )
+    as_population = np.zeros_like(through_coefficients)
+    as_population[over] = (np.column_stack([p1, p0]) - risks) / n_over
+    coefficient_part = through_coefficients.T @ through_coefficients
+    population_part = as_population.T @ as_population
+    cross_part = through_coefficients.T @ as_population
+    model_based_part = gradient @ fit.covariance.to_numpy() @ gradient.T
+    if cov_type == "nonrobust":
+        model_part = model_based_part
+        covariance = model_based_part + population_part
+    else:
+        factor = 1.0
+        if cov_type == "HC1":
+            n, k = fit.exog.shape
+            factor = n / (n - k)
+        model_part = factor * coefficient_part
+        covariance = factor * (coefficient_part + population_part + cross_part + cross_part.T)
+    model_based = model_based_part + population_part
+    details = notes | {
+        "interval": "delta method",
+        "n_standardised_over": int(n_over),
+        "coefficient_covariance": cov_type,
+    }
 
     def wald(measure: str, value: float, gradient_vector: np.ndarray, log: bool) -> Estimate:
         var = float(gradient_vector @ covariance @ gradient_vector)
         var_model = float(gradient_vector @ model_part @ gradient_vector)
+        var_model_based = float(gradient_vector @ model_based @ gradient_vector)
         se = np.sqrt(var)
         centre = np.log(value) if log else value
         low, high = centre - z * se, centre + z * se
@@ -291,6 +421,7 @@ def _standardised(
             | {
                 "se": float(se),
                 "se_model_only": float(np.sqrt(var_model)),
+                "se_model_based": float(np.sqrt(var_model_based)),
                 "scale": "log" if log else "identity",
             },
             **base,

@@ -7,22 +7,56 @@ Weights (Hernán & Robins, Causal Inference: What If, ch. 12; Austin & Stuart 20
   so that the comparison weights sum to the number of comparison children;
 - ATE, stabilised: treated P(T=1) / ps, comparison P(T=0) / (1 - ps).
 
-Rescaling within a group changes neither the weighted means nor their sandwich variance;
-it only makes the weights readable (mean 1 per group) for the diagnostics.
+Rescaling within a group changes neither the weighted (Hájek) means nor their variance; it
+only makes the weights readable (mean 1 per group) for the diagnostics. The Kish effective
+sample size of each group is in every estimate's `details` ("ess_intervention",
+"ess_comparison") and in the diagnostics table.
 
-The effect is a weighted least-squares regression of the outcome on treatment (intercept
-= weighted risk in the comparison group, slope = weighted risk difference) with a
-heteroskedasticity-robust sandwich covariance (HC1 by default; HC0 on request). The risk
-ratio and odds ratio follow from the two weighted risks and that covariance by the delta
-method (on the log scale), which equals the sandwich of a weighted log-binomial or
-logistic fit of the same saturated model.
+The effect is the difference (and ratio, and odds ratio) of the weighted risks in the two
+groups. Its standard error is the empirical sandwich of a stacked M-estimator (Stefanski &
+Boos 2002, Am Stat 56:29): the score equations of the logistic propensity model stacked
+with the estimating equations of the two weighted means, so that it accounts for the
+propensity scores having been estimated (Lunceford & Davidian 2004, Stat Med 23:2937,
+for the ATE; Reifeis & Hudgens 2022, Am J Epidemiol 191:1092, for the ATT). The derivatives
+are analytic: the weights are functions of the propensity model's linear predictor, with
+d log w / d eta = -(1 - ps) for treated and ps for comparison children (ATE), and 0 and 1
+(ATT). `cov_type` "HC1" (default) multiplies the sandwich by n / (n - q), q the number of
+parameters in the stack (propensity coefficients, outcome-model coefficients if any, and
+the two risks) — the MacKinnon & White (1985) degrees-of-freedom factor carried over to
+the whole stack, a deliberately conservative choice for small pilots (with 53 children
+and 8 covariate terms it widens the interval by about 12 % over HC0); "HC0" applies no
+factor, as statsmodels' `TreatmentEffect` and Stata's `teffects` do. The risk ratio and
+odds ratio follow from the two risks' joint covariance by the delta method on the log
+scale.
 
-What the standard error does and does not account for: the sandwich treats the weights as
-known. It ignores that the propensity scores were estimated. For the ATE that makes the
-interval conservative (too wide; Lunceford & Davidian 2004, Stat Med 23:2937). For the
-ATT there is no such guarantee — it can be either too wide or too narrow (Reifeis &
-Hudgens 2022, Am J Epidemiol 191:1092) — so read it as approximate. It does not account
-for clustering of children within areas either.
+The earlier standard error — a weighted regression of the outcome on treatment with a
+robust (HC) covariance, which treats the weights as known — is kept in the plain IPTW
+estimates' `details` ("se_weights_known"; "se_log_weights_known" for the ratios). For the
+ATE, with a correctly specified propensity model, the stacked sandwich is asymptotically
+no larger: estimating the propensity score, even when it is known, makes IPW more
+efficient (Hirano, Imbens & Ridder 2003, Econometrica 71:1161; Lunceford & Davidian
+2004), so the weights-known interval is conservative. For the ATT there is no such
+ordering: the correction can make the standard error larger or smaller (Reifeis & Hudgens
+2022) — the tests show one case of each — so the weights-known number is not a safe
+stand-in.
+
+Doubly robust option (`doubly_robust=True`): inverse-probability-weighted regression
+adjustment (IPWRA; Wooldridge 2007, J Econometrics 141:1281; Stata's `teffects ipwra`;
+the "weighted regression" double-robust estimator of Kang & Schafer 2007, Stat Sci
+22:523, and Robins et al. 2007, Stat Sci 22:544). A logistic outcome model
+logit P(Y=1) = b0 + b_T T + b_X' X is fitted by weighted maximum likelihood with the
+(unnormalised) IPTW weights — ATT: 1 and ps / (1 - ps); ATE: 1 / ps and 1 / (1 - ps) — and
+its predicted risks with T set to 1 and to 0 are averaged over the target population (the
+treated for the ATT, everyone for the ATE). Because the model has an intercept and a
+treatment term, its weighted residuals sum to zero within each group, which makes the
+estimate consistent when either the propensity model or the outcome model is right. Its
+standard error is the sandwich of the stack of propensity score, weighted outcome score and
+the two standardised means.
+
+What the standard error does not account for: clustering of children within areas; with
+`truncate_quantile` the caps are treated as fixed constants (the capped children's weights
+then have no derivative), and with `trim_propensity` the trimming boundary is treated as
+fixed — both standard approximations.
 """
 
 from __future__ import annotations
@@ -34,24 +68,44 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from scipy.special import expit
 
 from pipeline.stats._design import (
+    CovariateDesign,
     as_binary,
     build_covariate_design,
     require_both_groups,
     require_treatment_identified,
 )
-from pipeline.stats.regression import fit_logistic
+from pipeline.stats.regression import LogisticFit, fit_logistic
 from pipeline.stats.results import Estimate, NotEstimable
 
 Estimand = Literal["ATT", "ATE"]
 METHOD = "iptw"
+METHOD_DOUBLY_ROBUST = "ipwra"
 
 # A (group-normalised) weight above this is "extreme" (Cole & Hernán 2008 flag weights
 # far from a mean of 1; 10 is a common working threshold).
 EXTREME_WEIGHT = 10.0
 # A Kish effective sample size below this share of the group's n is flagged.
 LOW_ESS_SHARE = 0.5
+
+
+def _fit_propensity(t: np.ndarray, design: CovariateDesign) -> LogisticFit:
+    """Logistic propensity model of treatment on the design's covariates (with intercept)."""
+    require_both_groups(t)
+    require_treatment_identified(t, design.covariates)
+    exog = pd.concat(
+        [pd.DataFrame({"const": np.ones(len(t))}), design.covariates.reset_index(drop=True)],
+        axis=1,
+    )
+    try:
+        return fit_logistic(t, exog, what="propensity model")
+    except NotEstimable as reason:
+        raise NotEstimable(
+            f"{reason} (in the propensity model this means some covariate pattern occurs in "
+            "only one group: no overlap, so weighting cannot make the groups comparable)"
+        ) from None
 
 
 def propensity_scores(treatment: object, covariates: pd.DataFrame) -> np.ndarray:
@@ -61,41 +115,47 @@ def propensity_scores(treatment: object, covariates: pd.DataFrame) -> np.ndarray
     """
     t_all = as_binary(treatment, "treatment")
     design = build_covariate_design(covariates, len(t_all), ~np.isnan(t_all))
-    t = t_all[design.kept_rows]
-    require_both_groups(t)
-    require_treatment_identified(t, design.covariates)
-    exog = pd.concat(
-        [pd.DataFrame({"const": np.ones(len(t))}), design.covariates.reset_index(drop=True)],
-        axis=1,
-    )
-    try:
-        fit = fit_logistic(t, exog, what="propensity model")
-    except NotEstimable as reason:
-        raise NotEstimable(
-            f"{reason} (in the propensity model this means some covariate pattern occurs in "
-            "only one group: no overlap, so weighting cannot make the groups comparable)"
-        ) from None
+    fit = _fit_propensity(t_all[design.kept_rows], design)
     scores = np.full(len(t_all), np.nan)
     scores[design.kept_rows] = fit.fitted
     return scores
 
 
-def iptw_weights(
-    treatment: np.ndarray, propensity: np.ndarray, estimand: Estimand = "ATT"
-) -> np.ndarray:
-    """ATT weights (controls ps/(1-ps)) or stabilised ATE weights, mean 1 within each group."""
+def _raw_weights(
+    treatment: np.ndarray, propensity: np.ndarray, estimand: Estimand
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unnormalised weights and d log(weight) / d(propensity linear predictor) per child."""
     t = np.asarray(treatment, dtype=float)
     ps = np.asarray(propensity, dtype=float)
     if estimand == "ATT":
         weights = np.where(t == 1, 1.0, ps / (1 - ps))
+        log_slope = np.where(t == 1, 0.0, 1.0)
     elif estimand == "ATE":
-        share_treated = t.mean()
-        weights = np.where(t == 1, share_treated / ps, (1 - share_treated) / (1 - ps))
+        weights = np.where(t == 1, 1 / ps, 1 / (1 - ps))
+        log_slope = np.where(t == 1, -(1 - ps), ps)
     else:
         raise ValueError(f"estimand must be ATT or ATE, not {estimand!r}")
-    for arm in (t == 1, t == 0):
-        weights[arm] = weights[arm] / weights[arm].mean()
-    return weights
+    return weights, log_slope
+
+
+def _mean_one_within_groups(weights: np.ndarray, treatment: np.ndarray) -> np.ndarray:
+    scaled = np.asarray(weights, dtype=float).copy()
+    for arm in (treatment == 1, treatment == 0):
+        scaled[arm] = scaled[arm] / scaled[arm].mean()
+    return scaled
+
+
+def iptw_weights(
+    treatment: np.ndarray, propensity: np.ndarray, estimand: Estimand = "ATT"
+) -> np.ndarray:
+    """ATT weights (controls ps/(1-ps)) or stabilised ATE weights, mean 1 within each group.
+
+    (Stabilising multiplies a group's weights by a constant, so after rescaling to mean 1
+    stabilised and unstabilised weights coincide.)
+    """
+    t = np.asarray(treatment, dtype=float)
+    weights, _ = _raw_weights(t, propensity, estimand)
+    return _mean_one_within_groups(weights, t)
 
 
 def kish_effective_sample_size(weights: np.ndarray) -> float:
@@ -171,10 +231,27 @@ class IPTWResult:
     diagnostics: WeightDiagnostics | None
     weights: np.ndarray | None = None
     propensity: np.ndarray | None = None
+    doubly_robust: bool = False
+
+    @property
+    def ess_intervention(self) -> float | None:
+        """Kish effective sample size of the intervention (treated) group's weights."""
+        return self._ess("treated")
+
+    @property
+    def ess_comparison(self) -> float | None:
+        """Kish effective sample size of the comparison group's weights."""
+        return self._ess("comparison")
+
+    def _ess(self, group: str) -> float | None:
+        if self.diagnostics is None or group not in self.diagnostics.table.index:
+            return None
+        return float(self.diagnostics.table.loc[group, "ess"])
 
     def summary(self) -> str:
+        kind = "IPWRA, doubly robust" if self.doubly_robust else "IPTW"
         lines = [
-            f"IPTW ({self.estimand}), n = {self.n} "
+            f"{kind} ({self.estimand}), n = {self.n} "
             f"({self.n_dropped_missing} rows dropped for missing values)",
             "  " + self.risk_difference.summary(),
             "  " + self.risk_ratio.summary(),
@@ -195,14 +272,25 @@ def iptw_effect(
     trim_propensity: float | None = None,
     cov_type: Literal["HC0", "HC1"] = "HC1",
     confidence: float = 0.95,
+    doubly_robust: bool = False,
 ) -> IPTWResult:
-    """Weighted risk difference, risk ratio and odds ratio with robust (sandwich) intervals.
+    """Weighted risk difference, risk ratio and odds ratio with stacked-sandwich intervals.
+
+    The standard errors account for the estimated propensity scores (module docstring);
+    the weights-known ones are in `details` for comparison. `doubly_robust=True` gives the
+    IPW regression adjustment (IPWRA) estimate instead, with the outcome model's covariates
+    the same as the propensity model's.
 
     `truncate_quantile` (e.g. 0.99) caps each group's weights at that quantile of the
     group (Cole & Hernán 2008); `trim_propensity` (e.g. 0.05) drops children with a
     propensity outside [a, 1 - a] (Crump et al. 2009), which changes the population the
     estimate refers to. Both are reported in `details`.
     """
+    if estimand not in ("ATT", "ATE"):
+        raise ValueError(f"estimand must be ATT or ATE, not {estimand!r}")
+    if cov_type not in ("HC0", "HC1"):
+        raise ValueError(f"cov_type must be HC0 or HC1, not {cov_type!r}")
+    method = METHOD_DOUBLY_ROBUST if doubly_robust else METHOD
     y_all = as_binary(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
     if len(y_all) != len(t_all):
@@ -211,11 +299,15 @@ def iptw_effect(
     design = build_covariate_design(covariates, len(y_all), observed)
     n = int(design.kept_rows.sum())
     base = {"n": n, "confidence": confidence}
-    notes = design.notes() | {"estimand": estimand, "se_type": cov_type}
+    notes = design.notes() | {
+        "estimand": estimand,
+        "se_type": _se_type(doubly_robust, cov_type),
+        "estimator": _ESTIMATOR[doubly_robust],
+    }
 
     def fail(reason: str, diagnostics: WeightDiagnostics | None = None) -> IPTWResult:
         blank = [
-            Estimate.not_estimable(m, METHOD, reason, details=dict(notes), **base)
+            Estimate.not_estimable(m, method, reason, details=dict(notes), **base)
             for m in ("risk_difference", "risk_ratio", "odds_ratio")
         ]
         return IPTWResult(
@@ -224,52 +316,80 @@ def iptw_effect(
             n=n,
             n_dropped_missing=design.n_dropped_missing,
             diagnostics=diagnostics,
+            doubly_robust=doubly_robust,
         )
 
+    keep = design.kept_rows
+    y, t = y_all[keep], t_all[keep]
     try:
-        masked_t = np.where(observed, t_all, np.nan)
-        ps_all = propensity_scores(masked_t, covariates)
+        propensity_fit = _fit_propensity(t, design)
     except NotEstimable as reason:
         return fail(str(reason))
-    keep = design.kept_rows
-    y, t, ps = y_all[keep], t_all[keep], ps_all[keep]
+    ps = propensity_fit.fitted
+    inside = np.ones(n, dtype=bool)
     if trim_propensity is not None:
         inside = (ps >= trim_propensity) & (ps <= 1 - trim_propensity)
         notes["trimmed_propensity_outside"] = [trim_propensity, 1 - trim_propensity]
         notes["rows_trimmed"] = int((~inside).sum())
-        y, t, ps = y[inside], t[inside], ps[inside]
-        n = len(y)
+        n = int(inside.sum())
         base["n"] = n
         try:
-            require_both_groups(t)
+            require_both_groups(t[inside])
         except NotEstimable as reason:
             return fail(f"after propensity trimming: {reason}")
-    weights = iptw_weights(t, ps, estimand)
+    raw, log_slope = _raw_weights(t, ps, estimand)
     if truncate_quantile is not None:
-        weights = _truncate(weights, t, truncate_quantile)
+        raw, capped = _truncate(raw, t, inside, truncate_quantile)
+        log_slope = np.where(capped, 0.0, log_slope)
         notes["truncated_at_quantile"] = truncate_quantile
-    diagnostics = weight_diagnostics(t, weights)
+        notes["rows_truncated"] = int(capped.sum())
+    t_in, y_in = t[inside], y[inside]
+    weights = _mean_one_within_groups(raw[inside], t_in)
+    diagnostics = weight_diagnostics(t_in, weights)
     notes["weight_warnings"] = list(diagnostics.warnings)
-    base["events"] = int(y.sum())
+    notes["ess_intervention"] = float(diagnostics.table.loc["treated", "ess"])
+    notes["ess_comparison"] = float(diagnostics.table.loc["comparison", "ess"])
+    base["events"] = int(y_in.sum())
 
-    exog = np.column_stack([np.ones(n), t])
-    fit = sm.WLS(y, exog, weights=weights).fit(cov_type=cov_type)
-    beta = np.asarray(fit.params)
-    cov = np.asarray(fit.cov_params())
-    # Weighted risks: comparison = b0, treated = b0 + b1.
-    to_risks = np.array([[1.0, 1.0], [1.0, 0.0]])
-    risks = to_risks @ beta
-    # Exact 0/1 where a group has no events (or only events), free of rounding noise.
-    for row, arm in ((0, t == 1), (1, t == 0)):
-        if y[arm].sum() in (0, arm.sum()):
-            risks[row] = float(y[arm].mean())
-    risk_cov = to_risks @ cov @ to_risks.T
+    stack = _Stack(propensity_fit.exog.to_numpy(), t, ps, inside, raw, log_slope)
+    known_cov = None
+    if doubly_robust:
+        outcome_exog = pd.concat(
+            [pd.DataFrame({"const": 1.0, "treatment": t}), design.covariates], axis=1
+        )
+        try:
+            outcome_fit = fit_logistic(
+                y_in, outcome_exog.loc[inside], what="weighted outcome model", weights=raw[inside]
+            )
+        except NotEstimable as reason:
+            return fail(str(reason), diagnostics)
+        target = inside & (t == 1) if estimand == "ATT" else inside
+        risks, psi, jacobian = stack.standardised(
+            y, outcome_exog.to_numpy(), outcome_fit.params.to_numpy(), target
+        )
+    else:
+        risks = np.array(
+            [np.average(y_in[t_in == arm], weights=weights[t_in == arm]) for arm in (1, 0)]
+        )
+        # Exact 0/1 where a group has no events (or only events), free of rounding noise.
+        for row, arm in ((0, t_in == 1), (1, t_in == 0)):
+            if y_in[arm].sum() in (0, arm.sum()):
+                risks[row] = float(y_in[arm].mean())
+        psi, jacobian = stack.weighted_means(y, risks)
+        known_cov = _weights_known_covariance(y_in, t_in, weights, cov_type)
+    try:
+        risk_cov = _sandwich(psi, jacobian, cov_type)[-2:, -2:]
+    except NotEstimable as reason:
+        return fail(str(reason), diagnostics)
     z = stats.norm.ppf(0.5 + confidence / 2)
     notes["risk_treated"] = float(risks[0])
     notes["risk_comparison"] = float(risks[1])
 
-    rd_se = float(np.sqrt(cov[1, 1]))
+    contrast = np.array([1.0, -1.0])
+    rd_se = float(np.sqrt(max(contrast @ risk_cov @ contrast, 0.0)))
     rd_details = notes | {"se": rd_se}
+    if known_cov is not None:
+        rd_details["se_weights_known"] = float(np.sqrt(contrast @ known_cov @ contrast))
     if np.any((risks <= 0) | (risks >= 1)):
         rd_details["note"] = (
             "a group has no events (or only events): the sandwich variance of its weighted "
@@ -278,16 +398,16 @@ def iptw_effect(
     if rd_se == 0:
         risk_difference = Estimate.not_estimable(
             "risk_difference",
-            METHOD,
+            method,
             "the outcome does not vary within either group: the sandwich variance is zero",
             details=rd_details,
             **base,
         )
     else:
-        rd = float(beta[1])
+        rd = float(risks[0] - risks[1])
         risk_difference = Estimate(
             "risk_difference",
-            METHOD,
+            method,
             rd,
             rd - z * rd_se,
             rd + z * rd_se,
@@ -295,40 +415,184 @@ def iptw_effect(
             details=rd_details,
             **base,
         )
-    risk_ratio = _ratio("risk_ratio", risks, risk_cov, z, base, notes)
-    odds_ratio = _ratio("odds_ratio", risks, risk_cov, z, base, notes)
+    ratio_args = (risks, risk_cov, known_cov, z, base, notes, method)
     return IPTWResult(
         risk_difference,
-        risk_ratio,
-        odds_ratio,
+        _ratio("risk_ratio", *ratio_args),
+        _ratio("odds_ratio", *ratio_args),
         estimand=estimand,
         n=n,
         n_dropped_missing=design.n_dropped_missing,
         diagnostics=diagnostics,
         weights=weights,
-        propensity=ps,
+        propensity=ps[inside],
+        doubly_robust=doubly_robust,
     )
 
 
-def _truncate(weights: np.ndarray, treatment: np.ndarray, quantile: float) -> np.ndarray:
-    """Cap each group's weights at the group's `quantile` (then rescale to mean 1)."""
+_ESTIMATOR = {
+    False: "IPTW: difference of weighted (Hajek) risks",
+    True: "IPWRA: weighted logistic outcome model (treatment + covariates), standardised "
+    "over the target population (doubly robust)",
+}
+
+
+def _se_type(doubly_robust: bool, cov_type: str) -> str:
+    models = "propensity model, weighted outcome model" if doubly_robust else "propensity model"
+    factor = ", times n/(n - q)" if cov_type == "HC1" else ""
+    return (
+        f"M-estimation sandwich ({cov_type}{factor}) of the stacked estimating equations "
+        f"({models} and the two risks): accounts for the estimated propensity scores"
+    )
+
+
+def _truncate(
+    weights: np.ndarray, treatment: np.ndarray, inside: np.ndarray, quantile: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cap each group's weights at the group's `quantile`; also say which were capped.
+
+    The quantile is taken over the children kept after any trimming. Capping the raw
+    weights and then rescaling to mean 1 equals capping the rescaled ones.
+    """
     capped = weights.copy()
+    was_capped = np.zeros(len(weights), dtype=bool)
     for arm in (treatment == 1, treatment == 0):
-        cap = np.quantile(capped[arm], quantile)
-        capped[arm] = np.minimum(capped[arm], cap)
-        capped[arm] /= capped[arm].mean()
-    return capped
+        cap = np.quantile(weights[arm & inside], quantile)
+        was_capped |= arm & (weights > cap)
+        capped[arm] = np.minimum(weights[arm], cap)
+    return capped, was_capped
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """Estimating equations of the propensity model and what is stacked on it.
+
+    Parameters in order: propensity coefficients a, then (doubly robust) outcome-model
+    coefficients b, then the risk under treatment and the risk under no treatment. Each
+    method returns the per-child estimating functions (n x q) and the mean of their
+    derivatives (q x q), all analytic. Rows outside `inside` (trimmed) contribute only
+    their propensity score equation.
+    """
+
+    ps_exog: np.ndarray
+    treatment: np.ndarray
+    propensity: np.ndarray
+    inside: np.ndarray
+    weights: np.ndarray
+    log_slope: np.ndarray
+
+    def _propensity_block(self) -> tuple[np.ndarray, np.ndarray]:
+        x, ps = self.ps_exog, self.propensity
+        psi = x * (self.treatment - ps)[:, None]
+        jacobian = -(x * (ps * (1 - ps))[:, None]).T @ x / len(ps)
+        return psi, jacobian
+
+    def weighted_means(
+        self, outcome: np.ndarray, risks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """IPTW: sum w_i 1{group} (y_i - risk) = 0 for each group, stacked on the score."""
+        psi_a, jac_aa = self._propensity_block()
+        n, k = psi_a.shape
+        y = np.where(self.inside, outcome, 0.0)
+        psi = np.zeros((n, k + 2))
+        jacobian = np.zeros((k + 2, k + 2))
+        psi[:, :k], jacobian[:k, :k] = psi_a, jac_aa
+        for row, arm in ((k, self.treatment == 1), (k + 1, self.treatment == 0)):
+            in_arm = self.inside & arm
+            psi[:, row] = np.where(in_arm, self.weights * (y - risks[row - k]), 0.0)
+            # d w / d a = w * log_slope * x
+            jacobian[row, :k] = (psi[:, row] * self.log_slope) @ self.ps_exog / n
+            jacobian[row, row] = -np.where(in_arm, self.weights, 0.0).sum() / n
+        return psi, jacobian
+
+    def standardised(
+        self,
+        outcome: np.ndarray,
+        outcome_exog: np.ndarray,
+        coefficients: np.ndarray,
+        target: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """IPWRA: weighted logistic score, then the means of the predicted risks over target.
+
+        `outcome_exog` has the intercept in column 0 and treatment in column 1.
+        Returns the two risks, the estimating functions and their mean derivative.
+        """
+        psi_a, jac_aa = self._propensity_block()
+        n, k = psi_a.shape
+        m = outcome_exog.shape[1]
+        q = k + m + 2
+        w = np.where(self.inside, self.weights, 0.0)
+        y = np.where(self.inside, outcome, 0.0)
+        fitted = expit(outcome_exog @ coefficients)
+        psi = np.zeros((n, q))
+        jacobian = np.zeros((q, q))
+        psi[:, :k], jacobian[:k, :k] = psi_a, jac_aa
+        residual = w * (y - fitted)
+        psi[:, k : k + m] = outcome_exog * residual[:, None]
+        # d psi_b / d a: the weight's derivative, w * log_slope * x_ps
+        weighted_exog = outcome_exog * (residual * self.log_slope)[:, None]
+        jacobian[k : k + m, :k] = weighted_exog.T @ self.ps_exog / n
+        curvature = w * fitted * (1 - fitted)
+        jacobian[k : k + m, k : k + m] = -(outcome_exog * curvature[:, None]).T @ outcome_exog / n
+        risks = np.zeros(2)
+        for index, value in ((0, 1.0), (1, 0.0)):
+            counterfactual = outcome_exog.copy()
+            counterfactual[:, 1] = value
+            predicted = expit(counterfactual @ coefficients)
+            risks[index] = predicted[target].mean()
+            row = k + m + index
+            psi[:, row] = np.where(target, predicted - risks[index], 0.0)
+            slope = np.where(target, predicted * (1 - predicted), 0.0)
+            jacobian[row, k : k + m] = slope @ counterfactual / n
+            jacobian[row, row] = -target.sum() / n
+        return risks, psi, jacobian
+
+
+def _sandwich(psi: np.ndarray, jacobian: np.ndarray, cov_type: str) -> np.ndarray:
+    """Empirical sandwich A^-1 B A^-T / n of a stacked M-estimator; HC1 times n/(n - q)."""
+    n, q = psi.shape
+    bread = np.linalg.inv(jacobian)
+    covariance = bread @ (psi.T @ psi / n) @ bread.T / n
+    if cov_type == "HC1":
+        if n <= q:
+            raise NotEstimable(
+                f"{n} children for {q} estimated parameters (propensity model, outcome model "
+                "and the two risks): too few for a standard error"
+            )
+        covariance *= n / (n - q)
+    return covariance
+
+
+def _weights_known_covariance(
+    y: np.ndarray, t: np.ndarray, weights: np.ndarray, cov_type: str
+) -> np.ndarray:
+    """Covariance of (risk treated, risk comparison) treating the weights as known.
+
+    The earlier standard error: weighted least squares of the outcome on treatment with a
+    heteroskedasticity-robust covariance.
+    """
+    exog = np.column_stack([np.ones(len(y)), t])
+    fit = sm.WLS(y, exog, weights=weights).fit(cov_type=cov_type)
+    to_risks = np.array([[1.0, 1.0], [1.0, 0.0]])
+    return to_risks @ np.asarray(fit.cov_params()) @ to_risks.T
 
 
 def _ratio(
-    measure: str, risks: np.ndarray, risk_cov: np.ndarray, z: float, base: dict, notes: dict
+    measure: str,
+    risks: np.ndarray,
+    risk_cov: np.ndarray,
+    known_cov: np.ndarray | None,
+    z: float,
+    base: dict,
+    notes: dict,
+    method: str = METHOD,
 ) -> Estimate:
     """Risk or odds ratio of the weighted risks with a delta-method interval on the log scale."""
     if np.any(risks <= 0) or (measure == "odds_ratio" and np.any(risks >= 1)):
         which = "no events" if np.any(risks <= 0) else "only events"
         return Estimate.not_estimable(
             measure,
-            METHOD,
+            method,
             f"zero cell: {which} in a group, so the {measure.replace('_', ' ')} is 0 or infinite",
             details=dict(notes),
             **base,
@@ -339,18 +603,21 @@ def _ratio(
     else:
         log_value = np.log(risks[0] / (1 - risks[0])) - np.log(risks[1] / (1 - risks[1]))
         gradient = np.array([1 / (risks[0] * (1 - risks[0])), -1 / (risks[1] * (1 - risks[1]))])
-    se = float(np.sqrt(gradient @ risk_cov @ gradient))
+    se = float(np.sqrt(max(gradient @ risk_cov @ gradient, 0.0)))
     if se == 0:
         return Estimate.not_estimable(
-            measure, METHOD, "the sandwich variance is zero", details=dict(notes), **base
+            measure, method, "the sandwich variance is zero", details=dict(notes), **base
         )
+    details = notes | {"se_log": se}
+    if known_cov is not None:
+        details["se_log_weights_known"] = float(np.sqrt(gradient @ known_cov @ gradient))
     return Estimate(
         measure,
-        METHOD,
+        method,
         float(np.exp(log_value)),
         float(np.exp(log_value - z * se)),
         float(np.exp(log_value + z * se)),
         float(2 * stats.norm.sf(abs(log_value / se))),
-        details=notes | {"se_log": se},
+        details=details,
         **base,
     )

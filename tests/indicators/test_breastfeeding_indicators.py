@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline.indicators import INDICATORS
-from pipeline.indicators.breastfeeding import breastfeeding_indicators
+from pipeline.indicators.breastfeeding import BINARY, breastfeeding_indicators
 
 EXTRACTION = dt.date(2024, 6, 30)
 BORN = pd.Timestamp("2023-01-01")  # about 18 months old at extraction: every point reached
@@ -48,6 +48,7 @@ def test_one_row_per_child_with_every_binary_indicator_and_its_exclusion():
     for indicator in binary:
         assert result[indicator].dtype == "boolean"
         assert f"{indicator}_excluded" in result
+        assert result[f"{indicator}_filled"].dtype == bool
     assert {"bf_duration_left_days", "bf_duration_right_days", "bf_duration_censoring",
             "bf_relactation"} <= set(result.columns)
 
@@ -77,19 +78,22 @@ def test_denominator_needs_the_window_end_reached_and_no_move_before_it():
         assert (got_reason is pd.NA) if reason is None else got_reason == reason, child
 
 
-@pytest.mark.parametrize(("age", "in_window"),
-                         [(166, False), (167, True), (213, True), (214, False)])
-def test_window_bounds_of_6_months_are_inclusive(age, in_window):
-    # The 6-month window is 167–213 days. An assessment outside it leaves a child in
-    # follow-up without an assessment: missing (no_assessment), not a failure.
+@pytest.mark.parametrize(("age", "status", "expected"),
+                         [(166, "partial", None), (167, "partial", True), (213, "none", False),
+                          (214, "none", None)])
+def test_window_bounds_of_6_months_are_inclusive(age, status, expected):
+    # The 6-month window is 167–213 days. Outside it, an assessment that does not determine
+    # the point ("any" before the window, "none" after it) leaves a child in follow-up
+    # without an assessment: missing (no_assessment), not a failure.
     result = breastfeeding_indicators(children_frame({"c": (BORN, None)}),
-                                      assessments([("c", BORN, age, "partial")]), EXTRACTION)
-    if in_window:
-        assert result.loc["c", "bf_any_6m"] == True  # noqa: E712 (a pandas scalar)
-        assert result.loc["c", "bf_any_6m_excluded"] is pd.NA
-    else:
+                                      assessments([("c", BORN, age, status)]), EXTRACTION)
+    assert not result.loc["c", "bf_any_6m_filled"]
+    if expected is None:
         assert result.loc["c", "bf_any_6m"] is pd.NA
         assert result.loc["c", "bf_any_6m_excluded"] == "no_assessment"
+    else:
+        assert result.loc["c", "bf_any_6m"] == expected
+        assert result.loc["c", "bf_any_6m_excluded"] is pd.NA
 
 
 def test_closest_assessment_to_the_nominal_age_wins_and_a_tie_goes_to_the_later():
@@ -119,10 +123,10 @@ def test_child_without_any_assessment_is_missing_not_a_failure():
     result = breastfeeding_indicators(children_frame({"none_recorded": (BORN, None)}),
                                       assessments([]), EXTRACTION)
     row = result.loc["none_recorded"]
-    for indicator in ("bf_any_1w", "bf_any_2m", "bf_any_4m", "bf_any_6m", "bf_any_12m",
-                      "bf_excl_2m", "bf_excl_4m"):
+    for indicator in BINARY:
         assert row[indicator] is pd.NA
         assert row[f"{indicator}_excluded"] == "no_assessment"
+        assert not row[f"{indicator}_filled"]
     assert np.isnan(row["bf_duration_left_days"]) and np.isnan(row["bf_duration_right_days"])
     assert row["bf_duration_censoring"] is pd.NA
     assert not row["bf_relactation"]
@@ -164,6 +168,88 @@ def test_weaning_age_is_interval_or_right_censored():
     assert np.isnan(right["still"])
     assert result["bf_duration_censoring"].tolist() == ["interval", "interval", "right", "interval"]
     assert result["bf_relactation"].tolist() == [False, False, False, True]
+
+
+def point_values(result: pd.DataFrame, child: str, *indicators: str) -> list[tuple]:
+    """(value or None, exclusion reason or None, filled) of a child's indicators."""
+    row = result.loc[child]
+    return [(None if row[i] is pd.NA else bool(row[i]),
+             None if row[f"{i}_excluded"] is pd.NA else row[f"{i}_excluded"],
+             bool(row[f"{i}_filled"])) for i in indicators]
+
+
+def test_a_later_any_before_any_none_fills_the_points_between_with_yes():
+    # Breastfed at 1 week and at 6 months, nothing at 2 and 4 months: with no relactation
+    # it was breastfed all along, so any at 2 and 4 months is yes, flagged filled. Exclusive
+    # is not filled from "any" (a partial status says nothing of exclusivity before it).
+    kids = {"gap": (BORN, None), "after_only": (BORN, None)}
+    rows = [("gap", BORN, 7, "exclusive"), ("gap", BORN, 183, "partial"),
+            # the 1-week window has nothing before it: a later "any" is all that fills it
+            ("after_only", BORN, 61, "predominant")]
+    result = breastfeeding_indicators(children_frame(kids), assessments(rows), EXTRACTION)
+    assert point_values(result, "gap", "bf_any_1w", "bf_any_2m", "bf_any_4m", "bf_any_6m",
+                        "bf_any_12m") == [(True, None, False), (True, None, True),
+                                          (True, None, True), (True, None, False),
+                                          (None, "no_assessment", False)]
+    assert point_values(result, "gap", "bf_excl_2m", "bf_excl_4m") == [
+        (None, "no_assessment", False)] * 2
+    assert point_values(result, "after_only", "bf_any_1w") == [(True, None, True)]
+
+
+def test_an_earlier_none_fills_the_later_points_with_no():
+    # Weaned at 2 months and not assessed again: no breastfeeding, exclusive or any, at
+    # every later point, flagged filled; the 2-month point itself is assessed, not filled.
+    result = breastfeeding_indicators(children_frame({"weaned": (BORN, None)}),
+                                      assessments([("weaned", BORN, 7, "partial"),
+                                                   ("weaned", BORN, 61, "none")]), EXTRACTION)
+    assert point_values(result, "weaned", "bf_any_2m", "bf_any_4m", "bf_any_6m", "bf_any_12m",
+                        "bf_excl_2m", "bf_excl_4m") == [
+        (False, None, False), (False, None, True), (False, None, True), (False, None, True),
+        (False, None, False), (False, None, True)]
+
+
+def test_what_the_assessments_do_not_determine_stays_missing():
+    kids = {name: (BORN, None) for name in ("relactation", "weaned_between", "exclusive_later",
+                                            "partial_earlier")}
+    rows = [
+        # "none" at 2 months, "partial" at 6 months: relactation, so the "none" fills nothing
+        # and the "partial" (after a "none") fills nothing either
+        ("relactation", BORN, 7, "exclusive"), ("relactation", BORN, 61, "none"),
+        ("relactation", BORN, 183, "partial"),
+        # "any" at 2 months, "none" at 6 months: weaned somewhere between, 4 months unknown
+        ("weaned_between", BORN, 61, "partial"), ("weaned_between", BORN, 183, "none"),
+        # exclusive at 1 week and 4 months: exclusive at 2 months is not filled (it can stop
+        # and restart), any at 2 months is
+        ("exclusive_later", BORN, 7, "exclusive"), ("exclusive_later", BORN, 122, "exclusive"),
+        # partial at 1 week, none later: exclusive at 2 months is not filled as no (early
+        # supplements often stop), any at 2 months is not determined
+        ("partial_earlier", BORN, 7, "partial"),
+    ]
+    result = breastfeeding_indicators(children_frame(kids), assessments(rows), EXTRACTION)
+    missing = (None, "no_assessment", False)
+    assert point_values(result, "relactation", "bf_any_4m", "bf_any_12m", "bf_excl_4m") == [
+        missing] * 3
+    assert result.loc["relactation", "bf_relactation"]
+    assert point_values(result, "weaned_between", "bf_any_4m", "bf_excl_4m") == [missing] * 2
+    assert point_values(result, "exclusive_later", "bf_any_2m", "bf_excl_2m") == [
+        (True, None, True), missing]
+    assert point_values(result, "partial_earlier", "bf_any_2m", "bf_excl_2m") == [missing] * 2
+
+
+def test_children_outside_the_denominator_are_never_filled():
+    # Weaned at 2 months. One child is 200 days old at extraction: 4 months (window end 143)
+    # is filled, 6 months (213) is not reached. One moved out at day 150: 6 months is
+    # moved_out though the "none" would determine it.
+    young = days_before_extraction(200)
+    kids = {"young": (young, None), "moved": (BORN, BORN + pd.Timedelta(days=150))}
+    rows = [("young", young, 61, "none"), ("moved", BORN, 61, "none")]
+    result = breastfeeding_indicators(children_frame(kids), assessments(rows), EXTRACTION)
+    for child in kids:
+        assert point_values(result, child, "bf_any_4m") == [(False, None, True)]
+    assert point_values(result, "young", "bf_any_6m", "bf_any_12m") == [
+        (None, "not_reached_age", False)] * 2
+    assert point_values(result, "moved", "bf_any_6m", "bf_any_12m") == [
+        (None, "moved_out", False)] * 2
 
 
 def test_unknown_status_is_an_error_naming_the_values():

@@ -202,40 +202,6 @@ def test_a_period_missing_in_one_arm_gets_a_reason_and_the_rest_are_estimated() 
     assert "not estimable: no children in the intervention areas" in result.summary()
 
 
-def test_an_area_where_every_child_has_the_outcome_is_left_out_and_adds_zero() -> None:
-    frame = _panel(13, treated_areas=3, comparison_areas=3, periods=range(-2, 2))
-
-    def fit(data: pd.DataFrame):
-        return logistic_did(data["y"], data["treated"], data["post"], data["area"])
-
-    for area, treated in (("a00", True), ("a05", False)):
-        changed = frame.assign(y=np.where(frame["area"] == area, 1, frame["y"]))
-        full, without = fit(changed), fit(changed[changed["area"] != area])
-        assert full.odds_ratio.estimate == pytest.approx(without.odds_ratio.estimate, rel=1e-9)
-        standardised = (changed["treated"] == 1) & (changed["post"] == 1)
-        # the left-out area's children after the start: risk 1 with or without the programme
-        share = (standardised & (changed["area"] != area)).sum() / standardised.sum()
-        expected = without.att.estimate * (share if treated else 1.0)
-        assert full.att.estimate == pytest.approx(expected, rel=1e-9)
-        assert full.att.details["areas_left_out_constant_outcome"] == [area]
-        assert any(area in caveat for caveat in full.caveats)
-
-
-def test_a_period_where_every_child_has_the_outcome_is_left_out_and_adds_zero() -> None:
-    frame = _panel(17, treated_areas=3, comparison_areas=3, periods=range(-2, 3))
-    changed = frame.assign(y=np.where(frame["period"] == 1, 1, frame["y"]))
-
-    def fit(data: pd.DataFrame):
-        return logistic_did(data["y"], data["treated"], data["post"], data["area"],
-                            period_effects=data["period"])
-
-    full, without = fit(changed), fit(changed[changed["period"] != 1])
-    standardised = (changed["treated"] == 1) & (changed["post"] == 1)
-    share = (standardised & (changed["period"] != 1)).sum() / standardised.sum()
-    assert full.att.estimate == pytest.approx(without.att.estimate * share, rel=1e-9)
-    assert full.att.details["periods_left_out_constant_outcome"] == ["1"]
-
-
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

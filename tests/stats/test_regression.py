@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from statsmodels.tools.numdiff import approx_fprime
 
 from pipeline.stats.regression import logistic_adjusted_effects
 
@@ -159,6 +161,104 @@ def test_adjusted_odds_ratio_matches_published_spector_logit() -> None:
     assert result.n == 32 and odds_ratio.events == 11
 
 
+def test_robust_coefficient_covariance_equals_statsmodels_hc0() -> None:
+    """HC0 sandwich of the Spector logit = statsmodels' GLM cov_type="HC0"; HC1 = n/(n-k) x."""
+    covariates = pd.DataFrame({"gpa": GPA, "tuce": TUCE})
+    exog = np.column_stack([np.ones(32), PSI, GPA, TUCE])  # const, treatment, covariates
+    reference = sm.GLM(GRADE, exog, family=sm.families.Binomial()).fit(cov_type="HC0")
+    result = logistic_adjusted_effects(GRADE, PSI, covariates)
+    assert np.allclose(result.coefficients["se_robust"], reference.bse, rtol=1e-6)
+    assert result.odds_ratio.details["se_robust"] == pytest.approx(reference.bse[1], rel=1e-6)
+    assert result.odds_ratio.details["se"] == pytest.approx(1.064564, abs=1e-5)  # model-based
+    hc1 = logistic_adjusted_effects(GRADE, PSI, covariates, cov_type="HC1")
+    assert np.allclose(hc1.coefficients["se_robust"], reference.bse * np.sqrt(32 / 28), rtol=1e-6)
+
+
+def _misspecified_sample(n: int = 500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outcome with an x^2 term that the fitted model (T + x) leaves out."""
+    rng = np.random.default_rng(21)
+    x = rng.normal(size=n)
+    t = rng.binomial(1, 1 / (1 + np.exp(-0.6 * x))).astype(float)
+    y = rng.binomial(1, 1 / (1 + np.exp(-(-1.0 + 1.0 * x**2 + 0.7 * t)))).astype(float)
+    return y, t, x
+
+
+def _standardisation_pieces(y, t, x, estimand):
+    """Design, reference fit (statsmodels Logit), counterfactual designs and population."""
+    exog = np.column_stack([np.ones(len(y)), t, x])
+    beta = np.asarray(sm.Logit(y, exog).fit(disp=0, method="newton", tol=1e-12).params)
+    as_treated, as_untreated = exog.copy(), exog.copy()
+    as_treated[:, 1], as_untreated[:, 1] = 1.0, 0.0
+    over = {"ATT": t == 1, "ATE": np.ones(len(y), bool), "ATC": t == 0}[estimand]
+    return exog, beta, as_treated, as_untreated, over
+
+
+@pytest.mark.parametrize("estimand", ["ATT", "ATE", "ATC"])
+def test_standardised_se_equals_numerically_differentiated_stacked_sandwich(estimand) -> None:
+    """Delta-method SE = sandwich of the stacked estimating equations, Jacobian numerical.
+
+    Stack: logistic score x_i (y_i - p_i); standardised risks 1{i in S} (p_k(x_i) - mu_k).
+    The model is misspecified (x^2 omitted), so the cross term and the robust coefficient
+    covariance both matter.
+    """
+    y, t, x = _misspecified_sample()
+    exog, beta, as_treated, as_untreated, over = _standardisation_pieces(y, t, x, estimand)
+
+    def expit(eta):
+        return 1 / (1 + np.exp(-eta))
+
+    def psi(theta):
+        b, mu1, mu0 = theta[:3], theta[3], theta[4]
+        return np.column_stack(
+            [
+                exog * (y - expit(exog @ b))[:, None],
+                over * (expit(as_treated @ b) - mu1),
+                over * (expit(as_untreated @ b) - mu0),
+            ]
+        )
+
+    risks = [expit(as_treated[over] @ beta).mean(), expit(as_untreated[over] @ beta).mean()]
+    theta = np.concatenate([beta, risks])
+    n = len(y)
+    jacobian = approx_fprime(theta, lambda value: psi(value).mean(0), centered=True)
+    bread = np.linalg.inv(jacobian)
+    values = psi(theta)
+    covariance = (bread @ (values.T @ values / n) @ bread.T / n)[3:, 3:]
+
+    result = logistic_adjusted_effects(y, t, pd.DataFrame({"x": x}), estimand=estimand)
+    rd = result.risk_difference
+    assert rd.estimate == pytest.approx(risks[0] - risks[1], rel=1e-7)
+    assert rd.details["se"] == pytest.approx(
+        np.sqrt(covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1]), rel=1e-5
+    )
+    gradient = np.array([1 / risks[0], -1 / risks[1]])
+    assert result.risk_ratio.details["se"] == pytest.approx(
+        np.sqrt(gradient @ covariance @ gradient), rel=1e-5
+    )
+    assert result.risk_untreated.details["se"] == pytest.approx(np.sqrt(covariance[1, 1]), rel=1e-5)
+    hc1 = logistic_adjusted_effects(y, t, pd.DataFrame({"x": x}), estimand=estimand, cov_type="HC1")
+    assert hc1.risk_difference.details["se"] == pytest.approx(rd.details["se"] * np.sqrt(n / (n - 3)))
+
+
+def test_nonrobust_option_restores_the_model_based_delta_method() -> None:
+    """cov_type="nonrobust": g' V g with V the inverse information, plus the population part."""
+    y, t, x = _misspecified_sample()
+    exog, beta, as_treated, as_untreated, over = _standardisation_pieces(y, t, x, "ATT")
+    information_inverse = np.asarray(sm.Logit(y, exog).fit(disp=0).cov_params())
+    p1 = 1 / (1 + np.exp(-(as_treated[over] @ beta)))
+    p0 = 1 / (1 + np.exp(-(as_untreated[over] @ beta)))
+    gradient = (p1 * (1 - p1)) @ as_treated[over] / over.sum() - (
+        p0 * (1 - p0)
+    ) @ as_untreated[over] / over.sum()
+    variance = gradient @ information_inverse @ gradient + np.var(p1 - p0) / over.sum()
+    covariates = pd.DataFrame({"x": x})
+    earlier = logistic_adjusted_effects(y, t, covariates, cov_type="nonrobust").risk_difference
+    assert earlier.details["se"] == pytest.approx(np.sqrt(variance), rel=1e-5)
+    default = logistic_adjusted_effects(y, t, covariates).risk_difference
+    assert default.details["se_model_based"] == pytest.approx(np.sqrt(variance), rel=1e-5)
+    assert default.details["coefficient_covariance"] == "HC0"
+
+
 def _stratified_sample() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Binary confounder z; cell counts (children, events) chosen by hand."""
     cells = {  # (z, treated): (children, events)
@@ -206,6 +306,11 @@ def test_standardised_risk_difference_equals_hand_standardisation() -> None:
     )
     assert ate.risk_difference.details["se_model_only"] == pytest.approx(
         np.sqrt(model_part), rel=1e-6
+    )
+    # Saturated model: the sandwich and the model-based covariance coincide, and so do the
+    # robust and the earlier (model-based) standard errors.
+    assert ate.risk_difference.details["se_model_based"] == pytest.approx(
+        np.sqrt(model_part + population_part), rel=1e-6
     )
 
 
