@@ -20,28 +20,14 @@ class Indicator:
     definition: str
 
 
-# A breastfeeding point without an assessment in its window takes the value the child's
-# other assessments determine, flagged in `<id>_filled` (rules: indicators/breastfeeding.py).
-_FILLED_ANY = ("; without an assessment in the window, yes when a later one says any before any "
-               "'none', no when an earlier one says 'none' and none later says any")
-_FILLED_EXCLUSIVE = ("; without an assessment in the window, no when an earlier one says 'none' "
-                     "and none later says any")
-
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("bf_any_1w", "breastfeeding", "binary",
-              "any breastfeeding at 1 week (0–18 days)" + _FILLED_ANY),
-    Indicator("bf_any_2m", "breastfeeding", "binary",
-              "any breastfeeding at 2 months (42–82 days)" + _FILLED_ANY),
-    Indicator("bf_any_4m", "breastfeeding", "binary",
-              "any breastfeeding at 4 months (105–143 days)" + _FILLED_ANY),
-    Indicator("bf_any_6m", "breastfeeding", "binary",
-              "any breastfeeding at 6 months (167–213 days)" + _FILLED_ANY),
-    Indicator("bf_any_12m", "breastfeeding", "binary",
-              "any breastfeeding at 12 months (335–426 days)" + _FILLED_ANY),
-    Indicator("bf_excl_2m", "breastfeeding", "binary",
-              "exclusive breastfeeding at 2 months (42–82 days)" + _FILLED_EXCLUSIVE),
-    Indicator("bf_excl_4m", "breastfeeding", "binary",
-              "exclusive breastfeeding at 4 months (105–143 days)" + _FILLED_EXCLUSIVE),
+    Indicator("bf_any_1w", "breastfeeding", "binary", "any breastfeeding at 1 week (0–18 days)"),
+    Indicator("bf_any_2m", "breastfeeding", "binary", "any breastfeeding at 2 months (42–82 days)"),
+    Indicator("bf_any_4m", "breastfeeding", "binary", "any breastfeeding at 4 months (105–143 days)"),
+    Indicator("bf_any_6m", "breastfeeding", "binary", "any breastfeeding at 6 months (167–213 days)"),
+    Indicator("bf_any_12m", "breastfeeding", "binary", "any breastfeeding at 12 months (335–426 days)"),
+    Indicator("bf_excl_2m", "breastfeeding", "binary", "exclusive breastfeeding at 2 months (42–82 days)"),
+    Indicator("bf_excl_4m", "breastfeeding", "binary", "exclusive breastfeeding at 4 months (105–143 days)"),
     Indicator(
         "bf_duration",
         "breastfeeding",

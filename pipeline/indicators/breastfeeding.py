@@ -24,16 +24,20 @@ Rules and their sources:
   after the first "none" (relactation or a recording error) does not move the interval;
   it is flagged in `bf_relactation`. A child with no assessment has NaN bounds and
   censoring <NA>.
-- Filled points. A child in a point's denominator with no assessment in its window takes
-  the value its other assessments determine, flagged in `X_filled`, under one assumption:
-  no relactation (a child weaned from all breastfeeding is not breastfed again). "Any" is
-  1 when an assessment after the window says any and no "none" came before it; 0 when an
-  assessment before the window says "none" and the child's record shows no relactation
-  (`bf_relactation`). Otherwise it stays <NA> `no_assessment`: relactation recorded, or
-  "any" before the window and "none" after it (weaned somewhere between). The filled
-  points are those wholly before or after the `bf_duration` interval. Why the assumption
-  is safe enough: relactation after complete weaning is rare, `bf_duration` already rests
-  on it, and a child whose record shows it is not filled.
+- Filled points (a sensitivity analysis, not the indicator). A child in a point's
+  denominator with no assessment in its window has, in `X_filled`, the value its other
+  assessments determine, under one assumption: no relactation (a child weaned from all
+  breastfeeding is not breastfed again). "Any" is 1 when an assessment after the window
+  says any and no "none" came before it; 0 when an assessment before the window says
+  "none" and the child's record shows no relactation (`bf_relactation`). Otherwise
+  `X_filled` is <NA>: relactation recorded, or "any" before the window and "none" after it
+  (weaned somewhere between). `X` itself stays <NA> `no_assessment` for such a child, as in
+  Socialstyrelsen's statistics, because filling adds the determined children only: when
+  windows are missed at random it moves a proportion away from the truth (at 1 week only
+  1s can be filled, at 12 months almost only 0s; on the synthetic study, 10 % of windows
+  missing at random, +0.3 to +0.6 percentage points for any at 1 week to 6 months, -1.3 at
+  12 months). When children are missed for a reason (weaned families stop coming) the
+  filled values are the better guess; the compare stage shows both.
   "Exclusive" is filled only as 0, where "any" is filled 0 (weaned, so not exclusively
   breastfed). Not from an earlier predominant/partial assessment (as 0) nor from a later
   exclusive one (as 1): both need "exclusive breastfeeding does not restart", which fails
@@ -41,16 +45,10 @@ Rules and their sources:
   a bottle for a few days): in an Uppsala cohort 92% of infants were exclusively breastfed
   at 2 months by current status but 51% since birth (Aarts et al., Int J Epidemiol
   2000;29:1041-6). A wrong 0 from a 1-week "partial" would be common, not rare.
-  A filled value is inside the denominator (`X_excluded` <NA>; a reason code there would
-  put it outside). Children too young or moved out are never filled. Filling adds the
-  determined children only (those weaned around the window stay missing), which moves a
-  proportion away from the complete-case one when windows are missing at random: at 1
-  week only 1s can be filled, at 12 months almost only 0s. On the synthetic study (10% of
-  windows missing at random) the shift is +0.3 to +0.6 percentage points for any at 1
-  week to 6 months, -1.3 at 12 months and -0.4 to -0.7 for exclusive.
+  Children too young or moved out are never filled.
 
 Columns: for each binary indicator X of the registry, `X`, `X_excluded` and `X_filled`
-(bool: the value was filled from assessments outside the window); then
+(nullable boolean: the value other assessments determine where the window has none); then
 `bf_duration_left_days`, `bf_duration_right_days`, `bf_duration_censoring`,
 `bf_relactation`.
 """
@@ -122,10 +120,10 @@ def breastfeeding_indicators(children: pd.DataFrame, breastfeeding: pd.DataFrame
         if exclusive_only:  # filled only as 0: a later "exclusive" does not determine it
             still_breastfed = np.zeros_like(still_breastfed)
         filled = unassessed & (still_breastfed | weaned)
-        value[filled] = still_breastfed[filled]
-        reason[unassessed & ~filled] = REASON_CODE[NO_ASSESSMENT]
+        reason[unassessed] = REASON_CODE[NO_ASSESSMENT]
         columns.update(binary_columns(indicator, value, reason))
-        columns[f"{indicator}_filled"] = filled
+        columns[f"{indicator}_filled"] = pd.arrays.BooleanArray(still_breastfed & filled,
+                                                                ~filled)
     columns.update(history.weaning_age())
     return kids.frame(columns)
 

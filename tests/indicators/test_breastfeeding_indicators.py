@@ -48,7 +48,7 @@ def test_one_row_per_child_with_every_binary_indicator_and_its_exclusion():
     for indicator in binary:
         assert result[indicator].dtype == "boolean"
         assert f"{indicator}_excluded" in result
-        assert result[f"{indicator}_filled"].dtype == bool
+        assert result[f"{indicator}_filled"].dtype == "boolean"
     assert {"bf_duration_left_days", "bf_duration_right_days", "bf_duration_censoring",
             "bf_relactation"} <= set(result.columns)
 
@@ -87,7 +87,7 @@ def test_window_bounds_of_6_months_are_inclusive(age, status, expected):
     # without an assessment: missing (no_assessment), not a failure.
     result = breastfeeding_indicators(children_frame({"c": (BORN, None)}),
                                       assessments([("c", BORN, age, status)]), EXTRACTION)
-    assert not result.loc["c", "bf_any_6m_filled"]
+    assert result.loc["c", "bf_any_6m_filled"] is pd.NA
     if expected is None:
         assert result.loc["c", "bf_any_6m"] is pd.NA
         assert result.loc["c", "bf_any_6m_excluded"] == "no_assessment"
@@ -126,7 +126,7 @@ def test_child_without_any_assessment_is_missing_not_a_failure():
     for indicator in BINARY:
         assert row[indicator] is pd.NA
         assert row[f"{indicator}_excluded"] == "no_assessment"
-        assert not row[f"{indicator}_filled"]
+        assert row[f"{indicator}_filled"] is pd.NA
     assert np.isnan(row["bf_duration_left_days"]) and np.isnan(row["bf_duration_right_days"])
     assert row["bf_duration_censoring"] is pd.NA
     assert not row["bf_relactation"]
@@ -171,41 +171,43 @@ def test_weaning_age_is_interval_or_right_censored():
 
 
 def point_values(result: pd.DataFrame, child: str, *indicators: str) -> list[tuple]:
-    """(value or None, exclusion reason or None, filled) of a child's indicators."""
+    """(value, exclusion reason, filled value), None for <NA>, of a child's indicators."""
     row = result.loc[child]
     return [(None if row[i] is pd.NA else bool(row[i]),
              None if row[f"{i}_excluded"] is pd.NA else row[f"{i}_excluded"],
-             bool(row[f"{i}_filled"])) for i in indicators]
+             None if row[f"{i}_filled"] is pd.NA else bool(row[f"{i}_filled"]))
+            for i in indicators]
 
 
 def test_a_later_any_before_any_none_fills_the_points_between_with_yes():
     # Breastfed at 1 week and at 6 months, nothing at 2 and 4 months: with no relactation
-    # it was breastfed all along, so any at 2 and 4 months is yes, flagged filled. Exclusive
-    # is not filled from "any" (a partial status says nothing of exclusivity before it).
+    # it was breastfed all along, so any at 2 and 4 months is filled yes (the indicator
+    # itself stays missing). Exclusive is not filled from "any" (a partial status says
+    # nothing of exclusivity before it).
     kids = {"gap": (BORN, None), "after_only": (BORN, None)}
     rows = [("gap", BORN, 7, "exclusive"), ("gap", BORN, 183, "partial"),
             # the 1-week window has nothing before it: a later "any" is all that fills it
             ("after_only", BORN, 61, "predominant")]
     result = breastfeeding_indicators(children_frame(kids), assessments(rows), EXTRACTION)
     assert point_values(result, "gap", "bf_any_1w", "bf_any_2m", "bf_any_4m", "bf_any_6m",
-                        "bf_any_12m") == [(True, None, False), (True, None, True),
-                                          (True, None, True), (True, None, False),
-                                          (None, "no_assessment", False)]
+                        "bf_any_12m") == [(True, None, None), (None, "no_assessment", True),
+                                          (None, "no_assessment", True), (True, None, None),
+                                          (None, "no_assessment", None)]
     assert point_values(result, "gap", "bf_excl_2m", "bf_excl_4m") == [
-        (None, "no_assessment", False)] * 2
-    assert point_values(result, "after_only", "bf_any_1w") == [(True, None, True)]
+        (None, "no_assessment", None)] * 2
+    assert point_values(result, "after_only", "bf_any_1w") == [(None, "no_assessment", True)]
 
 
 def test_an_earlier_none_fills_the_later_points_with_no():
     # Weaned at 2 months and not assessed again: no breastfeeding, exclusive or any, at
-    # every later point, flagged filled; the 2-month point itself is assessed, not filled.
+    # every later point, filled; the 2-month point itself is assessed, not filled.
     result = breastfeeding_indicators(children_frame({"weaned": (BORN, None)}),
                                       assessments([("weaned", BORN, 7, "partial"),
                                                    ("weaned", BORN, 61, "none")]), EXTRACTION)
     assert point_values(result, "weaned", "bf_any_2m", "bf_any_4m", "bf_any_6m", "bf_any_12m",
                         "bf_excl_2m", "bf_excl_4m") == [
-        (False, None, False), (False, None, True), (False, None, True), (False, None, True),
-        (False, None, False), (False, None, True)]
+        (False, None, None), (None, "no_assessment", False), (None, "no_assessment", False),
+        (None, "no_assessment", False), (False, None, None), (None, "no_assessment", False)]
 
 
 def test_what_the_assessments_do_not_determine_stays_missing():
@@ -226,13 +228,13 @@ def test_what_the_assessments_do_not_determine_stays_missing():
         ("partial_earlier", BORN, 7, "partial"),
     ]
     result = breastfeeding_indicators(children_frame(kids), assessments(rows), EXTRACTION)
-    missing = (None, "no_assessment", False)
+    missing = (None, "no_assessment", None)
     assert point_values(result, "relactation", "bf_any_4m", "bf_any_12m", "bf_excl_4m") == [
         missing] * 3
     assert result.loc["relactation", "bf_relactation"]
     assert point_values(result, "weaned_between", "bf_any_4m", "bf_excl_4m") == [missing] * 2
     assert point_values(result, "exclusive_later", "bf_any_2m", "bf_excl_2m") == [
-        (True, None, True), missing]
+        (None, "no_assessment", True), missing]
     assert point_values(result, "partial_earlier", "bf_any_2m", "bf_excl_2m") == [missing] * 2
 
 
@@ -245,11 +247,11 @@ def test_children_outside_the_denominator_are_never_filled():
     rows = [("young", young, 61, "none"), ("moved", BORN, 61, "none")]
     result = breastfeeding_indicators(children_frame(kids), assessments(rows), EXTRACTION)
     for child in kids:
-        assert point_values(result, child, "bf_any_4m") == [(False, None, True)]
+        assert point_values(result, child, "bf_any_4m") == [(None, "no_assessment", False)]
     assert point_values(result, "young", "bf_any_6m", "bf_any_12m") == [
-        (None, "not_reached_age", False)] * 2
+        (None, "not_reached_age", None)] * 2
     assert point_values(result, "moved", "bf_any_6m", "bf_any_12m") == [
-        (None, "moved_out", False)] * 2
+        (None, "moved_out", None)] * 2
 
 
 def test_unknown_status_is_an_error_naming_the_values():

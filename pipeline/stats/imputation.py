@@ -1,0 +1,802 @@
+"""Missing covariates: how many, multiple imputation by chained equations, Rubin's rules.
+
+The adjusted analyses drop every child with a missing covariate (complete-case analysis,
+`_design.build_covariate_design`). That loses children, and it biases an estimate when
+whether a covariate is missing depends on the outcome (White & Carlin 2010, Stat Med
+29:2920). Multiple imputation keeps every child:
+
+- `missingness_table`: how many values are missing, per variable and group;
+- `impute_covariates`: m completed copies of the covariates by chained equations (MICE;
+  van Buuren & Groothuis-Oudshoorn 2011, J Stat Softw 45(3); van Buuren, Flexible
+  Imputation of Missing Data, 2nd ed. 2018, ch. 3-4). Each incomplete covariate is drawn
+  in turn from a model given all the others and the fully observed `auxiliary` columns.
+  The outcome must be among those: an imputation model without it imputes covariates
+  unrelated to the outcome and biases their effects towards zero (Moons et al. 2006,
+  J Clin Epidemiol 59:1092; White, Royston & Wood 2011, Stat Med 30:377);
+- `pool_rubin` / `pool_estimates`: the m analyses combined by Rubin's rules (Rubin 1987,
+  Multiple Imputation for Nonresponse in Surveys, ch. 3) with the Barnard & Rubin (1999,
+  Biometrika 86:948) degrees of freedom when the complete-data degrees of freedom are known.
+
+The models, per kind of column:
+
+- numeric: predictive mean matching (Little 1988, J Bus Econ Stat 6:287; mice's "pmm",
+  type-1 matching). A linear regression on the rows where the column is observed
+  (ridge 1e-5 x diag(X'X), as mice); sigma^2 and the coefficients are drawn from their
+  posterior (sigma*^2 = RSS / chi^2(n_obs - p), beta* ~ N(beta_hat, sigma*^2 (X'X)^-1)), the
+  missing rows' predictions use beta*, the observed rows' beta_hat, and each missing value
+  is copied from one of the 5 observed rows with the closest prediction (ties broken at
+  random). Imputed values are always values that occur in the data (whole grams, whole
+  parities), within their range; a 0/1 number stays 0/1 (make it boolean or categorical
+  for a logistic model instead);
+- boolean, categorical and text: a logistic (two levels) or multinomial logistic (more)
+  regression, the first observed level the reference; the coefficients are drawn from the
+  normal approximation to their posterior, N(beta_hat, H^-1) at the posterior mode, and
+  each missing value from the categorical distribution that beta* gives.
+
+Separation and rare categories. A category seen a handful of times is often perfectly
+predicted by some area or period, and its maximum-likelihood coefficient is infinite. The
+slopes (not the intercepts) therefore get a normal prior N(0, 1.25^2) on the scale of
+standardised predictors, which keeps every estimate finite and changes nothing noticeable
+when the data are informative: the normal counterpart of the weakly informative default
+of Gelman, Jakulin, Pittau & Su (2008, Ann Appl Stat 2:1360), Cauchy(0, 2.5) for inputs
+scaled to sd 0.5. mice handles the same problem by augmenting the data with pseudo-
+observations (White, Daniel & Royston 2010, Comput Stat Data Anal 54:2267). Should a model
+still fail (the Newton iterations do not converge, or a matrix is singular), that column's
+missing values in that iteration are drawn at random from its observed values, and the
+count is reported in `ImputedCovariates.fallbacks`.
+
+Levels never observed keep their place among a categorical's categories but are never
+imputed; an ordered categorical is imputed as if unordered (mice would use a proportional-
+odds model). Each of the m imputations is its own chain of `iterations` rounds, started
+from random draws of the observed values, with its own random stream spawned from `seed`:
+imputation j does not depend on m, and the same seed gives the same imputations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from pipeline.stats._design import build_covariate_design
+from pipeline.stats.did import DEFAULT_SEED
+from pipeline.stats.results import Estimate
+
+MISSINGNESS_COLUMNS = ["variable", "n", "missing", "share_missing"]
+
+# Most levels a categorical covariate may have (mice's maxcat).
+_MAX_LEVELS = 50
+# Donors per missing value in predictive mean matching (mice's default).
+_DONORS = 5
+# Ridge added to X'X in the linear model, relative to its diagonal (mice's default).
+_LINEAR_RIDGE = 1e-5
+# Prior sd of a slope per sd of its predictor in the (multinomial) logistic models.
+_SLOPE_PRIOR_SD = 1.25
+# Newton iterations for the logistic models, and the Newton decrement (squared distance to
+# the mode in posterior sds) that counts as converged.
+_MAX_NEWTON = 50
+_NEWTON_TOLERANCE = 1e-6
+# A Newton step shorter than this (decrement, squared posterior sds) keeps the curvature.
+_REUSE_CURVATURE = 0.25
+# Largest matrix product (m x n x k) that OpenBLAS runs on one thread.
+_SINGLE_THREAD_PRODUCT = 2**18
+# A predictor whose sd among the fitting rows is below this (relative) is left out of that fit.
+_CONSTANT_TOLERANCE = 1e-10
+
+
+# --------------------------------------------------------------------------- missingness
+
+
+def missingness_table(
+    frame: pd.DataFrame, variables: Sequence[str], groups: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Children, missing values and share missing per variable in each combination of groups.
+
+    One row per combination of the group columns present in the data (a missing group value
+    is a group of its own) and variable, in the order given: the group columns, then
+    `variable`, `n`, `missing`, `share_missing`.
+    """
+    variables, groups = list(variables), list(groups)
+    absent = [name for name in variables + groups if name not in frame.columns]
+    if absent:
+        raise ValueError(f"missingness_table: no column(s) {absent} in the data")
+    if len(set(variables)) != len(variables):
+        raise ValueError("missingness_table: a variable is listed twice")
+    clash = set(groups) & set(MISSINGNESS_COLUMNS)
+    if clash:
+        raise ValueError(f"missingness_table: group column(s) {sorted(clash)} clash with output columns")
+
+    missing = frame[variables].isna().to_numpy()
+    if groups:
+        keys = [frame[name] for name in groups]
+        grouped = pd.DataFrame(missing, index=frame.index).groupby(
+            keys, observed=True, dropna=False, sort=True
+        )
+        counts = grouped.sum().to_numpy(dtype="int64")
+        group_sizes = grouped.size()
+        sizes = group_sizes.to_numpy(dtype="int64")
+        levels = [group_sizes.index.get_level_values(i) for i in range(len(groups))]
+    else:
+        counts = missing.sum(axis=0, dtype="int64")[None, :]
+        sizes = np.array([len(frame)], dtype="int64")
+        levels = []
+    n_variables = len(variables)
+    table = pd.DataFrame(
+        {name: level.repeat(n_variables) for name, level in zip(groups, levels, strict=True)}
+    )
+    table["variable"] = np.tile(np.array(variables, dtype=object), len(sizes))
+    table["n"] = np.repeat(sizes, n_variables)
+    table["missing"] = counts.ravel()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["share_missing"] = table["missing"] / table["n"]
+    return table
+
+
+# --------------------------------------------------------------------------- imputation
+
+
+class ImputedCovariates(list[pd.DataFrame]):
+    """The m completed copies of the covariates (a list of DataFrames) and how they were made.
+
+    `methods`: the model of each imputed column ("pmm", "logistic", "multinomial logistic"
+    or "single level" when only one value was ever observed); `n_imputed`: how many values
+    of each were filled in; `fallbacks`: per column, in how many of the m x iterations draws
+    the model failed and the values were drawn at random from the observed ones (normally 0).
+    """
+
+    def __init__(
+        self,
+        completed: Sequence[pd.DataFrame],
+        *,
+        methods: dict[Hashable, str],
+        n_imputed: dict[Hashable, int],
+        fallbacks: dict[Hashable, int],
+        iterations: int,
+        seed: int | None,
+    ) -> None:
+        super().__init__(completed)
+        self.methods = methods
+        self.n_imputed = n_imputed
+        self.fallbacks = fallbacks
+        self.iterations = iterations
+        self.seed = seed
+
+    def notes(self) -> dict[str, Any]:
+        """What was imputed and how, for a result's `details`."""
+        return {
+            "missing_data": "multiple imputation by chained equations",
+            "imputations": len(self),
+            "iterations": self.iterations,
+            "seed": self.seed,
+            "imputed_values": {str(k): v for k, v in self.n_imputed.items()},
+            "imputation_methods": {str(k): v for k, v in self.methods.items()},
+            "imputation_fallbacks": {str(k): v for k, v in self.fallbacks.items()},
+        }
+
+
+@dataclass
+class _Incomplete:
+    """One covariate with missing values, coded for modelling."""
+
+    name: Hashable
+    kind: Literal["numeric", "categorical"]
+    missing: np.ndarray  # bool, n
+    observed: np.ndarray  # numeric: float values; categorical: level codes 0..K-1
+    n_levels: int = 0
+    representative: np.ndarray | None = None  # categorical: a row position holding each level
+    width: int = 0  # columns it contributes as a predictor
+    centre: float = 0.0
+    scale: float = 1.0
+
+    @property
+    def method(self) -> str:
+        if self.kind == "numeric":
+            return "pmm"
+        if self.n_levels == 1:
+            return "single level"
+        return "logistic" if self.n_levels == 2 else "multinomial logistic"
+
+    def as_predictor(self, current: np.ndarray) -> np.ndarray:
+        """The column(s) this covariate contributes to the other covariates' models."""
+        if self.kind == "numeric":
+            return ((current - self.centre) / self.scale)[:, None]
+        return (current[:, None] == np.arange(1, self.n_levels)).astype(float)
+
+
+def impute_covariates(
+    covariates: pd.DataFrame,
+    auxiliary: pd.DataFrame,
+    *,
+    m: int = 20,
+    iterations: int = 10,
+    seed: int | None = DEFAULT_SEED,
+) -> ImputedCovariates:
+    """m completed copies of `covariates`, missing values drawn by chained equations.
+
+    `auxiliary` holds fully observed columns that enter every imputation model as
+    predictors and are not imputed: the outcome (required for unbiased effects, see the
+    module notes), arm, area, period. Rows are matched by position. Columns without
+    missing values are copied and used as predictors. Each returned frame has the index,
+    columns, dtypes and categories of `covariates`; observed values are never changed.
+    """
+    if m < 1 or iterations < 1:
+        raise ValueError(f"m ({m}) and iterations ({iterations}) must be at least 1")
+    if len(covariates) != len(auxiliary):
+        raise ValueError(
+            f"covariates have {len(covariates)} rows and auxiliary {len(auxiliary)}; "
+            "they must describe the same children in the same order"
+        )
+    if covariates.columns.duplicated().any():
+        raise ValueError("covariates have duplicate column names")
+    aux_missing = auxiliary.isna().sum()
+    if aux_missing.any():
+        named = ", ".join(f"{k} ({v})" for k, v in aux_missing[aux_missing > 0].items())
+        raise ValueError(
+            f"auxiliary variables must be fully observed; missing values in: {named}. "
+            "Impute them as covariates, or drop those children first"
+        )
+    n = len(covariates)
+    column_missing = covariates.isna()
+    empty = [str(c) for c in covariates.columns if n and column_missing[c].all()]
+    if empty:
+        raise ValueError(
+            f"covariate(s) {empty} are missing for every child; there is nothing to impute "
+            "them from — drop them from the analysis"
+        )
+
+    incomplete = [
+        _code_incomplete(c, covariates[c]) for c in covariates.columns if column_missing[c].any()
+    ]
+    if not incomplete:
+        return ImputedCovariates(
+            [covariates.copy() for _ in range(m)],
+            methods={}, n_imputed={}, fallbacks={}, iterations=iterations, seed=seed,
+        )
+    complete_columns = [c for c in covariates.columns if not column_missing[c].any()]
+    fixed = _fixed_predictors(auxiliary, covariates[complete_columns], n)
+
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(m)]
+    fallbacks = {spec.name: 0 for spec in incomplete}
+    completed: list[pd.DataFrame] = []
+    for rng in streams:
+        values, failed = _run_chain(incomplete, fixed, iterations, rng)
+        for name, count in failed.items():
+            fallbacks[name] += count
+        completed.append(_fill(covariates, incomplete, values))
+    return ImputedCovariates(
+        completed,
+        methods={spec.name: spec.method for spec in incomplete},
+        n_imputed={spec.name: int(spec.missing.sum()) for spec in incomplete},
+        fallbacks=fallbacks,
+        iterations=iterations,
+        seed=seed,
+    )
+
+
+def _code_incomplete(name: Hashable, series: pd.Series) -> _Incomplete:
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        observed = values[~missing]
+        sd = float(observed.std())
+        return _Incomplete(
+            name, "numeric", missing, observed, width=1 if sd > 0 else 0,
+            centre=float(observed.mean()), scale=sd if sd > 0 else 1.0,
+        )
+    present = series[~missing]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        seen = set(present.unique())
+        levels = [level for level in series.cat.categories if level in seen]
+    else:
+        unique = list(pd.unique(present))
+        try:
+            levels = sorted(unique)
+        except TypeError:  # mixed types: keep the order of first appearance
+            levels = unique
+    if len(levels) > _MAX_LEVELS:
+        raise ValueError(
+            f"covariate {name!r} has {len(levels)} distinct values; a categorical covariate "
+            f"may have at most {_MAX_LEVELS} (is it a number or date stored as text?)"
+        )
+    codes = pd.Categorical(present.to_numpy(dtype=object), categories=levels).codes.astype(np.int64)
+    observed_rows = np.flatnonzero(~missing)
+    first = np.unique(codes, return_index=True)[1]
+    return _Incomplete(
+        name, "categorical", missing, codes, n_levels=len(levels),
+        representative=observed_rows[first], width=len(levels) - 1,
+    )
+
+
+def _fixed_predictors(auxiliary: pd.DataFrame, complete: pd.DataFrame, n: int) -> np.ndarray:
+    """Auxiliary and complete covariates, dummy-coded, without constant or aliased columns."""
+    both = pd.concat(
+        [auxiliary.reset_index(drop=True).add_prefix("aux:"), complete.reset_index(drop=True)],
+        axis=1,
+    )
+    design = build_covariate_design(both, n)
+    return design.covariates.to_numpy(dtype="float64")
+
+
+def _run_chain(
+    incomplete: list[_Incomplete], fixed: np.ndarray, iterations: int, rng: np.random.Generator
+) -> tuple[dict[Hashable, np.ndarray], dict[Hashable, int]]:
+    """One chain: start from random observed values, then `iterations` rounds of draws."""
+    current: dict[Hashable, np.ndarray] = {}
+    for spec in incomplete:
+        full = np.empty(len(spec.missing), dtype=spec.observed.dtype)
+        full[~spec.missing] = spec.observed
+        full[spec.missing] = rng.choice(spec.observed, size=int(spec.missing.sum()))
+        current[spec.name] = full
+    # the fixed predictors' part of each design does not change between rounds
+    fixed_parts = {spec.name: _standardised(fixed, spec.missing, intercept=True) for spec in incomplete}
+    warm: dict[Hashable, np.ndarray | None] = {spec.name: None for spec in incomplete}
+    failed = {spec.name: 0 for spec in incomplete}
+    for _ in range(iterations):
+        for spec in incomplete:
+            n_missing = int(spec.missing.sum())
+            x_obs, x_mis = fixed_parts[spec.name]
+            others = [o.as_predictor(current[o.name]) for o in incomplete if o is not spec and o.width]
+            if others:
+                dynamic_obs, dynamic_mis = _standardised(np.hstack(others), spec.missing)
+                x_obs, x_mis = np.hstack([x_obs, dynamic_obs]), np.hstack([x_mis, dynamic_mis])
+            try:
+                if spec.kind == "numeric":
+                    drawn = spec.observed[_pmm_donors(spec.observed, x_obs, x_mis, rng)]
+                elif spec.n_levels == 1:
+                    drawn = np.zeros(n_missing, dtype=np.int64)
+                else:
+                    drawn, warm[spec.name] = _draw_categorical(
+                        spec.observed, spec.n_levels, x_obs, x_mis, rng, warm[spec.name]
+                    )
+            except (np.linalg.LinAlgError, _NotConverged):
+                drawn = rng.choice(spec.observed, size=n_missing)
+                warm[spec.name] = None
+                failed[spec.name] += 1
+            current[spec.name][spec.missing] = drawn
+    return current, failed
+
+
+def _standardised(
+    predictors: np.ndarray, missing: np.ndarray, *, intercept: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predictors standardised over the observed rows, constant ones left out: (obs, mis)."""
+    observed = predictors[~missing]
+    centre = observed.mean(axis=0)
+    scale = observed.std(axis=0)
+    keep = scale > _CONSTANT_TOLERANCE * np.maximum(1.0, np.abs(centre))
+    centre, scale = centre[keep], scale[keep]
+
+    def design(rows: np.ndarray) -> np.ndarray:
+        standard = (rows[:, keep] - centre) / scale
+        return np.column_stack([np.ones(len(rows)), standard]) if intercept else standard
+
+    return design(observed), design(predictors[missing])
+
+
+def _pmm_donors(
+    y_obs: np.ndarray, x_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Positions (among the observed rows) of the donor for each missing row."""
+    xtx = _weighted_crossproducts(x_obs, np.ones((len(x_obs), 1)))[0]
+    precision = xtx + np.diag(_LINEAR_RIDGE * np.diag(xtx))
+    chol = linalg.cholesky(precision, lower=True)
+    beta_hat = linalg.cho_solve((chol, True), x_obs.T @ y_obs)
+    residual = y_obs - x_obs @ beta_hat
+    df = max(len(y_obs) - x_obs.shape[1], 1)
+    sigma = math.sqrt(float(residual @ residual) / rng.chisquare(df))
+    beta_star = beta_hat + sigma * linalg.solve_triangular(
+        chol.T, rng.standard_normal(len(beta_hat)), lower=False
+    )
+    return _match(x_obs @ beta_hat, x_mis @ beta_star, rng)
+
+
+def _weighted_crossproducts(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """X' diag(w_j) X for each column w_j of `weights`, as a (k, p, p) array.
+
+    Summed over blocks of rows so that each product stays below the size at which
+    OpenBLAS splits it across threads (m x n x k = 2^18): a product this thin (p x n times
+    n x p) is dominated by the threads' start-up and synchronisation otherwise, which on
+    a busy machine made the imputation a hundred times slower.
+    """
+    n, p = x.shape
+    rows = max(64, _SINGLE_THREAD_PRODUCT // (p * p))
+    total = np.zeros((weights.shape[1], p, p))
+    for start in range(0, n, rows):
+        block = x[start:start + rows]
+        block_weights = weights[start:start + rows]
+        for j in range(weights.shape[1]):
+            total[j] += (block.T * block_weights[:, j]) @ block
+    return total
+
+
+def _match(predicted_obs: np.ndarray, predicted_mis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each missing row, the position of a donor among the observed rows.
+
+    The donor is drawn from the `_DONORS` observed rows with the closest predictions;
+    rows tied with the last of those are equally likely, for each missing row separately
+    (as mice's matcher). The search runs over the distinct predictions, so that when all
+    predictors are categorical the hundreds of children sharing a prediction are all
+    eligible, not just the few next to where the missing row's prediction would sort.
+    """
+    order = np.argsort(predicted_obs, kind="stable")
+    values, first, counts = np.unique(predicted_obs[order], return_index=True, return_counts=True)
+    n_mis = len(predicted_mis)
+    rows = np.arange(n_mis)
+    donors = min(_DONORS, len(predicted_obs))
+    width = min(2 * donors, len(values))  # the nearest rows lie within `donors` values each side
+    start = np.clip(np.searchsorted(values, predicted_mis) - donors, 0, len(values) - width)
+    window = start[:, None] + np.arange(width)
+    distance = np.abs(values[window] - predicted_mis[:, None])
+    size = counts[window]
+    by_distance = np.argsort(distance, axis=1, kind="stable")
+    reached = np.cumsum(np.take_along_axis(size, by_distance, axis=1), axis=1) >= donors
+    radius = np.take_along_axis(distance, by_distance, axis=1)[rows, reached.argmax(axis=1)]
+    closer = size * (distance < radius[:, None])  # fewer than `donors` rows in all
+    tied = size * (distance == radius[:, None])
+    # one of the `donors` nearest: a closer row with probability n_closer / donors, else a tied one
+    use_closer = rng.integers(0, donors, n_mis) < closer.sum(axis=1)
+    eligible = np.where(use_closer[:, None], closer, tied)
+    cumulative = np.cumsum(eligible, axis=1)
+    draw = np.floor(rng.random(n_mis) * cumulative[:, -1]).astype(np.int64)
+    slot = (cumulative > draw[:, None]).argmax(axis=1)
+    offset = draw - (cumulative[rows, slot] - eligible[rows, slot])
+    return order[first[window[rows, slot]] + offset]
+
+
+class _NotConverged(Exception):
+    """The Newton iterations of a logistic imputation model did not converge."""
+
+
+def _draw_categorical(
+    codes: np.ndarray,
+    n_levels: int,
+    x_obs: np.ndarray,
+    x_mis: np.ndarray,
+    rng: np.random.Generator,
+    start: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Levels for the missing rows from a (multinomial) logistic model with drawn coefficients."""
+    beta_hat, chol = _fit_multinomial(codes, n_levels, x_obs, start)
+    p, q = x_obs.shape[1], n_levels - 1
+    noise = linalg.solve_triangular(chol.T, rng.standard_normal(p * q), lower=False)
+    beta_star = beta_hat + noise.reshape(q, p).T
+    probabilities = _softmax_and_normaliser(x_mis @ beta_star)[0]
+    cumulative = np.cumsum(probabilities, axis=1)
+    drawn = (cumulative < rng.random(len(x_mis))[:, None]).sum(axis=1)
+    return np.minimum(drawn, n_levels - 1), beta_hat
+
+
+def _softmax_and_normaliser(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Level probabilities (reference first) and log(1 + sum(exp(eta))) per row."""
+    top = np.maximum(eta.max(axis=1), 0.0)
+    full = np.empty((len(eta), eta.shape[1] + 1))
+    full[:, 0] = np.exp(-top)
+    np.exp(eta - top[:, None], out=full[:, 1:])
+    total = full.sum(axis=1)
+    full /= total[:, None]
+    return full, top + np.log(total)
+
+
+def _fit_multinomial(
+    codes: np.ndarray, n_levels: int, x: np.ndarray, start: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mode (p x (K-1)) and the Cholesky factor of the posterior precision.
+
+    Newton-Raphson with step halving on the penalised log-likelihood; the slopes (all rows
+    but the intercept) carry the N(0, `_SLOPE_PRIOR_SD`^2) prior. Converged when the Newton
+    decrement g' H^-1 g (the squared distance to the mode in posterior sds) is below
+    `_NEWTON_TOLERANCE`. The precision returned is the one at the mode or at a point within
+    half a posterior sd of it (`_REUSE_CURVATURE`): the Hessian changes there by O(1/sqrt(n))
+    of itself. Ordered level by level: the p coefficients of level 1, then level 2, ...
+    """
+    p, q = x.shape[1], n_levels - 1
+    xt = np.ascontiguousarray(x.T)
+    indicator = (codes[:, None] == np.arange(1, n_levels)).astype(float)
+    penalty = np.full(p, 1.0 / _SLOPE_PRIOR_SD**2)
+    penalty[0] = 0.0
+    pairs = [(a, b) for a in range(q) for b in range(a, q)]
+
+    def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        eta = x @ b
+        probabilities, normaliser = _softmax_and_normaliser(eta)
+        probabilities = probabilities[:, 1:]
+        value = (indicator * eta).sum() - normaliser.sum() - 0.5 * (penalty[:, None] * b**2).sum()
+        gradient = (xt @ (indicator - probabilities) - penalty[:, None] * b).T.ravel()
+        return float(value), probabilities, gradient
+
+    def precision_factor(probabilities: np.ndarray) -> np.ndarray:
+        weights = np.column_stack(
+            [probabilities[:, a] * ((a == b) - probabilities[:, b]) for a, b in pairs]
+        )
+        blocks = _weighted_crossproducts(x, weights)
+        hessian = np.empty((p * q, p * q))
+        for k, (a, b) in enumerate(pairs):
+            hessian[a * p:(a + 1) * p, b * p:(b + 1) * p] = blocks[k]
+            hessian[b * p:(b + 1) * p, a * p:(a + 1) * p] = blocks[k].T
+        hessian[np.diag_indices_from(hessian)] += np.tile(penalty, q)
+        return linalg.cholesky(hessian, lower=True)
+
+    beta = start if start is not None and start.shape == (p, q) else np.zeros((p, q))
+    current, probabilities, gradient = evaluate(beta)
+    chol = precision_factor(probabilities)
+    for _ in range(_MAX_NEWTON):
+        step_flat = linalg.cho_solve((chol, True), gradient)
+        decrement = float(gradient @ step_flat)
+        if decrement < _NEWTON_TOLERANCE:
+            return beta, chol
+        step = step_flat.reshape(q, p).T
+        for _ in range(30):  # step halving: the penalised likelihood must not decrease
+            trial = evaluate(beta + step)
+            if trial[0] >= current - 1e-12 * abs(current):
+                break
+            step = step / 2
+        else:
+            raise _NotConverged
+        beta = beta + step
+        current, probabilities, gradient = trial
+        if decrement >= _REUSE_CURVATURE:
+            chol = precision_factor(probabilities)
+    raise _NotConverged
+
+
+def _fill(
+    covariates: pd.DataFrame, incomplete: list[_Incomplete], values: dict[Hashable, np.ndarray]
+) -> pd.DataFrame:
+    """A copy of `covariates` with each incomplete column's missing values filled in."""
+    completed = covariates.copy()
+    for spec in incomplete:
+        original = covariates[spec.name]
+        positions = np.flatnonzero(spec.missing)
+        imputed = values[spec.name][spec.missing]
+        array = original.array.copy()
+        if spec.kind == "categorical":  # copy the level from a row that has it: same dtype
+            array[positions] = original.array.take(spec.representative[imputed])
+        else:  # observed values (pmm donors), so the cast back to the dtype is exact
+            array[positions] = imputed
+        completed[spec.name] = pd.Series(array, index=covariates.index, name=spec.name)
+    return completed
+
+
+# --------------------------------------------------------------------------- Rubin's rules
+
+
+@dataclass(frozen=True)
+class PooledResult:
+    """A scalar estimate pooled over m imputations by Rubin's rules.
+
+    `variance_within` (U-bar, the mean of the m variances), `variance_between` (B, the
+    variance of the m estimates), `variance_total` (T = U-bar + (1 + 1/m) B);
+    `relative_increase_variance` r = (1 + 1/m) B / U-bar; `proportion_variance_missing`
+    lambda = (1 + 1/m) B / T; `fraction_missing_information` gamma = (r + 2/(df + 3)) / (r + 1)
+    (Rubin 1987, eq. 3.1.10). The interval and p use a t distribution with `df` degrees of
+    freedom (infinite when B = 0 and no complete-data df is given: the normal).
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    p_value: float
+    df: float
+    variance_within: float
+    variance_between: float
+    variance_total: float
+    relative_increase_variance: float
+    proportion_variance_missing: float
+    fraction_missing_information: float
+    m: int
+    df_complete: float | None
+    confidence: float = 0.95
+    df_method: str = "Rubin (1987)"
+
+    def to_row(self) -> dict[str, Any]:
+        """The result as one flat row."""
+        return {
+            "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
+            "ci_high": self.ci_high, "statistic": self.statistic, "p_value": self.p_value,
+            "df": self.df, "variance_within": self.variance_within,
+            "variance_between": self.variance_between, "variance_total": self.variance_total,
+            "relative_increase_variance": self.relative_increase_variance,
+            "proportion_variance_missing": self.proportion_variance_missing,
+            "fraction_missing_information": self.fraction_missing_information,
+            "m": self.m, "df_complete": self.df_complete, "confidence": self.confidence,
+            "df_method": self.df_method,
+        }
+
+    def to_estimate(self, measure: str, method: str, *, exponentiate: bool = False,
+                    **kwargs: Any) -> Estimate:
+        """As an Estimate; `exponentiate` when pooled on the log scale (ratios).
+
+        `kwargs` go to Estimate (n, events, details: merged with the pooling quantities).
+        """
+        back = math.exp if exponentiate else float
+        details = self.notes() | {"scale": "log" if exponentiate else "identity"}
+        return Estimate(
+            measure=measure,
+            method=method,
+            estimate=back(self.estimate),
+            ci_low=back(self.ci_low),
+            ci_high=back(self.ci_high),
+            p_value=self.p_value,
+            confidence=self.confidence,
+            details=details | kwargs.pop("details", {}),
+            **kwargs,
+        )
+
+    def notes(self) -> dict[str, Any]:
+        """The pooling quantities, for a result's `details`."""
+        row = self.to_row()
+        for name in ("estimate", "ci_low", "ci_high", "p_value", "confidence"):
+            del row[name]
+        row["imputations"] = row.pop("m")
+        row["interval"] = f"Rubin's rules, t with {self.df_method} df"
+        return row
+
+    def summary(self) -> str:
+        df = "inf" if math.isinf(self.df) else f"{self.df:.1f}"
+        return (
+            f"pooled over {self.m} imputations: {self.estimate:.4g} "
+            f"({self.confidence:.0%} CI {self.ci_low:.4g} to {self.ci_high:.4g}), "
+            f"p = {self.p_value:.3g}, df = {df}, "
+            f"fraction of missing information {self.fraction_missing_information:.2f}"
+        )
+
+
+def pool_rubin(
+    estimates: Sequence[float],
+    variances: Sequence[float],
+    *,
+    n: float | None = None,
+    confidence: float = 0.95,
+) -> PooledResult:
+    """Rubin's rules for one scalar estimated on each of m >= 2 imputed data sets.
+
+    `variances` are the squared standard errors. `n` is the complete-data degrees of
+    freedom — what the analysis would have had without missing values (N - k for a
+    regression with k coefficients on N children; mice's `dfcom`); given, the degrees of
+    freedom are Barnard & Rubin's (1999), which never exceed `n`; otherwise Rubin's (1987)
+    (m - 1) / lambda^2, right for large samples.
+    """
+    q = np.asarray(estimates, dtype="float64")
+    u = np.asarray(variances, dtype="float64")
+    if q.ndim != 1 or q.shape != u.shape:
+        raise ValueError(f"{q.size} estimates and {u.size} variances: give one of each per imputation")
+    m = len(q)
+    if m < 2:
+        raise ValueError("Rubin's rules need at least 2 imputations")
+    if not (np.isfinite(q).all() and np.isfinite(u).all()):
+        raise ValueError("estimates and variances must be finite")
+    if (u < 0).any():
+        raise ValueError("variances must not be negative")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
+    if n is not None and not n > 0:
+        raise ValueError(f"complete-data degrees of freedom must be positive, not {n}")
+
+    qbar = float(q.mean())
+    ubar = float(u.mean())
+    b = float(q.var(ddof=1))
+    t = ubar + (1 + 1 / m) * b
+    if ubar <= 0:
+        raise ValueError(
+            "every within-imputation variance is 0; Rubin's rules need each analysis's "
+            "squared standard error"
+        )
+    lam = (1 + 1 / m) * b / t
+    r = (1 + 1 / m) * b / ubar
+    if n is None:
+        df = (m - 1) / lam**2 if lam > 0 else math.inf
+        method = "Rubin (1987)"
+    else:
+        # Barnard & Rubin (1999) eq. 3, written as in mice's barnard.rubin() so that
+        # lambda = 0 gives its limit n (n + 1) / (n + 3) rather than 0/0.
+        observed = (1 - lam) * (n + 1) * n
+        df = (m - 1) * observed / ((n + 3) * (m - 1) + lam**2 * observed)
+        method = "Barnard-Rubin (1999)"
+    fmi = (r + 2 / (df + 3)) / (r + 1)
+    se = math.sqrt(t)
+    critical = float(stats.t.ppf(0.5 + confidence / 2, df))
+    statistic = qbar / se
+    return PooledResult(
+        estimate=qbar,
+        se=se,
+        ci_low=qbar - critical * se,
+        ci_high=qbar + critical * se,
+        statistic=statistic,
+        p_value=float(2 * stats.t.sf(abs(statistic), df)),
+        df=float(df),
+        variance_within=ubar,
+        variance_between=b,
+        variance_total=t,
+        relative_increase_variance=r,
+        proportion_variance_missing=lam,
+        fraction_missing_information=float(fmi),
+        m=m,
+        df_complete=None if n is None else float(n),
+        confidence=confidence,
+        df_method=method,
+    )
+
+
+# Relative tolerance for calling an interval symmetric about its estimate.
+_SYMMETRY_TOLERANCE = 1e-6
+
+
+def pool_estimates(
+    results: Sequence[Estimate],
+    *,
+    scale: Literal["identity", "log"] = "identity",
+    n: float | None = None,
+) -> Estimate:
+    """Pool one Estimate per imputed data set by Rubin's rules.
+
+    Each standard error is recovered from the Estimate's interval as half its width over
+    the normal quantile of its confidence level: the interval must be a Wald interval,
+    estimate +/- z x SE, symmetric on the pooling scale. `scale="log"` pools ratios (odds,
+    risk, hazard ratios) on the log scale, where their Wald intervals are symmetric, and
+    returns the pooled ratio and interval back-transformed. An interval built on a t
+    reference (the area-clustered DiD) would have its SE overstated by t/z: pool such
+    results with `pool_rubin` from their coefficients and standard errors instead. A
+    result that cannot be estimated in any imputation makes the pooled one not estimable.
+    `n`: complete-data degrees of freedom, as in `pool_rubin`.
+    """
+    if not results:
+        raise ValueError("no results to pool")
+    first = results[0]
+    measures = {r.measure for r in results}
+    if len(measures) > 1:
+        raise ValueError(f"cannot pool different measures together: {sorted(measures)}")
+    confidences = {r.confidence for r in results}
+    if len(confidences) > 1:
+        raise ValueError(f"results have different confidence levels: {sorted(confidences)}")
+    base = {
+        "n": first.n if all(r.n == first.n for r in results) else None,
+        "events": first.events if all(r.events == first.events for r in results) else None,
+    }
+    for i, result in enumerate(results, start=1):
+        if not result.estimable:
+            return Estimate.not_estimable(
+                first.measure, first.method,
+                f"not estimable in imputation {i} of {len(results)}: {result.reason}",
+                confidence=first.confidence, details={"imputations": len(results)}, **base,
+            )
+    if scale not in ("identity", "log"):
+        raise ValueError(f"scale must be 'identity' or 'log', not {scale!r}")
+    ratio = first.measure.endswith("ratio") or first.details.get("scale") == "log"
+    if ratio and scale == "identity":
+        raise ValueError(
+            f"{first.measure} is a ratio; its interval is symmetric on the log scale only: "
+            "pool it with scale='log'"
+        )
+    z = float(stats.norm.ppf(0.5 + first.confidence / 2))
+    points, variances = [], []
+    for i, result in enumerate(results, start=1):
+        if result.ci_low is None or result.ci_high is None:
+            raise ValueError(f"imputation {i}: the result has no interval to recover its SE from")
+        values = np.array([result.estimate, result.ci_low, result.ci_high], dtype="float64")
+        if scale == "log":
+            if (values <= 0).any():
+                raise ValueError(f"imputation {i}: scale='log' needs a positive estimate and interval")
+            values = np.log(values)
+        centre, low, high = values
+        upper, lower = high - centre, centre - low
+        if abs(upper - lower) > _SYMMETRY_TOLERANCE * max(high - low, np.finfo(float).tiny):
+            raise ValueError(
+                f"imputation {i}: the interval {result.ci_low:.6g} to {result.ci_high:.6g} is not "
+                f"symmetric about {result.estimate:.6g} on the {scale} scale, so it is not "
+                "estimate +/- z x SE (a score, exact or clipped interval); pool the estimates "
+                "and their standard errors with pool_rubin"
+            )
+        points.append(centre)
+        variances.append(((high - low) / (2 * z)) ** 2)
+    pooled = pool_rubin(points, variances, n=n, confidence=first.confidence)
+    return pooled.to_estimate(
+        first.measure, first.method, exponentiate=scale == "log",
+        details={"se_recovered_from": "interval half-width / z"}, **base,
+    )
