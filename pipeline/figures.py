@@ -566,6 +566,52 @@ def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: 
     return figure
 
 
+def event_study_figure(event_study: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
+                       programme_start: str) -> ReportFigure:
+    """The DiD by birth half-year relative to the last half-year before the start (event
+    study), with 95 % intervals: before the start the points should lie around 0 (parallel
+    trends); after it they show how the difference grew. Blank (suppressed) points are left
+    out and said so under the panel."""
+    text.check_language(language)
+    frame = event_study if event_study is not None else pd.DataFrame()
+    shown = [i for i in indicator_ids if not frame.empty and (frame["indicator"] == i).any()]
+    start = pd.Timestamp(programme_start)
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(9.0, 2.6 * max(len(shown), 1))
+        axes = figure.subplots(max(len(shown), 1), 1, squeeze=False, sharex=True)[:, 0]
+        for ax, indicator in zip(axes, shown, strict=False):
+            rows = tables.records(frame[frame["indicator"] == indicator])
+            points = [(pd.Timestamp(str(r["half_year"]) + "-01") + pd.Timedelta(days=91),
+                       to_number(r.get("estimate")), to_number(r.get("ci_low")),
+                       to_number(r.get("ci_high"))) for r in rows]
+            hidden = sum(p[1] is None for p in points)
+            points = [p for p in points if p[1] is not None]
+            style = GROUP_STYLES["intervention"]
+            for x, _, low, high in points:
+                if low is not None and high is not None:
+                    ax.plot([x, x], [low * 100, high * 100], color=style["color"], linewidth=1.2)
+            ax.plot([p[0] for p in points], [p[1] * 100 for p in points], color=style["color"],
+                    marker="o", linestyle="none", markersize=5)
+            ax.axhline(0, color="#333333", linewidth=0.8)
+            ax.axvline(start, color="#333333", linewidth=1.0, linestyle="--")
+            ax.text(start, 0.97, " " + phrase("programme_start", language), transform=
+                    blended_transform_factory(ax.transData, ax.transAxes), fontsize=SMALL_FONT_SIZE,
+                    va="top")
+            ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
+            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
+            ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
+            ax.set_ylabel(label("axis", "did_by_half_year", language))
+            _style_axes(ax, language, percent_axis="y")
+            if hidden:
+                _mark_suppressed(ax, 0.99, 0.05, phrase("hidden_half_years", language,
+                                                        count=hidden), transform=ax.transAxes, ha="right")
+        axes[-1].set_xlabel(label("axis", "birth_half_year", language))
+        if not shown:
+            _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,
+                             ha="center")
+    return figure
+
+
 def close(figure: Figure) -> None:
     """Release a figure's artists once it has been shown (figures are not held by pyplot)."""
     figure.clear()

@@ -713,6 +713,13 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "data_quality": "Rader per fil",
         "rejects": "Avvisade rader per orsak",
         "missingness": "Saknade värden",
+        "missing_data": "Saknade uppgifter per grupp före och efter start",
+        "design_checks": "Skillnad-i-skillnader och designbaserade kontroller, huvudindikatorerna",
+        "event_study": "Skillnad-i-skillnader per födelsehalvår (eventstudie), mot halvåret före "
+                       "start",
+        "event_study_alt": "Punktdiagram per huvudindikator: skillnad-i-skillnader i "
+                           "procentenheter per födelsehalvår med 95 % konfidensintervall; en "
+                           "streckad linje vid programstarten och en linje vid noll",
         "methods": "Metoder och referenser",
         "all_effects": "Alla skattningar",
         "manifest_code": "Kodversion",
@@ -759,6 +766,13 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "data_quality": "Rows per file",
         "rejects": "Rejected rows by reason",
         "missingness": "Missing values",
+        "missing_data": "Missing values by group before and after the start",
+        "design_checks": "Difference-in-differences and design-based checks, primary indicators",
+        "event_study": "Difference-in-differences by half-year of birth (event study), against "
+                       "the half-year before the start",
+        "event_study_alt": "Dot chart per primary indicator: difference-in-differences in "
+                           "percentage points per half-year of birth with 95% confidence "
+                           "intervals; a dashed line at the programme start and a line at zero",
         "methods": "Methods and references",
         "all_effects": "All estimates",
         "manifest_code": "Code version",
@@ -829,12 +843,18 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
         "survival": "**Tid till händelse.** Ålder vid MMR och amningens längd redovisas med "
                     "Kaplan–Meier- respektive Turnbullkurvor; {survival_estimator}",
         "survival_did": "i skillnad-i-skillnader används andelen vid ett fast åldersmått "
-                        "(vaccinerad vid 24 månader, ammas vid 6 månader).",
-        "survival_other": "effekten skattas som en justerad hasardkvot (Cox-regression).",
+                        "(vaccinerad vid 24 månader, ammas vid 6 månader), och i den tekniska "
+                        "bilagan även vid 18 och 20 månader respektive 2 och 4 månader samt "
+                        "skillnaden i genomsnittlig tid (restricted mean survival time).",
+        "survival_other": "effekten skattas som en justerad hasardkvot (Cox-regression; för "
+                          "amningens längd, som bara är känd mellan två bedömningar, en modell i "
+                          "diskret tid på intervallen mellan bedömningarna).",
         "missing": "**Saknade bakgrundsuppgifter.** Barn som saknar någon av bakgrundsfaktorerna "
                    "ingår inte i de justerade analyserna (fullständiga fall); i den här "
                    "körningen gällde det {dropped} barn. De ojusterade andelarna bygger på alla "
-                   "barn.",
+                   "barn. Som känslighetsanalys upprepas huvudindikatorernas skattningar med de "
+                   "saknade uppgifterna imputerade (multipel imputering med kedjade ekvationer, "
+                   "tio dataset, Rubins regler); bilaga A visar vad som saknas per grupp.",
         "multiplicity": "**Flera jämförelser.** p-värden för huvudindikatorerna justeras med "
                         "Holms metod och för övriga indikatorer med Benjamini–Hochbergs metod; "
                         "bara justerade p-värden under 0,05 räknas som skillnader större än "
@@ -843,7 +863,10 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
                           "utvecklats parallellt i interventions- och jämförelseområdena om "
                           "programmet inte funnits (parallella trender). Det går inte att pröva "
                           "efter start, men ett placebotest bland barn födda före start (en "
-                          "låtsad start mitt i perioden) ska ge en skillnad nära 0.",
+                          "låtsad start mitt i perioden) ska ge en skillnad nära 0, och en "
+                          "eventstudie visar skillnaden halvår för halvår före start. En "
+                          "logistisk modell kontrollerar att slutsatsen inte hänger på den "
+                          "linjära skalan.",
         "assumption_other": "**Antagande.** Jämförelsen förutsätter att de bakgrundsfaktorer som "
                             "justeras för fångar alla skillnader mellan grupperna som påverkar "
                             "utfallen (inga omätta störfaktorer). Det kan inte prövas med "
@@ -885,11 +908,19 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
         "survival": "**Time to event.** Age at MMR and the duration of breastfeeding are shown as "
                     "Kaplan–Meier and Turnbull curves; {survival_estimator}",
         "survival_did": "the difference-in-differences uses the share at a fixed age (vaccinated "
-                        "by 24 months, breastfed at 6 months).",
-        "survival_other": "the effect is estimated as an adjusted hazard ratio (Cox regression).",
+                        "by 24 months, breastfed at 6 months), and in the technical appendix "
+                        "also at 18 and 20 months and at 2 and 4 months, with the difference in "
+                        "restricted mean survival time.",
+        "survival_other": "the effect is estimated as an adjusted hazard ratio (Cox regression; "
+                          "for the duration of breastfeeding, known only between two "
+                          "assessments, a discrete-time model on the intervals between "
+                          "assessments).",
         "missing": "**Missing background data.** Children missing any covariate are left out of "
                    "the adjusted analyses (complete cases); in this run that was {dropped} "
-                   "children. The unadjusted shares rest on every child.",
+                   "children. The unadjusted shares rest on every child. As a sensitivity "
+                   "analysis the primary indicators' estimates are repeated with the missing "
+                   "values imputed (multiple imputation by chained equations, ten data sets, "
+                   "Rubin's rules); appendix A shows what is missing in each group.",
         "multiplicity": "**Multiple comparisons.** p-values of the primary indicators are "
                         "adjusted by Holm's method and those of the other indicators by "
                         "Benjamini–Hochberg; only adjusted p-values below 0.05 count as "
@@ -898,7 +929,10 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
                           "have developed in parallel in the intervention and comparison areas "
                           "without the programme (parallel trends). That cannot be tested after "
                           "the start, but a placebo test among children born before the start (a "
-                          "fake start halfway through) should give a difference near 0.",
+                          "fake start halfway through) should give a difference near 0, and an "
+                          "event study shows the difference half-year by half-year before the "
+                          "start. A logistic model checks that the conclusion does not hinge on "
+                          "the linear scale.",
         "assumption_other": "**Assumption.** The comparison assumes that the covariates adjusted "
                             "for capture every difference between the groups that affects the "
                             "outcomes (no unmeasured confounding). Register data cannot test "
@@ -994,7 +1028,10 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "chi_square": "p: chi-två-test", "log_rank": "p: log-rank-test",
         "regression": "logistisk regression justerad för bakgrundsfaktorerna",
         "marginal": "riskskillnad standardiserad till interventionsgruppen (ATT)",
-        "iptw": "viktning (IPTW, ATT-vikter) med robust standardfel",
+        "iptw": "viktning (IPTW, ATT-vikter); standardfel som tar hänsyn till den skattade "
+                "sannolikheten för programmet",
+        "ipwra": "dubbelt robust: viktning och viktad logistisk regression med "
+                 "bakgrundsfaktorerna (IPWRA)",
         "did": "linjär sannolikhetsmodell med fasta effekter för område och födelsehalvår, "
                "justerad för bakgrundsfaktorerna",
         "did_unadjusted": "linjär sannolikhetsmodell med fasta effekter för område och "
@@ -1007,15 +1044,27 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "cox": "Cox-regression (Efron) justerad för bakgrundsfaktorerna",
         "cox_crude": "ojusterad Cox-modell (Efron)",
         "midpoint": "avvänjningsålder vid mittpunkten mellan två bedömningar (närmevärde)",
-        "landmark_vacc_mmr1_age": "andel vaccinerade vid 730 dagar",
-        "landmark_bf_duration": "andel som ammas vid 183 dagar",
+        "landmark_vacc_mmr1_age": "andel vaccinerade vid {days} dagar",
+        "landmark_bf_duration": "andel som ammas vid {days} dagar",
+        "discrete_time": "modell i diskret tid (proportionella hasarder, komplementär "
+                         "log-log) på intervallen mellan bedömningarna",
+        "logistic_did": "kontroll av skalan: logistisk modell med fasta effekter för område och "
+                        "födelsehalvår, effekten som riskskillnad (g-beräkning)",
+        "rmst_did": "skillnad-i-skillnader i genomsnittlig tid fram till {horizon} dagar "
+                    "(Kaplan–Meier)",
+        "point_only": "bara punktskattning: för få områden för ett tillförlitligt intervall",
         "placebo": "placebotest bland barn födda före start",
         "no_pandemic": "känslighetsanalys utan barn födda under pandemiåren 2020–2021",
+        "filled_windows": "känslighetsanalys: amningspunkter utan bedömning i fönstret ifyllda "
+                          "från barnets andra bedömningar",
+        "multiple_imputation": "känslighetsanalys: saknade bakgrundsuppgifter imputerade "
+                               "(multipel imputering, Rubins regler)",
         "per_protocol": "interventionsgrupp: familjer som tackade ja (vald jämförelse)",
         "complier": "effekt för familjer som tackar ja: effekten av erbjudandet delad med "
                     "andelen som tackade ja",
-        "dose_response": "oddskvot per extra genomförd kontakt bland familjer som tackat ja",
-        "subgroup": "p för interaktion: likelihood-kvottest",
+        "dose_response": "beskrivande: oddskvot per extra genomförd kontakt före utfallets "
+                         "ålder, bland familjer som tackat ja; inget p-värde",
+        "subgroup": "utforskande; p för interaktion: test av lika effekter (additiv skala)",
         "multiplicity_holm_primary": "justerat p: Holm (huvudindikatorer)",
         "multiplicity_bh_secondary": "justerat p: Benjamini–Hochberg (övriga indikatorer)",
         "not_estimable": "kunde inte skattas",
@@ -1031,7 +1080,10 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "chi_square": "p: chi-square test", "log_rank": "p: log-rank test",
         "regression": "logistic regression adjusted for the covariates",
         "marginal": "risk difference standardised to the intervention group (ATT)",
-        "iptw": "weighting (IPTW, ATT weights) with robust standard errors",
+        "iptw": "weighting (IPTW, ATT weights); standard errors that account for the estimated "
+                "propensity score",
+        "ipwra": "doubly robust: weighting and a weighted logistic regression with the "
+                 "covariates (IPWRA)",
         "did": "linear probability model with area and birth half-year fixed effects, adjusted "
                "for the covariates",
         "did_unadjusted": "linear probability model with area and birth half-year fixed "
@@ -1044,15 +1096,27 @@ NOTE_WORDS: dict[str, dict[str, str]] = {
         "cox": "Cox regression (Efron) adjusted for the covariates",
         "cox_crude": "unadjusted Cox model (Efron)",
         "midpoint": "weaning age at the midpoint between two assessments (approximation)",
-        "landmark_vacc_mmr1_age": "share vaccinated by 730 days",
-        "landmark_bf_duration": "share breastfed at 183 days",
+        "landmark_vacc_mmr1_age": "share vaccinated by {days} days",
+        "landmark_bf_duration": "share breastfed at {days} days",
+        "discrete_time": "discrete-time proportional hazards model (complementary log-log) on "
+                         "the intervals between assessments",
+        "logistic_did": "check on the scale: logistic model with area and birth half-year "
+                        "fixed effects, the effect as a risk difference (g-computation)",
+        "rmst_did": "difference-in-differences in mean time up to {horizon} days "
+                    "(Kaplan–Meier)",
+        "point_only": "point estimate only: too few areas for a reliable interval",
         "placebo": "placebo test among children born before the start",
         "no_pandemic": "sensitivity analysis without children born in the pandemic years 2020–2021",
+        "filled_windows": "sensitivity analysis: breastfeeding points without an assessment in "
+                          "the window filled from the child's other assessments",
+        "multiple_imputation": "sensitivity analysis: missing covariates imputed (multiple "
+                               "imputation, Rubin's rules)",
         "per_protocol": "intervention group: families who accepted (selected comparison)",
         "complier": "effect for families who accept: the effect of the offer divided by the "
                     "share who accepted",
-        "dose_response": "odds ratio per additional contact received among accepting families",
-        "subgroup": "interaction p: likelihood-ratio test",
+        "dose_response": "descriptive: odds ratio per additional contact received before the "
+                         "outcome's age, among accepting families; no p-value",
+        "subgroup": "exploratory; interaction p: test of equal effects (additive scale)",
         "multiplicity_holm_primary": "adjusted p: Holm (primary indicators)",
         "multiplicity_bh_secondary": "adjusted p: Benjamini–Hochberg (other indicators)",
         "not_estimable": "could not be estimated",
@@ -1078,7 +1142,7 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
     note = str(row.get("note") or "")
     indicator = str(row.get("indicator") or "")
     parts: list[str] = []
-    if analysis in ("placebo", "no_pandemic"):
+    if analysis in ("placebo", "no_pandemic", "filled_windows", "multiple_imputation"):
         parts.append(words[analysis])
     elif analysis in ("per_protocol", "complier"):
         parts.append(words[analysis])
@@ -1087,7 +1151,11 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
     elif analysis == "subgroup":
         parts.append(words["subgroup"])
     if method in ("did", "did_unadjusted") and f"landmark_{indicator}" in words:
-        parts.append(words[f"landmark_{indicator}"])
+        stated = re.search(r"landmark: share [^;]*? (?:by|at) (\d+) days", note)
+        days = to_number(row.get("landmark_days")) or (int(stated.group(1)) if stated else None)
+        parts.append(words[f"landmark_{indicator}"].format(days=format_count(days, language)))
+        if indicator == "bf_duration":
+            parts.append(words["midpoint"])
     if method == "crude" and measure == "hazard_ratio":
         parts.append(words["cox_crude"])
     elif method == "crude":
@@ -1096,10 +1164,19 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words["regression"])
         if measure == "risk_difference":
             parts.append(words["marginal"])
-    elif method == "iptw":
-        parts.append(words["iptw"])
+    elif method in ("iptw", "ipwra"):
+        parts.append(words[method])
     elif method == "cox":
         parts.append(words["cox"])
+    elif method == "discrete_time":
+        parts.append(words["discrete_time"])
+    elif method == "logistic_did":
+        parts.append(words["logistic_did"])
+    elif method == "kaplan_meier" and measure == "rmst_did":
+        horizon = re.search(r"up to (\d+) days", note)
+        parts.append(words["rmst_did"].format(horizon=horizon.group(1) if horizon else "?"))
+        if "point estimate only" in note:
+            parts.append(words["point_only"])
     elif method in ("did", "did_unadjusted"):
         parts.append(words[method])
         treated, comparison = (to_number(row.get("n_areas_intervention")),
@@ -1121,8 +1198,6 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words["chi_square"])
     elif "log-rank test" in note and method == "crude":
         parts.append(words["log_rank"])
-    if indicator == "bf_duration" and method in ("crude", "cox"):
-        parts.append(words["midpoint"])
     family = str(row.get("multiplicity") or "")
     if f"multiplicity_{family}" in words:
         parts.append(words[f"multiplicity_{family}"])

@@ -522,6 +522,16 @@ def _publish_event_study(p: _Pass, frame: pd.DataFrame) -> Render:
     return render
 
 
+def _publish_missing_data(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Children and missing values of a variable in an arm and period: a proportion (the
+    missing ones of n), its share blank and bounded like an indicator's when a count is small."""
+    records = frame.to_dict("records")
+    triples = [p.proportion(f"missing/{r['variable']}", f"{r['arm']}/{r['period']}", "all",
+                            r["n"], r["missing"], shown=True) for r in records]
+    return _proportion_render(p, frame, triples, n_column="n", events_column="missing",
+                              estimate_columns=["share_missing"])
+
+
 # --- children: flow, fidelity, design ------------------------------------------------------------
 
 # Steps of the flow that are a group elsewhere: eligible children of the intervention areas
@@ -798,6 +808,7 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
                                   for mine, parts in zip(row_triples, components, strict=True)], dtype=bool)
         estimate_hidden = np.where(adjusted, groups_hidden, row_hidden)
         _blank(published, estimate_hidden, EFFECT_ESTIMATES)
+        _blank(published, row_hidden, ["ess_comparison"])  # as the note's effective size
         published["note"] = [_effects_note(_text(note), hidden_row, m)
                              for note, hidden_row in zip(frame["note"], row_hidden, strict=True)]
         reasons = [p.reason(mine.values()) for mine in row_triples]
@@ -1181,6 +1192,7 @@ PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
     "did_cells": _publish_did_cells,
     "did_areas": _publish_did_areas,
     "event_study": _publish_event_study,
+    "missing_data": _publish_missing_data,
     "balance": _publish_balance,
     "survival": _publish_survival,
     "power": _publish_power,

@@ -65,12 +65,13 @@ class Headline:
     sensitivity_measure: str | None = None
 
 
-def headline(design: str, kind: str) -> Headline:
-    """The design's own estimate for an indicator of `kind` ("binary" or "survival")."""
+def headline(design: str, kind: str, interval_censored: bool = False) -> Headline:
+    """The design's own estimate for an indicator of `kind` ("binary" or "survival"); an
+    interval-censored duration has the discrete-time model instead of Cox's."""
     if design == "did":
         return Headline("did", "did", "did_unadjusted", "did")
     if kind == "survival":
-        return Headline("cox", "hazard_ratio")
+        return Headline("discrete_time" if interval_censored else "cox", "hazard_ratio")
     return Headline("regression", "risk_difference", "iptw", "risk_difference")
 
 

@@ -54,7 +54,7 @@ import pandas as pd
 
 # Bumped whenever the same seed and size give other files (2: ten areas), so that a cached
 # demo study written by an older generator is written again.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 _CHUNK_CHILDREN = 20_000  # children per generated chunk; output depends on it, n and seed only
 
 EXTRACTION_DATE = dt.date(2024, 6, 30)
@@ -437,6 +437,24 @@ def _spell(rng: np.random.Generator, vocabulary: str, codes: np.ndarray,
     return out
 
 
+# Education is unknown for some mothers, more often for those born outside Europe (the
+# register lacks foreign degrees): missing at random given region, so complete-case and
+# multiple imputation differ a little.
+EDUCATION_MISSING = {"outside_europe": 0.10, "other": 0.03}
+
+
+def _with_missing_education(rng: np.random.Generator, kids: _Children,
+                            spelled: np.ndarray) -> np.ndarray:
+    """Blank the education of some children, drawn from a stream of its own (spawned, so the
+    rest of the study is drawn as without it)."""
+    (own,) = rng.spawn(1)
+    chance = np.where(kids.region == REGIONS.index("outside_europe"),
+                      EDUCATION_MISSING["outside_europe"], EDUCATION_MISSING["other"])
+    out = spelled.copy()
+    out[own.random(len(kids)) < chance] = ""
+    return out
+
+
 def _spell_bool(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
     return _spell(rng, "boolean", np.where(values, 0, 1), ("true", "false"))
 
@@ -703,7 +721,9 @@ def _children_frame(rng: np.random.Generator, kids: _Children, calendar: _Calend
         "forsta_barn_i_sverige": _spell_bool(rng, kids.first_in_sweden),
         "mor_fodelseregion": _spell(rng, "region", kids.region, REGIONS),
         "mor_alder": age_text,
-        "utbildning": _spell(rng, "education", kids.education, EDUCATIONS),
+        "utbildning": _with_missing_education(rng, kids,
+                                              _spell(rng, "education", kids.education,
+                                                     EDUCATIONS)),
         "tolkbehov": _spell_bool(rng, kids.interpreter),
         "fodelsevikt": weight_text,
         "graviditetsvecka": np.array([str(int(g)) for g in gest.tolist()], dtype=object),

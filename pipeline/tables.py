@@ -33,11 +33,12 @@ from pipeline.text import (
 
 TABLE_NAMES = ("indicators", "effects", "summary", "balance", "survival", "flow", "fidelity",
                "dose_response", "power", "trends", "design", "did_cells", "did_areas",
-               "event_study", "data_quality", "rejects_by_reason", "missingness", "value_issues")
+               "event_study", "missing_data", "data_quality", "rejects_by_reason", "missingness",
+               "value_issues")
 # Tables with an `area` column ("all" or an intervention area); the others are for the whole study.
 AREA_TABLES = ("indicators", "flow", "fidelity", "effects", "summary", "balance")
 STUDY_TABLES = ("survival", "dose_response", "power", "trends", "did_cells", "did_areas",
-                "event_study")
+                "event_study", "missing_data")
 PERCENTAGE_POINT_MEASURES = ("risk_difference", "did")
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio")
 
@@ -502,6 +503,83 @@ def missingness_table(missingness: pd.DataFrame, language: str, *, only_missing:
              "share_missing": format_percent(row.get("share_missing"), language, 1)}
             for row in records(frame)]
     return _display(rows, ["table", "column", "rows", "missing", "share_missing"], language)
+
+
+MISSING_GROUPS = (("intervention", "pre"), ("intervention", "post"), ("comparison", "pre"),
+                  ("comparison", "post"))
+
+
+def missing_data_table(missing_data: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Share missing of each indicator and covariate with any missing value, by arm and
+    period (before/after the start): the pattern a reader needs to judge complete-case
+    analyses; a share hidden for privacy shows its bound."""
+    frame = missing_data if missing_data is not None else pd.DataFrame()
+    rows = []
+    for variable, block in (frame.groupby("variable", sort=False) if not frame.empty else []):
+        cells = {(r["arm"], r["period"]): r for r in records(block)}
+        if all((to_number(r.get("missing")) or 0) == 0 and suppressed_marker(r.get("missing")) is None
+               for r in cells.values()):
+            continue
+        kind = str(block["kind"].iloc[0])
+        row = {"variable": label("indicator" if kind == "indicator" else "covariate", variable,
+                                 language)}
+        for arm, period in MISSING_GROUPS:
+            cell = cells.get((arm, period))
+            key = f"missing_{arm}_{period}"
+            if cell is None:
+                row[key] = EN_DASH
+            elif text.row_is_suppressed(cell, ("missing", "n")):
+                row[key] = _suppressed_text(cell, language, text.DEFAULT_MIN_CELL, "missing", "n")
+            else:
+                row[key] = (f"{format_percent(cell.get('share_missing'), language, 1)} "
+                            f"({format_count(cell.get('missing'), language)}/"
+                            f"{format_count(cell.get('n'), language)})")
+        rows.append(row)
+    columns = ["variable", *(f"missing_{arm}_{period}" for arm, period in MISSING_GROUPS)]
+    return _display(rows, columns, language)
+
+
+def design_checks_table(summary: pd.DataFrame, did_areas: pd.DataFrame, language: str, *,
+                        indicators_shown: Sequence[str]) -> pd.DataFrame:
+    """For each indicator shown, the headline DiD beside what checks it without a model of
+    the few areas: the logistic check on the scale, the randomisation p over assignments of
+    areas (with the smallest p the design allows), where it falls among the comparison areas
+    as placebo intervention areas, the range of the DiD leaving out one area at a time, and
+    the joint test of the event study's pre-start coefficients."""
+    def p_with_floor(p: Any, floor: Any) -> str:
+        if to_number(p) is None:
+            return EN_DASH
+        return f"{format_p(p, language)} (≥ {format_p(floor, language)})"
+
+    whole = summary[summary["area"].astype(str).eq("all")] if summary is not None and not summary.empty \
+        else pd.DataFrame()
+    rows = []
+    for row in records(whole):
+        if row["indicator"] not in indicators_shown:
+            continue
+        left_out = [] if did_areas is None or did_areas.empty else [
+            to_number(v) for v in did_areas.loc[did_areas["indicator"].eq(row["indicator"])
+                                                & did_areas["analysis"].eq("leave_one_out"),
+                                                "did_adjusted"]]
+        left_out = [v for v in left_out if v is not None]
+        estimate = (_estimate_text(row | {"measure": "did"}, language, text.DEFAULT_MIN_CELL)
+                    if to_number(row.get("estimate")) is not None else EN_DASH)
+        logistic = (format_estimate(row["logistic_estimate"], row.get("logistic_ci_low"),
+                                    row.get("logistic_ci_high"), language, 1, scale=100)
+                    if to_number(row.get("logistic_estimate")) is not None else EN_DASH)
+        rows.append({
+            "indicator": label("indicator", row["indicator"], language),
+            "estimate": estimate, "logistic": logistic,
+            "p_randomisation": p_with_floor(row.get("p_randomisation"), row.get("p_floor")),
+            "p_placebo": p_with_floor(row.get("p_placebo"), row.get("p_placebo_floor")),
+            "leave_one_out": (f"{format_number(min(left_out) * 100, language, 1)} {EN_DASH} "
+                              f"{format_number(max(left_out) * 100, language, 1)}"
+                              if left_out else EN_DASH),
+            "pretrend_joint_p": format_p(row.get("pretrend_joint_p"), language)
+            if to_number(row.get("pretrend_joint_p")) is not None else EN_DASH,
+        })
+    return _display(rows, ["indicator", "estimate", "logistic", "p_randomisation", "p_placebo",
+                           "leave_one_out", "pretrend_joint_p"], language)
 
 
 def methods_table(language: str) -> pd.DataFrame:

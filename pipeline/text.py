@@ -91,25 +91,37 @@ GROUP_IN_SENTENCE: dict[str, dict[str, str]] = {
 
 METHOD_LABELS: dict[str, dict[str, str]] = {
     "sv": {"crude": "Ojusterad", "regression": "Justerad (logistisk regression)",
-           "iptw": "Justerad (viktning, IPTW)", "did": "Skillnad-i-skillnader",
+           "iptw": "Justerad (viktning, IPTW)",
+           "ipwra": "Justerad (viktning och regression, dubbelt robust)", "did": "Skillnad-i-skillnader",
            "did_unadjusted": "Skillnad-i-skillnader utan justering",
            "cace": "Instrumentvariabel (erbjudande)", "fuzzy_did": "Skillnad-i-skillnader för deltagare",
-           "cox": "Justerad (Cox-regression)"},
+           "cox": "Justerad (Cox-regression)",
+           "discrete_time": "Justerad (diskret tid, bedömningsintervall)",
+           "logistic_did": "Skillnad-i-skillnader, logistisk (kontroll av skalan)",
+           "triple_difference": "Skillnad-i-skillnader inom undergruppen",
+           "kaplan_meier": "Kaplan–Meier"},
     "en": {"crude": "Unadjusted", "regression": "Adjusted (logistic regression)",
-           "iptw": "Adjusted (weighting, IPTW)", "did": "Difference-in-differences",
+           "iptw": "Adjusted (weighting, IPTW)",
+           "ipwra": "Adjusted (weighting and regression, doubly robust)", "did": "Difference-in-differences",
            "did_unadjusted": "Difference-in-differences, unadjusted",
            "cace": "Instrumental variable (the offer)",
            "fuzzy_did": "Difference-in-differences for participants",
-           "cox": "Adjusted (Cox regression)"},
+           "cox": "Adjusted (Cox regression)",
+           "discrete_time": "Adjusted (discrete time, assessment intervals)",
+           "logistic_did": "Difference-in-differences, logistic (check on the scale)",
+           "triple_difference": "Difference-in-differences within the subgroup",
+           "kaplan_meier": "Kaplan–Meier"},
 }
 
 MEASURE_LABELS: dict[str, dict[str, str]] = {
     "sv": {"risk_difference": "Skillnad (procentenheter)", "risk_ratio": "Riskkvot",
            "odds_ratio": "Oddskvot", "hazard_ratio": "Hasardkvot",
-           "did": "Skillnad-i-skillnader (procentenheter)"},
+           "did": "Skillnad-i-skillnader (procentenheter)",
+           "rmst_did": "Skillnad-i-skillnader i genomsnittlig tid (dagar)"},
     "en": {"risk_difference": "Difference (percentage points)", "risk_ratio": "Risk ratio",
            "odds_ratio": "Odds ratio", "hazard_ratio": "Hazard ratio",
-           "did": "Difference-in-differences (percentage points)"},
+           "did": "Difference-in-differences (percentage points)",
+           "rmst_did": "Difference-in-differences in mean time (days)"},
 }
 
 ANALYSIS_LABELS: dict[str, dict[str, str]] = {
@@ -118,13 +130,19 @@ ANALYSIS_LABELS: dict[str, dict[str, str]] = {
            "complier": "Effekt för familjer som tackar ja (CACE)",
            "dose_response": "Per extra kontakt (dos–respons)", "subgroup": "Undergrupp",
            "placebo": "Placebotest före start",
-           "no_pandemic": "Utan barn födda 2020–2021 (pandemin)"},
+           "no_pandemic": "Utan barn födda 2020–2021 (pandemin)",
+           "landmark": "Andel vid en viss ålder (landmärke)",
+           "filled_windows": "Med amningspunkter ifyllda från andra bedömningar",
+           "multiple_imputation": "Med saknade bakgrundsuppgifter imputerade (MI)"},
     "en": {"itt": "Everyone eligible (ITT)",
            "per_protocol": "Families who accepted against all (selected comparison, per protocol)",
            "complier": "Effect for families who accept (CACE)",
            "dose_response": "Per additional contact (dose–response)", "subgroup": "Subgroup",
            "placebo": "Placebo test before the start",
-           "no_pandemic": "Without children born 2020–2021 (the pandemic)"},
+           "no_pandemic": "Without children born 2020–2021 (the pandemic)",
+           "landmark": "Share at a given age (landmark)",
+           "filled_windows": "With breastfeeding points filled from other assessments",
+           "multiple_imputation": "With missing covariates imputed (MI)"},
 }
 
 COVARIATE_LABELS: dict[str, dict[str, str]] = {
@@ -253,7 +271,16 @@ HEADERS: dict[str, dict[str, str]] = {
            "median": "Median, månader (95\u00a0% KI)", "log_rank": "Log-rank p", "reference": "Referens",
            "what": "Vad", "file": "Fil", "sha256": "SHA-256", "package": "Paket",
            "version": "Version", "stage": "Steg", "status": "Status", "seconds": "Sekunder",
-           "item": "Uppgift", "analysis": "Analys"},
+           "item": "Uppgift", "analysis": "Analys", "variable": "Uppgift",
+           "missing_intervention_pre": "Intervention, före start",
+           "missing_intervention_post": "Intervention, efter start",
+           "missing_comparison_pre": "Jämförelse, före start",
+           "missing_comparison_post": "Jämförelse, efter start",
+           "logistic": "Logistisk kontroll (95\u00a0% KI)",
+           "p_randomisation": "p över tilldelningar av områden (lägsta möjliga)",
+           "p_placebo": "p bland placeboområden (lägsta möjliga)",
+           "leave_one_out": "Utan ett område i taget (lägst – högst)",
+           "pretrend_joint_p": "p för skillnad före start (eventstudie)"},
     "en": {"indicator": "Indicator", "group": "Group", "area": "Area", "proportion": "Share (95% CI)",
            "n": "Children", "events": "With the outcome", "measure": "Measure", "method": "Method",
            "estimate": "Estimate (95% CI)", "p": "p", "p_adjusted": "Adjusted p",
@@ -279,7 +306,16 @@ HEADERS: dict[str, dict[str, str]] = {
            "median": "Median, months (95% CI)", "log_rank": "Log-rank p", "reference": "Reference",
            "what": "What", "file": "File", "sha256": "SHA-256", "package": "Package",
            "version": "Version", "stage": "Stage", "status": "Status", "seconds": "Seconds",
-           "item": "Item", "analysis": "Analysis"},
+           "item": "Item", "analysis": "Analysis", "variable": "Item",
+           "missing_intervention_pre": "Intervention, before the start",
+           "missing_intervention_post": "Intervention, after the start",
+           "missing_comparison_pre": "Comparison, before the start",
+           "missing_comparison_post": "Comparison, after the start",
+           "logistic": "Logistic check (95% CI)",
+           "p_randomisation": "p over assignments of areas (smallest possible)",
+           "p_placebo": "p among placebo areas (smallest possible)",
+           "leave_one_out": "Without one area at a time (lowest – highest)",
+           "pretrend_joint_p": "p for a difference before the start (event study)"},
 }
 
 SECTION_TITLES: dict[str, dict[str, str]] = {
@@ -308,6 +344,7 @@ AXIS_LABELS: dict[str, dict[str, str]] = {
     "sv": {"share": "Andel (%)", "age_months": "Barnets ålder (månader)",
            "share_vaccinated": "Andel vaccinerade (%)", "share_breastfed": "Andel som ammas (%)",
            "difference_pp": "Skillnad, interventions- minus jämförelsegrupp (procentenheter)",
+           "did_by_half_year": "Skillnad-i-skillnader (procentenheter)",
            "ratio": "Kvot (logaritmisk skala)", "families": "Antal barn",
            "contacts": "Antal genomförda programkontakter", "at_risk": "Antal i risk",
            "did_pp": "Skattad effekt: hur mycket mer andelen förändrades från före till efter start i "
@@ -316,6 +353,7 @@ AXIS_LABELS: dict[str, dict[str, str]] = {
     "en": {"share": "Share (%)", "age_months": "Child's age (months)",
            "share_vaccinated": "Share vaccinated (%)", "share_breastfed": "Share still breastfed (%)",
            "difference_pp": "Difference, intervention minus comparison (percentage points)",
+           "did_by_half_year": "DiD (percentage points)",
            "ratio": "Ratio (log scale)", "families": "Children",
            "contacts": "Programme contacts received", "at_risk": "Number at risk",
            "did_pp": "Estimated effect: how much more the share changed from before to after the start "
@@ -405,6 +443,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "manifest_intro": "Vilka data och vilken kod som gav rapportens siffror.",
         "per_protocol": "Familjer som tackat ja (per protokoll)",
         "technical_effects": "Alla skattningar (teknisk bilaga)",
+        "design_checks": "Designbaserade kontroller av skillnad-i-skillnader",
+        "design_checks_intro": "Med få områden vilar modellens p-värden och intervall på "
+                               "antaganden. Tabellen visar det som kan kontrolleras utan dem: "
+                               "en logistisk modell som kontroll av skalan, p-värdet när "
+                               "områdena fördelas på grupperna på alla möjliga sätt, var "
+                               "skattningen hamnar bland jämförelseområden som låtsas ha "
+                               "programmet, skattningen när ett område i taget lämnas utanför, "
+                               "och ett test av skillnader mellan grupperna före start. Figuren "
+                               "visar skillnaden halvår för halvår mot halvåret före start.",
+        "missing_data_intro": "Andel saknade uppgifter per grupp före och efter start (bara "
+                              "uppgifter där något saknas). Huvudanalysen utesluter barn som "
+                              "saknar en bakgrundsuppgift; känslighetsanalysen med multipel "
+                              "imputering tar med dem.",
     },
     "en": {
         "pp": "percentage points",
@@ -485,6 +536,20 @@ PHRASES: dict[str, dict[str, str]] = {
         "manifest_intro": "Which data and which code produced the figures of this report.",
         "per_protocol": "Families who accepted (per protocol)",
         "technical_effects": "All estimates (technical appendix)",
+        "design_checks": "Design-based checks of the difference-in-differences",
+        "design_checks_intro": "With few areas the model's p-values and intervals rest on "
+                               "assumptions. The table shows what can be checked without them: "
+                               "a logistic model as a check on the scale, the p-value over every "
+                               "way of assigning the areas to the groups, where the estimate "
+                               "falls among comparison areas treated as if they had the "
+                               "programme, the estimate leaving out one area at a time, and a "
+                               "test of differences between the groups before the start. The "
+                               "figure shows the difference half-year by half-year against the "
+                               "half-year before the start.",
+        "missing_data_intro": "Share of missing values by group before and after the start "
+                              "(only items with any missing). The main analysis leaves out "
+                              "children with a missing covariate; the sensitivity analysis "
+                              "with multiple imputation keeps them.",
     },
 }
 
@@ -610,7 +675,7 @@ MANIFEST_LABELS: dict[str, dict[str, str]] = {
            "balance": "jämförbarhetsrader", "survival": "kurvpunkter", "dose_response": "dos–responsrader",
            "power": "styrkerader", "trends": "trendpunkter", "design": "designceller",
            "did_cells": "område × period-celler", "did_areas": "DiD per område",
-           "event_study": "eventstudiekoefficienter",
+           "event_study": "eventstudiekoefficienter", "missing_data": "saknade värden",
            "reports": "rapporter"},
     "en": {"study": "Study", "created": "Created", "source_sha256": "Source code checksum",
            "git_commit": "Git commit", "run_folder": "Run folder",
@@ -622,7 +687,7 @@ MANIFEST_LABELS: dict[str, dict[str, str]] = {
            "balance": "balance rows", "survival": "curve points", "dose_response": "dose–response rows",
            "power": "power rows", "trends": "trend points", "design": "design cells",
            "did_cells": "area × period cells", "did_areas": "DiDs by area",
-           "event_study": "event-study coefficients",
+           "event_study": "event-study coefficients", "missing_data": "missing values",
            "reports": "reports"},
 }
 

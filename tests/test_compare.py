@@ -144,8 +144,12 @@ def test_holm_on_primary_and_bh_on_the_rest(handmade) -> None:
     assert set(effects.loc[effects["multiplicity"] != "", "area"]) == {"all", "North"}
     headline = effects[(effects["multiplicity"] != "") & (effects["area"] == "all")]
     assert set(headline["analysis"]) == {"itt"}
+    # breastfeeding duration, known only between assessments: the discrete-time model
     assert set(zip(headline["method"], headline["measure"], strict=True)) == {
-        ("regression", "risk_difference"), ("cox", "hazard_ratio")}
+        ("regression", "risk_difference"), ("cox", "hazard_ratio"),
+        ("discrete_time", "hazard_ratio")}
+    assert set(headline.loc[headline["method"] == "discrete_time", "indicator"]) == {
+        "bf_duration"}
     assert set(headline["indicator"]) == set(BINARY) | set(SURVIVAL)
     primary = headline[headline["multiplicity"] == "holm_primary"]
     assert sorted(primary["indicator"]) == ["bf_any_6m", "vacc_mmr1_24m"]
@@ -199,16 +203,19 @@ def test_methods_follow_the_design() -> None:
     cohort = make_cohort(groups, seed=5)
     concurrent = compare(make_study("concurrent"), cohort)["effects"]
     did = compare(make_study("did"), cohort)["effects"]
-    binary_methods = {"crude", "regression", "iptw"}
-    did_methods = {"did", "did_unadjusted"}  # covariate-adjusted and unadjusted DiD
-    for effects, expected, survival in ((concurrent, binary_methods, {"crude", "cox"}),
-                                        (did, binary_methods | did_methods,
-                                         {"crude", "cox"} | did_methods)):
+    binary_methods = {"crude", "regression", "iptw", "ipwra"}
+    # covariate-adjusted and unadjusted DiD, and the logistic check on the scale
+    did_methods = {"did", "did_unadjusted", "logistic_did"}
+    survival_methods = {"vacc_mmr1_age": {"crude", "cox"}, "bf_duration": {"crude", "discrete_time"}}
+    for effects, expected, extra in ((concurrent, binary_methods, set()),
+                                     (did, binary_methods | did_methods,
+                                      did_methods | {"kaplan_meier"})):
         itt = effects[(effects["analysis"] == "itt") & (effects["area"] == "all")]
         for indicator in BINARY:
             assert set(itt.loc[itt["indicator"] == indicator, "method"]) == expected
-        for indicator in SURVIVAL:  # under did, the DiD of the landmark proportion
-            assert set(itt.loc[itt["indicator"] == indicator, "method"]) == survival
+        for indicator in SURVIVAL:  # under did, the DiD of the landmark proportion, and RMST
+            assert set(itt.loc[itt["indicator"] == indicator, "method"]) == (
+                survival_methods[indicator] | extra)
     # the placebo DiD among children born before the start exists only under did
     assert set(did.loc[did["analysis"] == "placebo", "indicator"]) == set(BINARY) | set(SURVIVAL)
     assert not concurrent["analysis"].eq("placebo").any()
@@ -290,18 +297,20 @@ def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path
     tables = compare(summary.study, cohort)
     assert_clean(tables)
     itt = tables["effects"][tables["effects"]["analysis"] == "itt"]
-    design_methods = {"crude", "regression", "iptw"} | (
-        {"did"} if summary.study.design.type == "did" else set())
+    did = summary.study.design.type == "did"
+    did_methods = {"did", "did_unadjusted", "logistic_did"} if did else set()
     for indicator in INDICATORS:
-        rows = itt[itt["indicator"] == indicator.id]
-        if summary.study.design.type == "did":
-            design_methods |= {"did_unadjusted"}
-        expected = design_methods if indicator.kind == "binary" else {"crude", "cox"} | (
-            design_methods & {"did", "did_unadjusted"})
+        rows = itt[(itt["indicator"] == indicator.id) & (itt["area"] == "all")]
+        if indicator.kind == "binary":
+            expected = {"crude", "regression", "iptw", "ipwra"} | did_methods
+        else:
+            expected = ({"crude", "discrete_time" if indicator.id == "bf_duration" else "cox"}
+                        | did_methods | ({"kaplan_meier"} if did else set()))
         assert set(rows["method"]) == expected, indicator.id
         assert (rows["estimate"].notna() | (rows["note"].str.len() > 0)).all()
     assert set(tables) == {"effects", "summary", "balance", "survival", "dose_response", "power",
-                           "trends", "design", "did_cells", "did_areas"}
+                           "trends", "design", "did_cells", "did_areas", "event_study",
+                           "missing_data"}
 
 
 def test_pandemic_sensitivity_leaves_out_births_in_2020_and_2021() -> None:
@@ -338,3 +347,110 @@ def test_complier_effects_follow_the_design() -> None:
         accepted = cohort.loc[cohort["group"] == "intervention", "accepted"].astype(bool).mean()
         assert 0 < accepted < 1
         assert row["n_intervention"] == 40 and "acceptance share" in row["note"]
+
+
+@pytest.fixture(scope="module")
+def did_tables() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    groups = (["intervention"] * 40 + ["comparison"] * 40 + ["intervention_pre"] * 40
+              + ["comparison_pre"] * 40)
+    cohort = make_cohort(groups, seed=11)
+    education = cohort["education"].copy()
+    education[[0, 1, 2, 50, 90]] = pd.NA  # 3 intervention, 1 comparison, 1 intervention_pre
+    cohort["education"] = education
+    cohort["bf_any_6m_filled"] = pd.array([pd.NA] * len(cohort), dtype="boolean")
+    cohort.loc[[5, 6, 7], "bf_any_6m"] = pd.NA
+    cohort.loc[[5, 6, 7], "bf_any_6m_filled"] = pd.array([True, True, False], dtype="boolean")
+    cohort["bf_any_6m_excluded"] = pd.array(
+        np.where(cohort["bf_any_6m"].isna(), "no_assessment", None), dtype="string")
+    return cohort, compare(make_study("did", primary=("bf_any_6m",)), cohort)
+
+
+def test_missing_data_table_counts_by_arm_and_period(did_tables) -> None:
+    _, tables = did_tables
+    missing = tables["missing_data"].set_index(["variable", "arm", "period"])
+    assert missing.loc[("education", "intervention", "post"), "missing"] == 3
+    assert missing.loc[("education", "comparison", "post"), "missing"] == 1
+    assert missing.loc[("education", "intervention", "pre"), "missing"] == 1
+    assert missing.loc[("education", "comparison", "pre"), "missing"] == 0
+    assert missing.loc[("education", "intervention", "post"), "n"] == 40
+    assert missing.loc[("education", "intervention", "post"), "share_missing"] == pytest.approx(
+        3 / 40)
+    # an indicator counts the children followed to its age: 3 without an assessment at 6 m
+    assert missing.loc[("bf_any_6m", "intervention", "post"), "missing"] == 3
+    assert set(missing.xs("education", level="variable")["kind"]) == {"covariate"}
+
+
+def test_sensitivity_rows_fill_windows_and_impute_covariates(did_tables) -> None:
+    _, tables = did_tables
+    effects = tables["effects"]
+    main = itt_row(effects, "bf_any_6m", "did", "did")
+    filled = effects[(effects["analysis"] == "filled_windows")
+                     & (effects["indicator"] == "bf_any_6m")].iloc[0]
+    # the three children whose 6-month point was filled join the DiD
+    assert filled["n_intervention"] == main["n_intervention"] + 3
+    assert "3 points without an assessment" in filled["note"]
+    imputed = effects[(effects["analysis"] == "multiple_imputation")
+                      & (effects["indicator"] == "bf_any_6m")].iloc[0]
+    # the five children without education are kept
+    assert imputed["n_intervention"] + imputed["n_comparison"] == (
+        main["n_intervention"] + main["n_comparison"] + 5)
+    assert imputed["ci_low"] < imputed["estimate"] < imputed["ci_high"]
+    assert not effects["analysis"].eq("multiple_imputation").loc[
+        effects["indicator"] != "bf_any_6m"].any()  # primary indicators only
+
+
+def test_did_tables_landmarks_and_event_study(did_tables) -> None:
+    cohort, tables = did_tables
+    effects = tables["effects"]
+    landmarks = effects[(effects["analysis"] == "landmark") & (effects["area"] == "all")]
+    assert sorted(landmarks.loc[landmarks["indicator"] == "vacc_mmr1_age", "landmark_days"]) == [
+        548, 608, 730]
+    assert sorted(landmarks.loc[landmarks["indicator"] == "bf_duration", "landmark_days"]) == [
+        61, 122, 183]
+    # the 24-month landmark is the survival indicator's own DiD
+    at_730 = landmarks[(landmarks["indicator"] == "vacc_mmr1_age")
+                       & (landmarks["landmark_days"] == 730)].iloc[0]
+    assert at_730["estimate"] == pytest.approx(
+        itt_row(effects, "vacc_mmr1_age", "did", "did")["estimate"])
+    # area x period cells count the children with the outcome known, by hand
+    cells = tables["did_cells"].set_index(["indicator", "area", "period"])
+    known = cohort["vacc_mmr1_24m"].notna()
+    for area, group in (("North", "intervention"), ("South", "comparison_pre")):
+        period = "pre" if group.endswith("_pre") else "post"
+        in_cell = known & cohort["group"].eq(group)
+        assert cells.loc[("vacc_mmr1_24m", area, period), "children"] == in_cell.sum()
+        assert cells.loc[("vacc_mmr1_24m", area, period), "events"] == (
+            cohort.loc[in_cell, "vacc_mmr1_24m"].sum())
+    # one area per arm: the pairwise DiD is the cell arithmetic of the four cells
+    pairs = tables["did_areas"]
+    pair = pairs[(pairs["indicator"] == "vacc_mmr1_24m") & (pairs["analysis"] == "pairwise")]
+    share = {(a, p): cells.loc[("vacc_mmr1_24m", a, p), "proportion"]
+             for a in ("North", "South") for p in ("pre", "post")}
+    assert pair["did_unadjusted"].iloc[0] == pytest.approx(
+        (share["North", "post"] - share["North", "pre"])
+        - (share["South", "post"] - share["South", "pre"]))
+    # event study: the half-year before the start is the reference, 0 by definition
+    study = tables["event_study"]
+    reference = study[(study["indicator"] == "vacc_mmr1_24m") & study["reference"]]
+    assert reference["half_years_from_start"].tolist() == [-1]
+    assert reference["estimate"].tolist() == [0.0]
+    assert study.loc[study["indicator"] == "vacc_mmr1_24m", "pre"].any()
+
+
+def test_equity_is_a_did_within_each_subgroup_under_did(did_tables) -> None:
+    _, tables = did_tables
+    effects = tables["effects"]
+    rows = effects[(effects["analysis"] == "subgroup") & (effects["indicator"] == "bf_any_6m")]
+    assert set(rows["method"]) == {"triple_difference"} and set(rows["measure"]) == {"did"}
+    for variable in ("mother_region", "education"):
+        levels = rows[rows["subgroup"].str.startswith(variable)]
+        assert levels["p_interaction"].nunique() == 1  # one joint test per variable
+        assert levels["note"].str.startswith("exploratory").all()
+
+
+def test_iptw_rows_carry_the_comparison_effective_sample_size(handmade) -> None:
+    _, tables = handmade
+    for method in ("iptw", "ipwra"):
+        row = itt_row(tables["effects"], "vacc_mmr1_24m", "risk_difference", method)
+        assert 0 < row["ess_comparison"] <= row["n_comparison"]
+        assert "estimated propensity score" in row["note"]

@@ -308,10 +308,15 @@ def data_dictionary(cohort: pd.DataFrame) -> pd.DataFrame:
     for column in cohort.columns:
         meaning, source = DICTIONARY.get(column, ("", ""))
         stem = column.removesuffix("_excluded")
+        filled = column.removesuffix("_filled")
         if column in definitions:
             meaning, source = definitions[column] + " (NA = outside the denominator)", "indicators"
         elif stem in definitions:
             meaning, source = f"why the child is outside the denominator of {stem}", "indicators"
+        elif filled in definitions:
+            meaning, source = (f"{filled} where the window has no assessment but the child's "
+                               "other assessments determine it (sensitivity analysis; NA "
+                               "otherwise)"), "indicators"
         elif not meaning:
             meaning, source = _describe_derived(column)
         rows.append({"column": column, "dtype": str(cohort[column].dtype), "meaning": meaning,

@@ -65,7 +65,7 @@ from pipeline.indicators import INDICATORS, Indicator
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
 from pipeline.stats.complier import complier_effect, fuzzy_did
-from pipeline.stats.did import difference_in_differences
+from pipeline.stats.did import at_least_child_level, difference_in_differences
 from pipeline.stats.did_inference import (
     area_period_cells,
     leave_one_area_out,
@@ -75,9 +75,10 @@ from pipeline.stats.did_inference import (
     randomisation_inference,
 )
 from pipeline.stats.did_models import event_study, logistic_did
-from pipeline.stats.duration import rmst_did
+from pipeline.stats.duration import discrete_time_hazard_ratio, rmst_did
 from pipeline.stats.effects import compare_proportions
 from pipeline.stats.equity import additive_interaction, triple_difference
+from pipeline.stats.imputation import impute_covariates, missingness_table, pool_rubin
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
 from pipeline.stats.power import (
     DEFAULT_CAC,
@@ -115,7 +116,7 @@ EFFECT_COLUMNS = [
     "n_intervention", "n_comparison", "note", "analysis", "subgroup", "p_interaction",
     "multiplicity", "events_intervention", "events_comparison", "area",
     "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
-    "p_placebo", "p_placebo_floor", "landmark_days",
+    "p_placebo", "p_placebo_floor", "landmark_days", "ess_comparison",
 ]
 SUMMARY_COLUMNS = [
     "indicator", "area", "primary", "kind", "design", "analysis", "method", "measure",
@@ -136,6 +137,7 @@ EVENT_STUDY_COLUMNS = ["indicator", "half_years_from_start", "half_year", "estim
                        "p_value", "n_intervention", "n_comparison", "pre", "reference", "adjusted",
                        "pretrend_p", "note"]
 DID_CELL_COLUMNS = ["indicator", "area", "arm", "period", "children", "events", "proportion"]
+MISSING_COLUMNS = ["arm", "period", "kind", "variable", "n", "missing", "share_missing"]
 DID_AREA_COLUMNS = [
     "indicator", "analysis", "intervention_area", "comparison_area", "left_out_area",
     "placebo_area", "n_areas_intervention", "n_areas_comparison", "did_unadjusted",
@@ -172,13 +174,9 @@ SUBGROUP_VARIABLES = ("mother_region", "education")
 # Survival curve grids (days): MMR is due at 18 months; breastfeeding is assessed up to 12
 # months (window to 426 days), after which the Turnbull bounds say nothing.
 SURVIVAL_GRIDS = {"vacc_mmr1_age": np.arange(0, 901, 30), "bf_duration": np.arange(0, 451, 15)}
-MIDPOINT_NOTE = ("approximation: Cox model on midpoint-imputed weaning ages (weaning between "
-                 "the last 'breastfed' and the first 'weaned' assessment, taken at the midpoint; "
-                 "right-censored at the last assessment still breastfed); treats imputed ages "
-                 "as exact, so the interval is too narrow")
-
 # Methods that adjust for the covariates (did_unadjusted, crude and kaplan_meier do not).
-ADJUSTED_METHODS = ("regression", "iptw", "did", "cox", "cace", "fuzzy_did", "logistic_did")
+ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_did",
+                    "logistic_did", "discrete_time")
 OPEN_ENDED = 1_000_000  # upper end of the last band of contacts received
 
 # Exceptions a statistical method may raise on degenerate input; they become notes.
@@ -236,6 +234,7 @@ def _compare(study: Study, cohort: pd.DataFrame,
                                             _frame([], DID_AREA_COLUMNS)))
     events = (event_study_table(context, did_cells) if did_cells is not None
               else _frame([], EVENT_STUDY_COLUMNS))
+    missing = missing_data_table(study, cohort)
     return {
         "effects": effects,
         "summary": summary_table(study, effects, cohort, trends, events),
@@ -248,6 +247,7 @@ def _compare(study: Study, cohort: pd.DataFrame,
         "did_cells": did_cell_table,
         "did_areas": did_area_table,
         "event_study": events,
+        "missing_data": missing,
     }
 
 
@@ -268,6 +268,9 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
         if context.area == "all":
             rows += _without_pandemic(context, did_cells, indicator)
             rows.append(_logistic_did_row(context, did, indicator.id))
+            rows += _with_filled_windows(context, did_cells, indicator)
+    if context.area == "all" and indicator.id in context.study.primary_indicators:
+        rows += _multiple_imputation(context, did, indicator)
     for row in rows:
         row["area"] = context.area
     return rows
@@ -455,36 +458,52 @@ def _binary_itt(context: _Context, indicator: str) -> list[dict[str, Any]]:
                        measures=("risk_difference", "risk_ratio", "odds_ratio"))
     rows += _regression_rows(context, indicator, y, inside, treated, analysis="itt",
                              measures=("odds_ratio", "risk_difference"))
-    rows.append(_iptw_row(context, indicator, y, inside))
+    rows += _iptw_rows(context, indicator, y, inside)
     return rows
 
 
-def _iptw_row(context: _Context, indicator: str, y: np.ndarray,
-              inside: np.ndarray) -> dict[str, Any]:
+def _iptw_rows(context: _Context, indicator: str, y: np.ndarray,
+               inside: np.ndarray) -> list[dict[str, Any]]:
+    """ATT risk difference by inverse probability of treatment weighting (method `iptw`)
+    and its doubly robust version, the weighted outcome model with the covariates too
+    (method `ipwra`); SEs from the stacked estimating equations, so they account for the
+    estimated propensity score; the comparison group's effective sample size in
+    `ess_comparison`."""
     t = context.treated[inside]
     complete = context.complete[inside]
     e1, n1, e0, n0 = _group_counts(y[inside][complete], t[complete])
-    result, error = _attempt(lambda: iptw_effect(
-        y[inside], t.astype(float), context.covariates[inside].reset_index(drop=True),
-        estimand="ATT"))
-    estimate = None if result is None else result.risk_difference
-    notes = [context.adjusted_for, "ATT weights, robust (HC1) SE that treats the weights as known"]
-    if result is not None and result.diagnostics is not None:
-        table = result.diagnostics.table
-        if "comparison" in table.index:
-            ess, n = table.loc["comparison", "ess"], table.loc["comparison", "n"]
-            largest = table.loc["comparison", "max"] / table.loc["comparison", "mean"]
-            notes.append(f"comparison effective sample size {ess:.1f} of {int(n)}; "
-                         f"largest weight {largest:.1f} x mean")
-        notes += list(result.diagnostics.warnings)
-    if estimate is not None:
-        if design := _design_note(estimate):
-            notes.append(design)
-        if "note" in estimate.details:
-            notes.append(str(estimate.details["note"]))
-    return _row(indicator, estimate, measure="risk_difference", method="iptw", analysis="itt",
-                n_intervention=n1, n_comparison=n0, reason=error, events=(e1, e0),
-                note="; ".join(notes))
+    rows = []
+    for method, doubly_robust in (("iptw", False), ("ipwra", True)):
+        result, error = _attempt(iptw_effect, y[inside], t.astype(float),
+                                 context.covariates[inside].reset_index(drop=True),
+                                 estimand="ATT", doubly_robust=doubly_robust)
+        estimate = None if result is None else result.risk_difference
+        notes = [context.adjusted_for,
+                 "ATT weights; doubly robust: weighted logistic outcome model with the "
+                 "covariates, standardised to the intervention group" if doubly_robust
+                 else "ATT weights",
+                 "SE from the stacked estimating equations (accounts for the estimated "
+                 "propensity score)"]
+        ess = None
+        if result is not None and result.diagnostics is not None:
+            table = result.diagnostics.table
+            if "comparison" in table.index:
+                ess, n = table.loc["comparison", "ess"], table.loc["comparison", "n"]
+                largest = table.loc["comparison", "max"] / table.loc["comparison", "mean"]
+                notes.append(f"comparison effective sample size {ess:.1f} of {int(n)}; "
+                             f"largest weight {largest:.1f} x mean")
+            notes += list(result.diagnostics.warnings)
+        if estimate is not None:
+            if design := _design_note(estimate):
+                notes.append(design)
+            if "note" in estimate.details:
+                notes.append(str(estimate.details["note"]))
+        row = _row(indicator, estimate, measure="risk_difference", method=method,
+                   analysis="itt", n_intervention=n1, n_comparison=n0, reason=error,
+                   events=(e1, e0), note="; ".join(notes))
+        row["ess_comparison"] = None if ess is None else float(ess)
+        rows.append(row)
+    return rows
 
 
 class _DidCells:
@@ -1086,14 +1105,57 @@ def _survival_data(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.
     return time[kept], event.to_numpy(dtype=float, na_value=np.nan)[kept], kept
 
 
+# Breastfeeding duration is known only between assessments: the discrete-time
+# (grouped proportional hazards, cloglog) model on intervals whose cut points lie in the gaps
+# between Socialstyrelsen's windows (0–18, 42–82, 105–143, 167–213, 227–274, 335–426 days),
+# so no assessment falls on a cut point.
+BF_CUT_POINTS = (0, 30, 94, 155, 220, 305, 426)
+INTERVAL_CENSORED = ("bf_duration",)
+
+
+def _discrete_time_effects(context: _Context, indicator: str) -> list[dict[str, Any]]:
+    """Crude and covariate-adjusted hazard ratios of weaning from the discrete-time model on
+    the assessment intervals (method `discrete_time`); p from the Wald test."""
+    frame = context.population
+    left = frame["bf_duration_left_days"].to_numpy(dtype=float)
+    right = frame["bf_duration_right_days"].to_numpy(dtype=float)
+    kept = ~np.isnan(left)
+    treated = context.treated[kept]
+    weaned = ~np.isnan(right[kept])
+    base = ("discrete-time proportional hazards (complementary log-log) on the assessment "
+            f"intervals, cut points {', '.join(map(str, BF_CUT_POINTS))} days; "
+            "hazard ratio > 1: weaned earlier in the intervention group")
+    rows = []
+    for method, covariates, complete in (
+            ("crude", None, np.ones(int(kept.sum()), dtype=bool)),
+            ("discrete_time", context.covariates[kept].reset_index(drop=True),
+             context.complete[kept])):
+        result, error = _attempt(discrete_time_hazard_ratio, left[kept], right[kept],
+                                 treated.astype(float), covariates, cut_points=BF_CUT_POINTS)
+        estimate = None if result is None else result.hazard_ratio
+        notes = [base + ("; unadjusted" if covariates is None else "; " + context.adjusted_for)]
+        if result is not None:
+            notes += list(result.caveats)
+            if estimate.estimable and (design := _design_note(estimate)):
+                notes.append(design)
+        used = complete
+        rows.append(_row(indicator, estimate, measure="hazard_ratio", method=method,
+                         analysis="itt", n_intervention=int((treated & used).sum()),
+                         n_comparison=int((~treated & used).sum()), reason=error,
+                         events=(int(weaned[treated & used].sum()),
+                                 int(weaned[~treated & used].sum())),
+                         note="; ".join(notes)))
+    return rows
+
+
 def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str, Any]]:
-    """Crude (unadjusted, log-rank p) and covariate-adjusted Cox hazard ratios, Efron ties."""
+    """Crude (unadjusted, log-rank p) and covariate-adjusted Cox hazard ratios, Efron ties;
+    for an interval-censored indicator, the discrete-time model instead."""
+    if indicator.id in INTERVAL_CENSORED:
+        return _discrete_time_effects(context, indicator.id)
     time, event, kept = _survival_data(context.population, indicator.id)
     treated = context.treated[kept]
-    approximation = MIDPOINT_NOTE if indicator.id == "bf_duration" else ""
-    direction = ("hazard ratio > 1: weaned earlier in the intervention group"
-                 if indicator.id == "bf_duration"
-                 else "hazard ratio > 1: vaccinated earlier in the intervention group")
+    direction = "hazard ratio > 1: vaccinated earlier in the intervention group"
     e1, e0 = int(event[treated].sum()), int(event[~treated].sum())
     rows = []
     crude, error = _attempt(lambda: cox_hazard_ratio(time, event, treated.astype(float)))
@@ -1101,7 +1163,7 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
     log_rank_p = None if log_rank is None else log_rank.p_value
     notes = ["unadjusted Cox model (Efron ties)",
              "p: log-rank test" if log_rank_p is not None else "log-rank test not possible",
-             direction, approximation]
+             direction]
     rows.append(_row(indicator.id, None if crude is None else crude.hazard_ratio,
                      measure="hazard_ratio", method="crude", analysis="itt",
                      n_intervention=int(treated.sum()), n_comparison=int((~treated).sum()),
@@ -1119,7 +1181,6 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
                      f"{adjusted.ph_test.global_p_value:.3g}")
     if adjusted is not None and (design := _design_note(adjusted.hazard_ratio)):
         notes.append(design)
-    notes.append(approximation)
     rows.append(_row(indicator.id, None if adjusted is None else adjusted.hazard_ratio,
                      measure="hazard_ratio", method="cox", analysis="itt",
                      n_intervention=int((treated & complete).sum()),
@@ -1141,7 +1202,7 @@ def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
     effects["p_adjusted"] = effects["p_adjusted"].astype("float64")
     kinds = {i.id: i.kind for i in INDICATORS}
     wanted = {(i, h.method, h.measure) for i, kind in kinds.items()
-              for h in [headline(study.design.type, kind)]}
+              for h in [headline(study.design.type, kind, i in INTERVAL_CENSORED)]}
     keys = zip(effects["indicator"], effects["method"], effects["measure"], strict=True)
     is_headline = np.array([key in wanted for key in keys], dtype=bool)
     is_headline &= (effects["analysis"].eq("itt") & effects["subgroup"].eq("")).to_numpy(dtype=bool)
@@ -1193,7 +1254,7 @@ def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                  effects: pd.DataFrame, groups: pd.DataFrame,
                  placebo: pd.DataFrame) -> dict[str, Any]:
-    chosen = headline(design, indicator.kind)
+    chosen = headline(design, indicator.kind, indicator.id in INTERVAL_CENSORED)
     mine = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
                    & effects["analysis"].eq("itt") & effects["subgroup"].eq("")]
     row_of = {(m, k): r for m, k, r in zip(mine["method"], mine["measure"],
@@ -1343,6 +1404,138 @@ def _without_pandemic(context: _Context, did_cells: pd.DataFrame,
     row["events_intervention"] = row["events_comparison"] = None
     row["note"] = f"sensitivity: children born in 2020–2021 left out; {row['note']}"
     return [row]
+
+
+def _with_filled_windows(context: _Context, did_cells: pd.DataFrame,
+                         indicator: Indicator) -> list[dict[str, Any]]:
+    """A breastfeeding point's DiD again with the points that a child's other assessments
+    determine filled in (`<id>_filled`; sensitivity, analysis `filled_windows`): if families
+    skip a visit for a reason (weaned, they stop coming), the filled values are the better
+    guess; if at random, the unfilled ones. Group sizes only, as for `no_pandemic`."""
+    filled = f"{indicator.id}_filled"
+    if filled not in did_cells.columns or not did_cells[filled].notna().any():
+        return []
+    cells = did_cells.assign(**{indicator.id: did_cells[indicator.id].astype("boolean")
+                                .fillna(did_cells[filled].astype("boolean"))})
+    row = _did_row(context, _DidCells(cells, context), indicator.id)
+    count = int((did_cells[indicator.id].isna() & did_cells[filled].notna()).sum())
+    row["analysis"] = "filled_windows"
+    row["events_intervention"] = row["events_comparison"] = None
+    row["note"] = (f"sensitivity: {count} points without an assessment in the window filled "
+                   f"from the child's other assessments; {row['note']}")
+    return [row]
+
+
+MI_IMPUTATIONS = 10
+
+
+def _multiple_imputation(context: _Context, did: _DidCells | None,
+                         indicator: Indicator) -> list[dict[str, Any]]:
+    """The headline again with missing covariates multiply imputed (sensitivity, analysis
+    `multiple_imputation`): chained equations with the outcome, arm, area and period (birth
+    half-year) in every imputation model, MI_IMPUTATIONS data sets, Rubin's rules. Design
+    `did`: the adjusted DiD's coefficient and its SE (clustered by area, never below the
+    child level; t with areas - 1 df); other designs: the regression ATT risk difference.
+    Only for primary indicators (it refits the model on every data set); nothing when no
+    covariate is missing. Group sizes only, as for `no_pandemic`."""
+    if indicator.kind != "binary" and did is None:
+        return []
+    frame = context.population if did is None else did.cells
+    covariates = context.covariates if did is None else did.covariates
+    if did is None:
+        y, inside = binary_outcome(frame, indicator.id)
+        arm = context.treated.astype(float)
+        period = frame["area"].astype("string").fillna("").to_numpy(dtype=object)
+    else:
+        y, inside, _ = did_outcome(frame, indicator.id)
+        arm = did.treated_area * did.post
+        period = did.half_year
+    covariates = covariates[inside].reset_index(drop=True)
+    if not covariates.isna().any().any():
+        return []
+    auxiliary = pd.DataFrame({
+        "outcome": y[inside], "arm": arm[inside],
+        "area": pd.Series(frame["area"].astype("string").fillna("").to_numpy(
+            dtype=object)[inside], dtype="string").astype("category"),
+        "period": pd.Series(period[inside], dtype="string").astype("category")})
+    imputed, error = _attempt(impute_covariates, covariates, auxiliary, m=MI_IMPUTATIONS)
+    estimates, variances, df = [], [], None
+    for completed in imputed or []:
+        if did is None:
+            fit, fit_error = _attempt(logistic_adjusted_effects, y[inside],
+                                      context.treated[inside].astype(float), completed,
+                                      estimand="ATT")
+            result = None if fit is None else fit.risk_difference
+        else:
+            fit, fit_error = _attempt(difference_in_differences, y[inside],
+                                      did.treated_area[inside], did.post[inside],
+                                      did.area[inside], completed, area_effects=True,
+                                      period_effects=did.half_year[inside],
+                                      wild_bootstrap=False)
+            result, df = None, None
+            if fit is not None and fit.clustered.estimable:
+                result = at_least_child_level(fit.clustered, fit.heteroskedasticity_robust)
+                df = fit.n_clusters - 1
+            elif fit is not None:  # one area in an arm: the labelled child-level fallback
+                result = fit.heteroskedasticity_robust
+        if result is None or not result.estimable or result.details.get("se") is None:
+            error = fit_error or (result.reason if result is not None else "not estimable")
+            break
+        estimates.append(result.estimate)
+        variances.append(result.details["se"] ** 2)
+    estimate = None
+    if len(estimates) == MI_IMPUTATIONS:
+        pooled = pool_rubin(estimates, variances, n=df)
+        estimate = Estimate("did" if did is not None else "risk_difference",
+                            "multiple_imputation", pooled.estimate, pooled.ci_low,
+                            pooled.ci_high, pooled.p_value, n=int(inside.sum()))
+    treated = (did.treated_area if did is not None else context.treated.astype(float))[inside]
+    missing = int(covariates.isna().any(axis=1).sum())
+    row = _row(indicator.id, estimate, measure="did" if did is not None else "risk_difference",
+               method="did" if did is not None else "regression",
+               analysis="multiple_imputation", n_intervention=int((treated == 1).sum()),
+               n_comparison=int((treated == 0).sum()),
+               reason=None if estimate is not None else f"not estimable: {error}",
+               note=(f"sensitivity: {missing} children with a missing covariate kept, covariates "
+                     f"imputed {MI_IMPUTATIONS} times by chained equations (outcome, arm, area "
+                     "and birth half-year in every imputation model), Rubin's rules; the main "
+                     "analysis leaves them out"))
+    return [row]
+
+
+def missing_data_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
+    """Missing values of each indicator and covariate by arm and period (SPEC §7).
+
+    An indicator counts the children followed up to its age (its denominator and those
+    missing only for want of an assessment: `no_assessment`); a covariate counts every child
+    of the group. `arm` is the area's arm, `period` before or after the start.
+    """
+    groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS)
+    arm = np.where(groups["group"].astype("string").str.startswith("intervention")
+                   .fillna(False).to_numpy(dtype=bool), "intervention", "comparison")
+    period = np.where(groups["group"].astype("string").str.endswith("_pre").fillna(False)
+                      .to_numpy(dtype=bool), "pre", "post")
+    frame = pd.DataFrame({"arm": arm, "period": period})
+    tables = []
+    for indicator in INDICATORS:
+        if indicator.kind != "binary":
+            continue
+        if indicator.id not in groups.columns:
+            continue
+        followed = groups[indicator.id].notna()
+        if f"{indicator.id}_excluded" in groups.columns:
+            excluded = groups[f"{indicator.id}_excluded"].astype("string")
+            followed |= excluded.eq("no_assessment").fillna(False)
+        part = frame[followed.to_numpy(dtype=bool)].assign(
+            **{indicator.id: groups.loc[followed.to_numpy(dtype=bool), indicator.id].to_numpy()})
+        tables.append(missingness_table(part, [indicator.id], ["arm", "period"])
+                      .assign(kind="indicator"))
+    names = [name for name in study.covariates if name in groups.columns]
+    if names:
+        tables.append(missingness_table(frame.assign(**{n: groups[n].to_numpy() for n in names}),
+                                        names, ["arm", "period"]).assign(kind="covariate"))
+    rows = [r for table in tables for r in table.to_dict("records")]
+    return _frame(rows, MISSING_COLUMNS)
 
 
 def placebo_start(study: Study) -> pd.Timestamp:
@@ -1685,11 +1878,11 @@ _TEXT_COLUMNS = {"note", "subgroup", "multiplicity", "level", "rating_before", "
                  "area", "kind", "design", "verdict", "reason", "caveats", "reason_detail",
                  "sensitivity_method", "arm", "half_year", "half_year_start", "period",
                  "born_from", "born_to", "intervention_area", "comparison_area",
-                 "left_out_area", "placebo_area"}
+                 "left_out_area", "placebo_area", "variable"}
 _COUNT_COLUMNS = {"n_intervention", "n_comparison", "events_intervention", "events_comparison",
                   "at_risk", "events", "n", "n_per_group_needed", "n_per_group_needed_corrected",
                   "contacts_min", "contacts_max", "n_areas_intervention", "n_areas_comparison",
-                  "half_years_from_start", "landmark_days",
+                  "half_years_from_start", "landmark_days", "missing",
                   "n_denominator_intervention", "n_denominator_comparison",
                   "n_denominator_intervention_pre", "n_denominator_comparison_pre",
                   "events_intervention_pre", "events_comparison_pre", "children",

@@ -71,7 +71,7 @@ class DidResult:
         if self.wild_bootstrap is not None:
             return self.wild_bootstrap
         if self.clustered.estimable:
-            return _at_least_child_level(self.clustered, self.heteroskedasticity_robust)
+            return at_least_child_level(self.clustered, self.heteroskedasticity_robust)
         return self.heteroskedasticity_robust
 
     def summary(self) -> str:
@@ -271,7 +271,7 @@ def difference_in_differences(
     )
 
 
-def _at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
+def at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
     """The cluster-robust result, its SE raised to the child-level HC1 SE when smaller.
 
     Children in one area are positively correlated, so a cluster-robust SE below the

@@ -15,7 +15,7 @@ each with its interval, and jointly by a Wald F test.
 
 Inference, as `did.py`: cluster-robust CR1 by area (statsmodels `cov_type="cluster"`) with
 t on G - 1 df, each coefficient's SE raised to the child-level HC1 SE where that is larger
-(`did._at_least_child_level`); with one area in an arm the clustered variance is
+(`did.at_least_child_level`); with one area in an arm the clustered variance is
 degenerate and HC1 with the normal reference is the labelled fallback. No bootstrap is
 run per coefficient (speed); the pooled effect's wild cluster bootstrap is in `did.py`.
 
@@ -64,7 +64,7 @@ from scipy import stats
 from statsmodels.stats.sandwich_covariance import cov_cluster
 
 from pipeline.stats._design import as_binary, build_covariate_design
-from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, _at_least_child_level
+from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.regression import fit_logistic
 from pipeline.stats.results import Estimate, NotEstimable
@@ -322,7 +322,7 @@ def event_study(
                           METHOD_EVENT_STUDY, base,
                           details | {"se_cluster_robust": float(se_robust[column]),
                                      "n_clusters": n_clusters})
-        coefficients[p] = _relabel(_at_least_child_level(clustered, child_level), se_type)
+        coefficients[p] = _relabel(at_least_child_level(clustered, child_level), se_type)
 
     pre = [p for p in estimable_periods if p < 0]
     pre_columns = columns[[estimable_periods.index(p) for p in pre]]

@@ -33,7 +33,7 @@ small-sample factors count them as parameters, as a dummy fit in statsmodels doe
 
 Inference as in did.py: cluster-robust (CR1) covariance by area, factor
 G/(G-1) * (N-1)/(N-K), t with G-1 df, each standard error raised to the child-level HC1
-one when smaller (`did._at_least_child_level`). The joint test that the DiD is the same in
+one when smaller (`did.at_least_child_level`). The joint test that the DiD is the same in
 every level (H0: all c_l = 0) is the Wald F with the CR1 covariance on (q, G-1) df; it is
 never more significant than the same F with the HC1 covariance (the larger p is reported),
 the joint counterpart of the floor, so with two levels F = t^2 of the single difference.
@@ -64,7 +64,7 @@ import pandas as pd
 from scipy import stats
 
 from pipeline.stats._design import as_binary, build_covariate_design
-from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, _at_least_child_level
+from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.results import Estimate
 
@@ -501,7 +501,7 @@ class _Inference:
                                                 "reference_distribution": f"t with {df} df"})
         if not clustered.estimable:
             return clustered
-        return _at_least_child_level(clustered, child_level)
+        return at_least_child_level(clustered, child_level)
 
     def joint(self, restrictions: np.ndarray, method: str = TRIPLE_METHOD) -> JointTest:
         q = restrictions.shape[0]
