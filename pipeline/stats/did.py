@@ -380,6 +380,12 @@ class WildClusterBootstrap:
     interval is the set of b that the test does not reject (test inversion, as Stata's
     `boottest` and R's `fwildclusterboot` do; Roodman et al. 2019), so it excludes 0
     exactly when the p-value for b = 0 is below 1 - confidence.
+
+    Ties: a replicate counts against H0 when |t*| >= |t| (boottest counts |t*| > |t|). When
+    every weight pattern is enumerated, the all-equal patterns reproduce the observed |t|
+    exactly, so the p here is larger by their share (2 / 2^G with Rademacher weights) and
+    the interval a little wider: the cautious side, checked against boottest's published
+    example in tests/stats/test_boottest_example.py.
     """
 
     def __init__(self, y: np.ndarray, x: np.ndarray, k: int, clusters: np.ndarray, *,
