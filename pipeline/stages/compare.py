@@ -254,7 +254,7 @@ def _compare(study: Study, cohort: pd.DataFrame,
 def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
               indicator: Indicator) -> list[dict[str, Any]]:
     """The intention-to-treat rows of one indicator: every method, the design's own among them."""
-    did = None if did_cells is None else _DidCells(did_cells, context)
+    did = None if did_cells is None else context.did(did_cells)
     rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
             else _survival_effects(context, indicator))
     if did is not None:
@@ -306,6 +306,23 @@ class _Context:
         self.subgroups = {variable: subgroup_codes(population, variable)
                           for variable in SUBGROUP_VARIABLES if variable in population.columns}
         self._outcomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._did: dict[Any, _DidCells] = {}
+
+    def did(self, cells: pd.DataFrame) -> _DidCells:
+        """The DiD view of `cells`, built once per frame."""
+        if id(cells) not in self._did:
+            self._did[id(cells)] = _DidCells(cells, self)
+        return self._did[id(cells)]
+
+    def did_subset(self, name: str, cells: pd.DataFrame,
+                   make: Callable[[], pd.DataFrame]) -> _DidCells | None:
+        """The DiD view of a subset of `cells` that `make` selects (built once per name and
+        frame); None when the subset is empty."""
+        key = (name, id(cells))
+        if key not in self._did:
+            subset = make()
+            self._did[key] = None if subset.empty else _DidCells(subset, self)
+        return self._did[key]
 
     def outcome(self, indicator: str) -> tuple[np.ndarray, np.ndarray]:
         """The indicator as 0/1 floats and its denominator mask (cached)."""
@@ -656,7 +673,7 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
     it is the reference), area and half-year effects and the covariates; one block per
     indicator (a survival indicator at its landmark). The joint test of the pre-start
     coefficients is `pretrend_p` (and summary.csv's `pretrend_joint_p`)."""
-    did = _DidCells(did_cells, context)
+    did = context.did(did_cells)
     start = pd.Timestamp(context.study.design.programme_start)
     born = pd.to_datetime(did.cells["birth_date"])
     period = half_year_index(born, start)
@@ -740,7 +757,7 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     with area effects and post only, `did_adjusted` with the headline's model (birth
     half-year effects and the covariates).
     """
-    did = _DidCells(did_cells, context)
+    did = context.did(did_cells)
     cells, areas = [], []
     for indicator in INDICATORS:
         y, inside, _ = did_outcome(did.cells, indicator.id)
@@ -886,7 +903,7 @@ def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
                      analysis="complier", n_intervention=n1, n_comparison=n0, reason=error,
                      events=(e1, e0), note="; ".join(notes)))
     if did_cells is not None:
-        did = _DidCells(did_cells, context)
+        did = context.did(did_cells)
         y_did, known, _ = did_outcome(did.cells, indicator)
         accepted_did = did.cells["accepted"].astype("boolean").astype("Float64").to_numpy(
             dtype=float, na_value=np.nan)
@@ -1061,7 +1078,7 @@ def _interaction_note(variable: str, what: str, test: Any, error: str | None) ->
 
 def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
                    indicator: str) -> list[dict[str, Any]]:
-    did = _DidCells(did_cells, context)
+    did = context.did(did_cells)
     y, inside, _ = did_outcome(did.cells, indicator)
     rows = []
     for variable in SUBGROUP_VARIABLES:
@@ -1368,13 +1385,17 @@ def _placebo_rows(context: _Context, did_cells: pd.DataFrame, study: Study,
     later pre-start cohorts should be near 0; one whose interval excludes 0 makes the
     design's estimate doubtful.
     """
-    pre = did_cells[did_cells["did_period"].astype("string").eq("pre").fillna(False)
-                    .to_numpy(dtype=bool)].reset_index(drop=True)
-    if pre.empty:
-        return []
     fake_start = placebo_start(study)
-    pre = pre.assign(did_period=np.where(pre["birth_date"] >= fake_start, "post", "pre"))
-    row = _did_row(context, _DidCells(pre, context), indicator.id)
+
+    def before_start() -> pd.DataFrame:
+        pre = did_cells[did_cells["did_period"].astype("string").eq("pre").fillna(False)
+                        .to_numpy(dtype=bool)].reset_index(drop=True)
+        return pre.assign(did_period=np.where(pre["birth_date"] >= fake_start, "post", "pre"))
+
+    placebo = context.did_subset("placebo", did_cells, before_start)
+    if placebo is None:
+        return []
+    row = _did_row(context, placebo, indicator.id)
     row["analysis"] = "placebo"
     row["note"] = (f"placebo: children born before the start, fake start {fake_start.date()} "
                    f"(halfway); {row['note']}")
@@ -1394,12 +1415,15 @@ def _without_pandemic(context: _Context, did_cells: pd.DataFrame,
 
     Only the group sizes are published with it: its event counts would differ from the
     main DiD's by the pandemic-born children's."""
-    birth = pd.to_datetime(did_cells["birth_date"])
-    outside = ~birth.between(*PANDEMIC_BIRTHS).to_numpy(dtype=bool)
-    cells = did_cells[outside].reset_index(drop=True)
-    if cells.empty:
+    def outside_pandemic() -> pd.DataFrame:
+        birth = pd.to_datetime(did_cells["birth_date"])
+        return did_cells[~birth.between(*PANDEMIC_BIRTHS).to_numpy(dtype=bool)].reset_index(
+            drop=True)
+
+    cells = context.did_subset("no_pandemic", did_cells, outside_pandemic)
+    if cells is None:
         return []
-    row = _did_row(context, _DidCells(cells, context), indicator.id)
+    row = _did_row(context, cells, indicator.id)
     row["analysis"] = "no_pandemic"
     row["events_intervention"] = row["events_comparison"] = None
     row["note"] = f"sensitivity: children born in 2020–2021 left out; {row['note']}"

@@ -17,6 +17,9 @@ from pipeline.stats.results import NotEstimable
 
 # Relative tolerance for deciding that a column is a linear combination of earlier ones.
 _RANK_TOLERANCE = 1e-9
+# Share of a column's length left once earlier columns are projected out, below which it
+# counts as their linear combination (exact collinearity leaves rounding, about 1e-15).
+_ALIAS_TOLERANCE = 1e-7
 
 
 @dataclass(frozen=True)
@@ -54,21 +57,20 @@ def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
     The first level of a categorical (its first category, or the first value in sorted
     order for strings) is the reference and gets no column.
     """
-    pieces: list[pd.DataFrame] = []
+    columns: dict[str, np.ndarray] = {}
     for column in covariates.columns:
         values = covariates[column]
-        if pd.api.types.is_bool_dtype(values):
-            pieces.append(values.astype("float64").to_frame(str(column)))
-        elif pd.api.types.is_numeric_dtype(values):
-            pieces.append(values.astype("float64").to_frame(str(column)))
-        else:
-            categorical = values.astype("category")
-            dummies = pd.get_dummies(categorical, prefix=str(column), drop_first=True, dtype=float)
-            dummies[values.isna().to_numpy()] = np.nan
-            pieces.append(dummies)
-    if not pieces:
-        return pd.DataFrame(index=covariates.index)
-    return pd.concat(pieces, axis=1)
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            columns[str(column)] = values.astype("float64").to_numpy(dtype=float,
+                                                                     na_value=np.nan)
+            continue
+        categorical = values.astype("category")
+        codes = categorical.cat.codes.to_numpy()
+        for code, level in enumerate(categorical.cat.categories[1:], start=1):
+            dummy = (codes == code).astype(float)
+            dummy[codes < 0] = np.nan
+            columns[f"{column}_{level}"] = dummy
+    return pd.DataFrame(columns, index=covariates.index)
 
 
 def build_covariate_design(
@@ -96,11 +98,19 @@ def build_covariate_design(
 
     aliased: list[str] = []
     retained: list[str] = []
-    basis = np.ones((len(coded), 1))
+    # Gram–Schmidt against the intercept and the columns kept so far (twice, for numerical
+    # stability): a column whose remainder is negligible beside its own length is a linear
+    # combination of earlier ones. One pass over the columns, no decomposition per column.
+    basis = [np.full(len(coded), 1 / np.sqrt(max(len(coded), 1)))]
     for column in coded.columns:
-        trial = np.column_stack([basis, coded[column].to_numpy()])
-        if _rank(trial) > basis.shape[1]:
-            basis = trial
+        values = coded[column].to_numpy(dtype=float)
+        remainder = values.copy()
+        for _ in range(2):
+            for vector in basis:
+                remainder -= (vector @ remainder) * vector
+        length = np.linalg.norm(remainder)
+        if length > _ALIAS_TOLERANCE * max(np.linalg.norm(values), 1e-300):
+            basis.append(remainder / length)
             retained.append(column)
         else:
             aliased.append(column)
