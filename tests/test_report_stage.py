@@ -44,6 +44,12 @@ def notebook(tmp_path: Path, body: str) -> Path:
     return path
 
 
+def use_notebook(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str) -> None:
+    """The report stage executes this notebook (written once: parallel workers read it)."""
+    path = notebook(tmp_path, body)
+    monkeypatch.setattr(report, "notebook_path", lambda: path)
+
+
 @pytest.fixture
 def study(tmp_path: Path):
     return load_study(write_study(tmp_path / "s", {}))
@@ -65,8 +71,8 @@ def fake_browser(monkeypatch, tmp_path: Path) -> Path:
 
 
 def test_reports_for_study_and_areas_in_both_languages(study, tmp_path, monkeypatch, no_browser) -> None:
-    monkeypatch.setattr(report, "notebook_path", lambda: notebook(
-        tmp_path, 'SECRET_CODE_MARKER = 1\nprint(f"report {language} {area} {audience}")'))
+    use_notebook(monkeypatch, tmp_path,
+                 'SECRET_CODE_MARKER = 1\nprint(f"report {language} {area} {audience}")')
     said: list[str] = []
     written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed", jobs=2,
                                     progress=said.append)
@@ -87,9 +93,9 @@ def test_reports_for_study_and_areas_in_both_languages(study, tmp_path, monkeypa
 
 def test_page_language_title_and_nothing_loaded_from_elsewhere(study, tmp_path, monkeypatch,
                                                               no_browser) -> None:
-    monkeypatch.setattr(report, "notebook_path", lambda: notebook(
-        tmp_path, 'from IPython.display import Markdown, display\n'
-                  'display(Markdown("## Rubrik\\n\\nText $x$ and a [link](https://example.org)."))'))
+    use_notebook(monkeypatch, tmp_path,
+                 'from IPython.display import Markdown, display\n'
+                 'display(Markdown("## Rubrik\\n\\nText $x$ and a [link](https://example.org)."))')
     report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed")
     for name, lang, title in (("tiny_study_sv", "sv", "Tiny test study"),
                               ("tiny_norrby_en", "en", "Tiny test study \u2013 Norrby"),
@@ -113,7 +119,7 @@ def test_report_title_falls_back_to_a_generic_title() -> None:
 
 
 def test_committee_reports_get_a_pdf_and_figures_folder(study, tmp_path, monkeypatch, fake_browser) -> None:
-    monkeypatch.setattr(report, "notebook_path", lambda: notebook(tmp_path, "print(repr(figures_dir))"))
+    use_notebook(monkeypatch, tmp_path, "print(repr(figures_dir))")
     written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed", jobs=2,
                                     figures_dir=tmp_path / "figures")
     pdfs = sorted(p.name for p in written if p.suffix == ".pdf")
@@ -131,7 +137,7 @@ def test_a_browser_that_fails_costs_the_pdf_not_the_run(study, tmp_path, monkeyp
     broken.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")
     broken.chmod(0o755)
     monkeypatch.setattr(report, "pdf_browser", lambda: str(broken))
-    monkeypatch.setattr(report, "notebook_path", lambda: notebook(tmp_path, "print('ok')"))
+    use_notebook(monkeypatch, tmp_path, "print('ok')")
     said: list[str] = []
     written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed",
                                     progress=said.append)
@@ -208,7 +214,7 @@ def test_table_html_numbers_the_caption() -> None:
 
 
 def test_failing_notebook_names_cell_and_error(study, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(report, "notebook_path", lambda: notebook(tmp_path, 'raise ValueError("boom")'))
+    use_notebook(monkeypatch, tmp_path, 'raise ValueError("boom")')
     with pytest.raises(HembesokError) as raised:
         report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed")
     message = str(raised.value)
