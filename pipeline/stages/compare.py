@@ -3,13 +3,20 @@
 `compare(study, cohort)` is a pure function of the cohort table; it returns tidy tables:
 
 - `effects` — one row per indicator × analysis × subgroup × measure × method. Columns of
-  SPEC §9 first, then `analysis` (itt | per_protocol | dose_response | subgroup),
-  `subgroup` ("" or e.g. "mother_region=outside_europe"), `p_interaction`, `multiplicity`
-  (which family `p_adjusted` belongs to), and the events behind the row.
+  SPEC §9 first, then `analysis` (itt | placebo | no_pandemic | landmark | filled_windows |
+  multiple_imputation | complier | per_protocol | dose_response | subgroup), `subgroup`
+  ("" or e.g. "mother_region=outside_europe"), `p_interaction`, `multiplicity` (which family
+  `p_adjusted` belongs to), the events behind the row and, for a DiD, the areas and the
+  design-based p-values (`p_randomisation`, `p_placebo` and their floors).
+- `summary` — one row per indicator and area: the design's headline and its verdict
+  (`pipeline.summary`).
 - `balance` — standardised differences per covariate (level) before and after IPTW.
 - `survival` — Kaplan–Meier / Turnbull curve points on a grid, medians, log-rank tests.
 - `dose_response` — outcome proportions by bands of contacts received (accepting families).
-- `power` — minimum detectable difference and sample size for a named difference.
+- `power` — minimum detectable difference and sample size, children and areas.
+- `trends`, `design`, `missing_data` — shares by birth half-year, children per area and
+  period, missing values by arm and period; under `did` also `did_cells`, `did_areas` and
+  `event_study` (see `did_area_tables`, `event_study_table`).
 
 Decisions (documented here because the report's methods appendix follows them):
 
@@ -18,35 +25,39 @@ Decisions (documented here because the report's methods appendix follows them):
 - Methods per indicator kind. Binary: crude (risk difference, risk ratio, odds ratio;
   p = Fisher's exact test when an expected count is < 5, else chi-square), regression
   (adjusted odds ratio; marginal risk difference standardised to the intervention group,
-  ATT), iptw (ATT risk difference, robust SE) and — design `did` only — did. Survival:
-  crude (unadjusted Cox hazard ratio with the log-rank p) and cox (covariate-adjusted,
-  Efron ties, the proportional-hazards test in `note`). Designs `concurrent` and
-  `historical` emit no did rows: there the primary contrast is the only one.
-- DiD (design `did`): linear probability model area × period, adjusted for the study's
-  covariates (composition changes between periods), SEs clustered by area; with fewer
-  than 30 areas the wild cluster bootstrap p (restricted, Webb weights) is `p_value` and
-  the cluster-robust t p is in `note`; with a single area in an arm the labelled HC1
-  fallback is given. `n_intervention`/`n_comparison` count both periods.
-- `bf_duration` is interval-censored. Its curve is Turnbull's NPMLE; its hazard ratios
-  come from Cox models on midpoint-imputed weaning ages (right-censored at the last
-  assessment still breastfed) — an approximation, said so in `note`.
-- Multiplicity: one headline p per indicator — the ITT crude test (binary: the
-  Fisher/chi-square p on the crude risk-difference row; survival: the log-rank p on the
-  crude hazard-ratio row). Holm across the study's primary indicators, Benjamini–Hochberg
-  across the others; `p_adjusted` is empty on every other row.
+  ATT, sandwich SE), iptw and ipwra (ATT risk difference, weighting alone and doubly
+  robust, SEs from the stacked estimating equations) and — design `did` only — did,
+  did_unadjusted and logistic_did. Survival: crude (unadjusted Cox hazard ratio with the
+  log-rank p) and cox (covariate-adjusted, Efron ties, the proportional-hazards test in
+  `note`); `bf_duration`, known only between assessments, by the discrete-time
+  (complementary log-log) model on the assessment intervals instead.
+- DiD (design `did`): linear probability model with area and birth half-year fixed
+  effects and the term intervention area × after the start, adjusted for the study's
+  covariates; with fewer than 30 areas p and interval from one wild cluster bootstrap test
+  (the interval inverts it), never narrower than the child-level HC1 ones; randomisation
+  inference over the assignments of areas and the comparison areas as placebo
+  intervention areas beside it. A survival indicator enters as its landmark share (and at
+  two more ages, analysis `landmark`) and as the DiD of its restricted mean time.
+  `n_intervention`/`n_comparison` count both periods.
+- Multiplicity: one headline p per indicator — the design's own estimate
+  (`pipeline.summary.headline`). Holm across the study's primary indicators,
+  Benjamini–Hochberg across the others, each area a family of its own; `p_adjusted` is
+  empty on every other row.
 - Per-protocol: intervention-group children whose family accepted vs the comparison
-  group; crude and regression risk differences.
+  group, kept as a selected comparison; the complier rows estimate the effect on families
+  who accept.
 - Dose-response (descriptive, no p-value): among accepting families in the intervention
   group, the outcome by contacts received among those due before the outcome's window
   (`OUTCOME_FROM_DAYS`), and a covariate-adjusted odds ratio per such contact. Families who
   receive more visits differ in engagement, so neither is an effect.
-- Equity: subgroup rows (analysis `subgroup`) hold crude risk differences within each
-  level of mother's region of birth — grouped sweden_nordic / europe / outside_europe,
-  since Nordic-born mothers are few — and of education; `p_interaction` is the
-  likelihood-ratio test of treatment × subgroup in a logistic model (unadjusted, like
-  the crude differences it qualifies).
+- Equity (exploratory): subgroup rows (analysis `subgroup`) within each level of mother's
+  region of birth — grouped sweden_nordic / europe / outside_europe, since Nordic-born
+  mothers are few — and of education, on the additive scale: under `did` the DiD within
+  each level (triple difference), otherwise the crude risk difference; `p_interaction`
+  tests that the effects are equal across levels.
 - Covariates: the study's, with mother's region grouped as for equity; children with a
-  missing covariate drop out of the adjusted analyses (counted in `note`).
+  missing covariate drop out of the adjusted analyses (counted in `note`); the primary
+  indicators are repeated with the covariates multiply imputed (sensitivity).
 - Small samples: whatever a method cannot estimate becomes a `note` with empty estimate
   and interval; every row carries the children it rests on.
 """
