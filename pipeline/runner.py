@@ -31,9 +31,6 @@ from pipeline.stages import compare as compare_stage
 from pipeline.stages import report as report_stage
 from pipeline.stages.ingest import ingest
 
-STAGES: tuple[str, ...] = ("ingest", "clean", "cohort", "compare", "report")
-STAGE_LABELS: tuple[str, ...] = ("ingest + clean", "cohort", "compare", "report")  # as in the manifest
-ANALYSIS_STAGES: tuple[str, ...] = STAGES[:-1]  # every stage but the reports
 PUBLISHED = ".stages.json"  # in outputs/<study>/: which stage results it holds
 log = logging.getLogger("hembesok")
 
@@ -167,15 +164,116 @@ def read_clean(folder: Path) -> dict[str, pd.DataFrame]:
     return {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
 
 
+# A stage's write step: (its own folder in data_clean/, the run's staged outputs/<study>/).
+Writer = Callable[[Path, Path], None]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a stage's run function may use: the study, its folders and the run's options."""
+
+    study: Study
+    root: Path
+    clean_dir: Path
+    outputs: Path
+    jobs: int
+    say: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the pipeline, declared as data.
+
+    `run` computes (rows counted, a writer); `upstream` names the stage whose result it
+    reads, whose stamp hash enters its own stamp; `depends_on` adds what else its stamp
+    depends on (the input files, the notebook); `selected_by` are the names of `--stages`
+    that select it. The runner loops over PIPELINE: adding a stage is one entry.
+    """
+
+    key: str  # its folder in data_clean/<study>/ and its name in stamps
+    label: str  # as the run log and the manifest show it
+    run: Callable[[RunContext], tuple[dict[str, int], Writer]]
+    upstream: str | None = None
+    depends_on: Callable[[RunContext], dict[str, str]] = lambda _: {}
+    selected_by: tuple[str, ...] = ()
+
+    def selected(self, wanted: Sequence[str]) -> bool:
+        return bool(set(self.selected_by or (self.key,)) & set(wanted))
+
+
+def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
+    result = run_ingest_clean(ctx.study)
+    rows = {name: t.rows_clean for name, t in result.tables.items()}
+    ctx.say(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
+    return rows, lambda folder, staged: write_clean(ctx.study, result, folder, staged / "tables")
+
+
+def _run_cohort(ctx: RunContext) -> tuple[dict[str, int], Writer]:
+    cohort = cohort_stage.build_cohort(ctx.study, **read_clean(ctx.clean_dir / "clean"))
+    rows = {"children": len(cohort), "in_study": int(cohort["in_study"].sum())}
+    return rows, lambda folder, staged: write_cohort(ctx.study, cohort, folder, staged / "tables")
+
+
+def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
+    cohort_file = ctx.clean_dir / "cohort" / "cohort.parquet"
+    if not cohort_file.is_file():
+        raise HembesokError(f"{cohort_file} is missing; run the cohort stage first "
+                            "(hembesok run STUDY --stages cohort compare)")
+    cohort = pd.read_parquet(cohort_file)
+    tables = compare_stage.compare(ctx.study, cohort)
+    rows = {name: len(frame) for name, frame in tables.items()}
+    return rows, lambda folder, staged: write_compare(ctx.study, cohort, tables, folder,
+                                                      staged / "tables")
+
+
+def _run_report(ctx: RunContext) -> tuple[dict[str, int], Writer]:
+    count = len(report_stage.report_jobs(ctx.study))
+    ctx.say(f"report: rendering {count} reports with {ctx.jobs} job(s) …")
+
+    def write(folder: Path, staged: Path) -> None:
+        for made in ("reports", "figures"):
+            shutil.rmtree(staged / made, ignore_errors=True)
+        written = report_stage.render_reports(
+            ctx.study, staged, staged / "reports",
+            ctx.root / "outputs" / f".{ctx.study.name}-failed-notebooks", jobs=ctx.jobs,
+            figures_dir=staged / "figures", run_label=str(ctx.outputs), progress=ctx.say)
+        (folder / "reports.txt").write_text("\n".join(p.name for p in written) + "\n")
+    return {"reports": count}, write
+
+
+PIPELINE: tuple[Stage, ...] = (
+    Stage("clean", "ingest + clean", _run_clean,
+          depends_on=lambda ctx: {"inputs": input_hashes(ctx.study)},
+          selected_by=("ingest", "clean")),
+    Stage("cohort", "cohort", _run_cohort, upstream="clean"),
+    Stage("compare", "compare", _run_compare, upstream="cohort"),
+    Stage("report", "report", _run_report, upstream="compare",
+          depends_on=lambda _: {"notebook": store.file_sha256(report_stage.notebook_path())}),
+)
+
+
+def _stage_names(pipeline: Sequence[Stage]) -> tuple[str, ...]:
+    """The names `--stages` takes, in pipeline order."""
+    return tuple(name for stage in pipeline for name in (stage.selected_by or (stage.key,)))
+
+
+STAGES: tuple[str, ...] = _stage_names(PIPELINE)
+STAGE_LABELS: tuple[str, ...] = tuple(s.label for s in PIPELINE)  # as in the manifest
+ANALYSIS_STAGES: tuple[str, ...] = STAGES[:-1]  # every stage but the reports
+
+
 def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = None,
               force: bool = False, jobs: int = 1,
               progress: Callable[[str], None] = lambda _: None) -> RunSummary:
-    """Run the requested stages (default: all) of a study under `root`."""
+    """Run the requested stages (default: all) of a study under `root`: one loop over
+    PIPELINE, each stage cached on its stamp (its upstream's result, what it depends on, the
+    configuration and the code), all outputs staged and swapped in after the scan."""
     study = load_study(study_path)
-    wanted = list(stages or STAGES)
-    unknown = [s for s in wanted if s not in STAGES]
+    names = _stage_names(PIPELINE)
+    wanted = list(stages or names)
+    unknown = [s for s in wanted if s not in names]
     if unknown:
-        raise HembesokError(f"unknown stage(s) {unknown}; stages are {list(STAGES)}")
+        raise HembesokError(f"unknown stage(s) {unknown}; stages are {list(names)}")
     clean_dir = study.data_clean_dir(root)
     outputs = study.outputs_dir(root)
     code = store.code_version()
@@ -191,68 +289,20 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
                      f"run of {study.name} (stages {' '.join(wanted)}{', forced' if force else ''})")
     published = _published_stages(outputs)
     history = RunHistory.read(outputs)
+    ctx = RunContext(study, root, clean_dir, outputs, jobs, say)
     with store.study_lock(root, study.name), outputs_staging(outputs) as staged:
-        def run_stage(name: str, folder: Path, stamp: dict, compute) -> None:  # noqa: ANN001
-            outcomes.append(_stage(name, folder, staged, stamp, force, say,
-                                   compute, published))
-
-        if {"ingest", "clean"} & set(wanted):
-            def compute_clean() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
-                result = run_ingest_clean(study)
-                rows = {name: t.rows_clean for name, t in result.tables.items()}
-                say(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
-                return rows, lambda folder, tables: write_clean(study, result, folder, tables)
-
-            stamp = {"stage": "clean", "inputs": input_hashes(study), "config": config, "code": code}
-            run_stage("ingest + clean", clean_dir / "clean", stamp, compute_clean)
-        if "cohort" in wanted:
-            def compute_cohort() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
-                cohort = cohort_stage.build_cohort(study, **read_clean(clean_dir / "clean"))
-                rows = {"children": len(cohort), "in_study": int(cohort["in_study"].sum())}
-                return rows, lambda folder, tables: write_cohort(study, cohort, folder, tables)
-
-            upstream = store.read_stamp(clean_dir / "clean") or {}
-            stamp = {"stage": "cohort", "clean": upstream.get("hash"), "config": config, "code": code}
-            run_stage("cohort", clean_dir / "cohort", stamp, compute_cohort)
-        if "compare" in wanted:
-            cohort_file = clean_dir / "cohort" / "cohort.parquet"
-
-            def compute_compare() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
-                if not cohort_file.is_file():
-                    raise HembesokError(f"{cohort_file} is missing; run the cohort stage first "
-                                        "(hembesok run STUDY --stages cohort compare)")
-                cohort = pd.read_parquet(cohort_file)
-                tables = compare_stage.compare(study, cohort)
-                rows = {name: len(frame) for name, frame in tables.items()}
-                return rows, lambda folder, tables_dir: write_compare(study, cohort, tables, folder,
-                                                                      tables_dir)
-
-            upstream = store.read_stamp(clean_dir / "cohort") or {}
-            stamp = {"stage": "compare", "cohort": upstream.get("hash"), "config": config, "code": code}
-            run_stage("compare", clean_dir / "compare", stamp, compute_compare)
-        if "report" in wanted:
-            # the reports show the manifest; its report entry is written when they are done
-            write_manifest(study, staged, code, outcomes, log_lines, history.without("report"))
-
-            def compute_report() -> tuple[dict[str, int], Callable[[Path, Path], None]]:
-                count = len(report_stage.report_jobs(study))
-                say(f"report: rendering {count} reports with {jobs} job(s) …")
-
-                def write(folder: Path, tables_dir: Path) -> None:
-                    staged_outputs = tables_dir.parent
-                    for made in ("reports", "figures"):
-                        shutil.rmtree(staged_outputs / made, ignore_errors=True)
-                    written = report_stage.render_reports(
-                        study, staged_outputs, staged_outputs / "reports",
-                        root / "outputs" / f".{study.name}-failed-notebooks", jobs=jobs,
-                        figures_dir=staged_outputs / "figures", run_label=str(outputs), progress=say)
-                    (folder / "reports.txt").write_text("\n".join(p.name for p in written) + "\n")
-                return {"reports": count}, write
-
-            upstream = store.read_stamp(clean_dir / "compare") or {}
-            stamp = {"stage": "report", "compare": upstream.get("hash"), "config": config, "code": code,
-                     "notebook": store.file_sha256(report_stage.notebook_path())}
-            run_stage("report", clean_dir / "report", stamp, compute_report)
+        for stage in PIPELINE:
+            if not stage.selected(wanted):
+                continue
+            if stage.key == "report":
+                # the reports show the manifest; its report entry is written when they are done
+                write_manifest(study, staged, code, outcomes, log_lines, history.without("report"))
+            stamp = {"stage": stage.key, **stage.depends_on(ctx), "config": config, "code": code}
+            if stage.upstream is not None:
+                stamp[stage.upstream] = (store.read_stamp(clean_dir / stage.upstream) or {}).get(
+                    "hash")
+            outcomes.append(_stage(stage.label, clean_dir / stage.key, staged, stamp, force, say,
+                                   lambda stage=stage: stage.run(ctx), published))
         write_manifest(study, staged, code, outcomes, log_lines, history)
         (staged / PUBLISHED).write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
     return RunSummary(study, clean_dir, outputs, outcomes)
@@ -322,7 +372,7 @@ def _published_stages(outputs: Path) -> dict[str, str]:
 
 def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
            progress: Callable[[str], None],
-           compute: Callable[[], tuple[dict[str, int], Callable[[Path, Path], None]]],
+           compute: Callable[[], tuple[dict[str, int], Writer]],
            published: dict[str, str]) -> StageOutcome:
     """Run one stage unless its stamp (inputs, config, code) is unchanged and published.
 
@@ -339,7 +389,7 @@ def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
     progress(f"{name}: running …")
     rows, write = compute()
     with store.atomic_folder(folder) as staging:
-        write(staging, staged / "tables")
+        write(staging, staged)
         store.write_stamp(staging, {"hash": stamp_hash, "rows": rows})
     published[name] = stamp_hash
     return StageOutcome(name, "ran", time.perf_counter() - started, rows,

@@ -1,0 +1,57 @@
+"""The runner is one loop over PIPELINE: a stage declared as data runs, is cached on its
+stamp, reruns when its upstream's result changes, and publishes what it writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from studykit import write_study
+
+from pipeline import runner
+from pipeline.errors import HembesokError
+from pipeline.runner import PIPELINE, RunContext, Stage, run_study
+
+
+def test_pipeline_stages_chain_in_order() -> None:
+    keys = [stage.key for stage in PIPELINE]
+    assert keys == ["clean", "cohort", "compare", "report"]
+    for place, stage in enumerate(PIPELINE):
+        # a stage reads only what the stage before it wrote (STYLE: data flows one way)
+        assert stage.upstream == (keys[place - 1] if place else None)
+    assert runner.STAGES == ("ingest", "clean", "cohort", "compare", "report")
+    assert runner.ANALYSIS_STAGES == ("ingest", "clean", "cohort", "compare")
+
+
+def test_a_new_stage_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = write_study(tmp_path / "data_raw" / "tiny", {})
+    calls: list[str] = []
+
+    def count_children(ctx: RunContext) -> tuple[dict[str, int], runner.Writer]:
+        calls.append(ctx.study.name)
+
+        def write(own: Path, staged: Path) -> None:
+            (own / "pooled.txt").write_text("pooled\n")
+            (staged / "tables").mkdir(parents=True, exist_ok=True)
+            (staged / "tables" / "pooling.csv").write_text("site,children\nall,0\n")
+        return {"sites": 1}, write
+
+    first = Stage("first", "first", lambda ctx: ({"rows": 0}, lambda own, staged: None),
+                  depends_on=lambda ctx: {"inputs": "fixed"})
+    pooling = Stage("pooling", "site pooling", count_children, upstream="first")
+    monkeypatch.setattr(runner, "PIPELINE", (first, pooling))
+
+    summary = run_study(folder, tmp_path, stages=["first", "pooling"])
+    assert [(s.stage, s.status) for s in summary.stages] == [("first", "ran"),
+                                                             ("site pooling", "ran")]
+    assert (summary.data_clean / "pooling" / "pooled.txt").read_text() == "pooled\n"
+    assert (summary.outputs / "tables" / "pooling.csv").is_file()
+    again = run_study(folder, tmp_path, stages=["first", "pooling"])
+    assert [s.status for s in again.stages] == ["cached", "cached"] and len(calls) == 1
+    # a changed upstream result (its stamp) reruns the stage after it
+    monkeypatch.setattr(runner, "PIPELINE", (
+        Stage("first", "first", first.run, depends_on=lambda ctx: {"inputs": "changed"}), pooling))
+    rerun = run_study(folder, tmp_path, stages=["first", "pooling"])
+    assert [s.status for s in rerun.stages] == ["ran", "ran"] and len(calls) == 2
+    with pytest.raises(HembesokError, match="unknown stage"):
+        run_study(folder, tmp_path, stages=["cohort"])
