@@ -136,6 +136,9 @@ class Study(_Strict):
                                    "interpreter_needed", "child_sex")
     primary_indicators: tuple[str, ...] = ()
     min_cell: int = Field(default=5, ge=1)
+    # the difference (proportion scale) the power table asks about: "could the study detect
+    # 5 percentage points?"
+    power_difference: float = Field(default=0.05, gt=0, lt=1)
     language_screening: Literal["30m", "36m", "any"] = "any"
     inputs: dict[str, InputFile]
     column_map: dict[str, dict[str, str]] = {}

@@ -258,6 +258,14 @@ def test_subgroups_dose_and_power_tables(handmade) -> None:
     assert 0 < power.loc["vacc_mmr1_24m", "mdd"] < 0.5
 
 
+def test_power_asks_about_the_difference_study_yml_names() -> None:
+    groups, mmr = counts_outcome(40, 30, 40, 20)
+    study = make_study().model_copy(update={"power_difference": 0.1})
+    power = compare(study, make_cohort(groups, outcomes={"vacc_mmr1_24m": mmr}))["power"]
+    assert (power["difference_named"] == 0.1).all()
+    assert make_study().power_difference == 0.05  # the default
+
+
 def test_contact_bands_split_planned_contacts_in_thirds() -> None:
     assert [label for label, _, _ in contact_bands(6)] == ["0", "1-2", "3-4", "5+"]
     assert [label for label, _, _ in contact_bands(1)] == ["0", "1+"]

@@ -120,7 +120,6 @@ from pipeline.summary import (
 
 GROUPS = ("intervention", "comparison")
 DID_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
-DEFAULT_NAMED_DIFFERENCE = 0.05
 
 EFFECT_COLUMNS = [
     "indicator", "measure", "method", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
@@ -209,11 +208,11 @@ def _compare(study: Study, cohort: pd.DataFrame,
              named_difference: float | None = None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort (see `compare`).
 
-    `named_difference` (for the power table) defaults to the study's `power_difference`
-    setting when it has one, else 0.05.
+    `named_difference` (for the power table) defaults to study.yml's `power_difference`
+    (0.05 unless the study says otherwise).
     """
     if named_difference is None:
-        named_difference = getattr(study, "power_difference", None) or DEFAULT_NAMED_DIFFERENCE
+        named_difference = study.power_difference
     population = _rows_in(cohort, GROUPS)
     context = _Context(study, population)
     did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
