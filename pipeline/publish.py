@@ -524,10 +524,19 @@ def _publish_event_study(p: _Pass, frame: pd.DataFrame) -> Render:
 
 def _publish_missing_data(p: _Pass, frame: pd.DataFrame) -> Render:
     """Children and missing values of a variable in an arm and period: a proportion (the
-    missing ones of n), its share blank and bounded like an indicator's when a count is small."""
+    missing ones of n), its share blank and bounded like an indicator's when a count is small;
+    an indicator's known children are linked to its denominator as other tables show it."""
     records = frame.to_dict("records")
     triples = [p.proportion(f"missing/{r['variable']}", f"{r['arm']}/{r['period']}", "all",
                             r["n"], r["missing"], shown=True) for r in records]
+    for record, (_, _, known) in zip(records, triples, strict=True):
+        if record.get("kind") == "indicator":
+            # the children with the indicator known are the group's denominator in the
+            # summary and indicators tables: n - missing must not reveal a hidden count there
+            group = record["arm"] if record["period"] == "post" else f"{record['arm']}_pre"
+            p.relate(known, [p.count(("outcome", record["variable"], group, "all", "n"),
+                                     _count(record["n"]) - _count(record["missing"]),
+                                     published=False)])
     return _proportion_render(p, frame, triples, n_column="n", events_column="missing",
                               estimate_columns=["share_missing"])
 

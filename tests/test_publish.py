@@ -601,3 +601,22 @@ def test_scan_of_published_demo_like_tables_is_clean(tmp_path: Path) -> None:
     demo = Path(__file__).resolve().parents[1] / "outputs" / "demo"
     files = [*tmp_path.iterdir(), *(p for p in demo.rglob("*") if p.is_file())]
     assert [p.name for p in files if scan_file_for_personnummer(p)] == []
+
+
+def test_missing_values_cannot_be_read_off_an_indicator_denominator() -> None:
+    # 53 children followed to 6 months, 3 without an assessment: the missing count is small,
+    # and indicators.csv shows the 50 with the indicator known; n - 50 would reveal the 3
+    indicators = pd.DataFrame({
+        "indicator": ["bf_any_6m"], "group": ["intervention"], "area": ["all"],
+        "n_denominator": [50], "n_numerator": [30], "proportion": [0.6], "ci_low": [0.46],
+        "ci_high": [0.72]})
+    missing = pd.DataFrame({
+        "arm": ["intervention"], "period": ["post"], "kind": ["indicator"],
+        "variable": ["bf_any_6m"], "n": [53], "missing": [3], "share_missing": [3 / 53]})
+    published = publish_tables({"indicators": indicators, "missing_data": missing}, 5)
+    row = published["missing_data"].iloc[0]
+    assert row["missing"] == "<5" and pd.isna(row["share_missing"])
+    shown_n = row["n"] is not None and not pd.isna(row["n"])
+    denominator = published["indicators"].iloc[0]["n_denominator"]
+    shown_denominator = denominator is not None and not pd.isna(denominator)
+    assert not (shown_n and shown_denominator), (row["n"], denominator)
