@@ -507,6 +507,24 @@ def design_figure(design: pd.DataFrame, language: str, *, area: str = "all") -> 
     return figure
 
 
+def _half_year_panel(ax: Axes, indicator: str, start: pd.Timestamp, y_axis: str, hidden: int,
+                     language: str) -> None:
+    """A panel over birth half-years: the programme start marked, years on the x axis, the
+    indicator as title, and how many half-years are hidden for privacy."""
+    ax.axvline(start, color="#333333", linewidth=1.0, linestyle="--")
+    ax.text(start, 0.97, " " + phrase("programme_start", language), transform=
+            blended_transform_factory(ax.transData, ax.transAxes), fontsize=SMALL_FONT_SIZE,
+            va="top")
+    ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
+    ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
+    ax.set_ylabel(label("axis", y_axis, language))
+    _style_axes(ax, language, percent_axis="y")
+    if hidden:
+        _mark_suppressed(ax, 0.99, 0.05, phrase("hidden_half_years", language, count=hidden),
+                         transform=ax.transAxes, ha="right")
+
+
 def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                   programme_start: str, min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
     """Each indicator's share by birth half-year in intervention and comparison areas.
@@ -544,18 +562,7 @@ def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: 
                 ax.fill_between(xs, [(p[2] if p[2] is not None else p[1]) * 100 for p in points],
                                 [(p[3] if p[3] is not None else p[1]) * 100 for p in points],
                                 color=style["color"], alpha=0.12, linewidth=0)
-            ax.axvline(start, color="#333333", linewidth=1.0, linestyle="--")
-            ax.text(start, 0.97, " " + phrase("programme_start", language), transform=
-                    blended_transform_factory(ax.transData, ax.transAxes), fontsize=SMALL_FONT_SIZE,
-                    va="top")
-            ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
-            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
-            ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
-            ax.set_ylabel(label("axis", "share", language))
-            _style_axes(ax, language, percent_axis="y")
-            if hidden:
-                _mark_suppressed(ax, 0.99, 0.05, phrase("hidden_half_years", language,
-                                                        count=hidden), transform=ax.transAxes, ha="right")
+            _half_year_panel(ax, indicator, start, "share", hidden, language)
         axes[-1].set_xlabel(label("axis", "birth_half_year", language))
         handles, names = axes[0].get_legend_handles_labels()
         if handles:
@@ -593,18 +600,7 @@ def event_study_figure(event_study: pd.DataFrame, indicator_ids: Sequence[str], 
             ax.plot([p[0] for p in points], [p[1] * 100 for p in points], color=style["color"],
                     marker="o", linestyle="none", markersize=5)
             ax.axhline(0, color="#333333", linewidth=0.8)
-            ax.axvline(start, color="#333333", linewidth=1.0, linestyle="--")
-            ax.text(start, 0.97, " " + phrase("programme_start", language), transform=
-                    blended_transform_factory(ax.transData, ax.transAxes), fontsize=SMALL_FONT_SIZE,
-                    va="top")
-            ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
-            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
-            ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
-            ax.set_ylabel(label("axis", "did_by_half_year", language))
-            _style_axes(ax, language, percent_axis="y")
-            if hidden:
-                _mark_suppressed(ax, 0.99, 0.05, phrase("hidden_half_years", language,
-                                                        count=hidden), transform=ax.transAxes, ha="right")
+            _half_year_panel(ax, indicator, start, "did_by_half_year", hidden, language)
         axes[-1].set_xlabel(label("axis", "birth_half_year", language))
         if not shown:
             _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,

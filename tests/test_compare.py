@@ -462,3 +462,17 @@ def test_iptw_rows_carry_the_comparison_effective_sample_size(handmade) -> None:
         row = itt_row(tables["effects"], "vacc_mmr1_24m", "risk_difference", method)
         assert 0 < row["ess_comparison"] <= row["n_comparison"]
         assert "estimated propensity score" in row["note"]
+
+
+def test_multiple_imputation_keeps_every_child_in_a_two_group_design() -> None:
+    groups, mmr = counts_outcome(60, 40, 60, 30)
+    cohort = make_cohort(groups, outcomes={"vacc_mmr1_24m": mmr})
+    education = cohort["education"].copy()
+    education[[0, 1, 2, 70]] = pd.NA
+    cohort["education"] = education
+    effects = compare(make_study(primary=("vacc_mmr1_24m",)), cohort)["effects"]
+    imputed = effects[effects["analysis"] == "multiple_imputation"].iloc[0]
+    main = itt_row(effects, "vacc_mmr1_24m", "risk_difference", "regression")
+    assert (imputed["n_intervention"], imputed["n_comparison"]) == (60, 60)
+    assert (main["n_intervention"], main["n_comparison"]) == (57, 59)  # complete cases
+    assert imputed["ci_low"] < imputed["estimate"] < imputed["ci_high"]

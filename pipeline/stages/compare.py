@@ -1466,8 +1466,8 @@ MI_IMPUTATIONS = 10
 def _multiple_imputation(context: _Context, did: _DidCells | None,
                          indicator: Indicator) -> list[dict[str, Any]]:
     """The headline again with missing covariates multiply imputed (sensitivity, analysis
-    `multiple_imputation`): chained equations with the outcome, arm, area and period (birth
-    half-year) in every imputation model, MI_IMPUTATIONS data sets, Rubin's rules. Design
+    `multiple_imputation`): chained equations with the outcome, arm, area and (design `did`)
+    birth half-year in every imputation model, MI_IMPUTATIONS data sets, Rubin's rules. Design
     `did`: the adjusted DiD's coefficient and its SE (clustered by area, never below the
     child level; t with areas - 1 df); other designs: the regression ATT risk difference.
     Only for primary indicators (it refits the model on every data set); nothing when no
@@ -1479,19 +1479,17 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
     if did is None:
         y, inside = binary_outcome(frame, indicator.id)
         arm = context.treated.astype(float)
-        period = frame["area"].astype("string").fillna("").to_numpy(dtype=object)
     else:
         y, inside, _ = did_outcome(frame, indicator.id)
         arm = did.treated_area * did.post
-        period = did.half_year
     covariates = covariates[inside].reset_index(drop=True)
     if not covariates.isna().any().any():
         return []
-    auxiliary = pd.DataFrame({
-        "outcome": y[inside], "arm": arm[inside],
-        "area": pd.Series(frame["area"].astype("string").fillna("").to_numpy(
-            dtype=object)[inside], dtype="string").astype("category"),
-        "period": pd.Series(period[inside], dtype="string").astype("category")})
+    area = frame["area"].astype("string").fillna("").to_numpy(dtype=object)[inside]
+    auxiliary = pd.DataFrame({"outcome": y[inside], "arm": arm[inside],
+                              "area": pd.Series(area, dtype="string").astype("category")})
+    if did is not None:  # a two-group design has no periods
+        auxiliary["period"] = pd.Series(did.half_year[inside], dtype="string").astype("category")
     imputed, error = _attempt(impute_covariates, covariates, auxiliary, m=MI_IMPUTATIONS)
     estimates, variances, df = [], [], None
     for completed in imputed or []:
