@@ -20,11 +20,10 @@ from pathlib import Path
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from pipeline.text.words import Words
+
 # Words of the caption labels; every other report word lives in pipeline.text.
-CAPTION_WORDS: dict[str, dict[str, str]] = {
-    "figure": {"sv": "Figur", "en": "Figure"},
-    "table": {"sv": "Tabell", "en": "Table"},
-}
+CAPTION_WORDS: dict[str, Words] = {"figure": Words("Figur", "Figure"), "table": Words("Tabell", "Table")}
 PNG_DPI = 150
 CSS_DPI = 96  # CSS pixels per inch: a figure is shown at the size it was drawn
 MAX_SLUG_CHARS = 80
@@ -44,10 +43,7 @@ def slug(text: str, max_chars: int = MAX_SLUG_CHARS) -> str:
 
 def caption_label(kind: str, number: int, language: str) -> str:
     """'Figur 3' / 'Figure 3', 'Tabell 2' / 'Table 2' (kind is 'figure' or 'table')."""
-    words = CAPTION_WORDS[kind]
-    if language not in words:
-        raise ValueError(f"language must be one of {sorted(words)}, not {language!r}")
-    return f"{words[language]} {number}"
+    return f"{CAPTION_WORDS[kind].in_(language)} {number}"
 
 
 def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,

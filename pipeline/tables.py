@@ -584,7 +584,7 @@ def design_checks_table(summary: pd.DataFrame, did_areas: pd.DataFrame, language
 
 def methods_table(language: str) -> pd.DataFrame:
     """The methods appendix: each method with its reference."""
-    rows = [{"what": method, "reference": reference} for method, reference in text.METHODS[language]]
+    rows = [{"what": method, "reference": reference} for method, reference in text.methods(language)]
     return _display(rows, ["what", "reference"], language)
 
 

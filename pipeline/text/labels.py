@@ -1,0 +1,506 @@
+"""Labels: what a report shows for the package's ids (indicators, groups, methods, columns, …).
+
+`label(kind, key, language)` looks one up; an unknown key is shown as itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.text.phrases import PHRASES
+from pipeline.text.words import Words, check_language
+
+INDICATOR_LABELS: dict[str, Words] = {
+    "bf_any_1w": Words("Amning (hel eller delvis) vid 1 vecka", "Any breastfeeding at 1 week"),
+    "bf_any_2m": Words("Amning (hel eller delvis) vid 2 månader", "Any breastfeeding at 2 months"),
+    "bf_any_4m": Words("Amning (hel eller delvis) vid 4 månader", "Any breastfeeding at 4 months"),
+    "bf_any_6m": Words("Amning (hel eller delvis) vid 6 månader", "Any breastfeeding at 6 months"),
+    "bf_any_12m": Words("Amning (hel eller delvis) vid 12 månader", "Any breastfeeding at 12 months"),
+    "bf_excl_2m": Words("Helamning vid 2 månader", "Exclusive breastfeeding at 2 months"),
+    "bf_excl_4m": Words("Helamning vid 4 månader", "Exclusive breastfeeding at 4 months"),
+    "bf_duration": Words("Amningens längd", "Duration of breastfeeding"),
+    "vacc_dtp3_24m": Words("DTP-polio-Hib, 3 doser vid 24 månader", "DTaP-IPV-Hib, 3 doses by 24 months"),
+    "vacc_pcv3_24m": Words(
+        sv="Pneumokockvaccin, 3 doser vid 24 månader",
+        en="Pneumococcal vaccine, 3 doses by 24 months",
+    ),
+    "vacc_mmr1_24m": Words("MMR vid 24 månader", "MMR at 24 months"),
+    "vacc_rota_complete": Words("Rotavirusvaccin, fullständig serie", "Rotavirus vaccine, complete series"),
+    "vacc_full_24m": Words("Fullvaccinerad vid 24 månader", "Fully vaccinated at 24 months"),
+    "vacc_mmr1_timely": Words("MMR i tid (vid 20 månader)", "MMR on time (by 20 months)"),
+    "vacc_mmr1_age": Words("Ålder vid MMR-vaccination", "Age at MMR vaccination"),
+    "lang_screened": Words("Språkscreening genomförd", "Language screening done"),
+    "lang_no_deviation": Words("Språkscreening utan anmärkning", "Language screening without remark"),
+    "lang_referred": Words("Remiss till logoped", "Referred to a speech therapist"),
+    "lang_deviation_detected": Words(
+        sv="Språkavvikelse upptäckt (bland alla barn i åldern)",
+        en="Language deviation found (among all children of the age)",
+    ),
+}
+
+# Group names as table/axis labels and inside sentences ("i interventionsgruppen").
+GROUP_LABELS: dict[str, Words] = {
+    "intervention": Words("Interventionsgrupp", "Intervention"),
+    "comparison": Words("Jämförelsegrupp", "Comparison"),
+    "intervention_pre": Words("Interventionsområden före start", "Intervention areas before start"),
+    "comparison_pre": Words("Jämförelseområden före start", "Comparison areas before start"),
+}
+
+GROUP_IN_SENTENCE: dict[str, Words] = {
+    "intervention": Words("i interventionsgruppen", "in the intervention group"),
+    "comparison": Words("i jämförelsegruppen", "in the comparison group"),
+    "intervention_pre": Words(
+        sv="i interventionsområdena före start",
+        en="in the intervention areas before the start",
+    ),
+    "comparison_pre": Words("i jämförelseområdena före start", "in the comparison areas before the start"),
+}
+
+METHOD_LABELS: dict[str, Words] = {
+    "crude": Words("Ojusterad", "Unadjusted"),
+    "regression": Words("Justerad (logistisk regression)", "Adjusted (logistic regression)"),
+    "iptw": Words("Justerad (viktning, IPTW)", "Adjusted (weighting, IPTW)"),
+    "ipwra": Words(
+        sv="Justerad (viktning och regression, dubbelt robust)",
+        en="Adjusted (weighting and regression, doubly robust)",
+    ),
+    "did": Words("Skillnad-i-skillnader", "Difference-in-differences"),
+    "did_unadjusted": Words("Skillnad-i-skillnader utan justering", "Difference-in-differences, unadjusted"),
+    "cace": Words("Instrumentvariabel (erbjudande)", "Instrumental variable (the offer)"),
+    "fuzzy_did": Words("Skillnad-i-skillnader för deltagare", "Difference-in-differences for participants"),
+    "cox": Words("Justerad (Cox-regression)", "Adjusted (Cox regression)"),
+    "discrete_time": Words(
+        sv="Justerad (diskret tid, bedömningsintervall)",
+        en="Adjusted (discrete time, assessment intervals)",
+    ),
+    "logistic_did": Words(
+        sv="Skillnad-i-skillnader, logistisk (kontroll av skalan)",
+        en="Difference-in-differences, logistic (check on the scale)",
+    ),
+    "triple_difference": Words(
+        sv="Skillnad-i-skillnader inom undergruppen",
+        en="Difference-in-differences within the subgroup",
+    ),
+    "kaplan_meier": Words("Kaplan–Meier", "Kaplan–Meier"),
+}
+
+MEASURE_LABELS: dict[str, Words] = {
+    "risk_difference": Words("Skillnad (procentenheter)", "Difference (percentage points)"),
+    "risk_ratio": Words("Riskkvot", "Risk ratio"),
+    "odds_ratio": Words("Oddskvot", "Odds ratio"),
+    "hazard_ratio": Words("Hasardkvot", "Hazard ratio"),
+    "did": Words("Skillnad-i-skillnader (procentenheter)", "Difference-in-differences (percentage points)"),
+    "rmst_did": Words(
+        sv="Skillnad-i-skillnader i genomsnittlig tid (dagar)",
+        en="Difference-in-differences in mean time (days)",
+    ),
+}
+
+ANALYSIS_LABELS: dict[str, Words] = {
+    "itt": Words("Alla som uppfyller villkoren (ITT)", "Everyone eligible (ITT)"),
+    "per_protocol": Words(
+        sv="Familjer som tackat ja mot alla (vald jämförelse, per protokoll)",
+        en="Families who accepted against all (selected comparison, per protocol)",
+    ),
+    "complier": Words("Effekt för familjer som tackar ja (CACE)", "Effect for families who accept (CACE)"),
+    "dose_response": Words("Per extra kontakt (dos–respons)", "Per additional contact (dose–response)"),
+    "subgroup": Words("Undergrupp", "Subgroup"),
+    "placebo": Words("Placebotest före start", "Placebo test before the start"),
+    "no_pandemic": Words(
+        sv="Utan barn födda 2020–2021 (pandemin)",
+        en="Without children born 2020–2021 (the pandemic)",
+    ),
+    "landmark": Words("Andel vid en viss ålder (landmärke)", "Share at a given age (landmark)"),
+    "filled_windows": Words(
+        sv="Med amningspunkter ifyllda från andra bedömningar",
+        en="With breastfeeding points filled from other assessments",
+    ),
+    "multiple_imputation": Words(
+        sv="Med saknade bakgrundsuppgifter imputerade (MI)",
+        en="With missing covariates imputed (MI)",
+    ),
+}
+
+COVARIATE_LABELS: dict[str, Words] = {
+    "mother_region": Words("Moderns födelseregion", "Mother's region of birth"),
+    "education": Words("Föräldrarnas utbildning", "Parents' education"),
+    "mother_age": Words("Moderns ålder", "Mother's age"),
+    "interpreter_needed": Words("Tolkbehov", "Interpreter needed"),
+    "child_sex": Words("Barnets kön", "Child's sex"),
+}
+
+LEVEL_LABELS: dict[str, Words] = {
+    "sweden": Words("Sverige", "Sweden"),
+    "nordic": Words("Norden", "Nordic countries"),
+    "sweden_nordic": Words("Sverige eller Norden", "Sweden or Nordic"),
+    "europe": Words("Europa", "Europe"),
+    "outside_europe": Words("Utanför Europa", "Outside Europe"),
+    "compulsory": Words("Förgymnasial", "Compulsory"),
+    "upper_secondary": Words("Gymnasial", "Upper secondary"),
+    "post_secondary": Words("Eftergymnasial", "Post-secondary"),
+    "true": Words("Ja", "Yes"),
+    "false": Words("Nej", "No"),
+    "female": Words("Flicka", "Girl"),
+    "male": Words("Pojke", "Boy"),
+}
+
+RATING_LABELS: dict[str, Words] = {
+    "satisfied": Words("Likvärdiga (|d| ≤ 0,05)", "Equivalent (|d| ≤ 0.05)"),
+    "adjustment_required": Words(
+        sv="Kräver statistisk justering (0,05 < |d| ≤ 0,25)",
+        en="Requires statistical adjustment (0.05 < |d| ≤ 0.25)",
+    ),
+    "not_satisfied": Words("Ej likvärdiga (|d| > 0,25)", "Not equivalent (|d| > 0.25)"),
+}
+
+FLOW_LABELS: dict[str, Words] = {
+    "born_in_intervention_areas": Words("Födda i interventionsområdena", "Born in the intervention areas"),
+    "eligible": Words("Uppfyller villkoren för programmet", "Eligible for the programme"),
+    "offered": Words("Erbjudna programmet", "Offered the programme"),
+    "accepted": Words("Tackade ja", "Accepted"),
+    "at_least_one_contact": Words("Minst ett programbesök", "At least one programme visit"),
+    "due_all_contacts": Words(
+        sv="Varav gamla nog för alla planerade kontakter och ej utflyttade",
+        en="Of these, old enough for every planned contact and not moved out",
+    ),
+    "all_planned_contacts": Words("Alla planerade kontakter", "All planned contacts"),
+}
+
+FIDELITY_LABELS: dict[str, Words] = {
+    "children": Words(
+        sv="Barn i interventionsgruppen som tackat ja",
+        en="Intervention children whose families accepted",
+    ),
+    "contacts_planned_per_child": Words("Planerade kontakter per barn", "Planned contacts per child"),
+    "mean_contacts_received": Words(
+        sv="Genomförda kontakter per barn (medel)",
+        en="Contacts received per child (mean)",
+    ),
+    "contacts_due": Words("Kontakter som borde ha skett", "Contacts due"),
+    "contacts_received": Words("Genomförda kontakter", "Contacts received"),
+    "share_of_due_received": Words(
+        sv="Andel av planerade kontakter som genomförts",
+        en="Share of planned contacts received",
+    ),
+    "share_received_on_time": Words("Andel genomförda i tid", "Share received on time"),
+    "share_joint": Words(
+        sv="Andel med alla förväntade yrkesgrupper (gemensamma besök)",
+        en="Share with all expected professions (joint visits)",
+    ),
+    "share_with_interpreter": Words("Andel med tolk", "Share with an interpreter"),
+    "share_with_mother": Words("Andel med mamma närvarande", "Share with the mother present"),
+    "share_with_father": Words("Andel med pappa närvarande", "Share with the father present"),
+    "share_with_both": Words("Andel med båda föräldrarna närvarande", "Share with both parents present"),
+    "extra_contacts": Words("Extra kontakter utöver programmet", "Extra contacts beyond the programme"),
+}
+
+TABLE_NAMES: dict[str, Words] = {
+    "children": Words("Barn", "Children"),
+    "visits": Words("Besök", "Visits"),
+    "breastfeeding": Words("Amning", "Breastfeeding"),
+    "vaccinations": Words("Vaccinationer", "Vaccinations"),
+    "language": Words("Språkscreening", "Language screening"),
+    "conversations": Words("Råd- och stödsamtal", "Counselling conversations"),
+    "collaboration": Words("Samverkan", "Collaboration"),
+    "costs": Words("Kostnader", "Costs"),
+}
+
+REASON_LABELS: dict[str, Words] = {
+    "category_unknown": Words("Okänd kategori", "Unknown category"),
+    "date_after_extraction": Words("Datum efter uttagsdatum", "Date after extraction"),
+    "date_before_birth": Words("Datum före födseln", "Date before birth"),
+    "date_unparseable": Words("Datum går inte att tolka", "Date cannot be read"),
+    "duplicate_conflict": Words("Motstridig dubblett", "Conflicting duplicate"),
+    "pnr_missing": Words("Personnummer saknas", "Personnummer missing"),
+    "pnr_bad_characters": Words("Personnummer med otillåtna tecken", "Personnummer with invalid characters"),
+    "pnr_wrong_length": Words("Personnummer med fel längd", "Personnummer of wrong length"),
+    "pnr_invalid_date": Words("Personnummer med ogiltigt datum", "Personnummer with an invalid date"),
+    "pnr_check_digit": Words("Personnummer med fel kontrollsiffra", "Personnummer with a wrong check digit"),
+    "pnr_future_birth": Words(
+        sv="Personnummer med födelse i framtiden",
+        en="Personnummer with a future birth date",
+    ),
+    "unknown_child": Words("Barnet finns inte i barntabellen", "Child not in the children table"),
+    "vaccine_unknown": Words("Okänt vaccin", "Unknown vaccine"),
+}
+
+HEADERS: dict[str, Words] = {
+    "indicator": Words("Indikator", "Indicator"),
+    "group": Words("Grupp", "Group"),
+    "area": Words("Område", "Area"),
+    "proportion": Words("Andel (95\u00a0% KI)", "Share (95% CI)"),
+    "n": Words("Antal barn", "Children"),
+    "events": Words("Antal med utfallet", "With the outcome"),
+    "measure": Words("Mått", "Measure"),
+    "method": Words("Metod", "Method"),
+    "estimate": Words("Skattning (95\u00a0% KI)", "Estimate (95% CI)"),
+    "p": Words("p", "p"),
+    "p_adjusted": Words("Justerat p", "Adjusted p"),
+    "n_intervention": Words("n intervention", "n intervention"),
+    "n_comparison": Words("n jämförelse", "n comparison"),
+    "note": Words("Anmärkning", "Note"),
+    "covariate": Words("Bakgrundsfaktor", "Covariate"),
+    "level": Words("Nivå", "Level"),
+    "value_before": Words("Cox-index/Hedges g före viktning", "Cox index/Hedges' g before weighting"),
+    "value_after": Words("Cox-index/Hedges g efter viktning", "Cox index/Hedges' g after weighting"),
+    "smd_before": Words(
+        sv="Austins standardiserade skillnad före viktning",
+        en="Austin's standardised difference before weighting",
+    ),
+    "smd_after": Words(
+        sv="Austins standardiserade skillnad efter viktning",
+        en="Austin's standardised difference after weighting",
+    ),
+    "rating_before": Words("Bedömning före viktning", "Rating before weighting"),
+    "rating_after": Words("Bedömning efter viktning", "Rating after weighting"),
+    "step": Words("Steg", "Step"),
+    "children": Words("Barn", "Children"),
+    "share_of_previous": Words("Andel av föregående steg", "Share of previous step"),
+    "value": Words("Värde", "Value"),
+    "subgroup": Words("Undergrupp", "Subgroup"),
+    "p_interaction": Words("p för interaktion", "p for interaction"),
+    "contacts_band": Words("Antal kontakter", "Contacts received"),
+    "p_comparison": Words("Andel i jämförelsegruppen", "Share in the comparison group"),
+    "mdd": Words(
+        sv="Minsta upptäckbara ökning, barn som oberoende",
+        en="Minimum detectable rise, children as independent",
+    ),
+    "mdd_areas": Words(
+        sv="Minsta upptäckbara ökning, områden som kluster",
+        en="Minimum detectable rise, areas as clusters",
+    ),
+    "areas_per_arm_needed": Words("Områden per grupp som behövs", "Areas per group needed"),
+    "mdd_decrease": Words("Minsta upptäckbara minskning", "Minimum detectable fall"),
+    "difference_named": Words("Önskad skillnad", "Difference wanted"),
+    "n_per_group_needed": Words("Barn per grupp som behövs", "Children per group needed"),
+    "table": Words("Tabell", "Table"),
+    "source_file": Words("Fil", "File"),
+    "rows_read": Words("Rader inlästa", "Rows read"),
+    "rows_clean": Words("Rader godkända", "Rows clean"),
+    "rows_rejected": Words("Rader avvisade", "Rows rejected"),
+    "rows_duplicate": Words("Exakta dubbletter", "Exact duplicates"),
+    "reason": Words("Orsak", "Reason"),
+    "rows": Words("Rader", "Rows"),
+    "column": Words("Kolumn", "Column"),
+    "missing": Words("Saknas", "Missing"),
+    "share_missing": Words("Andel saknade", "Share missing"),
+    "median": Words("Median, månader (95\u00a0% KI)", "Median, months (95% CI)"),
+    "log_rank": Words("Log-rank p", "Log-rank p"),
+    "reference": Words("Referens", "Reference"),
+    "what": Words("Vad", "What"),
+    "file": Words("Fil", "File"),
+    "sha256": Words("SHA-256", "SHA-256"),
+    "package": Words("Paket", "Package"),
+    "version": Words("Version", "Version"),
+    "stage": Words("Steg", "Stage"),
+    "status": Words("Status", "Status"),
+    "seconds": Words("Sekunder", "Seconds"),
+    "item": Words("Uppgift", "Item"),
+    "analysis": Words("Analys", "Analysis"),
+    "variable": Words("Uppgift", "Item"),
+    "missing_intervention_pre": Words("Intervention, före start", "Intervention, before the start"),
+    "missing_intervention_post": Words("Intervention, efter start", "Intervention, after the start"),
+    "missing_comparison_pre": Words("Jämförelse, före start", "Comparison, before the start"),
+    "missing_comparison_post": Words("Jämförelse, efter start", "Comparison, after the start"),
+    "logistic": Words("Logistisk kontroll (95\u00a0% KI)", "Logistic check (95% CI)"),
+    "p_randomisation": Words(
+        sv="p över tilldelningar av områden (lägsta möjliga)",
+        en="p over assignments of areas (smallest possible)",
+    ),
+    "p_placebo": Words(
+        sv="p bland placeboområden (lägsta möjliga)",
+        en="p among placebo areas (smallest possible)",
+    ),
+    "leave_one_out": Words(
+        sv="Utan ett område i taget (lägst – högst)",
+        en="Without one area at a time (lowest – highest)",
+    ),
+    "pretrend_joint_p": Words(
+        sv="p för skillnad före start (eventstudie)",
+        en="p for a difference before the start (event study)",
+    ),
+}
+
+SECTION_TITLES: dict[str, Words] = {
+    "summary": Words("Sammanfattning", "Summary"),
+    "flow": Words("Familjernas väg genom programmet", "Flow of families through the programme"),
+    "implementation": Words("Genomförande och programtrohet", "Implementation and fidelity"),
+    "balance": Words("Jämförbarhet mellan grupperna", "Comparability of the groups"),
+    "breastfeeding": Words("Amning", "Breastfeeding"),
+    "vaccination": Words("Vaccination", "Vaccination"),
+    "language": Words("Språkutveckling", "Language development"),
+    "effects": Words("Skattade effekter", "Estimated effects"),
+    "equity": Words("Jämlikhet: skillnader i undergrupper", "Equity: differences in subgroups"),
+    "dose_response": Words(
+        sv="Dos–respons: utfall efter antal kontakter",
+        en="Dose–response: outcomes by contacts received",
+    ),
+    "power": Words("Statistisk styrka", "Statistical power"),
+    "data_quality": Words("Bilaga A. Datakvalitet", "Appendix A. Data quality"),
+    "methods": Words("Bilaga B. Metoder", "Appendix B. Methods"),
+    "manifest": Words("Bilaga C. Körningens innehållsförteckning", "Appendix C. The run's manifest"),
+    "survival": Words("Överlevnadskurvor", "Survival curves"),
+    "trends": Words("Utvecklingen före och efter start", "Trends before and after the start"),
+}
+
+AXIS_LABELS: dict[str, Words] = {
+    "share": Words("Andel (%)", "Share (%)"),
+    "age_months": Words("Barnets ålder (månader)", "Child's age (months)"),
+    "share_vaccinated": Words("Andel vaccinerade (%)", "Share vaccinated (%)"),
+    "share_breastfed": Words("Andel som ammas (%)", "Share still breastfed (%)"),
+    "difference_pp": Words(
+        sv="Skillnad, interventions- minus jämförelsegrupp (procentenheter)",
+        en="Difference, intervention minus comparison (percentage points)",
+    ),
+    "did_by_half_year": Words("Skillnad-i-skillnader (procentenheter)", "DiD (percentage points)"),
+    "ratio": Words("Kvot (logaritmisk skala)", "Ratio (log scale)"),
+    "families": Words("Antal barn", "Children"),
+    "contacts": Words("Antal genomförda programkontakter", "Programme contacts received"),
+    "at_risk": Words("Antal i risk", "Number at risk"),
+    "did_pp": Words(
+        sv=("Skattad effekt: hur mycket mer andelen förändrades från före till efter start i "
+            "interventionsområdena än i jämförelseområdena (procentenheter)"),
+        en=("Estimated effect: how much more the share changed from before to after the start in the "
+            "intervention areas than in the comparison areas (percentage points)"),
+    ),
+    "birth_period": Words("Barnets födelseperiod", "Child's birth period"),
+    "birth_half_year": Words("Barnets födelsehalvår", "Child's half-year of birth"),
+}
+
+DESIGN_LABELS: dict[str, Words] = {
+    "concurrent": Words(
+        sv="samtidig jämförelse mellan interventions- och jämförelseområden",
+        en="concurrent comparison of intervention and comparison areas",
+    ),
+    "historical": Words(
+        sv="jämförelse före och efter programstart i samma områden",
+        en="the same areas before and after the programme started",
+    ),
+    "did": Words(
+        sv="skillnad-i-skillnader: områden och perioder före och efter programstart",
+        en="difference-in-differences: areas and periods before and after the start",
+    ),
+}
+
+# The clean tables' canonical columns in words (the data-quality appendix).
+COLUMN_LABELS: dict[str, Words] = {
+    "accepted": Words("Tackat ja", "Accepted"),
+    "area": Words("Område", "Area"),
+    "assessment_date": Words("Bedömningsdatum", "Assessment date"),
+    "bf_status": Words("Amningsstatus", "Breastfeeding status"),
+    "birth_date": Words("Födelsedatum", "Birth date"),
+    "birth_date_conflict": Words(
+        sv="Födelsedatum motsäger personnumret",
+        en="Birth date contradicts the personnummer",
+    ),
+    "birth_weight_g": Words("Födelsevikt", "Birth weight"),
+    "bvc_unit": Words("BVC-enhet", "BVC unit"),
+    "child_id": Words("Barnets pseudonym", "Child's pseudonym"),
+    "child_sex": Words("Barnets kön", "Child's sex"),
+    "coordination_number": Words("Samordningsnummer", "Coordination number"),
+    "declined_reason": Words("Orsak till nej", "Reason for declining"),
+    "dose_date": Words("Vaccinationsdatum", "Vaccination date"),
+    "dose_number_recorded": Words("Dosnummer", "Dose number"),
+    "education": Words("Föräldrarnas utbildning", "Parents' education"),
+    "first_child": Words("Första barnet", "First child"),
+    "first_child_in_sweden": Words("Första barnet i Sverige", "First child in Sweden"),
+    "gestational_weeks": Words("Graviditetsvecka", "Gestational weeks"),
+    "interpreter_needed": Words("Tolkbehov", "Interpreter needed"),
+    "interpreter_used": Words("Tolk vid besöket", "Interpreter at the visit"),
+    "mother_age": Words("Moderns ålder", "Mother's age"),
+    "mother_region": Words("Moderns födelseregion", "Mother's region of birth"),
+    "moved_out_date": Words("Utflyttningsdatum", "Moved-out date"),
+    "offered_date": Words("Datum för erbjudande", "Date offered"),
+    "parents_present": Words("Närvarande föräldrar", "Parents present"),
+    "product": Words("Vaccinprodukt", "Vaccine product"),
+    "professions": Words("Yrkesgrupper", "Professions"),
+    "referred_speech_therapist": Words("Remiss till logoped", "Referred to a speech therapist"),
+    "result": Words("Screeningresultat", "Screening result"),
+    "screening": Words("Screeningtyp", "Screening type"),
+    "screening_date": Words("Screeningdatum", "Screening date"),
+    "sex_conflict": Words("Kön motsäger personnumret", "Sex contradicts the personnummer"),
+    "vaccine": Words("Vaccin", "Vaccine"),
+    "visit_date": Words("Besöksdatum", "Visit date"),
+    "visit_kind": Words("Besökstyp", "Visit kind"),
+    "visit_number": Words("Besöksnummer", "Visit number"),
+    "visit_status": Words("Besöksstatus", "Visit status"),
+}
+
+# The manifest's keys in words: code and run items, stages, statuses and the rows counted.
+MANIFEST_LABELS: dict[str, Words] = {
+    "study": Words("Studie", "Study"),
+    "created": Words("Skapad", "Created"),
+    "source_sha256": Words("Källkodens kontrollsumma", "Source code checksum"),
+    "git_commit": Words("Git-version (commit)", "Git commit"),
+    "run_folder": Words("Körningens mapp", "Run folder"),
+    "ingest + clean": Words("Inläsning och tvätt", "Ingest and clean"),
+    "cohort": Words("Kohort", "Cohort"),
+    "compare": Words("Jämförelser", "Comparisons"),
+    "report": Words("Rapporter", "Reports"),
+    "ran": Words("kördes", "ran"),
+    "cached": Words("oförändrat, återanvänt", "unchanged, reused"),
+    "children": Words("barn", "children"),
+    "in_study": Words("barn i studien", "children in the study"),
+    "visits": Words("besök", "visits"),
+    "breastfeeding": Words("amningsuppgifter", "breastfeeding assessments"),
+    "vaccinations": Words("vaccinationer", "vaccinations"),
+    "language": Words("språkscreeningar", "language screenings"),
+    "effects": Words("effektrader", "effect rows"),
+    "summary": Words("sammanfattningsrader", "summary rows"),
+    "balance": Words("jämförbarhetsrader", "balance rows"),
+    "survival": Words("kurvpunkter", "curve points"),
+    "dose_response": Words("dos–responsrader", "dose–response rows"),
+    "power": Words("styrkerader", "power rows"),
+    "trends": Words("trendpunkter", "trend points"),
+    "design": Words("designceller", "design cells"),
+    "did_cells": Words("område × period-celler", "area × period cells"),
+    "did_areas": Words("DiD per område", "DiDs by area"),
+    "event_study": Words("eventstudiekoefficienter", "event-study coefficients"),
+    "missing_data": Words("saknade värden", "missing values"),
+    "reports": Words("rapporter", "reports"),
+}
+
+OUTPUT_TABLE_NAMES: dict[str, Words] = {
+    "equity": Words("om undergrupper", "on subgroups"),
+    "survival": Words("om tid till händelse (kurvor och medianer)", "on time to event (curves and medians)"),
+    "dose_response": Words("om dos–respons", "on dose–response"),
+    "power": Words("om statistisk styrka", "on statistical power"),
+    "trends": Words("om utvecklingen per födelsehalvår", "on the trends by half-year of birth"),
+}
+
+# Methods appendix: (method, reference) in the order the analysis uses them.
+
+
+_VOCABULARIES: dict[str, dict[str, Words]] = {
+    "indicator": INDICATOR_LABELS, "group": GROUP_LABELS, "method": METHOD_LABELS,
+    "measure": MEASURE_LABELS, "analysis": ANALYSIS_LABELS, "covariate": COVARIATE_LABELS,
+    "level": LEVEL_LABELS, "rating": RATING_LABELS, "flow": FLOW_LABELS, "fidelity": FIDELITY_LABELS,
+    "table": TABLE_NAMES, "reason": REASON_LABELS, "header": HEADERS, "section": SECTION_TITLES,
+    "axis": AXIS_LABELS, "phrase": PHRASES, "design": DESIGN_LABELS, "manifest": MANIFEST_LABELS,
+    "column": COLUMN_LABELS,
+}
+
+
+def label(kind: str, key: Any, language: str) -> str:
+    """The word for `key` of vocabulary `kind` ("indicator", "group", ...); the key itself if unknown."""
+    words = _VOCABULARIES[kind].get(str(key))
+    check_language(language)
+    return words.in_(language) if words is not None else str(key)
+
+
+def section_title(key: str, language: str) -> str:
+    """A report section's heading."""
+    return label("section", key, language)
+
+
+def subgroup_label(subgroup: str, language: str) -> str:
+    """"mother_region=europe" -> "Moderns födelseregion: Europa"."""
+    variable, _, level = str(subgroup).partition("=")
+    return f"{label('covariate', variable, language)}: {label('level', level, language)}"
+
+
+def output_table_name(table: str, language: str) -> str:
+    """An output table in words ("om dos–respons"), for the note that it has no area rows."""
+    words = OUTPUT_TABLE_NAMES.get(table)
+    check_language(language)
+    return words.in_(language) if words is not None else table

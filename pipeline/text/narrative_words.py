@@ -1,0 +1,714 @@
+"""The words of the report's narrative (page one, who is compared with whom, captions, methods
+and the technical notes), used by `pipeline.narrative`."""
+
+from __future__ import annotations
+
+from pipeline.text.words import Words
+
+WORDS: dict[str, Words] = {
+    "effect_did": Words(
+        sv="Skattad effekt av programmet (skillnad-i-skillnader)",
+        en="Estimated effect of the programme (difference-in-differences)",
+    ),
+    "effect_adjusted": Words(
+        sv="Skattad effekt av programmet (justerad för skillnader i bakgrund)",
+        en="Estimated effect of the programme (adjusted for differences in background)",
+    ),
+    "effect_hr": Words(
+        sv="Skattad effekt av programmet (justerad hasardkvot)",
+        en="Estimated effect of the programme (adjusted hazard ratio)",
+    ),
+    "pp": Words("procentenheter", "percentage points"),
+    "pp_one": Words("procentenhet", "percentage point"),
+    "ci": Words("95\u00a0% KI", "95% CI"),
+    "to": Words("till", "to"),
+    "just_above": Words("strax över", "just above"),
+    "just_below": Words("strax under", "just below"),
+    "after_start": Words("efter start", "after the start"),
+    "before_start": Words("före start", "before the start"),
+    "observed_did": Words(
+        sv="{after} {p1} i interventionsområdena och {p0} i jämförelseområdena ({before} {q1} och {q0}).",
+        en=("{after} {p1} in the intervention areas and {p0} in the comparison areas ({before} {q1} and "
+            "{q0})."),
+    ),
+    "observed_did_area": Words(
+        sv="{after} {p1} i {area} och {p0} i jämförelseområdena ({before} {q1} och {q0}).",
+        en="{after} {p1} in {area} and {p0} in the comparison areas ({before} {q1} and {q0}).",
+    ),
+    "observed_concurrent_area": Words(
+        sv="{p1} i {area} och {p0} i jämförelsegruppen.",
+        en="{p1} in {area} and {p0} in the comparison group.",
+    ),
+    "observed_historical_area": Words(
+        sv="{p1} bland barn födda i {area} efter start och {p0} bland barn födda där före start.",
+        en="{p1} among children born in {area} after the start and {p0} among those born there before it.",
+    ),
+    "observed_concurrent": Words(
+        sv="{p1} i interventionsgruppen och {p0} i jämförelsegruppen.",
+        en="{p1} in the intervention group and {p0} in the comparison group.",
+    ),
+    "observed_historical": Words(
+        sv="{p1} bland barn födda efter start och {p0} bland barn födda före start (samma områden).",
+        en=("{p1} among children born after the start and {p0} among children born before it (the same "
+            "areas)."),
+    ),
+    "landmark_vacc_mmr1_age": Words("Andel vaccinerade vid 24 månader", "Share vaccinated by 24 months"),
+    "landmark_bf_duration": Words(
+        sv="andel som fortfarande ammas vid 6 månader",
+        en="share still breastfed at 6 months",
+    ),
+    "verdict_higher": Words(
+        sv=("högre med programmet; skillnaden är större än vad slumpen rimligen kan förklara (justerat p = "
+            "{p}, {correction})"),
+        en=("higher with the programme; the difference is larger than chance would plausibly explain "
+            "(adjusted p = {p}, {correction})"),
+    ),
+    "verdict_lower": Words(
+        sv=("lägre med programmet; skillnaden är större än vad slumpen rimligen kan förklara (justerat p = "
+            "{p}, {correction})"),
+        en=("lower with the programme; the difference is larger than chance would plausibly explain "
+            "(adjusted p = {p}, {correction})"),
+    ),
+    "verdict_higher_hr_vacc_mmr1_age": Words(
+        sv=("vaccinationen skedde tidigare med programmet, mer än slumpen rimligen kan förklara (justerat p "
+            "= {p}, {correction})"),
+        en=("vaccination came earlier with the programme, more than chance would plausibly explain "
+            "(adjusted p = {p}, {correction})"),
+    ),
+    "verdict_lower_hr_vacc_mmr1_age": Words(
+        sv=("vaccinationen skedde senare med programmet, mer än slumpen rimligen kan förklara (justerat p = "
+            "{p}, {correction})"),
+        en=("vaccination came later with the programme, more than chance would plausibly explain (adjusted "
+            "p = {p}, {correction})"),
+    ),
+    "verdict_higher_hr_bf_duration": Words(
+        sv=("avvänjningen skedde tidigare med programmet (kortare amning), mer än slumpen rimligen kan "
+            "förklara (justerat p = {p}, {correction})"),
+        en=("weaning came earlier with the programme (shorter breastfeeding), more than chance would "
+            "plausibly explain (adjusted p = {p}, {correction})"),
+    ),
+    "verdict_lower_hr_bf_duration": Words(
+        sv=("avvänjningen skedde senare med programmet (längre amning), mer än slumpen rimligen kan "
+            "förklara (justerat p = {p}, {correction})"),
+        en=("weaning came later with the programme (longer breastfeeding), more than chance would plausibly "
+            "explain (adjusted p = {p}, {correction})"),
+    ),
+    "reason_interval_includes_null": Words(
+        sv="kan bero på slumpen (intervallet omfattar {null})",
+        en="could be due to chance (the interval includes {null})",
+    ),
+    "reason_not_significant_after_correction": Words(
+        sv=("intervallet omfattar inte {null}, men efter korrektion för flera jämförelser kan skillnaden "
+            "bero på slumpen (justerat p = {p}, {correction})"),
+        en=("the interval excludes {null}, but after correction for multiple comparisons the difference "
+            "could be due to chance (adjusted p = {p}, {correction})"),
+    ),
+    "reason_design_cannot_reach_significance": Words(
+        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är "
+            "(randomiseringstestets lägsta möjliga p är {floor})"),
+        en=("with so few areas the study cannot show a difference larger than chance, however large (the "
+            "randomisation test's smallest possible p is {floor})"),
+    ),
+    "reason_no_interval": Words(
+        sv=("inget tillförlitligt osäkerhetsintervall kan beräknas, så skillnaden kan inte skiljas från "
+            "slumpen"),
+        en=("no reliable uncertainty interval can be computed, so the difference cannot be told apart from "
+            "chance"),
+    ),
+    "reason_no_p_value": Words(
+        sv="inget p-värde kunde beräknas, så skillnaden kan inte skiljas från slumpen",
+        en="no p-value could be computed, so the difference cannot be told apart from chance",
+    ),
+    "not_estimable": Words(
+        sv=("{name}: programmets effekt kunde inte skattas med studiens design (för få barn eller utfall i "
+            "någon grupp; se den tekniska bilagan)."),
+        en=("{name}: the programme's effect could not be estimated with the study's design (too few "
+            "children or outcomes in a group; see the technical appendix)."),
+    ),
+    "no_data": Words("uppgift saknas", "no data"),
+    "hidden_share": Words("en andel som inte redovisas", "a share not shown"),
+    "holm_primary": Words(
+        sv="Holms korrektion för {k} huvudindikatorer",
+        en="Holm's correction for {k} primary indicators",
+    ),
+    "bh_secondary": Words(
+        sv="Benjamini–Hochbergs korrektion för {k} övriga indikatorer",
+        en="Benjamini–Hochberg correction for {k} other indicators",
+    ),
+    "caveat_interval_unbounded": Words(
+        sv="Intervallet kan inte avgränsas med så få områden.",
+        en="The interval cannot be bounded with so few areas.",
+    ),
+    "caveat_stable_definition": Words(
+        sv=("Här räknas fullvaccinerad som DTP-polio-Hib, pneumokock och MMR i båda perioderna: rotavirus "
+            "kom in i programmet först för barn födda från 1 september 2019."),
+        en=("Fully vaccinated here means DTaP-IPV-Hib, pneumococcal and MMR in both periods: rotavirus "
+            "entered the programme only for children born from 1 September 2019."),
+    ),
+    "caveat_few_children": Words(
+        sv=("Bygger på få barn: bara {n1} i interventionsgruppen och {n0} i jämförelsegruppen hade hunnit "
+            "bli gamla nog för måttet."),
+        en=("It rests on few children: only {n1} in the intervention group and {n0} in the comparison group "
+            "were old enough for the measure."),
+    ),
+    "caveat_pre_trends_differ": Words(
+        sv=("Före programstart utvecklades andelen olika i interventions- och jämförelseområdena "
+            "(placebotest p = {p}), så skattningen är tvivelaktig."),
+        en=("Before the programme started the share developed differently in the intervention and "
+            "comparison areas (placebo test p = {p}), so the estimate is doubtful."),
+    ),
+    "sensitivity": Words(
+        sv="Känslighetsanalys med viktning (IPTW): {effect}.",
+        en="Sensitivity analysis by weighting (IPTW): {effect}.",
+    ),
+    "sensitivity_did": Words(
+        sv="Utan justering för bakgrundsfaktorer: {effect}.",
+        en="Without adjustment for background factors: {effect}.",
+    ),
+    "tag_very_few_areas": Words(
+        sv="mycket osäkert med bara {areas} områden",
+        en="very uncertain with only {areas} areas",
+    ),
+    "tag_one_area_in_arm": Words(
+        sv="grov skattning: bara ett område med programmet",
+        en="a rough estimate: only one area with the programme",
+    ),
+    "tag_few_treated_areas": Words(
+        sv="osäkert: bara {treated} områden med programmet",
+        en="uncertain: only {treated} areas with the programme",
+    ),
+    "summary_intro_did": Words(
+        sv=("Programmets effekt skattas med skillnad-i-skillnader: hur mycket mer andelen förändrades från "
+            "före till efter programstart i interventionsområdena än i jämförelseområdena. De observerade "
+            "andelarna efter start är inte i sig programmets effekt, eftersom områdena skilde sig åt redan "
+            "före start."),
+        en=("The programme's effect is estimated by difference-in-differences: how much more the share "
+            "changed from before to after the start in the intervention areas than in the comparison areas. "
+            "The observed shares after the start are not by themselves the programme's effect, because the "
+            "areas differed already before it."),
+    ),
+    "summary_intro_concurrent": Words(
+        sv=("Programmets effekt skattas som skillnaden mellan interventions- och jämförelseområdena efter "
+            "justering för skillnader i familjernas bakgrund. De observerade andelarna är inte i sig "
+            "programmets effekt."),
+        en=("The programme's effect is estimated as the difference between the intervention and comparison "
+            "areas after adjustment for differences in the families' background. The observed shares are "
+            "not by themselves the programme's effect."),
+    ),
+    "summary_intro_historical": Words(
+        sv=("Programmets effekt skattas som skillnaden mellan barn födda efter och före programstart i "
+            "samma områden, efter justering för skillnader i familjernas bakgrund. De observerade andelarna "
+            "är inte i sig programmets effekt."),
+        en=("The programme's effect is estimated as the difference between children born after and before "
+            "the start in the same areas, after adjustment for differences in the families' background. The "
+            "observed shares are not by themselves the programme's effect."),
+    ),
+    "summary_rule": Words(
+        sv=("Ett resultat kallas högre eller lägre med programmet bara när p-värdet efter korrektion för "
+            "flera jämförelser (Holms metod för huvudindikatorerna, Benjamini–Hochbergs för de övriga) är "
+            "under 0,05 och intervallet inte omfattar 0 (ingen skillnad)."),
+        en=("A result is called higher or lower with the programme only when its p-value after correction "
+            "for multiple comparisons (Holm's method for the primary indicators, Benjamini–Hochberg for the "
+            "others) is below 0.05 and its interval excludes 0 (no difference)."),
+    ),
+    "few_areas_box": Words(
+        sv=("**Obs!** Jämförelsen bygger på bara {areas} områden ({treated} med programmet och {comparison} "
+            "utan). Med så få områden kan ingen statistisk metod ge tillförlitliga osäkerhetsintervall; "
+            "alla skattningar nedan är därför mycket osäkra."),
+        en=("**Note:** the comparison rests on only {areas} areas ({treated} with the programme and "
+            "{comparison} without). With so few areas no statistical method can give reliable uncertainty "
+            "intervals; every estimate below is therefore very uncertain."),
+    ),
+    "primary": Words("Huvudindikatorer", "Primary indicators"),
+    "secondary": Words("Övriga indikatorer", "Other indicators"),
+    "caution": Words(
+        sv=("Jämförelsen bygger på registeruppgifter, inte på lottning. Skillnader kan delvis bero på att "
+            "familjerna i områdena skiljer sig åt, även efter justering."),
+        en=("The comparison rests on register data, not on randomisation. Differences may partly reflect "
+            "differences between the families in the areas, even after adjustment."),
+    ),
+}
+
+
+DESIGN_WORDS: dict[str, Words] = {
+    "heading": Words("Vem jämförs med vem?", "Who is compared with whom?"),
+    "programme": Words(
+        sv=("**Programmet:** {title}, {contacts} planerade kontakter ({home} hembesök) under barnets första "
+            "{months} månader."),
+        en=("**The programme:** {title}, {contacts} planned contacts ({home} home visits) during the "
+            "child's first {months} months."),
+    ),
+    "areas": Words(
+        sv="**Interventionsområden:** {intervention}. **Jämförelseområden:** {comparison}.",
+        en="**Intervention areas:** {intervention}. **Comparison areas:** {comparison}.",
+    ),
+    "areas_one": Words(
+        sv="**Interventionsområde:** {intervention}. **Jämförelseområden:** {comparison}.",
+        en="**Intervention area:** {intervention}. **Comparison areas:** {comparison}.",
+    ),
+    "areas_historical": Words(
+        sv="**Områden:** {intervention} (samma områden före och efter start).",
+        en="**Areas:** {intervention} (the same areas before and after the start).",
+    ),
+    "periods": Words(
+        sv=("**Födelseperioder:** barn födda {pre_from} – {pre_to} (före programstart) och {post_from} – "
+            "{post_to} (efter programstart {start})."),
+        en=("**Birth periods:** children born {pre_from} – {pre_to} (before the programme started) and "
+            "{post_from} – {post_to} (after its start on {start})."),
+    ),
+    "periods_concurrent": Words(
+        sv="**Födelseperiod:** barn födda {post_from} – {post_to} (efter programstart {start}).",
+        en=("**Birth period:** children born {post_from} – {post_to} (after the programme started on "
+            "{start})."),
+    ),
+    "extraction": Words(
+        sv=("**Uppgifterna togs ut** {date}; barn som inte hunnit bli gamla nog för ett mått, eller som "
+            "flyttat innan dess, räknas inte i det måttet."),
+        en=("**Data extracted** {date}; children not yet old enough for a measure, or who moved before "
+            "then, are not counted in that measure."),
+    ),
+    "eligibility": Words("**Vilka barn ingår:** {which}.", "**Children included:** {which}."),
+    "first_child": Words("familjens första barn", "the family's first child"),
+    "first_child_in_sweden": Words(
+        sv="familjens första barn fött i Sverige",
+        en="the family's first child born in Sweden",
+    ),
+    "or": Words("eller", "or"),
+    "itt": Words(
+        sv=("**Interventionsgruppen** är alla dessa barn födda i {where} efter programstart, oavsett om "
+            "familjen tackade ja till programmet eller inte (intention to treat). **Jämförelsegruppen** är "
+            "{comparison_group}."),
+        en=("**The intervention group** is every such child born in {where} after the start, whether or not "
+            "the family accepted the programme (intention to treat). **The comparison group** is "
+            "{comparison_group}."),
+    ),
+    "comparison_did": Words(
+        sv=("barnen i jämförelseområdena under samma tid; barnen födda före start i alla områden visar hur "
+            "områdena skilde sig åt redan innan"),
+        en=("the children in the comparison areas over the same time; the children born before the start in "
+            "all areas show how the areas differed already before"),
+    ),
+    "comparison_concurrent": Words(
+        sv="barnen i jämförelseområdena under samma tid",
+        en="the children in the comparison areas over the same time",
+    ),
+    "comparison_historical": Words(
+        sv="barnen födda i samma områden före programstart",
+        en="the children born in the same areas before the start",
+    ),
+    "where_all": Words("interventionsområdena", "the intervention areas"),
+    "children": Words(
+        sv=("**Antal barn:** {intervention} i interventionsgruppen och {comparison} i "
+            "jämförelsegruppen{pre}."),
+        en=("**Children:** {intervention} in the intervention group and {comparison} in the comparison "
+            "group{pre}."),
+    ),
+    "children_pre": Words(
+        sv=("; före start {intervention_pre} i interventionsområdena och {comparison_pre} i "
+            "jämförelseområdena"),
+        en=("; before the start {intervention_pre} in the intervention areas and {comparison_pre} in the "
+            "comparison areas"),
+    ),
+    "area_report": Words(
+        sv=("Den här rapporten gäller området **{area}**: interventionsgruppen är barnen i {area}, och alla "
+            "skattningar jämför {area} med jämförelseområdena."),
+        en=("This report is about the area **{area}**: the intervention group is the children in {area}, "
+            "and every estimate compares {area} with the comparison areas."),
+    ),
+}
+
+
+CAPTIONS: dict[str, Words] = {
+    "design": Words(
+        sv="Studiens upplägg: antal barn per område och födelseperiod",
+        en="The study's design: children per area and birth period",
+    ),
+    "design_alt": Words(
+        sv=("Rutnät med ett fält per område och födelseperiod; varje fält visar antalet barn och vilken "
+            "grupp de tillhör."),
+        en=("Grid with one box per area and birth period; each box shows the number of children and the "
+            "group they belong to."),
+    ),
+    "trends": Words(
+        sv="Huvudindikatorerna per födelsehalvår i interventions- och jämförelseområden",
+        en="The primary indicators by half-year of birth in intervention and comparison areas",
+    ),
+    "trends_alt": Words(
+        sv=("Linjediagram per huvudindikator: andel per födelsehalvår i interventions- och "
+            "jämförelseområdena med 95 % konfidensband och en streckad linje vid programstart."),
+        en=("Line chart per primary indicator: share per half-year of birth in the intervention and "
+            "comparison areas with 95% confidence bands and a dashed line at the programme start."),
+    ),
+    "flow": Words("Familjernas väg genom programmet", "The flow of families through the programme"),
+    "flow_alt": Words(
+        sv=("Liggande staplar med antal barn i varje steg, från födda i interventionsområdena till alla "
+            "planerade kontakter."),
+        en=("Horizontal bars with the children at each step, from born in the intervention areas to all "
+            "planned contacts."),
+    ),
+    "flow_table": Words("Familjernas väg genom programmet", "The flow of families through the programme"),
+    "fidelity": Words("Genomförande och programtrohet", "Implementation and fidelity"),
+    "balance": Words("Jämförbarhet mellan grupperna vid start", "Comparability of the groups at baseline"),
+    "proportions": Words(
+        sv="{family}: andel per grupp med 95 % konfidensintervall",
+        en="{family}: share per group with 95% confidence intervals",
+    ),
+    "proportions_alt": Words(
+        sv=("Punktdiagram: andel med 95 % konfidensintervall i interventions- och jämförelsegruppen för "
+            "varje indikator inom {family}."),
+        en=("Dot plot: share with 95% confidence interval in the intervention and comparison groups for "
+            "each indicator of {family}."),
+    ),
+    "indicator_table": Words("{family}: andelar per grupp", "{family}: shares per group"),
+    "forest": Words(
+        sv="{family}: programmets skattade effekt med 95 % konfidensintervall",
+        en="{family}: the programme's estimated effect with 95% confidence intervals",
+    ),
+    "forest_alt": Words(
+        sv=("Skogsdiagram: skattad effekt i procentenheter med 95 % konfidensintervall för varje indikator "
+            "inom {family}; linjen vid 0 betyder ingen skillnad."),
+        en=("Forest plot: estimated effect in percentage points with 95% confidence intervals for each "
+            "indicator of {family}; the line at 0 means no difference."),
+    ),
+    "effects": Words("{family}: skattade effekter", "{family}: estimated effects"),
+    "survival": Words("{indicator}: andel över barnets ålder", "{indicator}: share over the child's age"),
+    "survival_alt": Words(
+        sv=("Kurvor över barnets ålder i månader för interventions- och jämförelsegruppen, med antal barn "
+            "kvar i uppföljningen under diagrammet ({indicator})."),
+        en=("Curves over the child's age in months for the intervention and comparison groups, with the "
+            "numbers still followed below the plot ({indicator})."),
+    ),
+    "survival_table": Words("{indicator}: median och log-rank-test", "{indicator}: median and log-rank test"),
+    "hazard": Words("{indicator}: hasardkvoter", "{indicator}: hazard ratios"),
+    "equity": Words(
+        sv="Observerade skillnader efter start i undergrupper (ojusterade)",
+        en="Observed differences after the start in subgroups (unadjusted)",
+    ),
+    "dose": Words("Utfall efter antal genomförda kontakter", "Outcomes by contacts received"),
+    "dose_alt": Words(
+        sv=("Punktdiagram: andel med utfallet efter antal genomförda programkontakter för "
+            "huvudindikatorerna, med 95 % konfidensintervall."),
+        en=("Dot plot: share with the outcome by the number of programme contacts received for the primary "
+            "indicators, with 95% confidence intervals."),
+    ),
+    "dose_table": Words("Utfall efter antal genomförda kontakter", "Outcomes by contacts received"),
+    "power": Words(
+        sv="Minsta upptäckbara skillnad och barn som behövs",
+        en="Minimum detectable difference and children needed",
+    ),
+    "data_quality": Words("Rader per fil", "Rows per file"),
+    "rejects": Words("Avvisade rader per orsak", "Rejected rows by reason"),
+    "missingness": Words("Saknade värden", "Missing values"),
+    "missing_data": Words(
+        sv="Saknade uppgifter per grupp före och efter start",
+        en="Missing values by group before and after the start",
+    ),
+    "design_checks": Words(
+        sv="Skillnad-i-skillnader och designbaserade kontroller, huvudindikatorerna",
+        en="Difference-in-differences and design-based checks, primary indicators",
+    ),
+    "event_study": Words(
+        sv="Skillnad-i-skillnader per födelsehalvår (eventstudie), mot halvåret före start",
+        en=("Difference-in-differences by half-year of birth (event study), against the half-year before "
+            "the start"),
+    ),
+    "event_study_alt": Words(
+        sv=("Punktdiagram per huvudindikator: skillnad-i-skillnader i procentenheter per födelsehalvår med "
+            "95 % konfidensintervall; en streckad linje vid programstarten och en linje vid noll"),
+        en=("Dot chart per primary indicator: difference-in-differences in percentage points per half-year "
+            "of birth with 95% confidence intervals; a dashed line at the programme start and a line at "
+            "zero"),
+    ),
+    "methods": Words("Metoder och referenser", "Methods and references"),
+    "all_effects": Words("Alla skattningar", "All estimates"),
+    "manifest_code": Words("Kodversion", "Code version"),
+    "manifest_inputs": Words("Indatafiler och deras kontrollsummor", "Input files and their checksums"),
+    "manifest_packages": Words("Programpaket", "Software packages"),
+    "manifest_stages": Words("Stegen i körningen", "The stages of the run"),
+}
+
+
+FAMILY_NAMES: dict[str, Words] = {
+    "breastfeeding": Words("Amning", "Breastfeeding"),
+    "vaccination": Words("Vaccination", "Vaccination"),
+    "language": Words("Språkutveckling", "Language development"),
+}
+
+
+METHOD_WORDS: dict[str, Words] = {
+    "estimand": Words(
+        sv=("**Vad som skattas.** Huvudanalysen avser alla barn som uppfyller villkoren och föds i "
+            "interventionsområdena efter programstart, oavsett om familjen tackade ja (intention to treat, "
+            "ITT): effekten av att erbjudas programmet. Som sekundär analys jämförs barnen i familjer som "
+            "tackade ja med jämförelsegruppen (per protokoll); den jämförelsen kan påverkas av vilka "
+            "familjer som tackar ja."),
+        en=("**What is estimated.** The main analysis covers every eligible child born in the intervention "
+            "areas after the start, whether or not the family accepted (intention to treat, ITT): the "
+            "effect of being offered the programme. As a secondary analysis the children of families who "
+            "accepted are compared with the comparison group (per protocol); that comparison can be "
+            "affected by which families accept."),
+    ),
+    "estimator_did": Words(
+        sv=("**Huvudskattning.** Skillnad-i-skillnader: en linjär sannolikhetsmodell med område "
+            "(interventions- eller jämförelseområde), period (före eller efter start) och deras samspel, "
+            "justerad för {covariates}. Osäkerheten tar hänsyn till att barn i samma område liknar "
+            "varandra: med färre än 30 områden ges p-värde och intervall av samma wild cluster "
+            "bootstrap-test (intervallet är de värden testet inte förkastar), så intervallet utesluter 0 "
+            "precis när p < 0,05."),
+        en=("**Headline estimate.** Difference-in-differences: a linear probability model with area "
+            "(intervention or comparison), period (before or after the start) and their interaction, "
+            "adjusted for {covariates}. The uncertainty allows for children in one area being alike: with "
+            "fewer than 30 areas the p-value and the interval come from one wild cluster bootstrap test "
+            "(the interval is the values the test does not reject), so the interval excludes 0 exactly when "
+            "p < 0.05."),
+    ),
+    "estimator_concurrent": Words(
+        sv=("**Huvudskattning.** Logistisk regression med {covariates}; effekten redovisas som en "
+            "standardiserad riskskillnad för barnen i interventionsgruppen (g-beräkning). Viktning med "
+            "propensity score (IPTW) är känslighetsanalys."),
+        en=("**Headline estimate.** Logistic regression on {covariates}; the effect is reported as a risk "
+            "difference standardised to the intervention group (g-computation). Inverse probability of "
+            "treatment weighting (IPTW) is the sensitivity analysis."),
+    ),
+    "estimator_historical": Words(
+        sv=("**Huvudskattning.** Logistisk regression med {covariates}; effekten redovisas som en "
+            "standardiserad riskskillnad för barnen födda efter start (g-beräkning). Viktning med "
+            "propensity score (IPTW) är känslighetsanalys."),
+        en=("**Headline estimate.** Logistic regression on {covariates}; the effect is reported as a risk "
+            "difference standardised to the children born after the start (g-computation). Inverse "
+            "probability of treatment weighting (IPTW) is the sensitivity analysis."),
+    ),
+    "survival": Words(
+        sv=("**Tid till händelse.** Ålder vid MMR och amningens längd redovisas med Kaplan–Meier- "
+            "respektive Turnbullkurvor; {survival_estimator}"),
+        en=("**Time to event.** Age at MMR and the duration of breastfeeding are shown as Kaplan–Meier and "
+            "Turnbull curves; {survival_estimator}"),
+    ),
+    "survival_did": Words(
+        sv=("i skillnad-i-skillnader används andelen vid ett fast åldersmått (vaccinerad vid 24 månader, "
+            "ammas vid 6 månader), och i den tekniska bilagan även vid 18 och 20 månader respektive 2 och 4 "
+            "månader samt skillnaden i genomsnittlig tid (restricted mean survival time)."),
+        en=("the difference-in-differences uses the share at a fixed age (vaccinated by 24 months, "
+            "breastfed at 6 months), and in the technical appendix also at 18 and 20 months and at 2 and 4 "
+            "months, with the difference in restricted mean survival time."),
+    ),
+    "survival_other": Words(
+        sv=("effekten skattas som en justerad hasardkvot (Cox-regression; för amningens längd, som bara är "
+            "känd mellan två bedömningar, en modell i diskret tid på intervallen mellan bedömningarna)."),
+        en=("the effect is estimated as an adjusted hazard ratio (Cox regression; for the duration of "
+            "breastfeeding, known only between two assessments, a discrete-time model on the intervals "
+            "between assessments)."),
+    ),
+    "missing": Words(
+        sv=("**Saknade bakgrundsuppgifter.** Barn som saknar någon av bakgrundsfaktorerna ingår inte i de "
+            "justerade analyserna (fullständiga fall); i den här körningen gällde det {dropped} barn. De "
+            "ojusterade andelarna bygger på alla barn. Som känslighetsanalys upprepas huvudindikatorernas "
+            "skattningar med de saknade uppgifterna imputerade (multipel imputering med kedjade ekvationer, "
+            "tio dataset, Rubins regler); bilaga A visar vad som saknas per grupp."),
+        en=("**Missing background data.** Children missing any covariate are left out of the adjusted "
+            "analyses (complete cases); in this run that was {dropped} children. The unadjusted shares rest "
+            "on every child. As a sensitivity analysis the primary indicators' estimates are repeated with "
+            "the missing values imputed (multiple imputation by chained equations, ten data sets, Rubin's "
+            "rules); appendix A shows what is missing in each group."),
+    ),
+    "multiplicity": Words(
+        sv=("**Flera jämförelser.** p-värden för huvudindikatorerna justeras med Holms metod och för övriga "
+            "indikatorer med Benjamini–Hochbergs metod; bara justerade p-värden under 0,05 räknas som "
+            "skillnader större än slumpen."),
+        en=("**Multiple comparisons.** p-values of the primary indicators are adjusted by Holm's method and "
+            "those of the other indicators by Benjamini–Hochberg; only adjusted p-values below 0.05 count "
+            "as differences larger than chance."),
+    ),
+    "assumption_did": Words(
+        sv=("**Antagande.** Skillnad-i-skillnader förutsätter att andelarna hade utvecklats parallellt i "
+            "interventions- och jämförelseområdena om programmet inte funnits (parallella trender). Det går "
+            "inte att pröva efter start, men ett placebotest bland barn födda före start (en låtsad start "
+            "mitt i perioden) ska ge en skillnad nära 0, och en eventstudie visar skillnaden halvår för "
+            "halvår före start. En logistisk modell kontrollerar att slutsatsen inte hänger på den linjära "
+            "skalan."),
+        en=("**Assumption.** Difference-in-differences assumes that the shares would have developed in "
+            "parallel in the intervention and comparison areas without the programme (parallel trends). "
+            "That cannot be tested after the start, but a placebo test among children born before the start "
+            "(a fake start halfway through) should give a difference near 0, and an event study shows the "
+            "difference half-year by half-year before the start. A logistic model checks that the "
+            "conclusion does not hinge on the linear scale."),
+    ),
+    "assumption_other": Words(
+        sv=("**Antagande.** Jämförelsen förutsätter att de bakgrundsfaktorer som justeras för fångar alla "
+            "skillnader mellan grupperna som påverkar utfallen (inga omätta störfaktorer). Det kan inte "
+            "prövas med registeruppgifter."),
+        en=("**Assumption.** The comparison assumes that the covariates adjusted for capture every "
+            "difference between the groups that affects the outcomes (no unmeasured confounding). Register "
+            "data cannot test that."),
+    ),
+    "checks_did": Words(
+        sv=("**Vad kontrollerna visade.** Placebotestet gav p < 0,05 för {failed} av {tested} "
+            "indikatorer{which}. Jämförelsen bygger på {areas} områden ({treated} med programmet)."),
+        en=("**What the checks showed.** The placebo test gave p < 0.05 for {failed} of {tested} "
+            "indicators{which}. The comparison rests on {areas} areas ({treated} with the programme)."),
+    ),
+    "checks_floor": Words(
+        sv=(" Ett randomiseringstest över alla sätt att välja {treated} av {areas} områden som "
+            "interventionsområden kan inte ge ett p-värde under {floor}; {consequence}"),
+        en=(" A randomisation test over every way of choosing {treated} of {areas} areas as intervention "
+            "areas cannot give a p-value below {floor}; {consequence}"),
+    ),
+    "floor_blocks": Words(
+        sv="därför kan ingen skillnad kallas större än slumpen.",
+        en="so no difference can be called larger than chance.",
+    ),
+    "floor_allows": Words(
+        sv="designen kan alltså i princip visa en effekt.",
+        en="so the design can in principle show an effect.",
+    ),
+    "checks_balance": Words(
+        sv=(" Före viktning var {unequal} av {covariates} bakgrundsfaktorer (nivåer) inte likvärdiga enligt "
+            "WWC/HomVEE (|d| > 0,25)."),
+        en=(" Before weighting {unequal} of {covariates} covariates (levels) were not equivalent by "
+            "WWC/HomVEE (|d| > 0.25)."),
+    ),
+}
+
+
+NOTE_WORDS: dict[str, Words] = {
+    "crude": Words("ojusterad jämförelse", "unadjusted comparison"),
+    "fisher": Words("p: Fishers exakta test", "p: Fisher's exact test"),
+    "chi_square": Words("p: chi-två-test", "p: chi-square test"),
+    "log_rank": Words("p: log-rank-test", "p: log-rank test"),
+    "regression": Words(
+        sv="logistisk regression justerad för bakgrundsfaktorerna",
+        en="logistic regression adjusted for the covariates",
+    ),
+    "marginal": Words(
+        sv="riskskillnad standardiserad till interventionsgruppen (ATT)",
+        en="risk difference standardised to the intervention group (ATT)",
+    ),
+    "iptw": Words(
+        sv=("viktning (IPTW, ATT-vikter); standardfel som tar hänsyn till den skattade sannolikheten för "
+            "programmet"),
+        en="weighting (IPTW, ATT weights); standard errors that account for the estimated propensity score",
+    ),
+    "ipwra": Words(
+        sv="dubbelt robust: viktning och viktad logistisk regression med bakgrundsfaktorerna (IPWRA)",
+        en="doubly robust: weighting and a weighted logistic regression with the covariates (IPWRA)",
+    ),
+    "did": Words(
+        sv=("linjär sannolikhetsmodell med fasta effekter för område och födelsehalvår, justerad för "
+            "bakgrundsfaktorerna"),
+        en=("linear probability model with area and birth half-year fixed effects, adjusted for the "
+            "covariates"),
+    ),
+    "did_unadjusted": Words(
+        sv=("linjär sannolikhetsmodell med fasta effekter för område och födelsehalvår, utan "
+            "bakgrundsfaktorer"),
+        en="linear probability model with area and birth half-year fixed effects, without covariates",
+    ),
+    "areas": Words(
+        sv="{areas} områden ({treated} med programmet)",
+        en="{areas} areas ({treated} with the programme)",
+    ),
+    "bootstrap": Words(
+        sv="p och intervall från samma wild cluster bootstrap-test",
+        en="p and interval from one wild cluster bootstrap test",
+    ),
+    "unbounded": Words("intervallet kan inte avgränsas", "the interval cannot be bounded"),
+    "one_area": Words(
+        sv="inget tillförlitligt intervall med ett enda område i en grupp",
+        en="no reliable interval with a single area in a group",
+    ),
+    "few_areas": Words(
+        sv="få områden: intervall och p är osäkra (se Metoder)",
+        en="few areas: interval and p are uncertain (see Methods)",
+    ),
+    "cox": Words(
+        sv="Cox-regression (Efron) justerad för bakgrundsfaktorerna",
+        en="Cox regression (Efron) adjusted for the covariates",
+    ),
+    "cox_crude": Words("ojusterad Cox-modell (Efron)", "unadjusted Cox model (Efron)"),
+    "midpoint": Words(
+        sv="avvänjningsålder vid mittpunkten mellan två bedömningar (närmevärde)",
+        en="weaning age at the midpoint between two assessments (approximation)",
+    ),
+    "landmark_vacc_mmr1_age": Words("andel vaccinerade vid {days} dagar", "share vaccinated by {days} days"),
+    "landmark_bf_duration": Words("andel som ammas vid {days} dagar", "share breastfed at {days} days"),
+    "discrete_time": Words(
+        sv=("modell i diskret tid (proportionella hasarder, komplementär log-log) på intervallen mellan "
+            "bedömningarna"),
+        en=("discrete-time proportional hazards model (complementary log-log) on the intervals between "
+            "assessments"),
+    ),
+    "logistic_did": Words(
+        sv=("kontroll av skalan: logistisk modell med fasta effekter för område och födelsehalvår, effekten "
+            "som riskskillnad (g-beräkning)"),
+        en=("check on the scale: logistic model with area and birth half-year fixed effects, the effect as "
+            "a risk difference (g-computation)"),
+    ),
+    "rmst_did": Words(
+        sv="skillnad-i-skillnader i genomsnittlig tid fram till {horizon} dagar (Kaplan–Meier)",
+        en="difference-in-differences in mean time up to {horizon} days (Kaplan–Meier)",
+    ),
+    "point_only": Words(
+        sv="bara punktskattning: för få områden för ett tillförlitligt intervall",
+        en="point estimate only: too few areas for a reliable interval",
+    ),
+    "placebo": Words(
+        sv="placebotest bland barn födda före start",
+        en="placebo test among children born before the start",
+    ),
+    "no_pandemic": Words(
+        sv="känslighetsanalys utan barn födda under pandemiåren 2020–2021",
+        en="sensitivity analysis without children born in the pandemic years 2020–2021",
+    ),
+    "filled_windows": Words(
+        sv=("känslighetsanalys: amningspunkter utan bedömning i fönstret ifyllda från barnets andra "
+            "bedömningar"),
+        en=("sensitivity analysis: breastfeeding points without an assessment in the window filled from the "
+            "child's other assessments"),
+    ),
+    "multiple_imputation": Words(
+        sv="känslighetsanalys: saknade bakgrundsuppgifter imputerade (multipel imputering, Rubins regler)",
+        en="sensitivity analysis: missing covariates imputed (multiple imputation, Rubin's rules)",
+    ),
+    "per_protocol": Words(
+        sv="interventionsgrupp: familjer som tackade ja (vald jämförelse)",
+        en="intervention group: families who accepted (selected comparison)",
+    ),
+    "complier": Words(
+        sv="effekt för familjer som tackar ja: effekten av erbjudandet delad med andelen som tackade ja",
+        en="effect for families who accept: the effect of the offer divided by the share who accepted",
+    ),
+    "dose_response": Words(
+        sv=("beskrivande: oddskvot per extra genomförd kontakt före utfallets ålder, bland familjer som "
+            "tackat ja; inget p-värde"),
+        en=("descriptive: odds ratio per additional contact received before the outcome's age, among "
+            "accepting families; no p-value"),
+    ),
+    "subgroup": Words(
+        sv="utforskande; p för interaktion: test av lika effekter (additiv skala)",
+        en="exploratory; interaction p: test of equal effects (additive scale)",
+    ),
+    "multiplicity_holm_primary": Words(
+        sv="justerat p: Holm (huvudindikatorer)",
+        en="adjusted p: Holm (primary indicators)",
+    ),
+    "multiplicity_bh_secondary": Words(
+        sv="justerat p: Benjamini–Hochberg (övriga indikatorer)",
+        en="adjusted p: Benjamini–Hochberg (other indicators)",
+    ),
+    "not_estimable": Words("kunde inte skattas", "could not be estimated"),
+    "separation": Words(
+        sv="fullständig separation (ett mönster förutsäger utfallet helt)",
+        en="complete separation (a pattern predicts the outcome perfectly)",
+    ),
+    "zero_cell": Words(
+        sv="nollcell (inga eller bara utfall i en grupp)",
+        en="zero cell (no or only events in a group)",
+    ),
+    "empty_cell": Words("tom cell i tabellen område × period", "empty cell in the area × period table"),
+    "no_mle": Words("ML-skattningen finns inte", "the maximum-likelihood estimate does not exist"),
+    "other_reason": Words("se tables/effects.csv", "see tables/effects.csv"),
+    "suppressed": Words(
+        sv="undertryckt för att skydda enskilda barn",
+        en="suppressed to protect individual children",
+    ),
+}

@@ -1,0 +1,115 @@
+"""Numbers as the reports print them, in Swedish or English.
+
+Swedish number formats follow Språkrådet's recommendations (Svenska skrivregler): decimal
+comma, a no-break space before "%" and between groups of thousands, a true minus sign
+(U+2212), "95 % KI", "procentenheter"; an interval with a negative bound is written with
+"till" rather than a dash ("−14 till −2").
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pipeline.text.cells import suppressed_marker, to_number
+from pipeline.text.phrases import phrase
+from pipeline.text.words import EN_DASH, MINUS, NBSP, check_language
+
+
+def round_half_up(value: float, decimals: int) -> Decimal:
+    """`value` rounded half away from zero (as people round), without binary-float surprises."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def format_number(value: Any, language: str, decimals: int = 0) -> str:
+    """A number in the language's format: sv "12 345,6" and "−3"; en "12,345.6" and "−3".
+
+    Blank or NaN gives "–"; a suppressed count ("<5") is returned as it is.
+    """
+    check_language(language)
+    if suppressed_marker(value) is not None:
+        return str(value).strip()
+    number = to_number(value)
+    if number is None:
+        return EN_DASH
+    rounded = round_half_up(number, decimals)
+    negative = rounded < 0
+    digits = f"{abs(rounded):,.{decimals}f}"  # "12,345.6"
+    if language == "sv":
+        digits = digits.replace(",", NBSP).replace(".", ",")
+    return (MINUS if negative else "") + digits
+
+
+def format_count(value: Any, language: str) -> str:
+    """A count of children or rows; "<5" stays "<5"."""
+    return format_number(value, language, 0)
+
+
+def format_percent(share: Any, language: str, decimals: int = 0, sign: bool = True) -> str:
+    """A share 0–1 as a percentage: 0.9412 -> sv "94 %", en "94%"; `sign=False` drops the "%"."""
+    if suppressed_marker(share) is not None:
+        return str(share).strip()
+    number = to_number(share)
+    if number is None:
+        return EN_DASH
+    digits = format_number(number * 100, language, decimals)
+    if not sign:
+        return digits
+    return digits + (NBSP + "%" if language == "sv" else "%")
+
+
+def format_interval(low: Any, high: Any, language: str, decimals: int = 0, scale: float = 1.0,
+                    prefix: bool = True) -> str:
+    """"95 % KI 2–14" / "95% CI 2 to 14"; with a negative bound sv uses "till": "−14 till −2"."""
+    lo, hi = to_number(low), to_number(high)
+    if lo is None or hi is None:
+        body = EN_DASH
+    else:
+        lo_text = format_number(lo * scale, language, decimals)
+        hi_text = format_number(hi * scale, language, decimals)
+        if language == "sv" and not (lo_text.startswith(MINUS) or hi_text.startswith(MINUS)):
+            body = f"{lo_text}{EN_DASH}{hi_text}"
+        else:
+            body = f"{lo_text} {phrase('to', language)} {hi_text}"
+    return f"{phrase('ci', language)} {body}" if prefix else body
+
+
+def format_estimate(estimate: Any, low: Any, high: Any, language: str, decimals: int = 0,
+                    scale: float = 1.0) -> str:
+    """"8 (2–14)": an estimate with its interval in brackets, no "95 % KI" prefix."""
+    if to_number(estimate) is None:
+        return EN_DASH
+    value = format_number(to_number(estimate) * scale, language, decimals)
+    if to_number(low) is None or to_number(high) is None:
+        return value
+    return f"{value} ({format_interval(low, high, language, decimals, scale, prefix=False)})"
+
+
+def format_p(p: Any, language: str) -> str:
+    """A p-value: "<0,001", "0,022", "0,25" (sv) / "<0.001", "0.022", "0.25" (en)."""
+    number = to_number(p)
+    if number is None:
+        return EN_DASH
+    if number < 0.001:
+        return "<" + format_number(0.001, language, 3)
+    return format_number(number, language, 3 if number < 0.1 else 2)
+
+
+def days_to_months(days: Any) -> float | None:
+    """Age in days as months (30.4375 days a month)."""
+    number = to_number(days)
+    return None if number is None else number / 30.4375
+
+
+def format_bound(bound: Any, language: str, *, words: bool = False) -> str:
+    """A published `proportion_bound` (">0.95", "<0.05") as a percentage: sv "> 95 %", en
+    ">95%"; `words=True` for a sentence: "över 95 %" / "over 95%". "" when there is none."""
+    match = re.fullmatch(r"\s*([<>])\s*([0-9]*\.?[0-9]+)\s*", bound) if isinstance(bound, str) else None
+    if match is None:
+        return ""
+    share = format_percent(float(match[2]), language)
+    if words:
+        return f"{phrase('bound_above' if match[1] == '>' else 'bound_below', language)} {share}"
+    return f"{match[1]}{NBSP if language == 'sv' else ''}{share}"

@@ -1,0 +1,369 @@
+"""Fixed phrases of the reports (with `{placeholders}`) and the methods appendix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.text.words import Words
+
+PHRASES: dict[str, Words] = {
+    "pp": Words("procentenheter", "percentage points"),
+    "pp_one": Words("procentenhet", "percentage point"),
+    "ci": Words("95\u00a0% KI", "95% CI"),
+    "to": Words("till", "to"),
+    "suppressed": Words(
+        sv=("redovisas inte, eftersom ett tal bakom uppgiften är mindre än {min_cell} eller skulle avslöja "
+            "ett sådant tal"),
+        en="not shown, because a number behind it is below {min_cell} or would reveal one",
+    ),
+    "suppressed_short": Words("undertryckt (små tal)", "suppressed (small numbers)"),
+    "suppressed_small_group": Words(
+        sv="redovisas inte: en av grupperna har färre än {min_cell} barn",
+        en="not shown: one of the groups has fewer than {min_cell} children",
+    ),
+    "suppressed_few_events": Words(
+        sv="redovisas inte: färre än {min_cell} barn i en av grupperna hade utfallet",
+        en="not shown: fewer than {min_cell} children in one of the groups had the outcome",
+    ),
+    "suppressed_few_without": Words(
+        sv="redovisas inte: färre än {min_cell} barn i en av grupperna saknade utfallet",
+        en="not shown: fewer than {min_cell} children in one of the groups did not have the outcome",
+    ),
+    "suppressed_small_count": Words(
+        sv="redovisas inte: ett av talen bakom uppgiften är mindre än {min_cell}",
+        en="not shown: one of the numbers behind it is below {min_cell}",
+    ),
+    "suppressed_secondary": Words(
+        sv="redovisas inte, för att en annan uppgift med få barn inte ska kunna räknas fram",
+        en="not shown, so that another figure with few children cannot be worked out",
+    ),
+    "suppressed_short_small_group": Words("färre än {min_cell} barn", "fewer than {min_cell} children"),
+    "suppressed_short_few_events": Words(
+        sv="färre än {min_cell} med utfallet",
+        en="fewer than {min_cell} with the outcome",
+    ),
+    "suppressed_short_few_without": Words(
+        sv="färre än {min_cell} utan utfallet",
+        en="fewer than {min_cell} without the outcome",
+    ),
+    "suppressed_short_small_count": Words("tal under {min_cell}", "a count under {min_cell}"),
+    "suppressed_short_secondary": Words(
+        sv="dold för att skydda en annan uppgift",
+        en="hidden to protect another figure",
+    ),
+    "bound_above": Words("över", "over"),
+    "bound_below": Words("under", "under"),
+    "whole_study": Words("Hela studien", "Whole study"),
+    "out_of_reach": Words("nås inte", "out of reach"),
+    "hidden_half_years": Words(
+        sv="{count} halvår utan punkt: få barn med eller utan utfallet",
+        en="{count} half-years not drawn: few children with or without the outcome",
+    ),
+    "partly_suppressed": Words(
+        sv="enstaka punkter undertryckta (<{min_cell}), visas inte",
+        en="some points suppressed (<{min_cell}), not drawn",
+    ),
+    "not_estimable": Words("kunde inte skattas", "could not be estimated"),
+    "no_data": Words("uppgift saknas", "no data"),
+    "no_area_rows": Words(
+        sv="Uppgifterna {table} redovisas inte per område; de gäller hela studien.",
+        en="The figures {table} are not broken down by area; they are for the whole study.",
+    ),
+    "design": Words("Design", "Design"),
+    "title_fallback": Words(
+        sv="Utvärdering av utökat hembesöksprogram",
+        en="Evaluation of an extended home-visiting programme",
+    ),
+    "synthetic": Words(
+        sv="Obs! Uppgifterna är syntetiska (påhittade) och gäller inga verkliga barn.",
+        en="Note: the data are synthetic (made up) and describe no real children.",
+    ),
+    "none": Words("Inga uppgifter.", "No data."),
+    "period_pre": Words("Födda före programstart", "Born before the start"),
+    "period_post": Words("Födda efter programstart", "Born after the start"),
+    "arm_intervention": Words("Interventionsområden", "Intervention areas"),
+    "arm_comparison": Words("Jämförelseområden", "Comparison areas"),
+    "programme_start": Words("programstart", "programme start"),
+    "flow_intro": Words(
+        sv=("Hur många familjer som uppfyllde villkoren, erbjöds programmet, tackade ja och fick besöken. "
+            "Procent i parentes är andelen av föregående steg."),
+        en=("How many families were eligible, were offered the programme, accepted and received the visits. "
+            "Percentages in brackets are shares of the previous step."),
+    ),
+    "implementation_intro": Words(
+        sv=("Hur programmet genomfördes för de familjer som tackade ja: antal kontakter, andel i tid, "
+            "gemensamma besök och vilka föräldrar som var med."),
+        en=("How the programme was delivered to the families who accepted: contacts, timeliness, joint "
+            "visits and which parents took part."),
+    ),
+    "balance_intro": Words(
+        sv=("Skillnader mellan interventions- och jämförelsegruppen vid start, före och efter viktning, "
+            "mätta som What Works Clearinghouse/HomVEE mäter dem: Cox-index för kategorier (till exempel "
+            "moderns födelseregion) och Hedges g för mätvärden (moderns ålder). Bedömningen gäller just "
+            "dessa tal: högst 0,05 är likvärdigt, 0,05–0,25 kräver statistisk justering, över 0,25 är inte "
+            "likvärdigt. Tabellen bygger på {n_intervention} barn i interventionsgruppen och {n_comparison} "
+            "i jämförelsegruppen."),
+        en=("Differences between the intervention and comparison groups at baseline, before and after "
+            "weighting, measured as the What Works Clearinghouse/HomVEE standards measure them: the Cox "
+            "index for categories (such as the mother's region of birth) and Hedges' g for measurements "
+            "(the mother's age). The rating is of these numbers: up to 0.05 is equivalent, 0.05–0.25 "
+            "requires statistical adjustment, over 0.25 is not equivalent. The table rests on "
+            "{n_intervention} intervention and {n_comparison} comparison children."),
+    ),
+    "proportions_intro": Words(
+        sv="Andel med 95 % konfidensintervall per grupp.",
+        en="Share with 95% confidence interval per group.",
+    ),
+    "forest_intro_did": Words(
+        sv=("Programmets skattade effekt (skillnad-i-skillnader) i procentenheter med 95\u00a0% "
+            "konfidensintervall; linjen vid 0 betyder ingen skillnad."),
+        en=("The programme's estimated effect (difference-in-differences) in percentage points with 95% "
+            "confidence intervals; the line at 0 means no difference."),
+    ),
+    "forest_intro_concurrent": Words(
+        sv=("Programmets skattade effekt i procentenheter, justerad för skillnader i bakgrund (logistisk "
+            "regression; viktning med IPTW som känslighetsanalys), med 95\u00a0% konfidensintervall; linjen "
+            "vid 0 betyder ingen skillnad."),
+        en=("The programme's estimated effect in percentage points, adjusted for differences in background "
+            "(logistic regression; IPTW weighting as the sensitivity analysis), with 95% confidence "
+            "intervals; the line at 0 means no difference."),
+    ),
+    "forest_intro_historical": Words(
+        sv=("Programmets skattade effekt i procentenheter, justerad för skillnader i bakgrund (logistisk "
+            "regression; viktning med IPTW som känslighetsanalys), med 95\u00a0% konfidensintervall; linjen "
+            "vid 0 betyder ingen skillnad."),
+        en=("The programme's estimated effect in percentage points, adjusted for differences in background "
+            "(logistic regression; IPTW weighting as the sensitivity analysis), with 95% confidence "
+            "intervals; the line at 0 means no difference."),
+    ),
+    "trends_intro": Words(
+        sv=("Skillnad-i-skillnader förutsätter att andelarna hade utvecklats parallellt i interventions- "
+            "och jämförelseområdena utan programmet. Diagrammet visar huvudindikatorerna per födelsehalvår: "
+            "före programstart bör linjerna löpa ungefär parallellt. Ett placebotest bland barn födda före "
+            "start redovisas i sammanfattningen när det ger anledning till tvivel."),
+        en=("Difference-in-differences assumes that the shares would have developed in parallel in the "
+            "intervention and comparison areas without the programme. The chart shows the primary "
+            "indicators by half-year of birth: before the start the lines should run roughly in parallel. A "
+            "placebo test among children born before the start is reported in the summary when it gives "
+            "reason for doubt."),
+    ),
+    "survival_intro": Words(
+        sv=("Kurvor över barnens ålder (Kaplan–Meier; för amning Turnbulls skattning) med antal barn kvar i "
+            "uppföljningen under diagrammet."),
+        en=("Curves over the child's age (Kaplan–Meier; for breastfeeding Turnbull's estimate) with the "
+            "numbers still followed below the plot."),
+    ),
+    "equity_intro": Words(
+        sv=("Observerade skillnader efter start mellan interventions- och jämförelsegruppen inom "
+            "undergrupper efter moderns födelseregion och föräldrarnas utbildning. De är ojusterade "
+            "jämförelser, inte programmets skattade effekt; p för interaktion prövar om skillnaden varierar "
+            "mellan undergrupperna."),
+        en=("Observed differences after the start between the intervention and comparison groups within "
+            "subgroups by mother's region of birth and parents' education. They are unadjusted comparisons, "
+            "not the programme's estimated effect; the interaction p tests whether the difference varies "
+            "between the subgroups."),
+    ),
+    "dose_intro": Words(
+        sv=("Utfall efter antal genomförda programkontakter bland barn i familjer som tackat ja. Familjer "
+            "som tar emot fler besök kan skilja sig på andra sätt, så sambandet visar inte i sig en effekt."),
+        en=("Outcomes by the number of programme contacts received, among children of families who "
+            "accepted. Families who receive more visits may differ in other ways, so the pattern is not by "
+            "itself an effect."),
+    ),
+    "power_intro": Words(
+        sv=("Minsta skillnad som studien kan upptäcka med 80 % styrka (tvåsidigt test, 5 % nivå), och hur "
+            "många barn per grupp som behövs för den önskade skillnaden. Programmet ges per område, och "
+            "barn i samma område liknar varandra: kolumnerna med områden som kluster är det ärliga svaret "
+            "(samvariationen inom områden skattad ur data), de med barn som oberoende ett alltför "
+            "optimistiskt."),
+        en=("The smallest difference the study can detect with 80% power (two-sided test at the 5% level), "
+            "and the children per group needed for the difference wanted. The programme is given by area, "
+            "and children in one area are alike: the columns with areas as clusters are the honest answer "
+            "(the correlation within areas estimated from the data), those with children as independent an "
+            "optimistic one."),
+    ),
+    "dq_intro": Words(
+        sv=("Rader som lästes in, godkändes och avvisades per fil, avvisade rader per orsak samt saknade "
+            "värden i de rensade tabellerna."),
+        en=("Rows read, accepted and rejected per file, rejected rows by reason, and missing values in the "
+            "clean tables."),
+    ),
+    "methods_intro": Words(
+        sv="Metoderna som används och deras referenser.",
+        en="The methods used and their references.",
+    ),
+    "manifest_intro": Words(
+        sv="Vilka data och vilken kod som gav rapportens siffror.",
+        en="Which data and which code produced the figures of this report.",
+    ),
+    "per_protocol": Words("Familjer som tackat ja (per protokoll)", "Families who accepted (per protocol)"),
+    "technical_effects": Words("Alla skattningar (teknisk bilaga)", "All estimates (technical appendix)"),
+    "design_checks": Words(
+        sv="Designbaserade kontroller av skillnad-i-skillnader",
+        en="Design-based checks of the difference-in-differences",
+    ),
+    "design_checks_intro": Words(
+        sv=("Med få områden vilar modellens p-värden och intervall på antaganden. Tabellen visar det som "
+            "kan kontrolleras utan dem: en logistisk modell som kontroll av skalan, p-värdet när områdena "
+            "fördelas på grupperna på alla möjliga sätt, var skattningen hamnar bland jämförelseområden som "
+            "låtsas ha programmet, skattningen när ett område i taget lämnas utanför, och ett test av "
+            "skillnader mellan grupperna före start. Figuren visar skillnaden halvår för halvår mot "
+            "halvåret före start."),
+        en=("With few areas the model's p-values and intervals rest on assumptions. The table shows what "
+            "can be checked without them: a logistic model as a check on the scale, the p-value over every "
+            "way of assigning the areas to the groups, where the estimate falls among comparison areas "
+            "treated as if they had the programme, the estimate leaving out one area at a time, and a test "
+            "of differences between the groups before the start. The figure shows the difference half-year "
+            "by half-year against the half-year before the start."),
+    ),
+    "missing_data_intro": Words(
+        sv=("Andel saknade uppgifter per grupp före och efter start (bara uppgifter där något saknas). "
+            "Huvudanalysen utesluter barn som saknar en bakgrundsuppgift; känslighetsanalysen med multipel "
+            "imputering tar med dem."),
+        en=("Share of missing values by group before and after the start (only items with any missing). The "
+            "main analysis leaves out children with a missing covariate; the sensitivity analysis with "
+            "multiple imputation keeps them."),
+    ),
+}
+
+
+METHODS: tuple[tuple[Words, Words], ...] = (
+    (
+        Words(
+            sv="Andelar med 95 % konfidensintervall (Wilsons score-intervall)",
+            en="Proportions with 95% confidence intervals (Wilson score interval)",
+        ),
+        Words("Wilson 1927; Newcombe 1998", "Wilson 1927; Newcombe 1998"),
+    ),
+    (
+        Words(
+            sv="Riskskillnad med Newcombes hybrid-score-intervall",
+            en="Risk difference with Newcombe's hybrid score interval",
+        ),
+        Words("Newcombe 1998", "Newcombe 1998"),
+    ),
+    (
+        Words(
+            sv=("Test av skillnad: Fishers exakta test när något förväntat antal är under 5, annars "
+                "chi-två-test"),
+            en=("Test of a difference: Fisher's exact test when any expected count is below 5, otherwise "
+                "the chi-square test"),
+        ),
+        Words("Fisher 1922; Pearson 1900", "Fisher 1922; Pearson 1900"),
+    ),
+    (
+        Words(
+            sv=("Justerad oddskvot med logistisk regression; marginell (standardiserad) riskskillnad med "
+                "g-beräkning och deltametoden"),
+            en=("Adjusted odds ratio by logistic regression; marginal (standardised) risk difference by "
+                "g-computation with the delta method"),
+        ),
+        Words("Robins 1986; Austin 2010", "Robins 1986; Austin 2010"),
+    ),
+    (
+        Words(
+            sv="Viktning med propensity score (IPTW, ATT, stabiliserade vikter) med robusta standardfel",
+            en=("Inverse probability of treatment weighting (IPTW, ATT, stabilised weights) with robust "
+                "standard errors"),
+        ),
+        Words("Austin & Stuart 2015", "Austin & Stuart 2015"),
+    ),
+    (
+        Words(
+            sv=("Skillnad-i-skillnader med osäkerhet per område: med färre än 30 områden ger samma wild "
+                "cluster bootstrap-test både p-värdet och intervallet (testinversion)"),
+            en=("Difference-in-differences with uncertainty by area: with fewer than 30 areas one wild "
+                "cluster bootstrap test gives both the p-value and the interval (test inversion)"),
+        ),
+        Words(
+            sv="Cameron, Gelbach & Miller 2008; Webb 2023; Roodman m.fl. 2019",
+            en="Cameron, Gelbach & Miller 2008; Webb 2023; Roodman et al. 2019",
+        ),
+    ),
+    (
+        Words(
+            sv="Placebotest av parallella trender bland barn födda före start",
+            en="Placebo test of parallel trends among children born before the start",
+        ),
+        Words("Angrist & Pischke 2009", "Angrist & Pischke 2009"),
+    ),
+    (
+        Words(
+            sv="Kaplan–Meier-kurvor med Greenwoods variansskattning och log-rank-test",
+            en="Kaplan–Meier curves with Greenwood's variance and the log-rank test",
+        ),
+        Words(
+            sv="Kaplan & Meier 1958; Greenwood 1926; Mantel 1966",
+            en="Kaplan & Meier 1958; Greenwood 1926; Mantel 1966",
+        ),
+    ),
+    (
+        Words(
+            sv=("Cox-regression (Efrons metod för lika tider) med Grambsch–Therneaus test av proportionella "
+                "hasarder"),
+            en="Cox regression (Efron ties) with the Grambsch–Therneau test of proportional hazards",
+        ),
+        Words(
+            sv="Cox 1972; Efron 1977; Grambsch & Therneau 1994",
+            en="Cox 1972; Efron 1977; Grambsch & Therneau 1994",
+        ),
+    ),
+    (
+        Words(
+            sv="Intervallcensurerad amningslängd: Turnbulls icke-parametriska ML-skattning (NPMLE)",
+            en=("Interval-censored breastfeeding duration: Turnbull's nonparametric maximum likelihood "
+                "estimate (NPMLE)"),
+        ),
+        Words("Turnbull 1976", "Turnbull 1976"),
+    ),
+    (
+        Words(
+            sv="Multipla jämförelser: Holms metod för huvudindikatorerna",
+            en="Multiplicity: Holm's method across the primary indicators",
+        ),
+        Words("Holm 1979", "Holm 1979"),
+    ),
+    (
+        Words(
+            sv="Multipla jämförelser: Benjamini–Hochbergs metod för övriga indikatorer",
+            en="Multiplicity: Benjamini–Hochberg across the secondary indicators",
+        ),
+        Words("Benjamini & Hochberg 1995", "Benjamini & Hochberg 1995"),
+    ),
+    (
+        Words(
+            sv=("Jämförbarhet vid start: standardiserade skillnader (Hedges g, Cox index) bedömda enligt "
+                "WWC/HomVEE"),
+            en=("Baseline equivalence: standardised differences (Hedges' g, Cox index) rated as in "
+                "WWC/HomVEE"),
+        ),
+        Words(
+            sv="What Works Clearinghouse 2022; HomVEE 2023",
+            en="What Works Clearinghouse 2022; HomVEE 2023",
+        ),
+    ),
+    (
+        Words(
+            sv="Statistisk styrka och stickprovsstorlek för två andelar, med kontinuitetskorrektion",
+            en="Power and sample size for two proportions, with continuity correction",
+        ),
+        Words("Fleiss, Tytun & Ury 1980", "Fleiss, Tytun & Ury 1980"),
+    ),
+    (
+        Words(
+            sv="Röjandeskydd: antal 1–4 visas som \"<5\"",
+            en="Small-cell suppression: counts of 1–4 shown as \"<5\"",
+        ),
+        Words("Socialstyrelsen", "Socialstyrelsen"),
+    ),
+)
+
+
+def phrase(key: str, language: str, **values: Any) -> str:
+    """A fixed phrase of PHRASES with `{placeholders}` filled in."""
+    return PHRASES[key].format(language, **values)
+
+
+def methods(language: str) -> list[tuple[str, str]]:
+    """The methods appendix in `language`: (method, reference) in the order the analysis uses them."""
+    return [(method.in_(language), reference.in_(language)) for method, reference in METHODS]

@@ -1,0 +1,49 @@
+"""Sentences and headings built from the vocabularies: suppressed figures, report titles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.text.cells import DEFAULT_MIN_CELL
+from pipeline.text.labels import label, output_table_name, section_title
+from pipeline.text.phrases import PHRASES, phrase
+
+
+def suppression_phrase(reason: Any, language: str, min_cell: int = DEFAULT_MIN_CELL, *,
+                       short: bool = False) -> str:
+    """What a suppressed figure says, by why it was suppressed: a published table's
+    `suppression` (small_group, few_events, few_without, small_count, secondary), so that a
+    group of 134 is never called "fewer than 5 children"; general words for another reason."""
+    base = "suppressed_short" if short else "suppressed"
+    key = f"{base}_{reason}" if isinstance(reason, str) and reason else base
+    return phrase(key if key in PHRASES else base, language, min_cell=min_cell)
+
+
+def suppressed_sentence(indicator: str, language: str, min_cell: int = DEFAULT_MIN_CELL,
+                        reason: Any = None) -> str:
+    """"MMR vid 24 månader: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet."
+    (`reason`: the row's `suppression`; without it, the general words)."""
+    return f"{label('indicator', indicator, language)}: {suppression_phrase(reason, language, min_cell)}."
+
+
+def heading(key: str, language: str, level: int = 2) -> str:
+    """A markdown heading for a report section."""
+    return f"{'#' * level} {section_title(key, language)}"
+
+
+def title_markdown(title: str | None, study: str, language: str, *, area: str = "all",
+                   design: str | None = None, synthetic: bool = False) -> str:
+    """The report's title block: title, area, design and a warning for synthetic data."""
+    lines = [f"# {title or phrase('title_fallback', language)}", ""]
+    if area and area != "all":
+        lines += [f"## {area}", ""]
+    if design:
+        lines += [f"*{phrase('design', language)}: {label('design', design, language)}.*", ""]
+    if synthetic:
+        lines += [f"**{phrase('synthetic', language)}**", ""]
+    return "\n".join(lines).rstrip()
+
+
+def area_note(table: str, language: str) -> str:
+    """Says that an output table has no per-area rows (in an area report)."""
+    return phrase("no_area_rows", language, table=output_table_name(table, language))
