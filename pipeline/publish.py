@@ -67,14 +67,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline import privacy
+from pipeline.outputs import TABLE_NAMES, output_table
 
 log = logging.getLogger("hembesok")
 
-# Tables that count rows of the raw exports (rows read, rejected by reason, missing values,
-# value issues), not children with an attribute: published unchanged. A rejected row says
-# nothing about a child that is published anywhere else. Move a name to PUBLISHERS (with a
-# rule) to suppress it too.
-ROW_COUNT_TABLES = frozenset({"data_quality", "rejects_by_reason", "missingness", "value_issues"})
 
 SUPPRESSED_NOTE = "suppressed: fewer than {min_cell} children/events in a cell, or hidden to protect one"
 # Why a row was suppressed (the `suppression` column), most specific first.
@@ -116,10 +112,11 @@ def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[st
     if min_cell < 1:
         raise ValueError(f"min_cell must be at least 1, not {min_cell}")
     for name in tables:
-        if name not in ROW_COUNT_TABLES and name not in PUBLISHERS:
+        # a table that counts export rows, not children, is published as it is: a rejected
+        # row says nothing about a child published anywhere else
+        if not output_table(name).counts_export_rows and name not in PUBLISHERS:
             raise ValueError(f"no small-cell suppression rule for table {name!r}; add one to "
-                             f"pipeline.publish.PUBLISHERS (or to ROW_COUNT_TABLES if it counts "
-                             f"export rows, not children) before publishing it")
+                             f"pipeline.publish.PUBLISHERS before publishing it")
     frames = {n: f.reset_index(drop=True) for n, f in tables.items() if n in PUBLISHERS}
     run = _Pass(min_cell, frames)
     renders = run.register(frames)
@@ -1206,9 +1203,9 @@ PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
     "survival": _publish_survival,
     "power": _publish_power,
 }
-# Registration and rendering order: the cohort stage's tables first (they are written first),
-# effects before summary (whose headline is blank where its effects row is).
-_RENDER_ORDER = list(PUBLISHERS)
+# Registration and rendering order: the catalog's (the cohort stage's tables first, effects
+# before summary, whose headline is blank where its effects row is).
+_RENDER_ORDER = [name for name in TABLE_NAMES if name in PUBLISHERS]
 
 
 # --- XLSX --------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__, privacy, store
+from pipeline import __version__, outputs, privacy, store
 from pipeline.config import Study, load_study
 from pipeline.errors import ConfigError, HembesokError, OutputScanError
 from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
@@ -32,6 +32,7 @@ from pipeline.stages import report as report_stage
 from pipeline.stages.ingest import ingest
 
 PUBLISHED = ".stages.json"  # in outputs/<study>/: which stage results it holds
+DATA_DICTIONARY = "data_dictionary.csv"  # in tables/: the outputs catalog, column by column
 log = logging.getLogger("hembesok")
 
 
@@ -116,12 +117,22 @@ def publish(tables: dict[str, pd.DataFrame], tables_dir: Path, min_cell: int) ->
     for name, published in publish_tables(tables, min_cell).items():
         store.write_csv(published, tables_dir / f"{name}.csv")
         write_xlsx(published, tables_dir / f"{name}.xlsx")
+    store.write_csv(outputs.data_dictionary(), tables_dir / DATA_DICTIONARY)
 
 
 def cohort_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The cohort stage's published tables: indicators, flow and fidelity."""
     return {"indicators": cohort_stage.indicator_table(cohort), "flow": cohort_stage.flow_table(cohort),
             "fidelity": cohort_stage.fidelity_table(cohort, len(study.programme.contacts))}
+
+
+def clean_tables(result: clean_stage.CleanResult) -> dict[str, pd.DataFrame]:
+    """The clean stage's published tables: the row accounting, rejects, missingness, issues."""
+    issues = (result.value_issues.groupby(["table", "source_file", "column", "issue"]).size()
+              .rename("rows").reset_index())
+    return {"data_quality": clean_stage.accounting(result),
+            "rejects_by_reason": clean_stage.rejects_by_reason(result),
+            "missingness": clean_stage.missingness(result), "value_issues": issues}
 
 
 def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:
@@ -131,12 +142,7 @@ def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tab
     store.write_parquet(result.antigen_doses, folder / "antigen_doses.parquet")
     store.write_parquet(result.rejects, folder / "rejects.parquet")
     store.write_parquet(result.value_issues, folder / "value_issues.parquet")
-    issues = (result.value_issues.groupby(["table", "source_file", "column", "issue"]).size()
-              .rename("rows").reset_index())
-    publish({"data_quality": clean_stage.accounting(result),
-             "rejects_by_reason": clean_stage.rejects_by_reason(result),
-             "missingness": clean_stage.missingness(result), "value_issues": issues},
-            tables_dir, study.min_cell)
+    publish(clean_tables(result), tables_dir, study.min_cell)
 
 
 def write_cohort(study: Study, cohort: pd.DataFrame, folder: Path, tables_dir: Path) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipeline import narrative, text
 from pipeline.indicators import INDICATORS
+from pipeline.outputs import AREA_ROWS, CATALOG, STUDY_ROWS, TABLE_NAMES, with_areas
 from pipeline.text import (
     EN_DASH,
     format_count,
@@ -31,14 +32,9 @@ from pipeline.text import (
     to_number,
 )
 
-TABLE_NAMES = ("indicators", "effects", "summary", "balance", "survival", "flow", "fidelity",
-               "dose_response", "power", "trends", "design", "did_cells", "did_areas",
-               "event_study", "missing_data", "data_quality", "rejects_by_reason", "missingness",
-               "value_issues")
-# Tables with an `area` column ("all" or an intervention area); the others are for the whole study.
-AREA_TABLES = ("indicators", "flow", "fidelity", "effects", "summary", "balance")
-STUDY_TABLES = ("survival", "dose_response", "power", "trends", "did_cells", "did_areas",
-                "event_study", "missing_data")
+# Tables with an `area` column ("all" or an intervention area), and those for the whole study.
+AREA_TABLES = with_areas(AREA_ROWS)
+STUDY_TABLES = with_areas(STUDY_ROWS)
 PERCENTAGE_POINT_MEASURES = ("risk_difference", "did")
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio")
 
@@ -95,10 +91,11 @@ def for_area(run: RunTables, area: str) -> RunTables:
     """
     area = area or "all"
     tables = dict(run.tables)
-    tables["indicators"] = area_indicator_rows(tables.get("indicators", pd.DataFrame()), area)
-    for name in ("flow", "fidelity", "effects", "summary", "balance"):
+    for name in AREA_TABLES:
         frame = tables.get(name, pd.DataFrame())
-        if "area" in frame.columns:
+        if name == "indicators":
+            tables[name] = area_indicator_rows(frame, area)
+        elif "area" in frame.columns:
             in_area = (frame["area"].astype("string") == area).fillna(False)
             tables[name] = frame[in_area].reset_index(drop=True)
     not_by_area = [n for n in STUDY_TABLES if area != "all" and not tables.get(n, pd.DataFrame()).empty]
@@ -608,10 +605,16 @@ def manifest_tables(manifest: Mapping[str, Any], language: str, *,
     stages = [{"stage": label("manifest", s.get("stage", ""), language),
                "status": label("manifest", s.get("status", ""), language),
                "seconds": format_number(s.get("seconds"), language, 2),
-               "rows": ", ".join(f"{format_count(count, language)} {label('manifest', name, language)}"
+               "rows": ", ".join(f"{format_count(count, language)} {_rows_word(name, language)}"
                                  for name, count in (s.get("rows") or {}).items())}
               for s in manifest.get("stages") or []]
     return {"code": _display(code_rows, ["item", "value"], language),
             "inputs": _display(inputs, ["file", "sha256"], language),
             "packages": _display(packages, ["package", "version"], language),
             "stages": _display(stages, ["stage", "status", "seconds", "rows"], language)}
+
+
+def _rows_word(name: str, language: str) -> str:
+    """What a stage's row count of `name` counts: an output table's rows, or clean rows."""
+    table = CATALOG.get(name)
+    return table.rows.in_(language) if table is not None else label("manifest", name, language)

@@ -7,18 +7,41 @@ BEFORE_ROOT and AFTER_ROOT are `--root` folders of `hembesok run` on the same da
 study (e.g. one from a clean clone of the commit before a change, one after). Every file
 under them is compared: parquet tables by content, every other file byte for byte (XLSX
 files are written byte-identically for identical tables); the run log, manifest and stage
-stamps, which record times and the code version, are skipped. Exit status 1 on any
+stamps, which record times and the code version, are skipped, and in an HTML report what
+differs between any two runs is masked: notebook cell ids, and in the manifest appendix the
+run's time, folder, code checksum, git commit and stage seconds. Exit status 1 on any
 difference.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 SKIPPED = {"run.log", "manifest.json", "_stage.json", ".stages.json"}
+_MANIFEST_HEADING = re.compile(r"<h2 id=\"(Appendix-C|Bilaga-C)")
+_RUN_FACTS = [
+    (re.compile(r'id="cell-id=[0-9a-f]+"'), 'id="cell-id"'),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), "TIME"),
+    (re.compile(r"<td>[0-9a-f]{16}</td>"), "<td>CHECKSUM</td>"),
+    (re.compile(r"<tr>\s*<td>(Git commit|Git-version \(commit\))</td>\s*<td>[0-9a-f]{40}</td>"
+                r"\s*</tr>\s*"), ""),
+    (re.compile(r"<td>\d+[.,]\d\d</td>"), "<td>SECONDS</td>"),
+]
+
+
+def _report_text(path: Path, root: Path) -> str:
+    """An HTML report with what differs between any two runs of the same code masked."""
+    text = path.read_text(encoding="utf-8").replace(str(root), "ROOT")
+    match = _MANIFEST_HEADING.search(text)
+    head, tail = (text[:match.start()], text[match.start():]) if match else (text, "")
+    head = _RUN_FACTS[0][0].sub(_RUN_FACTS[0][1], head)
+    for pattern, replacement in _RUN_FACTS:
+        tail = pattern.sub(replacement, tail)
+    return head + tail
 
 
 def differences(before: Path, after: Path) -> tuple[int, list[str]]:
@@ -31,6 +54,8 @@ def differences(before: Path, after: Path) -> tuple[int, list[str]]:
             same = False
         elif path.suffix == ".parquet":
             same = pd.read_parquet(path).equals(pd.read_parquet(other))
+        elif path.suffix == ".html":
+            same = _report_text(path, before) == _report_text(other, after)
         else:
             same = path.read_bytes() == other.read_bytes()
         if not same:

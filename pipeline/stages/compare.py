@@ -74,6 +74,7 @@ import pandas as pd
 from pipeline.config import Study
 from pipeline.indicators import INDICATORS, Indicator
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
+from pipeline.outputs import output_table
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
 from pipeline.stats.complier import complier_effect, fuzzy_did
 from pipeline.stats.did import at_least_child_level, difference_in_differences
@@ -121,59 +122,6 @@ from pipeline.summary import (
 GROUPS = ("intervention", "comparison")
 DID_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
 
-EFFECT_COLUMNS = [
-    "indicator", "measure", "method", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
-    "n_intervention", "n_comparison", "note", "analysis", "subgroup", "p_interaction",
-    "multiplicity", "events_intervention", "events_comparison", "area",
-    "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
-    "p_placebo", "p_placebo_floor", "landmark_days", "ess_comparison",
-]
-SUMMARY_COLUMNS = [
-    "indicator", "area", "primary", "kind", "design", "analysis", "method", "measure",
-    "estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "multiplicity", "n_intervention",
-    "n_comparison", "verdict", "reason", "caveats", "reason_detail",
-    "proportion_intervention", "proportion_comparison", "n_denominator_intervention",
-    "n_denominator_comparison", "events_intervention", "events_comparison",
-    "proportion_intervention_pre", "proportion_comparison_pre", "n_denominator_intervention_pre",
-    "n_denominator_comparison_pre", "events_intervention_pre", "events_comparison_pre",
-    "sensitivity_method", "sensitivity_estimate", "sensitivity_ci_low", "sensitivity_ci_high",
-    "pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p",
-    "n_areas_intervention", "n_areas_comparison", "adjusted", "p_randomisation", "p_floor",
-    "no_pandemic_estimate", "no_pandemic_ci_low", "no_pandemic_ci_high",
-    "p_placebo", "p_placebo_floor", "logistic_estimate", "logistic_ci_low", "logistic_ci_high",
-    "pretrend_joint_p",
-]
-EVENT_STUDY_COLUMNS = ["indicator", "half_years_from_start", "half_year", "estimate", "ci_low", "ci_high",
-                       "p_value", "n_intervention", "n_comparison", "pre", "reference", "adjusted",
-                       "pretrend_p", "note"]
-DID_CELL_COLUMNS = ["indicator", "area", "arm", "period", "children", "events", "proportion"]
-MISSING_COLUMNS = ["arm", "period", "kind", "variable", "n", "missing", "share_missing"]
-DID_AREA_COLUMNS = [
-    "indicator", "analysis", "intervention_area", "comparison_area", "left_out_area",
-    "placebo_area", "n_areas_intervention", "n_areas_comparison", "did_unadjusted",
-    "did_adjusted", "adjusted", "reason",
-]
-TREND_COLUMNS = ["indicator", "arm", "half_year", "half_year_start", "period", "n", "events",
-                 "proportion", "ci_low", "ci_high"]
-DESIGN_COLUMNS = ["arm", "area", "period", "born_from", "born_to", "group", "children"]
-BALANCE_COLUMNS = [
-    "area", "covariate", "level", "measure", "value_before", "value_after", "smd_before", "smd_after",
-    "rating_before", "rating_after", "n_intervention", "n_comparison", "note",
-    "n_level_intervention", "n_level_comparison",
-]
-SURVIVAL_COLUMNS = [
-    "indicator", "group", "statistic", "time", "survival", "ci_low", "ci_high", "at_risk",
-    "events", "survival_lower", "survival_upper", "p_value", "n", "method", "note",
-]
-POWER_COLUMNS = [
-    "indicator", "p_comparison", "n_intervention", "n_comparison", "mdd", "mdd_decrease",
-    "difference_named", "n_per_group_needed", "n_per_group_needed_corrected", "note",
-    "icc", "children_per_area", "mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed",
-]
-DOSE_COLUMNS = [
-    "indicator", "contacts_band", "contacts_min", "contacts_max", "n", "events", "proportion",
-    "ci_low", "ci_high", "contacts_counted",
-]
 
 # Mother's region of birth for equity rows: Nordic-born mothers (outside Sweden) are few in
 # every study area, so they are grouped with Swedish-born mothers.
@@ -234,23 +182,23 @@ def _compare(study: Study, cohort: pd.DataFrame,
         for indicator in INDICATORS:
             rows += _itt_rows(area_context, area_cells, indicator)
         balance.append(balance_table(area_context))
-    effects = _with_multiplicity(_frame(rows, EFFECT_COLUMNS), study)
+    effects = _with_multiplicity(output_table("effects").frame(rows), study)
     # model-based estimates that adjust for at least one covariate (not saturated in the
     # groups' counts): publishing may show them where a crude one would reveal a small cell
     effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
     trends = trends_table(cohort, study)
     did_cell_table, did_area_table = (did_area_tables(context, did_cells) if did_cells is not None
-                                      else (_frame([], DID_CELL_COLUMNS),
-                                            _frame([], DID_AREA_COLUMNS)))
+                                      else (output_table("did_cells").frame([]),
+                                            output_table("did_areas").frame([])))
     events = (event_study_table(context, did_cells) if did_cells is not None
-              else _frame([], EVENT_STUDY_COLUMNS))
+              else output_table("event_study").frame([]))
     missing = missing_data_table(study, cohort)
     return {
         "effects": effects,
         "summary": summary_table(study, effects, cohort, trends, events),
         "balance": pd.concat(balance, ignore_index=True),
         "survival": survival_table(population),
-        "dose_response": _frame([r for t in dose_tables for r in t], DOSE_COLUMNS),
+        "dose_response": output_table("dose_response").frame([r for t in dose_tables for r in t]),
         "power": power_table(population, named_difference, study),
         "trends": trends,
         "design": design_table(cohort, study),
@@ -710,7 +658,7 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
                          "pretrend_p": result.pre_trend.p_value,
                          "note": "; ".join(x for x in (note, _text_or_empty(record["reason"]))
                                            if x)})
-    return _frame(rows, EVENT_STUDY_COLUMNS)
+    return output_table("event_study").frame(rows)
 
 
 def _text_or_empty(value: object) -> str:
@@ -788,7 +736,8 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
             frame["adjusted"] = bool(context.covariate_names)
     cell_rows = [r for frame in cells for r in frame.to_dict("records")]
     area_rows = [r for frame in areas for r in frame.to_dict("records")]
-    return _frame(cell_rows, DID_CELL_COLUMNS), _frame(area_rows, DID_AREA_COLUMNS)
+    return (output_table("did_cells").frame(cell_rows),
+            output_table("did_areas").frame(area_rows))
 
 
 def did_outcome(cells: pd.DataFrame, indicator: str,
@@ -1269,7 +1218,7 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
             if area == "all" and events is not None:
                 row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
             rows.append(row)
-    return _frame(rows, SUMMARY_COLUMNS)
+    return output_table("summary").frame(rows)
 
 
 def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
@@ -1567,7 +1516,7 @@ def missing_data_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
         tables.append(missingness_table(frame.assign(**{n: groups[n].to_numpy() for n in names}),
                                         names, ["arm", "period"]).assign(kind="covariate"))
     rows = [r for table in tables for r in table.to_dict("records")]
-    return _frame(rows, MISSING_COLUMNS)
+    return output_table("missing_data").frame(rows)
 
 
 def placebo_start(study: Study) -> pd.Timestamp:
@@ -1612,7 +1561,7 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
                          "period": "post" if first_day >= programme_start else "pre",
                          "n": n, "events": events, "proportion": share.estimate,
                          "ci_low": share.ci_low, "ci_high": share.ci_high})
-    return _frame(rows, TREND_COLUMNS)
+    return output_table("trends").frame(rows)
 
 
 def half_year_bins(birth: pd.Series, programme_start: pd.Timestamp) -> pd.Series:
@@ -1657,7 +1606,7 @@ def design_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
                              "born_to": born_to.date().isoformat(),
                              "group": cell["group"].iloc[0] if len(cell) else "",
                              "children": len(cell)})
-    return _frame(rows, DESIGN_COLUMNS)
+    return output_table("design").frame(rows)
 
 
 def _period_in_design(design: str, arm: str, period: str) -> bool:
@@ -1698,7 +1647,7 @@ def balance_table(context: _Context) -> pd.DataFrame:
         for level, values, binary in pieces:
             rows.append(_balance_row(name, level, values, binary, treated, weights, reason)
                         | {"area": context.area})
-    return _frame(rows, BALANCE_COLUMNS)
+    return output_table("balance").frame(rows)
 
 
 def _balance_row(name: str, level: str, values: np.ndarray, binary: bool, treated: np.ndarray,
@@ -1761,7 +1710,7 @@ def survival_table(population: pd.DataFrame) -> pd.DataFrame:
                      "p_value": None if log_rank is None else log_rank.p_value,
                      "n": int(len(time)), "method": "log_rank",
                      "note": note if error is None else f"{note}: {error}"})
-    return _frame(rows, SURVIVAL_COLUMNS)
+    return output_table("survival").frame(rows)
 
 
 def _km_rows(indicator: str, time: np.ndarray, event: np.ndarray, group: str,
@@ -1855,7 +1804,7 @@ def power_table(population: pd.DataFrame, named_difference: float,
         if study is not None:
             row |= _cluster_power(study, population, y, inside, p0, difference, notes)
         rows.append(row | {"note": "; ".join(notes)})
-    return _frame(rows, POWER_COLUMNS)
+    return output_table("power").frame(rows)
 
 
 def _cluster_power(study: Study, population: pd.DataFrame, y: np.ndarray, inside: np.ndarray,
@@ -1888,36 +1837,3 @@ def _cluster_power(study: Study, population: pd.DataFrame, y: np.ndarray, inside
     notes.append(f"areas as clusters: {areas_1} + {areas_0} areas, intra-area correlation "
                  f"{icc:.3f} (estimated), cluster autocorrelation {DEFAULT_CAC} (planning value)")
     return found
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """Rows as a frame with the given columns first (missing columns empty)."""
-    frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-    for column in columns:
-        if column in _TEXT_COLUMNS:
-            frame[column] = frame[column].astype("string").fillna("")
-        elif column in _COUNT_COLUMNS:
-            frame[column] = pd.array(frame[column].astype("Float64"), dtype="Int64")
-        elif column not in _LABEL_COLUMNS:
-            frame[column] = pd.to_numeric(frame[column], errors="raise").astype("float64")
-    return frame
-
-
-_TEXT_COLUMNS = {"note", "subgroup", "multiplicity", "level", "rating_before", "rating_after",
-                 "area", "kind", "design", "verdict", "reason", "caveats", "reason_detail",
-                 "sensitivity_method", "arm", "half_year", "half_year_start", "period",
-                 "born_from", "born_to", "intervention_area", "comparison_area",
-                 "left_out_area", "placebo_area", "variable"}
-_COUNT_COLUMNS = {"n_intervention", "n_comparison", "events_intervention", "events_comparison",
-                  "at_risk", "events", "n", "n_per_group_needed", "n_per_group_needed_corrected",
-                  "contacts_min", "contacts_max", "n_areas_intervention", "n_areas_comparison",
-                  "half_years_from_start", "landmark_days", "missing",
-                  "n_denominator_intervention", "n_denominator_comparison",
-                  "n_denominator_intervention_pre", "n_denominator_comparison_pre",
-                  "events_intervention_pre", "events_comparison_pre", "children",
-                  "areas_per_arm_needed", "contacts_counted"}
-_LABEL_COLUMNS = {"indicator", "measure", "method", "analysis", "covariate", "group",
-                  "statistic", "contacts_band", "primary", "adjusted", "pre", "reference"}

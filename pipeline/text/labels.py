@@ -426,7 +426,8 @@ COLUMN_LABELS: dict[str, Words] = {
     "visit_status": Words("Besöksstatus", "Visit status"),
 }
 
-# The manifest's keys in words: code and run items, stages, statuses and the rows counted.
+# The manifest's keys in words: code and run items, stages, statuses and the rows counted (an
+# output table's rows are worded by its entry in pipeline.outputs).
 MANIFEST_LABELS: dict[str, Words] = {
     "study": Words("Studie", "Study"),
     "created": Words("Skapad", "Created"),
@@ -445,18 +446,6 @@ MANIFEST_LABELS: dict[str, Words] = {
     "breastfeeding": Words("amningsuppgifter", "breastfeeding assessments"),
     "vaccinations": Words("vaccinationer", "vaccinations"),
     "language": Words("språkscreeningar", "language screenings"),
-    "effects": Words("effektrader", "effect rows"),
-    "summary": Words("sammanfattningsrader", "summary rows"),
-    "balance": Words("jämförbarhetsrader", "balance rows"),
-    "survival": Words("kurvpunkter", "curve points"),
-    "dose_response": Words("dos–responsrader", "dose–response rows"),
-    "power": Words("styrkerader", "power rows"),
-    "trends": Words("trendpunkter", "trend points"),
-    "design": Words("designceller", "design cells"),
-    "did_cells": Words("område × period-celler", "area × period cells"),
-    "did_areas": Words("DiD per område", "DiDs by area"),
-    "event_study": Words("eventstudiekoefficienter", "event-study coefficients"),
-    "missing_data": Words("saknade värden", "missing values"),
     "reports": Words("rapporter", "reports"),
 }
 
