@@ -28,6 +28,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
+from pipeline.indicators import time_to_event
 from pipeline.text import format_number, label, phrase, to_number
 
 DAYS_PER_MONTH = 30.4375
@@ -186,11 +187,13 @@ def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
                     min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
     """Kaplan–Meier (or Turnbull) curves per group with numbers at risk below.
 
-    vacc_mmr1_age is drawn as the share vaccinated (1 − S) against age in months, with its
-    pointwise interval; bf_duration as the share still breastfed (S).
+    An indicator whose event is hoped for sooner (`rising`: vacc_mmr1_age) is drawn as the
+    share with the event (1 − S, vaccinated) against age in months, with its pointwise
+    interval; another (bf_duration) as the share still without it (S, still breastfed).
     """
     text.check_language(language)
-    rising = indicator == "vacc_mmr1_age"
+    course = time_to_event(indicator)
+    rising = course is not None and course.rising
     points = survival[(survival["indicator"] == indicator) & survival["statistic"].isin(SURVIVAL_POINTS)] \
         if survival is not None and not survival.empty else pd.DataFrame()
     with matplotlib.rc_context(RC):

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.indicators import time_to_event
 from pipeline.text import (
     EN_DASH,
     MINUS,
@@ -191,10 +192,11 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
               "correction": _correction(row, family_sizes, language), "null": null,
               "floor": p_text(row.get("p_floor"), language)}
     if verdict in ("higher", "lower"):
-        key = f"verdict_{verdict}"
-        if measure == "hazard_ratio":
-            key += f"_hr_{row.get('indicator')}"
-        return word(key, language, **values)
+        course = time_to_event(str(row.get("indicator")))
+        if measure == "hazard_ratio" and course is not None:
+            said = course.verdict_higher if verdict == "higher" else course.verdict_lower
+            return said.format(language, **values)
+        return word(f"verdict_{verdict}", language, **values)
     return word(f"reason_{reason}", language, **values) if reason else ""
 
 
@@ -242,11 +244,10 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     verdict = str(row.get("verdict"))
     if verdict == "suppressed":
         return suppressed_sentence(indicator, language, reason=row.get("reason"))
-    kind = str(row.get("kind") or "binary")
-    landmark = kind == "survival"
+    course = time_to_event(indicator)
     opening = name
-    if landmark:
-        opening = f"{name} ({word(f'landmark_{indicator}', language).lower()})"
+    if str(row.get("kind") or "binary") == "survival" and course is not None:
+        opening = f"{name} ({course.landmark_words.in_(language).lower()})"
     observed = observed_sentence(row, language)
     if verdict == "not_estimable":
         return f"{opening}: {observed} " + word("not_estimable", language, name=name)
@@ -540,11 +541,12 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words["dose_response"])
     elif analysis == "subgroup":
         parts.append(words["subgroup"])
-    if method in ("did", "did_unadjusted") and f"landmark_{indicator}" in words:
+    course = time_to_event(indicator)
+    if method in ("did", "did_unadjusted") and course is not None:
         stated = re.search(r"landmark: share [^;]*? (?:by|at) (\d+) days", note)
         days = to_number(row.get("landmark_days")) or (int(stated.group(1)) if stated else None)
-        parts.append(words[f"landmark_{indicator}"].format(days=format_count(days, language)))
-        if indicator == "bf_duration":
+        parts.append(course.landmark_share.format(language, days=format_count(days, language)))
+        if course.interval_censored:
             parts.append(words["midpoint"])
     if method == "crude" and measure == "hazard_ratio":
         parts.append(words["cox_crude"])

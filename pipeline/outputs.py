@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.text.words import Words
+from pipeline.words import Words
 
 # Column kinds: what a column holds, which decides its type in the stage's frame.
 LABEL = "label"  # a canonical id or flag, kept as the stage wrote it (indicator, method, primary)

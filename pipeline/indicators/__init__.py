@@ -1,61 +1,218 @@
-"""Outcome and implementation indicators of SPEC §6: ids, kinds and ages.
+"""Outcome indicators of SPEC §6: the one registry of everything about an indicator.
 
-The registry is the one list of indicator ids; study.yml's `primary_indicators` is checked
-against it and every later stage iterates over it.
+An `Indicator` carries its id, family and kind, the age window it is assessed in, the age
+from which the programme's contacts can no longer shape it, for whom it is defined, how a
+time-to-event indicator is censored, shown and compared (`TimeToEvent`), and its words in
+both report languages. study.yml's `primary_indicators` is checked against the registry,
+every later stage iterates over it, and the compare stage and the reports branch on these
+properties, never on an indicator's id. The rules that compute each indicator live in the
+family's module (breastfeeding.py, vaccination.py, language.py); a new indicator is one
+entry here plus its rule there.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
+
+from pipeline.indicators.breastfeeding import POINTS
+from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
+from pipeline.words import Words
+
+Family = Literal["breastfeeding", "vaccination", "language"]
+Kind = Literal["binary", "survival", "count", "continuous"]
+
+# Breastfeeding duration is imputed at the midpoint of its interval where a single time is needed.
+MIDPOINT_WEANING = ("weaning age imputed at the midpoint between the last 'breastfed' and the "
+                    "first 'weaned' assessment")
+
+
+@dataclass(frozen=True)
+class TimeToEvent:
+    """How a survival indicator is censored, drawn and compared.
+
+    `rising`: the event is what the programme hopes for sooner (an MMR dose), so curves show
+    the share who had it and a landmark counts it; otherwise (weaning) they show the share
+    still without it. A landmark DiD compares the share at `landmark_days` (and at each of
+    `landmark_ages`); the restricted mean runs to `rmst_horizon`. An interval-censored
+    indicator (known only between two assessments) is compared by the discrete-time model on
+    the intervals between `cut_points`. The English strings word effects.csv's notes.
+    """
+
+    censoring: Literal["right", "interval"]
+    rising: bool
+    grid_days: tuple[int, int, int]  # survival table points: first, last, step
+    landmark_days: int
+    landmark_ages: tuple[int, ...]
+    rmst_horizon: int
+    earlier: str  # what a hazard ratio above 1 means happened earlier ("vaccinated earlier")
+    rmst_measures: str  # what the restricted mean counts ("days without MMR")
+    landmark_measure: str  # indicators.csv's measure of the landmark share, with {days}
+    landmark_note: str  # the landmark share in effects.csv's note, with {days}
+    landmark_words: Words  # the landmark share on page one
+    landmark_share: Words  # the landmark share in a technical note, with {days}
+    verdict_higher: Words  # a hazard ratio above 1 beyond chance, with {p} and {correction}
+    verdict_lower: Words
+    cut_points: tuple[int, ...] = ()  # interval-censored: the discrete-time model's intervals (days)
+
+    @property
+    def interval_censored(self) -> bool:
+        return self.censoring == "interval"
+
+    @property
+    def grid(self) -> range:
+        """The ages (days) at which the survival table shows the curves."""
+        first, last, step = self.grid_days
+        return range(first, last + 1, step)
 
 
 @dataclass(frozen=True)
 class Indicator:
-    """An indicator id with its family, kind and a one-line definition."""
+    """One indicator: what it is, for whom and when it is assessed, and its words."""
 
     id: str
-    family: Literal["breastfeeding", "vaccination", "language"]
-    kind: Literal["binary", "survival"]
-    definition: str
+    family: Family
+    kind: Kind
+    words: Words
+    meaning: str  # one line in English (the cohort's data dictionary)
+    window_days: tuple[int, int] | None = None  # the age window of its assessment, both inclusive
+    outcome_from_days: int = 0  # only contacts whose window closes before this age are its dose
+    born_from: dt.date | None = None  # defined only for children born from this date
+    stable_parts: tuple[str, ...] = ()  # where born_from splits a DiD's periods: defined as all of these
+    time_to_event: TimeToEvent | None = None
 
+    @property
+    def definition(self) -> str:
+        """Its meaning, with the assessment window where it has one."""
+        if self.window_days is None:
+            return self.meaning
+        return f"{self.meaning} ({self.window_days[0]}–{self.window_days[1]} days)"
+
+
+def _breastfeeding_point(id_: str, point: str, meaning: str, words: Words) -> Indicator:
+    """A breastfeeding indicator at one of Socialstyrelsen's points: its window (and the age
+    from which contacts cannot shape it) is the point's window in breastfeeding.POINTS."""
+    window = POINTS[point][1:]
+    return Indicator(id_, "breastfeeding", "binary", words, meaning, window_days=window,
+                     outcome_from_days=window[0])
+
+
+# Vaccination: the age (days) the last dose of a series is due in the Swedish programme
+# (DTaP-IPV-Hib and PCV 3, 5 and 12 months; MMR 18 months; rotavirus from 6 weeks, so its
+# window opens then); language: the screening at 2.5 years.
+_LAST_DOSE_DUE = {"dtp3": 365, "pcv3": 365, "mmr1": 548, "rota": 42}
+_SCREENING_DUE = 913
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("bf_any_1w", "breastfeeding", "binary", "any breastfeeding at 1 week (0–18 days)"),
-    Indicator("bf_any_2m", "breastfeeding", "binary", "any breastfeeding at 2 months (42–82 days)"),
-    Indicator("bf_any_4m", "breastfeeding", "binary", "any breastfeeding at 4 months (105–143 days)"),
-    Indicator("bf_any_6m", "breastfeeding", "binary", "any breastfeeding at 6 months (167–213 days)"),
-    Indicator("bf_any_12m", "breastfeeding", "binary", "any breastfeeding at 12 months (335–426 days)"),
-    Indicator("bf_excl_2m", "breastfeeding", "binary", "exclusive breastfeeding at 2 months (42–82 days)"),
-    Indicator("bf_excl_4m", "breastfeeding", "binary", "exclusive breastfeeding at 4 months (105–143 days)"),
+    _breastfeeding_point("bf_any_1w", "1w", "any breastfeeding at 1 week",
+                         Words("Amning (hel eller delvis) vid 1 vecka", "Any breastfeeding at 1 week")),
+    _breastfeeding_point("bf_any_2m", "2m", "any breastfeeding at 2 months",
+                         Words("Amning (hel eller delvis) vid 2 månader", "Any breastfeeding at 2 months")),
+    _breastfeeding_point("bf_any_4m", "4m", "any breastfeeding at 4 months",
+                         Words("Amning (hel eller delvis) vid 4 månader", "Any breastfeeding at 4 months")),
+    _breastfeeding_point("bf_any_6m", "6m", "any breastfeeding at 6 months",
+                         Words("Amning (hel eller delvis) vid 6 månader", "Any breastfeeding at 6 months")),
+    _breastfeeding_point("bf_any_12m", "12m", "any breastfeeding at 12 months",
+                         Words("Amning (hel eller delvis) vid 12 månader", "Any breastfeeding at 12 months")),
+    _breastfeeding_point("bf_excl_2m", "2m", "exclusive breastfeeding at 2 months",
+                         Words("Helamning vid 2 månader", "Exclusive breastfeeding at 2 months")),
+    _breastfeeding_point("bf_excl_4m", "4m", "exclusive breastfeeding at 4 months",
+                         Words("Helamning vid 4 månader", "Exclusive breastfeeding at 4 months")),
     Indicator(
-        "bf_duration",
-        "breastfeeding",
-        "survival",
+        "bf_duration", "breastfeeding", "survival", Words("Amningens längd", "Duration of breastfeeding"),
         "age at weaning from any breastfeeding (interval-censored)",
-    ),
-    Indicator("vacc_dtp3_24m", "vaccination", "binary", "3 doses of DTaP-IPV-Hib by 24 months"),
-    Indicator("vacc_pcv3_24m", "vaccination", "binary", "3 doses of pneumococcal vaccine by 24 months"),
-    Indicator("vacc_mmr1_24m", "vaccination", "binary", "1 dose of MMR by 24 months"),
+        time_to_event=TimeToEvent(
+            censoring="interval", rising=False, grid_days=(0, 450, 15), landmark_days=183,
+            landmark_ages=(61, 122, 183), rmst_horizon=365, earlier="weaned earlier",
+            rmst_measures="days breastfed", landmark_measure="turnbull_share_breastfed_at_{days}_days",
+            landmark_note=(f"landmark: share still breastfed at {{days}} days ({MIDPOINT_WEANING}; "
+                           "children last seen breastfed before {days} days are excluded)"),
+            landmark_words=Words("andel som fortfarande ammas vid 6 månader",
+                                 "share still breastfed at 6 months"),
+            landmark_share=Words("andel som ammas vid {days} dagar", "share breastfed at {days} days"),
+            verdict_higher=Words(
+                sv=("avvänjningen skedde tidigare med programmet (kortare amning), mer än slumpen rimligen "
+                    "kan förklara (justerat p = {p}, {correction})"),
+                en=("weaning came earlier with the programme (shorter breastfeeding), more than chance "
+                    "would plausibly explain (adjusted p = {p}, {correction})")),
+            verdict_lower=Words(
+                sv=("avvänjningen skedde senare med programmet (längre amning), mer än slumpen rimligen "
+                    "kan förklara (justerat p = {p}, {correction})"),
+                en=("weaning came later with the programme (longer breastfeeding), more than chance would "
+                    "plausibly explain (adjusted p = {p}, {correction})")),
+            # in the gaps between Socialstyrelsen's windows, so no assessment falls on a cut point
+            cut_points=(0, 30, 94, 155, 220, 305, 426))),
+    Indicator("vacc_dtp3_24m", "vaccination", "binary",
+              Words("DTP-polio-Hib, 3 doser vid 24 månader", "DTaP-IPV-Hib, 3 doses by 24 months"),
+              "3 doses of DTaP-IPV-Hib by 24 months", outcome_from_days=_LAST_DOSE_DUE["dtp3"]),
+    Indicator("vacc_pcv3_24m", "vaccination", "binary",
+              Words("Pneumokockvaccin, 3 doser vid 24 månader", "Pneumococcal vaccine, 3 doses by 24 months"),
+              "3 doses of pneumococcal vaccine by 24 months", outcome_from_days=_LAST_DOSE_DUE["pcv3"]),
+    Indicator("vacc_mmr1_24m", "vaccination", "binary", Words("MMR vid 24 månader", "MMR at 24 months"),
+              "1 dose of MMR by 24 months", outcome_from_days=_LAST_DOSE_DUE["mmr1"]),
+    Indicator("vacc_rota_complete", "vaccination", "binary",
+              Words("Rotavirusvaccin, fullständig serie", "Rotavirus vaccine, complete series"),
+              f"complete rotavirus series (children born from {ROTA_ELIGIBLE_FROM.isoformat()})",
+              outcome_from_days=_LAST_DOSE_DUE["rota"], born_from=ROTA_ELIGIBLE_FROM),
+    Indicator("vacc_full_24m", "vaccination", "binary",
+              Words("Fullvaccinerad vid 24 månader", "Fully vaccinated at 24 months"),
+              "DTaP3, PCV3 and MMR1 by 24 months, and a complete rotavirus series if born from "
+              f"{ROTA_ELIGIBLE_FROM.isoformat()}", outcome_from_days=_LAST_DOSE_DUE["mmr1"],
+              stable_parts=("vacc_dtp3_24m", "vacc_pcv3_24m", "vacc_mmr1_24m")),
+    Indicator("vacc_mmr1_timely", "vaccination", "binary",
+              Words("MMR i tid (vid 20 månader)", "MMR on time (by 20 months)"), "MMR by 20 months",
+              outcome_from_days=_LAST_DOSE_DUE["mmr1"]),
     Indicator(
-        "vacc_rota_complete",
-        "vaccination",
-        "binary",
-        "complete rotavirus series (children born from 2019-09-01)",
-    ),
-    Indicator(
-        "vacc_full_24m",
-        "vaccination",
-        "binary",
-        "DTaP3, PCV3 and MMR1 by 24 months, and a complete rotavirus series if born from 2019-09-01",
-    ),
-    Indicator("vacc_mmr1_timely", "vaccination", "binary", "MMR by 20 months"),
-    Indicator("vacc_mmr1_age", "vaccination", "survival", "age at the first MMR dose"),
-    Indicator("lang_screened", "language", "binary", "language screening at 2.5 or 3 years done"),
-    Indicator("lang_no_deviation", "language", "binary", "no deviation, among those screened"),
-    Indicator("lang_referred", "language", "binary", "referred to a speech and language therapist"),
+        "vacc_mmr1_age", "vaccination", "survival",
+        Words("Ålder vid MMR-vaccination", "Age at MMR vaccination"), "age at the first MMR dose",
+        time_to_event=TimeToEvent(
+            censoring="right", rising=True, grid_days=(0, 900, 30), landmark_days=730,
+            landmark_ages=(548, 608, 730), rmst_horizon=730, earlier="vaccinated earlier",
+            rmst_measures="days without MMR", landmark_measure="km_share_vaccinated_by_{days}_days",
+            landmark_note=("landmark: share with MMR by {days} days, among children followed to {days} "
+                           "days or vaccinated before"),
+            landmark_words=Words("Andel vaccinerade vid 24 månader", "Share vaccinated by 24 months"),
+            landmark_share=Words("andel vaccinerade vid {days} dagar", "share vaccinated by {days} days"),
+            verdict_higher=Words(
+                sv=("vaccinationen skedde tidigare med programmet, mer än slumpen rimligen kan förklara "
+                    "(justerat p = {p}, {correction})"),
+                en=("vaccination came earlier with the programme, more than chance would plausibly "
+                    "explain (adjusted p = {p}, {correction})")),
+            verdict_lower=Words(
+                sv=("vaccinationen skedde senare med programmet, mer än slumpen rimligen kan förklara "
+                    "(justerat p = {p}, {correction})"),
+                en=("vaccination came later with the programme, more than chance would plausibly explain "
+                    "(adjusted p = {p}, {correction})")))),
+    Indicator("lang_screened", "language", "binary",
+              Words("Språkscreening genomförd", "Language screening done"),
+              "language screening at 2.5 or 3 years done", outcome_from_days=_SCREENING_DUE),
+    Indicator("lang_no_deviation", "language", "binary",
+              Words("Språkscreening utan anmärkning", "Language screening without remark"),
+              "no deviation, among those screened", outcome_from_days=_SCREENING_DUE),
+    Indicator("lang_referred", "language", "binary",
+              Words("Remiss till logoped", "Referred to a speech therapist"),
+              "referred to a speech and language therapist", outcome_from_days=_SCREENING_DUE),
     Indicator("lang_deviation_detected", "language", "binary",
-              "deviation found at the screening, among all children due for it"),
+              Words("Språkavvikelse upptäckt (bland alla barn i åldern)",
+                    "Language deviation found (among all children of the age)"),
+              "deviation found at the screening, among all children due for it",
+              outcome_from_days=_SCREENING_DUE),
 )
 
 INDICATOR_IDS: tuple[str, ...] = tuple(i.id for i in INDICATORS)
+_BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
+
+
+def indicator(indicator_id: str) -> Indicator:
+    """The registry entry of an indicator id; KeyError naming the known ids otherwise."""
+    try:
+        return _BY_ID[indicator_id]
+    except KeyError:
+        raise KeyError(f"unknown indicator {indicator_id!r}; known: {', '.join(INDICATOR_IDS)}") from None
+
+
+def time_to_event(indicator_id: str) -> TimeToEvent | None:
+    """How a survival indicator is followed; None for another kind or an unknown id."""
+    entry = _BY_ID.get(indicator_id)
+    return None if entry is None else entry.time_to_event

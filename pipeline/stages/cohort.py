@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Study
-from pipeline.indicators import INDICATORS
+from pipeline.indicators import INDICATORS, TimeToEvent
 from pipeline.indicators.breastfeeding import breastfeeding_indicators
 from pipeline.indicators.implementation import programme_dose
 from pipeline.indicators.language import language_indicators
@@ -165,19 +165,18 @@ def _design_group(kind: str, area_group: pd.Series, period: pd.Series) -> pd.Ser
 BINARY = tuple(i.id for i in INDICATORS if i.kind == "binary")
 
 
-MMR_LANDMARK_DAYS = 730  # share vaccinated by 24 months, from the Kaplan–Meier curve
-WEANING_LANDMARK_DAYS = 183  # share still breastfed at 6 months, from the Turnbull NPMLE
-
-
 def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """indicators.csv: every indicator per group, and per group and area.
 
-    Binary indicators: the proportion with a Wilson interval. Survival indicators, at a
-    landmark age: `vacc_mmr1_age` the Kaplan–Meier share vaccinated by 730 days (censored
-    at moving out and extraction, with its pointwise interval); `bf_duration` the Turnbull
-    NPMLE share still breastfed at 183 days (interval-censored weaning; no interval is
-    given, as the NPMLE's needs a bootstrap). Small-cell suppression is applied when the
-    table is published (pipeline/publish.py), not here.
+    Binary indicators: the proportion with a Wilson interval. Survival indicators, at their
+    landmark age: a right-censored one (`vacc_mmr1_age`) the Kaplan–Meier share (censored at
+    moving out and extraction, with its pointwise interval); an interval-censored one
+    (`bf_duration`) the Turnbull NPMLE share (no interval is given, as the NPMLE's needs a
+    bootstrap); the share with the event for a `rising` indicator (vaccinated by 730 days),
+    else the share still without it (breastfed at 183 days). Right-censored indicators come
+    before interval-censored ones (the table's row order, which publishing depends on).
+    Small-cell suppression is applied when the table is published (pipeline/publish.py),
+    not here.
     """
     rows = []
     in_study = cohort[cohort["group"].notna()]
@@ -185,12 +184,13 @@ def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
         values = in_study[[indicator, "group", "area"]].dropna(subset=[indicator])
         for (group, area), cell in _cells(values):
             rows.append(_proportion_row(indicator, group, area, cell[indicator]))
-    mmr = in_study.dropna(subset=["vacc_mmr1_age_days"])
-    for (group, area), cell in _cells(mmr):
-        rows.append(_mmr_row(group, area, cell))
-    weaning = in_study[in_study["bf_duration_censoring"].notna()]
-    for (group, area), cell in _cells(weaning):
-        rows.append(_weaning_row(group, area, cell))
+    survival = sorted((i for i in INDICATORS if i.time_to_event is not None),
+                      key=lambda i: i.time_to_event.interval_censored)
+    for indicator in survival:
+        course = indicator.time_to_event
+        known = (f"{indicator.id}_censoring" if course.interval_censored else f"{indicator.id}_days")
+        for (group, area), cell in _cells(in_study[in_study[known].notna()]):
+            rows.append(_landmark_row(indicator.id, course, group, area, cell))
     return pd.DataFrame(rows)
 
 
@@ -210,31 +210,36 @@ def _proportion_row(indicator: str, group: str, area: str, values: pd.Series) ->
             "ci_low": estimate.ci_low, "ci_high": estimate.ci_high}
 
 
-def _mmr_row(group: str, area: str, cell: pd.DataFrame) -> dict:
-    days = cell["vacc_mmr1_age_days"].to_numpy(dtype=float)
-    event = cell["vacc_mmr1_age_event"].to_numpy(dtype=bool)
-    curve = kaplan_meier(days, event).survival_at([MMR_LANDMARK_DAYS]).iloc[0]
-    events = int((event & (days <= MMR_LANDMARK_DAYS)).sum())
-    return {"indicator": "vacc_mmr1_age", "group": group, "area": area,
-            "measure": f"km_share_vaccinated_by_{MMR_LANDMARK_DAYS}_days", "n_denominator": len(cell),
-            "n_numerator": events, "proportion": 1 - curve["survival"],
-            "ci_low": _finite(1 - curve["ci_high"]), "ci_high": _finite(1 - curve["ci_low"])}
+def _landmark_row(indicator: str, course: TimeToEvent, group: str, area: str,
+                  cell: pd.DataFrame) -> dict:
+    """A survival indicator's share at its landmark; n_numerator: the children with the
+    event (by the landmark when right-censored; ever, when known only between assessments)."""
+    days = course.landmark_days
+    if course.interval_censored:
+        left = cell[f"{indicator}_left_days"].to_numpy(dtype=float)
+        right = cell[f"{indicator}_right_days"].to_numpy(dtype=float)
+        bounds = turnbull(left, right).survival_at([days]).iloc[0]
+        survival = float((bounds["survival_lower"] + bounds["survival_upper"]) / 2)
+        low = high = None
+        events = int((~np.isnan(right)).sum())
+    else:
+        time = cell[f"{indicator}_days"].to_numpy(dtype=float)
+        event = cell[f"{indicator}_event"].to_numpy(dtype=bool)
+        curve = kaplan_meier(time, event).survival_at([days]).iloc[0]
+        survival, low, high = curve["survival"], curve["ci_low"], curve["ci_high"]
+        events = int((event & (time <= days)).sum())
+    share = survival
+    if course.rising:  # the share with the event: 1 - S, its interval turned round
+        share = 1 - survival
+        low, high = (None, None) if low is None else (1 - high, 1 - low)
+    return {"indicator": indicator, "group": group, "area": area,
+            "measure": course.landmark_measure.format(days=days),
+            "n_denominator": len(cell), "n_numerator": events, "proportion": share,
+            "ci_low": _finite(low), "ci_high": _finite(high)}
 
 
-def _weaning_row(group: str, area: str, cell: pd.DataFrame) -> dict:
-    left = cell["bf_duration_left_days"].to_numpy(dtype=float)
-    right = cell["bf_duration_right_days"].to_numpy(dtype=float)
-    bounds = turnbull(left, right).survival_at([WEANING_LANDMARK_DAYS]).iloc[0]
-    still = float((bounds["survival_lower"] + bounds["survival_upper"]) / 2)
-    weaned = int((~np.isnan(right)).sum())
-    return {"indicator": "bf_duration", "group": group, "area": area,
-            "measure": f"turnbull_share_breastfed_at_{WEANING_LANDMARK_DAYS}_days",
-            "n_denominator": len(cell), "n_numerator": weaned, "proportion": still,
-            "ci_low": None, "ci_high": None}
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
 
 
 def flow_table(cohort: pd.DataFrame) -> pd.DataFrame:

@@ -48,7 +48,7 @@ Decisions (documented here because the report's methods appendix follows them):
   who accept.
 - Dose-response (descriptive, no p-value): among accepting families in the intervention
   group, the outcome by contacts received among those due before the outcome's window
-  (`OUTCOME_FROM_DAYS`), and a covariate-adjusted odds ratio per such contact. Families who
+  (the indicator's `outcome_from_days`), and a covariate-adjusted odds ratio per such contact. Families who
   receive more visits differ in engagement, so neither is an effect.
 - Equity (exploratory): subgroup rows (analysis `subgroup`) within each level of mother's
   region of birth — grouped sweden_nordic / europe / outside_europe, since Nordic-born
@@ -72,7 +72,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Study
-from pipeline.indicators import INDICATORS, Indicator
+from pipeline.indicators import INDICATORS, MIDPOINT_WEANING, Indicator, TimeToEvent, time_to_event
+from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.outputs import output_table
 from pipeline.stats.balance import baseline_difference, standardised_mean_difference
@@ -131,7 +132,6 @@ SUBGROUP_VARIABLES = ("mother_region", "education")
 
 # Survival curve grids (days): MMR is due at 18 months; breastfeeding is assessed up to 12
 # months (window to 426 days), after which the Turnbull bounds say nothing.
-SURVIVAL_GRIDS = {"vacc_mmr1_age": np.arange(0, 901, 30), "bf_duration": np.arange(0, 451, 15)}
 # Methods that adjust for the covariates (did_unadjusted, crude and kaplan_meier do not).
 ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_did",
                     "logistic_did", "discrete_time")
@@ -219,9 +219,9 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
         rows += [_did_row(context, did, indicator.id, randomisation=True),
                  _did_row(context, did, indicator.id, adjusted=False)]
         rows += _placebo_rows(context, did_cells, context.study, indicator)
-        if indicator.kind == "survival":
+        if indicator.time_to_event is not None:
             rows += [_did_row(context, did, indicator.id, landmark=days)
-                     for days in LANDMARK_AGES[indicator.id]]
+                     for days in indicator.time_to_event.landmark_ages]
             rows.append(_rmst_did_row(did, indicator.id))
         if context.area == "all":
             rows += _without_pandemic(context, did_cells, indicator)
@@ -524,7 +524,7 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     notes = [(context.adjusted_for if adjusted else "no covariates")
              + " (linear probability model: area and birth half-year fixed effects, "
                "intervention area x after the start)"]
-    if indicator in LANDMARKS:
+    if time_to_event(indicator) is not None:
         notes.insert(0, landmark_note(indicator, landmark))
     if stable_note:
         notes.insert(0, stable_note)
@@ -604,21 +604,22 @@ def _logistic_did_row(context: _Context, did: _DidCells, indicator: str) -> dict
 
 
 def _rmst_did_row(did: _DidCells, indicator: str) -> dict[str, Any]:
-    """DiD of the restricted mean time to the event (days, up to RMST_HORIZON) from
-    Kaplan–Meier curves of the four area x period groups; interval and p from a bootstrap
-    that resamples areas within each arm (method `kaplan_meier`, measure `rmst_did`)."""
+    """DiD of the restricted mean time to the event (days, up to the indicator's
+    `rmst_horizon`) from Kaplan–Meier curves of the four area x period groups; interval and p
+    from a bootstrap that resamples areas within each arm (method `kaplan_meier`, measure
+    `rmst_did`)."""
+    course = _course(indicator)
     time, event, kept = _survival_data(did.cells, indicator)
-    horizon = RMST_HORIZON[indicator]
+    horizon = course.rmst_horizon
     treated_area, post = did.treated_area[kept], did.post[kept]
     result, error = _attempt(lambda: rmst_did(time, event, treated_area, post, did.area[kept],
                                               horizon))
-    what = ("days without MMR" if indicator == "vacc_mmr1_age" else "days breastfed")
-    notes = [f"restricted mean {what} up to {horizon} days: DiD of the four Kaplan–Meier "
-             "areas, area bootstrap within arms (coarse with few areas); unadjusted"]
-    if indicator == "bf_duration":
+    notes = [f"restricted mean {course.rmst_measures} up to {horizon} days: DiD of the four "
+             "Kaplan–Meier areas, area bootstrap within arms (coarse with few areas); unadjusted"]
+    if course.interval_censored:
         notes.append(MIDPOINT_WEANING)
-    if indicator == "vacc_mmr1_age":
-        notes.append("negative: vaccinated earlier in the intervention areas")
+    if course.rising:
+        notes.append(f"negative: {course.earlier} in the intervention areas")
     in_area = treated_area == 1
     return _row(indicator, result, measure="rmst_did", method="kaplan_meier", analysis="itt",
                 n_intervention=int(in_area.sum()), n_comparison=int((~in_area).sum()),
@@ -753,13 +754,14 @@ def did_outcome(cells: pd.DataFrame, indicator: str,
     indicator enters as its landmark proportion (at `landmark` days, else its default
     landmark). Returns (0/1 values, known, note).
     """
-    if indicator in LANDMARKS:
+    entry = indicator_entry(indicator)
+    if entry.time_to_event is not None:
         y, inside = landmark_outcome(cells, indicator, landmark)
         return y, inside, ""
-    if indicator == "vacc_full_24m":
+    if entry.stable_parts:
         born = pd.to_datetime(cells["birth_date"])
         if (born < pd.Timestamp(ROTA_ELIGIBLE_FROM)).any():
-            parts = [binary_outcome(cells, name) for name in STABLE_FULL_VACCINATION]
+            parts = [binary_outcome(cells, name) for name in entry.stable_parts]
             inside = np.logical_and.reduce([known for _, known in parts])
             y = np.where(inside, np.logical_and.reduce([v == 1 for v, _ in parts]), np.nan)
             return y.astype(float), inside, (
@@ -767,32 +769,25 @@ def did_outcome(cells: pd.DataFrame, indicator: str,
                 "(rotavirus entered the programme for births from 2019-09-01, after some of "
                 "the children before the start)")
     y, inside = binary_outcome(cells, indicator)
-    note = ("children born from 2019-09-01 only, in both periods (rotavirus in the programme)"
-            if indicator == "vacc_rota_complete" else "")
+    note = (f"children born from {entry.born_from.isoformat()} only, in both periods (rotavirus in "
+            "the programme)" if entry.born_from is not None else "")
     return y, inside, note
 
 
-STABLE_FULL_VACCINATION = ("vacc_dtp3_24m", "vacc_pcv3_24m", "vacc_mmr1_24m")
-
-
-# Survival indicators enter a DiD as the share with the event state at a landmark age.
-LANDMARKS = {"vacc_mmr1_age": 730, "bf_duration": 183}
-# The DiD of a survival indicator at several ages (analysis `landmark`): MMR at 18, 20 and
-# 24 months, breastfeeding at 2, 4 and 6 months; and its restricted mean up to RMST_HORIZON.
-LANDMARK_AGES = {"vacc_mmr1_age": (548, 608, 730), "bf_duration": (61, 122, 183)}
-RMST_HORIZON = {"vacc_mmr1_age": 730, "bf_duration": 365}
-MIDPOINT_WEANING = ("weaning age imputed at the midpoint between the last 'breastfed' and the "
-                    "first 'weaned' assessment")
+def _course(indicator: str) -> TimeToEvent:
+    """How a survival indicator is followed (its registry entry's `time_to_event`)."""
+    course = indicator_entry(indicator).time_to_event
+    if course is None:
+        raise ValueError(f"{indicator} is not a time-to-event indicator")
+    return course
 
 
 def landmark_note(indicator: str, landmark: int | None = None) -> str:
-    """What a landmark proportion is, in words (effects.csv's note)."""
-    days = LANDMARKS[indicator] if landmark is None else landmark
-    if indicator == "vacc_mmr1_age":
-        return (f"landmark: share with MMR by {days} days, among children followed to {days} "
-                "days or vaccinated before")
-    return (f"landmark: share still breastfed at {days} days ({MIDPOINT_WEANING}; children "
-            f"last seen breastfed before {days} days are excluded)")
+    """What a landmark proportion is, in words (effects.csv's note). A survival indicator
+    enters a DiD as the share with its event state at a landmark age (its default one unless
+    given)."""
+    course = _course(indicator)
+    return course.landmark_note.format(days=course.landmark_days if landmark is None else landmark)
 
 
 def landmark_outcome(frame: pd.DataFrame, indicator: str,
@@ -803,16 +798,18 @@ def landmark_outcome(frame: pd.DataFrame, indicator: str,
     Known only for children followed to the landmark (old enough at the extraction date and
     not moved out before it), as a binary indicator's denominator: counting a child with an
     early event but short follow-up, while dropping one without, would bias the share.
-    vacc_mmr1_age: 1 = vaccinated by the landmark. bf_duration: 1 = still breastfed at the
-    landmark (last breastfed assessment at or after it, or weaning age — the midpoint between
-    the last breastfed and the first weaned assessment — after it), 0 = weaned before it;
-    unknown when last seen breastfed before it.
+    A `rising` indicator (vacc_mmr1_age): 1 = the event by the landmark (vaccinated).
+    Otherwise (bf_duration): 1 = still without the event at the landmark (still breastfed:
+    last breastfed assessment at or after it, or weaning age — the midpoint between the last
+    breastfed and the first weaned assessment — after it), 0 = the event before it (weaned);
+    unknown when last seen without it before the landmark.
     """
-    landmark = LANDMARKS[indicator] if landmark is None else landmark
+    course = _course(indicator)
+    landmark = course.landmark_days if landmark is None else landmark
     time, event, kept = _survival_data(frame, indicator)
     values = np.full(len(frame), np.nan)
     state = np.full(len(time), np.nan)
-    if indicator == "bf_duration":
+    if not course.rising:
         state[time >= landmark] = 1.0
         state[(time < landmark) & (event == 1)] = 0.0
     else:
@@ -901,25 +898,10 @@ def _per_protocol(context: _Context, indicator: str) -> list[dict[str, Any]]:
     return rows + regression
 
 
-# Age (days) at which an indicator's outcome can first be shaped: the start of a
-# breastfeeding point's window (Socialstyrelsen's windows), the age the last dose of a
-# vaccination series is due in the Swedish programme (DTaP-IPV-Hib and PCV 3, 5 and 12
-# months; MMR 18 months; rotavirus from 6 weeks, so its window opens then), and the language
-# screening at 2.5 years. Only contacts whose window closes before it count as dose.
-OUTCOME_FROM_DAYS = {
-    "bf_any_1w": 0, "bf_any_2m": 42, "bf_any_4m": 105, "bf_any_6m": 167, "bf_any_12m": 335,
-    "bf_excl_2m": 42, "bf_excl_4m": 105,
-    "vacc_dtp3_24m": 365, "vacc_pcv3_24m": 365, "vacc_mmr1_24m": 548, "vacc_rota_complete": 42,
-    "vacc_full_24m": 548, "vacc_mmr1_timely": 548,
-    "lang_screened": 913, "lang_no_deviation": 913, "lang_referred": 913,
-    "lang_deviation_detected": 913,
-}
-
-
 def contacts_before(context: _Context, indicator: str) -> tuple[np.ndarray, list[str]]:
     """Contacts received per child among the programme's contacts whose window closes before
-    the indicator's outcome window opens (`OUTCOME_FROM_DAYS`), and those contacts' ids."""
-    start = OUTCOME_FROM_DAYS.get(indicator, 0)
+    the indicator's outcome can be shaped (its `outcome_from_days`), and those contacts' ids."""
+    start = indicator_entry(indicator).outcome_from_days
     counted = [c.id for c in context.study.programme.contacts if c.window_days[1] < start]
     received = np.zeros(len(context.population))
     for contact in counted:
@@ -1067,10 +1049,10 @@ def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
 
 
 def _survival_data(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(time, event, rows kept) for a survival indicator; bf_duration by midpoint imputation."""
-    if indicator == "bf_duration":
-        left = frame["bf_duration_left_days"].to_numpy(dtype=float)
-        right = frame["bf_duration_right_days"].to_numpy(dtype=float)
+    """(time, event, rows kept) for a survival indicator; an interval-censored one
+    (bf_duration) by midpoint imputation."""
+    if _course(indicator).interval_censored:
+        left, right = _interval_bounds(frame, indicator)
         kept = ~np.isnan(left)
         weaned = ~np.isnan(right)
         time = np.where(weaned, (left + np.where(weaned, right, 0.0)) / 2, left)
@@ -1081,33 +1063,32 @@ def _survival_data(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.
     return time[kept], event.to_numpy(dtype=float, na_value=np.nan)[kept], kept
 
 
-# Breastfeeding duration is known only between assessments: the discrete-time
-# (grouped proportional hazards, cloglog) model on intervals whose cut points lie in the gaps
-# between Socialstyrelsen's windows (0–18, 42–82, 105–143, 167–213, 227–274, 335–426 days),
-# so no assessment falls on a cut point.
-BF_CUT_POINTS = (0, 30, 94, 155, 220, 305, 426)
-INTERVAL_CENSORED = ("bf_duration",)
+def _interval_bounds(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+    """An interval-censored indicator's bounds (days; right NaN: right-censored)."""
+    return (frame[f"{indicator}_left_days"].to_numpy(dtype=float),
+            frame[f"{indicator}_right_days"].to_numpy(dtype=float))
 
 
 def _discrete_time_effects(context: _Context, indicator: str) -> list[dict[str, Any]]:
-    """Crude and covariate-adjusted hazard ratios of weaning from the discrete-time model on
-    the assessment intervals (method `discrete_time`); p from the Wald test."""
-    frame = context.population
-    left = frame["bf_duration_left_days"].to_numpy(dtype=float)
-    right = frame["bf_duration_right_days"].to_numpy(dtype=float)
+    """Crude and covariate-adjusted hazard ratios of an interval-censored indicator (weaning,
+    known only between assessments) from the discrete-time (grouped proportional hazards,
+    cloglog) model on the intervals between its `cut_points` (method `discrete_time`); p from
+    the Wald test."""
+    course = _course(indicator)
+    left, right = _interval_bounds(context.population, indicator)
     kept = ~np.isnan(left)
     treated = context.treated[kept]
     weaned = ~np.isnan(right[kept])
     base = ("discrete-time proportional hazards (complementary log-log) on the assessment "
-            f"intervals, cut points {', '.join(map(str, BF_CUT_POINTS))} days; "
-            "hazard ratio > 1: weaned earlier in the intervention group")
+            f"intervals, cut points {', '.join(map(str, course.cut_points))} days; "
+            f"hazard ratio > 1: {course.earlier} in the intervention group")
     rows = []
     for method, covariates, complete in (
             ("crude", None, np.ones(int(kept.sum()), dtype=bool)),
             ("discrete_time", context.covariates[kept].reset_index(drop=True),
              context.complete[kept])):
         result, error = _attempt(discrete_time_hazard_ratio, left[kept], right[kept],
-                                 treated.astype(float), covariates, cut_points=BF_CUT_POINTS)
+                                 treated.astype(float), covariates, cut_points=course.cut_points)
         estimate = None if result is None else result.hazard_ratio
         notes = [base + ("; unadjusted" if covariates is None else "; " + context.adjusted_for)]
         if result is not None:
@@ -1124,14 +1105,19 @@ def _discrete_time_effects(context: _Context, indicator: str) -> list[dict[str, 
     return rows
 
 
+def _interval_censored(indicator: Indicator) -> bool:
+    return indicator.time_to_event is not None and indicator.time_to_event.interval_censored
+
+
 def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str, Any]]:
     """Crude (unadjusted, log-rank p) and covariate-adjusted Cox hazard ratios, Efron ties;
     for an interval-censored indicator, the discrete-time model instead."""
-    if indicator.id in INTERVAL_CENSORED:
+    course = _course(indicator.id)
+    if course.interval_censored:
         return _discrete_time_effects(context, indicator.id)
     time, event, kept = _survival_data(context.population, indicator.id)
     treated = context.treated[kept]
-    direction = "hazard ratio > 1: vaccinated earlier in the intervention group"
+    direction = f"hazard ratio > 1: {course.earlier} in the intervention group"
     e1, e0 = int(event[treated].sum()), int(event[~treated].sum())
     rows = []
     crude, error = _attempt(lambda: cox_hazard_ratio(time, event, treated.astype(float)))
@@ -1176,9 +1162,8 @@ def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
     """
     effects = effects.copy()
     effects["p_adjusted"] = effects["p_adjusted"].astype("float64")
-    kinds = {i.id: i.kind for i in INDICATORS}
-    wanted = {(i, h.method, h.measure) for i, kind in kinds.items()
-              for h in [headline(study.design.type, kind, i in INTERVAL_CENSORED)]}
+    wanted = {(i.id, h.method, h.measure) for i in INDICATORS
+              for h in [headline(study.design.type, i.kind, _interval_censored(i))]}
     keys = zip(effects["indicator"], effects["method"], effects["measure"], strict=True)
     is_headline = np.array([key in wanted for key in keys], dtype=bool)
     is_headline &= (effects["analysis"].eq("itt") & effects["subgroup"].eq("")).to_numpy(dtype=bool)
@@ -1230,7 +1215,7 @@ def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                  effects: pd.DataFrame, groups: pd.DataFrame,
                  placebo: pd.DataFrame) -> dict[str, Any]:
-    chosen = headline(design, indicator.kind, indicator.id in INTERVAL_CENSORED)
+    chosen = headline(design, indicator.kind, _interval_censored(indicator))
     mine = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
                    & effects["analysis"].eq("itt") & effects["subgroup"].eq("")]
     row_of = {(m, k): r for m, k, r in zip(mine["method"], mine["measure"],
@@ -1287,7 +1272,7 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
                 caveats.append("pre_trends_differ")
     row |= _observed(groups, indicator, design)
-    if design == "did" and indicator.id == "vacc_full_24m" and did_outcome(groups, indicator.id)[2]:
+    if design == "did" and indicator.stable_parts and did_outcome(groups, indicator.id)[2]:
         caveats.append("stable_definition")
     if min(row["n_denominator_intervention"], row["n_denominator_comparison"]) < FEW_CHILDREN:
         caveats.append("few_children")
@@ -1320,7 +1305,7 @@ def _observed(groups: pd.DataFrame, indicator: Indicator, design: str) -> dict[s
     """Denominator, events and share per group: what was seen (not the effect)."""
     if design == "did":  # as the DiD defines it, the same before and after the start
         y, inside, _ = did_outcome(groups, indicator.id)
-    elif indicator.id in LANDMARKS:
+    elif indicator.time_to_event is not None:
         y, inside = landmark_outcome(groups, indicator.id)
     else:
         y, inside = binary_outcome(groups, indicator.id)
@@ -1545,7 +1530,7 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
     for indicator in INDICATORS:
         if study.design.type == "did":  # as the DiD defines it
             y, inside, _ = did_outcome(in_study, indicator.id)
-        elif indicator.id in LANDMARKS:
+        elif indicator.time_to_event is not None:
             y, inside = landmark_outcome(in_study, indicator.id)
         else:
             y, inside = binary_outcome(in_study, indicator.id)
@@ -1691,19 +1676,20 @@ def _balance_row(name: str, level: str, values: np.ndarray, binary: bool, treate
 def survival_table(population: pd.DataFrame) -> pd.DataFrame:
     """Curve points on a grid, medians and the log-rank test for each survival indicator."""
     rows: list[dict[str, Any]] = []
-    for indicator in (i for i in INDICATORS if i.kind == "survival"):
-        grid = SURVIVAL_GRIDS.get(indicator.id, np.arange(0, 901, 30))
+    for indicator in (i for i in INDICATORS if i.time_to_event is not None):
+        course = indicator.time_to_event
+        grid = np.asarray(course.grid)
         time, event, kept = _survival_data(population, indicator.id)
         groups = population["group"].to_numpy(dtype=object)[kept]
         for group in GROUPS:
             in_group = groups == group
-            if indicator.id == "bf_duration":
-                rows += _turnbull_rows(population[kept][in_group], group, grid)
+            if course.interval_censored:
+                rows += _turnbull_rows(population[kept][in_group], indicator.id, group, grid)
             else:
                 rows += _km_rows(indicator.id, time[in_group], event[in_group], group, grid)
         log_rank, error = _attempt(lambda: log_rank_test(time, event, groups))  # noqa: B023
         note = "log-rank test" + (" on midpoint-imputed weaning ages (approximation)"
-                                  if indicator.id == "bf_duration" else "")
+                                  if course.interval_censored else "")
         if log_rank is not None and log_rank.p_value is None:
             error = log_rank.reason
         rows.append({"indicator": indicator.id, "group": "all", "statistic": "log_rank",
@@ -1733,11 +1719,11 @@ def _km_rows(indicator: str, time: np.ndarray, event: np.ndarray, group: str,
     return rows
 
 
-def _turnbull_rows(frame: pd.DataFrame, group: str, grid: np.ndarray) -> list[dict[str, Any]]:
-    left = frame["bf_duration_left_days"].to_numpy(dtype=float)
-    right = frame["bf_duration_right_days"].to_numpy(dtype=float)
+def _turnbull_rows(frame: pd.DataFrame, indicator: str, group: str,
+                   grid: np.ndarray) -> list[dict[str, Any]]:
+    left, right = _interval_bounds(frame, indicator)
     fitted = turnbull(left, right)
-    base = {"indicator": "bf_duration", "group": group, "n": len(left), "method": "turnbull"}
+    base = {"indicator": indicator, "group": group, "n": len(left), "method": "turnbull"}
     rows = []
     if len(left):
         bounds = fitted.survival_at(grid)

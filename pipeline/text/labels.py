@@ -7,36 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.indicators import INDICATORS
 from pipeline.text.phrases import PHRASES
 from pipeline.text.words import Words, check_language
 
-INDICATOR_LABELS: dict[str, Words] = {
-    "bf_any_1w": Words("Amning (hel eller delvis) vid 1 vecka", "Any breastfeeding at 1 week"),
-    "bf_any_2m": Words("Amning (hel eller delvis) vid 2 månader", "Any breastfeeding at 2 months"),
-    "bf_any_4m": Words("Amning (hel eller delvis) vid 4 månader", "Any breastfeeding at 4 months"),
-    "bf_any_6m": Words("Amning (hel eller delvis) vid 6 månader", "Any breastfeeding at 6 months"),
-    "bf_any_12m": Words("Amning (hel eller delvis) vid 12 månader", "Any breastfeeding at 12 months"),
-    "bf_excl_2m": Words("Helamning vid 2 månader", "Exclusive breastfeeding at 2 months"),
-    "bf_excl_4m": Words("Helamning vid 4 månader", "Exclusive breastfeeding at 4 months"),
-    "bf_duration": Words("Amningens längd", "Duration of breastfeeding"),
-    "vacc_dtp3_24m": Words("DTP-polio-Hib, 3 doser vid 24 månader", "DTaP-IPV-Hib, 3 doses by 24 months"),
-    "vacc_pcv3_24m": Words(
-        sv="Pneumokockvaccin, 3 doser vid 24 månader",
-        en="Pneumococcal vaccine, 3 doses by 24 months",
-    ),
-    "vacc_mmr1_24m": Words("MMR vid 24 månader", "MMR at 24 months"),
-    "vacc_rota_complete": Words("Rotavirusvaccin, fullständig serie", "Rotavirus vaccine, complete series"),
-    "vacc_full_24m": Words("Fullvaccinerad vid 24 månader", "Fully vaccinated at 24 months"),
-    "vacc_mmr1_timely": Words("MMR i tid (vid 20 månader)", "MMR on time (by 20 months)"),
-    "vacc_mmr1_age": Words("Ålder vid MMR-vaccination", "Age at MMR vaccination"),
-    "lang_screened": Words("Språkscreening genomförd", "Language screening done"),
-    "lang_no_deviation": Words("Språkscreening utan anmärkning", "Language screening without remark"),
-    "lang_referred": Words("Remiss till logoped", "Referred to a speech therapist"),
-    "lang_deviation_detected": Words(
-        sv="Språkavvikelse upptäckt (bland alla barn i åldern)",
-        en="Language deviation found (among all children of the age)",
-    ),
-}
+# An indicator's words are its registry entry's (pipeline.indicators).
+INDICATOR_LABELS: dict[str, Words] = {i.id: i.words for i in INDICATORS}
 
 # Group names as table/axis labels and inside sentences ("i interventionsgruppen").
 GROUP_LABELS: dict[str, Words] = {

@@ -52,11 +52,6 @@ WORDS: dict[str, Words] = {
         en=("{p1} among children born after the start and {p0} among children born before it (the same "
             "areas)."),
     ),
-    "landmark_vacc_mmr1_age": Words("Andel vaccinerade vid 24 månader", "Share vaccinated by 24 months"),
-    "landmark_bf_duration": Words(
-        sv="andel som fortfarande ammas vid 6 månader",
-        en="share still breastfed at 6 months",
-    ),
     "verdict_higher": Words(
         sv=("högre med programmet; skillnaden är större än vad slumpen rimligen kan förklara (justerat p = "
             "{p}, {correction})"),
@@ -68,30 +63,6 @@ WORDS: dict[str, Words] = {
             "{p}, {correction})"),
         en=("lower with the programme; the difference is larger than chance would plausibly explain "
             "(adjusted p = {p}, {correction})"),
-    ),
-    "verdict_higher_hr_vacc_mmr1_age": Words(
-        sv=("vaccinationen skedde tidigare med programmet, mer än slumpen rimligen kan förklara (justerat p "
-            "= {p}, {correction})"),
-        en=("vaccination came earlier with the programme, more than chance would plausibly explain "
-            "(adjusted p = {p}, {correction})"),
-    ),
-    "verdict_lower_hr_vacc_mmr1_age": Words(
-        sv=("vaccinationen skedde senare med programmet, mer än slumpen rimligen kan förklara (justerat p = "
-            "{p}, {correction})"),
-        en=("vaccination came later with the programme, more than chance would plausibly explain (adjusted "
-            "p = {p}, {correction})"),
-    ),
-    "verdict_higher_hr_bf_duration": Words(
-        sv=("avvänjningen skedde tidigare med programmet (kortare amning), mer än slumpen rimligen kan "
-            "förklara (justerat p = {p}, {correction})"),
-        en=("weaning came earlier with the programme (shorter breastfeeding), more than chance would "
-            "plausibly explain (adjusted p = {p}, {correction})"),
-    ),
-    "verdict_lower_hr_bf_duration": Words(
-        sv=("avvänjningen skedde senare med programmet (längre amning), mer än slumpen rimligen kan "
-            "förklara (justerat p = {p}, {correction})"),
-        en=("weaning came later with the programme (longer breastfeeding), more than chance would plausibly "
-            "explain (adjusted p = {p}, {correction})"),
     ),
     "reason_interval_includes_null": Words(
         sv="kan bero på slumpen (intervallet omfattar {null})",
@@ -629,8 +600,6 @@ NOTE_WORDS: dict[str, Words] = {
         sv="avvänjningsålder vid mittpunkten mellan två bedömningar (närmevärde)",
         en="weaning age at the midpoint between two assessments (approximation)",
     ),
-    "landmark_vacc_mmr1_age": Words("andel vaccinerade vid {days} dagar", "share vaccinated by {days} days"),
-    "landmark_bf_duration": Words("andel som ammas vid {days} dagar", "share breastfed at {days} days"),
     "discrete_time": Words(
         sv=("modell i diskret tid (proportionella hasarder, komplementär log-log) på intervallen mellan "
             "bedömningarna"),
