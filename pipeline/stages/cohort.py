@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.config import Study
+from pipeline.config import COVARIATES, Study
 from pipeline.indicators import INDICATORS, TimeToEvent
 from pipeline.indicators.breastfeeding import breastfeeding_indicators
 from pipeline.indicators.implementation import programme_dose
@@ -24,9 +24,6 @@ from pipeline.indicators.language import language_indicators
 from pipeline.indicators.vaccination import vaccination_indicators
 from pipeline.stats.proportions import proportion
 from pipeline.stats.survival import kaplan_meier, turnbull
-
-COVARIATE_COLUMNS = ("mother_region", "education", "mother_age", "interpreter_needed", "child_sex",
-                     "birth_weight_g", "gestational_weeks")
 
 DICTIONARY: dict[str, tuple[str, str]] = {
     "child_id": ("pseudonym of the child (keyed HMAC-SHA256 of the personnummer)", "children"),
@@ -126,7 +123,7 @@ def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
         "moved_out_date": moved,
         "age_at_extraction_days": (extraction - birth).dt.days.astype("Int64"),
     })
-    for column in COVARIATE_COLUMNS:
+    for column in COVARIATES:  # every covariate study.yml may name
         base[column] = children[column]
     return base
 

@@ -103,6 +103,8 @@ COVARIATE_LABELS: dict[str, Words] = {
     "mother_age": Words("Moderns ålder", "Mother's age"),
     "interpreter_needed": Words("Tolkbehov", "Interpreter needed"),
     "child_sex": Words("Barnets kön", "Child's sex"),
+    "birth_weight_g": Words("Födelsevikt (gram)", "Birth weight (grams)"),
+    "gestational_weeks": Words("Graviditetslängd (veckor)", "Gestational age (weeks)"),
 }
 
 LEVEL_LABELS: dict[str, Words] = {
