@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -54,98 +51,46 @@ def _csv_quoted(values: np.ndarray, sep: str) -> list[str]:
 
 
 class _XlsxWriter:
-    """Streams chunk frames into one sheet of an XLSX workbook; byte-stable on close.
+    """Streams chunk frames into one sheet of an XLSX workbook; byte-identical for the same rows.
 
-    openpyxl writes the workbook (styles, relations, properties) around a one-row sheet; the
-    sheet's rows are written here as inline-string cells, which is what openpyxl writes too,
-    because writing hundreds of thousands of cells through openpyxl takes minutes.
+    XlsxWriter in constant-memory mode writes each row as it comes (text as inline strings);
+    a date marked for it (`_XLSX_DATE_MARK`) becomes a real date cell, the visit number a
+    number, and an empty string no cell at all. The document dates are fixed (`_XLSX_EPOCH`);
+    XlsxWriter fixes the zip entries' times itself.
     """
 
-    _DATE_STYLE = "1"  # the style openpyxl gives the date cell of the placeholder sheet
+    _INTEGER_COLUMNS = frozenset({"besok_nr"})
 
     def __init__(self, path: Path, export: _Export) -> None:
-        import tempfile
+        import xlsxwriter  # imported here: only XLSX exports need it
 
-        self.path = path
-        self.export = export
-        self.rows = tempfile.TemporaryFile()
+        self.workbook = xlsxwriter.Workbook(path, {
+            "constant_memory": True,  # rows go to a temporary file, not memory
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+        self.workbook.set_properties({"author": "hembesok synth", "created": _XLSX_EPOCH})
+        self.sheet = self.workbook.add_worksheet(export.sheet)
+        self.date_format = self.workbook.add_format({"num_format": "yyyy-mm-dd"})
         self.n_rows = 0
-        self.columns: list[str] = []
 
     def write(self, frame: pd.DataFrame) -> None:
-        if not self.columns:
-            self.columns = list(frame.columns)
-            self._append([np.array([c], dtype=object) for c in self.columns],
-                         [False] * len(self.columns))
-        integer = [c == "besok_nr" for c in frame.columns]
-        self._append([frame[c].to_numpy(dtype=object) for c in frame.columns], integer)
-
-    def _append(self, columns: list[np.ndarray], integer: list[bool]) -> None:
-        n = len(columns[0])
-        first = self.n_rows + 1
-        cells_by_column = []
-        for index, (values, is_integer) in enumerate(zip(columns, integer, strict=True)):
-            letter = chr(ord("A") + index)
-            cells = []
-            for row, value in enumerate(values.tolist(), start=first):
+        if self.n_rows == 0:
+            for col, name in enumerate(frame.columns):
+                self.sheet.write_string(0, col, name)
+            self.n_rows = 1
+        columns = [frame[c].to_numpy(dtype=object).tolist() for c in frame.columns]
+        integer = [c in self._INTEGER_COLUMNS for c in frame.columns]
+        sheet, date_format = self.sheet, self.date_format
+        for row, values in enumerate(zip(*columns, strict=True), start=self.n_rows):
+            for col, value in enumerate(values):
                 if value == "":
-                    cells.append("")
-                elif value.startswith(_XLSX_DATE_MARK):
-                    serial = (dt.date.fromisoformat(value[1:]) - dt.date(1899, 12, 30)).days
-                    cells.append(f'<c r="{letter}{row}" s="{self._DATE_STYLE}" t="n">'
-                                 f'<v>{serial}</v></c>')
-                elif is_integer:
-                    cells.append(f'<c r="{letter}{row}" t="n"><v>{int(value)}</v></c>')
+                    continue
+                if value.startswith(_XLSX_DATE_MARK):
+                    sheet.write_datetime(row, col, dt.date.fromisoformat(value[1:]), date_format)
+                elif integer[col]:
+                    sheet.write_number(row, col, int(value))
                 else:
-                    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                    cells.append(f'<c r="{letter}{row}" t="inlineStr"><is><t>{text}</t></is></c>')
-            cells_by_column.append(cells)
-        body = "".join(f'<row r="{first + i}">' + "".join(cells) + "</row>"
-                       for i, cells in enumerate(zip(*cells_by_column, strict=True)))
-        self.rows.write(body.encode("utf-8"))
-        self.n_rows += n
+                    sheet.write_string(row, col, value)
+        self.n_rows += len(frame)
 
     def close(self) -> None:
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = self.export.sheet
-        sheet.append(["placeholder", dt.date(2024, 6, 30)])
-        workbook.properties.creator = "hembesok synth"
-        workbook.properties.created = _XLSX_EPOCH
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        last = f"{chr(ord('A') + len(self.columns) - 1)}{max(self.n_rows, 1)}"
-        self.rows.seek(0)
-        _write_stable_zip(buffer.getvalue(), self.path, self.rows, last)
-        self.rows.close()
-
-
-def _write_stable_zip(data: bytes, path: Path, rows: object, last_cell: str) -> None:
-    """Re-pack openpyxl's XLSX with our sheet rows, fixed entry times and fixed document dates."""
-    fixed = _XLSX_EPOCH.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(path, "w") as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            entry = zipfile.ZipInfo(info.filename, date_time=(2024, 6, 30, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                                 rb"\g<1>" + fixed.encode() + rb"\g<2>", content)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                date_style = re.search(rb'<c r="B1" s="(\d+)"', content)
-                if date_style is None or date_style.group(1).decode() != _XlsxWriter._DATE_STYLE:
-                    raise RuntimeError("unexpected openpyxl sheet layout: date style not found")
-                head, rest = content.split(b"<sheetData>", 1)
-                tail = rest.split(b"</sheetData>", 1)[1]
-                dimension = b'<dimension ref="A1:' + last_cell.encode() + b'"'
-                head = re.sub(rb'<dimension ref="[^"]*"', dimension, head)
-                with target.open(entry, "w") as handle:
-                    handle.write(head + b"<sheetData>")
-                    while block := rows.read(1 << 20):
-                        handle.write(block)
-                    handle.write(b"</sheetData>" + tail)
-                continue
-            target.writestr(entry, content)
+        self.workbook.close()
