@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipeline.synth.parameters import _XLSX_DATE_MARK, _Export
 
-_XLSX_EPOCH = dt.datetime(2024, 6, 30, 0, 0, 0)
+_XLSX_EPOCH = dt.datetime(2024, 6, 30, 0, 0, 0)  # the XLSX exports' document date (same seed, same bytes)
 
 
 class _CsvWriter:
