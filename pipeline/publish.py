@@ -54,10 +54,10 @@ only with the tables of its own call.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import re
-import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -85,8 +85,8 @@ TEXT_SUFFIXES = frozenset({".csv", ".json", ".log", ".html", ".txt", ".md", ".ip
 XLSX_SUFFIXES = frozenset({".xlsx"})
 SKIPPED_SUFFIXES = frozenset({".parquet", ".png"})
 
-# Fixed document and zip-entry dates, so that one table always gives the same bytes.
-XLSX_DATE = (2024, 1, 1, 0, 0, 0)
+# A fixed document date, so that one table always gives the same bytes.
+XLSX_DATE = dt.datetime(2024, 1, 1)
 
 Render = Callable[[np.ndarray], pd.DataFrame]
 Triple = tuple[int, int, int]  # cells of a proportion: n, events, rest (n - events)
@@ -1213,32 +1213,18 @@ _RENDER_ORDER = [name for name in TABLE_NAMES if name in PUBLISHERS]
 def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
     """The table as a one-sheet XLSX workbook, byte-identical for identical input.
 
-    openpyxl stamps the document's created/modified dates and the zip entries' times with
-    the clock; both are fixed here (XLSX_DATE).
+    Written by XlsxWriter in memory, whose zip entries carry a fixed time; the document's
+    created and modified dates are fixed here (XLSX_DATE). Text is never read as a number,
+    formula or link.
     """
-    buffer = io.BytesIO()
     sheet = re.sub(r"[\[\]:*?/\\]", "_", Path(path).stem)[:31] or "table"
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        writer.book.properties.creator = "hembesok"
+    options = {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+               "strings_to_urls": False}
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
+        writer.book.set_properties({"author": "hembesok", "created": XLSX_DATE})
         frame.to_excel(writer, sheet_name=sheet, index=False)
-    Path(path).write_bytes(stable_zip(buffer.getvalue()))
-
-
-def stable_zip(data: bytes) -> bytes:
-    """An Office (zip) file re-packed with fixed entry times and fixed document dates."""
-    fixed = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*XLSX_DATE).encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                                 rb"\g<1>" + fixed + rb"\g<2>", content)
-            entry = zipfile.ZipInfo(info.filename, date_time=XLSX_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            target.writestr(entry, content)
-    return out.getvalue()
+    Path(path).write_bytes(buffer.getvalue())
 
 
 # --- output scan -------------------------------------------------------------------------------

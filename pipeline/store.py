@@ -119,7 +119,7 @@ def package_versions() -> dict[str, str]:
 
     versions = {"python": platform.python_version()}
     for name in ("hembesok", "numpy", "pandas", "pyarrow", "scipy", "statsmodels", "matplotlib",
-                 "papermill", "nbconvert", "openpyxl", "pydantic"):
+                 "papermill", "nbconvert", "openpyxl", "xlsxwriter", "pydantic"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

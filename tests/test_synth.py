@@ -374,7 +374,7 @@ def test_unknown_effect_is_refused(tmp_path: Path) -> None:
 
 def test_chunked_run_writes_every_child_once(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(synth, "_CHUNK_CHILDREN", 500)
+    monkeypatch.setattr(synth.study, "_CHUNK_CHILDREN", 500)  # the chunk loop's size
     n = 1600  # three full chunks and a partial one
     result = synth.write_synthetic_study(tmp_path, n_children=n, seed=3)
     children = _load(tmp_path, "children")

@@ -1,0 +1,200 @@
+"""The study folder: `write_synthetic_study` writes the exports chunk by chunk, study.yml
+and truth.json."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.synth.mess import _children_frame, _event_frame, _plant_children, _plant_events
+from pipeline.synth.outcomes import (
+    _area_effects,
+    _breastfeeding_events,
+    _draw_outcomes,
+    _language_events,
+    _vaccination_events,
+    _visit_events,
+)
+from pipeline.synth.parameters import (
+    _CHUNK_CHILDREN,
+    _DATE_FORMAT_LABELS,
+    _TABLE_STREAM,
+    BORN_FROM,
+    BORN_TO,
+    COMPARISON_AREAS,
+    DATE_FORMATS,
+    DEFAULT_EFFECTS,
+    EXTRACTION_DATE,
+    INTERVENTION_AREAS,
+    PROGRAMME_START,
+    _Export,
+    _exports,
+)
+from pipeline.synth.population import _Calendar, _draw_children, _PersonnummerFactory
+from pipeline.synth.truth import _accumulate_truth, _Truth, _truth_document
+from pipeline.synth.writers import _CsvWriter, _XlsxWriter
+
+
+@dataclass
+class SynthResult:
+    """What `write_synthetic_study` wrote: paths and rows per table."""
+
+    out_dir: Path
+    study_file: Path
+    truth_file: Path
+    files: dict[str, Path]
+    rows: dict[str, int]
+    n_children: int
+    seed: int
+    seconds: float = 0.0
+    planted: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, name: str = "demo",
+                          effects: dict[str, float] | None = None,
+                          progress: Callable[[str], None] | None = None) -> SynthResult:
+    """Write a synthetic study folder (exports, study.yml, truth.json); same seed, same bytes."""
+    started = time.perf_counter()
+    if n_children < 1:
+        raise ValueError(f"n_children must be at least 1, got {n_children}")
+    effects_used = dict(DEFAULT_EFFECTS)
+    for key, value in (effects or {}).items():
+        if key not in DEFAULT_EFFECTS:
+            raise ValueError(f"unknown effect '{key}': use one of {', '.join(DEFAULT_EFFECTS)}")
+        if not value > 0:
+            raise ValueError(f"effect '{key}' must be a positive odds ratio, got {value}")
+        effects_used[key] = float(value)
+    say = progress or (lambda _message: None)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exports = _exports(n_children)
+    calendar = _Calendar()
+    pnr = _PersonnummerFactory(calendar)
+    writers = {table: (_XlsxWriter if e.is_xlsx else _CsvWriter)(out_dir / e.file, e)
+               for table, e in exports.items()}
+    truth = _Truth()
+    planted: dict[str, dict[str, object]] = {}
+    formats = {table: np.zeros(len(DATE_FORMATS), dtype=np.int64) for table in exports}
+    rows_written = dict.fromkeys(exports, 0)
+    rows_natural = dict.fromkeys(exports, 0)
+    decimal_comma = 0
+    n_chunks = -(-n_children // _CHUNK_CHILDREN)
+    area_effects = _area_effects(seed)
+    try:
+        for chunk in range(n_chunks):
+            size = min(_CHUNK_CHILDREN, n_children - chunk * _CHUNK_CHILDREN)
+            first = chunk == 0
+
+            def stream(table: str, chunk: int = chunk) -> np.random.Generator:
+                return np.random.default_rng([seed, chunk, _TABLE_STREAM[table]])
+
+            kids = _draw_children(stream("children"), size, pnr, first)
+            outcomes = _draw_outcomes(stream("outcomes"), kids, effects_used, area_effects)
+            frame, fmt, decimals = _children_frame(stream("children_rows"), kids, calendar,
+                                                   exports["children"])
+            decimal_comma += decimals
+            rows_natural["children"] += len(frame)
+            frame, fmt, counts = _plant_children(stream("mess"), frame, fmt, kids, pnr, calendar,
+                                                 first)
+            _add_counts(planted, "children", counts)
+            _write(writers["children"], frame, fmt, formats["children"], rows_written, "children")
+
+            bf_events, bf_age = _breastfeeding_events(stream("breastfeeding"), kids, outcomes)
+            vacc_events = _vaccination_events(stream("vaccinations"), kids, outcomes)
+            lang_events, lang = _language_events(stream("language"), kids, outcomes)
+            visit_events = _visit_events(stream("visits"), kids)
+            _accumulate_truth(truth, kids, outcomes, bf_age, lang, bf_events, vacc_events)
+            for table, events in (("visits", visit_events), ("breastfeeding", bf_events),
+                                  ("vaccinations", vacc_events), ("language", lang_events)):
+                rng = np.random.default_rng([seed, chunk, _TABLE_STREAM[table], 1])
+                frame, fmt = _event_frame(table, rng, events, kids, calendar, exports[table])
+                rows_natural[table] += len(frame)
+                coordination_rows = int(kids.coordination[events.child].sum())
+                frame, fmt, counts = _plant_events(table, rng, frame, fmt, events, kids, pnr,
+                                                   calendar, first)
+                counts["samordningsnummer"] = coordination_rows
+                _add_counts(planted, table, counts)
+                _write(writers[table], frame, fmt, formats[table], rows_written, table)
+            done = chunk * _CHUNK_CHILDREN + size
+            say(f"synth: chunk {chunk + 1}/{n_chunks} ({done:,} children)")
+    finally:
+        for writer in writers.values():
+            writer.close()
+    for table, export in exports.items():
+        planted[table].update({
+            "file": export.file,
+            "rows_written": rows_written[table],
+            "rows_natural": rows_natural[table],
+            "date_formats": {_DATE_FORMAT_LABELS[f]: int(c)
+                             for f, c in zip(DATE_FORMATS, formats[table], strict=True) if c},
+            "decimal_comma": decimal_comma if table == "children" else 0,
+        })
+    study_file = out_dir / "study.yml"
+    study_file.write_text(_study_yaml(name, exports), encoding="utf-8")
+    truth_file = out_dir / "truth.json"
+    document = _truth_document(name=name, seed=seed, n_children=n_children,
+                               chunk_children=_CHUNK_CHILDREN, effects=effects_used,
+                               area_effects=area_effects, truth=truth, exports=exports,
+                               rows_written=rows_written, planted=planted)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    truth_file.write_text(text, encoding="utf-8")
+    seconds = time.perf_counter() - started
+    say(f"synth: {n_children:,} children written to {out_dir} in {seconds:.1f} s")
+    return SynthResult(out_dir=out_dir, study_file=study_file, truth_file=truth_file,
+                       files={table: out_dir / e.file for table, e in exports.items()},
+                       rows=dict(rows_written), n_children=n_children, seed=seed, seconds=seconds,
+                       planted=planted)
+
+
+def _study_yaml(name: str, exports: dict[str, _Export]) -> str:
+    quoted = name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) else json.dumps(name)
+
+    def entry(table: str) -> str:
+        export = exports[table]
+        return f"{{file: {export.file}, sheet: {export.sheet}}}" if export.sheet else export.file
+
+    return "\n".join([
+        f"name: {quoted}",
+        "title: Syntetisk demonstrationsstudie",
+        "programme: rinkeby",
+        f"extraction_date: {EXTRACTION_DATE.isoformat()}",
+        "language: sv",
+        "synthetic: true",
+        "eligibility: {first_child: true, first_child_in_sweden: true}",
+        "design:",
+        "  type: did",
+        f"  intervention_areas: [{', '.join(INTERVENTION_AREAS)}]",
+        f"  comparison_areas: [{', '.join(COMPARISON_AREAS)}]",
+        f"  programme_start: {PROGRAMME_START.isoformat()}",
+        f"  born_from: {BORN_FROM.isoformat()}",
+        f"  born_to: {BORN_TO.isoformat()}",
+        "covariates: [mother_region, education, mother_age, interpreter_needed, child_sex]",
+        "primary_indicators: [vacc_mmr1_24m, bf_any_6m, lang_no_deviation]",
+        "min_cell: 5",
+        "inputs:",
+        *(f"  {table}: {entry(table)}" for table in ("children", "visits", "breastfeeding",
+                                                     "vaccinations", "language")),
+        "column_map: {visits: {Besöksdatum: datum}}   # this export names the date Besöksdatum",
+        "",
+    ])
+
+
+def _add_counts(planted: dict[str, dict[str, object]], table: str, counts: dict[str, int]) -> None:
+    target = planted.setdefault(table, {})
+    for key, value in counts.items():
+        target[key] = int(target.get(key, 0)) + int(value)
+
+
+def _write(writer: _CsvWriter | _XlsxWriter, frame: pd.DataFrame, fmt: np.ndarray,
+           format_counts: np.ndarray, rows_written: dict[str, int], table: str) -> None:
+    writer.write(frame)
+    valid = fmt[fmt >= 0]
+    format_counts += np.bincount(valid, minlength=len(DATE_FORMATS))
+    rows_written[table] += len(frame)
