@@ -5,8 +5,8 @@ must not change one published number).
 
 BEFORE_ROOT and AFTER_ROOT are `--root` folders of `hembesok run` on the same data_raw/
 study (e.g. one from a clean clone of the commit before a change, one after). Every file
-under them is compared: parquet tables by content, every other file byte for byte (XLSX
-files are written byte-identically for identical tables); the run log, manifest and stage
+under them is compared: parquet tables and XLSX workbooks by content (the cells and their
+types as read back), every other file byte for byte; the run log, manifest and stage
 stamps, which record times and the code version, are skipped, and in an HTML report what
 differs between any two runs is masked: notebook cell ids, and in the manifest appendix the
 run's time, folder, code checksum, git commit and stage seconds. Exit status 1 on any
@@ -33,6 +33,13 @@ _RUN_FACTS = [
 ]
 
 
+def _sheets(path: Path) -> dict[str, list[list[object]]]:
+    """An XLSX workbook's cells as read back (values and their types), sheet by sheet."""
+    frames = pd.read_excel(path, sheet_name=None, header=None, engine="openpyxl")
+    return {name: frame.astype(object).where(frame.notna(), None).values.tolist()
+            for name, frame in frames.items()}
+
+
 def _report_text(path: Path, root: Path) -> str:
     """An HTML report with what differs between any two runs of the same code masked."""
     text = path.read_text(encoding="utf-8").replace(str(root), "ROOT")
@@ -54,6 +61,8 @@ def differences(before: Path, after: Path) -> tuple[int, list[str]]:
             same = False
         elif path.suffix == ".parquet":
             same = pd.read_parquet(path).equals(pd.read_parquet(other))
+        elif path.suffix == ".xlsx":
+            same = _sheets(path) == _sheets(other)
         elif path.suffix == ".html":
             same = _report_text(path, before) == _report_text(other, after)
         else:
