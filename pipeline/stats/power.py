@@ -4,9 +4,13 @@ The test is the usual z (Pearson chi-square) test: pooled variance under H0, unp
 H1; the sample-size formula ignores the negligible far tail (a significant result in the
 wrong direction), the power function counts it — Fleiss, Levin & Paik, Statistical Methods for Rates
 and Proportions (3rd ed., 2003, chapter 4, including unequal groups). For equal groups this is
-R's power.prop.test (strict = FALSE) and statsmodels' samplesize_proportions_2indep_onetail.
-The Fleiss–Tytun–Ury (1980) continuity-corrected n is given alongside; it approximates the
-n needed by Fisher's exact test / the corrected chi-square and suits small pilots better.
+R's power.prop.test (strict = FALSE). The two formulas are computed by statsmodels'
+`power_proportions_2indep` and `samplesize_proportions_2indep_onetail`, which use exactly
+these variances (pooled under H0, unpooled under H1, two-sided); statsmodels' `NormalIndPower`
+with `proportion_effectsize` is not used, as it tests Cohen's arcsine effect size h, not the
+difference. The Fleiss–Tytun–Ury (1980) continuity-corrected n is given alongside (our own
+formula: statsmodels has none); it approximates the n needed by Fisher's exact test / the
+corrected chi-square and suits small pilots better.
 
 Those treat children as independent. The programme is assigned by area, so the second half
 plans with areas as clusters (a DiD or a concurrent comparison, analysed by an area-level t
@@ -23,6 +27,10 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy import optimize, stats
+from statsmodels.stats.proportion import (
+    power_proportions_2indep,
+    samplesize_proportions_2indep_onetail,
+)
 
 
 def _check_probability(name: str, value: float) -> None:
@@ -54,22 +62,25 @@ def power_two_proportions(
         raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
     if n_intervention <= 0 or n_comparison <= 0:
         raise ValueError("both groups need at least one child to have any power")
-    difference = abs(p_intervention - p_comparison)
-    pooled = (n_intervention * p_intervention + n_comparison * p_comparison) / (
-        n_intervention + n_comparison
-    )
-    se_null = math.sqrt(pooled * (1 - pooled) * (1 / n_intervention + 1 / n_comparison))
-    se_alternative = math.sqrt(
-        p_intervention * (1 - p_intervention) / n_intervention
-        + p_comparison * (1 - p_comparison) / n_comparison
-    )
-    z_alpha = stats.norm.isf(alpha / 2)
-    near, far = difference - z_alpha * se_null, -difference - z_alpha * se_null
-    if se_alternative == 0:  # both proportions 0 or 1: the outcome is deterministic
+    if p_intervention * (1 - p_intervention) + p_comparison * (1 - p_comparison) == 0:
+        # Both proportions 0 or 1: the outcome is deterministic and the unpooled standard error
+        # 0, which statsmodels would divide by; the test rejects iff the difference exceeds the
+        # critical value under the pooled H0 variance.
+        pooled = (n_intervention * p_intervention + n_comparison * p_comparison) / (
+            n_intervention + n_comparison
+        )
+        se_null = math.sqrt(pooled * (1 - pooled) * (1 / n_intervention + 1 / n_comparison))
+        near = abs(p_intervention - p_comparison) - stats.norm.isf(alpha / 2) * se_null
         return 1.0 if near > 0 else 0.0
-    # Both rejection tails, as Stata's power twoproportions and statsmodels; the far tail
-    # (a significant result in the wrong direction) is negligible except for tiny effects.
-    return float(stats.norm.cdf(near / se_alternative) + stats.norm.cdf(far / se_alternative))
+    # statsmodels' sample 1 is the intervention group: nobs2 = ratio · nobs1 comparison
+    # children, prop2 = p_comparison, diff = p_intervention − p_comparison. Both rejection
+    # tails, as Stata's power twoproportions; the far tail (a significant result in the wrong
+    # direction) is negligible except for tiny effects.
+    return float(power_proportions_2indep(
+        p_intervention - p_comparison, p_comparison, n_intervention,
+        ratio=n_comparison / n_intervention, alpha=alpha, alternative="two-sided",
+        return_results=False,
+    ))
 
 
 @dataclass(frozen=True)
@@ -127,16 +138,22 @@ def sample_size_two_proportions(
     if not ratio > 0 or not math.isfinite(ratio):
         raise ValueError(f"ratio (n_intervention / n_comparison) must be positive, got {ratio}")
     _check_design(alpha, power)
-    z_alpha = stats.norm.isf(alpha / 2)
-    z_beta = stats.norm.ppf(power)
-    pooled = (ratio * p_intervention + p_comparison) / (1 + ratio)
-    spread = (
-        z_alpha * math.sqrt((1 + ratio) * pooled * (1 - pooled))
-        + z_beta * math.sqrt(
-            p_intervention * (1 - p_intervention) + ratio * p_comparison * (1 - p_comparison)
+    # statsmodels' sample 1 is the comparison group, so its ratio (nobs2 / nobs1) is ours,
+    # prop2 = p_intervention and diff = p_comparison − p_intervention; "two-sided" uses
+    # z_{α/2} and the near tail only, as Fleiss.
+    n_comparison = float(samplesize_proportions_2indep_onetail(
+        p_comparison - p_intervention, p_intervention, power, ratio=ratio, alpha=alpha,
+        alternative="two-sided",
+    ))
+    if n_comparison == 0:
+        # statsmodels clips z_{α/2}·σ0 + z_β·σ1 at 0: with power below 50 % (z_β < 0) and a
+        # much larger variance under H1 than under H0 the approximation reaches the power at
+        # any n, which is no plan at all.
+        raise ValueError(
+            f"the normal approximation reaches {power:.0%} power at any group size for "
+            f"{p_comparison:.4g} -> {p_intervention:.4g} with ratio {ratio:g}: plan for a "
+            "power of at least 50 %"
         )
-    )
-    n_comparison = spread**2 / (ratio * difference**2)
     n_corrected = n_comparison / 4 * (
         1 + math.sqrt(1 + 2 * (ratio + 1) / (ratio * n_comparison * abs(difference)))
     ) ** 2
