@@ -361,7 +361,8 @@ def triple_difference(
     >>> treated_area = np.repeat([1, 1, 0, 0], 40)
     >>> post = np.tile(np.repeat([0, 1, 0, 1], 10), 4)
     >>> subgroup = np.tile(np.repeat(["x", "x", "y", "y"], 10), 4)
-    >>> outcome = cells(4, 6, 4, 5, 3, 6, 3, 4, 4, 4, 4, 4, 5, 5, 6, 6)  # per area: x, y
+    >>> # per area (A, B, C, D): x before, x after, y before, y after
+    >>> outcome = cells(4, 6, 4, 5, 3, 6, 3, 4, 4, 4, 4, 4, 5, 5, 6, 6)
     >>> result = triple_difference(outcome, treated_area, post, subgroup, area)
     >>> [(level, measure, round(float(value), 4)) for level, measure, value
     ...  in result.table()[["level", "measure", "estimate"]].itertuples(index=False)]

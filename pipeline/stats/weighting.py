@@ -385,7 +385,7 @@ class IPTWResult:
     >>> # 6 of the 10 first-born children are in the intervention group, 4 of the 10 others
     >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
     >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
-    >>> # the outcome in 4 of 6, 2 of 4 (first-born) and 2 of 4, 2 of 6 (others)
+    >>> # outcome: first-born 4 of 6 intervention, 2 of 4 comparison; others 2 of 4, 2 of 6
     >>> outcome = np.repeat([1, 0] * 4, [4, 2, 2, 2, 2, 2, 2, 4])
     >>> from pipeline.stats.weighting import iptw_effect
     >>> result = iptw_effect(outcome, treatment, covariates)
@@ -504,7 +504,7 @@ def iptw_effect(
     >>> # 6 of the 10 first-born children are in the intervention group, 4 of the 10 others
     >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
     >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
-    >>> # the outcome in 4 of 6, 2 of 4 (first-born) and 2 of 4, 2 of 6 (others)
+    >>> # outcome: first-born 4 of 6 intervention, 2 of 4 comparison; others 2 of 4, 2 of 6
     >>> outcome = np.repeat([1, 0] * 4, [4, 2, 2, 2, 2, 2, 2, 4])
     >>> from pipeline.stats.weighting import iptw_effect
     >>> result = iptw_effect(outcome, treatment, covariates)
