@@ -24,7 +24,28 @@ _ALIAS_TOLERANCE = 1e-7
 
 @dataclass(frozen=True)
 class CovariateDesign:
-    """Numeric, full-rank covariates aligned with the rows kept for analysis."""
+    """Numeric, full-rank covariates aligned with the rows kept for analysis.
+
+    Attributes
+    ----------
+    covariates : pandas.DataFrame
+        The coded covariates of the kept rows (index 0 .. kept − 1).
+    kept_rows : numpy.ndarray of bool
+        Which of the original rows are analysed.
+    n_dropped_missing : int
+        Rows dropped for a missing covariate (not counting rows excluded anyway).
+    dropped_constant, dropped_aliased : tuple of str
+        Columns dropped as constant, or as linear combinations of earlier ones.
+
+    Examples
+    --------
+    See `build_covariate_design`.
+
+    >>> import pandas as pd
+    >>> from pipeline.stats._design import build_covariate_design
+    >>> build_covariate_design(pd.DataFrame({"parity": [1, None, 2]}), 3).notes()
+    {'rows_dropped_missing': 1, 'covariates_dropped_constant': [], 'covariates_dropped_aliased': []}
+    """
 
     covariates: pd.DataFrame
     kept_rows: np.ndarray
@@ -42,7 +63,35 @@ class CovariateDesign:
 
 
 def as_binary(values: object, name: str) -> np.ndarray:
-    """Coerce a 0/1 or boolean vector to floats (NaN kept for missing); reject other codes."""
+    """Coerce a 0/1 or boolean vector to floats (NaN kept for missing); reject other codes.
+
+    Parameters
+    ----------
+    values : array_like
+        0/1 numbers or booleans, with missing values as None, NaN or pandas.NA.
+    name : str
+        The variable's name in the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        Floats 0.0 and 1.0, NaN where missing.
+
+    Raises
+    ------
+    ValueError
+        If a value is other than 0, 1, True, False or missing.
+
+    Examples
+    --------
+    >>> from pipeline.stats._design import as_binary
+    >>> as_binary([1, 0, None, True], "outcome").tolist()
+    [1.0, 0.0, nan, 1.0]
+    >>> as_binary([0, 1, 2], "outcome")
+    Traceback (most recent call last):
+    ...
+    ValueError: outcome must be 0/1 or boolean; found values [2.0]
+    """
     array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     observed = array[~np.isnan(array)]
     bad = np.setdiff1d(np.unique(observed), [0.0, 1.0])
@@ -56,6 +105,25 @@ def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
 
     The first level of a categorical (its first category, or the first value in sorted
     order for strings) is the reference and gets no column.
+
+    Parameters
+    ----------
+    covariates : pandas.DataFrame
+        Covariates of any mix of numeric, boolean, categorical and text columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Float columns: numeric ones as they are, one "column_level" dummy per non-reference
+        level (NaN where the covariate is missing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats._design import dummy_code
+    >>> coded = dummy_code(pd.DataFrame({"parity": [1, 2, 3], "smoker": ["no", "yes", None]}))
+    >>> coded.columns.tolist(), coded["smoker_yes"].tolist()
+    (['parity', 'smoker_yes'], [0.0, 1.0, nan])
     """
     columns: dict[str, np.ndarray] = {}
     for column in covariates.columns:
@@ -80,6 +148,41 @@ def build_covariate_design(
 
     `also_required` is a boolean mask of rows that must be kept out anyway (for example
     rows with a missing outcome); those are not counted as dropped for covariates.
+
+    Parameters
+    ----------
+    covariates : pandas.DataFrame or None
+        Covariates per row (None or no columns: no covariates).
+    n_rows : int
+        Rows of the analysis (children).
+    also_required : numpy.ndarray of bool, optional
+        Rows usable for other reasons (True = usable); the others are kept out uncounted.
+
+    Returns
+    -------
+    CovariateDesign
+        The coded, full-rank covariates of the kept rows and what was dropped.
+
+    Raises
+    ------
+    ValueError
+        If the covariates do not have `n_rows` rows.
+
+    Examples
+    --------
+    Row 4 lacks smoking and is dropped; "sweden" is constant and "parity_again" a copy of
+    "parity":
+
+    >>> import pandas as pd
+    >>> from pipeline.stats._design import build_covariate_design
+    >>> covariates = pd.DataFrame({"parity": [1, 2, 1, 3, 2], "parity_again": [1, 2, 1, 3, 2],
+    ...                            "sweden": [1] * 5,
+    ...                            "smoker": ["no", "yes", "no", None, "no"]})
+    >>> design = build_covariate_design(covariates, 5)
+    >>> design.covariates.columns.tolist(), design.kept_rows.tolist()
+    (['parity', 'smoker_yes'], [True, True, True, False, True])
+    >>> design.dropped_constant, design.dropped_aliased
+    (('sweden',), ('parity_again',))
     """
     usable = np.ones(n_rows, dtype=bool) if also_required is None else also_required.copy()
     if covariates is None or covariates.shape[1] == 0:
@@ -126,7 +229,33 @@ def _rank(matrix: np.ndarray) -> int:
 
 
 def require_treatment_identified(treatment: np.ndarray, covariates: pd.DataFrame) -> None:
-    """Raise NotEstimable when treatment is a linear function of the covariates."""
+    """Raise NotEstimable when treatment is a linear function of the covariates.
+
+    Parameters
+    ----------
+    treatment : numpy.ndarray
+        0/1 treatment per row.
+    covariates : pandas.DataFrame
+        The coded covariates of the same rows.
+
+    Raises
+    ------
+    NotEstimable
+        If treatment is determined by the intercept and covariates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from pipeline.stats._design import require_treatment_identified
+    >>> treatment = np.array([1.0, 1.0, 0.0, 0.0])
+    >>> require_treatment_identified(treatment, pd.DataFrame({"parity": [1.0, 2.0, 1.0, 3.0]}))
+    >>> north = pd.DataFrame({"north": [1.0, 1.0, 0.0, 0.0]})  # the treated areas
+    >>> require_treatment_identified(treatment, north)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pipeline.stats.results.NotEstimable: treatment is fully determined by the covariates ...
+    """
     base = np.column_stack([np.ones(len(treatment)), covariates.to_numpy()])
     if _rank(np.column_stack([base, treatment])) <= _rank(base):
         raise NotEstimable(
@@ -136,7 +265,30 @@ def require_treatment_identified(treatment: np.ndarray, covariates: pd.DataFrame
 
 
 def require_both_groups(treatment: np.ndarray, minimum: int = 2) -> None:
-    """Raise NotEstimable when a treatment group has fewer than `minimum` children."""
+    """Raise NotEstimable when a treatment group has fewer than `minimum` children.
+
+    Parameters
+    ----------
+    treatment : numpy.ndarray
+        0/1 treatment per child.
+    minimum : int, optional
+        Children needed in each group, 2 by default.
+
+    Raises
+    ------
+    NotEstimable
+        If a group is empty or smaller than `minimum`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.stats._design import require_both_groups
+    >>> require_both_groups(np.array([1, 1, 0, 0]))
+    >>> require_both_groups(np.array([1, 0, 0]))
+    Traceback (most recent call last):
+    ...
+    pipeline.stats.results.NotEstimable: the treated group has only 1 child; at least 2 are needed
+    """
     n_treated = int((treatment == 1).sum())
     n_control = int((treatment == 0).sum())
     for label, count in (("treated", n_treated), ("comparison", n_control)):

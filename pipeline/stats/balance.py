@@ -32,7 +32,26 @@ ZERO_CELL_ADDITION = 0.5
 
 
 def equivalence_rating(d: float | None) -> str:
-    """WWC/HomVEE baseline-equivalence rating of a standardised difference."""
+    """WWC/HomVEE baseline-equivalence rating of a standardised difference.
+
+    Parameters
+    ----------
+    d : float or None
+        A standardised difference (Hedges' g or the Cox index); None or NaN when there is
+        none.
+
+    Returns
+    -------
+    str
+        "satisfied" (|d| <= 0.05), "adjustment_required" (0.05 < |d| <= 0.25),
+        "not_satisfied" (|d| > 0.25) or "not_estimable".
+
+    Examples
+    --------
+    >>> from pipeline.stats.balance import equivalence_rating
+    >>> [equivalence_rating(d) for d in (0.03, -0.1, 0.3, None)]
+    ['satisfied', 'adjustment_required', 'not_satisfied', 'not_estimable']
+    """
     if d is None or not math.isfinite(d):
         return "not_estimable"
     if abs(d) <= SATISFIED_MAX:
@@ -131,6 +150,40 @@ def hedges_g(
 
     Pooled SD = √(((n1 − 1)s1² + (n0 − 1)s0²)/(n1 + n0 − 2)); `details["rating"]` holds
     the WWC baseline-equivalence rating.
+
+    Parameters
+    ----------
+    intervention : array_like of float
+        The covariate's values for the intervention group's children (NaN = missing: left
+        out and counted in `details`).
+    comparison : array_like of float
+        The same for the comparison group.
+    weights_intervention, weights_comparison : array_like of float, optional
+        Non-negative weights per child (e.g. IPTW weights), both or neither; a child with
+        weight 0 is left out. Without weights the measure is the unweighted one.
+
+    Returns
+    -------
+    Estimate
+        measure "hedges_g", method "unweighted" or "weighted": g in standard deviations;
+        `details` has the means, SDs, ω and the rating. Not estimable when a group has
+        fewer than two values or the covariate does not vary within the groups.
+
+    Raises
+    ------
+    ValueError
+        If only one group has weights, weights do not match the values in length or are
+        negative or not finite, or a value is infinite.
+
+    Examples
+    --------
+    Means 2.5 and 3.5, each SD 1.291, ω = 1 − 3/(4 · 8 − 9) = 0.8696:
+    g = 0.8696 · (2.5 − 3.5) / 1.291.
+
+    >>> from pipeline.stats.balance import hedges_g
+    >>> result = hedges_g([1, 2, 3, 4], [2, 3, 4, 5])
+    >>> round(result.estimate, 4), result.details["rating"]
+    (-0.6736, 'not_satisfied')
     """
     treated, control, method, details = _prepare(
         intervention, comparison, weights_intervention, weights_comparison)
@@ -161,6 +214,41 @@ def cox_index(
     Where a group has no children, or only children, with the characteristic (a zero cell),
     0.5 is added to all four cells, i.e. p = (events + 0.5)/(n + 1) in both groups (with
     weights: events = weighted proportion × n); `details["zero_cell_correction"]` says so.
+
+    Parameters
+    ----------
+    intervention : array_like of float
+        The covariate's 0/1 values for the intervention group's children (NaN = missing:
+        left out and counted in `details`).
+    comparison : array_like of float
+        The same for the comparison group.
+    weights_intervention, weights_comparison : array_like of float, optional
+        Non-negative weights per child (e.g. IPTW weights), both or neither; a child with
+        weight 0 is left out. Without weights the measure is the unweighted one.
+
+    Returns
+    -------
+    Estimate
+        measure "cox_index", method "unweighted" or "weighted": the index on the scale of
+        d; `details` has both proportions, ω, whether the zero-cell correction was used,
+        and the rating. Not estimable when a group has fewer than two values.
+
+    Raises
+    ------
+    ValueError
+        If only one group has weights, weights do not match the values in length or are
+        negative or not finite, a value is infinite, or the covariate has values other
+        than 0 and 1.
+
+    Examples
+    --------
+    60 % against 50 %: log odds ratio log 1.5 = 0.4055, ω = 1 − 3/(4 · 20 − 9) = 0.9577,
+    index 0.9577 · 0.4055 / 1.65:
+
+    >>> from pipeline.stats.balance import cox_index
+    >>> result = cox_index([1] * 6 + [0] * 4, [1] * 5 + [0] * 5)
+    >>> round(result.estimate, 4), result.details["rating"]
+    (0.2354, 'adjustment_required')
     """
     treated, control, method, details = _prepare(
         intervention, comparison, weights_intervention, weights_comparison)
@@ -192,6 +280,43 @@ def standardised_mean_difference(
 
     Continuous: (x̄1 − x̄0)/√((s1² + s0²)/2); binary: (p1 − p0)/√((p1q1 + p0q0)/2). `binary`
     defaults to True when every value is 0 or 1.
+
+    Parameters
+    ----------
+    intervention : array_like of float
+        The covariate's values for the intervention group's children (NaN = missing: left
+        out and counted in `details`).
+    comparison : array_like of float
+        The same for the comparison group.
+    weights_intervention, weights_comparison : array_like of float, optional
+        Non-negative weights per child (e.g. IPTW weights), both or neither; a child with
+        weight 0 is left out. Without weights the measure is the unweighted one.
+    binary : bool, optional
+        Whether the covariate is 0/1; by default True when every value is 0 or 1.
+
+    Returns
+    -------
+    Estimate
+        measure "standardised_mean_difference", method "unweighted" or "weighted": d (|d| <
+        0.1 is the usual threshold for balance); `details` has both means. Not estimable
+        when a group has fewer than two values or the covariate does not vary.
+
+    Raises
+    ------
+    ValueError
+        If only one group has weights, weights do not match the values in length or are
+        negative or not finite, a value is infinite, or `binary` is True for values
+        other than 0 and 1.
+
+    Examples
+    --------
+    Continuous: (2.5 − 3.5) / √((1.667 + 1.667)/2); binary: (0.6 − 0.5) / √((0.24 + 0.25)/2).
+
+    >>> from pipeline.stats.balance import standardised_mean_difference
+    >>> round(standardised_mean_difference([1, 2, 3, 4], [2, 3, 4, 5]).estimate, 4)
+    -0.7746
+    >>> round(standardised_mean_difference([1] * 6 + [0] * 4, [1] * 5 + [0] * 5).estimate, 4)
+    0.202
     """
     treated, control, method, details = _prepare(
         intervention, comparison, weights_intervention, weights_comparison)
@@ -227,6 +352,39 @@ def baseline_difference(
 
     `binary` defaults to True when every value is 0 or 1; the rating is in
     `details["rating"]` ("not_estimable" when no difference could be computed).
+
+    Parameters
+    ----------
+    intervention : array_like of float
+        The covariate's values for the intervention group's children (NaN = missing: left
+        out and counted in `details`).
+    comparison : array_like of float
+        The same for the comparison group.
+    weights_intervention, weights_comparison : array_like of float, optional
+        Non-negative weights per child (e.g. IPTW weights), both or neither; a child with
+        weight 0 is left out. Without weights the measure is the unweighted one.
+    binary : bool, optional
+        Whether the covariate is 0/1 (Cox index) or not (Hedges' g); by default True when
+        every value is 0 or 1.
+
+    Returns
+    -------
+    Estimate
+        As `cox_index` or `hedges_g`, always with `details["rating"]`.
+
+    Raises
+    ------
+    ValueError
+        If only one group has weights, weights do not match the values in length or are
+        negative or not finite, a value is infinite, or `binary` is True for values
+        other than 0 and 1.
+
+    Examples
+    --------
+    >>> from pipeline.stats.balance import baseline_difference
+    >>> result = baseline_difference([1] * 6 + [0] * 4, [1] * 5 + [0] * 5)
+    >>> result.measure, round(result.estimate, 4), result.details["rating"]
+    ('cox_index', 0.2354, 'adjustment_required')
     """
     if binary is None:
         binary = _is_binary(

@@ -49,7 +49,39 @@ _WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, 
 
 @dataclass(frozen=True)
 class DidResult:
-    """DiD estimate with cluster-robust and HC1 inference, bootstrap p-value and caveats."""
+    """DiD estimate with cluster-robust and HC1 inference, bootstrap p-value and caveats.
+
+    Attributes
+    ----------
+    clustered : Estimate
+        The DiD with the cluster-robust (CR1) interval and t p-value (not estimable with
+        one area in an arm); `details` carries the wild bootstrap p when it ran.
+    heteroskedasticity_robust : Estimate
+        The same DiD with the child-level HC1 interval: the labelled fallback.
+    wild_bootstrap_p : float or None
+        The wild cluster bootstrap-t p-value, when run.
+    wild_bootstrap_note : str or None
+        How the bootstrap was run (weights, patterns or draws, seed), or why it failed.
+    n_clusters, n_clusters_treated : int
+        Areas in all and in the intervention arm.
+    caveats : tuple of str
+        Warnings for the reader (few areas, few treated areas).
+    cells : pandas.DataFrame
+        Children, events and proportion per treated_area × post cell.
+    wild_bootstrap : Estimate or None
+        The DiD with the bootstrap p and its test-inversion interval (never narrower than
+        the HC1 one), when the bootstrap ran.
+
+    Examples
+    --------
+    >>> from pipeline.stats.did import difference_in_differences
+    >>> import numpy as np
+    >>> result = difference_in_differences(
+    ...     np.repeat([1, 0, 1, 0, 1, 0, 1, 0], [6, 4, 3, 7, 5, 5, 5, 5]),
+    ...     np.repeat([1, 0], 20), np.tile(np.repeat([1, 0], 10), 2), np.repeat(["A", "C"], 20))
+    >>> result.clustered.estimable, round(result.preferred.estimate, 4)
+    (False, 0.3)
+    """
 
     clustered: Estimate
     heteroskedasticity_robust: Estimate
@@ -75,6 +107,7 @@ class DidResult:
         return self.heteroskedasticity_robust
 
     def summary(self) -> str:
+        """The estimate under each inference, the bootstrap note and the caveats, as text."""
         lines = [
             f"Difference-in-differences (linear probability), {self.n_clusters} areas "
             f"({self.n_clusters_treated} treated)",
@@ -112,6 +145,68 @@ def difference_in_differences(
     child, e.g. the birth half-year) replaces the post dummy by period fixed effects, so that
     a common trend within the periods is absorbed. The DiD term is treated_area × post in
     every specification (two-way fixed effects with one start date for all treated areas).
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    area : array_like
+        The area (cluster) label per child.
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order (complete cases are analysed).
+    area_effects : bool, optional
+        Area fixed effects instead of the arm dummy.
+    period_effects : array_like, optional
+        A period label per child (e.g. birth half-year) for period fixed effects.
+    wild_bootstrap : bool, optional
+        Run the wild cluster bootstrap; by default when there are fewer than 30 areas.
+    bootstrap_weights : {"webb", "rademacher"}, optional
+        The bootstrap's cluster weights (Webb by default).
+    bootstrap_reps : int, optional
+        Bootstrap draws (all weight patterns are enumerated when there are no more).
+    seed : int, optional
+        Seed of the bootstrap draws.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    DidResult
+        The DiD (0-1 scale) under cluster-robust, HC1 and (with few areas) wild bootstrap
+        inference, with the cell table and caveats; `preferred` is the one to report. The
+        estimates are not estimable, with the reason, when a cell of the treated_area ×
+        post table is empty, an area switches arm, or the design is singular.
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, or the inputs differ in length.
+
+    Examples
+    --------
+    Four areas of 20 children; the proportion rises from 0.35 to 0.60 in the intervention
+    areas and stays at 0.45 in the comparison areas: DiD (0.60 − 0.35) − (0.45 − 0.45).
+
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did import difference_in_differences
+    >>> result = difference_in_differences(outcome, treated_area, post, area)
+    >>> result.cells["proportion"].tolist()
+    [0.6, 0.35, 0.45, 0.45]
+    >>> result.wild_bootstrap_note.split(" (")[0]  # 70 of the 1296 Webb patterns of 4 areas
+    'wild cluster bootstrap-t p = 0.054'
+    >>> preferred = result.preferred  # the bootstrap, never below the child-level HC1 p
+    >>> round(preferred.estimate, 4), round(preferred.p_value, 4)
+    (0.25, 0.2667)
     """
     y_all = as_binary(outcome, "outcome")
     d_all = as_binary(treated_area, "treated_area")
@@ -276,6 +371,34 @@ def at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
 
     Children in one area are positively correlated, so a cluster-robust SE below the
     child-level one is the noise of few clusters, not information (issue 9).
+
+    Parameters
+    ----------
+    clustered : Estimate
+        A cluster-robust result with `details["se"]` (and "n_clusters" for the t df).
+    hc1 : Estimate
+        The child-level HC1 result of the same coefficient, with `details["se"]`.
+
+    Returns
+    -------
+    Estimate
+        `clustered` itself when its SE is at least the HC1 SE (or either is missing);
+        otherwise the same estimate with the interval and t p-value (G − 1 df) recomputed
+        from the HC1 SE, the cluster-robust SE kept as `details["cluster_robust_se"]`.
+
+    Examples
+    --------
+    A cluster-robust SE of 0.1 (interval ± 2 SE) below a child-level SE of 0.125: the
+    interval becomes 0.25 ± 2 · 0.125, the p that of t = 2 on 5 df.
+
+    >>> from pipeline.stats.did import at_least_child_level
+    >>> from pipeline.stats.results import Estimate
+    >>> clustered = Estimate("did", "did", 0.25, 0.05, 0.45, 0.02,
+    ...                      details={"se": 0.1, "n_clusters": 6})
+    >>> hc1 = Estimate("did", "did", 0.25, 0.005, 0.495, 0.045, details={"se": 0.125})
+    >>> floored = at_least_child_level(clustered, hc1)
+    >>> round(floored.ci_low, 4), round(floored.ci_high, 4), round(floored.p_value, 4)
+    (0.0, 0.5, 0.1019)
     """
     se, floor = clustered.details.get("se"), hc1.details.get("se") if hc1.estimable else None
     if se is None or floor is None or se >= floor:
@@ -386,6 +509,62 @@ class WildClusterBootstrap:
     exactly, so the p here is larger by their share (2 / 2^G with Rademacher weights) and
     the interval a little wider: the cautious side, checked against boottest's published
     example in tests/stats/test_boottest_example.py.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The outcome, one value per child (n).
+    x : numpy.ndarray
+        The design matrix (n × K), intercept included, of full column rank.
+    k : int
+        The column of `x` whose coefficient is tested.
+    clusters : numpy.ndarray of int
+        Cluster codes 0 .. G − 1 per child.
+    weights : {"webb", "rademacher"}, optional
+        The cluster weights; all 6^G (Webb) or 2^G (Rademacher) patterns are enumerated when
+        there are at most `reps`, otherwise `reps` are drawn.
+    reps : int, optional
+        Bootstrap draws, 9999 by default.
+    seed : int, optional
+        Seed of the draws.
+
+    Attributes
+    ----------
+    estimate : float
+        The coefficient k.
+    se : float
+        Its CR1 cluster-robust standard error.
+    n_clusters : int
+        G.
+    how : str
+        The weights and whether they were enumerated or drawn (with the seed).
+
+    Raises
+    ------
+    NotEstimable
+        If the observed cluster-robust t-statistic is undefined (zero SE); `p_value` also
+        raises it when every bootstrap t is undefined.
+
+    Examples
+    --------
+    The DiD of `difference_in_differences`'s example (0.25) as a regression on
+    [1, treated_area, post, treated_area × post]; with 4 areas every one of the 6^4 Webb
+    patterns is used, so p is a share of 1296:
+
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did import WildClusterBootstrap
+    >>> x = np.column_stack([np.ones(80), treated_area, post, treated_area * post])
+    >>> test = WildClusterBootstrap(outcome.astype(float), x, 3, np.repeat([0, 1, 2, 3], 20))
+    >>> round(test.estimate, 4), round(test.p_value(0.0) * 1296)
+    (0.25, 70)
+    >>> [round(bound, 3) for bound in test.interval(0.95)]
+    [-0.053, 0.553]
     """
 
     def __init__(self, y: np.ndarray, x: np.ndarray, k: int, clusters: np.ndarray, *,
@@ -499,6 +678,7 @@ class WildClusterBootstrap:
         return float(accepted)
 
     def note(self, p_value: float) -> str:
+        """One line saying how the p-value was obtained."""
         return (f"wild cluster bootstrap-t p = {p_value:.3g} (restricted, null imposed; "
                 f"{self.how}; {self.n_clusters} clusters)")
 
@@ -513,7 +693,42 @@ def wild_cluster_bootstrap_p(
     reps: int = 9999,
     seed: int = DEFAULT_SEED,
 ) -> tuple[float, str]:
-    """Two-sided restricted wild cluster bootstrap-t p-value for H0: coefficient k = 0."""
+    """Two-sided restricted wild cluster bootstrap-t p-value for H0: coefficient k = 0.
+
+    Parameters
+    ----------
+    y, x, k, clusters, weights, reps, seed
+        As `WildClusterBootstrap`.
+
+    Returns
+    -------
+    p_value : float
+        The bootstrap p-value.
+    note : str
+        How it was obtained (weights, enumeration or draws with the seed, clusters).
+
+    Raises
+    ------
+    NotEstimable
+        If the observed or every bootstrap t-statistic is undefined.
+
+    Examples
+    --------
+    Two of the 16 Rademacher sign patterns of four areas (all +1 and all −1) reproduce
+    the observed |t| exactly, and no other pattern reaches it:
+
+    >>> import numpy as np
+    >>> from pipeline.stats.did import wild_cluster_bootstrap_p
+    >>> y = np.repeat([1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0] * 2,
+    ...               [4, 6, 6, 4, 3, 7, 6, 4, 4, 6, 4, 6, 5, 5, 5, 5])
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> x = np.column_stack([np.ones(80), treated_area, post, treated_area * post])
+    >>> p, note = wild_cluster_bootstrap_p(y, x, 3, np.repeat([0, 1, 2, 3], 20),
+    ...                                    weights="rademacher")
+    >>> p
+    0.125
+    """
     bootstrap = WildClusterBootstrap(y, x, k, clusters, weights=weights, reps=reps, seed=seed)
     p_value = bootstrap.p_value(0.0)
     return p_value, bootstrap.note(p_value)

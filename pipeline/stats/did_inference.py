@@ -96,6 +96,40 @@ class RandomisationInference:
     when the arms are of equal size (enumerated), or 1 / `n_assignments` (sampled).
     `n_assignments` counts the assignments compared, the observed one included;
     `n_undefined` those left out because their statistic was undefined.
+
+    Attributes
+    ----------
+    statistic : {"t", "coefficient"}
+        What was compared across assignments.
+    estimate : float or None
+        The observed area-effects DiD (0-1 scale).
+    observed_statistic : float or None
+        Its CR1 t (or the DiD itself for "coefficient").
+    p_value : float or None
+        The randomisation p; None, with `reason`, when not estimable.
+    p_floor : float or None
+        The smallest p the design allows.
+    n_assignments, n_possible_assignments : int
+        Assignments compared, and C(G, G1).
+    enumerated : bool
+        Whether every assignment was compared (else a seeded random sample).
+    seed : int or None
+        The seed of the sample, when sampled.
+    n, n_areas, n_areas_intervention : int
+        Children, areas and intervention areas.
+    n_undefined : int
+        Assignments left out because their statistic was undefined.
+    reason : str or None
+        Why there is no p.
+    details : dict
+        What was dropped; whether covariates were used.
+
+    Examples
+    --------
+    >>> from pipeline.stats.did_inference import RandomisationInference
+    >>> result = RandomisationInference("t", 0.25, 5.9, 1 / 3, 1 / 3, 6, 6, True, None, 80, 4, 2)
+    >>> result.estimable, result.can_reach(0.05)
+    (True, False)
     """
 
     statistic: Literal["t", "coefficient"]
@@ -127,6 +161,7 @@ class RandomisationInference:
 
     @property
     def estimable(self) -> bool:
+        """Whether there is a p-value."""
         return self.p_value is not None
 
     def can_reach(self, alpha: float = 0.05) -> bool:
@@ -146,6 +181,7 @@ class RandomisationInference:
         }
 
     def summary(self) -> str:
+        """One line: the DiD, p, assignments compared and the floor."""
         head = (f"randomisation inference ({self.statistic}), {self.n_areas} areas "
                 f"({self.n_areas_intervention} intervention)")
         if not self.estimable:
@@ -176,6 +212,61 @@ def randomisation_inference(
     `max_enumerated`; otherwise `n_samples` random ones (with replacement, seeded) are
     compared and p = (1 + extreme) / (1 + n_samples). Children with a missing covariate
     are left out (counted in `details`).
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    area : array_like
+        The area label per child.
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order, for the adjusted DiD; children with a
+        missing covariate are left out (counted in `details`).
+    statistic : {"t", "coefficient"}, optional
+        Compare the CR1 t of the DiD (default, preferred) or the DiD itself.
+    max_enumerated : int, optional
+        Enumerate every assignment when there are at most this many (10,000).
+    n_samples : int, optional
+        Random assignments compared otherwise (9,999).
+    seed : int, optional
+        Seed of the random assignments.
+
+    Returns
+    -------
+    RandomisationInference
+        The DiD, the p and its floor, the assignments compared. Not estimable, with the
+        reason, when an arm has no area, an area lacks a period, the DiD term is collinear
+        with the covariates, or the t is undefined (as with one area per arm).
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, the inputs differ in length, an area is
+        labelled both intervention and comparison, `statistic` is unknown, or
+        `max_enumerated` or `n_samples` is below 1.
+
+    Examples
+    --------
+    Two of four areas: 6 assignments, and each assignment's complement flips the sign of
+    the DiD, so p cannot go below 2/6 whatever the data say.
+
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did_inference import randomisation_inference
+    >>> result = randomisation_inference(outcome, area, post, treated_area)
+    >>> round(result.estimate, 4), result.n_assignments, round(result.p_value, 4)
+    (0.25, 6, 0.3333)
+    >>> result.can_reach(0.05)
+    False
     """
     if statistic not in ("t", "coefficient"):
         raise ValueError(f"statistic must be 't' or 'coefficient', not {statistic!r}")
@@ -251,6 +342,45 @@ def area_period_cells(outcome: object, area: object, post: object,
 
     One row per area and period (intervention areas first, then comparison; `pre` before
     `post`); an empty cell is kept with 0 children and no proportion.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    area : array_like
+        The area label per child.
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns area, arm ("intervention" or "comparison"), period ("pre" or "post"),
+        children, events, proportion (0-1, missing for an empty cell).
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, the inputs differ in length, or an area is
+        labelled both intervention and comparison.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did_inference import area_period_cells
+    >>> table = area_period_cells(outcome, area, post, treated_area)
+    >>> table[["area", "period", "events"]].head(2).values.tolist()
+    [['A', 'pre', 4], ['A', 'post', 6]]
+    >>> [float(p) for p in table["proportion"]]
+    [0.4, 0.6, 0.3, 0.6, 0.4, 0.4, 0.5, 0.5]
     """
     return _Panel.build(outcome, area, post, treated_area).cells()
 
@@ -261,6 +391,47 @@ def pairwise_did(outcome: object, area: object, post: object,
 
     did = (p_a,post - p_a,pre) - (p_c,post - p_c,pre) from the area x period cells, with
     the children in each of the four cells; no DiD (and a reason) where a cell is empty.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    area : array_like
+        The area label per child.
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per intervention × comparison area pair: intervention_area,
+        comparison_area, did, change_intervention, change_comparison, the children in the
+        four cells, children, reason.
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, the inputs differ in length, or an area is
+        labelled both intervention and comparison.
+
+    Examples
+    --------
+    Area A rises by 0.2 and B by 0.3; comparison areas C and D do not change:
+
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did_inference import pairwise_did
+    >>> table = pairwise_did(outcome, area, post, treated_area)
+    >>> [(a, c, round(float(d), 4)) for a, c, d in
+    ...  table[["intervention_area", "comparison_area", "did"]].itertuples(index=False)]
+    [('A', 'C', 0.2), ('A', 'D', 0.2), ('B', 'C', 0.3), ('B', 'D', 0.3)]
     """
     cells = area_period_cells(outcome, area, post, treated_area)
     wide = cells.pivot(index="area", columns="period", values=["children", "proportion"])
@@ -297,6 +468,48 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
     `did_unadjusted` without and `did_adjusted` with the covariates (no value when none are
     given); both on the children with complete covariates, so that they differ only by the
     adjustment. An arm left with no area gives no DiD and says so in `reason`.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    area : array_like
+        The area label per child.
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order; children with a missing covariate are
+        left out of both DiD columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area left out: left_out_area, left_out_arm, n_areas_intervention,
+        n_areas_comparison, children, did_unadjusted, did_adjusted, reason.
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, the inputs differ in length, or an area is
+        labelled both intervention and comparison.
+
+    Examples
+    --------
+    Without A only B's rise of 0.3 is left, without B only A's 0.2:
+
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did_inference import leave_one_area_out
+    >>> table = leave_one_area_out(outcome, area, post, treated_area)
+    >>> [round(float(d), 4) for d in table["did_unadjusted"]]
+    [0.3, 0.2, 0.25, 0.25]
     """
     panel = _Panel.build(outcome, area, post, treated_area, covariates)
     adjusted = panel.covariates.shape[1] > 0
@@ -335,6 +548,48 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
     all the other comparison areas shows how large a DiD an area without the programme
     shows by chance (Abadie, Diamond & Hainmueller 2010, JASA 105:493). `did_adjusted` adds
     the covariates (no value when none are given). See `placebo_p`.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    area : array_like
+        The area label per child.
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order; children with a missing covariate are
+        left out of both DiD columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison area: placebo_area, n_areas_comparison (the others),
+        children, did_unadjusted, did_adjusted, reason.
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, the inputs differ in length, or an area is
+        labelled both intervention and comparison.
+
+    Examples
+    --------
+    Neither comparison area changes, so each placebo DiD against the other is 0:
+
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did_inference import placebo_areas
+    >>> table = placebo_areas(outcome, area, post, treated_area)
+    >>> [(a, round(float(d), 4)) for a, d in zip(table["placebo_area"], table["did_unadjusted"])]
+    [('C', 0.0), ('D', 0.0)]
     """
     panel = _Panel.build(outcome, area, post, treated_area, covariates)
     adjusted = panel.covariates.shape[1] > 0
@@ -361,11 +616,35 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
 
 
 def placebo_p(estimate: float, placebo_estimates: object) -> tuple[float | None, float | None]:
-    """(p, floor): the share of the areas — the observed estimate and the k placebo ones —
-    whose |DiD| is at least the observed |DiD|; the floor is 1 / (k + 1).
+    """Where the observed DiD falls among placebo DiDs: the p-value and its floor.
 
-    Each placebo is one area; an estimate pooled over several intervention areas averages
-    out some of the area-level noise, so the comparison is conservative for it.
+    p is the share of the areas — the observed estimate and the k placebo ones — whose
+    |DiD| is at least the observed |DiD|; the floor is 1 / (k + 1). Each placebo is one
+    area; an estimate pooled over several intervention areas averages out some of the
+    area-level noise, so the comparison is conservative for it.
+
+    Parameters
+    ----------
+    estimate : float
+        The observed DiD.
+    placebo_estimates : array_like of float
+        The placebo DiDs (e.g. `placebo_areas`' did_unadjusted); missing ones are ignored.
+
+    Returns
+    -------
+    p_value : float or None
+        (1 + placebos with |DiD| >= |estimate|) / (1 + k); None without an estimate or
+        placebos.
+    floor : float or None
+        1 / (1 + k), the smallest p possible.
+
+    Examples
+    --------
+    One of three placebos (0.3) is at least as large as the observed 0.25: p = (1 + 1) / 4.
+
+    >>> from pipeline.stats.did_inference import placebo_p
+    >>> placebo_p(0.25, [0.0, -0.1, 0.3])
+    (0.5, 0.25)
     """
     values = pd.Series(placebo_estimates, dtype="Float64").dropna().to_numpy(dtype=float)
     if not values.size or estimate is None or not np.isfinite(estimate):

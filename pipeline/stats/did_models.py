@@ -94,6 +94,31 @@ class JointTest:
     `unadjusted_p_value` are the plain CR1 test, W / q on F(q, G - 1), which over-rejects
     badly with few areas (see the module docstring). HC1 fallback (one area in an arm):
     F = W / q with W from the HC1 covariance, on chi-square(q) / q (`df_denominator` None).
+
+    Attributes
+    ----------
+    statistic : float or None
+        The F statistic.
+    df_numerator : int
+        q, the pre-start coefficients tested.
+    df_denominator : int or None
+        G − q (None: chi-square reference).
+    p_value : float or None
+        The p-value; None, with `reason`, when there is no test.
+    periods : tuple of int
+        The pre-start periods tested.
+    covariance : str
+        Which covariance and reference the test used.
+    unadjusted_statistic, unadjusted_p_value : float or None
+        The plain CR1 test, for reference only.
+    reason : str or None
+        Why there is no test.
+
+    Examples
+    --------
+    >>> from pipeline.stats.did_models import JointTest
+    >>> JointTest(0.197, 1, 3, 0.687, (-2,), "CR1").summary()
+    'joint test of 1 pre-start coefficient(s): F(1, 3) = 0.197, p = 0.687 (CR1)'
     """
 
     statistic: float | None
@@ -108,9 +133,11 @@ class JointTest:
 
     @property
     def estimable(self) -> bool:
+        """Whether there is a p-value."""
         return self.p_value is not None
 
     def summary(self) -> str:
+        """One line: F, its df and p, or why there is no test."""
         head = f"joint test of {len(self.periods)} pre-start coefficient(s)"
         if not self.estimable:
             return f"{head}: not estimable — {self.reason}"
@@ -127,6 +154,40 @@ class EventStudyResult:
     interval) and the columns of TABLE_COLUMNS; `coefficients` the same as `Estimate`
     objects for every period but the reference. `reason` is set when nothing could be
     estimated at all.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per period: period, estimate, ci_low, ci_high, p_value, se,
+        n_intervention, n_comparison, pre, reference, reason.
+    coefficients : dict of int to Estimate
+        The DiD of each period against the reference (0-1 scale).
+    pre_trend : JointTest
+        The joint test that the pre-start coefficients are zero.
+    reference : int
+        The reference period.
+    n, events : int
+        Children analysed and children with the event.
+    n_clusters, n_clusters_treated : int
+        Areas in all and in the intervention arm.
+    se_type : str
+        The standard errors used.
+    caveats : tuple of str
+        Warnings for the reader.
+    confidence : float
+        Confidence level of the intervals.
+    reason : str or None
+        Why nothing could be estimated.
+    details : dict
+        What was dropped and adjusted for.
+
+    Examples
+    --------
+    See `event_study`.
+
+    >>> from pipeline.stats.did_models import event_study
+    >>> event_study([1, 0], [1, 0], [0, 0], ["A", "B"]).estimable
+    False
     """
 
     table: pd.DataFrame
@@ -145,9 +206,11 @@ class EventStudyResult:
 
     @property
     def estimable(self) -> bool:
+        """Whether anything could be estimated."""
         return self.reason is None
 
     def summary(self) -> str:
+        """The per-period table, the joint pre-trend test and the caveats, as text."""
         lines = [
             f"Event study (linear probability), {self.n_clusters} areas "
             f"({self.n_clusters_treated} intervention), n = {self.n}, reference period "
@@ -179,6 +242,27 @@ class LogisticDidResult:
 
     `coefficients` has every term's coefficient with its model-based, cluster-robust
     and HC1 SEs (empty when not estimable).
+
+    Attributes
+    ----------
+    att : Estimate
+        measure "did": the g-computation ATT on the risk-difference scale (0-1).
+    odds_ratio : Estimate
+        The conditional odds ratio exp(b) of treated_area × post.
+    n_clusters, n_clusters_treated : int
+        Areas in all and in the intervention arm.
+    caveats : tuple of str
+        Warnings for the reader.
+    coefficients : pandas.DataFrame
+        Every term's coef, se_model, se_cluster_robust and se_hc1.
+
+    Examples
+    --------
+    See `logistic_did`.
+
+    >>> from pipeline.stats.did_models import logistic_did
+    >>> logistic_did([1, 0, 1, 0], [1, 1, 0, 0], [0, 1, 0, 1], ["A", "A", "B", "B"]).att.estimable
+    False
     """
 
     att: Estimate
@@ -189,6 +273,7 @@ class LogisticDidResult:
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> str:
+        """The ATT, the odds ratio and the caveats, as text."""
         lines = [
             f"Difference-in-differences (logistic, area and period effects), "
             f"{self.n_clusters} areas ({self.n_clusters_treated} intervention)",
@@ -214,6 +299,58 @@ def event_study(
     `outcome` and `treated_area` are 0/1 per child, `period` a whole number per child
     (birth half-year relative to the programme start), `area` labels the cluster. A period
     in which an arm has no children gets a row with a reason instead of an estimate.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area.
+    period : array_like of int
+        The period per child in whole half-years relative to the start (-2, -1 before; 0,
+        1, ... after).
+    area : array_like
+        The area (cluster) label per child.
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order (complete cases are analysed).
+    reference : int, optional
+        The reference period, -1 (the last half-year before the start) by default.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    EventStudyResult
+        The DiD of each period against the reference with its interval, the joint
+        pre-trend test and caveats. Not estimable (with `reason`) when an arm is empty, an
+        area switches arm, the outcome does not vary, the reference period lacks an arm,
+        no other period has both arms, or the design is singular.
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, `period` has fractional values, the inputs
+        differ in length, or `confidence` is not between 0 and 1.
+
+    Examples
+    --------
+    The intervention arm's proportion by half-year is 0.35, 0.40, 0.60, 0.65, the
+    comparison arm's 0.45, 0.40, 0.45, 0.55: against period -1, the DiDs are
+    (0.35 − 0.40) − (0.45 − 0.40) = −0.1, then 0.15 and 0.1.
+
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 40)  # 10 children per area and half-year
+    >>> treated_area = np.repeat([1, 1, 0, 0], 40)
+    >>> period = np.tile(np.repeat([-2, -1, 0, 1], 10), 4)
+    >>> outcome = cells(4, 4, 6, 7, 3, 4, 6, 6, 4, 4, 4, 5, 5, 4, 5, 6)  # A: -2, -1, 0, 1; B: ...
+    >>> from pipeline.stats.did_models import event_study
+    >>> result = event_study(outcome, treated_area, period, area)
+    >>> [(int(p), round(float(b), 4)) for p, b in zip(result.table["period"], result.table["estimate"])]
+    [(-2, -0.1), (-1, 0.0), (0, 0.15), (1, 0.1)]
+    >>> result.pre_trend.periods, round(result.pre_trend.p_value, 3)
+    ((-2,), 0.687)
     """
     check_confidence(confidence)
     y_all = as_binary(outcome, "outcome")
@@ -354,6 +491,54 @@ def logistic_did(
     `post`) replaces the post dummy by period fixed effects. The ATT is the mean over the
     children in intervention areas after the start of the fitted risk minus the risk with
     the treated_area x post term removed.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area.
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    area : array_like
+        The area (cluster) label per child.
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order (complete cases are analysed).
+    period_effects : array_like, optional
+        A period label per child (within which `post` is constant) for period effects.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    LogisticDidResult
+        The ATT (risk-difference scale) and the conditional odds ratio with their
+        intervals; both not estimable, with the reason, when an arm or a cell is empty, the
+        outcome does not vary, the model separates or does not converge.
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, the inputs differ in length, `period_effects`
+        has missing labels or labels within which `post` varies, or `confidence` is not
+        between 0 and 1.
+
+    Examples
+    --------
+    One area per arm, so the model is saturated: the intervention area rises from 0.4
+    (odds 2/3) to 0.6 (odds 1.5), the comparison area stays at 0.5, so the odds ratio is
+    1.5 / (2/3) = 2.25 and, without the programme, the intervention area would have
+    stayed at 0.4: ATT 0.2.
+
+    >>> import numpy as np
+    >>> from pipeline.stats.did_models import logistic_did
+    >>> outcome = np.repeat([1, 0, 1, 0, 1, 0, 1, 0], [4, 6, 6, 4, 5, 5, 5, 5])
+    >>> area = np.repeat(["A", "C"], 20)  # 10 children before and 10 after in each
+    >>> treated_area = np.repeat([1, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 2)
+    >>> result = logistic_did(outcome, treated_area, post, area)
+    >>> round(result.odds_ratio.estimate, 4), round(result.att.estimate, 4)
+    (2.25, 0.2)
     """
     check_confidence(confidence)
     y_all = as_binary(outcome, "outcome")

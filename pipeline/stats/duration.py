@@ -60,6 +60,41 @@ class DiscreteTimeResult:
     hazard_ratio, ci_low, ci_high, p_value. `baseline` has one row per grid interval:
     interval_start, interval_end, log_log_hazard (a_j), se, hazard (for a comparison child
     with every covariate at 0) and a note where the interval's hazard is not estimated.
+
+    Attributes
+    ----------
+    hazard_ratio : Estimate
+        measure "hazard_ratio", method "discrete_time": exp(b) of `treated` with its
+        interval and p; not estimable, with the reason, when the fit fails.
+    coefficients : pandas.DataFrame
+        One row per covariate (treated first): coef, se, hazard_ratio, ci_low, ci_high,
+        p_value.
+    baseline : pandas.DataFrame
+        One row per grid interval: interval_start, interval_end, log_log_hazard, se,
+        hazard, note.
+    n, events : int
+        Children analysed and children with the event.
+    converged : bool
+        Whether the maximum-likelihood fit converged.
+    iterations : int
+        Newton iterations used.
+    log_likelihood : float or None
+        The maximised log-likelihood.
+    covariance : str
+        "model-based (observed information)" or "cluster-robust".
+    n_clusters : int or None
+        Clusters, with cluster-robust standard errors.
+    caveats : tuple of str
+        Warnings for the reader.
+
+    Examples
+    --------
+    See `discrete_time_hazard_ratio`.
+
+    >>> from pipeline.stats.duration import discrete_time_hazard_ratio
+    >>> result = discrete_time_hazard_ratio([0, 0], [10, 10], [1, 0], cut_points=[0, 10])
+    >>> result.hazard_ratio.estimable
+    False
     """
 
     hazard_ratio: Estimate
@@ -75,6 +110,7 @@ class DiscreteTimeResult:
     caveats: tuple[str, ...] = ()
 
     def summary(self) -> str:
+        """The hazard ratio, the fit and the baseline hazards, as text."""
         lines = [
             "Grouped-time proportional hazards (complementary log-log), "
             f"{self.covariance} standard errors",
@@ -152,6 +188,58 @@ def discrete_time_hazard_ratio(
     A^-1 (sum_g s_g s_g') A^-1 * G/(G-1), A the observed information and s_g the summed
     scores of cluster g, with a t reference on G-1 df; without it, the inverse observed
     information and a normal reference.
+
+    Parameters
+    ----------
+    left : array_like of float
+        The last age known event-free, per child, in the time unit of `cut_points` (e.g.
+        days); 0 when the first assessment already found the event.
+    right : array_like of float
+        The first age known to have had the event; NaN or inf when still event-free at
+        the last assessment.
+    treated : array_like of 0/1
+        1 for an intervention child (missing = left out).
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order (complete cases; none may be named
+        "treated").
+    cut_points : array_like of float
+        The grid c_0 < c_1 < ... < c_J, in the same unit.
+    cluster : array_like, optional
+        A cluster label per child (e.g. the area) for cluster-robust standard errors.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    DiscreteTimeResult
+        The hazard ratio with its interval and p, the coefficient table, the baseline
+        hazard per interval. Not estimable, with the reason, when an arm is empty or has no
+        events, nobody passes the first cut point, the fit does not converge or diverges
+        (monotone likelihood), or there are fewer than 2 clusters.
+
+    Raises
+    ------
+    ValueError
+        If a left end is missing or negative, right < left, a left end (or an exact time)
+        lies before c_0, the cut points are fewer than two, not finite or not strictly
+        increasing, `treated` is not 0/1, the inputs differ in length, a cluster label is
+        missing, or a covariate is named "treated".
+
+    Examples
+    --------
+    One interval (0, 10] days: 4 of 8 intervention and 6 of 8 comparison children have
+    the event in it, the others pass day 10 event-free. With one interval the model is
+    saturated, 1 − p = exp(−exp(a + b·treated)), so the hazard ratio is
+    log(1 − 0.5) / log(1 − 0.75) = 0.5.
+
+    >>> import numpy as np
+    >>> from pipeline.stats.duration import discrete_time_hazard_ratio
+    >>> left = [0] * 4 + [10] * 4 + [0] * 6 + [10] * 2
+    >>> right = [10] * 4 + [np.inf] * 4 + [10] * 6 + [np.inf] * 2
+    >>> treated = [1] * 8 + [0] * 8
+    >>> result = discrete_time_hazard_ratio(left, right, treated, cut_points=[0, 10])
+    >>> round(result.hazard_ratio.estimate, 4), result.events
+    (0.5, 10)
     """
     cuts = _cut_points(cut_points)
     lower_all, upper_all = _interval_bounds(left, right)
@@ -542,6 +630,40 @@ def restricted_mean_survival(
     Moeschberger 2003, eq. 4.5.2; terms with n_k = d_k are 0, as in survRM2::rmst2). Not
     estimable when tau lies beyond the last follow-up time while the curve is above 0
     there (the Kaplan–Meier curve is undefined beyond it).
+
+    Parameters
+    ----------
+    time : array_like of float
+        Follow-up time per child (e.g. days), non-negative.
+    event : array_like of 0/1
+        1 when the event happened at `time`, 0 when censored there.
+    tau : float
+        The horizon, in the unit of `time`.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    Estimate
+        measure "rmst", method "kaplan_meier": the mean event-free time up to tau (unit of
+        `time`), normal interval, `details["se"]`. Not estimable when the group is empty or
+        tau lies beyond follow-up while the curve is above 0.
+
+    Raises
+    ------
+    ValueError
+        If times or events are missing, times negative, events not 0/1, they differ in
+        length, or tau is not a positive finite number.
+
+    Examples
+    --------
+    Events at days 2, 4, 6, 8: S = 1 to day 2, 0.75 to day 4, 0.5 after, so the area to
+    day 5 is 2 + 2 · 0.75 + 1 · 0.5 = 4 days; variance 2²/(4 · 3) + 0.5²/(3 · 2) = 0.375.
+
+    >>> from pipeline.stats.duration import restricted_mean_survival
+    >>> result = restricted_mean_survival([2, 4, 6, 8], [1, 1, 1, 1], tau=5)
+    >>> result.estimate, round(result.details["se"] ** 2, 4)
+    (4.0, 0.375)
     """
     times, events = _times_and_events(time, event)
     tau = _check_tau(tau)
@@ -568,7 +690,44 @@ def restricted_mean_survival(
 def rmst_difference(
     time: object, event: object, group: object, tau: float, confidence: float = 0.95
 ) -> Estimate:
-    """RMST of group 1 minus group 0 up to `tau`: normal interval and p (survRM2::rmst2)."""
+    """RMST of group 1 minus group 0 up to `tau`: normal interval and p (survRM2::rmst2).
+
+    Parameters
+    ----------
+    time : array_like of float
+        Follow-up time per child (e.g. days), non-negative.
+    event : array_like of 0/1
+        1 when the event happened at `time`, 0 when censored there.
+    group : array_like of 0/1
+        1 for group 1 (intervention), 0 for group 0.
+    tau : float
+        The horizon, in the unit of `time`.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    Estimate
+        measure "rmst_difference": RMST(1) − RMST(0) in the unit of `time`, with a normal
+        interval and p (no p when the variance is 0); both RMSTs in `details`. Not
+        estimable when either RMST is not.
+
+    Raises
+    ------
+    ValueError
+        As `restricted_mean_survival`, and if `group` is not 0/1, has missing labels or
+        differs in length.
+
+    Examples
+    --------
+    To day 3: events at 2, 4, 6, 8 give 2 + 0.75 = 2.75 days; events at 1, 2, 3, 4 give
+    1 + 0.75 + 0.5 = 2.25 days.
+
+    >>> from pipeline.stats.duration import rmst_difference
+    >>> result = rmst_difference([2, 4, 6, 8, 1, 2, 3, 4], [1] * 8, [1, 1, 1, 1, 0, 0, 0, 0], tau=3)
+    >>> result.estimate, result.details["rmst_group_1"], result.details["rmst_group_0"]
+    (0.5, 2.75, 2.25)
+    """
     times, events = _times_and_events(time, event)
     labels = as_binary(group, "group")
     if len(labels) != len(times):
@@ -742,6 +901,59 @@ def rmst_did(
     draws in an arm) and its interval too narrow, so with fewer than
     `min_areas_for_interval` areas in an arm the point estimate is given without an
     interval or p, and the reason says why.
+
+    Parameters
+    ----------
+    time : array_like of float
+        Follow-up time per child (e.g. days), non-negative.
+    event : array_like of 0/1
+        1 when the event happened at `time`, 0 when censored there.
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    area : array_like
+        The area label per child.
+    tau : float
+        The horizon, in the unit of `time`.
+    reps : int, optional
+        Bootstrap replicates, 999 by default.
+    seed : int, optional
+        Seed of the bootstrap.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+    min_areas_for_interval : int, optional
+        Areas per arm below which only the point estimate is given (5).
+
+    Returns
+    -------
+    Estimate
+        measure "rmst_did", method "kaplan_meier": the DiD in the unit of `time`, with the
+        percentile bootstrap interval and p; the four RMSTs in `details["rmst"]`. Without
+        an interval (reason given) with too few areas; not estimable when a cell is empty
+        or tau lies beyond a cell's follow-up.
+
+    Raises
+    ------
+    ValueError
+        If times or events are missing or invalid, a label is missing, the inputs differ
+        in length, an area switches arm, tau is not positive and finite, or `reps` < 1.
+
+    Examples
+    --------
+    Two areas per arm, so only the point estimate: to day 6 the intervention areas'
+    children after the start (events at days 4, 6, 8, 10) have an RMST of
+    4 + 2 · 0.75 = 5.5 days, every other cell (events at 2, 4, 6, 8) 2 + 1.5 + 1 = 4.5:
+    DiD (5.5 − 4.5) − (4.5 − 4.5) = 1 day.
+
+    >>> from pipeline.stats.duration import rmst_did
+    >>> time = [4, 6, 8, 10] + [2, 4, 6, 8] * 3
+    >>> treated_area = [1] * 8 + [0] * 8
+    >>> post = ([1] * 4 + [0] * 4) * 2
+    >>> area = ["A", "A", "B", "B"] * 2 + ["C", "C", "D", "D"] * 2
+    >>> result = rmst_did(time, [1] * 16, treated_area, post, area, tau=6)
+    >>> result.estimate, result.details["rmst"]["treated_post"], result.ci_low
+    (1.0, 5.5, None)
     """
     times, events = _times_and_events(time, event)
     d = as_binary(treated_area, "treated_area")

@@ -50,6 +50,40 @@ def risk_difference(
 
     The hybrid score interval combines the two Wilson intervals, so it stays inside [−1, 1]
     and is defined with zero cells, where the Wald interval collapses.
+
+    Parameters
+    ----------
+    events1 : int
+        Children with the event in the intervention group (group 1).
+    n1 : int
+        Children in the intervention group.
+    events0 : int
+        Children with the event in the comparison group (group 0).
+    n0 : int
+        Children in the comparison group.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    Estimate
+        measure "risk_difference", method "crude": `estimate` p1 − p0 (on 0-1; 0.05 is 5
+        percentage points), the Newcombe interval, `n` = n1 + n0, `events`; the counts in
+        `details`. Not estimable when a group has no children.
+
+    Raises
+    ------
+    ValueError
+        If the counts are not whole numbers with 0 <= events <= n, or `confidence` is not
+        between 0 and 1.
+
+    Examples
+    --------
+    6 of 10 intervention and 3 of 10 comparison children: 0.6 − 0.3 = 0.3.
+
+    >>> from pipeline.stats.effects import risk_difference
+    >>> risk_difference(6, 10, 3, 10).summary()
+    'risk_difference (crude): 0.3 (95% CI -0.1177 to 0.6011), n = 20'
     """
     counts = _counts(events1, n1, events0, n0)
     check_confidence(confidence)
@@ -78,6 +112,44 @@ def risk_ratio(
 
     SE(log RR) = sqrt(1/a − 1/n1 + 1/c − 1/n0). With no events in a group the log risk
     ratio is undefined, so the result is not estimable (the risk difference still is).
+
+    Parameters
+    ----------
+    events1 : int
+        Children with the event in the intervention group (group 1).
+    n1 : int
+        Children in the intervention group.
+    events0 : int
+        Children with the event in the comparison group (group 0).
+    n0 : int
+        Children in the comparison group.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    Estimate
+        measure "risk_ratio", method "crude": `estimate` p1 / p0 with the Katz interval.
+        Not estimable, with the reason, when a group is empty or has no events; without an
+        interval when every child in both groups had the event.
+
+    Raises
+    ------
+    ValueError
+        If the counts are not whole numbers with 0 <= events <= n, or `confidence` is not
+        between 0 and 1.
+
+    Examples
+    --------
+    0.6 / 0.3 = 2, SE(log RR) = √(1/6 − 1/10 + 1/3 − 1/10) = √0.3, interval
+    2 · exp(±1.96 · 0.5477):
+
+    >>> from pipeline.stats.effects import risk_ratio
+    >>> result = risk_ratio(6, 10, 3, 10)
+    >>> result.estimate, round(result.ci_low, 3), round(result.ci_high, 3)
+    (2.0, 0.684, 5.851)
+    >>> risk_ratio(6, 10, 0, 10).estimable
+    False
     """
     counts = _counts(events1, n1, events0, n0)
     check_confidence(confidence)
@@ -135,6 +207,45 @@ def odds_ratio(
     not estimable when any cell is zero. `method="exact_conditional"`: conditional maximum
     likelihood estimate with the exact (Cornfield) interval and Fisher's exact p-value, as
     R's fisher.test; estimable with a zero cell as long as the estimate is finite.
+
+    Parameters
+    ----------
+    events1 : int
+        Children with the event in the intervention group (group 1).
+    n1 : int
+        Children in the intervention group.
+    events0 : int
+        Children with the event in the comparison group (group 0).
+    n0 : int
+        Children in the comparison group.
+    method : {"woolf", "exact_conditional"}, optional
+        Woolf's logit interval (default) or the exact conditional estimate and interval.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    Estimate
+        measure "odds_ratio", method as given: the odds ratio with its interval (and
+        Fisher's p for the exact method). Not estimable, with the reason, when a group is
+        empty, when a cell is zero (Woolf) or when the conditional estimate is infinite.
+
+    Raises
+    ------
+    ValueError
+        If the counts are not whole numbers with 0 <= events <= n, the method is unknown,
+        or `confidence` is not between 0 and 1.
+
+    Examples
+    --------
+    Cells a, b, c, d = 6, 4, 3, 7: (6 · 7) / (4 · 3) = 3.5, SE(log OR) = √(1/6 + 1/4 + 1/3
+    + 1/7) = 0.9449:
+
+    >>> from pipeline.stats.effects import odds_ratio
+    >>> odds_ratio(6, 10, 3, 10).summary()
+    'odds_ratio (woolf): 3.5 (95% CI 0.5492 to 22.3), n = 20'
+    >>> odds_ratio(6, 10, 1, 10, method="exact_conditional").summary()
+    'odds_ratio (exact_conditional): 11.64 (95% CI 0.9488 to 687.9), p = 0.0573, n = 20'
     """
     counts = _counts(events1, n1, events0, n0)
     check_confidence(confidence)
@@ -205,7 +316,31 @@ def _odds_ratio_exact(
 
 @dataclass(frozen=True)
 class AssociationTest:
-    """Result of a test of independence in a contingency table, saying which test ran."""
+    """Result of a test of independence in a contingency table, saying which test ran.
+
+    Attributes
+    ----------
+    test : str
+        "fisher_exact", "pearson_chi_square", or "none" when no test is possible.
+    p_value : float or None
+        Two-sided p-value; None when no test is possible.
+    statistic : float or None
+        Pearson's X² (None for Fisher's test).
+    df : int or None
+        Degrees of freedom of X².
+    min_expected : float or None
+        The smallest expected count, which chose the test.
+    n : int or None
+        Children in the table.
+    reason : str or None
+        Why no test was possible.
+
+    Examples
+    --------
+    >>> from pipeline.stats.effects import association_test
+    >>> association_test([[6, 4], [3, 7]]).summary()
+    'fisher_exact: p = 0.37, smallest expected count 4.5, n = 20'
+    """
 
     test: str  # "fisher_exact" or "pearson_chi_square"; "none" when not possible
     p_value: float | None
@@ -233,6 +368,35 @@ def association_test(table: Any) -> AssociationTest:
     small tables go to the exact test). Fisher's two-sided p sums the probabilities of all
     tables no more likely than the observed one, as R's fisher.test; tables larger than
     2×2 use scipy's Freeman–Halton extension.
+
+    Parameters
+    ----------
+    table : array_like of int
+        Counts of children, one row per group and one column per outcome category (at
+        least 2 × 2), e.g. [[events1, n1 − events1], [events0, n0 − events0]].
+
+    Returns
+    -------
+    AssociationTest
+        `test` (which ran), `p_value`, X² `statistic` and `df` for chi-square,
+        `min_expected`, `n`. With a group without children, test "none" and a reason;
+        when every child has the same outcome, Fisher's p = 1.
+
+    Raises
+    ------
+    ValueError
+        If the table is not two-dimensional with at least 2 rows and 2 columns, or a cell
+        is negative, fractional or not finite.
+
+    Examples
+    --------
+    Expected counts 22.5 and 27.5, so chi-square: X² = 7.5² · (2/22.5 + 2/27.5) = 9.091.
+
+    >>> from pipeline.stats.effects import association_test
+    >>> association_test([[30, 20], [15, 35]]).summary()
+    'pearson_chi_square: p = 0.00257 (X² = 9.091, df = 1), smallest expected count 22.5, n = 100'
+    >>> association_test([[6, 4], [3, 7]]).test  # an expected count of 4.5 < 5
+    'fisher_exact'
     """
     counts = np.asarray(table)
     if counts.ndim != 2 or min(counts.shape) < 2:
@@ -262,7 +426,24 @@ def association_test(table: Any) -> AssociationTest:
 
 @dataclass(frozen=True)
 class ProportionComparison:
-    """Proportions in both groups with the crude effects and a test, for one indicator."""
+    """Proportions in both groups with the crude effects and a test, for one indicator.
+
+    Attributes
+    ----------
+    intervention, comparison : Estimate
+        Each group's proportion with its interval.
+    risk_difference, risk_ratio, odds_ratio : Estimate
+        The crude effects, each carrying the test's p-value.
+    test : AssociationTest
+        Fisher's exact or Pearson's chi-square test.
+
+    Examples
+    --------
+    >>> from pipeline.stats.effects import compare_proportions
+    >>> bundle = compare_proportions(30, 50, 15, 50)
+    >>> [round(effect.estimate, 4) for effect in bundle.effects]
+    [0.3, 2.0, 3.5]
+    """
 
     intervention: Estimate
     comparison: Estimate
@@ -293,6 +474,46 @@ def compare_proportions(
     the test). The odds ratio is Woolf's; where a zero cell leaves it undefined, the exact
     conditional odds ratio is given instead if it is finite (spec §7: exact methods where
     counts are small), with `details["woolf_not_estimable"]` saying why.
+
+    Parameters
+    ----------
+    events1 : int
+        Children with the event in the intervention group (group 1).
+    n1 : int
+        Children in the intervention group.
+    events0 : int
+        Children with the event in the comparison group (group 0).
+    n0 : int
+        Children in the comparison group.
+    confidence : float, optional
+        Confidence level of every interval, 0.95 by default.
+    interval_method : str, optional
+        The proportions' interval, as `proportion`'s `method` ("wilson" by default).
+
+    Returns
+    -------
+    ProportionComparison
+        The two proportions, the three effects (each with the test's p) and the test.
+
+    Raises
+    ------
+    ValueError
+        If the counts are not whole numbers with 0 <= events <= n, `confidence` is not
+        between 0 and 1, or the interval method is unknown.
+
+    Examples
+    --------
+    30 of 50 against 15 of 50: risk difference 0.3, risk ratio 2, odds ratio
+    (30 · 35) / (20 · 15) = 3.5, all with the chi-square test's p:
+
+    >>> from pipeline.stats.effects import compare_proportions
+    >>> print(compare_proportions(30, 50, 15, 50).summary())
+    intervention: proportion (wilson): 0.6 (95% CI 0.4618 to 0.7239), n = 50
+    comparison: proportion (wilson): 0.3 (95% CI 0.191 to 0.4375), n = 50
+    risk_difference (crude): 0.3 (95% CI 0.1051 to 0.465), p = 0.00257, n = 100
+    risk_ratio (crude): 2 (95% CI 1.237 to 3.232), p = 0.00257, n = 100
+    odds_ratio (woolf): 3.5 (95% CI 1.529 to 8.012), p = 0.00257, n = 100
+    pearson_chi_square: p = 0.00257 (X² = 9.091, df = 1), smallest expected count 22.5, n = 100
     """
     test = association_test([[events1, n1 - events1], [events0, n0 - events0]])
     odds = odds_ratio(events1, n1, events0, n0, "woolf", confidence)

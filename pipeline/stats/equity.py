@@ -98,7 +98,31 @@ _ALIAS_TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class JointTest:
-    """Wald test that the effect is the same in every estimable level, or a reason."""
+    """Wald test that the effect is the same in every estimable level, or a reason.
+
+    Attributes
+    ----------
+    statistic : float or None
+        The Wald F (or chi-square when `df_denominator` is None).
+    df_numerator : int or None
+        Restrictions tested (levels − 1).
+    df_denominator : int or None
+        The F's denominator df (G − 1); None for a chi-square reference.
+    p_value : float or None
+        The p-value; None, with `reason`, when there is no test.
+    method : str
+        Which covariance and reference the test used.
+    reason : str or None
+        Why there is no test.
+    details : dict
+        The statistics behind the reported one.
+
+    Examples
+    --------
+    >>> from pipeline.stats.equity import JointTest
+    >>> JointTest(0.383, 1, None, 0.536, "HC1 Wald chi-square").summary()
+    'joint Wald chi-square = 0.383 on 1 df, p = 0.536 (HC1 Wald chi-square)'
+    """
 
     statistic: float | None
     df_numerator: int | None
@@ -110,9 +134,11 @@ class JointTest:
 
     @classmethod
     def not_estimable(cls, method: str, reason: str) -> JointTest:
+        """No test, with the reason."""
         return cls(None, None, None, None, method, reason)
 
     def summary(self) -> str:
+        """One line: the statistic, its df and p, or why there is no test."""
         if self.p_value is None:
             return f"joint test not estimable — {self.reason}"
         if self.df_denominator is None:
@@ -144,10 +170,12 @@ class _SubgroupEffects:
 
     @property
     def exploratory(self) -> bool:
+        """Whether the result is flagged exploratory (always, in this module)."""
         return EXPLORATORY in self.flags
 
     @property
     def label(self) -> str:
+        """"exploratory" or "confirmatory"."""
         return EXPLORATORY if self.exploratory else "confirmatory"
 
     def table(self) -> pd.DataFrame:
@@ -171,6 +199,7 @@ class _SubgroupEffects:
         }
 
     def summary(self) -> str:
+        """Each level's effect, the differences, the joint test and the notes, as text."""
         lines = [f"{self.title} — {self.label}; n = {self.n} "
                  f"({self.n_unknown_subgroup} with unknown subgroup and "
                  f"{self.n_dropped_missing} with missing data left out); "
@@ -189,6 +218,38 @@ class TripleDifferenceResult(_SubgroupEffects):
 
     `coefficients`: the non-area terms of the model with their CR1 and HC1 standard errors;
     `n_clusters` / `n_clusters_treated`: the areas the fit rests on.
+
+    Attributes
+    ----------
+    by_level : dict of str to Estimate
+        The effect within each subgroup level, in level order (0-1 scale).
+    differences : dict of str to Estimate
+        Each non-reference level's effect minus the reference level's.
+    joint : JointTest
+        The test that the effect is the same in every estimable level.
+    reference : str or None
+        The reference level (the first estimable one).
+    cells : pandas.DataFrame
+        Children and events in each level × group (× period) cell.
+    n : int
+        Children in the fit.
+    n_unknown_subgroup, n_dropped_missing : int
+        Children left out for an unknown subgroup, or for other missing data.
+    flags : tuple of str
+        What is special about the result ("exploratory" always; see FLAG_TEXT).
+    n_clusters, n_clusters_treated : int
+        Areas in the fit, and intervention areas among them.
+    coefficients : pandas.DataFrame
+        The non-area terms: coef, se_cluster, se_hc1.
+
+    Examples
+    --------
+    See `triple_difference`; `table()` gives one row per level and per difference.
+
+    >>> from pipeline.stats.equity import triple_difference
+    >>> blank = triple_difference([1, 0], [1, 0], [1, 1], ["x", "x"], ["A", "B"])
+    >>> blank.reference is None, blank.joint.p_value is None
+    (True, True)
     """
 
     n_clusters: int
@@ -200,7 +261,36 @@ class TripleDifferenceResult(_SubgroupEffects):
 
 @dataclass(frozen=True, kw_only=True)
 class AdditiveInteractionResult(_SubgroupEffects):
-    """Risk difference within each level, interaction contrasts and the joint Wald test."""
+    """Risk difference within each level, interaction contrasts and the joint Wald test.
+
+    Attributes
+    ----------
+    by_level : dict of str to Estimate
+        The effect within each subgroup level, in level order (0-1 scale).
+    differences : dict of str to Estimate
+        Each non-reference level's effect minus the reference level's.
+    joint : JointTest
+        The test that the effect is the same in every estimable level.
+    reference : str or None
+        The reference level (the first estimable one).
+    cells : pandas.DataFrame
+        Children and events in each level × group (× period) cell.
+    n : int
+        Children in the fit.
+    n_unknown_subgroup, n_dropped_missing : int
+        Children left out for an unknown subgroup, or for other missing data.
+    flags : tuple of str
+        What is special about the result ("exploratory" always; see FLAG_TEXT).
+
+    Examples
+    --------
+    See `additive_interaction`; `table()` gives one row per level and per contrast.
+
+    >>> from pipeline.stats.equity import additive_interaction
+    >>> result = additive_interaction([1, 0, 1, 0] * 5, [1, 1, 0, 0] * 5, ["a"] * 20)
+    >>> result.table()[["level", "measure", "estimate"]].values.tolist()
+    [['a', 'risk_difference', 0.0]]
+    """
 
     title: ClassVar[str] = "Additive interaction (risk difference by subgroup)"
 
@@ -223,6 +313,62 @@ def triple_difference(
     the first in sorted order, is the reference). `period_effects` (a label per child, such
     as the birth half-year, with `post` constant within each label) replaces the post dummy
     by period fixed effects.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    treated_area : array_like of 0/1
+        1 for a child in an intervention area (constant within an area).
+    post : array_like of 0/1
+        1 for a child born after the programme start.
+    subgroup : array_like
+        The subgroup level per child (missing = unknown, left out and counted).
+    area : array_like
+        The area (cluster) label per child.
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order (complete cases are analysed).
+    period_effects : array_like, optional
+        A period label per child for period fixed effects.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    TripleDifferenceResult
+        The DiD in each level (measure "did"), each level's triple difference from the
+        reference (measure "triple_difference"), the joint F test, flags. A level lacking
+        children in one of its four cells is not estimable, with the reason; everything is
+        when no level is complete, an area switches arm or the design is singular.
+
+    Raises
+    ------
+    ValueError
+        If a 0/1 input has other values, the inputs differ in length, `post` varies within
+        a period label, or `confidence` is not between 0 and 1.
+
+    Examples
+    --------
+    Four areas; in subgroup x the intervention areas rise by 0.2 and 0.3 and the
+    comparison areas stay put (DiD 0.25), in subgroup y they rise by 0.1 each (DiD 0.1):
+    triple difference 0.1 − 0.25.
+
+    >>> import numpy as np
+    >>> from pipeline.stats.equity import triple_difference
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 40)
+    >>> treated_area = np.repeat([1, 1, 0, 0], 40)
+    >>> post = np.tile(np.repeat([0, 1, 0, 1], 10), 4)
+    >>> subgroup = np.tile(np.repeat(["x", "x", "y", "y"], 10), 4)
+    >>> # per area (A, B, C, D): x before, x after, y before, y after
+    >>> outcome = cells(4, 6, 4, 5, 3, 6, 3, 4, 4, 4, 4, 4, 5, 5, 6, 6)
+    >>> result = triple_difference(outcome, treated_area, post, subgroup, area)
+    >>> [(level, measure, round(float(value), 4)) for level, measure, value
+    ...  in result.table()[["level", "measure", "estimate"]].itertuples(index=False)]
+    [('x', 'did', 0.25), ('y', 'did', 0.1), ('y', 'triple_difference', -0.15)]
+    >>> result.exploratory
+    True
     """
     check_confidence(confidence)
     y_all = as_binary(outcome, "outcome")
@@ -373,6 +519,48 @@ def additive_interaction(
     `outcome` and `treated` are 0/1 per child; `subgroup` the level (missing = unknown; the
     first level is the reference). Saturated linear probability model, HC1 covariance,
     in closed form (see the module docstring).
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    treated : array_like of 0/1
+        1 for an intervention child.
+    subgroup : array_like
+        The subgroup level per child (missing = unknown, left out and counted).
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    AdditiveInteractionResult
+        The risk difference in each level (0-1 scale), each level's difference from the
+        reference (measure "interaction_contrast"), the joint chi-square test, flags. A
+        level without children in a group, or without variation, is not estimable.
+
+    Raises
+    ------
+    ValueError
+        If `outcome` or `treated` is not 0/1, the inputs differ in length, or `confidence`
+        is not between 0 and 1.
+
+    Examples
+    --------
+    6 of 10 against 3 of 10 in level a (0.3), 5 of 10 against 4 of 10 in level b (0.1).
+    Level a's variance 0.6 · 0.4/10 + 0.3 · 0.7/10 = 0.045 times the HC1 factor 40/36 is
+    0.05, so its interval is 0.3 ± 1.96 · √0.05:
+
+    >>> import numpy as np
+    >>> from pipeline.stats.equity import additive_interaction
+    >>> outcome = np.repeat([1, 0] * 4, [6, 4, 3, 7, 5, 5, 4, 6])
+    >>> treated = np.tile(np.repeat([1, 0], 10), 2)
+    >>> subgroup = np.repeat(["a", "b"], 20)
+    >>> result = additive_interaction(outcome, treated, subgroup)
+    >>> level_a = result.by_level["a"]
+    >>> [round(float(value), 4) for value in (level_a.estimate, level_a.ci_low, level_a.ci_high)]
+    [0.3, -0.1383, 0.7383]
+    >>> round(result.differences["b"].estimate, 4)
+    -0.2
     """
     check_confidence(confidence)
     y_all = as_binary(outcome, "outcome")

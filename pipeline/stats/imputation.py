@@ -100,6 +100,39 @@ def missingness_table(
     One row per combination of the group columns present in the data (a missing group value
     is a group of its own) and variable, in the order given: the group columns, then
     `variable`, `n`, `missing`, `share_missing`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per child.
+    variables : sequence of str
+        The columns whose missing values are counted, each once.
+    groups : sequence of str, optional
+        Columns to count within (e.g. "group", "period"); none for one row per variable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The group columns, then variable, n (children), missing (count), share_missing
+        (0-1).
+
+    Raises
+    ------
+    ValueError
+        If a column is not in `frame`, a variable is listed twice, or a group column is
+        named like an output column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats.imputation import missingness_table
+    >>> frame = pd.DataFrame({"group": ["intervention"] * 3 + ["comparison"] * 2,
+    ...                       "birth_weight_g": [3100, None, 3500, None, None],
+    ...                       "parity": [1, 2, None, 1, 3]})
+    >>> table = missingness_table(frame, ["birth_weight_g", "parity"], ["group"])
+    >>> table.round(3).values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['comparison', 'birth_weight_g', 2, 2, 1.0], ['comparison', 'parity', 2, 0, 0.0],
+     ['intervention', 'birth_weight_g', 3, 1, 0.333], ['intervention', 'parity', 3, 1, 0.333]]
     """
     variables, groups = list(variables), list(groups)
     absent = [name for name in variables + groups if name not in frame.columns]
@@ -147,6 +180,28 @@ class ImputedCovariates(list[pd.DataFrame]):
     or "single level" when only one value was ever observed); `n_imputed`: how many values
     of each were filled in; `fallbacks`: per column, in how many of the m x iterations draws
     the model failed and the values were drawn at random from the observed ones (normally 0).
+
+    Parameters
+    ----------
+    completed : sequence of pandas.DataFrame
+        The m completed copies.
+    methods, n_imputed, fallbacks : dict
+        Per imputed column: its model, values filled in, and model failures.
+    iterations : int
+        Rounds of the chained equations per imputation.
+    seed : int or None
+        The seed the imputations were drawn with.
+
+    Examples
+    --------
+    See `impute_covariates`; `notes()` is what a result's `details` carries.
+
+    >>> import pandas as pd
+    >>> from pipeline.stats.imputation import ImputedCovariates
+    >>> frames = ImputedCovariates([pd.DataFrame({"parity": [1, 2]})] * 2, methods={},
+    ...                            n_imputed={}, fallbacks={}, iterations=10, seed=1)
+    >>> len(frames), frames.notes()["imputations"]
+    (2, 2)
     """
 
     def __init__(
@@ -223,6 +278,53 @@ def impute_covariates(
     module notes), arm, area, period. Rows are matched by position. Columns without
     missing values are copied and used as predictors. Each returned frame has the index,
     columns, dtypes and categories of `covariates`; observed values are never changed.
+
+    Parameters
+    ----------
+    covariates : pandas.DataFrame
+        The covariates per child, with missing values (numeric, boolean, categorical or
+        text columns).
+    auxiliary : pandas.DataFrame
+        Fully observed predictors per child, in the same order: at least the outcome.
+    m : int, optional
+        Imputations (completed copies), 20 by default.
+    iterations : int, optional
+        Rounds of the chained equations per imputation, 10 by default.
+    seed : int or None, optional
+        Seed; the same seed gives the same imputations, and imputation j does not depend
+        on m.
+
+    Returns
+    -------
+    ImputedCovariates
+        A list of m completed DataFrames with `methods`, `n_imputed`, `fallbacks`,
+        `iterations`, `seed` and `notes()`.
+
+    Raises
+    ------
+    ValueError
+        If m or iterations is below 1, the frames differ in rows, covariate names repeat,
+        an auxiliary column has missing values, or a covariate is missing for every child.
+
+    Examples
+    --------
+    Birth weight (grams) is imputed by predictive mean matching, so every imputed weight
+    is one observed in another child; smoking, with two levels, by logistic regression:
+
+    >>> import pandas as pd
+    >>> covariates = pd.DataFrame({
+    ...     "birth_weight_g": [3100, None, 3500, 2900, 3300, None, 3600, 3000],
+    ...     "smoker": pd.Categorical(["no", "yes", None, "no", "no", "yes", "no", None]),
+    ... })
+    >>> auxiliary = pd.DataFrame({"outcome": [1, 0, 1, 0, 1, 0, 1, 1]})
+    >>> from pipeline.stats.imputation import impute_covariates
+    >>> imputed = impute_covariates(covariates, auxiliary, m=3, iterations=2, seed=1)
+    >>> len(imputed), imputed.methods, imputed.n_imputed
+    (3, {'birth_weight_g': 'pmm', 'smoker': 'logistic'}, {'birth_weight_g': 2, 'smoker': 2})
+    >>> any(frame.isna().any().any() for frame in imputed)
+    False
+    >>> set(imputed[0]["birth_weight_g"]) <= set(covariates["birth_weight_g"].dropna())
+    True
     """
     if m < 1 or iterations < 1:
         raise ValueError(f"m ({m}) and iterations ({iterations}) must be at least 1")
@@ -575,6 +677,40 @@ class PooledResult:
     lambda = (1 + 1/m) B / T; `fraction_missing_information` gamma = (r + 2/(df + 3)) / (r + 1)
     (Rubin 1987, eq. 3.1.10). The interval and p use a t distribution with `df` degrees of
     freedom (infinite when B = 0 and no complete-data df is given: the normal).
+
+    Attributes
+    ----------
+    estimate, se : float
+        The pooled estimate (mean of the m) and its standard error √T.
+    ci_low, ci_high : float
+        The t interval.
+    statistic, p_value : float
+        estimate / se and its two-sided p on `df` degrees of freedom.
+    df : float
+        Degrees of freedom (Rubin's, or Barnard & Rubin's with `df_complete`).
+    variance_within, variance_between, variance_total : float
+        U-bar, B and T.
+    relative_increase_variance, proportion_variance_missing : float
+        r and lambda.
+    fraction_missing_information : float
+        gamma.
+    m : int
+        Imputations pooled.
+    df_complete : float or None
+        The complete-data degrees of freedom given.
+    confidence : float
+        Confidence level.
+    df_method : str
+        "Rubin (1987)" or "Barnard-Rubin (1999)".
+
+    Examples
+    --------
+    See `pool_rubin`.
+
+    >>> from pipeline.stats.imputation import pool_rubin
+    >>> pooled = pool_rubin([0.1, 0.2, 0.3], [0.01, 0.01, 0.01])
+    >>> round(pooled.to_estimate("risk_difference", "regression").estimate, 4)
+    0.2
     """
 
     estimate: float
@@ -639,6 +775,7 @@ class PooledResult:
         return row
 
     def summary(self) -> str:
+        """One line: the pooled estimate, interval, p, df and fraction of missing information."""
         df = "inf" if math.isinf(self.df) else f"{self.df:.1f}"
         return (
             f"pooled over {self.m} imputations: {self.estimate:.4g} "
@@ -662,6 +799,41 @@ def pool_rubin(
     regression with k coefficients on N children; mice's `dfcom`); given, the degrees of
     freedom are Barnard & Rubin's (1999), which never exceed `n`; otherwise Rubin's (1987)
     (m - 1) / lambda^2, right for large samples.
+
+    Parameters
+    ----------
+    estimates : sequence of float
+        The estimate from each imputed data set (on the scale to pool on, e.g. log odds).
+    variances : sequence of float
+        Their squared standard errors, one per imputation.
+    n : float, optional
+        The complete-data degrees of freedom.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    PooledResult
+        The pooled estimate, SE, t interval and p, df, and the variance components.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 2 imputations, the lengths differ, a value is not finite, a
+        variance is negative or every variance is 0, `confidence` is not between 0 and 1,
+        or `n` is not positive.
+
+    Examples
+    --------
+    Estimates 0.1, 0.2, 0.3, each with variance 0.01: U-bar = 0.01, B = 0.01,
+    T = 0.01 + (1 + 1/3) · 0.01, lambda = 0.0133/0.0233 = 4/7, df = 2 / lambda² = 6.125.
+
+    >>> from pipeline.stats.imputation import pool_rubin
+    >>> pooled = pool_rubin([0.1, 0.2, 0.3], [0.01, 0.01, 0.01])
+    >>> round(pooled.estimate, 4), round(pooled.variance_total, 6), round(pooled.df, 3)
+    (0.2, 0.023333, 6.125)
+    >>> round(pooled.ci_low, 4), round(pooled.ci_high, 4), round(pooled.p_value, 3)
+    (-0.1719, 0.5719, 0.237)
     """
     q = np.asarray(estimates, dtype="float64")
     u = np.asarray(variances, dtype="float64")
@@ -745,6 +917,42 @@ def pool_estimates(
     results with `pool_rubin` from their coefficients and standard errors instead. A
     result that cannot be estimated in any imputation makes the pooled one not estimable.
     `n`: complete-data degrees of freedom, as in `pool_rubin`.
+
+    Parameters
+    ----------
+    results : sequence of Estimate
+        One result per imputation, of the same measure and confidence level, each with a
+        Wald interval.
+    scale : {"identity", "log"}, optional
+        Pool on the estimate's own scale, or on the log scale (ratios).
+    n : float, optional
+        The complete-data degrees of freedom.
+
+    Returns
+    -------
+    Estimate
+        The pooled estimate with its Rubin's-rules interval and p (back-transformed for
+        `scale="log"`); the pooling quantities in `details`. Not estimable when any
+        imputation's result is not.
+
+    Raises
+    ------
+    ValueError
+        If there are no results, they differ in measure or confidence, `scale` is unknown,
+        a ratio is pooled on the identity scale, a result has no interval, an interval is
+        not symmetric on the pooling scale, or a log-scale value is not positive.
+
+    Examples
+    --------
+    Three risk differences 0.1, 0.2, 0.3, each ± 1.96 · 0.1, pool as in `pool_rubin`:
+
+    >>> from pipeline.stats.imputation import pool_estimates
+    >>> from pipeline.stats.results import Estimate
+    >>> z = 1.959963984540054
+    >>> results = [Estimate("risk_difference", "crude", e, e - z * 0.1, e + z * 0.1)
+    ...            for e in (0.1, 0.2, 0.3)]
+    >>> pool_estimates(results).summary()
+    'risk_difference (crude): 0.2 (95% CI -0.1719 to 0.5719), p = 0.237'
     """
     if not results:
         raise ValueError("no results to pool")

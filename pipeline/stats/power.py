@@ -4,9 +4,13 @@ The test is the usual z (Pearson chi-square) test: pooled variance under H0, unp
 H1; the sample-size formula ignores the negligible far tail (a significant result in the
 wrong direction), the power function counts it — Fleiss, Levin & Paik, Statistical Methods for Rates
 and Proportions (3rd ed., 2003, chapter 4, including unequal groups). For equal groups this is
-R's power.prop.test (strict = FALSE) and statsmodels' samplesize_proportions_2indep_onetail.
-The Fleiss–Tytun–Ury (1980) continuity-corrected n is given alongside; it approximates the
-n needed by Fisher's exact test / the corrected chi-square and suits small pilots better.
+R's power.prop.test (strict = FALSE). The two formulas are computed by statsmodels'
+`power_proportions_2indep` and `samplesize_proportions_2indep_onetail`, which use exactly
+these variances (pooled under H0, unpooled under H1, two-sided); statsmodels' `NormalIndPower`
+with `proportion_effectsize` is not used, as it tests Cohen's arcsine effect size h, not the
+difference. The Fleiss–Tytun–Ury (1980) continuity-corrected n is given alongside (our own
+formula: statsmodels has none); it approximates the n needed by Fisher's exact test / the
+corrected chi-square and suits small pilots better.
 
 Those treat children as independent. The programme is assigned by area, so the second half
 plans with areas as clusters (a DiD or a concurrent comparison, analysed by an area-level t
@@ -23,6 +27,10 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy import optimize, stats
+from statsmodels.stats.proportion import (
+    power_proportions_2indep,
+    samplesize_proportions_2indep_onetail,
+)
 
 
 def _check_probability(name: str, value: float) -> None:
@@ -46,7 +54,42 @@ def power_two_proportions(
     """Power of the two-sided z test of p_intervention vs p_comparison at these group sizes.
 
     Pooled variance under H0, unpooled under H1; unlike the sample-size formula it counts
-    both rejection tails.
+    both rejection tails. Computed by statsmodels' `power_proportions_2indep` (alternative
+    "two-sided"), whose variances are exactly these, as Fleiss's and Stata's power
+    twoproportions, with the intervention group as its sample 1; only the deterministic
+    case (both proportions 0 or 1), where statsmodels would divide by a zero standard
+    error, is decided here.
+
+    Parameters
+    ----------
+    p_comparison : float
+        The comparison group's proportion (0-1).
+    p_intervention : float
+        The intervention group's true proportion (0-1).
+    n_intervention, n_comparison : float
+        Children in each group (may be fractional for planning).
+    alpha : float, optional
+        Two-sided significance level, 0.05 by default.
+
+    Returns
+    -------
+    float
+        The power (0-1).
+
+    Raises
+    ------
+    ValueError
+        If a proportion lies outside [0, 1], alpha outside (0, 1), or a group has no
+        children.
+
+    Examples
+    --------
+    Stata's [PSS] power twoproportions example, 0.1 against 0.2 with 154 and 308
+    children:
+
+    >>> from pipeline.stats.power import power_two_proportions
+    >>> round(power_two_proportions(0.10, 0.20, n_intervention=308, n_comparison=154), 6)
+    0.799566
     """
     _check_probability("p_comparison", p_comparison)
     _check_probability("p_intervention", p_intervention)
@@ -54,27 +97,55 @@ def power_two_proportions(
         raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
     if n_intervention <= 0 or n_comparison <= 0:
         raise ValueError("both groups need at least one child to have any power")
-    difference = abs(p_intervention - p_comparison)
-    pooled = (n_intervention * p_intervention + n_comparison * p_comparison) / (
-        n_intervention + n_comparison
-    )
-    se_null = math.sqrt(pooled * (1 - pooled) * (1 / n_intervention + 1 / n_comparison))
-    se_alternative = math.sqrt(
-        p_intervention * (1 - p_intervention) / n_intervention
-        + p_comparison * (1 - p_comparison) / n_comparison
-    )
-    z_alpha = stats.norm.isf(alpha / 2)
-    near, far = difference - z_alpha * se_null, -difference - z_alpha * se_null
-    if se_alternative == 0:  # both proportions 0 or 1: the outcome is deterministic
+    if p_intervention * (1 - p_intervention) + p_comparison * (1 - p_comparison) == 0:
+        # Both proportions 0 or 1: the outcome is deterministic and the unpooled standard error
+        # 0, which statsmodels would divide by; the test rejects iff the difference exceeds the
+        # critical value under the pooled H0 variance.
+        pooled = (n_intervention * p_intervention + n_comparison * p_comparison) / (
+            n_intervention + n_comparison
+        )
+        se_null = math.sqrt(pooled * (1 - pooled) * (1 / n_intervention + 1 / n_comparison))
+        near = abs(p_intervention - p_comparison) - stats.norm.isf(alpha / 2) * se_null
         return 1.0 if near > 0 else 0.0
-    # Both rejection tails, as Stata's power twoproportions and statsmodels; the far tail
-    # (a significant result in the wrong direction) is negligible except for tiny effects.
-    return float(stats.norm.cdf(near / se_alternative) + stats.norm.cdf(far / se_alternative))
+    # statsmodels' sample 1 is the intervention group: nobs2 = ratio · nobs1 comparison
+    # children, prop2 = p_comparison, diff = p_intervention − p_comparison. Both rejection
+    # tails, as Stata's power twoproportions; the far tail (a significant result in the wrong
+    # direction) is negligible except for tiny effects.
+    return float(power_proportions_2indep(
+        p_intervention - p_comparison, p_comparison, n_intervention,
+        ratio=n_comparison / n_intervention, alpha=alpha, alternative="two-sided",
+        return_results=False,
+    ))
 
 
 @dataclass(frozen=True)
 class SampleSize:
-    """Children needed per group to detect a named difference, with and without correction."""
+    """Children needed per group to detect a named difference, with and without correction.
+
+    Attributes
+    ----------
+    p_comparison, p_intervention : float
+        The proportions planned for (0-1).
+    ratio : float
+        n_intervention / n_comparison.
+    alpha, power : float
+        Two-sided significance level and power.
+    n_comparison, n_intervention : int
+        Children needed per group (normal approximation, rounded up).
+    n_comparison_unrounded : float
+        The comparison group's n before rounding.
+    n_comparison_corrected, n_intervention_corrected : int
+        With the Fleiss–Tytun–Ury continuity correction.
+
+    Examples
+    --------
+    See `sample_size_two_proportions`.
+
+    >>> from pipeline.stats.power import sample_size_two_proportions
+    >>> size = sample_size_two_proportions(0.25, 0.25)
+    >>> size.total, size.total_corrected
+    (116, 132)
+    """
 
     p_comparison: float
     p_intervention: float
@@ -89,13 +160,16 @@ class SampleSize:
 
     @property
     def total(self) -> int:
+        """Children needed in both groups together."""
         return self.n_comparison + self.n_intervention
 
     @property
     def total_corrected(self) -> int:
+        """Children needed in both groups together, with the continuity correction."""
         return self.n_comparison_corrected + self.n_intervention_corrected
 
     def summary(self) -> str:
+        """One line: the difference, power, and children needed with and without correction."""
         return (
             f"to detect {self.p_comparison:.3g} -> {self.p_intervention:.3g} with "
             f"{self.power:.0%} power (two-sided alpha {self.alpha:g}): "
@@ -115,6 +189,53 @@ def sample_size_two_proportions(
     n0 = [z_{α/2} √((1 + ratio) p̄ q̄) + z_β √(p1 q1 + ratio · p0 q0)]² / (ratio · Δ²), and
     the continuity-corrected n0 = n0/4 · [1 + √(1 + 2(ratio + 1)/(ratio · n0 · |Δ|))]².
     Each group's n is rounded up.
+
+    The uncorrected n0 is statsmodels' `samplesize_proportions_2indep_onetail` (alternative
+    "two-sided": z_{α/2}, pooled variance under H0, unpooled under H1, the far tail
+    ignored), with the comparison group as its sample 1 so that its nobs ratio is ours;
+    for equal groups it reproduces R's power.prop.test (0.50 vs 0.75, 90 % power: 76.7,
+    77 per group). One difference from the hand formula: statsmodels clips
+    z_{α/2}·σ0 + z_β·σ1 at 0, so below 50 % power, with a much larger variance under H1
+    than under H0, it needs no children; that is refused with a ValueError. The
+    continuity correction is the project's own (statsmodels has none).
+
+    Parameters
+    ----------
+    p_comparison : float
+        The comparison group's proportion (0-1).
+    difference : float
+        The difference to detect, p_intervention − p_comparison (0-1 scale; negative for a
+        fall), not 0.
+    ratio : float, optional
+        n_intervention / n_comparison, 1 by default.
+    alpha : float, optional
+        Two-sided significance level, 0.05 by default.
+    power : float, optional
+        The power wanted, 0.80 by default.
+
+    Returns
+    -------
+    SampleSize
+        Children per group with and without the continuity correction.
+
+    Raises
+    ------
+    ValueError
+        If p_comparison or p_comparison + difference is not a proportion, the difference is
+        0, the ratio is not positive and finite, alpha is not in (0, 1), the power is not
+        between alpha and 1, or no group size is needed (see above).
+
+    Examples
+    --------
+    R's power.prop.test(p1 = .50, p2 = .75, power = .90): n = 76.7, 77 per group.
+
+    >>> from pipeline.stats.power import sample_size_two_proportions
+    >>> size = sample_size_two_proportions(0.50, 0.25, power=0.90)
+    >>> round(size.n_comparison_unrounded, 4), size.n_comparison, size.n_intervention
+    (76.7069, 77, 77)
+    >>> size.summary()  # doctest: +NORMALIZE_WHITESPACE
+    'to detect 0.5 -> 0.75 with 90% power (two-sided alpha 0.05): 77 intervention + 77
+    comparison children (85 + 85 with continuity correction)'
     """
     _check_probability("p_comparison", p_comparison)
     p_intervention = p_comparison + difference
@@ -127,16 +248,22 @@ def sample_size_two_proportions(
     if not ratio > 0 or not math.isfinite(ratio):
         raise ValueError(f"ratio (n_intervention / n_comparison) must be positive, got {ratio}")
     _check_design(alpha, power)
-    z_alpha = stats.norm.isf(alpha / 2)
-    z_beta = stats.norm.ppf(power)
-    pooled = (ratio * p_intervention + p_comparison) / (1 + ratio)
-    spread = (
-        z_alpha * math.sqrt((1 + ratio) * pooled * (1 - pooled))
-        + z_beta * math.sqrt(
-            p_intervention * (1 - p_intervention) + ratio * p_comparison * (1 - p_comparison)
+    # statsmodels' sample 1 is the comparison group, so its ratio (nobs2 / nobs1) is ours,
+    # prop2 = p_intervention and diff = p_comparison − p_intervention; "two-sided" uses
+    # z_{α/2} and the near tail only, as Fleiss.
+    n_comparison = float(samplesize_proportions_2indep_onetail(
+        p_comparison - p_intervention, p_intervention, power, ratio=ratio, alpha=alpha,
+        alternative="two-sided",
+    ))
+    if n_comparison == 0:
+        # statsmodels clips z_{α/2}·σ0 + z_β·σ1 at 0: with power below 50 % (z_β < 0) and a
+        # much larger variance under H1 than under H0 the approximation reaches the power at
+        # any n, which is no plan at all.
+        raise ValueError(
+            f"the normal approximation reaches {power:.0%} power at any group size for "
+            f"{p_comparison:.4g} -> {p_intervention:.4g} with ratio {ratio:g}: plan for a "
+            "power of at least 50 %"
         )
-    )
-    n_comparison = spread**2 / (ratio * difference**2)
     n_corrected = n_comparison / 4 * (
         1 + math.sqrt(1 + 2 * (ratio + 1) / (ratio * n_comparison * abs(difference)))
     ) ** 2
@@ -166,6 +293,29 @@ class DetectableDifference:
     `increase` (p_intervention above p_comparison) is the headline `difference`; `decrease`
     is the magnitude of the smallest detectable fall. Either is None when even a proportion
     of 100 % (or 0 %) would not reach the power, with `reason` saying so.
+
+    Attributes
+    ----------
+    p_comparison : float
+        The comparison group's proportion (0-1).
+    n_intervention, n_comparison : int
+        Children in each group.
+    alpha, power : float
+        Two-sided significance level and power.
+    increase : float or None
+        The smallest detectable rise (0-1 scale; 0.05 is 5 percentage points).
+    decrease : float or None
+        The magnitude of the smallest detectable fall.
+    reason : str or None
+        Why a direction has no answer.
+
+    Examples
+    --------
+    See `minimum_detectable_difference`.
+
+    >>> from pipeline.stats.power import minimum_detectable_difference
+    >>> minimum_detectable_difference(0.5, 0, 12).reason
+    'a group has no children, so no difference is detectable'
     """
 
     p_comparison: float
@@ -179,9 +329,11 @@ class DetectableDifference:
 
     @property
     def difference(self) -> float | None:
+        """The headline answer: the smallest detectable rise."""
         return self.increase
 
     def summary(self) -> str:
+        """One line: both directions, the group sizes, power and alpha."""
         def show(value: float | None) -> str:
             return "none reachable" if value is None else f"{value:.3g}"
 
@@ -202,7 +354,41 @@ def minimum_detectable_difference(
 
     Solves power_two_proportions(...) = power with Brent's method in each direction (the
     same test as `sample_size_two_proportions`, no continuity correction, both tails
-    counted); the rise is reported as `difference`.
+    counted); the rise is reported as `difference`. The power is statsmodels'
+    `power_proportions_2indep` (see `power_two_proportions`); the search is the project's.
+
+    Parameters
+    ----------
+    p_comparison : float
+        The comparison group's proportion (0-1).
+    n_intervention, n_comparison : int
+        Children in each group.
+    alpha : float, optional
+        Two-sided significance level, 0.05 by default.
+    power : float, optional
+        The power wanted, 0.80 by default.
+
+    Returns
+    -------
+    DetectableDifference
+        The smallest detectable rise (`increase`, also `difference`) and fall
+        (`decrease`), each None with a reason when out of reach.
+
+    Raises
+    ------
+    ValueError
+        If p_comparison is not a proportion, alpha is not in (0, 1), the power is not
+        between alpha and 1, or a group size is negative.
+
+    Examples
+    --------
+    R's example backwards: 77 per group give 90 % power for 0.50 -> 0.75, so the
+    smallest detectable rise is just under 0.25 (and the fall, at 0.5, the same).
+
+    >>> from pipeline.stats.power import minimum_detectable_difference
+    >>> found = minimum_detectable_difference(0.50, 77, 77, power=0.90)
+    >>> round(found.increase, 4), round(found.decrease, 4)
+    (0.2496, 0.2496)
     """
     _check_probability("p_comparison", p_comparison)
     _check_design(alpha, power)
@@ -292,6 +478,33 @@ def design_effect(cluster_size: float, icc: float, cv_cluster_size: float = 0.0)
     """Variance inflation of a cluster mean: 1 + ((cv² + 1) m − 1) ρ (Eldridge et al. 2006).
 
     With equal clusters (cv = 0) this is Kish's 1 + (m − 1) ρ.
+
+    Parameters
+    ----------
+    cluster_size : float
+        m, the mean number of children per area (at least 1).
+    icc : float
+        ρ, the intra-area correlation (0-1).
+    cv_cluster_size : float, optional
+        The coefficient of variation of the areas' sizes (0: equal areas).
+
+    Returns
+    -------
+    float
+        The design effect (1 = no inflation).
+
+    Raises
+    ------
+    ValueError
+        If the cluster size is below 1, the ICC is not in [0, 1], or cv is negative.
+
+    Examples
+    --------
+    20 children per area with ρ = 0.05: 1 + 19 · 0.05; with cv 0.5: 1 + (1.25 · 20 − 1) · 0.05.
+
+    >>> from pipeline.stats.power import design_effect
+    >>> round(design_effect(20, 0.05), 4), round(design_effect(20, 0.05, 0.5), 4)
+    (1.95, 2.2)
     """
     _check_clusters(cluster_size, icc, cv_cluster_size)
     return 1 + ((cv_cluster_size**2 + 1) * cluster_size - 1) * icc
@@ -304,6 +517,35 @@ def did_design_effect(
 
     1 + ((1 + cv²) m (1 − CAC) − 1) ρ: Murray (1998) / Hooper et al. (2016) with cv = 0; below
     1 when CAC is high, because the DiD then removes the lasting part of the area effects.
+
+    Parameters
+    ----------
+    cluster_size : float
+        m, the mean number of children per area and period (at least 1).
+    icc : float
+        ρ, the intra-area correlation (0-1).
+    cac : float, optional
+        The cluster autocorrelation between the periods (0-1), 0.8 by default.
+    cv_cluster_size : float, optional
+        The coefficient of variation of the areas' sizes.
+
+    Returns
+    -------
+    float
+        The DiD's design effect.
+
+    Raises
+    ------
+    ValueError
+        If the cluster size is below 1, ICC or CAC is not in [0, 1], or cv is negative.
+
+    Examples
+    --------
+    20 children per area and period, ρ = 0.05, CAC = 0.8: 1 + (20 · 0.2 − 1) · 0.05.
+
+    >>> from pipeline.stats.power import did_design_effect
+    >>> round(did_design_effect(20, 0.05, cac=0.8), 4)
+    1.15
     """
     _check_clusters(cluster_size, icc, cv_cluster_size)
     _check_probability("cac", cac)
@@ -393,6 +635,55 @@ def cluster_power(
 
     For a DiD the comparison arm stays at p_comparison and the intervention arm moves from
     p_comparison to p_comparison + difference; children_per_area is per area and period.
+
+    Parameters
+    ----------
+    p_comparison : float
+        The comparison arm's proportion (0-1).
+    difference : float
+        The true difference (or DiD) on the 0-1 scale.
+    areas_intervention, areas_comparison : int
+        Areas in each arm (at least one each, three in all).
+    children_per_area : float
+        Children per area (and period, for a DiD).
+    icc : float
+        The intra-area correlation ρ of the outcome (0-1), e.g. from `estimate_icc`.
+    design : {"did", "concurrent"}, optional
+        A DiD of areas before and after (default) or a concurrent comparison of areas.
+    cac : float, optional
+        The cluster autocorrelation between an area's two periods (0-1; DiD only), 0.8 by
+        default: a planning value, 0 the conservative bound.
+    cv_cluster_size : float, optional
+        The coefficient of variation of the areas' sizes.
+    alpha : float, optional
+        Two-sided significance level, 0.05 by default.
+    reference : {"t", "normal"}, optional
+        The area-level t test on k1 + k0 − 2 df (default) or the normal approximation.
+
+    Returns
+    -------
+    float
+        The power (0-1).
+
+    Raises
+    ------
+    ValueError
+        If the design or reference is unknown, a proportion, ICC or CAC is out of range,
+        the cluster size is below 1, alpha is not in (0, 1), or the areas leave no
+        degrees of freedom.
+
+    Examples
+    --------
+    Without correlation between children (ρ = 0) and with the normal reference, 5 + 5
+    areas of 100 children comparing 0.5 with 0.6 have the power of a z test with
+    SE = √(0.24/500 + 0.25/500) = 0.0313: Φ(0.1/0.0313 − 1.96) = 0.89. A DiD from 0.6 with
+    ρ = 0.02 and the t test on 8 df has far less:
+
+    >>> from pipeline.stats.power import cluster_power
+    >>> round(cluster_power(0.5, 0.1, 5, 5, 100, 0.0, design="concurrent", reference="normal"), 4)
+    0.8915
+    >>> round(cluster_power(0.6, 0.1, 5, 5, 100, 0.02), 4)
+    0.4117
     """
     _check_design_name(design)
     _check_reference(reference)
@@ -415,7 +706,31 @@ def cluster_power(
 
 @dataclass(frozen=True)
 class SimulatedPower:
-    """Share of simulated studies in which the area-level t test rejects, with its MC error."""
+    """Share of simulated studies in which the area-level t test rejects, with its MC error.
+
+    Attributes
+    ----------
+    design, p_comparison, difference, icc, cac, alpha, seed
+        The study simulated, as given to `simulate_cluster_power`.
+    areas_intervention, areas_comparison, children_per_area, simulations : int
+        Its areas per arm, children per area (and period) and simulated studies.
+    power : float
+        The share of simulated studies that rejected (0-1).
+    monte_carlo_se : float
+        Its Monte Carlo standard error √(power (1 − power) / simulations).
+    mean_estimate : float
+        The mean simulated estimate of the difference (checks the simulation).
+
+    Examples
+    --------
+    See `simulate_cluster_power`.
+
+    >>> from pipeline.stats.power import simulate_cluster_power
+    >>> simulated = simulate_cluster_power(0.6, 0.1, 5, 5, 100, 0.02, simulations=200)
+    >>> simulated.summary()  # doctest: +NORMALIZE_WHITESPACE
+    'simulated power 41.0% (± 3.5%) over 200 studies of 5 + 5 areas × 100 children, did,
+    difference +0.1 from 0.6, ICC 0.02, CAC 0.8'
+    """
 
     design: str
     p_comparison: float
@@ -433,6 +748,7 @@ class SimulatedPower:
     mean_estimate: float  # mean simulated estimate of the difference (checks the simulation)
 
     def summary(self) -> str:
+        """One line: the simulated power, its Monte Carlo error and the study."""
         return (
             f"simulated power {self.power:.1%} (± {self.monte_carlo_se:.1%}) over "
             f"{self.simulations:,} studies of {self.areas_intervention} + {self.areas_comparison} "
@@ -520,6 +836,51 @@ def simulate_cluster_power(
     the two-sample t test of the areas' values (DiD: their after − before changes) on
     k1 + k0 − 2 degrees of freedom, which keeps its level with few areas, unlike a child-level
     test. Equal area sizes.
+
+    Parameters
+    ----------
+    p_comparison : float
+        The comparison arm's proportion (0-1).
+    difference : float
+        The true difference (or DiD) on the 0-1 scale.
+    areas_intervention, areas_comparison : int
+        Areas in each arm (whole numbers, three in all at least).
+    children_per_area : int
+        Children per area (and period, for a DiD).
+    icc : float
+        The intra-area correlation ρ of the outcome (0-1), e.g. from `estimate_icc`.
+    design : {"did", "concurrent"}, optional
+        A DiD of areas before and after (default) or a concurrent comparison of areas.
+    cac : float, optional
+        The cluster autocorrelation between an area's two periods (0-1; DiD only), 0.8 by
+        default: a planning value, 0 the conservative bound.
+    alpha : float, optional
+        Two-sided significance level, 0.05 by default.
+    simulations : int, optional
+        Simulated studies, 1000 by default.
+    seed : int, optional
+        Seed of the simulation.
+
+    Returns
+    -------
+    SimulatedPower
+        The simulated power with its Monte Carlo error.
+
+    Raises
+    ------
+    ValueError
+        If the design is unknown, a proportion, ICC or CAC is out of range, alpha is not
+        in (0, 1), a count is not a positive whole number, or the areas leave no degrees of
+        freedom.
+
+    Examples
+    --------
+    The DiD of `cluster_power`'s example (analytic power 0.41), simulated 200 times:
+
+    >>> from pipeline.stats.power import simulate_cluster_power
+    >>> simulated = simulate_cluster_power(0.6, 0.1, 5, 5, 100, 0.02, simulations=200, seed=1)
+    >>> simulated.power, round(simulated.monte_carlo_se, 3)
+    (0.41, 0.035)
     """
     _check_design_name(design)
     _check_probability("p_comparison", p_comparison)
@@ -553,6 +914,33 @@ class DetectableClusterDifference:
 
     `increase` is the headline `difference`; either direction is None, with `reason`, when no
     difference up to 100 % (down to 0 %) reaches the power.
+
+    Attributes
+    ----------
+    design, p_comparison, icc, cac, cv_cluster_size, alpha, power, method, reference
+        The plan, as given to `minimum_detectable_did`.
+    areas_intervention, areas_comparison : int
+        Areas per arm.
+    children_per_area : float
+        Children per area (and period, for a DiD).
+    degrees_of_freedom : int
+        The area-level test's k1 + k0 − 2.
+    design_effect : float
+        The design effect at p_comparison (`did_design_effect` or `design_effect`).
+    increase, decrease : float or None
+        The smallest detectable rise and fall (0-1 scale).
+    reason : str or None
+        Why a direction has no answer.
+    simulations : int or None
+        Simulated studies, for the simulation method.
+
+    Examples
+    --------
+    See `minimum_detectable_did`.
+
+    >>> from pipeline.stats.power import minimum_detectable_did
+    >>> minimum_detectable_did(0.6, 1, 1, 100, 0.02).increase is None
+    True
     """
 
     design: str
@@ -576,9 +964,11 @@ class DetectableClusterDifference:
 
     @property
     def difference(self) -> float | None:
+        """The headline answer: the smallest detectable rise."""
         return self.increase
 
     def to_row(self) -> dict[str, Any]:
+        """The columns the power table publishes."""
         return {"design": self.design, "n_areas_intervention": self.areas_intervention,
                 "n_areas_comparison": self.areas_comparison,
                 "children_per_area": self.children_per_area, "icc": self.icc,
@@ -588,6 +978,7 @@ class DetectableClusterDifference:
                 "method": self.method, "reason": self.reason or ""}
 
     def summary(self) -> str:
+        """One line: both directions in percentage points, with the plan."""
         def show(value: float | None) -> str:
             return "none reachable" if value is None else f"{value * 100:.1f} pp"
 
@@ -621,6 +1012,60 @@ def minimum_detectable_did(
     "analytic" solves `cluster_power` = power (Brent); "simulation" bisects the simulated
     power of `simulate_cluster_power` over one set of seeded draws (equal area sizes, so
     cv_cluster_size must be 0). children_per_area is per area and period for a DiD.
+
+    Parameters
+    ----------
+    p_comparison : float
+        The comparison arm's proportion (0-1).
+    areas_intervention, areas_comparison : int
+        Areas in each arm (non-negative whole numbers).
+    children_per_area : float
+        Children per area (and period, for a DiD).
+    icc : float
+        The intra-area correlation ρ of the outcome (0-1), e.g. from `estimate_icc`.
+    design : {"did", "concurrent"}, optional
+        A DiD of areas before and after (default) or a concurrent comparison of areas.
+    cac : float, optional
+        The cluster autocorrelation between an area's two periods (0-1; DiD only), 0.8 by
+        default: a planning value, 0 the conservative bound.
+    cv_cluster_size : float, optional
+        The coefficient of variation of the areas' sizes (0 for the simulation).
+    alpha : float, optional
+        Two-sided significance level, 0.05 by default.
+    power : float, optional
+        The power wanted, 0.80 by default.
+    method : {"analytic", "simulation"}, optional
+        Solve the analytic power (default) or bisect the simulated one.
+    simulations : int, optional
+        Simulated studies (simulation method).
+    seed : int, optional
+        Seed of the simulation.
+    reference : {"t", "normal"}, optional
+        The area-level t test (default) or the normal approximation (analytic only).
+
+    Returns
+    -------
+    DetectableClusterDifference
+        The smallest detectable rise and fall, the design effect and the df; a direction
+        is None, with the reason, when out of reach, and both are when the areas leave no
+        degrees of freedom.
+
+    Raises
+    ------
+    ValueError
+        If the design, reference or method is unknown, a proportion, ICC or CAC is out of
+        range, alpha or power is out of range, the cluster size is below 1, an area count
+        is negative or fractional, or cv_cluster_size is not 0 for the simulation.
+
+    Examples
+    --------
+    5 + 5 areas of 100 children per period, ρ = 0.02, CAC = 0.8: the area-level t test on
+    8 df detects a DiD of 16 percentage points from 60 % with 80 % power.
+
+    >>> from pipeline.stats.power import minimum_detectable_did
+    >>> found = minimum_detectable_did(0.6, 5, 5, 100, 0.02)
+    >>> round(found.increase, 3), round(found.decrease, 3), found.degrees_of_freedom
+    (0.16, 0.165, 8)
     """
     _check_design_name(design)
     _check_reference(reference)
@@ -709,6 +1154,37 @@ class AreasNeeded:
     `reason`, when no number reaches the power (Hemming et al. 2011, BMC Med Res Methodol
     11:102: with a fixed number of clusters more children per cluster cannot make up for
     variation between clusters).
+
+    Attributes
+    ----------
+    design, p_comparison, difference, children_per_area, icc, cac, cv_cluster_size
+        The plan, as given to `areas_needed`.
+    comparison_per_intervention, alpha, power, reference
+        The rest of the plan, likewise.
+    areas_intervention_needed, areas_comparison_needed : int or None
+        Areas per arm needed at the given children per area.
+    power_achieved : float or None
+        The power with those areas.
+    areas_intervention, areas_comparison : int or None
+        The study's own areas, when given.
+    power_with_study_areas : float or None
+        The power the study's areas have.
+    children_per_area_needed : int or None
+        Children per area needed with the study's areas.
+    comparison_areas_needed : int or None
+        Comparison areas needed with the study's intervention areas.
+    power_limit_children, power_limit_comparison_areas : float or None
+        The most power endless children per area, or endless comparison areas, could give.
+    reason : str or None
+        Why an answer is None.
+
+    Examples
+    --------
+    See `areas_needed`.
+
+    >>> from pipeline.stats.power import areas_needed
+    >>> areas_needed(0.6, 0.1, 100, 0.02).to_row()["n_areas_intervention_needed"]
+    12
     """
 
     design: str
@@ -735,6 +1211,7 @@ class AreasNeeded:
     reason: str | None = None
 
     def to_row(self) -> dict[str, Any]:
+        """The columns the power table publishes."""
         return {"design": self.design, "difference_named": self.difference,
                 "n_areas_intervention_needed": self.areas_intervention_needed,
                 "n_areas_comparison_needed": self.areas_comparison_needed,
@@ -744,6 +1221,7 @@ class AreasNeeded:
                 "reason": self.reason or ""}
 
     def summary(self) -> str:
+        """The areas (and children) needed, and what the study's own areas give, as text."""
         parts = [f"to detect {self.difference * 100:+.1f} pp from {self.p_comparison:.3g} with "
                  f"{self.power:.0%} power ({self.design}, ICC {self.icc:g}"
                  + (f", CAC {self.cac:g}" if self.design == "did" else "") + "):"]
@@ -791,6 +1269,62 @@ def areas_needed(
 
     Searches the smallest whole numbers for which `cluster_power` reaches `power`; searches
     stop at MAX_AREAS areas per arm and 10 million children per area.
+
+    Parameters
+    ----------
+    p_comparison : float
+        The comparison arm's proportion (0-1).
+    difference : float
+        The difference (or DiD) to detect, 0-1 scale, not 0.
+    children_per_area : float
+        Children per area (and period, for a DiD).
+    icc : float
+        The intra-area correlation ρ of the outcome (0-1), e.g. from `estimate_icc`.
+    design : {"did", "concurrent"}, optional
+        A DiD of areas before and after (default) or a concurrent comparison of areas.
+    cac : float, optional
+        The cluster autocorrelation between an area's two periods (0-1; DiD only), 0.8 by
+        default: a planning value, 0 the conservative bound.
+    cv_cluster_size : float, optional
+        The coefficient of variation of the areas' sizes.
+    comparison_per_intervention : float, optional
+        Comparison areas per intervention area, 1 by default.
+    areas_intervention, areas_comparison : int, optional
+        The study's own areas (both or neither), for what they can do.
+    alpha : float, optional
+        Two-sided significance level, 0.05 by default.
+    power : float, optional
+        The power wanted, 0.80 by default.
+    reference : {"t", "normal"}, optional
+        The area-level t test (default) or the normal approximation.
+
+    Returns
+    -------
+    AreasNeeded
+        Areas per arm needed, and with the study's areas their power, the children per
+        area and the comparison areas needed; an answer out of reach is None, with the
+        reason.
+
+    Raises
+    ------
+    ValueError
+        If the design or reference is unknown, the difference is 0, a proportion, ICC or
+        CAC is out of range, alpha or power is out of range, the cluster size is below 1,
+        comparison_per_intervention is not positive, or only one of the study's area
+        counts is given.
+
+    Examples
+    --------
+    A DiD of 10 percentage points from 60 % with 100 children per area and period,
+    ρ = 0.02: 12 + 12 areas; a study of 3 + 3 areas has 22 % power, and no number of
+    children per area can lift it to 80 %.
+
+    >>> from pipeline.stats.power import areas_needed
+    >>> plan = areas_needed(0.6, 0.1, 100, 0.02, areas_intervention=3, areas_comparison=3)
+    >>> plan.areas_intervention_needed, plan.areas_comparison_needed
+    (12, 12)
+    >>> round(plan.power_with_study_areas, 2), plan.children_per_area_needed
+    (0.22, None)
     """
     _check_design_name(design)
     _check_reference(reference)
@@ -865,7 +1399,27 @@ def areas_needed(
 
 @dataclass(frozen=True)
 class IccEstimate:
-    """ANOVA estimate of the intra-area correlation of a binary outcome, truncated at 0."""
+    """ANOVA estimate of the intra-area correlation of a binary outcome, truncated at 0.
+
+    Attributes
+    ----------
+    icc : float
+        max(0, icc_unbounded): what the power functions take.
+    icc_unbounded : float
+        The ANOVA estimate, which can be negative.
+    areas, children : int
+        Areas and children it rests on.
+    n0 : float
+        The ANOVA's average area size.
+
+    Examples
+    --------
+    See `estimate_icc`.
+
+    >>> from pipeline.stats.power import estimate_icc
+    >>> estimate_icc([1, 1, 1, 0, 0, 0, 0, 1], ["A"] * 4 + ["B"] * 4).summary()
+    'ICC 0.2000 from 8 children in 2 areas (ANOVA estimator)'
+    """
 
     icc: float  # max(0, icc_unbounded): what the power functions take
     icc_unbounded: float
@@ -874,6 +1428,7 @@ class IccEstimate:
     n0: float  # the ANOVA's average area size (N − Σn²/N) / (k − 1)
 
     def summary(self) -> str:
+        """One line: the ICC and what it rests on."""
         note = " (negative estimate truncated at 0)" if self.icc_unbounded < 0 else ""
         return (f"ICC {self.icc:.4f}{note} from {self.children:,} children in {self.areas} areas "
                 "(ANOVA estimator)")
@@ -889,6 +1444,35 @@ def estimate_icc(outcome: Any, area: Any) -> IccEstimate:
     For a DiD, estimate within one period (or pass area × period cells as `area`), or trends
     between periods count as variation between areas. With few areas the estimate is very
     imprecise; plan with a range.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child, no missing values.
+    area : array_like
+        The area label per child.
+
+    Returns
+    -------
+    IccEstimate
+        The ICC (truncated at 0), the untruncated estimate, areas, children and n0.
+
+    Raises
+    ------
+    ValueError
+        If the outcome is not 0/1 or has missing values, the inputs are not
+        one-dimensional of one length, or there are fewer than two areas or no more
+        children than areas.
+
+    Examples
+    --------
+    Two areas of 4 with 3 and 1 events: MSB = (9/4 + 1/4 − 16/8) / 1 = 0.5,
+    MSW = (4 − 2.5) / 6 = 0.25, n0 = 4, ρ = (0.5 − 0.25) / (0.5 + 3 · 0.25) = 0.2.
+
+    >>> from pipeline.stats.power import estimate_icc
+    >>> result = estimate_icc([1, 1, 1, 0, 0, 0, 0, 1], ["A"] * 4 + ["B"] * 4)
+    >>> round(result.icc, 4), result.areas, result.n0
+    (0.2, 2, 4.0)
     """
     try:
         y = np.asarray(outcome, dtype=float)

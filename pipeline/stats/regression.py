@@ -81,6 +81,35 @@ class LogisticFit:
     `covariance` is the model-based inverse information. `outcome` and `weights` (None for
     an unweighted fit) are kept so that the fit can give its score contributions and its
     sandwich covariance.
+
+    Attributes
+    ----------
+    params : pandas.Series
+        The coefficients (log odds scale), indexed by the design's columns.
+    covariance : pandas.DataFrame
+        The model-based covariance (inverse information).
+    exog : pandas.DataFrame
+        The design the model was fitted on (n × k, intercept included).
+    fitted : numpy.ndarray
+        The fitted probabilities (n).
+    outcome : numpy.ndarray or None
+        The 0/1 outcome fitted.
+    weights : numpy.ndarray or None
+        Case weights of a weighted fit.
+
+    Examples
+    --------
+    See `fit_logistic`.
+
+    >>> import numpy as np
+    >>> outcome = np.repeat([1, 0, 1, 0], [30, 20, 15, 35])  # 30 of 50 treated, 15 of 50 not
+    >>> treatment = np.repeat([1, 0], 50)
+    >>> import pandas as pd
+    >>> from pipeline.stats.regression import fit_logistic
+    >>> fit = fit_logistic(outcome, pd.DataFrame({"const": 1.0, "treatment": treatment}),
+    ...                    what="outcome model")
+    >>> round(float(fit.sandwich_covariance().loc["treatment", "treatment"]), 6)
+    0.178571
     """
 
     params: pd.Series
@@ -91,6 +120,7 @@ class LogisticFit:
     weights: np.ndarray | None = None
 
     def linear_predictor(self, exog: pd.DataFrame) -> np.ndarray:
+        """The log odds X b for a design with the fit's columns."""
         return exog.to_numpy() @ self.params.to_numpy()
 
     def _case_weights(self) -> np.ndarray:
@@ -132,6 +162,44 @@ def fit_logistic(
     weights); the model-based `covariance` of a weighted fit is then not a valid variance —
     use `sandwich_covariance` or a stacked sandwich instead.
     Statsmodels' warnings are captured and turned into reasons rather than printed.
+
+    Parameters
+    ----------
+    outcome : numpy.ndarray
+        The 0/1 outcome per child, no missing values.
+    exog : pandas.DataFrame
+        The design, one row per child, intercept column included.
+    what : str
+        The model's name in reasons, e.g. "outcome model".
+    weights : numpy.ndarray, optional
+        Case weights (e.g. inverse probability weights).
+
+    Returns
+    -------
+    LogisticFit
+        The converged fit: coefficients, model-based covariance, design, fitted risks.
+
+    Raises
+    ------
+    NotEstimable
+        On complete or quasi-complete separation (fitted risks at 0 or 1, or a
+        coefficient above 15 in absolute value), a singular design or information matrix,
+        or non-convergence.
+
+    Examples
+    --------
+    With one binary regressor the model is saturated: the slope is the log odds ratio
+    log((30/20) / (15/35)) = log 3.5, its SE √(1/30 + 1/20 + 1/15 + 1/35) = 0.4226.
+
+    >>> import numpy as np
+    >>> outcome = np.repeat([1, 0, 1, 0], [30, 20, 15, 35])  # 30 of 50 treated, 15 of 50 not
+    >>> treatment = np.repeat([1, 0], 50)
+    >>> import pandas as pd
+    >>> from pipeline.stats.regression import fit_logistic
+    >>> exog = pd.DataFrame({"const": 1.0, "treatment": treatment})
+    >>> fit = fit_logistic(outcome, exog, what="outcome model")
+    >>> round(float(fit.params["treatment"]), 4), round(float(fit.covariance.iloc[1, 1]) ** 0.5, 4)
+    (1.2528, 0.4226)
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -172,7 +240,37 @@ def fit_logistic(
 
 @dataclass(frozen=True)
 class AdjustedEffects:
-    """Adjusted odds ratio and standardised risks, risk difference and risk ratio."""
+    """Adjusted odds ratio and standardised risks, risk difference and risk ratio.
+
+    Attributes
+    ----------
+    odds_ratio : Estimate
+        The adjusted (conditional) odds ratio, or the marginal one with interactions.
+    risk_difference, risk_ratio : Estimate
+        The standardised (g-computation) risk difference (0-1) and risk ratio.
+    risk_treated, risk_untreated : Estimate
+        The standardised risks under treatment and under none (measure "risk").
+    estimand : str
+        "ATT", "ATE" or "ATC": whom the risks are standardised over.
+    n : int
+        Children in the fit.
+    n_dropped_missing : int
+        Children left out for a missing covariate.
+    coefficients : pandas.DataFrame
+        coef, se (model-based) and se_robust of every term.
+
+    Examples
+    --------
+    See `logistic_adjusted_effects`.
+
+    >>> import numpy as np
+    >>> outcome = np.repeat([1, 0, 1, 0], [30, 20, 15, 35])  # 30 of 50 treated, 15 of 50 not
+    >>> treatment = np.repeat([1, 0], 50)
+    >>> from pipeline.stats.regression import logistic_adjusted_effects
+    >>> result = logistic_adjusted_effects(outcome, treatment)
+    >>> result.estimand, result.n, round(result.risk_untreated.estimate, 4)
+    ('ATT', 100, 0.3)
+    """
 
     odds_ratio: Estimate
     risk_difference: Estimate
@@ -185,6 +283,7 @@ class AdjustedEffects:
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> str:
+        """Every estimate on its own line, with the n and the standardisation population."""
         lines = [
             f"Logistic regression, n = {self.n} "
             f"({self.n_dropped_missing} rows dropped for missing values); "
@@ -225,6 +324,53 @@ def logistic_adjusted_effects(
     `cov_type` is the coefficient covariance behind the standardised measures' intervals:
     "HC0" (default) or "HC1" sandwich, or "nonrobust" for the model-based one (see the
     module docstring). The conditional odds ratio's interval is model-based in every case.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    treatment : array_like of 0/1
+        1 for an intervention child (missing = left out).
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order.
+    estimand : {"ATT", "ATE", "ATC"}, optional
+        Whom the marginal risks are standardised over; the treated by default.
+    interactions : bool, optional
+        Add treatment × covariate terms.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+    cov_type : {"HC0", "HC1", "nonrobust"}, optional
+        Covariance behind the standardised measures' intervals.
+
+    Returns
+    -------
+    AdjustedEffects
+        The odds ratio, risk difference, risk ratio and both standardised risks, with
+        intervals (and p-values for the effects). All not estimable, with the reason, when
+        a group is too small, an arm has no events or only events, treatment is
+        determined by the covariates, or the model separates or does not converge.
+
+    Raises
+    ------
+    ValueError
+        If `outcome` or `treatment` is not 0/1, they differ in length, the covariates have
+        another number of rows, or `estimand` or `cov_type` is unknown.
+
+    Examples
+    --------
+    Without covariates the model is saturated, so the standardised risks are the groups'
+    proportions, 0.6 and 0.3, and the odds ratio the crude 3.5; the risk difference's HC0
+    variance is 0.6 · 0.4/50 + 0.3 · 0.7/50 = 0.009, its interval 0.3 ± 1.96 · 0.0949.
+
+    >>> import numpy as np
+    >>> outcome = np.repeat([1, 0, 1, 0], [30, 20, 15, 35])  # 30 of 50 treated, 15 of 50 not
+    >>> treatment = np.repeat([1, 0], 50)
+    >>> from pipeline.stats.regression import logistic_adjusted_effects
+    >>> result = logistic_adjusted_effects(outcome, treatment)
+    >>> round(result.odds_ratio.estimate, 4), round(result.risk_ratio.estimate, 4)
+    (3.5, 2.0)
+    >>> result.risk_difference.summary()
+    'risk_difference (regression): 0.3 (95% CI 0.1141 to 0.4859), p = 0.00157, n = 100'
     """
     y_all = as_binary(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
@@ -449,7 +595,46 @@ def _standardised(
 
 def logistic_slope(outcome: np.ndarray, exposure: np.ndarray,
                    covariates: pd.DataFrame) -> Estimate:
-    """Odds ratio per unit of a numeric exposure from a covariate-adjusted logistic model."""
+    """Odds ratio per unit of a numeric exposure from a covariate-adjusted logistic model.
+
+    Parameters
+    ----------
+    outcome : numpy.ndarray
+        The 0/1 outcome per child (NaN = left out).
+    exposure : numpy.ndarray
+        The exposure per child, e.g. the number of home visits received (NaN = left out).
+    covariates : pandas.DataFrame
+        Covariates per child, in the same order; it may have no columns.
+
+    Returns
+    -------
+    Estimate
+        measure "odds_ratio", method "regression": the odds ratio per unit of exposure with
+        its model-based Wald 95 % interval and p.
+
+    Raises
+    ------
+    NotEstimable
+        If fewer than 3 children are left, the outcome or the exposure does not vary, or
+        the logistic fit separates or does not converge.
+    ValueError
+        If the covariates have another number of rows.
+
+    Examples
+    --------
+    30 of 50 children with 4 contacts and 15 of 50 with 2 had the outcome: an odds ratio
+    of 3.5 over 2 contacts, √3.5 per contact.
+
+    >>> import numpy as np
+    >>> outcome = np.repeat([1, 0, 1, 0], [30, 20, 15, 35])  # 30 of 50 treated, 15 of 50 not
+    >>> treatment = np.repeat([1, 0], 50)
+    >>> import pandas as pd
+    >>> from pipeline.stats.regression import logistic_slope
+    >>> contacts = np.repeat([4.0, 2.0], 50)
+    >>> result = logistic_slope(outcome.astype(float), contacts, pd.DataFrame(index=range(100)))
+    >>> round(result.estimate, 4), round(3.5 ** 0.5, 4)
+    (1.8708, 1.8708)
+    """
     observed = ~np.isnan(outcome) & ~np.isnan(exposure)
     design = build_covariate_design(covariates, len(outcome), observed)
     y, x = outcome[design.kept_rows], exposure[design.kept_rows]
@@ -478,6 +663,38 @@ def interaction_test(outcome: np.ndarray, treated: np.ndarray,
     cells (fitted risks = cell proportions), and the main-effects model can be fitted to
     the cell counts (frequency weights), so the test costs nothing at national scale.
     Levels lacking children in either group add no interaction term and are left out.
+
+    Parameters
+    ----------
+    outcome : numpy.ndarray
+        The 0/1 outcome per child (no missing values).
+    treated : numpy.ndarray
+        1 for an intervention child, 0 otherwise.
+    levels : numpy.ndarray
+        The subgroup level per child.
+
+    Returns
+    -------
+    p_value : float or None
+        The chi-square p on (levels − 1) df; None when not estimable.
+    reason : str or None
+        Why there is no p (fewer than two levels with both groups, no variation, or a
+        main-effects model that separates).
+
+    Examples
+    --------
+    The same odds ratio in both levels: no interaction, p = 1; one level only: no test.
+
+    >>> import numpy as np
+    >>> outcome = np.repeat([1, 0, 1, 0], [30, 20, 15, 35])  # 30 of 50 treated, 15 of 50 not
+    >>> treatment = np.repeat([1, 0], 50)
+    >>> from pipeline.stats.regression import interaction_test
+    >>> y, t = np.concatenate([outcome, outcome]), np.concatenate([treatment, treatment])
+    >>> p, reason = interaction_test(y, t, np.repeat(["a", "b"], 100))
+    >>> round(p, 4), reason
+    (1.0, None)
+    >>> interaction_test(outcome, treatment, np.repeat(["a"], 100))
+    (None, 'not estimable: fewer than two subgroups have children in both groups')
     """
     codes, _ = pd.factorize(pd.Series(levels), sort=True)
     n_levels = int(codes.max()) + 1 if len(codes) else 0

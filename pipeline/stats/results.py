@@ -13,7 +13,21 @@ from typing import Any
 
 
 class NotEstimable(Exception):
-    """Raised inside a method when an estimate cannot be made; carries the reason."""
+    """Raised inside a method when an estimate cannot be made; carries the reason.
+
+    Most public methods catch it and return a result that is not estimable, with the
+    reason as its `reason` (see `Estimate.not_estimable`); the few that let it through
+    say so under Raises.
+
+    Examples
+    --------
+    >>> from pipeline.stats.results import NotEstimable
+    >>> try:
+    ...     raise NotEstimable("no events in the comparison group")
+    ... except NotEstimable as reason:
+    ...     print(reason)
+    no events in the comparison group
+    """
 
 
 @dataclass(frozen=True)
@@ -22,6 +36,47 @@ class Estimate:
 
     `estimate`, `ci_low`, `ci_high` are finite floats or all None; when None, `reason`
     says why (for example "zero cell: no events in the comparison group").
+
+    Attributes
+    ----------
+    measure : str
+        What is estimated: "proportion", "risk_difference", "risk_ratio", "odds_ratio",
+        "did", "hazard_ratio", "rmst", ...
+    method : str
+        How: "crude", "wilson", "regression", "iptw", "did", "cox", ...
+    estimate : float or None
+        The point estimate on the measure's own scale (a proportion or risk difference on
+        0-1, a ratio unlogged, a survival time in the time's units, e.g. days); None when
+        not estimable.
+    ci_low, ci_high : float or None
+        The confidence interval; None when there is none (`reason` then says why).
+    p_value : float or None
+        Two-sided p-value of no effect, when the method gives one.
+    n : int or None
+        Children the estimate rests on.
+    events : int or None
+        Children with the event among them.
+    confidence : float
+        Confidence level of the interval (0.95).
+    reason : str or None
+        Why there is no estimate, or no interval, in words a reader can act on.
+    details : dict
+        Method-specific numbers (standard error, counts, flags, what was dropped).
+
+    Raises
+    ------
+    ValueError
+        If `estimate`, `ci_low`, `ci_high` or `p_value` is infinite or NaN, or if there is
+        neither an estimate nor a reason.
+
+    Examples
+    --------
+    >>> from pipeline.stats.results import Estimate
+    >>> Estimate("risk_difference", "crude", 0.2, 0.05, 0.35, n=100).summary()
+    'risk_difference (crude): 0.2 (95% CI 0.05 to 0.35), n = 100'
+    >>> blank = Estimate.not_estimable("risk_ratio", "crude", "no events in either group")
+    >>> blank.estimable, blank.reason
+    (False, 'no events in either group')
     """
 
     measure: str
@@ -49,16 +104,20 @@ class Estimate:
 
     @property
     def estimable(self) -> bool:
+        """Whether there is a point estimate."""
         return self.estimate is not None
 
     @classmethod
     def not_estimable(cls, measure: str, method: str, reason: str, **kwargs: Any) -> Estimate:
+        """A result without an estimate, saying why; `kwargs` are the other fields."""
         return cls(measure=measure, method=method, estimate=None, reason=reason, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as a dict (`details` included)."""
         return asdict(self)
 
     def summary(self) -> str:
+        """One line: measure, method, estimate, interval, p and n."""
         if not self.estimable:
             return f"{self.measure} ({self.method}): not estimable — {self.reason}"
         text = f"{self.measure} ({self.method}): {self.estimate:.4g}"

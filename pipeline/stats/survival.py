@@ -63,7 +63,35 @@ def _times_and_events(time: object, event: object) -> tuple[np.ndarray, np.ndarr
 
 @dataclass(frozen=True, eq=False)
 class KaplanMeierResult:
-    """A Kaplan–Meier curve: tidy table, median, and the data for risk tables."""
+    """A Kaplan–Meier curve: tidy table, median, and the data for risk tables.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per distinct time: time, survival, ci_low, ci_high, at_risk, events,
+        censored.
+    median : Estimate
+        The median survival time with its interval, or the reason it is not reached.
+    n, events : int
+        Children and events.
+    method : str
+        The method's label.
+    label : str or None
+        A name for the curve (e.g. the group).
+    confidence : float
+        Confidence level of the intervals.
+    times : numpy.ndarray
+        Every child's time, for numbers at risk.
+
+    Examples
+    --------
+    See `kaplan_meier`.
+
+    >>> from pipeline.stats.survival import kaplan_meier
+    >>> curve = kaplan_meier([2, 4, 6, 8, 10], [1, 1, 0, 1, 1])
+    >>> curve.at_risk([0, 5, 9])[["time", "survival", "at_risk"]].round(4).values.tolist()
+    [[0.0, 1.0, 5.0], [5.0, 0.6, 3.0], [9.0, 0.3, 1.0]]
+    """
 
     table: pd.DataFrame
     median: Estimate
@@ -95,6 +123,7 @@ class KaplanMeierResult:
         return frame
 
     def summary(self) -> str:
+        """n, events and the median, as text."""
         name = f" [{self.label}]" if self.label else ""
         return (
             f"Kaplan–Meier{name} ({self.method}): n = {self.n}, events = {self.events}\n  "
@@ -116,6 +145,45 @@ def kaplan_meier(
     The table has one row per distinct time (event or censoring): time, survival,
     ci_low, ci_high, at_risk, events, censored. Where S(t) = 0 the log-log and log
     intervals are undefined and are NaN in the table.
+
+    Parameters
+    ----------
+    time : array_like of float
+        Follow-up time per child (e.g. days), non-negative, no missing values.
+    event : array_like of 0/1
+        1 when the event happened at `time`, 0 when censored there.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+    transform : {"log-log", "log", "plain"}, optional
+        The scale of the pointwise Greenwood intervals.
+    label : str, optional
+        A name for the curve.
+    method : str, optional
+        The method's label in the result.
+
+    Returns
+    -------
+    KaplanMeierResult
+        The step table, the median (Brookmeyer–Crowley interval; not estimable when not
+        reached), n and events.
+
+    Raises
+    ------
+    ValueError
+        If times or events are missing, times negative, events not 0/1, they differ in
+        length, or the transform is unknown.
+
+    Examples
+    --------
+    Events at days 2, 4, 8, 10, one child censored at day 6: S = 4/5 = 0.8 after day 2,
+    0.8 · 3/4 = 0.6 after day 4, 0.6 · 1/2 = 0.3 after day 8, so the median is 8.
+
+    >>> from pipeline.stats.survival import kaplan_meier
+    >>> curve = kaplan_meier([2, 4, 6, 8, 10], [1, 1, 0, 1, 1])
+    >>> [round(s, 4) for s in curve.table["survival"]]
+    [0.8, 0.6, 0.6, 0.3, 0.0]
+    >>> curve.median.estimate
+    8.0
     """
     times, events = _times_and_events(time, event)
     n = len(times)
@@ -228,7 +296,31 @@ def _km_median(
 
 @dataclass(frozen=True)
 class LogRankResult:
-    """Log-rank chi-square with observed and expected events per group, or a reason."""
+    """Log-rank chi-square with observed and expected events per group, or a reason.
+
+    Attributes
+    ----------
+    statistic : float or None
+        The log-rank chi-square.
+    df : int or None
+        Groups − 1.
+    p_value : float or None
+        The p-value; None, with `reason`, when there is no test.
+    table : pandas.DataFrame
+        Per group: group, n, observed and expected (under equal survival) events.
+    n : int
+        Children.
+    reason : str or None
+        Why there is no test.
+
+    Examples
+    --------
+    See `log_rank_test`.
+
+    >>> from pipeline.stats.survival import log_rank_test
+    >>> log_rank_test([1, 2], [0, 0], ["a", "b"]).summary()
+    'log-rank test: not estimable — no events in any group'
+    """
 
     statistic: float | None
     df: int | None
@@ -238,6 +330,7 @@ class LogRankResult:
     reason: str | None = None
 
     def summary(self) -> str:
+        """One line: chi-square, df, p and n, or why there is no test."""
         if self.statistic is None:
             return f"log-rank test: not estimable — {self.reason}"
         return (
@@ -247,7 +340,41 @@ class LogRankResult:
 
 
 def log_rank_test(time: object, event: object, group: object) -> LogRankResult:
-    """Log-rank test of equal survival across groups (statsmodels `survdiff`)."""
+    """Log-rank test of equal survival across groups (statsmodels `survdiff`).
+
+    Parameters
+    ----------
+    time : array_like of float
+        Follow-up time per child (e.g. days), non-negative, no missing values.
+    event : array_like of 0/1
+        1 when the event happened at `time`, 0 when censored there.
+    group : array_like
+        The group label per child (two or more groups).
+
+    Returns
+    -------
+    LogRankResult
+        The chi-square on groups − 1 df, its p and the observed and expected events per
+        group; no test, with the reason, with fewer than two groups or no events.
+
+    Raises
+    ------
+    ValueError
+        If times or events are missing or invalid, or the inputs differ in length.
+
+    Examples
+    --------
+    Group a's events at days 1 and 3, group b's at 2 and 4. Expected events in a:
+    2/4 + 1/3 + 1/2 = 1.333 against 2 observed; the variance is 1/4 + 2/9 + 1/4 = 0.722,
+    so chi-square = (2 − 1.333)² / 0.722 = 0.615.
+
+    >>> from pipeline.stats.survival import log_rank_test
+    >>> result = log_rank_test([1, 3, 2, 4], [1, 1, 1, 1], ["a", "a", "b", "b"])
+    >>> result.summary()
+    'log-rank chi-square = 0.615 on 1 df, p = 0.433, n = 4'
+    >>> [round(e, 4) for e in result.table["expected"]]
+    [1.3333, 2.6667]
+    """
     times, events = _times_and_events(time, event)
     labels = pd.Series(group).reset_index(drop=True)
     if len(labels) != len(times):
@@ -289,16 +416,36 @@ def _observed_expected(
 
 @dataclass(frozen=True)
 class ProportionalHazardsTest:
-    """Grambsch–Therneau test per covariate (rho, chi-square, p) and a global test."""
+    """Grambsch–Therneau test per covariate (rho, chi-square, p) and a global test.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per covariate and a "GLOBAL" row: rho, chi2, df, p_value.
+    transform : str
+        The transform of time ("km", "rank", "identity" or "log").
+
+    Examples
+    --------
+    See `proportional_hazards_test`.
+
+    >>> from pipeline.stats.survival import cox_hazard_ratio
+    >>> result = cox_hazard_ratio([2, 3, 5, 7, 8, 1, 2, 4, 4, 6], [1, 1, 0, 1, 1, 1, 1, 1, 1, 1],
+    ...                           [1] * 5 + [0] * 5)
+    >>> round(result.ph_test.global_p_value, 4)
+    0.5763
+    """
 
     table: pd.DataFrame
     transform: str
 
     @property
     def global_p_value(self) -> float:
+        """The global test's p-value."""
         return float(self.table.loc["GLOBAL", "p_value"])
 
     def summary(self) -> str:
+        """The test table, as text."""
         return (
             f"Proportional-hazards test (Grambsch–Therneau, {self.transform} time):\n"
             + self.table.round(4).to_string()
@@ -307,7 +454,28 @@ class ProportionalHazardsTest:
 
 @dataclass(frozen=True)
 class CoxResult:
-    """Cox hazard ratio for treatment, all coefficients, and the PH test."""
+    """Cox hazard ratio for treatment, all coefficients, and the PH test.
+
+    Attributes
+    ----------
+    hazard_ratio : Estimate
+        The treatment's hazard ratio with its Wald interval and p.
+    coefficients : pandas.DataFrame
+        Every term: coef, se, hazard_ratio, ci_low, ci_high, p_value (empty when not
+        estimable).
+    ph_test : ProportionalHazardsTest or None
+        The Grambsch–Therneau test (None when not estimable).
+    ties : str
+        "efron" or "breslow".
+
+    Examples
+    --------
+    See `cox_hazard_ratio`.
+
+    >>> from pipeline.stats.survival import cox_hazard_ratio
+    >>> cox_hazard_ratio([1, 2, 3, 4], [1, 1, 1, 1], [1, 1, 1, 1]).hazard_ratio.reason
+    'the comparison group is empty'
+    """
 
     hazard_ratio: Estimate
     coefficients: pd.DataFrame
@@ -315,6 +483,7 @@ class CoxResult:
     ties: str
 
     def summary(self) -> str:
+        """The hazard ratio and the PH test, as text."""
         text = f"Cox model ({self.ties} ties)\n  " + self.hazard_ratio.summary()
         if self.ph_test is not None:
             text += "\n" + self.ph_test.summary()
@@ -331,7 +500,51 @@ def cox_hazard_ratio(
     ph_transform: Literal["km", "rank", "identity", "log"] = "km",
     confidence: float = 0.95,
 ) -> CoxResult:
-    """Hazard ratio (treated vs comparison) from a Cox model, with a Wald interval and PH test."""
+    """Hazard ratio (treated vs comparison) from a Cox model, with a Wald interval and PH test.
+
+    Parameters
+    ----------
+    time : array_like of float
+        Follow-up time per child (e.g. days), non-negative, no missing values.
+    event : array_like of 0/1
+        1 when the event happened at `time`, 0 when censored there.
+    treatment : array_like of 0/1
+        1 for an intervention child (missing = left out).
+    covariates : pandas.DataFrame, optional
+        Covariates per child, in the same order (complete cases are analysed).
+    ties : {"efron", "breslow"}, optional
+        The handling of tied event times.
+    ph_transform : {"km", "rank", "identity", "log"}, optional
+        The transform of time in the proportional-hazards test.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    CoxResult
+        The hazard ratio, the coefficient table and the PH test. Not estimable, with the
+        reason, when a group has fewer than two children or no events, or the fit fails,
+        does not converge or diverges (monotone likelihood).
+
+    Raises
+    ------
+    ValueError
+        If times or events are missing or invalid, `treatment` is not 0/1, or the inputs
+        differ in length.
+
+    Examples
+    --------
+    The partial-likelihood estimate (Efron ties), as R's coxph(Surv(time, event) ~
+    treatment):
+
+    >>> time = [2, 3, 5, 7, 8, 1, 2, 4, 4, 6]  # days
+    >>> event = [1, 1, 0, 1, 1, 1, 1, 1, 1, 1]
+    >>> treatment = [1] * 5 + [0] * 5
+    >>> from pipeline.stats.survival import cox_hazard_ratio
+    >>> result = cox_hazard_ratio(time, event, treatment)
+    >>> result.hazard_ratio.summary()
+    'hazard_ratio (cox): 0.3035 (95% CI 0.05838 to 1.578), p = 0.156, n = 10'
+    """
     times, events = _times_and_events(time, event)
     t_all = as_binary(treatment, "treatment")
     design = build_covariate_design(covariates, len(times), ~np.isnan(t_all))
@@ -431,6 +644,44 @@ def proportional_hazards_test(
     V the model covariance; global: (sum g_k r_k)' V (sum g_k r_k) d / sum g_k^2 on p df.
     This is the formula of R survival's cox.zph before version 3.0 (survival >= 3.0
     uses an exact score test instead, which gives somewhat different numbers).
+
+    Parameters
+    ----------
+    fit : statsmodels PHRegResults
+        A fitted statsmodels `PHReg`.
+    times : numpy.ndarray
+        The times the model was fitted on.
+    events : numpy.ndarray
+        The 0/1 event indicators it was fitted on.
+    transform : {"km", "rank", "identity", "log"}, optional
+        The transform of time: 1 − KM (left-continuous, default), rank, time, log time.
+    names : list of str, optional
+        Names of the covariates (default: the model's).
+
+    Returns
+    -------
+    ProportionalHazardsTest
+        rho, chi-square (1 df) and p per covariate, and the global test.
+
+    Raises
+    ------
+    ValueError
+        If the transform is unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from statsmodels.duration.hazard_regression import PHReg
+    >>> from pipeline.stats.survival import proportional_hazards_test
+    >>> time = [2, 3, 5, 7, 8, 1, 2, 4, 4, 6]  # days
+    >>> event = [1, 1, 0, 1, 1, 1, 1, 1, 1, 1]
+    >>> treatment = [1] * 5 + [0] * 5
+    >>> times, events = np.array(time, float), np.array(event, float)
+    >>> exog = np.array(treatment, float)[:, None]
+    >>> fit = PHReg(times, exog, status=events, ties="efron").fit(disp=False)
+    >>> test = proportional_hazards_test(fit, times, events, names=["treatment"])
+    >>> test.table[["chi2", "p_value"]].round(4).values.tolist()
+    [[0.3123, 0.5763], [0.3123, 0.5763]]
     """
     residuals = np.asarray(fit.schoenfeld_residuals)
     is_event = (events == 1) & np.all(np.isfinite(residuals), axis=1)
@@ -479,6 +730,33 @@ class TurnbullResult:
     interval is (left, right], False for a single point [t, t]), probability, and
     survival_after (S just after `right`). Within an innermost interval the NPMLE does not
     say where the mass lies, so S(t) is only bounded there (see `survival_at`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per innermost interval: left, right, left_open, probability,
+        survival_after.
+    median : Estimate
+        The median (midpoint of the interval it lies in; bounds in `details`).
+    n : int
+        Children.
+    iterations : int
+        Newton iterations used.
+    converged : bool
+        Whether the NPMLE converged.
+    method : str
+        "turnbull".
+
+    Examples
+    --------
+    See `turnbull`: in (10, 20] the NPMLE does not say where the mass lies, so S(15) is
+    only known to lie between 1/6 and 2/3.
+
+    >>> import numpy as np
+    >>> from pipeline.stats.survival import turnbull
+    >>> curve = turnbull([0, 0, 10, 10, 10, 20], [10, 10, 20, 20, 20, np.inf])
+    >>> curve.survival_at([5, 15]).round(4).values.tolist()
+    [[5.0, 0.6667, 1.0], [15.0, 0.1667, 0.6667]]
     """
 
     table: pd.DataFrame
@@ -511,6 +789,7 @@ class TurnbullResult:
         )
 
     def summary(self) -> str:
+        """n, the innermost intervals, the iterations and the median, as text."""
         return (
             f"Turnbull NPMLE: n = {self.n}, {len(self.table)} innermost intervals, "
             f"{self.iterations} iterations{'' if self.converged else ' (NOT converged)'}"
@@ -564,6 +843,50 @@ def turnbull(
     midpoint is reported (bounds in `details`). An interval for the median needs the
     bootstrap (`bootstrap_reps` > 0, nonparametric, percentile, fixed seed); otherwise
     ci_low/ci_high are None.
+
+    Parameters
+    ----------
+    left : array_like of float
+        The last age known event-free, per child (e.g. days); 0 when unknown since birth.
+    right : array_like of float
+        The first age known to have had the event; NaN or inf when right-censored.
+    tolerance : float, optional
+        The Kuhn–Tucker gap at which the NPMLE counts as converged.
+    max_iterations : int, optional
+        Newton iterations allowed.
+    bootstrap_reps : int, optional
+        Bootstrap resamples for the median's interval (0: none).
+    seed : int, optional
+        Seed of the bootstrap.
+    confidence : float, optional
+        Confidence level of the bootstrap interval, 0.95 by default.
+
+    Returns
+    -------
+    TurnbullResult
+        The probability mass per innermost interval with survival after it, and the
+        median (not estimable, with the reason, when not reached or not converged).
+
+    Raises
+    ------
+    ValueError
+        If a left end is missing or negative, right < left, or they differ in length.
+
+    Examples
+    --------
+    Two children weaned in (0, 10] days, three in (10, 20], one still breastfed at day 20.
+    The intervals do not overlap, so the NPMLE is the empirical distribution: masses
+    2/6, 3/6, 1/6, and the median lies in (10, 20] (midpoint 15).
+
+    >>> import numpy as np
+    >>> left = [0, 0, 10, 10, 10, 20]  # last age (days) known event-free
+    >>> right = [10, 10, 20, 20, 20, np.inf]  # first age known to have had it
+    >>> from pipeline.stats.survival import turnbull
+    >>> curve = turnbull(left, right)
+    >>> [round(p, 4) for p in curve.table["probability"]]
+    [0.3333, 0.5, 0.1667]
+    >>> curve.median.estimate, curve.median.details["median_bounds"]
+    (15.0, [10.0, 20.0])
     """
     lower, upper = _interval_bounds(left, right)
     n = len(lower)
@@ -960,6 +1283,38 @@ def midpoint_kaplan_meier(
     missing/infinite. Simple and familiar, but it treats imputed times as exact: biased
     when assessment intervals are wide and its intervals are too narrow (Law & Brookmeyer
     1992, Stat Med 11:1569). Prefer `turnbull`.
+
+    Parameters
+    ----------
+    left : array_like of float
+        The last age known event-free, per child (e.g. days).
+    right : array_like of float
+        The first age known to have had the event; NaN or inf when right-censored.
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+
+    Returns
+    -------
+    KaplanMeierResult
+        As `kaplan_meier`, labelled as the approximation.
+
+    Raises
+    ------
+    ValueError
+        If a left end is missing or negative, right < left, or they differ in length.
+
+    Examples
+    --------
+    The children of `turnbull`'s example, their events put at days 5 and 15: S = 4/6
+    after day 5 and 4/6 · 1/4 = 1/6 after day 15.
+
+    >>> import numpy as np
+    >>> left = [0, 0, 10, 10, 10, 20]  # last age (days) known event-free
+    >>> right = [10, 10, 20, 20, 20, np.inf]  # first age known to have had it
+    >>> from pipeline.stats.survival import midpoint_kaplan_meier
+    >>> curve = midpoint_kaplan_meier(left, right)
+    >>> curve.table[["time", "survival"]].round(4).values.tolist()
+    [[5.0, 0.6667], [15.0, 0.1667], [20.0, 0.1667]]
     """
     lower, upper = _interval_bounds(left, right)
     finite = np.isfinite(upper)

@@ -112,6 +112,41 @@ def propensity_scores(treatment: object, covariates: pd.DataFrame) -> np.ndarray
     """P(treated | covariates) from a logistic model; NaN for rows with missing values.
 
     Raises NotEstimable when covariates separate the groups (no overlap) or the fit fails.
+
+    Parameters
+    ----------
+    treatment : array_like of 0/1
+        1 for an intervention child (missing = no score).
+    covariates : pandas.DataFrame
+        Covariates per child, in the same order (categoricals dummy-coded).
+
+    Returns
+    -------
+    numpy.ndarray
+        The propensity score per child (0-1), NaN where a value is missing.
+
+    Raises
+    ------
+    NotEstimable
+        If a group has fewer than two children, treatment is determined by the covariates,
+        or the fit separates (no overlap) or does not converge.
+    ValueError
+        If `treatment` is not 0/1 or the covariates have another number of rows.
+
+    Examples
+    --------
+    With one binary covariate the model is saturated: the score is the share treated in
+    each level, 6/10 and 4/10.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> # 6 of the 10 first-born children are in the intervention group, 4 of the 10 others
+    >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
+    >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
+    >>> from pipeline.stats.weighting import propensity_scores
+    >>> scores = propensity_scores(treatment, covariates)
+    >>> sorted(set(np.round(scores, 4).tolist()))
+    [0.4, 0.6]
     """
     t_all = as_binary(treatment, "treatment")
     design = build_covariate_design(covariates, len(t_all), ~np.isnan(t_all))
@@ -152,6 +187,40 @@ def iptw_weights(
 
     (Stabilising multiplies a group's weights by a constant, so after rescaling to mean 1
     stabilised and unstabilised weights coincide.)
+
+    Parameters
+    ----------
+    treatment : numpy.ndarray
+        1 for an intervention child, 0 otherwise.
+    propensity : numpy.ndarray
+        The propensity score per child (0-1, exclusive).
+    estimand : {"ATT", "ATE"}, optional
+        The population the weights make the groups resemble.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weight per child, mean 1 within each group.
+
+    Raises
+    ------
+    ValueError
+        If the estimand is unknown.
+
+    Examples
+    --------
+    ATT: comparison children weigh ps / (1 − ps), 0.6/0.4 = 1.5 and 0.4/0.6 = 2/3 (their
+    mean over the 10 comparison children is already 1).
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> # 6 of the 10 first-born children are in the intervention group, 4 of the 10 others
+    >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
+    >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
+    >>> from pipeline.stats.weighting import iptw_weights
+    >>> weights = iptw_weights(treatment, np.repeat([0.6, 0.4], 10))
+    >>> np.round(weights[treatment == 0], 4).tolist()
+    [1.5, 1.5, 1.5, 1.5, 0.6667, 0.6667, 0.6667, 0.6667, 0.6667, 0.6667]
     """
     t = np.asarray(treatment, dtype=float)
     weights, _ = _raw_weights(t, propensity, estimand)
@@ -159,19 +228,59 @@ def iptw_weights(
 
 
 def kish_effective_sample_size(weights: np.ndarray) -> float:
-    """Kish's effective sample size (sum w)^2 / sum w^2."""
+    """Kish's effective sample size (sum w)^2 / sum w^2.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        The weights of one group's children.
+
+    Returns
+    -------
+    float
+        The number of equally weighted children with the same precision.
+
+    Examples
+    --------
+    (1 + 1 + 2)² / (1 + 1 + 4) = 16/6:
+
+    >>> from pipeline.stats.weighting import kish_effective_sample_size
+    >>> round(kish_effective_sample_size([1, 1, 2]), 4)
+    2.6667
+    """
     w = np.asarray(weights, dtype=float)
     return float(w.sum() ** 2 / (w**2).sum())
 
 
 @dataclass(frozen=True)
 class WeightDiagnostics:
-    """Per-group weight distribution, Kish effective sample size, and warnings."""
+    """Per-group weight distribution, Kish effective sample size, and warnings.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per group ("treated", "comparison"): n, sum, mean, min, p01, p05, p50,
+        p95, p99, max, ess, ess_share.
+    warnings : tuple of str
+        Extreme weights (above 10 times the group mean) and low effective sample sizes
+        (below half the group).
+
+    Examples
+    --------
+    See `weight_diagnostics`.
+
+    >>> import numpy as np
+    >>> from pipeline.stats.weighting import weight_diagnostics
+    >>> treatment = np.array([1, 1, 0, 0, 0, 0])  # one comparison child weighs 30
+    >>> weight_diagnostics(treatment, np.array([1.0, 1.0, 1.0, 1.0, 1.0, 30.0])).warnings
+    ('comparison: effective sample size 1.2 is under 50% of the 4 children',)
+    """
 
     table: pd.DataFrame
     warnings: tuple[str, ...]
 
     def summary(self) -> str:
+        """The table and the warnings, as text."""
         text = self.table.round(3).to_string()
         if self.warnings:
             text += "\nWarnings:\n" + "\n".join(f"  - {w}" for w in self.warnings)
@@ -179,7 +288,35 @@ class WeightDiagnostics:
 
 
 def weight_diagnostics(treatment: np.ndarray, weights: np.ndarray) -> WeightDiagnostics:
-    """Min, max, percentiles and Kish ESS of the weights in each group; flag extremes."""
+    """Min, max, percentiles and Kish ESS of the weights in each group; flag extremes.
+
+    Parameters
+    ----------
+    treatment : numpy.ndarray
+        1 for an intervention child, 0 otherwise (both groups present).
+    weights : numpy.ndarray
+        The weight per child.
+
+    Returns
+    -------
+    WeightDiagnostics
+        The distribution of the weights per group and the warnings.
+
+    Examples
+    --------
+    The comparison weights of `iptw_weights`' example: 4 × 1.5 and 6 × 2/3, an effective
+    sample size of 10² / (4 · 2.25 + 6 · 4/9) = 8.571 of 10.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> # 6 of the 10 first-born children are in the intervention group, 4 of the 10 others
+    >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
+    >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
+    >>> from pipeline.stats.weighting import iptw_weights, weight_diagnostics
+    >>> weights = iptw_weights(treatment, np.repeat([0.6, 0.4], 10))
+    >>> weight_diagnostics(treatment, weights).table[["n", "ess"]].round(3).values.tolist()
+    [[10.0, 10.0], [10.0, 8.571]]
+    """
     t = np.asarray(treatment, dtype=float)
     w = np.asarray(weights, dtype=float)
     rows = []
@@ -220,7 +357,41 @@ def weight_diagnostics(treatment: np.ndarray, weights: np.ndarray) -> WeightDiag
 
 @dataclass(frozen=True)
 class IPTWResult:
-    """IPTW effects with the weights and their diagnostics."""
+    """IPTW effects with the weights and their diagnostics.
+
+    Attributes
+    ----------
+    risk_difference, risk_ratio, odds_ratio : Estimate
+        The weighted effects with stacked-sandwich intervals.
+    estimand : str
+        "ATT" or "ATE".
+    n : int
+        Children with complete data.
+    n_dropped_missing : int
+        Children left out for a missing covariate.
+    diagnostics : WeightDiagnostics or None
+        The weights' distribution per group.
+    weights, propensity : numpy.ndarray or None
+        The weights and propensity scores used.
+    doubly_robust : bool
+        Whether the estimate is the IPWRA one.
+
+    Examples
+    --------
+    See `iptw_effect`.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> # 6 of the 10 first-born children are in the intervention group, 4 of the 10 others
+    >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
+    >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
+    >>> # outcome: first-born 4 of 6 intervention, 2 of 4 comparison; others 2 of 4, 2 of 6
+    >>> outcome = np.repeat([1, 0] * 4, [4, 2, 2, 2, 2, 2, 2, 4])
+    >>> from pipeline.stats.weighting import iptw_effect
+    >>> result = iptw_effect(outcome, treatment, covariates)
+    >>> round(result.ess_intervention, 3), round(result.ess_comparison, 3)
+    (10.0, 8.571)
+    """
 
     risk_difference: Estimate
     risk_ratio: Estimate
@@ -249,6 +420,7 @@ class IPTWResult:
         return float(self.diagnostics.table.loc[group, "ess"])
 
     def summary(self) -> str:
+        """The three effects and the weight diagnostics, as text."""
         kind = "IPWRA, doubly robust" if self.doubly_robust else "IPTW"
         lines = [
             f"{kind} ({self.estimand}), n = {self.n} "
@@ -285,6 +457,59 @@ def iptw_effect(
     group (Cole & Hernán 2008); `trim_propensity` (e.g. 0.05) drops children with a
     propensity outside [a, 1 - a] (Crump et al. 2009), which changes the population the
     estimate refers to. Both are reported in `details`.
+
+    Parameters
+    ----------
+    outcome : array_like of 0/1
+        The outcome per child (missing = left out).
+    treatment : array_like of 0/1
+        1 for an intervention child (missing = left out).
+    covariates : pandas.DataFrame
+        The propensity model's covariates per child, in the same order.
+    estimand : {"ATT", "ATE"}, optional
+        The population the effect refers to; the treated by default.
+    truncate_quantile : float, optional
+        Cap each group's weights at this quantile (e.g. 0.99).
+    trim_propensity : float, optional
+        Drop children with a propensity outside [a, 1 − a] (e.g. 0.05).
+    cov_type : {"HC0", "HC1"}, optional
+        The sandwich's small-sample factor (HC1 by default).
+    confidence : float, optional
+        Confidence level, 0.95 by default.
+    doubly_robust : bool, optional
+        Give the IPW regression adjustment (IPWRA) estimate instead.
+
+    Returns
+    -------
+    IPTWResult
+        The weighted risk difference (0-1), risk ratio and odds ratio with intervals and
+        p-values, the weights and their diagnostics. All not estimable, with the reason,
+        when a group is too small, the propensity model separates (no overlap) or fails,
+        or the outcome model fails.
+
+    Raises
+    ------
+    ValueError
+        If `outcome` or `treatment` is not 0/1, they differ in length, the covariates have
+        another number of rows, or `estimand` or `cov_type` is unknown.
+
+    Examples
+    --------
+    With one binary covariate the weighting standardises the comparison group to the
+    intervention group's mix (6 first-born of 10): 0.6 · 2/4 + 0.4 · 2/6 = 0.4333
+    against the intervention group's 6/10, a risk difference of 1/6.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> # 6 of the 10 first-born children are in the intervention group, 4 of the 10 others
+    >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
+    >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
+    >>> # outcome: first-born 4 of 6 intervention, 2 of 4 comparison; others 2 of 4, 2 of 6
+    >>> outcome = np.repeat([1, 0] * 4, [4, 2, 2, 2, 2, 2, 2, 4])
+    >>> from pipeline.stats.weighting import iptw_effect
+    >>> result = iptw_effect(outcome, treatment, covariates)
+    >>> round(result.risk_difference.estimate, 4), round(result.risk_ratio.estimate, 4)
+    (0.1667, 1.3846)
     """
     if estimand not in ("ATT", "ATE"):
         raise ValueError(f"estimand must be ATT or ATE, not {estimand!r}")

@@ -125,6 +125,14 @@ def test_invalid_design_raises(kwargs):
         sample_size_two_proportions(**kwargs)
 
 
+def test_sample_size_refuses_a_power_any_group_size_reaches():
+    # Below 50 % power with far more variance under H1 than under H0 (p .001 -> .5, a
+    # thousand comparison children per intervention child) z_{α/2}·σ0 + z_β·σ1 < 0:
+    # statsmodels gives n = 0, which is no plan (the hand formula squared the negative sum).
+    with pytest.raises(ValueError, match="at least 50 %"):
+        sample_size_two_proportions(0.001, 0.499, ratio=0.001, power=0.40)
+
+
 # --------------------------------------------------------------------------- areas as clusters
 
 
