@@ -138,9 +138,6 @@ ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_
 OPEN_ENDED = 1_000_000  # upper end of the last band of contacts received
 
 # Exceptions a statistical method may raise on degenerate input; they become notes.
-_METHOD_ERRORS = (NotEstimable, ValueError, ZeroDivisionError, np.linalg.LinAlgError)
-
-
 def compare(study: Study, cohort: pd.DataFrame,
             named_difference: float | None = None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort; see the module docstring for the methods.
@@ -352,11 +349,12 @@ def _row(indicator: str, result: Estimate | None, *, measure: str, method: str,
 
 
 def _attempt(make: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
-    """Run a statistical method (with these arguments); a degenerate input becomes a reason
-    instead of a crash."""
+    """Run a statistical method (with these arguments); data it cannot estimate from
+    (`NotEstimable`) become a reason instead of a crash. Any other error is a bug and stops
+    the run rather than being published as a reason."""
     try:
         return make(*args, **kwargs), None
-    except _METHOD_ERRORS as error:
+    except NotEstimable as error:
         return None, f"not estimable: {error}"
 
 
@@ -1615,7 +1613,7 @@ def balance_table(context: _Context) -> pd.DataFrame:
         usable = ~np.isnan(scores)
         weights = np.full(len(treated), np.nan)
         weights[usable] = iptw_weights(treated[usable], scores[usable], "ATT")
-    except _METHOD_ERRORS as error:
+    except NotEstimable as error:
         reason = f"no weights: {error}"
     rows = []
     for name in context.covariate_names:
@@ -1804,18 +1802,23 @@ def _cluster_power(study: Study, population: pd.DataFrame, y: np.ndarray, inside
     known = inside & (area != "")
     try:
         icc = estimate_icc(y[known], area[known]).icc
-    except ValueError as error:
+    except NotEstimable as error:
         notes.append(f"no intra-area correlation: {error}")
         return {}
     per_area = float(np.bincount(pd.factorize(area[known])[0]).mean())
     found: dict[str, Any] = {"icc": icc, "children_per_area": per_area}
-    detectable, error = _attempt(lambda: minimum_detectable_did(
-        p0, areas_1, areas_0, per_area, icc, design=design))
+    if areas_1 + areas_0 < 3:  # the area-level t test has areas - 2 degrees of freedom
+        notes.append(f"with areas as clusters: {areas_1} + {areas_0} areas leave the area-level "
+                     "test no degrees of freedom")
+        return found
+    detectable = minimum_detectable_did(p0, areas_1, areas_0, per_area, icc, design=design)
     if detectable is not None:
         found["mdd_areas"], found["mdd_decrease_areas"] = detectable.increase, detectable.decrease
         if detectable.reason:
             notes.append(f"with areas as clusters: {detectable.reason}")
-    needed, error = _attempt(lambda: areas_needed(p0, difference, per_area, icc, design=design))
+    needed = None
+    if 0 <= p0 + difference <= 1:
+        needed = areas_needed(p0, difference, per_area, icc, design=design)
     if needed is not None:
         found["areas_per_arm_needed"] = needed.areas_intervention_needed
         if needed.reason:

@@ -65,7 +65,7 @@ from scipy import linalg, stats
 
 from pipeline.stats._design import build_covariate_design
 from pipeline.stats.did import DEFAULT_SEED
-from pipeline.stats.results import Estimate
+from pipeline.stats.results import Estimate, NotEstimable
 
 MISSINGNESS_COLUMNS = ["variable", "n", "missing", "share_missing"]
 
@@ -346,7 +346,7 @@ def impute_covariates(
     column_missing = covariates.isna()
     empty = [str(c) for c in covariates.columns if n and column_missing[c].all()]
     if empty:
-        raise ValueError(
+        raise NotEstimable(
             f"covariate(s) {empty} are missing for every child; there is nothing to impute "
             "them from — drop them from the analysis"
         )
@@ -401,7 +401,7 @@ def _code_incomplete(name: Hashable, series: pd.Series) -> _Incomplete:
         except TypeError:  # mixed types: keep the order of first appearance
             levels = unique
     if len(levels) > _MAX_LEVELS:
-        raise ValueError(
+        raise NotEstimable(
             f"covariate {name!r} has {len(levels)} distinct values; a categorical covariate "
             f"may have at most {_MAX_LEVELS} (is it a number or date stored as text?)"
         )
@@ -856,7 +856,7 @@ def pool_rubin(
     b = float(q.var(ddof=1))
     t = ubar + (1 + 1 / m) * b
     if ubar <= 0:
-        raise ValueError(
+        raise NotEstimable(
             "every within-imputation variance is 0; Rubin's rules need each analysis's "
             "squared standard error"
         )

@@ -32,6 +32,8 @@ from statsmodels.stats.proportion import (
     samplesize_proportions_2indep_onetail,
 )
 
+from pipeline.stats.results import NotEstimable
+
 
 def _check_probability(name: str, value: float) -> None:
     """Raise ValueError unless value is a proportion in [0, 1]."""
@@ -1491,7 +1493,7 @@ def estimate_icc(outcome: Any, area: Any) -> IccEstimate:
     events = np.bincount(index, weights=y)
     k, total = len(n), n.sum()
     if k < 2 or total <= k:
-        raise ValueError(f"an ICC needs at least two areas and more children than areas, got {k} "
+        raise NotEstimable(f"an ICC needs at least two areas and more children than areas, got {k} "
                          f"areas and {int(total)} children")
     between_ss = (events**2 / n).sum() - events.sum() ** 2 / total
     msb = between_ss / (k - 1)

@@ -12,8 +12,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-class NotEstimable(Exception):
-    """Raised inside a method when an estimate cannot be made; carries the reason.
+class NotEstimable(ValueError):
+    """Raised inside a method when these data cannot give an estimate; carries the reason.
+
+    A ValueError, since the values given are what stops the method; but the pipeline turns
+    only this one into a published "not estimable" note, so that any other ValueError (a
+    programming error such as arrays of different lengths) stops the run instead of being
+    published as a reason.
 
     Most public methods catch it and return a result that is not estimable, with the
     reason as its `reason` (see `Estimate.not_estimable`); the few that let it through
