@@ -11,7 +11,6 @@ they lie, so a printed interval never contradicts the verdict beside it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -525,12 +524,13 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
     """A technical note for an effects row in the report's language, from its columns.
 
     effects.csv keeps the statistics' full English note for researchers; the report words
-    the same facts from the row's method, measure, analysis and counts.
+    the same facts from the row's method, measure, analysis, counts and `flags` (never from
+    the English note).
     """
     words = in_language(NOTE_WORDS, language)
     method, measure = str(row.get("method") or ""), str(row.get("measure") or "")
     analysis = str(row.get("analysis") or "itt")
-    note = str(row.get("note") or "")
+    flags = set(str(row.get("flags") or "").split(";")) - {""}
     indicator = str(row.get("indicator") or "")
     parts: list[str] = []
     if analysis in ("placebo", "no_pandemic", "filled_windows", "multiple_imputation"):
@@ -542,11 +542,10 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
     elif analysis == "subgroup":
         parts.append(words["subgroup"])
     course = time_to_event(indicator)
-    if method in ("did", "did_unadjusted") and course is not None:
-        stated = re.search(r"landmark: share [^;]*? (?:by|at) (\d+) days", note)
-        days = to_number(row.get("landmark_days")) or (int(stated.group(1)) if stated else None)
+    if method in ("did", "did_unadjusted") and "landmark" in flags and course is not None:
+        days = to_number(row.get("landmark_days")) or course.landmark_days
         parts.append(course.landmark_share.format(language, days=format_count(days, language)))
-        if course.interval_censored:
+        if "midpoint_imputed" in flags:
             parts.append(words["midpoint"])
     if method == "crude" and measure == "hazard_ratio":
         parts.append(words["cox_crude"])
@@ -564,10 +563,9 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words["discrete_time"])
     elif method == "logistic_did":
         parts.append(words["logistic_did"])
-    elif method == "kaplan_meier" and measure == "rmst_did":
-        horizon = re.search(r"up to (\d+) days", note)
-        parts.append(words["rmst_did"].format(horizon=horizon.group(1) if horizon else "?"))
-        if "point estimate only" in note:
+    elif method == "kaplan_meier" and measure == "rmst_did" and course is not None:
+        parts.append(words["rmst_did"].format(horizon=course.rmst_horizon))
+        if "point_estimate_only" in flags:
             parts.append(words["point_only"])
     elif method in ("did", "did_unadjusted"):
         parts.append(words[method])
@@ -576,19 +574,19 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         if treated is not None and comparison is not None:
             parts.append(words["areas"].format(areas=format_count(treated + comparison, language),
                                                treated=format_count(treated, language)))
-        if "wild cluster bootstrap" in note:
+        if "wild_bootstrap" in flags:
             parts.append(words["bootstrap"])
-        if "unbounded" in note:
+        if "interval_unbounded" in flags:
             parts.append(words["unbounded"])
-        if "one area in an arm" in note:
+        if "hc1_not_clustered" in flags:
             parts.append(words["one_area"])
-        elif re.search(r"only \d+ (treated )?areas?", note):
+        elif flags & {"few_areas", "few_treated_areas"}:
             parts.append(words["few_areas"])
-    if "Fisher's exact" in note:
+    if "p_fisher_exact" in flags:
         parts.append(words["fisher"])
-    elif "chi-square test" in note:
+    elif "p_chi_square" in flags:
         parts.append(words["chi_square"])
-    elif "log-rank test" in note and method == "crude":
+    elif "p_log_rank" in flags and method == "crude":
         parts.append(words["log_rank"])
     family = str(row.get("multiplicity") or "")
     if f"multiplicity_{family}" in words:
@@ -596,15 +594,8 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
     if is_true(row.get("suppressed")):
         parts.append(words["suppressed"])
     elif to_number(row.get("estimate")) is None:
-        parts.append(f"{words['not_estimable']}: {words[_reason_kind(note)]}")
+        kind = next((k for k in ("separation", "zero_cell", "empty_cell", "no_mle") if k in flags),
+                    "other_reason")
+        parts.append(f"{words['not_estimable']}: {words[kind]}")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:]
-
-
-def _reason_kind(note: str) -> str:
-    """Which kind of "not estimable" an English note describes."""
-    for pattern, kind in (("separation", "separation"), ("zero cell", "zero_cell"),
-                          ("empty cell", "empty_cell"), ("does not exist", "no_mle")):
-        if pattern in note:
-            return kind
-    return "other_reason"

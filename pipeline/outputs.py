@@ -46,6 +46,7 @@ COLUMN_KINDS: dict[str, str] = {
         "kind", "design", "verdict", "reason", "caveats", "reason_detail", "sensitivity_method",
         "arm", "half_year", "half_year_start", "period", "born_from", "born_to",
         "intervention_area", "comparison_area", "left_out_area", "placebo_area", "variable",
+        "flags",
     ), TEXT),
     **dict.fromkeys((
         "n_intervention", "n_comparison", "events_intervention", "events_comparison", "at_risk",
@@ -146,7 +147,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
     _table("effects", "compare", "indicator measure method estimate ci_low ci_high p_value p_adjusted "
            "n_intervention n_comparison note analysis subgroup p_interaction multiplicity "
            "events_intervention events_comparison area n_areas_intervention n_areas_comparison "
-           "adjusted p_randomisation p_floor p_placebo p_placebo_floor landmark_days ess_comparison",
+           "adjusted p_randomisation p_floor p_placebo p_placebo_floor landmark_days ess_comparison flags",
            Words("Effektskattningar", "Effect estimates"), Words("effektrader", "effect rows"), _ESTIMATES),
     _table("summary", "compare", "indicator area primary kind design analysis method measure estimate "
            "ci_low ci_high p_value p_adjusted multiplicity n_intervention n_comparison verdict reason "

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 SKIPPED = {"run.log", "manifest.json", "_stage.json", ".stages.json"}
+SKIPPED_SUFFIXES = {".pdf"}  # printed from the HTML reports (compared) by Chromium, with its own dates
 _MANIFEST_HEADING = re.compile(r"<h2 id=\"(Appendix-C|Bilaga-C)")
 _RUN_FACTS = [
     (re.compile(r'id="cell-id=[0-9a-f]+"'), 'id="cell-id"'),
@@ -54,7 +55,8 @@ def _report_text(path: Path, root: Path) -> str:
 def differences(before: Path, after: Path) -> tuple[int, list[str]]:
     """(files compared, relative paths that differ or are missing after)."""
     compared, differ = 0, []
-    for path in sorted(p for p in before.rglob("*") if p.is_file() and p.name not in SKIPPED):
+    for path in sorted(p for p in before.rglob("*") if p.is_file() and p.name not in SKIPPED
+                       and p.suffix not in SKIPPED_SUFFIXES):
         other = after / path.relative_to(before)
         compared += 1
         if not other.is_file():

@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -323,29 +324,38 @@ def binary_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.
 def _row(indicator: str, result: Estimate | None, *, measure: str, method: str,
          analysis: str, n_intervention: int, n_comparison: int, note: str = "",
          reason: str | None = None, subgroup: str = "", events: tuple[int, int] | None = None,
-         p_value: float | None = None, p_interaction: float | None = None) -> dict[str, Any]:
-    """One effects row from an Estimate (or from a reason when there is none)."""
-    estimable = result is not None and result.estimable and reason is None
-    notes = [] if estimable else [reason or (result.reason if result else None) or "not estimable"]
-    if estimable and result.reason:
-        notes.append(result.reason)
-    if note:
-        notes.append(note)
-    p = p_value if p_value is not None else (result.p_value if result is not None else None)
-    return {
-        "indicator": indicator, "measure": measure, "method": method,
-        "estimate": result.estimate if estimable else None,
-        "ci_low": result.ci_low if estimable else None,
-        "ci_high": result.ci_high if estimable else None,
-        "p_value": p if estimable else None,
-        "p_adjusted": None,
-        "n_intervention": int(n_intervention), "n_comparison": int(n_comparison),
-        "note": "; ".join(n for n in notes if n),
-        "analysis": analysis, "subgroup": subgroup, "p_interaction": p_interaction,
-        "multiplicity": "",
-        "events_intervention": None if events is None else int(events[0]),
-        "events_comparison": None if events is None else int(events[1]),
-    }
+         p_value: float | None = None, p_interaction: float | None = None,
+         flags: Sequence[str] = ()) -> dict[str, Any]:
+    """One effects row from an Estimate (or from a reason when there is none): the result's
+    own row (`Estimate.to_row`) with the table's keys, its reason and `note` in the note, and
+    its flags with `flags` (and, when not estimable, the kind of reason) in `flags`."""
+    if result is None or reason is not None:
+        result = Estimate.not_estimable(measure, method, reason or (result.reason if result else None)
+                                        or "not estimable")
+    if p_value is not None and result.estimable:
+        result = replace(result, p_value=p_value)
+    notes = "; ".join(n for n in (result.reason, note) if n)
+    flags = [*result.flags, *flags]
+    if not result.estimable:
+        flags += [kind for pattern, kind in _REASON_KINDS if pattern in notes][:1]
+    row = result.to_row(
+        indicator=indicator, measure=measure, method=method, p_adjusted=None,
+        n_intervention=int(n_intervention), n_comparison=int(n_comparison), note=notes,
+        analysis=analysis,
+        subgroup=subgroup, p_interaction=p_interaction, multiplicity="",
+        events_intervention=None if events is None else int(events[0]),
+        events_comparison=None if events is None else int(events[1]),
+        flags=";".join(dict.fromkeys(flags)))
+    return {column: row[column] for column in (*_EFFECT_KEYS, "flags")}
+
+
+# Kinds of "not estimable" reason, by the words the methods give them (first match), as flags.
+_REASON_KINDS = (("separation", "separation"), ("zero cell", "zero_cell"),
+                 ("empty cell", "empty_cell"), ("does not exist", "no_mle"))
+# An effects row's first keys, in the order rows have always had them.
+_EFFECT_KEYS = ("indicator", "measure", "method", "estimate", "ci_low", "ci_high", "p_value",
+                "p_adjusted", "n_intervention", "n_comparison", "note", "analysis", "subgroup",
+                "p_interaction", "multiplicity", "events_intervention", "events_comparison")
 
 
 def _attempt(make: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
@@ -384,6 +394,8 @@ def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis:
     crude = compare_proportions(e1, n1, e0, n0)
     test_note = {"fisher_exact": "p: Fisher's exact test",
                  "pearson_chi_square": "p: chi-square test"}.get(crude.test.test, "")
+    test_flag = {"fisher_exact": ("p_fisher_exact",),
+                 "pearson_chi_square": ("p_chi_square",)}.get(crude.test.test, ())
     results = {"risk_difference": crude.risk_difference, "risk_ratio": crude.risk_ratio,
                "odds_ratio": crude.odds_ratio}
     rows = []
@@ -395,7 +407,8 @@ def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis:
                             "(Woolf's is undefined with a zero cell)")
         rows.append(_row(indicator, result, measure=measure, method="crude", analysis=analysis,
                          n_intervention=n1, n_comparison=n0, events=(e1, e0), subgroup=subgroup,
-                         p_interaction=p_interaction, note="; ".join(e for e in extra if e)))
+                         p_interaction=p_interaction, note="; ".join(e for e in extra if e),
+                         flags=test_flag))
     return rows
 
 
@@ -522,8 +535,10 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     notes = [(context.adjusted_for if adjusted else "no covariates")
              + " (linear probability model: area and birth half-year fixed effects, "
                "intervention area x after the start)"]
-    if time_to_event(indicator) is not None:
+    flags = []
+    if (course := time_to_event(indicator)) is not None:
         notes.insert(0, landmark_note(indicator, landmark))
+        flags += ["landmark", *(["midpoint_imputed"] if course.interval_censored else [])]
     if stable_note:
         notes.insert(0, stable_note)
     estimate = None
@@ -538,10 +553,13 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
         if estimate is result.wild_bootstrap:
             notes.append(f"p and interval: {result.wild_bootstrap_note}; the interval inverts "
                          "the same test")
+            flags.append("wild_bootstrap")
             if estimate.details.get("widened_to_child_level"):
                 notes.append("interval and p widened to the child-level HC1 ones (never narrower)")
+                flags.append("widened_to_child_level")
             if not estimate.details.get("interval_bounded"):
                 notes.append("the bootstrap interval is unbounded: too few areas to bound it")
+                flags.append("interval_unbounded")
             if clustered.estimable:
                 notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df: "
                              f"interval {clustered.ci_low:.4g} to {clustered.ci_high:.4g}, "
@@ -555,12 +573,14 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
                          f"{hc1.ci_high:.4g}, p = {hc1.p_value:.3g}")
             estimate = Estimate(hc1.measure, hc1.method, hc1.estimate, n=hc1.n, events=hc1.events,
                                 details=hc1.details | {"interval_bounded": False})
+            flags.append("hc1_not_clustered")
         notes += list(result.caveats)
+        flags += result.flags
         if estimate.estimable and (design := _design_note(estimate)):
             notes.append(design)
     row = _row(indicator, estimate, measure="did", method="did" if adjusted else "did_unadjusted",
                analysis="itt", n_intervention=n1, n_comparison=n0, reason=error, events=(e1, e0),
-               note="; ".join(notes))
+               note="; ".join(notes), flags=flags)
     if result is not None:
         row["n_areas_intervention"] = result.n_clusters_treated
         row["n_areas_comparison"] = result.n_clusters - result.n_clusters_treated
@@ -614,15 +634,17 @@ def _rmst_did_row(did: _DidCells, indicator: str) -> dict[str, Any]:
                                               horizon))
     notes = [f"restricted mean {course.rmst_measures} up to {horizon} days: DiD of the four "
              "Kaplan–Meier areas, area bootstrap within arms (coarse with few areas); unadjusted"]
+    flags = []
     if course.interval_censored:
         notes.append(MIDPOINT_WEANING)
+        flags.append("midpoint_imputed")
     if course.rising:
         notes.append(f"negative: {course.earlier} in the intervention areas")
     in_area = treated_area == 1
     return _row(indicator, result, measure="rmst_did", method="kaplan_meier", analysis="itt",
                 n_intervention=int(in_area.sum()), n_comparison=int((~in_area).sum()),
                 reason=error, events=(int(event[in_area].sum()), int(event[~in_area].sum())),
-                note="; ".join(notes))
+                note="; ".join(notes), flags=flags)
 
 
 def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFrame:
@@ -1128,7 +1150,8 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
                      measure="hazard_ratio", method="crude", analysis="itt",
                      n_intervention=int(treated.sum()), n_comparison=int((~treated).sum()),
                      reason=error, events=(e1, e0), p_value=log_rank_p,
-                     note="; ".join(n for n in notes if n)))
+                     note="; ".join(n for n in notes if n),
+                     flags=() if log_rank_p is None else ("p_log_rank",)))
     complete = context.complete[kept]
     covariates = context.covariates[kept].reset_index(drop=True)
     adjusted, error = _attempt(lambda: cox_hazard_ratio(time, event, treated.astype(float),
@@ -1294,8 +1317,8 @@ def _did_caveats(head: dict[str, Any]) -> list[str]:
             caveats.append("few_areas")
     if pd.notna(head.get("estimate")) and (pd.isna(head.get("ci_low"))
                                            or pd.isna(head.get("ci_high"))):
-        caveats.append("interval_unbounded" if "unbounded" in str(head.get("note", ""))
-                       else "no_interval")
+        flags = str(head.get("flags") or "").split(";")
+        caveats.append("interval_unbounded" if "interval_unbounded" in flags else "no_interval")
     return caveats
 
 

@@ -42,6 +42,7 @@ METHOD = "did"
 MEASURE = "did"
 FEW_CLUSTERS = 30
 VERY_FEW_CLUSTERS = 10
+FEW_TREATED_CLUSTERS = 5  # fewer treated areas: even the wild bootstrap may misstate p
 DEFAULT_SEED = 20_240_601
 
 _WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -92,6 +93,17 @@ class DidResult:
     caveats: tuple[str, ...]
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     wild_bootstrap: Estimate | None = None
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The caveats as `FLAGS` ids: "few_areas" (fewer than 30), "few_treated_areas"
+        (fewer than 5 intervention areas)."""
+        found = []
+        if self.n_clusters < FEW_CLUSTERS:
+            found.append("few_areas")
+        if 0 < self.n_clusters_treated < FEW_TREATED_CLUSTERS:
+            found.append("few_treated_areas")
+        return tuple(found)
 
     @property
     def preferred(self) -> Estimate:
@@ -483,7 +495,7 @@ def _caveats(n_clusters: int, n_treated: int) -> tuple[str, ...]:
             "(Cameron, Gelbach & Miller 2008); t with G-1 df is used and a wild cluster "
             "bootstrap p-value is given"
         )
-    if 0 < n_treated < 5:
+    if 0 < n_treated < FEW_TREATED_CLUSTERS:
         found.append(
             f"only {n_treated} treated area(s): with few treated clusters even the wild "
             "cluster bootstrap can misstate the p-value (MacKinnon & Webb 2017)"

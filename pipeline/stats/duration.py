@@ -1017,6 +1017,7 @@ def rmst_did(
     if few:
         return Estimate(
             "rmst_did", "kaplan_meier", float(point[0]), details=details, **base,
+            flags=("point_estimate_only",),
             reason=(f"point estimate only: fewer than {max(min_areas_for_interval, 2)} areas "
                     f"in the {' and '.join(few)} arm, too few for a bootstrap over areas to "
                     "give a reliable interval"))

@@ -35,6 +35,28 @@ class NotEstimable(ValueError):
     """
 
 
+# What a result's `flags` may say, each a fact a report words in its own language (the
+# technical notes of pipeline.narrative) rather than an English note.
+FLAGS: dict[str, str] = {
+    "p_fisher_exact": "the p-value is Fisher's exact test's",
+    "p_chi_square": "the p-value is the chi-square test's",
+    "p_log_rank": "the p-value is the log-rank test's",
+    "wild_bootstrap": "p-value and interval from one wild cluster bootstrap test",
+    "widened_to_child_level": "interval and p widened to the child-level (HC1) ones, never narrower",
+    "interval_unbounded": "the bootstrap interval cannot be bounded with so few areas",
+    "hc1_not_clustered": "one area in an arm: no reliable interval (the HC1 one is not clustered)",
+    "few_areas": "fewer than 30 areas: cluster-robust inference is uncertain",
+    "few_treated_areas": "fewer than 5 intervention areas: even the wild bootstrap may misstate p",
+    "point_estimate_only": "too few areas for a reliable interval: the point estimate only",
+    "landmark": "a time-to-event indicator compared as its share at a landmark age",
+    "midpoint_imputed": "event ages known between two assessments taken at the midpoint",
+    "separation": "not estimable: complete separation",
+    "zero_cell": "not estimable: a zero cell",
+    "empty_cell": "not estimable: an empty cell in the area × period table",
+    "no_mle": "not estimable: the maximum-likelihood estimate does not exist",
+}
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A point estimate with its confidence interval, or a reason why there is none.
@@ -66,7 +88,10 @@ class Estimate:
     reason : str or None
         Why there is no estimate, or no interval, in words a reader can act on.
     details : dict
-        Method-specific numbers (standard error, counts, flags, what was dropped).
+        Method-specific numbers (standard error, counts, what was dropped).
+    flags : tuple of str
+        Facts about how the estimate was made that a report words in its own language,
+        as ids of `FLAGS` (e.g. "point_estimate_only"), instead of English notes.
 
     Raises
     ------
@@ -95,6 +120,7 @@ class Estimate:
     confidence: float = 0.95
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("estimate", "ci_low", "ci_high", "p_value"):
@@ -106,6 +132,10 @@ class Estimate:
                 )
         if self.estimate is None and not self.reason:
             raise ValueError(f"{self.measure}/{self.method}: no estimate and no reason given")
+        unknown = sorted(set(self.flags) - set(FLAGS))
+        if unknown:
+            raise ValueError(f"{self.measure}/{self.method}: unknown flags {unknown}; declare them "
+                             "in pipeline.stats.results.FLAGS")
 
     @property
     def estimable(self) -> bool:
@@ -116,6 +146,28 @@ class Estimate:
     def not_estimable(cls, measure: str, method: str, reason: str, **kwargs: Any) -> Estimate:
         """A result without an estimate, saying why; `kwargs` are the other fields."""
         return cls(measure=measure, method=method, estimate=None, reason=reason, **kwargs)
+
+    def to_row(self, **keys: Any) -> dict[str, Any]:
+        """The estimate as one table row, as statsmodels' `summary_frame()` gives one.
+
+        measure, method, estimate, ci_low, ci_high, p_value, n, events, reason and flags
+        (joined by ";"), then `keys` (indicator, analysis, …), which may also override the
+        measure or method a table shows. A result without an estimate has no interval
+        or p-value either.
+
+        Examples
+        --------
+        >>> from pipeline.stats.results import Estimate
+        >>> row = Estimate("risk_difference", "wald", 0.2, 0.05, 0.35, p_value=0.01).to_row(
+        ...     indicator="vacc_mmr1_24m", method="crude")
+        >>> row["indicator"], row["method"], row["estimate"], row["ci_high"], row["flags"]
+        ('vacc_mmr1_24m', 'crude', 0.2, 0.35, '')
+        """
+        shown = self.estimable
+        return {"measure": self.measure, "method": self.method, "estimate": self.estimate,
+                "ci_low": self.ci_low if shown else None, "ci_high": self.ci_high if shown else None,
+                "p_value": self.p_value if shown else None, "n": self.n, "events": self.events,
+                "reason": self.reason or "", "flags": ";".join(self.flags), **keys}
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as a dict (`details` included)."""
