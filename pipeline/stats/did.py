@@ -97,8 +97,10 @@ class DidResult:
     @property
     def flags(self) -> tuple[str, ...]:
         """The caveats as `FLAGS` ids: "few_areas" (fewer than 30), "few_treated_areas"
-        (fewer than 5 intervention areas)."""
+        (fewer than 5 intervention areas); none when the result carries no caveats."""
         found = []
+        if not self.caveats:
+            return ()
         if self.n_clusters < FEW_CLUSTERS:
             found.append("few_areas")
         if 0 < self.n_clusters_treated < FEW_TREATED_CLUSTERS:
