@@ -1,0 +1,274 @@
+"""Stage 4, compare: effects, balance, survival curves, dose-response and power (SPEC §7, §9).
+
+`compare(study, cohort)` is a pure function of the cohort table; it returns tidy tables:
+
+- `effects` — one row per indicator × analysis × subgroup × measure × method. Columns of
+  SPEC §9 first, then `analysis` (itt | placebo | no_pandemic | landmark | filled_windows |
+  multiple_imputation | complier | per_protocol | dose_response | subgroup), `subgroup`
+  ("" or e.g. "mother_region=outside_europe"), `p_interaction`, `multiplicity` (which family
+  `p_adjusted` belongs to), the events behind the row and, for a DiD, the areas and the
+  design-based p-values (`p_randomisation`, `p_placebo` and their floors).
+- `summary` — one row per indicator and area: the design's headline and its verdict
+  (`pipeline.summary`).
+- `balance` — standardised differences per covariate (level) before and after IPTW.
+- `survival` — Kaplan–Meier / Turnbull curve points on a grid, medians, log-rank tests.
+- `dose_response` — outcome proportions by bands of contacts received (accepting families).
+- `power` — minimum detectable difference and sample size, children and areas.
+- `trends`, `design`, `missing_data` — shares by birth half-year, children per area and
+  period, missing values by arm and period; under `did` also `did_cells`, `did_areas` and
+  `event_study` (see `did_area_tables`, `event_study_table`).
+
+Decisions (documented here because the report's methods appendix follows them):
+
+- Population: children whose `group` is intervention or comparison (the design's primary
+  contrast). A binary indicator's NA means "outside its denominator": excluded.
+- Methods per indicator kind. Binary: crude (risk difference, risk ratio, odds ratio;
+  p = Fisher's exact test when an expected count is < 5, else chi-square), regression
+  (adjusted odds ratio; marginal risk difference standardised to the intervention group,
+  ATT, sandwich SE), iptw and ipwra (ATT risk difference, weighting alone and doubly
+  robust, SEs from the stacked estimating equations) and — design `did` only — did,
+  did_unadjusted and logistic_did. Survival: crude (unadjusted Cox hazard ratio with the
+  log-rank p) and cox (covariate-adjusted, Efron ties, the proportional-hazards test in
+  `note`); `bf_duration`, known only between assessments, by the discrete-time
+  (complementary log-log) model on the assessment intervals instead.
+- DiD (design `did`): linear probability model with area and birth half-year fixed
+  effects and the term intervention area × after the start, adjusted for the study's
+  covariates; with fewer than 30 areas p and interval from one wild cluster bootstrap test
+  (the interval inverts it), never narrower than the child-level HC1 ones; randomisation
+  inference over the assignments of areas and the comparison areas as placebo
+  intervention areas beside it. A survival indicator enters as its landmark share (and at
+  two more ages, analysis `landmark`) and as the DiD of its restricted mean time.
+  `n_intervention`/`n_comparison` count both periods.
+- Multiplicity: one headline p per indicator — the design's own estimate
+  (`pipeline.summary.headline`). Holm across the study's primary indicators,
+  Benjamini–Hochberg across the others, each area a family of its own; `p_adjusted` is
+  empty on every other row.
+- Per-protocol: intervention-group children whose family accepted vs the comparison
+  group, kept as a selected comparison; the complier rows estimate the effect on families
+  who accept.
+- Dose-response (descriptive, no p-value): among accepting families in the intervention
+  group, the outcome by contacts received among those due before the outcome's window
+  (the indicator's `outcome_from_days`), and a covariate-adjusted odds ratio per such contact. Families who
+  receive more visits differ in engagement, so neither is an effect.
+- Equity (exploratory): subgroup rows (analysis `subgroup`) within each level of mother's
+  region of birth — grouped sweden_nordic / europe / outside_europe, since Nordic-born
+  mothers are few — and of education, on the additive scale: under `did` the DiD within
+  each level (triple difference), otherwise the crude risk difference; `p_interaction`
+  tests that the effects are equal across levels.
+- Covariates: the study's, with mother's region grouped as for equity; children with a
+  missing covariate drop out of the adjusted analyses (counted in `note`); the primary
+  indicators are repeated with the covariates multiply imputed (sensitivity).
+- Small samples: whatever a method cannot estimate becomes a `note` with empty estimate
+  and interval; every row carries the children it rests on.
+
+The stage is a package: `context` (the analysis population, the DiD cells, each indicator as
+an outcome, one effects row), the effects rows by analysis in `itt`, `did_rows`, `survival`,
+`sensitivity` and `dose_equity`, and the other tables in `tables`; this module assembles them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Study
+from pipeline.indicators import INDICATORS, Indicator
+from pipeline.outputs import output_table
+from pipeline.stages.compare.context import (
+    DID_GROUPS,
+    GROUPS,
+    REGION_GROUPS,
+    SUBGROUP_VARIABLES,
+    _Context,
+    _in_area,
+    _interval_censored,
+    _rows_in,
+    binary_outcome,
+    covariate_frame,
+    did_outcome,
+    follow_up_days,
+    half_year_bins,
+    landmark_note,
+    landmark_outcome,
+    subgroup_codes,
+    subgroup_levels,
+)
+from pipeline.stages.compare.did_rows import (
+    _did_row,
+    _logistic_did_row,
+    _rmst_did_row,
+    did_area_tables,
+    event_study_table,
+    half_year_index,
+)
+from pipeline.stages.compare.dose_equity import (
+    OPEN_ENDED,
+    _dose_response,
+    _subgroups,
+    contact_bands,
+    contacts_before,
+)
+from pipeline.stages.compare.itt import _binary_itt
+from pipeline.stages.compare.sensitivity import (
+    MI_IMPUTATIONS,
+    PANDEMIC_BIRTHS,
+    _complier_rows,
+    _multiple_imputation,
+    _per_protocol,
+    _placebo_rows,
+    _with_filled_windows,
+    _without_pandemic,
+    placebo_start,
+)
+from pipeline.stages.compare.survival import _survival_effects, survival_table
+from pipeline.stages.compare.tables import (
+    balance_table,
+    design_table,
+    missing_data_table,
+    power_table,
+    summary_table,
+    trends_table,
+)
+from pipeline.stats.multiplicity import benjamini_hochberg, holm
+from pipeline.summary import headline
+
+# The stage's public names, wherever in the package they live.
+__all__ = [
+    "ADJUSTED_METHODS", "DID_GROUPS", "GROUPS", "MI_IMPUTATIONS", "OPEN_ENDED", "PANDEMIC_BIRTHS",
+    "REGION_GROUPS", "SUBGROUP_VARIABLES", "balance_table", "binary_outcome", "compare",
+    "contact_bands", "contacts_before", "covariate_frame", "design_table", "did_area_tables",
+    "did_outcome", "event_study_table", "follow_up_days", "half_year_bins", "half_year_index",
+    "landmark_note", "landmark_outcome", "missing_data_table", "placebo_start", "power_table",
+    "subgroup_codes", "subgroup_levels", "summary_table", "survival_table", "trends_table",
+]
+
+
+# Survival curve grids (days): MMR is due at 18 months; breastfeeding is assessed up to 12
+# months (window to 426 days), after which the Turnbull bounds say nothing.
+# Methods that adjust for the covariates (did_unadjusted, crude and kaplan_meier do not).
+ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_did",
+                    "logistic_did", "discrete_time")
+
+
+# Exceptions a statistical method may raise on degenerate input; they become notes.
+def compare(study: Study, cohort: pd.DataFrame,
+            named_difference: float | None = None) -> dict[str, pd.DataFrame]:
+    """All comparison tables for a study's cohort; see the module docstring for the methods.
+
+    Floating-point overflow in a logistic link (a model near separation, which the methods
+    detect and report as not estimable) is not printed to the user's terminal.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        return _compare(study, cohort, named_difference)
+
+
+def _compare(study: Study, cohort: pd.DataFrame,
+             named_difference: float | None = None) -> dict[str, pd.DataFrame]:
+    """All comparison tables for a study's cohort (see `compare`).
+
+    `named_difference` (for the power table) defaults to study.yml's `power_difference`
+    (0.05 unless the study says otherwise).
+    """
+    if named_difference is None:
+        named_difference = study.power_difference
+    population = _rows_in(cohort, GROUPS)
+    context = _Context(study, population)
+    did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
+    rows: list[dict[str, Any]] = []
+    dose_tables = []
+    for indicator in INDICATORS:
+        rows += _itt_rows(context, did_cells, indicator)
+        if indicator.kind == "binary":
+            rows += _complier_rows(context, did_cells, indicator.id)
+            rows += _per_protocol(context, indicator.id)
+            dose_row, dose_table = _dose_response(context, indicator.id)
+            rows.append(dose_row)
+            dose_tables.append(dose_table)
+            rows += _subgroups(context, did_cells, indicator.id)
+    balance = [balance_table(context)]
+    for area in study.design.intervention_areas:
+        area_context = _Context(study, _in_area(population, area), area=area)
+        area_cells = None if did_cells is None else _in_area(did_cells, area)
+        for indicator in INDICATORS:
+            rows += _itt_rows(area_context, area_cells, indicator)
+        balance.append(balance_table(area_context))
+    effects = _with_multiplicity(output_table("effects").frame(rows), study)
+    # model-based estimates that adjust for at least one covariate (not saturated in the
+    # groups' counts): publishing may show them where a crude one would reveal a small cell
+    effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
+    trends = trends_table(cohort, study)
+    did_cell_table, did_area_table = (did_area_tables(context, did_cells) if did_cells is not None
+                                      else (output_table("did_cells").frame([]),
+                                            output_table("did_areas").frame([])))
+    events = (event_study_table(context, did_cells) if did_cells is not None
+              else output_table("event_study").frame([]))
+    missing = missing_data_table(study, cohort)
+    return {
+        "effects": effects,
+        "summary": summary_table(study, effects, cohort, trends, events),
+        "balance": pd.concat(balance, ignore_index=True),
+        "survival": survival_table(population),
+        "dose_response": output_table("dose_response").frame([r for t in dose_tables for r in t]),
+        "power": power_table(population, named_difference, study),
+        "trends": trends,
+        "design": design_table(cohort, study),
+        "did_cells": did_cell_table,
+        "did_areas": did_area_table,
+        "event_study": events,
+        "missing_data": missing,
+    }
+
+
+def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
+              indicator: Indicator) -> list[dict[str, Any]]:
+    """The intention-to-treat rows of one indicator: every method, the design's own among them."""
+    did = None if did_cells is None else context.did(did_cells)
+    rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
+            else _survival_effects(context, indicator))
+    if did is not None:
+        rows += [_did_row(context, did, indicator.id, randomisation=True),
+                 _did_row(context, did, indicator.id, adjusted=False)]
+        rows += _placebo_rows(context, did_cells, context.study, indicator)
+        if indicator.time_to_event is not None:
+            rows += [_did_row(context, did, indicator.id, landmark=days)
+                     for days in indicator.time_to_event.landmark_ages]
+            rows.append(_rmst_did_row(did, indicator.id))
+        if context.area == "all":
+            rows += _without_pandemic(context, did_cells, indicator)
+            rows.append(_logistic_did_row(context, did, indicator.id))
+            rows += _with_filled_windows(context, did_cells, indicator)
+    if context.area == "all" and indicator.id in context.study.primary_indicators:
+        rows += _multiple_imputation(context, did, indicator)
+    for row in rows:
+        row["area"] = context.area
+    return rows
+
+
+def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Holm across the primary indicators' headline p, Benjamini–Hochberg across the rest.
+
+    The headline of an indicator is the design's own estimate (`pipeline.summary.headline`):
+    its ITT row for the whole study and for each intervention area, each area a family of
+    its own. `p_adjusted` is empty on every other row.
+    """
+    effects = effects.copy()
+    effects["p_adjusted"] = effects["p_adjusted"].astype("float64")
+    wanted = {(i.id, h.method, h.measure) for i in INDICATORS
+              for h in [headline(study.design.type, i.kind, _interval_censored(i))]}
+    keys = zip(effects["indicator"], effects["method"], effects["measure"], strict=True)
+    is_headline = np.array([key in wanted for key in keys], dtype=bool)
+    is_headline &= (effects["analysis"].eq("itt") & effects["subgroup"].eq("")).to_numpy(dtype=bool)
+    primary = effects["indicator"].isin(study.primary_indicators).to_numpy(dtype=bool)
+    for area in effects["area"].unique():
+        in_area = effects["area"].eq(area).to_numpy(dtype=bool) & is_headline
+        for family, label, adjust in ((in_area & primary, "holm_primary", holm),
+                                      (in_area & ~primary, "bh_secondary", benjamini_hochberg)):
+            if not family.any():
+                continue
+            p_values = [None if pd.isna(p) else float(p) for p in effects.loc[family, "p_value"]]
+            effects.loc[family, "p_adjusted"] = pd.array(adjust(p_values), dtype="Float64").astype(
+                "float64")
+            effects.loc[family, "multiplicity"] = label
+    return effects

@@ -1,0 +1,290 @@
+"""Difference-in-differences rows of design `did`: the DiD (with its design-based checks),
+the logistic and restricted-mean DiDs, the event study and the area tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.indicators import INDICATORS, MIDPOINT_WEANING, time_to_event
+from pipeline.outputs import output_table
+from pipeline.stages.compare.context import (
+    _attempt,
+    _Context,
+    _course,
+    _design_note,
+    _DidCells,
+    _row,
+    _survival_data,
+    did_outcome,
+    half_year_bins,
+    landmark_note,
+)
+from pipeline.stats.did import difference_in_differences
+from pipeline.stats.did_inference import (
+    area_period_cells,
+    leave_one_area_out,
+    pairwise_did,
+    placebo_areas,
+    placebo_p,
+    randomisation_inference,
+)
+from pipeline.stats.did_models import event_study, logistic_did
+from pipeline.stats.duration import rmst_did
+from pipeline.stats.results import Estimate
+
+
+def _did_row(context: _Context, did: _DidCells, indicator: str,
+             adjusted: bool = True, randomisation: bool = False,
+             landmark: int | None = None) -> dict[str, Any]:
+    """Area × period difference-in-differences (design `did`), inference by area.
+
+    Two-way fixed effects: area fixed effects (not an arm dummy, so a changing mix of areas
+    is not read as an effect) and birth half-year fixed effects, with the DiD term
+    intervention area × after the start; `adjusted` adds the study's covariates (method
+    `did`), else method `did_unadjusted`. A survival indicator enters as its landmark
+    proportion (`landmark_outcome`). With fewer than 30 areas the wild cluster bootstrap
+    gives the p-value and the interval that inverts the same test, never narrower than the
+    child-level one; with a single area in an arm no interval is reliable, so the point
+    estimate is given without one (the HC1 interval is kept in `note` only). `landmark`
+    (days) gives a survival indicator's DiD at that age (analysis `landmark`).
+    """
+    y, inside, stable_note = did_outcome(did.cells, indicator, landmark)
+    y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
+    covariates = did.covariates[inside].reset_index(drop=True) if adjusted else None
+    complete = did.complete[inside] if adjusted else np.ones(int(inside.sum()), dtype=bool)
+    in_area = treated_area[complete] == 1
+    e1, e0 = int(y[complete][in_area].sum()), int(y[complete][~in_area].sum())
+    n1, n0 = int(in_area.sum()), int((~in_area).sum())
+    result, error = _attempt(lambda: difference_in_differences(
+        y, treated_area, post, did.area[inside], covariates, area_effects=True,
+        period_effects=did.half_year[inside]))
+    notes = [(context.adjusted_for if adjusted else "no covariates")
+             + " (linear probability model: area and birth half-year fixed effects, "
+               "intervention area x after the start)"]
+    flags = []
+    if (course := time_to_event(indicator)) is not None:
+        notes.insert(0, landmark_note(indicator, landmark))
+        flags += ["landmark", *(["midpoint_imputed"] if course.interval_censored else [])]
+    if stable_note:
+        notes.insert(0, stable_note)
+    estimate = None
+    if result is not None:
+        estimate = result.preferred
+        counts = [f"{'intervention' if a else 'comparison'} areas {'post' if p else 'pre'}: "
+                  f"{int(row['events'])}/{int(row['n'])}"
+                  for (a, p), row in result.cells.iterrows()]
+        notes.append("cells " + ", ".join(counts))
+        notes.append(f"{result.n_clusters} areas ({result.n_clusters_treated} intervention)")
+        clustered = result.clustered
+        if estimate is result.wild_bootstrap:
+            notes.append(f"p and interval: {result.wild_bootstrap_note}; the interval inverts "
+                         "the same test")
+            flags.append("wild_bootstrap")
+            if estimate.details.get("widened_to_child_level"):
+                notes.append("interval and p widened to the child-level HC1 ones (never narrower)")
+                flags.append("widened_to_child_level")
+            if not estimate.details.get("interval_bounded"):
+                notes.append("the bootstrap interval is unbounded: too few areas to bound it")
+                flags.append("interval_unbounded")
+            if clustered.estimable:
+                notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df: "
+                             f"interval {clustered.ci_low:.4g} to {clustered.ci_high:.4g}, "
+                             f"p = {clustered.p_value:.3g} (too narrow with few areas)")
+        elif estimate is clustered and estimate.estimable:
+            notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df")
+        elif estimate.estimable:
+            hc1 = estimate
+            notes.append(f"{clustered.reason}; no interval is reliable with one area in an arm; "
+                         f"the HC1 interval (NOT clustered by area) would be {hc1.ci_low:.4g} to "
+                         f"{hc1.ci_high:.4g}, p = {hc1.p_value:.3g}")
+            estimate = Estimate(hc1.measure, hc1.method, hc1.estimate, n=hc1.n, events=hc1.events,
+                                details=hc1.details | {"interval_bounded": False})
+            flags.append("hc1_not_clustered")
+        notes += list(result.caveats)
+        flags += result.flags
+        if estimate.estimable and (design := _design_note(estimate)):
+            notes.append(design)
+    row = _row(indicator, estimate, measure="did", method="did" if adjusted else "did_unadjusted",
+               analysis="itt", n_intervention=n1, n_comparison=n0, reason=error, events=(e1, e0),
+               note="; ".join(notes), flags=flags)
+    if result is not None:
+        row["n_areas_intervention"] = result.n_clusters_treated
+        row["n_areas_comparison"] = result.n_clusters - result.n_clusters_treated
+    if landmark is not None:
+        row |= {"analysis": "landmark", "landmark_days": landmark}
+    if randomisation and row["estimate"] is not None:
+        row |= _randomisation(y, did.area[inside], post, treated_area, covariates,
+                              did.half_year[inside], row["estimate"])
+    return row
+
+
+def _logistic_did_row(context: _Context, did: _DidCells, indicator: str) -> dict[str, Any]:
+    """The check on the scale: a logistic DiD (area and birth half-year effects, the
+    covariates) whose effect on the intervention areas after the start is standardised to a
+    risk difference by g-computation (method `logistic_did`, measure `did`)."""
+    y, inside, _ = did_outcome(did.cells, indicator)
+    treated_area, post = did.treated_area[inside], did.post[inside]
+    covariates = did.covariates[inside].reset_index(drop=True)
+    complete = did.complete[inside]
+    in_area = treated_area[complete] == 1
+    result, error = _attempt(lambda: logistic_did(
+        y[inside], treated_area, post, did.area[inside], covariates,
+        period_effects=did.half_year[inside]))
+    estimate = None if result is None else result.att
+    notes = ["check on the scale: logistic model with area and birth half-year effects, "
+             + context.adjusted_for + "; effect on the intervention areas after the start as a "
+             "risk difference (g-computation), delta-method SE clustered by area, never below "
+             "the child level"]
+    if result is not None:
+        if result.odds_ratio.estimable:
+            notes.append(f"odds ratio {result.odds_ratio.estimate:.3g}")
+        notes += list(result.caveats)
+    y_used = y[inside][complete]
+    return _row(indicator, estimate, measure="did", method="logistic_did", analysis="itt",
+                n_intervention=int(in_area.sum()), n_comparison=int((~in_area).sum()),
+                reason=error, events=(int(np.nansum(y_used[in_area])),
+                                      int(np.nansum(y_used[~in_area]))),
+                note="; ".join(notes))
+
+
+def _rmst_did_row(did: _DidCells, indicator: str) -> dict[str, Any]:
+    """DiD of the restricted mean time to the event (days, up to the indicator's
+    `rmst_horizon`) from Kaplan–Meier curves of the four area x period groups; interval and p
+    from a bootstrap that resamples areas within each arm (method `kaplan_meier`, measure
+    `rmst_did`)."""
+    course = _course(indicator)
+    time, event, kept = _survival_data(did.cells, indicator)
+    horizon = course.rmst_horizon
+    treated_area, post = did.treated_area[kept], did.post[kept]
+    result, error = _attempt(lambda: rmst_did(time, event, treated_area, post, did.area[kept],
+                                              horizon))
+    notes = [f"restricted mean {course.rmst_measures} up to {horizon} days: DiD of the four "
+             "Kaplan–Meier areas, area bootstrap within arms (coarse with few areas); unadjusted"]
+    flags = []
+    if course.interval_censored:
+        notes.append(MIDPOINT_WEANING)
+        flags.append("midpoint_imputed")
+    if course.rising:
+        notes.append(f"negative: {course.earlier} in the intervention areas")
+    in_area = treated_area == 1
+    return _row(indicator, result, measure="rmst_did", method="kaplan_meier", analysis="itt",
+                n_intervention=int(in_area.sum()), n_comparison=int((~in_area).sum()),
+                reason=error, events=(int(event[in_area].sum()), int(event[~in_area].sum())),
+                note="; ".join(notes), flags=flags)
+
+
+def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFrame:
+    """DiD coefficients by birth half-year relative to the start (the last half-year before
+    it is the reference), area and half-year effects and the covariates; one block per
+    indicator (a survival indicator at its landmark). The joint test of the pre-start
+    coefficients is `pretrend_p` (and summary.csv's `pretrend_joint_p`)."""
+    did = context.did(did_cells)
+    start = pd.Timestamp(context.study.design.programme_start)
+    born = pd.to_datetime(did.cells["birth_date"])
+    period = half_year_index(born, start)
+    rows = []
+    for indicator in INDICATORS:
+        y, inside, _ = did_outcome(did.cells, indicator.id)
+        result, error = _attempt(event_study, y[inside], did.treated_area[inside],
+                                 period[inside], did.area[inside],
+                                 did.covariates[inside].reset_index(drop=True))
+        if result is None or not result.estimable:
+            continue
+        labels = dict(zip(period[inside], did.half_year[inside], strict=True))
+        note = result.pre_trend.summary()
+        for record in result.table.to_dict("records"):
+            rows.append({"indicator": indicator.id,
+                         "half_years_from_start": int(record["period"]),
+                         "half_year": labels.get(record["period"], ""),
+                         "estimate": record["estimate"], "ci_low": record["ci_low"],
+                         "ci_high": record["ci_high"], "p_value": record["p_value"],
+                         "n_intervention": record["n_intervention"],
+                         "n_comparison": record["n_comparison"], "pre": bool(record["pre"]),
+                         "reference": bool(record["reference"]),
+                         "adjusted": bool(context.covariate_names),
+                         "pretrend_p": result.pre_trend.p_value,
+                         "note": "; ".join(x for x in (note, _text_or_empty(record["reason"]))
+                                           if x)})
+    return output_table("event_study").frame(rows)
+
+
+def _text_or_empty(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def half_year_index(birth: pd.Series, programme_start: pd.Timestamp) -> np.ndarray:
+    """Each birth's half-year relative to the programme start: 0 the first half-year from
+    the start, -1 the half-year before it (the bins of `half_year_bins`)."""
+    bins = half_year_bins(birth, programme_start)
+    months = (bins.dt.year - programme_start.year) * 12 + (bins.dt.month - programme_start.month)
+    return np.floor_divide(months.to_numpy(dtype=float), 6).astype(int)
+
+
+def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_area: np.ndarray,
+                   covariates: pd.DataFrame | None, half_year: np.ndarray,
+                   estimate: float) -> dict[str, Any]:
+    """Design-based checks of a DiD under the same model (area and half-year effects, the
+    covariates): randomisation inference over every assignment of areas to the arms (its p
+    and the smallest p the design allows), and where the estimate falls among the DiDs of
+    each comparison area as a placebo intervention area (its p and floor)."""
+    extra = _model_terms(covariates, half_year)
+    found: dict[str, Any] = {}
+    try:
+        test = randomisation_inference(y, area, post, treated_area, extra)
+        found["p_floor"] = test.p_floor
+        if test.p_value is not None:
+            found["p_randomisation"] = test.p_value
+        placebo = placebo_areas(y, area, post, treated_area, extra)
+    except (ValueError, np.linalg.LinAlgError):
+        return found
+    p, floor = placebo_p(estimate, placebo["did_adjusted"])
+    if p is not None:
+        found |= {"p_placebo": p, "p_placebo_floor": floor}
+    return found
+
+
+def _model_terms(covariates: pd.DataFrame | None, half_year: np.ndarray) -> pd.DataFrame:
+    """The DiD model's terms besides area and the DiD term: birth half-year effects and the
+    covariates, as covariates for the design-based checks (which add area effects and post)."""
+    halves = pd.get_dummies(pd.Series(half_year, dtype="string"), prefix="half_year",
+                            drop_first=True, dtype=float)
+    return halves if covariates is None else pd.concat([covariates, halves], axis=1)
+
+
+def did_area_tables(context: _Context, did_cells: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a reader can check without any model of the few-area DiD, per indicator.
+
+    `did_cells`: children, events and proportion in each area before and after the start
+    (the indicator as the DiD defines it). `did_areas`: every pairwise DiD (one intervention
+    area against one comparison area, unadjusted cell arithmetic), the DiD without each
+    area in turn, and each comparison area as a placebo intervention area; `did_unadjusted`
+    with area effects and post only, `did_adjusted` with the headline's model (birth
+    half-year effects and the covariates).
+    """
+    did = context.did(did_cells)
+    cells, areas = [], []
+    for indicator in INDICATORS:
+        y, inside, _ = did_outcome(did.cells, indicator.id)
+        data = (y[inside], did.area[inside], did.post[inside], did.treated_area[inside])
+        extra = _model_terms(did.covariates[inside].reset_index(drop=True),
+                             did.half_year[inside])
+        try:
+            cells.append(area_period_cells(*data).assign(indicator=indicator.id))
+            pairs = pairwise_did(*data).rename(columns={"did": "did_unadjusted"})
+            areas += [pairs.assign(analysis="pairwise"),
+                      leave_one_area_out(*data, extra).assign(analysis="leave_one_out"),
+                      placebo_areas(*data, extra).assign(analysis="placebo_area")]
+        except (ValueError, np.linalg.LinAlgError):
+            continue  # an area in both arms, or no child: the effects rows say why
+        for frame in areas[-3:]:
+            frame["indicator"] = indicator.id
+            # as for effects.csv: a model with covariates is not cell arithmetic
+            frame["adjusted"] = bool(context.covariate_names)
+    cell_rows = [r for frame in cells for r in frame.to_dict("records")]
+    area_rows = [r for frame in areas for r in frame.to_dict("records")]
+    return (output_table("did_cells").frame(cell_rows),
+            output_table("did_areas").frame(area_rows))

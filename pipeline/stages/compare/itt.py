@@ -1,0 +1,118 @@
+"""Intention-to-treat rows of a binary indicator: crude, regression and IPTW (ipwra)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pipeline.stages.compare.context import _attempt, _Context, _design_note, _group_counts, _row
+from pipeline.stats.effects import compare_proportions
+from pipeline.stats.regression import logistic_adjusted_effects
+from pipeline.stats.weighting import iptw_effect
+
+
+def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis: str,
+                measures: Sequence[str], subgroup: str = "",
+                p_interaction: float | None = None, note: str = "") -> list[dict[str, Any]]:
+    e1, n1, e0, n0 = _group_counts(y, treated)
+    crude = compare_proportions(e1, n1, e0, n0)
+    test_note = {"fisher_exact": "p: Fisher's exact test",
+                 "pearson_chi_square": "p: chi-square test"}.get(crude.test.test, "")
+    test_flag = {"fisher_exact": ("p_fisher_exact",),
+                 "pearson_chi_square": ("p_chi_square",)}.get(crude.test.test, ())
+    results = {"risk_difference": crude.risk_difference, "risk_ratio": crude.risk_ratio,
+               "odds_ratio": crude.odds_ratio}
+    rows = []
+    for measure in measures:
+        result = results[measure]
+        extra = [test_note, note]
+        if result.method == "exact_conditional":
+            extra.insert(0, "conditional maximum-likelihood odds ratio with exact interval "
+                            "(Woolf's is undefined with a zero cell)")
+        rows.append(_row(indicator, result, measure=measure, method="crude", analysis=analysis,
+                         n_intervention=n1, n_comparison=n0, events=(e1, e0), subgroup=subgroup,
+                         p_interaction=p_interaction, note="; ".join(e for e in extra if e),
+                         flags=test_flag))
+    return rows
+
+
+def _regression_rows(context: _Context, indicator: str, y: np.ndarray, rows_used: np.ndarray,
+                     treated: np.ndarray, *, analysis: str,
+                     measures: Sequence[str]) -> list[dict[str, Any]]:
+    """Adjusted odds ratio and marginal (ATT) risk difference from one logistic fit."""
+    y_used, t_used = y[rows_used], treated[rows_used]
+    complete = context.complete[rows_used]
+    e1, n1, e0, n0 = _group_counts(y_used[complete], t_used[complete])
+    adjusted, error = _attempt(lambda: logistic_adjusted_effects(
+        y_used, t_used.astype(float), context.covariates[rows_used].reset_index(drop=True),
+        estimand="ATT"))
+    rows = []
+    for measure in measures:
+        result = None if adjusted is None else getattr(adjusted, measure)
+        note = context.adjusted_for
+        if measure == "risk_difference":
+            note += "; marginal risk difference standardised to the intervention group (ATT)"
+        if result is not None and (design := _design_note(result)):
+            note += "; " + design
+        rows.append(_row(indicator, result, measure=measure, method="regression",
+                         analysis=analysis, n_intervention=n1, n_comparison=n0, reason=error,
+                         events=(e1, e0), note=note))
+    return rows
+
+
+def _binary_itt(context: _Context, indicator: str) -> list[dict[str, Any]]:
+    """Crude, regression and IPTW rows of the primary (intention-to-treat) analysis."""
+    y, inside = context.outcome(indicator)
+    treated = context.treated
+    rows = _crude_rows(indicator, y[inside], treated[inside], analysis="itt",
+                       measures=("risk_difference", "risk_ratio", "odds_ratio"))
+    rows += _regression_rows(context, indicator, y, inside, treated, analysis="itt",
+                             measures=("odds_ratio", "risk_difference"))
+    rows += _iptw_rows(context, indicator, y, inside)
+    return rows
+
+
+def _iptw_rows(context: _Context, indicator: str, y: np.ndarray,
+               inside: np.ndarray) -> list[dict[str, Any]]:
+    """ATT risk difference by inverse probability of treatment weighting (method `iptw`)
+    and its doubly robust version, the weighted outcome model with the covariates too
+    (method `ipwra`); SEs from the stacked estimating equations, so they account for the
+    estimated propensity score; the comparison group's effective sample size in
+    `ess_comparison`."""
+    t = context.treated[inside]
+    complete = context.complete[inside]
+    e1, n1, e0, n0 = _group_counts(y[inside][complete], t[complete])
+    rows = []
+    for method, doubly_robust in (("iptw", False), ("ipwra", True)):
+        result, error = _attempt(iptw_effect, y[inside], t.astype(float),
+                                 context.covariates[inside].reset_index(drop=True),
+                                 estimand="ATT", doubly_robust=doubly_robust)
+        estimate = None if result is None else result.risk_difference
+        notes = [context.adjusted_for,
+                 "ATT weights; doubly robust: weighted logistic outcome model with the "
+                 "covariates, standardised to the intervention group" if doubly_robust
+                 else "ATT weights",
+                 "SE from the stacked estimating equations (accounts for the estimated "
+                 "propensity score)"]
+        ess = None
+        if result is not None and result.diagnostics is not None:
+            table = result.diagnostics.table
+            if "comparison" in table.index:
+                ess, n = table.loc["comparison", "ess"], table.loc["comparison", "n"]
+                largest = table.loc["comparison", "max"] / table.loc["comparison", "mean"]
+                notes.append(f"comparison effective sample size {ess:.1f} of {int(n)}; "
+                             f"largest weight {largest:.1f} x mean")
+            notes += list(result.diagnostics.warnings)
+        if estimate is not None:
+            if design := _design_note(estimate):
+                notes.append(design)
+            if "note" in estimate.details:
+                notes.append(str(estimate.details["note"]))
+        row = _row(indicator, estimate, measure="risk_difference", method=method,
+                   analysis="itt", n_intervention=n1, n_comparison=n0, reason=error,
+                   events=(e1, e0), note="; ".join(notes))
+        row["ess_comparison"] = None if ess is None else float(ess)
+        rows.append(row)
+    return rows
