@@ -42,7 +42,10 @@ class TimeToEvent:
 
     censoring: Literal["right", "interval"]
     rising: bool
-    grid_days: tuple[int, int, int]  # survival table points: first, last, step
+    # survival table points (first, last, step): MMR is due at 18 months, so to 900 days;
+    # breastfeeding is assessed up to 12 months (window to 426 days), after which the
+    # Turnbull bounds say nothing, so to 450
+    grid_days: tuple[int, int, int]
     landmark_days: int
     landmark_ages: tuple[int, ...]
     rmst_horizon: int

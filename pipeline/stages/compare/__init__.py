@@ -145,14 +145,11 @@ __all__ = [
 ]
 
 
-# Survival curve grids (days): MMR is due at 18 months; breastfeeding is assessed up to 12
-# months (window to 426 days), after which the Turnbull bounds say nothing.
 # Methods that adjust for the covariates (did_unadjusted, crude and kaplan_meier do not).
 ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_did",
                     "logistic_did", "discrete_time")
 
 
-# Exceptions a statistical method may raise on degenerate input; they become notes.
 def compare(study: Study, cohort: pd.DataFrame,
             named_difference: float | None = None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort; see the module docstring for the methods.
