@@ -172,7 +172,7 @@ def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
     bootstrap); the share with the event for a `rising` indicator (vaccinated by 730 days),
     else the share still without it (breastfed at 183 days). Right-censored indicators come
     before interval-censored ones (the table's row order, which publishing depends on).
-    Small-cell suppression is applied when the table is published (pipeline/publish.py),
+    Small-cell suppression is applied when the table is published (pipeline/publish/),
     not here.
     """
     rows = []

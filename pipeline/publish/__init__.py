@@ -1,0 +1,180 @@
+"""What is published: small-cell suppression of every table, XLSX copies, the output scan.
+
+SPEC §10: a count of 1..min_cell-1 children is shown as "<5" (min_cell 5); a proportion is
+suppressed when its numerator or the rest of its denominator is that small; a second cell
+is suppressed where a total would reveal the first.
+
+The rule, across tables. All tables that a run publishes are suppressed together, in one
+pass (`publish_tables`): every count in every table is a cell of one `privacy.LinkedCells`,
+and a count that two tables both show is one cell, so that it is hidden in both or in
+neither. What a count counts is its key: for an outcome, (indicator, population, area, n |
+events | rest, value) — indicators.csv's intervention "all" row, the intervention side of
+the ITT rows of effects.csv, the observed intervention share of summary.csv and power.csv's
+n_intervention are one population; for children, (group, area, value) — flow's eligible
+step, balance's and survival's group sizes and the design table. The value is part of the
+key, so two counts are only merged when they are equal, and merging equal counts can only
+hide more. The sums that link cells are written out per table below: areas add up to "all";
+events + rest = n; each step of the flow is the one before less those who left; subgroup
+levels and covariate levels add up (at most) to the whole group; a nested analysis (per
+protocol, complete cases, dose-response) differs from the ITT counts by a number of
+children; a DiD population is the groups after the start plus those before; half-years add
+up to a group. `LinkedCells.protect` then hides the small counts and as many others as it
+takes for no small count to be narrowed beyond "<5" by any sums of what is shown.
+
+What rests on a hidden count is hidden with it: a proportion, its interval and its
+estimates; an effect's estimate, interval and p-values when any count of its row (or, for a
+DiD, of the groups it combines) is hidden or small, as a risk difference and the other
+group's proportion give back a hidden proportion, and Fisher's p with known margins gives
+back the table; summary.csv's headline and observed shares likewise, with verdict
+`suppressed`. An estimate adjusted for at least one covariate (effects.csv `adjusted`: the
+regression, IPTW, DiD and Cox rows of a study with covariates) is a function of every
+child's covariates and outcome, which are not published, so it cannot be turned back into
+its row's counts: it keeps its value when only an outcome count of a group is small (few
+with, or few without, the outcome) and is hidden only when a group it rests on is itself
+hidden or small (as model output is checked in statistical disclosure control: Eurostat,
+"Guidelines for the checking of output based on microdata research", 2015, model
+estimates with residual degrees of freedom). Without covariates the same models are
+saturated in the counts and follow the crude rule.
+
+Conventions in a published table: a small count is the string "<5"; a count hidden only so
+that another cannot be worked out (secondary suppression) is empty, as is every estimate,
+interval and proportion that rests on a hidden count; counts that are shown stay integers;
+`suppressed` is True on every row where anything was hidden, and `suppression` says why
+(SUPPRESSION_REASONS): `small_group` (a denominator of 1..min_cell-1), `few_events` (a
+numerator that small), `few_without` (n less the numerator that small), `small_count`
+(another count of the row that small), `secondary` (hidden to protect another figure).
+A proportion hidden for `few_events` or `few_without` whose denominator is shown gets a
+bound in `proportion_bound` (">0.95", "<0.05", as shares) when one exists that is loose
+enough to say no more than "<5": the counts it allows include min_cell and more.
+
+The pass must see every table of a run at once (the cohort stage's indicators, flow and
+fidelity with the compare stage's tables): a table published in another call is consistent
+only with the tables of its own call.
+
+The package: `cells` (the pass, `_Pass`, and what every rule shares), one module of rules
+per kind of table (`proportions`: indicators, dose-response, trends, the DiD's cells and
+areas, event study, missing data; `children`: flow, design, fidelity, balance; `effects`:
+effects, summary, power; `survival`), `xlsx` (`write_xlsx`) and `scan` (the output scan,
+`scan_file_for_personnummer`). PUBLISHERS, here, maps each table to its rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from pipeline.outputs import TABLE_NAMES, output_table
+from pipeline.publish.cells import (
+    BOUND_PERCENTS,
+    SUPPRESSED_NOTE,
+    SUPPRESSION_REASONS,
+    Render,
+    Triple,
+    _Pass,
+    proportion_bound,
+)
+from pipeline.publish.children import _publish_balance, _publish_design, _publish_fidelity, _publish_flow
+from pipeline.publish.effects import _publish_effects, _publish_power, _publish_summary
+from pipeline.publish.proportions import (
+    _publish_did_areas,
+    _publish_did_cells,
+    _publish_dose_response,
+    _publish_event_study,
+    _publish_indicators,
+    _publish_missing_data,
+    _publish_trends,
+)
+from pipeline.publish.scan import (
+    PDF_SUFFIXES,
+    SKIPPED_SUFFIXES,
+    TEXT_SUFFIXES,
+    XLSX_SUFFIXES,
+    scan_file_for_personnummer,
+)
+from pipeline.publish.scan import _pdf_texts as _pdf_texts  # read by the tests
+from pipeline.publish.survival import _publish_survival
+from pipeline.publish.xlsx import XLSX_DATE, write_xlsx
+
+__all__ = [
+    "BOUND_PERCENTS",
+    "PDF_SUFFIXES",
+    "PUBLISHERS",
+    "SKIPPED_SUFFIXES",
+    "SUPPRESSED_NOTE",
+    "SUPPRESSION_REASONS",
+    "TEXT_SUFFIXES",
+    "XLSX_DATE",
+    "XLSX_SUFFIXES",
+    "Render",
+    "Triple",
+    "proportion_bound",
+    "publish_table",
+    "publish_tables",
+    "scan_file_for_personnummer",
+    "write_xlsx",
+]
+
+log = logging.getLogger("hembesok")
+
+
+def publish_table(name: str, frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """The published version of the table `name` (its file stem), suppressed on its own.
+
+    Raises ValueError for a table without a rule, so that a new table cannot be published
+    unsuppressed by accident. A run publishes with `publish_tables`, so that tables agree.
+    """
+    return publish_tables({name: frame}, min_cell)[name]
+
+
+def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[str, pd.DataFrame]:
+    """The published versions of `tables` (name -> frame as a stage made it), suppressed
+    together so that a count hidden in one cannot be recovered from another.
+
+    Give it every table a run publishes (the cohort stage's and the compare stage's): tables
+    published in separate calls are consistent only within each call. Raises ValueError for
+    a table without a rule.
+    """
+    if min_cell < 1:
+        raise ValueError(f"min_cell must be at least 1, not {min_cell}")
+    for name in tables:
+        # a table that counts export rows, not children, is published as it is: a rejected
+        # row says nothing about a child published anywhere else
+        if not output_table(name).counts_export_rows and name not in PUBLISHERS:
+            raise ValueError(f"no small-cell suppression rule for table {name!r}; add one to "
+                             f"pipeline.publish.PUBLISHERS before publishing it")
+    frames = {n: f.reset_index(drop=True) for n, f in tables.items() if n in PUBLISHERS}
+    run = _Pass(min_cell, frames)
+    # each table's cells and relations, in a fixed order (_RENDER_ORDER); its render function
+    renders = {name: PUBLISHERS[name](run, frames[name]) for name in sorted(frames, key=_RENDER_ORDER.index)}
+    hidden = run.cells.protect()
+    if run.cells.unprotectable:
+        log.warning("small-cell suppression: %d small count(s) can be narrowed down from the "
+                    "\"<%d\" markers alone; no cell could be hidden to stop it",
+                    len(run.cells.unprotectable), min_cell)
+    published = {name: renders[name](hidden) for name in renders}  # effects before summary
+    return {name: published[name] if name in published else frame.copy()
+            for name, frame in tables.items()}
+
+
+PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
+    "indicators": _publish_indicators,
+    "flow": _publish_flow,
+    "fidelity": _publish_fidelity,
+    "design": _publish_design,
+    "effects": _publish_effects,
+    "summary": _publish_summary,
+    "dose_response": _publish_dose_response,
+    "trends": _publish_trends,
+    "did_cells": _publish_did_cells,
+    "did_areas": _publish_did_areas,
+    "event_study": _publish_event_study,
+    "missing_data": _publish_missing_data,
+    "balance": _publish_balance,
+    "survival": _publish_survival,
+    "power": _publish_power,
+}
+# Registration and rendering order: the catalog's (the cohort stage's tables first, effects
+# before summary, whose headline is blank where its effects row is).
+_RENDER_ORDER = [name for name in TABLE_NAMES if name in PUBLISHERS]

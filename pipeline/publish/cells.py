@@ -1,0 +1,248 @@
+"""One publishing pass and the pieces every table's rule shares.
+
+`_Pass` holds the cells of all tables of a pass (a `privacy.LinkedCells`), keyed by what
+they count, and the relations between them; the helpers show a count as published ("<5",
+empty or the int), blank what rests on a hidden count and mark a row `suppressed` with its
+reason (SUPPRESSION_REASONS). See `pipeline.publish` for the rule across tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline import privacy
+
+SUPPRESSED_NOTE = "suppressed: fewer than {min_cell} children/events in a cell, or hidden to protect one"
+# Why a row was suppressed (the `suppression` column), most specific first.
+SUPPRESSION_REASONS = ("small_group", "few_events", "few_without", "small_count", "secondary")
+# Bounds offered for a hidden proportion, in percent: the tightest that says no more than "<5".
+BOUND_PERCENTS = (99, 98, 95, 90, 80, 70, 60, 50)
+
+Render = Callable[[np.ndarray], pd.DataFrame]
+Triple = tuple[int, int, int]  # cells of a proportion: n, events, rest (n - events)
+SIDES = ("intervention", "comparison")
+
+
+# --- shared pieces ------------------------------------------------------------------------------
+
+def _count(value: object) -> int:
+    """A count cell as an int (missing counts as 0: nothing to protect)."""
+    return 0 if pd.isna(value) else int(value)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _area(row: Mapping[str, Any]) -> str:
+    return _text(row.get("area")) or "all"
+
+
+def _shown(value: object, hidden: bool, min_cell: int) -> object:
+    """A count as published: the int, "<m" when small, empty when hidden to protect another."""
+    if pd.isna(value):
+        return None
+    if not hidden:
+        return int(value)
+    return privacy.small_count_label(min_cell) if 0 < value < min_cell else None
+
+
+def _shown_column(values: pd.Series, hidden: np.ndarray, min_cell: int) -> pd.Series:
+    return pd.Series([_shown(v, bool(h), min_cell) for v, h in zip(values, hidden, strict=True)],
+                     index=values.index, dtype=object)
+
+
+def _blank(frame: pd.DataFrame, rows: np.ndarray, columns: Iterable[str]) -> None:
+    """Empty the given columns on the given rows (numbers become NaN, text "")."""
+    rows = np.asarray(rows, dtype=bool)
+    for column in columns:
+        if column not in frame.columns or not rows.any():
+            continue
+        if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(
+                frame[column]):
+            frame[column] = frame[column].astype("float64").mask(rows)
+        elif pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].mask(rows, "")
+        else:
+            frame[column] = frame[column].astype(object).mask(rows, None)
+
+
+def _mark(frame: pd.DataFrame, rows: np.ndarray, reasons: Iterable[str]) -> pd.DataFrame:
+    """Set (or add) `suppressed` (True where anything on the row was hidden) and `suppression`
+    (why: one of SUPPRESSION_REASONS, "" where nothing was)."""
+    rows = np.asarray(rows, dtype=bool)
+    frame["suppressed"] = rows  # replaces a stage's own flag, if any
+    frame["suppression"] = pd.array([r if hidden else "" for r, hidden in
+                                     zip(reasons, rows, strict=True)], dtype="string")
+    return frame
+
+
+def proportion_bound(n: int, events: int, reason: str, min_cell: int) -> str:
+    """A bound for a proportion hidden because its numerator (`few_events`) or its rest
+    (`few_without`) is small: "<0.05" / ">0.95", the tightest of BOUND_PERCENTS whose range
+    of counts still includes min_cell and more (so it says no more than "<5"); "" if none.
+
+    For "> b" the rest can be any count below (1 - b) * n, which must exceed min_cell.
+    """
+    if reason not in ("few_events", "few_without") or n <= 0:
+        return ""
+    for percent in BOUND_PERCENTS:
+        if (100 - percent) * n > 100 * min_cell:
+            share = (100 - percent) / 100
+            return f"<{share:g}" if reason == "few_events" else f">{percent / 100:g}"
+    return ""
+
+
+class _Pass:
+    """One publishing pass: the cells of all its tables, keyed by what they count."""
+
+    def __init__(self, min_cell: int, frames: Mapping[str, pd.DataFrame]) -> None:
+        self.min_cell = min_cell
+        self.cells = privacy.LinkedCells(min_cell)
+        self.frames = dict(frames)
+        self.facts: dict[str, Any] = {}
+
+    # --- cells
+
+    def count(self, key: tuple, value: object, *, published: bool = True, cost: int = 1,
+              hideable: bool = True, revealed: bool = False) -> int:
+        return self.cells.add(_count(value), published=published, cost=cost, hideable=hideable,
+                              revealed=revealed, key=(*key, _count(value)))
+
+    def proportion(self, indicator: str, population: str, area: str, n: object, events: object, *,
+                   cost: int = 1, published: bool = True, hideable: bool = True,
+                   shown: bool = False) -> Triple:
+        """A proportion's denominator, numerator and unpublished rest, linked by n = events + rest.
+
+        `shown`: the table shows the proportion, so its `suppression` says when the rest is
+        small ("few_without"): a reader knows that much of the rest.
+        """
+        n, events = _count(n), _count(events)
+        key = ("outcome", indicator, population, area)
+        n_cell = self.count((*key, "n"), n, cost=cost + 1, published=published, hideable=hideable)
+        event_cell = self.count((*key, "events"), events, cost=cost, published=published,
+                                hideable=hideable)
+        rest_cell = self.count((*key, "rest"), n - events, published=False, revealed=shown)
+        self.relate(n_cell, [event_cell, rest_cell])
+        return n_cell, event_cell, rest_cell
+
+    def relate(self, total: int, parts: list[int]) -> None:
+        """total = sum(parts), skipping the trivial (a cell equal to itself)."""
+        if parts == [total]:
+            return
+        self.cells.relate(total, parts)
+
+    def sum_up(self, total: int, parts: list[int]) -> None:
+        """Parts that add up to at most the total: the difference is an unpublished cell."""
+        parts = list(dict.fromkeys(parts))
+        if not parts or total in parts:
+            return
+        values = self.cells.values
+        rest = values[total] - sum(values[p] for p in parts)
+        if rest < 0:
+            return  # not parts of this total
+        if rest > 0:
+            parts = [*parts, self.cells.add(rest, published=False)]
+        self.relate(total, parts)
+
+    def sum_up_triples(self, total: Triple, parts: list[Triple]) -> None:
+        """Proportions whose groups make up (at most) a larger group, kind by kind."""
+        parts = [p for p in dict.fromkeys(parts) if p != total]
+        values = self.cells.values
+        if not parts or any(values[total[k]] < sum(values[p[k]] for p in parts) for k in range(3)):
+            return
+        remainder = [values[total[k]] - sum(values[p[k]] for p in parts) for k in range(3)]
+        if any(remainder):
+            cells = [self.cells.add(v, published=False) for v in remainder]
+            self.relate(cells[0], cells[1:])
+            parts = [*parts, tuple(cells)]
+        for k in range(3):
+            self.relate(total[k], [p[k] for p in parts])
+
+    def differ(self, a: int, b: int) -> None:
+        """Two counts of nested populations: the larger is the smaller plus an unpublished cell."""
+        values = self.cells.values
+        if a == b or values[a] == values[b]:
+            if a != b:
+                self.relate(a, [b])
+            return
+        big, small = (a, b) if values[a] > values[b] else (b, a)
+        self.relate(big, [small, self.cells.add(values[big] - values[small], published=False)])
+
+    # --- what the rows show
+
+    def small(self, cell: int) -> bool:
+        return 0 < self.cells.values[cell] < self.min_cell
+
+    def reason(self, triples: Iterable[Triple], others: Iterable[int] = ()) -> str:
+        """Why a row with these proportions (and other counts) is suppressed."""
+        triples, others = list(triples), list(others)
+        revealed = self.cells.revealed
+        for kind, reason in enumerate(("small_group", "few_events", "few_without")):
+            if any(self.small(t[kind]) and (kind < 2 or revealed[t[kind]]) for t in triples):
+                return reason
+        if any(self.small(c) for c in others):
+            return "small_count"
+        return "secondary"
+
+    def bound(self, triple: Triple, hidden: np.ndarray) -> str:
+        """proportion_bound for a proportion whose denominator is shown."""
+        n, events, rest = triple
+        if hidden[n] or self.small(n):
+            return ""
+        reason = "few_events" if self.small(events) else "few_without" if self.small(rest) else ""
+        return proportion_bound(self.cells.values[n], self.cells.values[events], reason,
+                                self.min_cell)
+
+    def unsafe(self, triple: Triple, hidden: np.ndarray) -> bool:
+        """Whether a proportion must not be shown: a count hidden or its rest small."""
+        return bool(hidden[triple[0]] or hidden[triple[1]] or self.small(triple[2])
+                    or self.small(triple[1]) or self.small(triple[0]))
+
+
+def _proportion_render(p: _Pass, frame: pd.DataFrame, triples: list[Triple], *, n_column: str,
+                       events_column: str, estimate_columns: list[str]) -> Render:
+    """Render rows of n/events/proportion: counts shown or hidden, estimates blank with them,
+    a bound where one is safe."""
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        m = p.min_cell
+        published = frame.copy()
+        n_hidden = np.array([hidden[t[0]] for t in triples], dtype=bool)
+        events_hidden = np.array([hidden[t[1]] for t in triples], dtype=bool)
+        published[n_column] = _shown_column(frame[n_column], n_hidden, m)
+        published[events_column] = _shown_column(frame[events_column], events_hidden, m)
+        rows = np.array([p.unsafe(t, hidden) for t in triples], dtype=bool)
+        _blank(published, rows, estimate_columns)
+        _mark(published, rows, [p.reason([t]) for t in triples])
+        published["proportion_bound"] = pd.array(
+            [p.bound(t, hidden) if r else "" for t, r in zip(triples, rows, strict=True)], dtype="string")
+        return published
+    return render
+
+
+def _flag(value: object) -> bool:
+    """A boolean cell (True, "True", 1) as a bool; missing is False."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return False
+    return str(value).strip().lower() in ("true", "1")
+
+
+def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A boolean column as an array (all False when the column is absent)."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return np.array([_flag(v) for v in frame[column]], dtype=bool)
+
+
+def _side_area(side: str, area: str) -> str:
+    """The area of a group in an area-level contrast: the area's own children against all
+    comparison children."""
+    return area if side.startswith("intervention") else "all"
+
+
+def _children_key(population: str, area: str) -> tuple:
+    return ("children", population, area)

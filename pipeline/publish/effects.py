@@ -1,0 +1,374 @@
+"""Rules for the tables of contrasts between groups: effects (each row's 2x2 table), the
+summary's headline and observed shares, and power (group sizes and the comparison share)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline import privacy
+from pipeline.publish.cells import (
+    SIDES,
+    SUPPRESSED_NOTE,
+    Render,
+    Triple,
+    _area,
+    _blank,
+    _count,
+    _flag,
+    _flags,
+    _mark,
+    _Pass,
+    _shown_column,
+    _side_area,
+    _text,
+)
+
+# --- effects -----------------------------------------------------------------------------------
+
+GROUP_COLUMNS = (("n_intervention", "events_intervention"), ("n_comparison", "events_comparison"))
+EFFECT_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
+                    "p_placebo")
+# Rows whose two groups are each the children after the start plus those before it.
+DID_METHODS = ("did", "did_unadjusted", "fuzzy_did", "logistic_did", "triple_difference",
+               "kaplan_meier")
+# Analyses on a subset of the ITT population: the difference from the ITT counts is itself a
+# count of children (families who declined, children without covariates).
+NESTED_ANALYSES = ("itt", "per_protocol", "dose_response", "complier")
+
+
+def _effect_population(row: Mapping[str, Any], side: str) -> str:
+    analysis, method = _text(row.get("analysis")) or "itt", _text(row.get("method"))
+    if _text(row.get("subgroup")):
+        return f"subgroup/{row['subgroup']}/{side}"
+    if analysis == "landmark":
+        return f"landmark/{_count(row.get('landmark_days'))}/{side}"
+    if method in DID_METHODS:
+        return f"{analysis}/did/{side}"
+    if analysis == "itt":
+        return side
+    return f"{analysis}/{side}"
+
+
+def _observed_counts(p: _Pass, indicator: str, group: str, area: str) -> tuple[int, int] | None:
+    """(n, events) of a group as another table of the pass shows it (indicators, summary)."""
+    indicators = p.frames.get("indicators")
+    if indicators is not None and not indicators.empty:
+        match = indicators[indicators["indicator"].eq(indicator).to_numpy(dtype=bool)
+                           & indicators["group"].eq(group).to_numpy(dtype=bool)
+                           & indicators["area"].astype(str).eq(area).to_numpy(dtype=bool)]
+        if len(match):
+            return _count(match["n_denominator"].iloc[0]), _count(match["n_numerator"].iloc[0])
+    summary = p.frames.get("summary")
+    if summary is not None and not summary.empty and f"n_denominator_{group}" in summary.columns:
+        row_area = area if group.startswith("intervention") else None
+        match = summary[summary["indicator"].eq(indicator).to_numpy(dtype=bool)
+                        & (summary["area"].astype(str).eq(row_area).to_numpy(dtype=bool)
+                           if row_area else np.ones(len(summary), dtype=bool))]
+        match = match[match[f"n_denominator_{group}"].notna().to_numpy(dtype=bool)]
+        if len(match):
+            return _count(match[f"n_denominator_{group}"].iloc[0]), _count(match[f"events_{group}"].iloc[0])
+    return None
+
+
+def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Each row's 2x2 table (events and rest per group) is protected, keyed so that the ITT
+    counts are indicators.csv's; subgroup levels add up (at most) to the ITT group; other
+    analyses differ from the ITT counts by a number of children that is protected too; a DiD
+    population is the groups after the start plus those before; area rows add up to "all".
+    A row with any hidden count (a DiD: of any group it combines) loses its estimate,
+    interval and p-values."""
+    records = frame.to_dict("records")
+    row_triples: list[dict[str, Triple]] = []
+    for record in records:
+        area = _area(record)
+        mine = {}
+        for side, (n_column, events_column) in zip(SIDES, GROUP_COLUMNS, strict=True):
+            if record.get("analysis") == "dose_response" and side == "comparison":
+                continue  # a dose-response row has no comparison group
+            is_base = _effect_population(record, side) == side and record.get("method") == "crude"
+            mine[side] = p.proportion(record["indicator"], _effect_population(record, side),
+                                      _side_area(side, area), record.get(n_column), record.get(events_column),
+                                      cost=3 if is_base else 1)
+        row_triples.append(mine)
+    # the ITT counts of each indicator, area and side: the crude row's (or the first ITT row's)
+    base: dict[tuple[str, str, str], Triple] = {}
+    base_is_crude: set[tuple[str, str, str]] = set()
+    binary: set[str] = set()
+    for record, mine in zip(records, row_triples, strict=True):
+        crude = record.get("method") == "crude"
+        for side, triple in mine.items():
+            key = (record["indicator"], _area(record), side)
+            if _effect_population(record, side) == side and key not in base_is_crude and (
+                    crude or key not in base):
+                base[key] = triple
+                if crude:
+                    base_is_crude.add(key)
+        if record.get("measure") == "risk_difference" and crude:
+            binary.add(record["indicator"])
+    before = _before_start(p, records, row_triples, base, binary)
+    components: list[list[Triple]] = []
+    for record, mine in zip(records, row_triples, strict=True):
+        indicator, area, analysis = record["indicator"], _area(record), _text(record.get("analysis")) or "itt"
+        parts: list[Triple] = []
+        for side, triple in mine.items():
+            ground = base.get((indicator, area, side))
+            pre = before.get((indicator, area, side))
+            if record.get("method") in DID_METHODS and analysis == "placebo":
+                if pre is not None:  # the children before the start, split at a fake start
+                    for k in range(3):
+                        p.differ(pre[k], triple[k])
+                    parts.append(pre)
+            elif record.get("method") in DID_METHODS:
+                parts += [t for t in (ground, pre) if t is not None]
+            elif ground is None or ground == triple:
+                continue
+            elif analysis in NESTED_ANALYSES and not _text(record.get("subgroup")):
+                for k in range(3):
+                    p.differ(ground[k], triple[k])
+        components.append(parts)
+    _relate_subgroups(p, records, row_triples, base)
+    _relate_areas(p, records, row_triples)
+
+    adjusted = _flags(frame, "adjusted")
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        m = p.min_cell
+        published = frame.copy()
+        row_hidden = np.zeros(len(frame), dtype=bool)
+        for side, (n_column, events_column) in zip(SIDES, GROUP_COLUMNS, strict=True):
+            for kind, column in enumerate((n_column, events_column)):
+                column_hidden = np.array([side in mine and bool(hidden[mine[side][kind]])
+                                          for mine in row_triples], dtype=bool)
+                published[column] = _shown_column(frame[column], column_hidden, m)
+                row_hidden |= column_hidden
+        row_hidden |= np.array([any(p.unsafe(t, hidden) for t in mine.values()) or
+                                any(p.unsafe(t, hidden) for t in parts)
+                                for mine, parts in zip(row_triples, components, strict=True)], dtype=bool)
+        # An estimate adjusted for covariates keeps its value unless a group it rests on is
+        # itself hidden or small: it cannot be turned back into its row's counts (see above).
+        groups_hidden = np.array([any(bool(hidden[t[0]]) or p.small(t[0]) for t in (*mine.values(), *parts))
+                                  for mine, parts in zip(row_triples, components, strict=True)], dtype=bool)
+        estimate_hidden = np.where(adjusted, groups_hidden, row_hidden)
+        _blank(published, estimate_hidden, EFFECT_ESTIMATES)
+        _blank(published, row_hidden, ["ess_comparison"])  # as the note's effective size
+        published["note"] = [_effects_note(_text(note), hidden_row, m)
+                             for note, hidden_row in zip(frame["note"], row_hidden, strict=True)]
+        reasons = [p.reason(mine.values()) for mine in row_triples]
+        p.facts["effects_blank"] = {
+            (r["indicator"], _area(r), _text(r.get("analysis")) or "itt", _text(r.get("method")),
+             _text(r.get("measure"))): bool(b)
+            for r, b in zip(records, estimate_hidden, strict=True) if not _text(r.get("subgroup"))}
+        return _mark(published, row_hidden, reasons)
+    return render
+
+
+def _before_start(p: _Pass, records: list[dict], row_triples: list[dict[str, Triple]],
+                  base: dict[tuple[str, str, str], Triple], binary: set[str]) -> dict[tuple, Triple]:
+    """The groups before the start, per indicator, area and side, as another table shows them
+    or (a binary indicator) as the ITT DiD row less the group after; each DiD group is the
+    group after plus the group before, where the counts agree."""
+    values = p.cells.values
+    before: dict[tuple, Triple] = {}
+    for record, mine in zip(records, row_triples, strict=True):
+        if record.get("method") not in DID_METHODS or (_text(record.get("analysis")) or "itt") != "itt":
+            continue
+        indicator, area = record["indicator"], _area(record)
+        for side, did in mine.items():
+            post = base.get((indicator, area, side))
+            group, where = f"{side}_pre", _side_area(side, area)
+            counts = _observed_counts(p, indicator, group, where)
+            if counts is None and post is not None and indicator in binary:
+                counts = (values[did[0]] - values[post[0]], values[did[1]] - values[post[1]])
+            if counts is None or min(counts) < 0 or counts[0] < counts[1]:
+                continue
+            pre = p.proportion(indicator, group, where, *counts, published=False)
+            before[indicator, area, side] = pre
+            if post is not None and all(values[did[k]] == values[post[k]] + values[pre[k]] for k in range(3)):
+                for k in range(3):
+                    p.relate(did[k], [post[k], pre[k]])
+    return before
+
+
+def _relate_subgroups(p: _Pass, records: list[dict], row_triples: list[dict[str, Triple]],
+                      base: dict[tuple[str, str, str], Triple]) -> None:
+    """Subgroup levels of one variable add up (at most: levels unknown are left out) to the group."""
+    levels: dict[tuple, list[Triple]] = {}
+    for record, mine in zip(records, row_triples, strict=True):
+        subgroup = _text(record.get("subgroup"))
+        if not subgroup:
+            continue
+        for side, triple in mine.items():
+            key = (record["indicator"], _area(record), side, subgroup.split("=")[0])
+            levels.setdefault(key, []).append(triple)
+    for (indicator, area, side, _), parts in levels.items():
+        if (indicator, area, side) in base:
+            p.sum_up_triples(base[indicator, area, side], parts)
+
+
+def _relate_areas(p: _Pass, records: list[dict], row_triples: list[dict[str, Triple]]) -> None:
+    """The intervention groups of the area rows add up (at most) to the whole study's."""
+    rows: dict[tuple, dict[str, Triple]] = {}
+    for record, mine in zip(records, row_triples, strict=True):
+        if "intervention" not in mine:
+            continue
+        identity = (record["indicator"], _effect_population(record, "intervention"),
+                    _text(record.get("method")))
+        rows.setdefault(identity, {})[_area(record)] = mine["intervention"]
+    for by_area in rows.values():
+        if "all" in by_area and len(by_area) > 1:
+            p.sum_up_triples(by_area["all"], list(dict.fromkeys(t for a, t in by_area.items() if a != "all")))
+
+
+_DID_CELLS = re.compile(r"cells [^;]*?: \d+/\d+(?:, [^;]*?: \d+/\d+)*")
+_DID_CELL = re.compile(r"(\d+)/(\d+)")
+_EFFECTIVE_SIZE = re.compile(r"effective sample size ([\d.]+) of \d+")
+_UNDER_SHARE = re.compile(r"(under \d+% of the) \d+ (children)")
+_FITTED_AT_BOUNDS = re.compile(r"\b(\d+)( fitted probabilities at)")
+
+
+def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
+    """The note with counts taken out where they are small or the row is suppressed."""
+    small = privacy.small_count_label(min_cell)
+    note = _FITTED_AT_BOUNDS.sub(lambda m: (small if 0 < int(m[1]) < min_cell else m[1]) + m[2], note)
+    did_cells = _DID_CELLS.search(note)
+    if did_cells and (hidden_row or any(0 < int(e) < min_cell or 0 < int(n) - int(e) < min_cell
+                                        for e, n in _DID_CELL.findall(did_cells[0]))):
+        note = note.replace(did_cells[0], "cells suppressed")
+        hidden_row = True
+    if hidden_row:
+        note = _EFFECTIVE_SIZE.sub("effective sample size suppressed", note)
+        note = _UNDER_SHARE.sub(r"\1 \2", note)
+        note = "; ".join(n for n in (SUPPRESSED_NOTE.format(min_cell=min_cell), note) if n)
+    return note
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+SUMMARY_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
+SUMMARY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "p_randomisation",
+                     "p_placebo", "logistic_estimate", "logistic_ci_low", "logistic_ci_high",
+                     "sensitivity_estimate", "no_pandemic_estimate", "no_pandemic_ci_low",
+                     "no_pandemic_ci_high",
+                     "sensitivity_ci_low", "sensitivity_ci_high")
+PRETREND_ESTIMATES = ("pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p")
+
+
+def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
+    """One row per indicator and area: the observed shares are proportions keyed as
+    indicators.csv's; the headline's n are effects.csv's. A share is blank (with a bound where
+    safe) when a count behind it is hidden or small; the headline estimate, its interval, p
+    and sensitivity check are blank, verdict `suppressed` and reason the suppression's, when
+    its effects row is blank or any group it rests on has a hidden or small count."""
+    records = frame.to_dict("records")
+    observed: list[dict[str, Triple]] = []
+    headline: list[dict[str, int]] = []
+    for record in records:
+        indicator, area = record["indicator"], _area(record)
+        mine = {}
+        for group in SUMMARY_GROUPS:
+            n_column = f"n_denominator_{group}"
+            if n_column in record and not pd.isna(record[n_column]):
+                mine[group] = p.proportion(indicator, group, _side_area(group, area), record[n_column],
+                                           record.get(f"events_{group}"), shown=True)
+        observed.append(mine)
+        cells = {}
+        for side in SIDES:
+            if pd.isna(record.get(f"n_{side}")):
+                continue
+            population = f"itt/did/{side}" if record.get("method") == "did" else side
+            cell = p.count(("outcome", indicator, population, _side_area(side, area), "n"),
+                           record[f"n_{side}"])
+            cells[side] = cell
+            post, pre = mine.get(side), mine.get(f"{side}_pre")
+            if record.get("method") == "did" and post and pre and (
+                    p.cells.values[cell] == p.cells.values[post[0]] + p.cells.values[pre[0]]):
+                p.relate(cell, [post[0], pre[0]])
+        headline.append(cells)
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        m = p.min_cell
+        published = frame.copy()
+        blank_effects = p.facts.get("effects_blank", {})
+        for group in SUMMARY_GROUPS:
+            if f"n_denominator_{group}" not in frame.columns:
+                continue
+            triples = [mine.get(group) for mine in observed]
+            for kind, column in ((0, f"n_denominator_{group}"), (1, f"events_{group}")):
+                published[column] = _shown_column(frame[column], np.array(
+                    [t is not None and bool(hidden[t[kind]]) for t in triples]), m)
+            unsafe = np.array([t is not None and p.unsafe(t, hidden) for t in triples], dtype=bool)
+            _blank(published, unsafe, [f"proportion_{group}"])
+            published[f"proportion_bound_{group}"] = pd.array(
+                [p.bound(t, hidden) if u else "" for t, u in zip(triples, unsafe, strict=True)],
+                dtype="string")
+        for side in SIDES:
+            published[f"n_{side}"] = _shown_column(frame[f"n_{side}"], np.array(
+                [side in cells and bool(hidden[cells[side]]) for cells in headline], dtype=bool), m)
+        rows, reasons = [], []
+        for record, mine, cells in zip(records, observed, headline, strict=True):
+            used = [mine[g] for g in SUMMARY_GROUPS if g in mine and (
+                record.get("method") == "did" or not g.endswith("_pre"))]
+            effect_key = (record["indicator"], _area(record), _text(record.get("analysis")) or "itt",
+                          _text(record.get("method")), _text(record.get("measure")))
+            blank = (blank_effects.get(effect_key, False)
+                     or any(hidden[c] or p.small(c) for c in cells.values())
+                     or (not _flag(record.get("adjusted")) and any(p.unsafe(t, hidden) for t in used)))
+            rows.append(blank)
+            everything = [*used, *(t for g, t in mine.items() if t not in used)]
+            small = any(p.small(c) for t in everything for c in t) or any(p.small(c) for c in cells.values())
+            reasons.append(p.reason(everything, cells.values()) if small else "secondary")
+        rows = np.array(rows, dtype=bool)
+        _blank(published, rows, SUMMARY_ESTIMATES)
+        pre_unsafe = np.array([any(p.unsafe(t, hidden) for g, t in mine.items() if g.endswith("_pre"))
+                               for mine in observed], dtype=bool)
+        _blank(published, rows | pre_unsafe, PRETREND_ESTIMATES)
+        any_observed = np.array([any(p.unsafe(t, hidden) for t in mine.values()) for mine in observed])
+        if "verdict" in published.columns:
+            published["verdict"] = published["verdict"].mask(rows, "suppressed")
+        if "reason" in published.columns:
+            published["reason"] = [reason if blank else _text(old) for reason, blank, old in
+                                   zip(reasons, rows, frame["reason"], strict=True)]
+        if "reason_detail" in published.columns:
+            published["reason_detail"] = [
+                SUPPRESSED_NOTE.format(min_cell=m) if blank else _effects_note(_text(detail), False, m)
+                for detail, blank in zip(frame["reason_detail"], rows, strict=True)]
+        return _mark(published, rows | any_observed | pre_unsafe, reasons)
+    return render
+
+
+# --- power -------------------------------------------------------------------------------------
+
+def _publish_power(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Group sizes and the comparison group's share are indicators.csv's "all" rows; small or
+    hidden group sizes are "<m" or empty, and the detectable difference, which with
+    p_comparison gives n back, is blank then; p_comparison (and all computed from it) is
+    blank when its numerator or the rest of the comparison group is hidden or small."""
+    records = frame.to_dict("records")
+    treated, comparison = [], []
+    for record in records:
+        treated.append(p.count(("outcome", record["indicator"], "intervention", "all", "n"),
+                               record.get("n_intervention")))
+        n0 = _count(record.get("n_comparison"))
+        share = record.get("p_comparison")
+        events = 0 if share is None or pd.isna(share) else min(n0, round(float(share) * n0))
+        comparison.append(p.proportion(record["indicator"], "comparison", "all", n0, events, shown=True))
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        m = p.min_cell
+        published = frame.copy()
+        n1_hidden = np.array([bool(hidden[c]) for c in treated])
+        n0_hidden = np.array([bool(hidden[t[0]]) for t in comparison])
+        published["n_intervention"] = _shown_column(frame["n_intervention"], n1_hidden, m)
+        published["n_comparison"] = _shown_column(frame["n_comparison"], n0_hidden, m)
+        p0_unsafe = np.array([p.unsafe(t, hidden) for t in comparison]) | n0_hidden
+        _blank(published, n1_hidden | n0_hidden | p0_unsafe, ["mdd", "mdd_decrease"])
+        _blank(published, p0_unsafe, ["p_comparison", "n_per_group_needed", "n_per_group_needed_corrected"])
+        reasons = [p.reason([t], [c]) if p.small(c) or any(p.small(x) for x in t) else "secondary"
+                   for c, t in zip(treated, comparison, strict=True)]
+        return _mark(published, n1_hidden | n0_hidden | p0_unsafe, reasons)
+    return render

@@ -1,0 +1,117 @@
+"""The output scan for personnummer (SPEC §10): text files, XLSX workbooks and PDFs."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from pathlib import Path
+
+from pipeline import privacy
+
+# Files scanned for personnummer: as text, as workbook cells, or not at all (binary data
+# that pandas/pyarrow or matplotlib wrote from already scanned frames). Anything else is
+# read as text, so that an unforeseen output is never skipped.
+TEXT_SUFFIXES = frozenset({".csv", ".json", ".log", ".html", ".txt", ".md", ".ipynb"})
+XLSX_SUFFIXES = frozenset({".xlsx"})
+SKIPPED_SUFFIXES = frozenset({".parquet", ".png"})
+PDF_SUFFIXES = frozenset({".pdf"})
+# A PDF's streams with the dictionary before each, its literal strings (one level of nested
+# parentheses) and its hex strings; PDF text strings are PDFDocEncoding or UTF-16BE with a BOM.
+_PDF_STREAM = re.compile(rb"\bobj\s*(<<.*?)stream\r?\n(.*?)endstream", re.S)
+_PDF_BINARY_STREAM = re.compile(rb"/Subtype\s*/Image|/FontFile|/Length[123]\b")  # images and fonts
+_PDF_LITERAL = re.compile(rb"\((?:\\.|[^\\()]|\((?:\\.|[^\\()])*\))*\)", re.S)
+_PDF_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
+_PDF_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+_PDF_HEX = re.compile(rb"<([0-9A-Fa-f\s]+)>")
+
+
+def scan_file_for_personnummer(path: Path) -> list[str]:
+    """Masked personnummer-like strings in an output file (SPEC §10).
+
+    Text files (SVG too) are scanned as text; an XLSX workbook cell by cell (and its sheet
+    names); a PDF as far as it can be read without a PDF library (see `_pdf_texts`);
+    parquet and PNG are skipped; any other file is scanned as text.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in SKIPPED_SUFFIXES:
+        return []
+    if suffix in XLSX_SUFFIXES:
+        return privacy.find_personnummer_like("\n".join(_xlsx_texts(path)))
+    if suffix in PDF_SUFFIXES:
+        return privacy.find_personnummer_like("\n".join(_pdf_texts(path)))
+    return privacy.find_personnummer_like(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _pdf_texts(path: Path) -> list[str]:
+    """The text strings of a PDF, read without a PDF library (no extra dependency).
+
+    Every literal and hex string object, in the file and in its Flate-compressed streams
+    other than images and fonts: document information, outline, link targets and tagged-PDF
+    alternative texts. The page text that Chromium draws is glyph-encoded and is not read
+    here; the reports' PDFs are printed from their HTML, which the same scan reads as text
+    (as PNG figures are drawn from tables that it reads).
+    """
+    data = Path(path).read_bytes()
+    outside = [_PDF_STREAM.sub(b"", data)]  # the file's own bytes, without the stream bodies
+    for stream in _PDF_STREAM.finditer(data):
+        dictionary, body = stream.groups()
+        outside.append(dictionary)
+        if _PDF_BINARY_STREAM.search(dictionary):
+            continue
+        if b"/Filter" in dictionary:
+            if b"/FlateDecode" not in dictionary:
+                continue  # another encoding (images: DCT, JPX) holds no text we could read
+            try:
+                body = zlib.decompressobj().decompress(body)
+            except zlib.error:
+                continue
+        if _looks_like_text(body):  # content, object and CMap streams, not an ICC profile
+            outside.append(body)
+    texts = []
+    for chunk in outside:
+        texts += [_pdf_string(_PDF_ESCAPE.sub(_pdf_unescape, m.group()[1:-1]))
+                  for m in _PDF_LITERAL.finditer(chunk)]
+        for m in _PDF_HEX.finditer(chunk):
+            digits = re.sub(rb"\s", b"", m.group(1))
+            if digits[:4].lower() == b"feff" and len(digits) % 2 == 0:  # glyph ids carry no BOM
+                texts.append(_pdf_string(bytes.fromhex(digits.decode("ascii"))))
+    return texts
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """True when at most 1 % of the first 64 kB are control bytes other than whitespace."""
+    sample = data[:65536]
+    control = sum(sample.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    return control <= len(sample) // 100
+
+
+def _pdf_unescape(match: re.Match[bytes]) -> bytes:
+    escaped = match.group(1)
+    if escaped[:1].isdigit():
+        return bytes([int(escaped, 8) & 0xFF])
+    if escaped in (b"\r\n", b"\n", b"\r"):
+        return b""  # a line continuation
+    return _PDF_ESCAPES.get(escaped, escaped)
+
+
+def _pdf_string(raw: bytes) -> str:
+    if raw[:2] == b"\xfe\xff":
+        return raw[2:].decode("utf-16-be", errors="replace")
+    return raw.decode("latin-1")
+
+
+def _xlsx_texts(path: Path) -> list[str]:
+    """Every sheet name and every non-empty cell of a workbook, as text."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        texts = []
+        for sheet in workbook.worksheets:
+            texts.append(sheet.title)
+            for row in sheet.iter_rows(values_only=True):
+                texts.extend(str(value) for value in row if value is not None)
+        return texts
+    finally:
+        workbook.close()
