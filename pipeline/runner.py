@@ -275,7 +275,7 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
     PIPELINE, each stage cached on its stamp (its upstream's result, what it depends on, the
     configuration and the code), all outputs staged and swapped in after the scan."""
     study = load_study(study_path)
-    names = _stage_names(PIPELINE)
+    names = _stage_names(PIPELINE)  # at call time: a stage added to PIPELINE is runnable
     wanted = list(stages or names)
     unknown = [s for s in wanted if s not in names]
     if unknown:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from pipeline import config, indicators, outputs, report_html, text
+from pipeline.stats.results import FLAGS
 from pipeline.text import labels, narrative_words, phrases
 from pipeline.words import Words
 
@@ -96,3 +97,6 @@ def test_every_id_a_run_writes_has_words(small_study) -> None:
         assert ids(table, column) - {""} <= set(vocabulary), (table, column)
     levels = {s.partition("=")[2] for s in ids("effects", "subgroup") if s}
     assert levels <= set(text.LEVEL_LABELS)
+    written_flags = {f for flags in ids("effects", "flags") for f in flags.split(";")} - {""}
+    assert written_flags <= set(FLAGS)
+    assert {"p_fisher_exact", "wild_bootstrap", "landmark"} <= written_flags  # a study this size has them

@@ -14,6 +14,7 @@ from pipeline.config import Study
 from pipeline.indicators import Indicator, TimeToEvent
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
+from pipeline.outputs import output_table
 from pipeline.stats.results import Estimate, NotEstimable
 
 GROUPS = ("intervention", "comparison")
@@ -302,16 +303,13 @@ def _row(indicator: str, result: Estimate | None, *, measure: str, method: str,
         events_intervention=None if events is None else int(events[0]),
         events_comparison=None if events is None else int(events[1]),
         flags=";".join(dict.fromkeys(flags)))
-    return {column: row[column] for column in (*_EFFECT_KEYS, "flags")}
+    return {column: value for column, value in row.items() if column in _EFFECT_COLUMNS}
 
 
 # Kinds of "not estimable" reason, by the words the methods give them (first match), as flags.
 _REASON_KINDS = (("separation", "separation"), ("zero cell", "zero_cell"),
                  ("empty cell", "empty_cell"), ("does not exist", "no_mle"))
-# An effects row's first keys, in the order rows have always had them.
-_EFFECT_KEYS = ("indicator", "measure", "method", "estimate", "ci_low", "ci_high", "p_value",
-                "p_adjusted", "n_intervention", "n_comparison", "note", "analysis", "subgroup",
-                "p_interaction", "multiplicity", "events_intervention", "events_comparison")
+_EFFECT_COLUMNS = frozenset(output_table("effects").columns)  # a result's row without n, events, reason
 
 
 def _attempt(make: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
