@@ -537,6 +537,8 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words[analysis])
     elif analysis in ("per_protocol", "complier"):
         parts.append(words[analysis])
+        if "weak_instrument" in flags:
+            parts.append(words["weak_instrument"])
     elif analysis == "dose_response":
         parts.append(words["dose_response"])
     elif analysis == "subgroup":
@@ -567,6 +569,8 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(words["rmst_did"].format(horizon=course.rmst_horizon))
         if "point_estimate_only" in flags:
             parts.append(words["point_only"])
+        elif "few_areas_per_arm" in flags:
+            parts.append(words["few_areas"])
     elif method in ("did", "did_unadjusted"):
         parts.append(words[method])
         treated, comparison = (to_number(row.get("n_areas_intervention")),

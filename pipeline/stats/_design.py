@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.stats.results import NotEstimable
+from pipeline.stats.results import Dropped, NotEstimable
 
 # Relative tolerance for deciding that a column is a linear combination of earlier ones.
 _RANK_TOLERANCE = 1e-9
@@ -43,8 +43,8 @@ class CovariateDesign:
 
     >>> import pandas as pd
     >>> from pipeline.stats._design import build_covariate_design
-    >>> build_covariate_design(pd.DataFrame({"parity": [1, None, 2]}), 3).notes()
-    {'rows_dropped_missing': 1, 'covariates_dropped_constant': [], 'covariates_dropped_aliased': []}
+    >>> build_covariate_design(pd.DataFrame({"parity": [1, None, 2]}), 3).dropped
+    Dropped(rows_missing=1, constant=(), aliased=())
     """
 
     covariates: pd.DataFrame
@@ -53,13 +53,10 @@ class CovariateDesign:
     dropped_constant: tuple[str, ...]
     dropped_aliased: tuple[str, ...]
 
-    def notes(self) -> dict[str, object]:
-        """What was dropped, for a result's `details`."""
-        return {
-            "rows_dropped_missing": self.n_dropped_missing,
-            "covariates_dropped_constant": list(self.dropped_constant),
-            "covariates_dropped_aliased": list(self.dropped_aliased),
-        }
+    @property
+    def dropped(self) -> Dropped:
+        """What was dropped, for a result's `dropped`."""
+        return Dropped(self.n_dropped_missing, self.dropped_constant, self.dropped_aliased)
 
 
 def as_binary(values: object, name: str) -> np.ndarray:

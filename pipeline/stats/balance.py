@@ -14,7 +14,7 @@ variances when all weights are 1; the counts in ω and in the pooled SD are the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -148,8 +148,8 @@ def hedges_g(
 ) -> Estimate:
     """Hedges' g for a continuous covariate (WWC): ω(x̄1 − x̄0) / pooled SD.
 
-    Pooled SD = √(((n1 − 1)s1² + (n0 − 1)s0²)/(n1 + n0 − 2)); `details["rating"]` holds
-    the WWC baseline-equivalence rating.
+    Pooled SD = √(((n1 − 1)s1² + (n0 − 1)s0²)/(n1 + n0 − 2)); `equivalence_rating`
+    of the estimate gives the WWC baseline-equivalence rating.
 
     Parameters
     ----------
@@ -166,7 +166,7 @@ def hedges_g(
     -------
     Estimate
         measure "hedges_g", method "unweighted" or "weighted": g in standard deviations;
-        `details` has the means, SDs, ω and the rating. Not estimable when a group has
+        `details` has the means, SDs and ω. Not estimable when a group has
         fewer than two values or the covariate does not vary within the groups.
 
     Raises
@@ -180,9 +180,9 @@ def hedges_g(
     Means 2.5 and 3.5, each SD 1.291, ω = 1 − 3/(4 · 8 − 9) = 0.8696:
     g = 0.8696 · (2.5 − 3.5) / 1.291.
 
-    >>> from pipeline.stats.balance import hedges_g
+    >>> from pipeline.stats.balance import equivalence_rating, hedges_g
     >>> result = hedges_g([1, 2, 3, 4], [2, 3, 4, 5])
-    >>> round(result.estimate, 4), result.details["rating"]
+    >>> round(result.estimate, 4), equivalence_rating(result.estimate)
     (-0.6736, 'not_satisfied')
     """
     treated, control, method, details = _prepare(
@@ -200,8 +200,7 @@ def hedges_g(
             "hedges_g", method, "no variation in the covariate within either group", **common)
     omega = _small_sample_correction(treated.n + control.n)
     g = omega * (treated.mean - control.mean) / math.sqrt(pooled_variance)
-    details.update(sd_pooled=math.sqrt(pooled_variance), small_sample_correction=omega,
-                   rating=equivalence_rating(g))
+    details.update(sd_pooled=math.sqrt(pooled_variance), small_sample_correction=omega)
     return Estimate(measure="hedges_g", method=method, estimate=g, **common)
 
 
@@ -230,8 +229,8 @@ def cox_index(
     -------
     Estimate
         measure "cox_index", method "unweighted" or "weighted": the index on the scale of
-        d; `details` has both proportions, ω, whether the zero-cell correction was used,
-        and the rating. Not estimable when a group has fewer than two values.
+        d; `details` has both proportions, ω and whether the zero-cell correction was
+        used. Not estimable when a group has fewer than two values.
 
     Raises
     ------
@@ -245,9 +244,9 @@ def cox_index(
     60 % against 50 %: log odds ratio log 1.5 = 0.4055, ω = 1 − 3/(4 · 20 − 9) = 0.9577,
     index 0.9577 · 0.4055 / 1.65:
 
-    >>> from pipeline.stats.balance import cox_index
+    >>> from pipeline.stats.balance import cox_index, equivalence_rating
     >>> result = cox_index([1] * 6 + [0] * 4, [1] * 5 + [0] * 5)
-    >>> round(result.estimate, 4), result.details["rating"]
+    >>> round(result.estimate, 4), equivalence_rating(result.estimate)
     (0.2354, 'adjustment_required')
     """
     treated, control, method, details = _prepare(
@@ -266,8 +265,7 @@ def cox_index(
     log_odds_ratio = math.log(p1 / (1 - p1)) - math.log(p0 / (1 - p0))
     omega = _small_sample_correction(treated.n + control.n)
     d = omega * log_odds_ratio / COX_DIVISOR
-    details.update(zero_cell_correction=corrected, small_sample_correction=omega,
-                   rating=equivalence_rating(d))
+    details.update(zero_cell_correction=corrected, small_sample_correction=omega)
     return Estimate(measure="cox_index", method=method, estimate=d, **common)
 
 
@@ -350,8 +348,8 @@ def baseline_difference(
 ) -> Estimate:
     """WWC standardised difference for one covariate: Cox index if binary, else Hedges' g.
 
-    `binary` defaults to True when every value is 0 or 1; the rating is in
-    `details["rating"]` ("not_estimable" when no difference could be computed).
+    `binary` defaults to True when every value is 0 or 1; `equivalence_rating` of the
+    estimate rates it ("not_estimable" when no difference could be computed).
 
     Parameters
     ----------
@@ -370,7 +368,7 @@ def baseline_difference(
     Returns
     -------
     Estimate
-        As `cox_index` or `hedges_g`, always with `details["rating"]`.
+        As `cox_index` or `hedges_g`.
 
     Raises
     ------
@@ -381,9 +379,9 @@ def baseline_difference(
 
     Examples
     --------
-    >>> from pipeline.stats.balance import baseline_difference
+    >>> from pipeline.stats.balance import baseline_difference, equivalence_rating
     >>> result = baseline_difference([1] * 6 + [0] * 4, [1] * 5 + [0] * 5)
-    >>> result.measure, round(result.estimate, 4), result.details["rating"]
+    >>> result.measure, round(result.estimate, 4), equivalence_rating(result.estimate)
     ('cox_index', 0.2354, 'adjustment_required')
     """
     if binary is None:
@@ -392,7 +390,4 @@ def baseline_difference(
             _group(comparison, None, "comparison group"),
         )
     measure = cox_index if binary else hedges_g
-    result = measure(intervention, comparison, weights_intervention, weights_comparison)
-    if "rating" in result.details:
-        return result
-    return replace(result, details={**result.details, "rating": "not_estimable"})
+    return measure(intervention, comparison, weights_intervention, weights_comparison)

@@ -119,10 +119,15 @@ def _fit_iv(
                   float(first_stage[-1]), float(np.sqrt(v_first[-1, -1])))
 
 
-def _first_stage_details(fit: _IvFit) -> dict[str, Any]:
-    """First-stage strength for `details`: robust F (= t², one instrument) and a flag."""
-    f = (fit.first_stage / fit.first_stage_se) ** 2 if fit.first_stage_se > 0 else None
-    return {"first_stage_f": f, "weak_instrument": f is not None and f < WEAK_INSTRUMENT_F}
+def _first_stage_f(fit: _IvFit) -> float | None:
+    """First-stage strength: the robust F (= t², one instrument)."""
+    return (fit.first_stage / fit.first_stage_se) ** 2 if fit.first_stage_se > 0 else None
+
+
+def _weak_instrument(fit: _IvFit) -> tuple[str, ...]:
+    """The flag "weak_instrument" when the first-stage F is below 10."""
+    f = _first_stage_f(fit)
+    return ("weak_instrument",) if f is not None and f < WEAK_INSTRUMENT_F else ()
 
 
 def _take_up_where_offered(
@@ -232,9 +237,9 @@ def complier_effect(
         "rows_dropped_missing_acceptance": missing_take_up,
         "acceptance_missing_not_offered_taken_as_0": filled,
         "adjusted_for": list(design.covariates.columns),
-        **design.notes(),
     }
-    base: dict[str, Any] = {"n": len(y), "events": int(y.sum()), "confidence": confidence}
+    base: dict[str, Any] = {"n": len(y), "events": int(y.sum()), "confidence": confidence,
+                            "dropped": design.dropped}
 
     try:
         if n_intervention == 0:
@@ -251,17 +256,17 @@ def complier_effect(
         exog = np.column_stack([np.ones(len(y)), design.covariates.to_numpy()])
         fit = _fit_iv(y, d, z, exog, clusters=None)
     except NotEstimable as reason:
-        return Estimate.not_estimable(MEASURE, METHOD_CACE, str(reason), details=details, **base)
+        return Estimate.not_estimable(MEASURE, METHOD_CACE, reason, details=details, **base)
 
     details |= {
         "itt": fit.itt,
         "itt_se": fit.itt_se,
         "acceptance_difference": fit.first_stage,
         "acceptance_difference_se": fit.first_stage_se,
-        **_first_stage_details(fit),
-        "se": fit.se,
+        "first_stage_f": _first_stage_f(fit),
         "se_type": "HC1 heteroskedasticity-robust sandwich of the just-identified IV",
     }
+    base["flags"] = _weak_instrument(fit)
     if not np.isfinite(fit.se) or fit.se <= 0:
         return Estimate.not_estimable(MEASURE, METHOD_CACE, "standard error is zero or "
                                       "undefined", details=details, **base)
@@ -270,7 +275,7 @@ def complier_effect(
         MEASURE, METHOD_CACE, fit.estimate,
         fit.estimate - critical * fit.se, fit.estimate + critical * fit.se,
         float(2 * stats.norm.sf(abs(fit.estimate / fit.se))),
-        details=details, **base,
+        se=fit.se, details=details, **base,
     )
 
 
@@ -404,14 +409,15 @@ def fuzzy_did(
         "area_effects": area_effects,
         "period_effects": period_effects is not None,
         "adjusted_for": list(design.covariates.columns),
-        **design.notes(),
     }
-    base: dict[str, Any] = {"n": n, "events": int(y.sum()), "confidence": confidence}
+    base: dict[str, Any] = {"n": n, "events": int(y.sum()), "confidence": confidence,
+                            "dropped": design.dropped}
 
     try:
         empty = [cell for cell, mask in cells.items() if not mask.any()]
         if empty:
-            raise NotEstimable("empty cell(s) in the area-by-period table: " + ", ".join(empty))
+            raise NotEstimable("empty cell(s) in the area-by-period table: " + ", ".join(empty),
+                               kind="empty_cell")
         arms_per_area = pd.Series(g).groupby(clusters).nunique()
         if (arms_per_area > 1).any():
             raise NotEstimable("some areas are labelled both treated and comparison; "
@@ -427,12 +433,13 @@ def fuzzy_did(
         fit = _fit_iv(y, d, g * t, exog, clusters if clustered_ok else None)
         hc1 = fit if not clustered_ok else _fit_iv(y, d, g * t, exog, clusters=None)
     except NotEstimable as reason:
-        return Estimate.not_estimable(MEASURE, METHOD_FUZZY_DID, str(reason), details=details,
+        return Estimate.not_estimable(MEASURE, METHOD_FUZZY_DID, reason, details=details,
                                       **base)
 
     details |= {"did_outcome": fit.itt, "did_outcome_se": fit.itt_se,
                 "did_take_up": fit.first_stage, "did_take_up_se": fit.first_stage_se,
-                **_first_stage_details(fit), "se_hc1": hc1.se}
+                "first_stage_f": _first_stage_f(fit), "se_hc1": hc1.se}
+    base["flags"] = _weak_instrument(fit)
     if not clustered_ok:
         return Estimate(
             MEASURE, METHOD_FUZZY_DID, fit.estimate,
@@ -449,7 +456,6 @@ def fuzzy_did(
     df = n_clusters - 1
     critical = float(stats.t.isf((1 - confidence) / 2, df))
     details |= {
-        "se": se,
         "se_cluster_robust": fit.se,
         "se_floor_applied": bool(hc1.se > fit.se),
         "se_type": "CR1 cluster-robust by area of the just-identified IV, never below the "
@@ -460,7 +466,7 @@ def fuzzy_did(
         MEASURE, METHOD_FUZZY_DID, fit.estimate,
         fit.estimate - critical * se, fit.estimate + critical * se,
         float(2 * stats.t.sf(abs(fit.estimate / se), df)),
-        details=details, **base,
+        se=se, n_clusters=n_clusters, details=details, **base,
     )
 
 

@@ -25,7 +25,7 @@ Inference:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Literal
 
@@ -237,8 +237,7 @@ def difference_in_differences(
     n_clusters = int(clusters.max() + 1) if n else 0
     treated_clusters = np.unique(clusters[d == 1])
     n_treated_clusters = len(treated_clusters)
-    notes = design.notes()
-    base = {"n": n, "events": int(y.sum()), "confidence": confidence}
+    base = {"n": n, "events": int(y.sum()), "confidence": confidence, "dropped": design.dropped}
 
     cells = _cells(y, d, p)
     empty = cells[cells["n"] == 0]
@@ -246,14 +245,15 @@ def difference_in_differences(
     reason = None
     if not empty.empty:
         which = ", ".join(f"{a}/{b}" for a, b in empty.index)
-        reason = f"empty cell(s) in the area-by-period table: {which}"
+        reason = NotEstimable(f"empty cell(s) in the area-by-period table: {which}",
+                              kind="empty_cell")
     elif inconsistent:
-        reason = (
+        reason = NotEstimable(
             "some areas are labelled both treated and comparison; treated_area must be "
             "constant within an area"
         )
     if reason:
-        blank = Estimate.not_estimable(MEASURE, METHOD, reason, details=notes, **base)
+        blank = Estimate.not_estimable(MEASURE, METHOD, reason, **base)
         return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
 
     parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(n))]
@@ -277,7 +277,6 @@ def difference_in_differences(
             MEASURE,
             METHOD,
             "singular design: a covariate is collinear with area or period",
-            details=notes,
             **base,
         )
         return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
@@ -289,8 +288,7 @@ def difference_in_differences(
         k,
         z,
         base,
-        notes
-        | {
+        {
             "se_type": "HC1 heteroskedasticity-robust, NOT clustered by area",
             "note": "fallback: ignores correlation of children within areas; anti-conservative "
             "when areas differ beyond chance",
@@ -307,7 +305,6 @@ def difference_in_differences(
             f"{n_control_clusters} comparison area(s): with one area in an arm the area "
             "effect cannot be separated from the treatment effect and the clustered "
             "variance of the DiD term is degenerate; see the HC1 fallback",
-            details=notes,
             **base,
         )
         return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells)
@@ -318,12 +315,10 @@ def difference_in_differences(
         cluster_fit,
         k,
         t_crit,
-        base,
-        notes
-        | {
+        base | {"n_clusters": n_clusters},
+        {
             "se_type": "cluster-robust CR1 by area",
             "reference_distribution": f"t with {n_clusters - 1} df",
-            "n_clusters": n_clusters,
         },
         df=n_clusters - 1,
     )
@@ -348,32 +343,26 @@ def difference_in_differences(
                 low = None if low is None else min(low, hc1.ci_low)
                 high = None if high is None else max(high, hc1.ci_high)
                 boot_p = max(boot_p, hc1.p_value)
+            flags = ["wild_bootstrap"]
+            if widened:
+                flags.append("widened_to_child_level")
+            if low is None or high is None:
+                flags.append("interval_unbounded")
             bootstrapped = Estimate(
                 MEASURE, METHOD, clustered.estimate, low, high, boot_p,
-                details=notes | {
+                details={
                     "se_type": "wild cluster bootstrap-t (restricted), interval by test "
                     "inversion",
                     "wild_bootstrap": boot_note,
-                    "interval_bounded": low is not None and high is not None,
-                    "widened_to_child_level": bool(widened),
                     "cluster_robust_ci": (clustered.ci_low, clustered.ci_high),
                     "cluster_robust_p": clustered.p_value,
-                    "se": clustered.details.get("se"),
-                    "n_clusters": n_clusters,
                 },
-                **base,
+                flags=tuple(flags), se=clustered.se, n_clusters=n_clusters, **base,
             )
         except NotEstimable as error:
             boot_note = f"wild cluster bootstrap not estimable: {error}"
-        clustered = Estimate(
-            **(
-                clustered.to_dict()
-                | {
-                    "details": clustered.details
-                    | {"wild_bootstrap_p": boot_p, "wild_bootstrap": boot_note}
-                }
-            )
-        )
+        clustered = replace(clustered, details=clustered.details
+                            | {"wild_bootstrap_p": boot_p, "wild_bootstrap": boot_note})
     return DidResult(
         clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters, caveats, cells,
         bootstrapped,
@@ -389,16 +378,17 @@ def at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
     Parameters
     ----------
     clustered : Estimate
-        A cluster-robust result with `details["se"]` (and "n_clusters" for the t df).
+        A cluster-robust result with its `se` (and `n_clusters` for the t df).
     hc1 : Estimate
-        The child-level HC1 result of the same coefficient, with `details["se"]`.
+        The child-level HC1 result of the same coefficient, with its `se`.
 
     Returns
     -------
     Estimate
         `clustered` itself when its SE is at least the HC1 SE (or either is missing);
         otherwise the same estimate with the interval and t p-value (G − 1 df) recomputed
-        from the HC1 SE, the cluster-robust SE kept as `details["cluster_robust_se"]`.
+        from the HC1 SE and flagged "widened_to_child_level", the cluster-robust SE kept
+        as `details["cluster_robust_se"]`.
 
     Examples
     --------
@@ -407,26 +397,25 @@ def at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
 
     >>> from pipeline.stats.did import at_least_child_level
     >>> from pipeline.stats.results import Estimate
-    >>> clustered = Estimate("did", "did", 0.25, 0.05, 0.45, 0.02,
-    ...                      details={"se": 0.1, "n_clusters": 6})
-    >>> hc1 = Estimate("did", "did", 0.25, 0.005, 0.495, 0.045, details={"se": 0.125})
+    >>> clustered = Estimate("did", "did", 0.25, 0.05, 0.45, 0.02, se=0.1, n_clusters=6)
+    >>> hc1 = Estimate("did", "did", 0.25, 0.005, 0.495, 0.045, se=0.125)
     >>> floored = at_least_child_level(clustered, hc1)
     >>> round(floored.ci_low, 4), round(floored.ci_high, 4), round(floored.p_value, 4)
     (0.0, 0.5, 0.1019)
+    >>> floored.flags
+    ('widened_to_child_level',)
     """
-    se, floor = clustered.details.get("se"), hc1.details.get("se") if hc1.estimable else None
+    se, floor = clustered.se, hc1.se if hc1.estimable else None
     if se is None or floor is None or se >= floor:
         return clustered
     critical = (clustered.ci_high - clustered.estimate) / se
-    df = clustered.details.get("n_clusters", 2) - 1
+    df = (clustered.n_clusters or 2) - 1
     statistic = clustered.estimate / floor
-    return Estimate(
-        clustered.measure, clustered.method, clustered.estimate,
-        clustered.estimate - critical * floor, clustered.estimate + critical * floor,
-        float(2 * stats.t.sf(abs(statistic), df)), n=clustered.n, events=clustered.events,
-        confidence=clustered.confidence,
-        details=clustered.details | {"se": floor, "cluster_robust_se": se,
-                                     "se_floor": "raised to the child-level HC1 SE"},
+    return replace(
+        clustered.with_flags("widened_to_child_level"),
+        ci_low=clustered.estimate - critical * floor, ci_high=clustered.estimate + critical * floor,
+        p_value=float(2 * stats.t.sf(abs(statistic), df)), se=floor,
+        details=clustered.details | {"cluster_robust_se": se},
     )
 
 
@@ -453,7 +442,8 @@ def _estimate(
         coef - critical * se,
         coef + critical * se,
         float(p_value),
-        details=details | {"se": se},
+        se=se,
+        details=details,
         **base,
     )
 

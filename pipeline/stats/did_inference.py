@@ -63,6 +63,7 @@ import pandas as pd
 
 from pipeline.stats._design import as_binary, build_covariate_design
 from pipeline.stats.did import DEFAULT_SEED
+from pipeline.stats.results import Dropped
 
 ARMS = ("intervention", "comparison")
 PERIODS = ("pre", "post")
@@ -122,7 +123,9 @@ class RandomisationInference:
     reason : str or None
         Why there is no p.
     details : dict
-        What was dropped; whether covariates were used.
+        Whether covariates were used; whether the complement of an assignment is one.
+    dropped : Dropped or None
+        What the covariate design left out.
 
     Examples
     --------
@@ -147,6 +150,7 @@ class RandomisationInference:
     n_undefined: int = 0
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    dropped: Dropped | None = None
 
     def __post_init__(self) -> None:
         for name in ("estimate", "observed_statistic", "p_value", "p_floor"):
@@ -276,10 +280,11 @@ def randomisation_inference(
     n_areas, n_treated = panel.n_areas, int(panel.treated.sum())
     n_possible = math.comb(n_areas, n_treated)
     symmetric = 2 * n_treated == n_areas
-    details = panel.notes | {"adjusted": panel.covariates.shape[1] > 0,
-                             "complement_is_an_assignment": symmetric}
+    details = {"adjusted": panel.covariates.shape[1] > 0,
+               "complement_is_an_assignment": symmetric}
     base = {"statistic": statistic, "n_possible_assignments": n_possible, "n": panel.n,
-            "n_areas": n_areas, "n_areas_intervention": n_treated, "details": details}
+            "n_areas": n_areas, "n_areas_intervention": n_treated, "details": details,
+            "dropped": panel.dropped}
 
     def not_estimable(reason: str, estimate: float | None = None) -> RandomisationInference:
         return RandomisationInference(
@@ -663,7 +668,7 @@ class _Panel:
     labels: tuple[Any, ...]
     treated: np.ndarray  # per area code
     covariates: np.ndarray  # n x p, p may be 0
-    notes: dict[str, Any]
+    dropped: Dropped
 
     @classmethod
     def build(cls, outcome: object, area: object, post: object, treated_area: object,
@@ -692,7 +697,7 @@ class _Panel:
         recode[order] = np.arange(len(order))
         return cls(y_all[keep], post_all[keep], recode[codes],
                    tuple(labels[order]), treated[order],
-                   design.covariates.to_numpy(dtype=float), design.notes())
+                   design.covariates.to_numpy(dtype=float), design.dropped)
 
     @property
     def n(self) -> int:
@@ -738,7 +743,7 @@ class _Panel:
         arms = self.treated[codes] if treated is None else np.asarray(treated, dtype=bool)
         return _Panel(self.y[keep], self.post[keep], recode[self.area[keep]],
                       tuple(self.labels[g] for g in codes), arms, self.covariates[keep],
-                      self.notes)
+                      self.dropped)
 
     def within(self, values: np.ndarray) -> np.ndarray:
         """Columns minus their area means (absorbs the area effects)."""

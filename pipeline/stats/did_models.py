@@ -67,7 +67,7 @@ from pipeline.stats._design import as_binary, build_covariate_design
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.regression import fit_logistic
-from pipeline.stats.results import Estimate, NotEstimable
+from pipeline.stats.results import Dropped, Estimate, NotEstimable
 
 MEASURE = "did"
 METHOD_EVENT_STUDY = "event_study"
@@ -179,7 +179,9 @@ class EventStudyResult:
     reason : str or None
         Why nothing could be estimated.
     details : dict
-        What was dropped and adjusted for.
+        What was adjusted for, and children left out for a missing outcome, arm or period.
+    dropped : Dropped or None
+        What the covariate design left out.
 
     Examples
     --------
@@ -203,6 +205,7 @@ class EventStudyResult:
     confidence: float = 0.95
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    dropped: Dropped | None = None
 
     @property
     def estimable(self) -> bool:
@@ -372,8 +375,8 @@ def event_study(
     periods, period_index = np.unique(k, return_inverse=True)
     n_int = np.bincount(period_index, weights=d, minlength=len(periods)).astype(int)
     n_comp = np.bincount(period_index, minlength=len(periods)) - n_int
-    notes = design.notes() | {"rows_missing_outcome_arm_period_or_area": int((~observed).sum())}
-    base = {"n": n, "events": int(y.sum()), "confidence": confidence}
+    notes = {"rows_missing_outcome_arm_period_or_area": int((~observed).sum())}
+    base = {"n": n, "events": int(y.sum()), "confidence": confidence, "dropped": design.dropped}
 
     # Which periods get a coefficient, and why the others do not.
     period_reasons: dict[int, str] = {}
@@ -394,7 +397,8 @@ def event_study(
         pre = tuple(p for p in coefficients if p < 0)
         joint = JointTest(None, len(pre), None, None, pre, "none", reason=reason)
         return EventStudyResult(table, coefficients, joint, reference, n, base["events"],
-                                n_clusters, n_treated, "none", (), confidence, reason, notes)
+                                n_clusters, n_treated, "none", (), confidence, reason, notes,
+                                design.dropped)
 
     try:
         _require_arms(y, d, clusters)
@@ -456,9 +460,8 @@ def event_study(
             coefficients[p] = _relabel(child_level, se_type)
             continue
         clustered = _wald(float(params[column]), float(se_robust[column]), critical, df,
-                          METHOD_EVENT_STUDY, base,
-                          details | {"se_cluster_robust": float(se_robust[column]),
-                                     "n_clusters": n_clusters})
+                          METHOD_EVENT_STUDY, base | {"n_clusters": n_clusters},
+                          details | {"se_cluster_robust": float(se_robust[column])})
         coefficients[p] = _relabel(at_least_child_level(clustered, child_level), se_type)
 
     pre = [p for p in estimable_periods if p < 0]
@@ -470,7 +473,7 @@ def event_study(
     return EventStudyResult(
         table, coefficients, joint, reference, n, base["events"], n_clusters, n_treated,
         se_type, caveats, confidence, None,
-        notes | {"adjusted_for": list(design.covariates.columns)},
+        notes | {"adjusted_for": list(design.covariates.columns)}, design.dropped,
     )
 
 
@@ -588,7 +591,7 @@ def logistic_did(
     n_treated = len(np.unique(clusters[d == 1]))
     n_control = n_clusters - n_treated
     standardised = (d == 1) & (t == 1)
-    details: dict[str, Any] = design.notes() | {
+    details: dict[str, Any] = {
         "areas_left_out_constant_outcome": left_out["area"],
         "periods_left_out_constant_outcome": left_out["period"],
         "n_standardised_in_left_out_areas": n_standardised_all - int(standardised.sum()),
@@ -599,7 +602,7 @@ def logistic_did(
         "adjusted_for": list(design.covariates.columns),
         "n_standardised_over": int(standardised.sum()),
     }
-    base = {"n": n, "events": int(y.sum()), "confidence": confidence}
+    base = {"n": n, "events": int(y.sum()), "confidence": confidence, "dropped": design.dropped}
     clustered_ok = n_treated >= 2 and n_control >= 2
 
     try:
@@ -615,9 +618,9 @@ def logistic_did(
         fit = fit_logistic(y, exog, what="logistic DiD")
     except NotEstimable as error:
         return LogisticDidResult(
-            Estimate.not_estimable(MEASURE, METHOD_LOGISTIC_DID, str(error),
+            Estimate.not_estimable(MEASURE, METHOD_LOGISTIC_DID, error,
                                    details=dict(details), **base),
-            Estimate.not_estimable("odds_ratio", METHOD_LOGISTIC_DID, str(error),
+            Estimate.not_estimable("odds_ratio", METHOD_LOGISTIC_DID, error,
                                    details=dict(details), **base),
             n_clusters, n_treated,
         )
@@ -635,17 +638,19 @@ def logistic_did(
     critical = _critical(confidence, df)
     details |= {"se_type": se_type,
                 "reference_distribution": "normal" if df is None else f"t with {df} df"}
+    if clustered_ok:
+        base |= {"n_clusters": n_clusters}
 
     # Odds ratio of the interaction, on the log-odds scale.
     j = exog.columns.get_loc(_INTERACTION)
     coef = float(fit.params.iloc[j])
     se_or = _floored_se(cov_robust[j, j] if clustered_ok else None, cov_hc1[j, j])
-    log_or = _wald(coef, se_or["se"], critical, df, METHOD_LOGISTIC_DID, base,
+    log_or = _wald(coef, se_or.pop("se"), critical, df, METHOD_LOGISTIC_DID, base,
                    details | se_or | {"log_odds_ratio": coef})
     odds_ratio = (
         Estimate("odds_ratio", METHOD_LOGISTIC_DID, float(np.exp(coef)),
                  float(np.exp(log_or.ci_low)), float(np.exp(log_or.ci_high)), log_or.p_value,
-                 details=log_or.details, **base)
+                 se=log_or.se, log_scale=True, details=log_or.details, **base)
         if log_or.estimable else
         Estimate.not_estimable("odds_ratio", METHOD_LOGISTIC_DID, log_or.reason,
                                details=log_or.details, **base)
@@ -665,7 +670,7 @@ def logistic_did(
                 - (risk_without * (1 - risk_without)) @ x_without) / max(n_standardised_all, 1)
     se_att = _floored_se(gradient @ cov_robust @ gradient if clustered_ok else None,
                          gradient @ cov_hc1 @ gradient)
-    att = _wald(att_value, se_att["se"], critical, df, METHOD_LOGISTIC_DID, base,
+    att = _wald(att_value, se_att.pop("se"), critical, df, METHOD_LOGISTIC_DID, base,
                 details | se_att | {
                     "risk_as_fitted": float(risk_fitted.mean()),
                     "risk_without_programme": float(risk_without.mean()),
@@ -773,7 +778,8 @@ def _require_no_separation(y: np.ndarray, standardised: np.ndarray, areas: pd.Se
     if found:
         raise NotEstimable(
             "separation — " + "; ".join(found) + ". The logistic model with area and period "
-            "effects then has no finite estimate (the linear DiD is unaffected)")
+            "effects then has no finite estimate (the linear DiD is unaffected)",
+            kind="separation")
 
 
 def _logistic_exog(d: np.ndarray, t: np.ndarray, clusters: np.ndarray, labels: pd.Series,
@@ -856,7 +862,7 @@ def _wald(value: float, se: float, critical: float, df: int | None, method: str,
     statistic = abs(value / se)
     p_value = 2 * (stats.norm.sf(statistic) if df is None else stats.t.sf(statistic, df))
     return Estimate(MEASURE, method, value, value - critical * se, value + critical * se,
-                    float(p_value), details=details | {"se": se}, **base)
+                    float(p_value), se=se, details=details, **base)
 
 
 def _relabel(estimate: Estimate, se_type: str) -> Estimate:
@@ -919,7 +925,7 @@ def _table(periods: np.ndarray, n_int: np.ndarray, n_comp: np.ndarray, reference
         "ci_low": column(lambda e: e.ci_low),
         "ci_high": column(lambda e: e.ci_high),
         "p_value": column(lambda e: e.p_value),
-        "se": column(lambda e: e.details.get("se")),
+        "se": column(lambda e: e.se),
         "n_intervention": n_int.astype("int64"),
         "n_comparison": n_comp.astype("int64"),
         "pre": periods < 0,

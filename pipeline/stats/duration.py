@@ -269,15 +269,15 @@ def discrete_time_hazard_ratio(
     is_event = grid.upper >= 0
     events = int(is_event.sum())
     covariance = "model-based (observed information)" if cluster is None else "cluster-robust"
-    details: dict[str, object] = design.notes() | {
+    details: dict[str, object] = {
         "cut_points": cuts.tolist(),
         "grid_rule": "left rounded down, right rounded up to the cut points",
         "events_beyond_identified_grid": grid.beyond_grid,
         "covariance": covariance,
     }
-    base = {"n": n, "events": events, "confidence": confidence}
+    base = {"n": n, "events": events, "confidence": confidence, "dropped": design.dropped}
 
-    def not_estimable(reason: str, **extra: object) -> DiscreteTimeResult:
+    def not_estimable(reason: str | NotEstimable, **extra: object) -> DiscreteTimeResult:
         blank = Estimate.not_estimable(
             "hazard_ratio", "discrete_time", reason, details=details, **base
         )
@@ -301,7 +301,7 @@ def discrete_time_hazard_ratio(
                 "hazard can be estimated on this grid"
             )
     except NotEstimable as reason:
-        return not_estimable(str(reason))
+        return not_estimable(reason)
 
     x = exog.to_numpy(dtype=float)
     possible = _intervals_with_possible_events(grid)
@@ -309,7 +309,7 @@ def discrete_time_hazard_ratio(
     try:
         fit = _fit_grouped_ph(grid, x, free)
     except NotEstimable as reason:
-        return not_estimable(str(reason))
+        return not_estimable(reason)
     if not fit.converged:
         return not_estimable(
             f"the maximum-likelihood fit did not converge in {fit.iterations} iterations",
@@ -352,7 +352,7 @@ def discrete_time_hazard_ratio(
         cov = bread @ (summed.T @ summed) @ bread * n_clusters / (n_clusters - 1)
         critical = stats.t.ppf(0.5 + confidence / 2, n_clusters - 1)
         reference = f"t with {n_clusters - 1} df"
-        details["n_clusters"] = n_clusters
+        base["n_clusters"] = n_clusters
         if n_clusters < _FEW_CLUSTERS:
             caveats = (
                 f"only {n_clusters} clusters: cluster-robust standard errors may be too "
@@ -382,7 +382,6 @@ def discrete_time_hazard_ratio(
     row = coefficients.loc["treated"]
     details |= {
         "log_hazard_ratio": float(row["coef"]),
-        "se": float(row["se"]),
         "interval": f"Wald, {reference}",
         "intervals_without_events": [
             [float(cuts[j]), float(cuts[j + 1])]
@@ -397,6 +396,8 @@ def discrete_time_hazard_ratio(
         float(row["ci_low"]),
         float(row["ci_high"]),
         float(row["p_value"]),
+        se=float(row["se"]),
+        log_scale=True,
         details=details,
         **base,
     )
@@ -646,7 +647,7 @@ def restricted_mean_survival(
     -------
     Estimate
         measure "rmst", method "kaplan_meier": the mean event-free time up to tau (unit of
-        `time`), normal interval, `details["se"]`. Not estimable when the group is empty or
+        `time`), normal interval and its `se`. Not estimable when the group is empty or
         tau lies beyond follow-up while the curve is above 0.
 
     Raises
@@ -662,7 +663,7 @@ def restricted_mean_survival(
 
     >>> from pipeline.stats.duration import restricted_mean_survival
     >>> result = restricted_mean_survival([2, 4, 6, 8], [1, 1, 1, 1], tau=5)
-    >>> result.estimate, round(result.details["se"] ** 2, 4)
+    >>> result.estimate, round(result.se ** 2, 4)
     (4.0, 0.375)
     """
     times, events = _times_and_events(time, event)
@@ -672,7 +673,7 @@ def restricted_mean_survival(
         value, variance = _rmst_with_variance(times, events, tau)
     except NotEstimable as reason:
         return Estimate.not_estimable(
-            "rmst", "kaplan_meier", str(reason), details={"tau": tau}, **base
+            "rmst", "kaplan_meier", reason, details={"tau": tau}, **base
         )
     se = float(np.sqrt(variance))
     z = stats.norm.ppf(0.5 + confidence / 2)
@@ -682,7 +683,8 @@ def restricted_mean_survival(
         value,
         value - z * se,
         value + z * se,
-        details={"tau": tau, "se": se, "variance": "Greenwood plug-in", "interval": "normal"},
+        se=se,
+        details={"tau": tau, "variance": "Greenwood plug-in", "interval": "normal"},
         **base,
     )
 
@@ -746,8 +748,8 @@ def rmst_difference(
         "tau": tau,
         "rmst_group_1": by_group[1].estimate,
         "rmst_group_0": by_group[0].estimate,
-        "se_group_1": by_group[1].details.get("se"),
-        "se_group_0": by_group[0].details.get("se"),
+        "se_group_1": by_group[1].se,
+        "se_group_0": by_group[0].se,
     }
     missing = [f"group {g}: {r.reason}" for g, r in by_group.items() if not r.estimable]
     if missing:
@@ -755,14 +757,10 @@ def rmst_difference(
             "rmst_difference", "kaplan_meier", "; ".join(missing), details=details, **base
         )
     difference = by_group[1].estimate - by_group[0].estimate
-    se = float(np.hypot(by_group[1].details["se"], by_group[0].details["se"]))
+    se = float(np.hypot(by_group[1].se, by_group[0].se))
     z = stats.norm.ppf(0.5 + confidence / 2)
-    if se > 0:
-        p_value = float(2 * stats.norm.sf(abs(difference) / se))
-    else:
-        p_value = None
-        details["note"] = "zero variance (no events before tau): no p-value"
-    details |= {"se": se, "interval": "normal, Greenwood plug-in variance"}
+    p_value = float(2 * stats.norm.sf(abs(difference) / se)) if se > 0 else None
+    details["interval"] = "normal, Greenwood plug-in variance"
     return Estimate(
         "rmst_difference",
         "kaplan_meier",
@@ -770,6 +768,8 @@ def rmst_difference(
         difference - z * se,
         difference + z * se,
         p_value,
+        se=se,
+        flags=() if p_value is not None else ("no_p_zero_variance",),
         details=details,
         **base,
     )
@@ -1046,12 +1046,7 @@ def rmst_did(
     low, high = np.quantile(kept, [alpha / 2, 1 - alpha / 2])
     tail = min(int((kept <= 0).sum()), int((kept >= 0).sum()))
     p_value = min(1.0, 2 * (tail + 1) / (len(kept) + 1))
-    details["bootstrap_se"] = float(np.std(kept, ddof=1))
-    if min(len(members[1]), len(members[0])) < 5:
-        details["caveat"] = (
-            "few areas per arm: the bootstrap distribution is coarse and its interval tends "
-            "to be too narrow"
-        )
+    coarse = min(len(members[1]), len(members[0])) < 5
     return Estimate(
         "rmst_did",
         "kaplan_meier",
@@ -1059,6 +1054,8 @@ def rmst_did(
         float(low),
         float(high),
         p_value,
+        se=float(np.std(kept, ddof=1)),
+        flags=("few_areas_per_arm",) if coarse else (),
         details=details,
         **base,
     )

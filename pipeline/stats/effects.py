@@ -17,7 +17,7 @@ from scipy.stats.contingency import odds_ratio as scipy_odds_ratio
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from pipeline.stats.proportions import check_confidence, check_counts, proportion
-from pipeline.stats.results import Estimate
+from pipeline.stats.results import Estimate, NotEstimable
 
 # Fisher's exact test replaces chi-square when any expected count falls below this
 # (Cochran's rule, as in the spec §7).
@@ -166,14 +166,15 @@ def risk_ratio(
     if events0 == 0:
         return Estimate.not_estimable(
             measure, method,
-            "zero cell: no events in the comparison group, so the risk ratio is infinite",
+            NotEstimable("zero cell: no events in the comparison group, so the risk ratio is "
+                         "infinite", kind="zero_cell"),
             **common,
         )
     if events1 == 0:
         return Estimate.not_estimable(
             measure, method,
-            "zero cell: no events in the intervention group, so the risk ratio is 0 and "
-            "its log-scale interval undefined",
+            NotEstimable("zero cell: no events in the intervention group, so the risk ratio is 0 "
+                         "and its log-scale interval undefined", kind="zero_cell"),
             **common,
         )
     ratio = (events1 / n1) / (events0 / n0)
@@ -193,6 +194,8 @@ def risk_ratio(
         estimate=ratio,
         ci_low=ratio * math.exp(-z * se_log),
         ci_high=ratio * math.exp(z * se_log),
+        se=se_log,
+        log_scale=True,
         **common,
     )
 
@@ -271,7 +274,8 @@ def odds_ratio(
     if zero_cells:
         return Estimate.not_estimable(
             measure, method,
-            "zero cell (" + "; ".join(zero_cells) + "): the Woolf interval is undefined",
+            NotEstimable("zero cell (" + "; ".join(zero_cells) + "): the Woolf interval is "
+                         "undefined", kind="zero_cell"),
             **common,
         )
     log_or = math.log(a * d / (b * c))
@@ -283,6 +287,8 @@ def odds_ratio(
         estimate=math.exp(log_or),
         ci_low=math.exp(log_or - z * se_log),
         ci_high=math.exp(log_or + z * se_log),
+        se=se_log,
+        log_scale=True,
         **common,
     )
 
@@ -299,8 +305,8 @@ def _odds_ratio_exact(
         if a + c == 0 or b + d == 0:
             reason = "every child in both groups had the same outcome: no odds ratio"
         else:
-            reason = ("zero cell: the conditional odds ratio is infinite "
-                      f"(table {a}, {b} / {c}, {d})")
+            reason = NotEstimable("zero cell: the conditional odds ratio is infinite "
+                                  f"(table {a}, {b} / {c}, {d})", kind="zero_cell")
         return Estimate.not_estimable("odds_ratio", "exact_conditional", reason, **common)
     p_value = float(stats.fisher_exact(table).pvalue)
     return Estimate(

@@ -56,7 +56,7 @@ one of its cells is reported as not estimable, with the reason, and left out of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -66,7 +66,7 @@ from scipy import stats
 from pipeline.stats._design import as_binary, build_covariate_design
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
-from pipeline.stats.results import Estimate
+from pipeline.stats.results import Dropped, Estimate
 
 EXPLORATORY = "exploratory"
 TRIPLE_METHOD = "triple_difference"
@@ -459,13 +459,14 @@ def triple_difference(
             ["few_clusters"] if n_clusters < FEW_CLUSTERS else [])
     else:
         flags.append("child_level_fallback")
-    notes = design.notes() | {
+    notes = {
         "covariates_absorbed_by_area_or_period": absorbed, "n_clusters": n_clusters,
         "n_clusters_treated": n_clusters_treated, "area_effects": "absorbed (within areas)",
         "period_effects": "post dummy" if periods is None else "period fixed effects",
         EXPLORATORY: True,
     }
-    inference = _Inference(beta, cr1 if clustered else None, hc1, n_clusters, confidence, notes)
+    inference = _Inference(beta, cr1 if clustered else None, hc1, n_clusters, confidence, notes,
+                           dropped=design.dropped)
     did_column = names.index("treated_area:post")
     level_rows = {level: np.where(codes[fitted] == levels.index(level))[0]
                   for level in [reference, *others]}
@@ -498,7 +499,8 @@ def triple_difference(
         restrictions[row, names.index(_ddd_name(level))] = 1.0
     joint = inference.joint(restrictions)
 
-    if any("se_floor" in e.details for e in [*by_level.values(), *differences.values()]):
+    if any("widened_to_child_level" in e.flags
+           for e in [*by_level.values(), *differences.values()]):
         flags.append("se_raised_to_child_level")
     coefficients = pd.DataFrame({
         "coef": beta,
@@ -664,27 +666,31 @@ class _Inference:
     """
 
     def __init__(self, beta: np.ndarray, cluster: np.ndarray | None, hc1: np.ndarray,
-                 n_clusters: int, confidence: float, notes: dict[str, Any]) -> None:
+                 n_clusters: int, confidence: float, notes: dict[str, Any], *,
+                 dropped: Dropped | None = None) -> None:
         self.beta, self.cluster, self.hc1 = beta, cluster, hc1
         self.n_clusters, self.confidence, self.notes = n_clusters, confidence, notes
+        self.dropped = dropped
 
     def estimate(self, measure: str, contrast: np.ndarray, extra: dict[str, Any], *, n: int,
                  events: int, method: str = TRIPLE_METHOD) -> Estimate:
-        base = {"n": n, "events": events, "confidence": self.confidence}
+        base = {"n": n, "events": events, "confidence": self.confidence,
+                "dropped": self.dropped}
         value = float(contrast @ self.beta)
         z = stats.norm.ppf(0.5 + self.confidence / 2)
         child_level = _wald(measure, method, value, _se(contrast, self.hc1), z, None, base,
                             self.notes | extra)
         if self.cluster is None:
             if self.n_clusters:  # a DiD that has areas but too few per arm
-                return _with_details(child_level, {
+                return replace(child_level, details=child_level.details | {
                     "se_type": "HC1 heteroskedasticity-robust, NOT clustered by area",
                     "note": "fallback: one area in an arm, so the cluster-robust variance is "
                     "degenerate; ignores correlation of children within areas"})
             return child_level
         df = self.n_clusters - 1
         clustered = _wald(measure, method, value, _se(contrast, self.cluster),
-                          stats.t.ppf(0.5 + self.confidence / 2, df), df, base,
+                          stats.t.ppf(0.5 + self.confidence / 2, df), df,
+                          base | {"n_clusters": self.n_clusters},
                           self.notes | extra | {"se_type": "cluster-robust CR1 by area",
                                                 "reference_distribution": f"t with {df} df"})
         if not clustered.estimable:
@@ -726,11 +732,7 @@ def _wald(measure: str, method: str, value: float, se: float, critical: float, d
     statistic = value / se
     p_value = 2 * (stats.t.sf(abs(statistic), df) if df else stats.norm.sf(abs(statistic)))
     return Estimate(measure, method, value, value - critical * se, value + critical * se,
-                    float(p_value), details=details | {"se": se}, **base)
-
-
-def _with_details(estimate: Estimate, extra: dict[str, Any]) -> Estimate:
-    return Estimate(**(estimate.to_dict() | {"details": estimate.details | extra}))
+                    float(p_value), se=se, details=details, **base)
 
 
 def _se(contrast: np.ndarray, covariance: np.ndarray) -> float:

@@ -752,7 +752,8 @@ class PooledResult:
         `kwargs` go to Estimate (n, events, details: merged with the pooling quantities).
         """
         back = math.exp if exponentiate else float
-        details = self.notes() | {"scale": "log" if exponentiate else "identity"}
+        details = self.notes()
+        del details["se"]
         return Estimate(
             measure=measure,
             method=method,
@@ -761,6 +762,8 @@ class PooledResult:
             ci_high=back(self.ci_high),
             p_value=self.p_value,
             confidence=self.confidence,
+            se=self.se,
+            log_scale=exponentiate,
             details=details | kwargs.pop("details", {}),
             **kwargs,
         )
@@ -976,7 +979,7 @@ def pool_estimates(
             )
     if scale not in ("identity", "log"):
         raise ValueError(f"scale must be 'identity' or 'log', not {scale!r}")
-    ratio = first.measure.endswith("ratio") or first.details.get("scale") == "log"
+    ratio = first.measure.endswith("ratio") or first.log_scale
     if ratio and scale == "identity":
         raise ValueError(
             f"{first.measure} is a ratio; its interval is symmetric on the log scale only: "

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -208,7 +208,8 @@ def fit_logistic(
                 outcome, exog, family=sm.families.Binomial(), var_weights=weights
             ).fit(maxiter=100)
         except PerfectSeparationError as error:
-            raise NotEstimable(f"{what}: complete separation ({error})") from error
+            raise NotEstimable(f"{what}: complete separation ({error})",
+                                  kind="separation") from error
         except np.linalg.LinAlgError as error:
             raise NotEstimable(f"{what}: singular design ({error})") from error
     categories = {warning.category for warning in caught}
@@ -223,7 +224,7 @@ def fit_logistic(
         raise NotEstimable(
             f"{what}: complete or quasi-complete separation — some covariate pattern predicts "
             f"the outcome perfectly ({at_boundary} fitted probabilities at 0 or 1{involved}); "
-            "the maximum-likelihood estimate does not exist"
+            "the maximum-likelihood estimate does not exist", kind="separation"
         )
     if ConvergenceWarning in categories or not result.converged:
         raise NotEstimable(f"{what}: the logistic fit did not converge")
@@ -386,8 +387,8 @@ def logistic_adjusted_effects(
     t = t_all[design.kept_rows]
     n = len(y)
     events = int(y.sum())
-    base = dict(n=n, events=events, confidence=confidence)
-    notes = design.notes() | {"rows_missing_outcome_or_treatment": int((~observed).sum())}
+    base = dict(n=n, events=events, confidence=confidence, dropped=design.dropped)
+    notes = {"rows_missing_outcome_or_treatment": int((~observed).sum())}
     try:
         _check_outcome_cells(y, t)
         require_treatment_identified(t, design.covariates)
@@ -396,7 +397,7 @@ def logistic_adjusted_effects(
     except NotEstimable as reason:
         measures = ("odds_ratio", "risk_difference", "risk_ratio", "risk", "risk")
         blank = [
-            Estimate.not_estimable(m, METHOD, str(reason), details=dict(notes), **base)
+            Estimate.not_estimable(m, METHOD, reason, details=dict(notes), **base)
             for m in measures
         ]
         return AdjustedEffects(
@@ -444,7 +445,7 @@ def _check_outcome_cells(y: np.ndarray, t: np.ndarray) -> None:
             kind = "no" if arm_events == 0 else "only"
             raise NotEstimable(
                 f"zero cell: {kind} events in the {label} group, so treatment separates the "
-                "outcome and the logistic model has no finite estimate"
+                "outcome and the logistic model has no finite estimate", kind="zero_cell"
             )
 
 
@@ -480,10 +481,11 @@ def _odds_ratio(
         ci_low=float(np.exp(coef - z * se)),
         ci_high=float(np.exp(coef + z * se)),
         p_value=float(2 * stats.norm.sf(abs(coef / se))),
+        se=se,
+        log_scale=True,
         details=notes
         | {
             "log_odds_ratio": coef,
-            "se": se,
             "interval": "Wald, model-based covariance",
             "se_robust": se_robust,
             "se_robust_type": robust_kind,
@@ -563,12 +565,12 @@ def _standardised(
             ci_low=float(low),
             ci_high=float(high),
             p_value=p_value,
+            se=float(se),
+            log_scale=log,
             details=details
             | {
-                "se": float(se),
                 "se_model_only": float(np.sqrt(var_model)),
                 "se_model_based": float(np.sqrt(var_model_based)),
-                "scale": "log" if log else "identity",
             },
             **base,
         )
@@ -584,12 +586,8 @@ def _standardised(
         np.array([1 / (risks[0] * (1 - risks[0])), -1 / (risks[1] * (1 - risks[1]))]),
         log=True,
     )
-    marginal_or = Estimate(
-        **(
-            marginal_or.to_dict()
-            | {"details": marginal_or.details | {"type": "marginal (standardised) odds ratio"}}
-        )
-    )
+    marginal_or = replace(
+        marginal_or, details=marginal_or.details | {"type": "marginal (standardised) odds ratio"})
     return rd, rr, risk_treated, risk_untreated, marginal_or
 
 
@@ -652,7 +650,8 @@ def logistic_slope(outcome: np.ndarray, exposure: np.ndarray,
     z = stats.norm.ppf(0.975)
     return Estimate("odds_ratio", "regression", math.exp(coef), math.exp(coef - z * se),
                     math.exp(coef + z * se), float(2 * stats.norm.sf(abs(coef / se))),
-                    n=len(y), events=int(y.sum()), details=design.notes())
+                    n=len(y), events=int(y.sum()), se=se, log_scale=True,
+                    dropped=design.dropped)
 
 
 def interaction_test(outcome: np.ndarray, treated: np.ndarray,

@@ -8,7 +8,7 @@ A result is never an infinite or NaN number passed off as an estimate.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -32,7 +32,21 @@ class NotEstimable(ValueError):
     ... except NotEstimable as reason:
     ...     print(reason)
     no events in the comparison group
+
+    A reason of a known kind says so, as one of the `FLAGS` ids; a result made from it
+    (`Estimate.not_estimable`) carries the kind as a flag, so that a report words it in
+    its own language:
+
+    >>> NotEstimable("zero cell: no events in the comparison group", kind="zero_cell").kind
+    'zero_cell'
     """
+
+    def __init__(self, reason: str, *, kind: str | None = None) -> None:
+        super().__init__(reason)
+        if kind is not None and kind not in FLAGS:
+            raise ValueError(f"unknown kind of reason {kind!r}; declare it in "
+                             "pipeline.stats.results.FLAGS")
+        self.kind = kind
 
 
 # What a result's `flags` may say, each a fact a report words in its own language (the
@@ -54,7 +68,45 @@ FLAGS: dict[str, str] = {
     "zero_cell": "not estimable: a zero cell",
     "empty_cell": "not estimable: an empty cell in the area × period table",
     "no_mle": "not estimable: the maximum-likelihood estimate does not exist",
+    "weak_instrument": "weak instrument: few families took the programme up (first-stage F < 10)",
+    "upper_limit_not_reached": "the upper confidence limit is not reached within follow-up",
+    "lower_limit_not_estimable": "the lower confidence limit cannot be estimated",
+    "no_p_zero_variance": "no p-value: the variance is zero",
+    "few_areas_per_arm": "fewer than 5 areas in an arm: the bootstrap over areas is coarse and "
+    "its interval tends to be too narrow",
+    "one_group_no_variance": "a group has no events (or only events): the sandwich variance of "
+    "its weighted risk is zero, so the interval reflects the other group only and is too narrow",
 }
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """What a covariate design left out before the fit.
+
+    Attributes
+    ----------
+    rows_missing : int
+        Children left out for a missing covariate.
+    constant : tuple of str
+        Covariate terms left out for being constant.
+    aliased : tuple of str
+        Covariate terms left out for being collinear with the design.
+
+    Examples
+    --------
+    >>> from pipeline.stats.results import Dropped
+    >>> Dropped(2, ("parity",)).anything
+    True
+    """
+
+    rows_missing: int = 0
+    constant: tuple[str, ...] = ()
+    aliased: tuple[str, ...] = ()
+
+    @property
+    def anything(self) -> bool:
+        """Whether any child or term was left out."""
+        return bool(self.rows_missing or self.constant or self.aliased)
 
 
 @dataclass(frozen=True)
@@ -88,10 +140,21 @@ class Estimate:
     reason : str or None
         Why there is no estimate, or no interval, in words a reader can act on.
     details : dict
-        Method-specific numbers (standard error, counts, what was dropped).
+        Method-specific diagnostics for a reader in a notebook (the means and SDs of a
+        balance statistic, a model's other coefficients, the bootstrap's settings). The
+        pipeline itself reads only the typed fields, never `details`.
     flags : tuple of str
         Facts about how the estimate was made that a report words in its own language,
         as ids of `FLAGS` (e.g. "point_estimate_only"), instead of English notes.
+    se : float or None
+        Standard error on the scale the interval is built on: the estimate's own scale,
+        the log scale for a ratio (`log_scale`).
+    log_scale : bool
+        Whether `se` (and the interval's symmetry) is on the log scale.
+    n_clusters : int or None
+        Areas the standard error is clustered by, when it is.
+    dropped : Dropped or None
+        What the covariate design left out, for methods that adjust.
 
     Raises
     ------
@@ -121,9 +184,13 @@ class Estimate:
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
+    se: float | None = None
+    log_scale: bool = False
+    n_clusters: int | None = None
+    dropped: Dropped | None = None
 
     def __post_init__(self) -> None:
-        for name in ("estimate", "ci_low", "ci_high", "p_value"):
+        for name in ("estimate", "ci_low", "ci_high", "p_value", "se"):
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
                 raise ValueError(
@@ -143,9 +210,25 @@ class Estimate:
         return self.estimate is not None
 
     @classmethod
-    def not_estimable(cls, measure: str, method: str, reason: str, **kwargs: Any) -> Estimate:
-        """A result without an estimate, saying why; `kwargs` are the other fields."""
-        return cls(measure=measure, method=method, estimate=None, reason=reason, **kwargs)
+    def not_estimable(cls, measure: str, method: str, reason: str | NotEstimable,
+                      **kwargs: Any) -> Estimate:
+        """A result without an estimate, saying why; `kwargs` are the other fields.
+
+        A `NotEstimable` reason of a known kind adds its kind to the flags.
+
+        >>> from pipeline.stats.results import Estimate, NotEstimable
+        >>> Estimate.not_estimable("risk_ratio", "katz", NotEstimable(
+        ...     "zero cell: no events", kind="zero_cell")).flags
+        ('zero_cell',)
+        """
+        kind = getattr(reason, "kind", None)
+        if kind is not None:
+            kwargs["flags"] = (*kwargs.get("flags", ()), kind)
+        return cls(measure=measure, method=method, estimate=None, reason=str(reason), **kwargs)
+
+    def with_flags(self, *flags: str) -> Estimate:
+        """The same result with these flags added (once each)."""
+        return replace(self, flags=tuple(dict.fromkeys((*self.flags, *flags))))
 
     def to_row(self, **keys: Any) -> dict[str, Any]:
         """The estimate as one table row, as statsmodels' `summary_frame()` gives one.

@@ -281,14 +281,12 @@ def _km_median(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = fitted.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
-    details = {"interval": "Brookmeyer–Crowley, cloglog transform"}
     low = float(low) if np.isfinite(low) else None
     high = float(high) if np.isfinite(high) else None
-    if high is None:
-        details["note"] = "upper confidence limit not reached"
-    if low is None:
-        details["note"] = "lower confidence limit not estimable"
-    return Estimate("median_survival", method, median, low, high, details=details, **base)
+    flags = (*(("lower_limit_not_estimable",) if low is None else ()),
+             *(("upper_limit_not_reached",) if high is None else ()))
+    return Estimate("median_survival", method, median, low, high, flags=flags,
+                    details={"interval": "Brookmeyer–Crowley, cloglog transform"}, **base)
 
 
 # --------------------------------------------------------------------------- log-rank
@@ -550,8 +548,9 @@ def cox_hazard_ratio(
     design = build_covariate_design(covariates, len(times), ~np.isnan(t_all))
     keep = design.kept_rows
     times, events, t = times[keep], events[keep], t_all[keep]
-    base = {"n": len(times), "events": int(events.sum()), "confidence": confidence}
-    details = design.notes() | {"ties": ties, "interval": "Wald"}
+    base = {"n": len(times), "events": int(events.sum()), "confidence": confidence,
+            "dropped": design.dropped}
+    details = {"ties": ties, "interval": "Wald"}
     exog = pd.concat(
         [pd.DataFrame({"treatment": t}), design.covariates.reset_index(drop=True)], axis=1
     )
@@ -559,7 +558,7 @@ def cox_hazard_ratio(
         _check_cox_groups(events, t)
         fit = _fit_cox(times, events, exog, ties)
     except NotEstimable as reason:
-        blank = Estimate.not_estimable("hazard_ratio", "cox", str(reason), details=details, **base)
+        blank = Estimate.not_estimable("hazard_ratio", "cox", reason, details=details, **base)
         return CoxResult(blank, pd.DataFrame(), None, ties)
     params = np.asarray(fit.params)
     se = np.asarray(fit.bse)
@@ -583,7 +582,9 @@ def cox_hazard_ratio(
         float(row["ci_low"]),
         float(row["ci_high"]),
         float(row["p_value"]),
-        details=details | {"log_hazard_ratio": float(row["coef"]), "se": float(row["se"])},
+        se=float(row["se"]),
+        log_scale=True,
+        details=details | {"log_hazard_ratio": float(row["coef"])},
         **base,
     )
     ph_test = proportional_hazards_test(

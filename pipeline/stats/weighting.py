@@ -523,14 +523,15 @@ def iptw_effect(
     observed = ~np.isnan(y_all) & ~np.isnan(t_all)
     design = build_covariate_design(covariates, len(y_all), observed)
     n = int(design.kept_rows.sum())
-    base = {"n": n, "confidence": confidence}
-    notes = design.notes() | {
+    base = {"n": n, "confidence": confidence, "dropped": design.dropped}
+    notes = {
         "estimand": estimand,
         "se_type": _se_type(doubly_robust, cov_type),
         "estimator": _ESTIMATOR[doubly_robust],
     }
 
-    def fail(reason: str, diagnostics: WeightDiagnostics | None = None) -> IPTWResult:
+    def fail(reason: str | NotEstimable,
+             diagnostics: WeightDiagnostics | None = None) -> IPTWResult:
         blank = [
             Estimate.not_estimable(m, method, reason, details=dict(notes), **base)
             for m in ("risk_difference", "risk_ratio", "odds_ratio")
@@ -549,7 +550,7 @@ def iptw_effect(
     try:
         propensity_fit = _fit_propensity(t, design)
     except NotEstimable as reason:
-        return fail(str(reason))
+        return fail(reason)
     ps = propensity_fit.fitted
     inside = np.ones(n, dtype=bool)
     if trim_propensity is not None:
@@ -587,7 +588,7 @@ def iptw_effect(
                 y_in, outcome_exog.loc[inside], what="weighted outcome model", weights=raw[inside]
             )
         except NotEstimable as reason:
-            return fail(str(reason), diagnostics)
+            return fail(reason, diagnostics)
         target = inside & (t == 1) if estimand == "ATT" else inside
         risks, psi, jacobian = stack.standardised(
             y, outcome_exog.to_numpy(), outcome_fit.params.to_numpy(), target
@@ -605,27 +606,24 @@ def iptw_effect(
     try:
         risk_cov = _sandwich(psi, jacobian, cov_type)[-2:, -2:]
     except NotEstimable as reason:
-        return fail(str(reason), diagnostics)
+        return fail(reason, diagnostics)
     z = stats.norm.ppf(0.5 + confidence / 2)
     notes["risk_treated"] = float(risks[0])
     notes["risk_comparison"] = float(risks[1])
 
     contrast = np.array([1.0, -1.0])
     rd_se = float(np.sqrt(max(contrast @ risk_cov @ contrast, 0.0)))
-    rd_details = notes | {"se": rd_se}
+    rd_details = dict(notes)
     if known_cov is not None:
         rd_details["se_weights_known"] = float(np.sqrt(contrast @ known_cov @ contrast))
-    if np.any((risks <= 0) | (risks >= 1)):
-        rd_details["note"] = (
-            "a group has no events (or only events): the sandwich variance of its weighted "
-            "risk is zero, so the interval reflects the other group only and is too narrow"
-        )
+    rd_flags = ("one_group_no_variance",) if np.any((risks <= 0) | (risks >= 1)) else ()
     if rd_se == 0:
         risk_difference = Estimate.not_estimable(
             "risk_difference",
             method,
             "the outcome does not vary within either group: the sandwich variance is zero",
             details=rd_details,
+            flags=rd_flags,
             **base,
         )
     else:
@@ -637,7 +635,9 @@ def iptw_effect(
             rd - z * rd_se,
             rd + z * rd_se,
             float(2 * stats.norm.sf(abs(rd / rd_se))),
+            se=rd_se,
             details=rd_details,
+            flags=rd_flags,
             **base,
         )
     ratio_args = (risks, risk_cov, known_cov, z, base, notes, method)
@@ -818,7 +818,8 @@ def _ratio(
         return Estimate.not_estimable(
             measure,
             method,
-            f"zero cell: {which} in a group, so the {measure.replace('_', ' ')} is 0 or infinite",
+            NotEstimable(f"zero cell: {which} in a group, so the {measure.replace('_', ' ')} "
+                         "is 0 or infinite", kind="zero_cell"),
             details=dict(notes),
             **base,
         )
@@ -833,7 +834,7 @@ def _ratio(
         return Estimate.not_estimable(
             measure, method, "the sandwich variance is zero", details=dict(notes), **base
         )
-    details = notes | {"se_log": se}
+    details = dict(notes)
     if known_cov is not None:
         details["se_log_weights_known"] = float(np.sqrt(gradient @ known_cov @ gradient))
     return Estimate(
@@ -843,6 +844,8 @@ def _ratio(
         float(np.exp(log_value - z * se)),
         float(np.exp(log_value + z * se)),
         float(2 * stats.norm.sf(abs(log_value / se))),
+        se=se,
+        log_scale=True,
         details=details,
         **base,
     )

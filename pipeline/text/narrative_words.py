@@ -646,6 +646,10 @@ NOTE_WORDS: dict[str, Words] = {
         sv="effekt för familjer som tackar ja: effekten av erbjudandet delad med andelen som tackade ja",
         en="effect for families who accept: the effect of the offer divided by the share who accepted",
     ),
+    "weak_instrument": Words(
+        sv="svagt instrument: få familjer tackade ja, så skattningen är osäker",
+        en="weak instrument: few families accepted, so the estimate is uncertain",
+    ),
     "dose_response": Words(
         sv=("beskrivande: oddskvot per extra genomförd kontakt före utfallets ålder, bland familjer som "
             "tackat ja; inget p-värde"),

@@ -32,7 +32,7 @@ def test_hedges_g_by_hand():
     assert result.estimate == pytest.approx(0.711709, abs=1e-6)
     assert result.details["sd_pooled"] == pytest.approx(math.sqrt(5.6))
     assert result.details["small_sample_correction"] == pytest.approx(16 / 19)
-    assert result.details["rating"] == "not_satisfied"
+    assert equivalence_rating(result.estimate) == "not_satisfied"
     assert (result.method, result.n) == ("unweighted", 7)
 
 
@@ -42,7 +42,7 @@ def test_cox_index_by_hand():
     result = cox_index(_binary(30, 100), _binary(20, 100))
     assert result.estimate == pytest.approx(0.325426, abs=1e-6)
     assert result.details["zero_cell_correction"] is False
-    assert result.details["rating"] == "not_satisfied"
+    assert equivalence_rating(result.estimate) == "not_satisfied"
 
 
 def test_cox_index_adds_a_half_to_zero_cells():
@@ -112,7 +112,7 @@ def test_baseline_difference_picks_the_wwc_measure():
     assert baseline_difference(_binary(3, 10), _binary(5, 10)).measure == "cox_index"
     continuous = baseline_difference([2, 4, 6, 8], [1, 3, 5])
     assert continuous.measure == "hedges_g"
-    assert continuous.details["rating"] == "not_satisfied"
+    assert equivalence_rating(continuous.estimate) == "not_satisfied"
     assert baseline_difference([1, 0, 1], [0, 1, 1], binary=False).measure == "hedges_g"
 
 
@@ -120,7 +120,7 @@ def test_group_of_one_child_is_not_estimable():
     for measure in (hedges_g, cox_index, standardised_mean_difference):
         result = measure([1.0], [0.0, 1.0])
         assert not result.estimable and "at least two" in result.reason
-    assert baseline_difference([], [1.0, 2.0]).details["rating"] == "not_estimable"
+    assert equivalence_rating(baseline_difference([], [1.0, 2.0]).estimate) == "not_estimable"
 
 
 def test_no_variation_is_not_estimable():

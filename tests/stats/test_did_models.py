@@ -85,7 +85,7 @@ def test_two_periods_one_area_per_arm_equal_the_difference_of_cell_means() -> No
     assert any("one area in an arm" in c for c in result.caveats)
     hc1 = smf.ols("y ~ treated * C(period)", frame).fit(cov_type="HC1")
     se = hc1.bse["treated:C(period)[T.0]"]
-    assert result.coefficients[0].details["se"] == pytest.approx(se, rel=1e-9)
+    assert result.coefficients[0].se == pytest.approx(se, rel=1e-9)
     assert result.coefficients[0].ci_low == pytest.approx(expected - stats.norm.isf(0.025) * se)
 
 
@@ -148,7 +148,7 @@ def test_coefficients_ses_and_joint_test_match_an_independent_statsmodels_fit() 
         assert found.details["se_cluster_robust"] == pytest.approx(clustered.bse[name], rel=1e-8)
         assert found.details["se_hc1"] == pytest.approx(hc1.bse[name], rel=1e-8)
         se = max(clustered.bse[name], hc1.bse[name])  # never narrower than child level
-        assert found.details["se"] == pytest.approx(se, rel=1e-8)
+        assert found.se == pytest.approx(se, rel=1e-8)
         assert found.ci_high - found.estimate == pytest.approx(t_crit * se, rel=1e-8)
         assert found.p_value == pytest.approx(2 * stats.t.sf(abs(found.estimate) / se, 7),
                                               rel=1e-7)
@@ -300,7 +300,7 @@ def test_logistic_two_by_two_gives_the_odds_ratio_and_counterfactual_of_the_cell
     # equals it here, and HC1 = HC0 x sqrt(n / (n - 4))
     woolf = np.sqrt(sum(1 / v for v in (15, 5, 10, 15, 12, 18, 12, 28)))
     n = 115
-    assert result.odds_ratio.details["se"] == pytest.approx(woolf * np.sqrt(n / (n - 4)),
+    assert result.odds_ratio.se == pytest.approx(woolf * np.sqrt(n / (n - 4)),
                                                             rel=1e-6)
 
 
@@ -355,7 +355,7 @@ def test_logistic_matches_smf_logit_g_computation_and_a_numerical_delta_method()
 
     j = names.index("did")
     se_log_or = max(np.sqrt(v_cluster[j, j]), np.sqrt(v_hc1[j, j]))
-    assert result.odds_ratio.details["se"] == pytest.approx(se_log_or, rel=1e-6)
+    assert result.odds_ratio.se == pytest.approx(se_log_or, rel=1e-6)
     assert result.odds_ratio.ci_low == pytest.approx(
         np.exp(fit.params["did"] - t_crit * se_log_or), rel=1e-5)
     assert result.att.details["reference_distribution"] == "t with 6 df"
@@ -382,7 +382,7 @@ def test_logistic_recovers_a_known_odds_ratio_and_its_att() -> None:
     result = logistic_did(frame["y"], frame["treated"], frame["post"], frame["area"],
                           period_effects=frame["period"])
     true_att = frame.loc[(frame["treated"] == 1) & (frame["post"] == 1), "true_effect"].mean()
-    se = result.att.details["se"]  # about 0.02
+    se = result.att.se  # about 0.02
     assert result.att.estimate == pytest.approx(true_att, abs=3 * se)
     assert result.odds_ratio.ci_low < np.exp(0.6) < result.odds_ratio.ci_high
     assert result.att.ci_low < true_att < result.att.ci_high

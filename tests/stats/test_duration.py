@@ -294,7 +294,7 @@ def test_rmst_6mp_area_under_the_step_function_by_hand() -> None:
     result = restricted_mean_survival(MP_TIME, MP_EVENT, tau=35)
     assert (result.measure, result.method) == ("rmst", "kaplan_meier")
     assert result.estimate == pytest.approx(area, abs=1e-12)
-    assert result.details["se"] == pytest.approx(np.sqrt(variance), abs=1e-12)
+    assert result.se == pytest.approx(np.sqrt(variance), abs=1e-12)
     assert result.ci_low == pytest.approx(area - 1.959963984540054 * np.sqrt(variance))
     # tau between relapse times: 6 + 1 s6 + 3 s7 + 3 s10 + 3 s13 + (20 - 16) s16.
     partial = 6 + s[6] + 3 * s[7] + 3 * s[10] + 3 * s[13] + 4 * s[16]
@@ -307,7 +307,7 @@ def test_rmst_without_censoring_is_the_mean_of_truncated_times() -> None:
     x = np.minimum(np.array(PLACEBO_TIME, dtype=float), 23)
     result = restricted_mean_survival(PLACEBO_TIME, [1] * 21, tau=23)
     assert result.estimate == pytest.approx(182 / 21, abs=1e-12)
-    assert result.details["se"] == pytest.approx(
+    assert result.se == pytest.approx(
         np.sqrt(((x - x.mean()) ** 2).sum() / 21**2), abs=1e-12
     )
     truncated = np.minimum(x, 10)
@@ -415,8 +415,8 @@ def test_rmst_did_bootstrap_is_reproducible_and_draws_whole_areas() -> None:
     assert (first.ci_low, first.ci_high, first.p_value) == (
         again.ci_low, again.ci_high, again.p_value
     )
-    assert first.details["bootstrap_se"] == again.details["bootstrap_se"]
-    assert first.details["bootstrap_se"] != other.details["bootstrap_se"]
+    assert first.se == again.se
+    assert first.se != other.se
     # Two areas per arm: an arm's draw is {A, A}, {A, B} or {B, B}, so every replicate is
     # one of 9 DiDs, each computable from the resampled children directly. The 2.5% and
     # 97.5% quantiles of 999 replicates fall inside runs of tied values.

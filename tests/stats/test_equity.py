@@ -109,7 +109,7 @@ def test_joint_f_for_two_levels_is_the_square_of_the_single_t() -> None:
         result = triple_difference(frame["y"], frame["treated_area"], frame["post"],
                                    frame["level"], frame["area"])
         difference = result.differences["b"]
-        t = difference.estimate / difference.details["se"]
+        t = difference.estimate / difference.se
         assert result.joint.df_numerator == 1
         assert result.joint.statistic == pytest.approx(t**2, rel=1e-9)
         assert result.joint.p_value == pytest.approx(difference.p_value, rel=1e-9)
@@ -121,19 +121,19 @@ def test_cluster_robust_se_is_never_below_the_child_level_one() -> None:
     result = triple_difference(frame["y"], frame["treated_area"], frame["post"], frame["level"],
                                frame["area"])
     estimates = [*result.by_level.values(), *result.differences.values()]
-    raised = [e for e in estimates if "se_floor" in e.details]
+    raised = [e for e in estimates if "widened_to_child_level" in e.flags]
     assert raised, "the seed should give at least one cluster-robust SE below the HC1 SE"
     assert "se_raised_to_child_level" in result.flags
     hc1 = result.coefficients["se_hc1"]
     difference = result.differences["b"]
-    assert difference.details["se"] >= hc1["treated_area:post:subgroup[b]"] * (1 - 1e-12)
+    assert difference.se >= hc1["treated_area:post:subgroup[b]"] * (1 - 1e-12)
     t_crit = stats.t.ppf(0.975, 5)
     assert difference.ci_high - difference.estimate == pytest.approx(
-        t_crit * difference.details["se"], rel=1e-9)
+        t_crit * difference.se, rel=1e-9)
     # the joint test is floored the same way: still F = t^2 of the raised t, same p
     assert result.joint.details["raised_to_child_level"]
     assert result.joint.statistic == pytest.approx(
-        (difference.estimate / difference.details["se"]) ** 2, rel=1e-9)
+        (difference.estimate / difference.se) ** 2, rel=1e-9)
     assert result.joint.p_value == pytest.approx(difference.p_value, rel=1e-9)
 
 
@@ -218,12 +218,12 @@ def test_additive_interaction_variance_is_the_hand_wald_formula_times_hc1_factor
     contrast = result.differences["low"]
     assert contrast.measure == "interaction_contrast"
     assert contrast.estimate == pytest.approx(rd_low - rd_high, abs=1e-12)
-    assert contrast.details["se"] ** 2 == pytest.approx(wald * n / (n - 4), rel=1e-12)
+    assert contrast.se ** 2 == pytest.approx(wald * n / (n - 4), rel=1e-12)
     # HC0 (factor removed) is exactly the difference of independent Wald risk differences
-    assert contrast.details["se"] ** 2 / contrast.details["hc1_factor"] == pytest.approx(
+    assert contrast.se ** 2 / contrast.details["hc1_factor"] == pytest.approx(
         wald, rel=1e-12)
     assert result.by_level["low"].estimate == pytest.approx(rd_low, abs=1e-12)
-    z = contrast.estimate / contrast.details["se"]
+    z = contrast.estimate / contrast.se
     assert contrast.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-12)
     # two levels: the joint chi-square is z^2 and its p the contrast's p
     assert result.joint.statistic == pytest.approx(z**2, rel=1e-12)
@@ -241,9 +241,9 @@ def test_additive_interaction_equals_statsmodels_lpm_with_hc1() -> None:
     fit = smf.ols("y ~ treated * C(level)", frame).fit(cov_type="HC1")
     term = "treated:C(level)[T.sweden]"
     assert result.by_level["europe"].estimate == pytest.approx(fit.params["treated"], rel=1e-9)
-    assert result.by_level["europe"].details["se"] == pytest.approx(fit.bse["treated"], rel=1e-9)
+    assert result.by_level["europe"].se == pytest.approx(fit.bse["treated"], rel=1e-9)
     assert result.differences["sweden"].estimate == pytest.approx(fit.params[term], rel=1e-9)
-    assert result.differences["sweden"].details["se"] == pytest.approx(fit.bse[term], rel=1e-9)
+    assert result.differences["sweden"].se == pytest.approx(fit.bse[term], rel=1e-9)
     joint = fit.wald_test(f"{term} = 0, treated:C(level)[T.outside_europe] = 0", use_f=False,
                           scalar=True)
     assert result.joint.statistic == pytest.approx(float(joint.statistic), rel=1e-9)

@@ -189,7 +189,7 @@ def test_pool_estimates_pools_ratios_on_the_log_scale():
     assert pooled.estimate == pytest.approx(math.exp(0.25))
     assert pooled.ci_low == pytest.approx(math.exp(0.25 - half_width))
     assert pooled.ci_high == pytest.approx(math.exp(0.25 + half_width))
-    assert pooled.details["scale"] == "log"
+    assert pooled.log_scale
     with pytest.raises(ValueError, match="log scale"):
         pool_estimates(results)
 

@@ -154,7 +154,7 @@ def test_adjusted_odds_ratio_matches_published_spector_logit() -> None:
     result = logistic_adjusted_effects(GRADE, PSI, pd.DataFrame({"gpa": GPA, "tuce": TUCE}))
     odds_ratio = result.odds_ratio
     assert odds_ratio.details["log_odds_ratio"] == pytest.approx(2.378688, abs=1e-5)
-    assert odds_ratio.details["se"] == pytest.approx(1.064564, abs=1e-5)
+    assert odds_ratio.se == pytest.approx(1.064564, abs=1e-5)
     assert odds_ratio.estimate == pytest.approx(np.exp(2.378688), rel=1e-5)
     assert odds_ratio.ci_low == pytest.approx(np.exp(2.378688 - 1.959964 * 1.064564), rel=1e-4)
     assert result.coefficients.loc["gpa", "coef"] == pytest.approx(2.826113, abs=1e-5)
@@ -169,7 +169,7 @@ def test_robust_coefficient_covariance_equals_statsmodels_hc0() -> None:
     result = logistic_adjusted_effects(GRADE, PSI, covariates)
     assert np.allclose(result.coefficients["se_robust"], reference.bse, rtol=1e-6)
     assert result.odds_ratio.details["se_robust"] == pytest.approx(reference.bse[1], rel=1e-6)
-    assert result.odds_ratio.details["se"] == pytest.approx(1.064564, abs=1e-5)  # model-based
+    assert result.odds_ratio.se == pytest.approx(1.064564, abs=1e-5)  # model-based
     hc1 = logistic_adjusted_effects(GRADE, PSI, covariates, cov_type="HC1")
     assert np.allclose(hc1.coefficients["se_robust"], reference.bse * np.sqrt(32 / 28), rtol=1e-6)
 
@@ -228,16 +228,16 @@ def test_standardised_se_equals_numerically_differentiated_stacked_sandwich(esti
     result = logistic_adjusted_effects(y, t, pd.DataFrame({"x": x}), estimand=estimand)
     rd = result.risk_difference
     assert rd.estimate == pytest.approx(risks[0] - risks[1], rel=1e-7)
-    assert rd.details["se"] == pytest.approx(
+    assert rd.se == pytest.approx(
         np.sqrt(covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1]), rel=1e-5
     )
     gradient = np.array([1 / risks[0], -1 / risks[1]])
-    assert result.risk_ratio.details["se"] == pytest.approx(
+    assert result.risk_ratio.se == pytest.approx(
         np.sqrt(gradient @ covariance @ gradient), rel=1e-5
     )
-    assert result.risk_untreated.details["se"] == pytest.approx(np.sqrt(covariance[1, 1]), rel=1e-5)
+    assert result.risk_untreated.se == pytest.approx(np.sqrt(covariance[1, 1]), rel=1e-5)
     hc1 = logistic_adjusted_effects(y, t, pd.DataFrame({"x": x}), estimand=estimand, cov_type="HC1")
-    assert hc1.risk_difference.details["se"] == pytest.approx(rd.details["se"] * np.sqrt(n / (n - 3)))
+    assert hc1.risk_difference.se == pytest.approx(rd.se * np.sqrt(n / (n - 3)))
 
 
 def test_nonrobust_option_restores_the_model_based_delta_method() -> None:
@@ -253,7 +253,7 @@ def test_nonrobust_option_restores_the_model_based_delta_method() -> None:
     variance = gradient @ information_inverse @ gradient + np.var(p1 - p0) / over.sum()
     covariates = pd.DataFrame({"x": x})
     earlier = logistic_adjusted_effects(y, t, covariates, cov_type="nonrobust").risk_difference
-    assert earlier.details["se"] == pytest.approx(np.sqrt(variance), rel=1e-5)
+    assert earlier.se == pytest.approx(np.sqrt(variance), rel=1e-5)
     default = logistic_adjusted_effects(y, t, covariates).risk_difference
     assert default.details["se_model_based"] == pytest.approx(np.sqrt(variance), rel=1e-5)
     assert default.details["coefficient_covariance"] == "HC0"
@@ -301,7 +301,7 @@ def test_standardised_risk_difference_equals_hand_standardisation() -> None:
     )
     differences = np.array([p1[0] - p0[0]] * 50 + [p1[1] - p0[1]] * 50)
     population_part = differences.var() / 100
-    assert ate.risk_difference.details["se"] == pytest.approx(
+    assert ate.risk_difference.se == pytest.approx(
         np.sqrt(model_part + population_part), rel=1e-6
     )
     assert ate.risk_difference.details["se_model_only"] == pytest.approx(
@@ -330,7 +330,7 @@ def test_categorical_dummies_constant_columns_and_missing_rows_are_reported() ->
     result = logistic_adjusted_effects(outcome, treatment, covariates)
     assert result.n == n - 7
     assert result.n_dropped_missing == 7
-    assert result.odds_ratio.details["covariates_dropped_constant"] == ["constant"]
+    assert result.odds_ratio.dropped.constant == ("constant",)
     assert {"region_asia", "region_europe"} <= set(result.coefficients.index)
 
 

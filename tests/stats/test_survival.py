@@ -36,7 +36,7 @@ def test_kaplan_meier_6mp_textbook_values() -> None:
     assert curve.median.estimate == 23
     assert curve.median.ci_low == 13
     assert curve.median.ci_high is None
-    assert "upper confidence limit not reached" in curve.median.details["note"]
+    assert "upper_limit_not_reached" in curve.median.flags
     row = curve.table.set_index("time").loc[6.0]
     assert (row["at_risk"], row["events"], row["censored"]) == (21, 3, 1)
     assert curve.at_risk([0, 10, 20, 30])["at_risk"].tolist() == [21, 15, 8, 4]
@@ -70,7 +70,7 @@ def test_cox_6mp_matches_r_coxph(ties: str, coef: float, se: float) -> None:
     # Efron coef 1.572 (se 0.412), HR 4.82; Breslow coef 1.509 (se 0.410), HR 4.52.
     result = cox_hazard_ratio(TIME, EVENT, PLACEBO, ties=ties)
     assert result.hazard_ratio.details["log_hazard_ratio"] == pytest.approx(coef, abs=1e-4)
-    assert result.hazard_ratio.details["se"] == pytest.approx(se, abs=1e-4)
+    assert result.hazard_ratio.se == pytest.approx(se, abs=1e-4)
     assert result.ph_test.global_p_value > 0.5  # no evidence against PH in these data
 
 

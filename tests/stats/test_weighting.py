@@ -199,12 +199,12 @@ def test_saturated_propensity_sandwich_equals_stratified_variance_by_hand(estima
         ) / 40**2
     result = iptw_effect(y, t, covariates, estimand=estimand, cov_type="HC0").risk_difference
     assert result.estimate == pytest.approx(rd, abs=1e-10)
-    assert result.details["se"] == pytest.approx(np.sqrt(variance), rel=1e-9)
+    assert result.se == pytest.approx(np.sqrt(variance), rel=1e-9)
     # HC1 multiplies the variance by n / (n - q); q = 2 propensity coefficients + 2 risks.
     hc1 = iptw_effect(y, t, covariates, estimand=estimand).risk_difference
-    assert hc1.details["se"] == pytest.approx(np.sqrt(variance * 100 / 96), rel=1e-9)
+    assert hc1.se == pytest.approx(np.sqrt(variance * 100 / 96), rel=1e-9)
     # Here estimating the propensity narrows the interval, for the ATE as theory says.
-    assert result.details["se"] < result.details["se_weights_known"]
+    assert result.se < result.details["se_weights_known"]
 
 
 def _simulated(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -304,9 +304,9 @@ def test_sandwich_equals_numerically_differentiated_stacked_sandwich(
     rd = result.risk_difference
     assert rd.method == ("ipwra" if doubly_robust else "iptw")
     assert rd.estimate == pytest.approx(risks[0] - risks[1], abs=1e-9)
-    assert rd.details["se"] == pytest.approx(np.sqrt(contrast @ covariance @ contrast), rel=1e-6)
+    assert rd.se == pytest.approx(np.sqrt(contrast @ covariance @ contrast), rel=1e-6)
     gradient = np.array([1 / risks[0], -1 / risks[1]])  # log risk ratio, delta method
-    assert result.risk_ratio.details["se_log"] == pytest.approx(
+    assert result.risk_ratio.se == pytest.approx(
         np.sqrt(gradient @ covariance @ gradient), rel=1e-6
     )
 
@@ -345,11 +345,11 @@ def test_matches_statsmodels_treatment_effect_gmm_on_cattaneo_data(estimand, eff
     rd = result.risk_difference
     assert rd.estimate == pytest.approx(reference.results_gmm.params[0], rel=1e-6)
     assert rd.details["risk_comparison"] == pytest.approx(reference.results_gmm.params[1], rel=1e-6)
-    assert rd.details["se"] == pytest.approx(reference.results_gmm.bse[0], rel=1e-4)
+    assert rd.se == pytest.approx(reference.results_gmm.bse[0], rel=1e-4)
     # For the ATT the correction can go either way: here the stacked sandwich is LARGER
     # than the weights-known SE, whereas in the hand-built CELLS example it is smaller.
     if estimand == "ATT":
-        assert rd.details["se"] > rd.details["se_weights_known"]
+        assert rd.se > rd.details["se_weights_known"]
 
 
 def test_sandwich_agrees_with_a_bootstrap_that_refits_the_models() -> None:
@@ -384,12 +384,12 @@ def test_sandwich_agrees_with_a_bootstrap_that_refits_the_models() -> None:
         ipwra = (effect * target).sum(1) / target.sum(1)
 
         plain = iptw_effect(y, t, frame, estimand=estimand, cov_type="HC0").risk_difference
-        assert plain.details["se"] == pytest.approx(iptw.std(ddof=1), rel=0.10)
+        assert plain.se == pytest.approx(iptw.std(ddof=1), rel=0.10)
         assert abs(plain.details["se_weights_known"] / iptw.std(ddof=1) - 1) > 0.15
         robust = iptw_effect(
             y, t, frame, estimand=estimand, cov_type="HC0", doubly_robust=True
         ).risk_difference
-        assert robust.details["se"] == pytest.approx(ipwra.std(ddof=1), rel=0.10)
+        assert robust.se == pytest.approx(ipwra.std(ddof=1), rel=0.10)
 
 
 # --------------------------------------------------------------------------- double robustness
@@ -456,7 +456,7 @@ def test_doubly_robust_estimate_is_unbiased_when_one_model_is_right(scenario: st
                 y, t, pd.DataFrame({"x": x}), estimand=estimand, doubly_robust=True
             ).risk_difference
             estimates[(estimand, "ipwra")].append(result.estimate)
-            estimates[(estimand, "se")].append(result.details["se"])
+            estimates[(estimand, "se")].append(result.se)
             estimates[(estimand, "single")].append(_single_model_estimate(y, t, x, estimand, wrong))
     for estimand in ("ATE", "ATT"):
         truth = _true_effect(propensity, risk, estimand)
@@ -507,7 +507,8 @@ def test_zero_cell_gives_reason_for_ratios() -> None:
     result = iptw_effect(y, t, covariates)
     assert not result.risk_ratio.estimable
     assert "zero cell" in result.risk_ratio.reason
-    assert "note" in result.risk_difference.details
+    assert "one_group_no_variance" in result.risk_difference.flags
+    assert "zero_cell" in result.risk_ratio.flags
     # The doubly robust outcome model cannot be fitted: treatment separates the outcome.
     robust = iptw_effect(y, t, covariates, doubly_robust=True)
     assert not robust.risk_difference.estimable

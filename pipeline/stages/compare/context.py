@@ -15,7 +15,7 @@ from pipeline.indicators import Indicator, TimeToEvent
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.outputs import output_table
-from pipeline.stats.results import Estimate, NotEstimable
+from pipeline.stats.results import FLAGS, Estimate, NotEstimable
 
 GROUPS = ("intervention", "comparison")
 DID_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
@@ -285,16 +285,15 @@ def _row(indicator: str, result: Estimate | None, *, measure: str, method: str,
          flags: Sequence[str] = ()) -> dict[str, Any]:
     """One effects row from an Estimate (or from a reason when there is none): the result's
     own row (`Estimate.to_row`) with the table's keys, its reason and `note` in the note, and
-    its flags with `flags` (and, when not estimable, the kind of reason) in `flags`."""
+    its flags with `flags` (and, when not estimable, the kind of reason) in `flags`, in the
+    order `FLAGS` declares them."""
     if result is None or reason is not None:
         result = Estimate.not_estimable(measure, method, reason or (result.reason if result else None)
                                         or "not estimable")
     if p_value is not None and result.estimable:
         result = replace(result, p_value=p_value)
     notes = "; ".join(n for n in (result.reason, note) if n)
-    flags = [*result.flags, *flags]
-    if not result.estimable:
-        flags += [kind for pattern, kind in _REASON_KINDS if pattern in notes][:1]
+    flags = sorted({*result.flags, *flags}, key=_FLAG_ORDER.index)
     row = result.to_row(
         indicator=indicator, measure=measure, method=method, p_adjusted=None,
         n_intervention=int(n_intervention), n_comparison=int(n_comparison), note=notes,
@@ -302,36 +301,46 @@ def _row(indicator: str, result: Estimate | None, *, measure: str, method: str,
         subgroup=subgroup, p_interaction=p_interaction, multiplicity="",
         events_intervention=None if events is None else int(events[0]),
         events_comparison=None if events is None else int(events[1]),
-        flags=";".join(dict.fromkeys(flags)))
+        flags=";".join(flags))
     return {column: value for column, value in row.items() if column in _EFFECT_COLUMNS}
 
 
-# Kinds of "not estimable" reason, by the words the methods give them (first match), as flags.
-_REASON_KINDS = (("separation", "separation"), ("zero cell", "zero_cell"),
-                 ("empty cell", "empty_cell"), ("does not exist", "no_mle"))
+_FLAG_ORDER = list(FLAGS)  # a row's flags in the order they are declared
 _EFFECT_COLUMNS = frozenset(output_table("effects").columns)  # a result's row without n, events, reason
 
 
-def _attempt(make: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+class Reason(str):
+    """Why there is no estimate, in words, with the kind of reason (a `FLAGS` id) if known."""
+
+    kind: str | None = None
+
+    def __new__(cls, text: str, kind: str | None = None) -> Reason:
+        reason = super().__new__(cls, text)
+        reason.kind = kind
+        return reason
+
+
+def _attempt(make: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Reason | None]:
     """Run a statistical method (with these arguments); data it cannot estimate from
-    (`NotEstimable`) become a reason instead of a crash. Any other error is a bug and stops
-    the run rather than being published as a reason."""
+    (`NotEstimable`) become a reason, with its kind, instead of a crash. Any other error is a
+    bug and stops the run rather than being published as a reason."""
     try:
         return make(*args, **kwargs), None
     except NotEstimable as error:
-        return None, f"not estimable: {error}"
+        return None, Reason(f"not estimable: {error}", error.kind)
 
 
 def _design_note(result: Estimate) -> str:
     """What the covariate design dropped, in words."""
-    details = result.details
+    dropped = result.dropped
+    if dropped is None:
+        return ""
     parts = []
-    if details.get("rows_dropped_missing"):
-        parts.append(f"{details['rows_dropped_missing']} children dropped for missing covariates")
-    for key, label in (("covariates_dropped_constant", "constant"),
-                       ("covariates_dropped_aliased", "collinear")):
-        if details.get(key):
-            parts.append(f"{label} covariate terms dropped: {', '.join(details[key])}")
+    if dropped.rows_missing:
+        parts.append(f"{dropped.rows_missing} children dropped for missing covariates")
+    for terms, label in ((dropped.constant, "constant"), (dropped.aliased, "collinear")):
+        if terms:
+            parts.append(f"{label} covariate terms dropped: {', '.join(terms)}")
     return "; ".join(parts)
 
 

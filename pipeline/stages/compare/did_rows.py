@@ -79,30 +79,28 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
         notes.append("cells " + ", ".join(counts))
         notes.append(f"{result.n_clusters} areas ({result.n_clusters_treated} intervention)")
         clustered = result.clustered
-        if estimate is result.wild_bootstrap:
+        if result.wild_bootstrap is not None:
             notes.append(f"p and interval: {result.wild_bootstrap_note}; the interval inverts "
                          "the same test")
-            flags.append("wild_bootstrap")
-            if estimate.details.get("widened_to_child_level"):
+            if "widened_to_child_level" in estimate.flags:
                 notes.append("interval and p widened to the child-level HC1 ones (never narrower)")
-                flags.append("widened_to_child_level")
-            if not estimate.details.get("interval_bounded"):
+            if "interval_unbounded" in estimate.flags:
                 notes.append("the bootstrap interval is unbounded: too few areas to bound it")
-                flags.append("interval_unbounded")
             if clustered.estimable:
                 notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df: "
                              f"interval {clustered.ci_low:.4g} to {clustered.ci_high:.4g}, "
                              f"p = {clustered.p_value:.3g} (too narrow with few areas)")
-        elif estimate is clustered and estimate.estimable:
+        elif clustered.estimable:
             notes.append(f"cluster-robust CR1 SE by area, t with {result.n_clusters - 1} df")
+            if "widened_to_child_level" in estimate.flags:
+                notes.append("SE raised to the child-level HC1 one (never narrower)")
         elif estimate.estimable:
             hc1 = estimate
             notes.append(f"{clustered.reason}; no interval is reliable with one area in an arm; "
                          f"the HC1 interval (NOT clustered by area) would be {hc1.ci_low:.4g} to "
                          f"{hc1.ci_high:.4g}, p = {hc1.p_value:.3g}")
             estimate = Estimate(hc1.measure, hc1.method, hc1.estimate, n=hc1.n, events=hc1.events,
-                                details=hc1.details | {"interval_bounded": False})
-            flags.append("hc1_not_clustered")
+                                dropped=hc1.dropped, flags=("hc1_not_clustered",))
         notes += list(result.caveats)
         flags += result.flags
         if estimate.estimable and (design := _design_note(estimate)):

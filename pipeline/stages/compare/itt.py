@@ -10,6 +10,7 @@ import numpy as np
 from pipeline.stages.compare.context import _attempt, _Context, _design_note, _group_counts, _row
 from pipeline.stats.effects import compare_proportions
 from pipeline.stats.regression import logistic_adjusted_effects
+from pipeline.stats.results import FLAGS
 from pipeline.stats.weighting import iptw_effect
 
 
@@ -108,8 +109,8 @@ def _iptw_rows(context: _Context, indicator: str, y: np.ndarray,
         if estimate is not None:
             if design := _design_note(estimate):
                 notes.append(design)
-            if "note" in estimate.details:
-                notes.append(str(estimate.details["note"]))
+            if "one_group_no_variance" in estimate.flags:
+                notes.append(FLAGS["one_group_no_variance"])
         row = _row(indicator, estimate, measure="risk_difference", method=method,
                    analysis="itt", n_intervention=n1, n_comparison=n0, reason=error,
                    events=(e1, e0), note="; ".join(notes))

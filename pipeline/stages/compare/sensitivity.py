@@ -53,7 +53,7 @@ def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
              context.adjusted_for]
     if unknown:
         notes.append(f"{unknown} intervention children with acceptance unknown left out")
-    if result is not None and result.details.get("weak_instrument"):
+    if result is not None and "weak_instrument" in result.flags:
         notes.append("weak instrument: few families accepted")
     rows.append(_row(indicator, result, measure="risk_difference", method="cace",
                      analysis="complier", n_intervention=n1, n_comparison=n0, reason=error,
@@ -221,11 +221,11 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
                 df = fit.n_clusters - 1
             elif fit is not None:  # one area in an arm: the labelled child-level fallback
                 result = fit.heteroskedasticity_robust
-        if result is None or not result.estimable or result.details.get("se") is None:
+        if result is None or not result.estimable or result.se is None:
             error = fit_error or (result.reason if result is not None else "not estimable")
             break
         estimates.append(result.estimate)
-        variances.append(result.details["se"] ** 2)
+        variances.append(result.se ** 2)
     estimate = None
     if len(estimates) == MI_IMPUTATIONS:
         pooled = pool_rubin(estimates, variances, n=df)

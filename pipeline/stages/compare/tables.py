@@ -24,7 +24,11 @@ from pipeline.stages.compare.context import (
     half_year_bins,
     landmark_outcome,
 )
-from pipeline.stats.balance import baseline_difference, standardised_mean_difference
+from pipeline.stats.balance import (
+    baseline_difference,
+    equivalence_rating,
+    standardised_mean_difference,
+)
 from pipeline.stats.imputation import missingness_table
 from pipeline.stats.power import (
     DEFAULT_CAC,
@@ -350,9 +354,8 @@ def _balance_row(name: str, level: str, values: np.ndarray, binary: bool, treate
         "value_after": None if after is None else after.estimate,
         "smd_before": smd_before.estimate,
         "smd_after": None if smd_after is None else smd_after.estimate,
-        "rating_before": before.details.get("rating", "not_estimable"),
-        "rating_after": "not_estimable" if after is None else after.details.get(
-            "rating", "not_estimable"),
+        "rating_before": equivalence_rating(before.estimate),
+        "rating_after": equivalence_rating(None if after is None else after.estimate),
         "n_intervention": int((~np.isnan(x1)).sum()), "n_comparison": int((~np.isnan(x0)).sum()),
         "note": "; ".join(notes),
         # children with the level: published so that small-cell suppression can protect them
