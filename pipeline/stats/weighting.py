@@ -104,7 +104,8 @@ def _fit_propensity(t: np.ndarray, design: CovariateDesign) -> LogisticFit:
     except NotEstimable as reason:
         raise NotEstimable(
             f"{reason} (in the propensity model this means some covariate pattern occurs in "
-            "only one group: no overlap, so weighting cannot make the groups comparable)"
+            "only one group: no overlap, so weighting cannot make the groups comparable)",
+            kind=reason.kind,
         ) from None
 
 
