@@ -50,8 +50,11 @@ class NotEstimable(ValueError):
 
 
 # What a result's `flags` may say, each a fact a report words in its own language (the
-# technical notes of pipeline.narrative) rather than an English note.
+# technical notes of pipeline.narrative) rather than an English note. A row lists its flags
+# in this order: what was compared first, then how the interval and p were made.
 FLAGS: dict[str, str] = {
+    "landmark": "a time-to-event indicator compared as its share at a landmark age",
+    "midpoint_imputed": "event ages known between two assessments taken at the midpoint",
     "p_fisher_exact": "the p-value is Fisher's exact test's",
     "p_chi_square": "the p-value is the chi-square test's",
     "p_log_rank": "the p-value is the log-rank test's",
@@ -62,8 +65,6 @@ FLAGS: dict[str, str] = {
     "few_areas": "fewer than 30 areas: cluster-robust inference is uncertain",
     "few_treated_areas": "fewer than 5 intervention areas: even the wild bootstrap may misstate p",
     "point_estimate_only": "too few areas for a reliable interval: the point estimate only",
-    "landmark": "a time-to-event indicator compared as its share at a landmark age",
-    "midpoint_imputed": "event ages known between two assessments taken at the midpoint",
     "separation": "not estimable: complete separation",
     "zero_cell": "not estimable: a zero cell",
     "empty_cell": "not estimable: an empty cell in the area × period table",
