@@ -67,7 +67,7 @@ from pipeline.stats._design import as_binary, build_covariate_design
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.regression import fit_logistic
-from pipeline.stats.results import Dropped, Estimate, NotEstimable
+from pipeline.stats.results import Dropped, Estimate, JointTest, NotEstimable
 
 MEASURE = "did"
 METHOD_EVENT_STUDY = "event_study"
@@ -79,71 +79,10 @@ TABLE_COLUMNS = [
 ]
 _INTERACTION = "treated_area:post"
 _NO_PRE_PERIOD = "no pre-start period besides the reference has children in both arms"
+_PRE = "pre-start coefficient(s)"  # what an event study's joint test tests
 # Smallest eigenvalue, relative to the largest, of the Gram matrix of the design's
 # unit-length columns below which the design counts as singular.
 _RANK_TOLERANCE = 1e-11
-
-
-@dataclass(frozen=True)
-class JointTest:
-    """Wald test that the pre-start coefficients are all zero, or the reason there is none.
-
-    With areas as clusters: W = b' V^-1 b with V the CR1 covariance whose variances are
-    raised to the HC1 ones where smaller (correlations kept), referred as Hotelling's T^2,
-    F = W (G - q) / (q (G - 1)) on (q, G - q) df. `unadjusted_statistic` and
-    `unadjusted_p_value` are the plain CR1 test, W / q on F(q, G - 1), which over-rejects
-    badly with few areas (see the module docstring). HC1 fallback (one area in an arm):
-    F = W / q with W from the HC1 covariance, on chi-square(q) / q (`df_denominator` None).
-
-    Attributes
-    ----------
-    statistic : float or None
-        The F statistic.
-    df_numerator : int
-        q, the pre-start coefficients tested.
-    df_denominator : int or None
-        G − q (None: chi-square reference).
-    p_value : float or None
-        The p-value; None, with `reason`, when there is no test.
-    periods : tuple of int
-        The pre-start periods tested.
-    covariance : str
-        Which covariance and reference the test used.
-    unadjusted_statistic, unadjusted_p_value : float or None
-        The plain CR1 test, for reference only.
-    reason : str or None
-        Why there is no test.
-
-    Examples
-    --------
-    >>> from pipeline.stats.did_models import JointTest
-    >>> JointTest(0.197, 1, 3, 0.687, (-2,), "CR1").summary()
-    'joint test of 1 pre-start coefficient(s): F(1, 3) = 0.197, p = 0.687 (CR1)'
-    """
-
-    statistic: float | None
-    df_numerator: int
-    df_denominator: int | None
-    p_value: float | None
-    periods: tuple[int, ...]
-    covariance: str
-    unadjusted_statistic: float | None = None
-    unadjusted_p_value: float | None = None
-    reason: str | None = None
-
-    @property
-    def estimable(self) -> bool:
-        """Whether there is a p-value."""
-        return self.p_value is not None
-
-    def summary(self) -> str:
-        """One line: F, its df and p, or why there is no test."""
-        head = f"joint test of {len(self.periods)} pre-start coefficient(s)"
-        if not self.estimable:
-            return f"{head}: not estimable — {self.reason}"
-        df = "inf" if self.df_denominator is None else str(self.df_denominator)
-        return (f"{head}: F({self.df_numerator}, {df}) = {self.statistic:.3g}, "
-                f"p = {self.p_value:.3g} ({self.covariance})")
 
 
 @dataclass(frozen=True)
@@ -352,7 +291,7 @@ def event_study(
     >>> result = event_study(outcome, treated_area, period, area)
     >>> [(int(p), round(float(b), 4)) for p, b in zip(result.table["period"], result.table["estimate"])]
     [(-2, -0.1), (-1, 0.0), (0, 0.15), (1, 0.1)]
-    >>> result.pre_trend.periods, round(result.pre_trend.p_value, 3)
+    >>> result.pre_trend.tested, round(result.pre_trend.p_value, 3)
     ((-2,), 0.687)
     """
     check_confidence(confidence)
@@ -395,7 +334,8 @@ def event_study(
                         for p in periods if p != reference}
         table = _table(periods, n_int, n_comp, reference, coefficients)
         pre = tuple(p for p in coefficients if p < 0)
-        joint = JointTest(None, len(pre), None, None, pre, "none", reason=reason)
+        joint = JointTest.not_estimable("none", reason, df_numerator=len(pre), tested=pre,
+                                        subject=_PRE)
         return EventStudyResult(table, coefficients, joint, reference, n, base["events"],
                                 n_clusters, n_treated, "none", (), confidence, reason, notes,
                                 design.dropped)
@@ -871,33 +811,37 @@ def _relabel(estimate: Estimate, se_type: str) -> Estimate:
 
 def _joint_test(b: np.ndarray, covariance: np.ndarray, covariance_hc1: np.ndarray,
                 pre: tuple[int, ...], n_clusters: int | None) -> JointTest:
-    """Wald test that the pre-start coefficients `b` are all zero (see JointTest).
+    """Wald test that the pre-start coefficients `b` are all zero (see the module docstring).
 
-    `n_clusters` None means the HC1 fallback: `covariance` is then the HC1 one.
+    With areas as clusters: W = b' V^-1 b with V the CR1 covariance whose variances are
+    raised to the HC1 ones where smaller (correlations kept), referred as Hotelling's T^2,
+    F = W (G - q) / (q (G - 1)) on (q, G - q) df; the unadjusted test is the plain CR1 one,
+    W / q on F(q, G - 1), which over-rejects badly with few areas. `n_clusters` None means
+    the HC1 fallback: `covariance` is then the HC1 one, F = W / q on chi-square(q) / q.
     """
     q = len(pre)
     if n_clusters is None:
         label = "HC1, NOT clustered by area; chi-square reference"
-        if q == 0:
-            return JointTest(None, 0, None, None, pre, label, reason=_NO_PRE_PERIOD)
-        if np.linalg.matrix_rank(covariance) < q:
-            return JointTest(None, q, None, None, pre, label,
-                             reason="the covariance of the pre-start coefficients is singular")
-        statistic = float(b @ np.linalg.solve(covariance, b)) / q
-        return JointTest(statistic, q, None, float(stats.chi2.sf(statistic * q, q)), pre, label)
+    else:
+        label = ("cluster-robust CR1 by area, variances at least HC1, Hotelling T^2 "
+                 "small-sample F")
 
-    label = ("cluster-robust CR1 by area, variances at least HC1, Hotelling T^2 "
-             "small-sample F")
+    def none(reason: str) -> JointTest:
+        return JointTest.not_estimable(label, reason, df_numerator=q, tested=pre, subject=_PRE)
+
     if q == 0:
-        return JointTest(None, 0, None, None, pre, label, reason=_NO_PRE_PERIOD)
+        return none(_NO_PRE_PERIOD)
+    if n_clusters is None:
+        if np.linalg.matrix_rank(covariance) < q:
+            return none("the covariance of the pre-start coefficients is singular")
+        statistic = float(b @ np.linalg.solve(covariance, b)) / q
+        return JointTest(statistic, q, None, float(stats.chi2.sf(statistic * q, q)), label, pre,
+                         _PRE)
     if q >= n_clusters:
-        return JointTest(None, q, None, None, pre, label, reason=(
-            f"{q} pre-start coefficients but only {n_clusters} areas: the cluster-robust "
-            "covariance has rank at most G - 1, so their joint test is undefined"))
+        return none(f"{q} pre-start coefficients but only {n_clusters} areas: the cluster-robust "
+                    "covariance has rank at most G - 1, so their joint test is undefined")
     if np.linalg.matrix_rank(covariance) < q:
-        return JointTest(None, q, None, None, pre, label,
-                         reason="the cluster-robust covariance of the pre-start coefficients "
-                         "is singular")
+        return none("the cluster-robust covariance of the pre-start coefficients is singular")
     se = np.sqrt(np.diag(covariance))
     raise_to = np.maximum(se, np.sqrt(np.diag(covariance_hc1))) / se
     floored = covariance * np.outer(raise_to, raise_to)
@@ -905,8 +849,8 @@ def _joint_test(b: np.ndarray, covariance: np.ndarray, covariance_hc1: np.ndarra
     statistic = wald * (n_clusters - q) / (q * (n_clusters - 1))
     unadjusted = float(b @ np.linalg.solve(covariance, b)) / q
     return JointTest(
-        statistic, q, n_clusters - q, float(stats.f.sf(statistic, q, n_clusters - q)), pre,
-        label, unadjusted, float(stats.f.sf(unadjusted, q, n_clusters - 1)))
+        statistic, q, n_clusters - q, float(stats.f.sf(statistic, q, n_clusters - q)), label,
+        pre, _PRE, unadjusted, float(stats.f.sf(unadjusted, q, n_clusters - 1)))
 
 
 def _table(periods: np.ndarray, n_int: np.ndarray, n_comp: np.ndarray, reference: int,

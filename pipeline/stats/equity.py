@@ -66,11 +66,12 @@ from scipy import stats
 from pipeline.stats._design import as_binary, build_covariate_design
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
-from pipeline.stats.results import Dropped, Estimate
+from pipeline.stats.results import Dropped, Estimate, JointTest
 
 EXPLORATORY = "exploratory"
 TRIPLE_METHOD = "triple_difference"
 ADDITIVE_METHOD = "additive_interaction"
+_LEVELS = "differences between subgroup levels"  # what the joint test of a subgroup tests
 
 # Flags a result may carry; the report words them in its own language.
 FLAG_TEXT = {
@@ -94,58 +95,6 @@ TABLE_COLUMNS = [
 
 # Relative size below which a column is taken as a combination of the columns before it.
 _ALIAS_TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class JointTest:
-    """Wald test that the effect is the same in every estimable level, or a reason.
-
-    Attributes
-    ----------
-    statistic : float or None
-        The Wald F (or chi-square when `df_denominator` is None).
-    df_numerator : int or None
-        Restrictions tested (levels − 1).
-    df_denominator : int or None
-        The F's denominator df (G − 1); None for a chi-square reference.
-    p_value : float or None
-        The p-value; None, with `reason`, when there is no test.
-    method : str
-        Which covariance and reference the test used.
-    reason : str or None
-        Why there is no test.
-    details : dict
-        The statistics behind the reported one.
-
-    Examples
-    --------
-    >>> from pipeline.stats.equity import JointTest
-    >>> JointTest(0.383, 1, None, 0.536, "HC1 Wald chi-square").summary()
-    'joint Wald chi-square = 0.383 on 1 df, p = 0.536 (HC1 Wald chi-square)'
-    """
-
-    statistic: float | None
-    df_numerator: int | None
-    df_denominator: int | None  # None: chi-square reference (statistic is chi-square)
-    p_value: float | None
-    method: str
-    reason: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def not_estimable(cls, method: str, reason: str) -> JointTest:
-        """No test, with the reason."""
-        return cls(None, None, None, None, method, reason)
-
-    def summary(self) -> str:
-        """One line: the statistic, its df and p, or why there is no test."""
-        if self.p_value is None:
-            return f"joint test not estimable — {self.reason}"
-        if self.df_denominator is None:
-            return (f"joint Wald chi-square = {self.statistic:.4g} on {self.df_numerator} df, "
-                    f"p = {self.p_value:.3g} ({self.method})")
-        return (f"joint Wald F = {self.statistic:.4g} on ({self.df_numerator}, "
-                f"{self.df_denominator}) df, p = {self.p_value:.3g} ({self.method})")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -417,7 +366,7 @@ def triple_difference(
         by_level = {level: _not_estimable("did", TRIPLE_METHOD, level_reasons[level] or reason,
                                           counts[level], confidence) for level in levels}
         return TripleDifferenceResult(
-            by_level=by_level, differences={}, joint=JointTest.not_estimable(TRIPLE_METHOD, reason),
+            by_level=by_level, differences={}, joint=JointTest.not_estimable("none", reason, subject=_LEVELS),
             reference=None, cells=cells, n=n_fitted, n_clusters=n_clusters,
             n_clusters_treated=n_clusters_treated, **common)
 
@@ -497,7 +446,7 @@ def triple_difference(
     restrictions = np.zeros((len(others), len(names)))
     for row, level in enumerate(others):
         restrictions[row, names.index(_ddd_name(level))] = 1.0
-    joint = inference.joint(restrictions)
+    joint = inference.joint(restrictions, tuple(others))
 
     if any("widened_to_child_level" in e.flags
            for e in [*by_level.values(), *differences.values()]):
@@ -615,7 +564,8 @@ def additive_interaction(
                                           counts[level], confidence) for level in levels}
         return AdditiveInteractionResult(
             by_level=by_level, differences={},
-            joint=JointTest.not_estimable(ADDITIVE_METHOD, "no subgroup level is estimable"),
+            joint=JointTest.not_estimable("none", "no subgroup level is estimable",
+                                         subject=_LEVELS),
             reference=None, cells=cells, n=0, flags=tuple(flags), **common)
 
     hc1_factor = n_fitted / (n_fitted - n_params)
@@ -654,7 +604,7 @@ def additive_interaction(
             method=ADDITIVE_METHOD)
     return AdditiveInteractionResult(
         by_level=by_level, differences=differences,
-        joint=inference.joint(restrictions, method=ADDITIVE_METHOD), reference=reference,
+        joint=inference.joint(restrictions, tuple(differences)), reference=reference,
         cells=cells, n=n_fitted, flags=tuple(flags), **common)
 
 
@@ -697,30 +647,37 @@ class _Inference:
             return clustered
         return at_least_child_level(clustered, child_level)
 
-    def joint(self, restrictions: np.ndarray, method: str = TRIPLE_METHOD) -> JointTest:
+    def joint(self, restrictions: np.ndarray, levels: tuple[str, ...]) -> JointTest:
+        """Wald test that the differences of these levels from the reference are all 0."""
         q = restrictions.shape[0]
+        if self.cluster is None:
+            what = "HC1 Wald, chi-square reference" + (
+                ", NOT clustered by area" if self.n_clusters else "")
+        else:
+            what = "Wald F, cluster-robust CR1 by area, never above the child-level HC1 F"
         if q == 0:
-            return JointTest.not_estimable(method, "fewer than two subgroup levels are estimable")
+            return JointTest.not_estimable(what, "fewer than two subgroup levels are estimable",
+                                           subject=_LEVELS)
         value = restrictions @ self.beta
         f_child = _wald_f(value, restrictions @ self.hc1 @ restrictions.T)
         if f_child is None:
-            return JointTest.not_estimable(method, "the covariance of the differences is singular")
+            return JointTest.not_estimable(what, "the covariance of the differences is singular",
+                                           df_numerator=q, tested=levels, subject=_LEVELS)
         if self.cluster is None:
-            chi2 = q * f_child
-            what = ("HC1 Wald chi-square" + (", NOT clustered by area" if self.n_clusters else ""))
-            return JointTest(chi2, q, None, float(stats.chi2.sf(chi2, q)), what)
+            return JointTest(f_child, q, None, float(stats.chi2.sf(q * f_child, q)), what, levels,
+                             _LEVELS)
         df = self.n_clusters - 1
         f_cluster = _wald_f(value, restrictions @ self.cluster @ restrictions.T)
         if f_cluster is None:
             return JointTest.not_estimable(
-                method, f"the cluster-robust covariance of {q} differences from {self.n_clusters} "
-                "areas is singular (too few areas for this many levels)")
+                what, f"the cluster-robust covariance of {q} differences from {self.n_clusters} "
+                "areas is singular (too few areas for this many levels)", df_numerator=q,
+                tested=levels, subject=_LEVELS)
         statistic = min(f_cluster, f_child)  # never more significant than at child level
         p_cluster = float(stats.f.sf(f_cluster, q, df))
-        return JointTest(statistic, q, df, float(stats.f.sf(statistic, q, df)),
-                         "Wald F, cluster-robust CR1 by area",
-                         details={"f_cluster": f_cluster, "p_cluster": p_cluster,
-                                  "f_child_level_hc1": f_child,
+        return JointTest(statistic, q, df, float(stats.f.sf(statistic, q, df)), what, levels,
+                         _LEVELS, f_cluster, p_cluster,
+                         details={"f_child_level_hc1": f_child,
                                   "raised_to_child_level": f_child < f_cluster})
 
 

@@ -269,3 +269,89 @@ class Estimate:
         if self.n is not None:
             text += f", n = {self.n}"
         return text
+
+
+@dataclass(frozen=True)
+class JointTest:
+    """Wald test that several contrasts are all zero, or the reason there is none.
+
+    One shape for every joint test (pre-start coefficients of an event study, equal effects
+    across subgroup levels): `statistic` is F = W / q for W the Wald statistic of q
+    restrictions, on F(q, `df_denominator`), or on chi-square(q) / q when `df_denominator`
+    is None (then `chi_square` is W itself).
+
+    Attributes
+    ----------
+    statistic : float or None
+        The F statistic, W / q.
+    df_numerator : int or None
+        q, the restrictions tested.
+    df_denominator : int or None
+        The F's denominator df; None for a chi-square reference.
+    p_value : float or None
+        The p-value; None, with `reason`, when there is no test.
+    method : str
+        Which covariance and reference the test used.
+    tested : tuple
+        What is tested, one entry per restriction (periods, subgroup levels).
+    subject : str
+        What `tested` holds, in words, for `summary` ("pre-start coefficient(s)").
+    unadjusted_statistic, unadjusted_p_value : float or None
+        A plainer version of the test, for reference only (e.g. without the small-sample
+        adjustment).
+    reason : str or None
+        Why there is no test.
+    details : dict
+        The statistics behind the reported one.
+
+    Examples
+    --------
+    >>> from pipeline.stats.results import JointTest
+    >>> JointTest(0.197, 1, 3, 0.687, "CR1", (-2,), "pre-start coefficient(s)").summary()
+    'joint test of 1 pre-start coefficient(s): F(1, 3) = 0.197, p = 0.687 (CR1)'
+    >>> round(JointTest(2.0, 2, None, 0.135, "HC1").chi_square, 1)
+    4.0
+    """
+
+    statistic: float | None
+    df_numerator: int | None
+    df_denominator: int | None
+    p_value: float | None
+    method: str
+    tested: tuple[Any, ...] = ()
+    subject: str = "restriction(s)"
+    unadjusted_statistic: float | None = None
+    unadjusted_p_value: float | None = None
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.p_value is None and not self.reason:
+            raise ValueError("joint test: no p-value and no reason given")
+
+    @classmethod
+    def not_estimable(cls, method: str, reason: str, **kwargs: Any) -> JointTest:
+        """No test, with the reason; `kwargs` are the other fields."""
+        return cls(None, kwargs.pop("df_numerator", None), None, None, method, reason=reason,
+                   **kwargs)
+
+    @property
+    def estimable(self) -> bool:
+        """Whether there is a p-value."""
+        return self.p_value is not None
+
+    @property
+    def chi_square(self) -> float | None:
+        """The Wald chi-square W = q F (for a chi-square reference)."""
+        if self.statistic is None or self.df_numerator is None:
+            return None
+        return self.statistic * self.df_numerator
+
+    def summary(self) -> str:
+        """One line: F, its df and p, or why there is no test."""
+        head = f"joint test of {len(self.tested)} {self.subject}" if self.tested else "joint test"
+        if not self.estimable:
+            return f"{head}: not estimable — {self.reason}"
+        df = "inf" if self.df_denominator is None else str(self.df_denominator)
+        return (f"{head}: F({self.df_numerator}, {df}) = {self.statistic:.3g}, "
+                f"p = {self.p_value:.3g} ({self.method})")

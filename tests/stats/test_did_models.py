@@ -106,7 +106,7 @@ def test_many_periods_one_area_per_arm_are_differences_of_changes_from_the_refer
     for k in (-3, -2, 0, 1):
         expected = (p(k, 1) - p(-1, 1)) - (p(k, 0) - p(-1, 0))
         assert result.coefficients[k].estimate == pytest.approx(expected, abs=1e-12)
-    assert result.pre_trend.periods == (-3, -2)
+    assert result.pre_trend.tested == (-3, -2)
     assert result.pre_trend.df_denominator is None  # chi-square reference (HC1 fallback)
 
 
@@ -198,7 +198,7 @@ def test_a_period_missing_in_one_arm_gets_a_reason_and_the_rest_are_estimated() 
     assert not result.coefficients[2].estimable
     for k in (-2, 0, 1):
         assert result.coefficients[k].estimable
-    assert result.pre_trend.periods == (-2,)
+    assert result.pre_trend.tested == (-2,)
     assert "not estimable: no children in the intervention areas" in result.summary()
 
 

@@ -99,7 +99,7 @@ def test_coefficients_and_standard_errors_equal_an_independent_statsmodels_fit()
         clustered.params["treated_area:post"] + clustered.params["treated_area:post:s_b"], rel=1e-9)
     # joint F with the CR1 covariance on (1, G-1) df, as statsmodels' f_test
     f_test = clustered.f_test("treated_area:post:s_b = 0")
-    assert result.joint.details["f_cluster"] == pytest.approx(float(f_test.fvalue), rel=1e-9)
+    assert result.joint.unadjusted_statistic == pytest.approx(float(f_test.fvalue), rel=1e-9)
     assert result.joint.df_denominator == int(f_test.df_denom) == 9
 
 
@@ -246,7 +246,7 @@ def test_additive_interaction_equals_statsmodels_lpm_with_hc1() -> None:
     assert result.differences["sweden"].se == pytest.approx(fit.bse[term], rel=1e-9)
     joint = fit.wald_test(f"{term} = 0, treated:C(level)[T.outside_europe] = 0", use_f=False,
                           scalar=True)
-    assert result.joint.statistic == pytest.approx(float(joint.statistic), rel=1e-9)
+    assert result.joint.chi_square == pytest.approx(float(joint.statistic), rel=1e-9)
     assert result.joint.p_value == pytest.approx(float(joint.pvalue), rel=1e-9)
 
 

@@ -95,3 +95,8 @@ def test_a_did_says_what_it_dropped_and_how_it_was_clustered() -> None:
 def test_estimate_refuses_a_non_finite_standard_error() -> None:
     with pytest.raises(ValueError, match="se is nan"):
         Estimate("did", "did", 0.1, se=float("nan"))
+
+
+def test_one_joint_test_shape_for_every_family() -> None:
+    from pipeline.stats import did_models, equity, results
+    assert did_models.JointTest is equity.JointTest is results.JointTest
