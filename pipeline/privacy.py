@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import os
 import re
 from collections.abc import Callable
@@ -38,11 +39,18 @@ from pipeline.parsing import (
 DEMO_KEY = b"hembesok-demo-key-synthetic-data-only"
 KEY_ENV = "HEMBESOK_KEY"
 KEY_FILE_ENV = "HEMBESOK_KEY_FILE"
-MIN_KEY_CHARS = 16
+# A key must be able to hold 128 bits of randomness (`key_bits`): 32 hex characters, 22 of
+# base64, 16 random bytes.
+MIN_KEY_BITS = 128
+KEY_ADVICE = "python -c 'import secrets; print(secrets.token_hex(32))'"
 
 # 80 bits of HMAC-SHA256. By the birthday bound the chance that any two of n people share a
 # pseudonym is at most n**2 / 2**81: about 6e-11 for n = 12 million, 4e-7 for 1 billion.
 PSEUDONYM_HEX_CHARS = 20
+# The 20 hex characters written in 16 consonants, so that a pseudonym holds no digit and can
+# never look like a personnummer to a region's data-loss scanner (nor spell a word).
+PSEUDONYM_ALPHABET = "bcdfghjklmnpqrst"
+_HEX_TO_PSEUDONYM = str.maketrans("0123456789abcdef", PSEUDONYM_ALPHABET)
 
 PNR_ERRORS = ("pnr_missing", "pnr_bad_characters", "pnr_wrong_length", "pnr_invalid_date",
               "pnr_check_digit", "pnr_future_birth")
@@ -210,7 +218,8 @@ def _decode(digit: np.ndarray, *, is_12: np.ndarray, separator: np.ndarray,
 # --- pseudonyms ----------------------------------------------------------------------------
 
 def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
-    """Keyed pseudonyms: HMAC-SHA256 of the normalised 12-digit number, first 20 hex chars.
+    """Keyed pseudonyms: HMAC-SHA256 of the normalised 12-digit number, its first 20 hex
+    characters written in `PSEUDONYM_ALPHABET` (no digits: never personnummer-like).
 
     Computed once per unique value; NA stays NA. Only normalised numbers (`YYYYMMDDNNNC`,
     from `parse_personnummer`) are accepted, so that the 10- and 12-digit forms of one
@@ -229,8 +238,8 @@ def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
                          f"{int((~(well_formed | blank)).sum())} distinct values are not "
                          "(run parse_personnummer first)")
     hmac_hex = _hmac_sha256_hex(key)
-    pseudonyms = [hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS]
-                  for number in strings.to_pylist()]
+    pseudonyms = [hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(
+        _HEX_TO_PSEUDONYM) for number in strings.to_pylist()]
     return pd.Series(spread(pd.array(pseudonyms, dtype=TEXT_DTYPE), codes),
                      index=normalised.index, name=normalised.name)
 
@@ -254,30 +263,24 @@ def _hmac_sha256_hex(key: bytes) -> Callable[[bytes], str]:
 
 
 def load_key(*, synthetic: bool, key_file: Path | None = None,
-             project_root: Path | None = None) -> bytes:
+             project_root: Path | None = None, study_folder: Path | None = None) -> bytes:
     """The study's pseudonymisation key.
 
-    Taken from, in order: the environment variable HEMBESOK_KEY (text, at least 16
-    characters); `key_file` (study.yml `key_file:`), else the file named by
-    HEMBESOK_KEY_FILE — it must exist, hold at least 16 characters and lie outside
-    `project_root`, the repository; for synthetic data only, DEMO_KEY. Otherwise
-    KeyMissingError. Surrounding whitespace (a trailing newline) is not part of the key.
-    The key is never printed or logged, not even in an error message.
+    Taken from, in order: the environment variable HEMBESOK_KEY (text); `key_file`
+    (study.yml `key_file:`), else the file named by HEMBESOK_KEY_FILE — it must exist and
+    lie outside any repository (`project_root` or any folder with .git above it) and outside
+    `study_folder`; for synthetic data only, DEMO_KEY. Otherwise KeyMissingError. A key that
+    cannot hold `MIN_KEY_BITS` of randomness (`key_bits`) is refused. Surrounding whitespace
+    (a trailing newline) is not part of the key. The key is never printed or logged, not
+    even in an error message.
     """
     from_env = os.environ.get(KEY_ENV)
     if from_env is not None and from_env.strip():
-        key = from_env.strip().encode("utf-8")
-        if len(from_env.strip()) < MIN_KEY_CHARS:
-            raise KeyMissingError(
-                f"{KEY_ENV} is set but shorter than {MIN_KEY_CHARS} characters. Use a long "
-                f"random key, e.g.: export {KEY_ENV}=$(python -c 'import secrets; "
-                "print(secrets.token_hex(32))') — and keep the same key for every run of "
-                "the study, or the pseudonyms change.")
-        return key
+        return _strong(from_env.strip().encode("utf-8"), f"{KEY_ENV} is set but its key")
 
     path_text = key_file if key_file is not None else os.environ.get(KEY_FILE_ENV)
     if path_text is not None and str(path_text).strip():
-        return _read_key_file(Path(path_text).expanduser(), project_root,
+        return _read_key_file(Path(path_text).expanduser(), project_root, study_folder,
                               "key_file in study.yml" if key_file is not None else KEY_FILE_ENV)
 
     if synthetic:
@@ -285,34 +288,86 @@ def load_key(*, synthetic: bool, key_file: Path | None = None,
     raise KeyMissingError(
         "No pseudonymisation key: a study with real data needs a secret key to replace "
         "personnummer by pseudonyms. Either set the environment variable, e.g.\n"
-        f"    export {KEY_ENV}=<a long random secret, at least {MIN_KEY_CHARS} characters>\n"
-        "or keep the key in a file OUTSIDE the repository and point to it with\n"
+        f"    export {KEY_ENV}=$({KEY_ADVICE})\n"
+        "or keep the key in a file OUTSIDE the repository and the study folder and point to "
+        "it with\n"
         "    key_file: /secure/place/hembesok.key      (in study.yml)\n"
         f"or export {KEY_FILE_ENV}=/secure/place/hembesok.key\n"
-        "Make a key once with: python -c 'import secrets; print(secrets.token_hex(32))' "
+        f"Make a key once with: {KEY_ADVICE} "
         "and keep it for every run of the study; a different key gives different pseudonyms.")
 
 
-def _read_key_file(path: Path, project_root: Path | None, named_by: str) -> bytes:
-    resolved = path.resolve()
-    if project_root is not None and resolved.is_relative_to(Path(project_root).resolve()):
+def key_bits(key: bytes) -> float:
+    """How many bits of randomness `key` can hold at most: its length times the bits per
+    character of the smallest usual alphabet it is written in (hex 4, base64 6, printable
+    ASCII 6.5, any byte 8); 0 when it uses fewer than 8 distinct characters (a repeated
+    pattern, not a random key).
+
+    Examples
+    --------
+    >>> from pipeline.privacy import key_bits
+    >>> key_bits(b"0123456789abcdef" * 2), key_bits(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+    (128.0, 0.0)
+    """
+    if len(set(key)) < 8:
+        return 0.0
+    text = key.decode("latin-1")
+    if re.fullmatch(r"[0-9a-fA-F]+", text):
+        per_char = 4.0
+    elif re.fullmatch(r"[0-9A-Za-z+/=_-]+", text):
+        per_char = 6.0
+    elif re.fullmatch(r"[\x20-\x7e]+", text):
+        per_char = 6.5
+    else:
+        per_char = 8.0
+    return len(key) * per_char
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short one-way fingerprint of the key, for the clean stage's cache stamp: a new key
+    gives new pseudonyms, so it must rerun the stage (the key cannot be recovered from it).
+
+    >>> from pipeline.privacy import key_fingerprint
+    >>> len(key_fingerprint(b"0123456789abcdef" * 2))
+    16
+    """
+    return hmac.new(key, b"hembesok key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def _strong(key: bytes, what: str) -> bytes:
+    if key_bits(key) < MIN_KEY_BITS:
         raise KeyMissingError(
-            f"The key file {path} ({named_by}) lies inside the repository "
-            f"{Path(project_root).resolve()}, where it could be committed or shared. Move it "
-            "outside the repository (e.g. to ~/.config/hembesok/<study>.key, readable only "
-            "by you) and point key_file / HEMBESOK_KEY_FILE there.")
+            f"{what} is too weak: it cannot hold {MIN_KEY_BITS} bits of randomness (it is "
+            "short or repeats a few characters). Use a long random key, e.g. 64 hex "
+            f"characters from {KEY_ADVICE}, and keep the same key for every run of the "
+            "study, or the pseudonyms change.")
+    return key
+
+
+def _read_key_file(path: Path, project_root: Path | None, study_folder: Path | None,
+                   named_by: str) -> bytes:
+    resolved = path.resolve()
+    repositories = [folder for folder in resolved.parents if (folder / ".git").exists()]
+    if project_root is not None and resolved.is_relative_to(Path(project_root).resolve()):
+        repositories.insert(0, Path(project_root).resolve())
+    if repositories:
+        raise KeyMissingError(
+            f"The key file {path} ({named_by}) lies inside the repository {repositories[0]}, "
+            "where it could be committed or shared. Move it outside the repository (e.g. to "
+            "~/.config/hembesok/<study>.key, readable only by you) and point key_file / "
+            f"{KEY_FILE_ENV} there.")
+    if study_folder is not None and resolved.is_relative_to(Path(study_folder).resolve()):
+        raise KeyMissingError(
+            f"The key file {path} ({named_by}) lies inside the study folder "
+            f"{Path(study_folder).resolve()}, next to the data it protects, where it would be "
+            "copied or sent with the exports. Move it outside (e.g. to "
+            "~/.config/hembesok/<study>.key, readable only by you).")
     if not resolved.is_file():
         raise KeyMissingError(
             f"The key file {path} ({named_by}) does not exist. Create it outside the "
-            "repository, e.g.: python -c 'import secrets; print(secrets.token_hex(32))' > "
-            f"{path}, or set {KEY_ENV} instead.")
-    key = resolved.read_bytes().strip()
-    if len(key) < MIN_KEY_CHARS:
-        raise KeyMissingError(
-            f"The key file {path} ({named_by}) holds fewer than {MIN_KEY_CHARS} characters; "
-            "put a long random key in it, e.g. python -c 'import secrets; "
-            "print(secrets.token_hex(32))'.")
-    return key
+            f"repository and the study folder, e.g.: {KEY_ADVICE} > {path}, or set {KEY_ENV} "
+            "instead.")
+    return _strong(resolved.read_bytes().strip(), f"The key in {path} ({named_by})")
 
 
 # --- masking and scanning ------------------------------------------------------------------

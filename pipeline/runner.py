@@ -76,7 +76,7 @@ def study_key(study: Study) -> bytes:
     if key_file is not None and not key_file.is_absolute():
         key_file = study.folder / key_file
     return privacy.load_key(synthetic=study.synthetic, key_file=key_file,
-                            project_root=project_root_of(study.folder))
+                            project_root=project_root_of(study.folder), study_folder=study.folder)
 
 
 def input_hashes(study: Study) -> dict[str, str]:
@@ -249,7 +249,8 @@ def _run_report(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 
 PIPELINE: tuple[Stage, ...] = (
     Stage("clean", "ingest + clean", _run_clean,
-          depends_on=lambda ctx: {"inputs": input_hashes(ctx.study)},
+          depends_on=lambda ctx: {"inputs": input_hashes(ctx.study),
+                                  "key": privacy.key_fingerprint(study_key(ctx.study))},
           selected_by=("ingest", "clean")),
     Stage("cohort", "cohort", _run_cohort, upstream="clean"),
     Stage("compare", "compare", _run_compare, upstream="cohort"),

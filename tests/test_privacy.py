@@ -15,6 +15,8 @@ from pipeline.privacy import (
     DEMO_KEY,
     LinkedCells,
     find_personnummer_like,
+    key_bits,
+    key_fingerprint,
     load_key,
     mask_identifier,
     parse_personnummer,
@@ -159,14 +161,25 @@ def test_pseudonyms_stable_keyed_and_form_independent():
     assert first[0] != first[2]
     assert first[3] is pd.NA
     assert other[0] != first[0]
-    assert all(re.fullmatch("[0-9a-f]{20}", p) for p in first[:3])
+    assert all(re.fullmatch("[bcdfghjklmnpqrst]{20}", p) for p in first[:3])
     assert list(first.index) == list(parsed.index)
 
 
 @pytest.mark.parametrize("key", [KEY, b"k" * 100])  # a key longer than SHA-256's block too
-def test_pseudonym_is_truncated_hmac_sha256(key):
-    expected = hmac.new(key, b"198112189876", hashlib.sha256).hexdigest()[:20]
+def test_pseudonym_is_truncated_hmac_sha256_in_consonants(key):
+    hexdigits = hmac.new(key, b"198112189876", hashlib.sha256).hexdigest()[:20]
+    expected = "".join("bcdfghjklmnpqrst"[int(c, 16)] for c in hexdigits)
     assert pseudonymise(pd.Series(["198112189876"]), key)[0] == expected
+
+
+def test_no_pseudonym_looks_like_a_personnummer():
+    # 20,000 people: hex pseudonyms would hold runs of ten digits that a scanner flags
+    numbers = pd.Series([f"2020{m:02d}{d:02d}{n:04d}" for m in range(1, 13) for d in range(1, 29)
+                         for n in range(0, 600, 10)])
+    pseudonyms = pseudonymise(numbers, KEY)
+    assert pseudonyms.nunique() == len(numbers)
+    assert not pseudonyms.str.contains(r"\d").any()
+    assert not any(find_personnummer_like(p) for p in pseudonyms)
 
 
 def test_pseudonymise_refuses_raw_numbers():
@@ -188,12 +201,43 @@ def test_key_from_environment(no_key_env, monkeypatch, tmp_path):
         b"0123456789abcdef-secret"
 
 
-def test_key_from_environment_too_short(no_key_env, monkeypatch):
-    monkeypatch.setenv("HEMBESOK_KEY", "short")
-    with pytest.raises(KeyMissingError) as caught:
+@pytest.mark.parametrize("weak", ["tiny", "0123456789abcdef",  # 16 hex characters: 64 bits
+                                  "abababababababababababababababababababab"])  # 2 characters
+def test_key_that_cannot_hold_128_bits_is_refused(no_key_env, monkeypatch, weak):
+    monkeypatch.setenv("HEMBESOK_KEY", weak)
+    with pytest.raises(KeyMissingError, match="too weak: it cannot hold 128 bits") as caught:
         load_key(synthetic=False, key_file=None, project_root=None)
-    assert "at least" in str(caught.value) or "shorter than 16" in str(caught.value)
-    assert "'short'" not in str(caught.value)  # the key itself is never shown
+    assert weak not in str(caught.value)  # the key itself is never shown
+
+
+def test_key_bits_by_alphabet():
+    assert key_bits(b"0123456789abcdef" * 2) == 128  # 32 hex characters, 4 bits each
+    assert key_bits(b"0123456789abcde") == 60
+    assert key_bits(b"Kq3+/Xy9Zw7=Kq3+/Xy9Zw") == 22 * 6  # base64
+    assert key_bits(b"x" * 64) == 0  # one character repeated
+
+
+def test_key_file_in_any_repository_or_in_the_study_folder_is_refused(no_key_env, tmp_path):
+    other_repository = tmp_path / "notes"
+    (other_repository / ".git").mkdir(parents=True)
+    key_file = other_repository / "keys" / "study.key"
+    key_file.parent.mkdir()
+    key_file.write_text("0123456789abcdef" * 4)
+    with pytest.raises(KeyMissingError, match="inside the repository"):
+        load_key(synthetic=False, key_file=key_file, project_root=None)
+    study = tmp_path / "data_raw" / "study"
+    study.mkdir(parents=True)
+    (study / "study.key").write_text("0123456789abcdef" * 4)
+    with pytest.raises(KeyMissingError, match="inside the study folder"):
+        load_key(synthetic=False, key_file=study / "study.key", project_root=None,
+                 study_folder=study)
+
+
+def test_key_fingerprint_is_keyed_and_short():
+    first, second = key_fingerprint(b"0123456789abcdef" * 4), key_fingerprint(b"fedcba9876543210" * 4)
+    assert first != second and len(first) == 16
+    assert first == hmac.new(b"0123456789abcdef" * 4, b"hembesok key fingerprint",
+                             hashlib.sha256).hexdigest()[:16]
 
 
 def test_key_file_outside_repository(no_key_env, tmp_path):

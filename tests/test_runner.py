@@ -55,3 +55,28 @@ def test_a_new_stage_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert [s.status for s in rerun.stages] == ["ran", "ran"] and len(calls) == 2
     with pytest.raises(HembesokError, match="unknown stage"):
         run_study(folder, tmp_path, stages=["cohort"])
+
+
+def test_a_new_key_reruns_clean_and_changes_every_pseudonym(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+    from studykit import pnr
+
+    a, b = pnr("20210304", "123"), pnr("20210405", "246")
+    folder = write_study(tmp_path / "data_raw" / "tiny", {
+        "children": [f"{a};Norrby;ja;Sverige;gymnasial;nej;30;3500",
+                     f"{b};Söderby;ja;Sverige;gymnasial;nej;30;3500"],
+        "visits": [f"{a};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
+        "breastfeeding": [f"{a};2021-03-10;helt ammad"],
+        "vaccinations": [f"{a};2021-06-04;Infanrix hexa;1"],
+        "language": [f"{a};2024-03-04;3 år;utan anmärkning;nej"]})
+    monkeypatch.setenv("HEMBESOK_KEY", "0123456789abcdef" * 4)
+    first = run_study(folder, tmp_path, stages=["ingest", "clean"])
+    children = tmp_path / "data_clean" / "tiny" / "clean" / "children.parquet"
+    before = pd.read_parquet(children)["child_id"]
+    assert run_study(folder, tmp_path, stages=["ingest", "clean"]).stages[0].status == "cached"
+    monkeypatch.setenv("HEMBESOK_KEY", "fedcba9876543210" * 4)
+    again = run_study(folder, tmp_path, stages=["ingest", "clean"])
+    assert first.stages[0].status == "ran" and again.stages[0].status == "ran"
+    after = pd.read_parquet(children)["child_id"]
+    assert len(before) == len(after) > 0 and not set(before) & set(after)
