@@ -268,12 +268,27 @@ def load_study(path: Path) -> Study:
         study = Study.model_validate({**raw, "folder": file.parent})
     except ValidationError as error:
         raise ConfigError(_describe(error), source=str(file)) from None
-    problems = [f"inputs.{table}: file '{spec.file}' not found in {file.parent}; put the export "
+    problems = [_outside_study_folder(table, spec.file, file.parent)
+                or f"inputs.{table}: file '{spec.file}' not found in {file.parent}; put the export "
                 "there or correct the file name" for table, spec in study.inputs.items()
-                if not (file.parent / spec.file).is_file()]
+                if _outside_study_folder(table, spec.file, file.parent)
+                or not (file.parent / spec.file).is_file()]
     if problems:
         raise ConfigError(problems, source=str(file))
     return study
+
+
+def _outside_study_folder(table: str, name: str, folder: Path) -> str | None:
+    """Why an input file name leads out of the study folder (an absolute path, `..`, or a
+    symbolic link pointing elsewhere), or None: a study reads only what lies in its folder."""
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        return (f"inputs.{table}: file '{name}' points outside the study folder {folder}; "
+                "copy the export into the study folder and give its name only")
+    target = (folder / name).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        return (f"inputs.{table}: file '{name}' is a link to {target}, outside the study "
+                f"folder {folder}; copy the export itself into the study folder")
+    return None
 
 
 def _describe(error: ValidationError) -> list[str]:

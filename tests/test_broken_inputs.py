@@ -194,3 +194,20 @@ def test_personnummer_in_an_output_aborts_the_run(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err
     assert "personnummer-like" in err and leaked not in err
     assert not (root / "outputs" / "tiny").exists()
+
+
+@pytest.mark.parametrize("how", ["parent", "absolute", "symlink"])
+def test_an_input_path_never_leads_out_of_the_study_folder(tmp_path: Path, how: str,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_study(tmp_path / "s", GOOD)
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text((folder / "amning.csv").read_text())
+    named = {"parent": "../elsewhere.csv", "absolute": str(outside), "symlink": "amning_link.csv"}
+    if how == "symlink":
+        (folder / "amning_link.csv").symlink_to(outside)
+    study = yaml.safe_load((folder / "study.yml").read_text())
+    study["inputs"]["breastfeeding"] = named[how]
+    (folder / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True))
+    err = run_and_capture(folder, tmp_path / "root", capsys)
+    assert "inputs.breastfeeding" in err and "outside the study folder" in err
+    assert "Traceback" not in err
