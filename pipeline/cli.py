@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import __version__
+from pipeline import __version__, privacy
 from pipeline.errors import HembesokError
 
 DEMO_CHILDREN = 2000
@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except HembesokError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {privacy.mask_text(str(error))}", file=sys.stderr)  # never a personnummer
         return 1
     except KeyboardInterrupt:
         print("interrupted; previous outputs are left whole", file=sys.stderr)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline import privacy
 from pipeline.errors import ConfigError
 from pipeline.indicators import INDICATOR_IDS
 from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES
@@ -273,6 +274,9 @@ def load_study(path: Path) -> Study:
                 "there or correct the file name" for table, spec in study.inputs.items()
                 if _outside_study_folder(table, spec.file, file.parent)
                 or not (file.parent / spec.file).is_file()]
+    problems += [f"design: the area name '{privacy.mask_text(area)}' holds a personnummer-like "
+                 "number, which every published table would show; name areas without "
+                 "identifiers" for area in study.design.areas if privacy.find_personnummer_like(area)]
     if problems:
         raise ConfigError(problems, source=str(file))
     return study

@@ -385,6 +385,44 @@ _PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}[-+]?[
                        r"(?![0-9A-Za-z])")
 
 
+def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Every personnummer-like run in a text column masked (digits to '#'), and which values
+    held one: for free text and category columns, where a number typed in by hand must not
+    reach data_clean/ or a rejects table in clear. Each distinct value is searched once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.privacy import mask_personnummer_like
+    >>> masked, found = mask_personnummer_like(pd.Series(["ring 811218-9876", "nej", None]))
+    >>> masked.tolist(), found.tolist()
+    (['ring ######-####', 'nej', <NA>], [True, False, False])
+    """
+    text = values.astype("string")
+    codes, unique = pd.factorize(text, use_na_sentinel=True)
+    unique = pd.Series(unique, dtype="string")
+    has = np.append(unique.str.contains(_PNR_LIKE, na=False).to_numpy(dtype=bool), False)
+    found = pd.Series(has[codes], index=values.index)  # code -1 (missing) takes the False
+    if not found.any():
+        return text, found
+    fixed = unique.str.replace(_PNR_LIKE, lambda match: mask_identifier(match.group(0)),
+                               regex=True).to_numpy(dtype=object)
+    masked = text.copy()
+    masked[found.to_numpy()] = fixed[codes[found.to_numpy()]]
+    return masked, found
+
+
+def mask_text(text: str) -> str:
+    """`text` with every personnummer-like run of digits masked: the last guard on a message
+    before it is printed (an area or value named in an error may hold one).
+
+    >>> from pipeline.privacy import mask_text
+    >>> mask_text("area 'Söderby 20180704-1577' does not occur")
+    "area 'Söderby ########-####' does not occur"
+    """
+    return _PNR_LIKE.sub(lambda match: mask_identifier(match.group(0)), text)
+
+
 def find_personnummer_like(text: str) -> list[str]:
     """Masked strings in `text` that look like a personnummer, in order of appearance.
 

@@ -397,6 +397,7 @@ def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
     rows, write = compute()
     with store.atomic_folder(folder) as staging:
         write(staging, staged)
+        scan_data_clean(staging)
         store.write_stamp(staging, {"hash": stamp_hash, "rows": rows})
     published[name] = stamp_hash
     return StageOutcome(name, "ran", time.perf_counter() - started, rows,
@@ -411,6 +412,17 @@ def outputs_staging(outputs: Path) -> Iterator[Path]:
             shutil.copytree(outputs, staging, dirs_exist_ok=True)
         yield staging
         scan_outputs(staging)
+
+
+def scan_data_clean(folder: Path) -> None:
+    """Abort a stage whose data_clean/ files hold a personnummer-like string: data_clean/ is
+    pseudonymised, so one there means an identifier escaped the clean stage."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        hits = scan_file_for_personnummer(path)
+        if hits:
+            raise OutputScanError(f"data_clean: {path.name}: {len(hits)} personnummer-like "
+                                  f"string(s) found (e.g. {hits[0]}); the stage is aborted and "
+                                  "data_clean/ is left as it was")
 
 
 def scan_outputs(folder: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from studykit import STUDY, pnr, write_study
@@ -182,8 +183,10 @@ def test_real_study_without_key_stops(
     assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet", *ANALYSIS]) == 0
 
 
-def test_personnummer_in_an_output_aborts_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # An area named with a personnummer would be published in every table: the scan must stop it.
+def test_personnummer_in_an_area_name_stops_the_run(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # An area named with a personnummer would be published in every table: the study file is
+    # refused, its message masked (the output scan is the last guard, tested in test_publish).
     leaked = pnr("20180704", "157")
     design = {**STUDY["design"], "comparison_areas": [f"Söderby {leaked}"]}
     rows = {**GOOD, "children": [GOOD["children"][0],
@@ -192,7 +195,8 @@ def test_personnummer_in_an_output_aborts_the_run(tmp_path: Path, capsys: pytest
     root = tmp_path / "root"
     assert main(["run", str(folder), "--root", str(root), "--quiet", *ANALYSIS]) == 1
     err = capsys.readouterr().err
-    assert "personnummer-like" in err and leaked not in err
+    assert "design: the area name 'Söderby ########-####' holds a personnummer-like" in err
+    assert leaked not in err and leaked[2:] not in err
     assert not (root / "outputs" / "tiny").exists()
 
 
@@ -211,3 +215,28 @@ def test_an_input_path_never_leads_out_of_the_study_folder(tmp_path: Path, how: 
     err = run_and_capture(folder, tmp_path / "root", capsys)
     assert "inputs.breastfeeding" in err and "outside the study folder" in err
     assert "Traceback" not in err
+
+
+def test_a_personnummer_typed_into_another_column_is_masked_everywhere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = pnr("19811218", "987")  # a parent's number typed into free text and a category
+    folder = write_study(tmp_path / "s", GOOD)
+    children = (folder / "barn.csv").read_text().splitlines()
+    children[0] += ";avbojt_orsak"
+    children[1] += f";ring mamma {other}"
+    children[2] += ";"
+    (folder / "barn.csv").write_text("\n".join(children) + "\n")
+    amning = (folder / "amning.csv").read_text() + f"{A};2021-04-10;{other}\n"
+    (folder / "amning.csv").write_text(amning)
+    root = tmp_path / "root"
+    assert main(["run", str(folder), "--root", str(root), "--quiet", *ANALYSIS]) == 0
+    clean = root / "data_clean" / "tiny" / "clean"
+    kept = pd.read_parquet(clean / "children.parquet")
+    assert kept["declined_reason"].dropna().tolist() == ["ring mamma ########-####"]
+    issues = pd.read_parquet(clean / "value_issues.parquet")
+    masked = issues[issues["issue"] == "personnummer_masked"]
+    assert sorted(masked["column"]) == ["bf_status", "declined_reason"]
+    for path in [*clean.glob("*.parquet"), *(root / "outputs").rglob("*.csv")]:
+        assert other not in path.read_bytes().decode("latin-1"), path
+        assert other[2:] not in path.read_bytes().decode("latin-1"), path
+    assert other not in capsys.readouterr().err

@@ -445,3 +445,11 @@ def test_linked_cells_hold_a_count_published_elsewhere():
     cells.relate(total, [a, b])
     hidden = cells.protect()
     assert hidden[a] and hidden[b] and not hidden[total]
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import pipeline.privacy
+    result = doctest.testmod(pipeline.privacy, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted >= 5

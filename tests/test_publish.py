@@ -589,11 +589,16 @@ def test_scan_finds_a_planted_personnummer(tmp_path: Path) -> None:
     (tmp_path / "report.html").write_text(f"<p>Barn {number}</p>", encoding="utf-8")
     write_xlsx(pd.DataFrame({"a": [1, 2], "b": ["x", number]}), tmp_path / "table.xlsx")
     (tmp_path / "clean.csv").write_text("a,b\n1,0.8112189876\n", encoding="utf-8")
-    (tmp_path / "data.parquet").write_bytes(number.encode())
+    pd.DataFrame({"n": [1, 2], "note": ["ok", f"ring {number}"],
+                  "area": pd.Categorical(["a", number])}).to_parquet(tmp_path / "data.parquet")
+    pd.DataFrame({"n": [811218987.0], "note": ["0.8112189876"]}).to_parquet(
+        tmp_path / "numbers.parquet")
     for name in ("table.csv", "report.html", "table.xlsx"):
         assert scan_file_for_personnummer(tmp_path / name) == ["######-####"], name
     assert scan_file_for_personnummer(tmp_path / "clean.csv") == []
-    assert scan_file_for_personnummer(tmp_path / "data.parquet") == []
+    # a parquet file by its text columns, categorical ones too
+    assert scan_file_for_personnummer(tmp_path / "data.parquet") == ["######-####"] * 2
+    assert scan_file_for_personnummer(tmp_path / "numbers.parquet") == []
 
 
 def test_scan_of_published_demo_like_tables_is_clean(tmp_path: Path) -> None:

@@ -6,6 +6,10 @@ import re
 import zlib
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from pipeline import privacy
 
 # Files scanned for personnummer: as text, as workbook cells, or not at all (binary data
@@ -13,7 +17,8 @@ from pipeline import privacy
 # read as text, so that an unforeseen output is never skipped.
 TEXT_SUFFIXES = frozenset({".csv", ".json", ".log", ".html", ".txt", ".md", ".ipynb"})
 XLSX_SUFFIXES = frozenset({".xlsx"})
-SKIPPED_SUFFIXES = frozenset({".parquet", ".png"})
+SKIPPED_SUFFIXES = frozenset({".png"})
+PARQUET_SUFFIXES = frozenset({".parquet"})
 PDF_SUFFIXES = frozenset({".pdf"})
 # A PDF's streams with the dictionary before each, its literal strings (one level of nested
 # parentheses) and its hex strings; PDF text strings are PDFDocEncoding or UTF-16BE with a BOM.
@@ -30,17 +35,32 @@ def scan_file_for_personnummer(path: Path) -> list[str]:
 
     Text files (SVG too) are scanned as text; an XLSX workbook cell by cell (and its sheet
     names); a PDF as far as it can be read without a PDF library (see `_pdf_texts`);
-    parquet and PNG are skipped; any other file is scanned as text.
+    a parquet file by the distinct values of its text columns; PNG is skipped; any other
+    file is scanned as text.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in SKIPPED_SUFFIXES:
         return []
+    if suffix in PARQUET_SUFFIXES:
+        return privacy.find_personnummer_like("\n".join(_parquet_texts(path)))
     if suffix in XLSX_SUFFIXES:
         return privacy.find_personnummer_like("\n".join(_xlsx_texts(path)))
     if suffix in PDF_SUFFIXES:
         return privacy.find_personnummer_like("\n".join(_pdf_texts(path)))
     return privacy.find_personnummer_like(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _parquet_texts(path: Path) -> list[str]:
+    """The distinct values of every text column of a parquet file, and its column names."""
+    table = pq.read_table(path)
+    texts = list(table.column_names)
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            texts += [value for value in pc.unique(column).to_pylist() if value]
+    return texts
 
 
 def _pdf_texts(path: Path) -> list[str]:

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from pipeline import privacy
-from pipeline.stages.ingest import REJECT_COLUMNS, SOURCE_ROW, IngestedTable
+from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedTable
 from pipeline.vaccines import PRODUCTS, product_for
 
 DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
@@ -86,6 +86,7 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
     `areas` are the study's area names: an export's spelling that differs only in case or
     spacing ('RINKEBY ', 'rinkeby') is written as the study spells it.
     """
+    ingested = {name: mask_identifiers(raw) for name, raw in ingested.items()}
     tables: dict[str, CleanTable] = {}
     children = _clean_children(ingested["children"], key, extraction_date, areas)
     tables["children"] = children
@@ -95,6 +96,34 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
             tables[name] = _clean_events(raw, key, extraction_date, births)
     issues = pd.concat([t.value_issues for t in ingested.values()], ignore_index=True)
     return CleanResult(tables, antigen_doses(tables["vaccinations"].frame), issues)
+
+
+def mask_identifiers(raw: IngestedTable) -> IngestedTable:
+    """A personnummer typed into any other column (free text such as avbojt_orsak, a
+    category such as bvc or amning) masked before anything is stored — in the rows, the
+    rejects and the value issues — and each masked cell listed in the value issues."""
+    frame, rejects, issues = raw.frame.copy(), raw.rejects.copy(), raw.value_issues.copy()
+    masked_cells = []
+    for column in frame.columns:
+        if column == "personnummer" or not (pd.api.types.is_string_dtype(frame[column])
+                                            or frame[column].dtype == object):
+            continue
+        masked, found = privacy.mask_personnummer_like(frame[column])
+        if found.any():
+            frame[column] = masked
+            masked_cells.append(pd.DataFrame({
+                "table": raw.table, "source_file": raw.source_file,
+                "source_row": frame.loc[found, SOURCE_ROW].to_numpy(), "column": column,
+                "value": masked[found].to_numpy(), "issue": "personnummer_masked"},
+                columns=ISSUE_COLUMNS))
+    for table in (rejects, issues):  # cells set missing or rejected for their raw value
+        if len(table):
+            table["value"], found = privacy.mask_personnummer_like(table["value"])
+            masked_cells.append(table.loc[found, ISSUE_COLUMNS[:-1]].assign(
+                issue="personnummer_masked"))
+    if masked_cells:
+        issues = pd.concat([issues, *masked_cells], ignore_index=True)
+    return replace(raw, frame=frame, rejects=rejects, value_issues=issues)
 
 
 def _clean_children(raw: IngestedTable, key: bytes, extraction_date: dt.date,
