@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import os
 import re
 from collections.abc import Callable
@@ -295,6 +296,57 @@ def load_key(*, synthetic: bool, key_file: Path | None = None,
         f"or export {KEY_FILE_ENV}=/secure/place/hembesok.key\n"
         f"Make a key once with: {KEY_ADVICE} "
         "and keep it for every run of the study; a different key gives different pseudonyms.")
+
+
+# The public demo key may pseudonymise only data `hembesok synth` wrote: it leaves this file
+# in the study folder, listing a fingerprint of every child's personnummer (HMAC with the
+# demo key: the numbers are synthetic, so the list protects nothing and proves the origin).
+SYNTHETIC_MARKER = "synthetic.json"
+# Share of the children export's valid personnummer the marker must list (a test may add a
+# child or two by hand; real exports share none with it).
+SYNTHETIC_SHARE = 0.5
+_FINGERPRINT_CHARS = 12
+
+
+def write_synthetic_marker(folder: Path, personnummer: pd.Series) -> Path:
+    """Write `SYNTHETIC_MARKER` into `folder` for these (synthetic) children's numbers."""
+    path = Path(folder) / SYNTHETIC_MARKER
+    document = {"written_by": "hembesok synth",
+                "meaning": "the children of this folder are synthetic; the public demo key may "
+                           "pseudonymise them",
+                "children": _synthetic_fingerprints(personnummer)}
+    path.write_text(json.dumps(document, indent=0) + "\n", encoding="utf-8")
+    return path
+
+
+def check_synthetic_marker(folder: Path, personnummer: pd.Series, reference_date: dt.date) -> None:
+    """Refuse the public demo key unless `folder`'s children are the ones `hembesok synth`
+    wrote (at least `SYNTHETIC_SHARE` of the export's valid numbers listed in its marker)."""
+    path = Path(folder) / SYNTHETIC_MARKER
+    fix = ("synthetic: true pseudonymises with a key anyone can read, so it is accepted only "
+           "for data written by `hembesok synth`. For real exports remove `synthetic: true` "
+           f"from study.yml and set a secret key: export {KEY_ENV}=$({KEY_ADVICE})")
+    try:
+        listed = set(json.loads(path.read_text(encoding="utf-8"))["children"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise KeyMissingError(f"{folder}: no valid {SYNTHETIC_MARKER} from `hembesok synth` in "
+                              f"the study folder. {fix}") from None
+    found = _synthetic_fingerprints(personnummer, reference_date, unique=False)
+    share = sum(f in listed for f in found) / max(len(found), 1)
+    if not found or share < SYNTHETIC_SHARE:
+        raise KeyMissingError(f"{folder}: only {share:.0%} of the children in the export are "
+                              f"ones `hembesok synth` wrote ({SYNTHETIC_MARKER}). {fix}")
+
+
+def _synthetic_fingerprints(personnummer: pd.Series, reference_date: dt.date | None = None,
+                            unique: bool = True) -> list[str]:
+    parsed = parse_personnummer(pd.Series(personnummer, dtype=object),
+                                reference_date or dt.date.today())
+    numbers = parsed.loc[parsed["error"].isna() | parsed["error"].eq("pnr_future_birth"),
+                         "normalised"].dropna()
+    digest = _hmac_sha256_hex(DEMO_KEY)
+    prints = [digest(str(n).encode("ascii"))[:_FINGERPRINT_CHARS] for n in numbers]
+    return sorted(set(prints)) if unique else prints
 
 
 def key_bits(key: bytes) -> float:

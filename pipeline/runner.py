@@ -87,7 +87,11 @@ def input_hashes(study: Study) -> dict[str, str]:
 def run_ingest_clean(study: Study) -> clean_stage.CleanResult:
     """Ingest and clean in memory (the personnummer never reach the disk)."""
     key = study_key(study)
-    result = clean_stage.clean(ingest(study), key=key, extraction_date=study.extraction_date,
+    ingested = ingest(study)
+    if key == privacy.DEMO_KEY:
+        privacy.check_synthetic_marker(study.folder, ingested["children"].frame["personnummer"],
+                                       study.extraction_date)
+    result = clean_stage.clean(ingested, key=key, extraction_date=study.extraction_date,
                                areas=study.design.areas)
     check_design_areas(study, result.tables["children"].frame["area"])
     return result

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import yaml
+
+from pipeline import privacy
 
 
 def luhn_check_digit(nine_digits: str) -> int:
@@ -58,4 +61,7 @@ def write_study(folder: Path, rows: dict[str, list[str]], *, study: dict | None 
     for table, file in config["inputs"].items():
         lines = [HEADERS[table], *rows.get(table, [])]
         (folder / file).write_text("\n".join(lines) + "\n", encoding=encoding)
+    if config.get("synthetic"):  # the marker `hembesok synth` leaves, so the demo key is allowed
+        numbers = [line.split(";")[0] for line in rows.get("children", [])]
+        privacy.write_synthetic_marker(folder, pd.Series(numbers, dtype=object))
     return folder

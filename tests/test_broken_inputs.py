@@ -240,3 +240,23 @@ def test_a_personnummer_typed_into_another_column_is_masked_everywhere(
         assert other not in path.read_bytes().decode("latin-1"), path
         assert other[2:] not in path.read_bytes().decode("latin-1"), path
     assert other not in capsys.readouterr().err
+
+
+def test_the_public_demo_key_only_for_children_hembesok_synth_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("HEMBESOK_KEY", raising=False)
+    monkeypatch.delenv("HEMBESOK_KEY_FILE", raising=False)
+    # the demo's study.yml copied onto exports that synth did not write: no marker
+    folder = write_study(tmp_path / "copied", GOOD)
+    (folder / "synthetic.json").unlink()
+    err = run_and_capture(folder, tmp_path / "root", capsys)
+    assert "no valid synthetic.json" in err and "remove `synthetic: true`" in err
+    # a marker from another study: none of these children are listed in it
+    others = {**GOOD, "children": [f"{pnr('20200101', '111')};Norrby;ja;Sverige;gymnasial;nej;30;3500"]}
+    other = write_study(tmp_path / "other", others)
+    (folder / "synthetic.json").write_bytes((other / "synthetic.json").read_bytes())
+    err = run_and_capture(folder, tmp_path / "root", capsys)
+    assert "only 0% of the children in the export are ones `hembesok synth` wrote" in err
+    # with a secret key of one's own, synthetic: true needs no marker
+    monkeypatch.setenv("HEMBESOK_KEY", "0123456789abcdef" * 4)
+    assert main(["run", str(folder), "--root", str(tmp_path / "root"), "--quiet", *ANALYSIS]) == 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline import privacy
 from pipeline.synth.mess import _children_frame, _event_frame, _plant_children, _plant_events
 from pipeline.synth.outcomes import (
     _area_effects,
@@ -86,6 +87,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
     rows_natural = dict.fromkeys(exports, 0)
     decimal_comma = 0
     n_chunks = -(-n_children // _CHUNK_CHILDREN)
+    synthetic_children: list[np.ndarray] = []  # normalised personnummer, for the marker
     area_effects = _area_effects(seed)
     try:
         for chunk in range(n_chunks):
@@ -105,6 +107,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
                                                  first)
             _add_counts(planted, "children", counts)
             _write(writers["children"], frame, fmt, formats["children"], rows_written, "children")
+            synthetic_children.append(kids.pnr[:, 1])
 
             bf_events, bf_age = _breastfeeding_events(stream("breastfeeding"), kids, outcomes)
             vacc_events = _vaccination_events(stream("vaccinations"), kids, outcomes)
@@ -136,6 +139,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
                              for f, c in zip(DATE_FORMATS, formats[table], strict=True) if c},
             "decimal_comma": decimal_comma if table == "children" else 0,
         })
+    privacy.write_synthetic_marker(out_dir, pd.Series(np.concatenate(synthetic_children)))
     study_file = out_dir / "study.yml"
     study_file.write_text(_study_yaml(name, exports), encoding="utf-8")
     truth_file = out_dir / "truth.json"
