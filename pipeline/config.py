@@ -180,10 +180,10 @@ class Study(_Strict):
     def _min_cell_floor(cls, value: int, info: ValidationInfo) -> int:
         if value < MIN_CELL_FLOOR and not info.data.get("allow_small_cells", False):
             raise ValueError(
-                f"min_cell {value} would publish counts of {value} or more children (a cell of "
-                f"{'1 or 2' if value < 2 else '2'} children identifies them); use min_cell: 5 (the "
-                f"default) or at least {MIN_CELL_FLOOR}, or, if a data protection decision allows "
-                "it, add 'allow_small_cells: true' to the study file")
+                f"min_cell {value} publishes counts as small as {value} "
+                f"{'child' if value == 1 else 'children'}, which can identify them; use min_cell: 5 "
+                f"(the default) or at least {MIN_CELL_FLOOR}, or, if a data protection decision "
+                "allows it, add 'allow_small_cells: true' to the study file")
         return value
 
     @field_validator("covariates")
