@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pipeline import privacy
 from pipeline.errors import ConfigError
@@ -25,6 +33,8 @@ PRESETS = ("rinkeby", "skaggetorp", "stis")
 COVARIATES = ("mother_region", "education", "mother_age", "interpreter_needed", "child_sex",
               "birth_weight_g", "gestational_weeks")
 STUDY_FILE = "study.yml"
+# Below this min_cell a study must say `allow_small_cells: true` (SPEC §10 suppresses 1..min_cell-1).
+MIN_CELL_FLOOR = 3
 
 
 class _Strict(BaseModel):
@@ -136,6 +146,8 @@ class Study(_Strict):
     covariates: tuple[str, ...] = ("mother_region", "education", "mother_age",
                                    "interpreter_needed", "child_sex")
     primary_indicators: tuple[str, ...] = ()
+    # a min_cell below MIN_CELL_FLOOR publishes counts of 1 or 2 children: only on purpose
+    allow_small_cells: bool = False
     min_cell: int = Field(default=5, ge=1)
     # the difference (proportion scale) the power table asks about: "could the study detect
     # 5 percentage points?"
@@ -162,6 +174,17 @@ class Study(_Strict):
         if isinstance(value, dict):
             return {table: {"file": spec} if isinstance(spec, str) else spec
                     for table, spec in value.items()}
+        return value
+
+    @field_validator("min_cell")
+    @classmethod
+    def _min_cell_floor(cls, value: int, info: ValidationInfo) -> int:
+        if value < MIN_CELL_FLOOR and not info.data.get("allow_small_cells", False):
+            raise ValueError(
+                f"min_cell {value} publishes counts as small as {value} "
+                f"{'child' if value == 1 else 'children'}, which can identify them; use min_cell: 5 "
+                f"(the default) or at least {MIN_CELL_FLOOR}, or, if a data protection decision "
+                "allows it, add 'allow_small_cells: true' to the study file")
         return value
 
     @field_validator("covariates")
@@ -234,10 +257,74 @@ class Study(_Strict):
         return data
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping in a YAML file gives one key more than once (each problem one line)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml's SafeLoader, refusing a key given twice in one mapping, at any depth.
+
+    PyYAML keeps the last of two equal keys without a word, so `min_cell: 5` followed further
+    down by `min_cell: 1` would quietly switch suppression off. Every repeated key is reported,
+    with its path and the lines of both. Merge keys (`<<: *defaults`) may be overridden.
+    """
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        problems = self._repeated_keys(node, ())
+        if problems:
+            raise DuplicateKeyError(problems)
+        return self.construct_document(node)
+
+    def _key(self, node: yaml.Node) -> Any:
+        """A scalar key as YAML reads it (`min_cell` and `"min_cell"` are one key), else None."""
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        key = self.construct_object(node)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def _repeated_keys(self, node: yaml.Node, path: tuple[str, ...]) -> list[str]:
+        problems: list[str] = []
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self._key(key_node)
+                if key is not None and key in first_line:
+                    name = ".".join((*path, str(key)))
+                    problems.append(f"{name}: key '{key}' is given twice, on lines {first_line[key]} and "
+                                    f"{key_node.start_mark.line + 1}; keep one (YAML would silently use "
+                                    "the last)")
+                elif key is not None:
+                    first_line[key] = key_node.start_mark.line + 1
+                problems += self._repeated_keys(value_node, (*path, str(key)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                problems += self._repeated_keys(item, (*path[:-1], f"{path[-1]}[{index}]") if path
+                                                else (f"[{index}]",))
+        return problems
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text as data, safely (no objects), refusing repeated keys (DuplicateKeyError)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
+
+
 def load_preset(name: str) -> dict[str, Any]:
     """A programme preset as data, read from the package's programmes/ folder."""
     text = resources.files("pipeline.programmes").joinpath(f"{name}.yml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def study_file_path(path: Path) -> Path:
@@ -254,7 +341,9 @@ def load_study(path: Path) -> Study:
                            "or the path of a study file (make one with `hembesok synth`)"],
                           source=str(file))
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = load_yaml(file.read_text(encoding="utf-8"))
+    except DuplicateKeyError as error:
+        raise ConfigError(error.problems, source=str(file)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

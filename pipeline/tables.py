@@ -19,6 +19,7 @@ import pandas as pd
 from pipeline import narrative, text
 from pipeline.indicators import INDICATORS
 from pipeline.outputs import AREA_ROWS, CATALOG, STUDY_ROWS, TABLE_NAMES, with_areas
+from pipeline.publish.formulas import unescape_frame
 from pipeline.text import (
     EN_DASH,
     format_count,
@@ -64,8 +65,9 @@ class RunTables:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read one output CSV; suppressed counts ("<5") stay strings, blanks become missing."""
-    return pd.read_csv(path, encoding="utf-8")
+    """Read one output CSV; suppressed counts ("<5") stay strings, blanks become missing, and
+    text escaped against spreadsheet formulas ("'=…") is read as the original text."""
+    return unescape_frame(pd.read_csv(path, encoding="utf-8"))
 
 
 def load_run(run_folder: str | Path) -> RunTables:

@@ -18,8 +18,15 @@ events + rest = n; each step of the flow is the one before less those who left; 
 levels and covariate levels add up (at most) to the whole group; a nested analysis (per
 protocol, complete cases, dose-response) differs from the ITT counts by a number of
 children; a DiD population is the groups after the start plus those before; half-years add
-up to a group. `LinkedCells.protect` then hides the small counts and as many others as it
-takes for no small count to be narrowed beyond "<5" by any sums of what is shown.
+up to a group; a covariate's children with it known and without it known add up to the
+group (balance.csv with missing_data.csv); the points of a survival curve follow each other
+by steps. `LinkedCells.protect` then hides the small counts and as many others as it takes
+for no small count to be narrowed beyond "<5" by any sums of what is shown.
+
+A survival curve is first coarsened (`survival.coarsened_points`): where two points of the
+grid differ by a small count of events, of children leaving the risk set or of children
+censored, the step is merged into the next, so that the curve is published on a coarser
+grid rather than with gaps; it still ends where fewer than min_cell children are at risk.
 
 What rests on a hidden count is hidden with it: a proportion, its interval and its
 estimates; an effect's estimate, interval and p-values when any count of its row (or, for a
@@ -54,8 +61,9 @@ only with the tables of its own call.
 The package: `cells` (the pass, `_Pass`, and what every rule shares), one module of rules
 per kind of table (`proportions`: indicators, dose-response, trends, the DiD's cells and
 areas, event study, missing data; `children`: flow, design, fidelity, balance; `effects`:
-effects, summary, power; `survival`), `xlsx` (`write_xlsx`) and `scan` (the output scan,
-`scan_file_for_personnummer`). PUBLISHERS, here, maps each table to its rule.
+effects, summary, power; `survival`), `formulas` (text that a spreadsheet would run as a
+formula made inert: every published table's text), `xlsx` (`write_xlsx`) and `scan` (the
+output scan, `scan_file_for_personnummer`). PUBLISHERS, here, maps each table to its rule.
 """
 
 from __future__ import annotations
@@ -77,6 +85,13 @@ from pipeline.publish.cells import (
 )
 from pipeline.publish.children import _publish_balance, _publish_design, _publish_fidelity, _publish_flow
 from pipeline.publish.effects import _publish_effects, _publish_power, _publish_summary
+from pipeline.publish.formulas import (
+    FORMULA_TRIGGERS,
+    escape_table,
+    escape_text,
+    unescape_frame,
+    unescape_text,
+)
 from pipeline.publish.proportions import (
     _publish_did_areas,
     _publish_did_cells,
@@ -94,11 +109,12 @@ from pipeline.publish.scan import (
     scan_file_for_personnummer,
 )
 from pipeline.publish.scan import _pdf_texts as _pdf_texts  # read by the tests
-from pipeline.publish.survival import _publish_survival
+from pipeline.publish.survival import _publish_survival, coarsened_points
 from pipeline.publish.xlsx import XLSX_DATE, write_xlsx
 
 __all__ = [
     "BOUND_PERCENTS",
+    "FORMULA_TRIGGERS",
     "PDF_SUFFIXES",
     "PUBLISHERS",
     "SKIPPED_SUFFIXES",
@@ -109,10 +125,14 @@ __all__ = [
     "XLSX_SUFFIXES",
     "Render",
     "Triple",
+    "coarsened_points",
+    "escape_text",
     "proportion_bound",
     "publish_table",
     "publish_tables",
     "scan_file_for_personnummer",
+    "unescape_frame",
+    "unescape_text",
     "write_xlsx",
 ]
 
@@ -134,7 +154,9 @@ def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[st
 
     Give it every table a run publishes (the cohort stage's and the compare stage's): tables
     published in separate calls are consistent only within each call. Raises ValueError for
-    a table without a rule.
+    a table without a rule. Every table, the ones counting export rows too, comes back with
+    its text made safe for a spreadsheet (`formulas.escape_table`: a text starting with `=`,
+    `+`, `-` or `@` gets a leading `'`, as OWASP advises for CSV; numbers are untouched).
     """
     if min_cell < 1:
         raise ValueError(f"min_cell must be at least 1, not {min_cell}")
@@ -154,7 +176,7 @@ def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[st
                     "\"<%d\" markers alone; no cell could be hidden to stop it",
                     len(run.cells.unprotectable), min_cell)
     published = {name: renders[name](hidden) for name in renders}  # effects before summary
-    return {name: published[name] if name in published else frame.copy()
+    return {name: escape_table(output_table(name), published[name] if name in published else frame.copy())
             for name, frame in tables.items()}
 
 

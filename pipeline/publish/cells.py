@@ -246,3 +246,13 @@ def _side_area(side: str, area: str) -> str:
 
 def _children_key(population: str, area: str) -> tuple:
     return ("children", population, area)
+
+
+def _group_of(arm: str, period: str) -> str:
+    """The group of an arm and period, as the summary names it: intervention, comparison_pre, …"""
+    return arm if period == "post" else f"{arm}_pre"
+
+
+def missing_variable(variable: str) -> str:
+    """What a proportion of children with a variable missing is keyed by (missing_data.csv)."""
+    return f"missing/{variable}"

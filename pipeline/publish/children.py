@@ -4,6 +4,8 @@ the design table and balance's group sizes are one cell where they are equal."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -15,12 +17,14 @@ from pipeline.publish.cells import (
     _blank,
     _children_key,
     _count,
+    _group_of,
     _mark,
     _Pass,
     _shown,
     _shown_column,
     _side_area,
     _text,
+    missing_variable,
 )
 
 # --- children: flow, fidelity, design ------------------------------------------------------------
@@ -140,6 +144,44 @@ def _publish_fidelity(p: _Pass, frame: pd.DataFrame) -> Render:
     return render
 
 
+def _few(found: re.Match[str], min_cell: int) -> str:
+    """A count in a note as published: "<5" when it is 1..min_cell-1."""
+    count = int(found[2])
+    return found[1] + (privacy.small_count_label(min_cell) if 0 < count < min_cell else found[2]) + found[3]
+
+
+def _group_sizes(p: _Pass, records: list[dict]) -> dict[tuple[str, str], int]:
+    """The children of each group (side, area) that balance.csv compares: missing_data.csv's
+    count of the group when the pass has it, else the most children any covariate is known
+    for."""
+    sizes: dict[tuple[str, str], int] = {}
+    for record in records:
+        for side in SIDES:
+            key = (side, _side_area(side, _area(record)))
+            sizes[key] = max(sizes.get(key, 0), _count(record.get(f"n_{side}")))
+    missing = p.frames.get("missing_data")
+    if missing is not None and not missing.empty:
+        for row in missing.to_dict("records"):
+            group = _group_of(row["arm"], row["period"])
+            if row.get("kind") == "covariate" and (group, "all") in sizes:
+                sizes[group, "all"] = max(sizes[group, "all"], _count(row["n"]))
+    return sizes
+
+
+def _known(p: _Pass, covariate: str, side: str, where: str, group: int, known: int, *, cost: int) -> int:
+    """The cell of a group's children with a covariate known: the rest of missing_data's
+    proportion (group, missing, known) of that covariate. Known for every child, it is the
+    group's children, one count with the group's size elsewhere (flow, design, survival):
+    Table 1 shows the largest as the children it rests on."""
+    group_cell, _, _ = p.proportion(missing_variable(covariate), side, where, group, group - known,
+                                    published=False)
+    children = p.count(_children_key(side, where), group, published=known == group, cost=cost)
+    p.relate(children, [group_cell])
+    if known == group:
+        return children
+    return p.count(("outcome", missing_variable(covariate), side, where, "rest"), known, cost=cost)
+
+
 def _round_float(value: object) -> object:
     """A float in a mixed column, rounded as the CSV writer rounds float columns (%.6g)."""
     if not isinstance(value, float | np.floating):
@@ -151,29 +193,43 @@ def _round_float(value: object) -> object:
 
 BALANCE_VALUES = ("value_before", "value_after", "smd_before", "smd_after", "rating_before",
                   "rating_after")
+# "the intervention group has 1 child(ren) with a value": a count of children, in the note of a
+# difference that could not be made (pipeline.stats.balance).
+_SPREAD_OF = re.compile(r"\b(has )(\d+)( child\(ren\))")
 # Children with the covariate level, per group (binary covariates and levels only).
 BALANCE_LEVEL_COUNTS = ("n_level_intervention", "n_level_comparison")
 
 
 def _publish_balance(p: _Pass, frame: pd.DataFrame) -> Render:
-    """The children of a group with a covariate known are the group (when as many); its levels
-    add up to them (a yes/no covariate: with the children without it); area rows add up to
-    "all". A covariate (level) with a hidden count, or a small number of children without the
-    level, loses its balance values (a standardised difference of two proportions gives the
+    """The children of a group with a covariate known, and those without it known, add up to
+    the group, as missing_data.csv counts them (so that "218 children, 215 with education
+    known" cannot give back 3 children whose education is missing); the group is the largest
+    count of any covariate (a covariate known for every child: sex, from the personnummer),
+    or missing_data's when it is published with it. A covariate's levels add up to its
+    children (a yes/no covariate: with the children without it); area rows add up to "all".
+    A covariate (level) with a hidden count, or a small number of children without the level,
+    loses its balance values (a standardised difference of two proportions gives the
     proportions back)."""
     records = frame.to_dict("records")
+    groups = _group_sizes(p, records)
     cells: list[dict[str, int]] = []
     for record in records:
         area, mine = _area(record), {}
         for side in SIDES:
             where = _side_area(side, area)
-            mine[f"n_{side}"] = p.count(_children_key(side, where), record.get(f"n_{side}"),
-                                        cost=3 if where == "all" else 2)
+            mine[f"n_{side}"] = _known(p, record["covariate"], side, where, groups[side, where],
+                                       _count(record.get(f"n_{side}")), cost=3 if where == "all" else 2)
             level = record.get(f"n_level_{side}")
             if level is not None and not pd.isna(level):
                 mine[f"n_level_{side}"] = p.count(("balance", record["covariate"], _text(record.get("level")),
                                                    side, where), level)
         cells.append(mine)
+    areas: dict[str, dict[str, int]] = {}
+    for (side, where), size in groups.items():
+        areas.setdefault(side, {})[where] = p.count(_children_key(side, where), size, published=False)
+    for by_area in areas.values():
+        if "all" in by_area and len(by_area) > 1:
+            p.sum_up(by_area["all"], [c for a, c in by_area.items() if a != "all"])
     levels: dict[tuple, list[int]] = {}
     totals: dict[tuple, int] = {}
     for record, mine in zip(records, cells, strict=True):
@@ -209,6 +265,8 @@ def _publish_balance(p: _Pass, frame: pd.DataFrame) -> Render:
                 rest = frame[f"n_{side}"].astype("Float64") - frame[f"n_level_{side}"].astype("Float64")
                 rows |= privacy.is_small_count(rest, m)
         _blank(published, rows, BALANCE_VALUES)
+        published["note"] = [_SPREAD_OF.sub(lambda found: _few(found, m), note) if isinstance(note, str)
+                             else note for note in frame["note"]]
         reasons = []
         for record, mine in zip(records, cells, strict=True):
             rests = [_count(record.get(f"n_{s}")) - _count(record.get(f"n_level_{s}")) for s in SIDES

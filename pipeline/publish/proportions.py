@@ -15,13 +15,16 @@ from pipeline.publish.cells import (
     Triple,
     _area,
     _blank,
+    _children_key,
     _count,
     _flag,
+    _group_of,
     _mark,
     _Pass,
     _proportion_render,
     _shown_column,
     _text,
+    missing_variable,
 )
 
 # --- indicators, dose-response and trends: n, events and the rest ------------------------------
@@ -70,7 +73,7 @@ def _publish_trends(p: _Pass, frame: pd.DataFrame) -> Render:
                             r["events"], shown=True) for r in records]
     groups: dict[tuple, list[Triple]] = {}
     for record, triple in zip(records, triples, strict=True):
-        group = record["arm"] if record.get("period") == "post" else f"{record['arm']}_pre"
+        group = _group_of(record["arm"], record.get("period"))
         groups.setdefault((record["indicator"], group), []).append(triple)
     for (indicator, group), parts in groups.items():
         values = p.cells.values
@@ -91,7 +94,7 @@ def _publish_trends(p: _Pass, frame: pd.DataFrame) -> Render:
 
 def _did_cell_group(record: Mapping[str, Any]) -> str:
     """The summary's group of an area x period cell: intervention, comparison_pre, ..."""
-    return record["arm"] if record["period"] == "post" else f"{record['arm']}_pre"
+    return _group_of(record["arm"], record["period"])
 
 
 def _publish_did_cells(p: _Pass, frame: pd.DataFrame) -> Render:
@@ -213,18 +216,23 @@ def _publish_event_study(p: _Pass, frame: pd.DataFrame) -> Render:
 
 def _publish_missing_data(p: _Pass, frame: pd.DataFrame) -> Render:
     """Children and missing values of a variable in an arm and period: a proportion (the
-    missing ones of n), its share blank and bounded like an indicator's when a count is small;
-    an indicator's known children are linked to its denominator as other tables show it."""
+    missing ones of n), its share blank and bounded like an indicator's when a count is small.
+    An indicator's known children are linked to its denominator as other tables show it; a
+    covariate's n is the group's children as other tables show them, and its known children
+    are balance.csv's count of the group with the covariate known."""
     records = frame.to_dict("records")
-    triples = [p.proportion(f"missing/{r['variable']}", f"{r['arm']}/{r['period']}", "all",
+    triples = [p.proportion(missing_variable(r["variable"]), _group_of(r["arm"], r["period"]), "all",
                             r["n"], r["missing"], shown=True) for r in records]
-    for record, (_, _, known) in zip(records, triples, strict=True):
+    for record, (n, _, known) in zip(records, triples, strict=True):
+        group = _group_of(record["arm"], record["period"])
         if record.get("kind") == "indicator":
             # the children with the indicator known are the group's denominator in the
             # summary and indicators tables: n - missing must not reveal a hidden count there
-            group = record["arm"] if record["period"] == "post" else f"{record['arm']}_pre"
             p.relate(known, [p.count(("outcome", record["variable"], group, "all", "n"),
                                      _count(record["n"]) - _count(record["missing"]),
                                      published=False)])
+        elif record.get("kind") == "covariate":
+            # every child of the group: one count with the group's size in flow, design, balance
+            p.relate(p.count(_children_key(group, "all"), record["n"], published=False), [n])
     return _proportion_render(p, frame, triples, n_column="n", events_column="missing",
                               estimate_columns=["share_missing"])
