@@ -191,12 +191,16 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
            "smd_after rating_before rating_after n_intervention n_comparison note n_level_intervention "
            "n_level_comparison", Words("Jämförbarhet mellan grupperna", "Balance between the groups"),
            Words("jämförbarhetsrader", "balance rows"),
-           "a covariate level with a hidden count, or few children without it, loses its balance values"),
+           "a covariate level with a hidden count, or few children without it, loses its balance values; "
+           "children with a covariate known plus those without it add up to the group, linked to "
+           "missing_data and the group sizes, so no hidden count follows by subtraction"),
     _table("survival", "compare", "indicator group statistic time survival ci_low ci_high at_risk events "
            "survival_lower survival_upper p_value n method note",
            Words("Tid till händelse", "Time to event"), Words("kurvpunkter", "curve points"),
-           "a curve cut where fewer than min_cell children are at risk, blank where its events are hidden; a "
-           "group below min_cell blank with its log-rank p",
+           "curves on a coarsened grid: a point is kept only where events, leavers and censored children "
+           "since the last kept point are 0 or at least min_cell; a curve cut where fewer than min_cell "
+           "children are at risk, blank where its events are hidden; a group below min_cell blank with "
+           "its log-rank p",
            STUDY_ROWS),
     _table("power", "compare", "indicator p_comparison n_intervention n_comparison mdd mdd_decrease "
            "difference_named n_per_group_needed n_per_group_needed_corrected note icc "
