@@ -295,3 +295,57 @@ def require_both_groups(treatment: np.ndarray, minimum: int = 2) -> None:
             raise NotEstimable(
                 f"the {label} group has only {count} child; at least {minimum} are needed"
             )
+
+
+def areas_in_both_arms(areas: object, treated: np.ndarray) -> list[object]:
+    """The areas whose children are labelled both intervention (1) and comparison (0).
+
+    Every DiD-family method needs the arm constant within an area; each says so with
+    `both_arms_reason`.
+
+    Parameters
+    ----------
+    areas : array_like
+        The area of each child (labels or codes).
+    treated : numpy.ndarray
+        1 for a child in an intervention area, 0 in a comparison area.
+
+    Returns
+    -------
+    list
+        The areas labelled both ways, in sorted order; empty when every area keeps its arm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.stats._design import areas_in_both_arms
+    >>> areas_in_both_arms(np.array(["A", "A", "B", "B"]), np.array([1.0, 0.0, 0.0, 0.0]))
+    ['A']
+    """
+    codes, names = pd.factorize(pd.Series(np.asarray(areas, dtype=object)), sort=True)
+    size = np.bincount(codes, minlength=len(names))
+    in_arm = np.bincount(codes, weights=np.asarray(treated, dtype=float), minlength=len(names))
+    return [names[c] for c in np.flatnonzero((in_arm > 0) & (in_arm < size))]
+
+
+def both_arms_reason(areas: list[object]) -> str:
+    """Why a DiD cannot use areas labelled both intervention and comparison.
+
+    Parameters
+    ----------
+    areas : list
+        The areas labelled both ways (`areas_in_both_arms`).
+
+    Returns
+    -------
+    str
+        The reason, naming the areas and what to fix.
+
+    Examples
+    --------
+    >>> from pipeline.stats._design import both_arms_reason
+    >>> both_arms_reason(["A"])
+    'area(s) A are labelled both intervention and comparison; treated_area must be constant within an area'
+    """
+    return (f"area(s) {', '.join(map(str, areas))} are labelled both intervention and "
+            "comparison; treated_area must be constant within an area")

@@ -44,7 +44,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.stats._design import as_binary, build_covariate_design, require_treatment_identified
+from pipeline.stats._design import (
+    areas_in_both_arms,
+    as_binary,
+    both_arms_reason,
+    build_covariate_design,
+    require_treatment_identified,
+)
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.results import Estimate, NotEstimable
 
@@ -418,10 +424,8 @@ def fuzzy_did(
         if empty:
             raise NotEstimable("empty cell(s) in the area-by-period table: " + ", ".join(empty),
                                kind="empty_cell")
-        arms_per_area = pd.Series(g).groupby(clusters).nunique()
-        if (arms_per_area > 1).any():
-            raise NotEstimable("some areas are labelled both treated and comparison; "
-                               "treated_area must be constant within an area")
+        if inconsistent := areas_in_both_arms(area_all[keep], g):
+            raise NotEstimable(both_arms_reason(inconsistent))
         if not d.any():
             raise NotEstimable("nobody took up the programme: there are no compliers, so the "
                                "fuzzy DiD is 0/0")

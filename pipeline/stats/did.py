@@ -35,7 +35,12 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.regression.linear_model import RegressionResultsWrapper
 
-from pipeline.stats._design import as_binary, build_covariate_design
+from pipeline.stats._design import (
+    areas_in_both_arms,
+    as_binary,
+    both_arms_reason,
+    build_covariate_design,
+)
 from pipeline.stats.results import Estimate, NotEstimable
 
 METHOD = "did"
@@ -241,17 +246,14 @@ def difference_in_differences(
 
     cells = _cells(y, d, p)
     empty = cells[cells["n"] == 0]
-    inconsistent = _areas_switching_arm(clusters, d)
+    inconsistent = areas_in_both_arms(area_all[keep], d)
     reason = None
     if not empty.empty:
         which = ", ".join(f"{a}/{b}" for a, b in empty.index)
         reason = NotEstimable(f"empty cell(s) in the area-by-period table: {which}",
                               kind="empty_cell")
     elif inconsistent:
-        reason = NotEstimable(
-            "some areas are labelled both treated and comparison; treated_area must be "
-            "constant within an area"
-        )
+        reason = NotEstimable(both_arms_reason(inconsistent))
     if reason:
         blank = Estimate.not_estimable(MEASURE, METHOD, reason, **base)
         return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
@@ -465,11 +467,6 @@ def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index(["treated_area", "post"])
-
-
-def _areas_switching_arm(clusters: np.ndarray, d: np.ndarray) -> bool:
-    frame = pd.DataFrame({"cluster": clusters, "d": d})
-    return bool((frame.groupby("cluster")["d"].nunique() > 1).any())
 
 
 def _caveats(n_clusters: int, n_treated: int) -> tuple[str, ...]:

@@ -61,7 +61,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from pipeline.stats._design import as_binary, build_covariate_design
+from pipeline.stats._design import (
+    areas_in_both_arms,
+    as_binary,
+    both_arms_reason,
+    build_covariate_design,
+)
 from pipeline.stats.did import DEFAULT_SEED
 from pipeline.stats.results import Dropped
 
@@ -684,12 +689,9 @@ class _Panel:
         design = build_covariate_design(covariates, len(y_all), observed)
         keep = design.kept_rows
         codes, labels = pd.factorize(area_all[keep], sort=True)
+        if inconsistent := areas_in_both_arms(area_all[keep], treated_all[keep]):
+            raise ValueError(both_arms_reason(inconsistent))
         arm = pd.Series(treated_all[keep]).groupby(codes).agg(["min", "max"])
-        switching = [labels[c] for c in arm.index[arm["min"] != arm["max"]]]
-        if switching:
-            raise ValueError(
-                f"area(s) {', '.join(map(str, switching))} are labelled both intervention and "
-                "comparison; treated_area must be constant within an area")
         treated = arm["max"].to_numpy() == 1
         # intervention areas first, then comparison, each in label order
         order = np.argsort(~treated, kind="stable")

@@ -63,7 +63,12 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.sandwich_covariance import cov_cluster
 
-from pipeline.stats._design import as_binary, build_covariate_design
+from pipeline.stats._design import (
+    areas_in_both_arms,
+    as_binary,
+    both_arms_reason,
+    build_covariate_design,
+)
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.regression import fit_logistic
@@ -341,7 +346,7 @@ def event_study(
                                 design.dropped)
 
     try:
-        _require_arms(y, d, clusters)
+        _require_arms(y, d, area_all[keep])
         if reference not in periods:
             raise NotEstimable(f"no children in the reference period {reference}")
         at_reference = periods == reference
@@ -546,7 +551,7 @@ def logistic_did(
     clustered_ok = n_treated >= 2 and n_control >= 2
 
     try:
-        _require_arms(y, d, clusters)
+        _require_arms(y, d, area_labels)
         for arm, a in (("intervention", 1), ("comparison", 0)):
             for when, p in (("after", 1), ("before", 0)):
                 if not ((d == a) & (t == p)).any():
@@ -648,14 +653,12 @@ def _whole_numbers(values: object, name: str) -> np.ndarray:
     return array
 
 
-def _require_arms(y: np.ndarray, d: np.ndarray, clusters: np.ndarray) -> None:
+def _require_arms(y: np.ndarray, d: np.ndarray, areas: object) -> None:
     """Raise NotEstimable unless both arms have children, areas keep their arm, y varies."""
     if len(y) == 0:
         raise NotEstimable("no children with an outcome, arm, period, area and covariates")
-    in_arm = np.bincount(clusters, weights=d)
-    if np.any((in_arm > 0) & (in_arm < np.bincount(clusters))):
-        raise NotEstimable("some areas are labelled both intervention and comparison; "
-                           "treated_area must be constant within an area")
+    if inconsistent := areas_in_both_arms(areas, d):
+        raise NotEstimable(both_arms_reason(inconsistent))
     for arm, value in (("intervention", 1), ("comparison", 0)):
         if not (d == value).any():
             raise NotEstimable(f"no children in {arm} areas")

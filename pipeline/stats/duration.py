@@ -28,7 +28,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from pipeline.stats._design import as_binary, build_covariate_design
+from pipeline.stats._design import (
+    areas_in_both_arms,
+    as_binary,
+    both_arms_reason,
+    build_covariate_design,
+)
 from pipeline.stats.results import Estimate, NotEstimable
 from pipeline.stats.survival import _interval_bounds, _times_and_events
 
@@ -970,14 +975,9 @@ def rmst_did(
     tau = _check_tau(tau)
     if reps < 1:
         raise ValueError("reps must be at least 1")
+    if inconsistent := areas_in_both_arms(labels, d):
+        raise ValueError(both_arms_reason(inconsistent))
     codes, names = pd.factorize(labels)
-    switching = pd.Series(d).groupby(codes).nunique() > 1
-    if switching.any():
-        raise ValueError(
-            "areas labelled both treated and comparison: "
-            f"{', '.join(str(names[i]) for i in switching[switching].index)}; "
-            "treated_area must be constant within an area"
-        )
     n_areas = len(names)
     arm_of_area = np.zeros(n_areas)
     arm_of_area[codes] = d

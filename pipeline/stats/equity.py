@@ -63,7 +63,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.stats._design import as_binary, build_covariate_design
+from pipeline.stats._design import (
+    areas_in_both_arms,
+    as_binary,
+    both_arms_reason,
+    build_covariate_design,
+)
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.results import Dropped, Estimate, JointTest
@@ -366,15 +371,15 @@ def triple_difference(
         by_level = {level: _not_estimable("did", TRIPLE_METHOD, level_reasons[level] or reason,
                                           counts[level], confidence) for level in levels}
         return TripleDifferenceResult(
-            by_level=by_level, differences={}, joint=JointTest.not_estimable("none", reason, subject=_LEVELS),
+            by_level=by_level, differences={},
+            joint=JointTest.not_estimable("none", reason, subject=_LEVELS),
             reference=None, cells=cells, n=n_fitted, n_clusters=n_clusters,
             n_clusters_treated=n_clusters_treated, **common)
 
     if not estimable:
         return blank("no subgroup level has children in all four area-by-period cells", reasons)
-    if _switching_arm(clusters, d[fitted]):
-        return blank("some areas are labelled both treated and comparison; treated_area must "
-                     "be constant within an area", dict.fromkeys(levels))
+    if inconsistent := areas_in_both_arms(areas[fitted], d[fitted]):
+        return blank(both_arms_reason(inconsistent), dict.fromkeys(levels))
 
     reference = levels[estimable[0]]
     others = [levels[j] for j in estimable[1:]]
@@ -743,10 +748,6 @@ def _empty_did_cells(n_cells: np.ndarray) -> str | None:
              f"{'after' if period else 'before'} the start"
              for arm in (1, 0) for period in (1, 0) if n_cells[arm, period] == 0]
     return "no children in: " + "; ".join(empty) if empty else None
-
-
-def _switching_arm(clusters: np.ndarray, d: np.ndarray) -> bool:
-    return bool((pd.Series(d).groupby(clusters).nunique() > 1).any())
 
 
 def _ddd_name(level: str) -> str:

@@ -311,7 +311,7 @@ def test_fuzzy_did_empty_cell_and_area_switching_arm() -> None:
     switched = frame.assign(area=frame["area"].str[-1])  # t0 and c0 merged into area "0"
     result = fuzzy_did(switched["y"], switched["z"], switched["post"], switched["d"],
                        switched["area"])
-    assert not result.estimable and "both treated and comparison" in result.reason
+    assert not result.estimable and "labelled both intervention and comparison" in result.reason
 
 
 def test_fuzzy_did_simulation_recovers_the_effect_on_takers() -> None:
