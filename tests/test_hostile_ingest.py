@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from studykit import STUDY, bad_check, pnr, write_study
 
 from pipeline.cli import main
@@ -346,3 +349,124 @@ def test_missing_column_message_lists_every_column(tmp_path: Path, capsys) -> No
     stops(folder, tmp_path / "root", capsys,
           "columns in the file (line 1): ['personnummer', 'stadsdel', 'forstfodd', 'mor_fodelseregion', "
           "'utbildning', 'tolkbehov', 'mor_alder', 'fodelsevikt', 'bvc', 'avbojt_orsak']")
+
+
+def test_stray_quote_in_a_middle_column_of_a_narrow_table(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(
+        f'personnummer;datum;amning\n{A};2021-03-10;helt ammad\n{A};"2021-04-10;helt ammad\n'
+        f"{A};2021-05-10;delvis ammad\n{A};2021-06-10;ej ammad\n", encoding="utf-8")
+    stops(folder, tmp_path / "root", capsys,
+          "amning.csv (breastfeeding): line 3, column 2 (B) 'datum': a quote", "never closed",
+          "the 2 line(s) after it")
+
+
+def test_whitespace_line_and_carriage_return_name_their_line(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(f"personnummer;datum;amning\n{A};2021-03-10;helt ammad\n   \n",
+                                       encoding="utf-8")
+    stops(folder, tmp_path / "root", capsys,
+          "amning.csv (breastfeeding): line 3 has 1 field but the header (line 1) has 3")
+    (folder / "amning.csv").write_bytes(f"personnummer;datum;amning\r\n{A};2021-03-10;helt\rammad\r\n"
+                                        f"{A};2021-05-10;delvis ammad\r\n".encode())
+    stops(folder, tmp_path / "root", capsys, "amning.csv (breastfeeding): line 2 cannot be read as CSV",
+          "carriage return")
+
+
+def test_classic_mac_line_ends_and_utf16_are_read(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    rows = [f"{A};2021-03-10;helt ammad", f"{A};2021-05-10;delvis ammad", f"{A};2021-07-10;ej ammad"]
+    (folder / "amning.csv").write_bytes("\r".join(["personnummer;datum;amning", *rows]).encode())
+    language = ["personnummer;datum;screening;resultat;remiss_logoped",
+                f"{A};2024-03-04;3 år;utan anmärkning;nej"]
+    (folder / "sprak.csv").write_bytes("\r\n".join(language).encode("utf-16"))
+    out = validated(folder, capsys)
+    assert rows_read(out, "breastfeeding") == 3 and rows_read(out, "language") == 1
+    result = run_ingest_clean(load_study(folder))
+    assert result.tables["language"].frame["screening"].tolist() == ["36m"]
+    assert sorted(result.tables["breastfeeding"].frame["source_row"]) == [2, 3, 4]
+
+
+def test_bom_file_with_a_cp1252_line_and_undefined_bytes(tmp_path: Path, capsys) -> None:
+    lines = [CHILD_HEADER, *children(6)]
+    data = b"\xef\xbb\xbf" + b"".join(line.encode("cp1252" if n == 5 else "utf-8") + b"\r\n"
+                                      for n, line in enumerate(lines, start=1))
+    folder = study_with(tmp_path / "s", children_bytes=data)
+    stops(folder, tmp_path / "root", capsys, "the file is UTF-8, but line 5, column 2 (B) 'omrade' is not")
+    data = ("\n".join([CHILD_HEADER, *children(6)]) + "\n").encode("cp1252")
+    data = data.replace(b"BVC Norrby", b"BVC \x81")  # a byte Windows-1252 does not define
+    folder = study_with(tmp_path / "t", children_bytes=data)
+    stops(folder, tmp_path / "root", capsys,
+          "barn.csv: unreadable encoding — byte 0x81 on line 2, column 9 (I) 'bvc' is neither UTF-8 nor "
+          "Windows-1252 (cp1252)")
+
+
+def test_xlsx_nameless_column_with_data_and_empty_formatted_columns(tmp_path: Path, capsys) -> None:
+    inputs = {**STUDY["inputs"], "visits": "besok.xlsx"}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    rows = [[*VISIT_HEADER, None, None], *[[*row, None, None] for row in visit_rows()[:5]]]
+    write_xlsx(folder / "besok.xlsx", rows)
+    assert rows_read(validated(folder, capsys), "visits") == 5
+    rows[3][8] = "anteckning"  # sheet row 4, column I: data under no header
+    write_xlsx(folder / "besok.xlsx", rows)
+    stops(folder, tmp_path / "root", capsys,
+          "besok.xlsx (visits): column 9 (I) has no header but holds data in 1 row(s), the first on row 4")
+
+
+# --- a property: a mutated export is read whole or stopped, never read short ---------------------
+
+
+MUTATIONS = st.lists(st.tuples(st.sampled_from(['"', '""', ";", "\n", "\r", "\r\n", ""]), st.floats(0, 1)),
+                     min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(MUTATIONS)
+def test_a_mutated_export_is_read_whole_or_stopped(mutations: list[tuple[str, float]]) -> None:
+    """Insert quotes, delimiters and line breaks anywhere (or delete a character): the export
+    is either read with all its 12 records or stopped with a message; never read short, never
+    a traceback, never a personnummer in the message."""
+    from pipeline.config import InputFile
+    from pipeline.errors import InputFileError
+    from pipeline.schema import TABLES
+    from pipeline.stages.ingest import ingest_table
+
+    text = "\n".join([CHILD_HEADER, *[child(i, reason=f"skäl {i}") for i in range(12)]]) + "\n"
+    for char, where in mutations:
+        at = int(where * (len(text) - 1))
+        text = text[:at] + char + text[at + (1 if char == "" else 0):]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "barn.csv"
+        path.write_bytes(text.encode())
+        try:
+            table = ingest_table(path, TABLES["children"], InputFile(file="barn.csv"), {})
+        except InputFileError as error:
+            assert not PNR_LIKE.search(str(error))
+            return
+    assert table.rows_read == 12
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from('ab ;,"\n\rå'), max_size=8), min_size=1, max_size=6))
+def test_quoted_values_round_trip(reasons: list[str]) -> None:
+    """Free text holding delimiters, quotes and line breaks, quoted as Excel and Python write
+    it (RFC 4180), is read back exactly, one record per child."""
+    import csv
+    import io
+
+    from pipeline.config import InputFile
+    from pipeline.schema import TABLES
+    from pipeline.stages.ingest import ingest_table
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CHILD_HEADER.split(";"))
+    for i, reason in enumerate(reasons):
+        writer.writerow([*child(i).split(";")[:-1], reason])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "barn.csv"
+        path.write_bytes(buffer.getvalue().encode())
+        table = ingest_table(path, TABLES["children"], InputFile(file="barn.csv"), {})
+    assert table.rows_read == len(reasons)
+    read = [None if pd.isna(value) else value for value in table.frame["declined_reason"]]
+    assert read == [reason.strip() or None for reason in reasons]

@@ -282,7 +282,7 @@ def _encoding_message(name: str, data: bytes, problem: _UnreadableBytes, table: 
                 "binary, not like a CSV text export; export the table again as CSV (UTF-8) or XLSX")
     looks = bytes([byte]).decode("cp1252", errors="replace")
     shown = f"byte 0x{byte:02X}"
-    if byte >= 0x80 and looks.isprintable():
+    if byte >= 0x80 and looks.isprintable() and looks != "\ufffd":
         shown += f" ('{looks}' in Windows-1252)"
     if problem.kind == "mixed":
         return (f"{name}: unreadable encoding — the file is UTF-8, but {at} is not ({shown}): "
@@ -489,7 +489,7 @@ def _reconcile(
 def _check_span(named: str, record: list[str], lines: list[str], first: int, last: int, column: int,
                 header: list[str], delimiter: str, row_like: int, total: int) -> None:
     """Stop unless a value running over lines first..last is a true multi-line value (see module doc)."""
-    where = f"{named}: line {first}, {_column_label(column, header[column])}"
+    where = f"{named}: line {first}, {_column_label(column, header[column] if column < len(header) else '')}"
     fix = (f"Fix: remove the stray quote on line {first}, or close the value with a quote where it ends; "
            'a quote inside a value must be written twice ("")')
     if last == total:
