@@ -320,14 +320,14 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
         where = _column_at(original, problem.position, spec, table, column_map)
         raise InputFileError(_encoding_message(path.name, original, problem, table.name, where)) from None
     del original  # a converted copy is all that is needed now (memory: exports can be large)
+    if not re.search(rb"\S", data):
+        raise InputFileError(f"{path.name}: the file is empty; export the table again with its header row")
     if b"\n" not in data and b"\r" in data:  # classic Mac OS line ends (CR only): one kind of line end
         data = data.replace(b"\r", b"\n")
     head = _first_lines(data, max(HEADER_SEARCH_ROWS, spec.header_row or 0))
     delimiters = [spec.delimiter or detect_delimiter(text) for text, _ in head]
     candidates = [_split_line(text, d) for (text, _), d in zip(head, delimiters, strict=True)]
     index, found = _header_index(candidates, spec, table, column_map, named, "line")
-    if not re.search(rb"\S", data):
-        raise InputFileError(f"{path.name}: the file is empty; export the table again with its header row")
     if not head[index][0].strip():
         raise InputFileError(
             f"{named}: the first line is blank and no header row was found below it; the header row "
