@@ -250,7 +250,18 @@ def _convert(data: bytes, encoding: str, given: bool) -> bytes:
 
 
 def _utf8_error(data: bytes, start: int = 0) -> int | None:
-    """Position of the first byte that is not UTF-8, or None; decodes in chunks, keeps nothing."""
+    """Position of the first byte from start on that is not UTF-8, or None.
+
+    pyarrow checks the whole buffer in place (several GB/s); only a file that fails is
+    decoded again, in chunks, to find where.
+    """
+    buffer = pa.py_buffer(data)[start:]
+    offsets = pa.py_buffer(np.array([0, buffer.size], dtype=np.int64).tobytes())
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, buffer]).cast(pa.large_string())
+        return None
+    except pa.ArrowInvalid:
+        pass
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     for chunk in range(start, len(data), DECODE_CHUNK):
