@@ -8,9 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.errors import HembesokError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEMO_CHILDREN = 2000
 DEMO_SEED = 20240630
@@ -182,7 +186,7 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rejected_share_problems(quality, reasons, max_share: float) -> list[str]:  # noqa: ANN001
+def _rejected_share_problems(quality: pd.DataFrame, reasons: pd.DataFrame, max_share: float) -> list[str]:
     """A table wholly rejected, or losing more than max_share of its rows, is not ok to run."""
     problems = []
     for row in quality.itertuples():

@@ -10,9 +10,10 @@ is set missing and recorded as a value issue. Nothing is written by this stage: 
 which still holds personnummer, goes straight to clean in memory.
 
 How a CSV export is read, and why (a reviewer will ask):
-- The whole file is decoded once, not a sample: a Windows-1252 letter on the last line
-  counts as much as one on the first. UTF-8 with a line in another encoding is refused
-  with that line's number: guessing would garble one part or the other.
+- The encoding is decided over the whole file, not a sample: a Windows-1252 letter on the
+  last line counts as much as one on the first (UTF-8 is checked in place by pyarrow; only
+  a file that fails is decoded again to find where). UTF-8 with a line in another encoding
+  is refused with that line's number: guessing would garble one part or the other.
 - No record may be lost to a stray quote. The records pyarrow reads are reconciled with
   the file's physical lines (a quick count; a line-by-line pass only when the count
   differs). A quoted value that runs over several lines is accepted, as one value with
