@@ -130,6 +130,9 @@ class InputFile(_Strict):
     sheet: str | None = None
     delimiter: Literal[",", ";", "\t"] | None = None
     encoding: str | None = None
+    # the line (CSV) or sheet row (XLSX) holding the column names, for when title rows sit
+    # above it and it is not found as the first row holding every required column
+    header_row: int | None = Field(default=None, ge=1)
 
 
 class Study(_Strict):
@@ -153,6 +156,9 @@ class Study(_Strict):
     # 5 percentage points?"
     power_difference: float = Field(default=0.05, gt=0, lt=1)
     language_screening: Literal["30m", "36m", "any"] = "any"
+    # `validate` is not ok when a table loses more than this share of its rows to rejects (a
+    # register export holding children outside the study may need more: say so here)
+    max_rejected_share: float = Field(default=0.2, ge=0, le=1)
     inputs: dict[str, InputFile]
     column_map: dict[str, dict[str, str]] = {}
     key_file: str | None = None

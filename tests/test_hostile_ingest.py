@@ -1,0 +1,472 @@
+"""Hostile exports (issue 11): no row lost, no traceback, every message names file and line.
+
+Each case writes a tiny study whose files are known line by line, runs the command line as a
+user would, and checks the message (file, line, column, the fix), that no personnummer is
+printed, that nothing is written when the file stops the run, and, when it reads, that the
+rows read equal the file's data lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from studykit import STUDY, bad_check, pnr, write_study
+
+from pipeline.cli import main
+from pipeline.config import load_study
+from pipeline.runner import run_ingest_clean
+
+PNR_LIKE = re.compile(r"\d{6,8}[-+]?\d{4}")
+STAGES = ["--stages", "ingest", "clean"]
+CHILD_HEADER = ("personnummer;omrade;forstfodd;mor_fodelseregion;utbildning;tolkbehov;mor_alder;"
+                "fodelsevikt;bvc;avbojt_orsak")  # avbojt_orsak is column 10 (J)
+WIDTH = CHILD_HEADER.count(";") + 1
+A = pnr("20210304", "123")
+EVENTS = {
+    "visits": [f"{A};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
+    "breastfeeding": [f"{A};2021-03-10;helt ammad", f"{A};2021-05-10;delvis ammad"],
+    "vaccinations": [f"{A};2021-06-04;Infanrix hexa;1", f"{A};2021-06-04;Prevenar 13;1"],
+    "language": [f"{A};2024-03-04;3 år;utan anmärkning;nej"],
+}
+
+
+def child(i: int, area: str = "Norrby", reason: str = "") -> str:
+    """Child i (0 is A), born in 2021, with a free-text declined reason; a distinct number each."""
+    born = dt.date(2021, 1, 1) + dt.timedelta(days=i // 900)
+    number = A if i == 0 else pnr(born.strftime("%Y%m%d"), f"{100 + i % 900:03d}")
+    return f"{number};{area};ja;Sverige;gymnasial;nej;30;3500;BVC {area};{reason}"
+
+
+def children(n: int) -> list[str]:
+    """n children, half in each design area."""
+    return [child(i, "Norrby" if i % 2 == 0 else "Söderby") for i in range(n)]
+
+
+def study_with(folder: Path, children_lines: list[str] | None = None, *, study: dict | None = None,
+               children_bytes: bytes | None = None) -> Path:
+    """The tiny study with the given children export (header CHILD_HEADER) and plain event files."""
+    write_study(folder, EVENTS, study={k: v for k, v in (study or {}).items() if k != "inputs"})
+    if study and "inputs" in study:  # file names with read options: as a user writes them
+        config = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))
+        config["inputs"] = study["inputs"]
+        (folder / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    if children_bytes is None:
+        children_bytes = ("\n".join([CHILD_HEADER, *(children_lines or children(8))]) + "\n").encode()
+    (folder / "barn.csv").write_bytes(children_bytes)
+    return folder
+
+
+def stops(folder: Path, root: Path, capsys: pytest.CaptureFixture[str], *messages: str) -> str:
+    """Run ingest + clean; it must stop (exit 1) with every message, no traceback, no identifier,
+    and nothing written."""
+    code = main(["run", str(folder), "--root", str(root), "--quiet", *STAGES])
+    captured = capsys.readouterr()
+    err = captured.err
+    assert code == 1, err
+    assert "Traceback" not in err + captured.out
+    for message in messages:
+        assert message in err, err
+    assert not PNR_LIKE.search(err), err
+    assert not (root / "data_clean").exists() or not any((root / "data_clean").rglob("*.parquet"))
+    assert not (root / "outputs").exists() or not any((root / "outputs").rglob("*.csv"))
+    return err
+
+
+def validated(folder: Path, capsys: pytest.CaptureFixture[str], expect_code: int = 0) -> str:
+    code = main(["validate", str(folder)])
+    captured = capsys.readouterr()
+    assert code == expect_code, captured.out + captured.err
+    assert "Traceback" not in captured.out + captured.err
+    return captured.out
+
+
+def rows_read(out: str, table: str) -> int:
+    """The 'read' count of a table in validate's summary."""
+    match = re.search(rf"^\s+{table}\s+\S+\s+([\d,]+)\s", out, flags=re.MULTILINE)
+    assert match, out
+    return int(match.group(1).replace(",", ""))
+
+
+def clean_children(folder: Path) -> pd.DataFrame:
+    return run_ingest_clean(load_study(folder)).tables["children"].frame
+
+
+# --- 1. no silent row loss ----------------------------------------------------------------------
+
+
+def test_unclosed_quote_in_free_text_stops_at_its_line(tmp_path: Path, capsys) -> None:
+    # 30 children on lines 2-31; line 20 opens a quote in avbojt_orsak never closed: before, the
+    # export read as 19 rows and validate said "ok".
+    lines = children(30)
+    lines[18] = child(18, reason='"Flyttar snart')  # line 20 (the header is line 1)
+    folder = study_with(tmp_path / "s", lines)
+    stops(folder, tmp_path / "root", capsys, "barn.csv (children): line 20, column 10 (J) 'avbojt_orsak'",
+          "never closed", "11 line(s) after it", 'written twice ("")')  # lines 21-31
+
+
+def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:
+    lines = children(40)
+    lines[18] = child(18, reason='"Flyttar')  # line 20 opens
+    lines[28] = child(28, reason='snart"')  # line 30 closes: lines 21-30 would vanish
+    folder = study_with(tmp_path / "s", lines)
+    stops(folder, tmp_path / "root", capsys, "barn.csv (children): line 20, column 10 (J) 'avbojt_orsak'",
+          "runs on to line 30", "taking in 10 line(s) that look like rows", "the first is line 21")
+
+
+def test_quoted_delimiters_and_quotes_still_read(tmp_path: Path, capsys) -> None:
+    lines = children(8)
+    lines[1] = child(1, "Söderby", reason='"Flyttar; ny adress i Söderby"')
+    lines[2] = child(2, reason='"Sa ""nej tack"" vid besök"')
+    lines[3] = child(3, reason='För 5" skärm')  # a quote inside an unquoted value is a letter
+    folder = study_with(tmp_path / "s", lines)
+    assert rows_read(validated(folder, capsys), "children") == 8
+    reasons = clean_children(folder).set_index("source_row")["declined_reason"]
+    assert reasons[3] == "Flyttar; ny adress i Söderby"
+    assert reasons[4] == 'Sa "nej tack" vid besök'
+    assert reasons[5] == 'För 5" skärm'
+
+
+def test_multi_line_value_is_read_with_a_value_issue(tmp_path: Path, capsys) -> None:
+    # What Excel writes for a cell holding Alt+Enter: kept, as one value, and recorded.
+    lines = children(8)
+    lines[2] = child(2, reason='"Flyttar\nsnart"')  # lines 4-5
+    number = lines[5].split(";")[0]
+    lines[5] = lines[5].replace(number, bad_check(number))  # line 8: a reject, numbered by its line
+    folder = study_with(tmp_path / "s", lines)
+    out = validated(folder, capsys)
+    assert rows_read(out, "children") == 8  # 8 records on 9 data lines
+    assert re.search(r"children\s+declined_reason\s+value_spans_lines\s+1", out), out
+    result = run_ingest_clean(load_study(folder))
+    issue = result.value_issues[result.value_issues["issue"] == "value_spans_lines"]
+    assert issue[["source_row", "column", "value"]].values.tolist() == [[4, "declined_reason", "lines 4-5"]]
+    frame = result.tables["children"].frame.set_index("source_row")
+    assert frame.loc[4, "declined_reason"] == "Flyttar\nsnart"
+    assert sorted(frame.index) == [2, 3, 4, 6, 7, 9, 10]  # the rows after it keep their lines
+    rejects = result.rejects
+    assert rejects.loc[rejects["reason"] == "pnr_check_digit", "source_row"].tolist() == [8]
+
+
+def test_validate_is_not_ok_when_a_table_is_wholly_rejected(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(f"personnummer;datum;amning\n{A};2021-13-45;helt ammad\n"
+                                       f"{A};2021-14-45;helt ammad\n", encoding="utf-8")
+    out = validated(folder, capsys, expect_code=1)
+    assert rows_read(out, "breastfeeding") == 2
+    assert "error: breastfeeding (amning.csv): all 2 rows were rejected, most for date_unparseable (2)" in out
+    assert "ok: the study can be run" not in out
+
+
+def test_validate_is_not_ok_above_the_stated_rejected_share(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    stranger = pnr("20190101", "002")  # a valid number, but not a child of the study
+    (folder / "vaccinationer.csv").write_text(
+        f"personnummer;datum;vaccin;dos\n{A};2021-06-04;Infanrix hexa;1\n{A};2021-08-04;Infanrix hexa;2\n"
+        f"{stranger};2019-06-04;Infanrix hexa;1\n", encoding="utf-8")
+    out = validated(folder, capsys, expect_code=1)
+    assert ("error: vaccinations (vaccinationer.csv): 1 of 3 rows (33.3%) were rejected, more than "
+            "max_rejected_share (20%) allows; most for unknown_child (1)") in out
+    folder = study_with(tmp_path / "t", study={"max_rejected_share": 0.5})
+    (folder / "vaccinationer.csv").write_bytes((tmp_path / "s" / "vaccinationer.csv").read_bytes())
+    out = validated(folder, capsys)
+    assert "ok: the study can be run (no table lost more than 50% of its rows" in out
+
+
+# --- 2. common export shapes ------------------------------------------------------------------
+
+
+def test_empty_trailing_columns_on_every_line_are_ignored(tmp_path: Path, capsys) -> None:
+    lines = [line + ";;" for line in [CHILD_HEADER, *children(8)]]  # what Excel writes
+    folder = study_with(tmp_path / "s", children_bytes=("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    assert rows_read(validated(folder, capsys), "children") == 8
+    frame = clean_children(folder)
+    assert frame["declined_reason"].isna().all() and (frame["birth_weight_g"] == 3500).all()
+    assert sorted(frame["area"].unique()) == ["Norrby", "Söderby"]
+
+
+def test_blank_header_over_data_is_named(tmp_path: Path, capsys) -> None:
+    lines = [line + ";" for line in [CHILD_HEADER, *children(8)]]
+    lines[4] += "extra"  # line 5 has a value in the unnamed 11th column
+    folder = study_with(tmp_path / "s", children_bytes=("\n".join(lines) + "\n").encode())
+    stops(folder, tmp_path / "root", capsys,
+          "barn.csv (children): column 11 (K) has no header but holds data in 1 row(s), the first on line 5",
+          "give it a name in the header row (line 1)")
+
+
+def test_two_columns_with_one_name_are_named(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(f"personnummer;datum;amning;datum\n{A};2021-03-10;helt ammad;"
+                                       "2021-03-11\n", encoding="utf-8")
+    stops(folder, tmp_path / "root", capsys,
+          "amning.csv (breastfeeding): column 2 (B) 'datum' and column 4 (D) 'datum' have the same name",
+          "keep one, rename the other in the header row (line 1)")
+
+
+def test_repeated_unused_columns_are_only_noted(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(f"personnummer;kommentar;datum;amning;kommentar\n"
+                                       f"{A};a;2021-03-10;helt ammad;b\n{A};;2021-05-10;delvis ammad;\n",
+                                       encoding="utf-8")
+    assert rows_read(validated(folder, capsys), "breastfeeding") == 2
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
+VISIT_HEADER = ["personnummer", "datum", "besokstyp", "status", "yrkesgrupper", "narvarande", "tolk"]
+
+
+def visit_rows() -> list[list[object]]:
+    """Five visits and, last, one with an impossible date (a reject that shows its row number)."""
+    good = [[A, f"2021-0{month}-14", "hembesök", "genomfört", "BVC-sjuksköterska", "mamma", "nej"]
+            for month in range(4, 9)]
+    return [*good, [A, "2021-13-14", "hembesök", "genomfört", "BVC-sjuksköterska", "mamma", "nej"]]
+
+
+def test_xlsx_title_rows_above_the_header_are_skipped(tmp_path: Path, capsys) -> None:
+    inputs = {**STUDY["inputs"], "visits": "besok.xlsx"}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    write_xlsx(folder / "besok.xlsx", [["Besök i hembesöksprogrammet"], ["Uttag 2024-06-30", None, "BVC"],
+                                       [], VISIT_HEADER, *visit_rows()])
+    assert rows_read(validated(folder, capsys), "visits") == 6  # the header is row 4: rows 5-10
+    result = run_ingest_clean(load_study(folder))
+    bad = result.rejects[result.rejects["reason"] == "date_unparseable"]
+    assert bad[["source_file", "source_row", "value"]].values.tolist() == [["besok.xlsx", 10, "2021-13-14"]]
+    assert sorted(result.tables["visits"].frame["source_row"]) == [5, 6, 7, 8, 9]
+
+
+def test_xlsx_header_row_option_when_detection_fails(tmp_path: Path, capsys) -> None:
+    inputs = {**STUDY["inputs"], "visits": {"file": "besok.xlsx"}}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    title = [[f"Rapportrad {i}"] for i in range(25)]  # more title rows than are searched
+    write_xlsx(folder / "besok.xlsx", [*title, VISIT_HEADER, *visit_rows()])
+    err = stops(folder, tmp_path / "root", capsys, "besok.xlsx (visits): required column(s) missing",
+                "set header_row: N under inputs.visits in study.yml")
+    assert "columns in the file (row 1): ['Rapportrad 0']" in err
+    inputs = {**STUDY["inputs"], "visits": {"file": "besok.xlsx", "header_row": 26}}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    assert rows_read(validated(folder, capsys), "visits") == 6  # rows 27-32
+    rejects = run_ingest_clean(load_study(folder)).rejects
+    assert rejects.loc[rejects["table"] == "visits", "source_row"].tolist() == [32]
+
+
+def test_csv_title_line_and_blank_lines_keep_line_numbers(tmp_path: Path, capsys) -> None:
+    lines = ["Barn i studien, uttag 2024-06-30", "", CHILD_HEADER, *children(4), "", "",
+             child(4), bad_check(A) + ";Norrby;ja;Sverige;gymnasial;nej;30;3500;;"]
+    folder = study_with(tmp_path / "s", children_bytes=("\r\n".join(lines) + "\r\n").encode())
+    assert rows_read(validated(folder, capsys), "children") == 6
+    result = run_ingest_clean(load_study(folder))
+    assert sorted(result.tables["children"].frame["source_row"]) == [4, 5, 6, 7, 10]
+    assert result.rejects["source_row"].tolist() == [11]
+
+
+def test_header_row_past_the_end_is_named(tmp_path: Path, capsys) -> None:
+    inputs = {**STUDY["inputs"], "children": {"file": "barn.csv", "header_row": 40}}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    stops(folder, tmp_path / "root", capsys,
+          "barn.csv (children): header_row 40 in study.yml is past the end of the file (9 lines)")
+
+
+# --- 4. encodings over the whole file -----------------------------------------------------------
+
+
+def test_cp1252_letter_after_the_first_mebibyte_is_read(tmp_path: Path, capsys) -> None:
+    padding = "x" * 1000
+    lines = [child(i, reason=padding) for i in range(1100)]  # about 1.1 MB of ASCII first
+    lines.append(child(1100, "Söderby"))
+    text = "\r\n".join([CHILD_HEADER, *lines]) + "\r\n"
+    data = text.encode("cp1252")
+    assert data.find(b"\xf6") > 1 << 20 and b"\xc3" not in data
+    folder = study_with(tmp_path / "s", children_bytes=data)
+    assert rows_read(validated(folder, capsys), "children") == 1101
+    frame = clean_children(folder)
+    assert frame["area"].value_counts().to_dict() == {"Norrby": 1100, "Söderby": 1}
+
+
+def test_mixed_encodings_name_the_first_bad_line(tmp_path: Path, capsys) -> None:
+    lines = [CHILD_HEADER, *children(10)]
+    data = b"".join(line.encode("cp1252" if number == 7 else "utf-8") + b"\n"
+                    for number, line in enumerate(lines, start=1))
+    folder = study_with(tmp_path / "s", children_bytes=data)
+    stops(folder, tmp_path / "root", capsys, "barn.csv: unreadable encoding — the file is UTF-8, but line 7, "
+          "column 2 (B) 'omrade' is not (byte 0xF6 ('ö' in Windows-1252))", "mixes encodings",
+          "`encoding:` under inputs.children in study.yml")
+
+
+def test_wrong_given_encoding_names_the_line(tmp_path: Path, capsys) -> None:
+    inputs = {**STUDY["inputs"], "children": {"file": "barn.csv", "encoding": "utf-8"}}
+    data = ("\n".join([CHILD_HEADER, *children(6)]) + "\n").encode("cp1252")
+    folder = study_with(tmp_path / "s", study={"inputs": inputs}, children_bytes=data)
+    stops(folder, tmp_path / "root", capsys, "barn.csv: unreadable encoding — line 3, column 2 (B) 'omrade' "
+          "is not utf-8", "the encoding given by `encoding:` under inputs.children")
+    inputs["children"]["encoding"] = "latin-9000"
+    folder = study_with(tmp_path / "t", study={"inputs": inputs}, children_bytes=data)
+    stops(folder, tmp_path / "root", capsys, "barn.csv: unknown encoding 'latin-9000'")
+
+
+# --- 11. parse errors point to a line -----------------------------------------------------------
+
+
+def test_extra_field_names_its_line(tmp_path: Path, capsys) -> None:
+    lines = children(8)
+    lines[4] = child(4, reason="Flyttar; ny adress")  # line 6: an unquoted ';' in a value
+    folder = study_with(tmp_path / "s", lines)
+    stops(folder, tmp_path / "root", capsys,
+          f"barn.csv (children): line 6 has {WIDTH + 1} fields but the header (line 1) has {WIDTH}",
+          "put the value in quotes")
+
+
+def test_cut_off_last_line_is_named(tmp_path: Path, capsys) -> None:
+    text = "\n".join([CHILD_HEADER, *children(8)])
+    folder = study_with(tmp_path / "s", children_bytes=text[: text.rfind(";Sverige")].encode())
+    stops(folder, tmp_path / "root", capsys,
+          f"barn.csv (children): line 9, the last line, has 3 of the header's {WIDTH} fields and no line end",
+          "the export looks cut off")
+
+
+def test_last_line_without_line_end_is_fine(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s", children_bytes="\n".join([CHILD_HEADER, *children(8)]).encode())
+    assert rows_read(validated(folder, capsys), "children") == 8
+
+
+def test_missing_column_message_lists_every_column(tmp_path: Path, capsys) -> None:
+    header = CHILD_HEADER.replace("omrade", "stadsdel")
+    folder = study_with(tmp_path / "s", children_bytes=("\n".join([header, *children(3)]) + "\n").encode())
+    stops(folder, tmp_path / "root", capsys,
+          "columns in the file (line 1): ['personnummer', 'stadsdel', 'forstfodd', 'mor_fodelseregion', "
+          "'utbildning', 'tolkbehov', 'mor_alder', 'fodelsevikt', 'bvc', 'avbojt_orsak']")
+
+
+def test_stray_quote_in_a_middle_column_of_a_narrow_table(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(
+        f'personnummer;datum;amning\n{A};2021-03-10;helt ammad\n{A};"2021-04-10;helt ammad\n'
+        f"{A};2021-05-10;delvis ammad\n{A};2021-06-10;ej ammad\n", encoding="utf-8")
+    stops(folder, tmp_path / "root", capsys,
+          "amning.csv (breastfeeding): line 3, column 2 (B) 'datum': a quote", "never closed",
+          "the 2 line(s) after it")
+
+
+def test_whitespace_line_and_carriage_return_name_their_line(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(f"personnummer;datum;amning\n{A};2021-03-10;helt ammad\n   \n",
+                                       encoding="utf-8")
+    stops(folder, tmp_path / "root", capsys,
+          "amning.csv (breastfeeding): line 3 has 1 field but the header (line 1) has 3")
+    (folder / "amning.csv").write_bytes(f"personnummer;datum;amning\r\n{A};2021-03-10;helt\rammad\r\n"
+                                        f"{A};2021-05-10;delvis ammad\r\n".encode())
+    stops(folder, tmp_path / "root", capsys, "amning.csv (breastfeeding): line 2 cannot be read as CSV",
+          "carriage return")
+
+
+def test_classic_mac_line_ends_and_utf16_are_read(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    rows = [f"{A};2021-03-10;helt ammad", f"{A};2021-05-10;delvis ammad", f"{A};2021-07-10;ej ammad"]
+    (folder / "amning.csv").write_bytes("\r".join(["personnummer;datum;amning", *rows]).encode())
+    language = ["personnummer;datum;screening;resultat;remiss_logoped",
+                f"{A};2024-03-04;3 år;utan anmärkning;nej"]
+    (folder / "sprak.csv").write_bytes("\r\n".join(language).encode("utf-16"))
+    out = validated(folder, capsys)
+    assert rows_read(out, "breastfeeding") == 3 and rows_read(out, "language") == 1
+    result = run_ingest_clean(load_study(folder))
+    assert result.tables["language"].frame["screening"].tolist() == ["36m"]
+    assert sorted(result.tables["breastfeeding"].frame["source_row"]) == [2, 3, 4]
+
+
+def test_bom_file_with_a_cp1252_line_and_undefined_bytes(tmp_path: Path, capsys) -> None:
+    lines = [CHILD_HEADER, *children(6)]
+    data = b"\xef\xbb\xbf" + b"".join(line.encode("cp1252" if n == 5 else "utf-8") + b"\r\n"
+                                      for n, line in enumerate(lines, start=1))
+    folder = study_with(tmp_path / "s", children_bytes=data)
+    stops(folder, tmp_path / "root", capsys, "the file is UTF-8, but line 5, column 2 (B) 'omrade' is not")
+    data = ("\n".join([CHILD_HEADER, *children(6)]) + "\n").encode("cp1252")
+    data = data.replace(b"BVC Norrby", b"BVC \x81")  # a byte Windows-1252 does not define
+    folder = study_with(tmp_path / "t", children_bytes=data)
+    stops(folder, tmp_path / "root", capsys,
+          "barn.csv: unreadable encoding — byte 0x81 on line 2, column 9 (I) 'bvc' is neither UTF-8 nor "
+          "Windows-1252 (cp1252)")
+
+
+def test_xlsx_nameless_column_with_data_and_empty_formatted_columns(tmp_path: Path, capsys) -> None:
+    inputs = {**STUDY["inputs"], "visits": "besok.xlsx"}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    rows = [[*VISIT_HEADER, None, None], *[[*row, None, None] for row in visit_rows()[:5]]]
+    write_xlsx(folder / "besok.xlsx", rows)
+    assert rows_read(validated(folder, capsys), "visits") == 5
+    rows[3][8] = "anteckning"  # sheet row 4, column I: data under no header
+    write_xlsx(folder / "besok.xlsx", rows)
+    stops(folder, tmp_path / "root", capsys,
+          "besok.xlsx (visits): column 9 (I) has no header but holds data in 1 row(s), the first on row 4")
+
+
+# --- a property: a mutated export is read whole or stopped, never read short ---------------------
+
+
+MUTATIONS = st.lists(st.tuples(st.sampled_from(['"', '""', ";", "\n", "\r", "\r\n", ""]), st.floats(0, 1)),
+                     min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(MUTATIONS)
+def test_a_mutated_export_is_read_whole_or_stopped(mutations: list[tuple[str, float]]) -> None:
+    """Insert quotes, delimiters and line breaks anywhere (or delete a character): the export
+    is either read with all its 12 records or stopped with a message; never read short, never
+    a traceback, never a personnummer in the message."""
+    from pipeline.config import InputFile
+    from pipeline.errors import InputFileError
+    from pipeline.schema import TABLES
+    from pipeline.stages.ingest import ingest_table
+
+    text = "\n".join([CHILD_HEADER, *[child(i, reason=f"skäl {i}") for i in range(12)]]) + "\n"
+    for char, where in mutations:
+        at = int(where * (len(text) - 1))
+        text = text[:at] + char + text[at + (1 if char == "" else 0):]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "barn.csv"
+        path.write_bytes(text.encode())
+        try:
+            table = ingest_table(path, TABLES["children"], InputFile(file="barn.csv"), {})
+        except InputFileError as error:
+            assert not PNR_LIKE.search(str(error))
+            return
+    assert table.rows_read == 12
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from('ab ;,"\n\rå'), max_size=8), min_size=1, max_size=6))
+def test_quoted_values_round_trip(reasons: list[str]) -> None:
+    """Free text holding delimiters, quotes and line breaks, quoted as Excel and Python write
+    it (RFC 4180), is read back exactly, one record per child."""
+    import csv
+    import io
+
+    from pipeline.config import InputFile
+    from pipeline.schema import TABLES
+    from pipeline.stages.ingest import ingest_table
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CHILD_HEADER.split(";"))
+    for i, reason in enumerate(reasons):
+        writer.writerow([*child(i).split(";")[:-1], reason])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "barn.csv"
+        path.write_bytes(buffer.getvalue().encode())
+        table = ingest_table(path, TABLES["children"], InputFile(file="barn.csv"), {})
+    assert table.rows_read == len(reasons)
+    read = [None if pd.isna(value) else value for value in table.frame["declined_reason"]]
+    assert read == [reason.strip() or None for reason in reasons]
