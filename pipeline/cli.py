@@ -174,20 +174,22 @@ def _validate(args: argparse.Namespace) -> int:
 def _print_area_spellings(spellings) -> None:  # noqa: ANN001 - clean's area_spellings frame
     """The children export's areas that the design does not spell so: unmatched ones first
     (their children are outside the study), with the nearest design area and the fix."""
+    from pipeline.stages.clean import MAPPED, UNMATCHED
+
     if spellings.empty:
         return
     print("  areas in the children export not spelled as in the design:")
     print(f"    {'area in export':<28} {'children':>9}  read as")
     for row in spellings.itertuples(index=False):
-        if row.status == "unmatched":
+        if row.status == UNMATCHED:
             nearest = (f"nearest design area '{row.nearest_area}', similarity {row.similarity:.2f}"
                        if row.nearest_area else "no design area is near")
             read = f"NOT IN THE DESIGN, children outside the study ({nearest})"
         else:
-            how = "area_map" if row.status == "area_map" else "ignoring accents, case and spacing"
+            how = "area_map" if row.status == MAPPED else "ignoring accents, case and spacing"
             read = f"{row.read_as} ({how})"
         print(f"    {row.area_in_export:<28} {row.children:>9,}  {read}")
-    unmatched = spellings[(spellings["status"] == "unmatched") & spellings["similarity"].notna()]
+    unmatched = spellings[(spellings["status"] == UNMATCHED) & spellings["similarity"].notna()]
     if len(unmatched):
         first = unmatched.sort_values("similarity", ascending=False, kind="stable").iloc[0]
         print(f"  to count an unmatched area's children, map its spelling in study.yml, e.g. "
