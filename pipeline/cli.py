@@ -173,6 +173,7 @@ def _validate(args: argparse.Namespace) -> int:
         counts = result.value_issues.groupby(["table", "column", "issue"]).size()
         for (table, column, issue), rows in counts.items():
             print(f"    {table:<14} {column:<24} {issue:<34} {rows:>8,}")
+    _print_area_spellings(result.area_spellings)
     for note in result.notes:
         print(f"  note: {note}")
     problems = [] if quality["balanced"].all() else ["row accounting broken"]
@@ -207,6 +208,31 @@ def _rejected_share_problems(quality: pd.DataFrame, reasons: pd.DataFrame, max_s
                 "(e.g. a register export holding children outside the study), raise "
                 "max_rejected_share in study.yml")
     return problems
+
+
+def _print_area_spellings(spellings) -> None:  # noqa: ANN001 - clean's area_spellings frame
+    """The children export's areas that the design does not spell so: unmatched ones first
+    (their children are outside the study), with the nearest design area and the fix."""
+    from pipeline.stages.clean import MAPPED, UNMATCHED
+
+    if spellings.empty:
+        return
+    print("  areas in the children export not spelled as in the design:")
+    print(f"    {'area in export':<28} {'children':>9}  read as")
+    for row in spellings.itertuples(index=False):
+        if row.status == UNMATCHED:
+            nearest = (f"nearest design area '{row.nearest_area}', similarity {row.similarity:.2f}"
+                       if row.nearest_area else "no design area is near")
+            read = f"NOT IN THE DESIGN, children outside the study ({nearest})"
+        else:
+            how = "area_map" if row.status == MAPPED else "ignoring accents, case and spacing"
+            read = f"{row.read_as} ({how})"
+        print(f"    {row.area_in_export:<28} {row.children:>9,}  {read}")
+    unmatched = spellings[(spellings["status"] == UNMATCHED) & spellings["similarity"].notna()]
+    if len(unmatched):
+        first = unmatched.sort_values("similarity", ascending=False, kind="stable").iloc[0]
+        print(f"  to count an unmatched area's children, map its spelling in study.yml, e.g. "
+              f"area_map: {{\"{first.area_in_export}\": {first.nearest_area}}} (if that is the area)")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from pydantic import (
 from pipeline import privacy
 from pipeline.errors import ConfigError
 from pipeline.indicators import INDICATOR_IDS
+from pipeline.parsing import fold_label
 from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES
 
 PRESETS = ("rinkeby", "skaggetorp", "stis")
@@ -35,6 +36,29 @@ COVARIATES = ("mother_region", "education", "mother_age", "interpreter_needed", 
 STUDY_FILE = "study.yml"
 # Below this min_cell a study must say `allow_small_cells: true` (SPEC §10 suppresses 1..min_cell-1).
 MIN_CELL_FLOOR = 3
+
+# Plausible ranges of the children table's numbers (study.yml `plausible_ranges:` overrides
+# any of them). A value outside its range is a recording error, not a child: it is set
+# missing and listed in value_issues, so that it never enters an adjusted estimate. The
+# defaults are wide on purpose, flagging only what no Swedish birth record holds:
+# - birth_weight_g 300-6500: a birth is registered from gestational week 22+0 (Socialstyrelsen's
+#   definition of a stillbirth since 2008, and the limit of active neonatal care), when
+#   children weigh about 400-600 g (survivors under 300 g are world records); over 4500 g is
+#   already macrosomia and over 6500 g practically never seen. Below 300 is typically kilograms
+#   ("3,5") or a typo, above 6500 a slipped digit ("35000").
+# - gestational_weeks 22-45: the same 22+0 registration limit; post-term is 42+0, and Swedish
+#   obstetric care induces labour by 42 weeks, so a birth after 45 weeks is a typo or days
+#   entered as weeks ("280").
+# - mother_age 13-55 (years at the birth): Swedish birth statistics have mothers from their
+#   early teens, and births after 55 practically do not occur (Swedish clinics do not offer
+#   assisted reproduction that late); outside this an age is a typo, the child's age or a
+#   year's digits ("3", "89").
+PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "birth_weight_g": (300.0, 6500.0),
+    "gestational_weeks": (22.0, 45.0),
+    "mother_age": (13.0, 55.0),
+}
+RANGED_COLUMNS = tuple(c.name for c in TABLES["children"].columns if c.kind in ("number", "integer"))
 
 
 class _Strict(BaseModel):
@@ -109,6 +133,14 @@ class Design(_Strict):
         overlap = set(self.intervention_areas) & set(self.comparison_areas)
         if overlap:
             raise ValueError(f"areas {sorted(overlap)} are both intervention and comparison areas")
+        spelled: dict[str, str] = {}
+        for name in self.areas:
+            other = spelled.setdefault(fold_label(name), name)
+            if other != name:
+                raise ValueError(f"areas '{other}' and '{name}' are one name once accents, case and "
+                                 "spacing are ignored, as the exports' areas are matched; an export "
+                                 "could not tell them apart: rename one of them (and map the "
+                                 "export's spellings with area_map)")
         if self.born_from > self.born_to:
             raise ValueError(f"born_from {self.born_from} is after born_to {self.born_to}")
         if self.type in ("historical", "did") and not (
@@ -161,6 +193,10 @@ class Study(_Strict):
     max_rejected_share: float = Field(default=0.2, ge=0, le=1)
     inputs: dict[str, InputFile]
     column_map: dict[str, dict[str, str]] = {}
+    # export spelling -> design area, for spellings that folding accents, case and spacing
+    # does not match ("Norrbyåsen BVC": Norrbyåsen); validated against the design
+    area_map: dict[str, str] = {}
+    plausible_ranges: dict[str, tuple[float, float]] = PLAUSIBLE_RANGES
     key_file: str | None = None
     folder: Path = Path(".")
 
@@ -237,6 +273,60 @@ class Study(_Strict):
                         f"column_map.{table}: '{source}' maps to '{target}', which is not a column "
                         f"of {table}{_did_you_mean(target, sorted(known))}; map onto one of "
                         f"{[c.header for c in TABLES[table].columns]}")
+        return value
+
+    @field_validator("area_map")
+    @classmethod
+    def _areas_of_the_design(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        """Targets must be design areas (spelled as the design spells them once folded); a
+        spelling that already folds to a design area cannot be sent to another one."""
+        design = info.data.get("design")
+        if design is None:  # the design itself is wrong: reported on its own
+            return value
+        by_key = {fold_label(name): name for name in design.areas}
+        mapped: dict[str, str] = {}
+        seen: dict[str, tuple[str, str]] = {}
+        for spelling, target in value.items():
+            area = by_key.get(fold_label(str(target)))
+            if area is None:
+                raise ValueError(f"'{spelling}' maps to '{target}', which is not an area of the "
+                                 f"design{_did_you_mean(target, design.areas)}; map onto one of "
+                                 f"{list(design.areas)}")
+            own = by_key.get(fold_label(spelling))
+            if own is not None and own != area:
+                raise ValueError(f"'{spelling}' is the design area '{own}' (accents, case and "
+                                 f"spacing aside) and cannot be mapped to '{area}'; remove the entry")
+            key = fold_label(spelling)
+            earlier = seen.setdefault(key, (spelling, area))
+            if earlier[1] != area:
+                raise ValueError(f"'{earlier[0]}' and '{spelling}' are one spelling once accents, case "
+                                 f"and spacing are ignored, but map to '{earlier[1]}' and '{area}'; "
+                                 "keep one entry")
+            mapped[spelling] = area
+        return mapped
+
+    @field_validator("plausible_ranges", mode="before")
+    @classmethod
+    def _ranges_over_defaults(cls, value: Any) -> Any:
+        """A study names only the ranges it changes; the others keep their defaults. A column
+        may be named by its canonical name or its default export header."""
+        if not isinstance(value, dict):
+            return value
+        headers = {c.header: c.name for c in TABLES["children"].columns}
+        return {**PLAUSIBLE_RANGES, **{headers.get(k, k): v for k, v in value.items()}}
+
+    @field_validator("plausible_ranges")
+    @classmethod
+    def _ranges_of_numbers(cls, value: dict[str, tuple[float, float]]
+                           ) -> dict[str, tuple[float, float]]:
+        for column, (low, high) in value.items():
+            if column not in RANGED_COLUMNS:
+                raise ValueError(f"'{column}' is not a number column of the children table"
+                                 f"{_did_you_mean(column, RANGED_COLUMNS)}; ranges are set for "
+                                 f"{list(RANGED_COLUMNS)}")
+            if not low < high:
+                raise ValueError(f"{column}: the range [{low:g}, {high:g}] must run from the "
+                                 "lowest plausible value to a higher highest one")
         return value
 
     def input_path(self, table: str) -> Path:

@@ -39,14 +39,14 @@ COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys((
         "indicator", "measure", "method", "analysis", "covariate", "group", "statistic",
         "contacts_band", "primary", "adjusted", "pre", "reference", "step", "table",
-        "source_file", "column", "issue", "balanced",
+        "source_file", "column", "issue", "balanced", "status",
     ), LABEL),
     **dict.fromkeys((
         "note", "subgroup", "multiplicity", "level", "rating_before", "rating_after", "area",
         "kind", "design", "verdict", "reason", "caveats", "reason_detail", "sensitivity_method",
         "arm", "half_year", "half_year_start", "period", "born_from", "born_to",
         "intervention_area", "comparison_area", "left_out_area", "placebo_area", "variable",
-        "flags",
+        "flags", "area_in_export", "read_as", "nearest_area",
     ), TEXT),
     **dict.fromkeys((
         "n_intervention", "n_comparison", "events_intervention", "events_comparison", "at_risk",
@@ -129,6 +129,13 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
     _table("value_issues", "clean", "table source_file column issue rows",
            Words("Värden som inte kunde tolkas", "Values that could not be read"), Words("rader", "rows"),
            COUNTS_EXPORT_ROWS, ALL_AREAS),
+    # children by an area the design names in another spelling, or not at all: it counts
+    # children of an area, so small counts are hidden as in every table of children
+    _table("area_spellings", "clean", "source_file area_in_export children status read_as nearest_area "
+           "similarity", Words("Områden i barnexporten som inte stavas som i designen",
+                               "Areas in the children export not spelled as in the design"),
+           Words("stavningar", "spellings"),
+           "an export spelling's children below min_cell (shown as \"<5\")", ALL_AREAS),
     _table("indicators", "cohort", "indicator group area measure n_denominator n_numerator proportion "
            "ci_low ci_high", Words("Indikatorer per grupp", "Indicators by group"),
            Words("indikatorrader", "indicator rows"), _PROPORTIONS),

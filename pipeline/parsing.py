@@ -256,6 +256,18 @@ def _fold_diacritics(labels: pd.Series) -> pd.Series:
     return labels.str.normalize("NFKD").str.replace("[\u0300-\u036f]", "", regex=True)
 
 
+def fold_labels(text: pd.Series) -> pd.Series:
+    """Labels compared ignoring accents as well as case and spacing: `normalise_labels`, then
+    the diacritics dropped (`" NORRBYÅSEN "`, `"Norrbyasen"` -> `"norrbyasen"`; å, ä -> a,
+    ö -> o, é -> e). Used where a name, not a code, is matched: areas."""
+    return _fold_diacritics(normalise_labels(text))
+
+
+def fold_label(text: str) -> str:
+    """`fold_labels` of one name (for a study file's handful of names)."""
+    return str(fold_labels(pd.Series([text], dtype=object)).iloc[0])
+
+
 @dataclass(frozen=True)
 class _Vocabulary:
     """Normalised labels and their codes, as arrow arrays for a vectorised lookup."""

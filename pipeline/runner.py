@@ -92,7 +92,8 @@ def run_ingest_clean(study: Study) -> clean_stage.CleanResult:
         privacy.check_synthetic_marker(study.folder, ingested["children"].frame["personnummer"],
                                        study.extraction_date)
     result = clean_stage.clean(ingested, key=key, extraction_date=study.extraction_date,
-                               areas=study.design.areas)
+                               areas=study.design.areas, area_map=study.area_map,
+                               plausible_ranges=study.plausible_ranges)
     check_design_areas(study, result.tables["children"].frame["area"])
     return result
 
@@ -107,7 +108,8 @@ def check_design_areas(study: Study, areas: pd.Series) -> None:
         for name in names:
             if name not in counts.index:
                 guess = difflib.get_close_matches(name, found, n=1)
-                hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+                hint = (f" (did you mean '{guess[0]}'? then add area_map: {{'{guess[0]}': {name}}})"
+                        if guess else "")
                 problems.append(f"design.{role}: area '{name}' does not occur in the children export "
                                 f"(column omrade){hint}; areas found: {found[:12]}")
     if problems:
@@ -136,7 +138,8 @@ def clean_tables(result: clean_stage.CleanResult) -> dict[str, pd.DataFrame]:
               .rename("rows").reset_index())
     return {"data_quality": clean_stage.accounting(result),
             "rejects_by_reason": clean_stage.rejects_by_reason(result),
-            "missingness": clean_stage.missingness(result), "value_issues": issues}
+            "missingness": clean_stage.missingness(result), "value_issues": issues,
+            "area_spellings": result.area_spellings}
 
 
 def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:

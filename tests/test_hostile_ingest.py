@@ -25,6 +25,13 @@ from pipeline.config import load_study
 from pipeline.runner import run_ingest_clean
 
 PNR_LIKE = re.compile(r"\d{6,8}[-+]?\d{4}")
+
+
+@pytest.fixture(autouse=True)
+def own_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These exports are written by hand, not by `hembesok synth`: a key of their own (the
+    public demo key is only for children synth wrote; tested in test_broken_inputs)."""
+    monkeypatch.setenv("HEMBESOK_KEY", "0123456789abcdef" * 4)
 STAGES = ["--stages", "ingest", "clean"]
 CHILD_HEADER = ("personnummer;omrade;forstfodd;mor_fodelseregion;utbildning;tolkbehov;mor_alder;"
                 "fodelsevikt;bvc;avbojt_orsak")  # avbojt_orsak is column 10 (J)

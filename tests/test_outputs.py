@@ -32,7 +32,7 @@ def test_each_stage_returns_the_tables_the_catalog_gives_it(small_study) -> None
     compare_rows = next(s["rows"] for s in manifest["stages"] if s["stage"] == "compare")
     assert set(compare_rows) == set(outputs.tables_of("compare"))
     assert set(outputs.tables_of("clean")) == {"data_quality", "rejects_by_reason", "missingness",
-                                               "value_issues"}
+                                               "value_issues", "area_spellings"}
     assert set(outputs.tables_of("cohort")) == {"indicators", "flow", "fidelity"}
     assert {t.stage for t in outputs.OUTPUT_TABLES} == {"clean", "cohort", "compare"}
 

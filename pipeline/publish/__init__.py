@@ -61,9 +61,10 @@ only with the tables of its own call.
 The package: `cells` (the pass, `_Pass`, and what every rule shares), one module of rules
 per kind of table (`proportions`: indicators, dose-response, trends, the DiD's cells and
 areas, event study, missing data; `children`: flow, design, fidelity, balance; `effects`:
-effects, summary, power; `survival`), `formulas` (text that a spreadsheet would run as a
-formula made inert: every published table's text), `xlsx` (`write_xlsx`) and `scan` (the
-output scan, `scan_file_for_personnummer`). PUBLISHERS, here, maps each table to its rule.
+effects, summary, power; `survival`; `areas`: the clean stage's area_spellings), `formulas`
+(text that a spreadsheet would run as a formula made inert: every published table's text),
+`xlsx` (`write_xlsx`) and `scan` (the output scan, `scan_file_for_personnummer`).
+PUBLISHERS, here, maps each table to its rule.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from pipeline.outputs import TABLE_NAMES, output_table
+from pipeline.publish.areas import _publish_area_spellings
 from pipeline.publish.cells import (
     BOUND_PERCENTS,
     SUPPRESSED_NOTE,
@@ -196,6 +198,7 @@ PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
     "balance": _publish_balance,
     "survival": _publish_survival,
     "power": _publish_power,
+    "area_spellings": _publish_area_spellings,
 }
 # Registration and rendering order: the catalog's (the cohort stage's tables first, effects
 # before summary, whose headline is blank where its effects row is).

@@ -19,18 +19,33 @@ Rules (documented here because a reviewer will ask):
 - Birth date and sex: taken from the export's columns when given, else derived from the
   personnummer (its date can differ from the true birth date when a day's serial numbers
   ran out); a disagreement is kept and flagged in `birth_date_conflict` / `sex_conflict`.
+- Areas: an export's area is matched to the design's areas ignoring accents, case and
+  spacing ('NORRBYASEN ' is Norrbyåsen), then through study.yml `area_map`; anything else is
+  kept as spelled and its children stay outside the design. Every spelling that is not
+  exactly a design area is listed in `area_spellings` with its children and, when unmatched,
+  the nearest design area. A suffix ("Norrbyåsen BVC", "BVC-område Norrbyåsen") is never
+  guessed away: a BVC's catchment is not a district (one BVC can serve two districts, and
+  "Lindås BVC" stripped is neither Östra Lindås nor Sjöviken), so only the user can say
+  what it means, with `area_map`.
+- Plausible ranges: a children's number outside its study.yml range (birth weight,
+  gestational weeks, mother's age) is set missing and listed in value_issues, before
+  duplicates are resolved (an impossible value makes no row more complete).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+import difflib
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from pipeline import privacy
+from pipeline.parsing import fold_label, fold_labels
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedTable
 from pipeline.vaccines import PRODUCTS, product_for
 
@@ -43,6 +58,10 @@ DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
 }
 EVENT_DATE: dict[str, str] = {"visits": "visit_date", "breastfeeding": "assessment_date",
                               "vaccinations": "dose_date", "language": "screening_date"}
+AREA_SPELLING_COLUMNS = ["source_file", "area_in_export", "children", "status", "read_as",
+                         "nearest_area", "similarity"]
+# How an export's area spelling was read (area_spellings.status)
+FOLDED, MAPPED, UNMATCHED = "folded", "area_map", "unmatched"
 
 
 @dataclass
@@ -72,6 +91,9 @@ class CleanResult:
     tables: dict[str, CleanTable]
     antigen_doses: pd.DataFrame
     value_issues: pd.DataFrame
+    # every children's area spelling that is not exactly a design area (AREA_SPELLING_COLUMNS)
+    area_spellings: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=AREA_SPELLING_COLUMNS))
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -80,22 +102,75 @@ class CleanResult:
 
 
 def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt.date,
-          areas: Sequence[str] = ()) -> CleanResult:
+          areas: Sequence[str] = (), area_map: Mapping[str, str] | None = None,
+          plausible_ranges: Mapping[str, tuple[float, float]] | None = None) -> CleanResult:
     """Clean every table: children first, since events are checked against them.
 
-    `areas` are the study's area names: an export's spelling that differs only in case or
-    spacing ('RINKEBY ', 'rinkeby') is written as the study spells it.
+    `areas` are the study's area names: an export's spelling that differs only in accents,
+    case or spacing ('NORRBYASEN ', 'Norrbyåsen') is written as the study spells it, and so
+    is a spelling `area_map` names. `plausible_ranges` (column -> (low, high)) set a
+    children's number outside its range missing, as a value issue.
     """
     ingested = {name: mask_identifiers(raw) for name, raw in ingested.items()}
     tables: dict[str, CleanTable] = {}
-    children = _clean_children(ingested["children"], key, extraction_date, areas)
+    raw_children = implausible_to_missing(ingested["children"], plausible_ranges or {})
+    children = _clean_children(raw_children, key, extraction_date, areas, area_map or {})
     tables["children"] = children
     births = children.frame.set_index("child_id")["birth_date"]
     for name, raw in ingested.items():
         if name != "children":
             tables[name] = _clean_events(raw, key, extraction_date, births)
-    issues = pd.concat([t.value_issues for t in ingested.values()], ignore_index=True)
-    return CleanResult(tables, antigen_doses(tables["vaccinations"].frame), issues)
+    issues = pd.concat([raw_children.value_issues, *(t.value_issues for n, t in ingested.items()
+                                                      if n != "children")], ignore_index=True)
+    spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
+    notes = ([note for raw in ingested.values() for note in raw.notes]
+             + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {}))
+    return CleanResult(tables, antigen_doses(tables["vaccinations"].frame), issues, spellings, notes)
+
+
+def implausible_to_missing(raw: IngestedTable, ranges: Mapping[str, tuple[float, float]]
+                           ) -> IngestedTable:
+    """The table with each number outside its plausible range set missing, and one value
+    issue per such value ("outside plausible range 300–6500")."""
+    frame = raw.frame
+    parts = [raw.value_issues]
+    for column, (low, high) in ranges.items():
+        if column not in frame.columns:
+            continue
+        values = frame[column]
+        outside = (values.notna() & ((values < low) | (values > high))).to_numpy(dtype=bool)
+        if not outside.any():
+            continue
+        parts.append(pd.DataFrame({
+            "table": raw.table, "source_file": raw.source_file,
+            "source_row": frame.loc[outside, SOURCE_ROW].to_numpy(), "column": column,
+            "value": [f"{v:g}" for v in values[outside]],
+            "issue": range_issue(low, high)}, columns=ISSUE_COLUMNS))
+        frame = frame.assign(**{column: values.mask(outside)})
+    issues = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else raw.value_issues
+    return dataclasses.replace(raw, frame=frame, value_issues=issues)
+
+
+def range_issue(low: float, high: float) -> str:
+    """The value issue of a number outside its plausible range."""
+    return f"outside plausible range {low:g}–{high:g}"
+
+
+def _range_notes(issues: pd.DataFrame, ranges: Mapping[str, tuple[float, float]]) -> list[str]:
+    """One line per column with values outside its plausible range: file, rows, the fix."""
+    notes = []
+    for column, (low, high) in ranges.items():
+        found = issues[(issues["column"] == column) & (issues["issue"] == range_issue(low, high))]
+        for source_file, rows in found.groupby("source_file", sort=True):
+            first = rows.head(10)
+            shown = ", ".join(f"{r} ({v})" for r, v in zip(first["source_row"], first["value"],
+                                                           strict=True))
+            more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+            notes.append(f"{source_file}, {column}: {len(rows)} value(s) outside the plausible range "
+                         f"{low:g}–{high:g} set missing, at row (value) {shown}{more}; correct the "
+                         f"export, or set plausible_ranges: {{{column}: [low, high]}} in study.yml")
+    return notes
 
 
 def mask_identifiers(raw: IngestedTable) -> IngestedTable:
@@ -127,9 +202,9 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
 
 
 def _clean_children(raw: IngestedTable, key: bytes, extraction_date: dt.date,
-                    areas: Sequence[str]) -> CleanTable:
+                    areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
     frame, rejects = _pseudonymise(raw, key, extraction_date)
-    frame["area"] = harmonise_areas(frame["area"], areas)
+    frame["area"] = harmonise_areas(frame["area"], areas, area_map)
     derived_birth = frame.pop("pnr_birth_date")
     derived_sex = frame.pop("pnr_sex")
     given_birth = frame["birth_date"]
@@ -150,12 +225,82 @@ def _clean_children(raw: IngestedTable, key: bytes, extraction_date: dt.date,
     return _finish(raw, frame, duplicates, rejects)
 
 
-def harmonise_areas(area: pd.Series, known: Sequence[str]) -> pd.Series:
-    """Fold spacing and case so that an export's 'RINKEBY ' matches the study's 'Rinkeby'."""
-    folded = area.str.strip().str.replace(r"\s+", " ", regex=True)
-    spelling = {name.casefold(): name for name in known}
-    return folded.map(lambda text: spelling.get(text.casefold(), text) if isinstance(text, str)
-                      else text).astype("string")
+def harmonise_areas(area: pd.Series, known: Sequence[str],
+                    area_map: Mapping[str, str] | None = None) -> pd.Series:
+    """Each export area as the study spells it: a design area matched ignoring accents, case
+    and spacing ('NORRBYASEN ' -> 'Norrbyåsen'), else a spelling `area_map` names (matched the
+    same way), else the export's text with its spacing tidied."""
+    reading = _area_reading(area, known, area_map or {})
+    return area.map(reading["read_as"]).astype("string")
+
+
+def _area_reading(area: pd.Series, known: Sequence[str], area_map: Mapping[str, str]
+                  ) -> pd.DataFrame:
+    """One row per distinct export spelling (the index): its text as shown (spacing tidied),
+    its folded key, how it was read (FOLDED, MAPPED, UNMATCHED, or "" for a design area
+    spelled exactly) and the name it is read as. Works on the distinct spellings: an export
+    has millions of rows but few areas."""
+    spellings = pd.Series(area.dropna().unique(), dtype=object)
+    tidy = spellings.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
+    keys = fold_labels(tidy)
+    design = dict(zip(fold_labels(pd.Series(list(known), dtype=object)), known, strict=True))
+    mapped = dict(zip(fold_labels(pd.Series(list(area_map), dtype=object)), area_map.values(),
+                      strict=True))
+    read_as = keys.map(lambda key: design.get(key, mapped.get(key, pd.NA)))
+    status = np.select([tidy.isin(list(known)).to_numpy(dtype=bool),
+                        keys.isin(list(design)).to_numpy(dtype=bool),
+                        read_as.notna().to_numpy(dtype=bool)], ["", FOLDED, MAPPED],
+                       default=UNMATCHED)
+    # an area cell holding a personnummer-like run of digits (a shifted column) is shown, and
+    # kept when unmatched, masked (a design area's own name is the study file's: the output
+    # scan stops a run that would publish one)
+    shown = tidy.map(lambda text: privacy.mask_identifier(text) if re.search(r"\d{6}", text)
+                     else text)
+    return pd.DataFrame({"shown": shown.to_numpy(), "key": keys.to_numpy(), "status": status,
+                         "read_as": read_as.fillna(shown).to_numpy()},
+                        index=pd.Index(spellings, name="spelling"))
+
+
+def area_spellings(raw: IngestedTable, children: pd.DataFrame, known: Sequence[str],
+                   area_map: Mapping[str, str]) -> pd.DataFrame:
+    """area_spellings: each children's area spelling that is not exactly a design area, with
+    its clean children, how it was read and, when unmatched, the nearest design area (by
+    difflib's similarity of the folded names, 0-1), so that no child leaves the study unseen."""
+    spelled = raw.frame.set_index(SOURCE_ROW)["area"]
+    reading = _area_reading(spelled, known, area_map)
+    clean_children = dict(spelled.reindex(children[SOURCE_ROW]).value_counts().items())
+    reading["children"] = [clean_children.get(spelling, 0) for spelling in reading.index]
+    counts = (reading[(reading["status"] != "") & (reading["children"] > 0)]
+              .groupby(["shown", "key", "status", "read_as"], sort=False)["children"].sum()
+              .reset_index())
+    folded_design = fold_labels(pd.Series(list(known), dtype=object)).tolist()
+    rows = []
+    for row in counts.itertuples(index=False):
+        nearest, similarity = "", np.nan
+        if row.status == UNMATCHED and known:
+            scores = [difflib.SequenceMatcher(None, row.key, other).ratio() for other in folded_design]
+            best = int(np.argmax(scores))
+            if scores[best] > 0:  # nothing in common: no nearest area to suggest
+                nearest, similarity = known[best], round(scores[best], 2)
+        rows.append({"source_file": raw.source_file, "area_in_export": row.shown,
+                     "children": int(row.children), "status": row.status,
+                     "read_as": "" if row.status == UNMATCHED else row.read_as,
+                     "nearest_area": nearest, "similarity": similarity})
+    order = {UNMATCHED: 0, MAPPED: 1, FOLDED: 2}
+    frame = pd.DataFrame(rows, columns=AREA_SPELLING_COLUMNS)
+    return (frame.assign(_order=frame["status"].map(order))
+            .sort_values(["_order", "children", "area_in_export"], ascending=[True, False, True],
+                         kind="stable")
+            .drop(columns="_order").reset_index(drop=True))
+
+
+def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> list[str]:
+    """A note for each area_map entry that no child's area used (a typo in the key?)."""
+    used = set(fold_labels(spellings.loc[spellings["status"] == MAPPED, "area_in_export"]
+                           .astype(object)))
+    return [f"area_map entry '{spelling}' matches the area of no clean child in the children "
+            "export; check its spelling against the areas listed here" for spelling in area_map
+            if fold_label(spelling) not in used]
 
 
 def _clean_events(raw: IngestedTable, key: bytes, extraction_date: dt.date,

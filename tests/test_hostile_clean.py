@@ -1,0 +1,332 @@
+"""Hostile children exports (issue 11): areas spelled otherwise than the design spells them,
+and numbers no birth record can hold. Every case has a known outcome: no child leaves the
+study unseen, and no impossible value reaches an estimate."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from studykit import pnr, write_study
+
+from pipeline.cli import main
+from pipeline.config import PLAUSIBLE_RANGES, load_study
+from pipeline.errors import ConfigError
+from pipeline.parsing import fold_label
+from pipeline.runner import run_ingest_clean
+
+ANALYSIS = ["--stages", "ingest", "clean", "cohort", "compare"]  # no reports: faster
+DESIGN = {"type": "concurrent", "intervention_areas": ["Norrbyåsen"], "comparison_areas": ["Söderängen"],
+          "programme_start": "2020-01-01", "born_from": "2020-01-01", "born_to": "2023-12-31"}
+HEADER = "personnummer;omrade;forstfodd;mor_fodelseregion;utbildning;tolkbehov;mor_alder;fodelsevikt"
+
+
+def child(day: int, area: str, *, mother_age: str = "30", weight: str = "3500") -> str:
+    """A children row: born 2021-01-01 + day (a fresh personnummer each day), first child."""
+    birth = (pd.Timestamp("2021-01-01") + pd.Timedelta(days=day)).strftime("%Y%m%d")
+    return f"{pnr(birth, '123')};{area};ja;Sverige;gymnasial;nej;{mother_age};{weight}"
+
+
+FIRST = pnr("20210101", "123")
+EVENTS = {
+    "visits": [f"{FIRST};2021-01-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
+    "breastfeeding": [f"{FIRST};2021-01-10;helt ammad"],
+    "vaccinations": [f"{FIRST};2021-04-04;Infanrix hexa;1"],
+    "language": [f"{FIRST};2024-03-04;3 år;utan anmärkning;nej"],
+}
+# 4 children spelled as the design spells them, 3 in spellings that differ only in accents,
+# case and spacing, 1 with a BVC suffix, 2 in an area the design does not name.
+AREAS = ["Norrbyåsen", "Norrbyåsen", "Söderängen", "Söderängen",
+         "Norrbyasen", "NORRBYÅSEN", "  norrbyasen ",
+         "Norrbyåsen BVC",
+         "Okänt område", "Okänt område"]
+
+
+def study_of(folder: Path, children: list[str], **study: object) -> Path:
+    return write_study(folder, {"children": children, **EVENTS}, study={"design": DESIGN, **study})
+
+
+def spellings_study(folder: Path, **study: object) -> Path:
+    return study_of(folder, [child(i, area) for i, area in enumerate(AREAS)], **study)
+
+
+def clean_children(folder: Path) -> pd.DataFrame:
+    return run_ingest_clean(load_study(folder)).tables["children"].frame
+
+
+# --- areas -----------------------------------------------------------------------------------
+
+# the last: å written as a + combining ring (NFD), as some systems export it
+@pytest.mark.parametrize("spelling", ["Norrbyåsen", "  NORRBYÅSEN\u00a0", "norrbyasen", "Norrbya\u030asen"])
+def test_a_name_folds_to_one_key(spelling: str) -> None:
+    assert fold_label(spelling) == "norrbyasen"
+    assert fold_label("Östra  Lindås") == "ostra lindas" and fold_label("Séverin") == "severin"
+
+
+def test_spellings_that_differ_in_accents_case_and_spacing_are_the_design_area(tmp_path: Path) -> None:
+    result = run_ingest_clean(load_study(spellings_study(tmp_path / "s")))
+    areas = result.tables["children"].frame["area"].value_counts().to_dict()
+    # 2 spelled exactly + Norrbyasen, NORRBYÅSEN and '  norrbyasen '
+    assert areas["Norrbyåsen"] == 5
+    assert areas["Söderängen"] == 2
+    folded = result.area_spellings[result.area_spellings["status"] == "folded"]
+    assert sorted(zip(folded["area_in_export"], folded["children"], folded["read_as"], strict=True)) == [
+        ("NORRBYÅSEN", 1, "Norrbyåsen"), ("Norrbyasen", 1, "Norrbyåsen"), ("norrbyasen", 1, "Norrbyåsen")]
+
+
+def test_a_bvc_suffix_is_not_guessed_away_but_listed_with_the_nearest_area(tmp_path: Path) -> None:
+    spellings = run_ingest_clean(load_study(spellings_study(tmp_path / "s"))).area_spellings
+    bvc = spellings.set_index("area_in_export").loc["Norrbyåsen BVC"]
+    assert (bvc["status"], bvc["children"], bvc["nearest_area"], bvc["read_as"]) == (
+        "unmatched", 1, "Norrbyåsen", "")
+
+
+def test_an_unknown_area_is_listed_with_its_children_and_the_nearest_design_area(tmp_path: Path) -> None:
+    result = run_ingest_clean(load_study(spellings_study(tmp_path / "s")))
+    unknown = result.area_spellings.set_index("area_in_export").loc["Okänt område"]
+    assert unknown["status"] == "unmatched" and unknown["children"] == 2
+    # the nearest by difflib's similarity of the folded names, as documented
+    scores = {area: difflib.SequenceMatcher(None, "okant omrade", key).ratio()
+              for area, key in (("Norrbyåsen", "norrbyasen"), ("Söderängen", "soderangen"))}
+    assert unknown["nearest_area"] == max(scores, key=scores.get)
+    assert unknown["similarity"] == pytest.approx(max(scores.values()), abs=0.005)
+    # the children are clean rows, kept outside the design: in the accounting, not dropped
+    children = result.tables["children"]
+    assert children.rows_read == len(AREAS) == children.rows_clean
+    assert (children.frame["area"] == "Okänt område").sum() == 2
+
+
+def test_validate_lists_the_unmatched_areas_and_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    assert main(["validate", str(spellings_study(tmp_path / "s"))]) == 0
+    out = capsys.readouterr().out
+    line = next(text for text in out.splitlines() if "Okänt område" in text)
+    assert line.split()[2] == "2" and "NOT IN THE DESIGN" in line
+    assert "nearest design area 'Norrbyåsen', similarity 0.83" in next(
+        text for text in out.splitlines() if "Norrbyåsen BVC" in text)  # 2 * 10 / (10 + 14)
+    assert "area_map: {\"Norrbyåsen BVC\": Norrbyåsen}" in out
+    assert "Norrbyåsen (ignoring accents, case and spacing)" in out
+
+
+@pytest.mark.parametrize("min_cell, shown", [(5, "<5"), (1, "2")])
+def test_the_published_table_lists_them_with_small_counts_hidden(tmp_path: Path, min_cell: int,
+                                                                  shown: str) -> None:
+    folder = spellings_study(tmp_path / "s", min_cell=min_cell,
+                             allow_small_cells=min_cell < 3)
+    root = tmp_path / "root"
+    assert main(["run", str(folder), "--root", str(root), "--quiet", "--stages", "ingest", "clean"]) == 0
+    tables = root / "outputs" / "tiny" / "tables"
+    published = pd.read_csv(tables / "area_spellings.csv", dtype=str, keep_default_na=False)
+    row = published.set_index("area_in_export").loc["Okänt område"]
+    assert (row["children"], row["status"]) == (shown, "unmatched")
+    assert row["suppressed"] == str(min_cell > 2)
+    quality = pd.read_csv(tables / "data_quality.csv").set_index("table")
+    assert quality.loc["children", "rows_clean"] == len(AREAS)
+
+
+def test_area_map_counts_the_mapped_children_in_the_design(tmp_path: Path) -> None:
+    folder = spellings_study(tmp_path / "s", area_map={"Norrbyåsen BVC": "Norrbyåsen",
+                                                       "okänt OMRÅDE": "söderängen"})
+    result = run_ingest_clean(load_study(folder))
+    areas = result.tables["children"].frame["area"].value_counts().to_dict()
+    assert areas == {"Norrbyåsen": 6, "Söderängen": 4}
+    mapped = result.area_spellings[result.area_spellings["status"] == "area_map"].set_index("area_in_export")
+    assert mapped["read_as"].to_dict() == {"Okänt område": "Söderängen", "Norrbyåsen BVC": "Norrbyåsen"}
+    assert mapped["children"].to_dict() == {"Okänt område": 2, "Norrbyåsen BVC": 1}
+    assert not (result.area_spellings["status"] == "unmatched").any()
+
+
+def test_an_area_map_entry_that_matches_nothing_is_noted(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    folder = spellings_study(tmp_path / "s", area_map={"Norrbyåsen BVC": "Norrbyåsen",
+                                                       "Norrbyåsen BVC-område": "Norrbyåsen"})
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "note: area_map entry 'Norrbyåsen BVC-område' matches the area of no clean child" in out
+    assert "area_map entry 'Norrbyåsen BVC' matches" not in out
+
+
+def test_an_area_cell_holding_a_personnummer_is_never_shown(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    shifted = pnr("19900101", "234")  # a column shifted into omrade
+    folder = study_of(tmp_path / "s", [child(0, "Norrbyåsen"), child(1, "Söderängen"), child(2, shifted)])
+    root = tmp_path / "root"
+    assert main(["validate", str(folder)]) == 0
+    assert main(["run", str(folder), "--root", str(root), "--quiet", "--stages", "ingest", "clean"]) == 0
+    out = capsys.readouterr().out
+    digits = shifted.replace("-", "")
+    assert shifted not in out and digits[2:] not in out and "########-####" in out
+    published = (root / "outputs" / "tiny" / "tables" / "area_spellings.csv").read_text(encoding="utf-8")
+    assert "########-####" in published and digits[-4:] not in published
+    areas = pd.read_parquet(root / "data_clean" / "tiny" / "clean" / "children.parquet")["area"]
+    assert sorted(areas) == ["########-####", "Norrbyåsen", "Söderängen"]
+
+
+def test_mapped_children_are_in_their_group(tmp_path: Path) -> None:
+    folder = spellings_study(tmp_path / "s", area_map={"Norrbyåsen BVC": "Norrbyåsen",
+                                                       "Okänt område": "Söderängen"})
+    root = tmp_path / "root"
+    assert main(["run", str(folder), "--root", str(root), "--quiet", "--stages", "ingest", "clean",
+                 "cohort"]) == 0
+    cohort = pd.read_parquet(root / "data_clean" / "tiny" / "cohort" / "cohort.parquet")
+    assert cohort["area_group"].value_counts().to_dict() == {"intervention": 6, "comparison": 4}
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"area_map": {"Norrbyåsen BVC": "Norrby"}},
+     "area_map: 'Norrbyåsen BVC' maps to 'Norrby', which is not an area of the design"),
+    ({"area_map": {"Norrbyasen": "Söderängen"}},
+     "'Norrbyasen' is the design area 'Norrbyåsen'"),
+    ({"area_map": {"Okänt område": "Norrbyåsen", "OKANT OMRADE": "Söderängen"}},
+     "'OKANT OMRADE' and 'Okänt område' are one spelling"),  # study.yml is written sorted
+    ({"design": {**DESIGN, "comparison_areas": ["Söderängen", "NORRBYASEN"]}},
+     "areas 'Norrbyåsen' and 'NORRBYASEN' are one name once accents, case and spacing are ignored"),
+    ({"plausible_ranges": {"birth_weight": [300, 6500]}},
+     "plausible_ranges: 'birth_weight' is not a number column of the children table"),
+    ({"plausible_ranges": {"mor_alder": [55, 13]}},
+     "plausible_ranges: mother_age: the range [55, 13] must run from the lowest"),
+])
+def test_area_map_design_and_ranges_are_checked_at_config_time(tmp_path: Path, change: dict,
+                                                                expected: str) -> None:
+    folder = spellings_study(tmp_path / "s", **change)
+    with pytest.raises(ConfigError) as error:
+        load_study(folder)
+    assert expected in str(error.value)
+
+
+def test_a_design_area_found_only_in_another_spelling_stops_with_the_area_map_fix(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = study_of(tmp_path / "s", [child(0, "Norrbyåsen BVC"), child(1, "Söderängen")])
+    assert main(["validate", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "design.intervention_areas: area 'Norrbyåsen' does not occur in the children export" in err
+    assert "area_map: {'Norrbyåsen BVC': Norrbyåsen}" in err
+
+
+# --- plausible ranges ----------------------------------------------------------------------------
+
+HOSTILE = [child(0, "Norrbyåsen", weight="-5"), child(1, "Norrbyåsen", mother_age="3"),
+           child(2, "Söderängen", weight="300", mother_age="13"),  # the bounds are plausible
+           child(3, "Söderängen", weight="6501", mother_age="55,5")]
+
+
+def test_implausible_values_become_missing_and_are_listed(tmp_path: Path) -> None:
+    result = run_ingest_clean(load_study(study_of(tmp_path / "s", HOSTILE)))
+    children = result.tables["children"].frame.set_index("source_row")  # data rows are 2..5
+    assert pd.isna(children.loc[2, "birth_weight_g"]) and children.loc[2, "mother_age"] == 30
+    assert pd.isna(children.loc[3, "mother_age"]) and children.loc[3, "birth_weight_g"] == 3500
+    assert (children.loc[4, "birth_weight_g"], children.loc[4, "mother_age"]) == (300, 13)
+    assert pd.isna(children.loc[5, "birth_weight_g"]) and pd.isna(children.loc[5, "mother_age"])
+    issues = result.value_issues
+    assert sorted(zip(issues["source_row"], issues["column"], issues["value"], issues["issue"],
+                      strict=True)) == [
+        (2, "birth_weight_g", "-5", "outside plausible range 300–6500"),
+        (3, "mother_age", "3", "outside plausible range 13–55"),
+        (5, "birth_weight_g", "6501", "outside plausible range 300–6500"),
+        (5, "mother_age", "55.5", "outside plausible range 13–55")]
+
+
+def test_the_published_value_issues_count_each_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    folder = study_of(tmp_path / "s", HOSTILE[:2] + [child(2, "Söderängen")])
+    root = tmp_path / "root"
+    assert main(["run", str(folder), "--root", str(root), "--quiet", "--stages", "ingest", "clean"]) == 0
+    issues = pd.read_csv(root / "outputs" / "tiny" / "tables" / "value_issues.csv")
+    assert issues[["table", "source_file", "column", "issue", "rows"]].values.tolist() == [
+        ["children", "barn.csv", "birth_weight_g", "outside plausible range 300–6500", 1],
+        ["children", "barn.csv", "mother_age", "outside plausible range 13–55", 1]]
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert ("barn.csv, birth_weight_g: 1 value(s) outside the plausible range 300–6500 set missing, "
+            "at row (value) 2 (-5)") in out
+    assert "barn.csv, mother_age: 1 value(s) outside the plausible range 13–55 set missing" in out
+
+
+def test_a_study_sets_its_own_range_and_keeps_the_other_defaults(tmp_path: Path) -> None:
+    folder = study_of(tmp_path / "s", [child(0, "Norrbyåsen", mother_age="16", weight="-5"),
+                                       child(1, "Söderängen", mother_age="51")],
+                      plausible_ranges={"mother_age": [18, 50]})
+    study = load_study(folder)
+    assert study.plausible_ranges == {**PLAUSIBLE_RANGES, "mother_age": (18, 50)}
+    issues = run_ingest_clean(study).value_issues
+    assert sorted(zip(issues["source_row"], issues["issue"], strict=True)) == [
+        (2, "outside plausible range 18–50"), (2, "outside plausible range 300–6500"),
+        (3, "outside plausible range 18–50")]
+
+
+def test_gestational_weeks_outside_22_to_45_become_missing(tmp_path: Path) -> None:
+    folder = study_of(tmp_path / "s", [child(0, "Norrbyåsen") + ";21", child(1, "Norrbyåsen") + ";22",
+                                       child(2, "Söderängen") + ";45", child(3, "Söderängen") + ";280"])
+    for file in ("barn.csv",):
+        text = (folder / file).read_text(encoding="utf-8").replace(HEADER, HEADER + ";graviditetsvecka")
+        (folder / file).write_text(text, encoding="utf-8")
+    weeks = clean_children(folder).set_index("source_row")["gestational_weeks"]
+    assert weeks.isna().tolist() == [True, False, False, True]
+    assert weeks.dropna().tolist() == [22, 45]
+
+
+# --- an implausible value never reaches an estimate -------------------------------------------
+
+def cohort_rows(implausible: bool, blank: bool) -> list[str]:
+    """40 children born in 2021 (past 24 months at the extraction), 20 per area, covariates
+    varying; child 0 weighs -5 g and child 21's mother is 3 (or those cells blank)."""
+    rows = []
+    for i in range(40):
+        area = "Norrbyåsen" if i < 20 else "Söderängen"
+        age, weight = str(20 + (i * 7) % 21), str(2600 + (i * 137) % 1800)
+        if i == 0:
+            weight = "" if blank else "-5" if implausible else weight
+        if i == 21:
+            age = "" if blank else "3" if implausible else age
+        rows.append(child(i, area, mother_age=age, weight=weight))
+    return rows
+
+
+def mmr_doses() -> list[str]:
+    """MMR at 18 months for most children; who misses it depends on the area and the index."""
+    doses = []
+    for i in range(40):
+        missed = (i % 3 == 0) if i < 20 else (i % 2 == 0)
+        if not missed:
+            birth = pd.Timestamp("2021-01-01") + pd.Timedelta(days=i)
+            dose = (birth + pd.DateOffset(months=18)).strftime("%Y-%m-%d")
+            doses.append(f"{pnr(birth.strftime('%Y%m%d'), '123')};{dose};Priorix;1")
+    return doses
+
+
+def adjusted_effects(folder: Path, root: Path) -> pd.DataFrame:
+    assert main(["run", str(folder), "--root", str(root), "--quiet", *ANALYSIS]) == 0
+    effects = pd.read_csv(root / "outputs" / "tiny" / "tables" / "effects.csv")
+    rows = effects[(effects["indicator"] == "vacc_mmr1_24m") & effects["method"].isin(["regression", "iptw"])
+                   & effects["analysis"].eq("itt") & effects["area"].eq("all")]
+    assert len(rows) >= 3 and rows["estimate"].notna().all()
+    return rows.set_index(["method", "measure"])
+
+
+def write_cohort_study(folder: Path, *, implausible: bool, blank: bool, **study: object) -> Path:
+    folder = write_study(folder, {"children": cohort_rows(implausible, blank), **EVENTS,
+                                  "vaccinations": mmr_doses()},
+                         study={"design": DESIGN, "covariates": ["mother_age", "birth_weight_g"],
+                                "min_cell": 1, "allow_small_cells": True, **study})
+    return folder
+
+
+def test_an_out_of_range_value_is_missing_in_the_adjusted_estimates(tmp_path: Path) -> None:
+    hostile = adjusted_effects(write_cohort_study(tmp_path / "hostile", implausible=True, blank=False),
+                               tmp_path / "r1")
+    by_hand = adjusted_effects(write_cohort_study(tmp_path / "blank", implausible=False, blank=True),
+                               tmp_path / "r2")
+    pd.testing.assert_series_equal(hostile["estimate"], by_hand["estimate"])
+    pd.testing.assert_series_equal(hostile["ci_low"], by_hand["ci_low"])
+    # the two children, one in each group, are left out of the adjusted analyses and counted
+    assert (hostile["n_intervention"] == 19).all() and (hostile["n_comparison"] == 19).all()
+    assert "2 children dropped for missing covariates" in hostile.loc[("regression", "odds_ratio"), "note"]
+    # and the check matters: used as numbers, the same values move the estimate
+    used = adjusted_effects(write_cohort_study(tmp_path / "used", implausible=True, blank=False,
+                                               plausible_ranges={"birth_weight_g": [-10, 7000],
+                                                                 "mother_age": [1, 60]}),
+                            tmp_path / "r3")
+    regression = ("regression", "odds_ratio")
+    assert used.loc[regression, "estimate"] != pytest.approx(by_hand.loc[regression, "estimate"], rel=1e-6)
