@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import __version__, outputs, privacy, store
-from pipeline.config import Study, load_study
+from pipeline.config import Study, load_study, study_file_path
 from pipeline.errors import ConfigError, HembesokError, OutputScanError
 from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
@@ -200,7 +201,8 @@ class Stage:
     `run` computes (rows counted, a writer); `upstream` names the stage whose result it
     reads, whose stamp hash enters its own stamp; `depends_on` adds what else its stamp
     depends on (the input files, the notebook); `selected_by` are the names of `--stages`
-    that select it. The runner loops over PIPELINE: adding a stage is one entry.
+    that select it; `config_unused` are the study.yml keys it never reads (a change to them
+    does not rerun it). The runner loops over PIPELINE: adding a stage is one entry.
     """
 
     key: str  # its folder in data_clean/<study>/ and its name in stamps
@@ -209,6 +211,7 @@ class Stage:
     upstream: str | None = None
     depends_on: Callable[[RunContext], dict[str, str]] = lambda _: {}
     selected_by: tuple[str, ...] = ()
+    config_unused: tuple[str, ...] = ()  # study.yml keys left out of its stamp: it never reads them
 
     def selected(self, wanted: Sequence[str]) -> bool:
         return bool(set(self.selected_by or (self.key,)) & set(wanted))
@@ -254,13 +257,17 @@ def _run_report(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     return {"reports": count}, write
 
 
+# study.yml keys that only the reports read (the page title; the technical report's language):
+# a change to them reruns the report stage alone.
+REPORT_SETTINGS = ("title", "language")
+
 PIPELINE: tuple[Stage, ...] = (
     Stage("clean", "ingest + clean", _run_clean,
           depends_on=lambda ctx: {"inputs": input_hashes(ctx.study),
                                   "key": privacy.key_fingerprint(study_key(ctx.study))},
-          selected_by=("ingest", "clean")),
-    Stage("cohort", "cohort", _run_cohort, upstream="clean"),
-    Stage("compare", "compare", _run_compare, upstream="cohort"),
+          selected_by=("ingest", "clean"), config_unused=REPORT_SETTINGS),
+    Stage("cohort", "cohort", _run_cohort, upstream="clean", config_unused=REPORT_SETTINGS),
+    Stage("compare", "compare", _run_compare, upstream="cohort", config_unused=REPORT_SETTINGS),
     Stage("report", "report", _run_report, upstream="compare",
           depends_on=lambda _: {"notebook": store.file_sha256(report_stage.notebook_path())}),
 )
@@ -281,7 +288,12 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
               progress: Callable[[str], None] = lambda _: None) -> RunSummary:
     """Run the requested stages (default: all) of a study under `root`: one loop over
     PIPELINE, each stage cached on its stamp (its upstream's result, what it depends on, the
-    configuration and the code), all outputs staged and swapped in after the scan."""
+    configuration and the code), all outputs staged and swapped in after the scan.
+
+    Under the study's lock, first what a killed run left is repaired or removed. A folder
+    that cannot be written (full disk, read-only, no permission) stops the run with one
+    message naming it; the previous outputs stay whole.
+    """
     study = load_study(study_path)
     names = _stage_names(PIPELINE)  # at call time: a stage added to PIPELINE is runnable
     wanted = list(stages or names)
@@ -291,8 +303,6 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
     clean_dir = study.data_clean_dir(root)
     outputs = study.outputs_dir(root)
     code = store.code_version()
-    config = study.public_config()
-    outcomes: list[StageOutcome] = []
     log_lines: list[str] = []
 
     def say(message: str) -> None:
@@ -301,25 +311,103 @@ def run_study(study_path: Path, root: Path, *, stages: Sequence[str] | None = No
 
     log_lines.append(f"{dt.datetime.now().isoformat(timespec='seconds')} hembesok {__version__}: "
                      f"run of {study.name} (stages {' '.join(wanted)}{', forced' if force else ''})")
-    published = _published_stages(outputs)
-    history = RunHistory.read(outputs)
     ctx = RunContext(study, root, clean_dir, outputs, jobs, say)
-    with store.study_lock(root, study.name), outputs_staging(outputs) as staged:
+    try:
+        with store.study_lock(root, study.name):
+            claim_study_name(study_file_path(study_path), study.name, root, outputs)
+            for folder in (outputs, *(clean_dir / stage.key for stage in PIPELINE)):
+                for repaired in store.recover_folder(folder):
+                    say(repaired)
+            outcomes = _run_stages(ctx, wanted, force, code, log_lines)
+    except OSError as error:
+        failure = cannot_write(error, root, outputs)
+        if failure is None:
+            raise
+        raise failure from None
+    return RunSummary(study, clean_dir, outputs, outcomes)
+
+
+def _run_stages(ctx: RunContext, wanted: Sequence[str], force: bool, code: str,
+                log_lines: list[str]) -> list[StageOutcome]:
+    """The loop over PIPELINE, in one staging copy of outputs/<study>/ (the caller holds the lock)."""
+    study, clean_dir = ctx.study, ctx.clean_dir
+    config = study.public_config()
+    published = _published_stages(ctx.outputs)
+    history = RunHistory.read(ctx.outputs)
+    outcomes: list[StageOutcome] = []
+    with outputs_staging(ctx.outputs) as staged:
         for stage in PIPELINE:
             if not stage.selected(wanted):
                 continue
             if stage.key == "report":
                 # the reports show the manifest; its report entry is written when they are done
                 write_manifest(study, staged, code, outcomes, log_lines, history.without("report"))
-            stamp = {"stage": stage.key, **stage.depends_on(ctx), "config": config, "code": code}
+            stamp = {"stage": stage.key, **stage.depends_on(ctx), "code": code,
+                     "config": {k: v for k, v in config.items() if k not in stage.config_unused}}
             if stage.upstream is not None:
-                stamp[stage.upstream] = (store.read_stamp(clean_dir / stage.upstream) or {}).get(
-                    "hash")
-            outcomes.append(_stage(stage.label, clean_dir / stage.key, staged, stamp, force, say,
+                stamp[stage.upstream] = (store.read_stamp(clean_dir / stage.upstream) or {}).get("hash")
+            outcomes.append(_stage(stage.label, clean_dir / stage.key, staged, stamp, force, ctx.say,
                                    lambda stage=stage: stage.run(ctx), published))
         write_manifest(study, staged, code, outcomes, log_lines, history)
         (staged / PUBLISHED).write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
-    return RunSummary(study, clean_dir, outputs, outcomes)
+    return outcomes
+
+
+STUDY_FILE_RECORD = "study_file.txt"  # in data_clean/<study>/: the study.yml its results are of
+
+
+def claim_study_name(study_file: Path, name: str, root: Path, outputs: Path) -> None:
+    """Refuse a second study folder with the same `name:` (it would overwrite the first one's
+    data_clean/<name>/ and outputs/<name>/); record this one as the owner of the name.
+
+    The owner is recorded relative to the root when it lies inside it, so that a copied or
+    moved root keeps its studies. A recorded study file that is gone, or that now names
+    another study, gives the name up (its folder was moved or renamed).
+    """
+    root, study_file = root.resolve(), study_file.resolve()
+    record = root / "data_clean" / name / STUDY_FILE_RECORD
+    recorded = record.read_text(encoding="utf-8").strip() if record.is_file() else None
+    owner = root / recorded if recorded else None  # an absolute record stays absolute
+    if owner is not None and owner != study_file and owner.is_file():
+        try:
+            owner_name = load_study(owner).name
+        except HembesokError:  # unreadable now: it may still be this study
+            owner_name = name
+        if owner_name == name:
+            raise HembesokError(
+                f"two study folders are named '{name}': {owner.parent} and {study_file.parent}. "
+                f"{record.parent} and {outputs} hold the results of the first; a run of the second "
+                f"would overwrite them, so it is refused. Give one of the two another name (the "
+                f"name: line of its study.yml) and run again; or, if {study_file.parent} replaces "
+                f"{owner.parent}, delete {record} and run again")
+    mine = study_file.relative_to(root) if study_file.is_relative_to(root) else study_file
+    if recorded != mine.as_posix():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        staged = record.with_name(f".{record.name}.tmp-{os.getpid()}")
+        staged.write_text(f"{mine.as_posix()}\n", encoding="utf-8")
+        staged.replace(record)
+
+
+def cannot_write(error: OSError, root: Path, study_outputs: Path) -> HembesokError | None:
+    """The message for a write that failed for want of space or permission, naming the folder;
+    None for any other error."""
+    if error.errno not in store.WRITE_FAILURES:
+        return None
+    why, remedy = store.WRITE_FAILURES[error.errno]
+    written = error.filename2 or error.filename  # a copy names its source first
+    file = Path(written) if written else None
+    tops = [root / "data_clean", root / "outputs"]
+    folder = next((top for top in tops if file is not None and _inside(file, top)),
+                  file.parent if file is not None else None)
+    where = str(folder) if folder is not None else f"{tops[0]} or {tops[1]}"
+    writing = f" (writing {file})" if file is not None and file != folder else ""
+    return HembesokError(f"cannot write to {where}: {why}{writing}. {remedy}, or "
+                         f"run with --root on another disk, and run again. Nothing was published: "
+                         f"the previous outputs in {study_outputs} are left whole")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
 
 
 @dataclass(frozen=True)
@@ -416,7 +504,7 @@ def outputs_staging(outputs: Path) -> Iterator[Path]:
     """A staging copy of outputs/<study>/ that replaces it whole on success, after the scan."""
     with store.atomic_folder(outputs) as staging:
         if outputs.is_dir():
-            shutil.copytree(outputs, staging, dirs_exist_ok=True)
+            store.copy_tree(outputs, staging)
         yield staging
         scan_outputs(staging)
 

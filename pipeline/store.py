@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +29,17 @@ from filelock import FileLock, Timeout
 from pipeline.errors import HembesokError
 
 STAMP = "_stage.json"
+# Beside a folder that atomic_folder replaces: ".<name>.tmp-<random>" while it is built,
+# ".<name>.old-<pid>" for the previous folder while the new one is swapped in.
+STAGING, SET_ASIDE = ".tmp-", ".old-"
+# A write that failed for want of space or permission: why, and what the user can do.
+WRITE_FAILURES = {
+    errno.ENOSPC: ("the disk is full", "Free space on that disk"),
+    errno.EDQUOT: ("your disk quota is used up", "Free space within your quota"),
+    errno.EROFS: ("the file system is read-only", "Make it writable"),
+    errno.EACCES: ("permission denied", "Make the folder writable for you (e.g. chmod -R u+w)"),
+    errno.EPERM: ("operation not permitted", "Make the folder writable for you (e.g. chmod -R u+w)"),
+}
 # What the package's behaviour depends on: code, presets and the report templates.
 CODE_SUFFIXES = (".py", ".yml", ".j2", ".css", ".json")
 
@@ -57,10 +71,14 @@ def code_version() -> str:
 
 @contextlib.contextmanager
 def atomic_folder(destination: Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces `destination` whole when the block succeeds."""
+    """Yield a temporary folder that replaces `destination` whole when the block succeeds.
+
+    The swap is two renames (the old folder aside, the new one in), with Ctrl-C and SIGTERM
+    held until both are done; a kill between them is repaired by `recover_folder`.
+    """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}{STAGING}", dir=destination.parent))
     try:
         staging.chmod(folder_mode())  # mkdtemp makes 0700; outputs follow the umask
         yield staging
@@ -68,11 +86,75 @@ def atomic_folder(destination: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    previous = destination.with_name(f".{destination.name}.old-{os.getpid()}")
-    if destination.exists():
-        destination.rename(previous)
-    staging.rename(destination)
+    previous = destination.with_name(f".{destination.name}{SET_ASIDE}{os.getpid()}")
+    with signals_held():
+        try:
+            if destination.exists():
+                destination.rename(previous)
+            staging.rename(destination)
+        except OSError:  # e.g. a read-only parent: the previous folder goes back where it was
+            if previous.exists() and not destination.exists():
+                previous.rename(destination)
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def recover_folder(destination: Path) -> list[str]:
+    """Undo what a killed run left beside `destination` (call it holding the study's lock).
+
+    A run killed between the two renames of `atomic_folder` left `destination` missing and
+    the previous folder set aside: it is put back. Staging folders (and a previous folder
+    that was swapped out) are removed. Returns what was done, in words.
+    """
+    destination = Path(destination)
+    if not destination.parent.is_dir():
+        return []
+    left = re.compile(rf"^\.{re.escape(destination.name)}(?:{re.escape(STAGING)}[a-z0-9_]{{8}}"
+                      rf"|(?P<set_aside>{re.escape(SET_ASIDE)}\d+))$")
+    found = {path: left.match(path.name) for path in destination.parent.iterdir()}
+    leftovers = sorted((path for path, match in found.items() if match),
+                       key=lambda path: path.stat().st_mtime)
+    set_aside = [path for path in leftovers if found[path]["set_aside"]]
+    done = []
+    if set_aside and not destination.exists():
+        set_aside[-1].rename(destination)
+        leftovers.remove(set_aside[-1])
+        done.append(f"{destination}: put back the previous folder, which a killed run had set aside "
+                    f"while swapping in its own")
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    if leftovers:
+        done.append(f"{destination.parent}: removed {len(leftovers)} staging folder(s) "
+                    f"left by an interrupted run")
+    return done
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done (they are delivered after it)."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    """Copy a folder's contents into an existing folder, files with their times and modes.
+
+    Unlike shutil.copytree, the first copy that fails raises its own OSError (a full disk
+    keeps its errno and file name, for a message that says so).
+    """
+    for path in sorted(Path(source).rglob("*")):  # a folder sorts before what it holds
+        copied = Path(target) / path.relative_to(source)
+        if path.is_dir():
+            copied.mkdir(exist_ok=True)
+        else:
+            shutil.copy2(path, copied)
 
 
 def current_umask() -> int:

@@ -589,15 +589,15 @@ def methods_table(language: str) -> pd.DataFrame:
 
 def manifest_tables(manifest: Mapping[str, Any], language: str, *,
                     run_label: str | None = None) -> dict[str, pd.DataFrame]:
-    """The run's manifest as four tables: code version, inputs with hashes, packages, stage timings.
+    """The run's manifest as four tables: code version, inputs with hashes, packages, stage rows.
 
-    `run_label` is the run folder to show (the published outputs/<study>, not a staging copy).
+    Which data and which code made the report, and nothing of when or how fast: the run's
+    time, stage seconds and whether a stage was reused stay in manifest.json, so that the same
+    inputs and code give the same report, byte for byte. `run_label` is the run folder to
+    show (the published outputs/<study>, not a staging copy).
     """
     code = manifest.get("code") or {}
-    created = manifest.get("created")
-    items = [("study", manifest.get("study")),
-             ("created", str(created).replace("T", " ") if created else None),
-             ("run_folder", run_label), *code.items()]
+    items = [("study", manifest.get("study")), ("run_folder", run_label), *code.items()]
     code_rows = [{"item": label("manifest", key, language), "value": str(value)}
                  for key, value in items if value is not None]
     inputs = [{"file": name, "sha256": digest}
@@ -605,15 +605,13 @@ def manifest_tables(manifest: Mapping[str, Any], language: str, *,
     packages = [{"package": name, "version": str(version)}
                 for name, version in (manifest.get("packages") or {}).items()]
     stages = [{"stage": label("manifest", s.get("stage", ""), language),
-               "status": label("manifest", s.get("status", ""), language),
-               "seconds": format_number(s.get("seconds"), language, 2),
                "rows": ", ".join(f"{format_count(count, language)} {_rows_word(name, language)}"
                                  for name, count in (s.get("rows") or {}).items())}
               for s in manifest.get("stages") or []]
     return {"code": _display(code_rows, ["item", "value"], language),
             "inputs": _display(inputs, ["file", "sha256"], language),
             "packages": _display(packages, ["package", "version"], language),
-            "stages": _display(stages, ["stage", "status", "seconds", "rows"], language)}
+            "stages": _display(stages, ["stage", "rows"], language)}
 
 
 def _rows_word(name: str, language: str) -> str:

@@ -17,8 +17,11 @@ it the stage says how to get PDFs and goes on. The figures of committee report
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +35,7 @@ from pipeline import text
 from pipeline.config import Study
 from pipeline.errors import HembesokError
 from pipeline.report_html import slug
+from pipeline.store import WRITE_FAILURES
 
 NOTEBOOK = "evaluation.ipynb"
 LANGUAGES = ("sv", "en")
@@ -47,6 +51,7 @@ PDF_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--disable-extensions", "--no-pdf-header-footer",
              "--print-to-pdf-no-header")
+PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate) ?\(D:[0-9Z+\-']*\)")  # in the information dictionary
 NO_BROWSER = ("PDFs not made: headless Chromium is not installed (on Debian/Ubuntu: "
               "sudo apt-get install chromium); the HTML reports are complete without it")
 TECHNICAL_TITLE = {"sv": "teknisk rapport", "en": "technical report"}
@@ -163,7 +168,7 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
             progress(f"report: rendering {item[0].name} …")
             done(_render(*item))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with _workers(jobs) as pool:
             for future in as_completed([pool.submit(_render, *item) for item in work]):
                 done(future.result())
     ordered = [results[job.name] for job in all_jobs]
@@ -171,6 +176,79 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
     if problems:
         raise HembesokError("report failed:\n" + "\n".join(problems))
     return [path for rendered in ordered for path in rendered.files]
+
+
+@contextlib.contextmanager
+def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes that die with the run: killed when the run stops on an error, Ctrl-C or
+    SIGTERM (rather than left to finish their notebooks into a removed staging folder), and,
+    on Linux, by the kernel when the run itself is killed."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.kill()  # its kernel and browser go with it (die_with_parent)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_started(run_pid: int) -> None:
+    """A report worker: dies with the run; Ctrl-C and SIGTERM are the run's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(run_pid)
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Have Linux kill this process when its parent dies, even by SIGKILL (which runs no
+    handler: the children must be told beforehand). Elsewhere it does nothing.
+
+    Called in a worker, and in a kernel or browser process between fork and exec (the
+    setting survives exec). `parent_pid`, when given, catches a parent that died first.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    _prctl()(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+@functools.cache
+def _prctl() -> Callable[..., int]:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl
+
+
+def _dying_with_this_process() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes a child process die with this one (Linux; else None)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    _prctl()  # looked up here: between fork and exec the child only calls it
+    parent = os.getpid()
+    return lambda: die_with_parent(parent)
+
+
+@functools.cache
+def _kernel_manager() -> type:
+    """A Jupyter kernel manager whose kernels die with the process that started them (the
+    documented override point of jupyter_client for launching kernels differently)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelDyingWithItsRun(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:  # noqa: ANN003
+            preexec = _dying_with_this_process()
+            if preexec is not None:
+                kw["preexec_fn"] = preexec
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return KernelDyingWithItsRun
 
 
 def _render(job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
@@ -191,7 +269,8 @@ def _render(job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, 
                 str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
                 parameters={"study": study, "run_folder": run_folder, "language": job.language,
                             "area": job.area, "audience": job.audience, "figures_dir": figures_dir},
-                execution_timeout=EXECUTION_TIMEOUT_S, log_output=False)
+                execution_timeout=EXECUTION_TIMEOUT_S, log_output=False,
+                kernel_manager_class=_kernel_manager())
     except PapermillExecutionError as error:
         kept = _keep_failed(executed, Path(failed_dir), job)
         first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
@@ -200,10 +279,13 @@ def _render(job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, 
             f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
             f"    executed notebook kept at {kept}"))
     except Exception as error:  # a kernel that will not start, a missing notebook
+        if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
+            raise  # a full disk, a read-only folder: the run names the folder
         return Rendered(job, error=f"  {job.name}: could not execute the notebook "
                                    f"({type(error).__name__}: {error})")
     notebook = nbformat.read(executed, as_version=4)
     executed.unlink()
+    stable_cell_ids(notebook)
     if run_label:
         show_folder_as(notebook, run_folder, run_label)
     html = Path(reports_dir) / job.html_name
@@ -229,14 +311,39 @@ def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
                 [browser, *PDF_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
                  Path(html).resolve().as_uri()],
                 capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False,
-                stdin=subprocess.DEVNULL)
+                stdin=subprocess.DEVNULL, preexec_fn=_dying_with_this_process())
         except (OSError, subprocess.SubprocessError) as error:
             return f"{Path(browser).name} could not be run ({type(error).__name__}: {error})"
     if pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-":
+        without_dates(pdf)
         return None
     pdf.unlink(missing_ok=True)
     last = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
     return f"{Path(browser).name} exited with {done.returncode} ({last[0][:200]})"
+
+
+def stable_cell_ids(notebook) -> None:  # noqa: ANN001 - a NotebookNode
+    """Give the cells papermill added (the injected parameters) ids of their own, in place of
+    the random ones nbformat gives, so that the same run renders the same HTML bytes.
+
+    The cells of the notebook as written keep their ids (cell-01, …)."""
+    import nbformat
+
+    written = {cell.get("id") for cell in nbformat.read(notebook_path(), as_version=4).cells}
+    for position, cell in enumerate(notebook.cells):
+        if cell.get("id") not in written:
+            tags = cell.get("metadata", {}).get("tags") or ["added"]
+            cell["id"] = f"{tags[0]}-{position}"
+
+
+def without_dates(pdf: Path) -> None:
+    """Blank the creation and modification dates Chromium writes into a PDF's information
+    dictionary, so that the same report prints to the same bytes (the run's time is in
+    manifest.json). Spaces of the same length keep every byte offset of the file valid."""
+    printed = pdf.read_bytes()
+    blanked = PDF_DATES.sub(lambda match: b" " * len(match[0]), printed)
+    if blanked != printed:
+        pdf.write_bytes(blanked)
 
 
 def show_folder_as(notebook, run_folder: str, run_label: str) -> None:  # noqa: ANN001 - a NotebookNode
