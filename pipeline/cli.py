@@ -11,13 +11,9 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipeline import __version__, privacy
 from pipeline.errors import HembesokError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 DEMO_CHILDREN = 2000
 DEMO_SEED = 20240630
@@ -198,7 +194,7 @@ def _validate(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"  note: {note}")
     problems = [] if quality["balanced"].all() else ["row accounting broken"]
-    problems += _rejected_share_problems(quality, reasons, study.max_rejected_share)
+    problems += clean_stage.rejected_share_problems(result, study.max_rejected_share)
     for problem in problems:
         print(f"error: {problem}")
     if problems:
@@ -206,29 +202,6 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"ok: the study can be run (no table lost more than {study.max_rejected_share:.0%} of its rows "
           "to rejects: max_rejected_share in study.yml)")
     return 0
-
-
-def _rejected_share_problems(quality: pd.DataFrame, reasons: pd.DataFrame, max_share: float) -> list[str]:
-    """A table wholly rejected, or losing more than max_share of its rows, is not ok to run."""
-    problems = []
-    for row in quality.itertuples():
-        if row.rows_rejected == 0 or (row.rows_rejected < row.rows_read
-                                      and row.rows_rejected / row.rows_read <= max_share):
-            continue
-        mine = reasons[(reasons["table"] == row.table) & (reasons["source_file"] == row.source_file)]
-        top = mine.sort_values(["rows", "reason"], ascending=[False, True]).iloc[0]
-        most = f"most for {top['reason']} ({top['rows']:,})"
-        if row.rows_rejected == row.rows_read:
-            problems.append(f"{row.table} ({row.source_file}): all {row.rows_read:,} rows were rejected, "
-                            f"{most}; see the rejects by reason above and correct the export or study.yml")
-        else:
-            problems.append(
-                f"{row.table} ({row.source_file}): {row.rows_rejected:,} of {row.rows_read:,} rows "
-                f"({row.rows_rejected / row.rows_read:.1%}) were rejected, more than max_rejected_share "
-                f"({max_share:.0%}) allows; {most}. Correct the export, or if that share is expected "
-                "(e.g. a register export holding children outside the study), raise "
-                "max_rejected_share in study.yml")
-    return problems
 
 
 def _print_area_spellings(spellings) -> None:  # noqa: ANN001 - clean's area_spellings frame

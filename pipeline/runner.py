@@ -24,7 +24,7 @@ import pandas as pd
 
 from pipeline import __version__, outputs, privacy, store
 from pipeline.config import Study, load_study, study_file_path
-from pipeline.errors import ConfigError, HembesokError, OutputScanError
+from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
 from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages import cohort as cohort_stage
@@ -219,6 +219,8 @@ class Stage:
 
 def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     result = run_ingest_clean(ctx.study)
+    if problems := clean_stage.rejected_share_problems(result, ctx.study.max_rejected_share):
+        raise InputFileError("; ".join(problems) + ". Nothing was written.")
     rows = {name: t.rows_clean for name, t in result.tables.items()}
     ctx.say(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
     return rows, lambda folder, staged: write_clean(ctx.study, result, folder, staged / "tables")

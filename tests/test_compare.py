@@ -3,8 +3,6 @@ and one synthetic study end to end."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -293,19 +291,16 @@ def test_balance_and_survival_tables(handmade) -> None:
         assert points["survival"].between(0, 1).all()
 
 
-def test_synthetic_study_has_every_itt_method_for_every_indicator(tmp_path: Path) -> None:
-    from pipeline.runner import ANALYSIS_STAGES, run_study
-    from pipeline.synth import write_synthetic_study
+def test_synthetic_study_has_every_itt_method_for_every_indicator(small_study) -> None:
+    from pipeline.config import load_study
 
-    folder = tmp_path / "data_raw" / "demo"
-    write_synthetic_study(folder, n_children=800, seed=3)
-    summary = run_study(folder, tmp_path, stages=ANALYSIS_STAGES)
-    cohort = pd.read_parquet(tmp_path / "data_clean" / summary.study.name / "cohort" /
-                             "cohort.parquet")
-    tables = compare(summary.study, cohort)
+    root, folder, _ = small_study  # the session's 600-child synthetic study, already run
+    study = load_study(folder)
+    cohort = pd.read_parquet(root / "data_clean" / study.name / "cohort" / "cohort.parquet")
+    tables = compare(study, cohort)
     assert_clean(tables)
     itt = tables["effects"][tables["effects"]["analysis"] == "itt"]
-    did = summary.study.design.type == "did"
+    did = study.design.type == "did"
     did_methods = {"did", "did_unadjusted", "logistic_did"} if did else set()
     for indicator in INDICATORS:
         rows = itt[(itt["indicator"] == indicator.id) & (itt["area"] == "all")]

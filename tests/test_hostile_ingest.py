@@ -202,7 +202,7 @@ def test_blank_header_over_data_is_named(tmp_path: Path, capsys) -> None:
     lines = [line + ";" for line in [CHILD_HEADER, *children(8)]]
     lines[4] += "extra"  # line 5 has a value in the unnamed 11th column
     folder = study_with(tmp_path / "s", children_bytes=("\n".join(lines) + "\n").encode())
-    stops(folder, tmp_path / "root", capsys,
+    stops(folder, tmp_path / "root_t", capsys,
           "barn.csv (children): column 11 (K) has no header but holds data in 1 row(s), the first on line 5",
           "give it a name in the header row (line 1)")
 
@@ -322,7 +322,7 @@ def test_wrong_given_encoding_names_the_line(tmp_path: Path, capsys) -> None:
           "is not utf-8", "the encoding given by `encoding:` under inputs.children")
     inputs["children"]["encoding"] = "latin-9000"
     folder = study_with(tmp_path / "t", study={"inputs": inputs}, children_bytes=data)
-    stops(folder, tmp_path / "root", capsys, "barn.csv: unknown encoding 'latin-9000'")
+    stops(folder, tmp_path / "root_t", capsys, "barn.csv: unknown encoding 'latin-9000'")
 
 
 # --- 11. parse errors point to a line -----------------------------------------------------------
@@ -403,7 +403,7 @@ def test_bom_file_with_a_cp1252_line_and_undefined_bytes(tmp_path: Path, capsys)
     data = ("\n".join([CHILD_HEADER, *children(6)]) + "\n").encode("cp1252")
     data = data.replace(b"BVC Norrby", b"BVC \x81")  # a byte Windows-1252 does not define
     folder = study_with(tmp_path / "t", children_bytes=data)
-    stops(folder, tmp_path / "root", capsys,
+    stops(folder, tmp_path / "root_t", capsys,
           "barn.csv: unreadable encoding — byte 0x81 on line 2, column 9 (I) 'bvc' is neither UTF-8 nor "
           "Windows-1252 (cp1252)")
 
@@ -477,3 +477,17 @@ def test_quoted_values_round_trip(reasons: list[str]) -> None:
     assert table.rows_read == len(reasons)
     read = [None if pd.isna(value) else value for value in table.frame["declined_reason"]]
     assert read == [reason.strip() or None for reason in reasons]
+
+
+def test_run_stops_like_validate_when_a_table_is_wholly_rejected(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # every language row names a child who is not in the children export
+    other = pnr("20200202", "222")
+    folder = write_study(tmp_path / "s", {
+        "children": [f"{A};Norrby;ja;Sverige;gymnasial;nej;30;3500"], **EVENTS,
+        "language": [f"{other};2024-03-04;3 år;utan anmärkning;nej"]})
+    root = tmp_path / "root"
+    code = main(["run", str(folder), "--root", str(root), "--quiet", *STAGES])
+    err = capsys.readouterr().err
+    assert code == 1 and "language (sprak.csv): all 1 rows were rejected" in err, err
+    assert "Nothing was written" in err and not (root / "data_clean" / "tiny" / "clean").exists()

@@ -67,7 +67,8 @@ EXPECTED_REJECTS = {
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
-    return write_study(tmp_path / "tiny", ROWS)
+    # one planted problem per reject reason: far more than the default max_rejected_share
+    return write_study(tmp_path / "tiny", ROWS, study={"max_rejected_share": 0.7})
 
 
 def test_every_row_has_a_known_fate(tiny: Path) -> None:
@@ -172,7 +173,7 @@ def test_cli_validate_prints_summary(tiny: Path, capsys: pytest.CaptureFixture[s
 
 def test_misspelt_design_area_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     design = {**__import__("studykit").STUDY["design"], "intervention_areas": ["Norby"]}
-    folder = write_study(tmp_path / "typo", ROWS, study={"design": design})
+    folder = write_study(tmp_path / "typo", ROWS, study={"design": design, "max_rejected_share": 0.7})
     assert main(["validate", str(folder)]) == 1
     err = capsys.readouterr().err
     assert "design.intervention_areas: area 'Norby'" in err and "did you mean 'Norrby'" in err

@@ -445,3 +445,29 @@ def missingness(result: CleanResult) -> pd.DataFrame:
             rows.append({"table": table.table, "column": column, "rows": n, "missing": missing,
                          "share_missing": round(missing / n, 4) if n else np.nan})
     return pd.DataFrame(rows)
+
+
+def rejected_share_problems(result: CleanResult, max_share: float) -> list[str]:
+    """A table wholly rejected, or losing more than max_share of its rows, is not ok to run
+    (`hembesok validate` says so; `hembesok run` stops before anything is written)."""
+    quality, reasons = accounting(result), rejects_by_reason(result)
+    problems = []
+    for row in quality.itertuples():
+        if row.rows_rejected == 0 or (row.rows_rejected < row.rows_read
+                                      and row.rows_rejected / row.rows_read <= max_share):
+            continue
+        mine = reasons[(reasons["table"] == row.table) & (reasons["source_file"] == row.source_file)]
+        top = mine.sort_values(["rows", "reason"], ascending=[False, True]).iloc[0]
+        most = f"most for {top['reason']} ({top['rows']:,})"
+        if row.rows_rejected == row.rows_read:
+            problems.append(f"{row.table} ({row.source_file}): all {row.rows_read:,} rows were rejected, "
+                            f"{most}; see the rejects by reason (hembesok validate) and correct the "
+                            "export or study.yml")
+        else:
+            problems.append(
+                f"{row.table} ({row.source_file}): {row.rows_rejected:,} of {row.rows_read:,} rows "
+                f"({row.rows_rejected / row.rows_read:.1%}) were rejected, more than max_rejected_share "
+                f"({max_share:.0%}) allows; {most}. Correct the export, or if that share is expected "
+                "(e.g. a register export holding children outside the study), raise "
+                "max_rejected_share in study.yml")
+    return problems
