@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
                                           "nothing changed does no work).")
     run.add_argument("study", type=Path, help="study folder or its study.yml")
     run.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
-                     help="stages to run (default: all): ingest clean cohort compare report")
+                     help="stages to run (default: all): ingest clean cohort compare followup report")
     run.add_argument("--force", action="store_true", help="rerun even when nothing changed")
     run.add_argument("--jobs", type=int, default=1, help="reports rendered in parallel")
     run.set_defaults(handler=_run)

@@ -252,7 +252,8 @@ class Study(_Strict):
     def _known_tables(cls, value: dict[str, InputFile]) -> dict[str, InputFile]:
         unknown = [t for t in value if t not in TABLES]
         if unknown:
-            raise ValueError(f"unknown table(s) {unknown}; the tables are {list(TABLE_ORDER)}")
+            raise ValueError(f"unknown table(s) {unknown}; the tables are {list(TABLE_ORDER)} and, "
+                             f"optional, {[t for t in TABLES if t not in TABLE_ORDER]}")
         missing = [t for t in TABLE_ORDER if t not in value]
         if missing:
             raise ValueError(f"required table(s) {missing} missing: add e.g. "
@@ -265,7 +266,7 @@ class Study(_Strict):
         for table, mapping in value.items():
             if table not in TABLES:
                 raise ValueError(f"column_map names unknown table '{table}'; "
-                                 f"the tables are {list(TABLE_ORDER)}")
+                                 f"the tables are {list(TABLES)}")
             known = {c.header for c in TABLES[table].columns} | {c.name for c in TABLES[table].columns}
             for source, target in mapping.items():
                 if target not in known:

@@ -8,16 +8,20 @@ Publishing refuses a table that is not here; the compare stage builds its frames
 columns declared here; the reports load the tables listed here; and every run writes the
 catalog itself as `tables/data_dictionary.csv`. Adding an output table is one entry below
 plus the function that computes it (and, unless it counts export rows, its publisher).
+
+A follow-up part (`pipeline.followup`) declares its tables in its own module (`OUTPUTS`, of
+stage "followup"); `CATALOG` and `TABLE_NAMES` hold them after the tables declared here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from pipeline.followup import WithParts, by_name
 from pipeline.words import Words
 
 # Column kinds: what a column holds, which decides its type in the stage's frame.
@@ -31,6 +35,9 @@ KINDS = (LABEL, TEXT, COUNT, NUMBER)
 AREA_ROWS = "area rows"  # an `area` column with "all" and each intervention area: the area's rows
 STUDY_ROWS = "study rows"  # the whole study only: shown whole, and the area report says so
 ALL_AREAS = "all areas"  # every area's rows, shown whole (the design; the data-quality tables)
+# an `area` column naming each district (and "all" for the total): the study report shows every
+# row, an area report its own district's rows (the follow-up parts' tables by district)
+DISTRICT_ROWS = "district rows"
 
 COUNTS_EXPORT_ROWS = "counts export rows, not children: published as it is"
 
@@ -66,12 +73,15 @@ class OutputTable:
     """One published table: who makes it, what it holds, how it is protected and shown."""
 
     name: str  # its file stem in tables/
-    stage: str  # the stage that returns it: "clean", "cohort" or "compare"
+    stage: str  # the stage that returns it: "clean", "cohort", "compare" or "followup"
     columns: tuple[str, ...]  # as the stage returns them, in order (publishing may add some)
     title: Words
     rows: Words  # what one row is, as the manifest counts them ("effect rows")
     suppression: str  # the small-cell rule in words, or COUNTS_EXPORT_ROWS
     areas: str = AREA_ROWS
+    # kinds of columns that COLUMN_KINDS does not know (a follow-up part's own columns); a
+    # column name keeps one kind in every table
+    kinds: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def counts_export_rows(self) -> bool:
@@ -80,7 +90,7 @@ class OutputTable:
 
     def kind(self, column: str) -> str:
         """The kind of one of the table's columns (a number unless declared otherwise)."""
-        return COLUMN_KINDS.get(column, NUMBER)
+        return COLUMN_KINDS.get(column) or self.kinds.get(column, NUMBER)
 
     def frame(self, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         """The table from row records: the declared columns in order, each typed by its kind
@@ -217,27 +227,37 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
            "p_comparison where its events or the rest are",
            STUDY_ROWS),
 )
-CATALOG: dict[str, OutputTable] = {table.name: table for table in OUTPUT_TABLES}
-TABLE_NAMES: tuple[str, ...] = tuple(CATALOG)
+# Every published table: those declared above, then each follow-up part's OUTPUTS (imported on
+# the first lookup of a table not declared here).
+CATALOG: Mapping[str, OutputTable] = WithParts({table.name: table for table in OUTPUT_TABLES},
+                                               lambda part: by_name(part.OUTPUTS), "output table")
+
+
+def __getattr__(name: str) -> Any:
+    """TABLE_NAMES: every published table's name, in publishing order (the parts' last)."""
+    if name == "TABLE_NAMES":
+        return tuple(CATALOG)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def output_table(name: str) -> OutputTable:
     """The catalog entry of table `name`; ValueError naming the fix for a table not declared."""
     if name not in CATALOG:
         raise ValueError(f"output table {name!r} is not in the outputs catalog; declare it in "
-                         "pipeline.outputs.OUTPUT_TABLES (its stage, columns, suppression rule, "
-                         "area rows and title) before publishing it")
+                         "pipeline.outputs.OUTPUT_TABLES, or in a follow-up part's OUTPUTS (its "
+                         "stage, columns, suppression rule, area rows and title) before publishing it")
     return CATALOG[name]
 
 
 def tables_of(stage: str) -> tuple[str, ...]:
     """The names of the tables a stage returns, in publishing order."""
-    return tuple(t.name for t in OUTPUT_TABLES if t.stage == stage)
+    return tuple(t.name for t in CATALOG.values() if t.stage == stage)
 
 
 def with_areas(areas: str) -> tuple[str, ...]:
-    """The tables whose rows an area report treats as `areas` (AREA_ROWS, STUDY_ROWS, ALL_AREAS)."""
-    return tuple(t.name for t in OUTPUT_TABLES if t.areas == areas)
+    """The tables whose rows an area report treats as `areas` (AREA_ROWS, STUDY_ROWS, ALL_AREAS,
+    DISTRICT_ROWS)."""
+    return tuple(t.name for t in CATALOG.values() if t.areas == areas)
 
 
 def data_dictionary() -> pd.DataFrame:
@@ -245,5 +265,5 @@ def data_dictionary() -> pd.DataFrame:
     tables so that a reader of the CSV files knows what each holds and how it was protected."""
     rows = [{"table": t.name, "title_sv": t.title.sv, "title_en": t.title.en, "stage": t.stage,
              "column": column, "kind": t.kind(column), "areas": t.areas, "suppression": t.suppression}
-            for t in OUTPUT_TABLES for column in t.columns]
+            for t in CATALOG.values() for column in t.columns]
     return pd.DataFrame(rows)

@@ -245,6 +245,26 @@ def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
                      index=normalised.index, name=normalised.name)
 
 
+def pseudonymise_identifier(values: pd.Series, key: bytes, domain: str) -> pd.Series:
+    """Keyed pseudonyms of another id than a personnummer (a family id), as `pseudonymise`
+    makes them: HMAC-SHA256 of "<domain>:<id>" with the study's key, in PSEUDONYM_ALPHABET.
+
+    The id is read as text, its spacing folded and its letters upper-cased ("f-12 3" and
+    "F-12 3" are one family); the domain (the column's canonical name, e.g. "family_id") keeps
+    the pseudonyms of one kind of id apart from a child's, even if a system uses a parent's
+    personnummer as its family id. NA stays NA.
+    """
+    if not key:
+        raise ValueError("the pseudonymisation key is empty")
+    codes, text = factorize_text(values)
+    hmac_hex = _hmac_sha256_hex(key)
+    folded = text.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.upper()
+    pseudonyms = [hmac_hex(f"{domain}:{value}".encode())[:PSEUDONYM_HEX_CHARS].translate(
+        _HEX_TO_PSEUDONYM) for value in folded.tolist()]
+    return pd.Series(spread(pd.array(pseudonyms, dtype=TEXT_DTYPE), codes),
+                     index=values.index, name=values.name)
+
+
 def _hmac_sha256_hex(key: bytes) -> Callable[[bytes], str]:
     """HMAC-SHA256 as in RFC 2104, with the keyed inner and outer states hashed once:
     twice as fast as `hmac.digest` per message, and identical to it (tested)."""

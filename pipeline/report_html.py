@@ -47,16 +47,17 @@ def caption_label(kind: str, number: int, language: str) -> str:
 
 
 def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,
-                figures_dir: str | Path | None = None) -> str:
+                figures_dir: str | Path | None = None, *, name: str | None = None) -> str:
     """A <figure> with the PNG embedded (alt text) and a numbered <figcaption>.
 
     With `figures_dir`, also writes `<figures_dir>/<slug of "Figur 3 caption">.png` and
-    `.svg`. The figure is not closed: the caller closes it.
+    `.svg` (of "Figur 3 <name>" when the figure has a `name` of its own, as a follow-up
+    part's figures do). The figure is not closed: the caller closes it.
     """
     label = caption_label("figure", number, language)
     png = _png_bytes(fig)
     if figures_dir is not None:
-        write_figure_files(fig, f"{label} {caption}", figures_dir, png=png)
+        write_figure_files(fig, f"{label} {name or caption}", figures_dir, png=png)
     width, height = _png_size(png)
     shown_width, shown_height = (round(v * CSS_DPI / PNG_DPI) for v in (width, height))
     source = base64.b64encode(png).decode("ascii")

@@ -1,6 +1,7 @@
 """Runs a study's stages in order, with the cache, the lock and atomic outputs.
 
-Data flows one way: raw -> ingest -> clean -> cohort -> compare -> report. Each
+Data flows one way: raw -> ingest -> clean -> cohort -> compare -> report, with the
+follow-up parts (followup, issue 12) reading clean's optional exports beside them. Each
 stage owns a folder under data_clean/<study>/ that it replaces whole. outputs/<study>/ is
 built in one staging copy during the run and swapped in at the end, after the output scan:
 a run that fails anywhere publishes nothing and leaves the previous outputs whole.
@@ -29,6 +30,7 @@ from pipeline.publish import publish_tables, scan_file_for_personnummer, write_x
 from pipeline.stages import clean as clean_stage
 from pipeline.stages import cohort as cohort_stage
 from pipeline.stages import compare as compare_stage
+from pipeline.stages import followup as followup_stage
 from pipeline.stages import report as report_stage
 from pipeline.stages.ingest import ingest
 
@@ -199,7 +201,8 @@ class Stage:
     """One stage of the pipeline, declared as data.
 
     `run` computes (rows counted, a writer); `upstream` names the stage whose result it
-    reads, whose stamp hash enters its own stamp; `depends_on` adds what else its stamp
+    reads, whose stamp hash enters its own stamp (and `also_reads` the other stages whose
+    results it reads, likewise); `depends_on` adds what else its stamp
     depends on (the input files, the notebook); `selected_by` are the names of `--stages`
     that select it; `config_unused` are the study.yml keys it never reads (a change to them
     does not rerun it). The runner loops over PIPELINE: adding a stage is one entry.
@@ -209,6 +212,7 @@ class Stage:
     label: str  # as the run log and the manifest show it
     run: Callable[[RunContext], tuple[dict[str, int], Writer]]
     upstream: str | None = None
+    also_reads: tuple[str, ...] = ()
     depends_on: Callable[[RunContext], dict[str, str]] = lambda _: {}
     selected_by: tuple[str, ...] = ()
     config_unused: tuple[str, ...] = ()  # study.yml keys left out of its stamp: it never reads them
@@ -244,6 +248,22 @@ def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
                                                       staged / "tables")
 
 
+def _run_followup(ctx: RunContext) -> tuple[dict[str, int], Writer]:
+    exports = followup_stage.read_exports(ctx.study, ctx.clean_dir / "clean")
+    tables = followup_stage.followup(ctx.study, exports)
+    if exports:
+        ctx.say(f"followup: {', '.join(exports)} -> {len(tables)} tables")
+    rows = {name: len(frame) for name, frame in tables.items()}
+
+    def write(folder: Path, staged: Path) -> None:
+        for name in followup_stage.part_tables():  # an export no longer given leaves no table
+            for suffix in (".csv", ".xlsx"):
+                (staged / "tables" / f"{name}{suffix}").unlink(missing_ok=True)
+        publish(tables, staged / "tables", ctx.study.min_cell)
+        (folder / "tables.txt").write_text("".join(f"{name}\n" for name in sorted(tables)))
+    return rows, write
+
+
 def _run_report(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     count = len(report_stage.report_jobs(ctx.study))
     ctx.say(f"report: rendering {count} reports with {ctx.jobs} job(s) …")
@@ -270,7 +290,9 @@ PIPELINE: tuple[Stage, ...] = (
           selected_by=("ingest", "clean"), config_unused=REPORT_SETTINGS),
     Stage("cohort", "cohort", _run_cohort, upstream="clean", config_unused=REPORT_SETTINGS),
     Stage("compare", "compare", _run_compare, upstream="cohort", config_unused=REPORT_SETTINGS),
-    Stage("report", "report", _run_report, upstream="compare",
+    # the follow-up parts read clean's optional exports, not the cohort (pipeline.followup)
+    Stage("followup", "followup", _run_followup, upstream="clean", config_unused=REPORT_SETTINGS),
+    Stage("report", "report", _run_report, upstream="compare", also_reads=("followup",),
           depends_on=lambda _: {"notebook": store.file_sha256(report_stage.notebook_path())}),
 )
 
@@ -346,8 +368,9 @@ def _run_stages(ctx: RunContext, wanted: Sequence[str], force: bool, code: str,
                 write_manifest(study, staged, code, outcomes, log_lines, history.without("report"))
             stamp = {"stage": stage.key, **stage.depends_on(ctx), "code": code,
                      "config": {k: v for k, v in config.items() if k not in stage.config_unused}}
-            if stage.upstream is not None:
-                stamp[stage.upstream] = (store.read_stamp(clean_dir / stage.upstream) or {}).get("hash")
+            for read in (stage.upstream, *stage.also_reads):
+                if read is not None:
+                    stamp[read] = (store.read_stamp(clean_dir / read) or {}).get("hash")
             outcomes.append(_stage(stage.label, clean_dir / stage.key, staged, stamp, force, ctx.say,
                                    lambda stage=stage: stage.run(ctx), published))
         write_manifest(study, staged, code, outcomes, log_lines, history)

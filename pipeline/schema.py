@@ -7,11 +7,18 @@ canonical English name inside the pipeline; the Swedish default header (and any
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from pipeline.followup import WithParts, by_name
+from pipeline.words import Words
+
+# "identifier": an id of the source system other than a personnummer (a family id), replaced
+# at clean by a keyed pseudonym like the personnummer.
 ColumnKind = Literal[
-    "personnummer", "date", "integer", "number", "category", "boolean", "text", "professions"
+    "personnummer", "date", "integer", "number", "category", "boolean", "text", "professions",
+    "identifier",
 ]
 
 
@@ -25,6 +32,9 @@ class Column:
     required: bool = False
     vocabulary: str | None = None  # key into CATEGORY_VARIANTS for kind == "category"
     description: str = ""
+    # its name in the reports' data-quality appendix; the core tables' columns have theirs
+    # in pipeline.text.COLUMN_LABELS, an optional export's columns here
+    label: Words | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,14 @@ class Table:
     row_is: str
     columns: tuple[Column, ...]
     required: bool = True
+    # An optional export (required=False) also says here what the reports call it and its
+    # rows (the core tables' words are in pipeline.text), the file stem exports usually have
+    # (`hembesok synth` writes <file>.csv), and, when its rows may be identified by more than
+    # one column ("personnummer or family id"), those columns: each row needs one of them.
+    title: Words | None = None
+    rows: Words | None = None
+    file: str = ""
+    identified_by: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -55,7 +73,7 @@ PNR = Column(
     description="Swedish personal identity or coordination number of the child",
 )
 
-TABLES: dict[str, Table] = {
+CORE_TABLES: dict[str, Table] = {
     "children": Table(
         "children",
         "child in the study population",
@@ -223,7 +241,19 @@ TABLES: dict[str, Table] = {
     ),
 }
 
-TABLE_ORDER = ("children", "visits", "breastfeeding", "vaccinations", "language")
+TABLE_ORDER = ("children", "visits", "breastfeeding", "vaccinations", "language")  # the required tables
+
+# Every raw table: the core tables, then each follow-up part's optional export
+# (pipeline.followup: `EXPORT`), imported on the first lookup of a table that is not a core one.
+TABLES: Mapping[str, Table] = WithParts(CORE_TABLES, lambda part: by_name(part.EXPORT), "raw table")
+
+
+def input_tables(given: Mapping[str, object] | None = None) -> tuple[str, ...]:
+    """The raw tables in reading order: the required ones, then the optional exports (of
+    those `given`, e.g. a study's inputs, when given)."""
+    optional = tuple(name for name, table in TABLES.items() if not table.required)
+    return TABLE_ORDER + tuple(name for name in optional if given is None or name in given)
+
 
 PROFESSIONS = (
     "bvc_nurse",

@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
-from pipeline import narrative, text
+from pipeline import followup, narrative, text
 from pipeline.indicators import INDICATORS
-from pipeline.outputs import AREA_ROWS, CATALOG, STUDY_ROWS, TABLE_NAMES, with_areas
+from pipeline.outputs import AREA_ROWS, CATALOG, DISTRICT_ROWS, STUDY_ROWS, with_areas
 from pipeline.publish.formulas import unescape_frame
 from pipeline.text import (
     EN_DASH,
@@ -33,22 +34,36 @@ from pipeline.text import (
     to_number,
 )
 
-# Tables with an `area` column ("all" or an intervention area), and those for the whole study.
-AREA_TABLES = with_areas(AREA_ROWS)
-STUDY_TABLES = with_areas(STUDY_ROWS)
 PERCENTAGE_POINT_MEASURES = ("risk_difference", "did")
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio")
 
 
+def __getattr__(name: str) -> Any:
+    """AREA_TABLES: the tables with an `area` column ("all" or an intervention area);
+    STUDY_TABLES: those for the whole study; DISTRICT_TABLES: those by district (an area
+    report shows its own district's rows). Read from the catalog when asked, since the
+    follow-up parts' tables join it only once the parts are imported."""
+    kinds = {"AREA_TABLES": AREA_ROWS, "STUDY_TABLES": STUDY_ROWS, "DISTRICT_TABLES": DISTRICT_ROWS}
+    if name in kinds:
+        return with_areas(kinds[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @dataclass
 class RunTables:
-    """The outputs of one run as read from its folder: tables by name and the manifest."""
+    """The outputs of one run as read from its folder: tables by name and the manifest.
+
+    `written`: the tables whose files the run wrote (a follow-up part's only when the study
+    gave its export); `own_district`: the tables by district cut to an area report's own
+    district's rows."""
 
     folder: Path
     tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any]
     area: str = "all"
     not_by_area: list[str] = field(default_factory=list)
+    written: frozenset[str] = frozenset()
+    own_district: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables.get(name, pd.DataFrame())
@@ -76,11 +91,12 @@ def load_run(run_folder: str | Path) -> RunTables:
     tables_dir = folder / "tables"
     if not tables_dir.is_dir():
         raise FileNotFoundError(f"{tables_dir} does not exist; run the study first (hembesok run STUDY)")
-    tables = {name: read_table(tables_dir / f"{name}.csv") if (tables_dir / f"{name}.csv").is_file()
-              else pd.DataFrame() for name in TABLE_NAMES}
+    written = frozenset(name for name in CATALOG if (tables_dir / f"{name}.csv").is_file())
+    tables = {name: read_table(tables_dir / f"{name}.csv") if name in written else pd.DataFrame()
+              for name in CATALOG}
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    return RunTables(folder, tables, manifest)
+    return RunTables(folder, tables, manifest, written=written)
 
 
 def for_area(run: RunTables, area: str) -> RunTables:
@@ -93,15 +109,43 @@ def for_area(run: RunTables, area: str) -> RunTables:
     """
     area = area or "all"
     tables = dict(run.tables)
-    for name in AREA_TABLES:
+    own_district = [] if area == "all" else list(with_areas(DISTRICT_ROWS))
+    for name in (*with_areas(AREA_ROWS), *own_district):
         frame = tables.get(name, pd.DataFrame())
         if name == "indicators":
             tables[name] = area_indicator_rows(frame, area)
         elif "area" in frame.columns:
             in_area = (frame["area"].astype("string") == area).fillna(False)
             tables[name] = frame[in_area].reset_index(drop=True)
-    not_by_area = [n for n in STUDY_TABLES if area != "all" and not tables.get(n, pd.DataFrame()).empty]
-    return RunTables(run.folder, tables, run.manifest, area, not_by_area)
+    not_by_area = [n for n in with_areas(STUDY_ROWS)
+                   if area != "all" and not tables.get(n, pd.DataFrame()).empty]
+    return RunTables(run.folder, tables, run.manifest, area, not_by_area, run.written,
+                     [n for n in own_district if n in run.written])
+
+
+@dataclass(frozen=True)
+class FollowupSection:
+    """A follow-up part the run has tables of, with its tables as this report shows them."""
+
+    part: ModuleType
+    tables: dict[str, pd.DataFrame]
+    own_district: bool  # an area report: the tables by district hold only the area's own rows
+
+    def blocks(self, language: str, *, technical: bool) -> list[followup.Block]:
+        """The part's section (`section` of its module) in `language`."""
+        return self.part.section(self.tables, language, technical=technical)
+
+
+def followup_sections(run: RunTables) -> list[FollowupSection]:
+    """The follow-up parts whose tables the run wrote (the study gave their export), in
+    report order; a part whose export was not given has no section."""
+    sections = []
+    for part in followup.part_modules():
+        names = [table.name for table in part.OUTPUTS]
+        if any(name in run.written for name in names):
+            sections.append(FollowupSection(part, {name: run[name] for name in names},
+                                            any(name in run.own_district for name in names)))
+    return sections
 
 
 def area_indicator_rows(indicators: pd.DataFrame, area: str) -> pd.DataFrame:

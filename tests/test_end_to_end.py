@@ -27,13 +27,15 @@ def test_validate_prints_tables_rows_and_reasons(study, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     for table in ("children", "visits", "breastfeeding", "vaccinations", "language"):
         assert table in out and truth["planted"][table]["file"] in out
+    for table, written in truth["followup"].items():  # the optional exports, listed alike
+        assert table in out and written["file"] in out
     assert "pnr_check_digit" in out and "ok: the study can be run" in out
 
 
 def test_row_accounting_for_every_file(study) -> None:
     root, _, truth = study
     quality = pd.read_csv(root / "outputs/small/tables/data_quality.csv").set_index("table")
-    assert len(quality) == 5
+    assert len(quality) == 5 + len(truth["followup"])
     assert (quality["rows_read"] == quality["rows_clean"] + quality["rows_rejected"]
             + quality["rows_duplicate"]).all()
     for table, planted in truth["planted"].items():
@@ -41,6 +43,10 @@ def test_row_accounting_for_every_file(study) -> None:
         assert quality.loc[table, "rows_read"] == planted["rows_written"]
         assert quality.loc[table, "rows_duplicate"] == planted["exact_duplicate"]
         assert quality.loc[table, "rows_clean"] == planted["rows_natural"]
+    for table, written in truth["followup"].items():  # no planted mess; a chance exact duplicate
+        assert quality.loc[table, "source_file"] == written["file"]
+        assert quality.loc[table, "rows_read"] == written["rows_written"]
+        assert quality.loc[table, "rows_rejected"] == 0
 
 
 def test_every_planted_mess_is_rejected_with_its_reason(study) -> None:

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from pipeline import outputs, tables
+from pipeline import followup, outputs, tables
 from pipeline.publish import PUBLISHERS
 from pipeline.runner import DATA_DICTIONARY
 
@@ -35,21 +35,25 @@ def test_each_stage_returns_the_tables_the_catalog_gives_it(small_study) -> None
                                                "value_issues", "area_spellings"}
     assert set(outputs.tables_of("cohort")) == {"indicators", "flow", "fidelity"}
     assert {t.stage for t in outputs.OUTPUT_TABLES} == {"clean", "cohort", "compare"}
+    # the follow-up parts' tables, each declared in its part's module (pipeline.followup)
+    followup_rows = next(s["rows"] for s in manifest["stages"] if s["stage"] == "followup")
+    assert set(followup_rows) == set(outputs.tables_of("followup")) == {
+        t.name for part in followup.part_modules() for t in part.OUTPUTS}
 
 
 def test_the_data_dictionary_is_the_catalog(small_study) -> None:
     root, folder, _ = small_study
     written = pd.read_csv(root / "outputs" / folder.name / "tables" / DATA_DICTIONARY)
-    assert len(written) == sum(len(t.columns) for t in outputs.OUTPUT_TABLES)
+    assert len(written) == sum(len(t.columns) for t in outputs.CATALOG.values())
     effects = written[written["table"] == "effects"]
     assert effects["title_sv"].iloc[0] == "Effektskattningar"
     assert dict(zip(effects["column"], effects["kind"], strict=True))["n_intervention"] == outputs.COUNT
 
 
 def test_every_suppressed_table_has_a_rule_and_every_rule_a_table() -> None:
-    suppressed = {t.name for t in outputs.OUTPUT_TABLES if not t.counts_export_rows}
+    suppressed = {t.name for t in outputs.CATALOG.values() if not t.counts_export_rows}
     assert set(PUBLISHERS) == suppressed
-    assert {t.name for t in outputs.OUTPUT_TABLES if t.counts_export_rows} == {
+    assert {t.name for t in outputs.CATALOG.values() if t.counts_export_rows} == {
         "data_quality", "rejects_by_reason", "missingness", "value_issues"}
 
 
@@ -57,7 +61,13 @@ def test_column_kinds_are_known_and_every_declared_kind_is_used() -> None:
     used = {c for t in outputs.OUTPUT_TABLES for c in t.columns}
     assert set(outputs.COLUMN_KINDS) <= used
     assert set(outputs.COLUMN_KINDS.values()) <= set(outputs.KINDS)
-    assert all(len(t.columns) == len(set(t.columns)) for t in outputs.OUTPUT_TABLES)
+    assert all(len(t.columns) == len(set(t.columns)) for t in outputs.CATALOG.values())
+    # a part's own column kinds are kinds, and a column name keeps one kind in every table
+    kinds: dict[str, str] = {}
+    for table in outputs.CATALOG.values():
+        assert set(table.kinds.values()) <= set(outputs.KINDS)
+        for column in table.columns:
+            assert kinds.setdefault(column, table.kind(column)) == table.kind(column), (table.name, column)
 
 
 def test_a_frame_is_typed_by_its_columns_kinds() -> None:
@@ -71,5 +81,6 @@ def test_a_frame_is_typed_by_its_columns_kinds() -> None:
 
 def test_report_loaders_read_the_catalog() -> None:
     assert set(tables.AREA_TABLES) == {"indicators", "flow", "fidelity", "effects", "summary", "balance"}
+    assert set(tables.DISTRICT_TABLES) == set(outputs.tables_of("followup"))
     assert set(tables.STUDY_TABLES) == {"survival", "dose_response", "power", "trends", "did_cells",
                                         "did_areas", "event_study", "missing_data"}

@@ -15,12 +15,19 @@ from pipeline.runner import PIPELINE, RunContext, Stage, run_study
 
 def test_pipeline_stages_chain_in_order() -> None:
     keys = [stage.key for stage in PIPELINE]
-    assert keys == ["clean", "cohort", "compare", "report"]
+    assert keys == ["clean", "cohort", "compare", "followup", "report"]
     for place, stage in enumerate(PIPELINE):
-        # a stage reads only what the stage before it wrote (STYLE: data flows one way)
-        assert stage.upstream == (keys[place - 1] if place else None)
-    assert runner.STAGES == ("ingest", "clean", "cohort", "compare", "report")
-    assert runner.ANALYSIS_STAGES == ("ingest", "clean", "cohort", "compare")
+        # a stage reads only what stages before it wrote (STYLE: data flows one way): the one
+        # before it, but for the follow-up parts, which read clean's optional exports
+        reads = (stage.upstream, *stage.also_reads)
+        assert set(reads) - {None} <= set(keys[:place])
+    chain = [stage for stage in PIPELINE if stage.key != "followup"]
+    for place, stage in enumerate(chain):
+        assert stage.upstream == (chain[place - 1].key if place else None)
+    assert PIPELINE[keys.index("followup")].upstream == "clean"
+    assert "followup" in PIPELINE[keys.index("report")].also_reads  # the report shows its tables
+    assert runner.STAGES == ("ingest", "clean", "cohort", "compare", "followup", "report")
+    assert runner.ANALYSIS_STAGES == ("ingest", "clean", "cohort", "compare", "followup")
 
 
 def test_a_new_stage_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

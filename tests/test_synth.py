@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import synth
+from pipeline import followup, synth
 from pipeline.schema import CATEGORY_VARIANTS, PROFESSION_VARIANTS
 from pipeline.vaccines import product_for
 
@@ -199,7 +199,7 @@ def test_study_file_shape(study: Path) -> None:
     assert config["design"]["type"] == "did"
     assert config["design"]["programme_start"] == dt.date(2020, 9, 1)
     assert config["column_map"] == {"visits": {"Besöksdatum": "datum"}}
-    assert set(config["inputs"]) == set(synth.HEADERS)
+    assert set(config["inputs"]) == set(synth.HEADERS) | {p.EXPORT.name for p in followup.part_modules()}
     design = config["design"]
     # 2 + 8 areas: enough comparison areas for design-based inference over areas (issue 9)
     assert len(design["intervention_areas"]) == 2 and len(design["comparison_areas"]) >= 8

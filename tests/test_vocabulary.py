@@ -9,12 +9,12 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from pipeline import config, indicators, outputs, report_html, text
+from pipeline import config, followup, indicators, outputs, report_html, schema, text
 from pipeline.stats.results import FLAGS
 from pipeline.text import labels, narrative_words, phrases
 from pipeline.words import Words
 
-MODULES = (labels, phrases, narrative_words, outputs, indicators, report_html)
+MODULES = (labels, phrases, narrative_words, outputs, indicators, report_html, *followup.part_modules())
 
 
 def _words_in(value: object, where: str) -> list[tuple[str, Words]]:
@@ -57,6 +57,21 @@ def test_the_registries_words_are_found() -> None:
     titles = [w for w in dict(_all_words(outputs))
               if w.startswith("pipeline.outputs.OUTPUT_TABLES[") and w.endswith(".title")]
     assert len(titles) == len(outputs.OUTPUT_TABLES)
+
+
+def test_every_optional_export_and_its_columns_have_words() -> None:
+    """The data-quality appendix and the manifest name an optional export's table, rows and
+    columns in the report's language: each part's EXPORT carries its words."""
+    for table in (t for t in schema.TABLES.values() if not t.required):
+        assert table.title is not None and table.rows is not None, table.name
+        for language in text.LANGUAGES:
+            assert text.label("table", table.name, language) == table.title.in_(language)
+            assert text.label("manifest", table.name, language) == table.rows.in_(language)
+            for column in table.columns:
+                named = {"personnummer": "child_id"}.get(column.name, column.name)  # as clean writes it
+                assert text.label("column", named, language) != named, (table.name, named)
+    assert text.label("column", "mother_present", "sv") == "Mamma närvarande"
+    assert text.label("reason", "id_missing", "en") == "Neither personnummer nor family id"
 
 
 def test_every_covariate_study_yml_accepts_has_words() -> None:

@@ -21,14 +21,42 @@ A part module defines, at module level:
   system would write it (Swedish headers and spellings), for `hembesok synth`.
 
 `PARTS` lists the modules; adding a part is one module and one entry there.
+
+How the rest of the package takes a part, from these names alone (nothing else names a part):
+
+- the input contract: `pipeline.schema.TABLES` holds each part's `EXPORT` beside the core
+  tables, so study.yml may name it under `inputs:` (and `column_map:`), and ingest, clean,
+  `data_quality` and `hembesok validate` treat it as they treat the core tables;
+- the outputs catalog: `pipeline.outputs.CATALOG` holds each part's `OUTPUTS`, and
+  `pipeline.publish.PUBLISHERS` its `PUBLISHERS`, so its tables are published by the same
+  small-cell suppression and written as CSV and XLSX;
+- the `followup` stage (`pipeline.stages.followup`): for each part whose export the study
+  gives, `compute` on the clean export, then publishing;
+- the reports: one notebook cell shows the `section` of each part whose tables the run
+  wrote (`pipeline.tables.followup_sections`);
+- `hembesok synth`: writes each part's `synthetic` export beside the core exports and names
+  it in study.yml (`study_areas`: the design's intervention areas, where the programme and
+  its follow-up run; `start`, `end`: the programme's start and the extraction date; `rng`
+  a stream of the study's seed of the part's own).
+
+The registries are collected lazily (`part_modules`, `WithParts`): a part module imports
+`pipeline.schema`, `pipeline.outputs` and `pipeline.publish` to declare itself, so those
+modules must not import the parts while they are themselves being imported. This module
+therefore imports nothing of the package at import time.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -59,3 +87,73 @@ class FigureBlock:
 Block = Text | TableBlock | FigureBlock
 
 PARTS: tuple[str, ...] = ()  # the part modules, in report order
+
+# What a part module must define (the contract above).
+CONTRACT = ("EXPORT", "OUTPUTS", "compute", "PUBLISHERS", "section", "synthetic")
+
+
+def part_modules() -> tuple[ModuleType, ...]:
+    """The modules of PARTS, imported on first use, in report order."""
+    return _imported(PARTS)
+
+
+@functools.lru_cache(maxsize=8)
+def _imported(names: tuple[str, ...]) -> tuple[ModuleType, ...]:
+    modules = tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
+    for module in modules:
+        missing = [name for name in CONTRACT if not hasattr(module, name)]
+        if missing:
+            raise TypeError(f"follow-up part {module.__name__} lacks {missing}; a part module defines "
+                            f"{list(CONTRACT)} (see pipeline.followup)")
+    return modules
+
+
+V = TypeVar("V")
+
+
+class WithParts(Mapping[str, V]):
+    """A registry's core entries (declared in its own module), then those each part module
+    gives (`of_part(module)`), in PARTS order.
+
+    Looking up a core entry never imports a part, so a core module may read its own registry
+    while it is being imported; the parts are imported the first time a part's entry, the
+    length or the whole registry is asked for. A part may not reuse a core entry's name.
+    """
+
+    def __init__(self, core: Mapping[str, V], of_part: Callable[[ModuleType], Mapping[str, V]],
+                 what: str) -> None:
+        self.core = core
+        self._of_part = of_part
+        self._what = what
+
+    def parts(self) -> dict[str, V]:
+        """The entries the parts give (importing the parts)."""
+        entries: dict[str, V] = {}
+        for module in part_modules():
+            for name, value in self._of_part(module).items():
+                if name in self.core or name in entries:
+                    raise ValueError(f"{module.__name__} declares {self._what} {name!r}, which "
+                                     "another registry entry already has: give it another name")
+                entries[name] = value
+        return entries
+
+    def __getitem__(self, name: str) -> V:
+        if name in self.core:
+            return self.core[name]
+        return self.parts()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.core
+        yield from self.parts()
+
+    def __len__(self) -> int:
+        return len(self.core) + len(self.parts())
+
+    def __repr__(self) -> str:
+        return f"WithParts({self._what}: {list(self)})"
+
+
+def by_name(items: Any) -> dict[str, Any]:
+    """{item.name: item} of a part's tables (its EXPORT or OUTPUTS)."""
+    items = items if isinstance(items, tuple | list) else (items,)
+    return {item.name: item for item in items}

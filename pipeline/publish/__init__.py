@@ -58,6 +58,11 @@ The pass must see every table of a run at once (the cohort stage's indicators, f
 fidelity with the compare stage's tables): a table published in another call is consistent
 only with the tables of its own call.
 
+A follow-up part (`pipeline.followup`) brings the rules of its own tables (its module's
+PUBLISHERS); they join the registry below and are rendered after the core tables. A part's
+tables count conversations and families of its own export, linked to no table of children, so
+the followup stage publishes them in a pass of their own.
+
 The package: `cells` (the pass, `_Pass`, and what every rule shares), one module of rules
 per kind of table (`proportions`: indicators, dose-response, trends, the DiD's cells and
 areas, event study, missing data; `children`: flow, design, fidelity, balance; `effects`:
@@ -74,7 +79,8 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from pipeline.outputs import TABLE_NAMES, output_table
+from pipeline.followup import WithParts
+from pipeline.outputs import CATALOG, output_table
 from pipeline.publish.areas import _publish_area_spellings
 from pipeline.publish.cells import (
     BOUND_PERCENTS,
@@ -170,8 +176,9 @@ def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[st
                              f"pipeline.publish.PUBLISHERS before publishing it")
     frames = {n: f.reset_index(drop=True) for n, f in tables.items() if n in PUBLISHERS}
     run = _Pass(min_cell, frames)
-    # each table's cells and relations, in a fixed order (_RENDER_ORDER); its render function
-    renders = {name: PUBLISHERS[name](run, frames[name]) for name in sorted(frames, key=_RENDER_ORDER.index)}
+    # each table's cells and relations, in a fixed order (_render_order); its render function
+    order = _render_order()
+    renders = {name: PUBLISHERS[name](run, frames[name]) for name in sorted(frames, key=order.index)}
     hidden = run.cells.protect()
     if run.cells.unprotectable:
         log.warning("small-cell suppression: %d small count(s) can be narrowed down from the "
@@ -182,7 +189,8 @@ def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[st
             for name, frame in tables.items()}
 
 
-PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
+Publisher = Callable[[_Pass, pd.DataFrame], Render]
+PUBLISHERS: Mapping[str, Publisher] = WithParts({
     "indicators": _publish_indicators,
     "flow": _publish_flow,
     "fidelity": _publish_fidelity,
@@ -199,7 +207,10 @@ PUBLISHERS: dict[str, Callable[[_Pass, pd.DataFrame], Render]] = {
     "survival": _publish_survival,
     "power": _publish_power,
     "area_spellings": _publish_area_spellings,
-}
-# Registration and rendering order: the catalog's (the cohort stage's tables first, effects
-# before summary, whose headline is blank where its effects row is).
-_RENDER_ORDER = [name for name in TABLE_NAMES if name in PUBLISHERS]
+}, lambda part: part.PUBLISHERS, "publisher")
+
+
+def _render_order() -> list[str]:
+    """Registration and rendering order: the catalog's (the cohort stage's tables first,
+    effects before summary, whose headline is blank where its effects row is)."""
+    return [name for name in CATALOG if name in PUBLISHERS]

@@ -30,6 +30,17 @@ Rules (documented here because a reviewer will ask):
 - Plausible ranges: a children's number outside its study.yml range (birth weight,
   gestational weeks, mother's age) is set missing and listed in value_issues, before
   duplicates are resolved (an impossible value makes no row more complete).
+- Optional exports (a follow-up part's `EXPORT`, e.g. conversations): the same checks where
+  they apply, with the same reasons. A personnummer is checked and replaced by `child_id`
+  with the same key; another id of the source system (a family id, kind "identifier") by a
+  keyed pseudonym of its own domain (`privacy.pseudonymise_identifier`), so that no
+  identifier is stored; a row with neither is rejected as `id_missing`. Every date is checked
+  against the extraction date, and against the child's birth (the children table's, else the
+  personnummer's) when the row names a child. A child missing from the children table is
+  not rejected: an optional export follows the programme's work (a conversation's district is
+  its own), not the study population. Its `area` is read as the children's is. Exact
+  duplicates are counted; there is no conflicting-duplicate rule (two conversations of one
+  family on one day may both have taken place).
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ import pandas as pd
 
 from pipeline import privacy
 from pipeline.parsing import fold_label, fold_labels
+from pipeline.schema import TABLES, Table
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedTable
 from pipeline.vaccines import PRODUCTS, product_for
 
@@ -118,8 +130,13 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
     tables["children"] = children
     births = children.frame.set_index("child_id")["birth_date"]
     for name, raw in ingested.items():
-        if name != "children":
+        if name == "children":
+            continue
+        if TABLES[name].required:
             tables[name] = _clean_events(raw, key, extraction_date, births)
+        else:
+            tables[name] = _clean_optional(raw, TABLES[name], key, extraction_date, births, areas,
+                                           area_map or {})
     issues = pd.concat([raw_children.value_issues, *(t.value_issues for n, t in ingested.items()
                                                       if n != "children")], ignore_index=True)
     spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
@@ -179,9 +196,12 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     rejects and the value issues — and each masked cell listed in the value issues."""
     frame, rejects, issues = raw.frame.copy(), raw.rejects.copy(), raw.value_issues.copy()
     masked_cells = []
+    # identifiers are pseudonymised whole (masking one first would merge them all)
+    identifiers = {"personnummer", *(c.name for c in TABLES[raw.table].columns if c.kind == "identifier")
+                   } if raw.table in TABLES else {"personnummer"}
     for column in frame.columns:
-        if column == "personnummer" or not (pd.api.types.is_string_dtype(frame[column])
-                                            or frame[column].dtype == object):
+        if column in identifiers or not (pd.api.types.is_string_dtype(frame[column])
+                                         or frame[column].dtype == object):
             continue
         masked, found = privacy.mask_personnummer_like(frame[column])
         if found.any():
@@ -323,6 +343,37 @@ def _clean_events(raw: IngestedTable, key: bytes, extraction_date: dt.date,
     frame = frame.loc[reason == ""]
     frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS[raw.table])
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
+    return _finish(raw, frame, duplicates, rejects)
+
+
+def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_date: dt.date,
+                    births: pd.Series, areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
+    """An optional export: identifiers pseudonymised, its area read, its dates checked, exact
+    duplicates counted (the rules in the module's docstring)."""
+    frame, rejects = raw.frame, [raw.rejects]
+    birth = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    if "personnummer" in frame.columns:  # a row may name a child, or be identified otherwise
+        given = frame["personnummer"]
+        named = (given.notna() & given.str.strip().ne("")).to_numpy(dtype=bool)
+        checked, rejects = _pseudonymise(replace(raw, frame=frame.loc[named]), key, extraction_date)
+        unnamed = frame.loc[~named].drop(columns="personnummer")
+        unnamed.insert(0, "child_id", pd.Series(pd.NA, index=unnamed.index, dtype=checked["child_id"].dtype))
+        birth = checked["child_id"].map(births).fillna(checked["pnr_birth_date"]).reindex(frame.index)
+        frame = (pd.concat([checked.drop(columns=["coordination_number", "pnr_birth_date", "pnr_sex"]),
+                            unnamed]).sort_values(SOURCE_ROW, kind="stable"))
+    for column in table.columns:
+        if column.kind == "identifier":
+            frame[column.name] = privacy.pseudonymise_identifier(frame[column.name], key, column.name)
+    if "area" in frame.columns:
+        frame["area"] = harmonise_areas(frame["area"], areas, area_map)
+    for column in (c.name for c in table.columns if c.kind == "date"):
+        date, born = frame[column], birth.reindex(frame.index)
+        before = (date < born).fillna(False).astype(bool)
+        after = (date > pd.Timestamp(extraction_date)).fillna(False).astype(bool) & ~before
+        rejects += [_reject_rows(raw, frame[before], "date_before_birth", column),
+                    _reject_rows(raw, frame[after], "date_after_extraction", column)]
+        frame = frame.loc[~(before | after)]
+    frame, duplicates, _ = _deduplicate(frame, tuple(c for c in frame.columns if c != SOURCE_ROW))
     return _finish(raw, frame, duplicates, rejects)
 
 

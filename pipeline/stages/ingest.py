@@ -53,7 +53,7 @@ import pyarrow.csv as pacsv
 from pipeline import parsing
 from pipeline.config import InputFile, Study
 from pipeline.errors import InputFileError
-from pipeline.schema import CATEGORY_VARIANTS, TABLE_ORDER, TABLES, Column, Table
+from pipeline.schema import CATEGORY_VARIANTS, TABLES, Column, Table, input_tables
 
 SOURCE_ROW = "source_row"
 REJECT_COLUMNS = ["table", "source_file", "source_row", "reason", "column", "value"]
@@ -101,12 +101,13 @@ class RawExport:
 
 
 def ingest(study: Study) -> dict[str, IngestedTable]:
-    """Read and type every input table of a study; stop on the first unusable file."""
+    """Read and type every input table of a study (the required ones, then the optional
+    exports it names); stop on the first unusable file."""
     return {
         table: ingest_table(
             study.input_path(table), TABLES[table], study.inputs[table], study.column_map.get(table, {})
         )
-        for table in TABLE_ORDER
+        for table in input_tables(study.inputs)
     }
 
 
@@ -771,6 +772,10 @@ def map_columns(
     missing = [c for c in table.required_columns if c.name not in by_target]
     if missing:
         raise InputFileError(_missing_column_message(named, table.name, missing, raw, ignored, unnamed))
+    if table.identified_by and not any(name in by_target for name in table.identified_by):
+        raise InputFileError(_missing_column_message(
+            named, table.name, [table.column(name) for name in table.identified_by], raw, ignored,
+            unnamed, any_of=True))
     if unnamed:
         index, rows, first = unnamed[0]
         raise InputFileError(
@@ -809,10 +814,11 @@ def _unnamed_columns(raw: RawExport) -> list[tuple[int, int, int]]:
 
 
 def _missing_column_message(named: str, table: str, missing: list[Column], raw: RawExport,
-                            ignored: list[str], unnamed: list[tuple[int, int, int]]) -> str:
+                            ignored: list[str], unnamed: list[tuple[int, int, int]], *,
+                            any_of: bool = False) -> str:
     lines = [
-        f"{named}: required column(s) missing: "
-        + ", ".join(f"'{c.header}' ({c.description or c.name})" for c in missing),
+        f"{named}: {'one of the columns' if any_of else 'required column(s)'} missing: "
+        + (" or " if any_of else ", ").join(f"'{c.header}' ({c.description or c.name})" for c in missing),
         f"  columns in the file ({raw.unit} {raw.header_row}): {[name for name in raw.header if name]}",
     ]
     for column in missing:
@@ -885,6 +891,13 @@ def parse_table(
                     }
                 )
             )
+    if table.identified_by:  # a row needs one of its identifying columns (a personnummer or a family id)
+        unidentified = reject_reason.isna()
+        for name in table.identified_by:
+            unidentified &= frame[name].isna() | frame[name].str.strip().eq("")
+        reject_reason = reject_reason.mask(unidentified, "id_missing")
+        reject_column = reject_column.mask(unidentified, " / ".join(table.identified_by))
+        reject_value = reject_value.mask(unidentified, "")
     rejected = reject_reason.notna()
     rejects = pd.DataFrame(
         {
@@ -905,6 +918,9 @@ def parse_column(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     """Parse one raw text column by its kind; returns values and a failed mask."""
     if column.kind == "personnummer":
         return raw.str.strip(), pd.Series(False, index=raw.index)
+    if column.kind == "identifier":  # pseudonymised at clean; spacing is not part of an id
+        text = raw.str.strip().str.replace(r"\s+", " ", regex=True)
+        return text.mask(text.eq(""), pd.NA), pd.Series(False, index=raw.index)
     if column.kind == "date":
         return parsing.parse_dates(raw)
     if column.kind == "integer":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import privacy
+from pipeline.followup import part_modules
 from pipeline.synth.mess import _children_frame, _event_frame, _plant_children, _plant_events
 from pipeline.synth.outcomes import (
     _area_effects,
@@ -140,24 +142,46 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
             "decimal_comma": decimal_comma if table == "children" else 0,
         })
     privacy.write_synthetic_marker(out_dir, pd.Series(np.concatenate(synthetic_children)))
+    followup = _write_followup_exports(out_dir, seed)
     study_file = out_dir / "study.yml"
-    study_file.write_text(_study_yaml(name, exports), encoding="utf-8")
+    study_file.write_text(_study_yaml(name, exports, followup), encoding="utf-8")
     truth_file = out_dir / "truth.json"
     document = _truth_document(name=name, seed=seed, n_children=n_children,
                                chunk_children=_CHUNK_CHILDREN, effects=effects_used,
                                area_effects=area_effects, truth=truth, exports=exports,
                                rows_written=rows_written, planted=planted)
+    document["followup"] = {table: {"file": file, "rows_written": rows}
+                            for table, (file, rows) in followup.items()}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     truth_file.write_text(text, encoding="utf-8")
     seconds = time.perf_counter() - started
     say(f"synth: {n_children:,} children written to {out_dir} in {seconds:.1f} s")
     return SynthResult(out_dir=out_dir, study_file=study_file, truth_file=truth_file,
-                       files={table: out_dir / e.file for table, e in exports.items()},
-                       rows=dict(rows_written), n_children=n_children, seed=seed, seconds=seconds,
+                       files={**{table: out_dir / e.file for table, e in exports.items()},
+                              **{table: out_dir / file for table, (file, _) in followup.items()}},
+                       rows={**rows_written, **{table: rows for table, (_, rows) in followup.items()}},
+                       n_children=n_children, seed=seed, seconds=seconds,
                        planted=planted)
 
 
-def _study_yaml(name: str, exports: dict[str, _Export]) -> str:
+def _write_followup_exports(out_dir: Path, seed: int) -> dict[str, tuple[str, int]]:
+    """Each follow-up part's synthetic export (pipeline.followup), written as Swedish Excel's
+    "CSV UTF-8" (semicolons, a byte-order mark, CRLF): {table: (file, rows)}. Each part draws
+    from a stream of the seed of its own, so that a part added or changed leaves the core
+    exports and the other parts' exports as they were."""
+    written = {}
+    for part in part_modules():
+        export = part.EXPORT
+        rng = np.random.default_rng([seed, zlib.crc32(export.name.encode("utf-8"))])
+        frame = part.synthetic(rng, INTERVENTION_AREAS, PROGRAMME_START, EXTRACTION_DATE)
+        file = f"{export.file or export.name}.csv"
+        frame.to_csv(out_dir / file, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        written[export.name] = (file, len(frame))
+    return written
+
+
+def _study_yaml(name: str, exports: dict[str, _Export],
+                followup: dict[str, tuple[str, int]] | None = None) -> str:
     quoted = name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) else json.dumps(name)
 
     def entry(table: str) -> str:
@@ -185,6 +209,8 @@ def _study_yaml(name: str, exports: dict[str, _Export]) -> str:
         "inputs:",
         *(f"  {table}: {entry(table)}" for table in ("children", "visits", "breastfeeding",
                                                      "vaccinations", "language")),
+        *(f"  {table}: {file}   # optional: the programme's follow-up (pipeline.followup)"
+          for table, (file, _) in (followup or {}).items()),
         "column_map: {visits: {Besöksdatum: datum}}   # this export names the date Besöksdatum",
         "",
     ])

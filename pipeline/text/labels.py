@@ -199,6 +199,7 @@ REASON_LABELS: dict[str, Words] = {
         en="Personnummer with a future birth date",
     ),
     "unknown_child": Words("Barnet finns inte i barntabellen", "Child not in the children table"),
+    "id_missing": Words("Varken personnummer eller familje-id", "Neither personnummer nor family id"),
     "vaccine_unknown": Words("Okänt vaccin", "Unknown vaccine"),
 }
 
@@ -415,6 +416,7 @@ MANIFEST_LABELS: dict[str, Words] = {
     "ingest + clean": Words("Inläsning och tvätt", "Ingest and clean"),
     "cohort": Words("Kohort", "Cohort"),
     "compare": Words("Jämförelser", "Comparisons"),
+    "followup": Words("Uppföljning av programmets arbete", "Follow-up of the programme's work"),
     "report": Words("Rapporter", "Reports"),
     "ran": Words("kördes", "ran"),
     "cached": Words("oförändrat, återanvänt", "unchanged, reused"),
@@ -449,10 +451,29 @@ _VOCABULARIES: dict[str, dict[str, Words]] = {
 
 
 def label(kind: str, key: Any, language: str) -> str:
-    """The word for `key` of vocabulary `kind` ("indicator", "group", ...); the key itself if unknown."""
-    words = _VOCABULARIES[kind].get(str(key))
+    """The word for `key` of vocabulary `kind` ("indicator", "group", ...); the key itself if unknown.
+
+    A table, column or manifest row count that no vocabulary here names may be an optional
+    export's (a follow-up part's `EXPORT`), which carries its own words in pipeline.schema.
+    """
+    words = _VOCABULARIES[kind].get(str(key)) or _export_words(kind, str(key))
     check_language(language)
     return words.in_(language) if words is not None else str(key)
+
+
+def _export_words(kind: str, key: str) -> Words | None:
+    """The words an optional export declares: its title ("table"), its rows ("manifest", as
+    the clean stage counts them) or one of its columns' labels ("column")."""
+    if kind not in ("table", "manifest", "column"):
+        return None
+    from pipeline.schema import TABLES  # at call time: the parts' exports are imported lazily
+
+    optional = [table for table in TABLES.values() if not table.required]
+    if kind == "table":
+        return next((t.title for t in optional if t.name == key), None)
+    if kind == "manifest":
+        return next((t.rows for t in optional if t.name == key), None)
+    return next((c.label for t in optional for c in t.columns if c.name == key and c.label), None)
 
 
 def section_title(key: str, language: str) -> str:

@@ -79,6 +79,10 @@ PHRASES: dict[str, Words] = {
         en="Note: the data are synthetic (made up) and describe no real children.",
     ),
     "none": Words("Inga uppgifter.", "No data."),
+    "own_district_rows": Words(
+        sv="Tabellerna och figurerna per område visar här bara områdets egna uppgifter.",
+        en="The tables and figures by area show only this area's own figures here.",
+    ),
     "period_pre": Words("Födda före programstart", "Born before the start"),
     "period_post": Words("Födda efter programstart", "Born after the start"),
     "arm_intervention": Words("Interventionsområden", "Intervention areas"),
