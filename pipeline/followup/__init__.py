@@ -86,7 +86,7 @@ class FigureBlock:
 
 Block = Text | TableBlock | FigureBlock
 
-PARTS: tuple[str, ...] = ()  # the part modules, in report order
+PARTS: tuple[str, ...] = ("conversations",)  # the part modules, in report order
 
 # What a part module must define (the contract above).
 CONTRACT = ("EXPORT", "OUTPUTS", "compute", "PUBLISHERS", "section", "synthetic")
