@@ -398,8 +398,9 @@ def test_a_title_change_reruns_the_report_alone(reported: Path, tmp_path: Path,
     few_reports(monkeypatch)
     summary = runner.run_study(root / "data_raw" / STUDY, root)
     assert [(s.stage, s.status) for s in summary.stages] == [
-        ("ingest + clean", "cached"), ("cohort", "cached"), ("compare", "cached"), ("report", "ran")]
-    for key in ("clean", "cohort", "compare"):
+        ("ingest + clean", "cached"), ("cohort", "cached"), ("compare", "cached"), ("followup", "cached"),
+        ("report", "ran")]
+    for key in ("clean", "cohort", "compare", "followup"):
         assert store.read_stamp(root / "data_clean" / STUDY / key) == stamps[key]
     assert store.read_stamp(root / "data_clean" / STUDY / "report") != stamps["report"]
     page = (root / "outputs" / STUDY / "reports" / f"{REPORT}.html").read_text(encoding="utf-8")
