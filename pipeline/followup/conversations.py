@@ -285,9 +285,7 @@ def _row_cells(p: _Pass, cells: Cells, area: str, period: str, row: Mapping[str,
     period) every kind of who came is a cell.
     Returns the row's cells by column and the rest (n - events) of each of its shares."""
     count = {c: int(row[c]) for c in columns}
-    mine = {c: _add(p, cells, c, area, period, count[c]) for c in columns if c != "families"}
-    if "families" in columns:
-        mine["families"] = _add(p, cells, "families", area, period, count["families"])
+    mine = {c: _add(p, cells, c, area, period, count[c]) for c in columns}
     # conversations without both presences recorded (conversations - recorded) count export rows
     # lacking a value, as the data-quality tables do, not people: not a cell to protect
     rests = {}
@@ -316,13 +314,15 @@ def _link(p: _Pass, cells: Cells, *, within: Mapping[str, str] | None = None) ->
     """Districts add up to all in every period (families: at most, see `_distinct_total`); with
     `within` (a row's period -> the longer period it lies in, e.g. a month's quarter), the rows
     of an area add up to the longer periods and to the whole period."""
-    for (what, area, period), total in list(cells.items()):
+    districts: dict[tuple[str, str], list[int]] = {}
+    for (what, area, period), cell in cells.items():
         if area != ALL:
-            continue
-        parts = [cell for (w, a, q), cell in cells.items() if w == what and q == period and a != ALL]
-        if parts and what == "families":
+            districts.setdefault((what, period), []).append(cell)
+    for (what, period), parts in districts.items():
+        total = cells.get((what, ALL, period))
+        if total is not None and what == "families":
             _distinct_total(p, total, parts)
-        elif parts:
+        elif total is not None:
             p.relate(total, parts)
     if within is None:
         return
