@@ -95,13 +95,16 @@ def costs_table(study: Study, cohort: pd.DataFrame, summary: pd.DataFrame) -> pd
               for item in sorted(study.costs, key=lambda item: item.year)]
     amounts: dict[int, float] = {}
     covers: dict[int, list[str]] = {}
+    notes: dict[int, list[str]] = {}
     for item in study.costs:
         amounts[item.year] = amounts.get(item.year, 0.0) + item.amount_sek
         covers.setdefault(item.year, []).append(item.covers)
+        notes.setdefault(item.year, []).extend([item.note] if item.note else [])
     years = []
     matched = [y for y in span if y in amounts]
     for year in sorted(set(amounts) | set(span)):
-        row: dict[str, Any] = {"part": "year", "year": str(year), "covers": "; ".join(covers.get(year, []))}
+        row: dict[str, Any] = {"part": "year", "year": str(year), "covers": "; ".join(covers.get(year, [])),
+                               "note": "; ".join(notes.get(year, []))}
         if year not in span:
             years.append(row | {"cost_sek": amounts[year], "reason": "outside_birth_years"})
             continue
