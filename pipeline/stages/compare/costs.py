@@ -64,8 +64,9 @@ def births_by_year(cohort: pd.DataFrame) -> pd.DataFrame:
     A frame indexed by year with integer columns children, families, contacts, still_due.
     """
     group = cohort["group"].astype("string").eq("intervention").fillna(False).to_numpy(dtype=bool)
+    group &= pd.to_datetime(cohort["birth_date"]).notna().to_numpy(dtype=bool)  # a group child has one
     children = cohort[group]
-    year = pd.to_datetime(children["birth_date"]).dt.year.to_numpy()
+    year = pd.to_datetime(children["birth_date"]).dt.year.to_numpy(dtype=np.int64)
     accepted = children["accepted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     received = pd.to_numeric(children["contacts_received"]).fillna(0).to_numpy(dtype=np.int64)
     if "all_contacts_excluded" in children.columns:
