@@ -19,6 +19,7 @@ import pandas as pd
 
 from pipeline.indicators import time_to_event
 from pipeline.text import (
+    DEFAULT_MIN_CELL,
     EN_DASH,
     MINUS,
     check_language,
@@ -552,7 +553,7 @@ def _interval_sek(low: Any, high: Any, language: str) -> str:
 
 
 def costs_markdown(costs: pd.DataFrame, summary: pd.DataFrame, language: str, *,
-                   audience: str = "committee") -> str:
+                   audience: str = "committee", min_cell: int = DEFAULT_MIN_CELL) -> str:
     """The costs section in words, from costs.csv (and summary.csv's caveats): the totals, then
     the cost per additional child of each primary indicator, or plainly why there is none."""
     check_language(language)
@@ -562,16 +563,14 @@ def costs_markdown(costs: pd.DataFrame, summary: pd.DataFrame, language: str, *,
     lines = []
     total = next((r for r in rows if r.get("part") == "total"), None)
     if total is not None and to_number(total.get("cost_sek")) is not None:
-        hidden = _cost_word("not_shown", language)
-        lines += [_cost_word(
-            "totals", language, years=str(total.get("year") or ""),
-            cost=sek_text(total.get("cost_sek"), language),
-            per_family=sek_text(total.get("cost_per_family"), language)
-            if to_number(total.get("cost_per_family")) is not None else hidden,
-            per_contact=sek_text(total.get("cost_per_contact"), language)
-            if to_number(total.get("cost_per_contact")) is not None else hidden,
-            families=format_count(total.get("families"), language),
-            contacts=format_count(total.get("contacts"), language)), ""]
+        parts = {}
+        for unit, count in (("family", "families"), ("contact", "contacts")):
+            amount = to_number(total.get(f"cost_per_{unit}"))
+            parts[f"per_{unit}"] = (_cost_word(f"per_{unit}_not_shown", language) if amount is None else
+                                    _cost_word(f"per_{unit}", language, amount=sek_text(amount, language),
+                                               **{count: format_count(total.get(count), language)}))
+        lines += [_cost_word("totals", language, years=str(total.get("year") or ""),
+                             cost=sek_text(total.get("cost_sek"), language), **parts), ""]
     outcomes = [r for r in rows if r.get("part") == "outcome"]
     if outcomes:
         heads = {} if summary is None or summary.empty else {
@@ -579,14 +578,16 @@ def costs_markdown(costs: pd.DataFrame, summary: pd.DataFrame, language: str, *,
             .to_dict("records") if str(r.get("area") or "all") == "all"}
         lines += [f"**{_cost_word('outcome_heading', language)}**", "",
                   _cost_word("outcome_intro", language), ""]
-        lines += [f"- {cost_sentence(row, heads.get(str(row['indicator'])), language)}" for row in outcomes]
+        lines += [f"- {cost_sentence(row, heads.get(str(row['indicator'])), language, min_cell)}"
+                  for row in outcomes]
         lines += ["", _cost_word("uncertainty", language)]
     if audience == "technical":
         lines += ["", _cost_word("method", language)]
     return "\n".join(lines).strip()
 
 
-def cost_sentence(row: Mapping[str, Any], headline: Mapping[str, Any] | None, language: str) -> str:
+def cost_sentence(row: Mapping[str, Any], headline: Mapping[str, Any] | None, language: str,
+                  min_cell: int = DEFAULT_MIN_CELL) -> str:
     """One primary indicator's cost per additional child in words (a costs.csv outcome row), with
     the headline's caveat said beside the interval as the summary says it."""
     name = indicator_name(str(row["indicator"]), language)
@@ -595,7 +596,7 @@ def cost_sentence(row: Mapping[str, Any], headline: Mapping[str, Any] | None, la
                          language)
     status, reason = str(row.get("status") or ""), str(row.get("reason") or "")
     if status == "suppressed":
-        why = suppression_phrase(row.get("suppression"), language)
+        why = suppression_phrase(row.get("suppression"), language, min_cell)
         return _cost_word("suppressed", language, name=name, why=why)
     if status == "estimated":
         interval = _interval_sek(row.get("ci_low"), row.get("ci_high"), language)

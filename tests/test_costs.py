@@ -284,6 +284,20 @@ def test_small_counts_are_hidden_with_the_costs_per_unit_resting_on_them(costs: 
     assert second["contacts"] == 10 and second["cost_per_contact"] == 60_000
 
 
+def test_a_cost_per_child_is_blank_with_its_children(costs: pd.DataFrame) -> None:
+    # min_cell 20: the 15 children are hidden, and 1,800,000 / (600,000 x 0.2) would give them back
+    published = publish_tables({"costs": costs}, min_cell=20)["costs"]
+    mmr = _row(published, "outcome", "vacc_mmr1_24m")
+    assert mmr["children"] == "<20" and mmr["status"] == "suppressed"
+    assert pd.isna(mmr["cost_per_additional_child"]) and pd.isna(mmr["additional_children"])
+    assert pd.isna(_row(published, "total")["cost_per_child"])
+    # a reason that rests on the (published) headline alone stays
+    assert _row(published, "outcome", "bf_any_6m")["status"] == "not_estimable"
+    words = narrative.costs_markdown(published, make_summary(), "en", min_cell=20)
+    assert "is not shown: one of the numbers behind it is below 20" in words
+    assert "the interval includes zero" in words
+
+
 def test_a_cost_per_child_is_blank_with_its_headline() -> None:
     frame = costs_table(make_study(), make_cohort(), make_summary())
     run = _Pass(5, {"costs": frame})

@@ -7,9 +7,10 @@ contacts) of the years without one, an unpublished count protected too; the tota
 children are the intervention group (flow.csv's eligible step) less those born in years
 without a cost, likewise. A cost per family, contact or child is the cost divided by the
 count, so it gives the count back: it is blank where its count is hidden. The cost per
-additional child rests on the children and on the headline effect: blank (status
-`suppressed`) where either is, the headline as summary.csv publishes it (the pass's summary
-rule records which headlines it blanked, and why).
+additional child rests on the children and on the headline effect: blank where either is
+(status `suppressed` where a ratio was made, or where the headline is blank, whose "not
+estimable" would say where its hidden interval lies), the headline as summary.csv publishes
+it (the pass's summary rule records which headlines it blanked, and why).
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ def _publish_costs(p: _Pass, frame: pd.DataFrame) -> Render:
         outcome = frame["part"].astype("string").eq("outcome").fillna(False).to_numpy(dtype=bool)
         children_hidden = np.array(["children" in mine and bool(hidden[mine["children"]])
                                     for mine in cells], dtype=bool)
-        suppressed = outcome & (headline_hidden | children_hidden)
+        # a ratio that was made is hidden with its children; any status with its headline (a
+        # "not estimable" would say where the hidden interval lies)
+        estimated = frame["status"].astype("string").eq("estimated").fillna(False).to_numpy(dtype=bool)
+        suppressed = outcome & (headline_hidden | (children_hidden & estimated))
         published["status"] = published["status"].astype(object).mask(suppressed, "suppressed")
         reasons = [h if h else "small_count" if any(p.small(c) for c in mine.values()) else "secondary"
                    for h, mine in zip(headline, cells, strict=True)]

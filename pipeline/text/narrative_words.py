@@ -412,15 +412,18 @@ CAPTIONS: dict[str, Words] = {
 COST_WORDS: dict[str, Words] = {
     "sek": Words("{amount}\u00a0kr", "SEK\u00a0{amount}"),
     "sek_interval": Words("{ci} {low}\u2013{high}\u00a0kr", "{ci} SEK\u00a0{low} to {high}"),
-    "not_shown": Words("redovisas inte (små tal)", "not shown (small numbers)"),
     "totals": Words(
         sv=("Programmets kostnader för åren {years} var {cost}, räknade mot barnen i "
-            "interventionsgruppen födda samma år: {per_family} per familj som tackade ja ({families} "
-            "familjer) och {per_contact} per genomförd programkontakt ({contacts} kontakter)."),
+            "interventionsgruppen födda samma år: {per_family} och {per_contact}."),
         en=("The programme's costs for {years} were {cost}, counted against the intervention children "
-            "born in those years: {per_family} per family who accepted ({families} families) and "
-            "{per_contact} per completed programme contact ({contacts} contacts)."),
+            "born in those years: {per_family} and {per_contact}."),
     ),
+    "per_family": Words("{amount} per familj som tackade ja ({families} familjer)",
+                        "{amount} per family who accepted ({families} families)"),
+    "per_family_not_shown": Words("ingen kostnad per familj redovisas", "no cost per family is shown"),
+    "per_contact": Words("{amount} per genomförd programkontakt ({contacts} kontakter)",
+                         "{amount} per completed programme contact ({contacts} contacts)"),
+    "per_contact_not_shown": Words("ingen kostnad per kontakt redovisas", "no cost per contact is shown"),
     "outcome_heading": Words(
         sv="Kostnad per ytterligare barn som når utfallet",
         en="Cost per additional child reaching the outcome",
