@@ -106,9 +106,9 @@ def test_cost_per_additional_child_by_hand() -> None:
 
 
 def _fieller(a: float, b: float, v11: float, v22: float, v12: float, t: float) -> tuple[float, float]:
-    """Fieller's (1954) limits for a / b with variances v11, v22 and covariance v12 (as in
-    Chaudhary & Stearns 1996, eq. 3): [(q - g v12/v22) -/+ (t/b) sqrt(v11 - 2 q v12 + q^2 v22
-    - g (v11 - v12^2 / v22))] / (1 - g), q = a / b, g = t^2 v22 / b^2."""
+    """Fieller's (1954) limits for a / b with variances v11, v22 and covariance v12, in their
+    usual closed form: [(q - g v12/v22) -/+ (t/b) sqrt(v11 - 2 q v12 + q^2 v22 - g (v11 -
+    v12^2 / v22))] / (1 - g), q = a / b, g = t^2 v22 / b^2 (bounded when g < 1)."""
     q, g = a / b, t * t * v22 / (b * b)
     half = (t / b) * math.sqrt(v11 - 2 * q * v12 + q * q * v22 - g * (v11 - v12 * v12 / v22))
     return (q - g * v12 / v22 - half) / (1 - g), (q - g * v12 / v22 + half) / (1 - g)

@@ -118,7 +118,7 @@ def costs_table(study: Study, cohort: pd.DataFrame, summary: pd.DataFrame) -> pd
         row["flags"] = ";".join(f for f in YEAR_FLAGS if f in _year_flags(study, births, year))
         years.append(row)
     total = _total(study, births, matched, amounts)
-    outcomes = [_outcome_row(study, indicator, summary, total) for indicator in study.primary_indicators]
+    outcomes = [_outcome_row(indicator, summary, total) for indicator in study.primary_indicators]
     return table.frame([*budget, *years, total, *outcomes])
 
 
@@ -165,8 +165,7 @@ def _years_text(years: list[int]) -> str:
     return ", ".join(str(y) for y in years)
 
 
-def _outcome_row(study: Study, indicator: str, summary: pd.DataFrame,
-                 total: dict[str, Any]) -> dict[str, Any]:
+def _outcome_row(indicator: str, summary: pd.DataFrame, total: dict[str, Any]) -> dict[str, Any]:
     """The cost per additional child reaching one primary indicator's outcome."""
     rows = summary[summary["indicator"].eq(indicator).to_numpy(dtype=bool)
                    & summary["area"].astype("string").eq("all").fillna(False).to_numpy(dtype=bool)]
