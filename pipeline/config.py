@@ -167,6 +167,42 @@ class InputFile(_Strict):
     header_row: int | None = Field(default=None, ge=1)
 
 
+class CostItem(_Strict):
+    """One year's cost of the programme (study.yml `costs:`): kronor budgeted or paid, and
+    what they cover. Each year's cost is matched to the intervention children born that year
+    (pipeline.stages.compare.costs); a year outside their birth years needs a `note` saying
+    what it pays for, and is then listed but left out of the totals."""
+
+    year: int = Field(ge=1900, le=2100)
+    amount_sek: float = Field(gt=0, allow_inf_nan=False)
+    covers: str = Field(min_length=1)
+    note: str = ""
+
+    @field_validator("amount_sek", mode="before")
+    @classmethod
+    def _swedish_number(cls, value: Any) -> Any:
+        """An amount written as Swedish text: "2 000 000" or "1 950 000,50" (spaces between
+        thousands, a decimal comma); anything else is left for the number check to refuse."""
+        if isinstance(value, str):
+            plain = re.sub(r"[\s\u00a0]", "", value).replace(",", ".")
+            if re.fullmatch(r"[0-9]+(\.[0-9]+)?", plain):
+                return plain
+        return value
+
+    @field_validator("covers", "note")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("covers")
+    @classmethod
+    def _says_what(cls, value: str) -> str:
+        if not value:
+            raise ValueError("say what the amount covers (e.g. 'personnel: BVC nurse and parental "
+                             "advisor')")
+        return value
+
+
 class Study(_Strict):
     """A validated study: everything the stages need to know about one evaluation."""
 
@@ -197,6 +233,8 @@ class Study(_Strict):
     # does not match ("Norrbyåsen BVC": Norrbyåsen); validated against the design
     area_map: dict[str, str] = {}
     plausible_ranges: dict[str, tuple[float, float]] = PLAUSIBLE_RANGES
+    # the programme's costs per year (issue 12): the costs section of the reports
+    costs: tuple[CostItem, ...] = ()
     key_file: str | None = None
     folder: Path = Path(".")
 
@@ -329,6 +367,38 @@ class Study(_Strict):
                 raise ValueError(f"{column}: the range [{low:g}, {high:g}] must run from the "
                                  "lowest plausible value to a higher highest one")
         return value
+
+    @model_validator(mode="after")
+    def _costs_match_the_design(self) -> Study:
+        """Each year and what it covers once; a year outside the intervention children's birth
+        years (programme start to born_to) only with a note saying why it is there."""
+        problems = []
+        first: dict[tuple[int, str], int] = {}
+        for index, item in enumerate(self.costs):
+            key = (item.year, item.covers.casefold())
+            if key in first:
+                problems.append(f"costs[{index}]: year {item.year} lists '{item.covers}' a second time "
+                                f"(first in costs[{first[key]}]); add the amounts up into one entry, or "
+                                "say in `covers` what each pays for")
+            first.setdefault(key, index)
+        low, high = self.cost_years
+        for index, item in enumerate(self.costs):
+            if not low <= item.year <= high and not item.note:
+                problems.append(
+                    f"costs[{index}]: year {item.year} lies outside the birth years of the "
+                    f"intervention children ({low}–{high}), to which each year's cost is matched; "
+                    "correct the year, or add a `note:` saying what it pays for (it is then listed "
+                    "but not counted in the totals)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def cost_years(self) -> tuple[int, int]:
+        """The first and last calendar year in which intervention children were born (from the
+        programme start, or born_from if later, to born_to): the years a cost is matched to."""
+        first = max(self.design.programme_start, self.design.born_from)
+        return first.year, self.design.born_to.year
 
     def input_path(self, table: str) -> Path:
         return self.folder / self.inputs[table].file
@@ -508,7 +578,8 @@ def _allowed_keys(parent: str) -> list[str]:
                                           "programme": Programme}
     head = parent.split(".")[0]
     model = models.get(parent) or (Contact if head == "programme" and "contacts" in parent
-                                   else InputFile if head == "inputs" else None)
+                                   else InputFile if head == "inputs"
+                                   else CostItem if head == "costs" else None)
     if model is None:
         return []
     return [name for name in model.model_fields if name != "folder"]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from pipeline.indicators import time_to_event
 from pipeline.text import (
+    DEFAULT_MIN_CELL,
     EN_DASH,
     MINUS,
     check_language,
@@ -31,10 +32,12 @@ from pipeline.text import (
     label,
     round_half_up,
     suppressed_sentence,
+    suppression_phrase,
     to_number,
 )
 from pipeline.text.narrative_words import (
     CAPTIONS,
+    COST_WORDS,
     DESIGN_WORDS,
     FAMILY_NAMES,
     METHOD_WORDS,
@@ -515,6 +518,100 @@ def dropped_for_covariates(summary: pd.DataFrame) -> int | None:
             total = sum(v for v in groups[:2] if v is not None)
         return max(int(total - sum(used)), 0)
     return None
+
+
+# --- costs ---------------------------------------------------------------------------------------
+
+
+def _cost_word(key: str, language: str, **values: Any) -> str:
+    return COST_WORDS[key].format(language, **values)
+
+
+def about(amount: Any) -> float | None:
+    """An amount rounded to three significant figures (226 000 for 225 594), as a ratio of
+    estimates deserves; amounts under 1 000 to whole kronor."""
+    number = to_number(amount)
+    if number is None or number < 1000:
+        return None if number is None else float(round_half_up(number, 0))
+    places = len(str(int(number))) - 3
+    return float(round_half_up(number / 10 ** places, 0)) * 10 ** places
+
+
+def sek_text(amount: Any, language: str, *, rounded: bool = False) -> str:
+    """Kronor as a report says them: "2 000 000 kr" / "SEK 2,000,000" (`rounded`: `about`)."""
+    number = about(amount) if rounded else to_number(amount)
+    if number is None:
+        return EN_DASH
+    return _cost_word("sek", language, amount=format_number(number, language, 0))
+
+
+def _interval_sek(low: Any, high: Any, language: str) -> str:
+    """"95 % KI 165 000–1 110 000 kr" / "95% CI SEK 165,000 to 1,110,000", rounded."""
+    return _cost_word("sek_interval", language, ci=word("ci", language),
+                      low=format_number(about(low), language, 0),
+                      high=format_number(about(high), language, 0))
+
+
+def costs_markdown(costs: pd.DataFrame, summary: pd.DataFrame, language: str, *,
+                   audience: str = "committee", min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The costs section in words, from costs.csv (and summary.csv's caveats): the totals, then
+    the cost per additional child of each primary indicator, or plainly why there is none."""
+    check_language(language)
+    if costs is None or costs.empty:
+        return ""
+    rows = costs.astype(object).where(costs.notna(), None).to_dict("records")
+    lines = []
+    total = next((r for r in rows if r.get("part") == "total"), None)
+    if total is not None and to_number(total.get("cost_sek")) is not None:
+        parts = {}
+        for unit, count in (("family", "families"), ("contact", "contacts")):
+            amount = to_number(total.get(f"cost_per_{unit}"))
+            parts[f"per_{unit}"] = (_cost_word(f"per_{unit}_not_shown", language) if amount is None else
+                                    _cost_word(f"per_{unit}", language, amount=sek_text(amount, language),
+                                               **{count: format_count(total.get(count), language)}))
+        lines += [_cost_word("totals", language, years=str(total.get("year") or ""),
+                             cost=sek_text(total.get("cost_sek"), language), **parts), ""]
+    outcomes = [r for r in rows if r.get("part") == "outcome"]
+    if outcomes:
+        heads = {} if summary is None or summary.empty else {
+            str(r["indicator"]): r for r in summary.astype(object).where(summary.notna(), None)
+            .to_dict("records") if str(r.get("area") or "all") == "all"}
+        lines += [f"**{_cost_word('outcome_heading', language)}**", "",
+                  _cost_word("outcome_intro", language), ""]
+        lines += [f"- {cost_sentence(row, heads.get(str(row['indicator'])), language, min_cell)}"
+                  for row in outcomes]
+        lines += ["", _cost_word("uncertainty", language)]
+    if audience == "technical":
+        lines += ["", _cost_word("method", language)]
+    return "\n".join(lines).strip()
+
+
+def cost_sentence(row: Mapping[str, Any], headline: Mapping[str, Any] | None, language: str,
+                  min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """One primary indicator's cost per additional child in words (a costs.csv outcome row), with
+    the headline's caveat said beside the interval as the summary says it."""
+    name = indicator_name(str(row["indicator"]), language)
+    effect = effect_text({"measure": row.get("measure"), "estimate": row.get("effect"),
+                          "ci_low": row.get("effect_ci_low"), "ci_high": row.get("effect_ci_high")},
+                         language)
+    status, reason = str(row.get("status") or ""), str(row.get("reason") or "")
+    if status == "suppressed":
+        why = suppression_phrase(row.get("suppression"), language, min_cell)
+        return _cost_word("suppressed", language, name=name, why=why)
+    if status == "estimated":
+        interval = _interval_sek(row.get("ci_low"), row.get("ci_high"), language)
+        if headline is not None and (tag := caveat_tag(headline, language)):
+            interval = f"{interval}; {tag}"
+        return _cost_word("estimated", language, name=name, effect=effect,
+                          cost=sek_text(row.get("cost_per_additional_child"), language, rounded=True),
+                          interval=interval,
+                          additional=format_number(row.get("additional_children"), language, 0),
+                          children=format_count(row.get("children"), language))
+    sentence = _cost_word(reason if reason in COST_WORDS else "no_effect_estimate", language,
+                          name=name, effect=effect)
+    if "estimate_not_positive" in str(row.get("flags") or "").split(";"):
+        sentence += " " + _cost_word("estimate_not_positive", language)
+    return sentence
 
 
 # --- notes of the technical effects table, in the report's language ------------------------------

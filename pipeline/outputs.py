@@ -46,14 +46,14 @@ COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys((
         "indicator", "measure", "method", "analysis", "covariate", "group", "statistic",
         "contacts_band", "primary", "adjusted", "pre", "reference", "step", "table",
-        "source_file", "column", "issue", "balanced", "status",
+        "source_file", "column", "issue", "balanced", "status", "part",
     ), LABEL),
     **dict.fromkeys((
         "note", "subgroup", "multiplicity", "level", "rating_before", "rating_after", "area",
         "kind", "design", "verdict", "reason", "caveats", "reason_detail", "sensitivity_method",
         "arm", "half_year", "half_year_start", "period", "born_from", "born_to",
         "intervention_area", "comparison_area", "left_out_area", "placebo_area", "variable",
-        "flags", "area_in_export", "read_as", "nearest_area",
+        "flags", "area_in_export", "read_as", "nearest_area", "year", "covers",
     ), TEXT),
     **dict.fromkeys((
         "n_intervention", "n_comparison", "events_intervention", "events_comparison", "at_risk",
@@ -63,7 +63,7 @@ COLUMN_KINDS: dict[str, str] = {
         "n_denominator_intervention_pre", "n_denominator_comparison_pre",
         "events_intervention_pre", "events_comparison_pre", "children", "areas_per_arm_needed",
         "contacts_counted", "n_denominator", "n_numerator", "order", "rows", "rows_read",
-        "rows_clean", "rows_rejected", "rows_duplicate",
+        "rows_clean", "rows_rejected", "rows_duplicate", "families", "contacts",
     ), COUNT),
 }
 
@@ -225,6 +225,19 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
            Words("Statistisk styrka", "Statistical power"), Words("styrkerader", "power rows"),
            "group sizes as in indicators; the detectable difference blank where a group size is hidden, "
            "p_comparison where its events or the rest are",
+           STUDY_ROWS),
+    # issue 12: only when study.yml gives `costs:` (else written empty); the study's costs are
+    # not split by area, so an area report shows them whole
+    _table("costs", "compare", "part year covers indicator method measure cost_sek families contacts "
+           "cost_per_family cost_per_contact children cost_per_child effect effect_ci_low "
+           "effect_ci_high additional_children additional_ci_low additional_ci_high "
+           "cost_per_additional_child ci_low ci_high status reason flags caveats note",
+           Words("Kostnader per år, per familj, per kontakt och per ytterligare barn",
+                 "Costs per year, per family, per contact and per additional child"),
+           Words("kostnadsrader", "cost rows"),
+           "families, contacts and children below min_cell, with the costs per family, contact or "
+           "child resting on them; years add up to the total, linked to fidelity and flow; the "
+           "cost per additional child blank where the summary's headline or the children are",
            STUDY_ROWS),
 )
 # Every published table: those declared above, then each follow-up part's OUTPUTS (imported on

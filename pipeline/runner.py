@@ -282,13 +282,15 @@ def _run_report(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 # study.yml keys that only the reports read (the page title; the technical report's language):
 # a change to them reruns the report stage alone.
 REPORT_SETTINGS = ("title", "language")
+COMPARE_SETTINGS = ("costs",)  # read from the compare stage on: a new budget reruns no cleaning
 
 PIPELINE: tuple[Stage, ...] = (
     Stage("clean", "ingest + clean", _run_clean,
           depends_on=lambda ctx: {"inputs": input_hashes(ctx.study),
                                   "key": privacy.key_fingerprint(study_key(ctx.study))},
-          selected_by=("ingest", "clean"), config_unused=REPORT_SETTINGS),
-    Stage("cohort", "cohort", _run_cohort, upstream="clean", config_unused=REPORT_SETTINGS),
+          selected_by=("ingest", "clean"), config_unused=(*REPORT_SETTINGS, *COMPARE_SETTINGS)),
+    Stage("cohort", "cohort", _run_cohort, upstream="clean",
+          config_unused=(*REPORT_SETTINGS, *COMPARE_SETTINGS)),
     Stage("compare", "compare", _run_compare, upstream="cohort", config_unused=REPORT_SETTINGS),
     # the follow-up parts read clean's optional exports, not the cohort (pipeline.followup)
     Stage("followup", "followup", _run_followup, upstream="clean", config_unused=REPORT_SETTINGS),

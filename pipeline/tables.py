@@ -513,6 +513,68 @@ def power_table(power: pd.DataFrame, language: str) -> pd.DataFrame:
                                  for c in ("mdd", "mdd_areas", "difference_named")})
 
 
+# --- costs ------------------------------------------------------------------------------------
+
+def _cost_note(row: Mapping[str, Any], language: str, min_cell: int) -> str:
+    """A costs row's reason and flags in words, then study.yml's note; why a figure is hidden."""
+    codes = [str(row.get("reason") or ""), *str(row.get("flags") or "").split(";")]
+    parts = [label("cost", code, language) for code in codes if code]
+    if text.is_true(row.get("suppressed")):
+        parts.append(text.suppression_phrase(row.get("suppression"), language, min_cell, short=True))
+    note = "; ".join(parts)
+    if row.get("note"):
+        note = f"{note}. {row['note']}" if note else str(row["note"])
+    return note[:1].upper() + note[1:]
+
+
+def costs_table(costs: pd.DataFrame, language: str, *,
+                min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """costs.csv's years and total: cost, what it covers, families and contacts with the costs
+    per family and per contact (kronor); a dash where a figure is hidden or cannot be had."""
+    rows = []
+    for row in records(costs):
+        part = row.get("part")
+        if part not in ("year", "total"):
+            continue
+        year = str(row.get("year") or "")
+        rows.append({
+            "year": phrase("cost_total", language, years=year) if part == "total" else year,
+            "covers": row.get("covers") or "", "cost_sek": format_number(row.get("cost_sek"), language),
+            "families": format_count(row.get("families"), language),
+            "cost_per_family": format_number(row.get("cost_per_family"), language),
+            "contacts": format_count(row.get("contacts"), language),
+            "cost_per_contact": format_number(row.get("cost_per_contact"), language),
+            "note": _cost_note(row, language, min_cell)})
+    return _display(rows, ["year", "covers", "cost_sek", "families", "cost_per_family", "contacts",
+                           "cost_per_contact", "note"], language)
+
+
+def cost_per_outcome_table(costs: pd.DataFrame, language: str, *,
+                           min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """costs.csv's primary indicators: effect, children, additional children and the cost per
+    additional child with their intervals, or why there is none."""
+    rows = []
+    for row in records(costs):
+        if row.get("part") != "outcome":
+            continue
+        additive = row.get("measure") in PERCENTAGE_POINT_MEASURES
+        rows.append({
+            "indicator": label("indicator", row["indicator"], language),
+            "effect": format_estimate(row.get("effect"), row.get("effect_ci_low"), row.get("effect_ci_high"),
+                                      language, 1, scale=100) if additive else EN_DASH,
+            "children_intervention": format_count(row.get("children"), language),
+            "additional_children": format_estimate(row.get("additional_children"),
+                                                   row.get("additional_ci_low"),
+                                                   row.get("additional_ci_high"), language, 0),
+            # rounded to three significant figures: a ratio of estimates has no more
+            "cost_per_additional_child": format_estimate(
+                narrative.about(row.get("cost_per_additional_child")), narrative.about(row.get("ci_low")),
+                narrative.about(row.get("ci_high")), language, 0),
+            "note": _cost_note(row, language, min_cell)})
+    return _display(rows, ["indicator", "effect", "children_intervention", "additional_children",
+                           "cost_per_additional_child", "note"], language)
+
+
 # --- appendices -------------------------------------------------------------------------------
 
 def data_quality_table(data_quality: pd.DataFrame, language: str) -> pd.DataFrame:

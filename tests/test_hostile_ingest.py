@@ -484,7 +484,8 @@ def test_run_stops_like_validate_when_a_table_is_wholly_rejected(
     # every language row names a child who is not in the children export
     other = pnr("20200202", "222")
     folder = write_study(tmp_path / "s", {
-        "children": [f"{A};Norrby;ja;Sverige;gymnasial;nej;30;3500"], **EVENTS,
+        "children": [f"{A};Norrby;ja;Sverige;gymnasial;nej;30;3500",
+                     f"{pnr('20210405', '246')};Söderby;ja;Sverige;gymnasial;nej;30;3500"], **EVENTS,
         "language": [f"{other};2024-03-04;3 år;utan anmärkning;nej"]})
     root = tmp_path / "root"
     code = main(["run", str(folder), "--root", str(root), "--quiet", *STAGES])

@@ -83,4 +83,4 @@ def test_report_loaders_read_the_catalog() -> None:
     assert set(tables.AREA_TABLES) == {"indicators", "flow", "fidelity", "effects", "summary", "balance"}
     assert set(tables.DISTRICT_TABLES) == set(outputs.tables_of("followup"))
     assert set(tables.STUDY_TABLES) == {"survival", "dose_response", "power", "trends", "did_cells",
-                                        "did_areas", "event_study", "missing_data"}
+                                        "did_areas", "event_study", "missing_data", "costs"}

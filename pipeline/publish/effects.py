@@ -323,6 +323,9 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
             small = any(p.small(c) for t in everything for c in t) or any(p.small(c) for c in cells.values())
             reasons.append(p.reason(everything, cells.values()) if small else "secondary")
         rows = np.array(rows, dtype=bool)
+        # which headlines are blank, and why (costs.csv's cost per additional child rests on them)
+        p.facts["summary_blank"] = {(r["indicator"], _area(r)): reason for r, reason, blank
+                                    in zip(records, reasons, rows, strict=True) if blank}
         _blank(published, rows, SUMMARY_ESTIMATES)
         pre_unsafe = np.array([any(p.unsafe(t, hidden) for g, t in mine.items() if g.endswith("_pre"))
                                for mine in observed], dtype=bool)

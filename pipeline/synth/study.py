@@ -212,8 +212,20 @@ def _study_yaml(name: str, exports: dict[str, _Export],
         *(f"  {table}: {file}   # optional: the programme's follow-up (pipeline.followup)"
           for table, (file, _) in (followup or {}).items()),
         "column_map: {visits: {Besöksdatum: datum}}   # this export names the date Besöksdatum",
+        *_COSTS_YAML,
         "",
     ])
+
+
+# The programme's costs in kronor per year (issue 12), at the level of Solna's budget of about
+# 2 MSEK a year; the start year from September only.
+_STAFF = "personal (BVC-sjuksköterska och föräldrarådgivare)"
+_COSTS = ((2020, 600_000, f"{_STAFF}, från september"), (2020, 150_000, "utbildning och uppstart"),
+          (2021, 1_800_000, _STAFF), (2021, 200_000, "tolk, resor och material"),
+          (2022, 1_850_000, _STAFF), (2022, 200_000, "tolk, resor och material"),
+          (2023, 1_900_000, _STAFF), (2023, 220_000, "tolk, resor och material"))
+_COSTS_YAML = ("costs:", *(f"  - {{year: {year}, amount_sek: {amount}, covers: '{covers}'}}"
+                           for year, amount, covers in _COSTS))
 
 
 def _add_counts(planted: dict[str, dict[str, object]], table: str, counts: dict[str, int]) -> None:

@@ -298,6 +298,26 @@ HEADERS: dict[str, Words] = {
         sv="p för skillnad före start (eventstudie)",
         en="p for a difference before the start (event study)",
     ),
+    "year": Words("År", "Year"),
+    "covers": Words("Avser", "Covers"),
+    "cost_sek": Words("Kostnad (kr)", "Cost (SEK)"),
+    "families": Words("Familjer som tackat ja", "Families who accepted"),
+    "cost_per_family": Words("Kostnad per familj (kr)", "Cost per family (SEK)"),
+    "contacts": Words("Genomförda programkontakter", "Completed programme contacts"),
+    "cost_per_contact": Words("Kostnad per kontakt (kr)", "Cost per contact (SEK)"),
+    "effect": Words(
+        sv="Skattad effekt, procentenheter (95\u00a0% KI)",
+        en="Estimated effect, percentage points (95% CI)",
+    ),
+    "children_intervention": Words("Barn i interventionsgruppen", "Children in the intervention group"),
+    "additional_children": Words(
+        sv="Ytterligare barn med utfallet (95\u00a0% KI)",
+        en="Additional children with the outcome (95% CI)",
+    ),
+    "cost_per_additional_child": Words(
+        sv="Kostnad per ytterligare barn, kr (95\u00a0% KI)",
+        en="Cost per additional child, SEK (95% CI)",
+    ),
 }
 
 SECTION_TITLES: dict[str, Words] = {
@@ -320,6 +340,7 @@ SECTION_TITLES: dict[str, Words] = {
     "manifest": Words("Bilaga C. Körningens innehållsförteckning", "Appendix C. The run's manifest"),
     "survival": Words("Överlevnadskurvor", "Survival curves"),
     "trends": Words("Utvecklingen före och efter start", "Trends before and after the start"),
+    "costs": Words("Kostnader", "Costs"),
 }
 
 AXIS_LABELS: dict[str, Words] = {
@@ -435,6 +456,58 @@ OUTPUT_TABLE_NAMES: dict[str, Words] = {
     "dose_response": Words("om dos–respons", "on dose–response"),
     "power": Words("om statistisk styrka", "on statistical power"),
     "trends": Words("om utvecklingen per födelsehalvår", "on the trends by half-year of birth"),
+    "costs": Words("om kostnader", "on costs"),
+}
+
+# costs.csv's reasons and flags (pipeline.stages.compare.costs, pipeline.stats.costs.REASONS),
+# as the costs tables' notes say them.
+COST_LABELS: dict[str, Words] = {
+    "outside_birth_years": Words(
+        sv="utanför åren då interventionsbarnen föddes: räknas inte in i totalen",
+        en="outside the years the intervention children were born: not counted in the total",
+    ),
+    "no_costs_given": Words(
+        sv="ingen kostnad angiven: årets barn räknas inte in i totalen",
+        en="no cost given: the year's children are not counted in the total",
+    ),
+    "no_enrolled_families": Words("inga familjer som tackat ja", "no families who accepted"),
+    "no_completed_contacts": Words("inga genomförda kontakter", "no completed contacts"),
+    "part_year": Words(
+        sv="bara en del av årets födda ingår i studien",
+        en="only part of the year's births are in the study",
+    ),
+    "contacts_still_due": Words(
+        sv="några barn var ännu inte gamla nog för alla kontakter",
+        en="some children were not yet old enough for every contact",
+    ),
+    "interval_includes_zero": Words(
+        sv="kan inte skattas: effektens intervall rymmer noll",
+        en="not estimable: the effect's interval includes zero",
+    ),
+    "effect_below_zero": Words(
+        sv="ingen förbättring: hela effektens intervall ligger under noll",
+        en="no improvement: the effect's whole interval lies below zero",
+    ),
+    "estimate_not_positive": Words(
+        sv="skattningen ligger på eller under noll",
+        en="the estimate is at or below zero",
+    ),
+    "no_effect_estimate": Words(
+        sv="kan inte skattas: effekten kunde inte skattas",
+        en="not estimable: the effect could not be estimated",
+    ),
+    "no_effect_interval": Words(
+        sv="anges inte: effekten saknar konfidensintervall",
+        en="not given: the effect has no confidence interval",
+    ),
+    "not_additive": Words(
+        sv="kan inte skattas: effekten är en kvot, inte en skillnad i andel",
+        en="not estimable: the effect is a ratio, not a difference in share",
+    ),
+    "no_children": Words(
+        sv="kan inte skattas: inga barn i interventionsgruppen de åren",
+        en="not estimable: no intervention children in those years",
+    ),
 }
 
 # Methods appendix: (method, reference) in the order the analysis uses them.
@@ -446,7 +519,7 @@ _VOCABULARIES: dict[str, dict[str, Words]] = {
     "level": LEVEL_LABELS, "rating": RATING_LABELS, "flow": FLOW_LABELS, "fidelity": FIDELITY_LABELS,
     "table": TABLE_NAMES, "reason": REASON_LABELS, "header": HEADERS, "section": SECTION_TITLES,
     "axis": AXIS_LABELS, "phrase": PHRASES, "design": DESIGN_LABELS, "manifest": MANIFEST_LABELS,
-    "column": COLUMN_LABELS,
+    "column": COLUMN_LABELS, "cost": COST_LABELS,
 }
 
 

@@ -367,6 +367,14 @@ CAPTIONS: dict[str, Words] = {
         sv="Minsta upptäckbara skillnad och barn som behövs",
         en="Minimum detectable difference and children needed",
     ),
+    "costs": Words(
+        sv="Kostnader per år och totalt, per familj och per genomförd kontakt",
+        en="Costs per year and in total, per family and per completed contact",
+    ),
+    "cost_per_outcome": Words(
+        sv="Kostnad per ytterligare barn som når utfallet, huvudindikatorerna",
+        en="Cost per additional child reaching the outcome, primary indicators",
+    ),
     "data_quality": Words("Rader per fil", "Rows per file"),
     "rejects": Words("Avvisade rader per orsak", "Rejected rows by reason"),
     "missingness": Words("Saknade värden", "Missing values"),
@@ -398,6 +406,142 @@ CAPTIONS: dict[str, Words] = {
     "manifest_stages": Words("Stegen i körningen", "The stages of the run"),
 }
 
+
+# The costs section (pipeline.narrative.costs_markdown): what the programme cost, and per
+# additional child. Careful words for a committee: no claim beyond what the interval says.
+COST_WORDS: dict[str, Words] = {
+    "sek": Words("{amount}\u00a0kr", "SEK\u00a0{amount}"),
+    "sek_interval": Words("{ci} {low}\u2013{high}\u00a0kr", "{ci} SEK\u00a0{low} to {high}"),
+    "totals": Words(
+        sv=("Programmets kostnader för åren {years} var {cost}, räknade mot barnen i "
+            "interventionsgruppen födda samma år: {per_family} och {per_contact}."),
+        en=("The programme's costs for {years} were {cost}, counted against the intervention children "
+            "born in those years: {per_family} and {per_contact}."),
+    ),
+    "per_family": Words("{amount} per familj som tackade ja ({families} familjer)",
+                        "{amount} per family who accepted ({families} families)"),
+    "per_family_not_shown": Words("ingen kostnad per familj redovisas", "no cost per family is shown"),
+    "per_contact": Words("{amount} per genomförd programkontakt ({contacts} kontakter)",
+                         "{amount} per completed programme contact ({contacts} contacts)"),
+    "per_contact_not_shown": Words("ingen kostnad per kontakt redovisas", "no cost per contact is shown"),
+    "outcome_heading": Words(
+        sv="Kostnad per ytterligare barn som når utfallet",
+        en="Cost per additional child reaching the outcome",
+    ),
+    "outcome_intro": Words(
+        sv=("För varje huvudindikator: kostnaden delad med antalet ytterligare barn som når utfallet "
+            "enligt programmets skattade effekt (effekten gånger barnen i interventionsgruppen)."),
+        en=("For each primary indicator: the cost divided by the additional children reaching the "
+            "outcome according to the programme's estimated effect (the effect times the children in "
+            "the intervention group)."),
+    ),
+    "estimated": Words(
+        sv=("{name}: omkring {cost} per ytterligare barn ({interval}). Det bygger på den skattade "
+            "effekten {effect}, alltså omkring {additional} fler barn av {children} i "
+            "interventionsgruppen."),
+        en=("{name}: about {cost} per additional child ({interval}). This rests on the estimated "
+            "effect of {effect}, that is about {additional} more of the {children} children in the "
+            "intervention group."),
+    ),
+    "interval_includes_zero": Words(
+        sv=("{name}: kostnaden per ytterligare barn kan inte skattas. Den skattade effekten är "
+            "{effect}; intervallet rymmer noll, alltså att programmet inte gav ett enda ytterligare "
+            "barn. Då kan kostnaden per ytterligare barn vara hur stor som helst, och ingen siffra "
+            "anges."),
+        en=("{name}: the cost per additional child cannot be estimated. The estimated effect is "
+            "{effect}; the interval includes zero, that is, that the programme gave not a single "
+            "additional child. The cost per additional child could then be any amount, however "
+            "large, and no figure is given."),
+    ),
+    "estimate_not_positive": Words(
+        sv="Skattningen ligger dessutom på eller under noll: studien visar inte att programmet förbättrade "
+           "detta utfall.",
+        en="The estimate itself is at or below zero: the study does not show that the programme improved "
+           "this outcome.",
+    ),
+    "effect_below_zero": Words(
+        sv=("{name}: ingen kostnad per ytterligare barn. Den skattade effekten är {effect}, med hela "
+            "intervallet under noll: skattningen talar för att programmet inte förbättrade detta "
+            "utfall, så det finns inga ytterligare barn att räkna kostnaden på."),
+        en=("{name}: no cost per additional child. The estimated effect is {effect}, with the whole "
+            "interval below zero: the estimate indicates that the programme did not improve this "
+            "outcome, so there are no additional children to count the cost on."),
+    ),
+    "no_effect_estimate": Words(
+        sv="{name}: kostnaden per ytterligare barn kan inte skattas, eftersom programmets effekt inte kunde "
+           "skattas.",
+        en="{name}: the cost per additional child cannot be estimated, because the programme's effect "
+           "could not be estimated.",
+    ),
+    "no_effect_interval": Words(
+        sv=("{name}: kostnaden per ytterligare barn anges inte. Den skattade effekten ({effect}) saknar "
+            "ett tillförlitligt konfidensintervall, och utan det går det inte att säga hur osäker "
+            "kostnaden är."),
+        en=("{name}: the cost per additional child is not given. The estimated effect ({effect}) has no "
+            "reliable confidence interval, and without one there is no saying how uncertain the cost "
+            "is."),
+    ),
+    "not_additive": Words(
+        sv=("{name}: kostnaden per ytterligare barn kan inte skattas: effekten är en kvot (en "
+            "hasardkvot), som inte säger hur många fler barn som nådde utfallet."),
+        en=("{name}: the cost per additional child cannot be estimated: the effect is a ratio (a hazard "
+            "ratio), which does not say how many more children reached the outcome."),
+    ),
+    "no_children": Words(
+        sv=("{name}: kostnaden per ytterligare barn kan inte skattas: inga barn i interventionsgruppen "
+            "föddes de år som kostnaderna avser."),
+        en=("{name}: the cost per additional child cannot be estimated: no intervention children were "
+            "born in the years the costs are for."),
+    ),
+    "no_costs_given": Words(
+        sv=("{name}: kostnaden per ytterligare barn kan inte skattas: ingen kostnad angavs för de år då "
+            "barnen i interventionsgruppen föddes."),
+        en=("{name}: the cost per additional child cannot be estimated: no cost was given for the years "
+            "the intervention children were born."),
+    ),
+    "suppressed": Words("{name}: kostnaden per ytterligare barn {why}.", "{name}: the cost per additional "
+                        "child is {why}."),
+    "uncertainty": Words(
+        sv=("Intervallen visar bara osäkerheten i den skattade effekten; kostnaderna är budgeterade "
+            "belopp och räknas som kända. Hela programmets kostnad räknas mot ett utfall i taget, men "
+            "programmet kan påverka flera utfall på en gång: kostnaderna per barn ska därför inte "
+            "läggas ihop, och de är inga priser."),
+        en=("The intervals show the uncertainty of the estimated effect only; the costs are budgeted "
+            "amounts and taken as known. The whole programme's cost is counted against one outcome at "
+            "a time, but the programme may affect several outcomes at once: the costs per child are "
+            "therefore not to be added up, and they are no prices."),
+    ),
+    "method": Words(
+        sv=("Metod. Kostnaderna anges i studiefilen (`costs:` med år, belopp och vad de avser). Varje "
+            "kalenderårs kostnad matchas mot barnen i interventionsgruppen födda det året; år utanför "
+            "deras födelseår redovisas men räknas inte in, och ett födelseår utan kostnad räknas inte "
+            "in med sina barn. Familjer är barn i interventionsgruppen vars familj tackat ja; "
+            "kontakter är planerade programkontakter som de fått fram till uttagsdatum. Kostnad per "
+            "ytterligare barn = kostnad / (effekt × barn i interventionsgruppen födda de åren), där "
+            "effekten är designens huvudskattning för alla som uppfyller villkoren (ITT) och antas "
+            "gälla även barn som ännu inte nått indikatorns ålder. Intervallet är effektens intervall "
+            "vänt: kostnad / (barn × övre gräns) till kostnad / (barn × nedre gräns). Det är exakt, "
+            "eftersom kostnaderna är kända belopp och kvoten avtar med effekten; det är Fiellers "
+            "intervall när täljaren saknar varians (Fieller 1954; Chaudhary & Stearns 1996), och det "
+            "bär med sig effektintervallets metod (för skillnad-i-skillnader den vilda "
+            "klusterbootstrappen). Rymmer effektens intervall noll är Fiellers mängd obegränsad och "
+            "kostnaden kan inte skattas."),
+        en=("Method. The costs are given in the study file (`costs:` with year, amount and what they "
+            "cover). Each calendar year's cost is matched to the intervention children born that year; "
+            "years outside their birth years are listed but not counted, and a birth year without a "
+            "cost is left out with its children. Families are intervention children whose families "
+            "accepted; contacts are the planned programme contacts they received by the extraction "
+            "date. Cost per additional child = cost / (effect × intervention children born in those "
+            "years), where the effect is the design's headline estimate for everyone eligible (ITT), "
+            "taken to hold also for children not yet at the indicator's age. The interval is the "
+            "effect's turned round: cost / (children × upper bound) to cost / (children × lower "
+            "bound). It is exact, since the costs are known amounts and the ratio falls as the "
+            "effect rises; it is Fieller's interval for a numerator without variance (Fieller 1954; "
+            "Chaudhary & Stearns 1996), and it carries the effect interval's own method (for a "
+            "difference-in-differences, the wild cluster bootstrap). When the effect's interval "
+            "includes zero, Fieller's set is unbounded and the cost cannot be estimated."),
+    ),
+}
 
 FAMILY_NAMES: dict[str, Words] = {
     "breastfeeding": Words("Amning", "Breastfeeding"),

@@ -186,6 +186,21 @@ PHRASES: dict[str, Words] = {
             "(the correlation within areas estimated from the data), those with children as independent an "
             "optimistic one."),
     ),
+    "cost_total": Words("Totalt {years}", "Total {years}"),
+    "costs_intro": Words(
+        sv=("Programmets kostnader enligt studiefilen, per år och vad de avser. Varje års kostnad räknas mot "
+            "barnen i interventionsgruppen som föddes samma år: familjerna erbjuds programmet vid "
+            "födseln och besöken fortsätter in i nästa år, så ett års budget motsvarar ungefär en "
+            "årskulls program. Kostnad per familj är kostnaden delad med antalet barn vars familj "
+            "tackade ja; kostnad per kontakt är den delad med de planerade programkontakter som "
+            "barnen fått."),
+        en=("The programme's costs as the study file gives them, per year and what they cover. Each "
+            "year's cost is counted against the intervention children born in that year: families are "
+            "offered the programme at the birth and the visits go on into the next year, so a year's "
+            "budget pays for about one year's births. The cost per family is the cost divided by the "
+            "children whose families accepted; the cost per contact is it divided by the planned "
+            "programme contacts those children received."),
+    ),
     "dq_intro": Words(
         sv=("Rader som lästes in, godkändes och avvisades per fil, avvisade rader per orsak samt saknade "
             "värden i de rensade tabellerna."),

@@ -14,6 +14,8 @@
 - `survival` — Kaplan–Meier / Turnbull curve points on a grid, medians, log-rank tests.
 - `dose_response` — outcome proportions by bands of contacts received (accepting families).
 - `power` — minimum detectable difference and sample size, children and areas.
+- `costs` — study.yml's costs per year and in total, per enrolled family and completed
+  contact, and per additional child for each primary indicator (`costs`; empty without them).
 - `trends`, `design`, `missing_data` — shares by birth half-year, children per area and
   period, missing values by arm and period; under `did` also `did_cells`, `did_areas` and
   `event_study` (see `did_area_tables`, `event_study_table`).
@@ -95,6 +97,7 @@ from pipeline.stages.compare.context import (
     subgroup_codes,
     subgroup_levels,
 )
+from pipeline.stages.compare.costs import births_by_year, costs_table
 from pipeline.stages.compare.did_rows import (
     _did_row,
     _logistic_did_row,
@@ -137,8 +140,9 @@ from pipeline.summary import headline
 # The stage's public names, wherever in the package they live.
 __all__ = [
     "ADJUSTED_METHODS", "DID_GROUPS", "GROUPS", "MI_IMPUTATIONS", "OPEN_ENDED", "PANDEMIC_BIRTHS",
-    "REGION_GROUPS", "SUBGROUP_VARIABLES", "balance_table", "binary_outcome", "compare",
-    "contact_bands", "contacts_before", "covariate_frame", "design_table", "did_area_tables",
+    "REGION_GROUPS", "SUBGROUP_VARIABLES", "balance_table", "binary_outcome", "births_by_year",
+    "compare", "contact_bands", "contacts_before", "costs_table", "covariate_frame", "design_table",
+    "did_area_tables",
     "did_outcome", "event_study_table", "follow_up_days", "half_year_bins", "half_year_index",
     "landmark_note", "landmark_outcome", "missing_data_table", "placebo_start", "power_table",
     "subgroup_codes", "subgroup_levels", "summary_table", "survival_table", "trends_table",
@@ -202,9 +206,10 @@ def _compare(study: Study, cohort: pd.DataFrame,
     events = (event_study_table(context, did_cells) if did_cells is not None
               else output_table("event_study").frame([]))
     missing = missing_data_table(study, cohort)
+    summary = summary_table(study, effects, cohort, trends, events)
     return {
         "effects": effects,
-        "summary": summary_table(study, effects, cohort, trends, events),
+        "summary": summary,
         "balance": pd.concat(balance, ignore_index=True),
         "survival": survival_table(population),
         "dose_response": output_table("dose_response").frame([r for t in dose_tables for r in t]),
@@ -215,6 +220,7 @@ def _compare(study: Study, cohort: pd.DataFrame,
         "did_areas": did_area_table,
         "event_study": events,
         "missing_data": missing,
+        "costs": costs_table(study, cohort, summary),
     }
 
 

@@ -1,0 +1,378 @@
+"""Costs (issue 12): study.yml's `costs:`, the cost per family, contact and additional child, its
+interval, its small-cell suppression and its report section; hand-computed on small tables."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+from scipy.stats import norm
+from studykit import write_study
+
+from pipeline import narrative, tables, text
+from pipeline.config import Study, load_study
+from pipeline.errors import ConfigError
+from pipeline.outputs import output_table
+from pipeline.publish import publish_tables
+from pipeline.publish.cells import _Pass
+from pipeline.publish.costs import _publish_costs
+from pipeline.stages.compare import costs_table
+from pipeline.stages.compare.costs import YEAR_FLAGS
+from pipeline.stats.costs import REASONS, CostPerOutcome, cost_per_outcome, unit_cost
+from pipeline.text.narrative_words import COST_WORDS
+
+INPUTS = {t: f"{t}.csv" for t in ("children", "visits", "breastfeeding", "vaccinations", "language")}
+PRIMARY = ("vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation", "vacc_mmr1_age")
+COSTS = [{"year": 2021, "amount_sek": 1_000_000, "covers": "personnel"},
+         {"year": 2021, "amount_sek": 200_000, "covers": "interpreters and material"},
+         {"year": 2022, "amount_sek": 600_000, "covers": "personnel"},
+         {"year": 2020, "amount_sek": 100_000, "covers": "training",
+          "note": "start-up before the first births"}]
+
+
+def make_study(costs: list[dict] | None = None, **design: str) -> Study:
+    """Intervention children born 2021-01-01 to 2022-06-30 (2022 a part year)."""
+    return Study.model_validate({
+        "name": "costs", "programme": "rinkeby", "extraction_date": "2023-06-30",
+        "design": {"type": "concurrent", "intervention_areas": ["North"], "comparison_areas": ["South"],
+                   "programme_start": "2021-01-01", "born_from": "2021-01-01", "born_to": "2022-06-30",
+                   **design},
+        "primary_indicators": list(PRIMARY), "inputs": INPUTS,
+        "costs": COSTS if costs is None else costs})
+
+
+def make_cohort() -> pd.DataFrame:
+    """2021: 10 intervention children, 8 of accepting families with 6+6+6+6+5+5+4+2 = 40
+    contacts; 2022: 5 children, 4 accepting with 3+3+2+2 = 10 contacts, all too young for their
+    last contacts; 6 comparison children (never counted)."""
+    def children(year: int, accepted: list[bool], contacts: list[int], young: bool) -> pd.DataFrame:
+        n = len(accepted)
+        return pd.DataFrame({
+            "group": "intervention", "birth_date": pd.date_range(f"{year}-01-15", periods=n, freq="7D"),
+            "accepted": pd.array(accepted, dtype="boolean"), "contacts_received": contacts,
+            "all_contacts_excluded": pd.array(["not_reached_age" if young else None] * n, dtype="string")})
+    comparison = pd.DataFrame({"group": "comparison", "birth_date": pd.Timestamp("2021-05-01"),
+                               "accepted": pd.array([pd.NA] * 6, dtype="boolean"), "contacts_received": 0,
+                               "all_contacts_excluded": pd.array([None] * 6, dtype="string")})
+    cohort = pd.concat([
+        children(2021, [True] * 8 + [False, False], [6, 6, 6, 6, 5, 5, 4, 2, 0, 0], young=False),
+        children(2022, [True] * 4 + [False], [3, 3, 2, 2, 0], young=True),
+        comparison], ignore_index=True)
+    cohort["group"] = cohort["group"].astype("string")
+    return cohort
+
+
+def make_summary() -> pd.DataFrame:
+    """Headlines: MMR 20 pp (5 to 35); breastfeeding 10 pp (−5 to 25); language −20 pp (−30 to
+    −10); MMR age a hazard ratio."""
+    rows = [("vacc_mmr1_24m", "risk_difference", 0.20, 0.05, 0.35),
+            ("bf_any_6m", "risk_difference", 0.10, -0.05, 0.25),
+            ("lang_no_deviation", "risk_difference", -0.20, -0.30, -0.10),
+            ("vacc_mmr1_age", "hazard_ratio", 1.3, 1.1, 1.5)]
+    return output_table("summary").frame(
+        [{"indicator": i, "area": "all", "method": "regression", "measure": m, "estimate": e,
+          "ci_low": low, "ci_high": high, "caveats": ""} for i, m, e, low, high in rows])
+
+
+@pytest.fixture(scope="module")
+def costs() -> pd.DataFrame:
+    return costs_table(make_study(), make_cohort(), make_summary())
+
+
+def _row(costs: pd.DataFrame, part: str, key: str = "") -> dict:
+    column = "indicator" if part == "outcome" else "year"
+    rows = costs[costs["part"].eq(part) & (costs[column].eq(key) if key else True)]
+    assert len(rows) == 1, (part, key)
+    return rows.iloc[0].to_dict()
+
+
+# --- the statistics ---------------------------------------------------------------------------
+
+def test_cost_per_additional_child_by_hand() -> None:
+    # 2,000,000 kr, 100 children, 8 pp (4 to 12.5): 8 more children at 250,000 kr each, from
+    # 2,000,000 / (100 x 0.125) = 160,000 to 2,000,000 / (100 x 0.04) = 500,000
+    result = cost_per_outcome(2_000_000, 100, 0.08, 0.04, 0.125)
+    assert result.status == "estimated" and result.reason is None
+    assert result.estimate == pytest.approx(250_000)
+    assert (result.ci_low, result.ci_high) == (pytest.approx(160_000), pytest.approx(500_000))
+    assert result.additional_children == pytest.approx(8)
+    assert result.additional_interval == (pytest.approx(4), pytest.approx(12.5))
+    row = result.to_row(indicator="vacc_mmr1_24m")
+    assert row["cost_per_additional_child"] == pytest.approx(250_000) and row["indicator"] == "vacc_mmr1_24m"
+
+
+def _fieller(a: float, b: float, v11: float, v22: float, v12: float, t: float) -> tuple[float, float]:
+    """Fieller's (1954) limits for a / b with variances v11, v22 and covariance v12, in their
+    usual closed form: [(q - g v12/v22) -/+ (t/b) sqrt(v11 - 2 q v12 + q^2 v22 - g (v11 -
+    v12^2 / v22))] / (1 - g), q = a / b, g = t^2 v22 / b^2 (bounded when g < 1)."""
+    q, g = a / b, t * t * v22 / (b * b)
+    half = (t / b) * math.sqrt(v11 - 2 * q * v12 + q * q * v22 - g * (v11 - v12 * v12 / v22))
+    return (q - g * v12 / v22 - half) / (1 - g), (q - g * v12 / v22 + half) / (1 - g)
+
+
+def test_the_interval_is_fiellers_for_a_cost_without_variance() -> None:
+    # a Wald effect 0.08 (se 0.02) over 100 children for 2,000,000 kr: Fieller's limits for the
+    # cost per child over the effect, the cost known (v11 = v12 = 0), are the inverted Wald limits
+    z = norm.ppf(0.975)
+    low, high = 0.08 - z * 0.02, 0.08 + z * 0.02
+    result = cost_per_outcome(2_000_000, 100, 0.08, low, high)
+    fieller = _fieller(2_000_000 / 100, 0.08, 0.0, 0.02 ** 2, 0.0, z)
+    assert (result.ci_low, result.ci_high) == (pytest.approx(fieller[0]), pytest.approx(fieller[1]))
+    assert result.ci_low == pytest.approx(2_000_000 / (100 * 0.119199), rel=1e-5)  # 16,778.7
+
+
+def test_the_inverted_interval_covers_as_often_as_the_effects() -> None:
+    # the ratio lies in its interval exactly when the effect lies in its own: same coverage
+    rng = np.random.default_rng(12)
+    true_effect, se, z = 0.06, 0.015, norm.ppf(0.975)
+    truth = 1_000_000 / (50 * true_effect)
+    draws = rng.normal(true_effect, se, 4000)
+    covered = []
+    for effect in draws:
+        result = cost_per_outcome(1_000_000, 50, effect, effect - z * se, effect + z * se)
+        covered.append(result.estimate is not None and result.ci_low <= truth <= result.ci_high)
+        assert (result.estimate is None) == (effect - z * se <= 0)
+    effect_covered = np.abs(draws - true_effect) <= z * se
+    assert np.array_equal(np.array(covered), effect_covered)
+
+
+@pytest.mark.parametrize(("effect", "low", "high"), [(0.05, -0.01, 0.11), (0.05, 0.0, 0.10),
+                                                     (-0.02, -0.10, 0.06), (0.0, -0.03, 0.0)])
+def test_an_interval_including_zero_is_not_estimable_with_the_reason(effect, low, high) -> None:
+    result = cost_per_outcome(2_000_000, 100, effect, low, high)  # never a division by zero
+    assert result.status == "not_estimable" and result.reason == "interval_includes_zero"
+    assert result.estimate is None and result.ci_low is None and result.ci_high is None
+    assert "could be any amount" in result.summary()
+
+
+def test_a_negative_effect_is_no_improvement_never_a_negative_cost() -> None:
+    result = cost_per_outcome(2_000_000, 100, -0.06, -0.10, -0.02)
+    assert result.status == "not_improved" and result.reason == "effect_below_zero"
+    assert result.estimate is None and "did not improve" in result.summary()
+    with pytest.raises(ValueError, match="must be positive"):
+        CostPerOutcome(2e6, 100, -0.06, -0.10, -0.02, estimate=-333_333.0)
+
+
+def test_no_effect_no_interval_no_children() -> None:
+    assert cost_per_outcome(1e6, 10, None, None, None).reason == "no_effect_estimate"
+    assert cost_per_outcome(1e6, 10, 0.1, None, None).reason == "no_effect_interval"
+    assert cost_per_outcome(1e6, 0, 0.1, 0.05, 0.15).reason == "no_children"
+    with pytest.raises(ValueError, match="positive number of kronor"):
+        cost_per_outcome(0, 10, 0.1, 0.05, 0.15)
+    with pytest.raises(ValueError, match="does not hold"):
+        cost_per_outcome(1e6, 10, 0.3, 0.05, 0.15)
+
+
+def test_unit_cost() -> None:
+    assert unit_cost(1_200_000, 8) == 150_000
+    assert unit_cost(1_200_000, 0) is None
+    with pytest.raises(ValueError):
+        unit_cost(1_200_000, -1)
+
+
+# --- the table on a hand-made cohort -----------------------------------------------------------
+
+def test_costs_per_year_by_hand(costs: pd.DataFrame) -> None:
+    first = _row(costs, "year", "2021")
+    assert first["cost_sek"] == 1_200_000 and first["covers"] == "personnel; interpreters and material"
+    assert (first["families"], first["contacts"]) == (8, 40)
+    assert first["cost_per_family"] == 150_000 and first["cost_per_contact"] == 30_000
+    assert first["flags"] == "" and first["reason"] == ""
+    second = _row(costs, "year", "2022")
+    assert (second["cost_sek"], second["families"], second["contacts"]) == (600_000, 4, 10)
+    assert second["cost_per_family"] == 150_000 and second["cost_per_contact"] == 60_000
+    # born_to 2022-06-30: half of 2022's births; the 2022 children were too young for every contact
+    assert second["flags"] == "part_year;contacts_still_due"
+    # a cost outside the children's birth years is listed with its note, never matched
+    outside = _row(costs, "year", "2020")
+    assert outside["reason"] == "outside_birth_years" and pd.isna(outside["families"])
+    budget = costs[costs["part"].eq("budget")]
+    assert len(budget) == 4 and budget["cost_sek"].sum() == 1_900_000
+    assert budget.loc[budget["year"].eq("2020"), "note"].iloc[0] == "start-up before the first births"
+
+
+def test_costs_in_total_by_hand(costs: pd.DataFrame) -> None:
+    total = _row(costs, "total")
+    assert total["year"] == "2021–2022" and total["cost_sek"] == 1_800_000  # 2020 left out
+    assert (total["families"], total["contacts"], total["children"]) == (12, 50, 15)
+    assert total["cost_per_family"] == 150_000 and total["cost_per_contact"] == 36_000
+    assert total["cost_per_child"] == 120_000
+    assert total["flags"] == "part_year;contacts_still_due"
+
+
+def test_cost_per_additional_child_per_primary_indicator(costs: pd.DataFrame) -> None:
+    # MMR: 15 children x 20 pp = 3 more children: 1,800,000 / 3 = 600,000 kr, from
+    # 1,800,000 / (15 x 0.35) = 342,857 to 1,800,000 / (15 x 0.05) = 2,400,000
+    mmr = _row(costs, "outcome", "vacc_mmr1_24m")
+    assert mmr["status"] == "estimated" and mmr["children"] == 15
+    assert mmr["additional_children"] == pytest.approx(3)
+    assert mmr["cost_per_additional_child"] == pytest.approx(600_000)
+    assert mmr["ci_low"] == pytest.approx(342_857.142857) and mmr["ci_high"] == pytest.approx(2_400_000)
+    breastfeeding = _row(costs, "outcome", "bf_any_6m")
+    assert (breastfeeding["status"], breastfeeding["reason"]) == ("not_estimable", "interval_includes_zero")
+    assert pd.isna(breastfeeding["cost_per_additional_child"]) and pd.isna(breastfeeding["ci_low"])
+    language = _row(costs, "outcome", "lang_no_deviation")
+    assert (language["status"], language["reason"]) == ("not_improved", "effect_below_zero")
+    assert pd.isna(language["cost_per_additional_child"])
+    hazard = _row(costs, "outcome", "vacc_mmr1_age")
+    assert (hazard["status"], hazard["reason"]) == ("not_estimable", "not_additive")
+    assert pd.isna(hazard["effect"]) and pd.isna(hazard["additional_children"])
+    assert (costs["cost_per_additional_child"].dropna() > 0).all()
+
+
+def test_no_costs_no_rows_and_a_birth_year_without_costs_is_left_out() -> None:
+    assert costs_table(make_study([]), make_cohort(), make_summary()).empty
+    only_2021 = costs_table(make_study(COSTS[:2]), make_cohort(), make_summary())
+    assert _row(only_2021, "year", "2022")["reason"] == "no_costs_given"
+    total = _row(only_2021, "total")
+    assert (total["year"], total["cost_sek"]) == ("2021", 1_200_000)
+    assert (total["families"], total["children"]) == (8, 10)
+    assert _row(only_2021, "outcome", "vacc_mmr1_24m")["cost_per_additional_child"] == pytest.approx(600_000)
+
+
+def test_the_table_is_declared_with_words() -> None:
+    table = output_table("costs")
+    assert table.areas == "study rows" and table.kind("families") == "count"
+    assert table.title.sv.startswith("Kostnader")
+    # every reason and flag the table can carry has its words, and every outcome reason a sentence
+    stage_codes = {"outside_birth_years", "no_costs_given", "no_enrolled_families",
+                   "no_completed_contacts", "estimate_not_positive", *YEAR_FLAGS}
+    assert set(REASONS) | stage_codes <= set(text.COST_LABELS)
+    assert set(REASONS) | {"no_costs_given", "estimate_not_positive"} <= set(COST_WORDS)
+
+
+# --- study.yml ----------------------------------------------------------------------------------
+
+def test_costs_in_study_yml_are_validated(tmp_path: Path) -> None:
+    study = {"costs": [{"year": 2021, "amount_sek": "1 950 000,50", "covers": "personnel"}]}
+    folder = write_study(tmp_path / "ok", {}, study=study)
+    assert load_study(folder).costs[0].amount_sek == 1_950_000.5
+    bad = {"costs": [{"year": 2021, "amount_sek": 1_000_000, "covers": "personnel"},
+                     {"year": 2021, "amount_sek": 500_000, "covers": " Personnel "},
+                     {"year": 2019, "amount_sek": 100_000, "covers": "training"}]}
+    with pytest.raises(ConfigError) as raised:
+        load_study(write_study(tmp_path / "bad", {}, study=bad))
+    problem = " ".join(raised.value.problems)
+    assert "costs[1]: year 2021 lists 'Personnel' a second time (first in costs[0])" in problem
+    assert ("costs[2]: year 2019 lies outside the birth years of the intervention children "
+            "(2020–2023)") in problem
+    assert "add a `note:`" in problem
+    for wrong, says in (({"amount_sek": -5}, "greater than 0"), ({"amount_sek": "2 MSEK"}, "valid number"),
+                        ({"covers": " "}, "say what the amount covers"), ({"what": 1}, "unknown key 'what'")):
+        item = {"year": 2021, "amount_sek": 1_000, "covers": "personnel", **wrong}
+        with pytest.raises(ConfigError, match=says):
+            load_study(write_study(tmp_path / f"w{len(says)}", {}, study={"costs": [item]}))
+    with pytest.raises(ValidationError):
+        make_study([{"year": 2020, "amount_sek": 1, "covers": "training"}])  # 2020: no births, no note
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+def test_small_counts_are_hidden_with_the_costs_per_unit_resting_on_them(costs: pd.DataFrame) -> None:
+    published = publish_tables({"costs": costs}, min_cell=5)["costs"]
+    second, first, total = (_row(published, "year", "2022"), _row(published, "year", "2021"),
+                            _row(published, "total"))
+    assert second["families"] == "<5" and pd.isna(second["cost_per_family"])
+    assert second["suppressed"] and second["suppression"] == "small_count"
+    # 12 in total and 8 in 2021 would give back the 4 of 2022: one of them is hidden too
+    assert first["families"] is None or total["families"] is None
+    assert pd.isna(first["cost_per_family"]) or pd.isna(total["cost_per_family"])
+    assert second["contacts"] == 10 and second["cost_per_contact"] == 60_000
+
+
+def test_a_cost_per_child_is_blank_with_its_children(costs: pd.DataFrame) -> None:
+    # min_cell 20: the 15 children are hidden, and 1,800,000 / (600,000 x 0.2) would give them back
+    published = publish_tables({"costs": costs}, min_cell=20)["costs"]
+    mmr = _row(published, "outcome", "vacc_mmr1_24m")
+    assert mmr["children"] == "<20" and mmr["status"] == "suppressed"
+    assert pd.isna(mmr["cost_per_additional_child"]) and pd.isna(mmr["additional_children"])
+    assert pd.isna(_row(published, "total")["cost_per_child"])
+    # a reason that rests on the (published) headline alone stays
+    assert _row(published, "outcome", "bf_any_6m")["status"] == "not_estimable"
+    words = narrative.costs_markdown(published, make_summary(), "en", min_cell=20)
+    assert "is not shown: one of the numbers behind it is below 20" in words
+    assert "the interval includes zero" in words
+
+
+def test_a_cost_per_child_is_blank_with_its_headline() -> None:
+    frame = costs_table(make_study(), make_cohort(), make_summary())
+    run = _Pass(5, {"costs": frame})
+    run.facts["summary_blank"] = {("vacc_mmr1_24m", "all"): "small_group"}
+    render = _publish_costs(run, frame)
+    published = render(run.cells.protect())
+    mmr = _row(published, "outcome", "vacc_mmr1_24m")
+    assert mmr["status"] == "suppressed" and mmr["suppression"] == "small_group"
+    assert pd.isna(mmr["effect"]) and pd.isna(mmr["cost_per_additional_child"]) and pd.isna(mmr["ci_high"])
+    assert _row(published, "outcome", "bf_any_6m")["status"] == "not_estimable"
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_report_words_for_each_case(costs: pd.DataFrame, language: str) -> None:
+    words = narrative.costs_markdown(costs, make_summary(), language, audience="technical")
+    mmr, breastfeeding, speech = (text.label("indicator", i, language) for i in PRIMARY[:3])
+    if language == "sv":
+        assert f"{mmr}: omkring 600\u00a0000\u00a0kr per ytterligare barn (95\u00a0% KI 343\u00a0000–" \
+               "2\u00a0400\u00a0000\u00a0kr)" in words
+        assert f"{breastfeeding}: kostnaden per ytterligare barn kan inte skattas" in words
+        assert "intervallet rymmer noll" in words and "hur stor som helst" in words
+        assert f"{speech}: ingen kostnad per ytterligare barn" in words
+        assert "programmet inte förbättrade detta utfall" in words
+        assert "Fiellers" in words
+    else:
+        assert f"{mmr}: about SEK\u00a0600,000 per additional child (95% CI SEK\u00a0343,000 to 2,400,000)" \
+            in words
+        assert "the interval includes zero" in words and "any amount, however large" in words
+        assert f"{speech}: no cost per additional child" in words and "did not improve" in words
+    assert "slump" not in words and "chance" not in words  # no verdict on chance in this section
+    assert "-" + "200" not in words  # never a negative cost
+    assert narrative.costs_markdown(costs.iloc[0:0], make_summary(), language) == ""
+
+
+def test_display_tables(costs: pd.DataFrame) -> None:
+    years = tables.costs_table(costs, "sv")
+    assert list(years.iloc[:, 0]) == ["2020", "2021", "2022", "Totalt 2021–2022"]
+    assert years.iloc[1, 2] == "1\u00a0200\u00a0000" and years.iloc[3, 4] == "150\u00a0000"
+    assert "räknas inte in i totalen" in years.iloc[0, -1] and "start-up" in years.iloc[0, -1]
+    outcomes = tables.cost_per_outcome_table(costs, "en")
+    assert list(outcomes.columns)[-2] == "Cost per additional child, SEK (95% CI)"
+    assert outcomes.iloc[0, 4] == "600,000 (343,000 to 2,400,000)"
+    assert outcomes.iloc[1, 5] == "Not estimable: the effect's interval includes zero"
+    assert outcomes.iloc[2, 5] == "No improvement: the effect's whole interval lies below zero"
+
+
+# --- the synthetic study, end to end --------------------------------------------------------------
+
+def test_the_synthetic_study_publishes_its_costs(small_study) -> None:
+    root, folder, _ = small_study
+    out = tables.load_run(root / "outputs" / folder.name)
+    costs, fidelity, flow = out["costs"], out["fidelity"], out["flow"]
+    years = costs[costs["part"].eq("year")]
+    assert list(years["year"].astype(str)) == ["2020", "2021", "2022", "2023"]
+    total = costs[costs["part"].eq("total")].iloc[0]
+    assert total["cost_sek"] == pytest.approx(years["cost_sek"].sum())
+    whole = fidelity[fidelity["area"].eq("all")].set_index("measure")["value"]
+    if text.to_number(total["families"]) is not None:
+        assert text.to_number(total["families"]) == text.to_number(whole["children"])
+    eligible = flow[flow["area"].eq("all") & flow["step"].eq("eligible")]["children"].iloc[0]
+    assert text.to_number(total["children"]) == text.to_number(eligible)
+    written = {c for column in ("reason", "flags") for v in costs[column].dropna() for c in str(v).split(";")}
+    assert written - {""} <= set(text.COST_LABELS)
+    outcomes = costs[costs["part"].eq("outcome")]
+    assert list(outcomes["indicator"]) == ["vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation"]
+    summary = out["summary"]
+    for row in outcomes.to_dict("records"):
+        head = summary[summary["indicator"].eq(row["indicator"]) & summary["area"].eq("all")].iloc[0]
+        if row["status"] == "estimated":
+            n, cost = text.to_number(row["children"]), row["cost_sek"]
+            assert row["ci_low"] == pytest.approx(cost / (n * head["ci_high"]))
+            assert row["ci_high"] == pytest.approx(cost / (n * head["ci_low"]))
+        elif row["status"] == "suppressed":
+            assert head["verdict"] == "suppressed" or text.to_number(row["children"]) is None
+        else:
+            assert pd.isna(row["cost_per_additional_child"])
