@@ -50,6 +50,7 @@ from pipeline.publish.cells import Render, _blank, _mark, _Pass, _shown_column, 
 from pipeline.schema import Column, Table
 from pipeline.stats.proportions import proportion
 from pipeline.stats.rates import poisson_rate
+from pipeline.tables import records
 from pipeline.text import EN_DASH, format_count, format_estimate, format_number, format_percent, to_number
 from pipeline.words import Words
 
@@ -536,7 +537,7 @@ def section(tables: Mapping[str, pd.DataFrame], language: str, *, technical: boo
 
 def _headline_row(by_area: pd.DataFrame) -> dict[str, Any]:
     """All districts' row, or an area report's own district's."""
-    rows = [r for r in _records(by_area) if r.get("area") == ALL] or _records(by_area)
+    rows = [r for r in records(by_area) if r.get("area") == ALL] or records(by_area)
     return rows[0]
 
 
@@ -568,12 +569,6 @@ def summary_markdown(by_area: pd.DataFrame, language: str, min_cell: int = text.
     return " ".join(sentences)
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    if frame is None or frame.empty:
-        return []
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
 def _area_name(area: Any, language: str) -> str:
     return WORDS["all_areas"].in_(language) if area == ALL else _text(area)
 
@@ -603,7 +598,7 @@ def by_area_display(by_area: pd.DataFrame, language: str, *, technical: bool = F
         columns[1:1] = ["first_month", "months"]
         columns[5:5] = ["recorded", "with_mother", "with_father", "one_parent"]
     rows = []
-    for row in _records(by_area):
+    for row in records(by_area):
         shown = {c: format_count(row.get(c), language) for c in KINDS if KINDS[c] == COUNT and c in columns}
         rate = (format_estimate(row.get("conversations_per_month"), row.get("conversations_per_month_ci_low"),
                                 row.get("conversations_per_month_ci_high"), language, 1)
@@ -630,14 +625,14 @@ def attendance_display(attendance_rows: pd.DataFrame, language: str,
              "conversations": format_count(row.get("conversations"), language),
              "recorded": format_count(row.get("recorded"), language),
              **{share: _share(row, share, language, min_cell) for share, _, _ in SHARES[:2]}}
-            for row in _records(attendance_rows)]
+            for row in records(attendance_rows)]
     return _display(rows, columns, language)
 
 
 def by_month_display(by_month: pd.DataFrame, language: str) -> pd.DataFrame:
     """conversations_by_month as the technical report shows it."""
     rows = []
-    for row in _records(by_month):
+    for row in records(by_month):
         count = row.get("conversations")
         shown = (format_estimate(count, row.get("conversations_ci_low"), row.get("conversations_ci_high"),
                                  language) if to_number(count) is not None else format_count(count, language))
@@ -656,9 +651,9 @@ def conversations_figure(by_month: pd.DataFrame, attendance_rows: pd.DataFrame, 
 
     from pipeline import figures
 
-    monthly = _records(by_month)
+    monthly = records(by_month)
     areas = list(dict.fromkeys(r["area"] for r in monthly if r["area"] != ALL)) or [ALL]
-    quarterly = _records(attendance_rows)
+    quarterly = records(attendance_rows)
     own = [r["area"] for r in quarterly if r["area"] != ALL]
     headline = ALL if len(own) < len(quarterly) or not own else own[0]
     with matplotlib.rc_context(figures.RC):
