@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -20,12 +21,14 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from pipeline import privacy
 from pipeline.errors import ConfigError
+from pipeline.followup import optional, part_modules
 from pipeline.indicators import INDICATOR_IDS
 from pipeline.parsing import fold_label
 from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES
@@ -203,8 +206,9 @@ class CostItem(_Strict):
         return value
 
 
-class Study(_Strict):
-    """A validated study: everything the stages need to know about one evaluation."""
+class StudyFields(_Strict):
+    """The fields of a study file that the package itself declares (`Study` adds the
+    follow-up parts' SETTINGS)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     title: str = ""
@@ -424,6 +428,32 @@ class Study(_Strict):
         return data
 
 
+def part_settings() -> dict[str, Any]:
+    """{study.yml key: type} of the settings the follow-up parts read (pipeline.followup:
+    `SETTINGS`); a key may not be one of the package's own."""
+    settings: dict[str, Any] = {}
+    for part in part_modules():
+        for key, kind in optional(part, "SETTINGS", {}).items():
+            if key in StudyFields.model_fields or key in settings:
+                raise ValueError(f"{part.__name__}.SETTINGS names '{key}', which the study file "
+                                 "already has: give the setting another name")
+            settings[key] = kind
+    return settings
+
+
+def study_model(settings: Mapping[str, Any]) -> type[StudyFields]:
+    """The study file's model: the package's fields and a field for each of `settings`
+    ({key: type}, None when the study file does not give it), so that a typo in a part's
+    settings is reported like any other and `study.<key>` holds the validated value."""
+    return create_model("Study", __base__=StudyFields, __module__=__name__,
+                        __doc__="A validated study: everything the stages need to know about one "
+                                "evaluation.",
+                        **{key: (kind | None, None) for key, kind in settings.items()})
+
+
+Study = study_model(part_settings())
+
+
 class DuplicateKeyError(yaml.YAMLError):
     """A mapping in a YAML file gives one key more than once (each problem one line)."""
 
@@ -577,9 +607,12 @@ def _allowed_keys(parent: str) -> list[str]:
     models: dict[str, type[BaseModel]] = {"": Study, "design": Design, "eligibility": Eligibility,
                                           "programme": Programme}
     head = parent.split(".")[0]
+    setting = part_settings().get(head)  # a follow-up part's settings model
     model = models.get(parent) or (Contact if head == "programme" and "contacts" in parent
                                    else InputFile if head == "inputs"
-                                   else CostItem if head == "costs" else None)
+                                   else CostItem if head == "costs"
+                                   else setting if isinstance(setting, type)
+                                   and issubclass(setting, BaseModel) else None)
     if model is None:
         return []
     return [name for name in model.model_fields if name != "folder"]

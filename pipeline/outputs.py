@@ -16,7 +16,7 @@ stage "followup"); `CATALOG` and `TABLE_NAMES` hold them after the tables declar
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -68,6 +68,12 @@ COLUMN_KINDS: dict[str, str] = {
 }
 
 
+# Every column's kind: the ones above, then those the follow-up parts add for their own tables
+# (pipeline.followup: `NEW_COLUMN_KINDS`), imported on the first lookup of a column not above.
+ALL_COLUMN_KINDS: Mapping[str, str] = WithParts(
+    COLUMN_KINDS, lambda part: getattr(part, "NEW_COLUMN_KINDS", {}), "column kind")
+
+
 @dataclass(frozen=True)
 class OutputTable:
     """One published table: who makes it, what it holds, how it is protected and shown."""
@@ -79,9 +85,6 @@ class OutputTable:
     rows: Words  # what one row is, as the manifest counts them ("effect rows")
     suppression: str  # the small-cell rule in words, or COUNTS_EXPORT_ROWS
     areas: str = AREA_ROWS
-    # kinds of columns that COLUMN_KINDS does not know (a follow-up part's own columns); a
-    # column name keeps one kind in every table
-    kinds: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def counts_export_rows(self) -> bool:
@@ -90,7 +93,7 @@ class OutputTable:
 
     def kind(self, column: str) -> str:
         """The kind of one of the table's columns (a number unless declared otherwise)."""
-        return COLUMN_KINDS.get(column) or self.kinds.get(column, NUMBER)
+        return ALL_COLUMN_KINDS.get(column, NUMBER)
 
     def frame(self, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         """The table from row records: the declared columns in order, each typed by its kind

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import __version__, outputs, privacy, store
-from pipeline.config import Study, load_study, study_file_path
+from pipeline.config import Study, load_study, part_settings, study_file_path
 from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
 from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
@@ -283,17 +283,22 @@ def _run_report(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 # a change to them reruns the report stage alone.
 REPORT_SETTINGS = ("title", "language")
 COMPARE_SETTINGS = ("costs",)  # read from the compare stage on: a new budget reruns no cleaning
+# study.yml keys that only the follow-up parts read (pipeline.followup: SETTINGS)
+FOLLOWUP_SETTINGS = tuple(part_settings())
 
 PIPELINE: tuple[Stage, ...] = (
     Stage("clean", "ingest + clean", _run_clean,
           depends_on=lambda ctx: {"inputs": input_hashes(ctx.study),
                                   "key": privacy.key_fingerprint(study_key(ctx.study))},
-          selected_by=("ingest", "clean"), config_unused=(*REPORT_SETTINGS, *COMPARE_SETTINGS)),
+          selected_by=("ingest", "clean"),
+          config_unused=(*REPORT_SETTINGS, *COMPARE_SETTINGS, *FOLLOWUP_SETTINGS)),
     Stage("cohort", "cohort", _run_cohort, upstream="clean",
-          config_unused=(*REPORT_SETTINGS, *COMPARE_SETTINGS)),
-    Stage("compare", "compare", _run_compare, upstream="cohort", config_unused=REPORT_SETTINGS),
+          config_unused=(*REPORT_SETTINGS, *COMPARE_SETTINGS, *FOLLOWUP_SETTINGS)),
+    Stage("compare", "compare", _run_compare, upstream="cohort",
+          config_unused=(*REPORT_SETTINGS, *FOLLOWUP_SETTINGS)),
     # the follow-up parts read clean's optional exports, not the cohort (pipeline.followup)
-    Stage("followup", "followup", _run_followup, upstream="clean", config_unused=REPORT_SETTINGS),
+    Stage("followup", "followup", _run_followup, upstream="clean",
+          config_unused=(*REPORT_SETTINGS, *COMPARE_SETTINGS)),
     Stage("report", "report", _run_report, upstream="compare", also_reads=("followup",),
           depends_on=lambda _: {"notebook": store.file_sha256(report_stage.notebook_path())}),
 )

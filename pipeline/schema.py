@@ -442,6 +442,11 @@ CATEGORY_VARIANTS: dict[str, dict[str, str]] = {
     },
 }
 
+# Every vocabulary a category column may name: the ones above, then each follow-up part's
+# (pipeline.followup: `VOCABULARIES`), imported on the first lookup of one not given here.
+VOCABULARIES: Mapping[str, dict[str, str]] = WithParts(
+    CATEGORY_VARIANTS, lambda part: getattr(part, "VOCABULARIES", {}), "vocabulary")
+
 PROFESSION_VARIANTS: dict[str, str] = {
     "bvc-sjuksköterska": "bvc_nurse",
     "bvc-sjukskoterska": "bvc_nurse",

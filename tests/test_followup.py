@@ -62,8 +62,8 @@ def test_every_part_is_taken_from_its_module_names() -> None:
         for table in part.OUTPUTS:
             assert outputs.CATALOG[table.name] is table and table.stage == "followup"
             assert table.name in outputs.TABLE_NAMES
-            for column in table.columns:  # one kind per column name, in every table
-                assert column not in outputs.COLUMN_KINDS or column not in table.kinds
+        for column, kind in followup.optional(part, "NEW_COLUMN_KINDS", {}).items():
+            assert outputs.ALL_COLUMN_KINDS[column] == kind  # a column name keeps one kind
         assert set(part.PUBLISHERS) <= set(PUBLISHERS)
     assert schema.input_tables({"children": 1}) == schema.TABLE_ORDER
     assert set(outputs.tables_of("followup")) == set(followup_stage.part_tables())
@@ -142,50 +142,105 @@ def test_the_followup_stage_runs_a_part_only_when_its_export_is_given(tmp_path: 
 
 
 def _ratings_part() -> ModuleType:
-    """A part of another shape, made here from the contract alone: no personnummer, a score."""
+    """A part of another shape, made here from the contract alone: no personnummer, a score on
+    a scale of its own, a profession in spellings of its own."""
     from pipeline.outputs import COUNTS_EXPORT_ROWS, OutputTable
+    from pipeline.stages.ingest import REJECT_COLUMNS
     from pipeline.words import Words
 
     part = ModuleType("pipeline.followup.ratings")
     part.EXPORT = schema.Table(
         "ratings", "rating", (schema.Column("area", "omrade", "text", required=True),
                               schema.Column("rating_date", "datum", "date", required=True),
-                              schema.Column("score", "poang", "integer", label=Words("Poäng", "Score"))),
+                              schema.Column("score", "poang", "integer", label=Words("Poäng", "Score")),
+                              schema.Column("profession", "yrke", "category", vocabulary="rating_profession",
+                                            label=Words("Yrke", "Profession"))),
         required=False, title=Words("Skattningar", "Ratings"), rows=Words("skattningar", "ratings"))
+    part.VOCABULARIES = {"rating_profession": {"bvc": "bvc_nurse", "socialtjänst": "parental_advisor"}}
+    part.REJECT_REASONS = {"score_off_scale": Words("Poäng utanför skalan", "Score off the scale")}
+
+    def reject_rows(export: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        off = (export["score"] > 5).fillna(False).to_numpy(dtype=bool)
+        refused = export.loc[off].assign(table="ratings", reason="score_off_scale", column="score",
+                                         value=export.loc[off, "score"].astype(str))
+        return export.loc[~off], refused[REJECT_COLUMNS]
+
+    part.reject_rows = reject_rows
     part.OUTPUTS = (OutputTable("ratings_by_area", "followup", ("area", "ratings"), Words("Skattningar",
                                 "Ratings"), Words("områden", "areas"), COUNTS_EXPORT_ROWS,
-                                outputs.DISTRICT_ROWS, {"ratings": outputs.COUNT}),)
+                                outputs.DISTRICT_ROWS),)
+    part.NEW_COLUMN_KINDS = {"ratings": outputs.COUNT}
     part.compute = lambda export, study: {"ratings_by_area": part.OUTPUTS[0].frame(
         export.groupby("area").size().rename("ratings").reset_index().to_dict("records"))}
     part.PUBLISHERS = {}
     part.section = lambda tables, language, *, technical: [followup.Text("## Skattningar")]
-    part.synthetic = lambda rng, areas, start, end: pd.DataFrame({"omrade": areas, "datum": str(start),
-                                                                 "poang": rng.integers(1, 6, len(areas))})
+    part.synthetic = lambda rng, areas, start, end: pd.DataFrame({
+        "omrade": areas, "datum": str(start), "poang": rng.integers(1, 6, len(areas)), "yrke": "bvc"})
+    part.SYNTHETIC_AREAS = "all"
+    part.SYNTHETIC_SETTINGS = {"rating_scale": {"top": 5}}
     return part
 
 
 def test_a_part_is_taken_whole_from_its_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A new part is its module and one entry in PARTS: read, cleaned, accounted, computed and
-    published with no word of it anywhere else."""
+    """A new part is its module and one entry in PARTS: read (its vocabulary), cleaned (its own
+    rejects too), accounted, computed and published with no word of it anywhere else."""
     monkeypatch.setitem(sys.modules, "pipeline.followup.ratings", _ratings_part())
     monkeypatch.setattr(followup, "PARTS", ("ratings",))
     assert "ratings" in schema.TABLES and "ratings_by_area" in outputs.CATALOG
     assert "conversations" not in schema.TABLES and "conversations_by_area" not in outputs.TABLE_NAMES
-    ratings = ["Norrby;2021-05-01;4", "Norrby;2021-05-02;5", "Söderby;2025-01-01;3", "Söderby;2021-06-01;x"]
+    assert outputs.CATALOG["ratings_by_area"].kind("ratings") == outputs.COUNT
+    ratings = ["Norrby;2021-05-01;4;BVC", "Norrby;2021-05-02;5;Socialtjänst", "Söderby;2025-01-01;3;bvc",
+               "Söderby;2021-06-01;x;kurator", "Söderby;2021-06-02;9;bvc"]
     folder = write_study(tmp_path / "data_raw" / "tiny", CORE,
                          study={"inputs": {**STUDY["inputs"], "ratings": "skattningar.csv"},
                                 "max_rejected_share": 0.5})
-    (folder / "skattningar.csv").write_text("omrade;datum;poang\n" + "\n".join(ratings) + "\n",
+    (folder / "skattningar.csv").write_text("omrade;datum;poang;yrke\n" + "\n".join(ratings) + "\n",
                                             encoding="utf-8")
     summary = run_study(folder, tmp_path / "root", stages=["ingest", "clean", "followup"])
     tables_dir = summary.outputs / "tables"
     quality = pd.read_csv(tables_dir / "data_quality.csv").set_index("table").loc["ratings"]
-    assert quality[["rows_read", "rows_clean", "rows_rejected"]].tolist() == [4, 3, 1]
+    assert quality[["rows_read", "rows_clean", "rows_rejected"]].tolist() == [5, 3, 2]
+    reasons = pd.read_csv(tables_dir / "rejects_by_reason.csv").query("table == 'ratings'")
+    assert reasons.set_index("reason")["rows"].to_dict() == {"date_after_extraction": 1, "score_off_scale": 1}
     assert pd.read_csv(tables_dir / "ratings_by_area.csv").set_index("area")["ratings"].to_dict() == {
         "Norrby": 2, "Söderby": 1}
-    values = pd.read_csv(tables_dir / "value_issues.csv")
-    assert values[["table", "column"]].values.tolist() == [["ratings", "score"]]
+    values = pd.read_csv(tables_dir / "value_issues.csv").query("table == 'ratings'")
+    assert sorted(values["column"]) == ["profession", "score"]  # 'kurator' and 'x' set missing
+    clean = pd.read_parquet(summary.data_clean / "clean" / "ratings.parquet")
+    assert set(clean["profession"].dropna()) == {"bvc_nurse", "parental_advisor"}
     assert text.label("column", "score", "en") == "Score"
+    assert text.label("reason", "score_off_scale", "sv") == "Poäng utanför skalan"
+    from pipeline.synth import write_synthetic_study
+
+    made = write_synthetic_study(tmp_path / "synth", n_children=20, seed=4)
+    written = pd.read_csv(made.files["ratings"], sep=";", encoding="utf-8-sig")
+    assert len(written) == 10  # SYNTHETIC_AREAS = "all": every design area
+    assert 'rating_scale: {"top": 5}' in made.study_file.read_text(encoding="utf-8")
+
+
+def test_a_part_s_settings_are_fields_of_the_study_file(tmp_path: Path, monkeypatch) -> None:
+    from pydantic import BaseModel, ConfigDict
+
+    from pipeline import config
+
+    class Scale(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        top: int = 10
+
+    part = _ratings_part()
+    part.SETTINGS = {"rating_scale": Scale}
+    monkeypatch.setitem(sys.modules, "pipeline.followup.ratings", part)
+    monkeypatch.setattr(followup, "PARTS", ("ratings",))
+    assert config.part_settings() == {"rating_scale": Scale}
+    model = config.study_model(config.part_settings())
+    raw = yaml.safe_load(write_study(tmp_path / "s", CORE).joinpath("study.yml").read_text(encoding="utf-8"))
+    assert model.model_validate({**raw, "folder": tmp_path / "s"}).rating_scale is None
+    assert model.model_validate({**raw, "rating_scale": {"top": 5}}).rating_scale.top == 5
+    with pytest.raises(config.ValidationError, match="rating_scale.tpo"):
+        model.model_validate({**raw, "rating_scale": {"tpo": 5}})
+    part.SETTINGS = {"min_cell": int}
+    with pytest.raises(ValueError, match="names 'min_cell', which the study file already has"):
+        config.part_settings()
 
 
 # --- conversations: hand-computed tables ---------------------------------------------------------------

@@ -20,24 +20,48 @@ A part module defines, at module level:
 - `synthetic(rng, study_areas, start, end) -> pandas.DataFrame`: the export as a municipal
   system would write it (Swedish headers and spellings), for `hembesok synth`.
 
+A part module may also define, when it needs them (each optional):
+
+- `VOCABULARIES`: {vocabulary: {export spelling: canonical code}} for its export's category
+  columns (`Column.vocabulary`), beside `pipeline.schema.CATEGORY_VARIANTS`;
+- `reject_rows(export) -> (kept, rejects)`: the clean export's rows its own rules refuse (a
+  score off its scale), as rejects with `pipeline.stages.ingest.REJECT_COLUMNS` and its own
+  reasons; called at clean, after the checks every export gets, so that they are accounted;
+- `REJECT_REASONS`: {reason: Words} of those reasons;
+- `NEW_COLUMN_KINDS`: {column: kind} of its output columns that
+  `pipeline.outputs.COLUMN_KINDS` does not know (a column name keeps one kind everywhere);
+- `SETTINGS`: {study.yml key: type}, the settings of study.yml it reads (a pydantic model,
+  say); `pipeline.config.Study` validates each and holds it as `study.<key>` (None when the
+  study file does not give it), and only the followup stage's cache depends on them;
+- `SYNTHETIC_SETTINGS`: {study.yml key: value} that `hembesok synth` writes for its export;
+- `SYNTHETIC_AREAS = "all"`: its synthetic export covers every design area (intervention
+  areas first), not only the intervention areas.
+
+A part module must not import `pipeline.config` when it is imported (the study file's model
+takes the parts' SETTINGS from them; type hints under `typing.TYPE_CHECKING`).
+
 `PARTS` lists the modules; adding a part is one module and one entry there.
 
 How the rest of the package takes a part, from these names alone (nothing else names a part):
 
 - the input contract: `pipeline.schema.TABLES` holds each part's `EXPORT` beside the core
-  tables, so study.yml may name it under `inputs:` (and `column_map:`), and ingest, clean,
-  `data_quality` and `hembesok validate` treat it as they treat the core tables;
-- the outputs catalog: `pipeline.outputs.CATALOG` holds each part's `OUTPUTS`, and
-  `pipeline.publish.PUBLISHERS` its `PUBLISHERS`, so its tables are published by the same
-  small-cell suppression and written as CSV and XLSX;
+  tables (and `pipeline.schema.VOCABULARIES` its vocabularies), so study.yml may name it under
+  `inputs:` (and `column_map:`), and ingest, clean (with its `reject_rows`), `data_quality`
+  and `hembesok validate` treat it as they treat the core tables;
+- study.yml: `pipeline.config.Study` has a field for each of the parts' SETTINGS;
+- the outputs catalog: `pipeline.outputs.CATALOG` holds each part's `OUTPUTS` (typed with
+  `NEW_COLUMN_KINDS`), and `pipeline.publish.PUBLISHERS` its `PUBLISHERS`, so its tables are
+  published by the same small-cell suppression and written as CSV and XLSX;
 - the `followup` stage (`pipeline.stages.followup`): for each part whose export the study
   gives, `compute` on the clean export, then publishing;
 - the reports: one notebook cell shows the `section` of each part whose tables the run
-  wrote (`pipeline.tables.followup_sections`);
+  wrote (`pipeline.tables.followup_sections`); the words of its export, columns and reject
+  reasons reach the data-quality appendix and the manifest;
 - `hembesok synth`: writes each part's `synthetic` export beside the core exports and names
-  it in study.yml (`study_areas`: the design's intervention areas, where the programme and
-  its follow-up run; `start`, `end`: the programme's start and the extraction date; `rng`
-  a stream of the study's seed of the part's own).
+  it in study.yml, with its SYNTHETIC_SETTINGS (`study_areas`: the design's intervention
+  areas, where the programme and its follow-up run, or every design area with
+  SYNTHETIC_AREAS = "all"; `start`, `end`: the programme's start and the extraction date;
+  `rng` a stream of the study's seed of the part's own).
 
 The registries are collected lazily (`part_modules`, `WithParts`): a part module imports
 `pipeline.schema`, `pipeline.outputs` and `pipeline.publish` to declare itself, so those
@@ -47,7 +71,6 @@ therefore imports nothing of the package at import time.
 
 from __future__ import annotations
 
-import functools
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -93,22 +116,31 @@ CONTRACT = ("EXPORT", "OUTPUTS", "compute", "PUBLISHERS", "section", "synthetic"
 
 
 def part_modules() -> tuple[ModuleType, ...]:
-    """The modules of PARTS, imported on first use, in report order."""
-    return _imported(PARTS)
+    """The modules of PARTS, imported on first use (then Python's module cache), in report order."""
+    return tuple(_checked(importlib.import_module(f"{__name__}.{name}")) for name in PARTS)
 
 
-@functools.lru_cache(maxsize=8)
-def _imported(names: tuple[str, ...]) -> tuple[ModuleType, ...]:
-    modules = tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
-    for module in modules:
-        missing = [name for name in CONTRACT if not hasattr(module, name)]
-        if missing:
-            raise TypeError(f"follow-up part {module.__name__} lacks {missing}; a part module defines "
-                            f"{list(CONTRACT)} (see pipeline.followup)")
-    return modules
+def _checked(module: ModuleType) -> ModuleType:
+    """The module, if it defines what the contract asks of a part."""
+    missing = [name for name in CONTRACT if not hasattr(module, name)]
+    if missing:
+        raise TypeError(f"follow-up part {module.__name__} lacks {missing}; a part module defines "
+                        f"{list(CONTRACT)} (see pipeline.followup)")
+    return module
+
+
+def part_of_export(table: str) -> ModuleType | None:
+    """The part module whose EXPORT is raw table `table`, if any."""
+    return next((part for part in part_modules() if part.EXPORT.name == table), None)
+
+
+def optional(part: ModuleType, name: str, default: Any = None) -> Any:
+    """One of a part's optional names (the contract above), or `default` when it has none."""
+    return getattr(part, name, default)
 
 
 V = TypeVar("V")
+_NONE = object()
 
 
 class WithParts(Mapping[str, V]):
@@ -117,7 +149,8 @@ class WithParts(Mapping[str, V]):
 
     Looking up a core entry never imports a part, so a core module may read its own registry
     while it is being imported; the parts are imported the first time a part's entry, the
-    length or the whole registry is asked for. A part may not reuse a core entry's name.
+    length or the whole registry is asked for. A part may reuse no other entry's name (unless
+    both say the same: two parts typing one column alike).
     """
 
     def __init__(self, core: Mapping[str, V], of_part: Callable[[ModuleType], Mapping[str, V]],
@@ -127,14 +160,17 @@ class WithParts(Mapping[str, V]):
         self._what = what
 
     def parts(self) -> dict[str, V]:
-        """The entries the parts give (importing the parts)."""
+        """The entries the parts give (importing the parts). A name another entry already
+        has is refused, unless both say the same (two parts typing a column alike)."""
         entries: dict[str, V] = {}
         for module in part_modules():
             for name, value in self._of_part(module).items():
-                if name in self.core or name in entries:
+                earlier = self.core.get(name, entries.get(name, _NONE))
+                if earlier is not _NONE and earlier != value:
                     raise ValueError(f"{module.__name__} declares {self._what} {name!r}, which "
                                      "another registry entry already has: give it another name")
-                entries[name] = value
+                if name not in self.core:
+                    entries[name] = value
         return entries
 
     def __getitem__(self, name: str) -> V:

@@ -83,10 +83,10 @@ EXPORT = Table(
     identified_by=("personnummer", "family_id"),
 )
 
-# The kinds of this part's own columns (a column name keeps its kind in every table).
-KINDS: dict[str, str] = {
+# The kinds of this part's own output columns (families, a count, is one of the catalog's).
+NEW_COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(("first_month", "month", "quarter"), TEXT),
-    **dict.fromkeys(("conversations", "families", "recorded", "with_mother", "with_father", "one_parent",
+    **dict.fromkeys(("conversations", "recorded", "with_mother", "with_father", "one_parent",
                      "one_parent_mother", "days_observed"), COUNT),
 }
 SUPPRESSION = ("conversations or families of a district and period below min_cell (shown as \"<5\"); "
@@ -102,20 +102,20 @@ BY_AREA = OutputTable(
           "share_with_father_ci_low share_with_father_ci_high one_parent one_parent_mother "
           "share_one_parent_mother share_one_parent_mother_ci_low share_one_parent_mother_ci_high".split()),
     Words("Råd- och stödsamtal per område", "Counselling conversations by area"),
-    Words("områden", "areas"), SUPPRESSION, DISTRICT_ROWS, KINDS)
+    Words("områden", "areas"), SUPPRESSION, DISTRICT_ROWS)
 BY_MONTH = OutputTable(
     "conversations_by_month", "followup",
     tuple("area month days_observed conversations conversations_ci_low conversations_ci_high "
           "families".split()),
     Words("Råd- och stödsamtal per område och månad", "Counselling conversations by area and month"),
-    Words("område-månader", "area-months"), SUPPRESSION, DISTRICT_ROWS, KINDS)
+    Words("område-månader", "area-months"), SUPPRESSION, DISTRICT_ROWS)
 ATTENDANCE = OutputTable(
     "conversation_attendance", "followup",
     tuple("area quarter conversations recorded with_mother share_with_mother share_with_mother_ci_low "
           "share_with_mother_ci_high with_father share_with_father share_with_father_ci_low "
           "share_with_father_ci_high".split()),
     Words("Föräldrarnas närvaro vid samtalen per kvartal", "Parents present at the conversations by quarter"),
-    Words("område-kvartal", "area-quarters"), SUPPRESSION, DISTRICT_ROWS, KINDS)
+    Words("område-kvartal", "area-quarters"), SUPPRESSION, DISTRICT_ROWS)
 OUTPUTS = (BY_AREA, BY_MONTH, ATTENDANCE)
 
 # The shares: (share column, numerator column, denominator column).
@@ -599,7 +599,7 @@ def by_area_display(by_area: pd.DataFrame, language: str, *, technical: bool = F
         columns[5:5] = ["recorded", "with_mother", "with_father", "one_parent"]
     rows = []
     for row in records(by_area):
-        shown = {c: format_count(row.get(c), language) for c in KINDS if KINDS[c] == COUNT and c in columns}
+        shown = {c: format_count(row.get(c), language) for c in columns if BY_AREA.kind(c) == COUNT}
         rate = (format_estimate(row.get("conversations_per_month"), row.get("conversations_per_month_ci_low"),
                                 row.get("conversations_per_month_ci_high"), language, 1)
                 if to_number(row.get("conversations_per_month")) is not None else EN_DASH)

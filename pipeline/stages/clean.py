@@ -40,7 +40,8 @@ Rules (documented here because a reviewer will ask):
   not rejected: an optional export follows the programme's work (a conversation's district is
   its own), not the study population. Its `area` is read as the children's is. Exact
   duplicates are counted; there is no conflicting-duplicate rule (two conversations of one
-  family on one day may both have taken place).
+  family on one day may both have taken place). A part's own rules then reject what they
+  refuse (its `reject_rows`), with its reasons.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import privacy
+from pipeline.followup import optional, part_of_export
 from pipeline.parsing import fold_label, fold_labels
 from pipeline.schema import TABLES, Table
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedTable
@@ -373,6 +375,12 @@ def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_dat
         rejects += [_reject_rows(raw, frame[before], "date_before_birth", column),
                     _reject_rows(raw, frame[after], "date_after_extraction", column)]
         frame = frame.loc[~(before | after)]
+    part = part_of_export(table.name)
+    own_checks = optional(part, "reject_rows") if part is not None else None
+    if own_checks is not None:  # the part's own rules (a score off its scale)
+        kept, refused = own_checks(frame.assign(source_file=raw.source_file))
+        frame = kept.drop(columns="source_file")
+        rejects.append(refused.reindex(columns=REJECT_COLUMNS))
     frame, duplicates, _ = _deduplicate(frame, tuple(c for c in frame.columns if c != SOURCE_ROW))
     return _finish(raw, frame, duplicates, rejects)
 

@@ -53,7 +53,7 @@ import pyarrow.csv as pacsv
 from pipeline import parsing
 from pipeline.config import InputFile, Study
 from pipeline.errors import InputFileError
-from pipeline.schema import CATEGORY_VARIANTS, TABLES, Column, Table, input_tables
+from pipeline.schema import TABLES, VOCABULARIES, Column, Table, input_tables
 
 SOURCE_ROW = "source_row"
 REJECT_COLUMNS = ["table", "source_file", "source_row", "reason", "column", "value"]
@@ -930,7 +930,7 @@ def parse_column(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     if column.kind == "boolean":
         return parsing.parse_booleans(raw)
     if column.kind == "category":
-        return parsing.parse_categories(raw, CATEGORY_VARIANTS[column.vocabulary or ""])
+        return parsing.parse_categories(raw, VOCABULARIES[column.vocabulary or ""])
     if column.kind == "professions":
         return parsing.parse_professions(raw)
     text = raw.str.strip()

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import privacy
-from pipeline.followup import part_modules
+from pipeline.followup import optional, part_modules
 from pipeline.synth.mess import _children_frame, _event_frame, _plant_children, _plant_events
 from pipeline.synth.outcomes import (
     _area_effects,
@@ -173,7 +173,9 @@ def _write_followup_exports(out_dir: Path, seed: int) -> dict[str, tuple[str, in
     for part in part_modules():
         export = part.EXPORT
         rng = np.random.default_rng([seed, zlib.crc32(export.name.encode("utf-8"))])
-        frame = part.synthetic(rng, INTERVENTION_AREAS, PROGRAMME_START, EXTRACTION_DATE)
+        areas = ((*INTERVENTION_AREAS, *COMPARISON_AREAS) if optional(part, "SYNTHETIC_AREAS") == "all"
+                 else INTERVENTION_AREAS)
+        frame = part.synthetic(rng, areas, PROGRAMME_START, EXTRACTION_DATE)
         file = f"{export.file or export.name}.csv"
         frame.to_csv(out_dir / file, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
         written[export.name] = (file, len(frame))
@@ -213,6 +215,9 @@ def _study_yaml(name: str, exports: dict[str, _Export],
           for table, (file, _) in (followup or {}).items()),
         "column_map: {visits: {Besöksdatum: datum}}   # this export names the date Besöksdatum",
         *_COSTS_YAML,
+        *(f"{key}: {json.dumps(value, ensure_ascii=False)}   # for the follow-up part {part.__name__}"
+          for part in part_modules() if part.EXPORT.name in (followup or {})
+          for key, value in optional(part, "SYNTHETIC_SETTINGS", {}).items()),
         "",
     ])
 

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from pipeline.followup import WithParts
 from pipeline.indicators import INDICATORS
 from pipeline.text.phrases import PHRASES
 from pipeline.text.words import Words, check_language
@@ -513,11 +515,16 @@ COST_LABELS: dict[str, Words] = {
 # Methods appendix: (method, reference) in the order the analysis uses them.
 
 
-_VOCABULARIES: dict[str, dict[str, Words]] = {
+# The reasons a follow-up part's own checks give at clean have their words in its module
+# (pipeline.followup: `REJECT_REASONS`).
+_ALL_REASONS: Mapping[str, Words] = WithParts(
+    REASON_LABELS, lambda part: getattr(part, "REJECT_REASONS", {}), "reject reason")
+
+_VOCABULARIES: dict[str, Mapping[str, Words]] = {
     "indicator": INDICATOR_LABELS, "group": GROUP_LABELS, "method": METHOD_LABELS,
     "measure": MEASURE_LABELS, "analysis": ANALYSIS_LABELS, "covariate": COVARIATE_LABELS,
     "level": LEVEL_LABELS, "rating": RATING_LABELS, "flow": FLOW_LABELS, "fidelity": FIDELITY_LABELS,
-    "table": TABLE_NAMES, "reason": REASON_LABELS, "header": HEADERS, "section": SECTION_TITLES,
+    "table": TABLE_NAMES, "reason": _ALL_REASONS, "header": HEADERS, "section": SECTION_TITLES,
     "axis": AXIS_LABELS, "phrase": PHRASES, "design": DESIGN_LABELS, "manifest": MANIFEST_LABELS,
     "column": COLUMN_LABELS, "cost": COST_LABELS,
 }
