@@ -208,7 +208,7 @@ class CostItem(_Strict):
 
 class StudyFields(_Strict):
     """The fields of a study file that the package itself declares (`Study` adds the
-    follow-up parts' SETTINGS)."""
+    follow-up parts' STUDY_SETTINGS)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     title: str = ""
@@ -430,13 +430,16 @@ class StudyFields(_Strict):
 
 def part_settings() -> dict[str, Any]:
     """{study.yml key: type} of the settings the follow-up parts read (pipeline.followup:
-    `SETTINGS`); a key may not be one of the package's own."""
+    `STUDY_SETTINGS`); a key may not be one of the package's own."""
     settings: dict[str, Any] = {}
     for part in part_modules():
-        for key, kind in optional(part, "SETTINGS", {}).items():
+        for key, kind in optional(part, "STUDY_SETTINGS", {}).items():
             if key in StudyFields.model_fields or key in settings:
-                raise ValueError(f"{part.__name__}.SETTINGS names '{key}', which the study file "
+                raise ValueError(f"{part.__name__}.STUDY_SETTINGS names '{key}', which the study file "
                                  "already has: give the setting another name")
+            if not isinstance(kind, type):
+                raise TypeError(f"{part.__name__}.STUDY_SETTINGS['{key}'] must be a type (a pydantic "
+                                f"model, say), not {kind!r}")
             settings[key] = kind
     return settings
 

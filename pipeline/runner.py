@@ -283,7 +283,7 @@ def _run_report(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 # a change to them reruns the report stage alone.
 REPORT_SETTINGS = ("title", "language")
 COMPARE_SETTINGS = ("costs",)  # read from the compare stage on: a new budget reruns no cleaning
-# study.yml keys that only the follow-up parts read (pipeline.followup: SETTINGS)
+# study.yml keys that only the follow-up parts read (pipeline.followup: STUDY_SETTINGS)
 FOLLOWUP_SETTINGS = tuple(part_settings())
 
 PIPELINE: tuple[Stage, ...] = (

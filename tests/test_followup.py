@@ -228,7 +228,7 @@ def test_a_part_s_settings_are_fields_of_the_study_file(tmp_path: Path, monkeypa
         top: int = 10
 
     part = _ratings_part()
-    part.SETTINGS = {"rating_scale": Scale}
+    part.STUDY_SETTINGS = {"rating_scale": Scale}
     monkeypatch.setitem(sys.modules, "pipeline.followup.ratings", part)
     monkeypatch.setattr(followup, "PARTS", ("ratings",))
     assert config.part_settings() == {"rating_scale": Scale}
@@ -238,7 +238,7 @@ def test_a_part_s_settings_are_fields_of_the_study_file(tmp_path: Path, monkeypa
     assert model.model_validate({**raw, "rating_scale": {"top": 5}}).rating_scale.top == 5
     with pytest.raises(config.ValidationError, match="rating_scale.tpo"):
         model.model_validate({**raw, "rating_scale": {"tpo": 5}})
-    part.SETTINGS = {"min_cell": int}
+    part.STUDY_SETTINGS = {"min_cell": int}
     with pytest.raises(ValueError, match="names 'min_cell', which the study file already has"):
         config.part_settings()
 

@@ -30,15 +30,15 @@ A part module may also define, when it needs them (each optional):
 - `REJECT_REASONS`: {reason: Words} of those reasons;
 - `NEW_COLUMN_KINDS`: {column: kind} of its output columns that
   `pipeline.outputs.COLUMN_KINDS` does not know (a column name keeps one kind everywhere);
-- `SETTINGS`: {study.yml key: type}, the settings of study.yml it reads (a pydantic model,
-  say); `pipeline.config.Study` validates each and holds it as `study.<key>` (None when the
+- `STUDY_SETTINGS`: {study.yml key: type}, the settings of study.yml it reads (a pydantic
+  model, say); `pipeline.config.Study` validates each and holds it as `study.<key>` (None when the
   study file does not give it), and only the followup stage's cache depends on them;
 - `SYNTHETIC_SETTINGS`: {study.yml key: value} that `hembesok synth` writes for its export;
 - `SYNTHETIC_AREAS = "all"`: its synthetic export covers every design area (intervention
   areas first), not only the intervention areas.
 
 A part module must not import `pipeline.config` when it is imported (the study file's model
-takes the parts' SETTINGS from them; type hints under `typing.TYPE_CHECKING`).
+takes the parts' STUDY_SETTINGS from them; type hints under `typing.TYPE_CHECKING`).
 
 `PARTS` lists the modules; adding a part is one module and one entry there.
 
@@ -48,7 +48,7 @@ How the rest of the package takes a part, from these names alone (nothing else n
   tables (and `pipeline.schema.VOCABULARIES` its vocabularies), so study.yml may name it under
   `inputs:` (and `column_map:`), and ingest, clean (with its `reject_rows`), `data_quality`
   and `hembesok validate` treat it as they treat the core tables;
-- study.yml: `pipeline.config.Study` has a field for each of the parts' SETTINGS;
+- study.yml: `pipeline.config.Study` has a field for each of the parts' STUDY_SETTINGS;
 - the outputs catalog: `pipeline.outputs.CATALOG` holds each part's `OUTPUTS` (typed with
   `NEW_COLUMN_KINDS`), and `pipeline.publish.PUBLISHERS` its `PUBLISHERS`, so its tables are
   published by the same small-cell suppression and written as CSV and XLSX;

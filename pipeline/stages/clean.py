@@ -39,9 +39,11 @@ Rules (documented here because a reviewer will ask):
   personnummer's) when the row names a child. A child missing from the children table is
   not rejected: an optional export follows the programme's work (a conversation's district is
   its own), not the study population. Its `area` is read as the children's is. Exact
-  duplicates are counted; there is no conflicting-duplicate rule (two conversations of one
-  family on one day may both have taken place). A part's own rules then reject what they
-  refuse (its `reject_rows`), with its reasons.
+  duplicates are counted where the export names whom a row is about (a personnummer or a
+  family id); an export without such a column keeps identical rows, which may be two people
+  (two respondents giving one score). There is no conflicting-duplicate rule (two
+  conversations of one family on one day may both have taken place). A part's own rules
+  then reject what they refuse (its `reject_rows`), with its reasons.
 """
 
 from __future__ import annotations
@@ -381,7 +383,9 @@ def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_dat
         kept, refused = own_checks(frame.assign(source_file=raw.source_file))
         frame = kept.drop(columns="source_file")
         rejects.append(refused.reindex(columns=REJECT_COLUMNS))
-    frame, duplicates, _ = _deduplicate(frame, tuple(c for c in frame.columns if c != SOURCE_ROW))
+    duplicates = 0
+    if any(c.kind in ("personnummer", "identifier") for c in table.columns):
+        frame, duplicates, _ = _deduplicate(frame, tuple(c for c in frame.columns if c != SOURCE_ROW))
     return _finish(raw, frame, duplicates, rejects)
 
 
