@@ -190,7 +190,8 @@ def test_a_part_is_taken_whole_from_its_module(tmp_path: Path, monkeypatch: pyte
     assert "conversations" not in schema.TABLES and "conversations_by_area" not in outputs.TABLE_NAMES
     assert outputs.CATALOG["ratings_by_area"].kind("ratings") == outputs.COUNT
     ratings = ["Norrby;2021-05-01;4;BVC", "Norrby;2021-05-02;5;Socialtjänst", "Söderby;2025-01-01;3;bvc",
-               "Söderby;2021-06-01;x;kurator", "Söderby;2021-06-02;9;bvc"]
+               "Söderby;2021-06-01;x;kurator", "Söderby;2021-06-02;9;bvc",
+               "Norrby;2021-05-01;4;BVC"]  # the same rating by another respondent: no id, kept
     folder = write_study(tmp_path / "data_raw" / "tiny", CORE,
                          study={"inputs": {**STUDY["inputs"], "ratings": "skattningar.csv"},
                                 "max_rejected_share": 0.5})
@@ -199,11 +200,11 @@ def test_a_part_is_taken_whole_from_its_module(tmp_path: Path, monkeypatch: pyte
     summary = run_study(folder, tmp_path / "root", stages=["ingest", "clean", "followup"])
     tables_dir = summary.outputs / "tables"
     quality = pd.read_csv(tables_dir / "data_quality.csv").set_index("table").loc["ratings"]
-    assert quality[["rows_read", "rows_clean", "rows_rejected"]].tolist() == [5, 3, 2]
+    assert quality[["rows_read", "rows_clean", "rows_rejected", "rows_duplicate"]].tolist() == [6, 4, 2, 0]
     reasons = pd.read_csv(tables_dir / "rejects_by_reason.csv").query("table == 'ratings'")
     assert reasons.set_index("reason")["rows"].to_dict() == {"date_after_extraction": 1, "score_off_scale": 1}
     assert pd.read_csv(tables_dir / "ratings_by_area.csv").set_index("area")["ratings"].to_dict() == {
-        "Norrby": 2, "Söderby": 1}
+        "Norrby": 3, "Söderby": 1}
     values = pd.read_csv(tables_dir / "value_issues.csv").query("table == 'ratings'")
     assert sorted(values["column"]) == ["profession", "score"]  # 'kurator' and 'x' set missing
     clean = pd.read_parquet(summary.data_clean / "clean" / "ratings.parquet")
