@@ -224,11 +224,12 @@ def _study_yaml(name: str, exports: dict[str, _Export],
 
 # The programme's costs in kronor per year (issue 12), at the level of Solna's budget of about
 # 2 MSEK a year; the start year from September only.
-_STAFF = "personal (BVC-sjuksköterska och föräldrarådgivare)"
-_COSTS = ((2020, 600_000, f"{_STAFF}, från september"), (2020, 150_000, "utbildning och uppstart"),
-          (2021, 1_800_000, _STAFF), (2021, 200_000, "tolk, resor och material"),
-          (2022, 1_850_000, _STAFF), (2022, 200_000, "tolk, resor och material"),
-          (2023, 1_900_000, _STAFF), (2023, 220_000, "tolk, resor och material"))
+# (What a cost covers is the study's own text, shown as written in both report languages.)
+_STAFF = "personal: BVC-sjuksköterska, föräldrarådgivare"
+_COSTS = ((2020, 600_000, f"{_STAFF}; från september"), (2020, 150_000, "utbildning, uppstart"),
+          (2021, 1_800_000, _STAFF), (2021, 200_000, "tolk, resor, material"),
+          (2022, 1_850_000, _STAFF), (2022, 200_000, "tolk, resor, material"),
+          (2023, 1_900_000, _STAFF), (2023, 220_000, "tolk, resor, material"))
 _COSTS_YAML = ("costs:", *(f"  - {{year: {year}, amount_sek: {amount}, covers: '{covers}'}}"
                            for year, amount, covers in _COSTS))
 
