@@ -121,8 +121,10 @@ def test_the_followup_stage_runs_a_part_only_when_its_export_is_given(tmp_path: 
     root = tmp_path / "root"
     summary = run_study(folder, root, stages=["ingest", "clean", "followup"])
     tables_dir = summary.outputs / "tables"
-    names = set(followup_stage.part_tables())
+    names = {table.name for table in conversations.OUTPUTS}  # the one export given
+    others = set(followup_stage.part_tables()) - names
     assert names <= {p.stem for p in tables_dir.glob("*.csv")}
+    assert not others & {p.stem for p in tables_dir.glob("*")}
     for name in names:
         written = pd.read_csv(tables_dir / f"{name}.csv")
         declared = list(outputs.CATALOG[name].columns)
@@ -488,12 +490,13 @@ def test_the_synthetic_study_names_each_part_export_and_keeps_the_core_bytes(
     from pipeline.synth import write_synthetic_study
 
     with_parts = write_synthetic_study(tmp_path / "with", n_children=40, seed=2)
+    exports = {part.EXPORT.name for part in followup.part_modules()}
     monkeypatch.setattr(followup, "PARTS", ())
     without = write_synthetic_study(tmp_path / "without", n_children=40, seed=2)
     core = {table: path.name for table, path in without.files.items()}
     for table, name in core.items():  # a part's stream is its own: the core exports are unchanged
         assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes(), table
-    assert set(with_parts.files) - set(core) == {"conversations"}
+    assert set(with_parts.files) - set(core) == exports
     config = yaml.safe_load(with_parts.study_file.read_text(encoding="utf-8"))
     assert config["inputs"]["conversations"] == "samtal.csv"
     raw = (tmp_path / "with" / "samtal.csv").read_bytes()

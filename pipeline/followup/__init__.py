@@ -109,7 +109,8 @@ class FigureBlock:
 
 Block = Text | TableBlock | FigureBlock
 
-PARTS: tuple[str, ...] = ("conversations",)  # the part modules, in report order
+# the part modules, in report order
+PARTS: tuple[str, ...] = ("conversations", "collaboration", "area_selection")
 
 # What a part module must define (the contract above).
 CONTRACT = ("EXPORT", "OUTPUTS", "compute", "PUBLISHERS", "section", "synthetic")

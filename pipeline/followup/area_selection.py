@@ -172,14 +172,20 @@ EXPORT = Table(
     "area (Care Need Index and births per year)",
     (
         Column("area", "omrade", "text", required=True,
-               description="area (stadsdel/område), matched to the design's areas as in the children export"),
+               description="area (stadsdel/område), matched to the design's areas as in the children export",
+               label=Words("Område", "Area")),
         Column("cni", "cni", "number",
                description="Care Need Index of the area (higher: greater expected need); blank when not "
-                           "known (listed, never read as low need)"),
+                           "known (listed, never read as low need)",
+               label=Words("CNI", "CNI")),
         Column("births_per_year", "fodda_per_ar", "integer",
-               description="children born per year in the area (population statistics)"),
+               description="children born per year in the area (population statistics)",
+               label=Words("Födda per år", "Births per year")),
     ),
     required=False,
+    title=Words("Områden och vårdbehov (CNI)", "Areas and care need (CNI)"),
+    rows=Words("områden", "areas"),
+    file="omraden",
 )
 
 SELECTION, RULE = "area_selection", "area_selection_rule"
@@ -923,3 +929,10 @@ def synthetic(rng: np.random.Generator, study_areas: Sequence[str], start: Any, 
 
 def _without_accents(name: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
+# The part contract's optional names: study.yml's `area_selection:` rules, the synthetic
+# study's rules, and the synthetic export over every area (not only the design's).
+STUDY_SETTINGS = {"area_selection": AreaSelectionRules}
+SYNTHETIC_SETTINGS = {"area_selection": SYNTHETIC_RULES}
+SYNTHETIC_AREAS = "all"

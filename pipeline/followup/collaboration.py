@@ -87,7 +87,16 @@ from scipy import stats
 from pipeline import text
 from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure
 from pipeline.followup import Block, FigureBlock, TableBlock, Text
-from pipeline.outputs import AREA_ROWS, COLUMN_KINDS, COUNT, LABEL, NUMBER, STUDY_ROWS, TEXT, OutputTable
+from pipeline.outputs import (
+    COLUMN_KINDS,
+    COUNT,
+    DISTRICT_ROWS,
+    LABEL,
+    NUMBER,
+    STUDY_ROWS,
+    TEXT,
+    OutputTable,
+)
 from pipeline.parsing import fold_label, normalise_labels
 from pipeline.publish.cells import Render, _blank, _count, _mark, _Pass, _shown_column, _text
 from pipeline.schema import Column, Table
@@ -152,18 +161,26 @@ EXPORT = Table(
     "rating: one respondent's score on one dimension at one occasion",
     (
         Column("area", "omrade", "text", required=True,
-               description="district (stadsdel/område) whose collaboration is rated"),
+               description="district (stadsdel/område) whose collaboration is rated",
+               label=Words("Område", "District")),
         Column("occasion", "tillfalle", "integer", required=True,
-               description="survey round, a whole number counting from 1 (the first)"),
+               description="survey round, a whole number counting from 1 (the first)",
+               label=Words("Tillfälle", "Occasion")),
         Column("profession", "yrkesgrupp", "category", vocabulary="collaboration_profession",
                description="respondent's profession: parental_advisor / open_preschool / "
-                           "child_maternal_health / other"),
+                           "child_maternal_health / other",
+               label=Words("Yrkesgrupp", "Profession")),
         Column("dimension", "dimension", "text", required=True,
-               description="the collaboration dimension rated, as the survey names it"),
+               description="the collaboration dimension rated, as the survey names it",
+               label=Words("Dimension", "Dimension")),
         Column("score", "poang", "number", required=True,
-               description=f"score on the scale {SCORE_SCALE[0]:g}-{SCORE_SCALE[1]:g}, higher is better"),
+               description=f"score on the scale {SCORE_SCALE[0]:g}-{SCORE_SCALE[1]:g}, higher is better",
+               label=Words("Poäng", "Score")),
     ),
     required=False,
+    title=Words("Samverkan", "Collaboration"),
+    rows=Words("skattningar", "ratings"),
+    file="samverkan",
 )
 
 # Rejects this part adds at clean (reason code -> words, for text.REASON_LABELS).
@@ -199,13 +216,13 @@ OUTPUTS: tuple[OutputTable, ...] = (
     OutputTable(MEANS, "followup", ("area", "occasion", "dimension", "respondents", "mean", "sd"),
                 Words("Samverkan: medelvärde per område, tillfälle och dimension",
                       "Collaboration: mean by district, occasion and dimension"),
-                Words("medelvärden", "means"), _HIDDEN_MEANS, AREA_ROWS),
+                Words("medelvärden", "means"), _HIDDEN_MEANS, DISTRICT_ROWS),
     OutputTable(RESPONDENTS, "followup", ("area", "occasion", "respondents", "professions"),
                 Words("Samverkan: svarande per område och tillfälle",
                       "Collaboration: respondents by district and occasion"),
                 Words("svarandeantal", "respondent counts"),
                 "respondents below min_cell (\"<5\"); the professions that answered are listed, "
-                "not counted", AREA_ROWS),
+                "not counted", DISTRICT_ROWS),
     OutputTable(CHANGE, "followup", ("area", "dimension", "occasion_first", "occasion_last",
                                      "respondents_first", "respondents_last", "mean_first", "mean_last",
                                      "difference", "ci_low", "ci_high", "df", "p_value", "note"),
@@ -213,7 +230,7 @@ OUTPUTS: tuple[OutputTable, ...] = (
                       "Collaboration: change from the first to the last occasion"),
                 Words("förändringar", "changes"),
                 "respondents as in collaboration_means; means, difference, interval and p blank "
-                "where either occasion's respondents are hidden", AREA_ROWS),
+                "where either occasion's respondents are hidden", DISTRICT_ROWS),
     OutputTable(SPREAD, "followup", ("occasion", "dimension", "districts", "mean_of_means", "sd_between",
                                      "min_mean", "max_mean", "range_between", "sd_sampling"),
                 Words("Samverkan: spridning mellan områden per tillfälle",
@@ -1154,3 +1171,6 @@ def synthetic(rng: np.random.Generator, study_areas: Sequence[str], start: dt.da
                         score = int(np.clip(np.rint(true + rng.normal(0, 1.2)), low, high))
                         rows.append([area, str(occasion), spelling, dimension, str(score)])
     return pd.DataFrame(rows, columns=headers)
+
+
+reject_rows = reject_out_of_range  # the part contract's name for its rejects at clean
