@@ -1125,9 +1125,10 @@ def section(tables: Mapping[str, pd.DataFrame], language: str, *, technical: boo
 # --- synthetic data -----------------------------------------------------------------------------
 
 # Nine dimensions for the synthetic export only (made-up names of the kind such a survey uses).
+# (the dimensions as a survey names them: shown as written in both report languages)
 SYNTHETIC_DIMENSIONS = (
     "Gemensamt mål", "Förankring hos ledningen", "Kunskap om varandras uppdrag", "Tillit",
-    "Kommunikation", "Gemensamma rutiner", "Tid och resurser", "Lokaler", "Uppföljning",
+    "Kommunikation", "Gemensamma rutiner", "Tid, resurser", "Lokaler", "Uppföljning",
 )
 SYNTHETIC_SPELLINGS: dict[str, tuple[str, ...]] = {
     "parental_advisor": ("Föräldrarådgivare", "föräldrarådgivare", "Förebyggande socialtjänst"),
