@@ -76,7 +76,6 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -86,7 +85,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipeline import text
 from pipeline.errors import ConfigError, InputFileError
 from pipeline.followup import Block, TableBlock, Text
-from pipeline.outputs import ALL_AREAS, COLUMN_KINDS, COUNT, LABEL, NUMBER, TEXT, OutputTable
+from pipeline.outputs import ALL_AREAS, COUNT, LABEL, TEXT, OutputTable
 from pipeline.parsing import fold_label
 from pipeline.publish.cells import Render, _count, _mark, _Pass, _shown_column
 from pipeline.schema import Column, Table
@@ -203,16 +202,8 @@ NEW_COLUMN_KINDS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class _PartTable(OutputTable):
-    """An output table of this part: its new columns typed before the catalog knows them."""
-
-    def kind(self, column: str) -> str:
-        return NEW_COLUMN_KINDS.get(column) or COLUMN_KINDS.get(column, NUMBER)
-
-
 OUTPUTS: tuple[OutputTable, ...] = (
-    _PartTable(
+    OutputTable(
         SELECTION, "followup",
         ("area", "cni", "births_per_year", "rank", "cumulative_births", "qualifies", "reason", "arm",
          "design_check"),
@@ -223,7 +214,7 @@ OUTPUTS: tuple[OutputTable, ...] = (
         "newborn target before it, more after it), would narrow a hidden count",
         ALL_AREAS,
     ),
-    _PartTable(
+    OutputTable(
         RULE, "followup", ("rule", "setting"),
         Words("Regeln för områdesurvalet", "The area selection rule"),
         Words("regelrader", "rule rows"),

@@ -88,11 +88,9 @@ from pipeline import text
 from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure
 from pipeline.followup import Block, FigureBlock, TableBlock, Text
 from pipeline.outputs import (
-    COLUMN_KINDS,
     COUNT,
     DISTRICT_ROWS,
     LABEL,
-    NUMBER,
     STUDY_ROWS,
     TEXT,
     OutputTable,
@@ -508,18 +506,10 @@ def _ratings(export: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _typed(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """The frame with its columns in order, each typed by its kind as OutputTable.frame does."""
-    frame = frame.reindex(columns=list(columns)).reset_index(drop=True)
-    for column in columns:
-        kind = NEW_COLUMN_KINDS.get(column) or COLUMN_KINDS.get(column, NUMBER)
-        if kind == TEXT:
-            frame[column] = frame[column].astype("string").fillna("")
-        elif kind == COUNT:
-            frame[column] = pd.array(frame[column].astype("Float64"), dtype="Int64")
-        elif kind == NUMBER:
-            frame[column] = pd.to_numeric(frame[column], errors="raise").astype("float64")
-    return frame
+def _frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The part's table `name` from a frame: its declared columns, typed as the catalog types them."""
+    table = _output(name)
+    return table.frame(frame.reindex(columns=list(table.columns)).to_dict("records"))
 
 
 def _output(name: str) -> OutputTable:
@@ -538,7 +528,7 @@ def _means(ratings: pd.DataFrame, areas: list[str], dimensions: list[str]) -> pd
     means["_area"] = means["area"].map({a: i for i, a in enumerate(areas)})
     means["_dimension"] = means["dimension"].map({d: i for i, d in enumerate(dimensions)})
     means = means.sort_values(["_area", "occasion", "_dimension"], kind="stable")
-    return _typed(means, _output(MEANS).columns)
+    return _frame(MEANS, means)
 
 
 def _respondents(ratings: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
@@ -554,7 +544,7 @@ def _respondents(ratings: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
         respondents=("respondents", "sum"), professions=("profession", "|".join))
     table = table.assign(_area=table["area"].map({a: i for i, a in enumerate(areas)}))
     table = table.sort_values(["_area", "occasion"], kind="stable")
-    return _typed(table, _output(RESPONDENTS).columns)
+    return _frame(RESPONDENTS, table)
 
 
 def _change_row(area: str, dimension: str, first: int, last: int, before: np.ndarray,
@@ -595,7 +585,7 @@ def _changes(ratings: pd.DataFrame, areas: list[str], dimensions: list[str]) -> 
         for dimension in dimensions:
             rows.append(_change_row(area, dimension, first, last, scores.get((area, first, dimension), empty),
                                     scores.get((area, last, dimension), empty)))
-    return _typed(pd.DataFrame(rows), _output(CHANGE).columns)
+    return _frame(CHANGE, pd.DataFrame(rows))
 
 
 def _spread_of(means: pd.DataFrame) -> dict[str, float]:
@@ -622,7 +612,7 @@ def _spreads(means: pd.DataFrame, min_cell: int, dimensions: list[str]) -> pd.Da
     rows = [{"occasion": occasion, "dimension": dimension,
              **_spread_of(shown[(shown["occasion"] == occasion) & (shown["dimension"] == dimension)])}
             for occasion in sorted(means["occasion"].unique()) for dimension in dimensions]
-    return _typed(pd.DataFrame(rows), _output(SPREAD).columns)
+    return _frame(SPREAD, pd.DataFrame(rows))
 
 
 def _convergence(means: pd.DataFrame, min_cell: int, dimensions: list[str]) -> pd.DataFrame:
@@ -646,7 +636,7 @@ def _convergence(means: pd.DataFrame, min_cell: int, dimensions: list[str]) -> p
                      "districts": len(both), "sd_first": before["sd_between"], "sd_last": after["sd_between"],
                      "sd_change": change, "range_first": before["range_between"],
                      "range_last": after["range_between"], "spread_change": verdict})
-    return _typed(pd.DataFrame(rows), _output(CONVERGENCE).columns)
+    return _frame(CONVERGENCE, pd.DataFrame(rows))
 
 
 def compute(export: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
@@ -656,7 +646,7 @@ def compute(export: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
     a spread over a mean that is not published would give it back.
     """
     if export.empty:
-        return {t.name: _typed(pd.DataFrame(), t.columns) for t in OUTPUTS}
+        return {t.name: t.frame([]) for t in OUTPUTS}
     ratings = _ratings(export)
     areas = sorted(ratings["area"].unique(), key=_swedish_key)
     dimensions = list(ratings.sort_values("dimension_order", kind="stable")["dimension"].unique())
