@@ -377,6 +377,9 @@ class StudyFields(_Strict):
         """Each year and what it covers once; a year outside the intervention children's birth
         years (programme start to born_to) only with a note saying why it is there."""
         problems = []
+        if self.costs and "costs" in self.inputs:
+            problems.append("costs are given twice, under `costs:` and as the export "
+                            f"'{self.inputs['costs'].file}' under `inputs:`; keep one of them")
         first: dict[tuple[int, str], int] = {}
         for index, item in enumerate(self.costs):
             key = (item.year, item.covers.casefold())

@@ -242,7 +242,9 @@ def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
         raise HembesokError(f"{cohort_file} is missing; run the cohort stage first "
                             "(hembesok run STUDY --stages cohort compare)")
     cohort = pd.read_parquet(cohort_file)
-    tables = compare_stage.compare(ctx.study, cohort)
+    costs_file = ctx.clean_dir / "clean" / "costs.parquet"  # the kostnader export, when given
+    costs = pd.read_parquet(costs_file) if "costs" in ctx.study.inputs and costs_file.is_file() else None
+    tables = compare_stage.compare(ctx.study, cohort, costs=costs)
     rows = {name: len(frame) for name, frame in tables.items()}
     return rows, lambda folder, staged: write_compare(ctx.study, cohort, tables, folder,
                                                       staged / "tables")

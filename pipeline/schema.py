@@ -241,6 +241,32 @@ CORE_TABLES: dict[str, Table] = {
     ),
 }
 
+# The programme's costs as an optional export (SPEC §4: `costs:` in study.yml or `kostnader`), a
+# budget or ledger: one row per year and budget line, or several (a ledger's entries), added up
+# per year and line at compare (pipeline.stages.compare.costs). Its rows name no person.
+CORE_TABLES["costs"] = Table(
+    "costs",
+    "cost (a year's amount for what it covers)",
+    (
+        Column("year", "ar", "integer", required=True,
+               description="calendar year the amount was budgeted or paid for",
+               label=Words("År", "Year")),
+        Column("amount_sek", "belopp_sek", "number", required=True,
+               description="amount in kronor (more than 0; net a credit into the line it corrects)",
+               label=Words("Belopp (kr)", "Amount (SEK)")),
+        Column("covers", "avser", "text", required=True,
+               description="what the amount pays for (staff, premises, training)",
+               label=Words("Avser", "Covers")),
+        Column("note", "anteckning", "text",
+               description="why a year outside the intervention children's birth years is listed",
+               label=Words("Anteckning", "Note")),
+    ),
+    required=False,
+    title=Words("Kostnader", "Costs"),
+    rows=Words("kostnadsrader", "cost rows"),
+    file="kostnader",
+)
+
 TABLE_ORDER = ("children", "visits", "breastfeeding", "vaccinations", "language")  # the required tables
 
 # Every raw table: the core tables, then each follow-up part's optional export

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 from scipy.stats import norm
-from studykit import write_study
+from studykit import STUDY, pnr, write_study
 
 from pipeline import narrative, tables, text
 from pipeline.config import Study, load_study
@@ -20,11 +20,14 @@ from pipeline.outputs import output_table
 from pipeline.publish import publish_tables
 from pipeline.publish.cells import _Pass
 from pipeline.publish.costs import _publish_costs
-from pipeline.stages.compare import costs_table
+from pipeline.runner import run_ingest_clean
+from pipeline.stages import clean as clean_stage
+from pipeline.stages.compare import cost_items, costs_table
 from pipeline.stages.compare.costs import YEAR_FLAGS
 from pipeline.stats.costs import REASONS, CostPerOutcome, cost_per_outcome, unit_cost
 from pipeline.text.narrative_words import COST_WORDS
 
+INPUTS_TINY = STUDY["inputs"]
 INPUTS = {t: f"{t}.csv" for t in ("children", "visits", "breastfeeding", "vaccinations", "language")}
 PRIMARY = ("vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation", "vacc_mmr1_age")
 COSTS = [{"year": 2021, "amount_sek": 1_000_000, "covers": "personnel"},
@@ -268,6 +271,78 @@ def test_costs_in_study_yml_are_validated(tmp_path: Path) -> None:
             load_study(write_study(tmp_path / f"w{len(says)}", {}, study={"costs": [item]}))
     with pytest.raises(ValidationError):
         make_study([{"year": 2020, "amount_sek": 1, "covers": "training"}])  # 2020: no births, no note
+
+
+# --- the kostnader export ------------------------------------------------------------------------
+
+KOSTNADER = [  # ar;belopp_sek;avser;anteckning, as an economy system's ledger writes it
+    "2021;600 000;Personal;",
+    "2021;400 000,00;personal ;",  # the same line, spelled otherwise: added to the first
+    "2021;200000;interpreters and material;",
+    "2022;650 000;Personal;",
+    "2022;-50 000;Personal;credit note",  # a credit: rejected, never netted silently
+    "2020;100000;training;start-up before the first births",
+    "1820;5000;training;",  # no such year
+    "2023;;Personal;",  # no amount
+]
+
+
+def _export(rows: list[tuple]) -> pd.DataFrame:
+    """A clean costs export as the clean stage writes it (canonical columns, source rows)."""
+    return pd.DataFrame(rows, columns=["source_row", "year", "amount_sek", "covers", "note"])
+
+
+def test_an_export_s_ledger_lines_add_up_to_study_yml_s_costs() -> None:
+    study = make_study([])
+    export = _export([(2, 2021, 600_000.0, "personnel", None), (3, 2021, 400_000.0, " Personnel", None),
+                      (4, 2021, 200_000.0, "interpreters and material", None),
+                      (5, 2022, 600_000.0, "personnel", None),
+                      (6, 2020, 100_000.0, "training", "start-up before the first births")])
+    items = cost_items(study, export)
+    assert [(i.year, i.covers, i.amount_sek, i.note) for i in items] == [
+        (2021, "personnel", 1_000_000.0, ""), (2021, "interpreters and material", 200_000.0, ""),
+        (2022, "personnel", 600_000.0, ""), (2020, "training", 100_000.0, "start-up before the first births")]
+    from_export = costs_table(study, make_cohort(), make_summary(), items)
+    from_yml = costs_table(make_study(), make_cohort(), make_summary())
+    pd.testing.assert_frame_equal(from_export, from_yml)
+    # a year outside the birth years needs no note in an export: listed, left out of the totals
+    items = cost_items(study, export.assign(note=None))
+    outside = costs_table(study, make_cohort(), make_summary(), items)
+    assert _row(outside, "year", "2020")["reason"] == "outside_birth_years"
+    assert _row(outside, "total")["cost_sek"] == 1_800_000
+
+
+def test_the_export_is_read_cleaned_and_accounted(tmp_path: Path) -> None:
+    child, other = pnr("20210304", "123"), pnr("20210510", "246")
+    core = {"children": [f"{child};Norrby;ja;Sverige;eftergymnasial;nej;29;3450",
+                         f"{other};Söderby;ja;Sverige;eftergymnasial;nej;31;3100"],
+            "visits": [f"{child};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
+            "breastfeeding": [f"{child};20210310;helt ammad"],
+            "vaccinations": [f"{child};2022-06-04;Priorix;"],
+            "language": [f"{child};2024-04-01;3 år;utan anmärkning;nej"]}
+    study = {"inputs": {**INPUTS_TINY, "costs": "kostnader.csv"}, "max_rejected_share": 0.5}
+    folder = write_study(tmp_path / "s", core, study=study)
+    (folder / "kostnader.csv").write_text("ar;belopp_sek;avser;anteckning\n" + "\n".join(KOSTNADER) + "\n",
+                                          encoding="utf-8")
+    result = run_ingest_clean(load_study(folder))
+    reasons = clean_stage.rejects_by_reason(result)
+    assert reasons[reasons["table"] == "costs"].set_index("reason")["rows"].to_dict() == {
+        "amount_not_positive": 1, "value_missing": 1, "year_out_of_range": 1}
+    quality = clean_stage.accounting(result).set_index("table").loc["costs"]
+    assert (quality["source_file"], quality["rows_read"], quality["rows_clean"],
+            quality["rows_rejected"]) == ("kostnader.csv", 8, 5, 3)
+    items = cost_items(load_study(folder), result.tables["costs"].frame)
+    assert [(i.year, i.covers, i.amount_sek) for i in items] == [
+        (2021, "Personal", 1_000_000.0), (2021, "interpreters and material", 200_000.0),
+        (2022, "Personal", 650_000.0), (2020, "training", 100_000.0)]
+
+
+def test_costs_given_twice_are_refused(tmp_path: Path) -> None:
+    study = {"inputs": {**INPUTS_TINY, "costs": "kostnader.csv"},
+             "costs": [{"year": 2021, "amount_sek": 1_000, "covers": "personnel"}]}
+    with pytest.raises(ConfigError, match="costs are given twice, under `costs:` and as the export "
+                                          "'kostnader.csv'"):
+        load_study(write_study(tmp_path / "s", {}, study=study))
 
 
 # --- publishing ---------------------------------------------------------------------------------

@@ -377,6 +377,9 @@ def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_dat
         rejects += [_reject_rows(raw, frame[before], "date_before_birth", column),
                     _reject_rows(raw, frame[after], "date_after_extraction", column)]
         frame = frame.loc[~(before | after)]
+    if table.name == "costs":  # a cost the compare stage could not match to a year's children
+        rejects += _reject_costs(raw, frame)
+        frame = frame.loc[_cost_is_usable(frame)]
     part = part_of_export(table.name)
     own_checks = optional(part, "reject_rows") if part is not None else None
     if own_checks is not None:  # the part's own rules (a score off its scale)
@@ -387,6 +390,25 @@ def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_dat
     if any(c.kind in ("personnummer", "identifier") for c in table.columns):
         frame, duplicates, _ = _deduplicate(frame, tuple(c for c in frame.columns if c != SOURCE_ROW))
     return _finish(raw, frame, duplicates, rejects)
+
+
+# The years a cost may name (as study.yml's `costs:` allows), and the rejects of a costs export.
+COST_YEARS = (1900, 2100)
+
+
+def _cost_is_usable(frame: pd.DataFrame) -> pd.Series:
+    """Rows of a costs export with a year in COST_YEARS and an amount above 0."""
+    year, amount = frame["year"], frame["amount_sek"]
+    return (year.between(*COST_YEARS) & amount.gt(0)).fillna(False).astype(bool)
+
+
+def _reject_costs(raw: IngestedTable, frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """A year no programme ran in, and an amount of 0 or below (a credit: net it into the line it
+    corrects, as the costs of a year must be positive to be spread over its families)."""
+    bad_year = ~frame["year"].between(*COST_YEARS).fillna(False).astype(bool)
+    bad_amount = ~frame["amount_sek"].gt(0).fillna(False).astype(bool) & ~bad_year
+    return [_reject_rows(raw, frame[bad_year], "year_out_of_range", "year"),
+            _reject_rows(raw, frame[bad_amount], "amount_not_positive", "amount_sek")]
 
 
 def _pseudonymise(raw: IngestedTable, key: bytes, extraction_date: dt.date

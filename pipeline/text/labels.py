@@ -203,6 +203,8 @@ REASON_LABELS: dict[str, Words] = {
     "unknown_child": Words("Barnet finns inte i barntabellen", "Child not in the children table"),
     "id_missing": Words("Varken personnummer eller familje-id", "Neither personnummer nor family id"),
     "vaccine_unknown": Words("Okänt vaccin", "Unknown vaccine"),
+    "year_out_of_range": Words("År utanför 1900–2100", "Year outside 1900–2100"),
+    "amount_not_positive": Words("Belopp 0 eller negativt", "Amount 0 or negative"),
 }
 
 HEADERS: dict[str, Words] = {

@@ -14,8 +14,9 @@
 - `survival` — Kaplan–Meier / Turnbull curve points on a grid, medians, log-rank tests.
 - `dose_response` — outcome proportions by bands of contacts received (accepting families).
 - `power` — minimum detectable difference and sample size, children and areas.
-- `costs` — study.yml's costs per year and in total, per enrolled family and completed
-  contact, and per additional child for each primary indicator (`costs`; empty without them).
+- `costs` — the study's costs (study.yml's or the kostnader export's) per year and in total,
+  per enrolled family and completed contact, and per additional child for each primary
+  indicator (`costs`; empty without them).
 - `trends`, `design`, `missing_data` — shares by birth half-year, children per area and
   period, missing values by arm and period; under `did` also `did_cells`, `did_areas` and
   `event_study` (see `did_area_tables`, `event_study_table`).
@@ -97,7 +98,7 @@ from pipeline.stages.compare.context import (
     subgroup_codes,
     subgroup_levels,
 )
-from pipeline.stages.compare.costs import births_by_year, costs_table
+from pipeline.stages.compare.costs import births_by_year, cost_items, costs_table
 from pipeline.stages.compare.did_rows import (
     _did_row,
     _logistic_did_row,
@@ -141,8 +142,8 @@ from pipeline.summary import headline
 __all__ = [
     "ADJUSTED_METHODS", "DID_GROUPS", "GROUPS", "MI_IMPUTATIONS", "OPEN_ENDED", "PANDEMIC_BIRTHS",
     "REGION_GROUPS", "SUBGROUP_VARIABLES", "balance_table", "binary_outcome", "births_by_year",
-    "compare", "contact_bands", "contacts_before", "costs_table", "covariate_frame", "design_table",
-    "did_area_tables",
+    "compare", "contact_bands", "contacts_before", "cost_items", "costs_table", "covariate_frame",
+    "design_table", "did_area_tables",
     "did_outcome", "event_study_table", "follow_up_days", "half_year_bins", "half_year_index",
     "landmark_note", "landmark_outcome", "missing_data_table", "placebo_start", "power_table",
     "subgroup_codes", "subgroup_levels", "summary_table", "survival_table", "trends_table",
@@ -154,19 +155,20 @@ ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_
                     "logistic_did", "discrete_time")
 
 
-def compare(study: Study, cohort: pd.DataFrame,
-            named_difference: float | None = None) -> dict[str, pd.DataFrame]:
+def compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
+            costs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort; see the module docstring for the methods.
 
+    `costs` is the clean `kostnader` export, when the study gives its costs that way.
     Floating-point overflow in a logistic link (a model near separation, which the methods
     detect and report as not estimable) is not printed to the user's terminal.
     """
     with np.errstate(over="ignore", under="ignore"):
-        return _compare(study, cohort, named_difference)
+        return _compare(study, cohort, named_difference, costs)
 
 
-def _compare(study: Study, cohort: pd.DataFrame,
-             named_difference: float | None = None) -> dict[str, pd.DataFrame]:
+def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
+             costs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort (see `compare`).
 
     `named_difference` (for the power table) defaults to study.yml's `power_difference`
@@ -220,7 +222,7 @@ def _compare(study: Study, cohort: pd.DataFrame,
         "did_areas": did_area_table,
         "event_study": events,
         "missing_data": missing,
-        "costs": costs_table(study, cohort, summary),
+        "costs": costs_table(study, cohort, summary, cost_items(study, costs)),
     }
 
 

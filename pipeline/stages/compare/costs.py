@@ -5,8 +5,13 @@ each primary indicator.
 Decisions (the report's costs section and methods follow them):
 
 - **Where costs come from**: study.yml's `costs:` (year, amount_sek, covers, note), validated
-  in `pipeline.config.CostItem`. An optional `kostnader` export (SPEC §4) is not read yet:
-  it needs the input contract and the ingest stage, and will feed this same table.
+  in `pipeline.config.CostItem`, or the optional export `kostnader` (`pipeline.schema`'s
+  `costs` table: ar, belopp_sek, avser, anteckning), read, cleaned and accounted like every
+  export, never both (`pipeline.config.Study` refuses a study that gives both). An export
+  may be a budget (one row per year and line) or a ledger (many entries per line): its
+  amounts are added up per year and line (`covers`, compared ignoring case and spacing, as
+  study.yml's lines are), the first spelling kept, and the notes joined. A year outside the
+  birth years needs no note there: it is listed and left out of every total, as in study.yml.
 - **Matching cost years to children**: the cost of calendar year Y is matched to the
   intervention children born in Y. Families are offered the programme at the birth and its
   contacts run over the first 15–24 months, so a year's budget pays for about one birth
@@ -45,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.config import Study
+from pipeline.config import CostItem, Study
 from pipeline.indicators.common import NOT_REACHED_AGE
 from pipeline.outputs import output_table
 from pipeline.stats.costs import CostPerOutcome, cost_per_outcome, unit_cost
@@ -80,12 +85,32 @@ def births_by_year(cohort: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby("year").sum().astype(np.int64)
 
 
-def costs_table(study: Study, cohort: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """costs.csv: the study's costs per budget line, per year and in total, per enrolled family
-    and completed contact, and per additional child for each primary indicator; empty when
-    study.yml gives no costs."""
+def cost_items(study: Study, export: pd.DataFrame | None = None) -> tuple[CostItem, ...]:
+    """The study's costs: study.yml's `costs:`, or the clean `kostnader` export's rows added up
+    per year and budget line (see the module docstring)."""
+    if export is None or export.empty:
+        return study.costs
+    lines: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in export.sort_values("source_row", kind="stable").itertuples(index=False):
+        covers = " ".join(str(row.covers).split())
+        line = lines.setdefault((int(row.year), covers.casefold()),
+                                {"year": int(row.year), "covers": covers, "amount_sek": 0.0, "notes": []})
+        line["amount_sek"] += float(row.amount_sek)
+        note = "" if pd.isna(getattr(row, "note", None)) else " ".join(str(row.note).split())
+        if note and note not in line["notes"]:
+            line["notes"].append(note)
+    return tuple(CostItem(year=line["year"], covers=line["covers"], amount_sek=line["amount_sek"],
+                          note="; ".join(line["notes"])) for line in lines.values())
+
+
+def costs_table(study: Study, cohort: pd.DataFrame, summary: pd.DataFrame,
+                items: tuple[CostItem, ...] | None = None) -> pd.DataFrame:
+    """costs.csv: the study's costs (`items`, by default study.yml's) per budget line, per year
+    and in total, per enrolled family and completed contact, and per additional child for each
+    primary indicator; empty when the study gives no costs."""
     table = output_table("costs")
-    if not study.costs:
+    items = study.costs if items is None else items
+    if not items:
         return table.frame([])
     births = births_by_year(cohort)
     first, last = study.cost_years
@@ -93,11 +118,11 @@ def costs_table(study: Study, cohort: pd.DataFrame, summary: pd.DataFrame) -> pd
     budget = [{"part": "budget", "year": str(item.year), "covers": item.covers,
                "cost_sek": item.amount_sek, "note": item.note,
                "reason": "" if item.year in span else "outside_birth_years"}
-              for item in sorted(study.costs, key=lambda item: item.year)]
+              for item in sorted(items, key=lambda item: item.year)]
     amounts: dict[int, float] = {}
     covers: dict[int, list[str]] = {}
     notes: dict[int, list[str]] = {}
-    for item in study.costs:
+    for item in items:
         amounts[item.year] = amounts.get(item.year, 0.0) + item.amount_sek
         covers.setdefault(item.year, []).append(item.covers)
         notes.setdefault(item.year, []).extend([item.note] if item.note else [])
