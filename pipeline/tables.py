@@ -687,9 +687,15 @@ def design_checks_table(summary: pd.DataFrame, did_areas: pd.DataFrame, language
                            "leave_one_out", "pretrend_joint_p"], language)
 
 
-def methods_table(language: str) -> pd.DataFrame:
-    """The methods appendix: each method with its reference."""
-    rows = [{"what": method, "reference": reference} for method, reference in text.methods(language)]
+def methods_table(language: str, run: RunTables | None = None) -> pd.DataFrame:
+    """The methods appendix: each method with its reference; with a run, also the methods of
+    the sections it has (its costs, the follow-up parts whose tables it wrote: their METHODS)."""
+    extra: list = []
+    if run is not None:
+        extra += text.COST_METHODS if not run["costs"].empty else ()
+        for section in followup_sections(run):
+            extra += followup.optional(section.part, "METHODS", ())
+    rows = [{"what": method, "reference": reference} for method, reference in text.methods(language, extra)]
     return _display(rows, ["what", "reference"], language)
 
 

@@ -79,7 +79,8 @@ def test_study_file_may_name_an_optional_export_or_leave_it_out(tmp_path: Path) 
     config = yaml.safe_load((bad / "study.yml").read_text(encoding="utf-8"))
     config["inputs"]["samtal"] = "barn.csv"
     (bad / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"unknown table\(s\) \['samtal'\].*optional, \['costs', 'conversations'"):
+    with pytest.raises(ConfigError,
+                       match=r"unknown table\(s\) \['samtal'\].*optional, \['costs', 'conversations'"):
         load_study(bad)
 
 

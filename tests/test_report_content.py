@@ -11,6 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from pipeline import figures, narrative, tables, text
+from pipeline.followup import area_selection, collaboration, conversations
 from pipeline.runner import ANALYSIS_STAGES, run_study
 from pipeline.synth import write_synthetic_study
 
@@ -187,6 +188,22 @@ def test_methods_appendix_names_every_method_with_its_reference() -> None:
                           "Grambsch & Therneau", "Turnbull", "Holm 1979",
                           "Benjamini & Hochberg 1995", "HomVEE", "Fleiss"):
             assert reference in references, (language, reference)
+
+
+def test_methods_appendix_adds_the_methods_of_the_sections_a_run_has() -> None:
+    costs = pd.DataFrame({"part": ["total"], "cost_sek": [1.0]})
+    part_tables = {t.name: pd.DataFrame({"x": [1]}) for t in collaboration.OUTPUTS}
+    plain = tables.RunTables(Path("."), {}, {})
+    full = tables.RunTables(Path("."), {"costs": costs, **part_tables}, {},
+                            written=frozenset({"costs", *part_tables}))
+    for language in text.LANGUAGES:
+        before = " ".join(tables.methods_table(language, plain).iloc[:, 1])
+        after = " ".join(tables.methods_table(language, full).iloc[:, 1])
+        assert before == " ".join(tables.methods_table(language).iloc[:, 1])
+        for reference in ("Fieller 1954", "Welch 1947"):
+            assert reference not in before and reference in after, (language, reference)
+        for part in (conversations, area_selection):  # no tables of theirs: not in the appendix
+            assert part.METHODS[0][1].in_(language) not in after
 
 
 # --- on a small synthetic study ---------------------------------------------------------------

@@ -36,6 +36,8 @@ A part module may also define, when it needs them (each optional):
 - `SYNTHETIC_SETTINGS`: {study.yml key: value} that `hembesok synth` writes for its export;
 - `SYNTHETIC_AREAS = "all"`: its synthetic export covers every design area (intervention
   areas first), not only the intervention areas.
+- `METHODS`: ((method, reference), ...) as `Words` pairs, its rows of the reports' methods
+  appendix (as `pipeline.text.METHODS`), shown when its section is.
 
 A part module must not import `pipeline.config` when it is imported (the study file's model
 takes the parts' STUDY_SETTINGS from them; type hints under `typing.TYPE_CHECKING`).

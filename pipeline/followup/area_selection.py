@@ -191,6 +191,15 @@ SELECTION, RULE = "area_selection", "area_selection_rule"
 
 # Column kinds of this part's new columns (the rest are in pipeline.outputs.COLUMN_KINDS: area,
 # reason and arm are text; cni is a number).
+# This part's rows of the reports' methods appendix.
+METHODS: tuple[tuple[Words, Words], ...] = (
+    (Words(sv=("Urval av områden efter vårdbehovsindex (Care Need Index, CNI): rangordning från högsta "
+               "CNI enligt studiefilens regel; lika CNI delar plats och tas med tillsammans"),
+           en=("Area selection by Care Need Index (CNI): ranked from the highest CNI under the study "
+               "file's rule; areas of equal CNI share a rank and are taken together")),
+     Words("Sundquist m.fl. 2003", "Sundquist et al. 2003")),
+)
+
 NEW_COLUMN_KINDS: dict[str, str] = {
     "births_per_year": COUNT,
     "cumulative_births": COUNT,

@@ -192,6 +192,17 @@ REJECT_COLUMNS = ["table", "source_file", "source_row", "reason", "column", "val
 
 # Column kinds of this part's columns that outputs.COLUMN_KINDS does not know (the rest are there
 # already: area and note text, p_value and the like numbers).
+# This part's rows of the reports' methods appendix.
+METHODS: tuple[tuple[Words, Words], ...] = (
+    (Words(sv=("Samverkansskattningar: förändring från första till sista tillfället med Welchs "
+               "t-intervall (olika svarande vid tillfällena); spridning mellan områden som "
+               "standardavvikelsen av områdenas medelvärden, beskrivande"),
+           en=("Collaboration ratings: change from the first to the last occasion with Welch's t "
+               "interval (different respondents at each occasion); spread between districts as the "
+               "standard deviation of the district means, descriptive")),
+     Words("Welch 1947", "Welch 1947")),
+)
+
 NEW_COLUMN_KINDS: dict[str, str] = {
     "occasion": LABEL,
     "occasion_first": LABEL,

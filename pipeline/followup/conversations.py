@@ -84,6 +84,15 @@ EXPORT = Table(
 )
 
 # The kinds of this part's own output columns (families, a count, is one of the catalog's).
+# This part's rows of the reports' methods appendix.
+METHODS: tuple[tuple[Words, Words], ...] = (
+    (Words(sv=("Råd- och stödsamtal: andelar med mamma och med pappa närvarande med Wilsons intervall; "
+               "samtal per område och månad med exakt Poissonintervall"),
+           en=("Counselling conversations: shares with the mother and with the father present with "
+               "Wilson intervals; conversations per district and month with exact Poisson intervals")),
+     Words("Wilson 1927; Garwood 1936", "Wilson 1927; Garwood 1936")),
+)
+
 NEW_COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(("first_month", "month", "quarter"), TEXT),
     **dict.fromkeys(("conversations", "recorded", "with_mother", "with_father", "one_parent",

@@ -54,7 +54,7 @@ from pipeline.text.numbers import (
     format_percent,
     round_half_up,
 )
-from pipeline.text.phrases import METHODS, PHRASES, methods, phrase
+from pipeline.text.phrases import COST_METHODS, METHODS, PHRASES, methods, phrase
 from pipeline.text.sentences import (
     area_note,
     heading,
@@ -65,11 +65,11 @@ from pipeline.text.sentences import (
 from pipeline.text.words import EN_DASH, LANGUAGES, MINUS, NBSP, Words, check_language
 
 __all__ = [
-    "ANALYSIS_LABELS", "AXIS_LABELS", "COLUMN_LABELS", "COST_LABELS", "COVARIATE_LABELS", "DEFAULT_MIN_CELL",
-    "DESIGN_LABELS", "EN_DASH", "FIDELITY_LABELS", "FLOW_LABELS", "GROUP_IN_SENTENCE", "GROUP_LABELS",
-    "HEADERS", "INDICATOR_LABELS", "LANGUAGES", "LEVEL_LABELS", "MANIFEST_LABELS", "MEASURE_LABELS",
-    "METHODS", "METHOD_LABELS", "MINUS", "NBSP", "OUTPUT_TABLE_NAMES", "PHRASES", "RATING_LABELS",
-    "REASON_LABELS", "SECTION_TITLES", "TABLE_NAMES", "Words", "area_note", "check_language",
+    "ANALYSIS_LABELS", "AXIS_LABELS", "COLUMN_LABELS", "COST_LABELS", "COST_METHODS", "COVARIATE_LABELS",
+    "DEFAULT_MIN_CELL", "DESIGN_LABELS", "EN_DASH", "FIDELITY_LABELS", "FLOW_LABELS", "GROUP_IN_SENTENCE",
+    "GROUP_LABELS", "HEADERS", "INDICATOR_LABELS", "LANGUAGES", "LEVEL_LABELS", "MANIFEST_LABELS",
+    "MEASURE_LABELS", "METHODS", "METHOD_LABELS", "MINUS", "NBSP", "OUTPUT_TABLE_NAMES", "PHRASES",
+    "RATING_LABELS", "REASON_LABELS", "SECTION_TITLES", "TABLE_NAMES", "Words", "area_note", "check_language",
     "days_to_months", "format_bound", "format_count", "format_estimate", "format_interval",
     "format_number", "format_p", "format_percent", "heading", "is_missing", "is_true", "label",
     "methods", "min_cell_of", "output_table_name", "phrase", "round_half_up", "row_is_suppressed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pipeline.text.words import Words
@@ -188,13 +189,13 @@ PHRASES: dict[str, Words] = {
     ),
     "cost_total": Words("Totalt {years}", "Total {years}"),
     "costs_intro": Words(
-        sv=("Programmets kostnader enligt studiefilen, per år och vad de avser. Varje års kostnad räknas mot "
+        sv=("Programmets kostnader som studien anger dem, per år och vad de avser. Varje års kostnad räknas mot "
             "barnen i interventionsgruppen som föddes samma år: familjerna erbjuds programmet vid "
             "födseln och besöken fortsätter in i nästa år, så ett års budget motsvarar ungefär en "
             "årskulls program. Kostnad per familj är kostnaden delad med antalet barn vars familj "
             "tackade ja; kostnad per kontakt är den delad med de planerade programkontakter som "
             "barnen fått."),
-        en=("The programme's costs as the study file gives them, per year and what they cover. Each "
+        en=("The programme's costs as the study gives them, per year and what they cover. Each "
             "year's cost is counted against the intervention children born in that year: families are "
             "offered the programme at the birth and the visits go on into the next year, so a year's "
             "budget pays for about one year's births. The cost per family is the cost divided by the "
@@ -383,6 +384,24 @@ def phrase(key: str, language: str, **values: Any) -> str:
     return PHRASES[key].format(language, **values)
 
 
-def methods(language: str) -> list[tuple[str, str]]:
-    """The methods appendix in `language`: (method, reference) in the order the analysis uses them."""
-    return [(method.in_(language), reference.in_(language)) for method, reference in METHODS]
+# The costs section's method, in the appendix when a run has costs.
+COST_METHODS: tuple[tuple[Words, Words], ...] = (
+    (
+        Words(
+            sv=("Kostnad per ytterligare barn som når utfallet: kostnaden delad med effekten gånger "
+                "barnen; intervallet genom att vända effektens intervall (Fiellers intervall när "
+                "kostnaden är känd); inget värde när effektens intervall innefattar 0"),
+            en=("Cost per additional child reaching the outcome: the cost divided by the effect times "
+                "the children; its interval by inverting the effect's (Fieller's interval for a known "
+                "cost); no value when the effect's interval includes 0"),
+        ),
+        Words("Fieller 1954; Chaudhary & Stearns 1996; Polsky m.fl. 1997",
+              "Fieller 1954; Chaudhary & Stearns 1996; Polsky et al. 1997"),
+    ),
+)
+
+
+def methods(language: str, extra: Sequence[tuple[Words, Words]] = ()) -> list[tuple[str, str]]:
+    """The methods appendix in `language`: (method, reference) in the order the analysis uses them,
+    then `extra` (the methods of the sections a run has: costs, the follow-up parts)."""
+    return [(method.in_(language), reference.in_(language)) for method, reference in (*METHODS, *extra)]
