@@ -189,8 +189,8 @@ PHRASES: dict[str, Words] = {
     ),
     "cost_total": Words("Totalt {years}", "Total {years}"),
     "costs_intro": Words(
-        sv=("Programmets kostnader som studien anger dem, per år och vad de avser. Varje års kostnad räknas mot "
-            "barnen i interventionsgruppen som föddes samma år: familjerna erbjuds programmet vid "
+        sv=("Programmets kostnader som studien anger dem, per år och vad de avser. Varje års kostnad "
+            "räknas mot barnen i interventionsgruppen som föddes samma år: familjerna erbjuds programmet vid "
             "födseln och besöken fortsätter in i nästa år, så ett års budget motsvarar ungefär en "
             "årskulls program. Kostnad per familj är kostnaden delad med antalet barn vars familj "
             "tackade ja; kostnad per kontakt är den delad med de planerade programkontakter som "
