@@ -53,7 +53,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -79,8 +79,14 @@ METHOD_NEGATIVE_BINOMIAL = "negative_binomial"
 METHOD_IPTW = "iptw"
 # A log rate ratio this large (a ratio above e^15 per unit) means the estimate diverges.
 _HUGE_COEFFICIENT = 15.0
+# A robust variance this small beside the model-based one is rounding of an exact zero.
+_NEGLIGIBLE_VARIANCE = 1e-12
 # Clustered inference with fewer clusters than this is flagged ("few_areas").
 _FEW_CLUSTERS = 30
+# Where the negative binomial's alpha is searched for (log scale), and the rise in
+# log-likelihood over Poisson below which alpha is at its boundary 0.
+_LOG_ALPHA_BOUNDS = (-12.0, 5.0)
+_LOG_LIKELIHOOD_TOLERANCE = 1e-8
 
 
 # --------------------------------------------------------------------------- data
@@ -454,7 +460,8 @@ def _rate_ratio(data: _CountData, measure: str, method: str, cov_type: str,
                                       details=details | _group_summary(data, weights), **base)
     position = list(data.exog.columns).index(data.exposure_name)
     coef = float(fit.params.iloc[position])
-    se = float(np.sqrt(max(covariance[position, position], 0.0)))
+    model_based = np.linalg.inv(fit.information())[position, position]
+    se = _standard_error(covariance[position, position], model_based)
     details |= _group_summary(data, weights) | {
         "log_rate_ratio": coef,
         "log_likelihood": fit.log_likelihood,
@@ -543,9 +550,9 @@ def poisson_rate_difference(
         fit = _fit_poisson(data)
     except NotEstimable as reason:
         return Estimate.not_estimable(measure, METHOD, reason, details=details, **base)
-    rates, covariance = _standardised_rates(fit, data, cov_type)
+    rates, covariance, model_based = _standardised_rates(fit, data, cov_type)
     gradient = np.array([1.0, -1.0])
-    se = float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
+    se = _standard_error(gradient @ covariance @ gradient, gradient @ model_based @ gradient)
     details |= {"rate_treated_standardised": float(rates[0]),
                 "rate_comparison_standardised": float(rates[1]),
                 "standardised_over": "every child analysed",
@@ -556,8 +563,8 @@ def poisson_rate_difference(
 
 
 def _standardised_rates(fit: _PoissonFit, data: _CountData,
-                        cov_type: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean predicted rates at T = 1 and T = 0 and their 2 x 2 covariance.
+                        cov_type: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean predicted rates at T = 1 and T = 0, their 2 x 2 covariance and its model-based one.
 
     Each row's influence on the two means: through the coefficients, G I^-1 s_i (G the
     gradient of the means), and as a member of the population averaged over,
@@ -573,11 +580,18 @@ def _standardised_rates(fit: _PoissonFit, data: _CountData,
     gradient = np.vstack([r1 @ as_treated, r0 @ as_untreated]) / n
     population = (np.column_stack([r1, r0]) - rates) / n
     bread = np.linalg.inv(fit.information())
+    model_based = gradient @ bread @ gradient.T + population.T @ population
     if cov_type == "nonrobust":
-        covariance = gradient @ bread @ gradient.T + population.T @ population
-        return rates, covariance
+        return rates, model_based, model_based
     influence = fit.scores() @ bread @ gradient.T + population
-    return rates, _sandwich(influence, data, cov_type)
+    return rates, _sandwich(influence, data, cov_type), model_based
+
+
+def _standard_error(variance: float, model_based_variance: float) -> float:
+    """The SE, 0 when the variance is rounding beside the model-based one (aggregated rows)."""
+    if variance <= _NEGLIGIBLE_VARIANCE * model_based_variance:
+        return 0.0
+    return float(np.sqrt(variance))
 
 
 def count_ratio(
@@ -655,9 +669,10 @@ class OverdispersionCheck:
         The NB2 rate ratio (method "negative_binomial") with its model-based Wald
         interval; `details` carries alpha and the coefficient table.
     alpha : float or None
-        The dispersion: Var(Y) = mu + alpha mu^2; 0 is Poisson.
+        The dispersion: Var(Y) = mu + alpha mu^2; 0 is Poisson (also when the counts
+        vary less than Poisson: alpha cannot be negative).
     alpha_se : float or None
-        Its model-based standard error.
+        Its model-based standard error; None at the boundary alpha = 0.
     test : JointTest
         The likelihood-ratio test of alpha = 0.
 
@@ -703,9 +718,10 @@ def overdispersion_check(
 
     A small p says the counts vary more than Poisson: the model-based Poisson interval is
     then too narrow (the robust one of `poisson_rate_ratio` stays valid), and the NB rate
-    ratio is an alternative estimate. The NB2 model is maximised by BFGS from the Poisson
-    estimates and polished by Newton steps; its covariance is the observed information,
-    as Stata's `nbreg`.
+    ratio is an alternative estimate. alpha is found on the profile likelihood, which
+    settles the boundary case (alpha = 0: the NB fit is the Poisson fit, LR = 0, p = 1);
+    Newton steps on the full NB2 likelihood then give the estimates and the
+    observed-information covariance, as Stata's `nbreg`.
 
     Parameters
     ----------
@@ -764,47 +780,70 @@ def overdispersion_check(
     params, se, log_likelihood = negative_binomial
     names = [*data.exog.columns, "alpha"]
     position = names.index(data.exposure_name)
-    alpha, alpha_se = float(params[-1]), float(se[-1])
+    alpha = float(params[-1])
+    alpha_se = None if se[-1] is None else float(se[-1])
     statistic = max(0.0, 2 * (log_likelihood - poisson.log_likelihood))
     p_value = 0.5 * float(stats.chi2.sf(statistic, 1)) if statistic > 0 else 1.0
     test = JointTest(statistic, 1, None, p_value, method, tested=("alpha",),
                      subject="dispersion parameter",
                      details={"log_likelihood_negative_binomial": log_likelihood,
                               "log_likelihood_poisson": poisson.log_likelihood})
-    coefficients = {name: {"coef": float(b), "se": float(s)}
+    coefficients = {name: {"coef": float(b), "se": None if s is None else float(s)}
                     for name, b, s in zip(names, params, se, strict=True)}
     details |= {"alpha": alpha, "alpha_se": alpha_se, "log_likelihood": log_likelihood,
                 "log_rate_ratio": float(params[position]), "coefficients": coefficients,
                 "cov_type": "model-based (observed information)",
                 "reference_distribution": "normal"}
+    if alpha == 0:
+        details["note"] = ("alpha at its boundary 0: no overdispersion, the negative binomial "
+                           "fit is the Poisson fit (model-based covariance)")
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     rate_ratio = _wald(measure, METHOD_NEGATIVE_BINOMIAL, math.exp(params[position]),
                        float(se[position]), True, z, base, details=details)
     return OverdispersionCheck(rate_ratio, alpha, alpha_se, test)
 
 
-def _fit_negative_binomial(data: _CountData,
-                           poisson: _PoissonFit) -> tuple[np.ndarray, np.ndarray, float]:
-    """NB2 parameters (coefficients, alpha), their SEs and the log-likelihood."""
-    model = NegativeBinomial(data.events, data.exog, offset=data.log_offset,
-                             loglike_method="nb2")
-    start = np.append(poisson.params.to_numpy(), 0.1)
+def _fit_negative_binomial(data: _CountData, poisson: _PoissonFit) -> tuple[list, list, float]:
+    """NB2 parameters (coefficients, alpha), their SEs and the log-likelihood.
+
+    alpha is first found on the profile likelihood (GLM fits at fixed alpha, a bounded
+    search over log alpha), which handles the boundary: when the profile is highest at
+    the smallest alpha and no higher than Poisson's, alpha is 0 and the fit is the Poisson
+    one (alpha's SE None). Otherwise Newton steps on the full NB2 likelihood from there
+    give the estimates and the observed-information covariance, as Stata's `nbreg`.
+    """
+
+    def negative_profile(log_alpha: float) -> float:
+        family = sm.families.NegativeBinomial(alpha=math.exp(log_alpha))
+        fit = sm.GLM(data.events, data.exog, family=family, offset=data.log_offset).fit(
+            start_params=poisson.params.to_numpy(), maxiter=100, tol=1e-10)
+        return -float(fit.llf)
+
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
+        search = optimize.minimize_scalar(negative_profile, bounds=_LOG_ALPHA_BOUNDS,
+                                          method="bounded", options={"xatol": 1e-6})
+        if (-search.fun - poisson.log_likelihood <= _LOG_LIKELIHOOD_TOLERANCE
+                or search.x <= _LOG_ALPHA_BOUNDS[0] + 1e-3):
+            bread = np.linalg.inv(poisson.information())
+            return ([*poisson.params.to_numpy(), 0.0], [*np.sqrt(np.diag(bread)), None],
+                    poisson.log_likelihood)
+        family = sm.families.NegativeBinomial(alpha=math.exp(search.x))
+        start = sm.GLM(data.events, data.exog, family=family, offset=data.log_offset).fit(
+            start_params=poisson.params.to_numpy(), maxiter=100, tol=1e-10).params
+        model = NegativeBinomial(data.events, data.exog, offset=data.log_offset,
+                                 loglike_method="nb2")
         try:
-            rough = model.fit(start_params=start, method="bfgs", maxiter=1000, disp=False)
-            result = model.fit(start_params=rough.params, method="newton", maxiter=100,
-                               disp=False)
+            result = model.fit(start_params=np.append(np.asarray(start), math.exp(search.x)),
+                               method="newton", maxiter=100, disp=False)
         except (np.linalg.LinAlgError, ValueError) as error:
             raise NotEstimable(f"negative binomial model: the fit failed ({error})") from error
     params, se = np.asarray(result.params), np.asarray(result.bse)
     converged = result.mle_retvals.get("converged", False)
-    if not (converged and np.all(np.isfinite(params)) and np.all(np.isfinite(se))):
-        if rough.mle_retvals.get("converged", False) and rough.params[-1] < 1e-4:
-            raise NotEstimable("negative binomial model: alpha is at its boundary 0 (no "
-                               "overdispersion); the Poisson model is the fit")
+    if not (converged and np.all(np.isfinite(params)) and np.all(np.isfinite(se))
+            and params[-1] > 0):
         raise NotEstimable("negative binomial model did not converge")
-    return params, se, float(result.llf)
+    return list(params), list(se), float(result.llf)
 
 
 def iptw_rate_ratio(
