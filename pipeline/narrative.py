@@ -25,6 +25,7 @@ from pipeline.text import (
     check_language,
     format_bound,
     format_count,
+    format_date,
     format_number,
     format_p,
     format_percent,
@@ -317,19 +318,6 @@ def _shared_caveat(rows: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:
 
 # --- who is compared with whom --------------------------------------------------------------------
 
-def _date(value: Any, language: str) -> str:
-    day = dt.date.fromisoformat(str(value)[:10])
-    if language == "sv":
-        return f"{day.day} {SV_MONTHS[day.month - 1]} {day.year}"
-    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
-
-
-SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-             "september", "oktober", "november", "december")
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-
-
 def _design_word(key: str, language: str, **values: Any) -> str:
     return DESIGN_WORDS[key].format(language, **values)
 
@@ -372,14 +360,15 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
             "areas_one" if len(intervention) == 1 else "areas", language,
             intervention=_listing(intervention, language),
             comparison=_listing(spec.get("comparison_areas") or [], language)))
-    periods = {"pre_from": _date(spec.get("born_from"), language),
-               "pre_to": _date(start - dt.timedelta(days=1), language),
-               "post_from": _date(start, language), "post_to": _date(spec.get("born_to"), language),
-               "start": _date(start, language)}
+    periods = {"pre_from": format_date(spec.get("born_from"), language),
+               "pre_to": format_date(start - dt.timedelta(days=1), language),
+               "post_from": format_date(start, language),
+               "post_to": format_date(spec.get("born_to"), language),
+               "start": format_date(start, language)}
     lines.append("- " + _design_word("periods_concurrent" if kind == "concurrent" else "periods",
                                      language, **periods))
     lines.append("- " + _design_word("extraction", language,
-                                     date=_date(config.get("extraction_date"), language)))
+                                     date=format_date(config.get("extraction_date"), language)))
     rule = config.get("eligibility") or {}
     which = [_design_word(k, language) for k in ("first_child", "first_child_in_sweden")
              if rule.get(k)]

@@ -241,6 +241,48 @@ CORE_TABLES: dict[str, Table] = {
     ),
 }
 
+# Healthcare use and dental health (issue 13): optional exports of child events, read, cleaned
+# and accounted like the core event tables (unknown children, dates, duplicates: pipeline.stages.
+# clean); a study without them simply has no healthcare or dental indicators.
+CORE_TABLES["care_contacts"] = Table(
+    "care_contacts",
+    "healthcare contact",
+    (
+        PNR,
+        Column("contact_date", "datum", "date", required=True, description="date of the contact",
+               label=Words("Datum", "Date")),
+        Column("care_type", "vardform", "category", required=True, vocabulary="care_type",
+               description="emergency / primary / inpatient / other care",
+               label=Words("Vårdform", "Type of care")),
+        Column("contact_reason", "orsak", "text", description="reason for the contact, as recorded",
+               label=Words("Orsak", "Reason")),
+    ),
+    required=False,
+    title=Words("Vårdkontakter", "Healthcare contacts"),
+    rows=Words("vårdkontakter", "contacts"),
+    file="vardkontakter",
+)
+CORE_TABLES["dental"] = Table(
+    "dental",
+    "dental examination",
+    (
+        PNR,
+        Column("exam_date", "datum", "date", required=True, description="date of the examination",
+               label=Words("Datum", "Date")),
+        Column("deft", "deft", "integer",
+               description="decayed, extracted and filled primary teeth (0-20); blank when the child "
+                           "was not examined",
+               label=Words("deft", "deft")),
+        Column("examined", "undersokt", "boolean",
+               description="whether the child was examined (no: booked, not examined)",
+               label=Words("Undersökt", "Examined")),
+    ),
+    required=False,
+    title=Words("Tandhälsa", "Dental health"),
+    rows=Words("undersökningar", "examinations"),
+    file="tandhalsa",
+)
+
 # The programme's costs as an optional export (SPEC §4: `costs:` in study.yml or `kostnader`), a
 # budget or ledger: one row per year and budget line, or several (a ledger's entries), added up
 # per year and line at compare (pipeline.stages.compare.costs). Its rows name no person.
@@ -449,6 +491,37 @@ CATEGORY_VARIANTS: dict[str, dict[str, str]] = {
         "ej genomford": "not_done",
         "ej utförd": "not_done",
         "not_done": "not_done",
+    },
+    # the care form of a healthcare contact (vårdform), as regional systems write it
+    "care_type": {
+        "akut": "emergency",
+        "akutbesök": "emergency",
+        "akutbesok": "emergency",
+        "akutmottagning": "emergency",
+        "akuten": "emergency",
+        "barnakut": "emergency",
+        "barnakuten": "emergency",
+        "emergency": "emergency",
+        "primärvård": "primary",
+        "primarvard": "primary",
+        "vårdcentral": "primary",
+        "vardcentral": "primary",
+        "primary": "primary",
+        "primary care": "primary",
+        "slutenvård": "inpatient",
+        "slutenvard": "inpatient",
+        "inläggning": "inpatient",
+        "inlaggning": "inpatient",
+        "inneliggande": "inpatient",
+        "inpatient": "inpatient",
+        "övrigt": "other",
+        "ovrigt": "other",
+        "övrig": "other",
+        "annan": "other",
+        "annat": "other",
+        "specialistöppenvård": "other",
+        "specialistoppenvard": "other",
+        "other": "other",
     },
     "boolean": {
         "ja": "true",

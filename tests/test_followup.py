@@ -455,12 +455,13 @@ def test_the_summary_says_what_stis_reported() -> None:
            "conversations_per_month_ci_high": 24.8, "share_with_mother": 0.91, "share_with_father": 0.4,
            "share_one_parent_mother": 0.88, "suppressed": False}
     sv = conversations.summary_markdown(pd.DataFrame([row]), "sv").replace("\u00a0", " ")
-    assert sv == ("Från 2017-09 till uttaget hölls 4 000 samtal med 1 200 familjer, i genomsnitt 24,0 "
+    assert sv == ("Från september 2017 till uttaget hölls 4 000 samtal med 1 200 familjer, i genomsnitt 24,0 "
                   "samtal per område och månad (95 % KI 23,3–24,8). En mamma var med i 91 % av samtalen "
                   "och en pappa i 40 %. När bara en förälder kom var det mamman i 88 % av samtalen.")
     hidden = conversations.summary_markdown(pd.DataFrame([{**row, "share_one_parent_mother": None,
                                                            "suppressed": True}]), "en")
     assert "When only one parent came" not in hidden and "fewer than 5 conversations or families" in hidden
+    assert hidden.startswith("From September 2017 to the extraction")
 
 
 # --- the synthetic export -----------------------------------------------------------------------------

@@ -365,6 +365,8 @@ def test_section_renders_in_both_languages(tmp_path: Path, language: str, techni
     words = markdown(blocks)
     table = reasoning(blocks)
     assert len(table) == 6
+    assert blocks[0].markdown == "## " + {"sv": "Urval av områden efter vårdbehov (CNI)",
+                                          "en": "Area selection by care need (CNI)"}[language]
     if language == "sv":
         assert "Högre CNI betyder större förväntat vårdbehov" in words
         assert "CNI över 1,5" in words and "fler än 80 nyfödda per år" in words

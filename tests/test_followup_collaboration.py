@@ -453,3 +453,22 @@ def test_a_raw_export_reads_through_ingest_once_the_vocabulary_is_wired(tmp_path
     assert sorted(set(tables[collab.MEANS]["occasion"])) == [1, 2, 3, 4]
     assert any("unknown" in cell for cell in tables[collab.RESPONDENTS]["professions"])
     assert kept.loc[kept["source_row"] == 3, "score"].item() == 7.5  # the half point is kept
+
+
+def test_the_change_sentence_says_only_what_the_intervals_show() -> None:
+    def change(*intervals: tuple[float | None, float | None]) -> pd.DataFrame:
+        return pd.DataFrame(intervals, columns=["ci_low", "ci_high"])
+    # 5 estimable: 2 wholly above 0, 1 wholly below, 2 across 0; 1 without an interval
+    mixed = collab._change_sentence(
+        change((0.2, 1.0), (0.1, 3.0), (-2.0, -0.5), (-1.0, 1.0), (-3.0, 2.0), (None, None)), "sv")
+    assert mixed.startswith("Mellan första och sista tillfället steg medelvärdet, med ett intervall helt "
+                            "över noll, i 2 av 5 jämförelser (område och dimension), och sjönk, med ett "
+                            "intervall helt under noll, i 1; övriga 2 förändringar kan bero på slumpen. ")
+    everything = collab._change_sentence(change((0.2, 1.0), (0.1, 3.0)), "en")
+    assert everything == ("Between the first and last occasion the mean rose, with an interval wholly above "
+                          "zero, in all 2 comparisons (district and dimension). With so many comparisons, an "
+                          "odd one is expected to have an interval excluding zero by chance.")
+    nothing = collab._change_sentence(change((-1.0, 1.0)), "en")
+    assert nothing.startswith("Between the first and last occasion the mean rose with an interval wholly "
+                              "above zero in none of 1 comparisons (district and dimension); the other "
+                              "change may be chance.")

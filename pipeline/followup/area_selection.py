@@ -607,6 +607,7 @@ SETTINGS: dict[str, Words] = {
 }
 
 PHRASES: dict[str, Words] = {
+    "heading": Words("Urval av områden efter vårdbehov (CNI)", "Area selection by care need (CNI)"),
     "cni": Words(
         "Care Need Index (CNI) är ett socioekonomiskt index för ett område (Sundquist m.fl. 2003), "
         "som regionerna använder för att fördela resurser till primärvården. Det väger samman bland "
@@ -717,7 +718,8 @@ def section(tables: Mapping[str, pd.DataFrame], language: str, *, technical: boo
     settings = _settings(rule, language)
     markers = [row.get(c) for row in rows for c in ("births_per_year", "cumulative_births")
                if text.suppressed_marker(row.get(c)) is not None]
-    blocks: list[Block] = [Text(PHRASES["cni"].in_(language) + " " + _rule_sentence(settings, language)),
+    blocks: list[Block] = [Text(f"## {PHRASES['heading'].in_(language)}"),
+                           Text(PHRASES["cni"].in_(language) + " " + _rule_sentence(settings, language)),
                            Text(_result_paragraphs(rows, settings, language)),
                            TableBlock(_reasoning_frame(rows, settings, language),
                                       PHRASES["caption"].in_(language))]

@@ -344,15 +344,33 @@ PHRASES: dict[str, Words] = {
         "Change in the mean from the district's first to its last occasion, with 95% confidence "
         "interval (Welch). A dash: the dimension is missing at one of the occasions or rests on "
         "fewer than {min_cell} respondents."),
-    "change_sentence": Words(
-        "Mellan första och sista tillfället steg medelvärdet i {up} av {pairs} jämförelser "
-        "(område och dimension) med ett intervall helt över noll, och sjönk i {down} med ett "
-        "intervall helt under noll; övriga förändringar kan bero på slumpen. Med så många "
-        "jämförelser väntas någon enstaka av slumpen ha ett intervall som inte omfattar noll.",
-        "Between the first and last occasion the mean rose in {up} of {pairs} comparisons "
-        "(district and dimension) with an interval wholly above zero, and fell in {down} with an "
-        "interval wholly below zero; the other changes may be chance. With so many comparisons, "
-        "an odd one is expected to have an interval excluding zero by chance."),
+    # the change sentence, composed of the clauses that have something to say
+    "change_up": Words(
+        "Mellan första och sista tillfället steg medelvärdet, med ett intervall helt över noll, i "
+        "{up} av {pairs} jämförelser (område och dimension)",
+        "Between the first and last occasion the mean rose, with an interval wholly above zero, in "
+        "{up} of {pairs} comparisons (district and dimension)"),
+    "change_up_all": Words(
+        "Mellan första och sista tillfället steg medelvärdet, med ett intervall helt över noll, i "
+        "alla {pairs} jämförelser (område och dimension)",
+        "Between the first and last occasion the mean rose, with an interval wholly above zero, in "
+        "all {pairs} comparisons (district and dimension)"),
+    "change_up_none": Words(
+        "Mellan första och sista tillfället steg medelvärdet inte i någon av {pairs} jämförelser "
+        "(område och dimension) med ett intervall helt över noll",
+        "Between the first and last occasion the mean rose with an interval wholly above zero in "
+        "none of {pairs} comparisons (district and dimension)"),
+    "change_down": Words(", och sjönk, med ett intervall helt under noll, i {down}",
+                         ", and fell, with an interval wholly below zero, in {down}"),
+    "change_other": Words("; övriga {other} förändringar kan bero på slumpen",
+                          "; the other {other} changes may be chance"),
+    "change_other_one": Words("; den övriga förändringen kan bero på slumpen",
+                              "; the other change may be chance"),
+    "change_chance": Words(
+        "Med så många jämförelser väntas någon enstaka av slumpen ha ett intervall som inte "
+        "omfattar noll.",
+        "With so many comparisons, an odd one is expected to have an interval excluding zero by "
+        "chance."),
     "no_change": Words("Inget område har skattats vid mer än ett tillfälle, så ingen förändring kan visas.",
                        "No district was rated on more than one occasion, so no change can be shown."),
     "convergence_caption": Words(
@@ -1001,9 +1019,17 @@ def _change_sentence(change: pd.DataFrame, language: str) -> str:
     estimable = low.notna() & high.notna()
     if not estimable.any():
         return PHRASES["no_change"].in_(language)
-    return PHRASES["change_sentence"].format(
-        language, up=int((estimable & (low > 0)).sum()), down=int((estimable & (high < 0)).sum()),
-        pairs=int(estimable.sum()))
+    pairs, up = int(estimable.sum()), int((estimable & (low > 0)).sum())
+    down = int((estimable & (high < 0)).sum())
+    lead = "change_up_all" if up == pairs else "change_up_none" if up == 0 else "change_up"
+    clauses = [PHRASES[lead].format(language, up=up, pairs=pairs)]
+    if down:
+        clauses.append(PHRASES["change_down"].format(language, down=down))
+    other = pairs - up - down
+    if other:
+        clauses.append(PHRASES["change_other_one" if other == 1 else "change_other"].format(
+            language, other=other))
+    return "".join(clauses) + ". " + PHRASES["change_chance"].in_(language)
 
 
 def _convergence_table(convergence: pd.DataFrame, language: str) -> pd.DataFrame:

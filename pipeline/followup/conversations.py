@@ -559,7 +559,7 @@ def summary_markdown(by_area: pd.DataFrame, language: str, min_cell: int = text.
     if per_month is not None:
         key = "summary_all" if row.get("area") == ALL else "summary_area"
         sentences.append(WORDS[key].format(
-            language, first_month=_text(row.get("first_month")),
+            language, first_month=text.format_month(row.get("first_month"), language),
             conversations=format_count(row.get("conversations"), language),
             families=format_count(row.get("families"), language),
             per_month=format_number(per_month, language, 1),

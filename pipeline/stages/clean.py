@@ -71,9 +71,15 @@ DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
     "breastfeeding": ("child_id", "assessment_date"),
     "vaccinations": ("child_id", "dose_date", "product"),
     "language": ("child_id", "screening"),
+    # one contact per child, day and care form (a register lists a visit once a day and form)
+    "care_contacts": ("child_id", "contact_date", "care_type"),
+    "dental": ("child_id", "exam_date"),
 }
 EVENT_DATE: dict[str, str] = {"visits": "visit_date", "breastfeeding": "assessment_date",
-                              "vaccinations": "dose_date", "language": "screening_date"}
+                              "vaccinations": "dose_date", "language": "screening_date",
+                              "care_contacts": "contact_date", "dental": "exam_date"}
+# An event count outside its possible range is rejected, never capped: a child has 20 primary teeth.
+EVENT_RANGES: dict[str, tuple[str, int, int, str]] = {"dental": ("deft", 0, 20, "deft_out_of_range")}
 AREA_SPELLING_COLUMNS = ["source_file", "area_in_export", "children", "status", "read_as",
                          "nearest_area", "similarity"]
 # How an export's area spelling was read (area_spellings.status)
@@ -136,7 +142,7 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
     for name, raw in ingested.items():
         if name == "children":
             continue
-        if TABLES[name].required:
+        if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
             tables[name] = _clean_events(raw, key, extraction_date, births)
         else:
             tables[name] = _clean_optional(raw, TABLES[name], key, extraction_date, births, areas,
@@ -334,6 +340,11 @@ def _clean_events(raw: IngestedTable, key: bytes, extraction_date: dt.date,
     if raw.table == "vaccinations":
         frame, unknown = _map_products(frame)
         rejects.append(_reject_rows(raw, unknown, "vaccine_unknown", "vaccine"))
+    if raw.table in EVENT_RANGES:
+        column, low, high, code = EVENT_RANGES[raw.table]
+        outside = ~frame[column].between(low, high).fillna(True).astype(bool)
+        rejects.append(_reject_rows(raw, frame[outside], code, column))
+        frame = frame.loc[~outside]
     date = frame[EVENT_DATE[raw.table]]
     birth = frame["child_id"].map(births)
     reason = pd.Series(np.select(

@@ -183,6 +183,8 @@ TABLE_NAMES: dict[str, Words] = {
     "conversations": Words("Råd- och stödsamtal", "Counselling conversations"),
     "collaboration": Words("Samverkan", "Collaboration"),
     "costs": Words("Kostnader", "Costs"),
+    "care_contacts": Words("Vårdkontakter", "Healthcare contacts"),
+    "dental": Words("Tandhälsa", "Dental health"),
 }
 
 REASON_LABELS: dict[str, Words] = {
@@ -203,6 +205,7 @@ REASON_LABELS: dict[str, Words] = {
     "unknown_child": Words("Barnet finns inte i barntabellen", "Child not in the children table"),
     "id_missing": Words("Varken personnummer eller familje-id", "Neither personnummer nor family id"),
     "vaccine_unknown": Words("Okänt vaccin", "Unknown vaccine"),
+    "deft_out_of_range": Words("deft utanför 0–20", "deft outside 0–20"),
     "year_out_of_range": Words("År utanför 1900–2100", "Year outside 1900–2100"),
     "amount_not_positive": Words("Belopp 0 eller negativt", "Amount 0 or negative"),
 }

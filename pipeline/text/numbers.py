@@ -8,6 +8,7 @@ comma, a no-break space before "%" and between groups of thousands, a true minus
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -45,6 +46,26 @@ def format_number(value: Any, language: str, decimals: int = 0) -> str:
 def format_count(value: Any, language: str) -> str:
     """A count of children or rows; "<5" stays "<5"."""
     return format_number(value, language, 0)
+
+
+MONTH_NAMES: dict[str, tuple[str, ...]] = {
+    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+           "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+
+
+def format_date(value: Any, language: str) -> str:
+    """A date as a sentence writes it: "1 september 2020" / "1 September 2020"."""
+    day = dt.date.fromisoformat(str(value)[:10])
+    return f"{day.day} {MONTH_NAMES[check_language(language)][day.month - 1]} {day.year}"
+
+
+def format_month(value: Any, language: str) -> str:
+    """A month ("2020-09", or a date in it) as a sentence writes it: "september 2020"."""
+    year, month = (int(part) for part in str(value)[:7].split("-"))
+    return f"{MONTH_NAMES[check_language(language)][month - 1]} {year}"
 
 
 def format_percent(share: Any, language: str, decimals: int = 0, sign: bool = True) -> str:
