@@ -445,13 +445,13 @@ COST_WORDS: dict[str, Words] = {
     ),
     "interval_includes_zero": Words(
         sv=("{name}: kostnaden per ytterligare barn kan inte skattas. Den skattade effekten är "
-            "{effect}; intervallet rymmer noll, alltså att programmet inte gav ett enda ytterligare "
-            "barn. Då kan kostnaden per ytterligare barn vara hur stor som helst, och ingen siffra "
-            "anges."),
+            "{effect}; intervallet rymmer noll, så det är förenligt med data att programmet inte gav "
+            "ett enda ytterligare barn. Då kan kostnaden per ytterligare barn vara hur stor som "
+            "helst, och ingen siffra anges."),
         en=("{name}: the cost per additional child cannot be estimated. The estimated effect is "
-            "{effect}; the interval includes zero, that is, that the programme gave not a single "
-            "additional child. The cost per additional child could then be any amount, however "
-            "large, and no figure is given."),
+            "{effect}; the interval includes zero, so the data are consistent with the programme "
+            "giving not a single additional child. The cost per additional child could then be any "
+            "amount, however large, and no figure is given."),
     ),
     "estimate_not_positive": Words(
         sv="Skattningen ligger dessutom på eller under noll: studien visar inte att programmet förbättrade "
