@@ -30,6 +30,7 @@ from pipeline import privacy
 from pipeline.errors import ConfigError
 from pipeline.followup import optional, part_modules
 from pipeline.indicators import INDICATOR_IDS
+from pipeline.indicators import indicator as indicator_entry
 from pipeline.parsing import fold_label
 from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES
 
@@ -377,6 +378,13 @@ class StudyFields(_Strict):
         """Each year and what it covers once; a year outside the intervention children's birth
         years (programme start to born_to) only with a note saying why it is there."""
         problems = []
+        for name in self.primary_indicators:  # an indicator of an optional export needs it
+            source = indicator_entry(name).source
+            if source is not None and source not in self.inputs:
+                problems.append(f"primary_indicators: '{name}' is computed from the export "
+                                f"'{TABLES[source].file}' ({source}), which `inputs:` does not name; "
+                                f"add it (e.g. '{source}: {TABLES[source].file}.csv') or choose another "
+                                "primary indicator")
         if self.costs and "costs" in self.inputs:
             problems.append("costs are given twice, under `costs:` and as the export "
                             f"'{self.inputs['costs'].file}' under `inputs:`; keep one of them")

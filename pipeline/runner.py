@@ -26,6 +26,7 @@ import pandas as pd
 from pipeline import __version__, outputs, privacy, store
 from pipeline.config import Study, load_study, part_settings, study_file_path
 from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
+from pipeline.indicators import INDICATOR_SOURCES
 from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages import cohort as cohort_stage
@@ -170,9 +171,10 @@ def write_compare(study: Study, cohort: pd.DataFrame, tables: dict[str, pd.DataF
     (folder / "tables.txt").write_text("\n".join(sorted(tables)) + "\n")
 
 
-def read_clean(folder: Path) -> dict[str, pd.DataFrame]:
-    """The clean tables that the cohort stage reads."""
-    names = ("children", "visits", "breastfeeding", "antigen_doses", "language")
+def read_clean(folder: Path, optional: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """The clean tables that the cohort stage reads, and the `optional` exports the study gives
+    that indicators are computed from (`Indicator.source`)."""
+    names = ("children", "visits", "breastfeeding", "antigen_doses", "language", *optional)
     missing = [n for n in names if not (folder / f"{n}.parquet").is_file()]
     if missing:
         raise HembesokError(f"{folder}: clean tables {missing} are missing; run the clean stage first "
@@ -231,7 +233,8 @@ def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 
 
 def _run_cohort(ctx: RunContext) -> tuple[dict[str, int], Writer]:
-    cohort = cohort_stage.build_cohort(ctx.study, **read_clean(ctx.clean_dir / "clean"))
+    sources = [table for table in INDICATOR_SOURCES if table in ctx.study.inputs]
+    cohort = cohort_stage.build_cohort(ctx.study, **read_clean(ctx.clean_dir / "clean", sources))
     rows = {"children": len(cohort), "in_study": int(cohort["in_study"].sum())}
     return rows, lambda folder, staged: write_cohort(ctx.study, cohort, folder, staged / "tables")
 

@@ -73,10 +73,10 @@ def _aged_730_days_not_24_months(cohort: pd.DataFrame) -> pd.Series:
     return cohort.loc[straddle, "group_did"].value_counts()
 
 
-def test_every_indicator_appears_for_both_groups(observed) -> None:
-    table, _ = observed
-    from pipeline.indicators import INDICATOR_IDS
-    for indicator in INDICATOR_IDS:
+def test_every_indicator_appears_for_both_groups(cohort_and_truth) -> None:
+    table, cohort, _ = cohort_and_truth
+    from pipeline.indicators import present
+    for indicator in (i.id for i in present(cohort.columns, ("binary", "survival"))):
         for group in ("intervention", "comparison"):
             assert (indicator, group) in table.index, (indicator, group)
 

@@ -20,8 +20,10 @@ from pipeline.indicators.breastfeeding import POINTS
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.words import Words
 
-Family = Literal["breastfeeding", "vaccination", "language"]
-Kind = Literal["binary", "survival", "count", "continuous"]
+Family = Literal["breastfeeding", "vaccination", "language", "healthcare", "dental"]
+# binary: a share of children; survival: a time to an event; count: a number per child (deft);
+# rate: a number of events per child over the time it was followed (contacts per child-year)
+Kind = Literal["binary", "survival", "count", "rate"]
 
 # Breastfeeding duration is imputed at the midpoint of its interval where a single time is needed.
 MIDPOINT_WEANING = ("weaning age imputed at the midpoint between the last 'breastfed' and the "
@@ -84,6 +86,19 @@ class Indicator:
     born_from: dt.date | None = None  # defined only for children born from this date
     stable_parts: tuple[str, ...] = ()  # where born_from splits a DiD's periods: defined as all of these
     time_to_event: TimeToEvent | None = None
+    # the optional export it is computed from (pipeline.schema); None: the core exports. A study
+    # without that export has no such indicator (`present`).
+    source: str | None = None
+    # a rate: the cohort's column of events per child and of the years each child was followed
+    count_column: str | None = None
+    exposure_column: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The cohort columns that hold it (a rate: its events and its follow-up time)."""
+        if self.kind == "rate":
+            return (self.count_column or self.id, self.exposure_column or f"{self.id}_years")
+        return (self.id,)
 
     @property
     def definition(self) -> str:
@@ -203,7 +218,35 @@ INDICATORS: tuple[Indicator, ...] = (
               outcome_from_days=_SCREENING_DUE),
 )
 
+# Healthcare use and dental health (issue 13; pipeline.indicators.healthcare), from optional exports.
+_CARE, _DENTAL = "care_contacts", "dental"
+INDICATORS += (
+    Indicator("care_emergency_rate_24m", "healthcare", "rate",
+              Words("Akuta vårdkontakter per barnår, 0–24 månader",
+                    "Emergency care contacts per child-year, 0–24 months"),
+              "emergency care contacts per child-year followed, birth to 24 months", source=_CARE,
+              count_column="care_emergency_contacts_24m", exposure_column="care_followup_years_24m"),
+    Indicator("care_any_emergency_24m", "healthcare", "binary",
+              Words("Minst en akut vårdkontakt före 24 månader",
+                    "At least one emergency contact by 24 months"),
+              "at least one emergency care contact before 24 months", source=_CARE),
+    Indicator("care_inpatient_24m", "healthcare", "binary",
+              Words("Inlagd på sjukhus före 24 månader", "Admitted to hospital by 24 months"),
+              "at least one inpatient stay before 24 months", source=_CARE),
+    Indicator("dental_caries_3y", "dental", "binary",
+              Words("Karies vid 3 år (deft > 0)", "Caries at 3 years (deft > 0)"),
+              "deft above 0 at the dental examination nearest 3 years (30–48 months), among those examined",
+              source=_DENTAL, outcome_from_days=_SCREENING_DUE),
+    Indicator("dental_deft_3y", "dental", "count",
+              Words("Karierade, extraherade och fyllda tänder (deft) vid 3 år",
+                    "Decayed, extracted and filled teeth (deft) at 3 years"),
+              "deft at the dental examination nearest 3 years (30–48 months), among those examined",
+              source=_DENTAL, outcome_from_days=_SCREENING_DUE),
+)
+
 INDICATOR_IDS: tuple[str, ...] = tuple(i.id for i in INDICATORS)
+# the optional exports indicators are computed from, in registry order
+INDICATOR_SOURCES: tuple[str, ...] = tuple(dict.fromkeys(i.source for i in INDICATORS if i.source))
 _BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
 
 
@@ -213,6 +256,15 @@ def indicator(indicator_id: str) -> Indicator:
         return _BY_ID[indicator_id]
     except KeyError:
         raise KeyError(f"unknown indicator {indicator_id!r}; known: {', '.join(INDICATOR_IDS)}") from None
+
+
+def present(columns: object, kinds: tuple[str, ...] | None = None) -> tuple[Indicator, ...]:
+    """The indicators a cohort holds (by its `columns`), of `kinds` (all by default): every core
+    one, and those of an optional export only when the study gave it (the cohort then has their
+    columns)."""
+    have = set(columns)
+    return tuple(i for i in INDICATORS if (i.source is None or set(i.columns) <= have)
+                 and (kinds is None or i.kind in kinds))
 
 
 def time_to_event(indicator_id: str) -> TimeToEvent | None:

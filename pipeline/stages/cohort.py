@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import COVARIATES, Study
-from pipeline.indicators import INDICATORS, TimeToEvent
+from pipeline.indicators import INDICATORS, TimeToEvent, present
 from pipeline.indicators.breastfeeding import breastfeeding_indicators
+from pipeline.indicators.healthcare import care_indicators, dental_indicators
 from pipeline.indicators.implementation import programme_dose
 from pipeline.indicators.language import language_indicators
 from pipeline.indicators.vaccination import vaccination_indicators
@@ -66,8 +67,10 @@ DICTIONARY: dict[str, tuple[str, str]] = {
 
 def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
                  breastfeeding: pd.DataFrame, antigen_doses: pd.DataFrame,
-                 language: pd.DataFrame) -> pd.DataFrame:
-    """One row per child of the children table: base columns, dose and every indicator."""
+                 language: pd.DataFrame, care_contacts: pd.DataFrame | None = None,
+                 dental: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per child of the children table: base columns, dose and every indicator (those
+    of an optional export only when the study gives it)."""
     base = cohort_base(study, children)
     parts = [
         programme_dose(children, visits, study.programme, study.extraction_date),
@@ -77,6 +80,10 @@ def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
         language_indicators(children, language, study.extraction_date,
                             screening=study.language_screening),
     ]
+    if care_contacts is not None:
+        parts.append(care_indicators(children, care_contacts, study.extraction_date))
+    if dental is not None:
+        parts.append(dental_indicators(children, dental, study.extraction_date))
     cohort = base.set_index("child_id")
     for part in parts:
         cohort = cohort.join(part, how="left")
@@ -159,7 +166,6 @@ def _design_group(kind: str, area_group: pd.Series, period: pd.Series) -> pd.Ser
 
 # --- tables -------------------------------------------------------------------------------------
 
-BINARY = tuple(i.id for i in INDICATORS if i.kind == "binary")
 
 
 def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
@@ -177,7 +183,7 @@ def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     in_study = cohort[cohort["group"].notna()]
-    for indicator in BINARY:
+    for indicator in (i.id for i in present(cohort.columns, ("binary",))):
         values = in_study[[indicator, "group", "area"]].dropna(subset=[indicator])
         for (group, area), cell in _cells(values):
             rows.append(_proportion_row(indicator, group, area, cell[indicator]))
@@ -329,6 +335,6 @@ def data_dictionary(cohort: pd.DataFrame) -> pd.DataFrame:
 def _describe_derived(column: str) -> tuple[str, str]:
     if column.startswith("contact"):
         return column.replace("_", " "), "visits matched to the programme's planned contacts"
-    if column.startswith(("bf_", "vacc_", "lang_")):
+    if column.startswith(("bf_", "vacc_", "lang_", "care_", "dental_")):
         return column.replace("_", " "), "indicators"
     return "", ""

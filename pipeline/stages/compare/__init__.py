@@ -80,6 +80,7 @@ from pipeline.config import Study
 from pipeline.indicators import INDICATORS, Indicator
 from pipeline.outputs import output_table
 from pipeline.stages.compare.context import (
+    COMPARED_KINDS,
     DID_GROUPS,
     GROUPS,
     REGION_GROUPS,
@@ -181,7 +182,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
     rows: list[dict[str, Any]] = []
     dose_tables = []
-    for indicator in INDICATORS:
+    for indicator in context.indicators:
         rows += _itt_rows(context, did_cells, indicator)
         if indicator.kind == "binary":
             rows += _complier_rows(context, did_cells, indicator.id)
@@ -194,7 +195,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     for area in study.design.intervention_areas:
         area_context = _Context(study, _in_area(population, area), area=area)
         area_cells = None if did_cells is None else _in_area(did_cells, area)
-        for indicator in INDICATORS:
+        for indicator in area_context.indicators:
             rows += _itt_rows(area_context, area_cells, indicator)
         balance.append(balance_table(area_context))
     effects = _with_multiplicity(output_table("effects").frame(rows), study)
@@ -260,7 +261,7 @@ def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
     """
     effects = effects.copy()
     effects["p_adjusted"] = effects["p_adjusted"].astype("float64")
-    wanted = {(i.id, h.method, h.measure) for i in INDICATORS
+    wanted = {(i.id, h.method, h.measure) for i in INDICATORS if i.kind in COMPARED_KINDS
               for h in [headline(study.design.type, i.kind, _interval_censored(i))]}
     keys = zip(effects["indicator"], effects["method"], effects["measure"], strict=True)
     is_headline = np.array([key in wanted for key in keys], dtype=bool)

@@ -11,11 +11,15 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Study
-from pipeline.indicators import Indicator, TimeToEvent
+from pipeline.indicators import Indicator, TimeToEvent, present
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.outputs import output_table
 from pipeline.stats.results import FLAGS, Estimate, NotEstimable
+
+# The indicator kinds the comparison methods take (a share; a time to an event); counts and
+# rates are compared by their own rows (pipeline.stages.compare.counts).
+COMPARED_KINDS = ("binary", "survival")
 
 GROUPS = ("intervention", "comparison")
 DID_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
@@ -49,6 +53,9 @@ class _Context:
         self.study = study
         self.area = area
         self.population = population
+        # the indicators the cohort holds that these methods compare (a study without an
+        # optional export has none of its indicators)
+        self.indicators = present(population.columns, COMPARED_KINDS)
         self.treated = population["group"].eq("intervention").to_numpy(dtype=bool)
         self.covariate_names = tuple(study.covariates)
         self.covariates = covariate_frame(population, self.covariate_names)

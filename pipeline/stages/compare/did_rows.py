@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.indicators import INDICATORS, MIDPOINT_WEANING, time_to_event
+from pipeline.indicators import MIDPOINT_WEANING, time_to_event
 from pipeline.outputs import output_table
 from pipeline.stages.compare.context import (
     _attempt,
@@ -184,7 +184,7 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
     born = pd.to_datetime(did.cells["birth_date"])
     period = half_year_index(born, start)
     rows = []
-    for indicator in INDICATORS:
+    for indicator in context.indicators:
         y, inside, _ = did_outcome(did.cells, indicator.id)
         result, error = _attempt(event_study, y[inside], did.treated_area[inside],
                                  period[inside], did.area[inside],
@@ -265,7 +265,7 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     """
     did = context.did(did_cells)
     cells, areas = [], []
-    for indicator in INDICATORS:
+    for indicator in context.indicators:
         y, inside, _ = did_outcome(did.cells, indicator.id)
         data = (y[inside], did.area[inside], did.post[inside], did.treated_area[inside])
         extra = _model_terms(did.covariates[inside].reset_index(drop=True),

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.indicators import INDICATORS, Indicator
+from pipeline.indicators import Indicator, present
 from pipeline.outputs import output_table
 from pipeline.stages.compare.context import (
     GROUPS,
@@ -115,7 +115,7 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
 def survival_table(population: pd.DataFrame) -> pd.DataFrame:
     """Curve points on a grid, medians and the log-rank test for each survival indicator."""
     rows: list[dict[str, Any]] = []
-    for indicator in (i for i in INDICATORS if i.time_to_event is not None):
+    for indicator in present(population.columns, ("survival",)):
         course = indicator.time_to_event
         grid = np.asarray(course.grid)
         time, event, kept = _survival_data(population, indicator.id)

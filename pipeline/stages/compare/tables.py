@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Study
-from pipeline.indicators import INDICATORS, Indicator
+from pipeline.indicators import Indicator, present
 from pipeline.outputs import output_table
 from pipeline.stages.compare.context import (
+    COMPARED_KINDS,
     DID_GROUPS,
     GROUPS,
     _attempt,
@@ -67,7 +68,7 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
         groups = _rows_in(cohort, DID_GROUPS)
         if area != "all":
             groups = _in_area(groups, area)
-        for indicator in INDICATORS:
+        for indicator in present(cohort.columns, COMPARED_KINDS):
             row = _summary_row(study, design, indicator, area, effects, groups, placebo)
             if area == "all" and events is not None:
                 row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
@@ -204,9 +205,7 @@ def missing_data_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
                       .to_numpy(dtype=bool), "pre", "post")
     frame = pd.DataFrame({"arm": arm, "period": period})
     tables = []
-    for indicator in INDICATORS:
-        if indicator.kind != "binary":
-            continue
+    for indicator in present(cohort.columns, ("binary",)):
         if indicator.id not in groups.columns:
             continue
         followed = groups[indicator.id].notna()
@@ -242,7 +241,7 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
     label = start.dt.strftime("%Y-%m")
     arm = in_study["area_group"].astype("string").fillna("")
     rows = []
-    for indicator in INDICATORS:
+    for indicator in present(cohort.columns, COMPARED_KINDS):
         if study.design.type == "did":  # as the DiD defines it
             y, inside, _ = did_outcome(in_study, indicator.id)
         elif indicator.time_to_event is not None:
@@ -380,7 +379,7 @@ def power_table(population: pd.DataFrame, named_difference: float,
     """
     treated = population["group"].eq("intervention").to_numpy(dtype=bool)
     rows = []
-    for indicator in (i.id for i in INDICATORS if i.kind == "binary"):
+    for indicator in (i.id for i in present(population.columns, ("binary",))):
         y, inside = binary_outcome(population, indicator)
         e1, n1, e0, n0 = _group_counts(y[inside], treated[inside])
         row: dict[str, Any] = {"indicator": indicator, "n_intervention": n1, "n_comparison": n0,
