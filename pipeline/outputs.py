@@ -169,6 +169,19 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
            "events_intervention events_comparison area n_areas_intervention n_areas_comparison "
            "adjusted p_randomisation p_floor p_placebo p_placebo_floor landmark_days ess_comparison flags",
            Words("Effektskattningar", "Effect estimates"), Words("effektrader", "effect rows"), _ESTIMATES),
+    # count and rate outcomes (issue 13): what each group shows and the programme's effect
+    _table("count_outcomes", "compare", "indicator group area measure n events person_years estimate "
+           "ci_low ci_high sd", Words("Vårdkontakter och tandhälsa per grupp",
+                                      "Healthcare use and dental health by group"),
+           Words("grupprader", "group rows"),
+           "children or events below min_cell: the count hidden with the rate or mean resting on it; "
+           "an intervention group's areas add up to the whole group"),
+    _table("count_effects", "compare", "indicator area analysis measure method estimate ci_low ci_high "
+           "p_value n_intervention n_comparison reason flags note",
+           Words("Effekter på vårdkontakter och tandhälsa", "Effects on healthcare use and dental health"),
+           Words("effektrader", "effect rows"),
+           "an estimate resting on a group whose children or events are hidden or small in "
+           "count_outcomes: estimate, interval and p blank"),
     _table("summary", "compare", "indicator area primary kind design analysis method measure estimate "
            "ci_low ci_high p_value p_adjusted multiplicity n_intervention n_comparison verdict reason "
            "caveats reason_detail proportion_intervention proportion_comparison "

@@ -112,7 +112,7 @@ def for_area(run: RunTables, area: str) -> RunTables:
     own_district = [] if area == "all" else list(with_areas(DISTRICT_ROWS))
     for name in (*with_areas(AREA_ROWS), *own_district):
         frame = tables.get(name, pd.DataFrame())
-        if name == "indicators":
+        if name in ("indicators", "count_outcomes"):  # the area's own groups, the whole comparison
             tables[name] = area_indicator_rows(frame, area)
         elif "area" in frame.columns:
             in_area = (frame["area"].astype("string") == area).fillna(False)

@@ -67,7 +67,7 @@ The package: `cells` (the pass, `_Pass`, and what every rule shares), one module
 per kind of table (`proportions`: indicators, dose-response, trends, the DiD's cells and
 areas, event study, missing data; `children`: flow, design, fidelity, balance; `effects`:
 effects, summary, power; `survival`; `areas`: the clean stage's area_spellings; `costs`:
-costs), `formulas`
+costs; `counts`: count and rate outcomes), `formulas`
 (text that a spreadsheet would run as a formula made inert: every published table's text),
 `xlsx` (`write_xlsx`) and `scan` (the output scan, `scan_file_for_personnummer`).
 PUBLISHERS, here, maps each table to its rule.
@@ -94,6 +94,7 @@ from pipeline.publish.cells import (
 )
 from pipeline.publish.children import _publish_balance, _publish_design, _publish_fidelity, _publish_flow
 from pipeline.publish.costs import _publish_costs
+from pipeline.publish.counts import _publish_count_effects, _publish_count_outcomes
 from pipeline.publish.effects import _publish_effects, _publish_power, _publish_summary
 from pipeline.publish.formulas import (
     FORMULA_TRIGGERS,
@@ -210,6 +211,8 @@ PUBLISHERS: Mapping[str, Publisher] = WithParts({
     "power": _publish_power,
     "area_spellings": _publish_area_spellings,
     "costs": _publish_costs,
+    "count_outcomes": _publish_count_outcomes,
+    "count_effects": _publish_count_effects,
 }, lambda part: part.PUBLISHERS, "publisher")
 
 

@@ -100,6 +100,7 @@ from pipeline.stages.compare.context import (
     subgroup_levels,
 )
 from pipeline.stages.compare.costs import births_by_year, cost_items, costs_table
+from pipeline.stages.compare.counts import count_outcome_tables
 from pipeline.stages.compare.did_rows import (
     _did_row,
     _logistic_did_row,
@@ -224,6 +225,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
         "event_study": events,
         "missing_data": missing,
         "costs": costs_table(study, cohort, summary, cost_items(study, costs)),
+        **count_outcome_tables(study, cohort),
     }
 
 

@@ -1,0 +1,92 @@
+"""The rules for count_outcomes and count_effects (issue 13): children and events of count and rate
+outcomes.
+
+A group row's children and events (contacts, or decayed teeth) are counts: 1 to min_cell - 1 is
+shown as "<5". What rests on them is blank with them: the child-years (about two per child, so
+they give the children back), the rate (events per child-year: with the child-years it gives the
+events back), the mean and its SD. An intervention group's areas add up to the whole group, so
+a hidden area cannot be worked out by subtraction. An effect row rests on the groups it compares,
+the same cells (an area's intervention children against the whole comparison group): its
+estimate, interval and p are blank where either group's children or events are hidden or small.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.publish.cells import Render, _area, _blank, _mark, _Pass, _shown_column, _text
+
+GROUP_VALUES = ("person_years", "estimate", "ci_low", "ci_high", "sd")
+EFFECT_VALUES = ("estimate", "ci_low", "ci_high", "p_value")
+
+
+def _cells(p: _Pass, indicator: str, group: str, area: str, n: object, events: object) -> tuple[int, int]:
+    key = ("count_outcome", indicator, group, area)
+    return p.count((*key, "n"), n, cost=2), p.count((*key, "events"), events)
+
+
+def _publish_count_outcomes(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Children and events per group and area; an intervention group's areas add up to it."""
+    records = frame.to_dict("records")
+    cells = [_cells(p, _text(r["indicator"]), _text(r["group"]), _area(r), r["n"], r["events"])
+             for r in records]
+    wholes: dict[tuple[str, str], tuple[int, int]] = {}
+    parts: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for record, cell in zip(records, cells, strict=True):
+        key = (_text(record["indicator"]), _text(record["group"]))
+        if _area(record) == "all":
+            wholes[key] = cell
+        else:
+            parts.setdefault(key, []).append(cell)
+    for key, areas in parts.items():
+        if key in wholes:
+            for k in range(2):
+                p.sum_up(wholes[key][k], [cell[k] for cell in areas])
+    p.facts["count_outcome_cells"] = {(_text(r["indicator"]), _text(r["group"]), _area(r)): cell
+                                      for r, cell in zip(records, cells, strict=True)}
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        published = frame.copy()
+        n_hidden = np.array([bool(hidden[c[0]]) for c in cells], dtype=bool)
+        events_hidden = np.array([bool(hidden[c[1]]) for c in cells], dtype=bool)
+        published["n"] = _shown_column(frame["n"], n_hidden, p.min_cell)
+        published["events"] = _shown_column(frame["events"], events_hidden, p.min_cell)
+        rows = n_hidden | events_hidden
+        _blank(published, rows, GROUP_VALUES)
+        return _mark(published, rows, [_reason(p, c) for c in cells])
+    return render
+
+
+def _reason(p: _Pass, cells: tuple[int, ...]) -> str:
+    if p.small(cells[0]):
+        return "small_group"
+    return "small_count" if any(p.small(c) for c in cells) else "secondary"
+
+
+def _publish_count_effects(p: _Pass, frame: pd.DataFrame) -> Render:
+    """An effect blank where a group it compares is hidden in count_outcomes (published in the same
+    pass, which holds the cells); without it, where its own group sizes are small."""
+    groups = p.facts.get("count_outcome_cells", {})
+    records = frame.to_dict("records")
+    rests_on: list[list[int]] = []
+    for record in records:
+        indicator, area = _text(record["indicator"]), _area(record)
+        sides = (groups.get((indicator, "intervention", area)), groups.get((indicator, "comparison", "all")))
+        if all(side is not None for side in sides):
+            rests_on.append([c for side in sides for c in side])
+        else:  # no group table in this pass: the row's own group sizes
+            rests_on.append([p.count(("count_effect", indicator, area, side), record[column], cost=2)
+                             for side, column in (("intervention", "n_intervention"),
+                                                  ("comparison", "n_comparison"))])
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        published = frame.copy()
+        rows = np.array([any(bool(hidden[c]) or p.small(c) for c in cells) for cells in rests_on], dtype=bool)
+        n_cells = [(cells[0], cells[2]) if len(cells) == 4 else tuple(cells) for cells in rests_on]
+        for k, column in enumerate(("n_intervention", "n_comparison")):
+            column_hidden = np.array([bool(hidden[c[k]]) for c in n_cells], dtype=bool)
+            published[column] = _shown_column(frame[column], column_hidden, p.min_cell)
+        _blank(published, rows, EFFECT_VALUES)
+        return _mark(published, rows, [_reason(p, tuple(cells)) for cells in rests_on])
+    return render

@@ -1,0 +1,181 @@
+"""The compare stage's count and rate outcomes (issue 13): healthcare contacts per child-year and
+decayed, extracted and filled teeth at three years.
+
+Two tables, made only when the cohort holds such an indicator (its export was given):
+
+- `count_outcomes`, what each group shows: for a rate, the children followed, their events,
+  the child-years they were followed and the rate per 100 child-years with Garwood's exact
+  Poisson interval; for a count, the children assessed, the sum and mean of their counts with
+  a t interval of the mean and the standard deviation. Rows: each group of the design
+  (intervention and comparison, and before the start under `did`) for the whole study, and
+  the intervention groups per intervention area (an area report shows its own area's rows
+  beside the whole comparison group's, as for the shares).
+- `count_effects`, the programme's effect, one row per method, for the whole study and per
+  intervention area (its children against every comparison child):
+  - a rate: the rate ratio from a Poisson model with the log of the child-years as offset and
+    a robust (sandwich) SE, crude (`poisson`), covariate-adjusted (`regression`) and by IPTW
+    (`iptw`); the rate difference per child-year by regression standardisation of the crude
+    model (`poisson`, measure `rate_difference`); the negative binomial rate ratio as the check
+    of overdispersion (`negative_binomial`, with its dispersion and the likelihood-ratio test
+    of none in `note`);
+  - a count: the mean difference with Welch's interval (`welch`) and a BCa bootstrap interval
+    for the skewed counts (`bootstrap_bca`), adjusted by regression standardisation
+    (`regression`, HC1) and by IPTW (`iptw`), and the ratio of mean counts from a Poisson
+    model with robust SE (`poisson`, measure `count_ratio`).
+  Each is an `Estimate` of `pipeline.stats`, its row made by `Estimate.to_row`; data a method
+  cannot estimate from give the row its reason. Under `did` these compare the groups after the
+  start (as the binary indicators' secondary methods do).
+
+The population of a rate is every child of the group with follow-up time (a child followed
+for part of the two years counts for that part); of a count, the children in its denominator
+(examined within the window, old enough and not moved out).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pipeline.config import Study
+from pipeline.indicators import Indicator, present
+from pipeline.outputs import output_table
+from pipeline.stages.compare.context import DID_GROUPS, GROUPS, _attempt, _Context, _in_area, _rows_in
+from pipeline.stats.continuous import (
+    bootstrap_mean_difference,
+    iptw_mean_difference,
+    linear_adjusted_effect,
+    mean_difference,
+)
+from pipeline.stats.counts import (
+    count_ratio,
+    iptw_rate_ratio,
+    overdispersion_check,
+    poisson_rate_difference,
+    poisson_rate_ratio,
+)
+from pipeline.stats.rates import poisson_rate
+from pipeline.stats.results import Estimate
+
+COUNT_KINDS = ("count", "rate")
+PER_CHILD_YEARS = 100  # rates are shown per 100 child-years
+BOOTSTRAP_SEED = 20260  # the bootstrap's fixed stream: the same data give the same interval
+
+
+def count_outcome_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """count_outcomes and count_effects (empty when the cohort holds no count or rate)."""
+    indicators = present(cohort.columns, COUNT_KINDS)
+    groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS)
+    outcome_rows, effect_rows = [], []
+    for indicator in indicators:
+        outcome_rows += _group_rows(study, groups, indicator)
+    population = _rows_in(cohort, GROUPS)
+    for area in ("all", *study.design.intervention_areas):
+        in_area = population if area == "all" else _in_area(population, area)
+        context = _Context(study, in_area, area=area)
+        for indicator in indicators:
+            effect_rows += _effect_rows(context, indicator)
+    return {"count_outcomes": output_table("count_outcomes").frame(outcome_rows),
+            "count_effects": output_table("count_effects").frame(effect_rows)}
+
+
+def _values(frame: pd.DataFrame, indicator: Indicator) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """(counts, child-years or None, whether the child counts) of an indicator in `frame`."""
+    if indicator.kind == "rate":
+        count_column, years_column = indicator.columns
+        years = pd.to_numeric(frame[years_column]).to_numpy(dtype=float, na_value=np.nan)
+        counts = pd.to_numeric(frame[count_column]).to_numpy(dtype=float, na_value=np.nan)
+        return counts, years, ~np.isnan(counts) & (years > 0)
+    counts = pd.to_numeric(frame[indicator.id]).to_numpy(dtype=float, na_value=np.nan)
+    return counts, None, ~np.isnan(counts)
+
+
+def _group_rows(study: Study, groups: pd.DataFrame, indicator: Indicator) -> list[dict[str, Any]]:
+    rows = []
+    group = groups["group"].astype("string")
+    area = groups["area"].astype("string")
+    for name in (DID_GROUPS if study.design.type == "did" else GROUPS):
+        in_group = group.eq(name).fillna(False).to_numpy(dtype=bool)
+        areas = ["all"]
+        if name.startswith("intervention"):
+            areas += list(study.design.intervention_areas)
+        for where in areas:
+            keep = in_group & (area.eq(where).fillna(False).to_numpy(dtype=bool) if where != "all" else True)
+            rows.append(_describe(indicator, groups[keep], name, where))
+    return rows
+
+
+def _describe(indicator: Indicator, frame: pd.DataFrame, group: str, area: str) -> dict[str, Any]:
+    """One group's children, events and rate (per 100 child-years) or mean count."""
+    counts, years, used = _values(frame, indicator)
+    n, events = int(used.sum()), int(np.nansum(counts[used]))
+    row: dict[str, Any] = {"indicator": indicator.id, "group": group, "area": area, "n": n,
+                           "events": events}
+    if indicator.kind == "rate":
+        person_years = float(years[used].sum())
+        row |= {"measure": f"rate_per_{PER_CHILD_YEARS}_child_years", "person_years": person_years}
+        if person_years > 0:
+            rate = poisson_rate(events, person_years / PER_CHILD_YEARS)
+            row |= {"estimate": rate.estimate, "ci_low": rate.ci_low, "ci_high": rate.ci_high}
+        return row
+    row["measure"] = "mean"
+    if n:
+        values = counts[used]
+        row |= {"estimate": float(values.mean()), "sd": float(values.std(ddof=1)) if n > 1 else None}
+        if n > 1 and values.std(ddof=1) > 0:  # a t interval of the mean
+            low, high = stats.t.interval(0.95, n - 1, loc=values.mean(), scale=stats.sem(values))
+            row |= {"ci_low": float(low), "ci_high": float(high)}
+    return row
+
+
+def _effect_rows(context: _Context, indicator: Indicator) -> list[dict[str, Any]]:
+    counts, years, used = _values(context.population, indicator)
+    treated = context.treated
+    keys = {"indicator": indicator.id, "area": context.area, "analysis": "itt",
+            "n_intervention": int((used & treated).sum()), "n_comparison": int((used & ~treated).sum())}
+    complete = used & context.complete
+    covariates = context.covariates[complete].reset_index(drop=True)
+    if indicator.kind == "rate":
+        crude = (counts[used], years[used], treated[used])
+        adjusted = (counts[complete], years[complete], treated[complete], covariates)
+        attempts: list[tuple[str, str, Any, tuple, dict]] = [
+            ("rate_ratio", "poisson", poisson_rate_ratio, crude, {}),
+            ("rate_difference", "poisson", poisson_rate_difference, crude, {}),
+            ("rate_ratio", "regression", poisson_rate_ratio, adjusted, {}),
+            ("rate_ratio", "iptw", iptw_rate_ratio, adjusted, {}),
+        ]
+    else:
+        groups = (counts[used & treated], counts[used & ~treated])
+        adjusted = (counts[complete], treated[complete], covariates)
+        attempts = [
+            ("mean_difference", "welch", mean_difference, groups, {}),
+            ("mean_difference", "bootstrap_bca", bootstrap_mean_difference, groups, {"seed": BOOTSTRAP_SEED}),
+            ("mean_difference", "regression", linear_adjusted_effect, adjusted, {}),
+            ("mean_difference", "iptw", iptw_mean_difference, adjusted, {}),
+            ("count_ratio", "poisson", count_ratio, (counts[used], treated[used]), {}),
+        ]
+    rows = []
+    for measure, method, function, args, options in attempts:
+        result, reason = _attempt(function, *args, **options)
+        rows.append(_row(result, reason, measure, method, keys))
+    if indicator.kind == "rate":
+        check, reason = _attempt(overdispersion_check, counts[used], years[used], treated[used])
+        result = None if check is None else check.rate_ratio
+        row = _row(result, reason, "rate_ratio", "negative_binomial", keys)
+        if check is not None and check.test.p_value is not None:
+            row["note"] = (f"dispersion alpha {check.alpha:.3g}; likelihood-ratio test of no "
+                           f"overdispersion p = {check.test.p_value:.3g}")
+        rows.append(row)
+    return rows
+
+
+def _row(result: Estimate | None, reason: Any, measure: str, method: str,
+         keys: dict[str, Any]) -> dict[str, Any]:
+    if result is None:
+        return keys | {"measure": measure, "method": method, "note": str(reason),
+                       "flags": getattr(reason, "kind", None) or ""}
+    row = result.to_row(**keys)
+    row["measure"], row["method"] = measure, method  # the table's names, whatever the function's
+    return row

@@ -1,0 +1,138 @@
+"""Count and rate outcomes in the compare stage (issue 13): group rates per 100 child-years and mean
+counts, the effects by each method, and their small-cell suppression, hand-computed on a small
+cohort."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from pipeline.config import Study
+from pipeline.publish import publish_tables
+from pipeline.stages.compare.counts import count_outcome_tables
+
+INPUTS = {t: f"{t}.csv" for t in ("children", "visits", "breastfeeding", "vaccinations", "language",
+                                  "care_contacts", "dental")}
+NORTH = {"contacts": [0, 1, 2, 0, 1, 0], "years": [2, 2, 2, 2, 2, 1], "deft": [0, 0, 3, 0, 1, 0]}
+EAST = {"contacts": [1, 0, 0, 2, 0, 1], "years": [2, 2, 2, 1, 2, 2], "deft": [0, 2, 0, 0, 0, 5]}
+SOUTH = {"contacts": [2, 1, 3, 0, 2, 1, 1, 2, 0, 3, 1, 2], "years": [2] * 12,
+         "deft": [1, 0, 4, 2, 0, 3, 0, 1, 6, 0, 2, 1]}
+
+
+def make_study() -> Study:
+    return Study.model_validate({
+        "name": "counts", "programme": "rinkeby", "extraction_date": "2024-06-30",
+        "design": {"type": "concurrent", "intervention_areas": ["North", "East"],
+                   "comparison_areas": ["South"],
+                   "programme_start": "2020-01-01", "born_from": "2020-01-01", "born_to": "2021-12-31"},
+        "primary_indicators": ["vacc_mmr1_24m"], "inputs": INPUTS, "covariates": ["mother_age"]})
+
+
+def make_cohort() -> pd.DataFrame:
+    frames = []
+    for area, group, values in (("North", "intervention", NORTH), ("East", "intervention", EAST),
+                                ("South", "comparison", SOUTH)):
+        n = len(values["contacts"])
+        frames.append(pd.DataFrame({
+            "group": group, "area": area, "accepted": pd.array([True] * n if group == "intervention"
+                                                               else [pd.NA] * n, dtype="boolean"),
+            "mother_age": np.linspace(22, 36, n),
+            "care_emergency_contacts_24m": pd.array(values["contacts"], dtype="Int64"),
+            "care_followup_years_24m": np.array(values["years"], dtype=float),
+            "dental_deft_3y": pd.array(values["deft"], dtype="Int64"),
+        }))
+    cohort = pd.concat(frames, ignore_index=True)
+    cohort["group"] = cohort["group"].astype("string")
+    cohort["area"] = cohort["area"].astype("string")
+    return cohort
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return count_outcome_tables(make_study(), make_cohort())
+
+
+def _one(frame: pd.DataFrame, **keys: str) -> dict:
+    rows = frame
+    for column, value in keys.items():
+        rows = rows[rows[column].eq(value)]
+    assert len(rows) == 1, keys
+    return rows.iloc[0].to_dict()
+
+
+def test_rates_per_100_child_years_with_garwood_intervals(tables) -> None:
+    groups = tables["count_outcomes"]
+    whole = _one(groups, indicator="care_emergency_rate_24m", group="intervention", area="all")
+    # 8 contacts over 22 child-years; Garwood: chi2(0.025; 16)/2 and chi2(0.975; 18)/2 contacts
+    assert (whole["n"], whole["events"], whole["person_years"]) == (12, 8, 22.0)
+    assert whole["estimate"] == pytest.approx(800 / 22)
+    assert whole["ci_low"] == pytest.approx(stats.chi2.ppf(0.025, 16) / 2 / 22 * 100)
+    assert whole["ci_high"] == pytest.approx(stats.chi2.ppf(0.975, 18) / 2 / 22 * 100)
+    north = _one(groups, indicator="care_emergency_rate_24m", group="intervention", area="North")
+    assert (north["n"], north["events"], north["person_years"]) == (6, 4, 11.0)
+    comparison = _one(groups, indicator="care_emergency_rate_24m", group="comparison", area="all")
+    assert comparison["estimate"] == pytest.approx(75.0)
+    assert set(groups[groups["group"].eq("comparison")]["area"]) == {"all"}
+
+
+def test_mean_counts_with_t_intervals(tables) -> None:
+    deft = _one(tables["count_outcomes"], indicator="dental_deft_3y", group="comparison", area="all")
+    values = np.array(SOUTH["deft"], dtype=float)
+    low, high = stats.t.interval(0.95, 11, loc=values.mean(), scale=stats.sem(values))
+    assert (deft["n"], deft["events"]) == (12, 20)
+    assert (deft["estimate"], deft["sd"]) == pytest.approx((20 / 12, values.std(ddof=1)))
+    assert (deft["ci_low"], deft["ci_high"]) == pytest.approx((low, high))
+
+
+def test_effects_by_hand(tables) -> None:
+    effects = tables["count_effects"]
+    whole = effects[effects["area"].eq("all")]
+    crude = _one(whole, indicator="care_emergency_rate_24m", method="poisson", measure="rate_ratio")
+    assert crude["estimate"] == pytest.approx((8 / 22) / (18 / 24))
+    assert (crude["n_intervention"], crude["n_comparison"]) == (12, 12)
+    difference = _one(whole, indicator="care_emergency_rate_24m", measure="rate_difference")
+    assert difference["estimate"] == pytest.approx(8 / 22 - 18 / 24)
+    welch = _one(whole, indicator="dental_deft_3y", method="welch")
+    treated = np.array(NORTH["deft"] + EAST["deft"], dtype=float)
+    control = np.array(SOUTH["deft"], dtype=float)
+    test = stats.ttest_ind(treated, control, equal_var=False)
+    assert welch["estimate"] == pytest.approx(11 / 12 - 20 / 12)
+    assert welch["p_value"] == pytest.approx(test.pvalue)
+    assert (welch["ci_low"], welch["ci_high"]) == pytest.approx(tuple(test.confidence_interval()))
+    ratio = _one(whole, indicator="dental_deft_3y", measure="count_ratio")
+    assert ratio["estimate"] == pytest.approx(11 / 20)
+    methods = set(whole[whole["indicator"].eq("care_emergency_rate_24m")]["method"])
+    assert methods == {"poisson", "regression", "iptw", "negative_binomial"}
+    assert set(whole[whole["indicator"].eq("dental_deft_3y")]["method"]) == {
+        "welch", "bootstrap_bca", "regression", "iptw", "poisson"}
+    north = effects[effects["area"].eq("North") & effects["method"].eq("welch")].iloc[0]
+    assert north["estimate"] == pytest.approx(np.mean(NORTH["deft"]) - control.mean())
+    assert (north["n_intervention"], north["n_comparison"]) == (6, 12)
+
+
+def test_small_counts_are_hidden_with_what_rests_on_them(tables) -> None:
+    published = publish_tables(tables, min_cell=5)
+    groups = published["count_outcomes"]
+    north = _one(groups, indicator="care_emergency_rate_24m", group="intervention", area="North")
+    east = _one(groups, indicator="care_emergency_rate_24m", group="intervention", area="East")
+    whole = _one(groups, indicator="care_emergency_rate_24m", group="intervention", area="all")
+    # North's 4 contacts are "<5"; East's 4 or the whole 8 must go too (8 less East's 4 gives
+    # North's back); here both areas are "<5", and then the whole 8 would say that each is 4
+    assert north["events"] == "<5"
+    assert pd.isna(north["estimate"]) and pd.isna(north["person_years"]) and north["suppressed"]
+    assert east["events"] == "<5" and pd.isna(whole["events"]) and pd.isna(whole["estimate"])
+    assert whole["n"] == 12  # the children are not small: shown
+    effects = published["count_effects"]
+    rate_effects = effects[effects["indicator"].eq("care_emergency_rate_24m")]
+    assert rate_effects["estimate"].isna().all() and rate_effects["suppressed"].all()
+    deft_effects = effects[effects["indicator"].eq("dental_deft_3y") & effects["area"].eq("all")]
+    assert deft_effects["estimate"].notna().all()  # 11 and 20 teeth, 12 children a group
+
+
+def test_no_count_outcomes_without_their_exports() -> None:
+    cohort = make_cohort().drop(columns=["care_emergency_contacts_24m", "care_followup_years_24m",
+                                         "dental_deft_3y"])
+    result = count_outcome_tables(make_study(), cohort)
+    assert result["count_outcomes"].empty and result["count_effects"].empty
