@@ -287,6 +287,10 @@ def _at_risk_table(ax: Axes, risk_rows: dict[str, dict[float, Any]], groups: Seq
 
 # --- forest plot --------------------------------------------------------------------------------
 
+# Measures shown on a log scale around 1 (a forest of ratios).
+RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio", "rate_ratio", "count_ratio")
+
+
 def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
                   measures: Sequence[str] = ("risk_difference", "did"),
                   methods: Sequence[str] = ("crude", "regression", "iptw", "did", "did_unadjusted"),
@@ -297,7 +301,7 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
     (odds, risk or hazard ratios) on a log scale around 1.
     """
     text.check_language(language)
-    ratio = all(m in ("risk_ratio", "odds_ratio", "hazard_ratio") for m in measures)
+    ratio = all(m in RATIO_MEASURES for m in measures)
     frame = effects if effects is not None else pd.DataFrame()
     if not frame.empty:
         frame = frame[frame["measure"].isin(list(measures)) & frame["method"].isin(list(methods))]

@@ -272,7 +272,8 @@ CORE_TABLES["dental"] = Table(
         Column("deft", "deft", "integer",
                description="decayed, extracted and filled primary teeth (0-20); blank when the child "
                            "was not examined",
-               label=Words("deft", "deft")),
+               label=Words("deft (karierade, extraherade och fyllda tänder)",
+                           "deft (decayed, extracted and filled teeth)")),
         Column("examined", "undersokt", "boolean",
                description="whether the child was examined (no: booked, not examined)",
                label=Words("Undersökt", "Examined")),

@@ -336,6 +336,84 @@ def effects_table(effects: pd.DataFrame, language: str, *, analysis: str | None 
     return _display(rows, columns, language)
 
 
+# Count and rate outcomes (count_outcomes, count_effects): the committee sees the unadjusted and
+# adjusted effect; the technical report every method. A rate difference is per child-year in the
+# table and shown per 100 child-years.
+COUNT_HEADLINE_METHODS = ("poisson", "poisson_adjusted", "welch", "linear_adjusted")
+PER_100_MEASURES = ("rate_difference",)
+
+
+def count_indicators_by_family(run: RunTables) -> dict[str, list[str]]:
+    """{family: [count and rate indicator ids the run has groups for]} in registry order."""
+    groups = run["count_outcomes"]
+    present = set(groups["indicator"]) if not groups.empty else set()
+    families: dict[str, list[str]] = {}
+    for indicator in INDICATORS:
+        if indicator.id in present:
+            families.setdefault(indicator.family, []).append(indicator.id)
+    return families
+
+
+def count_outcomes_table(groups: pd.DataFrame, language: str, *, indicators_shown: Sequence[str],
+                         min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Per indicator and group: children, events, child-years, and the rate per 100 child-years
+    or the mean count with its 95% interval."""
+    rows = []
+    frame = groups[groups["indicator"].isin(list(indicators_shown))] if not groups.empty else groups
+    for row in records(frame):
+        if to_number(row.get("estimate")) is None:
+            shown = (_suppressed_text(row, language, min_cell, "n", "events")
+                     if text.row_is_suppressed(row, ("n", "events")) else phrase("not_estimable", language))
+        else:
+            shown = format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 1)
+        rows.append({"indicator": label("indicator", row["indicator"], language),
+                     "group": label("group", row["group"], language),
+                     "area": phrase("whole_study", language) if (row.get("area") or "all") == "all"
+                     else row["area"],
+                     "children": format_count(row.get("n"), language),
+                     "count_total": format_count(row.get("events"), language),
+                     "measure": label("measure", row["measure"], language),
+                     "estimate": shown})
+    return _display(rows, ["indicator", "group", "area", "children", "count_total", "measure", "estimate"],
+                    language)
+
+
+def count_effects_table(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str],
+                        methods: Sequence[str] | None = COUNT_HEADLINE_METHODS, audience: str = "committee",
+                        min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Effects on counts and rates: the ratio and the difference (a rate's per 100 child-years)
+    with 95% intervals and p, per method; a technical report adds the area and the note."""
+    frame = effects if effects is not None else pd.DataFrame()
+    if not frame.empty:
+        frame = frame[frame["indicator"].isin(list(indicators_shown))]
+        if methods is not None:
+            frame = frame[frame["method"].isin(list(methods))]
+        if audience != "technical":
+            frame = frame[frame["area"].astype("string").fillna("all").isin(["all", ""])]
+    rows = []
+    for row in records(frame):
+        if to_number(row.get("estimate")) is None:
+            shown = (_suppressed_text(row, language, min_cell, "n_intervention", "n_comparison")
+                     if text.row_is_suppressed(row, ("n_intervention", "n_comparison"))
+                     else phrase("not_estimable", language))
+        else:
+            scale = 100 if row["measure"] in PER_100_MEASURES else 1
+            shown = format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 2,
+                                    scale=scale)
+        rows.append({"indicator": label("indicator", row["indicator"], language),
+                     "measure": label("measure", row["measure"], language),
+                     "method": label("method", row["method"], language),
+                     "area": phrase("whole_study", language) if (row.get("area") or "all") == "all"
+                     else row["area"],
+                     "estimate": shown, "p": format_p(row.get("p_value"), language),
+                     "n_intervention": format_count(row.get("n_intervention"), language),
+                     "n_comparison": format_count(row.get("n_comparison"), language)})
+    columns = ["indicator", "measure", "method", "estimate", "p", "n_intervention", "n_comparison"]
+    if audience == "technical":  # every area; the dispersion of the negative binomial is in the CSV
+        columns = columns[:3] + ["area"] + columns[3:]
+    return _display(rows, columns, language)
+
+
 def subgroup_table(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
                    min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Equity: the crude risk difference in each subgroup, with the interaction test's p."""
@@ -692,6 +770,7 @@ def methods_table(language: str, run: RunTables | None = None) -> pd.DataFrame:
     the sections it has (its costs, the follow-up parts whose tables it wrote: their METHODS)."""
     extra: list = []
     if run is not None:
+        extra += text.COUNT_METHODS if not run["count_effects"].empty else ()
         extra += text.COST_METHODS if not run["costs"].empty else ()
         for section in followup_sections(run):
             extra += followup.optional(section.part, "METHODS", ())

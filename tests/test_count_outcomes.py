@@ -4,11 +4,15 @@ cohort."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from pipeline import figures
+from pipeline import tables as report_tables
 from pipeline.config import Study
 from pipeline.publish import publish_tables
 from pipeline.stages.compare.counts import count_outcome_tables
@@ -104,9 +108,9 @@ def test_effects_by_hand(tables) -> None:
     ratio = _one(whole, indicator="dental_deft_3y", measure="count_ratio")
     assert ratio["estimate"] == pytest.approx(11 / 20)
     methods = set(whole[whole["indicator"].eq("care_emergency_rate_24m")]["method"])
-    assert methods == {"poisson", "regression", "iptw", "negative_binomial"}
+    assert methods == {"poisson", "poisson_adjusted", "iptw", "negative_binomial"}
     assert set(whole[whole["indicator"].eq("dental_deft_3y")]["method"]) == {
-        "welch", "bootstrap_bca", "regression", "iptw", "poisson"}
+        "welch", "bootstrap_bca", "linear_adjusted", "iptw", "poisson"}
     north = effects[effects["area"].eq("North") & effects["method"].eq("welch")].iloc[0]
     assert north["estimate"] == pytest.approx(np.mean(NORTH["deft"]) - control.mean())
     assert (north["n_intervention"], north["n_comparison"]) == (6, 12)
@@ -136,3 +140,29 @@ def test_no_count_outcomes_without_their_exports() -> None:
                                          "dental_deft_3y"])
     result = count_outcome_tables(make_study(), cohort)
     assert result["count_outcomes"].empty and result["count_effects"].empty
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_report_tables_and_forest_in_both_languages(tables, language) -> None:
+    published = publish_tables(tables, min_cell=3)
+    both = ["care_emergency_rate_24m", "dental_deft_3y"]
+    groups = report_tables.count_outcomes_table(published["count_outcomes"], language, indicators_shown=both)
+    per_100 = {"sv": "Per 100 barnår", "en": "Per 100 child-years"}[language]
+    assert per_100 in set(groups.iloc[:, 5])
+    first = groups.iloc[0].tolist()
+    assert first[3:5] == ["12", "8"] and first[6].startswith("36")  # 800 / 22 = 36.4 per 100 child-years
+    effects = report_tables.count_effects_table(published["count_effects"], language,
+                                                indicators_shown=["care_emergency_rate_24m"])
+    assert len(effects) == 3  # whole study: the unadjusted ratio and difference, the adjusted ratio
+    difference = effects[effects.iloc[:, 1].eq({"sv": "Skillnad per 100 barnår",
+                                                 "en": "Difference per 100 child-years"}[language])]
+    assert difference.iloc[0, 3].replace("\u2212", "-").startswith("-38")  # (8/22 - 18/24) x 100
+    figure = figures.forest_figure(published["count_effects"], language, indicators_shown=both,
+                                   measures=("rate_ratio", "count_ratio"),
+                                   methods=("poisson", "poisson_adjusted"))
+    assert figure.axes[0].get_xscale() == "log"
+    run = report_tables.RunTables(Path("."), dict(published), {}, written=frozenset(published))
+    references = " ".join(report_tables.methods_table(language, run).iloc[:, 1])
+    assert "Zou 2004" in references and "Efron & Tibshirani 1993" in references
+    assert report_tables.count_indicators_by_family(run) == {"healthcare": ["care_emergency_rate_24m"],
+                                                             "dental": ["dental_deft_3y"]}

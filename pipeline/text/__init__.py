@@ -56,7 +56,7 @@ from pipeline.text.numbers import (
     format_percent,
     round_half_up,
 )
-from pipeline.text.phrases import COST_METHODS, METHODS, PHRASES, methods, phrase
+from pipeline.text.phrases import COST_METHODS, COUNT_METHODS, METHODS, PHRASES, methods, phrase
 from pipeline.text.sentences import (
     area_note,
     heading,
@@ -67,7 +67,8 @@ from pipeline.text.sentences import (
 from pipeline.text.words import EN_DASH, LANGUAGES, MINUS, NBSP, Words, check_language
 
 __all__ = [
-    "ANALYSIS_LABELS", "AXIS_LABELS", "COLUMN_LABELS", "COST_LABELS", "COST_METHODS", "COVARIATE_LABELS",
+    "ANALYSIS_LABELS", "AXIS_LABELS", "COLUMN_LABELS", "COST_LABELS", "COST_METHODS", "COUNT_METHODS",
+    "COVARIATE_LABELS",
     "DEFAULT_MIN_CELL", "DESIGN_LABELS", "EN_DASH", "FIDELITY_LABELS", "FLOW_LABELS", "GROUP_IN_SENTENCE",
     "GROUP_LABELS", "HEADERS", "INDICATOR_LABELS", "LANGUAGES", "LEVEL_LABELS", "MANIFEST_LABELS",
     "MEASURE_LABELS", "METHODS", "METHOD_LABELS", "MINUS", "NBSP", "OUTPUT_TABLE_NAMES", "PHRASES",

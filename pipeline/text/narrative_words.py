@@ -342,6 +342,22 @@ CAPTIONS: dict[str, Words] = {
             "indicator of {family}; the line at 0 means no difference."),
     ),
     "effects": Words("{family}: skattade effekter", "{family}: estimated effects"),
+    "count_outcomes": Words("{family}: frekvens per 100 barnår eller medelvärde per grupp",
+                            "{family}: rate per 100 child-years or mean per group"),
+    "count_forest": Words(
+        sv="{family}: programmets skattade effekt som kvot med 95 % konfidensintervall",
+        en="{family}: the programme's estimated effect as a ratio with 95% confidence intervals",
+    ),
+    "count_forest_alt": Words(
+        sv=("Skogsdiagram: kvoten mellan interventions- och jämförelsegruppen (antal kontakter per barnår "
+            "eller medelvärde) med 95 % konfidensintervall, på logaritmisk skala; linjen vid 1 betyder "
+            "ingen skillnad ({family})."),
+        en=("Forest plot: the ratio of the intervention to the comparison group (contacts per child-year "
+            "or mean) with 95% confidence intervals, on a log scale; the line at 1 means no difference "
+            "({family})."),
+    ),
+    "count_effects": Words("{family}: skattade effekter på antal och frekvenser",
+                           "{family}: estimated effects on counts and rates"),
     "survival": Words("{indicator}: andel över barnets ålder", "{indicator}: share over the child's age"),
     "survival_alt": Words(
         sv=("Kurvor över barnets ålder i månader för interventions- och jämförelsegruppen, med antal barn "
@@ -547,6 +563,8 @@ FAMILY_NAMES: dict[str, Words] = {
     "breastfeeding": Words("Amning", "Breastfeeding"),
     "vaccination": Words("Vaccination", "Vaccination"),
     "language": Words("Språkutveckling", "Language development"),
+    "healthcare": Words("Vårdkontakter", "Healthcare use"),
+    "dental": Words("Tandhälsa", "Dental health"),
 }
 
 

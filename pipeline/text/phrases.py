@@ -115,6 +115,18 @@ PHRASES: dict[str, Words] = {
             "requires statistical adjustment, over 0.25 is not equivalent. The table rests on "
             "{n_intervention} intervention and {n_comparison} comparison children."),
     ),
+    "count_intro": Words(
+        sv=("Akuta vårdkontakter räknas per 100 barnår: varje barn bidrar med den tid det följdes från "
+            "födseln till 24 månader, eller kortare om det flyttade eller inte hunnit bli så gammalt. "
+            "Tandhälsan är antalet karierade, extraherade och fyllda mjölktänder (deft) vid "
+            "tandundersökningen närmast 3 år. Effekten anges som kvot (1 = ingen skillnad) och som "
+            "skillnad, med 95 % konfidensintervall."),
+        en=("Emergency care contacts are counted per 100 child-years: each child contributes the time it "
+            "was followed from birth to 24 months, or less if it moved or was not yet that old. Dental "
+            "health is the number of decayed, extracted and filled primary teeth (deft) at the dental "
+            "examination nearest 3 years. The effect is given as a ratio (1 = no difference) and as a "
+            "difference, with 95% confidence intervals."),
+    ),
     "proportions_intro": Words(
         sv="Andel med 95 % konfidensintervall per grupp.",
         en="Share with 95% confidence interval per group.",
@@ -397,6 +409,35 @@ COST_METHODS: tuple[tuple[Words, Words], ...] = (
         ),
         Words("Fieller 1954; Chaudhary & Stearns 1996; Polsky m.fl. 1997",
               "Fieller 1954; Chaudhary & Stearns 1996; Polsky et al. 1997"),
+    ),
+)
+
+
+# The methods of count and rate outcomes (healthcare contacts, deft), when a run has them.
+COUNT_METHODS: tuple[tuple[Words, Words], ...] = (
+    (
+        Words(
+            sv=("Vårdkontakter per barnår: Poissonregression med barnets uppföljningstid som exponering "
+                "(offset) och robust (sandwich) standardfel, ojusterad, justerad och med viktning (IPTW); "
+                "negativ binomialregression som kontroll av överspridning"),
+            en=("Healthcare contacts per child-year: Poisson regression with the child's follow-up time as "
+                "exposure (offset) and robust (sandwich) standard errors, unadjusted, adjusted and "
+                "weighted (IPTW); negative binomial regression as the check on overdispersion"),
+        ),
+        Words("Zou 2004; Cameron & Trivedi 2013; Garwood 1936",
+              "Zou 2004; Cameron & Trivedi 2013; Garwood 1936"),
+    ),
+    (
+        Words(
+            sv=("Antal tänder (deft): skillnad i medelvärde med Welchs t-intervall och "
+                "BCa-bootstrapintervall för sneda fördelningar; justerad med linjär regression "
+                "(regressionsstandardisering, HC1)"),
+            en=("Number of teeth (deft): difference in means with Welch's t interval and a BCa bootstrap "
+                "interval for skewed distributions; adjusted by linear regression (regression "
+                "standardisation, HC1)"),
+        ),
+        Words("Welch 1947; Efron & Tibshirani 1993; White 1980",
+              "Welch 1947; Efron & Tibshirani 1993; White 1980"),
     ),
 )
 

@@ -13,14 +13,14 @@ Two tables, made only when the cohort holds such an indicator (its export was gi
 - `count_effects`, the programme's effect, one row per method, for the whole study and per
   intervention area (its children against every comparison child):
   - a rate: the rate ratio from a Poisson model with the log of the child-years as offset and
-    a robust (sandwich) SE, crude (`poisson`), covariate-adjusted (`regression`) and by IPTW
+    a robust (sandwich) SE, crude (`poisson`), covariate-adjusted (`poisson_adjusted`) and by IPTW
     (`iptw`); the rate difference per child-year by regression standardisation of the crude
     model (`poisson`, measure `rate_difference`); the negative binomial rate ratio as the check
     of overdispersion (`negative_binomial`, with its dispersion and the likelihood-ratio test
     of none in `note`);
   - a count: the mean difference with Welch's interval (`welch`) and a BCa bootstrap interval
     for the skewed counts (`bootstrap_bca`), adjusted by regression standardisation
-    (`regression`, HC1) and by IPTW (`iptw`), and the ratio of mean counts from a Poisson
+    (`linear_adjusted`, HC1) and by IPTW (`iptw`), and the ratio of mean counts from a Poisson
     model with robust SE (`poisson`, measure `count_ratio`).
   Each is an `Estimate` of `pipeline.stats`, its row made by `Estimate.to_row`; data a method
   cannot estimate from give the row its reason. Under `did` these compare the groups after the
@@ -143,7 +143,7 @@ def _effect_rows(context: _Context, indicator: Indicator) -> list[dict[str, Any]
         attempts: list[tuple[str, str, Any, tuple, dict]] = [
             ("rate_ratio", "poisson", poisson_rate_ratio, crude, {}),
             ("rate_difference", "poisson", poisson_rate_difference, crude, {}),
-            ("rate_ratio", "regression", poisson_rate_ratio, adjusted, {}),
+            ("rate_ratio", "poisson_adjusted", poisson_rate_ratio, adjusted, {}),
             ("rate_ratio", "iptw", iptw_rate_ratio, adjusted, {}),
         ]
     else:
@@ -152,7 +152,7 @@ def _effect_rows(context: _Context, indicator: Indicator) -> list[dict[str, Any]
         attempts = [
             ("mean_difference", "welch", mean_difference, groups, {}),
             ("mean_difference", "bootstrap_bca", bootstrap_mean_difference, groups, {"seed": BOOTSTRAP_SEED}),
-            ("mean_difference", "regression", linear_adjusted_effect, adjusted, {}),
+            ("mean_difference", "linear_adjusted", linear_adjusted_effect, adjusted, {}),
             ("mean_difference", "iptw", iptw_mean_difference, adjusted, {}),
             ("count_ratio", "poisson", count_ratio, (counts[used], treated[used]), {}),
         ]
