@@ -65,8 +65,8 @@ and the area spellings of `omrade` as for the other exports. The section's figur
 `collaboration_radar_<district>` (the district folded to a-z, 0-9 and "_"); its first block
 is the section heading (TITLE).
 
-The statistics live here rather than in `pipeline.stats` only because this part is one module;
-`welch_difference` has no study concepts and could move there unchanged.
+The Welch interval of a change is `pipeline.stats.continuous.mean_difference` (the statistics
+API every method shares); the spread between districts is descriptive and computed here.
 """
 
 from __future__ import annotations
@@ -76,13 +76,11 @@ import math
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pipeline import text
 from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure
@@ -98,6 +96,7 @@ from pipeline.outputs import (
 from pipeline.parsing import fold_label, normalise_labels
 from pipeline.publish.cells import Render, _blank, _count, _mark, _Pass, _shown_column, _text
 from pipeline.schema import Column, Table
+from pipeline.stats.continuous import mean_difference
 from pipeline.text import format_estimate, format_number, format_p, suppressed_marker, to_number
 from pipeline.words import Words, check_language
 
@@ -458,42 +457,6 @@ def reject_out_of_range(export: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 # --- statistics ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WelchDifference:
-    """The difference of two independent means (last less first) with Welch's t interval."""
-
-    difference: float
-    ci_low: float
-    ci_high: float
-    df: float
-    p_value: float
-    se: float
-    n_first: int
-    n_last: int
-
-
-def welch_difference(first: Sequence[float], last: Sequence[float],
-                     confidence: float = CONFIDENCE) -> WelchDifference:
-    """mean(last) - mean(first) with Welch's t interval and two-sided p (Welch–Satterthwaite df).
-
-    Raises ValueError with fewer than 2 values in a sample or no variance in either.
-    """
-    a = np.asarray(first, dtype=float)
-    b = np.asarray(last, dtype=float)
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError("Welch's interval needs at least 2 values in each sample")
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        raise ValueError("Welch's interval needs variance in at least one sample")
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    difference = float(b.mean() - a.mean())
-    critical = float(stats.t.ppf(0.5 + confidence / 2, df))
-    p_value = float(2 * stats.t.sf(abs(difference) / se, df))
-    return WelchDifference(difference, difference - critical * se, difference + critical * se,
-                           float(df), p_value, se, len(a), len(b))
-
-
 # --- compute ------------------------------------------------------------------------------------
 
 
@@ -596,9 +559,9 @@ def _change_row(area: str, dimension: str, first: int, last: int, before: np.nda
         elif before.var() == 0 and after.var() == 0:
             row["note"] = "no_variance"
         else:
-            welch = welch_difference(before, after)
-            row.update(difference=welch.difference, ci_low=welch.ci_low, ci_high=welch.ci_high,
-                       df=welch.df, p_value=welch.p_value)
+            welch = mean_difference(after, before, confidence=CONFIDENCE)  # last less first
+            row.update(difference=welch.estimate, ci_low=welch.ci_low, ci_high=welch.ci_high,
+                       df=welch.details["df"], p_value=welch.p_value)
     return row
 
 
