@@ -381,15 +381,16 @@ def test_interaction_test_equals_full_likelihood_ratio_test() -> None:
     level = rng.choice(["a", "b", "c"], n)
     risk = 0.4 + 0.15 * treated * (level == "b") + 0.1 * (level == "c")
     outcome = (rng.random(n) < risk).astype(float)
-    p, reason = interaction_test(outcome, treated, level)
-    assert reason is None
+    test = interaction_test(outcome, treated, level)
+    assert test.reason is None and (test.df, test.method) == (2, "likelihood_ratio")
     dummies = pd.get_dummies(pd.Series(level), drop_first=True, dtype=float)
     main = np.column_stack([np.ones(n), treated, dummies])
     full = np.column_stack([main, dummies.to_numpy() * treated[:, None]])
     fit_main = sm.GLM(outcome, main, family=sm.families.Binomial()).fit()
     fit_full = sm.GLM(outcome, full, family=sm.families.Binomial()).fit()
     expected = scipy_stats.chi2.sf(2 * (fit_full.llf - fit_main.llf), 2)
-    assert p == pytest.approx(expected, rel=1e-6)
+    assert test.p_value == pytest.approx(expected, rel=1e-6)
+    assert test.statistic == pytest.approx(2 * (fit_full.llf - fit_main.llf), rel=1e-6)
 
 
 def test_logistic_slope_equals_statsmodels_fit() -> None:

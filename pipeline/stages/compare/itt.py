@@ -20,9 +20,9 @@ def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis:
     e1, n1, e0, n0 = _group_counts(y, treated)
     crude = compare_proportions(e1, n1, e0, n0)
     test_note = {"fisher_exact": "p: Fisher's exact test",
-                 "pearson_chi_square": "p: chi-square test"}.get(crude.test.test, "")
+                 "pearson_chi_square": "p: chi-square test"}.get(crude.test.method, "")
     test_flag = {"fisher_exact": ("p_fisher_exact",),
-                 "pearson_chi_square": ("p_chi_square",)}.get(crude.test.test, ())
+                 "pearson_chi_square": ("p_chi_square",)}.get(crude.test.method, ())
     results = {"risk_difference": crude.risk_difference, "risk_ratio": crude.risk_ratio,
                "odds_ratio": crude.odds_ratio}
     rows = []
