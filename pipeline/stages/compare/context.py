@@ -15,7 +15,7 @@ from pipeline.indicators import Indicator, TimeToEvent
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.outputs import output_table
-from pipeline.stats.results import FLAGS, Estimate, NotEstimable
+from pipeline.stats import FLAGS, Estimate, NotEstimable
 
 GROUPS = ("intervention", "comparison")
 DID_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")

@@ -8,10 +8,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.stages.compare.context import _attempt, _Context, _design_note, _group_counts, _row
-from pipeline.stats.effects import compare_proportions
-from pipeline.stats.regression import logistic_adjusted_effects
-from pipeline.stats.results import FLAGS
-from pipeline.stats.weighting import iptw_effect
+from pipeline.stats import FLAGS, compare_proportions, iptw_effect, logistic_adjusted_effects
 
 
 def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis: str,

@@ -19,9 +19,9 @@ from pipeline.stages.compare.context import (
     _row,
     _survival_data,
 )
-from pipeline.stats.duration import discrete_time_hazard_ratio
-from pipeline.stats.survival import (
+from pipeline.stats import (
     cox_hazard_ratio,
+    discrete_time_hazard_ratio,
     kaplan_meier,
     log_rank_test,
     turnbull,
