@@ -310,6 +310,7 @@ def logistic_adjusted_effects(
     interactions: bool = False,
     confidence: float = 0.95,
     cov_type: CovarianceType = "HC0",
+    exposure_name: str = "treatment",
 ) -> AdjustedEffects:
     """Adjusted odds ratio and g-computation risk difference/ratio from one logistic fit.
 
@@ -342,6 +343,9 @@ def logistic_adjusted_effects(
         Confidence level, 0.95 by default.
     cov_type : {"HC0", "HC1", "nonrobust"}, optional
         Covariance behind the standardised measures' intervals.
+    exposure_name : str, optional
+        The treatment term's name in the coefficient table, e.g. "home_visits";
+        interaction terms are named "<exposure_name>:<covariate>".
 
     Returns
     -------
@@ -355,7 +359,8 @@ def logistic_adjusted_effects(
     ------
     ValueError
         If `outcome` or `treatment` is not 0/1, they differ in length, the covariates have
-        another number of rows, or `estimand` or `cov_type` is unknown.
+        another number of rows, `estimand` or `cov_type` is unknown, or `exposure_name`
+        clashes with a covariate term.
 
     Examples
     --------
@@ -372,6 +377,8 @@ def logistic_adjusted_effects(
     (3.5, 2.0)
     >>> result.risk_difference.summary()
     'risk_difference (regression): 0.3 (95% CI 0.1141 to 0.4859), p = 0.00157, n = 100'
+    >>> logistic_adjusted_effects(outcome, treatment, exposure_name="visited").coefficients.index.tolist()
+    ['const', 'visited']
     """
     y_all = as_binary(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
@@ -383,6 +390,8 @@ def logistic_adjusted_effects(
         raise ValueError(f"cov_type must be HC0, HC1 or nonrobust, not {cov_type!r}")
     observed = ~np.isnan(y_all) & ~np.isnan(t_all)
     design = build_covariate_design(covariates, len(y_all), observed)
+    if exposure_name in design.covariates.columns or exposure_name == "const":
+        raise ValueError(f"exposure_name {exposure_name!r} is also a covariate term; rename one")
     y = y_all[design.kept_rows]
     t = t_all[design.kept_rows]
     n = len(y)
@@ -421,7 +430,7 @@ def logistic_adjusted_effects(
             "se_robust": np.sqrt(np.diag(robust)),
         },
         index=fit.params.index,
-    )
+    ).rename(index=lambda term: _exposure_term(term, exposure_name))
     return AdjustedEffects(
         odds_ratio,
         *marginal,
@@ -456,6 +465,13 @@ def _exog(treatment: np.ndarray, design: CovariateDesign, interactions: bool) ->
     if interactions:
         pieces.append(covariates.mul(treatment, axis=0).add_prefix("treatment:"))
     return pd.concat(pieces, axis=1)
+
+
+def _exposure_term(term: str, exposure_name: str) -> str:
+    """A design term as the caller names it: the treatment column after the exposure."""
+    if term == "treatment" or term.startswith("treatment:"):
+        return exposure_name + term.removeprefix("treatment")
+    return term
 
 
 def _set_treatment(exog: pd.DataFrame, value: float) -> np.ndarray:
