@@ -65,7 +65,7 @@ from pipeline.stats._design import (
     require_treatment_identified,
 )
 from pipeline.stats.proportions import check_confidence
-from pipeline.stats.results import Estimate, JointTest, NotEstimable
+from pipeline.stats.results import Estimate, NotEstimable, Test
 from pipeline.stats.weighting import (
     iptw_weights,
     kish_effective_sample_size,
@@ -657,11 +657,10 @@ def count_ratio(
 class OverdispersionCheck:
     """Negative binomial (NB2) rate ratio, its dispersion and the LR test against Poisson.
 
-    The test is a `JointTest` so that it reads like the package's other tests: `statistic`
-    is the likelihood-ratio statistic LR = 2 (ll_NB - ll_Poisson) itself (q = 1, so LR/q
-    = LR and `chi_square` gives it back), `df_denominator` None, method
-    "likelihood_ratio_boundary"; its p is half the chi-square(1) upper tail because
-    alpha = 0 lies on the boundary (1 when LR = 0).
+    The test is a `Test`: `statistic` is the likelihood-ratio statistic
+    LR = 2 (ll_NB - ll_Poisson), method "likelihood_ratio_boundary", reference
+    "chibar2_01": its p is half the chi-square(1) upper tail because alpha = 0 lies on the
+    boundary (1 when LR = 0).
 
     Attributes
     ----------
@@ -673,7 +672,7 @@ class OverdispersionCheck:
         vary less than Poisson: alpha cannot be negative).
     alpha_se : float or None
         Its model-based standard error; None at the boundary alpha = 0.
-    test : JointTest
+    test : Test
         The likelihood-ratio test of alpha = 0.
 
     Examples
@@ -682,14 +681,14 @@ class OverdispersionCheck:
 
     >>> from pipeline.stats.counts import overdispersion_check
     >>> check = overdispersion_check([0, 0, 1, 9, 0, 7, 0, 12], None, [1, 1, 1, 1, 0, 0, 0, 0])
-    >>> check.test.method, check.test.df_numerator
-    ('likelihood_ratio_boundary', 1)
+    >>> check.test.method, check.test.reference, check.test.df
+    ('likelihood_ratio_boundary', 'chibar2_01', 1)
     """
 
     rate_ratio: Estimate
     alpha: float | None
     alpha_se: float | None
-    test: JointTest
+    test: Test
 
     @property
     def overdispersed(self) -> bool | None:
@@ -743,7 +742,7 @@ def overdispersion_check(
     -------
     OverdispersionCheck
         The NB rate ratio, alpha (and its SE) and the likelihood-ratio test (a
-        `JointTest`, see the class). Not estimable, with the reason, in the cases of
+        `Test`, see the class). Not estimable, with the reason, in the cases of
         `poisson_rate_ratio` or when the NB fit does not converge.
 
     Raises
@@ -776,7 +775,7 @@ def overdispersion_check(
         blank = Estimate.not_estimable(measure, METHOD_NEGATIVE_BINOMIAL, reason,
                                        details=details, **base)
         return OverdispersionCheck(blank, None, None,
-                                   JointTest.not_estimable(method, str(reason), df_numerator=1))
+                                   Test.not_estimable(method, reason, reference="chibar2_01", df=1))
     params, se, log_likelihood = negative_binomial
     names = [*data.exog.columns, "alpha"]
     position = names.index(data.exposure_name)
@@ -784,7 +783,7 @@ def overdispersion_check(
     alpha_se = None if se[-1] is None else float(se[-1])
     statistic = max(0.0, 2 * (log_likelihood - poisson.log_likelihood))
     p_value = 0.5 * float(stats.chi2.sf(statistic, 1)) if statistic > 0 else 1.0
-    test = JointTest(statistic, 1, None, p_value, method, tested=("alpha",),
+    test = Test(statistic, 1, None, p_value, method, reference="chibar2_01", tested=("alpha",),
                      subject="dispersion parameter",
                      details={"log_likelihood_negative_binomial": log_likelihood,
                               "log_likelihood_poisson": poisson.log_likelihood})

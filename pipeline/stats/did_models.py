@@ -28,7 +28,7 @@ pre-trend) it rejected at 5 % in about half of the data sets. Two corrections br
 about 7-11 % there (about 6 % with 30 areas): V's variances are raised to the child-level
 HC1 ones where smaller, as for each coefficient (correlations kept from CR1), and W is
 referred as Hotelling's T^2 of G cluster scores, W (G - q) / (q (G - 1)) on F(q, G - q).
-The plain test is kept beside it (`unadjusted_*`). The test needs q < G (the CR1
+The plain test is kept beside it (`details["unadjusted_*"]`). The test needs q < G (the CR1
 covariance has rank at most G - 1); with few areas a small p is a warning, not proof.
 
 `logistic_did` — the "check on the scale". Linear parallel trends on a bounded outcome
@@ -72,7 +72,7 @@ from pipeline.stats._design import (
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.regression import fit_logistic
-from pipeline.stats.results import Dropped, Estimate, JointTest, NotEstimable
+from pipeline.stats.results import Dropped, Estimate, NotEstimable, Test
 
 MEASURE = "did"
 METHOD_EVENT_STUDY = "event_study"
@@ -106,7 +106,7 @@ class EventStudyResult:
         n_intervention, n_comparison, pre, reference, reason.
     coefficients : dict of int to Estimate
         The DiD of each period against the reference (0-1 scale).
-    pre_trend : JointTest
+    pre_trend : Test
         The joint test that the pre-start coefficients are zero.
     reference : int
         The reference period.
@@ -138,7 +138,7 @@ class EventStudyResult:
 
     table: pd.DataFrame
     coefficients: dict[int, Estimate]
-    pre_trend: JointTest
+    pre_trend: Test
     reference: int
     n: int
     events: int
@@ -339,8 +339,8 @@ def event_study(
                         for p in periods if p != reference}
         table = _table(periods, n_int, n_comp, reference, coefficients)
         pre = tuple(p for p in coefficients if p < 0)
-        joint = JointTest.not_estimable("none", reason, df_numerator=len(pre), tested=pre,
-                                        subject=_PRE)
+        joint = Test.not_estimable("wald", reason, reference="F", df=len(pre), tested=pre,
+                                   subject=_PRE)
         return EventStudyResult(table, coefficients, joint, reference, n, base["events"],
                                 n_clusters, n_treated, "none", (), confidence, reason, notes,
                                 design.dropped)
@@ -813,7 +813,7 @@ def _relabel(estimate: Estimate, se_type: str) -> Estimate:
 
 
 def _joint_test(b: np.ndarray, covariance: np.ndarray, covariance_hc1: np.ndarray,
-                pre: tuple[int, ...], n_clusters: int | None) -> JointTest:
+                pre: tuple[int, ...], n_clusters: int | None) -> Test:
     """Wald test that the pre-start coefficients `b` are all zero (see the module docstring).
 
     With areas as clusters: W = b' V^-1 b with V the CR1 covariance whose variances are
@@ -829,8 +829,10 @@ def _joint_test(b: np.ndarray, covariance: np.ndarray, covariance_hc1: np.ndarra
         label = ("cluster-robust CR1 by area, variances at least HC1, Hotelling T^2 "
                  "small-sample F")
 
-    def none(reason: str) -> JointTest:
-        return JointTest.not_estimable(label, reason, df_numerator=q, tested=pre, subject=_PRE)
+    common = {"reference": "F", "covariance": label, "tested": pre, "subject": _PRE}
+
+    def none(reason: str) -> Test:
+        return Test.not_estimable("wald", reason, df=q, **common)
 
     if q == 0:
         return none(_NO_PRE_PERIOD)
@@ -838,8 +840,7 @@ def _joint_test(b: np.ndarray, covariance: np.ndarray, covariance_hc1: np.ndarra
         if np.linalg.matrix_rank(covariance) < q:
             return none("the covariance of the pre-start coefficients is singular")
         statistic = float(b @ np.linalg.solve(covariance, b)) / q
-        return JointTest(statistic, q, None, float(stats.chi2.sf(statistic * q, q)), label, pre,
-                         _PRE)
+        return Test(statistic, q, None, float(stats.chi2.sf(statistic * q, q)), "wald", **common)
     if q >= n_clusters:
         return none(f"{q} pre-start coefficients but only {n_clusters} areas: the cluster-robust "
                     "covariance has rank at most G - 1, so their joint test is undefined")
@@ -851,9 +852,10 @@ def _joint_test(b: np.ndarray, covariance: np.ndarray, covariance_hc1: np.ndarra
     wald = float(b @ np.linalg.solve(floored, b))
     statistic = wald * (n_clusters - q) / (q * (n_clusters - 1))
     unadjusted = float(b @ np.linalg.solve(covariance, b)) / q
-    return JointTest(
-        statistic, q, n_clusters - q, float(stats.f.sf(statistic, q, n_clusters - q)), label,
-        pre, _PRE, unadjusted, float(stats.f.sf(unadjusted, q, n_clusters - 1)))
+    return Test(statistic, q, n_clusters - q, float(stats.f.sf(statistic, q, n_clusters - q)),
+                "wald", **common, details={
+                    "unadjusted_statistic": unadjusted,
+                    "unadjusted_p_value": float(stats.f.sf(unadjusted, q, n_clusters - 1))})
 
 
 def _table(periods: np.ndarray, n_int: np.ndarray, n_comp: np.ndarray, reference: int,

@@ -17,7 +17,7 @@ from scipy.stats.contingency import odds_ratio as scipy_odds_ratio
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from pipeline.stats.proportions import check_confidence, check_counts, proportion
-from pipeline.stats.results import Estimate, NotEstimable
+from pipeline.stats.results import Estimate, NotEstimable, Test
 
 # Fisher's exact test replaces chi-square when any expected count falls below this
 # (Cochran's rule, as in the spec §7).
@@ -320,53 +320,7 @@ def _odds_ratio_exact(
     )
 
 
-@dataclass(frozen=True)
-class AssociationTest:
-    """Result of a test of independence in a contingency table, saying which test ran.
-
-    Attributes
-    ----------
-    test : str
-        "fisher_exact", "pearson_chi_square", or "none" when no test is possible.
-    p_value : float or None
-        Two-sided p-value; None when no test is possible.
-    statistic : float or None
-        Pearson's X² (None for Fisher's test).
-    df : int or None
-        Degrees of freedom of X².
-    min_expected : float or None
-        The smallest expected count, which chose the test.
-    n : int or None
-        Children in the table.
-    reason : str or None
-        Why no test was possible.
-
-    Examples
-    --------
-    >>> from pipeline.stats.effects import association_test
-    >>> association_test([[6, 4], [3, 7]]).summary()
-    'fisher_exact: p = 0.37, smallest expected count 4.5, n = 20'
-    """
-
-    test: str  # "fisher_exact" or "pearson_chi_square"; "none" when not possible
-    p_value: float | None
-    statistic: float | None = None  # Pearson X²; None for Fisher's test
-    df: int | None = None
-    min_expected: float | None = None
-    n: int | None = None
-    reason: str | None = None
-
-    def summary(self) -> str:
-        if self.p_value is None:
-            return f"association test: not possible — {self.reason}"
-        text = f"{self.test}: p = {self.p_value:.3g}"
-        if self.statistic is not None:
-            text += f" (X² = {self.statistic:.4g}, df = {self.df})"
-        text += f", smallest expected count {self.min_expected:.3g}, n = {self.n}"
-        return text
-
-
-def association_test(table: Any) -> AssociationTest:
+def association_test(table: Any) -> Test:
     """Test of independence: Fisher's exact if any expected count is < 5, else chi-square.
 
     Rows are groups, columns outcome categories. Pearson's chi-square is used without
@@ -383,10 +337,12 @@ def association_test(table: Any) -> AssociationTest:
 
     Returns
     -------
-    AssociationTest
-        `test` (which ran), `p_value`, X² `statistic` and `df` for chi-square,
-        `min_expected`, `n`. With a group without children, test "none" and a reason;
-        when every child has the same outcome, Fisher's p = 1.
+    Test
+        `method` says which ran ("fisher_exact", reference "exact", no statistic; or
+        "pearson_chi_square", X² `statistic` on `df`), `p_value`, `n`, and
+        `details["min_expected"]`, the smallest expected count that chose it. With a group
+        without children, method "none" and a reason; when every child has the same
+        outcome, Fisher's p = 1.
 
     Raises
     ------
@@ -400,9 +356,10 @@ def association_test(table: Any) -> AssociationTest:
 
     >>> from pipeline.stats.effects import association_test
     >>> association_test([[30, 20], [15, 35]]).summary()
-    'pearson_chi_square: p = 0.00257 (X² = 9.091, df = 1), smallest expected count 22.5, n = 100'
-    >>> association_test([[6, 4], [3, 7]]).test  # an expected count of 4.5 < 5
-    'fisher_exact'
+    'chi-square test: chi-square = 9.091 on 1 df, p = 0.00257, n = 100'
+    >>> test = association_test([[6, 4], [3, 7]])  # an expected count of 4.5 < 5
+    >>> test.method, test.details["min_expected"], test.summary()
+    ('fisher_exact', 4.5, "Fisher's exact test: p = 0.37, n = 20")
     """
     counts = np.asarray(table)
     if counts.ndim != 2 or min(counts.shape) < 2:
@@ -412,92 +369,29 @@ def association_test(table: Any) -> AssociationTest:
     counts = counts.astype(np.int64)
     n = int(counts.sum())
     if np.any(counts.sum(axis=1) == 0):
-        return AssociationTest("none", None, n=n, reason="a group has no children")
+        return Test.not_estimable("none", "a group has no children", reference="exact", n=n)
     if np.any(counts.sum(axis=0) == 0):
         # All children share one outcome: the conditional distribution has a single
         # table, so Fisher's exact p is 1 (as R's fisher.test reports).
-        return AssociationTest("fisher_exact", 1.0, min_expected=0.0, n=n)
+        return Test(None, None, None, 1.0, "fisher_exact", reference="exact", n=n,
+                    details={"min_expected": 0.0})
     expected = expected_freq(counts)
     min_expected = float(expected.min())
     if min_expected < MIN_EXPECTED_FOR_CHI_SQUARE:
         p_value = float(stats.fisher_exact(counts).pvalue)
-        return AssociationTest("fisher_exact", min(1.0, p_value), min_expected=min_expected,
-                               n=n)
+        return Test(None, None, None, min(1.0, p_value), "fisher_exact", reference="exact",
+                    n=n, details={"min_expected": min_expected})
     chi2 = stats.chi2_contingency(counts, correction=False)
-    return AssociationTest(
-        "pearson_chi_square", float(chi2.pvalue), statistic=float(chi2.statistic),
-        df=int(chi2.dof), min_expected=min_expected, n=n,
-    )
+    return Test(float(chi2.statistic), int(chi2.dof), None, float(chi2.pvalue),
+                "pearson_chi_square", reference="chi2", n=n,
+                details={"min_expected": min_expected})
 
 
 FISHER_ALTERNATIVES = ("two-sided", "less", "greater")
 
 
-@dataclass(frozen=True)
-class FisherExactTest:
-    """Fisher's exact test of a 2 × 2 table against an alternative, with the odds ratio.
-
-    The odds ratio is that of the table as given, (a/b) / (c/d) for rows [[a, b], [c, d]]:
-    "greater" is the alternative that it exceeds 1 (the first row's odds of the first
-    column are higher), "less" that it falls below 1, as R's `fisher.test`.
-
-    Attributes
-    ----------
-    p_value : float or None
-        The exact p-value for `alternative` (one-sided for "less" and "greater"); None
-        when no test is possible.
-    alternative : str
-        "two-sided", "less" or "greater".
-    odds_ratio : float or None
-        The conditional maximum-likelihood estimate (R's `fisher.test` "sample estimates");
-        None when it is infinite or 0/0 (`reason` says why); 0 when a or d is 0.
-    ci_low, ci_high : float or None
-        The exact conditional interval for the alternative: one-sided for "less" (from 0)
-        and "greater" (`ci_high` None: unbounded above).
-    sample_odds_ratio : float or None
-        The unconditional sample odds ratio ad / bc; None when b or c is 0.
-    n : int
-        Children in the table.
-    confidence : float
-        Confidence level of the interval.
-    reason : str or None
-        Why there is no test or no odds ratio.
-    method : str
-        "fisher_exact".
-
-    Examples
-    --------
-    >>> from pipeline.stats.effects import fisher_exact_test
-    >>> fisher_exact_test([[3, 1], [1, 3]], alternative="greater").summary()
-    'fisher_exact (greater): p = 0.243, conditional odds ratio 6.408 (95% CI 0.3136 to inf), n = 8'
-    """
-
-    p_value: float | None
-    alternative: str
-    odds_ratio: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    sample_odds_ratio: float | None = None
-    n: int | None = None
-    confidence: float = 0.95
-    reason: str | None = None
-    method: str = "fisher_exact"
-
-    def summary(self) -> str:
-        """One line: the alternative, p, the conditional odds ratio with its interval, n."""
-        head = f"{self.method} ({self.alternative})"
-        if self.p_value is None:
-            return f"{head}: not possible — {self.reason}"
-        text = f"{head}: p = {self.p_value:.3g}"
-        if self.odds_ratio is not None:
-            high = "inf" if self.ci_high is None else f"{self.ci_high:.4g}"
-            text += (f", conditional odds ratio {self.odds_ratio:.4g} "
-                     f"({self.confidence:.0%} CI {self.ci_low:.4g} to {high})")
-        return text + f", n = {self.n}"
-
-
 def fisher_exact_test(table: Any, alternative: str = "two-sided",
-                      confidence: float = 0.95) -> FisherExactTest:
+                      confidence: float = 0.95) -> Test:
     """Fisher's exact test of a 2 × 2 table, two-sided or one-sided, with the odds ratio.
 
     For a directional question decided in advance (does the programme raise the share
@@ -517,11 +411,15 @@ def fisher_exact_test(table: Any, alternative: str = "two-sided",
 
     Returns
     -------
-    FisherExactTest
-        p-value, conditional odds ratio with its exact (one-sided for a one-sided
-        alternative) interval, sample odds ratio and n. With a row or column without
-        children p = 1 and no odds ratio when every child shares one outcome, and no test
-        when a group has no children.
+    Test
+        Method "fisher_exact", reference "exact" (no statistic): the p-value for
+        `alternative` and n. `details["odds_ratio"]` is the conditional maximum-likelihood
+        odds ratio (R's `fisher.test` "sample estimates") as an `Estimate` with its exact
+        interval: one-sided for a one-sided alternative (from 0 for "less"; `ci_high` None,
+        unbounded, for "greater"); not estimable, with the reason, when it is infinite or
+        0/0. `details["sample_odds_ratio"]` is ad / bc (None when b or c is 0). With a
+        column without children p = 1 and no odds ratio (every child shares one outcome);
+        no test when a group has no children.
 
     Raises
     ------
@@ -539,8 +437,15 @@ def fisher_exact_test(table: Any, alternative: str = "two-sided",
     >>> tea = [[3, 1], [1, 3]]
     >>> [round(fisher_exact_test(tea, side).p_value, 4) for side in ("two-sided", "greater", "less")]
     [0.4857, 0.2429, 0.9857]
-    >>> fisher_exact_test(tea).sample_odds_ratio
+    >>> fisher_exact_test(tea).details["sample_odds_ratio"]
     9.0
+    >>> greater = fisher_exact_test(tea, alternative="greater")
+    >>> greater.summary()
+    "Fisher's exact test (greater): p = 0.243, n = 8"
+    >>> greater.details["odds_ratio"].summary()
+    'odds_ratio (exact_conditional): 6.408, n = 8'
+    >>> round(greater.details["odds_ratio"].ci_low, 4), greater.details["odds_ratio"].ci_high
+    (0.3136, None)
     """
     check_confidence(confidence)
     if alternative not in FISHER_ALTERNATIVES:
@@ -552,13 +457,17 @@ def fisher_exact_test(table: Any, alternative: str = "two-sided",
         raise ValueError("table cells must be non-negative whole numbers")
     counts = counts.astype(np.int64)
     n = int(counts.sum())
-    common: dict[str, Any] = {"alternative": alternative, "n": n, "confidence": confidence}
+    common: dict[str, Any] = {"reference": "exact", "alternative": alternative, "n": n}
     if np.any(counts.sum(axis=1) == 0):
-        return FisherExactTest(None, reason="a group has no children", **common)
+        return Test.not_estimable("fisher_exact", "a group has no children", **common)
+    odds: dict[str, Any] = {"n": n, "confidence": confidence,
+                            "details": {"alternative": alternative}}
     if np.any(counts.sum(axis=0) == 0):
         # One possible table given the margins: p = 1, the odds ratio is 0/0.
-        return FisherExactTest(1.0, reason="every child has the same outcome: no odds ratio",
-                               **common)
+        blank = Estimate.not_estimable("odds_ratio", "exact_conditional",
+                                       "every child has the same outcome: no odds ratio", **odds)
+        return Test(None, None, None, 1.0, "fisher_exact", **common,
+                    details={"odds_ratio": blank, "sample_odds_ratio": None})
     p_value = min(1.0, float(stats.fisher_exact(counts, alternative=alternative).pvalue))
     (a, b), (c, d) = counts.tolist()
     sample = a * d / (b * c) if b * c > 0 else None
@@ -566,15 +475,17 @@ def fisher_exact_test(table: Any, alternative: str = "two-sided",
     interval = conditional.confidence_interval(confidence_level=confidence,
                                                alternative=alternative)
     estimate = float(conditional.statistic)
-    if not math.isfinite(estimate):
-        return FisherExactTest(
-            p_value, sample_odds_ratio=sample,
-            reason=f"zero cell: the conditional odds ratio is infinite (table {a}, {b} / "
-            f"{c}, {d}), so none is given", **common)
-    high = float(interval.high)
-    return FisherExactTest(p_value, odds_ratio=estimate, ci_low=float(interval.low),
-                           ci_high=high if math.isfinite(high) else None,
-                           sample_odds_ratio=sample, **common)
+    if math.isfinite(estimate):
+        high = float(interval.high)
+        odds_ratio = Estimate("odds_ratio", "exact_conditional", estimate, float(interval.low),
+                              high if math.isfinite(high) else None, **odds)
+    else:
+        odds_ratio = Estimate.not_estimable(
+            "odds_ratio", "exact_conditional", NotEstimable(
+                f"zero cell: the conditional odds ratio is infinite (table {a}, {b} / {c}, {d}),"
+                " so none is given", kind="zero_cell"), **odds)
+    return Test(None, None, None, p_value, "fisher_exact", **common,
+                details={"odds_ratio": odds_ratio, "sample_odds_ratio": sample})
 
 
 @dataclass(frozen=True)
@@ -587,8 +498,8 @@ class ProportionComparison:
         Each group's proportion with its interval.
     risk_difference, risk_ratio, odds_ratio : Estimate
         The crude effects, each carrying the test's p-value.
-    test : AssociationTest
-        Fisher's exact or Pearson's chi-square test.
+    test : Test
+        Fisher's exact or Pearson's chi-square test (`association_test`).
 
     Examples
     --------
@@ -603,7 +514,7 @@ class ProportionComparison:
     risk_difference: Estimate
     risk_ratio: Estimate
     odds_ratio: Estimate
-    test: AssociationTest
+    test: Test
 
     @property
     def effects(self) -> tuple[Estimate, Estimate, Estimate]:
@@ -666,7 +577,7 @@ def compare_proportions(
     risk_difference (crude): 0.3 (95% CI 0.1051 to 0.465), p = 0.00257, n = 100
     risk_ratio (crude): 2 (95% CI 1.237 to 3.232), p = 0.00257, n = 100
     odds_ratio (woolf): 3.5 (95% CI 1.529 to 8.012), p = 0.00257, n = 100
-    pearson_chi_square: p = 0.00257 (X² = 9.091, df = 1), smallest expected count 22.5, n = 100
+    chi-square test: chi-square = 9.091 on 1 df, p = 0.00257, n = 100
     """
     test = association_test([[events1, n1 - events1], [events0, n0 - events0]])
     odds = odds_ratio(events1, n1, events0, n0, "woolf", confidence)
@@ -680,7 +591,7 @@ def compare_proportions(
         if not effect.estimable or test.p_value is None:
             return effect
         return replace(effect, p_value=test.p_value,
-                       details={**effect.details, "p_value_test": test.test})
+                       details={**effect.details, "p_value_test": test.method})
 
     return ProportionComparison(
         intervention=proportion(events1, n1, interval_method, confidence),

@@ -71,7 +71,7 @@ from pipeline.stats._design import (
 )
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
-from pipeline.stats.results import Dropped, Estimate, JointTest
+from pipeline.stats.results import Dropped, Estimate, Test
 
 EXPLORATORY = "exploratory"
 TRIPLE_METHOD = "triple_difference"
@@ -112,7 +112,7 @@ class _SubgroupEffects:
 
     by_level: dict[str, Estimate]
     differences: dict[str, Estimate]
-    joint: JointTest
+    joint: Test
     reference: str | None
     cells: pd.DataFrame
     n: int
@@ -179,7 +179,7 @@ class TripleDifferenceResult(_SubgroupEffects):
         The effect within each subgroup level, in level order (0-1 scale).
     differences : dict of str to Estimate
         Each non-reference level's effect minus the reference level's.
-    joint : JointTest
+    joint : Test
         The test that the effect is the same in every estimable level.
     reference : str or None
         The reference level (the first estimable one).
@@ -223,7 +223,7 @@ class AdditiveInteractionResult(_SubgroupEffects):
         The effect within each subgroup level, in level order (0-1 scale).
     differences : dict of str to Estimate
         Each non-reference level's effect minus the reference level's.
-    joint : JointTest
+    joint : Test
         The test that the effect is the same in every estimable level.
     reference : str or None
         The reference level (the first estimable one).
@@ -372,7 +372,7 @@ def triple_difference(
                                           counts[level], confidence) for level in levels}
         return TripleDifferenceResult(
             by_level=by_level, differences={},
-            joint=JointTest.not_estimable("none", reason, subject=_LEVELS),
+            joint=Test.not_estimable("wald", reason, reference="F", subject=_LEVELS),
             reference=None, cells=cells, n=n_fitted, n_clusters=n_clusters,
             n_clusters_treated=n_clusters_treated, **common)
 
@@ -569,8 +569,8 @@ def additive_interaction(
                                           counts[level], confidence) for level in levels}
         return AdditiveInteractionResult(
             by_level=by_level, differences={},
-            joint=JointTest.not_estimable("none", "no subgroup level is estimable",
-                                         subject=_LEVELS),
+            joint=Test.not_estimable("wald", "no subgroup level is estimable", reference="F",
+                                     subject=_LEVELS),
             reference=None, cells=cells, n=0, flags=tuple(flags), **common)
 
     hc1_factor = n_fitted / (n_fitted - n_params)
@@ -652,7 +652,7 @@ class _Inference:
             return clustered
         return at_least_child_level(clustered, child_level)
 
-    def joint(self, restrictions: np.ndarray, levels: tuple[str, ...]) -> JointTest:
+    def joint(self, restrictions: np.ndarray, levels: tuple[str, ...]) -> Test:
         """Wald test that the differences of these levels from the reference are all 0."""
         q = restrictions.shape[0]
         if self.cluster is None:
@@ -660,30 +660,32 @@ class _Inference:
                 ", NOT clustered by area" if self.n_clusters else "")
         else:
             what = "Wald F, cluster-robust CR1 by area, never above the child-level HC1 F"
+        common = {"reference": "F", "covariance": what, "subject": _LEVELS}
         if q == 0:
-            return JointTest.not_estimable(what, "fewer than two subgroup levels are estimable",
-                                           subject=_LEVELS)
+            return Test.not_estimable("wald", "fewer than two subgroup levels are estimable",
+                                      **common)
         value = restrictions @ self.beta
         f_child = _wald_f(value, restrictions @ self.hc1 @ restrictions.T)
         if f_child is None:
-            return JointTest.not_estimable(what, "the covariance of the differences is singular",
-                                           df_numerator=q, tested=levels, subject=_LEVELS)
+            return Test.not_estimable("wald", "the covariance of the differences is singular",
+                                      df=q, tested=levels, **common)
         if self.cluster is None:
-            return JointTest(f_child, q, None, float(stats.chi2.sf(q * f_child, q)), what, levels,
-                             _LEVELS)
+            return Test(f_child, q, None, float(stats.chi2.sf(q * f_child, q)), "wald",
+                        tested=levels, **common)
         df = self.n_clusters - 1
         f_cluster = _wald_f(value, restrictions @ self.cluster @ restrictions.T)
         if f_cluster is None:
-            return JointTest.not_estimable(
-                what, f"the cluster-robust covariance of {q} differences from {self.n_clusters} "
-                "areas is singular (too few areas for this many levels)", df_numerator=q,
-                tested=levels, subject=_LEVELS)
+            return Test.not_estimable(
+                "wald", f"the cluster-robust covariance of {q} differences from "
+                f"{self.n_clusters} areas is singular (too few areas for this many levels)",
+                df=q, tested=levels, **common)
         statistic = min(f_cluster, f_child)  # never more significant than at child level
         p_cluster = float(stats.f.sf(f_cluster, q, df))
-        return JointTest(statistic, q, df, float(stats.f.sf(statistic, q, df)), what, levels,
-                         _LEVELS, f_cluster, p_cluster,
-                         details={"f_child_level_hc1": f_child,
-                                  "raised_to_child_level": f_child < f_cluster})
+        return Test(statistic, q, df, float(stats.f.sf(statistic, q, df)), "wald",
+                    tested=levels, **common,
+                    details={"unadjusted_statistic": f_cluster, "unadjusted_p_value": p_cluster,
+                             "f_child_level_hc1": f_child,
+                             "raised_to_child_level": f_child < f_cluster})
 
 
 def _wald(measure: str, method: str, value: float, se: float, critical: float, df: int | None,

@@ -61,7 +61,7 @@ from pipeline.stats._design import (
     require_both_groups,
     require_treatment_identified,
 )
-from pipeline.stats.results import Estimate, NotEstimable
+from pipeline.stats.results import Estimate, NotEstimable, Test
 
 Estimand = Literal["ATT", "ATE", "ATC"]
 CovarianceType = Literal["HC0", "HC1", "nonrobust"]
@@ -310,6 +310,7 @@ def logistic_adjusted_effects(
     interactions: bool = False,
     confidence: float = 0.95,
     cov_type: CovarianceType = "HC0",
+    exposure_name: str = "treatment",
 ) -> AdjustedEffects:
     """Adjusted odds ratio and g-computation risk difference/ratio from one logistic fit.
 
@@ -342,6 +343,9 @@ def logistic_adjusted_effects(
         Confidence level, 0.95 by default.
     cov_type : {"HC0", "HC1", "nonrobust"}, optional
         Covariance behind the standardised measures' intervals.
+    exposure_name : str, optional
+        The treatment term's name in the coefficient table, e.g. "home_visits";
+        interaction terms are named "<exposure_name>:<covariate>".
 
     Returns
     -------
@@ -355,7 +359,8 @@ def logistic_adjusted_effects(
     ------
     ValueError
         If `outcome` or `treatment` is not 0/1, they differ in length, the covariates have
-        another number of rows, or `estimand` or `cov_type` is unknown.
+        another number of rows, `estimand` or `cov_type` is unknown, or `exposure_name`
+        clashes with a covariate term.
 
     Examples
     --------
@@ -372,6 +377,8 @@ def logistic_adjusted_effects(
     (3.5, 2.0)
     >>> result.risk_difference.summary()
     'risk_difference (regression): 0.3 (95% CI 0.1141 to 0.4859), p = 0.00157, n = 100'
+    >>> logistic_adjusted_effects(outcome, treatment, exposure_name="visited").coefficients.index.tolist()
+    ['const', 'visited']
     """
     y_all = as_binary(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
@@ -383,6 +390,8 @@ def logistic_adjusted_effects(
         raise ValueError(f"cov_type must be HC0, HC1 or nonrobust, not {cov_type!r}")
     observed = ~np.isnan(y_all) & ~np.isnan(t_all)
     design = build_covariate_design(covariates, len(y_all), observed)
+    if exposure_name in design.covariates.columns or exposure_name == "const":
+        raise ValueError(f"exposure_name {exposure_name!r} is also a covariate term; rename one")
     y = y_all[design.kept_rows]
     t = t_all[design.kept_rows]
     n = len(y)
@@ -421,7 +430,7 @@ def logistic_adjusted_effects(
             "se_robust": np.sqrt(np.diag(robust)),
         },
         index=fit.params.index,
-    )
+    ).rename(index=lambda term: _exposure_term(term, exposure_name))
     return AdjustedEffects(
         odds_ratio,
         *marginal,
@@ -456,6 +465,13 @@ def _exog(treatment: np.ndarray, design: CovariateDesign, interactions: bool) ->
     if interactions:
         pieces.append(covariates.mul(treatment, axis=0).add_prefix("treatment:"))
     return pd.concat(pieces, axis=1)
+
+
+def _exposure_term(term: str, exposure_name: str) -> str:
+    """A design term as the caller names it: the treatment column after the exposure."""
+    if term == "treatment" or term.startswith("treatment:"):
+        return exposure_name + term.removeprefix("treatment")
+    return term
 
 
 def _set_treatment(exog: pd.DataFrame, value: float) -> np.ndarray:
@@ -654,9 +670,8 @@ def logistic_slope(outcome: np.ndarray, exposure: np.ndarray,
                     dropped=design.dropped)
 
 
-def interaction_test(outcome: np.ndarray, treated: np.ndarray,
-                     levels: np.ndarray) -> tuple[float | None, str | None]:
-    """Likelihood-ratio test of treatment × subgroup in a logistic model (p, or a reason).
+def interaction_test(outcome: np.ndarray, treated: np.ndarray, levels: np.ndarray) -> Test:
+    """Likelihood-ratio test of treatment × subgroup in a logistic model, or the reason.
 
     With no other covariates the interaction model is saturated in the treatment × level
     cells (fitted risks = cell proportions), and the main-effects model can be fitted to
@@ -674,11 +689,10 @@ def interaction_test(outcome: np.ndarray, treated: np.ndarray,
 
     Returns
     -------
-    p_value : float or None
-        The chi-square p on (levels − 1) df; None when not estimable.
-    reason : str or None
-        Why there is no p (fewer than two levels with both groups, no variation, or a
-        main-effects model that separates).
+    Test
+        Method "likelihood_ratio": the LR chi-square on (levels − 1) df, its p, n and the
+        levels tested. Not estimable, with the reason, when fewer than two levels have
+        both groups, every child has the same outcome, or the main-effects model separates.
 
     Examples
     --------
@@ -689,23 +703,28 @@ def interaction_test(outcome: np.ndarray, treated: np.ndarray,
     >>> treatment = np.repeat([1, 0], 50)
     >>> from pipeline.stats.regression import interaction_test
     >>> y, t = np.concatenate([outcome, outcome]), np.concatenate([treatment, treatment])
-    >>> p, reason = interaction_test(y, t, np.repeat(["a", "b"], 100))
-    >>> round(p, 4), reason
-    (1.0, None)
-    >>> interaction_test(outcome, treatment, np.repeat(["a"], 100))
-    (None, 'not estimable: fewer than two subgroups have children in both groups')
+    >>> test = interaction_test(y, t, np.repeat(["a", "b"], 100))
+    >>> round(test.p_value, 4), test.df, test.tested
+    (1.0, 1, ('a', 'b'))
+    >>> interaction_test(outcome, treatment, np.repeat(["a"], 100)).reason
+    'not estimable: fewer than two subgroups have children in both groups'
     """
-    codes, _ = pd.factorize(pd.Series(levels), sort=True)
+    codes, names = pd.factorize(pd.Series(levels), sort=True)
     n_levels = int(codes.max()) + 1 if len(codes) else 0
     cell = codes * 2 + treated.astype(int)
     n = np.bincount(cell, minlength=2 * n_levels).reshape(n_levels, 2)
     events = np.bincount(cell, weights=outcome, minlength=2 * n_levels).reshape(n_levels, 2)
     both = (n > 0).all(axis=1)
     n, events = n[both], events[both]
+    common = {"reference": "chi2", "n": len(outcome),
+              "tested": tuple(names[both].tolist()), "subject": "subgroup level(s)"}
     if len(n) < 2:
-        return None, "not estimable: fewer than two subgroups have children in both groups"
+        return Test.not_estimable("likelihood_ratio", "not estimable: fewer than two subgroups "
+                                  "have children in both groups", **common)
     if events.sum() in (0, n.sum()):
-        return None, "not estimable: every child has the same outcome"
+        return Test.not_estimable("likelihood_ratio",
+                                  "not estimable: every child has the same outcome",
+                                  df=len(n) - 1, **common)
     # One row per level x treatment x outcome, weighted by its number of children.
     level_index, arm = np.divmod(np.arange(n.size), 2)
     y = np.repeat([1.0, 0.0], n.size)
@@ -721,11 +740,13 @@ def interaction_test(outcome: np.ndarray, treated: np.ndarray,
             main = sm.GLM(y, exog, family=sm.families.Binomial(), freq_weights=weight).fit()
         except (NotEstimable, ValueError, ZeroDivisionError, np.linalg.LinAlgError,
                 PerfectSeparationError) as error:
-            return None, f"not estimable: main-effects model failed ({error})"
+            return Test.not_estimable("likelihood_ratio", "not estimable: main-effects "
+                                      f"model failed ({error})", df=len(n) - 1, **common)
     if any(issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning))
            for w in caught) or not main.converged:
-        return None, ("not estimable: the main-effects model separates (a subgroup has no "
-                      "events or only events)")
+        return Test.not_estimable("likelihood_ratio", "not estimable: the main-effects model "
+                                  "separates (a subgroup has no events or only events)",
+                                  df=len(n) - 1, **common)
     risk_main = np.asarray(main.fittedvalues)
 
     def log_likelihood(risk: np.ndarray) -> float:
@@ -734,4 +755,5 @@ def interaction_test(outcome: np.ndarray, treated: np.ndarray,
         return float((weight * terms).sum())
 
     statistic = max(0.0, 2 * (log_likelihood(cell_risk) - log_likelihood(risk_main)))
-    return float(stats.chi2.sf(statistic, len(n) - 1)), None
+    return Test(statistic, len(n) - 1, None, float(stats.chi2.sf(statistic, len(n) - 1)),
+                "likelihood_ratio", **common)

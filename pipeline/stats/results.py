@@ -3,12 +3,16 @@
 Modelled on statsmodels' results classes: a method returns an object that carries its
 estimate, interval, the n it rests on and — where no estimate can be made — the reason.
 A result is never an infinite or NaN number passed off as an estimate.
+
+Two result types: every estimate is an `Estimate`, every test a `Test`. A method that fits
+a model with several results (a Cox fit and its PH test, an event study's coefficients and
+pre-trend test) returns a small container of these.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import KW_ONLY, asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -271,69 +275,127 @@ class Estimate:
         return text
 
 
-@dataclass(frozen=True)
-class JointTest:
-    """Wald test that several contrasts are all zero, or the reason there is none.
+# The reference distributions a `Test` refers its statistic to; `statistic` is always that
+# distribution's statistic.
+REFERENCES: dict[str, str] = {
+    "F": "F(df, df_denominator); df_denominator None is F(df, inf) = chi-square(df) / df",
+    "chi2": "chi-square(df)",
+    "chibar2_01": "the 50:50 mixture of chi-square(0) and chi-square(1) (a parameter on its "
+    "boundary)",
+    "normal": "the standard normal (z)",
+    "exact": "the exact conditional distribution of the table (no statistic)",
+}
 
-    One shape for every joint test (pre-start coefficients of an event study, equal effects
-    across subgroup levels): `statistic` is F = W / q for W the Wald statistic of q
-    restrictions, on F(q, `df_denominator`), or on chi-square(q) / q when `df_denominator`
-    is None (then `chi_square` is W itself).
+# How `summary` names a test, by method.
+_TEST_TITLES: dict[str, str] = {
+    "wald": "joint test",
+    "likelihood_ratio": "likelihood-ratio test",
+    "likelihood_ratio_boundary": "likelihood-ratio test",
+    "log_rank": "log-rank test",
+    "fisher_exact": "Fisher's exact test",
+    "pearson_chi_square": "chi-square test",
+    "grambsch_therneau": "proportional-hazards test (Grambsch–Therneau)",
+}
+
+
+@dataclass(frozen=True)
+class Test:
+    """A hypothesis test: its statistic, df, p and method, or the reason there is none.
+
+    The one result type of every test in the package, as `Estimate` is of every estimate.
+    `statistic` is the statistic of the named `reference` distribution: F for an F test
+    (a Wald statistic W of q restrictions is stated as F = W / q on F(q, inf) when its
+    reference is chi-square(q), so that F(q, G − q) and F(q, inf) read alike), chi-square
+    for a chi-square test, z for a normal one, none for an exact test.
 
     Attributes
     ----------
     statistic : float or None
-        The F statistic, W / q.
-    df_numerator : int or None
-        q, the restrictions tested.
-    df_denominator : int or None
-        The F's denominator df; None for a chi-square reference.
+        The test statistic on `reference`'s scale; None for an exact test or when there is
+        no test.
+    df : int or float or None
+        Numerator df of an F, df of a chi-square; None for normal and exact references.
+    df_denominator : int or float or None
+        The F's denominator df; None for F(df, inf) and every other reference.
     p_value : float or None
-        The p-value; None, with `reason`, when there is no test.
+        The p-value for `alternative`; None, with `reason`, when there is no test.
     method : str
-        Which covariance and reference the test used.
+        Which test: "wald", "likelihood_ratio", "likelihood_ratio_boundary", "log_rank",
+        "fisher_exact", "pearson_chi_square", "grambsch_therneau"; "none" when no test
+        could be chosen.
+    reference : str
+        The reference distribution, a key of `REFERENCES`.
+    covariance : str or None
+        For a Wald test, the covariance it used (e.g. "cluster-robust CR1 by area").
+    alternative : str
+        "two-sided", "less" or "greater".
+    n : int or None
+        Children the test rests on, when known.
     tested : tuple
-        What is tested, one entry per restriction (periods, subgroup levels).
+        What is tested, one entry per restriction (periods, subgroup levels, terms).
     subject : str
         What `tested` holds, in words, for `summary` ("pre-start coefficient(s)").
-    unadjusted_statistic, unadjusted_p_value : float or None
-        A plainer version of the test, for reference only (e.g. without the small-sample
-        adjustment).
     reason : str or None
         Why there is no test.
     details : dict
-        The statistics behind the reported one.
+        Method-specific extras for a reader in a notebook: the smallest expected count
+        that chose a contingency-table test, the per-group observed and expected events of
+        a log-rank test, the per-covariate rows of a proportional-hazards test, a plainer
+        unadjusted version of a test, log-likelihoods.
+
+    Raises
+    ------
+    ValueError
+        If `statistic` or `p_value` is infinite or NaN, there is neither a p-value nor a
+        reason, or the reference is unknown.
 
     Examples
     --------
-    >>> from pipeline.stats.results import JointTest
-    >>> JointTest(0.197, 1, 3, 0.687, "CR1", (-2,), "pre-start coefficient(s)").summary()
+    >>> from pipeline.stats.results import Test
+    >>> Test(0.197, 1, 3, 0.687, "wald", reference="F", covariance="CR1", tested=(-2,),
+    ...      subject="pre-start coefficient(s)").summary()
     'joint test of 1 pre-start coefficient(s): F(1, 3) = 0.197, p = 0.687 (CR1)'
-    >>> round(JointTest(2.0, 2, None, 0.135, "HC1").chi_square, 1)
+    >>> round(Test(2.0, 2, None, 0.135, "wald", reference="F").chi_square, 1)
     4.0
+    >>> Test(0.615, 1, None, 0.433, "log_rank", reference="chi2", n=4).summary()
+    'log-rank test: chi-square = 0.615 on 1 df, p = 0.433, n = 4'
     """
 
+    __test__ = False  # not a pytest test class
+
     statistic: float | None
-    df_numerator: int | None
-    df_denominator: int | None
+    df: int | float | None
+    df_denominator: int | float | None
     p_value: float | None
     method: str
+    _: KW_ONLY
+    reference: str
+    covariance: str | None = None
+    alternative: str = "two-sided"
+    n: int | None = None
     tested: tuple[Any, ...] = ()
     subject: str = "restriction(s)"
-    unadjusted_statistic: float | None = None
-    unadjusted_p_value: float | None = None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("statistic", "p_value"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{self.method} test: {name} is {value}; a test must return "
+                                 "None with a reason instead of a non-finite number")
         if self.p_value is None and not self.reason:
-            raise ValueError("joint test: no p-value and no reason given")
+            raise ValueError(f"{self.method} test: no p-value and no reason given")
+        if self.reference not in REFERENCES:
+            raise ValueError(f"{self.method} test: unknown reference {self.reference!r}; "
+                             f"one of {sorted(REFERENCES)}")
 
     @classmethod
-    def not_estimable(cls, method: str, reason: str, **kwargs: Any) -> JointTest:
-        """No test, with the reason; `kwargs` are the other fields."""
-        return cls(None, kwargs.pop("df_numerator", None), None, None, method, reason=reason,
-                   **kwargs)
+    def not_estimable(cls, method: str, reason: str | NotEstimable, *, reference: str,
+                      **kwargs: Any) -> Test:
+        """No test, with the reason; `kwargs` are the other fields (df, tested, n, …)."""
+        return cls(None, kwargs.pop("df", None), kwargs.pop("df_denominator", None), None,
+                   method, reference=reference, reason=str(reason), **kwargs)
 
     @property
     def estimable(self) -> bool:
@@ -342,16 +404,58 @@ class JointTest:
 
     @property
     def chi_square(self) -> float | None:
-        """The Wald chi-square W = q F (for a chi-square reference)."""
-        if self.statistic is None or self.df_numerator is None:
+        """The chi-square statistic: itself, or df · F for an F(df, inf) reference."""
+        if self.statistic is None:
             return None
-        return self.statistic * self.df_numerator
+        if self.reference in ("chi2", "chibar2_01"):
+            return self.statistic
+        if self.reference == "F" and self.df_denominator is None and self.df is not None:
+            return self.statistic * self.df
+        return None
+
+    def to_row(self, **keys: Any) -> dict[str, Any]:
+        """The test as one table row: method, reference, statistic, df, p, n, reason; `keys`.
+
+        >>> from pipeline.stats.results import Test
+        >>> row = Test(9.091, 1, None, 0.00257, "pearson_chi_square", reference="chi2",
+        ...            n=100).to_row(indicator="vacc_mmr1_24m")
+        >>> row["method"], row["statistic"], row["p_value"], row["indicator"]
+        ('pearson_chi_square', 9.091, 0.00257, 'vacc_mmr1_24m')
+        """
+        return {"method": self.method, "reference": self.reference,
+                "statistic": self.statistic, "df": self.df,
+                "df_denominator": self.df_denominator, "p_value": self.p_value,
+                "alternative": self.alternative, "n": self.n, "reason": self.reason or "",
+                **keys}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as a dict (`details` included)."""
+        return asdict(self)
 
     def summary(self) -> str:
-        """One line: F, its df and p, or why there is no test."""
-        head = f"joint test of {len(self.tested)} {self.subject}" if self.tested else "joint test"
+        """One line: the statistic on its reference, p and n, or why there is no test."""
+        head = _TEST_TITLES.get(self.method, f"{self.method} test")
+        if self.tested:
+            head += f" of {len(self.tested)} {self.subject}"
+        if self.alternative != "two-sided":
+            head += f" ({self.alternative})"
         if not self.estimable:
             return f"{head}: not estimable — {self.reason}"
-        df = "inf" if self.df_denominator is None else str(self.df_denominator)
-        return (f"{head}: F({self.df_numerator}, {df}) = {self.statistic:.3g}, "
-                f"p = {self.p_value:.3g} ({self.method})")
+        parts = []
+        if self.statistic is not None:
+            if self.reference == "F":
+                df = "inf" if self.df_denominator is None else str(self.df_denominator)
+                parts.append(f"F({self.df}, {df}) = {self.statistic:.3g}")
+            elif self.reference == "chi2":
+                parts.append(f"chi-square = {self.statistic:.4g} on {self.df} df")
+            elif self.reference == "chibar2_01":
+                parts.append(f"chibar2(01) = {self.statistic:.4g}")
+            else:
+                parts.append(f"z = {self.statistic:.4g}")
+        parts.append(f"p = {self.p_value:.3g}")
+        text = f"{head}: " + ", ".join(parts)
+        if self.covariance:
+            text += f" ({self.covariance})"
+        if self.n is not None:
+            text += f", n = {self.n}"
+        return text

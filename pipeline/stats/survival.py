@@ -32,7 +32,7 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from pipeline.stats._design import CovariateDesign, as_binary, build_covariate_design
-from pipeline.stats.results import Estimate, JointTest, NotEstimable
+from pipeline.stats.results import Estimate, NotEstimable, Test
 
 # A Cox log hazard ratio this large (HR > e^10) signals a monotone likelihood.
 _HUGE_LOG_HAZARD_RATIO = 10.0
@@ -292,52 +292,7 @@ def _km_median(
 # --------------------------------------------------------------------------- log-rank
 
 
-@dataclass(frozen=True)
-class LogRankResult:
-    """Log-rank chi-square with observed and expected events per group, or a reason.
-
-    Attributes
-    ----------
-    statistic : float or None
-        The log-rank chi-square.
-    df : int or None
-        Groups − 1.
-    p_value : float or None
-        The p-value; None, with `reason`, when there is no test.
-    table : pandas.DataFrame
-        Per group: group, n, observed and expected (under equal survival) events.
-    n : int
-        Children.
-    reason : str or None
-        Why there is no test.
-
-    Examples
-    --------
-    See `log_rank_test`.
-
-    >>> from pipeline.stats.survival import log_rank_test
-    >>> log_rank_test([1, 2], [0, 0], ["a", "b"]).summary()
-    'log-rank test: not estimable — no events in any group'
-    """
-
-    statistic: float | None
-    df: int | None
-    p_value: float | None
-    table: pd.DataFrame
-    n: int
-    reason: str | None = None
-
-    def summary(self) -> str:
-        """One line: chi-square, df, p and n, or why there is no test."""
-        if self.statistic is None:
-            return f"log-rank test: not estimable — {self.reason}"
-        return (
-            f"log-rank chi-square = {self.statistic:.3f} on {self.df} df, "
-            f"p = {self.p_value:.3g}, n = {self.n}"
-        )
-
-
-def log_rank_test(time: object, event: object, group: object) -> LogRankResult:
+def log_rank_test(time: object, event: object, group: object) -> Test:
     """Log-rank test of equal survival across groups (statsmodels `survdiff`).
 
     Parameters
@@ -351,9 +306,10 @@ def log_rank_test(time: object, event: object, group: object) -> LogRankResult:
 
     Returns
     -------
-    LogRankResult
-        The chi-square on groups − 1 df, its p and the observed and expected events per
-        group; no test, with the reason, with fewer than two groups or no events.
+    Test
+        Method "log_rank": the chi-square on groups − 1 df, its p and n, with the observed
+        and expected events per group as `details["table"]` (group, n, observed,
+        expected); no test, with the reason, with fewer than two groups or no events.
 
     Raises
     ------
@@ -369,9 +325,11 @@ def log_rank_test(time: object, event: object, group: object) -> LogRankResult:
     >>> from pipeline.stats.survival import log_rank_test
     >>> result = log_rank_test([1, 3, 2, 4], [1, 1, 1, 1], ["a", "a", "b", "b"])
     >>> result.summary()
-    'log-rank chi-square = 0.615 on 1 df, p = 0.433, n = 4'
-    >>> [round(e, 4) for e in result.table["expected"]]
+    'log-rank test: chi-square = 0.6154 on 1 df, p = 0.433, n = 4'
+    >>> [round(e, 4) for e in result.details["table"]["expected"]]
     [1.3333, 2.6667]
+    >>> log_rank_test([1, 2], [0, 0], ["a", "b"]).summary()
+    'log-rank test: not estimable — no events in any group'
     """
     times, events = _times_and_events(time, event)
     labels = pd.Series(group).reset_index(drop=True)
@@ -379,13 +337,14 @@ def log_rank_test(time: object, event: object, group: object) -> LogRankResult:
         raise ValueError("group differs in length from time")
     codes, levels = pd.factorize(labels, sort=True)
     table = _observed_expected(times, events, codes, levels)
-    n = len(times)
+    common = {"reference": "chi2", "n": len(times), "details": {"table": table}}
     if len(levels) < 2:
-        return LogRankResult(None, None, None, table, n, "fewer than two groups with children")
+        return Test.not_estimable("log_rank", "fewer than two groups with children", **common)
     if events.sum() == 0:
-        return LogRankResult(None, None, None, table, n, "no events in any group")
+        return Test.not_estimable("log_rank", "no events in any group", df=len(levels) - 1,
+                                  **common)
     statistic, p_value = survdiff(times, events, codes)
-    return LogRankResult(float(statistic), len(levels) - 1, float(p_value), table, n)
+    return Test(float(statistic), len(levels) - 1, None, float(p_value), "log_rank", **common)
 
 
 def _observed_expected(
@@ -413,44 +372,6 @@ def _observed_expected(
 
 
 @dataclass(frozen=True)
-class ProportionalHazardsTest:
-    """Grambsch–Therneau test per covariate (rho, chi-square, p) and a global test.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per covariate and a "GLOBAL" row: rho, chi2, df, p_value.
-    transform : str
-        The transform of time ("km", "rank", "identity" or "log").
-
-    Examples
-    --------
-    See `proportional_hazards_test`.
-
-    >>> from pipeline.stats.survival import cox_hazard_ratio
-    >>> result = cox_hazard_ratio([2, 3, 5, 7, 8, 1, 2, 4, 4, 6], [1, 1, 0, 1, 1, 1, 1, 1, 1, 1],
-    ...                           [1] * 5 + [0] * 5)
-    >>> round(result.ph_test.global_p_value, 4)
-    0.5763
-    """
-
-    table: pd.DataFrame
-    transform: str
-
-    @property
-    def global_p_value(self) -> float:
-        """The global test's p-value."""
-        return float(self.table.loc["GLOBAL", "p_value"])
-
-    def summary(self) -> str:
-        """The test table, as text."""
-        return (
-            f"Proportional-hazards test (Grambsch–Therneau, {self.transform} time):\n"
-            + self.table.round(4).to_string()
-        )
-
-
-@dataclass(frozen=True)
 class CoxResult:
     """Cox hazard ratio for treatment, all coefficients, and the PH test.
 
@@ -461,8 +382,10 @@ class CoxResult:
     coefficients : pandas.DataFrame
         Every term: coef, se, hazard_ratio, ci_low, ci_high, p_value (empty when not
         estimable).
-    ph_test : ProportionalHazardsTest or None
-        The Grambsch–Therneau test (None when not estimable).
+    ph_test : Test or None
+        The Grambsch–Therneau test of proportional hazards (global, with the rows per
+        covariate as `details["table"]`; see `proportional_hazards_test`); None when not
+        estimable. `ph_tests` gives the test of each term.
     ties : str
         "efron" or "breslow".
 
@@ -473,12 +396,29 @@ class CoxResult:
     >>> from pipeline.stats.survival import cox_hazard_ratio
     >>> cox_hazard_ratio([1, 2, 3, 4], [1, 1, 1, 1], [1, 1, 1, 1]).hazard_ratio.reason
     'the comparison group is empty'
+    >>> result = cox_hazard_ratio([2, 3, 5, 7, 8, 1, 2, 4, 4, 6], [1, 1, 0, 1, 1, 1, 1, 1, 1, 1],
+    ...                           [1] * 5 + [0] * 5)
+    >>> round(result.ph_test.p_value, 4), round(result.ph_tests["treatment"].p_value, 4)
+    (0.5763, 0.5763)
     """
 
     hazard_ratio: Estimate
     coefficients: pd.DataFrame
-    ph_test: ProportionalHazardsTest | None
+    ph_test: Test | None
     ties: str
+
+    @property
+    def ph_tests(self) -> dict[str, Test]:
+        """The proportional-hazards test of each term (1 df each), by term name."""
+        if self.ph_test is None:
+            return {}
+        table = self.ph_test.details["table"].drop(index="GLOBAL")
+        return {str(term): Test(float(row["chi2"]), 1, None, float(row["p_value"]),
+                                "grambsch_therneau", reference="chi2", n=self.ph_test.n,
+                                tested=(str(term),), subject="term",
+                                details={"rho": float(row["rho"]),
+                                         "transform": self.ph_test.details["transform"]})
+                for term, row in table.to_dict("index").items()}
 
     def summary(self) -> str:
         """The hazard ratio and the PH test, as text."""
@@ -609,7 +549,7 @@ def cox_likelihood_ratio_test(
     *,
     ties: Literal["efron", "breslow"] = "efron",
     tested: Literal["model", "treatment"] = "model",
-) -> JointTest:
+) -> Test:
     """Likelihood-ratio test of a Cox model: all its coefficients, or treatment given the rest.
 
     LR = 2 (log partial likelihood of the fit − that of the model tested against), on
@@ -637,11 +577,11 @@ def cox_likelihood_ratio_test(
 
     Returns
     -------
-    JointTest
-        `statistic` LR / q (so `chi_square` is LR), `df_numerator` q, `df_denominator`
-        None, `p_value`, method "likelihood_ratio", `tested` the terms tested; `details`
-        has both log partial likelihoods, n, events, ties and what was dropped. Not
-        estimable, with the reason, in the cases of `cox_hazard_ratio`.
+    Test
+        `statistic` LR on chi-square with `df` q, `p_value`, method "likelihood_ratio",
+        `tested` the terms tested, `n`; `details` has both log partial likelihoods, events,
+        ties and what was dropped. Not estimable, with the reason, in the cases of
+        `cox_hazard_ratio`.
 
     Raises
     ------
@@ -658,7 +598,7 @@ def cox_likelihood_ratio_test(
     >>> status = [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0] + [1] * 5 + [0] + [1] * 6
     >>> from pipeline.stats.survival import cox_likelihood_ratio_test
     >>> test = cox_likelihood_ratio_test(maintained + nonmaintained, status, [0] * 11 + [1] * 12)
-    >>> round(test.chi_square, 2), test.df_numerator, round(test.p_value, 5)
+    >>> round(test.statistic, 2), test.df, round(test.p_value, 5)
     (3.38, 1, 0.06581)
     """
     if tested not in ("model", "treatment"):
@@ -666,8 +606,9 @@ def cox_likelihood_ratio_test(
     times, events, t, exog, design = _cox_rows(time, event, treatment, covariates)
     names = tuple(str(c) for c in exog.columns) if tested == "model" else ("treatment",)
     q = len(names)
-    details = {"n": len(times), "events": int(events.sum()), "ties": ties,
-               "dropped": design.dropped}
+    details = {"events": int(events.sum()), "ties": ties, "dropped": design.dropped}
+    common = {"reference": "chi2", "n": len(times), "tested": names,
+              "subject": "Cox coefficient(s)"}
     method = "likelihood_ratio"
     try:
         _check_cox_groups(events, t)
@@ -678,13 +619,12 @@ def cox_likelihood_ratio_test(
         else:
             log_likelihood_reduced = float(fit.model.loglike(np.zeros(exog.shape[1])))
     except NotEstimable as reason:
-        return JointTest.not_estimable(method, str(reason), df_numerator=q, tested=names,
-                                       subject="Cox coefficient(s)", details=details)
+        return Test.not_estimable(method, reason, df=q, details=details, **common)
     statistic = max(0.0, 2 * (float(fit.llf) - log_likelihood_reduced))
     details |= {"log_likelihood": float(fit.llf),
                 "log_likelihood_reduced": log_likelihood_reduced}
-    return JointTest(statistic / q, q, None, float(stats.chi2.sf(statistic, q)), method,
-                     tested=names, subject="Cox coefficient(s)", details=details)
+    return Test(statistic, q, None, float(stats.chi2.sf(statistic, q)), method, details=details,
+                **common)
 
 
 def _check_cox_groups(events: np.ndarray, treatment: np.ndarray) -> None:
@@ -731,7 +671,7 @@ def proportional_hazards_test(
     events: np.ndarray,
     transform: Literal["km", "rank", "identity", "log"] = "km",
     names: list[str] | None = None,
-) -> ProportionalHazardsTest:
+) -> Test:
     """Grambsch–Therneau (1994) test from scaled Schoenfeld residuals vs transformed time.
 
     Per covariate j: chi2 = (sum g_k r*_kj)^2 / (d V_jj sum g_k^2), with g centred
@@ -755,8 +695,10 @@ def proportional_hazards_test(
 
     Returns
     -------
-    ProportionalHazardsTest
-        rho, chi-square (1 df) and p per covariate, and the global test.
+    Test
+        The global test (method "grambsch_therneau", chi-square on p df); `details` has
+        `table`, one row per covariate and a "GLOBAL" row (rho, chi2, df, p_value), and
+        the `transform`.
 
     Raises
     ------
@@ -775,8 +717,10 @@ def proportional_hazards_test(
     >>> exog = np.array(treatment, float)[:, None]
     >>> fit = PHReg(times, exog, status=events, ties="efron").fit(disp=False)
     >>> test = proportional_hazards_test(fit, times, events, names=["treatment"])
-    >>> test.table[["chi2", "p_value"]].round(4).values.tolist()
+    >>> test.details["table"][["chi2", "p_value"]].round(4).values.tolist()
     [[0.3123, 0.5763], [0.3123, 0.5763]]
+    >>> test.summary()
+    'proportional-hazards test (Grambsch–Therneau): chi-square = 0.3123 on 1 df, p = 0.576, n = 10'
     """
     residuals = np.asarray(fit.schoenfeld_residuals)
     is_event = (events == 1) & np.all(np.isfinite(residuals), axis=1)
@@ -811,7 +755,9 @@ def proportional_hazards_test(
         {"rho": rho, "chi2": chi2, "df": 1, "p_value": stats.chi2.sf(chi2, 1)}, index=list(names)
     )
     table.loc["GLOBAL"] = [np.nan, global_chi2, len(names), stats.chi2.sf(global_chi2, len(names))]
-    return ProportionalHazardsTest(table, transform)
+    return Test(global_chi2, len(names), None, float(table.loc["GLOBAL", "p_value"]),
+                "grambsch_therneau", reference="chi2", n=len(times),
+                details={"table": table, "transform": transform})
 
 
 # --------------------------------------------------------------------------- interval censoring

@@ -165,7 +165,7 @@ def test_ships_negative_binomial_matches_stata_nbreg() -> None:
     assert rate_ratio.details["log_likelihood"] == pytest.approx(-82.49115612464289, rel=1e-9)
     test = check.test
     assert test.chi_square == pytest.approx(17.5922465523457, rel=1e-6)
-    assert test.df_numerator == 1 and test.df_denominator is None
+    assert test.df == 1 and test.df_denominator is None and test.reference == "chibar2_01"
     assert test.method == "likelihood_ratio_boundary"
     assert test.p_value == pytest.approx(0.5 * stats.chi2.sf(17.5922465523457, 1), rel=1e-5)
     assert check.overdispersed
@@ -330,13 +330,14 @@ def test_fisher_tea_tasting(alternative: str, p_value: float) -> None:
     result = fisher_exact_test([[3, 1], [1, 3]], alternative)
     assert result.p_value == pytest.approx(p_value, abs=5e-5)
     assert result.method == "fisher_exact" and result.alternative == alternative
-    assert result.odds_ratio == pytest.approx(6.408309, rel=1e-5)
-    assert result.sample_odds_ratio == 9.0
+    odds = result.details["odds_ratio"]
+    assert odds.estimate == pytest.approx(6.408309, rel=1e-5)
+    assert result.details["sample_odds_ratio"] == 9.0
     if alternative == "greater":
-        assert result.ci_low == pytest.approx(0.3135693, rel=1e-4)
-        assert result.ci_high is None  # unbounded above
+        assert odds.ci_low == pytest.approx(0.3135693, rel=1e-4)
+        assert odds.ci_high is None  # unbounded above
     if alternative == "less":
-        assert result.ci_low == 0.0
+        assert odds.ci_low == 0.0
 
 
 def test_fisher_convictions_one_and_two_sided() -> None:
@@ -348,17 +349,19 @@ def test_fisher_convictions_one_and_two_sided() -> None:
     convictions = [[2, 15], [10, 3]]
     less = fisher_exact_test(convictions, "less")
     assert less.p_value == pytest.approx(0.0004652, abs=5e-8)
-    assert (less.ci_low, less.ci_high) == (0.0, pytest.approx(0.2849601, rel=1e-5))
-    assert less.odds_ratio == pytest.approx(0.04693661, rel=1e-5)
+    odds = less.details["odds_ratio"]
+    assert (odds.ci_low, odds.ci_high) == (0.0, pytest.approx(0.2849601, rel=1e-5))
+    assert odds.estimate == pytest.approx(0.04693661, rel=1e-5)
     both = fisher_exact_test(convictions)
     assert both.p_value == pytest.approx(0.0005367, abs=5e-8)
-    assert both.ci_high == pytest.approx(0.363182271, rel=1e-4)
+    assert both.details["odds_ratio"].ci_high == pytest.approx(0.363182271, rel=1e-4)
 
 
 def test_fisher_edge_cases_and_association_test_unchanged() -> None:
     infinite = fisher_exact_test([[5, 0], [0, 5]], "greater")
     assert infinite.p_value == pytest.approx(1 / 252)  # 1 / C(10, 5)
-    assert infinite.odds_ratio is None and "infinite" in infinite.reason
+    odds = infinite.details["odds_ratio"]
+    assert not odds.estimable and "infinite" in odds.reason and odds.flags == ("zero_cell",)
     assert fisher_exact_test([[0, 3], [0, 4]]).p_value == 1.0
     assert fisher_exact_test([[0, 0], [1, 2]]).p_value is None
     with pytest.raises(ValueError, match="alternative"):
@@ -383,11 +386,12 @@ def test_cox_likelihood_ratio_aml_matches_r_coxph() -> None:
     exp(coef) 2.4981, se(coef) 0.5119, p 0.0737; "Likelihood ratio test=3.38 on 1 df,
     p=0.06581"; n= 23, number of events= 18."""
     test = cox_likelihood_ratio_test(AML_TIME, AML_STATUS, AML_NONMAINTAINED)
-    assert test.chi_square == pytest.approx(3.38, abs=0.005)
-    assert test.statistic == test.chi_square  # q = 1
+    assert test.statistic == pytest.approx(3.38, abs=0.005)
+    assert test.chi_square == test.statistic  # a chi-square reference
     assert test.p_value == pytest.approx(0.06581, abs=5e-6)
-    assert (test.df_numerator, test.df_denominator, test.method) == (1, None, "likelihood_ratio")
-    assert test.details["n"] == 23 and test.details["events"] == 18
+    assert (test.df, test.df_denominator, test.method, test.reference) == (
+        1, None, "likelihood_ratio", "chi2")
+    assert test.n == 23 and test.details["events"] == 18
     hazard_ratio = cox_hazard_ratio(AML_TIME, AML_STATUS, AML_NONMAINTAINED).hazard_ratio
     assert hazard_ratio.details["log_hazard_ratio"] == pytest.approx(0.9155, abs=5e-5)
     assert hazard_ratio.se == pytest.approx(0.5119, abs=5e-5)
@@ -402,10 +406,10 @@ def test_cox_likelihood_ratio_with_covariates_model_and_treatment() -> None:
     model = cox_likelihood_ratio_test(AML_TIME, AML_STATUS, AML_NONMAINTAINED, covariates)
     treatment = cox_likelihood_ratio_test(AML_TIME, AML_STATUS, AML_NONMAINTAINED, covariates,
                                           tested="treatment")
-    assert model.df_numerator == 2 and treatment.df_numerator == 1
+    assert model.df == 2 and treatment.df == 1
     assert model.tested == ("treatment", "age") and treatment.tested == ("treatment",)
     covariate_only = 2 * (treatment.details["log_likelihood_reduced"]
                           - model.details["log_likelihood_reduced"])
-    assert model.chi_square == pytest.approx(treatment.chi_square + covariate_only)
+    assert model.statistic == pytest.approx(treatment.statistic + covariate_only)
     no_events = cox_likelihood_ratio_test([1, 2, 3, 4], [0, 0, 1, 1], [1, 1, 0, 0])
     assert not no_events.estimable and "no events in the treated group" in no_events.reason

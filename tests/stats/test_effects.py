@@ -84,9 +84,9 @@ def test_fisher_exact_on_tea_tasting():
     # R's fisher.test(TeaTasting) (?fisher.test example): two-sided p = 0.4857, conditional
     # MLE odds ratio 6.408309.
     test = association_test([[3, 1], [1, 3]])
-    assert test.test == "fisher_exact"
+    assert test.method == "fisher_exact"
     assert test.p_value == pytest.approx(0.4857, abs=5e-5)
-    assert test.min_expected == 2
+    assert test.details["min_expected"] == 2
     exact = odds_ratio(3, 4, 1, 4, method="exact_conditional")
     assert exact.estimate == pytest.approx(6.408309, rel=1e-5)
     assert exact.p_value == pytest.approx(0.4857, abs=5e-5)
@@ -96,7 +96,7 @@ def test_chi_square_without_correction_by_hand():
     # 56/70 vs 48/80: X² = N(ad − bc)² / (r1 r2 c1 c2)
     # = 150·(56·32 − 14·48)² / (70·80·104·46) = 150·1120² / 26 790 400 = 7.0234, df 1.
     test = association_test([[56, 14], [48, 32]])
-    assert test.test == "pearson_chi_square"
+    assert test.method == "pearson_chi_square"
     assert test.statistic == pytest.approx(7.0234, abs=1e-4)
     assert test.df == 1
 
@@ -105,7 +105,7 @@ def test_chi_square_matches_r_documentation():
     # R ?chisq.test example (Agresti 2007, p. 39, party identification by gender):
     # X-squared = 30.07, df = 2, p-value = 2.954e-07.
     test = association_test([[762, 327, 468], [484, 239, 477]])
-    assert test.test == "pearson_chi_square"
+    assert test.method == "pearson_chi_square"
     assert test.statistic == pytest.approx(30.07, abs=0.005)
     assert test.df == 2
     assert test.p_value == pytest.approx(2.954e-07, rel=1e-3)
@@ -113,15 +113,15 @@ def test_chi_square_matches_r_documentation():
 
 def test_fisher_chosen_when_an_expected_count_is_below_five():
     # 7/34 vs 1/34: expected events per group (8·34/68) = 4 < 5.
-    assert association_test([[7, 27], [1, 33]]).test == "fisher_exact"
+    assert association_test([[7, 27], [1, 33]]).method == "fisher_exact"
     # 10/40 vs 10/40: expected 10 everywhere, so chi-square.
-    assert association_test([[10, 30], [10, 30]]).test == "pearson_chi_square"
+    assert association_test([[10, 30], [10, 30]]).method == "pearson_chi_square"
 
 
 def test_association_test_edge_tables():
     assert association_test([[0, 0], [3, 4]]).p_value is None  # an empty group
     no_events = association_test([[0, 10], [0, 10]])
-    assert (no_events.test, no_events.p_value) == ("fisher_exact", 1.0)
+    assert (no_events.method, no_events.p_value) == ("fisher_exact", 1.0)
     with pytest.raises(ValueError):
         association_test([[1, 2, 3]])
     with pytest.raises(ValueError):

@@ -381,15 +381,16 @@ def test_interaction_test_equals_full_likelihood_ratio_test() -> None:
     level = rng.choice(["a", "b", "c"], n)
     risk = 0.4 + 0.15 * treated * (level == "b") + 0.1 * (level == "c")
     outcome = (rng.random(n) < risk).astype(float)
-    p, reason = interaction_test(outcome, treated, level)
-    assert reason is None
+    test = interaction_test(outcome, treated, level)
+    assert test.reason is None and (test.df, test.method) == (2, "likelihood_ratio")
     dummies = pd.get_dummies(pd.Series(level), drop_first=True, dtype=float)
     main = np.column_stack([np.ones(n), treated, dummies])
     full = np.column_stack([main, dummies.to_numpy() * treated[:, None]])
     fit_main = sm.GLM(outcome, main, family=sm.families.Binomial()).fit()
     fit_full = sm.GLM(outcome, full, family=sm.families.Binomial()).fit()
     expected = scipy_stats.chi2.sf(2 * (fit_full.llf - fit_main.llf), 2)
-    assert p == pytest.approx(expected, rel=1e-6)
+    assert test.p_value == pytest.approx(expected, rel=1e-6)
+    assert test.statistic == pytest.approx(2 * (fit_full.llf - fit_main.llf), rel=1e-6)
 
 
 def test_logistic_slope_equals_statsmodels_fit() -> None:
@@ -408,3 +409,22 @@ def test_logistic_slope_equals_statsmodels_fit() -> None:
     assert result.estimate == pytest.approx(np.exp(reference.params[1]), rel=1e-6)
     low, high = np.exp(reference.conf_int()[1])
     assert (result.ci_low, result.ci_high) == (pytest.approx(low, rel=1e-5), pytest.approx(high, rel=1e-5))
+
+
+def test_exposure_row_is_named_after_the_variable_passed_in() -> None:
+    """The coefficient table names the exposure (and its interactions) as the caller does;
+    the numbers are those of the default name."""
+    rng = np.random.default_rng(13)
+    treated = rng.integers(0, 2, 300)
+    parity = rng.integers(0, 3, 300).astype(float)
+    outcome = (rng.random(300) < 0.3 + 0.2 * treated).astype(float)
+    covariates = pd.DataFrame({"parity": parity})
+    default = logistic_adjusted_effects(outcome, treated, covariates, interactions=True)
+    named = logistic_adjusted_effects(outcome, treated, covariates, interactions=True,
+                                      exposure_name="home_visits")
+    assert named.coefficients.index.tolist() == ["const", "home_visits", "parity",
+                                                 "home_visits:parity"]
+    assert named.coefficients.to_numpy().tolist() == default.coefficients.to_numpy().tolist()
+    assert named.risk_difference == default.risk_difference
+    with pytest.raises(ValueError, match="also a covariate"):
+        logistic_adjusted_effects(outcome, treated, covariates, exposure_name="parity")

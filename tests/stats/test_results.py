@@ -97,6 +97,7 @@ def test_estimate_refuses_a_non_finite_standard_error() -> None:
         Estimate("did", "did", 0.1, se=float("nan"))
 
 
-def test_one_joint_test_shape_for_every_family() -> None:
-    from pipeline.stats import did_models, equity, results
-    assert did_models.JointTest is equity.JointTest is results.JointTest
+def test_one_test_shape_for_every_family() -> None:
+    from pipeline.stats import counts, did_models, effects, equity, regression, results, survival
+    for module in (counts, did_models, effects, equity, regression, survival):
+        assert module.Test is results.Test

@@ -58,8 +58,8 @@ def test_log_rank_6mp_vs_placebo() -> None:
     result = log_rank_test(TIME, EVENT, PLACEBO)
     assert result.statistic == pytest.approx(16.79, abs=0.01)
     assert result.df == 1
-    assert result.table.loc[0, "expected"] == pytest.approx(19.25, abs=0.01)
-    assert result.table.loc[0, "observed"] == 9
+    assert result.details["table"].loc[0, "expected"] == pytest.approx(19.25, abs=0.01)
+    assert result.details["table"].loc[0, "observed"] == 9
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_cox_6mp_matches_r_coxph(ties: str, coef: float, se: float) -> None:
     result = cox_hazard_ratio(TIME, EVENT, PLACEBO, ties=ties)
     assert result.hazard_ratio.details["log_hazard_ratio"] == pytest.approx(coef, abs=1e-4)
     assert result.hazard_ratio.se == pytest.approx(se, abs=1e-4)
-    assert result.ph_test.global_p_value > 0.5  # no evidence against PH in these data
+    assert result.ph_test.p_value > 0.5  # no evidence against PH in these data
 
 
 def test_ph_test_formula_by_hand_without_ties() -> None:
@@ -94,7 +94,7 @@ def test_ph_test_formula_by_hand_without_ties() -> None:
     g = np.array(event_times) - np.mean(event_times)
     chi2 = variance * len(g) * np.dot(g, residuals) ** 2 / np.sum(g**2)
     test = proportional_hazards_test(fit, time, event, transform="identity", names=["x"])
-    assert test.table.loc["x", "chi2"] == pytest.approx(chi2, rel=1e-8)
+    assert test.details["table"].loc["x", "chi2"] == pytest.approx(chi2, rel=1e-8)
 
 
 def test_ph_test_detects_crossing_hazards() -> None:
@@ -106,7 +106,7 @@ def test_ph_test_detects_crossing_hazards() -> None:
     time = np.concatenate([early, rng.exponential(1.5, n // 2)])
     event = np.ones(n)
     result = cox_hazard_ratio(time, event, treated)
-    assert result.ph_test.table.loc["treatment", "p_value"] < 0.001
+    assert result.ph_test.details["table"].loc["treatment", "p_value"] < 0.001
 
 
 def test_survival_edge_cases_give_reasons() -> None:

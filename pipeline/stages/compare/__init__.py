@@ -137,7 +137,7 @@ from pipeline.stages.compare.tables import (
     summary_table,
     trends_table,
 )
-from pipeline.stats.multiplicity import benjamini_hochberg, holm
+from pipeline.stats import benjamini_hochberg, holm
 from pipeline.summary import headline
 
 # The stage's public names, wherever in the package they live.

@@ -15,7 +15,7 @@ from pipeline.indicators import Indicator, TimeToEvent, present
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.outputs import output_table
-from pipeline.stats.results import FLAGS, Estimate, NotEstimable
+from pipeline.stats import FLAGS, Estimate, NotEstimable
 
 # The indicator kinds the comparison methods take (a share; a time to an event); counts and
 # rates are compared by their own rows (pipeline.stages.compare.counts).

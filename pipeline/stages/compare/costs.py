@@ -53,7 +53,7 @@ import pandas as pd
 from pipeline.config import CostItem, Study
 from pipeline.indicators.common import NOT_REACHED_AGE
 from pipeline.outputs import output_table
-from pipeline.stats.costs import CostPerOutcome, cost_per_outcome, unit_cost
+from pipeline.stats import CostPerOutcome, cost_per_outcome, unit_cost
 
 PARTS = ("budget", "year", "total", "outcome")
 # Headline measures on the share scale, which effect x children turns into children.

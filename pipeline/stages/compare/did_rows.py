@@ -22,18 +22,19 @@ from pipeline.stages.compare.context import (
     half_year_bins,
     landmark_note,
 )
-from pipeline.stats.did import difference_in_differences
-from pipeline.stats.did_inference import (
+from pipeline.stats import (
+    Estimate,
     area_period_cells,
+    difference_in_differences,
+    event_study,
     leave_one_area_out,
+    logistic_did,
     pairwise_did,
     placebo_areas,
     placebo_p,
     randomisation_inference,
+    rmst_did,
 )
-from pipeline.stats.did_models import event_study, logistic_did
-from pipeline.stats.duration import rmst_did
-from pipeline.stats.results import Estimate
 
 
 def _did_row(context: _Context, did: _DidCells, indicator: str,

@@ -18,9 +18,7 @@ from pipeline.stages.compare.context import (
     subgroup_codes,
 )
 from pipeline.stages.compare.itt import _crude_rows
-from pipeline.stats.equity import additive_interaction, triple_difference
-from pipeline.stats.proportions import proportion
-from pipeline.stats.regression import logistic_slope
+from pipeline.stats import additive_interaction, logistic_slope, proportion, triple_difference
 
 OPEN_ENDED = 1_000_000  # upper end of the last band of contacts received
 

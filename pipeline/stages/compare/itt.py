@@ -8,10 +8,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.stages.compare.context import _attempt, _Context, _design_note, _group_counts, _row
-from pipeline.stats.effects import compare_proportions
-from pipeline.stats.regression import logistic_adjusted_effects
-from pipeline.stats.results import FLAGS
-from pipeline.stats.weighting import iptw_effect
+from pipeline.stats import FLAGS, compare_proportions, iptw_effect, logistic_adjusted_effects
 
 
 def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis: str,
@@ -20,9 +17,9 @@ def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis:
     e1, n1, e0, n0 = _group_counts(y, treated)
     crude = compare_proportions(e1, n1, e0, n0)
     test_note = {"fisher_exact": "p: Fisher's exact test",
-                 "pearson_chi_square": "p: chi-square test"}.get(crude.test.test, "")
+                 "pearson_chi_square": "p: chi-square test"}.get(crude.test.method, "")
     test_flag = {"fisher_exact": ("p_fisher_exact",),
-                 "pearson_chi_square": ("p_chi_square",)}.get(crude.test.test, ())
+                 "pearson_chi_square": ("p_chi_square",)}.get(crude.test.method, ())
     results = {"risk_difference": crude.risk_difference, "risk_ratio": crude.risk_ratio,
                "odds_ratio": crude.odds_ratio}
     rows = []

@@ -21,11 +21,16 @@ from pipeline.stages.compare.context import (
 )
 from pipeline.stages.compare.did_rows import _did_row
 from pipeline.stages.compare.itt import _crude_rows, _regression_rows
-from pipeline.stats.complier import complier_effect, fuzzy_did
-from pipeline.stats.did import at_least_child_level, difference_in_differences
-from pipeline.stats.imputation import impute_covariates, pool_rubin
-from pipeline.stats.regression import logistic_adjusted_effects
-from pipeline.stats.results import Estimate
+from pipeline.stats import (
+    Estimate,
+    at_least_child_level,
+    complier_effect,
+    difference_in_differences,
+    fuzzy_did,
+    impute_covariates,
+    logistic_adjusted_effects,
+    pool_rubin,
+)
 
 
 def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,

@@ -19,9 +19,9 @@ from pipeline.stages.compare.context import (
     _row,
     _survival_data,
 )
-from pipeline.stats.duration import discrete_time_hazard_ratio
-from pipeline.stats.survival import (
+from pipeline.stats import (
     cox_hazard_ratio,
+    discrete_time_hazard_ratio,
     kaplan_meier,
     log_rank_test,
     turnbull,
@@ -93,10 +93,9 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
                                                         covariates))
     notes = [f"Cox model (Efron ties), {context.adjusted_for}", direction]
     if adjusted is not None and adjusted.ph_test is not None:
-        ph = adjusted.ph_test.table
         notes.append(f"proportional-hazards test (Grambsch–Therneau) p = "
-                     f"{ph.loc['treatment', 'p_value']:.3g} for treatment, global p = "
-                     f"{adjusted.ph_test.global_p_value:.3g}")
+                     f"{adjusted.ph_tests['treatment'].p_value:.3g} for treatment, global p = "
+                     f"{adjusted.ph_test.p_value:.3g}")
     if adjusted is not None and (design := _design_note(adjusted.hazard_ratio)):
         notes.append(design)
     rows.append(_row(indicator.id, None if adjusted is None else adjusted.hazard_ratio,

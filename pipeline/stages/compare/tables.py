@@ -25,23 +25,22 @@ from pipeline.stages.compare.context import (
     half_year_bins,
     landmark_outcome,
 )
-from pipeline.stats.balance import (
+from pipeline.stats import (
+    DEFAULT_CAC,
+    NotEstimable,
+    areas_needed,
     baseline_difference,
     equivalence_rating,
-    standardised_mean_difference,
-)
-from pipeline.stats.imputation import missingness_table
-from pipeline.stats.power import (
-    DEFAULT_CAC,
-    areas_needed,
     estimate_icc,
+    iptw_weights,
     minimum_detectable_did,
     minimum_detectable_difference,
+    missingness_table,
+    propensity_scores,
+    proportion,
     sample_size_two_proportions,
+    standardised_mean_difference,
 )
-from pipeline.stats.proportions import proportion
-from pipeline.stats.results import NotEstimable
-from pipeline.stats.weighting import iptw_weights, propensity_scores
 from pipeline.summary import (
     ALPHA,
     FEW_CHILDREN,
