@@ -96,7 +96,7 @@ from pipeline.outputs import (
 from pipeline.parsing import fold_label, normalise_labels
 from pipeline.publish.cells import Render, _blank, _count, _mark, _Pass, _shown_column, _text
 from pipeline.schema import Column, Table
-from pipeline.stats.continuous import mean_difference
+from pipeline.stats import mean_difference
 from pipeline.text import format_estimate, format_number, format_p, suppressed_marker, to_number
 from pipeline.words import Words, check_language
 

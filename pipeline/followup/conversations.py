@@ -48,8 +48,7 @@ from pipeline.followup import Block, FigureBlock, TableBlock, Text
 from pipeline.outputs import COUNT, DISTRICT_ROWS, TEXT, OutputTable
 from pipeline.publish.cells import Render, _blank, _mark, _Pass, _shown_column, _text
 from pipeline.schema import Column, Table
-from pipeline.stats.proportions import proportion
-from pipeline.stats.rates import poisson_rate
+from pipeline.stats import poisson_rate, proportion
 from pipeline.tables import records
 from pipeline.text import EN_DASH, format_count, format_estimate, format_number, format_percent, to_number
 from pipeline.words import Words

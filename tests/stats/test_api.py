@@ -157,9 +157,10 @@ def _stats_imports(tree: ast.AST) -> list[tuple[str, str]]:
     return found
 
 
-def test_compare_stage_uses_only_the_api() -> None:
+def test_compare_stage_and_followup_parts_use_only_the_api() -> None:
     outside = []
-    for path in sorted((ROOT / "pipeline" / "stages" / "compare").glob("*.py")):
+    for path in sorted([*(ROOT / "pipeline" / "stages" / "compare").glob("*.py"),
+                        *(ROOT / "pipeline" / "followup").glob("*.py")]):
         for module, name in _stats_imports(ast.parse(path.read_text(encoding="utf-8"))):
             if module != "pipeline.stats" or name not in stats.__all__:
                 outside.append(f"{path.name}: {module} {name}")

@@ -43,21 +43,19 @@ from pipeline.config import Study
 from pipeline.indicators import Indicator, present
 from pipeline.outputs import output_table
 from pipeline.stages.compare.context import DID_GROUPS, GROUPS, _attempt, _Context, _in_area, _rows_in
-from pipeline.stats.continuous import (
+from pipeline.stats import (
+    Estimate,
     bootstrap_mean_difference,
+    count_ratio,
     iptw_mean_difference,
+    iptw_rate_ratio,
     linear_adjusted_effect,
     mean_difference,
-)
-from pipeline.stats.counts import (
-    count_ratio,
-    iptw_rate_ratio,
     overdispersion_check,
+    poisson_rate,
     poisson_rate_difference,
     poisson_rate_ratio,
 )
-from pipeline.stats.rates import poisson_rate
-from pipeline.stats.results import Estimate
 
 COUNT_KINDS = ("count", "rate")
 PER_CHILD_YEARS = 100  # rates are shown per 100 child-years
