@@ -25,6 +25,7 @@ Inference:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Literal
@@ -604,21 +605,7 @@ class WildClusterBootstrap:
 
         q0, s0 = parts(u0)
         q1, s1 = parts(w)
-        if weights == "rademacher" and 2**n_clusters <= reps:
-            draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
-            self.how = f"all {draws.shape[1]} Rademacher sign patterns enumerated"
-        elif weights == "webb" and 6**n_clusters <= reps:
-            draws = np.array(list(product(_WEBB_POINTS, repeat=n_clusters))).T
-            self.how = f"all {draws.shape[1]} Webb weight patterns enumerated"
-        else:
-            rng = np.random.default_rng(seed)
-            if weights == "rademacher":
-                draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
-            elif weights == "webb":
-                draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
-            else:
-                raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
-            self.how = f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+        draws, self.how = cluster_weight_draws(n_clusters, weights, reps, seed)
         # numerator (q0 - b q1) v; squared score norm |(S0 - b S1) v|^2 = A - 2bB + b^2 C
         self._num0, self._num1 = q0 @ draws, q1 @ draws
         sv0, sv1 = s0 @ draws, s1 @ draws
@@ -653,30 +640,8 @@ class WildClusterBootstrap:
 
     def _bound(self, direction: float, alpha: float, search: float,
                tolerance: float) -> float | None:
-        accepted = self.estimate  # p = 1 at the estimate itself
-        rejected = None
-        if direction * (0.0 - self.estimate) > 0:  # 0 lies on this side: try it first
-            if self.p_value(0.0) < alpha:
-                rejected = 0.0
-            else:
-                accepted = 0.0
-        step = self.se
-        while rejected is None:
-            candidate = accepted + direction * step
-            if abs(candidate - self.estimate) > search * self.se + abs(self.estimate):
-                return None
-            if self.p_value(candidate) < alpha:
-                rejected = candidate
-            else:
-                accepted = candidate
-                step *= 2
-        while abs(rejected - accepted) > tolerance * max(self.se, 1e-12):
-            middle = (accepted + rejected) / 2
-            if self.p_value(middle) < alpha:
-                rejected = middle
-            else:
-                accepted = middle
-        return float(accepted)
+        return inverted_test_bound(self.p_value, self.estimate, self.se, direction, alpha,
+                                   search=search, tolerance=tolerance)
 
     def note(self, p_value: float) -> str:
         """One line saying how the p-value was obtained."""
@@ -733,3 +698,137 @@ def wild_cluster_bootstrap_p(
     bootstrap = WildClusterBootstrap(y, x, k, clusters, weights=weights, reps=reps, seed=seed)
     p_value = bootstrap.p_value(0.0)
     return p_value, bootstrap.note(p_value)
+
+
+def cluster_weight_draws(
+    n_clusters: int,
+    weights: Literal["webb", "rademacher"] = "webb",
+    reps: int = 9999,
+    seed: int = DEFAULT_SEED,
+) -> tuple[np.ndarray, str]:
+    """The wild bootstrap's cluster weights: every pattern when there are few enough, else draws.
+
+    One place for the weights of every wild cluster bootstrap in the package (the linear
+    WCR of `WildClusterBootstrap`, the score bootstrap of `pipeline.stats.did_counts`).
+
+    Parameters
+    ----------
+    n_clusters : int
+        G, the clusters (areas).
+    weights : {"webb", "rademacher"}, optional
+        Webb's six-point weights (±√1.5, ±1, ±√0.5; Webb 2023) or Rademacher signs (±1).
+    reps : int, optional
+        All 6^G (Webb) or 2^G (Rademacher) patterns are enumerated when there are at most
+        this many; otherwise this many are drawn.
+    seed : int, optional
+        Seed of the draws.
+
+    Returns
+    -------
+    draws : numpy.ndarray
+        G × B weights, one column per bootstrap replicate.
+    how : str
+        The weights and whether they were enumerated or drawn (with the seed).
+
+    Raises
+    ------
+    ValueError
+        If `weights` is neither "webb" nor "rademacher".
+
+    Examples
+    --------
+    >>> from pipeline.stats.did import cluster_weight_draws
+    >>> draws, how = cluster_weight_draws(3, "rademacher")
+    >>> draws.shape, how
+    ((3, 8), 'all 8 Rademacher sign patterns enumerated')
+    >>> cluster_weight_draws(8, "webb", reps=999)[1]
+    '999 draws of Webb weights, seed 20240601'
+    """
+    if weights == "rademacher" and 2**n_clusters <= reps:
+        draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
+        return draws, f"all {draws.shape[1]} Rademacher sign patterns enumerated"
+    if weights == "webb" and 6**n_clusters <= reps:
+        draws = np.array(list(product(_WEBB_POINTS, repeat=n_clusters))).T
+        return draws, f"all {draws.shape[1]} Webb weight patterns enumerated"
+    rng = np.random.default_rng(seed)
+    if weights == "rademacher":
+        draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
+    elif weights == "webb":
+        draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
+    else:
+        raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
+    return draws, f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+
+
+def inverted_test_bound(
+    p_value: Callable[[float], float],
+    estimate: float,
+    se: float,
+    direction: float,
+    alpha: float,
+    *,
+    search: float = 100.0,
+    tolerance: float = 1e-7,
+) -> float | None:
+    """One bound of a test-inversion interval: the last value not rejected at `alpha`.
+
+    Walks from the estimate (p = 1 there) in `direction` (−1 lower, +1 upper) in doubling
+    steps of `se` until a value is rejected, then bisects. 0 is tried first when it lies
+    on this side, so the interval excludes 0 exactly when `p_value(0)` < alpha.
+
+    Parameters
+    ----------
+    p_value : callable
+        The test's p-value for H0: parameter = b, as a function of b.
+    estimate, se : float
+        The point estimate and a standard error setting the step.
+    direction : float
+        −1 for the lower bound, +1 for the upper.
+    alpha : float
+        1 − confidence.
+    search : float, optional
+        No bound (None) when nothing within this many SEs beyond the estimate (and 0)
+        is rejected.
+    tolerance : float, optional
+        Bisection stops when the bracket is below this many SEs.
+
+    Returns
+    -------
+    float or None
+        The bound, or None when the interval is unbounded on this side.
+
+    Examples
+    --------
+    The normal test of an estimate 1.0 with SE 0.5 gives back the Wald bound 1 − 1.96 · 0.5:
+
+    >>> from scipy import stats
+    >>> from pipeline.stats.did import inverted_test_bound
+    >>> def p(b):
+    ...     return 2 * stats.norm.sf(abs(1.0 - b) / 0.5)
+    >>> round(inverted_test_bound(p, 1.0, 0.5, -1.0, 0.05), 4)
+    0.02
+    """
+    accepted = estimate  # p = 1 at the estimate itself
+    rejected = None
+    if direction * (0.0 - estimate) > 0:  # 0 lies on this side: try it first
+        if p_value(0.0) < alpha:
+            rejected = 0.0
+        else:
+            accepted = 0.0
+    step = se
+    while rejected is None:
+        candidate = accepted + direction * step
+        if abs(candidate - estimate) > search * se + abs(estimate):
+            return None
+        if p_value(candidate) < alpha:
+            rejected = candidate
+        else:
+            accepted = candidate
+            step *= 2
+    while abs(rejected - accepted) > tolerance * max(se, 1e-12):
+        middle = (accepted + rejected) / 2
+        if p_value(middle) < alpha:
+            rejected = middle
+        else:
+            accepted = middle
+    return float(accepted)
