@@ -1,10 +1,23 @@
-"""Difference-in-differences for a binary outcome (linear probability model).
+"""Difference-in-differences for a binary or continuous outcome (linear model).
 
     y = b0 + b1 * treated_area + b2 * post + b3 * treated_area:post (+ covariates) + e
 
 b3 is the DiD estimate on the risk-difference scale. Without covariates the model is
 saturated and b3 = (p11 - p10) - (p01 - p00) exactly (first index: treated area,
 second: post period).
+
+A continuous or count outcome (`outcome_kind="continuous"`: a dental deft count, home
+visits received) goes through the same model and the same inference; b3 is then the DiD
+of means in the outcome's own units ((m11 - m10) - (m01 - m00) without covariates).
+`weights` (e.g. each child's person-time) make it weighted least squares: with the rate
+events / person-time as outcome and person-time as weight, each cell's weighted mean is
+the cell's rate (sum of events / sum of person-time), so b3 is the DiD of rates, a rate
+difference DiD per unit of person-time (see `pipeline.stats.did_counts` for the ratio of
+rate ratios). Every inference below carries over to weights unchanged, because WLS is OLS
+on y√w and X√w: statsmodels' WLS cluster-robust and HC1 covariances are those of the
+transformed model, and the WCR bootstraps the transformed model (as `boottest` does with
+aweights), i.e. it multiplies the restricted residuals of the weighted fit by the cluster
+weights.
 
 Inference:
 - cluster-robust (CR1) standard errors by area — statsmodels `cov_type="cluster"`, with
@@ -78,6 +91,9 @@ class DidResult:
     wild_bootstrap : Estimate or None
         The DiD with the bootstrap p and its test-inversion interval (never narrower than
         the HC1 one), when the bootstrap ran.
+    outcome_kind : {"binary", "continuous"}
+        The outcome's kind: the DiD is on the risk-difference scale, or of means in the
+        outcome's own units.
 
     Examples
     --------
@@ -99,6 +115,7 @@ class DidResult:
     caveats: tuple[str, ...]
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     wild_bootstrap: Estimate | None = None
+    outcome_kind: Literal["binary", "continuous"] = "binary"
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -128,8 +145,10 @@ class DidResult:
 
     def summary(self) -> str:
         """The estimate under each inference, the bootstrap note and the caveats, as text."""
+        model = ("linear probability" if self.outcome_kind == "binary"
+                 else "linear, DiD of means in the outcome's units")
         lines = [
-            f"Difference-in-differences (linear probability), {self.n_clusters} areas "
+            f"Difference-in-differences ({model}), {self.n_clusters} areas "
             f"({self.n_clusters_treated} treated)",
             "  cluster-robust: " + self.clustered.summary(),
             "  HC1 (not clustered): " + self.heteroskedasticity_robust.summary(),
@@ -154,8 +173,10 @@ def difference_in_differences(
     bootstrap_reps: int = 9999,
     seed: int = DEFAULT_SEED,
     confidence: float = 0.95,
+    outcome_kind: Literal["binary", "continuous"] = "binary",
+    weights: object = None,
 ) -> DidResult:
-    """DiD on the risk-difference scale with SEs clustered by area.
+    """DiD on the risk-difference scale (or of means) with SEs clustered by area.
 
     `treated_area` and `post` are 0/1 per child; `area` labels the cluster. The wild
     cluster bootstrap runs by default when there are fewer than 30 areas.
@@ -192,19 +213,29 @@ def difference_in_differences(
         Seed of the bootstrap draws.
     confidence : float, optional
         Confidence level, 0.95 by default.
+    outcome_kind : {"binary", "continuous"}, optional
+        "binary" (default): `outcome` must be 0/1 and the DiD is on the risk-difference
+        scale. "continuous": any finite number (a count, a score, a rate), the DiD of
+        means in the outcome's own units; `cells` then shows each cell's mean.
+    weights : array_like of float, optional
+        A non-negative weight per child (e.g. person-time, to analyse a rate per
+        child-year as a weighted linear DiD of rates); missing or zero = left out. The
+        fit is then weighted least squares and every inference uses the weighted fit.
 
     Returns
     -------
     DidResult
-        The DiD (0-1 scale) under cluster-robust, HC1 and (with few areas) wild bootstrap
-        inference, with the cell table and caveats; `preferred` is the one to report. The
-        estimates are not estimable, with the reason, when a cell of the treated_area ×
-        post table is empty, an area switches arm, or the design is singular.
+        The DiD (0-1 scale for a binary outcome, the outcome's units for a continuous
+        one) under cluster-robust, HC1 and (with few areas) wild bootstrap inference,
+        with the cell table and caveats; `preferred` is the one to report. The estimates
+        are not estimable, with the reason, when a cell of the treated_area × post table
+        is empty, an area switches arm, or the design is singular.
 
     Raises
     ------
     ValueError
-        If a 0/1 input has other values, or the inputs differ in length.
+        If a 0/1 input has other values, a continuous outcome or a weight is infinite, a
+        weight is negative, `outcome_kind` is unknown, or the inputs differ in length.
 
     Examples
     --------
@@ -227,25 +258,52 @@ def difference_in_differences(
     >>> preferred = result.preferred  # the bootstrap, never below the child-level HC1 p
     >>> round(preferred.estimate, 4), round(preferred.p_value, 4)
     (0.25, 0.2667)
+
+    A continuous outcome (decayed, extracted and filled teeth at three years): means 2.0
+    and 0.75 before and after in the intervention areas, 1.0 and 1.5 in the comparison
+    areas, so the DiD is (0.75 − 2.0) − (1.5 − 1.0) = −1.75 teeth:
+
+    >>> deft = np.repeat([1.0, 2, 0, 1, 2, 3, 1, 1, 1, 1, 0, 2, 0, 2, 2, 2], 5)  # A, B, C, D
+    >>> result = difference_in_differences(deft, treated_area, post, area,
+    ...                                    outcome_kind="continuous")
+    >>> result.cells["mean"].tolist()
+    [0.75, 2.0, 1.5, 1.0]
+    >>> round(result.preferred.estimate, 4)
+    -1.75
     """
-    y_all = as_binary(outcome, "outcome")
+    if outcome_kind == "binary":
+        y_all = as_binary(outcome, "outcome")
+    elif outcome_kind == "continuous":
+        y_all = _as_finite(outcome, "outcome")
+    else:
+        raise ValueError(f"outcome_kind must be 'binary' or 'continuous', not {outcome_kind!r}")
     d_all = as_binary(treated_area, "treated_area")
     p_all = as_binary(post, "post")
     area_all = pd.Series(area).reset_index(drop=True)
     if not len(y_all) == len(d_all) == len(p_all) == len(area_all):
         raise ValueError("outcome, treated_area, post and area differ in length")
     observed = ~(np.isnan(y_all) | np.isnan(d_all) | np.isnan(p_all) | area_all.isna().to_numpy())
+    w_all = None
+    if weights is not None:
+        w_all = _as_finite(weights, "weights")
+        if len(w_all) != len(y_all):
+            raise ValueError("weights and outcome differ in length")
+        if (w_all[~np.isnan(w_all)] < 0).any():
+            raise ValueError("weights must be non-negative")
+        observed &= ~np.isnan(w_all) & (np.nan_to_num(w_all) > 0)
     design = build_covariate_design(covariates, len(y_all), observed)
     keep = design.kept_rows
     y, d, p = y_all[keep], d_all[keep], p_all[keep]
+    w = None if w_all is None else w_all[keep]
     clusters = pd.factorize(area_all[keep])[0]
     n = len(y)
     n_clusters = int(clusters.max() + 1) if n else 0
     treated_clusters = np.unique(clusters[d == 1])
     n_treated_clusters = len(treated_clusters)
-    base = {"n": n, "events": int(y.sum()), "confidence": confidence, "dropped": design.dropped}
+    base = {"n": n, "events": int(y.sum()) if outcome_kind == "binary" else None,
+            "confidence": confidence, "dropped": design.dropped}
 
-    cells = _cells(y, d, p)
+    cells = _cells(y, d, p) if outcome_kind == "binary" and w is None else _mean_cells(y, d, p, w)
     empty = cells[cells["n"] == 0]
     inconsistent = areas_in_both_arms(area_all[keep], d)
     reason = None
@@ -257,7 +315,8 @@ def difference_in_differences(
         reason = NotEstimable(both_arms_reason(inconsistent))
     if reason:
         blank = Estimate.not_estimable(MEASURE, METHOD, reason, **base)
-        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
+        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells,
+                         outcome_kind=outcome_kind)
 
     parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(n))]
     if area_effects:
@@ -282,10 +341,12 @@ def difference_in_differences(
             "singular design: a covariate is collinear with area or period",
             **base,
         )
-        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
+        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells,
+                         outcome_kind=outcome_kind)
 
     z = stats.norm.ppf(0.5 + confidence / 2)
-    hc1_fit = sm.OLS(y, x).fit(cov_type="HC1")
+    model = sm.OLS(y, x) if w is None else sm.WLS(y, x, weights=w)
+    hc1_fit = model.fit(cov_type="HC1")
     hc1 = _estimate(
         hc1_fit,
         k,
@@ -310,9 +371,10 @@ def difference_in_differences(
             "variance of the DiD term is degenerate; see the HC1 fallback",
             **base,
         )
-        return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells)
+        return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells,
+                         outcome_kind=outcome_kind)
 
-    cluster_fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
+    cluster_fit = model.fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
     t_crit = stats.t.ppf(0.5 + confidence / 2, n_clusters - 1)
     clustered = _estimate(
         cluster_fit,
@@ -331,8 +393,10 @@ def difference_in_differences(
     bootstrapped = None
     if run_bootstrap:
         try:
+            root_w = np.ones(n) if w is None else np.sqrt(w)  # WLS = OLS on y√w, X√w
             bootstrap = WildClusterBootstrap(
-                y, x, k, clusters, weights=bootstrap_weights, reps=bootstrap_reps, seed=seed
+                y * root_w, x * root_w[:, None], k, clusters, weights=bootstrap_weights,
+                reps=bootstrap_reps, seed=seed
             )
             boot_p = bootstrap.p_value(0.0)
             boot_note = bootstrap.note(boot_p)
@@ -368,7 +432,7 @@ def difference_in_differences(
                             | {"wild_bootstrap_p": boot_p, "wild_bootstrap": boot_note})
     return DidResult(
         clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters, caveats, cells,
-        bootstrapped,
+        bootstrapped, outcome_kind,
     )
 
 
@@ -468,6 +532,33 @@ def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index(["treated_area", "post"])
+
+
+def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
+                w: np.ndarray | None) -> pd.DataFrame:
+    """Children, (total weight) and mean outcome in each treated_area x post cell.
+
+    With weights the mean is the weighted one (a rate when y is events / person-time and
+    w the person-time), the mean the weighted DiD is made of.
+    """
+    rows = []
+    for area_arm, period in product((1, 0), (1, 0)):
+        in_cell = (d == area_arm) & (p == period)
+        row = {"treated_area": area_arm, "post": period, "n": int(in_cell.sum())}
+        if w is not None:
+            row["weight"] = float(w[in_cell].sum())
+        row["mean"] = (float(np.average(y[in_cell], weights=None if w is None else w[in_cell]))
+                       if in_cell.any() else None)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["treated_area", "post"])
+
+
+def _as_finite(values: object, name: str) -> np.ndarray:
+    """Numbers as floats (NaN for missing); reject infinite values."""
+    array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    if np.isinf(array).any():
+        raise ValueError(f"{name} has infinite values")
+    return array
 
 
 def _caveats(n_clusters: int, n_treated: int) -> tuple[str, ...]:
@@ -827,6 +918,8 @@ def inverted_test_bound(
             step *= 2
     while abs(rejected - accepted) > tolerance * max(se, 1e-12):
         middle = (accepted + rejected) / 2
+        if middle in (accepted, rejected):  # the bracket is one float wide
+            break
         if p_value(middle) < alpha:
             rejected = middle
         else:
