@@ -35,12 +35,12 @@ def _count_panel(n_areas_per_arm: int, seed: int = 3, children: int = 30,
 
 
 def test_continuous_did_is_the_hand_computed_difference_of_cell_means() -> None:
+    # decayed, extracted and filled teeth per child in each treated_area x post cell, the
+    # children of each arm spread over three areas
     rng = np.random.default_rng(1)
     sizes = {(1, 1): 23, (1, 0): 31, (0, 1): 27, (0, 0): 19}
-    frames = [pd.DataFrame({"d": d, "p": p, "area": f"{d}{i % 3}",
-                            "deft": rng.poisson(1.5 + d - p, size)[:] + 0.0})
-              for (d, p), size in sizes.items() for i in range(1)]
-    frame = pd.concat(frames, ignore_index=True)
+    frame = pd.concat([pd.DataFrame({"d": d, "p": p, "deft": rng.poisson(1.5 + d - p, size) + 0.0})
+                       for (d, p), size in sizes.items()], ignore_index=True)
     frame["area"] = [f"{d}-{i % 3}" for i, d in enumerate(frame["d"])]
     result = difference_in_differences(frame["deft"], frame["d"], frame["p"], frame["area"],
                                        outcome_kind="continuous")
@@ -284,3 +284,18 @@ def test_not_estimable_and_point_estimate_only_cases_say_why() -> None:
         poisson_did(frame["contacts"] + 0.5, *args)
     with pytest.raises(ValueError, match="zero person-time"):
         poisson_did(frame["contacts"] + 1, frame["years"] * 0, *args[1:])
+
+
+def test_poisson_interval_excludes_one_exactly_when_the_bootstrap_p_is_below_five_percent() -> None:
+    verdicts = set()
+    for seed in range(8):  # a true ratio of 0.75 in 3 + 3 areas: p = 0.018 for seed 6 only
+        frame = _count_panel(3, seed=seed, children=40, ratio=0.75)
+        result = poisson_did(frame["contacts"], frame["years"], frame["treated"], frame["post"],
+                             frame["area"], bootstrap_reps=999)
+        assert result.flags[0] == "wild_bootstrap"
+        assert result.ci_low is not None and result.ci_high is not None
+        excludes_one = result.ci_low > 1 or result.ci_high < 1
+        assert excludes_one == (result.p_value < 0.05), seed
+        assert result.ci_low < result.estimate < result.ci_high
+        verdicts.add(excludes_one)
+    assert verdicts == {True, False}
