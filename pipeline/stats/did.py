@@ -1,10 +1,23 @@
-"""Difference-in-differences for a binary outcome (linear probability model).
+"""Difference-in-differences for a binary or continuous outcome (linear model).
 
     y = b0 + b1 * treated_area + b2 * post + b3 * treated_area:post (+ covariates) + e
 
 b3 is the DiD estimate on the risk-difference scale. Without covariates the model is
 saturated and b3 = (p11 - p10) - (p01 - p00) exactly (first index: treated area,
 second: post period).
+
+A continuous or count outcome (`outcome_kind="continuous"`: a dental deft count, home
+visits received) goes through the same model and the same inference; b3 is then the DiD
+of means in the outcome's own units ((m11 - m10) - (m01 - m00) without covariates).
+`weights` (e.g. each child's person-time) make it weighted least squares: with the rate
+events / person-time as outcome and person-time as weight, each cell's weighted mean is
+the cell's rate (sum of events / sum of person-time), so b3 is the DiD of rates, a rate
+difference DiD per unit of person-time (see `pipeline.stats.did_counts` for the ratio of
+rate ratios). Every inference below carries over to weights unchanged, because WLS is OLS
+on y√w and X√w: statsmodels' WLS cluster-robust and HC1 covariances are those of the
+transformed model, and the WCR bootstraps the transformed model (as `boottest` does with
+aweights), i.e. it multiplies the restricted residuals of the weighted fit by the cluster
+weights.
 
 Inference:
 - cluster-robust (CR1) standard errors by area — statsmodels `cov_type="cluster"`, with
@@ -25,6 +38,7 @@ Inference:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Literal
@@ -77,6 +91,9 @@ class DidResult:
     wild_bootstrap : Estimate or None
         The DiD with the bootstrap p and its test-inversion interval (never narrower than
         the HC1 one), when the bootstrap ran.
+    outcome_kind : {"binary", "continuous"}
+        The outcome's kind: the DiD is on the risk-difference scale, or of means in the
+        outcome's own units.
 
     Examples
     --------
@@ -98,6 +115,7 @@ class DidResult:
     caveats: tuple[str, ...]
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     wild_bootstrap: Estimate | None = None
+    outcome_kind: Literal["binary", "continuous"] = "binary"
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -127,8 +145,10 @@ class DidResult:
 
     def summary(self) -> str:
         """The estimate under each inference, the bootstrap note and the caveats, as text."""
+        model = ("linear probability" if self.outcome_kind == "binary"
+                 else "linear, DiD of means in the outcome's units")
         lines = [
-            f"Difference-in-differences (linear probability), {self.n_clusters} areas "
+            f"Difference-in-differences ({model}), {self.n_clusters} areas "
             f"({self.n_clusters_treated} treated)",
             "  cluster-robust: " + self.clustered.summary(),
             "  HC1 (not clustered): " + self.heteroskedasticity_robust.summary(),
@@ -153,8 +173,10 @@ def difference_in_differences(
     bootstrap_reps: int = 9999,
     seed: int = DEFAULT_SEED,
     confidence: float = 0.95,
+    outcome_kind: Literal["binary", "continuous"] = "binary",
+    weights: object = None,
 ) -> DidResult:
-    """DiD on the risk-difference scale with SEs clustered by area.
+    """DiD on the risk-difference scale (or of means) with SEs clustered by area.
 
     `treated_area` and `post` are 0/1 per child; `area` labels the cluster. The wild
     cluster bootstrap runs by default when there are fewer than 30 areas.
@@ -191,19 +213,29 @@ def difference_in_differences(
         Seed of the bootstrap draws.
     confidence : float, optional
         Confidence level, 0.95 by default.
+    outcome_kind : {"binary", "continuous"}, optional
+        "binary" (default): `outcome` must be 0/1 and the DiD is on the risk-difference
+        scale. "continuous": any finite number (a count, a score, a rate), the DiD of
+        means in the outcome's own units; `cells` then shows each cell's mean.
+    weights : array_like of float, optional
+        A non-negative weight per child (e.g. person-time, to analyse a rate per
+        child-year as a weighted linear DiD of rates); missing or zero = left out. The
+        fit is then weighted least squares and every inference uses the weighted fit.
 
     Returns
     -------
     DidResult
-        The DiD (0-1 scale) under cluster-robust, HC1 and (with few areas) wild bootstrap
-        inference, with the cell table and caveats; `preferred` is the one to report. The
-        estimates are not estimable, with the reason, when a cell of the treated_area ×
-        post table is empty, an area switches arm, or the design is singular.
+        The DiD (0-1 scale for a binary outcome, the outcome's units for a continuous
+        one) under cluster-robust, HC1 and (with few areas) wild bootstrap inference,
+        with the cell table and caveats; `preferred` is the one to report. The estimates
+        are not estimable, with the reason, when a cell of the treated_area × post table
+        is empty, an area switches arm, or the design is singular.
 
     Raises
     ------
     ValueError
-        If a 0/1 input has other values, or the inputs differ in length.
+        If a 0/1 input has other values, a continuous outcome or a weight is infinite, a
+        weight is negative, `outcome_kind` is unknown, or the inputs differ in length.
 
     Examples
     --------
@@ -226,25 +258,52 @@ def difference_in_differences(
     >>> preferred = result.preferred  # the bootstrap, never below the child-level HC1 p
     >>> round(preferred.estimate, 4), round(preferred.p_value, 4)
     (0.25, 0.2667)
+
+    A continuous outcome (decayed, extracted and filled teeth at three years): means 2.0
+    and 0.75 before and after in the intervention areas, 1.0 and 1.5 in the comparison
+    areas, so the DiD is (0.75 − 2.0) − (1.5 − 1.0) = −1.75 teeth:
+
+    >>> deft = np.repeat([1.0, 2, 0, 1, 2, 3, 1, 1, 1, 1, 0, 2, 0, 2, 2, 2], 5)  # A, B, C, D
+    >>> result = difference_in_differences(deft, treated_area, post, area,
+    ...                                    outcome_kind="continuous")
+    >>> result.cells["mean"].tolist()
+    [0.75, 2.0, 1.5, 1.0]
+    >>> round(result.preferred.estimate, 4)
+    -1.75
     """
-    y_all = as_binary(outcome, "outcome")
+    if outcome_kind == "binary":
+        y_all = as_binary(outcome, "outcome")
+    elif outcome_kind == "continuous":
+        y_all = _as_finite(outcome, "outcome")
+    else:
+        raise ValueError(f"outcome_kind must be 'binary' or 'continuous', not {outcome_kind!r}")
     d_all = as_binary(treated_area, "treated_area")
     p_all = as_binary(post, "post")
     area_all = pd.Series(area).reset_index(drop=True)
     if not len(y_all) == len(d_all) == len(p_all) == len(area_all):
         raise ValueError("outcome, treated_area, post and area differ in length")
     observed = ~(np.isnan(y_all) | np.isnan(d_all) | np.isnan(p_all) | area_all.isna().to_numpy())
+    w_all = None
+    if weights is not None:
+        w_all = _as_finite(weights, "weights")
+        if len(w_all) != len(y_all):
+            raise ValueError("weights and outcome differ in length")
+        if (w_all[~np.isnan(w_all)] < 0).any():
+            raise ValueError("weights must be non-negative")
+        observed &= ~np.isnan(w_all) & (np.nan_to_num(w_all) > 0)
     design = build_covariate_design(covariates, len(y_all), observed)
     keep = design.kept_rows
     y, d, p = y_all[keep], d_all[keep], p_all[keep]
+    w = None if w_all is None else w_all[keep]
     clusters = pd.factorize(area_all[keep])[0]
     n = len(y)
     n_clusters = int(clusters.max() + 1) if n else 0
     treated_clusters = np.unique(clusters[d == 1])
     n_treated_clusters = len(treated_clusters)
-    base = {"n": n, "events": int(y.sum()), "confidence": confidence, "dropped": design.dropped}
+    base = {"n": n, "events": int(y.sum()) if outcome_kind == "binary" else None,
+            "confidence": confidence, "dropped": design.dropped}
 
-    cells = _cells(y, d, p)
+    cells = _cells(y, d, p) if outcome_kind == "binary" and w is None else _mean_cells(y, d, p, w)
     empty = cells[cells["n"] == 0]
     inconsistent = areas_in_both_arms(area_all[keep], d)
     reason = None
@@ -256,7 +315,8 @@ def difference_in_differences(
         reason = NotEstimable(both_arms_reason(inconsistent))
     if reason:
         blank = Estimate.not_estimable(MEASURE, METHOD, reason, **base)
-        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
+        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells,
+                         outcome_kind=outcome_kind)
 
     parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(n))]
     if area_effects:
@@ -281,10 +341,12 @@ def difference_in_differences(
             "singular design: a covariate is collinear with area or period",
             **base,
         )
-        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells)
+        return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells,
+                         outcome_kind=outcome_kind)
 
     z = stats.norm.ppf(0.5 + confidence / 2)
-    hc1_fit = sm.OLS(y, x).fit(cov_type="HC1")
+    model = sm.OLS(y, x) if w is None else sm.WLS(y, x, weights=w)
+    hc1_fit = model.fit(cov_type="HC1")
     hc1 = _estimate(
         hc1_fit,
         k,
@@ -309,9 +371,10 @@ def difference_in_differences(
             "variance of the DiD term is degenerate; see the HC1 fallback",
             **base,
         )
-        return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells)
+        return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells,
+                         outcome_kind=outcome_kind)
 
-    cluster_fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
+    cluster_fit = model.fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
     t_crit = stats.t.ppf(0.5 + confidence / 2, n_clusters - 1)
     clustered = _estimate(
         cluster_fit,
@@ -330,8 +393,10 @@ def difference_in_differences(
     bootstrapped = None
     if run_bootstrap:
         try:
+            root_w = np.ones(n) if w is None else np.sqrt(w)  # WLS = OLS on y√w, X√w
             bootstrap = WildClusterBootstrap(
-                y, x, k, clusters, weights=bootstrap_weights, reps=bootstrap_reps, seed=seed
+                y * root_w, x * root_w[:, None], k, clusters, weights=bootstrap_weights,
+                reps=bootstrap_reps, seed=seed
             )
             boot_p = bootstrap.p_value(0.0)
             boot_note = bootstrap.note(boot_p)
@@ -367,7 +432,7 @@ def difference_in_differences(
                             | {"wild_bootstrap_p": boot_p, "wild_bootstrap": boot_note})
     return DidResult(
         clustered, hc1, boot_p, boot_note, n_clusters, n_treated_clusters, caveats, cells,
-        bootstrapped,
+        bootstrapped, outcome_kind,
     )
 
 
@@ -467,6 +532,33 @@ def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index(["treated_area", "post"])
+
+
+def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
+                w: np.ndarray | None) -> pd.DataFrame:
+    """Children, (total weight) and mean outcome in each treated_area x post cell.
+
+    With weights the mean is the weighted one (a rate when y is events / person-time and
+    w the person-time), the mean the weighted DiD is made of.
+    """
+    rows = []
+    for area_arm, period in product((1, 0), (1, 0)):
+        in_cell = (d == area_arm) & (p == period)
+        row = {"treated_area": area_arm, "post": period, "n": int(in_cell.sum())}
+        if w is not None:
+            row["weight"] = float(w[in_cell].sum())
+        row["mean"] = (float(np.average(y[in_cell], weights=None if w is None else w[in_cell]))
+                       if in_cell.any() else None)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["treated_area", "post"])
+
+
+def _as_finite(values: object, name: str) -> np.ndarray:
+    """Numbers as floats (NaN for missing); reject infinite values."""
+    array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    if np.isinf(array).any():
+        raise ValueError(f"{name} has infinite values")
+    return array
 
 
 def _caveats(n_clusters: int, n_treated: int) -> tuple[str, ...]:
@@ -604,21 +696,7 @@ class WildClusterBootstrap:
 
         q0, s0 = parts(u0)
         q1, s1 = parts(w)
-        if weights == "rademacher" and 2**n_clusters <= reps:
-            draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
-            self.how = f"all {draws.shape[1]} Rademacher sign patterns enumerated"
-        elif weights == "webb" and 6**n_clusters <= reps:
-            draws = np.array(list(product(_WEBB_POINTS, repeat=n_clusters))).T
-            self.how = f"all {draws.shape[1]} Webb weight patterns enumerated"
-        else:
-            rng = np.random.default_rng(seed)
-            if weights == "rademacher":
-                draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
-            elif weights == "webb":
-                draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
-            else:
-                raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
-            self.how = f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+        draws, self.how = cluster_weight_draws(n_clusters, weights, reps, seed)
         # numerator (q0 - b q1) v; squared score norm |(S0 - b S1) v|^2 = A - 2bB + b^2 C
         self._num0, self._num1 = q0 @ draws, q1 @ draws
         sv0, sv1 = s0 @ draws, s1 @ draws
@@ -653,30 +731,8 @@ class WildClusterBootstrap:
 
     def _bound(self, direction: float, alpha: float, search: float,
                tolerance: float) -> float | None:
-        accepted = self.estimate  # p = 1 at the estimate itself
-        rejected = None
-        if direction * (0.0 - self.estimate) > 0:  # 0 lies on this side: try it first
-            if self.p_value(0.0) < alpha:
-                rejected = 0.0
-            else:
-                accepted = 0.0
-        step = self.se
-        while rejected is None:
-            candidate = accepted + direction * step
-            if abs(candidate - self.estimate) > search * self.se + abs(self.estimate):
-                return None
-            if self.p_value(candidate) < alpha:
-                rejected = candidate
-            else:
-                accepted = candidate
-                step *= 2
-        while abs(rejected - accepted) > tolerance * max(self.se, 1e-12):
-            middle = (accepted + rejected) / 2
-            if self.p_value(middle) < alpha:
-                rejected = middle
-            else:
-                accepted = middle
-        return float(accepted)
+        return inverted_test_bound(self.p_value, self.estimate, self.se, direction, alpha,
+                                   search=search, tolerance=tolerance)
 
     def note(self, p_value: float) -> str:
         """One line saying how the p-value was obtained."""
@@ -733,3 +789,139 @@ def wild_cluster_bootstrap_p(
     bootstrap = WildClusterBootstrap(y, x, k, clusters, weights=weights, reps=reps, seed=seed)
     p_value = bootstrap.p_value(0.0)
     return p_value, bootstrap.note(p_value)
+
+
+def cluster_weight_draws(
+    n_clusters: int,
+    weights: Literal["webb", "rademacher"] = "webb",
+    reps: int = 9999,
+    seed: int = DEFAULT_SEED,
+) -> tuple[np.ndarray, str]:
+    """The wild bootstrap's cluster weights: every pattern when there are few enough, else draws.
+
+    One place for the weights of every wild cluster bootstrap in the package (the linear
+    WCR of `WildClusterBootstrap`, the score bootstrap of `pipeline.stats.did_counts`).
+
+    Parameters
+    ----------
+    n_clusters : int
+        G, the clusters (areas).
+    weights : {"webb", "rademacher"}, optional
+        Webb's six-point weights (±√1.5, ±1, ±√0.5; Webb 2023) or Rademacher signs (±1).
+    reps : int, optional
+        All 6^G (Webb) or 2^G (Rademacher) patterns are enumerated when there are at most
+        this many; otherwise this many are drawn.
+    seed : int, optional
+        Seed of the draws.
+
+    Returns
+    -------
+    draws : numpy.ndarray
+        G × B weights, one column per bootstrap replicate.
+    how : str
+        The weights and whether they were enumerated or drawn (with the seed).
+
+    Raises
+    ------
+    ValueError
+        If `weights` is neither "webb" nor "rademacher".
+
+    Examples
+    --------
+    >>> from pipeline.stats.did import cluster_weight_draws
+    >>> draws, how = cluster_weight_draws(3, "rademacher")
+    >>> draws.shape, how
+    ((3, 8), 'all 8 Rademacher sign patterns enumerated')
+    >>> cluster_weight_draws(8, "webb", reps=999)[1]
+    '999 draws of Webb weights, seed 20240601'
+    """
+    if weights == "rademacher" and 2**n_clusters <= reps:
+        draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
+        return draws, f"all {draws.shape[1]} Rademacher sign patterns enumerated"
+    if weights == "webb" and 6**n_clusters <= reps:
+        draws = np.array(list(product(_WEBB_POINTS, repeat=n_clusters))).T
+        return draws, f"all {draws.shape[1]} Webb weight patterns enumerated"
+    rng = np.random.default_rng(seed)
+    if weights == "rademacher":
+        draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
+    elif weights == "webb":
+        draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
+    else:
+        raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
+    return draws, f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+
+
+def inverted_test_bound(
+    p_value: Callable[[float], float],
+    estimate: float,
+    se: float,
+    direction: float,
+    alpha: float,
+    *,
+    search: float = 100.0,
+    tolerance: float = 1e-7,
+) -> float | None:
+    """One bound of a test-inversion interval: the last value not rejected at `alpha`.
+
+    Walks from the estimate (p = 1 there) in `direction` (−1 lower, +1 upper) in doubling
+    steps of `se` until a value is rejected, then bisects. 0 is tried first when it lies
+    on this side, so the interval excludes 0 exactly when `p_value(0)` < alpha.
+
+    Parameters
+    ----------
+    p_value : callable
+        The test's p-value for H0: parameter = b, as a function of b.
+    estimate, se : float
+        The point estimate and a standard error setting the step.
+    direction : float
+        −1 for the lower bound, +1 for the upper.
+    alpha : float
+        1 − confidence.
+    search : float, optional
+        No bound (None) when nothing within this many SEs beyond the estimate (and 0)
+        is rejected.
+    tolerance : float, optional
+        Bisection stops when the bracket is below this many SEs.
+
+    Returns
+    -------
+    float or None
+        The bound, or None when the interval is unbounded on this side.
+
+    Examples
+    --------
+    The normal test of an estimate 1.0 with SE 0.5 gives back the Wald bound 1 − 1.96 · 0.5:
+
+    >>> from scipy import stats
+    >>> from pipeline.stats.did import inverted_test_bound
+    >>> def p(b):
+    ...     return 2 * stats.norm.sf(abs(1.0 - b) / 0.5)
+    >>> round(inverted_test_bound(p, 1.0, 0.5, -1.0, 0.05), 4)
+    0.02
+    """
+    accepted = estimate  # p = 1 at the estimate itself
+    rejected = None
+    if direction * (0.0 - estimate) > 0:  # 0 lies on this side: try it first
+        if p_value(0.0) < alpha:
+            rejected = 0.0
+        else:
+            accepted = 0.0
+    step = se
+    while rejected is None:
+        candidate = accepted + direction * step
+        if abs(candidate - estimate) > search * se + abs(estimate):
+            return None
+        if p_value(candidate) < alpha:
+            rejected = candidate
+        else:
+            accepted = candidate
+            step *= 2
+    while abs(rejected - accepted) > tolerance * max(se, 1e-12):
+        middle = (accepted + rejected) / 2
+        if middle in (accepted, rejected):  # the bracket is one float wide
+            break
+        if p_value(middle) < alpha:
+            rejected = middle
+        else:
+            accepted = middle
+    return float(accepted)

@@ -1,0 +1,301 @@
+"""DiD for continuous and count outcomes: linear DiD of means and rates, Poisson ratio of rate
+ratios, the wild cluster score bootstrap; hand values and boottest's published example."""
+
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from pipeline.stats.did import WildClusterBootstrap, difference_in_differences
+from pipeline.stats.did_counts import WildClusterScoreBootstrap, poisson_did, rate_difference_did
+from tests.stats.test_boottest_example import CLUSTERS, DESIGN, HAS_INSURANCE, PATTERNS, TIES
+
+
+def _count_panel(n_areas_per_arm: int, seed: int = 3, children: int = 30,
+                 ratio: float = 1.0) -> pd.DataFrame:
+    """Areas x periods, children with 0.5-2 years of follow-up, Poisson contacts with area
+    effects; the intervention multiplies the rate by `ratio` after the start."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for area in range(2 * n_areas_per_arm):
+        treated = int(area < n_areas_per_arm)
+        level = 0.8 * np.exp(rng.normal(0, 0.2))
+        for post in (0, 1):
+            years = rng.uniform(0.5, 2.0, children)
+            rate = level * 1.1**post * 1.2**treated * (ratio if treated and post else 1.0)
+            rows.append(pd.DataFrame({"area": f"a{area}", "treated": treated, "post": post,
+                                      "years": years, "contacts": rng.poisson(rate * years)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+# ----------------------------------------------------------------- linear DiD, continuous
+
+
+def test_continuous_did_is_the_hand_computed_difference_of_cell_means() -> None:
+    # decayed, extracted and filled teeth per child in each treated_area x post cell, the
+    # children of each arm spread over three areas
+    rng = np.random.default_rng(1)
+    sizes = {(1, 1): 23, (1, 0): 31, (0, 1): 27, (0, 0): 19}
+    frame = pd.concat([pd.DataFrame({"d": d, "p": p, "deft": rng.poisson(1.5 + d - p, size) + 0.0})
+                       for (d, p), size in sizes.items()], ignore_index=True)
+    frame["area"] = [f"{d}-{i % 3}" for i, d in enumerate(frame["d"])]
+    result = difference_in_differences(frame["deft"], frame["d"], frame["p"], frame["area"],
+                                       outcome_kind="continuous")
+    means = frame.groupby(["d", "p"])["deft"].mean()
+    expected = (means[1, 1] - means[1, 0]) - (means[0, 1] - means[0, 0])
+    assert result.heteroskedasticity_robust.estimate == pytest.approx(expected, abs=1e-12)
+    assert result.preferred.estimate == pytest.approx(expected, abs=1e-12)
+    assert result.cells.loc[(1, 0), "mean"] == pytest.approx(means[1, 0])
+    assert result.preferred.events is None and result.outcome_kind == "continuous"
+    assert "DiD of means" in result.summary()
+    with pytest.raises(ValueError, match="0/1"):  # binary callers keep their check
+        difference_in_differences(frame["deft"], frame["d"], frame["p"], frame["area"])
+    with pytest.raises(ValueError, match="outcome_kind"):
+        difference_in_differences(frame["deft"], frame["d"], frame["p"], frame["area"],
+                                  outcome_kind="count")
+
+
+def test_a_zero_one_outcome_gives_the_same_inference_as_binary_or_continuous() -> None:
+    frame = _count_panel(3, children=20)
+    frame["any_contact"] = (frame["contacts"] > 0).astype(int)
+    args = (frame["any_contact"], frame["treated"], frame["post"], frame["area"])
+    binary = difference_in_differences(*args, bootstrap_reps=999)
+    continuous = difference_in_differences(*args, bootstrap_reps=999, outcome_kind="continuous")
+    for one, other in ((binary.preferred, continuous.preferred),
+                       (binary.clustered, continuous.clustered)):
+        assert (one.estimate, one.ci_low, one.ci_high, one.p_value) == (
+            other.estimate, other.ci_low, other.ci_high, other.p_value)
+
+
+def test_person_time_weighted_did_is_the_difference_of_cell_rates() -> None:
+    frame = _count_panel(4)
+    result = rate_difference_did(frame["contacts"], frame["years"], frame["treated"],
+                                 frame["post"], frame["area"], wild_bootstrap=False)
+    totals = frame.groupby(["treated", "post"])[["contacts", "years"]].sum()
+    rate = totals["contacts"] / totals["years"]
+    expected = (rate[1, 1] - rate[1, 0]) - (rate[0, 1] - rate[0, 0])
+    assert result.clustered.estimate == pytest.approx(expected, abs=1e-12)
+    assert result.cells.loc[(0, 1), "mean"] == pytest.approx(rate[0, 1])
+    assert result.cells.loc[(0, 1), "weight"] == pytest.approx(totals.loc[(0, 1), "years"])
+    # the cluster-robust and HC1 SEs are statsmodels' WLS ones
+    d, p = frame["treated"].to_numpy(float), frame["post"].to_numpy(float)
+    x = np.column_stack([np.ones(len(d)), d, p, d * p])
+    wls = sm.WLS((frame["contacts"] / frame["years"]).to_numpy(), x,
+                 weights=frame["years"].to_numpy())
+    groups = pd.factorize(frame["area"])[0]
+    clustered = wls.fit(cov_type="cluster", cov_kwds={"groups": groups})
+    assert result.clustered.se == pytest.approx(clustered.bse[3], rel=1e-10)
+    assert result.heteroskedasticity_robust.se == pytest.approx(
+        wls.fit(cov_type="HC1").bse[3], rel=1e-10)
+
+
+def test_weighted_wild_bootstrap_equals_brute_force_refitting_of_the_weighted_model() -> None:
+    # WCR of the WLS fit, by refitting statsmodels' WLS with CR1 on null-imposed data for
+    # every Rademacher sign pattern of 6 areas: y* = X b_r + v_g u_r (weights unchanged)
+    frame = _count_panel(3, children=12)
+    rate = (frame["contacts"] / frame["years"]).to_numpy()
+    w = frame["years"].to_numpy()
+    d, p = frame["treated"].to_numpy(float), frame["post"].to_numpy(float)
+    x = np.column_stack([np.ones(len(d)), d, p, d * p])
+    groups = pd.factorize(frame["area"])[0]
+
+    def cluster_t(outcome: np.ndarray) -> float:
+        fit = sm.WLS(outcome, x, weights=w).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        return fit.params[3] / fit.bse[3]
+
+    restricted = sm.WLS(rate, x[:, :3], weights=w).fit()
+    observed = cluster_t(rate)
+    boot = [cluster_t(restricted.fittedvalues + np.array(v)[groups] * restricted.resid)
+            for v in product((-1.0, 1.0), repeat=6)]
+    brute = float(np.mean(np.abs(boot) >= abs(observed) * (1 - 1e-9)))
+    # WLS is OLS on y√w, X√w: the WCR of the transformed model is the weighted WCR
+    root = np.sqrt(w)
+    transformed = WildClusterBootstrap(rate * root, x * root[:, None], 3, groups,
+                                       weights="rademacher")
+    assert transformed.p_value(0.0) == pytest.approx(brute, abs=1e-12)
+    result = difference_in_differences(rate, d, p, frame["area"], outcome_kind="continuous",
+                                       weights=w, bootstrap_weights="rademacher")
+    assert "all 64 Rademacher" in result.wild_bootstrap_note
+    # the published p is never below the child-level HC1 one (as for a binary outcome)
+    assert result.wild_bootstrap_p == pytest.approx(
+        max(brute, result.heteroskedasticity_robust.p_value), abs=1e-12)
+
+
+def test_weights_are_validated_and_zero_weights_left_out() -> None:
+    frame = _count_panel(2, children=5)
+    rate = frame["contacts"] / frame["years"]
+    args = (rate, frame["treated"], frame["post"], frame["area"])
+    with pytest.raises(ValueError, match="non-negative"):
+        difference_in_differences(*args, outcome_kind="continuous", weights=-frame["years"])
+    with pytest.raises(ValueError, match="length"):
+        difference_in_differences(*args, outcome_kind="continuous", weights=[1.0, 2.0])
+    zero = frame["years"].where(frame.index != 0, 0.0)
+    assert difference_in_differences(*args, outcome_kind="continuous", weights=zero,
+                                     wild_bootstrap=False).clustered.n == len(frame) - 1
+
+
+# ---------------------------------------------------- boottest's published example (continuous)
+
+
+def test_score_bootstrap_reproduces_boottests_published_score_t_on_a_continuous_outcome() -> None:
+    # droodman/boottest, "unit tests.log" (commit 13473f8): on test/collapsed.dta (the share
+    # insured, a continuous outcome) after `regress hasinsurance selfemployed post post_self,
+    # cluster(year)`, `boottest (post_self=.04), boottype(score) reps(9999) weight(mammen)`
+    # prints "Score bootstrap-t ... t(7) = 1.8479"; the wild bootstrap of the same test
+    # prints t(7) = 2.0194. boottest recentres the scores by cluster shares ("share"); the
+    # "hessian" recentring reproduces the WCR exactly, t and p.
+    share = WildClusterScoreBootstrap(HAS_INSURANCE, np.zeros(16), DESIGN, 3, CLUSTERS,
+                                      weights="rademacher", recentre="share", family="linear")
+    assert share.statistic(0.04) == pytest.approx(1.8479, abs=5e-5)
+    hessian = WildClusterScoreBootstrap(HAS_INSURANCE, np.zeros(16), DESIGN, 3, CLUSTERS,
+                                        weights="rademacher", family="linear")
+    assert hessian.statistic(0.04) == pytest.approx(2.0194, abs=5e-5)
+    wcr = WildClusterBootstrap(HAS_INSURANCE, DESIGN, 3, CLUSTERS, weights="rademacher")
+    for null in (0.0, 0.04, 0.07):
+        assert hessian.p_value(null) == pytest.approx(wcr.p_value(null), abs=1e-12)
+    # boottest's WCR p of post_self = .04: 0.0703 without the two exact ties (b9dad85)
+    assert hessian.p_value(0.04) - TIES / PATTERNS == pytest.approx(0.0703, abs=5e-5)
+
+
+# ------------------------------------------------------------------------------ Poisson DiD
+
+
+def test_poisson_did_is_the_hand_computed_ratio_of_rate_ratios_in_a_saturated_2x2() -> None:
+    frame = _count_panel(3)
+    result = poisson_did(frame["contacts"], frame["years"], frame["treated"], frame["post"],
+                         frame["area"], bootstrap_reps=999)
+    totals = frame.groupby(["treated", "post"])[["contacts", "years"]].sum()
+    rate = totals["contacts"] / totals["years"]
+    expected = (rate[1, 1] / rate[1, 0]) / (rate[0, 1] / rate[0, 0])
+    assert result.estimate == pytest.approx(expected, rel=1e-8)
+    assert result.measure == "ratio_of_rate_ratios" and result.log_scale
+    assert result.details["cells"].loc[(1, 1), "rate"] == pytest.approx(rate[1, 1])
+    assert result.flags[0] == "wild_bootstrap" and "few_areas" in result.flags
+    assert result.ci_low < result.estimate < result.ci_high
+    # without person-time: the ratio of the ratios of mean counts
+    no_time = poisson_did(frame["contacts"], None, frame["treated"], frame["post"],
+                          frame["area"], wild_bootstrap=False)
+    means = frame.groupby(["treated", "post"])["contacts"].mean()
+    assert no_time.estimate == pytest.approx(
+        (means[1, 1] / means[1, 0]) / (means[0, 1] / means[0, 0]), rel=1e-8)
+    assert no_time.measure == "ratio_of_count_ratios"
+
+
+def test_cluster_robust_se_is_statsmodels_glm_cluster_covariance() -> None:
+    frame = _count_panel(16, children=10)  # 32 areas: no bootstrap by default
+    covariates = pd.DataFrame({"boy": np.arange(len(frame)) % 2})
+    result = poisson_did(frame["contacts"], frame["years"], frame["treated"], frame["post"],
+                         frame["area"], covariates, area_effects=True)
+    area_dummies = pd.get_dummies(frame["area"], drop_first=True, dtype=float)
+    d, p = frame["treated"].to_numpy(float), frame["post"].to_numpy(float)
+    exog = np.column_stack([np.ones(len(d)), area_dummies, p, d * p, covariates["boy"]])
+    model = sm.GLM(frame["contacts"].to_numpy(), exog, family=sm.families.Poisson(),
+                   offset=np.log(frame["years"].to_numpy()))
+    groups = pd.factorize(frame["area"])[0]
+    clustered = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+    k = exog.shape[1] - 2
+    assert np.log(result.estimate) == pytest.approx(clustered.params[k], rel=1e-7)
+    assert result.details["se_cluster_robust"] == pytest.approx(clustered.bse[k], rel=1e-6)
+    assert result.n_clusters == 32 and "wild_bootstrap" not in result.flags
+    # the reported SE is the CR1 one unless the child-level one is larger
+    n, n_params = len(d), exog.shape[1]
+    hc1 = np.sqrt(model.fit(cov_type="HC0").cov_params()[k, k] * n / (n - n_params))
+    assert result.details["se_hc1"] == pytest.approx(hc1, rel=1e-6)
+    assert result.se == pytest.approx(max(clustered.bse[k], hc1), rel=1e-6)
+    # the interval is the t interval on G - 1 = 31 df on the log scale
+    critical = stats.t.ppf(0.975, 31)
+    assert np.log(result.ci_high) == pytest.approx(clustered.params[k] + critical * result.se,
+                                                   rel=1e-6)
+
+
+def test_score_statistic_matches_a_hand_computation_on_a_tiny_example() -> None:
+    # 4 areas, one row per area and period; H0: b3 = 0.1 (b3 x_k joins the offset)
+    events = np.array([40.0, 20, 50, 26, 30, 31, 45, 44])
+    years = np.array([100.0, 90, 120, 100, 80, 85, 110, 100])
+    d, p = np.repeat([1.0, 1, 0, 0], 2), np.tile([0.0, 1], 4)
+    x = np.column_stack([np.ones(8), d, p, d * p])
+    areas = np.repeat([0, 1, 2, 3], 2)
+    null = 0.1
+    restricted = sm.GLM(events, x[:, :3], family=sm.families.Poisson(),
+                        offset=np.log(years) + null * x[:, 3]).fit()
+    mu = restricted.fittedvalues
+    scores = np.array([x[areas == g].T @ (events - mu)[areas == g] for g in range(4)])
+    hessians = [x[areas == g].T @ (mu[areas == g, None] * x[areas == g]) for g in range(4)]
+    inverse = np.linalg.inv(sum(hessians))
+    departure = inverse @ scores.sum(0)  # one Newton step from the restricted fit
+    # unrestricted scores the step leaves in each area, and their CR1 variance of b3
+    left = [scores[g] - hessians[g] @ departure for g in range(4)]
+    variance = 4 / 3 * 7 / 4 * sum((inverse @ s)[3] ** 2 for s in left)
+    by_hand = departure[3] / np.sqrt(variance)
+    test = WildClusterScoreBootstrap(events, np.log(years), x, 3, areas, weights="rademacher")
+    assert test.statistic(null) == pytest.approx(by_hand, rel=1e-6)
+    # every sign pattern by hand: v_g S_g perturbed, then the same step and variance
+    boot = []
+    for v in product((-1.0, 1.0), repeat=4):
+        perturbed = scores * np.array(v)[:, None]
+        step = inverse @ perturbed.sum(0)
+        left = [perturbed[g] - hessians[g] @ step for g in range(4)]
+        boot.append(step[3] / np.sqrt(4 / 3 * 7 / 4 * sum((inverse @ s)[3] ** 2 for s in left)))
+    expected = np.mean(np.abs(boot) >= abs(by_hand) * (1 - 1e-9))
+    assert test.p_value(null) == pytest.approx(expected, abs=1e-12)
+
+
+def test_score_bootstrap_p_is_roughly_uniform_under_the_null() -> None:
+    p_values = []
+    for seed in range(150):
+        frame = _count_panel(5, seed=seed, children=8)  # 10 areas, no programme effect
+        d, p = frame["treated"].to_numpy(float), frame["post"].to_numpy(float)
+        x = np.column_stack([np.ones(len(d)), d, p, d * p])
+        test = WildClusterScoreBootstrap(frame["contacts"].to_numpy(float),
+                                         np.log(frame["years"].to_numpy()), x, 3,
+                                         pd.factorize(frame["area"])[0], weights="webb", reps=399,
+                                         seed=seed)
+        p_values.append(test.p_value(0.0))
+    p_values = np.array(p_values)
+    assert 0.01 <= np.mean(p_values < 0.05) <= 0.11
+    assert 0.04 <= np.mean(p_values < 0.10) <= 0.18
+    assert stats.kstest(p_values, "uniform").pvalue > 0.01
+
+
+def test_not_estimable_and_point_estimate_only_cases_say_why() -> None:
+    frame = _count_panel(2, children=10)
+    args = (frame["years"], frame["treated"], frame["post"], frame["area"])
+    no_events = frame["contacts"].where(~((frame["treated"] == 1) & (frame["post"] == 1)), 0)
+    zero = poisson_did(no_events, *args)
+    assert not zero.estimable and zero.flags == ("zero_cell",)
+    assert "intervention areas after" in zero.reason
+    empty = frame[~((frame["treated"] == 0) & (frame["post"] == 0))]
+    result = poisson_did(empty["contacts"], empty["years"], empty["treated"], empty["post"],
+                         empty["area"])
+    assert result.flags == ("empty_cell",) and "comparison areas before" in result.reason
+    one_area = frame["contacts"].where(frame["area"] != "a0", 0)
+    fixed = poisson_did(one_area, *args, area_effects=True)
+    assert fixed.flags == ("zero_cell",) and "area(s) a0" in fixed.reason
+    # one intervention area: the point estimate only, with the reason
+    single = frame[frame["area"] != "a1"]
+    only = poisson_did(single["contacts"], single["years"], single["treated"], single["post"],
+                       single["area"])
+    assert only.estimable and only.ci_low is None and only.p_value is None
+    assert only.flags[0] == "point_estimate_only" and "one area in an arm" in only.reason
+    with pytest.raises(ValueError, match="whole numbers"):
+        poisson_did(frame["contacts"] + 0.5, *args)
+    with pytest.raises(ValueError, match="zero person-time"):
+        poisson_did(frame["contacts"] + 1, frame["years"] * 0, *args[1:])
+
+
+def test_poisson_interval_excludes_one_exactly_when_the_bootstrap_p_is_below_five_percent() -> None:
+    verdicts = set()
+    for seed in range(8):  # a true ratio of 0.75 in 3 + 3 areas: p = 0.018 for seed 6 only
+        frame = _count_panel(3, seed=seed, children=40, ratio=0.75)
+        result = poisson_did(frame["contacts"], frame["years"], frame["treated"], frame["post"],
+                             frame["area"], bootstrap_reps=999)
+        assert result.flags[0] == "wild_bootstrap"
+        assert result.ci_low is not None and result.ci_high is not None
+        excludes_one = result.ci_low > 1 or result.ci_high < 1
+        assert excludes_one == (result.p_value < 0.05), seed
+        assert result.ci_low < result.estimate < result.ci_high
+        verdicts.add(excludes_one)
+    assert verdicts == {True, False}
