@@ -137,9 +137,18 @@ Time to event on a grid, RMST (`duration`)
 Difference-in-differences (`did`)
     DidResult: DiD estimate with cluster-robust and HC1 inference, bootstrap p-value and
         caveats.
-    difference_in_differences: DiD on the risk-difference scale with SEs clustered by area.
+    difference_in_differences: DiD on the risk-difference scale (or of means) with SEs
+        clustered by area.
     at_least_child_level: The cluster-robust result, its SE raised to the child-level HC1 SE
         when smaller.
+
+DiD of counts and rates (`did_counts`)
+    WildClusterScoreBootstrap: Restricted wild cluster score bootstrap-t of H0: coefficient k
+        = b in a Poisson GLM.
+    poisson_did: Ratio of rate ratios from a Poisson DiD with a log person-time offset,
+        clustered by area.
+    rate_difference_did: DiD of rates (events per unit person-time) as a
+        person-time-weighted linear DiD.
 
 DiD inference with few areas (`did_inference`)
     RandomisationInference: Randomisation-inference p for a DiD over assignments of areas to
@@ -236,8 +245,9 @@ distributions), `DEFAULT_CAC` (the planning cluster autocorrelation).
 Internal building blocks, not exported: `proportions.check_counts` and
 `check_confidence` (argument checks), `regression.fit_logistic` and `LogisticFit` (the
 IRLS fit behind the logistic methods), `did.WildClusterBootstrap` and
-`wild_cluster_bootstrap_p` (the bootstrap behind `difference_in_differences`), and
-the `_design` module.
+`wild_cluster_bootstrap_p` (the bootstrap behind `difference_in_differences`),
+`did.cluster_weight_draws` and `inverted_test_bound` (its weight draws and interval search,
+shared with `did_counts`), and the `_design` module.
 """
 
 from __future__ import annotations
@@ -309,6 +319,9 @@ _HOME: dict[str, str] = {
     "DidResult": "did",
     "difference_in_differences": "did",
     "at_least_child_level": "did",
+    "WildClusterScoreBootstrap": "did_counts",
+    "poisson_did": "did_counts",
+    "rate_difference_did": "did_counts",
     "RandomisationInference": "did_inference",
     "randomisation_inference": "did_inference",
     "area_period_cells": "did_inference",

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 INTERNAL = {
     "proportions.check_counts", "proportions.check_confidence",
     "regression.fit_logistic", "regression.LogisticFit",
-    "did.WildClusterBootstrap", "did.wild_cluster_bootstrap_p",
+    "did.WildClusterBootstrap", "did.wild_cluster_bootstrap_p", "did.cluster_weight_draws",
+    "did.inverted_test_bound",
 }
 
 # Fits: one call, several results, each field an Estimate or a Test (or tables beside them).
