@@ -166,3 +166,48 @@ def test_report_tables_and_forest_in_both_languages(tables, language) -> None:
     assert "Zou 2004" in references and "Efron & Tibshirani 1993" in references
     assert report_tables.count_indicators_by_family(run) == {"healthcare": ["care_emergency_rate_24m"],
                                                              "dental": ["dental_deft_3y"]}
+
+
+def test_the_did_design_leads_with_its_own_estimate() -> None:
+    """Balanced cells (4 children in each area and period, one birth half-year per period), no
+    covariates: the two-way fixed-effects DiD of means is the 2 x 2 difference of cell means,
+    and the Poisson DiD's ratio of rate ratios is the 2 x 2 ratio of cell rates."""
+    study = Study.model_validate({
+        "name": "counts", "programme": "rinkeby", "extraction_date": "2024-06-30",
+        "design": {"type": "did", "intervention_areas": ["North", "East"],
+                   "comparison_areas": ["South", "West"],
+                   "programme_start": "2021-01-01", "born_from": "2020-07-01", "born_to": "2021-06-30"},
+        "primary_indicators": ["vacc_mmr1_24m"], "inputs": INPUTS, "covariates": []})
+    rng = np.random.default_rng(3)
+    rows = []
+    for area, arm in (("North", "intervention"), ("East", "intervention"), ("South", "comparison"),
+                      ("West", "comparison")):
+        for period, born in (("pre", "2020-08-01"), ("post", "2021-02-01")):
+            for _ in range(4):
+                rows.append({"group": arm if period == "post" else f"{arm}_pre", "area": area,
+                             "did_area": arm, "did_period": period, "birth_date": pd.Timestamp(born),
+                             "accepted": True if arm == "intervention" and period == "post" else pd.NA,
+                             "care_emergency_contacts_24m": int(rng.poisson(1.0)) + 1,
+                             "care_followup_years_24m": 2.0, "dental_deft_3y": int(rng.poisson(1.5))})
+    cohort = pd.DataFrame(rows)
+    cohort["accepted"] = cohort["accepted"].astype("boolean")
+    for column in ("care_emergency_contacts_24m", "dental_deft_3y"):
+        cohort[column] = cohort[column].astype("Int64")
+    effects = count_outcome_tables(study, cohort)["count_effects"]
+    whole = effects[effects["area"].eq("all") & effects["method"].eq("did")]
+    cell = cohort.groupby(["did_area", "did_period"])
+    deft = cell["dental_deft_3y"].mean()
+    expected = ((deft["intervention", "post"] - deft["intervention", "pre"])
+                - (deft["comparison", "post"] - deft["comparison", "pre"]))
+    assert _one(whole, indicator="dental_deft_3y")["estimate"] == pytest.approx(expected)
+    rate = cell["care_emergency_contacts_24m"].sum() / cell["care_followup_years_24m"].sum()
+    ratio = ((rate["intervention", "post"] / rate["intervention", "pre"])
+             / (rate["comparison", "post"] / rate["comparison", "pre"]))
+    rate_ratio = _one(whole, indicator="care_emergency_rate_24m", measure="rate_ratio")
+    assert rate_ratio["estimate"] == pytest.approx(ratio)
+    difference = ((rate["intervention", "post"] - rate["intervention", "pre"])
+                  - (rate["comparison", "post"] - rate["comparison", "pre"]))
+    rate_difference = _one(whole, indicator="care_emergency_rate_24m", measure="rate_difference")
+    assert rate_difference["estimate"] == pytest.approx(difference)
+    assert (_one(whole, indicator="dental_deft_3y")["n_intervention"],
+            _one(whole, indicator="dental_deft_3y")["n_comparison"]) == (16, 16)

@@ -66,24 +66,31 @@ def _reason(p: _Pass, cells: tuple[int, ...]) -> str:
 
 def _publish_count_effects(p: _Pass, frame: pd.DataFrame) -> Render:
     """An effect blank where a group it compares is hidden in count_outcomes (published in the same
-    pass, which holds the cells); without it, where its own group sizes are small."""
+    pass, which holds the cells); without it, where its own group sizes are small. A DiD rests on
+    the four groups (both arms before and after the start), its n adding up those of each arm."""
     groups = p.facts.get("count_outcome_cells", {})
     records = frame.to_dict("records")
     rests_on: list[list[int]] = []
+    n_cells: list[tuple[int, int]] = []
     for record in records:
         indicator, area = _text(record["indicator"]), _area(record)
-        sides = (groups.get((indicator, "intervention", area)), groups.get((indicator, "comparison", "all")))
-        if all(side is not None for side in sides):
-            rests_on.append([c for side in sides for c in side])
+        periods = ("", "_pre") if _text(record["method"]) == "did" else ("",)
+        sides = [[groups.get((indicator, f"{arm}{period}", area if arm == "intervention" else "all"))
+                  for period in periods] for arm in ("intervention", "comparison")]
+        own = [p.count(("count_effect", indicator, area, arm, _text(record["method"])), record[column],
+                       cost=2)
+               for arm, column in (("intervention", "n_intervention"), ("comparison", "n_comparison"))]
+        if all(cell is not None for side in sides for cell in side):
+            for n_cell, side in zip(own, sides, strict=True):
+                p.sum_up(n_cell, [cell[0] for cell in side])
+            rests_on.append([c for side in sides for cell in side for c in cell])
         else:  # no group table in this pass: the row's own group sizes
-            rests_on.append([p.count(("count_effect", indicator, area, side), record[column], cost=2)
-                             for side, column in (("intervention", "n_intervention"),
-                                                  ("comparison", "n_comparison"))])
+            rests_on.append(own)
+        n_cells.append((own[0], own[1]))
 
     def render(hidden: np.ndarray) -> pd.DataFrame:
         published = frame.copy()
         rows = np.array([any(bool(hidden[c]) or p.small(c) for c in cells) for cells in rests_on], dtype=bool)
-        n_cells = [(cells[0], cells[2]) if len(cells) == 4 else tuple(cells) for cells in rests_on]
         for k, column in enumerate(("n_intervention", "n_comparison")):
             column_hidden = np.array([bool(hidden[c[k]]) for c in n_cells], dtype=bool)
             published[column] = _shown_column(frame[column], column_hidden, p.min_cell)

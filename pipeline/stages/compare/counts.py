@@ -23,8 +23,13 @@ Two tables, made only when the cohort holds such an indicator (its export was gi
     (`linear_adjusted`, HC1) and by IPTW (`iptw`), and the ratio of mean counts from a Poisson
     model with robust SE (`poisson`, measure `count_ratio`).
   Each is an `Estimate` of `pipeline.stats`, its row made by `Estimate.to_row`; data a method
-  cannot estimate from give the row its reason. Under `did` these compare the groups after the
-  start (as the binary indicators' secondary methods do).
+  cannot estimate from give the row its reason. Under `did` the design's own estimate comes
+  first (method `did`: area and birth half-year fixed effects with the covariates; for a rate
+  the Poisson ratio of rate ratios with a wild cluster score bootstrap and the rate difference
+  as a child-years-weighted linear DiD, for a count the linear DiD of means, both with the
+  wild cluster bootstrap with fewer than 30 areas), and the methods above compare the groups
+  after the start (as the binary indicators' secondary methods do); its n are the children of
+  the intervention and comparison areas in both periods.
 
 The population of a rate is every child of the group with follow-up time (a child followed
 for part of the two years counts for that part); of a count, the children in its denominator
@@ -47,14 +52,17 @@ from pipeline.stats import (
     Estimate,
     bootstrap_mean_difference,
     count_ratio,
+    difference_in_differences,
     iptw_mean_difference,
     iptw_rate_ratio,
     linear_adjusted_effect,
     mean_difference,
     overdispersion_check,
+    poisson_did,
     poisson_rate,
     poisson_rate_difference,
     poisson_rate_ratio,
+    rate_difference_did,
 )
 
 COUNT_KINDS = ("count", "rate")
@@ -73,7 +81,12 @@ def count_outcome_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.Dat
     for area in ("all", *study.design.intervention_areas):
         in_area = population if area == "all" else _in_area(population, area)
         context = _Context(study, in_area, area=area)
+        did_cells = None
+        if study.design.type == "did":
+            did_cells = groups if area == "all" else _in_area(groups, area)
         for indicator in indicators:
+            if did_cells is not None:
+                effect_rows += _did_rows(context, context.did(did_cells), indicator)
             effect_rows += _effect_rows(context, indicator)
     return {"count_outcomes": output_table("count_outcomes").frame(outcome_rows),
             "count_effects": output_table("count_effects").frame(effect_rows)}
@@ -166,6 +179,34 @@ def _effect_rows(context: _Context, indicator: Indicator) -> list[dict[str, Any]
             row["note"] = (f"dispersion alpha {check.alpha:.3g}; likelihood-ratio test of no "
                            f"overdispersion p = {check.test.p_value:.3g}")
         rows.append(row)
+    return rows
+
+
+def _did_rows(context: _Context, did: Any, indicator: Indicator) -> list[dict[str, Any]]:
+    """The design's own estimate under `did`: area and birth half-year fixed effects, the
+    covariates, intervention area x after the start, inference by area (with fewer than 30
+    areas the wild cluster bootstrap: score bootstrap for the Poisson model). A rate: the ratio
+    of rate ratios (Poisson, child-years as offset) and the rate difference (a linear DiD of
+    rates weighted by child-years); a count: the DiD of means."""
+    counts, years, used = _values(did.cells, indicator)
+    keep = used & did.complete
+    treated_area, post = did.treated_area[keep], did.post[keep]
+    design = (treated_area, post, did.area[keep], did.covariates[keep].reset_index(drop=True))
+    effects = {"area_effects": True, "period_effects": did.half_year[keep]}
+    keys = {"indicator": indicator.id, "area": context.area, "analysis": "itt",
+            "n_intervention": int((used & (did.treated_area == 1)).sum()),
+            "n_comparison": int((used & (did.treated_area == 0)).sum())}
+    if indicator.kind == "rate":
+        attempts = [("rate_ratio", lambda: poisson_did(counts[keep], years[keep], *design, **effects)),
+                    ("rate_difference", lambda: rate_difference_did(counts[keep], years[keep], *design,
+                                                                    **effects).preferred)]
+    else:
+        attempts = [("mean_difference", lambda: difference_in_differences(
+            counts[keep], *design, outcome_kind="continuous", **effects).preferred)]
+    rows = []
+    for measure, make in attempts:
+        result, reason = _attempt(make)
+        rows.append(_row(result, reason, measure, "did", keys))
     return rows
 
 
