@@ -12,7 +12,7 @@ from pipeline.cli import main
 
 REJECT_KINDS = ("duplicate_conflict", "pnr_check_digit", "pnr_bad_characters", "pnr_wrong_length",
                 "date_unparseable", "date_before_birth", "date_after_extraction", "unknown_child",
-                "category_unknown", "vaccine_unknown")
+                "category_unknown", "vaccine_unknown", "deft_out_of_range")
 PNR_LIKE = re.compile(r"(?<![0-9A-Za-z.])(\d{2})?\d{6}[-+]?\d{4}(?![0-9A-Za-z])")
 
 
@@ -35,7 +35,7 @@ def test_validate_prints_tables_rows_and_reasons(study, capsys: pytest.CaptureFi
 def test_row_accounting_for_every_file(study) -> None:
     root, _, truth = study
     quality = pd.read_csv(root / "outputs/small/tables/data_quality.csv").set_index("table")
-    assert len(quality) == 5 + len(truth["followup"])
+    assert len(quality) == len(truth["planted"]) + len(truth["followup"])  # core, care, parts
     assert (quality["rows_read"] == quality["rows_clean"] + quality["rows_rejected"]
             + quality["rows_duplicate"]).all()
     for table, planted in truth["planted"].items():

@@ -116,9 +116,15 @@ _CATEGORY_COLUMNS = {
     "vaccinations": {},
     "language": {"screening": "screening", "resultat": "language_result",
                  "remiss_logoped": "boolean"},
+    "care_contacts": {"vardform": "care_type"},
+    "dental": {"undersokt": "boolean"},
 }
 _KEY = {"visits": ("Besöksdatum", "besokstyp"), "breastfeeding": ("datum",),
-        "vaccinations": ("datum", "vaccin"), "language": ("screening",)}
+        "vaccinations": ("datum", "vaccin"), "language": ("screening",),
+        "care_contacts": ("datum", "vardform"), "dental": ("datum",)}
+_UNKNOWN_CATEGORY_COLUMN = {"visits": "status", "breastfeeding": "amning", "language": "resultat",
+                            "care_contacts": "vardform"}
+EVENT_TABLES = ("visits", "breastfeeding", "vaccinations", "language", "care_contacts", "dental")
 
 
 def _count_back(folder: Path, table: str, children_pnr: set[str]) -> dict[str, int]:
@@ -141,14 +147,18 @@ def _count_back(folder: Path, table: str, children_pnr: set[str]) -> dict[str, i
     counts["exact_duplicate"] = int(frame.duplicated().sum())
     if table == "vaccinations":
         counts["vaccine_unknown"] = int((~frame["vaccin"].isin(synth.VACCINE_NAMES_USED)).sum())
+    elif table == "dental":
+        counts[synth.DENTAL_MESS_KIND] = int((pd.to_numeric(frame["deft"]) > 20).sum())
     else:
-        column = {"visits": "status", "breastfeeding": "amning", "language": "resultat"}[table]
+        column = _UNKNOWN_CATEGORY_COLUMN[table]
         vocabulary = _CATEGORY_COLUMNS[table][column]
         counts["category_unknown"] = int((~frame[column].map(_label).isin(
             CATEGORY_VARIANTS[vocabulary])).sum())
     # conflicting duplicates: same normalised key among the rows that are otherwise clean
     in_range = pd.Series(False, index=valid.index)
     in_range[parsed] = (dates[parsed] >= births[parsed]) & (dates[parsed] <= EXTRACTION)
+    if table == "dental":  # a deft out of range is that row's only fault
+        in_range &= ~(pd.to_numeric(valid["deft"]) > 20)
     clean = valid[in_range & ten.isin(children_pnr)].drop_duplicates()
     key = pd.DataFrame({"pnr": clean["personnummer"].map(_ten)})
     for column in _KEY[table]:
@@ -251,8 +261,8 @@ def test_every_spelling_is_one_the_pipeline_knows(study: Path) -> None:
         for column, vocabulary in columns.items():
             labels = frame[column].map(_label)
             unknown = labels[(labels != "") & ~labels.isin(CATEGORY_VARIANTS[vocabulary])]
-            expected = truth["planted"][table].get("category_unknown", 0) if column in (
-                "status", "amning", "resultat") else 0
+            expected = (truth["planted"][table].get("category_unknown", 0)
+                        if column == _UNKNOWN_CATEGORY_COLUMN.get(table) else 0)
             assert len(unknown) == expected, (table, column, unknown.unique())
 
 
@@ -286,11 +296,12 @@ def _assert_planted(folder: Path) -> None:
     counts, children_pnr = _children_count_back(folder)
     for kind, count in counts.items():
         assert planted["children"][kind] == count, ("children", kind)
-    for table in ("visits", "breastfeeding", "vaccinations", "language"):
+    for table in EVENT_TABLES:
         for kind, count in _count_back(folder, table, children_pnr).items():
             assert planted[table][kind] == count, (table, kind)
     for table, entry in planted.items():
-        kinds = [k for k in synth.EVENT_MESS_KINDS + ("vaccine_unknown",) if k in entry]
+        kinds = [k for k in synth.EVENT_MESS_KINDS + ("vaccine_unknown", synth.DENTAL_MESS_KIND)
+                 if k in entry]
         if table == "children":
             kinds = list(synth.CHILDREN_EXTRA_KINDS)
         assert all(entry[k] >= 2 for k in kinds), table

@@ -2,10 +2,11 @@
 
 `write_synthetic_study` writes a study folder that the pipeline ingests: `study.yml`, the
 five core exports with the default Swedish headers of `pipeline.schema` (mixed formats,
-encodings, delimiters and the mess of real exports), and `truth.json` beside them, which
-the pipeline never reads: the generator's parameters, the true expected proportion of
-every modelled indicator per design group, the true programme effects, and the exact
-number of rows planted with each kind of mess.
+encodings, delimiters and the mess of real exports), the optional exports of healthcare
+contacts (`vardkontakter`) and dental health (`tandhalsa`, issue 13), and `truth.json`
+beside them, which the pipeline never reads: the generator's parameters, the true expected
+proportion of every modelled indicator per design group, the true programme effects, and
+the exact number of rows planted with each kind of mess.
 
 Children are generated and written in fixed-size chunks (`_CHUNK_CHILDREN`), each from its
 own random stream `default_rng([seed, chunk, table])`, so memory does not grow with the
@@ -33,11 +34,23 @@ at 2,5 years in one intervention and two comparison areas, at 3 years in the oth
 The realised area effects, shares, mother's-region mix and screening age of every area are
 written to truth.json under "parameters".
 
+Healthcare use and dental health (`care`). Contacts of each care form (emergency, primary,
+inpatient, other) follow a Poisson process over the first three years whose rate per
+child-year depends on the age band (highest in the first year), the covariates, the area
+and the trend, and is multiplied by the programme's rate ratio among accepting families
+(emergency 0.80, inpatient 0.85 by default); a register lists one contact a day and form.
+Caries at the 3-year examination (deft > 0) is a logistic model with the programme's odds
+ratio (0.70), deft given caries 1 + Poisson with a rate ratio (0.85). Their streams and
+planted rows' personnummer counters are their own: the core exports are the same bytes as
+before these were added. truth.json's "healthcare" section holds their expected values per
+group and the planted effects in the design's terms.
+
 The package, one concern a module, each building on those before it: `parameters` (dates,
 areas, covariate mix, outcome model, how each table is exported), `population` (children,
 their covariates and personnummer), `outcomes` (linear predictors and the natural rows of
-the event tables), `mess` (spellings, date formats and the planted bad rows), `truth`
-(truth.json), `writers` (CSV and XLSX files) and `study` (`write_synthetic_study`).
+the event tables), `care` (healthcare contacts and dental examinations), `mess` (spellings,
+date formats and the planted bad rows), `truth` (truth.json), `writers` (CSV and XLSX
+files) and `study` (`write_synthetic_study`).
 """
 
 from pipeline.synth.mess import CATEGORY_SPELLINGS, PROFESSION_SPELLINGS
@@ -47,11 +60,14 @@ from pipeline.synth.parameters import (
     CHILDREN_EXTRA_KINDS,
     CHILDREN_FLAG_KINDS,
     COMPARISON_AREAS,
+    DEFAULT_CARE_EFFECTS,
     DEFAULT_EFFECTS,
+    DENTAL_MESS_KIND,
     EVENT_MESS_KINDS,
     GENERATOR_VERSION,
     HEADERS,
     INTERVENTION_AREAS,
+    OPTIONAL_TABLES,
     VACCINE_ANTIGENS_INTENDED,
     VACCINE_NAMES_USED,
     VACCINE_UNKNOWN_NAME,
@@ -66,11 +82,14 @@ __all__ = [
     "CHILDREN_EXTRA_KINDS",
     "CHILDREN_FLAG_KINDS",
     "COMPARISON_AREAS",
+    "DEFAULT_CARE_EFFECTS",
     "DEFAULT_EFFECTS",
+    "DENTAL_MESS_KIND",
     "EVENT_MESS_KINDS",
     "GENERATOR_VERSION",
     "HEADERS",
     "INTERVENTION_AREAS",
+    "OPTIONAL_TABLES",
     "PROFESSION_SPELLINGS",
     "VACCINE_ANTIGENS_INTENDED",
     "VACCINE_NAMES_USED",

@@ -19,9 +19,13 @@ from pipeline.synth.parameters import (
     _FMT_ISO,
     AREAS,
     BVC_UNITS,
+    CARE_FORMS,
+    CARE_REASONS,
     CHILDREN_EXTRA_KINDS,
     CHILDREN_FLAG_KINDS,
     DECLINE_REASONS,
+    DENTAL_DEFT_MAX,
+    DENTAL_MESS_KIND,
     EDUCATIONS,
     EVENT_MESS_KINDS,
     EXTRACTION_DATE,
@@ -64,6 +68,12 @@ CATEGORY_SPELLINGS: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {
                                       ("u.a.", 0.1)),
                         "deviation": (("avvikelse", 0.8), ("Avvikande", 0.2)),
                         "not_done": (("ej genomförd", 0.8), ("Ej genomförd", 0.2))},
+    # the care form of a contact as regional care registers export it
+    "care_type": {"emergency": (("akut", 0.3), ("Akutmottagning", 0.3), ("barnakuten", 0.25),
+                                ("Akutbesök", 0.15)),
+                  "primary": (("primärvård", 0.5), ("Vårdcentral", 0.5)),
+                  "inpatient": (("slutenvård", 0.7), ("Inläggning", 0.3)),
+                  "other": (("övrigt", 0.6), ("Specialistöppenvård", 0.4))},
 }
 # Professions present, by who came: (spelling, share).
 PROFESSION_SPELLINGS: dict[str, tuple[tuple[str, float], ...]] = {
@@ -73,7 +83,9 @@ PROFESSION_SPELLINGS: dict[str, tuple[tuple[str, float], ...]] = {
     "advisor": (("Föräldrarådgivare", 1.0),),
     "none": (("", 1.0),),
 }
-UNKNOWN_CATEGORY = {"visits": "oklart", "breastfeeding": "?", "language": "oklart"}
+UNKNOWN_CATEGORY = {"visits": "oklart", "breastfeeding": "?", "language": "oklart",
+                    "care_contacts": "okänd vårdform"}
+_CATEGORY_COLUMN = {"visits": "status", "breastfeeding": "amning", "care_contacts": "vardform"}
 UNPARSEABLE_DATES = ("2021-13-45", "okänt", "2020-02-30", "31/02/2021", "20211345", "ej känt")
 
 
@@ -228,6 +240,14 @@ def _event_frame(table: str, rng: np.random.Generator, events: _Events, kids: _C
         data.update({"screening": _spell(rng, "screening", c["screening"], _SCREENINGS),
                      "resultat": _spell(rng, "language_result", c["result"], _RESULTS),
                      "remiss_logoped": _spell_bool(rng, c["referred"])})
+    elif table == "care_contacts":
+        data.update({"vardform": _spell(rng, "care_type", c["form"], CARE_FORMS),
+                     "orsak": c["reason"]})
+    elif table == "dental":
+        examined = _spell_bool(rng, c["examined"])
+        examined[c["examined_blank"]] = ""
+        data.update({"deft": np.where(c["examined"], c["deft"].astype(str).astype(object), ""),
+                     "undersokt": examined})
     return pd.DataFrame(data, dtype=object), fmt
 
 
@@ -300,9 +320,9 @@ def _plant_events(table: str, rng: np.random.Generator, frame: pd.DataFrame, fmt
     """Extra rows, one kind of mess each, copied from natural rows of distinct children."""
     k = _mess_count(len(frame), first_chunk)
     counts = dict.fromkeys(EVENT_MESS_KINDS, 0)
-    if table == "vaccinations":
-        counts = {("vaccine_unknown" if kind == "category_unknown" else kind): 0
-                  for kind in EVENT_MESS_KINDS}
+    last_kind = {"vaccinations": "vaccine_unknown", "dental": DENTAL_MESS_KIND}.get(table)
+    if last_kind is not None:
+        counts = {(last_kind if kind == "category_unknown" else kind): 0 for kind in EVENT_MESS_KINDS}
     if k == 0 or len(frame) == 0:
         return frame, fmt, counts
     used = kids.coordination.copy()  # coordination-number children stay clean
@@ -335,6 +355,13 @@ def _plant_events(table: str, rng: np.random.Generator, frame: pd.DataFrame, fmt
         rows["status"] = _spell(rng, "visit_status", np.where(status == 0, 1, 0), _VISIT_STATUSES)
     elif table == "vaccinations":
         rows["dos"] = [str(int(d) + 1) for d in rows["dos"]]
+    elif table == "care_contacts":  # the same contact with another reason recorded
+        form = events.columns["form"][src]
+        reasons = [CARE_REASONS[CARE_FORMS[f]] for f in form.tolist()]
+        rows["orsak"] = [texts[(texts.index(old) + 1) % len(texts) if old in texts else 0]
+                         for texts, old in zip(reasons, rows["orsak"], strict=True)]
+    elif table == "dental":  # the same examination with another deft (never above 20)
+        rows["deft"] = [str(int(d) + 1) for d in rows["deft"]]
     else:
         result = events.columns["result"][src]
         rows["resultat"] = _spell(rng, "language_result", np.where(result == 0, 1, 0), _RESULTS)
@@ -377,6 +404,12 @@ def _plant_events(table: str, rng: np.random.Generator, frame: pd.DataFrame, fmt
         rows = frame.iloc[src].copy()
         rows["vaccin"] = VACCINE_UNKNOWN_NAME
         emit("vaccine_unknown", rows, fmt[src])
+    elif table == "dental":  # a deft no child can have (20 primary teeth), or a typo of one
+        src = take()
+        rows = frame.iloc[src].copy()
+        rows["deft"] = np.where(rng.random(len(src)) < 0.5, "99",
+                                (DENTAL_DEFT_MAX + rng.integers(1, 11, len(src))).astype(str)).astype(object)
+        emit(DENTAL_MESS_KIND, rows, fmt[src])
     elif table == "language":
         # an 18-month screening (never generated naturally) with an unknown result
         child = np.flatnonzero(~used)
@@ -412,8 +445,7 @@ def _plant_events(table: str, rng: np.random.Generator, frame: pd.DataFrame, fmt
         released = np.setdiff1d(np.arange(len(src)), good)
         used[child[released]] = False
         rows = frame.iloc[src[good]].copy()
-        column = "status" if table == "visits" else "amning"
-        rows[column] = UNKNOWN_CATEGORY[table]
+        rows[_CATEGORY_COLUMN[table]] = UNKNOWN_CATEGORY[table]
         rows[date_col] = calendar.format(new_day[good], fmt[src[good]], rng)
         emit("category_unknown", rows, fmt[src[good]])
     frame, fmt = _insert_rows(rng, frame, fmt, extra, extra_fmt)

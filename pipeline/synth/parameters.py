@@ -14,9 +14,9 @@ import numpy as np
 
 # --- the study -----------------------------------------------------------------------------
 
-# Bumped whenever the same seed and size give other files (2: ten areas), so that a cached
-# demo study written by an older generator is written again.
-GENERATOR_VERSION = 3
+# Bumped whenever the same seed and size give other files (2: ten areas; 4: the healthcare
+# and dental exports), so that a cached demo study written by an older generator is written again.
+GENERATOR_VERSION = 4
 _CHUNK_CHILDREN = 20_000  # children per generated chunk; output depends on it, n and seed only
 
 EXTRACTION_DATE = dt.date(2024, 6, 30)
@@ -200,6 +200,86 @@ CLINIC_VISIT_AGES = ((28, 6), (42, 6), (61, 6), (91, 10), (122, 10), (152, 10), 
                      (1460, 30), (1825, 30))
 
 
+# --- healthcare use and dental health (issue 13) ---------------------------------------------
+
+# Healthcare contacts (vardkontakter) over the first three years: for each care form a Poisson
+# process in continuous time, rate per child-year
+#     lambda_i(age) = base[form][age band] * exp(covariates_i · beta[form] + area effect[form]
+#                     + trend[form] * years since programme start) * RR[form] ^ [accepted]
+# (the programme's rate ratio among accepting families, as the odds ratios above). The export,
+# like a register, lists one contact per child, day and care form: several events of one form
+# on one day are one row, so a day has a contact with probability 1 - exp(-lambda / 365.25),
+# which truth.json uses for the expected counts. No contact before CARE_FROM_DAY (the birth stay
+# is the maternity ward's, not in this export) nor after CARE_TO_DAY, moving out or extraction.
+CARE_FORMS = ("emergency", "primary", "inpatient", "other")
+CARE_BANDS = ((3, 365), (365, 730), (730, 1096))  # age in days [from, to): years 1, 2 and 3
+CARE_FROM_DAY, CARE_TO_DAY = CARE_BANDS[0][0], CARE_BANDS[-1][1]
+CARE_BASE_RATE: dict[str, tuple[float, float, float]] = {  # reference child, per child-year
+    "emergency": (0.40, 0.30, 0.20), "primary": (2.2, 1.6, 1.1), "inpatient": (0.07, 0.05, 0.04),
+    "other": (0.45, 0.30, 0.30),
+}
+CARE_COEFFICIENTS: dict[str, dict[str, float]] = {  # log rate ratios (TERMS)
+    "emergency": {"region_outside_europe": 0.25, "education_compulsory": 0.15,
+                  "education_post_secondary": -0.10, "mother_age_per_5y_over_30": -0.05,
+                  "interpreter_needed": 0.10, "male": 0.10},
+    "primary": {"region_outside_europe": -0.10, "education_post_secondary": 0.05, "male": 0.05},
+    "inpatient": {"region_outside_europe": 0.20, "education_compulsory": 0.15,
+                  "interpreter_needed": 0.10, "male": 0.15},
+    "other": {"education_post_secondary": 0.10},
+}
+# Area effect on the log rate: disadvantage * shift + sd * z[area], z ~ N(0, 1) per form from the
+# stream [seed, 0, care_areas] (own stream: the core exports' area effects are drawn as before).
+CARE_AREA_SHIFT = {"emergency": 0.10, "primary": -0.05, "inpatient": 0.05, "other": 0.0}
+CARE_AREA_SD = {"emergency": 0.10, "primary": 0.10, "inpatient": 0.10, "other": 0.10}
+CARE_TREND_PER_YEAR = {"emergency": -0.02, "primary": 0.0, "inpatient": 0.0, "other": 0.0}
+# Planted programme effects among accepting families: rate ratios of the care forms, the odds
+# ratio of caries at 3 years and the rate ratio of the deft count among children with caries.
+DEFAULT_CARE_EFFECTS: dict[str, float] = {
+    "care_emergency": 0.80, "care_primary": 1.0, "care_inpatient": 0.85, "care_other": 1.0,
+    "dental_caries": 0.70, "dental_deft": 0.85,
+}
+CARE_REASONS: dict[str, tuple[str, ...]] = {  # orsak, as recorded (never a personal detail)
+    "emergency": ("feber", "andningsbesvär", "kräkningar och diarré", "fall, skalltrauma",
+                  "öroninflammation", "förgiftningstillbud", "falsk krupp"),
+    "primary": ("hosta", "utslag", "öronvärk", "förkylning", "ögoninflammation", "återbesök"),
+    "inpatient": ("RS-virus", "gastroenterit", "pneumoni", "feberkramp", "observation"),
+    "other": ("allergiutredning", "öron-näsa-hals", "barnmedicinsk mottagning", "hörselkontroll"),
+}
+CARE_REASON_GIVEN = 0.6  # share of contacts whose export gives an orsak
+
+# Dental health (tandhalsa): caries at the 3-year examination. Child-level latent state: caries
+# (deft > 0) with logit P = logit(DENTAL_CARIES_BASE) + covariates · beta + area effect + trend
+# + log(OR) * [accepted]; a child with caries has deft = min(1 + Poisson(mu_i), DENTAL_DEFT_MAX),
+# log mu_i = log(DENTAL_DEFT_EXTRA) + covariates · gamma + log(RR) * [accepted]. Every
+# examination of a child records the same deft (a filled tooth stays counted).
+DENTAL_CARIES_BASE = 0.17  # reference child (about 25 % in the comparison group)
+DENTAL_COEFFICIENTS: dict[str, float] = {
+    "region_europe": 0.3, "region_outside_europe": 1.1, "education_compulsory": 0.45,
+    "education_post_secondary": -0.35, "interpreter_needed": 0.25,
+    "mother_age_per_5y_over_30": -0.05,
+}
+DENTAL_AREA_SHIFT, DENTAL_AREA_SD = 0.20, 0.15
+DENTAL_TREND_PER_YEAR = -0.03
+DENTAL_DEFT_EXTRA = 1.6  # mean of the Poisson part of deft for a reference child with caries
+DENTAL_DEFT_COEFFICIENTS: dict[str, float] = {"region_outside_europe": 0.25,
+                                              "education_compulsory": 0.15}
+DENTAL_DEFT_MAX = 20  # a child has 20 primary teeth
+# Examinations: age of the first booking (days) drawn from a mixture of on time (33-42
+# months), early (24-29 months) and late (49-54 months); some bookings are not kept (a row
+# undersokt = nej with a blank deft, then a new booking 20-90 days later, or none); a few
+# children are examined twice (the second 60-240 days after the first, same deft); some have
+# no row at all. A kept examination's undersokt is blank in a share of rows (deft given).
+DENTAL_AGE_MIX = ((0.92, (1004, 1278)), (0.04, (730, 899)), (0.04, (1492, 1650)))
+DENTAL_NO_ROW = 0.06
+DENTAL_NOT_KEPT = 0.07
+DENTAL_REBOOKED = 0.7  # of bookings not kept
+DENTAL_TWICE = 0.04
+DENTAL_EXAMINED_BLANK = 0.10
+DENTAL_WINDOW_MONTHS = (30, 48)  # the indicator's window (pipeline.indicators.healthcare)
+DENTAL_TARGET_MONTHS = 36
+CARE_LIMIT_MONTHS = 24
+
+
 # --- vaccine products ----------------------------------------------------------------------
 
 # Vaccine products: (series, spellings with shares); a child keeps one product per series.
@@ -273,6 +353,11 @@ def _exports(n_children: int) -> dict[str, _Export]:
                                 date_mix=(0.5, 0.25, 0.1, 0.15, 0.0)),
         "language": (_Export("language", "sprak.xlsx", sheet="Språkscreening", date_mix=cell_mix)
                      if language_xlsx else _Export("language", "sprak.csv", ";", "utf-8")),
+        # the optional exports of issue 13: a region's care register, a dental-care system
+        "care_contacts": _Export("care_contacts", "vardkontakter.csv", ";", "utf-8-sig",
+                                 date_mix=(0.5, 0.2, 0.2, 0.1, 0.0), line_end="\r\n"),
+        "dental": _Export("dental", "tandhalsa.csv", ";", "cp1252",
+                          date_mix=(0.6, 0.25, 0.0, 0.15, 0.0), line_end="\r\n"),
     }
 
 
@@ -287,18 +372,26 @@ HEADERS = {  # default headers of pipeline.schema, except the visits date (see c
     "breastfeeding": ("personnummer", "datum", "amning"),
     "vaccinations": ("personnummer", "datum", "vaccin", "dos"),
     "language": ("personnummer", "datum", "screening", "resultat", "remiss_logoped"),
+    "care_contacts": ("personnummer", "datum", "vardform", "orsak"),
+    "dental": ("personnummer", "datum", "deft", "undersokt"),
 }
+OPTIONAL_TABLES = ("care_contacts", "dental")  # written by the generator, optional in a study
 _DATE_COLUMN = {"visits": "Besöksdatum", "breastfeeding": "datum", "vaccinations": "datum",
-                "language": "datum"}
+                "language": "datum", "care_contacts": "datum", "dental": "datum"}
+# Streams [seed, chunk, n]: the areas' (8, 11) are drawn once per study, as chunk 0, so never
+# a chunk's table stream. The healthcare and dental exports (9-11) have streams of their own,
+# so that the core exports are the same bytes as before they were added.
 _TABLE_STREAM = {"children": 0, "outcomes": 1, "visits": 2, "breastfeeding": 3, "vaccinations": 4,
                  "language": 5, "mess": 6, "children_rows": 7,
-                 "areas": 8}  # once per study, as chunk 0: never a chunk's table stream
+                 "areas": 8, "care_contacts": 9, "dental": 10, "care_areas": 11}
 
 
 # --- the mess ------------------------------------------------------------------------------
 
 MESS_RATE = 0.003  # planted rows per kind, as a share of the chunk's natural rows
 MESS_MIN_FIRST_CHUNK = 2
+# (dental has no category column: its last kind is a deft outside 0-20, DENTAL_MESS_KIND)
+DENTAL_MESS_KIND = "deft_out_of_range"
 EVENT_MESS_KINDS = ("exact_duplicate", "duplicate_conflict", "pnr_check_digit",
                     "pnr_bad_characters", "pnr_wrong_length", "date_unparseable",
                     "date_before_birth",

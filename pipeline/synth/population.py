@@ -102,17 +102,19 @@ class _PersonnummerFactory:
     """Unique synthetic personnummer: a serial counter per (birth day, sex) across chunks.
 
     Serials 0..449 of a (day, sex) are children of the study; 450..499 are reserved for
-    numbers that must be valid but belong to no child in the children table.
+    numbers that must be valid but belong to no child in the children table. A factory for
+    the optional exports' planted rows starts its reserved serials at `reserved_from` (475),
+    so that it leaves the core exports' counters, and so their bytes, as they were.
     """
 
     natural_limit = 450
     reserved_limit = 500
 
-    def __init__(self, calendar: _Calendar) -> None:
+    def __init__(self, calendar: _Calendar, reserved_from: int = natural_limit) -> None:
         self.calendar = calendar
         n_days = _days(BORN_TO) - _days(BORN_FROM) + 1
         self.natural = np.zeros((n_days, 2), dtype=np.int64)
-        self.reserved = np.full((n_days, 2), self.natural_limit, dtype=np.int64)
+        self.reserved = np.full((n_days, 2), reserved_from, dtype=np.int64)
 
     def _serials(self, counter: np.ndarray, birth: np.ndarray, male: np.ndarray,
                  limit: int) -> np.ndarray:

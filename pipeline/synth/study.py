@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline import privacy
 from pipeline.followup import optional, part_modules
+from pipeline.synth.care import _care_area_effects, _care_events, _dental_events, _draw_care
 from pipeline.synth.mess import _children_frame, _event_frame, _plant_children, _plant_events
 from pipeline.synth.outcomes import (
     _area_effects,
@@ -33,15 +34,24 @@ from pipeline.synth.parameters import (
     BORN_TO,
     COMPARISON_AREAS,
     DATE_FORMATS,
+    DEFAULT_CARE_EFFECTS,
     DEFAULT_EFFECTS,
     EXTRACTION_DATE,
     INTERVENTION_AREAS,
+    OPTIONAL_TABLES,
     PROGRAMME_START,
     _Export,
     _exports,
 )
 from pipeline.synth.population import _Calendar, _draw_children, _PersonnummerFactory
-from pipeline.synth.truth import _accumulate_truth, _Truth, _truth_document
+from pipeline.synth.truth import (
+    CARE_INDICATORS,
+    _accumulate_care_truth,
+    _accumulate_truth,
+    _RateTruth,
+    _Truth,
+    _truth_document,
+)
 from pipeline.synth.writers import _CsvWriter, _XlsxWriter
 
 
@@ -62,18 +72,18 @@ class SynthResult:
 
 def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, name: str = "demo",
                           effects: dict[str, float] | None = None,
-                          progress: Callable[[str], None] | None = None) -> SynthResult:
-    """Write a synthetic study folder (exports, study.yml, truth.json); same seed, same bytes."""
+                          progress: Callable[[str], None] | None = None,
+                          care_effects: dict[str, float] | None = None) -> SynthResult:
+    """Write a synthetic study folder (exports, study.yml, truth.json); same seed, same bytes.
+
+    `effects` are the programme's odds ratios of the core outcomes (DEFAULT_EFFECTS),
+    `care_effects` its rate and odds ratios of healthcare use and dental health
+    (DEFAULT_CARE_EFFECTS), both among accepting families."""
     started = time.perf_counter()
     if n_children < 1:
         raise ValueError(f"n_children must be at least 1, got {n_children}")
-    effects_used = dict(DEFAULT_EFFECTS)
-    for key, value in (effects or {}).items():
-        if key not in DEFAULT_EFFECTS:
-            raise ValueError(f"unknown effect '{key}': use one of {', '.join(DEFAULT_EFFECTS)}")
-        if not value > 0:
-            raise ValueError(f"effect '{key}' must be a positive odds ratio, got {value}")
-        effects_used[key] = float(value)
+    effects_used = _effects(DEFAULT_EFFECTS, effects, "odds ratio")
+    care_effects_used = _effects(DEFAULT_CARE_EFFECTS, care_effects, "rate or odds ratio")
     say = progress or (lambda _message: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -91,6 +101,9 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
     n_chunks = -(-n_children // _CHUNK_CHILDREN)
     synthetic_children: list[np.ndarray] = []  # normalised personnummer, for the marker
     area_effects = _area_effects(seed)
+    care_area_effects = _care_area_effects(seed)
+    care_truth, emergency_rate = _Truth(CARE_INDICATORS), _RateTruth()
+    care_pnr = _PersonnummerFactory(calendar, reserved_from=475)  # leaves the core's counters be
     try:
         for chunk in range(n_chunks):
             size = min(_CHUNK_CHILDREN, n_children - chunk * _CHUNK_CHILDREN)
@@ -127,6 +140,22 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
                 counts["samordningsnummer"] = coordination_rows
                 _add_counts(planted, table, counts)
                 _write(writers[table], frame, fmt, formats[table], rows_written, table)
+            # the optional exports: their own streams and personnummer counters, after the core
+            care = _draw_care(kids, care_effects_used, care_area_effects)
+            care_events = _care_events(stream("care_contacts"), kids, care)
+            dental_events = _dental_events(stream("dental"), kids, care)
+            _accumulate_care_truth(care_truth, emergency_rate, kids, care, care_events,
+                                   dental_events)
+            for table, events in zip(OPTIONAL_TABLES, (care_events, dental_events), strict=True):
+                rng = np.random.default_rng([seed, chunk, _TABLE_STREAM[table], 1])
+                frame, fmt = _event_frame(table, rng, events, kids, calendar, exports[table])
+                rows_natural[table] += len(frame)
+                coordination_rows = int(kids.coordination[events.child].sum())
+                frame, fmt, counts = _plant_events(table, rng, frame, fmt, events, kids, care_pnr,
+                                                   calendar, first)
+                counts["samordningsnummer"] = coordination_rows
+                _add_counts(planted, table, counts)
+                _write(writers[table], frame, fmt, formats[table], rows_written, table)
             done = chunk * _CHUNK_CHILDREN + size
             say(f"synth: chunk {chunk + 1}/{n_chunks} ({done:,} children)")
     finally:
@@ -149,7 +178,9 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
     document = _truth_document(name=name, seed=seed, n_children=n_children,
                                chunk_children=_CHUNK_CHILDREN, effects=effects_used,
                                area_effects=area_effects, truth=truth, exports=exports,
-                               rows_written=rows_written, planted=planted)
+                               rows_written=rows_written, planted=planted,
+                               care_effects=care_effects_used, care_area_effects=care_area_effects,
+                               care_truth=care_truth, emergency_rate=emergency_rate)
     document["followup"] = {table: {"file": file, "rows_written": rows}
                             for table, (file, rows) in followup.items()}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -162,6 +193,20 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
                        rows={**rows_written, **{table: rows for table, (_, rows) in followup.items()}},
                        n_children=n_children, seed=seed, seconds=seconds,
                        planted=planted)
+
+
+def _effects(defaults: dict[str, float], given: dict[str, float] | None,
+             kind: str) -> dict[str, float]:
+    """The defaults with the given effects in their place; an unknown name or a ratio that is
+    not positive is refused."""
+    used = dict(defaults)
+    for key, value in (given or {}).items():
+        if key not in defaults:
+            raise ValueError(f"unknown effect '{key}': use one of {', '.join(defaults)}")
+        if not value > 0:
+            raise ValueError(f"effect '{key}' must be a positive {kind}, got {value}")
+        used[key] = float(value)
+    return used
 
 
 def _write_followup_exports(out_dir: Path, seed: int) -> dict[str, tuple[str, int]]:
@@ -211,6 +256,8 @@ def _study_yaml(name: str, exports: dict[str, _Export],
         "inputs:",
         *(f"  {table}: {entry(table)}" for table in ("children", "visits", "breastfeeding",
                                                      "vaccinations", "language")),
+        *(f"  {table}: {entry(table)}   # optional: healthcare use and dental health"
+          for table in OPTIONAL_TABLES),
         *(f"  {table}: {file}   # optional: the programme's follow-up (pipeline.followup)"
           for table, (file, _) in (followup or {}).items()),
         "column_map: {visits: {Besöksdatum: datum}}   # this export names the date Besöksdatum",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.synth.care import DAYS_PER_YEAR, _Care
 from pipeline.synth.outcomes import _curve_logit, _Events, _expit, _Outcomes
 from pipeline.synth.parameters import (
     ACCEPT_PROBABILITY,
@@ -20,9 +21,34 @@ from pipeline.synth.parameters import (
     BORN_FROM,
     BORN_TO,
     BVC_UNITS,
+    CARE_AREA_SD,
+    CARE_AREA_SHIFT,
+    CARE_BANDS,
+    CARE_BASE_RATE,
+    CARE_COEFFICIENTS,
+    CARE_FORMS,
+    CARE_LIMIT_MONTHS,
+    CARE_REASON_GIVEN,
+    CARE_TREND_PER_YEAR,
     COEFFICIENTS,
     COMPARISON_AREAS,
     CURVES,
+    DENTAL_AGE_MIX,
+    DENTAL_AREA_SD,
+    DENTAL_AREA_SHIFT,
+    DENTAL_CARIES_BASE,
+    DENTAL_COEFFICIENTS,
+    DENTAL_DEFT_COEFFICIENTS,
+    DENTAL_DEFT_EXTRA,
+    DENTAL_DEFT_MAX,
+    DENTAL_EXAMINED_BLANK,
+    DENTAL_NO_ROW,
+    DENTAL_NOT_KEPT,
+    DENTAL_REBOOKED,
+    DENTAL_TARGET_MONTHS,
+    DENTAL_TREND_PER_YEAR,
+    DENTAL_TWICE,
+    DENTAL_WINDOW_MONTHS,
     EDUCATION_BY_REGION,
     EDUCATION_SHIFT_INTERVENTION,
     EDUCATIONS,
@@ -77,14 +103,40 @@ RESTRICTIONS = {
                  "out by then; screened means a row with a result other than 'ej genomförd'",
     "screened": "the 'screening' children who were screened (a natural row with result utan "
                 "anmärkning or avvikelse)",
+    "care 24m": "eligible children who reached their 24-month birthday (calendar months) on or "
+                "before the extraction date and had not moved out before it (moving out on it "
+                "keeps the child), as pipeline.indicators.healthcare; a contact counts when it is "
+                "before the 24-month birthday",
+    "dental": "eligible children who reached their 48-month birthday (the window's end) on or "
+              "before the extraction date and had not moved out before it, with a natural "
+              "examination (undersokt not nej, deft given) at 30-48 months (calendar, both "
+              "inclusive), as pipeline.indicators.healthcare. With this study's dates no child "
+              "born after programme_start is in it (48 months after 2020-09-01 is after the "
+              "extraction date): see the '_examined' entries",
+    "care rate": "every eligible child, followed from birth to the earliest of its 24-month "
+                 "birthday, the day it moved out and the day after the extraction date (as "
+                 "pipeline.indicators.healthcare): expected contacts / followed days x 365.25",
+    "dental examined": "eligible children with a natural examination at 30-48 months on or before "
+                       "the extraction date who had not moved out before their 48-month birthday, "
+                       "whether or not they reached it: the 'dental' rule without waiting for the "
+                       "window to close, which is pipeline.indicators.healthcare.dental_indicators "
+                       "given an extraction date after every child's 48-month birthday",
+}
+# Healthcare and dental indicators (issue 13): in truth.json's "healthcare" section, apart from
+# "indicators" until the pipeline's indicator registry carries them.
+CARE_INDICATORS: dict[str, str] = {
+    "care_any_emergency_24m": "care 24m", "care_inpatient_24m": "care 24m",
+    "dental_caries_3y": "dental", "dental_deft_3y": "dental",
+    "dental_caries_3y_examined": "dental examined", "dental_deft_3y_examined": "dental examined",
 }
 
 
 class _Truth:
     """Streaming sums per indicator and group (expected and realised), plus exposure effects."""
 
-    def __init__(self) -> None:
+    def __init__(self, indicators: dict[str, str] | None = None) -> None:
         self.sums: dict[str, dict[str, np.ndarray]] = {}
+        self.indicators = INDICATORS if indicators is None else indicators
 
     def add(self, indicator: str, kids: _Children, mask: np.ndarray, p_actual: np.ndarray,
             p_untreated: np.ndarray, p_treated: np.ndarray, realised: np.ndarray) -> None:
@@ -113,7 +165,7 @@ class _Truth:
             n_exposed = int(n[0])
             n_accepted = int(s["n_accepted"][0])
             out[indicator] = {
-                "restriction": RESTRICTIONS[INDICATORS[indicator]],
+                "restriction": RESTRICTIONS[self.indicators[indicator]],
                 "expected": expected,
                 "n": {g: int(n[i]) for i, g in enumerate(GROUPS)},
                 "realised_positive": {g: int(s["realised"][i]) for i, g in enumerate(GROUPS)},
@@ -192,6 +244,115 @@ def _accumulate_truth(truth: _Truth, kids: _Children, out: _Outcomes,
     truth.add("lang_referred", kids, screened, *referral, realised=lang["referred"])
 
 
+class _RateTruth:
+    """Streaming sums per group of one count indicator with person-time: expected and realised
+    contacts and the children's follow-up years, plus the exposed' and accepting' sums."""
+
+    def __init__(self) -> None:
+        self.group = {key: np.zeros(len(GROUPS)) for key in
+                      ("n", "years", "expected", "expected_untreated", "realised")}
+        self.exposed = np.zeros(2)  # expected actual, untreated
+        self.accepted = np.zeros(2)  # expected treated, untreated
+
+    def add(self, kids: _Children, years: np.ndarray, actual: np.ndarray, untreated: np.ndarray,
+            treated: np.ndarray, realised: np.ndarray) -> None:
+        group = kids.group
+        inside = group >= 0
+        for key, values in (("n", np.ones(len(kids))), ("years", years), ("expected", actual),
+                            ("expected_untreated", untreated), ("realised", realised)):
+            self.group[key] += np.bincount(group[inside], values[inside], minlength=len(GROUPS))
+        self.exposed += (actual[kids.exposed].sum(), untreated[kids.exposed].sum())
+        self.accepted += (treated[kids.accepted].sum(), untreated[kids.accepted].sum())
+
+    def summary(self, restriction: str) -> dict[str, object]:
+        s = self.group
+        rate = np.divide(s["expected"], s["years"], out=np.full(len(GROUPS), np.nan),
+                         where=s["years"] > 0)
+        untreated = s["expected_untreated"][0] / s["years"][0] if s["years"][0] else np.nan
+        return {
+            "restriction": restriction,
+            "expected_per_child_year": {g: _round(rate[i]) for i, g in enumerate(GROUPS)},
+            "n": {g: int(s["n"][i]) for i, g in enumerate(GROUPS)},
+            "child_years": {g: _round(s["years"][i]) for i, g in enumerate(GROUPS)},
+            "expected_contacts": {g: _round(s["expected"][i]) for i, g in enumerate(GROUPS)},
+            "realised_contacts": {g: int(s["realised"][i]) for i, g in enumerate(GROUPS)},
+            "expected_untreated_intervention": _round(untreated),
+            "rate_ratio_itt": _ratio(*self.exposed), "rate_ratio_per_protocol": _ratio(*self.accepted),
+            "crude_difference": _round(rate[0] - rate[1]),
+            "did_expected": _round((rate[0] - rate[2]) - (rate[1] - rate[3])),
+            "ratio_of_rate_ratios": _round((rate[0] / rate[2]) / (rate[1] / rate[3])),
+        }
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return _round(numerator / denominator) if denominator > 0 else None
+
+
+def _add_months(day: np.ndarray, months: int) -> np.ndarray:
+    """Absolute days shifted by calendar months, clipped to the month's end (a child born on
+    31 August is 24 months on 31 August, one born on 29 February 2020 on 28 February 2022)."""
+    date = day.astype("datetime64[D]")
+    month = date.astype("datetime64[M]")
+    into = (date - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + months
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    return target.astype("datetime64[D]").astype(np.int64) + np.minimum(into, length - 1)
+
+
+def _reached_by(kids: _Children, end_day: np.ndarray) -> np.ndarray:
+    """The pipeline's denominator rule (pipeline.indicators.common): the day reached on or before
+    extraction, and no moving out before it (moving out on it keeps the child)."""
+    return (end_day <= _days(EXTRACTION_DATE)) & (kids.moved >= end_day)
+
+
+def _band_days(upto: np.ndarray) -> np.ndarray:
+    """(n, bands): days of each care age band within ages [0, upto) in days."""
+    lo = np.array([band[0] for band in CARE_BANDS])
+    hi = np.array([band[1] for band in CARE_BANDS])
+    return np.clip(np.minimum(upto[:, None], hi) - lo, 0, None).astype(float)
+
+
+def _accumulate_care_truth(truth: _Truth, emergency_rate: _RateTruth, kids: _Children, care: _Care,
+                           contacts: _Events, dental: _Events) -> None:
+    """Healthcare use 0-24 months and dental health at 3 years, exactly from the model: a day
+    has a contact of a form with probability 1 - exp(-rate / 365.25) (one row a day and form)."""
+    n = len(kids)
+    limit = _add_months(kids.birth, CARE_LIMIT_MONTHS)
+    end = np.minimum(np.minimum(limit, kids.moved), _days(EXTRACTION_DATE) + 1)
+    followed = np.maximum(end - kids.birth, 0)
+    followed_days, limit_days = _band_days(followed), _band_days(limit - kids.birth)
+    statuses = (care.treated, 0.0, 1.0)  # actual, untreated, treated
+    before_limit = contacts.day < limit[contacts.child]
+    in_care = kids.eligible & _reached_by(kids, limit)
+    for form, indicator in (("emergency", "care_any_emergency_24m"),
+                            ("inpatient", "care_inpatient_24m")):
+        rates = [care.rate(form, status) for status in statuses]
+        rows = contacts.columns["form"] == CARE_FORMS.index(form)
+        if form == "emergency":
+            per_day = [-np.expm1(-rate / DAYS_PER_YEAR) for rate in rates]
+            followed_rows = rows & (contacts.day < end[contacts.child])
+            emergency_rate.add(kids, followed / DAYS_PER_YEAR,
+                               *[(p * followed_days).sum(axis=1) for p in per_day],
+                               realised=np.bincount(contacts.child[followed_rows], minlength=n))
+        any_contact = [-np.expm1(-(rate * limit_days).sum(axis=1) / DAYS_PER_YEAR) for rate in rates]
+        realised = np.bincount(contacts.child[rows & before_limit], minlength=n) > 0
+        truth.add(indicator, kids, in_care, *any_contact, realised=realised)
+    # dental: every examination of a child records its deft, so which one is used is no matter
+    low = _add_months(kids.birth, DENTAL_WINDOW_MONTHS[0])
+    high = _add_months(kids.birth, DENTAL_WINDOW_MONTHS[1])
+    examined = dental.columns["examined"]
+    in_window = examined & (dental.day >= low[dental.child]) & (dental.day <= high[dental.child])
+    has_exam = np.bincount(dental.child[in_window], minlength=n) > 0
+    deft = np.zeros(n)
+    deft[dental.child[in_window]] = dental.columns["deft"][in_window]
+    caries = [care.caries(status) for status in statuses]
+    mean_deft = [care.mean_deft(status) for status in statuses]
+    for suffix, mask in (("", kids.eligible & has_exam & _reached_by(kids, high)),
+                         ("_examined", kids.eligible & has_exam & (kids.moved >= high))):
+        truth.add(f"dental_caries_3y{suffix}", kids, mask, *caries, realised=deft > 0)
+        truth.add(f"dental_deft_3y{suffix}", kids, mask, *mean_deft, realised=deft)
+
+
 def _status_on(events: _Events, n: int, day: np.ndarray) -> np.ndarray:
     """Breastfeeding status code of each child's natural assessment on the given day (-1: none)."""
     out = np.full(n, -1)
@@ -265,11 +426,107 @@ def _parameters(effects: dict[str, float], area_effects: dict[str, np.ndarray]) 
     }
 
 
+def _care_parameters(effects: dict[str, float], area_effects: dict[str, np.ndarray]
+                     ) -> dict[str, object]:
+    """What the healthcare and dental exports were drawn from (parameters.CARE_*, DENTAL_*)."""
+    return {
+        "effects_among_accepting": {
+            **{f"care_{form}_rate_ratio": effects[f"care_{form}"] for form in CARE_FORMS},
+            "dental_caries_odds_ratio": effects["dental_caries"],
+            "dental_deft_rate_ratio_given_caries": effects["dental_deft"]},
+        "effect_model": "the care forms' rate ratios multiply the contact rate, the caries odds "
+                        "ratio the odds of deft > 0, the deft rate ratio the mean of deft - 1 among "
+                        "children with caries; all among exposed eligible children whose family "
+                        "accepted (as the odds ratios of the other outcomes), none for decliners",
+        "care_model": "per care form a Poisson process in continuous time with rate per child-year "
+                      "base[form][age band] x exp(covariates . beta[form] + area effect[form] + "
+                      "trend[form] x years since programme start) x rate ratio if accepted; the "
+                      "export lists one contact per child, day and form, so a day holds a contact "
+                      "with probability 1 - exp(-rate / 365.25); contacts only from the band "
+                      "start, before moving out and on or before the extraction date",
+        "care_age_bands_days": [list(band) for band in CARE_BANDS],
+        "care_base_rate_per_child_year": {form: list(rates) for form, rates in CARE_BASE_RATE.items()},
+        "care_coefficients_log_rate": CARE_COEFFICIENTS,
+        "care_trend_log_rate_per_year": CARE_TREND_PER_YEAR,
+        "care_area_shift_log_rate": CARE_AREA_SHIFT,
+        "care_area_sd_log_rate": CARE_AREA_SD,
+        "care_area_effects": {key: dict(zip(AREAS, values.tolist(), strict=True))
+                              for key, values in area_effects.items()},
+        "care_reason_given": CARE_REASON_GIVEN,
+        "dental_model": "child-level caries (deft > 0) with logit P = logit(base) + covariates . "
+                        "beta + area effect + trend x years + log(OR) if accepted; with caries, "
+                        "deft = min(1 + Poisson(mu), 20), log mu = log(deft_extra) + covariates . "
+                        "gamma + log(RR) if accepted; every examination of a child records its deft",
+        "dental_caries_base_probability": DENTAL_CARIES_BASE,
+        "dental_coefficients_log_odds": DENTAL_COEFFICIENTS,
+        "dental_area_shift_log_odds": DENTAL_AREA_SHIFT,
+        "dental_area_sd_log_odds": DENTAL_AREA_SD,
+        "dental_trend_log_odds_per_year": DENTAL_TREND_PER_YEAR,
+        "dental_deft_extra_mean": DENTAL_DEFT_EXTRA,
+        "dental_deft_coefficients_log_rate": DENTAL_DEFT_COEFFICIENTS,
+        "dental_deft_max": DENTAL_DEFT_MAX,
+        "dental_booking_age_days": [[share, list(days)] for share, days in DENTAL_AGE_MIX],
+        "dental_no_row": DENTAL_NO_ROW,
+        "dental_booking_not_kept": DENTAL_NOT_KEPT,
+        "dental_rebooked_if_not_kept": DENTAL_REBOOKED,
+        "dental_examined_twice": DENTAL_TWICE,
+        "dental_examined_blank": DENTAL_EXAMINED_BLANK,
+        "dental_window_months": list(DENTAL_WINDOW_MONTHS),
+        "dental_target_months": DENTAL_TARGET_MONTHS,
+    }
+
+
+def _care_section(effects: dict[str, float], truth: _Truth, emergency_rate: _RateTruth
+                  ) -> dict[str, object]:
+    """truth.json's "healthcare": the planted effects in the design's terms and each indicator's
+    expected value per group (issue 13)."""
+    indicators = truth.summary()
+    rate = emergency_rate.summary(RESTRICTIONS["care rate"])
+
+    def did(indicator: str) -> float | None:
+        return indicators[indicator]["did_expected"] if indicator in indicators else None
+
+    return {
+        "planted": {
+            "emergency_rate_ratio_among_accepting": effects["care_emergency"],
+            "inpatient_rate_ratio_among_accepting": effects["care_inpatient"],
+            "caries_odds_ratio_among_accepting": effects["dental_caries"],
+            "deft_rate_ratio_given_caries_among_accepting": effects["dental_deft"],
+            "emergency_rate_ratio_itt": rate["rate_ratio_itt"],
+            "emergency_rate_did_per_child_year": rate["did_expected"],
+            "any_emergency_24m_did": did("care_any_emergency_24m"),
+            "inpatient_24m_did": did("care_inpatient_24m"),
+            "caries_3y_did": did("dental_caries_3y_examined"),
+            "caries_3y_att_itt": indicators.get("dental_caries_3y_examined", {}).get("att_itt"),
+            "mean_deft_3y_did": did("dental_deft_3y_examined"),
+            "mean_deft_3y_att_itt": indicators.get("dental_deft_3y_examined", {}).get("att_itt"),
+        },
+        "definitions": {
+            "indicators": "as truth.json's 'indicators' (expected = mean of the children's model "
+                          "probability, or expected deft for dental_deft_*); for dental_deft_* "
+                          "realised_positive is the realised sum of deft",
+            "care_emergency_rate_24m": "expected emergency contacts (one a day at most) on the "
+                                       "followed days over the followed child-years, per group",
+            "planted": "the model's effects among accepting families, and what they make in the "
+                       "design's terms: did = (intervention - intervention_pre) - (comparison - "
+                       "comparison_pre) of the expected values; the caries and deft effects use "
+                       "the '_examined' entries, since no child born after the programme start "
+                       "reaches 48 months by the extraction date",
+        },
+        "indicators": indicators,
+        "care_emergency_rate_24m": rate,
+    }
+
+
 def _truth_document(name: str, seed: int, n_children: int, chunk_children: int,
                     effects: dict[str, float], area_effects: dict[str, np.ndarray], truth: _Truth,
                     exports: dict[str, _Export], rows_written: dict[str, int],
-                    planted: dict[str, dict[str, object]]) -> dict[str, object]:
+                    planted: dict[str, dict[str, object]], care_effects: dict[str, float],
+                    care_area_effects: dict[str, np.ndarray], care_truth: _Truth,
+                    emergency_rate: _RateTruth) -> dict[str, object]:
     """The contents of truth.json: the study, definitions, parameters, indicators and mess."""
+    parameters = _parameters(effects, area_effects)
+    parameters["healthcare_and_dental"] = _care_parameters(care_effects, care_area_effects)
     return {
         "generator": "pipeline.synth",
         "generator_version": GENERATOR_VERSION,
@@ -308,8 +565,9 @@ def _truth_document(name: str, seed: int, n_children: int, chunk_children: int,
                     "alone give realised_positive. duplicate_conflict rows in breastfeeding "
                     "come only from 8-month or between-window assessments",
         },
-        "parameters": _parameters(effects, area_effects),
+        "parameters": parameters,
         "indicators": truth.summary(),
+        "healthcare": _care_section(care_effects, care_truth, emergency_rate),
         "files": {table: {"file": e.file, "format": "xlsx" if e.is_xlsx else "csv",
                           "sheet": e.sheet, "delimiter": None if e.is_xlsx else e.delimiter,
                           "encoding": None if e.is_xlsx else e.encoding,
