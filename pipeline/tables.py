@@ -337,8 +337,8 @@ def effects_table(effects: pd.DataFrame, language: str, *, analysis: str | None 
 
 
 # Count and rate outcomes (count_outcomes, count_effects): the committee sees the design's DiD
-# (under `did`), the unadjusted and the adjusted effect; the technical report every method. A rate difference is per child-year in the
-# table and shown per 100 child-years.
+# (under `did`), the unadjusted and the adjusted effect; the technical report every method. A
+# rate difference is per child-year in the table and shown per 100 child-years.
 COUNT_HEADLINE_METHODS = ("did", "poisson", "poisson_adjusted", "welch", "linear_adjusted")
 PER_100_MEASURES = ("rate_difference",)
 

@@ -219,9 +219,14 @@ def test_shares_within_sampling_error_of_truth(large, indicator: str, table: str
             f"{indicator} {group}: observed {observed:.4f} (n={n}), truth {expected:.4f}, SE {se:.4f}")
 
 
-def test_dental_at_3_years_has_no_child_born_after_the_start(large) -> None:
+def test_dental_at_3_years_counts_children_born_after_the_start(large) -> None:
+    """No child born after the start has reached 48 months by the extraction date (48 months
+    after 2020-09-01 is after it); those examined at or after 36 months are counted, as their
+    nearest examination cannot change."""
     truth = large["truth"]["indicators"]["dental_caries_3y"]
-    assert truth["n"]["intervention"] == truth["n"]["comparison"] == 0
+    examined = large["truth"]["indicators"]["dental_caries_3y_examined"]
+    for group in ("intervention", "comparison"):
+        assert 0 < truth["n"][group] < examined["n"][group]
     assert truth["n"]["intervention_pre"] > 500 and truth["n"]["comparison_pre"] > 500
 
 

@@ -26,9 +26,19 @@ Healthcare use, 0–24 months:
 Dental health at 3 years:
 - The examination nearest the 36-month birthday within 30–48 months (both inclusive), among
   the rows that record an examination (a deft given, `undersokt` not "nej"); of two equally
-  near, the later. Denominator: reached 48 months by the extraction date and not moved out
-  before (the window's end). A child in it without an examination in the window is outside
-  the outcome (`no_assessment`), as a caries share can only be of children examined.
+  near, the later.
+- Denominator: the children whose nearest examination is settled, so that a later extraction
+  cannot change their value: those examined in the window on or after their 36-month
+  birthday (no later examination can be nearer), and those who reached 48 months by the
+  extraction date without moving out before (the window has closed). A child of the second
+  kind without an examination in the window is outside the outcome (`no_assessment`), as a
+  caries share can only be of children examined. A child examined only before 36 months
+  waits for the window to close (a later examination might be nearer), as does a child not
+  yet examined (`not_reached_age`; `moved_out` when it moved before 48 months). Waiting for
+  every child's 48-month birthday instead would leave the children born in the year and a
+  half before an extraction out altogether, although most of them are examined after 36
+  months; the children counted early are those whose examination came at or after 36 months
+  in both arms alike.
 - `dental_caries_3y` (binary): deft > 0 at that examination; `dental_deft_3y` (count): its
   deft (0–20, the clean stage rejects other values).
 """
@@ -110,8 +120,11 @@ def dental_indicators(children: pd.DataFrame, dental: pd.DataFrame,
     has_exam[position[chosen]] = True
     value = np.zeros(kids.size, dtype=np.float64)
     value[position[chosen]] = deft[chosen]
+    settled = np.zeros(kids.size, dtype=bool)  # examined at or after the 36-month birthday
+    settled[position[chosen]] = day[chosen] >= add_months(kids.birth_day, DENTAL_TARGET)[position[chosen]]
     reason = _denominator(kids, add_months(kids.birth_day, high))
     reason[(reason == IN_DENOMINATOR) & ~has_exam] = REASON_CODE[NO_ASSESSMENT]
+    reason[settled] = IN_DENOMINATOR
     columns: dict[str, object] = {}
     columns.update(binary_columns("dental_caries_3y", value > 0, reason))
     outside = reason != IN_DENOMINATOR

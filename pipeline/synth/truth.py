@@ -107,12 +107,11 @@ RESTRICTIONS = {
                 "before the extraction date and had not moved out before it (moving out on it "
                 "keeps the child), as pipeline.indicators.healthcare; a contact counts when it is "
                 "before the 24-month birthday",
-    "dental": "eligible children who reached their 48-month birthday (the window's end) on or "
-              "before the extraction date and had not moved out before it, with a natural "
-              "examination (undersokt not nej, deft given) at 30-48 months (calendar, both "
-              "inclusive), as pipeline.indicators.healthcare. With this study's dates no child "
-              "born after programme_start is in it (48 months after 2020-09-01 is after the "
-              "extraction date): see the '_examined' entries",
+    "dental": "eligible children whose examination nearest 36 months is settled, as "
+              "pipeline.indicators.healthcare: a natural examination (undersokt not nej, deft "
+              "given) at 30-48 months (calendar, both inclusive) on or after the 36-month "
+              "birthday by the extraction date, or one at 30-48 months and the 48-month "
+              "birthday reached on or before the extraction date without moving out before it",
     "care rate": "every eligible child, followed from birth to the earliest of its 24-month "
                  "birthday, the day it moved out and the day after the extraction date (as "
                  "pipeline.indicators.healthcare): expected contacts / followed days x 365.25",
@@ -343,11 +342,14 @@ def _accumulate_care_truth(truth: _Truth, emergency_rate: _RateTruth, kids: _Chi
     examined = dental.columns["examined"]
     in_window = examined & (dental.day >= low[dental.child]) & (dental.day <= high[dental.child])
     has_exam = np.bincount(dental.child[in_window], minlength=n) > 0
+    # examined at or after the 36-month birthday: the nearest examination is settled
+    settled_rows = in_window & (dental.day >= _add_months(kids.birth, DENTAL_TARGET_MONTHS)[dental.child])
+    settled = np.bincount(dental.child[settled_rows], minlength=n) > 0
     deft = np.zeros(n)
     deft[dental.child[in_window]] = dental.columns["deft"][in_window]
     caries = [care.caries(status) for status in statuses]
     mean_deft = [care.mean_deft(status) for status in statuses]
-    for suffix, mask in (("", kids.eligible & has_exam & _reached_by(kids, high)),
+    for suffix, mask in (("", kids.eligible & (settled | (has_exam & _reached_by(kids, high)))),
                          ("_examined", kids.eligible & has_exam & (kids.moved >= high))):
         truth.add(f"dental_caries_3y{suffix}", kids, mask, *caries, realised=deft > 0)
         truth.add(f"dental_deft_3y{suffix}", kids, mask, *mean_deft, realised=deft)

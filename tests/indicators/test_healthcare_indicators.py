@@ -64,15 +64,18 @@ DENTAL_CHILDREN = children_frame({
     "E": ("2021-01-01", None),  # 30 months 2023-07-01, 36 months 2024-01-01, 48 months 2025-01-01
     "F": ("2021-02-01", None),  # booked, not examined
     "G": ("2021-03-15", None),
-    "H": ("2022-01-01", None),  # 48 months on 2026-01-01: after the extraction
-    "I": ("2021-01-01", "2024-06-01"),  # moved out before 48 months
+    "H": ("2022-01-01", None),  # 48 months on 2026-01-01, after the extraction; not examined yet
+    "I": ("2021-01-01", "2024-06-01"),  # examined after 36 months, then moved out
+    "J": ("2022-01-01", None),  # examined at 34 months only: a later examination might be nearer
+    "K": ("2022-01-01", None),  # examined at 37 months: no later examination can be nearer
+    "L": ("2021-01-01", "2024-06-01"),  # moved out before 48 months, examined only at 33 months
 })
 EXAMS = pd.DataFrame({
-    "child_id": ["E", "E", "E", "F", "G", "I"],
+    "child_id": ["E", "E", "E", "F", "G", "I", "J", "K", "L"],
     "exam_date": pd.to_datetime(["2023-06-30", "2023-12-01", "2024-02-01", "2024-02-01", "2024-03-20",
-                                 "2024-01-05"]),
-    "deft": pd.array([5, 0, 2, None, 0, 3], dtype="Int64"),
-    "examined": pd.array([True, True, None, False, True, True], dtype="boolean"),
+                                 "2024-01-05", "2024-11-15", "2025-02-01", "2023-10-01"]),
+    "deft": pd.array([5, 0, 2, None, 0, 3, 1, 4, 2], dtype="Int64"),
+    "examined": pd.array([True, True, None, False, True, True, True, True, True], dtype="boolean"),
 })
 
 
@@ -80,10 +83,12 @@ def test_the_examination_nearest_three_years() -> None:
     result = dental_indicators(DENTAL_CHILDREN, EXAMS, dt.date(2025, 6, 30))
     # E: 2023-06-30 is before the 30-month birthday; 2023-12-01 and 2024-02-01 are both 31 days
     # from the 36-month birthday, so the later is used: deft 2
-    assert result["dental_deft_3y"].tolist() == [2, pd.NA, 0, pd.NA, pd.NA]
-    assert result["dental_caries_3y"].tolist() == [True, pd.NA, False, pd.NA, pd.NA]
-    assert result["dental_caries_3y_excluded"].tolist() == [pd.NA, "no_assessment", pd.NA, "not_reached_age",
-                                                            "moved_out"]
+    def values(column: str) -> list:
+        return result[column].astype(object).where(result[column].notna(), None).tolist()
+    assert values("dental_deft_3y") == [2, None, 0, None, 3, None, 4, None]
+    assert values("dental_caries_3y") == [True, None, False, None, True, None, True, None]
+    assert result["dental_caries_3y_excluded"].fillna("").tolist() == [
+        "", "no_assessment", "", "not_reached_age", "", "not_reached_age", "", "moved_out"]
 
 
 def test_indicators_of_an_export_not_given_are_not_present() -> None:
