@@ -80,7 +80,8 @@ def test_a_frame_is_typed_by_its_columns_kinds() -> None:
 
 
 def test_report_loaders_read_the_catalog() -> None:
-    assert set(tables.AREA_TABLES) == {"indicators", "flow", "fidelity", "effects", "summary", "balance"}
+    assert set(tables.AREA_TABLES) == {"indicators", "flow", "fidelity", "effects", "summary", "balance",
+                                       "count_outcomes", "count_effects"}
     followup = {name: outputs.output_table(name).areas for name in outputs.tables_of("followup")}
     assert set(tables.DISTRICT_TABLES) == {n for n, rows in followup.items() if rows == outputs.DISTRICT_ROWS}
     assert set(tables.STUDY_TABLES) == {"survival", "dose_response", "power", "trends", "did_cells",
