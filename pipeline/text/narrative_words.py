@@ -342,8 +342,8 @@ CAPTIONS: dict[str, Words] = {
             "indicator of {family}; the line at 0 means no difference."),
     ),
     "effects": Words("{family}: skattade effekter", "{family}: estimated effects"),
-    "count_outcomes": Words("{family}: frekvens per 100 barnår eller medelvärde per grupp",
-                            "{family}: rate per 100 child-years or mean per group"),
+    "count_outcomes": Words("{family}: antal per grupp (per 100 barnår eller medelvärde)",
+                            "{family}: numbers per group (per 100 child-years, or the mean)"),
     "count_forest": Words(
         sv="{family}: programmets skattade effekt som kvot med 95 % konfidensintervall",
         en="{family}: the programme's estimated effect as a ratio with 95% confidence intervals",

@@ -115,17 +115,23 @@ PHRASES: dict[str, Words] = {
             "requires statistical adjustment, over 0.25 is not equivalent. The table rests on "
             "{n_intervention} intervention and {n_comparison} comparison children."),
     ),
-    "count_intro": Words(
+    "count_intro_healthcare": Words(
         sv=("Akuta vårdkontakter räknas per 100 barnår: varje barn bidrar med den tid det följdes från "
             "födseln till 24 månader, eller kortare om det flyttade eller inte hunnit bli så gammalt. "
-            "Tandhälsan är antalet karierade, extraherade och fyllda mjölktänder (deft) vid "
-            "tandundersökningen närmast 3 år. Effekten anges som kvot (1 = ingen skillnad) och som "
-            "skillnad, med 95 % konfidensintervall."),
+            "Effekten anges som kvot (1 = ingen skillnad) och som skillnad per 100 barnår, med 95 % "
+            "konfidensintervall."),
         en=("Emergency care contacts are counted per 100 child-years: each child contributes the time it "
-            "was followed from birth to 24 months, or less if it moved or was not yet that old. Dental "
-            "health is the number of decayed, extracted and filled primary teeth (deft) at the dental "
-            "examination nearest 3 years. The effect is given as a ratio (1 = no difference) and as a "
-            "difference, with 95% confidence intervals."),
+            "was followed from birth to 24 months, or less if it moved or was not yet that old. The "
+            "effect is given as a ratio (1 = no difference) and as a difference per 100 child-years, "
+            "with 95% confidence intervals."),
+    ),
+    "count_intro_dental": Words(
+        sv=("Antalet karierade, extraherade och fyllda mjölktänder (deft) vid tandundersökningen närmast "
+            "3 år, bland de undersökta. Effekten anges som skillnad i medelvärde och som kvot "
+            "(1 = ingen skillnad), med 95 % konfidensintervall."),
+        en=("The number of decayed, extracted and filled primary teeth (deft) at the dental examination "
+            "nearest 3 years, among the children examined. The effect is given as a difference in means "
+            "and as a ratio (1 = no difference), with 95% confidence intervals."),
     ),
     "proportions_intro": Words(
         sv="Andel med 95 % konfidensintervall per grupp.",
