@@ -80,7 +80,8 @@ def test_study_file_may_name_an_optional_export_or_leave_it_out(tmp_path: Path) 
     config["inputs"]["samtal"] = "barn.csv"
     (bad / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError,
-                       match=r"unknown table\(s\) \['samtal'\].*optional, \['costs', 'conversations'"):
+                       match=r"unknown table\(s\) \['samtal'\].*optional, \['care_contacts', 'dental', "
+                             r"'costs', 'conversations'"):
         load_study(bad)
 
 

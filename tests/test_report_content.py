@@ -233,7 +233,10 @@ def _labelled(figure: Figure) -> None:
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_every_figure_on_a_small_study(run: tables.RunTables, language: str) -> None:
     binary = tables.indicators_by_family(run, "binary")
-    assert set(binary) == {"breastfeeding", "vaccination", "language"}
+    # the synthetic study gives the healthcare and dental exports too
+    assert set(binary) == {"breastfeeding", "vaccination", "language", "healthcare", "dental"}
+    assert tables.count_indicators_by_family(run) == {"healthcare": ["care_emergency_rate_24m"],
+                                                      "dental": ["dental_deft_3y"]}
     made = [
         figures.proportions_figure(run["indicators"], binary["vaccination"], language),
         figures.survival_figure(run["survival"], "vacc_mmr1_age", language),
@@ -242,6 +245,8 @@ def test_every_figure_on_a_small_study(run: tables.RunTables, language: str) -> 
         figures.forest_figure(run["effects"], language, measures=("hazard_ratio",), methods=("crude", "cox")),
         figures.flow_figure(run["flow"], language),
         figures.dose_response_figure(run["dose_response"], ["bf_any_6m", "vacc_mmr1_24m"], language),
+        figures.forest_figure(run["count_effects"], language, indicators_shown=["care_emergency_rate_24m"],
+                              measures=("rate_ratio",), methods=("did", "poisson", "poisson_adjusted")),
     ]
     for figure in made:
         _labelled(figure)

@@ -561,7 +561,7 @@ def _change_row(area: str, dimension: str, first: int, last: int, before: np.nda
         else:
             welch = mean_difference(after, before, confidence=CONFIDENCE)  # last less first
             row.update(difference=welch.estimate, ci_low=welch.ci_low, ci_high=welch.ci_high,
-                       df=welch.details["df"], p_value=welch.p_value)
+                       df=welch.df, p_value=welch.p_value)
     return row
 
 

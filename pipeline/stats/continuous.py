@@ -198,6 +198,7 @@ def mean_difference(
         float(interval.high),
         float(test.pvalue),
         se=se,
+        df=float(test.df),
         details=details,
         **base,
     )

@@ -160,6 +160,9 @@ class Estimate:
         Areas the standard error is clustered by, when it is.
     dropped : Dropped or None
         What the covariate design left out, for methods that adjust.
+    df : float or None
+        Degrees of freedom of the t reference the interval and p come from (Welch's, or the
+        clusters' less one), when they come from a t distribution.
 
     Raises
     ------
@@ -193,6 +196,7 @@ class Estimate:
     log_scale: bool = False
     n_clusters: int | None = None
     dropped: Dropped | None = None
+    df: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("estimate", "ci_low", "ci_high", "p_value", "se"):

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Literal
@@ -371,6 +372,11 @@ def _observed_expected(
 # --------------------------------------------------------------------------- Cox
 
 
+# Why the Grambsch–Therneau test cannot be made (its statistic would be 0/0).
+NO_PH_SPREAD = ("the proportional-hazards test has nothing to test: the scaled Schoenfeld residuals "
+                "or the event times do not vary (too few events, or all at one time)")
+
+
 @dataclass(frozen=True)
 class CoxResult:
     """Cox hazard ratio for treatment, all coefficients, and the PH test.
@@ -413,12 +419,14 @@ class CoxResult:
         if self.ph_test is None:
             return {}
         table = self.ph_test.details["table"].drop(index="GLOBAL")
-        return {str(term): Test(float(row["chi2"]), 1, None, float(row["p_value"]),
-                                "grambsch_therneau", reference="chi2", n=self.ph_test.n,
-                                tested=(str(term),), subject="term",
-                                details={"rho": float(row["rho"]),
-                                         "transform": self.ph_test.details["transform"]})
-                for term, row in table.to_dict("index").items()}
+        tests = {}
+        for term, row in table.to_dict("index").items():
+            keys = {"reference": "chi2", "n": self.ph_test.n, "tested": (str(term),), "subject": "term",
+                    "details": {"rho": float(row["rho"]), "transform": self.ph_test.details["transform"]}}
+            tests[str(term)] = (Test(float(row["chi2"]), 1, None, float(row["p_value"]), "grambsch_therneau",
+                                     **keys) if math.isfinite(row["chi2"])
+                                else Test.not_estimable("grambsch_therneau", NO_PH_SPREAD, df=1, **keys))
+        return tests
 
     def summary(self) -> str:
         """The hazard ratio and the PH test, as text."""
@@ -755,6 +763,9 @@ def proportional_hazards_test(
         {"rho": rho, "chi2": chi2, "df": 1, "p_value": stats.chi2.sf(chi2, 1)}, index=list(names)
     )
     table.loc["GLOBAL"] = [np.nan, global_chi2, len(names), stats.chi2.sf(global_chi2, len(names))]
+    if not math.isfinite(global_chi2):
+        return Test.not_estimable("grambsch_therneau", NO_PH_SPREAD, reference="chi2", df=len(names),
+                                  n=len(times), details={"table": table, "transform": transform})
     return Test(global_chi2, len(names), None, float(table.loc["GLOBAL", "p_value"]),
                 "grambsch_therneau", reference="chi2", n=len(times),
                 details={"table": table, "transform": transform})

@@ -288,3 +288,12 @@ def test_turnbull_survives_a_run_whose_mass_vanishes() -> None:
     assert result.converged and len(left) == 7065
     assert np.isfinite(result.table["probability"]).all()
     assert result.table["probability"].sum() == pytest.approx(1.0)
+
+
+def test_a_proportional_hazards_test_with_all_events_at_one_time_says_why_there_is_none() -> None:
+    # every event on day 5: g(t) is constant, so the Grambsch–Therneau statistic is 0/0
+    time = np.array([5.0, 5, 5, 5, 9, 9, 9, 9])
+    event = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    result = cox_hazard_ratio(time, event, np.array([1.0, 0, 1, 0, 1, 0, 1, 0]))
+    assert not result.ph_test.estimable and "do not vary" in result.ph_test.reason
+    assert not result.ph_tests["treatment"].estimable

@@ -92,10 +92,13 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
     adjusted, error = _attempt(lambda: cox_hazard_ratio(time, event, treated.astype(float),
                                                         covariates))
     notes = [f"Cox model (Efron ties), {context.adjusted_for}", direction]
-    if adjusted is not None and adjusted.ph_test is not None:
-        notes.append(f"proportional-hazards test (Grambsch–Therneau) p = "
-                     f"{adjusted.ph_tests['treatment'].p_value:.3g} for treatment, global p = "
-                     f"{adjusted.ph_test.p_value:.3g}")
+    if adjusted is not None and adjusted.ph_test is not None and adjusted.ph_test.estimable:
+        treatment = adjusted.ph_tests["treatment"]
+        notes.append("proportional-hazards test (Grambsch–Therneau) p = "
+                     + (f"{treatment.p_value:.3g}" if treatment.estimable else "not computable")
+                     + f" for treatment, global p = {adjusted.ph_test.p_value:.3g}")
+    elif adjusted is not None and adjusted.ph_test is not None:
+        notes.append(f"no proportional-hazards test: {adjusted.ph_test.reason}")
     if adjusted is not None and (design := _design_note(adjusted.hazard_ratio)):
         notes.append(design)
     rows.append(_row(indicator.id, None if adjusted is None else adjusted.hazard_ratio,
