@@ -46,12 +46,10 @@ from pipeline.stats._design import (
 from pipeline.stats.did import DEFAULT_SEED, FEW_CLUSTERS
 from pipeline.stats.results import Estimate, NotEstimable
 from pipeline.stats.weighting import (
-    _fit_propensity,
     _mean_one_within_groups,
-    _raw_weights,
     _sandwich,
     _Stack,
-    _truncate,
+    _weighting,
     _weights_known_covariance,
     weight_diagnostics,
 )
@@ -737,26 +735,11 @@ def iptw_mean_difference(
         return Estimate.not_estimable(MEASURE, "iptw", reason, details=notes, **base)
 
     try:
-        propensity_fit = _fit_propensity(t, design)
+        weighted = _weighting(t, design, estimand, trim_propensity, truncate_quantile, notes, base)
     except NotEstimable as reason:
         return fail(reason)
-    ps = propensity_fit.fitted
-    inside = np.ones(len(y), dtype=bool)
-    if trim_propensity is not None:
-        inside = (ps >= trim_propensity) & (ps <= 1 - trim_propensity)
-        notes["trimmed_propensity_outside"] = [trim_propensity, 1 - trim_propensity]
-        notes["rows_trimmed"] = int((~inside).sum())
-        base["n"] = int(inside.sum())
-        try:
-            require_both_groups(t[inside])
-        except NotEstimable as reason:
-            return fail(f"after propensity trimming: {reason}")
-    raw, log_slope = _raw_weights(t, ps, estimand)
-    if truncate_quantile is not None:
-        raw, capped = _truncate(raw, t, inside, truncate_quantile)
-        log_slope = np.where(capped, 0.0, log_slope)
-        notes["truncated_at_quantile"] = truncate_quantile
-        notes["rows_truncated"] = int(capped.sum())
+    propensity_fit, ps, inside = weighted.fit, weighted.ps, weighted.inside
+    raw, log_slope = weighted.raw, weighted.log_slope
     t_in, y_in = t[inside], y[inside]
     try:
         _require_variation(y_in[t_in == 1], y_in[t_in == 0])

@@ -435,6 +435,43 @@ class IPTWResult:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class _Weighted:
+    """The propensity fit and the raw weights of the rows kept (`inside`) after trimming."""
+
+    fit: LogisticFit
+    ps: np.ndarray
+    inside: np.ndarray
+    raw: np.ndarray
+    log_slope: np.ndarray
+
+
+def _weighting(t: np.ndarray, design: CovariateDesign, estimand: str, trim_propensity: float | None,
+               truncate_quantile: float | None, notes: dict, base: dict) -> _Weighted:
+    """The propensity model, trimming and truncation that every IPTW method shares: records in
+    `notes` what was trimmed or truncated and sets `base["n"]` to the children kept; raises
+    NotEstimable when the model cannot be fitted or trimming leaves a group empty."""
+    fit = _fit_propensity(t, design)
+    ps = fit.fitted
+    inside = np.ones(len(t), dtype=bool)
+    if trim_propensity is not None:
+        inside = (ps >= trim_propensity) & (ps <= 1 - trim_propensity)
+        notes["trimmed_propensity_outside"] = [trim_propensity, 1 - trim_propensity]
+        notes["rows_trimmed"] = int((~inside).sum())
+        base["n"] = int(inside.sum())
+        try:
+            require_both_groups(t[inside])
+        except NotEstimable as reason:
+            raise NotEstimable(f"after propensity trimming: {reason}") from reason
+    raw, log_slope = _raw_weights(t, ps, estimand)
+    if truncate_quantile is not None:
+        raw, capped = _truncate(raw, t, inside, truncate_quantile)
+        log_slope = np.where(capped, 0.0, log_slope)
+        notes["truncated_at_quantile"] = truncate_quantile
+        notes["rows_truncated"] = int(capped.sum())
+    return _Weighted(fit, ps, inside, raw, log_slope)
+
+
 def iptw_effect(
     outcome: object,
     treatment: object,
@@ -549,27 +586,13 @@ def iptw_effect(
     keep = design.kept_rows
     y, t = y_all[keep], t_all[keep]
     try:
-        propensity_fit = _fit_propensity(t, design)
+        weighted = _weighting(t, design, estimand, trim_propensity, truncate_quantile, notes, base)
     except NotEstimable as reason:
+        n = int(base["n"])
         return fail(reason)
-    ps = propensity_fit.fitted
-    inside = np.ones(n, dtype=bool)
-    if trim_propensity is not None:
-        inside = (ps >= trim_propensity) & (ps <= 1 - trim_propensity)
-        notes["trimmed_propensity_outside"] = [trim_propensity, 1 - trim_propensity]
-        notes["rows_trimmed"] = int((~inside).sum())
-        n = int(inside.sum())
-        base["n"] = n
-        try:
-            require_both_groups(t[inside])
-        except NotEstimable as reason:
-            return fail(f"after propensity trimming: {reason}")
-    raw, log_slope = _raw_weights(t, ps, estimand)
-    if truncate_quantile is not None:
-        raw, capped = _truncate(raw, t, inside, truncate_quantile)
-        log_slope = np.where(capped, 0.0, log_slope)
-        notes["truncated_at_quantile"] = truncate_quantile
-        notes["rows_truncated"] = int(capped.sum())
+    n = int(base["n"])
+    propensity_fit, ps, inside = weighted.fit, weighted.ps, weighted.inside
+    raw, log_slope = weighted.raw, weighted.log_slope
     t_in, y_in = t[inside], y[inside]
     weights = _mean_one_within_groups(raw[inside], t_in)
     diagnostics = weight_diagnostics(t_in, weights)
