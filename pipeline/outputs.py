@@ -169,6 +169,14 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
            "events_intervention events_comparison area n_areas_intervention n_areas_comparison "
            "adjusted p_randomisation p_floor p_placebo p_placebo_floor landmark_days ess_comparison flags",
            Words("Effektskattningar", "Effect estimates"), Words("effektrader", "effect rows"), _ESTIMATES),
+    # the dose delivered as an outcome (issue 13): contacts received per family by background
+    _table("dose_received", "compare", "variable level reference n contacts estimate ci_low ci_high "
+           "difference difference_ci_low difference_ci_high p_value note",
+           Words("Programkontakter per familj efter bakgrund", "Programme contacts per family by background"),
+           Words("rader", "rows"),
+           "families or contacts below min_cell: the count hidden with the mean and the difference resting "
+           "on it; a variable's levels add up to the families that accepted (fidelity's children)",
+           STUDY_ROWS),
     # count and rate outcomes (issue 13): what each group shows and the programme's effect
     _table("count_outcomes", "compare", "indicator group area measure n events person_years estimate "
            "ci_low ci_high sd", Words("Vårdkontakter och tandhälsa per grupp",

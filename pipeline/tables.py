@@ -560,6 +560,35 @@ def fidelity_table(fidelity: pd.DataFrame, language: str) -> pd.DataFrame:
     return _display(rows, ["item", "value"], language)
 
 
+def dose_received_table(dose: pd.DataFrame, language: str, *,
+                        min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Programme contacts received per family, in all and by background: families, the mean
+    (95% CI), the difference from the largest level (95% CI) and its p."""
+    rows = []
+    for row in records(dose):
+        variable, level = str(row["variable"]), str(row["level"])
+        if to_number(row.get("estimate")) is None:
+            mean = (_suppressed_text(row, language, min_cell, "n", "contacts")
+                    if text.row_is_suppressed(row, ("n", "contacts")) else EN_DASH)
+        else:
+            mean = format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 1)
+        if level == str(row.get("reference") or ""):
+            difference = phrase("reference_level", language)
+        elif to_number(row.get("difference")) is None:
+            difference = EN_DASH
+        else:
+            difference = format_estimate(row["difference"], row.get("difference_ci_low"),
+                                         row.get("difference_ci_high"), language, 1)
+        rows.append({"covariate": phrase("all_families", language) if variable == "all"
+                     else label("covariate", variable, language),
+                     "level": "" if level == "all" else label("level", level, language),
+                     "families": format_count(row.get("n"), language), "mean_contacts": mean,
+                     "difference_from_reference": difference,
+                     "p": format_p(row.get("p_value"), language)})
+    columns = ["covariate", "level", "families", "mean_contacts", "difference_from_reference", "p"]
+    return _display(rows, columns, language)
+
+
 def power_table(power: pd.DataFrame, language: str) -> pd.DataFrame:
     """Minimum detectable differences (80% power, two-sided 5%) and sample sizes needed."""
     def pp(value: Any) -> str:

@@ -85,5 +85,5 @@ def test_report_loaders_read_the_catalog() -> None:
     followup = {name: outputs.output_table(name).areas for name in outputs.tables_of("followup")}
     assert set(tables.DISTRICT_TABLES) == {n for n, rows in followup.items() if rows == outputs.DISTRICT_ROWS}
     assert set(tables.STUDY_TABLES) == {"survival", "dose_response", "power", "trends", "did_cells",
-                                        "did_areas", "event_study", "missing_data", "costs",
+                                        "did_areas", "event_study", "missing_data", "costs", "dose_received",
                                         "collaboration_spread", "collaboration_convergence"}

@@ -94,7 +94,7 @@ from pipeline.publish.cells import (
 )
 from pipeline.publish.children import _publish_balance, _publish_design, _publish_fidelity, _publish_flow
 from pipeline.publish.costs import _publish_costs
-from pipeline.publish.counts import _publish_count_effects, _publish_count_outcomes
+from pipeline.publish.counts import _publish_count_effects, _publish_count_outcomes, _publish_dose_received
 from pipeline.publish.effects import _publish_effects, _publish_power, _publish_summary
 from pipeline.publish.formulas import (
     FORMULA_TRIGGERS,
@@ -213,6 +213,7 @@ PUBLISHERS: Mapping[str, Publisher] = WithParts({
     "costs": _publish_costs,
     "count_outcomes": _publish_count_outcomes,
     "count_effects": _publish_count_effects,
+    "dose_received": _publish_dose_received,
 }, lambda part: part.PUBLISHERS, "publisher")
 
 

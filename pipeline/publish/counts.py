@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.publish.cells import Render, _area, _blank, _mark, _Pass, _shown_column, _text
+from pipeline.publish.cells import Render, _area, _blank, _children_key, _mark, _Pass, _shown_column, _text
 
 GROUP_VALUES = ("person_years", "estimate", "ci_low", "ci_high", "sd")
 EFFECT_VALUES = ("estimate", "ci_low", "ci_high", "p_value")
@@ -96,4 +96,51 @@ def _publish_count_effects(p: _Pass, frame: pd.DataFrame) -> Render:
             published[column] = _shown_column(frame[column], column_hidden, p.min_cell)
         _blank(published, rows, EFFECT_VALUES)
         return _mark(published, rows, [_reason(p, tuple(cells)) for cells in rests_on])
+    return render
+
+
+DOSE_VALUES = ("estimate", "ci_low", "ci_high")
+DOSE_DIFFERENCES = ("difference", "difference_ci_low", "difference_ci_high", "p_value")
+
+
+def _publish_dose_received(p: _Pass, frame: pd.DataFrame) -> Render:
+    """Families and contacts per level; a variable's levels add up to all families (the children
+    and contacts fidelity.csv counts), so that no hidden level follows by subtraction; a mean is
+    blank with its counts, a difference with its own level's or its reference's."""
+    records = frame.to_dict("records")
+    cells: list[tuple[int, int]] = []
+    for record in records:
+        variable, level = _text(record["variable"]), _text(record["level"])
+        if variable == "all":
+            cells.append((p.count(_children_key("accepted", "all"), record["n"], cost=4),
+                          p.count(("fidelity", "contacts_received", "all"), record["contacts"], cost=3)))
+        else:
+            key = ("dose_received", variable, level)
+            cells.append((p.count((*key, "n"), record["n"], cost=2),
+                          p.count((*key, "contacts"), record["contacts"])))
+    total = next((c for r, c in zip(records, cells, strict=True) if _text(r["variable"]) == "all"), None)
+    by_variable: dict[str, list[tuple[int, int]]] = {}
+    for record, cell in zip(records, cells, strict=True):
+        if _text(record["variable"]) != "all":
+            by_variable.setdefault(_text(record["variable"]), []).append(cell)
+    if total is not None:
+        for parts in by_variable.values():
+            for k in range(2):
+                p.sum_up(total[k], [cell[k] for cell in parts])
+    level_cell = {(_text(r["variable"]), _text(r["level"])): c for r, c in zip(records, cells, strict=True)}
+
+    def render(hidden: np.ndarray) -> pd.DataFrame:
+        published = frame.copy()
+        own = np.array([bool(hidden[c[0]] or hidden[c[1]]) for c in cells], dtype=bool)
+        for k, column in enumerate(("n", "contacts")):
+            column_hidden = np.array([bool(hidden[c[k]]) for c in cells], dtype=bool)
+            published[column] = _shown_column(frame[column], column_hidden, p.min_cell)
+
+        def reference_is_hidden(record: dict) -> bool:
+            reference = level_cell.get((_text(record["variable"]), _text(record.get("reference"))), ())
+            return any(bool(hidden[c]) for c in reference)
+        reference_hidden = np.array([reference_is_hidden(r) for r in records], dtype=bool)
+        _blank(published, own, DOSE_VALUES)
+        _blank(published, own | reference_hidden, DOSE_DIFFERENCES)
+        return _mark(published, own | reference_hidden, [_reason(p, c) for c in cells])
     return render

@@ -342,6 +342,8 @@ CAPTIONS: dict[str, Words] = {
             "indicator of {family}; the line at 0 means no difference."),
     ),
     "effects": Words("{family}: skattade effekter", "{family}: estimated effects"),
+    "dose_received": Words("Programkontakter per familj efter bakgrund",
+                           "Programme contacts per family by background"),
     "count_outcomes": Words("{family}: antal per grupp (per 100 barnår eller medelvärde)",
                             "{family}: numbers per group (per 100 child-years, or the mean)"),
     "count_forest": Words(

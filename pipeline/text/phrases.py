@@ -115,6 +115,18 @@ PHRASES: dict[str, Words] = {
             "requires statistical adjustment, over 0.25 is not equivalent. The table rests on "
             "{n_intervention} intervention and {n_comparison} comparison children."),
     ),
+    "dose_received_intro": Words(
+        sv=("Hur många av programmets planerade kontakter familjerna som tackade ja fick, i genomsnitt och "
+            "efter familjens bakgrund, med skillnaden mot den största gruppen. Beskrivande: familjerna "
+            "skiljer sig i mer än bakgrunden, och barn som ännu inte hunnit bli gamla nog för alla "
+            "kontakter har fått färre."),
+        en=("How many of the programme's planned contacts the families who accepted received, on average "
+            "and by the family's background, with the difference from the largest group. Descriptive: "
+            "families differ in more than their background, and children not yet old enough for every "
+            "contact have received fewer."),
+    ),
+    "reference_level": Words("jämförelsegrupp", "reference"),
+    "all_families": Words("Alla familjer", "All families"),
     "count_intro_healthcare": Words(
         sv=("Akuta vårdkontakter räknas per 100 barnår: varje barn bidrar med den tid det följdes från "
             "födseln till 24 månader, eller kortare om det flyttade eller inte hunnit bli så gammalt. "

@@ -116,6 +116,7 @@ from pipeline.stages.compare.dose_equity import (
     contact_bands,
     contacts_before,
 )
+from pipeline.stages.compare.dose_received import dose_received_table
 from pipeline.stages.compare.itt import _binary_itt
 from pipeline.stages.compare.sensitivity import (
     MI_IMPUTATIONS,
@@ -226,6 +227,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
         "missing_data": missing,
         "costs": costs_table(study, cohort, summary, cost_items(study, costs)),
         **count_outcome_tables(study, cohort),
+        "dose_received": dose_received_table(population),
     }
 
 
