@@ -29,7 +29,7 @@ Two tables, made only when the cohort holds such an indicator (its export was gi
   as a child-years-weighted linear DiD, for a count the linear DiD of means, both with the
   wild cluster bootstrap with fewer than 30 areas), and the methods above compare the groups
   after the start (as the binary indicators' secondary methods do); its n are the children of
-  the intervention and comparison areas in both periods.
+  the intervention and comparison areas in both periods with every covariate known.
 
 The population of a rate is every child of the group with follow-up time (a child followed
 for part of the two years counts for that part); of a count, the children in its denominator
@@ -194,8 +194,8 @@ def _did_rows(context: _Context, did: Any, indicator: Indicator) -> list[dict[st
     design = (treated_area, post, did.area[keep], did.covariates[keep].reset_index(drop=True))
     effects = {"area_effects": True, "period_effects": did.half_year[keep]}
     keys = {"indicator": indicator.id, "area": context.area, "analysis": "itt",
-            "n_intervention": int((used & (did.treated_area == 1)).sum()),
-            "n_comparison": int((used & (did.treated_area == 0)).sum())}
+            "n_intervention": int((keep & (did.treated_area == 1)).sum()),  # with every covariate
+            "n_comparison": int((keep & (did.treated_area == 0)).sum())}
     if indicator.kind == "rate":
         attempts = [("rate_ratio", lambda: poisson_did(counts[keep], years[keep], *design, **effects)),
                     ("rate_difference", lambda: rate_difference_did(counts[keep], years[keep], *design,
