@@ -388,8 +388,9 @@ def count_effects_table(effects: pd.DataFrame, language: str, *, indicators_show
         frame = frame[frame["indicator"].isin(list(indicators_shown))]
         if methods is not None:
             frame = frame[frame["method"].isin(list(methods))]
-        if audience != "technical":
-            frame = frame[frame["area"].astype("string").fillna("all").isin(["all", ""])]
+        areas = frame["area"].astype("string").fillna("all").replace("", "all")
+        if audience != "technical" and areas.eq("all").any():  # the study report: the whole study
+            frame = frame[areas.eq("all").to_numpy(dtype=bool)]  # (an area report has its own rows)
     rows = []
     for row in records(frame):
         if to_number(row.get("estimate")) is None:

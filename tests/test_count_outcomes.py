@@ -154,6 +154,11 @@ def test_report_tables_and_forest_in_both_languages(tables, language) -> None:
     effects = report_tables.count_effects_table(published["count_effects"], language,
                                                 indicators_shown=["care_emergency_rate_24m"])
     assert len(effects) == 3  # whole study: the unadjusted ratio and difference, the adjusted ratio
+    in_area = report_tables.for_area(report_tables.RunTables(Path("."), dict(published), {},
+                                                             written=frozenset(published)), "North")
+    area_effects = report_tables.count_effects_table(in_area["count_effects"], language,
+                                                     indicators_shown=["care_emergency_rate_24m"])
+    assert len(area_effects) == 3  # an area report shows its own area's rows
     difference = effects[effects.iloc[:, 1].eq({"sv": "Skillnad per 100 barnår",
                                                  "en": "Difference per 100 child-years"}[language])]
     assert difference.iloc[0, 3].replace("\u2212", "-").startswith("-38")  # (8/22 - 18/24) x 100
