@@ -216,3 +216,7 @@ def test_the_did_design_leads_with_its_own_estimate() -> None:
     assert rate_difference["estimate"] == pytest.approx(difference)
     assert (_one(whole, indicator="dental_deft_3y")["n_intervention"],
             _one(whole, indicator="dental_deft_3y")["n_comparison"]) == (16, 16)
+    north = effects[effects["area"].eq("North") & effects["method"].eq("did")]
+    # one intervention area: no interval is reliable, so the point estimate alone, flagged
+    assert north["estimate"].notna().all() and north["ci_low"].isna().all()
+    assert set(north["flags"].str.contains("hc1_not_clustered|point_estimate_only")) == {True}

@@ -198,16 +198,27 @@ def _did_rows(context: _Context, did: Any, indicator: Indicator) -> list[dict[st
             "n_comparison": int((keep & (did.treated_area == 0)).sum())}
     if indicator.kind == "rate":
         attempts = [("rate_ratio", lambda: poisson_did(counts[keep], years[keep], *design, **effects)),
-                    ("rate_difference", lambda: rate_difference_did(counts[keep], years[keep], *design,
-                                                                    **effects).preferred)]
+                    ("rate_difference", lambda: _by_area(rate_difference_did(counts[keep], years[keep],
+                                                                             *design, **effects)))]
     else:
-        attempts = [("mean_difference", lambda: difference_in_differences(
-            counts[keep], *design, outcome_kind="continuous", **effects).preferred)]
+        attempts = [("mean_difference", lambda: _by_area(difference_in_differences(
+            counts[keep], *design, outcome_kind="continuous", **effects)))]
     rows = []
     for measure, make in attempts:
         result, reason = _attempt(make)
         rows.append(_row(result, reason, measure, "did", keys))
     return rows
+
+
+def _by_area(result: Any) -> Estimate:
+    """A linear DiD's estimate with inference by area; with one area in an arm no interval is
+    reliable, so the point estimate alone (flag `hc1_not_clustered`), as the binary DiD rows
+    and `poisson_did` give it."""
+    estimate = result.preferred
+    if not result.clustered.estimable and estimate.estimable:
+        estimate = Estimate(estimate.measure, estimate.method, estimate.estimate, n=estimate.n,
+                            dropped=estimate.dropped, flags=("hc1_not_clustered",))
+    return estimate.with_flags(*result.flags)  # few areas, few intervention areas
 
 
 def _row(result: Estimate | None, reason: Any, measure: str, method: str,
