@@ -129,29 +129,21 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
             lang_events, lang = _language_events(stream("language"), kids, outcomes)
             visit_events = _visit_events(stream("visits"), kids)
             _accumulate_truth(truth, kids, outcomes, bf_age, lang, bf_events, vacc_events)
-            for table, events in (("visits", visit_events), ("breastfeeding", bf_events),
-                                  ("vaccinations", vacc_events), ("language", lang_events)):
-                rng = np.random.default_rng([seed, chunk, _TABLE_STREAM[table], 1])
-                frame, fmt = _event_frame(table, rng, events, kids, calendar, exports[table])
-                rows_natural[table] += len(frame)
-                coordination_rows = int(kids.coordination[events.child].sum())
-                frame, fmt, counts = _plant_events(table, rng, frame, fmt, events, kids, pnr,
-                                                   calendar, first)
-                counts["samordningsnummer"] = coordination_rows
-                _add_counts(planted, table, counts)
-                _write(writers[table], frame, fmt, formats[table], rows_written, table)
-            # the optional exports: their own streams and personnummer counters, after the core
+            # the optional exports: their own streams and personnummer counters
             care = _draw_care(kids, care_effects_used, care_area_effects)
             care_events = _care_events(stream("care_contacts"), kids, care)
             dental_events = _dental_events(stream("dental"), kids, care)
             _accumulate_care_truth(care_truth, emergency_rate, kids, care, care_events,
                                    dental_events)
-            for table, events in zip(OPTIONAL_TABLES, (care_events, dental_events), strict=True):
+            for table, events, numbers in (("visits", visit_events, pnr), ("breastfeeding", bf_events, pnr),
+                                           ("vaccinations", vacc_events, pnr), ("language", lang_events, pnr),
+                                           *zip(OPTIONAL_TABLES, (care_events, dental_events),
+                                                (care_pnr, care_pnr), strict=True)):
                 rng = np.random.default_rng([seed, chunk, _TABLE_STREAM[table], 1])
                 frame, fmt = _event_frame(table, rng, events, kids, calendar, exports[table])
                 rows_natural[table] += len(frame)
                 coordination_rows = int(kids.coordination[events.child].sum())
-                frame, fmt, counts = _plant_events(table, rng, frame, fmt, events, kids, care_pnr,
+                frame, fmt, counts = _plant_events(table, rng, frame, fmt, events, kids, numbers,
                                                    calendar, first)
                 counts["samordningsnummer"] = coordination_rows
                 _add_counts(planted, table, counts)
