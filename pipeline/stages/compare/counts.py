@@ -33,7 +33,7 @@ Two tables, made only when the cohort holds such an indicator (its export was gi
 
 The population of a rate is every child of the group with follow-up time (a child followed
 for part of the two years counts for that part); of a count, the children in its denominator
-(examined within the window, old enough and not moved out).
+(examined within the window, the examination settled: `pipeline.indicators.healthcare`).
 """
 
 from __future__ import annotations
