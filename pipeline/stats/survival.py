@@ -445,6 +445,7 @@ def cox_hazard_ratio(
     ties: Literal["efron", "breslow"] = "efron",
     ph_transform: Literal["km", "rank", "identity", "log"] = "km",
     confidence: float = 0.95,
+    exposure_name: str = "treatment",
 ) -> CoxResult:
     """Hazard ratio (treated vs comparison) from a Cox model, with a Wald interval and PH test.
 
@@ -464,6 +465,9 @@ def cox_hazard_ratio(
         The transform of time in the proportional-hazards test.
     confidence : float, optional
         Confidence level, 0.95 by default.
+    exposure_name : str, optional
+        The exposure's name in the coefficient table and the PH tests ("treatment" by
+        default); it may not be a covariate's.
 
     Returns
     -------
@@ -492,6 +496,11 @@ def cox_hazard_ratio(
     'hazard_ratio (cox): 0.3035 (95% CI 0.05838 to 1.578), p = 0.156, n = 10'
     """
     times, events, t, exog, design = _cox_rows(time, event, treatment, covariates)
+    if exposure_name != "treatment":
+        if exposure_name in exog.columns:
+            raise ValueError(f"exposure_name {exposure_name!r} is also a covariate term; give the "
+                             "exposure another name")
+        exog = exog.rename(columns={"treatment": exposure_name})
     base = {"n": len(times), "events": int(events.sum()), "confidence": confidence,
             "dropped": design.dropped}
     details = {"ties": ties, "interval": "Wald"}
@@ -515,7 +524,7 @@ def cox_hazard_ratio(
         },
         index=exog.columns,
     )
-    row = coefficients.loc["treatment"]
+    row = coefficients.loc[exposure_name]
     hazard_ratio = Estimate(
         "hazard_ratio",
         "cox",

@@ -297,3 +297,15 @@ def test_a_proportional_hazards_test_with_all_events_at_one_time_says_why_there_
     result = cox_hazard_ratio(time, event, np.array([1.0, 0, 1, 0, 1, 0, 1, 0]))
     assert not result.ph_test.estimable and "do not vary" in result.ph_test.reason
     assert not result.ph_tests["treatment"].estimable
+
+
+def test_the_exposure_row_is_named_after_the_variable_passed_in() -> None:
+    time = np.array([2, 3, 5, 7, 8, 1, 2, 4, 4, 6], dtype=float)
+    event = np.array([1, 1, 0, 1, 1, 1, 1, 1, 1, 1])
+    treatment = np.array([1] * 5 + [0] * 5, dtype=float)
+    plain = cox_hazard_ratio(time, event, treatment)
+    named = cox_hazard_ratio(time, event, treatment, exposure_name="home_visits")
+    assert list(named.coefficients.index) == ["home_visits"] and set(named.ph_tests) == {"home_visits"}
+    assert named.hazard_ratio.estimate == plain.hazard_ratio.estimate  # 0.3035, as R's coxph
+    with pytest.raises(ValueError, match="also a covariate term"):
+        cox_hazard_ratio(time, event, treatment, pd.DataFrame({"age": np.arange(10.0)}), exposure_name="age")
