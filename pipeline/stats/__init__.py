@@ -189,8 +189,8 @@ Missing covariates (`imputation`)
         how they were made.
     impute_covariates: m completed copies of `covariates`, missing values drawn by chained
         equations.
-    PooledResult: A scalar estimate pooled over m imputations by Rubin's rules.
-    pool_rubin: Rubin's rules for one scalar estimated on each of m >= 2 imputed data sets.
+    pool_rubin: Pool one scalar estimate and its variance per imputed data set (m >= 2) by
+        Rubin's rules.
     pool_estimates: Pool one Estimate per imputed data set by Rubin's rules.
 
 Multiple comparisons (`multiplicity`)
@@ -340,7 +340,6 @@ _HOME: dict[str, str] = {
     "missingness_table": "imputation",
     "ImputedCovariates": "imputation",
     "impute_covariates": "imputation",
-    "PooledResult": "imputation",
     "pool_rubin": "imputation",
     "pool_estimates": "imputation",
     "holm": "multiplicity",

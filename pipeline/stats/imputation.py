@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -667,141 +667,35 @@ def _fill(
 # --------------------------------------------------------------------------- Rubin's rules
 
 
-@dataclass(frozen=True)
-class PooledResult:
-    """A scalar estimate pooled over m imputations by Rubin's rules.
-
-    `variance_within` (U-bar, the mean of the m variances), `variance_between` (B, the
-    variance of the m estimates), `variance_total` (T = U-bar + (1 + 1/m) B);
-    `relative_increase_variance` r = (1 + 1/m) B / U-bar; `proportion_variance_missing`
-    lambda = (1 + 1/m) B / T; `fraction_missing_information` gamma = (r + 2/(df + 3)) / (r + 1)
-    (Rubin 1987, eq. 3.1.10). The interval and p use a t distribution with `df` degrees of
-    freedom (infinite when B = 0 and no complete-data df is given: the normal).
-
-    Attributes
-    ----------
-    estimate, se : float
-        The pooled estimate (mean of the m) and its standard error √T.
-    ci_low, ci_high : float
-        The t interval.
-    statistic, p_value : float
-        estimate / se and its two-sided p on `df` degrees of freedom.
-    df : float
-        Degrees of freedom (Rubin's, or Barnard & Rubin's with `df_complete`).
-    variance_within, variance_between, variance_total : float
-        U-bar, B and T.
-    relative_increase_variance, proportion_variance_missing : float
-        r and lambda.
-    fraction_missing_information : float
-        gamma.
-    m : int
-        Imputations pooled.
-    df_complete : float or None
-        The complete-data degrees of freedom given.
-    confidence : float
-        Confidence level.
-    df_method : str
-        "Rubin (1987)" or "Barnard-Rubin (1999)".
-
-    Examples
-    --------
-    See `pool_rubin`.
-
-    >>> from pipeline.stats.imputation import pool_rubin
-    >>> pooled = pool_rubin([0.1, 0.2, 0.3], [0.01, 0.01, 0.01])
-    >>> round(pooled.to_estimate("risk_difference", "regression").estimate, 4)
-    0.2
-    """
-
-    estimate: float
-    se: float
-    ci_low: float
-    ci_high: float
-    statistic: float
-    p_value: float
-    df: float
-    variance_within: float
-    variance_between: float
-    variance_total: float
-    relative_increase_variance: float
-    proportion_variance_missing: float
-    fraction_missing_information: float
-    m: int
-    df_complete: float | None
-    confidence: float = 0.95
-    df_method: str = "Rubin (1987)"
-
-    def to_row(self) -> dict[str, Any]:
-        """The result as one flat row."""
-        return {
-            "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "statistic": self.statistic, "p_value": self.p_value,
-            "df": self.df, "variance_within": self.variance_within,
-            "variance_between": self.variance_between, "variance_total": self.variance_total,
-            "relative_increase_variance": self.relative_increase_variance,
-            "proportion_variance_missing": self.proportion_variance_missing,
-            "fraction_missing_information": self.fraction_missing_information,
-            "m": self.m, "df_complete": self.df_complete, "confidence": self.confidence,
-            "df_method": self.df_method,
-        }
-
-    def to_estimate(self, measure: str, method: str, *, exponentiate: bool = False,
-                    **kwargs: Any) -> Estimate:
-        """As an Estimate; `exponentiate` when pooled on the log scale (ratios).
-
-        `kwargs` go to Estimate (n, events, details: merged with the pooling quantities).
-        """
-        back = math.exp if exponentiate else float
-        details = self.notes()
-        del details["se"]
-        return Estimate(
-            measure=measure,
-            method=method,
-            estimate=back(self.estimate),
-            ci_low=back(self.ci_low),
-            ci_high=back(self.ci_high),
-            p_value=self.p_value,
-            confidence=self.confidence,
-            se=self.se,
-            log_scale=exponentiate,
-            details=details | kwargs.pop("details", {}),
-            **kwargs,
-        )
-
-    def notes(self) -> dict[str, Any]:
-        """The pooling quantities, for a result's `details`."""
-        row = self.to_row()
-        for name in ("estimate", "ci_low", "ci_high", "p_value", "confidence"):
-            del row[name]
-        row["imputations"] = row.pop("m")
-        row["interval"] = f"Rubin's rules, t with {self.df_method} df"
-        return row
-
-    def summary(self) -> str:
-        """One line: the pooled estimate, interval, p, df and fraction of missing information."""
-        df = "inf" if math.isinf(self.df) else f"{self.df:.1f}"
-        return (
-            f"pooled over {self.m} imputations: {self.estimate:.4g} "
-            f"({self.confidence:.0%} CI {self.ci_low:.4g} to {self.ci_high:.4g}), "
-            f"p = {self.p_value:.3g}, df = {df}, "
-            f"fraction of missing information {self.fraction_missing_information:.2f}"
-        )
-
-
 def pool_rubin(
     estimates: Sequence[float],
     variances: Sequence[float],
     *,
-    n: float | None = None,
+    df_complete: float | None = None,
     confidence: float = 0.95,
-) -> PooledResult:
-    """Rubin's rules for one scalar estimated on each of m >= 2 imputed data sets.
+    measure: str = "estimate",
+    method: str = "rubins_rules",
+) -> Estimate:
+    """Pool one scalar estimate and its variance per imputed data set (m >= 2) by Rubin's rules.
 
-    `variances` are the squared standard errors. `n` is the complete-data degrees of
-    freedom — what the analysis would have had without missing values (N - k for a
-    regression with k coefficients on N children; mice's `dfcom`); given, the degrees of
-    freedom are Barnard & Rubin's (1999), which never exceed `n`; otherwise Rubin's (1987)
-    (m - 1) / lambda^2, right for large samples.
+    `variances` are the squared standard errors. The pooled estimate Q-bar is the mean of
+    the m; its variance T = U-bar + (1 + 1/m) B, with U-bar the mean of the m variances
+    (within) and B the variance of the m estimates (between). The interval and p use a t
+    distribution: with `df_complete` — the complete-data degrees of freedom, what the
+    analysis would have had without missing values (N - k for a regression with k
+    coefficients on N children; mice's `dfcom`) — its degrees of freedom are Barnard &
+    Rubin's (1999), which never exceed `df_complete`; otherwise Rubin's (1987)
+    (m - 1) / lambda^2, right for large samples. Rubin's df are infinite when B = 0: the
+    reference is then the normal, and the result's `df` is None (as for every estimate
+    whose interval is not from a t distribution).
+
+    The result's `details` hold the pooling quantities (Rubin 1987, ch. 3):
+    `variance_within` (U-bar), `variance_between` (B), `variance_total` (T);
+    `relative_increase_variance` r = (1 + 1/m) B / U-bar; `proportion_variance_missing`
+    lambda = (1 + 1/m) B / T; `fraction_missing_information`
+    gamma = (r + 2/(df + 3)) / (r + 1) (eq. 3.1.10); `statistic`, the t = Q-bar / √T;
+    `imputations` (m); `df_complete`; `df_method`, "Rubin (1987)" or "Barnard-Rubin (1999)";
+    and `interval`, in words.
 
     Parameters
     ----------
@@ -809,34 +703,43 @@ def pool_rubin(
         The estimate from each imputed data set (on the scale to pool on, e.g. log odds).
     variances : sequence of float
         Their squared standard errors, one per imputation.
-    n : float, optional
-        The complete-data degrees of freedom.
+    df_complete : float, optional
+        The complete-data degrees of freedom; Barnard & Rubin's df when given.
     confidence : float, optional
         Confidence level, 0.95 by default.
+    measure, method : str, optional
+        What was pooled and how, as the Estimate names them (e.g. "did",
+        "multiple_imputation"); a generic "estimate" by "rubins_rules" by default.
 
     Returns
     -------
-    PooledResult
-        The pooled estimate, SE, t interval and p, df, and the variance components.
+    Estimate
+        The pooled estimate with its t interval and p; `se` √T, `df` the t's degrees of
+        freedom (None for the normal); the pooling quantities in `details`.
 
     Raises
     ------
     ValueError
         If there are fewer than 2 imputations, the lengths differ, a value is not finite, a
-        variance is negative or every variance is 0, `confidence` is not between 0 and 1,
-        or `n` is not positive.
+        variance is negative, `confidence` is not between 0 and 1, or `df_complete` is not
+        positive.
+    NotEstimable
+        If every variance is 0.
 
     Examples
     --------
     Estimates 0.1, 0.2, 0.3, each with variance 0.01: U-bar = 0.01, B = 0.01,
-    T = 0.01 + (1 + 1/3) · 0.01, lambda = 0.0133/0.0233 = 4/7, df = 2 / lambda² = 6.125.
+    T = 0.01 + (1 + 1/3) · 0.01, lambda = 0.0133/0.0233 = 4/7, df = 2 / lambda² = 6.125,
+    r = 0.0133/0.01 = 4/3, gamma = (4/3 + 2/9.125) / (7/3) = 0.665.
 
     >>> from pipeline.stats.imputation import pool_rubin
-    >>> pooled = pool_rubin([0.1, 0.2, 0.3], [0.01, 0.01, 0.01])
-    >>> round(pooled.estimate, 4), round(pooled.variance_total, 6), round(pooled.df, 3)
+    >>> pooled = pool_rubin([0.1, 0.2, 0.3], [0.01, 0.01, 0.01], measure="risk_difference")
+    >>> round(pooled.estimate, 4), round(pooled.details["variance_total"], 6), round(pooled.df, 3)
     (0.2, 0.023333, 6.125)
-    >>> round(pooled.ci_low, 4), round(pooled.ci_high, 4), round(pooled.p_value, 3)
-    (-0.1719, 0.5719, 0.237)
+    >>> pooled.summary()
+    'risk_difference (rubins_rules): 0.2 (95% CI -0.1719 to 0.5719), p = 0.237'
+    >>> round(pooled.details["fraction_missing_information"], 3), pooled.details["imputations"]
+    (0.665, 3)
     """
     q = np.asarray(estimates, dtype="float64")
     u = np.asarray(variances, dtype="float64")
@@ -851,8 +754,8 @@ def pool_rubin(
         raise ValueError("variances must not be negative")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
-    if n is not None and not n > 0:
-        raise ValueError(f"complete-data degrees of freedom must be positive, not {n}")
+    if df_complete is not None and not df_complete > 0:
+        raise ValueError(f"complete-data degrees of freedom must be positive, not {df_complete}")
 
     qbar = float(q.mean())
     ubar = float(u.mean())
@@ -865,38 +768,51 @@ def pool_rubin(
         )
     lam = (1 + 1 / m) * b / t
     r = (1 + 1 / m) * b / ubar
-    if n is None:
+    if df_complete is None:
         df = (m - 1) / lam**2 if lam > 0 else math.inf
-        method = "Rubin (1987)"
+        df_method = "Rubin (1987)"
     else:
         # Barnard & Rubin (1999) eq. 3, written as in mice's barnard.rubin() so that
         # lambda = 0 gives its limit n (n + 1) / (n + 3) rather than 0/0.
+        n = df_complete
         observed = (1 - lam) * (n + 1) * n
         df = (m - 1) * observed / ((n + 3) * (m - 1) + lam**2 * observed)
-        method = "Barnard-Rubin (1999)"
+        df_method = "Barnard-Rubin (1999)"
     fmi = (r + 2 / (df + 3)) / (r + 1)
     se = math.sqrt(t)
     critical = float(stats.t.ppf(0.5 + confidence / 2, df))
     statistic = qbar / se
-    return PooledResult(
+    return Estimate(
+        measure=measure,
+        method=method,
         estimate=qbar,
-        se=se,
         ci_low=qbar - critical * se,
         ci_high=qbar + critical * se,
-        statistic=statistic,
         p_value=float(2 * stats.t.sf(abs(statistic), df)),
-        df=float(df),
-        variance_within=ubar,
-        variance_between=b,
-        variance_total=t,
-        relative_increase_variance=r,
-        proportion_variance_missing=lam,
-        fraction_missing_information=float(fmi),
-        m=m,
-        df_complete=None if n is None else float(n),
         confidence=confidence,
-        df_method=method,
+        se=se,
+        df=None if math.isinf(df) else float(df),
+        details={
+            "statistic": statistic,
+            "variance_within": ubar,
+            "variance_between": b,
+            "variance_total": t,
+            "relative_increase_variance": r,
+            "proportion_variance_missing": lam,
+            "fraction_missing_information": float(fmi),
+            "imputations": m,
+            "df_complete": None if df_complete is None else float(df_complete),
+            "df_method": df_method,
+            "interval": f"Rubin's rules, t with {df_method} df",
+        },
     )
+
+
+def _exponentiated(pooled: Estimate) -> Estimate:
+    """A result pooled on the log scale with its estimate and interval back-transformed (a
+    ratio); `se` and `df` stay those of the log scale, which `log_scale` says."""
+    return replace(pooled, estimate=math.exp(pooled.estimate), ci_low=math.exp(pooled.ci_low),
+                   ci_high=math.exp(pooled.ci_high), log_scale=True)
 
 
 # Relative tolerance for calling an interval symmetric about its estimate.
@@ -907,7 +823,7 @@ def pool_estimates(
     results: Sequence[Estimate],
     *,
     scale: Literal["identity", "log"] = "identity",
-    n: float | None = None,
+    df_complete: float | None = None,
 ) -> Estimate:
     """Pool one Estimate per imputed data set by Rubin's rules.
 
@@ -919,7 +835,7 @@ def pool_estimates(
     reference (the area-clustered DiD) would have its SE overstated by t/z: pool such
     results with `pool_rubin` from their coefficients and standard errors instead. A
     result that cannot be estimated in any imputation makes the pooled one not estimable.
-    `n`: complete-data degrees of freedom, as in `pool_rubin`.
+    `df_complete`: the complete-data degrees of freedom, as in `pool_rubin`.
 
     Parameters
     ----------
@@ -928,15 +844,15 @@ def pool_estimates(
         Wald interval.
     scale : {"identity", "log"}, optional
         Pool on the estimate's own scale, or on the log scale (ratios).
-    n : float, optional
+    df_complete : float, optional
         The complete-data degrees of freedom.
 
     Returns
     -------
     Estimate
         The pooled estimate with its Rubin's-rules interval and p (back-transformed for
-        `scale="log"`); the pooling quantities in `details`. Not estimable when any
-        imputation's result is not.
+        `scale="log"`, `se` on the log scale); the pooling quantities in `details`, as
+        `pool_rubin` gives them. Not estimable when any imputation's result is not.
 
     Raises
     ------
@@ -1006,8 +922,8 @@ def pool_estimates(
             )
         points.append(centre)
         variances.append(((high - low) / (2 * z)) ** 2)
-    pooled = pool_rubin(points, variances, n=n, confidence=first.confidence)
-    return pooled.to_estimate(
-        first.measure, first.method, exponentiate=scale == "log",
-        details={"se_recovered_from": "interval half-width / z"}, **base,
-    )
+    pooled = pool_rubin(points, variances, df_complete=df_complete, confidence=first.confidence,
+                        measure=first.measure, method=first.method)
+    pooled = replace(pooled, details=pooled.details | {
+        "se_recovered_from": "interval half-width / z"}, **base)
+    return _exponentiated(pooled) if scale == "log" else pooled

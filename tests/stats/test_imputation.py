@@ -15,7 +15,7 @@ from pipeline.stats.imputation import (
     pool_estimates,
     pool_rubin,
 )
-from pipeline.stats.results import Estimate
+from pipeline.stats.results import Estimate, NotEstimable
 
 Z95 = 1.959963984540054  # normal 97.5% quantile
 
@@ -73,16 +73,22 @@ def test_rubin_hand_computation():
     # T = 4 + (5/4)(5/3) = 73/12; r = (25/12)/4 = 25/48; lambda = (25/12)/(73/12) = 25/73;
     # Rubin df = 3 / lambda^2 = 15987/625; gamma = (r + 2/(df + 3)) / (r + 1) = 84425/217321
     pooled = pool_rubin([10, 12, 11, 13], [4, 4, 5, 3])
-    assert pooled.m == 4
+    assert isinstance(pooled, Estimate)
+    assert (pooled.measure, pooled.method, pooled.confidence) == ("estimate", "rubins_rules", 0.95)
+    details = pooled.details
+    assert details["imputations"] == 4
     assert pooled.estimate == pytest.approx(11.5)
-    assert pooled.variance_within == pytest.approx(4.0)
-    assert pooled.variance_between == pytest.approx(5 / 3)
-    assert pooled.variance_total == pytest.approx(73 / 12)
+    assert details["variance_within"] == pytest.approx(4.0)
+    assert details["variance_between"] == pytest.approx(5 / 3)
+    assert details["variance_total"] == pytest.approx(73 / 12)
     assert pooled.se == pytest.approx(math.sqrt(73 / 12))
-    assert pooled.relative_increase_variance == pytest.approx(25 / 48)
-    assert pooled.proportion_variance_missing == pytest.approx(25 / 73)
+    assert not pooled.log_scale
+    assert details["relative_increase_variance"] == pytest.approx(25 / 48)
+    assert details["proportion_variance_missing"] == pytest.approx(25 / 73)
     assert pooled.df == pytest.approx(15987 / 625)
-    assert pooled.fraction_missing_information == pytest.approx(84425 / 217321)
+    assert details["df_method"] == "Rubin (1987)" and details["df_complete"] is None
+    assert details["fraction_missing_information"] == pytest.approx(84425 / 217321)
+    assert details["statistic"] == pytest.approx(11.5 / math.sqrt(73 / 12))
     half_width = stats.t.ppf(0.975, 15987 / 625) * math.sqrt(73 / 12)
     assert pooled.ci_low == pytest.approx(11.5 - half_width)
     assert pooled.ci_high == pytest.approx(11.5 + half_width)
@@ -92,11 +98,13 @@ def test_rubin_hand_computation():
 def test_barnard_rubin_hand_computation():
     # same data, complete-data df 10: nu_obs = (11/13) 10 (1 - 25/73) = 5280/949;
     # nu = 1 / (1/nu_old + 1/nu_obs) with nu_old = 15987/625 (Barnard & Rubin 1999, eq. 3)
-    pooled = pool_rubin([10, 12, 11, 13], [4, 4, 5, 3], n=10)
+    pooled = pool_rubin([10, 12, 11, 13], [4, 4, 5, 3], df_complete=10)
     assert pooled.df == pytest.approx(1 / (625 / 15987 + 949 / 5280))
     assert pooled.df == pytest.approx(4.569775877786423)
     assert pooled.df < 10  # never more than the complete data would have
-    assert pooled.variance_total == pytest.approx(73 / 12)  # the df change nothing else
+    assert pooled.details["variance_total"] == pytest.approx(73 / 12)  # the df change nothing else
+    assert pooled.details["df_method"] == "Barnard-Rubin (1999)"
+    assert pooled.details["df_complete"] == 10.0
 
 
 def test_rubin_sas_mianalyze_example_inputs():
@@ -106,13 +114,13 @@ def test_rubin_sas_mianalyze_example_inputs():
     # Barnard-Rubin df with nu_com = 30: 26.30.
     oxygen = [47.0120, 47.2407, 47.4995, 47.1485, 47.0042]
     se = [0.95984, 0.93540, 1.00766, 0.95439, 0.96528]
-    pooled = pool_rubin(oxygen, np.square(se), n=30)
+    pooled = pool_rubin(oxygen, np.square(se), df_complete=30, measure="mean")
     assert pooled.estimate == pytest.approx(47.18098)
-    assert pooled.variance_within == pytest.approx(0.930854, abs=1e-6)
-    assert pooled.variance_between == pytest.approx(0.0414705, abs=1e-7)
-    assert pooled.variance_total == pytest.approx(0.980619, abs=1e-6)
+    assert pooled.details["variance_within"] == pytest.approx(0.930854, abs=1e-6)
+    assert pooled.details["variance_between"] == pytest.approx(0.0414705, abs=1e-7)
+    assert pooled.details["variance_total"] == pytest.approx(0.980619, abs=1e-6)
     assert pooled.df == pytest.approx(26.30, abs=0.01)
-    assert pooled.fraction_missing_information == pytest.approx(0.1155, abs=1e-4)
+    assert pooled.details["fraction_missing_information"] == pytest.approx(0.1155, abs=1e-4)
 
 
 def test_rubin_published_amos_worked_example():
@@ -121,28 +129,29 @@ def test_rubin_published_amos_worked_example():
     # Ten estimates with exactly that mean and between-imputation variance:
     spread = np.array([1.0, -1.0] * 5) * math.sqrt(0.0085 * 9 / 10)
     pooled = pool_rubin(1.172 + spread, [0.0233] * 10)
-    assert pooled.variance_between == pytest.approx(0.0085)
-    assert pooled.variance_total == pytest.approx(0.0326, abs=1e-4)
+    assert pooled.details["variance_between"] == pytest.approx(0.0085)
+    assert pooled.details["variance_total"] == pytest.approx(0.0326, abs=1e-4)
     assert pooled.se == pytest.approx(0.1807, abs=1e-4)
-    assert pooled.statistic == pytest.approx(6.49, abs=0.005)
+    assert pooled.details["statistic"] == pytest.approx(6.49, abs=0.005)
     assert 109 <= pooled.df < 110
 
 
 def test_no_between_imputation_variance():
-    # B = 0: Rubin's df are infinite (normal reference); Barnard-Rubin's equal their limit
-    # n (n + 1) / (n + 3) (mice test BARNARD-RUBIN-004)
+    # B = 0: Rubin's df are infinite (normal reference, so no t df: None); Barnard-Rubin's
+    # equal their limit n (n + 1) / (n + 3) (mice test BARNARD-RUBIN-004)
     rubin = pool_rubin([2.0, 2.0, 2.0], [0.25, 0.25, 0.25])
-    assert math.isinf(rubin.df)
-    assert rubin.fraction_missing_information == 0.0
+    assert rubin.df is None
+    assert rubin.details["fraction_missing_information"] == 0.0
     assert rubin.ci_low == pytest.approx(2.0 - Z95 * 0.5)
     assert rubin.ci_high == pytest.approx(2.0 + Z95 * 0.5)
-    small = pool_rubin([2.0, 2.0, 2.0], [0.25, 0.25, 0.25], n=100)
+    assert rubin.p_value == pytest.approx(2 * stats.norm.sf(2.0 / 0.5))
+    small = pool_rubin([2.0, 2.0, 2.0], [0.25, 0.25, 0.25], df_complete=100)
     assert small.df == pytest.approx(100 * 101 / 103)
 
 
 def test_barnard_rubin_tends_to_rubin_for_large_samples():
     rubin = pool_rubin([10, 12, 11, 13], [4, 4, 5, 3])
-    huge = pool_rubin([10, 12, 11, 13], [4, 4, 5, 3], n=1e12)
+    huge = pool_rubin([10, 12, 11, 13], [4, 4, 5, 3], df_complete=1e12)
     assert huge.df == pytest.approx(rubin.df, rel=1e-6)
 
 
@@ -155,8 +164,10 @@ def test_rubin_rejects_bad_input():
         pool_rubin([1.0, 2.0], [0.1, -0.1])
     with pytest.raises(ValueError, match="finite"):
         pool_rubin([1.0, np.nan], [0.1, 0.1])
-    with pytest.raises(ValueError, match="within-imputation variance is 0"):
+    with pytest.raises(NotEstimable, match="within-imputation variance is 0"):
         pool_rubin([1.0, 2.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match="must be positive"):
+        pool_rubin([1.0, 2.0], [0.1, 0.1], df_complete=0)
 
 
 def _wald(measure: str, centre: float, se: float, log: bool = False, **kwargs) -> Estimate:
@@ -176,8 +187,11 @@ def test_pool_estimates_recovers_se_from_symmetric_intervals():
     assert pooled.ci_low == pytest.approx(11.5 - half_width)
     assert pooled.ci_high == pytest.approx(11.5 + half_width)
     assert pooled.n == 200
+    assert pooled.se == pytest.approx(math.sqrt(73 / 12))
+    assert pooled.df == pytest.approx(15987 / 625)
     assert pooled.details["variance_total"] == pytest.approx(73 / 12)
     assert pooled.details["imputations"] == 4
+    assert pooled.details["se_recovered_from"] == "interval half-width / z"
 
 
 def test_pool_estimates_pools_ratios_on_the_log_scale():
@@ -190,6 +204,9 @@ def test_pool_estimates_pools_ratios_on_the_log_scale():
     assert pooled.ci_low == pytest.approx(math.exp(0.25 - half_width))
     assert pooled.ci_high == pytest.approx(math.exp(0.25 + half_width))
     assert pooled.log_scale
+    assert pooled.se == pytest.approx(math.sqrt(73 / 1200))  # on the log scale
+    assert pooled.p_value == pytest.approx(2 * stats.t.sf(0.25 / math.sqrt(73 / 1200), 15987 / 625))
+    assert (pooled.measure, pooled.method, pooled.n) == ("odds_ratio", "regression", 200)
     with pytest.raises(ValueError, match="log scale"):
         pool_estimates(results)
 
@@ -264,11 +281,12 @@ def test_multiple_imputation_removes_complete_case_bias():
     fits = [sm.OLS(outcome, _lpm_design(c, arm)).fit(cov_type="HC1") for c in imputed]
     for name, true_value in truth.items():
         pooled = pool_rubin(
-            [f.params[name] for f in fits], [f.bse[name] ** 2 for f in fits], n=len(outcome) - 5
+            [f.params[name] for f in fits], [f.bse[name] ** 2 for f in fits],
+            df_complete=len(outcome) - 5, measure="coefficient", method="multiple_imputation",
         )
         assert pooled.ci_low <= true_value <= pooled.ci_high, name
         assert abs(pooled.estimate - true_value) < 2.5 * pooled.se, name
-        assert 0 < pooled.fraction_missing_information < 1
+        assert 0 < pooled.details["fraction_missing_information"] < 1
     cc_bias = abs(cc.params["birth_weight_kg"] - truth["birth_weight_kg"])
     mi_estimate = np.mean([f.params["birth_weight_kg"] for f in fits])
     assert abs(mi_estimate - truth["birth_weight_kg"]) < cc_bias / 2

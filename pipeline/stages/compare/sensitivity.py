@@ -3,6 +3,7 @@ the DiD without the pandemic births or with filled windows, multiple imputation.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,6 @@ from pipeline.stages.compare.context import (
 from pipeline.stages.compare.did_rows import _did_row
 from pipeline.stages.compare.itt import _crude_rows, _regression_rows
 from pipeline.stats import (
-    Estimate,
     at_least_child_level,
     complier_effect,
     difference_in_differences,
@@ -207,7 +207,7 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
     if did is not None:  # a two-group design has no periods
         auxiliary["period"] = pd.Series(did.half_year[inside], dtype="string").astype("category")
     imputed, error = _attempt(impute_covariates, covariates, auxiliary, m=MI_IMPUTATIONS)
-    estimates, variances, df = [], [], None
+    estimates, variances, df_complete = [], [], None
     for completed in imputed or []:
         if did is None:
             fit, fit_error = _attempt(logistic_adjusted_effects, y[inside],
@@ -220,10 +220,10 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
                                       did.area[inside], completed, area_effects=True,
                                       period_effects=did.half_year[inside],
                                       wild_bootstrap=False)
-            result, df = None, None
+            result, df_complete = None, None
             if fit is not None and fit.clustered.estimable:
                 result = at_least_child_level(fit.clustered, fit.heteroskedasticity_robust)
-                df = fit.n_clusters - 1
+                df_complete = fit.n_clusters - 1
             elif fit is not None:  # one area in an arm: the labelled child-level fallback
                 result = fit.heteroskedasticity_robust
         if result is None or not result.estimable or result.se is None:
@@ -231,15 +231,15 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
             break
         estimates.append(result.estimate)
         variances.append(result.se ** 2)
+    measure = "did" if did is not None else "risk_difference"
     estimate = None
     if len(estimates) == MI_IMPUTATIONS:
-        pooled = pool_rubin(estimates, variances, n=df)
-        estimate = Estimate("did" if did is not None else "risk_difference",
-                            "multiple_imputation", pooled.estimate, pooled.ci_low,
-                            pooled.ci_high, pooled.p_value, n=int(inside.sum()))
+        pooled = pool_rubin(estimates, variances, df_complete=df_complete, measure=measure,
+                            method="multiple_imputation")
+        estimate = replace(pooled, n=int(inside.sum()))
     treated = (did.treated_area if did is not None else context.treated.astype(float))[inside]
     missing = int(covariates.isna().any(axis=1).sum())
-    row = _row(indicator.id, estimate, measure="did" if did is not None else "risk_difference",
+    row = _row(indicator.id, estimate, measure=measure,
                method="did" if did is not None else "regression",
                analysis="multiple_imputation", n_intervention=int((treated == 1).sum()),
                n_comparison=int((treated == 0).sum()),
