@@ -151,9 +151,7 @@ DiD of counts and rates (`did_counts`)
         person-time-weighted linear DiD.
 
 DiD inference with few areas (`did_inference`)
-    RandomisationInference: Randomisation-inference p for a DiD over assignments of areas to
-        arms, or a reason.
-    randomisation_inference: Two-sided randomisation p of the area-effects DiD over
+    randomisation_inference: Two-sided randomisation test of the area-effects DiD over
         assignments of areas to arms.
     area_period_cells: Children, events and proportion in each area before and after the
         start.
@@ -161,7 +159,7 @@ DiD inference with few areas (`did_inference`)
     leave_one_area_out: The area-effects DiD re-estimated without each area in turn.
     placebo_areas: Each comparison area in turn as a placebo intervention area (in-space
         placebos).
-    placebo_p: Where the observed DiD falls among placebo DiDs: the p-value and its floor.
+    placebo_p: Where the observed DiD falls among placebo DiDs: a test with its p and floor.
 
 DiD models (`did_models`)
     EventStudyResult: Event-study coefficients per period, the joint pre-trend test, and
@@ -322,7 +320,6 @@ _HOME: dict[str, str] = {
     "WildClusterScoreBootstrap": "did_counts",
     "poisson_did": "did_counts",
     "rate_difference_did": "did_counts",
-    "RandomisationInference": "did_inference",
     "randomisation_inference": "did_inference",
     "area_period_cells": "did_inference",
     "pairwise_did": "did_inference",

@@ -97,6 +97,45 @@ def as_binary(values: object, name: str) -> np.ndarray:
     return array
 
 
+def as_finite(values: object, name: str) -> np.ndarray:
+    """Coerce numbers (or booleans) to floats (NaN kept for missing); reject infinite values.
+
+    Parameters
+    ----------
+    values : array_like
+        Numbers or booleans, with missing values as None, NaN or pandas.NA.
+    name : str
+        The variable's name in the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        Floats, NaN where missing.
+
+    Raises
+    ------
+    ValueError
+        If a value is not a number or is infinite.
+
+    Examples
+    --------
+    >>> from pipeline.stats._design import as_finite
+    >>> as_finite([3, 0, None, 1.5, True], "outcome").tolist()
+    [3.0, 0.0, nan, 1.5, 1.0]
+    >>> as_finite([1, float("inf")], "outcome")
+    Traceback (most recent call last):
+    ...
+    ValueError: outcome has infinite values
+    """
+    try:
+        array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric ({error})") from error
+    if np.isinf(array).any():
+        raise ValueError(f"{name} has infinite values")
+    return array
+
+
 def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns as floats; categorical, string and boolean columns as 0/1 dummies.
 

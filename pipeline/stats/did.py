@@ -52,6 +52,7 @@ from statsmodels.regression.linear_model import RegressionResultsWrapper
 from pipeline.stats._design import (
     areas_in_both_arms,
     as_binary,
+    as_finite,
     both_arms_reason,
     build_covariate_design,
 )
@@ -274,7 +275,7 @@ def difference_in_differences(
     if outcome_kind == "binary":
         y_all = as_binary(outcome, "outcome")
     elif outcome_kind == "continuous":
-        y_all = _as_finite(outcome, "outcome")
+        y_all = as_finite(outcome, "outcome")
     else:
         raise ValueError(f"outcome_kind must be 'binary' or 'continuous', not {outcome_kind!r}")
     d_all = as_binary(treated_area, "treated_area")
@@ -285,7 +286,7 @@ def difference_in_differences(
     observed = ~(np.isnan(y_all) | np.isnan(d_all) | np.isnan(p_all) | area_all.isna().to_numpy())
     w_all = None
     if weights is not None:
-        w_all = _as_finite(weights, "weights")
+        w_all = as_finite(weights, "weights")
         if len(w_all) != len(y_all):
             raise ValueError("weights and outcome differ in length")
         if (w_all[~np.isnan(w_all)] < 0).any():
@@ -551,14 +552,6 @@ def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
                        if in_cell.any() else None)
         rows.append(row)
     return pd.DataFrame(rows).set_index(["treated_area", "post"])
-
-
-def _as_finite(values: object, name: str) -> np.ndarray:
-    """Numbers as floats (NaN for missing); reject infinite values."""
-    array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    if np.isinf(array).any():
-        raise ValueError(f"{name} has infinite values")
-    return array
 
 
 def _caveats(n_clusters: int, n_treated: int) -> tuple[str, ...]:

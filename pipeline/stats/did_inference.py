@@ -16,7 +16,7 @@ reader can check without them:
 - `placebo_areas` and `placebo_p`: each comparison area in turn as a placebo intervention
   area, and where the observed DiD falls among those placebo DiDs.
 
-The DiD is the linear probability model with area fixed effects,
+The DiD is the linear model with area fixed effects,
 
     y = area effects + b_post * post + b * treated_area:post (+ covariates) + e,
 
@@ -24,6 +24,10 @@ whose b is the DiD of pipeline/stats/did.py when each area keeps its share of it
 children in both periods (and without covariates); the area effects stop a change in the
 mix of areas between periods from passing for an effect. Two areas alone make the model
 saturated, so a pairwise DiD is exactly (p_a,post - p_a,pre) - (p_c,post - p_c,pre).
+For a 0/1 outcome it is the linear probability model; the randomisation test, the
+leave-one-out and the placebo areas take any numeric outcome (a count such as decayed
+teeth, a measurement), whose DiD is one of means. The cells and the pairwise DiDs count
+events, so they take a 0/1 outcome only.
 
 The randomisation statistic is by default the t of b with CR1 standard errors clustered
 by area (the coefficient is available with `statistic="coefficient"`). Both tests are
@@ -54,7 +58,7 @@ its per-area scores are quadratic forms in the 0/1 vector of intervention areas
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
 
@@ -64,11 +68,12 @@ import pandas as pd
 from pipeline.stats._design import (
     areas_in_both_arms,
     as_binary,
+    as_finite,
     both_arms_reason,
     build_covariate_design,
 )
 from pipeline.stats.did import DEFAULT_SEED
-from pipeline.stats.results import Dropped
+from pipeline.stats.results import Dropped, Test
 
 ARMS = ("intervention", "comparison")
 PERIODS = ("pre", "post")
@@ -94,114 +99,6 @@ LEAVE_ONE_OUT_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class RandomisationInference:
-    """Randomisation-inference p for a DiD over assignments of areas to arms, or a reason.
-
-    `p_floor` is the smallest p this result could have taken: 1 / C(G, G1), or 2 / C(G, G1)
-    when the arms are of equal size (enumerated), or 1 / `n_assignments` (sampled).
-    `n_assignments` counts the assignments compared, the observed one included;
-    `n_undefined` those left out because their statistic was undefined.
-
-    Attributes
-    ----------
-    statistic : {"t", "coefficient"}
-        What was compared across assignments.
-    estimate : float or None
-        The observed area-effects DiD (0-1 scale).
-    observed_statistic : float or None
-        Its CR1 t (or the DiD itself for "coefficient").
-    p_value : float or None
-        The randomisation p; None, with `reason`, when not estimable.
-    p_floor : float or None
-        The smallest p the design allows.
-    n_assignments, n_possible_assignments : int
-        Assignments compared, and C(G, G1).
-    enumerated : bool
-        Whether every assignment was compared (else a seeded random sample).
-    seed : int or None
-        The seed of the sample, when sampled.
-    n, n_areas, n_areas_intervention : int
-        Children, areas and intervention areas.
-    n_undefined : int
-        Assignments left out because their statistic was undefined.
-    reason : str or None
-        Why there is no p.
-    details : dict
-        Whether covariates were used; whether the complement of an assignment is one.
-    dropped : Dropped or None
-        What the covariate design left out.
-
-    Examples
-    --------
-    >>> from pipeline.stats.did_inference import RandomisationInference
-    >>> result = RandomisationInference("t", 0.25, 5.9, 1 / 3, 1 / 3, 6, 6, True, None, 80, 4, 2)
-    >>> result.estimable, result.can_reach(0.05)
-    (True, False)
-    """
-
-    statistic: Literal["t", "coefficient"]
-    estimate: float | None
-    observed_statistic: float | None
-    p_value: float | None
-    p_floor: float | None
-    n_assignments: int
-    n_possible_assignments: int
-    enumerated: bool
-    seed: int | None
-    n: int
-    n_areas: int
-    n_areas_intervention: int
-    n_undefined: int = 0
-    reason: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    dropped: Dropped | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("estimate", "observed_statistic", "p_value", "p_floor"):
-            value = getattr(self, name)
-            if value is not None and not math.isfinite(value):
-                raise ValueError(
-                    f"randomisation inference: {name} is {value}; return None with a reason "
-                    "instead of a non-finite number"
-                )
-        if self.p_value is None and not self.reason:
-            raise ValueError("randomisation inference: no p-value and no reason given")
-
-    @property
-    def estimable(self) -> bool:
-        """Whether there is a p-value."""
-        return self.p_value is not None
-
-    def can_reach(self, alpha: float = 0.05) -> bool:
-        """Whether the design could give p <= alpha at all (its floor is at most alpha)."""
-        return self.p_floor is not None and self.p_floor <= alpha
-
-    def to_row(self) -> dict[str, Any]:
-        """The result as one flat row (details left out)."""
-        return {
-            "statistic": self.statistic, "estimate": self.estimate,
-            "observed_statistic": self.observed_statistic, "p_value": self.p_value,
-            "p_floor": self.p_floor, "n_assignments": self.n_assignments,
-            "n_possible_assignments": self.n_possible_assignments,
-            "enumerated": self.enumerated, "seed": self.seed, "n": self.n,
-            "n_areas": self.n_areas, "n_areas_intervention": self.n_areas_intervention,
-            "n_undefined": self.n_undefined, "reason": self.reason,
-        }
-
-    def summary(self) -> str:
-        """One line: the DiD, p, assignments compared and the floor."""
-        head = (f"randomisation inference ({self.statistic}), {self.n_areas} areas "
-                f"({self.n_areas_intervention} intervention)")
-        if not self.estimable:
-            return f"{head}: not estimable — {self.reason}"
-        how = ("all assignments enumerated" if self.enumerated
-               else f"random sample of assignments, seed {self.seed}")
-        return (f"{head}: DiD {self.estimate:.4g}, p = {self.p_value:.3g} over "
-                f"{self.n_assignments} of {self.n_possible_assignments} assignments ({how}); "
-                f"p cannot go below {self.p_floor:.3g}; n = {self.n}")
-
-
 def randomisation_inference(
     outcome: object,
     area: object,
@@ -213,19 +110,21 @@ def randomisation_inference(
     max_enumerated: int = MAX_ENUMERATED,
     n_samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
-) -> RandomisationInference:
-    """Two-sided randomisation p of the area-effects DiD over assignments of areas to arms.
+) -> Test:
+    """Two-sided randomisation test of the area-effects DiD over assignments of areas to arms.
 
-    `outcome`, `post` and `treated_area` are 0/1 per child (`treated_area` constant within
-    an area). All C(G, G1) assignments are enumerated when there are at most
-    `max_enumerated`; otherwise `n_samples` random ones (with replacement, seeded) are
-    compared and p = (1 + extreme) / (1 + n_samples). Children with a missing covariate
-    are left out (counted in `details`).
+    `outcome` is any number per child (0/1, a count such as decayed teeth, a measurement):
+    the linear area-effects DiD is a difference of mean changes whatever the outcome.
+    `post` and `treated_area` are 0/1 per child (`treated_area` constant within an area).
+    All C(G, G1) assignments are enumerated when there are at most `max_enumerated`;
+    otherwise `n_samples` random ones (with replacement, seeded) are compared and
+    p = (1 + extreme) / (1 + n_samples). Children with a missing covariate are left out
+    (counted in `details["dropped"]`).
 
     Parameters
     ----------
-    outcome : array_like of 0/1
-        The outcome per child (missing = left out).
+    outcome : array_like of numbers
+        The outcome per child: finite numbers or booleans (missing = left out).
     area : array_like
         The area label per child.
     post : array_like of 0/1
@@ -246,17 +145,27 @@ def randomisation_inference(
 
     Returns
     -------
-    RandomisationInference
-        The DiD, the p and its floor, the assignments compared. Not estimable, with the
-        reason, when an arm has no area, an area lacks a period, the DiD term is collinear
-        with the covariates, or the t is undefined (as with one area per arm).
+    Test
+        Method and reference "randomisation": `statistic` the observed CR1 t (or the DiD
+        itself for "coefficient"; `covariance` says which), `p_value`, `p_floor` the
+        smallest p the design allows — 1 / C(G, G1), or 2 / C(G, G1) when the arms are of
+        equal size (enumerated), or 1 / the assignments compared (sampled) — and `n` the
+        children. `details`: "estimate" (the observed area-effects DiD, on the outcome's
+        scale), "statistic" ("t" or "coefficient"), "n_assignments" (compared, the
+        observed one included), "n_possible_assignments" (C(G, G1)), "enumerated",
+        "seed" (of the sample; None when enumerated), "n_areas", "n_areas_intervention",
+        "n_undefined" (assignments left out for an undefined statistic), "adjusted",
+        "complement_is_an_assignment" and "dropped" (what the covariate design left out).
+        Not estimable, with the reason, when an arm has no area, an area lacks a period,
+        the DiD term is collinear with the covariates, or the t is undefined (as with one
+        area per arm; `details["estimate"]` still holds the DiD).
 
     Raises
     ------
     ValueError
-        If a 0/1 input has other values, the inputs differ in length, an area is
-        labelled both intervention and comparison, `statistic` is unknown, or
-        `max_enumerated` or `n_samples` is below 1.
+        If an outcome is not a number or infinite, `post` or `treated_area` is other
+        than 0/1, the inputs differ in length, an area is labelled both intervention and
+        comparison, `statistic` is unknown, or `max_enumerated` or `n_samples` is below 1.
 
     Examples
     --------
@@ -271,11 +180,24 @@ def randomisation_inference(
     >>> post = np.tile(np.repeat([0, 1], 10), 4)
     >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
     >>> from pipeline.stats.did_inference import randomisation_inference
-    >>> result = randomisation_inference(outcome, area, post, treated_area)
-    >>> round(result.estimate, 4), result.n_assignments, round(result.p_value, 4)
+    >>> test = randomisation_inference(outcome, area, post, treated_area)
+    >>> round(test.details["estimate"], 4), test.details["n_assignments"], round(test.p_value, 4)
     (0.25, 6, 0.3333)
-    >>> result.can_reach(0.05)
+    >>> test.can_reach(0.05)
     False
+    >>> print(test.summary())  # doctest: +NORMALIZE_WHITESPACE
+    randomisation test of 1 DiD term: statistic = 5.927, p = 0.333, p cannot go below 0.333
+    (cluster-robust CR1 by area), n = 80
+
+    The outcome may be a count: decayed teeth rise by 1.5 and 0.5 in the intervention
+    areas, by 0 and -1 in the comparison areas, so the DiD of the mean changes is
+    (1.5 + 0.5) / 2 - (0 - 1) / 2 = 1.5 teeth, the largest |DiD| of the 6 assignments
+    with its complement's:
+
+    >>> teeth = np.repeat([1.0, 2.5, 1.0, 1.5, 1.0, 1.0, 3.0, 2.0], 10)  # A before, after; ...
+    >>> test = randomisation_inference(teeth, area, post, treated_area, statistic="coefficient")
+    >>> test.statistic, round(test.p_value, 4)
+    (1.5, 0.3333)
     """
     if statistic not in ("t", "coefficient"):
         raise ValueError(f"statistic must be 't' or 'coefficient', not {statistic!r}")
@@ -285,16 +207,19 @@ def randomisation_inference(
     n_areas, n_treated = panel.n_areas, int(panel.treated.sum())
     n_possible = math.comb(n_areas, n_treated)
     symmetric = 2 * n_treated == n_areas
-    details = {"adjusted": panel.covariates.shape[1] > 0,
-               "complement_is_an_assignment": symmetric}
-    base = {"statistic": statistic, "n_possible_assignments": n_possible, "n": panel.n,
-            "n_areas": n_areas, "n_areas_intervention": n_treated, "details": details,
-            "dropped": panel.dropped}
+    details = {"statistic": statistic, "n_possible_assignments": n_possible,
+               "n_areas": n_areas, "n_areas_intervention": n_treated,
+               "adjusted": panel.covariates.shape[1] > 0,
+               "complement_is_an_assignment": symmetric, "dropped": panel.dropped}
+    common = {"reference": "randomisation", "n": panel.n, "tested": ("treated_area:post",),
+              "subject": "DiD term",
+              "covariance": "cluster-robust CR1 by area" if statistic == "t" else None}
 
-    def not_estimable(reason: str, estimate: float | None = None) -> RandomisationInference:
-        return RandomisationInference(
-            estimate=estimate, observed_statistic=None, p_value=None, p_floor=None,
-            n_assignments=0, enumerated=False, seed=None, reason=reason, **base)
+    def not_estimable(reason: str, estimate: float | None = None) -> Test:
+        return Test.not_estimable(
+            "randomisation", reason, **common,
+            details={"estimate": estimate, **details, "n_assignments": 0, "enumerated": False,
+                     "seed": None, "n_undefined": 0})
 
     if n_treated in (0, n_areas):
         return not_estimable(f"no {ARMS[1] if n_treated else ARMS[0]} area: both arms need "
@@ -340,10 +265,10 @@ def randomisation_inference(
         n_assignments = len(defined) + 1
         p_value = (extreme + 1) / n_assignments
         p_floor = 1 / n_assignments
-    return RandomisationInference(
-        estimate=estimate, observed_statistic=observed, p_value=p_value, p_floor=p_floor,
-        n_assignments=n_assignments, enumerated=enumerated, seed=used_seed,
-        n_undefined=n_undefined, **base)
+    return Test(observed, None, None, p_value, "randomisation", p_floor=p_floor, **common,
+                details={"estimate": estimate, **details, "n_assignments": n_assignments,
+                         "enumerated": enumerated, "seed": used_seed,
+                         "n_undefined": n_undefined})
 
 
 def area_period_cells(outcome: object, area: object, post: object,
@@ -392,7 +317,8 @@ def area_period_cells(outcome: object, area: object, post: object,
     >>> [float(p) for p in table["proportion"]]
     [0.4, 0.6, 0.3, 0.6, 0.4, 0.4, 0.5, 0.5]
     """
-    return _Panel.build(outcome, area, post, treated_area).cells()
+    # events and proportions: a 0/1 outcome only (the panel itself takes any number)
+    return _Panel.build(as_binary(outcome, "outcome"), area, post, treated_area).cells()
 
 
 def pairwise_did(outcome: object, area: object, post: object,
@@ -477,12 +403,14 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
 
     `did_unadjusted` without and `did_adjusted` with the covariates (no value when none are
     given); both on the children with complete covariates, so that they differ only by the
-    adjustment. An arm left with no area gives no DiD and says so in `reason`.
+    adjustment. An arm left with no area gives no DiD and says so in `reason`. The outcome
+    may be any number (0/1, a count, a measurement): the linear DiD is a difference of mean
+    changes.
 
     Parameters
     ----------
-    outcome : array_like of 0/1
-        The outcome per child (missing = left out).
+    outcome : array_like of numbers
+        The outcome per child: finite numbers or booleans (missing = left out).
     area : array_like
         The area label per child.
     post : array_like of 0/1
@@ -502,8 +430,9 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
     Raises
     ------
     ValueError
-        If a 0/1 input has other values, the inputs differ in length, or an area is
-        labelled both intervention and comparison.
+        If an outcome is not a number or infinite, `post` or `treated_area` is other than
+        0/1, the inputs differ in length, or an area is labelled both intervention and
+        comparison.
 
     Examples
     --------
@@ -557,12 +486,13 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
     The intervention areas are left out; the area-effects DiD of one comparison area against
     all the other comparison areas shows how large a DiD an area without the programme
     shows by chance (Abadie, Diamond & Hainmueller 2010, JASA 105:493). `did_adjusted` adds
-    the covariates (no value when none are given). See `placebo_p`.
+    the covariates (no value when none are given). The outcome may be any number (0/1, a
+    count, a measurement): the linear DiD is a difference of mean changes. See `placebo_p`.
 
     Parameters
     ----------
-    outcome : array_like of 0/1
-        The outcome per child (missing = left out).
+    outcome : array_like of numbers
+        The outcome per child: finite numbers or booleans (missing = left out).
     area : array_like
         The area label per child.
     post : array_like of 0/1
@@ -582,8 +512,9 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
     Raises
     ------
     ValueError
-        If a 0/1 input has other values, the inputs differ in length, or an area is
-        labelled both intervention and comparison.
+        If an outcome is not a number or infinite, `post` or `treated_area` is other than
+        0/1, the inputs differ in length, or an area is labelled both intervention and
+        comparison.
 
     Examples
     --------
@@ -625,8 +556,8 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
                          "reason": "string"})
 
 
-def placebo_p(estimate: float, placebo_estimates: object) -> tuple[float | None, float | None]:
-    """Where the observed DiD falls among placebo DiDs: the p-value and its floor.
+def placebo_p(estimate: float | None, placebo_estimates: object) -> Test:
+    """Where the observed DiD falls among placebo DiDs: a test with its p and floor.
 
     p is the share of the areas — the observed estimate and the k placebo ones — whose
     |DiD| is at least the observed |DiD|; the floor is 1 / (k + 1). Each placebo is one
@@ -635,32 +566,48 @@ def placebo_p(estimate: float, placebo_estimates: object) -> tuple[float | None,
 
     Parameters
     ----------
-    estimate : float
+    estimate : float or None
         The observed DiD.
     placebo_estimates : array_like of float
         The placebo DiDs (e.g. `placebo_areas`' did_unadjusted); missing ones are ignored.
 
     Returns
     -------
-    p_value : float or None
-        (1 + placebos with |DiD| >= |estimate|) / (1 + k); None without an estimate or
-        placebos.
-    floor : float or None
-        1 / (1 + k), the smallest p possible.
+    Test
+        Method "placebo_areas", reference "randomisation": `statistic` the observed DiD,
+        `p_value` (1 + placebos with |DiD| >= |estimate|) / (1 + k), `p_floor`
+        1 / (1 + k). `details`: "n_placebos" (k), "n_at_least_as_large" and
+        "placebo_estimates" (the k DiDs compared). Not estimable, with the reason, without
+        an estimate or without a placebo DiD.
 
     Examples
     --------
     One of three placebos (0.3) is at least as large as the observed 0.25: p = (1 + 1) / 4.
 
     >>> from pipeline.stats.did_inference import placebo_p
-    >>> placebo_p(0.25, [0.0, -0.1, 0.3])
-    (0.5, 0.25)
+    >>> test = placebo_p(0.25, [0.0, -0.1, 0.3])
+    >>> test.p_value, test.p_floor, test.details["n_at_least_as_large"]
+    (0.5, 0.25, 1)
+    >>> test.summary()
+    'placebo-area test of 1 DiD term: statistic = 0.25, p = 0.5, p cannot go below 0.25'
+    >>> placebo_p(0.25, [None]).reason
+    'no placebo DiD: no comparison area gives one'
     """
     values = pd.Series(placebo_estimates, dtype="Float64").dropna().to_numpy(dtype=float)
-    if not values.size or estimate is None or not np.isfinite(estimate):
-        return None, None
-    at_least = np.abs(values) >= abs(estimate) * (1 - _TOLERANCE)
-    return float((1 + at_least.sum()) / (1 + values.size)), 1 / (1 + values.size)
+    common = {"reference": "randomisation", "tested": ("treated_area:post",),
+              "subject": "DiD term"}
+    if estimate is None or not np.isfinite(estimate):
+        return Test.not_estimable("placebo_areas", "no observed DiD to compare with the "
+                                  "placebo ones", **common, details={"n_placebos": values.size})
+    if not values.size:
+        return Test.not_estimable("placebo_areas", "no placebo DiD: no comparison area gives "
+                                  "one", **common, details={"estimate": float(estimate),
+                                                            "n_placebos": 0})
+    at_least = int((np.abs(values) >= abs(estimate) * (1 - _TOLERANCE)).sum())
+    return Test(float(estimate), None, None, float((1 + at_least) / (1 + values.size)),
+                "placebo_areas", p_floor=1 / (1 + values.size), **common,
+                details={"n_placebos": values.size, "n_at_least_as_large": at_least,
+                         "placebo_estimates": tuple(values.tolist())})
 
 
 @dataclass(frozen=True)
@@ -678,7 +625,8 @@ class _Panel:
     @classmethod
     def build(cls, outcome: object, area: object, post: object, treated_area: object,
               covariates: pd.DataFrame | None = None) -> _Panel:
-        y_all = as_binary(outcome, "outcome")
+        """The panel of children with every input observed; the outcome any finite number."""
+        y_all = as_finite(outcome, "outcome")
         post_all = as_binary(post, "post")
         treated_all = as_binary(treated_area, "treated_area")
         area_all = pd.Series(area).reset_index(drop=True)

@@ -288,6 +288,8 @@ REFERENCES: dict[str, str] = {
     "boundary)",
     "normal": "the standard normal (z)",
     "exact": "the exact conditional distribution of the table (no statistic)",
+    "randomisation": "the statistic's distribution over reassignments of areas to arms (or "
+    "over placebo areas); no parametric reference",
 }
 
 # How `summary` names a test, by method.
@@ -299,6 +301,8 @@ _TEST_TITLES: dict[str, str] = {
     "fisher_exact": "Fisher's exact test",
     "pearson_chi_square": "chi-square test",
     "grambsch_therneau": "proportional-hazards test (Grambsch–Therneau)",
+    "randomisation": "randomisation test",
+    "placebo_areas": "placebo-area test",
 }
 
 
@@ -310,7 +314,9 @@ class Test:
     `statistic` is the statistic of the named `reference` distribution: F for an F test
     (a Wald statistic W of q restrictions is stated as F = W / q on F(q, inf) when its
     reference is chi-square(q), so that F(q, G − q) and F(q, inf) read alike), chi-square
-    for a chi-square test, z for a normal one, none for an exact test.
+    for a chi-square test, z for a normal one, none for an exact test, and the observed
+    statistic for a randomisation test (whose p is the share of reassignments with a
+    statistic at least as extreme).
 
     Attributes
     ----------
@@ -325,14 +331,19 @@ class Test:
         The p-value for `alternative`; None, with `reason`, when there is no test.
     method : str
         Which test: "wald", "likelihood_ratio", "likelihood_ratio_boundary", "log_rank",
-        "fisher_exact", "pearson_chi_square", "grambsch_therneau"; "none" when no test
-        could be chosen.
+        "fisher_exact", "pearson_chi_square", "grambsch_therneau", "randomisation",
+        "placebo_areas"; "none" when no test could be chosen.
     reference : str
         The reference distribution, a key of `REFERENCES`.
     covariance : str or None
-        For a Wald test, the covariance it used (e.g. "cluster-robust CR1 by area").
+        For a Wald test or a studentised randomisation test, the covariance it used (e.g.
+        "cluster-robust CR1 by area").
     alternative : str
         "two-sided", "less" or "greater".
+    p_floor : float or None
+        The smallest p the test could give, for a test with a discrete reference (a
+        randomisation test: 1 / the reassignments compared, or twice that when each ties
+        with its mirror image); None when any p can be reached. See `can_reach`.
     n : int or None
         Children the test rests on, when known.
     tested : tuple
@@ -350,8 +361,8 @@ class Test:
     Raises
     ------
     ValueError
-        If `statistic` or `p_value` is infinite or NaN, there is neither a p-value nor a
-        reason, or the reference is unknown.
+        If `statistic`, `p_value` or `p_floor` is infinite or NaN, `p_floor` is not in
+        (0, 1], there is neither a p-value nor a reason, or the reference is unknown.
 
     Examples
     --------
@@ -363,6 +374,16 @@ class Test:
     4.0
     >>> Test(0.615, 1, None, 0.433, "log_rank", reference="chi2", n=4).summary()
     'log-rank test: chi-square = 0.615 on 1 df, p = 0.433, n = 4'
+
+    A randomisation test over the 6 ways of calling 2 of 4 areas the intervention arm
+    cannot give p below 2/6, so it cannot support a claim at 0.05:
+
+    >>> coarse = Test(0.25, None, None, 1 / 3, "randomisation", reference="randomisation",
+    ...               p_floor=1 / 3, n=80)
+    >>> coarse.summary()
+    'randomisation test: statistic = 0.25, p = 0.333, p cannot go below 0.333, n = 80'
+    >>> coarse.can_reach(0.05)
+    False
     """
 
     __test__ = False  # not a pytest test class
@@ -376,6 +397,7 @@ class Test:
     reference: str
     covariance: str | None = None
     alternative: str = "two-sided"
+    p_floor: float | None = None
     n: int | None = None
     tested: tuple[Any, ...] = ()
     subject: str = "restriction(s)"
@@ -383,11 +405,13 @@ class Test:
     details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("statistic", "p_value"):
+        for name in ("statistic", "p_value", "p_floor"):
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
                 raise ValueError(f"{self.method} test: {name} is {value}; a test must return "
                                  "None with a reason instead of a non-finite number")
+        if self.p_floor is not None and not 0 < self.p_floor <= 1:
+            raise ValueError(f"{self.method} test: p_floor is {self.p_floor}, not in (0, 1]")
         if self.p_value is None and not self.reason:
             raise ValueError(f"{self.method} test: no p-value and no reason given")
         if self.reference not in REFERENCES:
@@ -406,6 +430,16 @@ class Test:
         """Whether there is a p-value."""
         return self.p_value is not None
 
+    def can_reach(self, alpha: float = 0.05) -> bool:
+        """Whether the test could give p <= alpha at all: its floor, if any, is at most alpha.
+
+        A randomisation test over few reassignments cannot (2 of 4 areas: p >= 1/3), and
+        then no p it gives can support a claim at `alpha`, whatever a model-based p says.
+        True for a test without a floor; says nothing of whether there is a p
+        (`estimable`).
+        """
+        return self.p_floor is None or self.p_floor <= alpha
+
     @property
     def chi_square(self) -> float | None:
         """The chi-square statistic: itself, or df · F for an F(df, inf) reference."""
@@ -418,7 +452,8 @@ class Test:
         return None
 
     def to_row(self, **keys: Any) -> dict[str, Any]:
-        """The test as one table row: method, reference, statistic, df, p, n, reason; `keys`.
+        """The test as one table row: method, reference, statistic, df, p, its floor, n,
+        reason; `keys`.
 
         >>> from pipeline.stats.results import Test
         >>> row = Test(9.091, 1, None, 0.00257, "pearson_chi_square", reference="chi2",
@@ -429,7 +464,8 @@ class Test:
         return {"method": self.method, "reference": self.reference,
                 "statistic": self.statistic, "df": self.df,
                 "df_denominator": self.df_denominator, "p_value": self.p_value,
-                "alternative": self.alternative, "n": self.n, "reason": self.reason or "",
+                "p_floor": self.p_floor, "alternative": self.alternative, "n": self.n,
+                "reason": self.reason or "",
                 **keys}
 
     def to_dict(self) -> dict[str, Any]:
@@ -437,7 +473,8 @@ class Test:
         return asdict(self)
 
     def summary(self) -> str:
-        """One line: the statistic on its reference, p and n, or why there is no test."""
+        """One line: the statistic on its reference, p (and its floor) and n, or why there is
+        no test."""
         head = _TEST_TITLES.get(self.method, f"{self.method} test")
         if self.tested:
             head += f" of {len(self.tested)} {self.subject}"
@@ -454,9 +491,13 @@ class Test:
                 parts.append(f"chi-square = {self.statistic:.4g} on {self.df} df")
             elif self.reference == "chibar2_01":
                 parts.append(f"chibar2(01) = {self.statistic:.4g}")
+            elif self.reference == "randomisation":
+                parts.append(f"statistic = {self.statistic:.4g}")
             else:
                 parts.append(f"z = {self.statistic:.4g}")
         parts.append(f"p = {self.p_value:.3g}")
+        if self.p_floor is not None:
+            parts.append(f"p cannot go below {self.p_floor:.3g}")
         text = f"{head}: " + ", ".join(parts)
         if self.covariance:
             text += f" ({self.covariance})"

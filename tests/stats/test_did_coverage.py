@@ -121,7 +121,8 @@ def test_randomisation_p_over_the_assignments_of_one_study_is_exactly_uniform(
     ranks = []
     for intervention in combinations(areas, n_intervention):
         result = _randomisation_p(frame, set(intervention))
-        assert result.enumerated and result.n_assignments == n_assignments
+        assert result.details["enumerated"]
+        assert result.details["n_assignments"] == n_assignments
         assert result.p_value >= result.p_floor
         ranks.append(round(result.p_value * n_assignments))
     if 2 * n_intervention == len(areas):  # 4 of 8: 2/70, 2/70, 4/70, 4/70, ..., 70/70
@@ -137,7 +138,7 @@ def test_randomisation_p_is_uniform_under_no_effect_over_replicates() -> None:
     results = [_randomisation_p(_study(3, 7, seed=[13, replicate], did=0.0))
                for replicate in range(UNIFORMITY_REPLICATES)]
     p_values = np.array([result.p_value for result in results])
-    assert all(result.enumerated for result in results)
+    assert all(result.details["enumerated"] for result in results)
     assert all(result.p_floor == pytest.approx(1 / 120) for result in results)
     assert p_values.min() >= 1 / 120 - 1e-12
     assert np.allclose(p_values * 120, np.round(p_values * 120), atol=1e-9)

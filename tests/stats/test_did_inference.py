@@ -1,5 +1,6 @@
 """Few-area DiD inference: randomisation p, its floor, area x period cells, pairwise DiDs,
-leave-one-area-out — each against a hand computation or statsmodels refits."""
+leave-one-area-out, placebo areas — each against a hand computation or statsmodels refits,
+for a 0/1 outcome and for a count or continuous one."""
 
 from itertools import combinations
 
@@ -93,11 +94,13 @@ def test_randomisation_p_on_the_hand_design_by_hand() -> None:
                                               (("A", "C"), 0.25, 4 / 6),
                                               (("A", "D"), 0.0, 1.0)):
         result = _ri(_hand_design(treated), statistic="coefficient")
-        assert result.estimate == pytest.approx(expected_did, abs=1e-12)
+        assert result.details["estimate"] == pytest.approx(expected_did, abs=1e-12)
+        assert result.statistic == pytest.approx(expected_did, abs=1e-12)
         assert result.p_value == pytest.approx(expected_p, abs=1e-12), treated
-        assert result.n_assignments == result.n_possible_assignments == 6
-        assert result.enumerated and result.seed is None
+        assert result.details["n_assignments"] == result.details["n_possible_assignments"] == 6
+        assert result.details["enumerated"] and result.details["seed"] is None
         assert result.p_floor == pytest.approx(1 / 3)
+        assert result.method == result.reference == "randomisation" and result.n == 32
 
 
 def test_hand_design_estimate_is_the_did_of_did_py_and_of_a_statsmodels_fit() -> None:
@@ -106,10 +109,10 @@ def test_hand_design_estimate_is_the_did_of_did_py_and_of_a_statsmodels_fit() ->
     pooled = difference_in_differences(frame["y"], frame["treated_area"], frame["post"],
                                        frame["area"], wild_bootstrap=False)
     b, t = _statsmodels_did(frame, {"A", "B"})
-    assert result.estimate == pytest.approx(0.5, abs=1e-12)
+    assert result.details["estimate"] == pytest.approx(0.5, abs=1e-12)
     assert pooled.heteroskedasticity_robust.estimate == pytest.approx(0.5, abs=1e-12)
     assert b == pytest.approx(0.5, abs=1e-12)
-    assert result.observed_statistic == pytest.approx(t, rel=1e-9)
+    assert result.statistic == pytest.approx(t, rel=1e-9)
 
 
 def test_estimate_is_did_py_when_each_area_keeps_its_share_of_its_arm() -> None:
@@ -124,7 +127,7 @@ def test_estimate_is_did_py_when_each_area_keeps_its_share_of_its_arm() -> None:
     # before; comparison (2 C + D) events 2*2 + 2 of 12 after, 2*2 + 3 of 12 before
     expected = (12 / 16 - 7 / 16) - (6 / 12 - 7 / 12)
     assert pooled.heteroskedasticity_robust.estimate == pytest.approx(expected, abs=1e-12)
-    assert _ri(frame).estimate == pytest.approx(expected, abs=1e-12)
+    assert _ri(frame).details["estimate"] == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize("with_covariates", [False, True])
@@ -138,9 +141,9 @@ def test_studentised_p_equals_refitting_every_assignment_with_statsmodels(
     refitted = [_statsmodels_did(frame, set(s), names) for s in combinations(areas, 3)]
     t_values = np.abs([t for _, t in refitted])
     b_values = np.abs([b for b, _ in refitted])
-    assert result.estimate == pytest.approx(observed_b, rel=1e-9)
-    assert result.observed_statistic == pytest.approx(observed_t, rel=1e-9)
-    assert result.n_assignments == 35
+    assert result.details["estimate"] == pytest.approx(observed_b, rel=1e-9)
+    assert result.statistic == pytest.approx(observed_t, rel=1e-9)
+    assert result.details["n_assignments"] == 35
     assert result.p_value == pytest.approx(np.mean(t_values >= abs(observed_t) * (1 - 1e-9)))
     coefficient = _ri(frame, frame[names] if names else None, statistic="coefficient")
     assert coefficient.p_value == pytest.approx(np.mean(b_values >= abs(observed_b) * (1 - 1e-9)))
@@ -180,17 +183,18 @@ def test_equal_arms_tie_in_pairs_even_with_covariates() -> None:
 def test_enumerates_up_to_the_limit_and_samples_beyond_it() -> None:
     frame = _random_design(8, 3, seed=8, effect=0.08)
     exact = _ri(frame, max_enumerated=56)
-    assert exact.enumerated and exact.n_assignments == 56 and exact.seed is None
+    assert exact.details["enumerated"] and exact.details["n_assignments"] == 56
+    assert exact.details["seed"] is None
     sampled = _ri(frame, max_enumerated=55, n_samples=4999, seed=123)
-    assert not sampled.enumerated
-    assert sampled.seed == 123
-    assert sampled.n_assignments == 5000
-    assert sampled.n_possible_assignments == 56
+    assert not sampled.details["enumerated"]
+    assert sampled.details["seed"] == 123
+    assert sampled.details["n_assignments"] == 5000
+    assert sampled.details["n_possible_assignments"] == 56
     assert sampled.p_floor == pytest.approx(1 / 5000)
     tolerance = 4 * np.sqrt(exact.p_value * (1 - exact.p_value) / 5000) + 1 / 5000
     assert sampled.p_value == pytest.approx(exact.p_value, abs=tolerance)
     assert _ri(frame, max_enumerated=55, n_samples=4999, seed=123).p_value == sampled.p_value
-    assert "seed 123" in sampled.summary()
+    assert "p cannot go below 0.0002" in sampled.summary()
 
 
 def test_designs_without_a_p_say_why() -> None:
@@ -205,7 +209,8 @@ def test_designs_without_a_p_say_why() -> None:
     two_areas = frame[frame["area"].isin(["A", "C"])]
     studentised = _ri(two_areas)
     assert studentised.p_value is None and "undefined" in studentised.reason
-    assert studentised.estimate == pytest.approx(0.5)
+    assert studentised.details["estimate"] == pytest.approx(0.5)
+    assert studentised.summary().startswith("randomisation test of 1 DiD term: not estimable")
     coefficient = _ri(two_areas, statistic="coefficient")
     assert coefficient.p_value == 1.0 and coefficient.p_floor == 1.0
     assert not coefficient.can_reach(0.05)
@@ -219,6 +224,105 @@ def test_designs_without_a_p_say_why() -> None:
 
     with pytest.raises(ValueError, match="constant within an area"):
         _ri(frame.assign(treated_area=frame["post"]))
+
+
+# A count outcome (decayed teeth per child), four children in each area and period, and
+# the change in each area's mean:
+#   A (intervention) 0 0 1 3 (mean 1) -> 2 3 1 4 (2.5)   +1.5
+#   B (intervention) 2 0 1 1 (1)      -> 1 2 1 2 (1.5)   +0.5
+#   C (comparison)   0 4 0 0 (1)      -> 1 1 1 1 (1)      0.0
+#   D (comparison)   5 2 3 2 (3)      -> 2 2 1 3 (2)     -1.0
+# Balanced, so the DiD of calling S "intervention" is the mean change in S minus the mean
+# change in the others: the changes sum to 1, so DiD(S) = sum of the changes in S - 0.5.
+TEETH = {"A": ((0, 0, 1, 3), (2, 3, 1, 4)), "B": ((2, 0, 1, 1), (1, 2, 1, 2)),
+         "C": ((0, 4, 0, 0), (1, 1, 1, 1)), "D": ((5, 2, 3, 2), (2, 2, 1, 3))}
+
+
+def _teeth_design(treated: tuple[str, ...] = ("A", "B")) -> pd.DataFrame:
+    return pd.DataFrame([{"area": area, "post": post, "treated_area": int(area in treated),
+                          "y": teeth}
+                         for area, periods in TEETH.items()
+                         for post, values in enumerate(periods) for teeth in values])
+
+
+def test_randomisation_p_of_a_count_outcome_by_hand() -> None:
+    # The 6 assignments and their DiDs (sum of the changes in S - 0.5):
+    #   {A,B} 2.0 - 0.5 = +1.5     {B,C} 0.5 - 0.5 =  0.0
+    #   {A,C} 1.5 - 0.5 = +1.0     {B,D} -0.5 - 0.5 = -1.0
+    #   {A,D} 0.5 - 0.5 =  0.0     {C,D} -1.0 - 0.5 = -1.5
+    # |DiD| >= 1.5: {A,B}, {C,D}            -> p = 2/6 (the floor)
+    # |DiD| >= 1.0: all but {A,D} and {B,C} -> p = 4/6
+    for treated, expected_did, expected_p in ((("A", "B"), 1.5, 2 / 6),
+                                              (("A", "C"), 1.0, 4 / 6),
+                                              (("B", "C"), 0.0, 1.0)):
+        frame = _teeth_design(treated)
+        # a child without a dental record is left out
+        frame = pd.concat([frame, pd.DataFrame({"area": ["A"], "post": [1],
+                                                "treated_area": [int("A" in treated)],
+                                                "y": [None]})], ignore_index=True)
+        result = _ri(frame, statistic="coefficient")
+        assert result.statistic == pytest.approx(expected_did, abs=1e-12), treated
+        assert result.details["estimate"] == pytest.approx(expected_did, abs=1e-12)
+        assert result.p_value == pytest.approx(expected_p, abs=1e-12), treated
+        assert result.p_floor == pytest.approx(2 / 6)
+        assert result.n == 32 and result.details["n_assignments"] == 6
+    # the studentised test and the area-effects model of a full statsmodels fit agree
+    frame = _teeth_design()
+    b, t = _statsmodels_did(frame, {"A", "B"})
+    studentised = _ri(frame)
+    assert studentised.details["estimate"] == pytest.approx(b, rel=1e-9)
+    assert studentised.statistic == pytest.approx(t, rel=1e-9)
+    # booleans are numbers too: a 0/1 outcome as True/False gives the 0/1 answer
+    hand = _hand_design()
+    as_bool = _ri(hand.assign(y=hand["y"].astype(bool)), statistic="coefficient")
+    assert as_bool.statistic == pytest.approx(0.5, abs=1e-12)
+
+
+def test_placebo_areas_and_leave_one_out_take_a_count_outcome() -> None:
+    # intervention A alone: each comparison area's change minus the mean change of the
+    # two others
+    frame = _teeth_design(treated=("A",))
+    placebo = placebo_areas(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    expected = {"B": 0.5 - (0.0 - 1.0) / 2, "C": 0.0 - (0.5 - 1.0) / 2,
+                "D": -1.0 - (0.5 + 0.0) / 2}
+    for row in placebo.itertuples():
+        assert row.did_unadjusted == pytest.approx(expected[row.placebo_area], abs=1e-12)
+    # observed DiD of A: 1.5 - (0.5 + 0 - 1) / 3 = 1.5 + 1/6; no placebo is as large
+    observed = _ri(frame, statistic="coefficient").statistic
+    assert observed == pytest.approx(1.5 + 1 / 6, abs=1e-12)
+    test = placebo_p(observed, placebo["did_unadjusted"])
+    assert test.p_value == pytest.approx(1 / 4) and test.p_floor == pytest.approx(1 / 4)
+    loo = leave_one_area_out(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    by_area = loo.set_index("left_out_area")["did_unadjusted"]
+    assert by_area["D"] == pytest.approx(1.5 - (0.5 + 0.0) / 2, abs=1e-12)
+
+
+def test_a_continuous_outcome_gives_the_p_of_refitting_every_assignment() -> None:
+    frame = _random_design(6, 2, seed=17)
+    rng = np.random.default_rng(17)
+    frame["y"] = 3.2 + 0.4 * frame["post"] + rng.normal(0, 1.0, len(frame))
+    result = _ri(frame)
+    areas = sorted(frame["area"].unique())
+    t_values = np.abs([_statsmodels_did(frame, set(s))[1] for s in combinations(areas, 2)])
+    observed_t = _statsmodels_did(frame, {"area00", "area01"})[1]
+    assert result.statistic == pytest.approx(observed_t, rel=1e-9)
+    assert result.p_value == pytest.approx(np.mean(t_values >= abs(observed_t) * (1 - 1e-9)))
+    assert result.p_floor == pytest.approx(1 / 15)
+
+
+def test_outcome_must_be_finite_numbers_and_the_cells_still_need_0_1() -> None:
+    frame = _teeth_design()
+    with pytest.raises(ValueError, match="outcome has infinite values"):
+        _ri(frame.assign(y=frame["y"].where(frame.index > 0, np.inf)))
+    with pytest.raises(ValueError, match="outcome must be numeric"):
+        _ri(frame.assign(y="many"))
+    with pytest.raises(ValueError, match="post must be 0/1"):
+        _ri(frame.assign(post=frame["post"] * 2))
+    # the cells count events and give proportions: a count is not one
+    with pytest.raises(ValueError, match="outcome must be 0/1"):
+        area_period_cells(frame["y"], frame["area"], frame["post"], frame["treated_area"])
+    with pytest.raises(ValueError, match="outcome must be 0/1"):
+        pairwise_did(frame["y"], frame["area"], frame["post"], frame["treated_area"])
 
 
 def test_area_period_cells_count_children_and_events() -> None:
@@ -334,9 +438,17 @@ def test_placebo_areas_equal_statsmodels_with_covariates() -> None:
 
 def test_placebo_p_is_the_rank_among_the_areas() -> None:
     # observed 0.1; placebos 0.05, -0.2, 0.1: two at least as large, so (1 + 2) / (1 + 3)
-    assert placebo_p(0.1, [0.05, -0.2, 0.1]) == (pytest.approx(0.75), pytest.approx(0.25))
-    assert placebo_p(0.3, [0.05, -0.2, 0.1]) == (pytest.approx(0.25), pytest.approx(0.25))
-    assert placebo_p(0.1, [None, None]) == (None, None)
+    test = placebo_p(0.1, [0.05, -0.2, 0.1])
+    assert (test.p_value, test.p_floor) == (pytest.approx(0.75), pytest.approx(0.25))
+    assert test.method == "placebo_areas" and test.reference == "randomisation"
+    assert test.statistic == 0.1
+    assert test.details["n_placebos"] == 3 and test.details["n_at_least_as_large"] == 2
+    largest = placebo_p(0.3, [0.05, -0.2, 0.1])
+    assert (largest.p_value, largest.p_floor) == (pytest.approx(0.25), pytest.approx(0.25))
+    assert not largest.can_reach(0.05)
+    none = placebo_p(0.1, [None, None])
+    assert not none.estimable and none.p_floor is None and "no placebo DiD" in none.reason
+    assert not placebo_p(None, [0.05]).estimable
 
 
 def test_randomisation_p_is_uniform_under_no_effect() -> None:

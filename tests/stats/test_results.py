@@ -14,7 +14,7 @@ from pipeline.stages.compare.context import Reason, _attempt, _row
 from pipeline.stats.did import difference_in_differences
 from pipeline.stats.effects import odds_ratio, risk_ratio
 from pipeline.stats.regression import logistic_adjusted_effects
-from pipeline.stats.results import FLAGS, Dropped, Estimate, NotEstimable
+from pipeline.stats.results import FLAGS, Dropped, Estimate, NotEstimable, Test
 
 PIPELINE = Path(__file__).resolve().parents[2] / "pipeline"
 
@@ -101,3 +101,19 @@ def test_one_test_shape_for_every_family() -> None:
     from pipeline.stats import counts, did_models, effects, equity, regression, results, survival
     for module in (counts, did_models, effects, equity, regression, survival):
         assert module.Test is results.Test
+
+
+def test_a_test_with_a_floor_says_whether_it_can_reach_alpha() -> None:
+    # 2 of 4 areas: 6 assignments paired by sign, so p cannot go below 2/6
+    coarse = Test(0.5, None, None, 1 / 3, "randomisation", reference="randomisation",
+                  p_floor=1 / 3)
+    assert not coarse.can_reach(0.05) and coarse.can_reach(0.5)
+    assert coarse.to_row()["p_floor"] == pytest.approx(1 / 3)
+    assert "p cannot go below 0.333" in coarse.summary()
+    # a test on a continuous reference has no floor
+    assert Test(9.091, 1, None, 0.00257, "pearson_chi_square", reference="chi2").can_reach()
+    with pytest.raises(ValueError, match="p_floor"):
+        Test(0.5, None, None, 0.5, "randomisation", reference="randomisation", p_floor=0.0)
+    with pytest.raises(ValueError, match="p_floor is nan"):
+        Test(0.5, None, None, 0.5, "randomisation", reference="randomisation",
+             p_floor=float("nan"))

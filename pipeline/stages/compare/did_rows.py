@@ -234,14 +234,14 @@ def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_ar
     try:
         test = randomisation_inference(y, area, post, treated_area, extra)
         found["p_floor"] = test.p_floor
-        if test.p_value is not None:
+        if test.estimable:
             found["p_randomisation"] = test.p_value
         placebo = placebo_areas(y, area, post, treated_area, extra)
     except (ValueError, np.linalg.LinAlgError):
         return found
-    p, floor = placebo_p(estimate, placebo["did_adjusted"])
-    if p is not None:
-        found |= {"p_placebo": p, "p_placebo_floor": floor}
+    placebo_test = placebo_p(estimate, placebo["did_adjusted"])
+    if placebo_test.estimable:
+        found |= {"p_placebo": placebo_test.p_value, "p_placebo_floor": placebo_test.p_floor}
     return found
 
 
