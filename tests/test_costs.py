@@ -24,7 +24,8 @@ from pipeline.runner import run_ingest_clean
 from pipeline.stages import clean as clean_stage
 from pipeline.stages.compare import cost_items, costs_table
 from pipeline.stages.compare.costs import YEAR_FLAGS
-from pipeline.stats.costs import REASONS, CostPerOutcome, cost_per_outcome, unit_cost
+from pipeline.stats import Estimate
+from pipeline.stats.costs import REASONS, cost_per_outcome, unit_cost
 from pipeline.text.narrative_words import COST_WORDS
 
 INPUTS_TINY = STUDY["inputs"]
@@ -99,13 +100,15 @@ def test_cost_per_additional_child_by_hand() -> None:
     # 2,000,000 kr, 100 children, 8 pp (4 to 12.5): 8 more children at 250,000 kr each, from
     # 2,000,000 / (100 x 0.125) = 160,000 to 2,000,000 / (100 x 0.04) = 500,000
     result = cost_per_outcome(2_000_000, 100, 0.08, 0.04, 0.125)
-    assert result.status == "estimated" and result.reason is None
+    assert isinstance(result, Estimate)
+    assert (result.measure, result.method) == ("cost_per_additional_child", "inverted_effect_interval")
+    assert result.estimable and result.reason is None and result.flags == ()
     assert result.estimate == pytest.approx(250_000)
     assert (result.ci_low, result.ci_high) == (pytest.approx(160_000), pytest.approx(500_000))
-    assert result.additional_children == pytest.approx(8)
-    assert result.additional_interval == (pytest.approx(4), pytest.approx(12.5))
-    row = result.to_row(indicator="vacc_mmr1_24m")
-    assert row["cost_per_additional_child"] == pytest.approx(250_000) and row["indicator"] == "vacc_mmr1_24m"
+    assert (result.n, result.confidence) == (100, 0.95)
+    assert result.details == {"cost": 2_000_000, "effect": 0.08, "effect_ci_low": 0.04,
+                              "effect_ci_high": 0.125}
+    assert cost_per_outcome(2_000_000, 100, 0.08, 0.05, 0.11, confidence=0.9).confidence == 0.9
 
 
 def _fieller(a: float, b: float, v11: float, v22: float, v12: float, t: float) -> tuple[float, float]:
@@ -147,23 +150,26 @@ def test_the_inverted_interval_covers_as_often_as_the_effects() -> None:
                                                      (-0.02, -0.10, 0.06), (0.0, -0.03, 0.0)])
 def test_an_interval_including_zero_is_not_estimable_with_the_reason(effect, low, high) -> None:
     result = cost_per_outcome(2_000_000, 100, effect, low, high)  # never a division by zero
-    assert result.status == "not_estimable" and result.reason == "interval_includes_zero"
+    assert not result.estimable and result.flags == ("interval_includes_zero",)
+    assert result.reason == REASONS["interval_includes_zero"]
     assert result.estimate is None and result.ci_low is None and result.ci_high is None
     assert "could be any amount" in result.summary()
 
 
 def test_a_negative_effect_is_no_improvement_never_a_negative_cost() -> None:
     result = cost_per_outcome(2_000_000, 100, -0.06, -0.10, -0.02)
-    assert result.status == "not_improved" and result.reason == "effect_below_zero"
-    assert result.estimate is None and "did not improve" in result.summary()
-    with pytest.raises(ValueError, match="must be positive"):
-        CostPerOutcome(2e6, 100, -0.06, -0.10, -0.02, estimate=-333_333.0)
+    assert result.flags == ("effect_below_zero",) and result.reason == REASONS["effect_below_zero"]
+    assert result.estimate is None and result.ci_low is None and "did not improve" in result.summary()
 
 
 def test_no_effect_no_interval_no_children() -> None:
-    assert cost_per_outcome(1e6, 10, None, None, None).reason == "no_effect_estimate"
-    assert cost_per_outcome(1e6, 10, 0.1, None, None).reason == "no_effect_interval"
-    assert cost_per_outcome(1e6, 0, 0.1, 0.05, 0.15).reason == "no_children"
+    assert cost_per_outcome(1e6, 10, None, None, None).flags == ("no_effect_estimate",)
+    assert cost_per_outcome(1e6, 10, 0.1, None, None).flags == ("no_effect_interval",)
+    assert cost_per_outcome(1e6, 0, 0.1, 0.05, 0.15).flags == ("no_children",)
+    # a hazard ratio says nothing of how many more children: no ratio, whatever its interval
+    ratio = cost_per_outcome(1e6, 10, 1.3, 1.1, 1.5, additive=False)
+    assert ratio.flags == ("not_additive",) and ratio.reason == REASONS["not_additive"]
+    assert cost_per_outcome(1e6, 10, None, None, None, additive=False).flags == ("no_effect_estimate",)
     with pytest.raises(ValueError, match="positive number of kronor"):
         cost_per_outcome(0, 10, 0.1, 0.05, 0.15)
     with pytest.raises(ValueError, match="does not hold"):
@@ -225,6 +231,43 @@ def test_cost_per_additional_child_per_primary_indicator(costs: pd.DataFrame) ->
     assert (hazard["status"], hazard["reason"]) == ("not_estimable", "not_additive")
     assert pd.isna(hazard["effect"]) and pd.isna(hazard["additional_children"])
     assert (costs["cost_per_additional_child"].dropna() > 0).all()
+
+
+RATIO_COLUMNS = ("cost_sek", "children", "effect", "effect_ci_low", "effect_ci_high",
+                 "additional_children", "additional_ci_low", "additional_ci_high",
+                 "cost_per_additional_child", "ci_low", "ci_high", "status", "reason", "flags")
+
+
+def test_each_outcome_row_whole(costs: pd.DataFrame) -> None:
+    # 1,800,000 kr over 15 children; additional children are the effect and its interval x 15
+    expected = {
+        "vacc_mmr1_24m": (1_800_000, 15, 0.20, 0.05, 0.35, 3.0, 0.75, 5.25,
+                          600_000, 1_800_000 / (15 * 0.35), 2_400_000, "estimated", "", ""),
+        "bf_any_6m": (1_800_000, 15, 0.10, -0.05, 0.25, 1.5, -0.75, 3.75,
+                      None, None, None, "not_estimable", "interval_includes_zero", ""),
+        "lang_no_deviation": (1_800_000, 15, -0.20, -0.30, -0.10, -3.0, -4.5, -1.5,
+                              None, None, None, "not_improved", "effect_below_zero", ""),
+        # a hazard ratio is shown as no change in a share
+        "vacc_mmr1_age": (1_800_000, 15, None, None, None, None, None, None,
+                          None, None, None, "not_estimable", "not_additive", ""),
+    }
+    for indicator, values in expected.items():
+        row = _row(costs, "outcome", indicator)
+        got = tuple(None if pd.isna(row[c]) else row[c] for c in RATIO_COLUMNS)
+        assert got == pytest.approx(values), indicator
+
+
+def test_a_negative_effect_whose_interval_includes_zero_is_flagged() -> None:
+    summary = make_summary()
+    summary.loc[summary["indicator"].eq("bf_any_6m"), ["estimate", "ci_low", "ci_high"]] = [-0.05, -0.2, 0.1]
+    summary.loc[summary["indicator"].eq("vacc_mmr1_24m"), ["ci_low", "ci_high"]] = None
+    table = costs_table(make_study(), make_cohort(), summary)
+    breastfeeding = _row(table, "outcome", "bf_any_6m")
+    assert (breastfeeding["status"], breastfeeding["reason"]) == ("not_estimable", "interval_includes_zero")
+    assert breastfeeding["flags"] == "estimate_not_positive"
+    mmr = _row(table, "outcome", "vacc_mmr1_24m")
+    assert (mmr["status"], mmr["reason"]) == ("not_estimable", "no_effect_interval")
+    assert mmr["additional_children"] == pytest.approx(3) and pd.isna(mmr["additional_ci_low"])
 
 
 def test_no_costs_no_rows_and_a_birth_year_without_costs_is_left_out() -> None:

@@ -232,8 +232,6 @@ Planning (power, sample size) (`power`)
 
 Costs (`costs`)
     unit_cost: An amount per unit (family, contact, child); None where there are no units.
-    CostPerOutcome: The cost per additional child reaching an outcome, with its interval, or
-        why there is none.
     cost_per_outcome: The cost per additional child reaching an outcome, its interval by
         inverting the effect's.
 
@@ -359,7 +357,6 @@ _HOME: dict[str, str] = {
     "estimate_icc": "power",
     "DEFAULT_CAC": "power",
     "unit_cost": "costs",
-    "CostPerOutcome": "costs",
     "cost_per_outcome": "costs",
 }
 

@@ -81,6 +81,17 @@ FLAGS: dict[str, str] = {
     "its interval tends to be too narrow",
     "one_group_no_variance": "a group has no events (or only events): the sandwich variance of "
     "its weighted risk is zero, so the interval reflects the other group only and is too narrow",
+    # why there is no cost per additional child (pipeline.stats.costs.cost_per_outcome)
+    "interval_includes_zero": "the effect's interval includes zero (no additional child), so the "
+    "cost per additional child could be any amount, however large",
+    "effect_below_zero": "the effect's whole interval lies below zero: the programme did not "
+    "improve this outcome, so there is no cost per additional child",
+    "no_effect_estimate": "the effect could not be estimated",
+    "no_effect_interval": "the effect has no confidence interval, so the cost per additional "
+    "child has none either",
+    "not_additive": "the effect is a ratio, which does not say how many more children reached "
+    "the outcome",
+    "no_children": "no children the effect applies to",
 }
 
 

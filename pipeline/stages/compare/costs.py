@@ -53,7 +53,7 @@ import pandas as pd
 from pipeline.config import CostItem, Study
 from pipeline.indicators.common import NOT_REACHED_AGE
 from pipeline.outputs import output_table
-from pipeline.stats import CostPerOutcome, cost_per_outcome, unit_cost
+from pipeline.stats import Estimate, cost_per_outcome, unit_cost
 
 PARTS = ("budget", "year", "total", "outcome")
 # Headline measures on the share scale, which effect x children turns into children.
@@ -202,15 +202,37 @@ def _outcome_row(indicator: str, summary: pd.DataFrame, total: dict[str, Any]) -
     if cost is None or children is None:  # no cost matched to any birth year
         return keys | {"status": "not_estimable", "reason": "no_costs_given"}
     effect, low, high = (_number(head.get(c)) for c in ("estimate", "ci_low", "ci_high"))
-    if head.get("measure") not in ADDITIVE_MEASURES and effect is not None:
-        # a hazard ratio is no change in a share: it is not shown as one
-        result = CostPerOutcome.not_estimable(cost, children, "not_additive")
-    else:
-        result = cost_per_outcome(cost, children, effect, low, high)
-    row = result.to_row(**keys)
-    if result.reason == "interval_includes_zero" and effect is not None and effect <= 0:
+    # a hazard ratio is no change in a share: it gives no number of additional children
+    additive = head.get("measure") in ADDITIVE_MEASURES
+    result = cost_per_outcome(cost, children, effect, low, high, additive=additive)
+    shown = (effect, low, high) if additive else (None, None, None)
+    row = keys | _ratio_columns(result, cost, *shown)
+    if "interval_includes_zero" in result.flags and effect is not None and effect <= 0:
         row["flags"] = "estimate_not_positive"
     return row
+
+
+def _ratio_columns(result: Estimate, cost: float, effect: float | None, low: float | None,
+                   high: float | None) -> dict[str, Any]:
+    """costs.csv's columns of a cost per additional child: the cost and the children (the
+    result's n), the effect (on the share scale, none for a ratio) and the additional children
+    it gives (effect x children), the ratio and its interval, its status and reason.
+
+    The status is "estimated", "not_improved" (the effect's whole interval below 0) or
+    "not_estimable"; the reason is the flag that says why there is no ratio ("" with one).
+    """
+    if result.estimable:
+        status, reason = "estimated", ""
+    else:  # cost_per_outcome flags a result without a ratio with the one reason
+        reason = result.flags[0]
+        status = "not_improved" if reason == "effect_below_zero" else "not_estimable"
+    children = result.n
+    bounds = (None, None) if low is None or high is None else (low * children, high * children)
+    return {"cost_sek": cost, "children": children, "effect": effect, "effect_ci_low": low,
+            "effect_ci_high": high, "additional_children": None if effect is None else effect * children,
+            "additional_ci_low": bounds[0], "additional_ci_high": bounds[1],
+            "cost_per_additional_child": result.estimate, "ci_low": result.ci_low,
+            "ci_high": result.ci_high, "status": status, "reason": reason}
 
 
 def _number(value: Any) -> float | None:
