@@ -158,6 +158,7 @@ def discrete_time_hazard_ratio(
     cut_points: object,
     cluster: object = None,
     confidence: float = 0.95,
+    exposure_name: str = "treated",
 ) -> DiscreteTimeResult:
     """Hazard ratio (treated vs comparison) from a grouped-time PH model, cloglog link.
 
@@ -206,13 +207,16 @@ def discrete_time_hazard_ratio(
         1 for an intervention child (missing = left out).
     covariates : pandas.DataFrame, optional
         Covariates per child, in the same order (complete cases; none may be named
-        "treated").
+        as the exposure, `exposure_name`).
     cut_points : array_like of float
         The grid c_0 < c_1 < ... < c_J, in the same unit.
     cluster : array_like, optional
         A cluster label per child (e.g. the area) for cluster-robust standard errors.
     confidence : float, optional
         Confidence level, 0.95 by default.
+    exposure_name : str, optional
+        The exposure's row name in the coefficient table ("treated" by default); it may
+        not be a covariate's.
 
     Returns
     -------
@@ -228,7 +232,7 @@ def discrete_time_hazard_ratio(
         If a left end is missing or negative, right < left, a left end (or an exact time)
         lies before c_0, the cut points are fewer than two, not finite or not strictly
         increasing, `treated` is not 0/1, the inputs differ in length, a cluster label is
-        missing, or a covariate is named "treated".
+        missing, or a covariate is named as the exposure (`exposure_name`).
 
     Examples
     --------
@@ -261,13 +265,14 @@ def discrete_time_hazard_ratio(
                 f"{int(labels.isna().sum())} missing cluster labels; every child needs one"
             )
         clusters_all = labels
-    if covariates is not None and "treated" in covariates.columns:
-        raise ValueError("a covariate is named 'treated'; rename it (treated is the exposure)")
+    if covariates is not None and exposure_name in covariates.columns:
+        raise ValueError(f"a covariate is named {exposure_name!r}, the exposure's name; rename it "
+                         "or give another exposure_name")
     design = build_covariate_design(covariates, len(lower_all), ~np.isnan(t_all))
     keep = design.kept_rows
     lower, upper, t = lower_all[keep], upper_all[keep], t_all[keep]
     exog = pd.concat(
-        [pd.DataFrame({"treated": t}), design.covariates.reset_index(drop=True)], axis=1
+        [pd.DataFrame({exposure_name: t}), design.covariates.reset_index(drop=True)], axis=1
     )
     n = len(lower)
     grid = _on_grid(lower, upper, cuts)
@@ -384,7 +389,7 @@ def discrete_time_hazard_ratio(
         index=[str(c) for c in exog.columns],
     )
     baseline = _baseline_table(cuts, grid.n_intervals, free, fit.params[:n_a], se[:n_a])
-    row = coefficients.loc["treated"]
+    row = coefficients.loc[exposure_name]
     details |= {
         "log_hazard_ratio": float(row["coef"]),
         "interval": f"Wald, {reference}",

@@ -249,6 +249,22 @@ def test_hazard_ratio_not_estimable_without_events_in_a_group() -> None:
     assert "not estimable" in result.summary()
 
 
+def test_exposure_row_is_named_after_the_variable_passed_in() -> None:
+    # the saturated one-interval example of the docstring: HR log(1 - 0.5) / log(1 - 0.75)
+    left = [0] * 4 + [10] * 4 + [0] * 6 + [10] * 2
+    right = [10] * 4 + [np.inf] * 4 + [10] * 6 + [np.inf] * 2
+    treated = [1] * 8 + [0] * 8
+    named = discrete_time_hazard_ratio(left, right, treated, cut_points=[0, 10],
+                                       exposure_name="home_visits")
+    assert list(named.coefficients.index) == ["home_visits"]
+    assert named.coefficients.loc["home_visits", "hazard_ratio"] == pytest.approx(0.5)
+    assert discrete_time_hazard_ratio(left, right, treated, cut_points=[0, 10]
+                                      ).coefficients.index[0] == "treated"
+    with pytest.raises(ValueError, match="'parity', the exposure's name"):
+        discrete_time_hazard_ratio(left, right, treated, pd.DataFrame({"parity": [1] * 16}),
+                                   cut_points=[0, 10], exposure_name="parity")
+
+
 def test_hazard_ratio_rejects_times_before_the_grid() -> None:
     with pytest.raises(ValueError, match="before the first cut point"):
         discrete_time_hazard_ratio([5.0], [20.0], [1], cut_points=[10, 30])
