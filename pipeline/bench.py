@@ -20,7 +20,13 @@ import pyarrow.csv as pacsv
 from pipeline.config import load_study
 from pipeline.stages.ingest import detect_delimiter, detect_encoding
 
-TARGETS = {"seconds": 180.0, "peak_gb": 8.0, "clean_vs_parse": 3.0}  # SPEC §12, for 1M children
+# Issue 14's targets at 1M children on a 2-core machine: seconds for ingest + clean + cohort +
+# compare, each stage's peak resident memory, clean against a plain pyarrow parse of the same
+# files, and the cohort and compare stages on their own.
+TARGETS = {"seconds": 120.0, "peak_gb": 4.0, "clean_vs_parse": 3.0, "cohort_seconds": 20.0,
+           "compare_seconds": 45.0}
+TARGET_CHILDREN = 1_000_000
+REFERENCE_CHILDREN = 100_000  # one national birth cohort: the size time must grow linearly from
 BENCH_STAGES = ("clean", "cohort", "compare")
 
 
@@ -88,22 +94,50 @@ def _rows(clean_dir: Path, stage: str) -> int:
 
 
 def report(timings: list[StageTiming], parse: float, children: int) -> str:
-    """A plain table of the timings with the SPEC's targets (scaled to 1M children)."""
-    lines = [f"{'stage':<10} {'seconds':>9} {'rows':>12} {'rows/s':>12} {'peak MB':>9}"]
+    """A plain table of one size's timings: seconds, rows, rows per second, peak memory."""
+    lines = [f"{children:,} children",
+             f"{'stage':<10} {'seconds':>9} {'rows':>12} {'rows/s':>12} {'peak MB':>9}"]
     for t in timings:
         lines.append(f"{t.stage:<10} {t.seconds:>9.1f} {t.rows:>12,} {t.rows_per_second:>12,.0f} "
                      f"{t.peak_mb:>9,.0f}")
-    total = sum(t.seconds for t in timings)
-    peak = max(t.peak_mb for t in timings)
-    clean = next(t for t in timings if t.stage == "clean")
-    scale = 1_000_000 / max(children, 1)
-    lines += [
-        f"{'total':<10} {total:>9.1f}",
-        "",
-        f"raw CSV parse with pyarrow: {parse:.1f} s; clean (ingest + clean) is {clean.seconds / parse:.1f}x "
-        f"that (target within {TARGETS['clean_vs_parse']:.0f}x)" if parse > 0 else "no CSV inputs to parse",
-        f"peak memory {peak / 1024:.2f} GB (target under {TARGETS['peak_gb']:.0f} GB at 1M children)",
-        f"total {total:.0f} s for {children:,} children; linear projection to 1M children: "
-        f"{total * scale:.0f} s (target under {TARGETS['seconds']:.0f} s)",
-    ]
+    lines.append(f"{'total':<10} {sum(t.seconds for t in timings):>9.1f}")
+    lines.append(f"raw CSV parse with pyarrow: {parse:.1f} s" if parse > 0 else "no CSV inputs to parse")
+    return "\n".join(lines)
+
+
+def verdict(timings: list[StageTiming], parse: float, children: int,
+            reference: tuple[list[StageTiming], int] | None = None) -> str:
+    """Each target of issue 14 against what was measured: met, missed, or (for another size
+    than 1M children) the linear projection to 1M that it is judged on."""
+    scale = TARGET_CHILDREN / max(children, 1)
+    at_target = children == TARGET_CHILDREN
+    seconds = {t.stage: t.seconds for t in timings}
+    total = sum(seconds.values())
+    peak_gb = max(t.peak_mb for t in timings) / 1024
+
+    def line(what: str, value: float, target: float, unit: str, projected: bool) -> str:
+        shown = value * scale if projected and not at_target else value
+        how = "" if at_target or not projected else f" (projected to 1M from {value:.1f} {unit})"
+        mark = "met" if shown < target else "MISSED"
+        return f"  {what:<34} {shown:>8.1f} {unit:<3} target < {target:g} {unit:<3} {mark}{how}"
+
+    lines = ["targets (issue 14, 1M children, 2 cores):",
+             line("ingest + clean + cohort + compare", total, TARGETS["seconds"], "s", True),
+             line("cohort", seconds.get("cohort", 0.0), TARGETS["cohort_seconds"], "s", True),
+             line("compare", seconds.get("compare", 0.0), TARGETS["compare_seconds"], "s", True),
+             line("peak memory of any stage", peak_gb, TARGETS["peak_gb"], "GB", False)
+             + ("" if at_target else " (at this size; memory is checked at 1M)")]
+    if parse > 0:
+        ratio = seconds.get("clean", 0.0) / parse
+        mark = "met" if ratio <= TARGETS["clean_vs_parse"] else "MISSED"
+        lines.append(f"  {'clean / pyarrow parse':<34} {ratio:>8.1f} x   target <= "
+                     f"{TARGETS['clean_vs_parse']:g} x   {mark}")
+    if reference is not None:
+        small, small_children = reference
+        small_total = sum(t.seconds for t in small)
+        growth = total / small_total if small_total > 0 else float("nan")
+        children_ratio = children / small_children
+        lines.append(f"  {'linear in children':<34} {growth:>8.1f} x   for {children_ratio:g}x the "
+                     f"children ({small_children:,} -> {children:,}): "
+                     f"{growth / children_ratio:.2f} of linear")
     return "\n".join(lines)

@@ -136,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
                     "memory, and the clean stage against a plain pyarrow parse of the same files.")
     bench.add_argument("--children", type=int, default=100_000, help="number of children")
     bench.add_argument("--seed", type=int, default=1, help="random seed of the synthetic study")
+    bench.add_argument("--reference", type=int, default=None,
+                       help="also time a study of this many children and print how time grew "
+                            "between the two (default 100,000 when --children is larger; 0: none)")
     bench.set_defaults(handler=_bench)
 
     demo = commands.add_parser("demo", parents=[common], help="synthetic study, every stage",
@@ -367,12 +370,20 @@ def _power_by_area(args: argparse.Namespace, named: float | None, named_by_user:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from pipeline.bench import benchmark, report
+    from pipeline.bench import REFERENCE_CHILDREN, benchmark, report, verdict
 
-    folder = args.root / "data_raw" / f"bench-{args.children}"
-    _synthetic_study(folder, args.children, args.seed, f"bench-{args.children}", _say(args))
-    timings, parse = benchmark(folder, args.root)
-    print(report(timings, parse, args.children))
+    reference = args.reference
+    if reference is None:
+        reference = REFERENCE_CHILDREN if args.children > REFERENCE_CHILDREN else 0
+    measured = {}
+    for children in ([reference] if 0 < reference < args.children else []) + [args.children]:
+        folder = args.root / "data_raw" / f"bench-{children}"
+        _synthetic_study(folder, children, args.seed, f"bench-{children}", _say(args))
+        measured[children] = benchmark(folder, args.root)
+        print(report(*measured[children], children), end="\n\n", flush=True)
+    small = ((measured[reference][0], reference) if reference in measured
+             and reference != args.children else None)
+    print(verdict(*measured[args.children], args.children, small))
     return 0
 
 

@@ -54,13 +54,20 @@ def test_power_needs_a_question(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_bench_reports_every_stage(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     # Runs the stages on a tiny synthetic study; checks the report's shape, never a timing.
-    assert main(["bench", "--children", "300", "--root", str(tmp_path), "--quiet"]) == 0
+    assert main(["bench", "--children", "300", "--reference", "150", "--root", str(tmp_path),
+                 "--quiet"]) == 0
     out = capsys.readouterr().out
+    lines = out.splitlines()
     for line_start in ("clean", "cohort", "compare", "total"):
-        assert any(line.startswith(line_start) for line in out.splitlines()), line_start
+        assert sum(line.startswith(line_start) for line in lines) == 2, line_start  # both sizes
     assert "rows/s" in out and "peak MB" in out and "raw CSV parse with pyarrow" in out
-    clean_rows = next(line for line in out.splitlines() if line.startswith("clean")).split()[2]
-    assert int(clean_rows.replace(",", "")) > 300
+    assert lines.index("150 children") < lines.index("300 children")
+    clean_rows = [line.split()[2] for line in lines if line.startswith("clean ")]
+    assert int(clean_rows[1].replace(",", "")) > int(clean_rows[0].replace(",", "")) > 150
+    verdicts = [line.split()[0] for line in lines[lines.index("targets (issue 14, 1M children, "
+                                                              "2 cores):") + 1:]]
+    assert verdicts == ["ingest", "cohort", "compare", "peak", "clean", "linear"]
+    assert "for 2x the children (150 -> 300)" in out and "projected to 1M" in out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

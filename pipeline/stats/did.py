@@ -38,6 +38,7 @@ Inference:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import product
@@ -47,7 +48,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.regression.linear_model import RegressionResultsWrapper
+from statsmodels.regression.linear_model import RegressionResults
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from pipeline.stats._design import (
     areas_in_both_arms,
@@ -335,7 +337,13 @@ def difference_in_differences(
     exog = pd.concat(parts, axis=1)
     x = exog.to_numpy()
     k = exog.columns.get_loc("treated_area:post")
-    if np.linalg.matrix_rank(x) < x.shape[1]:
+    model = sm.OLS(y, x) if w is None else sm.WLS(y, x, weights=w)
+    with warnings.catch_warnings():  # a singular design is reported below, not warned about
+        warnings.simplefilter("ignore", SingularMatrixWarning)
+        fit = model.fit()  # one pseudo-inverse of the design serves every covariance below
+    # the rank as numpy's matrix_rank gives it, from the singular values the fit computed
+    singular = model.wexog_singular_values
+    if (singular > singular.max() * max(x.shape) * np.finfo(float).eps).sum() < x.shape[1]:
         blank = Estimate.not_estimable(
             MEASURE,
             METHOD,
@@ -346,8 +354,7 @@ def difference_in_differences(
                          outcome_kind=outcome_kind)
 
     z = stats.norm.ppf(0.5 + confidence / 2)
-    model = sm.OLS(y, x) if w is None else sm.WLS(y, x, weights=w)
-    hc1_fit = model.fit(cov_type="HC1")
+    hc1_fit = fit.get_robustcov_results(cov_type="HC1", use_t=False)
     hc1 = _estimate(
         hc1_fit,
         k,
@@ -375,7 +382,7 @@ def difference_in_differences(
         return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells,
                          outcome_kind=outcome_kind)
 
-    cluster_fit = model.fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
+    cluster_fit = fit.get_robustcov_results(cov_type="cluster", groups=clusters, use_t=True)
     t_crit = stats.t.ppf(0.5 + confidence / 2, n_clusters - 1)
     clustered = _estimate(
         cluster_fit,
@@ -488,7 +495,7 @@ def at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
 
 
 def _estimate(
-    fit: RegressionResultsWrapper,
+    fit: RegressionResults,
     k: int,
     critical: float,
     base: dict,
