@@ -152,7 +152,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _say(args: argparse.Namespace):  # noqa: ANN202 - a tiny printer
-    return (lambda _message: None) if args.quiet else (lambda message: print(message, flush=True))
+    from pipeline.progress import printer
+
+    return (lambda _message: None) if args.quiet else printer()
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -88,16 +88,18 @@ def input_hashes(study: Study) -> dict[str, str]:
             for table, spec in sorted(study.inputs.items())}
 
 
-def run_ingest_clean(study: Study) -> clean_stage.CleanResult:
-    """Ingest and clean in memory (the personnummer never reach the disk)."""
+def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: None
+                     ) -> clean_stage.CleanResult:
+    """Ingest and clean in memory (the personnummer never reach the disk); `progress` hears of
+    each file read and each table cleaned."""
     key = study_key(study)
-    ingested = ingest(study)
+    ingested = ingest(study, progress)
     if key == privacy.DEMO_KEY:
         privacy.check_synthetic_marker(study.folder, ingested["children"].frame["personnummer"],
                                        study.extraction_date)
     result = clean_stage.clean(ingested, key=key, extraction_date=study.extraction_date,
                                areas=study.design.areas, area_map=study.area_map,
-                               plausible_ranges=study.plausible_ranges)
+                               plausible_ranges=study.plausible_ranges, progress=progress)
     check_design_areas(study, result.tables["children"].frame["area"])
     return result
 
@@ -224,7 +226,7 @@ class Stage:
 
 
 def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
-    result = run_ingest_clean(ctx.study)
+    result = run_ingest_clean(ctx.study, ctx.say)
     if problems := clean_stage.rejected_share_problems(result, ctx.study.max_rejected_share):
         raise InputFileError("; ".join(problems) + ". Nothing was written.")
     rows = {name: t.rows_clean for name, t in result.tables.items()}
@@ -247,7 +249,7 @@ def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     cohort = pd.read_parquet(cohort_file)
     costs_file = ctx.clean_dir / "clean" / "costs.parquet"  # the kostnader export, when given
     costs = pd.read_parquet(costs_file) if "costs" in ctx.study.inputs and costs_file.is_file() else None
-    tables = compare_stage.compare(ctx.study, cohort, costs=costs)
+    tables = compare_stage.compare(ctx.study, cohort, costs=costs, progress=ctx.say)
     rows = {name: len(frame) for name, frame in tables.items()}
     return rows, lambda folder, staged: write_compare(ctx.study, cohort, tables, folder,
                                                       staged / "tables")

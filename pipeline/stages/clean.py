@@ -52,7 +52,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -61,6 +61,7 @@ import pandas as pd
 from pipeline import privacy
 from pipeline.followup import optional, part_of_export
 from pipeline.parsing import fold_label, fold_labels
+from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedTable
 from pipeline.vaccines import PRODUCTS, product_for
@@ -125,19 +126,22 @@ class CleanResult:
 
 def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt.date,
           areas: Sequence[str] = (), area_map: Mapping[str, str] | None = None,
-          plausible_ranges: Mapping[str, tuple[float, float]] | None = None) -> CleanResult:
+          plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
+          progress: Callable[[str], None] = lambda _: None) -> CleanResult:
     """Clean every table: children first, since events are checked against them.
 
     `areas` are the study's area names: an export's spelling that differs only in accents,
     case or spacing ('NORRBYASEN ', 'Norrbyåsen') is written as the study spells it, and so
     is a spelling `area_map` names. `plausible_ranges` (column -> (low, high)) set a
-    children's number outside its range missing, as a value issue.
+    children's number outside its range missing, as a value issue. `progress` hears of each
+    table cleaned.
     """
     ingested = {name: mask_identifiers(raw) for name, raw in ingested.items()}
     tables: dict[str, CleanTable] = {}
     raw_children = implausible_to_missing(ingested["children"], plausible_ranges or {})
     children = _clean_children(raw_children, key, extraction_date, areas, area_map or {})
     tables["children"] = children
+    progress(step_message("clean", 1, len(ingested), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
     for name, raw in ingested.items():
         if name == "children":
@@ -147,6 +151,7 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
         else:
             tables[name] = _clean_optional(raw, TABLES[name], key, extraction_date, births, areas,
                                            area_map or {})
+        progress(step_message("clean", len(tables), len(ingested), name))
     issues = pd.concat([raw_children.value_issues, *(t.value_issues for n, t in ingested.items()
                                                       if n != "children")], ignore_index=True)
     spellings = area_spellings(raw_children, children.frame, areas, area_map or {})

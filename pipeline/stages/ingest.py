@@ -42,6 +42,7 @@ import difflib
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,7 @@ import pyarrow.csv as pacsv
 from pipeline import parsing
 from pipeline.config import InputFile, Study
 from pipeline.errors import InputFileError
+from pipeline.progress import step_message
 from pipeline.schema import TABLES, VOCABULARIES, Column, Table, input_tables
 
 SOURCE_ROW = "source_row"
@@ -100,15 +102,18 @@ class RawExport:
     notes: list[str] = field(default_factory=list)
 
 
-def ingest(study: Study) -> dict[str, IngestedTable]:
+def ingest(study: Study, progress: Callable[[str], None] = lambda _: None
+           ) -> dict[str, IngestedTable]:
     """Read and type every input table of a study (the required ones, then the optional
-    exports it names); stop on the first unusable file."""
-    return {
-        table: ingest_table(
-            study.input_path(table), TABLES[table], study.inputs[table], study.column_map.get(table, {})
-        )
-        for table in input_tables(study.inputs)
-    }
+    exports it names); stop on the first unusable file. `progress` hears of each file."""
+    tables = input_tables(study.inputs)
+    ingested = {}
+    for done, table in enumerate(tables, start=1):
+        path = study.input_path(table)
+        ingested[table] = ingest_table(path, TABLES[table], study.inputs[table],
+                                       study.column_map.get(table, {}))
+        progress(step_message("ingest", done, len(tables), path.name))
+    return ingested
 
 
 def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str, str]) -> IngestedTable:

@@ -71,6 +71,7 @@ an outcome, one effects row), the effects rows by analysis in `itt`, `did_rows`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,7 @@ import pandas as pd
 from pipeline.config import Study
 from pipeline.indicators import INDICATORS, Indicator
 from pipeline.outputs import output_table
+from pipeline.progress import step_message
 from pipeline.stages.compare.context import (
     COMPARED_KINDS,
     DID_GROUPS,
@@ -159,19 +161,22 @@ ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_
 
 
 def compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
-            costs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+            costs: pd.DataFrame | None = None,
+            progress: Callable[[str], None] = lambda _: None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort; see the module docstring for the methods.
 
     `costs` is the clean `kostnader` export, when the study gives its costs that way.
+    `progress` hears of each indicator, each intervention area and the tables after them.
     Floating-point overflow in a logistic link (a model near separation, which the methods
     detect and report as not estimable) is not printed to the user's terminal.
     """
     with np.errstate(over="ignore", under="ignore"):
-        return _compare(study, cohort, named_difference, costs)
+        return _compare(study, cohort, named_difference, costs, progress)
 
 
 def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
-             costs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+             costs: pd.DataFrame | None = None,
+             progress: Callable[[str], None] = lambda _: None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort (see `compare`).
 
     `named_difference` (for the power table) defaults to study.yml's `power_difference`
@@ -184,7 +189,9 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
     rows: list[dict[str, Any]] = []
     dose_tables = []
-    for indicator in context.indicators:
+    steps = len(context.indicators) + len(study.design.intervention_areas) + 1
+    for done, indicator in enumerate(context.indicators, start=1):
+        progress(step_message("compare", done, steps, indicator.id))
         rows += _itt_rows(context, did_cells, indicator)
         if indicator.kind == "binary":
             rows += _complier_rows(context, did_cells, indicator.id)
@@ -194,12 +201,14 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
             dose_tables.append(dose_table)
             rows += _subgroups(context, did_cells, indicator.id)
     balance = [balance_table(context)]
-    for area in study.design.intervention_areas:
+    for done, area in enumerate(study.design.intervention_areas, start=len(context.indicators) + 1):
+        progress(step_message("compare", done, steps, f"area {area}"))
         area_context = _Context(study, _in_area(population, area), area=area)
         area_cells = None if did_cells is None else _in_area(did_cells, area)
         for indicator in area_context.indicators:
             rows += _itt_rows(area_context, area_cells, indicator)
         balance.append(balance_table(area_context))
+    progress(step_message("compare", steps, steps, "design-based, count and cost tables"))
     effects = _with_multiplicity(output_table("effects").frame(rows), study)
     # model-based estimates that adjust for at least one covariate (not saturated in the
     # groups' counts): publishing may show them where a crude one would reveal a small cell
