@@ -459,15 +459,23 @@ def _map_products(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...]
                  ) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    """Drop exact duplicates (counted) and resolve conflicting ones (losers returned)."""
+    """Drop exact duplicates (counted) and resolve conflicting ones (losers returned).
+
+    Only rows whose key occurs more than once can be either (the key is among the values), so
+    only they are compared on every column and sorted; the rest are kept as they are.
+    """
     values = [c for c in frame.columns if c != SOURCE_ROW]
+    shared = frame.duplicated(subset=list(key), keep=False).to_numpy(dtype=bool)
+    single, frame = frame.loc[~shared], frame.loc[shared]
     exact = frame.duplicated(subset=values, keep="first")
     frame = frame.loc[~exact]
     completeness = frame[values].notna().sum(axis=1)
     order = (frame.assign(_completeness=-completeness)
              .sort_values([*key, "_completeness", SOURCE_ROW], kind="stable"))
     loser = order.duplicated(subset=list(key), keep="first")
-    keep = order.loc[~loser].drop(columns="_completeness").sort_values(SOURCE_ROW, kind="stable")
+    winners = order.loc[~loser].drop(columns="_completeness")
+    keep = (pd.concat([single, winners]) if len(winners) else single).sort_values(
+        SOURCE_ROW, kind="stable")
     conflicts = order.loc[loser].drop(columns="_completeness")
     return keep, int(exact.sum()), conflicts
 
