@@ -34,6 +34,13 @@ Inference:
   cluster scores are identically zero); the heteroskedasticity-robust (HC1) result is
   then the explicitly labelled fallback — it ignores correlation within areas and is
   anti-conservative whenever areas differ beyond chance.
+
+Computation: children with the same design row, outcome, weight and area are one pattern
+with a count (200,000 children with categorical covariates make a few thousand). The fit,
+HC1, CR1 and the bootstrap are sums over children, so they are computed on the patterns
+with the counts as frequency weights: the same numbers up to the order of summation. When
+patterns do not at least halve the rows (a continuous covariate), statsmodels fits the
+children's rows as they are (issue 14).
 """
 
 from __future__ import annotations
@@ -48,7 +55,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.regression.linear_model import RegressionResults
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from pipeline.stats._design import (
@@ -65,6 +71,9 @@ MEASURE = "did"
 FEW_CLUSTERS = 30
 VERY_FEW_CLUSTERS = 10
 FEW_TREATED_CLUSTERS = 5  # fewer treated areas: even the wild bootstrap may misstate p
+# The linear DiD is fitted on distinct rows with counts when they are at most this share
+# of the children (see "Computation" above)
+COLLAPSE_SHARE = 0.5
 DEFAULT_SEED = 20_240_601
 
 _WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -321,29 +330,29 @@ def difference_in_differences(
         return DidResult(blank, blank, None, None, n_clusters, n_treated_clusters, (), cells,
                          outcome_kind=outcome_kind)
 
-    parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(n))]
-    if area_effects:
-        parts.append(pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True,
-                                    dtype=float))
-    else:
-        parts.append(pd.DataFrame({"treated_area": d}))
+    period = None
     if period_effects is not None:
         labels = pd.Series(period_effects).reset_index(drop=True)[keep].reset_index(drop=True)
-        parts.append(pd.get_dummies(labels.astype("string"), prefix="period", drop_first=True,
-                                    dtype=float))
-    else:
-        parts.append(pd.DataFrame({"post": p}))
-    parts += [pd.DataFrame({"treated_area:post": d * p}), design.covariates.reset_index(drop=True)]
-    exog = pd.concat(parts, axis=1)
+        period = labels.astype("string")
+    # Children with the same design row, outcome, weight and area are one pattern with a
+    # count: every sum the fit, HC1, CR1 and the bootstrap need is then a sum over patterns.
+    found = _patterns([clusters, d, p, *([] if period is None else [period]),
+                       *(design.covariates[column] for column in design.covariates.columns),
+                       y, *([] if w is None else [w])], most=COLLAPSE_SHARE * n)
+    rows, counts = np.s_[:], None  # every child
+    if found is not None:
+        pattern, counts = found
+        rows = np.zeros(len(counts), dtype=np.intp)
+        rows[pattern] = np.arange(n)  # one child of each pattern
+    exog = _did_design(clusters[rows], d[rows], p[rows],
+                       None if period is None else period.iloc[rows],
+                       design.covariates.iloc[rows], area_effects)
     x = exog.to_numpy()
     k = exog.columns.get_loc("treated_area:post")
-    model = sm.OLS(y, x) if w is None else sm.WLS(y, x, weights=w)
-    with warnings.catch_warnings():  # a singular design is reported below, not warned about
-        warnings.simplefilter("ignore", SingularMatrixWarning)
-        fit = model.fit()  # one pseudo-inverse of the design serves every covariance below
-    # the rank as numpy's matrix_rank gives it, from the singular values the fit computed
-    singular = model.wexog_singular_values
-    if (singular > singular.max() * max(x.shape) * np.finfo(float).eps).sum() < x.shape[1]:
+    y_fit, w_fit, clusters_fit = y[rows], None if w is None else w[rows], clusters[rows]
+    fit = (_fit_rows(x, y_fit, w_fit, clusters_fit, k) if counts is None
+           else _fit_patterns(x, y_fit, w_fit, counts, clusters_fit, k))
+    if fit is None:
         blank = Estimate.not_estimable(
             MEASURE,
             METHOD,
@@ -354,10 +363,9 @@ def difference_in_differences(
                          outcome_kind=outcome_kind)
 
     z = stats.norm.ppf(0.5 + confidence / 2)
-    hc1_fit = fit.get_robustcov_results(cov_type="HC1", use_t=False)
     hc1 = _estimate(
-        hc1_fit,
-        k,
+        fit.estimate,
+        fit.hc1_se,
         z,
         base,
         {
@@ -382,11 +390,10 @@ def difference_in_differences(
         return DidResult(clustered, hc1, None, None, n_clusters, n_treated_clusters, caveats, cells,
                          outcome_kind=outcome_kind)
 
-    cluster_fit = fit.get_robustcov_results(cov_type="cluster", groups=clusters, use_t=True)
     t_crit = stats.t.ppf(0.5 + confidence / 2, n_clusters - 1)
     clustered = _estimate(
-        cluster_fit,
-        k,
+        fit.estimate,
+        fit.cluster_se,
         t_crit,
         base | {"n_clusters": n_clusters},
         {
@@ -401,10 +408,10 @@ def difference_in_differences(
     bootstrapped = None
     if run_bootstrap:
         try:
-            root_w = np.ones(n) if w is None else np.sqrt(w)  # WLS = OLS on y√w, X√w
+            root_w = np.ones(len(y_fit)) if w is None else np.sqrt(w_fit)  # WLS: y√w, X√w
             bootstrap = WildClusterBootstrap(
-                y * root_w, x * root_w[:, None], k, clusters, weights=bootstrap_weights,
-                reps=bootstrap_reps, seed=seed
+                y_fit * root_w, x * root_w[:, None], k, clusters_fit, weights=bootstrap_weights,
+                reps=bootstrap_reps, seed=seed, counts=counts
             )
             boot_p = bootstrap.p_value(0.0)
             boot_note = bootstrap.note(boot_p)
@@ -495,15 +502,13 @@ def at_least_child_level(clustered: Estimate, hc1: Estimate) -> Estimate:
 
 
 def _estimate(
-    fit: RegressionResults,
-    k: int,
+    coef: float,
+    se: float,
     critical: float,
     base: dict,
     details: dict,
     df: int | None = None,
 ) -> Estimate:
-    coef = float(fit.params[k])
-    se = float(fit.bse[k])
     if not np.isfinite(se) or se <= 0:
         return Estimate.not_estimable(
             MEASURE, METHOD, "standard error is zero or undefined", details=details, **base
@@ -521,6 +526,107 @@ def _estimate(
         details=details,
         **base,
     )
+
+
+@dataclass(frozen=True)
+class _DidFit:
+    """The DiD coefficient of the least-squares fit with its HC1 and CR1 (by area) SEs."""
+
+    estimate: float
+    hc1_se: float
+    cluster_se: float
+
+
+def _patterns(columns: list[object], most: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's pattern (rows equal in every column share one) and each pattern's count;
+    None as soon as there are more than `most` patterns (a continuous column, say)."""
+    key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        codes, levels = _codes(column)
+        key, size = key * levels + codes, size * levels
+        if size > most:  # renumber the patterns so far: keeps the key small, counts them
+            key, seen = pd.factorize(key)
+            size = len(seen)
+            if size > most:
+                return None
+    pattern, _ = pd.factorize(key)
+    return pattern, np.bincount(pattern).astype(float)
+
+
+def _codes(column: object) -> tuple[np.ndarray, int]:
+    """A column as codes 0 .. levels − 1 and the number of levels (missing is a level)."""
+    if getattr(column, "dtype", None) == np.float64:
+        values = np.asarray(column)
+        if ((values == 0) | (values == 1)).all():  # a 0/1 column: its own codes
+            return values.astype(np.int64), 2
+    codes, levels = pd.factorize(column, use_na_sentinel=False)
+    return codes, len(levels)
+
+
+def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: pd.Series | None,
+                covariates: pd.DataFrame, area_effects: bool) -> pd.DataFrame:
+    """The design: intercept, area effects or the arm, period effects or post, the DiD term
+    and the covariates (dummy columns depend only on which levels occur, not on how often)."""
+    parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(len(d)))]
+    if area_effects:
+        parts.append(pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True,
+                                    dtype=float))
+    else:
+        parts.append(pd.DataFrame({"treated_area": d}))
+    if period is not None:
+        parts.append(pd.get_dummies(period.reset_index(drop=True), prefix="period",
+                                    drop_first=True, dtype=float))
+    else:
+        parts.append(pd.DataFrame({"post": p}))
+    parts += [pd.DataFrame({"treated_area:post": d * p}), covariates.reset_index(drop=True)]
+    return pd.concat(parts, axis=1)
+
+
+def _singular(singular_values: np.ndarray, n_rows: float, n_params: int) -> bool:
+    """Rank below the columns, as numpy's matrix_rank decides it for an n_rows x n_params design."""
+    tolerance = singular_values.max() * max(n_rows, n_params) * np.finfo(float).eps
+    return bool((singular_values > tolerance).sum() < n_params)
+
+
+def _fit_rows(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, clusters: np.ndarray,
+              k: int) -> _DidFit | None:
+    """statsmodels' OLS (WLS with `w`) on the children's rows; None if the design is singular."""
+    model = sm.OLS(y, x) if w is None else sm.WLS(y, x, weights=w)
+    with warnings.catch_warnings():  # a singular design is reported, not warned about
+        warnings.simplefilter("ignore", SingularMatrixWarning)
+        fit = model.fit()  # one pseudo-inverse of the design serves every covariance below
+    if _singular(model.wexog_singular_values, *x.shape):
+        return None
+    hc1 = fit.get_robustcov_results(cov_type="HC1", use_t=False)
+    clustered = fit.get_robustcov_results(cov_type="cluster", groups=clusters, use_t=True)
+    return _DidFit(float(fit.params[k]), float(hc1.bse[k]), float(clustered.bse[k]))
+
+
+def _fit_patterns(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np.ndarray,
+                  clusters: np.ndarray, k: int) -> _DidFit | None:
+    """`_fit_rows` on distinct rows (design row, outcome, weight, area) with their counts.
+
+    WLS with weights count × w is the row-level fit (X'WX and X'Wy are sums over rows), and
+    the pseudo-inverse of the √(count × w)-weighted patterns has the singular values of the
+    row-level design. HC1 and CR1 use the children's n; their meats are sums over rows of
+    w² e² x x' and, per area, of w e x: sums over patterns with the counts.
+    """
+    n, n_params = float(counts.sum()), x.shape[1]
+    w = np.ones(len(y)) if w is None else w
+    root = np.sqrt(counts * w)
+    u, s, vt = np.linalg.svd(x * root[:, None], full_matrices=False)
+    if _singular(s, n, n_params):
+        return None
+    pinv = (vt.T / s) @ u.T  # (X'WX)^-1 X' W^½ on the patterns, as statsmodels' pinv
+    params = pinv @ (root * y)
+    residual = y - x @ params
+    hc1_variance = n / (n - n_params) * float(pinv[k] ** 2 @ (w * residual**2))
+    h = x @ ((vt.T[k] / s**2) @ vt)  # row k of (X'WX)^-1 applied to each pattern
+    n_clusters = int(clusters.max() + 1)
+    scores = np.bincount(clusters, weights=counts * w * residual * h, minlength=n_clusters)
+    correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
+    return _DidFit(float(params[k]), float(np.sqrt(hc1_variance)),
+                   float(np.sqrt(correction * (scores**2).sum())))
 
 
 def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
@@ -606,13 +712,14 @@ class WildClusterBootstrap:
     Parameters
     ----------
     y : numpy.ndarray
-        The outcome, one value per child (n).
+        The outcome, one value per child (or per pattern of children, with `counts`).
     x : numpy.ndarray
-        The design matrix (n × K), intercept included, of full column rank.
+        The design matrix (one row per child or pattern × K), intercept included, of full
+        column rank.
     k : int
         The column of `x` whose coefficient is tested.
     clusters : numpy.ndarray of int
-        Cluster codes 0 .. G − 1 per child.
+        Cluster codes 0 .. G − 1 per child (or pattern).
     weights : {"webb", "rademacher"}, optional
         The cluster weights; all 6^G (Webb) or 2^G (Rademacher) patterns are enumerated when
         there are at most `reps`, otherwise `reps` are drawn.
@@ -620,6 +727,10 @@ class WildClusterBootstrap:
         Bootstrap draws, 9999 by default.
     seed : int, optional
         Seed of the draws.
+    counts : numpy.ndarray, optional
+        How many children each row stands for, when the rows are the distinct (x, y,
+        cluster) patterns of the children: every sum over children is then a sum over
+        patterns, so the test is the children's own; one child a row by default.
 
     Attributes
     ----------
@@ -658,21 +769,39 @@ class WildClusterBootstrap:
     (0.25, 70)
     >>> [round(bound, 3) for bound in test.interval(0.95)]
     [-0.053, 0.553]
+
+    The same children as 16 patterns (area × period × outcome) with their counts:
+
+    >>> events = np.array([4, 6, 3, 6, 4, 4, 5, 5])  # per area-period cell, as above
+    >>> first = np.arange(0, 80, 10)  # each cell's first child (an event), first non-event
+    >>> rows = np.column_stack([first, first + events]).ravel()
+    >>> counts = np.column_stack([events, 10 - events]).ravel()
+    >>> patterns = WildClusterBootstrap(outcome[rows].astype(float), x[rows], 3,
+    ...                                 np.repeat([0, 1, 2, 3], 20)[rows], counts=counts)
+    >>> len(rows), round(patterns.p_value(0.0) * 1296)
+    (16, 70)
     """
 
     def __init__(self, y: np.ndarray, x: np.ndarray, k: int, clusters: np.ndarray, *,
                  weights: Literal["webb", "rademacher"] = "webb", reps: int = 9999,
-                 seed: int = DEFAULT_SEED) -> None:
+                 seed: int = DEFAULT_SEED, counts: np.ndarray | None = None) -> None:
         n, n_params = x.shape
+        # with counts, each sum over children below is a sum over rows of count x term
+        cx, cy = x, y
+        if counts is not None:
+            counts = np.asarray(counts, dtype=float)
+            n = float(counts.sum())
+            cx, cy = x * counts[:, None], y * counts
         n_clusters = int(clusters.max() + 1)
-        xtx_inv = np.linalg.inv(x.T @ x)
-        a_k = (xtx_inv @ x.T)[k]  # beta_k = a_k . y
+        xtx_inv = np.linalg.inv(x.T @ cx)
+        a_k = (xtx_inv @ x.T)[k]  # beta_k = a_k . y, summed over the children
         h = x @ xtx_inv[:, k]  # cluster score of coefficient k: sum over the cluster of h e
+        ch = h if counts is None else h * counts
         self.correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
         self.n_clusters = n_clusters
-        self.estimate = float(a_k @ y)
-        residual = y - x @ (xtx_inv @ (x.T @ y))
-        observed_scores = np.bincount(clusters, weights=h * residual, minlength=n_clusters)
+        self.estimate = float(a_k @ cy)
+        residual = y - x @ (xtx_inv @ (cx.T @ y))
+        observed_scores = np.bincount(clusters, weights=ch * residual, minlength=n_clusters)
         self.se = float(np.sqrt(self.correction * (observed_scores**2).sum()))
         if not np.isfinite(self.se) or self.se <= 0:
             raise NotEstimable("the observed cluster-robust t-statistic is undefined")
@@ -683,15 +812,18 @@ class WildClusterBootstrap:
         # per-cluster scores S(b) v with S = diag(sum_g h u) - H, H[g, g'] =
         # sum_{i in g} h_i (X A_{g'} u_{g'})_i. q and S are linear in u, hence in b.
         restricted_x = np.delete(x, k, axis=1)
-        u0 = y - restricted_x @ np.linalg.lstsq(restricted_x, y, rcond=None)[0]
-        w = x[:, k] - restricted_x @ np.linalg.lstsq(restricted_x, x[:, k], rcond=None)[0]
-        indicator = np.zeros((n, n_clusters))
-        indicator[np.arange(n), clusters] = 1.0
+        root = np.ones(len(y)) if counts is None else np.sqrt(counts)  # least squares of children
+        u0 = y - restricted_x @ np.linalg.lstsq(restricted_x * root[:, None], y * root,
+                                                rcond=None)[0]
+        w = x[:, k] - restricted_x @ np.linalg.lstsq(restricted_x * root[:, None],
+                                                     x[:, k] * root, rcond=None)[0]
+        indicator = np.zeros((len(y), n_clusters))  # children of each row in each cluster
+        indicator[np.arange(len(y)), clusters] = 1.0 if counts is None else counts
 
         def parts(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            u_by_cluster = indicator * u[:, None]  # n x G
-            projected = x @ (xtx_inv @ (x.T @ u_by_cluster))  # n x G
-            scores = np.diag(np.bincount(clusters, weights=h * u, minlength=n_clusters))
+            u_by_cluster = indicator * u[:, None]  # rows x G: u summed over the row's children
+            projected = x @ (xtx_inv @ (x.T @ u_by_cluster))  # rows x G
+            scores = np.diag(np.bincount(clusters, weights=ch * u, minlength=n_clusters))
             return a_k @ u_by_cluster, scores - indicator.T @ (h[:, None] * projected)
 
         q0, s0 = parts(u0)
