@@ -12,16 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components
 
 from pipeline.errors import KeyMissingError
 from pipeline.parsing import (
@@ -680,12 +684,30 @@ class LinkedCells:
         return [(np.array(cells), relations_of.get(r, [])) for r, cells in members.items()]
 
 
+@dataclass(frozen=True)
+class _Block:
+    """What the SVD of one block of the relations restricted to the unknown cells says
+    (`_Component._block`)."""
+
+    largest: float  # its largest singular value, at least 1
+    # the largest singular values of the whole matrix for which the whole matrix's SVD is sure
+    # to decide as this block's (an empty range when a weight is too near the threshold)
+    sure_for: tuple[float, float]
+    determined: np.ndarray  # the cells it fixes
+
+
 class _Component:
     """One connected group of cells and relations, and what a reader can work out of it."""
 
     # Candidates tried (nearest first) for one that ends a leak; beyond them the nearest.
     MAX_TRIALS = 8
     MAX_SWEEPS = 200
+    # The rank and weight tests of `_determined_together`, and how far from them a block's
+    # figures must lie for `_determined` to decide block by block (see `_block`).
+    RANK_TOLERANCE = 1e-9
+    WEIGHT_THRESHOLD = 1 - 1e-7
+    SINGULAR_MARGIN = (1e-12, 1e-4)
+    WEIGHT_MARGIN = 1e-8
 
     def __init__(self, linked: LinkedCells, cells: np.ndarray, relations: list[int]) -> None:
         self.linked = linked
@@ -700,7 +722,13 @@ class _Component:
         self.categorised = self.published | np.array(linked.revealed, dtype=bool)[cells]
         self.hideable = self.published & ~np.array(linked.pinned, dtype=bool)[cells] & (self.values > 0)
         self.cost = np.array(linked.cost, dtype=np.int64)[cells]
-        # Each relation as signed terms: +1 for the total, -1 for each part (sum of terms = 0).
+        # What a reader knows of a cell not shown (`_start`).
+        self.values_float = self.values.astype(float)
+        self.categorised_zero = self.categorised & (self.values == 0)
+        self.unknown_low = np.where(self.categorised, np.where(self.sensitive, 1.0, float(self.m)), 0.0)
+        self.unknown_high = np.where(self.categorised & self.sensitive, float(self.m - 1), np.inf)
+        # Each relation as signed terms: +1 for the total, -1 for each part (sum of terms = 0),
+        # relation by relation (a relation has a total and at least one part).
         rows, columns, signs = [], [], []
         for row, (total, parts) in enumerate(self.relations):
             rows += [row] * (len(parts) + 1)
@@ -711,23 +739,47 @@ class _Component:
         self.term_sign = np.array(signs)
         self.matrix = np.zeros((len(self.relations), len(cells)))
         self.matrix[self.term_relation, self.term_cell] = self.term_sign
+        # The same as totals and parts, for the sweeps of `_propagate` and for `_narrowed`.
+        self.total_cell = np.array([total for total, _ in self.relations], dtype=np.int64)
+        is_part = self.term_sign < 0
+        self.part_relation = self.term_relation[is_part]
+        self.part_cell = self.term_cell[is_part]
+        self.part_total = self.total_cell[self.part_relation]
         self.neighbours: list[set[int]] = [set() for _ in cells]
         for total, parts in self.relations:
             members = [total, *parts]
             for member in members:
                 self.neighbours[member].update(members)
+        self._distances: dict[int, dict[int, int]] = {}
+        self._blocks: dict[bytes, _Block] = {}
+        # Bounds through the sums of the hidden sets that `to_hide` tried last, as far as it
+        # went (with the cells the last sweep moved and the sweeps left): `ranges` of the one
+        # it chose goes on from there.
+        self._tried: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
 
-    def ranges(self, hidden_local: np.ndarray, *, exact: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def ranges(self, hidden_local: np.ndarray, *, exact: bool = True,
+               until: Callable[[np.ndarray, np.ndarray], bool] | None = None,
+               ) -> tuple[np.ndarray, np.ndarray]:
         """The lowest and highest value a reader can give each cell: bounds through the sums
-        and (`exact`) the cells that the equations together determine."""
-        values = self.values.astype(float)
-        known = (self.published & ~hidden_local) | (self.categorised & (self.values == 0))
-        low = np.where(known, values, np.where(self.sensitive, 1.0, float(self.m)))
-        high = np.where(known, values, np.where(self.sensitive, float(self.m - 1), np.inf))
-        low[~known & ~self.categorised] = 0.0
-        high[~known & ~self.categorised] = np.inf
-        self._propagate(low, high)
-        while exact and self.relations:
+        and (`exact`) the cells that the equations together determine.
+
+        `until(low, high)`: a leak that tighter bounds keep (whatever is then worked out, it
+        still shows); as soon as it shows, the bounds are returned as they are, not final
+        (the work left would only tighten them).
+        """
+        key = hidden_local.tobytes()
+        if key in self._tried:  # tried by `to_hide`: go on from where it stopped
+            low, high, moved, sweeps = self._tried[key]
+            low, high = low.copy(), high.copy()
+        else:
+            low, high = self._start(hidden_local)
+            moved, sweeps = None, self.MAX_SWEEPS
+        moved, sweeps = self._propagate(low, high, moved, sweeps, until)
+        if not exact:
+            self._tried[key] = (low.copy(), high.copy(), moved, sweeps)
+            return low, high
+        values = self.values_float
+        while self.relations and not (until is not None and until(low, high)):
             unknown = low < high
             if not unknown.any():
                 break
@@ -736,11 +788,95 @@ class _Component:
                 break
             low[determined] = values[determined]
             high[determined] = values[determined]
-            self._propagate(low, high)
+            moved, _ = self._propagate(low, high, moved | determined, self.MAX_SWEEPS, until)
         return low, high
 
+    def _start(self, hidden_local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What a reader knows of each cell alone: its value if shown (or categorised as 0),
+        else small or more when categorised, else only that it is not negative."""
+        known = (self.published & ~hidden_local) | self.categorised_zero
+        return (np.where(known, self.values_float, self.unknown_low),
+                np.where(known, self.values_float, self.unknown_high))
+
     def _determined(self, unknown: np.ndarray) -> np.ndarray:
-        """Unknown cells that the equations fix (their unit vector is in the row space)."""
+        """Unknown cells that the equations fix (their unit vector is in the row space).
+
+        As `_determined_together` decides, block by block: the relations restricted to the
+        unknown cells form a block-diagonal matrix (blocks: relations linked through unknown
+        cells), whose row space is the sum of the blocks' row spaces, so that a cell's unit
+        vector lies in it exactly when it lies in its block's. A block is known by its cells
+        (its relations are all those with a term on them), and what it says is kept for the
+        next time it occurs (`_block`). When a block cannot say for sure that the whole
+        matrix's SVD would decide as it does, the whole matrix is decided as before.
+        """
+        determined = np.zeros(len(self.values), dtype=bool)
+        on_unknown = unknown[self.term_cell]
+        if not on_unknown.any():
+            return determined
+        relation, cell = self.term_relation[on_unknown], self.term_cell[on_unknown]
+        count = len(self.relations)
+        size = count + len(self.values)
+        # relations (0..count-1) and cells (count..) as nodes, joined by the terms
+        graph = csr_array((np.ones(len(cell)), count + cell,
+                           np.searchsorted(relation, np.arange(size + 1))), shape=(size, size))
+        _, block_of = connected_components(graph, directed=False)
+        columns = np.unique(cell)
+        blocks = block_of[count + columns]
+        order = np.argsort(blocks, kind="stable")
+        columns, blocks = columns[order], blocks[order]
+        edges = [0, *(np.flatnonzero(np.diff(blocks)) + 1).tolist(), len(columns)]
+        said = []
+        for start, end in itertools.pairwise(edges):
+            block_columns = columns[start:end]
+            key = block_columns.tobytes()
+            if key not in self._blocks:
+                self._blocks[key] = self._block(block_columns)
+            said.append(self._blocks[key])
+        largest = max(block.largest for block in said)
+        if all(block.sure_for[0] <= largest <= block.sure_for[1] for block in said):
+            determined[np.concatenate([block.determined for block in said])] = True
+            return determined
+        return self._determined_together(unknown)
+
+    def _block(self, columns: np.ndarray) -> _Block:
+        """What the SVD of one block of the relations restricted to the unknown cells says:
+        the cells it fixes, and for which largest singular value of the whole matrix that
+        is sure to be what the whole matrix's SVD says.
+
+        The whole matrix's singular values are the blocks' together and its weights (squared
+        lengths of the columns of the basis of its row space) are the blocks' weights. Both
+        SVDs are backward stable: each computes singular values and a basis within a few
+        hundred times the machine epsilon (2.2e-16) of the largest singular value L of the
+        exact ones. So if the block's singular values below the rank threshold (1e-9 L) are
+        below SINGULAR_MARGIN[0] * L and those above it above SINGULAR_MARGIN[1] * L, both
+        find the exact rank; and their weights are then within 1e-9 of the exact weights, so
+        that a weight more than WEIGHT_MARGIN from the weight threshold is on the same side
+        of it in both. (The 0/±1 matrices of linked tables have well separated singular
+        values and whole-number-ratio weights: these margins are wide.) A block of one
+        relation needs no SVD: its singular value is sqrt(k) and each of its k cells has
+        weight 1/k.
+        """
+        rows = np.unique(self.term_relation[np.isin(self.term_cell, columns)])
+        if len(rows) == 1:
+            singular = np.array([np.sqrt(len(columns))])
+            squares = np.full((1, len(columns)), 1.0 / len(columns))
+        else:
+            _, singular, basis = np.linalg.svd(self.matrix[np.ix_(rows, columns)],
+                                               full_matrices=False)
+            squares = basis ** 2
+        largest = max(float(singular.max()), 1.0)
+        nonzero = singular > self.RANK_TOLERANCE * largest
+        weight = squares[:int(nonzero.sum())].sum(axis=0)
+        below, above = self.SINGULAR_MARGIN
+        sure_for = (float(singular[~nonzero].max()) / below if (~nonzero).any() else 0.0,
+                    float(singular[nonzero].min()) / above)
+        if (np.abs(weight - self.WEIGHT_THRESHOLD) < self.WEIGHT_MARGIN).any():
+            sure_for = (np.inf, -np.inf)
+        return _Block(largest=largest, sure_for=sure_for,
+                      determined=columns[weight > self.WEIGHT_THRESHOLD])
+
+    def _determined_together(self, unknown: np.ndarray) -> np.ndarray:
+        """`_determined` with one SVD of the relations restricted to the unknown cells."""
         columns = np.flatnonzero(unknown)
         sub = self.matrix[:, columns]
         sub = sub[np.abs(sub).sum(axis=1) > 0]
@@ -748,42 +884,79 @@ class _Component:
         if sub.size == 0:
             return determined
         _, singular, basis = np.linalg.svd(sub, full_matrices=False)
-        rank = int((singular > 1e-9 * max(singular.max(), 1.0)).sum())
+        rank = int((singular > self.RANK_TOLERANCE * max(singular.max(), 1.0)).sum())
         weight = (basis[:rank] ** 2).sum(axis=0)
-        determined[columns[weight > 1 - 1e-7]] = True
+        determined[columns[weight > self.WEIGHT_THRESHOLD]] = True
         return determined
 
-    def _propagate(self, low: np.ndarray, high: np.ndarray) -> None:
-        """Bounds through the sums, all relations at once, until they stop moving.
+    def _propagate(self, low: np.ndarray, high: np.ndarray, moved: np.ndarray | None,
+                   sweeps: int, until: Callable[[np.ndarray, np.ndarray], bool] | None = None,
+                   ) -> tuple[np.ndarray, int]:
+        """Bounds through the sums, in at most `sweeps` sweeps over the relations, until they
+        stop moving (or `until(low, high)` holds): the cells that the last sweep moved (none
+        once the bounds are still) and the sweeps left.
 
-        In a relation sum(sign * x) = 0, sign_j * x_j lies between minus the most and minus
-        the least that the other terms can add up to.
+        A total lies between the sums of its parts' lowest and highest values; a part between
+        the total's lowest less the most the other parts can be and the total's highest less
+        the least they can be. Each sweep works from the bounds the sweep before left (so that
+        where MAX_SWEEPS runs out, the bounds are the same however a sweep is computed), and
+        visits only the relations with a cell that it moved (`moved`: the cells whose bounds
+        changed since every relation was last applied; None: all): any other relation would
+        give the bounds it gave then, already applied. The bounds are whole numbers well below
+        2**53 (or infinite), so their sums are exact in any order.
         """
+        still = np.zeros(len(self.values), dtype=bool)
         if not self.relations:
-            return
-        relation, cell, sign = self.term_relation, self.term_cell, self.term_sign
+            return still, sweeps
         count = len(self.relations)
-        positive = sign > 0
-        for _ in range(self.MAX_SWEEPS):
-            most = np.where(positive, high[cell], -low[cell])     # the most a term can be
-            least = np.where(positive, low[cell], -high[cell])    # the least
-            most_infinite, least_infinite = np.isinf(most), np.isinf(least)
-            most_finite = np.bincount(relation, np.where(most_infinite, 0.0, most), count)
-            least_finite = np.bincount(relation, np.where(least_infinite, 0.0, least), count)
-            most_count = np.bincount(relation, most_infinite, count)
-            least_count = np.bincount(relation, least_infinite, count)
-            others_most = np.where(most_count[relation] - most_infinite > 0, np.inf,
-                                   most_finite[relation] - np.where(most_infinite, 0.0, most))
-            others_least = np.where(least_count[relation] - least_infinite > 0, -np.inf,
-                                    least_finite[relation] - np.where(least_infinite, 0.0, least))
-            term_low, term_high = -others_most, -others_least
-            new_low = np.where(positive, term_low, -term_high)
-            new_high = np.where(positive, term_high, -term_low)
-            before_low, before_high = low.copy(), high.copy()
-            np.maximum.at(low, cell, new_low)
-            np.minimum.at(high, cell, new_high)
-            if np.array_equal(before_low, low) and np.array_equal(before_high, high):
-                return
+        totals = np.arange(count) if moved is None else self._touching(moved)
+        while sweeps > 0:
+            if len(totals) == count:
+                relation, cell, total = self.part_relation, self.part_cell, self.part_total
+            elif not len(totals):
+                return still, sweeps
+            else:
+                active = np.zeros(count, dtype=bool)
+                active[totals] = True
+                parts = active[self.part_relation].nonzero()[0]
+                relation, cell, total = (self.part_relation[parts], self.part_cell[parts],
+                                         self.part_total[parts])
+            part_low, part_high = low[cell], high[cell]
+            low_sum = np.bincount(relation, part_low, count)
+            unbounded = part_high == np.inf
+            if np.logical_or.reduce(unbounded):
+                part_high = np.where(unbounded, 0.0, part_high)
+                high_sum = np.bincount(relation, part_high, count)
+                unbounded_count = np.bincount(relation[unbounded], minlength=count)
+                total_high = np.where(unbounded_count[totals] > 0, np.inf, high_sum[totals])
+                part_new_low = np.where(unbounded_count[relation] > unbounded, -np.inf,
+                                        low[total] - (high_sum[relation] - part_high))
+            else:
+                high_sum = np.bincount(relation, part_high, count)
+                total_high = high_sum[totals]
+                part_new_low = low[total] - (high_sum[relation] - part_high)
+            target = np.concatenate([self.total_cell[totals], cell])
+            new_low = np.concatenate([low_sum[totals], part_new_low])
+            new_high = np.concatenate([total_high, high[total] - (low_sum[relation] - part_low)])
+            raised, lowered = new_low > low[target], new_high < high[target]
+            moving = (raised | lowered).nonzero()[0]
+            if not len(moving):
+                return still, sweeps
+            np.maximum.at(low, target[raised], new_low[raised])
+            np.minimum.at(high, target[lowered], new_high[lowered])
+            sweeps -= 1
+            moved = np.zeros(len(self.values), dtype=bool)
+            moved[target[moving]] = True
+            if until is not None and until(low, high):
+                return moved, sweeps
+            totals = self._touching(moved)
+        return moved, sweeps
+
+    def _touching(self, cells: np.ndarray) -> np.ndarray:
+        """The relations (ascending) with a term on one of `cells` (bool per cell)."""
+        touched = np.zeros(len(self.relations), dtype=bool)
+        touched[self.term_relation[cells[self.term_cell]]] = True
+        return touched.nonzero()[0]
 
     def _narrowed(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
         """Small cells a reader can work out exactly, or whose sum with the other unknown
@@ -793,12 +966,15 @@ class _Component:
             return np.zeros(len(self.values), dtype=bool)
         exact = low == high
         leaking = self.sensitive & exact
-        for total, parts in self.relations:
-            if not exact[total]:
-                continue
-            unknown = [c for c in parts if not exact[c]]
-            if unknown and 0 < self.values[unknown].sum() < self.m:
-                leaking[unknown] |= self.sensitive[unknown]
+        if not self.relations:
+            return leaking
+        count = len(self.relations)
+        unknown = ~exact[self.part_cell]
+        unknown_sum = np.bincount(self.part_relation, np.where(unknown, self.values[self.part_cell], 0),
+                                  count)
+        unknown_count = np.bincount(self.part_relation, unknown, count)
+        told = exact[self.total_cell] & (unknown_count > 0) & (unknown_sum > 0) & (unknown_sum < self.m)
+        leaking[self.part_cell[told[self.part_relation] & unknown & self.sensitive[self.part_cell]]] = True
         return leaking
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
@@ -807,30 +983,47 @@ class _Component:
         narrowed = [c for c in np.flatnonzero(self._narrowed(low, high)) if int(c) not in skip]
         return int(narrowed[0]) if narrowed else None
 
+    def _leaks(self, hidden: np.ndarray, skip: set[int]) -> bool:
+        """Whether `exposed` finds a cell: stops at the first sign of one."""
+        watched = np.ones(len(self.values), dtype=bool)
+        watched[list(skip)] = False
+
+        def leak(low: np.ndarray, high: np.ndarray) -> bool:
+            return bool((self._narrowed(low, high) & watched).any())
+
+        return leak(*self.ranges(hidden[self.cells], until=leak))
+
     def show_again(self, hidden: np.ndarray, primary: np.ndarray, skip: set[int]) -> None:
         """Show again the cells hidden on the way that turn out not to be needed (the greedy
         choice can hide a cell that a later one makes redundant), totals first."""
         secondary = [c for c in np.flatnonzero(hidden[self.cells] & ~primary[self.cells])]
         for cell in sorted(secondary, key=lambda c: (-int(self.cost[c]), -int(self.values[c]), c)):
             hidden[self.cells[cell]] = False
-            if self.exposed(hidden, skip) is not None:
+            if self._leaks(hidden, skip):
                 hidden[self.cells[cell]] = True
+
+    def _distance(self, start: int) -> dict[int, int]:
+        """How many relations apart each cell reachable from `start` is (breadth first)."""
+        if start not in self._distances:
+            distance = {start: 0}
+            frontier = [start]
+            while frontier:
+                following = []
+                for cell in frontier:
+                    for neighbour in self.neighbours[cell]:
+                        if neighbour not in distance:
+                            distance[neighbour] = distance[cell] + 1
+                            following.append(neighbour)
+                frontier = following
+            self._distances[start] = distance
+        return self._distances[start]
 
     def to_hide(self, exposed: int, hidden: np.ndarray) -> int | None:
         """The (global) cell to hide next for a leak at `exposed`; None when no visible cell
-        is left that could be hidden. Candidates are tried with the bounds alone (fast);
-        the next `exposed` check applies the full test."""
+        is left that could be hidden. Candidates are tried with the bounds alone (fast), each
+        until the leak shows; the next `exposed` check applies the full test."""
         hidden_local = hidden[self.cells]
-        distance = {exposed: 0}
-        frontier = [exposed]
-        while frontier:
-            following = []
-            for cell in frontier:
-                for neighbour in self.neighbours[cell]:
-                    if neighbour not in distance:
-                        distance[neighbour] = distance[cell] + 1
-                        following.append(neighbour)
-            frontier = following
+        distance = self._distance(exposed)
         # cheapest first (a study total costs more than an area's cell), then nearest: the
         # report's whole-study figures stay shown where hiding an area's cell protects as well
         candidates = sorted(
@@ -838,10 +1031,15 @@ class _Component:
             for c in np.flatnonzero(self.hideable & ~hidden_local) if c in distance)
         if not candidates:
             return None
+        self._tried.clear()
+
+        def leaking(low: np.ndarray, high: np.ndarray) -> bool:
+            return bool(self._narrowed(low, high)[exposed])
+
         for *_, cell in candidates[:self.MAX_TRIALS]:
             trial = hidden_local.copy()
             trial[cell] = True
-            low, high = self.ranges(trial, exact=False)
-            if not self._narrowed(low, high)[exposed]:
+            if not leaking(*self.ranges(trial, exact=False, until=leaking)):
                 return int(self.cells[cell])
         return int(self.cells[candidates[0][-1]])
+
