@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import multiprocessing.util
 import os
 import re
 import shutil
@@ -40,6 +41,8 @@ from pipeline.store import WRITE_FAILURES
 NOTEBOOK = "evaluation.ipynb"
 LANGUAGES = ("sv", "en")
 KERNEL = "python3"
+ENGINE = "hembesok-kept-kernel"
+START_TIMEOUT_S = 60
 EXECUTION_TIMEOUT_S = 600
 TEMPLATES = Path(__file__).resolve().parents[1] / "report_templates"
 TEMPLATE = "hembesok"
@@ -164,9 +167,10 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
                 progress(f"report: {rendered.job.name}: PDF not made: {rendered.pdf_problem}")
 
     if jobs <= 1:
-        for item in work:
-            progress(f"report: rendering {item[0].name} …")
-            done(_render(*item))
+        with ReportSession() as session:
+            for item in work:
+                progress(f"report: rendering {item[0].name} …")
+                done(session.render(*item))
     else:
         with _workers(jobs) as pool:
             for future in as_completed([pool.submit(_render, *item) for item in work]):
@@ -196,10 +200,24 @@ def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
 
 
 def _worker_started(run_pid: int) -> None:
-    """A report worker: dies with the run; Ctrl-C and SIGTERM are the run's to handle."""
+    """A report worker: dies with the run; Ctrl-C and SIGTERM are the run's to handle. Its
+    session (kernel) serves every report the worker renders and is closed when the worker ends."""
+    global _WORKER_SESSION
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(run_pid)
+    _WORKER_SESSION = ReportSession()
+    # a worker ends through multiprocessing, which runs its finalizers (not atexit) on the way out
+    multiprocessing.util.Finalize(_WORKER_SESSION, _WORKER_SESSION.close, exitpriority=10)
+
+
+_WORKER_SESSION: ReportSession | None = None
+
+
+def _render(*item: object) -> Rendered:
+    """Render one report in a worker, with the worker's session."""
+    assert _WORKER_SESSION is not None, "a report worker starts with _worker_started"
+    return _WORKER_SESSION.render(*item)  # type: ignore[arg-type]
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
@@ -251,51 +269,169 @@ def _kernel_manager() -> type:
     return KernelDyingWithItsRun
 
 
-def _render(job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
-            title: str, figures_dir: str | None, run_label: str | None,
-            browser: str | None) -> Rendered:
-    """Execute one notebook, write its HTML and, with a browser, its PDF."""
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+class KeptKernel:
+    """One Jupyter kernel that executes report after report.
 
-    executed = Path(reports_dir) / f".{job.name}.ipynb"
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    if figures_dir is not None:
-        shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
-    try:
-        with _kernel_stderr_quiet():
-            papermill.execute_notebook(
-                str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
-                parameters={"study": study, "run_folder": run_folder, "language": job.language,
-                            "area": job.area, "audience": job.audience, "figures_dir": figures_dir},
-                execution_timeout=EXECUTION_TIMEOUT_S, log_output=False,
-                kernel_manager_class=_kernel_manager())
-    except PapermillExecutionError as error:
-        kept = _keep_failed(executed, Path(failed_dir), job)
-        first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
-        return Rendered(job, error=(
-            f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
-            f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
-            f"    executed notebook kept at {kept}"))
-    except Exception as error:  # a kernel that will not start, a missing notebook
-        if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
-            raise  # a full disk, a read-only folder: the run names the folder
-        return Rendered(job, error=f"  {job.name}: could not execute the notebook "
-                                   f"({type(error).__name__}: {error})")
-    notebook = nbformat.read(executed, as_version=4)
-    executed.unlink()
-    stable_cell_ids(notebook)
-    if run_label:
-        show_folder_as(notebook, run_folder, run_label)
-    html = Path(reports_dir) / job.html_name
-    html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
-                    encoding="utf-8")
-    if browser is None:
-        return Rendered(job, html=html)
-    pdf = Path(reports_dir) / job.pdf_name
-    problem = print_pdf(html, pdf, browser)
-    return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
+    Started once per worker, so that the imports of pandas, matplotlib and the pipeline and
+    the kernel's own start are paid once rather than once per report; before each report it
+    is put back in the state of a fresh kernel (`FRESH_KERNEL`). A report that fails in any
+    way leaves no kernel behind: the next report starts a new one.
+    """
+
+    def __init__(self) -> None:
+        self.manager = None  # a KernelDyingWithItsRun, once started
+        self.client = None  # its AsyncKernelClient
+
+    def fresh(self) -> KeptKernel:
+        """The kernel, started if need be and reset to a fresh kernel's state."""
+        from jupyter_core.utils import run_sync
+
+        if self.manager is None or not run_sync(self.manager.is_alive)():
+            self.discard()
+            self._start()
+        reply = run_sync(self.client.execute_interactive)(
+            FRESH_KERNEL, silent=True, store_history=False, allow_stdin=False,
+            timeout=START_TIMEOUT_S, output_hook=lambda _message: None)
+        if reply["content"]["status"] != "ok":
+            content = reply["content"]
+            raise RuntimeError(f"the kernel could not be reset ({content.get('ename')}: "
+                               f"{content.get('evalue')})")
+        return self
+
+    def discard(self) -> None:
+        """Stop the kernel (at once: it holds nothing to save) and close the channels to it."""
+        from jupyter_core.utils import run_sync
+
+        manager, client, self.manager, self.client = self.manager, self.client, None, None
+        if client is not None:
+            client.stop_channels()
+        if manager is not None:
+            if run_sync(manager.is_alive)():
+                run_sync(manager.shutdown_kernel)(now=True)
+            else:
+                manager.cleanup_resources()
+
+    def _start(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        os.environ.setdefault("MPLBACKEND", "Agg")  # inherited by the kernel
+        manager = _kernel_manager()(kernel_name=KERNEL)
+        with _kernel_stderr_quiet():  # the kernel keeps this stderr: its chatter goes nowhere
+            # the arguments nbclient gives a kernel it starts itself: no history file
+            run_sync(manager.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        self.manager = manager
+        self.client = manager.client()
+        self.client.allow_stdin = False
+        self.client.start_channels()
+        run_sync(self.client.wait_for_ready)(timeout=START_TIMEOUT_S)
+
+
+# Run silently in the kept kernel before each report, so that the report sees what a fresh
+# kernel would show it: an empty namespace and execution counts from 1 (a new IPython session);
+# every warning shown again (changing the filters empties each module's registry of warnings
+# already shown); matplotlib's settings as its rc file gives them, and no pyplot figures.
+# The modules imported stay imported: that is the point of keeping the kernel.
+FRESH_KERNEL = """\
+def _hembesok_fresh_kernel():
+    import sys, warnings
+    get_ipython().reset(new_session=True)
+    with warnings.catch_warnings():
+        pass
+    warnings.onceregistry.clear()
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rc_file_defaults()
+_hembesok_fresh_kernel()
+"""
+
+
+@functools.cache
+def _kept_kernel_engine() -> str:
+    """The name of a papermill engine that executes on a KeptKernel (passed as `kernel=`):
+    papermill's own nbclient engine, so that parameters, cell metadata and errors stay papermill's.
+    Registered once per process, through papermill's documented engine registry."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    class KeptKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, *, kernel: KeptKernel,  # noqa: ANN001, ANN206
+                                     execution_timeout=None, **_unused):  # noqa: ANN001, ANN003
+            client = PapermillNotebookClient(nb_man, km=kernel.manager, kernel_name=kernel_name,
+                                             timeout=execution_timeout, startup_timeout=START_TIMEOUT_S,
+                                             log=logger)
+            client.kc = kernel.client  # a client of its own would be left open, not being the kernel's owner
+            return client.execute()
+
+    papermill_engines.register(ENGINE, KeptKernelEngine)
+    return ENGINE
+
+
+class ReportSession:
+    """What renders one report after another: a kept kernel (and, with a browser, a kept
+    headless browser). One per worker; with `--jobs 1`, one for the run."""
+
+    def __init__(self) -> None:
+        self.kernel = KeptKernel()
+
+    def __enter__(self) -> ReportSession:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.kernel.discard()
+
+    def render(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
+               title: str, figures_dir: str | None, run_label: str | None,
+               browser: str | None) -> Rendered:
+        """Execute one notebook, write its HTML and, with a browser, its PDF."""
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        executed = Path(reports_dir) / f".{job.name}.ipynb"
+        if figures_dir is not None:
+            shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
+        try:
+            with _kernel_stderr_quiet():
+                # the executed notebook is written once, at the end (or when a cell fails), not
+                # after every cell as papermill does by default
+                notebook = papermill.execute_notebook(
+                    str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
+                    parameters={"study": study, "run_folder": run_folder, "language": job.language,
+                                "area": job.area, "audience": job.audience, "figures_dir": figures_dir},
+                    request_save_on_cell_execute=False, log_output=False,
+                    engine_name=_kept_kernel_engine(), kernel=self.kernel.fresh(),
+                    execution_timeout=EXECUTION_TIMEOUT_S)
+        except PapermillExecutionError as error:
+            self.kernel.discard()
+            kept = _keep_failed(executed, Path(failed_dir), job)
+            first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
+            return Rendered(job, error=(
+                f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
+                f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
+                f"    executed notebook kept at {kept}"))
+        except Exception as error:  # a kernel that will not start, a missing notebook
+            self.kernel.discard()
+            if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
+                raise  # a full disk, a read-only folder: the run names the folder
+            return Rendered(job, error=f"  {job.name}: could not execute the notebook "
+                                       f"({type(error).__name__}: {error})")
+        executed.unlink()
+        stable_cell_ids(notebook)
+        if run_label:
+            show_folder_as(notebook, run_folder, run_label)
+        html = Path(reports_dir) / job.html_name
+        html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
+                        encoding="utf-8")
+        if browser is None:
+            return Rendered(job, html=html)
+        pdf = Path(reports_dir) / job.pdf_name
+        problem = print_pdf(html, pdf, browser)
+        return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
 
 
 def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
