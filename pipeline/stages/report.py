@@ -16,16 +16,21 @@ it the stage says how to get PDFs and goes on. The figures of committee report
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import fcntl
 import functools
+import json
 import multiprocessing.util
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -50,10 +55,13 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 PDF_TIMEOUT_S = 180
 # Headless printing: no sandbox (root in containers), no network, no profile left behind;
 # both spellings of "no header and footer" (older and newer Chromium), unknown flags are ignored.
-PDF_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--disable-extensions", "--no-pdf-header-footer",
-             "--print-to-pdf-no-header")
+BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-extensions")
+PDF_FLAGS = (*BROWSER_FLAGS, "--no-pdf-header-footer", "--print-to-pdf-no-header")
+# What --print-to-pdf asks of Chromium's Page.printToPDF (its headless command handler): the
+# page's own @page size (A4), backgrounds, no header and footer; a kept browser asks the same.
+PRINT_OPTIONS = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False}
 PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate) ?\(D:[0-9Z+\-']*\)")  # in the information dictionary
 NO_BROWSER = ("PDFs not made: headless Chromium is not installed (on Debian/Ubuntu: "
               "sudo apt-get install chromium); the HTML reports are complete without it")
@@ -375,6 +383,7 @@ class ReportSession:
 
     def __init__(self) -> None:
         self.kernel = KeptKernel()
+        self.browsers: dict[str, KeptBrowser] = {}
 
     def __enter__(self) -> ReportSession:
         return self
@@ -384,6 +393,8 @@ class ReportSession:
 
     def close(self) -> None:
         self.kernel.discard()
+        for browser in self.browsers.values():
+            browser.close()
 
     def render(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
                title: str, figures_dir: str | None, run_label: str | None,
@@ -393,6 +404,9 @@ class ReportSession:
         from papermill.exceptions import PapermillExecutionError
 
         executed = Path(reports_dir) / f".{job.name}.ipynb"
+        printer = self.browsers.setdefault(browser, KeptBrowser(browser)) if browser else None
+        if printer is not None:
+            printer.start()  # it starts while the notebook runs
         if figures_dir is not None:
             shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
         try:
@@ -427,11 +441,160 @@ class ReportSession:
         html = Path(reports_dir) / job.html_name
         html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
                         encoding="utf-8")
-        if browser is None:
+        if printer is None:
             return Rendered(job, html=html)
         pdf = Path(reports_dir) / job.pdf_name
-        problem = print_pdf(html, pdf, browser)
+        problem = printer.print_pdf(html, pdf)
         return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
+
+
+class KeptBrowser:
+    """Headless Chromium kept open to print report after report: one browser start per worker
+    rather than one per PDF (a start costs about as much as printing a report).
+
+    Driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: no port, nothing
+    beyond the standard library) and printed with the options Chromium's own `--print-to-pdf`
+    uses, so that a PDF is the same bytes either way. A browser that cannot be driven so (an
+    old Chromium, a stand-in script) prints each PDF with `--print-to-pdf` (`print_pdf`), as
+    does a kept browser that fails: the next report starts a new one.
+    """
+
+    def __init__(self, browser: str) -> None:
+        self.browser = browser
+        self.process: subprocess.Popen | None = None
+        self.profile = ""
+        self.commands = self.answers = -1  # our ends of the pipes to and from the browser
+        self.received = bytearray()
+        self.last_id = 0
+        self.loaded: set[str] = set()  # the sessions whose page has loaded
+        self.drivable = True  # until the browser proves not to be
+        self.printed = False
+
+    def start(self) -> None:
+        """Start the browser if it is not running (it starts while the caller goes on)."""
+        if self.process is not None or not self.drivable:
+            return
+        self.profile = tempfile.mkdtemp(prefix="hembesok-chromium-")
+        to_browser, self.commands = os.pipe()
+        self.answers, from_browser = os.pipe()
+        # The browser reads commands on its fd 3 and answers on fd 4; its ends are first moved
+        # above both so that putting one in place cannot overwrite the other.
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_browser, from_browser)]
+        os.close(to_browser)
+        os.close(from_browser)
+        dying = _dying_with_this_process()
+
+        def in_child() -> None:
+            if dying is not None:
+                dying()
+            os.dup2(ends[0], 3)  # dup2 makes both inheritable; every other descriptor the
+            os.dup2(ends[1], 4)  # run holds is close-on-exec (PEP 446), hence close_fds=False
+
+        try:
+            self.process = subprocess.Popen(
+                [self.browser, *BROWSER_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
+                 "about:blank"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=in_child)
+        except OSError:
+            self.drivable = False
+            self.close()
+        finally:
+            for fd in ends:
+                os.close(fd)
+
+    def print_pdf(self, html: Path, pdf: Path) -> str | None:
+        """Print an HTML report to PDF, as `print_pdf` does; None when written, else why not."""
+        self.start()
+        if self.process is not None:
+            try:
+                self._print(html, pdf)
+            except (OSError, ValueError, RuntimeError, KeyError):  # a browser that cannot be driven
+                self.drivable = self.printed
+                self.close()
+            else:
+                self.printed = True
+                if pdf.read_bytes()[:5] == b"%PDF-":
+                    without_dates(pdf)
+                    return None
+        return print_pdf(html, pdf, self.browser)
+
+    def close(self) -> None:
+        process, self.process = self.process, None
+        for fd in (self.commands, self.answers):
+            if fd >= 0:
+                os.close(fd)
+        self.commands = self.answers = -1
+        self.received.clear()
+        self.loaded.clear()
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.profile:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            self.profile = ""
+
+    def _print(self, html: Path, pdf: Path) -> None:
+        deadline = time.monotonic() + PDF_TIMEOUT_S
+        pdf.unlink(missing_ok=True)
+        target = self._call(deadline, "Target.createTarget", url="about:blank")["targetId"]
+        try:
+            session = self._call(deadline, "Target.attachToTarget", targetId=target,
+                                 flatten=True)["sessionId"]
+            self._call(deadline, "Page.enable", session=session)
+            opened = self._call(deadline, "Page.navigate", session=session,
+                                url=Path(html).resolve().as_uri())
+            if opened.get("errorText"):
+                raise RuntimeError(f"{html} could not be opened ({opened['errorText']})")
+            while session not in self.loaded:
+                self._receive(deadline)
+            stream = self._call(deadline, "Page.printToPDF", session=session, transferMode="ReturnAsStream",
+                                **PRINT_OPTIONS)["stream"]
+            with pdf.open("wb") as out:
+                while True:
+                    chunk = self._call(deadline, "IO.read", session=session, handle=stream, size=1 << 20)
+                    out.write(base64.b64decode(chunk["data"]) if chunk.get("base64Encoded")
+                              else chunk["data"].encode("utf-8"))
+                    if chunk.get("eof"):
+                        break
+            self._call(deadline, "IO.close", session=session, handle=stream)
+        finally:
+            self._call(deadline, "Target.closeTarget", targetId=target)
+
+    def _call(self, deadline: float, method: str, *, session: str | None = None, **params: object) -> dict:
+        """Send a DevTools command and wait for its answer (events in between are noted)."""
+        self.last_id += 1
+        command = {"id": self.last_id, "method": method, "params": params}
+        if session is not None:
+            command["sessionId"] = session
+        data = json.dumps(command).encode() + b"\0"
+        while data:
+            data = data[os.write(self.commands, data):]
+        while True:
+            answer = self._receive(deadline)
+            if answer.get("id") == self.last_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error'].get('message')}")
+                return answer.get("result", {})
+
+    def _receive(self, deadline: float) -> dict:
+        """The browser's next message (NUL-terminated JSON)."""
+        while (end := self.received.find(b"\0")) < 0:
+            ready, _, _ = select.select([self.answers], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError(f"no answer from the browser in {PDF_TIMEOUT_S} s")
+            chunk = os.read(self.answers, 1 << 20)
+            if not chunk:
+                raise ConnectionError("the browser closed the pipe")
+            self.received += chunk
+        message = json.loads(self.received[:end])
+        del self.received[:end + 1]
+        if message.get("method") == "Page.loadEventFired":
+            self.loaded.add(message.get("sessionId"))
+        return message
 
 
 def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
