@@ -212,10 +212,13 @@ def _display(rows: list[dict[str, str]], columns: Sequence[str], language: str) 
 
 
 def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """A table's rows as dicts with missing values as None."""
+    """A table's rows as dicts with missing values as None (Python scalars, as `to_dict` gives;
+    built from one object array: reports call this hundreds of times)."""
     if frame is None or frame.empty:
         return []
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    values = frame.to_numpy(dtype=object)
+    values[frame.isna().to_numpy()] = None
+    return [dict(zip(frame.columns, row, strict=True)) for row in values.tolist()]
 
 
 def _suppressed_text(row: Mapping[str, Any], language: str, min_cell: int, *count_columns: str) -> str:
