@@ -3,8 +3,11 @@
 One report for the whole study and one per intervention area, each in Swedish and
 English, for the committee (no code, no tracebacks, no warnings); plus a technical version
 of the whole-study report in the study's language that shows the code. Reports are
-rendered in parallel (`--jobs`). A failing notebook stops the run with the cell and the
-error named; the executed notebook is kept for debugging.
+rendered in parallel (`--jobs`); each worker keeps one Jupyter kernel and one headless
+browser for all the reports it renders (starting them and importing the pipeline cost a few
+seconds a report), the kernel reset to a fresh one's state before each report. A failing
+notebook stops the run with the cell and the error named; the executed notebook is kept
+for debugging.
 
 The HTML is self-contained and loads nothing from the internet (our own nbconvert template
 in pipeline/report_templates/, with screen and A4 print styles). Each committee report is
