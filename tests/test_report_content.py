@@ -104,6 +104,7 @@ def test_records_are_python_values_with_none_for_missing() -> None:
     assert rows == [{"n": 12, "share": 0.5, "flag": True, "count": "<5"},
                     {"n": 7, "share": None, "flag": False, "count": None}]
     assert [type(v) for v in rows[0].values()] == [int, float, bool, str]  # not numpy scalars
+    assert tables.records(frame.astype(object)) == rows
     assert tables.records(frame.iloc[:0]) == [] and tables.records(None) == []
 
 
