@@ -453,7 +453,7 @@ class ReportSession:
 
 class KeptBrowser:
     """Headless Chromium kept open to print report after report: one browser start per worker
-    rather than one per PDF (a start costs about as much as printing a report).
+    rather than one per PDF (a start costs over a second, more than half of printing a report).
 
     Driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: no port, nothing
     beyond the standard library) and printed with the options Chromium's own `--print-to-pdf`
