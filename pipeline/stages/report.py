@@ -522,6 +522,7 @@ class KeptBrowser:
         return print_pdf(html, pdf, self.browser)
 
     def close(self) -> None:
+        """Stop the browser and remove its profile."""
         process, self.process = self.process, None
         for fd in (self.commands, self.answers):
             if fd >= 0:
@@ -537,7 +538,11 @@ class KeptBrowser:
                 process.kill()
                 process.wait()
         if self.profile:
-            shutil.rmtree(self.profile, ignore_errors=True)
+            for _ in range(20):  # a helper process of the browser may still write a last file
+                shutil.rmtree(self.profile, ignore_errors=True)
+                if not os.path.exists(self.profile):
+                    break
+                time.sleep(0.05)
             self.profile = ""
 
     def _print(self, html: Path, pdf: Path) -> None:
