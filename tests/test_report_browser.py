@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.stages import report as report_stage
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (Debian package 'chromium'; "
@@ -152,3 +154,20 @@ def test_no_table_wider_than_the_printed_page(reports: list[Path], tmp_path: Pat
         assert int(found["rules"]) >= 1, (report.name, result)  # the print rules were applied
         assert int(found["page"]) == width and int(found["tables"]) >= 5, (report.name, result)
         assert found["wide"] == "none" and int(found["scroll"]) <= width, (report.name, result)
+
+
+def test_a_kept_browser_prints_the_pdf_print_to_pdf_prints(reports: list[Path], tmp_path: Path) -> None:
+    """The report stage keeps one browser per worker, driven over the DevTools pipe; a PDF it
+    prints is the same bytes as one printed by a browser of its own with --print-to-pdf."""
+    kept = report_stage.KeptBrowser(CHROMIUM)
+    try:
+        for report in committee(reports)[:2]:
+            assert kept.print_pdf(report, tmp_path / f"kept_{report.name}.pdf") is None
+            assert kept.process is not None and kept.drivable  # the kept browser printed it
+            assert report_stage.print_pdf(report, tmp_path / f"own_{report.name}.pdf", CHROMIUM) is None
+            assert (tmp_path / f"kept_{report.name}.pdf").read_bytes() == \
+                (tmp_path / f"own_{report.name}.pdf").read_bytes()
+        profile = Path(kept.profile)
+    finally:
+        kept.close()
+    assert kept.process is None and not profile.exists()

@@ -97,6 +97,17 @@ def test_display_tables_show_suppressed_counts() -> None:
     assert flow["Barn"].tolist() == ["12", "<5"]
 
 
+def test_records_are_python_values_with_none_for_missing() -> None:
+    frame = pd.DataFrame({"n": [12, 7], "share": [0.5, float("nan")], "flag": [True, False],
+                          "count": pd.Series(["<5", None], dtype="str")})
+    rows = tables.records(frame)
+    assert rows == [{"n": 12, "share": 0.5, "flag": True, "count": "<5"},
+                    {"n": 7, "share": None, "flag": False, "count": None}]
+    assert [type(v) for v in rows[0].values()] == [int, float, bool, str]  # not numpy scalars
+    assert tables.records(frame.astype(object)) == rows
+    assert tables.records(frame.iloc[:0]) == [] and tables.records(None) == []
+
+
 def test_suppression_says_what_is_small() -> None:
     """A group of 134 with 3 children without the outcome is never "fewer than 5 children"."""
     assert text.suppressed_sentence("vacc_mmr1_24m", "sv", reason="few_without") == (

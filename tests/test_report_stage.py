@@ -91,6 +91,36 @@ def test_reports_for_study_and_areas_in_both_languages(study, tmp_path, monkeypa
     assert sorted(line.split(": ")[1].split()[0] for line in finished) == sorted(p.stem for p in written)
 
 
+# What a report could inherit from the one before it in the same kernel: a variable, a matplotlib
+# setting, the execution count, and a library's warning (shown once per kernel unless reset).
+LEAK_PROBE = """\
+import os, sys, types, matplotlib
+if "warner" not in sys.modules:
+    warner = sys.modules["warner"] = types.ModuleType("warner")
+    exec("import warnings\\ndef warn():\\n    warnings.warn('a library warning')", warner.__dict__)
+print(f"kernel {os.getpid()} report {language} {area}: earlier {globals().get('earlier')}, "
+      f"font size {matplotlib.rcParams['font.size']}, count {get_ipython().execution_count}")
+earlier = f"{language} {area}"
+matplotlib.rcParams["font.size"] = 99
+sys.modules["warner"].warn()
+"""
+
+
+def test_one_kernel_renders_every_report_as_a_fresh_kernel_would(study, tmp_path, monkeypatch,
+                                                                 no_browser) -> None:
+    use_notebook(monkeypatch, tmp_path, LEAK_PROBE)
+    report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed")  # --jobs 1
+    pages = {path.stem: path.read_text() for path in (tmp_path / "reports").glob("*.html")}
+    seen = {name: re.search(r"kernel (\d+) report (\w+) (\w+): (.*?)\n", page).groups()
+            for name, page in pages.items()}
+    assert len({kernel for kernel, *_ in seen.values()}) == 1  # one kernel, five reports
+    assert seen["tiny_norrby_en"][1:3] == ("en", "Norrby") and seen["tiny_study_sv"][1:3] == ("sv", "all")
+    # as a kernel of its own shows (the count papermill's cells leave: checked against one)
+    assert {state for *_, state in seen.values()} == {"earlier None, font size 10.0, count 4"}
+    # the technical report (the last one rendered) shows the warning, as it would rendered alone
+    assert "a library warning" in pages["tiny_study_en_technical"]
+
+
 def test_page_language_title_and_nothing_loaded_from_elsewhere(study, tmp_path, monkeypatch,
                                                               no_browser) -> None:
     use_notebook(monkeypatch, tmp_path,

@@ -3,8 +3,11 @@
 One report for the whole study and one per intervention area, each in Swedish and
 English, for the committee (no code, no tracebacks, no warnings); plus a technical version
 of the whole-study report in the study's language that shows the code. Reports are
-rendered in parallel (`--jobs`). A failing notebook stops the run with the cell and the
-error named; the executed notebook is kept for debugging.
+rendered in parallel (`--jobs`); each worker keeps one Jupyter kernel and one headless
+browser for all the reports it renders (starting them and importing the pipeline cost a few
+seconds a report), the kernel reset to a fresh one's state before each report. A failing
+notebook stops the run with the cell and the error named; the executed notebook is kept
+for debugging.
 
 The HTML is self-contained and loads nothing from the internet (our own nbconvert template
 in pipeline/report_templates/, with screen and A4 print styles). Each committee report is
@@ -16,15 +19,21 @@ it the stage says how to get PDFs and goes on. The figures of committee report
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import fcntl
 import functools
+import json
+import multiprocessing.util
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -40,6 +49,8 @@ from pipeline.store import WRITE_FAILURES
 NOTEBOOK = "evaluation.ipynb"
 LANGUAGES = ("sv", "en")
 KERNEL = "python3"
+ENGINE = "hembesok-kept-kernel"
+START_TIMEOUT_S = 60
 EXECUTION_TIMEOUT_S = 600
 TEMPLATES = Path(__file__).resolve().parents[1] / "report_templates"
 TEMPLATE = "hembesok"
@@ -47,10 +58,13 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 PDF_TIMEOUT_S = 180
 # Headless printing: no sandbox (root in containers), no network, no profile left behind;
 # both spellings of "no header and footer" (older and newer Chromium), unknown flags are ignored.
-PDF_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--disable-extensions", "--no-pdf-header-footer",
-             "--print-to-pdf-no-header")
+BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-extensions")
+PDF_FLAGS = (*BROWSER_FLAGS, "--no-pdf-header-footer", "--print-to-pdf-no-header")
+# What --print-to-pdf asks of Chromium's Page.printToPDF (its headless command handler): the
+# page's own @page size (A4), backgrounds, no header and footer; a kept browser asks the same.
+PRINT_OPTIONS = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False}
 PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate) ?\(D:[0-9Z+\-']*\)")  # in the information dictionary
 NO_BROWSER = ("PDFs not made: headless Chromium is not installed (on Debian/Ubuntu: "
               "sudo apt-get install chromium); the HTML reports are complete without it")
@@ -164,9 +178,10 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
                 progress(f"report: {rendered.job.name}: PDF not made: {rendered.pdf_problem}")
 
     if jobs <= 1:
-        for item in work:
-            progress(f"report: rendering {item[0].name} …")
-            done(_render(*item))
+        with ReportSession() as session:
+            for item in work:
+                progress(f"report: rendering {item[0].name} …")
+                done(session.render(*item))
     else:
         with _workers(jobs) as pool:
             for future in as_completed([pool.submit(_render, *item) for item in work]):
@@ -196,10 +211,24 @@ def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
 
 
 def _worker_started(run_pid: int) -> None:
-    """A report worker: dies with the run; Ctrl-C and SIGTERM are the run's to handle."""
+    """A report worker: dies with the run; Ctrl-C and SIGTERM are the run's to handle. Its
+    session (kernel) serves every report the worker renders and is closed when the worker ends."""
+    global _WORKER_SESSION
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(run_pid)
+    _WORKER_SESSION = ReportSession()
+    # a worker ends through multiprocessing, which runs its finalizers (not atexit) on the way out
+    multiprocessing.util.Finalize(_WORKER_SESSION, _WORKER_SESSION.close, exitpriority=10)
+
+
+_WORKER_SESSION: ReportSession | None = None
+
+
+def _render(*item: object) -> Rendered:
+    """Render one report in a worker, with the worker's session."""
+    assert _WORKER_SESSION is not None, "a report worker starts with _worker_started"
+    return _WORKER_SESSION.render(*item)  # type: ignore[arg-type]
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
@@ -251,51 +280,329 @@ def _kernel_manager() -> type:
     return KernelDyingWithItsRun
 
 
-def _render(job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
-            title: str, figures_dir: str | None, run_label: str | None,
-            browser: str | None) -> Rendered:
-    """Execute one notebook, write its HTML and, with a browser, its PDF."""
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+class KeptKernel:
+    """One Jupyter kernel that executes report after report.
 
-    executed = Path(reports_dir) / f".{job.name}.ipynb"
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    if figures_dir is not None:
-        shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
-    try:
-        with _kernel_stderr_quiet():
-            papermill.execute_notebook(
-                str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
-                parameters={"study": study, "run_folder": run_folder, "language": job.language,
-                            "area": job.area, "audience": job.audience, "figures_dir": figures_dir},
-                execution_timeout=EXECUTION_TIMEOUT_S, log_output=False,
-                kernel_manager_class=_kernel_manager())
-    except PapermillExecutionError as error:
-        kept = _keep_failed(executed, Path(failed_dir), job)
-        first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
-        return Rendered(job, error=(
-            f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
-            f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
-            f"    executed notebook kept at {kept}"))
-    except Exception as error:  # a kernel that will not start, a missing notebook
-        if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
-            raise  # a full disk, a read-only folder: the run names the folder
-        return Rendered(job, error=f"  {job.name}: could not execute the notebook "
-                                   f"({type(error).__name__}: {error})")
-    notebook = nbformat.read(executed, as_version=4)
-    executed.unlink()
-    stable_cell_ids(notebook)
-    if run_label:
-        show_folder_as(notebook, run_folder, run_label)
-    html = Path(reports_dir) / job.html_name
-    html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
-                    encoding="utf-8")
-    if browser is None:
-        return Rendered(job, html=html)
-    pdf = Path(reports_dir) / job.pdf_name
-    problem = print_pdf(html, pdf, browser)
-    return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
+    Started once per worker, so that the imports of pandas, matplotlib and the pipeline and
+    the kernel's own start are paid once rather than once per report; before each report it
+    is put back in the state of a fresh kernel (`FRESH_KERNEL`). A report that fails in any
+    way leaves no kernel behind: the next report starts a new one.
+    """
+
+    def __init__(self) -> None:
+        self.manager = None  # a KernelDyingWithItsRun, once started
+        self.client = None  # its AsyncKernelClient
+
+    def fresh(self) -> KeptKernel:
+        """The kernel, started if need be and reset to a fresh kernel's state."""
+        from jupyter_core.utils import run_sync
+
+        if self.manager is None or not run_sync(self.manager.is_alive)():
+            self.discard()
+            self._start()
+        reply = run_sync(self.client.execute_interactive)(
+            FRESH_KERNEL, silent=True, store_history=False, allow_stdin=False,
+            timeout=START_TIMEOUT_S, output_hook=lambda _message: None)
+        if reply["content"]["status"] != "ok":
+            content = reply["content"]
+            raise RuntimeError(f"the kernel could not be reset ({content.get('ename')}: "
+                               f"{content.get('evalue')})")
+        return self
+
+    def discard(self) -> None:
+        """Stop the kernel (at once: it holds nothing to save) and close the channels to it."""
+        from jupyter_core.utils import run_sync
+
+        manager, client, self.manager, self.client = self.manager, self.client, None, None
+        if client is not None:
+            client.stop_channels()
+        if manager is not None:
+            if run_sync(manager.is_alive)():
+                run_sync(manager.shutdown_kernel)(now=True)
+            else:
+                manager.cleanup_resources()
+
+    def _start(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        os.environ.setdefault("MPLBACKEND", "Agg")  # inherited by the kernel
+        manager = _kernel_manager()(kernel_name=KERNEL)
+        with _kernel_stderr_quiet():  # the kernel keeps this stderr: its chatter goes nowhere
+            # the arguments nbclient gives a kernel it starts itself: no history file
+            run_sync(manager.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        self.manager = manager
+        self.client = manager.client()
+        self.client.allow_stdin = False
+        self.client.start_channels()
+        run_sync(self.client.wait_for_ready)(timeout=START_TIMEOUT_S)
+
+
+# Run silently in the kept kernel before each report, so that the report sees what a fresh
+# kernel would show it: an empty namespace and execution counts from 1 (a new IPython session);
+# every warning shown again (changing the filters empties each module's registry of warnings
+# already shown); matplotlib's settings as its rc file gives them, and no pyplot figures.
+# The modules imported stay imported: that is the point of keeping the kernel.
+FRESH_KERNEL = """\
+def _hembesok_fresh_kernel():
+    import sys, warnings
+    get_ipython().reset(new_session=True)
+    with warnings.catch_warnings():
+        pass
+    warnings.onceregistry.clear()
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rc_file_defaults()
+_hembesok_fresh_kernel()
+"""
+
+
+@functools.cache
+def _kept_kernel_engine() -> str:
+    """The name of a papermill engine that executes on a KeptKernel (passed as `kernel=`):
+    papermill's own nbclient engine, so that parameters, cell metadata and errors stay papermill's.
+    Registered once per process, through papermill's documented engine registry."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    class KeptKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, *, kernel: KeptKernel,  # noqa: ANN001, ANN206
+                                     execution_timeout=None, **_unused):  # noqa: ANN001, ANN003
+            client = PapermillNotebookClient(nb_man, km=kernel.manager, kernel_name=kernel_name,
+                                             timeout=execution_timeout, startup_timeout=START_TIMEOUT_S,
+                                             log=logger)
+            client.kc = kernel.client  # a client of its own would be left open, not being the kernel's owner
+            return client.execute()
+
+    papermill_engines.register(ENGINE, KeptKernelEngine)
+    return ENGINE
+
+
+class ReportSession:
+    """What renders one report after another: a kept kernel (and, with a browser, a kept
+    headless browser). One per worker; with `--jobs 1`, one for the run."""
+
+    def __init__(self) -> None:
+        self.kernel = KeptKernel()
+        self.browsers: dict[str, KeptBrowser] = {}
+
+    def __enter__(self) -> ReportSession:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.kernel.discard()
+        for browser in self.browsers.values():
+            browser.close()
+
+    def render(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
+               title: str, figures_dir: str | None, run_label: str | None,
+               browser: str | None) -> Rendered:
+        """Execute one notebook, write its HTML and, with a browser, its PDF."""
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        executed = Path(reports_dir) / f".{job.name}.ipynb"
+        printer = self.browsers.setdefault(browser, KeptBrowser(browser)) if browser else None
+        if printer is not None:
+            printer.start()  # it starts while the notebook runs
+        if figures_dir is not None:
+            shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
+        try:
+            with _kernel_stderr_quiet():
+                # the executed notebook is written once, at the end (or when a cell fails), not
+                # after every cell as papermill does by default
+                notebook = papermill.execute_notebook(
+                    str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
+                    parameters={"study": study, "run_folder": run_folder, "language": job.language,
+                                "area": job.area, "audience": job.audience, "figures_dir": figures_dir},
+                    request_save_on_cell_execute=False, log_output=False,
+                    engine_name=_kept_kernel_engine(), kernel=self.kernel.fresh(),
+                    execution_timeout=EXECUTION_TIMEOUT_S)
+        except PapermillExecutionError as error:
+            self.kernel.discard()
+            kept = _keep_failed(executed, Path(failed_dir), job)
+            first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
+            return Rendered(job, error=(
+                f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
+                f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
+                f"    executed notebook kept at {kept}"))
+        except Exception as error:  # a kernel that will not start, a missing notebook
+            self.kernel.discard()
+            if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
+                raise  # a full disk, a read-only folder: the run names the folder
+            return Rendered(job, error=f"  {job.name}: could not execute the notebook "
+                                       f"({type(error).__name__}: {error})")
+        executed.unlink()
+        stable_cell_ids(notebook)
+        if run_label:
+            show_folder_as(notebook, run_folder, run_label)
+        html = Path(reports_dir) / job.html_name
+        html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
+                        encoding="utf-8")
+        if printer is None:
+            return Rendered(job, html=html)
+        pdf = Path(reports_dir) / job.pdf_name
+        problem = printer.print_pdf(html, pdf)
+        return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
+
+
+class KeptBrowser:
+    """Headless Chromium kept open to print report after report: one browser start per worker
+    rather than one per PDF (a start costs over a second, more than half of printing a report).
+
+    Driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: no port, nothing
+    beyond the standard library) and printed with the options Chromium's own `--print-to-pdf`
+    uses, so that a PDF is the same bytes either way. A browser that cannot be driven so (an
+    old Chromium, a stand-in script) prints each PDF with `--print-to-pdf` (`print_pdf`), as
+    does a kept browser that fails: the next report starts a new one.
+    """
+
+    def __init__(self, browser: str) -> None:
+        self.browser = browser
+        self.process: subprocess.Popen | None = None
+        self.profile = ""
+        self.commands = self.answers = -1  # our ends of the pipes to and from the browser
+        self.received = bytearray()
+        self.last_id = 0
+        self.loaded: set[str] = set()  # the sessions whose page has loaded
+        self.drivable = True  # until the browser proves not to be
+        self.printed = False
+
+    def start(self) -> None:
+        """Start the browser if it is not running (it starts while the caller goes on)."""
+        if self.process is not None or not self.drivable:
+            return
+        self.profile = tempfile.mkdtemp(prefix="hembesok-chromium-")
+        to_browser, self.commands = os.pipe()
+        self.answers, from_browser = os.pipe()
+        # The browser reads commands on its fd 3 and answers on fd 4; its ends are first moved
+        # above both so that putting one in place cannot overwrite the other.
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_browser, from_browser)]
+        os.close(to_browser)
+        os.close(from_browser)
+        dying = _dying_with_this_process()
+
+        def in_child() -> None:
+            if dying is not None:
+                dying()
+            os.dup2(ends[0], 3)  # dup2 makes both inheritable; every other descriptor the
+            os.dup2(ends[1], 4)  # run holds is close-on-exec (PEP 446), hence close_fds=False
+
+        try:
+            self.process = subprocess.Popen(
+                [self.browser, *BROWSER_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
+                 "about:blank"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=in_child)
+        except OSError:
+            self.drivable = False
+            self.close()
+        finally:
+            for fd in ends:
+                os.close(fd)
+
+    def print_pdf(self, html: Path, pdf: Path) -> str | None:
+        """Print an HTML report to PDF, as `print_pdf` does; None when written, else why not."""
+        self.start()
+        if self.process is not None:
+            try:
+                self._print(html, pdf)
+            except (OSError, ValueError, RuntimeError, KeyError):  # a browser that cannot be driven
+                self.drivable = self.printed
+                self.close()
+            else:
+                self.printed = True
+                if pdf.read_bytes()[:5] == b"%PDF-":
+                    without_dates(pdf)
+                    return None
+        return print_pdf(html, pdf, self.browser)
+
+    def close(self) -> None:
+        """Stop the browser and remove its profile."""
+        process, self.process = self.process, None
+        for fd in (self.commands, self.answers):
+            if fd >= 0:
+                os.close(fd)
+        self.commands = self.answers = -1
+        self.received.clear()
+        self.loaded.clear()
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.profile:
+            for _ in range(20):  # a helper process of the browser may still write a last file
+                shutil.rmtree(self.profile, ignore_errors=True)
+                if not os.path.exists(self.profile):
+                    break
+                time.sleep(0.05)
+            self.profile = ""
+
+    def _print(self, html: Path, pdf: Path) -> None:
+        deadline = time.monotonic() + PDF_TIMEOUT_S
+        pdf.unlink(missing_ok=True)
+        target = self._call(deadline, "Target.createTarget", url="about:blank")["targetId"]
+        try:
+            session = self._call(deadline, "Target.attachToTarget", targetId=target,
+                                 flatten=True)["sessionId"]
+            self._call(deadline, "Page.enable", session=session)
+            opened = self._call(deadline, "Page.navigate", session=session,
+                                url=Path(html).resolve().as_uri())
+            if opened.get("errorText"):
+                raise RuntimeError(f"{html} could not be opened ({opened['errorText']})")
+            while session not in self.loaded:
+                self._receive(deadline)
+            stream = self._call(deadline, "Page.printToPDF", session=session, transferMode="ReturnAsStream",
+                                **PRINT_OPTIONS)["stream"]
+            with pdf.open("wb") as out:
+                while True:
+                    chunk = self._call(deadline, "IO.read", session=session, handle=stream, size=1 << 20)
+                    out.write(base64.b64decode(chunk["data"]) if chunk.get("base64Encoded")
+                              else chunk["data"].encode("utf-8"))
+                    if chunk.get("eof"):
+                        break
+            self._call(deadline, "IO.close", session=session, handle=stream)
+        finally:
+            self._call(deadline, "Target.closeTarget", targetId=target)
+
+    def _call(self, deadline: float, method: str, *, session: str | None = None, **params: object) -> dict:
+        """Send a DevTools command and wait for its answer (events in between are noted)."""
+        self.last_id += 1
+        command = {"id": self.last_id, "method": method, "params": params}
+        if session is not None:
+            command["sessionId"] = session
+        data = json.dumps(command).encode() + b"\0"
+        while data:
+            data = data[os.write(self.commands, data):]
+        while True:
+            answer = self._receive(deadline)
+            if answer.get("id") == self.last_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error'].get('message')}")
+                return answer.get("result", {})
+
+    def _receive(self, deadline: float) -> dict:
+        """The browser's next message (NUL-terminated JSON)."""
+        while (end := self.received.find(b"\0")) < 0:
+            ready, _, _ = select.select([self.answers], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError(f"no answer from the browser in {PDF_TIMEOUT_S} s")
+            chunk = os.read(self.answers, 1 << 20)
+            if not chunk:
+                raise ConnectionError("the browser closed the pipe")
+            self.received += chunk
+        message = json.loads(self.received[:end])
+        del self.received[:end + 1]
+        if message.get("method") == "Page.loadEventFired":
+            self.loaded.add(message.get("sessionId"))
+        return message
 
 
 def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
