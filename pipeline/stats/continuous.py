@@ -39,6 +39,7 @@ from scipy import stats
 
 from pipeline.stats._design import (
     as_binary,
+    as_finite,
     build_covariate_design,
     require_both_groups,
     require_treatment_identified,
@@ -64,20 +65,9 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must lie between 0 and 1, not {confidence}")
 
 
-def _as_numeric(values: object, name: str) -> np.ndarray:
-    """Floats with NaN for missing values; a value that is not a finite number is an error."""
-    try:
-        array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be numeric ({error})") from error
-    if np.isinf(array).any():
-        raise ValueError(f"{name} has {int(np.isinf(array).sum())} infinite value(s)")
-    return array
-
-
 def _observed(values: object, name: str) -> tuple[np.ndarray, int]:
     """The non-missing values and how many were missing."""
-    array = _as_numeric(values, name)
+    array = as_finite(values, name)
     missing = np.isnan(array)
     return array[~missing], int(missing.sum())
 
@@ -467,7 +457,7 @@ def linear_adjusted_effect(
         raise ValueError(f"estimand must be ATE, ATT or ATC, not {estimand!r}")
     if (cov_type == "cluster") != (clusters is not None):
         raise ValueError("clusters are needed for, and used only with, cov_type='cluster'")
-    y_all = _as_numeric(outcome, "outcome")
+    y_all = as_finite(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
     if len(y_all) != len(t_all):
         raise ValueError("outcome and treatment differ in length")
@@ -715,7 +705,7 @@ def iptw_mean_difference(
         raise ValueError(f"estimand must be ATE or ATT, not {estimand!r}")
     if cov_type not in ("HC0", "HC1"):
         raise ValueError(f"cov_type must be HC0 or HC1, not {cov_type!r}")
-    y_all = _as_numeric(outcome, "outcome")
+    y_all = as_finite(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
     if len(y_all) != len(t_all):
         raise ValueError("outcome and treatment differ in length")

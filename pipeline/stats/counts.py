@@ -60,6 +60,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from pipeline.stats._design import (
     CovariateDesign,
     as_binary,
+    as_finite,
     build_covariate_design,
     require_both_groups,
     require_treatment_identified,
@@ -121,13 +122,6 @@ class _CountData:
                 "dropped": self.design.dropped}
 
 
-def _as_float(values: object, name: str) -> np.ndarray:
-    array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    if np.isinf(array).any():
-        raise ValueError(f"{name} has infinite values")
-    return array
-
-
 def _prepare(
     events: object,
     person_time: object | None,
@@ -137,7 +131,7 @@ def _prepare(
     exposure_name: str,
 ) -> _CountData:
     """Validate the inputs and build the rows analysed (ValueError for invalid input)."""
-    y_all = _as_float(events, "events")
+    y_all = as_finite(events, "events")
     observed_y = y_all[~np.isnan(y_all)]
     if (observed_y < 0).any() or (observed_y != np.round(observed_y)).any():
         raise ValueError("events must be non-negative whole numbers (counts)")
@@ -147,7 +141,7 @@ def _prepare(
     if person_time is None:
         pt_all = np.ones(len(y_all))
     else:
-        pt_all = _as_float(person_time, "person_time")
+        pt_all = as_finite(person_time, "person_time")
         if len(pt_all) != len(y_all):
             raise ValueError("events and person_time differ in length")
         if (pt_all[~np.isnan(pt_all)] < 0).any():
