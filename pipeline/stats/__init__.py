@@ -230,6 +230,11 @@ Planning (power, sample size) (`power`)
     estimate_icc: Intra-area correlation of a 0/1 outcome by the ANOVA estimator, truncated
         at 0.
 
+Meta-analysis of sites (`meta`)
+    MetaAnalysis: Pooled effect of several sites, their heterogeneity, weights and the sites
+        left out.
+    meta_analysis: Random-effects meta-analysis of one estimate and standard error per site.
+
 Costs (`costs`)
     unit_cost: An amount per unit (family, contact, child); None where there are no units.
     cost_per_outcome: The cost per additional child reaching an outcome, its interval by
@@ -356,6 +361,8 @@ _HOME: dict[str, str] = {
     "IccEstimate": "power",
     "estimate_icc": "power",
     "DEFAULT_CAC": "power",
+    "MetaAnalysis": "meta",
+    "meta_analysis": "meta",
     "unit_cost": "costs",
     "cost_per_outcome": "costs",
 }

@@ -314,6 +314,7 @@ _TEST_TITLES: dict[str, str] = {
     "grambsch_therneau": "proportional-hazards test (Grambsch–Therneau)",
     "randomisation": "randomisation test",
     "placebo_areas": "placebo-area test",
+    "cochran_q": "heterogeneity test (Cochran's Q)",
 }
 
 
@@ -343,7 +344,7 @@ class Test:
     method : str
         Which test: "wald", "likelihood_ratio", "likelihood_ratio_boundary", "log_rank",
         "fisher_exact", "pearson_chi_square", "grambsch_therneau", "randomisation",
-        "placebo_areas"; "none" when no test could be chosen.
+        "placebo_areas", "cochran_q"; "none" when no test could be chosen.
     reference : str
         The reference distribution, a key of `REFERENCES`.
     covariance : str or None

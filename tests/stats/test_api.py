@@ -33,7 +33,7 @@ INTERNAL = {
 FITS = {
     "AdditiveInteractionResult", "AdjustedEffects", "CoxResult", "DidResult",
     "DiscreteTimeResult", "EventStudyResult", "IPTWResult", "LogisticDidResult",
-    "OverdispersionCheck", "ProportionComparison", "TripleDifferenceResult",
+    "MetaAnalysis", "OverdispersionCheck", "ProportionComparison", "TripleDifferenceResult",
 }
 # Returned types that are neither an estimate nor a test, and why:
 OTHER_RESULTS = {
