@@ -230,6 +230,17 @@ Planning (power, sample size) (`power`)
     estimate_icc: Intra-area correlation of a 0/1 outcome by the ANOVA estimator, truncated
         at 0.
 
+Monitoring over time and across areas (`monitoring`)
+    PChart: A p-chart: each point's proportion against a centre line and sigma limits.
+    p_chart: Shewhart p-chart of a proportion over time, with the run rule of 8 on one side.
+    FunnelLimits: Funnel-plot control limits around a target proportion, per number of
+        children.
+    funnel_limits: Funnel-plot limits around a target proportion for each number of children.
+    Funnel: A funnel plot: each unit's proportion, its limits at its own n, and where it
+        falls.
+    funnel_plot: Funnel plot of units' proportions against a target, with limits and
+        classification.
+
 Costs (`costs`)
     unit_cost: An amount per unit (family, contact, child); None where there are no units.
     cost_per_outcome: The cost per additional child reaching an outcome, its interval by
@@ -356,6 +367,12 @@ _HOME: dict[str, str] = {
     "IccEstimate": "power",
     "estimate_icc": "power",
     "DEFAULT_CAC": "power",
+    "PChart": "monitoring",
+    "p_chart": "monitoring",
+    "FunnelLimits": "monitoring",
+    "funnel_limits": "monitoring",
+    "Funnel": "monitoring",
+    "funnel_plot": "monitoring",
     "unit_cost": "costs",
     "cost_per_outcome": "costs",
 }
