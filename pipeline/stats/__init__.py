@@ -235,6 +235,17 @@ Meta-analysis of sites (`meta`)
         left out.
     meta_analysis: Random-effects meta-analysis of one estimate and standard error per site.
 
+Monitoring over time and across areas (`monitoring`)
+    PChart: A p-chart: each point's proportion against a centre line and sigma limits.
+    p_chart: Shewhart p-chart of a proportion over time, with the run rule of 8 on one side.
+    FunnelLimits: Funnel-plot control limits around a target proportion, per number of
+        children.
+    funnel_limits: Funnel-plot limits around a target proportion for each number of children.
+    Funnel: A funnel plot: each unit's proportion, its limits at its own n, and where it
+        falls.
+    funnel_plot: Funnel plot of units' proportions against a target, with limits and
+        classification.
+
 Costs (`costs`)
     unit_cost: An amount per unit (family, contact, child); None where there are no units.
     cost_per_outcome: The cost per additional child reaching an outcome, its interval by
@@ -363,6 +374,12 @@ _HOME: dict[str, str] = {
     "DEFAULT_CAC": "power",
     "MetaAnalysis": "meta",
     "meta_analysis": "meta",
+    "PChart": "monitoring",
+    "p_chart": "monitoring",
+    "FunnelLimits": "monitoring",
+    "funnel_limits": "monitoring",
+    "Funnel": "monitoring",
+    "funnel_plot": "monitoring",
     "unit_cost": "costs",
     "cost_per_outcome": "costs",
 }

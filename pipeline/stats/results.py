@@ -92,6 +92,11 @@ FLAGS: dict[str, str] = {
     "not_additive": "the effect is a ratio, which does not say how many more children reached "
     "the outcome",
     "no_children": "no children the effect applies to",
+    # why a p-chart or funnel plot flags nothing (pipeline.stats.monitoring)
+    "centre_is_zero": "the centre line (or target) is 0: with no variation the control limits "
+    "collapse onto it, so no point is flagged",
+    "centre_is_one": "the centre line (or target) is 1: with no variation the control limits "
+    "collapse onto it, so no point is flagged",
 }
 
 

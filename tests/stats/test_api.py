@@ -44,6 +44,8 @@ OTHER_RESULTS = {
     # planning figures, computed before there are data
     "SampleSize", "DetectableDifference", "SimulatedPower", "DetectableClusterDifference",
     "AreasNeeded", "IccEstimate",
+    # monitoring charts: points or units against control limits, and the limits themselves
+    "PChart", "FunnelLimits", "Funnel",
 }
 
 
