@@ -361,7 +361,9 @@ def areas_in_both_arms(areas: object, treated: np.ndarray) -> list[object]:
     >>> areas_in_both_arms(np.array(["A", "A", "B", "B"]), np.array([1.0, 0.0, 0.0, 0.0]))
     ['A']
     """
-    codes, names = pd.factorize(pd.Series(np.asarray(areas, dtype=object)), sort=True)
+    if not isinstance(areas, (pd.Series, pd.Index, pd.Categorical)):
+        areas = np.asarray(areas, dtype=object)  # labels of any kind, without a string copy
+    codes, names = pd.factorize(areas, sort=True)
     size = np.bincount(codes, minlength=len(names))
     in_arm = np.bincount(codes, weights=np.asarray(treated, dtype=float), minlength=len(names))
     return [names[c] for c in np.flatnonzero((in_arm > 0) & (in_arm < size))]
