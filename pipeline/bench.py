@@ -28,6 +28,7 @@ TARGETS = {"seconds": 120.0, "peak_gb": 4.0, "clean_vs_parse": 3.0, "cohort_seco
 TARGET_CHILDREN = 1_000_000
 REFERENCE_CHILDREN = 100_000  # one national birth cohort: the size time must grow linearly from
 BENCH_STAGES = ("clean", "cohort", "compare")
+JOBS = os.cpu_count() or 1  # processes a stage may use (the compare stage's pieces), as a run does
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class StageTiming:
 def run_stage_process(study: Path, root: Path, stage: str) -> tuple[float, float]:
     """Run one stage in a child process; (seconds, peak resident MB)."""
     command = [sys.executable, "-m", "pipeline", "run", str(study), "--root", str(root),
-               "--stages", *(("ingest", "clean") if stage == "clean" else (stage,)), "--force", "--quiet"]
+               "--stages", *(("ingest", "clean") if stage == "clean" else (stage,)), "--force", "--quiet",
+               "--jobs", str(JOBS)]
     started = time.perf_counter()
     child = subprocess.Popen(command)
     _, status, usage = os.wait4(child.pid, 0)
@@ -95,7 +97,7 @@ def _rows(clean_dir: Path, stage: str) -> int:
 
 def report(timings: list[StageTiming], parse: float, children: int) -> str:
     """A plain table of one size's timings: seconds, rows, rows per second, peak memory."""
-    lines = [f"{children:,} children",
+    lines = [f"{children:,} children ({JOBS} process(es) per stage where it splits its work)",
              f"{'stage':<10} {'seconds':>9} {'rows':>12} {'rows/s':>12} {'peak MB':>9}"]
     for t in timings:
         lines.append(f"{t.stage:<10} {t.seconds:>9.1f} {t.rows:>12,} {t.rows_per_second:>12,.0f} "

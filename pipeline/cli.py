@@ -88,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--stages", nargs="+", default=None, metavar="STAGE",
                      help="stages to run (default: all): ingest clean cohort compare followup report")
     run.add_argument("--force", action="store_true", help="rerun even when nothing changed")
-    run.add_argument("--jobs", type=int, default=1, help="reports rendered in parallel")
+    run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                     help="processes for the compare stage and the reports (default: the number "
+                          "of cores)")
     run.set_defaults(handler=_run)
 
     power = commands.add_parser(
@@ -146,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
                                            "run every stage on it.")
     demo.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
     demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                      help="reports rendered in parallel (default: the number of cores)")
+                      help="processes for the compare stage and the reports (default: the "
+                           "number of cores)")
     demo.set_defaults(handler=_demo)
     return parser
 

@@ -249,7 +249,7 @@ def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     cohort = pd.read_parquet(cohort_file)
     costs_file = ctx.clean_dir / "clean" / "costs.parquet"  # the kostnader export, when given
     costs = pd.read_parquet(costs_file) if "costs" in ctx.study.inputs and costs_file.is_file() else None
-    tables = compare_stage.compare(ctx.study, cohort, costs=costs, progress=ctx.say)
+    tables = compare_stage.compare(ctx.study, cohort, costs=costs, progress=ctx.say, jobs=ctx.jobs)
     rows = {name: len(frame) for name, frame in tables.items()}
     return rows, lambda folder, staged: write_compare(ctx.study, cohort, tables, folder,
                                                       staged / "tables")

@@ -80,6 +80,7 @@ import pandas as pd
 from pipeline.config import Study
 from pipeline.indicators import INDICATORS, Indicator
 from pipeline.outputs import output_table
+from pipeline.parallel import run_pieces
 from pipeline.progress import step_message
 from pipeline.stages.compare.context import (
     COMPARED_KINDS,
@@ -162,21 +163,22 @@ ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_
 
 def compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
             costs: pd.DataFrame | None = None,
-            progress: Callable[[str], None] = lambda _: None) -> dict[str, pd.DataFrame]:
+            progress: Callable[[str], None] = lambda _: None, jobs: int = 1) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort; see the module docstring for the methods.
 
     `costs` is the clean `kostnader` export, when the study gives its costs that way.
-    `progress` hears of each indicator, each intervention area and the tables after them.
+    `progress` hears of each indicator, each intervention area and each design table as it
+    is done. With `jobs` > 1 they are computed in that many processes (the same tables).
     Floating-point overflow in a logistic link (a model near separation, which the methods
     detect and report as not estimable) is not printed to the user's terminal.
     """
     with np.errstate(over="ignore", under="ignore"):
-        return _compare(study, cohort, named_difference, costs, progress)
+        return _compare(study, cohort, named_difference, costs, progress, jobs)
 
 
 def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
              costs: pd.DataFrame | None = None,
-             progress: Callable[[str], None] = lambda _: None) -> dict[str, pd.DataFrame]:
+             progress: Callable[[str], None] = lambda _: None, jobs: int = 1) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort (see `compare`).
 
     `named_difference` (for the power table) defaults to study.yml's `power_difference`
@@ -187,46 +189,69 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     population = _rows_in(cohort, GROUPS)
     context = _Context(study, population)
     did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
-    rows: list[dict[str, Any]] = []
-    dose_tables = []
-    steps = len(context.indicators) + len(study.design.intervention_areas) + 1
-    for done, indicator in enumerate(context.indicators, start=1):
-        progress(step_message("compare", done, steps, indicator.id))
-        rows += _itt_rows(context, did_cells, indicator)
-        if indicator.kind == "binary":
+    if did_cells is not None:
+        context.did(did_cells)  # built once, before the pieces below share it
+
+    def indicator_piece(indicator: Indicator) -> Callable[[], tuple[list, list]]:
+        def piece() -> tuple[list, list]:
+            rows = _itt_rows(context, did_cells, indicator)
+            if indicator.kind != "binary":
+                return rows, []
             rows += _complier_rows(context, did_cells, indicator.id)
             rows += _per_protocol(context, indicator.id)
             dose_row, dose_table = _dose_response(context, indicator.id)
             rows.append(dose_row)
-            dose_tables.append(dose_table)
-            rows += _subgroups(context, did_cells, indicator.id)
-    balance = [balance_table(context)]
-    for done, area in enumerate(study.design.intervention_areas, start=len(context.indicators) + 1):
-        progress(step_message("compare", done, steps, f"area {area}"))
-        area_context = _Context(study, _in_area(population, area), area=area)
-        area_cells = None if did_cells is None else _in_area(did_cells, area)
-        for indicator in area_context.indicators:
-            rows += _itt_rows(area_context, area_cells, indicator)
-        balance.append(balance_table(area_context))
-    progress(step_message("compare", steps, steps, "design-based, count and cost tables"))
+            return rows + _subgroups(context, did_cells, indicator.id), dose_table
+        return piece
+
+    def area_piece(area: str) -> Callable[[], tuple[list, pd.DataFrame]]:
+        def piece() -> tuple[list, pd.DataFrame]:
+            area_context = _Context(study, _in_area(population, area), area=area)
+            area_cells = None if did_cells is None else _in_area(did_cells, area)
+            rows = [row for indicator in area_context.indicators
+                    for row in _itt_rows(area_context, area_cells, indicator)]
+            return rows, balance_table(area_context)
+        return piece
+
+    # the longest pieces first, so that the processes finish together
+    pieces: list[tuple[str, Callable[[], Any]]] = [
+        (indicator.id, indicator_piece(indicator)) for indicator in context.indicators]
+    pieces += [(f"area {area}", area_piece(area)) for area in study.design.intervention_areas]
+    if did_cells is not None:
+        pieces += [("DiD by area", lambda: did_area_tables(context, did_cells)),
+                   ("event study", lambda: event_study_table(context, did_cells))]
+    pieces.append(("count outcomes", lambda: count_outcome_tables(study, cohort)))
+    finished = 0
+
+    def done(index: int) -> None:
+        nonlocal finished
+        finished += 1
+        progress(step_message("compare", finished, len(pieces), pieces[index][0]))
+
+    results = iter(run_pieces([piece for _, piece in pieces], jobs, done))
+    indicator_results = [next(results) for _ in context.indicators]
+    area_results = [next(results) for _ in study.design.intervention_areas]
+    did_cell_table, did_area_table = (next(results) if did_cells is not None
+                                      else (output_table("did_cells").frame([]),
+                                            output_table("did_areas").frame([])))
+    events = next(results) if did_cells is not None else output_table("event_study").frame([])
+    count_tables = next(results)
+    rows = [row for part in (*indicator_results, *area_results) for row in part[0]]
     effects = _with_multiplicity(output_table("effects").frame(rows), study)
     # model-based estimates that adjust for at least one covariate (not saturated in the
     # groups' counts): publishing may show them where a crude one would reveal a small cell
     effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
     trends = trends_table(cohort, study)
-    did_cell_table, did_area_table = (did_area_tables(context, did_cells) if did_cells is not None
-                                      else (output_table("did_cells").frame([]),
-                                            output_table("did_areas").frame([])))
-    events = (event_study_table(context, did_cells) if did_cells is not None
-              else output_table("event_study").frame([]))
     missing = missing_data_table(study, cohort)
     summary = summary_table(study, effects, cohort, trends, events)
+    dose_rows = [row for _, dose_table in indicator_results for row in dose_table]
     return {
         "effects": effects,
         "summary": summary,
-        "balance": pd.concat(balance, ignore_index=True),
+        "balance": pd.concat([balance_table(context)] + [balance for _, balance in area_results],
+                             ignore_index=True),
         "survival": survival_table(population),
-        "dose_response": output_table("dose_response").frame([r for t in dose_tables for r in t]),
+        "dose_response": output_table("dose_response").frame(dose_rows),
         "power": power_table(population, named_difference, study),
         "trends": trends,
         "design": design_table(cohort, study),
@@ -235,7 +260,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
         "event_study": events,
         "missing_data": missing,
         "costs": costs_table(study, cohort, summary, cost_items(study, costs)),
-        **count_outcome_tables(study, cohort),
+        **count_tables,
         "dose_received": dose_received_table(population),
     }
 

@@ -1,0 +1,77 @@
+"""Independent pieces of one stage's work, run in processes forked from the stage (SPEC §12).
+
+The compare stage's indicators, intervention areas and design tables do not depend on each
+other: on a 2-core machine two processes halve the stage. The workers are forked, so they
+start with the stage's data already in memory (shared, not copied, until written) and the
+pieces need not be picklable; only their results travel back. Each piece computes what it
+would compute alone (every bootstrap has its own seed), so the tables are the same whatever
+the number of processes; the results come back in the pieces' order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+# The pieces of the run in progress, read by the forked workers (set just before they fork).
+_PIECES: Sequence[Callable[[], Any]] = ()
+
+
+def can_fork() -> bool:
+    """Forked workers are available (Linux, macOS); elsewhere the pieces run one by one."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
+               done: Callable[[int], None] = lambda _: None) -> list[Any]:
+    """Each piece's result, in the pieces' order; `done(i)` as piece i finishes.
+
+    With `jobs` > 1 the pieces run in up to `jobs` forked processes (the earlier pieces
+    first: put the longest first). An error in a piece stops the others and is raised here.
+    """
+    if jobs <= 1 or len(pieces) <= 1 or not can_fork():
+        results = []
+        for index, piece in enumerate(pieces):
+            results.append(piece())
+            done(index)
+        return results
+    global _PIECES
+    _PIECES = pieces
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(pieces)),
+                               mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_started, initargs=(os.getpid(),))
+    results: list[Any] = [None] * len(pieces)
+    try:
+        futures = {pool.submit(_run_piece, index): index for index in range(len(pieces))}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                results[futures[future]] = future.result()  # raises the piece's error
+                done(futures[future])
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _PIECES = ()
+    return results
+
+
+def _worker_started(run_pid: int) -> None:
+    """A worker dies with the run; Ctrl-C and SIGTERM are the run's to handle."""
+    from pipeline.stages.report import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(run_pid)
+
+
+def _run_piece(index: int) -> Any:
+    return _PIECES[index]()
