@@ -97,13 +97,14 @@ def _rows(clean_dir: Path, stage: str) -> int:
 
 def report(timings: list[StageTiming], parse: float, children: int) -> str:
     """A plain table of one size's timings: seconds, rows, rows per second, peak memory."""
-    lines = [f"{children:,} children ({JOBS} process(es) per stage where it splits its work)",
+    lines = [f"{children:,} children",
              f"{'stage':<10} {'seconds':>9} {'rows':>12} {'rows/s':>12} {'peak MB':>9}"]
     for t in timings:
         lines.append(f"{t.stage:<10} {t.seconds:>9.1f} {t.rows:>12,} {t.rows_per_second:>12,.0f} "
                      f"{t.peak_mb:>9,.0f}")
     lines.append(f"{'total':<10} {sum(t.seconds for t in timings):>9.1f}")
     lines.append(f"raw CSV parse with pyarrow: {parse:.1f} s" if parse > 0 else "no CSV inputs to parse")
+    lines.append(f"processes: {JOBS} (--jobs; the compare stage splits its work over them)")
     return "\n".join(lines)
 
 

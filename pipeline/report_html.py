@@ -90,8 +90,17 @@ def write_figure_files(fig: Figure, name: str, figures_dir: str | Path, *,
     png_path, svg_path = folder / f"{stem}.png", folder / f"{stem}.svg"
     png_path.write_bytes(png if png is not None else _png_bytes(fig))
     buffer = io.BytesIO()
-    with rc_context(SVG_RC):
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    # the SVG keeps the layout the PNG was drawn with (constrained layout is not solved again:
+    # half the SVG's time, and the two files show the same layout)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        fig.set_layout_engine("none")
+    try:
+        with rc_context(SVG_RC):
+            fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
     svg_path.write_bytes(buffer.getvalue())
     return png_path, svg_path
 

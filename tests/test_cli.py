@@ -61,6 +61,7 @@ def test_bench_reports_every_stage(tmp_path, capsys: pytest.CaptureFixture[str])
     for line_start in ("clean", "cohort", "compare", "total"):
         assert sum(line.startswith(line_start) for line in lines) == 2, line_start  # both sizes
     assert "rows/s" in out and "peak MB" in out and "raw CSV parse with pyarrow" in out
+    assert f"processes: {os.cpu_count() or 1} (--jobs" in out
     assert lines.index("150 children") < lines.index("300 children")
     clean_rows = [line.split()[2] for line in lines if line.startswith("clean ")]
     assert int(clean_rows[1].replace(",", "")) > int(clean_rows[0].replace(",", "")) > 150

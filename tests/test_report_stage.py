@@ -87,8 +87,8 @@ def test_reports_for_study_and_areas_in_both_languages(study, tmp_path, monkeypa
     # one line that PDFs were not made and how to get them, then one line per report
     assert [line for line in said if "PDFs not made" in line] == [f"report: {report.NO_BROWSER}"]
     assert "apt-get install chromium" in report.NO_BROWSER
-    finished = [line for line in said if line.startswith("report ") and "/5: " in line]
-    assert sorted(line.split(": ")[1].split()[0] for line in finished) == sorted(p.stem for p in written)
+    finished = [line for line in said if re.match(r"report: \d/5 ", line)]  # one step per report
+    assert sorted(line.split()[2] for line in finished) == sorted(p.stem for p in written)
 
 
 # What a report could inherit from the one before it in the same kernel: a variable, a matplotlib

@@ -43,6 +43,7 @@ from pathlib import Path
 from pipeline import text
 from pipeline.config import Study
 from pipeline.errors import HembesokError
+from pipeline.progress import step_message
 from pipeline.report_html import slug
 from pipeline.store import WRITE_FAILURES
 
@@ -173,7 +174,7 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
         results[rendered.job.name] = rendered
         if rendered.error is None:
             made = " + ".join(path.suffix.lstrip(".").upper() for path in rendered.files)
-            progress(f"report {len(results)}/{len(work)}: {rendered.job.name} ({made})")
+            progress(step_message("report", len(results), len(work), f"{rendered.job.name} ({made})"))
             if rendered.pdf_problem:
                 progress(f"report: {rendered.job.name}: PDF not made: {rendered.pdf_problem}")
 
