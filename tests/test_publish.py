@@ -595,6 +595,9 @@ def test_scan_finds_a_planted_personnummer(tmp_path: Path) -> None:
         tmp_path / "numbers.parquet")
     for name in ("table.csv", "report.html", "table.xlsx"):
         assert scan_file_for_personnummer(tmp_path / name) == ["######-####"], name
+    # a workbook's numbers are read as stored
+    write_xlsx(pd.DataFrame({"n": [int("19" + number.replace("-", ""))]}), tmp_path / "numbers.xlsx")
+    assert scan_file_for_personnummer(tmp_path / "numbers.xlsx") == ["############"]
     assert scan_file_for_personnummer(tmp_path / "clean.csv") == []
     # a parquet file by its text columns, categorical ones too
     assert scan_file_for_personnummer(tmp_path / "data.parquet") == ["######-####"] * 2
