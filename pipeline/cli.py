@@ -68,11 +68,21 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", parents=[common], help="write a synthetic study",
                                 description="Write a synthetic study (exports, study.yml and a "
-                                            "truth file the pipeline never reads).")
-    synth.add_argument("--out", type=Path, required=True, help="study folder to write")
-    synth.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
+                                            "truth file the pipeline never reads); with --sites, "
+                                            "K site studies with a common true effect and "
+                                            "heterogeneity between sites, for `hembesok pool`.")
+    synth.add_argument("--out", type=Path, required=True,
+                       help="study folder to write (with --sites: the folder the sites' study "
+                            "folders <name>-site1 … and their common truth.json go into)")
+    synth.add_argument("--children", type=int, default=DEMO_CHILDREN,
+                       help="number of children (with --sites: per site)")
     synth.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
     synth.add_argument("--name", default=None, help="study name (default: the folder's name)")
+    synth.add_argument("--sites", type=int, default=None, metavar="K",
+                       help="write K site studies (municipalities) instead of one")
+    synth.add_argument("--tau", type=float, default=None,
+                       help="with --sites: SD of the sites' true DiDs around the common effect, as "
+                            "a proportion (default 0.02, i.e. 2 percentage points)")
     synth.set_defaults(handler=_synth)
 
     validate = commands.add_parser("validate", parents=[common], help="check a study without writing",
@@ -161,12 +171,36 @@ def _synth(args: argparse.Namespace) -> int:
     from pipeline.synth import write_synthetic_study
 
     name = args.name or args.out.resolve().name
+    if args.sites is not None:
+        return _synth_sites(args, name)
+    if args.tau is not None:
+        print("error: --tau is the heterogeneity between sites: give it with --sites", file=sys.stderr)
+        return 2
     result = write_synthetic_study(args.out, n_children=args.children, seed=args.seed, name=name,
                                    progress=_say(args))
     if not args.quiet:
         print(f"synthetic study '{name}' written to {args.out} ({args.children:,} children)")
         for table, rows in result.rows.items():
             print(f"  {table:<14} {rows:>12,} rows")
+    return 0
+
+
+def _synth_sites(args: argparse.Namespace, name: str) -> int:
+    from pipeline.synth.sites import SITE_TAU, write_synthetic_sites
+
+    try:
+        result = write_synthetic_sites(args.out, args.sites, n_children=args.children, seed=args.seed,
+                                       name=name, tau=SITE_TAU if args.tau is None else args.tau,
+                                       progress=_say(args))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"{args.sites} synthetic site studies written to {args.out} "
+              f"({args.children:,} children each; common truth in {result.truth_file}):")
+        for site in result.sites:
+            print(f"  {site.out_dir}")
+        print("run each with `hembesok run`, share it with `hembesok share`, then `hembesok pool`")
     return 0
 
 
