@@ -101,6 +101,35 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=1, help="reports rendered in parallel")
     run.set_defaults(handler=_run)
 
+    share = commands.add_parser(
+        "share", parents=[common], help="write a site package of a completed run",
+        description="Write outputs/<study>/share/<study>-site.zip: the run's published, "
+                    "small-cell-protected estimates, proportions and manifest, with a README in "
+                    "Swedish and English; no row-level data. The package is scanned for "
+                    "personnummer, pseudonyms and small counts first and not written if one is "
+                    "found. Send it to whoever pools the sites (`hembesok pool`).")
+    share.add_argument("study", type=Path, help="study folder or its study.yml (run first)")
+    share.add_argument("--label", default=None,
+                       help="the site's name in a pooled report, e.g. the municipality "
+                            "(default: the study's name)")
+    share.set_defaults(handler=_share)
+
+    pool = commands.add_parser(
+        "pool", parents=[common], help="pool site packages (meta-analysis)",
+        description="Pool several sites' packages without pooling their data: per indicator a "
+                    "random-effects meta-analysis (REML, Hartung-Knapp-Sidik-Jonkman interval; "
+                    "fixed effect as sensitivity), I², tau² and the prediction interval, a forest "
+                    "plot per indicator and the pooled report in Swedish and English.")
+    pool.add_argument("packages", type=Path, nargs="+", metavar="SITE.zip",
+                      help="site packages written by `hembesok share`")
+    pool.add_argument("--out", type=Path, required=True,
+                      help="folder to write (e.g. outputs/<name>); replaced whole")
+    pool.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="processes drawing the forest plots (default: the number of cores)")
+    pool.add_argument("--force", action="store_true",
+                      help="pool again even when --out holds the pooling of the same packages")
+    pool.set_defaults(handler=_pool)
+
     power = commands.add_parser(
         "power", help="children needed, or the difference groups can detect",
         description="Plan a cohort for a binary indicator (two-sided test, normal approximation, "
@@ -153,10 +182,14 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", parents=[common], help="synthetic study, every stage",
                                description="Generate the synthetic demo study in data_raw/demo and "
-                                           "run every stage on it.")
+                                           "run every stage on it; then three synthetic "
+                                           "municipalities (data_raw/demo_sites), shared and pooled "
+                                           "into outputs/demo_pooled.")
     demo.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
     demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                       help="reports rendered in parallel (default: the number of cores)")
+    demo.add_argument("--no-sites", dest="sites", action="store_false",
+                      help="skip the three synthetic municipalities and their pooled report")
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -291,6 +324,39 @@ def _print_summary(summary) -> None:  # noqa: ANN001
         figures = summary.outputs / "figures"
         if figures.is_dir() and any(figures.iterdir()):
             print(f"figures (PNG, SVG):  {figures}")
+
+
+def _share(args: argparse.Namespace) -> int:
+    from pipeline.multisite.package import write_site_package
+
+    written = write_site_package(args.study, args.root, label=args.label)
+    if not args.quiet:
+        print(f"site package: {written}")
+        print("it holds only published aggregates (see README.md inside); pool packages with "
+              "`hembesok pool SITE.zip SITE.zip … --out outputs/<name>`")
+    return 0
+
+
+def _pool(args: argparse.Namespace) -> int:
+    from pipeline.multisite.report import write_pooled
+
+    result = write_pooled(args.packages, args.out, jobs=args.jobs, force=args.force, progress=_say(args))
+    if not args.quiet:
+        _print_pooled(result)
+    return 0
+
+
+def _print_pooled(result) -> None:  # noqa: ANN001 - a multisite.report.PooledOutputs
+    print(f"pooled {len(result.sites)} sites: {', '.join(result.sites)}"
+          + (" (nothing changed: the earlier pooling is kept)" if result.cached else ""))
+    for line in result.lines:
+        print(f"  {line}")
+    print(f"pooled tables:  {result.tables}")
+    print(f"forest plots:   {result.figures}")
+    print("pooled report:")
+    for path in result.reports:
+        pdf = path.with_suffix(".pdf")
+        print(f"  {path}" + (f"  (and {pdf.name})" if pdf.is_file() else ""))
 
 
 def _power(args: argparse.Namespace) -> int:
