@@ -504,14 +504,29 @@ def _synthetic_study(folder: Path, children: int, seed: int, name: str, say) -> 
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from pipeline.multisite.demo import share_and_pool, sites_in_background
     from pipeline.runner import run_study
 
     say = _say(args)
     folder = args.root / "data_raw" / "demo"
-    _synthetic_study(folder, args.children, DEMO_SEED, "demo", say)
-    summary = run_study(folder, args.root, jobs=args.jobs, progress=say)
-    if not args.quiet:
-        _print_summary(summary)
+    # the municipalities are prepared beside the main study, by one process fewer than --jobs
+    background = sites_in_background(args.root, max(1, args.jobs - 1)) if args.sites else None
+    with background or contextlib.nullcontext() as sites:
+        _synthetic_study(folder, args.children, DEMO_SEED, "demo", say)
+        summary = run_study(folder, args.root, jobs=args.jobs, progress=say)
+        if not args.quiet:
+            _print_summary(summary)
+        if sites is not None:
+            say("waiting for the synthetic municipalities (data_raw/demo_sites) …")
+            sites()
+    if args.sites:
+        pooled = share_and_pool(args.root, jobs=args.jobs, progress=say)
+        if not args.quiet:
+            print(f"pooled report of {len(pooled.sites)} synthetic municipalities (their data not pooled, "
+                  "only their site packages):")
+            for path in pooled.reports:
+                pdf = path.with_suffix(".pdf")
+                print(f"  {path}" + (f"  (and {pdf.name})" if pdf.is_file() else ""))
     return 0
 
 
