@@ -299,3 +299,13 @@ def test_sites_that_agree_too_well_are_not_called_more_than_chance(sites: dict) 
                              se="0.005")]
     item = next(i for i in pool_packages(clear) if i.indicator == "bf_any_6m")
     assert item.verdict == "higher", (item.reason, item.p_adjusted)
+
+
+def test_doctests_of_the_package_module() -> None:
+    import doctest
+
+    from pipeline.multisite import package
+
+    assert doctest.testmod(package).failed == 0
+    assert privacy.find_pseudonym_like("bcdfghjklmnpqrstbcdf, Söderängen") == ["bcdfghjklmnpqrstbcdf"]
+    assert privacy.find_pseudonym_like("bcdfghjklmnpqrstbcdfg strength") == []  # 21 letters, a word

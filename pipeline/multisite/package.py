@@ -248,8 +248,9 @@ def standard_error_from_interval(low: float | None, high: float | None, *, log_s
     empty or (for a ratio) not positive. For an asymmetric interval it is the mean of the two
     half-widths over z, i.e. the SE of the symmetric interval of the same width.
 
+    >>> from pipeline.multisite.package import standard_error_from_interval
     >>> round(standard_error_from_interval(-0.02, 0.18), 6)
-    0.05102
+    0.051021
     """
     if low is None or high is None or not math.isfinite(low) or not math.isfinite(high):
         return None
