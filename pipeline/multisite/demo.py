@@ -15,6 +15,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -89,16 +90,18 @@ def sites_in_background(root: Path, jobs: int = 1) -> Iterator[Callable[[], None
     which waits for it and raises HembesokError with its message if it failed. The process is
     stopped if the caller's block fails or is interrupted."""
     command = [sys.executable, "-m", "pipeline.multisite.demo", str(Path(root).resolve()), str(jobs)]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, cwd=Path.cwd())
+    errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a file: a pipe could fill and block
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                               cwd=Path.cwd())
     finished = False
 
     def wait() -> None:
         nonlocal finished
-        _, errors = process.communicate()
+        process.wait()
         finished = True
         if process.returncode != 0:
-            last = [line for line in (errors or "").splitlines() if line.strip()][-3:]
+            errors.seek(0)
+            last = [line for line in errors.read().splitlines() if line.strip()][-3:]
             raise HembesokError("the demo's synthetic municipalities could not be prepared: "
                                 + (" / ".join(last) or f"exit code {process.returncode}"))
 
@@ -112,6 +115,7 @@ def sites_in_background(root: Path, jobs: int = 1) -> Iterator[Callable[[], None
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        errors.close()
 
 
 def _main(argv: Sequence[str]) -> int:
