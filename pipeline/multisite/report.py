@@ -73,7 +73,7 @@ def write_pooled(package_paths: Sequence[Path], out: Path, *, jobs: int = 1, for
     manifest = _manifest(packages)
     if not force and _pooled_already(out, manifest["stamp"]):
         progress(f"pool: nothing changed, {out} kept")
-        result.reports = sorted((out / "reports").glob("*.html"))
+        result.reports = [out / "reports" / f"pooled_{language}.html" for language in LANGUAGES]
         result.cached = True
         return result
     with store.atomic_folder(out) as staging:
