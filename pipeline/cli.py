@@ -68,11 +68,21 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", parents=[common], help="write a synthetic study",
                                 description="Write a synthetic study (exports, study.yml and a "
-                                            "truth file the pipeline never reads).")
-    synth.add_argument("--out", type=Path, required=True, help="study folder to write")
-    synth.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
+                                            "truth file the pipeline never reads); with --sites, "
+                                            "K site studies with a common true effect and "
+                                            "heterogeneity between sites, for `hembesok pool`.")
+    synth.add_argument("--out", type=Path, required=True,
+                       help="study folder to write (with --sites: the folder the sites' study "
+                            "folders <name>-site1 … and their common truth.json go into)")
+    synth.add_argument("--children", type=int, default=DEMO_CHILDREN,
+                       help="number of children (with --sites: per site)")
     synth.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
     synth.add_argument("--name", default=None, help="study name (default: the folder's name)")
+    synth.add_argument("--sites", type=int, default=None, metavar="K",
+                       help="write K site studies (municipalities) instead of one")
+    synth.add_argument("--tau", type=float, default=None,
+                       help="with --sites: SD of the sites' true DiDs around the common effect, as "
+                            "a proportion (default 0.02, i.e. 2 percentage points)")
     synth.set_defaults(handler=_synth)
 
     validate = commands.add_parser("validate", parents=[common], help="check a study without writing",
@@ -92,6 +102,35 @@ def _parser() -> argparse.ArgumentParser:
                      help="processes for the compare stage and the reports (default: the number "
                           "of cores)")
     run.set_defaults(handler=_run)
+
+    share = commands.add_parser(
+        "share", parents=[common], help="write a site package of a completed run",
+        description="Write outputs/<study>/share/<study>-site.zip: the run's published, "
+                    "small-cell-protected estimates, proportions and manifest, with a README in "
+                    "Swedish and English; no row-level data. The package is scanned for "
+                    "personnummer, pseudonyms and small counts first and not written if one is "
+                    "found. Send it to whoever pools the sites (`hembesok pool`).")
+    share.add_argument("study", type=Path, help="study folder or its study.yml (run first)")
+    share.add_argument("--label", default=None,
+                       help="the site's name in a pooled report, e.g. the municipality "
+                            "(default: the study's name)")
+    share.set_defaults(handler=_share)
+
+    pool = commands.add_parser(
+        "pool", parents=[common], help="pool site packages (meta-analysis)",
+        description="Pool several sites' packages without pooling their data: per indicator a "
+                    "random-effects meta-analysis (REML, Hartung-Knapp-Sidik-Jonkman interval; "
+                    "fixed effect as sensitivity), I², tau² and the prediction interval, a forest "
+                    "plot per indicator and the pooled report in Swedish and English.")
+    pool.add_argument("packages", type=Path, nargs="+", metavar="SITE.zip",
+                      help="site packages written by `hembesok share`")
+    pool.add_argument("--out", type=Path, required=True,
+                      help="folder to write (e.g. outputs/<name>); replaced whole")
+    pool.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="processes drawing the forest plots (default: the number of cores)")
+    pool.add_argument("--force", action="store_true",
+                      help="pool again even when --out holds the pooling of the same packages")
+    pool.set_defaults(handler=_pool)
 
     power = commands.add_parser(
         "power", help="children needed, or the difference groups can detect",
@@ -145,11 +184,15 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", parents=[common], help="synthetic study, every stage",
                                description="Generate the synthetic demo study in data_raw/demo and "
-                                           "run every stage on it.")
+                                           "run every stage on it; then three synthetic "
+                                           "municipalities (data_raw/demo_sites), shared and pooled "
+                                           "into outputs/demo_pooled.")
     demo.add_argument("--children", type=int, default=DEMO_CHILDREN, help="number of children")
     demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                       help="processes for the compare stage and the reports (default: the "
                            "number of cores)")
+    demo.add_argument("--no-sites", dest="sites", action="store_false",
+                      help="skip the three synthetic municipalities and their pooled report")
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -164,12 +207,36 @@ def _synth(args: argparse.Namespace) -> int:
     from pipeline.synth import write_synthetic_study
 
     name = args.name or args.out.resolve().name
+    if args.sites is not None:
+        return _synth_sites(args, name)
+    if args.tau is not None:
+        print("error: --tau is the heterogeneity between sites: give it with --sites", file=sys.stderr)
+        return 2
     result = write_synthetic_study(args.out, n_children=args.children, seed=args.seed, name=name,
                                    progress=_say(args))
     if not args.quiet:
         print(f"synthetic study '{name}' written to {args.out} ({args.children:,} children)")
         for table, rows in result.rows.items():
             print(f"  {table:<14} {rows:>12,} rows")
+    return 0
+
+
+def _synth_sites(args: argparse.Namespace, name: str) -> int:
+    from pipeline.synth.sites import SITE_TAU, write_synthetic_sites
+
+    try:
+        result = write_synthetic_sites(args.out, args.sites, n_children=args.children, seed=args.seed,
+                                       name=name, tau=SITE_TAU if args.tau is None else args.tau,
+                                       progress=_say(args))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"{args.sites} synthetic site studies written to {args.out} "
+              f"({args.children:,} children each; common truth in {result.truth_file}):")
+        for site in result.sites:
+            print(f"  {site.out_dir}")
+        print("run each with `hembesok run`, share it with `hembesok share`, then `hembesok pool`")
     return 0
 
 
@@ -260,6 +327,39 @@ def _print_summary(summary) -> None:  # noqa: ANN001
         figures = summary.outputs / "figures"
         if figures.is_dir() and any(figures.iterdir()):
             print(f"figures (PNG, SVG):  {figures}")
+
+
+def _share(args: argparse.Namespace) -> int:
+    from pipeline.multisite.package import write_site_package
+
+    written = write_site_package(args.study, args.root, label=args.label)
+    if not args.quiet:
+        print(f"site package: {written}")
+        print("it holds only published aggregates (see README.md inside); pool packages with "
+              "`hembesok pool SITE.zip SITE.zip … --out outputs/<name>`")
+    return 0
+
+
+def _pool(args: argparse.Namespace) -> int:
+    from pipeline.multisite.report import write_pooled
+
+    result = write_pooled(args.packages, args.out, jobs=args.jobs, force=args.force, progress=_say(args))
+    if not args.quiet:
+        _print_pooled(result)
+    return 0
+
+
+def _print_pooled(result) -> None:  # noqa: ANN001 - a multisite.report.PooledOutputs
+    print(f"pooled {len(result.sites)} sites: {', '.join(result.sites)}"
+          + (" (nothing changed: the earlier pooling is kept)" if result.cached else ""))
+    for line in result.lines:
+        print(f"  {line}")
+    print(f"pooled tables:  {result.tables}")
+    print(f"forest plots:   {result.figures}")
+    print("pooled report:")
+    for path in result.reports:
+        pdf = path.with_suffix(".pdf")
+        print(f"  {path}" + (f"  (and {pdf.name})" if pdf.is_file() else ""))
 
 
 def _power(args: argparse.Namespace) -> int:
@@ -407,14 +507,29 @@ def _synthetic_study(folder: Path, children: int, seed: int, name: str, say) -> 
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from pipeline.multisite.demo import share_and_pool, sites_in_background
     from pipeline.runner import run_study
 
     say = _say(args)
     folder = args.root / "data_raw" / "demo"
-    _synthetic_study(folder, args.children, DEMO_SEED, "demo", say)
-    summary = run_study(folder, args.root, jobs=args.jobs, progress=say)
-    if not args.quiet:
-        _print_summary(summary)
+    # the municipalities are prepared beside the main study, by one process fewer than --jobs
+    background = sites_in_background(args.root, max(1, args.jobs - 1)) if args.sites else None
+    with background or contextlib.nullcontext() as sites:
+        _synthetic_study(folder, args.children, DEMO_SEED, "demo", say)
+        summary = run_study(folder, args.root, jobs=args.jobs, progress=say)
+        if not args.quiet:
+            _print_summary(summary)
+        if sites is not None:
+            say("waiting for the synthetic municipalities (data_raw/demo_sites) …")
+            sites()
+    if args.sites:
+        pooled = share_and_pool(args.root, jobs=args.jobs, progress=say)
+        if not args.quiet:
+            print(f"pooled report of {len(pooled.sites)} synthetic municipalities (their data not pooled, "
+                  "only their site packages):")
+            for path in pooled.reports:
+                pdf = path.with_suffix(".pdf")
+                print(f"  {path}" + (f"  (and {pdf.name})" if pdf.is_file() else ""))
     return 0
 
 

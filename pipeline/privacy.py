@@ -519,6 +519,22 @@ def find_personnummer_like(text: str) -> list[str]:
             if flagged]
 
 
+_PSEUDONYM_LIKE = re.compile(rf"(?<![A-Za-z0-9])[{PSEUDONYM_ALPHABET}]{{{PSEUDONYM_HEX_CHARS}}}"
+                             r"(?![A-Za-z0-9])")
+
+
+def find_pseudonym_like(text: str) -> list[str]:
+    """Strings in `text` shaped like a child's or family's pseudonym (`pseudonymise`): a word of
+    exactly PSEUDONYM_HEX_CHARS letters of PSEUDONYM_ALPHABET, lower case. No Swedish or English
+    word is twenty consonants long, so a hit is a pseudonym (or looks too much like one to share).
+
+    >>> from pipeline.privacy import find_pseudonym_like
+    >>> find_pseudonym_like("child bcdfghjklmnpqrstbcdf, area Söderängen")
+    ['bcdfghjklmnpqrstbcdf']
+    """
+    return _PSEUDONYM_LIKE.findall(text)
+
+
 # --- small-cell suppression (SPEC §10) -----------------------------------------------------
 
 def is_small_count(counts: object, min_cell: int) -> np.ndarray:

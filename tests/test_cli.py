@@ -16,7 +16,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.runner import ANALYSIS_STAGES
 
-COMMANDS = ("synth", "validate", "run", "demo", "power", "bench")
+COMMANDS = ("synth", "validate", "run", "share", "pool", "demo", "power", "bench")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -11,10 +11,11 @@ import pytest
 
 from pipeline import config, followup, indicators, outputs, report_html, schema, text
 from pipeline.stats.results import FLAGS
-from pipeline.text import labels, narrative_words, phrases
+from pipeline.text import labels, narrative_words, phrases, pooling
 from pipeline.words import Words
 
-MODULES = (labels, phrases, narrative_words, outputs, indicators, report_html, *followup.part_modules())
+MODULES = (labels, phrases, narrative_words, pooling, outputs, indicators, report_html,
+           *followup.part_modules())
 
 
 def _words_in(value: object, where: str) -> list[tuple[str, Words]]:

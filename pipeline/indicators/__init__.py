@@ -271,3 +271,30 @@ def time_to_event(indicator_id: str) -> TimeToEvent | None:
     """How a survival indicator is followed; None for another kind or an unknown id."""
     entry = _BY_ID.get(indicator_id)
     return None if entry is None else entry.time_to_event
+
+
+# The version of the indicator definitions: windows, denominators and the rules of each family's
+# module. A site package (`hembesok share`) carries it, and `hembesok pool` pools only packages
+# of one version. Raise it with any change to a rule that changes what an indicator counts.
+DEFINITIONS_VERSION = "1"
+
+
+def definition(indicator_id: str, language_screening: str) -> dict[str, object]:
+    """What defines an indicator's value for a child, as data: its registry entry's rule fields
+    (not its words) and, for the language family, the study's `language_screening`. Two sites
+    whose definitions are equal count the indicator alike."""
+    entry = indicator(indicator_id)
+    course = entry.time_to_event
+    record: dict[str, object] = {
+        "id": entry.id, "family": entry.family, "kind": entry.kind, "meaning": entry.meaning,
+        "window_days": list(entry.window_days) if entry.window_days else None,
+        "outcome_from_days": entry.outcome_from_days,
+        "born_from": entry.born_from.isoformat() if entry.born_from else None,
+        "stable_parts": list(entry.stable_parts), "source": entry.source,
+        "time_to_event": None if course is None else {
+            "censoring": course.censoring, "rising": course.rising,
+            "landmark_days": course.landmark_days, "cut_points": list(course.cut_points)},
+    }
+    if entry.family == "language":
+        record["language_screening"] = language_screening
+    return record

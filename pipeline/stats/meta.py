@@ -435,14 +435,12 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray) -> tuple[float, int]:
     while True:
         iterations += 1
         if iterations > _REML_MAX_ITERATIONS:
-            raise NotEstimable(f"the REML estimate of tau² did not converge in {_REML_MAX_ITERATIONS} "
-                               'Fisher scoring steps; try method="DL"')
-        w = 1 / (v + tau2)
-        total, squares = w.sum(), w @ w
-        weighted_residuals = w * (y - w @ y / total)
-        trace_p = total - squares / total
-        trace_pp = squares - 2 * (w**3).sum() / total + (squares / total) ** 2
-        step = float((weighted_residuals @ weighted_residuals - trace_p) / trace_pp)
+            # Fisher scoring can circle the maximum in slowly shrinking steps (it would reach
+            # metafor's 1e-5 but not 1e-10 in 100 steps): the same estimate, the root of the
+            # REML score equation, is then found by bracketing instead.
+            tau2 = _tau2_reml_root(y, v)
+            break
+        step = _reml_score(y, v, tau2) / _reml_information(v, tau2)
         while tau2 + step < 0:  # step-halving keeps tau² >= 0, as metafor
             step = step / 2 if tau2 > 0 else 0.0
         tau2 += step
@@ -451,6 +449,34 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray) -> tuple[float, int]:
     if tau2 > 0 and _restricted_loglik(y, v, 0.0) - _restricted_loglik(y, v, tau2) > _LIKELIHOOD_TOLERANCE:
         tau2 = 0.0  # Fisher scoring stopped at a local maximum (metafor warns and does the same)
     return tau2, iterations
+
+
+def _reml_score(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
+    """y'PPy - tr P at tau²: twice the REML score, 0 at the estimate (Viechtbauer 2005)."""
+    w = 1 / (v + tau2)
+    total = w.sum()
+    weighted_residuals = w * (y - w @ y / total)
+    return float(weighted_residuals @ weighted_residuals - (total - (w @ w) / total))
+
+
+def _reml_information(v: np.ndarray, tau2: float) -> float:
+    """tr(PP) at tau²: twice the expected information, the Fisher scoring step's denominator."""
+    w = 1 / (v + tau2)
+    total, squares = w.sum(), w @ w
+    return float(squares - 2 * (w**3).sum() / total + (squares / total) ** 2)
+
+
+def _tau2_reml_root(y: np.ndarray, v: np.ndarray) -> float:
+    """The REML tau² as the root of the score equation, bracketed from 0 upwards (0 when the
+    score is not positive there: the likelihood falls from tau² = 0)."""
+    if _reml_score(y, v, 0.0) <= 0:
+        return 0.0
+    high = max(float(np.var(y, ddof=1)), float(v.max()), 1e-12)
+    while _reml_score(y, v, high) > 0:
+        high *= 10
+        if high > 1e12:
+            raise NotEstimable('the REML estimate of tau² could not be bracketed; try method="DL"')
+    return float(optimize.brentq(lambda t: _reml_score(y, v, t), 0.0, high, xtol=1e-14, rtol=1e-12))
 
 
 def _restricted_loglik(y: np.ndarray, v: np.ndarray, tau2: float) -> float:

@@ -73,12 +73,14 @@ class SynthResult:
 def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, name: str = "demo",
                           effects: dict[str, float] | None = None,
                           progress: Callable[[str], None] | None = None,
-                          care_effects: dict[str, float] | None = None) -> SynthResult:
+                          care_effects: dict[str, float] | None = None,
+                          title: str | None = None) -> SynthResult:
     """Write a synthetic study folder (exports, study.yml, truth.json); same seed, same bytes.
 
     `effects` are the programme's odds ratios of the core outcomes (DEFAULT_EFFECTS),
     `care_effects` its rate and odds ratios of healthcare use and dental health
-    (DEFAULT_CARE_EFFECTS), both among accepting families."""
+    (DEFAULT_CARE_EFFECTS), both among accepting families. `title` is study.yml's title
+    (default "Syntetisk demonstrationsstudie")."""
     started = time.perf_counter()
     if n_children < 1:
         raise ValueError(f"n_children must be at least 1, got {n_children}")
@@ -165,7 +167,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
     privacy.write_synthetic_marker(out_dir, pd.Series(np.concatenate(synthetic_children)))
     followup = _write_followup_exports(out_dir, seed)
     study_file = out_dir / "study.yml"
-    study_file.write_text(_study_yaml(name, exports, followup), encoding="utf-8")
+    study_file.write_text(_study_yaml(name, exports, followup, title), encoding="utf-8")
     truth_file = out_dir / "truth.json"
     document = _truth_document(name=name, seed=seed, n_children=n_children,
                                chunk_children=_CHUNK_CHILDREN, effects=effects_used,
@@ -220,8 +222,9 @@ def _write_followup_exports(out_dir: Path, seed: int) -> dict[str, tuple[str, in
 
 
 def _study_yaml(name: str, exports: dict[str, _Export],
-                followup: dict[str, tuple[str, int]] | None = None) -> str:
+                followup: dict[str, tuple[str, int]] | None = None, title: str | None = None) -> str:
     quoted = name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) else json.dumps(name)
+    title = "Syntetisk demonstrationsstudie" if title is None else json.dumps(title, ensure_ascii=False)
 
     def entry(table: str) -> str:
         export = exports[table]
@@ -229,7 +232,7 @@ def _study_yaml(name: str, exports: dict[str, _Export],
 
     return "\n".join([
         f"name: {quoted}",
-        "title: Syntetisk demonstrationsstudie",
+        f"title: {title}",
         "programme: rinkeby",
         f"extraction_date: {EXTRACTION_DATE.isoformat()}",
         "language: sv",

@@ -1,0 +1,138 @@
+"""The demo's pooled report (issue 15): three synthetic municipalities run, shared and pooled.
+
+`prepare_sites` writes (or reuses) `data_raw/demo_sites/` with `hembesok synth --sites`'s
+generator and runs each site through compare (no follow-up parts and no reports: the pooled
+report needs only each site's summary) with the ordinary runner, several sites at a time;
+`share_and_pool` shares each as `Kommun 1` … and pools them into `outputs/demo_pooled/`.
+`make demo` prepares the sites in a background process while it runs the main demo study
+(`sites_in_background`), then shares and pools. Every step is cached as the runner caches a
+study: a rerun with nothing changed writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from pipeline import privacy
+from pipeline.errors import HembesokError
+from pipeline.multisite.package import write_site_package
+from pipeline.multisite.report import PooledOutputs, write_pooled
+
+DEMO_SITES = 3
+DEMO_SITE_CHILDREN = 1500
+DEMO_SITES_SEED = 15
+SITE_STAGES = ("ingest", "clean", "cohort", "compare")  # what share needs: the summary
+
+
+def run_sites(study_folders: Sequence[Path], root: Path, jobs: int = 1,
+              stages: Sequence[str] = SITE_STAGES, progress: Callable[[str], None] = lambda _: None) -> None:
+    """Run several studies' `stages` with the ordinary runner, `jobs` studies at a time."""
+    from pipeline.runner import run_study
+
+    if jobs <= 1 or len(study_folders) < 2:
+        for folder in study_folders:
+            run_study(folder, root, stages=list(stages))
+            progress(f"site {Path(folder).name}: run")
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(study_folders))) as pool:
+        futures = [pool.submit(run_study, folder, root, stages=list(stages)) for folder in study_folders]
+        for folder, future in zip(study_folders, futures, strict=True):
+            future.result()
+            progress(f"site {Path(folder).name}: run")
+
+
+def prepare_sites(root: Path, jobs: int = 1, progress: Callable[[str], None] = lambda _: None) -> list[Path]:
+    """Write (or reuse) the demo's synthetic municipalities and run them; their study folders."""
+    from pipeline.synth import GENERATOR_VERSION
+    from pipeline.synth.sites import write_synthetic_sites
+
+    folder = root / "data_raw" / "demo_sites"
+    wanted = {"sites": DEMO_SITES, "n_children_per_site": DEMO_SITE_CHILDREN, "seed": DEMO_SITES_SEED,
+              "generator_version": GENERATOR_VERSION}
+    truth = folder / "truth.json"
+    current = json.loads(truth.read_text(encoding="utf-8")) if truth.is_file() else {}
+    if {key: current.get(key) for key in wanted} != wanted:
+        progress(f"writing {DEMO_SITES} synthetic municipalities ({DEMO_SITE_CHILDREN:,} children each) "
+                 f"to {folder} …")
+        write_synthetic_sites(folder, DEMO_SITES, n_children=DEMO_SITE_CHILDREN, seed=DEMO_SITES_SEED,
+                              name="demo", progress=progress)
+    sites = [folder / f"demo-site{number}" for number in range(1, DEMO_SITES + 1)]
+    run_sites(sites, root, jobs=jobs, progress=progress)
+    return sites
+
+
+def share_and_pool(root: Path, jobs: int = 1, progress: Callable[[str], None] = lambda _: None
+                   ) -> PooledOutputs:
+    """Share the (run) demo municipalities as Kommun 1 … and pool them into outputs/demo_pooled."""
+    sites = [root / "data_raw" / "demo_sites" / f"demo-site{n}" for n in range(1, DEMO_SITES + 1)]
+    packages = [write_site_package(site, root, label=f"Kommun {number}")
+                for number, site in enumerate(sites, start=1)]
+    return write_pooled(packages, root / "outputs" / "demo_pooled", jobs=jobs, progress=progress)
+
+
+def demo_pooled(root: Path, jobs: int = 1, progress: Callable[[str], None] = lambda _: None) -> PooledOutputs:
+    """Write, run, share and pool the demo's synthetic municipalities; the pooled outputs."""
+    prepare_sites(root, jobs, progress)
+    return share_and_pool(root, jobs, progress)
+
+
+@contextlib.contextmanager
+def sites_in_background(root: Path, jobs: int = 1) -> Iterator[Callable[[], None]]:
+    """Prepare the demo's municipalities in a process of their own while the caller runs the
+    main demo study (whose report stage leaves a core idle much of the time); yields `wait`,
+    which waits for it and raises HembesokError with its message if it failed. The process is
+    stopped if the caller's block fails or is interrupted."""
+    command = [sys.executable, "-m", "pipeline.multisite.demo", str(Path(root).resolve()), str(jobs)]
+    errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a file: a pipe could fill and block
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                               cwd=Path.cwd())
+    finished = False
+
+    def wait() -> None:
+        nonlocal finished
+        process.wait()
+        finished = True
+        if process.returncode != 0:
+            errors.seek(0)
+            last = [line for line in errors.read().splitlines() if line.strip()][-3:]
+            raise HembesokError("the demo's synthetic municipalities could not be prepared: "
+                                + (" / ".join(last) or f"exit code {process.returncode}"))
+
+    try:
+        yield wait
+    finally:
+        if not finished and process.poll() is None:
+            process.terminate()  # the runner stops as on Ctrl-C: previous outputs left whole
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        errors.close()
+
+
+def _main(argv: Sequence[str]) -> int:
+    """`python -m pipeline.multisite.demo ROOT JOBS`: prepare_sites, as sites_in_background runs it."""
+    from pipeline.cli import _terminate_as_interrupt
+
+    root, jobs = Path(argv[0]), int(argv[1])
+    try:
+        with _terminate_as_interrupt():
+            prepare_sites(root, jobs)
+    except HembesokError as error:
+        print(f"error: {privacy.mask_text(str(error))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,301 @@
+"""Pooling site packages (`hembesok pool`): compatibility, then one meta-analysis per indicator.
+
+Packages are pooled only when they count the same things: the same version of the indicator
+definitions, the same definition of every indicator two of them carry (`site.json`'s
+fingerprints, which include `language_screening` for the language indicators), the same
+programme family, and distinct sites. Otherwise `check_compatible` refuses with every
+difference named, and in which package.
+
+Per indicator each site's headline estimate enters on its pooling scale (a ratio as its log)
+with the SE its package derived from its interval, and `pipeline.stats.meta_analysis` gives
+the random-effects estimate (REML, HKSJ interval), the fixed-effect one as sensitivity, I²,
+tau² and the prediction interval. A site without a usable estimate is listed with its reason
+(`LEFT_OUT` ids), never silently dropped. Verdicts follow the single-site summary's rule: Holm
+across the primary indicators and Benjamini–Hochberg across the others; "higher" or "lower"
+only when the adjusted p is below 0.05 *and* the interval excludes no effect.
+
+The HKSJ interval is used as metafor's `test="knha"` gives it (its factor q not floored at 1),
+which keeps its coverage at the nominal 95 % (tests/stats/test_meta_coverage.py); but when
+sites agree more closely than their own SEs say, q < 1 makes it narrower than the sites'
+uncertainty allows (two sites with ±12-point intervals and nearly equal estimates give a
+±0.2-point pooled interval). So the verdict also asks the "ad hoc" interval (q floored at 1;
+Röver, Knapp & Friede 2015) to exclude no effect: otherwise the verdict is unclear with reason
+`sites_agree_closely`, and the report says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipeline.errors import HembesokError
+from pipeline.indicators import INDICATOR_IDS
+from pipeline.multisite.package import LOG_SCALE_MEASURES, SitePackage, published_number
+from pipeline.stats import MetaAnalysis, benjamini_hochberg, holm, meta_analysis
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class SiteEstimate:
+    """One site's estimate of one indicator, as it enters the pooling (or why it does not)."""
+
+    site: str
+    estimate: float | None  # as published (a ratio as a ratio)
+    ci_low: float | None
+    ci_high: float | None
+    se: float | None  # on the pooling scale
+    measure: str
+    design: str
+    n_intervention: str  # as published ("<5" stays "<5")
+    n_comparison: str
+    left_out: str | None = None  # a LEFT_OUT id
+    detail: dict[str, str] = field(default_factory=dict)  # what the LEFT_OUT words need
+
+
+@dataclass(frozen=True)
+class PooledIndicator:
+    """One indicator pooled over the sites."""
+
+    indicator: str
+    primary: bool
+    measure: str
+    log_scale: bool
+    sites: tuple[SiteEstimate, ...]
+    meta: MetaAnalysis
+    floored: MetaAnalysis | None = None  # the same with the HKSJ factor floored at 1
+    p_adjusted: float | None = None
+    multiplicity: str = ""
+    verdict: str = "not_estimable"
+    reason: str = ""
+
+    @property
+    def pooled_sites(self) -> tuple[SiteEstimate, ...]:
+        return tuple(s for s in self.sites if s.left_out is None)
+
+    def natural(self, value: float | None) -> float | None:
+        """A value on the pooling scale back on the published one (a log ratio as a ratio)."""
+        if value is None:
+            return None
+        return math.exp(value) if self.log_scale else value
+
+
+def check_compatible(packages: Sequence[SitePackage]) -> None:
+    """Refuse packages that cannot be pooled, naming every difference and its packages."""
+    problems = []
+    if len(packages) < 2:
+        problems.append(f"pooling needs at least 2 site packages, {len(packages)} given")
+    for label, holders in _grouped(packages, lambda p: p.label).items():
+        if len(holders) > 1:
+            problems.append(f"{len(holders)} packages are labelled '{label}' ({_names(holders)}): one "
+                            "site twice, or share each with its own --label")
+    for kind, key in (("indicator definitions version", lambda p: p.site["definitions"]["version"]),
+                      ("programme", lambda p: p.site["programme"]["family"])):
+        groups = _grouped(packages, key)
+        if len(groups) > 1:
+            problems.append(f"the {kind} differs: " + "; ".join(
+                f"{value} in {_names(holders)}" for value, holders in groups.items()))
+    if not any("definitions version" in p for p in problems):
+        for indicator in _indicators(packages):
+            carrying = [p for p in packages if indicator in p.site["definitions"]["indicators"]]
+            groups = _grouped(carrying, lambda p, i=indicator: p.site["definitions"]["indicators"][i])
+            if len(groups) > 1:
+                screening = indicator.startswith("lang_")
+                problems.append(f"indicator {indicator} is defined differently: " + "; ".join(
+                    f"{_names(holders)}" + (f" (language_screening: {holders[0].site['language_screening']})"
+                                            if screening else "")
+                    for holders in groups.values()))
+    if problems:
+        raise HembesokError("the site packages cannot be pooled: " + " | ".join(problems))
+
+
+def _grouped(packages: Sequence[SitePackage], key) -> dict[object, list[SitePackage]]:  # noqa: ANN001
+    groups: dict[object, list[SitePackage]] = {}
+    for package in packages:
+        groups.setdefault(key(package), []).append(package)
+    return groups
+
+
+def _names(packages: Sequence[SitePackage]) -> str:
+    return ", ".join(p.path.name for p in packages)
+
+
+def _indicators(packages: Sequence[SitePackage]) -> list[str]:
+    """Every indicator some package has: primary ones first (in the first package's order),
+    then the registry's order."""
+    primary = [i for p in packages for i in p.site["primary_indicators"]]
+    present = {i for p in packages for i in p.estimates["indicator"]}
+    ordered = list(dict.fromkeys(i for i in primary if i in present))
+    return ordered + [i for i in INDICATOR_IDS if i in present and i not in ordered] + sorted(
+        present - set(INDICATOR_IDS) - set(ordered))
+
+
+def pool_packages(packages: Sequence[SitePackage]) -> list[PooledIndicator]:
+    """One pooled result per indicator (`check_compatible` first), with verdicts."""
+    check_compatible(packages)
+    primary_ids = {i for p in packages for i in p.site["primary_indicators"]}
+    pooled = [pool_indicator(indicator, indicator in primary_ids, packages)
+              for indicator in _indicators(packages)]
+    return _with_verdicts(pooled)
+
+
+def pool_indicator(indicator: str, primary: bool, packages: Sequence[SitePackage]) -> PooledIndicator:
+    """One indicator's meta-analysis over the packages (no compatibility check, no verdict)."""
+    rows = {p.label: _estimate_row(p, indicator) for p in packages}
+    usable = [r["measure"] for r in rows.values()
+              if r is not None and published_number(r["estimate"]) is not None]
+    first_measure = next((r["measure"] for r in rows.values() if r is not None), "")
+    measure = Counter(usable).most_common(1)[0][0] if usable else first_measure
+    log_scale = measure in LOG_SCALE_MEASURES
+    sites = tuple(_site_estimate(p.label, rows[p.label], measure, int(p.site["min_cell"]))
+                  for p in packages)
+    kept = [s for s in sites if s.left_out is None]
+    estimates, ses = [_on_scale(s.estimate, log_scale) for s in kept], [s.se for s in kept]
+    labels = [s.site for s in kept]
+    meta = meta_analysis(estimates, ses, labels=labels, method="REML", interval="HKSJ")
+    floored = meta_analysis(estimates, ses, labels=labels, method="REML", interval="HKSJ", hksj_floor=True)
+    return PooledIndicator(indicator, primary, measure, log_scale, sites, meta, floored)
+
+
+def _on_scale(value: float | None, log_scale: bool) -> float | None:
+    if value is None:
+        return None
+    return math.log(value) if log_scale else value
+
+
+def _estimate_row(package: SitePackage, indicator: str) -> dict | None:
+    rows = package.estimates[package.estimates["indicator"] == indicator]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def _site_estimate(label: str, row: dict | None, measure: str, min_cell: int) -> SiteEstimate:
+    if row is None:
+        return SiteEstimate(label, None, None, None, None, "", "", "", "", left_out="no_estimate")
+    estimate, se = published_number(row["estimate"]), published_number(row["se"])
+    common = {"site": label, "estimate": estimate, "ci_low": published_number(row["ci_low"]),
+              "ci_high": published_number(row["ci_high"]), "se": se, "measure": row["measure"],
+              "design": row["design"], "n_intervention": row["n_intervention"],
+              "n_comparison": row["n_comparison"]}
+    if estimate is None:
+        return SiteEstimate(**common, left_out="not_estimable",
+                            detail={"verdict": row["verdict"], "reason": row["reason"],
+                                    "suppression": row["suppression"], "min_cell": str(min_cell)})
+    if row["measure"] != measure:
+        return SiteEstimate(**common, left_out="other_measure",
+                            detail={"measure": row["measure"], "common": measure})
+    if se is None or se <= 0:
+        return SiteEstimate(**common, left_out="no_interval")
+    return SiteEstimate(**common)
+
+
+def _with_verdicts(pooled: list[PooledIndicator]) -> list[PooledIndicator]:
+    """Adjusted p (Holm across primary, BH across the others) and each indicator's verdict."""
+    adjusted: dict[str, float | None] = {}
+    for primary, adjust in ((True, holm), (False, benjamini_hochberg)):
+        family = [p for p in pooled if p.primary == primary]
+        for item, p_adjusted in zip(family, adjust([item.meta.pooled.p_value for item in family]),
+                                    strict=True):
+            adjusted[item.indicator] = p_adjusted
+    out = []
+    for item in pooled:
+        p_adjusted = adjusted.get(item.indicator)
+        verdict, reason = _verdict(item.meta, item.floored, p_adjusted)
+        out.append(PooledIndicator(item.indicator, item.primary, item.measure, item.log_scale, item.sites,
+                                   item.meta, item.floored, p_adjusted,
+                                   "holm_primary" if item.primary else "bh_secondary", verdict, reason))
+    return out
+
+
+def _verdict(meta: MetaAnalysis, floored: MetaAnalysis | None, p_adjusted: float | None) -> tuple[str, str]:
+    """(verdict, reason) as summary.csv words them: higher/lower only beyond chance after
+    correction *and* with an interval on one side of no effect (0 on the pooling scale), the
+    interval with the HKSJ factor floored at 1 included."""
+    pooled = meta.pooled
+    if pooled.estimate is None or not math.isfinite(pooled.estimate):
+        return "not_estimable", "too_few_sites"
+    if pooled.ci_low is None or pooled.ci_high is None:
+        return "unclear", "no_interval"
+    if pooled.ci_low <= 0 <= pooled.ci_high:
+        return "unclear", "interval_includes_null"
+    if p_adjusted is None or p_adjusted >= ALPHA:
+        return "unclear", "not_significant_after_correction"
+    cautious = floored.pooled if floored is not None else pooled
+    if cautious.ci_low is None or cautious.ci_low <= 0 <= cautious.ci_high:
+        return "unclear", "sites_agree_closely"
+    return ("higher" if pooled.estimate > 0 else "lower"), ""
+
+
+POOLED_COLUMNS = ("indicator", "primary", "row", "site", "design", "measure", "scale", "estimate", "ci_low",
+                  "ci_high", "se", "weight_percent", "p_value", "p_adjusted", "multiplicity", "n_sites",
+                  "hksj_factor", "ci_low_floored", "ci_high_floored",
+                  "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_p",
+                  "prediction_low", "prediction_high", "n_intervention", "n_comparison", "verdict",
+                  "reason", "reason_detail")
+
+
+def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
+    """pooled.csv: per indicator its random-effects and fixed-effect rows, then one row per site
+    (its estimate as published, SE on the pooling scale, weight, or why it is not pooled).
+    Estimates and intervals are on the published scale (ratios as ratios); `se` and tau² on
+    the pooling scale (`scale`: additive, or log)."""
+    rows = []
+    for item in pooled:
+        meta, scale = item.meta, "log" if item.log_scale else "additive"
+        common = {"indicator": item.indicator, "primary": item.primary, "measure": item.measure,
+                  "scale": scale}
+        re, fe = meta.pooled, meta.fixed
+        tau_ci = meta.tau2_ci or (None, None)
+        rows.append({**common, "row": "random_effects", "estimate": item.natural(re.estimate),
+                     "ci_low": item.natural(re.ci_low), "ci_high": item.natural(re.ci_high), "se": re.se,
+                     "p_value": re.p_value, "p_adjusted": item.p_adjusted,
+                     "multiplicity": item.multiplicity, "n_sites": meta.k,
+                     "hksj_factor": re.details.get("hksj_scale"),
+                     "ci_low_floored": item.natural(item.floored.pooled.ci_low) if item.floored else None,
+                     "ci_high_floored": item.natural(item.floored.pooled.ci_high) if item.floored else None,
+                     "tau2": meta.tau2,
+                     "tau2_ci_low": tau_ci[0], "tau2_ci_high": tau_ci[1], "i2": meta.i2, "h2": meta.h2,
+                     "q": meta.q, "q_df": meta.q_df, "q_p": meta.q_p,
+                     "prediction_low": item.natural(meta.prediction_low),
+                     "prediction_high": item.natural(meta.prediction_high),
+                     "verdict": item.verdict, "reason": item.reason,
+                     "reason_detail": re.reason or ""})
+        rows.append({**common, "row": "fixed_effect", "estimate": item.natural(fe.estimate),
+                     "ci_low": item.natural(fe.ci_low), "ci_high": item.natural(fe.ci_high), "se": fe.se,
+                     "p_value": fe.p_value, "n_sites": meta.k, "reason_detail": fe.reason or ""})
+        weights = dict(zip(meta.labels, meta.weights, strict=True))
+        for site in item.sites:
+            rows.append({**common, "row": "site", "site": site.site, "design": site.design,
+                         "measure": site.measure or item.measure, "estimate": site.estimate,
+                         "ci_low": site.ci_low, "ci_high": site.ci_high, "se": site.se,
+                         "weight_percent": weights.get(site.site),
+                         "n_intervention": site.n_intervention, "n_comparison": site.n_comparison,
+                         "reason": site.left_out or "",
+                         "reason_detail": "; ".join(f"{k}={v}" for k, v in site.detail.items() if v)})
+    return pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
+
+
+def sites_table(packages: Sequence[SitePackage]) -> pd.DataFrame:
+    """sites.csv: each package's site, study, programme, design, periods and provenance."""
+    rows = []
+    for package in packages:
+        site, design = package.site, package.site["design"]
+        code = package.manifest.get("code") or {}
+        rows.append({
+            "site": package.label, "study": site["study"], "title": site["title"],
+            "programme": site["programme"]["name"], "design": design["type"],
+            "intervention_areas": len(design["intervention_areas"]),
+            "comparison_areas": len(design["comparison_areas"]),
+            "programme_start": design["programme_start"], "born_from": design["born_from"],
+            "born_to": design["born_to"], "extraction_date": site["extraction_date"],
+            "min_cell": site["min_cell"], "language_screening": site["language_screening"],
+            "definitions_version": site["definitions"]["version"],
+            "hembesok_version": site["hembesok_version"],
+            "code_version": code.get("source_sha256", ""), "git_commit": code.get("git_commit") or "",
+            "inputs": len(package.manifest.get("inputs_sha256") or {}),
+            "package": package.path.name, "package_sha256": package.sha256,
+        })
+    return pd.DataFrame(rows)

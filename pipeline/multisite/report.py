@@ -1,0 +1,458 @@
+"""`hembesok pool`'s outputs: pooled tables, forest plots and the pooled report (sv and en).
+
+`write_pooled` reads the site packages, pools them (`pipeline.multisite.pool`) and writes the
+`--out` folder whole (built in a staging folder, scanned for personnummer like every output,
+then swapped in):
+
+- `tables/pooled.csv` (per indicator the random-effects and fixed-effect rows and each site's
+  row with its weight or why it is not pooled) and `tables/sites.csv` (the sites, their
+  designs and the packages' provenance);
+- `figures/pooled_<language>/`: a forest plot per indicator as PNG and SVG;
+- `reports/pooled_sv.html` and `pooled_en.html`, generated directly in Python (no notebook:
+  nothing here needs a kernel) with the report pages' stylesheet, and their PDFs printed by
+  the report stage's headless Chromium when one is installed;
+- `manifest.json`: the packages (file, SHA-256, site, study, code version), this code's
+  version and the methods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import __version__, store, text
+from pipeline.multisite.package import SitePackage, read_package
+from pipeline.multisite.pool import PooledIndicator, pool_packages, pooled_table, sites_table
+from pipeline.pooling_figures import forest_plot
+from pipeline.report_html import figure_html, table_html
+from pipeline.text import format_date, format_interval, format_number, format_p, format_percent, label
+from pipeline.text.narrative_words import WORDS as NARRATIVE_WORDS
+from pipeline.text.pooling import LEFT_OUT, METHOD_WORDS, POOL_HEADERS, POOL_WORDS
+
+LANGUAGES = ("sv", "en")
+STYLESHEET = Path(__file__).resolve().parents[1] / "report_templates" / "hembesok" / "report.css"
+FEW_SITES = 5  # below this many sites the report says that heterogeneity is poorly estimated
+I2_BANDS = ((30.0, "i2_small"), (60.0, "i2_moderate"), (float("inf"), "i2_large"))
+
+
+@dataclass
+class PooledOutputs:
+    """What `write_pooled` wrote, and one line per primary indicator for the terminal."""
+
+    folder: Path
+    sites: list[str]
+    tables: Path
+    figures: Path
+    reports: list[Path] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    pdf_problem: str | None = None
+    cached: bool = False
+
+
+def write_pooled(package_paths: Sequence[Path], out: Path, *, jobs: int = 1, force: bool = False,
+                 progress: Callable[[str], None] = lambda _: None) -> PooledOutputs:
+    """Pool site packages into `out` (replaced whole): tables, forest plots (drawn by `jobs`
+    processes), reports, manifest. Nothing is written when `out` already holds the pooling of
+    the same packages by the same code (unless `force`)."""
+    from pipeline.runner import scan_outputs
+    from pipeline.stages.report import KeptBrowser, pdf_browser
+
+    packages = [read_package(Path(path)) for path in package_paths]
+    progress(f"pool: {len(packages)} site packages read")
+    pooled = pool_packages(packages)
+    frame, sites = pooled_table(pooled), sites_table(packages)
+    out = Path(out)
+    result = PooledOutputs(out, [p.label for p in packages], out / "tables", out / "figures",
+                           lines=[_terminal_line(item) for item in pooled if item.primary])
+    manifest = _manifest(packages)
+    if not force and _pooled_already(out, manifest["stamp"]):
+        progress(f"pool: nothing changed, {out} kept")
+        result.reports = [out / "reports" / f"pooled_{language}.html" for language in LANGUAGES]
+        result.cached = True
+        return result
+    with store.atomic_folder(out) as staging:
+        (staging / "tables").mkdir()
+        store.write_csv(frame, staging / "tables" / "pooled.csv")
+        store.write_csv(sites, staging / "tables" / "sites.csv")
+        (staging / "reports").mkdir()
+        progress(f"pool: forest plots of {len(pooled)} indicators in {len(LANGUAGES)} languages")
+        all_jobs = [job for language in LANGUAGES for job in forest_jobs(pooled, language)]
+        folders = {language: staging / "figures" / f"pooled_{language}" for language in LANGUAGES}
+        drawn = render_forests(frame, all_jobs, folders, workers=jobs)
+        written = []
+        for language in LANGUAGES:
+            progress(f"pool: report ({language})")
+            forests = {indicator: shown for (lang, indicator), shown in drawn.items() if lang == language}
+            page = pooled_report_html(pooled, frame, packages, language, forests=forests)
+            path = staging / "reports" / f"pooled_{language}.html"
+            path.write_text(page, encoding="utf-8")
+            written.append(path)
+        browser = pdf_browser()
+        if browser is None:
+            result.pdf_problem = "no headless Chromium (apt-get install chromium): HTML only"
+        else:
+            printer = KeptBrowser(browser)
+            try:
+                for path in written:
+                    progress(f"pool: printing {path.with_suffix('.pdf').name}")
+                    problem = printer.print_pdf(path, path.with_suffix(".pdf"))
+                    result.pdf_problem = problem or result.pdf_problem
+            finally:
+                printer.close()
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        scan_outputs(staging)
+    result.reports = [out / "reports" / path.name for path in written]
+    return result
+
+
+def _pooled_already(out: Path, stamp: str) -> bool:
+    """True when `out` holds a complete pooling with this stamp (packages and code)."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return manifest.get("stamp") == stamp and all(
+        (out / "reports" / f"pooled_{language}.html").is_file() for language in LANGUAGES)
+
+
+def _manifest(packages: Sequence[SitePackage]) -> dict:
+    code = store.code_version()
+    return {
+        "stamp": store.json_sha256({"code": code, "packages": [(p.path.name, p.sha256) for p in packages]}),
+        "pooled": [p.label for p in packages],
+        "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "hembesok_version": __version__,
+        "code": {"source_sha256": code, "git_commit": store.git_commit()},
+        "method": "random-effects meta-analysis per indicator: REML tau², Hartung-Knapp-Sidik-Jonkman "
+                  "interval (t, k - 1 df), fixed effect (inverse variance, normal) as sensitivity; "
+                  "site SEs derived from their published 95% intervals",
+        "packages": [{"file": p.path.name, "sha256": p.sha256, "site": p.label, "study": p.site["study"],
+                      "definitions_version": p.site["definitions"]["version"],
+                      "code_version": (p.manifest.get("code") or {}).get("source_sha256"),
+                      "inputs_sha256": p.manifest.get("inputs_sha256")} for p in packages],
+    }
+
+
+def _terminal_line(item: PooledIndicator) -> str:
+    """One line in English for the terminal: the pooled estimate, I² and prediction interval."""
+    pooled, meta = item.meta.pooled, item.meta
+    if pooled.estimate is None or pooled.ci_low is None:
+        return f"{item.indicator}: not pooled ({pooled.reason or 'no interval'})"
+    unit = "" if item.log_scale else " pp"
+    shown = f"{_shown(item, pooled.estimate, pooled.ci_low, pooled.ci_high, 'en')}{unit}"
+    prediction = "" if meta.prediction_low is None else (
+        f", prediction interval {_interval_only(item, meta.prediction_low, meta.prediction_high, 'en')}")
+    return (f"{item.indicator}: {shown} from {meta.k} sites, I² {format_percent(meta.i2 / 100, 'en')}"
+            f"{prediction}; {item.verdict}")
+
+
+# --- the report page ------------------------------------------------------------------------
+
+def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
+                       packages: Sequence[SitePackage], language: str,
+                       figures_dir: Path | None = None, forests: dict[str, str] | None = None) -> str:
+    """The pooled report in `language` as one self-contained HTML page; `forests` holds each
+    indicator's figure HTML when `render_forests` drew them already (else they are drawn here)."""
+    text.check_language(language)
+    if forests is None:
+        forests = {f.indicator: _render_forest(frame, f, figures_dir) for f in forest_jobs(pooled, language)}
+    k = len(packages)
+    programme = packages[0].site["programme"]["title"] or packages[0].site["programme"]["name"]
+    title = _say("title", language, k=k, programme=programme)
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             *(_p(_say(key, language, k=k)) for key in ("what_pooled", "what_estimate_means",
+                                                          "what_heterogeneity"))]
+    if k < FEW_SITES:
+        parts.append(_p(_say("few_sites", language, k=k, df=k - 1)))
+    designs = sorted({p.site["design"]["type"] for p in packages})
+    tables_shown = iter(range(1, 100))
+    parts.append(f"<h2>{html.escape(_say('sites_title', language))}</h2>")
+    if len(designs) > 1:
+        parts.append(_p(_say("mixed_designs", language,
+                             designs=", ".join(label("design", d, language) for d in designs))))
+    parts.append(table_html(_sites_table_html(packages, pooled, language), next(tables_shown),
+                            _say("sites_caption", language), language))
+    for primary, key in ((True, "main_title"), (False, "other_title")):
+        items = [item for item in pooled if item.primary == primary]
+        if not items:
+            continue
+        parts.append(f"<h2>{html.escape(_say(key, language))}</h2>")
+        if not primary:
+            parts.append(table_html(_overview_html(items, language), next(tables_shown),
+                                    _say("overview_caption", language), language))
+        for item in items:
+            parts.append(f"<h3>{html.escape(label('indicator', item.indicator, language))}</h3>")
+            parts += [_p(sentence) for sentence in indicator_sentences(item, pooled, language)]
+            parts.append(forests[item.indicator])
+    parts.append(f"<h2>{html.escape(_say('methods_title', language))}</h2>")
+    parts.append(table_html(_methods_html(language), next(tables_shown), _say("methods_title", language),
+                            language))
+    parts.append(f"<h2>{html.escape(_say('provenance_title', language))}</h2>")
+    parts.append(_p(_say("provenance", language)))
+    parts.append(table_html(_provenance_html(packages, language), next(tables_shown),
+                            _say("provenance_caption", language), language))
+    parts.append(_p(_say("files", language, files="tables/pooled.csv, tables/sites.csv")))
+    return _page("\n".join(parts), title, language)
+
+
+@dataclass(frozen=True)
+class ForestJob:
+    """One forest plot of the report: its indicator, language, figure number and words."""
+
+    indicator: str
+    language: str
+    number: int
+    caption: str
+    alt: str
+
+
+def forest_jobs(pooled: Sequence[PooledIndicator], language: str) -> list[ForestJob]:
+    """The report's forest plots in `language`, numbered in the order the page shows them
+    (primary indicators first, as `pooled` is ordered)."""
+    jobs = []
+    for number, item in enumerate(sorted(pooled, key=lambda i: not i.primary), start=1):
+        name = label("indicator", item.indicator, language)
+        jobs.append(ForestJob(item.indicator, language, number,
+                              _say("forest_caption", language, indicator=name),
+                              _say("forest_alt", language, indicator=name, k=item.meta.k,
+                                   estimate=_estimate_words(item, language))))
+    return jobs
+
+
+def render_forests(frame: pd.DataFrame, jobs: Sequence[ForestJob], figures_dirs: dict[str, Path],
+                   workers: int = 1) -> dict[tuple[str, str], str]:
+    """Draw every forest plot (its PNG and SVG files, and its HTML): {(language, indicator): html}.
+
+    Drawing is most of the pooling's time (about 0.3 s a figure, two languages), so with
+    `workers` > 1 the figures are drawn by that many forked processes."""
+    if workers <= 1 or len(jobs) < 2:
+        return {(j.language, j.indicator): _render_forest(frame, j, figures_dirs[j.language]) for j in jobs}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = [list(jobs[start::workers]) for start in range(workers)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        drawn = pool.map(_render_batch, [frame] * workers, batches, [figures_dirs] * workers)
+        return {key: value for part in drawn for key, value in part.items()}
+
+
+def _render_batch(frame: pd.DataFrame, jobs: list[ForestJob], figures_dirs: dict[str, Path]
+                  ) -> dict[tuple[str, str], str]:
+    return {(j.language, j.indicator): _render_forest(frame, j, figures_dirs[j.language]) for j in jobs}
+
+
+def _render_forest(frame: pd.DataFrame, job: ForestJob, figures_dir: Path | None) -> str:
+    figure = forest_plot(frame, job.indicator, job.language)
+    try:
+        return figure_html(figure, job.number, job.caption, job.alt, job.language, figures_dir,
+                           name=f"forest {job.indicator}")
+    finally:
+        figure.clear()
+
+
+def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator],
+                        language: str) -> list[str]:
+    """What the report says of one indicator: the pooled effect and its verdict, how much sites
+    differ (I², prediction interval), the fixed-effect sensitivity and the sites left out."""
+    name = label("indicator", item.indicator, language)
+    meta, re = item.meta, item.meta.pooled
+    sentences: list[str] = []
+    kept = item.pooled_sites
+    if meta.k == 0:
+        sentences.append(_say("no_site", language, indicator=name))
+    elif meta.k == 1:
+        site = kept[0]
+        sentences.append(_say("one_site", language, indicator=name, site=site.site,
+                              estimate=_value(item, site.estimate, language),
+                              interval=_interval(item, site.ci_low, site.ci_high, language)))
+    elif re.ci_low is None or re.estimate is None:
+        sentences.append(_say("no_width", language, indicator=name,
+                              estimate=_value(item, item.natural(re.estimate), language)))
+    else:
+        sentences.append(_say("pooled", language, indicator=name, k=meta.k,
+                              estimate=_estimate_words(item, language),
+                              interval=_interval(item, item.natural(re.ci_low), item.natural(re.ci_high),
+                                                 language)))
+        sentences.append(_verdict_sentence(item, pooled, language))
+        i2 = format_percent(meta.i2 / 100, language)
+        if round(meta.i2) == 0:
+            sentences.append(_say("i2_none", language, i2=i2))
+        else:
+            size = next(key for limit, key in I2_BANDS if meta.i2 < limit)
+            sentences.append(_say("i2_some", language, i2=i2, size=_say(size, language)))
+        if meta.prediction_low is not None:
+            low, high = item.natural(meta.prediction_low), item.natural(meta.prediction_high)
+            if item.log_scale:
+                sentences.append(_say("prediction_ratio", language, low=format_number(low, language, 2),
+                                      high=format_number(high, language, 2)))
+            else:  # beyond -100 to 100 percentage points the interval bounds nothing
+                key = "prediction_unbounded" if low < -1 or high > 1 else "prediction"
+                sentences.append(_say(key, language, low=format_number(low * 100, language),
+                                      high=format_number(high * 100, language),
+                                      unit=NARRATIVE_WORDS["pp"].in_(language)))
+            null = 1.0 if item.log_scale else 0.0
+            if low <= null <= high and not (item.natural(re.ci_low) <= null <= item.natural(re.ci_high)):
+                sentences.append(_say("prediction_sign", language))
+    fe = meta.fixed
+    if meta.k >= 2 and fe.estimate is not None:
+        sentences.append(_say("fixed", language, estimate=_value(item, item.natural(fe.estimate), language),
+                              interval=_interval(item, item.natural(fe.ci_low), item.natural(fe.ci_high),
+                                                 language)))
+    for site in item.sites:
+        if site.left_out is not None:
+            sentences.append(_say("left_out", language, site=site.site,
+                                  reason=left_out_words(site, language)))
+    return sentences
+
+
+def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], language: str) -> str:
+    """The verdict in words; an effect is called more than chance only when the interval
+    excludes no effect and the adjusted p is below 0.05 (`pool._verdict`)."""
+    if item.reason == "sites_agree_closely" and item.floored is not None:
+        floored = item.floored.pooled
+        return _say("verdict_agree_closely", language, interval=_interval(
+            item, item.natural(floored.ci_low), item.natural(floored.ci_high), language))
+    if item.verdict in ("higher", "lower") or item.reason == "not_significant_after_correction":
+        family = [p for p in pooled if p.primary == item.primary]
+        correction = NARRATIVE_WORDS[item.multiplicity].in_(language).format(k=len(family))
+        p = format_p(item.p_adjusted, language)
+        key = {"higher": "verdict_higher", "lower": "verdict_lower"}.get(item.verdict,
+                                                                          "verdict_not_after_correction")
+        return _say(key, language, p=p, correction=correction)
+    return _say("verdict_chance", language)
+
+
+def left_out_words(site, language: str) -> str:  # noqa: ANN001 - a pool.SiteEstimate
+    """Why a site's estimate is not pooled, in words."""
+    detail, key = dict(site.detail), site.left_out
+    if key == "not_estimable" and (detail.get("verdict") == "suppressed" or detail.get("suppression")):
+        key = "suppressed"  # the suppression phrase says "not shown: …" in full
+        detail = {"reason": text.suppression_phrase(detail.get("suppression") or detail.get("reason"),
+                                                    language, int(detail.get("min_cell") or
+                                                                  text.DEFAULT_MIN_CELL))}
+    elif key == "not_estimable":
+        detail = {"reason": label("reason", detail.get("reason") or "", language)
+                  or text.phrase("not_estimable", language)}
+    elif key == "other_measure":
+        detail = {name: label("measure", value, language) for name, value in detail.items()}
+    return LEFT_OUT[key].in_(language).format(**detail)
+
+
+def _estimate_words(item: PooledIndicator, language: str) -> str:
+    return _value(item, item.natural(item.meta.pooled.estimate), language)
+
+
+def _value(item: PooledIndicator, value: float | None, language: str) -> str:
+    """An estimate as a sentence writes it: "6 procentenheter", or a ratio "1,25"."""
+    if value is None:
+        return text.EN_DASH
+    if item.log_scale:
+        return format_number(value, language, 2)
+    return f"{format_number(value * 100, language)} {NARRATIVE_WORDS['pp'].in_(language)}"
+
+
+def _interval(item: PooledIndicator, low: float | None, high: float | None, language: str) -> str:
+    return format_interval(low, high, language, 2 if item.log_scale else 0, 1 if item.log_scale else 100)
+
+
+def _say(key: str, language: str, **values: object) -> str:
+    return POOL_WORDS[key].in_(language).format(**values)
+
+
+def _p(sentence: str) -> str:
+    return f"<p>{html.escape(sentence)}</p>"
+
+
+def _headers(keys: Sequence[str], language: str) -> list[str]:
+    return [POOL_HEADERS[key].in_(language) for key in keys]
+
+
+def _table(rows: list[list[str]], keys: Sequence[str], language: str) -> str:
+    frame = pd.DataFrame(rows, columns=_headers(keys, language), dtype=object)
+    return frame.to_html(index=False, border=0, escape=True, classes="hembesok")
+
+
+def _sites_table_html(packages: Sequence[SitePackage], pooled: Sequence[PooledIndicator],
+                      language: str) -> str:
+    first = next((item for item in pooled if item.primary), pooled[0] if pooled else None)
+    rows = []
+    for package in packages:
+        design = package.site["design"]
+        site = next((s for s in first.sites if s.site == package.label), None) if first else None
+        children = text.EN_DASH
+        if site is not None and site.n_intervention:
+            children = (f"{format_number(site.n_intervention, language)} / "
+                        f"{format_number(site.n_comparison, language)}")
+        rows.append([package.label, label("design", design["type"], language),
+                     f"{len(design['intervention_areas'])} + {len(design['comparison_areas'])}",
+                     f"{format_date(design['born_from'], language)} {text.EN_DASH} "
+                     f"{format_date(design['born_to'], language)}",
+                     format_date(package.site["extraction_date"], language), children])
+    headers = _headers(("site", "design", "areas", "born", "extraction", "children"), language)
+    headers[-1] = headers[-1].format(indicator=label("indicator", first.indicator, language) if first else "")
+    return pd.DataFrame(rows, columns=headers, dtype=object).to_html(index=False, border=0, escape=True,
+                                                                    classes="hembesok")
+
+
+def _overview_html(items: Sequence[PooledIndicator], language: str) -> str:
+    rows = []
+    for item in items:
+        meta, re, fe = item.meta, item.meta.pooled, item.meta.fixed
+        rows.append([
+            label("indicator", item.indicator, language), str(meta.k),
+            _shown(item, re.estimate, re.ci_low, re.ci_high, language),
+            text.EN_DASH if meta.i2 is None else format_percent(meta.i2 / 100, language),
+            text.EN_DASH if meta.prediction_low is None else _interval_only(
+                item, meta.prediction_low, meta.prediction_high, language),
+            _shown(item, fe.estimate, fe.ci_low, fe.ci_high, language) if meta.k >= 2 else text.EN_DASH,
+        ])
+    return _table(rows, ("indicator", "sites", "pooled", "i2", "prediction", "fixed"), language)
+
+
+def _shown(item: PooledIndicator, estimate: float | None, low: float | None, high: float | None,
+           language: str) -> str:
+    if estimate is None:
+        return text.EN_DASH
+    scale = 1 if item.log_scale else 100
+    return text.format_estimate(item.natural(estimate), item.natural(low), item.natural(high), language,
+                                2 if item.log_scale else 1, scale=scale)
+
+
+def _interval_only(item: PooledIndicator, low: float, high: float, language: str) -> str:
+    scale = 1 if item.log_scale else 100
+    return format_interval(item.natural(low), item.natural(high), language, 2 if item.log_scale else 1,
+                           scale, prefix=False)
+
+
+def _methods_html(language: str) -> str:
+    rows = [[METHOD_WORDS[key].in_(language), METHOD_WORDS[f"{key}_reference"].in_(language)]
+            for key in ("random_effects", "fixed_effect", "heterogeneity", "standard_errors",
+                        "multiplicity", "compatibility")]
+    return _table(rows, ("method", "reference"), language)
+
+
+def _provenance_html(packages: Sequence[SitePackage], language: str) -> str:
+    rows = [[p.label, p.path.name, p.sha256[:16], _code_version(p),
+             str(p.site["definitions"]["version"])] for p in packages]
+    return _table(rows, ("site", "package", "sha256", "code", "definitions"), language)
+
+
+def _code_version(package: SitePackage) -> str:
+    return str((package.manifest.get("code") or {}).get("source_sha256", ""))
+
+
+def _page(body: str, title: str, language: str) -> str:
+    """A self-contained page with the reports' own stylesheet (nothing loaded from elsewhere)."""
+    css = STYLESHEET.read_text(encoding="utf-8")
+    return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<meta name="generator" content="hembesok">\n'
+            f"<title>{html.escape(title)}</title>\n<style>\n{css}\n</style>\n</head>\n"
+            f'<body class="report report-committee">\n<main>\n{body}\n</main>\n</body>\n</html>\n')

@@ -1,0 +1,381 @@
+"""Words of the site package's README (`hembesok share`) and of the pooled report
+(`hembesok pool`), in Swedish and English.
+
+The pooled report is read by committee members: it says what a pooled estimate is, that the
+sites' data were never pooled (only their results), how much the effect differs between
+sites in plain words (I² and the prediction interval), and never calls an effect more than
+chance when its interval includes 0.
+"""
+
+from __future__ import annotations
+
+from pipeline.text.words import Words
+
+# --- the site package's README.md -----------------------------------------------------------
+
+SHARE_README: dict[str, Words] = {
+    "title": Words("Resultatpaket från {label}", "Site package from {label}"),
+    "intro": Words(
+        sv=("Paketet kommer från hembesok {version} och innehåller bara sammanställda resultat från "
+            "utvärderingen av {programme} i {label} (studien {study}, uttag {extraction_date}): inga "
+            "uppgifter om enskilda barn, inga personnummer och inga pseudonymer. Det är till för att "
+            "väga samman flera kommuners resultat med `hembesok pool`, utan att några barns uppgifter "
+            "lämnar kommunen."),
+        en=("This package comes from hembesok {version} and holds only aggregate results of the "
+            "evaluation of {programme} in {label} (study {study}, extraction {extraction_date}): no "
+            "data on individual children, no personnummer and no pseudonyms. It is meant for pooling "
+            "several sites' results with `hembesok pool`, without any child's data leaving the site."),
+    ),
+    "contents": Words("Innehåll", "Contents"),
+    "estimates": Words(
+        sv=("`estimates.csv`: för varje indikator designens effektskattning ({design}) med 95 % "
+            "konfidensintervall, standardfel, p-värde och antalet barn i interventions- och "
+            "jämförelsegruppen, som i rapportens sammanfattning (summary.csv)."),
+        en=("`estimates.csv`: per indicator the design's effect estimate ({design}) with its 95% "
+            "confidence interval, standard error, p-value and the numbers of children in the "
+            "intervention and comparison groups, as in the report's summary (summary.csv)."),
+    ),
+    "proportions": Words(
+        sv=("`proportions.csv`: andelen barn med utfallet per grupp och period (före eller efter "
+            "programstarten), med antal barn och antal med utfallet."),
+        en=("`proportions.csv`: the share of children with the outcome per group and period (before "
+            "or after the programme started), with the numbers of children and of those with the "
+            "outcome."),
+    ),
+    "site": Words(
+        sv=("`site.json`: programmet, designen (områden och födelseperioder), version och "
+            "fingeravtryck av indikatordefinitionerna, gränsen för små tal och hur standardfelen "
+            "räknats fram."),
+        en=("`site.json`: the programme, the design (areas and birth periods), the version and "
+            "fingerprints of the indicator definitions, the small-cell limit and how the standard "
+            "errors were derived."),
+    ),
+    "manifest": Words(
+        sv=("`manifest.json`: körningens manifest: kodversion, kontrollsummor (SHA-256) för de "
+            "exportfiler som analyserades, studiens inställningar och paketversioner."),
+        en=("`manifest.json`: the run's manifest: code version, checksums (SHA-256) of the exports "
+            "that were analysed, the study's settings and package versions."),
+    ),
+    "protection_title": Words("Skydd av små tal", "Small numbers"),
+    "protection": Words(
+        sv=("Alla tal är hämtade ur de publicerade tabellerna i outputs/{study}/tables, som redan har "
+            "skyddats: antal från 1 till {below} visas som \"<{min_cell}\", och andelar och skattningar "
+            "som bygger på dem döljs eller visas som en gräns. Inget tal har räknats om. Innan paketet "
+            "skrevs genomsöktes det efter personnummer, pseudonymer och antal under {min_cell}; "
+            "hembesok skriver inget paket där något sådant hittas."),
+        en=("Every figure is taken from the published tables in outputs/{study}/tables, which are "
+            "already protected: counts from 1 to {below} are shown as \"<{min_cell}\", and shares and "
+            "estimates resting on them are hidden or shown as a bound. Nothing was recomputed. Before "
+            "the package was written it was scanned for personnummer, pseudonyms and counts below "
+            "{min_cell}; hembesok writes no package in which one is found."),
+    ),
+    "se_title": Words("Standardfel", "Standard errors"),
+    "se": Words(
+        sv=("Standardfelet räknas fram ur konfidensintervallet: intervallets bredd delad med "
+            "2 × 1,96, för kvoter på logaritmisk skala (Cochrane Handbook, avsnitt 6.3.1). Ett "
+            "osymmetriskt intervall (skillnad-i-skillnaders bootstrapintervall) ger medelvärdet av "
+            "de två halvorna. Med få områden är bootstrapintervallet försiktigt (brett), och då blir "
+            "också standardfelet och den sammanvägda osäkerheten snarare för stora än för små."),
+        en=("The standard error is derived from the confidence interval: the interval's width "
+            "divided by 2 × 1.96, for ratios on the log scale (Cochrane Handbook, section 6.3.1). An "
+            "asymmetric interval (the difference-in-differences' bootstrap interval) gives the mean "
+            "of its two halves. With few areas the bootstrap interval is cautious (wide), so the "
+            "standard error and the pooled uncertainty err on the large side."),
+    ),
+}
+
+# --- the pooled report ------------------------------------------------------------------------
+
+POOL_WORDS: dict[str, Words] = {
+    "title": Words("Sammanvägd analys av {k} kommuner: {programme}",
+                   "Pooled analysis of {k} sites: {programme}"),
+    "what_pooled": Words(
+        sv=("Rapporten väger samman resultaten från {k} kommuner som var för sig har utvärderat "
+            "programmet med hembesok. Varje kommun har analyserat sina egna data och lämnat ifrån "
+            "sig enbart sina resultat – effektskattningar med osäkerhet och antal barn – i ett "
+            "resultatpaket. Inga uppgifter om enskilda barn har lämnat någon kommun, och inga barns "
+            "uppgifter har slagits ihop."),
+        en=("This report combines the results of {k} sites that each evaluated the programme with "
+            "hembesok. Each site analysed its own data and handed over only its results – effect "
+            "estimates with their uncertainty and numbers of children – in a site package. No data on "
+            "individual children left any site, and no children's data were pooled."),
+    ),
+    "what_estimate_means": Words(
+        sv=("Den sammanvägda effekten är ett vägt medelvärde av kommunernas egna skattningar (en "
+            "metaanalys med slumpmässiga effekter). Den svarar på frågan hur stor programmets effekt "
+            "är i genomsnitt i kommuner som dessa. Kommuner med säkrare skattningar väger tyngre, men "
+            "eftersom effekten får skilja sig mellan kommunerna kan ingen enskild kommun dominera."),
+        en=("The pooled effect is a weighted average of the sites' own estimates (a random-effects "
+            "meta-analysis). It answers how large the programme's effect is on average in sites like "
+            "these. Sites with more precise estimates weigh more, but since the effect may differ "
+            "between sites, no single site can dominate."),
+    ),
+    "what_heterogeneity": Words(
+        sv=("Effekten kan skilja sig mellan kommuner, till exempel för att programmet genomförs på "
+            "olika sätt eller för att familjerna skiljer sig. Två mått visar hur mycket: I² är den "
+            "del av spridningen mellan kommunernas skattningar som speglar verkliga skillnader och "
+            "inte slumpen, och prediktionsintervallet visar var effekten skulle kunna hamna i en ny "
+            "kommun."),
+        en=("The effect may differ between sites, for instance because the programme is run "
+            "differently or the families differ. Two measures show how much: I² is the part of the "
+            "spread between the sites' estimates that reflects real differences rather than chance, "
+            "and the prediction interval shows where the effect could fall in a new site."),
+    ),
+    "few_sites": Words(
+        sv=("Med bara {k} kommuner är både den sammanvägda effekten och skillnaderna mellan "
+            "kommunerna osäkra, och intervallen blir breda (t-fördelningen med {df} frihetsgrader)."),
+        en=("With only {k} sites both the pooled effect and the differences between sites are "
+            "uncertain, and the intervals are wide (the t distribution with {df} degrees of freedom)."),
+    ),
+    "sites_title": Words("Kommunerna", "The sites"),
+    "sites_caption": Words(
+        sv="Kommunerna och deras resultatpaket",
+        en="The sites and their packages",
+    ),
+    "mixed_designs": Words(
+        sv=("Kommunerna har använt olika jämförelser ({designs}); de sammanvägda effekterna blandar "
+            "därför skattningar som gjorts på olika sätt."),
+        en=("The sites used different designs ({designs}); the pooled effects therefore combine "
+            "estimates made in different ways."),
+    ),
+    "main_title": Words("Huvudindikatorer", "Primary indicators"),
+    "other_title": Words("Övriga indikatorer", "Other indicators"),
+    "overview_caption": Words(
+        sv="Sammanvägda effekter för alla indikatorer",
+        en="Pooled effects for every indicator",
+    ),
+    "pooled": Words(
+        sv="{indicator}: sammanvägd effekt {estimate} ({interval}), från {k} kommuner.",
+        en="{indicator}: pooled effect {estimate} ({interval}), from {k} sites.",
+    ),
+    "verdict_chance": Words(
+        sv="Intervallet rymmer 0, så skillnaden kan bero på slumpen.",
+        en="The interval includes 0, so the difference may be due to chance.",
+    ),
+    "verdict_not_after_correction": Words(
+        sv=("Intervallet ligger på ena sidan om 0, men efter korrektion för flera jämförelser "
+            "(justerat p = {p}, {correction}) kan skillnaden ändå bero på slumpen."),
+        en=("The interval lies on one side of 0, but after correcting for several comparisons "
+            "(adjusted p = {p}, {correction}) the difference may still be due to chance."),
+    ),
+    "verdict_agree_closely": Words(
+        sv=("Intervallet ligger på ena sidan om 0, men bara för att kommunernas skattningar råkar ligga "
+            "närmare varandra än deras egen osäkerhet talar för. Med ett intervall som tar hänsyn till "
+            "den osäkerheten ({interval}) rymmer det 0, så skillnaden kan bero på slumpen."),
+        en=("The interval lies on one side of 0, but only because the sites' estimates happen to lie "
+            "closer together than their own uncertainty suggests. An interval that allows for that "
+            "uncertainty ({interval}) includes 0, so the difference may be due to chance."),
+    ),
+    "verdict_higher": Words(
+        sv=("Andelen var i genomsnitt högre med programmet, mer än slumpen rimligen kan förklara "
+            "(justerat p = {p}, {correction})."),
+        en=("On average the share was higher with the programme, more than chance would plausibly "
+            "explain (adjusted p = {p}, {correction})."),
+    ),
+    "verdict_lower": Words(
+        sv=("Andelen var i genomsnitt lägre med programmet, mer än slumpen rimligen kan förklara "
+            "(justerat p = {p}, {correction})."),
+        en=("On average the share was lower with the programme, more than chance would plausibly "
+            "explain (adjusted p = {p}, {correction})."),
+    ),
+    "i2_none": Words(
+        sv=("Skillnader mellan kommunerna: I² = {i2}, skattningarna skiljer sig inte mer än slumpen "
+            "kan förklara."),
+        en="Differences between sites: I² = {i2}, the estimates differ no more than chance would explain.",
+    ),
+    "i2_some": Words(
+        sv=("Skillnader mellan kommunerna: I² = {i2}, alltså speglar ungefär {i2} av spridningen "
+            "mellan kommunernas skattningar verkliga skillnader och resten slumpen ({size})."),
+        en=("Differences between sites: I² = {i2}, so about {i2} of the spread between the sites' "
+            "estimates reflects real differences and the rest chance ({size})."),
+    ),
+    "i2_small": Words("små skillnader", "small differences"),
+    "i2_moderate": Words("måttliga skillnader", "moderate differences"),
+    "i2_large": Words("stora skillnader", "large differences"),
+    "prediction": Words(
+        sv=("I en ny kommun skulle effekten kunna ligga mellan {low} och {high} {unit} "
+            "(95 % prediktionsintervall)."),
+        en="In a new site the effect could lie between {low} and {high} {unit} (95% prediction interval).",
+    ),
+    "prediction_ratio": Words(
+        sv="I en ny kommun skulle kvoten kunna ligga mellan {low} och {high} (95 % prediktionsintervall).",
+        en="In a new site the ratio could lie between {low} and {high} (95% prediction interval).",
+    ),
+    "prediction_unbounded": Words(
+        sv=("Var effekten skulle hamna i en ny kommun kan inte avgränsas med så få och så osäkra "
+            "skattningar: prediktionsintervallet ({low} till {high} {unit}) är bredare än hela skalan."),
+        en=("Where the effect would fall in a new site cannot be bounded with so few and so uncertain "
+            "estimates: the prediction interval ({low} to {high} {unit}) is wider than the whole scale."),
+    ),
+    "prediction_sign": Words(
+        sv="I en enskild kommun kan effekten alltså bli noll eller gå åt andra hållet.",
+        en="In a single site the effect could therefore be nil or go the other way.",
+    ),
+    "fixed": Words(
+        sv=("Känslighetsanalys med fast effekt (samma effekt antas i alla kommuner): {estimate} "
+            "({interval})."),
+        en="Sensitivity analysis with a fixed effect (the same effect assumed in every site): "
+           "{estimate} ({interval}).",
+    ),
+    "left_out": Words("Ingår inte: {site} ({reason}).", "Not included: {site} ({reason})."),
+    "one_site": Words(
+        sv="{indicator}: bara {site} har en skattning, {estimate} ({interval}); inget kan vägas samman.",
+        en="{indicator}: only {site} has an estimate, {estimate} ({interval}); nothing can be pooled.",
+    ),
+    "no_site": Words(
+        sv="{indicator}: ingen kommun har en skattning som kan vägas samman.",
+        en="{indicator}: no site has an estimate that can be pooled.",
+    ),
+    "no_width": Words(
+        sv=("{indicator}: alla kommuner har samma skattning, {estimate}; intervallet kan inte "
+            "beräknas med den här metoden (se den fasta effekten)."),
+        en=("{indicator}: every site has the same estimate, {estimate}; the interval cannot be "
+            "computed by this method (see the fixed effect)."),
+    ),
+    "forest_caption": Words(
+        sv=("{indicator}: varje kommuns skattning med 95 % konfidensintervall (rutans storlek visar "
+            "vikten), den sammanvägda effekten (romb) och prediktionsintervallet för en ny kommun"),
+        en=("{indicator}: each site's estimate with its 95% confidence interval (the square's size "
+            "shows its weight), the pooled effect (diamond) and the prediction interval for a new site"),
+    ),
+    "forest_alt": Words(
+        sv="Skogsdiagram för {indicator} med {k} kommuner och den sammanvägda effekten {estimate}.",
+        en="Forest plot of {indicator} with {k} sites and the pooled effect {estimate}.",
+    ),
+    "methods_title": Words("Metod", "Methods"),
+    "provenance_title": Words("Resultatpaketens ursprung", "Where the packages come from"),
+    "provenance": Words(
+        sv=("Varje resultatpaket bär sin körnings manifest (kodversion och kontrollsummor för de "
+            "analyserade exportfilerna). Tabellen visar paketens egna kontrollsummor, så att varje "
+            "siffra kan spåras till ett paket och en körning."),
+        en=("Each site package carries its run's manifest (code version and checksums of the exports "
+            "analysed). The table shows the packages' own checksums, so that every figure can be "
+            "traced to a package and a run."),
+    ),
+    "provenance_caption": Words("Resultatpaketen", "The site packages"),
+    "files": Words(
+        sv="Tabellerna finns också som CSV: {files}.",
+        en="The tables are also given as CSV: {files}.",
+    ),
+}
+
+# Why a site's estimate is not pooled, in words (the pool's `reason` ids).
+LEFT_OUT: dict[str, Words] = {
+    "no_estimate": Words("kommunen har ingen skattning för indikatorn",
+                         "the site has no estimate for this indicator"),
+    "no_interval": Words("skattningen saknar konfidensintervall, så dess osäkerhet är okänd",
+                         "the estimate has no confidence interval, so its uncertainty is unknown"),
+    "other_measure": Words("kommunens skattning är ett annat mått ({measure}) än de övrigas ({common})",
+                           "the site's estimate is another measure ({measure}) than the others' ({common})"),
+    "not_estimable": Words("effekten kunde inte skattas i kommunen ({reason})",
+                           "the effect could not be estimated in the site ({reason})"),
+    "suppressed": Words("kommunens skattning {reason}", "the site's estimate is {reason}"),
+}
+
+METHOD_WORDS: dict[str, Words] = {
+    "random_effects": Words(
+        sv=("Den sammanvägda effekten skattas med en metaanalys med slumpmässiga effekter: varje "
+            "kommuns sanna effekt antas variera kring ett gemensamt medelvärde, och mellankommunvariansen "
+            "τ² skattas med begränsad maximum likelihood (REML). Intervallet för medelvärdet är "
+            "Hartung–Knapp–Sidik–Jonkmans (t-fördelningen med k − 1 frihetsgrader), som håller sin "
+            "täckning bättre än det vanliga normalintervallet när kommunerna är få. Ligger "
+            "kommunernas skattningar närmare varandra än deras egen osäkerhet talar för kan det "
+            "intervallet bli smalare än kommunernas egna; en effekt kallas då mer än slump bara om "
+            "också intervallet med Röver m.fl.:s justering, som inte tillåter det, utesluter 0."),
+        en=("The pooled effect comes from a random-effects meta-analysis: each site's true effect is "
+            "taken to vary around a common mean, and the between-site variance τ² is estimated by "
+            "restricted maximum likelihood (REML). The interval for the mean is the "
+            "Hartung–Knapp–Sidik–Jonkman interval (the t distribution with k − 1 degrees of freedom), "
+            "which keeps its coverage better than the usual normal interval when sites are few. When "
+            "the sites' estimates lie closer together than their own uncertainty suggests, that "
+            "interval can be narrower than the sites' own; an effect is then called more than chance "
+            "only if the interval with Röver et al.'s adjustment, which does not allow this, also "
+            "excludes 0."),
+    ),
+    "random_effects_reference": Words(
+        "Viechtbauer 2005; Hartung & Knapp 2001; Sidik & Jonkman 2002; Röver m.fl. 2015",
+        "Viechtbauer 2005; Hartung & Knapp 2001; Sidik & Jonkman 2002; Röver et al. 2015"),
+    "fixed_effect": Words(
+        sv=("Som känslighetsanalys en modell med fast effekt (inversvariansvägning, normalintervall), "
+            "som antar samma effekt i alla kommuner."),
+        en=("As a sensitivity analysis, a fixed-effect model (inverse-variance weights, normal "
+            "interval), which assumes the same effect in every site."),
+    ),
+    "fixed_effect_reference": Words("Borenstein m.fl. 2009", "Borenstein et al. 2009"),
+    "heterogeneity": Words(
+        sv=("I² är τ² delad med τ² plus en typisk kommuns varians, i procent; Cochrans Q prövar om "
+            "skattningarna skiljer sig mer än slumpen förklarar. Prediktionsintervallet är "
+            "medelvärdet ± t · √(τ² + SE²). I² under 30 % kallas här små skillnader, 30–60 % måttliga "
+            "och över 60 % stora (jfr Cochrane Handbook, avsnitt 10.10.2)."),
+        en=("I² is τ² over τ² plus a typical site's variance, in percent; Cochran's Q tests whether "
+            "the estimates differ more than chance explains. The prediction interval is the mean "
+            "± t · √(τ² + SE²). I² below 30% is called small differences here, 30–60% moderate and "
+            "above 60% large (cf. Cochrane Handbook, section 10.10.2)."),
+    ),
+    "heterogeneity_reference": Words("Higgins & Thompson 2002; Riley m.fl. 2011",
+                                     "Higgins & Thompson 2002; Riley et al. 2011"),
+    "standard_errors": Words(
+        sv=("Varje kommuns standardfel räknas fram ur dess publicerade 95 % konfidensintervall "
+            "(bredden delad med 2 × 1,96). Skillnad-i-skillnadernas intervall kommer från en "
+            "bootstrap som med få områden är försiktig, så de sammanvägda intervallen är snarare för "
+            "breda än för smala."),
+        en=("Each site's standard error is derived from its published 95% confidence interval (the "
+            "width divided by 2 × 1.96). The difference-in-differences' intervals come from a "
+            "bootstrap that is cautious with few areas, so the pooled intervals err on the wide side."),
+    ),
+    "standard_errors_reference": Words("Cochrane Handbook 6.3.1", "Cochrane Handbook 6.3.1"),
+    "multiplicity": Words(
+        sv=("Justerade p-värden: Holms korrektion över huvudindikatorerna och Benjamini–Hochbergs "
+            "över de övriga, som i kommunernas egna rapporter."),
+        en=("Adjusted p-values: Holm's correction across the primary indicators and "
+            "Benjamini–Hochberg's across the others, as in the sites' own reports."),
+    ),
+    "multiplicity_reference": Words("Holm 1979; Benjamini & Hochberg 1995",
+                                    "Holm 1979; Benjamini & Hochberg 1995"),
+    "compatibility": Words(
+        sv=("Bara paket med samma version av indikatordefinitionerna, samma definition av varje "
+            "indikator och samma program vägs samman; annars avbryts sammanvägningen och det sägs "
+            "vad som skiljer."),
+        en=("Only packages with the same version of the indicator definitions, the same definition "
+            "of every indicator and the same programme are pooled; otherwise pooling stops, saying "
+            "what differs."),
+    ),
+    "compatibility_reference": Words("hembesok", "hembesok"),
+}
+
+# Column headers of the pooled report's tables.
+POOL_HEADERS: dict[str, Words] = {
+    "site": Words("Kommun", "Site"),
+    "study": Words("Studie", "Study"),
+    "design": Words("Design", "Design"),
+    "areas": Words("Områden (intervention + jämförelse)", "Areas (intervention + comparison)"),
+    "born": Words("Födda", "Born"),
+    "extraction": Words("Uttag", "Extraction"),
+    "children": Words("Barn (intervention / jämförelse), {indicator}",
+                      "Children (intervention / comparison), {indicator}"),
+    "indicator": Words("Indikator", "Indicator"),
+    "sites": Words("Kommuner", "Sites"),
+    "pooled": Words("Sammanvägd effekt (95 % KI)", "Pooled effect (95% CI)"),
+    "i2": Words("I²", "I²"),
+    "prediction": Words("Prediktionsintervall", "Prediction interval"),
+    "fixed": Words("Fast effekt (95 % KI)", "Fixed effect (95% CI)"),
+    "package": Words("Paket", "Package"),
+    "sha256": Words("SHA-256 (början)", "SHA-256 (start)"),
+    "code": Words("Kodversion", "Code version"),
+    "definitions": Words("Indikatordefinitioner", "Indicator definitions"),
+    "method": Words("Metod", "Method"),
+    "reference": Words("Källa", "Reference"),
+}
+
+# Labels drawn on the forest plot.
+FOREST_WORDS: dict[str, Words] = {
+    "pooled": Words("Sammanvägd effekt", "Pooled effect"),
+    "fixed": Words("Fast effekt (känslighetsanalys)", "Fixed effect (sensitivity)"),
+    "prediction": Words("Prediktionsintervall (ny kommun)", "Prediction interval (new site)"),
+    "axis_points": Words("Effekt (procentenheter)", "Effect (percentage points)"),
+    "axis_ratio": Words("Kvot (logaritmisk skala)", "Ratio (log scale)"),
+    "weight": Words("vikt {weight}", "weight {weight}"),
+    "not_pooled": Words("ingår inte", "not included"),
+    "favours": Words("← lägre med programmet · högre med programmet →",
+                     "← lower with the programme · higher with the programme →"),
+}
