@@ -683,7 +683,7 @@ def control_chart_figure(control_chart: pd.DataFrame, indicator_ids: Sequence[st
                                                                    count=hidden),
                                  transform=ax.transAxes, ha="right")
             low, high = ax.get_ylim()
-            ax.set_ylim(max(low, -2), min(high, 102))
+            ax.set_ylim(max(low, -2), min(high, 100) + 3)  # room for a point at 100 %
         axes[-1].set_xlabel(label("axis", "birth_quarter", language))
         _legend_once(figure, axes)
         if not shown:
@@ -774,7 +774,7 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
             ax.set_xlabel(label("axis", "children_in_area", language))
             _style_axes(ax, language, percent_axis="y")
             low, high = ax.get_ylim()
-            ax.set_ylim(max(low, -2), min(high, 102))
+            ax.set_ylim(max(low, -2), min(high, 100) + 3)
             if hidden:
                 _mark_suppressed(ax, 0.99, 0.05, _monitoring_word("hidden_areas", language, count=hidden),
                                  transform=ax.transAxes, ha="right")

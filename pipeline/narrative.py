@@ -846,7 +846,7 @@ def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DE
     previous = next((r for r in rows if r.get("change") == "compared_with"), None)
     if previous is None:
         return _change_word("first", language)
-    lines = [_change_word("compared_with", language, run=str(previous.get("previous_run") or EN_DASH),
+    lines = [_change_word("compared_with", language, run=_run_text(previous.get("previous_run"), language),
                           extraction=_date_or_dash(previous.get("previous_extraction"), language))]
     groups = []
     for r in (r for r in rows if r.get("change") == "new_children"):
@@ -867,7 +867,10 @@ def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DE
     moved = [_moved_text(r, language) for r in rows if r.get("change") == "estimate_moved"]
     lines.append(_change_word("moved", language, estimates="; ".join(moved)) if moved
                  else _change_word("not_moved", language))
-    earlier = [r for r in rows if r.get("change") == "earlier_figure_changed"]
+    # the same children with new records first (late registrations), then the largest changes
+    earlier = sorted((r for r in rows if r.get("change") == "earlier_figure_changed"),
+                     key=lambda r: (r.get("note") != "same_children",
+                                    -abs(to_number(r.get("difference")) or 0)))
     if earlier:
         named = [_change_word(
             "earlier_one", language, indicator=indicator_name(str(r["indicator"]), language),
@@ -876,6 +879,7 @@ def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DE
             period=period_text(f"{r['half_year']}-01", _half_year_end(str(r["half_year"])), language),
             before=format_percent(r.get("previous_value"), language),
             after=format_percent(r.get("current_value"), language),
+            n_before=format_count(r.get("previous_n"), language), n_after=format_count(r.get("n"), language),
             why=_change_word("same_children", language) if r.get("note") == "same_children" else "")
             for r in earlier[:EARLIER_LISTED]]
         if len(earlier) > EARLIER_LISTED:
@@ -886,6 +890,17 @@ def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DE
     else:
         lines.append(_change_word("no_earlier", language))
     return lines[0] + "\n\n" + "\n".join(f"- {line}" for line in lines[1:])
+
+
+def _run_text(run: Any, language: str) -> str:
+    """A run id ("2024-07-02T10-15-02", `pipeline.changes.run_id`) as a time: "2 juli 2024 kl. 10.15"."""
+    text = "" if run is None or (not isinstance(run, str) and pd.isna(run)) else str(run)
+    try:
+        when = dt.datetime.strptime(text, "%Y-%m-%dT%H-%M-%S")
+    except ValueError:
+        return text or EN_DASH
+    clock = when.strftime("%H.%M" if language == "sv" else "%H:%M")
+    return _change_word("run_time", language, date=format_date(when.date().isoformat(), language), time=clock)
 
 
 def _half_year_end(half_year: str) -> str:

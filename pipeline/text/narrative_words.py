@@ -1053,17 +1053,20 @@ CHANGES_WORDS: dict[str, Words] = {
                        "{indicator}{where} from {before} to {after}"),
     "in_area": Words(" i {area}", " in {area}"),
     "earlier": Words(
-        sv=("Tidigare redovisade andelar har ändrats för {count} födelsehalvår: {figures}. Det kan bero på "
-            "sent registrerade eller rättade uppgifter, eller på barn som sedan dess hunnit nå indikatorns "
-            "ålder."),
-        en=("Shares published before have changed for {count} half-years of birth: {figures}. This can come "
-            "from records registered late or corrected, or from children who have since reached the "
-            "indicator's age."),
+        sv=("Tidigare redovisade andelar per födelsehalvår har ändrats på {count} ställen (indikator, "
+            "områden och halvår), först de där samma barn fått nya uppgifter, sedan de största: {figures}. "
+            "Det kan bero på sent registrerade eller rättade uppgifter, eller på barn som sedan dess "
+            "registrerats eller hunnit nå indikatorns ålder."),
+        en=("Shares per half-year of birth published before have changed in {count} places (indicator, "
+            "areas and half-year), first those where the same children have new records, then the "
+            "largest: {figures}. This can come from records registered late or corrected, or from "
+            "children registered since or who have since reached the indicator's age."),
     ),
     "earlier_one": Words(
-        sv="{indicator}, {arm}, födda {period}: {before} blev {after}{why}",
-        en="{indicator}, {arm}, born {period}: {before} became {after}{why}",
+        sv="{indicator}, {arm}, födda {period}: {before} av {n_before} blev {after} av {n_after}{why}",
+        en="{indicator}, {arm}, born {period}: {before} of {n_before} became {after} of {n_after}{why}",
     ),
+    "run_time": Words("{date} kl. {time}", "{date} at {time}"),
     "same_children": Words(" (samma barn, nya uppgifter)", " (the same children, new records)"),
     "more_listed": Words("och {count} till (se tables/changes.csv)",
                          "and {count} more (see tables/changes.csv)"),
