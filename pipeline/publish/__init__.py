@@ -58,6 +58,13 @@ The pass must see every table of a run at once (the cohort stage's indicators, f
 fidelity with the compare stage's tables): a table published in another call is consistent
 only with the tables of its own call.
 
+The monitoring tables (`PUBLISHED_AFTER`: control charts and funnel plots, issue 15) come in a
+second pass over every table of the call, in which the first pass's cells keep its decisions
+(`LinkedCells.fix_as`) and only the components they touch are worked on: their many quarter
+cells may hide their own counts, never a count of a table published without them. Should a
+small count of an indicator be protectable without them and not with them, that indicator's
+monitoring rows are withdrawn whole (`monitoring.UNPROTECTED`).
+
 A follow-up part (`pipeline.followup`) brings the rules of its own tables (its module's
 PUBLISHERS); they join the registry below and are rendered after the core tables. A part's
 tables count conversations and families of its own export, linked to no table of children, so
