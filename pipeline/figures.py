@@ -29,7 +29,9 @@ from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
 from pipeline.indicators import time_to_event
+from pipeline.stats import funnel_limits
 from pipeline.text import format_number, label, phrase, to_number
+from pipeline.text.narrative_words import MONITORING_WORDS
 
 DAYS_PER_MONTH = 30.4375
 FONT_SIZE = 10
@@ -609,6 +611,174 @@ def event_study_figure(event_study: pd.DataFrame, indicator_ids: Sequence[str], 
             ax.axhline(0, color="#333333", linewidth=0.8)
             _half_year_panel(ax, indicator, start, "did_by_half_year", hidden, language)
         axes[-1].set_xlabel(label("axis", "birth_half_year", language))
+        if not shown:
+            _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,
+                             ha="center")
+    return figure
+
+
+# --- over time and across areas (issue 15) --------------------------------------------------------
+
+FLAGGED_STYLE = {"color": "#c0392b", "marker": "X", "markersize": 9}  # red cross: outside the limits
+FUNNEL_LINES = {"95": ":", "998": "--"}  # 95 % dotted, 99.8 % dashed
+
+
+def _monitoring_word(key: str, language: str, **values: Any) -> str:
+    return MONITORING_WORDS[key].format(language, **values)
+
+
+def control_chart_figure(control_chart: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
+                         area: str, programme_start: str) -> ReportFigure:
+    """One intervention area's control charts (control_chart.csv), a panel per indicator: the
+    share of each point drawn across the birth quarters it covers, the centre line, the 3-sigma
+    limits of each point, points outside them as red crosses and points of a run ringed.
+    Suppressed points are left out and counted under the panel; a chart whose centre line is
+    suppressed is drawn without centre and limits, and says so."""
+    text.check_language(language)
+    frame = control_chart if control_chart is not None else pd.DataFrame()
+    if not frame.empty:
+        frame = frame[frame["area"].astype(str) == area]
+    shown = [i for i in indicator_ids if not frame.empty and (frame["indicator"] == i).any()]
+    start = pd.Timestamp(programme_start)
+    style = GROUP_STYLES["intervention"]
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(9.0, 2.7 * max(len(shown), 1))
+        axes = figure.subplots(max(len(shown), 1), 1, squeeze=False, sharex=True)[:, 0]
+        for ax, indicator in zip(axes, shown, strict=False):
+            rows = tables.records(frame[frame["indicator"] == indicator])
+            hidden = 0
+            for row in rows:
+                first = pd.Timestamp(row["quarter_start"])
+                last = pd.Timestamp(row["quarter_end"]) + pd.Timedelta(days=1)
+                middle = first + (last - first) / 2
+                lower, upper = to_number(row.get("lower")), to_number(row.get("upper"))
+                if lower is not None and upper is not None:
+                    ax.hlines([lower * 100, upper * 100], first, last, colors="#555555", linestyles="--",
+                              linewidth=1.0, label=_monitoring_word("limits", language))
+                share = to_number(row.get("proportion"))
+                if share is None:
+                    hidden += 1
+                    continue
+                ax.hlines(share * 100, first, last, colors=style["color"], linewidth=1.0, alpha=0.5)
+                outside = str(row.get("outside") or "") in ("above", "below")
+                ax.plot([middle], [share * 100], linestyle="none", gid="outside" if outside else "point",
+                        label=_monitoring_word("outside_marker" if outside else "share_point", language),
+                        **(FLAGGED_STYLE if outside else {"color": style["color"], "marker": style["marker"],
+                                                          "markersize": 6}))
+                if str(row.get("run") or "") in ("above", "below"):
+                    ax.plot([middle], [share * 100], linestyle="none", marker="o", markersize=13,
+                            markerfacecolor="none", markeredgecolor="#777777",
+                            label=_monitoring_word("run_marker", language))
+            centre = next((to_number(r["centre"]) for r in rows if to_number(r.get("centre")) is not None),
+                          None)
+            if centre is not None:
+                ax.axhline(centre * 100, color="#333333", linewidth=1.2,
+                           label=_monitoring_word("centre", language))
+            else:
+                _mark_suppressed(ax, 0.01, 0.12, _monitoring_word("no_limits", language),
+                                 transform=ax.transAxes)
+            _time_panel(ax, indicator, start, language)
+            if hidden:
+                _mark_suppressed(ax, 0.99, 0.05, _monitoring_word("hidden_chart_points", language,
+                                                                   count=hidden),
+                                 transform=ax.transAxes, ha="right")
+            low, high = ax.get_ylim()
+            ax.set_ylim(max(low, -2), min(high, 100) + 3)  # room for a point at 100 %
+        axes[-1].set_xlabel(label("axis", "birth_quarter", language))
+        _legend_once(figure, axes)
+        if not shown:
+            _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,
+                             ha="center")
+    return figure
+
+
+def _time_panel(ax: Axes, indicator: str, start: pd.Timestamp, language: str) -> None:
+    """A panel over birth dates: the programme start marked, years on the x axis, the indicator
+    as title, the share as y axis."""
+    ax.axvline(start, color="#333333", linewidth=1.0, linestyle="--")
+    ax.text(start, 0.97, " " + phrase("programme_start", language), transform=
+            blended_transform_factory(ax.transData, ax.transAxes), fontsize=SMALL_FONT_SIZE, va="top")
+    ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
+    ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
+    ax.set_ylabel(label("axis", "share", language))
+    _style_axes(ax, language, percent_axis="y")
+
+
+def _legend_once(figure: Figure, axes: Sequence[Axes]) -> None:
+    """One legend above the panels, each label once (in the order first drawn)."""
+    entries: dict[str, Any] = {}
+    for ax in axes:
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(name, handle)
+    if entries:
+        figure.legend(list(entries.values()), list(entries), loc="outside upper center",
+                      ncol=min(len(entries), 3), frameon=False)
+
+
+def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
+                  area: str = "all") -> ReportFigure:
+    """Funnel plots (funnel.csv), a panel per indicator: each area's share against its children
+    (intervention areas as dark blue circles, comparison areas as orange squares), the share of
+    all areas together, and the 95 % (dotted) and 99.8 % (dashed) limits drawn over the range of
+    children (`pipeline.stats.funnel_limits`, the published target). Areas outside the 95 %
+    limits are named; in an area report that area is named and drawn larger. Suppressed areas
+    are left out and counted."""
+    text.check_language(language)
+    frame = funnel if funnel is not None else pd.DataFrame()
+    shown = [i for i in indicator_ids if not frame.empty and (frame["indicator"] == i).any()]
+    with matplotlib.rc_context(RC):
+        figure = _new_figure(9.0, 3.0 * max(len(shown), 1))
+        axes = figure.subplots(max(len(shown), 1), 1, squeeze=False)[:, 0]
+        for ax, indicator in zip(axes, shown, strict=False):
+            rows = tables.records(frame[frame["indicator"] == indicator])
+            target = next((to_number(r["target"]) for r in rows if to_number(r.get("target")) is not None),
+                          None)
+            sizes = [to_number(r.get("children")) for r in rows]
+            sizes = [n for n in sizes if n]
+            if target is not None and sizes:
+                grid = np.unique(np.linspace(min(sizes), max(sizes), 120).round().astype(int))
+                limits = funnel_limits(target, grid.tolist())
+                for row, level in enumerate(limits.levels):
+                    suffix = f"{level * 100:g}".replace(".", "")
+                    for bound in (limits.lower[row], limits.upper[row]):
+                        ax.plot(grid, bound * 100, color="#555555", linewidth=1.0,
+                                linestyle=FUNNEL_LINES.get(suffix, "-"),
+                                label=_monitoring_word(f"limit_{suffix}", language))
+                ax.axhline(target * 100, color="#333333", linewidth=1.2,
+                           label=_monitoring_word("target", language))
+            else:
+                _mark_suppressed(ax, 0.01, 0.12, _monitoring_word("no_target", language),
+                                 transform=ax.transAxes)
+            hidden = 0
+            for row in rows:
+                share, children = to_number(row.get("proportion")), to_number(row.get("children"))
+                if share is None or children is None:
+                    hidden += 1
+                    continue
+                arm = str(row.get("arm") or "comparison")
+                own = area != "all" and str(row["area"]) == area
+                marker = GROUP_STYLES.get(arm, SERIES_STYLES[2])
+                ax.plot([children], [share * 100], linestyle="none", marker=marker["marker"],
+                        color=marker["color"], markersize=6, label=phrase(f"arm_{arm}", language))
+                if own:  # the report's own area: ringed and named in bold
+                    ax.plot([children], [share * 100], linestyle="none", marker="o", markersize=14,
+                            markerfacecolor="none", markeredgecolor="#000000", gid="own_area")
+                outside = str(row.get("classification") or "") not in ("", "within", "nan")
+                if own or outside or arm == "intervention":
+                    ax.annotate(str(row["area"]), (children, share * 100), xytext=(5, 3),
+                                textcoords="offset points", fontsize=SMALL_FONT_SIZE,
+                                fontweight="bold" if own else "normal")
+            ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
+            ax.set_ylabel(label("axis", "share", language))
+            ax.set_xlabel(label("axis", "children_in_area", language))
+            _style_axes(ax, language, percent_axis="y")
+            low, high = ax.get_ylim()
+            ax.set_ylim(max(low, -2), min(high, 100) + 3)
+            if hidden:
+                _mark_suppressed(ax, 0.99, 0.05, _monitoring_word("hidden_areas", language, count=hidden),
+                                 transform=ax.transAxes, ha="right")
+        _legend_once(figure, axes)
         if not shown:
             _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,
                              ha="center")

@@ -21,27 +21,32 @@ from pipeline.indicators import time_to_event
 from pipeline.text import (
     DEFAULT_MIN_CELL,
     EN_DASH,
+    GROUP_IN_SENTENCE,
     MINUS,
     check_language,
     format_bound,
     format_count,
     format_date,
+    format_month,
     format_number,
     format_p,
     format_percent,
     is_true,
     label,
     round_half_up,
+    suppressed_marker,
     suppressed_sentence,
     suppression_phrase,
     to_number,
 )
 from pipeline.text.narrative_words import (
     CAPTIONS,
+    CHANGES_WORDS,
     COST_WORDS,
     DESIGN_WORDS,
     FAMILY_NAMES,
     METHOD_WORDS,
+    MONITORING_WORDS,
     NOTE_WORDS,
     WORDS,
 )
@@ -440,8 +445,10 @@ class Numbering:
 
 
 def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: pd.DataFrame,
-                     language: str, *, dropped_for_covariates: int | None = None) -> str:
-    """The methods in words: estimand, headline estimator, missing data, assumptions, checks."""
+                     language: str, *, dropped_for_covariates: int | None = None,
+                     control_chart: pd.DataFrame | None = None) -> str:
+    """The methods in words: estimand, headline estimator, missing data, assumptions, checks,
+    and (when `control_chart`, control_chart.csv, has rows) the control charts and funnels."""
     check_language(language)
     words = in_language(METHOD_WORDS, language)
     design = str((config.get("design") or {}).get("type") or "did")
@@ -488,6 +495,11 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
             + "**" + balance_text)
     if checks:
         paragraphs.append(checks)
+    baselines = ([] if control_chart is None or control_chart.empty else
+                 [b for b in control_chart["baseline"].dropna().unique() if b])
+    if baselines:
+        paragraphs.append(words["monitoring"].format(
+            baseline=_monitoring_word(f"baseline_{baselines[0]}", language)))
     return "\n\n".join(paragraphs)
 
 
@@ -689,3 +701,234 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(f"{words['not_estimable']}: {words[kind]}")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:]
+
+
+# --- over time and across areas (issue 15) -------------------------------------------------------
+
+
+def _monitoring_word(key: str, language: str, **values: Any) -> str:
+    return MONITORING_WORDS[key].format(language, **values)
+
+
+def _change_word(key: str, language: str, **values: Any) -> str:
+    return CHANGES_WORDS[key].format(language, **values)
+
+
+def period_text(first: Any, last: Any, language: str) -> str:
+    """Births from the month of `first` to the month of `last`: "mars–maj 2022", "mars 2022–februari
+    2023" / "March–May 2022"."""
+    start, end = format_month(first, language), format_month(last, language)
+    if str(first)[:4] == str(last)[:4]:
+        return f"{start.rsplit(' ', 1)[0]}{EN_DASH}{end}"
+    return f"{start}{EN_DASH}{end}"
+
+
+def _joined(items: Sequence[str], language: str) -> str:
+    return _listing(list(items), language)
+
+
+def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, language: str, *,
+                        area: str = "all") -> str:
+    """The monitoring section in words, from control_chart.csv and funnel.csv: the centre line,
+    which points of which area lie outside the control limits or make a run, which areas lie
+    outside the funnels' 95 % limits, and that such a point is a signal, not proof. `area`: an
+    intervention area's report speaks of that area's charts only."""
+    check_language(language)
+    charts = control_chart if control_chart is not None else pd.DataFrame()
+    funnels = funnel if funnel is not None else pd.DataFrame()
+    baselines = [b for b in charts.get("baseline", pd.Series(dtype=object)).dropna().unique() if b]
+    baseline = _monitoring_word(f"baseline_{baselines[0]}", language) if baselines else EN_DASH
+    paragraphs = [_monitoring_word("intro", language, baseline=baseline)]
+    if charts.empty:
+        return "\n\n".join(paragraphs)
+    shown = charts if area == "all" else charts[charts["area"].astype(str) == area]
+    records = shown.to_dict("records")
+    if "comparison_areas" in baselines and any(str(r.get("period")) == "pre" for r in records):
+        paragraphs[0] += " " + _monitoring_word("before_start", language)
+    for name in dict.fromkeys(str(r["area"]) for r in records):
+        mine = [r for r in records if str(r["area"]) == name]
+        lines = _outside_lines(mine, language) + _run_lines(mine, language)
+        heading = _monitoring_word("area_outside" if lines else "area_inside", language, area=name)
+        paragraphs.append("\n".join([heading, *(f"- {line}" for line in lines)]))
+    no_centre = [indicator_name(str(i), language) for i in dict.fromkeys(
+        r["indicator"] for r in records if to_number(r.get("centre")) is None)]
+    hidden = sum(1 for r in records if to_number(r.get("proportion")) is None)
+    notes = []
+    if no_centre:
+        notes.append(_monitoring_word("no_centre", language, indicators=_joined(no_centre, language)))
+    if hidden:
+        notes.append(_monitoring_word("hidden_points", language,
+                                      count=format_count(hidden, language)))
+    if notes:
+        paragraphs.append(" ".join(notes))
+    paragraphs.append(_funnel_lines(funnels, language))
+    limited = sum(1 for r in records if to_number(r.get("lower")) is not None
+                  and to_number(r.get("proportion")) is not None)
+    paragraphs.append(_monitoring_word("signal", language, points=format_count(limited, language),
+                                       expected=format_number(limited * 0.0027, language, 1)))
+    return "\n\n".join(paragraphs)
+
+
+def _outside_lines(records: list[dict[str, Any]], language: str) -> list[str]:
+    """One line per indicator and side: the birth periods whose point lies outside the limits."""
+    lines = []
+    for indicator in dict.fromkeys(r["indicator"] for r in records):
+        for side in ("above", "below"):
+            points = [r for r in records
+                      if r["indicator"] == indicator and str(r.get("outside") or "") == side]
+            if not points:
+                continue
+            periods = [_monitoring_word(
+                "point_period", language,
+                period=period_text(r["quarter_start"], r["quarter_end"], language),
+                share=format_percent(r.get("proportion"), language),
+                limit=format_percent(r.get("upper" if side == "above" else "lower"), language))
+                for r in points]
+            lines.append(_monitoring_word("indicator_outside", language,
+                                          indicator=indicator_name(str(indicator), language),
+                                          side=_monitoring_word(f"outside_{side}", language),
+                                          periods=_joined(periods, language)))
+    return lines
+
+
+def _run_lines(records: list[dict[str, Any]], language: str) -> list[str]:
+    """One line per run (consecutive points of one indicator on one side of the centre)."""
+    lines = []
+    for indicator in dict.fromkeys(r["indicator"] for r in records):
+        points = [r for r in records if r["indicator"] == indicator]
+        position = 0
+        while position < len(points):
+            side = str(points[position].get("run") or "")
+            end = position
+            while end + 1 < len(points) and str(points[end + 1].get("run") or "") == side:
+                end += 1
+            if side in ("above", "below"):
+                lines.append(_monitoring_word(
+                    "indicator_run", language, indicator=indicator_name(str(indicator), language),
+                    count=format_count(end - position + 1, language),
+                    side=_monitoring_word(f"run_{side}", language),
+                    period=period_text(points[position]["quarter_start"], points[end]["quarter_end"],
+                                       language)))
+            position = end + 1
+    return lines
+
+
+def _funnel_lines(funnel: pd.DataFrame, language: str) -> str:
+    """Which areas lie outside the funnels' 95 % limits, per indicator (every area, whichever
+    report)."""
+    outside = [] if funnel.empty else [r for r in funnel.to_dict("records")
+                                       if str(r.get("classification") or "") not in ("", "within", "nan")]
+    if not outside:
+        return _monitoring_word("funnel_inside", language)
+    lines = []
+    for indicator in dict.fromkeys(r["indicator"] for r in outside):
+        areas = [_monitoring_word("funnel_area", language, area=str(r["area"]),
+                                  share=format_percent(r.get("proportion"), language),
+                                  side=_monitoring_word(f"funnel_{r['classification']}", language))
+                 for r in outside if r["indicator"] == indicator]
+        lines.append(_monitoring_word("indicator_areas", language,
+                                      indicator=indicator_name(str(indicator), language),
+                                      areas=_joined(areas, language)))
+    return "\n".join([_monitoring_word("funnel_outside", language), *(f"- {line}" for line in lines)])
+
+
+# --- what changed since the previous report (issue 15) -------------------------------------------
+
+EARLIER_LISTED = 8  # changed half-years named in the report; the rest are in changes.csv
+
+
+def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """What changed since the previous report, from changes.csv: the first report says so; a
+    later one names the previous run, the new children per group, the estimates that moved by
+    more than half their previous interval, and the earlier published shares that changed."""
+    check_language(language)
+    rows = changes.to_dict("records") if changes is not None and not changes.empty else []
+    previous = next((r for r in rows if r.get("change") == "compared_with"), None)
+    if previous is None:
+        return _change_word("first", language)
+    lines = [_change_word("compared_with", language, run=_run_text(previous.get("previous_run"), language),
+                          extraction=_date_or_dash(previous.get("previous_extraction"), language))]
+    groups = []
+    for r in (r for r in rows if r.get("change") == "new_children"):
+        words = GROUP_IN_SENTENCE.get(str(r.get("group")))
+        group = words.in_(language) if words is not None else str(r.get("group"))
+        value = r.get("new_children")
+        if suppressed_marker(value) is not None:
+            groups.append(_change_word("group_more", language, count=str(value).strip(),
+                                       group=group))
+        elif to_number(value) is None:
+            groups.append(_change_word("group_hidden", language, group=group))
+        elif to_number(value) != 0:
+            number = int(to_number(value))
+            groups.append(_change_word("group_more" if number > 0 else "group_fewer", language,
+                                       count=format_count(abs(number), language), group=group))
+    lines.append(_change_word("new_children", language, groups=_joined(groups, language)) if groups
+                 else _change_word("no_new_children", language))
+    moved = [_moved_text(r, language) for r in rows if r.get("change") == "estimate_moved"]
+    lines.append(_change_word("moved", language, estimates="; ".join(moved)) if moved
+                 else _change_word("not_moved", language))
+    # the same children with new records first (late registrations), then the largest changes
+    earlier = sorted((r for r in rows if r.get("change") == "earlier_figure_changed"),
+                     key=lambda r: (r.get("note") != "same_children",
+                                    -abs(to_number(r.get("difference")) or 0)))
+    if earlier:
+        named = [_change_word(
+            "earlier_one", language, indicator=indicator_name(str(r["indicator"]), language),
+            arm=_change_word(f"arm_{r['group']}", language) if f"arm_{r['group']}" in CHANGES_WORDS
+            else str(r["group"]),
+            period=period_text(f"{r['half_year']}-01", _half_year_end(str(r["half_year"])), language),
+            before=format_percent(r.get("previous_value"), language),
+            after=format_percent(r.get("current_value"), language),
+            n_before=format_count(r.get("previous_n"), language), n_after=format_count(r.get("n"), language),
+            why=_change_word("same_children", language) if r.get("note") == "same_children" else "")
+            for r in earlier[:EARLIER_LISTED]]
+        if len(earlier) > EARLIER_LISTED:
+            named.append(_change_word("more_listed", language,
+                                      count=format_count(len(earlier) - EARLIER_LISTED, language)))
+        lines.append(_change_word("earlier", language, count=format_count(len(earlier), language),
+                                  figures="; ".join(named)))
+    else:
+        lines.append(_change_word("no_earlier", language))
+    return lines[0] + "\n\n" + "\n".join(f"- {line}" for line in lines[1:])
+
+
+def _run_text(run: Any, language: str) -> str:
+    """A run id ("2024-07-02T10-15-02", `pipeline.changes.run_id`) as a time: "2 juli 2024 kl. 10.15"."""
+    text = "" if run is None or (not isinstance(run, str) and pd.isna(run)) else str(run)
+    try:
+        when = dt.datetime.strptime(text, "%Y-%m-%dT%H-%M-%S")
+    except ValueError:
+        return text or EN_DASH
+    clock = when.strftime("%H.%M" if language == "sv" else "%H:%M")
+    return _change_word("run_time", language, date=format_date(when.date().isoformat(), language), time=clock)
+
+
+def _half_year_end(half_year: str) -> str:
+    """The last month of a half-year that starts in `half_year` ("2021-03" -> "2021-08")."""
+    first = dt.date.fromisoformat(f"{half_year}-01")
+    month = first.month + 5
+    return f"{first.year + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}"
+
+
+def _date_or_dash(value: Any, language: str) -> str:
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    try:
+        return format_date(text, language)
+    except ValueError:
+        return text or EN_DASH
+
+
+def _moved_text(row: Mapping[str, Any], language: str) -> str:
+    """"MMR vid 24 månader from 5 to 12 percentage points" (a ratio with two decimals)."""
+    measure = str(row.get("measure") or "")
+    area = str(row.get("area") or "all")
+    where = "" if area == "all" else _change_word("in_area", language, area=area)
+    if measure in ("risk_difference", "did"):
+        def shown(value: Any) -> str:
+            return f"{format_number(to_number(value) * 100, language, 0)} {word('pp', language)}"
+    else:
+        def shown(value: Any) -> str:
+            return format_number(value, language, 2)
+    return _change_word("moved_one", language, indicator=indicator_name(str(row["indicator"]), language),
+                        where=where, before=shown(row.get("previous_value")),
+                        after=shown(row.get("current_value")))

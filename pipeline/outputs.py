@@ -47,6 +47,7 @@ COLUMN_KINDS: dict[str, str] = {
         "indicator", "measure", "method", "analysis", "covariate", "group", "statistic",
         "contacts_band", "primary", "adjusted", "pre", "reference", "step", "table",
         "source_file", "column", "issue", "balanced", "status", "part",
+        "outside", "run", "baseline", "classification", "change",
     ), LABEL),
     **dict.fromkeys((
         "note", "subgroup", "multiplicity", "level", "rating_before", "rating_after", "area",
@@ -54,6 +55,7 @@ COLUMN_KINDS: dict[str, str] = {
         "arm", "half_year", "half_year_start", "period", "born_from", "born_to",
         "intervention_area", "comparison_area", "left_out_area", "placebo_area", "variable",
         "flags", "area_in_export", "read_as", "nearest_area", "year", "covers",
+        "quarter", "quarter_start", "quarter_end", "previous_run", "previous_extraction",
     ), TEXT),
     **dict.fromkeys((
         "n_intervention", "n_comparison", "events_intervention", "events_comparison", "at_risk",
@@ -64,6 +66,8 @@ COLUMN_KINDS: dict[str, str] = {
         "events_intervention_pre", "events_comparison_pre", "children", "areas_per_arm_needed",
         "contacts_counted", "n_denominator", "n_numerator", "order", "rows", "rows_read",
         "rows_clean", "rows_rejected", "rows_duplicate", "families", "contacts",
+        "quarters", "baseline_children", "baseline_events", "previous_children", "new_children",
+        "previous_n", "previous_events",
     ), COUNT),
 }
 
@@ -263,6 +267,35 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
            "child resting on them; years add up to the total, linked to fidelity and flow; the "
            "cost per additional child blank where the summary's headline or the children are",
            STUDY_ROWS),
+    # issue 15: monitoring over time (a p-chart per intervention area by birth quarter) and across
+    # areas (a funnel plot); an area report shows its own area's chart
+    _table("control_chart", "compare", "indicator area group period half_year quarter quarter_start "
+           "quarter_end quarters children events proportion centre lower upper outside run baseline "
+           "baseline_children baseline_events note",
+           Words("Styrdiagram per födelsekvartal och interventionsområde",
+                 "Control charts by birth quarter and intervention area"),
+           Words("kvartalspunkter", "quarter points"),
+           "a quarter with fewer than min_cell children in the denominator pooled with the other quarter "
+           "of its half-year; then as indicators: children, events or children without the event below "
+           "min_cell hidden with the share, its limits where the children are hidden, and whether it lies "
+           "outside them or in a run; quarters add up to the area's period (did_cells, indicators) and, "
+           "over the intervention areas, to the half-years of trends", DISTRICT_ROWS),
+    _table("funnel", "compare", "indicator area arm group children events proportion target lower_95 "
+           "upper_95 lower_998 upper_998 classification note",
+           Words("Trattdiagram: områdena efter start", "Funnel plots: the areas after the start"),
+           Words("områdesrader", "area rows"),
+           "as indicators: an area's children, events or children without the event below min_cell hidden "
+           "with its share, limits where its children are hidden, and its classification; areas add up to "
+           "their group, and the target (all areas together) is blank if its counts would have to be hidden",
+           ALL_AREAS),
+    # issue 15: what changed since the previous run (read from the outputs it published)
+    _table("changes", "compare", "change indicator area group half_year measure previous_run "
+           "previous_extraction previous_children children new_children previous_n n previous_events events "
+           "previous_value current_value previous_ci_low previous_ci_high difference note",
+           Words("Ändringar sedan förra rapporten", "Changes since the previous report"),
+           Words("ändringar", "changes"),
+           "differences between figures both runs published; new children below min_cell shown as \"<5\" "
+           "with a second count of the row hidden", STUDY_ROWS),
 )
 # Every published table: those declared above, then each follow-up part's OUTPUTS (imported on
 # the first lookup of a table not declared here).

@@ -586,6 +586,7 @@ class LinkedCells:
         self.relations: list[tuple[int, tuple[int, ...]]] = []
         self._relation_set: set[tuple[int, tuple[int, ...]]] = set()
         self._keys: dict[object, int] = {}
+        self._keys_of: dict[int, object] | None = None  # cell -> key, built when asked
         # Small cells that hiding cannot protect: the "<5" markers and empty cells alone give
         # them away (four "<5" parts of a "<5" total are each 1). Set by protect().
         self.unprotectable: list[int] = []
@@ -632,6 +633,40 @@ class LinkedCells:
         else:
             self.pinned[cell] = True
 
+    def key_of(self, cell: int) -> object:
+        """The key a cell was added with, or (for a cell added without one) the key of a cell
+        it is related to; None if it has neither."""
+        if self._keys_of is None or len(self._keys_of) != len(self._keys):
+            self._keys_of = {c: k for k, c in self._keys.items()}
+        if cell in self._keys_of:
+            return self._keys_of[cell]
+        for total, parts in self.relations:
+            if cell == total or cell in parts:
+                keyed = [c for c in (total, *parts) if c in self._keys_of]
+                if keyed:
+                    return self._keys_of[keyed[0]]
+        return None
+
+    def fix_as(self, earlier: LinkedCells, hidden: np.ndarray) -> np.ndarray:
+        """Keep the cells of `earlier` as `hidden` (that publication's `protect()`) left them:
+        a second publication built on the first, whose first cells and relations were added
+        in the same order before any of its own, can hide only its own new cells. Returns the
+        cells (bool per cell id) that are new or that a new relation links: what
+        `protect(touching=)` must check."""
+        first = len(earlier.values)
+        same_start = (self.values[:first] == earlier.values
+                      and self.relations[:len(earlier.relations)] == earlier.relations)
+        if not same_start:
+            raise ValueError("fix_as: the earlier publication's cells must come first, in the same order")
+        for cell in range(first):
+            if earlier.published[cell]:
+                self.fix(cell, bool(hidden[cell]))
+        touching = np.zeros(len(self.values), dtype=bool)
+        touching[first:] = True
+        for total, parts in self.relations[len(earlier.relations):]:
+            touching[[total, *parts]] = True
+        return touching
+
     def relate(self, total: int, parts: list[int] | tuple[int, ...]) -> None:
         """Record that cell `total` is the sum of cells `parts` (which must add up)."""
         parts = tuple(parts)
@@ -649,15 +684,20 @@ class LinkedCells:
 
     # --- protection ---------------------------------------------------------------------
 
-    def protect(self) -> np.ndarray:
-        """Which cells to hide (bool per cell id): the small ones and enough others."""
+    def protect(self, touching: np.ndarray | None = None) -> np.ndarray:
+        """Which cells to hide (bool per cell id): the small ones and enough others.
+
+        `touching` (bool per cell id): work only on the groups of related cells that hold one
+        of them; the others keep their primary decisions (for a second publication whose
+        earlier cells are all fixed, `fix_as`, and already protected).
+        """
         values = np.array(self.values, dtype=np.int64)
         published = np.array(self.published, dtype=bool)
         sensitive = (values > 0) & (values < self.min_cell)
         hidden = (sensitive & published) | np.array(self.forced, dtype=bool)
         primary = hidden.copy()
         for cells, relations in self._components():
-            if not sensitive[cells].any():
+            if not sensitive[cells].any() or (touching is not None and not touching[cells].any()):
                 continue
             group = _Component(self, cells, relations)
             given_up: set[int] = set()

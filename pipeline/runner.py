@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__, outputs, privacy, store
+from pipeline import __version__, changes, outputs, privacy, store
 from pipeline.config import Study, load_study, part_settings, study_file_path
 from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
 from pipeline.indicators import INDICATOR_SOURCES
@@ -125,10 +125,16 @@ def check_design_areas(study: Study, areas: pd.Series) -> None:
 def publish(tables: dict[str, pd.DataFrame], tables_dir: Path, min_cell: int) -> None:
     """Published tables: small cells suppressed together, so that no table reveals a cell hidden
     in another (SPEC §10), each written as CSV and XLSX."""
+    write_published(publish_tables(tables, min_cell), tables_dir)
+
+
+def write_published(published: dict[str, pd.DataFrame], tables_dir: Path) -> None:
+    """Tables already suppressed (`publish_tables`), each written as CSV and XLSX, and the
+    catalog as the data dictionary."""
     tables_dir.mkdir(parents=True, exist_ok=True)
-    for name, published in publish_tables(tables, min_cell).items():
-        store.write_csv(published, tables_dir / f"{name}.csv")
-        write_xlsx(published, tables_dir / f"{name}.xlsx")
+    for name, frame in published.items():
+        store.write_csv(frame, tables_dir / f"{name}.csv")
+        write_xlsx(frame, tables_dir / f"{name}.xlsx")
     store.write_csv(outputs.data_dictionary(), tables_dir / DATA_DICTIONARY)
 
 
@@ -165,12 +171,24 @@ def write_cohort(study: Study, cohort: pd.DataFrame, folder: Path, tables_dir: P
     publish(cohort_tables(study, cohort), tables_dir, study.min_cell)
 
 
-def write_compare(study: Study, cohort: pd.DataFrame, tables: dict[str, pd.DataFrame], folder: Path,
-                  tables_dir: Path) -> None:
-    """Write the compare stage's tables (SPEC §9), suppressed together with the cohort stage's
-    (which are written again: one joint pass is what keeps a hidden cell hidden everywhere)."""
-    publish({**cohort_tables(study, cohort), **tables}, tables_dir, study.min_cell)
-    (folder / "tables.txt").write_text("\n".join(sorted(tables)) + "\n")
+def publish_compare(study: Study, cohort: pd.DataFrame, tables: dict[str, pd.DataFrame],
+                    previous: changes.PreviousRun | None) -> dict[str, pd.DataFrame]:
+    """The compare stage's tables (SPEC §9) as published: suppressed together with the cohort
+    stage's (which are written again: one joint pass is what keeps a hidden cell hidden
+    everywhere), and then `changes` — what they say that the `previous` run's did not."""
+    published = publish_tables({**cohort_tables(study, cohort), **tables}, study.min_cell)
+    return published | publish_tables({"changes": changes.changes_table(previous, published)},
+                                       study.min_cell)
+
+
+def write_compare(published: dict[str, pd.DataFrame], previous: changes.PreviousRun | None,
+                  folder: Path, staged: Path) -> None:
+    """Write the published compare tables and keep the previous run's manifest and compared
+    tables in history/ (outside tables/, which the stages rewrite)."""
+    write_published(published, staged / "tables")
+    if previous is not None:
+        previous.keep(staged / changes.HISTORY)
+    (folder / "tables.txt").write_text("\n".join(sorted(outputs.tables_of("compare"))) + "\n")
 
 
 def read_clean(folder: Path, optional: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
@@ -250,9 +268,11 @@ def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     costs_file = ctx.clean_dir / "clean" / "costs.parquet"  # the kostnader export, when given
     costs = pd.read_parquet(costs_file) if "costs" in ctx.study.inputs and costs_file.is_file() else None
     tables = compare_stage.compare(ctx.study, cohort, costs=costs, progress=ctx.say, jobs=ctx.jobs)
-    rows = {name: len(frame) for name, frame in tables.items()}
-    return rows, lambda folder, staged: write_compare(ctx.study, cohort, tables, folder,
-                                                      staged / "tables")
+    # what the outputs published so far hold: the previous run, for changes.csv
+    previous = changes.PreviousRun.read(ctx.outputs)
+    published = publish_compare(ctx.study, cohort, tables, previous)
+    rows = {name: len(frame) for name, frame in tables.items()} | {"changes": len(published["changes"])}
+    return rows, lambda folder, staged: write_compare(published, previous, folder, staged)
 
 
 def _run_followup(ctx: RunContext) -> tuple[dict[str, int], Writer]:

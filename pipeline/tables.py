@@ -171,6 +171,15 @@ def areas_in(run: RunTables) -> list[str]:
     return sorted(a for a in flow["area"].dropna().astype(str).unique() if a != "all")
 
 
+def chart_areas(run: RunTables) -> list[str]:
+    """The intervention areas with a control chart in the run (control_chart.csv; an area
+    report's own area only), in the table's order."""
+    charts = run["control_chart"]
+    if charts.empty or "area" not in charts.columns:
+        return []
+    return [str(a) for a in dict.fromkeys(charts["area"].dropna())]
+
+
 def primary_indicators(run: RunTables) -> list[str]:
     """The study's primary indicators, as recorded in the manifest's config."""
     return list(run.config.get("primary_indicators") or [])

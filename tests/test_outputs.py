@@ -83,7 +83,9 @@ def test_report_loaders_read_the_catalog() -> None:
     assert set(tables.AREA_TABLES) == {"indicators", "flow", "fidelity", "effects", "summary", "balance",
                                        "count_outcomes", "count_effects"}
     followup = {name: outputs.output_table(name).areas for name in outputs.tables_of("followup")}
-    assert set(tables.DISTRICT_TABLES) == {n for n, rows in followup.items() if rows == outputs.DISTRICT_ROWS}
+    # by district: the follow-up parts' tables and the control charts (an area report: its own)
+    assert set(tables.DISTRICT_TABLES) == {n for n, rows in followup.items()
+                                           if rows == outputs.DISTRICT_ROWS} | {"control_chart"}
     assert set(tables.STUDY_TABLES) == {"survival", "dose_response", "power", "trends", "did_cells",
                                         "did_areas", "event_study", "missing_data", "costs", "dose_received",
-                                        "collaboration_spread", "collaboration_convergence"}
+                                        "collaboration_spread", "collaboration_convergence", "changes"}

@@ -58,6 +58,13 @@ The pass must see every table of a run at once (the cohort stage's indicators, f
 fidelity with the compare stage's tables): a table published in another call is consistent
 only with the tables of its own call.
 
+The monitoring tables (`PUBLISHED_AFTER`: control charts and funnel plots, issue 15) come in a
+second pass over every table of the call, in which the first pass's cells keep its decisions
+(`LinkedCells.fix_as`) and only the components they touch are worked on: their many quarter
+cells may hide their own counts, never a count of a table published without them. Should a
+small count of an indicator be protectable without them and not with them, that indicator's
+monitoring rows are withdrawn whole (`monitoring.UNPROTECTED`).
+
 A follow-up part (`pipeline.followup`) brings the rules of its own tables (its module's
 PUBLISHERS); they join the registry below and are rendered after the core tables. A part's
 tables count conversations and families of its own export, linked to no table of children, so
@@ -67,7 +74,8 @@ The package: `cells` (the pass, `_Pass`, and what every rule shares), one module
 per kind of table (`proportions`: indicators, dose-response, trends, the DiD's cells and
 areas, event study, missing data; `children`: flow, design, fidelity, balance; `effects`:
 effects, summary, power; `survival`; `areas`: the clean stage's area_spellings; `costs`:
-costs; `counts`: count and rate outcomes), `formulas`
+costs; `counts`: count and rate outcomes; `monitoring`: control charts, funnel plots and the
+changes since the previous run), `formulas`
 (text that a spreadsheet would run as a formula made inert: every published table's text),
 `xlsx` (`write_xlsx`) and `scan` (the output scan, `scan_file_for_personnummer`).
 PUBLISHERS, here, maps each table to its rule.
@@ -76,12 +84,15 @@ PUBLISHERS, here, maps each table to its rule.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from pipeline.followup import WithParts
 from pipeline.outputs import CATALOG, output_table
+from pipeline.privacy import LinkedCells
 from pipeline.publish.areas import _publish_area_spellings
 from pipeline.publish.cells import (
     BOUND_PERCENTS,
@@ -103,6 +114,7 @@ from pipeline.publish.formulas import (
     unescape_frame,
     unescape_text,
 )
+from pipeline.publish.monitoring import UNPROTECTED, _publish_changes, _publish_control_chart, _publish_funnel
 from pipeline.publish.proportions import (
     _publish_did_areas,
     _publish_did_cells,
@@ -178,18 +190,61 @@ def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[st
             raise ValueError(f"no small-cell suppression rule for table {name!r}; add one to "
                              f"pipeline.publish.PUBLISHERS before publishing it")
     frames = {n: f.reset_index(drop=True) for n, f in tables.items() if n in PUBLISHERS}
-    run = _Pass(min_cell, frames)
-    # each table's cells and relations, in a fixed order (_render_order); its render function
     order = _render_order()
-    renders = {name: PUBLISHERS[name](run, frames[name]) for name in sorted(frames, key=order.index)}
-    hidden = run.cells.protect()
+    earlier = {n: f for n, f in frames.items() if n not in PUBLISHED_AFTER}
+    run, hidden, renders = _suppress(earlier, min_cell, order)
+    published = {name: renders[name](hidden) for name in renders}  # effects before summary
+    later = sorted((n for n in frames if n in PUBLISHED_AFTER), key=order.index)
+    if later:
+        # the monitoring tables: a second pass over every table, in which the cells of the
+        # first keep the first pass's decision (LinkedCells.fix_as), so that they cannot
+        # change a table published without them; only their own cells may be hidden
+        after, hidden_after, renders_after = _suppress(frames, min_cell, order, earlier=(run, hidden))
+        # an indicator with a small count the first pass protected and this one cannot: the
+        # later tables take that indicator's figures back out (pipeline.publish.monitoring)
+        before = _outcomes(run.cells, run.cells.unprotectable)
+        now = _outcomes(after.cells, after.cells.unprotectable)
+        unprotected = {outcome for outcome, count in now.items() if count > before.get(outcome, 0)}
+        if None in unprotected:  # a cell of no known indicator: all of them
+            unprotected |= {str(i) for name in later for i in frames[name]["indicator"]}
+        after.facts[UNPROTECTED] = unprotected
+        published |= {name: renders_after[name](hidden_after) for name in later}
+    return {name: escape_table(output_table(name), published[name] if name in published else frame.copy())
+            for name, frame in tables.items()}
+
+
+def _suppress(frames: Mapping[str, pd.DataFrame], min_cell: int, order: list[str],
+              earlier: tuple[_Pass, np.ndarray] | None = None) -> tuple[_Pass, np.ndarray, dict[str, Render]]:
+    """One pass: each table's cells and relations, in a fixed order (_render_order), the
+    cells hidden, and each table's render function. `earlier`: a pass over some of the same
+    tables whose decisions stand."""
+    run = _Pass(min_cell, frames)
+    # the earlier pass's tables first, in its order, so that its cells keep their ids here
+    first = set(earlier[0].frames) if earlier is not None else set(frames)
+    renders = {name: PUBLISHERS[name](run, frames[name])
+               for name in sorted(frames, key=lambda n: (n not in first, order.index(n)))}
+    touching = run.cells.fix_as(earlier[0].cells, earlier[1]) if earlier is not None else None
+    hidden = run.cells.protect(touching)
     if run.cells.unprotectable:
         log.warning("small-cell suppression: %d small count(s) can be narrowed down from the "
                     "\"<%d\" markers alone; no cell could be hidden to stop it",
                     len(run.cells.unprotectable), min_cell)
-    published = {name: renders[name](hidden) for name in renders}  # effects before summary
-    return {name: escape_table(output_table(name), published[name] if name in published else frame.copy())
-            for name, frame in tables.items()}
+    return run, hidden, renders
+
+
+def _outcomes(cells: LinkedCells, ids: list[int]) -> Counter:
+    """How many of the cells `ids` count each indicator's outcome (None: no indicator known)."""
+    found: Counter = Counter()
+    for cell in ids:
+        key = cells.key_of(cell)
+        found[key[1] if isinstance(key, tuple) and len(key) > 1 and key[0] == "outcome" else None] += 1
+    return found
+
+
+# Tables published after the others, in a second pass that cannot change them: the monitoring
+# tables (issue 15), whose many small quarter cells would otherwise make the first pass hide
+# more in the tables published before them.
+PUBLISHED_AFTER = ("control_chart", "funnel")
 
 
 Publisher = Callable[[_Pass, pd.DataFrame], Render]
@@ -214,6 +269,9 @@ PUBLISHERS: Mapping[str, Publisher] = WithParts({
     "count_outcomes": _publish_count_outcomes,
     "count_effects": _publish_count_effects,
     "dose_received": _publish_dose_received,
+    "control_chart": _publish_control_chart,
+    "funnel": _publish_funnel,
+    "changes": _publish_changes,
 }, lambda part: part.PUBLISHERS, "publisher")
 
 

@@ -257,7 +257,8 @@ def _publish_balance(p: _Pass, frame: pd.DataFrame) -> Render:
         for column in ("n_intervention", "n_comparison", *BALANCE_LEVEL_COUNTS):
             if column not in frame.columns:
                 continue
-            column_hidden = np.array([column in mine and bool(hidden[mine[column]]) for mine in cells])
+            column_hidden = np.array([column in mine and bool(hidden[mine[column]]) for mine in cells],
+                                     dtype=bool)
             published[column] = _shown_column(frame[column], column_hidden, m)
             rows |= column_hidden
         for side in SIDES:

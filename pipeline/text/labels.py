@@ -368,6 +368,8 @@ SECTION_TITLES: dict[str, Words] = {
     "survival": Words("Överlevnadskurvor", "Survival curves"),
     "trends": Words("Utvecklingen före och efter start", "Trends before and after the start"),
     "costs": Words("Kostnader", "Costs"),
+    "monitoring": Words("Uppföljning över tid och mellan områden", "Over time and across areas"),
+    "changes": Words("Vad som ändrats sedan förra rapporten", "What changed since the previous report"),
 }
 
 AXIS_LABELS: dict[str, Words] = {
@@ -391,6 +393,8 @@ AXIS_LABELS: dict[str, Words] = {
             "intervention areas than in the comparison areas (percentage points)"),
     ),
     "birth_period": Words("Barnets födelseperiod", "Child's birth period"),
+    "birth_quarter": Words("Barnets födelsekvartal", "Child's quarter of birth"),
+    "children_in_area": Words("Antal barn i området", "Children in the area"),
     "birth_half_year": Words("Barnets födelsehalvår", "Child's half-year of birth"),
 }
 
@@ -484,6 +488,7 @@ OUTPUT_TABLE_NAMES: dict[str, Words] = {
     "power": Words("om statistisk styrka", "on statistical power"),
     "trends": Words("om utvecklingen per födelsehalvår", "on the trends by half-year of birth"),
     "costs": Words("om kostnader", "on costs"),
+    "changes": Words("om ändringar sedan förra rapporten", "on the changes since the previous report"),
 }
 
 # costs.csv's reasons and flags (pipeline.stages.compare.costs, pipeline.stats.costs.REASONS),

@@ -416,6 +416,29 @@ CAPTIONS: dict[str, Words] = {
             "of birth with 95% confidence intervals; a dashed line at the programme start and a line at "
             "zero"),
     ),
+    "control_chart": Words(
+        sv="{area}: andel per födelsekvartal mot jämförelsegruppens nivå (styrdiagram)",
+        en="{area}: share by quarter of birth against the comparison group's level (control chart)",
+    ),
+    "control_chart_alt": Words(
+        sv=("Styrdiagram per huvudindikator för {area}: andelen per födelsekvartal som punkter, en "
+            "heldragen mittlinje och streckade kontrollgränser tre standardfel från den; punkter utanför "
+            "gränserna är röda kryss, och en streckad lodrät linje visar programstarten."),
+        en=("Control chart per primary indicator for {area}: the share per quarter of birth as points, a "
+            "solid centre line and dashed control limits three standard errors from it; points outside "
+            "the limits are red crosses, and a dashed vertical line marks the programme start."),
+    ),
+    "funnel": Words(
+        sv="Områdenas andel bland barn födda efter start mot antalet barn (trattdiagram)",
+        en=("The areas' share among children born after the start against their number of children "
+            "(funnel plot)"),
+    ),
+    "funnel_alt": Words(
+        sv=("Trattdiagram per huvudindikator: varje område som en punkt (andel mot antal barn), en vågrät "
+            "linje för alla områden tillsammans och trattformade 95- och 99,8-procentsgränser kring den."),
+        en=("Funnel plot per primary indicator: each area as a point (share against number of children), a "
+            "horizontal line for all areas together and funnel-shaped 95% and 99.8% limits around it."),
+    ),
     "methods": Words("Metoder och referenser", "Methods and references"),
     "all_effects": Words("Alla skattningar", "All estimates"),
     "manifest_code": Words("Kodversion", "Code version"),
@@ -676,6 +699,29 @@ METHOD_WORDS: dict[str, Words] = {
             "difference between the groups that affects the outcomes (no unmeasured confounding). Register "
             "data cannot test that."),
     ),
+    "monitoring": Words(
+        sv=("**Uppföljning över tid och mellan områden.** Styrdiagrammen är Shewharts p-diagram "
+            "(Montgomery, *Introduction to Statistical Quality Control*, kap. 7): mittlinjen är {baseline}, "
+            "och gränserna är mittlinjen ± 3·√(p̄(1 − p̄)/n) för en punkt med n barn. En punkt är utanför "
+            "när den ligger strikt över eller under sina gränser, och åtta punkter i rad på samma sida om "
+            "mittlinjen bildar en serie. Kvartal räknas från programstarten, så inget kvartal blandar barn "
+            "födda före och efter start. Trattdiagrammens gränser är Spiegelhalters exakta binomialgränser "
+            "(Stat Med 2005;24:1185–1202) kring alla områdens sammanlagda andel bland barn födda efter "
+            "start; ett område räknas som över en gräns först när det har fler barn med utfallet än "
+            "gränsens binomialkvantil, så att ett litet område där alla barn har utfallet inte flaggas av "
+            "interpolationen. Under designen skillnad-i-skillnader definieras indikatorerna som i den."),
+        en=("**Over time and across areas.** The control charts are Shewhart p-charts (Montgomery, "
+            "*Introduction to Statistical Quality Control*, ch. 7): the centre line is {baseline}, and the "
+            "limits are the centre line ± 3·√(p̄(1 − p̄)/n) for a point of n children. A point is outside "
+            "when it lies strictly above or below its limits, and eight points in a row on one side of "
+            "the centre line make a run. Quarters are counted from the programme start, so no quarter "
+            "mixes children born before and after it. The funnel plots' limits are Spiegelhalter's exact "
+            "binomial limits (Stat Med 2005;24:1185–1202) around the share of all areas together among "
+            "children born after the start; an area counts as above a limit only when it has more "
+            "children with the outcome than the limit's binomial quantile, so that a small area where "
+            "every child had the outcome is not flagged by the interpolation. Under the "
+            "difference-in-differences design the indicators are defined as in it."),
+    ),
     "checks_did": Words(
         sv=("**Vad kontrollerna visade.** Placebotestet gav p < 0,05 för {failed} av {tested} "
             "indikatorer{which}. Jämförelsen bygger på {areas} områden ({treated} med programmet)."),
@@ -848,4 +894,186 @@ NOTE_WORDS: dict[str, Words] = {
         sv="undertryckt för att skydda enskilda barn",
         en="suppressed to protect individual children",
     ),
+}
+
+
+# Monitoring over time and across areas (issue 15): the control charts and funnel plots.
+MONITORING_WORDS: dict[str, Words] = {
+    "intro": Words(
+        sv=("Styrdiagrammen (p-diagram) visar andelen per födelsekvartal i varje interventionsområde. "
+            "Mittlinjen är {baseline}. Kontrollgränserna ligger tre standardfel från mittlinjen, "
+            "beräknade för antalet barn i varje punkt, så de är vidare där barnen är färre. Ett kvartal "
+            "med för få barn för att redovisas, eller med för få barn med eller utan utfallet, slås ihop "
+            "med kvartalen efter (lika i alla interventionsområden), så en punkt kan gälla flera kvartal. "
+            "Trattdiagrammet visar varje områdes andel bland barn födda efter start mot antalet barn, med "
+            "95- och 99,8-procentsgränser kring alla områdens sammanlagda andel."),
+        en=("The control charts (p-charts) show the share per quarter of birth in each intervention "
+            "area. The centre line is {baseline}. The control limits lie three standard errors from the "
+            "centre line, computed for the number of children in each point, so they are wider where "
+            "there are fewer children. A quarter with too few children to be shown, or too few with or "
+            "without the outcome, is pooled with the quarters after it (the same in every intervention "
+            "area), so a point may cover several quarters. The funnel plot shows each area's share among "
+            "children born after the start against its number of children, with 95% and 99.8% limits "
+            "around the share of all areas together."),
+    ),
+    "baseline_comparison_areas": Words(
+        sv="andelen bland jämförelseområdenas barn födda under samma period",
+        en="the share among the comparison areas' children born in the same period",
+    ),
+    "baseline_before_start": Words(
+        sv="andelen bland barnen i interventionsområdena födda före programstart",
+        en="the share among the children in the intervention areas born before the programme start",
+    ),
+    "outside_above": Words("över den övre gränsen", "above the upper limit"),
+    "outside_below": Words("under den nedre gränsen", "below the lower limit"),
+    "point_period": Words("{period} ({share}; gränsen {limit})", "{period} ({share}; the limit {limit})"),
+    "indicator_outside": Words(
+        sv="{indicator}: {side} för barn födda {periods}.",
+        en="{indicator}: {side} for children born {periods}.",
+    ),
+    "area_outside": Words(
+        sv="**{area}.** Punkter utanför kontrollgränserna:",
+        en="**{area}.** Points outside the control limits:",
+    ),
+    "area_inside": Words(
+        sv="**{area}.** Ingen punkt ligger utanför kontrollgränserna.",
+        en="**{area}.** No point lies outside the control limits.",
+    ),
+    "run_above": Words("över mittlinjen", "above the centre line"),
+    "run_below": Words("under mittlinjen", "below the centre line"),
+    "indicator_run": Words(
+        sv="{indicator}: {count} punkter i rad {side} (barn födda {period}).",
+        en="{indicator}: {count} points in a row {side} (children born {period}).",
+    ),
+    "before_start": Words(
+        sv=("Punkterna före programstart visar hur området skilde sig från jämförelseområdena innan "
+            "programmet fanns; för programmet är frågan om punkterna efter start närmar sig eller går över "
+            "mittlinjen."),
+        en=("The points before the programme start show how the area differed from the comparison areas "
+            "before the programme existed; for the programme, the question is whether the points after the "
+            "start move towards or above the centre line."),
+    ),
+    "no_centre": Words(
+        sv=("Utan mittlinje och gränser, eftersom jämförelsegruppens andel vilar på för få barn med eller "
+            "utan utfallet för att redovisas: {indicators}."),
+        en=("Without centre line and limits, because the comparison group's share rests on too few "
+            "children with or without the outcome to be shown: {indicators}."),
+    ),
+    "hidden_points": Words(
+        sv="{count} punkter redovisas inte, för att skydda enskilda barn.",
+        en="{count} points are not shown, to protect individual children.",
+    ),
+    "funnel_outside": Words(
+        sv="**Trattdiagrammen.** Områden utanför 95-procentsgränserna:",
+        en="**The funnel plots.** Areas outside the 95% limits:",
+    ),
+    "funnel_inside": Words(
+        sv="**Trattdiagrammen.** Inget område ligger utanför 95-procentsgränserna.",
+        en="**The funnel plots.** No area lies outside the 95% limits.",
+    ),
+    "funnel_area": Words("{area} ({share}, {side})", "{area} ({share}, {side})"),
+    "indicator_areas": Words("{indicator}: {areas}.", "{indicator}: {areas}."),
+    "funnel_above_95": Words("över 95-procentsgränsen", "above the 95% limit"),
+    "funnel_above_998": Words("över 99,8-procentsgränsen", "above the 99.8% limit"),
+    "funnel_below_95": Words("under 95-procentsgränsen", "below the 95% limit"),
+    "funnel_below_998": Words("under 99,8-procentsgränsen", "below the 99.8% limit"),
+    "signal": Words(
+        sv=("En punkt eller ett område utanför gränserna är en signal att undersöka närmare, inte ett bevis "
+            "på att något har förändrats eller skiljer sig. Om inget skilde sig från mittlinjen skulle "
+            "ungefär {expected} av de {points} punkterna med gränser hamna utanför dem av slumpen, och vart "
+            "tjugonde område utanför 95-procentsgränserna. Se först efter om uppgifterna är fullständiga "
+            "(sent registrerade besök, vaccinationer eller screeningar) innan slutsatser dras."),
+        en=("A point or an area outside the limits is a signal to look into, not proof that something "
+            "changed or differs. If nothing differed from the centre line, about {expected} of the {points} "
+            "points with limits would lie outside them by chance, and one area in twenty outside the 95% "
+            "limits. First check that the records are complete (late-registered visits, vaccinations or "
+            "screenings) before drawing conclusions."),
+    ),
+    "centre": Words("Mittlinje", "Centre line"),
+    "limits": Words("Kontrollgränser (3 standardfel)", "Control limits (3 standard errors)"),
+    "share_point": Words("Andel (punkten täcker perioden)", "Share (the point covers the period)"),
+    "outside_marker": Words("Utanför gränserna", "Outside the limits"),
+    "run_marker": Words("I en serie på minst 8 på samma sida", "In a run of 8 or more on one side"),
+    "target": Words("Alla områden tillsammans", "All areas together"),
+    "limit_95": Words("95-procentsgräns", "95% limit"),
+    "limit_998": Words("99,8-procentsgräns", "99.8% limit"),
+    "hidden_areas": Words(
+        sv="{count} områden visas inte: få barn med eller utan utfallet",
+        en="{count} areas not drawn: few children with or without the outcome",
+    ),
+    "hidden_chart_points": Words(
+        sv="{count} punkter visas inte (skydd av enskilda barn)",
+        en="{count} points not drawn (protecting individual children)",
+    ),
+    "no_target": Words(
+        sv="alla områdens andel och gränserna redovisas inte (få barn med eller utan utfallet)",
+        en="the share of all areas and the limits not shown (few children with or without the outcome)",
+    ),
+    "no_limits": Words(
+        sv="mittlinje och gränser redovisas inte (få barn i jämförelsegruppen)",
+        en="centre line and limits not shown (few children in the comparison group)",
+    ),
+}
+
+# What changed since the previous report (issue 15): changes.csv in words.
+CHANGES_WORDS: dict[str, Words] = {
+    "first": Words(
+        sv="Det här är studiens första rapport: det finns ingen tidigare rapport att jämföra med.",
+        en="This is the study's first report: there is no earlier report to compare with.",
+    ),
+    "compared_with": Words(
+        sv="Jämfört med förra rapporten (körd {run}, uttag {extraction}):",
+        en="Compared with the previous report (run {run}, extraction {extraction}):",
+    ),
+    "new_children": Words(
+        sv="Barn i studiens grupper sedan dess: {groups}.",
+        en="Children in the study's groups since then: {groups}.",
+    ),
+    "no_new_children": Words(
+        sv="Inga nya barn har tillkommit i studiens grupper.",
+        en="No new children have joined the study's groups.",
+    ),
+    "group_more": Words("{count} fler barn {group}", "{count} more children {group}"),
+    "group_fewer": Words("{count} färre barn {group}", "{count} fewer children {group}"),
+    "group_hidden": Words("barn {group}: kan inte redovisas (små tal)",
+                          "children {group}: cannot be shown (small numbers)"),
+    "moved": Words(
+        sv=("Skattningar som flyttat mer än halva bredden av sitt tidigare 95 %-intervall: {estimates}. "
+            "Det betyder inte att programmets effekt har ändrats, men nya barn och uppgifter har flyttat "
+            "skattningen mer än dess osäkerhet lät förvänta."),
+        en=("Estimates that moved by more than half the width of their previous 95% interval: "
+            "{estimates}. This does not mean that the programme's effect changed, but new children and "
+            "records moved the estimate by more than its uncertainty led one to expect."),
+    ),
+    "not_moved": Words(
+        sv="Ingen skattning har flyttat mer än halva bredden av sitt tidigare 95 %-intervall.",
+        en="No estimate moved by more than half the width of its previous 95% interval.",
+    ),
+    "moved_one": Words("{indicator}{where} från {before} till {after}",
+                       "{indicator}{where} from {before} to {after}"),
+    "in_area": Words(" i {area}", " in {area}"),
+    "earlier": Words(
+        sv=("Tidigare redovisade andelar per födelsehalvår har ändrats på {count} ställen (indikator, "
+            "områden och halvår), först de där samma barn fått nya uppgifter, sedan de största: {figures}. "
+            "Det kan bero på sent registrerade eller rättade uppgifter, eller på barn som sedan dess "
+            "registrerats eller hunnit nå indikatorns ålder."),
+        en=("Shares per half-year of birth published before have changed in {count} places (indicator, "
+            "areas and half-year), first those where the same children have new records, then the "
+            "largest: {figures}. This can come from records registered late or corrected, or from "
+            "children registered since or who have since reached the indicator's age."),
+    ),
+    "earlier_one": Words(
+        sv="{indicator}, {arm}, födda {period}: {before} av {n_before} blev {after} av {n_after}{why}",
+        en="{indicator}, {arm}, born {period}: {before} of {n_before} became {after} of {n_after}{why}",
+    ),
+    "run_time": Words("{date} kl. {time}", "{date} at {time}"),
+    "same_children": Words(" (samma barn, nya uppgifter)", " (the same children, new records)"),
+    "more_listed": Words("och {count} till (se tables/changes.csv)",
+                         "and {count} more (see tables/changes.csv)"),
+    "no_earlier": Words(
+        sv="Inga tidigare redovisade andelar per födelsehalvår har ändrats.",
+        en="No share per half-year of birth published before has changed.",
+    ),
+    "arm_intervention": Words("interventionsområdena", "the intervention areas"),
+    "arm_comparison": Words("jämförelseområdena", "the comparison areas"),
 }

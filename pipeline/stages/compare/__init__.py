@@ -20,6 +20,8 @@
 - `trends`, `design`, `missing_data` — shares by birth half-year, children per area and
   period, missing values by arm and period; under `did` also `did_cells`, `did_areas` and
   `event_study` (see `did_area_tables`, `event_study_table`).
+- `control_chart`, `funnel` — each binary indicator by birth quarter in each intervention
+  area on a p-chart, and the areas after the start on a funnel plot (`monitoring`).
 
 Decisions (documented here because the report's methods appendix follows them):
 
@@ -66,7 +68,9 @@ Decisions (documented here because the report's methods appendix follows them):
 
 The stage is a package: `context` (the analysis population, the DiD cells, each indicator as
 an outcome, one effects row), the effects rows by analysis in `itt`, `did_rows`, `survival`,
-`sensitivity` and `dose_equity`, and the other tables in `tables`; this module assembles them.
+`sensitivity` and `dose_equity`, the other tables in `tables` and the monitoring tables in
+`monitoring`; this module assembles them. (`changes.csv`, which compares this run's published
+tables with the previous run's, is made by the runner: `pipeline.changes`.)
 """
 
 from __future__ import annotations
@@ -121,6 +125,7 @@ from pipeline.stages.compare.dose_equity import (
 )
 from pipeline.stages.compare.dose_received import dose_received_table
 from pipeline.stages.compare.itt import _binary_itt
+from pipeline.stages.compare.monitoring import control_chart_table, funnel_table
 from pipeline.stages.compare.sensitivity import (
     MI_IMPUTATIONS,
     PANDEMIC_BIRTHS,
@@ -148,7 +153,8 @@ from pipeline.summary import headline
 __all__ = [
     "ADJUSTED_METHODS", "DID_GROUPS", "GROUPS", "MI_IMPUTATIONS", "OPEN_ENDED", "PANDEMIC_BIRTHS",
     "REGION_GROUPS", "SUBGROUP_VARIABLES", "balance_table", "binary_outcome", "births_by_year",
-    "compare", "contact_bands", "contacts_before", "cost_items", "costs_table", "covariate_frame",
+    "compare", "contact_bands", "contacts_before", "control_chart_table", "cost_items", "costs_table",
+    "covariate_frame", "funnel_table",
     "design_table", "did_area_tables",
     "did_outcome", "event_study_table", "follow_up_days", "half_year_bins", "half_year_index",
     "landmark_note", "landmark_outcome", "missing_data_table", "placebo_start", "power_table",
@@ -262,6 +268,8 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
         "costs": costs_table(study, cohort, summary, cost_items(study, costs)),
         **count_tables,
         "dose_received": dose_received_table(population),
+        "control_chart": control_chart_table(study, cohort),
+        "funnel": funnel_table(study, cohort),
     }
 
 

@@ -149,12 +149,19 @@ def half_year_bins(birth: pd.Series, programme_start: pd.Timestamp) -> pd.Series
     A bin starts on the start date plus a multiple of six months (before or after it), so a
     bin holds children born either all before or all after the start.
     """
-    months = (birth.dt.year - programme_start.year) * 12 + (birth.dt.month - programme_start.month)
-    k = np.floor_divide(months.to_numpy(), 6)
+    return birth_bins(birth, programme_start, 6)
+
+
+def birth_bins(birth: pd.Series, programme_start: pd.Timestamp, months: int) -> pd.Series:
+    """The first day of each birth's bin of `months` months, bins counted from the programme
+    start (6: half-years; 3: quarters, two to a half-year), so that no bin mixes children born
+    before and after the start."""
+    elapsed = (birth.dt.year - programme_start.year) * 12 + (birth.dt.month - programme_start.month)
+    k = np.floor_divide(elapsed.to_numpy(), months)
 
     def firsts(bins: np.ndarray) -> np.ndarray:
         unique, where = np.unique(bins, return_inverse=True)
-        days = [programme_start + pd.DateOffset(months=int(6 * i)) for i in unique]
+        days = [programme_start + pd.DateOffset(months=int(months * i)) for i in unique]
         return np.array(days, dtype="datetime64[ns]")[where]
 
     first = firsts(k)

@@ -1,0 +1,190 @@
+"""Control charts and funnel plots as the compare stage makes and publishing shows them (issue 15):
+limits and flags hand-computed on a small cohort flow through to control_chart.csv, a quarter or
+an area with fewer than min_cell children never appears with its count, and the monitoring
+tables never change a table published without them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from studykit import write_study
+
+from pipeline.config import load_study
+from pipeline.indicators import present
+from pipeline.outputs import output_table
+from pipeline.publish import publish_tables
+from pipeline.stages.compare.monitoring import control_chart_table, funnel_table, pooled_points
+
+MIN_CELL = 5
+
+
+def _study(tmp_path: Path, intervention: list[str]) -> object:
+    design = {"type": "concurrent", "intervention_areas": intervention,
+              "comparison_areas": ["Söderby"], "programme_start": "2020-01-01",
+              "born_from": "2020-01-01", "born_to": "2023-12-31"}
+    return load_study(write_study(tmp_path / "s", {}, study={"design": design, "min_cell": MIN_CELL}))
+
+
+def _children(area: str, group: str, born: str, n: int, events: int) -> pd.DataFrame:
+    """n children of one area born on one day, `events` of them vaccinated with MMR by 24 months."""
+    return pd.DataFrame({"area": area, "group": group, "birth_date": pd.Timestamp(born),
+                         "vacc_mmr1_24m": [True] * events + [False] * (n - events)})
+
+
+def _cohort(*parts: pd.DataFrame) -> pd.DataFrame:
+    cohort = pd.concat(parts, ignore_index=True)
+    cohort["vacc_mmr1_24m"] = cohort["vacc_mmr1_24m"].astype("boolean")
+    for indicator in present(cohort.columns, ("binary",)):  # every other indicator: nobody in it
+        if indicator.id not in cohort:
+            cohort[indicator.id] = pd.array([pd.NA] * len(cohort), dtype="boolean")
+    return cohort
+
+
+# Söderby (comparison): 100 children, 50 vaccinated -> centre p̄ = 0.5, σ(n) = √(0.25/n) = 0.5/√n.
+# Norrby (intervention), quarters counted from the start 2020-01-01:
+#   2020 Q1: 36 children, 6 vaccinated  -> 0.1667; 0.5 ± 3·0.5/6   = 0.5 ± 0.25     = [0.25, 0.75]: below
+#   2020 Q2: 36, 18                     -> 0.5;    [0.25, 0.75]: within
+#   2020 Q3: 16, 10 and Q4: 4, 2        -> Q4 has 4 < 5 children, so the half-year is one point:
+#            20, 12 -> 0.6; 0.5 ± 3·0.5/√20 = 0.5 ± 0.335410 = [0.164590, 0.835410]: within
+#   2021 Q1: 49, 40                     -> 0.8163; 0.5 ± 3·0.5/7 = 0.5 ± 0.214286
+#            = [0.285714, 0.714286]: above
+NORRBY = [("2020-02-01", 36, 6), ("2020-05-01", 36, 18), ("2020-08-01", 16, 10), ("2020-11-01", 4, 2),
+          ("2021-02-01", 49, 40)]
+
+
+def _hand_cohort(*extra: pd.DataFrame) -> pd.DataFrame:
+    return _cohort(_children("Söderby", "comparison", "2020-06-01", 100, 50),
+                   *(_children("Norrby", "intervention", born, n, e) for born, n, e in NORRBY), *extra)
+
+
+def test_pooling_makes_points_that_show_no_small_count() -> None:
+    # (7, 7) alone is safe; (6, 4) has 4 events, safe with (8, 5): 14 children, 9 with, 5 without;
+    # (3, 3) has 3 children and goes into the point before it at the end
+    assert pooled_points([(7, 7), (6, 4), (8, 5), (9, 9), (3, 3)], MIN_CELL) == [[0], [1, 2], [3, 4]]
+    assert pooled_points([(7, 6)], MIN_CELL) == [[0]]  # never safe: one point, hidden when published
+
+
+def test_hand_computed_limits_and_flags_flow_through_to_the_published_table(tmp_path: Path) -> None:
+    study = _study(tmp_path, ["Norrby"])
+    made = control_chart_table(study, _hand_cohort())
+    assert len(made) == 5  # one row per quarter as the stage makes it
+    published = publish_tables({"control_chart": made}, MIN_CELL)["control_chart"]
+    assert published["quarter_start"].tolist() == ["2020-01-01", "2020-04-01", "2020-07-01", "2021-01-01"]
+    assert published["quarter_end"].tolist() == ["2020-03-31", "2020-06-30", "2020-12-31", "2021-03-31"]
+    assert published["quarters"].tolist() == [1, 1, 2, 1]
+    assert published["children"].tolist() == [36, 36, 20, 49]
+    assert published["events"].tolist() == [6, 18, 12, 40]
+    assert published["centre"].tolist() == pytest.approx([0.5] * 4)
+    assert published["lower"].tolist() == pytest.approx([0.25, 0.25, 0.164590, 0.285714], abs=1e-6)
+    assert published["upper"].tolist() == pytest.approx([0.75, 0.75, 0.835410, 0.714286], abs=1e-6)
+    assert published["proportion"].tolist() == pytest.approx([6 / 36, 0.5, 0.6, 40 / 49])
+    assert published["outside"].fillna("").tolist() == ["below", "", "", "above"]
+    assert published["baseline"].unique().tolist() == ["comparison_areas"]
+    assert published[["baseline_children", "baseline_events"]].iloc[0].tolist() == [100, 50]
+    assert not published["suppressed"].any()
+    # the quarter of 4 children is nowhere with its count
+    assert "2020-10" not in published["quarter"].tolist() and 4 not in published["children"].tolist()
+
+
+def test_the_report_names_the_points_outside_the_limits(tmp_path: Path) -> None:
+    from pipeline.narrative import monitoring_markdown
+    study = _study(tmp_path, ["Norrby"])
+    published = publish_tables({"control_chart": control_chart_table(study, _hand_cohort())},
+                               MIN_CELL)["control_chart"]
+    text = monitoring_markdown(published, pd.DataFrame(), "sv")
+    assert "andelen bland jämförelseområdenas barn födda under samma period" in text
+    assert ("MMR vid 24 månader: under den nedre gränsen för barn födda januari–mars 2020 (17\u00a0%; "
+            "gränsen 25\u00a0%).") in text
+    assert ("MMR vid 24 månader: över den övre gränsen för barn födda januari–mars 2021 (82\u00a0%; "
+            "gränsen 71\u00a0%).") in text
+    assert "en signal att undersöka närmare, inte ett bevis" in text
+    english = monitoring_markdown(published, pd.DataFrame(), "en", area="Norrby")
+    assert "above the upper limit for children born January–March 2021 (82%; the limit 71%)" in english
+    assert "a signal to look into, not proof" in english
+
+
+def test_an_area_too_small_to_show_is_hidden_and_holds_no_other_area_back(tmp_path: Path) -> None:
+    # Väster: 3 children in all after the start: one point for the whole period, shown as "<5"
+    study = _study(tmp_path, ["Norrby", "Väster"])
+    cohort = _hand_cohort(_children("Väster", "intervention", "2020-05-01", 3, 2))
+    published = publish_tables({"control_chart": control_chart_table(study, cohort)},
+                               MIN_CELL)["control_chart"]
+    vaster = published[published["area"] == "Väster"]
+    assert len(vaster) == 1 and vaster["children"].tolist() == ["<5"]
+    assert vaster[["proportion", "lower", "upper"]].isna().all(axis=None)
+    assert vaster["outside"].fillna("").tolist() == [""] and vaster["suppressed"].tolist() == [True]
+    norrby = published[published["area"] == "Norrby"]
+    assert norrby["children"].tolist() == [36, 36, 20, 49]  # as without Väster
+    counts = pd.concat([published["children"], published["events"]])
+    assert not any(isinstance(c, int | np.integer) and 0 < c < MIN_CELL for c in counts)
+
+
+def test_funnel_classifies_by_the_exact_tail_and_hides_a_small_area(tmp_path: Path) -> None:
+    study = _study(tmp_path, ["Norrby", "Väster"])
+    cohort = _cohort(_children("Söderby", "comparison", "2021-06-01", 20, 20),
+                     _children("Norrby", "intervention", "2021-06-01", 200, 120),
+                     _children("Väster", "intervention", "2021-06-01", 3, 1))
+    made = funnel_table(study, cohort)
+    # target 141/223 = 0.6323; at n = 20 the 99.8 % upper quantile is r_p = 19 (P(X <= 19) =
+    # 1 - 0.6323^20 = 0.9999 >= 0.999), and Söderby's 20 > 19: above 99.8 % by the exact tail
+    assert made.set_index("area").loc["Söderby", "classification"] == "above_998"
+    published = publish_tables({"funnel": made}, MIN_CELL)["funnel"].set_index("area")
+    assert published.loc["Väster", "children"] == "<5" and pd.isna(published.loc["Väster", "proportion"])
+    assert published.loc["Väster", "classification"] in ("", None) or pd.isna(published.loc["Väster",
+                                                                                      "classification"])
+    # the target (all areas together) would give Väster's count back with the other two areas'
+    # counts: a second area's count is hidden, or the target
+    assert published[["children", "events"]].isna().any(axis=None) or published["target"].isna().all()
+
+
+def test_an_area_at_the_quantile_is_not_called_above(tmp_path: Path) -> None:
+    # target 0.9: Söderby 10/10 has P(X >= 10) = 0.9^10 = 0.35, far from a 2.5 % tail, though
+    # Spiegelhalter's interpolated upper 95 % limit at n = 10 lies below 1
+    study = _study(tmp_path, ["Norrby"])
+    cohort = _cohort(_children("Söderby", "comparison", "2021-06-01", 10, 10),
+                     _children("Norrby", "intervention", "2021-06-01", 90, 80))
+    made = funnel_table(study, cohort).set_index("area")
+    assert made.loc["Söderby", "upper_95"] < 1.0
+    assert made.loc["Söderby", "classification"] == "within"
+
+
+def test_monitoring_tables_leave_the_other_tables_as_published_without_them(tmp_path: Path) -> None:
+    # indicators.csv hides Väster's 2 vaccinated of 3 and, so that "all" less Norrby cannot give
+    # them back, a second cell; the charts come in a second pass that may hide only their own
+    study = _study(tmp_path, ["Norrby", "Väster"])
+    cohort = _hand_cohort(_children("Väster", "intervention", "2020-05-01", 3, 2))
+    rows = [{"indicator": "vacc_mmr1_24m", "group": group, "area": area, "measure": "proportion",
+             "n_denominator": n, "n_numerator": e}
+            for group, area, n, e in (("intervention", "all", 144, 78), ("intervention", "Norrby", 141, 76),
+                                      ("intervention", "Väster", 3, 2), ("comparison", "all", 100, 50),
+                                      ("comparison", "Söderby", 100, 50))]
+    indicators = output_table("indicators").frame(rows)
+    alone = publish_tables({"indicators": indicators}, MIN_CELL)["indicators"]
+    together = publish_tables({"indicators": indicators, "control_chart": control_chart_table(study, cohort),
+                               "funnel": funnel_table(study, cohort)}, MIN_CELL)
+    pd.testing.assert_frame_equal(together["indicators"], alone)
+    assert alone.set_index(["group", "area"]).loc[("intervention", "Väster"), "n_denominator"] == "<5"
+    # and the funnel, whose areas are indicators' cells, hides them as indicators does
+    def shown(values: pd.Series) -> list[str]:
+        return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values]
+
+    funnel = together["funnel"].set_index("area")
+    assert funnel.loc["Väster", "children"] == "<5"
+    assert shown(funnel["children"]) == shown(alone.set_index("area").loc[funnel.index, "n_denominator"])
+    # the chart's points add up to Norrby's cell, hidden there: one of them is hidden too
+    chart = together["control_chart"]
+    assert chart.loc[chart["area"] == "Norrby", ["children", "events"]].isna().any(axis=None)
+
+
+def test_a_run_publishes_no_small_count_in_the_monitoring_tables(small_study) -> None:
+    from pipeline import tables
+    root, folder, _ = small_study
+    run = tables.load_run(root / "outputs" / folder.name)
+    assert not run["control_chart"].empty and not run["funnel"].empty
+    for name in ("control_chart", "funnel"):
+        shown = pd.concat([run[name][c] for c in ("children", "events")])
+        numbers = pd.to_numeric(shown, errors="coerce")
+        assert not ((numbers > 0) & (numbers < MIN_CELL)).any(), name  # small counts are "<5"
