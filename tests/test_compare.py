@@ -314,7 +314,8 @@ def test_synthetic_study_has_every_itt_method_for_every_indicator(small_study) -
         assert (rows["estimate"].notna() | (rows["note"].str.len() > 0)).all()
     assert set(tables) == {"effects", "summary", "balance", "survival", "dose_response", "power",
                            "trends", "design", "did_cells", "did_areas", "event_study",
-                           "missing_data", "costs", "count_outcomes", "count_effects", "dose_received"}
+                           "missing_data", "costs", "count_outcomes", "count_effects", "dose_received",
+                           "control_chart", "funnel"}
 
 
 def test_pandemic_sensitivity_leaves_out_births_in_2020_and_2021() -> None:

@@ -253,7 +253,7 @@ def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
                      "ci_low": item.natural(re.ci_low), "ci_high": item.natural(re.ci_high), "se": re.se,
                      "p_value": re.p_value, "p_adjusted": item.p_adjusted,
                      "multiplicity": item.multiplicity, "n_sites": meta.k,
-                     "hksj_factor": re.details.get("hksj_scale"),
+                     "hksj_factor": meta.hksj_factor,
                      "ci_low_floored": item.natural(item.floored.pooled.ci_low) if item.floored else None,
                      "ci_high_floored": item.natural(item.floored.pooled.ci_high) if item.floored else None,
                      "tau2": meta.tau2,

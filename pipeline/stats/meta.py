@@ -121,6 +121,9 @@ class MetaAnalysis:
     excluded : tuple of (label, reason)
         Sites left out, each with the reason in words (a missing estimate, a missing or
         non-positive standard error).
+    hksj_factor : float or None
+        The Hartung-Knapp factor q that scaled the pooled variance (floored at 1 with
+        `hksj_floor`); None for the normal interval or with fewer than 2 sites.
 
     Examples
     --------
@@ -145,6 +148,7 @@ class MetaAnalysis:
     weights: tuple[float, ...]
     labels: tuple[Hashable, ...]
     excluded: tuple[tuple[Hashable, str], ...]
+    hksj_factor: float | None = None
 
     @property
     def q(self) -> float | None:
@@ -345,7 +349,8 @@ def meta_analysis(
         pooled=pooled, heterogeneity=heterogeneity, tau2=tau2,
         tau2_ci=None if method == "FE" else _q_profile_interval(y, v, tau2, confidence),
         i2=i2, h2=h2, prediction_low=prediction_low, prediction_high=prediction_high,
-        weights=_percentages(w), **sites_and_fixed)
+        weights=_percentages(w), hksj_factor=scale if interval == "HKSJ" else None,
+        **sites_and_fixed)
 
 
 def _percentages(weights: np.ndarray) -> tuple[float, ...]:

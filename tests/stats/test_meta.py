@@ -112,6 +112,8 @@ def test_bcg_reml_with_hksj_matches_metafor_test_knha():
         result.prediction_low, result.prediction_high)] == [0.49, 0.33, 0.73, 0.14, 1.76]
     # the factor q is 1.0113 here, so the ad hoc floor at 1 changes nothing
     assert pooled.details["hksj_scale"] > 1
+    # and it is the squared ratio of the printed knha and z standard errors, 0.1808 / 0.1798
+    assert result.hksj_factor == pytest.approx((0.1808 / 0.1798) ** 2, abs=2e-3)
     assert meta_analysis(y, se, hksj_floor=True).pooled.se == pytest.approx(pooled.se)
 
 
