@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy import linalg
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
@@ -917,8 +918,7 @@ class _Component:
             singular = np.array([np.sqrt(len(columns))])
             squares = np.full((1, len(columns)), 1.0 / len(columns))
         else:
-            _, singular, basis = np.linalg.svd(self.matrix[np.ix_(rows, columns)],
-                                               full_matrices=False)
+            singular, basis = _singular_values_and_basis(self.matrix[np.ix_(rows, columns)])
             squares = basis ** 2
         largest = max(float(singular.max()), 1.0)
         nonzero = singular > self.RANK_TOLERANCE * largest
@@ -939,7 +939,7 @@ class _Component:
         determined = np.zeros(len(self.values), dtype=bool)
         if sub.size == 0:
             return determined
-        _, singular, basis = np.linalg.svd(sub, full_matrices=False)
+        singular, basis = _singular_values_and_basis(sub)
         rank = int((singular > self.RANK_TOLERANCE * max(singular.max(), 1.0)).sum())
         weight = (basis[:rank] ** 2).sum(axis=0)
         determined[columns[weight > self.WEIGHT_THRESHOLD]] = True
@@ -1099,3 +1099,16 @@ class _Component:
                 return int(self.cells[cell])
         return int(self.cells[candidates[0][-1]])
 
+
+def _singular_values_and_basis(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values and the right singular vectors (rows) of a linked tables' 0/±1 matrix.
+
+    numpy's SVD (LAPACK's divide-and-conquer gesdd) now and then reports that it did not
+    converge on such a matrix; LAPACK's QR-iteration gesvd, slower but sturdier, then
+    computes the same decomposition (within rounding, which the blocks' margins allow for).
+    """
+    try:
+        _, singular, basis = np.linalg.svd(matrix, full_matrices=False)
+    except np.linalg.LinAlgError:
+        _, singular, basis = linalg.svd(matrix, full_matrices=False, lapack_driver="gesvd")
+    return singular, basis

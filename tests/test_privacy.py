@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -453,3 +454,18 @@ def test_docstring_examples_run():
     import pipeline.privacy
     result = doctest.testmod(pipeline.privacy, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted >= 5
+
+
+def test_linked_cells_svd_falls_back_to_gesvd_when_gesdd_does_not_converge() -> None:
+    from unittest import mock
+
+    from pipeline.privacy import _singular_values_and_basis
+
+    # a circulant 0/1 matrix: eigenvalues 2 and a pair of modulus 1, so singular values 2, 1, 1
+    matrix = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+    failing = mock.patch.object(np.linalg, "svd",
+                                side_effect=np.linalg.LinAlgError("SVD did not converge"))
+    with failing:
+        singular, basis = _singular_values_and_basis(matrix)
+    assert singular == pytest.approx([2.0, 1.0, 1.0])
+    assert basis @ basis.T == pytest.approx(np.eye(3))
