@@ -45,6 +45,7 @@ from pipeline.config import Study, load_study
 from pipeline.errors import HembesokError
 from pipeline.indicators import DEFINITIONS_VERSION, INDICATOR_IDS, definition
 from pipeline.publish import scan_file_for_personnummer
+from pipeline.text.cells import to_number
 from pipeline.text.pooling import SHARE_README
 from pipeline.text.words import Words
 
@@ -277,12 +278,9 @@ def proportions_table(summary: pd.DataFrame, design: str) -> pd.DataFrame:
 
 
 def published_number(value: object) -> float | None:
-    """A published cell as a number; None when blank, hidden ("<5") or a bound (">0.95")."""
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    """A published cell as a finite number; None when blank, hidden ("<5") or a bound (">0.95")."""
+    number = to_number(value)
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
