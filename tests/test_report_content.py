@@ -12,8 +12,6 @@ from matplotlib.figure import Figure
 
 from pipeline import figures, narrative, tables, text
 from pipeline.followup import area_selection, collaboration, conversations
-from pipeline.runner import ANALYSIS_STAGES, run_study
-from pipeline.synth import write_synthetic_study
 
 NBSP = "\u00a0"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "evaluation.ipynb"
@@ -220,13 +218,10 @@ def test_methods_appendix_adds_the_methods_of_the_sections_a_run_has() -> None:
 # --- on a small synthetic study ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The outputs folder of a 600-child synthetic study after the analysis stages."""
-    root = tmp_path_factory.mktemp("report_content")
-    folder = root / "data_raw" / "small"
-    write_synthetic_study(folder, n_children=600, seed=5, name="small")
-    summary = run_study(folder, root, stages=ANALYSIS_STAGES)
-    return summary.outputs
+def run_folder(small_study) -> Path:
+    """The outputs folder of the session's 600-child synthetic study (conftest.py)."""
+    root, _, _ = small_study
+    return root / "outputs" / "small"
 
 
 @pytest.fixture(scope="module")
