@@ -38,7 +38,9 @@ TWENTY_FOUR_MONTHS = ("vacc_dtp3_24m", "vacc_pcv3_24m", "vacc_mmr1_24m", "vacc_f
 GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
 SAME_DENOMINATOR_RULE = ("bf_any_1w", "bf_any_2m", "bf_any_4m", "bf_any_6m", "bf_any_12m",
                          "bf_excl_2m", "bf_excl_4m", "vacc_dtp3_24m", "vacc_pcv3_24m",
-                         "vacc_mmr1_24m", "vacc_full_24m")
+                         "vacc_mmr1_24m", "vacc_full_24m",
+                         # the 42-month birthday of language_screening "any" for every child
+                         "lang_screened", "lang_no_deviation", "lang_referred")
 TOLERANCE_SE = 4.5
 
 pytestmark = pytest.mark.slow

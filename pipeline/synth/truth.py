@@ -68,7 +68,6 @@ from pipeline.synth.parameters import (
     REGIONS,
     ROTA_FROM,
     SCREENING_BY_AREA,
-    SCREENING_WINDOW,
     TREND_PER_YEAR,
     VACCINE_NAMES_USED,
     VACCINE_UNKNOWN_NAME,
@@ -96,11 +95,14 @@ RESTRICTIONS = {
                "'timely' means MMR at age <= 609 days (20 months)",
     "age 224": "eligible children born on or after 2019-09-01 with birth + 224 <= extraction date "
                "(32 weeks), not moved out by then; every complete series ends before age 170 days",
-    "screening": "eligible children who reached the screening age + 90 days (913 days = 2,5 år in "
+    "screening": "eligible children who reached their 42-month birthday (calendar months) on or "
+                 "before the extraction date and had not moved out before it (moving out on it "
+                 "keeps the child): pipeline.indicators.language's denominator under "
+                 "language_screening 'any', the synthetic studies' setting (2,5 år screening in "
                  + ", ".join(a for a, age in zip(AREAS, SCREENING_BY_AREA, strict=True)
                              if age == "30m")
-                 + "; 1095 days = 3 år elsewhere) by the extraction date and did not move "
-                 "out by then; screened means a row with a result other than 'ej genomförd'",
+                 + ", 3 år elsewhere, so the 36-month screening's window end counts for every "
+                 "child); screened means a row with a result other than 'ej genomförd'",
     "screened": "the 'screening' children who were screened (a natural row with result utan "
                 "anmärkning or avvikelse)",
     "care 24m": "eligible children who reached their 24-month birthday (calendar months) on or "
@@ -182,6 +184,14 @@ def _round(value: float) -> float | None:
     return None if not np.isfinite(value) else round(float(value), 10)
 
 
+# The language indicators' denominator (pipeline.indicators.language, "any" screening): the
+# 36-month screening's window end, 42 calendar months, for every child whichever screening its
+# BVC gives. A child screened at 2,5 years waits for it too, so that a truth counting it from
+# its own screening would describe younger children than the pipeline analyses: in the demo's
+# post-start groups two to three times as many.
+LANGUAGE_DENOMINATOR_MONTHS = 42
+
+
 def _reached(kids: _Children, age: int | np.ndarray) -> np.ndarray:
     """Reached the age by extraction and had not moved out by that age (no move on/before it)."""
     day = kids.birth + age
@@ -232,8 +242,7 @@ def _accumulate_truth(truth: _Truth, kids: _Children, out: _Outcomes,
               realised=(dose_counts["dtp"] >= 3) & (dose_counts["pcv"] >= 3)
               & (dose_counts["mmr"] >= 1) & (~rota_eligible | rota_done))
     # language
-    reached = _reached(kids, lang["nominal"] + SCREENING_WINDOW[1])
-    base = kids.eligible & reached
+    base = kids.eligible & _reached_by(kids, _add_months(kids.birth, LANGUAGE_DENOMINATOR_MONTHS))
     screened_versions = [_expit(e) for e in out.versions("lang_screened")]
     truth.add("lang_screened", kids, base, *screened_versions, realised=lang["screened"])
     nd_versions = [_expit(e) for e in out.versions("lang_no_deviation")]
