@@ -763,11 +763,12 @@ def proportional_hazards_test(
     g = g - g.mean()
     scaled = n_events * residuals @ covariance
     weighted = g @ scaled
-    chi2 = weighted**2 / (np.diag(covariance) * n_events * (g**2).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.array([np.corrcoef(g, scaled[:, j])[0, 1] for j in range(scaled.shape[1])])
     raw = g @ residuals
-    global_chi2 = float(raw @ covariance @ raw * n_events / (g**2).sum())
+    # every event at one time leaves g without spread: 0/0, a NaN reported as not estimable below
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chi2 = weighted**2 / (np.diag(covariance) * n_events * (g**2).sum())
+        rho = np.array([np.corrcoef(g, scaled[:, j])[0, 1] for j in range(scaled.shape[1])])
+        global_chi2 = float(raw @ covariance @ raw * n_events / (g**2).sum())
     table = pd.DataFrame(
         {"rho": rho, "chi2": chi2, "df": 1, "p_value": stats.chi2.sf(chi2, 1)}, index=list(names)
     )
