@@ -10,7 +10,6 @@ reports can be rendered in parallel.
 
 from __future__ import annotations
 
-import io
 import math
 import textwrap
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
 from pipeline.indicators import time_to_event
+from pipeline.report_html import PNG_DPI, figure_images
 from pipeline.stats import funnel_limits
 from pipeline.text import format_number, label, phrase, to_number
 from pipeline.text.narrative_words import MONITORING_WORDS
@@ -64,11 +64,9 @@ class ReportFigure(Figure):
         super().__init__(*args, **kwargs)
         FigureCanvasAgg(self)
 
-    def to_png(self, dpi: int = 150) -> bytes:
+    def to_png(self, dpi: int = PNG_DPI) -> bytes:
         """The figure as PNG bytes, cropped to what is drawn (the at-risk table included)."""
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-        return buffer.getvalue()
+        return figure_images(self, dpi=dpi)[0]
 
     def _repr_png_(self) -> bytes:
         return self.to_png()
