@@ -92,16 +92,17 @@ def write_figure_files(fig: Figure, name: str, figures_dir: str | Path) -> tuple
 def figure_images(fig: Figure, *, dpi: int = PNG_DPI, svg: bool = False) -> tuple[bytes, bytes | None]:
     """The figure as PNG (at `dpi`) and, with `svg`, as SVG, both cropped to what is drawn.
 
-    The layout is solved and the box around what is drawn measured once, at the PNG's
-    resolution, as `savefig(bbox_inches="tight")` does; the PNG is the same bytes as that
-    would give, and the SVG shows the same layout in the same box (each `savefig` with
-    "tight" would draw the figure twice and solve constrained layout again).
+    What `savefig(bbox_inches="tight")` does, done once for both files: the layout solved and
+    the box around what is drawn measured at the PNG's resolution, then each file drawn once,
+    in that box, with the layout as solved. The PNG is the same bytes as savefig's and the SVG
+    shows the same layout; savefig would draw each file twice and solve the layout for each.
     """
     engine = fig.get_layout_engine()
     shown_dpi = fig.dpi
     fig.dpi = dpi
     try:
-        fig.draw_without_rendering()  # solves the layout: text extents need a draw
+        if fig.axes and engine is not None:  # as a draw would, without drawing every artist
+            engine.execute(fig)
         box = fig.get_tightbbox().padded(rcParams["savefig.pad_inches"])
     finally:
         fig.dpi = shown_dpi
