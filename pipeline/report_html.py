@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
 import struct
 import unicodedata
@@ -50,15 +51,19 @@ def caption_label(kind: str, number: int, language: str) -> str:
 
 
 def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,
-                figures_dir: str | Path | None = None, *, name: str | None = None) -> str:
+                figures_dir: str | Path | None = None, *, name: str | None = None,
+                cache: str | Path | None = None) -> str:
     """A <figure> with the PNG embedded (alt text) and a numbered <figcaption>.
 
     With `figures_dir`, also writes `<figures_dir>/<slug of "Figur 3 caption">.png` and
     `.svg` (of "Figur 3 <name>" when the figure has a `name` of its own, as a follow-up
-    part's figures do). The figure is not closed: the caller closes it.
+    part's figures do). With `cache`, a folder the reports of one run share, a figure with
+    an `inputs_key` (`figures.ReportFigure`) is drawn once for them all: its images are kept
+    there under the key for the next report that shows it. The figure is not closed: the
+    caller closes it.
     """
     label = caption_label("figure", number, language)
-    png, svg = figure_images(fig, svg=figures_dir is not None)
+    png, svg = _shared_images(fig, cache, svg=figures_dir is not None)
     if figures_dir is not None:
         _write_images(f"{label} {name or caption}", figures_dir, png, svg)
     width, height = _png_size(png)
@@ -120,6 +125,23 @@ def figure_images(fig: Figure, *, dpi: int = PNG_DPI, svg: bool = False) -> tupl
     finally:
         if engine is not None:
             fig.set_layout_engine(engine)
+
+
+def _shared_images(fig: Figure, cache: str | Path | None, *, svg: bool) -> tuple[bytes, bytes | None]:
+    """`figure_images`, taken from `cache` when another report drew a figure with the same key."""
+    key = getattr(fig, "inputs_key", None)
+    if cache is None or key is None:
+        return figure_images(fig, svg=svg)
+    kept = {suffix: Path(cache) / f"{key}.{suffix}" for suffix in ("png", "svg")}
+    if kept["png"].is_file() and (kept["svg"].is_file() or not svg):
+        return kept["png"].read_bytes(), kept["svg"].read_bytes() if svg else None
+    png, vector = figure_images(fig, svg=svg)
+    for suffix, image in (("svg", vector), ("png", png)):  # the PNG last: it says the entry is there
+        if image is not None:
+            partial = kept[suffix].with_name(f".{os.getpid()}.{kept[suffix].name}")
+            partial.write_bytes(image)
+            partial.replace(kept[suffix])  # whole files only: reports run in parallel
+    return png, vector
 
 
 def _write_images(name: str, figures_dir: str | Path, png: bytes, svg: bytes) -> tuple[Path, Path]:
