@@ -5,15 +5,18 @@ whatever the backend) and takes `language`. Figures are made for paper: fonts of
 9 pt, groups told apart by colour (dark blue and orange keep apart in greyscale), marker and
 line style, axes labelled with units. A suppressed group or value is marked with text
 ("uppgift undertryckt (<5)") and never drawn. No pyplot: figures hold no global state, so
-reports can be rendered in parallel.
+reports can be rendered in parallel. Each figure carries a digest of what it was drawn from,
+so that the reports of one run draw a figure they have in common once.
 """
 
 from __future__ import annotations
 
-import io
+import functools
+import hashlib
+import inspect
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib
@@ -29,6 +32,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
 from pipeline.indicators import time_to_event
+from pipeline.report_html import PNG_DPI, figure_images
 from pipeline.stats import funnel_limits
 from pipeline.text import format_number, label, phrase, to_number
 from pipeline.text.narrative_words import MONITORING_WORDS
@@ -58,20 +62,63 @@ SUPPRESSED_GID = "suppressed"
 
 
 class ReportFigure(Figure):
-    """A Figure with an Agg canvas that shows itself as PNG in a notebook (`display(fig)`)."""
+    """A Figure with an Agg canvas that shows itself as PNG in a notebook (`display(fig)`).
+
+    `inputs_key` is a digest of what it was drawn from, set by the figure functions here
+    (`keyed`): two figures with the same key look the same, so the reports of one run draw
+    such a figure once (`report_html.figure_html`, `cache`).
+    """
+
+    inputs_key: str | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         FigureCanvasAgg(self)
 
-    def to_png(self, dpi: int = 150) -> bytes:
+    def to_png(self, dpi: int = PNG_DPI) -> bytes:
         """The figure as PNG bytes, cropped to what is drawn (the at-risk table included)."""
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-        return buffer.getvalue()
+        return figure_images(self, dpi=dpi)[0]
 
     def _repr_png_(self) -> bytes:
         return self.to_png()
+
+
+def keyed(draw: Callable[..., ReportFigure]) -> Callable[..., ReportFigure]:
+    """A figure function whose figures carry `inputs_key`: a digest of the function and its
+    arguments (frames by content). Figure functions are pure, so the same arguments draw the
+    same figure; an argument that cannot be digested leaves the key None."""
+    signature = inspect.signature(draw)
+
+    @functools.wraps(draw)
+    def drawing(*args: Any, **kwargs: Any) -> ReportFigure:
+        figure = draw(*args, **kwargs)
+        arguments = signature.bind(*args, **kwargs)
+        arguments.apply_defaults()
+        digest = hashlib.sha256(draw.__qualname__.encode())
+        try:
+            for name, value in arguments.arguments.items():
+                digest.update(name.encode())
+                _digest_argument(digest, value)
+        except (TypeError, ValueError):  # e.g. a frame with unhashable cells
+            return figure
+        figure.inputs_key = digest.hexdigest()
+        return figure
+
+    return drawing
+
+
+def _digest_argument(digest: Any, value: Any) -> None:
+    if isinstance(value, pd.DataFrame):
+        digest.update(repr(("frame", list(value.columns), [str(kind) for kind in value.dtypes])).encode())
+        digest.update(pd.util.hash_pandas_object(value).to_numpy().tobytes())
+    elif isinstance(value, (list, tuple)):
+        digest.update(repr((type(value).__name__, len(value))).encode())
+        for item in value:
+            _digest_argument(digest, item)
+    elif value is None or isinstance(value, (str, int, float)):
+        digest.update(repr((type(value).__name__, value)).encode())
+    else:
+        raise TypeError(f"a figure argument of type {type(value).__name__} has no digest")
 
 
 def _new_figure(width: float, height: float) -> ReportFigure:
@@ -110,6 +157,7 @@ def _min_cell(values: Sequence[Any], min_cell: int) -> int:
 
 # --- proportions ------------------------------------------------------------------------------
 
+@keyed
 def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                        groups: Sequence[str] = ("intervention", "comparison"), area: str = "all",
                        title: str | None = None, min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
@@ -184,6 +232,7 @@ def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], l
 SURVIVAL_POINTS = ("km_point", "turnbull_point")
 
 
+@keyed
 def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
                     groups: Sequence[str] = ("intervention", "comparison"), at_risk_every_days: int = 90,
                     min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
@@ -293,6 +342,7 @@ def _at_risk_table(ax: Axes, risk_rows: dict[str, dict[float, Any]], groups: Seq
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio", "rate_ratio", "count_ratio")
 
 
+@keyed
 def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
                   measures: Sequence[str] = ("risk_difference", "did"),
                   methods: Sequence[str] = ("crude", "regression", "iptw", "did", "did_unadjusted"),
@@ -381,6 +431,7 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
 
 # --- flow ----------------------------------------------------------------------------------------
 
+@keyed
 def flow_figure(flow: pd.DataFrame, language: str, *, area: str = "all",
                 min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
     """The flow of families: one horizontal bar per step, from born in the areas to all contacts."""
@@ -422,6 +473,7 @@ def flow_figure(flow: pd.DataFrame, language: str, *, area: str = "all",
 
 # --- dose-response ------------------------------------------------------------------------------
 
+@keyed
 def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                          min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
     """Share (95% CI) by band of programme contacts received, one series per indicator."""
@@ -472,6 +524,7 @@ def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[st
 
 # --- design and trends -----------------------------------------------------------------------------
 
+@keyed
 def design_figure(design: pd.DataFrame, language: str, *, area: str = "all") -> ReportFigure:
     """Who is compared with whom: one box per area and birth period with its children.
 
@@ -534,6 +587,7 @@ def _half_year_panel(ax: Axes, indicator: str, start: pd.Timestamp, y_axis: str,
                          transform=ax.transAxes, ha="right")
 
 
+@keyed
 def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                   programme_start: str, min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
     """Each indicator's share by birth half-year in intervention and comparison areas.
@@ -582,6 +636,7 @@ def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: 
     return figure
 
 
+@keyed
 def event_study_figure(event_study: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                        programme_start: str) -> ReportFigure:
     """The DiD by birth half-year relative to the last half-year before the start (event
@@ -627,6 +682,7 @@ def _monitoring_word(key: str, language: str, **values: Any) -> str:
     return MONITORING_WORDS[key].format(language, **values)
 
 
+@keyed
 def control_chart_figure(control_chart: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                          area: str, programme_start: str) -> ReportFigure:
     """One intervention area's control charts (control_chart.csv), a panel per indicator: the
@@ -716,6 +772,7 @@ def _legend_once(figure: Figure, axes: Sequence[Axes]) -> None:
                       ncol=min(len(entries), 3), frameon=False)
 
 
+@keyed
 def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                   area: str = "all") -> ReportFigure:
     """Funnel plots (funnel.csv), a panel per indicator: each area's share against its children

@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
 import struct
 import unicodedata
 from pathlib import Path
 
-from matplotlib import rc_context
+from matplotlib import rc_context, rcParams
 from matplotlib.figure import Figure
 
 from pipeline.text.words import Words
@@ -30,6 +31,9 @@ MAX_SLUG_CHARS = 80
 # SVG with text as text (searchable, editable, and read by the output scan) and fixed ids
 # and no date, so that the same figure gives the same bytes.
 SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "hembesok"}
+# No layout engine at all (not even "none", which savefig still prepares a layout for): a
+# figure whose layout is solved is saved without another draw before the one that counts.
+NO_LAYOUT_RC = {"figure.autolayout": False, "figure.constrained_layout.use": False}
 
 
 def slug(text: str, max_chars: int = MAX_SLUG_CHARS) -> str:
@@ -47,17 +51,21 @@ def caption_label(kind: str, number: int, language: str) -> str:
 
 
 def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,
-                figures_dir: str | Path | None = None, *, name: str | None = None) -> str:
+                figures_dir: str | Path | None = None, *, name: str | None = None,
+                cache: str | Path | None = None) -> str:
     """A <figure> with the PNG embedded (alt text) and a numbered <figcaption>.
 
     With `figures_dir`, also writes `<figures_dir>/<slug of "Figur 3 caption">.png` and
     `.svg` (of "Figur 3 <name>" when the figure has a `name` of its own, as a follow-up
-    part's figures do). The figure is not closed: the caller closes it.
+    part's figures do). With `cache`, a folder the reports of one run share, a figure with
+    an `inputs_key` (`figures.ReportFigure`) is drawn once for them all: its images are kept
+    there under the key for the next report that shows it. The figure is not closed: the
+    caller closes it.
     """
     label = caption_label("figure", number, language)
-    png = _png_bytes(fig)
+    png, svg = _shared_images(fig, cache, svg=figures_dir is not None)
     if figures_dir is not None:
-        write_figure_files(fig, f"{label} {name or caption}", figures_dir, png=png)
+        _write_images(f"{label} {name or caption}", figures_dir, png, svg)
     width, height = _png_size(png)
     shown_width, shown_height = (round(v * CSS_DPI / PNG_DPI) for v in (width, height))
     source = base64.b64encode(png).decode("ascii")
@@ -81,36 +89,69 @@ def table_html(frame_html: str, number: int, caption: str, language: str) -> str
             f"{html.escape(caption)}</figcaption>\n{table.strip()}\n</figure>")
 
 
-def write_figure_files(fig: Figure, name: str, figures_dir: str | Path, *,
-                       png: bytes | None = None) -> tuple[Path, Path]:
+def write_figure_files(fig: Figure, name: str, figures_dir: str | Path) -> tuple[Path, Path]:
     """Write the figure as `<figures_dir>/<slug of name>.png` and `.svg`; returns both paths."""
+    return _write_images(name, figures_dir, *figure_images(fig, svg=True))
+
+
+def figure_images(fig: Figure, *, dpi: int = PNG_DPI, svg: bool = False) -> tuple[bytes, bytes | None]:
+    """The figure as PNG (at `dpi`) and, with `svg`, as SVG, both cropped to what is drawn.
+
+    What `savefig(bbox_inches="tight")` does, done once for both files: the layout solved and
+    the box around what is drawn measured at the PNG's resolution, then each file drawn once,
+    in that box, with the layout as solved. The PNG is the same bytes as savefig's and the SVG
+    shows the same layout; savefig would draw each file twice and solve the layout for each.
+    """
+    engine = fig.get_layout_engine()
+    shown_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        if fig.axes and engine is not None:  # as a draw would, without drawing every artist
+            engine.execute(fig)
+        box = fig.get_tightbbox().padded(rcParams["savefig.pad_inches"])
+    finally:
+        fig.dpi = shown_dpi
+    with rc_context(NO_LAYOUT_RC):
+        fig.set_layout_engine(None)  # the layout just solved stays as it is
+    try:
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=dpi, bbox_inches=box)
+        if not svg:
+            return png.getvalue(), None
+        vector = io.BytesIO()
+        with rc_context(SVG_RC):
+            fig.savefig(vector, format="svg", bbox_inches=box, metadata={"Date": None})
+        return png.getvalue(), vector.getvalue()
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+
+
+def _shared_images(fig: Figure, cache: str | Path | None, *, svg: bool) -> tuple[bytes, bytes | None]:
+    """`figure_images`, taken from `cache` when another report drew a figure with the same key."""
+    key = getattr(fig, "inputs_key", None)
+    if cache is None or key is None:
+        return figure_images(fig, svg=svg)
+    kept = {suffix: Path(cache) / f"{key}.{suffix}" for suffix in ("png", "svg")}
+    if kept["png"].is_file() and (kept["svg"].is_file() or not svg):
+        return kept["png"].read_bytes(), kept["svg"].read_bytes() if svg else None
+    png, vector = figure_images(fig, svg=svg)
+    for suffix, image in (("svg", vector), ("png", png)):  # the PNG last: it says the entry is there
+        if image is not None:
+            partial = kept[suffix].with_name(f".{os.getpid()}.{kept[suffix].name}")
+            partial.write_bytes(image)
+            partial.replace(kept[suffix])  # whole files only: reports run in parallel
+    return png, vector
+
+
+def _write_images(name: str, figures_dir: str | Path, png: bytes, svg: bytes) -> tuple[Path, Path]:
     folder = Path(figures_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = slug(name)
     png_path, svg_path = folder / f"{stem}.png", folder / f"{stem}.svg"
-    png_path.write_bytes(png if png is not None else _png_bytes(fig))
-    buffer = io.BytesIO()
-    # the SVG keeps the layout the PNG was drawn with (constrained layout is not solved again:
-    # half the SVG's time, and the two files show the same layout)
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        fig.set_layout_engine("none")
-    try:
-        with rc_context(SVG_RC):
-            fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    finally:
-        if engine is not None:
-            fig.set_layout_engine(engine)
-    svg_path.write_bytes(buffer.getvalue())
+    png_path.write_bytes(png)
+    svg_path.write_bytes(svg)
     return png_path, svg_path
-
-
-def _png_bytes(fig: Figure) -> bytes:
-    if hasattr(fig, "to_png"):  # figures.ReportFigure: cropped to what is drawn
-        return fig.to_png(dpi=PNG_DPI)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 def _png_size(png: bytes) -> tuple[int, int]:

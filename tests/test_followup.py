@@ -401,7 +401,7 @@ def run_followup_cell(run_folder: Path, language: str, area: str = "all",
     setup, part = _notebook_cells()
     shown: list = []
     namespace = {"study": "tiny", "run_folder": str(run_folder), "language": language, "area": area,
-                 "audience": audience, "figures_dir": None}
+                 "audience": audience, "figures_dir": None, "figure_cache": None}
     exec(compile(setup, "setup", "exec"), namespace)  # noqa: S102 - the report's own notebook
     namespace["display"] = shown.append
     exec(compile(part, "followup", "exec"), namespace)  # noqa: S102

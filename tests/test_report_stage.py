@@ -9,11 +9,12 @@ import stat
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from studykit import pnr, write_study
 
-from pipeline import report_html
+from pipeline import figures, report_html
 from pipeline.config import load_study
 from pipeline.errors import HembesokError
 from pipeline.publish import scan_file_for_personnummer
@@ -35,7 +36,7 @@ def notebook(tmp_path: Path, body: str) -> Path:
     nb = nbformat.v4.new_notebook()
     parameters = nbformat.v4.new_code_cell(
         'study = "x"\nrun_folder = "."\nlanguage = "sv"\narea = "all"\naudience = "committee"\n'
-        "figures_dir = None")
+        "figures_dir = None\nfigure_cache = None")
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -151,7 +152,7 @@ def test_report_title_falls_back_to_a_generic_title() -> None:
 
 
 def test_committee_reports_get_a_pdf_and_figures_folder(study, tmp_path, monkeypatch, fake_browser) -> None:
-    use_notebook(monkeypatch, tmp_path, "print(repr(figures_dir))")
+    use_notebook(monkeypatch, tmp_path, "print(repr(figures_dir), repr(figure_cache))")
     written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed", jobs=2,
                                     figures_dir=tmp_path / "figures")
     pdfs = sorted(p.name for p in written if p.suffix == ".pdf")
@@ -162,6 +163,11 @@ def test_committee_reports_get_a_pdf_and_figures_folder(study, tmp_path, monkeyp
     assert str(tmp_path / "figures" / "tiny_norrby_en") in committee  # figures/<report name>/
     technical = (tmp_path / "reports" / "tiny_study_en_technical.html").read_text()
     assert "None" in technical and not (tmp_path / "reports" / "tiny_study_en_technical.pdf").exists()
+    # every report, in either worker, was given the same folder of shared figures, gone afterwards
+    shared = tmp_path / "reports" / report.FIGURE_CACHE
+    assert all(str(shared) in (tmp_path / "reports" / p.name).read_text() for p in written
+               if p.suffix == ".html")
+    assert not shared.exists()
 
 
 def test_a_browser_that_fails_costs_the_pdf_not_the_run(study, tmp_path, monkeypatch) -> None:
@@ -230,6 +236,40 @@ def test_figure_files_are_stable_and_scanned(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]  # no dates, fixed ids
     leaked = report_html.write_figure_files(small_figure(pnr("19811218", "987")), "Figur 2 B", tmp_path)
     assert scan_file_for_personnummer(leaked[1]) == ["########-####"]  # the SVG's text is read
+
+
+FLOW = pd.DataFrame({"area": ["all", "all"], "order": [1, 2],
+                     "step": ["born_in_intervention_areas", "eligible"], "children": [111, 67],
+                     "share_of_previous": [None, 0.6036]})
+
+
+def test_a_figure_is_keyed_by_what_it_is_drawn_from() -> None:
+    key = figures.flow_figure(FLOW, "sv").inputs_key
+    assert key is not None
+    assert figures.flow_figure(FLOW.copy(), "sv", area="all").inputs_key == key  # defaults spelled out
+    assert figures.flow_figure(FLOW, "en").inputs_key != key
+    assert figures.flow_figure(FLOW.assign(children=[111, 68]), "sv").inputs_key != key
+    assert figures.flow_figure(FLOW, "sv", min_cell=10).inputs_key != key
+    assert figures.flow_figure(FLOW.assign(children=[{1}, {2}]), "sv").inputs_key is None  # not hashable
+
+
+def test_reports_sharing_a_cache_draw_a_figure_once(tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    first = report_html.figure_html(figures.flow_figure(FLOW, "sv"), 3, "Flöde", "Staplar", "sv",
+                                    figures_dir=tmp_path / "a", cache=cache)
+    key = figures.flow_figure(FLOW, "sv").inputs_key
+    assert sorted(p.name for p in cache.iterdir()) == [f"{key}.png", f"{key}.svg"]
+    monkeypatch.setattr(report_html, "figure_images", lambda *_a, **_k: pytest.fail("drawn again"))
+    again = report_html.figure_html(figures.flow_figure(FLOW, "sv"), 3, "Flöde", "Staplar", "sv",
+                                    figures_dir=tmp_path / "b", cache=cache)
+    assert again == first
+    assert [p.read_bytes() for p in sorted((tmp_path / "a").iterdir())] == \
+        [p.read_bytes() for p in sorted((tmp_path / "b").iterdir())]
+    monkeypatch.undo()
+    unkeyed = small_figure()  # a figure of no figure function is drawn every time
+    assert report_html.figure_html(unkeyed, 1, "A", "B", "sv", cache=cache).startswith("<figure")
+    assert len(list(cache.iterdir())) == 2
 
 
 def test_table_html_numbers_the_caption() -> None:

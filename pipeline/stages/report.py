@@ -14,7 +14,10 @@ in pipeline/report_templates/, with screen and A4 print styles). Each committee 
 also printed to PDF beside its HTML with headless Chromium when it is installed; without
 it the stage says how to get PDFs and goes on. The figures of committee report
 `reports/<name>.html` are written as PNG and SVG to `figures/<name>/` (notebook parameter
-`figures_dir`).
+`figures_dir`). A figure that several reports show (the technical report shows most of the
+Swedish study report's; an area report shows the study report's figures of tables not made
+by area) is drawn once: the reports share a folder of drawn figures (`figure_cache`), removed
+when they are rendered.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate) ?\(D:[0-9Z+\-']*\)")  # in t
 NO_BROWSER = ("PDFs not made: headless Chromium is not installed (on Debian/Ubuntu: "
               "sudo apt-get install chromium); the HTML reports are complete without it")
 TECHNICAL_TITLE = {"sv": "teknisk rapport", "en": "technical report"}
+FIGURE_CACHE = ".figure-cache"  # in the reports folder while the reports are rendered
 
 
 @dataclass(frozen=True)
@@ -163,10 +167,14 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
     all_jobs = report_jobs(study)
     if browser is None:
         progress(f"report: {NO_BROWSER}")
+    # in the staged run folder, so that the technical report shows it under `run_label`
+    figure_cache = reports_dir / FIGURE_CACHE
+    shutil.rmtree(figure_cache, ignore_errors=True)  # figures drawn by other code
+    figure_cache.mkdir()
     work = [(job, str(run_folder), str(reports_dir), str(failed_dir), study.name,
              report_title(study.title, job),
              str(figures_dir / job.name) if figures_dir is not None and job.committee else None,
-             run_label, browser if job.committee else None)
+             str(figure_cache), run_label, browser if job.committee else None)
             for job in all_jobs]
     results: dict[str, Rendered] = {}
 
@@ -178,15 +186,18 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
             if rendered.pdf_problem:
                 progress(f"report: {rendered.job.name}: PDF not made: {rendered.pdf_problem}")
 
-    if jobs <= 1:
-        with ReportSession() as session:
-            for item in work:
-                progress(f"report: rendering {item[0].name} …")
-                done(session.render(*item))
-    else:
-        with _workers(jobs) as pool:
-            for future in as_completed([pool.submit(_render, *item) for item in work]):
-                done(future.result())
+    try:
+        if jobs <= 1:
+            with ReportSession() as session:
+                for item in work:
+                    progress(f"report: rendering {item[0].name} …")
+                    done(session.render(*item))
+        else:
+            with _workers(jobs) as pool:
+                for future in as_completed([pool.submit(_render, *item) for item in work]):
+                    done(future.result())
+    finally:
+        shutil.rmtree(figure_cache, ignore_errors=True)
     ordered = [results[job.name] for job in all_jobs]
     problems = [rendered.error for rendered in ordered if rendered.error]
     if problems:
@@ -401,7 +412,7 @@ class ReportSession:
             browser.close()
 
     def render(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
-               title: str, figures_dir: str | None, run_label: str | None,
+               title: str, figures_dir: str | None, figure_cache: str | None, run_label: str | None,
                browser: str | None) -> Rendered:
         """Execute one notebook, write its HTML and, with a browser, its PDF."""
         import papermill
@@ -420,7 +431,8 @@ class ReportSession:
                 notebook = papermill.execute_notebook(
                     str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
                     parameters={"study": study, "run_folder": run_folder, "language": job.language,
-                                "area": job.area, "audience": job.audience, "figures_dir": figures_dir},
+                                "area": job.area, "audience": job.audience, "figures_dir": figures_dir,
+                                "figure_cache": figure_cache},
                     request_save_on_cell_execute=False, log_output=False,
                     engine_name=_kept_kernel_engine(), kernel=self.kernel.fresh(),
                     execution_timeout=EXECUTION_TIMEOUT_S)
