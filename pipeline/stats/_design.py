@@ -161,9 +161,13 @@ def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
     >>> coded.columns.tolist(), coded["smoker_yes"].tolist()
     (['parity', 'smoker_yes'], [0.0, 1.0, nan])
     """
+    return pd.DataFrame(_coded_columns(covariates), index=covariates.index)
+
+
+def _coded_columns(covariates: pd.DataFrame) -> dict[str, np.ndarray]:
+    """`dummy_code`'s columns as float arrays by name (no frame is built)."""
     columns: dict[str, np.ndarray] = {}
-    for column in covariates.columns:
-        values = covariates[column]
+    for column, values in covariates.items():
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             columns[str(column)] = values.astype("float64").to_numpy(dtype=float,
                                                                      na_value=np.nan)
@@ -174,7 +178,7 @@ def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
             dummy = (codes == code).astype(float)
             dummy[codes < 0] = np.nan
             columns[f"{column}_{level}"] = dummy
-    return pd.DataFrame(columns, index=covariates.index)
+    return columns
 
 
 def build_covariate_design(
@@ -226,23 +230,27 @@ def build_covariate_design(
         return CovariateDesign(empty, usable, 0, (), ())
     if len(covariates) != n_rows:
         raise ValueError(f"covariates have {len(covariates)} rows; expected {n_rows}")
-    coded = dummy_code(covariates.reset_index(drop=True))
-    complete = ~coded.isna().any(axis=1).to_numpy()
+    # the coded columns as arrays: one frame is built, of the columns retained
+    coded = _coded_columns(covariates)
+    complete = np.ones(n_rows, dtype=bool)
+    for values in coded.values():
+        complete &= ~np.isnan(values)
     n_dropped = int((usable & ~complete).sum())
     kept = usable & complete
-    coded = coded.loc[kept].reset_index(drop=True)
+    coded = {column: values[kept] for column, values in coded.items()}
 
-    constant = tuple(c for c in coded.columns if coded[c].nunique(dropna=True) <= 1)
-    coded = coded.drop(columns=list(constant))
+    constant = tuple(c for c, values in coded.items() if _is_constant(values))
 
     aliased: list[str] = []
     retained: list[str] = []
     # Gram–Schmidt against the intercept and the columns kept so far (twice, for numerical
     # stability): a column whose remainder is negligible beside its own length is a linear
     # combination of earlier ones. One pass over the columns, no decomposition per column.
-    basis = [np.full(len(coded), 1 / np.sqrt(max(len(coded), 1)))]
-    for column in coded.columns:
-        values = coded[column].to_numpy(dtype=float)
+    n_kept = int(kept.sum())
+    basis = [np.full(n_kept, 1 / np.sqrt(max(n_kept, 1)))]
+    for column, values in coded.items():
+        if column in constant:
+            continue
         remainder = values.copy()
         for _ in range(2):
             for vector in basis:
@@ -253,7 +261,15 @@ def build_covariate_design(
             retained.append(column)
         else:
             aliased.append(column)
-    return CovariateDesign(coded[retained], kept, n_dropped, constant, tuple(aliased))
+    # column labels as a frame of the coded columns would have them (none coded: a RangeIndex)
+    labels = pd.Index(retained, dtype="str") if coded else pd.RangeIndex(0)
+    frame = pd.DataFrame(coded, index=pd.RangeIndex(n_kept), columns=labels)
+    return CovariateDesign(frame, kept, n_dropped, constant, tuple(aliased))
+
+
+def _is_constant(values: np.ndarray) -> bool:
+    """At most one distinct value (the column of a kept row set, which has no NaN)."""
+    return values.size == 0 or bool((values == values[0]).all())
 
 
 def _rank(matrix: np.ndarray) -> int:
