@@ -89,10 +89,10 @@ def as_binary(values: object, name: str) -> np.ndarray:
     ...
     ValueError: outcome must be 0/1 or boolean; found values [2.0]
     """
-    array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    array = _as_floats(values)
     observed = array[~np.isnan(array)]
-    bad = np.setdiff1d(np.unique(observed), [0.0, 1.0])
-    if bad.size:
+    if not ((observed == 0.0) | (observed == 1.0)).all():
+        bad = np.setdiff1d(np.unique(observed), [0.0, 1.0])
         raise ValueError(f"{name} must be 0/1 or boolean; found values {bad[:5].tolist()}")
     return array
 
@@ -128,12 +128,23 @@ def as_finite(values: object, name: str) -> np.ndarray:
     ValueError: outcome has infinite values
     """
     try:
-        array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        array = _as_floats(values)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} must be numeric ({error})") from error
     if np.isinf(array).any():
         raise ValueError(f"{name} has infinite values")
     return array
+
+
+def _as_floats(values: object) -> np.ndarray:
+    """Numbers or booleans as a new float array, NaN where missing (None, NaN or pandas.NA).
+
+    A numpy vector of numbers or booleans is converted directly, to the floats the nullable
+    route gives (the statistics are called with such vectors many times over).
+    """
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
+        return values.astype(float)
+    return pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
@@ -168,13 +179,17 @@ def _coded_columns(covariates: pd.DataFrame) -> dict[str, np.ndarray]:
     """`dummy_code`'s columns as float arrays by name (no frame is built)."""
     columns: dict[str, np.ndarray] = {}
     for column, values in covariates.items():
+        if values.dtype == np.float64:  # as it is (the frames the compare stage passes)
+            columns[str(column)] = values.to_numpy()
+            continue
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             columns[str(column)] = values.astype("float64").to_numpy(dtype=float,
                                                                      na_value=np.nan)
             continue
-        categorical = values.astype("category")
-        codes = categorical.cat.codes.to_numpy()
-        for code, level in enumerate(categorical.cat.categories[1:], start=1):
+        categorical = (values.array if isinstance(values.dtype, pd.CategoricalDtype)
+                       else values.astype("category").array)
+        codes = categorical.codes
+        for code, level in enumerate(categorical.categories[1:], start=1):
             dummy = (codes == code).astype(float)
             dummy[codes < 0] = np.nan
             columns[f"{column}_{level}"] = dummy
