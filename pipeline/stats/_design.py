@@ -196,6 +196,26 @@ def _coded_columns(covariates: pd.DataFrame) -> dict[str, np.ndarray]:
     return columns
 
 
+def level_dummies(labels: object) -> np.ndarray:
+    """0/1 float columns for every level of `labels` but the first, levels in sorted order (a
+    missing label is 0 in every column).
+
+    The values of `pd.get_dummies(labels, drop_first=True, dtype=float)`, built as a matrix
+    directly: the fixed-effects designs need them many times over.
+
+    Examples
+    --------
+    >>> from pipeline.stats._design import level_dummies
+    >>> level_dummies(["b", "a", None, "c"]).tolist()
+    [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]]
+    """
+    codes, levels = pd.factorize(labels, sort=True)
+    matrix = np.zeros((len(codes), max(len(levels) - 1, 0)))
+    rows = np.flatnonzero(codes > 0)
+    matrix[rows, codes[rows] - 1] = 1.0
+    return matrix
+
+
 def build_covariate_design(
     covariates: pd.DataFrame | None, n_rows: int, also_required: np.ndarray | None = None
 ) -> CovariateDesign:

@@ -63,6 +63,7 @@ from pipeline.stats._design import (
     as_finite,
     both_arms_reason,
     build_covariate_design,
+    level_dummies,
 )
 from pipeline.stats.results import Estimate, NotEstimable
 
@@ -316,11 +317,11 @@ def difference_in_differences(
             "confidence": confidence, "dropped": design.dropped}
 
     cells = _cells(y, d, p) if outcome_kind == "binary" and w is None else _mean_cells(y, d, p, w)
-    empty = cells[cells["n"] == 0]
+    empty = [cell for cell, count in zip(cells.index, cells["n"], strict=True) if count == 0]
     inconsistent = areas_in_both_arms(area_all[keep], d)
     reason = None
-    if not empty.empty:
-        which = ", ".join(f"{a}/{b}" for a, b in empty.index)
+    if empty:
+        which = ", ".join(f"{a}/{b}" for a, b in empty)
         reason = NotEstimable(f"empty cell(s) in the area-by-period table: {which}",
                               kind="empty_cell")
     elif inconsistent:
@@ -344,11 +345,9 @@ def difference_in_differences(
         pattern, counts = found
         rows = np.zeros(len(counts), dtype=np.intp)
         rows[pattern] = np.arange(n)  # one child of each pattern
-    exog = _did_design(clusters[rows], d[rows], p[rows],
+    x, k = _did_design(clusters[rows], d[rows], p[rows],
                        None if period is None else period.iloc[rows],
-                       design.covariates.iloc[rows], area_effects)
-    x = exog.to_numpy()
-    k = exog.columns.get_loc("treated_area:post")
+                       design.covariates.to_numpy()[rows], area_effects)
     y_fit, w_fit, clusters_fit = y[rows], None if w is None else w[rows], clusters[rows]
     fit = (_fit_rows(x, y_fit, w_fit, clusters_fit, k) if counts is None
            else _fit_patterns(x, y_fit, w_fit, counts, clusters_fit, k))
@@ -564,22 +563,20 @@ def _codes(column: object) -> tuple[np.ndarray, int]:
 
 
 def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: pd.Series | None,
-                covariates: pd.DataFrame, area_effects: bool) -> pd.DataFrame:
+                covariates: np.ndarray, area_effects: bool) -> tuple[np.ndarray, int]:
     """The design: intercept, area effects or the arm, period effects or post, the DiD term
-    and the covariates (dummy columns depend only on which levels occur, not on how often)."""
-    parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(len(d)))]
-    if area_effects:
-        parts.append(pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True,
-                                    dtype=float))
-    else:
-        parts.append(pd.DataFrame({"treated_area": d}))
-    if period is not None:
-        parts.append(pd.get_dummies(period.reset_index(drop=True), prefix="period",
-                                    drop_first=True, dtype=float))
-    else:
-        parts.append(pd.DataFrame({"post": p}))
-    parts += [pd.DataFrame({"treated_area:post": d * p}), covariates.reset_index(drop=True)]
-    return pd.concat(parts, axis=1)
+    and the covariates (dummy columns depend only on which levels occur, not on how often),
+    and the DiD term's column.
+
+    Column-major, as a frame of these columns gives its values: the fit's matrix products
+    then add in the same order.
+    """
+    parts = [np.ones((len(d), 1)),
+             level_dummies(clusters) if area_effects else d[:, None],
+             p[:, None] if period is None else level_dummies(period)]
+    k = sum(part.shape[1] for part in parts)
+    parts += [(d * p)[:, None], covariates]
+    return np.asfortranarray(np.hstack(parts)), k
 
 
 def _singular(singular_values: np.ndarray, n_rows: float, n_params: int) -> bool:
@@ -631,21 +628,17 @@ def _fit_patterns(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np
 
 def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
     """Children, events and proportion in each treated_area x post cell."""
-    rows = []
-    for area_arm, period in product((1, 0), (1, 0)):
+    counts, events = [], []
+    for area_arm, period in _CELLS:
         in_cell = (d == area_arm) & (p == period)
-        count = int(in_cell.sum())
-        events = int(y[in_cell].sum())
-        rows.append(
-            {
-                "treated_area": area_arm,
-                "post": period,
-                "n": count,
-                "events": events,
-                "proportion": events / count if count else None,
-            }
-        )
-    return pd.DataFrame(rows).set_index(["treated_area", "post"])
+        counts.append(int(in_cell.sum()))
+        events.append(int(y[in_cell].sum()))
+    proportions = [e / count if count else None for e, count in zip(events, counts, strict=True)]
+    return pd.DataFrame({"n": counts, "events": events, "proportion": proportions},
+                        index=pd.MultiIndex.from_tuples(_CELLS, names=["treated_area", "post"]))
+
+
+_CELLS = list(product((1, 0), (1, 0)))  # (treated_area, post) of the four cells, in table order
 
 
 def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
