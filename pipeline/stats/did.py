@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Literal
@@ -635,10 +636,11 @@ def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
         events.append(int(y[in_cell].sum()))
     proportions = [e / count if count else None for e, count in zip(events, counts, strict=True)]
     return pd.DataFrame({"n": counts, "events": events, "proportion": proportions},
-                        index=pd.MultiIndex.from_tuples(_CELLS, names=["treated_area", "post"]))
+                        index=_CELL_INDEX)
 
 
 _CELLS = list(product((1, 0), (1, 0)))  # (treated_area, post) of the four cells, in table order
+_CELL_INDEX = pd.MultiIndex.from_tuples(_CELLS, names=["treated_area", "post"])
 
 
 def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
@@ -916,6 +918,7 @@ def wild_cluster_bootstrap_p(
     return p_value, bootstrap.note(p_value)
 
 
+@lru_cache(maxsize=32)
 def cluster_weight_draws(
     n_clusters: int,
     weights: Literal["webb", "rademacher"] = "webb",
@@ -926,6 +929,8 @@ def cluster_weight_draws(
 
     One place for the weights of every wild cluster bootstrap in the package (the linear
     WCR of `WildClusterBootstrap`, the score bootstrap of `pipeline.stats.did_counts`).
+    The draws are a function of the arguments, so they are made once per arguments and
+    shared (read-only): a study's DiDs draw the same weights many times over.
 
     Parameters
     ----------
@@ -962,18 +967,21 @@ def cluster_weight_draws(
     """
     if weights == "rademacher" and 2**n_clusters <= reps:
         draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
-        return draws, f"all {draws.shape[1]} Rademacher sign patterns enumerated"
-    if weights == "webb" and 6**n_clusters <= reps:
+        how = f"all {draws.shape[1]} Rademacher sign patterns enumerated"
+    elif weights == "webb" and 6**n_clusters <= reps:
         draws = np.array(list(product(_WEBB_POINTS, repeat=n_clusters))).T
-        return draws, f"all {draws.shape[1]} Webb weight patterns enumerated"
-    rng = np.random.default_rng(seed)
-    if weights == "rademacher":
-        draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
-    elif weights == "webb":
-        draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
+        how = f"all {draws.shape[1]} Webb weight patterns enumerated"
     else:
-        raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
-    return draws, f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+        rng = np.random.default_rng(seed)
+        if weights == "rademacher":
+            draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
+        elif weights == "webb":
+            draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
+        else:
+            raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
+        how = f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+    draws.flags.writeable = False  # shared by every caller with these arguments
+    return draws, how
 
 
 def inverted_test_bound(

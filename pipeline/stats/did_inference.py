@@ -639,8 +639,7 @@ class _Panel:
         codes, labels = pd.factorize(area_all[keep], sort=True)
         if inconsistent := areas_in_both_arms(area_all[keep], treated_all[keep]):
             raise ValueError(both_arms_reason(inconsistent))
-        arm = pd.Series(treated_all[keep]).groupby(codes).agg(["min", "max"])
-        treated = arm["max"].to_numpy() == 1
+        treated = np.bincount(codes, weights=treated_all[keep] == 1, minlength=len(labels)) > 0
         # intervention areas first, then comparison, each in label order
         order = np.argsort(~treated, kind="stable")
         recode = np.empty(len(order), dtype=np.intp)
