@@ -369,26 +369,25 @@ def pairwise_did(outcome: object, area: object, post: object,
     ...  table[["intervention_area", "comparison_area", "did"]].itertuples(index=False)]
     [('A', 'C', 0.2), ('A', 'D', 0.2), ('B', 'C', 0.3), ('B', 'D', 0.3)]
     """
-    cells = area_period_cells(outcome, area, post, treated_area)
-    wide = cells.pivot(index="area", columns="period", values=["children", "proportion"])
-    arm = cells.drop_duplicates("area").set_index("area")["arm"]
+    panel = _Panel.build(as_binary(outcome, "outcome"), area, post, treated_area)
+    children, proportions = panel.children_and_proportions()
     rows = []
-    for first in arm.index[arm.eq(ARMS[0])]:
-        for second in arm.index[arm.eq(ARMS[1])]:
-            row: dict[str, Any] = {"intervention_area": first, "comparison_area": second}
+    for first in np.flatnonzero(panel.treated):
+        for second in np.flatnonzero(~panel.treated):
+            row: dict[str, Any] = {"intervention_area": panel.labels[first],
+                                   "comparison_area": panel.labels[second]}
             changes = []
-            for label, name in ((first, "intervention"), (second, "comparison")):
-                for period in PERIODS:
-                    row[f"children_{name}_{period}"] = int(wide.loc[label, ("children", period)])
-                before = wide.loc[label, ("proportion", "pre")]
-                after = wide.loc[label, ("proportion", "post")]
-                change = None if pd.isna(before) or pd.isna(after) else float(after - before)
+            for code, name in ((first, "intervention"), (second, "comparison")):
+                for column, period in enumerate(PERIODS):
+                    row[f"children_{name}_{period}"] = int(children[code, column])
+                before, after = proportions[code]
+                change = None if np.isnan(before) or np.isnan(after) else float(after - before)
                 row[f"change_{name}"] = change
                 changes.append(change)
             row["children"] = sum(row[f"children_{name}_{period}"]
                                   for name in ("intervention", "comparison") for period in PERIODS)
-            empty = [f"{label} {period}" for label in (first, second) for period in PERIODS
-                     if wide.loc[label, ("children", period)] == 0]
+            empty = [f"{panel.labels[code]} {period}" for code in (first, second)
+                     for column, period in enumerate(PERIODS) if children[code, column] == 0]
             row["did"] = None if empty else changes[0] - changes[1]
             row["reason"] = f"no children in {', '.join(empty)}" if empty else None
             rows.append(row)
@@ -663,10 +662,15 @@ class _Panel:
         events = np.bincount(cell, weights=self.y, minlength=2 * self.n_areas).reshape(-1, 2)
         return children, np.rint(events).astype(np.int64)
 
+    def children_and_proportions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Children and the proportion with the outcome (NaN in an empty cell) by area
+        (rows) and period (columns pre, post)."""
+        children, events = self._counts()
+        return children, _proportions(children, events)
+
     def cells(self) -> pd.DataFrame:
         children, events = self._counts()
-        proportion = np.divide(events, children, out=np.full(children.shape, np.nan),
-                               where=children > 0)
+        proportion = _proportions(children, events)
         table = pd.DataFrame({
             "area": np.repeat(np.array(self.labels, dtype=object), 2),
             "arm": np.repeat(np.where(self.treated, ARMS[0], ARMS[1]), 2),
@@ -716,6 +720,11 @@ class _Panel:
         if w @ w <= _TOLERANCE * max(raw[:, 1] @ raw[:, 1], 1e-300):
             return None
         return float(w @ y_residual / (w @ w))
+
+
+def _proportions(children: np.ndarray, events: np.ndarray) -> np.ndarray:
+    """Events / children, NaN where there are no children."""
+    return np.divide(events, children, out=np.full(children.shape, np.nan), where=children > 0)
 
 
 class _AssignmentScorer:
