@@ -189,7 +189,7 @@ def _coded_columns(covariates: pd.DataFrame) -> dict[str, np.ndarray]:
         categorical = (values.array if isinstance(values.dtype, pd.CategoricalDtype)
                        else values.astype("category").array)
         codes = categorical.codes
-        for code, level in enumerate(categorical.categories[1:], start=1):
+        for code, level in enumerate(categorical.categories.tolist()[1:], start=1):
             dummy = (codes == code).astype(float)
             dummy[codes < 0] = np.nan
             columns[f"{column}_{level}"] = dummy
@@ -296,9 +296,11 @@ def build_covariate_design(
             retained.append(column)
         else:
             aliased.append(column)
-    # column labels as a frame of the coded columns would have them (none coded: a RangeIndex)
+    # column labels as a frame of the coded columns would have them (none coded: a RangeIndex);
+    # the values stored column by column, as such a frame stores them
     labels = pd.Index(retained, dtype="str") if coded else pd.RangeIndex(0)
-    frame = pd.DataFrame(coded, index=pd.RangeIndex(n_kept), columns=labels)
+    by_column = np.vstack([coded[column] for column in retained]) if retained else np.empty((0, n_kept))
+    frame = pd.DataFrame(by_column.T, index=pd.RangeIndex(n_kept), columns=labels)
     return CovariateDesign(frame, kept, n_dropped, constant, tuple(aliased))
 
 
