@@ -61,14 +61,18 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
     (for `did` also before the start), never the effect.
     """
     design = study.design.type
-    placebo = effects[effects["analysis"].eq("placebo")]
+    # the rows a summary row reads, picked once: the whole-study ITT rows, the analyses
+    # without pandemic births and the placebo starts
+    by_analysis = {analysis: effects[effects["analysis"].eq(analysis)]
+                   for analysis in ("itt", "no_pandemic", "placebo")}
+    by_analysis["itt"] = by_analysis["itt"][by_analysis["itt"]["subgroup"].eq("")]
     rows = []
     for area in ("all", *study.design.intervention_areas):
         groups = _rows_in(cohort, DID_GROUPS)
         if area != "all":
             groups = _in_area(groups, area)
         for indicator in present(cohort.columns, COMPARED_KINDS):
-            row = _summary_row(study, design, indicator, area, effects, groups, placebo)
+            row = _summary_row(study, design, indicator, area, by_analysis, groups)
             if area == "all" and events is not None:
                 row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
             rows.append(row)
@@ -82,11 +86,12 @@ def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
 
 
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
-                 effects: pd.DataFrame, groups: pd.DataFrame,
-                 placebo: pd.DataFrame) -> dict[str, Any]:
+                 by_analysis: dict[str, pd.DataFrame], groups: pd.DataFrame) -> dict[str, Any]:
+    """One indicator's summary row in one area; `by_analysis`: the effects rows of analyses
+    itt (whole study, no subgroup), no_pandemic and placebo."""
     chosen = headline(design, indicator.kind, _interval_censored(indicator))
-    mine = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
-                   & effects["analysis"].eq("itt") & effects["subgroup"].eq("")]
+    itt = by_analysis["itt"]
+    mine = itt[itt["indicator"].eq(indicator.id) & itt["area"].eq(area)]
     row_of = {(m, k): r for m, k, r in zip(mine["method"], mine["measure"],
                                             mine.to_dict("records"), strict=True)}
     head = row_of.get((chosen.method, chosen.measure))
@@ -127,12 +132,14 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
         if check is not None:
             row |= {"logistic_estimate": check["estimate"], "logistic_ci_low": check["ci_low"],
                     "logistic_ci_high": check["ci_high"]}
-        without = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
-                          & effects["analysis"].eq("no_pandemic")]
+        no_pandemic = by_analysis["no_pandemic"]
+        without = no_pandemic[no_pandemic["indicator"].eq(indicator.id)
+                              & no_pandemic["area"].eq(area)]
         if not without.empty:
             check = without.iloc[0]
             row |= {"no_pandemic_estimate": check["estimate"],
                     "no_pandemic_ci_low": check["ci_low"], "no_pandemic_ci_high": check["ci_high"]}
+        placebo = by_analysis["placebo"]
         pre = placebo[placebo["indicator"].eq(indicator.id) & placebo["area"].eq(area)]
         if not pre.empty:
             test = pre.iloc[0]
