@@ -416,7 +416,11 @@ def areas_in_both_arms(areas: object, treated: np.ndarray) -> list[object]:
     """
     if not isinstance(areas, (pd.Series, pd.Index, pd.Categorical)):
         areas = np.asarray(areas, dtype=object)  # labels of any kind, without a string copy
-    codes, names = pd.factorize(areas, sort=True)
+    return coded_areas_in_both_arms(*pd.factorize(areas, sort=True), treated)
+
+
+def coded_areas_in_both_arms(codes: np.ndarray, names: object, treated: np.ndarray) -> list[object]:
+    """`areas_in_both_arms` of areas already factorized (codes into the sorted `names`)."""
     size = np.bincount(codes, minlength=len(names))
     in_arm = np.bincount(codes, weights=np.asarray(treated, dtype=float), minlength=len(names))
     return [names[c] for c in np.flatnonzero((in_arm > 0) & (in_arm < size))]

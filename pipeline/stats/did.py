@@ -47,8 +47,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import product
 from typing import Literal
 
@@ -318,7 +318,7 @@ def difference_in_differences(
             "confidence": confidence, "dropped": design.dropped}
 
     cells = _cells(y, d, p) if outcome_kind == "binary" and w is None else _mean_cells(y, d, p, w)
-    empty = [cell for cell, count in zip(cells.index, cells["n"], strict=True) if count == 0]
+    empty = [cell for cell, count in zip(_CELLS, cells["n"].tolist(), strict=True) if count == 0]
     inconsistent = areas_in_both_arms(area_all[keep], d)
     reason = None
     if empty:
@@ -339,7 +339,7 @@ def difference_in_differences(
     # Children with the same design row, outcome, weight and area are one pattern with a
     # count: every sum the fit, HC1, CR1 and the bootstrap need is then a sum over patterns.
     found = _patterns([clusters, d, p, *([] if period is None else [period]),
-                       *(design.covariates[column] for column in design.covariates.columns),
+                       *design.covariates.to_numpy().T,
                        y, *([] if w is None else [w])], most=COLLAPSE_SHARE * n)
     rows, counts = np.s_[:], None  # every child
     if found is not None:
@@ -639,7 +639,8 @@ def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
                         index=_CELL_INDEX)
 
 
-_CELLS = list(product((1, 0), (1, 0)))  # (treated_area, post) of the four cells, in table order
+# (treated_area, post) of the four cells, in the order of `_cells` and `_mean_cells`
+_CELLS = list(product((1, 0), (1, 0)))
 _CELL_INDEX = pd.MultiIndex.from_tuples(_CELLS, names=["treated_area", "post"])
 
 
@@ -651,7 +652,7 @@ def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
     w the person-time), the mean the weighted DiD is made of.
     """
     rows = []
-    for area_arm, period in product((1, 0), (1, 0)):
+    for area_arm, period in _CELLS:
         in_cell = (d == area_arm) & (p == period)
         row = {"treated_area": area_arm, "post": period, "n": int(in_cell.sum())}
         if w is not None:

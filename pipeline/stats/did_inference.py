@@ -66,11 +66,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.stats._design import (
-    areas_in_both_arms,
     as_binary,
     as_finite,
     both_arms_reason,
     build_covariate_design,
+    coded_areas_in_both_arms,
 )
 from pipeline.stats.did import DEFAULT_SEED
 from pipeline.stats.results import Dropped, Test
@@ -636,7 +636,7 @@ class _Panel:
         design = build_covariate_design(covariates, len(y_all), observed)
         keep = design.kept_rows
         codes, labels = pd.factorize(area_all[keep], sort=True)
-        if inconsistent := areas_in_both_arms(area_all[keep], treated_all[keep]):
+        if inconsistent := coded_areas_in_both_arms(codes, labels, treated_all[keep]):
             raise ValueError(both_arms_reason(inconsistent))
         treated = np.bincount(codes, weights=treated_all[keep] == 1, minlength=len(labels)) > 0
         # intervention areas first, then comparison, each in label order

@@ -74,9 +74,10 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     estimate = None
     if result is not None:
         estimate = result.preferred
+        cells = result.cells
         counts = [f"{'intervention' if a else 'comparison'} areas {'post' if p else 'pre'}: "
-                  f"{int(row['events'])}/{int(row['n'])}"
-                  for (a, p), row in result.cells.iterrows()]
+                  f"{int(events)}/{int(n)}"
+                  for (a, p), events, n in zip(cells.index, cells["events"], cells["n"], strict=True)]
         notes.append("cells " + ", ".join(counts))
         notes.append(f"{result.n_clusters} areas ({result.n_clusters_treated} intervention)")
         clustered = result.clustered
