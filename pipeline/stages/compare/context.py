@@ -108,6 +108,18 @@ class _DidCells:
             "%Y-%m").to_numpy(dtype=object)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
+        self._outcomes: dict[tuple[str, int | None], tuple[np.ndarray, np.ndarray, str]] = {}
+
+    def outcome(self, indicator: str,
+                landmark: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+        """`did_outcome` of these cells, made once per indicator and landmark (the arrays are
+        shared: read-only)."""
+        key = (indicator, landmark)
+        if key not in self._outcomes:
+            y, inside, note = did_outcome(self.cells, indicator, landmark)
+            y.flags.writeable = inside.flags.writeable = False
+            self._outcomes[key] = (y, inside, note)
+        return self._outcomes[key]
 
 
 def covariate_frame(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:

@@ -18,7 +18,6 @@ from pipeline.stages.compare.context import (
     _DidCells,
     _row,
     _survival_data,
-    did_outcome,
     half_year_bins,
     landmark_note,
 )
@@ -52,7 +51,7 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     estimate is given without one (the HC1 interval is kept in `note` only). `landmark`
     (days) gives a survival indicator's DiD at that age (analysis `landmark`).
     """
-    y, inside, stable_note = did_outcome(did.cells, indicator, landmark)
+    y, inside, stable_note = did.outcome(indicator, landmark)
     y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
     covariates = did.covariates[inside].reset_index(drop=True) if adjusted else None
     complete = did.complete[inside] if adjusted else np.ones(int(inside.sum()), dtype=bool)
@@ -125,7 +124,7 @@ def _logistic_did_row(context: _Context, did: _DidCells, indicator: str) -> dict
     """The check on the scale: a logistic DiD (area and birth half-year effects, the
     covariates) whose effect on the intervention areas after the start is standardised to a
     risk difference by g-computation (method `logistic_did`, measure `did`)."""
-    y, inside, _ = did_outcome(did.cells, indicator)
+    y, inside, _ = did.outcome(indicator)
     treated_area, post = did.treated_area[inside], did.post[inside]
     covariates = did.covariates[inside].reset_index(drop=True)
     complete = did.complete[inside]
@@ -187,7 +186,7 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
     period = half_year_index(born, start)
     rows = []
     for indicator in context.indicators:
-        y, inside, _ = did_outcome(did.cells, indicator.id)
+        y, inside, _ = did.outcome(indicator.id)
         result, error = _attempt(event_study, y[inside], did.treated_area[inside],
                                  period[inside], did.area[inside],
                                  did.covariates[inside].reset_index(drop=True))
@@ -268,7 +267,7 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     did = context.did(did_cells)
     cells, areas = [], []
     for indicator in context.indicators:
-        y, inside, _ = did_outcome(did.cells, indicator.id)
+        y, inside, _ = did.outcome(indicator.id)
         data = (y[inside], did.area[inside], did.post[inside], did.treated_area[inside])
         extra = _model_terms(did.covariates[inside].reset_index(drop=True),
                              did.half_year[inside])

@@ -14,7 +14,6 @@ from pipeline.stages.compare.context import (
     _attempt,
     _Context,
     _row,
-    did_outcome,
     subgroup_codes,
 )
 from pipeline.stages.compare.itt import _crude_rows
@@ -131,7 +130,7 @@ def _interaction_note(variable: str, what: str, test: Any, error: str | None) ->
 def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
                    indicator: str) -> list[dict[str, Any]]:
     did = context.did(did_cells)
-    y, inside, _ = did_outcome(did.cells, indicator)
+    y, inside, _ = did.outcome(indicator)
     rows = []
     for variable in SUBGROUP_VARIABLES:
         if variable not in did.cells.columns:

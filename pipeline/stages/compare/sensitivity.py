@@ -65,7 +65,7 @@ def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
                      events=(e1, e0), note="; ".join(notes)))
     if did_cells is not None:
         did = context.did(did_cells)
-        y_did, known, _ = did_outcome(did.cells, indicator)
+        y_did, known, _ = did.outcome(indicator)
         accepted_did = did.cells["accepted"].astype("boolean").astype("Float64").to_numpy(
             dtype=float, na_value=np.nan)
         exposed = (did.treated_area == 1) & (did.post == 1)
