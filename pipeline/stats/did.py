@@ -59,11 +59,11 @@ from scipy import stats
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from pipeline.stats._design import (
-    areas_in_both_arms,
     as_binary,
     as_finite,
     both_arms_reason,
     build_covariate_design,
+    coded_areas_in_both_arms,
     level_dummies,
 )
 from pipeline.stats.results import Estimate, NotEstimable
@@ -309,7 +309,10 @@ def difference_in_differences(
     keep = design.kept_rows
     y, d, p = y_all[keep], d_all[keep], p_all[keep]
     w = None if w_all is None else w_all[keep]
-    clusters = pd.factorize(area_all[keep])[0]
+    # areas as codes into their sorted labels (for the arm check), clusters numbered in order
+    # of appearance (the design's area columns follow that order)
+    area_codes, area_labels = pd.factorize(area_all[keep], sort=True)
+    clusters = pd.factorize(area_codes)[0]
     n = len(y)
     n_clusters = int(clusters.max() + 1) if n else 0
     treated_clusters = np.unique(clusters[d == 1])
@@ -319,7 +322,7 @@ def difference_in_differences(
 
     cells = _cells(y, d, p) if outcome_kind == "binary" and w is None else _mean_cells(y, d, p, w)
     empty = [cell for cell, count in zip(_CELLS, cells["n"].tolist(), strict=True) if count == 0]
-    inconsistent = areas_in_both_arms(area_all[keep], d)
+    inconsistent = coded_areas_in_both_arms(area_codes, area_labels, d)
     reason = None
     if empty:
         which = ", ".join(f"{a}/{b}" for a, b in empty)
