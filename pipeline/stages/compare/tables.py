@@ -61,11 +61,14 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
     (for `did` also before the start), never the effect.
     """
     design = study.design.type
-    # the rows a summary row reads, picked once: the whole-study ITT rows, the analyses
-    # without pandemic births and the placebo starts
-    by_analysis = {analysis: effects[effects["analysis"].eq(analysis)]
-                   for analysis in ("itt", "no_pandemic", "placebo")}
-    by_analysis["itt"] = by_analysis["itt"][by_analysis["itt"]["subgroup"].eq("")]
+    # the rows a summary row reads, grouped once by analysis, indicator and area: the ITT
+    # rows (no subgroup), the analyses without pandemic births and the placebo starts
+    read = effects[(effects["analysis"].eq("itt") & effects["subgroup"].eq(""))
+                   | effects["analysis"].isin(("no_pandemic", "placebo"))]
+    by_analysis: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for record in read.to_dict("records"):
+        key = (record["analysis"], record["indicator"], record["area"])
+        by_analysis.setdefault(key, []).append(record)
     rows = []
     for area in ("all", *study.design.intervention_areas):
         groups = _rows_in(cohort, DID_GROUPS)
@@ -86,14 +89,13 @@ def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
 
 
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
-                 by_analysis: dict[str, pd.DataFrame], groups: pd.DataFrame) -> dict[str, Any]:
+                 by_analysis: dict[tuple[str, str, str], list[dict[str, Any]]],
+                 groups: pd.DataFrame) -> dict[str, Any]:
     """One indicator's summary row in one area; `by_analysis`: the effects rows of analyses
-    itt (whole study, no subgroup), no_pandemic and placebo."""
+    itt (no subgroup), no_pandemic and placebo by (analysis, indicator, area)."""
     chosen = headline(design, indicator.kind, _interval_censored(indicator))
-    itt = by_analysis["itt"]
-    mine = itt[itt["indicator"].eq(indicator.id) & itt["area"].eq(area)]
-    row_of = {(m, k): r for m, k, r in zip(mine["method"], mine["measure"],
-                                            mine.to_dict("records"), strict=True)}
+    row_of = {(r["method"], r["measure"]): r
+              for r in by_analysis.get(("itt", indicator.id, area), [])}
     head = row_of.get((chosen.method, chosen.measure))
     row: dict[str, Any] = {"indicator": indicator.id, "area": area, "kind": indicator.kind,
                            "primary": indicator.id in study.primary_indicators,
@@ -132,17 +134,14 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
         if check is not None:
             row |= {"logistic_estimate": check["estimate"], "logistic_ci_low": check["ci_low"],
                     "logistic_ci_high": check["ci_high"]}
-        no_pandemic = by_analysis["no_pandemic"]
-        without = no_pandemic[no_pandemic["indicator"].eq(indicator.id)
-                              & no_pandemic["area"].eq(area)]
-        if not without.empty:
-            check = without.iloc[0]
+        without = by_analysis.get(("no_pandemic", indicator.id, area))
+        if without:
+            check = without[0]
             row |= {"no_pandemic_estimate": check["estimate"],
                     "no_pandemic_ci_low": check["ci_low"], "no_pandemic_ci_high": check["ci_high"]}
-        placebo = by_analysis["placebo"]
-        pre = placebo[placebo["indicator"].eq(indicator.id) & placebo["area"].eq(area)]
-        if not pre.empty:
-            test = pre.iloc[0]
+        pre = by_analysis.get(("placebo", indicator.id, area))
+        if pre:
+            test = pre[0]
             row |= {"pretrend_estimate": test["estimate"], "pretrend_ci_low": test["ci_low"],
                     "pretrend_ci_high": test["ci_high"], "pretrend_p": test["p_value"]}
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
