@@ -391,9 +391,8 @@ def pairwise_did(outcome: object, area: object, post: object,
             row["did"] = None if empty else changes[0] - changes[1]
             row["reason"] = f"no children in {', '.join(empty)}" if empty else None
             rows.append(row)
-    table = pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
-    return table.astype({"did": "Float64", "change_intervention": "Float64",
-                         "change_comparison": "Float64", "reason": "string"})
+    return _table(rows, PAIRWISE_COLUMNS, {"did": "Float64", "change_intervention": "Float64",
+                                           "change_comparison": "Float64", "reason": "string"})
 
 
 def leave_one_area_out(outcome: object, area: object, post: object, treated_area: object,
@@ -473,9 +472,8 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
                 row["reason"] = (f"without {label} no area is seen in both periods in one "
                                  "arm, or the DiD term is collinear with the covariates")
         rows.append(row)
-    table = pd.DataFrame(rows, columns=LEAVE_ONE_OUT_COLUMNS)
-    return table.astype({"did_unadjusted": "Float64", "did_adjusted": "Float64",
-                         "reason": "string"})
+    return _table(rows, LEAVE_ONE_OUT_COLUMNS, {"did_unadjusted": "Float64",
+                                                "did_adjusted": "Float64", "reason": "string"})
 
 
 def placebo_areas(outcome: object, area: object, post: object, treated_area: object,
@@ -550,9 +548,8 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
             if row["did_unadjusted"] is None:
                 row["reason"] = f"{panel.labels[code]} is not seen in both periods"
         rows.append(row)
-    table = pd.DataFrame(rows, columns=PLACEBO_COLUMNS)
-    return table.astype({"did_unadjusted": "Float64", "did_adjusted": "Float64",
-                         "reason": "string"})
+    return _table(rows, PLACEBO_COLUMNS, {"did_unadjusted": "Float64", "did_adjusted": "Float64",
+                                          "reason": "string"})
 
 
 def placebo_p(estimate: float | None, placebo_estimates: object) -> Test:
@@ -720,6 +717,17 @@ class _Panel:
         if w @ w <= _TOLERANCE * max(raw[:, 1] @ raw[:, 1], 1e-300):
             return None
         return float(w @ y_residual / (w @ w))
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], types: dict[str, str]) -> pd.DataFrame:
+    """The rows as a frame of `columns`, those named in `types` of that dtype (built column by
+    column: typing a finished frame costs more than the rest of a table's work)."""
+    if not rows:  # the untyped columns as an empty frame has them
+        return pd.DataFrame(rows, columns=columns).astype(types)
+    values = {column: [row[column] for row in rows] for column in columns}
+    return pd.DataFrame({column: pd.array(values[column], dtype=types[column])
+                         if column in types else values[column] for column in columns},
+                        columns=columns)
 
 
 def _proportions(children: np.ndarray, events: np.ndarray) -> np.ndarray:
