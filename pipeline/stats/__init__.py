@@ -251,6 +251,10 @@ Costs (`costs`)
     cost_per_outcome: The cost per additional child reaching an outcome, its interval by
         inverting the effect's.
 
+Covariates (`_design`)
+    dummy_code: Numeric columns as floats; categorical, string and boolean columns as 0/1
+        dummies.
+
 Constants: `FLAGS` (what a result's flags may say), `REFERENCES` (a test's reference
 distributions), `DEFAULT_CAC` (the planning cluster autocorrelation).
 
@@ -259,7 +263,9 @@ Internal building blocks, not exported: `proportions.check_counts` and
 IRLS fit behind the logistic methods), `did.WildClusterBootstrap` and
 `wild_cluster_bootstrap_p` (the bootstrap behind `difference_in_differences`),
 `did.cluster_weight_draws` and `inverted_test_bound` (its weight draws and interval search,
-shared with `did_counts`), and the `_design` module.
+shared with `did_counts`), and the rest of the `_design` module (each method's covariate
+design: a frame of `dummy_code`'s columns is taken as it is, so a caller running many
+methods on one population codes its covariates once).
 """
 
 from __future__ import annotations
@@ -380,6 +386,7 @@ _HOME: dict[str, str] = {
     "funnel_limits": "monitoring",
     "Funnel": "monitoring",
     "funnel_plot": "monitoring",
+    "dummy_code": "_design",
     "unit_cost": "costs",
     "cost_per_outcome": "costs",
 }

@@ -15,7 +15,7 @@ from pipeline.indicators import Indicator, TimeToEvent, present
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.outputs import output_table
-from pipeline.stats import FLAGS, Estimate, NotEstimable
+from pipeline.stats import FLAGS, Estimate, NotEstimable, dummy_code
 
 # The indicator kinds the comparison methods take (a share; a time to an event); counts and
 # rates are compared by their own rows (pipeline.stages.compare.counts).
@@ -60,6 +60,8 @@ class _Context:
         self.covariate_names = tuple(study.covariates)
         self.covariates = covariate_frame(population, self.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
+        # as the methods' designs code them, once (the methods take a coded frame as it is)
+        self.coded_covariates = dummy_code(self.covariates)
         accepted = population["accepted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         self.accepted = self.treated & accepted
         self.subgroups = {variable: subgroup_codes(population, variable)
@@ -108,6 +110,7 @@ class _DidCells:
             "%Y-%m").to_numpy(dtype=object)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
+        self.coded_covariates = dummy_code(self.covariates)  # as for the context's
         self._outcomes: dict[tuple[str, int | None], tuple[np.ndarray, np.ndarray, str]] = {}
 
     def outcome(self, indicator: str,

@@ -53,7 +53,7 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     """
     y, inside, stable_note = did.outcome(indicator, landmark)
     y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
-    covariates = did.covariates[inside].reset_index(drop=True) if adjusted else None
+    covariates = did.coded_covariates[inside].reset_index(drop=True) if adjusted else None
     complete = did.complete[inside] if adjusted else np.ones(int(inside.sum()), dtype=bool)
     in_area = treated_area[complete] == 1
     e1, e0 = int(y[complete][in_area].sum()), int(y[complete][~in_area].sum())
@@ -126,7 +126,7 @@ def _logistic_did_row(context: _Context, did: _DidCells, indicator: str) -> dict
     risk difference by g-computation (method `logistic_did`, measure `did`)."""
     y, inside, _ = did.outcome(indicator)
     treated_area, post = did.treated_area[inside], did.post[inside]
-    covariates = did.covariates[inside].reset_index(drop=True)
+    covariates = did.coded_covariates[inside].reset_index(drop=True)
     complete = did.complete[inside]
     in_area = treated_area[complete] == 1
     result, error = _attempt(lambda: logistic_did(
@@ -189,7 +189,7 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
         y, inside, _ = did.outcome(indicator.id)
         result, error = _attempt(event_study, y[inside], did.treated_area[inside],
                                  period[inside], did.area[inside],
-                                 did.covariates[inside].reset_index(drop=True))
+                                 did.coded_covariates[inside].reset_index(drop=True))
         if result is None or not result.estimable:
             continue
         labels = dict(zip(period[inside], did.half_year[inside], strict=True))
@@ -269,7 +269,7 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     for indicator in context.indicators:
         y, inside, _ = did.outcome(indicator.id)
         data = (y[inside], did.area[inside], did.post[inside], did.treated_area[inside])
-        extra = _model_terms(did.covariates[inside].reset_index(drop=True),
+        extra = _model_terms(did.coded_covariates[inside].reset_index(drop=True),
                              did.half_year[inside])
         try:
             cells.append(area_period_cells(*data).assign(indicator=indicator.id))

@@ -44,7 +44,7 @@ def _dose_response(context: _Context, indicator: str) -> tuple[dict[str, Any], l
     rows_used = inside & context.accepted
     contacts, counted = contacts_before(context, indicator)
     y_used, dose = y[rows_used], contacts[rows_used]
-    covariates = context.covariates[rows_used].reset_index(drop=True)
+    covariates = context.coded_covariates[rows_used].reset_index(drop=True)
     complete = context.complete[rows_used]
     if counted:
         result, error = _attempt(lambda: logistic_slope(y_used, dose, covariates))

@@ -44,7 +44,7 @@ def _regression_rows(context: _Context, indicator: str, y: np.ndarray, rows_used
     complete = context.complete[rows_used]
     e1, n1, e0, n0 = _group_counts(y_used[complete], t_used[complete])
     adjusted, error = _attempt(lambda: logistic_adjusted_effects(
-        y_used, t_used.astype(float), context.covariates[rows_used].reset_index(drop=True),
+        y_used, t_used.astype(float), context.coded_covariates[rows_used].reset_index(drop=True),
         estimand="ATT"))
     rows = []
     for measure in measures:
@@ -85,7 +85,7 @@ def _iptw_rows(context: _Context, indicator: str, y: np.ndarray,
     rows = []
     for method, doubly_robust in (("iptw", False), ("ipwra", True)):
         result, error = _attempt(iptw_effect, y[inside], t.astype(float),
-                                 context.covariates[inside].reset_index(drop=True),
+                                 context.coded_covariates[inside].reset_index(drop=True),
                                  estimand="ATT", doubly_robust=doubly_robust)
         estimate = None if result is None else result.risk_difference
         notes = [context.adjusted_for,
