@@ -97,6 +97,23 @@ def as_binary(values: object, name: str) -> np.ndarray:
     return array
 
 
+def as_labels(values: object) -> pd.Series:
+    """Labels (areas, say) as a Series indexed from 0; a numpy vector of objects is taken as
+    it is (its strings are not converted to a string array, which costs more than the
+    methods' use of them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.stats._design import as_labels
+    >>> as_labels(np.array(["A", None], dtype=object)).isna().tolist()
+    [False, True]
+    """
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return pd.Series(values, dtype=object)
+    return pd.Series(values).reset_index(drop=True)
+
+
 def as_finite(values: object, name: str) -> np.ndarray:
     """Coerce numbers (or booleans) to floats (NaN kept for missing); reject infinite values.
 

@@ -61,6 +61,7 @@ from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 from pipeline.stats._design import (
     as_binary,
     as_finite,
+    as_labels,
     both_arms_reason,
     build_covariate_design,
     coded_areas_in_both_arms,
@@ -293,7 +294,7 @@ def difference_in_differences(
         raise ValueError(f"outcome_kind must be 'binary' or 'continuous', not {outcome_kind!r}")
     d_all = as_binary(treated_area, "treated_area")
     p_all = as_binary(post, "post")
-    area_all = pd.Series(area).reset_index(drop=True)
+    area_all = as_labels(area)
     if not len(y_all) == len(d_all) == len(p_all) == len(area_all):
         raise ValueError("outcome, treated_area, post and area differ in length")
     observed = ~(np.isnan(y_all) | np.isnan(d_all) | np.isnan(p_all) | area_all.isna().to_numpy())

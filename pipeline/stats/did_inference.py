@@ -68,6 +68,7 @@ import pandas as pd
 from pipeline.stats._design import (
     as_binary,
     as_finite,
+    as_labels,
     both_arms_reason,
     build_covariate_design,
     coded_areas_in_both_arms,
@@ -625,7 +626,7 @@ class _Panel:
         y_all = as_finite(outcome, "outcome")
         post_all = as_binary(post, "post")
         treated_all = as_binary(treated_area, "treated_area")
-        area_all = pd.Series(area).reset_index(drop=True)
+        area_all = as_labels(area)
         if not len(y_all) == len(post_all) == len(treated_all) == len(area_all):
             raise ValueError("outcome, area, post and treated_area differ in length")
         observed = ~(np.isnan(y_all) | np.isnan(post_all) | np.isnan(treated_all)
