@@ -87,6 +87,8 @@ Propensity weighting (`weighting`)
     IPTWResult: IPTW effects with the weights and their diagnostics.
     iptw_effect: Weighted risk difference, risk ratio and odds ratio with stacked-sandwich
         intervals.
+    iptw_effects: `iptw_effect` for each `doubly_robust` value (IPTW, IPWRA) from one
+        propensity model.
 
 Baseline balance (`balance`)
     equivalence_rating: WWC/HomVEE baseline-equivalence rating of a standardised difference.
@@ -312,6 +314,7 @@ _HOME: dict[str, str] = {
     "weight_diagnostics": "weighting",
     "IPTWResult": "weighting",
     "iptw_effect": "weighting",
+    "iptw_effects": "weighting",
     "equivalence_rating": "balance",
     "hedges_g": "balance",
     "cox_index": "balance",
