@@ -112,6 +112,15 @@ class _DidCells:
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
         self.coded_covariates = dummy_code(self.covariates)  # as for the context's
         self._outcomes: dict[tuple[str, int | None], tuple[np.ndarray, np.ndarray, str]] = {}
+        self._subgroups: dict[str, tuple[np.ndarray, list[str]]] = {}
+
+    def subgroup_codes(self, variable: str) -> tuple[np.ndarray, list[str]]:
+        """`subgroup_codes` of these cells, made once per variable (the codes read-only)."""
+        if variable not in self._subgroups:
+            codes, levels = subgroup_codes(self.cells, variable)
+            codes.flags.writeable = False
+            self._subgroups[variable] = (codes, levels)
+        return self._subgroups[variable]
 
     def outcome(self, indicator: str,
                 landmark: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
@@ -187,9 +196,8 @@ def birth_bins(birth: pd.Series, programme_start: pd.Timestamp, months: int) -> 
 
 def binary_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
     """The indicator as 0/1 floats and the mask of children inside its denominator."""
-    values = frame[indicator].astype("boolean")
-    inside = values.notna().to_numpy(dtype=bool)
-    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan), inside
+    y = frame[indicator].astype("boolean").to_numpy(dtype="float64", na_value=np.nan)
+    return y, ~np.isnan(y)
 
 
 def did_outcome(cells: pd.DataFrame, indicator: str,

@@ -14,7 +14,6 @@ from pipeline.stages.compare.context import (
     _attempt,
     _Context,
     _row,
-    subgroup_codes,
 )
 from pipeline.stages.compare.itt import _crude_rows
 from pipeline.stats import additive_interaction, logistic_slope, proportion, triple_difference
@@ -135,7 +134,7 @@ def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
     for variable in SUBGROUP_VARIABLES:
         if variable not in did.cells.columns:
             continue
-        codes, levels = subgroup_codes(did.cells, variable)
+        codes, levels = did.subgroup_codes(variable)
         known = inside & (codes >= 0)
         level_of = np.asarray(levels, dtype=object)[codes[known]]
         result, error = _attempt(triple_difference, y[known], did.treated_area[known],
