@@ -162,6 +162,7 @@ DiD inference with few areas (`did_inference`)
     placebo_areas: Each comparison area in turn as a placebo intervention area (in-space
         placebos).
     placebo_p: Where the observed DiD falls among placebo DiDs: a test with its p and floor.
+    area_checks: Several few-area checks of the same children, from one panel of them.
 
 DiD models (`did_models`)
     EventStudyResult: Event-study coefficients per period, the joint pre-trend test, and
@@ -349,6 +350,7 @@ _HOME: dict[str, str] = {
     "leave_one_area_out": "did_inference",
     "placebo_areas": "did_inference",
     "placebo_p": "did_inference",
+    "area_checks": "did_inference",
     "EventStudyResult": "did_models",
     "LogisticDidResult": "did_models",
     "event_study": "did_models",

@@ -204,7 +204,13 @@ def randomisation_inference(
         raise ValueError(f"statistic must be 't' or 'coefficient', not {statistic!r}")
     if max_enumerated < 1 or n_samples < 1:
         raise ValueError("max_enumerated and n_samples must be at least 1")
-    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    return _randomisation_test(_Panel.build(outcome, area, post, treated_area, covariates),
+                               statistic, max_enumerated, n_samples, seed)
+
+
+def _randomisation_test(panel: _Panel, statistic: Literal["t", "coefficient"],
+                        max_enumerated: int, n_samples: int, seed: int) -> Test:
+    """`randomisation_inference` of a panel."""
     n_areas, n_treated = panel.n_areas, int(panel.treated.sum())
     n_possible = math.comb(n_areas, n_treated)
     symmetric = 2 * n_treated == n_areas
@@ -449,7 +455,11 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
     >>> [round(float(d), 4) for d in table["did_unadjusted"]]
     [0.3, 0.2, 0.25, 0.25]
     """
-    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    return _leave_one_out_table(_Panel.build(outcome, area, post, treated_area, covariates))
+
+
+def _leave_one_out_table(panel: _Panel) -> pd.DataFrame:
+    """`leave_one_area_out` of a panel."""
     adjusted = panel.covariates.shape[1] > 0
     rows = []
     for code, label in enumerate(panel.labels):
@@ -530,7 +540,11 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
     >>> [(a, round(float(d), 4)) for a, d in zip(table["placebo_area"], table["did_unadjusted"])]
     [('C', 0.0), ('D', 0.0)]
     """
-    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    return _placebo_table(_Panel.build(outcome, area, post, treated_area, covariates))
+
+
+def _placebo_table(panel: _Panel) -> pd.DataFrame:
+    """`placebo_areas` of a panel."""
     adjusted = panel.covariates.shape[1] > 0
     comparison = np.flatnonzero(~panel.treated)
     rows = []
@@ -551,6 +565,61 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
         rows.append(row)
     return _table(rows, PLACEBO_COLUMNS, {"did_unadjusted": "Float64", "did_adjusted": "Float64",
                                           "reason": "string"})
+
+
+AREA_CHECKS = ("randomisation", "leave_one_out", "placebo_areas")
+
+
+def area_checks(outcome: object, area: object, post: object, treated_area: object,
+                covariates: pd.DataFrame | None = None, *,
+                checks: tuple[str, ...] = AREA_CHECKS) -> dict[str, Test | pd.DataFrame]:
+    """Several few-area checks of the same children, from one panel of them.
+
+    `randomisation_inference` (with its defaults), `leave_one_area_out` and `placebo_areas`
+    each build the panel of children with every input observed (and the covariate design);
+    asking for the checks together builds it once.
+
+    Parameters
+    ----------
+    outcome, area, post, treated_area, covariates
+        As `randomisation_inference`.
+    checks : tuple of str, optional
+        Which checks, in the order made: "randomisation", "leave_one_out", "placebo_areas"
+        (all by default).
+
+    Returns
+    -------
+    dict
+        Each check by name: the randomisation `Test`, the leave-one-out and placebo tables.
+
+    Raises
+    ------
+    ValueError
+        As the checks do, or for an unknown check.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did_inference import area_checks
+    >>> found = area_checks(outcome, area, post, treated_area)
+    >>> round(found["randomisation"].p_value, 4), found["placebo_areas"]["placebo_area"].tolist()
+    (0.3333, ['C', 'D'])
+    """
+    unknown = set(checks) - set(AREA_CHECKS)
+    if unknown:
+        raise ValueError(f"unknown area checks {sorted(unknown)}; choose from {AREA_CHECKS}")
+    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    make = {"randomisation": lambda: _randomisation_test(panel, "t", MAX_ENUMERATED,
+                                                         DEFAULT_SAMPLES, DEFAULT_SEED),
+            "leave_one_out": lambda: _leave_one_out_table(panel),
+            "placebo_areas": lambda: _placebo_table(panel)}
+    return {name: make[name]() for name in checks}
 
 
 def placebo_p(estimate: float | None, placebo_estimates: object) -> Test:

@@ -23,15 +23,13 @@ from pipeline.stages.compare.context import (
 )
 from pipeline.stats import (
     Estimate,
+    area_checks,
     area_period_cells,
     difference_in_differences,
     event_study,
-    leave_one_area_out,
     logistic_did,
     pairwise_did,
-    placebo_areas,
     placebo_p,
-    randomisation_inference,
     rmst_did,
 )
 
@@ -232,14 +230,15 @@ def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_ar
     extra = _model_terms(covariates, half_year)
     found: dict[str, Any] = {}
     try:
-        test = randomisation_inference(y, area, post, treated_area, extra)
-        found["p_floor"] = test.p_floor
-        if test.estimable:
-            found["p_randomisation"] = test.p_value
-        placebo = placebo_areas(y, area, post, treated_area, extra)
+        checks = area_checks(y, area, post, treated_area, extra,
+                             checks=("randomisation", "placebo_areas"))
     except (ValueError, np.linalg.LinAlgError):
         return found
-    placebo_test = placebo_p(estimate, placebo["did_adjusted"])
+    test = checks["randomisation"]
+    found["p_floor"] = test.p_floor
+    if test.estimable:
+        found["p_randomisation"] = test.p_value
+    placebo_test = placebo_p(estimate, checks["placebo_areas"]["did_adjusted"])
     if placebo_test.estimable:
         found |= {"p_placebo": placebo_test.p_value, "p_placebo_floor": placebo_test.p_floor}
     return found
@@ -274,9 +273,10 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
         try:
             cells.append(area_period_cells(*data).assign(indicator=indicator.id))
             pairs = pairwise_did(*data).rename(columns={"did": "did_unadjusted"})
+            checks = area_checks(*data, extra, checks=("leave_one_out", "placebo_areas"))
             areas += [pairs.assign(analysis="pairwise"),
-                      leave_one_area_out(*data, extra).assign(analysis="leave_one_out"),
-                      placebo_areas(*data, extra).assign(analysis="placebo_area")]
+                      checks["leave_one_out"].assign(analysis="leave_one_out"),
+                      checks["placebo_areas"].assign(analysis="placebo_area")]
         except (ValueError, np.linalg.LinAlgError):
             continue  # an area in both arms, or no child: the effects rows say why
         for frame in areas[-3:]:
