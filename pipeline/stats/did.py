@@ -338,8 +338,9 @@ def difference_in_differences(
 
     period = None
     if period_effects is not None:
-        labels = pd.Series(period_effects).reset_index(drop=True)[keep].reset_index(drop=True)
-        period = labels.astype("string")
+        # the labels as text, coded in sorted order (NaN: a missing label)
+        codes = pd.factorize(as_labels(period_effects)[keep].astype("string"), sort=True)[0]
+        period = np.where(codes >= 0, codes, np.nan)
     # Children with the same design row, outcome, weight and area are one pattern with a
     # count: every sum the fit, HC1, CR1 and the bootstrap need is then a sum over patterns.
     found = _patterns([clusters, d, p, *([] if period is None else [period]),
@@ -351,7 +352,7 @@ def difference_in_differences(
         rows = np.zeros(len(counts), dtype=np.intp)
         rows[pattern] = np.arange(n)  # one child of each pattern
     x, k = _did_design(clusters[rows], d[rows], p[rows],
-                       None if period is None else period.iloc[rows],
+                       None if period is None else period[rows],
                        design.covariates.to_numpy()[rows], area_effects)
     y_fit, w_fit, clusters_fit = y[rows], None if w is None else w[rows], clusters[rows]
     fit = (_fit_rows(x, y_fit, w_fit, clusters_fit, k) if counts is None
@@ -567,11 +568,12 @@ def _codes(column: object) -> tuple[np.ndarray, int]:
     return codes, len(levels)
 
 
-def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: pd.Series | None,
+def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: np.ndarray | None,
                 covariates: np.ndarray, area_effects: bool) -> tuple[np.ndarray, int]:
-    """The design: intercept, area effects or the arm, period effects or post, the DiD term
-    and the covariates (dummy columns depend only on which levels occur, not on how often),
-    and the DiD term's column.
+    """The design: intercept, area effects or the arm, period effects (`period`: each row's
+    period as its label's rank, NaN if missing) or post, the DiD term and the covariates
+    (dummy columns depend only on which levels occur, not on how often), and the DiD term's
+    column.
 
     Column-major, as a frame of these columns gives its values: the fit's matrix products
     then add in the same order.
