@@ -254,11 +254,12 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
         else:
             y, inside = binary_outcome(in_study, indicator.id)
         frame = pd.DataFrame({"arm": arm, "half_year": label, "start": start, "y": y})[inside]
-        for (arm_name, half_year, first_day), cell in frame.groupby(
-                ["arm", "half_year", "start"], sort=True):
+        cells = frame.groupby(["arm", "half_year", "start"], sort=True)["y"].agg(["size", "sum"])
+        for (arm_name, half_year, first_day), size, total in zip(
+                cells.index, cells["size"], cells["sum"], strict=True):
             if not arm_name:
                 continue
-            n, events = len(cell), int(cell["y"].sum())
+            n, events = int(size), int(total)
             share = proportion(events, n)
             rows.append({"indicator": indicator.id, "arm": arm_name, "half_year": half_year,
                          "half_year_start": first_day.date().isoformat(),
