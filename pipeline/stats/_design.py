@@ -102,6 +102,16 @@ def as_labels(values: object) -> pd.Series:
     it is (its strings are not converted to a string array, which costs more than the
     methods' use of them).
 
+    Parameters
+    ----------
+    values : array_like
+        A label per row (missing as None, NaN or pandas.NA).
+
+    Returns
+    -------
+    pandas.Series
+        The labels, index 0 .. n − 1 (object dtype for a numpy vector of objects).
+
     Examples
     --------
     >>> import numpy as np
@@ -220,10 +230,21 @@ def level_dummies(labels: object) -> np.ndarray:
     The values of `pd.get_dummies(labels, drop_first=True, dtype=float)`, built as a matrix
     directly: the fixed-effects designs need them many times over.
 
+    Parameters
+    ----------
+    labels : numpy.ndarray or pandas.Series
+        A label per row (missing as None, NaN or pandas.NA).
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows × (levels − 1) floats, one column per level after the first in sorted order.
+
     Examples
     --------
+    >>> import numpy as np
     >>> from pipeline.stats._design import level_dummies
-    >>> level_dummies(["b", "a", None, "c"]).tolist()
+    >>> level_dummies(np.array(["b", "a", None, "c"], dtype=object)).tolist()
     [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]]
     """
     codes, levels = pd.factorize(labels, sort=True)
@@ -437,7 +458,29 @@ def areas_in_both_arms(areas: object, treated: np.ndarray) -> list[object]:
 
 
 def coded_areas_in_both_arms(codes: np.ndarray, names: object, treated: np.ndarray) -> list[object]:
-    """`areas_in_both_arms` of areas already factorized (codes into the sorted `names`)."""
+    """`areas_in_both_arms` of areas already factorized (codes into the sorted `names`).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int
+        Each child's area as a code into `names` (as `pandas.factorize(..., sort=True)`).
+    names : array_like
+        The area labels, in sorted order.
+    treated : numpy.ndarray
+        1 for a child in an intervention area, 0 in a comparison area.
+
+    Returns
+    -------
+    list
+        The areas labelled both ways, in sorted order; empty when every area keeps its arm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.stats._design import coded_areas_in_both_arms
+    >>> coded_areas_in_both_arms(np.array([0, 0, 1, 1]), ["A", "B"], np.array([1.0, 0.0, 0.0, 0.0]))
+    ['A']
+    """
     size = np.bincount(codes, minlength=len(names))
     in_arm = np.bincount(codes, weights=np.asarray(treated, dtype=float), minlength=len(names))
     return [names[c] for c in np.flatnonzero((in_arm > 0) & (in_arm < size))]
