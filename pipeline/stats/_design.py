@@ -9,6 +9,7 @@ full-rank numeric design and can say what it did.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -336,10 +337,17 @@ def build_covariate_design(
             aliased.append(column)
     # column labels as a frame of the coded columns would have them (none coded: a RangeIndex);
     # the values stored column by column, as such a frame stores them
-    labels = pd.Index(retained, dtype="str") if coded else pd.RangeIndex(0)
+    labels = _column_labels(tuple(retained)) if coded else pd.RangeIndex(0)
     by_column = np.vstack([coded[column] for column in retained]) if retained else np.empty((0, n_kept))
     frame = pd.DataFrame(by_column.T, index=pd.RangeIndex(n_kept), columns=labels)
     return CovariateDesign(frame, kept, n_dropped, constant, tuple(aliased))
+
+
+@lru_cache(maxsize=256)
+def _column_labels(names: tuple[str, ...]) -> pd.Index:
+    """A design's column labels, made once per set of names (an Index is immutable, and the
+    same designs recur across a study's many fits)."""
+    return pd.Index(list(names), dtype="str")
 
 
 def _is_constant(values: np.ndarray) -> bool:
