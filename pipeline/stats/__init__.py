@@ -87,6 +87,8 @@ Propensity weighting (`weighting`)
     IPTWResult: IPTW effects with the weights and their diagnostics.
     iptw_effect: Weighted risk difference, risk ratio and odds ratio with stacked-sandwich
         intervals.
+    iptw_effects: `iptw_effect` for each `doubly_robust` value (IPTW, IPWRA) from one
+        propensity model.
 
 Baseline balance (`balance`)
     equivalence_rating: WWC/HomVEE baseline-equivalence rating of a standardised difference.
@@ -160,6 +162,7 @@ DiD inference with few areas (`did_inference`)
     placebo_areas: Each comparison area in turn as a placebo intervention area (in-space
         placebos).
     placebo_p: Where the observed DiD falls among placebo DiDs: a test with its p and floor.
+    area_checks: Several few-area checks of the same children, from one panel of them.
 
 DiD models (`did_models`)
     EventStudyResult: Event-study coefficients per period, the joint pre-trend test, and
@@ -251,6 +254,10 @@ Costs (`costs`)
     cost_per_outcome: The cost per additional child reaching an outcome, its interval by
         inverting the effect's.
 
+Covariates (`_design`)
+    dummy_code: Numeric columns as floats; categorical, string and boolean columns as 0/1
+        dummies.
+
 Constants: `FLAGS` (what a result's flags may say), `REFERENCES` (a test's reference
 distributions), `DEFAULT_CAC` (the planning cluster autocorrelation).
 
@@ -259,7 +266,9 @@ Internal building blocks, not exported: `proportions.check_counts` and
 IRLS fit behind the logistic methods), `did.WildClusterBootstrap` and
 `wild_cluster_bootstrap_p` (the bootstrap behind `difference_in_differences`),
 `did.cluster_weight_draws` and `inverted_test_bound` (its weight draws and interval search,
-shared with `did_counts`), and the `_design` module.
+shared with `did_counts`), and the rest of the `_design` module (each method's covariate
+design: a frame of `dummy_code`'s columns is taken as it is, so a caller running many
+methods on one population codes its covariates once).
 """
 
 from __future__ import annotations
@@ -306,6 +315,7 @@ _HOME: dict[str, str] = {
     "weight_diagnostics": "weighting",
     "IPTWResult": "weighting",
     "iptw_effect": "weighting",
+    "iptw_effects": "weighting",
     "equivalence_rating": "balance",
     "hedges_g": "balance",
     "cox_index": "balance",
@@ -340,6 +350,7 @@ _HOME: dict[str, str] = {
     "leave_one_area_out": "did_inference",
     "placebo_areas": "did_inference",
     "placebo_p": "did_inference",
+    "area_checks": "did_inference",
     "EventStudyResult": "did_models",
     "LogisticDidResult": "did_models",
     "event_study": "did_models",
@@ -380,6 +391,7 @@ _HOME: dict[str, str] = {
     "funnel_limits": "monitoring",
     "Funnel": "monitoring",
     "funnel_plot": "monitoring",
+    "dummy_code": "_design",
     "unit_cost": "costs",
     "cost_per_outcome": "costs",
 }

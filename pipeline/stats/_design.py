@@ -9,6 +9,7 @@ full-rank numeric design and can say what it did.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -89,12 +90,39 @@ def as_binary(values: object, name: str) -> np.ndarray:
     ...
     ValueError: outcome must be 0/1 or boolean; found values [2.0]
     """
-    array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    array = _as_floats(values)
     observed = array[~np.isnan(array)]
-    bad = np.setdiff1d(np.unique(observed), [0.0, 1.0])
-    if bad.size:
+    if not ((observed == 0.0) | (observed == 1.0)).all():
+        bad = np.setdiff1d(np.unique(observed), [0.0, 1.0])
         raise ValueError(f"{name} must be 0/1 or boolean; found values {bad[:5].tolist()}")
     return array
+
+
+def as_labels(values: object) -> pd.Series:
+    """Labels (areas, say) as a Series indexed from 0; a numpy vector of objects is taken as
+    it is (its strings are not converted to a string array, which costs more than the
+    methods' use of them).
+
+    Parameters
+    ----------
+    values : array_like
+        A label per row (missing as None, NaN or pandas.NA).
+
+    Returns
+    -------
+    pandas.Series
+        The labels, index 0 .. n − 1 (object dtype for a numpy vector of objects).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.stats._design import as_labels
+    >>> as_labels(np.array(["A", None], dtype=object)).isna().tolist()
+    [False, True]
+    """
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return pd.Series(values, dtype=object)
+    return pd.Series(values).reset_index(drop=True)
 
 
 def as_finite(values: object, name: str) -> np.ndarray:
@@ -128,12 +156,23 @@ def as_finite(values: object, name: str) -> np.ndarray:
     ValueError: outcome has infinite values
     """
     try:
-        array = pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        array = _as_floats(values)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} must be numeric ({error})") from error
     if np.isinf(array).any():
         raise ValueError(f"{name} has infinite values")
     return array
+
+
+def _as_floats(values: object) -> np.ndarray:
+    """Numbers or booleans as a new float array, NaN where missing (None, NaN or pandas.NA).
+
+    A numpy vector of numbers or booleans is converted directly, to the floats the nullable
+    route gives (the statistics are called with such vectors many times over).
+    """
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
+        return values.astype(float)
+    return pd.Series(values).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
@@ -161,20 +200,59 @@ def dummy_code(covariates: pd.DataFrame) -> pd.DataFrame:
     >>> coded.columns.tolist(), coded["smoker_yes"].tolist()
     (['parity', 'smoker_yes'], [0.0, 1.0, nan])
     """
+    return pd.DataFrame(_coded_columns(covariates), index=covariates.index)
+
+
+def _coded_columns(covariates: pd.DataFrame) -> dict[str, np.ndarray]:
+    """`dummy_code`'s columns as float arrays by name (no frame is built)."""
     columns: dict[str, np.ndarray] = {}
-    for column in covariates.columns:
-        values = covariates[column]
+    for column, values in covariates.items():
+        if values.dtype == np.float64:  # as it is (the frames the compare stage passes)
+            columns[str(column)] = values.to_numpy()
+            continue
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             columns[str(column)] = values.astype("float64").to_numpy(dtype=float,
                                                                      na_value=np.nan)
             continue
-        categorical = values.astype("category")
-        codes = categorical.cat.codes.to_numpy()
-        for code, level in enumerate(categorical.cat.categories[1:], start=1):
+        categorical = (values.array if isinstance(values.dtype, pd.CategoricalDtype)
+                       else values.astype("category").array)
+        codes = categorical.codes
+        for code, level in enumerate(categorical.categories.tolist()[1:], start=1):
             dummy = (codes == code).astype(float)
             dummy[codes < 0] = np.nan
             columns[f"{column}_{level}"] = dummy
-    return pd.DataFrame(columns, index=covariates.index)
+    return columns
+
+
+def level_dummies(labels: object) -> np.ndarray:
+    """0/1 float columns for every level of `labels` but the first, levels in sorted order (a
+    missing label is 0 in every column).
+
+    The values of `pd.get_dummies(labels, drop_first=True, dtype=float)`, built as a matrix
+    directly: the fixed-effects designs need them many times over.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray or pandas.Series
+        A label per row (missing as None, NaN or pandas.NA).
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows × (levels − 1) floats, one column per level after the first in sorted order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.stats._design import level_dummies
+    >>> level_dummies(np.array(["b", "a", None, "c"], dtype=object)).tolist()
+    [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]]
+    """
+    codes, levels = pd.factorize(labels, sort=True)
+    matrix = np.zeros((len(codes), max(len(levels) - 1, 0)))
+    rows = np.flatnonzero(codes > 0)
+    matrix[rows, codes[rows] - 1] = 1.0
+    return matrix
 
 
 def build_covariate_design(
@@ -226,23 +304,27 @@ def build_covariate_design(
         return CovariateDesign(empty, usable, 0, (), ())
     if len(covariates) != n_rows:
         raise ValueError(f"covariates have {len(covariates)} rows; expected {n_rows}")
-    coded = dummy_code(covariates.reset_index(drop=True))
-    complete = ~coded.isna().any(axis=1).to_numpy()
+    # the coded columns as arrays: one frame is built, of the columns retained
+    coded = _coded_columns(covariates)
+    complete = np.ones(n_rows, dtype=bool)
+    for values in coded.values():
+        complete &= ~np.isnan(values)
     n_dropped = int((usable & ~complete).sum())
     kept = usable & complete
-    coded = coded.loc[kept].reset_index(drop=True)
+    coded = {column: values[kept] for column, values in coded.items()}
 
-    constant = tuple(c for c in coded.columns if coded[c].nunique(dropna=True) <= 1)
-    coded = coded.drop(columns=list(constant))
+    constant = tuple(c for c, values in coded.items() if _is_constant(values))
 
     aliased: list[str] = []
     retained: list[str] = []
     # Gram–Schmidt against the intercept and the columns kept so far (twice, for numerical
     # stability): a column whose remainder is negligible beside its own length is a linear
     # combination of earlier ones. One pass over the columns, no decomposition per column.
-    basis = [np.full(len(coded), 1 / np.sqrt(max(len(coded), 1)))]
-    for column in coded.columns:
-        values = coded[column].to_numpy(dtype=float)
+    n_kept = int(kept.sum())
+    basis = [np.full(n_kept, 1 / np.sqrt(max(n_kept, 1)))]
+    for column, values in coded.items():
+        if column in constant:
+            continue
         remainder = values.copy()
         for _ in range(2):
             for vector in basis:
@@ -253,7 +335,24 @@ def build_covariate_design(
             retained.append(column)
         else:
             aliased.append(column)
-    return CovariateDesign(coded[retained], kept, n_dropped, constant, tuple(aliased))
+    # column labels as a frame of the coded columns would have them (none coded: a RangeIndex);
+    # the values stored column by column, as such a frame stores them
+    labels = _column_labels(tuple(retained)) if coded else pd.RangeIndex(0)
+    by_column = np.vstack([coded[column] for column in retained]) if retained else np.empty((0, n_kept))
+    frame = pd.DataFrame(by_column.T, index=pd.RangeIndex(n_kept), columns=labels)
+    return CovariateDesign(frame, kept, n_dropped, constant, tuple(aliased))
+
+
+@lru_cache(maxsize=256)
+def _column_labels(names: tuple[str, ...]) -> pd.Index:
+    """A design's column labels, made once per set of names (an Index is immutable, and the
+    same designs recur across a study's many fits)."""
+    return pd.Index(list(names), dtype="str")
+
+
+def _is_constant(values: np.ndarray) -> bool:
+    """At most one distinct value (the column of a kept row set, which has no NaN)."""
+    return values.size == 0 or bool((values == values[0]).all())
 
 
 def _rank(matrix: np.ndarray) -> int:
@@ -363,7 +462,33 @@ def areas_in_both_arms(areas: object, treated: np.ndarray) -> list[object]:
     """
     if not isinstance(areas, (pd.Series, pd.Index, pd.Categorical)):
         areas = np.asarray(areas, dtype=object)  # labels of any kind, without a string copy
-    codes, names = pd.factorize(areas, sort=True)
+    return coded_areas_in_both_arms(*pd.factorize(areas, sort=True), treated)
+
+
+def coded_areas_in_both_arms(codes: np.ndarray, names: object, treated: np.ndarray) -> list[object]:
+    """`areas_in_both_arms` of areas already factorized (codes into the sorted `names`).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int
+        Each child's area as a code into `names` (as `pandas.factorize(..., sort=True)`).
+    names : array_like
+        The area labels, in sorted order.
+    treated : numpy.ndarray
+        1 for a child in an intervention area, 0 in a comparison area.
+
+    Returns
+    -------
+    list
+        The areas labelled both ways, in sorted order; empty when every area keeps its arm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.stats._design import coded_areas_in_both_arms
+    >>> coded_areas_in_both_arms(np.array([0, 0, 1, 1]), ["A", "B"], np.array([1.0, 0.0, 0.0, 0.0]))
+    ['A']
+    """
     size = np.bincount(codes, minlength=len(names))
     in_arm = np.bincount(codes, weights=np.asarray(treated, dtype=float), minlength=len(names))
     return [names[c] for c in np.flatnonzero((in_arm > 0) & (in_arm < size))]

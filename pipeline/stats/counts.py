@@ -241,7 +241,8 @@ def _fit_poisson(data: _CountData, weights: np.ndarray | None = None) -> _Poisso
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.GLM(data.events, data.exog, family=sm.families.Poisson(),
+            # the design's values (statsmodels fits the same array; the fit is labelled below)
+            result = sm.GLM(data.events, data.exog.to_numpy(), family=sm.families.Poisson(),
                             offset=data.log_offset, var_weights=weights).fit(maxiter=100)
         except (np.linalg.LinAlgError, ValueError) as error:
             raise NotEstimable(f"Poisson model: the fit failed ({error})") from error
@@ -808,8 +809,9 @@ def _fit_negative_binomial(data: _CountData, poisson: _PoissonFit) -> tuple[list
 
     def negative_profile(log_alpha: float) -> float:
         family = sm.families.NegativeBinomial(alpha=math.exp(log_alpha))
-        fit = sm.GLM(data.events, data.exog, family=family, offset=data.log_offset).fit(
-            start_params=poisson.params.to_numpy(), maxiter=100, tol=1e-10)
+        fit = sm.GLM(data.events, data.exog.to_numpy(), family=family,
+                     offset=data.log_offset).fit(start_params=poisson.params.to_numpy(),
+                                                 maxiter=100, tol=1e-10)
         return -float(fit.llf)
 
     with warnings.catch_warnings(record=True):

@@ -48,6 +48,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import product
 from typing import Literal
 
@@ -58,11 +59,13 @@ from scipy import stats
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from pipeline.stats._design import (
-    areas_in_both_arms,
     as_binary,
     as_finite,
+    as_labels,
     both_arms_reason,
     build_covariate_design,
+    coded_areas_in_both_arms,
+    level_dummies,
 )
 from pipeline.stats.results import Estimate, NotEstimable
 
@@ -291,7 +294,7 @@ def difference_in_differences(
         raise ValueError(f"outcome_kind must be 'binary' or 'continuous', not {outcome_kind!r}")
     d_all = as_binary(treated_area, "treated_area")
     p_all = as_binary(post, "post")
-    area_all = pd.Series(area).reset_index(drop=True)
+    area_all = as_labels(area)
     if not len(y_all) == len(d_all) == len(p_all) == len(area_all):
         raise ValueError("outcome, treated_area, post and area differ in length")
     observed = ~(np.isnan(y_all) | np.isnan(d_all) | np.isnan(p_all) | area_all.isna().to_numpy())
@@ -307,7 +310,10 @@ def difference_in_differences(
     keep = design.kept_rows
     y, d, p = y_all[keep], d_all[keep], p_all[keep]
     w = None if w_all is None else w_all[keep]
-    clusters = pd.factorize(area_all[keep])[0]
+    # areas as codes into their sorted labels (for the arm check), clusters numbered in order
+    # of appearance (the design's area columns follow that order)
+    area_codes, area_labels = pd.factorize(area_all[keep], sort=True)
+    clusters = pd.factorize(area_codes)[0]
     n = len(y)
     n_clusters = int(clusters.max() + 1) if n else 0
     treated_clusters = np.unique(clusters[d == 1])
@@ -316,11 +322,11 @@ def difference_in_differences(
             "confidence": confidence, "dropped": design.dropped}
 
     cells = _cells(y, d, p) if outcome_kind == "binary" and w is None else _mean_cells(y, d, p, w)
-    empty = cells[cells["n"] == 0]
-    inconsistent = areas_in_both_arms(area_all[keep], d)
+    empty = [cell for cell, count in zip(_CELLS, cells["n"].tolist(), strict=True) if count == 0]
+    inconsistent = coded_areas_in_both_arms(area_codes, area_labels, d)
     reason = None
-    if not empty.empty:
-        which = ", ".join(f"{a}/{b}" for a, b in empty.index)
+    if empty:
+        which = ", ".join(f"{a}/{b}" for a, b in empty)
         reason = NotEstimable(f"empty cell(s) in the area-by-period table: {which}",
                               kind="empty_cell")
     elif inconsistent:
@@ -332,23 +338,22 @@ def difference_in_differences(
 
     period = None
     if period_effects is not None:
-        labels = pd.Series(period_effects).reset_index(drop=True)[keep].reset_index(drop=True)
-        period = labels.astype("string")
+        # the labels as text, coded in sorted order (NaN: a missing label)
+        codes = pd.factorize(as_labels(period_effects)[keep].astype("string"), sort=True)[0]
+        period = np.where(codes >= 0, codes, np.nan)
     # Children with the same design row, outcome, weight and area are one pattern with a
     # count: every sum the fit, HC1, CR1 and the bootstrap need is then a sum over patterns.
     found = _patterns([clusters, d, p, *([] if period is None else [period]),
-                       *(design.covariates[column] for column in design.covariates.columns),
+                       *design.covariates.to_numpy().T,
                        y, *([] if w is None else [w])], most=COLLAPSE_SHARE * n)
     rows, counts = np.s_[:], None  # every child
     if found is not None:
         pattern, counts = found
         rows = np.zeros(len(counts), dtype=np.intp)
         rows[pattern] = np.arange(n)  # one child of each pattern
-    exog = _did_design(clusters[rows], d[rows], p[rows],
-                       None if period is None else period.iloc[rows],
-                       design.covariates.iloc[rows], area_effects)
-    x = exog.to_numpy()
-    k = exog.columns.get_loc("treated_area:post")
+    x, k = _did_design(clusters[rows], d[rows], p[rows],
+                       None if period is None else period[rows],
+                       design.covariates.to_numpy()[rows], area_effects)
     y_fit, w_fit, clusters_fit = y[rows], None if w is None else w[rows], clusters[rows]
     fit = (_fit_rows(x, y_fit, w_fit, clusters_fit, k) if counts is None
            else _fit_patterns(x, y_fit, w_fit, counts, clusters_fit, k))
@@ -563,23 +568,22 @@ def _codes(column: object) -> tuple[np.ndarray, int]:
     return codes, len(levels)
 
 
-def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: pd.Series | None,
-                covariates: pd.DataFrame, area_effects: bool) -> pd.DataFrame:
-    """The design: intercept, area effects or the arm, period effects or post, the DiD term
-    and the covariates (dummy columns depend only on which levels occur, not on how often)."""
-    parts = [pd.DataFrame({"const": 1.0}, index=pd.RangeIndex(len(d)))]
-    if area_effects:
-        parts.append(pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True,
-                                    dtype=float))
-    else:
-        parts.append(pd.DataFrame({"treated_area": d}))
-    if period is not None:
-        parts.append(pd.get_dummies(period.reset_index(drop=True), prefix="period",
-                                    drop_first=True, dtype=float))
-    else:
-        parts.append(pd.DataFrame({"post": p}))
-    parts += [pd.DataFrame({"treated_area:post": d * p}), covariates.reset_index(drop=True)]
-    return pd.concat(parts, axis=1)
+def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: np.ndarray | None,
+                covariates: np.ndarray, area_effects: bool) -> tuple[np.ndarray, int]:
+    """The design: intercept, area effects or the arm, period effects (`period`: each row's
+    period as its label's rank, NaN if missing) or post, the DiD term and the covariates
+    (dummy columns depend only on which levels occur, not on how often), and the DiD term's
+    column.
+
+    Column-major, as a frame of these columns gives its values: the fit's matrix products
+    then add in the same order.
+    """
+    parts = [np.ones((len(d), 1)),
+             level_dummies(clusters) if area_effects else d[:, None],
+             p[:, None] if period is None else level_dummies(period)]
+    k = sum(part.shape[1] for part in parts)
+    parts += [(d * p)[:, None], covariates]
+    return np.asfortranarray(np.hstack(parts)), k
 
 
 def _singular(singular_values: np.ndarray, n_rows: float, n_params: int) -> bool:
@@ -631,21 +635,19 @@ def _fit_patterns(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np
 
 def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
     """Children, events and proportion in each treated_area x post cell."""
-    rows = []
-    for area_arm, period in product((1, 0), (1, 0)):
+    counts, events = [], []
+    for area_arm, period in _CELLS:
         in_cell = (d == area_arm) & (p == period)
-        count = int(in_cell.sum())
-        events = int(y[in_cell].sum())
-        rows.append(
-            {
-                "treated_area": area_arm,
-                "post": period,
-                "n": count,
-                "events": events,
-                "proportion": events / count if count else None,
-            }
-        )
-    return pd.DataFrame(rows).set_index(["treated_area", "post"])
+        counts.append(int(in_cell.sum()))
+        events.append(int(y[in_cell].sum()))
+    proportions = [e / count if count else None for e, count in zip(events, counts, strict=True)]
+    return pd.DataFrame({"n": counts, "events": events, "proportion": proportions},
+                        index=_CELL_INDEX)
+
+
+# (treated_area, post) of the four cells, in the order of `_cells` and `_mean_cells`
+_CELLS = list(product((1, 0), (1, 0)))
+_CELL_INDEX = pd.MultiIndex.from_tuples(_CELLS, names=["treated_area", "post"])
 
 
 def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
@@ -656,7 +658,7 @@ def _mean_cells(y: np.ndarray, d: np.ndarray, p: np.ndarray,
     w the person-time), the mean the weighted DiD is made of.
     """
     rows = []
-    for area_arm, period in product((1, 0), (1, 0)):
+    for area_arm, period in _CELLS:
         in_cell = (d == area_arm) & (p == period)
         row = {"treated_area": area_arm, "post": period, "n": int(in_cell.sum())}
         if w is not None:
@@ -923,6 +925,7 @@ def wild_cluster_bootstrap_p(
     return p_value, bootstrap.note(p_value)
 
 
+@lru_cache(maxsize=32)
 def cluster_weight_draws(
     n_clusters: int,
     weights: Literal["webb", "rademacher"] = "webb",
@@ -933,6 +936,8 @@ def cluster_weight_draws(
 
     One place for the weights of every wild cluster bootstrap in the package (the linear
     WCR of `WildClusterBootstrap`, the score bootstrap of `pipeline.stats.did_counts`).
+    The draws are a function of the arguments, so they are made once per arguments and
+    shared (read-only): a study's DiDs draw the same weights many times over.
 
     Parameters
     ----------
@@ -969,18 +974,21 @@ def cluster_weight_draws(
     """
     if weights == "rademacher" and 2**n_clusters <= reps:
         draws = np.array(list(product((-1.0, 1.0), repeat=n_clusters))).T
-        return draws, f"all {draws.shape[1]} Rademacher sign patterns enumerated"
-    if weights == "webb" and 6**n_clusters <= reps:
+        how = f"all {draws.shape[1]} Rademacher sign patterns enumerated"
+    elif weights == "webb" and 6**n_clusters <= reps:
         draws = np.array(list(product(_WEBB_POINTS, repeat=n_clusters))).T
-        return draws, f"all {draws.shape[1]} Webb weight patterns enumerated"
-    rng = np.random.default_rng(seed)
-    if weights == "rademacher":
-        draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
-    elif weights == "webb":
-        draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
+        how = f"all {draws.shape[1]} Webb weight patterns enumerated"
     else:
-        raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
-    return draws, f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+        rng = np.random.default_rng(seed)
+        if weights == "rademacher":
+            draws = rng.choice([-1.0, 1.0], size=(n_clusters, reps))
+        elif weights == "webb":
+            draws = rng.choice(_WEBB_POINTS, size=(n_clusters, reps))
+        else:
+            raise ValueError(f"bootstrap weights must be 'webb' or 'rademacher', not {weights!r}")
+        how = f"{reps} draws of {weights.capitalize()} weights, seed {seed}"
+    draws.flags.writeable = False  # shared by every caller with these arguments
+    return draws, how
 
 
 def inverted_test_bound(

@@ -66,11 +66,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.stats._design import (
-    areas_in_both_arms,
     as_binary,
     as_finite,
+    as_labels,
     both_arms_reason,
     build_covariate_design,
+    coded_areas_in_both_arms,
 )
 from pipeline.stats.did import DEFAULT_SEED
 from pipeline.stats.results import Dropped, Test
@@ -203,7 +204,13 @@ def randomisation_inference(
         raise ValueError(f"statistic must be 't' or 'coefficient', not {statistic!r}")
     if max_enumerated < 1 or n_samples < 1:
         raise ValueError("max_enumerated and n_samples must be at least 1")
-    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    return _randomisation_test(_Panel.build(outcome, area, post, treated_area, covariates),
+                               statistic, max_enumerated, n_samples, seed)
+
+
+def _randomisation_test(panel: _Panel, statistic: Literal["t", "coefficient"],
+                        max_enumerated: int, n_samples: int, seed: int) -> Test:
+    """`randomisation_inference` of a panel."""
     n_areas, n_treated = panel.n_areas, int(panel.treated.sum())
     n_possible = math.comb(n_areas, n_treated)
     symmetric = 2 * n_treated == n_areas
@@ -369,32 +376,30 @@ def pairwise_did(outcome: object, area: object, post: object,
     ...  table[["intervention_area", "comparison_area", "did"]].itertuples(index=False)]
     [('A', 'C', 0.2), ('A', 'D', 0.2), ('B', 'C', 0.3), ('B', 'D', 0.3)]
     """
-    cells = area_period_cells(outcome, area, post, treated_area)
-    wide = cells.pivot(index="area", columns="period", values=["children", "proportion"])
-    arm = cells.drop_duplicates("area").set_index("area")["arm"]
+    panel = _Panel.build(as_binary(outcome, "outcome"), area, post, treated_area)
+    children, proportions = panel.children_and_proportions()
     rows = []
-    for first in arm.index[arm.eq(ARMS[0])]:
-        for second in arm.index[arm.eq(ARMS[1])]:
-            row: dict[str, Any] = {"intervention_area": first, "comparison_area": second}
+    for first in np.flatnonzero(panel.treated):
+        for second in np.flatnonzero(~panel.treated):
+            row: dict[str, Any] = {"intervention_area": panel.labels[first],
+                                   "comparison_area": panel.labels[second]}
             changes = []
-            for label, name in ((first, "intervention"), (second, "comparison")):
-                for period in PERIODS:
-                    row[f"children_{name}_{period}"] = int(wide.loc[label, ("children", period)])
-                before = wide.loc[label, ("proportion", "pre")]
-                after = wide.loc[label, ("proportion", "post")]
-                change = None if pd.isna(before) or pd.isna(after) else float(after - before)
+            for code, name in ((first, "intervention"), (second, "comparison")):
+                for column, period in enumerate(PERIODS):
+                    row[f"children_{name}_{period}"] = int(children[code, column])
+                before, after = proportions[code]
+                change = None if np.isnan(before) or np.isnan(after) else float(after - before)
                 row[f"change_{name}"] = change
                 changes.append(change)
             row["children"] = sum(row[f"children_{name}_{period}"]
                                   for name in ("intervention", "comparison") for period in PERIODS)
-            empty = [f"{label} {period}" for label in (first, second) for period in PERIODS
-                     if wide.loc[label, ("children", period)] == 0]
+            empty = [f"{panel.labels[code]} {period}" for code in (first, second)
+                     for column, period in enumerate(PERIODS) if children[code, column] == 0]
             row["did"] = None if empty else changes[0] - changes[1]
             row["reason"] = f"no children in {', '.join(empty)}" if empty else None
             rows.append(row)
-    table = pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
-    return table.astype({"did": "Float64", "change_intervention": "Float64",
-                         "change_comparison": "Float64", "reason": "string"})
+    return _table(rows, PAIRWISE_COLUMNS, {"did": "Float64", "change_intervention": "Float64",
+                                           "change_comparison": "Float64", "reason": "string"})
 
 
 def leave_one_area_out(outcome: object, area: object, post: object, treated_area: object,
@@ -450,7 +455,11 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
     >>> [round(float(d), 4) for d in table["did_unadjusted"]]
     [0.3, 0.2, 0.25, 0.25]
     """
-    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    return _leave_one_out_table(_Panel.build(outcome, area, post, treated_area, covariates))
+
+
+def _leave_one_out_table(panel: _Panel) -> pd.DataFrame:
+    """`leave_one_area_out` of a panel."""
     adjusted = panel.covariates.shape[1] > 0
     rows = []
     for code, label in enumerate(panel.labels):
@@ -474,9 +483,8 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
                 row["reason"] = (f"without {label} no area is seen in both periods in one "
                                  "arm, or the DiD term is collinear with the covariates")
         rows.append(row)
-    table = pd.DataFrame(rows, columns=LEAVE_ONE_OUT_COLUMNS)
-    return table.astype({"did_unadjusted": "Float64", "did_adjusted": "Float64",
-                         "reason": "string"})
+    return _table(rows, LEAVE_ONE_OUT_COLUMNS, {"did_unadjusted": "Float64",
+                                                "did_adjusted": "Float64", "reason": "string"})
 
 
 def placebo_areas(outcome: object, area: object, post: object, treated_area: object,
@@ -532,7 +540,11 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
     >>> [(a, round(float(d), 4)) for a, d in zip(table["placebo_area"], table["did_unadjusted"])]
     [('C', 0.0), ('D', 0.0)]
     """
-    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    return _placebo_table(_Panel.build(outcome, area, post, treated_area, covariates))
+
+
+def _placebo_table(panel: _Panel) -> pd.DataFrame:
+    """`placebo_areas` of a panel."""
     adjusted = panel.covariates.shape[1] > 0
     comparison = np.flatnonzero(~panel.treated)
     rows = []
@@ -551,9 +563,63 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
             if row["did_unadjusted"] is None:
                 row["reason"] = f"{panel.labels[code]} is not seen in both periods"
         rows.append(row)
-    table = pd.DataFrame(rows, columns=PLACEBO_COLUMNS)
-    return table.astype({"did_unadjusted": "Float64", "did_adjusted": "Float64",
-                         "reason": "string"})
+    return _table(rows, PLACEBO_COLUMNS, {"did_unadjusted": "Float64", "did_adjusted": "Float64",
+                                          "reason": "string"})
+
+
+AREA_CHECKS = ("randomisation", "leave_one_out", "placebo_areas")
+
+
+def area_checks(outcome: object, area: object, post: object, treated_area: object,
+                covariates: pd.DataFrame | None = None, *,
+                checks: tuple[str, ...] = AREA_CHECKS) -> dict[str, Test | pd.DataFrame]:
+    """Several few-area checks of the same children, from one panel of them.
+
+    `randomisation_inference` (with its defaults), `leave_one_area_out` and `placebo_areas`
+    each build the panel of children with every input observed (and the covariate design);
+    asking for the checks together builds it once.
+
+    Parameters
+    ----------
+    outcome, area, post, treated_area, covariates
+        As `randomisation_inference`.
+    checks : tuple of str, optional
+        Which checks, in the order made: "randomisation", "leave_one_out", "placebo_areas"
+        (all by default).
+
+    Returns
+    -------
+    dict
+        Each check by name: the randomisation `Test`, the leave-one-out and placebo tables.
+
+    Raises
+    ------
+    ValueError
+        As the checks do, or for an unknown check.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def cells(*events):  # events among 10 children, cell by cell
+    ...     return np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    >>> area = np.repeat(["A", "B", "C", "D"], 20)  # 10 children before, 10 after, per area
+    >>> treated_area = np.repeat([1, 1, 0, 0], 20)
+    >>> post = np.tile(np.repeat([0, 1], 10), 4)
+    >>> outcome = cells(4, 6, 3, 6, 4, 4, 5, 5)  # area A before, after; B before, after; ...
+    >>> from pipeline.stats.did_inference import area_checks
+    >>> found = area_checks(outcome, area, post, treated_area)
+    >>> round(found["randomisation"].p_value, 4), found["placebo_areas"]["placebo_area"].tolist()
+    (0.3333, ['C', 'D'])
+    """
+    unknown = set(checks) - set(AREA_CHECKS)
+    if unknown:
+        raise ValueError(f"unknown area checks {sorted(unknown)}; choose from {AREA_CHECKS}")
+    panel = _Panel.build(outcome, area, post, treated_area, covariates)
+    make = {"randomisation": lambda: _randomisation_test(panel, "t", MAX_ENUMERATED,
+                                                         DEFAULT_SAMPLES, DEFAULT_SEED),
+            "leave_one_out": lambda: _leave_one_out_table(panel),
+            "placebo_areas": lambda: _placebo_table(panel)}
+    return {name: make[name]() for name in checks}
 
 
 def placebo_p(estimate: float | None, placebo_estimates: object) -> Test:
@@ -629,7 +695,7 @@ class _Panel:
         y_all = as_finite(outcome, "outcome")
         post_all = as_binary(post, "post")
         treated_all = as_binary(treated_area, "treated_area")
-        area_all = pd.Series(area).reset_index(drop=True)
+        area_all = as_labels(area)
         if not len(y_all) == len(post_all) == len(treated_all) == len(area_all):
             raise ValueError("outcome, area, post and treated_area differ in length")
         observed = ~(np.isnan(y_all) | np.isnan(post_all) | np.isnan(treated_all)
@@ -637,10 +703,9 @@ class _Panel:
         design = build_covariate_design(covariates, len(y_all), observed)
         keep = design.kept_rows
         codes, labels = pd.factorize(area_all[keep], sort=True)
-        if inconsistent := areas_in_both_arms(area_all[keep], treated_all[keep]):
+        if inconsistent := coded_areas_in_both_arms(codes, labels, treated_all[keep]):
             raise ValueError(both_arms_reason(inconsistent))
-        arm = pd.Series(treated_all[keep]).groupby(codes).agg(["min", "max"])
-        treated = arm["max"].to_numpy() == 1
+        treated = np.bincount(codes, weights=treated_all[keep] == 1, minlength=len(labels)) > 0
         # intervention areas first, then comparison, each in label order
         order = np.argsort(~treated, kind="stable")
         recode = np.empty(len(order), dtype=np.intp)
@@ -664,10 +729,15 @@ class _Panel:
         events = np.bincount(cell, weights=self.y, minlength=2 * self.n_areas).reshape(-1, 2)
         return children, np.rint(events).astype(np.int64)
 
+    def children_and_proportions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Children and the proportion with the outcome (NaN in an empty cell) by area
+        (rows) and period (columns pre, post)."""
+        children, events = self._counts()
+        return children, _proportions(children, events)
+
     def cells(self) -> pd.DataFrame:
         children, events = self._counts()
-        proportion = np.divide(events, children, out=np.full(children.shape, np.nan),
-                               where=children > 0)
+        proportion = _proportions(children, events)
         table = pd.DataFrame({
             "area": np.repeat(np.array(self.labels, dtype=object), 2),
             "arm": np.repeat(np.where(self.treated, ARMS[0], ARMS[1]), 2),
@@ -717,6 +787,22 @@ class _Panel:
         if w @ w <= _TOLERANCE * max(raw[:, 1] @ raw[:, 1], 1e-300):
             return None
         return float(w @ y_residual / (w @ w))
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], types: dict[str, str]) -> pd.DataFrame:
+    """The rows as a frame of `columns`, those named in `types` of that dtype (built column by
+    column: typing a finished frame costs more than the rest of a table's work)."""
+    if not rows:  # the untyped columns as an empty frame has them
+        return pd.DataFrame(rows, columns=columns).astype(types)
+    values = {column: [row[column] for row in rows] for column in columns}
+    return pd.DataFrame({column: pd.array(values[column], dtype=types[column])
+                         if column in types else values[column] for column in columns},
+                        columns=columns)
+
+
+def _proportions(children: np.ndarray, events: np.ndarray) -> np.ndarray:
+    """Events / children, NaN where there are no children."""
+    return np.divide(events, children, out=np.full(children.shape, np.nan), where=children > 0)
 
 
 class _AssignmentScorer:

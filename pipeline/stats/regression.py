@@ -204,8 +204,9 @@ def fit_logistic(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            # the design's values (statsmodels fits the same array; the fit is labelled below)
             result = sm.GLM(
-                outcome, exog, family=sm.families.Binomial(), var_weights=weights
+                outcome, exog.to_numpy(), family=sm.families.Binomial(), var_weights=weights
             ).fit(maxiter=100)
         except PerfectSeparationError as error:
             raise NotEstimable(f"{what}: complete separation ({error})",

@@ -549,59 +549,142 @@ def iptw_effect(
     >>> round(result.risk_difference.estimate, 4), round(result.risk_ratio.estimate, 4)
     (0.1667, 1.3846)
     """
+    return iptw_effects(outcome, treatment, covariates, estimand=estimand,
+                        truncate_quantile=truncate_quantile, trim_propensity=trim_propensity,
+                        cov_type=cov_type, confidence=confidence,
+                        doubly_robust=(doubly_robust,))[0]
+
+
+def iptw_effects(
+    outcome: object,
+    treatment: object,
+    covariates: pd.DataFrame,
+    *,
+    estimand: Estimand = "ATT",
+    truncate_quantile: float | None = None,
+    trim_propensity: float | None = None,
+    cov_type: Literal["HC0", "HC1"] = "HC1",
+    confidence: float = 0.95,
+    doubly_robust: tuple[bool, ...] = (False, True),
+) -> list[IPTWResult]:
+    """`iptw_effect` for each `doubly_robust` value (IPTW, IPWRA) from one propensity model.
+
+    The covariate design, the propensity model, trimming, truncation and the weights'
+    diagnostics are made once for all of them.
+
+    Parameters
+    ----------
+    outcome, treatment, covariates, estimand, truncate_quantile, trim_propensity, cov_type, confidence
+        As `iptw_effect`.
+    doubly_robust : tuple of bool, optional
+        One result per value: False IPTW, True IPWRA.
+
+    Returns
+    -------
+    list of IPTWResult
+        One per `doubly_robust` value, in its order, each as `iptw_effect` gives it.
+
+    Raises
+    ------
+    ValueError
+        As `iptw_effect`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> covariates = pd.DataFrame({"first_child": np.repeat([1, 1, 0, 0], [6, 4, 4, 6])})
+    >>> treatment = np.repeat([1, 0, 1, 0], [6, 4, 4, 6])
+    >>> outcome = np.repeat([1, 0] * 4, [4, 2, 2, 2, 2, 2, 2, 4])
+    >>> from pipeline.stats.weighting import iptw_effects
+    >>> [round(r.risk_difference.estimate, 4) for r in iptw_effects(outcome, treatment, covariates)]
+    [0.1667, 0.1667]
+    """
     if estimand not in ("ATT", "ATE"):
         raise ValueError(f"estimand must be ATT or ATE, not {estimand!r}")
     if cov_type not in ("HC0", "HC1"):
         raise ValueError(f"cov_type must be HC0 or HC1, not {cov_type!r}")
-    method = METHOD_DOUBLY_ROBUST if doubly_robust else METHOD
     y_all = as_binary(outcome, "outcome")
     t_all = as_binary(treatment, "treatment")
     if len(y_all) != len(t_all):
         raise ValueError("outcome and treatment differ in length")
     observed = ~np.isnan(y_all) & ~np.isnan(t_all)
     design = build_covariate_design(covariates, len(y_all), observed)
-    n = int(design.kept_rows.sum())
-    base = {"n": n, "confidence": confidence, "dropped": design.dropped}
-    notes = {
-        "estimand": estimand,
-        "se_type": _se_type(doubly_robust, cov_type),
-        "estimator": _ESTIMATOR[doubly_robust],
-    }
-
-    def fail(reason: str | NotEstimable,
-             diagnostics: WeightDiagnostics | None = None) -> IPTWResult:
-        blank = [
-            Estimate.not_estimable(m, method, reason, details=dict(notes), **base)
-            for m in ("risk_difference", "risk_ratio", "odds_ratio")
-        ]
-        return IPTWResult(
-            *blank,
-            estimand=estimand,
-            n=n,
-            n_dropped_missing=design.n_dropped_missing,
-            diagnostics=diagnostics,
-            doubly_robust=doubly_robust,
-        )
-
     keep = design.kept_rows
     y, t = y_all[keep], t_all[keep]
+    # what the weighting records (trimming, truncation, the children kept) is each result's
+    weighting_notes: dict = {}
+    weighting_base = {"n": int(keep.sum()), "confidence": confidence, "dropped": design.dropped}
+    shared, failure = None, None
     try:
-        weighted = _weighting(t, design, estimand, trim_propensity, truncate_quantile, notes, base)
+        weighted = _weighting(t, design, estimand, trim_propensity, truncate_quantile,
+                              weighting_notes, weighting_base)
     except NotEstimable as reason:
-        n = int(base["n"])
-        return fail(reason)
+        failure = reason
+    else:
+        inside = weighted.inside
+        weights = _mean_one_within_groups(weighted.raw[inside], t[inside])
+        shared = _Shared(weighted, weights, weight_diagnostics(t[inside], weights),
+                         _Stack(weighted.fit.exog.to_numpy(), t, weighted.ps, inside,
+                                weighted.raw, weighted.log_slope))
+    results = []
+    for robust in doubly_robust:
+        notes = {"estimand": estimand, "se_type": _se_type(robust, cov_type),
+                 "estimator": _ESTIMATOR[robust], **weighting_notes}
+        base = dict(weighting_base)
+        if failure is not None:
+            results.append(_failed(failure, robust, estimand, design, notes, base))
+        else:
+            results.append(_iptw_result(y, t, design, shared, robust, estimand, cov_type,
+                                        confidence, notes, base))
+    return results
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What IPTW and IPWRA of one propensity model share: the weighting, the weights of the
+    children kept (mean 1 within each group), their diagnostics and the propensity model's
+    estimating equations."""
+
+    weighted: _Weighted
+    weights: np.ndarray
+    diagnostics: WeightDiagnostics
+    stack: _Stack
+
+
+def _failed(reason: str | NotEstimable, doubly_robust: bool, estimand: str,
+            design: CovariateDesign, notes: dict, base: dict,
+            diagnostics: WeightDiagnostics | None = None) -> IPTWResult:
+    """The result when there is no estimate: every measure not estimable, with the reason."""
+    method = METHOD_DOUBLY_ROBUST if doubly_robust else METHOD
+    blank = [
+        Estimate.not_estimable(m, method, reason, details=dict(notes), **base)
+        for m in ("risk_difference", "risk_ratio", "odds_ratio")
+    ]
+    return IPTWResult(
+        *blank,
+        estimand=estimand,
+        n=int(base["n"]),
+        n_dropped_missing=design.n_dropped_missing,
+        diagnostics=diagnostics,
+        doubly_robust=doubly_robust,
+    )
+
+
+def _iptw_result(y: np.ndarray, t: np.ndarray, design: CovariateDesign, shared: _Shared,
+                 doubly_robust: bool, estimand: str, cov_type: str, confidence: float,
+                 notes: dict, base: dict) -> IPTWResult:
+    """One estimator (IPTW, or IPWRA when `doubly_robust`) over the shared weighting."""
+    method = METHOD_DOUBLY_ROBUST if doubly_robust else METHOD
     n = int(base["n"])
-    propensity_fit, ps, inside = weighted.fit, weighted.ps, weighted.inside
-    raw, log_slope = weighted.raw, weighted.log_slope
+    ps, inside, raw = shared.weighted.ps, shared.weighted.inside, shared.weighted.raw
+    weights, diagnostics, stack = shared.weights, shared.diagnostics, shared.stack
     t_in, y_in = t[inside], y[inside]
-    weights = _mean_one_within_groups(raw[inside], t_in)
-    diagnostics = weight_diagnostics(t_in, weights)
     notes["weight_warnings"] = list(diagnostics.warnings)
     notes["ess_intervention"] = float(diagnostics.table.loc["treated", "ess"])
     notes["ess_comparison"] = float(diagnostics.table.loc["comparison", "ess"])
     base["events"] = int(y_in.sum())
 
-    stack = _Stack(propensity_fit.exog.to_numpy(), t, ps, inside, raw, log_slope)
     known_cov = None
     if doubly_robust:
         outcome_exog = pd.concat(
@@ -612,7 +695,7 @@ def iptw_effect(
                 y_in, outcome_exog.loc[inside], what="weighted outcome model", weights=raw[inside]
             )
         except NotEstimable as reason:
-            return fail(reason, diagnostics)
+            return _failed(reason, doubly_robust, estimand, design, notes, base, diagnostics)
         target = inside & (t == 1) if estimand == "ATT" else inside
         risks, psi, jacobian = stack.standardised(
             y, outcome_exog.to_numpy(), outcome_fit.params.to_numpy(), target
@@ -630,7 +713,7 @@ def iptw_effect(
     try:
         risk_cov = _sandwich(psi, jacobian, cov_type)[-2:, -2:]
     except NotEstimable as reason:
-        return fail(reason, diagnostics)
+        return _failed(reason, doubly_robust, estimand, design, notes, base, diagnostics)
     z = stats.norm.ppf(0.5 + confidence / 2)
     notes["risk_treated"] = float(risks[0])
     notes["risk_comparison"] = float(risks[1])

@@ -15,7 +15,7 @@ from pipeline.indicators import Indicator, TimeToEvent, present
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.indicators.vaccination import ROTA_ELIGIBLE_FROM
 from pipeline.outputs import output_table
-from pipeline.stats import FLAGS, Estimate, NotEstimable
+from pipeline.stats import FLAGS, Estimate, NotEstimable, dummy_code
 
 # The indicator kinds the comparison methods take (a share; a time to an event); counts and
 # rates are compared by their own rows (pipeline.stages.compare.counts).
@@ -60,6 +60,8 @@ class _Context:
         self.covariate_names = tuple(study.covariates)
         self.covariates = covariate_frame(population, self.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
+        # as the methods' designs code them, once (the methods take a coded frame as it is)
+        self.coded_covariates = dummy_code(self.covariates)
         accepted = population["accepted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         self.accepted = self.treated & accepted
         self.subgroups = {variable: subgroup_codes(population, variable)
@@ -108,6 +110,28 @@ class _DidCells:
             "%Y-%m").to_numpy(dtype=object)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
+        self.coded_covariates = dummy_code(self.covariates)  # as for the context's
+        self._outcomes: dict[tuple[str, int | None], tuple[np.ndarray, np.ndarray, str]] = {}
+        self._subgroups: dict[str, tuple[np.ndarray, list[str]]] = {}
+
+    def subgroup_codes(self, variable: str) -> tuple[np.ndarray, list[str]]:
+        """`subgroup_codes` of these cells, made once per variable (the codes read-only)."""
+        if variable not in self._subgroups:
+            codes, levels = subgroup_codes(self.cells, variable)
+            codes.flags.writeable = False
+            self._subgroups[variable] = (codes, levels)
+        return self._subgroups[variable]
+
+    def outcome(self, indicator: str,
+                landmark: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+        """`did_outcome` of these cells, made once per indicator and landmark (the arrays are
+        shared: read-only)."""
+        key = (indicator, landmark)
+        if key not in self._outcomes:
+            y, inside, note = did_outcome(self.cells, indicator, landmark)
+            y.flags.writeable = inside.flags.writeable = False
+            self._outcomes[key] = (y, inside, note)
+        return self._outcomes[key]
 
 
 def covariate_frame(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
@@ -172,9 +196,8 @@ def birth_bins(birth: pd.Series, programme_start: pd.Timestamp, months: int) -> 
 
 def binary_outcome(frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
     """The indicator as 0/1 floats and the mask of children inside its denominator."""
-    values = frame[indicator].astype("boolean")
-    inside = values.notna().to_numpy(dtype=bool)
-    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan), inside
+    y = frame[indicator].astype("boolean").to_numpy(dtype="float64", na_value=np.nan)
+    return y, ~np.isnan(y)
 
 
 def did_outcome(cells: pd.DataFrame, indicator: str,

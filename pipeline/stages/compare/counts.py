@@ -147,7 +147,7 @@ def _effect_rows(context: _Context, indicator: Indicator) -> list[dict[str, Any]
     keys = {"indicator": indicator.id, "area": context.area, "analysis": "itt",
             "n_intervention": int((used & treated).sum()), "n_comparison": int((used & ~treated).sum())}
     complete = used & context.complete
-    covariates = context.covariates[complete].reset_index(drop=True)
+    covariates = context.coded_covariates[complete].reset_index(drop=True)
     if indicator.kind == "rate":
         crude = (counts[used], years[used], treated[used])
         adjusted = (counts[complete], years[complete], treated[complete], covariates)
@@ -191,7 +191,7 @@ def _did_rows(context: _Context, did: Any, indicator: Indicator) -> list[dict[st
     counts, years, used = _values(did.cells, indicator)
     keep = used & did.complete
     treated_area, post = did.treated_area[keep], did.post[keep]
-    design = (treated_area, post, did.area[keep], did.covariates[keep].reset_index(drop=True))
+    design = (treated_area, post, did.area[keep], did.coded_covariates[keep].reset_index(drop=True))
     effects = {"area_effects": True, "period_effects": did.half_year[keep]}
     keys = {"indicator": indicator.id, "area": context.area, "analysis": "itt",
             "n_intervention": int((keep & (did.treated_area == 1)).sum()),  # with every covariate

@@ -18,21 +18,18 @@ from pipeline.stages.compare.context import (
     _DidCells,
     _row,
     _survival_data,
-    did_outcome,
     half_year_bins,
     landmark_note,
 )
 from pipeline.stats import (
     Estimate,
+    area_checks,
     area_period_cells,
     difference_in_differences,
     event_study,
-    leave_one_area_out,
     logistic_did,
     pairwise_did,
-    placebo_areas,
     placebo_p,
-    randomisation_inference,
     rmst_did,
 )
 
@@ -52,9 +49,9 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     estimate is given without one (the HC1 interval is kept in `note` only). `landmark`
     (days) gives a survival indicator's DiD at that age (analysis `landmark`).
     """
-    y, inside, stable_note = did_outcome(did.cells, indicator, landmark)
+    y, inside, stable_note = did.outcome(indicator, landmark)
     y, treated_area, post = y[inside], did.treated_area[inside], did.post[inside]
-    covariates = did.covariates[inside].reset_index(drop=True) if adjusted else None
+    covariates = did.coded_covariates[inside].reset_index(drop=True) if adjusted else None
     complete = did.complete[inside] if adjusted else np.ones(int(inside.sum()), dtype=bool)
     in_area = treated_area[complete] == 1
     e1, e0 = int(y[complete][in_area].sum()), int(y[complete][~in_area].sum())
@@ -74,9 +71,10 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     estimate = None
     if result is not None:
         estimate = result.preferred
+        cells = result.cells
         counts = [f"{'intervention' if a else 'comparison'} areas {'post' if p else 'pre'}: "
-                  f"{int(row['events'])}/{int(row['n'])}"
-                  for (a, p), row in result.cells.iterrows()]
+                  f"{int(events)}/{int(n)}"
+                  for (a, p), events, n in zip(cells.index, cells["events"], cells["n"], strict=True)]
         notes.append("cells " + ", ".join(counts))
         notes.append(f"{result.n_clusters} areas ({result.n_clusters_treated} intervention)")
         clustered = result.clustered
@@ -124,9 +122,9 @@ def _logistic_did_row(context: _Context, did: _DidCells, indicator: str) -> dict
     """The check on the scale: a logistic DiD (area and birth half-year effects, the
     covariates) whose effect on the intervention areas after the start is standardised to a
     risk difference by g-computation (method `logistic_did`, measure `did`)."""
-    y, inside, _ = did_outcome(did.cells, indicator)
+    y, inside, _ = did.outcome(indicator)
     treated_area, post = did.treated_area[inside], did.post[inside]
-    covariates = did.covariates[inside].reset_index(drop=True)
+    covariates = did.coded_covariates[inside].reset_index(drop=True)
     complete = did.complete[inside]
     in_area = treated_area[complete] == 1
     result, error = _attempt(lambda: logistic_did(
@@ -186,10 +184,10 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
     period = half_year_index(born, start)
     rows = []
     for indicator in context.indicators:
-        y, inside, _ = did_outcome(did.cells, indicator.id)
+        y, inside, _ = did.outcome(indicator.id)
         result, error = _attempt(event_study, y[inside], did.treated_area[inside],
                                  period[inside], did.area[inside],
-                                 did.covariates[inside].reset_index(drop=True))
+                                 did.coded_covariates[inside].reset_index(drop=True))
         if result is None or not result.estimable:
             continue
         labels = dict(zip(period[inside], did.half_year[inside], strict=True))
@@ -232,14 +230,15 @@ def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_ar
     extra = _model_terms(covariates, half_year)
     found: dict[str, Any] = {}
     try:
-        test = randomisation_inference(y, area, post, treated_area, extra)
-        found["p_floor"] = test.p_floor
-        if test.estimable:
-            found["p_randomisation"] = test.p_value
-        placebo = placebo_areas(y, area, post, treated_area, extra)
+        checks = area_checks(y, area, post, treated_area, extra,
+                             checks=("randomisation", "placebo_areas"))
     except (ValueError, np.linalg.LinAlgError):
         return found
-    placebo_test = placebo_p(estimate, placebo["did_adjusted"])
+    test = checks["randomisation"]
+    found["p_floor"] = test.p_floor
+    if test.estimable:
+        found["p_randomisation"] = test.p_value
+    placebo_test = placebo_p(estimate, checks["placebo_areas"]["did_adjusted"])
     if placebo_test.estimable:
         found |= {"p_placebo": placebo_test.p_value, "p_placebo_floor": placebo_test.p_floor}
     return found
@@ -267,16 +266,17 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     did = context.did(did_cells)
     cells, areas = [], []
     for indicator in context.indicators:
-        y, inside, _ = did_outcome(did.cells, indicator.id)
+        y, inside, _ = did.outcome(indicator.id)
         data = (y[inside], did.area[inside], did.post[inside], did.treated_area[inside])
-        extra = _model_terms(did.covariates[inside].reset_index(drop=True),
+        extra = _model_terms(did.coded_covariates[inside].reset_index(drop=True),
                              did.half_year[inside])
         try:
             cells.append(area_period_cells(*data).assign(indicator=indicator.id))
             pairs = pairwise_did(*data).rename(columns={"did": "did_unadjusted"})
+            checks = area_checks(*data, extra, checks=("leave_one_out", "placebo_areas"))
             areas += [pairs.assign(analysis="pairwise"),
-                      leave_one_area_out(*data, extra).assign(analysis="leave_one_out"),
-                      placebo_areas(*data, extra).assign(analysis="placebo_area")]
+                      checks["leave_one_out"].assign(analysis="leave_one_out"),
+                      checks["placebo_areas"].assign(analysis="placebo_area")]
         except (ValueError, np.linalg.LinAlgError):
             continue  # an area in both arms, or no child: the effects rows say why
         for frame in areas[-3:]:

@@ -14,8 +14,6 @@ from pipeline.stages.compare.context import (
     _attempt,
     _Context,
     _row,
-    did_outcome,
-    subgroup_codes,
 )
 from pipeline.stages.compare.itt import _crude_rows
 from pipeline.stats import additive_interaction, logistic_slope, proportion, triple_difference
@@ -45,7 +43,7 @@ def _dose_response(context: _Context, indicator: str) -> tuple[dict[str, Any], l
     rows_used = inside & context.accepted
     contacts, counted = contacts_before(context, indicator)
     y_used, dose = y[rows_used], contacts[rows_used]
-    covariates = context.covariates[rows_used].reset_index(drop=True)
+    covariates = context.coded_covariates[rows_used].reset_index(drop=True)
     complete = context.complete[rows_used]
     if counted:
         result, error = _attempt(lambda: logistic_slope(y_used, dose, covariates))
@@ -131,12 +129,12 @@ def _interaction_note(variable: str, what: str, test: Any, error: str | None) ->
 def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
                    indicator: str) -> list[dict[str, Any]]:
     did = context.did(did_cells)
-    y, inside, _ = did_outcome(did.cells, indicator)
+    y, inside, _ = did.outcome(indicator)
     rows = []
     for variable in SUBGROUP_VARIABLES:
         if variable not in did.cells.columns:
             continue
-        codes, levels = subgroup_codes(did.cells, variable)
+        codes, levels = did.subgroup_codes(variable)
         known = inside & (codes >= 0)
         level_of = np.asarray(levels, dtype=object)[codes[known]]
         result, error = _attempt(triple_difference, y[known], did.treated_area[known],

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.stages.compare.context import _attempt, _Context, _design_note, _group_counts, _row
-from pipeline.stats import FLAGS, compare_proportions, iptw_effect, logistic_adjusted_effects
+from pipeline.stats import FLAGS, compare_proportions, iptw_effects, logistic_adjusted_effects
 
 
 def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis: str,
@@ -44,7 +44,7 @@ def _regression_rows(context: _Context, indicator: str, y: np.ndarray, rows_used
     complete = context.complete[rows_used]
     e1, n1, e0, n0 = _group_counts(y_used[complete], t_used[complete])
     adjusted, error = _attempt(lambda: logistic_adjusted_effects(
-        y_used, t_used.astype(float), context.covariates[rows_used].reset_index(drop=True),
+        y_used, t_used.astype(float), context.coded_covariates[rows_used].reset_index(drop=True),
         estimand="ATT"))
     rows = []
     for measure in measures:
@@ -83,10 +83,12 @@ def _iptw_rows(context: _Context, indicator: str, y: np.ndarray,
     complete = context.complete[inside]
     e1, n1, e0, n0 = _group_counts(y[inside][complete], t[complete])
     rows = []
-    for method, doubly_robust in (("iptw", False), ("ipwra", True)):
-        result, error = _attempt(iptw_effect, y[inside], t.astype(float),
-                                 context.covariates[inside].reset_index(drop=True),
-                                 estimand="ATT", doubly_robust=doubly_robust)
+    methods = (("iptw", False), ("ipwra", True))
+    results, error = _attempt(iptw_effects, y[inside], t.astype(float),
+                              context.coded_covariates[inside].reset_index(drop=True),
+                              estimand="ATT", doubly_robust=tuple(dr for _, dr in methods))
+    for (method, doubly_robust), result in zip(methods, results or [None] * len(methods),
+                                               strict=True):
         estimate = None if result is None else result.risk_difference
         notes = [context.adjusted_for,
                  "ATT weights; doubly robust: weighted logistic outcome model with the "

@@ -132,11 +132,13 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
             continue
         quarters = (counted.groupby(["area", "group", "half_year", "quarter"], sort=True)["y"]
                     .agg(["size", "sum"]).reset_index())
+        quarter_rows = quarters.to_dict("records")
         for spans, small in _common_spans(quarters, design.intervention_areas, study.min_cell):
             for name in design.intervention_areas:
-                mine = quarters[quarters["area"].eq(name)]
+                mine = [record for record in quarter_rows if record["area"] == name]
                 own_spans = [[q for span in spans for q in span]] if name in small else spans
-                own = [(span, mine[mine["quarter"].isin(span)].to_dict("records")) for span in own_spans]
+                own = [(span, [record for record in mine if record["quarter"] in span])
+                       for span in own_spans]
                 own = [(span, records) for span, records in own if records]
                 if own:
                     rows += _chart_rows(indicator.id, name, own, baseline, BASELINE[design.type], start)

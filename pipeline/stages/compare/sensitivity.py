@@ -52,7 +52,7 @@ def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
     rows = []
     result, error = _attempt(lambda: complier_effect(
         y[used], context.treated[used].astype(float), took_up[used],
-        context.covariates[used].reset_index(drop=True)))
+        context.coded_covariates[used].reset_index(drop=True)))
     e1, n1, e0, n0 = _group_counts(y[used], context.treated[used])
     notes = ["effect on families who accepted: ITT divided by the acceptance share (IV, HC1)",
              context.adjusted_for]
@@ -65,7 +65,7 @@ def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
                      events=(e1, e0), note="; ".join(notes)))
     if did_cells is not None:
         did = context.did(did_cells)
-        y_did, known, _ = did_outcome(did.cells, indicator)
+        y_did, known, _ = did.outcome(indicator)
         accepted_did = did.cells["accepted"].astype("boolean").astype("Float64").to_numpy(
             dtype=float, na_value=np.nan)
         exposed = (did.treated_area == 1) & (did.post == 1)
@@ -73,7 +73,7 @@ def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
         keep = known & ~np.isnan(take)
         fuzzy, error = _attempt(lambda: fuzzy_did(
             y_did[keep], did.treated_area[keep], did.post[keep], take[keep], did.area[keep],
-            did.covariates[keep].reset_index(drop=True), area_effects=True,
+            did.coded_covariates[keep].reset_index(drop=True), area_effects=True,
             period_effects=did.half_year[keep]))
         in_area = did.treated_area[keep] == 1
         rows.append(_row(indicator, fuzzy, measure="risk_difference", method="fuzzy_did",

@@ -44,7 +44,7 @@ def _discrete_time_effects(context: _Context, indicator: str) -> list[dict[str, 
     rows = []
     for method, covariates, complete in (
             ("crude", None, np.ones(int(kept.sum()), dtype=bool)),
-            ("discrete_time", context.covariates[kept].reset_index(drop=True),
+            ("discrete_time", context.coded_covariates[kept].reset_index(drop=True),
              context.complete[kept])):
         result, error = _attempt(discrete_time_hazard_ratio, left[kept], right[kept],
                                  treated.astype(float), covariates, cut_points=course.cut_points)
@@ -88,7 +88,7 @@ def _survival_effects(context: _Context, indicator: Indicator) -> list[dict[str,
                      note="; ".join(n for n in notes if n),
                      flags=() if log_rank_p is None else ("p_log_rank",)))
     complete = context.complete[kept]
-    covariates = context.covariates[kept].reset_index(drop=True)
+    covariates = context.coded_covariates[kept].reset_index(drop=True)
     adjusted, error = _attempt(lambda: cox_hazard_ratio(time, event, treated.astype(float),
                                                         covariates))
     notes = [f"Cox model (Efron ties), {context.adjusted_for}", direction]

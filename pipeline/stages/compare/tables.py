@@ -61,14 +61,21 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
     (for `did` also before the start), never the effect.
     """
     design = study.design.type
-    placebo = effects[effects["analysis"].eq("placebo")]
+    # the rows a summary row reads, grouped once by analysis, indicator and area: the ITT
+    # rows (no subgroup), the analyses without pandemic births and the placebo starts
+    read = effects[(effects["analysis"].eq("itt") & effects["subgroup"].eq(""))
+                   | effects["analysis"].isin(("no_pandemic", "placebo"))]
+    by_analysis: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for record in read.to_dict("records"):
+        key = (record["analysis"], record["indicator"], record["area"])
+        by_analysis.setdefault(key, []).append(record)
     rows = []
     for area in ("all", *study.design.intervention_areas):
         groups = _rows_in(cohort, DID_GROUPS)
         if area != "all":
             groups = _in_area(groups, area)
         for indicator in present(cohort.columns, COMPARED_KINDS):
-            row = _summary_row(study, design, indicator, area, effects, groups, placebo)
+            row = _summary_row(study, design, indicator, area, by_analysis, groups)
             if area == "all" and events is not None:
                 row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
             rows.append(row)
@@ -82,13 +89,13 @@ def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
 
 
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
-                 effects: pd.DataFrame, groups: pd.DataFrame,
-                 placebo: pd.DataFrame) -> dict[str, Any]:
+                 by_analysis: dict[tuple[str, str, str], list[dict[str, Any]]],
+                 groups: pd.DataFrame) -> dict[str, Any]:
+    """One indicator's summary row in one area; `by_analysis`: the effects rows of analyses
+    itt (no subgroup), no_pandemic and placebo by (analysis, indicator, area)."""
     chosen = headline(design, indicator.kind, _interval_censored(indicator))
-    mine = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
-                   & effects["analysis"].eq("itt") & effects["subgroup"].eq("")]
-    row_of = {(m, k): r for m, k, r in zip(mine["method"], mine["measure"],
-                                            mine.to_dict("records"), strict=True)}
+    row_of = {(r["method"], r["measure"]): r
+              for r in by_analysis.get(("itt", indicator.id, area), [])}
     head = row_of.get((chosen.method, chosen.measure))
     row: dict[str, Any] = {"indicator": indicator.id, "area": area, "kind": indicator.kind,
                            "primary": indicator.id in study.primary_indicators,
@@ -127,15 +134,14 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
         if check is not None:
             row |= {"logistic_estimate": check["estimate"], "logistic_ci_low": check["ci_low"],
                     "logistic_ci_high": check["ci_high"]}
-        without = effects[effects["indicator"].eq(indicator.id) & effects["area"].eq(area)
-                          & effects["analysis"].eq("no_pandemic")]
-        if not without.empty:
-            check = without.iloc[0]
+        without = by_analysis.get(("no_pandemic", indicator.id, area))
+        if without:
+            check = without[0]
             row |= {"no_pandemic_estimate": check["estimate"],
                     "no_pandemic_ci_low": check["ci_low"], "no_pandemic_ci_high": check["ci_high"]}
-        pre = placebo[placebo["indicator"].eq(indicator.id) & placebo["area"].eq(area)]
-        if not pre.empty:
-            test = pre.iloc[0]
+        pre = by_analysis.get(("placebo", indicator.id, area))
+        if pre:
+            test = pre[0]
             row |= {"pretrend_estimate": test["estimate"], "pretrend_ci_low": test["ci_low"],
                     "pretrend_ci_high": test["ci_high"], "pretrend_p": test["p_value"]}
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
@@ -248,11 +254,12 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
         else:
             y, inside = binary_outcome(in_study, indicator.id)
         frame = pd.DataFrame({"arm": arm, "half_year": label, "start": start, "y": y})[inside]
-        for (arm_name, half_year, first_day), cell in frame.groupby(
-                ["arm", "half_year", "start"], sort=True):
+        cells = frame.groupby(["arm", "half_year", "start"], sort=True)["y"].agg(["size", "sum"])
+        for (arm_name, half_year, first_day), size, total in zip(
+                cells.index, cells["size"], cells["sum"], strict=True):
             if not arm_name:
                 continue
-            n, events = len(cell), int(cell["y"].sum())
+            n, events = int(size), int(total)
             share = proportion(events, n)
             rows.append({"indicator": indicator.id, "arm": arm_name, "half_year": half_year,
                          "half_year_start": first_day.date().isoformat(),
