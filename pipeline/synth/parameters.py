@@ -15,8 +15,10 @@ import numpy as np
 # --- the study -----------------------------------------------------------------------------
 
 # Bumped whenever the same seed and size give other files (2: ten areas; 4: the healthcare
-# and dental exports), so that a cached demo study written by an older generator is written again.
-GENERATOR_VERSION = 4
+# and dental exports; 5: truth.json's language denominator, and with it the synthetic
+# municipalities' planted language effect), so that a cached demo study written by an older
+# generator is written again.
+GENERATOR_VERSION = 5
 _CHUNK_CHILDREN = 20_000  # children per generated chunk; output depends on it, n and seed only
 
 EXTRACTION_DATE = dt.date(2024, 6, 30)
