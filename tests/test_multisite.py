@@ -293,6 +293,16 @@ def test_sites_that_agree_too_well_are_not_called_more_than_chance(sites: dict) 
     assert 0 < item.meta.pooled.ci_low and item.meta.pooled.ci_high - item.meta.pooled.ci_low < 0.01
     assert item.verdict == "unclear" and item.reason == "sites_agree_closely"
     assert "råkar ligga närmare varandra" in " ".join(indicator_sentences(item, [item], "sv"))
+    # the demo's language indicator: the unfloored interval excludes 0 but Holm's p is 0.055; the
+    # reader hears of the too-narrow interval (floored: about -0.99 to 2.0), not of the correction
+    demo = [_with_estimates(first, "bf_any_6m", estimate="0.4939", ci_low="0.1790", ci_high="0.7795",
+                            se="0.1532"),
+            _with_estimates(second, "bf_any_6m", estimate="0.5235", ci_low="0.1588", ci_high="0.8759",
+                            se="0.1829")]
+    item = next(i for i in pool_packages(demo) if i.indicator == "bf_any_6m")
+    assert 0 < item.meta.pooled.ci_low and item.p_adjusted >= 0.05
+    assert item.floored.pooled.ci_low < 0 < item.floored.pooled.ci_high
+    assert item.verdict == "unclear" and item.reason == "sites_agree_closely"
     clear = [_with_estimates(first, "bf_any_6m", estimate="0.2", ci_low="0.19", ci_high="0.21",
                              se="0.005"),
              _with_estimates(second, "bf_any_6m", estimate="0.201", ci_low="0.191", ci_high="0.211",

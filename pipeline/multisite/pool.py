@@ -221,11 +221,14 @@ def _verdict(meta: MetaAnalysis, floored: MetaAnalysis | None, p_adjusted: float
         return "unclear", "no_interval"
     if pooled.ci_low <= 0 <= pooled.ci_high:
         return "unclear", "interval_includes_null"
-    if p_adjusted is None or p_adjusted >= ALPHA:
-        return "unclear", "not_significant_after_correction"
+    # before the correction for many comparisons: an interval made narrow by sites that agree
+    # more closely than their SEs say is what the reader must hear of first (the report then
+    # gives the cautious interval; the fixed-effect one would otherwise look wider)
     cautious = floored.pooled if floored is not None else pooled
     if cautious.ci_low is None or cautious.ci_low <= 0 <= cautious.ci_high:
         return "unclear", "sites_agree_closely"
+    if p_adjusted is None or p_adjusted >= ALPHA:
+        return "unclear", "not_significant_after_correction"
     return ("higher" if pooled.estimate > 0 else "lower"), ""
 
 
