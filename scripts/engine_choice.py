@@ -138,7 +138,8 @@ def run_pyarrow(visits: Path, children: Path, out: Path, delimiters: dict[Path, 
     v = _first_rows(_first_rows(v, v.column_names), ["child_id", "date", "besokstyp"])
     timer.step("dedup")
     c = _first_rows(c.filter(pc.is_valid(c["child_id"])), ["child_id"])
-    joined = v.select(["child_id", "date"]).join(c.select(["child_id", "birth"]), "child_id", join_type="inner")
+    joined = v.select(["child_id", "date"]).join(c.select(["child_id", "birth"]), "child_id",
+                                                 join_type="inner")
     joined = joined.filter(pc.greater_equal(joined["date"], joined["birth"]))
     timer.step("join")
     counts = joined.group_by("child_id").aggregate([([], "count_all")])
@@ -186,8 +187,10 @@ def run_polars(visits: Path, children: Path, out: Path, delimiters: dict[Path, s
     v = v.unique(keep="first", maintain_order=True)
     v = v.unique(subset=["child_id", "date", "besokstyp"], keep="first", maintain_order=True)
     timer.step("dedup")
-    c = c.filter(pl.col("child_id").is_not_null()).unique(subset=["child_id"], keep="first", maintain_order=True)
-    joined = v.join(c.select("child_id", "birth"), on="child_id", how="inner").filter(pl.col("date") >= pl.col("birth"))
+    c = c.filter(pl.col("child_id").is_not_null())
+    c = c.unique(subset=["child_id"], keep="first", maintain_order=True)
+    joined = v.join(c.select("child_id", "birth"), on="child_id", how="inner")
+    joined = joined.filter(pl.col("date") >= pl.col("birth"))
     timer.step("join")
     counts = joined.group_by("child_id").agg(visits=pl.len()).sort("child_id")
     counts.write_parquet(out)
@@ -208,8 +211,8 @@ def run_duckdb(visits: Path, children: Path, out: Path, delimiters: dict[Path, s
                         [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="arrow",
                         null_handling="special")
     for name in ("v", "c"):
-        con.execute(f"CREATE TABLE {name}_core AS SELECT *, right(regexp_replace(personnummer, '[-+ ]', '', 'g'), 10) "
-                    f"AS core FROM {name}_raw")
+        con.execute(f"CREATE TABLE {name}_core AS SELECT *, "
+                    f"right(regexp_replace(personnummer, '[-+ ]', '', 'g'), 10) AS core FROM {name}_raw")
         con.execute(f"CREATE TABLE {name}_ids AS SELECT core, pseudonyms_of(core) AS child_id FROM "
                     f"(SELECT DISTINCT core FROM {name}_core)")
         con.execute(f"CREATE TABLE {name}_id AS SELECT t.* EXCLUDE (core), i.child_id FROM {name}_core t "
@@ -217,17 +220,18 @@ def run_duckdb(visits: Path, children: Path, out: Path, delimiters: dict[Path, s
     timer.step("ids")
     con.execute("CREATE TABLE v_dated AS SELECT *, coalesce(try_strptime(left(datum, 10), '%Y-%m-%d'), "
                 "try_strptime(left(datum, 10), '%Y%m%d')) AS date FROM v_id")
-    con.execute("CREATE TABLE c_dated AS SELECT *, try_strptime(left(fodelsedatum, 10), '%Y-%m-%d') AS birth FROM c_id")
+    con.execute("CREATE TABLE c_dated AS SELECT *, try_strptime(left(fodelsedatum, 10), '%Y-%m-%d') AS birth "
+                "FROM c_id")
     timer.step("dates")
-    every = ", ".join(f'"{column[0]}"' for column in con.execute("SELECT * EXCLUDE (row) FROM v_dated LIMIT 0")
-                      .description)
+    columns = con.execute("SELECT * EXCLUDE (row) FROM v_dated LIMIT 0").description
+    every = ", ".join(f'"{column[0]}"' for column in columns)
     con.execute(f"CREATE TABLE v_exact AS SELECT * FROM v_dated QUALIFY row_number() OVER "
                 f"(PARTITION BY {every} ORDER BY row) = 1")
     con.execute("CREATE TABLE v_kept AS SELECT * FROM v_exact QUALIFY row_number() OVER "
                 "(PARTITION BY child_id, date, besokstyp ORDER BY row) = 1")
     timer.step("dedup")
-    con.execute("CREATE TABLE c_kept AS SELECT * FROM c_dated WHERE child_id IS NOT NULL QUALIFY row_number() "
-                "OVER (PARTITION BY child_id ORDER BY row) = 1")
+    con.execute("CREATE TABLE c_kept AS SELECT * FROM c_dated WHERE child_id IS NOT NULL "
+                "QUALIFY row_number() OVER (PARTITION BY child_id ORDER BY row) = 1")
     con.execute("CREATE TABLE joined AS SELECT v.child_id FROM v_kept v JOIN c_kept c USING (child_id) "
                 "WHERE v.date >= c.birth")
     timer.step("join")
@@ -239,8 +243,9 @@ def run_duckdb(visits: Path, children: Path, out: Path, delimiters: dict[Path, s
     return timer, int(total)
 
 
-ENGINES: dict[str, Callable[[Path, Path, Path, dict[Path, str]], tuple[Timer, int]]] = {"pandas + pyarrow types": run_pandas, "pyarrow compute": run_pyarrow,
-                                "Polars": run_polars, "DuckDB": run_duckdb}
+Engine = Callable[[Path, Path, Path, dict[Path, str]], tuple[Timer, int]]
+ENGINES: dict[str, Engine] = {"pandas + pyarrow types": run_pandas, "pyarrow compute": run_pyarrow,
+                              "Polars": run_polars, "DuckDB": run_duckdb}
 
 
 def utf8_copies(study: Path, folder: Path) -> tuple[Path, Path, dict[Path, str]]:
@@ -257,8 +262,9 @@ def utf8_copies(study: Path, folder: Path) -> tuple[Path, Path, dict[Path, str]]
         text = data.decode("utf-8")
         header, _, rest = text.partition("\n")
         delimiter = detect_delimiter(header)
-        renamed = {old: new for old, new in (config.column_map.get(table) or {}).items()}
-        header = delimiter.join(renamed.get(name.strip(), name.strip()) for name in header.rstrip("\r").split(delimiter))
+        renamed = config.column_map.get(table) or {}
+        names = [name.strip() for name in header.rstrip("\r").split(delimiter)]
+        header = delimiter.join(renamed.get(name, name) for name in names)
         copy = folder / f"{table}.csv"
         copy.write_text(header + "\n" + rest.replace("\r\n", "\n"), encoding="utf-8")
         copies.append(copy)
