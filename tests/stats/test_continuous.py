@@ -18,6 +18,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from pipeline.stats import continuous
 from pipeline.stats.continuous import (
     bootstrap_mean_difference,
     iptw_mean_difference,
@@ -144,6 +145,22 @@ def test_percentile_interval_equals_hand_computed_quantiles_of_the_same_resample
         tuple(np.quantile(differences, [0.025, 0.975])), rel=1e-12)
     assert result.se == pytest.approx(differences.std(ddof=1), rel=1e-12)
     assert result.method == "bootstrap_percentile" and result.p_value is None
+
+
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+def test_bootstrap_drawn_in_blocks_is_scipys_bootstrap_to_the_bit(monkeypatch, method):
+    """Replicates drawn a few rows at a time, and a jackknife in batches, give what one call
+    of scipy.stats.bootstrap gives (all resamples at once): the same interval and SE, exactly."""
+    rng = np.random.default_rng(5)
+    treated, control = rng.poisson(1.3, 301).astype(float), rng.poisson(0.9, 452).astype(float)
+    monkeypatch.setattr(continuous, "RESAMPLED_VALUES", 1000)  # 2-3 rows a block, 2 children a batch
+    result = bootstrap_mean_difference(treated, control, replicates=999, seed=21, method=method)
+    scipy_result = stats.bootstrap((treated, control), lambda t, c, axis: t.mean(axis) - c.mean(axis),
+                                   n_resamples=999, vectorized=True, paired=False,
+                                   method="BCa" if method == "bca" else "percentile",
+                                   rng=np.random.default_rng(21))
+    assert (result.ci_low, result.ci_high) == tuple(scipy_result.confidence_interval)
+    assert result.se == scipy_result.standard_error
 
 
 def test_bca_interval_equals_hand_computed_bca_of_the_same_resamples():
