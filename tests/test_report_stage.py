@@ -151,6 +151,43 @@ def test_report_title_falls_back_to_a_generic_title() -> None:
     assert report.report_title(None, english) == "Evaluation of an extended home-visiting programme"
 
 
+def test_technical_report_starts_when_its_study_report_is_done_and_before_reports_still_waiting(
+        monkeypatch) -> None:
+    """Two workers, five reports: the technical version (most of its figures are the Swedish
+    study report's, taken from the figure cache) waits for that report, then goes before
+    the area reports that are still waiting, rather than last and alone."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    seconds = {"s_study_sv": 0.3, "s_study_en": 0.05, "s_a_sv": 2.0, "s_a_en": 0.05,
+               "s_study_sv_technical": 0.05}
+    started, ended, lock = [], set(), threading.Lock()
+
+    def render(job: report.ReportJob) -> report.Rendered:
+        with lock:
+            started.append((job.name, job.after is None or job.after in ended))
+        time.sleep(seconds[job.name])
+        with lock:
+            ended.add(job.name)
+        return report.Rendered(job)
+
+    monkeypatch.setattr(report, "_render", render)
+    study = report.ReportJob("s_study_sv", "sv", "all", "committee")
+    work = [(job,) for job in (study, report.ReportJob("s_study_en", "en", "all", "committee"),
+                               report.ReportJob("s_a_sv", "sv", "A", "committee"),
+                               report.ReportJob("s_a_en", "en", "A", "committee"),
+                               report.ReportJob("s_study_sv_technical", "sv", "all", "technical",
+                                                after="s_study_sv"))]
+    with ThreadPoolExecutor(2) as pool:
+        yielded = [rendered.job.name for rendered in report._scheduled(pool, work, 2)]
+    assert sorted(yielded) == sorted(seconds)
+    # study_en is done first: an area report takes its place, the technical one is not ready
+    assert [name for name, _ in started] == ["s_study_sv", "s_study_en", "s_a_sv", "s_study_sv_technical",
+                                             "s_a_en"]
+    assert all(ready for _, ready in started)  # nothing started before what it waits for
+
+
 def test_committee_reports_get_a_pdf_and_figures_folder(study, tmp_path, monkeypatch, fake_browser) -> None:
     use_notebook(monkeypatch, tmp_path, "print(repr(figures_dir), repr(figure_cache))")
     written = report.render_reports(study, tmp_path, tmp_path / "reports", tmp_path / "failed", jobs=2,

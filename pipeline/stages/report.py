@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -84,6 +84,7 @@ class ReportJob:
     language: str
     area: str
     audience: str
+    after: str | None = None  # a report whose figures this one shows: rendered first (see _scheduled)
 
     @property
     def html_name(self) -> str:
@@ -129,7 +130,7 @@ def report_jobs(study: Study) -> list[ReportJob]:
             place = "study" if area == "all" else slug(area)
             jobs.append(ReportJob(f"{study.name}_{place}_{language}", language, area, "committee"))
     jobs.append(ReportJob(f"{study.name}_study_{study.language}_technical", study.language, "all",
-                          "technical"))
+                          "technical", after=f"{study.name}_study_{study.language}"))
     return jobs
 
 
@@ -194,8 +195,8 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
                     done(session.render(*item))
         else:
             with _workers(jobs) as pool:
-                for future in as_completed([pool.submit(_render, *item) for item in work]):
-                    done(future.result())
+                for rendered in _scheduled(pool, work, jobs):
+                    done(rendered)
     finally:
         shutil.rmtree(figure_cache, ignore_errors=True)
     ordered = [results[job.name] for job in all_jobs]
@@ -203,6 +204,32 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
     if problems:
         raise HembesokError("report failed:\n" + "\n".join(problems))
     return [path for rendered in ordered for path in rendered.files]
+
+
+def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Iterator[Rendered]:
+    """Render `work` on `jobs` workers, yielding each report as it is done.
+
+    A report with `after` (the technical version: most of its figures are the study report's)
+    starts only once that report is done, so that it takes their images from the figure cache
+    instead of drawing them a second time beside it, and then before any report still waiting:
+    started last, it would run alone at the end while the other workers stand idle.
+    """
+    waiting = list(work)
+    running: dict[Future, ReportJob] = {}
+    finished: set[str] = set()
+    names = {item[0].name for item in work}
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            ready = [item for item in waiting if item[0].after in finished or item[0].after not in names]
+            if not ready:
+                break
+            item = next((i for i in ready if i[0].after is not None), ready[0])
+            waiting.remove(item)
+            running[pool.submit(_render, *item)] = item[0]
+        completed, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in completed:
+            finished.add(running.pop(future).name)
+            yield future.result()
 
 
 @contextlib.contextmanager
