@@ -102,9 +102,10 @@ _NO_STATUS = len(STATUSES)  # status code of "no assessment in the window"
 
 
 def breastfeeding_indicators(children: pd.DataFrame, breastfeeding: pd.DataFrame,
-                             extraction_date: dt.date) -> pd.DataFrame:
+                             extraction_date: dt.date, *, kids: Cohort | None = None
+                             ) -> pd.DataFrame:
     """One row per child: the breastfeeding indicators with their denominators."""
-    kids = cohort(children, extraction_date)
+    kids = cohort(children, extraction_date) if kids is None else kids  # build_cohort shares one
     position, age, status = _assessments(kids, breastfeeding)
     history = _History.of(position, age, status, kids.size)
     columns: dict[str, object] = {}

@@ -54,6 +54,7 @@ from pipeline.indicators.common import (
     IN_DENOMINATOR,
     NO_ASSESSMENT,
     REASON_CODE,
+    Cohort,
     add_months,
     binary_columns,
     cohort,
@@ -70,10 +71,10 @@ DENTAL_TARGET = 36  # the examination nearest this age is used
 
 
 def care_indicators(children: pd.DataFrame, contacts: pd.DataFrame,
-                    extraction_date: dt.date) -> pd.DataFrame:
+                    extraction_date: dt.date, *, kids: Cohort | None = None) -> pd.DataFrame:
     """One row per child: emergency contacts and follow-up years 0–24 months, and the binary
     indicators of any emergency contact and any inpatient stay (see the module docstring)."""
-    kids = cohort(children, extraction_date)
+    kids = cohort(children, extraction_date) if kids is None else kids  # build_cohort shares one
     limit = add_months(kids.birth_day, CARE_MONTHS)
     end = np.minimum(np.minimum(limit, kids.moved_out_day), kids.extraction_day + 1)
     followed_days = np.maximum(end - kids.birth_day, 0)
@@ -99,10 +100,10 @@ def care_indicators(children: pd.DataFrame, contacts: pd.DataFrame,
 
 
 def dental_indicators(children: pd.DataFrame, dental: pd.DataFrame,
-                      extraction_date: dt.date) -> pd.DataFrame:
+                      extraction_date: dt.date, *, kids: Cohort | None = None) -> pd.DataFrame:
     """One row per child: caries (deft > 0) and deft at the examination nearest 3 years (see
     the module docstring)."""
-    kids = cohort(children, extraction_date)
+    kids = cohort(children, extraction_date) if kids is None else kids  # build_cohort shares one
     position = kids.positions(dental["child_id"])
     day = day_numbers(dental["exam_date"])
     deft = pd.to_numeric(dental["deft"]).to_numpy(dtype=np.float64, na_value=np.nan)

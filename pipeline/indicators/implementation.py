@@ -48,6 +48,7 @@ import pandas as pd
 from pipeline.config import Contact, Programme
 from pipeline.indicators.common import (
     IN_DENOMINATOR,
+    Cohort,
     binary_columns,
     cohort,
     day_numbers,
@@ -79,9 +80,9 @@ def catchments(programme: Programme) -> dict[str, tuple[float, float]]:
 
 
 def programme_dose(children: pd.DataFrame, visits: pd.DataFrame, programme: Programme,
-                   extraction_date: dt.date) -> pd.DataFrame:
+                   extraction_date: dt.date, *, kids: Cohort | None = None) -> pd.DataFrame:
     """One row per child: planned contacts due, received, on time, joint, and who attended."""
-    kids = cohort(children, extraction_date)
+    kids = cohort(children, extraction_date) if kids is None else kids  # build_cohort shares one
     kinds = sorted({c.kind for c in programme.contacts})
     kind = np.full(len(visits), -1, dtype=np.int8)  # index into kinds, -1 for phone
     for code, name in enumerate(kinds):

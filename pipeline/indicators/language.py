@@ -53,6 +53,7 @@ from pipeline.indicators.common import (
     IN_DENOMINATOR,
     NOT_SCREENED,
     REASON_CODE,
+    Cohort,
     add_months,
     binary_columns,
     cohort,
@@ -70,13 +71,13 @@ SCREENED_RESULTS = ("no_remark", "deviation")
 
 
 def language_indicators(children: pd.DataFrame, language: pd.DataFrame, extraction_date: dt.date,
-                        screening: Screening = "any") -> pd.DataFrame:
+                        screening: Screening = "any", *, kids: Cohort | None = None) -> pd.DataFrame:
     """One row per child: the language indicators for the screening(s) in use."""
     if screening not in ("any", "30m", "36m"):
         raise ValueError(f"screening must be 'any', '30m' or '36m' (study.yml language_screening), "
                          f"not {screening!r}")
     in_use = ("30m", "36m") if screening == "any" else (screening,)
-    kids = cohort(children, extraction_date)
+    kids = cohort(children, extraction_date) if kids is None else kids  # build_cohort shares one
     position = kids.positions(language["child_id"])
     day = day_numbers(language["screening_date"])
     valid = (position >= 0) & ~np.isnan(day) & text_equals(language["result"], *SCREENED_RESULTS)

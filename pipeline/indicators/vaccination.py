@@ -59,9 +59,10 @@ TIMELY_MMR_MONTHS = 20
 
 
 def vaccination_indicators(children: pd.DataFrame, antigen_doses: pd.DataFrame,
-                           extraction_date: dt.date) -> pd.DataFrame:
+                           extraction_date: dt.date, *, kids: Cohort | None = None
+                           ) -> pd.DataFrame:
     """One row per child: the vaccination indicators with their denominators."""
-    kids = cohort(children, extraction_date)
+    kids = cohort(children, extraction_date) if kids is None else kids  # build_cohort shares one
     position = kids.positions(antigen_doses["child_id"])
     dose_day = day_numbers(antigen_doses["dose_date"])
     usable = (position >= 0) & ~np.isnan(dose_day)

@@ -19,6 +19,7 @@ import pandas as pd
 from pipeline.config import COVARIATES, Study
 from pipeline.indicators import INDICATORS, TimeToEvent, present
 from pipeline.indicators.breastfeeding import breastfeeding_indicators
+from pipeline.indicators.common import cohort as children_arrays
 from pipeline.indicators.healthcare import care_indicators, dental_indicators
 from pipeline.indicators.implementation import programme_dose
 from pipeline.indicators.language import language_indicators
@@ -72,18 +73,19 @@ def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
     """One row per child of the children table: base columns, dose and every indicator (those
     of an optional export only when the study gives it)."""
     base = cohort_base(study, children)
+    kids = children_arrays(children, study.extraction_date)  # checked once: a million ids take a second
     parts = [
-        programme_dose(children, visits, study.programme, study.extraction_date),
-        breastfeeding_indicators(children, breastfeeding, study.extraction_date),
-        vaccination_indicators(children, antigen_doses, study.extraction_date),
+        programme_dose(children, visits, study.programme, study.extraction_date, kids=kids),
+        breastfeeding_indicators(children, breastfeeding, study.extraction_date, kids=kids),
+        vaccination_indicators(children, antigen_doses, study.extraction_date, kids=kids),
         # each child by its own screening records (SPEC §6): never a type chosen per area
         language_indicators(children, language, study.extraction_date,
-                            screening=study.language_screening),
+                            screening=study.language_screening, kids=kids),
     ]
     if care_contacts is not None:
-        parts.append(care_indicators(children, care_contacts, study.extraction_date))
+        parts.append(care_indicators(children, care_contacts, study.extraction_date, kids=kids))
     if dental is not None:
-        parts.append(dental_indicators(children, dental, study.extraction_date))
+        parts.append(dental_indicators(children, dental, study.extraction_date, kids=kids))
     cohort = base.set_index("child_id")
     for part in parts:
         cohort = cohort.join(part, how="left")
@@ -181,12 +183,8 @@ def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
     Small-cell suppression is applied when the table is published (pipeline/publish/),
     not here.
     """
-    rows = []
     in_study = cohort[cohort["group"].notna()]
-    for indicator in (i.id for i in present(cohort.columns, ("binary",))):
-        values = in_study[[indicator, "group", "area"]].dropna(subset=[indicator])
-        for (group, area), cell in _cells(values):
-            rows.append(_proportion_row(indicator, group, area, cell[indicator]))
+    rows = _proportion_rows(in_study, [i.id for i in present(cohort.columns, ("binary",))])
     survival = sorted((i for i in INDICATORS if i.time_to_event is not None),
                       key=lambda i: i.time_to_event.interval_censored)
     for indicator in survival:
@@ -204,9 +202,31 @@ def _cells(values: pd.DataFrame):  # noqa: ANN202 - yields ((group, area), frame
             yield (group, area), area_cell
 
 
-def _proportion_row(indicator: str, group: str, area: str, values: pd.Series) -> dict:
-    n = int(len(values))
-    events = int(values.astype(bool).sum())
+def _proportion_rows(in_study: pd.DataFrame, indicators: list[str]) -> list[dict]:
+    """Each binary indicator's proportion per group, in all areas and in each area (sorted),
+    among the children it is known for: every cell counted in one pass over the children."""
+    known = in_study[indicators].notna()
+    positive = in_study[indicators].fillna(False).astype(bool)
+    by_group = [in_study["group"]]
+    by_cell = [in_study["group"], in_study["area"]]
+    n_group, events_group = (frame.groupby(by_group, sort=True).sum() for frame in (known, positive))
+    n_cell, events_cell = (frame.groupby(by_cell, sort=True).sum() for frame in (known, positive))
+    rows = []
+    for indicator in indicators:
+        for group in n_group.index:
+            if n_group.at[group, indicator] == 0:
+                continue  # no child of the group has the indicator known
+            rows.append(_proportion_row(indicator, group, "all", n_group.at[group, indicator],
+                                        events_group.at[group, indicator]))
+            areas = n_cell.loc[group, indicator]
+            for area, n in areas[areas > 0].items():
+                events = events_cell.at[(group, area), indicator]
+                rows.append(_proportion_row(indicator, group, area, n, events))
+    return rows
+
+
+def _proportion_row(indicator: str, group: str, area: str, n: int, events: int) -> dict:
+    n, events = int(n), int(events)
     estimate = proportion(events, n, method="wilson")
     return {"indicator": indicator, "group": group, "area": area, "measure": "proportion",
             "n_denominator": n, "n_numerator": events, "proportion": estimate.estimate,

@@ -195,10 +195,13 @@ def kaplan_meier(
             pd.DataFrame(columns=columns), median, 0, 0, method, label, confidence, times
         )
 
-    distinct = np.unique(times)
-    at_risk = (times[None, :] >= distinct[:, None]).sum(axis=1)
-    n_events = np.array([events[times == t].sum() for t in distinct], dtype=int)
-    n_censored = np.array([(times == t).sum() for t in distinct], dtype=int) - n_events
+    # counted in one pass (a comparison of every time with every distinct time held
+    # distinct x n values: half a gigabyte for a national cohort's vaccination ages)
+    distinct, position = np.unique(times, return_inverse=True)
+    n_at_time = np.bincount(position, minlength=len(distinct))
+    at_risk = n - np.concatenate([[0], np.cumsum(n_at_time)[:-1]])
+    n_events = np.bincount(position, weights=events, minlength=len(distinct)).round().astype(int)
+    n_censored = n_at_time - n_events
     table = pd.DataFrame(
         {"time": distinct, "at_risk": at_risk, "events": n_events, "censored": n_censored}
     )
