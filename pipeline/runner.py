@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline import __version__, changes, outputs, privacy, store
 from pipeline.config import Study, load_study, part_settings, study_file_path
@@ -33,7 +34,7 @@ from pipeline.stages import cohort as cohort_stage
 from pipeline.stages import compare as compare_stage
 from pipeline.stages import followup as followup_stage
 from pipeline.stages import report as report_stage
-from pipeline.stages.ingest import ingest
+from pipeline.stages.ingest import SOURCE_ROW, ingest
 
 PUBLISHED = ".stages.json"  # in outputs/<study>/: which stage results it holds
 DATA_DICTIONARY = "data_dictionary.csv"  # in tables/: the outputs catalog, column by column
@@ -191,6 +192,9 @@ def write_compare(published: dict[str, pd.DataFrame], previous: changes.Previous
     (folder / "tables.txt").write_text("\n".join(sorted(outputs.tables_of("compare"))) + "\n")
 
 
+PROVENANCE_COLUMNS = ("source_file", SOURCE_ROW)  # where a clean row came from: for rejects and checks
+
+
 def read_clean(folder: Path, optional: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
     """The clean tables that the cohort stage reads, and the `optional` exports the study gives
     that indicators are computed from (`Indicator.source`)."""
@@ -199,7 +203,18 @@ def read_clean(folder: Path, optional: Sequence[str] = ()) -> dict[str, pd.DataF
     if missing:
         raise HembesokError(f"{folder}: clean tables {missing} are missing; run the clean stage first "
                             "(hembesok run STUDY --stages clean cohort)")
-    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
+    return {name: _read_clean_table(folder / f"{name}.parquet", events=name != "children") for name in names}
+
+
+def _read_clean_table(path: Path, *, events: bool) -> pd.DataFrame:
+    """A clean table as the cohort stage needs it. An event table (a visit, a dose, …) without
+    the provenance columns, which no indicator reads, and with child_id as a category (each
+    child's id once, and a code per event): a million children's events take a third less
+    memory and time to read, and `positions_in` looks each child up once."""
+    if not events:
+        return pd.read_parquet(path)
+    columns = [name for name in pq.read_schema(path).names if name not in PROVENANCE_COLUMNS]
+    return pd.read_parquet(path, columns=columns, read_dictionary=["child_id"])
 
 
 # A stage's write step: (its own folder in data_clean/, the run's staged outputs/<study>/).

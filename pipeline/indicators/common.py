@@ -98,7 +98,13 @@ def day_number(date: dt.date) -> float:
 def positions_in(values: pd.Series, known: pd.Index | pd.Series | list[str] | pa.Array
                  ) -> np.ndarray:
     """Position of each text in `known` (-1 when missing or absent), by pyarrow hashing:
-    a few times faster than pandas' index lookups on millions of pyarrow strings."""
+    a few times faster than pandas' index lookups on millions of pyarrow strings. Texts
+    given as a category (the cohort stage reads event tables' child_id so) are looked up
+    once per category."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        found = positions_in(pd.Series(values.cat.categories), known)
+        return np.where(codes >= 0, found[codes], -1).astype(np.int64, copy=False)
     found = pc.index_in(_arrow_text(values), value_set=_arrow_text(known))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 

@@ -41,6 +41,14 @@ def test_positions_of_unknown_and_missing_values_are_minus_one():
     assert text_equals(values, "x").tolist() == [False, False, True, False]
 
 
+def test_positions_of_ids_read_as_a_category_are_the_positions_of_the_texts():
+    """The cohort stage reads event tables' child_id as a category (pipeline.runner.read_clean)."""
+    values = pd.Series(["b", None, "x", "a", "b", "c"], dtype="category")
+    assert values.cat.categories.tolist() == ["a", "b", "c", "x"]  # codes are not positions in known
+    assert positions_in(values, ["c", "a", "b"]).tolist() == [2, -1, -1, 1, 2, 0]
+    assert positions_in(values.iloc[[5, 0]], ["c", "a", "b"]).tolist() == [0, 2]
+
+
 @pytest.mark.parametrize("spread", [100, 2**40])  # packed into one int64 / too wide: lexsort
 def test_first_per_child_is_the_lexicographic_minimum_per_child(spread):
     rng = np.random.default_rng(7)
