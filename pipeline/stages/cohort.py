@@ -190,7 +190,10 @@ def indicator_table(cohort: pd.DataFrame) -> pd.DataFrame:
     for indicator in survival:
         course = indicator.time_to_event
         known = (f"{indicator.id}_censoring" if course.interval_censored else f"{indicator.id}_days")
-        for (group, area), cell in _cells(in_study[in_study[known].notna()]):
+        used = ([f"{indicator.id}_left_days", f"{indicator.id}_right_days"] if course.interval_censored
+                else [f"{indicator.id}_days", f"{indicator.id}_event"])
+        used = ["group", "area", *(column for column in used if column in in_study.columns)]
+        for (group, area), cell in _cells(in_study.loc[in_study[known].notna(), used]):
             rows.append(_landmark_row(indicator.id, course, group, area, cell))
     return pd.DataFrame(rows)
 
