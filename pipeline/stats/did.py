@@ -804,10 +804,10 @@ class WildClusterBootstrap:
         # sum_{i in g} h_i (X A_{g'} u_{g'})_i. q and S are linear in u, hence in b.
         restricted_x = np.delete(x, k, axis=1)
         root = np.ones(len(y)) if counts is None else np.sqrt(counts)  # least squares of children
-        u0 = y - restricted_x @ np.linalg.lstsq(restricted_x * root[:, None], y * root,
-                                                rcond=None)[0]
-        w = x[:, k] - restricted_x @ np.linalg.lstsq(restricted_x * root[:, None],
-                                                     x[:, k] * root, rcond=None)[0]
+        targets = np.column_stack([y, x[:, k]])  # one fit for both (one SVD)
+        coefficients = np.linalg.lstsq(restricted_x * root[:, None], targets * root[:, None],
+                                       rcond=None)[0]
+        u0, w = (targets - restricted_x @ coefficients).T
         indicator = np.zeros((len(y), n_clusters))  # children of each row in each cluster
         indicator[np.arange(len(y)), clusters] = 1.0 if counts is None else counts
 
