@@ -784,7 +784,8 @@ class WildClusterBootstrap:
             n = float(counts.sum())
             cx, cy = x * counts[:, None], y * counts
         n_clusters = int(clusters.max() + 1)
-        xtx_inv = np.linalg.inv(x.T @ cx)
+        xtx = x.T @ cx
+        xtx_inv = np.linalg.inv(xtx)
         a_k = (xtx_inv @ x.T)[k]  # beta_k = a_k . y, summed over the children
         h = x @ xtx_inv[:, k]  # cluster score of coefficient k: sum over the cluster of h e
         ch = h if counts is None else h * counts
@@ -802,12 +803,7 @@ class WildClusterBootstrap:
         # beta*_k - b = sum_g v_g q_g(b), and the unrestricted residual M (v[g] u(b)) gives
         # per-cluster scores S(b) v with S = diag(sum_g h u) - H, H[g, g'] =
         # sum_{i in g} h_i (X A_{g'} u_{g'})_i. q and S are linear in u, hence in b.
-        restricted_x = np.delete(x, k, axis=1)
-        root = np.ones(len(y)) if counts is None else np.sqrt(counts)  # least squares of children
-        targets = np.column_stack([y, x[:, k]])  # one fit for both (one SVD)
-        coefficients = np.linalg.lstsq(restricted_x * root[:, None], targets * root[:, None],
-                                       rcond=None)[0]
-        u0, w = (targets - restricted_x @ coefficients).T
+        u0, w = _restricted_residuals(x, cx, xtx, k, np.column_stack([y, x[:, k]])).T
         indicator = np.zeros((len(y), n_clusters))  # children of each row in each cluster
         indicator[np.arange(len(y)), clusters] = 1.0 if counts is None else counts
 
@@ -861,6 +857,23 @@ class WildClusterBootstrap:
         """One line saying how the p-value was obtained."""
         return (f"wild cluster bootstrap-t p = {p_value:.3g} (restricted, null imposed; "
                 f"{self.how}; {self.n_clusters} clusters)")
+
+
+def _restricted_residuals(x: np.ndarray, cx: np.ndarray, xtx: np.ndarray, k: int,
+                          targets: np.ndarray) -> np.ndarray:
+    """The residuals of least squares of each column of `targets` on x without column k,
+    summed over children (cx: x times each row's count; xtx = x'cx).
+
+    The normal equations come from x'cx, already formed; two steps of iterative refinement
+    (each solving for the correction from the residuals left) take the residuals to the
+    accuracy of a least-squares solver, without an SVD of the rows (issue 14).
+    """
+    others = np.delete(np.arange(x.shape[1]), k)
+    gram, restricted, weighted = xtx[np.ix_(others, others)], x[:, others], cx[:, others]
+    residuals = targets.copy()
+    for _ in range(3):  # the solve, then two refinements
+        residuals -= restricted @ np.linalg.solve(gram, weighted.T @ residuals)
+    return residuals
 
 
 def wild_cluster_bootstrap_p(
