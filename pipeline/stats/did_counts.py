@@ -278,7 +278,7 @@ def _poisson_newton(events: np.ndarray, x: np.ndarray, offset: np.ndarray,
     else:
         linear = offset + x @ start
         mean = np.exp(linear)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         for _ in range(max_iterations):
             information = (x * mean[:, None]).T @ x
             working = linear - offset + (events - mean) / mean
