@@ -319,19 +319,23 @@ def build_covariate_design(
     retained: list[str] = []
     # Gram–Schmidt against the intercept and the columns kept so far (twice, for numerical
     # stability): a column whose remainder is negligible beside its own length is a linear
-    # combination of earlier ones. One pass over the columns, no decomposition per column.
+    # combination of earlier ones. One pass over the columns, no decomposition per column;
+    # each pass projects on all the kept columns at once (two matrix-vector products, not a
+    # Python loop over the columns: issue 14).
     n_kept = int(kept.sum())
-    basis = [np.full(n_kept, 1 / np.sqrt(max(n_kept, 1)))]
+    basis = np.empty((len(coded) + 1, n_kept))  # orthonormal rows, the first `found` in use
+    basis[0] = 1 / np.sqrt(max(n_kept, 1))
+    found = 1
     for column, values in coded.items():
         if column in constant:
             continue
         remainder = values.copy()
         for _ in range(2):
-            for vector in basis:
-                remainder -= (vector @ remainder) * vector
+            remainder -= (basis[:found] @ remainder) @ basis[:found]
         length = np.linalg.norm(remainder)
         if length > _ALIAS_TOLERANCE * max(np.linalg.norm(values), 1e-300):
-            basis.append(remainder / length)
+            basis[found] = remainder / length
+            found += 1
             retained.append(column)
         else:
             aliased.append(column)

@@ -39,13 +39,14 @@ Computation: children with the same design row, outcome, weight and area are one
 with a count (200,000 children with categorical covariates make a few thousand). The fit,
 HC1, CR1 and the bootstrap are sums over children, so they are computed on the patterns
 with the counts as frequency weights: the same numbers up to the order of summation. When
-patterns do not at least halve the rows (a continuous covariate), statsmodels fits the
-children's rows as they are (issue 14).
+patterns do not at least halve the rows (a continuous covariate), the children's rows are
+fitted as they are, each with count 1. Either way the fit is statsmodels' (the SVD of the
+weighted design and its pseudo-inverse), and the covariances are formed for the DiD
+coefficient only (issue 14).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -54,9 +55,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
-from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from pipeline.stats._design import (
     as_binary,
@@ -355,8 +354,7 @@ def difference_in_differences(
                        None if period is None else period[rows],
                        design.covariates.to_numpy()[rows], area_effects)
     y_fit, w_fit, clusters_fit = y[rows], None if w is None else w[rows], clusters[rows]
-    fit = (_fit_rows(x, y_fit, w_fit, clusters_fit, k) if counts is None
-           else _fit_patterns(x, y_fit, w_fit, counts, clusters_fit, k))
+    fit = _fit(x, y_fit, w_fit, np.ones(n) if counts is None else counts, clusters_fit, k)
     if fit is None:
         blank = Estimate.not_estimable(
             MEASURE,
@@ -592,28 +590,19 @@ def _singular(singular_values: np.ndarray, n_rows: float, n_params: int) -> bool
     return bool((singular_values > tolerance).sum() < n_params)
 
 
-def _fit_rows(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, clusters: np.ndarray,
-              k: int) -> _DidFit | None:
-    """statsmodels' OLS (WLS with `w`) on the children's rows; None if the design is singular."""
-    model = sm.OLS(y, x) if w is None else sm.WLS(y, x, weights=w)
-    with warnings.catch_warnings():  # a singular design is reported, not warned about
-        warnings.simplefilter("ignore", SingularMatrixWarning)
-        fit = model.fit()  # one pseudo-inverse of the design serves every covariance below
-    if _singular(model.wexog_singular_values, *x.shape):
-        return None
-    hc1 = fit.get_robustcov_results(cov_type="HC1", use_t=False)
-    clustered = fit.get_robustcov_results(cov_type="cluster", groups=clusters, use_t=True)
-    return _DidFit(float(fit.params[k]), float(hc1.bse[k]), float(clustered.bse[k]))
+def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np.ndarray,
+         clusters: np.ndarray, k: int) -> _DidFit | None:
+    """statsmodels' OLS (WLS with `w`) with its HC1 and CR1 SEs of coefficient k, on rows
+    that stand for `counts` children each (distinct rows, or every child with counts 1);
+    None if the design is singular.
 
-
-def _fit_patterns(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np.ndarray,
-                  clusters: np.ndarray, k: int) -> _DidFit | None:
-    """`_fit_rows` on distinct rows (design row, outcome, weight, area) with their counts.
-
-    WLS with weights count × w is the row-level fit (X'WX and X'Wy are sums over rows), and
-    the pseudo-inverse of the √(count × w)-weighted patterns has the singular values of the
-    row-level design. HC1 and CR1 use the children's n; their meats are sums over rows of
-    w² e² x x' and, per area, of w e x: sums over patterns with the counts.
+    WLS with weights count × w is the children's fit (X'WX and X'Wy are sums over
+    children), and the pseudo-inverse of the √(count × w)-weighted rows has the singular
+    values of the children's design: statsmodels' own SVD and pseudo-inverse, of which
+    the covariances need only row k (statsmodels forms both K x K sandwiches, and its model
+    and results objects, a third of a DiD's time at register scale; issue 14). HC1 and CR1
+    use the children's n; their meats are sums over children of w² e² x x' and, per area,
+    of w e x: sums over rows with the counts.
     """
     n, n_params = float(counts.sum()), x.shape[1]
     w = np.ones(len(y)) if w is None else w
@@ -621,13 +610,13 @@ def _fit_patterns(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np
     u, s, vt = np.linalg.svd(x * root[:, None], full_matrices=False)
     if _singular(s, n, n_params):
         return None
-    pinv = (vt.T / s) @ u.T  # (X'WX)^-1 X' W^½ on the patterns, as statsmodels' pinv
-    params = pinv @ (root * y)
+    pinv = vt.T @ ((1.0 / s)[:, None] * u.T)  # as statsmodels forms it: the same digits
+    params = pinv @ (root * y)  # (X'WX)^-1 X'Wy
+    row = pinv[k]  # (X'WX)^-1_k x'_r root_r for each row r
     residual = y - x @ params
-    hc1_variance = n / (n - n_params) * float(pinv[k] ** 2 @ (w * residual**2))
-    h = x @ ((vt.T[k] / s**2) @ vt)  # row k of (X'WX)^-1 applied to each pattern
+    hc1_variance = n / (n - n_params) * float(row**2 @ (w * residual**2))
     n_clusters = int(clusters.max() + 1)
-    scores = np.bincount(clusters, weights=counts * w * residual * h, minlength=n_clusters)
+    scores = np.bincount(clusters, weights=row * root * residual, minlength=n_clusters)
     correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
     return _DidFit(float(params[k]), float(np.sqrt(hc1_variance)),
                    float(np.sqrt(correction * (scores**2).sum())))
@@ -795,7 +784,8 @@ class WildClusterBootstrap:
             n = float(counts.sum())
             cx, cy = x * counts[:, None], y * counts
         n_clusters = int(clusters.max() + 1)
-        xtx_inv = np.linalg.inv(x.T @ cx)
+        xtx = x.T @ cx
+        xtx_inv = np.linalg.inv(xtx)
         a_k = (xtx_inv @ x.T)[k]  # beta_k = a_k . y, summed over the children
         h = x @ xtx_inv[:, k]  # cluster score of coefficient k: sum over the cluster of h e
         ch = h if counts is None else h * counts
@@ -813,12 +803,7 @@ class WildClusterBootstrap:
         # beta*_k - b = sum_g v_g q_g(b), and the unrestricted residual M (v[g] u(b)) gives
         # per-cluster scores S(b) v with S = diag(sum_g h u) - H, H[g, g'] =
         # sum_{i in g} h_i (X A_{g'} u_{g'})_i. q and S are linear in u, hence in b.
-        restricted_x = np.delete(x, k, axis=1)
-        root = np.ones(len(y)) if counts is None else np.sqrt(counts)  # least squares of children
-        u0 = y - restricted_x @ np.linalg.lstsq(restricted_x * root[:, None], y * root,
-                                                rcond=None)[0]
-        w = x[:, k] - restricted_x @ np.linalg.lstsq(restricted_x * root[:, None],
-                                                     x[:, k] * root, rcond=None)[0]
+        u0, w = _restricted_residuals(x, cx, xtx, k, np.column_stack([y, x[:, k]])).T
         indicator = np.zeros((len(y), n_clusters))  # children of each row in each cluster
         indicator[np.arange(len(y)), clusters] = 1.0 if counts is None else counts
 
@@ -872,6 +857,23 @@ class WildClusterBootstrap:
         """One line saying how the p-value was obtained."""
         return (f"wild cluster bootstrap-t p = {p_value:.3g} (restricted, null imposed; "
                 f"{self.how}; {self.n_clusters} clusters)")
+
+
+def _restricted_residuals(x: np.ndarray, cx: np.ndarray, xtx: np.ndarray, k: int,
+                          targets: np.ndarray) -> np.ndarray:
+    """The residuals of least squares of each column of `targets` on x without column k,
+    summed over children (cx: x times each row's count; xtx = x'cx).
+
+    The normal equations come from x'cx, already formed; two steps of iterative refinement
+    (each solving for the correction from the residuals left) take the residuals to the
+    accuracy of a least-squares solver, without an SVD of the rows (issue 14).
+    """
+    others = np.delete(np.arange(x.shape[1]), k)
+    gram, restricted, weighted = xtx[np.ix_(others, others)], x[:, others], cx[:, others]
+    residuals = targets.copy()
+    for _ in range(3):  # the solve, then two refinements
+        residuals -= restricted @ np.linalg.solve(gram, weighted.T @ residuals)
+    return residuals
 
 
 def wild_cluster_bootstrap_p(

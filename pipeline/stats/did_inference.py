@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 from typing import Any, Literal
 
@@ -197,7 +198,7 @@ def randomisation_inference(
 
     >>> teeth = np.repeat([1.0, 2.5, 1.0, 1.5, 1.0, 1.0, 3.0, 2.0], 10)  # A before, after; ...
     >>> test = randomisation_inference(teeth, area, post, treated_area, statistic="coefficient")
-    >>> test.statistic, round(test.p_value, 4)
+    >>> round(test.statistic, 4), round(test.p_value, 4)
     (1.5, 0.3333)
     """
     if statistic not in ("t", "coefficient"):
@@ -461,24 +462,27 @@ def leave_one_area_out(outcome: object, area: object, post: object, treated_area
 def _leave_one_out_table(panel: _Panel) -> pd.DataFrame:
     """`leave_one_area_out` of a panel."""
     adjusted = panel.covariates.shape[1] > 0
+    blocks = panel.blocks
     rows = []
     for code, label in enumerate(panel.labels):
-        remaining = panel.without_area(code)
+        remaining = np.delete(np.arange(panel.n_areas), code)
         arm = ARMS[0] if panel.treated[code] else ARMS[1]
-        n_treated = int(remaining.treated.sum())
+        n_treated = int(panel.treated[remaining].sum())
         row: dict[str, Any] = {
             "left_out_area": label, "left_out_arm": arm, "n_areas_intervention": n_treated,
-            "n_areas_comparison": remaining.n_areas - n_treated, "children": remaining.n,
+            "n_areas_comparison": len(remaining) - n_treated,
+            "children": blocks.children(remaining),
             "did_unadjusted": None, "did_adjusted": None, "reason": None,
         }
-        if n_treated == 0 or n_treated == remaining.n_areas:
+        if n_treated == 0 or n_treated == len(remaining):
             empty = ARMS[0] if n_treated == 0 else ARMS[1]
             row["reason"] = f"no {empty} area left without {label}"
         else:
-            unadjusted = remaining.did(adjusted=False)
+            arms = panel.treated[remaining]
+            unadjusted = blocks.did(remaining, arms, adjusted=False)
             row["did_unadjusted"] = unadjusted
             if adjusted:
-                row["did_adjusted"] = remaining.did(adjusted=True)
+                row["did_adjusted"] = blocks.did(remaining, arms, adjusted=True)
             if unadjusted is None or (adjusted and row["did_adjusted"] is None):
                 row["reason"] = (f"without {label} no area is seen in both periods in one "
                                  "arm, or the DiD term is collinear with the covariates")
@@ -546,20 +550,22 @@ def placebo_areas(outcome: object, area: object, post: object, treated_area: obj
 def _placebo_table(panel: _Panel) -> pd.DataFrame:
     """`placebo_areas` of a panel."""
     adjusted = panel.covariates.shape[1] > 0
+    blocks = panel.blocks
     comparison = np.flatnonzero(~panel.treated)
+    children = blocks.children(comparison)
     rows = []
     for code in comparison:
-        placebo = panel.areas(comparison, treated=comparison == code)
         row: dict[str, Any] = {
             "placebo_area": panel.labels[code], "n_areas_comparison": len(comparison) - 1,
-            "children": placebo.n, "did_unadjusted": None, "did_adjusted": None, "reason": None,
+            "children": children, "did_unadjusted": None, "did_adjusted": None, "reason": None,
         }
         if len(comparison) < 2:
             row["reason"] = "no other comparison area to compare with"
         else:
-            row["did_unadjusted"] = placebo.did(adjusted=False)
+            arms = comparison == code
+            row["did_unadjusted"] = blocks.did(comparison, arms, adjusted=False)
             if adjusted:
-                row["did_adjusted"] = placebo.did(adjusted=True)
+                row["did_adjusted"] = blocks.did(comparison, arms, adjusted=True)
             if row["did_unadjusted"] is None:
                 row["reason"] = f"{panel.labels[code]} is not seen in both periods"
         rows.append(row)
@@ -752,19 +758,6 @@ class _Panel:
         children, _ = self._counts()
         return [self.labels[g] for g in np.flatnonzero((children == 0).any(axis=1))]
 
-    def without_area(self, code: int) -> _Panel:
-        return self.areas(np.delete(np.arange(self.n_areas), code))
-
-    def areas(self, codes: np.ndarray, treated: np.ndarray | None = None) -> _Panel:
-        """The panel of these areas only (recoded 0..), optionally with new arms per area."""
-        keep = np.isin(self.area, codes)
-        recode = np.full(self.n_areas, -1, dtype=np.intp)
-        recode[codes] = np.arange(len(codes))
-        arms = self.treated[codes] if treated is None else np.asarray(treated, dtype=bool)
-        return _Panel(self.y[keep], self.post[keep], recode[self.area[keep]],
-                      tuple(self.labels[g] for g in codes), arms, self.covariates[keep],
-                      self.dropped)
-
     def within(self, values: np.ndarray) -> np.ndarray:
         """Columns minus their area means (absorbs the area effects)."""
         sizes = np.bincount(self.area, minlength=self.n_areas)
@@ -772,17 +765,63 @@ class _Panel:
                                  for column in values.T]) / np.maximum(sizes, 1)[:, None]
         return values - means[self.area]
 
-    def period_design(self, adjusted: bool) -> np.ndarray:
-        """Post (and the covariates) with the area effects absorbed."""
-        columns = [self.post[:, None]] + ([self.covariates] if adjusted else [])
-        return self.within(np.hstack(columns))
+    @cached_property
+    def blocks(self) -> _AreaBlocks:
+        """The children reduced to a few rows per area for the area-effects fits."""
+        return _AreaBlocks.of(self)
 
-    def did(self, adjusted: bool) -> float | None:
-        """The area-effects DiD coefficient, or None when the DiD term is not identified."""
-        design = self.period_design(adjusted)
-        term = self.treated[self.area].astype(float) * self.post
-        raw = self.within(np.column_stack([self.y, term]))
-        residual = raw - design @ np.linalg.lstsq(design, raw, rcond=None)[0]
+
+@dataclass(frozen=True)
+class _AreaBlocks:
+    """Each area's children as at most 2 + p rows with the same cross-products.
+
+    With area effects every check is a least-squares fit on columns demeaned within each
+    area, and over any set of areas with any arms it depends on the children only through
+    each area's cross-products of its demeaned [post, covariates, y]: a DiD column is post
+    in an intervention area and 0 in a comparison one, and each residual, restricted to one
+    area, is a combination of that area's columns. The triangular factor R of an area's
+    demeaned columns (A = QR) has the same cross-products (A'A = R'R), so the fits on the
+    stacked R of the areas give the same coefficients and the same residual sums, in total
+    and per area, up to rounding: the children are reduced once, and each leave-one-out and
+    placebo DiD and the randomisation test's scorer is a fit on a few hundred rows instead
+    of every child (issue 14).
+    """
+
+    rows: np.ndarray  # the areas' R factors stacked; columns post, covariates, y
+    area: np.ndarray  # the area code of each row
+    sizes: np.ndarray  # children per area code
+
+    @classmethod
+    def of(cls, panel: _Panel) -> _AreaBlocks:
+        demeaned = panel.within(np.column_stack([panel.post, panel.covariates, panel.y]))
+        sizes = np.bincount(panel.area, minlength=panel.n_areas)
+        order = np.argsort(panel.area, kind="stable")
+        factors = [np.linalg.qr(part, mode="r")
+                   for part in np.split(demeaned[order], np.cumsum(sizes)[:-1])]
+        area = np.repeat(np.arange(panel.n_areas), [len(factor) for factor in factors])
+        return cls(np.vstack(factors), area, sizes)
+
+    def children(self, codes: np.ndarray) -> int:
+        return int(self.sizes[codes].sum())
+
+    def design(self, adjusted: bool, keep: np.ndarray | slice = np.s_[:]) -> np.ndarray:
+        """Post (and the covariates) with the area effects absorbed, as these rows."""
+        return self.rows[keep, : self.rows.shape[1] - 1 if adjusted else 1]
+
+    @staticmethod
+    def cutoff(children: int, design: np.ndarray) -> float:
+        """numpy's default rcond for the children's own design: the rank as theirs."""
+        return np.finfo(float).eps * max(children, design.shape[1])
+
+    def did(self, codes: np.ndarray, treated: np.ndarray, adjusted: bool) -> float | None:
+        """The area-effects DiD coefficient of the areas `codes` with arms `treated` (one
+        per code), or None when the DiD term is not identified."""
+        keep = np.isin(self.area, codes)
+        rows, design = self.rows[keep], self.design(adjusted, keep)
+        term = rows[:, 0] * np.isin(self.area[keep], codes[treated])
+        raw = np.column_stack([rows[:, -1], term])
+        cutoff = self.cutoff(self.children(codes), design)
+        residual = raw - design @ np.linalg.lstsq(design, raw, rcond=cutoff)[0]
         y_residual, w = residual[:, 0], residual[:, 1]
         if w @ w <= _TOLERANCE * max(raw[:, 1] @ raw[:, 1], 1e-300):
             return None
@@ -817,21 +856,18 @@ class _AssignmentScorer:
     """
 
     def __init__(self, panel: _Panel, adjusted: bool) -> None:
-        n, n_areas = panel.n, panel.n_areas
-        design = panel.period_design(adjusted)
-        in_area = np.zeros((n, n_areas))
-        in_area[np.arange(n), panel.area] = 1.0
-        raw = panel.within(np.column_stack([panel.y, in_area * panel.post[:, None]]))
-        coefficients, _, rank, _ = np.linalg.lstsq(design, raw, rcond=None)
+        n, n_areas, blocks = panel.n, panel.n_areas, panel.blocks  # sums over areas' rows
+        design = blocks.design(adjusted)
+        in_area = np.zeros((len(blocks.area), n_areas))
+        in_area[np.arange(len(blocks.area)), blocks.area] = 1.0
+        raw = np.column_stack([blocks.rows[:, -1], in_area * blocks.rows[:, :1]])
+        coefficients, _, rank, _ = np.linalg.lstsq(design, raw, rcond=blocks.cutoff(n, design))
         residual = raw - design @ coefficients
         y_residual, w = residual[:, 0], residual[:, 1:]
         self.a = w.T @ y_residual
         self.b = w.T @ w
         self.p = in_area.T @ (w * y_residual[:, None])
-        order = np.argsort(panel.area, kind="stable")
-        starts = np.searchsorted(panel.area[order], np.arange(n_areas))
-        ends = np.append(starts[1:], n)
-        self.q = np.stack([w[order[s:e]].T @ w[order[s:e]] for s, e in zip(starts, ends, strict=True)])
+        self.q = np.stack([w[blocks.area == g].T @ w[blocks.area == g] for g in range(n_areas)])
         n_parameters = n_areas + rank + 1
         self.correction = (n_areas / (n_areas - 1) * (n - 1) / (n - n_parameters)
                            if n_areas > 1 and n > n_parameters else math.nan)

@@ -559,7 +559,8 @@ def logistic_did(
         _require_no_separation(y, standardised, area_labels, labels,
                                "period" if period_effects is not None else "post =")
         exog = _logistic_exog(d, t, clusters, labels, covariates_fitted)
-        _require_full_rank(_cross(exog.to_numpy()))
+        design = exog.to_numpy()
+        _require_full_rank(design.T @ design)  # a decision only: BLAS's fast product
         fit = fit_logistic(y, exog, what="logistic DiD")
     except NotEstimable as error:
         return LogisticDidResult(

@@ -813,15 +813,16 @@ def _aliased_columns(x_within: np.ndarray, x: np.ndarray) -> list[int]:
     removing its projection on the columns kept before it is compared with the column's
     size before absorption, so the model's own terms are kept ahead of covariates.
     """
-    basis = np.empty((x_within.shape[0], 0))
-    aliased = []
+    basis = np.empty((x_within.shape[1], x_within.shape[0]))  # the first `kept` rows in use
+    kept, aliased = 0, []
     for j in range(x_within.shape[1]):
         rest = x_within[:, j].copy()
         for _ in range(2):
-            rest -= basis @ (basis.T @ rest)
+            rest -= (basis[:kept] @ rest) @ basis[:kept]
         size = np.linalg.norm(rest)
         if size <= _ALIAS_TOLERANCE * max(float(np.linalg.norm(x[:, j])), 1e-300):
             aliased.append(j)
-        else:
-            basis = np.column_stack([basis, rest / size])
+        else:  # into a basis made once (growing it column by column copied it each time)
+            basis[kept] = rest / size
+            kept += 1
     return aliased

@@ -9,6 +9,7 @@ import statsmodels.api as sm
 
 from pipeline.stats.did import (
     WildClusterBootstrap,
+    _restricted_residuals,
     difference_in_differences,
     wild_cluster_bootstrap_p,
 )
@@ -229,3 +230,19 @@ def test_area_and_period_fixed_effects_recover_a_did_that_an_arm_dummy_misses() 
                                              area_effects=True, period_effects=halves,
                                              wild_bootstrap=False)
     assert with_periods.heteroskedasticity_robust.estimate == pytest.approx(0.0, abs=1e-9)
+
+
+def test_restricted_residuals_are_the_least_squares_residuals_of_the_children() -> None:
+    # the wild bootstrap's restricted fits from the normal equations with refinement:
+    # weighted least squares on the rows (each row a count of children), as lstsq gives it
+    rng = np.random.default_rng(5)
+    n = 400
+    x = np.column_stack([np.ones(n), rng.normal(30, 5, n), rng.random((n, 3)) < 0.3,
+                         rng.random(n) < 0.5]).astype(float)
+    counts = rng.integers(1, 6, n).astype(float)
+    targets = np.column_stack([rng.random(n) < 0.4, x[:, 5]]).astype(float)
+    cx = x * counts[:, None]
+    found = _restricted_residuals(x, cx, x.T @ cx, 5, targets)
+    others, root = np.delete(x, 5, axis=1), np.sqrt(counts)[:, None]
+    expected = targets - others @ np.linalg.lstsq(others * root, targets * root, rcond=None)[0]
+    np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)

@@ -10,7 +10,12 @@ import statsmodels.api as sm
 from scipy import stats
 
 from pipeline.stats.did import WildClusterBootstrap, difference_in_differences
-from pipeline.stats.did_counts import WildClusterScoreBootstrap, poisson_did, rate_difference_did
+from pipeline.stats.did_counts import (
+    WildClusterScoreBootstrap,
+    _poisson_newton,
+    poisson_did,
+    rate_difference_did,
+)
 from tests.stats.test_boottest_example import CLUSTERS, DESIGN, HAS_INSURANCE, PATTERNS, TIES
 
 
@@ -299,3 +304,18 @@ def test_poisson_interval_excludes_one_exactly_when_the_bootstrap_p_is_below_fiv
         assert result.ci_low < result.estimate < result.ci_high
         verdicts.add(excludes_one)
     assert verdicts == {True, False}
+
+
+def test_restricted_poisson_newton_fit_is_statsmodels_glm_fit() -> None:
+    # the score bootstrap's restricted fits by Newton's method: statsmodels' coefficients,
+    # from its own start and from a start moved along the path of the null
+    frame = _count_panel(3, seed=11)
+    codes = pd.factorize(frame["area"])[0]
+    x = np.column_stack([np.ones(len(frame)), np.eye(6)[codes][:, 1:], frame["post"]])
+    offset = np.log(frame["years"].to_numpy()) + 0.3 * (frame["treated"] * frame["post"]).to_numpy()
+    events = frame["contacts"].to_numpy(float)
+    expected = sm.GLM(events, x, family=sm.families.Poisson(), offset=offset).fit(tol=1e-14)
+    cold, _ = _poisson_newton(events, x, offset, None)
+    warm, _ = _poisson_newton(events, x, offset, np.asarray(expected.params) + 0.05)
+    np.testing.assert_allclose(cold, expected.params, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(warm, expected.params, rtol=1e-12, atol=1e-12)

@@ -2,8 +2,8 @@
 
 Children with the same design row, outcome, weight and area are one pattern with a count;
 the fit, HC1, CR1 and the wild cluster bootstrap are then sums over patterns. Checked here
-against the row-level path (statsmodels OLS/WLS, the bootstrap on every child) on seeded
-studies with covariates, with and without weights.
+against the row-level path (every child a row of its own, the bootstrap on every child) and
+statsmodels OLS/WLS on seeded studies with covariates, with and without weights.
 """
 
 from dataclasses import fields
@@ -115,11 +115,15 @@ def test_patterns_give_every_number_of_the_row_level_fit(monkeypatch: pytest.Mon
     assert rows.wild_bootstrap_note == patterns.wild_bootstrap_note
 
 
+@pytest.mark.parametrize("collapse", [1.0, 0.0])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_patterns_give_statsmodels_hc1_and_cluster_robust_results(weighted: bool) -> None:
+def test_patterns_and_rows_give_statsmodels_hc1_and_cluster_robust_results(
+        monkeypatch: pytest.MonkeyPatch, weighted: bool, collapse: float) -> None:
+    # 20,000 children in a few thousand patterns, or every child a row of its own
+    monkeypatch.setattr(did, "COLLAPSE_SHARE", collapse)
     frame = _study(weighted=weighted)
     x, y, areas, weights = _row_design(frame)
-    result = _did(frame, wild_bootstrap=False)  # 20,000 children in a few thousand patterns
+    result = _did(frame, wild_bootstrap=False)
     fit = sm.WLS(y, x, weights=weights).fit()
     hc1 = fit.get_robustcov_results(cov_type="HC1")
     clustered = fit.get_robustcov_results(cov_type="cluster", groups=areas)
