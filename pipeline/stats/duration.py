@@ -147,6 +147,7 @@ class _Grid:
     upper: np.ndarray  # index of the rounded-up right end; -1 when right-censored
     n_intervals: int  # intervals kept: 1..n_intervals (the identified part of the grid)
     beyond_grid: int  # events whose right end lies beyond the identified grid
+    at_start: int = 0  # exact events at the first cut point, counted in the first interval
 
 
 def discrete_time_hazard_ratio(
@@ -281,8 +282,10 @@ def discrete_time_hazard_ratio(
     covariance = "model-based (observed information)" if cluster is None else "cluster-robust"
     details: dict[str, object] = {
         "cut_points": cuts.tolist(),
-        "grid_rule": "left rounded down, right rounded up to the cut points",
+        "grid_rule": "left rounded down, right rounded up to the cut points (an exact time at "
+                     "the first cut point: the first interval)",
         "events_beyond_identified_grid": grid.beyond_grid,
+        "events_at_start_in_first_interval": grid.at_start,
         "covariance": covariance,
     }
     base = {"n": n, "events": events, "confidence": confidence, "dropped": design.dropped}
@@ -446,26 +449,25 @@ def _on_grid(lower: np.ndarray, upper: np.ndarray, cuts: np.ndarray) -> _Grid:
             f"({start:g}); the grid must start at or before the start of follow-up"
         )
     exact = lower == upper
-    if (exact & (upper <= start)).any():
-        raise ValueError(
-            f"{int((exact & (upper <= start)).sum())} exact event times at or before the "
-            f"first cut point ({start:g}): the model has no interval for them"
-        )
+    # An event exactly at the start (weaned on the day of birth: never breastfed, assessed
+    # that day) has no interval of its own; rounded outwards it lies in the first one. A
+    # million children's records hold such a child, and the model stopped on it.
+    at_start = exact & (upper == start)
     last = len(cuts) - 1
     # Largest cut point <= left (strictly below for an exact time); capped at the last.
     low = np.searchsorted(cuts, lower, side="right") - 1
     low = np.where(exact, np.searchsorted(cuts, lower, side="left") - 1, low)
-    low = np.minimum(low, last)
+    low = np.where(at_start, 0, np.minimum(low, last))
     # Smallest cut point >= right; beyond the grid (or censored) means no right end.
     finite = np.isfinite(upper)
     high = np.searchsorted(cuts, np.where(finite, upper, cuts[-1]), side="left")
-    high = np.where(finite & (high <= last), high, -1)
+    high = np.where(finite & (high <= last), np.where(at_start, 1, high), -1)
     # Beyond the largest cut point someone is known to have passed event-free, S = 0
     # maximises the likelihood: such an event only says that the child passed c_low.
     identified = int(low.max()) if len(low) else 0
     beyond = high > identified
     high = np.where(beyond, -1, high)
-    return _Grid(low, high, identified, int(beyond.sum()))
+    return _Grid(low, high, identified, int(beyond.sum()), int(at_start.sum()))
 
 
 def _intervals_with_possible_events(grid: _Grid) -> np.ndarray:

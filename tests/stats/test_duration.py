@@ -181,6 +181,24 @@ def test_off_grid_ends_are_rounded_outwards() -> None:
     assert shifted.log_likelihood == pytest.approx(base.log_likelihood, rel=1e-12)
 
 
+def test_exact_event_at_the_first_cut_point_counts_in_the_first_interval() -> None:
+    """A child weaned on the day of birth (never breastfed, assessed that day: left = right =
+    0) has no interval of its own; rounded outwards it is weaned in (0, c1], exactly as a
+    child known weaned by c1. A national cohort's records hold such a child; it stopped the
+    compare stage before."""
+    data = _on_grid_data(seed=3, n=300)
+    first = (data["left"] == CUTS[0]) & (data["right"] == CUTS[1])
+    assert first.sum() > 2
+    base = discrete_time_hazard_ratio(data["left"], data["right"], data["treated"], cut_points=CUTS)
+    moved = data.copy()
+    moved.loc[moved.index[first][:2], "right"] = float(CUTS[0])
+    at_start = discrete_time_hazard_ratio(moved["left"], moved["right"], moved["treated"], cut_points=CUTS)
+    assert at_start.hazard_ratio.estimate == base.hazard_ratio.estimate
+    assert at_start.log_likelihood == base.log_likelihood
+    assert at_start.hazard_ratio.details["events_at_start_in_first_interval"] == 2
+    assert base.hazard_ratio.details["events_at_start_in_first_interval"] == 0
+
+
 def test_hazard_beyond_the_last_passed_cut_point_is_not_estimated() -> None:
     # Nobody is known to have passed 152 event-free, so S(152) = 0 maximises the
     # likelihood: events in (91, 152] only say "passed 91"; (91, 152] is not estimated.
