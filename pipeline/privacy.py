@@ -231,23 +231,40 @@ def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
     from `parse_personnummer`) are accepted, so that the 10- and 12-digit forms of one
     person always give one pseudonym.
     """
-    if not key:
-        raise ValueError("the pseudonymisation key is empty")
-    codes, text = factorize_text(normalised)
-    strings = arrow_text(text)
-    well_formed = pc.and_(pc.equal(pc.binary_length(strings), 12),
-                          pc.and_(pc.string_is_ascii(strings), pc.utf8_is_digit(strings))
-                          ).to_numpy(zero_copy_only=False)
-    blank = text.eq("").to_numpy(dtype=bool)  # never referenced by a code
-    if not (well_formed | blank).all():
-        raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
-                         f"{int((~(well_formed | blank)).sum())} distinct values are not "
-                         "(run parse_personnummer first)")
-    hmac_hex = _hmac_sha256_hex(key)
-    pseudonyms = [hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(
-        _HEX_TO_PSEUDONYM) for number in strings.to_pylist()]
-    return pd.Series(spread(pd.array(pseudonyms, dtype=TEXT_DTYPE), codes),
-                     index=normalised.index, name=normalised.name)
+    return Pseudonymiser(key)(normalised)
+
+
+class Pseudonymiser:
+    """`pseudonymise` with one key, remembering each number's pseudonym: a run pseudonymises
+    the same children in every table, and the HMAC is most of the cost of a pseudonym."""
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("the pseudonymisation key is empty")
+        self.key = key
+        self._hmac_hex = _hmac_sha256_hex(key)
+        self._known: dict[str, str] = {}
+
+    def __call__(self, normalised: pd.Series) -> pd.Series:
+        """The pseudonym of each normalised number (as `pseudonymise`)."""
+        codes, text = factorize_text(normalised)
+        strings = arrow_text(text)
+        well_formed = pc.and_(pc.equal(pc.binary_length(strings), 12),
+                              pc.and_(pc.string_is_ascii(strings), pc.utf8_is_digit(strings))
+                              ).to_numpy(zero_copy_only=False)
+        blank = text.eq("").to_numpy(dtype=bool)  # never referenced by a code
+        if not (well_formed | blank).all():
+            raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
+                             f"{int((~(well_formed | blank)).sum())} distinct values are not "
+                             "(run parse_personnummer first)")
+        numbers = strings.to_pylist()
+        known, hmac_hex = self._known, self._hmac_hex
+        for number in numbers:
+            if number not in known:
+                known[number] = hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(
+                    _HEX_TO_PSEUDONYM)
+        pseudonyms = pd.array([known[number] for number in numbers], dtype=TEXT_DTYPE)
+        return pd.Series(spread(pseudonyms, codes), index=normalised.index, name=normalised.name)
 
 
 def pseudonymise_identifier(values: pd.Series, key: bytes, domain: str) -> pd.Series:

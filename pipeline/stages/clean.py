@@ -138,8 +138,9 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
     """
     ingested = {name: mask_identifiers(raw) for name, raw in ingested.items()}
     tables: dict[str, CleanTable] = {}
+    pseudonyms = privacy.Pseudonymiser(key)
     raw_children = implausible_to_missing(ingested["children"], plausible_ranges or {})
-    children = _clean_children(raw_children, key, extraction_date, areas, area_map or {})
+    children = _clean_children(raw_children, pseudonyms, extraction_date, areas, area_map or {})
     tables["children"] = children
     progress(step_message("clean", 1, len(ingested), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
@@ -147,10 +148,10 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
         if name == "children":
             continue
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
-            tables[name] = _clean_events(raw, key, extraction_date, births)
+            tables[name] = _clean_events(raw, pseudonyms, extraction_date, births)
         else:
-            tables[name] = _clean_optional(raw, TABLES[name], key, extraction_date, births, areas,
-                                           area_map or {})
+            tables[name] = _clean_optional(raw, TABLES[name], pseudonyms, extraction_date, births,
+                                           areas, area_map or {})
         progress(step_message("clean", len(tables), len(ingested), name))
     issues = pd.concat([raw_children.value_issues, *(t.value_issues for n, t in ingested.items()
                                                       if n != "children")], ignore_index=True)
@@ -236,9 +237,9 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     return replace(raw, frame=frame, rejects=rejects, value_issues=issues)
 
 
-def _clean_children(raw: IngestedTable, key: bytes, extraction_date: dt.date,
+def _clean_children(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser, extraction_date: dt.date,
                     areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
-    frame, rejects = _pseudonymise(raw, key, extraction_date)
+    frame, rejects = _pseudonymise(raw, pseudonyms, extraction_date)
     frame["area"] = harmonise_areas(frame["area"], areas, area_map)
     derived_birth = frame.pop("pnr_birth_date")
     derived_sex = frame.pop("pnr_sex")
@@ -338,9 +339,9 @@ def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> lis
             if fold_label(spelling) not in used]
 
 
-def _clean_events(raw: IngestedTable, key: bytes, extraction_date: dt.date,
+def _clean_events(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser, extraction_date: dt.date,
                   births: pd.Series) -> CleanTable:
-    frame, rejects = _pseudonymise(raw, key, extraction_date)
+    frame, rejects = _pseudonymise(raw, pseudonyms, extraction_date)
     frame = frame.drop(columns=["pnr_birth_date", "pnr_sex"])
     if raw.table == "vaccinations":
         frame, unknown = _map_products(frame)
@@ -366,8 +367,9 @@ def _clean_events(raw: IngestedTable, key: bytes, extraction_date: dt.date,
     return _finish(raw, frame, duplicates, rejects)
 
 
-def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_date: dt.date,
-                    births: pd.Series, areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
+def _clean_optional(raw: IngestedTable, table: Table, pseudonyms: privacy.Pseudonymiser,
+                    extraction_date: dt.date, births: pd.Series, areas: Sequence[str],
+                    area_map: Mapping[str, str]) -> CleanTable:
     """An optional export: identifiers pseudonymised, its area read, its dates checked, exact
     duplicates counted (the rules in the module's docstring)."""
     frame, rejects = raw.frame, [raw.rejects]
@@ -375,7 +377,8 @@ def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_dat
     if "personnummer" in frame.columns:  # a row may name a child, or be identified otherwise
         given = frame["personnummer"]
         named = (given.notna() & given.str.strip().ne("")).to_numpy(dtype=bool)
-        checked, rejects = _pseudonymise(replace(raw, frame=frame.loc[named]), key, extraction_date)
+        checked, rejects = _pseudonymise(replace(raw, frame=frame.loc[named]), pseudonyms,
+                                         extraction_date)
         unnamed = frame.loc[~named].drop(columns="personnummer")
         unnamed.insert(0, "child_id", pd.Series(pd.NA, index=unnamed.index, dtype=checked["child_id"].dtype))
         birth = checked["child_id"].map(births).fillna(checked["pnr_birth_date"]).reindex(frame.index)
@@ -383,7 +386,8 @@ def _clean_optional(raw: IngestedTable, table: Table, key: bytes, extraction_dat
                             unnamed]).sort_values(SOURCE_ROW, kind="stable"))
     for column in table.columns:
         if column.kind == "identifier":
-            frame[column.name] = privacy.pseudonymise_identifier(frame[column.name], key, column.name)
+            frame[column.name] = privacy.pseudonymise_identifier(frame[column.name], pseudonyms.key,
+                                                                 column.name)
     if "area" in frame.columns:
         frame["area"] = harmonise_areas(frame["area"], areas, area_map)
     for column in (c.name for c in table.columns if c.kind == "date"):
@@ -427,7 +431,7 @@ def _reject_costs(raw: IngestedTable, frame: pd.DataFrame) -> list[pd.DataFrame]
             _reject_rows(raw, frame[bad_amount], "amount_not_positive", "amount_sek")]
 
 
-def _pseudonymise(raw: IngestedTable, key: bytes, extraction_date: dt.date
+def _pseudonymise(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser, extraction_date: dt.date
                   ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Check personnummer, reject invalid ones, replace the valid ones by child_id."""
     frame = raw.frame
@@ -440,7 +444,7 @@ def _pseudonymise(raw: IngestedTable, key: bytes, extraction_date: dt.date
         "value": frame.loc[invalid, "personnummer"].fillna("").map(privacy.mask_identifier).to_numpy(),
     }, columns=REJECT_COLUMNS), raw.rejects]
     valid = frame.loc[~invalid].drop(columns="personnummer")
-    valid.insert(0, "child_id", privacy.pseudonymise(checked.loc[~invalid, "normalised"], key))
+    valid.insert(0, "child_id", pseudonyms(checked.loc[~invalid, "normalised"]))
     valid["coordination_number"] = checked.loc[~invalid, "coordination_number"].astype(bool)
     valid["pnr_birth_date"] = checked.loc[~invalid, "birth_date"]
     valid["pnr_sex"] = checked.loc[~invalid, "sex"]
