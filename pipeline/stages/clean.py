@@ -51,6 +51,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -557,13 +558,46 @@ def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     given["product"] = given["product"].astype(vaccinations["product"].dtype)
     doses = vaccinations[["child_id", "dose_date", "product", "dose_number_recorded"]].merge(
         given, on="product", how="inner")
-    doses = (doses.sort_values(["child_id", "antigen", "dose_date", "product"], kind="stable")
-             .drop_duplicates(["child_id", "antigen", "dose_date"], keep="first"))
-    doses["dose_number"] = doses.groupby(["child_id", "antigen"], sort=False).cumcount() + 1
+    child, antigen, date, product = (sort_codes(doses[c]) for c in ("child_id", "antigen", "dose_date",
+                                                                     "product"))
+    order = sort_order(child, antigen, date, product)
+    child, antigen, date = child[order], antigen[order], date[order]
+    series_start = np.ones(len(order), dtype=bool)
+    series_start[1:] = (child[1:] != child[:-1]) | (antigen[1:] != antigen[:-1])
+    same_day = np.zeros(len(order), dtype=bool)  # a dose counted once
+    same_day[1:] = ~series_start[1:] & (date[1:] == date[:-1])
+    doses = doses.iloc[order[~same_day]].copy()
+    doses["dose_number"] = _numbers_within(series_start[~same_day])
     doses["rota_series_doses"] = doses["rota_series_doses"].astype("Int64")
     doses["antigen"] = doses["antigen"].astype("string")
     return doses.reset_index(drop=True)[["child_id", "antigen", "dose_number", "dose_date", "product",
                                          "rota_series_doses", "dose_number_recorded"]]
+
+
+def sort_codes(values: pd.Series) -> np.ndarray:
+    """Integers in the order of the values (missing last, as `sort_values` puts them): sorting
+    by them sorts by the values, far faster than sorting text."""
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return np.where(codes < 0, len(uniques), codes)
+
+
+def sort_order(*codes: np.ndarray) -> np.ndarray:
+    """The stable order of rows by the first codes (from `sort_codes`), then the second, ...:
+    one argsort of the codes combined into one integer where their ranges fit in one (four
+    times faster than np.lexsort), else lexsort."""
+    sizes = [int(c.max()) + 1 if len(c) else 1 for c in codes]
+    if math.prod(sizes) >= 2**62:
+        return np.lexsort(codes[::-1])
+    combined = np.zeros(len(codes[0]), dtype=np.int64)
+    for code, size in zip(codes, sizes, strict=True):
+        combined = combined * size + code
+    return np.argsort(combined, kind="stable")
+
+
+def _numbers_within(starts: np.ndarray) -> np.ndarray:
+    """1, 2, 3, ... within each run of rows, a run beginning where `starts` is True."""
+    position = np.arange(len(starts))
+    return position - np.maximum.accumulate(np.where(starts, position, 0)) + 1
 
 
 def accounting(result: CleanResult) -> pd.DataFrame:
