@@ -16,9 +16,10 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,6 +91,16 @@ def parse_personnummer(values: pd.Series, reference_date: dt.date) -> pd.DataFra
     separator —, pnr_wrong_length, pnr_invalid_date — including a samordningsnummer whose
     day - 60 is impossible and years before 1800 —, pnr_check_digit, pnr_future_birth).
     """
+    codes, distinct = parse_distinct_personnummer(values, reference_date)
+    return personnummer_rows(distinct, codes, values.index)
+
+
+def parse_distinct_personnummer(values: pd.Series, reference_date: dt.date
+                                ) -> tuple[np.ndarray, dict[str, Any]]:
+    """`parse_personnummer` once per distinct value: each row's code (its value's position among
+    the distinct values, -1 where blank) and the columns of `parse_personnummer` for the
+    distinct values, as arrays. An export names each child in many rows, so what is done per
+    value (a pseudonym, say) is best done here, before `personnummer_rows` spreads it."""
     codes, text = factorize_text(values)
     not_ascii = ~pc.string_is_ascii(arrow_text(text)).to_numpy(zero_copy_only=False)
     if not_ascii.any():
@@ -141,15 +152,22 @@ def parse_personnummer(values: pd.Series, reference_date: dt.date) -> pd.DataFra
     coordination[rows] = decoded["coordination"]
     coordination &= valid
     sex_code = np.where(valid, all_digits[:, 10] % 2, 2)  # 1 male, 0 female, 2 NA
-    error_rows = spread(_labels(error, [None, *PNR_ERRORS]), codes)
-    error_rows[codes < 0] = "pnr_missing"
-    return pd.DataFrame({
-        "normalised": spread(_digit_strings(all_digits, valid), codes),
-        "birth_date": spread(birth_date.astype(DATETIME_DTYPE), codes),
-        "sex": spread(_labels(sex_code, ["female", "male", None]), codes),
-        "coordination_number": spread(coordination, codes, fill_value=False),
-        "error": error_rows,
-    }, index=values.index)
+    return codes, {
+        "normalised": _digit_strings(all_digits, valid),
+        "birth_date": birth_date.astype(DATETIME_DTYPE),
+        "sex": _labels(sex_code, ["female", "male", None]),
+        "coordination_number": coordination,
+        "error": _labels(error, [None, *PNR_ERRORS]),
+    }
+
+
+def personnummer_rows(distinct: Mapping[str, Any], codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """One row per value from columns per distinct value (`parse_distinct_personnummer`'s, and
+    any added to them): a blank value is missing everywhere, with the error pnr_missing."""
+    columns = {name: spread(column, codes, fill_value=False if name == "coordination_number" else None)
+               for name, column in distinct.items()}
+    columns["error"][codes < 0] = "pnr_missing"
+    return pd.DataFrame(columns, index=index)
 
 
 def _byte_matrix(strings: pa.LargeStringArray, width: int) -> tuple[np.ndarray, np.ndarray]:

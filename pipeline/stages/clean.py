@@ -459,7 +459,9 @@ def _checked_personnummer(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser,
     """Every row with its personnummer checked and replaced by child_id (NA where invalid),
     which rows are invalid, and the rejects (those rows, and ingest's)."""
     frame = raw.frame
-    checked = privacy.parse_personnummer(frame["personnummer"], extraction_date)
+    codes, distinct = privacy.parse_distinct_personnummer(frame["personnummer"], extraction_date)
+    distinct["child_id"] = pseudonyms(pd.Series(distinct.pop("normalised"))).array
+    checked = privacy.personnummer_rows(distinct, codes, frame.index)
     invalid = checked["error"].notna()
     rejects = [pd.DataFrame({
         "table": raw.table, "source_file": raw.source_file,
@@ -468,7 +470,7 @@ def _checked_personnummer(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser,
         "value": frame.loc[invalid, "personnummer"].fillna("").map(privacy.mask_identifier).to_numpy(),
     }, columns=REJECT_COLUMNS), raw.rejects]
     rows = frame.drop(columns="personnummer")
-    rows.insert(0, "child_id", pseudonyms(checked["normalised"]))
+    rows.insert(0, "child_id", checked["child_id"])
     rows["coordination_number"] = checked["coordination_number"].astype(bool)
     rows["pnr_birth_date"] = checked["birth_date"]
     rows["pnr_sex"] = checked["sex"]
