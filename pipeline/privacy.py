@@ -102,6 +102,11 @@ def parse_distinct_personnummer(values: pd.Series, reference_date: dt.date
     distinct values, as arrays. An export names each child in many rows, so what is done per
     value (a pseudonym, say) is best done here, before `personnummer_rows` spreads it."""
     codes, text = factorize_text(values)
+    return codes, _check_texts(text, reference_date)
+
+
+def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
+    """The columns of `parse_personnummer` for stripped texts (`factorize_text`'s), as arrays."""
     not_ascii = ~pc.string_is_ascii(arrow_text(text)).to_numpy(zero_copy_only=False)
     if not_ascii.any():
         text = text.copy()
@@ -152,13 +157,52 @@ def parse_distinct_personnummer(values: pd.Series, reference_date: dt.date
     coordination[rows] = decoded["coordination"]
     coordination &= valid
     sex_code = np.where(valid, all_digits[:, 10] % 2, 2)  # 1 male, 0 female, 2 NA
-    return codes, {
+    return {
         "normalised": _digit_strings(all_digits, valid),
         "birth_date": birth_date.astype(DATETIME_DTYPE),
         "sex": _labels(sex_code, ["female", "male", None]),
         "coordination_number": coordination,
         "error": _labels(error, [None, *PNR_ERRORS]),
     }
+
+
+class PersonnummerRegister:
+    """`parse_distinct_personnummer` and the pseudonym of each number over all the tables of a
+    run, each distinct text checked and pseudonymised once: the same children, written the
+    same ways, are in every table."""
+
+    def __init__(self, reference_date: dt.date, pseudonyms: Pseudonymiser) -> None:
+        self.reference_date = reference_date
+        self.pseudonyms = pseudonyms
+        self._texts = pa.array([], pa.large_string())
+        self._columns: dict[str, Any] = {}
+
+    def __call__(self, values: pd.Series) -> tuple[np.ndarray, dict[str, Any]]:
+        """As `parse_distinct_personnummer`, with a column `child_id` (the pseudonym; NA where
+        invalid)."""
+        codes, text = factorize_text(values)
+        strings = arrow_text(text)
+        position = pc.index_in(strings, value_set=self._texts).fill_null(-1).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        new = np.flatnonzero(position < 0)
+        if len(new):
+            columns = _check_texts(text.iloc[new].reset_index(drop=True), self.reference_date)
+            columns["child_id"] = self.pseudonyms(pd.Series(columns["normalised"])).array
+            position[new] = len(self._texts) + np.arange(len(new))
+            self._texts = pa.concat_arrays([self._texts, strings.take(pa.array(new))])
+            self._columns = {name: _joined(self._columns.get(name), column)
+                             for name, column in columns.items()}
+        return codes, {name: spread(column, position)
+                       for name, column in self._columns.items()}
+
+
+def _joined(first: Any, second: Any) -> Any:
+    """Two arrays of one kind (numpy, or a pandas extension array) as one; `first` may be None."""
+    if first is None:
+        return second
+    if isinstance(first, np.ndarray):
+        return np.concatenate([first, second])
+    return type(first)._concat_same_type([first, second])
 
 
 def personnummer_rows(distinct: Mapping[str, Any], codes: np.ndarray, index: pd.Index) -> pd.DataFrame:

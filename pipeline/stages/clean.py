@@ -141,9 +141,9 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
     """
     ingested = {name: mask_identifiers(raw) for name, raw in ingested.items()}
     tables: dict[str, CleanTable] = {}
-    pseudonyms = privacy.Pseudonymiser(key)
+    register = privacy.PersonnummerRegister(extraction_date, privacy.Pseudonymiser(key))
     raw_children = implausible_to_missing(ingested["children"], plausible_ranges or {})
-    children = _clean_children(raw_children, pseudonyms, extraction_date, areas, area_map or {})
+    children = _clean_children(raw_children, register, extraction_date, areas, area_map or {})
     tables["children"] = children
     progress(step_message("clean", 1, len(ingested), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
@@ -151,9 +151,9 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
         if name == "children":
             continue
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
-            tables[name] = _clean_events(raw, pseudonyms, extraction_date, births)
+            tables[name] = _clean_events(raw, register, extraction_date, births)
         else:
-            tables[name] = _clean_optional(raw, TABLES[name], pseudonyms, extraction_date, births,
+            tables[name] = _clean_optional(raw, TABLES[name], register, extraction_date, births,
                                            areas, area_map or {})
         progress(step_message("clean", len(tables), len(ingested), name))
     issues = pd.concat([raw_children.value_issues, *(t.value_issues for n, t in ingested.items()
@@ -240,9 +240,9 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     return replace(raw, frame=frame, rejects=rejects, value_issues=issues)
 
 
-def _clean_children(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser, extraction_date: dt.date,
+def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
                     areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
-    frame, rejects = _pseudonymise(raw, pseudonyms, extraction_date)
+    frame, rejects = _pseudonymise(raw, register)
     frame["area"] = harmonise_areas(frame["area"], areas, area_map)
     derived_birth = frame.pop("pnr_birth_date")
     derived_sex = frame.pop("pnr_sex")
@@ -342,11 +342,11 @@ def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> lis
             if fold_label(spelling) not in used]
 
 
-def _clean_events(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser, extraction_date: dt.date,
+def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
                   births: pd.Series) -> CleanTable:
     """An event table: each rule rejects among the rows no earlier rule rejected; the rows
     kept are taken once, at the end (a table has millions of rows and each take copies them)."""
-    frame, invalid, rejects = _checked_personnummer(raw, pseudonyms, extraction_date)
+    frame, invalid, rejects = _checked_personnummer(raw, register)
     frame = frame.drop(columns=["pnr_birth_date", "pnr_sex"])
     kept = ~invalid
     if raw.table == "vaccinations":
@@ -383,7 +383,7 @@ def _birth_dates(child_id: pd.Series, births: pd.Series) -> pd.Series:
                      index=child_id.index, dtype=births.dtype)
 
 
-def _clean_optional(raw: IngestedTable, table: Table, pseudonyms: privacy.Pseudonymiser,
+def _clean_optional(raw: IngestedTable, table: Table, register: privacy.PersonnummerRegister,
                     extraction_date: dt.date, births: pd.Series, areas: Sequence[str],
                     area_map: Mapping[str, str]) -> CleanTable:
     """An optional export: identifiers pseudonymised, its area read, its dates checked, exact
@@ -393,8 +393,7 @@ def _clean_optional(raw: IngestedTable, table: Table, pseudonyms: privacy.Pseudo
     if "personnummer" in frame.columns:  # a row may name a child, or be identified otherwise
         given = frame["personnummer"]
         named = (given.notna() & given.str.strip().ne("")).to_numpy(dtype=bool)
-        checked, rejects = _pseudonymise(replace(raw, frame=frame.loc[named]), pseudonyms,
-                                         extraction_date)
+        checked, rejects = _pseudonymise(replace(raw, frame=frame.loc[named]), register)
         unnamed = frame.loc[~named].drop(columns="personnummer")
         unnamed.insert(0, "child_id", pd.Series(pd.NA, index=unnamed.index, dtype=checked["child_id"].dtype))
         birth = checked["child_id"].map(births).fillna(checked["pnr_birth_date"]).reindex(frame.index)
@@ -402,7 +401,7 @@ def _clean_optional(raw: IngestedTable, table: Table, pseudonyms: privacy.Pseudo
                             unnamed]).sort_values(SOURCE_ROW, kind="stable"))
     for column in table.columns:
         if column.kind == "identifier":
-            frame[column.name] = privacy.pseudonymise_identifier(frame[column.name], pseudonyms.key,
+            frame[column.name] = privacy.pseudonymise_identifier(frame[column.name], register.pseudonyms.key,
                                                                  column.name)
     if "area" in frame.columns:
         frame["area"] = harmonise_areas(frame["area"], areas, area_map)
@@ -447,20 +446,20 @@ def _reject_costs(raw: IngestedTable, frame: pd.DataFrame) -> list[pd.DataFrame]
             _reject_rows(raw, frame[bad_amount], "amount_not_positive", "amount_sek")]
 
 
-def _pseudonymise(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser, extraction_date: dt.date
+def _pseudonymise(raw: IngestedTable, register: privacy.PersonnummerRegister
                   ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Check personnummer, reject invalid ones, replace the valid ones by child_id."""
-    frame, invalid, rejects = _checked_personnummer(raw, pseudonyms, extraction_date)
+    frame, invalid, rejects = _checked_personnummer(raw, register)
     return frame.loc[~invalid], rejects
 
 
-def _checked_personnummer(raw: IngestedTable, pseudonyms: privacy.Pseudonymiser,
-                          extraction_date: dt.date) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame]]:
+def _checked_personnummer(raw: IngestedTable, register: privacy.PersonnummerRegister
+                          ) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame]]:
     """Every row with its personnummer checked and replaced by child_id (NA where invalid),
     which rows are invalid, and the rejects (those rows, and ingest's)."""
     frame = raw.frame
-    codes, distinct = privacy.parse_distinct_personnummer(frame["personnummer"], extraction_date)
-    distinct["child_id"] = pseudonyms(pd.Series(distinct.pop("normalised"))).array
+    codes, distinct = register(frame["personnummer"])
+    del distinct["normalised"]  # the number itself goes no further
     checked = privacy.personnummer_rows(distinct, codes, frame.index)
     invalid = checked["error"].notna()
     rejects = [pd.DataFrame({
