@@ -368,8 +368,7 @@ def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, ex
     for number, code in enumerate(("unknown_child", "date_before_birth", "date_after_extraction"), 1):
         column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
         rejects.append(_reject_rows(raw, frame[kept & (reason == number)], code, column))
-    frame = frame.loc[kept & (reason == 0)]
-    frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS[raw.table])
+    frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0))
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
     return _finish(raw, frame, duplicates, rejects)
 
@@ -485,19 +484,21 @@ def _products(vaccine: pd.Series) -> pd.Series:
     return pd.Series(spread(products, codes), index=vaccine.index, dtype="string")
 
 
-def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...]
+def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None
                  ) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    """Drop exact duplicates (counted) and resolve conflicting ones (losers returned).
+    """Drop exact duplicates (counted) and resolve conflicting ones (losers returned), among
+    the rows `among` marks (all by default; the others are left out, as if dropped before).
 
     Only rows whose key occurs more than once can be either (the key is among the values), so
     only they are compared on every column and sorted; the rest are kept as they are, and
     the rows kept are taken once, in the order of their source rows.
     """
     values = [c for c in frame.columns if c != SOURCE_ROW]
+    among = np.ones(len(frame), dtype=bool) if among is None else among
     group = key_codes(frame, key)
-    shared = (np.bincount(group)[group] > 1) if len(group) else np.zeros(0, dtype=bool)
+    shared = among & (np.bincount(group[among], minlength=len(frame))[group] > 1)
     if not shared.any():
-        return frame, 0, frame.iloc[:0]
+        return (frame if among.all() else frame.loc[among]), 0, frame.iloc[:0]
     positions = np.flatnonzero(shared)
     rows = frame.iloc[positions]
     exact = rows.duplicated(subset=values, keep="first").to_numpy(dtype=bool)
@@ -506,7 +507,7 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...]
     order = (rows.assign(_completeness=-completeness, _position=positions)
              .sort_values([*key, "_completeness", SOURCE_ROW], kind="stable"))
     loser = order.duplicated(subset=list(key), keep="first").to_numpy(dtype=bool)
-    kept = np.concatenate([np.flatnonzero(~shared), order["_position"].to_numpy()[~loser]])
+    kept = np.concatenate([np.flatnonzero(among & ~shared), order["_position"].to_numpy()[~loser]])
     kept = kept[np.argsort(frame[SOURCE_ROW].to_numpy()[kept], kind="stable")]
     conflicts = order.loc[loser].drop(columns=["_completeness", "_position"])
     return frame.iloc[kept], int(exact.sum()), conflicts
