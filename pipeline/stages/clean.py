@@ -516,13 +516,18 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | 
 def key_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """One integer per row, equal where the rows are equal in every column of `columns` (a
     missing value equal to a missing value, as in `DataFrame.duplicated`): the columns
-    factorised one by one and combined, renumbered after each so that it never overflows."""
+    factorised one by one and combined into one integer, renumbered only where the next
+    column would overflow it (each renumbering is a hash pass over every row)."""
     group = np.zeros(len(frame), dtype=np.int64)
+    size = 1  # the number of values `group` can take
     for column in columns:
         codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        combined = group * (len(uniques) + 1) + codes
-        group, _ = pd.factorize(combined)
-    return group
+        if size * (len(uniques) + 1) >= 2**62:
+            group, distinct = pd.factorize(group)
+            size = len(distinct)
+        group = group * (len(uniques) + 1) + codes
+        size *= len(uniques) + 1
+    return pd.factorize(group)[0]
 
 
 def _reject_rows(raw: IngestedTable, rows: pd.DataFrame, reason: str, column: str) -> pd.DataFrame:
