@@ -212,8 +212,11 @@ def _range_notes(issues: pd.DataFrame, ranges: Mapping[str, tuple[float, float]]
 def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     """A personnummer typed into any other column (free text such as avbojt_orsak, a
     category such as bvc or amning) masked before anything is stored — in the rows, the
-    rejects and the value issues — and each masked cell listed in the value issues."""
-    frame, rejects, issues = raw.frame.copy(), raw.rejects.copy(), raw.value_issues.copy()
+    rejects and the value issues — and each masked cell listed in the value issues.
+
+    The rows are not copied (a shallow copy: with copy-on-write, a masked column replaces
+    the column in this frame only), so that a study's tables are not held twice in memory."""
+    frame, rejects, issues = raw.frame.copy(deep=False), raw.rejects.copy(), raw.value_issues.copy()
     masked_cells = []
     # identifiers are pseudonymised whole (masking one first would merge them all)
     identifiers = {"personnummer", *(c.name for c in TABLES[raw.table].columns if c.kind == "identifier")
