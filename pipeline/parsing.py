@@ -74,6 +74,11 @@ def arrow_text(text: pd.Series) -> pa.LargeStringArray:
     return array.cast(pa.large_string()) if array.type != pa.large_string() else array
 
 
+def _subset(strings: pa.Array, positions: np.ndarray) -> pa.Array:
+    """The strings at these positions (all of them without a copy)."""
+    return strings if len(positions) == len(strings) else strings.take(pa.array(positions))
+
+
 def _fullmatch(strings: pa.Array, pattern: str) -> np.ndarray:
     matched = pc.match_substring_regex(strings, f"^(?:{pattern})$")
     return matched.to_numpy(zero_copy_only=False).astype(bool)
@@ -148,12 +153,17 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     day = np.zeros(n, dtype=np.int64)
     time_ok = np.ones(n, dtype=bool)
     matched = np.zeros(n, dtype=bool)
-    for pattern in _DATE_PATTERNS:
-        extracted = pc.extract_regex(strings, f"^{pattern}$")
-        hit = extracted.is_valid().to_numpy(zero_copy_only=False) & ~matched
-        if not hit.any():
+    for pattern in _DATE_PATTERNS:  # each tried on the values no pattern before it matched
+        unmatched = np.flatnonzero(~matched)
+        if not len(unmatched):
+            break
+        extracted = pc.extract_regex(_subset(strings, unmatched), f"^{pattern}$")
+        found = extracted.is_valid().to_numpy(zero_copy_only=False)
+        if not found.any():
             continue
-        fields = extracted.filter(pa.array(hit))
+        hit = np.zeros(n, dtype=bool)
+        hit[unmatched[found]] = True
+        fields = extracted.filter(pa.array(found))
         year[hit] = _ints(fields.field("y"))
         month[hit] = _ints(fields.field("m"))
         day[hit] = _ints(fields.field("d"))
@@ -165,12 +175,14 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     dates[valid] = make_dates(year[valid], month[valid], day[valid])
 
-    serial_hit = ~matched
-    if serial_hit.any():
-        extracted = pc.extract_regex(strings, f"^{_EXCEL_SERIAL}$")
-        serial_hit &= extracted.is_valid().to_numpy(zero_copy_only=False)
+    unmatched = np.flatnonzero(~matched)
+    if len(unmatched):
+        extracted = pc.extract_regex(_subset(strings, unmatched), f"^{_EXCEL_SERIAL}$")
+        found = extracted.is_valid().to_numpy(zero_copy_only=False)
+        serial_hit = np.zeros(n, dtype=bool)
+        serial_hit[unmatched[found]] = True
         serial = np.zeros(n, dtype=np.int64)
-        serial[serial_hit] = _ints(extracted.filter(pa.array(serial_hit)).field("serial"))
+        serial[serial_hit] = _ints(extracted.filter(pa.array(found)).field("serial"))
         serial_ok = serial_hit & (serial >= EXCEL_SERIAL_MIN) & (serial <= EXCEL_SERIAL_MAX)
         dates[serial_ok] = EXCEL_EPOCH + serial[serial_ok].astype("timedelta64[D]")
         valid |= serial_ok

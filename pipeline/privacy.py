@@ -16,9 +16,10 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,22 @@ def parse_personnummer(values: pd.Series, reference_date: dt.date) -> pd.DataFra
     separator —, pnr_wrong_length, pnr_invalid_date — including a samordningsnummer whose
     day - 60 is impossible and years before 1800 —, pnr_check_digit, pnr_future_birth).
     """
+    codes, distinct = parse_distinct_personnummer(values, reference_date)
+    return personnummer_rows(distinct, codes, values.index)
+
+
+def parse_distinct_personnummer(values: pd.Series, reference_date: dt.date
+                                ) -> tuple[np.ndarray, dict[str, Any]]:
+    """`parse_personnummer` once per distinct value: each row's code (its value's position among
+    the distinct values, -1 where blank) and the columns of `parse_personnummer` for the
+    distinct values, as arrays. An export names each child in many rows, so what is done per
+    value (a pseudonym, say) is best done here, before `personnummer_rows` spreads it."""
     codes, text = factorize_text(values)
+    return codes, _check_texts(text, reference_date)
+
+
+def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
+    """The columns of `parse_personnummer` for stripped texts (`factorize_text`'s), as arrays."""
     not_ascii = ~pc.string_is_ascii(arrow_text(text)).to_numpy(zero_copy_only=False)
     if not_ascii.any():
         text = text.copy()
@@ -141,15 +157,61 @@ def parse_personnummer(values: pd.Series, reference_date: dt.date) -> pd.DataFra
     coordination[rows] = decoded["coordination"]
     coordination &= valid
     sex_code = np.where(valid, all_digits[:, 10] % 2, 2)  # 1 male, 0 female, 2 NA
-    error_rows = spread(_labels(error, [None, *PNR_ERRORS]), codes)
-    error_rows[codes < 0] = "pnr_missing"
-    return pd.DataFrame({
-        "normalised": spread(_digit_strings(all_digits, valid), codes),
-        "birth_date": spread(birth_date.astype(DATETIME_DTYPE), codes),
-        "sex": spread(_labels(sex_code, ["female", "male", None]), codes),
-        "coordination_number": spread(coordination, codes, fill_value=False),
-        "error": error_rows,
-    }, index=values.index)
+    return {
+        "normalised": _digit_strings(all_digits, valid),
+        "birth_date": birth_date.astype(DATETIME_DTYPE),
+        "sex": _labels(sex_code, ["female", "male", None]),
+        "coordination_number": coordination,
+        "error": _labels(error, [None, *PNR_ERRORS]),
+    }
+
+
+class PersonnummerRegister:
+    """`parse_distinct_personnummer` and the pseudonym of each number over all the tables of a
+    run, each distinct text checked and pseudonymised once: the same children, written the
+    same ways, are in every table."""
+
+    def __init__(self, reference_date: dt.date, pseudonyms: Pseudonymiser) -> None:
+        self.reference_date = reference_date
+        self.pseudonyms = pseudonyms
+        self._texts = pa.array([], pa.large_string())
+        self._columns: dict[str, Any] = {}
+
+    def __call__(self, values: pd.Series) -> tuple[np.ndarray, dict[str, Any]]:
+        """As `parse_distinct_personnummer`, with a column `child_id` (the pseudonym; NA where
+        invalid)."""
+        codes, text = factorize_text(values)
+        strings = arrow_text(text)
+        position = pc.index_in(strings, value_set=self._texts).fill_null(-1).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        new = np.flatnonzero(position < 0)
+        if len(new):
+            columns = _check_texts(text.iloc[new].reset_index(drop=True), self.reference_date)
+            columns["child_id"] = self.pseudonyms(pd.Series(columns["normalised"])).array
+            position[new] = len(self._texts) + np.arange(len(new))
+            self._texts = pa.concat_arrays([self._texts, strings.take(pa.array(new))])
+            self._columns = {name: _joined(self._columns.get(name), column)
+                             for name, column in columns.items()}
+        return codes, {name: spread(column, position)
+                       for name, column in self._columns.items()}
+
+
+def _joined(first: Any, second: Any) -> Any:
+    """Two arrays of one kind (numpy, or a pandas extension array) as one; `first` may be None."""
+    if first is None:
+        return second
+    if isinstance(first, np.ndarray):
+        return np.concatenate([first, second])
+    return type(first)._concat_same_type([first, second])
+
+
+def personnummer_rows(distinct: Mapping[str, Any], codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """One row per value from columns per distinct value (`parse_distinct_personnummer`'s, and
+    any added to them): a blank value is missing everywhere, with the error pnr_missing."""
+    columns = {name: spread(column, codes, fill_value=False if name == "coordination_number" else None)
+               for name, column in distinct.items()}
+    columns["error"][codes < 0] = "pnr_missing"
+    return pd.DataFrame(columns, index=index)
 
 
 def _byte_matrix(strings: pa.LargeStringArray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -231,23 +293,40 @@ def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
     from `parse_personnummer`) are accepted, so that the 10- and 12-digit forms of one
     person always give one pseudonym.
     """
-    if not key:
-        raise ValueError("the pseudonymisation key is empty")
-    codes, text = factorize_text(normalised)
-    strings = arrow_text(text)
-    well_formed = pc.and_(pc.equal(pc.binary_length(strings), 12),
-                          pc.and_(pc.string_is_ascii(strings), pc.utf8_is_digit(strings))
-                          ).to_numpy(zero_copy_only=False)
-    blank = text.eq("").to_numpy(dtype=bool)  # never referenced by a code
-    if not (well_formed | blank).all():
-        raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
-                         f"{int((~(well_formed | blank)).sum())} distinct values are not "
-                         "(run parse_personnummer first)")
-    hmac_hex = _hmac_sha256_hex(key)
-    pseudonyms = [hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(
-        _HEX_TO_PSEUDONYM) for number in strings.to_pylist()]
-    return pd.Series(spread(pd.array(pseudonyms, dtype=TEXT_DTYPE), codes),
-                     index=normalised.index, name=normalised.name)
+    return Pseudonymiser(key)(normalised)
+
+
+class Pseudonymiser:
+    """`pseudonymise` with one key, remembering each number's pseudonym: a run pseudonymises
+    the same children in every table, and the HMAC is most of the cost of a pseudonym."""
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("the pseudonymisation key is empty")
+        self.key = key
+        self._hmac_hex = _hmac_sha256_hex(key)
+        self._known: dict[str, str] = {}
+
+    def __call__(self, normalised: pd.Series) -> pd.Series:
+        """The pseudonym of each normalised number (as `pseudonymise`)."""
+        codes, text = factorize_text(normalised)
+        strings = arrow_text(text)
+        well_formed = pc.and_(pc.equal(pc.binary_length(strings), 12),
+                              pc.and_(pc.string_is_ascii(strings), pc.utf8_is_digit(strings))
+                              ).to_numpy(zero_copy_only=False)
+        blank = text.eq("").to_numpy(dtype=bool)  # never referenced by a code
+        if not (well_formed | blank).all():
+            raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
+                             f"{int((~(well_formed | blank)).sum())} distinct values are not "
+                             "(run parse_personnummer first)")
+        numbers = strings.to_pylist()
+        known, hmac_hex = self._known, self._hmac_hex
+        for number in numbers:
+            if number not in known:
+                known[number] = hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(
+                    _HEX_TO_PSEUDONYM)
+        pseudonyms = pd.array([known[number] for number in numbers], dtype=TEXT_DTYPE)
+        return pd.Series(spread(pseudonyms, codes), index=normalised.index, name=normalised.name)
 
 
 def pseudonymise_identifier(values: pd.Series, key: bytes, domain: str) -> pd.Series:

@@ -74,13 +74,15 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
                           effects: dict[str, float] | None = None,
                           progress: Callable[[str], None] | None = None,
                           care_effects: dict[str, float] | None = None,
-                          title: str | None = None) -> SynthResult:
+                          title: str | None = None, csv_only: bool = False) -> SynthResult:
     """Write a synthetic study folder (exports, study.yml, truth.json); same seed, same bytes.
 
     `effects` are the programme's odds ratios of the core outcomes (DEFAULT_EFFECTS),
     `care_effects` its rate and odds ratios of healthcare use and dental health
     (DEFAULT_CARE_EFFECTS), both among accepting families. `title` is study.yml's title
-    (default "Syntetisk demonstrationsstudie")."""
+    (default "Syntetisk demonstrationsstudie"). `csv_only` writes every export as CSV (for
+    `hembesok bench`, whose yardstick is a plain parse of CSV files): the same children and
+    rows, with the visits and language exported as a study too large for a sheet has them."""
     started = time.perf_counter()
     if n_children < 1:
         raise ValueError(f"n_children must be at least 1, got {n_children}")
@@ -89,7 +91,7 @@ def write_synthetic_study(out_dir: Path, n_children: int = 2000, seed: int = 1, 
     say = progress or (lambda _message: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    exports = _exports(n_children)
+    exports = _exports(n_children, csv_only)
     calendar = _Calendar()
     pnr = _PersonnummerFactory(calendar)
     writers = {table: (_XlsxWriter if e.is_xlsx else _CsvWriter)(out_dir / e.file, e)
