@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import importlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -30,11 +32,25 @@ from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputSc
 from pipeline.indicators import INDICATOR_SOURCES
 from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
-from pipeline.stages import cohort as cohort_stage
-from pipeline.stages import compare as compare_stage
-from pipeline.stages import followup as followup_stage
-from pipeline.stages import report as report_stage
 from pipeline.stages.ingest import SOURCE_ROW, ingest
+
+
+class _Stage:
+    """A stage's module, imported when the run first uses it: a process that runs only ingest
+    and clean (each stage of `hembesok bench` has its own) does not load statsmodels, scipy's
+    statistics and matplotlib, a second of every start."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self._module), name)
+
+
+cohort_stage = _Stage("pipeline.stages.cohort")
+compare_stage = _Stage("pipeline.stages.compare")
+followup_stage = _Stage("pipeline.stages.followup")
+report_stage = _Stage("pipeline.stages.report")
 
 PUBLISHED = ".stages.json"  # in outputs/<study>/: which stage results it holds
 DATA_DICTIONARY = "data_dictionary.csv"  # in tables/: the outputs catalog, column by column

@@ -78,12 +78,10 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
 
 from pipeline import text
-from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure
 from pipeline.followup import Block, FigureBlock, TableBlock, Text
 from pipeline.outputs import (
     COUNT,
@@ -96,12 +94,12 @@ from pipeline.outputs import (
 from pipeline.parsing import fold_label, normalise_labels
 from pipeline.publish.cells import Render, _blank, _count, _mark, _Pass, _shown_column, _text
 from pipeline.schema import Column, Table
-from pipeline.stats import mean_difference
 from pipeline.text import format_estimate, format_number, format_p, suppressed_marker, to_number
 from pipeline.words import Words, check_language
 
 if TYPE_CHECKING:
     from pipeline.config import Study
+    from pipeline.figures import ReportFigure
 
 # --- the scale and the export -------------------------------------------------------------------
 
@@ -559,6 +557,8 @@ def _change_row(area: str, dimension: str, first: int, last: int, before: np.nda
         elif before.var() == 0 and after.var() == 0:
             row["note"] = "no_variance"
         else:
+            from pipeline.stats import mean_difference  # statsmodels: only where a change is estimated
+
             welch = mean_difference(after, before, confidence=CONFIDENCE)  # last less first
             row.update(difference=welch.estimate, ci_low=welch.ci_low, ci_high=welch.ci_high,
                        df=welch.df, p_value=welch.p_value)
@@ -871,6 +871,10 @@ def radar_figure(means: pd.DataFrame, area: str, language: str, *, min_cell: int
     which dimension is missing or hidden. The first occasion is dashed orange, the last solid
     dark blue, those in between thin grey: the change reads in greyscale print too.
     """
+    import matplotlib  # imported here: the study file's parts are read by every stage, few draw
+
+    from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure
+
     check_language(language)
     rows = means[means["area"].astype("string") == area]
     dimensions = list(dict.fromkeys(rows["dimension"].astype(str)))

@@ -43,12 +43,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import text
+from pipeline import stats, text  # stats loads a method (and statsmodels) when it is called
 from pipeline.followup import Block, FigureBlock, TableBlock, Text
 from pipeline.outputs import COUNT, DISTRICT_ROWS, TEXT, OutputTable
 from pipeline.publish.cells import Render, _blank, _mark, _Pass, _shown_column, _text
 from pipeline.schema import Column, Table
-from pipeline.stats import poisson_rate, proportion
 from pipeline.tables import records
 from pipeline.text import EN_DASH, format_count, format_estimate, format_number, format_percent, to_number
 from pipeline.words import Words
@@ -205,7 +204,7 @@ def _with_shares(counts: Mapping[str, Any], shares: Sequence[tuple[str, str, str
     """Each share with its Wilson interval (none where its denominator is 0)."""
     row: dict[str, Any] = {}
     for share, events, n in shares:
-        estimate = proportion(int(counts[events]), int(counts[n]))
+        estimate = stats.proportion(int(counts[events]), int(counts[n]))
         row.update({share: estimate.estimate, f"{share}_ci_low": estimate.ci_low,
                     f"{share}_ci_high": estimate.ci_high})
     return row
@@ -220,7 +219,7 @@ def by_area(both: pd.DataFrame, areas: Sequence[str], first: Mapping[str, pd.Per
     rows = []
     for area in areas:
         row = counts.loc[area]
-        rate = poisson_rate(int(row["conversations"]), months[area])
+        rate = stats.poisson_rate(int(row["conversations"]), months[area])
         rows.append({"area": area, "first_month": str(first[area]), "months": round(months[area], 2),
                      **row.to_dict(), "conversations_per_month": rate.estimate,
                      "conversations_per_month_ci_low": rate.ci_low,
@@ -238,7 +237,7 @@ def by_month(both: pd.DataFrame, areas: Sequence[str], first: Mapping[str, pd.Pe
         for month in months_observed(first[area], end).itertuples(index=False):
             found = (area, month.month) in counts.index
             number = int(counts.at[(area, month.month), "conversations"]) if found else 0
-            interval = poisson_rate(number)
+            interval = stats.poisson_rate(number)
             rows.append({"area": area, "month": str(month.month), "days_observed": month.days_observed,
                          "conversations": number, "conversations_ci_low": interval.ci_low,
                          "conversations_ci_high": interval.ci_high,
