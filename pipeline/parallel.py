@@ -27,11 +27,13 @@ def can_fork() -> bool:
 
 
 def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
-               done: Callable[[int], None] = lambda _: None) -> list[Any]:
+               done: Callable[[int], None] = lambda _: None,
+               order: Sequence[int] | None = None) -> list[Any]:
     """Each piece's result, in the pieces' order; `done(i)` as piece i finishes.
 
-    With `jobs` > 1 the pieces run in up to `jobs` forked processes (the earlier pieces
-    first: put the longest first). An error in a piece stops the others and is raised here.
+    With `jobs` > 1 the pieces run in up to `jobs` forked processes, started in `order`
+    (the pieces' indices; default as given): the longest first, so that the processes
+    finish together. An error in a piece stops the others and is raised here.
     """
     if jobs <= 1 or len(pieces) <= 1 or not can_fork():
         results = []
@@ -46,7 +48,10 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
                                initializer=_worker_started, initargs=(os.getpid(),))
     results: list[Any] = [None] * len(pieces)
     try:
-        futures = {pool.submit(_run_piece, index): index for index in range(len(pieces))}
+        started = list(range(len(pieces))) if order is None else list(order)
+        if sorted(started) != list(range(len(pieces))):
+            raise ValueError(f"order must name each of the {len(pieces)} pieces once, not {started}")
+        futures = {pool.submit(_run_piece, index): index for index in started}
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -219,7 +219,6 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
             return rows, balance_table(area_context)
         return piece
 
-    # the longest pieces first, so that the processes finish together
     pieces: list[tuple[str, Callable[[], Any]]] = [
         (indicator.id, indicator_piece(indicator)) for indicator in context.indicators]
     pieces += [(f"area {area}", area_piece(area)) for area in study.design.intervention_areas]
@@ -234,7 +233,11 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
         finished += 1
         progress(step_message("compare", finished, len(pieces), pieces[index][0]))
 
-    results = iter(run_pieces([piece for _, piece in pieces], jobs, done))
+    # the longest pieces first (an area's piece estimates every indicator again, and the
+    # count outcomes' bootstraps and profile searches are long), so that the processes
+    # finish together: started last, they ran alone at the end
+    longest_first = [*range(len(context.indicators), len(pieces)), *range(len(context.indicators))]
+    results = iter(run_pieces([piece for _, piece in pieces], jobs, done, order=longest_first))
     indicator_results = [next(results) for _ in context.indicators]
     area_results = [next(results) for _ in study.design.intervention_areas]
     did_cell_table, did_area_table = (next(results) if did_cells is not None
