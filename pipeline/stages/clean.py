@@ -408,7 +408,8 @@ def _clean_optional(raw: IngestedTable, table: Table, register: privacy.Personnu
         checked, rejects = _pseudonymise(replace(raw, frame=frame.loc[named]), register)
         unnamed = frame.loc[~named].drop(columns="personnummer")
         unnamed.insert(0, "child_id", pd.Series(pd.NA, index=unnamed.index, dtype=checked["child_id"].dtype))
-        birth = checked["child_id"].map(births).fillna(checked["pnr_birth_date"]).reindex(frame.index)
+        birth = (_birth_dates(checked["child_id"], births).fillna(checked["pnr_birth_date"])
+                 .reindex(frame.index))
         frame = (pd.concat([checked.drop(columns=["coordination_number", "pnr_birth_date", "pnr_sex"]),
                             unnamed]).sort_values(SOURCE_ROW, kind="stable"))
     for column in table.columns:
