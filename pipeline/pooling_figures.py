@@ -5,8 +5,12 @@ Drawn from `pooled.csv` (`pipeline.multisite.pool.pooled_table`) with the conven
 square sized by its weight with its 95 % interval; a site that is not pooled is named with
 "not included" and nothing drawn; below them the pooled (random-effects) estimate as a
 diamond spanning its interval, the prediction interval for a new site as a dashed bar, and
-the fixed-effect estimate as a hollow diamond. Differences in percentage points around 0,
-ratios on a log scale around 1.
+the fixed-effect estimate as a hollow diamond. The pooled diamond is the interval the report
+gives (`pooled.csv`'s `random_effects` row: the HKSJ factor floored at 1); with fewer than 3
+sites the prediction row says there are too few sites instead of drawing one. Differences in
+percentage points around 0, on an axis that stops a little beyond -100 and 100 (no difference of
+two shares lies further out; an interval that does is drawn to the edge with an arrowhead, its
+numbers written beside it); ratios on a log scale around 1.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
 from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure, _mark_suppressed, _style_axes, _wrap
+from pipeline.multisite.pool import MIN_SITES_PREDICTION
 from pipeline.text import format_estimate, format_interval, format_number, format_percent, label, to_number
 from pipeline.text.pooling import FOREST_WORDS
 
 SITE_COLOR = "#444444"
 POOLED_COLOR = "#08306b"  # the intervention blue of pipeline.figures
 PREDICTION_COLOR = "#f28e2b"
+# The points axis stops here (percentage points): a difference of two shares lies within ±100.
+POINTS_LIMIT = 105.0
 
 
 def forest_plot(pooled: pd.DataFrame, indicator: str, language: str) -> ReportFigure:
@@ -87,6 +94,11 @@ def forest_plot(pooled: pd.DataFrame, indicator: str, language: str) -> ReportFi
                         fontweight="bold" if kind == "pooled" else "normal")
             elif kind == "prediction":
                 low, high = to_number(row.get("prediction_low")), to_number(row.get("prediction_high"))
+                sites_pooled = to_number(row.get("n_sites"))
+                if (low is None or high is None) and sites_pooled is not None and (
+                        2 <= sites_pooled < MIN_SITES_PREDICTION):
+                    _mark_suppressed(ax, 1.02, y, words("too_few_to_predict"), transform=right)
+                    continue
                 if low is None or high is None:
                     continue
                 ax.plot([low * scale, high * scale], [y, y], color=PREDICTION_COLOR, linewidth=2,
@@ -114,7 +126,25 @@ def forest_plot(pooled: pd.DataFrame, indicator: str, language: str) -> ReportFi
             ax.grid(False, axis="y")
             ax.set_xlabel(f"{words('axis_points')}\n{words('favours')}")
             if drawn:
-                reach = max(abs(v) for v in drawn) * 1.08 or 1.0
+                reach = min(max(abs(v) for v in drawn) * 1.08 or 1.0, POINTS_LIMIT)
                 ax.set_xlim(-reach, reach)
+                _mark_off_scale(ax, layout, scale, reach)
         ax.tick_params(axis="y", length=0)
     return figure
+
+
+def _mark_off_scale(ax: matplotlib.axes.Axes, layout: list, scale: float, reach: float) -> None:
+    """An arrowhead just inside the axis' edge where an interval runs beyond it (drawn clipped):
+    white on the pooled diamond, in the bar's colour on a bar."""
+    for position, (_name, kind, row) in enumerate(layout):
+        if kind == "gap" or (kind == "site" and row.get("reason")):
+            continue
+        y = len(layout) - 1 - position
+        names = ("prediction_low", "prediction_high") if kind == "prediction" else ("ci_low", "ci_high")
+        color = {"prediction": PREDICTION_COLOR, "site": SITE_COLOR, "pooled": "white"}.get(
+            kind, POOLED_COLOR)
+        for name, side, marker in ((names[0], -1, "<"), (names[1], 1, ">")):
+            value = to_number(row.get(name))
+            if value is not None and value * scale * side > reach:
+                ax.plot([side * reach * 0.975], [y], marker=marker, color=color, markersize=7,
+                        linestyle="none", zorder=4, gid=f"off_scale:{kind}")

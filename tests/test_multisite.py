@@ -213,7 +213,8 @@ def test_pool_end_to_end(sites: dict, capsys: pytest.CaptureFixture) -> None:
     assert indicators[:3] == ["vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation"]
     for indicator in indicators:
         rows = pooled[pooled["indicator"] == indicator]
-        assert list(rows["row"]) == ["random_effects", "fixed_effect", "site", "site"]
+        assert list(rows["row"]) == ["random_effects", "random_effects_unfloored", "fixed_effect", "site",
+                                     "site"]
         sites_rows = rows[rows["row"] == "site"]
         kept = sites_rows[sites_rows["reason"].isna()]
         left = sites_rows[sites_rows["reason"].notna()]
@@ -247,7 +248,8 @@ def test_no_effect_is_called_more_than_chance_when_its_interval_includes_zero(si
             continue
         words = " ".join(indicator_sentences(item, pooled, "sv"))
         if estimate.ci_low <= 0 <= estimate.ci_high:
-            assert item.verdict == "unclear" and item.reason == "interval_includes_null"
+            assert item.verdict == "unclear"
+            assert item.reason in ("interval_includes_null", "sites_agree_closely")
             assert "kan bero på slumpen" in words and "mer än slumpen rimligen" not in words
         if item.verdict in ("higher", "lower"):
             assert "mer än slumpen rimligen kan förklara" in words
@@ -281,16 +283,18 @@ def test_a_site_without_an_estimate_is_listed_with_its_reason(sites: dict) -> No
 
 def test_sites_that_agree_too_well_are_not_called_more_than_chance(sites: dict) -> None:
     """Two sites, nearly the same estimate, each ±10 points: the unfloored HKSJ interval is a
-    fraction of a point wide and excludes 0, the floored one does not; the verdict is unclear
-    and says why. Two sites that both show a clear effect (±1 point) are called higher: with two
-    sites the t interval has 1 degree of freedom, and Holm multiplies p by the 3 primary
-    indicators."""
+    fraction of a point wide and excludes 0, the floored one (the one reported) does not; the
+    verdict is unclear and says why. Two sites that both show a clear effect (±1 point) are
+    called higher: with two sites the t interval has 1 degree of freedom, and Holm multiplies p
+    by the 3 primary indicators."""
     first, second = (read_package(p) for p in sites["packages"])
     close = [_with_estimates(first, "bf_any_6m", estimate="0.1", ci_low="0.002", ci_high="0.198", se="0.05"),
              _with_estimates(second, "bf_any_6m", estimate="0.1005", ci_low="0.0025", ci_high="0.1985",
                              se="0.05")]
     item = next(i for i in pool_packages(close) if i.indicator == "bf_any_6m")
-    assert 0 < item.meta.pooled.ci_low and item.meta.pooled.ci_high - item.meta.pooled.ci_low < 0.01
+    narrow = item.unfloored.pooled
+    assert 0 < narrow.ci_low and narrow.ci_high - narrow.ci_low < 0.01
+    assert item.meta.pooled.ci_low < 0 < item.meta.pooled.ci_high
     assert item.verdict == "unclear" and item.reason == "sites_agree_closely"
     assert "råkar ligga närmare varandra" in " ".join(indicator_sentences(item, [item], "sv"))
     # the demo's language indicator: the unfloored interval excludes 0 but Holm's p is 0.055; the
@@ -300,8 +304,8 @@ def test_sites_that_agree_too_well_are_not_called_more_than_chance(sites: dict) 
             _with_estimates(second, "bf_any_6m", estimate="0.5235", ci_low="0.1588", ci_high="0.8759",
                             se="0.1829")]
     item = next(i for i in pool_packages(demo) if i.indicator == "bf_any_6m")
-    assert 0 < item.meta.pooled.ci_low and item.p_adjusted >= 0.05
-    assert item.floored.pooled.ci_low < 0 < item.floored.pooled.ci_high
+    assert 0 < item.unfloored.pooled.ci_low and item.p_adjusted >= 0.05
+    assert item.meta.pooled.ci_low < 0 < item.meta.pooled.ci_high
     assert item.verdict == "unclear" and item.reason == "sites_agree_closely"
     clear = [_with_estimates(first, "bf_any_6m", estimate="0.2", ci_low="0.19", ci_high="0.21",
                              se="0.005"),

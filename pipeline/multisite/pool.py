@@ -14,13 +14,30 @@ tau² and the prediction interval. A site without a usable estimate is listed wi
 across the primary indicators and Benjamini–Hochberg across the others; "higher" or "lower"
 only when the adjusted p is below 0.05 *and* the interval excludes no effect.
 
-The HKSJ interval is used as metafor's `test="knha"` gives it (its factor q not floored at 1),
-which keeps its coverage at the nominal 95 % (tests/stats/test_meta_coverage.py); but when
-sites agree more closely than their own SEs say, q < 1 makes it narrower than the sites'
-uncertainty allows (two sites with ±12-point intervals and nearly equal estimates give a
-±0.2-point pooled interval). So the verdict also asks the "ad hoc" interval (q floored at 1;
-Röver, Knapp & Friede 2015) to exclude no effect: otherwise the verdict is unclear with reason
-`sites_agree_closely`, and the report says why.
+The interval the report gives (and `pooled.csv`'s `random_effects` row, the verdict and the
+adjusted p) is the HKSJ interval with its factor q floored at 1: Knapp & Hartung's (2003) "ad
+hoc" modification, metafor's `test="adhoc"` (Röver, Knapp & Friede 2015; Jackson et al. 2017
+recommend an HKSJ interval never narrower than the normal one). Unfloored (metafor's
+`test="knha"`) the interval keeps its coverage at 95 % on average
+(tests/stats/test_meta_coverage.py), but when sites agree more closely than their own SEs say,
+q < 1 makes it narrower than the sites' uncertainty allows (three sites with ±14- to ±25-point
+intervals and nearly equal estimates gave the demo's bf_any_12m 8.3 (6.8 to 9.8) while the
+fixed effect gave -1.4 to 18.0). Floored, it is never narrower than the random-effects normal
+interval, so never narrower than the fixed effect's; it errs on the wide side. The unfloored
+numbers stay in `pooled.csv` (row `random_effects_unfloored`), and the verdict's reason is
+`sites_agree_closely` when only the floor puts no effect inside the interval.
+
+Two more rules for what a reader is told:
+
+- no prediction interval with fewer than `MIN_SITES_PREDICTION` (3) sites: two sites cannot
+  say where a third site's effect would fall (Higgins, Thompson & Spiegelhalter 2009 use t with
+  k - 2 df, which needs k >= 3; with tau² = 0 metafor's interval from two sites is the
+  confidence interval again);
+- an interval wider than `UNINFORMATIVE_POINTS` (100 percentage points for a difference of
+  proportions, half the range from -100 to 100 a difference can take), or for a ratio one whose
+  upper limit is more than `UNINFORMATIVE_RATIO` (100) times its lower, is `uninformative`: the
+  report says in words that the pooled sites cannot tell, and gives the numbers only in its
+  tables and figures.
 """
 
 from __future__ import annotations
@@ -38,6 +55,12 @@ from pipeline.multisite.package import LOG_SCALE_MEASURES, SitePackage, publishe
 from pipeline.stats import MetaAnalysis, benjamini_hochberg, holm, meta_analysis
 
 ALPHA = 0.05
+# Fewer sites than this give no prediction interval for a new site (see the module docstring).
+MIN_SITES_PREDICTION = 3
+# An interval wider than this many proportion units (100 percentage points) for a difference,
+# or whose upper limit is more than this many times its lower for a ratio, says nothing.
+UNINFORMATIVE_POINTS = 1.0
+UNINFORMATIVE_RATIO = 100.0
 
 
 @dataclass(frozen=True)
@@ -66,8 +89,8 @@ class PooledIndicator:
     measure: str
     log_scale: bool
     sites: tuple[SiteEstimate, ...]
-    meta: MetaAnalysis
-    floored: MetaAnalysis | None = None  # the same with the HKSJ factor floored at 1
+    meta: MetaAnalysis  # REML, HKSJ with its factor floored at 1: what the report gives
+    unfloored: MetaAnalysis | None = None  # the same without the floor (metafor's test="knha")
     p_adjusted: float | None = None
     multiplicity: str = ""
     verdict: str = "not_estimable"
@@ -76,6 +99,26 @@ class PooledIndicator:
     @property
     def pooled_sites(self) -> tuple[SiteEstimate, ...]:
         return tuple(s for s in self.sites if s.left_out is None)
+
+    @property
+    def prediction(self) -> tuple[float, float] | None:
+        """The prediction interval for a new site on the published scale; None with fewer than
+        `MIN_SITES_PREDICTION` sites or without an interval."""
+        meta = self.meta
+        if meta.k < MIN_SITES_PREDICTION or meta.prediction_low is None or meta.prediction_high is None:
+            return None
+        return self.natural(meta.prediction_low), self.natural(meta.prediction_high)
+
+    @property
+    def uninformative(self) -> bool:
+        """True when the pooled interval spans so much of the possible range that it says
+        nothing: wider than 100 percentage points, or a ratio's limits more than 100-fold apart."""
+        pooled = self.meta.pooled
+        if pooled.ci_low is None or pooled.ci_high is None:
+            return False
+        if self.log_scale:
+            return pooled.ci_high - pooled.ci_low > math.log(UNINFORMATIVE_RATIO)
+        return pooled.ci_high - pooled.ci_low > UNINFORMATIVE_POINTS
 
     def natural(self, value: float | None) -> float | None:
         """A value on the pooling scale back on the published one (a log ratio as a ratio)."""
@@ -156,9 +199,9 @@ def pool_indicator(indicator: str, primary: bool, packages: Sequence[SitePackage
     kept = [s for s in sites if s.left_out is None]
     estimates, ses = [_on_scale(s.estimate, log_scale) for s in kept], [s.se for s in kept]
     labels = [s.site for s in kept]
-    meta = meta_analysis(estimates, ses, labels=labels, method="REML", interval="HKSJ")
-    floored = meta_analysis(estimates, ses, labels=labels, method="REML", interval="HKSJ", hksj_floor=True)
-    return PooledIndicator(indicator, primary, measure, log_scale, sites, meta, floored)
+    meta = meta_analysis(estimates, ses, labels=labels, method="REML", interval="HKSJ", hksj_floor=True)
+    unfloored = meta_analysis(estimates, ses, labels=labels, method="REML", interval="HKSJ")
+    return PooledIndicator(indicator, primary, measure, log_scale, sites, meta, unfloored)
 
 
 def _on_scale(value: float | None, log_scale: bool) -> float | None:
@@ -203,30 +246,31 @@ def _with_verdicts(pooled: list[PooledIndicator]) -> list[PooledIndicator]:
     out = []
     for item in pooled:
         p_adjusted = adjusted.get(item.indicator)
-        verdict, reason = _verdict(item.meta, item.floored, p_adjusted)
+        verdict, reason = _verdict(item.meta, item.unfloored, p_adjusted)
         out.append(PooledIndicator(item.indicator, item.primary, item.measure, item.log_scale, item.sites,
-                                   item.meta, item.floored, p_adjusted,
+                                   item.meta, item.unfloored, p_adjusted,
                                    "holm_primary" if item.primary else "bh_secondary", verdict, reason))
     return out
 
 
-def _verdict(meta: MetaAnalysis, floored: MetaAnalysis | None, p_adjusted: float | None) -> tuple[str, str]:
+def _verdict(meta: MetaAnalysis, unfloored: MetaAnalysis | None, p_adjusted: float | None
+             ) -> tuple[str, str]:
     """(verdict, reason) as summary.csv words them: higher/lower only beyond chance after
-    correction *and* with an interval on one side of no effect (0 on the pooling scale), the
-    interval with the HKSJ factor floored at 1 included."""
+    correction *and* with the reported interval (HKSJ factor floored at 1) on one side of no
+    effect (0 on the pooling scale). When only the floor puts no effect inside the interval the
+    reason is `sites_agree_closely`, which the reader must hear of before the correction for
+    many comparisons (the unfloored interval would have looked clear)."""
     pooled = meta.pooled
     if pooled.estimate is None or not math.isfinite(pooled.estimate):
         return "not_estimable", "too_few_sites"
     if pooled.ci_low is None or pooled.ci_high is None:
         return "unclear", "no_interval"
     if pooled.ci_low <= 0 <= pooled.ci_high:
+        narrow = unfloored.pooled if unfloored is not None else pooled
+        if narrow.ci_low is not None and narrow.ci_high is not None and not (
+                narrow.ci_low <= 0 <= narrow.ci_high):
+            return "unclear", "sites_agree_closely"
         return "unclear", "interval_includes_null"
-    # before the correction for many comparisons: an interval made narrow by sites that agree
-    # more closely than their SEs say is what the reader must hear of first (the report then
-    # gives the cautious interval; the fixed-effect one would otherwise look wider)
-    cautious = floored.pooled if floored is not None else pooled
-    if cautious.ci_low is None or cautious.ci_low <= 0 <= cautious.ci_high:
-        return "unclear", "sites_agree_closely"
     if p_adjusted is None or p_adjusted >= ALPHA:
         return "unclear", "not_significant_after_correction"
     return ("higher" if pooled.estimate > 0 else "lower"), ""
@@ -234,38 +278,43 @@ def _verdict(meta: MetaAnalysis, floored: MetaAnalysis | None, p_adjusted: float
 
 POOLED_COLUMNS = ("indicator", "primary", "row", "site", "design", "measure", "scale", "estimate", "ci_low",
                   "ci_high", "se", "weight_percent", "p_value", "p_adjusted", "multiplicity", "n_sites",
-                  "hksj_factor", "ci_low_floored", "ci_high_floored",
+                  "hksj_factor",
                   "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_p",
                   "prediction_low", "prediction_high", "n_intervention", "n_comparison", "verdict",
                   "reason", "reason_detail")
 
 
 def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
-    """pooled.csv: per indicator its random-effects and fixed-effect rows, then one row per site
-    (its estimate as published, SE on the pooling scale, weight, or why it is not pooled).
-    Estimates and intervals are on the published scale (ratios as ratios); `se` and tau² on
-    the pooling scale (`scale`: additive, or log)."""
+    """pooled.csv: per indicator the random-effects row the report gives (HKSJ factor floored at
+    1, `hksj_factor` as used), the same without the floor (`random_effects_unfloored`, metafor's
+    test="knha", `hksj_factor` as computed) and the fixed-effect row, then one row per site (its
+    estimate as published, SE on the pooling scale, weight, or why it is not pooled). Estimates
+    and intervals are on the published scale (ratios as ratios); `se` and tau² on the pooling
+    scale (`scale`: additive, or log). No prediction interval with fewer than 3 sites."""
     rows = []
     for item in pooled:
-        meta, scale = item.meta, "log" if item.log_scale else "additive"
+        scale = "log" if item.log_scale else "additive"
         common = {"indicator": item.indicator, "primary": item.primary, "measure": item.measure,
                   "scale": scale}
-        re, fe = meta.pooled, meta.fixed
-        tau_ci = meta.tau2_ci or (None, None)
-        rows.append({**common, "row": "random_effects", "estimate": item.natural(re.estimate),
-                     "ci_low": item.natural(re.ci_low), "ci_high": item.natural(re.ci_high), "se": re.se,
-                     "p_value": re.p_value, "p_adjusted": item.p_adjusted,
-                     "multiplicity": item.multiplicity, "n_sites": meta.k,
-                     "hksj_factor": meta.hksj_factor,
-                     "ci_low_floored": item.natural(item.floored.pooled.ci_low) if item.floored else None,
-                     "ci_high_floored": item.natural(item.floored.pooled.ci_high) if item.floored else None,
-                     "tau2": meta.tau2,
-                     "tau2_ci_low": tau_ci[0], "tau2_ci_high": tau_ci[1], "i2": meta.i2, "h2": meta.h2,
-                     "q": meta.q, "q_df": meta.q_df, "q_p": meta.q_p,
-                     "prediction_low": item.natural(meta.prediction_low),
-                     "prediction_high": item.natural(meta.prediction_high),
-                     "verdict": item.verdict, "reason": item.reason,
-                     "reason_detail": re.reason or ""})
+        for name, meta in (("random_effects", item.meta), ("random_effects_unfloored", item.unfloored)):
+            if meta is None:
+                continue
+            re = meta.pooled
+            tau_ci = meta.tau2_ci or (None, None)
+            prediction = (item.natural(meta.prediction_low), item.natural(meta.prediction_high)) if (
+                meta.k >= MIN_SITES_PREDICTION) else (None, None)
+            reported = name == "random_effects"
+            rows.append({**common, "row": name, "estimate": item.natural(re.estimate),
+                         "ci_low": item.natural(re.ci_low), "ci_high": item.natural(re.ci_high), "se": re.se,
+                         "p_value": re.p_value, "p_adjusted": item.p_adjusted if reported else None,
+                         "multiplicity": item.multiplicity if reported else "", "n_sites": meta.k,
+                         "hksj_factor": meta.hksj_factor, "tau2": meta.tau2,
+                         "tau2_ci_low": tau_ci[0], "tau2_ci_high": tau_ci[1], "i2": meta.i2, "h2": meta.h2,
+                         "q": meta.q, "q_df": meta.q_df, "q_p": meta.q_p,
+                         "prediction_low": prediction[0], "prediction_high": prediction[1],
+                         "verdict": item.verdict if reported else "",
+                         "reason": item.reason if reported else "", "reason_detail": re.reason or ""})
+        meta, fe = item.meta, item.meta.fixed
         rows.append({**common, "row": "fixed_effect", "estimate": item.natural(fe.estimate),
                      "ci_low": item.natural(fe.ci_low), "ci_high": item.natural(fe.ci_high), "se": fe.se,
                      "p_value": fe.p_value, "n_sites": meta.k, "reason_detail": fe.reason or ""})

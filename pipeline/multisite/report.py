@@ -28,7 +28,15 @@ import pandas as pd
 
 from pipeline import __version__, store, text
 from pipeline.multisite.package import SitePackage, read_package
-from pipeline.multisite.pool import PooledIndicator, pool_packages, pooled_table, sites_table
+from pipeline.multisite.pool import (
+    MIN_SITES_PREDICTION,
+    UNINFORMATIVE_POINTS,
+    UNINFORMATIVE_RATIO,
+    PooledIndicator,
+    pool_packages,
+    pooled_table,
+    sites_table,
+)
 from pipeline.pooling_figures import forest_plot
 from pipeline.report_html import figure_html, table_html
 from pipeline.text import format_date, format_interval, format_number, format_p, format_percent, label
@@ -131,8 +139,10 @@ def _manifest(packages: Sequence[SitePackage]) -> dict:
         "hembesok_version": __version__,
         "code": {"source_sha256": code, "git_commit": store.git_commit()},
         "method": "random-effects meta-analysis per indicator: REML tau², Hartung-Knapp-Sidik-Jonkman "
-                  "interval (t, k - 1 df), fixed effect (inverse variance, normal) as sensitivity; "
-                  "site SEs derived from their published 95% intervals",
+                  "interval (t, k - 1 df) with its factor floored at 1 (Knapp & Hartung's ad hoc "
+                  "modification; unfloored in pooled.csv's random_effects_unfloored rows), no "
+                  "prediction interval below 3 sites, fixed effect (inverse variance, normal) as "
+                  "sensitivity; site SEs derived from their published 95% intervals",
         "packages": [{"file": p.path.name, "sha256": p.sha256, "site": p.label, "study": p.site["study"],
                       "definitions_version": p.site["definitions"]["version"],
                       "code_version": (p.manifest.get("code") or {}).get("source_sha256"),
@@ -147,8 +157,8 @@ def _terminal_line(item: PooledIndicator) -> str:
         return f"{item.indicator}: not pooled ({pooled.reason or 'no interval'})"
     unit = "" if item.log_scale else " pp"
     shown = f"{_shown(item, pooled.estimate, pooled.ci_low, pooled.ci_high, 'en')}{unit}"
-    prediction = "" if meta.prediction_low is None else (
-        f", prediction interval {_interval_only(item, meta.prediction_low, meta.prediction_high, 'en')}")
+    prediction = "" if item.prediction is None else (
+        f", prediction interval {_interval_only(item, *item.prediction, 'en', natural=True)}")
     return (f"{item.indicator}: {shown} from {meta.k} sites, I² {format_percent(meta.i2 / 100, 'en')}"
             f"{prediction}; {item.verdict}")
 
@@ -184,9 +194,8 @@ def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
         if not items:
             continue
         parts.append(f"<h2>{html.escape(_say(key, language))}</h2>")
-        if not primary:
-            parts.append(table_html(_overview_html(items, language), next(tables_shown),
-                                    _say("overview_caption", language), language))
+        parts.append(table_html(_overview_html(items, language), next(tables_shown),
+                                _say("main_caption" if primary else "overview_caption", language), language))
         for item in items:
             parts.append(f"<h3>{html.escape(label('indicator', item.indicator, language))}</h3>")
             parts += [_p(sentence) for sentence in indicator_sentences(item, pooled, language)]
@@ -276,10 +285,16 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
         sentences.append(_say("no_width", language, indicator=name,
                               estimate=_value(item, item.natural(re.estimate), language)))
     else:
-        sentences.append(_say("pooled", language, indicator=name, k=meta.k,
-                              estimate=_estimate_words(item, language),
-                              interval=_interval(item, item.natural(re.ci_low), item.natural(re.ci_high),
-                                                 language)))
+        if item.uninformative:  # the interval says nothing: words here, the numbers in the table
+            why = (_say("too_wide_ratio", language, limit=format_number(UNINFORMATIVE_RATIO, language))
+                   if item.log_scale else _say("too_wide_points", language,
+                                               limit=format_number(UNINFORMATIVE_POINTS * 100, language)))
+            sentences.append(_say("pooled_too_wide", language, indicator=name, k=meta.k, why=why))
+        else:
+            sentences.append(_say("pooled", language, indicator=name, k=meta.k,
+                                  estimate=_estimate_words(item, language),
+                                  interval=_interval(item, item.natural(re.ci_low), item.natural(re.ci_high),
+                                                     language)))
         sentences.append(_verdict_sentence(item, pooled, language))
         i2 = format_percent(meta.i2 / 100, language)
         if round(meta.i2) == 0:
@@ -287,8 +302,10 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
         else:
             size = next(key for limit, key in I2_BANDS if meta.i2 < limit)
             sentences.append(_say("i2_some", language, i2=i2, size=_say(size, language)))
-        if meta.prediction_low is not None:
-            low, high = item.natural(meta.prediction_low), item.natural(meta.prediction_high)
+        if meta.k < MIN_SITES_PREDICTION:
+            sentences.append(_say("prediction_too_few", language, k=meta.k, minimum=MIN_SITES_PREDICTION))
+        elif item.prediction is not None:
+            low, high = item.prediction
             if item.log_scale:
                 sentences.append(_say("prediction_ratio", language, low=format_number(low, language, 2),
                                       high=format_number(high, language, 2)))
@@ -315,10 +332,8 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
 def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], language: str) -> str:
     """The verdict in words; an effect is called more than chance only when the interval
     excludes no effect and the adjusted p is below 0.05 (`pool._verdict`)."""
-    if item.reason == "sites_agree_closely" and item.floored is not None:
-        floored = item.floored.pooled
-        return _say("verdict_agree_closely", language, interval=_interval(
-            item, item.natural(floored.ci_low), item.natural(floored.ci_high), language))
+    if item.reason == "sites_agree_closely":
+        return _say("verdict_agree_closely", language)
     if item.verdict in ("higher", "lower") or item.reason == "not_significant_after_correction":
         family = [p for p in pooled if p.primary == item.primary]
         correction = NARRATIVE_WORDS[item.multiplicity].in_(language).format(k=len(family))
@@ -409,8 +424,7 @@ def _overview_html(items: Sequence[PooledIndicator], language: str) -> str:
             label("indicator", item.indicator, language), str(meta.k),
             _shown(item, re.estimate, re.ci_low, re.ci_high, language),
             text.EN_DASH if meta.i2 is None else format_percent(meta.i2 / 100, language),
-            text.EN_DASH if meta.prediction_low is None else _interval_only(
-                item, meta.prediction_low, meta.prediction_high, language),
+            _prediction_cell(item, language),
             _shown(item, fe.estimate, fe.ci_low, fe.ci_high, language) if meta.k >= 2 else text.EN_DASH,
         ])
     return _table(rows, ("indicator", "sites", "pooled", "i2", "prediction", "fixed"), language)
@@ -425,10 +439,23 @@ def _shown(item: PooledIndicator, estimate: float | None, low: float | None, hig
                                 2 if item.log_scale else 1, scale=scale)
 
 
-def _interval_only(item: PooledIndicator, low: float, high: float, language: str) -> str:
+def _prediction_cell(item: PooledIndicator, language: str) -> str:
+    """The overview's prediction interval: the numbers, "too few sites" below 3 pooled sites
+    (with 2, say why none is given), or a dash."""
+    if item.prediction is not None:
+        return _interval_only(item, *item.prediction, language, natural=True)
+    if 2 <= item.meta.k < MIN_SITES_PREDICTION:
+        return _say("too_few_to_predict", language)
+    return text.EN_DASH
+
+
+def _interval_only(item: PooledIndicator, low: float, high: float, language: str,
+                   natural: bool = False) -> str:
+    """An interval without "95 % KI"; `low` and `high` on the pooling scale unless `natural`."""
     scale = 1 if item.log_scale else 100
-    return format_interval(item.natural(low), item.natural(high), language, 2 if item.log_scale else 1,
-                           scale, prefix=False)
+    if not natural:
+        low, high = item.natural(low), item.natural(high)
+    return format_interval(low, high, language, 2 if item.log_scale else 1, scale, prefix=False)
 
 
 def _methods_html(language: str) -> str:

@@ -141,8 +141,12 @@ POOL_WORDS: dict[str, Words] = {
     "main_title": Words("Huvudindikatorer", "Primary indicators"),
     "other_title": Words("Övriga indikatorer", "Other indicators"),
     "overview_caption": Words(
-        sv="Sammanvägda effekter för alla indikatorer",
-        en="Pooled effects for every indicator",
+        sv="Sammanvägda effekter för övriga indikatorer",
+        en="Pooled effects for the other indicators",
+    ),
+    "main_caption": Words(
+        sv="Sammanvägda effekter för huvudindikatorerna",
+        en="Pooled effects for the primary indicators",
     ),
     "pooled": Words(
         sv="{indicator}: sammanvägd effekt {estimate} ({interval}), från {k} kommuner.",
@@ -159,12 +163,30 @@ POOL_WORDS: dict[str, Words] = {
             "(adjusted p = {p}, {correction}) the difference may still be due to chance."),
     ),
     "verdict_agree_closely": Words(
-        sv=("Intervallet ligger på ena sidan om 0, men bara för att kommunernas skattningar råkar ligga "
-            "närmare varandra än deras egen osäkerhet talar för. Med ett intervall som tar hänsyn till "
-            "den osäkerheten ({interval}) rymmer det 0, så skillnaden kan bero på slumpen."),
-        en=("The interval lies on one side of 0, but only because the sites' estimates happen to lie "
-            "closer together than their own uncertainty suggests. An interval that allows for that "
-            "uncertainty ({interval}) includes 0, so the difference may be due to chance."),
+        sv=("Intervallet rymmer 0, så skillnaden kan bero på slumpen. Kommunernas skattningar råkar "
+            "ligga närmare varandra än deras egen osäkerhet talar för; ett intervall som bara byggde på "
+            "hur nära de ligger hade uteslutit 0, men det vore smalare än osäkerheten tillåter (se "
+            "Metod)."),
+        en=("The interval includes 0, so the difference may be due to chance. The sites' estimates "
+            "happen to lie closer together than their own uncertainty suggests; an interval resting "
+            "only on how close they lie would have excluded 0, but it would be narrower than that "
+            "uncertainty allows (see Methods)."),
+    ),
+    "pooled_too_wide": Words(
+        sv=("{indicator}: de {k} kommunerna kan tillsammans inte säga hur stor effekten är. "
+            "Osäkerhetsintervallet är för brett för att säga något ({why}); det rymmer allt från "
+            "stora negativa till stora positiva effekter. Siffrorna står i tabellen."),
+        en=("{indicator}: together the {k} sites cannot tell how large the effect is. The "
+            "uncertainty interval is too wide to say anything ({why}); it spans everything from large "
+            "negative to large positive effects. The numbers are given in the table."),
+    ),
+    "too_wide_points": Words(
+        sv="bredare än {limit} procentenheter, mer än halva den möjliga skalan",
+        en="wider than {limit} percentage points, more than half the possible range",
+    ),
+    "too_wide_ratio": Words(
+        sv="den övre gränsen är mer än {limit} gånger den nedre",
+        en="its upper limit is more than {limit} times its lower",
     ),
     "verdict_higher": Words(
         sv=("Andelen var i genomsnitt högre med programmet, mer än slumpen rimligen kan förklara "
@@ -207,6 +229,13 @@ POOL_WORDS: dict[str, Words] = {
         en=("Where the effect would fall in a new site cannot be bounded with so few and so uncertain "
             "estimates: the prediction interval ({low} to {high} {unit}) is wider than the whole scale."),
     ),
+    "prediction_too_few": Words(
+        sv=("Med bara {k} kommuner går det inte att säga var effekten skulle hamna i en ny kommun, så "
+            "inget prediktionsintervall anges (det kräver minst {minimum} kommuner)."),
+        en=("With only {k} sites there is no telling where the effect would fall in a new site, so no "
+            "prediction interval is given (it needs at least {minimum} sites)."),
+    ),
+    "too_few_to_predict": Words("för få kommuner", "too few sites"),
     "prediction_sign": Words(
         sv="I en enskild kommun kan effekten alltså bli noll eller gå åt andra hållet.",
         en="In a single site the effect could therefore be nil or go the other way.",
@@ -276,25 +305,37 @@ METHOD_WORDS: dict[str, Words] = {
     "random_effects": Words(
         sv=("Den sammanvägda effekten skattas med en metaanalys med slumpmässiga effekter: varje "
             "kommuns sanna effekt antas variera kring ett gemensamt medelvärde, och mellankommunvariansen "
-            "τ² skattas med begränsad maximum likelihood (REML). Intervallet för medelvärdet är "
-            "Hartung–Knapp–Sidik–Jonkmans (t-fördelningen med k − 1 frihetsgrader), som håller sin "
-            "täckning bättre än det vanliga normalintervallet när kommunerna är få. Ligger "
-            "kommunernas skattningar närmare varandra än deras egen osäkerhet talar för kan det "
-            "intervallet bli smalare än kommunernas egna; en effekt kallas då mer än slump bara om "
-            "också intervallet med Röver m.fl.:s justering, som inte tillåter det, utesluter 0."),
+            "τ² skattas med begränsad maximum likelihood (REML). Intervallet för medelvärdet, i "
+            "tabeller, diagram och text, är Hartung–Knapp–Sidik–Jonkmans (t-fördelningen med k − 1 "
+            "frihetsgrader), som håller sin täckning bättre än det vanliga normalintervallet när "
+            "kommunerna är få, med Knapp och Hartungs justering: intervallets skalfaktor är minst 1, "
+            "så att intervallet aldrig blir smalare än normalintervallet och därmed aldrig smalare än "
+            "den fasta effektens. Utan justeringen kan intervallet bli orimligt smalt när kommunernas "
+            "skattningar råkar ligga närmare varandra än deras egen osäkerhet talar för; de ojusterade "
+            "gränserna finns kvar i tables/pooled.csv (raden random_effects_unfloored). Med justeringen "
+            "är intervallet snarare för brett än för smalt. Ett intervall bredare än 100 procentenheter "
+            "(halva skalan från −100 till 100), eller för en kvot med en övre gräns mer än 100 gånger "
+            "den nedre, säger ingenting: texten säger då det i ord och siffrorna står bara i tabellen."),
         en=("The pooled effect comes from a random-effects meta-analysis: each site's true effect is "
             "taken to vary around a common mean, and the between-site variance τ² is estimated by "
-            "restricted maximum likelihood (REML). The interval for the mean is the "
-            "Hartung–Knapp–Sidik–Jonkman interval (the t distribution with k − 1 degrees of freedom), "
-            "which keeps its coverage better than the usual normal interval when sites are few. When "
-            "the sites' estimates lie closer together than their own uncertainty suggests, that "
-            "interval can be narrower than the sites' own; an effect is then called more than chance "
-            "only if the interval with Röver et al.'s adjustment, which does not allow this, also "
-            "excludes 0."),
+            "restricted maximum likelihood (REML). The interval for the mean, in "
+            "tables, figures and text, is the Hartung–Knapp–Sidik–Jonkman interval (the t "
+            "distribution with k − 1 degrees of freedom), which keeps its coverage better than the "
+            "usual normal interval when sites are few, with Knapp and Hartung's adjustment: its "
+            "scaling factor is at least 1, so that the interval is never narrower than the normal "
+            "interval, and hence never narrower than the fixed effect's. Without the adjustment the "
+            "interval can be implausibly narrow when the sites' estimates happen to lie closer "
+            "together than their own uncertainty suggests; the unadjusted limits are kept in "
+            "tables/pooled.csv (row random_effects_unfloored). With the adjustment the interval errs "
+            "on the wide side. An interval wider than 100 percentage points (half the range from −100 "
+            "to 100), or for a ratio one whose upper limit is more than 100 times its lower, says "
+            "nothing: the text then says so in words and the numbers are given only in the table."),
     ),
     "random_effects_reference": Words(
-        "Viechtbauer 2005; Hartung & Knapp 2001; Sidik & Jonkman 2002; Röver m.fl. 2015",
-        "Viechtbauer 2005; Hartung & Knapp 2001; Sidik & Jonkman 2002; Röver et al. 2015"),
+        "Viechtbauer 2005; Hartung & Knapp 2001; Sidik & Jonkman 2002; Knapp & Hartung 2003; "
+        "Röver m.fl. 2015; Jackson m.fl. 2017",
+        "Viechtbauer 2005; Hartung & Knapp 2001; Sidik & Jonkman 2002; Knapp & Hartung 2003; "
+        "Röver et al. 2015; Jackson et al. 2017"),
     "fixed_effect": Words(
         sv=("Som känslighetsanalys en modell med fast effekt (inversvariansvägning, normalintervall), "
             "som antar samma effekt i alla kommuner."),
@@ -305,15 +346,20 @@ METHOD_WORDS: dict[str, Words] = {
     "heterogeneity": Words(
         sv=("I² är τ² delad med τ² plus en typisk kommuns varians, i procent; Cochrans Q prövar om "
             "skattningarna skiljer sig mer än slumpen förklarar. Prediktionsintervallet är "
-            "medelvärdet ± t · √(τ² + SE²). I² under 30 % kallas här små skillnader, 30–60 % måttliga "
+            "medelvärdet ± t · √(τ² + SE²), med samma t och SE som intervallet för medelvärdet; med "
+            "färre än 3 kommuner anges inget, eftersom två kommuner inte kan säga var en tredjes "
+            "effekt skulle hamna. I² under 30 % kallas här små skillnader, 30–60 % måttliga "
             "och över 60 % stora (jfr Cochrane Handbook, avsnitt 10.10.2)."),
         en=("I² is τ² over τ² plus a typical site's variance, in percent; Cochran's Q tests whether "
             "the estimates differ more than chance explains. The prediction interval is the mean "
-            "± t · √(τ² + SE²). I² below 30% is called small differences here, 30–60% moderate and "
+            "± t · √(τ² + SE²), with the same t and SE as the interval for the mean; with fewer than "
+            "3 sites none is given, since two sites cannot say where a third site's effect would "
+            "fall. I² below 30% is called small differences here, 30–60% moderate and "
             "above 60% large (cf. Cochrane Handbook, section 10.10.2)."),
     ),
-    "heterogeneity_reference": Words("Higgins & Thompson 2002; Riley m.fl. 2011",
-                                     "Higgins & Thompson 2002; Riley et al. 2011"),
+    "heterogeneity_reference": Words(
+        "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley m.fl. 2011",
+        "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley et al. 2011"),
     "standard_errors": Words(
         sv=("Varje kommuns standardfel räknas fram ur dess publicerade 95 % konfidensintervall "
             "(bredden delad med 2 × 1,96). Skillnad-i-skillnadernas intervall kommer från en "
@@ -376,6 +422,8 @@ FOREST_WORDS: dict[str, Words] = {
     "axis_ratio": Words("Kvot (logaritmisk skala)", "Ratio (log scale)"),
     "weight": Words("vikt {weight}", "weight {weight}"),
     "not_pooled": Words("ingår inte", "not included"),
+    "too_few_to_predict": Words("för få kommuner för en ny kommuns effekt",
+                                "too few sites to predict a new site's effect"),
     "favours": Words("← lägre med programmet · högre med programmet →",
                      "← lower with the programme · higher with the programme →"),
 }

@@ -21,6 +21,11 @@ the pooling, not of few-cluster inference (tests/stats/test_did_coverage.py cove
 about 1.3 SEs; the seed is fixed, so the test is deterministic. Checked beyond the test with
 2,000 replicates of the same design (seed 1): 0.948; with the HKSJ factor floored
 at 1 (what the verdict also asks, pool.py) 0.987.
+
+The report gives the floored interval (pool.py: unfloored, sites that agree closely make it
+narrower than their own uncertainty allows), so the 93–97 % promise is the unfloored HKSJ
+interval's (kept in pooled.csv, row random_effects_unfloored), and the interval a reader sees
+is held to what Knapp and Hartung's floor promises: never below the nominal 95 %.
 """
 
 from __future__ import annotations
@@ -69,16 +74,19 @@ def _packages(rows: list[dict[str, str]]) -> list[SitePackage]:
 
 def test_pooled_interval_covers_the_common_effect_in_93_to_97_percent_of_replicates() -> None:
     rng = np.random.default_rng(SEED)
-    covered, widths = 0, []
+    covered, covered_floored, widths = 0, 0, []
     for _ in range(REPLICATES):
         true = COMMON + TAU * rng.standard_normal(SITES)
         pooled = pool_indicator(INDICATOR, True, _packages([_site_summary_row(rng, e) for e in true]))
-        estimate = pooled.meta.pooled
+        estimate, reported = pooled.unfloored.pooled, pooled.meta.pooled
         assert pooled.meta.k == SITES and estimate.method == "random_effects_reml_hksj"
+        assert reported.method == "random_effects_reml_hksj_floor"
         covered += estimate.ci_low <= COMMON <= estimate.ci_high
+        covered_floored += reported.ci_low <= COMMON <= reported.ci_high
         widths.append(estimate.ci_high - estimate.ci_low)
     coverage = covered / REPLICATES
     assert 0.93 <= coverage <= 0.97, (coverage, float(np.median(widths)))
+    assert covered_floored / REPLICATES >= 0.95
 
 
 def test_reml_that_fisher_scoring_only_circles_is_found_by_the_score_root() -> None:

@@ -1,0 +1,213 @@
+"""What the pooled report says (issue 15): the interval a reader sees, an interval too wide to say
+anything, and no prediction interval from two sites.
+
+The packages are built in memory from the demo's published site estimates (outputs/demo-site*,
+share/*.zip, estimates.csv: estimate, 95 % interval and the SE derived from it), so no study is
+run. Two indicators of the demo are used:
+
+- bf_any_12m, three sites: 0.0876346 (SE 0.0816149), 0.07785 (SE 0.0714544), 0.0883053
+  (SE 0.125932). The estimates lie closer together than their SEs say (Cochran's Q = 0.0102 on 2
+  df), so REML's tau² is 0 and the HKSJ factor q is 0.0051: unfloored the interval was 8.3
+  (6.8 to 9.8) points while the fixed effect's is -1.4 to 18.0.
+- lang_no_deviation, two sites (the third suppressed): 0.493925 (SE 0.153185) and 0.523519
+  (SE 0.182942): tau² = 0, q = 0.015, and the floored interval with t on 1 df is -98.6 to 199.8
+  points.
+
+Expected values are computed here from the textbook formulas with `math` and scipy's t
+quantile, not by the code under test: with tau² = 0 the random-effects weights are the
+fixed-effect ones, w_i = 1 / SE_i², mu = sum w y / sum w, SE = 1 / sqrt(sum w), the HKSJ
+factor q = sum w (y - mu)² / (k - 1), and the floored interval is mu ± t(k - 1) · max(1, q)^½ · SE.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from pipeline.multisite.package import ESTIMATE_COLUMNS, SitePackage
+from pipeline.multisite.pool import PooledIndicator, pool_packages, pooled_table
+from pipeline.multisite.report import indicator_sentences, pooled_report_html
+from pipeline.pooling_figures import forest_plot
+
+TWELVE = {"Kommun 1": ("0.0876346", "-0.0747077", "0.245217", "0.0816149"),
+          "Kommun 2": ("0.07785", "-0.0621981", "0.217898", "0.0714544"),
+          "Kommun 3": ("0.0883053", "-0.16353", "0.330116", "0.125932")}
+LANGUAGE = {"Kommun 1": ("0.493925", "0.178988", "0.779464", "0.153185"),
+            "Kommun 2": ("0.523519", "0.158766", "0.875884", "0.182942"),
+            "Kommun 3": ("", "", "", "")}
+
+
+def _package(label: str) -> SitePackage:
+    rows = []
+    for indicator, values in (("lang_no_deviation", LANGUAGE), ("bf_any_12m", TWELVE)):
+        estimate, low, high, se = values[label]
+        hidden = estimate == ""
+        rows.append({**dict.fromkeys(ESTIMATE_COLUMNS, ""), "indicator": indicator, "kind": "binary",
+                     "primary": str(indicator == "lang_no_deviation"), "design": "did", "method": "did",
+                     "measure": "did", "estimate": estimate, "ci_low": low, "ci_high": high, "se": se,
+                     "scale": "additive", "n_intervention": "150", "n_comparison": "200",
+                     "verdict": "suppressed" if hidden else "unclear",
+                     "reason": "small_group" if hidden else "",
+                     "suppression": "small_group" if hidden else ""})
+    site = {"label": label, "study": label.lower().replace(" ", ""), "title": label, "min_cell": 5,
+            "programme": {"family": "rinkeby", "name": "rinkeby", "title": "Rinkebymodellen"},
+            "definitions": {"version": "1", "indicators": {"lang_no_deviation": "a", "bf_any_12m": "b"}},
+            "primary_indicators": ["lang_no_deviation"], "language_screening": "36m",
+            "extraction_date": "2024-06-30", "hembesok_version": "test",
+            "design": {"type": "did", "intervention_areas": ["A", "B"], "comparison_areas": ["C"],
+                       "programme_start": "2021-01-01", "born_from": "2017-01-01",
+                       "born_to": "2023-12-31"}}
+    return SitePackage(path=Path(f"{site['study']}-site.zip"), sha256="0" * 64, site=site,
+                       estimates=pd.DataFrame(rows, dtype=object), proportions=pd.DataFrame(),
+                       manifest={"code": {"source_sha256": "abc"}})
+
+
+@pytest.fixture(scope="module")
+def pooled() -> list[PooledIndicator]:
+    return pool_packages([_package(f"Kommun {i}") for i in (1, 2, 3)])
+
+
+def _item(pooled: list[PooledIndicator], indicator: str) -> PooledIndicator:
+    return next(item for item in pooled if item.indicator == indicator)
+
+
+def _by_hand(values: dict) -> tuple[float, float, float, int]:
+    """(mu, fixed-effect SE, HKSJ factor q, k) with tau² = 0, from the formulas above."""
+    pairs = [(float(v[0]), float(v[3])) for v in values.values() if v[0]]
+    w = [1 / se**2 for _, se in pairs]
+    mu = sum(wi * y for wi, (y, _) in zip(w, pairs, strict=True)) / sum(w)
+    q = sum(wi * (y - mu) ** 2 for wi, (y, _) in zip(w, pairs, strict=True)) / (len(pairs) - 1)
+    return mu, 1 / math.sqrt(sum(w)), q, len(pairs)
+
+
+def _said(item: PooledIndicator, pooled: list[PooledIndicator], language: str) -> str:
+    """The report's sentences on `item`, spaces plain (the report joins "95 % KI" unbreakably)."""
+    return " ".join(indicator_sentences(item, pooled, language)).replace("\xa0", " ")
+
+
+def _report(pooled: list[PooledIndicator], language: str) -> str:
+    packages = [_package(f"Kommun {i}") for i in (1, 2, 3)]
+    return pooled_report_html(pooled, pooled_table(pooled), packages, language,
+                              forests={item.indicator: "" for item in pooled}).replace("\xa0", " ")
+
+
+def test_the_interval_shown_everywhere_is_the_floored_one(pooled: list[PooledIndicator]) -> None:
+    """bf_any_12m: the reader sees mu ± t(2) · SE (q floored at 1), never the unfloored 6.8 to 9.8,
+    in the sentence, the overview table, the forest plot's diamond and pooled.csv; the unfloored
+    numbers stay in pooled.csv's random_effects_unfloored row."""
+    mu, se, q, k = _by_hand(TWELVE)
+    assert q < 1  # the sites agree more closely than their SEs say
+    t = stats.t.ppf(0.975, k - 1)  # 4.3027
+    low, high = mu - t * se, mu + t * se  # -0.1297, 0.2958
+    item = _item(pooled, "bf_any_12m")
+    assert item.meta.tau2 == 0 and item.meta.k == 3
+    assert (item.meta.pooled.ci_low, item.meta.pooled.ci_high) == (pytest.approx(low, abs=1e-6),
+                                                                    pytest.approx(high, abs=1e-6))
+    # never narrower than the fixed effect's normal interval (-1.4 to 18.0 points)
+    assert low < mu - 1.959964 * se and high > mu + 1.959964 * se
+    assert item.meta.fixed.ci_low == pytest.approx(mu - 1.959964 * se, abs=1e-6)
+    assert item.verdict == "unclear" and item.reason == "sites_agree_closely"
+
+    sv, en = _said(item, pooled, "sv"), _said(item, pooled, "en")
+    assert "8 procentenheter (95 % KI −13 till 30)" in sv and "(95 % KI 7–10)" not in sv
+    assert "8 percentage points (95% CI −13 to 30)" in en
+    assert "Intervallet rymmer 0" in sv and "The interval includes 0" in en
+    page_sv, page_en = _report(pooled, "sv"), _report(pooled, "en")
+    assert "8,3 (−13,0 till 29,6)" in page_sv and "6,8–9,8" not in page_sv
+    assert "8.3 (−13.0 to 29.6)" in page_en and "6.8 to 9.8" not in page_en
+    assert "Knapp och Hartungs justering" in page_sv and "with Knapp and Hartung's adjustment" in page_en
+
+    table = pooled_table(pooled)
+    rows = table[table["indicator"] == "bf_any_12m"].set_index("row", drop=False)
+    assert list(rows["row"][:3]) == ["random_effects", "random_effects_unfloored", "fixed_effect"]
+    shown = rows.loc["random_effects"]
+    assert (shown["ci_low"], shown["ci_high"]) == (pytest.approx(low, abs=1e-6),
+                                                   pytest.approx(high, abs=1e-6))
+    assert shown["hksj_factor"] == 1.0
+    kept = rows.loc["random_effects_unfloored"]
+    narrow = t * math.sqrt(q) * se
+    assert (kept["ci_low"], kept["ci_high"]) == (pytest.approx(mu - narrow, abs=1e-6),
+                                                 pytest.approx(mu + narrow, abs=1e-6))
+    assert kept["hksj_factor"] == pytest.approx(q, rel=1e-6)
+    assert 0.067 < kept["ci_low"] < 0.069 and 0.097 < kept["ci_high"] < 0.099  # 6.8 to 9.8 points
+
+    figure = forest_plot(table, "bf_any_12m", "en")
+    diamond = next(p for p in figure.axes[0].patches if p.get_gid() == "pooled")
+    xs = [x for x, _ in diamond.get_xy()]
+    assert (min(xs), max(xs)) == (pytest.approx(low * 100, abs=1e-4), pytest.approx(high * 100, abs=1e-4))
+
+
+def test_an_interval_wider_than_100_points_is_said_to_say_nothing(pooled: list[PooledIndicator]) -> None:
+    """lang_no_deviation, two sites: mu ± t(1) · SE, t(0.975; 1) = tan(0.475 π) = 12.706, is
+    -98.6 to 199.8 points; the sentence says the sites cannot tell, the table gives the numbers."""
+    mu, se, q, k = _by_hand(LANGUAGE)
+    assert k == 2 and q < 1
+    half = math.tan(0.475 * math.pi) * se
+    item = _item(pooled, "lang_no_deviation")
+    assert (item.meta.pooled.ci_low, item.meta.pooled.ci_high) == (pytest.approx(mu - half, abs=1e-6),
+                                                                    pytest.approx(mu + half, abs=1e-6))
+    # the p-value goes with the interval: two-sided t(1) (Cauchy) tail, 1 - 2 atan(|t|) / pi
+    assert item.meta.pooled.p_value == pytest.approx(1 - 2 * math.atan(mu / se) / math.pi, rel=1e-6)
+    assert item.uninformative
+    sv, en = _said(item, pooled, "sv"), _said(item, pooled, "en")
+    assert ("Språkscreening utan anmärkning: de 2 kommunerna kan tillsammans inte säga hur stor "
+            "effekten är") in sv and "bredare än 100 procentenheter" in sv
+    assert "together the 2 sites cannot tell how large the effect is" in en
+    assert "wider than 100 percentage points" in en
+    for words in (sv, en):
+        assert "−99" not in words and "200" not in words and "199" not in words
+    assert "50,6 (−98,6 till 199,8)" in _report(pooled, "sv")
+    assert "50.6 (−98.6 to 199.8)" in _report(pooled, "en")
+    # bf_any_12m's interval, 42.5 points wide, still says something
+    assert not _item(pooled, "bf_any_12m").uninformative
+
+
+def _with_interval(item: PooledIndicator, low: float, high: float,
+                   log_scale: bool = False) -> PooledIndicator:
+    pooled = dataclasses.replace(item.meta.pooled, ci_low=low, ci_high=high)
+    return dataclasses.replace(item, meta=dataclasses.replace(item.meta, pooled=pooled), log_scale=log_scale)
+
+
+def test_the_too_wide_rule_is_100_points_or_a_hundredfold_ratio(pooled: list[PooledIndicator]) -> None:
+    item = _item(pooled, "bf_any_12m")
+    assert not _with_interval(item, -0.30, 0.69).uninformative  # 99 points
+    assert _with_interval(item, -0.30, 0.71).uninformative  # 101 points
+    # a ratio is pooled as its log: 0.1 to 9.9 is 99-fold, 0.1 to 10.1 is 101-fold
+    assert not _with_interval(item, math.log(0.1), math.log(9.9), log_scale=True).uninformative
+    assert _with_interval(item, math.log(0.1), math.log(10.1), log_scale=True).uninformative
+
+
+def test_no_prediction_interval_from_two_sites(pooled: list[PooledIndicator]) -> None:
+    """Two sites give no prediction interval anywhere, and the report says why; three sites give
+    mu ± t(2) · sqrt(tau² + SE²), here with tau² = 0 the floored interval itself."""
+    language = _item(pooled, "lang_no_deviation")
+    assert language.meta.k == 2 and language.prediction is None
+    sv, en = _said(language, pooled, "sv"), _said(language, pooled, "en")
+    assert ("Med bara 2 kommuner går det inte att säga var effekten skulle hamna i en ny kommun, så "
+            "inget prediktionsintervall anges") in sv and "I en ny kommun skulle" not in sv
+    assert "With only 2 sites there is no telling where the effect would fall in a new site" in en
+    table = pooled_table(pooled)
+    rows = table[(table["indicator"] == "lang_no_deviation") & table["row"].str.startswith("random")]
+    assert rows["prediction_low"].isna().all() and rows["prediction_high"].isna().all()
+    page = _report(pooled, "sv")
+    assert "för få kommuner" in page
+    figure = forest_plot(table, "lang_no_deviation", "en")
+    ax = figure.axes[0]
+    assert not [line for line in ax.get_lines() if line.get_gid() == "prediction"]
+    assert "too few sites to predict a new site's effect" in [t.get_text() for t in ax.texts]
+
+    mu, se, _q, _k = _by_hand(TWELVE)
+    twelve = _item(pooled, "bf_any_12m")
+    t = stats.t.ppf(0.975, 2)
+    assert twelve.prediction == (pytest.approx(mu - t * se, abs=1e-6), pytest.approx(mu + t * se, abs=1e-6))
+    assert "I en ny kommun skulle effekten kunna ligga mellan −13 och 30 procentenheter" in _said(
+        twelve, pooled, "sv")
+    figure = forest_plot(table, "bf_any_12m", "en")
+    bar = next(line for line in figure.axes[0].get_lines() if line.get_gid() == "prediction")
+    assert list(bar.get_xdata()) == [pytest.approx((mu - t * se) * 100, abs=1e-4),
+                                     pytest.approx((mu + t * se) * 100, abs=1e-4)]
