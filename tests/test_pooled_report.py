@@ -31,7 +31,7 @@ from scipy import stats
 
 from pipeline.multisite.package import ESTIMATE_COLUMNS, SitePackage
 from pipeline.multisite.pool import PooledIndicator, pool_packages, pooled_table
-from pipeline.multisite.report import indicator_sentences, pooled_report_html
+from pipeline.multisite.report import forest_jobs, indicator_sentences, pooled_report_html
 from pipeline.pooling_figures import forest_plot
 
 TWELVE = {"Kommun 1": ("0.0876346", "-0.0747077", "0.245217", "0.0816149"),
@@ -196,6 +196,10 @@ def test_no_prediction_interval_from_two_sites(pooled: list[PooledIndicator]) ->
     assert rows["prediction_low"].isna().all() and rows["prediction_high"].isna().all()
     page = _report(pooled, "sv")
     assert "för få kommuner" in page
+    captions = {job.indicator: job.caption for job in forest_jobs(pooled, "sv")}
+    assert "prediktionsintervallet" not in captions["lang_no_deviation"]
+    assert "inget prediktionsintervall" in captions["lang_no_deviation"]
+    assert "prediktionsintervallet för en ny kommun" in captions["bf_any_12m"]
     figure = forest_plot(table, "lang_no_deviation", "en")
     ax = figure.axes[0]
     assert not [line for line in ax.get_lines() if line.get_gid() == "prediction"]

@@ -229,7 +229,8 @@ def forest_jobs(pooled: Sequence[PooledIndicator], language: str) -> list[Forest
     for number, item in enumerate(sorted(pooled, key=lambda i: not i.primary), start=1):
         name = label("indicator", item.indicator, language)
         jobs.append(ForestJob(item.indicator, language, number,
-                              _say("forest_caption", language, indicator=name),
+                              _say("forest_caption" if item.meta.k >= MIN_SITES_PREDICTION
+                                   else "forest_caption_few", language, indicator=name),
                               _say("forest_alt", language, indicator=name, k=item.meta.k,
                                    estimate=_estimate_words(item, language))))
     return jobs

@@ -267,6 +267,12 @@ POOL_WORDS: dict[str, Words] = {
         en=("{indicator}: each site's estimate with its 95% confidence interval (the square's size "
             "shows its weight), the pooled effect (diamond) and the prediction interval for a new site"),
     ),
+    "forest_caption_few": Words(
+        sv=("{indicator}: varje kommuns skattning med 95 % konfidensintervall (rutans storlek visar "
+            "vikten) och den sammanvägda effekten (romb); med så få kommuner inget prediktionsintervall"),
+        en=("{indicator}: each site's estimate with its 95% confidence interval (the square's size "
+            "shows its weight) and the pooled effect (diamond); with so few sites no prediction interval"),
+    ),
     "forest_alt": Words(
         sv="Skogsdiagram för {indicator} med {k} kommuner och den sammanvägda effekten {estimate}.",
         en="Forest plot of {indicator} with {k} sites and the pooled effect {estimate}.",
