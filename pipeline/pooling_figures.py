@@ -25,6 +25,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
 from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure, _mark_suppressed, _style_axes, _wrap
+from pipeline.indicators import time_to_event
 from pipeline.multisite.pool import MIN_SITES_PREDICTION
 from pipeline.text import format_estimate, format_interval, format_number, format_percent, label, to_number
 from pipeline.text.pooling import FOREST_WORDS
@@ -34,6 +35,17 @@ POOLED_COLOR = "#08306b"  # the intervention blue of pipeline.figures
 PREDICTION_COLOR = "#f28e2b"
 # The points axis stops here (percentage points): a difference of two shares lies within ±100.
 POINTS_LIMIT = 105.0
+
+
+def pooled_name(indicator: str, language: str, *, ratio: bool = False) -> str:
+    """The indicator's name as the pooled report gives it: a time-to-event indicator pooled as a
+    difference is the DiD of its landmark share, which its name alone does not say ("Age at MMR
+    vaccination (share vaccinated by 24 months)", as the study report's page one words it)."""
+    name = label("indicator", indicator, language)
+    course = time_to_event(indicator)
+    if course is None or ratio:
+        return name
+    return f"{name} ({course.landmark_words.in_(language).lower()})"
 
 
 def forest_plot(pooled: pd.DataFrame, indicator: str, language: str) -> ReportFigure:
@@ -114,7 +126,7 @@ def forest_plot(pooled: pd.DataFrame, indicator: str, language: str) -> ReportFi
             if kind == "pooled":
                 tick.set_fontweight("bold")
         ax.set_ylim(-0.7, len(layout) - 0.3)
-        ax.set_title(label("indicator", indicator, language), fontsize=11)
+        ax.set_title(pooled_name(indicator, language, ratio=ratio), fontsize=11)
         if ratio:
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(v, language, 2)))

@@ -32,7 +32,7 @@ from scipy import stats
 from pipeline.multisite.package import ESTIMATE_COLUMNS, SitePackage
 from pipeline.multisite.pool import PooledIndicator, pool_packages, pooled_table
 from pipeline.multisite.report import forest_jobs, indicator_sentences, pooled_report_html
-from pipeline.pooling_figures import forest_plot
+from pipeline.pooling_figures import forest_plot, pooled_name
 
 TWELVE = {"Kommun 1": ("0.0876346", "-0.0747077", "0.245217", "0.0816149"),
           "Kommun 2": ("0.07785", "-0.0621981", "0.217898", "0.0714544"),
@@ -215,3 +215,25 @@ def test_no_prediction_interval_from_two_sites(pooled: list[PooledIndicator]) ->
     bar = next(line for line in figure.axes[0].get_lines() if line.get_gid() == "prediction")
     assert list(bar.get_xdata()) == [pytest.approx((mu - t * se) * 100, abs=1e-4),
                                      pytest.approx((mu + t * se) * 100, abs=1e-4)]
+
+
+def test_a_time_to_event_indicator_is_named_with_the_share_it_pools(pooled: list[PooledIndicator]) -> None:
+    """Age at MMR vaccination is pooled as the DiD of its landmark share (MMR by 730 days, the
+    design's estimate in each site), not as an age: heading, sentences, table row and forest
+    caption say "share vaccinated by 24 months", as the study report's page one does; pooled as a
+    hazard ratio it keeps its plain name, and an indicator that is a share already is unchanged."""
+    age = dataclasses.replace(_item(pooled, "bf_any_12m"), indicator="vacc_mmr1_age")
+    shown = [age, *pooled]
+    assert pooled_name("vacc_mmr1_age", "en") == "Age at MMR vaccination (share vaccinated by 24 months)"
+    assert pooled_name("vacc_mmr1_age", "sv") == ("Ålder vid MMR-vaccination "
+                                                  "(andel vaccinerade vid 24 månader)")
+    assert pooled_name("vacc_mmr1_age", "en", ratio=True) == "Age at MMR vaccination"
+    assert pooled_name("bf_any_12m", "en") == "Any breastfeeding at 12 months"
+    said = _said(age, shown, "en")
+    assert said.startswith("Age at MMR vaccination (share vaccinated by 24 months): "
+                           "pooled effect 8 percentage")
+    page = _report(shown, "en")
+    assert "<h3>Age at MMR vaccination (share vaccinated by 24 months)</h3>" in page
+    assert "<td>Age at MMR vaccination (share vaccinated by 24 months)</td>" in page
+    caption = next(job.caption for job in forest_jobs(shown, "en") if job.indicator == "vacc_mmr1_age")
+    assert caption.startswith("Age at MMR vaccination (share vaccinated by 24 months):")

@@ -37,7 +37,7 @@ from pipeline.multisite.pool import (
     pooled_table,
     sites_table,
 )
-from pipeline.pooling_figures import forest_plot
+from pipeline.pooling_figures import forest_plot, pooled_name
 from pipeline.report_html import figure_html, table_html
 from pipeline.text import format_date, format_interval, format_number, format_p, format_percent, label
 from pipeline.text.narrative_words import WORDS as NARRATIVE_WORDS
@@ -197,7 +197,8 @@ def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
         parts.append(table_html(_overview_html(items, language), next(tables_shown),
                                 _say("main_caption" if primary else "overview_caption", language), language))
         for item in items:
-            parts.append(f"<h3>{html.escape(label('indicator', item.indicator, language))}</h3>")
+            name = pooled_name(item.indicator, language, ratio=item.log_scale)
+            parts.append(f"<h3>{html.escape(name)}</h3>")
             parts += [_p(sentence) for sentence in indicator_sentences(item, pooled, language)]
             parts.append(forests[item.indicator])
     parts.append(f"<h2>{html.escape(_say('methods_title', language))}</h2>")
@@ -227,7 +228,7 @@ def forest_jobs(pooled: Sequence[PooledIndicator], language: str) -> list[Forest
     (primary indicators first, as `pooled` is ordered)."""
     jobs = []
     for number, item in enumerate(sorted(pooled, key=lambda i: not i.primary), start=1):
-        name = label("indicator", item.indicator, language)
+        name = pooled_name(item.indicator, language, ratio=item.log_scale)
         jobs.append(ForestJob(item.indicator, language, number,
                               _say("forest_caption" if item.meta.k >= MIN_SITES_PREDICTION
                                    else "forest_caption_few", language, indicator=name),
@@ -271,7 +272,7 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                         language: str) -> list[str]:
     """What the report says of one indicator: the pooled effect and its verdict, how much sites
     differ (I², prediction interval), the fixed-effect sensitivity and the sites left out."""
-    name = label("indicator", item.indicator, language)
+    name = pooled_name(item.indicator, language, ratio=item.log_scale)
     meta, re = item.meta, item.meta.pooled
     sentences: list[str] = []
     kept = item.pooled_sites
@@ -422,7 +423,7 @@ def _overview_html(items: Sequence[PooledIndicator], language: str) -> str:
     for item in items:
         meta, re, fe = item.meta, item.meta.pooled, item.meta.fixed
         rows.append([
-            label("indicator", item.indicator, language), str(meta.k),
+            pooled_name(item.indicator, language, ratio=item.log_scale), str(meta.k),
             _shown(item, re.estimate, re.ci_low, re.ci_high, language),
             text.EN_DASH if meta.i2 is None else format_percent(meta.i2 / 100, language),
             _prediction_cell(item, language),
