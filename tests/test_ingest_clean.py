@@ -127,6 +127,19 @@ def test_antigen_dose_order_and_same_day_products() -> None:
     assert doses.loc[doses["antigen"] == "rota", "rota_series_doses"].tolist() == [3]
 
 
+def test_each_vaccination_pairs_with_its_products_antigens_in_merge_order() -> None:
+    """antigen_doses pairs rows by number: vaccination 0 (q) with q's one antigen row, 1 (missing)
+    and 2 (not a known product) with none, 3 (p) with p's two rows in their order; as an inner
+    merge of the two tables pairs them."""
+    products = pd.Series(["q", None, "z", "p"], dtype="string")
+    given = pd.Series(["p", "p", "q"], dtype="string")
+    row, given_row = clean_stage._pairs(products, given)
+    assert row.tolist() == [0, 3, 3] and given_row.tolist() == [2, 0, 1]
+    merged = pd.DataFrame({"product": products, "row": range(4)}).merge(
+        pd.DataFrame({"product": given, "given_row": range(3)}), on="product", how="inner")
+    assert merged["row"].tolist() == row.tolist() and merged["given_row"].tolist() == given_row.tolist()
+
+
 def test_rejects_show_where_and_what_without_identifiers(tiny: Path) -> None:
     rejects = run_ingest_clean(load_study(tiny)).rejects
     row = rejects[(rejects["table"] == "breastfeeding") & (rejects["reason"] == "date_unparseable")]
