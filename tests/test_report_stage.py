@@ -358,3 +358,25 @@ def test_a_kernel_not_ready_in_time_is_started_once_more(monkeypatch) -> None:
         assert reply["content"]["status"] == "ok"
     finally:
         kernel.discard()
+
+
+def test_a_printed_pdf_keeps_no_print_time_and_names_its_structure_from_1(tmp_path: Path) -> None:
+    """Two prints of one page that differ only in their dates and in Chromium's DOM node numbers
+    (every one one higher in the second) come out the same bytes, of the same length (the
+    cross-reference offsets stay valid), the names numbered from 1 in their order."""
+    def printed(first: int, date: bytes) -> bytes:
+        return (b"%PDF-1.4\n1 0 obj <</CreationDate (D:" + date + b") /ModDate (D:" + date + b")>>\n"
+                b"2 0 obj <</S /TD /ID (node%08d) /Headers [(node%08d)]>>\n" % (first + 2, first)
+                + b"3 0 obj <</IDTree <</Limits [(node%08d) (node%08d)] /Names [(node%08d) 2 0 R "
+                  b"(node%08d) 4 0 R]>>>>\n%%%%EOF\n" % (first, first + 2, first, first + 2))
+    one, two = tmp_path / "one.pdf", tmp_path / "two.pdf"
+    one.write_bytes(printed(150, b"20241202052935+00'00'"))
+    two.write_bytes(printed(151, b"20251203101010+00'00'"))
+    lengths = one.stat().st_size, two.stat().st_size
+    report.without_dates(one)
+    report.without_dates(two)
+    assert one.read_bytes() == two.read_bytes()
+    assert (one.stat().st_size, two.stat().st_size) == lengths
+    assert b"(node00000003) /Headers [(node00000001)]" in one.read_bytes()
+    assert b"/Limits [(node00000001) (node00000003)]" in one.read_bytes()
+    assert b"D:2024" not in one.read_bytes() and b"D:2025" not in two.read_bytes()

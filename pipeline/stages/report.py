@@ -70,6 +70,7 @@ PDF_FLAGS = (*BROWSER_FLAGS, "--no-pdf-header-footer", "--print-to-pdf-no-header
 # page's own @page size (A4), backgrounds, no header and footer; a kept browser asks the same.
 PRINT_OPTIONS = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False}
 PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate) ?\(D:[0-9Z+\-']*\)")  # in the information dictionary
+PDF_NODE_NAMES = re.compile(rb"\(node(\d{8})\)")  # the tagged PDF's structure element names
 NO_BROWSER = ("PDFs not made: headless Chromium is not installed (on Debian/Ubuntu: "
               "sudo apt-get install chromium); the HTML reports are complete without it")
 TECHNICAL_TITLE = {"sv": "teknisk rapport", "en": "technical report"}
@@ -690,9 +691,18 @@ def stable_cell_ids(notebook) -> None:  # noqa: ANN001 - a NotebookNode
 def without_dates(pdf: Path) -> None:
     """Blank the creation and modification dates Chromium writes into a PDF's information
     dictionary, so that the same report prints to the same bytes (the run's time is in
-    manifest.json). Spaces of the same length keep every byte offset of the file valid."""
+    manifest.json). Spaces of the same length keep every byte offset of the file valid.
+
+    The names of the tagged PDF's structure elements (`(node00000143)`: Chromium's DOM node
+    numbers, in the elements' /ID, the table cells' /Headers and the ID tree) are numbered
+    from 1 as well: in some prints of the same page every node number came out one higher.
+    The names keep their width, so the offsets stay valid, and their order, so the ID tree
+    stays sorted."""
     printed = pdf.read_bytes()
     blanked = PDF_DATES.sub(lambda match: b" " * len(match[0]), printed)
+    numbers = [int(found) for found in PDF_NODE_NAMES.findall(blanked)]
+    if numbers and (first := min(numbers)) != 1:
+        blanked = PDF_NODE_NAMES.sub(lambda match: b"(node%08d)" % (int(match[1]) - first + 1), blanked)
     if blanked != printed:
         pdf.write_bytes(blanked)
 
