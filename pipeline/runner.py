@@ -10,6 +10,7 @@ a run that fails anywhere publishes nothing and leaves the previous outputs whol
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import difflib
 import importlib
@@ -105,10 +106,12 @@ def input_hashes(study: Study) -> dict[str, str]:
             for table, spec in sorted(study.inputs.items())}
 
 
-def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: None
+def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: None, *,
+                     set_aside: Callable[[str, pd.DataFrame], None] | None = None
                      ) -> clean_stage.CleanResult:
     """Ingest and clean in memory (the personnummer never reach the disk); `progress` hears of
-    each file read and each table cleaned."""
+    each file read and each table cleaned, `set_aside` (if given) of each clean table that can
+    leave memory as soon as it is cleaned (`clean_stage.clean`)."""
     key = study_key(study)
     ingested = ingest(study, progress)
     if key == privacy.DEMO_KEY:
@@ -116,7 +119,8 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
                                        study.extraction_date)
     result = clean_stage.clean(ingested, key=key, extraction_date=study.extraction_date,
                                areas=study.design.areas, area_map=study.area_map,
-                               plausible_ranges=study.plausible_ranges, progress=progress)
+                               plausible_ranges=study.plausible_ranges, progress=progress,
+                               set_aside=set_aside)
     check_design_areas(study, result.tables["children"].frame["area"])
     return result
 
@@ -172,10 +176,13 @@ def clean_tables(result: clean_stage.CleanResult) -> dict[str, pd.DataFrame]:
 
 
 def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tables_dir: Path) -> None:
-    """Write the clean parquet tables, rejects and value issues, and the data-quality tables."""
+    """Write the clean parquet tables (but those set aside, written already), rejects and value
+    issues, and the data-quality tables."""
     for name, table in result.tables.items():
-        store.write_parquet(table.frame, folder / f"{name}.parquet")
-    store.write_parquet(result.antigen_doses, folder / "antigen_doses.parquet")
+        if name not in result.set_aside:
+            store.write_parquet(table.frame, folder / f"{name}.parquet")
+    if "antigen_doses" not in result.set_aside:
+        store.write_parquet(result.antigen_doses, folder / "antigen_doses.parquet")
     store.write_parquet(result.rejects, folder / "rejects.parquet")
     store.write_parquet(result.value_issues, folder / "value_issues.parquet")
     publish(clean_tables(result), tables_dir, study.min_cell)
@@ -247,6 +254,9 @@ class RunContext:
     outputs: Path
     jobs: int
     say: Callable[[str], None]
+    # the stage's staging folder in data_clean/ while it runs (what it writes there early, to
+    # free memory, is kept only if the stage succeeds); None outside a stage
+    scratch: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +285,10 @@ class Stage:
 
 
 def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
-    result = run_ingest_clean(ctx.study, ctx.say)
+    def set_aside(name: str, frame: pd.DataFrame) -> None:  # written as soon as cleaned
+        store.write_parquet(frame, ctx.scratch / f"{name}.parquet")
+
+    result = run_ingest_clean(ctx.study, ctx.say, set_aside=set_aside if ctx.scratch else None)
     if problems := clean_stage.rejected_share_problems(result, ctx.study.max_rejected_share):
         raise InputFileError("; ".join(problems) + ". Nothing was written.")
     rows = {name: t.rows_clean for name, t in result.tables.items()}
@@ -436,8 +449,10 @@ def _run_stages(ctx: RunContext, wanted: Sequence[str], force: bool, code: str,
             for read in (stage.upstream, *stage.also_reads):
                 if read is not None:
                     stamp[read] = (store.read_stamp(clean_dir / read) or {}).get("hash")
+            def compute(scratch: Path, stage: Stage = stage) -> tuple[dict[str, int], Writer]:
+                return stage.run(dataclasses.replace(ctx, scratch=scratch))
             outcomes.append(_stage(stage.label, clean_dir / stage.key, staged, stamp, force, ctx.say,
-                                   lambda stage=stage: stage.run(ctx), published))
+                                   compute, published))
         write_manifest(study, staged, code, outcomes, log_lines, history)
         (staged / PUBLISHED).write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
     return outcomes
@@ -564,12 +579,14 @@ def _published_stages(outputs: Path) -> dict[str, str]:
 
 def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
            progress: Callable[[str], None],
-           compute: Callable[[], tuple[dict[str, int], Writer]],
+           compute: Callable[[Path], tuple[dict[str, int], Writer]],
            published: dict[str, str]) -> StageOutcome:
     """Run one stage unless its stamp (inputs, config, code) is unchanged and published.
 
-    The stage's own folder in data_clean/ is replaced whole; its tables go into the run's
-    staged outputs, which replace outputs/<study>/ only when the whole run succeeds.
+    The stage's own folder in data_clean/ is replaced whole: `compute` gets its staging
+    folder (for what it writes before it is done) and its writer writes the rest there; its
+    tables go into the run's staged outputs, which replace outputs/<study>/ only when the whole
+    run succeeds.
     """
     started = time.perf_counter()
     stamp_hash = store.json_sha256(stamp)
@@ -579,8 +596,8 @@ def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
         progress(f"{name}: nothing changed, cached")
         return StageOutcome(name, "cached", time.perf_counter() - started, previous.get("rows", {}))
     progress(f"{name}: running …")
-    rows, write = compute()
     with store.atomic_folder(folder) as staging:
+        rows, write = compute(staging)
         write(staging, staged)
         scan_data_clean(staging)
         store.write_stamp(staging, {"hash": stamp_hash, "rows": rows})

@@ -106,6 +106,27 @@ def test_values_are_harmonised_and_derived(tiny: Path) -> None:
     assert bf["bf_status"].tolist() == ["exclusive", "partial"]
 
 
+def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -> None:
+    """With `set_aside`, each clean table but the children (and the antigen doses) is handed
+    over as soon as it is cleaned and kept as its counts: the same frames, the same row
+    accounting and missingness as when every table stays in memory."""
+    kept = run_ingest_clean(load_study(tiny))
+    handed: dict[str, pd.DataFrame] = {}
+    aside = run_ingest_clean(load_study(tiny), set_aside=handed.__setitem__)
+    events = [name for name in kept.tables if name != "children"]
+    assert sorted(handed) == sorted([*events, "antigen_doses"]) == sorted(aside.set_aside)
+    for name in events:
+        pd.testing.assert_frame_equal(handed[name], kept.tables[name].frame, check_exact=True)
+        assert aside.tables[name].frame.empty
+        assert list(aside.tables[name].frame.dtypes.items()) == list(kept.tables[name].frame.dtypes.items())
+    pd.testing.assert_frame_equal(handed["antigen_doses"], kept.antigen_doses, check_exact=True)
+    pd.testing.assert_frame_equal(aside.tables["children"].frame, kept.tables["children"].frame)
+    assert kept.set_aside == frozenset() and len(kept.antigen_doses) == 6  # tiny's six antigens
+    for table in (clean_stage.accounting, clean_stage.missingness, clean_stage.rejects_by_reason):
+        pd.testing.assert_frame_equal(table(aside), table(kept), check_exact=True)
+    assert clean_stage.accounting(kept)["rows_clean"].sum() > len(kept.tables["children"].frame)
+
+
 def test_antigen_doses_numbered_by_date(tiny: Path) -> None:
     doses = run_ingest_clean(load_study(tiny)).antigen_doses
     assert sorted(doses["antigen"]) == ["dtp", "hepb", "hib", "ipv", "mmr", "pcv"]

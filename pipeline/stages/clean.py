@@ -100,14 +100,37 @@ class CleanTable:
     frame: pd.DataFrame
     rows_duplicate: int
     rejects: pd.DataFrame
+    # for a table set aside (written as soon as cleaned, `frame` then its columns without
+    # rows): its clean rows and the missing values per column
+    rows_set_aside: int | None = None
+    missing: dict[str, int] | None = None
 
     @property
     def rows_clean(self) -> int:
-        return len(self.frame)
+        return len(self.frame) if self.rows_set_aside is None else self.rows_set_aside
+
+    def missing_values(self) -> dict[str, int]:
+        """Missing values per column of the clean table."""
+        if self.missing is not None:
+            return self.missing
+        return {column: int(self.frame[column].isna().sum()) for column in self.frame.columns}
+
+    def set_aside(self, set_aside: Callable[[str, pd.DataFrame], None]) -> CleanTable:
+        """The table handed to `set_aside` (to be written) and kept as its counts only."""
+        missing = self.missing_values()
+        set_aside(self.table, self.frame)
+        return dataclasses.replace(self, frame=without_rows(self.frame), rows_set_aside=len(self.frame),
+                                   missing=missing)
 
     @property
     def rows_rejected(self) -> int:
         return len(self.rejects)
+
+
+def without_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's columns, with their dtypes, and no rows: new arrays (`frame.iloc[:0]` is a view
+    that keeps every row's memory)."""
+    return pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in frame.dtypes.items()})
 
 
 @dataclass
@@ -121,6 +144,7 @@ class CleanResult:
     area_spellings: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=AREA_SPELLING_COLUMNS))
     notes: list[str] = field(default_factory=list)
+    set_aside: frozenset[str] = frozenset()  # tables (and antigen_doses) written as cleaned
 
     @property
     def rejects(self) -> pd.DataFrame:
@@ -130,7 +154,8 @@ class CleanResult:
 def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt.date,
           areas: Sequence[str] = (), area_map: Mapping[str, str] | None = None,
           plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
-          progress: Callable[[str], None] = lambda _: None) -> CleanResult:
+          progress: Callable[[str], None] = lambda _: None,
+          set_aside: Callable[[str, pd.DataFrame], None] | None = None) -> CleanResult:
     """Clean every table: children first, since events are checked against them.
 
     `areas` are the study's area names: an export's spelling that differs only in accents,
@@ -141,7 +166,11 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
 
     The tables are taken out of `ingested` (it is left empty), and each raw table is dropped
     as soon as it is cleaned: a national cohort's raw exports are gigabytes, and holding them
-    all beside the clean tables was most of the stage's peak memory.
+    all beside the clean tables was most of the stage's peak memory. With `set_aside`, each
+    clean table but the children (which the other tables are checked against) is handed to it
+    as soon as it is cleaned (the antigen doses as soon as the vaccinations are), to be
+    written, and kept as its counts only (`CleanTable.set_aside`; `CleanResult.set_aside`
+    names them).
     """
     names = list(ingested)
     raw_tables, notes_by_table = dict(ingested), {}
@@ -166,12 +195,21 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
         issues.append(raw.value_issues)
         notes_by_table[name] = raw.notes
         del raw
+        if name == "vaccinations":
+            doses = antigen_doses(tables[name].frame)
+        if set_aside is not None:
+            tables[name] = tables[name].set_aside(set_aside)
+            if name == "vaccinations":
+                set_aside("antigen_doses", doses)
+                doses = without_rows(doses)
         progress(step_message("clean", len(tables), len(names), name))
     issues = pd.concat(issues, ignore_index=True)
     spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
     notes = ([note for name in names for note in notes_by_table[name]]
              + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {}))
-    return CleanResult(tables, antigen_doses(tables["vaccinations"].frame), issues, spellings, notes)
+    written = frozenset() if set_aside is None else frozenset([*(n for n in tables if n != "children"),
+                                                               "antigen_doses"])
+    return CleanResult(tables, doses, issues, spellings, notes, written)
 
 
 def implausible_to_missing(raw: IngestedTable, ranges: Mapping[str, tuple[float, float]]
@@ -674,11 +712,10 @@ def missingness(result: CleanResult) -> pd.DataFrame:
     """Missing values per column of each clean table (after cleaning)."""
     rows = []
     for table in result.tables.values():
-        n = len(table.frame)
-        for column in table.frame.columns:
+        n = table.rows_clean
+        for column, missing in table.missing_values().items():
             if column in (SOURCE_ROW, "source_file"):
                 continue
-            missing = int(table.frame[column].isna().sum())
             rows.append({"table": table.table, "column": column, "rows": n, "missing": missing,
                          "share_missing": round(missing / n, 4) if n else np.nan})
     return pd.DataFrame(rows)
