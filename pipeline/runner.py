@@ -226,11 +226,17 @@ def _read_clean_table(path: Path, *, events: bool) -> pd.DataFrame:
     """A clean table as the cohort stage needs it. An event table (a visit, a dose, …) without
     the provenance columns, which no indicator reads, and with child_id as a category (each
     child's id once, and a code per event): a million children's events take a third less
-    memory and time to read, and `positions_in` looks each child up once."""
+    memory and time to read, and `positions_in` looks each child up once.
+
+    Read as one chunk per row group (`ParquetFile.read`), not in the dataset reader's
+    batches of 131,072 rows: each batch carries its row group's whole dictionary, and
+    unifying them hashed every id eight times over (a million children's 16M doses: 2.4 s
+    of 3.3 to turn child_id into a category, now 0.9 s)."""
     if not events:
         return pd.read_parquet(path)
-    columns = [name for name in pq.read_schema(path).names if name not in PROVENANCE_COLUMNS]
-    return pd.read_parquet(path, columns=columns, read_dictionary=["child_id"])
+    table = pq.ParquetFile(path, read_dictionary=["child_id"])
+    columns = [name for name in table.schema_arrow.names if name not in PROVENANCE_COLUMNS]
+    return table.read(columns=columns).to_pandas()
 
 
 # A stage's write step: (its own folder in data_clean/, the run's staged outputs/<study>/).
