@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from studykit import write_study
 
@@ -87,3 +90,25 @@ def test_a_new_key_reruns_clean_and_changes_every_pseudonym(
     assert first.stages[0].status == "ran" and again.stages[0].status == "ran"
     after = pd.read_parquet(children)["child_id"]
     assert len(before) == len(after) > 0 and not set(before) & set(after)
+
+
+def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> None:
+    """read_clean: an event table without its provenance columns, its texts as categories
+    (one chunk per row group), holding the same values as the file."""
+    doses = pd.DataFrame({
+        "child_id": pd.Series(["b", "a", "b", None, "c", "a"], dtype="str"),
+        "source_file": pd.Series(["vacc.csv"] * 6, dtype="str"),
+        "source_row": range(2, 8),
+        "antigen": pd.Series(["mmr", "dtp", None, "dtp", "mmr", "mmr"], dtype="str"),
+        "dose_date": pd.to_datetime(["2021-01-01"] * 6),
+        "dose_number": pd.array([1, 1, 2, None, 1, 1], dtype="Int64"),
+    })
+    path = tmp_path / "antigen_doses.parquet"
+    pq.write_table(pa.Table.from_pandas(doses, preserve_index=False), path, row_group_size=4)
+    read = runner._read_clean_table(path, events=True)
+    assert list(read.columns) == ["child_id", "antigen", "dose_date", "dose_number"]
+    assert read["child_id"].dtype == "category" and read["antigen"].dtype == "category"
+    assert sorted(read["antigen"].cat.categories) == ["dtp", "mmr"]
+    plain = doses.drop(columns=list(runner.PROVENANCE_COLUMNS))
+    assert read.astype({"child_id": "str", "antigen": "str"}).equals(plain)
+    assert runner._read_clean_table(path, events=False).equals(doses)  # children: as written
