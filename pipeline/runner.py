@@ -106,6 +106,17 @@ def input_hashes(study: Study) -> dict[str, str]:
             for table, spec in sorted(study.inputs.items())}
 
 
+def results_inputs(study: Study, clean_dir: Path) -> dict[str, str]:
+    """The input files' hashes that the clean tables, and so every later stage's results, were
+    computed from: as the clean stage recorded them in its stamp when it hashed the files;
+    hashed now only when there is no record (no clean tables yet). The manifest says so
+    without hashing a national cohort's 2 GB of exports again in every run (the cohort
+    stage alone: 2 s of a million children's 20), and a cohort run on clean tables older
+    than the exports names the exports they were cleaned from, not the newer ones."""
+    recorded = (store.read_stamp(clean_dir / "clean") or {}).get("inputs")
+    return recorded if recorded is not None else input_hashes(study)
+
+
 def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: None
                      ) -> clean_stage.CleanResult:
     """Ingest and clean in memory (the personnummer never reach the disk); `progress` hears of
@@ -440,7 +451,8 @@ def _run_stages(ctx: RunContext, wanted: Sequence[str], force: bool, code: str,
                 continue
             if stage.key == "report":
                 # the reports show the manifest; its report entry is written when they are done
-                write_manifest(study, staged, code, outcomes, log_lines, history.without("report"))
+                write_manifest(study, staged, code, outcomes, log_lines, history.without("report"),
+                               inputs=results_inputs(study, clean_dir))
             stamp = {"stage": stage.key, **stage.depends_on(ctx), "code": code,
                      "config": {k: v for k, v in config.items() if k not in stage.config_unused}}
             for read in (stage.upstream, *stage.also_reads):
@@ -448,7 +460,8 @@ def _run_stages(ctx: RunContext, wanted: Sequence[str], force: bool, code: str,
                     stamp[read] = (store.read_stamp(clean_dir / read) or {}).get("hash")
             outcomes.append(_stage(stage.label, clean_dir / stage.key, staged, stamp, force, ctx.say,
                                    lambda stage=stage: stage.run(ctx), published))
-        write_manifest(study, staged, code, outcomes, log_lines, history)
+        write_manifest(study, staged, code, outcomes, log_lines, history,
+                       inputs=results_inputs(study, clean_dir))
         (staged / PUBLISHED).write_text(json.dumps(published, indent=2, sort_keys=True) + "\n")
     return outcomes
 
@@ -555,11 +568,14 @@ def stage_records(outcomes: list[StageOutcome], history: RunHistory) -> list[dic
 
 
 def write_manifest(study: Study, staged: Path, code: str, outcomes: list[StageOutcome],
-                   log_lines: list[str], history: RunHistory | None = None) -> None:
-    """manifest.json of this run and run.log (earlier runs' lines, then this run's), into staged outputs."""
+                   log_lines: list[str], history: RunHistory | None = None, *,
+                   inputs: dict[str, str] | None = None) -> None:
+    """manifest.json of this run and run.log (earlier runs' lines, then this run's), into staged
+    outputs; `inputs`: the input files' hashes (`results_inputs`), else hashed now."""
     history = history or RunHistory({}, None, "")
+    inputs = input_hashes(study) if inputs is None else inputs
     manifest = store.manifest(study_name=study.name, config=study.public_config(),
-                              inputs=input_hashes(study), code=code, stages=stage_records(outcomes, history))
+                              inputs=inputs, code=code, stages=stage_records(outcomes, history))
     (staged / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                           encoding="utf-8")
     earlier = history.log if not history.log or history.log.endswith("\n") else history.log + "\n"
@@ -593,7 +609,10 @@ def _stage(name: str, folder: Path, staged: Path, stamp: dict, force: bool,
     with store.atomic_folder(folder) as staging:
         write(staging, staged)
         scan_data_clean(staging)
-        store.write_stamp(staging, {"hash": stamp_hash, "rows": rows})
+        # the input files' hashes, when the stamp has them (clean's), for the manifest
+        # (`results_inputs`)
+        recorded = {"inputs": stamp["inputs"]} if "inputs" in stamp else {}
+        store.write_stamp(staging, {"hash": stamp_hash, "rows": rows, **recorded})
     published[name] = stamp_hash
     return StageOutcome(name, "ran", time.perf_counter() - started, rows,
                         ran_at=dt.datetime.now().isoformat(timespec="seconds"))

@@ -112,3 +112,40 @@ def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> 
     plain = doses.drop(columns=list(runner.PROVENANCE_COLUMNS))
     assert read.astype({"child_id": "str", "antigen": "str"}).equals(plain)
     assert runner._read_clean_table(path, events=False).equals(doses)  # children: as written
+
+
+def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clean stage records the input hashes of its stamp; a later stage's run takes them
+    for the manifest without hashing the exports again, and names the exports its results come
+    from even when the files have changed since (until clean runs again)."""
+    import json
+
+    from studykit import pnr
+
+    from pipeline import store
+
+    a, b = pnr("20210304", "123"), pnr("20210405", "246")
+    folder = write_study(tmp_path / "data_raw" / "tiny", {
+        "children": [f"{a};Norrby;ja;Sverige;gymnasial;nej;30;3500",
+                     f"{b};Söderby;ja;Sverige;gymnasial;nej;30;3500"],
+        "visits": [f"{a};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
+        "breastfeeding": [f"{a};2021-03-10;helt ammad"],
+        "vaccinations": [f"{a};2021-06-04;Infanrix hexa;1"],
+        "language": [f"{a};2024-03-04;3 år;utan anmärkning;nej"]})
+    run_study(folder, tmp_path, stages=["clean", "cohort"])
+    manifest = tmp_path / "outputs" / "tiny" / "manifest.json"
+    cleaned_from = json.loads(manifest.read_text())["inputs_sha256"]
+    study = runner.load_study(folder)
+    assert cleaned_from == runner.input_hashes(study) and len(cleaned_from) == 5
+    with (folder / "amning.csv").open("a", encoding="utf-8") as export:
+        export.write(f"{a};2021-05-10;delvis ammad\n")
+    hashed: list[Path] = []
+    file_sha256 = store.file_sha256
+    monkeypatch.setattr(store, "file_sha256", lambda path: hashed.append(path) or file_sha256(path))
+    assert run_study(folder, tmp_path, stages=["cohort"], force=True).stages[0].status == "ran"
+    assert hashed == []  # nothing hashed again
+    assert json.loads(manifest.read_text())["inputs_sha256"] == cleaned_from
+    run_study(folder, tmp_path, stages=["clean"])  # the changed export is cleaned: named
+    now = json.loads(manifest.read_text())["inputs_sha256"]
+    assert now == runner.input_hashes(study) and now["amning.csv"] != cleaned_from["amning.csv"]
