@@ -117,12 +117,10 @@ def _per_category(values: pd.Series, compute: Callable[[pd.Series], np.ndarray],
     """`compute` of a category column, computed once per category and spread to the rows
     by their codes (`missing` where a value is missing): a million children's 16M doses
     name 7 antigens."""
-    codes = values.cat.codes.to_numpy()
     per_category = compute(pd.Series(values.cat.categories))
-    result = np.full(len(codes), missing, dtype=per_category.dtype)
-    known = codes >= 0  # (a column of missing values only has no categories to index)
-    result[known] = per_category[codes[known]]
-    return result
+    # a missing value's code -1 picks the trailing `missing`: one gather, no mask (a masked
+    # assignment took 0.6 s of a million children's 16M doses)
+    return np.append(per_category, missing).astype(per_category.dtype)[values.cat.codes.to_numpy()]
 
 
 def _arrow_text(values: pd.Index | pd.Series | list[str] | pa.Array) -> pa.Array:
