@@ -137,7 +137,7 @@ def day_numbers(dates: pd.Series) -> np.ndarray:
     if not pd.api.types.is_datetime64_any_dtype(dates):
         dates = pd.to_datetime(dates)
     days = np.asarray(dates.to_numpy()).astype("datetime64[D]")
-    numbers = days.astype(np.int64).astype(np.float64)
+    numbers = days.view(np.int64).astype(np.float64)  # a view: no copy of 16M doses' days
     numbers[np.isnat(days)] = np.nan
     return numbers
 
