@@ -221,6 +221,11 @@ def write_compare(published: dict[str, pd.DataFrame], previous: changes.Previous
 
 
 PROVENANCE_COLUMNS = ("source_file", SOURCE_ROW)  # where a clean row came from: for rejects and checks
+# Columns of the clean event tables that no indicator reads, left out when the cohort stage
+# reads them: their provenance and what clean derives for its own checks (a million
+# children's doses: 270 MB of dose numbers).
+UNREAD_EVENT_COLUMNS = (*PROVENANCE_COLUMNS, "coordination_number", "visit_number", "dose_number",
+                        "dose_number_recorded")
 
 
 def read_clean(folder: Path, optional: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
@@ -236,7 +241,7 @@ def read_clean(folder: Path, optional: Sequence[str] = ()) -> dict[str, pd.DataF
 
 def _read_clean_table(path: Path, *, events: bool) -> pd.DataFrame:
     """A clean table as the cohort stage needs it. An event table (a visit, a dose, …) without
-    the provenance columns, which no indicator reads, and with its texts as categories: child_id
+    the columns no indicator reads (`UNREAD_EVENT_COLUMNS`), and with its texts as categories: child_id
     (each child's id once, and a code per event: a million children's events take a third
     less memory and time to read, and `positions_in` looks each child up once) and the codes
     (antigen, visit status, …: a few distinct texts, each compared once by `text_equals`).
@@ -248,7 +253,7 @@ def _read_clean_table(path: Path, *, events: bool) -> pd.DataFrame:
     if not events:
         return pd.read_parquet(path)
     schema = pq.read_schema(path)
-    columns = [name for name in schema.names if name not in PROVENANCE_COLUMNS]
+    columns = [name for name in schema.names if name not in UNREAD_EVENT_COLUMNS]
     texts = [name for name in columns if pa.types.is_string(schema.field(name).type)
              or pa.types.is_large_string(schema.field(name).type)]
     return pq.ParquetFile(path, read_dictionary=texts).read(columns=columns).to_pandas()
