@@ -86,10 +86,10 @@ def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
         parts.append(care_indicators(children, care_contacts, study.extraction_date, kids=kids))
     if dental is not None:
         parts.append(dental_indicators(children, dental, study.extraction_date, kids=kids))
-    cohort = base.set_index("child_id")
-    for part in parts:
-        cohort = cohort.join(part, how="left")
-    return cohort.reset_index()
+    # every part is indexed by the children's ids in the children's order (Cohort.frame), as
+    # the base is: the parts are set side by side at once (a join per part copied the growing
+    # cohort six times: a second at a million children)
+    return pd.concat([base.set_index("child_id"), *parts], axis=1).reset_index()
 
 
 def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
