@@ -602,6 +602,9 @@ def test_scan_finds_a_planted_personnummer(tmp_path: Path) -> None:
     # a parquet file by its text columns, categorical ones too
     assert scan_file_for_personnummer(tmp_path / "data.parquet") == ["######-####"] * 2
     assert scan_file_for_personnummer(tmp_path / "numbers.parquet") == []
+    # only text columns are read, but every column's name is scanned
+    pd.DataFrame({f"n {number}": [1.0]}).to_parquet(tmp_path / "named.parquet")
+    assert scan_file_for_personnummer(tmp_path / "named.parquet") == ["######-####"]
 
 
 def test_scan_of_published_demo_like_tables_is_clean(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from studykit import write_study
 
@@ -87,3 +90,63 @@ def test_a_new_key_reruns_clean_and_changes_every_pseudonym(
     assert first.stages[0].status == "ran" and again.stages[0].status == "ran"
     after = pd.read_parquet(children)["child_id"]
     assert len(before) == len(after) > 0 and not set(before) & set(after)
+
+
+def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> None:
+    """read_clean: an event table without the columns no indicator reads, its texts as categories
+    (one chunk per row group), holding the same values as the file."""
+    doses = pd.DataFrame({
+        "child_id": pd.Series(["b", "a", "b", None, "c", "a"], dtype="str"),
+        "source_file": pd.Series(["vacc.csv"] * 6, dtype="str"),
+        "source_row": range(2, 8),
+        "antigen": pd.Series(["mmr", "dtp", None, "dtp", "mmr", "mmr"], dtype="str"),
+        "dose_date": pd.to_datetime(["2021-01-01"] * 6),
+        "rota_series_doses": pd.array([None, None, 2, None, None, None], dtype="Int64"),
+        "dose_number": [1, 1, 2, 1, 1, 2],  # clean's own check: no indicator reads it
+    })
+    path = tmp_path / "antigen_doses.parquet"
+    pq.write_table(pa.Table.from_pandas(doses, preserve_index=False), path, row_group_size=4)
+    read = runner._read_clean_table(path, events=True)
+    assert list(read.columns) == ["child_id", "antigen", "dose_date", "rota_series_doses"]
+    assert read["child_id"].dtype == "category" and read["antigen"].dtype == "category"
+    assert sorted(read["antigen"].cat.categories) == ["dtp", "mmr"]
+    plain = doses.drop(columns=["source_file", "source_row", "dose_number"])
+    assert read.astype({"child_id": "str", "antigen": "str"}).equals(plain)
+    assert runner._read_clean_table(path, events=False).equals(doses)  # children: as written
+
+
+def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clean stage records the input hashes of its stamp; a later stage's run takes them
+    for the manifest without hashing the exports again, and names the exports its results come
+    from even when the files have changed since (until clean runs again)."""
+    import json
+
+    from studykit import pnr
+
+    from pipeline import store
+
+    a, b = pnr("20210304", "123"), pnr("20210405", "246")
+    folder = write_study(tmp_path / "data_raw" / "tiny", {
+        "children": [f"{a};Norrby;ja;Sverige;gymnasial;nej;30;3500",
+                     f"{b};Söderby;ja;Sverige;gymnasial;nej;30;3500"],
+        "visits": [f"{a};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
+        "breastfeeding": [f"{a};2021-03-10;helt ammad"],
+        "vaccinations": [f"{a};2021-06-04;Infanrix hexa;1"],
+        "language": [f"{a};2024-03-04;3 år;utan anmärkning;nej"]})
+    run_study(folder, tmp_path, stages=["clean", "cohort"])
+    manifest = tmp_path / "outputs" / "tiny" / "manifest.json"
+    cleaned_from = json.loads(manifest.read_text())["inputs_sha256"]
+    study = runner.load_study(folder)
+    assert cleaned_from == runner.input_hashes(study) and len(cleaned_from) == 5
+    with (folder / "amning.csv").open("a", encoding="utf-8") as export:
+        export.write(f"{a};2021-05-10;delvis ammad\n")
+    hashed: list[Path] = []
+    file_sha256 = store.file_sha256
+    monkeypatch.setattr(store, "file_sha256", lambda path: hashed.append(path) or file_sha256(path))
+    assert run_study(folder, tmp_path, stages=["cohort"], force=True).stages[0].status == "ran"
+    assert hashed == []  # nothing hashed again
+    assert json.loads(manifest.read_text())["inputs_sha256"] == cleaned_from
+    run_study(folder, tmp_path, stages=["clean"])  # the changed export is cleaned: named
+    now = json.loads(manifest.read_text())["inputs_sha256"]
+    assert now == runner.input_hashes(study) and now["amning.csv"] != cleaned_from["amning.csv"]

@@ -72,15 +72,19 @@ def vaccination_indicators(children: pd.DataFrame, antigen_doses: pd.DataFrame,
     birthday_24m = add_months(kids.birth_day, COVERAGE_MONTHS)
     birthday_20m = add_months(kids.birth_day, TIMELY_MMR_MONTHS)
 
-    def doses_by(name: str, cutoff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        of_antigen = text_equals(antigen, name)
-        given = of_antigen & (dose_day <= cutoff[position])
-        return np.bincount(position[given], minlength=kids.size), of_antigen
+    # whether each dose was given by the child's 24- and 20-month birthday, compared once for
+    # every antigen (16M doses at a million children)
+    by_24m = dose_day <= birthday_24m[position]
+    by_20m = dose_day <= birthday_20m[position]
 
-    dtp, _ = doses_by("dtp", birthday_24m)
-    pcv, _ = doses_by("pcv", birthday_24m)
-    mmr, is_mmr = doses_by("mmr", birthday_24m)
-    mmr_timely, _ = doses_by("mmr", birthday_20m)
+    def doses_by(name: str, given_by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        of_antigen = text_equals(antigen, name)
+        return np.bincount(position[of_antigen & given_by], minlength=kids.size), of_antigen
+
+    dtp, _ = doses_by("dtp", by_24m)
+    pcv, _ = doses_by("pcv", by_24m)
+    mmr, is_mmr = doses_by("mmr", by_24m)
+    mmr_timely, _ = doses_by("mmr", by_20m)
 
     columns: dict[str, object] = {}
     reason_24m = denominator_reasons(kids, birthday_24m)

@@ -49,6 +49,18 @@ def test_positions_of_ids_read_as_a_category_are_the_positions_of_the_texts():
     assert positions_in(values.iloc[[5, 0]], ["c", "a", "b"]).tolist() == [0, 2]
 
 
+def test_texts_read_as_a_category_compare_as_the_texts():
+    """The cohort stage reads event tables' texts (antigen, visit status, …) as categories."""
+    texts = pd.Series(["mmr", None, "dtp", "mmr", "rota"], dtype="str")
+    codes = texts.astype("category")
+    assert text_equals(codes, "mmr").tolist() == [True, False, False, True, False]
+    assert text_equals(codes, "dtp", "rota").tolist() == text_equals(texts, "dtp", "rota").tolist()
+    assert text_equals(codes.iloc[[4, 1, 3]], "mmr").tolist() == [False, False, True]
+    nothing = pd.Series([None, None], dtype="str").astype("category")  # no categories at all
+    assert text_equals(nothing, "mmr").tolist() == [False, False]
+    assert positions_in(nothing, ["a"]).tolist() == [-1, -1]
+
+
 @pytest.mark.parametrize("spread", [100, 2**40])  # packed into one int64 / too wide: lexsort
 def test_first_per_child_is_the_lexicographic_minimum_per_child(spread):
     rng = np.random.default_rng(7)

@@ -67,6 +67,25 @@ def test_every_contact_on_time_jointly_and_who_attended():
     assert result["contact_hv1_received"] and result["contact_cv1_on_time"]
 
 
+def test_visits_read_as_categories_match_as_texts():
+    # The cohort stage reads the visits' texts as categories (pipeline.runner.read_clean):
+    # the same dose as from texts; a cancelled visit and a phone call count for nothing.
+    rows = [("a", 10, "home", "done", BOTH, "mother", True),
+            ("a", 61, "home", "cancelled", BOTH, "both", False),
+            ("a", 122, "clinic", "done", "bvc_nurse", "father", None),
+            ("b", 12, "phone", "done", None, None, None)]
+    kids = {child: (BORN, None) for child in ("a", "b")}
+    texts = visits(rows)
+    codes = texts.astype({name: "category" for name in (
+        "child_id", "visit_kind", "visit_status", "professions", "parents_present")})
+    from_texts = programme_dose(children_frame(kids), texts, PROGRAMME, EXTRACTION)
+    from_codes = programme_dose(children_frame(kids), codes, PROGRAMME, EXTRACTION)
+    assert from_codes.equals(from_texts)
+    assert from_codes["contacts_received"].tolist() == [2, 0]
+    assert from_codes["contacts_joint"].tolist() == [2, 0]
+    assert from_codes["contacts_father"].tolist() == [1, 0]
+
+
 def test_two_visits_in_one_catchment_match_once_and_the_other_is_extra():
     # Home visits at 55 and 65 (6 and 4 days from hv2's target 61): 65 is matched, 55 is
     # extra. A phone call never counts, not even as extra.

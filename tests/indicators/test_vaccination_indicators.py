@@ -206,3 +206,20 @@ def test_mmr_age_is_censored_at_moving_out():
     result = vaccination_indicators(children_frame(kids), doses(rows), EXTRACTION)
     assert result["vacc_mmr1_age_days"].tolist() == [400, 550, 540]
     assert result["vacc_mmr1_age_event"].tolist() == [False, True, True]
+
+
+def test_doses_read_as_categories_count_as_texts():
+    # The cohort stage reads child_id, antigen and product as categories
+    # (pipeline.runner.read_clean): the same indicators as from texts. Child "full" has the
+    # whole programme, "two_dtp" lacks its third DTaP, "none" has no dose.
+    kids = {"full": ("2021-03-15", None), "two_dtp": ("2021-03-15", None), "none": ("2021-03-15", None)}
+    rows = primary_series("full", "2021-03-15") + [
+        r for r in primary_series("two_dtp", "2021-03-15") if r[1] != "dtp" or r[2] < "2022-03-15"]
+    texts = doses(rows)
+    codes = texts.astype({"child_id": "category", "antigen": "category", "product": "category"})
+    from_texts = vaccination_indicators(children_frame(kids), texts, EXTRACTION)
+    from_codes = vaccination_indicators(children_frame(kids), codes, EXTRACTION)
+    assert from_codes.equals(from_texts)
+    assert from_codes["vacc_dtp3_24m"].tolist() == [True, False, False]
+    assert from_codes["vacc_full_24m"].tolist() == [True, False, False]
+    assert from_codes["vacc_mmr1_24m"].tolist() == [True, True, False]
