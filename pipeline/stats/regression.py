@@ -39,6 +39,7 @@ marginal (standardised) one and uses the sandwich like the other standardised me
 
 from __future__ import annotations
 
+import gc
 import math
 import warnings
 from dataclasses import dataclass, field, replace
@@ -252,6 +253,11 @@ def fit_logistic(
         raise NotEstimable(f"{what}: the information matrix is singular")
     weights_kept = None if weights is None else np.asarray(weights, dtype=float)
     counts_kept = None if counts is None else np.asarray(counts, dtype=float)
+    # statsmodels' model and results refer to each other, so the fit's arrays (several
+    # copies of the design) stay until the cycle collector runs: freed here, before the
+    # next allocation is added to them
+    del result
+    gc.collect(1)
     return LogisticFit(
         params, covariance, exog, fitted, np.asarray(outcome, dtype=float), weights_kept,
         counts_kept,
