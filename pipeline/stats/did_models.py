@@ -68,6 +68,7 @@ from pipeline.stats._design import (
     as_binary,
     both_arms_reason,
     build_covariate_design,
+    row_patterns,
 )
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
@@ -563,8 +564,9 @@ def logistic_did(
         # rows stay in the area (area is a regressor), so the estimate, the sandwiches and
         # the ATT are those of the children; at a million children half as many rows.
         covariate_values = covariates_fitted.to_numpy(dtype=float)
-        first, counts = _patterns(np.column_stack(
+        pattern, first = row_patterns(np.column_stack(
             [clusters, pd.factorize(labels)[0], d, t, covariate_values, y]))
+        counts = np.bincount(pattern).astype(float)
         exog = _logistic_exog(d[first], t[first], clusters[first],
                               labels.iloc[first].reset_index(drop=True),
                               covariates_fitted.iloc[first].reset_index(drop=True))
@@ -767,26 +769,6 @@ def _require_full_rank(gram: np.ndarray) -> None:
     if eigenvalues[0] < _RANK_TOLERANCE * eigenvalues[-1]:
         raise NotEstimable("singular design: a covariate is collinear with area or period, "
                            "or areas and periods overlap too little to separate their effects")
-
-
-def _patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of `keys` (children x values): the first child of each, in the
-    children's order, and how many children have it.
-
-    Each column's values are numbered and the numbers combined into one integer per child
-    (renumbered before it could overflow), which is numbered again: no sort of the rows.
-    """
-    combined = np.zeros(len(keys), dtype=np.int64)
-    for column in keys.T:
-        codes, levels = pd.factorize(column)
-        if combined.max(initial=0) >= np.iinfo(np.int64).max // max(len(levels), 1):
-            combined = pd.factorize(combined)[0].astype(np.int64)
-        combined = combined * len(levels) + codes
-    pattern = pd.factorize(combined)[0]  # numbered in order of first appearance
-    # a child is the first of its pattern where its number exceeds every earlier one
-    new = np.ones(len(pattern), dtype=bool)
-    new[1:] = pattern[1:] > np.maximum.accumulate(pattern)[:-1]
-    return np.flatnonzero(new), np.bincount(pattern).astype(float)
 
 
 def _cross(matrix: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
