@@ -367,6 +367,47 @@ def _rank(matrix: np.ndarray) -> int:
     return int((singular > _RANK_TOLERANCE * singular[0]).sum())
 
 
+def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `keys` (rows x values): each row's pattern, numbered in order of
+    first appearance, and the first row of each pattern.
+
+    Models whose regressors take few values can fit each pattern once with its count (or
+    its sums) instead of every child. Each column's values are numbered and the numbers
+    combined into one integer per row (renumbered before it could overflow), which is
+    numbered again: no sort of the rows.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray
+        The values that make a pattern, one row per child (no missing values).
+
+    Returns
+    -------
+    pattern : numpy.ndarray of int
+        Each row's pattern, 0 .. patterns − 1 in order of first appearance.
+    first : numpy.ndarray of int
+        The first row of each pattern, ascending (the pattern's row `first[p]`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pattern, first = row_patterns(np.array([[1.0, 0], [2, 0], [1, 0], [1, 1]]))
+    >>> pattern.tolist(), first.tolist()
+    ([0, 1, 0, 2], [0, 1, 3])
+    """
+    combined = np.zeros(len(keys), dtype=np.int64)
+    for column in np.asarray(keys).T:
+        codes, levels = pd.factorize(column)
+        if combined.max(initial=0) >= np.iinfo(np.int64).max // max(len(levels), 1):
+            combined = pd.factorize(combined)[0].astype(np.int64)
+        combined = combined * len(levels) + codes
+    pattern = pd.factorize(combined)[0]
+    # a row is the first of its pattern where its number exceeds every earlier one
+    first = np.ones(len(pattern), dtype=bool)
+    first[1:] = pattern[1:] > np.maximum.accumulate(pattern)[:-1]
+    return pattern, np.flatnonzero(first)
+
+
 def require_treatment_identified(treatment: np.ndarray, covariates: pd.DataFrame) -> None:
     """Raise NotEstimable when treatment is a linear function of the covariates.
 

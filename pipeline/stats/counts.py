@@ -261,8 +261,12 @@ def _fit_poisson(data: _CountData, weights: np.ndarray | None = None) -> _Poisso
             kind="no_mle",
         )
     w = np.ones(data.n) if weights is None else np.asarray(weights, dtype=float)
-    return _PoissonFit(params, data.exog, np.asarray(result.fittedvalues), data.events, w,
-                       float(result.llf))
+    fitted, log_likelihood = np.asarray(result.fittedvalues), float(result.llf)
+    # statsmodels' model and results refer to each other: the fit's copies of the design
+    # (~900 MB for the DiD's 500,000 rows) are freed here, not when the collector next runs
+    del result
+    gc.collect(1)
+    return _PoissonFit(params, data.exog, fitted, data.events, w, log_likelihood)
 
 
 def _sandwich(influence: np.ndarray, data: _CountData, cov_type: str) -> np.ndarray:

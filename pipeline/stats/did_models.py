@@ -68,6 +68,7 @@ from pipeline.stats._design import (
     as_binary,
     both_arms_reason,
     build_covariate_design,
+    row_patterns,
 )
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
@@ -558,10 +559,21 @@ def logistic_did(
                     raise NotEstimable(f"no children in the {arm} areas {when} the start")
         _require_no_separation(y, standardised, area_labels, labels,
                                "period" if period_effects is not None else "post =")
-        exog = _logistic_exog(d, t, clusters, labels, covariates_fitted)
+        # Children with the same regressors and outcome are fitted as one row with their
+        # count: the likelihood, its score and information are the children's, an area's
+        # rows stay in the area (area is a regressor), so the estimate, the sandwiches and
+        # the ATT are those of the children; at a million children half as many rows.
+        covariate_values = covariates_fitted.to_numpy(dtype=float)
+        pattern, first = row_patterns(np.column_stack(
+            [clusters, pd.factorize(labels)[0], d, t, covariate_values, y]))
+        counts = np.bincount(pattern).astype(float)
+        exog = _logistic_exog(d[first], t[first], clusters[first],
+                              labels.iloc[first].reset_index(drop=True),
+                              covariates_fitted.iloc[first].reset_index(drop=True))
         design = exog.to_numpy()
-        _require_full_rank(design.T @ design)  # a decision only: BLAS's fast product
-        fit = fit_logistic(y, exog, what="logistic DiD")
+        # a decision only: BLAS's fast product
+        _require_full_rank(design.T @ (design * counts[:, None]))
+        fit = fit_logistic(y[first], exog, what="logistic DiD", counts=counts)
     except NotEstimable as error:
         return LogisticDidResult(
             Estimate.not_estimable(MEASURE, METHOD_LOGISTIC_DID, error,
@@ -572,8 +584,9 @@ def logistic_did(
         )
 
     bread = fit.covariance.to_numpy()  # inverse information: the logit's bread
-    scores = exog.to_numpy() * (y - fit.fitted)[:, None]
-    cov_hc1, cov_robust = _sandwiches(scores, bread, clusters if clustered_ok else None)
+    scores = design * (y[first] - fit.fitted)[:, None]  # one child's of each row
+    cov_hc1, cov_robust = _sandwiches(scores, bread, clusters[first] if clustered_ok else None,
+                                      counts)
     if clustered_ok:
         df: int | None = n_clusters - 1
         se_type = (f"cluster-robust CR1 by area, t with {df} df, SE at least the one from "
@@ -603,23 +616,28 @@ def logistic_did(
     )
 
     # ATT on the risk-difference scale by g-computation, delta-method interval.
-    x_fitted = exog.to_numpy()[standardised]
+    standardised_rows = standardised[first]
+    x_fitted = design[standardised_rows]
     x_without = x_fitted.copy()
     x_without[:, j] = 0.0
+    children = counts[standardised_rows]  # each row's children
     beta = fit.params.to_numpy()
     risk_fitted = _expit(x_fitted @ beta)
     risk_without = _expit(x_without @ beta)
+    n_fitted = children.sum()
+    mean_fitted, mean_without = children @ risk_fitted / n_fitted, children @ risk_without / n_fitted
     # children of intervention areas left out (every child with the outcome) add 0
-    share_fitted = len(risk_fitted) / max(n_standardised_all, 1)
-    att_value = float(risk_fitted.mean() - risk_without.mean()) * share_fitted
-    gradient = ((risk_fitted * (1 - risk_fitted)) @ x_fitted
-                - (risk_without * (1 - risk_without)) @ x_without) / max(n_standardised_all, 1)
+    share_fitted = float(n_fitted) / max(n_standardised_all, 1)
+    att_value = float(mean_fitted - mean_without) * share_fitted
+    gradient = ((children * risk_fitted * (1 - risk_fitted)) @ x_fitted
+                - (children * risk_without * (1 - risk_without)) @ x_without
+                ) / max(n_standardised_all, 1)
     se_att = _floored_se(gradient @ cov_robust @ gradient if clustered_ok else None,
                          gradient @ cov_hc1 @ gradient)
     att = _wald(att_value, se_att.pop("se"), critical, df, METHOD_LOGISTIC_DID, base,
                 details | se_att | {
-                    "risk_as_fitted": float(risk_fitted.mean()),
-                    "risk_without_programme": float(risk_without.mean()),
+                    "risk_as_fitted": float(mean_fitted),
+                    "risk_without_programme": float(mean_without),
                     "scale": "risk difference, g-computation over the children in "
                     "intervention areas after the start",
                     "interval": "delta method, conditional on the children standardised over",
@@ -753,28 +771,39 @@ def _require_full_rank(gram: np.ndarray) -> None:
                            "or areas and periods overlap too little to separate their effects")
 
 
-def _cross(matrix: np.ndarray) -> np.ndarray:
-    """M'M for a tall M, by einsum's own loop rather than a BLAS call.
+def _cross(matrix: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
+    """M'M (M'N with `other`) for a tall M, by einsum's own loop rather than a BLAS call.
 
     On a machine whose cores are all busy, OpenBLAS's threads spin and a 10,000 x 40
     product can take most of a second; einsum takes about 10 ms whatever the load.
     """
-    return np.einsum("ij,ik->jk", matrix, matrix)
+    return np.einsum("ij,ik->jk", matrix, matrix if other is None else other)
 
 
-def _sandwiches(scores: np.ndarray, bread: np.ndarray,
-                clusters: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _sandwiches(scores: np.ndarray, bread: np.ndarray, clusters: np.ndarray | None,
+                counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """HC1 and CR1-by-area covariances from per-child scores (HC1 twice without clusters).
 
     HC1: bread (sum_i s_i s_i') bread x n / (n - K); CR1 by statsmodels' `cov_cluster`,
     which its OLS and GLM fits use for `cov_type="cluster"`: the per-area sums of the
-    scores, factor G / (G - 1) (n - 1) / (n - K).
+    scores, factor G / (G - 1) (n - 1) / (n - K). With `counts`, a row of `scores` is the
+    score of each of its `counts` children, n their sum.
     """
-    n, k = scores.shape
-    cov_hc1 = bread @ _cross(scores) @ bread * (n / (n - k))
+    if counts is None:
+        n, k = scores.shape
+        cov_hc1 = bread @ _cross(scores) @ bread * (n / (n - k))
+        if clusters is None:
+            return cov_hc1, cov_hc1
+        return cov_hc1, cov_cluster((scores, bread), clusters, use_correction=True)
+    n, k = float(counts.sum()), scores.shape[1]
+    summed = scores * counts[:, None]  # the row's children's scores added up
+    cov_hc1 = bread @ _cross(summed, scores) @ bread * (n / (n - k))
     if clusters is None:
         return cov_hc1, cov_hc1
-    return cov_hc1, cov_cluster((scores, bread), clusters, use_correction=True)
+    cov_robust = cov_cluster((summed, bread), clusters, use_correction=False)
+    n_groups = len(np.unique(clusters))
+    cov_robust *= n_groups / (n_groups - 1.0) * ((n - 1.0) / float(n - k))  # as cov_cluster
+    return cov_hc1, cov_robust
 
 
 def _expit(values: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ marginal (standardised) one and uses the sandwich like the other standardised me
 
 from __future__ import annotations
 
+import gc
 import math
 import warnings
 from dataclasses import dataclass, field, replace
@@ -96,6 +97,9 @@ class LogisticFit:
         The 0/1 outcome fitted.
     weights : numpy.ndarray or None
         Case weights of a weighted fit.
+    counts : numpy.ndarray or None
+        How many children each row stands for, when children with the same regressors and
+        outcome were fitted as one row (None: a row is a child).
 
     Examples
     --------
@@ -118,6 +122,7 @@ class LogisticFit:
     fitted: np.ndarray
     outcome: np.ndarray | None = None
     weights: np.ndarray | None = None
+    counts: np.ndarray | None = None
 
     def linear_predictor(self, exog: pd.DataFrame) -> np.ndarray:
         """The log odds X b for a design with the fit's columns."""
@@ -126,8 +131,13 @@ class LogisticFit:
     def _case_weights(self) -> np.ndarray:
         return np.ones(len(self.fitted)) if self.weights is None else self.weights
 
+    def _counts(self) -> np.ndarray:
+        return np.ones(len(self.fitted)) if self.counts is None else self.counts
+
     def score_contributions(self) -> np.ndarray:
-        """Each child's score w_i x_i (y_i - p_i) (n x k); they sum to zero at the fit."""
+        """Each child's score w_i x_i (y_i - p_i) (rows x k; with `counts`, the score of
+        one of the row's children); they sum to zero at the fit, each row taken its count
+        of times."""
         if self.outcome is None:
             raise ValueError("this fit was made without its outcome; no scores")
         residual = self._case_weights() * (self.outcome - self.fitted)
@@ -136,15 +146,16 @@ class LogisticFit:
     def information(self) -> np.ndarray:
         """The observed (= expected) information sum w_i p_i (1 - p_i) x_i x_i' (k x k)."""
         exog = self.exog.to_numpy()
-        curvature = self._case_weights() * self.fitted * (1 - self.fitted)
+        curvature = self._counts() * self._case_weights() * self.fitted * (1 - self.fitted)
         return (exog * curvature[:, None]).T @ exog
 
     def sandwich_covariance(self, kind: Literal["HC0", "HC1"] = "HC0") -> pd.DataFrame:
         """Robust covariance I^-1 (sum s_i s_i') I^-1; HC1 times n / (n - k) (MacKinnon-White)."""
         bread = np.linalg.inv(self.information())
         scores = self.score_contributions()
-        covariance = bread @ (scores.T @ scores) @ bread
-        n, k = scores.shape
+        counted = scores if self.counts is None else scores * self.counts[:, None]
+        covariance = bread @ (counted.T @ scores) @ bread
+        n, k = float(self._counts().sum()), scores.shape[1]
         if kind == "HC1":
             covariance *= n / (n - k)
         elif kind != "HC0":
@@ -153,7 +164,8 @@ class LogisticFit:
 
 
 def fit_logistic(
-    outcome: np.ndarray, exog: pd.DataFrame, *, what: str, weights: np.ndarray | None = None
+    outcome: np.ndarray, exog: pd.DataFrame, *, what: str, weights: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> LogisticFit:
     """Fit a logistic GLM by IRLS; raise NotEstimable for separation or non-convergence.
 
@@ -173,6 +185,11 @@ def fit_logistic(
         The model's name in reasons, e.g. "outcome model".
     weights : numpy.ndarray, optional
         Case weights (e.g. inverse probability weights).
+    counts : numpy.ndarray, optional
+        How many children each row stands for (statsmodels' frequency weights): children
+        with the same regressors and the same outcome fitted as one row. The likelihood,
+        its score and information are those of the children, so the estimate is theirs
+        (to IRLS's last digits); fewer rows make the fit faster and smaller.
 
     Returns
     -------
@@ -206,7 +223,8 @@ def fit_logistic(
         try:
             # the design's values (statsmodels fits the same array; the fit is labelled below)
             result = sm.GLM(
-                outcome, exog.to_numpy(), family=sm.families.Binomial(), var_weights=weights
+                outcome, exog.to_numpy(), family=sm.families.Binomial(), var_weights=weights,
+                freq_weights=counts,
             ).fit(maxiter=100)
         except PerfectSeparationError as error:
             raise NotEstimable(f"{what}: complete separation ({error})",
@@ -217,9 +235,8 @@ def fit_logistic(
     params = pd.Series(np.asarray(result.params), index=exog.columns)
     fitted = np.asarray(result.fittedvalues)
     huge = [str(name) for name, value in params.items() if abs(value) > _HUGE_COEFFICIENT]
-    at_boundary = int(
-        ((fitted < _BOUNDARY_PROBABILITY) | (fitted > 1 - _BOUNDARY_PROBABILITY)).sum()
-    )
+    boundary = (fitted < _BOUNDARY_PROBABILITY) | (fitted > 1 - _BOUNDARY_PROBABILITY)
+    at_boundary = int(boundary.sum() if counts is None else np.asarray(counts)[boundary].sum())
     if PerfectSeparationWarning in categories or at_boundary or huge:
         involved = f"; coefficients diverging: {', '.join(huge)}" if huge else ""
         raise NotEstimable(
@@ -235,8 +252,15 @@ def fit_logistic(
     if not np.all(np.isfinite(covariance.to_numpy())) or np.any(np.diag(covariance) <= 0):
         raise NotEstimable(f"{what}: the information matrix is singular")
     weights_kept = None if weights is None else np.asarray(weights, dtype=float)
+    counts_kept = None if counts is None else np.asarray(counts, dtype=float)
+    # statsmodels' model and results refer to each other, so the fit's arrays (several
+    # copies of the design) stay until the cycle collector runs: freed here, before the
+    # next allocation is added to them
+    del result
+    gc.collect(1)
     return LogisticFit(
-        params, covariance, exog, fitted, np.asarray(outcome, dtype=float), weights_kept
+        params, covariance, exog, fitted, np.asarray(outcome, dtype=float), weights_kept,
+        counts_kept,
     )
 
 

@@ -248,6 +248,40 @@ def test_score_statistic_matches_a_hand_computation_on_a_tiny_example() -> None:
     assert test.p_value(null) == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.parametrize("recentre", ["hessian", "share"])
+def test_score_bootstrap_on_summed_children_is_the_childrens(recentre) -> None:
+    """Children of one area with the same regressors summed into one row (events and
+    person-time added, `counts` children): the Poisson scores and information are sums over
+    children, so the statistic, p-values and interval are those of every child's row."""
+    frame = _count_panel(4, seed=8, children=25, ratio=0.8)
+    frame["girl"] = np.arange(len(frame)) % 2
+    d, p = frame["treated"].to_numpy(float), frame["post"].to_numpy(float)
+    x = np.column_stack([np.ones(len(d)), d, p, d * p, frame["girl"]])
+    areas = pd.factorize(frame["area"])[0]
+    children = WildClusterScoreBootstrap(frame["contacts"].to_numpy(float),
+                                         np.log(frame["years"].to_numpy()), x, 3, areas,
+                                         reps=999, recentre=recentre)
+    summed = frame.groupby(["area", "treated", "post", "girl"], sort=False).agg(
+        contacts=("contacts", "sum"), years=("years", "sum"), children=("contacts", "size"))
+    summed = summed.reset_index()
+    assert len(summed) == 32 and summed["children"].sum() == len(frame) == 400
+    sd, sp = summed["treated"].to_numpy(float), summed["post"].to_numpy(float)
+    rows = WildClusterScoreBootstrap(
+        summed["contacts"].to_numpy(float), np.log(summed["years"].to_numpy()),
+        np.column_stack([np.ones(len(sd)), sd, sp, sd * sp, summed["girl"]]), 3,
+        pd.factorize(summed["area"])[0], reps=999, recentre=recentre,
+        counts=summed["children"].to_numpy(float))
+    for null in (0.0, -0.2, 0.1):
+        assert rows.statistic(null) == pytest.approx(children.statistic(null), rel=1e-10)
+        assert rows.p_value(null) == children.p_value(null)
+    np.testing.assert_allclose(rows.interval(-0.2, 0.1), children.interval(-0.2, 0.1),
+                               rtol=1e-9)
+    with pytest.raises(ValueError, match="counts need family='poisson'"):
+        WildClusterScoreBootstrap(summed["contacts"].to_numpy(float), np.zeros(len(sd)),
+                                  np.ones((len(sd), 1)), 0, np.zeros(len(sd), int),
+                                  family="linear", counts=summed["children"].to_numpy(float))
+
+
 def test_score_bootstrap_p_is_roughly_uniform_under_the_null() -> None:
     p_values = []
     for seed in range(150):

@@ -8,6 +8,7 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.sandwich_covariance import cov_cluster
 
 from pipeline.stats.did_models import TABLE_COLUMNS, event_study, logistic_did
 
@@ -361,6 +362,59 @@ def test_logistic_matches_smf_logit_g_computation_and_a_numerical_delta_method()
     assert result.att.details["reference_distribution"] == "t with 6 df"
     assert result.coefficients.loc["treated_area:post", "coef"] == pytest.approx(
         fit.params["did"], rel=1e-6)
+
+
+def test_logistic_fitted_on_covariate_patterns_equals_statsmodels_on_every_child() -> None:
+    """The logistic DiD fits each pattern of regressors and outcome once, with its count;
+    its estimates and both sandwiches are those of statsmodels' GLM on every child's row
+    (children share patterns: a few areas and periods, a coarse mother's age, two sexes),
+    with statsmodels' bread (its inverse information, from IRLS's last weights) and
+    `cov_cluster` on the children's scores."""
+    frame = _panel(41, treated_areas=3, comparison_areas=3, periods=range(-2, 2),
+                   children=(60, 90), effect=0.1)
+    rng = np.random.default_rng(5)
+    frame["mother_age"] = rng.integers(25, 29, len(frame)).astype(float)
+    frame["girl"] = rng.integers(0, 2, len(frame)).astype(float)
+    frame["did"] = frame["treated"] * frame["post"]
+    result = logistic_did(frame["y"], frame["treated"], frame["post"], frame["area"],
+                          frame[["mother_age", "girl"]], period_effects=frame["period"])
+
+    exog = pd.concat([
+        pd.DataFrame({"const": np.ones(len(frame))}),
+        pd.get_dummies(frame["area"], drop_first=True, dtype=float),
+        pd.get_dummies(frame["period"].astype(str), drop_first=True, dtype=float),
+        frame[["did", "mother_age", "girl"]]], axis=1).to_numpy()
+    assert len(np.unique(np.column_stack([exog, frame["y"]]), axis=0)) < len(frame) / 4
+    y = frame["y"].to_numpy()
+    fit = sm.GLM(y, exog, family=sm.families.Binomial()).fit()
+    bread = fit.cov_params()
+    scores = exog * (y - fit.mu)[:, None]
+    v_cluster = cov_cluster((scores, bread), pd.factorize(frame["area"])[0])
+    n, k = exog.shape
+    v_hc1 = bread @ scores.T @ scores @ bread * n / (n - k)
+    j = 1 + 5 + 3  # const, 5 area and 3 period dummies, then the DiD term
+    rows = frame["did"].to_numpy() == 1
+    without = exog[rows].copy()
+    without[:, j] = 0.0
+    risk, risk_without = fit.predict(exog[rows]), fit.predict(without)
+    gradient = (((risk * (1 - risk)) @ exog[rows] - (risk_without * (1 - risk_without)) @ without)
+                / rows.sum())
+
+    assert result.odds_ratio.estimate == pytest.approx(np.exp(fit.params[j]), rel=1e-10)
+    assert result.att.estimate == pytest.approx(risk.mean() - risk_without.mean(), rel=1e-10)
+    assert result.att.details["se_cluster_robust"] == pytest.approx(
+        np.sqrt(gradient @ v_cluster @ gradient), rel=1e-10)
+    assert result.att.details["se_hc1"] == pytest.approx(
+        np.sqrt(gradient @ v_hc1 @ gradient), rel=1e-10)
+    assert result.odds_ratio.details["se_cluster_robust"] == pytest.approx(
+        np.sqrt(v_cluster[j, j]), rel=1e-10)
+    assert result.odds_ratio.details["se_hc1"] == pytest.approx(np.sqrt(v_hc1[j, j]), rel=1e-10)
+    np.testing.assert_allclose(result.coefficients["coef"].to_numpy(dtype=float), fit.params,
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(result.coefficients["se_model"].to_numpy(dtype=float),
+                               np.sqrt(np.diag(bread)), rtol=1e-10)
+    assert result.att.n == len(frame) and result.att.events == frame["y"].sum()
+    assert result.att.details["n_standardised_over"] == rows.sum()
 
 
 def test_logistic_recovers_a_known_odds_ratio_and_its_att() -> None:

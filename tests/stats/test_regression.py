@@ -6,7 +6,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.tools.numdiff import approx_fprime
 
-from pipeline.stats.regression import logistic_adjusted_effects
+from pipeline.stats.regression import fit_logistic, logistic_adjusted_effects
 
 # Spector & Mazzeo (1980) teaching-method data, as bundled with statsmodels and used in
 # Greene, Econometric Analysis, Table 21.1 (5th ed.): GRADE on GPA, TUCE and PSI.
@@ -428,3 +428,30 @@ def test_exposure_row_is_named_after_the_variable_passed_in() -> None:
     assert named.risk_difference == default.risk_difference
     with pytest.raises(ValueError, match="also a covariate"):
         logistic_adjusted_effects(outcome, treated, covariates, exposure_name="parity")
+
+
+def test_children_fitted_as_counted_rows_give_the_childrens_fit() -> None:
+    """Four rows with their children's counts fit as the 100 children do: the saturated 2 x 2
+    table's log odds ratio log((30/20) / (15/35)) = log 3.5 with Woolf's SE
+    sqrt(1/30 + 1/20 + 1/15 + 1/35) = 0.4226 (statsmodels' inverse information is taken at
+    IRLS's last weights, so to 6 digits), and the same covariances as the children's fit."""
+    outcome = np.array([1, 0, 1, 0])
+    exog = pd.DataFrame({"const": 1.0, "treatment": [1, 1, 0, 0]})
+    counts = np.array([30, 20, 15, 35])
+    counted = fit_logistic(outcome, exog, what="outcome model", counts=counts)
+    children = fit_logistic(np.repeat(outcome, counts),
+                            exog.loc[np.repeat(range(4), counts)].reset_index(drop=True),
+                            what="outcome model")
+    assert counted.params["treatment"] == pytest.approx(np.log(3.5), rel=1e-12)
+    woolf = np.sqrt(1 / 30 + 1 / 20 + 1 / 15 + 1 / 35)
+    assert np.sqrt(counted.covariance.loc["treatment", "treatment"]) == pytest.approx(
+        woolf, rel=1e-6)
+    # saturated: the sandwich (at the estimate) equals the inverse information, Woolf's
+    assert counted.sandwich_covariance().loc["treatment", "treatment"] == pytest.approx(
+        woolf**2, rel=1e-12)
+    np.testing.assert_allclose(counted.params, children.params, rtol=1e-12)
+    np.testing.assert_allclose(counted.covariance, children.covariance, rtol=1e-12)
+    np.testing.assert_allclose(counted.information(), children.information(), rtol=1e-12)
+    for kind in ("HC0", "HC1"):
+        np.testing.assert_allclose(counted.sandwich_covariance(kind),
+                                   children.sandwich_covariance(kind), rtol=1e-12)
