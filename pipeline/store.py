@@ -78,13 +78,16 @@ def atomic_folder(destination: Path) -> Iterator[Path]:
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}{STAGING}", dir=destination.parent))
+    staging: Path | None = None
     try:
+        with signals_held():  # a Ctrl-C as it is made would leave it behind, not known to be ours
+            staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}{STAGING}", dir=destination.parent))
         staging.chmod(folder_mode())  # mkdtemp makes 0700; outputs follow the umask
         yield staging
         staging.chmod(folder_mode())  # a copytree into it copies the old folder's mode
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     previous = destination.with_name(f".{destination.name}{SET_ASIDE}{os.getpid()}")
     with signals_held():
