@@ -67,19 +67,25 @@ def test_a_new_stage_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         run_study(folder, tmp_path, stages=["cohort"])
 
 
-def test_a_new_key_reruns_clean_and_changes_every_pseudonym(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pandas as pd
+def _two_children_study(tmp_path: Path) -> Path:
+    """A study of two children, one with a visit, a breastfeeding, a dose and a screening."""
     from studykit import pnr
 
     a, b = pnr("20210304", "123"), pnr("20210405", "246")
-    folder = write_study(tmp_path / "data_raw" / "tiny", {
+    return write_study(tmp_path / "data_raw" / "tiny", {
         "children": [f"{a};Norrby;ja;Sverige;gymnasial;nej;30;3500",
                      f"{b};Söderby;ja;Sverige;gymnasial;nej;30;3500"],
         "visits": [f"{a};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
         "breastfeeding": [f"{a};2021-03-10;helt ammad"],
         "vaccinations": [f"{a};2021-06-04;Infanrix hexa;1"],
         "language": [f"{a};2024-03-04;3 år;utan anmärkning;nej"]})
+
+
+def test_a_new_key_reruns_clean_and_changes_every_pseudonym(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    folder = _two_children_study(tmp_path)
     monkeypatch.setenv("HEMBESOK_KEY", "0123456789abcdef" * 4)
     first = run_study(folder, tmp_path, stages=["ingest", "clean"])
     children = tmp_path / "data_clean" / "tiny" / "clean" / "children.parquet"
@@ -126,14 +132,8 @@ def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(
 
     from pipeline import store
 
-    a, b = pnr("20210304", "123"), pnr("20210405", "246")
-    folder = write_study(tmp_path / "data_raw" / "tiny", {
-        "children": [f"{a};Norrby;ja;Sverige;gymnasial;nej;30;3500",
-                     f"{b};Söderby;ja;Sverige;gymnasial;nej;30;3500"],
-        "visits": [f"{a};2021-03-14;hembesök;genomfört;BVC-sjuksköterska;mamma;nej"],
-        "breastfeeding": [f"{a};2021-03-10;helt ammad"],
-        "vaccinations": [f"{a};2021-06-04;Infanrix hexa;1"],
-        "language": [f"{a};2024-03-04;3 år;utan anmärkning;nej"]})
+    folder = _two_children_study(tmp_path)
+    a = pnr("20210304", "123")  # the first child
     run_study(folder, tmp_path, stages=["clean", "cohort"])
     manifest = tmp_path / "outputs" / "tiny" / "manifest.json"
     cleaned_from = json.loads(manifest.read_text())["inputs_sha256"]
