@@ -34,7 +34,7 @@ from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputSc
 from pipeline.indicators import INDICATOR_SOURCES
 from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
-from pipeline.stages.ingest import SOURCE_ROW, ingest
+from pipeline.stages.ingest import SOURCE_ROW, IngestedLazily, ingest
 
 
 class _Stage:
@@ -123,9 +123,11 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
                      ) -> clean_stage.CleanResult:
     """Ingest and clean in memory (the personnummer never reach the disk); `progress` hears of
     each file read and each table cleaned, `set_aside` (if given) of each clean table that can
-    leave memory as soon as it is cleaned (`clean_stage.clean`)."""
+    leave memory as soon as it is cleaned (`clean_stage.clean`). With `set_aside` (a run) each
+    export is read only when its table is cleaned (`IngestedLazily`); without (validate, which
+    checks every file before it cleans) all are read first."""
     key = study_key(study)
-    ingested = ingest(study, progress)
+    ingested = IngestedLazily(study, progress) if set_aside is not None else ingest(study, progress)
     if key == privacy.DEMO_KEY:
         privacy.check_synthetic_marker(study.folder, ingested["children"].frame["personnummer"],
                                        study.extraction_date)

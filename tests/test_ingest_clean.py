@@ -13,6 +13,7 @@ from pipeline.cli import main
 from pipeline.config import load_study
 from pipeline.runner import ANALYSIS_STAGES, run_ingest_clean, run_study
 from pipeline.stages import clean as clean_stage
+from pipeline.stages.ingest import IngestedLazily, ingest
 
 A = pnr("20210304", "123")  # boy (second-last digit 3 is odd), born 2021-03-04
 B = pnr("20220510", "246")  # girl
@@ -125,6 +126,27 @@ def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -
     for table in (clean_stage.accounting, clean_stage.missingness, clean_stage.rejects_by_reason):
         pd.testing.assert_frame_equal(table(aside), table(kept), check_exact=True)
     assert clean_stage.accounting(kept)["rows_clean"].sum() > len(kept.tables["children"].frame)
+
+
+def test_a_run_reads_each_export_when_its_table_is_cleaned(tiny: Path) -> None:
+    """IngestedLazily reads a table when it is first asked for (in ingest's order) and lets it go
+    when it is popped; a run (set_aside given) cleans each export as it is read, with the same
+    tables as when every export is read first."""
+    study = load_study(tiny)
+    heard: list[str] = []
+    lazily = IngestedLazily(study, heard.append)
+    assert list(lazily) == list(ingest(study)) and heard == []  # names known, nothing read
+    children = lazily.pop("children")
+    assert heard == ["ingest: 1/5 barn.csv"] and "children" not in lazily and len(lazily) == 4
+    assert children.frame.equals(ingest(study)["children"].frame)
+    with pytest.raises(KeyError):
+        lazily["children"]  # popped: let go
+    heard.clear()
+    aside = run_ingest_clean(study, heard.append, set_aside=lambda _name, _frame: None)
+    assert [line.split(":")[0] for line in heard[:4]] == ["ingest", "clean", "ingest", "clean"]
+    kept = run_ingest_clean(study)
+    for table in (clean_stage.accounting, clean_stage.missingness, clean_stage.rejects_by_reason):
+        pd.testing.assert_frame_equal(table(aside), table(kept), check_exact=True)
 
 
 def test_antigen_doses_numbered_by_date(tiny: Path) -> None:

@@ -53,7 +53,7 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -66,7 +66,7 @@ from pipeline.followup import optional, part_of_export
 from pipeline.parsing import fold_label, fold_labels, spread
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
-from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedTable
+from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedLazily, IngestedTable
 from pipeline.vaccines import PRODUCTS, product_for
 
 DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
@@ -151,7 +151,8 @@ class CleanResult:
         return pd.concat([t.rejects for t in self.tables.values()], ignore_index=True)
 
 
-def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt.date,
+def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key: bytes,
+          extraction_date: dt.date,
           areas: Sequence[str] = (), area_map: Mapping[str, str] | None = None,
           plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
           progress: Callable[[str], None] = lambda _: None,
@@ -173,8 +174,7 @@ def clean(ingested: dict[str, IngestedTable], *, key: bytes, extraction_date: dt
     names them).
     """
     names = list(ingested)
-    raw_tables, notes_by_table = dict(ingested), {}
-    ingested.clear()
+    raw_tables, notes_by_table = ingested, {}  # each table popped from it: it is left empty
     tables: dict[str, CleanTable] = {}
     register = privacy.PersonnummerRegister(extraction_date, privacy.Pseudonymiser(key))
     masked_children = mask_identifiers(raw_tables.pop("children"))

@@ -42,7 +42,7 @@ import difflib
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +115,43 @@ def ingest(study: Study, progress: Callable[[str], None] = lambda _: None
                                        study.column_map.get(table, {}))
         progress(step_message("ingest", done, len(tables), path.name))
     return ingested
+
+
+class IngestedLazily(Mapping[str, IngestedTable]):
+    """A study's input tables (as `ingest` gives them, in its order), each read when it is first
+    asked for and let go when it is popped: a run cleans each table as it is read, so that a
+    national cohort's exports are not all in memory at once (the visits alone are a gigabyte).
+    A file that cannot be used stops the run when it is read, as `ingest` would, after the
+    tables before it were cleaned (nothing is written: the stage writes only if it succeeds)."""
+
+    def __init__(self, study: Study, progress: Callable[[str], None] = lambda _: None) -> None:
+        self.study, self.progress = study, progress
+        self.names = input_tables(study.inputs)
+        self.read: dict[str, IngestedTable] = {}
+        self.popped: set[str] = set()
+
+    def __getitem__(self, name: str) -> IngestedTable:
+        if name not in self.names or name in self.popped:
+            raise KeyError(name)
+        if name not in self.read:
+            path = self.study.input_path(name)
+            self.read[name] = ingest_table(path, TABLES[name], self.study.inputs[name],
+                                           self.study.column_map.get(name, {}))
+            self.progress(step_message("ingest", len(self.read) + len(self.popped), len(self.names),
+                                       path.name))
+        return self.read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self.names if name not in self.popped)
+
+    def __len__(self) -> int:
+        return len(self.names) - len(self.popped)
+
+    def pop(self, name: str) -> IngestedTable:
+        table = self[name]
+        del self.read[name]
+        self.popped.add(name)
+        return table
 
 
 def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str, str]) -> IngestedTable:
