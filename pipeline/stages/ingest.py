@@ -964,7 +964,8 @@ def parse_table(
         reject_column[unidentified] = " / ".join(table.identified_by)
         reject_value[unidentified] = ""
         rejected |= unidentified
-        frame.drop(columns=list(table.identified_by), inplace=True)
+        for name in table.identified_by:
+            del frame[name]
     rows = np.flatnonzero(rejected)
     rejects = pd.DataFrame(
         {
