@@ -175,6 +175,15 @@ def indicator_name(indicator: str, language: str) -> str:
     return label("indicator", indicator, language)
 
 
+def landmark_name(indicator: str, language: str) -> str:
+    """A time-to-event indicator's name with the landmark share its estimate on a difference
+    scale is of ("Age at MMR vaccination (share vaccinated by 24 months)"); another
+    indicator's name as it is."""
+    name = indicator_name(indicator, language)
+    course = time_to_event(indicator)
+    return name if course is None else f"{name} ({course.landmark_words.in_(language).lower()})"
+
+
 def observed_sentence(row: Mapping[str, Any], language: str) -> str:
     """What was seen in each group, never called an effect."""
     design = str(row.get("design") or "did")
@@ -252,10 +261,8 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     verdict = str(row.get("verdict"))
     if verdict == "suppressed":
         return suppressed_sentence(indicator, language, reason=row.get("reason"))
-    course = time_to_event(indicator)
-    opening = name
-    if str(row.get("kind") or "binary") == "survival" and course is not None:
-        opening = f"{name} ({course.landmark_words.in_(language).lower()})"
+    survival = str(row.get("kind") or "binary") == "survival"
+    opening = landmark_name(indicator, language) if survival else name
     observed = observed_sentence(row, language)
     if verdict == "not_estimable":
         return f"{opening}: {observed} " + word("not_estimable", language, name=name)

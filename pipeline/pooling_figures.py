@@ -25,8 +25,8 @@ from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
 from pipeline.figures import RC, SMALL_FONT_SIZE, ReportFigure, _mark_suppressed, _style_axes, _wrap
-from pipeline.indicators import time_to_event
 from pipeline.multisite.pool import MIN_SITES_PREDICTION
+from pipeline.narrative import landmark_name
 from pipeline.text import format_estimate, format_interval, format_number, format_percent, label, to_number
 from pipeline.text.pooling import FOREST_WORDS
 
@@ -39,13 +39,9 @@ POINTS_LIMIT = 105.0
 
 def pooled_name(indicator: str, language: str, *, ratio: bool = False) -> str:
     """The indicator's name as the pooled report gives it: a time-to-event indicator pooled as a
-    difference is the DiD of its landmark share, which its name alone does not say ("Age at MMR
-    vaccination (share vaccinated by 24 months)", as the study report's page one words it)."""
-    name = label("indicator", indicator, language)
-    course = time_to_event(indicator)
-    if course is None or ratio:
-        return name
-    return f"{name} ({course.landmark_words.in_(language).lower()})"
+    difference is the DiD of its landmark share, which its name alone does not say
+    (`narrative.landmark_name`, as the study report's page one words it)."""
+    return label("indicator", indicator, language) if ratio else landmark_name(indicator, language)
 
 
 def forest_plot(pooled: pd.DataFrame, indicator: str, language: str) -> ReportFigure:

@@ -166,7 +166,7 @@ def test_a_kept_browser_prints_the_pdf_print_to_pdf_prints(reports: list[Path], 
     for the numbers naming the tagged PDF's structure elements (`/ID (node00000150)`, and
     the table cells' `/Headers` and the ID tree that refer to them): they are Chromium's DOM
     node numbers, which in some prints came out one apart whichever browser prints. The stage
-    numbers them from 1 (`without_dates`), which makes a print one apart the same bytes; the
+    numbers them from 1 (`stable_pdf`), which makes a print one apart the same bytes; the
     names stay masked here in case some print numbers its nodes otherwise than one apart."""
     kept = report_stage.KeptBrowser(CHROMIUM)
     try:

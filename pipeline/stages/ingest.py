@@ -107,19 +107,13 @@ def ingest(study: Study, progress: Callable[[str], None] = lambda _: None
            ) -> dict[str, IngestedTable]:
     """Read and type every input table of a study (the required ones, then the optional
     exports it names); stop on the first unusable file. `progress` hears of each file."""
-    tables = input_tables(study.inputs)
-    ingested = {}
-    for done, table in enumerate(tables, start=1):
-        path = study.input_path(table)
-        ingested[table] = ingest_table(path, TABLES[table], study.inputs[table],
-                                       study.column_map.get(table, {}))
-        progress(step_message("ingest", done, len(tables), path.name))
-    return ingested
+    lazily = IngestedLazily(study, progress)
+    return {table: lazily[table] for table in lazily}  # each read in turn
 
 
 class IngestedLazily(Mapping[str, IngestedTable]):
-    """A study's input tables (as `ingest` gives them, in its order), each read when it is first
-    asked for and let go when it is popped: a run cleans each table as it is read, so that a
+    """A study's input tables (in `ingest`'s order), each read when it is first asked for and
+    let go when it is popped: a run cleans each table as it is read, so that a
     national cohort's exports are not all in memory at once (the visits alone are a gigabyte).
     A file that cannot be used stops the run when it is read, as `ingest` would, after the
     tables before it were cleaned (nothing is written: the stage writes only if it succeeds)."""

@@ -562,7 +562,7 @@ class KeptBrowser:
             else:
                 self.printed = True
                 if pdf.read_bytes()[:5] == b"%PDF-":
-                    without_dates(pdf)
+                    stable_pdf(pdf)
                     return None
         return print_pdf(html, pdf, self.browser)
 
@@ -667,7 +667,7 @@ def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
         except (OSError, subprocess.SubprocessError) as error:
             return f"{Path(browser).name} could not be run ({type(error).__name__}: {error})"
     if pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-":
-        without_dates(pdf)
+        stable_pdf(pdf)
         return None
     pdf.unlink(missing_ok=True)
     last = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
@@ -688,9 +688,9 @@ def stable_cell_ids(notebook) -> None:  # noqa: ANN001 - a NotebookNode
             cell["id"] = f"{tags[0]}-{position}"
 
 
-def without_dates(pdf: Path) -> None:
-    """Blank the creation and modification dates Chromium writes into a PDF's information
-    dictionary, so that the same report prints to the same bytes (the run's time is in
+def stable_pdf(pdf: Path) -> None:
+    """Make a printed PDF the same bytes whenever the same report is printed. First, blank
+    the creation and modification dates Chromium writes into its information dictionary (the run's time is in
     manifest.json). Spaces of the same length keep every byte offset of the file valid.
 
     The names of the tagged PDF's structure elements (`(node00000143)`: Chromium's DOM node
