@@ -9,6 +9,8 @@ day + 60 for a coordination number, and `+` instead of `-` from the year a perso
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import hashlib
 import hmac
@@ -16,7 +18,8 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1179,15 +1182,37 @@ class _Component:
         return int(self.cells[candidates[0][-1]])
 
 
+@contextlib.contextmanager
+def _lapack_messages_dropped() -> Iterator[None]:
+    """What LAPACK's error handler prints (C printf to the process's stdout) goes nowhere
+    while the block runs: C's buffers are flushed before file descriptor 1 is put back."""
+    flush = ctypes.CDLL(None).fflush
+    sys.stdout.flush()
+    flush(None)
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        flush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def _singular_values_and_basis(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Singular values and the right singular vectors (rows) of a linked tables' 0/±1 matrix.
 
     numpy's SVD (LAPACK's divide-and-conquer gesdd) now and then reports that it did not
     converge on such a matrix; LAPACK's QR-iteration gesvd, slower but sturdier, then
     computes the same decomposition (within rounding, which the blocks' margins allow for).
+    LAPACK says why gesdd gave up on the process's stdout ("On entry to DLASCL parameter
+    number 4 had an illegal value"), which is no message for the user: it goes nowhere.
     """
     try:
-        _, singular, basis = np.linalg.svd(matrix, full_matrices=False)
+        with _lapack_messages_dropped():
+            _, singular, basis = np.linalg.svd(matrix, full_matrices=False)
     except np.linalg.LinAlgError:
         _, singular, basis = linalg.svd(matrix, full_matrices=False, lapack_driver="gesvd")
     return singular, basis

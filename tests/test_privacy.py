@@ -469,3 +469,28 @@ def test_linked_cells_svd_falls_back_to_gesvd_when_gesdd_does_not_converge() -> 
         singular, basis = _singular_values_and_basis(matrix)
     assert singular == pytest.approx([2.0, 1.0, 1.0])
     assert basis @ basis.T == pytest.approx(np.eye(3))
+
+
+def test_what_lapack_prints_when_gesdd_gives_up_does_not_reach_the_user(capfd) -> None:
+    import ctypes
+    from unittest import mock
+
+    from pipeline.privacy import _singular_values_and_basis
+
+    # LAPACK's error handler writes with C's printf to the process's stdout (seen in a demo
+    # site's run: " ** On entry to DLASCL parameter number  4 had an illegal value"); here a
+    # gesdd that prints as it does and then fails, as numpy reports it
+    def gesdd_giving_up(*_args, **_kwargs):
+        ctypes.CDLL(None).printf(b" ** On entry to DLASCL parameter number  4 had an illegal value\n")
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    matrix = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+    with mock.patch.object(np.linalg, "svd", side_effect=gesdd_giving_up):
+        singular, _ = _singular_values_and_basis(matrix)
+    print("after")  # stdout itself is back
+    ctypes.CDLL(None).printf(b"C after\n")
+    ctypes.CDLL(None).fflush(None)
+    captured = capfd.readouterr()
+    assert singular == pytest.approx([2.0, 1.0, 1.0])
+    assert "DLASCL" not in captured.out + captured.err
+    assert "after" in captured.out and "C after" in captured.out
