@@ -413,3 +413,38 @@ def test_cox_likelihood_ratio_with_covariates_model_and_treatment() -> None:
     assert model.statistic == pytest.approx(treatment.statistic + covariate_only)
     no_events = cox_likelihood_ratio_test([1, 2, 3, 4], [0, 0, 1, 1], [1, 1, 0, 0])
     assert not no_events.estimable and "no events in the treated group" in no_events.reason
+
+
+@pytest.mark.parametrize(("n", "offset", "weighted"), [(400, False, False), (3000, True, False),
+                                                       (3000, True, True)])
+def test_poisson_fit_is_statsmodels_irls_to_rounding(n, offset, weighted) -> None:
+    # the register-scale fit (normal equations, no copies of the design) against statsmodels'
+    # GLM it replaces, on overdispersed counts with person-time, case weights, area dummies
+    # and a continuous covariate: the same iterations, so the same coefficients to rounding
+    import statsmodels.api as sm
+
+    from pipeline.stats.counts import _poisson_irls
+
+    rng = np.random.default_rng(n)
+    area = rng.integers(0, 6, n)
+    exog = np.column_stack([np.ones(n), (area[:, None] == np.arange(1, 6)).astype(float),
+                            rng.integers(0, 2, n), rng.normal(29, 5, n)])
+    log_time = np.log(rng.uniform(0.2, 3.0, n)) if offset else None
+    mean = np.exp(exog @ np.array([-0.5, 0.1, -0.2, 0.3, 0.0, 0.2, 0.4, 0.01])
+                  + (0 if log_time is None else log_time))
+    events = rng.negative_binomial(2, 2 / (2 + mean)).astype(float)
+    weights = rng.uniform(0.5, 2.0, n) if weighted else None
+    expected = sm.GLM(events, exog, family=sm.families.Poisson(), offset=log_time,
+                      var_weights=weights).fit(maxiter=100)
+    params, fitted, log_likelihood, converged = _poisson_irls(events, exog, log_time, weights)
+    assert converged and expected.converged
+    np.testing.assert_allclose(params, expected.params, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(fitted, expected.fittedvalues, rtol=1e-11)
+    assert log_likelihood == pytest.approx(float(expected.llf), rel=1e-12)
+
+
+def test_poisson_fit_leaves_a_singular_design_to_statsmodels() -> None:
+    from pipeline.stats.counts import _poisson_irls
+
+    exog = np.column_stack([np.ones(6), [0, 0, 1, 1, 0, 1], [0, 0, 2, 2, 0, 2]]).astype(float)
+    assert _poisson_irls(np.array([1.0, 2, 3, 4, 0, 2]), exog, None, None) is None
