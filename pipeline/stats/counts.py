@@ -54,7 +54,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import linalg, optimize, special, stats
+from scipy import optimize, stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -66,6 +66,7 @@ from pipeline.stats._design import (
     require_both_groups,
     require_treatment_identified,
 )
+from pipeline.stats._irls import poisson_irls
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.results import Estimate, NotEstimable, Test
 from pipeline.stats.weighting import (
@@ -240,10 +241,10 @@ class _PoissonFit:
 def _fit_poisson(data: _CountData, weights: np.ndarray | None = None) -> _PoissonFit:
     """Fit the Poisson GLM; NotEstimable for non-convergence or a diverging coefficient.
 
-    By `_poisson_irls` (statsmodels' IRLS, step for step, on the normal equations); a fit it
+    By `poisson_irls` (statsmodels' IRLS, step for step, on the normal equations); a fit it
     declines (a singular or non-finite system) goes to statsmodels' own GLM, as before.
     """
-    fitted_by_irls = _poisson_irls(data.events, data.exog.to_numpy(), data.log_offset, weights)
+    fitted_by_irls = poisson_irls(data.events, data.exog.to_numpy(), data.log_offset, weights)
     if fitted_by_irls is None:
         params_array, fitted, log_likelihood, converged = _statsmodels_poisson(data, weights)
     else:
@@ -284,84 +285,6 @@ def _statsmodels_poisson(data: _CountData, weights: np.ndarray | None
     del result
     gc.collect(1)
     return found
-
-
-# statsmodels' GLM.fit defaults: at most 100 iterations, converged when the deviance changes
-# by at most 1e-8 (absolute) from one iteration to the next
-_IRLS_MAX_ITERATIONS, _IRLS_TOLERANCE = 100, 1e-8
-_IRLS_BLOCK_ROWS = 65_536  # rows per block of X'WX: each block's weighted copy stays small
-_FLOAT_EPS = np.finfo(float).eps
-
-
-def _poisson_irls(events: np.ndarray, exog: np.ndarray, log_offset: np.ndarray | None,
-                  weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
-    """The Poisson GLM (log link) by statsmodels' IRLS, step for step, without its copies.
-
-    statsmodels' `GLM(...).fit()` starts at mu = (y + mean y) / 2, then repeats a weighted
-    least-squares step (weights w mu, working response eta + (y - mu) / mu - offset) until
-    the deviance changes by at most 1e-8, and reports the last step's coefficients. Each
-    step here solves the same least-squares problem by its normal equations X'WX b = X'Wz
-    (X'WX summed over blocks of rows) with two rounds of iterative refinement, which bring
-    the solution to a least-squares solver's accuracy; statsmodels solves it by an SVD of
-    the weighted rows, and holds some eight copies of the design meanwhile: at register
-    scale (a million children's count DiD) 1.3 GB and most of the fit's time (issue 14).
-    The same iterations therefore give the same coefficients to rounding.
-
-    Returns (coefficients, fitted counts, log-likelihood, converged), or None when the
-    normal equations are singular or a value is not finite (the caller then fits with
-    statsmodels, whose least-squares step behaves differently there).
-    """
-    y = np.asarray(events, dtype=float)
-    offset = 0.0 if log_offset is None else np.asarray(log_offset, dtype=float)
-    var_weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(exog)) and np.all(np.isfinite(offset))
-            and np.all(np.isfinite(var_weights))):
-        return None
-    mu = (y + y.mean()) / 2.0
-    lin_pred = np.log(np.clip(mu, _FLOAT_EPS, np.inf))
-    deviance = _poisson_deviance(y, mu, var_weights)
-    if np.isnan(deviance):
-        return None
-    params, converged = np.zeros(exog.shape[1]), False
-    for _ in range(_IRLS_MAX_ITERATIONS):
-        inverse_mu = 1.0 / np.clip(mu, _FLOAT_EPS, np.inf)  # the log link's derivative
-        irls_weights = var_weights * (1.0 / (inverse_mu**2 * np.abs(mu)))
-        working = lin_pred + inverse_mu * (y - mu) - offset
-        if not (np.all(np.isfinite(irls_weights)) and np.all(np.isfinite(working))):
-            return None
-        params = _weighted_least_squares(exog, working, irls_weights)
-        if params is None:
-            return None
-        lin_pred = exog @ params + offset
-        mu = np.exp(lin_pred)
-        previous, deviance = deviance, _poisson_deviance(y, mu, var_weights)
-        if abs(previous - deviance) <= _IRLS_TOLERANCE:
-            converged = True
-            break
-    log_likelihood = float(np.sum(var_weights * (y * np.log(mu) - mu - special.gammaln(y + 1))))
-    return params, mu, log_likelihood, converged
-
-
-def _poisson_deviance(y: np.ndarray, mu: np.ndarray, var_weights: np.ndarray) -> float:
-    """statsmodels' Poisson deviance: 2 sum w (y log(y / mu) - (y - mu)), y / mu floored at eps."""
-    ratio = np.clip(y / mu, _FLOAT_EPS, np.inf)
-    return float(np.sum(2 * (y * np.log(ratio) - (y - mu)) * var_weights))
-
-
-def _weighted_least_squares(x: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray | None:
-    """argmin sum w (z - x b)^2 by the normal equations and two refinements; None if singular."""
-    gram = np.zeros((x.shape[1], x.shape[1]))
-    for start in range(0, len(x), _IRLS_BLOCK_ROWS):
-        block = x[start:start + _IRLS_BLOCK_ROWS]
-        gram += (block * w[start:start + _IRLS_BLOCK_ROWS, None]).T @ block
-    try:
-        factor = linalg.cho_factor(gram)
-    except linalg.LinAlgError:
-        return None
-    params = linalg.cho_solve(factor, x.T @ (w * z))
-    for _ in range(2):  # refinement: solve for what the residuals still hold
-        params += linalg.cho_solve(factor, x.T @ (w * (z - x @ params)))
-    return params if np.all(np.isfinite(params)) else None
 
 
 def _sandwich(influence: np.ndarray, data: _CountData, cov_type: str) -> np.ndarray:

@@ -62,6 +62,7 @@ from pipeline.stats._design import (
     require_both_groups,
     require_treatment_identified,
 )
+from pipeline.stats._irls import IrlsFit, logistic_irls
 from pipeline.stats.results import Estimate, NotEstimable, Test
 
 Estimand = Literal["ATT", "ATE", "ATC"]
@@ -218,10 +219,43 @@ def fit_logistic(
     >>> round(float(fit.params["treatment"]), 4), round(float(fit.covariance.iloc[1, 1]) ** 0.5, 4)
     (1.2528, 0.4226)
     """
+    # statsmodels' IRLS step for step on the normal equations (pipeline.stats._irls); what
+    # they cannot fit (a singular or non-finite system) statsmodels' GLM fits
+    found = logistic_irls(outcome, exog.to_numpy(), weights, counts)
+    if found is None:
+        found = _statsmodels_logistic(outcome, exog, what, weights, counts)
+    params = pd.Series(found.params, index=exog.columns)
+    fitted = found.fitted
+    huge = [str(name) for name, value in params.items() if abs(value) > _HUGE_COEFFICIENT]
+    boundary = (fitted < _BOUNDARY_PROBABILITY) | (fitted > 1 - _BOUNDARY_PROBABILITY)
+    at_boundary = int(boundary.sum() if counts is None else np.asarray(counts)[boundary].sum())
+    if found.perfect_prediction or at_boundary or huge:
+        involved = f"; coefficients diverging: {', '.join(huge)}" if huge else ""
+        raise NotEstimable(
+            f"{what}: complete or quasi-complete separation — some covariate pattern predicts "
+            f"the outcome perfectly ({at_boundary} fitted probabilities at 0 or 1{involved}); "
+            "the maximum-likelihood estimate does not exist", kind="separation"
+        )
+    if not found.converged:
+        raise NotEstimable(f"{what}: the logistic fit did not converge")
+    covariance = pd.DataFrame(found.covariance, index=exog.columns, columns=exog.columns)
+    if not np.all(np.isfinite(covariance.to_numpy())) or np.any(np.diag(covariance) <= 0):
+        raise NotEstimable(f"{what}: the information matrix is singular")
+    weights_kept = None if weights is None else np.asarray(weights, dtype=float)
+    counts_kept = None if counts is None else np.asarray(counts, dtype=float)
+    return LogisticFit(
+        params, covariance, exog, fitted, np.asarray(outcome, dtype=float), weights_kept,
+        counts_kept,
+    )
+
+
+def _statsmodels_logistic(outcome: np.ndarray, exog: pd.DataFrame, what: str,
+                          weights: np.ndarray | None, counts: np.ndarray | None) -> IrlsFit:
+    """statsmodels' logistic GLM, its warnings turned into the fit's flags."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            # the design's values (statsmodels fits the same array; the fit is labelled below)
+            # the design's values (statsmodels fits the same array; the fit is labelled above)
             result = sm.GLM(
                 outcome, exog.to_numpy(), family=sm.families.Binomial(), var_weights=weights,
                 freq_weights=counts,
@@ -232,36 +266,16 @@ def fit_logistic(
         except np.linalg.LinAlgError as error:
             raise NotEstimable(f"{what}: singular design ({error})") from error
     categories = {warning.category for warning in caught}
-    params = pd.Series(np.asarray(result.params), index=exog.columns)
-    fitted = np.asarray(result.fittedvalues)
-    huge = [str(name) for name, value in params.items() if abs(value) > _HUGE_COEFFICIENT]
-    boundary = (fitted < _BOUNDARY_PROBABILITY) | (fitted > 1 - _BOUNDARY_PROBABILITY)
-    at_boundary = int(boundary.sum() if counts is None else np.asarray(counts)[boundary].sum())
-    if PerfectSeparationWarning in categories or at_boundary or huge:
-        involved = f"; coefficients diverging: {', '.join(huge)}" if huge else ""
-        raise NotEstimable(
-            f"{what}: complete or quasi-complete separation — some covariate pattern predicts "
-            f"the outcome perfectly ({at_boundary} fitted probabilities at 0 or 1{involved}); "
-            "the maximum-likelihood estimate does not exist", kind="separation"
-        )
-    if ConvergenceWarning in categories or not result.converged:
-        raise NotEstimable(f"{what}: the logistic fit did not converge")
-    covariance = pd.DataFrame(
-        np.asarray(result.cov_params()), index=exog.columns, columns=exog.columns
-    )
-    if not np.all(np.isfinite(covariance.to_numpy())) or np.any(np.diag(covariance) <= 0):
-        raise NotEstimable(f"{what}: the information matrix is singular")
-    weights_kept = None if weights is None else np.asarray(weights, dtype=float)
-    counts_kept = None if counts is None else np.asarray(counts, dtype=float)
+    found = IrlsFit(np.asarray(result.params), np.asarray(result.cov_params()),
+                    np.asarray(result.fittedvalues),
+                    converged=bool(result.converged) and ConvergenceWarning not in categories,
+                    perfect_prediction=PerfectSeparationWarning in categories)
     # statsmodels' model and results refer to each other, so the fit's arrays (several
     # copies of the design) stay until the cycle collector runs: freed here, before the
     # next allocation is added to them
     del result
     gc.collect(1)
-    return LogisticFit(
-        params, covariance, exog, fitted, np.asarray(outcome, dtype=float), weights_kept,
-        counts_kept,
-    )
+    return found
 
 
 @dataclass(frozen=True)

@@ -423,7 +423,7 @@ def test_poisson_fit_is_statsmodels_irls_to_rounding(n, offset, weighted) -> Non
     # and a continuous covariate: the same iterations, so the same coefficients to rounding
     import statsmodels.api as sm
 
-    from pipeline.stats.counts import _poisson_irls
+    from pipeline.stats._irls import poisson_irls
 
     rng = np.random.default_rng(n)
     area = rng.integers(0, 6, n)
@@ -436,7 +436,7 @@ def test_poisson_fit_is_statsmodels_irls_to_rounding(n, offset, weighted) -> Non
     weights = rng.uniform(0.5, 2.0, n) if weighted else None
     expected = sm.GLM(events, exog, family=sm.families.Poisson(), offset=log_time,
                       var_weights=weights).fit(maxiter=100)
-    params, fitted, log_likelihood, converged = _poisson_irls(events, exog, log_time, weights)
+    params, fitted, log_likelihood, converged = poisson_irls(events, exog, log_time, weights)
     assert converged and expected.converged
     np.testing.assert_allclose(params, expected.params, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(fitted, expected.fittedvalues, rtol=1e-11)
@@ -444,7 +444,7 @@ def test_poisson_fit_is_statsmodels_irls_to_rounding(n, offset, weighted) -> Non
 
 
 def test_poisson_fit_leaves_a_singular_design_to_statsmodels() -> None:
-    from pipeline.stats.counts import _poisson_irls
+    from pipeline.stats._irls import poisson_irls
 
     exog = np.column_stack([np.ones(6), [0, 0, 1, 1, 0, 1], [0, 0, 2, 2, 0, 2]]).astype(float)
-    assert _poisson_irls(np.array([1.0, 2, 3, 4, 0, 2]), exog, None, None) is None
+    assert poisson_irls(np.array([1.0, 2, 3, 4, 0, 2]), exog, None, None) is None

@@ -7,6 +7,7 @@ import statsmodels.api as sm
 from statsmodels.tools.numdiff import approx_fprime
 
 from pipeline.stats.regression import fit_logistic, logistic_adjusted_effects
+from pipeline.stats.results import NotEstimable
 
 # Spector & Mazzeo (1980) teaching-method data, as bundled with statsmodels and used in
 # Greene, Econometric Analysis, Table 21.1 (5th ed.): GRADE on GPA, TUCE and PSI.
@@ -455,3 +456,42 @@ def test_children_fitted_as_counted_rows_give_the_childrens_fit() -> None:
     for kind in ("HC0", "HC1"):
         np.testing.assert_allclose(counted.sandwich_covariance(kind),
                                    children.sandwich_covariance(kind), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["plain", "case_weights", "counts"])
+def test_logistic_fit_is_statsmodels_irls_to_rounding(kind) -> None:
+    # the fit every logistic model uses (normal equations, no copies of the design) against
+    # statsmodels' GLM it replaces: same steps, so the same coefficients, covariance and
+    # fitted risks to rounding, with inverse-probability-like case weights or children
+    # counted per row (frequency weights)
+    import statsmodels.api as sm
+
+    from pipeline.stats._irls import logistic_irls
+
+    rng = np.random.default_rng(7)
+    n = 2000
+    area = rng.integers(0, 5, n)
+    exog = np.column_stack([np.ones(n), (area[:, None] == np.arange(1, 5)).astype(float),
+                            rng.integers(0, 2, n), rng.normal(29, 5, n)])
+    risk = 1 / (1 + np.exp(-(exog @ np.array([-1.0, 0.2, -0.3, 0.1, 0.4, 0.5, 0.03]))))
+    outcome = (rng.random(n) < risk).astype(float)
+    weights = rng.uniform(0.5, 3.0, n) if kind == "case_weights" else None
+    counts = rng.integers(1, 5, n).astype(float) if kind == "counts" else None
+    expected = sm.GLM(outcome, exog, family=sm.families.Binomial(), var_weights=weights,
+                      freq_weights=counts).fit(maxiter=100)
+    found = logistic_irls(outcome, exog, weights, counts)
+    assert found.converged and expected.converged and not found.perfect_prediction
+    np.testing.assert_allclose(found.params, expected.params, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(found.covariance, expected.cov_params(), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(found.fitted, expected.fittedvalues, rtol=1e-11)
+
+
+def test_logistic_fit_flags_an_outcome_predicted_perfectly() -> None:
+    # outcome 1 exactly when x > 0: statsmodels warns of perfect separation, and so does the fit
+    from pipeline.stats._irls import logistic_irls
+
+    x = np.linspace(-2, 2, 40)
+    found = logistic_irls((x > 0).astype(float), np.column_stack([np.ones(40), x]), None, None)
+    assert found.perfect_prediction
+    with pytest.raises(NotEstimable, match="separation"):
+        fit_logistic((x > 0).astype(float), pd.DataFrame({"const": 1.0, "x": x}), what="model")
