@@ -126,6 +126,79 @@ def poisson_irls(events: np.ndarray, exog: np.ndarray, log_offset: np.ndarray | 
     return fit.params, mu, log_likelihood, fit.converged
 
 
+def negative_binomial_irls(events: np.ndarray, exog: np.ndarray, log_offset: np.ndarray | None,
+                           alpha: float, start: np.ndarray, tolerance: float = 1e-10
+                           ) -> tuple[np.ndarray, float, bool] | None:
+    """The NB2 GLM at a fixed alpha (log link) as statsmodels fits it from `start`, with the
+    deviance rule at `tolerance`: (coefficients, log-likelihood, converged), or None.
+
+    Each step has weights 1 / (mu^-2 (mu + alpha mu^2)) and working response
+    eta + (y - mu) / mu - offset, mu floored at eps in both.
+
+    Parameters
+    ----------
+    events : numpy.ndarray
+        The count of each row.
+    exog : numpy.ndarray
+        The design (rows x coefficients), intercept included.
+    log_offset : numpy.ndarray or None
+        log person-time of each row (None: no offset).
+    alpha : float
+        The NB2 dispersion (variance mu + alpha mu^2).
+    start : numpy.ndarray
+        The coefficients to start from (the Poisson fit's).
+    tolerance : float
+        The deviance change at which the steps stop.
+
+    Returns
+    -------
+    tuple or None
+        (coefficients, log-likelihood, converged); None when the normal equations are
+        singular or a value is not finite.
+
+    Examples
+    --------
+    One group: the mean count (2) is the fitted mean whatever alpha is.
+
+    >>> import numpy as np
+    >>> from pipeline.stats._irls import negative_binomial_irls
+    >>> params, _, converged = negative_binomial_irls(np.array([0.0, 1, 2, 5]), np.ones((4, 1)),
+    ...                                               None, 0.5, np.zeros(1))
+    >>> round(float(np.exp(params[0])), 6), converged
+    (2.0, True)
+    """
+    y = np.asarray(events, dtype=float)
+    offset = 0.0 if log_offset is None else np.asarray(log_offset, dtype=float)
+    if not _finite(y, exog, offset, start):
+        return None
+    lin_pred = exog @ start + offset
+    with np.errstate(all="ignore"):
+        mu = np.exp(lin_pred)
+    inverse_alpha = 1 / alpha
+
+    def deviance(mu: np.ndarray) -> float:
+        shifted = y + inverse_alpha
+        return float(np.sum(2 * (y * np.log(np.clip(y / mu, _EPS, np.inf))
+                                 - shifted * np.log(shifted / (mu + inverse_alpha)))))
+
+    def step(mu: np.ndarray, lin_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        floored = np.clip(mu, _EPS, np.inf)
+        slope = 1.0 / floored
+        return 1.0 / (slope**2 * (floored + alpha * floored**2)), lin_pred + slope * (y - mu) - offset
+
+    fit = _iterate(exog, y, mu, lin_pred, deviance, step, np.exp,
+                   lambda params: exog @ params + offset, tolerance=tolerance)
+    if fit is None:
+        return None
+    mu = fit.fitted
+    with np.errstate(all="ignore"):
+        log_likelihood = float(np.sum(
+            y * np.log(alpha * mu) - (y + inverse_alpha) * np.log(1 + alpha * mu)
+            + special.gammaln(y + inverse_alpha) - special.gammaln(inverse_alpha)
+            - special.gammaln(y + 1)))
+    return fit.params, log_likelihood, fit.converged
+
+
 def logistic_irls(outcome: np.ndarray, exog: np.ndarray, weights: np.ndarray | None,
                   counts: np.ndarray | None) -> IrlsFit | None:
     """The logistic GLM as statsmodels fits it, with variance (case) weights and frequency
@@ -191,18 +264,19 @@ def logistic_irls(outcome: np.ndarray, exog: np.ndarray, weights: np.ndarray | N
 
 
 def _iterate(exog, y, mu, lin_pred, deviance, step, mean, predictor, *,  # noqa: ANN001
-             check_prediction: bool = False) -> IrlsFit | None:
+             check_prediction: bool = False, tolerance: float = TOLERANCE) -> IrlsFit | None:
     """statsmodels' `_fit_irls` loop: step, new means, deviance, until it settles.
 
     Floating-point warnings (an exp overflowing as a fit separates) are not printed: the
     callers judge the fit by its coefficients and fitted means, as they judged statsmodels'
     (whose warnings they caught)."""
     with np.errstate(all="ignore"):
-        return _steps(exog, y, mu, lin_pred, deviance, step, mean, predictor, check_prediction)
+        return _steps(exog, y, mu, lin_pred, deviance, step, mean, predictor, check_prediction,
+                      tolerance)
 
 
 def _steps(exog, y, mu, lin_pred, deviance, step, mean, predictor,  # noqa: ANN001
-           check_prediction: bool) -> IrlsFit | None:
+           check_prediction: bool, tolerance: float) -> IrlsFit | None:
     current = deviance(mu)
     if np.isnan(current):
         return None
@@ -218,7 +292,7 @@ def _steps(exog, y, mu, lin_pred, deviance, step, mean, predictor,  # noqa: ANN0
         mu = mean(lin_pred)
         perfect |= check_prediction and bool(np.allclose(mu - y, 0))
         previous, current = current, deviance(mu)
-        if abs(previous - current) <= TOLERANCE:
+        if abs(previous - current) <= tolerance:
             converged = True
             break
     params, factor = solved

@@ -66,7 +66,7 @@ from pipeline.stats._design import (
     require_both_groups,
     require_treatment_identified,
 )
-from pipeline.stats._irls import poisson_irls
+from pipeline.stats._irls import negative_binomial_irls, poisson_irls
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.results import Estimate, NotEstimable, Test
 from pipeline.stats.weighting import (
@@ -830,18 +830,26 @@ def _fit_negative_binomial(data: _CountData, poisson: _PoissonFit) -> tuple[list
     give the estimates and the observed-information covariance, as Stata's `nbreg`.
     """
 
-    def negative_profile(log_alpha: float) -> float:
-        family = sm.families.NegativeBinomial(alpha=math.exp(log_alpha))
-        fit = sm.GLM(data.events, data.exog.to_numpy(), family=family,
-                     offset=data.log_offset).fit(start_params=poisson.params.to_numpy(),
-                                                 maxiter=100, tol=1e-10)
-        log_likelihood = float(fit.llf)
+    exog, start = data.exog.to_numpy(), poisson.params.to_numpy()
+
+    def fixed_alpha_fit(alpha: float) -> tuple[np.ndarray, float]:
+        """The GLM at this alpha: by statsmodels' IRLS on the normal equations
+        (`negative_binomial_irls`), or statsmodels' own GLM where those are singular."""
+        found = negative_binomial_irls(data.events, exog, data.log_offset, alpha, start)
+        if found is not None:
+            return found[0], found[1]
+        family = sm.families.NegativeBinomial(alpha=alpha)
+        fit = sm.GLM(data.events, exog, family=family, offset=data.log_offset).fit(
+            start_params=start, maxiter=100, tol=1e-10)
+        params, log_likelihood = np.asarray(fit.params), float(fit.llf)
         # statsmodels' model and results refer to each other, so each fit's arrays stay until
-        # the cycle collector runs (~300 MB a fit of 500,000 rows): the search makes ~30 fits,
-        # and a million children's compare stage grew to 8 GB here
+        # the cycle collector runs (~300 MB a fit of 500,000 rows): the search makes ~30 fits
         del fit
         gc.collect(1)
-        return -log_likelihood
+        return params, log_likelihood
+
+    def negative_profile(log_alpha: float) -> float:
+        return -fixed_alpha_fit(math.exp(log_alpha))[1]
 
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
@@ -852,13 +860,11 @@ def _fit_negative_binomial(data: _CountData, poisson: _PoissonFit) -> tuple[list
             bread = np.linalg.inv(poisson.information())
             return ([*poisson.params.to_numpy(), 0.0], [*np.sqrt(np.diag(bread)), None],
                     poisson.log_likelihood)
-        family = sm.families.NegativeBinomial(alpha=math.exp(search.x))
-        start = sm.GLM(data.events, data.exog, family=family, offset=data.log_offset).fit(
-            start_params=poisson.params.to_numpy(), maxiter=100, tol=1e-10).params
+        at_search = fixed_alpha_fit(math.exp(search.x))[0]
         model = NegativeBinomial(data.events, data.exog, offset=data.log_offset,
                                  loglike_method="nb2")
         try:
-            result = model.fit(start_params=np.append(np.asarray(start), math.exp(search.x)),
+            result = model.fit(start_params=np.append(at_search, math.exp(search.x)),
                                method="newton", maxiter=100, disp=False)
         except (np.linalg.LinAlgError, ValueError) as error:
             raise NotEstimable(f"negative binomial model: the fit failed ({error})") from error

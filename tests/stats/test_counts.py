@@ -448,3 +448,26 @@ def test_poisson_fit_leaves_a_singular_design_to_statsmodels() -> None:
 
     exog = np.column_stack([np.ones(6), [0, 0, 1, 1, 0, 1], [0, 0, 2, 2, 0, 2]]).astype(float)
     assert poisson_irls(np.array([1.0, 2, 3, 4, 0, 2]), exog, None, None) is None
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.5, 3.0])
+def test_negative_binomial_fit_at_fixed_alpha_is_statsmodels_irls_to_rounding(alpha) -> None:
+    # the overdispersion check's profile search fits the NB2 GLM at ~30 values of alpha:
+    # each fit against statsmodels' GLM it replaces, from the Poisson fit as both start
+    import statsmodels.api as sm
+
+    from pipeline.stats._irls import negative_binomial_irls, poisson_irls
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    exog = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.normal(29, 5, n)])
+    log_time = np.log(rng.uniform(0.2, 3.0, n))
+    mean = np.exp(exog @ np.array([-0.5, 0.3, 0.01]) + log_time)
+    events = rng.negative_binomial(2, 2 / (2 + mean)).astype(float)
+    start = poisson_irls(events, exog, log_time, None)[0]
+    expected = sm.GLM(events, exog, family=sm.families.NegativeBinomial(alpha=alpha),
+                      offset=log_time).fit(start_params=start, maxiter=100, tol=1e-10)
+    params, log_likelihood, converged = negative_binomial_irls(events, exog, log_time, alpha, start)
+    assert converged and expected.converged
+    np.testing.assert_allclose(params, expected.params, rtol=1e-11)
+    assert log_likelihood == pytest.approx(float(expected.llf), rel=1e-13)
