@@ -53,7 +53,8 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -67,6 +68,7 @@ from pipeline.parsing import fold_label, fold_labels, spread
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedLazily, IngestedTable
+from pipeline.store import ROW_GROUP_ROWS
 from pipeline.vaccines import PRODUCTS, product_for
 
 DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
@@ -115,10 +117,10 @@ class CleanTable:
             return self.missing
         return {column: int(self.frame[column].isna().sum()) for column in self.frame.columns}
 
-    def set_aside(self, set_aside: Callable[[str, pd.DataFrame], None]) -> CleanTable:
-        """The table handed to `set_aside` (to be written) and kept as its counts only."""
+    def set_aside(self, set_aside: Callable[[str, Iterable[pd.DataFrame]], None]) -> CleanTable:
+        """The table handed to `set_aside` (to be written, as one part) and kept as its counts only."""
         missing = self.missing_values()
-        set_aside(self.table, self.frame)
+        set_aside(self.table, [self.frame])
         return dataclasses.replace(self, frame=without_rows(self.frame), rows_set_aside=len(self.frame),
                                    missing=missing)
 
@@ -156,7 +158,7 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
           areas: Sequence[str] = (), area_map: Mapping[str, str] | None = None,
           plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
           progress: Callable[[str], None] = lambda _: None,
-          set_aside: Callable[[str, pd.DataFrame], None] | None = None) -> CleanResult:
+          set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None) -> CleanResult:
     """Clean every table: children first, since events are checked against them.
 
     `areas` are the study's area names: an export's spelling that differs only in accents,
@@ -171,7 +173,8 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     clean table but the children (which the other tables are checked against) is handed to it
     as soon as it is cleaned (the antigen doses as soon as the vaccinations are), to be
     written, and kept as its counts only (`CleanTable.set_aside`; `CleanResult.set_aside`
-    names them).
+    names them). A table is handed over in parts, in row order: a clean table as one part, the
+    antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`).
     """
     names = list(ingested)
     raw_tables, notes_by_table = ingested, {}  # each table popped from it: it is left empty
@@ -195,13 +198,17 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
         issues.append(raw.value_issues)
         notes_by_table[name] = raw.notes
         del raw
-        if name == "vaccinations":
-            doses = antigen_doses(tables[name].frame)
+        if name == "vaccinations":  # only what the doses are made of: the rest can go when written
+            vaccinations = tables[name].frame[list(DOSE_SOURCES)]
         if set_aside is not None:
             tables[name] = tables[name].set_aside(set_aside)
-            if name == "vaccinations":
-                set_aside("antigen_doses", doses)
-                doses = without_rows(doses)
+        if name == "vaccinations":
+            if set_aside is None:
+                doses = antigen_doses(vaccinations)
+            else:  # made and handed over a row group at a time (16M doses at a million children)
+                set_aside("antigen_doses", antigen_doses_in_parts(vaccinations, ROW_GROUP_ROWS))
+                doses = antigen_doses(without_rows(vaccinations))
+            del vaccinations
         progress(step_message("clean", len(tables), len(names), name))
     issues = pd.concat(issues, ignore_index=True)
     spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
@@ -605,6 +612,10 @@ def _finish(raw: IngestedTable, frame: pd.DataFrame, duplicates: int,
     return CleanTable(raw.table, raw.source_file, raw.rows_read, frame, duplicates, all_rejects)
 
 
+# The vaccinations' columns that antigen_doses reads
+DOSE_SOURCES = ("child_id", "dose_date", "product", "dose_number_recorded")
+
+
 def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     """One row per child, antigen and dose, numbered by date order (dose 1 = earliest).
 
@@ -617,9 +628,37 @@ def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     vaccinations and three antigens each: merging the columns themselves cost 5.7 s and 0.9 GB
     more at a million children (16M doses), and ranked each child's id once per dose.
     """
-    given = pd.DataFrame([(name, antigen, product.rota_series_doses) for name, product in PRODUCTS.items()
-                          for antigen in product.antigens],
-                         columns=["product", "antigen", "rota_series_doses"])
+    (doses,) = antigen_doses_in_parts(vaccinations, rows=sys.maxsize)  # every dose in one part
+    return doses
+
+
+def antigen_doses_in_parts(vaccinations: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """`antigen_doses` in parts of `rows` rows (the last may have fewer; one part without rows
+    when there is no dose), in order, each part's columns taken when it is asked for: a
+    million children's 16M doses are 1.5 GB as one frame, the peak of the clean stage when
+    they were made whole to be written."""
+    given = _antigens_given()
+    rows_kept, antigens, numbers = _dose_rows(vaccinations, given)
+
+    def taken(frame: pd.DataFrame, column: str, at: np.ndarray) -> pd.Series:
+        return frame[column].take(at).reset_index(drop=True)
+
+    for start in range(0, max(len(rows_kept), 1), rows):
+        at, antigen_at = rows_kept[start:start + rows], antigens[start:start + rows]
+        yield pd.DataFrame({
+            "child_id": taken(vaccinations, "child_id", at),
+            "antigen": taken(given, "antigen", antigen_at).astype("string"),
+            "dose_number": numbers[start:start + rows],
+            "dose_date": taken(vaccinations, "dose_date", at),
+            "product": taken(vaccinations, "product", at),
+            "rota_series_doses": taken(given, "rota_series_doses", antigen_at).astype("Int64"),
+            "dose_number_recorded": taken(vaccinations, "dose_number_recorded", at)})
+
+
+def _dose_rows(vaccinations: pd.DataFrame, given: pd.DataFrame
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each antigen dose as (its vaccination's row, its row of `given`, its dose number), in
+    the order of antigen_doses' rows."""
     row, given_row = _pairs(vaccinations["product"], given["product"])
     # codes of the vaccinations' values (each value ranked once), then of each dose's row
     child, date, product = (sort_codes(vaccinations[c])[row] for c in ("child_id", "dose_date", "product"))
@@ -631,19 +670,14 @@ def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     same_day = np.zeros(len(order), dtype=bool)  # a dose counted once
     same_day[1:] = ~series_start[1:] & (date[1:] == date[:-1])
     kept = order[~same_day]
-    rows, antigens = row[kept], given_row[kept]
+    return row[kept], given_row[kept], _numbers_within(series_start[~same_day])
 
-    def taken(frame: pd.DataFrame, column: str, at: np.ndarray) -> pd.Series:
-        return frame[column].take(at).reset_index(drop=True)
 
-    return pd.DataFrame({
-        "child_id": taken(vaccinations, "child_id", rows),
-        "antigen": taken(given, "antigen", antigens).astype("string"),
-        "dose_number": _numbers_within(series_start[~same_day]),
-        "dose_date": taken(vaccinations, "dose_date", rows),
-        "product": taken(vaccinations, "product", rows),
-        "rota_series_doses": taken(given, "rota_series_doses", antigens).astype("Int64"),
-        "dose_number_recorded": taken(vaccinations, "dose_number_recorded", rows)})
+def _antigens_given() -> pd.DataFrame:
+    """One row per product and antigen it gives, in PRODUCTS' order."""
+    return pd.DataFrame([(name, antigen, product.rota_series_doses) for name, product in PRODUCTS.items()
+                         for antigen in product.antigens],
+                        columns=["product", "antigen", "rota_series_doses"])
 
 
 def _pairs(products: pd.Series, given: pd.Series) -> tuple[np.ndarray, np.ndarray]:
