@@ -183,11 +183,15 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     masked_children = mask_identifiers(raw_tables.pop("children"))
     notes_by_table["children"] = masked_children.notes
     raw_children = implausible_to_missing(masked_children, plausible_ranges or {})
+    del masked_children
     children = _clean_children(raw_children, register, extraction_date, areas, area_map or {})
     tables["children"] = children
+    # the export's area spellings read now, so that its raw rows need not be kept
+    spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
+    issues = [raw_children.value_issues]
+    del raw_children
     progress(step_message("clean", 1, len(names), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
-    issues = [raw_children.value_issues]
     for name in [n for n in names if n != "children"]:
         raw = mask_identifiers(raw_tables.pop(name))
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
@@ -211,7 +215,6 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
             del vaccinations
         progress(step_message("clean", len(tables), len(names), name))
     issues = pd.concat(issues, ignore_index=True)
-    spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
     notes = ([note for name in names for note in notes_by_table[name]]
              + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {}))
     written = frozenset() if set_aside is None else frozenset([*(n for n in tables if n != "children"),
@@ -403,8 +406,12 @@ def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> lis
 def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
                   births: pd.Series) -> CleanTable:
     """An event table: each rule rejects among the rows no earlier rule rejected; the rows
-    kept are taken once, at the end (a table has millions of rows and each take copies them)."""
-    frame, invalid, rejects = _checked_personnummer(raw, register)
+    kept are taken once, at the end (a table has millions of rows and each take copies them).
+
+    Its rows are taken out of `raw` (it is left without rows), so that the personnummer go
+    as soon as they are checked, and each column as soon as its clean rows are taken
+    (`rows_moved`): a million children's 12M visits were held twice over (3 GB)."""
+    frame, invalid, rejects = _checked_personnummer(raw, _rows_taken_out(raw), register)
     frame = frame.drop(columns=["pnr_birth_date", "pnr_sex"])
     kept = ~invalid
     if raw.table == "vaccinations":
@@ -417,18 +424,45 @@ def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, ex
         outside = kept & ~frame[column].between(low, high).fillna(True).astype(bool).to_numpy()
         rejects.append(_reject_rows(raw, frame[outside], code, column))
         kept &= ~outside
-    date = frame[EVENT_DATE[raw.table]]
-    birth = _birth_dates(frame["child_id"], births)
-    reason = np.select(
+    reason = _date_reasons(frame[EVENT_DATE[raw.table]], _birth_dates(frame["child_id"], births),
+                           extraction_date)
+    for number, code in enumerate(DATE_REASONS, 1):
+        column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
+        rejects.append(_reject_rows(raw, frame[kept & (reason == number)], code, column))
+    rows, duplicates, conflicts = _rows_kept(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0))
+    rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
+    del conflicts
+    return _finish(raw, frame if rows is None else rows_moved(frame, rows), duplicates, rejects)
+
+
+# The date rules of an event, in the order they are checked (`_date_reasons` numbers them from 1)
+DATE_REASONS = ("unknown_child", "date_before_birth", "date_after_extraction")
+
+
+def _date_reasons(date: pd.Series, birth: pd.Series, extraction_date: dt.date) -> np.ndarray:
+    """Each event's first broken date rule, numbered as in DATE_REASONS (0: none): no birth date
+    (a child missing from the children), before the birth, after the extraction."""
+    return np.select(
         [birth.isna().to_numpy(dtype=bool), (date < birth).fillna(False).to_numpy(dtype=bool),
          (date > pd.Timestamp(extraction_date)).fillna(False).to_numpy(dtype=bool)],
         [1, 2, 3], default=0)
-    for number, code in enumerate(("unknown_child", "date_before_birth", "date_after_extraction"), 1):
-        column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
-        rejects.append(_reject_rows(raw, frame[kept & (reason == number)], code, column))
-    frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0))
-    rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
-    return _finish(raw, frame, duplicates, rejects)
+
+
+def _rows_taken_out(raw: IngestedTable) -> pd.DataFrame:
+    """The raw table's rows, taken out of it (it is left with its columns and no rows): whoever
+    takes them holds the only reference, and can let each column go when it is done with it."""
+    frame = raw.frame
+    raw.frame = without_rows(frame)
+    return frame
+
+
+def rows_moved(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """`frame.iloc[positions]`, taken a column at a time, each column dropped from `frame` as
+    soon as it is taken (`frame` is left without columns): when nothing else holds the rows,
+    they are in memory once and a column, not twice."""
+    index = frame.index[positions]
+    columns = {column: frame.pop(column).array.take(positions) for column in list(frame.columns)}
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def _birth_dates(child_id: pd.Series, births: pd.Series) -> pd.Series:
@@ -507,15 +541,15 @@ def _reject_costs(raw: IngestedTable, frame: pd.DataFrame) -> list[pd.DataFrame]
 def _pseudonymise(raw: IngestedTable, register: privacy.PersonnummerRegister
                   ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Check personnummer, reject invalid ones, replace the valid ones by child_id."""
-    frame, invalid, rejects = _checked_personnummer(raw, register)
+    frame, invalid, rejects = _checked_personnummer(raw, raw.frame, register)
     return frame.loc[~invalid], rejects
 
 
-def _checked_personnummer(raw: IngestedTable, register: privacy.PersonnummerRegister
+def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: privacy.PersonnummerRegister
                           ) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame]]:
-    """Every row with its personnummer checked and replaced by child_id (NA where invalid),
-    which rows are invalid, and the rejects (those rows, and ingest's)."""
-    frame = raw.frame
+    """Every row of `frame` (the raw table's rows) with its personnummer checked and replaced by
+    child_id (NA where invalid), which rows are invalid, and the rejects (those rows, and
+    ingest's)."""
     codes, distinct = register(frame["personnummer"])
     del distinct["normalised"]  # the number itself goes no further
     checked = privacy.personnummer_rows(distinct, codes, frame.index)
@@ -552,12 +586,20 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | 
     only they are compared on every column and sorted; the rest are kept as they are, and
     the rows kept are taken once, in the order of their source rows.
     """
+    rows, duplicates, conflicts = _rows_kept(frame, key, among)
+    return (frame if rows is None else frame.iloc[rows]), duplicates, conflicts
+
+
+def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None
+               ) -> tuple[np.ndarray | None, int, pd.DataFrame]:
+    """`_deduplicate`'s rows kept (their positions, in order; None: every row), its count of
+    exact duplicates and its conflicting rows."""
     values = [c for c in frame.columns if c != SOURCE_ROW]
     among = np.ones(len(frame), dtype=bool) if among is None else among
     group = key_codes(frame, key)
     shared = among & (np.bincount(group[among], minlength=len(frame))[group] > 1)
     if not shared.any():
-        return (frame if among.all() else frame.loc[among]), 0, frame.iloc[:0]
+        return (None if among.all() else np.flatnonzero(among)), 0, without_rows(frame)
     positions = np.flatnonzero(shared)
     rows = frame.iloc[positions]
     exact = rows.duplicated(subset=values, keep="first").to_numpy(dtype=bool)
@@ -569,7 +611,7 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | 
     kept = np.concatenate([np.flatnonzero(among & ~shared), order["_position"].to_numpy()[~loser]])
     kept = kept[np.argsort(frame[SOURCE_ROW].to_numpy()[kept], kind="stable")]
     conflicts = order.loc[loser].drop(columns=["_completeness", "_position"])
-    return frame.iloc[kept], int(exact.sum()), conflicts
+    return kept, int(exact.sum()), conflicts
 
 
 def key_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
