@@ -19,7 +19,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ def results_inputs(study: Study, clean_dir: Path) -> dict[str, str]:
 
 
 def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: None, *,
-                     set_aside: Callable[[str, pd.DataFrame], None] | None = None
+                     set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None
                      ) -> clean_stage.CleanResult:
     """Ingest and clean in memory (the personnummer never reach the disk); `progress` hears of
     each file read and each table cleaned, `set_aside` (if given) of each clean table that can
@@ -313,8 +313,8 @@ class Stage:
 
 
 def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
-    def set_aside(name: str, frame: pd.DataFrame) -> None:  # written as soon as cleaned
-        store.write_parquet(frame, ctx.scratch / f"{name}.parquet")
+    def set_aside(name: str, parts: Iterable[pd.DataFrame]) -> None:  # written as soon as cleaned
+        store.write_parquet_parts(parts, ctx.scratch / f"{name}.parquet")
 
     result = run_ingest_clean(ctx.study, ctx.say, set_aside=set_aside if ctx.scratch else None)
     if problems := clean_stage.rejected_share_problems(result, ctx.study.max_rejected_share):

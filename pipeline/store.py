@@ -19,11 +19,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from pipeline.errors import HembesokError
@@ -179,9 +181,32 @@ def folder_mode() -> int:
     return 0o777 & ~current_umask()
 
 
+# The rows of a parquet row group as `write_parquet` writes them (pyarrow's default)
+ROW_GROUP_ROWS = 1024 * 1024
+
+
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Parquet with a stable layout, so the same data gives the same bytes."""
     frame.to_parquet(path, index=False, compression="zstd")
+
+
+def write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
+    """A table given in parts (in row order, at least one, with one set of columns) written
+    one part at a time: the bytes `write_parquet` writes of the parts joined, when each part
+    but the last has ROW_GROUP_ROWS rows (so that each is one of its row groups). A table
+    made part by part (the antigen doses: 16M rows at a million children) need never be
+    whole in memory."""
+    writer = None
+    try:
+        for part in parts:
+            table = pa.Table.from_pandas(part, preserve_index=False)  # as DataFrame.to_parquet
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table)
+            del table
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

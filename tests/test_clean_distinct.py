@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline import privacy
-from pipeline.stages.clean import key_codes, sort_codes, sort_order
+from pipeline.stages.clean import key_codes, rows_moved, sort_codes, sort_order
 
 KEY = b"a-test-key-of-sufficient-length-0123456789"
 EXTRACTION = dt.date(2024, 6, 30)
@@ -86,3 +86,20 @@ def test_sort_order_sorts_as_sort_values(seed: int) -> None:
     order = sort_order(*(sort_codes(frame[c]) for c in frame.columns))
     expected = frame.sort_values(list(frame.columns), kind="stable")
     pd.testing.assert_frame_equal(frame.iloc[order], expected)
+
+
+def test_rows_moved_are_the_rows_iloc_takes_and_leave_the_frame_empty() -> None:
+    """rows_moved takes what `iloc` takes (values, dtypes, index), a column at a time, and
+    leaves the frame it took them from without columns."""
+    frame = pd.DataFrame({
+        "child_id": pd.Series(["a", "b", None, "d"], dtype="string"),
+        "source_row": [2, 3, 4, 5], "visit_number_text": pd.Series(["1", None, "3", "4"], dtype="str"),
+        "visit_date": pd.to_datetime(["2021-01-01", "2021-02-01", None, "2021-03-01"]).as_unit("us"),
+        "interpreter_used": pd.array([True, None, False, True], dtype="boolean"),
+        "visit_number": pd.array([1, None, 3, 4], dtype="Int64"), "other": [9, 8, 7, 6],
+        "coordination_number": [True, False, False, True]}, index=[10, 11, 12, 13])
+    expected = frame.iloc[[0, 2, 3]]
+    moved = rows_moved(frame, np.array([0, 2, 3]))
+    pd.testing.assert_frame_equal(moved, expected, check_exact=True)
+    assert moved.index.tolist() == [10, 12, 13] and moved["visit_number"].tolist()[1] == 3
+    assert frame.shape == (4, 0)

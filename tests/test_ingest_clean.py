@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -113,7 +114,11 @@ def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -
     accounting and missingness as when every table stays in memory."""
     kept = run_ingest_clean(load_study(tiny))
     handed: dict[str, pd.DataFrame] = {}
-    aside = run_ingest_clean(load_study(tiny), set_aside=handed.__setitem__)
+
+    def set_aside(name: str, parts: Iterable[pd.DataFrame]) -> None:
+        handed[name] = pd.concat(parts, ignore_index=True)
+
+    aside = run_ingest_clean(load_study(tiny), set_aside=set_aside)
     events = [name for name in kept.tables if name != "children"]
     assert sorted(handed) == sorted([*events, "antigen_doses"]) == sorted(aside.set_aside)
     for name in events:
@@ -121,6 +126,7 @@ def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -
         assert aside.tables[name].frame.empty
         assert list(aside.tables[name].frame.dtypes.items()) == list(kept.tables[name].frame.dtypes.items())
     pd.testing.assert_frame_equal(handed["antigen_doses"], kept.antigen_doses, check_exact=True)
+    assert list(aside.antigen_doses.dtypes.items()) == list(kept.antigen_doses.dtypes.items())
     pd.testing.assert_frame_equal(aside.tables["children"].frame, kept.tables["children"].frame)
     assert kept.set_aside == frozenset() and len(kept.antigen_doses) == 6  # tiny's six antigens
     for table in (clean_stage.accounting, clean_stage.missingness, clean_stage.rejects_by_reason):
@@ -168,6 +174,26 @@ def test_antigen_dose_order_and_same_day_products() -> None:
     assert dtp["dose_date"].tolist() == [pd.Timestamp("2021-06-01"), pd.Timestamp("2021-09-01")]
     assert dtp["dose_number"].tolist() == [1, 2]
     assert doses.loc[doses["antigen"] == "rota", "rota_series_doses"].tolist() == [3]
+
+
+def test_antigen_doses_in_parts_are_the_doses_in_order() -> None:
+    """Made three rows at a time, the doses are the rows of antigen_doses (made whole), in its
+    order; with no vaccination, one part without rows and with its columns."""
+    frame = pd.DataFrame({
+        "child_id": pd.Series(["y", "x", "x", "y", "x"], dtype="string"),
+        "dose_date": pd.to_datetime(["2021-07-01", "2021-09-01", "2021-06-01", "2021-05-01", "2021-06-01"]),
+        "product": pd.Series(["priorix", "infanrix_hexa", "infanrix_hexa", "priorix", "pentavac"],
+                             dtype="string"),
+        "dose_number_recorded": pd.array([2, None, 1, 1, None], dtype="Int64"),
+    })
+    whole = clean_stage.antigen_doses(frame)
+    parts = list(clean_stage.antigen_doses_in_parts(frame, rows=3))
+    # x: two doses of hexa's four antigens (pentavac on hexa's day adds none); y: mmr 1 and 2
+    assert [len(part) for part in parts] == [3, 3, 3, 1]
+    assert len(whole) == 10 and whole["dose_number"].tolist().count(2) == 4 + 1
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_exact=True)
+    (empty,) = clean_stage.antigen_doses_in_parts(frame.iloc[:0], rows=3)
+    assert empty.empty and list(empty.dtypes.items()) == list(whole.dtypes.items())
 
 
 def test_each_vaccination_pairs_with_its_products_antigens_in_merge_order() -> None:

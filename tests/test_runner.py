@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from studykit import write_study
 
-from pipeline import runner
+from pipeline import runner, store
 from pipeline.errors import HembesokError
 from pipeline.runner import PIPELINE, RunContext, Stage, run_study
 
@@ -119,6 +120,29 @@ def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> 
     plain = doses.drop(columns=["source_file", "source_row", "dose_number"])
     assert read.astype({"child_id": "str", "antigen": "str"}).equals(plain)
     assert runner._read_clean_table(path, events=False).equals(doses)  # children: as written
+
+
+def test_a_table_written_in_parts_has_the_bytes_of_the_table_written_whole(tmp_path: Path) -> None:
+    """store.write_parquet_parts, given parts of ROW_GROUP_ROWS rows (the last shorter), writes
+    the bytes write_parquet writes of the whole table (three row groups here); a table without
+    rows likewise."""
+    rows = 2 * store.ROW_GROUP_ROWS + 5
+    numbers = np.arange(rows)
+    whole = pd.DataFrame({
+        "child_id": pd.Series(np.char.add("c", (numbers % 1000).astype(str)), dtype="string"),
+        "dose_number": numbers % 7,
+        "dose_date": pd.Timestamp("2021-01-01") + pd.to_timedelta(numbers % 500, unit="D"),
+        "rota_series_doses": pd.array(np.where(numbers % 3 == 0, 2, None), dtype="Int64"),
+    })
+    store.write_parquet(whole, tmp_path / "whole.parquet")
+    parts = (whole.iloc[start:start + store.ROW_GROUP_ROWS].reset_index(drop=True)
+             for start in range(0, rows, store.ROW_GROUP_ROWS))
+    store.write_parquet_parts(parts, tmp_path / "parts.parquet")
+    assert pq.ParquetFile(tmp_path / "parts.parquet").metadata.num_row_groups == 3
+    assert (tmp_path / "parts.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    store.write_parquet(whole.iloc[:0], tmp_path / "empty.parquet")
+    store.write_parquet_parts([whole.iloc[:0]], tmp_path / "empty_parts.parquet")
+    assert (tmp_path / "empty_parts.parquet").read_bytes() == (tmp_path / "empty.parquet").read_bytes()
 
 
 def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(

@@ -53,7 +53,8 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -67,6 +68,7 @@ from pipeline.parsing import fold_label, fold_labels, spread
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedLazily, IngestedTable
+from pipeline.store import ROW_GROUP_ROWS
 from pipeline.vaccines import PRODUCTS, product_for
 
 DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
@@ -115,10 +117,10 @@ class CleanTable:
             return self.missing
         return {column: int(self.frame[column].isna().sum()) for column in self.frame.columns}
 
-    def set_aside(self, set_aside: Callable[[str, pd.DataFrame], None]) -> CleanTable:
-        """The table handed to `set_aside` (to be written) and kept as its counts only."""
+    def set_aside(self, set_aside: Callable[[str, Iterable[pd.DataFrame]], None]) -> CleanTable:
+        """The table handed to `set_aside` (to be written, as one part) and kept as its counts only."""
         missing = self.missing_values()
-        set_aside(self.table, self.frame)
+        set_aside(self.table, [self.frame])
         return dataclasses.replace(self, frame=without_rows(self.frame), rows_set_aside=len(self.frame),
                                    missing=missing)
 
@@ -156,7 +158,7 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
           areas: Sequence[str] = (), area_map: Mapping[str, str] | None = None,
           plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
           progress: Callable[[str], None] = lambda _: None,
-          set_aside: Callable[[str, pd.DataFrame], None] | None = None) -> CleanResult:
+          set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None) -> CleanResult:
     """Clean every table: children first, since events are checked against them.
 
     `areas` are the study's area names: an export's spelling that differs only in accents,
@@ -171,7 +173,8 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     clean table but the children (which the other tables are checked against) is handed to it
     as soon as it is cleaned (the antigen doses as soon as the vaccinations are), to be
     written, and kept as its counts only (`CleanTable.set_aside`; `CleanResult.set_aside`
-    names them).
+    names them). A table is handed over in parts, in row order: a clean table as one part, the
+    antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`).
     """
     names = list(ingested)
     raw_tables, notes_by_table = ingested, {}  # each table popped from it: it is left empty
@@ -180,11 +183,15 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     masked_children = mask_identifiers(raw_tables.pop("children"))
     notes_by_table["children"] = masked_children.notes
     raw_children = implausible_to_missing(masked_children, plausible_ranges or {})
+    del masked_children
     children = _clean_children(raw_children, register, extraction_date, areas, area_map or {})
     tables["children"] = children
+    # the export's area spellings read now, so that its raw rows need not be kept
+    spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
+    issues = [raw_children.value_issues]
+    del raw_children
     progress(step_message("clean", 1, len(names), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
-    issues = [raw_children.value_issues]
     for name in [n for n in names if n != "children"]:
         raw = mask_identifiers(raw_tables.pop(name))
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
@@ -195,16 +202,19 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
         issues.append(raw.value_issues)
         notes_by_table[name] = raw.notes
         del raw
-        if name == "vaccinations":
-            doses = antigen_doses(tables[name].frame)
+        if name == "vaccinations":  # only what the doses are made of: the rest can go when written
+            vaccinations = tables[name].frame[list(DOSE_SOURCES)]
         if set_aside is not None:
             tables[name] = tables[name].set_aside(set_aside)
-            if name == "vaccinations":
-                set_aside("antigen_doses", doses)
-                doses = without_rows(doses)
+        if name == "vaccinations":
+            if set_aside is None:
+                doses = antigen_doses(vaccinations)
+            else:  # made and handed over a row group at a time (16M doses at a million children)
+                set_aside("antigen_doses", antigen_doses_in_parts(vaccinations, ROW_GROUP_ROWS))
+                doses = antigen_doses(without_rows(vaccinations))
+            del vaccinations
         progress(step_message("clean", len(tables), len(names), name))
     issues = pd.concat(issues, ignore_index=True)
-    spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
     notes = ([note for name in names for note in notes_by_table[name]]
              + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {}))
     written = frozenset() if set_aside is None else frozenset([*(n for n in tables if n != "children"),
@@ -396,8 +406,12 @@ def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> lis
 def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
                   births: pd.Series) -> CleanTable:
     """An event table: each rule rejects among the rows no earlier rule rejected; the rows
-    kept are taken once, at the end (a table has millions of rows and each take copies them)."""
-    frame, invalid, rejects = _checked_personnummer(raw, register)
+    kept are taken once, at the end (a table has millions of rows and each take copies them).
+
+    Its rows are taken out of `raw` (it is left without rows), so that the personnummer go
+    as soon as they are checked, and each column as soon as its clean rows are taken
+    (`rows_moved`): a million children's 12M visits were held twice over (3 GB)."""
+    frame, invalid, rejects = _checked_personnummer(raw, _rows_taken_out(raw), register)
     frame = frame.drop(columns=["pnr_birth_date", "pnr_sex"])
     kept = ~invalid
     if raw.table == "vaccinations":
@@ -410,18 +424,45 @@ def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, ex
         outside = kept & ~frame[column].between(low, high).fillna(True).astype(bool).to_numpy()
         rejects.append(_reject_rows(raw, frame[outside], code, column))
         kept &= ~outside
-    date = frame[EVENT_DATE[raw.table]]
-    birth = _birth_dates(frame["child_id"], births)
-    reason = np.select(
+    reason = _date_reasons(frame[EVENT_DATE[raw.table]], _birth_dates(frame["child_id"], births),
+                           extraction_date)
+    for number, code in enumerate(DATE_REASONS, 1):
+        column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
+        rejects.append(_reject_rows(raw, frame[kept & (reason == number)], code, column))
+    rows, duplicates, conflicts = _rows_kept(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0))
+    rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
+    del conflicts
+    return _finish(raw, frame if rows is None else rows_moved(frame, rows), duplicates, rejects)
+
+
+# The date rules of an event, in the order they are checked (`_date_reasons` numbers them from 1)
+DATE_REASONS = ("unknown_child", "date_before_birth", "date_after_extraction")
+
+
+def _date_reasons(date: pd.Series, birth: pd.Series, extraction_date: dt.date) -> np.ndarray:
+    """Each event's first broken date rule, numbered as in DATE_REASONS (0: none): no birth date
+    (a child missing from the children), before the birth, after the extraction."""
+    return np.select(
         [birth.isna().to_numpy(dtype=bool), (date < birth).fillna(False).to_numpy(dtype=bool),
          (date > pd.Timestamp(extraction_date)).fillna(False).to_numpy(dtype=bool)],
         [1, 2, 3], default=0)
-    for number, code in enumerate(("unknown_child", "date_before_birth", "date_after_extraction"), 1):
-        column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
-        rejects.append(_reject_rows(raw, frame[kept & (reason == number)], code, column))
-    frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0))
-    rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
-    return _finish(raw, frame, duplicates, rejects)
+
+
+def _rows_taken_out(raw: IngestedTable) -> pd.DataFrame:
+    """The raw table's rows, taken out of it (it is left with its columns and no rows): whoever
+    takes them holds the only reference, and can let each column go when it is done with it."""
+    frame = raw.frame
+    raw.frame = without_rows(frame)
+    return frame
+
+
+def rows_moved(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """`frame.iloc[positions]`, taken a column at a time, each column dropped from `frame` as
+    soon as it is taken (`frame` is left without columns): when nothing else holds the rows,
+    they are in memory once and a column, not twice."""
+    index = frame.index[positions]
+    columns = {column: frame.pop(column).array.take(positions) for column in list(frame.columns)}
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def _birth_dates(child_id: pd.Series, births: pd.Series) -> pd.Series:
@@ -500,15 +541,15 @@ def _reject_costs(raw: IngestedTable, frame: pd.DataFrame) -> list[pd.DataFrame]
 def _pseudonymise(raw: IngestedTable, register: privacy.PersonnummerRegister
                   ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Check personnummer, reject invalid ones, replace the valid ones by child_id."""
-    frame, invalid, rejects = _checked_personnummer(raw, register)
+    frame, invalid, rejects = _checked_personnummer(raw, raw.frame, register)
     return frame.loc[~invalid], rejects
 
 
-def _checked_personnummer(raw: IngestedTable, register: privacy.PersonnummerRegister
+def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: privacy.PersonnummerRegister
                           ) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame]]:
-    """Every row with its personnummer checked and replaced by child_id (NA where invalid),
-    which rows are invalid, and the rejects (those rows, and ingest's)."""
-    frame = raw.frame
+    """Every row of `frame` (the raw table's rows) with its personnummer checked and replaced by
+    child_id (NA where invalid), which rows are invalid, and the rejects (those rows, and
+    ingest's)."""
     codes, distinct = register(frame["personnummer"])
     del distinct["normalised"]  # the number itself goes no further
     checked = privacy.personnummer_rows(distinct, codes, frame.index)
@@ -545,12 +586,20 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | 
     only they are compared on every column and sorted; the rest are kept as they are, and
     the rows kept are taken once, in the order of their source rows.
     """
+    rows, duplicates, conflicts = _rows_kept(frame, key, among)
+    return (frame if rows is None else frame.iloc[rows]), duplicates, conflicts
+
+
+def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None
+               ) -> tuple[np.ndarray | None, int, pd.DataFrame]:
+    """`_deduplicate`'s rows kept (their positions, in order; None: every row), its count of
+    exact duplicates and its conflicting rows."""
     values = [c for c in frame.columns if c != SOURCE_ROW]
     among = np.ones(len(frame), dtype=bool) if among is None else among
     group = key_codes(frame, key)
     shared = among & (np.bincount(group[among], minlength=len(frame))[group] > 1)
     if not shared.any():
-        return (frame if among.all() else frame.loc[among]), 0, frame.iloc[:0]
+        return (None if among.all() else np.flatnonzero(among)), 0, without_rows(frame)
     positions = np.flatnonzero(shared)
     rows = frame.iloc[positions]
     exact = rows.duplicated(subset=values, keep="first").to_numpy(dtype=bool)
@@ -562,7 +611,7 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | 
     kept = np.concatenate([np.flatnonzero(among & ~shared), order["_position"].to_numpy()[~loser]])
     kept = kept[np.argsort(frame[SOURCE_ROW].to_numpy()[kept], kind="stable")]
     conflicts = order.loc[loser].drop(columns=["_completeness", "_position"])
-    return frame.iloc[kept], int(exact.sum()), conflicts
+    return kept, int(exact.sum()), conflicts
 
 
 def key_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -605,6 +654,10 @@ def _finish(raw: IngestedTable, frame: pd.DataFrame, duplicates: int,
     return CleanTable(raw.table, raw.source_file, raw.rows_read, frame, duplicates, all_rejects)
 
 
+# The vaccinations' columns that antigen_doses reads
+DOSE_SOURCES = ("child_id", "dose_date", "product", "dose_number_recorded")
+
+
 def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     """One row per child, antigen and dose, numbered by date order (dose 1 = earliest).
 
@@ -617,9 +670,37 @@ def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     vaccinations and three antigens each: merging the columns themselves cost 5.7 s and 0.9 GB
     more at a million children (16M doses), and ranked each child's id once per dose.
     """
-    given = pd.DataFrame([(name, antigen, product.rota_series_doses) for name, product in PRODUCTS.items()
-                          for antigen in product.antigens],
-                         columns=["product", "antigen", "rota_series_doses"])
+    (doses,) = antigen_doses_in_parts(vaccinations, rows=sys.maxsize)  # every dose in one part
+    return doses
+
+
+def antigen_doses_in_parts(vaccinations: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """`antigen_doses` in parts of `rows` rows (the last may have fewer; one part without rows
+    when there is no dose), in order, each part's columns taken when it is asked for: a
+    million children's 16M doses are 1.5 GB as one frame, the peak of the clean stage when
+    they were made whole to be written."""
+    given = _antigens_given()
+    rows_kept, antigens, numbers = _dose_rows(vaccinations, given)
+
+    def taken(frame: pd.DataFrame, column: str, at: np.ndarray) -> pd.Series:
+        return frame[column].take(at).reset_index(drop=True)
+
+    for start in range(0, max(len(rows_kept), 1), rows):
+        at, antigen_at = rows_kept[start:start + rows], antigens[start:start + rows]
+        yield pd.DataFrame({
+            "child_id": taken(vaccinations, "child_id", at),
+            "antigen": taken(given, "antigen", antigen_at).astype("string"),
+            "dose_number": numbers[start:start + rows],
+            "dose_date": taken(vaccinations, "dose_date", at),
+            "product": taken(vaccinations, "product", at),
+            "rota_series_doses": taken(given, "rota_series_doses", antigen_at).astype("Int64"),
+            "dose_number_recorded": taken(vaccinations, "dose_number_recorded", at)})
+
+
+def _dose_rows(vaccinations: pd.DataFrame, given: pd.DataFrame
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each antigen dose as (its vaccination's row, its row of `given`, its dose number), in
+    the order of antigen_doses' rows."""
     row, given_row = _pairs(vaccinations["product"], given["product"])
     # codes of the vaccinations' values (each value ranked once), then of each dose's row
     child, date, product = (sort_codes(vaccinations[c])[row] for c in ("child_id", "dose_date", "product"))
@@ -631,19 +712,14 @@ def antigen_doses(vaccinations: pd.DataFrame) -> pd.DataFrame:
     same_day = np.zeros(len(order), dtype=bool)  # a dose counted once
     same_day[1:] = ~series_start[1:] & (date[1:] == date[:-1])
     kept = order[~same_day]
-    rows, antigens = row[kept], given_row[kept]
+    return row[kept], given_row[kept], _numbers_within(series_start[~same_day])
 
-    def taken(frame: pd.DataFrame, column: str, at: np.ndarray) -> pd.Series:
-        return frame[column].take(at).reset_index(drop=True)
 
-    return pd.DataFrame({
-        "child_id": taken(vaccinations, "child_id", rows),
-        "antigen": taken(given, "antigen", antigens).astype("string"),
-        "dose_number": _numbers_within(series_start[~same_day]),
-        "dose_date": taken(vaccinations, "dose_date", rows),
-        "product": taken(vaccinations, "product", rows),
-        "rota_series_doses": taken(given, "rota_series_doses", antigens).astype("Int64"),
-        "dose_number_recorded": taken(vaccinations, "dose_number_recorded", rows)})
+def _antigens_given() -> pd.DataFrame:
+    """One row per product and antigen it gives, in PRODUCTS' order."""
+    return pd.DataFrame([(name, antigen, product.rota_series_doses) for name, product in PRODUCTS.items()
+                         for antigen in product.antigens],
+                        columns=["product", "antigen", "rota_series_doses"])
 
 
 def _pairs(products: pd.Series, given: pd.Series) -> tuple[np.ndarray, np.ndarray]:
