@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import itertools
@@ -891,6 +892,11 @@ class _Component:
                 self.neighbours[member].update(members)
         self._distances: dict[int, dict[int, int]] = {}
         self._blocks: dict[bytes, _Block] = {}
+        self._decided: dict[bytes, tuple[np.ndarray, bool]] = {}  # `_determined` of each unknown set
+        # The last `exposed`'s hidden cells and final bounds (`show_again` starts from them),
+        # and whether any sweeps ran out of MAX_SWEEPS before the bounds settled.
+        self._final: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._ran_out = False
         # Bounds through the sums of the hidden sets that `to_hide` tried last, as far as it
         # went (with the cells the last sweep moved and the sweeps left): `ranges` of the one
         # it chose goes on from there.
@@ -898,6 +904,7 @@ class _Component:
 
     def ranges(self, hidden_local: np.ndarray, *, exact: bool = True,
                until: Callable[[np.ndarray, np.ndarray], bool] | None = None,
+               reached: tuple[np.ndarray, np.ndarray] | None = None,
                ) -> tuple[np.ndarray, np.ndarray]:
         """The lowest and highest value a reader can give each cell: bounds through the sums
         and (`exact`) the cells that the equations together determine.
@@ -905,6 +912,18 @@ class _Component:
         `until(low, high)`: a leak that tighter bounds keep (whatever is then worked out, it
         still shows); as soon as it shows, the bounds are returned as they are, not final
         (the work left would only tighten them).
+
+        `reached`: the final bounds (`exact`, worked out to the end) of a hidden set that
+        holds every cell of `hidden_local`: the bounds start from them, as tight as they are.
+        A reader who is shown more knows at least as much, and what the reader works out is
+        the same wherever between what each cell says alone (`_start`) and what the reader
+        knows in the end the work starts: a sweep and a cell that the equations fix are
+        monotone (tighter bounds in, tighter or equal bounds out; an equation that fixes a
+        cell among some unknown cells fixes it among fewer), every step keeps the true
+        values inside the bounds, and the work stops where neither tightens anything more,
+        so it ends at the loosest such bounds within the start, whichever way it goes (the
+        bounds are whole numbers or infinite: it ends). That holds while the sweeps settle
+        before MAX_SWEEPS runs out: `_leak_check` starts from scratch once they have not.
         """
         key = hidden_local.tobytes()
         if key in self._tried:  # tried by `to_hide`: go on from where it stopped
@@ -912,21 +931,30 @@ class _Component:
             low, high = low.copy(), high.copy()
         else:
             low, high = self._start(hidden_local)
+            if reached is not None:
+                np.maximum(low, reached[0], out=low)
+                np.minimum(high, reached[1], out=high)
             moved, sweeps = None, self.MAX_SWEEPS
         moved, sweeps = self._propagate(low, high, moved, sweeps, until)
         if not exact:
             self._tried[key] = (low.copy(), high.copy(), moved, sweeps)
             return low, high
         values = self.values_float
+        settled = None  # unknown cells among which the equations are known to fix no more
         while self.relations and not (until is not None and until(low, high)):
             unknown = low < high
-            if not unknown.any():
+            if not unknown.any() or (settled is not None and np.array_equal(unknown, settled)):
                 break
-            determined = self._determined(unknown)
+            determined, exact = self._determined(unknown)
             if not determined.any():
                 break
             low[determined] = values[determined]
             high[determined] = values[determined]
+            # The cells an equation fixes once some cells are known are those it fixed before
+            # (fixing them tells nothing new): where the sweeps then fix no other cell, the
+            # unknown cells are the ones left, and the blocks' SVDs (when `exact`, as they
+            # decide) would find none; only bounds that the sweeps fix can add to them.
+            settled = unknown & ~determined if exact else None
             moved, _ = self._propagate(low, high, moved | determined, self.MAX_SWEEPS, until)
         return low, high
 
@@ -946,12 +974,23 @@ class _Component:
         vector lies in it exactly when it lies in its block's. A block is known by its cells
         (its relations are all those with a term on them), and what it says is kept for the
         next time it occurs (`_block`). When a block cannot say for sure that the whole
-        matrix's SVD would decide as it does, the whole matrix is decided as before.
+        matrix's SVD would decide as it does, the whole matrix is decided as before. What is
+        decided for a set of unknown cells is a function of that set alone: it is kept too
+        (`ranges` of different hidden sets often reach the same unknown cells). Also says
+        whether the blocks decided (then the cells are those exact arithmetic would find).
         """
+        key = unknown.tobytes()
+        if key not in self._decided:
+            self._decided[key] = self._determined_by_blocks(unknown)
+        determined, exact = self._decided[key]
+        return determined.copy(), exact
+
+    def _determined_by_blocks(self, unknown: np.ndarray) -> tuple[np.ndarray, bool]:
+        """`_determined`, computed."""
         determined = np.zeros(len(self.values), dtype=bool)
         on_unknown = unknown[self.term_cell]
         if not on_unknown.any():
-            return determined
+            return determined, True
         relation, cell = self.term_relation[on_unknown], self.term_cell[on_unknown]
         count = len(self.relations)
         size = count + len(self.values)
@@ -974,8 +1013,8 @@ class _Component:
         largest = max(block.largest for block in said)
         if all(block.sure_for[0] <= largest <= block.sure_for[1] for block in said):
             determined[np.concatenate([block.determined for block in said])] = True
-            return determined
-        return self._determined_together(unknown)
+            return determined, True
+        return self._determined_together(unknown), False
 
     def _block(self, columns: np.ndarray) -> _Block:
         """What the SVD of one block of the relations restricted to the unknown cells says:
@@ -1088,6 +1127,7 @@ class _Component:
             if until is not None and until(low, high):
                 return moved, sweeps
             totals = self._touching(moved)
+        self._ran_out = self._ran_out or len(totals) > 0
         return moved, sweeps
 
     def _touching(self, cells: np.ndarray) -> np.ndarray:
@@ -1117,28 +1157,50 @@ class _Component:
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
         """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""
-        low, high = self.ranges(hidden[self.cells])
+        hidden_local = hidden[self.cells]
+        low, high = self.ranges(hidden_local)
+        self._final = (hidden_local, low, high)
         narrowed = [c for c in np.flatnonzero(self._narrowed(low, high)) if int(c) not in skip]
         return int(narrowed[0]) if narrowed else None
 
-    def _leaks(self, hidden: np.ndarray, skip: set[int]) -> bool:
-        """Whether `exposed` finds a cell: stops at the first sign of one."""
-        watched = np.ones(len(self.values), dtype=bool)
-        watched[list(skip)] = False
+    def _leak_check(self, hidden_local: np.ndarray, watched: np.ndarray,
+                    reached: tuple[np.ndarray, np.ndarray] | None,
+                    ) -> tuple[bool, tuple[np.ndarray, np.ndarray]]:
+        """Whether `exposed` finds a watched cell (stops at the first sign of one), and the
+        bounds: final when it finds none. `reached`: as in `ranges`, used while the sweeps
+        have always settled (else the bounds are worked out from scratch, as `ranges` of this
+        hidden set alone would)."""
 
         def leak(low: np.ndarray, high: np.ndarray) -> bool:
             return bool((self._narrowed(low, high) & watched).any())
 
-        return leak(*self.ranges(hidden[self.cells], until=leak))
+        if self._ran_out:
+            reached = None
+        bounds = self.ranges(hidden_local, until=leak, reached=reached)
+        if reached is not None and self._ran_out:
+            bounds = self.ranges(hidden_local, until=leak)
+        return leak(*bounds), bounds
 
     def show_again(self, hidden: np.ndarray, primary: np.ndarray, skip: set[int]) -> None:
         """Show again the cells hidden on the way that turn out not to be needed (the greedy
-        choice can hide a cell that a later one makes redundant), totals first."""
+        choice can hide a cell that a later one makes redundant), totals first.
+
+        Each check starts from the final bounds of the hidden cells as they stand (those of
+        the last `exposed`, then of each check that found no leak), which show less: see
+        `ranges`' `reached`."""
+        watched = np.ones(len(self.values), dtype=bool)
+        watched[list(skip)] = False
+        reached = None
+        if self._final is not None and np.array_equal(self._final[0], hidden[self.cells]):
+            reached = self._final[1:]
         secondary = [c for c in np.flatnonzero(hidden[self.cells] & ~primary[self.cells])]
         for cell in sorted(secondary, key=lambda c: (-int(self.cost[c]), -int(self.values[c]), c)):
             hidden[self.cells[cell]] = False
-            if self._leaks(hidden, skip):
+            leaks, bounds = self._leak_check(hidden[self.cells], watched, reached)
+            if leaks:
                 hidden[self.cells[cell]] = True
+            elif reached is not None:
+                reached = bounds
 
     def _distance(self, start: int) -> dict[int, int]:
         """How many relations apart each cell reachable from `start` is (breadth first)."""
@@ -1182,11 +1244,17 @@ class _Component:
         return int(self.cells[candidates[0][-1]])
 
 
+@functools.cache
+def _c_fflush() -> Callable[[Any], int]:
+    """C's fflush (loading the C library's handle is as slow as a small SVD: once)."""
+    return ctypes.CDLL(None).fflush
+
+
 @contextlib.contextmanager
 def _lapack_messages_dropped() -> Iterator[None]:
     """What LAPACK's error handler prints (C printf to the process's stdout) goes nowhere
     while the block runs: C's buffers are flushed before file descriptor 1 is put back."""
-    flush = ctypes.CDLL(None).fflush
+    flush = _c_fflush()
     sys.stdout.flush()
     flush(None)
     saved = os.dup(1)
