@@ -885,6 +885,14 @@ class _Component:
         self.part_relation = self.term_relation[is_part]
         self.part_cell = self.term_cell[is_part]
         self.part_total = self.total_cell[self.part_relation]
+        self.part_value = self.values[self.part_cell].astype(float)
+        self.part_sensitive = self.sensitive[self.part_cell]
+        # for `_narrowed_at`: the relations each cell is a part of, and each one's parts
+        self.part_of: list[list[int]] = [[] for _ in cells]
+        for row, (_, parts) in enumerate(self.relations):
+            for part in parts:
+                self.part_of[part].append(row)
+        self.parts = [np.array(parts, dtype=np.int64) for _, parts in self.relations]
         self.neighbours: list[set[int]] = [set() for _ in cells]
         for total, parts in self.relations:
             members = [total, *parts]
@@ -1146,14 +1154,26 @@ class _Component:
         leaking = self.sensitive & exact
         if not self.relations:
             return leaking
-        count = len(self.relations)
         unknown = ~exact[self.part_cell]
-        unknown_sum = np.bincount(self.part_relation, np.where(unknown, self.values[self.part_cell], 0),
-                                  count)
-        unknown_count = np.bincount(self.part_relation, unknown, count)
-        told = exact[self.total_cell] & (unknown_count > 0) & (unknown_sum > 0) & (unknown_sum < self.m)
-        leaking[self.part_cell[told[self.part_relation] & unknown & self.sensitive[self.part_cell]]] = True
+        # a positive sum of unknown parts has an unknown part (the counts are not negative)
+        unknown_sum = np.bincount(self.part_relation, self.part_value * unknown, len(self.relations))
+        told = exact[self.total_cell] & (unknown_sum > 0) & (unknown_sum < self.m)
+        leaking[self.part_cell[told[self.part_relation] & unknown & self.part_sensitive]] = True
         return leaking
+
+    def _narrowed_at(self, low: np.ndarray, high: np.ndarray, cell: int) -> bool:
+        """`_narrowed(low, high)[cell]`, from the relations `cell` is a part of alone."""
+        if self.m <= 2 or not self.sensitive[cell]:
+            return False
+        if low[cell] == high[cell]:
+            return True
+        for relation in self.part_of[cell]:
+            total, parts = self.total_cell[relation], self.parts[relation]
+            if low[total] == high[total]:
+                unknown_sum = self.values[parts][low[parts] != high[parts]].sum()
+                if 0 < unknown_sum < self.m:
+                    return True
+        return False
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
         """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""
@@ -1234,7 +1254,7 @@ class _Component:
         self._tried.clear()
 
         def leaking(low: np.ndarray, high: np.ndarray) -> bool:
-            return bool(self._narrowed(low, high)[exposed])
+            return self._narrowed_at(low, high, exposed)
 
         for *_, cell in candidates[:self.MAX_TRIALS]:
             trial = hidden_local.copy()

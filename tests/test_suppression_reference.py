@@ -331,3 +331,18 @@ def test_ranges_from_the_bounds_of_more_hidden_cells_are_the_same(seed: int):
             assert low.tolist() == plain_low.tolist() and high.tolist() == plain_high.tolist()
             compared += int((more & ~fewer).any())
     assert compared > 0
+
+
+@pytest.mark.parametrize("min_cell", [2, 3, 5])
+@pytest.mark.parametrize("seed", range(500, 508))
+def test_narrowed_at_one_cell_as_narrowed(seed: int, min_cell: int):
+    """`_narrowed_at` (to_hide's check of the leaking cell) says what `_narrowed` says of it,
+    also on bounds part way through (trials with the bounds alone)."""
+    rng = np.random.default_rng(seed)
+    for group, reference in _groups(seed, min_cell):
+        for _ in range(6):
+            hidden = group.published & (rng.random(len(group.values)) < rng.uniform(0.1, 0.7))
+            for low, high in (group.ranges(hidden), group.ranges(hidden, exact=False)):
+                expected = reference._narrowed(low, high)
+                assert group._narrowed(low, high).tolist() == expected.tolist()
+                assert [group._narrowed_at(low, high, c) for c in range(len(low))] == expected.tolist()
