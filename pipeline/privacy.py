@@ -1002,10 +1002,12 @@ class _Component:
         relation, cell = self.term_relation[on_unknown], self.term_cell[on_unknown]
         count = len(self.relations)
         size = count + len(self.values)
-        # relations (0..count-1) and cells (count..) as nodes, joined by the terms
+        # relations (0..count-1) and cells (count..) as nodes, joined by the terms (each from
+        # its relation to its cell: the weakly connected parts are the blocks)
         graph = csr_array((np.ones(len(cell)), count + cell,
                            np.searchsorted(relation, np.arange(size + 1))), shape=(size, size))
-        _, block_of = connected_components(graph, directed=False)
+        _, block_of = connected_components(graph, directed=True, connection="weak")
+        term_block = block_of[count + cell]
         columns = np.unique(cell)
         blocks = block_of[count + columns]
         order = np.argsort(blocks, kind="stable")
@@ -1016,7 +1018,8 @@ class _Component:
             block_columns = columns[start:end]
             key = block_columns.tobytes()
             if key not in self._blocks:
-                self._blocks[key] = self._block(block_columns)
+                rows = np.unique(relation[term_block == blocks[start]])
+                self._blocks[key] = self._block(block_columns, rows)
             said.append(self._blocks[key])
         largest = max(block.largest for block in said)
         if all(block.sure_for[0] <= largest <= block.sure_for[1] for block in said):
@@ -1024,10 +1027,10 @@ class _Component:
             return determined, True
         return self._determined_together(unknown), False
 
-    def _block(self, columns: np.ndarray) -> _Block:
-        """What the SVD of one block of the relations restricted to the unknown cells says:
-        the cells it fixes, and for which largest singular value of the whole matrix that
-        is sure to be what the whole matrix's SVD says.
+    def _block(self, columns: np.ndarray, rows: np.ndarray) -> _Block:
+        """What the SVD of one block of the relations restricted to the unknown cells says
+        (`rows`: its relations, ascending): the cells it fixes, and for which largest
+        singular value of the whole matrix that is sure to be what the whole matrix's SVD says.
 
         The whole matrix's singular values are the blocks' together and its weights (squared
         lengths of the columns of the basis of its row space) are the blocks' weights. Both
@@ -1042,7 +1045,6 @@ class _Component:
         relation needs no SVD: its singular value is sqrt(k) and each of its k cells has
         weight 1/k.
         """
-        rows = np.unique(self.term_relation[np.isin(self.term_cell, columns)])
         if len(rows) == 1:
             singular = np.array([np.sqrt(len(columns))])
             squares = np.full((1, len(columns)), 1.0 / len(columns))
