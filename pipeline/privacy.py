@@ -958,10 +958,11 @@ class _Component:
                 break
             low[determined] = values[determined]
             high[determined] = values[determined]
-            # The cells an equation fixes once some cells are known are those it fixed before
-            # (fixing them tells nothing new): where the sweeps then fix no other cell, the
-            # unknown cells are the ones left, and the blocks' SVDs (when `exact`, as they
-            # decide) would find none; only bounds that the sweeps fix can add to them.
+            # Setting the cells the equations fix to the one value they allow leaves the
+            # equations' solutions as they were: among the unknown cells left they fix none.
+            # Where the sweeps then make no other cell exact, asking again (the blocks' SVDs,
+            # when `exact`: as the blocks decide) would find nothing; a cell the sweeps fix
+            # can let the equations fix more.
             settled = unknown & ~determined if exact else None
             moved, _ = self._propagate(low, high, moved | determined, self.MAX_SWEEPS, until)
         return low, high
