@@ -932,6 +932,8 @@ class _Component:
         so it ends at the loosest such bounds within the start, whichever way it goes (the
         bounds are whole numbers or infinite: it ends). That holds while the sweeps settle
         before MAX_SWEEPS runs out: `_leak_check` starts from scratch once they have not.
+        Final bounds are still under a sweep, so the first sweep visits only the relations
+        of the cells whose bounds `hidden_local` tightens (as every later sweep does).
         """
         key = hidden_local.tobytes()
         if key in self._tried:  # tried by `to_hide`: go on from where it stopped
@@ -939,10 +941,11 @@ class _Component:
             low, high = low.copy(), high.copy()
         else:
             low, high = self._start(hidden_local)
+            moved, sweeps = None, self.MAX_SWEEPS
             if reached is not None:
+                moved = (low > reached[0]) | (high < reached[1])
                 np.maximum(low, reached[0], out=low)
                 np.minimum(high, reached[1], out=high)
-            moved, sweeps = None, self.MAX_SWEEPS
         moved, sweeps = self._propagate(low, high, moved, sweeps, until)
         if not exact:
             self._tried[key] = (low.copy(), high.copy(), moved, sweeps)
