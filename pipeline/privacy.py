@@ -1012,7 +1012,7 @@ class _Component:
                            np.searchsorted(relation, np.arange(size + 1))), shape=(size, size))
         _, block_of = connected_components(graph, directed=True, connection="weak")
         term_block = block_of[count + cell]
-        columns = np.unique(cell)
+        columns = np.flatnonzero(np.bincount(cell, minlength=len(self.values)))
         blocks = block_of[count + columns]
         order = np.argsort(blocks, kind="stable")
         columns, blocks = columns[order], blocks[order]
