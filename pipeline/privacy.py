@@ -780,10 +780,11 @@ class LinkedCells:
         sensitive = (values > 0) & (values < self.min_cell)
         hidden = (sensitive & published) | np.array(self.forced, dtype=bool)
         primary = hidden.copy()
+        figures = self._figures()
         for cells, relations in self._components():
             if not sensitive[cells].any() or (touching is not None and not touching[cells].any()):
                 continue
-            group = _Component(self, cells, relations)
+            group = _Component(self, cells, relations, figures)
             given_up: set[int] = set()
             for _ in range(2 * len(cells) + 1):
                 exposed = group.exposed(hidden, given_up)
@@ -799,6 +800,14 @@ class LinkedCells:
                 raise RuntimeError("small-cell suppression did not converge")
             group.show_again(hidden, primary, given_up)
         return hidden
+
+    def _figures(self) -> dict[str, np.ndarray]:
+        """What `_Component` reads of every cell, as arrays (made once for all groups)."""
+        return {"values": np.array(self.values, dtype=np.int64),
+                "published": np.array(self.published, dtype=bool),
+                "revealed": np.array(self.revealed, dtype=bool),
+                "pinned": np.array(self.pinned, dtype=bool),
+                "cost": np.array(self.cost, dtype=np.int64)}
 
     def _components(self) -> list[tuple[np.ndarray, list[int]]]:
         """Cells connected by relations, with the relations of each group (union-find)."""
@@ -849,19 +858,23 @@ class _Component:
     SINGULAR_MARGIN = (1e-12, 1e-4)
     WEIGHT_MARGIN = 1e-8
 
-    def __init__(self, linked: LinkedCells, cells: np.ndarray, relations: list[int]) -> None:
+    def __init__(self, linked: LinkedCells, cells: np.ndarray, relations: list[int],
+                 figures: Mapping[str, np.ndarray] | None = None) -> None:
+        """The group of `cells` linked by `relations` (indices into `linked.relations`);
+        `figures`: `linked._figures()`, when already made."""
         self.linked = linked
         self.m = linked.min_cell
         self.cells = cells
         local = {int(c): i for i, c in enumerate(cells)}
         self.relations = [(local[t], [local[p] for p in parts])
                           for t, parts in (linked.relations[i] for i in relations)]
-        self.values = np.array(linked.values, dtype=np.int64)[cells]
+        figures = linked._figures() if figures is None else figures
+        self.values = figures["values"][cells]
         self.sensitive = (self.values > 0) & (self.values < self.m)
-        self.published = np.array(linked.published, dtype=bool)[cells]
-        self.categorised = self.published | np.array(linked.revealed, dtype=bool)[cells]
-        self.hideable = self.published & ~np.array(linked.pinned, dtype=bool)[cells] & (self.values > 0)
-        self.cost = np.array(linked.cost, dtype=np.int64)[cells]
+        self.published = figures["published"][cells]
+        self.categorised = self.published | figures["revealed"][cells]
+        self.hideable = self.published & ~figures["pinned"][cells] & (self.values > 0)
+        self.cost = figures["cost"][cells]
         # What a reader knows of a cell not shown (`_start`).
         self.values_float = self.values.astype(float)
         self.categorised_zero = self.categorised & (self.values == 0)
@@ -887,12 +900,13 @@ class _Component:
         self.part_total = self.total_cell[self.part_relation]
         self.part_value = self.values[self.part_cell].astype(float)
         self.part_sensitive = self.sensitive[self.part_cell]
-        # for `_narrowed_at`: the relations each cell is a part of, and each one's parts
+        # for `_narrowed_at`: the relations each cell is a part of, and where each one's
+        # parts begin in part_cell (they come relation by relation)
         self.part_of: list[list[int]] = [[] for _ in cells]
         for row, (_, parts) in enumerate(self.relations):
             for part in parts:
                 self.part_of[part].append(row)
-        self.parts = [np.array(parts, dtype=np.int64) for _, parts in self.relations]
+        self.part_start = np.searchsorted(self.part_relation, np.arange(len(self.relations) + 1))
         self.neighbours: list[set[int]] = [set() for _ in cells]
         for total, parts in self.relations:
             members = [total, *parts]
@@ -1174,7 +1188,8 @@ class _Component:
         if low[cell] == high[cell]:
             return True
         for relation in self.part_of[cell]:
-            total, parts = self.total_cell[relation], self.parts[relation]
+            total = self.total_cell[relation]
+            parts = self.part_cell[self.part_start[relation]:self.part_start[relation + 1]]
             if low[total] == high[total]:
                 unknown_sum = self.values[parts][low[parts] != high[parts]].sum()
                 if 0 < unknown_sum < self.m:
