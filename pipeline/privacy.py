@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import itertools
@@ -779,10 +780,11 @@ class LinkedCells:
         sensitive = (values > 0) & (values < self.min_cell)
         hidden = (sensitive & published) | np.array(self.forced, dtype=bool)
         primary = hidden.copy()
+        figures = self._figures()
         for cells, relations in self._components():
             if not sensitive[cells].any() or (touching is not None and not touching[cells].any()):
                 continue
-            group = _Component(self, cells, relations)
+            group = _Component(self, cells, relations, figures)
             given_up: set[int] = set()
             for _ in range(2 * len(cells) + 1):
                 exposed = group.exposed(hidden, given_up)
@@ -798,6 +800,14 @@ class LinkedCells:
                 raise RuntimeError("small-cell suppression did not converge")
             group.show_again(hidden, primary, given_up)
         return hidden
+
+    def _figures(self) -> dict[str, np.ndarray]:
+        """What `_Component` reads of every cell, as arrays (made once for all groups)."""
+        return {"values": np.array(self.values, dtype=np.int64),
+                "published": np.array(self.published, dtype=bool),
+                "revealed": np.array(self.revealed, dtype=bool),
+                "pinned": np.array(self.pinned, dtype=bool),
+                "cost": np.array(self.cost, dtype=np.int64)}
 
     def _components(self) -> list[tuple[np.ndarray, list[int]]]:
         """Cells connected by relations, with the relations of each group (union-find)."""
@@ -848,19 +858,23 @@ class _Component:
     SINGULAR_MARGIN = (1e-12, 1e-4)
     WEIGHT_MARGIN = 1e-8
 
-    def __init__(self, linked: LinkedCells, cells: np.ndarray, relations: list[int]) -> None:
+    def __init__(self, linked: LinkedCells, cells: np.ndarray, relations: list[int],
+                 figures: Mapping[str, np.ndarray] | None = None) -> None:
+        """The group of `cells` linked by `relations` (indices into `linked.relations`);
+        `figures`: `linked._figures()`, when already made."""
         self.linked = linked
         self.m = linked.min_cell
         self.cells = cells
         local = {int(c): i for i, c in enumerate(cells)}
         self.relations = [(local[t], [local[p] for p in parts])
                           for t, parts in (linked.relations[i] for i in relations)]
-        self.values = np.array(linked.values, dtype=np.int64)[cells]
+        figures = linked._figures() if figures is None else figures
+        self.values = figures["values"][cells]
         self.sensitive = (self.values > 0) & (self.values < self.m)
-        self.published = np.array(linked.published, dtype=bool)[cells]
-        self.categorised = self.published | np.array(linked.revealed, dtype=bool)[cells]
-        self.hideable = self.published & ~np.array(linked.pinned, dtype=bool)[cells] & (self.values > 0)
-        self.cost = np.array(linked.cost, dtype=np.int64)[cells]
+        self.published = figures["published"][cells]
+        self.categorised = self.published | figures["revealed"][cells]
+        self.hideable = self.published & ~figures["pinned"][cells] & (self.values > 0)
+        self.cost = figures["cost"][cells]
         # What a reader knows of a cell not shown (`_start`).
         self.values_float = self.values.astype(float)
         self.categorised_zero = self.categorised & (self.values == 0)
@@ -884,6 +898,15 @@ class _Component:
         self.part_relation = self.term_relation[is_part]
         self.part_cell = self.term_cell[is_part]
         self.part_total = self.total_cell[self.part_relation]
+        self.part_value = self.values[self.part_cell].astype(float)
+        self.part_sensitive = self.sensitive[self.part_cell]
+        # for `_narrowed_at`: the relations each cell is a part of, and where each one's
+        # parts begin in part_cell (they come relation by relation)
+        self.part_of: list[list[int]] = [[] for _ in cells]
+        for row, (_, parts) in enumerate(self.relations):
+            for part in parts:
+                self.part_of[part].append(row)
+        self.part_start = np.searchsorted(self.part_relation, np.arange(len(self.relations) + 1))
         self.neighbours: list[set[int]] = [set() for _ in cells]
         for total, parts in self.relations:
             members = [total, *parts]
@@ -891,6 +914,11 @@ class _Component:
                 self.neighbours[member].update(members)
         self._distances: dict[int, dict[int, int]] = {}
         self._blocks: dict[bytes, _Block] = {}
+        self._decided: dict[bytes, tuple[np.ndarray, bool]] = {}  # `_determined` of each unknown set
+        # The last `exposed`'s hidden cells and final bounds (`show_again` starts from them),
+        # and whether any sweeps ran out of MAX_SWEEPS before the bounds settled.
+        self._final: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._ran_out = False
         # Bounds through the sums of the hidden sets that `to_hide` tried last, as far as it
         # went (with the cells the last sweep moved and the sweeps left): `ranges` of the one
         # it chose goes on from there.
@@ -898,6 +926,7 @@ class _Component:
 
     def ranges(self, hidden_local: np.ndarray, *, exact: bool = True,
                until: Callable[[np.ndarray, np.ndarray], bool] | None = None,
+               reached: tuple[np.ndarray, np.ndarray] | None = None,
                ) -> tuple[np.ndarray, np.ndarray]:
         """The lowest and highest value a reader can give each cell: bounds through the sums
         and (`exact`) the cells that the equations together determine.
@@ -905,6 +934,20 @@ class _Component:
         `until(low, high)`: a leak that tighter bounds keep (whatever is then worked out, it
         still shows); as soon as it shows, the bounds are returned as they are, not final
         (the work left would only tighten them).
+
+        `reached`: the final bounds (`exact`, worked out to the end) of a hidden set that
+        holds every cell of `hidden_local`: the bounds start from them, as tight as they are.
+        A reader who is shown more knows at least as much, and what the reader works out is
+        the same wherever between what each cell says alone (`_start`) and what the reader
+        knows in the end the work starts: a sweep and a cell that the equations fix are
+        monotone (tighter bounds in, tighter or equal bounds out; an equation that fixes a
+        cell among some unknown cells fixes it among fewer), every step keeps the true
+        values inside the bounds, and the work stops where neither tightens anything more,
+        so it ends at the loosest such bounds within the start, whichever way it goes (the
+        bounds are whole numbers or infinite: it ends). That holds while the sweeps settle
+        before MAX_SWEEPS runs out: `_leak_check` starts from scratch once they have not.
+        Final bounds are still under a sweep, so the first sweep visits only the relations
+        of the cells whose bounds `hidden_local` tightens (as every later sweep does).
         """
         key = hidden_local.tobytes()
         if key in self._tried:  # tried by `to_hide`: go on from where it stopped
@@ -913,20 +956,31 @@ class _Component:
         else:
             low, high = self._start(hidden_local)
             moved, sweeps = None, self.MAX_SWEEPS
+            if reached is not None:
+                moved = (low > reached[0]) | (high < reached[1])
+                np.maximum(low, reached[0], out=low)
+                np.minimum(high, reached[1], out=high)
         moved, sweeps = self._propagate(low, high, moved, sweeps, until)
         if not exact:
             self._tried[key] = (low.copy(), high.copy(), moved, sweeps)
             return low, high
         values = self.values_float
+        settled = None  # unknown cells among which the equations are known to fix no more
         while self.relations and not (until is not None and until(low, high)):
             unknown = low < high
-            if not unknown.any():
+            if not unknown.any() or (settled is not None and np.array_equal(unknown, settled)):
                 break
-            determined = self._determined(unknown)
+            determined, exact = self._determined(unknown)
             if not determined.any():
                 break
             low[determined] = values[determined]
             high[determined] = values[determined]
+            # Setting the cells the equations fix to the one value they allow leaves the
+            # equations' solutions as they were: among the unknown cells left they fix none.
+            # Where the sweeps then make no other cell exact, asking again (the blocks' SVDs,
+            # when `exact`: as the blocks decide) would find nothing; a cell the sweeps fix
+            # can let the equations fix more.
+            settled = unknown & ~determined if exact else None
             moved, _ = self._propagate(low, high, moved | determined, self.MAX_SWEEPS, until)
         return low, high
 
@@ -946,20 +1000,33 @@ class _Component:
         vector lies in it exactly when it lies in its block's. A block is known by its cells
         (its relations are all those with a term on them), and what it says is kept for the
         next time it occurs (`_block`). When a block cannot say for sure that the whole
-        matrix's SVD would decide as it does, the whole matrix is decided as before.
+        matrix's SVD would decide as it does, the whole matrix is decided as before. What is
+        decided for a set of unknown cells is a function of that set alone: it is kept too
+        (`ranges` of different hidden sets often reach the same unknown cells). Also says
+        whether the blocks decided (then the cells are those exact arithmetic would find).
         """
+        key = unknown.tobytes()
+        if key not in self._decided:
+            self._decided[key] = self._determined_by_blocks(unknown)
+        determined, exact = self._decided[key]
+        return determined.copy(), exact
+
+    def _determined_by_blocks(self, unknown: np.ndarray) -> tuple[np.ndarray, bool]:
+        """`_determined`, computed."""
         determined = np.zeros(len(self.values), dtype=bool)
         on_unknown = unknown[self.term_cell]
         if not on_unknown.any():
-            return determined
+            return determined, True
         relation, cell = self.term_relation[on_unknown], self.term_cell[on_unknown]
         count = len(self.relations)
         size = count + len(self.values)
-        # relations (0..count-1) and cells (count..) as nodes, joined by the terms
+        # relations (0..count-1) and cells (count..) as nodes, joined by the terms (each from
+        # its relation to its cell: the weakly connected parts are the blocks)
         graph = csr_array((np.ones(len(cell)), count + cell,
                            np.searchsorted(relation, np.arange(size + 1))), shape=(size, size))
-        _, block_of = connected_components(graph, directed=False)
-        columns = np.unique(cell)
+        _, block_of = connected_components(graph, directed=True, connection="weak")
+        term_block = block_of[count + cell]
+        columns = np.flatnonzero(np.bincount(cell, minlength=len(self.values)))
         blocks = block_of[count + columns]
         order = np.argsort(blocks, kind="stable")
         columns, blocks = columns[order], blocks[order]
@@ -969,18 +1036,19 @@ class _Component:
             block_columns = columns[start:end]
             key = block_columns.tobytes()
             if key not in self._blocks:
-                self._blocks[key] = self._block(block_columns)
+                rows = np.unique(relation[term_block == blocks[start]])
+                self._blocks[key] = self._block(block_columns, rows)
             said.append(self._blocks[key])
         largest = max(block.largest for block in said)
         if all(block.sure_for[0] <= largest <= block.sure_for[1] for block in said):
             determined[np.concatenate([block.determined for block in said])] = True
-            return determined
-        return self._determined_together(unknown)
+            return determined, True
+        return self._determined_together(unknown), False
 
-    def _block(self, columns: np.ndarray) -> _Block:
-        """What the SVD of one block of the relations restricted to the unknown cells says:
-        the cells it fixes, and for which largest singular value of the whole matrix that
-        is sure to be what the whole matrix's SVD says.
+    def _block(self, columns: np.ndarray, rows: np.ndarray) -> _Block:
+        """What the SVD of one block of the relations restricted to the unknown cells says
+        (`rows`: its relations, ascending): the cells it fixes, and for which largest
+        singular value of the whole matrix that is sure to be what the whole matrix's SVD says.
 
         The whole matrix's singular values are the blocks' together and its weights (squared
         lengths of the columns of the basis of its row space) are the blocks' weights. Both
@@ -995,7 +1063,6 @@ class _Component:
         relation needs no SVD: its singular value is sqrt(k) and each of its k cells has
         weight 1/k.
         """
-        rows = np.unique(self.term_relation[np.isin(self.term_cell, columns)])
         if len(rows) == 1:
             singular = np.array([np.sqrt(len(columns))])
             squares = np.full((1, len(columns)), 1.0 / len(columns))
@@ -1088,6 +1155,7 @@ class _Component:
             if until is not None and until(low, high):
                 return moved, sweeps
             totals = self._touching(moved)
+        self._ran_out = self._ran_out or len(totals) > 0
         return moved, sweeps
 
     def _touching(self, cells: np.ndarray) -> np.ndarray:
@@ -1106,39 +1174,74 @@ class _Component:
         leaking = self.sensitive & exact
         if not self.relations:
             return leaking
-        count = len(self.relations)
         unknown = ~exact[self.part_cell]
-        unknown_sum = np.bincount(self.part_relation, np.where(unknown, self.values[self.part_cell], 0),
-                                  count)
-        unknown_count = np.bincount(self.part_relation, unknown, count)
-        told = exact[self.total_cell] & (unknown_count > 0) & (unknown_sum > 0) & (unknown_sum < self.m)
-        leaking[self.part_cell[told[self.part_relation] & unknown & self.sensitive[self.part_cell]]] = True
+        # a positive sum of unknown parts has an unknown part (the counts are not negative)
+        unknown_sum = np.bincount(self.part_relation, self.part_value * unknown, len(self.relations))
+        told = exact[self.total_cell] & (unknown_sum > 0) & (unknown_sum < self.m)
+        leaking[self.part_cell[told[self.part_relation] & unknown & self.part_sensitive]] = True
         return leaking
+
+    def _narrowed_at(self, low: np.ndarray, high: np.ndarray, cell: int) -> bool:
+        """`_narrowed(low, high)[cell]`, from the relations `cell` is a part of alone."""
+        if self.m <= 2 or not self.sensitive[cell]:
+            return False
+        if low[cell] == high[cell]:
+            return True
+        for relation in self.part_of[cell]:
+            total = self.total_cell[relation]
+            parts = self.part_cell[self.part_start[relation]:self.part_start[relation + 1]]
+            if low[total] == high[total]:
+                unknown_sum = self.values[parts][low[parts] != high[parts]].sum()
+                if 0 < unknown_sum < self.m:
+                    return True
+        return False
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
         """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""
-        low, high = self.ranges(hidden[self.cells])
+        hidden_local = hidden[self.cells]
+        low, high = self.ranges(hidden_local)
+        self._final = (hidden_local, low, high)
         narrowed = [c for c in np.flatnonzero(self._narrowed(low, high)) if int(c) not in skip]
         return int(narrowed[0]) if narrowed else None
 
-    def _leaks(self, hidden: np.ndarray, skip: set[int]) -> bool:
-        """Whether `exposed` finds a cell: stops at the first sign of one."""
-        watched = np.ones(len(self.values), dtype=bool)
-        watched[list(skip)] = False
+    def _leak_check(self, hidden_local: np.ndarray, watched: np.ndarray,
+                    reached: tuple[np.ndarray, np.ndarray] | None,
+                    ) -> tuple[bool, tuple[np.ndarray, np.ndarray]]:
+        """Whether `exposed` finds a watched cell (stops at the first sign of one), and the
+        bounds: final when it finds none. `reached`: as in `ranges`, used while the sweeps
+        have always settled (else the bounds are worked out from scratch, as `ranges` of this
+        hidden set alone would)."""
 
         def leak(low: np.ndarray, high: np.ndarray) -> bool:
             return bool((self._narrowed(low, high) & watched).any())
 
-        return leak(*self.ranges(hidden[self.cells], until=leak))
+        if self._ran_out:
+            reached = None
+        bounds = self.ranges(hidden_local, until=leak, reached=reached)
+        if reached is not None and self._ran_out:
+            bounds = self.ranges(hidden_local, until=leak)
+        return leak(*bounds), bounds
 
     def show_again(self, hidden: np.ndarray, primary: np.ndarray, skip: set[int]) -> None:
         """Show again the cells hidden on the way that turn out not to be needed (the greedy
-        choice can hide a cell that a later one makes redundant), totals first."""
+        choice can hide a cell that a later one makes redundant), totals first.
+
+        Each check starts from the final bounds of the hidden cells as they stand (those of
+        the last `exposed`, then of each check that found no leak), which show less: see
+        `ranges`' `reached`."""
+        watched = np.ones(len(self.values), dtype=bool)
+        watched[list(skip)] = False
+        reached = None
+        if self._final is not None and np.array_equal(self._final[0], hidden[self.cells]):
+            reached = self._final[1:]
         secondary = [c for c in np.flatnonzero(hidden[self.cells] & ~primary[self.cells])]
         for cell in sorted(secondary, key=lambda c: (-int(self.cost[c]), -int(self.values[c]), c)):
             hidden[self.cells[cell]] = False
-            if self._leaks(hidden, skip):
+            leaks, bounds = self._leak_check(hidden[self.cells], watched, reached)
+            if leaks:
                 hidden[self.cells[cell]] = True
+            elif reached is not None:
+                reached = bounds
 
     def _distance(self, start: int) -> dict[int, int]:
         """How many relations apart each cell reachable from `start` is (breadth first)."""
@@ -1172,7 +1275,7 @@ class _Component:
         self._tried.clear()
 
         def leaking(low: np.ndarray, high: np.ndarray) -> bool:
-            return bool(self._narrowed(low, high)[exposed])
+            return self._narrowed_at(low, high, exposed)
 
         for *_, cell in candidates[:self.MAX_TRIALS]:
             trial = hidden_local.copy()
@@ -1182,11 +1285,17 @@ class _Component:
         return int(self.cells[candidates[0][-1]])
 
 
+@functools.cache
+def _c_fflush() -> Callable[[Any], int]:
+    """C's fflush (loading the C library's handle is as slow as a small SVD: once)."""
+    return ctypes.CDLL(None).fflush
+
+
 @contextlib.contextmanager
 def _lapack_messages_dropped() -> Iterator[None]:
     """What LAPACK's error handler prints (C printf to the process's stdout) goes nowhere
     while the block runs: C's buffers are flushed before file descriptor 1 is put back."""
-    flush = ctypes.CDLL(None).fflush
+    flush = _c_fflush()
     sys.stdout.flush()
     flush(None)
     saved = os.dup(1)

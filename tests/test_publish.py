@@ -633,3 +633,49 @@ def test_missing_values_cannot_be_read_off_an_indicator_denominator() -> None:
     denominator = published["indicators"].iloc[0]["n_denominator"]
     shown_denominator = denominator is not None and not pd.isna(denominator)
     assert not (shown_n and shown_denominator), (row["n"], denominator)
+
+
+def test_observed_counts_are_the_first_matching_rows():
+    """`effects._ObservedCounts` (tables read once) finds what filtering the tables for each
+    group finds: the first matching row of indicators, else of summary (with the group's
+    counts), by area for an intervention group, else any area."""
+    from pipeline.publish.cells import _Pass
+    from pipeline.publish.effects import _ObservedCounts
+
+    indicators = pd.DataFrame({
+        "indicator": ["bf", "bf", "bf", "mmr"], "group": ["control_pre", "control_pre", "x", "x"],
+        "area": ["A", "A", np.nan, "B"], "n_denominator": [10, 11, 12, 13],
+        "n_numerator": [1, 2, 3, pd.NA]})
+    summary = pd.DataFrame({
+        "indicator": ["bf", "bf", "mmr", "mmr"], "area": [None, "B", "B", "A"],
+        "n_denominator_intervention_pre": [np.nan, 20, 21, 22], "events_intervention_pre": [5, 6, 7, 8],
+        "n_denominator_control_pre": [30, 31, np.nan, 33], "events_control_pre": [9, 10, 11, 12]})
+    p = _Pass(5, {"indicators": indicators, "summary": summary})
+
+    def plain(indicator, group, area):
+        match = indicators[indicators["indicator"].eq(indicator).to_numpy(dtype=bool)
+                           & indicators["group"].eq(group).to_numpy(dtype=bool)
+                           & indicators["area"].astype(str).eq(area).to_numpy(dtype=bool)]
+        if len(match):
+            return _as_count(match["n_denominator"].iloc[0]), _as_count(match["n_numerator"].iloc[0])
+        if f"n_denominator_{group}" in summary.columns:
+            row_area = area if group.startswith("intervention") else None
+            match = summary[summary["indicator"].eq(indicator).to_numpy(dtype=bool)
+                            & (summary["area"].astype(str).eq(row_area).to_numpy(dtype=bool)
+                               if row_area else np.ones(len(summary), dtype=bool))]
+            match = match[match[f"n_denominator_{group}"].notna().to_numpy(dtype=bool)]
+            if len(match):
+                return (_as_count(match[f"n_denominator_{group}"].iloc[0]),
+                        _as_count(match[f"events_{group}"].iloc[0]))
+        return None
+
+    observed = _ObservedCounts(p)
+    asked = list(itertools.product(["bf", "mmr", "other"],
+                                   ["control_pre", "intervention_pre", "x", "y_pre"],
+                                   ["A", "B", "nan", "None", ""]))
+    assert [observed(*key) for key in asked] == [plain(*key) for key in asked]
+    assert sum(plain(*key) is not None for key in asked) >= 10
+
+
+def _as_count(value: object) -> int:
+    return 0 if pd.isna(value) else int(value)

@@ -288,3 +288,61 @@ def test_random_tables_exercise_the_rules():
         secondary += int((hidden & ~((values > 0) & (values < 5))).sum())
         unprotectable += len(cells.unprotectable)
     assert secondary > 0 and unprotectable > 0
+
+
+def _groups(seed: int, min_cell: int):
+    """The connected groups of a random table with a small cell, each as the fast and the
+    reference component."""
+    cells = random_tables(seed, min_cell)
+    values = np.array(cells.values)
+    for group_cells, relations in cells._components():
+        if relations and ((values[group_cells] > 0) & (values[group_cells] < min_cell)).any():
+            yield (privacy._Component(cells, group_cells, relations),
+                   _ReferenceComponent(cells, group_cells, relations))
+
+
+@pytest.mark.parametrize("seed", range(300, 316))
+def test_ranges_as_the_reference_for_any_hidden_cells(seed: int):
+    """What a reader works out (the bounds themselves, not only the cells hidden) is the
+    reference's, for random hidden cells: the cells the equations fix are not looked for
+    again where nothing but them became known."""
+    rng = np.random.default_rng(seed)
+    for group, reference in _groups(seed, 5):
+        for _ in range(6):
+            hidden = group.published & (rng.random(len(group.values)) < rng.uniform(0.1, 0.7))
+            low, high = group.ranges(hidden)
+            expected_low, expected_high = reference.ranges(hidden)
+            assert low.tolist() == expected_low.tolist() and high.tolist() == expected_high.tolist()
+
+
+@pytest.mark.parametrize("seed", range(400, 416))
+def test_ranges_from_the_bounds_of_more_hidden_cells_are_the_same(seed: int):
+    """`ranges(reached=)` (show_again's start): starting from the final bounds of a hidden
+    set that holds this one ends where starting from scratch ends."""
+    rng = np.random.default_rng(seed)
+    compared = 0
+    for group, _ in _groups(seed, 5):
+        for _ in range(6):
+            more = group.published & (rng.random(len(group.values)) < rng.uniform(0.2, 0.8))
+            fewer = more & (rng.random(len(group.values)) < rng.uniform(0.3, 0.9))
+            reached = group.ranges(more)
+            low, high = group.ranges(fewer, reached=reached)
+            plain_low, plain_high = group.ranges(fewer)
+            assert low.tolist() == plain_low.tolist() and high.tolist() == plain_high.tolist()
+            compared += int((more & ~fewer).any())
+    assert compared > 0
+
+
+@pytest.mark.parametrize("min_cell", [2, 3, 5])
+@pytest.mark.parametrize("seed", range(500, 508))
+def test_narrowed_at_one_cell_as_narrowed(seed: int, min_cell: int):
+    """`_narrowed_at` (to_hide's check of the leaking cell) says what `_narrowed` says of it,
+    also on bounds part way through (trials with the bounds alone)."""
+    rng = np.random.default_rng(seed)
+    for group, reference in _groups(seed, min_cell):
+        for _ in range(6):
+            hidden = group.published & (rng.random(len(group.values)) < rng.uniform(0.1, 0.7))
+            for low, high in (group.ranges(hidden), group.ranges(hidden, exact=False)):
+                expected = reference._narrowed(low, high)
+                assert group._narrowed(low, high).tolist() == expected.tolist()
+                assert [group._narrowed_at(low, high, c) for c in range(len(low))] == expected.tolist()

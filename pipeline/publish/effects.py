@@ -54,25 +54,47 @@ def _effect_population(row: Mapping[str, Any], side: str) -> str:
     return f"{analysis}/{side}"
 
 
-def _observed_counts(p: _Pass, indicator: str, group: str, area: str) -> tuple[int, int] | None:
-    """(n, events) of a group as another table of the pass shows it (indicators, summary)."""
-    indicators = p.frames.get("indicators")
-    if indicators is not None and not indicators.empty:
-        match = indicators[indicators["indicator"].eq(indicator).to_numpy(dtype=bool)
-                           & indicators["group"].eq(group).to_numpy(dtype=bool)
-                           & indicators["area"].astype(str).eq(area).to_numpy(dtype=bool)]
-        if len(match):
-            return _count(match["n_denominator"].iloc[0]), _count(match["n_numerator"].iloc[0])
-    summary = p.frames.get("summary")
-    if summary is not None and not summary.empty and f"n_denominator_{group}" in summary.columns:
+class _ObservedCounts:
+    """(n, events) of a group as another table of the pass shows it (indicators, summary): the
+    first row that matches, each table read once for every group asked."""
+
+    def __init__(self, p: _Pass) -> None:
+        self.indicators: dict[tuple[Any, Any, str], tuple[Any, Any]] = {}
+        indicators = p.frames.get("indicators")
+        if indicators is not None and not indicators.empty:
+            rows = zip(indicators["indicator"], indicators["group"], indicators["area"].astype(str),
+                       indicators["n_denominator"], indicators["n_numerator"], strict=True)
+            for indicator, group, area, n, events in rows:
+                self.indicators.setdefault((indicator, group, area), (n, events))
+        self.summary = p.frames.get("summary")
+        self._summary_groups: dict[str, dict[tuple[Any, str | None], tuple[Any, Any]]] = {}
+
+    def __call__(self, indicator: str, group: str, area: str) -> tuple[int, int] | None:
+        if (indicator, group, area) in self.indicators:
+            n, events = self.indicators[indicator, group, area]
+            return _count(n), _count(events)
+        by_row = self._summary_rows(group)
         row_area = area if group.startswith("intervention") else None
-        match = summary[summary["indicator"].eq(indicator).to_numpy(dtype=bool)
-                        & (summary["area"].astype(str).eq(row_area).to_numpy(dtype=bool)
-                           if row_area else np.ones(len(summary), dtype=bool))]
-        match = match[match[f"n_denominator_{group}"].notna().to_numpy(dtype=bool)]
-        if len(match):
-            return _count(match[f"n_denominator_{group}"].iloc[0]), _count(match[f"events_{group}"].iloc[0])
-    return None
+        if (indicator, row_area or None) in by_row:
+            n, events = by_row[indicator, row_area or None]
+            return _count(n), _count(events)
+        return None
+
+    def _summary_rows(self, group: str) -> dict[tuple[Any, str | None], tuple[Any, Any]]:
+        """summary.csv's first row with the group's counts, per indicator and area (and per
+        indicator alone, under None)."""
+        if group not in self._summary_groups:
+            rows: dict[tuple[Any, str | None], tuple[Any, Any]] = {}
+            summary = self.summary
+            if summary is not None and not summary.empty and f"n_denominator_{group}" in summary.columns:
+                counted = summary[summary[f"n_denominator_{group}"].notna().to_numpy(dtype=bool)]
+                for indicator, area, n, events in zip(
+                        counted["indicator"], counted["area"].astype(str),
+                        counted[f"n_denominator_{group}"], counted[f"events_{group}"], strict=True):
+                    rows.setdefault((indicator, area), (n, events))
+                    rows.setdefault((indicator, None), (n, events))
+            self._summary_groups[group] = rows
+        return self._summary_groups[group]
 
 
 def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
@@ -173,6 +195,7 @@ def _before_start(p: _Pass, records: list[dict], row_triples: list[dict[str, Tri
     or (a binary indicator) as the ITT DiD row less the group after; each DiD group is the
     group after plus the group before, where the counts agree."""
     values = p.cells.values
+    observed_counts = _ObservedCounts(p)
     before: dict[tuple, Triple] = {}
     for record, mine in zip(records, row_triples, strict=True):
         if record.get("method") not in DID_METHODS or (_text(record.get("analysis")) or "itt") != "itt":
@@ -181,7 +204,7 @@ def _before_start(p: _Pass, records: list[dict], row_triples: list[dict[str, Tri
         for side, did in mine.items():
             post = base.get((indicator, area, side))
             group, where = f"{side}_pre", _side_area(side, area)
-            counts = _observed_counts(p, indicator, group, where)
+            counts = observed_counts(indicator, group, where)
             if counts is None and post is not None and indicator in binary:
                 counts = (values[did[0]] - values[post[0]], values[did[1]] - values[post[1]])
             if counts is None or min(counts) < 0 or counts[0] < counts[1]:
