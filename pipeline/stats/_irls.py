@@ -137,12 +137,8 @@ def negative_binomial_irls(events: np.ndarray, exog: np.ndarray, log_offset: np.
 
     Parameters
     ----------
-    events : numpy.ndarray
-        The count of each row.
-    exog : numpy.ndarray
-        The design (rows x coefficients), intercept included.
-    log_offset : numpy.ndarray or None
-        log person-time of each row (None: no offset).
+    events, exog, log_offset
+        As `poisson_irls`.
     alpha : float
         The NB2 dispersion (variance mu + alpha mu^2).
     start : numpy.ndarray
