@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from studykit import pnr, write_study
 
@@ -380,3 +381,19 @@ def test_a_printed_pdf_keeps_no_print_time_and_names_its_structure_from_1(tmp_pa
     assert b"(node00000003) /Headers [(node00000001)]" in one.read_bytes()
     assert b"/Limits [(node00000001) (node00000003)]" in one.read_bytes()
     assert b"D:2024" not in one.read_bytes() and b"D:2025" not in two.read_bytes()
+
+
+def test_report_renderer_measures_text_as_agg_does() -> None:
+    """The kept text extents and font heights of `figures.ReportRenderer` against a plain Agg
+    renderer's measurements, for texts of several lines, sizes, weights and styles and math."""
+    texts = [("Andel ammade", {}), ("Amning\nvid 6 mån (%)", {"fontsize": 11, "fontweight": "bold"}),
+             ("uppgift undertryckt (<5)", {"fontsize": 9, "style": "italic"}), (r"$\chi^2$ = 3,1", {}),
+             ("1 234", {"rotation": 90, "fontfamily": "sans-serif"}), ("", {})]
+    for dpi in (72, 150):
+        extents = []
+        for renderer_class in (RendererAgg, figures.ReportRenderer, figures.ReportRenderer):
+            figure = Figure(dpi=dpi)
+            renderer = renderer_class(400, 300, dpi)
+            extents.append([figure.text(0.1, 0.5, words, **style).get_window_extent(renderer).bounds
+                            for words, style in texts])
+        assert extents[1] == extents[0] and extents[2] == extents[0]
