@@ -4,12 +4,16 @@ tables with numbered captions, failures named."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 import stat
 from pathlib import Path
 
+import matplotlib
 import nbformat
+import numpy as np
 import pandas as pd
+import PIL.Image
 import pytest
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
@@ -381,6 +385,48 @@ def test_a_printed_pdf_keeps_no_print_time_and_names_its_structure_from_1(tmp_pa
     assert b"(node00000003) /Headers [(node00000001)]" in one.read_bytes()
     assert b"/Limits [(node00000001) (node00000003)]" in one.read_bytes()
     assert b"D:2024" not in one.read_bytes() and b"D:2025" not in two.read_bytes()
+
+
+def panels_over_time(figure: Figure) -> Figure:
+    """Two panels over birth dates sharing their years, one on a log scale, with a legend and
+    a title of two lines: what the report's figures have that their fast paths touch."""
+    first, second = figure.subplots(2, 1, sharex=True)
+    dates = pd.date_range("2019-01-01", periods=12, freq="QS")
+    first.plot(dates, [40 + i for i in range(12)], marker="o", label="Intervention")
+    first.plot(dates, [38 + i / 2 for i in range(12)], marker="s", label="Jämförelse")
+    second.plot(dates, [0.5 + i / 10 for i in range(12)])
+    second.set_yscale("log")
+    first.set_title("Andel ammade\nvid 6 månader", loc="left")
+    second.set_xlabel("Födelsekvartal")
+    first.text(dates[3], 41, "programstart", fontsize=9, style="italic")
+    figure.legend(loc="outside upper center", ncol=2)
+    return figure
+
+
+def test_report_figure_images_have_the_pixels_and_layout_of_a_plain_tight_savefig() -> None:
+    """figure_images (its renderer's kept text extents, ticks kept once the layout is solved, an
+    RGB PNG) against matplotlib's own savefig(bbox_inches="tight") of the same figure."""
+    plain = panels_over_time(Figure(figsize=(6, 4), layout="constrained"))
+    drawn = io.BytesIO()
+    plain.savefig(drawn, format="png", dpi=report_html.PNG_DPI, bbox_inches="tight")
+    expected = np.asarray(PIL.Image.open(drawn).convert("RGBA"))
+    for _ in range(2):  # the second time with the text extents the first kept
+        figure = panels_over_time(figures.ReportFigure(figsize=(6, 4), layout="constrained"))
+        locators = [ax.xaxis.get_major_locator() for ax in figure.axes]
+        png, svg = report_html.figure_images(figure, svg=True)
+        image = PIL.Image.open(io.BytesIO(png))
+        assert image.mode == "RGB"  # every pixel opaque: no alpha channel to store
+        assert np.array_equal(np.asarray(image.convert("RGBA")), expected)
+        assert [ax.xaxis.get_major_locator() for ax in figure.axes] == locators  # given back
+        assert svg is not None and b"programstart" in svg
+    plain_svg = io.BytesIO()
+    with matplotlib.rc_context(report_html.SVG_RC):
+        plain.savefig(plain_svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    assert _svg_words(svg) == _svg_words(plain_svg.getvalue())  # the same ticks, labels and words
+
+
+def _svg_words(svg: bytes) -> list[str]:
+    return re.findall(r">([^<]+)</text>", svg.decode("utf-8"))
 
 
 def test_report_renderer_measures_text_as_agg_does() -> None:
