@@ -927,7 +927,13 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
 
 
 def close(figure: Figure) -> None:
-    """Release a figure's artists once it has been shown (figures are not held by pyplot)."""
+    """Release a figure's artists once it has been shown (figures are not held by pyplot).
+
+    The axes are taken out first: `Figure.clear` would reset each to a new axes' state (new
+    spines, axes and ticks) before taking it out, a tenth of the time a report's figure takes.
+    """
+    for ax in list(figure.axes):
+        figure.delaxes(ax)
     figure.clear()
 
 

@@ -295,6 +295,14 @@ def test_a_figure_is_keyed_by_what_it_is_drawn_from() -> None:
     assert figures.flow_figure(FLOW.assign(children=[{1}, {2}]), "sv").inputs_key is None  # not hashable
 
 
+
+def test_a_closed_figure_holds_no_artists() -> None:
+    figure = figures.trends_figure(pd.DataFrame(), ["bf_6m"], "sv", programme_start="2021-01-01")
+    figure.suptitle("Trender")
+    figures.close(figure)
+    assert figure.axes == [] and figure.texts == [] and figure.legends == []
+    assert figure.get_children() == [figure.patch]
+
 def test_reports_sharing_a_cache_draw_a_figure_once(tmp_path: Path, monkeypatch) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
