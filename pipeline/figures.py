@@ -11,12 +11,9 @@ so that the reports of one run draw a figure they have in common once.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import inspect
 import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
@@ -32,6 +29,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
+from pipeline.figure_keys import keyed
 from pipeline.indicators import time_to_event
 from pipeline.report_html import PNG_DPI, figure_images
 from pipeline.stats import funnel_limits
@@ -165,44 +163,6 @@ class ReportFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         return self.to_png()
-
-
-def keyed(draw: Callable[..., ReportFigure]) -> Callable[..., ReportFigure]:
-    """A figure function whose figures carry `inputs_key`: a digest of the function and its
-    arguments (frames by content). Figure functions are pure, so the same arguments draw the
-    same figure; an argument that cannot be digested leaves the key None."""
-    signature = inspect.signature(draw)
-
-    @functools.wraps(draw)
-    def drawing(*args: Any, **kwargs: Any) -> ReportFigure:
-        figure = draw(*args, **kwargs)
-        arguments = signature.bind(*args, **kwargs)
-        arguments.apply_defaults()
-        digest = hashlib.sha256(draw.__qualname__.encode())
-        try:
-            for name, value in arguments.arguments.items():
-                digest.update(name.encode())
-                _digest_argument(digest, value)
-        except (TypeError, ValueError):  # e.g. a frame with unhashable cells
-            return figure
-        figure.inputs_key = digest.hexdigest()
-        return figure
-
-    return drawing
-
-
-def _digest_argument(digest: Any, value: Any) -> None:
-    if isinstance(value, pd.DataFrame):
-        digest.update(repr(("frame", list(value.columns), [str(kind) for kind in value.dtypes])).encode())
-        digest.update(pd.util.hash_pandas_object(value).to_numpy().tobytes())
-    elif isinstance(value, (list, tuple)):
-        digest.update(repr((type(value).__name__, len(value))).encode())
-        for item in value:
-            _digest_argument(digest, item)
-    elif value is None or isinstance(value, (str, int, float)):
-        digest.update(repr((type(value).__name__, value)).encode())
-    else:
-        raise TypeError(f"a figure argument of type {type(value).__name__} has no digest")
 
 
 def _new_figure(width: float, height: float) -> ReportFigure:
