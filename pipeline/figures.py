@@ -29,7 +29,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
-from pipeline.figure_keys import keyed
+from pipeline.figure_keys import keyed, release
 from pipeline.indicators import time_to_event
 from pipeline.report_html import PNG_DPI, figure_images
 from pipeline.stats import funnel_limits
@@ -887,14 +887,8 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
 
 
 def close(figure: Figure) -> None:
-    """Release a figure's artists once it has been shown (figures are not held by pyplot).
-
-    The axes are taken out first: `Figure.clear` would reset each to a new axes' state (new
-    spines, axes and ticks) before taking it out, a tenth of the time a report's figure takes.
-    """
-    for ax in list(figure.axes):
-        figure.delaxes(ax)
-    figure.clear()
+    """Release a figure's artists once it has been shown (figures are not held by pyplot)."""
+    release(figure)
 
 
 def axis_labels(figure: Figure) -> list[tuple[str, str]]:

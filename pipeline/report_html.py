@@ -28,6 +28,7 @@ from matplotlib import rc_context, rcParams
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, Locator, NullLocator
 
+from pipeline.figure_keys import Drawing
 from pipeline.text.words import Words
 
 # Words of the caption labels; every other report word lives in pipeline.text.
@@ -57,7 +58,7 @@ def caption_label(kind: str, number: int, language: str) -> str:
     return f"{CAPTION_WORDS[kind].in_(language)} {number}"
 
 
-def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,
+def figure_html(fig: Figure | Drawing, number: int, caption: str, alt: str, language: str,
                 figures_dir: str | Path | None = None, *, name: str | None = None,
                 cache: str | Path | None = None) -> str:
     """A <figure> with the PNG embedded (alt text) and a numbered <figcaption>.
@@ -67,7 +68,8 @@ def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,
     part's figures do). With `cache`, a folder the reports of one run share, a figure with
     an `inputs_key` (`figures.ReportFigure`) is drawn once for them all: its images are kept
     there under the key for the next report that shows it. The figure is not closed: the
-    caller closes it.
+    caller closes it. A `Drawing` (`figures.<function>.later(...)`) is drawn only when the
+    cache does not have its images, and released afterwards.
     """
     label = caption_label("figure", number, language)
     png, svg = _shared_images(fig, cache, svg=figures_dir is not None)
@@ -181,21 +183,29 @@ def _ticks_kept(fig: Figure) -> Iterator[None]:
             ticker.locator = locator
 
 
-def _shared_images(fig: Figure, cache: str | Path | None, *, svg: bool) -> tuple[bytes, bytes | None]:
+def _shared_images(fig: Figure | Drawing, cache: str | Path | None, *,
+                   svg: bool) -> tuple[bytes, bytes | None]:
     """`figure_images`, taken from `cache` when another report drew a figure with the same key."""
     key = getattr(fig, "inputs_key", None)
     if cache is None or key is None:
-        return figure_images(fig, svg=svg)
+        return _images(fig, svg=svg)
     kept = {suffix: Path(cache) / f"{key}.{suffix}" for suffix in ("png", "svg")}
     if kept["png"].is_file() and (kept["svg"].is_file() or not svg):
         return kept["png"].read_bytes(), kept["svg"].read_bytes() if svg else None
-    png, vector = figure_images(fig, svg=svg)
+    png, vector = _images(fig, svg=svg)
     for suffix, image in (("svg", vector), ("png", png)):  # the PNG last: it says the entry is there
         if image is not None:
             partial = kept[suffix].with_name(f".{os.getpid()}.{kept[suffix].name}")
             partial.write_bytes(image)
             partial.replace(kept[suffix])  # whole files only: reports run in parallel
     return png, vector
+
+
+def _images(fig: Figure | Drawing, *, svg: bool) -> tuple[bytes, bytes | None]:
+    if not isinstance(fig, Drawing):
+        return figure_images(fig, svg=svg)
+    with fig.drawn() as figure:
+        return figure_images(figure, svg=svg)
 
 
 def _write_images(name: str, figures_dir: str | Path, png: bytes, svg: bytes) -> tuple[Path, Path]:

@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from studykit import pnr, write_study
 
-from pipeline import figures, report_html
+from pipeline import figure_keys, figures, report_html
 from pipeline.config import load_study
 from pipeline.errors import HembesokError
 from pipeline.publish import scan_file_for_personnummer
@@ -321,6 +321,22 @@ def test_reports_sharing_a_cache_draw_a_figure_once(tmp_path: Path, monkeypatch)
     assert report_html.figure_html(unkeyed, 1, "A", "B", "sv", cache=cache).startswith("<figure")
     assert len(list(cache.iterdir())) == 2
 
+
+
+def test_a_drawing_is_drawn_only_when_no_report_has_drawn_it(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    later = figures.flow_figure.later(FLOW, "sv", area="all")
+    assert later.inputs_key == figures.flow_figure(FLOW.copy(), "sv").inputs_key
+    first = report_html.figure_html(later, 3, "Flöde", "Staplar", "sv", figures_dir=tmp_path / "a",
+                                    cache=cache)
+    assert first == report_html.figure_html(figures.flow_figure(FLOW, "sv"), 3, "Flöde", "Staplar", "sv")
+    untouched = figure_keys.Drawing(lambda: pytest.fail("drawn again"), later.inputs_key)
+    assert report_html.figure_html(untouched, 3, "Flöde", "Staplar", "sv", figures_dir=tmp_path / "b",
+                                   cache=cache) == first
+    with later.drawn() as figure:
+        assert figure.inputs_key == later.inputs_key and figure.axes
+    assert figure.axes == []  # released
 
 def test_table_html_numbers_the_caption() -> None:
     frame = "<table border=\"0\" class=\"dataframe hembesok\">\n<thead><tr><th>A</th></tr></thead></table>"
