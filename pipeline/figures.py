@@ -11,12 +11,9 @@ so that the reports of one run draw a figure they have in common once.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import inspect
 import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
@@ -25,12 +22,14 @@ import matplotlib.patches
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.ticker import FixedLocator, FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from pipeline import tables, text
+from pipeline.figure_keys import keyed, release
 from pipeline.indicators import time_to_event
 from pipeline.report_html import PNG_DPI, figure_images
 from pipeline.stats import funnel_limits
@@ -61,6 +60,89 @@ METHOD_MARKERS = {"crude": "o", "regression": "s", "iptw": "^", "did": "D", "did
 SUPPRESSED_GID = "suppressed"
 
 
+# The settings besides a string, its font properties and the dpi that its extent on an Agg
+# renderer depends on: hinting, kerning and the fonts a generic family ("sans-serif") names.
+FONT_SETTINGS = ("text.hinting", "text.hinting_factor", "text.kerning_factor", "font.serif",
+                 "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
+_MEASURED_MAX = 50_000  # text extents kept per process; emptied when full
+FontHeights = tuple[float, float, float] | tuple[None, None, None]  # ascent, descent, line gap
+
+
+class ReportRenderer(RendererAgg):
+    """An Agg renderer whose text measurements are kept for the process, not per renderer.
+
+    matplotlib measures each text anew on each renderer, and a figure gets one for its layout
+    and another for its PNG (another size), while the figures of a report share most of their
+    tick labels and words. What Agg measures depends only on the string, its font properties,
+    the dpi and `FONT_SETTINGS`, so the measurements are the same numbers; kept here, they
+    are taken once. Math and TeX text are measured as by Agg.
+    """
+
+    _extents: dict[tuple[Any, ...], tuple[float, float, float]] = {}
+    _heights: dict[tuple[Any, ...], FontHeights] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._settings = tuple(_hashable(matplotlib.rcParams[name]) for name in FONT_SETTINGS
+                               if name in matplotlib.rcParams)
+
+    def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: Any) -> Any:
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, prop, self.dpi, self._settings)
+        extent = self._extents.get(key)
+        if extent is None:
+            extent = super().get_text_width_height_descent(s, prop, ismath)
+            _keep(self._extents, (s, prop.copy(), self.dpi, self._settings), extent)
+        return extent
+
+    def _get_font_height_metrics(self, prop: FontProperties) -> Any:
+        """The ascent, descent and line gap of `prop`'s font, as `Text._get_layout` (matplotlib
+        3.10 and later) computes them when a renderer does not give them: from the font's OS/2
+        or hhea table. Looked up once for each font, not for each text on each pass."""
+        key = (prop, self.dpi, self._settings)
+        heights = self._heights.get(key)
+        if heights is None:
+            heights = _font_height_metrics(prop, self.dpi)
+            _keep(self._heights, (prop.copy(), self.dpi, self._settings), heights)
+        return heights
+
+
+def _font_height_metrics(prop: FontProperties, dpi: float) -> FontHeights:
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, gap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+            ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+    return None, None, None
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _keep(kept: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
+    if len(kept) >= _MEASURED_MAX:
+        kept.clear()
+    kept[key] = value
+
+
+class ReportCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws with a `ReportRenderer`."""
+
+    def get_renderer(self) -> ReportRenderer:
+        width, height = self.get_width_height(physical=True)
+        key = width, height, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = ReportRenderer(width, height, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer
+
+
 class ReportFigure(Figure):
     """A Figure with an Agg canvas that shows itself as PNG in a notebook (`display(fig)`).
 
@@ -73,7 +155,7 @@ class ReportFigure(Figure):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        FigureCanvasAgg(self)
+        ReportCanvas(self)
 
     def to_png(self, dpi: int = PNG_DPI) -> bytes:
         """The figure as PNG bytes, cropped to what is drawn (the at-risk table included)."""
@@ -81,44 +163,6 @@ class ReportFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         return self.to_png()
-
-
-def keyed(draw: Callable[..., ReportFigure]) -> Callable[..., ReportFigure]:
-    """A figure function whose figures carry `inputs_key`: a digest of the function and its
-    arguments (frames by content). Figure functions are pure, so the same arguments draw the
-    same figure; an argument that cannot be digested leaves the key None."""
-    signature = inspect.signature(draw)
-
-    @functools.wraps(draw)
-    def drawing(*args: Any, **kwargs: Any) -> ReportFigure:
-        figure = draw(*args, **kwargs)
-        arguments = signature.bind(*args, **kwargs)
-        arguments.apply_defaults()
-        digest = hashlib.sha256(draw.__qualname__.encode())
-        try:
-            for name, value in arguments.arguments.items():
-                digest.update(name.encode())
-                _digest_argument(digest, value)
-        except (TypeError, ValueError):  # e.g. a frame with unhashable cells
-            return figure
-        figure.inputs_key = digest.hexdigest()
-        return figure
-
-    return drawing
-
-
-def _digest_argument(digest: Any, value: Any) -> None:
-    if isinstance(value, pd.DataFrame):
-        digest.update(repr(("frame", list(value.columns), [str(kind) for kind in value.dtypes])).encode())
-        digest.update(pd.util.hash_pandas_object(value).to_numpy().tobytes())
-    elif isinstance(value, (list, tuple)):
-        digest.update(repr((type(value).__name__, len(value))).encode())
-        for item in value:
-            _digest_argument(digest, item)
-    elif value is None or isinstance(value, (str, int, float)):
-        digest.update(repr((type(value).__name__, value)).encode())
-    else:
-        raise TypeError(f"a figure argument of type {type(value).__name__} has no digest")
 
 
 def _new_figure(width: float, height: float) -> ReportFigure:
@@ -844,7 +888,7 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
 
 def close(figure: Figure) -> None:
     """Release a figure's artists once it has been shown (figures are not held by pyplot)."""
-    figure.clear()
+    release(figure)
 
 
 def axis_labels(figure: Figure) -> list[tuple[str, str]]:

@@ -10,17 +10,25 @@ researchers to put in their own reports.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import os
 import re
 import struct
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import matplotlib
+import PIL.Image
+import PIL.PngImagePlugin
 from matplotlib import rc_context, rcParams
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, Locator, NullLocator
 
+from pipeline.figure_keys import Drawing
 from pipeline.text.words import Words
 
 # Words of the caption labels; every other report word lives in pipeline.text.
@@ -50,7 +58,7 @@ def caption_label(kind: str, number: int, language: str) -> str:
     return f"{CAPTION_WORDS[kind].in_(language)} {number}"
 
 
-def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,
+def figure_html(fig: Figure | Drawing, number: int, caption: str, alt: str, language: str,
                 figures_dir: str | Path | None = None, *, name: str | None = None,
                 cache: str | Path | None = None) -> str:
     """A <figure> with the PNG embedded (alt text) and a numbered <figcaption>.
@@ -60,7 +68,8 @@ def figure_html(fig: Figure, number: int, caption: str, alt: str, language: str,
     part's figures do). With `cache`, a folder the reports of one run share, a figure with
     an `inputs_key` (`figures.ReportFigure`) is drawn once for them all: its images are kept
     there under the key for the next report that shows it. The figure is not closed: the
-    caller closes it.
+    caller closes it. A `Drawing` (`figures.<function>.later(...)`) is drawn only when the
+    cache does not have its images, and released afterwards.
     """
     label = caption_label("figure", number, language)
     png, svg = _shared_images(fig, cache, svg=figures_dir is not None)
@@ -99,49 +108,104 @@ def figure_images(fig: Figure, *, dpi: int = PNG_DPI, svg: bool = False) -> tupl
 
     What `savefig(bbox_inches="tight")` does, done once for both files: the layout solved and
     the box around what is drawn measured at the PNG's resolution, then each file drawn once,
-    in that box, with the layout as solved. The PNG is the same bytes as savefig's and the SVG
-    shows the same layout; savefig would draw each file twice and solve the layout for each.
+    in that box, with the layout as solved. The PNG has the same pixels as savefig's and the
+    SVG shows the same layout; savefig would draw each file twice and solve the layout for each.
+    Once the layout is solved, each axis's ticks are where its locator puts them and stay there:
+    they are computed once, not on each of the passes that follow (`_ticks_kept`).
     """
     engine = fig.get_layout_engine()
     shown_dpi = fig.dpi
-    fig.dpi = dpi
-    try:
-        if fig.axes and engine is not None:  # as a draw would, without drawing every artist
-            engine.execute(fig)
-        box = fig.get_tightbbox().padded(rcParams["savefig.pad_inches"])
-    finally:
-        fig.dpi = shown_dpi
-    with rc_context(NO_LAYOUT_RC):
-        fig.set_layout_engine(None)  # the layout just solved stays as it is
-    try:
-        png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=dpi, bbox_inches=box)
-        if not svg:
-            return png.getvalue(), None
-        vector = io.BytesIO()
-        with rc_context(SVG_RC):
-            fig.savefig(vector, format="svg", bbox_inches=box, metadata={"Date": None})
-        return png.getvalue(), vector.getvalue()
-    finally:
-        if engine is not None:
-            fig.set_layout_engine(engine)
+    with contextlib.ExitStack() as kept:
+        fig.dpi = dpi
+        try:
+            if fig.axes and engine is not None:  # as a draw would, without drawing every artist
+                engine.execute(fig)
+            kept.enter_context(_ticks_kept(fig))
+            box = fig.get_tightbbox().padded(rcParams["savefig.pad_inches"])
+        finally:
+            fig.dpi = shown_dpi
+        with rc_context(NO_LAYOUT_RC):
+            fig.set_layout_engine(None)  # the layout just solved stays as it is
+        try:
+            pixels = io.BytesIO()
+            fig.savefig(pixels, format="rgba", dpi=dpi, bbox_inches=box)
+            png = _png(pixels.getbuffer(), (int(box.width * dpi), int(box.height * dpi)), dpi)
+            if not svg:
+                return png, None
+            vector = io.BytesIO()
+            with rc_context(SVG_RC):
+                fig.savefig(vector, format="svg", bbox_inches=box, metadata={"Date": None})
+            return png, vector.getvalue()
+        finally:
+            if engine is not None:
+                fig.set_layout_engine(engine)
 
 
-def _shared_images(fig: Figure, cache: str | Path | None, *, svg: bool) -> tuple[bytes, bytes | None]:
+def _png(rgba: memoryview, size: tuple[int, int], dpi: int) -> bytes:
+    """PNG bytes of an Agg canvas's RGBA pixels, as matplotlib writes them (its Software text,
+    the dpi), but RGB when every pixel is opaque, as a report's figures are: the same pixels in
+    three quarters of the bytes, which zlib compresses in less time."""
+    image = PIL.Image.frombuffer("RGBA", size, rgba, "raw", "RGBA", 0, 1)
+    if image.getextrema()[3] == (255, 255):
+        image = image.convert("RGB")
+    info = PIL.PngImagePlugin.PngInfo()
+    info.add_text("Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
+    encoded = io.BytesIO()
+    image.save(encoded, format="png", pnginfo=info, dpi=(dpi, dpi))
+    return encoded.getvalue()
+
+
+@contextlib.contextmanager
+def _ticks_kept(fig: Figure) -> Iterator[None]:
+    """Each rectilinear axis's tick locations fixed where its locator puts them now, and its
+    locators given back afterwards.
+
+    Every pass over a figure (its box, each file) asks each axis's locator again, and a shared
+    axis asks for its siblings' too: a date axis runs dateutil's rrule each time. With the
+    layout solved, the axes have their final size and limits, so the answers are the same."""
+    kept: dict[int, tuple[Any, Locator]] = {}
+    for ax in fig.axes:
+        if ax.name != "rectilinear":  # polar axes wrap their locators
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            for ticker in (axis.major, axis.minor):
+                locator = ticker.locator
+                if id(ticker) in kept or isinstance(locator, (FixedLocator, NullLocator)):
+                    continue
+                kept[id(ticker)] = (ticker, locator)
+                fixed = FixedLocator(locator())
+                fixed.set_axis(axis)
+                ticker.locator = fixed
+    try:
+        yield
+    finally:
+        for ticker, locator in kept.values():
+            ticker.locator = locator
+
+
+def _shared_images(fig: Figure | Drawing, cache: str | Path | None, *,
+                   svg: bool) -> tuple[bytes, bytes | None]:
     """`figure_images`, taken from `cache` when another report drew a figure with the same key."""
     key = getattr(fig, "inputs_key", None)
     if cache is None or key is None:
-        return figure_images(fig, svg=svg)
+        return _images(fig, svg=svg)
     kept = {suffix: Path(cache) / f"{key}.{suffix}" for suffix in ("png", "svg")}
     if kept["png"].is_file() and (kept["svg"].is_file() or not svg):
         return kept["png"].read_bytes(), kept["svg"].read_bytes() if svg else None
-    png, vector = figure_images(fig, svg=svg)
+    png, vector = _images(fig, svg=svg)
     for suffix, image in (("svg", vector), ("png", png)):  # the PNG last: it says the entry is there
         if image is not None:
             partial = kept[suffix].with_name(f".{os.getpid()}.{kept[suffix].name}")
             partial.write_bytes(image)
             partial.replace(kept[suffix])  # whole files only: reports run in parallel
     return png, vector
+
+
+def _images(fig: Figure | Drawing, *, svg: bool) -> tuple[bytes, bytes | None]:
+    if not isinstance(fig, Drawing):
+        return figure_images(fig, svg=svg)
+    with fig.drawn() as figure:
+        return figure_images(figure, svg=svg)
 
 
 def _write_images(name: str, figures_dir: str | Path, png: bytes, svg: bytes) -> tuple[Path, Path]:

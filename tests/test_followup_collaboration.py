@@ -471,3 +471,18 @@ def test_the_change_sentence_says_only_what_the_intervals_show() -> None:
     assert nothing.startswith("Between the first and last occasion the mean rose with an interval wholly "
                               "above zero in none of 1 comparisons (district and dimension); the other "
                               "change may be chance.")
+
+
+def test_a_districts_radar_is_keyed_alike_in_both_reports(tables: dict[str, pd.DataFrame]) -> None:
+    """The reports of a run share a figure by its key: district B's radar in the study report is
+    the figure of B's own report, whose tables hold B's rows (`tables.for_area`)."""
+    published = _publish(tables, min_cell=3)
+    own = {name: frame[frame["area"].astype("string") == "B"].reset_index(drop=True)
+           if name == collab.MEANS else frame for name, frame in published.items()}
+
+    def keys(blocks: list) -> dict[str, str | None]:
+        return {b.name: b.figure.inputs_key for b in blocks if isinstance(b, FigureBlock)}
+
+    study, district = (keys(collab.section(t, "sv", technical=False)) for t in (published, own))
+    assert None not in study.values() and len(set(study.values())) == 3
+    assert district == {"collaboration_radar_b": study["collaboration_radar_b"]}

@@ -4,17 +4,22 @@ tables with numbered captions, failures named."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 import stat
 from pathlib import Path
 
+import matplotlib
 import nbformat
+import numpy as np
 import pandas as pd
+import PIL.Image
 import pytest
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from studykit import pnr, write_study
 
-from pipeline import figures, report_html
+from pipeline import figure_keys, figures, report_html
 from pipeline.config import load_study
 from pipeline.errors import HembesokError
 from pipeline.publish import scan_file_for_personnummer
@@ -290,6 +295,14 @@ def test_a_figure_is_keyed_by_what_it_is_drawn_from() -> None:
     assert figures.flow_figure(FLOW.assign(children=[{1}, {2}]), "sv").inputs_key is None  # not hashable
 
 
+
+def test_a_closed_figure_holds_no_artists() -> None:
+    figure = figures.trends_figure(pd.DataFrame(), ["bf_6m"], "sv", programme_start="2021-01-01")
+    figure.suptitle("Trender")
+    figures.close(figure)
+    assert figure.axes == [] and figure.texts == [] and figure.legends == []
+    assert figure.get_children() == [figure.patch]
+
 def test_reports_sharing_a_cache_draw_a_figure_once(tmp_path: Path, monkeypatch) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -308,6 +321,22 @@ def test_reports_sharing_a_cache_draw_a_figure_once(tmp_path: Path, monkeypatch)
     assert report_html.figure_html(unkeyed, 1, "A", "B", "sv", cache=cache).startswith("<figure")
     assert len(list(cache.iterdir())) == 2
 
+
+
+def test_a_drawing_is_drawn_only_when_no_report_has_drawn_it(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    later = figures.flow_figure.later(FLOW, "sv", area="all")
+    assert later.inputs_key == figures.flow_figure(FLOW.copy(), "sv").inputs_key
+    first = report_html.figure_html(later, 3, "Flöde", "Staplar", "sv", figures_dir=tmp_path / "a",
+                                    cache=cache)
+    assert first == report_html.figure_html(figures.flow_figure(FLOW, "sv"), 3, "Flöde", "Staplar", "sv")
+    untouched = figure_keys.Drawing(lambda: pytest.fail("drawn again"), later.inputs_key)
+    assert report_html.figure_html(untouched, 3, "Flöde", "Staplar", "sv", figures_dir=tmp_path / "b",
+                                   cache=cache) == first
+    with later.drawn() as figure:
+        assert figure.inputs_key == later.inputs_key and figure.axes
+    assert figure.axes == []  # released
 
 def test_table_html_numbers_the_caption() -> None:
     frame = "<table border=\"0\" class=\"dataframe hembesok\">\n<thead><tr><th>A</th></tr></thead></table>"
@@ -380,3 +409,61 @@ def test_a_printed_pdf_keeps_no_print_time_and_names_its_structure_from_1(tmp_pa
     assert b"(node00000003) /Headers [(node00000001)]" in one.read_bytes()
     assert b"/Limits [(node00000001) (node00000003)]" in one.read_bytes()
     assert b"D:2024" not in one.read_bytes() and b"D:2025" not in two.read_bytes()
+
+
+def panels_over_time(figure: Figure) -> Figure:
+    """Two panels over birth dates sharing their years, one on a log scale, with a legend and
+    a title of two lines: what the report's figures have that their fast paths touch."""
+    first, second = figure.subplots(2, 1, sharex=True)
+    dates = pd.date_range("2019-01-01", periods=12, freq="QS")
+    first.plot(dates, [40 + i for i in range(12)], marker="o", label="Intervention")
+    first.plot(dates, [38 + i / 2 for i in range(12)], marker="s", label="Jämförelse")
+    second.plot(dates, [0.5 + i / 10 for i in range(12)])
+    second.set_yscale("log")
+    first.set_title("Andel ammade\nvid 6 månader", loc="left")
+    second.set_xlabel("Födelsekvartal")
+    first.text(dates[3], 41, "programstart", fontsize=9, style="italic")
+    figure.legend(loc="outside upper center", ncol=2)
+    return figure
+
+
+def test_report_figure_images_have_the_pixels_and_layout_of_a_plain_tight_savefig() -> None:
+    """figure_images (its renderer's kept text extents, ticks kept once the layout is solved, an
+    RGB PNG) against matplotlib's own savefig(bbox_inches="tight") of the same figure."""
+    plain = panels_over_time(Figure(figsize=(6, 4), layout="constrained"))
+    drawn = io.BytesIO()
+    plain.savefig(drawn, format="png", dpi=report_html.PNG_DPI, bbox_inches="tight")
+    expected = np.asarray(PIL.Image.open(drawn).convert("RGBA"))
+    for _ in range(2):  # the second time with the text extents the first kept
+        figure = panels_over_time(figures.ReportFigure(figsize=(6, 4), layout="constrained"))
+        locators = [ax.xaxis.get_major_locator() for ax in figure.axes]
+        png, svg = report_html.figure_images(figure, svg=True)
+        image = PIL.Image.open(io.BytesIO(png))
+        assert image.mode == "RGB"  # every pixel opaque: no alpha channel to store
+        assert np.array_equal(np.asarray(image.convert("RGBA")), expected)
+        assert [ax.xaxis.get_major_locator() for ax in figure.axes] == locators  # given back
+        assert svg is not None and b"programstart" in svg
+    plain_svg = io.BytesIO()
+    with matplotlib.rc_context(report_html.SVG_RC):
+        plain.savefig(plain_svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    assert _svg_words(svg) == _svg_words(plain_svg.getvalue())  # the same ticks, labels and words
+
+
+def _svg_words(svg: bytes) -> list[str]:
+    return re.findall(r">([^<]+)</text>", svg.decode("utf-8"))
+
+
+def test_report_renderer_measures_text_as_agg_does() -> None:
+    """The kept text extents and font heights of `figures.ReportRenderer` against a plain Agg
+    renderer's measurements, for texts of several lines, sizes, weights and styles and math."""
+    texts = [("Andel ammade", {}), ("Amning\nvid 6 mån (%)", {"fontsize": 11, "fontweight": "bold"}),
+             ("uppgift undertryckt (<5)", {"fontsize": 9, "style": "italic"}), (r"$\chi^2$ = 3,1", {}),
+             ("1 234", {"rotation": 90, "fontfamily": "sans-serif"}), ("", {})]
+    for dpi in (72, 150):
+        extents = []
+        for renderer_class in (RendererAgg, figures.ReportRenderer, figures.ReportRenderer):
+            figure = Figure(dpi=dpi)
+            renderer = renderer_class(400, 300, dpi)
+            extents.append([figure.text(0.1, 0.5, words, **style).get_window_extent(renderer).bounds
+                            for words, style in texts])
+        assert extents[1] == extents[0] and extents[2] == extents[0]

@@ -82,6 +82,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import text
+from pipeline.figure_keys import keyed
 from pipeline.followup import Block, FigureBlock, TableBlock, Text
 from pipeline.outputs import (
     COUNT,
@@ -862,6 +863,7 @@ def _legend_label(occasion: int, statuses: Sequence[str], dimensions: Sequence[s
     return "\n".join(textwrap.wrap(label, 60))
 
 
+@keyed
 def radar_figure(means: pd.DataFrame, area: str, language: str, *, min_cell: int = text.DEFAULT_MIN_CELL
                  ) -> ReportFigure:
     """One district's means per dimension, one closed line per occasion on polar axes.
@@ -930,7 +932,8 @@ def _radar_blocks(means: pd.DataFrame, language: str, min_cell: int) -> list[Blo
     low, high = (_number(v, language, 0) for v in SCORE_SCALE)
     used: set[str] = set()
     for area in dict.fromkeys(means["area"].astype(str)):
-        rows = means[means["area"].astype(str) == area].assign(dimension=lambda f: f["dimension"].astype(str))
+        district = means[means["area"].astype(str) == area].reset_index(drop=True)  # as an area report has it
+        rows = district.assign(dimension=lambda f: f["dimension"].astype(str))
         dimensions = list(dict.fromkeys(rows["dimension"]))
         occasions = sorted({_occasion(o) for o in rows["occasion"]})
         first = rows[rows["occasion"].map(_occasion) == occasions[0]]
@@ -940,7 +943,7 @@ def _radar_blocks(means: pd.DataFrame, language: str, min_cell: int) -> list[Blo
             name += "_"
         used.add(name)
         blocks.append(FigureBlock(
-            radar_figure(means, area, language, min_cell=min_cell),
+            radar_figure(district, area, language, min_cell=min_cell),
             PHRASES["radar_caption"].format(language, area=area, low=low, high=high, min_cell=min_cell),
             PHRASES["radar_alt"].format(language, area=area, dimensions=len(dimensions),
                                         occasions=len(occasions),

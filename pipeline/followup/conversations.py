@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import stats, text  # stats loads a method (and statsmodels) when it is called
+from pipeline.figure_keys import keyed
 from pipeline.followup import Block, FigureBlock, TableBlock, Text
 from pipeline.outputs import COUNT, DISTRICT_ROWS, TEXT, OutputTable
 from pipeline.publish.cells import Render, _blank, _mark, _Pass, _shown_column, _text
@@ -648,6 +649,7 @@ def by_month_display(by_month: pd.DataFrame, language: str) -> pd.DataFrame:
     return _display(rows, ["area", "month", "conversations_ci", "families"], language)
 
 
+@keyed
 def conversations_figure(by_month: pd.DataFrame, attendance_rows: pd.DataFrame, language: str) -> Any:
     """Conversations per month in each district with their intervals (all districts together
     only when there is no district's own row), and below, the shares with the mother and with
