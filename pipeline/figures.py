@@ -109,7 +109,10 @@ class ReportRenderer(RendererAgg):
 
 
 def _font_height_metrics(prop: FontProperties, dpi: float) -> FontHeights:
-    font = get_font(fontManager._find_fonts_by_props(prop))
+    find = getattr(fontManager, "_find_fonts_by_props", None)  # private: None lets matplotlib look
+    if find is None:
+        return None, None, None
+    font = get_font(find(prop))
     for table_name, gap_key, ascent_key, descent_key in (
             ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
             ("hhea", "lineGap", "ascent", "descent")):
