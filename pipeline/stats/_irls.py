@@ -1,4 +1,5 @@
-"""statsmodels' IRLS for the Poisson and logistic GLMs, step for step, without its copies.
+"""statsmodels' IRLS for the Poisson, logistic and NB2 (fixed alpha) GLMs, step for step,
+without its copies of the design.
 
 statsmodels' `GLM(...).fit()` starts at its family's first guess of the means, then repeats
 a weighted least-squares step (the working response and weights of the family and link)

@@ -174,7 +174,9 @@ def fit_logistic(
     `weights` are case weights of a weighted likelihood (for example inverse probability
     weights); the model-based `covariance` of a weighted fit is then not a valid variance —
     use `sandwich_covariance` or a stacked sandwich instead.
-    Statsmodels' warnings are captured and turned into reasons rather than printed.
+    The fit is statsmodels' IRLS step for step (`pipeline.stats._irls.logistic_irls`; statsmodels'
+    own GLM where the normal equations are singular); separation and non-convergence become
+    reasons, nothing is printed.
 
     Parameters
     ----------
