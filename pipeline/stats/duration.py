@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import linalg, optimize, stats
 
 from pipeline.stats._design import (
     areas_in_both_arms,
@@ -43,6 +43,8 @@ _HUGE_LOG_HAZARD_RATIO = 10.0
 # Mean-score tolerance for the maximum-likelihood fit (the score divided by n).
 _SCORE_TOLERANCE = 1e-9
 _MAX_ITERATIONS = 500
+# Newton steps that may finish a fit the trust-region search left just short of the tolerance.
+_POLISH_STEPS = 10
 # A log-log baseline hazard below this (hazard < 3e-7) is the MLE on the boundary h = 0.
 _BOUNDARY_LOG_LOG = -15.0
 # Elements of the reps x times arrays handled at once by the RMST bootstrap.
@@ -589,11 +591,28 @@ def _fit_grouped_ph(grid: _Grid, x: np.ndarray, free: np.ndarray) -> _Fit:
         method="trust-exact",
         options={"gtol": _SCORE_TOLERANCE, "maxiter": _MAX_ITERATIONS},
     )
-    log_likelihood, score, full_hessian, _ = _derivatives(result.x, x, survived, in_range)
+    params, iterations = result.x, int(result.nit)
+    log_likelihood, score, full_hessian, _ = _derivatives(params, x, survived, in_range)
     if not np.isfinite(log_likelihood):
         raise NotEstimable("the log-likelihood is not finite at the fitted values")
+    # trust-exact gives up when the last steps change the log-likelihood by less than its
+    # floating-point resolution, sometimes with the score still just above the tolerance
+    # (which side it lands on can depend on the BLAS kernels of the machine); plain Newton
+    # steps from there, where the likelihood is locally quadratic, finish the fit
+    for _ in range(_POLISH_STEPS):
+        if np.max(np.abs(score)) / n < 10 * _SCORE_TOLERANCE:
+            break
+        try:
+            step = linalg.cho_solve(linalg.cho_factor(-full_hessian), score)
+        except np.linalg.LinAlgError:
+            break  # not at a maximum with a definite curvature: left as not converged
+        trial = _derivatives(params + step, x, survived, in_range)
+        if not (np.isfinite(trial[0]) and np.max(np.abs(trial[1])) < np.max(np.abs(score))):
+            break
+        params, iterations = params + step, iterations + 1
+        log_likelihood, score, full_hessian, _ = trial
     converged = bool(np.max(np.abs(score)) / n < 10 * _SCORE_TOLERANCE)
-    return _Fit(result.x, full_hessian, log_likelihood, converged, int(result.nit))
+    return _Fit(params, full_hessian, log_likelihood, converged, iterations)
 
 
 def _scores(grid: _Grid, x: np.ndarray, free: np.ndarray, params: np.ndarray) -> np.ndarray:
