@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ DEMO_SITES = 3
 DEMO_SITE_CHILDREN = 1500
 DEMO_SITES_SEED = 15
 SITE_STAGES = ("ingest", "clean", "cohort", "compare")  # what share needs: the summary
+BACKGROUND_NICENESS = 10  # of the process preparing the municipalities beside the main demo study
 
 
 def run_sites(study_folders: Sequence[Path], root: Path, jobs: int = 1,
@@ -85,8 +87,8 @@ def demo_pooled(root: Path, jobs: int = 1, progress: Callable[[str], None] = lam
 
 @contextlib.contextmanager
 def sites_in_background(root: Path, jobs: int = 1) -> Iterator[Callable[[], None]]:
-    """Prepare the demo's municipalities in a process of their own while the caller runs the
-    main demo study (whose report stage leaves a core idle much of the time); yields `wait`,
+    """Prepare the demo's municipalities in a process of their own, at a lower priority
+    (`BACKGROUND_NICENESS`), while the caller runs the main demo study; yields `wait`,
     which waits for it and raises HembesokError with its message if it failed. The process is
     stopped if the caller's block fails or is interrupted."""
     command = [sys.executable, "-m", "pipeline.multisite.demo", str(Path(root).resolve()), str(jobs)]
@@ -123,6 +125,9 @@ def _main(argv: Sequence[str]) -> int:
     from pipeline.cli import _terminate_as_interrupt
 
     root, jobs = Path(argv[0]), int(argv[1])
+    # the main demo study goes first: its stages (the reports above all) are what the user
+    # waits for, and the municipalities fill the cores whenever it leaves one idle
+    os.nice(BACKGROUND_NICENESS)
     try:
         with _terminate_as_interrupt():
             prepare_sites(root, jobs)

@@ -787,5 +787,51 @@ def to_html(notebook, committee: bool, *, language: str = "sv", title: str = "")
     exporter.exclude_output_prompt = True
     resources = {"report": {"language": language, "title": title or text.phrase("title_fallback", language),
                             "audience": "committee" if committee else "technical"}}
-    body, _ = exporter.from_notebook_node(notebook, resources=resources)
+    with _page_not_reparsed():
+        body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return body
+
+
+@contextlib.contextmanager
+def _page_not_reparsed() -> Iterator[None]:
+    """nbconvert's HTML exporter with its last pass made without parsing the page.
+
+    That pass parses the whole rendered page with BeautifulSoup (html.parser) and writes it
+    out again, only to give alt text to images without it and tabindex to the cells of
+    JupyterLab's own page (`.jp-Notebook ...`, which this template does not have): over a
+    second of a report's time in its worker, on pages of megabytes of embedded figures.
+    `_PageAsIs` does the same for this template's pages (tests/test_report_stage.py checks
+    that the page parses to what nbconvert writes); a selector it does not know stops the
+    report, so that a new nbconvert pass is not skipped unnoticed."""
+    import nbconvert.exporters.html as exporter_module
+
+    parse = exporter_module.BeautifulSoup
+    exporter_module.BeautifulSoup = _PageAsIs
+    try:
+        yield
+    finally:
+        exporter_module.BeautifulSoup = parse
+
+
+class _PageAsIs:
+    """The stand-in for BeautifulSoup in `_page_not_reparsed`: the page as rendered, with an
+    image without alt text given nbconvert's."""
+
+    # what nbconvert's pass selects (nbconvert 7.x), and what this template's pages hold of it
+    SELECTORS = {"img:not([alt])": "images without alt text",
+                 ".jp-Notebook div.jp-Cell-inputWrapper": None,
+                 ".jp-Notebook div.jp-OutputArea-output": None}
+    NO_ALT = re.compile(r"<img(?![^>]*\salt=)(?=[\s>/])")
+
+    def __init__(self, page: str, features: str | None = None) -> None:
+        self.page = page
+
+    def select(self, selector: str) -> list:
+        if selector not in self.SELECTORS:
+            raise RuntimeError(f"nbconvert's HTML exporter selects {selector!r}, which "
+                               "hembesok's report stage does not know (pipeline/stages/report.py, "
+                               "_PageAsIs)")
+        return []  # the images without alt text get it in __str__
+
+    def __str__(self) -> str:
+        return self.NO_ALT.sub('<img alt="No description has been provided for this image"', self.page)
