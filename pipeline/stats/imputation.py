@@ -87,6 +87,8 @@ _REUSE_CURVATURE = 0.25
 _SINGLE_THREAD_PRODUCT = 2**18
 # A predictor whose sd among the fitting rows is below this (relative) is left out of that fit.
 _CONSTANT_TOLERANCE = 1e-10
+# The seed of the weights that sum a row of predictors into the one number that tells it apart.
+_ROW_KEY_SEED = 14
 
 
 # --------------------------------------------------------------------------- missingness
@@ -365,8 +367,11 @@ def impute_covariates(
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(m)]
     fallbacks = {spec.name: 0 for spec in incomplete}
     completed: list[pd.DataFrame] = []
+    # the fixed predictors' part of each design does not change between rounds or imputations
+    fixed_parts = {spec.name: _standardised(fixed, spec.missing, intercept=True) for spec in incomplete}
+    fits: dict[Hashable, dict[bytes | None, Any]] = {spec.name: {} for spec in incomplete}
     for rng in streams:
-        values, failed = _run_chain(incomplete, fixed, iterations, rng)
+        values, failed = _run_chain(incomplete, fixed_parts, iterations, rng, fits)
         for name, count in failed.items():
             fallbacks[name] += count
         completed.append(_fill(covariates, incomplete, values))
@@ -425,17 +430,25 @@ def _fixed_predictors(auxiliary: pd.DataFrame, complete: pd.DataFrame, n: int) -
 
 
 def _run_chain(
-    incomplete: list[_Incomplete], fixed: np.ndarray, iterations: int, rng: np.random.Generator
+    incomplete: list[_Incomplete],
+    fixed_parts: dict[Hashable, tuple[np.ndarray, np.ndarray]],
+    iterations: int,
+    rng: np.random.Generator,
+    fits: dict[Hashable, dict[bytes | None, Any]],
 ) -> tuple[dict[Hashable, np.ndarray], dict[Hashable, int]]:
-    """One chain: start from random observed values, then `iterations` rounds of draws."""
+    """One chain: start from random observed values, then `iterations` rounds of draws.
+
+    `fixed_parts` holds each incomplete column's design of the fixed predictors (observed
+    rows, missing rows). A column whose predictors are all fixed (no other column is
+    imputed) has the same model in every round of every chain: its fit is the same function
+    of the same data (and, categorical, of its warm start), so `fits` keeps it by its start
+    for the rounds and chains that follow."""
     current: dict[Hashable, np.ndarray] = {}
     for spec in incomplete:
         full = np.empty(len(spec.missing), dtype=spec.observed.dtype)
         full[~spec.missing] = spec.observed
         full[spec.missing] = rng.choice(spec.observed, size=int(spec.missing.sum()))
         current[spec.name] = full
-    # the fixed predictors' part of each design does not change between rounds
-    fixed_parts = {spec.name: _standardised(fixed, spec.missing, intercept=True) for spec in incomplete}
     warm: dict[Hashable, np.ndarray | None] = {spec.name: None for spec in incomplete}
     failed = {spec.name: 0 for spec in incomplete}
     for _ in range(iterations):
@@ -447,14 +460,22 @@ def _run_chain(
                 dynamic_obs, dynamic_mis = _standardised(np.hstack(others), spec.missing)
                 x_obs, x_mis = np.hstack([x_obs, dynamic_obs]), np.hstack([x_mis, dynamic_mis])
             try:
-                if spec.kind == "numeric":
-                    drawn = spec.observed[_pmm_donors(spec.observed, x_obs, x_mis, rng)]
-                elif spec.n_levels == 1:
+                if spec.kind != "numeric" and spec.n_levels == 1:
                     drawn = np.zeros(n_missing, dtype=np.int64)
                 else:
-                    drawn, warm[spec.name] = _draw_categorical(
-                        spec.observed, spec.n_levels, x_obs, x_mis, rng, warm[spec.name]
-                    )
+                    start = None if spec.kind == "numeric" else warm[spec.name]
+                    key = None if start is None else start.tobytes()
+                    fit = fits[spec.name].get(key) if not others else None
+                    if fit is None:
+                        fit = (_fit_linear(spec.observed, x_obs) if spec.kind == "numeric"
+                               else _fit_multinomial(spec.observed, spec.n_levels, x_obs, start))
+                        if not others:
+                            fits[spec.name][key] = fit
+                    if spec.kind == "numeric":
+                        drawn = spec.observed[_pmm_donors(fit, x_mis, rng)]
+                    else:
+                        drawn = _draw_categorical(spec.n_levels, fit, x_mis, rng)
+                        warm[spec.name] = fit[0]
             except (np.linalg.LinAlgError, _NotConverged):
                 drawn = rng.choice(spec.observed, size=n_missing)
                 warm[spec.name] = None
@@ -480,21 +501,35 @@ def _standardised(
     return design(observed), design(predictors[missing])
 
 
-def _pmm_donors(
-    y_obs: np.ndarray, x_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """Positions (among the observed rows) of the donor for each missing row."""
+@dataclass(frozen=True)
+class _LinearFit:
+    """The normal linear model of a numeric column on its predictors (observed rows): what
+    the predictive mean matching of each round draws from."""
+
+    chol: np.ndarray  # Cholesky factor of X'X (ridged)
+    beta_hat: np.ndarray
+    residual_ss: float
+    df: int
+    predicted: np.ndarray  # X beta_hat, per observed row
+
+
+def _fit_linear(y_obs: np.ndarray, x_obs: np.ndarray) -> _LinearFit:
     xtx = _weighted_crossproducts(x_obs, np.ones((len(x_obs), 1)))[0]
     precision = xtx + np.diag(_LINEAR_RIDGE * np.diag(xtx))
     chol = linalg.cholesky(precision, lower=True)
     beta_hat = linalg.cho_solve((chol, True), x_obs.T @ y_obs)
     residual = y_obs - x_obs @ beta_hat
-    df = max(len(y_obs) - x_obs.shape[1], 1)
-    sigma = math.sqrt(float(residual @ residual) / rng.chisquare(df))
-    beta_star = beta_hat + sigma * linalg.solve_triangular(
-        chol.T, rng.standard_normal(len(beta_hat)), lower=False
+    return _LinearFit(chol, beta_hat, float(residual @ residual), max(len(y_obs) - x_obs.shape[1], 1),
+                      x_obs @ beta_hat)
+
+
+def _pmm_donors(fit: _LinearFit, x_mis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Positions (among the observed rows) of the donor for each missing row."""
+    sigma = math.sqrt(fit.residual_ss / rng.chisquare(fit.df))
+    beta_star = fit.beta_hat + sigma * linalg.solve_triangular(
+        fit.chol.T, rng.standard_normal(len(fit.beta_hat)), lower=False
     )
-    return _match(x_obs @ beta_hat, x_mis @ beta_star, rng)
+    return _match(fit.predicted, x_mis @ beta_star, rng)
 
 
 def _weighted_crossproducts(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -555,22 +590,21 @@ class _NotConverged(Exception):
 
 
 def _draw_categorical(
-    codes: np.ndarray,
     n_levels: int,
-    x_obs: np.ndarray,
+    fit: tuple[np.ndarray, np.ndarray],
     x_mis: np.ndarray,
     rng: np.random.Generator,
-    start: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Levels for the missing rows from a (multinomial) logistic model with drawn coefficients."""
-    beta_hat, chol = _fit_multinomial(codes, n_levels, x_obs, start)
-    p, q = x_obs.shape[1], n_levels - 1
+) -> np.ndarray:
+    """Levels for the missing rows from a (multinomial) logistic model with drawn coefficients
+    (`fit`: `_fit_multinomial`'s mode and Cholesky factor)."""
+    beta_hat, chol = fit
+    p, q = beta_hat.shape
     noise = linalg.solve_triangular(chol.T, rng.standard_normal(p * q), lower=False)
     beta_star = beta_hat + noise.reshape(q, p).T
     probabilities = _softmax_and_normaliser(x_mis @ beta_star)[0]
     cumulative = np.cumsum(probabilities, axis=1)
     drawn = (cumulative < rng.random(len(x_mis))[:, None]).sum(axis=1)
-    return np.minimum(drawn, n_levels - 1), beta_hat
+    return np.minimum(drawn, n_levels - 1)
 
 
 def _softmax_and_normaliser(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -595,27 +629,38 @@ def _fit_multinomial(
     `_NEWTON_TOLERANCE`. The precision returned is the one at the mode or at a point within
     half a posterior sd of it (`_REUSE_CURVATURE`): the Hessian changes there by O(1/sqrt(n))
     of itself. Ordered level by level: the p coefficients of level 1, then level 2, ...
+
+    Fitted on its sufficient statistics: the distinct rows of `x` with each level's count
+    among the children who share the row. Children who share every predictor share their
+    probabilities, so the log-likelihood, its gradient and its Hessian are sums over the
+    distinct rows weighted by those counts: the same function, in a fraction of the work
+    when the predictors are categorical (tens of thousands of distinct rows among a
+    million children).
     """
     p, q = x.shape[1], n_levels - 1
-    xt = np.ascontiguousarray(x.T)
-    indicator = (codes[:, None] == np.arange(1, n_levels)).astype(float)
+    patterns, inverse = _distinct_rows(x)
+    tallies = np.bincount(inverse * n_levels + codes, minlength=len(patterns) * n_levels)
+    tallies = tallies.reshape(len(patterns), n_levels).astype(float)
+    sizes = tallies.sum(axis=1)
+    events = tallies[:, 1:]  # per distinct row, the children at each level but the reference
+    xt = np.ascontiguousarray(patterns.T)
     penalty = np.full(p, 1.0 / _SLOPE_PRIOR_SD**2)
     penalty[0] = 0.0
     pairs = [(a, b) for a in range(q) for b in range(a, q)]
 
     def evaluate(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        eta = x @ b
+        eta = patterns @ b
         probabilities, normaliser = _softmax_and_normaliser(eta)
         probabilities = probabilities[:, 1:]
-        value = (indicator * eta).sum() - normaliser.sum() - 0.5 * (penalty[:, None] * b**2).sum()
-        gradient = (xt @ (indicator - probabilities) - penalty[:, None] * b).T.ravel()
+        value = (events * eta).sum() - sizes @ normaliser - 0.5 * (penalty[:, None] * b**2).sum()
+        gradient = (xt @ (events - sizes[:, None] * probabilities) - penalty[:, None] * b).T.ravel()
         return float(value), probabilities, gradient
 
     def precision_factor(probabilities: np.ndarray) -> np.ndarray:
         weights = np.column_stack(
-            [probabilities[:, a] * ((a == b) - probabilities[:, b]) for a, b in pairs]
+            [sizes * probabilities[:, a] * ((a == b) - probabilities[:, b]) for a, b in pairs]
         )
-        blocks = _weighted_crossproducts(x, weights)
+        blocks = _weighted_crossproducts(patterns, weights)
         hessian = np.empty((p * q, p * q))
         for k, (a, b) in enumerate(pairs):
             hessian[a * p:(a + 1) * p, b * p:(b + 1) * p] = blocks[k]
@@ -644,6 +689,38 @@ def _fit_multinomial(
         if decrement >= _REUSE_CURVATURE:
             chol = precision_factor(probabilities)
     raise _NotConverged
+
+
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `x` (in order of first appearance) and each row's position among
+    them.
+
+    Rows are told apart by one number each, a fixed weighted sum of their values; that two
+    different rows sum to the same number is checked afterwards (each row is compared with
+    the distinct row it was put with) and, should it happen, the rows are numbered column by
+    column instead, which is exact but slower."""
+    key = x @ np.random.default_rng(_ROW_KEY_SEED).random(x.shape[1])
+    inverse, _ = pd.factorize(key, use_na_sentinel=False)
+    patterns = x[_first_of_each(inverse)]
+    if np.array_equal(patterns[inverse], x):
+        return patterns, inverse
+    row = np.zeros(len(x), dtype=np.int64)
+    distinct = 1
+    for j in range(x.shape[1]):
+        codes, values = pd.factorize(x[:, j], use_na_sentinel=False)
+        if distinct * len(values) >= 2**62:
+            row, firsts = pd.factorize(row)
+            distinct = len(firsts)
+        row = row * len(values) + codes
+        distinct *= len(values)
+    inverse, _ = pd.factorize(row)
+    return x[_first_of_each(inverse)], inverse
+
+
+def _first_of_each(inverse: np.ndarray) -> np.ndarray:
+    """Where each number of `inverse` first appears, when they are numbered in order of first
+    appearance (as pandas.factorize numbers them): where the highest number so far goes up."""
+    return np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
 
 
 def _fill(

@@ -441,3 +441,83 @@ def test_auxiliary_must_be_complete_and_aligned():
         impute_covariates(covariates, pd.DataFrame({"outcome": [0, np.nan, 1]}))
     with pytest.raises(ValueError, match="same children"):
         impute_covariates(covariates, pd.DataFrame({"outcome": [0, 1]}))
+
+
+def test_multinomial_imputation_model_fitted_on_distinct_rows_is_the_child_level_model():
+    # The categorical imputation model is fitted on the distinct predictor rows with counts
+    # (sufficient statistics). At its mode the child-level penalised score (statsmodels'
+    # MNLogit score, one term per child, minus the prior's) is zero, and its precision is
+    # MNLogit's child-level information plus the prior's.
+    from pipeline.stats.imputation import _SLOPE_PRIOR_SD, _distinct_rows, _fit_multinomial
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    region, education = rng.integers(0, 4, n), rng.integers(0, 3, n)
+    x = np.column_stack([np.ones(n), region == 1, region == 2, region == 3, education - 1.0])
+    eta = np.column_stack([0.3 * x[:, 1] - 0.5 * x[:, 4], -0.4 + 0.8 * x[:, 2] + 0.2 * x[:, 4]])
+    cumulative = np.cumsum(np.exp(np.column_stack([np.zeros(n), eta])), axis=1)
+    codes = (cumulative / cumulative[:, -1:] < rng.random(n)[:, None]).sum(axis=1)
+    patterns, inverse = _distinct_rows(x)
+    assert len(patterns) == 12 and (patterns[inverse] == x).all()
+
+    mode, _ = _fit_multinomial(codes, 3, x, None)
+    again, chol = _fit_multinomial(codes, 3, x, mode)  # started at the mode: its precision there
+    assert (again == mode).all()
+    model = sm.MNLogit(codes, x)
+    penalty = np.r_[0.0, np.full(4, 1 / _SLOPE_PRIOR_SD**2)]
+    score = model.score(mode.ravel(order="F")) - np.tile(penalty, 2) * mode.ravel(order="F")
+    precision = -model.hessian(mode.ravel(order="F")) + np.diag(np.tile(penalty, 2))
+    assert np.abs(score).max() < 1e-3  # the Newton decrement is below 1e-6 at the mode
+    np.testing.assert_allclose(chol @ chol.T, precision, rtol=1e-10, atol=1e-8)
+    # and the mode is MNLogit's maximum likelihood, pulled by the prior by O(1/n)
+    np.testing.assert_allclose(mode.ravel(order="F"), model.fit(disp=0).params.ravel(order="F"),
+                               atol=0.02)
+
+
+@pytest.mark.parametrize("column", ["education", "mother_age"])
+def test_a_column_with_fixed_predictors_is_fitted_once_per_start_with_the_same_imputations(
+        monkeypatch, column):
+    # With one incomplete column its model is the same in every round and every imputation:
+    # impute_covariates keeps its fits (pure functions of data and warm start) instead of
+    # fitting them again. The imputations are those of a run that fits every time.
+    from pipeline.stats import imputation
+
+    rng = np.random.default_rng(21)
+    n = 4000
+    covariates = pd.DataFrame({
+        "education": pd.Categorical(rng.choice(["low", "middle", "high"], n)),
+        "mother_age": rng.integers(18, 45, n).astype(float),
+        "child_sex": pd.Categorical(rng.choice(["girl", "boy"], n)),
+    })
+    covariates.loc[rng.random(n) < 0.15, column] = np.nan
+    auxiliary = pd.DataFrame({"outcome": rng.integers(0, 2, n).astype(float)})
+
+    calls, used = [], []  # the fits made; the fit each draw used
+    for name in ("_fit_multinomial", "_fit_linear"):
+        fit = getattr(imputation, name)
+        monkeypatch.setattr(imputation, name,
+                            lambda *args, _fit=fit: calls.append(1) or _fit(*args))
+    for name in ("_draw_categorical", "_pmm_donors"):
+        draw = getattr(imputation, name)
+        monkeypatch.setattr(imputation, name, lambda *args, _draw=draw, _name=name: used.append(
+            np.concatenate([np.ravel(a) for a in (args[1] if _name == "_draw_categorical" else (
+                args[0].chol, args[0].beta_hat, args[0].predicted))])) or _draw(*args))
+    kept = impute_covariates(covariates, auxiliary, m=4, iterations=10, seed=3)
+    assert 1 <= len(calls) <= 5  # not 40: once per distinct warm start (once for pmm)
+    used_kept, used = used, []
+
+    class Forgetful(dict):
+        def __setitem__(self, key, value):
+            pass
+
+    run_chain = imputation._run_chain
+    monkeypatch.setattr(imputation, "_run_chain", lambda incomplete, parts, iterations, rng, fits:
+                        run_chain(incomplete, parts, iterations, rng, {k: Forgetful() for k in fits}))
+    calls.clear()
+    every_time = impute_covariates(covariates, auxiliary, m=4, iterations=10, seed=3)
+    assert len(calls) == 40
+    assert len(used) == len(used_kept) == 40
+    assert all(np.array_equal(a, b) for a, b in zip(used_kept, used, strict=True))  # bit for bit
+    for a, b in zip(kept, every_time, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert not kept[0].equals(kept[1])
