@@ -246,3 +246,36 @@ def test_restricted_residuals_are_the_least_squares_residuals_of_the_children() 
     others, root = np.delete(x, 5, axis=1), np.sqrt(counts)[:, None]
     expected = targets - others @ np.linalg.lstsq(others * root, targets * root, rcond=None)[0]
     np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
+
+
+def test_the_normal_equations_give_the_svd_fit_and_a_near_singular_design_the_svd():
+    # _fit solves a well-conditioned design by the normal equations (_well_conditioned_fit):
+    # the same coefficient and HC1 / CR1 SEs as statsmodels' OLS with counts as frequency
+    # weights; a design with a column nearly the sum of two others goes the SVD's way
+    from statsmodels.stats.sandwich_covariance import cov_cluster
+
+    from pipeline.stats import did
+
+    rng = np.random.default_rng(12)
+    n = 5000
+    area = rng.integers(0, 8, n)
+    post = rng.integers(0, 2, n).astype(float)
+    treated = (area < 3).astype(float)
+    age = rng.normal(31, 5, n)
+    x = np.column_stack([np.ones(n), treated * post, post, np.eye(8)[area][:, 1:], age])
+    y = 0.4 + 0.1 * treated * post + 0.01 * (age - 31) + rng.normal(0, 0.5, n)
+    counts = rng.integers(1, 4, n).astype(float)  # distinct rows standing for 1 to 3 children
+    assert did._well_conditioned_fit(x, y, counts, 1) is not None
+    fast = did._fit(x, y, None, counts, area, 1)
+    children = np.repeat(np.arange(n), counts.astype(int))
+    ols = sm.OLS(y[children], x[children]).fit()
+    assert fast.estimate == pytest.approx(ols.params[1], rel=1e-12)
+    assert fast.hc1_se == pytest.approx(np.sqrt(ols.get_robustcov_results("HC1").cov_params()[1, 1]),
+                                        rel=1e-10)
+    assert fast.cluster_se == pytest.approx(np.sqrt(cov_cluster(ols, area[children])[1, 1]), rel=1e-10)
+
+    nearly = np.column_stack([x, x[:, 2] + x[:, 3] + 1e-9 * rng.normal(size=n)])
+    assert did._well_conditioned_fit(nearly, y, counts, 1) is None
+    by_svd = did._fit(nearly, y, None, counts, area, 1)
+    rank = np.linalg.matrix_rank(nearly)
+    assert (by_svd is None) == (rank < nearly.shape[1])
