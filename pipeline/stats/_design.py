@@ -21,6 +21,10 @@ _RANK_TOLERANCE = 1e-9
 # Share of a column's length left once earlier columns are projected out, below which it
 # counts as their linear combination (exact collinearity leaves rounding, about 1e-15).
 _ALIAS_TOLERANCE = 1e-7
+# X'X's smallest eigenvalue at least this share of its largest (X's condition number at most
+# 1,000): X is far from rank-deficient by numpy's matrix_rank (singular values below
+# rows x eps of the largest), and least squares by the normal equations is accurate.
+WELL_CONDITIONED = 1e-6
 
 
 @dataclass(frozen=True)
@@ -365,6 +369,38 @@ def _rank(matrix: np.ndarray) -> int:
         return 0
     singular = np.linalg.svd(matrix, compute_uv=False)
     return int((singular > _RANK_TOLERANCE * singular[0]).sum())
+
+
+def full_column_rank(matrix: np.ndarray) -> bool:
+    """Whether numpy's matrix_rank finds `matrix` (rows x columns) of full column rank.
+
+    Decided from X'X (one pass over the rows, a tenth of an SVD's time on a million rows)
+    when its eigenvalues are within `WELL_CONDITIONED` of each other; a design nearer to
+    rank-deficient is given to matrix_rank itself.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        The design, rows x columns.
+
+    Returns
+    -------
+    bool
+        True when its rank is its number of columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> full_column_rank(np.array([[1.0, 0], [1, 1], [1, 2]]))
+    True
+    >>> full_column_rank(np.array([[1.0, 2], [1, 2], [1, 2]]))
+    False
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    eigenvalues = np.linalg.eigvalsh(matrix.T @ matrix)
+    if eigenvalues.size and eigenvalues[0] > WELL_CONDITIONED * eigenvalues[-1]:
+        return True
+    return bool(np.linalg.matrix_rank(matrix) == matrix.shape[1])
 
 
 def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

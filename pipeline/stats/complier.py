@@ -49,6 +49,7 @@ from pipeline.stats._design import (
     as_binary,
     both_arms_reason,
     build_covariate_design,
+    full_column_rank,
     require_treatment_identified,
 )
 from pipeline.stats.proportions import check_confidence
@@ -103,7 +104,7 @@ def _fit_iv(
     """y on [exog, take_up] instrumented by [exog, offer]; the last coefficient is the effect."""
     z = np.column_stack([exog, offer])
     x = np.column_stack([exog, take_up])
-    if np.linalg.matrix_rank(z) < z.shape[1]:
+    if not full_column_rank(z):
         raise NotEstimable("singular design: a covariate is collinear with the offer of the "
                            "programme or with another covariate")
     n, k = z.shape

@@ -58,6 +58,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from pipeline.stats._design import (
+    WELL_CONDITIONED,
     as_binary,
     as_finite,
     as_labels,
@@ -79,10 +80,6 @@ FEW_TREATED_CLUSTERS = 5  # fewer treated areas: even the wild bootstrap may mis
 COLLAPSE_SHARE = 0.5
 DEFAULT_SEED = 20_240_601
 
-# Where X'WX's smallest eigenvalue is at least this share of its largest (the design's
-# condition number at most 1,000), the linear DiD is solved by the normal equations
-# (`_well_conditioned_fit`); otherwise by statsmodels' SVD.
-_NORMAL_EQUATIONS_CONDITION = 1e-6
 _WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
@@ -637,7 +634,7 @@ def _well_conditioned_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray,
     the weighted design is well conditioned; None otherwise (and `_fit` takes the SVD).
 
     X'WX in blocks and its Cholesky factor cost a tenth of the SVD of a design of a
-    million rows, and where X'WX's eigenvalues are within `_NORMAL_EQUATIONS_CONDITION` of
+    million rows, and where X'WX's eigenvalues are within `WELL_CONDITIONED` of
     each other the design is far from rank-deficient by matrix_rank's measure (singular
     values below n x eps of the largest) and the normal equations, refined, agree with the
     pseudo-inverse to about 1e-13 (tests/stats/test_did.py checks both ways against each
@@ -649,7 +646,7 @@ def _well_conditioned_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray,
     params, factor = solved
     lower = np.tril(factor[0]) if factor[1] else np.triu(factor[0]).T
     eigenvalues = np.linalg.eigvalsh(lower @ lower.T)
-    if not eigenvalues[0] > _NORMAL_EQUATIONS_CONDITION * eigenvalues[-1]:
+    if not eigenvalues[0] > WELL_CONDITIONED * eigenvalues[-1]:
         return None
     unit = np.zeros(x.shape[1])
     unit[k] = 1.0

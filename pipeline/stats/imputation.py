@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from pipeline.stats._design import build_covariate_design
+from pipeline.stats._design import build_covariate_design, row_patterns
 from pipeline.stats.did import DEFAULT_SEED
 from pipeline.stats.results import Estimate, NotEstimable
 
@@ -87,8 +87,6 @@ _REUSE_CURVATURE = 0.25
 _SINGLE_THREAD_PRODUCT = 2**18
 # A predictor whose sd among the fitting rows is below this (relative) is left out of that fit.
 _CONSTANT_TOLERANCE = 1e-10
-# The seed of the weights that sum a row of predictors into the one number that tells it apart.
-_ROW_KEY_SEED = 14
 
 
 # --------------------------------------------------------------------------- missingness
@@ -638,7 +636,8 @@ def _fit_multinomial(
     million children).
     """
     p, q = x.shape[1], n_levels - 1
-    patterns, inverse = _distinct_rows(x)
+    inverse, first = row_patterns(x)
+    patterns = x[first]
     tallies = np.bincount(inverse * n_levels + codes, minlength=len(patterns) * n_levels)
     tallies = tallies.reshape(len(patterns), n_levels).astype(float)
     sizes = tallies.sum(axis=1)
@@ -689,38 +688,6 @@ def _fit_multinomial(
         if decrement >= _REUSE_CURVATURE:
             chol = precision_factor(probabilities)
     raise _NotConverged
-
-
-def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of `x` (in order of first appearance) and each row's position among
-    them.
-
-    Rows are told apart by one number each, a fixed weighted sum of their values; that two
-    different rows sum to the same number is checked afterwards (each row is compared with
-    the distinct row it was put with) and, should it happen, the rows are numbered column by
-    column instead, which is exact but slower."""
-    key = x @ np.random.default_rng(_ROW_KEY_SEED).random(x.shape[1])
-    inverse, _ = pd.factorize(key, use_na_sentinel=False)
-    patterns = x[_first_of_each(inverse)]
-    if np.array_equal(patterns[inverse], x):
-        return patterns, inverse
-    row = np.zeros(len(x), dtype=np.int64)
-    distinct = 1
-    for j in range(x.shape[1]):
-        codes, values = pd.factorize(x[:, j], use_na_sentinel=False)
-        if distinct * len(values) >= 2**62:
-            row, firsts = pd.factorize(row)
-            distinct = len(firsts)
-        row = row * len(values) + codes
-        distinct *= len(values)
-    inverse, _ = pd.factorize(row)
-    return x[_first_of_each(inverse)], inverse
-
-
-def _first_of_each(inverse: np.ndarray) -> np.ndarray:
-    """Where each number of `inverse` first appears, when they are numbered in order of first
-    appearance (as pandas.factorize numbers them): where the highest number so far goes up."""
-    return np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
 
 
 def _fill(

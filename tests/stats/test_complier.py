@@ -327,3 +327,18 @@ def test_fuzzy_did_simulation_recovers_the_effect_on_takers() -> None:
         covered += result.ci_low <= 0.1 <= result.ci_high
     assert abs(np.mean(estimates) - 0.1) < 0.015
     assert 0.91 <= covered / 200 <= 0.99
+
+
+def test_an_instrument_matrix_short_of_full_rank_is_a_singular_design() -> None:
+    # _fit_iv's check (after the covariates' own): [exog, offer] of rank 2 of 3 by numpy's
+    # matrix_rank is not estimable; exog that only tracks the offer closely is
+    from pipeline.stats.complier import _fit_iv
+    from pipeline.stats.results import NotEstimable
+
+    frame = _children(HAND_TABLE)
+    y, d, z = (frame[c].to_numpy(dtype=float) for c in ("y", "d", "z"))
+    with pytest.raises(NotEstimable, match="singular design"):
+        _fit_iv(y, d, z, np.column_stack([np.ones(len(z)), 2 * z]), None)
+    nearly = np.column_stack([np.ones(len(z)), z + np.linspace(-0.01, 0.01, len(z))])
+    assert _fit_iv(y, d, z, nearly, None).estimate == pytest.approx(
+        IV2SLS(y, np.column_stack([nearly, d]), np.column_stack([nearly, z])).fit().params[-1], rel=1e-9)

@@ -448,7 +448,8 @@ def test_multinomial_imputation_model_fitted_on_distinct_rows_is_the_child_level
     # (sufficient statistics). At its mode the child-level penalised score (statsmodels'
     # MNLogit score, one term per child, minus the prior's) is zero, and its precision is
     # MNLogit's child-level information plus the prior's.
-    from pipeline.stats.imputation import _SLOPE_PRIOR_SD, _distinct_rows, _fit_multinomial
+    from pipeline.stats._design import row_patterns
+    from pipeline.stats.imputation import _SLOPE_PRIOR_SD, _fit_multinomial
 
     rng = np.random.default_rng(5)
     n = 3000
@@ -457,8 +458,8 @@ def test_multinomial_imputation_model_fitted_on_distinct_rows_is_the_child_level
     eta = np.column_stack([0.3 * x[:, 1] - 0.5 * x[:, 4], -0.4 + 0.8 * x[:, 2] + 0.2 * x[:, 4]])
     cumulative = np.cumsum(np.exp(np.column_stack([np.zeros(n), eta])), axis=1)
     codes = (cumulative / cumulative[:, -1:] < rng.random(n)[:, None]).sum(axis=1)
-    patterns, inverse = _distinct_rows(x)
-    assert len(patterns) == 12 and (patterns[inverse] == x).all()
+    inverse, first = row_patterns(x)
+    assert len(first) == 12 and (x[first][inverse] == x).all()
 
     mode, _ = _fit_multinomial(codes, 3, x, None)
     again, chol = _fit_multinomial(codes, 3, x, mode)  # started at the mode: its precision there
