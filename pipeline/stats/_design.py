@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy import linalg
 
 from pipeline.stats.results import Dropped, NotEstimable
 
@@ -21,6 +22,10 @@ _RANK_TOLERANCE = 1e-9
 # Share of a column's length left once earlier columns are projected out, below which it
 # counts as their linear combination (exact collinearity leaves rounding, about 1e-15).
 _ALIAS_TOLERANCE = 1e-7
+# A remainder above this share of its column's length is independent beyond doubt when
+# judged from the cross-products (`_independent_by_gram`): their rounding moves the squared
+# share by far less than 1e-6 even on a million rows.
+_CLEARLY_INDEPENDENT = 1e-3
 # X'X's smallest eigenvalue at least this share of its largest (X's condition number at most
 # 1,000): X is far from rank-deficient by numpy's matrix_rank (singular values below
 # rows x eps of the largest), and least squares by the normal equations is accurate.
@@ -319,30 +324,12 @@ def build_covariate_design(
 
     constant = tuple(c for c, values in coded.items() if _is_constant(values))
 
-    aliased: list[str] = []
-    retained: list[str] = []
-    # Gram–Schmidt against the intercept and the columns kept so far (twice, for numerical
-    # stability): a column whose remainder is negligible beside its own length is a linear
-    # combination of earlier ones. One pass over the columns, no decomposition per column;
-    # each pass projects on all the kept columns at once (two matrix-vector products, not a
-    # Python loop over the columns: issue 14).
+    candidates = [column for column in coded if column not in constant]
     n_kept = int(kept.sum())
-    basis = np.empty((len(coded) + 1, n_kept))  # orthonormal rows, the first `found` in use
-    basis[0] = 1 / np.sqrt(max(n_kept, 1))
-    found = 1
-    for column, values in coded.items():
-        if column in constant:
-            continue
-        remainder = values.copy()
-        for _ in range(2):
-            remainder -= (basis[:found] @ remainder) @ basis[:found]
-        length = np.linalg.norm(remainder)
-        if length > _ALIAS_TOLERANCE * max(np.linalg.norm(values), 1e-300):
-            basis[found] = remainder / length
-            found += 1
-            retained.append(column)
-        else:
-            aliased.append(column)
+    retained = _independent_by_gram(coded, candidates, n_kept)
+    if retained is None:  # a column near the alias tolerance: decided on the columns themselves
+        retained = _independent_by_gram_schmidt(coded, candidates, n_kept)
+    aliased = [column for column in candidates if column not in retained]
     # column labels as a frame of the coded columns would have them (none coded: a RangeIndex);
     # the values stored column by column, as such a frame stores them
     labels = _column_labels(tuple(retained)) if coded else pd.RangeIndex(0)
@@ -356,6 +343,59 @@ def _column_labels(names: tuple[str, ...]) -> pd.Index:
     """A design's column labels, made once per set of names (an Index is immutable, and the
     same designs recur across a study's many fits)."""
     return pd.Index(list(names), dtype="str")
+
+
+def _independent_by_gram_schmidt(coded: dict[str, np.ndarray], candidates: list[str],
+                                 n_rows: int) -> list[str]:
+    """The columns that are not linear combinations of the intercept and the columns before
+    them: Gram–Schmidt against those kept so far (twice, for numerical stability); a column
+    whose remainder is below `_ALIAS_TOLERANCE` of its own length is aliased. Each pass
+    projects on all the kept columns at once (two matrix-vector products)."""
+    retained: list[str] = []
+    basis = np.empty((len(candidates) + 1, n_rows))  # orthonormal rows, the first `found` in use
+    basis[0] = 1 / np.sqrt(max(n_rows, 1))
+    found = 1
+    for column in candidates:
+        values = coded[column]
+        remainder = values.copy()
+        for _ in range(2):
+            remainder -= (basis[:found] @ remainder) @ basis[:found]
+        length = np.linalg.norm(remainder)
+        if length > _ALIAS_TOLERANCE * max(np.linalg.norm(values), 1e-300):
+            basis[found] = remainder / length
+            found += 1
+            retained.append(column)
+    return retained
+
+
+def _independent_by_gram(coded: dict[str, np.ndarray], candidates: list[str],
+                         n_rows: int) -> list[str] | None:
+    """`_independent_by_gram_schmidt`'s answer from the columns' cross-products (one matrix
+    product instead of a pass over the rows per column, a tenth of the time on a million
+    rows), or None when a column's remainder is too near the alias tolerance to tell this way.
+
+    The remainder's squared length is the Schur complement of the kept columns' cross-product
+    matrix, G_jj − g' G_kept^-1 g, whose rounding error is a small multiple of rows x eps
+    of G_jj at worst: a share of the length above `_CLEARLY_INDEPENDENT` is surely above
+    `_ALIAS_TOLERANCE`; any smaller one is left to Gram–Schmidt on the columns themselves."""
+    if not candidates:
+        return []
+    design = np.empty((n_rows, len(candidates) + 1))
+    design[:, 0] = 1.0
+    for position, column in enumerate(candidates, start=1):
+        design[:, position] = coded[column]
+    gram = design.T @ design
+    kept = [0]
+    factor = np.sqrt(gram[:1, :1])  # Cholesky factor of the kept columns' cross-products
+    for position in range(1, len(candidates) + 1):
+        projection = linalg.solve_triangular(factor, gram[kept, position], lower=True)
+        remainder = gram[position, position] - projection @ projection
+        if not remainder > (_CLEARLY_INDEPENDENT**2) * gram[position, position]:
+            return None
+        factor = np.block([[factor, np.zeros((len(kept), 1))],
+                           [projection[None, :], np.sqrt(np.array([[remainder]]))]])
+        kept.append(position)
+    return [candidates[position - 1] for position in kept[1:]]
 
 
 def _is_constant(values: np.ndarray) -> bool:

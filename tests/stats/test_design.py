@@ -1,0 +1,57 @@
+"""The covariate design: which columns are constant or aliased, decided from the columns'
+cross-products where that is beyond doubt and by Gram–Schmidt on the columns otherwise."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.stats import _design
+from pipeline.stats._design import build_covariate_design, full_column_rank
+
+
+def _covariates(n: int = 6000, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "region": pd.Categorical(rng.choice(["Norr", "Mitt", "Syd"], n)),
+        "age": rng.normal(31, 5, n).round(1),
+        "sex": pd.Categorical(rng.choice(["flicka", "pojke"], n)),
+    })
+
+
+def test_independent_columns_are_decided_from_the_cross_products_as_by_gram_schmidt() -> None:
+    covariates = _covariates()
+    design = build_covariate_design(covariates, len(covariates))
+    coded = _design._coded_columns(covariates)
+    names = list(coded)
+    assert _design._independent_by_gram(coded, names, len(covariates)) == names
+    assert _design._independent_by_gram_schmidt(coded, names, len(covariates)) == names
+    assert design.covariates.columns.tolist() == ["region_Norr", "region_Syd", "age", "sex_pojke"]
+    assert design.dropped_aliased == ()
+
+
+@pytest.mark.parametrize(("extra", "aliased"), [
+    # exactly a combination of earlier columns: Gram–Schmidt's remainder is rounding noise
+    (lambda c: 2 * c["age"] + 1, ("age_again",)),
+    # off a combination by 1e-5 of its length: not aliased (above 1e-7), too near to judge
+    # from the cross-products, so judged on the column
+    (lambda c: c["age"] + 1e-5 * np.linalg.norm(c["age"]) / np.sqrt(len(c))
+     * np.sin(np.arange(len(c))), ()),
+])
+def test_a_column_near_or_at_a_combination_of_others_is_left_to_gram_schmidt(extra, aliased) -> None:
+    covariates = _covariates()
+    covariates["age_again"] = extra(covariates)
+    coded = _design._coded_columns(covariates)
+    assert _design._independent_by_gram(coded, list(coded), len(covariates)) is None
+    design = build_covariate_design(covariates, len(covariates))
+    assert design.dropped_aliased == aliased
+    assert ("age_again" in design.covariates.columns) == (not aliased)
+
+
+def test_full_column_rank_is_numpys_matrix_rank() -> None:
+    rng = np.random.default_rng(4)
+    x = np.column_stack([np.ones(500), rng.normal(size=(500, 3))])
+    assert full_column_rank(x) and np.linalg.matrix_rank(x) == 4
+    exact = np.column_stack([x, x[:, 1] - x[:, 2]])
+    assert not full_column_rank(exact) and np.linalg.matrix_rank(exact) == 4
+    near = np.column_stack([x, x[:, 1] + 1e-6 * rng.normal(size=500)])  # ill conditioned, full rank
+    assert full_column_rank(near) and np.linalg.matrix_rank(near) == 5
