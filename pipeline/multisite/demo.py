@@ -127,7 +127,8 @@ def _main(argv: Sequence[str]) -> int:
     root, jobs = Path(argv[0]), int(argv[1])
     # the main demo study goes first: its stages (the reports above all) are what the user
     # waits for, and the municipalities fill the cores whenever it leaves one idle
-    os.nice(BACKGROUND_NICENESS)
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(BACKGROUND_NICENESS)
     try:
         with _terminate_as_interrupt():
             prepare_sites(root, jobs)
