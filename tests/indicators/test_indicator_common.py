@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipeline.indicators.common import (
@@ -47,6 +48,23 @@ def test_positions_of_ids_read_as_a_category_are_the_positions_of_the_texts():
     assert values.cat.categories.tolist() == ["a", "b", "c", "x"]  # codes are not positions in known
     assert positions_in(values, ["c", "a", "b"]).tolist() == [2, -1, -1, 1, 2, 0]
     assert positions_in(values.iloc[[5, 0]], ["c", "a", "b"]).tolist() == [0, 2]
+
+
+def test_ids_read_as_an_arrow_dictionary_have_the_positions_and_values_of_the_texts():
+    """The cohort stage reads event tables' child_id as an arrow dictionary, one per row group
+    (pipeline.runner.read_clean): the row groups' dictionaries differ, and may hold a text the
+    other lacks or not at all."""
+    groups = [["b", None, "x", "a"], ["c", "b"], [None]]
+    chunks = pa.chunked_array([pa.array(group, type=pa.large_string()).dictionary_encode()
+                               for group in groups])
+    assert chunks.num_chunks == 3 and chunks.chunk(1).dictionary.to_pylist() == ["c", "b"]
+    values = pd.Series(pd.arrays.ArrowExtensionArray(chunks))
+    assert positions_in(values, ["c", "a", "b"]).tolist() == [2, -1, -1, 1, 0, 2, -1]
+    assert text_equals(values, "b", "x").tolist() == [True, False, True, False, False, True, False]
+    assert text_equals(values, "c").tolist() == [False, False, False, False, True, False, False]
+    nothing = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(
+        [], type=pa.dictionary(pa.int32(), pa.large_string()))))
+    assert positions_in(nothing, ["a"]).tolist() == [] and text_equals(nothing, "a").tolist() == []
 
 
 def test_texts_read_as_a_category_compare_as_the_texts():
