@@ -203,10 +203,11 @@ def write_clean(study: Study, result: clean_stage.CleanResult, folder: Path, tab
 
 
 def write_cohort(study: Study, cohort: pd.DataFrame, folder: Path, tables_dir: Path) -> None:
-    """Write the cohort with its data dictionary, and the indicator, flow and fidelity tables."""
-    store.write_parquet(cohort, folder / "cohort.parquet")
-    store.write_csv(cohort_stage.data_dictionary(cohort), folder / "data_dictionary.csv")
-    publish(cohort_tables(study, cohort), tables_dir, study.min_cell)
+    """Write the cohort with its data dictionary, and the indicator, flow and fidelity tables
+    (computed while the cohort's parquet file is written)."""
+    with store.parquet_written_meanwhile(cohort, folder / "cohort.parquet"):
+        store.write_csv(cohort_stage.data_dictionary(cohort), folder / "data_dictionary.csv")
+        publish(cohort_tables(study, cohort), tables_dir, study.min_cell)
 
 
 def publish_compare(study: Study, cohort: pd.DataFrame, tables: dict[str, pd.DataFrame],

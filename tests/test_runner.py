@@ -148,6 +148,29 @@ def test_a_table_written_in_parts_has_the_bytes_of_the_table_written_whole(tmp_p
     assert (tmp_path / "empty_parts.parquet").read_bytes() == (tmp_path / "empty.parquet").read_bytes()
 
 
+def test_a_table_written_meanwhile_has_the_bytes_of_write_parquet(tmp_path: Path) -> None:
+    """store.parquet_written_meanwhile (the cohort, written while its tables are computed)
+    writes the bytes write_parquet writes, whole when its block is done; a write that fails
+    raises its error when the block is done."""
+    rows = store.ROW_GROUP_ROWS + 5  # two row groups
+    numbers = np.arange(rows)
+    cohort = pd.DataFrame({
+        "child_id": pd.Series(np.char.add("c", numbers.astype(str)), dtype="string"),
+        "group": pd.Series(np.where(numbers % 3 == 0, "intervention", None), dtype="string"),
+        "vacc_mmr1_24m": pd.array(np.where(numbers % 5 == 0, None, numbers % 2 == 0), dtype="boolean"),
+        "in_study": numbers % 4 == 0,
+        "contacts_received": numbers % 7,
+        "bf_duration_left_days": np.where(numbers % 6 == 0, np.nan, numbers / 3),
+    })
+    store.write_parquet(cohort, tmp_path / "whole.parquet")
+    with store.parquet_written_meanwhile(cohort, tmp_path / "meanwhile.parquet"):
+        summed = int(cohort["contacts_received"].sum())  # the block reads the frame meanwhile
+    assert summed == sum(numbers % 7)
+    assert (tmp_path / "meanwhile.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    with pytest.raises(OSError), store.parquet_written_meanwhile(cohort, tmp_path / "none" / "x.parquet"):
+        pass
+
+
 def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The clean stage records the input hashes of its stamp; a later stage's run takes them
