@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -48,10 +48,21 @@ class Cohort:
     moved_out_day: np.ndarray  # float64; +inf when the child has not moved out
     extraction_day: float
     child_text: pa.Array  # child_id as an arrow array: the lookup table of `positions`
+    _birthdays: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def size(self) -> int:
         return len(self.child_id)
+
+    def birthday(self, months: int) -> np.ndarray:
+        """Day number of each child's `months`-month birthday (`add_months` of the birth day),
+        computed once per age for all the indicators that share the Cohort (read only): they
+        ask for 8 ages 13 times, 40 ms each at a million children."""
+        if months not in self._birthdays:
+            days = add_months(self.birth_day, months)
+            days.flags.writeable = False
+            self._birthdays[months] = days
+        return self._birthdays[months]
 
     def positions(self, event_child_id: pd.Series) -> np.ndarray:
         """Row position in the children table of each event's child (-1: unknown child)."""
@@ -169,13 +180,23 @@ def _arrow_text(values: pd.Index | pd.Series | list[str] | pa.Array) -> pa.Array
     return array.cast(pa.large_string())
 
 
+# Ticks of a day in the units pandas keeps dates in (and in days)
+_TICKS_PER_DAY: dict[np.dtype, int] = {
+    np.dtype(f"datetime64[{unit}]"): int(np.timedelta64(1, "D") // np.timedelta64(1, unit))
+    for unit in ("D", "s", "ms", "us", "ns")}
+
+
 def day_numbers(dates: pd.Series) -> np.ndarray:
     """Whole days since 1970-01-01 as float64 (NaN for a missing date); any time is dropped."""
     if not pd.api.types.is_datetime64_any_dtype(dates):
         dates = pd.to_datetime(dates)
-    days = np.asarray(dates.to_numpy()).astype("datetime64[D]")
-    numbers = days.view(np.int64).astype(np.float64)  # a view: no copy of 16M doses' days
-    numbers[np.isnat(days)] = np.nan
+    values = np.asarray(dates.to_numpy())
+    if values.dtype not in _TICKS_PER_DAY:  # a time zone's Timestamps
+        values = values.astype("datetime64[D]")
+    # the ticks floor-divided into days, as a cast to datetime64[D] floors them: one pass over
+    # 16M doses' dates where the cast and its conversion took two, twice as long
+    numbers = (values.view(np.int64) // _TICKS_PER_DAY[values.dtype]).astype(np.float64)
+    numbers[np.isnat(values)] = np.nan
     return numbers
 
 

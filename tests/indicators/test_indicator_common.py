@@ -35,6 +35,28 @@ def test_add_months_keeps_missing_dates_missing():
     assert shifted[1] == day_numbers(pd.Series(pd.to_datetime(["1972-01-01"])))[0]
 
 
+def test_a_cohorts_birthdays_are_calendar_months_from_birth():
+    # Born 29 February 2020: 24 months on 28 February 2022; born 31 March: 1 month on 30 April.
+    children = pd.DataFrame({"child_id": ["leap", "march"],
+                             "birth_date": pd.to_datetime(["2020-02-29", "2021-03-31"])})
+    kids = cohort(children, dt.date(2024, 1, 1))
+    expected = {24: ["2022-02-28", "2023-03-31"], 1: ["2020-03-29", "2021-04-30"]}
+    for months, dates in expected.items():
+        birthdays = kids.birthday(months)
+        assert birthdays.tolist() == day_numbers(pd.Series(pd.to_datetime(dates))).tolist()
+        assert kids.birthday(months).tolist() == birthdays.tolist()  # asked again: the same
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_day_numbers_drop_the_time_of_day_in_every_unit(unit):
+    # Day 0 is 1970-01-01; a time of day is dropped, before 1970 too (the day it falls on).
+    dates = pd.Series(pd.to_datetime(["1970-01-01 00:00:00", "1969-12-31 23:59:59", "1969-12-31 00:00:00",
+                                      "2021-03-01 12:00:00", None, "1900-03-01 06:00:00"])
+                      ).astype(f"datetime64[{unit}]")
+    numbers = day_numbers(dates)
+    assert numbers[[0, 1, 2, 3, 5]].tolist() == [0, -1, -1, 18687, -25508] and np.isnan(numbers[4])
+
+
 def test_positions_of_unknown_and_missing_values_are_minus_one():
     values = pd.Series(["b", None, "x", "a"], dtype="str")
     assert positions_in(values, ["a", "b"]).tolist() == [1, -1, -1, 0]
