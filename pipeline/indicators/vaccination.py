@@ -133,4 +133,4 @@ def _series_doses(antigen_doses: pd.DataFrame) -> np.ndarray:
     else:
         series = antigen_doses["product"].map(
             lambda name: PRODUCTS[name].rota_series_doses if name in PRODUCTS else None)
-    return np.asarray(pd.to_numeric(series).fillna(0).to_numpy(dtype=np.int64))
+    return np.asarray(pd.to_numeric(series).to_numpy(dtype=np.int64, na_value=0))
