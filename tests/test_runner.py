@@ -100,9 +100,9 @@ def test_a_new_key_reruns_clean_and_changes_every_pseudonym(
 
 
 def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> None:
-    """read_clean: an event table without the columns no indicator reads, its codes as categories
-    and its child_id as an arrow dictionary (one chunk per row group), holding the same values
-    as the file."""
+    """_read_clean_table (CleanEvents): an event table without the columns no indicator
+    reads, its codes as categories and its child_id as an arrow dictionary (one chunk per row
+    group), holding the same values as the file."""
     doses = pd.DataFrame({
         "child_id": pd.Series(["b", "a", "b", None, "c", "a"], dtype="str"),
         "source_file": pd.Series(["vacc.csv"] * 6, dtype="str"),
@@ -123,6 +123,29 @@ def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> 
     plain = doses.drop(columns=["source_file", "source_row", "dose_number"])
     assert read.astype({"child_id": "str", "antigen": "str"}).equals(plain)
     assert runner._read_clean_table(path, events=False).equals(doses)  # children: as written
+
+
+def test_clean_events_are_the_event_tables_in_order_each_as_read(tmp_path: Path) -> None:
+    """CleanEvents: (name, table) of each event table in the order asked for, each as
+    _read_clean_table reads it (the next read ahead on a thread); a table that cannot be read
+    raises its error where it is asked for."""
+    for name, ids in (("visits", ["a", "b", "a"]), ("language", ["c"])):
+        frame = pd.DataFrame({"child_id": pd.Series(ids, dtype="str"),
+                              "visit_date": pd.to_datetime(["2021-01-01"] * len(ids))})
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / f"{name}.parquet")
+    with runner.CleanEvents(tmp_path, ["language", "visits"]) as events:
+        read = list(events)
+    assert [name for name, _ in read] == ["language", "visits"]
+    for name, table in read:
+        assert table.equals(runner._read_clean_table(tmp_path / f"{name}.parquet", events=True))
+    assert read[1][1]["child_id"].astype("str").tolist() == ["a", "b", "a"]
+    with runner.CleanEvents(tmp_path, []) as events:
+        assert list(events) == []
+    with runner.CleanEvents(tmp_path, ["visits", "dental"]) as events:
+        tables = iter(events)
+        assert next(tables)[0] == "visits"
+        with pytest.raises(FileNotFoundError):
+            next(tables)
 
 
 def test_a_table_written_in_parts_has_the_bytes_of_the_table_written_whole(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ an unknown flag does not qualify a child (counted in the flow table as unknown).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -20,6 +22,7 @@ import pyarrow as pa
 from pipeline.config import COVARIATES, Study
 from pipeline.indicators import INDICATORS, Indicator, TimeToEvent, present
 from pipeline.indicators.breastfeeding import breastfeeding_indicators
+from pipeline.indicators.common import Cohort
 from pipeline.indicators.common import cohort as children_arrays
 from pipeline.indicators.healthcare import care_indicators, dental_indicators
 from pipeline.indicators.implementation import programme_dose
@@ -78,24 +81,62 @@ def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
                  dental: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per child of the children table: base columns, dose and every indicator (those
     of an optional export only when the study gives it)."""
+    events = {"visits": visits, "breastfeeding": breastfeeding, "antigen_doses": antigen_doses,
+              "language": language, "care_contacts": care_contacts, "dental": dental}
+    return cohort_from_events(study, children, [(name, table) for name, table in events.items()
+                                                if table is not None])
+
+
+def _dose(study: Study, children: pd.DataFrame, visits: pd.DataFrame, kids: Cohort) -> pd.DataFrame:
+    return programme_dose(children, visits, study.programme, study.extraction_date, kids=kids)
+
+
+def _language(study: Study, children: pd.DataFrame, language: pd.DataFrame,
+              kids: Cohort) -> pd.DataFrame:
+    # each child by its own screening records (SPEC §6): never a type chosen per area
+    return language_indicators(children, language, study.extraction_date,
+                               screening=study.language_screening, kids=kids)
+
+
+def _at_extraction(indicators: Callable[..., pd.DataFrame]
+              ) -> Callable[[Study, pd.DataFrame, pd.DataFrame, Cohort], pd.DataFrame]:
+    """A family of indicators that needs only the study's extraction date."""
+    return lambda study, children, events, kids: indicators(children, events, study.extraction_date,
+                                                            kids=kids)
+
+
+# The clean event tables the cohort's parts are computed from, each with the function that
+# computes its part (one row per child, in the children's order), in the cohort's column order.
+EVENT_PARTS: dict[str, Callable[[Study, pd.DataFrame, pd.DataFrame, Cohort], pd.DataFrame]] = {
+    "visits": _dose,
+    "breastfeeding": _at_extraction(breastfeeding_indicators),
+    "antigen_doses": _at_extraction(vaccination_indicators),
+    "language": _language,
+    "care_contacts": _at_extraction(care_indicators),
+    "dental": _at_extraction(dental_indicators),
+}
+
+
+def cohort_from_events(study: Study, children: pd.DataFrame,
+                       events: Iterable[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """`build_cohort` of the event tables given as (name in EVENT_PARTS, table) pairs, taken
+    one at a time: each is let go once its part is computed, so that a reader can read the
+    tables as they are asked for (`runner.CleanEvents`) and a million children's 40M
+    events need not be in memory together."""
     base = cohort_base(study, children)
     kids = children_arrays(children, study.extraction_date)  # checked once: a million ids take a second
-    parts = [
-        programme_dose(children, visits, study.programme, study.extraction_date, kids=kids),
-        breastfeeding_indicators(children, breastfeeding, study.extraction_date, kids=kids),
-        vaccination_indicators(children, antigen_doses, study.extraction_date, kids=kids),
-        # each child by its own screening records (SPEC §6): never a type chosen per area
-        language_indicators(children, language, study.extraction_date,
-                            screening=study.language_screening, kids=kids),
-    ]
-    if care_contacts is not None:
-        parts.append(care_indicators(children, care_contacts, study.extraction_date, kids=kids))
-    if dental is not None:
-        parts.append(dental_indicators(children, dental, study.extraction_date, kids=kids))
+    parts = {}
+    for name, table in events:
+        if name not in EVENT_PARTS:
+            raise ValueError(f"no cohort part is computed from a table named {name!r}; "
+                             f"the event tables are {list(EVENT_PARTS)}")
+        parts[name] = EVENT_PARTS[name](study, children, table, kids)
+        del table  # before the next is asked for
     # every part is indexed by the children's ids in the children's order (Cohort.frame), as
     # the base is: the parts are set side by side at once (a join per part copied the growing
     # cohort six times: a second at a million children)
-    return pd.concat([base.set_index("child_id"), *parts], axis=1).reset_index()
+    return pd.concat([base.set_index("child_id"), *(parts[name] for name in EVENT_PARTS if name in parts)],
+                     axis=1).reset_index()
 
 
 def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:

@@ -65,7 +65,7 @@ def test_positions_of_unknown_and_missing_values_are_minus_one():
 
 
 def test_positions_of_ids_read_as_a_category_are_the_positions_of_the_texts():
-    """The cohort stage reads event tables' child_id as a category (pipeline.runner.read_clean)."""
+    """Ids given as a category (the cohort stage reads event tables' codes so) are looked up once."""
     values = pd.Series(["b", None, "x", "a", "b", "c"], dtype="category")
     assert values.cat.categories.tolist() == ["a", "b", "c", "x"]  # codes are not positions in known
     assert positions_in(values, ["c", "a", "b"]).tolist() == [2, -1, -1, 1, 2, 0]
@@ -74,8 +74,8 @@ def test_positions_of_ids_read_as_a_category_are_the_positions_of_the_texts():
 
 def test_ids_read_as_an_arrow_dictionary_have_the_positions_and_values_of_the_texts():
     """The cohort stage reads event tables' child_id as an arrow dictionary, one per row group
-    (pipeline.runner.read_clean): the row groups' dictionaries differ, and may hold a text the
-    other lacks or not at all."""
+    (pipeline.runner.CleanEvents): the row groups' dictionaries differ, and may hold a
+    text the other lacks or not at all."""
     groups = [["b", None, "x", "a"], ["c", "b"], [None]]
     chunks = pa.chunked_array([pa.array(group, type=pa.large_string()).dictionary_encode()
                                for group in groups])
