@@ -98,11 +98,11 @@ def _language(study: Study, children: pd.DataFrame, language: pd.DataFrame,
                                screening=study.language_screening, kids=kids)
 
 
-def _at_extraction(indicators: Callable[..., pd.DataFrame]
-              ) -> Callable[[Study, pd.DataFrame, pd.DataFrame, Cohort], pd.DataFrame]:
+def _at_extraction(indicators: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
     """A family of indicators that needs only the study's extraction date."""
-    return lambda study, children, events, kids: indicators(children, events, study.extraction_date,
-                                                            kids=kids)
+    def part(study: Study, children: pd.DataFrame, events: pd.DataFrame, kids: Cohort) -> pd.DataFrame:
+        return indicators(children, events, study.extraction_date, kids=kids)
+    return part
 
 
 # The clean event tables the cohort's parts are computed from, each with the function that
@@ -135,8 +135,8 @@ def cohort_from_events(study: Study, children: pd.DataFrame,
     # every part is indexed by the children's ids in the children's order (Cohort.frame), as
     # the base is: the parts are set side by side at once (a join per part copied the growing
     # cohort six times: a second at a million children)
-    return pd.concat([base.set_index("child_id"), *(parts[name] for name in EVENT_PARTS if name in parts)],
-                     axis=1).reset_index()
+    ordered = [parts[name] for name in EVENT_PARTS if name in parts]
+    return pd.concat([base.set_index("child_id"), *ordered], axis=1).reset_index()
 
 
 def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +192,7 @@ def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
     return base
 
 
-def _isin(values: pd.Series, names: list[str]) -> np.ndarray:
+def _isin(values: pd.Series, names: Iterable[str]) -> np.ndarray:
     return values.isin(list(names)).to_numpy(dtype=bool, na_value=False)
 
 
