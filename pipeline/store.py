@@ -20,6 +20,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,23 @@ def write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
     finally:
         if writer is not None:
             writer.close()
+
+
+@contextlib.contextmanager
+def parquet_written_meanwhile(frame: pd.DataFrame, path: Path) -> Iterator[None]:
+    """Write `frame` as `write_parquet` does (the same bytes) on a thread of its own while the
+    block runs; the file is whole (or its write's error raised) when the block is done.
+
+    pyarrow encodes and compresses without holding the GIL, so the block's work goes on beside
+    it: a million children's cohort (116 columns) takes 1.5 s to write, about as long as its
+    published tables take to compute. The frame is turned into an arrow table here, before
+    the block, so the thread reads only that table, which nothing can change."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # as DataFrame.to_parquet
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parquet") as writer:
+        written = writer.submit(pq.write_table, table, path, compression="zstd")
+        del table  # the thread's reference is the last: freed when it is written
+        yield
+        written.result()
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

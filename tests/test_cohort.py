@@ -9,7 +9,14 @@ import pytest
 from studykit import write_study
 
 from pipeline.config import load_study
-from pipeline.stages.cohort import build_cohort, cohort_base, fidelity_table, flow_table, indicator_table
+from pipeline.stages.cohort import (
+    build_cohort,
+    cohort_base,
+    cohort_from_events,
+    fidelity_table,
+    flow_table,
+    indicator_table,
+)
 
 # programme_start 2021-01-01 for these tests; born_from 2020-01-01, born_to 2023-12-31
 CHILDREN = pd.DataFrame({
@@ -161,15 +168,21 @@ def home_visits(children: pd.DataFrame, ages: dict[str, tuple[int, ...]]) -> pd.
 def whole_cohort(study, children: pd.DataFrame, visits: pd.DataFrame | None = None,
                  language: pd.DataFrame | None = None) -> pd.DataFrame:
     """build_cohort with no breastfeeding or vaccination records."""
-    breastfeeding = pd.DataFrame({"child_id": pd.Series([], dtype="str"),
-                                  "assessment_date": pd.to_datetime([]),
-                                  "bf_status": pd.Series([], dtype="str")})
-    doses = pd.DataFrame({"child_id": pd.Series([], dtype="str"), "dose_date": pd.to_datetime([]),
-                          "antigen": pd.Series([], dtype="str"),
-                          "rota_series_doses": pd.Series([], dtype="Int64")})
     return build_cohort(study, children,
                         home_visits(children, {}) if visits is None else visits,
-                        breastfeeding, doses, screening_table([]) if language is None else language)
+                        no_assessments(), no_doses(),
+                        screening_table([]) if language is None else language)
+
+
+def no_assessments() -> pd.DataFrame:
+    return pd.DataFrame({"child_id": pd.Series([], dtype="str"), "assessment_date": pd.to_datetime([]),
+                         "bf_status": pd.Series([], dtype="str")})
+
+
+def no_doses() -> pd.DataFrame:
+    return pd.DataFrame({"child_id": pd.Series([], dtype="str"), "dose_date": pd.to_datetime([]),
+                         "antigen": pd.Series([], dtype="str"),
+                         "rota_series_doses": pd.Series([], dtype="Int64")})
 
 
 def test_flow_counts_all_planned_contacts_only_among_children_due_every_contact(study) -> None:
@@ -271,3 +284,22 @@ def test_each_child_keeps_its_own_screening_whatever_its_area_mostly_had(study) 
                              language=screening_table([r for r in rows if r[0] == child]))
         assert alone.set_index("child_id").loc[child, list(LANGUAGE)].equals(
             cohort.loc[child, list(LANGUAGE)]), child
+
+
+def test_a_cohort_of_event_tables_given_one_at_a_time_is_the_whole_cohort(study) -> None:
+    # The cohort stage hands the event tables over one at a time (runner.CleanEvents): in any
+    # order, the cohort's columns come in the parts' order; a table no part is computed from
+    # is refused.
+    kids = {"a": {"birth_date": "2020-06-01"}, "b": {"birth_date": "2023-12-01"}}  # 48, 7 months
+    children = children_table(kids)
+    visits = home_visits(children, {"a": RINKEBY_TARGETS[:2], "b": RINKEBY_TARGETS[:1]})
+    language = screening_table([("a", "2022-12-10", "30m", "no_remark", False)])
+    whole = whole_cohort(study("did"), children, visits, language)
+    tables = {"language": language, "antigen_doses": no_doses(), "visits": visits,
+              "breastfeeding": no_assessments()}
+    one_at_a_time = cohort_from_events(study("did"), children, iter(tables.items()))
+    assert one_at_a_time.equals(whole)
+    assert one_at_a_time["contacts_received"].tolist() == [2, 1]
+    assert one_at_a_time["lang_screened"].tolist()[0] and pd.isna(one_at_a_time.at[1, "lang_screened"])
+    with pytest.raises(ValueError, match="no cohort part is computed from a table named 'costs'"):
+        cohort_from_events(study("did"), children, [("costs", visits)])

@@ -100,8 +100,9 @@ def test_a_new_key_reruns_clean_and_changes_every_pseudonym(
 
 
 def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> None:
-    """read_clean: an event table without the columns no indicator reads, its texts as categories
-    (one chunk per row group), holding the same values as the file."""
+    """_read_clean_table (CleanEvents): an event table without the columns no indicator
+    reads, its codes as categories and its child_id as an arrow dictionary (one chunk per row
+    group), holding the same values as the file."""
     doses = pd.DataFrame({
         "child_id": pd.Series(["b", "a", "b", None, "c", "a"], dtype="str"),
         "source_file": pd.Series(["vacc.csv"] * 6, dtype="str"),
@@ -115,11 +116,36 @@ def test_an_event_table_is_read_with_its_texts_as_categories(tmp_path: Path) -> 
     pq.write_table(pa.Table.from_pandas(doses, preserve_index=False), path, row_group_size=4)
     read = runner._read_clean_table(path, events=True)
     assert list(read.columns) == ["child_id", "antigen", "dose_date", "rota_series_doses"]
-    assert read["child_id"].dtype == "category" and read["antigen"].dtype == "category"
+    assert read["antigen"].dtype == "category"
     assert sorted(read["antigen"].cat.categories) == ["dtp", "mmr"]
+    assert pa.types.is_dictionary(read["child_id"].dtype.pyarrow_dtype)
+    assert pa.array(read["child_id"].array).num_chunks == 2  # a dictionary per row group
     plain = doses.drop(columns=["source_file", "source_row", "dose_number"])
     assert read.astype({"child_id": "str", "antigen": "str"}).equals(plain)
     assert runner._read_clean_table(path, events=False).equals(doses)  # children: as written
+
+
+def test_clean_events_are_the_event_tables_in_order_each_as_read(tmp_path: Path) -> None:
+    """CleanEvents: (name, table) of each event table in the order asked for, each as
+    _read_clean_table reads it (the next read ahead on a thread); a table that cannot be read
+    raises its error where it is asked for."""
+    for name, ids in (("visits", ["a", "b", "a"]), ("language", ["c"])):
+        frame = pd.DataFrame({"child_id": pd.Series(ids, dtype="str"),
+                              "visit_date": pd.to_datetime(["2021-01-01"] * len(ids))})
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / f"{name}.parquet")
+    with runner.CleanEvents(tmp_path, ["language", "visits"]) as events:
+        read = list(events)
+    assert [name for name, _ in read] == ["language", "visits"]
+    for name, table in read:
+        assert table.equals(runner._read_clean_table(tmp_path / f"{name}.parquet", events=True))
+    assert read[1][1]["child_id"].astype("str").tolist() == ["a", "b", "a"]
+    with runner.CleanEvents(tmp_path, []) as events:
+        assert list(events) == []
+    with runner.CleanEvents(tmp_path, ["visits", "dental"]) as events:
+        tables = iter(events)
+        assert next(tables)[0] == "visits"
+        with pytest.raises(FileNotFoundError):
+            next(tables)
 
 
 def test_a_table_written_in_parts_has_the_bytes_of_the_table_written_whole(tmp_path: Path) -> None:
@@ -143,6 +169,29 @@ def test_a_table_written_in_parts_has_the_bytes_of_the_table_written_whole(tmp_p
     store.write_parquet(whole.iloc[:0], tmp_path / "empty.parquet")
     store.write_parquet_parts([whole.iloc[:0]], tmp_path / "empty_parts.parquet")
     assert (tmp_path / "empty_parts.parquet").read_bytes() == (tmp_path / "empty.parquet").read_bytes()
+
+
+def test_a_table_written_meanwhile_has_the_bytes_of_write_parquet(tmp_path: Path) -> None:
+    """store.parquet_written_meanwhile (the cohort, written while its tables are computed)
+    writes the bytes write_parquet writes, whole when its block is done; a write that fails
+    raises its error when the block is done."""
+    rows = store.ROW_GROUP_ROWS + 5  # two row groups
+    numbers = np.arange(rows)
+    cohort = pd.DataFrame({
+        "child_id": pd.Series(np.char.add("c", numbers.astype(str)), dtype="string"),
+        "group": pd.Series(np.where(numbers % 3 == 0, "intervention", None), dtype="string"),
+        "vacc_mmr1_24m": pd.array(np.where(numbers % 5 == 0, None, numbers % 2 == 0), dtype="boolean"),
+        "in_study": numbers % 4 == 0,
+        "contacts_received": numbers % 7,
+        "bf_duration_left_days": np.where(numbers % 6 == 0, np.nan, numbers / 3),
+    })
+    store.write_parquet(cohort, tmp_path / "whole.parquet")
+    with store.parquet_written_meanwhile(cohort, tmp_path / "meanwhile.parquet"):
+        summed = int(cohort["contacts_received"].sum())  # the block reads the frame meanwhile
+    assert summed == sum(numbers % 7)
+    assert (tmp_path / "meanwhile.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    with pytest.raises(OSError), store.parquet_written_meanwhile(cohort, tmp_path / "none" / "x.parquet"):
+        pass
 
 
 def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -48,10 +48,21 @@ class Cohort:
     moved_out_day: np.ndarray  # float64; +inf when the child has not moved out
     extraction_day: float
     child_text: pa.Array  # child_id as an arrow array: the lookup table of `positions`
+    _birthdays: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def size(self) -> int:
         return len(self.child_id)
+
+    def birthday(self, months: int) -> np.ndarray:
+        """Day number of each child's `months`-month birthday (`add_months` of the birth day),
+        computed once per age for all the indicators that share the Cohort (read only): they
+        ask for 8 ages 13 times, 40 ms each at a million children."""
+        if months not in self._birthdays:
+            days = add_months(self.birth_day, months)
+            days.flags.writeable = False
+            self._birthdays[months] = days
+        return self._birthdays[months]
 
     def positions(self, event_child_id: pd.Series) -> np.ndarray:
         """Row position in the children table of each event's child (-1: unknown child)."""
@@ -100,16 +111,23 @@ def positions_in(values: pd.Series, known: pd.Index | pd.Series | list[str] | pa
                  ) -> np.ndarray:
     """Position of each text in `known` (-1 when missing or absent), by pyarrow hashing:
     a few times faster than pandas' index lookups on millions of pyarrow strings. Texts
-    given as a category (the cohort stage reads event tables' texts so) are looked up
-    once per category."""
+    given as a category or an arrow dictionary (the cohort stage reads event tables' texts
+    so, and their child_id) are looked up once per distinct text."""
     if _is_category(values):
         return _per_category(values, lambda texts: positions_in(texts, known), missing=-1)
+    if _is_arrow_dictionary(values):
+        return _per_dictionary_entry(values, lambda texts: positions_in(texts, known), missing=-1)
     found = pc.index_in(_arrow_text(values), value_set=_arrow_text(known))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def _is_category(values: object) -> bool:
     return isinstance(getattr(values, "dtype", None), pd.CategoricalDtype)
+
+
+def _is_arrow_dictionary(values: object) -> bool:
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
 
 
 def _per_category(values: pd.Series, compute: Callable[[pd.Series], np.ndarray],
@@ -123,22 +141,62 @@ def _per_category(values: pd.Series, compute: Callable[[pd.Series], np.ndarray],
     return np.append(per_category, missing).astype(per_category.dtype)[values.cat.codes.to_numpy()]
 
 
+def _per_dictionary_entry(values: pd.Series, compute: Callable[[pa.Array], np.ndarray],
+                          missing: object) -> np.ndarray:
+    """`compute` of a column held as an arrow dictionary (`pd.ArrowDtype`), computed once per
+    entry of its row groups' dictionaries and spread to the rows by their indices (`missing`
+    where a value is missing).
+
+    The dictionaries are joined end to end, not unified: a million children's 12M visits name
+    each child in one row group or two, so a joined dictionary is hardly longer than a unified
+    one, and joining hashes nothing (unifying took 0.6 s of the visits' 0.8; as a pandas
+    category the same unification and the check that its categories are distinct, 1.4 s)."""
+    chunks = pa.array(values.array)  # ArrowExtensionArray.__arrow_array__: the chunked array
+    if isinstance(chunks, pa.Array):
+        chunks = pa.chunked_array([chunks])
+    dictionaries = [chunk.dictionary for chunk in chunks.chunks]
+    per_entry = compute(pa.concat_arrays(dictionaries) if dictionaries
+                        else pa.array([], type=chunks.type.value_type))
+    rows = np.empty(len(chunks), dtype=per_entry.dtype)
+    entry = row = 0
+    for chunk in chunks.chunks:
+        size = len(chunk.dictionary)
+        # a missing value's null index takes the trailing `missing`, as in `_per_category`
+        of_chunk = np.append(per_entry[entry:entry + size], missing).astype(per_entry.dtype)
+        np.take(of_chunk, chunk.indices.fill_null(size).to_numpy(zero_copy_only=False),
+                out=rows[row:row + len(chunk)])
+        entry, row = entry + size, row + len(chunk)
+    return rows
+
+
 def _arrow_text(values: pd.Index | pd.Series | list[str] | pa.Array) -> pa.Array:
     if isinstance(values, pa.Array) and values.type == pa.large_string():
         return values
+    if isinstance(values, pa.Array) and pa.types.is_string(values.type):  # a dictionary's entries
+        return values.cast(pa.large_string())
     array = pa.array(pd.Series(values, copy=False).astype(pd.StringDtype("pyarrow")).array)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     return array.cast(pa.large_string())
 
 
+# Ticks of a day in the units pandas keeps dates in (and in days)
+_TICKS_PER_DAY: dict[np.dtype, int] = {
+    np.dtype(f"datetime64[{unit}]"): int(np.timedelta64(1, "D") // np.timedelta64(1, unit))
+    for unit in ("D", "s", "ms", "us", "ns")}
+
+
 def day_numbers(dates: pd.Series) -> np.ndarray:
     """Whole days since 1970-01-01 as float64 (NaN for a missing date); any time is dropped."""
     if not pd.api.types.is_datetime64_any_dtype(dates):
         dates = pd.to_datetime(dates)
-    days = np.asarray(dates.to_numpy()).astype("datetime64[D]")
-    numbers = days.view(np.int64).astype(np.float64)  # a view: no copy of 16M doses' days
-    numbers[np.isnat(days)] = np.nan
+    values = np.asarray(dates.to_numpy())
+    if values.dtype not in _TICKS_PER_DAY:  # a time zone's Timestamps
+        values = values.astype("datetime64[D]")
+    # the ticks floor-divided into days, as a cast to datetime64[D] floors them: one pass over
+    # 16M doses' dates where the cast and its conversion took two, twice as long
+    numbers = (values.view(np.int64) // _TICKS_PER_DAY[values.dtype]).astype(np.float64)
+    numbers[np.isnat(values)] = np.nan
     return numbers
 
 
@@ -262,6 +320,9 @@ def text_equals(values: pd.Series, *accepted: str) -> np.ndarray:
     """Boolean array: the text is one of `accepted` (False for a missing value)."""
     if _is_category(values):
         return _per_category(values, lambda texts: text_equals(texts, *accepted), missing=False)
+    if _is_arrow_dictionary(values):
+        return _per_dictionary_entry(values, lambda texts: text_equals(texts, *accepted),
+                                     missing=False)
     text = _arrow_text(values)
     if len(accepted) == 1:
         found = pc.equal(text, pa.scalar(accepted[0], type=pa.large_string()))

@@ -55,7 +55,6 @@ from pipeline.indicators.common import (
     NO_ASSESSMENT,
     REASON_CODE,
     Cohort,
-    add_months,
     binary_columns,
     cohort,
     day_numbers,
@@ -75,7 +74,7 @@ def care_indicators(children: pd.DataFrame, contacts: pd.DataFrame,
     """One row per child: emergency contacts and follow-up years 0–24 months, and the binary
     indicators of any emergency contact and any inpatient stay (see the module docstring)."""
     kids = cohort(children, extraction_date) if kids is None else kids  # build_cohort shares one
-    limit = add_months(kids.birth_day, CARE_MONTHS)
+    limit = kids.birthday(CARE_MONTHS)
     end = np.minimum(np.minimum(limit, kids.moved_out_day), kids.extraction_day + 1)
     followed_days = np.maximum(end - kids.birth_day, 0)
     position = kids.positions(contacts["child_id"])
@@ -112,18 +111,18 @@ def dental_indicators(children: pd.DataFrame, dental: pd.DataFrame,
     valid = (position >= 0) & ~np.isnan(day) & ~np.isnan(deft) & examined
     safe = np.where(valid, position, 0)
     low, high = DENTAL_WINDOW
-    in_window = (valid & (day >= add_months(kids.birth_day, low)[safe])
-                 & (day <= add_months(kids.birth_day, high)[safe]))
+    in_window = (valid & (day >= kids.birthday(low)[safe])
+                 & (day <= kids.birthday(high)[safe]))
     rows = np.flatnonzero(in_window)
-    target = add_months(kids.birth_day, DENTAL_TARGET)[position[rows]]
+    target = kids.birthday(DENTAL_TARGET)[position[rows]]
     chosen = rows[first_per_child(position[rows], np.abs(day[rows] - target), -day[rows])]
     has_exam = np.zeros(kids.size, dtype=bool)
     has_exam[position[chosen]] = True
     value = np.zeros(kids.size, dtype=np.float64)
     value[position[chosen]] = deft[chosen]
     settled = np.zeros(kids.size, dtype=bool)  # examined at or after the 36-month birthday
-    settled[position[chosen]] = day[chosen] >= add_months(kids.birth_day, DENTAL_TARGET)[position[chosen]]
-    reason = _denominator(kids, add_months(kids.birth_day, high))
+    settled[position[chosen]] = day[chosen] >= kids.birthday(DENTAL_TARGET)[position[chosen]]
+    reason = _denominator(kids, kids.birthday(high))
     reason[(reason == IN_DENOMINATOR) & ~has_exam] = REASON_CODE[NO_ASSESSMENT]
     reason[settled] = IN_DENOMINATOR
     columns: dict[str, object] = {}

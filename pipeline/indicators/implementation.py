@@ -88,7 +88,7 @@ def programme_dose(children: pd.DataFrame, visits: pd.DataFrame, programme: Prog
     for code, name in enumerate(kinds):
         kind[text_equals(visits["visit_kind"], name)] = code
     rows = np.flatnonzero(text_equals(visits["visit_status"], "done") & (kind >= 0))
-    position = kids.positions(visits["child_id"].iloc[rows])
+    position = kids.positions(visits["child_id"])[rows]
     day = day_numbers(visits["visit_date"])[rows]
     known = (position >= 0) & ~np.isnan(day)
     rows, position = rows[known], position[known]

@@ -54,7 +54,6 @@ from pipeline.indicators.common import (
     NOT_SCREENED,
     REASON_CODE,
     Cohort,
-    add_months,
     binary_columns,
     cohort,
     day_numbers,
@@ -85,8 +84,8 @@ def language_indicators(children: pd.DataFrame, language: pd.DataFrame, extracti
     safe_position = np.where(position >= 0, position, 0)
     for rank, kind in enumerate(sorted(in_use, key=lambda k: WINDOWS[k], reverse=True)):
         start, end = WINDOWS[kind]
-        in_window = ((day >= add_months(kids.birth_day, start)[safe_position])
-                     & (day <= add_months(kids.birth_day, end)[safe_position]))
+        in_window = ((day >= kids.birthday(start)[safe_position])
+                     & (day <= kids.birthday(end)[safe_position]))
         preference[valid & text_equals(language["screening"], kind) & in_window] = rank
     used = np.flatnonzero(preference >= 0)
     chosen = used[first_per_child(position[used], preference[used], -day[used])]
@@ -101,7 +100,7 @@ def language_indicators(children: pd.DataFrame, language: pd.DataFrame, extracti
     referred[chosen_position] = flag(language["referred_speech_therapist"].iloc[chosen])
 
     window_end_months = max(WINDOWS[kind][1] for kind in in_use)
-    reason = denominator_reasons(kids, add_months(kids.birth_day, window_end_months))
+    reason = denominator_reasons(kids, kids.birthday(window_end_months))
     among_screened = reason.copy()
     among_screened[(reason == IN_DENOMINATOR) & ~screened] = REASON_CODE[NOT_SCREENED]
     columns: dict[str, object] = {}

@@ -13,12 +13,16 @@ an unknown flag does not qualify a child (counted in the flow table as unknown).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.config import COVARIATES, Study
 from pipeline.indicators import INDICATORS, Indicator, TimeToEvent, present
 from pipeline.indicators.breastfeeding import breastfeeding_indicators
+from pipeline.indicators.common import Cohort
 from pipeline.indicators.common import cohort as children_arrays
 from pipeline.indicators.healthcare import care_indicators, dental_indicators
 from pipeline.indicators.implementation import programme_dose
@@ -26,6 +30,11 @@ from pipeline.indicators.language import language_indicators
 from pipeline.indicators.vaccination import vaccination_indicators
 from pipeline.stats.proportions import proportion
 from pipeline.stats.survival import kaplan_meier, turnbull
+
+AREA_GROUPS = ("intervention", "comparison")  # area_group, by code
+PERIODS = ("pre", "post")  # period, by code
+# group and group_<design>, by code: an area group after the programme start, or before it
+DESIGN_GROUPS = ("intervention", "comparison", "intervention_pre", "comparison_pre")
 
 DICTIONARY: dict[str, tuple[str, str]] = {
     "child_id": ("pseudonym of the child (keyed HMAC-SHA256 of the personnummer)", "children"),
@@ -72,60 +81,106 @@ def build_cohort(study: Study, children: pd.DataFrame, visits: pd.DataFrame,
                  dental: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per child of the children table: base columns, dose and every indicator (those
     of an optional export only when the study gives it)."""
+    events = {"visits": visits, "breastfeeding": breastfeeding, "antigen_doses": antigen_doses,
+              "language": language, "care_contacts": care_contacts, "dental": dental}
+    return cohort_from_events(study, children, [(name, table) for name, table in events.items()
+                                                if table is not None])
+
+
+def _dose(study: Study, children: pd.DataFrame, visits: pd.DataFrame, kids: Cohort) -> pd.DataFrame:
+    return programme_dose(children, visits, study.programme, study.extraction_date, kids=kids)
+
+
+def _language(study: Study, children: pd.DataFrame, language: pd.DataFrame,
+              kids: Cohort) -> pd.DataFrame:
+    # each child by its own screening records (SPEC §6): never a type chosen per area
+    return language_indicators(children, language, study.extraction_date,
+                               screening=study.language_screening, kids=kids)
+
+
+def _at_extraction(indicators: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """A family of indicators that needs only the study's extraction date."""
+    def part(study: Study, children: pd.DataFrame, events: pd.DataFrame, kids: Cohort) -> pd.DataFrame:
+        return indicators(children, events, study.extraction_date, kids=kids)
+    return part
+
+
+# The clean event tables the cohort's parts are computed from, each with the function that
+# computes its part (one row per child, in the children's order), in the cohort's column order.
+EVENT_PARTS: dict[str, Callable[[Study, pd.DataFrame, pd.DataFrame, Cohort], pd.DataFrame]] = {
+    "visits": _dose,
+    "breastfeeding": _at_extraction(breastfeeding_indicators),
+    "antigen_doses": _at_extraction(vaccination_indicators),
+    "language": _language,
+    "care_contacts": _at_extraction(care_indicators),
+    "dental": _at_extraction(dental_indicators),
+}
+
+
+def cohort_from_events(study: Study, children: pd.DataFrame,
+                       events: Iterable[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """`build_cohort` of the event tables given as (name in EVENT_PARTS, table) pairs, taken
+    one at a time: each is let go once its part is computed, so that a reader can read the
+    tables as they are asked for (`runner.CleanEvents`) and a million children's 40M
+    events need not be in memory together."""
     base = cohort_base(study, children)
     kids = children_arrays(children, study.extraction_date)  # checked once: a million ids take a second
-    parts = [
-        programme_dose(children, visits, study.programme, study.extraction_date, kids=kids),
-        breastfeeding_indicators(children, breastfeeding, study.extraction_date, kids=kids),
-        vaccination_indicators(children, antigen_doses, study.extraction_date, kids=kids),
-        # each child by its own screening records (SPEC §6): never a type chosen per area
-        language_indicators(children, language, study.extraction_date,
-                            screening=study.language_screening, kids=kids),
-    ]
-    if care_contacts is not None:
-        parts.append(care_indicators(children, care_contacts, study.extraction_date, kids=kids))
-    if dental is not None:
-        parts.append(dental_indicators(children, dental, study.extraction_date, kids=kids))
+    parts = {}
+    for name, table in events:
+        if name not in EVENT_PARTS:
+            raise ValueError(f"no cohort part is computed from a table named {name!r}; "
+                             f"the event tables are {list(EVENT_PARTS)}")
+        parts[name] = EVENT_PARTS[name](study, children, table, kids)
+        del table  # before the next is asked for
     # every part is indexed by the children's ids in the children's order (Cohort.frame), as
     # the base is: the parts are set side by side at once (a join per part copied the growing
     # cohort six times: a second at a million children)
-    return pd.concat([base.set_index("child_id"), *parts], axis=1).reset_index()
+    ordered = [parts[name] for name in EVENT_PARTS if name in parts]
+    return pd.concat([base.set_index("child_id"), *ordered], axis=1).reset_index()
 
 
 def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
-    """Eligibility, groups, period, covariates and follow-up for each child."""
+    """Eligibility, groups, period, covariates and follow-up for each child.
+
+    The groups are worked out as small codes and spelled out once per column (`_texts`): as
+    pandas string operations on the labels they took half a second of a million children's."""
     design = study.design
     extraction = pd.Timestamp(study.extraction_date)
     birth = children["birth_date"]
     area = children["area"]
-    area_group = pd.Series(pd.NA, index=children.index, dtype="string")
-    area_group = area_group.mask(area.isin(design.intervention_areas), "intervention")
-    area_group = area_group.mask(area.isin(design.comparison_areas), "comparison")
-    period = pd.Series(np.where(birth >= pd.Timestamp(design.programme_start), "post", "pre"),
-                       index=children.index, dtype="string")
+    index = children.index
+    # the area's group by its place in AREA_GROUPS, -1 outside the design (an area named in
+    # both lists counts as a comparison area)
+    area_code = np.full(len(children), -1, dtype=np.int8)
+    area_code[_isin(area, design.intervention_areas)] = AREA_GROUPS.index("intervention")
+    area_code[_isin(area, design.comparison_areas)] = AREA_GROUPS.index("comparison")
+    post = (birth >= pd.Timestamp(design.programme_start)).to_numpy(dtype=bool)  # else "pre"
     born_in_range = (birth >= pd.Timestamp(design.born_from)) & (birth <= pd.Timestamp(design.born_to))
     eligible, unknown = _eligibility(study, children)
-    in_study = eligible & born_in_range & area_group.notna()
-    groups = {kind: _design_group(kind, area_group, period).where(in_study, pd.NA).astype("string")
+    in_study = (eligible & born_in_range).to_numpy(dtype=bool) & (area_code >= 0)
+    groups = {kind: _texts(np.where(in_study, _design_group(kind, area_code, post), -1),
+                           DESIGN_GROUPS, index)
               for kind in ("concurrent", "historical", "did")}
+    in_did = in_study & (design.type == "did")
     moved = children["moved_out_date"]
     base = pd.DataFrame({
         "child_id": children["child_id"],
         "birth_date": birth,
         "area": area,
-        "area_group": area_group,
-        "period": period,
+        "area_group": _texts(area_code, AREA_GROUPS, index),
+        "period": _texts(post.astype(np.int8), PERIODS, index),
         "born_in_range": born_in_range.astype(bool),
         "eligible": eligible,
         "eligibility_unknown": unknown,
-        "in_study": in_study.astype(bool),
+        "in_study": pd.Series(in_study, index=index),
         "group": groups[design.type],
         "group_concurrent": groups["concurrent"],
         "group_historical": groups["historical"],
         "group_did": groups["did"],
-        "did_area": area_group.where(in_study & (design.type == "did"), pd.NA),
-        "did_period": period.where(in_study & (design.type == "did"), pd.NA),
-        "exposed": (in_study & area_group.eq("intervention").fillna(False) & period.eq("post")).astype(bool),
+        "did_area": _texts(np.where(in_did, area_code, -1), AREA_GROUPS, index),
+        "did_period": _texts(np.where(in_did, post, -1), PERIODS, index),
+        "exposed": pd.Series(in_study & (area_code == AREA_GROUPS.index("intervention")) & post,
+                             index=index),
         "offered": children["offered_date"].notna(),
         "accepted": children["accepted"].astype("boolean"),
         "moved_out": (moved.notna() & (moved <= extraction)).astype(bool),
@@ -135,6 +190,16 @@ def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
     for column in COVARIATES:  # every covariate study.yml may name
         base[column] = children[column]
     return base
+
+
+def _isin(values: pd.Series, names: Iterable[str]) -> np.ndarray:
+    return values.isin(list(names)).to_numpy(dtype=bool, na_value=False)
+
+
+def _texts(codes: np.ndarray, labels: tuple[str, ...], index: pd.Index) -> pd.Series:
+    """The labels by code (-1: <NA>) as a nullable string column."""
+    texts = pa.array(labels, type=pa.large_string()).take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(texts, dtype="string"), index=index)
 
 
 def _eligibility(study: Study, children: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -153,17 +218,17 @@ def _eligibility(study: Study, children: pd.DataFrame) -> tuple[pd.Series, pd.Se
     return eligible.astype(bool), (~eligible & ~all_known).astype(bool)
 
 
-def _design_group(kind: str, area_group: pd.Series, period: pd.Series) -> pd.Series:
-    """The primary contrast's group label for each child under the design."""
+def _design_group(kind: str, area_code: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """The primary contrast's group of each child under the design, by its place in
+    DESIGN_GROUPS (-1: none), from its area's group (AREA_GROUPS) and period."""
     if kind == "concurrent":
-        return area_group.where(period.eq("post"), pd.NA)
+        return np.where(post, area_code, -1)
     if kind == "historical":
-        labels = period.map({"post": "intervention", "pre": "comparison"}).astype("string")
-        return labels.where(area_group.eq("intervention"), pd.NA)
+        labels = np.where(post, DESIGN_GROUPS.index("intervention"), DESIGN_GROUPS.index("comparison"))
+        return np.where(area_code == AREA_GROUPS.index("intervention"), labels, -1)
     # did: the primary two-group contrast is the concurrent one after the start; the pre
-    # period cells are labelled for the 2x2 analysis
-    labels = area_group + "_" + period
-    return labels.replace({"intervention_post": "intervention", "comparison_post": "comparison"})
+    # period cells are labelled for the 2x2 analysis (intervention_pre, comparison_pre)
+    return np.where(area_code >= 0, area_code + np.where(post, 0, 2), -1)
 
 
 # --- tables -------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ def test_every_contact_on_time_jointly_and_who_attended():
 
 
 def test_visits_read_as_categories_match_as_texts():
-    # The cohort stage reads the visits' texts as categories (pipeline.runner.read_clean):
+    # The cohort stage reads the visits' codes as categories (and child_id as an arrow
+    # dictionary; pipeline.runner.CleanEvents):
     # the same dose as from texts; a cancelled visit and a phone call count for nothing.
     rows = [("a", 10, "home", "done", BOTH, "mother", True),
             ("a", 61, "home", "cancelled", BOTH, "both", False),

@@ -209,9 +209,9 @@ def test_mmr_age_is_censored_at_moving_out():
 
 
 def test_doses_read_as_categories_count_as_texts():
-    # The cohort stage reads child_id, antigen and product as categories
-    # (pipeline.runner.read_clean): the same indicators as from texts. Child "full" has the
-    # whole programme, "two_dtp" lacks its third DTaP, "none" has no dose.
+    # The cohort stage reads antigen and product as categories (and child_id as an arrow
+    # dictionary; pipeline.runner.CleanEvents): the same indicators as from texts. Child
+    # "full" has the whole programme, "two_dtp" lacks its third DTaP, "none" has no dose.
     kids = {"full": ("2021-03-15", None), "two_dtp": ("2021-03-15", None), "none": ("2021-03-15", None)}
     rows = primary_series("full", "2021-03-15") + [
         r for r in primary_series("two_dtp", "2021-03-15") if r[1] != "dtp" or r[2] < "2022-03-15"]
