@@ -517,8 +517,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     say = _say(args)
     folder = args.root / "data_raw" / "demo"
-    # the municipalities are prepared beside the main study, by one process fewer than --jobs
-    background = sites_in_background(args.root, max(1, args.jobs - 1)) if args.sites else None
+    # the municipalities are prepared beside the main study, at a lower priority, by as many
+    # processes as --jobs: they use what the main study leaves idle, and every core once it is done
+    background = sites_in_background(args.root, args.jobs) if args.sites else None
     with background or contextlib.nullcontext() as sites:
         _synthetic_study(folder, args.children, DEMO_SEED, "demo", say)
         summary = run_study(folder, args.root, jobs=args.jobs, progress=say)
