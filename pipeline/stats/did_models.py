@@ -70,6 +70,7 @@ from pipeline.stats._design import (
     build_covariate_design,
     row_patterns,
 )
+from pipeline.stats._irls import cross_product
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.regression import fit_logistic
@@ -772,12 +773,10 @@ def _require_full_rank(gram: np.ndarray) -> None:
 
 
 def _cross(matrix: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
-    """M'M (M'N with `other`) for a tall M, by einsum's own loop rather than a BLAS call.
-
-    On a machine whose cores are all busy, OpenBLAS's threads spin and a 10,000 x 40
-    product can take most of a second; einsum takes about 10 ms whatever the load.
-    """
-    return np.einsum("ij,ik->jk", matrix, matrix if other is None else other)
+    """M'M (M'N with `other`) for a tall M: `cross_product`, in blocks that OpenBLAS computes
+    on one thread (on a machine whose cores are all busy, its threads spin and a 10,000 x 40
+    product in one call can take most of a second)."""
+    return cross_product(matrix, other)
 
 
 def _sandwiches(scores: np.ndarray, bread: np.ndarray, clusters: np.ndarray | None,

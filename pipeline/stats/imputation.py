@@ -64,6 +64,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from pipeline.stats._design import build_covariate_design, row_patterns
+from pipeline.stats._irls import SINGLE_THREAD_PRODUCT
 from pipeline.stats.did import DEFAULT_SEED
 from pipeline.stats.results import Estimate, NotEstimable
 
@@ -83,8 +84,6 @@ _MAX_NEWTON = 50
 _NEWTON_TOLERANCE = 1e-6
 # A Newton step shorter than this (decrement, squared posterior sds) keeps the curvature.
 _REUSE_CURVATURE = 0.25
-# Largest matrix product (m x n x k) that OpenBLAS runs on one thread.
-_SINGLE_THREAD_PRODUCT = 2**18
 # A predictor whose sd among the fitting rows is below this (relative) is left out of that fit.
 _CONSTANT_TOLERANCE = 1e-10
 
@@ -539,7 +538,7 @@ def _weighted_crossproducts(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     a busy machine made the imputation a hundred times slower.
     """
     n, p = x.shape
-    rows = max(64, _SINGLE_THREAD_PRODUCT // (p * p))
+    rows = max(64, SINGLE_THREAD_PRODUCT // (p * p))
     total = np.zeros((weights.shape[1], p, p))
     for start in range(0, n, rows):
         block = x[start:start + rows]

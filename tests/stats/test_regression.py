@@ -495,3 +495,15 @@ def test_logistic_fit_flags_an_outcome_predicted_perfectly() -> None:
     assert found.perfect_prediction
     with pytest.raises(NotEstimable, match="separation"):
         fit_logistic((x > 0).astype(float), pd.DataFrame({"const": 1.0, "x": x}), what="model")
+
+
+def test_cross_product_in_blocks_is_the_whole_product() -> None:
+    # 1,000,003 rows: blocks of 2^18 / (7 x 3) rows do not divide them; the sum of the
+    # blocks' products is M'N, and M'M without `other` (exact on small integers)
+    from pipeline.stats._irls import cross_product
+
+    rng = np.random.default_rng(9)
+    m = rng.integers(-3, 4, (1_000_003, 7)).astype(float)
+    other = rng.integers(-3, 4, (1_000_003, 3)).astype(float)
+    assert np.array_equal(cross_product(m, other), m.T @ other)
+    assert np.array_equal(cross_product(m), m.T @ m)
