@@ -820,7 +820,7 @@ class WildClusterBootstrap:
         n_clusters = int(clusters.max() + 1)
         xtx = x.T @ cx
         xtx_inv = np.linalg.inv(xtx)
-        a_k = (xtx_inv @ x.T)[k]  # beta_k = a_k . y, summed over the children
+        a_k = x @ xtx_inv[k]  # beta_k = a_k . y, summed over the children (row k of (X'X)^-1 X')
         h = x @ xtx_inv[:, k]  # cluster score of coefficient k: sum over the cluster of h e
         ch = h if counts is None else h * counts
         self.correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
