@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 
+from pipeline.stats._irls import cross_product
 from pipeline.stats.results import Dropped, NotEstimable
 
 # Relative tolerance for deciding that a column is a linear combination of earlier ones.
@@ -23,7 +23,7 @@ _RANK_TOLERANCE = 1e-9
 # counts as their linear combination (exact collinearity leaves rounding, about 1e-15).
 _ALIAS_TOLERANCE = 1e-7
 # A remainder above this share of its column's length is independent beyond doubt when
-# judged from the cross-products (`_independent_by_gram`): their rounding moves the squared
+# judged from the cross-products (`clearly_full_rank`): their rounding moves the squared
 # share by far less than 1e-6 even on a million rows.
 _CLEARLY_INDEPENDENT = 1e-3
 # X'X's smallest eigenvalue at least this share of its largest (X's condition number at most
@@ -326,8 +326,13 @@ def build_covariate_design(
 
     candidates = [column for column in coded if column not in constant]
     n_kept = int(kept.sum())
-    retained = _independent_by_gram(coded, candidates, n_kept)
-    if retained is None:  # a column near the alias tolerance: decided on the columns themselves
+    design = np.empty((n_kept, len(candidates) + 1))
+    design[:, 0] = 1.0  # the intercept, which every design has first
+    for position, column in enumerate(candidates, start=1):
+        design[:, position] = coded[column]
+    if clearly_full_rank(design):
+        retained = candidates
+    else:  # a column at or near a combination of others: decided on the columns themselves
         retained = _independent_by_gram_schmidt(coded, candidates, n_kept)
     aliased = [column for column in candidates if column not in retained]
     # column labels as a frame of the coded columns would have them (none coded: a RangeIndex);
@@ -368,34 +373,48 @@ def _independent_by_gram_schmidt(coded: dict[str, np.ndarray], candidates: list[
     return retained
 
 
-def _independent_by_gram(coded: dict[str, np.ndarray], candidates: list[str],
-                         n_rows: int) -> list[str] | None:
-    """`_independent_by_gram_schmidt`'s answer from the columns' cross-products (one matrix
-    product instead of a pass over the rows per column, a tenth of the time on a million
-    rows), or None when a column's remainder is too near the alias tolerance to tell this way.
+def clearly_full_rank(matrix: np.ndarray, sizes: np.ndarray | None = None) -> bool:
+    """Whether Gram–Schmidt in column order would keep every column of `matrix`, as far as the
+    columns' cross-products can tell: True when each column's remainder (after removing its
+    projection on the columns before it) is above `_CLEARLY_INDEPENDENT` of its size
+    (`sizes`, the columns' own lengths by default).
 
-    The remainder's squared length is the Schur complement of the kept columns' cross-product
-    matrix, G_jj − g' G_kept^-1 g, whose rounding error is a small multiple of rows x eps
-    of G_jj at worst: a share of the length above `_CLEARLY_INDEPENDENT` is surely above
-    `_ALIAS_TOLERANCE`; any smaller one is left to Gram–Schmidt on the columns themselves."""
-    if not candidates:
-        return []
-    design = np.empty((n_rows, len(candidates) + 1))
-    design[:, 0] = 1.0
-    for position, column in enumerate(candidates, start=1):
-        design[:, position] = coded[column]
-    gram = design.T @ design
-    kept = [0]
-    factor = np.sqrt(gram[:1, :1])  # Cholesky factor of the kept columns' cross-products
-    for position in range(1, len(candidates) + 1):
-        projection = linalg.solve_triangular(factor, gram[kept, position], lower=True)
-        remainder = gram[position, position] - projection @ projection
-        if not remainder > (_CLEARLY_INDEPENDENT**2) * gram[position, position]:
-            return None
-        factor = np.block([[factor, np.zeros((len(kept), 1))],
-                           [projection[None, :], np.sqrt(np.array([[remainder]]))]])
-        kept.append(position)
-    return [candidates[position - 1] for position in kept[1:]]
+    One product M'M (a tenth of the time of a Gram–Schmidt pass over a million rows per
+    column) and its Cholesky factor L: the remainders' lengths are L's diagonal. Their
+    rounding error is a small multiple of rows x eps of the column's squared length at
+    worst, so a remainder above `_CLEARLY_INDEPENDENT` is surely above the alias
+    tolerances; False leaves the decision to Gram–Schmidt on the columns themselves (a
+    column at or near a combination of others).
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        The columns, rows x columns.
+    sizes : numpy.ndarray, optional
+        The length each remainder is compared with, per column.
+
+    Returns
+    -------
+    bool
+        True when every column is clearly independent of those before it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> clearly_full_rank(np.array([[1.0, 0], [1, 1], [1, 2]]))
+    True
+    >>> clearly_full_rank(np.array([[1.0, 2], [1, 2], [1, 2.000001]]))
+    False
+    """
+    if matrix.shape[1] == 0:
+        return True
+    gram = cross_product(matrix)
+    sizes = np.sqrt(np.diag(gram)) if sizes is None else np.asarray(sizes, dtype=float)
+    try:
+        remainders = np.abs(np.diag(np.linalg.cholesky(gram)))
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(remainders > _CLEARLY_INDEPENDENT * sizes))
 
 
 def _is_constant(values: np.ndarray) -> bool:
@@ -437,7 +456,7 @@ def full_column_rank(matrix: np.ndarray) -> bool:
     False
     """
     matrix = np.asarray(matrix, dtype=float)
-    eigenvalues = np.linalg.eigvalsh(matrix.T @ matrix)
+    eigenvalues = np.linalg.eigvalsh(cross_product(matrix))
     if eigenvalues.size and eigenvalues[0] > WELL_CONDITIONED * eigenvalues[-1]:
         return True
     return bool(np.linalg.matrix_rank(matrix) == matrix.shape[1])

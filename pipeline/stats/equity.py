@@ -68,6 +68,7 @@ from pipeline.stats._design import (
     as_binary,
     both_arms_reason,
     build_covariate_design,
+    clearly_full_rank,
 )
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
 from pipeline.stats.proportions import check_confidence
@@ -392,7 +393,8 @@ def triple_difference(
     x = np.column_stack(list(columns.values()))
     x_within = _demean(x, clusters, n_clusters)
     y_within = _demean(y[fitted][:, None], clusters, n_clusters)[:, 0]
-    aliased = _aliased_columns(x_within, x)
+    # Gram–Schmidt on the rows only when the cross-products cannot tell (`clearly_full_rank`)
+    aliased = [] if clearly_full_rank(x_within, np.linalg.norm(x, axis=0)) else _aliased_columns(x_within, x)
     if any(j < n_design for j in aliased):
         which = ", ".join(names[j] for j in aliased if j < n_design)
         return blank(f"singular design: {which} is determined by the area, period and "
