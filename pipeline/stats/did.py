@@ -55,7 +55,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 
 from pipeline.stats._design import (
     WELL_CONDITIONED,
@@ -838,14 +838,18 @@ class WildClusterBootstrap:
         # per-cluster scores S(b) v with S = diag(sum_g h u) - H, H[g, g'] =
         # sum_{i in g} h_i (X A_{g'} u_{g'})_i. q and S are linear in u, hence in b.
         u0, w = _restricted_residuals(x, cx, xtx, k, np.column_stack([y, x[:, k]])).T
-        indicator = np.zeros((len(y), n_clusters))  # children of each row in each cluster
-        indicator[np.arange(len(y)), clusters] = 1.0 if counts is None else counts
+        # children of each row in each cluster: one entry per row, so sums over a cluster's
+        # rows are sparse products (rows x columns, not rows x columns x clusters)
+        indicator = sparse.csr_array((np.ones(len(y)) if counts is None else counts,
+                                      (np.arange(len(y)), clusters)), shape=(len(y), n_clusters))
 
         def parts(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            u_by_cluster = indicator * u[:, None]  # rows x G: u summed over the row's children
-            projected = x @ (xtx_inv @ (x.T @ u_by_cluster))  # rows x G
+            # u_by_cluster = indicator * u (rows x G): u summed over the row's children
+            by_cluster = indicator.T @ (x * u[:, None])  # G x K: x' u_by_cluster, transposed
+            projected = x @ (xtx_inv @ by_cluster.T)  # rows x G
             scores = np.diag(np.bincount(clusters, weights=ch * u, minlength=n_clusters))
-            return a_k @ u_by_cluster, scores - indicator.T @ (h[:, None] * projected)
+            q = indicator.T @ (a_k * u)  # a_k' u_by_cluster
+            return q, scores - indicator.T @ (h[:, None] * projected)
 
         q0, s0 = parts(u0)
         q1, s1 = parts(w)
