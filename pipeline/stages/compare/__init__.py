@@ -226,6 +226,20 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
         pieces += [("DiD by area", lambda: did_area_tables(context, did_cells)),
                    ("event study", lambda: event_study_table(context, did_cells))]
     pieces.append(("count outcomes", lambda: count_outcome_tables(study, cohort)))
+    # the tables that need no effect estimate, as pieces too: at register scale they are
+    # seconds each, which one process would otherwise spend alone after the others
+    descriptive = {
+        "trends": lambda: trends_table(cohort, study),
+        "survival": lambda: survival_table(population),
+        "power": lambda: power_table(population, named_difference, study),
+        "design": lambda: design_table(cohort, study),
+        "missing_data": lambda: missing_data_table(study, cohort),
+        "dose_received": lambda: dose_received_table(population),
+        "control_chart": lambda: control_chart_table(study, cohort),
+        "funnel": lambda: funnel_table(study, cohort),
+    }
+    first_descriptive = len(pieces)
+    pieces += [(name.replace("_", " "), make) for name, make in descriptive.items()]
     finished = 0
 
     def done(index: int) -> None:
@@ -236,7 +250,9 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     # the longest pieces first (an area's piece estimates every indicator again, and the
     # count outcomes' bootstraps and profile searches are long), so that the processes
     # finish together: started last, they ran alone at the end
-    longest_first = [*range(len(context.indicators), len(pieces)), *range(len(context.indicators))]
+    # (the descriptive tables last: short, they fill the end)
+    longest_first = [*range(len(context.indicators), first_descriptive), *range(len(context.indicators)),
+                     *range(first_descriptive, len(pieces))]
     results = iter(run_pieces([piece for _, piece in pieces], jobs, done, order=longest_first))
     indicator_results = [next(results) for _ in context.indicators]
     area_results = [next(results) for _ in study.design.intervention_areas]
@@ -245,34 +261,33 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
                                             output_table("did_areas").frame([])))
     events = next(results) if did_cells is not None else output_table("event_study").frame([])
     count_tables = next(results)
+    tables = {name: next(results) for name in descriptive}
     rows = [row for part in (*indicator_results, *area_results) for row in part[0]]
     effects = _with_multiplicity(output_table("effects").frame(rows), study)
     # model-based estimates that adjust for at least one covariate (not saturated in the
     # groups' counts): publishing may show them where a crude one would reveal a small cell
     effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
-    trends = trends_table(cohort, study)
-    missing = missing_data_table(study, cohort)
-    summary = summary_table(study, effects, cohort, trends, events)
+    summary = summary_table(study, effects, cohort, tables["trends"], events)
     dose_rows = [row for _, dose_table in indicator_results for row in dose_table]
     return {
         "effects": effects,
         "summary": summary,
         "balance": pd.concat([balance_table(context)] + [balance for _, balance in area_results],
                              ignore_index=True),
-        "survival": survival_table(population),
+        "survival": tables["survival"],
         "dose_response": output_table("dose_response").frame(dose_rows),
-        "power": power_table(population, named_difference, study),
-        "trends": trends,
-        "design": design_table(cohort, study),
+        "power": tables["power"],
+        "trends": tables["trends"],
+        "design": tables["design"],
         "did_cells": did_cell_table,
         "did_areas": did_area_table,
         "event_study": events,
-        "missing_data": missing,
+        "missing_data": tables["missing_data"],
         "costs": costs_table(study, cohort, summary, cost_items(study, costs)),
         **count_tables,
-        "dose_received": dose_received_table(population),
-        "control_chart": control_chart_table(study, cohort),
-        "funnel": funnel_table(study, cohort),
+        "dose_received": tables["dose_received"],
+        "control_chart": tables["control_chart"],
+        "funnel": tables["funnel"],
     }
 
 
