@@ -70,10 +70,9 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
         key = (record["analysis"], record["indicator"], record["area"])
         by_analysis.setdefault(key, []).append(record)
     rows = []
+    in_groups = _rows_in(cohort, DID_GROUPS)
     for area in ("all", *study.design.intervention_areas):
-        groups = _rows_in(cohort, DID_GROUPS)
-        if area != "all":
-            groups = _in_area(groups, area)
+        groups = in_groups if area == "all" else _in_area(in_groups, area)
         for indicator in present(cohort.columns, COMPARED_KINDS):
             row = _summary_row(study, design, indicator, area, by_analysis, groups)
             if area == "all" and events is not None:
