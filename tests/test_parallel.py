@@ -41,8 +41,9 @@ def test_an_error_in_a_piece_is_raised_in_the_run() -> None:
 @needs_fork
 def test_pieces_start_in_the_order_given_and_come_back_in_their_own() -> None:
     """Two processes, four pieces of 0.3 s started last-first: each process takes the next
-    piece in that order when it is free, so the pieces start 3, 2, 1, 0 however fast the
-    processes start; the results are still in the pieces' order."""
+    piece in that order when it is free, so pieces 3 and 2 start first (together, in either
+    order: which process begins first is the machine's) and 1 and 0 only once one of them is
+    done; the results are still in the pieces' order."""
     import time
 
     def piece(i: int) -> tuple[int, float]:
@@ -53,7 +54,7 @@ def test_pieces_start_in_the_order_given_and_come_back_in_their_own() -> None:
     results = run_pieces([lambda i=i: piece(i) for i in range(4)], jobs=2, order=[3, 2, 1, 0])
     assert [i for i, _ in results] == [0, 1, 2, 3]
     starts = {i: started for i, started in results}
-    assert sorted(starts, key=starts.get) == [3, 2, 1, 0]
+    assert set(sorted(starts, key=starts.get)[:2]) == {3, 2}
     assert min(starts[1], starts[0]) >= min(starts[3], starts[2]) + 0.29  # after a piece was done
     with pytest.raises(ValueError, match="each of the 2 pieces once"):
         run_pieces([lambda: 1, lambda: 2], jobs=2, order=[0, 0])
