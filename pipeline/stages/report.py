@@ -817,10 +817,10 @@ class _PageAsIs:
     """The stand-in for BeautifulSoup in `_page_not_reparsed`: the page as rendered, with an
     image without alt text given nbconvert's."""
 
-    # what nbconvert's pass selects (nbconvert 7.x), and what this template's pages hold of it
-    SELECTORS = {"img:not([alt])": "images without alt text",
-                 ".jp-Notebook div.jp-Cell-inputWrapper": None,
-                 ".jp-Notebook div.jp-OutputArea-output": None}
+    # what nbconvert's pass selects (nbconvert 7.x): images without alt text (given it in
+    # __str__), and JupyterLab's cells, which this template's pages do not have
+    SELECTORS = frozenset({"img:not([alt])", ".jp-Notebook div.jp-Cell-inputWrapper",
+                           ".jp-Notebook div.jp-OutputArea-output"})
     NO_ALT = re.compile(r"<img(?![^>]*\salt=)(?=[\s>/])")
 
     def __init__(self, page: str, features: str | None = None) -> None:

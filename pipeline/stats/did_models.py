@@ -361,7 +361,7 @@ def event_study(
                                "both arms")
         exog = _event_study_exog(d, k, clusters, periods, reference, estimable_periods,
                                  design.covariates)
-        gram = _cross(exog)
+        gram = cross_product(exog)
         _require_full_rank(gram)
     except NotEstimable as error:
         return not_estimable(str(error))
@@ -772,13 +772,6 @@ def _require_full_rank(gram: np.ndarray) -> None:
                            "or areas and periods overlap too little to separate their effects")
 
 
-def _cross(matrix: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
-    """M'M (M'N with `other`) for a tall M: `cross_product`, in blocks that OpenBLAS computes
-    on one thread (on a machine whose cores are all busy, its threads spin and a 10,000 x 40
-    product in one call can take most of a second)."""
-    return cross_product(matrix, other)
-
-
 def _sandwiches(scores: np.ndarray, bread: np.ndarray, clusters: np.ndarray | None,
                 counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """HC1 and CR1-by-area covariances from per-child scores (HC1 twice without clusters).
@@ -790,13 +783,13 @@ def _sandwiches(scores: np.ndarray, bread: np.ndarray, clusters: np.ndarray | No
     """
     if counts is None:
         n, k = scores.shape
-        cov_hc1 = bread @ _cross(scores) @ bread * (n / (n - k))
+        cov_hc1 = bread @ cross_product(scores) @ bread * (n / (n - k))
         if clusters is None:
             return cov_hc1, cov_hc1
         return cov_hc1, cov_cluster((scores, bread), clusters, use_correction=True)
     n, k = float(counts.sum()), scores.shape[1]
     summed = scores * counts[:, None]  # the row's children's scores added up
-    cov_hc1 = bread @ _cross(summed, scores) @ bread * (n / (n - k))
+    cov_hc1 = bread @ cross_product(summed, scores) @ bread * (n / (n - k))
     if clusters is None:
         return cov_hc1, cov_hc1
     cov_robust = cov_cluster((summed, bread), clusters, use_correction=False)
