@@ -169,15 +169,15 @@ def test_technical_report_starts_when_its_study_report_is_done_and_before_report
                "s_study_sv_technical": 0.05}
     started, ended, lock = [], set(), threading.Lock()
 
-    def render(job: report.ReportJob) -> report.Rendered:
+    def execute(job: report.ReportJob) -> report.Executed:
         with lock:
             started.append((job.name, job.after is None or job.after in ended))
         time.sleep(seconds[job.name])
         with lock:
             ended.add(job.name)
-        return report.Rendered(job)
+        return report.Executed(job)
 
-    monkeypatch.setattr(report, "_render", render)
+    monkeypatch.setattr(report, "_execute", execute)
     study = report.ReportJob("s_study_sv", "sv", "all", "committee")
     work = [(job,) for job in (study, report.ReportJob("s_study_en", "en", "all", "committee"),
                                report.ReportJob("s_a_sv", "sv", "A", "committee"),

@@ -12,7 +12,9 @@ study: a rerun with nothing changed writes nothing.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from pipeline import privacy
 from pipeline.errors import HembesokError
 from pipeline.multisite.package import write_site_package
 from pipeline.multisite.report import PooledOutputs, write_pooled
+from pipeline.parallel import can_fork
 
 DEMO_SITES = 3
 DEMO_SITE_CHILDREN = 1500
@@ -35,16 +38,23 @@ BACKGROUND_NICENESS = 10  # of the process preparing the municipalities beside t
 
 def run_sites(study_folders: Sequence[Path], root: Path, jobs: int = 1,
               stages: Sequence[str] = SITE_STAGES, progress: Callable[[str], None] = lambda _: None) -> None:
-    """Run several studies' `stages` with the ordinary runner, `jobs` studies at a time."""
+    """Run several studies' `stages` with the ordinary runner, `jobs` studies at a time, each
+    with `jobs` processes for its compare stage: when one study is left, as at the end, it
+    still uses every core."""
     from pipeline.runner import run_study
 
     if jobs <= 1 or len(study_folders) < 2:
         for folder in study_folders:
-            run_study(folder, root, stages=list(stages))
+            run_study(folder, root, stages=list(stages), jobs=jobs)
             progress(f"site {Path(folder).name}: run")
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(study_folders))) as pool:
-        futures = [pool.submit(run_study, folder, root, stages=list(stages)) for folder in study_folders]
+    # the stages' modules imported once, here, rather than by each forked worker
+    for stage in stages:
+        importlib.import_module(f"pipeline.stages.{stage}")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(study_folders)),
+                             mp_context=multiprocessing.get_context("fork") if can_fork() else None) as pool:
+        futures = [pool.submit(run_study, folder, root, stages=list(stages), jobs=jobs)
+                   for folder in study_folders]
         for folder, future in zip(study_folders, futures, strict=True):
             future.result()
             progress(f"site {Path(folder).name}: run")

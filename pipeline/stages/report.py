@@ -3,9 +3,11 @@
 One report for the whole study and one per intervention area, each in Swedish and
 English, for the committee (no code, no tracebacks, no warnings); plus a technical version
 of the whole-study report in the study's language that shows the code. Reports are
-rendered in parallel (`--jobs`); each worker keeps one Jupyter kernel and one headless
-browser for all the reports it renders (starting them and importing the pipeline cost a few
-seconds a report), the kernel reset to a fresh one's state before each report. A failing
+executed in parallel (`--jobs`); each worker keeps one Jupyter kernel for all the reports it
+executes (starting it and importing the pipeline cost a few seconds a report), reset to a
+fresh one's state before each report. Each executed notebook is made into its page (and
+PDF, by one kept headless browser) in the run's process while the workers go on to the next
+notebooks, so that the kernels never wait for a page to be written or printed. A failing
 notebook stops the run with the cell and the error named; the executed notebook is kept
 for debugging.
 
@@ -38,10 +40,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pipeline import text
 from pipeline.config import Study
@@ -115,6 +118,15 @@ class Rendered:
         return [path for path in (self.html, self.pdf) if path is not None]
 
 
+@dataclass(frozen=True)
+class Executed:
+    """One report's notebook as a worker executed it, or why it could not be executed."""
+
+    job: ReportJob
+    notebook: Any = None  # the executed NotebookNode
+    error: str | None = None
+
+
 def notebook_path() -> Path:
     """The evaluation notebook: notebooks/ beside the package (a checkout) or packaged."""
     beside = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK
@@ -174,11 +186,21 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
     shutil.rmtree(figure_cache, ignore_errors=True)  # figures drawn by other code
     figure_cache.mkdir()
     work = [(job, str(run_folder), str(reports_dir), str(failed_dir), study.name,
-             report_title(study.title, job),
              str(figures_dir / job.name) if figures_dir is not None and job.committee else None,
-             str(figure_cache), run_label, browser if job.committee else None)
+             str(figure_cache))
             for job in all_jobs]
     results: dict[str, Rendered] = {}
+    printer = KeptBrowser(browser) if browser else None
+    if printer is not None:
+        printer.start()  # it starts while the first notebooks run
+
+    def finish(executed: Executed) -> Rendered:
+        job = executed.job
+        if executed.error is not None:
+            return Rendered(job, error=executed.error)
+        return write_page(executed.notebook, job, run_folder=str(run_folder), reports_dir=reports_dir,
+                          title=report_title(study.title, job), run_label=run_label,
+                          printer=printer if job.committee else None)
 
     def done(rendered: Rendered) -> None:
         results[rendered.job.name] = rendered
@@ -188,17 +210,27 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
             if rendered.pdf_problem:
                 progress(f"report: {rendered.job.name}: PDF not made: {rendered.pdf_problem}")
 
+    # pages are written and printed one at a time, in this process, while the notebooks run
+    pages = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-pages")
+    written: list[Future] = []
     try:
         if jobs <= 1:
             with ReportSession() as session:
                 for item in work:
-                    progress(f"report: rendering {item[0].name} …")
-                    done(session.render(*item))
+                    progress(f"report: executing {item[0].name} …")
+                    written.append(pages.submit(finish, session.execute(*item)))
+                    _report_done(written, done)
         else:
             with _workers(jobs) as pool:
-                for rendered in _scheduled(pool, work, jobs):
-                    done(rendered)
+                for executed in _scheduled(pool, work, jobs):
+                    written.append(pages.submit(finish, executed))
+                    _report_done(written, done)
+        for future in written:
+            done(future.result())  # a page that could not be written raises here
     finally:
+        pages.shutdown(wait=True, cancel_futures=True)
+        if printer is not None:
+            printer.close()
         shutil.rmtree(figure_cache, ignore_errors=True)
     ordered = [results[job.name] for job in all_jobs]
     problems = [rendered.error for rendered in ordered if rendered.error]
@@ -207,8 +239,14 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
     return [path for rendered in ordered for path in rendered.files]
 
 
-def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Iterator[Rendered]:
-    """Render `work` on `jobs` workers, yielding each report as it is done.
+def _report_done(written: list[Future], done: Callable[[Rendered], None]) -> None:
+    """Say each report whose page is written, in the order executed (taken off `written`)."""
+    while written and written[0].done():
+        done(written.pop(0).result())
+
+
+def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Iterator[Executed]:
+    """Execute `work` on `jobs` workers, yielding each report's notebook as it is executed.
 
     A report with `after` (the technical version: most of its figures are the study report's)
     starts only once that report is done, so that it takes their images from the figure cache
@@ -226,7 +264,7 @@ def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Itera
                 break
             item = next((i for i in ready if i[0].after is not None), ready[0])
             waiting.remove(item)
-            running[pool.submit(_render, *item)] = item[0]
+            running[pool.submit(_execute, *item)] = item[0]
         completed, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in completed:
             finished.add(running.pop(future).name)
@@ -244,7 +282,7 @@ def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         for worker in list((getattr(pool, "_processes", None) or {}).values()):
-            worker.kill()  # its kernel and browser go with it (die_with_parent)
+            worker.kill()  # its kernel goes with it (die_with_parent)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -252,7 +290,7 @@ def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
 
 def _worker_started(run_pid: int) -> None:
     """A report worker: dies with the run; Ctrl-C and SIGTERM are the run's to handle. Its
-    session (kernel) serves every report the worker renders and is closed when the worker ends."""
+    session (kernel) serves every report the worker executes and is closed when the worker ends."""
     global _WORKER_SESSION
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -265,10 +303,10 @@ def _worker_started(run_pid: int) -> None:
 _WORKER_SESSION: ReportSession | None = None
 
 
-def _render(*item: object) -> Rendered:
-    """Render one report in a worker, with the worker's session."""
+def _execute(*item: object) -> Executed:
+    """Execute one report's notebook in a worker, with the worker's session."""
     assert _WORKER_SESSION is not None, "a report worker starts with _worker_started"
-    return _WORKER_SESSION.render(*item)  # type: ignore[arg-type]
+    return _WORKER_SESSION.execute(*item)  # type: ignore[arg-type]
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
@@ -425,12 +463,11 @@ def _kept_kernel_engine() -> str:
 
 
 class ReportSession:
-    """What renders one report after another: a kept kernel (and, with a browser, a kept
-    headless browser). One per worker; with `--jobs 1`, one for the run."""
+    """What executes one report's notebook after another: a kept kernel. One per worker; with
+    `--jobs 1`, one for the run."""
 
     def __init__(self) -> None:
         self.kernel = KeptKernel()
-        self.browsers: dict[str, KeptBrowser] = {}
 
     def __enter__(self) -> ReportSession:
         return self
@@ -440,20 +477,14 @@ class ReportSession:
 
     def close(self) -> None:
         self.kernel.discard()
-        for browser in self.browsers.values():
-            browser.close()
 
-    def render(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
-               title: str, figures_dir: str | None, figure_cache: str | None, run_label: str | None,
-               browser: str | None) -> Rendered:
-        """Execute one notebook, write its HTML and, with a browser, its PDF."""
+    def execute(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
+                figures_dir: str | None, figure_cache: str | None) -> Executed:
+        """Execute one report's notebook with papermill (its page is `write_page`'s)."""
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
         executed = Path(reports_dir) / f".{job.name}.ipynb"
-        printer = self.browsers.setdefault(browser, KeptBrowser(browser)) if browser else None
-        if printer is not None:
-            printer.start()  # it starts while the notebook runs
         if figures_dir is not None:
             shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
         try:
@@ -472,7 +503,7 @@ class ReportSession:
             self.kernel.discard()
             kept = _keep_failed(executed, Path(failed_dir), job)
             first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
-            return Rendered(job, error=(
+            return Executed(job, error=(
                 f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
                 f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
                 f"    executed notebook kept at {kept}"))
@@ -480,24 +511,30 @@ class ReportSession:
             self.kernel.discard()
             if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
                 raise  # a full disk, a read-only folder: the run names the folder
-            return Rendered(job, error=f"  {job.name}: could not execute the notebook "
+            return Executed(job, error=f"  {job.name}: could not execute the notebook "
                                        f"({type(error).__name__}: {error})")
         executed.unlink()
-        stable_cell_ids(notebook)
-        if run_label:
-            show_folder_as(notebook, run_folder, run_label)
-        html = Path(reports_dir) / job.html_name
-        html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
-                        encoding="utf-8")
-        if printer is None:
-            return Rendered(job, html=html)
-        pdf = Path(reports_dir) / job.pdf_name
-        problem = printer.print_pdf(html, pdf)
-        return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
+        return Executed(job, notebook)
+
+
+def write_page(notebook, job: ReportJob, *, run_folder: str, reports_dir: Path, title: str,  # noqa: ANN001
+               run_label: str | None, printer: KeptBrowser | None) -> Rendered:
+    """Write an executed report's HTML and, with a `printer`, its PDF."""
+    stable_cell_ids(notebook)
+    if run_label:
+        show_folder_as(notebook, run_folder, run_label)
+    html = Path(reports_dir) / job.html_name
+    html.write_text(to_html(notebook, committee=job.committee, language=job.language, title=title),
+                    encoding="utf-8")
+    if printer is None:
+        return Rendered(job, html=html)
+    pdf = Path(reports_dir) / job.pdf_name
+    problem = printer.print_pdf(html, pdf)
+    return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
 
 
 class KeptBrowser:
-    """Headless Chromium kept open to print report after report: one browser start per worker
+    """Headless Chromium kept open to print report after report: one browser start per run
     rather than one per PDF (a start costs over a second, more than half of printing a report).
 
     Driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: no port, nothing
