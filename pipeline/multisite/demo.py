@@ -38,9 +38,10 @@ BACKGROUND_NICENESS = 10  # of the process preparing the municipalities beside t
 
 def run_sites(study_folders: Sequence[Path], root: Path, jobs: int = 1,
               stages: Sequence[str] = SITE_STAGES, progress: Callable[[str], None] = lambda _: None) -> None:
-    """Run several studies' `stages` with the ordinary runner, `jobs` studies at a time, each
-    with `jobs` processes for its compare stage: when one study is left, as at the end, it
-    still uses every core."""
+    """Run several studies' `stages` with the ordinary runner, each with `jobs` processes for
+    its compare stage. With `jobs` > 1 the studies run side by side, all at once: they then
+    reach their one-process steps (ingest, clean, publishing) at different times and keep
+    every core busy to the end, where a last study run alone would leave cores idle."""
     from pipeline.runner import run_study
 
     if jobs <= 1 or len(study_folders) < 2:
@@ -51,7 +52,7 @@ def run_sites(study_folders: Sequence[Path], root: Path, jobs: int = 1,
     # the stages' modules imported once, here, rather than by each forked worker
     for stage in stages:
         importlib.import_module(f"pipeline.stages.{stage}")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(study_folders)),
+    with ProcessPoolExecutor(max_workers=len(study_folders),
                              mp_context=multiprocessing.get_context("fork") if can_fork() else None) as pool:
         futures = [pool.submit(run_study, folder, root, stages=list(stages), jobs=jobs)
                    for folder in study_folders]

@@ -90,28 +90,31 @@ def write_pooled(package_paths: Sequence[Path], out: Path, *, jobs: int = 1, for
         store.write_csv(sites, staging / "tables" / "sites.csv")
         (staging / "reports").mkdir()
         progress(f"pool: forest plots of {len(pooled)} indicators in {len(LANGUAGES)} languages")
-        all_jobs = [job for language in LANGUAGES for job in forest_jobs(pooled, language)]
-        folders = {language: staging / "figures" / f"pooled_{language}" for language in LANGUAGES}
-        drawn = render_forests(frame, all_jobs, folders, workers=jobs)
-        written = []
-        for language in LANGUAGES:
-            progress(f"pool: report ({language})")
-            forests = {indicator: shown for (lang, indicator), shown in drawn.items() if lang == language}
-            page = pooled_report_html(pooled, frame, packages, language, forests=forests)
-            path = staging / "reports" / f"pooled_{language}.html"
-            path.write_text(page, encoding="utf-8")
-            written.append(path)
         browser = pdf_browser()
-        if browser is None:
+        printer = KeptBrowser(browser) if browser is not None else None
+        if printer is None:
             result.pdf_problem = "no headless Chromium (apt-get install chromium): HTML only"
         else:
-            printer = KeptBrowser(browser)
-            try:
-                for path in written:
+            printer.start()  # it starts while the forest plots are drawn
+        try:
+            all_jobs = [job for language in LANGUAGES for job in forest_jobs(pooled, language)]
+            folders = {language: staging / "figures" / f"pooled_{language}" for language in LANGUAGES}
+            drawn = render_forests(frame, all_jobs, folders, workers=jobs)
+            written = []
+            for language in LANGUAGES:
+                progress(f"pool: report ({language})")
+                forests = {indicator: shown for (lang, indicator), shown in drawn.items() if lang == language}
+                page = pooled_report_html(pooled, frame, packages, language, forests=forests)
+                path = staging / "reports" / f"pooled_{language}.html"
+                path.write_text(page, encoding="utf-8")
+                written.append(path)
+            for path in written:
+                if printer is not None:
                     progress(f"pool: printing {path.with_suffix('.pdf').name}")
                     problem = printer.print_pdf(path, path.with_suffix(".pdf"))
                     result.pdf_problem = problem or result.pdf_problem
-            finally:
+        finally:
+            if printer is not None:
                 printer.close()
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
