@@ -449,6 +449,23 @@ def test_report_figure_images_have_the_pixels_and_layout_of_a_plain_tight_savefi
     assert _svg_words(svg) == _svg_words(plain_svg.getvalue())  # the same ticks, labels and words
 
 
+def test_png_holds_the_pixels_given_rgb_when_opaque_with_dpi_and_software() -> None:
+    """Pixels written by hand (a 3x2 canvas), read back by Pillow: the same values, RGB when
+    every pixel is opaque and RGBA when one is not, the dpi and matplotlib's Software text."""
+    opaque = np.array([[[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]],
+                       [[0, 0, 0, 255], [255, 255, 255, 255], [12, 34, 56, 255]]], dtype=np.uint8)
+    image = PIL.Image.open(io.BytesIO(report_html._png(memoryview(opaque.tobytes()), (3, 2), 150)))
+    assert image.mode == "RGB" and image.size == (3, 2)
+    assert np.array_equal(np.asarray(image), opaque[:, :, :3])
+    assert [round(d) for d in image.info["dpi"]] == [150, 150]
+    assert image.info["Software"] == f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    see_through = opaque.copy()
+    see_through[1, 2, 3] = 0
+    image = PIL.Image.open(io.BytesIO(report_html._png(memoryview(see_through.tobytes()), (3, 2), 96)))
+    assert image.mode == "RGBA" and np.array_equal(np.asarray(image), see_through)
+    assert report_html._png_size(report_html._png(memoryview(opaque.tobytes()), (3, 2), 96)) == (3, 2)
+
+
 def _svg_words(svg: bytes) -> list[str]:
     return re.findall(r">([^<]+)</text>", svg.decode("utf-8"))
 
