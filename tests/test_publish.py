@@ -17,6 +17,7 @@ from pipeline.publish import (
     proportion_bound,
     publish_table,
     publish_tables,
+    scan_ahead,
     scan_file_for_personnummer,
     write_xlsx,
 )
@@ -605,6 +606,23 @@ def test_scan_finds_a_planted_personnummer(tmp_path: Path) -> None:
     # only text columns are read, but every column's name is scanned
     pd.DataFrame({f"n {number}": [1.0]}).to_parquet(tmp_path / "named.parquet")
     assert scan_file_for_personnummer(tmp_path / "named.parquet") == ["######-####"]
+
+
+def test_a_file_scanned_ahead_is_scanned_anew_once_its_bytes_change(tmp_path: Path) -> None:
+    """A scan is kept for the file's bytes: rewritten with a personnummer after a clean scan
+    (same name, same size), the file is found out; the same bytes elsewhere give the same."""
+    number = luhn_pnr("811218", "987")
+    page = tmp_path / "report.html"
+    page.write_text("<p>Barn 811218+0000</p>", encoding="utf-8")  # not a valid number
+    scan_ahead([page])
+    assert scan_file_for_personnummer(page) == []
+    page.write_text(f"<p>Barn {number}</p>", encoding="utf-8")
+    assert len(page.read_bytes()) == len("<p>Barn 811218+0000</p>")
+    assert scan_file_for_personnummer(page) == ["######-####"]
+    (tmp_path / "copy.html").write_bytes(page.read_bytes())
+    assert scan_file_for_personnummer(tmp_path / "copy.html") == ["######-####"]
+    (tmp_path / "copy.csv").write_bytes(page.read_bytes())  # scanned as what its name says
+    assert scan_file_for_personnummer(tmp_path / "copy.csv") == ["######-####"]
 
 
 def test_scan_of_published_demo_like_tables_is_clean(tmp_path: Path) -> None:

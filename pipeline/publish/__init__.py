@@ -129,6 +129,7 @@ from pipeline.publish.scan import (
     SKIPPED_SUFFIXES,
     TEXT_SUFFIXES,
     XLSX_SUFFIXES,
+    scan_ahead,
     scan_file_for_personnummer,
 )
 from pipeline.publish.scan import _pdf_texts as _pdf_texts  # read by the tests
@@ -153,6 +154,7 @@ __all__ = [
     "proportion_bound",
     "publish_table",
     "publish_tables",
+    "scan_ahead",
     "scan_file_for_personnummer",
     "unescape_frame",
     "unescape_text",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
@@ -41,6 +43,11 @@ def scan_file_for_personnummer(path: Path) -> list[str]:
     names); a PDF as far as it can be read without a PDF library (see `_pdf_texts`);
     a parquet file by the distinct values of its text columns; PNG is skipped; any other
     file is scanned as text.
+
+    What a scan found in a file other than parquet (which is scanned by a few of its
+    columns, not read whole) is kept for its bytes (their SHA-256, with the file's suffix):
+    the same bytes scanned again, as the run's last scan does for the reports the report
+    stage scanned as it wrote them (`scan_ahead`), are not read through a second time.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -48,6 +55,23 @@ def scan_file_for_personnummer(path: Path) -> list[str]:
         return []
     if suffix in PARQUET_SUFFIXES:
         return privacy.find_personnummer_like("\n".join(_parquet_texts(path)))
+    key = (suffix, hashlib.sha256(path.read_bytes()).digest())
+    if key not in _SCANNED:
+        _SCANNED[key] = _scanned(path, suffix)
+    return list(_SCANNED[key])
+
+
+def scan_ahead(paths: Iterable[Path]) -> None:
+    """Scan these files now (their findings kept for the run's own scan of every output):
+    while a report stage's notebooks still run, rather than all at its end."""
+    for path in paths:
+        scan_file_for_personnummer(path)
+
+
+_SCANNED: dict[tuple[str, bytes], list[str]] = {}  # (suffix, SHA-256 of the bytes) -> findings
+
+
+def _scanned(path: Path, suffix: str) -> list[str]:
     if suffix in XLSX_SUFFIXES:
         return privacy.find_personnummer_like("\n".join(_xlsx_texts(path)))
     if suffix in PDF_SUFFIXES:

@@ -50,6 +50,7 @@ from pipeline import text
 from pipeline.config import Study
 from pipeline.errors import HembesokError
 from pipeline.progress import step_message
+from pipeline.publish import scan_ahead
 from pipeline.report_html import slug
 from pipeline.store import WRITE_FAILURES
 
@@ -198,9 +199,14 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
         job = executed.job
         if executed.error is not None:
             return Rendered(job, error=executed.error)
-        return write_page(executed.notebook, job, run_folder=str(run_folder), reports_dir=reports_dir,
-                          title=report_title(study.title, job), run_label=run_label,
-                          printer=printer if job.committee else None)
+        rendered = write_page(executed.notebook, job, run_folder=str(run_folder), reports_dir=reports_dir,
+                              title=report_title(study.title, job), run_label=run_label,
+                              printer=printer if job.committee else None)
+        # the run scans every output for personnummer before it publishes: these files now,
+        # while notebooks still run, rather than all of them at the end
+        figures = figures_dir / job.name if figures_dir is not None and job.committee else None
+        scan_ahead([*rendered.files, *(sorted(figures.iterdir()) if figures and figures.is_dir() else [])])
+        return rendered
 
     def done(rendered: Rendered) -> None:
         results[rendered.job.name] = rendered
