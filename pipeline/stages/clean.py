@@ -55,6 +55,8 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -174,8 +176,65 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     as soon as it is cleaned (the antigen doses as soon as the vaccinations are), to be
     written, and kept as its counts only (`CleanTable.set_aside`; `CleanResult.set_aside`
     names them). A table is handed over in parts, in row order: a clean table as one part, the
-    antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`).
+    antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`),
+    each on a thread of its own while the next export is read and cleaned (`SetAsideMeanwhile`).
     """
+    if set_aside is None:
+        return _clean(ingested, key=key, extraction_date=extraction_date, areas=areas,
+                      area_map=area_map, plausible_ranges=plausible_ranges, progress=progress)
+    with SetAsideMeanwhile(set_aside) as meanwhile:
+        return _clean(ingested, key=key, extraction_date=extraction_date, areas=areas,
+                      area_map=area_map, plausible_ranges=plausible_ranges, progress=progress,
+                      set_aside=meanwhile)
+
+
+class SetAsideMeanwhile:
+    """A `set_aside` that hands each table over on a thread of its own while the caller goes
+    on (to read and clean the next export), one table at a time: a call waits until the table
+    before it is handed over, so that no more than one clean table waits in memory (a million
+    children's visits are a gigabyte). pyarrow encodes and compresses parquet without holding
+    the GIL, so on two cores the writes (a sixth of the stage) cost hardly any time.
+
+    Used as a context manager: on leaving, every table is handed over (the first error of a
+    hand-over is raised then, or at the next call); on an error of the caller's own, the
+    table being handed over is waited for before the error goes on (its folder is removed
+    next)."""
+
+    def __init__(self, set_aside: Callable[[str, Iterable[pd.DataFrame]], None]) -> None:
+        self._set_aside = set_aside
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="set-aside")
+        self._pending: Future[None] | None = None
+
+    def __call__(self, name: str, parts: Iterable[pd.DataFrame]) -> None:
+        self.wait()
+        self._pending = self._thread.submit(self._set_aside, name, parts)
+
+    def wait(self) -> None:
+        """Until the table being handed over is (its error raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> SetAsideMeanwhile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self.wait()
+            elif self._pending is not None:
+                futures_wait([self._pending])  # its own error is not the one to report
+        finally:
+            self._thread.shutdown(wait=True)
+
+
+def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key: bytes,
+           extraction_date: dt.date, areas: Sequence[str] = (),
+           area_map: Mapping[str, str] | None = None,
+           plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
+           progress: Callable[[str], None] = lambda _: None,
+           set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None) -> CleanResult:
+    """`clean`, with `set_aside` called where the caller's is (on its thread or not)."""
     names = list(ingested)
     raw_tables, notes_by_table = ingested, {}  # each table popped from it: it is left empty
     tables: dict[str, CleanTable] = {}
