@@ -20,7 +20,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,17 +173,58 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
 class PersonnummerRegister:
     """`parse_distinct_personnummer` and the pseudonym of each number over all the tables of a
     run, each distinct text checked and pseudonymised once: the same children, written the
-    same ways, are in every table."""
+    same ways, are in every table.
+
+    Each distinct text is an entry of the register, and each child (each pseudonym) a person,
+    numbered 0, 1, ... as first seen: a table's rows can be told apart by their entries and
+    persons (integers) instead of their texts and pseudonyms."""
 
     def __init__(self, reference_date: dt.date, pseudonyms: Pseudonymiser) -> None:
         self.reference_date = reference_date
         self.pseudonyms = pseudonyms
         self._texts = pa.array([], pa.large_string())
         self._columns: dict[str, Any] = {}
+        self._person = np.zeros(0, dtype=np.int64)  # each entry's person (-1: invalid)
+        self._people = pa.array([], pa.large_string())  # each person's pseudonym
 
     def __call__(self, values: pd.Series) -> tuple[np.ndarray, dict[str, Any]]:
         """As `parse_distinct_personnummer`, with a column `child_id` (the pseudonym; NA where
         invalid)."""
+        codes, position = self._entries(values)
+        return codes, {name: spread(column, position)
+                       for name, column in self._columns.items()}
+
+    def entries(self, values: pd.Series) -> np.ndarray:
+        """Each value's entry in the register (-1 where blank): `personnummer_rows(register.columns,
+        entries, index)` is what `personnummer_rows` gives of `register(values)`, taken once
+        (an export has millions of rows and the register's columns are one row an entry)."""
+        codes, position = self._entries(values)
+        return np.where(codes < 0, -1, position[np.maximum(codes, 0)]) if len(position) else codes
+
+    @property
+    def columns(self) -> Mapping[str, Any]:
+        """The columns of `parse_distinct_personnummer` and `child_id`, one row per entry."""
+        return self._columns
+
+    def persons(self, entries: np.ndarray) -> np.ndarray:
+        """The person of each entry (-1 for an invalid number, or entry -1): equal where the
+        pseudonyms are."""
+        return np.where(entries < 0, -1, self._person[np.maximum(entries, 0)]) if len(
+            self._person) else np.full(len(entries), -1, dtype=np.int64)
+
+    def persons_of(self, child_id: pd.Series) -> np.ndarray:
+        """The person of each pseudonym (-1 for one the register did not give)."""
+        found = pc.index_in(arrow_text(child_id), value_set=self._people)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    @property
+    def people(self) -> int:
+        """How many persons the register knows."""
+        return len(self._people)
+
+    def _entries(self, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """`factorize_text`'s codes of the values and the entry of each distinct text, each new
+        text checked, pseudonymised and entered."""
         codes, text = factorize_text(values)
         strings = arrow_text(text)
         position = pc.index_in(strings, value_set=self._texts).fill_null(-1).to_numpy(
@@ -196,8 +237,20 @@ class PersonnummerRegister:
             self._texts = pa.concat_arrays([self._texts, strings.take(pa.array(new))])
             self._columns = {name: _joined(self._columns.get(name), column)
                              for name, column in columns.items()}
-        return codes, {name: spread(column, position)
-                       for name, column in self._columns.items()}
+            self._person = np.concatenate([self._person, self._new_persons(columns["child_id"])])
+        return codes, position
+
+    def _new_persons(self, child_id: Any) -> np.ndarray:
+        """The persons of new entries' pseudonyms, numbering those not seen before."""
+        ids = arrow_text(pd.Series(child_id))
+        person = pc.index_in(ids, value_set=self._people).fill_null(-1).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        unseen = np.flatnonzero((person < 0) & ids.is_valid().to_numpy(zero_copy_only=False))
+        if len(unseen):
+            first_seen = pc.dictionary_encode(ids.take(pa.array(unseen)))  # in order of appearance
+            person[unseen] = len(self._people) + first_seen.indices.to_numpy(zero_copy_only=False)
+            self._people = pa.concat_arrays([self._people, first_seen.dictionary])
+        return person
 
 
 def _joined(first: Any, second: Any) -> Any:
@@ -209,13 +262,31 @@ def _joined(first: Any, second: Any) -> Any:
     return type(first)._concat_same_type([first, second])
 
 
-def personnummer_rows(distinct: Mapping[str, Any], codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+def personnummer_rows(distinct: Mapping[str, Any], codes: np.ndarray, index: pd.Index,
+                      columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per value from columns per distinct value (`parse_distinct_personnummer`'s, and
-    any added to them): a blank value is missing everywhere, with the error pnr_missing."""
-    columns = {name: spread(column, codes, fill_value=False if name == "coordination_number" else None)
-               for name, column in distinct.items()}
-    columns["error"][codes < 0] = "pnr_missing"
+    any added to them): a blank value is missing everywhere, with the error pnr_missing.
+    `columns` (default: every one) names the columns wanted."""
+    columns = {name: spread(distinct[name], codes,
+                            fill_value=False if name == "coordination_number" else None)
+               for name in (distinct if columns is None else columns)}
+    if "error" in columns:
+        columns["error"][codes < 0] = "pnr_missing"
     return pd.DataFrame(columns, index=index)
+
+
+def personnummer_errors(distinct: Mapping[str, Any], codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows (codes as for `personnummer_rows`) hold no valid number, and the error of each
+    of them, in row order: `personnummer_rows`' error column where it is not missing, found
+    without spreading it over every row (an export's rows are millions, its bad numbers few)."""
+    error = distinct["error"]
+    if len(error) == 0:  # no distinct value: every value is blank
+        return np.ones(len(codes), dtype=bool), np.full(len(codes), "pnr_missing", dtype=object)
+    invalid = (codes < 0) | ~np.asarray(pd.isna(error), dtype=bool)[np.maximum(codes, 0)]
+    bad = codes[invalid]
+    errors = np.asarray(spread(error, bad), dtype=object)
+    errors[bad < 0] = "pnr_missing"
+    return invalid, errors
 
 
 def _byte_matrix(strings: pa.LargeStringArray, width: int) -> tuple[np.ndarray, np.ndarray]:

@@ -251,10 +251,11 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
     del raw_children
     progress(step_message("clean", 1, len(names), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
+    birth_by_person = _birth_by_person(births, register)
     for name in [n for n in names if n != "children"]:
         raw = mask_identifiers(raw_tables.pop(name))
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
-            tables[name] = _clean_events(raw, register, extraction_date, births)
+            tables[name] = _clean_events(raw, register, extraction_date, birth_by_person)
         else:
             tables[name] = _clean_optional(raw, TABLES[name], register, extraction_date, births,
                                            areas, area_map or {})
@@ -463,15 +464,18 @@ def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> lis
 
 
 def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
-                  births: pd.Series) -> CleanTable:
+                  birth_by_person: np.ndarray) -> CleanTable:
     """An event table: each rule rejects among the rows no earlier rule rejected; the rows
     kept are taken once, at the end (a table has millions of rows and each take copies them).
 
     Its rows are taken out of `raw` (it is left without rows), so that the personnummer go
     as soon as they are checked, and each column as soon as its clean rows are taken
-    (`rows_moved`): a million children's 12M visits were held twice over (3 GB)."""
-    frame, invalid, rejects = _checked_personnummer(raw, _rows_taken_out(raw), register)
-    frame = frame.drop(columns=["pnr_birth_date", "pnr_sex"])
+    (`rows_moved`): a million children's 12M visits were held twice over (3 GB).
+
+    A row's child is known by its person in the register (an integer), in the birth dates and
+    the duplicate keys, so that no text of 12M pseudonyms is hashed again."""
+    frame, invalid, rejects, person = _checked_personnummer(raw, _rows_taken_out(raw), register,
+                                                            derived=False)
     kept = ~invalid
     if raw.table == "vaccinations":
         frame = frame.assign(product=_products(frame["vaccine"]))
@@ -483,12 +487,14 @@ def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, ex
         outside = kept & ~frame[column].between(low, high).fillna(True).astype(bool).to_numpy()
         rejects.append(_reject_rows(raw, frame[outside], code, column))
         kept &= ~outside
-    reason = _date_reasons(frame[EVENT_DATE[raw.table]], _birth_dates(frame["child_id"], births),
-                           extraction_date)
+    birth = pd.Series(_birth_dates_of(person, birth_by_person), index=frame.index)
+    reason = _date_reasons(frame[EVENT_DATE[raw.table]], birth, extraction_date)
+    del birth
     for number, code in enumerate(DATE_REASONS, 1):
         column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
         rejects.append(_reject_rows(raw, frame[kept & (reason == number)], code, column))
-    rows, duplicates, conflicts = _rows_kept(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0))
+    rows, duplicates, conflicts = _rows_kept(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0),
+                                             known={"child_id": person})
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
     del conflicts
     return _finish(raw, frame if rows is None else rows_moved(frame, rows), duplicates, rejects)
@@ -522,6 +528,24 @@ def rows_moved(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     index = frame.index[positions]
     columns = {column: frame.pop(column).array.take(positions) for column in list(frame.columns)}
     return pd.DataFrame(columns, index=index, copy=False)
+
+
+def _birth_by_person(births: pd.Series, register: privacy.PersonnummerRegister) -> np.ndarray:
+    """The children's birth dates (indexed by child_id) by the register's persons: NaT for a
+    person who is not one of them."""
+    person = register.persons_of(births.index.to_series())
+    by_person = np.full(register.people, np.datetime64("NaT"), dtype=births.dtype)
+    by_person[person[person >= 0]] = births.to_numpy()[person >= 0]
+    return by_person
+
+
+def _birth_dates_of(person: np.ndarray, birth_by_person: np.ndarray) -> np.ndarray:
+    """Each row's birth date by its person (`_birth_by_person`); NaT for a child missing from
+    the children (a person they do not hold, one the register met only later, or -1)."""
+    known = (person >= 0) & (person < len(birth_by_person))
+    dates = np.full(len(person), np.datetime64("NaT"), dtype=birth_by_person.dtype)
+    dates[known] = birth_by_person[person[known]]
+    return dates
 
 
 def _birth_dates(child_id: pd.Series, births: pd.Series) -> pd.Series:
@@ -600,31 +624,37 @@ def _reject_costs(raw: IngestedTable, frame: pd.DataFrame) -> list[pd.DataFrame]
 def _pseudonymise(raw: IngestedTable, register: privacy.PersonnummerRegister
                   ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Check personnummer, reject invalid ones, replace the valid ones by child_id."""
-    frame, invalid, rejects = _checked_personnummer(raw, raw.frame, register)
+    frame, invalid, rejects, _ = _checked_personnummer(raw, raw.frame, register)
     return frame.loc[~invalid], rejects
 
 
-def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: privacy.PersonnummerRegister
-                          ) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame]]:
+def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: privacy.PersonnummerRegister,
+                          derived: bool = True
+                          ) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame], np.ndarray]:
     """Every row of `frame` (the raw table's rows) with its personnummer checked and replaced by
-    child_id (NA where invalid), which rows are invalid, and the rejects (those rows, and
-    ingest's)."""
-    codes, distinct = register(frame["personnummer"])
-    del distinct["normalised"]  # the number itself goes no further
-    checked = privacy.personnummer_rows(distinct, codes, frame.index)
-    invalid = checked["error"].notna()
+    child_id (NA where invalid) and coordination_number, which rows are invalid, the rejects
+    (those rows, and ingest's) and each row's person in the register (-1 where invalid).
+    `derived`: with the birth date and sex the number gives (pnr_birth_date, pnr_sex).
+
+    The register's columns are taken to the rows once, and only those wanted: an event table
+    has millions of rows (the number itself goes no further)."""
+    entries = register.entries(frame["personnummer"])
+    invalid, errors = privacy.personnummer_errors(register.columns, entries)
+    wanted = ["child_id", "coordination_number", *(("birth_date", "sex") if derived else ())]
+    checked = privacy.personnummer_rows(register.columns, entries, frame.index, wanted)
     rejects = [pd.DataFrame({
         "table": raw.table, "source_file": raw.source_file,
-        "source_row": frame.loc[invalid, SOURCE_ROW].to_numpy(),
-        "reason": checked.loc[invalid, "error"].to_numpy(), "column": "personnummer",
-        "value": frame.loc[invalid, "personnummer"].fillna("").map(privacy.mask_identifier).to_numpy(),
+        "source_row": frame[SOURCE_ROW].to_numpy()[invalid], "reason": errors, "column": "personnummer",
+        "value": frame["personnummer"].iloc[np.flatnonzero(invalid)].fillna("")
+        .map(privacy.mask_identifier).to_numpy(),
     }, columns=REJECT_COLUMNS), raw.rejects]
     rows = frame.drop(columns="personnummer")
     rows.insert(0, "child_id", checked["child_id"])
     rows["coordination_number"] = checked["coordination_number"].astype(bool)
-    rows["pnr_birth_date"] = checked["birth_date"]
-    rows["pnr_sex"] = checked["sex"]
-    return rows, invalid.to_numpy(dtype=bool), rejects
+    if derived:
+        rows["pnr_birth_date"] = checked["birth_date"]
+        rows["pnr_sex"] = checked["sex"]
+    return rows, invalid, rejects, register.persons(entries)
 
 
 def _products(vaccine: pd.Series) -> pd.Series:
@@ -649,14 +679,14 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | 
     return (frame if rows is None else frame.iloc[rows]), duplicates, conflicts
 
 
-def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None
+def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None,
+               known: Mapping[str, np.ndarray] | None = None
                ) -> tuple[np.ndarray | None, int, pd.DataFrame]:
     """`_deduplicate`'s rows kept (their positions, in order; None: every row), its count of
-    exact duplicates and its conflicting rows."""
+    exact duplicates and its conflicting rows. `known`: codes of key columns (`key_codes`)."""
     values = [c for c in frame.columns if c != SOURCE_ROW]
     among = np.ones(len(frame), dtype=bool) if among is None else among
-    group = key_codes(frame, key)
-    shared = among & (np.bincount(group[among], minlength=len(frame))[group] > 1)
+    shared = repeated(key_codes(frame, key, known), among)
     if not shared.any():
         return (None if among.all() else np.flatnonzero(among)), 0, without_rows(frame)
     positions = np.flatnonzero(shared)
@@ -673,21 +703,46 @@ def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | No
     return kept, int(exact.sum()), conflicts
 
 
-def key_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """One integer per row, equal where the rows are equal in every column of `columns` (a
-    missing value equal to a missing value, as in `DataFrame.duplicated`): the columns
-    factorised one by one and combined into one integer, renumbered only where the next
-    column would overflow it (each renumbering is a hash pass over every row)."""
+def key_codes(frame: pd.DataFrame, columns: Sequence[str],
+              known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """One non-negative integer per row, equal where the rows are equal in every column of
+    `columns` (a missing value equal to a missing value, as in `DataFrame.duplicated`): the
+    columns factorised one by one and combined into one integer, renumbered only where the
+    next column would overflow it (each renumbering is a hash pass over every row).
+
+    `known` gives a column's codes instead (integers from -1 up, equal where its values are:
+    the register's persons for child_id), so that it is not hashed again."""
+    known = known or {}
     group = np.zeros(len(frame), dtype=np.int64)
     size = 1  # the number of values `group` can take
     for column in columns:
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        if size * (len(uniques) + 1) >= 2**62:
+        if column in known:
+            codes = np.asarray(known[column], dtype=np.int64) + 1
+            values = int(codes.max(initial=0)) + 1
+        else:
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            values = len(uniques) + 1
+        if size * values >= 2**62:
             group, distinct = pd.factorize(group)
             size = len(distinct)
-        group = group * (len(uniques) + 1) + codes
-        size *= len(uniques) + 1
-    return pd.factorize(group)[0]
+        group = group * values + codes
+        size *= values
+    return group
+
+
+def repeated(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """True at each row of `among` whose code another row of `among` has too: by sorting the
+    codes (a vectorised sort of integers is several times faster than hashing them)."""
+    rows = np.flatnonzero(among)
+    rows = rows[np.argsort(codes[rows])]
+    ordered = codes[rows]
+    same = ordered[1:] == ordered[:-1]
+    twice = np.zeros(len(rows), dtype=bool)
+    twice[1:] |= same
+    twice[:-1] |= same
+    found = np.zeros(len(codes), dtype=bool)
+    found[rows[twice]] = True
+    return found
 
 
 def _reject_rows(raw: IngestedTable, rows: pd.DataFrame, reason: str, column: str) -> pd.DataFrame:
