@@ -949,7 +949,8 @@ def parse_table(
         parsed[column.name] = values
         if column.required and column.kind != "personnummer":  # personnummer: checked at clean
             failed = failed.to_numpy(dtype=bool)
-            bad = np.flatnonzero((failed | _blank(raw)) & ~rejected)
+            # a parsed value is missing exactly where its text is blank or failed (parsing.py)
+            bad = np.flatnonzero((failed | values.isna().to_numpy(dtype=bool)) & ~rejected)
             reasons = np.where(failed[bad], _REQUIRED_REASON.get(column.kind, "value_unparseable"),
                                "date_missing" if column.kind == "date" else "value_missing")
             reject_parts.append((bad, reasons, column.name, raw.iloc[bad].fillna("").to_numpy()))
