@@ -118,20 +118,21 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     n = len(text)
     chars, length = _byte_matrix(arrow_text(text), _MAX_PNR_CHARS)
     is_digit = (chars >= ord("0")) & (chars <= ord("9"))
-    is_separator = (chars == ord("-")) | (chars == ord("+"))
 
-    # Where the 12 digits YYYYMMDDNNNC sit in each accepted form (-1: the century, unknown).
+    # The 12 digits YYYYMMDDNNNC of each accepted form (the century 00 where unwritten), taken
+    # from the columns where the form holds them, and its separator ("-", "+" or 0: none).
     shape_ok = np.zeros(n, dtype=bool)
-    positions = np.zeros((n, 12), dtype=np.int64)
-    separator = np.full(n, "", dtype="<U1")
+    form_digits = np.zeros((n, 12), dtype=np.int64)
+    separator = np.zeros(n, dtype=np.uint8)
     for form_length, separator_at in ((10, None), (11, 6), (12, None), (13, 8)):
         digit_columns = [i for i in range(form_length) if i != separator_at]
-        in_form = (length == form_length) & is_digit[:, digit_columns].all(axis=1)
+        in_form = np.flatnonzero((length == form_length) & is_digit[:, digit_columns].all(axis=1))
         if separator_at is not None:
-            in_form &= is_separator[:, separator_at]
-            separator[in_form] = np.where(chars[in_form, separator_at] == ord("+"), "+", "-")
-        positions[in_form] = [-1, -1, *digit_columns] if len(digit_columns) == 10 else digit_columns
-        shape_ok |= in_form
+            written = chars[in_form, separator_at]
+            in_form = in_form[(written == ord("-")) | (written == ord("+"))]
+            separator[in_form] = chars[in_form, separator_at]
+        form_digits[in_form, 12 - len(digit_columns):] = chars[in_form][:, digit_columns] - ord("0")
+        shape_ok[in_form] = True
 
     error = np.full(n, _OK, dtype=np.int8)
     error[length == 0] = _MISSING
@@ -145,9 +146,7 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
         error[other] = np.where(wrong_length, _WRONG_LENGTH, _BAD_CHARACTERS)
 
     rows = np.flatnonzero(shape_ok)
-    gathered = chars[rows[:, None], np.maximum(positions[rows], 0)]
-    digits = np.where(positions[rows] < 0, 0, gathered.astype(np.int64) - ord("0"))
-    decoded = _decode(digits, is_12=length[rows] >= 12, separator=separator[rows],
+    decoded = _decode(form_digits[rows], is_12=length[rows] >= 12, separator=separator[rows],
                       reference_date=reference_date)
     error[rows] = decoded["error"]
     valid = error == _OK
@@ -290,17 +289,20 @@ def personnummer_errors(distinct: Mapping[str, Any], codes: np.ndarray) -> tuple
 
 
 def _byte_matrix(strings: pa.LargeStringArray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first `width` UTF-8 bytes of each string, zero-padded, and each byte length."""
+    """The bytes of each string of at most `width` bytes and only ASCII characters, zero-padded
+    (zeros for any other string: no form of a number fits it), and each byte length. The
+    strings are padded to `width` by arrow, so that their bytes are read as one matrix."""
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)
     offsets = offsets[strings.offset:strings.offset + len(strings) + 1]
-    data_buffer = strings.buffers()[2]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
     length = np.diff(offsets)
-    inside = np.arange(width) < length[:, None]
-    if data is None or len(data) == 0:
-        return np.zeros((len(length), width), dtype=np.uint8), length
-    where = np.where(inside, offsets[:-1, None] + np.arange(width), 0)
-    return np.where(inside, data[where], 0).astype(np.uint8), length
+    chars = np.zeros((len(length), width), dtype=np.uint8)
+    fits = np.flatnonzero((length <= width) & pc.string_is_ascii(strings).to_numpy(zero_copy_only=False))
+    if len(fits):
+        padded = pc.utf8_rpad(strings.take(pa.array(fits)), width=width, padding="\0")
+        start = int(np.frombuffer(padded.buffers()[1], dtype=np.int64)[padded.offset])
+        chars[fits] = np.frombuffer(padded.buffers()[2], dtype=np.uint8, count=len(fits) * width,
+                                    offset=start).reshape(-1, width)
+    return chars, length
 
 
 def _labels(index: np.ndarray, labels: list[str | None]) -> pd.api.extensions.ExtensionArray:
@@ -320,7 +322,7 @@ def _digit_strings(digits: np.ndarray, valid: np.ndarray) -> pd.api.extensions.E
 def _decode(digit: np.ndarray, *, is_12: np.ndarray, separator: np.ndarray,
             reference_date: dt.date) -> dict[str, np.ndarray]:
     """Decode well-shaped numbers: rows of 12 digit values (the century 00 where unwritten)
-    and the separator of each ("-", "+" or "")."""
+    and the separator of each (the byte of "-" or "+", or 0 for none)."""
     yy = digit[:, 2] * 10 + digit[:, 3]
     month = digit[:, 4] * 10 + digit[:, 5]
     written_day = digit[:, 6] * 10 + digit[:, 7]
@@ -339,7 +341,7 @@ def _decode(digit: np.ndarray, *, is_12: np.ndarray, separator: np.ndarray,
     with_dash = reference_date.year - 99 + (yy - (reference_date.year - 99)) % 100
     unseparated = reference_date.year // 100 * 100 + yy
     unseparated -= np.where(unseparated * 10000 + month * 100 + day > reference, 100, 0)
-    century_year = np.select([separator == "+", separator == "-"], [with_dash - 100, with_dash],
+    century_year = np.select([separator == ord("+"), separator == ord("-")], [with_dash - 100, with_dash],
                              default=unseparated)
     year = np.where(is_12, (digit[:, 0] * 10 + digit[:, 1]) * 100 + yy, century_year)
 
