@@ -382,10 +382,12 @@ class Pseudonymiser:
             raise ValueError("the pseudonymisation key is empty")
         self.key = key
         self._hmac_hex = _hmac_sha256_hex(key)
-        self._known: dict[str, str] = {}
+        self._numbers = pa.array([], pa.large_string())  # each number pseudonymised so far
+        self._pseudonyms = pa.array([], pa.large_string())  # and its pseudonym
 
     def __call__(self, normalised: pd.Series) -> pd.Series:
-        """The pseudonym of each normalised number (as `pseudonymise`)."""
+        """The pseudonym of each normalised number (as `pseudonymise`). The numbers met before
+        are looked up in arrow (a hash join), only the new ones hashed in Python."""
         codes, text = factorize_text(normalised)
         strings = arrow_text(text)
         well_formed = pc.and_(pc.equal(pc.binary_length(strings), 12),
@@ -396,14 +398,20 @@ class Pseudonymiser:
             raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
                              f"{int((~(well_formed | blank)).sum())} distinct values are not "
                              "(run parse_personnummer first)")
-        numbers = strings.to_pylist()
-        known, hmac_hex = self._known, self._hmac_hex
-        for number in numbers:
-            if number not in known:
-                known[number] = hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(
-                    _HEX_TO_PSEUDONYM)
-        pseudonyms = pd.array([known[number] for number in numbers], dtype=TEXT_DTYPE)
-        return pd.Series(spread(pseudonyms, codes), index=normalised.index, name=normalised.name)
+        position = pc.index_in(strings, value_set=self._numbers).fill_null(-1).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        new = np.flatnonzero((position < 0) & ~blank)
+        if len(new):
+            numbers = strings.take(pa.array(new))
+            hmac_hex = self._hmac_hex
+            made = [hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(_HEX_TO_PSEUDONYM)
+                    for number in numbers.to_pylist()]
+            position[new] = len(self._numbers) + np.arange(len(new))
+            self._numbers = pa.concat_arrays([self._numbers, numbers])
+            self._pseudonyms = pa.concat_arrays([self._pseudonyms, pa.array(made, pa.large_string())])
+        pseudonyms = self._pseudonyms.take(pa.array(position, mask=position < 0))  # blank: null
+        return pd.Series(spread(TEXT_DTYPE.__from_arrow__(pseudonyms), codes), index=normalised.index,
+                         name=normalised.name)
 
 
 def pseudonymise_identifier(values: pd.Series, key: bytes, domain: str) -> pd.Series:
