@@ -328,9 +328,9 @@ def _range_notes(issues: pd.DataFrame, ranges: Mapping[str, tuple[float, float]]
 
 
 def mask_identifiers(raw: IngestedTable) -> IngestedTable:
-    """A personnummer typed into any other column (free text such as avbojt_orsak, a
-    category such as bvc or amning) masked before anything is stored — in the rows, the
-    rejects and the value issues — and each masked cell listed in the value issues.
+    """A personnummer typed into any other column (free text such as avbojt_orsak or bvc, a
+    category such as amning) masked before anything is stored — in the rows, the rejects and
+    the value issues — and each masked cell listed in the value issues.
 
     The rows are not copied (a shallow copy: with copy-on-write, a masked column replaces
     the column in this frame only), so that a study's tables are not held twice in memory."""
@@ -339,8 +339,12 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     # identifiers are pseudonymised whole (masking one first would merge them all)
     identifiers = {"personnummer", *(c.name for c in TABLES[raw.table].columns if c.kind == "identifier")
                    } if raw.table in TABLES else {"personnummer"}
+    # a parsed category holds only its vocabulary's codes (a number typed into it failed to
+    # parse, and is masked in the rejects or value issues below): not searched, row by row
+    codes_only = {c.name for c in TABLES[raw.table].columns if c.kind in ("category", "professions")
+                  } if raw.table in TABLES else set()
     for column in frame.columns:
-        if column in identifiers or not (pd.api.types.is_string_dtype(frame[column])
+        if column in identifiers | codes_only or not (pd.api.types.is_string_dtype(frame[column])
                                          or frame[column].dtype == object):
             continue
         masked, found = privacy.mask_personnummer_like(frame[column])
