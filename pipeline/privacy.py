@@ -520,22 +520,31 @@ def check_synthetic_marker(folder: Path, personnummer: pd.Series, reference_date
     except (OSError, ValueError, KeyError, TypeError):
         raise KeyMissingError(f"{folder}: no valid {SYNTHETIC_MARKER} from `hembesok synth` in "
                               f"the study folder. {fix}") from None
-    found = _synthetic_fingerprints(personnummer, reference_date, unique=False)
-    share = sum(f in listed for f in found) / max(len(found), 1)
-    if not found or share < SYNTHETIC_SHARE:
-        raise KeyMissingError(f"{folder}: only {share:.0%} of the children in the export are "
-                              f"ones `hembesok synth` wrote ({SYNTHETIC_MARKER}). {fix}")
-
-
-def _synthetic_fingerprints(personnummer: pd.Series, reference_date: dt.date | None = None,
-                            unique: bool = True) -> list[str]:
-    parsed = parse_personnummer(pd.Series(personnummer, dtype=object),
-                                reference_date or dt.date.today())
-    numbers = parsed.loc[parsed["error"].isna() | parsed["error"].eq("pnr_future_birth"),
-                         "normalised"].dropna()
+    numbers = _synthetic_numbers(personnummer, reference_date)
     digest = _hmac_sha256_hex(DEMO_KEY)
-    prints = [digest(str(n).encode("ascii"))[:_FINGERPRINT_CHARS] for n in numbers]
-    return sorted(set(prints)) if unique else prints
+    listed_found = 0
+    for number in numbers:  # until the share cannot fall below SYNTHETIC_SHARE: the rest need no hash
+        listed_found += digest(number.encode("ascii"))[:_FINGERPRINT_CHARS] in listed
+        if listed_found >= SYNTHETIC_SHARE * len(numbers):
+            return
+    share = listed_found / max(len(numbers), 1)
+    raise KeyMissingError(f"{folder}: only {share:.0%} of the children in the export are "
+                          f"ones `hembesok synth` wrote ({SYNTHETIC_MARKER}). {fix}")
+
+
+def _synthetic_numbers(personnummer: pd.Series, reference_date: dt.date | None = None) -> list[str]:
+    """The export's numbers that are valid (or born in the future), normalised, row by row."""
+    values = personnummer if isinstance(personnummer, pd.Series) else pd.Series(personnummer, dtype=object)
+    parsed = parse_personnummer(values, reference_date or dt.date.today())
+    return parsed.loc[parsed["error"].isna() | parsed["error"].eq("pnr_future_birth"),
+                      "normalised"].dropna().astype(str).tolist()
+
+
+def _synthetic_fingerprints(personnummer: pd.Series, reference_date: dt.date | None = None) -> list[str]:
+    """The distinct fingerprints of the export's valid numbers, sorted (SYNTHETIC_MARKER's list)."""
+    digest = _hmac_sha256_hex(DEMO_KEY)
+    return sorted({digest(number.encode("ascii"))[:_FINGERPRINT_CHARS]
+                   for number in _synthetic_numbers(personnummer, reference_date)})
 
 
 def key_bits(key: bytes) -> float:
