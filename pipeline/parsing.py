@@ -3,7 +3,8 @@
 Every parser takes a Series of text (object or str dtype) and returns `(parsed, failed)`,
 both with the input's index and length: `failed` is True only where a non-blank value could
 not be parsed; NA, empty and whitespace-only values are missing (NA in `parsed`), not
-failed. No parser raises on any text, drops a row or reorders rows.
+failed; `parsed` is missing nowhere else (ingest finds a required value's blanks by it).
+No parser raises on any text, drops a row or reorders rows.
 
 At national scale a column has millions of rows but few distinct values, so each parser
 works on the unique values (`factorize_text`) with vectorised pyarrow/numpy operations and

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,20 +118,21 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     n = len(text)
     chars, length = _byte_matrix(arrow_text(text), _MAX_PNR_CHARS)
     is_digit = (chars >= ord("0")) & (chars <= ord("9"))
-    is_separator = (chars == ord("-")) | (chars == ord("+"))
 
-    # Where the 12 digits YYYYMMDDNNNC sit in each accepted form (-1: the century, unknown).
+    # The 12 digits YYYYMMDDNNNC of each accepted form (the century 00 where unwritten), taken
+    # from the columns where the form holds them, and its separator ("-", "+" or 0: none).
     shape_ok = np.zeros(n, dtype=bool)
-    positions = np.zeros((n, 12), dtype=np.int64)
-    separator = np.full(n, "", dtype="<U1")
+    form_digits = np.zeros((n, 12), dtype=np.int64)
+    separator = np.zeros(n, dtype=np.uint8)
     for form_length, separator_at in ((10, None), (11, 6), (12, None), (13, 8)):
         digit_columns = [i for i in range(form_length) if i != separator_at]
-        in_form = (length == form_length) & is_digit[:, digit_columns].all(axis=1)
+        in_form = np.flatnonzero((length == form_length) & is_digit[:, digit_columns].all(axis=1))
         if separator_at is not None:
-            in_form &= is_separator[:, separator_at]
-            separator[in_form] = np.where(chars[in_form, separator_at] == ord("+"), "+", "-")
-        positions[in_form] = [-1, -1, *digit_columns] if len(digit_columns) == 10 else digit_columns
-        shape_ok |= in_form
+            written = chars[in_form, separator_at]
+            in_form = in_form[(written == ord("-")) | (written == ord("+"))]
+            separator[in_form] = chars[in_form, separator_at]
+        form_digits[in_form, 12 - len(digit_columns):] = chars[in_form][:, digit_columns] - ord("0")
+        shape_ok[in_form] = True
 
     error = np.full(n, _OK, dtype=np.int8)
     error[length == 0] = _MISSING
@@ -145,9 +146,7 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
         error[other] = np.where(wrong_length, _WRONG_LENGTH, _BAD_CHARACTERS)
 
     rows = np.flatnonzero(shape_ok)
-    gathered = chars[rows[:, None], np.maximum(positions[rows], 0)]
-    digits = np.where(positions[rows] < 0, 0, gathered.astype(np.int64) - ord("0"))
-    decoded = _decode(digits, is_12=length[rows] >= 12, separator=separator[rows],
+    decoded = _decode(form_digits[rows], is_12=length[rows] >= 12, separator=separator[rows],
                       reference_date=reference_date)
     error[rows] = decoded["error"]
     valid = error == _OK
@@ -173,17 +172,58 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
 class PersonnummerRegister:
     """`parse_distinct_personnummer` and the pseudonym of each number over all the tables of a
     run, each distinct text checked and pseudonymised once: the same children, written the
-    same ways, are in every table."""
+    same ways, are in every table.
+
+    Each distinct text is an entry of the register, and each child (each pseudonym) a person,
+    numbered 0, 1, ... as first seen: a table's rows can be told apart by their entries and
+    persons (integers) instead of their texts and pseudonyms."""
 
     def __init__(self, reference_date: dt.date, pseudonyms: Pseudonymiser) -> None:
         self.reference_date = reference_date
         self.pseudonyms = pseudonyms
         self._texts = pa.array([], pa.large_string())
         self._columns: dict[str, Any] = {}
+        self._person = np.zeros(0, dtype=np.int64)  # each entry's person (-1: invalid)
+        self._people = pa.array([], pa.large_string())  # each person's pseudonym
 
     def __call__(self, values: pd.Series) -> tuple[np.ndarray, dict[str, Any]]:
         """As `parse_distinct_personnummer`, with a column `child_id` (the pseudonym; NA where
         invalid)."""
+        codes, position = self._entries(values)
+        return codes, {name: spread(column, position)
+                       for name, column in self._columns.items()}
+
+    def entries(self, values: pd.Series) -> np.ndarray:
+        """Each value's entry in the register (-1 where blank): `personnummer_rows(register.columns,
+        entries, index)` is what `personnummer_rows` gives of `register(values)`, taken once
+        (an export has millions of rows and the register's columns are one row an entry)."""
+        codes, position = self._entries(values)
+        return np.where(codes < 0, -1, position[np.maximum(codes, 0)]) if len(position) else codes
+
+    @property
+    def columns(self) -> Mapping[str, Any]:
+        """The columns of `parse_distinct_personnummer` and `child_id`, one row per entry."""
+        return self._columns
+
+    def persons(self, entries: np.ndarray) -> np.ndarray:
+        """The person of each entry (-1 for an invalid number, or entry -1): equal where the
+        pseudonyms are."""
+        return np.where(entries < 0, -1, self._person[np.maximum(entries, 0)]) if len(
+            self._person) else np.full(len(entries), -1, dtype=np.int64)
+
+    def persons_of(self, child_id: pd.Series) -> np.ndarray:
+        """The person of each pseudonym (-1 for one the register did not give)."""
+        found = pc.index_in(arrow_text(child_id), value_set=self._people)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    @property
+    def people(self) -> int:
+        """How many persons the register knows."""
+        return len(self._people)
+
+    def _entries(self, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """`factorize_text`'s codes of the values and the entry of each distinct text, each new
+        text checked, pseudonymised and entered."""
         codes, text = factorize_text(values)
         strings = arrow_text(text)
         position = pc.index_in(strings, value_set=self._texts).fill_null(-1).to_numpy(
@@ -196,8 +236,20 @@ class PersonnummerRegister:
             self._texts = pa.concat_arrays([self._texts, strings.take(pa.array(new))])
             self._columns = {name: _joined(self._columns.get(name), column)
                              for name, column in columns.items()}
-        return codes, {name: spread(column, position)
-                       for name, column in self._columns.items()}
+            self._person = np.concatenate([self._person, self._new_persons(columns["child_id"])])
+        return codes, position
+
+    def _new_persons(self, child_id: Any) -> np.ndarray:
+        """The persons of new entries' pseudonyms, numbering those not seen before."""
+        ids = arrow_text(pd.Series(child_id))
+        person = pc.index_in(ids, value_set=self._people).fill_null(-1).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        unseen = np.flatnonzero((person < 0) & ids.is_valid().to_numpy(zero_copy_only=False))
+        if len(unseen):
+            first_seen = pc.dictionary_encode(ids.take(pa.array(unseen)))  # in order of appearance
+            person[unseen] = len(self._people) + first_seen.indices.to_numpy(zero_copy_only=False)
+            self._people = pa.concat_arrays([self._people, first_seen.dictionary])
+        return person
 
 
 def _joined(first: Any, second: Any) -> Any:
@@ -209,27 +261,48 @@ def _joined(first: Any, second: Any) -> Any:
     return type(first)._concat_same_type([first, second])
 
 
-def personnummer_rows(distinct: Mapping[str, Any], codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+def personnummer_rows(distinct: Mapping[str, Any], codes: np.ndarray, index: pd.Index,
+                      columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per value from columns per distinct value (`parse_distinct_personnummer`'s, and
-    any added to them): a blank value is missing everywhere, with the error pnr_missing."""
-    columns = {name: spread(column, codes, fill_value=False if name == "coordination_number" else None)
-               for name, column in distinct.items()}
-    columns["error"][codes < 0] = "pnr_missing"
+    any added to them): a blank value is missing everywhere, with the error pnr_missing.
+    `columns` (default: every one) names the columns wanted."""
+    columns = {name: spread(distinct[name], codes,
+                            fill_value=False if name == "coordination_number" else None)
+               for name in (distinct if columns is None else columns)}
+    if "error" in columns:
+        columns["error"][codes < 0] = "pnr_missing"
     return pd.DataFrame(columns, index=index)
 
 
+def personnummer_errors(distinct: Mapping[str, Any], codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows (codes as for `personnummer_rows`) hold no valid number, and the error of each
+    of them, in row order: `personnummer_rows`' error column where it is not missing, found
+    without spreading it over every row (an export's rows are millions, its bad numbers few)."""
+    error = distinct["error"]
+    if len(error) == 0:  # no distinct value: every value is blank
+        return np.ones(len(codes), dtype=bool), np.full(len(codes), "pnr_missing", dtype=object)
+    invalid = (codes < 0) | ~np.asarray(pd.isna(error), dtype=bool)[np.maximum(codes, 0)]
+    bad = codes[invalid]
+    errors = np.asarray(spread(error, bad), dtype=object)
+    errors[bad < 0] = "pnr_missing"
+    return invalid, errors
+
+
 def _byte_matrix(strings: pa.LargeStringArray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first `width` UTF-8 bytes of each string, zero-padded, and each byte length."""
+    """The bytes of each string of at most `width` bytes and only ASCII characters, zero-padded
+    (zeros for any other string: no form of a number fits it), and each byte length. The
+    strings are padded to `width` by arrow, so that their bytes are read as one matrix."""
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)
     offsets = offsets[strings.offset:strings.offset + len(strings) + 1]
-    data_buffer = strings.buffers()[2]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
     length = np.diff(offsets)
-    inside = np.arange(width) < length[:, None]
-    if data is None or len(data) == 0:
-        return np.zeros((len(length), width), dtype=np.uint8), length
-    where = np.where(inside, offsets[:-1, None] + np.arange(width), 0)
-    return np.where(inside, data[where], 0).astype(np.uint8), length
+    chars = np.zeros((len(length), width), dtype=np.uint8)
+    fits = np.flatnonzero((length <= width) & pc.string_is_ascii(strings).to_numpy(zero_copy_only=False))
+    if len(fits):
+        padded = pc.utf8_rpad(strings.take(pa.array(fits)), width=width, padding="\0")
+        start = int(np.frombuffer(padded.buffers()[1], dtype=np.int64)[padded.offset])
+        chars[fits] = np.frombuffer(padded.buffers()[2], dtype=np.uint8, count=len(fits) * width,
+                                    offset=start).reshape(-1, width)
+    return chars, length
 
 
 def _labels(index: np.ndarray, labels: list[str | None]) -> pd.api.extensions.ExtensionArray:
@@ -249,7 +322,7 @@ def _digit_strings(digits: np.ndarray, valid: np.ndarray) -> pd.api.extensions.E
 def _decode(digit: np.ndarray, *, is_12: np.ndarray, separator: np.ndarray,
             reference_date: dt.date) -> dict[str, np.ndarray]:
     """Decode well-shaped numbers: rows of 12 digit values (the century 00 where unwritten)
-    and the separator of each ("-", "+" or "")."""
+    and the separator of each (the byte of "-" or "+", or 0 for none)."""
     yy = digit[:, 2] * 10 + digit[:, 3]
     month = digit[:, 4] * 10 + digit[:, 5]
     written_day = digit[:, 6] * 10 + digit[:, 7]
@@ -268,7 +341,7 @@ def _decode(digit: np.ndarray, *, is_12: np.ndarray, separator: np.ndarray,
     with_dash = reference_date.year - 99 + (yy - (reference_date.year - 99)) % 100
     unseparated = reference_date.year // 100 * 100 + yy
     unseparated -= np.where(unseparated * 10000 + month * 100 + day > reference, 100, 0)
-    century_year = np.select([separator == "+", separator == "-"], [with_dash - 100, with_dash],
+    century_year = np.select([separator == ord("+"), separator == ord("-")], [with_dash - 100, with_dash],
                              default=unseparated)
     year = np.where(is_12, (digit[:, 0] * 10 + digit[:, 1]) * 100 + yy, century_year)
 
@@ -309,10 +382,12 @@ class Pseudonymiser:
             raise ValueError("the pseudonymisation key is empty")
         self.key = key
         self._hmac_hex = _hmac_sha256_hex(key)
-        self._known: dict[str, str] = {}
+        self._numbers = pa.array([], pa.large_string())  # each number pseudonymised so far
+        self._pseudonyms = pa.array([], pa.large_string())  # and its pseudonym
 
     def __call__(self, normalised: pd.Series) -> pd.Series:
-        """The pseudonym of each normalised number (as `pseudonymise`)."""
+        """The pseudonym of each normalised number (as `pseudonymise`). The numbers met before
+        are looked up in arrow (a hash join), only the new ones hashed in Python."""
         codes, text = factorize_text(normalised)
         strings = arrow_text(text)
         well_formed = pc.and_(pc.equal(pc.binary_length(strings), 12),
@@ -323,14 +398,20 @@ class Pseudonymiser:
             raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
                              f"{int((~(well_formed | blank)).sum())} distinct values are not "
                              "(run parse_personnummer first)")
-        numbers = strings.to_pylist()
-        known, hmac_hex = self._known, self._hmac_hex
-        for number in numbers:
-            if number not in known:
-                known[number] = hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(
-                    _HEX_TO_PSEUDONYM)
-        pseudonyms = pd.array([known[number] for number in numbers], dtype=TEXT_DTYPE)
-        return pd.Series(spread(pseudonyms, codes), index=normalised.index, name=normalised.name)
+        position = pc.index_in(strings, value_set=self._numbers).fill_null(-1).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        new = np.flatnonzero((position < 0) & ~blank)
+        if len(new):
+            numbers = strings.take(pa.array(new))
+            hmac_hex = self._hmac_hex
+            made = [hmac_hex(number.encode("ascii"))[:PSEUDONYM_HEX_CHARS].translate(_HEX_TO_PSEUDONYM)
+                    for number in numbers.to_pylist()]
+            position[new] = len(self._numbers) + np.arange(len(new))
+            self._numbers = pa.concat_arrays([self._numbers, numbers])
+            self._pseudonyms = pa.concat_arrays([self._pseudonyms, pa.array(made, pa.large_string())])
+        pseudonyms = self._pseudonyms.take(pa.array(position, mask=position < 0))  # blank: null
+        return pd.Series(spread(TEXT_DTYPE.__from_arrow__(pseudonyms), codes), index=normalised.index,
+                         name=normalised.name)
 
 
 def pseudonymise_identifier(values: pd.Series, key: bytes, domain: str) -> pd.Series:
@@ -439,22 +520,31 @@ def check_synthetic_marker(folder: Path, personnummer: pd.Series, reference_date
     except (OSError, ValueError, KeyError, TypeError):
         raise KeyMissingError(f"{folder}: no valid {SYNTHETIC_MARKER} from `hembesok synth` in "
                               f"the study folder. {fix}") from None
-    found = _synthetic_fingerprints(personnummer, reference_date, unique=False)
-    share = sum(f in listed for f in found) / max(len(found), 1)
-    if not found or share < SYNTHETIC_SHARE:
-        raise KeyMissingError(f"{folder}: only {share:.0%} of the children in the export are "
-                              f"ones `hembesok synth` wrote ({SYNTHETIC_MARKER}). {fix}")
-
-
-def _synthetic_fingerprints(personnummer: pd.Series, reference_date: dt.date | None = None,
-                            unique: bool = True) -> list[str]:
-    parsed = parse_personnummer(pd.Series(personnummer, dtype=object),
-                                reference_date or dt.date.today())
-    numbers = parsed.loc[parsed["error"].isna() | parsed["error"].eq("pnr_future_birth"),
-                         "normalised"].dropna()
+    numbers = _synthetic_numbers(personnummer, reference_date)
     digest = _hmac_sha256_hex(DEMO_KEY)
-    prints = [digest(str(n).encode("ascii"))[:_FINGERPRINT_CHARS] for n in numbers]
-    return sorted(set(prints)) if unique else prints
+    listed_found = 0
+    for number in numbers:  # until the share cannot fall below SYNTHETIC_SHARE: the rest need no hash
+        listed_found += digest(number.encode("ascii"))[:_FINGERPRINT_CHARS] in listed
+        if listed_found >= SYNTHETIC_SHARE * len(numbers):
+            return
+    share = listed_found / max(len(numbers), 1)
+    raise KeyMissingError(f"{folder}: only {share:.0%} of the children in the export are "
+                          f"ones `hembesok synth` wrote ({SYNTHETIC_MARKER}). {fix}")
+
+
+def _synthetic_numbers(personnummer: pd.Series, reference_date: dt.date | None = None) -> list[str]:
+    """The export's numbers that are valid (or born in the future), normalised, row by row."""
+    values = personnummer if isinstance(personnummer, pd.Series) else pd.Series(personnummer, dtype=object)
+    parsed = parse_personnummer(values, reference_date or dt.date.today())
+    return parsed.loc[parsed["error"].isna() | parsed["error"].eq("pnr_future_birth"),
+                      "normalised"].dropna().astype(str).tolist()
+
+
+def _synthetic_fingerprints(personnummer: pd.Series, reference_date: dt.date | None = None) -> list[str]:
+    """The distinct fingerprints of the export's valid numbers, sorted (SYNTHETIC_MARKER's list)."""
+    digest = _hmac_sha256_hex(DEMO_KEY)
+    return sorted({digest(number.encode("ascii"))[:_FINGERPRINT_CHARS]
+                   for number in _synthetic_numbers(personnummer, reference_date)})
 
 
 def key_bits(key: bytes) -> float:

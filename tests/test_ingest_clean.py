@@ -134,6 +134,30 @@ def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -
     assert clean_stage.accounting(kept)["rows_clean"].sum() > len(kept.tables["children"].frame)
 
 
+def test_tables_set_aside_are_handed_over_in_order_and_a_failed_hand_over_stops_clean(
+        tiny: Path) -> None:
+    """The hand-overs run on a thread of their own, one after another in the order the tables
+    are cleaned (each export's table, the doses right after the vaccinations); one that fails
+    stops the stage with its own error."""
+    order: list[str] = []
+
+    def set_aside(name: str, parts: Iterable[pd.DataFrame]) -> None:
+        list(parts)
+        order.append(name)
+
+    names = [name for name in IngestedLazily(load_study(tiny)) if name != "children"]
+    run_ingest_clean(load_study(tiny), set_aside=set_aside)
+    at = names.index("vaccinations") + 1
+    assert order == [*names[:at], "antigen_doses", *names[at:]]
+
+    def failing(name: str, parts: Iterable[pd.DataFrame]) -> None:
+        if name == "breastfeeding":
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        run_ingest_clean(load_study(tiny), set_aside=failing)
+
+
 def test_a_run_reads_each_export_when_its_table_is_cleaned(tiny: Path) -> None:
     """IngestedLazily reads a table when it is first asked for (in ingest's order) and lets it go
     when it is popped; a run (set_aside given) cleans each export as it is read, with the same

@@ -232,6 +232,19 @@ def test_parsers_never_raise_and_keep_rows(kind, raw, seed, dtype):
 
 @pytest.mark.parametrize("kind", list(PARSERS))
 @HYPOTHESIS
+@given(raw=raw_values)
+def test_parsed_is_missing_exactly_where_blank_or_failed(kind, raw):
+    """What ingest relies on to reject a required value as missing or unparseable: a value
+    parses to missing if and only if its text is blank (stripped as an export's arrow text
+    is) or it failed."""
+    values = pd.Series(raw, dtype=object)
+    parsed, failed = PARSERS[kind](values)
+    blank = values.astype(pd.StringDtype()).str.strip().eq("").fillna(True).to_numpy(dtype=bool)
+    assert parsed.isna().to_numpy(dtype=bool).tolist() == (blank | failed.to_numpy()).tolist()
+
+
+@pytest.mark.parametrize("kind", list(PARSERS))
+@HYPOTHESIS
 @given(data=st.data())
 def test_valid_values_survive_mixing_with_garbage(kind, data):
     cells = data.draw(st.lists(st.one_of(

@@ -55,6 +55,8 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -174,8 +176,65 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     as soon as it is cleaned (the antigen doses as soon as the vaccinations are), to be
     written, and kept as its counts only (`CleanTable.set_aside`; `CleanResult.set_aside`
     names them). A table is handed over in parts, in row order: a clean table as one part, the
-    antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`).
+    antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`),
+    each on a thread of its own while the next export is read and cleaned (`SetAsideMeanwhile`).
     """
+    if set_aside is None:
+        return _clean(ingested, key=key, extraction_date=extraction_date, areas=areas,
+                      area_map=area_map, plausible_ranges=plausible_ranges, progress=progress)
+    with SetAsideMeanwhile(set_aside) as meanwhile:
+        return _clean(ingested, key=key, extraction_date=extraction_date, areas=areas,
+                      area_map=area_map, plausible_ranges=plausible_ranges, progress=progress,
+                      set_aside=meanwhile)
+
+
+class SetAsideMeanwhile:
+    """A `set_aside` that hands each table over on a thread of its own while the caller goes
+    on (to read and clean the next export), one table at a time: a call waits until the table
+    before it is handed over, so that no more than one clean table waits in memory (a million
+    children's visits are a gigabyte). pyarrow encodes and compresses parquet without holding
+    the GIL, so on two cores the writes (a sixth of the stage) cost hardly any time.
+
+    Used as a context manager: on leaving, every table is handed over (the first error of a
+    hand-over is raised then, or at the next call); on an error of the caller's own, the
+    table being handed over is waited for before the error goes on (its folder is removed
+    next)."""
+
+    def __init__(self, set_aside: Callable[[str, Iterable[pd.DataFrame]], None]) -> None:
+        self._set_aside = set_aside
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="set-aside")
+        self._pending: Future[None] | None = None
+
+    def __call__(self, name: str, parts: Iterable[pd.DataFrame]) -> None:
+        self.wait()
+        self._pending = self._thread.submit(self._set_aside, name, parts)
+
+    def wait(self) -> None:
+        """Until the table being handed over is (its error raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> SetAsideMeanwhile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self.wait()
+            elif self._pending is not None:
+                futures_wait([self._pending])  # its own error is not the one to report
+        finally:
+            self._thread.shutdown(wait=True)
+
+
+def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key: bytes,
+           extraction_date: dt.date, areas: Sequence[str] = (),
+           area_map: Mapping[str, str] | None = None,
+           plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
+           progress: Callable[[str], None] = lambda _: None,
+           set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None) -> CleanResult:
+    """`clean`, with `set_aside` called where the caller's is (on its thread or not)."""
     names = list(ingested)
     raw_tables, notes_by_table = ingested, {}  # each table popped from it: it is left empty
     tables: dict[str, CleanTable] = {}
@@ -192,10 +251,11 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     del raw_children
     progress(step_message("clean", 1, len(names), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
+    birth_by_person = _birth_by_person(births, register)
     for name in [n for n in names if n != "children"]:
         raw = mask_identifiers(raw_tables.pop(name))
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
-            tables[name] = _clean_events(raw, register, extraction_date, births)
+            tables[name] = _clean_events(raw, register, extraction_date, birth_by_person)
         else:
             tables[name] = _clean_optional(raw, TABLES[name], register, extraction_date, births,
                                            areas, area_map or {})
@@ -268,9 +328,9 @@ def _range_notes(issues: pd.DataFrame, ranges: Mapping[str, tuple[float, float]]
 
 
 def mask_identifiers(raw: IngestedTable) -> IngestedTable:
-    """A personnummer typed into any other column (free text such as avbojt_orsak, a
-    category such as bvc or amning) masked before anything is stored — in the rows, the
-    rejects and the value issues — and each masked cell listed in the value issues.
+    """A personnummer typed into any other column (free text such as avbojt_orsak or bvc, a
+    category such as amning) masked before anything is stored — in the rows, the rejects and
+    the value issues — and each masked cell listed in the value issues.
 
     The rows are not copied (a shallow copy: with copy-on-write, a masked column replaces
     the column in this frame only), so that a study's tables are not held twice in memory."""
@@ -279,8 +339,12 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     # identifiers are pseudonymised whole (masking one first would merge them all)
     identifiers = {"personnummer", *(c.name for c in TABLES[raw.table].columns if c.kind == "identifier")
                    } if raw.table in TABLES else {"personnummer"}
+    # a parsed category holds only its vocabulary's codes (a number typed into it failed to
+    # parse, and is masked in the rejects or value issues below): not searched, row by row
+    codes_only = {c.name for c in TABLES[raw.table].columns if c.kind in ("category", "professions")
+                  } if raw.table in TABLES else set()
     for column in frame.columns:
-        if column in identifiers or not (pd.api.types.is_string_dtype(frame[column])
+        if column in identifiers | codes_only or not (pd.api.types.is_string_dtype(frame[column])
                                          or frame[column].dtype == object):
             continue
         masked, found = privacy.mask_personnummer_like(frame[column])
@@ -404,15 +468,18 @@ def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> lis
 
 
 def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
-                  births: pd.Series) -> CleanTable:
+                  birth_by_person: np.ndarray) -> CleanTable:
     """An event table: each rule rejects among the rows no earlier rule rejected; the rows
     kept are taken once, at the end (a table has millions of rows and each take copies them).
 
     Its rows are taken out of `raw` (it is left without rows), so that the personnummer go
     as soon as they are checked, and each column as soon as its clean rows are taken
-    (`rows_moved`): a million children's 12M visits were held twice over (3 GB)."""
-    frame, invalid, rejects = _checked_personnummer(raw, _rows_taken_out(raw), register)
-    frame = frame.drop(columns=["pnr_birth_date", "pnr_sex"])
+    (`rows_moved`): a million children's 12M visits were held twice over (3 GB).
+
+    A row's child is known by its person in the register (an integer), in the birth dates and
+    the duplicate keys, so that no text of 12M pseudonyms is hashed again."""
+    frame, invalid, rejects, person = _checked_personnummer(raw, _rows_taken_out(raw), register,
+                                                            derived=False)
     kept = ~invalid
     if raw.table == "vaccinations":
         frame = frame.assign(product=_products(frame["vaccine"]))
@@ -424,12 +491,14 @@ def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, ex
         outside = kept & ~frame[column].between(low, high).fillna(True).astype(bool).to_numpy()
         rejects.append(_reject_rows(raw, frame[outside], code, column))
         kept &= ~outside
-    reason = _date_reasons(frame[EVENT_DATE[raw.table]], _birth_dates(frame["child_id"], births),
-                           extraction_date)
+    birth = pd.Series(_birth_dates_of(person, birth_by_person), index=frame.index)
+    reason = _date_reasons(frame[EVENT_DATE[raw.table]], birth, extraction_date)
+    del birth
     for number, code in enumerate(DATE_REASONS, 1):
         column = "personnummer" if code == "unknown_child" else EVENT_DATE[raw.table]
         rejects.append(_reject_rows(raw, frame[kept & (reason == number)], code, column))
-    rows, duplicates, conflicts = _rows_kept(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0))
+    rows, duplicates, conflicts = _rows_kept(frame, DUPLICATE_KEYS[raw.table], kept & (reason == 0),
+                                             known={"child_id": person})
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
     del conflicts
     return _finish(raw, frame if rows is None else rows_moved(frame, rows), duplicates, rejects)
@@ -463,6 +532,24 @@ def rows_moved(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     index = frame.index[positions]
     columns = {column: frame.pop(column).array.take(positions) for column in list(frame.columns)}
     return pd.DataFrame(columns, index=index, copy=False)
+
+
+def _birth_by_person(births: pd.Series, register: privacy.PersonnummerRegister) -> np.ndarray:
+    """The children's birth dates (indexed by child_id) by the register's persons: NaT for a
+    person who is not one of them."""
+    person = register.persons_of(births.index.to_series())
+    by_person = np.full(register.people, np.datetime64("NaT"), dtype=births.dtype)
+    by_person[person[person >= 0]] = births.to_numpy()[person >= 0]
+    return by_person
+
+
+def _birth_dates_of(person: np.ndarray, birth_by_person: np.ndarray) -> np.ndarray:
+    """Each row's birth date by its person (`_birth_by_person`); NaT for a child missing from
+    the children (a person they do not hold, one the register met only later, or -1)."""
+    known = (person >= 0) & (person < len(birth_by_person))
+    dates = np.full(len(person), np.datetime64("NaT"), dtype=birth_by_person.dtype)
+    dates[known] = birth_by_person[person[known]]
+    return dates
 
 
 def _birth_dates(child_id: pd.Series, births: pd.Series) -> pd.Series:
@@ -541,31 +628,37 @@ def _reject_costs(raw: IngestedTable, frame: pd.DataFrame) -> list[pd.DataFrame]
 def _pseudonymise(raw: IngestedTable, register: privacy.PersonnummerRegister
                   ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Check personnummer, reject invalid ones, replace the valid ones by child_id."""
-    frame, invalid, rejects = _checked_personnummer(raw, raw.frame, register)
+    frame, invalid, rejects, _ = _checked_personnummer(raw, raw.frame, register)
     return frame.loc[~invalid], rejects
 
 
-def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: privacy.PersonnummerRegister
-                          ) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame]]:
+def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: privacy.PersonnummerRegister,
+                          derived: bool = True
+                          ) -> tuple[pd.DataFrame, np.ndarray, list[pd.DataFrame], np.ndarray]:
     """Every row of `frame` (the raw table's rows) with its personnummer checked and replaced by
-    child_id (NA where invalid), which rows are invalid, and the rejects (those rows, and
-    ingest's)."""
-    codes, distinct = register(frame["personnummer"])
-    del distinct["normalised"]  # the number itself goes no further
-    checked = privacy.personnummer_rows(distinct, codes, frame.index)
-    invalid = checked["error"].notna()
+    child_id (NA where invalid) and coordination_number, which rows are invalid, the rejects
+    (those rows, and ingest's) and each row's person in the register (-1 where invalid).
+    `derived`: with the birth date and sex the number gives (pnr_birth_date, pnr_sex).
+
+    The register's columns are taken to the rows once, and only those wanted: an event table
+    has millions of rows (the number itself goes no further)."""
+    entries = register.entries(frame["personnummer"])
+    invalid, errors = privacy.personnummer_errors(register.columns, entries)
+    wanted = ["child_id", "coordination_number", *(("birth_date", "sex") if derived else ())]
+    checked = privacy.personnummer_rows(register.columns, entries, frame.index, wanted)
     rejects = [pd.DataFrame({
         "table": raw.table, "source_file": raw.source_file,
-        "source_row": frame.loc[invalid, SOURCE_ROW].to_numpy(),
-        "reason": checked.loc[invalid, "error"].to_numpy(), "column": "personnummer",
-        "value": frame.loc[invalid, "personnummer"].fillna("").map(privacy.mask_identifier).to_numpy(),
+        "source_row": frame[SOURCE_ROW].to_numpy()[invalid], "reason": errors, "column": "personnummer",
+        "value": frame["personnummer"].iloc[np.flatnonzero(invalid)].fillna("")
+        .map(privacy.mask_identifier).to_numpy(),
     }, columns=REJECT_COLUMNS), raw.rejects]
     rows = frame.drop(columns="personnummer")
     rows.insert(0, "child_id", checked["child_id"])
     rows["coordination_number"] = checked["coordination_number"].astype(bool)
-    rows["pnr_birth_date"] = checked["birth_date"]
-    rows["pnr_sex"] = checked["sex"]
-    return rows, invalid.to_numpy(dtype=bool), rejects
+    if derived:
+        rows["pnr_birth_date"] = checked["birth_date"]
+        rows["pnr_sex"] = checked["sex"]
+    return rows, invalid, rejects, register.persons(entries)
 
 
 def _products(vaccine: pd.Series) -> pd.Series:
@@ -590,14 +683,14 @@ def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | 
     return (frame if rows is None else frame.iloc[rows]), duplicates, conflicts
 
 
-def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None
+def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None,
+               known: Mapping[str, np.ndarray] | None = None
                ) -> tuple[np.ndarray | None, int, pd.DataFrame]:
     """`_deduplicate`'s rows kept (their positions, in order; None: every row), its count of
-    exact duplicates and its conflicting rows."""
+    exact duplicates and its conflicting rows. `known`: codes of key columns (`key_codes`)."""
     values = [c for c in frame.columns if c != SOURCE_ROW]
     among = np.ones(len(frame), dtype=bool) if among is None else among
-    group = key_codes(frame, key)
-    shared = among & (np.bincount(group[among], minlength=len(frame))[group] > 1)
+    shared = repeated(key_codes(frame, key, known), among)
     if not shared.any():
         return (None if among.all() else np.flatnonzero(among)), 0, without_rows(frame)
     positions = np.flatnonzero(shared)
@@ -614,21 +707,46 @@ def _rows_kept(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | No
     return kept, int(exact.sum()), conflicts
 
 
-def key_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """One integer per row, equal where the rows are equal in every column of `columns` (a
-    missing value equal to a missing value, as in `DataFrame.duplicated`): the columns
-    factorised one by one and combined into one integer, renumbered only where the next
-    column would overflow it (each renumbering is a hash pass over every row)."""
+def key_codes(frame: pd.DataFrame, columns: Sequence[str],
+              known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """One non-negative integer per row, equal where the rows are equal in every column of
+    `columns` (a missing value equal to a missing value, as in `DataFrame.duplicated`): the
+    columns factorised one by one and combined into one integer, renumbered only where the
+    next column would overflow it (each renumbering is a hash pass over every row).
+
+    `known` gives a column's codes instead (integers from -1 up, equal where its values are:
+    the register's persons for child_id), so that it is not hashed again."""
+    known = known or {}
     group = np.zeros(len(frame), dtype=np.int64)
     size = 1  # the number of values `group` can take
     for column in columns:
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        if size * (len(uniques) + 1) >= 2**62:
+        if column in known:
+            codes = np.asarray(known[column], dtype=np.int64) + 1
+            values = int(codes.max(initial=0)) + 1
+        else:
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            values = len(uniques) + 1
+        if size * values >= 2**62:
             group, distinct = pd.factorize(group)
             size = len(distinct)
-        group = group * (len(uniques) + 1) + codes
-        size *= len(uniques) + 1
-    return pd.factorize(group)[0]
+        group = group * values + codes
+        size *= values
+    return group
+
+
+def repeated(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """True at each row of `among` whose code another row of `among` has too: by sorting the
+    codes (a vectorised sort of integers is several times faster than hashing them)."""
+    rows = np.flatnonzero(among)
+    rows = rows[np.argsort(codes[rows])]
+    ordered = codes[rows]
+    same = ordered[1:] == ordered[:-1]
+    twice = np.zeros(len(rows), dtype=bool)
+    twice[1:] |= same
+    twice[:-1] |= same
+    found = np.zeros(len(codes), dtype=bool)
+    found[rows[twice]] = True
+    return found
 
 
 def _reject_rows(raw: IngestedTable, rows: pd.DataFrame, reason: str, column: str) -> pd.DataFrame:

@@ -406,13 +406,26 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
             )
         source_row = np.asarray(starts, dtype=np.int64)
     del data  # the records are parsed: free the file's bytes before pandas takes its copy
-    cells = records.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get).set_axis(
-        range(len(header)), axis=1)
+    texts = records.columns  # the table let go: each column goes as soon as it is converted
+    del records
+    cells = pd.DataFrame({index: _contiguous_text(texts, index) for index in range(len(header))},
+                         copy=False)
     notes = _header_notes(named, index, spec, "line")
     if blank:
         notes.append(f"{named}: {blank} blank line(s) skipped")
     cells, source_row = _drop_blank_rows(cells, source_row)
     return RawExport(header, cells, source_row, header_line, found, "line", encoding, delimiter, spans, notes)
+
+
+def _contiguous_text(columns: list[pa.ChunkedArray | None], index: int) -> pd.Series:
+    """Column `index` of a parsed CSV (taken out of `columns`) as pandas text in one contiguous
+    arrow array, as `Table.to_pandas` would give it but for its chunks: pyarrow reads a file in
+    blocks, and a take (a row filter, a few rejected rows) from a column in chunks copied the
+    whole column every time (0.17 s to take 1,000 of 3.9M visits, 0.5 ms from one array)."""
+    column, columns[index] = columns[index], None
+    whole = column.cast(pa.large_string()).combine_chunks()  # large: a column may exceed 2 GB
+    del column
+    return pd.Series(pd.StringDtype().__from_arrow__(whole), copy=False)
 
 
 def _first_lines(data: bytes, n: int) -> list[tuple[str, int]]:
@@ -743,7 +756,8 @@ def _drop_blank_rows(cells: pd.DataFrame, source_row: np.ndarray) -> tuple[pd.Da
         rows = np.flatnonzero(blank)
         if not len(rows):
             break
-        blank[rows] = cells[column].iloc[rows].fillna("").str.strip().eq("").to_numpy(dtype=bool)
+        values = cells[column] if len(rows) == len(cells) else cells[column].iloc[rows]  # no copy at first
+        blank[rows] = values.fillna("").str.strip().eq("").to_numpy(dtype=bool)
     if not blank.any():
         return cells, source_row
     return cells.loc[~blank].reset_index(drop=True), source_row[~blank]
@@ -935,7 +949,8 @@ def parse_table(
         parsed[column.name] = values
         if column.required and column.kind != "personnummer":  # personnummer: checked at clean
             failed = failed.to_numpy(dtype=bool)
-            bad = np.flatnonzero((failed | _blank(raw)) & ~rejected)
+            # a parsed value is missing exactly where its text is blank or failed (parsing.py)
+            bad = np.flatnonzero((failed | values.isna().to_numpy(dtype=bool)) & ~rejected)
             reasons = np.where(failed[bad], _REQUIRED_REASON.get(column.kind, "value_unparseable"),
                                "date_missing" if column.kind == "date" else "value_missing")
             reject_parts.append((bad, reasons, column.name, raw.iloc[bad].fillna("").to_numpy()))
