@@ -134,6 +134,29 @@ def as_labels(values: object) -> pd.Series:
     return pd.Series(values).reset_index(drop=True)
 
 
+def as_text(labels: pd.Series) -> pd.Series:
+    """Labels to be coded in the sorted order of their text: a categorical whose categories
+    are texts in sorted order as it is (coding it sorts by its categories, the same order,
+    without converting every label), anything else as a string array.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats._design import as_text
+    >>> labels = pd.Series(pd.Categorical(["2020-03", "2019-09", None]))
+    >>> pd.factorize(as_text(labels), sort=True)[0].tolist()
+    [1, 0, -1]
+    >>> pd.factorize(as_text(labels.astype(object)), sort=True)[0].tolist()
+    [1, 0, -1]
+    """
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        categories = labels.cat.categories
+        if (categories.inferred_type == "string" and categories.is_monotonic_increasing
+                and not labels.cat.ordered):
+            return labels
+    return labels.astype("string")
+
+
 def as_finite(values: object, name: str) -> np.ndarray:
     """Coerce numbers (or booleans) to floats (NaN kept for missing); reject infinite values.
 

@@ -65,6 +65,7 @@ from pipeline.stats._design import (
     as_binary,
     as_finite,
     as_labels,
+    as_text,
     both_arms_reason,
     build_covariate_design,
     coded_areas_in_both_arms,
@@ -343,7 +344,7 @@ def difference_in_differences(
     period = None
     if period_effects is not None:
         # the labels as text, coded in sorted order (NaN: a missing label)
-        codes = pd.factorize(as_labels(period_effects)[keep].astype("string"), sort=True)[0]
+        codes = pd.factorize(as_text(as_labels(period_effects)[keep]), sort=True)[0]
         period = np.where(codes >= 0, codes, np.nan)
     # Children with the same design row, outcome, weight and area are one pattern with a
     # count: every sum the fit, HC1, CR1 and the bootstrap need is then a sum over patterns.

@@ -108,6 +108,10 @@ class _DidCells:
         start = pd.Timestamp(context.study.design.programme_start)
         self.half_year = half_year_bins(pd.to_datetime(cells["birth_date"]), start).dt.strftime(
             "%Y-%m").to_numpy(dtype=object)
+        # the same labels as categoricals (categories in sorted order): a DiD codes them from
+        # their categories instead of hashing every child's text, once per fit
+        self.area_labels = pd.Categorical(self.area)
+        self.half_year_labels = pd.Categorical(self.half_year)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
         self.coded_covariates = dummy_code(self.covariates)  # as for the context's

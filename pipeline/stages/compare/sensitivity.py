@@ -217,8 +217,8 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
         else:
             fit, fit_error = _attempt(difference_in_differences, y[inside],
                                       did.treated_area[inside], did.post[inside],
-                                      did.area[inside], completed, area_effects=True,
-                                      period_effects=did.half_year[inside],
+                                      did.area_labels[inside], completed, area_effects=True,
+                                      period_effects=did.half_year_labels[inside],
                                       wild_bootstrap=False)
             result, df_complete = None, None
             if fit is not None and fit.clustered.estimable:
