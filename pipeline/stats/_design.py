@@ -485,6 +485,74 @@ def full_column_rank(matrix: np.ndarray) -> bool:
     return bool(np.linalg.matrix_rank(matrix) == matrix.shape[1])
 
 
+def zero_one(values: np.ndarray) -> bool:
+    """Every value is 0 or 1 (a dummy, a 0/1 outcome)."""
+    return bool(((values == 0) | (values == 1)).all())
+
+
+def pattern_spread(pattern: np.ndarray, counts: np.ndarray, values: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How the children of each pattern spread in columns left out of the patterns (an age):
+    each pattern's means, each child's deviations from its pattern's means, and rows whose
+    outer products add up to each pattern's scatter, with the pattern of each.
+
+    A least-squares model needs the children only through sums of outer products of their
+    rows (within an area, say): a pattern of n children with means m and scatter
+    S = sum (v - m)(v - m)' adds n (d, m)(d, m)' + S to them, and S is the sum of the outer
+    products of the returned rows sqrt(eigenvalue) x eigenvector (one per nonzero
+    eigenvalue of S), so the pattern's mean row counted n times and these rows with zeros
+    elsewhere stand for its children exactly.
+
+    Parameters
+    ----------
+    pattern : numpy.ndarray of int
+        Each child's pattern, 0 .. patterns − 1.
+    counts : numpy.ndarray
+        The children of each pattern.
+    values : numpy.ndarray
+        The columns left out of the patterns, children x columns.
+
+    Returns
+    -------
+    means : numpy.ndarray
+        Patterns x columns.
+    deviations : numpy.ndarray
+        Children x columns: each child's values minus its pattern's means.
+    rows : numpy.ndarray
+        The scatter's rows (rows x columns).
+    of : numpy.ndarray of int
+        The pattern of each of those rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> means, deviations, rows, of = pattern_spread(
+    ...     np.array([0, 0, 1]), np.array([2.0, 1.0]), np.array([[20.0], [30.0], [25.0]]))
+    >>> means.ravel().tolist(), rows.ravel().tolist(), of.tolist()  # 2 x 25^2 + 50 = 20^2 + 30^2
+    ([25.0, 25.0], [7.0710678118654755], [0])
+    """
+    n_patterns, m = len(counts), values.shape[1]
+    sums = np.column_stack([np.bincount(pattern, weights=column, minlength=n_patterns)
+                            for column in values.T])
+    means = sums / counts[:, None]
+    deviations = values - means[pattern]
+    scatter = np.empty((n_patterns, m, m))
+    for a in range(m):
+        for b in range(a, m):
+            scatter[:, a, b] = scatter[:, b, a] = np.bincount(
+                pattern, weights=deviations[:, a] * deviations[:, b], minlength=n_patterns)
+    if m == 1:
+        roots, vectors = scatter[:, :, 0], np.ones((n_patterns, 1, 1))
+    else:
+        roots, vectors = np.linalg.eigh(scatter)
+    rows, of = [], []
+    for j in range(m):
+        has = np.flatnonzero(roots[:, j] > 0)
+        rows.append(vectors[has, :, j] * np.sqrt(roots[has, j])[:, None])
+        of.append(has)
+    return means, deviations, np.vstack(rows), np.concatenate(of)
+
+
 def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of `keys` (rows x values): each row's pattern, numbered in order of
     first appearance, and the first row of each pattern.

@@ -70,6 +70,8 @@ from pipeline.stats._design import (
     build_covariate_design,
     coded_areas_in_both_arms,
     level_dummies,
+    pattern_spread,
+    zero_one,
 )
 from pipeline.stats._irls import weighted_least_squares
 from pipeline.stats.results import Estimate, NotEstimable
@@ -352,7 +354,7 @@ def difference_in_differences(
     # its sums within each (`_with_spread`); not with weights.
     covariate_values = design.covariates.to_numpy()
     continuous = np.array([] if w is not None else
-                          [j for j, column in enumerate(covariate_values.T) if not _zero_one(column)],
+                          [j for j, column in enumerate(covariate_values.T) if not zero_one(column)],
                           dtype=np.intp)
     found = _patterns([clusters, d, p, *([] if period is None else [period]),
                        *np.delete(covariate_values, continuous, axis=1).T,
@@ -584,10 +586,6 @@ def _codes(column: object) -> tuple[np.ndarray, int]:
     return codes, len(levels)
 
 
-def _zero_one(values: np.ndarray) -> bool:
-    return bool(((values == 0) | (values == 1)).all())
-
-
 @dataclass(frozen=True)
 class _Spread:
     """How the children of each pattern spread around its mean row in the columns left out
@@ -616,36 +614,15 @@ def _with_spread(x: np.ndarray, y: np.ndarray, clusters: np.ndarray, counts: np.
     sum of their rows' outer products, and n y (d, m) their sum of y x (y is the same in a
     pattern). Exact, and a few thousand rows where a million children have an age each;
     HC1 (a fourth moment) is taken over the children from `_Spread` (`_fit`)."""
-    n_patterns = len(counts)
-    sums = np.column_stack([np.bincount(pattern, weights=column, minlength=n_patterns)
-                            for column in values.T])
-    means = sums / counts[:, None]
-    deviations = values - means[pattern]
-    m = values.shape[1]
-    scatter = np.empty((n_patterns, m, m))
-    for a in range(m):
-        for b in range(a, m):
-            scatter[:, a, b] = scatter[:, b, a] = np.bincount(
-                pattern, weights=deviations[:, a] * deviations[:, b], minlength=n_patterns)
-    if m == 1:
-        roots, vectors = scatter[:, :, 0], np.ones((n_patterns, 1, 1))
-    else:
-        roots, vectors = np.linalg.eigh(scatter)
+    means, deviations, scatter, of = pattern_spread(pattern, counts, values)
     x = x.copy()
     x[:, columns] = means
-    extra_x, extra_of = [], []
-    for j in range(m):
-        has = np.flatnonzero(roots[:, j] > 0)
-        rows = np.zeros((len(has), x.shape[1]))
-        rows[:, columns] = vectors[has, :, j] * np.sqrt(roots[has, j])[:, None]
-        extra_x.append(rows)
-        extra_of.append(has)
-    extra = np.concatenate(extra_of)
-    spread = _Spread(n_patterns, pattern, deviations, columns)
-    return (np.asfortranarray(np.vstack([x, *extra_x])),
-            np.concatenate([y, np.zeros(len(extra))]),
-            np.concatenate([clusters, clusters[extra]]),
-            np.concatenate([counts, np.ones(len(extra))]), spread)
+    extra = np.zeros((len(of), x.shape[1]))
+    extra[:, columns] = scatter
+    spread = _Spread(len(counts), pattern, deviations, columns)
+    return (np.asfortranarray(np.vstack([x, extra])), np.concatenate([y, np.zeros(len(of))]),
+            np.concatenate([clusters, clusters[of]]),
+            np.concatenate([counts, np.ones(len(of))]), spread)
 
 
 def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: np.ndarray | None,
