@@ -139,6 +139,16 @@ def as_text(labels: pd.Series) -> pd.Series:
     are texts in sorted order as it is (coding it sorts by its categories, the same order,
     without converting every label), anything else as a string array.
 
+    Parameters
+    ----------
+    labels : pandas.Series
+        A label per row (missing as NA).
+
+    Returns
+    -------
+    pandas.Series
+        The labels as they are (such a categorical) or as strings.
+
     Examples
     --------
     >>> import pandas as pd
@@ -486,7 +496,24 @@ def full_column_rank(matrix: np.ndarray) -> bool:
 
 
 def zero_one(values: np.ndarray) -> bool:
-    """Every value is 0 or 1 (a dummy, a 0/1 outcome)."""
+    """Every value is 0 or 1 (a dummy, a 0/1 outcome).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Numbers (a column of a design).
+
+    Returns
+    -------
+    bool
+        True when each is 0 or 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> zero_one(np.array([0.0, 1.0, 1.0])), zero_one(np.array([0.0, 27.3]))
+    (True, False)
+    """
     return bool(((values == 0) | (values == 1)).all())
 
 
