@@ -135,8 +135,6 @@ from pipeline.stages.compare.sensitivity import (
     _placebo_rows,
     _with_filled_windows,
     _without_pandemic,
-    pandemic_free_cells,
-    placebo_cells,
     placebo_start,
 )
 from pipeline.stages.compare.survival import _survival_effects, survival_table
@@ -197,10 +195,8 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     population = _rows_in(cohort, GROUPS)
     context = _Context(study, population)
     did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
-    if did_cells is not None:  # built once, before the pieces below share them
-        context.did(did_cells)
-        placebo_cells(context, did_cells)
-        pandemic_free_cells(context, did_cells)
+    if did_cells is not None:
+        context.did(did_cells)  # built once, before the pieces below share it
 
     def indicator_piece(indicator: Indicator) -> Callable[[], tuple[list, list]]:
         def piece() -> tuple[list, list]:
