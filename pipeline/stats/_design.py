@@ -134,6 +134,39 @@ def as_labels(values: object) -> pd.Series:
     return pd.Series(values).reset_index(drop=True)
 
 
+def as_text(labels: pd.Series) -> pd.Series:
+    """Labels to be coded in the sorted order of their text: a categorical whose categories
+    are texts in sorted order as it is (coding it sorts by its categories, the same order,
+    without converting every label), anything else as a string array.
+
+    Parameters
+    ----------
+    labels : pandas.Series
+        A label per row (missing as NA).
+
+    Returns
+    -------
+    pandas.Series
+        The labels as they are (such a categorical) or as strings.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.stats._design import as_text
+    >>> labels = pd.Series(pd.Categorical(["2020-03", "2019-09", None]))
+    >>> pd.factorize(as_text(labels), sort=True)[0].tolist()
+    [1, 0, -1]
+    >>> pd.factorize(as_text(labels.astype(object)), sort=True)[0].tolist()
+    [1, 0, -1]
+    """
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        categories = labels.cat.categories
+        if (categories.inferred_type == "string" and categories.is_monotonic_increasing
+                and not labels.cat.ordered):
+            return labels
+    return labels.astype("string")
+
+
 def as_finite(values: object, name: str) -> np.ndarray:
     """Coerce numbers (or booleans) to floats (NaN kept for missing); reject infinite values.
 
@@ -460,6 +493,91 @@ def full_column_rank(matrix: np.ndarray) -> bool:
     if eigenvalues.size and eigenvalues[0] > WELL_CONDITIONED * eigenvalues[-1]:
         return True
     return bool(np.linalg.matrix_rank(matrix) == matrix.shape[1])
+
+
+def zero_one(values: np.ndarray) -> bool:
+    """Every value is 0 or 1 (a dummy, a 0/1 outcome).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Numbers (a column of a design).
+
+    Returns
+    -------
+    bool
+        True when each is 0 or 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> zero_one(np.array([0.0, 1.0, 1.0])), zero_one(np.array([0.0, 27.3]))
+    (True, False)
+    """
+    return bool(((values == 0) | (values == 1)).all())
+
+
+def pattern_spread(pattern: np.ndarray, counts: np.ndarray, values: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How the children of each pattern spread in columns left out of the patterns (an age):
+    each pattern's means, each child's deviations from its pattern's means, and rows whose
+    outer products add up to each pattern's scatter, with the pattern of each.
+
+    A least-squares model needs the children only through sums of outer products of their
+    rows (within an area, say): a pattern of n children with means m and scatter
+    S = sum (v - m)(v - m)' adds n (d, m)(d, m)' + S to them, and S is the sum of the outer
+    products of the returned rows sqrt(eigenvalue) x eigenvector (one per nonzero
+    eigenvalue of S), so the pattern's mean row counted n times and these rows with zeros
+    elsewhere stand for its children exactly.
+
+    Parameters
+    ----------
+    pattern : numpy.ndarray of int
+        Each child's pattern, 0 .. patterns − 1.
+    counts : numpy.ndarray
+        The children of each pattern.
+    values : numpy.ndarray
+        The columns left out of the patterns, children x columns.
+
+    Returns
+    -------
+    means : numpy.ndarray
+        Patterns x columns.
+    deviations : numpy.ndarray
+        Children x columns: each child's values minus its pattern's means.
+    rows : numpy.ndarray
+        The scatter's rows (rows x columns).
+    of : numpy.ndarray of int
+        The pattern of each of those rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> means, deviations, rows, of = pattern_spread(
+    ...     np.array([0, 0, 1]), np.array([2.0, 1.0]), np.array([[20.0], [30.0], [25.0]]))
+    >>> means.ravel().tolist(), rows.ravel().tolist(), of.tolist()  # 2 x 25^2 + 50 = 20^2 + 30^2
+    ([25.0, 25.0], [7.0710678118654755], [0])
+    """
+    n_patterns, m = len(counts), values.shape[1]
+    sums = np.column_stack([np.bincount(pattern, weights=column, minlength=n_patterns)
+                            for column in values.T])
+    means = sums / counts[:, None]
+    deviations = values - means[pattern]
+    scatter = np.empty((n_patterns, m, m))
+    for a in range(m):
+        for b in range(a, m):
+            scatter[:, a, b] = scatter[:, b, a] = np.bincount(
+                pattern, weights=deviations[:, a] * deviations[:, b], minlength=n_patterns)
+    if m == 1:
+        roots, vectors = scatter[:, :, 0], np.ones((n_patterns, 1, 1))
+    else:
+        roots, vectors = np.linalg.eigh(scatter)
+    rows, of = [], []
+    for j in range(m):
+        has = np.flatnonzero(roots[:, j] > 0)
+        rows.append(vectors[has, :, j] * np.sqrt(roots[has, j])[:, None])
+        of.append(has)
+    return means, deviations, np.vstack(rows), np.concatenate(of)
 
 
 def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

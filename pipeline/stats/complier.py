@@ -37,7 +37,7 @@ when the comparison arm cannot take it up).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -78,30 +78,31 @@ class _IvFit:
     itt_se: float
     first_stage: float
     first_stage_se: float
+    hc1: _IvFit | None = None  # the same fit with HC1 SEs, when asked for beside CR1 ones
 
 
-def _robust_covariance(
-    bread: np.ndarray, z: np.ndarray, residual: np.ndarray, clusters: np.ndarray | None
-) -> np.ndarray:
-    """bread · Σ s s' · bread' with scores s = z·residual per child (HC1) or per area (CR1)."""
+def _robust_variance(bread_row: np.ndarray, z: np.ndarray, residual: np.ndarray,
+                     clusters: np.ndarray | None) -> float:
+    """The sandwich variance of one coefficient, b · Σ s s' · b (b: its row of the bread),
+    with scores s = z·residual per child (HC1) or summed per area (CR1): b · s is each
+    child's (z·b)·residual, summed per area, so no rows x columns scores are formed."""
     n, k = z.shape
-    scores = z * residual[:, None]
+    influence = (z @ bread_row) * residual
     if clusters is None:
-        factor = n / (n - k)
-    else:
-        n_clusters = int(clusters.max() + 1)
-        # per column, bincount adds the rows in the order np.add.at does, many times faster
-        scores = np.column_stack([np.bincount(clusters, weights=column, minlength=n_clusters)
-                                  for column in scores.T])
-        factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - k)
-    return factor * bread @ (scores.T @ scores) @ bread.T
+        return n / (n - k) * float(influence @ influence)
+    n_clusters = int(clusters.max() + 1)
+    by_area = np.bincount(clusters, weights=influence, minlength=n_clusters)
+    return n_clusters / (n_clusters - 1) * (n - 1) / (n - k) * float(by_area @ by_area)
 
 
 def _fit_iv(
     y: np.ndarray, take_up: np.ndarray, offer: np.ndarray, exog: np.ndarray,
-    clusters: np.ndarray | None,
+    clusters: np.ndarray | None, *, with_hc1: bool = False,
 ) -> _IvFit:
-    """y on [exog, take_up] instrumented by [exog, offer]; the last coefficient is the effect."""
+    """y on [exog, take_up] instrumented by [exog, offer]; the last coefficient is the effect.
+
+    SEs clustered by `clusters` (HC1 when None); `with_hc1` adds the HC1 ones as `hc1`, from
+    the same fit."""
     z = np.column_stack([exog, offer])
     x = np.column_stack([exog, take_up])
     if not full_column_rank(z):
@@ -118,12 +119,17 @@ def _fit_iv(
                            "there are no compliers to estimate an effect for")
     bread = np.linalg.inv(z.T @ x)
     params = bread @ (z.T @ y)
-    v_effect = _robust_covariance(bread, z, y - x @ params, clusters)
-    v_itt = _robust_covariance(ztz_inv, z, y - z @ reduced_form, clusters)
-    v_first = _robust_covariance(ztz_inv, z, take_up - z @ first_stage, clusters)
-    return _IvFit(float(params[-1]), float(np.sqrt(v_effect[-1, -1])),
-                  float(reduced_form[-1]), float(np.sqrt(v_itt[-1, -1])),
-                  float(first_stage[-1]), float(np.sqrt(v_first[-1, -1])))
+    residuals = ((bread[-1], y - x @ params), (ztz_inv[-1], y - z @ reduced_form),
+                 (ztz_inv[-1], take_up - z @ first_stage))
+
+    def with_ses(by: np.ndarray | None) -> _IvFit:
+        effect, itt, first = (np.sqrt(_robust_variance(row, z, residual, by))
+                              for row, residual in residuals)
+        return _IvFit(float(params[-1]), float(effect), float(reduced_form[-1]), float(itt),
+                      float(first_stage[-1]), float(first))
+
+    fit = with_ses(clusters)
+    return replace(fit, hc1=with_ses(None)) if with_hc1 else fit
 
 
 def _first_stage_f(fit: _IvFit) -> float | None:
@@ -435,8 +441,9 @@ def fuzzy_did(
                                "an effect or its interval from")
         exog = _did_exog(g, t, clusters, keep, period_effects, area_effects, design.covariates)
         clustered_ok = n_clusters_treated >= 2 and n_clusters - n_clusters_treated >= 2
-        fit = _fit_iv(y, d, g * t, exog, clusters if clustered_ok else None)
-        hc1 = fit if not clustered_ok else _fit_iv(y, d, g * t, exog, clusters=None)
+        fit = _fit_iv(y, d, g * t, exog, clusters if clustered_ok else None,
+                      with_hc1=clustered_ok)
+        hc1 = fit.hc1 if clustered_ok else fit
     except NotEstimable as reason:
         return Estimate.not_estimable(MEASURE, METHOD_FUZZY_DID, reason, details=details,
                                       **base)

@@ -38,8 +38,11 @@ Inference:
 Computation: children with the same design row, outcome, weight and area are one pattern
 with a count (200,000 children with categorical covariates make a few thousand). The fit,
 HC1, CR1 and the bootstrap are sums over children, so they are computed on the patterns
-with the counts as frequency weights: the same numbers up to the order of summation. When
-patterns do not at least halve the rows (a continuous covariate), the children's rows are
+with the counts as frequency weights: the same numbers up to the order of summation. A
+covariate that is not 0/1 (mother's age) is left out of the patterns and enters by its mean
+and scatter within each pattern (`_with_spread`): X'X and X'y summed within each area are
+then the children's, and so is every sum the fit, CR1 and the bootstrap take; HC1 is summed
+over the children. When patterns do not at least halve the rows, the children's rows are
 fitted as they are, each with count 1. Either way the fit is statsmodels' (the SVD of the
 weighted design and its pseudo-inverse), and the covariances are formed for the DiD
 coefficient only (issue 14).
@@ -62,10 +65,13 @@ from pipeline.stats._design import (
     as_binary,
     as_finite,
     as_labels,
+    as_text,
     both_arms_reason,
     build_covariate_design,
     coded_areas_in_both_arms,
     level_dummies,
+    pattern_spread,
+    zero_one,
 )
 from pipeline.stats._irls import weighted_least_squares
 from pipeline.stats.results import Estimate, NotEstimable
@@ -340,12 +346,18 @@ def difference_in_differences(
     period = None
     if period_effects is not None:
         # the labels as text, coded in sorted order (NaN: a missing label)
-        codes = pd.factorize(as_labels(period_effects)[keep].astype("string"), sort=True)[0]
+        codes = pd.factorize(as_text(as_labels(period_effects)[keep]), sort=True)[0]
         period = np.where(codes >= 0, codes, np.nan)
     # Children with the same design row, outcome, weight and area are one pattern with a
     # count: every sum the fit, HC1, CR1 and the bootstrap need is then a sum over patterns.
+    # A covariate that is not 0/1 (mother's age) is left out of the patterns and enters by
+    # its sums within each (`_with_spread`); not with weights.
+    covariate_values = design.covariates.to_numpy()
+    continuous = np.array([] if w is not None else
+                          [j for j, column in enumerate(covariate_values.T) if not zero_one(column)],
+                          dtype=np.intp)
     found = _patterns([clusters, d, p, *([] if period is None else [period]),
-                       *design.covariates.to_numpy().T,
+                       *np.delete(covariate_values, continuous, axis=1).T,
                        y, *([] if w is None else [w])], most=COLLAPSE_SHARE * n)
     rows, counts = np.s_[:], None  # every child
     if found is not None:
@@ -354,9 +366,15 @@ def difference_in_differences(
         rows[pattern] = np.arange(n)  # one child of each pattern
     x, k = _did_design(clusters[rows], d[rows], p[rows],
                        None if period is None else period[rows],
-                       design.covariates.to_numpy()[rows], area_effects)
+                       covariate_values[rows], area_effects)
     y_fit, w_fit, clusters_fit = y[rows], None if w is None else w[rows], clusters[rows]
-    fit = _fit(x, y_fit, w_fit, np.ones(n) if counts is None else counts, clusters_fit, k)
+    spread = None
+    if found is not None and len(continuous):
+        x, y_fit, clusters_fit, counts, spread = _with_spread(
+            x, y_fit, clusters_fit, counts, pattern, covariate_values[:, continuous],
+            k + 1 + continuous)
+    fit = _fit(x, y_fit, w_fit, np.ones(n) if counts is None else counts, clusters_fit, k,
+               spread)
     if fit is None:
         blank = Estimate.not_estimable(
             MEASURE,
@@ -416,7 +434,7 @@ def difference_in_differences(
             root_w = np.ones(len(y_fit)) if w is None else np.sqrt(w_fit)  # WLS: y√w, X√w
             bootstrap = WildClusterBootstrap(
                 y_fit * root_w, x * root_w[:, None], k, clusters_fit, weights=bootstrap_weights,
-                reps=bootstrap_reps, seed=seed, counts=counts
+                reps=bootstrap_reps, seed=seed, counts=counts, children=n
             )
             boot_p = bootstrap.p_value(0.0)
             boot_note = bootstrap.note(boot_p)
@@ -568,6 +586,45 @@ def _codes(column: object) -> tuple[np.ndarray, int]:
     return codes, len(levels)
 
 
+@dataclass(frozen=True)
+class _Spread:
+    """How the children of each pattern spread around its mean row in the columns left out
+    of the patterns (`_with_spread`): the first `patterns` rows of the design are the
+    patterns' mean rows, `pattern` is each child's, `deviations` each child's values minus
+    its pattern's means in `columns` (children x columns)."""
+
+    patterns: int
+    pattern: np.ndarray
+    deviations: np.ndarray
+    columns: np.ndarray
+
+
+def _with_spread(x: np.ndarray, y: np.ndarray, clusters: np.ndarray, counts: np.ndarray,
+                 pattern: np.ndarray, values: np.ndarray, columns: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Spread]:
+    """The children as sufficient statistics when some columns (`columns` of `x`, the
+    children's `values`) vary within the patterns of the others: each pattern's row with
+    those columns at their mean (counting the pattern's children), plus rows of zeros but
+    for the within-pattern scatter of those columns (count 1, outcome 0; one per nonzero
+    eigenvalue of the scatter).
+
+    Every sum the fit, CR1 and the wild bootstrap take is linear in X'X and X'y summed
+    within an area, and these rows have the children's: for a pattern of n children with
+    mean m and scatter S, n (d, m)(d, m)' + (0, L)(0, L)' with LL' = S is the children's
+    sum of their rows' outer products, and n y (d, m) their sum of y x (y is the same in a
+    pattern). Exact, and a few thousand rows where a million children have an age each;
+    HC1 (a fourth moment) is taken over the children from `_Spread` (`_fit`)."""
+    means, deviations, scatter, of = pattern_spread(pattern, counts, values)
+    x = x.copy()
+    x[:, columns] = means
+    extra = np.zeros((len(of), x.shape[1]))
+    extra[:, columns] = scatter
+    spread = _Spread(len(counts), pattern, deviations, columns)
+    return (np.asfortranarray(np.vstack([x, extra])), np.concatenate([y, np.zeros(len(of))]),
+            np.concatenate([clusters, clusters[of]]),
+            np.concatenate([counts, np.ones(len(of))]), spread)
+
+
 def _did_design(clusters: np.ndarray, d: np.ndarray, p: np.ndarray, period: np.ndarray | None,
                 covariates: np.ndarray, area_effects: bool) -> tuple[np.ndarray, int]:
     """The design: intercept, area effects or the arm, period effects (`period`: each row's
@@ -593,7 +650,7 @@ def _singular(singular_values: np.ndarray, n_rows: float, n_params: int) -> bool
 
 
 def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np.ndarray,
-         clusters: np.ndarray, k: int) -> _DidFit | None:
+         clusters: np.ndarray, k: int, spread: _Spread | None = None) -> _DidFit | None:
     """statsmodels' OLS (WLS with `w`) with its HC1 and CR1 SEs of coefficient k, on rows
     that stand for `counts` children each (distinct rows, or every child with counts 1);
     None if the design is singular.
@@ -606,14 +663,17 @@ def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np.ndarray,
     well-conditioned design is solved by the normal equations instead
     (`_well_conditioned_fit`), to the same digits in a tenth of the time. HC1 and CR1
     use the children's n; their meats are sums over children of w² e² x x' and, per area,
-    of w e x: sums over rows with the counts.
+    of w e x: sums over rows with the counts. With `spread` (unweighted) the rows are
+    `_with_spread`'s sufficient statistics, and HC1's meat is summed over the children.
     """
-    n, n_params = float(counts.sum()), x.shape[1]
+    n = float(counts.sum()) if spread is None else float(len(spread.pattern))
+    n_params = x.shape[1]
     w = np.ones(len(y)) if w is None else w
     root = np.sqrt(counts * w)
     solved = _well_conditioned_fit(x, y, counts * w, k)
     if solved is not None:
-        params, row = solved
+        params, inverse_k = solved
+        row = root * (x @ inverse_k)  # (X'WX)^-1_k x'_r root_r for each row r
     else:
         u, s, vt = np.linalg.svd(x * root[:, None], full_matrices=False)
         if _singular(s, n, n_params):
@@ -621,8 +681,17 @@ def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np.ndarray,
         pinv = vt.T @ ((1.0 / s)[:, None] * u.T)  # as statsmodels forms it: the same digits
         params = pinv @ (root * y)  # (X'WX)^-1 X'Wy
         row = pinv[k]  # (X'WX)^-1_k x'_r root_r for each row r
+        inverse_k = vt.T @ (vt[:, k] / s**2)
     residual = y - x @ params
-    hc1_variance = n / (n - n_params) * float(row**2 @ (w * residual**2))
+    if spread is None:
+        hc1_variance = n / (n - n_params) * float(row**2 @ (w * residual**2))
+    else:  # each child's x_i (X'X)^-1_k and residual: its pattern's, moved by its deviations
+        first = np.s_[:spread.patterns]
+        leverage = ((x[first] @ inverse_k)[spread.pattern]
+                    + spread.deviations @ inverse_k[spread.columns])
+        child_residual = (residual[first][spread.pattern]
+                          - spread.deviations @ params[spread.columns])
+        hc1_variance = n / (n - n_params) * float(leverage**2 @ child_residual**2)
     n_clusters = int(clusters.max() + 1)
     scores = np.bincount(clusters, weights=row * root * residual, minlength=n_clusters)
     correction = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
@@ -632,7 +701,7 @@ def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, counts: np.ndarray,
 
 def _well_conditioned_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray,
                           k: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """`_fit`'s coefficients and row k of the pseudo-inverse by the normal equations, when
+    """`_fit`'s coefficients and row k of (X'WX)^-1 by the normal equations, when
     the weighted design is well conditioned; None otherwise (and `_fit` takes the SVD).
 
     X'WX in blocks and its Cholesky factor cost a tenth of the SVD of a design of a
@@ -652,8 +721,7 @@ def _well_conditioned_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray,
         return None
     unit = np.zeros(x.shape[1])
     unit[k] = 1.0
-    inverse_k = linalg.cho_solve(factor, unit)  # row k of (X'WX)^-1
-    return params, np.sqrt(weights) * (x @ inverse_k)
+    return params, linalg.cho_solve(factor, unit)  # row k of (X'WX)^-1
 
 
 def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
@@ -756,6 +824,10 @@ class WildClusterBootstrap:
         How many children each row stands for, when the rows are the distinct (x, y,
         cluster) patterns of the children: every sum over children is then a sum over
         patterns, so the test is the children's own; one child a row by default.
+    children : float, optional
+        How many children the rows stand for (the CR1 factor's n), when not the counts'
+        sum: rows with the children's sums of outer products (`_with_spread`), some of
+        which stand for no child of their own.
 
     Attributes
     ----------
@@ -809,7 +881,8 @@ class WildClusterBootstrap:
 
     def __init__(self, y: np.ndarray, x: np.ndarray, k: int, clusters: np.ndarray, *,
                  weights: Literal["webb", "rademacher"] = "webb", reps: int = 9999,
-                 seed: int = DEFAULT_SEED, counts: np.ndarray | None = None) -> None:
+                 seed: int = DEFAULT_SEED, counts: np.ndarray | None = None,
+                 children: float | None = None) -> None:
         n, n_params = x.shape
         # with counts, each sum over children below is a sum over rows of count x term
         cx, cy = x, y
@@ -817,6 +890,8 @@ class WildClusterBootstrap:
             counts = np.asarray(counts, dtype=float)
             n = float(counts.sum())
             cx, cy = x * counts[:, None], y * counts
+        if children is not None:
+            n = float(children)
         n_clusters = int(clusters.max() + 1)
         xtx = x.T @ cx
         xtx_inv = np.linalg.inv(xtx)

@@ -69,8 +69,14 @@ from pipeline.stats._design import (
     both_arms_reason,
     build_covariate_design,
     clearly_full_rank,
+    row_patterns,
 )
-from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
+from pipeline.stats.did import (
+    COLLAPSE_SHARE,
+    FEW_CLUSTERS,
+    VERY_FEW_CLUSTERS,
+    at_least_child_level,
+)
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.results import Dropped, Estimate, Test
 
@@ -385,16 +391,29 @@ def triple_difference(
     reference = levels[estimable[0]]
     others = [levels[j] for j in estimable[1:]]
     in_fit = design.covariates.reset_index(drop=True).loc[fitted].reset_index(drop=True)
-    columns = _triple_columns(d[fitted], p[fitted], codes[fitted], levels, estimable,
-                              None if periods is None else periods[fitted])
+    period_fit = None if periods is None else periods[fitted].reset_index(drop=True)
+    # Children with the same area, period, subgroup, arm, covariates and outcome are one row
+    # with their count (a few hundred rows unless a covariate takes many values): the fit,
+    # HC1 and CR1 are sums over children, so sums over these rows with the counts
+    found = row_patterns(np.column_stack([
+        clusters, *([] if period_fit is None else [pd.factorize(period_fit)[0]]),
+        codes[fitted], d[fitted], p[fitted], in_fit.to_numpy(dtype=float), y[fitted]]))
+    rows, row_children = np.s_[:], np.ones(n_fitted)
+    if len(found[1]) <= COLLAPSE_SHARE * n_fitted:
+        rows, row_children = found[1], np.bincount(found[0]).astype(float)
+    columns = _triple_columns(d[fitted][rows], p[fitted][rows], codes[fitted][rows], levels,
+                              estimable, None if period_fit is None else period_fit.iloc[rows])
     n_design = len(columns)
-    columns |= {f"covariate[{c}]": in_fit[c].to_numpy(dtype=float) for c in in_fit.columns}
+    columns |= {f"covariate[{c}]": in_fit[c].to_numpy(dtype=float)[rows] for c in in_fit.columns}
     names = list(columns)
     x = np.column_stack(list(columns.values()))
-    x_within = _demean(x, clusters, n_clusters)
-    y_within = _demean(y[fitted][:, None], clusters, n_clusters)[:, 0]
-    # Gram–Schmidt on the rows only when the cross-products cannot tell (`clearly_full_rank`)
-    aliased = [] if clearly_full_rank(x_within, np.linalg.norm(x, axis=0)) else _aliased_columns(x_within, x)
+    x_within = _demean(x, clusters[rows], n_clusters, row_children)
+    y_within = _demean(y[fitted][rows][:, None], clusters[rows], n_clusters, row_children)[:, 0]
+    # Gram–Schmidt on the rows only when the cross-products cannot tell (`clearly_full_rank`),
+    # each row times the square root of its count: the children's cross-products
+    root = np.sqrt(row_children)[:, None]
+    aliased = ([] if clearly_full_rank(x_within * root, np.linalg.norm(x * root, axis=0))
+               else _aliased_columns(x_within * root, x * root))
     if any(j < n_design for j in aliased):
         which = ", ".join(names[j] for j in aliased if j < n_design)
         return blank(f"singular design: {which} is determined by the area, period and "
@@ -406,7 +425,8 @@ def triple_difference(
     if n_fitted <= n_params:
         return blank(f"{n_fitted} children for {n_params} parameters", reasons)
 
-    beta, hc1, cr1 = _least_squares(x_within, y_within, clusters, n_clusters, n_params)
+    beta, hc1, cr1 = _least_squares(x_within, y_within, clusters[rows], n_clusters, n_params,
+                                    row_children)
     clustered = n_clusters_treated >= 2 and n_clusters - n_clusters_treated >= 2
 
     flags = [EXPLORATORY]
@@ -781,29 +801,36 @@ def _triple_columns(d: np.ndarray, p: np.ndarray, codes: np.ndarray, levels: lis
 
 
 def _least_squares(x: np.ndarray, y: np.ndarray, clusters: np.ndarray, n_clusters: int,
-                   n_params: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """OLS coefficients with HC1 and CR1 (by area; None with one area) covariances.
+                   n_params: int, counts: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """OLS coefficients with HC1 and CR1 (by area; None with one area) covariances, of rows
+    that stand for `counts` children each (equal children: every sum a sum over rows).
 
     `n_params` counts the absorbed area effects too, so the small-sample factors n/(n-K)
     and G/(G-1) (n-1)/(n-K) are those of the fit with one dummy per area.
     """
-    n = len(y)
-    bread = np.linalg.inv(x.T @ x)
-    beta = bread @ (x.T @ y)
+    n = float(counts.sum())
+    counted = x * counts[:, None]
+    bread = np.linalg.inv(x.T @ counted)
+    beta = bread @ (counted.T @ y)
     scores = x * (y - x @ beta)[:, None]
-    hc1 = n / (n - n_params) * bread @ (scores.T @ scores) @ bread
+    hc1 = n / (n - n_params) * bread @ (scores.T @ (scores * counts[:, None])) @ bread
     if n_clusters < 2:
         return beta, hc1, None
-    by_area = np.column_stack([np.bincount(clusters, weights=scores[:, j], minlength=n_clusters)
+    by_area = np.column_stack([np.bincount(clusters, weights=scores[:, j] * counts,
+                                           minlength=n_clusters)
                                for j in range(scores.shape[1])])
     factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
     return beta, hc1, factor * bread @ (by_area.T @ by_area) @ bread
 
 
-def _demean(x: np.ndarray, clusters: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Each column less its area mean (absorbs the area fixed effects and the intercept)."""
-    size = np.bincount(clusters, minlength=n_clusters)
-    means = np.column_stack([np.bincount(clusters, weights=x[:, j], minlength=n_clusters) / size
+def _demean(x: np.ndarray, clusters: np.ndarray, n_clusters: int,
+            counts: np.ndarray) -> np.ndarray:
+    """Each column less its area mean over the children (rows standing for `counts` each):
+    absorbs the area fixed effects and the intercept."""
+    size = np.bincount(clusters, weights=counts, minlength=n_clusters)
+    means = np.column_stack([np.bincount(clusters, weights=x[:, j] * counts,
+                                         minlength=n_clusters) / size
                              for j in range(x.shape[1])])
     return x - means[clusters]
 

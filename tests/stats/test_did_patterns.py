@@ -171,21 +171,45 @@ def test_wild_cluster_bootstrap_on_patterns_is_the_bootstrap_of_the_children(
     assert on_patterns.note(0.5) == on_rows.note(0.5)
 
 
-def test_a_continuous_covariate_keeps_the_childrens_rows_and_their_numbers(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    frame = _study(children=4_000)
-    frame["mother_age"] = np.random.default_rng(2).normal(29, 5, len(frame)).round(1)
+@pytest.mark.parametrize("continuous", [("mother_age",), ("mother_age", "income")])
+def test_a_continuous_covariate_enters_by_its_sums_within_the_patterns(
+        monkeypatch: pytest.MonkeyPatch, continuous: tuple[str, ...]) -> None:
+    # nearly every child has an age of their own; the patterns of the other columns hold the
+    # ages' means and scatter (_with_spread), and every number is the children's: statsmodels'
+    # OLS with HC1 and cluster-robust SEs, and the row-level path's bootstrap p and interval
+    frame = _study(children=6_000)
+    rng = np.random.default_rng(2)
+    frame["mother_age"] = rng.normal(29, 5, len(frame)).round(1)
+    frame["income"] = rng.lognormal(10, 0.5, len(frame)).round(-2)
+    frame["outcome"] = (rng.random(len(frame)) < 0.2 + 0.01 * (frame["mother_age"] - 20)
+                        + 0.03 * frame["treated_area"] * frame["post"]).astype(int)
+    names = ["parity", "smoker", *continuous]
 
-    def fit() -> did.DidResult:
+    def fit(**options: object) -> did.DidResult:
         return difference_in_differences(
             frame["outcome"], frame["treated_area"], frame["post"], frame["area"],
-            frame[["parity", "mother_age"]], area_effects=True,
-            period_effects=frame["half_year"], bootstrap_reps=99)
+            frame[names], area_effects=True, period_effects=frame["half_year"],
+            bootstrap_reps=999, **options)
 
-    with_age = fit()  # nearly every child a pattern of its own: not worth collapsing
-    monkeypatch.setattr(did, "COLLAPSE_SHARE", 0.0)  # the row-level path
-    _assert_same(fit(), with_age, rtol=0.0)  # the same computation: identical numbers
-    assert with_age.clustered.estimable
+    spreads = []
+    with_spread = did._with_spread
+    monkeypatch.setattr(did, "_with_spread", lambda *a: spreads.append(1) or with_spread(*a))
+    on_sums = fit()
+    assert spreads  # the sufficient statistics were used
+    assert 0.001 < on_sums.wild_bootstrap_p < 0.9  # a p of the bootstrap's own
+    complete = frame[frame["smoker"].notna()].reset_index(drop=True)
+    x, y, areas, _ = _row_design(complete, ("parity",))
+    x = np.column_stack([x, complete[list(continuous)].to_numpy(float)])
+    ols = sm.OLS(y, x).fit()
+    assert on_sums.clustered.estimate == pytest.approx(ols.params[1], rel=RTOL)
+    assert on_sums.heteroskedasticity_robust.se == pytest.approx(
+        ols.get_robustcov_results(cov_type="HC1").bse[1], rel=RTOL)
+    assert on_sums.clustered.se == pytest.approx(
+        ols.get_robustcov_results(cov_type="cluster", groups=areas).bse[1], rel=RTOL)
+    monkeypatch.setattr(did, "COLLAPSE_SHARE", 0.0)  # every child a row of its own
+    on_rows = fit()
+    _assert_same(on_rows, on_sums)
+    assert on_rows.wild_bootstrap_note == on_sums.wild_bootstrap_note
 
 
 def test_a_missing_period_label_is_a_pattern_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -103,6 +103,39 @@ def test_coefficients_and_standard_errors_equal_an_independent_statsmodels_fit()
     assert result.joint.df_denominator == int(f_test.df_denom) == 9
 
 
+def test_children_fitted_as_distinct_rows_with_counts_equal_statsmodels(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # no covariate: the 4,800 children are a few hundred distinct (area, half-year, level,
+    # arm, outcome) rows, fitted with their counts; statsmodels fits every child
+    from pipeline.stats import equity
+
+    distinct = []
+    patterns = equity.row_patterns
+    monkeypatch.setattr(equity, "row_patterns",
+                        lambda keys: (found := patterns(keys), distinct.append(len(found[1])))[0])
+    frame = _panel(seed=5, children=120)
+    result = triple_difference(frame["y"], frame["treated_area"], frame["post"], frame["level"],
+                               frame["area"], period_effects=frame["half"])
+    assert distinct and distinct[0] < len(frame) / 10
+    known = frame.assign(s_b=lambda f: (f["level"] == "b").astype(float))
+    formula = ("y ~ C(area) + C(half) + s_b + s_b:post + s_b:treated_area "
+               "+ treated_area:post + treated_area:post:s_b")
+    clustered = smf.ols(formula, known).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(known["area"])[0]}, use_t=True)
+    hc1 = smf.ols(formula, known).fit(cov_type="HC1")
+    for mine, theirs in [("treated_area:post", "treated_area:post"),
+                         ("treated_area:post:subgroup[b]", "treated_area:post:s_b"),
+                         ("subgroup[b]:post", "s_b:post")]:
+        assert result.coefficients.loc[mine, "coef"] == pytest.approx(clustered.params[theirs],
+                                                                      rel=1e-9)
+        assert result.coefficients.loc[mine, "se_cluster"] == pytest.approx(
+            clustered.bse[theirs], rel=1e-9)
+        assert result.coefficients.loc[mine, "se_hc1"] == pytest.approx(hc1.bse[theirs], rel=1e-9)
+    f_test = clustered.f_test("treated_area:post:s_b = 0")
+    assert result.joint.details["unadjusted_statistic"] == pytest.approx(float(f_test.fvalue),
+                                                                         rel=1e-9)
+
+
 def test_joint_f_for_two_levels_is_the_square_of_the_single_t() -> None:
     for areas_per_arm in (4, 1):  # cluster-robust (t with G-1 df) and the HC1 fallback
         frame = _panel(seed=3, areas_per_arm=areas_per_arm)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -106,13 +107,28 @@ class _DidCells:
         self.post = cells["did_period"].eq("post").to_numpy(dtype=float)
         self.area = cells["area"].astype(object).to_numpy()
         start = pd.Timestamp(context.study.design.programme_start)
-        self.half_year = half_year_bins(pd.to_datetime(cells["birth_date"]), start).dt.strftime(
-            "%Y-%m").to_numpy(dtype=object)
+        # each distinct half-year written once (a few dozen), not once per child
+        bins, firsts = pd.factorize(half_year_bins(pd.to_datetime(cells["birth_date"]), start),
+                                    use_na_sentinel=False)
+        self.half_year = np.asarray(firsts.strftime("%Y-%m"), dtype=object)[bins]
+        # the same labels as categoricals (categories in sorted order): a DiD codes them from
+        # their categories instead of hashing every child's text, once per fit
+        self.area_labels = pd.Categorical(self.area)
+        self.half_year_labels = pd.Categorical(self.half_year)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
         self.coded_covariates = dummy_code(self.covariates)  # as for the context's
         self._outcomes: dict[tuple[str, int | None], tuple[np.ndarray, np.ndarray, str]] = {}
         self._subgroups: dict[str, tuple[np.ndarray, list[str]]] = {}
+
+    def with_outcomes(self, cells: pd.DataFrame) -> _DidCells:
+        """The same children with `cells` holding other values of their outcomes (a filled
+        indicator): areas, periods, covariates and subgroups shared, outcomes made anew."""
+        view = copy.copy(self)
+        view.cells = cells
+        view._outcomes = {}
+        view._subgroups = dict(self._subgroups)
+        return view
 
     def subgroup_codes(self, variable: str) -> tuple[np.ndarray, list[str]]:
         """`subgroup_codes` of these cells, made once per variable (the codes read-only)."""

@@ -57,8 +57,8 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     e1, e0 = int(y[complete][in_area].sum()), int(y[complete][~in_area].sum())
     n1, n0 = int(in_area.sum()), int((~in_area).sum())
     result, error = _attempt(lambda: difference_in_differences(
-        y, treated_area, post, did.area[inside], covariates, area_effects=True,
-        period_effects=did.half_year[inside]))
+        y, treated_area, post, did.area_labels[inside], covariates, area_effects=True,
+        period_effects=did.half_year_labels[inside]))
     notes = [(context.adjusted_for if adjusted else "no covariates")
              + " (linear probability model: area and birth half-year fixed effects, "
                "intervention area x after the start)"]

@@ -112,13 +112,7 @@ def _placebo_rows(context: _Context, did_cells: pd.DataFrame, study: Study,
     design's estimate doubtful.
     """
     fake_start = placebo_start(study)
-
-    def before_start() -> pd.DataFrame:
-        pre = did_cells[did_cells["did_period"].astype("string").eq("pre").fillna(False)
-                        .to_numpy(dtype=bool)].reset_index(drop=True)
-        return pre.assign(did_period=np.where(pre["birth_date"] >= fake_start, "post", "pre"))
-
-    placebo = context.did_subset("placebo", did_cells, before_start)
+    placebo = placebo_cells(context, did_cells)
     if placebo is None:
         return []
     row = _did_row(context, placebo, indicator.id)
@@ -127,6 +121,29 @@ def _placebo_rows(context: _Context, did_cells: pd.DataFrame, study: Study,
                    f"(halfway); {row['note']}")
     row["area"] = context.area
     return [row]
+
+
+def placebo_cells(context: _Context, did_cells: pd.DataFrame) -> _DidCells | None:
+    """The placebo DiD's children: those born before the start, `did_period` "post" from the
+    fake start on (built once per context; None when there are none)."""
+    fake_start = placebo_start(context.study)
+
+    def before_start() -> pd.DataFrame:
+        pre = did_cells[did_cells["did_period"].astype("string").eq("pre").fillna(False)
+                        .to_numpy(dtype=bool)].reset_index(drop=True)
+        return pre.assign(did_period=np.where(pre["birth_date"] >= fake_start, "post", "pre"))
+
+    return context.did_subset("placebo", did_cells, before_start)
+
+
+def pandemic_free_cells(context: _Context, did_cells: pd.DataFrame) -> _DidCells | None:
+    """The DiD's children born outside 2020–2021 (built once per context; None when none)."""
+    def outside_pandemic() -> pd.DataFrame:
+        birth = pd.to_datetime(did_cells["birth_date"])
+        return did_cells[~birth.between(*PANDEMIC_BIRTHS).to_numpy(dtype=bool)].reset_index(
+            drop=True)
+
+    return context.did_subset("no_pandemic", did_cells, outside_pandemic)
 
 
 # Births in the COVID-19 pandemic years: child health services changed their visits, and
@@ -141,12 +158,7 @@ def _without_pandemic(context: _Context, did_cells: pd.DataFrame,
 
     Only the group sizes are published with it: its event counts would differ from the
     main DiD's by the pandemic-born children's."""
-    def outside_pandemic() -> pd.DataFrame:
-        birth = pd.to_datetime(did_cells["birth_date"])
-        return did_cells[~birth.between(*PANDEMIC_BIRTHS).to_numpy(dtype=bool)].reset_index(
-            drop=True)
-
-    cells = context.did_subset("no_pandemic", did_cells, outside_pandemic)
+    cells = pandemic_free_cells(context, did_cells)
     if cells is None:
         return []
     row = _did_row(context, cells, indicator.id)
@@ -167,7 +179,7 @@ def _with_filled_windows(context: _Context, did_cells: pd.DataFrame,
         return []
     cells = did_cells.assign(**{indicator.id: did_cells[indicator.id].astype("boolean")
                                 .fillna(did_cells[filled].astype("boolean"))})
-    row = _did_row(context, _DidCells(cells, context), indicator.id)
+    row = _did_row(context, context.did(did_cells).with_outcomes(cells), indicator.id)
     count = int((did_cells[indicator.id].isna() & did_cells[filled].notna()).sum())
     row["analysis"] = "filled_windows"
     row["events_intervention"] = row["events_comparison"] = None
@@ -217,8 +229,8 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
         else:
             fit, fit_error = _attempt(difference_in_differences, y[inside],
                                       did.treated_area[inside], did.post[inside],
-                                      did.area[inside], completed, area_effects=True,
-                                      period_effects=did.half_year[inside],
+                                      did.area_labels[inside], completed, area_effects=True,
+                                      period_effects=did.half_year_labels[inside],
                                       wild_bootstrap=False)
             result, df_complete = None, None
             if fit is not None and fit.clustered.estimable:
