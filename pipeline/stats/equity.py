@@ -478,10 +478,12 @@ def triple_difference(
     if any("widened_to_child_level" in e.flags
            for e in [*by_level.values(), *differences.values()]):
         flags.append("se_raised_to_child_level")
+    # a sandwich's diagonal is not negative; summed over patterns, a coefficient whose cluster
+    # scores cancel can come out a rounding error below 0 (-1e-18): its standard error is 0
     coefficients = pd.DataFrame({
         "coef": beta,
-        "se_cluster": np.sqrt(np.diag(cr1)) if cr1 is not None else np.nan,
-        "se_hc1": np.sqrt(np.diag(hc1)),
+        "se_cluster": np.sqrt(np.maximum(np.diag(cr1), 0.0)) if cr1 is not None else np.nan,
+        "se_hc1": np.sqrt(np.maximum(np.diag(hc1), 0.0)),
     }, index=pd.Index(names, name="term"))
     return TripleDifferenceResult(
         by_level=by_level, differences=differences, joint=joint, reference=reference,

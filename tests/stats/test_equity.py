@@ -136,6 +136,32 @@ def test_children_fitted_as_distinct_rows_with_counts_equal_statsmodels(
                                                                          rel=1e-9)
 
 
+def test_a_cluster_se_that_is_zero_in_exact_arithmetic_is_zero_not_missing() -> None:
+    """The docstring's four areas: the two comparison areas change alike in both subgroups,
+    so the subgroup-by-period term's cluster scores cancel and its CR1 standard error is 0
+    (statsmodels: 1.9e-9, rounding); summed over patterns it came out -6e-18 squared, which
+    must give 0 and no warning, not NaN."""
+    import warnings
+
+    events = (4, 6, 4, 5, 3, 6, 3, 4, 4, 4, 4, 4, 5, 5, 6, 6)  # per area: x before, after, y before, after
+    outcome = np.concatenate([np.repeat([1, 0], [k, 10 - k]) for k in events])
+    area = np.repeat(["A", "B", "C", "D"], 40)
+    treated_area = np.repeat([1, 1, 0, 0], 40)
+    post = np.tile(np.repeat([0, 1, 0, 1], 10), 4)
+    subgroup = np.tile(np.repeat(["x", "x", "y", "y"], 10), 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = triple_difference(outcome, treated_area, post, subgroup, area)
+    frame = pd.DataFrame({"y": outcome, "t": treated_area, "post": post, "s": (subgroup == "y").astype(int),
+                          "area": area})
+    reference = smf.ols("y ~ C(area) + post + s + s:post + s:t + t:post + t:post:s", frame).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["area"])[0]})
+    se = result.coefficients["se_cluster"]
+    assert se["subgroup[y]:post"] == pytest.approx(reference.bse["s:post"], abs=1e-8)
+    assert se["subgroup[y]:post"] >= 0
+    assert se["treated_area:post:subgroup[y]"] == pytest.approx(reference.bse["t:post:s"], rel=1e-9)
+
+
 def test_joint_f_for_two_levels_is_the_square_of_the_single_t() -> None:
     for areas_per_arm in (4, 1):  # cluster-robust (t with G-1 df) and the HC1 fallback
         frame = _panel(seed=3, areas_per_arm=areas_per_arm)
