@@ -205,7 +205,8 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
         # the run scans every output for personnummer before it publishes: these files now,
         # while notebooks still run, rather than all of them at the end
         figures = figures_dir / job.name if figures_dir is not None and job.committee else None
-        scan_ahead([*rendered.files, *(sorted(figures.iterdir()) if figures and figures.is_dir() else [])])
+        drawn = [path for path in figures.iterdir() if path.is_file()] if figures and figures.is_dir() else []
+        scan_ahead([*rendered.files, *sorted(drawn)])
         return rendered
 
     def done(rendered: Rendered) -> None:

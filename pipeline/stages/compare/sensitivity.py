@@ -112,7 +112,13 @@ def _placebo_rows(context: _Context, did_cells: pd.DataFrame, study: Study,
     design's estimate doubtful.
     """
     fake_start = placebo_start(study)
-    placebo = placebo_cells(context, did_cells)
+
+    def before_start() -> pd.DataFrame:
+        pre = did_cells[did_cells["did_period"].astype("string").eq("pre").fillna(False)
+                        .to_numpy(dtype=bool)].reset_index(drop=True)
+        return pre.assign(did_period=np.where(pre["birth_date"] >= fake_start, "post", "pre"))
+
+    placebo = context.did_subset("placebo", did_cells, before_start)
     if placebo is None:
         return []
     row = _did_row(context, placebo, indicator.id)
@@ -121,29 +127,6 @@ def _placebo_rows(context: _Context, did_cells: pd.DataFrame, study: Study,
                    f"(halfway); {row['note']}")
     row["area"] = context.area
     return [row]
-
-
-def placebo_cells(context: _Context, did_cells: pd.DataFrame) -> _DidCells | None:
-    """The placebo DiD's children: those born before the start, `did_period` "post" from the
-    fake start on (built once per context; None when there are none)."""
-    fake_start = placebo_start(context.study)
-
-    def before_start() -> pd.DataFrame:
-        pre = did_cells[did_cells["did_period"].astype("string").eq("pre").fillna(False)
-                        .to_numpy(dtype=bool)].reset_index(drop=True)
-        return pre.assign(did_period=np.where(pre["birth_date"] >= fake_start, "post", "pre"))
-
-    return context.did_subset("placebo", did_cells, before_start)
-
-
-def pandemic_free_cells(context: _Context, did_cells: pd.DataFrame) -> _DidCells | None:
-    """The DiD's children born outside 2020–2021 (built once per context; None when none)."""
-    def outside_pandemic() -> pd.DataFrame:
-        birth = pd.to_datetime(did_cells["birth_date"])
-        return did_cells[~birth.between(*PANDEMIC_BIRTHS).to_numpy(dtype=bool)].reset_index(
-            drop=True)
-
-    return context.did_subset("no_pandemic", did_cells, outside_pandemic)
 
 
 # Births in the COVID-19 pandemic years: child health services changed their visits, and
@@ -158,7 +141,12 @@ def _without_pandemic(context: _Context, did_cells: pd.DataFrame,
 
     Only the group sizes are published with it: its event counts would differ from the
     main DiD's by the pandemic-born children's."""
-    cells = pandemic_free_cells(context, did_cells)
+    def outside_pandemic() -> pd.DataFrame:
+        birth = pd.to_datetime(did_cells["birth_date"])
+        return did_cells[~birth.between(*PANDEMIC_BIRTHS).to_numpy(dtype=bool)].reset_index(
+            drop=True)
+
+    cells = context.did_subset("no_pandemic", did_cells, outside_pandemic)
     if cells is None:
         return []
     row = _did_row(context, cells, indicator.id)
