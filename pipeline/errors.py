@@ -16,6 +16,10 @@ class ConfigError(HembesokError):
         lines = [f"{source}: {len(self.problems)} problem(s)"] + [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[str], str]]:
+        """Pickled with its problems (an error raised in a forked worker reaches the run)."""
+        return type(self), (self.problems, self.source)
+
 
 class InputFileError(HembesokError):
     """A raw file cannot be used (unreadable, empty, missing a required column); stops the run."""

@@ -5,7 +5,8 @@ other: on a 2-core machine two processes halve the stage. The workers are forked
 start with the stage's data already in memory (shared, not copied, until written) and the
 pieces need not be picklable; only their results travel back. Each piece computes what it
 would compute alone (every bootstrap has its own seed), so the tables are the same whatever
-the number of processes; the results come back in the pieces' order.
+the number of processes; the results come back in the pieces' order, with what each piece
+scanned for personnummer (a clean table written in a worker is not scanned again).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
+
+from pipeline.publish import scan
 
 # The pieces of the run in progress, read by the forked workers (set just before they fork).
 _PIECES: Sequence[Callable[[], Any]] = ()
@@ -56,7 +59,8 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                results[futures[future]] = future.result()  # raises the piece's error
+                results[futures[future]], scanned = future.result()  # raises the piece's error
+                scan.remember(scanned)
                 done(futures[future])
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -78,5 +82,8 @@ def _worker_started(run_pid: int) -> None:
     die_with_parent(run_pid)
 
 
-def _run_piece(index: int) -> Any:
-    return _PIECES[index]()
+def _run_piece(index: int) -> tuple[Any, dict]:
+    """A piece's result, and what it scanned for personnummer (`scan.remember`): a clean table
+    written and scanned in a worker is not scanned again by the run."""
+    mark = scan.scanned_count()
+    return _PIECES[index](), scan.findings_since(mark)

@@ -33,7 +33,7 @@ from pipeline import __version__, changes, outputs, privacy, store
 from pipeline.config import Study, load_study, part_settings, study_file_path
 from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
 from pipeline.indicators import INDICATOR_SOURCES
-from pipeline.publish import publish_tables, scan_file_for_personnummer, write_xlsx
+from pipeline.publish import publish_tables, scan, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages.ingest import SOURCE_ROW, IngestedLazily, ingest
 
@@ -104,8 +104,11 @@ def study_key(study: Study) -> bytes:
 
 
 def input_hashes(study: Study) -> dict[str, str]:
-    return {spec.file: store.file_sha256(study.input_path(table))
-            for table, spec in sorted(study.inputs.items())}
+    """Each input file's SHA-256, two files at a time (hashlib lets go of the GIL)."""
+    tables = sorted(study.inputs.items())
+    with ThreadPoolExecutor(max_workers=2) as hashing:
+        digests = hashing.map(lambda item: store.file_sha256(study.input_path(item[0])), tables)
+        return {spec.file: digest for (_, spec), digest in zip(tables, digests, strict=True)}
 
 
 def results_inputs(study: Study, clean_dir: Path) -> dict[str, str]:
@@ -120,13 +123,14 @@ def results_inputs(study: Study, clean_dir: Path) -> dict[str, str]:
 
 
 def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: None, *,
-                     set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None
-                     ) -> clean_stage.CleanResult:
+                     set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None,
+                     jobs: int = 1) -> clean_stage.CleanResult:
     """Ingest and clean in memory (the personnummer never reach the disk); `progress` hears of
     each file read and each table cleaned, `set_aside` (if given) of each clean table that can
     leave memory as soon as it is cleaned (`clean_stage.clean`). With `set_aside` (a run) each
     export is read only when its table is cleaned (`IngestedLazily`); without (validate, which
-    checks every file before it cleans) all are read first."""
+    checks every file before it cleans) all are read first, and the exports after the children
+    are read and cleaned in up to `jobs` processes."""
     key = study_key(study)
     ingested = IngestedLazily(study, progress) if set_aside is not None else ingest(study, progress)
     if key == privacy.DEMO_KEY:
@@ -135,7 +139,7 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
     result = clean_stage.clean(ingested, key=key, extraction_date=study.extraction_date,
                                areas=study.design.areas, area_map=study.area_map,
                                plausible_ranges=study.plausible_ranges, progress=progress,
-                               set_aside=set_aside)
+                               set_aside=set_aside, jobs=jobs)
     check_design_areas(study, result.tables["children"].frame["area"])
     return result
 
@@ -368,8 +372,11 @@ class Stage:
 def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     def set_aside(name: str, parts: Iterable[pd.DataFrame]) -> None:  # written as soon as cleaned
         store.write_parquet_parts(parts, ctx.scratch / f"{name}.parquet")
+        # and scanned for personnummer while the next table is cleaned, for the stage's scan
+        scan.scan_ahead([ctx.scratch / f"{name}.parquet"])
 
-    result = run_ingest_clean(ctx.study, ctx.say, set_aside=set_aside if ctx.scratch else None)
+    result = run_ingest_clean(ctx.study, ctx.say, set_aside=set_aside if ctx.scratch else None,
+                              jobs=ctx.jobs)
     if problems := clean_stage.rejected_share_problems(result, ctx.study.max_rejected_share):
         raise InputFileError("; ".join(problems) + ". Nothing was written.")
     rows = {name: t.rows_clean for name, t in result.tables.items()}

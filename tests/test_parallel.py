@@ -58,3 +58,43 @@ def test_pieces_start_in_the_order_given_and_come_back_in_their_own() -> None:
     assert min(starts[1], starts[0]) >= min(starts[3], starts[2]) + 0.29  # after a piece was done
     with pytest.raises(ValueError, match="each of the 2 pieces once"):
         run_pieces([lambda: 1, lambda: 2], jobs=2, order=[0, 0])
+
+
+def test_an_error_with_problems_reaches_the_run_as_raised() -> None:
+    """A ConfigError travels back from a worker pickled: its message is the one raised."""
+    import pickle
+
+    from pipeline.errors import ConfigError
+
+    error = ConfigError(["design.intervention_areas: 'Norbyåsen' is not an area"], source="x/study.yml")
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error) == ("x/study.yml: 1 problem(s)\n"
+                                        "  - design.intervention_areas: 'Norbyåsen' is not an area")
+    assert again.problems == error.problems and again.source == "x/study.yml"
+
+
+@needs_fork
+def test_what_a_worker_scanned_is_known_to_the_run(tmp_path, monkeypatch) -> None:
+    """A parquet table written and scanned in a worker (as the clean stage's are) is not
+    scanned again by the run's own scan: its findings came back with the piece. A file with
+    other bytes is scanned anew."""
+    import pandas as pd
+    from studykit import pnr
+
+    from pipeline.publish import scan
+
+    number = pnr("20190311", "123")
+    tables = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+
+    def written(index: int) -> int:
+        pd.DataFrame({"note": [f"ring {number}" if index else "ok", "x"]}).to_parquet(tables[index])
+        scan.scan_ahead([tables[index]])
+        return index
+
+    assert run_pieces([lambda i=i: written(i) for i in range(2)], jobs=2) == [0, 1]
+    monkeypatch.setattr(scan, "_scanned", lambda *_: pytest.fail("scanned again"))
+    assert scan.scan_file_for_personnummer(tables[0]) == []
+    assert scan.scan_file_for_personnummer(tables[1]) == ["########-####"]
+    monkeypatch.undo()
+    pd.DataFrame({"note": [number]}).to_parquet(tables[0])
+    assert scan.scan_file_for_personnummer(tables[0]) == ["########-####"]

@@ -223,3 +223,35 @@ def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(
     run_study(folder, tmp_path, stages=["clean"])  # the changed export is cleaned: named
     now = json.loads(manifest.read_text())["inputs_sha256"]
     assert now == runner.input_hashes(study) and now["amning.csv"] != cleaned_from["amning.csv"]
+
+
+def test_clean_in_two_processes_writes_what_one_writes(tmp_path: Path) -> None:
+    """The exports after the children cleaned in forked processes (jobs 2, each writing and
+    scanning its own tables) give the clean tables, rejects and data-quality tables of one
+    process, and every table is told as cleaned."""
+    from pipeline.cli import main
+
+    folder = tmp_path / "data_raw" / "synthetic"
+    assert main(["synth", "--out", str(folder), "--children", "400", "--seed", "5", "--quiet"]) == 0
+    said: dict[int, list[str]] = {1: [], 2: []}
+    for jobs in (1, 2):
+        run_study(folder, tmp_path / f"jobs{jobs}", stages=["ingest", "clean"], jobs=jobs,
+                  progress=said[jobs].append)
+    one, two = (tmp_path / f"jobs{jobs}" / "data_clean" / "synthetic" / "clean" for jobs in (1, 2))
+    names = sorted(path.name for path in one.glob("*.parquet"))
+    assert names == sorted(path.name for path in two.glob("*.parquet"))
+    assert {"children.parquet", "visits.parquet", "antigen_doses.parquet", "rejects.parquet"} <= set(names)
+    for name in names:
+        pd.testing.assert_frame_equal(pd.read_parquet(one / name), pd.read_parquet(two / name),
+                                      check_exact=True, obj=name)
+    tables = [tmp_path / f"jobs{jobs}" / "outputs" / "synthetic" / "tables" for jobs in (1, 2)]
+    csvs = sorted(path.name for path in tables[0].glob("*.csv"))
+    assert "data_quality.csv" in csvs
+    for name in csvs:
+        assert (tables[0] / name).read_bytes() == (tables[1] / name).read_bytes(), name
+    cleaned = {jobs: sorted(m.split()[-1] for m in said[jobs] if m.startswith("clean: "))
+               for jobs in (1, 2)}
+    # every table but the antigen doses, rejects and value issues is cleaned from an export
+    assert cleaned[1] == cleaned[2] == sorted(n.removesuffix(".parquet") for n in names
+                                              if n not in {"antigen_doses.parquet", "rejects.parquet",
+                                                           "value_issues.parquet"})

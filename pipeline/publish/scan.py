@@ -44,18 +44,17 @@ def scan_file_for_personnummer(path: Path) -> list[str]:
     a parquet file by the distinct values of its text columns; PNG is skipped; any other
     file is scanned as text.
 
-    What a scan found in a file other than parquet (which is scanned by a few of its
-    columns, not read whole) is kept for its bytes (their SHA-256, with the file's suffix):
+    What a scan found is kept for the file's bytes (their SHA-256, with the file's suffix):
     the same bytes scanned again, as the run's last scan does for the reports the report
-    stage scanned as it wrote them (`scan_ahead`), are not read through a second time.
+    stage scanned as it wrote them and the clean tables scanned as they were written
+    (`scan_ahead`, in this process or a forked one: `remember`), are not read through a
+    second time (hashing a million children's clean tables takes a tenth of their scan).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in SKIPPED_SUFFIXES:
         return []
-    if suffix in PARQUET_SUFFIXES:
-        return privacy.find_personnummer_like("\n".join(_parquet_texts(path)))
-    key = (suffix, hashlib.sha256(path.read_bytes()).digest())
+    key = (suffix, _sha256(path))
     if key not in _SCANNED:
         _SCANNED[key] = _scanned(path, suffix)
     return list(_SCANNED[key])
@@ -63,7 +62,8 @@ def scan_file_for_personnummer(path: Path) -> list[str]:
 
 def scan_ahead(paths: Iterable[Path]) -> None:
     """Scan these files now (their findings kept for the run's own scan of every output):
-    while a report stage's notebooks still run, rather than all at its end."""
+    while a report stage's notebooks still run, or as the clean stage writes each table,
+    rather than all at the stage's end."""
     for path in paths:
         scan_file_for_personnummer(path)
 
@@ -71,7 +71,34 @@ def scan_ahead(paths: Iterable[Path]) -> None:
 _SCANNED: dict[tuple[str, bytes], list[str]] = {}  # (suffix, SHA-256 of the bytes) -> findings
 
 
+def _sha256(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+def scanned_count() -> int:
+    """How many files' bytes have been scanned in this process (a mark for `findings_since`)."""
+    return len(_SCANNED)
+
+
+def findings_since(mark: int) -> dict[tuple[str, bytes], list[str]]:
+    """What was scanned after the first `mark` scans (`scanned_count()` then): what a forked
+    process scanned, for the run that forked it to `remember`."""
+    return dict(list(_SCANNED.items())[mark:])
+
+
+def remember(findings: dict[tuple[str, bytes], list[str]]) -> None:
+    """Another process's scans (`findings_since`), kept as if made here: the same bytes are
+    not scanned again."""
+    _SCANNED.update(findings)
+
+
 def _scanned(path: Path, suffix: str) -> list[str]:
+    if suffix in PARQUET_SUFFIXES:
+        return privacy.find_personnummer_like("\n".join(_parquet_texts(path)))
     if suffix in XLSX_SUFFIXES:
         return privacy.find_personnummer_like("\n".join(_xlsx_texts(path)))
     if suffix in PDF_SUFFIXES:

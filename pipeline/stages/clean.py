@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,7 @@ import pyarrow.compute as pc
 
 from pipeline import privacy
 from pipeline.followup import optional, part_of_export
+from pipeline.parallel import can_fork, run_pieces
 from pipeline.parsing import fold_label, fold_labels, spread
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
@@ -160,7 +162,8 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
           areas: Sequence[str] = (), area_map: Mapping[str, str] | None = None,
           plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
           progress: Callable[[str], None] = lambda _: None,
-          set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None) -> CleanResult:
+          set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None,
+          jobs: int = 1) -> CleanResult:
     """Clean every table: children first, since events are checked against them.
 
     `areas` are the study's area names: an export's spelling that differs only in accents,
@@ -178,6 +181,10 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     names them). A table is handed over in parts, in row order: a clean table as one part, the
     antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`),
     each on a thread of its own while the next export is read and cleaned (`SetAsideMeanwhile`).
+
+    With `set_aside` and `jobs` > 1 the exports after the children are read, cleaned and handed
+    over in up to `jobs` forked processes, the largest first (`_clean_in_processes`): the same
+    tables, on every core.
     """
     if set_aside is None:
         return _clean(ingested, key=key, extraction_date=extraction_date, areas=areas,
@@ -185,7 +192,7 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     with SetAsideMeanwhile(set_aside) as meanwhile:
         return _clean(ingested, key=key, extraction_date=extraction_date, areas=areas,
                       area_map=area_map, plausible_ranges=plausible_ranges, progress=progress,
-                      set_aside=meanwhile)
+                      set_aside=meanwhile, jobs=jobs)
 
 
 class SetAsideMeanwhile:
@@ -202,6 +209,7 @@ class SetAsideMeanwhile:
 
     def __init__(self, set_aside: Callable[[str, Iterable[pd.DataFrame]], None]) -> None:
         self._set_aside = set_aside
+        self.at_once = set_aside  # the hand-over itself, on the caller's thread
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="set-aside")
         self._pending: Future[None] | None = None
 
@@ -233,7 +241,8 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
            area_map: Mapping[str, str] | None = None,
            plausible_ranges: Mapping[str, tuple[float, float]] | None = None,
            progress: Callable[[str], None] = lambda _: None,
-           set_aside: Callable[[str, Iterable[pd.DataFrame]], None] | None = None) -> CleanResult:
+           set_aside: SetAsideMeanwhile | Callable[[str, Iterable[pd.DataFrame]], None] | None = None,
+           jobs: int = 1) -> CleanResult:
     """`clean`, with `set_aside` called where the caller's is (on its thread or not)."""
     names = list(ingested)
     raw_tables, notes_by_table = ingested, {}  # each table popped from it: it is left empty
@@ -252,34 +261,96 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
     progress(step_message("clean", 1, len(names), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
     birth_by_person = _birth_by_person(births, register)
-    for name in [n for n in names if n != "children"]:
+
+    def clean_table(name: str, hand_over: Callable[[str, Iterable[pd.DataFrame]], None] | None
+                    ) -> tuple[CleanTable, pd.DataFrame, list[str], pd.DataFrame | None]:
+        """One export read, cleaned and (with `hand_over`) handed over: the clean table, its
+        value issues, its notes and, for the vaccinations, the antigen doses kept."""
         raw = mask_identifiers(raw_tables.pop(name))
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
-            tables[name] = _clean_events(raw, register, extraction_date, birth_by_person)
+            table = _clean_events(raw, register, extraction_date, birth_by_person)
         else:
-            tables[name] = _clean_optional(raw, TABLES[name], register, extraction_date, births,
-                                           areas, area_map or {})
-        issues.append(raw.value_issues)
-        notes_by_table[name] = raw.notes
+            table = _clean_optional(raw, TABLES[name], register, extraction_date, births,
+                                    areas, area_map or {})
+        issues_found, notes = raw.value_issues, raw.notes
         del raw
+        doses = None
         if name == "vaccinations":  # only what the doses are made of: the rest can go when written
-            vaccinations = tables[name].frame[list(DOSE_SOURCES)]
-        if set_aside is not None:
-            tables[name] = tables[name].set_aside(set_aside)
+            vaccinations = table.frame[list(DOSE_SOURCES)]
+        if hand_over is not None:
+            table = table.set_aside(hand_over)
         if name == "vaccinations":
-            if set_aside is None:
+            if hand_over is None:
                 doses = antigen_doses(vaccinations)
             else:  # made and handed over a row group at a time (16M doses at a million children)
-                set_aside("antigen_doses", antigen_doses_in_parts(vaccinations, ROW_GROUP_ROWS))
+                hand_over("antigen_doses", antigen_doses_in_parts(vaccinations, ROW_GROUP_ROWS))
                 doses = antigen_doses(without_rows(vaccinations))
             del vaccinations
-        progress(step_message("clean", len(tables), len(names), name))
+        return table, issues_found, notes, doses
+
+    events = [n for n in names if n != "children"]
+    if isinstance(set_aside, SetAsideMeanwhile) and jobs > 1 and len(events) > 1 and can_fork():
+        cleaned = _clean_in_processes(events, clean_table, set_aside, raw_tables, jobs, progress)
+    else:
+        cleaned = []
+        for name in events:
+            cleaned.append(clean_table(name, set_aside))
+            progress(step_message("clean", len(cleaned) + 1, len(names), name))
+    doses = None
+    for name, (table, issues_found, notes, table_doses) in zip(events, cleaned, strict=True):
+        tables[name] = table
+        issues.append(issues_found)
+        notes_by_table[name] = notes
+        if table_doses is not None:
+            doses = table_doses
     issues = pd.concat(issues, ignore_index=True)
     notes = ([note for name in names for note in notes_by_table[name]]
              + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {}))
     written = frozenset() if set_aside is None else frozenset([*(n for n in tables if n != "children"),
                                                                "antigen_doses"])
     return CleanResult(tables, doses, issues, spellings, notes, written)
+
+
+def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_aside: SetAsideMeanwhile,
+                        raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily, jobs: int,
+                        progress: Callable[[str], None]) -> list[Any]:
+    """`clean_table` of each export in `events`, in up to `jobs` forked processes.
+
+    Each process reads its export (`raw_tables` reads lazily), cleans it against the
+    children and the register it was forked with, and hands the clean table over itself,
+    on its own thread of work (`set_aside.at_once`): only the counts, rejects, value issues
+    and notes travel back. The largest export starts first, so that the processes finish
+    together; the progress is told here as each table is done. Every pseudonym is the keyed
+    HMAC of its number whichever process computes it, and each table is cleaned by the same
+    rules on the same rows, so the tables are those of one process (tests/test_same_numbers).
+    """
+    set_aside.wait()  # nothing being written while the processes fork
+    sizes = [_export_bytes(raw_tables, name) for name in events]
+    order = sorted(range(len(events)), key=lambda index: -sizes[index])
+
+    def piece(name: str) -> Callable[[], Any]:
+        def cleaned() -> Any:
+            if isinstance(raw_tables, IngestedLazily):
+                raw_tables.progress = lambda _: None  # this process's copy: the run tells it
+            return clean_table(name, set_aside.at_once)
+        return cleaned
+
+    finished = 1  # the children
+
+    def done(index: int) -> None:
+        nonlocal finished
+        finished += 1
+        progress(step_message("clean", finished, len(events) + 1, events[index]))
+
+    return run_pieces([piece(name) for name in events], jobs, done, order=order)
+
+
+def _export_bytes(raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily, name: str) -> int:
+    """The size of an export's file (0 when it is not a file read lazily)."""
+    if not isinstance(raw_tables, IngestedLazily):
+        return 0
+    path = raw_tables.study.input_path(name)
+    return path.stat().st_size if path.is_file() else 0
 
 
 def implausible_to_missing(raw: IngestedTable, ranges: Mapping[str, tuple[float, float]]
