@@ -85,3 +85,30 @@ def test_parse_names_the_inputs_it_cannot_parse(studies: tuple[Path, Path]) -> N
 
 def test_no_csv_inputs_is_said() -> None:
     assert ParseTiming(0.0, (), 0, ("besok.xlsx",)).describe() == "no CSV inputs to parse"
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc")
+def test_memory_of_a_stage_counts_its_workers_together() -> None:
+    """tree_memory_mb: a process holding 150 MB whose forked worker writes 100 MB of its own
+    holds at least 250 MB together, which neither holds alone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pipeline.bench import tree_memory_mb
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import os, time\n"
+        "held = bytearray(150 * 2**20)\n"
+        "if os.fork() == 0:\n"
+        "    own = bytearray(100 * 2**20)\n"
+        "    print('ready', flush=True)\n"
+        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"  # the worker holds its 100 MB
+        assert 250 <= tree_memory_mb(holder.pid) < 400
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
