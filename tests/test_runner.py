@@ -255,3 +255,25 @@ def test_clean_in_two_processes_writes_what_one_writes(tmp_path: Path) -> None:
     assert cleaned[1] == cleaned[2] == sorted(n.removesuffix(".parquet") for n in names
                                               if n not in {"antigen_doses.parquet", "rejects.parquet",
                                                            "value_issues.parquet"})
+
+
+def test_clean_stays_in_one_process_without_the_memory_for_more(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine whose free memory is less than the exports' bytes times
+    PROCESS_MEMORY_PER_EXPORT_BYTE cleans them one by one, even with jobs 2."""
+    from pipeline.cli import main
+    from pipeline.stages import clean
+
+    folder = tmp_path / "data_raw" / "synthetic"
+    assert main(["synth", "--out", str(folder), "--children", "200", "--seed", "5", "--quiet"]) == 0
+    asked: list[int] = []
+
+    def little(bytes_needed: int = 0) -> int:
+        asked.append(1)
+        return 1024  # a kilobyte free: less than any study's exports need
+
+    monkeypatch.setattr(clean, "available_memory", little)
+    monkeypatch.setattr(clean, "run_pieces", lambda *_, **__: pytest.fail("cleaned in processes"))
+    summary = run_study(folder, tmp_path, stages=["ingest", "clean"], jobs=2)
+    assert asked and summary.stages[0].status == "ran"
+    assert summary.stages[0].rows["visits"] > 0

@@ -67,7 +67,7 @@ import pyarrow.compute as pc
 
 from pipeline import privacy
 from pipeline.followup import optional, part_of_export
-from pipeline.parallel import can_fork, run_pieces
+from pipeline.parallel import available_memory, can_fork, run_pieces
 from pipeline.parsing import fold_label, fold_labels, spread
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
@@ -184,7 +184,7 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
 
     With `set_aside` and `jobs` > 1 the exports after the children are read, cleaned and handed
     over in up to `jobs` forked processes, the largest first (`_clean_in_processes`): the same
-    tables, on every core.
+    tables, on every core, when the system has the memory for it (`_memory_for_processes`).
     """
     if set_aside is None:
         return _clean(ingested, key=key, extraction_date=extraction_date, areas=areas,
@@ -289,7 +289,8 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
         return table, issues_found, notes, doses
 
     events = [n for n in names if n != "children"]
-    if isinstance(set_aside, SetAsideMeanwhile) and jobs > 1 and len(events) > 1 and can_fork():
+    if (isinstance(set_aside, SetAsideMeanwhile) and jobs > 1 and len(events) > 1 and can_fork()
+            and _memory_for_processes(raw_tables, events)):
         cleaned = _clean_in_processes(events, clean_table, set_aside, raw_tables, jobs, progress)
     else:
         cleaned = []
@@ -343,6 +344,23 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
         progress(step_message("clean", finished, len(events) + 1, events[index]))
 
     return run_pieces([piece(name) for name in events], jobs, done, order=order)
+
+
+# Memory that cleaning the exports after the children in two processes takes at most, as a
+# multiple of their files' bytes: a million children's 1.9 GB of them peaked at 6.6 GB (the
+# run 0.8 GB, the process cleaning the visits 3.3 GB, the one making the antigen doses 2.8 GB)
+# where one process peaks at 3.7 GB.
+PROCESS_MEMORY_PER_EXPORT_BYTE = 4
+
+
+def _memory_for_processes(raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily,
+                          events: list[str]) -> bool:
+    """Whether the system has the memory to clean the exports in processes at once (or does
+    not say): on a machine without it they are cleaned one by one, slower but within what
+    one process needs."""
+    available = available_memory()
+    needed = PROCESS_MEMORY_PER_EXPORT_BYTE * sum(_export_bytes(raw_tables, name) for name in events)
+    return available is None or available >= needed
 
 
 def _export_bytes(raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily, name: str) -> int:

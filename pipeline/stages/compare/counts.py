@@ -191,8 +191,8 @@ def _did_rows(context: _Context, did: Any, indicator: Indicator) -> list[dict[st
     counts, years, used = _values(did.cells, indicator)
     keep = used & did.complete
     treated_area, post = did.treated_area[keep], did.post[keep]
-    design = (treated_area, post, did.area[keep], did.coded_covariates[keep].reset_index(drop=True))
-    effects = {"area_effects": True, "period_effects": did.half_year[keep]}
+    design = (treated_area, post, did.area_labels[keep], did.coded_covariates[keep].reset_index(drop=True))
+    effects = {"area_effects": True, "period_effects": did.half_year_labels[keep]}
     keys = {"indicator": indicator.id, "area": context.area, "analysis": "itt",
             "n_intervention": int((keep & (did.treated_area == 1)).sum()),  # with every covariate
             "n_comparison": int((keep & (did.treated_area == 0)).sum())}

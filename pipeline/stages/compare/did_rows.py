@@ -113,8 +113,8 @@ def _did_row(context: _Context, did: _DidCells, indicator: str,
     if landmark is not None:
         row |= {"analysis": "landmark", "landmark_days": landmark}
     if randomisation and row["estimate"] is not None:
-        row |= _randomisation(y, did.area[inside], post, treated_area, covariates,
-                              did.half_year[inside], row["estimate"])
+        row |= _randomisation(y, did.area_labels[inside], post, treated_area, covariates,
+                              did.half_year_labels[inside], row["estimate"])
     return row
 
 
@@ -128,8 +128,8 @@ def _logistic_did_row(context: _Context, did: _DidCells, indicator: str) -> dict
     complete = did.complete[inside]
     in_area = treated_area[complete] == 1
     result, error = _attempt(lambda: logistic_did(
-        y[inside], treated_area, post, did.area[inside], covariates,
-        period_effects=did.half_year[inside]))
+        y[inside], treated_area, post, did.area_labels[inside], covariates,
+        period_effects=did.half_year_labels[inside]))
     estimate = None if result is None else result.att
     notes = ["check on the scale: logistic model with area and birth half-year effects, "
              + context.adjusted_for + "; effect on the intervention areas after the start as a "
@@ -156,7 +156,7 @@ def _rmst_did_row(did: _DidCells, indicator: str) -> dict[str, Any]:
     time, event, kept = _survival_data(did.cells, indicator)
     horizon = course.rmst_horizon
     treated_area, post = did.treated_area[kept], did.post[kept]
-    result, error = _attempt(lambda: rmst_did(time, event, treated_area, post, did.area[kept],
+    result, error = _attempt(lambda: rmst_did(time, event, treated_area, post, did.area_labels[kept],
                                               horizon))
     notes = [f"restricted mean {course.rmst_measures} up to {horizon} days: DiD of the four "
              "Kaplan–Meier areas, area bootstrap within arms (coarse with few areas); unadjusted"]
@@ -186,11 +186,11 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
     for indicator in context.indicators:
         y, inside, _ = did.outcome(indicator.id)
         result, error = _attempt(event_study, y[inside], did.treated_area[inside],
-                                 period[inside], did.area[inside],
+                                 period[inside], did.area_labels[inside],
                                  did.coded_covariates[inside].reset_index(drop=True))
         if result is None or not result.estimable:
             continue
-        labels = dict(zip(period[inside], did.half_year[inside], strict=True))
+        labels = dict(zip(period[inside], did.half_year_labels[inside], strict=True))
         note = result.pre_trend.summary()
         for record in result.table.to_dict("records"):
             rows.append({"indicator": indicator.id,
@@ -220,8 +220,8 @@ def half_year_index(birth: pd.Series, programme_start: pd.Timestamp) -> np.ndarr
     return np.floor_divide(months.to_numpy(dtype=float), 6).astype(int)
 
 
-def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_area: np.ndarray,
-                   covariates: pd.DataFrame | None, half_year: np.ndarray,
+def _randomisation(y: np.ndarray, area: pd.Categorical, post: np.ndarray, treated_area: np.ndarray,
+                   covariates: pd.DataFrame | None, half_year: pd.Categorical,
                    estimate: float) -> dict[str, Any]:
     """Design-based checks of a DiD under the same model (area and half-year effects, the
     covariates): randomisation inference over every assignment of areas to the arms (its p
@@ -244,11 +244,17 @@ def _randomisation(y: np.ndarray, area: np.ndarray, post: np.ndarray, treated_ar
     return found
 
 
-def _model_terms(covariates: pd.DataFrame | None, half_year: np.ndarray) -> pd.DataFrame:
+def _model_terms(covariates: pd.DataFrame | None, half_year: pd.Categorical) -> pd.DataFrame:
     """The DiD model's terms besides area and the DiD term: birth half-year effects and the
-    covariates, as covariates for the design-based checks (which add area effects and post)."""
-    halves = pd.get_dummies(pd.Series(half_year, dtype="string"), prefix="half_year",
-                            drop_first=True, dtype=float)
+    covariates, as covariates for the design-based checks (which add area effects and post).
+
+    A dummy per half-year the children were born in but the first (in sorted order), as
+    `pd.get_dummies(..., drop_first=True)` codes the half-years' texts, made from the
+    categorical's codes (a child without a half-year 0 in every column)."""
+    codes = half_year.codes
+    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(half_year.categories)))
+    halves = pd.DataFrame({f"half_year_{half_year.categories[level]}": (codes == level).astype(float)
+                           for level in present[1:]}, index=pd.RangeIndex(len(codes)))
     return halves if covariates is None else pd.concat([covariates, halves], axis=1)
 
 
@@ -267,9 +273,9 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     cells, areas = [], []
     for indicator in context.indicators:
         y, inside, _ = did.outcome(indicator.id)
-        data = (y[inside], did.area[inside], did.post[inside], did.treated_area[inside])
+        data = (y[inside], did.area_labels[inside], did.post[inside], did.treated_area[inside])
         extra = _model_terms(did.coded_covariates[inside].reset_index(drop=True),
-                             did.half_year[inside])
+                             did.half_year_labels[inside])
         try:
             cells.append(area_period_cells(*data).assign(indicator=indicator.id))
             pairs = pairwise_did(*data).rename(columns={"did": "did_unadjusted"})

@@ -138,8 +138,8 @@ def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
         known = inside & (codes >= 0)
         level_of = np.asarray(levels, dtype=object)[codes[known]]
         result, error = _attempt(triple_difference, y[known], did.treated_area[known],
-                                 did.post[known], level_of, did.area[known],
-                                 period_effects=did.half_year[known])
+                                 did.post[known], level_of, did.area_labels[known],
+                                 period_effects=did.half_year_labels[known])
         p_interaction = None if result is None else result.joint.p_value
         note = _interaction_note(variable, "DiDs", result, error)
         for code, level in enumerate(levels):
