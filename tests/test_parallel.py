@@ -98,3 +98,25 @@ def test_what_a_worker_scanned_is_known_to_the_run(tmp_path, monkeypatch) -> Non
     monkeypatch.undo()
     pd.DataFrame({"note": [number]}).to_parquet(tables[0])
     assert scan.scan_file_for_personnummer(tables[0]) == ["########-####"]
+
+
+def _a_64_mb_array_is_on_the_heap() -> bool:
+    """Whether a 64 MB array of this process lies in its heap ([heap] in /proc/self/maps)."""
+    array = np.ones(8 * 2**20)  # 64 MB: over glibc's largest mmap threshold (32 MB)
+    with open("/proc/self/maps", encoding="ascii") as maps:
+        spans = [line.split()[0].split("-") for line in maps if line.rstrip().endswith("[heap]")]
+    address = array.ctypes.data
+    return any(int(start, 16) <= address < int(end, 16) for start, end in spans)
+
+
+@needs_fork
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc")
+def test_workers_that_keep_freed_memory_take_large_arrays_from_their_heap() -> None:
+    """keep_freed_memory: a worker's 64 MB array comes from its heap (kept and reused when
+    freed), not from pages mapped for it alone, as it does without (glibc)."""
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc only")
+    assert run_pieces([_a_64_mb_array_is_on_the_heap] * 3, jobs=2, keep_freed_memory=True) == [True] * 3
+    assert run_pieces([_a_64_mb_array_is_on_the_heap] * 3, jobs=2) == [False] * 3

@@ -185,9 +185,8 @@ def _observed(groups: pd.DataFrame, indicator: Indicator, design: str) -> dict[s
         y, inside = binary_outcome(groups, indicator.id)
     names = DID_GROUPS if design == "did" else GROUPS
     found: dict[str, Any] = {}
-    group_of = groups["group"].astype("string").fillna("").to_numpy(dtype=object)
     for name in names:
-        in_group = inside & (group_of == name)
+        in_group = inside & groups["group"].eq(name).fillna(False).to_numpy(dtype=bool)
         n, events = int(in_group.sum()), int(np.nansum(y[in_group]))
         found[f"n_denominator_{name}"] = n
         found[f"events_{name}"] = events
