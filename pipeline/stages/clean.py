@@ -321,7 +321,8 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
     children and the register it was forked with, and hands the clean table over itself,
     on its own thread of work (`set_aside.at_once`): only the counts, rejects, value issues
     and notes travel back. The largest export starts first, so that the processes finish
-    together; the progress is told here as each table is done. Every pseudonym is the keyed
+    together; the progress (its file read, its table cleaned) is told here as each table is
+    done, in the order they are done. Every pseudonym is the keyed
     HMAC of its number whichever process computes it, and each table is cleaned by the same
     rules on the same rows, so the tables are those of one process (tests/test_same_numbers).
     """
@@ -338,9 +339,12 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
 
     finished = 1  # the children
 
-    def done(index: int) -> None:
+    def done(index: int) -> None:  # its file read, its table cleaned: told as each is done
         nonlocal finished
         finished += 1
+        if isinstance(raw_tables, IngestedLazily):
+            file = raw_tables.study.input_path(events[index]).name
+            progress(step_message("ingest", finished, len(events) + 1, file))
         progress(step_message("clean", finished, len(events) + 1, events[index]))
 
     return run_pieces([piece(name) for name in events], jobs, done, order=order)
