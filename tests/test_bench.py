@@ -95,7 +95,6 @@ def test_memory_of_a_stage_counts_its_workers_together() -> None:
     import signal
     import subprocess
     import sys
-    import time
 
     from pipeline.bench import tree_memory_mb
 
