@@ -112,6 +112,8 @@ from pipeline.stages.compare.did_rows import (
     _did_row,
     _logistic_did_row,
     _rmst_did_row,
+    design_based_p,
+    did_area_checks,
     did_area_tables,
     event_study_table,
     half_year_index,
@@ -223,7 +225,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
         (indicator.id, indicator_piece(indicator)) for indicator in context.indicators]
     pieces += [(f"area {area}", area_piece(area)) for area in study.design.intervention_areas]
     if did_cells is not None:
-        pieces += [("DiD by area", lambda: did_area_tables(context, did_cells)),
+        pieces += [("DiD by area", lambda: did_area_checks(context, did_cells, randomisation=True)),
                    ("event study", lambda: event_study_table(context, did_cells))]
     pieces.append(("count outcomes", lambda: count_outcome_tables(study, cohort)))
     # the tables that need no effect estimate, as pieces too: at register scale they are
@@ -257,13 +259,17 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
                               keep_freed_memory=_memory_to_keep(cohort)))
     indicator_results = [next(results) for _ in context.indicators]
     area_results = [next(results) for _ in study.design.intervention_areas]
-    did_cell_table, did_area_table = (next(results) if did_cells is not None
-                                      else (output_table("did_cells").frame([]),
-                                            output_table("did_areas").frame([])))
+    did_cell_table, did_area_table, design_checks = (
+        next(results) if did_cells is not None
+        else (output_table("did_cells").frame([]), output_table("did_areas").frame([]), {}))
     events = next(results) if did_cells is not None else output_table("event_study").frame([])
     count_tables = next(results)
     tables = {name: next(results) for name in descriptive}
     rows = [row for part in (*indicator_results, *area_results) for row in part[0]]
+    for row in rows:  # the design-based p of each DiD row of the whole study, from its area checks
+        if (row.get("area") == "all" and row["analysis"] == "itt" and row["method"] == "did"
+                and row["estimate"] is not None and row["indicator"] in design_checks):
+            row |= design_based_p(design_checks[row["indicator"]], row["estimate"])
     effects = _with_multiplicity(output_table("effects").frame(rows), study)
     # model-based estimates that adjust for at least one covariate (not saturated in the
     # groups' counts): publishing may show them where a crude one would reveal a small cell
@@ -313,7 +319,8 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
     rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
             else _survival_effects(context, indicator))
     if did is not None:
-        rows += [_did_row(context, did, indicator.id, randomisation=True),
+        # the design-based p of the whole study's DiD come from the area checks ("DiD by area")
+        rows += [_did_row(context, did, indicator.id, randomisation=context.area != "all"),
                  _did_row(context, did, indicator.id, adjusted=False)]
         rows += _placebo_rows(context, did_cells, context.study, indicator)
         if indicator.time_to_event is not None:

@@ -3,6 +3,7 @@ the logistic and restricted-mean DiDs, the event study and the area tables."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -228,12 +229,18 @@ def _randomisation(y: np.ndarray, area: pd.Categorical, post: np.ndarray, treate
     and the smallest p the design allows), and where the estimate falls among the DiDs of
     each comparison area as a placebo intervention area (its p and floor)."""
     extra = _model_terms(covariates, half_year)
-    found: dict[str, Any] = {}
     try:
         checks = area_checks(y, area, post, treated_area, extra,
                              checks=("randomisation", "placebo_areas"))
     except (ValueError, np.linalg.LinAlgError):
-        return found
+        return {}
+    return design_based_p(checks, estimate)
+
+
+def design_based_p(checks: dict[str, Any], estimate: float) -> dict[str, Any]:
+    """A DiD row's design-based p-values from its area checks (`area_checks`' randomisation
+    test and placebo table): p_randomisation and p_floor, p_placebo and p_placebo_floor."""
+    found: dict[str, Any] = {}
     test = checks["randomisation"]
     found["p_floor"] = test.p_floor
     if test.estimable:
@@ -269,22 +276,36 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     with area effects and post only, `did_adjusted` with the headline's model (birth
     half-year effects and the covariates).
     """
+    cells, areas, _ = did_area_checks(context, did_cells)
+    return cells, areas
+
+
+def did_area_checks(context: _Context, did_cells: pd.DataFrame, randomisation: bool = False
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, Any]]]:
+    """`did_area_tables`, and with `randomisation` each indicator's area checks of its DiD
+    row (`design_based_p`: the randomisation test and the placebo areas, from the same panel
+    of children as the tables, built once for both), by indicator."""
     did = context.did(did_cells)
-    cells, areas = [], []
+    cells, areas, checked = [], [], {}
+    wanted = ("leave_one_out", "placebo_areas", *(("randomisation",) if randomisation else ()))
     for indicator in context.indicators:
         y, inside, _ = did.outcome(indicator.id)
         data = (y[inside], did.area_labels[inside], did.post[inside], did.treated_area[inside])
         extra = _model_terms(did.coded_covariates[inside].reset_index(drop=True),
                              did.half_year_labels[inside])
-        try:
+        pairs = checks = None  # an area in both arms, or no child: the effects rows say why
+        with contextlib.suppress(ValueError, np.linalg.LinAlgError):
             cells.append(area_period_cells(*data).assign(indicator=indicator.id))
             pairs = pairwise_did(*data).rename(columns={"did": "did_unadjusted"})
-            checks = area_checks(*data, extra, checks=("leave_one_out", "placebo_areas"))
-            areas += [pairs.assign(analysis="pairwise"),
-                      checks["leave_one_out"].assign(analysis="leave_one_out"),
-                      checks["placebo_areas"].assign(analysis="placebo_area")]
-        except (ValueError, np.linalg.LinAlgError):
-            continue  # an area in both arms, or no child: the effects rows say why
+        with contextlib.suppress(ValueError, np.linalg.LinAlgError):
+            checks = area_checks(*data, extra, checks=wanted)
+        if randomisation and checks is not None:
+            checked[indicator.id] = {name: checks[name] for name in ("randomisation", "placebo_areas")}
+        if pairs is None or checks is None:
+            continue
+        areas += [pairs.assign(analysis="pairwise"),
+                  checks["leave_one_out"].assign(analysis="leave_one_out"),
+                  checks["placebo_areas"].assign(analysis="placebo_area")]
         for frame in areas[-3:]:
             frame["indicator"] = indicator.id
             # as for effects.csv: a model with covariates is not cell arithmetic
@@ -292,4 +313,4 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     cell_rows = [r for frame in cells for r in frame.to_dict("records")]
     area_rows = [r for frame in areas for r in frame.to_dict("records")]
     return (output_table("did_cells").frame(cell_rows),
-            output_table("did_areas").frame(area_rows))
+            output_table("did_areas").frame(area_rows), checked)
