@@ -96,6 +96,7 @@ from pipeline.stages.compare.context import (
     _in_area,
     _interval_censored,
     _rows_in,
+    analysed_columns,
     binary_outcome,
     covariate_frame,
     did_outcome,
@@ -194,9 +195,10 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     """
     if named_difference is None:
         named_difference = study.power_difference
-    population = _rows_in(cohort, GROUPS)
+    analysed = analysed_columns(cohort)
+    population = _rows_in(cohort, GROUPS, analysed)
     context = _Context(study, population)
-    did_cells = _rows_in(cohort, DID_GROUPS) if study.design.type == "did" else None
+    did_cells = _rows_in(cohort, DID_GROUPS, analysed) if study.design.type == "did" else None
     if did_cells is not None:
         context.did(did_cells)  # built once, before the pieces below share it
 

@@ -41,10 +41,22 @@ def _in_area(frame: pd.DataFrame, area: str) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-def _rows_in(cohort: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
-    """The cohort's children whose `group` is one of `groups`, renumbered from 0."""
+def _rows_in(cohort: pd.DataFrame, groups: Sequence[str], columns: Sequence[str] | None = None
+             ) -> pd.DataFrame:
+    """The cohort's children whose `group` is one of `groups`, renumbered from 0 (only the
+    `columns` given, else every column)."""
     keep = cohort["group"].isin(groups).fillna(False).to_numpy(dtype=bool)
-    return cohort[keep].reset_index(drop=True)
+    return (cohort if columns is None else cohort[list(columns)])[keep].reset_index(drop=True)
+
+
+def analysed_columns(cohort: pd.DataFrame) -> list[str]:
+    """The cohort's columns that the analyses of its children read: all but the reasons a
+    child is outside an indicator's denominator (`<indicator>_excluded`, which the
+    missing-data table reads from the cohort itself) and the pseudonym. Two thirds of the
+    cohort's text columns: at a million children each text column taken for a subset of
+    children costs as much as ten columns of numbers."""
+    return [column for column in cohort.columns
+            if column != "child_id" and not column.endswith("_excluded")]
 
 
 class _Context:

@@ -47,7 +47,15 @@ from scipy import stats
 from pipeline.config import Study
 from pipeline.indicators import Indicator, present
 from pipeline.outputs import output_table
-from pipeline.stages.compare.context import DID_GROUPS, GROUPS, _attempt, _Context, _in_area, _rows_in
+from pipeline.stages.compare.context import (
+    DID_GROUPS,
+    GROUPS,
+    _attempt,
+    _Context,
+    _in_area,
+    _rows_in,
+    analysed_columns,
+)
 from pipeline.stats import (
     Estimate,
     bootstrap_mean_difference,
@@ -73,11 +81,12 @@ BOOTSTRAP_SEED = 20260  # the bootstrap's fixed stream: the same data give the s
 def count_outcome_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """count_outcomes and count_effects (empty when the cohort holds no count or rate)."""
     indicators = present(cohort.columns, COUNT_KINDS)
-    groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS)
+    analysed = analysed_columns(cohort)
+    groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS, analysed)
     outcome_rows, effect_rows = [], []
     for indicator in indicators:
         outcome_rows += _group_rows(study, groups, indicator)
-    population = _rows_in(cohort, GROUPS)
+    population = _rows_in(cohort, GROUPS, analysed)
     for area in ("all", *study.design.intervention_areas):
         in_area = population if area == "all" else _in_area(population, area)
         context = _Context(study, in_area, area=area)

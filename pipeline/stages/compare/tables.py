@@ -20,6 +20,7 @@ from pipeline.stages.compare.context import (
     _in_area,
     _interval_censored,
     _rows_in,
+    analysed_columns,
     binary_outcome,
     did_outcome,
     half_year_bins,
@@ -70,7 +71,7 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
         key = (record["analysis"], record["indicator"], record["area"])
         by_analysis.setdefault(key, []).append(record)
     rows = []
-    in_groups = _rows_in(cohort, DID_GROUPS)
+    in_groups = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
     for area in ("all", *study.design.intervention_areas):
         groups = in_groups if area == "all" else _in_area(in_groups, area)
         for indicator in present(cohort.columns, COMPARED_KINDS):
