@@ -727,17 +727,21 @@ def _require_no_separation(y: np.ndarray, standardised: np.ndarray, areas: pd.Se
     """
     found = []
 
-    def state(outcomes: np.ndarray) -> str:
-        return (f"all {outcomes.size} children have the outcome" if outcomes[0] == 1
-                else f"none of {outcomes.size} children has the outcome")
+    def state(children: int, outcome: float) -> str:
+        return (f"all {children} children have the outcome" if outcome == 1
+                else f"none of {children} children has the outcome")
 
     for what, groups in (("area", areas), (label_name, labels)):
-        for level, outcomes in pd.Series(y).groupby(groups.to_numpy()):
-            if outcomes.nunique() == 1:
-                found.append(f"{what} {level}: {state(outcomes.to_numpy())}")
+        # each group's smallest and largest outcome, the groups in sorted order (as groupby
+        # gives them), coded once rather than grouped by every child's text
+        codes, levels = pd.factorize(groups.to_numpy(), sort=True)
+        known = codes >= 0
+        spread = pd.Series(y[known]).groupby(codes[known]).agg(["min", "max", "size"])
+        for code, row in spread[spread["min"] == spread["max"]].iterrows():
+            found.append(f"{what} {levels[code]}: {state(int(row['size']), row['min'])}")
     cell = y[standardised]
     if cell.size and np.all(cell == cell[0]):
-        found.append(f"intervention areas after the start: {state(cell)}")
+        found.append(f"intervention areas after the start: {state(cell.size, cell[0])}")
     if found:
         raise NotEstimable(
             "separation — " + "; ".join(found) + ". The logistic model with area and period "

@@ -506,3 +506,21 @@ def test_period_labels_must_lie_wholly_before_or_after_the_start() -> None:
     with pytest.raises(ValueError, match="post varies within a period_effects label"):
         logistic_did(frame["y"], frame["treated"], frame["post"], frame["area"],
                      period_effects=frame["period"].abs())
+
+
+def test_an_area_whose_children_all_have_the_outcome_is_named_with_its_children() -> None:
+    """The separation check names each area and period whose children's outcomes do not
+    vary, in sorted order, with their children (logistic_did leaves such areas and periods
+    out before it; the check guards the fit that follows)."""
+    from pipeline.stats.did_models import NotEstimable, _require_no_separation
+
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0, 1, 0], dtype=float)
+    areas = pd.Series(["Öby", "Öby", "Öby", "Ås", "Ås", "Bro", "Bro", "Bro", "Ås", None])
+    periods = pd.Series(["2021-03", "2021-09"] * 5)
+    with pytest.raises(NotEstimable) as raised:
+        _require_no_separation(y, np.zeros(10, dtype=bool), areas, periods, "period")
+    assert str(raised.value).startswith(
+        "separation — area Bro: none of 3 children has the outcome; "
+        "area Öby: all 3 children have the outcome. ")
+    _require_no_separation(y[3:5], np.zeros(2, dtype=bool), areas[3:5].reset_index(drop=True),
+                           pd.Series(["a", "b"]).iloc[[0, 0]].reset_index(drop=True), "period")
