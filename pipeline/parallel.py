@@ -78,9 +78,15 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
                 scan.remember(scanned)
                 done(futures[future])
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+        # the other workers killed, and gone, before the error goes on: what a piece of theirs
+        # would still write (a clean table) must not land in a folder the caller then removes
+        # (taken before `shutdown`, which lets go of the executor's list of its processes)
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        for worker in workers:
             worker.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.join()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

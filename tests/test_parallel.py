@@ -120,3 +120,26 @@ def test_workers_that_keep_freed_memory_take_large_arrays_from_their_heap() -> N
         pytest.skip("glibc only")
     assert run_pieces([_a_64_mb_array_is_on_the_heap] * 3, jobs=2, keep_freed_memory=True) == [True] * 3
     assert run_pieces([_a_64_mb_array_is_on_the_heap] * 3, jobs=2) == [False] * 3
+
+
+@needs_fork
+def test_an_error_in_a_piece_stops_the_pieces_still_running(tmp_path) -> None:
+    """When a piece fails, a piece still running in the other process is stopped before the
+    error reaches the run: it writes nothing afterwards (the clean stage's staging folder is
+    removed as the error goes on)."""
+    import time
+
+    late = tmp_path / "written-after-the-error.txt"
+
+    def slow() -> None:
+        time.sleep(1.0)
+        late.write_text("too late")
+
+    def broken() -> None:
+        time.sleep(0.2)  # the slow piece has started in the other process
+        raise ValueError("the visits export cannot be read")
+
+    with pytest.raises(ValueError, match="cannot be read"):
+        run_pieces([slow, broken], jobs=2)
+    time.sleep(1.5)
+    assert not late.exists()
