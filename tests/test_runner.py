@@ -225,18 +225,30 @@ def test_the_manifest_names_the_inputs_the_clean_tables_were_made_from(
     assert now == runner.input_hashes(study) and now["amning.csv"] != cleaned_from["amning.csv"]
 
 
-def test_clean_in_two_processes_writes_what_one_writes(tmp_path: Path) -> None:
+def test_clean_in_two_processes_writes_what_one_writes(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The exports after the children cleaned in forked processes (jobs 2, each writing and
     scanning its own tables) give the clean tables, rejects and data-quality tables of one
     process, and every table is told as cleaned."""
+    from pipeline import parallel
     from pipeline.cli import main
+    from pipeline.stages import clean
 
     folder = tmp_path / "data_raw" / "synthetic"
     assert main(["synth", "--out", str(folder), "--children", "400", "--seed", "5", "--quiet"]) == 0
+    monkeypatch.setattr(clean, "PROCESS_MIN_EXPORT_BYTES", 0)  # a few kB of exports, in processes
+    forked: list[int] = []
+
+    def run_pieces(pieces, jobs, *args, **kwargs):
+        forked.append(jobs)
+        return parallel.run_pieces(pieces, jobs, *args, **kwargs)
+
+    monkeypatch.setattr(clean, "run_pieces", run_pieces)
     said: dict[int, list[str]] = {1: [], 2: []}
     for jobs in (1, 2):
         run_study(folder, tmp_path / f"jobs{jobs}", stages=["ingest", "clean"], jobs=jobs,
                   progress=said[jobs].append)
+    assert forked == [2]  # jobs 1 cleaned in one process, jobs 2 in two
     one, two = (tmp_path / f"jobs{jobs}" / "data_clean" / "synthetic" / "clean" for jobs in (1, 2))
     names = sorted(path.name for path in one.glob("*.parquet"))
     assert names == sorted(path.name for path in two.glob("*.parquet"))
@@ -273,7 +285,24 @@ def test_clean_stays_in_one_process_without_the_memory_for_more(
         return 1024  # a kilobyte free: less than any study's exports need
 
     monkeypatch.setattr(clean, "available_memory", little)
+    monkeypatch.setattr(clean, "PROCESS_MIN_EXPORT_BYTES", 0)  # large enough: memory decides
     monkeypatch.setattr(clean, "run_pieces", lambda *_, **__: pytest.fail("cleaned in processes"))
     summary = run_study(folder, tmp_path, stages=["ingest", "clean"], jobs=2)
     assert asked and summary.stages[0].status == "ran"
     assert summary.stages[0].rows["visits"] > 0
+
+
+def test_a_municipality_s_few_megabytes_are_cleaned_in_one_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exports under PROCESS_MIN_EXPORT_BYTES are cleaned one by one, memory or not: forking
+    would cost more than it saves."""
+    from pipeline.cli import main
+    from pipeline.stages import clean
+
+    folder = tmp_path / "data_raw" / "synthetic"
+    assert main(["synth", "--out", str(folder), "--children", "200", "--seed", "5", "--quiet"]) == 0
+    exports = sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
+    assert exports < clean.PROCESS_MIN_EXPORT_BYTES
+    monkeypatch.setattr(clean, "available_memory", lambda: 2**50)
+    monkeypatch.setattr(clean, "run_pieces", lambda *_, **__: pytest.fail("cleaned in processes"))
+    assert run_study(folder, tmp_path, stages=["ingest", "clean"], jobs=2).stages[0].status == "ran"
