@@ -180,3 +180,40 @@ def test_a_kept_browser_prints_the_pdf_print_to_pdf_prints(reports: list[Path], 
     finally:
         kept.close()
     assert kept.process is None and not profile.exists()
+
+
+def test_a_browser_leaves_no_folder_of_its_own_behind(tmp_path: Path) -> None:
+    """The folder Chromium makes for its single-instance socket (linked from the profile's
+    SingletonSocket) goes with the browser, kept or printing one PDF: stopped by a signal, the
+    browser left one in the temporary folder per run."""
+    import os
+    import time
+
+    page = tmp_path / "page.html"
+    page.write_text("<p>Barn i Norrbyåsen</p>", encoding="utf-8")
+    browser = report_stage.KeptBrowser(CHROMIUM)
+    assert browser.print_pdf(page, tmp_path / "kept.pdf") is None
+    link = Path(browser.profile) / "SingletonSocket"
+    for _ in range(100):  # the browser makes its socket a moment after it starts
+        if link.is_symlink():
+            break
+        time.sleep(0.05)
+    socket_folder = Path(os.readlink(link)).parent
+    assert socket_folder.is_dir() and socket_folder.name.startswith("org.chromium.")
+    browser.close()
+    assert not socket_folder.exists()
+
+    made: list[Path] = []
+    remove = report_stage.remove_singleton_folder
+
+    def noting(profile: str | Path) -> None:  # the folder, if print_pdf's browser made one
+        if (Path(profile) / "SingletonSocket").is_symlink():
+            made.append(Path(os.readlink(Path(profile) / "SingletonSocket")).parent)
+        remove(profile)
+
+    report_stage.remove_singleton_folder = noting
+    try:
+        assert report_stage.print_pdf(page, tmp_path / "once.pdf", CHROMIUM) is None
+    finally:
+        report_stage.remove_singleton_folder = remove
+    assert not any(folder.exists() for folder in made)

@@ -627,6 +627,7 @@ class KeptBrowser:
                 process.kill()
                 process.wait()
         if self.profile:
+            remove_singleton_folder(self.profile)
             for _ in range(20):  # a helper process of the browser may still write a last file
                 shutil.rmtree(self.profile, ignore_errors=True)
                 if not os.path.exists(self.profile):
@@ -694,6 +695,20 @@ class KeptBrowser:
         return message
 
 
+def remove_singleton_folder(profile: str | Path) -> None:
+    """Remove the folder Chromium made beside a profile for its single-instance socket
+    (`/tmp/org.chromium.Chromium.XXXXXX`, which the profile's SingletonSocket links into),
+    once the browser has exited: a browser stopped by a signal leaves it behind, one per
+    run and report printed."""
+    link = Path(profile) / "SingletonSocket"
+    try:
+        folder = Path(os.readlink(link)).parent
+    except OSError:  # no socket (the browser never started), or not a link
+        return
+    if folder.name.startswith("org.chromium.") and folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
     """Print an HTML report to PDF (A4, the page's print styles) with headless Chromium.
 
@@ -710,6 +725,8 @@ def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
                 stdin=subprocess.DEVNULL, preexec_fn=_dying_with_this_process())
         except (OSError, subprocess.SubprocessError) as error:
             return f"{Path(browser).name} could not be run ({type(error).__name__}: {error})"
+        finally:
+            remove_singleton_folder(profile)
     if pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-":
         stable_pdf(pdf)
         return None
