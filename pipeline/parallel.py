@@ -115,10 +115,10 @@ def reuse_freed_memory() -> bool:
 
     glibc gives each array over 32 MB (a million children's design matrix is 80) fresh pages
     from the system and hands them back when it is freed; the kernel clears every fresh
-    page, which took a fifth of the compare stage's CPU time at a million children (half of
-    it in its `clear_page` alone). Kept on the process's heap (no mmap, no trimming) the pages
-    are cleared once: the stage took 84 s instead of 91, its processes together 6.0 GB at
-    their peak instead of 5.2."""
+    page: the kernel's time was a fifth of the compare stage's CPU time at a million
+    children, two thirds of it in `clear_page` alone (perf). Kept on the process's heap (no
+    mmap, no trimming) the pages are cleared once: the stage took 84 s instead of 91, its
+    processes together 6.0 GB at their peak instead of 5.2."""
     import ctypes
     import ctypes.util
 
