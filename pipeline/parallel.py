@@ -78,20 +78,25 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
                 scan.remember(scanned)
                 done(futures[future])
     except BaseException:
-        # the other workers killed, and gone, before the error goes on: what a piece of theirs
-        # would still write (a clean table) must not land in a folder the caller then removes
-        # (taken before `shutdown`, which lets go of the executor's list of its processes)
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        for worker in workers:
-            worker.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            worker.join()
+        stop_workers(pool)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _PIECES = ()
     return results
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers and wait until they are gone, its pending work cancelled: on an
+    error, so that what a worker's piece would still write (a clean table, a report) cannot
+    land in a staging folder the caller removes next. The workers are taken before
+    `shutdown`, which lets go of the executor's list of its processes."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    for worker in workers:
+        worker.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.join()
 
 
 def _worker_started(run_pid: int, keep_freed_memory: bool = False) -> None:

@@ -518,3 +518,20 @@ def test_the_page_parses_to_what_nbconvert_writes_with_its_own_last_pass(committ
 
 def small_figure_png() -> bytes:
     return report_html.figure_images(small_figure())[0]
+
+
+def test_report_workers_are_gone_when_the_run_stops_on_an_error() -> None:
+    """An error in the run stops the report workers before it goes on (killed and waited
+    for), rather than leaving them to finish their notebooks into a removed staging folder."""
+    import os
+    import time
+
+    with pytest.raises(RuntimeError, match="the run stops"):
+        with report._workers(2) as pool:
+            pool.submit(time.sleep, 30)
+            pids = [worker.pid for worker in list(pool._processes.values())]
+            raise RuntimeError("the run stops")
+    assert pids
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

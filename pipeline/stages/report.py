@@ -49,6 +49,7 @@ from typing import Any
 from pipeline import text
 from pipeline.config import Study
 from pipeline.errors import HembesokError
+from pipeline.parallel import stop_workers
 from pipeline.progress import step_message
 from pipeline.publish import scan_ahead
 from pipeline.report_html import slug
@@ -287,9 +288,7 @@ def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
     try:
         yield pool
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in list((getattr(pool, "_processes", None) or {}).values()):
-            worker.kill()  # its kernel goes with it (die_with_parent)
+        stop_workers(pool)  # a worker's kernel goes with it (die_with_parent)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
