@@ -33,7 +33,7 @@ from pipeline import __version__, changes, outputs, privacy, store
 from pipeline.config import Study, load_study, part_settings, study_file_path
 from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
 from pipeline.indicators import INDICATOR_SOURCES
-from pipeline.publish import publish_tables, scan, scan_file_for_personnummer, write_xlsx
+from pipeline.publish import publish_tables, scan_ahead, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages.ingest import SOURCE_ROW, IngestedLazily, ingest
 
@@ -128,9 +128,9 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
     """Ingest and clean in memory (the personnummer never reach the disk); `progress` hears of
     each file read and each table cleaned, `set_aside` (if given) of each clean table that can
     leave memory as soon as it is cleaned (`clean_stage.clean`). With `set_aside` (a run) each
-    export is read only when its table is cleaned (`IngestedLazily`); without (validate, which
-    checks every file before it cleans) all are read first, and the exports after the children
-    are read and cleaned in up to `jobs` processes."""
+    export is read only when its table is cleaned (`IngestedLazily`), the exports after the
+    children's in up to `jobs` processes when they are large; without (validate, which checks
+    every file before it cleans) all are read first."""
     key = study_key(study)
     ingested = IngestedLazily(study, progress) if set_aside is not None else ingest(study, progress)
     if key == privacy.DEMO_KEY:
@@ -373,7 +373,7 @@ def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     def set_aside(name: str, parts: Iterable[pd.DataFrame]) -> None:  # written as soon as cleaned
         store.write_parquet_parts(parts, ctx.scratch / f"{name}.parquet")
         # and scanned for personnummer while the next table is cleaned, for the stage's scan
-        scan.scan_ahead([ctx.scratch / f"{name}.parquet"])
+        scan_ahead([ctx.scratch / f"{name}.parquet"])
 
     result = run_ingest_clean(ctx.study, ctx.say, set_aside=set_aside if ctx.scratch else None,
                               jobs=ctx.jobs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 import zipfile
@@ -14,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import privacy
+from pipeline import privacy, store
 
 # Files scanned for personnummer: as text, as workbook cells, or not at all (binary data
 # that pandas/pyarrow or matplotlib wrote from already scanned frames). Anything else is
@@ -54,7 +53,7 @@ def scan_file_for_personnummer(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if suffix in SKIPPED_SUFFIXES:
         return []
-    key = (suffix, _sha256(path))
+    key = (suffix, store.file_sha256(path))
     if key not in _SCANNED:
         _SCANNED[key] = _scanned(path, suffix)
     return list(_SCANNED[key])
@@ -68,15 +67,7 @@ def scan_ahead(paths: Iterable[Path]) -> None:
         scan_file_for_personnummer(path)
 
 
-_SCANNED: dict[tuple[str, bytes], list[str]] = {}  # (suffix, SHA-256 of the bytes) -> findings
-
-
-def _sha256(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.digest()
+_SCANNED: dict[tuple[str, str], list[str]] = {}  # (suffix, SHA-256 of the bytes) -> findings
 
 
 def scanned_count() -> int:
@@ -84,13 +75,13 @@ def scanned_count() -> int:
     return len(_SCANNED)
 
 
-def findings_since(mark: int) -> dict[tuple[str, bytes], list[str]]:
+def findings_since(mark: int) -> dict[tuple[str, str], list[str]]:
     """What was scanned after the first `mark` scans (`scanned_count()` then): what a forked
     process scanned, for the run that forked it to `remember`."""
     return dict(list(_SCANNED.items())[mark:])
 
 
-def remember(findings: dict[tuple[str, bytes], list[str]]) -> None:
+def remember(findings: dict[tuple[str, str], list[str]]) -> None:
     """Another process's scans (`findings_since`), kept as if made here: the same bytes are
     not scanned again."""
     _SCANNED.update(findings)

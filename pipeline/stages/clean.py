@@ -209,14 +209,13 @@ class SetAsideMeanwhile:
     next)."""
 
     def __init__(self, set_aside: Callable[[str, Iterable[pd.DataFrame]], None]) -> None:
-        self._set_aside = set_aside
         self.at_once = set_aside  # the hand-over itself, on the caller's thread
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="set-aside")
         self._pending: Future[None] | None = None
 
     def __call__(self, name: str, parts: Iterable[pd.DataFrame]) -> None:
         self.wait()
-        self._pending = self._thread.submit(self._set_aside, name, parts)
+        self._pending = self._thread.submit(self.at_once, name, parts)
 
     def wait(self) -> None:
         """Until the table being handed over is (its error raised here)."""
@@ -319,13 +318,13 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
     """`clean_table` of each export in `events`, in up to `jobs` forked processes.
 
     Each process reads its export (`raw_tables` reads lazily), cleans it against the
-    children and the register it was forked with, and hands the clean table over itself,
-    on its own thread of work (`set_aside.at_once`): only the counts, rejects, value issues
-    and notes travel back. The largest export starts first, so that the processes finish
-    together; the progress (its file read, its table cleaned) is told here as each table is
-    done, in the order they are done. Every pseudonym is the keyed
-    HMAC of its number whichever process computes it, and each table is cleaned by the same
-    rules on the same rows, so the tables are those of one process (tests/test_same_numbers).
+    children and the register it was forked with, and hands the clean table over itself
+    (`set_aside.at_once`, written and scanned in that process): only the counts, rejects,
+    value issues and notes travel back. The largest export starts first, so that the
+    processes finish together; the progress (its file read, its table cleaned) is told here
+    as each table is done, in the order they are done. Every pseudonym is the keyed HMAC of
+    its number whichever process computes it, and each table is cleaned by the same rules on
+    the same rows, so the tables are those of one process (tests/test_same_numbers).
     """
     set_aside.wait()  # nothing being written while the processes fork
     sizes = [_export_bytes(raw_tables, name) for name in events]
