@@ -117,15 +117,15 @@ class _DidCells:
         self.cells = cells
         self.treated_area = cells["did_area"].eq("intervention").to_numpy(dtype=float)
         self.post = cells["did_period"].eq("post").to_numpy(dtype=float)
-        self.area = cells["area"].astype(object).to_numpy()
         start = pd.Timestamp(context.study.design.programme_start)
         # each distinct half-year written once (a few dozen), not once per child
         bins, firsts = pd.factorize(half_year_bins(pd.to_datetime(cells["birth_date"]), start),
                                     use_na_sentinel=False)
         self.half_year = np.asarray(firsts.strftime("%Y-%m"), dtype=object)[bins]
-        # the same labels as categoricals (categories in sorted order): a DiD codes them from
-        # their categories instead of hashing every child's text, once per fit
-        self.area_labels = pd.Categorical(self.area)
+        # each child's area and half-year as categoricals (categories in sorted order), as
+        # every DiD fit takes them: coded from their categories, not by hashing every child's
+        # text once per fit
+        self.area_labels = pd.Categorical(cells["area"].astype(object).to_numpy())
         self.half_year_labels = pd.Categorical(self.half_year)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()

@@ -72,9 +72,9 @@ def _complier_rows(context: _Context, did_cells: pd.DataFrame | None,
         take = np.where(exposed, accepted_did, 0.0)
         keep = known & ~np.isnan(take)
         fuzzy, error = _attempt(lambda: fuzzy_did(
-            y_did[keep], did.treated_area[keep], did.post[keep], take[keep], did.area[keep],
+            y_did[keep], did.treated_area[keep], did.post[keep], take[keep], did.area_labels[keep],
             did.coded_covariates[keep].reset_index(drop=True), area_effects=True,
-            period_effects=did.half_year[keep]))
+            period_effects=did.half_year_labels[keep]))
         in_area = did.treated_area[keep] == 1
         rows.append(_row(indicator, fuzzy, measure="risk_difference", method="fuzzy_did",
                          analysis="complier", n_intervention=int(in_area.sum()),
