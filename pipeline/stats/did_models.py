@@ -507,20 +507,19 @@ def logistic_did(
     # information on the DiD term, and its children's risks are 0 or 1 with or without it,
     # adding 0 to the ATT. It is left out of the fit (as Stata's logit does; leaving one out
     # can make another constant, so repeat) and counted in the ATT's denominator.
-    area_kept = area_all[keep].reset_index(drop=True).astype(str).to_numpy()
-    period_kept = labels_all.astype(str).to_numpy()
+    # (areas and periods by their texts, each child coded once)
+    groupings = (("area", *_text_codes(area_all[keep])), ("period", *_text_codes(labels_all)))
     y_kept = y_all[keep]
     fitted_rows = np.ones(len(y_kept), dtype=bool)
     left_out: dict[str, list[str]] = {"area": [], "period": []}
     while True:
         found = False
-        for kind, groups in (("area", area_kept), ("period", period_kept)):
-            by_group = pd.Series(y_kept[fitted_rows]).groupby(groups[fitted_rows]).agg(
-                ["min", "max"])
-            constant = by_group.index[by_group["min"] == by_group["max"]]
-            if 0 < len(constant) < len(by_group):
-                fitted_rows &= ~np.isin(groups, constant)
-                left_out[kind] += [str(g) for g in constant]
+        for kind, codes, texts in groupings:
+            present, constant = _constant_groups(y_kept[fitted_rows], codes[fitted_rows],
+                                                 len(texts))
+            if 0 < constant.sum() < present.sum():
+                fitted_rows &= ~constant[codes]
+                left_out[kind] += texts[constant].tolist()
                 found = True
         if not found:
             break
@@ -712,11 +711,33 @@ def _period_labels(period_effects: object, keep: np.ndarray, post: np.ndarray) -
     labels = labels[keep].reset_index(drop=True)
     if labels.isna().any():
         raise ValueError("period_effects has missing labels among the analysed children")
-    if (pd.Series(post).groupby(labels.to_numpy()).nunique() > 1).any():
+    codes = pd.factorize(labels)[0]
+    after = np.bincount(codes, weights=post)
+    if ((after > 0) & (after < np.bincount(codes))).any():
         raise ValueError("post varies within a period_effects label: the labels must be "
                          "periods that lie wholly before or after the start (e.g. birth "
                          "half-year)")
     return labels
+
+
+def _text_codes(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each child's code among the distinct texts (str) of `labels` in sorted order, and those
+    texts: the labels factorised once (a categorical by its codes), only the distinct ones
+    written as text."""
+    codes, levels = pd.factorize(labels)
+    texts = np.array([str(level) for level in levels], dtype=object)
+    recode, distinct = pd.factorize(texts, sort=True)
+    return recode[codes], np.asarray(distinct, dtype=object)
+
+
+def _constant_groups(y: np.ndarray, codes: np.ndarray,
+                     n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group code of 0/1 outcomes `y`: whether it has children, and whether all of them
+    have, or all lack, the outcome."""
+    children = np.bincount(codes, minlength=n_groups)
+    events = np.bincount(codes, weights=y, minlength=n_groups)
+    present = children > 0
+    return present, present & ((events == 0) | (events == children))
 
 
 def _require_no_separation(y: np.ndarray, standardised: np.ndarray, areas: pd.Series,
@@ -732,13 +753,15 @@ def _require_no_separation(y: np.ndarray, standardised: np.ndarray, areas: pd.Se
                 else f"none of {children} children has the outcome")
 
     for what, groups in (("area", areas), (label_name, labels)):
-        # each group's smallest and largest outcome, the groups in sorted order (as groupby
-        # gives them), coded once rather than grouped by every child's text
-        codes, levels = pd.factorize(groups.to_numpy(), sort=True)
+        # the groups in sorted order, each child coded once (a categorical from its codes)
+        codes, levels = pd.factorize(groups, sort=True)
         known = codes >= 0
-        spread = pd.Series(y[known]).groupby(codes[known]).agg(["min", "max", "size"])
-        for code, row in spread[spread["min"] == spread["max"]].iterrows():
-            found.append(f"{what} {levels[code]}: {state(int(row['size']), row['min'])}")
+        _, constant = _constant_groups(y[known], codes[known], len(levels))
+        children = np.bincount(codes[known], minlength=len(levels))
+        events = np.bincount(codes[known], weights=y[known], minlength=len(levels))
+        for code in np.flatnonzero(constant):
+            found.append(f"{what} {levels[code]}: "
+                         f"{state(int(children[code]), float(events[code] > 0))}")
     cell = y[standardised]
     if cell.size and np.all(cell == cell[0]):
         found.append(f"intervention areas after the start: {state(cell.size, cell[0])}")

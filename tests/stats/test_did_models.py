@@ -476,6 +476,17 @@ def test_a_period_where_every_child_has_the_outcome_is_left_out_and_adds_zero() 
     assert full.att.details["periods_left_out_constant_outcome"] == ["1"]
 
 
+def test_areas_left_out_are_named_as_text_in_text_order_categorical_or_not() -> None:
+    # areas 2 and 10 (numbers) both without variation: named "10", "2" (text order, as the
+    # labels are written), the same whether the areas come as numbers or as a categorical
+    frame = _panel(19, treated_areas=3, comparison_areas=3, periods=range(-2, 2))
+    numbers = frame["area"].str[1:].astype(int).replace({4: 10})  # areas 0, 1, 2 | 3, 10, 5
+    changed = frame.assign(y=np.where(numbers.isin([2, 10]), 0, frame["y"]))
+    for area in (numbers, pd.Categorical(numbers)):
+        result = logistic_did(changed["y"], changed["treated"], changed["post"], area)
+        assert result.att.details["areas_left_out_constant_outcome"] == ["10", "2"]
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
