@@ -610,15 +610,80 @@ def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     combined = np.zeros(len(keys), dtype=np.int64)
     for column in np.asarray(keys).T:
-        codes, levels = pd.factorize(column)
-        if combined.max(initial=0) >= np.iinfo(np.int64).max // max(len(levels), 1):
+        # any one-to-one coding of a column's values gives the same patterns, numbered
+        # below by first appearance
+        codes, levels = column_codes(column)
+        if combined.max(initial=0) >= np.iinfo(np.int64).max // max(levels, 1):
             combined = pd.factorize(combined)[0].astype(np.int64)
-        combined = combined * len(levels) + codes
+        combined = combined * levels + codes
     pattern = pd.factorize(combined)[0]
     # a row is the first of its pattern where its number exceeds every earlier one
     first = np.ones(len(pattern), dtype=bool)
     first[1:] = pattern[1:] > np.maximum.accumulate(pattern)[:-1]
     return pattern, np.flatnonzero(first)
+
+
+def column_codes(column: object) -> tuple[np.ndarray, int]:
+    """A column as codes 0 .. levels − 1 and the number of levels (missing is a level): a
+    0/1 column of floats (a dummy) is its own codes, without hashing; any other is factorised.
+
+    Parameters
+    ----------
+    column : array_like
+        One column's values.
+
+    Returns
+    -------
+    codes : numpy.ndarray of int
+        Each value's code (equal values, equal codes; missing values one code of their own).
+    levels : int
+        How many codes there can be (2 for a 0/1 column, else the distinct values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes, levels = column_codes(np.array([1.0, 0.0, 1.0]))
+    >>> codes.tolist(), levels
+    ([1, 0, 1], 2)
+    >>> codes, levels = column_codes(np.array([2.5, np.nan, 2.5]))
+    >>> codes.tolist(), levels
+    ([0, 1, 0], 2)
+    """
+    if getattr(column, "dtype", None) == np.float64:
+        values = np.asarray(column)
+        if zero_one(values):
+            return values.astype(np.int64), 2
+    codes, levels = pd.factorize(column, use_na_sentinel=False)
+    return codes, len(levels)
+
+
+def varies_within(values: np.ndarray, labels: object) -> list[object]:
+    """The labels (sorted, as grouping by them orders them) within which the 0/1 `values`
+    are not all the same; each label coded once (a categorical by its codes).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        0/1 values, one per child (e.g. born after the start).
+    labels : array_like
+        A label per child (e.g. the birth half-year); a missing label belongs to none.
+
+    Returns
+    -------
+    list
+        The labels whose children do not all have the same value; empty when none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> varies_within(np.array([0.0, 1, 1, 1]), np.array(["b", "b", "a", "a"]))
+    ['b']
+    """
+    codes, levels = pd.factorize(pd.Series(labels), sort=True)
+    known = codes >= 0
+    ones = np.bincount(codes[known], weights=values[known], minlength=len(levels))
+    children = np.bincount(codes[known], minlength=len(levels))
+    return [levels[code] for code in np.flatnonzero((ones > 0) & (ones < children))]
 
 
 def require_treatment_identified(treatment: np.ndarray, covariates: pd.DataFrame) -> None:

@@ -69,6 +69,7 @@ from pipeline.stats._design import (
     both_arms_reason,
     build_covariate_design,
     coded_areas_in_both_arms,
+    column_codes,
     level_dummies,
     pattern_spread,
     zero_one,
@@ -565,7 +566,7 @@ def _patterns(columns: list[object], most: float) -> tuple[np.ndarray, np.ndarra
     None as soon as there are more than `most` patterns (a continuous column, say)."""
     key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
     for column in columns:
-        codes, levels = _codes(column)
+        codes, levels = column_codes(column)
         key, size = key * levels + codes, size * levels
         if size > most:  # renumber the patterns so far: keeps the key small, counts them
             key, seen = pd.factorize(key)
@@ -574,16 +575,6 @@ def _patterns(columns: list[object], most: float) -> tuple[np.ndarray, np.ndarra
                 return None
     pattern, _ = pd.factorize(key)
     return pattern, np.bincount(pattern).astype(float)
-
-
-def _codes(column: object) -> tuple[np.ndarray, int]:
-    """A column as codes 0 .. levels − 1 and the number of levels (missing is a level)."""
-    if getattr(column, "dtype", None) == np.float64:
-        values = np.asarray(column)
-        if ((values == 0) | (values == 1)).all():  # a 0/1 column: its own codes
-            return values.astype(np.int64), 2
-    codes, levels = pd.factorize(column, use_na_sentinel=False)
-    return codes, len(levels)
 
 
 @dataclass(frozen=True)

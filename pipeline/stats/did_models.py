@@ -69,6 +69,7 @@ from pipeline.stats._design import (
     both_arms_reason,
     build_covariate_design,
     row_patterns,
+    varies_within,
 )
 from pipeline.stats._irls import cross_product
 from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
@@ -711,9 +712,7 @@ def _period_labels(period_effects: object, keep: np.ndarray, post: np.ndarray) -
     labels = labels[keep].reset_index(drop=True)
     if labels.isna().any():
         raise ValueError("period_effects has missing labels among the analysed children")
-    codes = pd.factorize(labels)[0]
-    after = np.bincount(codes, weights=post)
-    if ((after > 0) & (after < np.bincount(codes))).any():
+    if varies_within(post, labels):
         raise ValueError("post varies within a period_effects label: the labels must be "
                          "periods that lie wholly before or after the start (e.g. birth "
                          "half-year)")

@@ -70,6 +70,7 @@ from pipeline.stats._design import (
     build_covariate_design,
     clearly_full_rank,
     row_patterns,
+    varies_within,
 )
 from pipeline.stats.did import (
     COLLAPSE_SHARE,
@@ -750,10 +751,9 @@ def _subgroup_codes(subgroup: object) -> tuple[np.ndarray, list[str]]:
 
 
 def _require_post_constant_within_period(post: np.ndarray, periods: pd.Series) -> None:
-    varying = pd.Series(post).groupby(periods.to_numpy()).nunique()
-    if (varying > 1).any():
+    if varying := varies_within(post, periods):
         raise ValueError(f"post must be constant within each period label; it varies within "
-                         f"{[str(v) for v in varying[varying > 1].index[:5]]}")
+                         f"{[str(v) for v in varying[:5]]}")
 
 
 def _did_cells(levels: list[str], n_cells: np.ndarray, events: np.ndarray) -> pd.DataFrame:

@@ -121,12 +121,13 @@ class _DidCells:
         # each distinct half-year written once (a few dozen), not once per child
         bins, firsts = pd.factorize(half_year_bins(pd.to_datetime(cells["birth_date"]), start),
                                     use_na_sentinel=False)
-        self.half_year = np.asarray(firsts.strftime("%Y-%m"), dtype=object)[bins]
+        half_years = np.asarray(firsts.strftime("%Y-%m"), dtype=object)
+        self.half_year = half_years[bins]
         # each child's area and half-year as categoricals (categories in sorted order), as
         # every DiD fit takes them: coded from their categories, not by hashing every child's
         # text once per fit
-        self.area_labels = pd.Categorical(cells["area"].astype(object).to_numpy())
-        self.half_year_labels = pd.Categorical(self.half_year)
+        self.area_labels = _categorical(*pd.factorize(cells["area"], use_na_sentinel=False))
+        self.half_year_labels = _categorical(bins, half_years)
         self.covariates = covariate_frame(cells, context.covariate_names)
         self.complete = ~self.covariates.isna().any(axis=1).to_numpy()
         self.coded_covariates = dummy_code(self.covariates)  # as for the context's
@@ -179,6 +180,13 @@ def covariate_frame(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
             codes, levels = pd.factorize(values.astype("string"), sort=True)
             columns[name] = pd.Categorical.from_codes(codes, categories=[str(x) for x in levels])
     return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+
+
+def _categorical(codes: np.ndarray, distinct: object) -> pd.Categorical:
+    """`pd.Categorical(distinct[codes])` (categories sorted, a missing value missing) from the
+    few distinct values (each distinct once in `distinct`), not a text hashed per child."""
+    levels = pd.Categorical(np.asarray(distinct, dtype=object))
+    return pd.Categorical.from_codes(levels.codes[codes], dtype=levels.dtype)
 
 
 def subgroup_levels(frame: pd.DataFrame, variable: str) -> pd.Series:

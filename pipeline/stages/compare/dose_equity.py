@@ -136,7 +136,10 @@ def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
             continue
         codes, levels = did.subgroup_codes(variable)
         known = inside & (codes >= 0)
-        level_of = np.asarray(levels, dtype=object)[codes[known]]
+        # the levels of these children as a categorical (the sorted levels they have), which
+        # the triple difference codes as it is, rather than a text per child
+        level_of = pd.Categorical.from_codes(codes[known], categories=pd.Index(
+            levels, dtype=object)).remove_unused_categories()
         result, error = _attempt(triple_difference, y[known], did.treated_area[known],
                                  did.post[known], level_of, did.area_labels[known],
                                  period_effects=did.half_year_labels[known])
