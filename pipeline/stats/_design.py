@@ -625,7 +625,8 @@ def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def column_codes(column: object) -> tuple[np.ndarray, int]:
     """A column as codes 0 .. levels − 1 and the number of levels (missing is a level): a
-    0/1 column of floats (a dummy) is its own codes, without hashing; any other is factorised.
+    0/1 column of floats (a dummy) and a column of small non-negative integers (area codes)
+    are their own codes, without hashing; any other is factorised.
 
     Parameters
     ----------
@@ -637,7 +638,8 @@ def column_codes(column: object) -> tuple[np.ndarray, int]:
     codes : numpy.ndarray of int
         Each value's code (equal values, equal codes; missing values one code of their own).
     levels : int
-        How many codes there can be (2 for a 0/1 column, else the distinct values).
+        How many codes there can be (at least the distinct values: 2 for a 0/1 column, the
+        largest + 1 for small integers).
 
     Examples
     --------
@@ -653,6 +655,10 @@ def column_codes(column: object) -> tuple[np.ndarray, int]:
         values = np.asarray(column)
         if zero_one(values):
             return values.astype(np.int64), 2
+    elif isinstance(column, np.ndarray) and column.dtype.kind in "iu" and column.size:
+        low, high = int(column.min()), int(column.max())
+        if low >= 0 and high < 2 * column.size:  # codes already (clusters numbered 0, 1, ...)
+            return column.astype(np.int64, copy=False), high + 1
     codes, levels = pd.factorize(column, use_na_sentinel=False)
     return codes, len(levels)
 

@@ -716,12 +716,11 @@ def _well_conditioned_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray,
 
 
 def _cells(y: np.ndarray, d: np.ndarray, p: np.ndarray) -> pd.DataFrame:
-    """Children, events and proportion in each treated_area x post cell."""
-    counts, events = [], []
-    for area_arm, period in _CELLS:
-        in_cell = (d == area_arm) & (p == period)
-        counts.append(int(in_cell.sum()))
-        events.append(int(y[in_cell].sum()))
+    """Children, events and proportion in each treated_area x post cell (0/1 d, p and y:
+    counted by cell number, the events whole numbers in any order of summing)."""
+    cell = (1 - d) * 2 + (1 - p)  # the cells' order in _CELLS: (1, 1), (1, 0), (0, 1), (0, 0)
+    counts = np.bincount(cell.astype(np.intp), minlength=4).tolist()
+    events = np.rint(np.bincount(cell.astype(np.intp), weights=y, minlength=4)).astype(int).tolist()
     proportions = [e / count if count else None for e, count in zip(events, counts, strict=True)]
     return pd.DataFrame({"n": counts, "events": events, "proportion": proportions},
                         index=_CELL_INDEX)
