@@ -47,9 +47,11 @@ from scipy import stats
 from pipeline.stats._design import (
     areas_in_both_arms,
     as_binary,
+    as_text,
     both_arms_reason,
     build_covariate_design,
     full_column_rank,
+    level_dummies,
     require_treatment_identified,
 )
 from pipeline.stats.proportions import check_confidence
@@ -486,14 +488,11 @@ def _did_exog(
     g: np.ndarray, t: np.ndarray, clusters: np.ndarray, keep: np.ndarray,
     period_effects: object, area_effects: bool, covariates: pd.DataFrame,
 ) -> np.ndarray:
-    """The DiD's exogenous regressors: constant, arm (or areas), post (or periods), covariates."""
+    """The DiD's exogenous regressors: constant, arm (or areas), post (or periods), covariates
+    (the dummies of a level after the first in sorted order, as `pd.get_dummies` with
+    drop_first codes the areas' numbers and the periods' texts)."""
     n = len(g)
-    parts = [pd.DataFrame({"const": np.ones(n)})]
-    if area_effects:
-        parts.append(pd.get_dummies(pd.Series(clusters), prefix="area", drop_first=True,
-                                    dtype=float))
-    else:
-        parts.append(pd.DataFrame({"treated_area": g}))
+    parts = [np.ones((n, 1)), level_dummies(clusters) if area_effects else g[:, None]]
     if period_effects is not None:
         labels = pd.Series(period_effects).reset_index(drop=True)
         if len(labels) != len(keep):
@@ -501,9 +500,12 @@ def _did_exog(
         labels = labels[keep].reset_index(drop=True)
         if labels.isna().any():
             raise ValueError("period_effects has missing labels among the analysed children")
-        parts.append(pd.get_dummies(labels.astype("string"), prefix="period", drop_first=True,
-                                    dtype=float))
+        parts.append(level_dummies(as_text(labels)))
     else:
-        parts.append(pd.DataFrame({"post": t}))
-    parts.append(covariates.reset_index(drop=True))
-    return pd.concat(parts, axis=1).to_numpy(dtype=float)
+        parts.append(t[:, None])
+    parts.append(covariates.to_numpy(dtype=float))
+    # stored column by column (Fortran order), as the frame of these columns gave them: the
+    # fit's products then sum in the same order
+    exog = np.empty((n, sum(part.shape[1] for part in parts)), order="F")
+    np.concatenate(parts, axis=1, out=exog)
+    return exog

@@ -342,3 +342,26 @@ def test_an_instrument_matrix_short_of_full_rank_is_a_singular_design() -> None:
     nearly = np.column_stack([np.ones(len(z)), z + np.linspace(-0.01, 0.01, len(z))])
     assert _fit_iv(y, d, z, nearly, None).estimate == pytest.approx(
         IV2SLS(y, np.column_stack([nearly, d]), np.column_stack([nearly, z])).fit().params[-1], rel=1e-9)
+
+
+def test_the_fuzzy_did_design_is_the_frame_of_its_dummies_column_by_column() -> None:
+    # constant, area dummies (numbers in sorted order, first dropped), period dummies (texts
+    # in sorted order, first dropped, from a categorical as from text), covariates: the values
+    # pd.get_dummies gives, stored column by column as that frame's to_numpy is (the fit's
+    # products then sum in the same order: the same numbers to the last digit)
+    from pipeline.stats.complier import _did_exog
+
+    clusters = np.array([2, 0, 1, 1, 0, 2])
+    periods = ["2020-07", "2019-01", "2020-01", "2019-01", "2020-07", "2020-01"]
+    covariates = pd.DataFrame({"age": [30.0, 25, 41, 33, 28, 36]})
+    keep = np.ones(6, dtype=bool)
+    expected = pd.concat([pd.DataFrame({"const": np.ones(6)}),
+                          pd.get_dummies(pd.Series(clusters), drop_first=True, dtype=float),
+                          pd.get_dummies(pd.Series(periods, dtype="string"), drop_first=True,
+                                         dtype=float),
+                          covariates], axis=1).to_numpy(dtype=float)
+    for labels in (periods, pd.Categorical(periods)):
+        exog = _did_exog(np.zeros(6), np.zeros(6), clusters, keep, labels, True, covariates)
+        np.testing.assert_array_equal(exog, expected)
+        assert exog.flags["F_CONTIGUOUS"]
+    assert expected[:, 3].tolist() == [0, 0, 1, 0, 0, 1]  # 2020-01: the first period after 2019-01
