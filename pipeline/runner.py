@@ -180,8 +180,15 @@ def write_published(published: dict[str, pd.DataFrame], tables_dir: Path) -> Non
 
 def cohort_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The cohort stage's published tables: indicators, flow and fidelity."""
-    return {"indicators": cohort_stage.indicator_table(cohort), "flow": cohort_stage.flow_table(cohort),
-            "fidelity": cohort_stage.fidelity_table(cohort, len(study.programme.contacts))}
+    return {name: make() for name, make in cohort_table_makers(study, cohort).items()}
+
+
+def cohort_table_makers(study: Study, cohort: pd.DataFrame) -> dict[str, Callable[[], pd.DataFrame]]:
+    """What makes each of `cohort_tables`, by name (for the compare stage to make them among
+    its pieces)."""
+    return {"indicators": lambda: cohort_stage.indicator_table(cohort),
+            "flow": lambda: cohort_stage.flow_table(cohort),
+            "fidelity": lambda: cohort_stage.fidelity_table(cohort, len(study.programme.contacts))}
 
 
 def clean_tables(result: clean_stage.CleanResult) -> dict[str, pd.DataFrame]:
@@ -215,12 +222,13 @@ def write_cohort(study: Study, cohort: pd.DataFrame, folder: Path, tables_dir: P
         publish(cohort_tables(study, cohort), tables_dir, study.min_cell)
 
 
-def publish_compare(study: Study, cohort: pd.DataFrame, tables: dict[str, pd.DataFrame],
+def publish_compare(study: Study, tables: dict[str, pd.DataFrame],
                     previous: changes.PreviousRun | None) -> dict[str, pd.DataFrame]:
-    """The compare stage's tables (SPEC §9) as published: suppressed together with the cohort
-    stage's (which are written again: one joint pass is what keeps a hidden cell hidden
-    everywhere), and then `changes` — what they say that the `previous` run's did not."""
-    published = publish_tables({**cohort_tables(study, cohort), **tables}, study.min_cell)
+    """The compare stage's tables (SPEC §9), the cohort stage's among them first (they are
+    written again: one joint pass is what keeps a hidden cell hidden everywhere), as
+    published: suppressed together, and then `changes` — what they say that the `previous`
+    run's did not."""
+    published = publish_tables(tables, study.min_cell)
     return published | publish_tables({"changes": changes.changes_table(previous, published)},
                                        study.min_cell)
 
@@ -402,11 +410,15 @@ def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     cohort = pd.read_parquet(cohort_file)
     costs_file = ctx.clean_dir / "clean" / "costs.parquet"  # the kostnader export, when given
     costs = pd.read_parquet(costs_file) if "costs" in ctx.study.inputs and costs_file.is_file() else None
-    tables = compare_stage.compare(ctx.study, cohort, costs=costs, progress=ctx.say, jobs=ctx.jobs)
+    # the cohort's published tables, published again with the comparison's, made among its pieces
+    again = cohort_table_makers(ctx.study, cohort)
+    tables = compare_stage.compare(ctx.study, cohort, costs=costs, progress=ctx.say, jobs=ctx.jobs,
+                                   beside=again)
     # what the outputs published so far hold: the previous run, for changes.csv
     previous = changes.PreviousRun.read(ctx.outputs)
-    published = publish_compare(ctx.study, cohort, tables, previous)
-    rows = {name: len(frame) for name, frame in tables.items()} | {"changes": len(published["changes"])}
+    published = publish_compare(ctx.study, tables, previous)
+    rows = ({name: len(frame) for name, frame in tables.items() if name not in again}
+            | {"changes": len(published["changes"])})
     return rows, lambda folder, staged: write_compare(published, previous, folder, staged)
 
 

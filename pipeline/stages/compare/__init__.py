@@ -75,7 +75,7 @@ tables with the previous run's, is made by the runner: `pipeline.changes`.)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -172,22 +172,26 @@ ADJUSTED_METHODS = ("regression", "iptw", "ipwra", "did", "cox", "cace", "fuzzy_
 
 def compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
             costs: pd.DataFrame | None = None,
-            progress: Callable[[str], None] = lambda _: None, jobs: int = 1) -> dict[str, pd.DataFrame]:
+            progress: Callable[[str], None] = lambda _: None, jobs: int = 1,
+            beside: Mapping[str, Callable[[], pd.DataFrame]] | None = None) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort; see the module docstring for the methods.
 
     `costs` is the clean `kostnader` export, when the study gives its costs that way.
     `progress` hears of each indicator, each intervention area and each design table as it
     is done. With `jobs` > 1 they are computed in that many processes (the same tables).
+    `beside` names other tables of the caller's to make among the pieces (the cohort's
+    published tables, which the compare stage publishes again): returned first, before the
+    comparison's, rather than made alone after them.
     Floating-point overflow in a logistic link (a model near separation, which the methods
     detect and report as not estimable) is not printed to the user's terminal.
     """
     with np.errstate(over="ignore", under="ignore"):
-        return _compare(study, cohort, named_difference, costs, progress, jobs)
+        return _compare(study, cohort, named_difference, costs, progress, jobs, beside or {})
 
 
-def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None = None,
-             costs: pd.DataFrame | None = None,
-             progress: Callable[[str], None] = lambda _: None, jobs: int = 1) -> dict[str, pd.DataFrame]:
+def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
+             costs: pd.DataFrame | None, progress: Callable[[str], None], jobs: int,
+             beside: Mapping[str, Callable[[], pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """All comparison tables for a study's cohort (see `compare`).
 
     `named_difference` (for the power table) defaults to study.yml's `power_difference`
@@ -244,6 +248,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     }
     first_descriptive = len(pieces)
     pieces += [(name.replace("_", " "), make) for name, make in descriptive.items()]
+    pieces += [(name.replace("_", " "), make) for name, make in beside.items()]
     finished = 0
 
     def done(index: int) -> None:
@@ -267,6 +272,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     events = next(results) if did_cells is not None else output_table("event_study").frame([])
     count_tables = next(results)
     tables = {name: next(results) for name in descriptive}
+    besides = {name: next(results) for name in beside}
     rows = [row for part in (*indicator_results, *area_results) for row in part[0]]
     for row in rows:  # the design-based p of each DiD row of the whole study, from its area checks
         if (row.get("area") == "all" and row["analysis"] == "itt" and row["method"] == "did"
@@ -278,7 +284,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None 
     effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
     summary = summary_table(study, effects, cohort, tables["trends"], events)
     dose_rows = [row for _, dose_table in indicator_results for row in dose_table]
-    return {
+    return besides | {
         "effects": effects,
         "summary": summary,
         "balance": pd.concat([balance_table(context)] + [balance for _, balance in area_results],

@@ -74,8 +74,11 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
     in_groups = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
     for area in ("all", *study.design.intervention_areas):
         groups = in_groups if area == "all" else _in_area(in_groups, area)
+        # each group's children, found once per area rather than once per indicator
+        in_group = {name: groups["group"].eq(name).fillna(False).to_numpy(dtype=bool)
+                    for name in (DID_GROUPS if design == "did" else GROUPS)}
         for indicator in present(cohort.columns, COMPARED_KINDS):
-            row = _summary_row(study, design, indicator, area, by_analysis, groups)
+            row = _summary_row(study, design, indicator, area, by_analysis, groups, in_group)
             if area == "all" and events is not None:
                 row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
             rows.append(row)
@@ -90,9 +93,10 @@ def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
 
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                  by_analysis: dict[tuple[str, str, str], list[dict[str, Any]]],
-                 groups: pd.DataFrame) -> dict[str, Any]:
+                 groups: pd.DataFrame, in_group: dict[str, np.ndarray]) -> dict[str, Any]:
     """One indicator's summary row in one area; `by_analysis`: the effects rows of analyses
-    itt (no subgroup), no_pandemic and placebo by (analysis, indicator, area)."""
+    itt (no subgroup), no_pandemic and placebo by (analysis, indicator, area); `in_group`:
+    the children of each group in `groups`."""
     chosen = headline(design, indicator.kind, _interval_censored(indicator))
     row_of = {(r["method"], r["measure"]): r
               for r in by_analysis.get(("itt", indicator.id, area), [])}
@@ -146,7 +150,7 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                     "pretrend_ci_high": test["ci_high"], "pretrend_p": test["p_value"]}
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
                 caveats.append("pre_trends_differ")
-    row |= _observed(groups, indicator, design)
+    row |= _observed(groups, indicator, design, in_group)
     if design == "did" and indicator.stable_parts and did_outcome(groups, indicator.id)[2]:
         caveats.append("stable_definition")
     if min(row["n_denominator_intervention"], row["n_denominator_comparison"]) < FEW_CHILDREN:
@@ -176,19 +180,20 @@ def _did_caveats(head: dict[str, Any]) -> list[str]:
     return caveats
 
 
-def _observed(groups: pd.DataFrame, indicator: Indicator, design: str) -> dict[str, Any]:
-    """Denominator, events and share per group: what was seen (not the effect)."""
+def _observed(groups: pd.DataFrame, indicator: Indicator, design: str,
+              in_group: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Denominator, events and share per group (`in_group`: each group's children): what was
+    seen (not the effect)."""
     if design == "did":  # as the DiD defines it, the same before and after the start
         y, inside, _ = did_outcome(groups, indicator.id)
     elif indicator.time_to_event is not None:
         y, inside = landmark_outcome(groups, indicator.id)
     else:
         y, inside = binary_outcome(groups, indicator.id)
-    names = DID_GROUPS if design == "did" else GROUPS
     found: dict[str, Any] = {}
-    for name in names:
-        in_group = inside & groups["group"].eq(name).fillna(False).to_numpy(dtype=bool)
-        n, events = int(in_group.sum()), int(np.nansum(y[in_group]))
+    for name, children in in_group.items():
+        counted = inside & children
+        n, events = int(counted.sum()), int(np.nansum(y[counted]))
         found[f"n_denominator_{name}"] = n
         found[f"events_{name}"] = events
         found[f"proportion_{name}"] = events / n if n else None
