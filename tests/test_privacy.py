@@ -494,3 +494,28 @@ def test_what_lapack_prints_when_gesdd_gives_up_does_not_reach_the_user(capfd) -
     assert singular == pytest.approx([2.0, 1.0, 1.0])
     assert "DLASCL" not in captured.out + captured.err
     assert "after" in captured.out and "C after" in captured.out
+
+
+@pytest.mark.parametrize("block_rows", [2, 100_000])
+def test_the_demo_key_needs_half_the_valid_children_listed_read_block_by_block_or_at_once(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, block_rows: int) -> None:
+    # the decision is the share of the *valid* numbers that the marker lists (invalid rows
+    # count for nothing), whether the rows are read in blocks of 2 or all at once
+    from pipeline import privacy
+    from tests.studykit import bad_check, pnr
+
+    monkeypatch.setattr(privacy, "_MARKER_BLOCK_ROWS", block_rows)
+    children = [pnr(f"202001{day:02d}", "123") for day in range(1, 5)]  # 4 valid numbers
+    privacy.write_synthetic_marker(tmp_path, pd.Series(children[:2]))  # 2 of them listed
+    today = dt.date(2025, 1, 1)
+    invalid = [bad_check(pnr("20200110", "123")), "not a number"]
+    # 2 of 4 valid listed (50 %), 2 invalid rows besides: accepted (2 < half of the 6 rows, so
+    # only the whole count decides)
+    privacy.check_synthetic_marker(tmp_path, pd.Series(invalid + children), today)
+    # 2 of 5 valid listed (40 %): refused, the share said
+    more = [*children, pnr("20200120", "123")]
+    with pytest.raises(KeyMissingError, match="only 40% of the children"):
+        privacy.check_synthetic_marker(tmp_path, pd.Series(invalid + more), today)
+    # no valid number at all: refused
+    with pytest.raises(KeyMissingError, match="only 0% of the children"):
+        privacy.check_synthetic_marker(tmp_path, pd.Series(invalid), today)
