@@ -192,8 +192,11 @@ def _categorical(codes: np.ndarray, distinct: object) -> pd.Categorical:
 def subgroup_levels(frame: pd.DataFrame, variable: str) -> pd.Series:
     """The equity subgroup of each child (mother's region grouped; education as coded)."""
     values = frame[variable].astype("string")
-    if variable == "mother_region":
-        values = values.map(REGION_GROUPS).astype("string")
+    if variable == "mother_region":  # each distinct region grouped once, not each child's
+        codes, regions = pd.factorize(values)
+        grouped = pd.Series(regions).map(REGION_GROUPS).astype("string").array
+        values = pd.Series(grouped.take(codes, allow_fill=True), index=values.index,
+                           name=values.name).astype("string")
     return values
 
 

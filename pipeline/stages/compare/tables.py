@@ -276,21 +276,22 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
 def design_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
     """Who is compared with whom: children in the design's groups per area and period."""
     design = study.design
-    grouped = cohort[cohort["group"].notna().to_numpy(dtype=bool)]
+    # the children in a group: their area, period and group (only what a cell reads)
+    grouped = cohort.loc[cohort["group"].notna().to_numpy(dtype=bool), ["area", "period", "group"]]
+    area, period_of = grouped["area"].astype("string"), grouped["period"].astype("string")
     first, start = pd.Timestamp(design.born_from), pd.Timestamp(design.programme_start)
     last = pd.Timestamp(design.born_to)
     rows = []
     for arm, areas in (("intervention", design.intervention_areas),
                        ("comparison", design.comparison_areas)):
-        for area in areas:
+        for name in areas:
             for period, born_from, born_to in (("pre", first, start - pd.Timedelta(days=1)),
                                                ("post", start, last)):
-                cell = grouped[grouped["area"].astype("string").eq(area).fillna(False).to_numpy(
-                    dtype=bool) & grouped["period"].astype("string").eq(period).fillna(
-                    False).to_numpy(dtype=bool)]
+                cell = grouped[area.eq(name).fillna(False).to_numpy(dtype=bool)
+                               & period_of.eq(period).fillna(False).to_numpy(dtype=bool)]
                 if cell.empty and not _period_in_design(design.type, arm, period):
                     continue
-                rows.append({"arm": arm, "area": area, "period": period,
+                rows.append({"arm": arm, "area": name, "period": period,
                              "born_from": born_from.date().isoformat(),
                              "born_to": born_to.date().isoformat(),
                              "group": cell["group"].iloc[0] if len(cell) else "",
