@@ -2,8 +2,10 @@
 
 Each stage runs in its own process (`hembesok run --stages S --force`), so its peak
 memory is its own: the most its processes held together (a stage forks workers for its
-pieces), sampled four times a second as the proportional set size of the process and its
-workers (Linux; pages the workers share with it counted once), and never less than the
+pieces), sampled as the proportional set size of the process and its workers (Linux; pages
+the workers share with it counted once) up to four times a second, as often as the samples
+take no more than a twentieth of one core (at a million children about every 2 s), and
+never less than the
 largest single process's peak resident memory (os.wait4). The clean stage is also compared
 with the time pyarrow needs just to parse the same raw CSV files, the SPEC's yardstick (3x):
 every input of the study, which the bench writes as CSV only, so that clean reads nothing
@@ -62,8 +64,12 @@ def run_stage_process(study: Path, root: Path, stage: str) -> tuple[float, float
         waited, status, usage = os.wait4(child.pid, os.WNOHANG)
         if waited:
             break
+        sampled = time.perf_counter()
         together = max(together, tree_memory_mb(child.pid))
-        time.sleep(SAMPLE_SECONDS)
+        # a sample walks every page table of the stage's processes (90 ms at a million
+        # children, holding their memory maps meanwhile): taken every quarter second, it
+        # took 7 s of the compare stage's 63; at most SAMPLE_SHARE of one core is taken
+        time.sleep(max(SAMPLE_SECONDS, (time.perf_counter() - sampled) / SAMPLE_SHARE))
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if child.returncode != 0:
@@ -72,7 +78,8 @@ def run_stage_process(study: Path, root: Path, stage: str) -> tuple[float, float
     return seconds, max(together, usage.ru_maxrss / 1024)  # ru_maxrss is in kB on Linux
 
 
-SAMPLE_SECONDS = 0.25
+SAMPLE_SECONDS = 0.25  # the shortest time between two samples of a stage's memory
+SAMPLE_SHARE = 0.05  # the share of one core the samples may take (see run_stage_process)
 
 
 def tree_memory_mb(pid: int) -> float:
