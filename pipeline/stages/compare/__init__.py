@@ -108,7 +108,7 @@ from pipeline.stages.compare.context import (
     subgroup_levels,
 )
 from pipeline.stages.compare.costs import births_by_year, cost_items, costs_table
-from pipeline.stages.compare.counts import count_outcome_tables
+from pipeline.stages.compare.counts import count_effect_rows, count_outcome_rows, count_tables
 from pipeline.stages.compare.did_rows import (
     _did_row,
     _logistic_did_row,
@@ -218,13 +218,14 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
             return rows + _subgroups(context, did_cells, indicator.id), dose_table
         return piece
 
-    def area_piece(area: str) -> Callable[[], tuple[list, pd.DataFrame]]:
-        def piece() -> tuple[list, pd.DataFrame]:
+    def area_piece(area: str) -> Callable[[], tuple[list, pd.DataFrame, list]]:
+        def piece() -> tuple[list, pd.DataFrame, list]:
             area_context = _Context(study, _in_area(population, area), area=area)
             area_cells = None if did_cells is None else _in_area(did_cells, area)
             rows = [row for indicator in area_context.indicators
                     for row in _itt_rows(area_context, area_cells, indicator)]
-            return rows, balance_table(area_context)
+            # the area's count and rate effects too, from the same children
+            return rows, balance_table(area_context), count_effect_rows(area_context, area_cells)
         return piece
 
     pieces: list[tuple[str, Callable[[], Any]]] = [
@@ -233,7 +234,10 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
     if did_cells is not None:
         pieces += [("DiD by area", lambda: did_area_checks(context, did_cells, randomisation=True)),
                    ("event study", lambda: event_study_table(context, did_cells))]
-    pieces.append(("count outcomes", lambda: count_outcome_tables(study, cohort)))
+    # the whole study's count outcomes (each intervention area's come with its piece)
+    pieces.append(("count outcomes", lambda: (
+        count_outcome_rows(study, population if did_cells is None else did_cells),
+        count_effect_rows(context, did_cells))))
     # the tables that need no effect estimate, as pieces too: at register scale they are
     # seconds each, which one process would otherwise spend alone after the others
     descriptive = {
@@ -270,7 +274,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
         next(results) if did_cells is not None
         else (output_table("did_cells").frame([]), output_table("did_areas").frame([]), {}))
     events = next(results) if did_cells is not None else output_table("event_study").frame([])
-    count_tables = next(results)
+    count_rows, count_effects = next(results)
     tables = {name: next(results) for name in descriptive}
     besides = {name: next(results) for name in beside}
     rows = [row for part in (*indicator_results, *area_results) for row in part[0]]
@@ -287,7 +291,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
     return besides | {
         "effects": effects,
         "summary": summary,
-        "balance": pd.concat([balance_table(context)] + [balance for _, balance in area_results],
+        "balance": pd.concat([balance_table(context)] + [part[1] for part in area_results],
                              ignore_index=True),
         "survival": tables["survival"],
         "dose_response": output_table("dose_response").frame(dose_rows),
@@ -299,7 +303,8 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
         "event_study": events,
         "missing_data": tables["missing_data"],
         "costs": costs_table(study, cohort, summary, cost_items(study, costs)),
-        **count_tables,
+        **count_tables(count_rows, [*count_effects, *(row for part in area_results
+                                                       for row in part[2])]),
         "dose_received": tables["dose_received"],
         "control_chart": tables["control_chart"],
         "funnel": tables["funnel"],

@@ -80,25 +80,44 @@ BOOTSTRAP_SEED = 20260  # the bootstrap's fixed stream: the same data give the s
 
 def count_outcome_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """count_outcomes and count_effects (empty when the cohort holds no count or rate)."""
-    indicators = present(cohort.columns, COUNT_KINDS)
     analysed = analysed_columns(cohort)
     groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS, analysed)
-    outcome_rows, effect_rows = [], []
-    for indicator in indicators:
-        outcome_rows += _group_rows(study, groups, indicator)
     population = _rows_in(cohort, GROUPS, analysed)
+    effect_rows = []
     for area in ("all", *study.design.intervention_areas):
         in_area = population if area == "all" else _in_area(population, area)
-        context = _Context(study, in_area, area=area)
         did_cells = None
         if study.design.type == "did":
             did_cells = groups if area == "all" else _in_area(groups, area)
-        for indicator in indicators:
-            if did_cells is not None:
-                effect_rows += _did_rows(context, context.did(did_cells), indicator)
-            effect_rows += _effect_rows(context, indicator)
+        effect_rows += count_effect_rows(_Context(study, in_area, area=area), did_cells)
+    return count_tables(count_outcome_rows(study, groups), effect_rows)
+
+
+def count_tables(outcome_rows: list[dict[str, Any]],
+                 effect_rows: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """The two tables of `count_outcome_rows` and of `count_effect_rows` (the whole study's,
+    then each intervention area's)."""
     return {"count_outcomes": output_table("count_outcomes").frame(outcome_rows),
             "count_effects": output_table("count_effects").frame(effect_rows)}
+
+
+def count_outcome_rows(study: Study, groups: pd.DataFrame) -> list[dict[str, Any]]:
+    """count_outcomes' rows: what each group of `groups` (the children of the design's groups,
+    before the start too under `did`) shows of each count and rate."""
+    return [row for indicator in present(groups.columns, COUNT_KINDS)
+            for row in _group_rows(study, groups, indicator)]
+
+
+def count_effect_rows(context: _Context, did_cells: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """count_effects' rows of one context (the whole study, or an intervention area with every
+    comparison child): per count and rate the design's DiD (with `did_cells`, the context's
+    area x period cells) and the comparisons after the start."""
+    rows = []
+    for indicator in present(context.population.columns, COUNT_KINDS):
+        if did_cells is not None:
+            rows += _did_rows(context, context.did(did_cells), indicator)
+        rows += _effect_rows(context, indicator)
+    return rows
 
 
 def _values(frame: pd.DataFrame, indicator: Indicator) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
