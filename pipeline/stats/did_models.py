@@ -722,8 +722,9 @@ def _period_labels(period_effects: object, keep: np.ndarray, post: np.ndarray) -
 def _text_codes(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each child's code among the distinct texts (str) of `labels` in sorted order, and those
     texts: the labels factorised once (a categorical by its codes), only the distinct ones
-    written as text."""
-    codes, levels = pd.factorize(labels)
+    written as text (a missing label would be a group of its own; logistic_did's areas and
+    periods have none)."""
+    codes, levels = pd.factorize(labels, use_na_sentinel=False)
     texts = np.array([str(level) for level in levels], dtype=object)
     recode, distinct = pd.factorize(texts, sort=True)
     return recode[codes], np.asarray(distinct, dtype=object)
