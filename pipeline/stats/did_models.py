@@ -516,9 +516,9 @@ def logistic_did(
     while True:
         found = False
         for kind, codes, texts in groupings:
-            present, constant = _constant_groups(y_kept[fitted_rows], codes[fitted_rows],
-                                                 len(texts))
-            if 0 < constant.sum() < present.sum():
+            children, _, constant = _constant_groups(y_kept[fitted_rows], codes[fitted_rows],
+                                                     len(texts))
+            if 0 < constant.sum() < (children > 0).sum():
                 fitted_rows &= ~constant[codes]
                 left_out[kind] += texts[constant].tolist()
                 found = True
@@ -731,13 +731,12 @@ def _text_codes(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _constant_groups(y: np.ndarray, codes: np.ndarray,
-                     n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per group code of 0/1 outcomes `y`: whether it has children, and whether all of them
-    have, or all lack, the outcome."""
+                     n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group code of 0/1 outcomes `y`: its children, those with the outcome, and whether
+    it has children who all have, or all lack, the outcome."""
     children = np.bincount(codes, minlength=n_groups)
     events = np.bincount(codes, weights=y, minlength=n_groups)
-    present = children > 0
-    return present, present & ((events == 0) | (events == children))
+    return children, events, (children > 0) & ((events == 0) | (events == children))
 
 
 def _require_no_separation(y: np.ndarray, standardised: np.ndarray, areas: pd.Series,
@@ -756,9 +755,7 @@ def _require_no_separation(y: np.ndarray, standardised: np.ndarray, areas: pd.Se
         # the groups in sorted order, each child coded once (a categorical from its codes)
         codes, levels = pd.factorize(groups, sort=True)
         known = codes >= 0
-        _, constant = _constant_groups(y[known], codes[known], len(levels))
-        children = np.bincount(codes[known], minlength=len(levels))
-        events = np.bincount(codes[known], weights=y[known], minlength=len(levels))
+        children, events, constant = _constant_groups(y[known], codes[known], len(levels))
         for code in np.flatnonzero(constant):
             found.append(f"{what} {levels[code]}: "
                          f"{state(int(children[code]), float(events[code] > 0))}")
