@@ -5,11 +5,11 @@ memory is its own: the most its processes held together (a stage forks workers f
 pieces), sampled as the proportional set size of the process and its workers (Linux; pages
 the workers share with it counted once) up to four times a second, as often as the samples
 take no more than a twentieth of one core (at a million children about every 2 s), and
-never less than the
-largest single process's peak resident memory (os.wait4). The clean stage is also compared
-with the time pyarrow needs just to parse the same raw CSV files, the SPEC's yardstick (3x):
-every input of the study, which the bench writes as CSV only, so that clean reads nothing
-the yardstick does not (a workbook takes far longer to read than the same rows as CSV).
+never less than the largest single process's peak resident memory (os.wait4). The clean
+stage is also compared with the time pyarrow needs just to parse the same raw CSV files,
+the SPEC's yardstick (3x): every input of the study, which the bench writes as CSV only, so
+that clean reads nothing the yardstick does not (a workbook takes far longer to read than
+the same rows as CSV).
 """
 
 from __future__ import annotations

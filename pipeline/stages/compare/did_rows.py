@@ -191,7 +191,7 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
                                  did.coded_covariates[inside].reset_index(drop=True))
         if result is None or not result.estimable:
             continue
-        labels = dict(zip(period[inside], did.half_year_labels[inside], strict=True))
+        labels = dict(zip(period[inside], did.half_year[inside], strict=True))
         note = result.pre_trend.summary()
         for record in result.table.to_dict("records"):
             rows.append({"indicator": indicator.id,
