@@ -475,3 +475,28 @@ def test_a_text_that_starts_with_a_quote_comes_back_as_it_was(tmp_path: Path) ->
     rejects = publish_tables(tables, M)["rejects_by_reason"]
     store.write_csv(rejects, tmp_path / "rejects_by_reason.csv")
     assert read_table(tmp_path / "rejects_by_reason.csv").loc[0, "source_file"] == "'=x.csv"
+
+
+def test_the_summary_shows_no_check_that_effects_hides(small_study) -> None:
+    """A summary row repeats checks from other effects rows (the unadjusted DiD, the logistic
+    DiD, the DiD without pandemic births): where effects.csv hides that row's estimate (a DiD of
+    a few children), the summary hides it too, else the hidden number is published (and read
+    out on the report's page one)."""
+    from pipeline.publish.effects import SUMMARY_CHECKS
+
+    root, _, _ = small_study
+    tables = root / "outputs" / "small" / "tables"
+    summary = pd.read_csv(tables / "summary.csv")
+    effects = pd.read_csv(tables / "effects.csv")
+    hidden = effects[effects["subgroup"].isna() & effects["estimate"].isna()]
+    hidden_keys = set(zip(hidden["indicator"], hidden["area"], hidden["analysis"], hidden["method"],
+                          strict=True))
+    shown_though_hidden, checked = [], 0
+    for record in summary.to_dict("records"):
+        for columns, analysis, method_of in SUMMARY_CHECKS:
+            if (record["indicator"], record["area"], analysis, method_of(record)) in hidden_keys:
+                checked += 1
+                if not all(pd.isna(record[column]) for column in columns):
+                    shown_though_hidden.append((record["indicator"], record["area"], columns[0]))
+    assert checked > 0  # the study has such rows: the rule was put to the test
+    assert shown_though_hidden == []

@@ -279,6 +279,15 @@ SUMMARY_ESTIMATES = ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "
                      "no_pandemic_ci_high",
                      "sensitivity_ci_low", "sensitivity_ci_high")
 PRETREND_ESTIMATES = ("pretrend_estimate", "pretrend_ci_low", "pretrend_ci_high", "pretrend_p")
+# The checks a summary row repeats from other rows of effects.csv: their columns, and the
+# analysis and method of the row each is taken from (blank here where it is blank there)
+SUMMARY_CHECKS = (
+    (("sensitivity_estimate", "sensitivity_ci_low", "sensitivity_ci_high"), "itt",
+     lambda record: _text(record.get("sensitivity_method"))),
+    (("logistic_estimate", "logistic_ci_low", "logistic_ci_high"), "itt", lambda _: "logistic_did"),
+    (("no_pandemic_estimate", "no_pandemic_ci_low", "no_pandemic_ci_high"), "no_pandemic",
+     lambda _: "did"),
+)
 
 
 def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
@@ -350,6 +359,16 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
         p.facts["summary_blank"] = {(r["indicator"], _area(r)): reason for r, reason, blank
                                     in zip(records, reasons, rows, strict=True) if blank}
         _blank(published, rows, SUMMARY_ESTIMATES)
+        # a check repeated from another effects row is blank where that row's estimate is
+        # (an unadjusted DiD of a few children hidden there must not be shown here)
+        blank_rows: dict[tuple[str, str, str, str], bool] = {}
+        for (indicator, area, analysis, method, _), blank in blank_effects.items():
+            key = (indicator, area, analysis, method)
+            blank_rows[key] = blank_rows.get(key, False) or blank
+        for columns, analysis, method_of in SUMMARY_CHECKS:
+            _blank(published, np.array([blank_rows.get((r["indicator"], _area(r), analysis,
+                                                        method_of(r)), False) for r in records],
+                                       dtype=bool), columns)
         pre_unsafe = np.array([any(p.unsafe(t, hidden) for g, t in mine.items() if g.endswith("_pre"))
                                for mine in observed], dtype=bool)
         _blank(published, rows | pre_unsafe, PRETREND_ESTIMATES)
