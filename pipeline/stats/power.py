@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.proportion import (
     power_proportions_2indep,
@@ -1488,7 +1489,10 @@ def estimate_icc(outcome: Any, area: Any) -> IccEstimate:
         raise ValueError(f"{missing} outcomes are missing: drop them (and count them) first")
     if not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("outcome must be 0/1 (binary)")
-    _, index = np.unique(labels, return_inverse=True)
+    # the areas in sorted order, as np.unique gives them (its sort of a million texts is slow)
+    index, _ = pd.factorize(labels, sort=True)
+    if (index < 0).any():  # a missing label: an area of its own, as np.unique makes it
+        _, index = np.unique(labels, return_inverse=True)
     n = np.bincount(index).astype(float)
     events = np.bincount(index, weights=y)
     k, total = len(n), n.sum()

@@ -207,7 +207,12 @@ def missing_data_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
     missing only for want of an assessment: `no_assessment`); a covariate counts every child
     of the group. `arm` is the area's arm, `period` before or after the start.
     """
-    groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS)
+    indicators = [indicator.id for indicator in present(cohort.columns, ("binary",))]
+    read = ["group", *indicators, *(f"{name}_excluded" for name in indicators), *study.covariates]
+    # only the columns read: the cohort's every column taken for the children costs a second
+    # at a million children
+    groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS,
+                      [column for column in dict.fromkeys(read) if column in cohort.columns])
     arm = np.where(groups["group"].astype("string").str.startswith("intervention")
                    .fillna(False).to_numpy(dtype=bool), "intervention", "comparison")
     period = np.where(groups["group"].astype("string").str.endswith("_pre").fillna(False)
@@ -389,6 +394,7 @@ def power_table(population: pd.DataFrame, named_difference: float,
     the planning default (0.8). With few areas that answer is the honest one.
     """
     treated = population["group"].eq("intervention").to_numpy(dtype=bool)
+    area = population["area"].astype("string").fillna("").to_numpy(dtype=object)
     rows = []
     for indicator in (i.id for i in present(population.columns, ("binary",))):
         y, inside = binary_outcome(population, indicator)
@@ -418,19 +424,19 @@ def power_table(population: pd.DataFrame, named_difference: float,
         else:
             notes.append(f"sample size {error}")
         if study is not None:
-            row |= _cluster_power(study, population, y, inside, p0, difference, notes)
+            row |= _cluster_power(study, area, y, inside, p0, difference, notes)
         rows.append(row | {"note": "; ".join(notes)})
     return output_table("power").frame(rows)
 
 
-def _cluster_power(study: Study, population: pd.DataFrame, y: np.ndarray, inside: np.ndarray,
+def _cluster_power(study: Study, area: np.ndarray, y: np.ndarray, inside: np.ndarray,
                    p0: float, difference: float, notes: list[str]) -> dict[str, Any]:
-    """The minimum detectable difference and areas needed with areas as clusters."""
+    """The minimum detectable difference and areas needed with areas as clusters (`area`: each
+    child's area, "" where unknown)."""
     design = "did" if study.design.type == "did" else "concurrent"
     areas_1, areas_0 = len(study.design.intervention_areas), len(study.design.comparison_areas)
     if study.design.type == "historical" or min(areas_1, areas_0) < 1:
         return {}
-    area = population["area"].astype("string").fillna("").to_numpy(dtype=object)
     known = inside & (area != "")
     try:
         icc = estimate_icc(y[known], area[known]).icc
