@@ -546,7 +546,9 @@ def write_page(notebook, job: ReportJob, *, run_folder: str, reports_dir: Path, 
 
 class KeptBrowser:
     """Headless Chromium kept open to print report after report: one browser start per run
-    rather than one per PDF (a start costs over a second, more than half of printing a report).
+    rather than one per PDF (a start costs over a second, more than half of printing a report),
+    and one tab, taken from report to report (a tab of its own per PDF cost a tenth of the
+    browser's time printing: a page process started and stopped each time).
 
     Driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: no port, nothing
     beyond the standard library) and printed with the options Chromium's own `--print-to-pdf`
@@ -563,6 +565,7 @@ class KeptBrowser:
         self.received = bytearray()
         self.last_id = 0
         self.loaded: set[str] = set()  # the sessions whose page has loaded
+        self.tab: str | None = None  # the session of the tab that prints, once opened
         self.drivable = True  # until the browser proves not to be
         self.printed = False
 
@@ -623,6 +626,7 @@ class KeptBrowser:
         self.commands = self.answers = -1
         self.received.clear()
         self.loaded.clear()
+        self.tab = None
         if process is not None:
             process.terminate()
             try:
@@ -642,29 +646,29 @@ class KeptBrowser:
     def _print(self, html: Path, pdf: Path) -> None:
         deadline = time.monotonic() + PDF_TIMEOUT_S
         pdf.unlink(missing_ok=True)
-        target = self._call(deadline, "Target.createTarget", url="about:blank")["targetId"]
-        try:
+        if self.tab is None:
+            target = self._call(deadline, "Target.createTarget", url="about:blank")["targetId"]
             session = self._call(deadline, "Target.attachToTarget", targetId=target,
                                  flatten=True)["sessionId"]
             self._call(deadline, "Page.enable", session=session)
-            opened = self._call(deadline, "Page.navigate", session=session,
-                                url=Path(html).resolve().as_uri())
-            if opened.get("errorText"):
-                raise RuntimeError(f"{html} could not be opened ({opened['errorText']})")
-            while session not in self.loaded:
-                self._receive(deadline)
-            stream = self._call(deadline, "Page.printToPDF", session=session, transferMode="ReturnAsStream",
-                                **PRINT_OPTIONS)["stream"]
-            with pdf.open("wb") as out:
-                while True:
-                    chunk = self._call(deadline, "IO.read", session=session, handle=stream, size=1 << 20)
-                    out.write(base64.b64decode(chunk["data"]) if chunk.get("base64Encoded")
-                              else chunk["data"].encode("utf-8"))
-                    if chunk.get("eof"):
-                        break
-            self._call(deadline, "IO.close", session=session, handle=stream)
-        finally:
-            self._call(deadline, "Target.closeTarget", targetId=target)
+            self.tab = session
+        session = self.tab
+        self.loaded.discard(session)  # the last report's page
+        opened = self._call(deadline, "Page.navigate", session=session, url=Path(html).resolve().as_uri())
+        if opened.get("errorText"):
+            raise RuntimeError(f"{html} could not be opened ({opened['errorText']})")
+        while session not in self.loaded:
+            self._receive(deadline)
+        stream = self._call(deadline, "Page.printToPDF", session=session, transferMode="ReturnAsStream",
+                            **PRINT_OPTIONS)["stream"]
+        with pdf.open("wb") as out:
+            while True:
+                chunk = self._call(deadline, "IO.read", session=session, handle=stream, size=1 << 20)
+                out.write(base64.b64decode(chunk["data"]) if chunk.get("base64Encoded")
+                          else chunk["data"].encode("utf-8"))
+                if chunk.get("eof"):
+                    break
+        self._call(deadline, "IO.close", session=session, handle=stream)
 
     def _call(self, deadline: float, method: str, *, session: str | None = None, **params: object) -> dict:
         """Send a DevTools command and wait for its answer (events in between are noted)."""
