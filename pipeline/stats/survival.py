@@ -354,13 +354,21 @@ def log_rank_test(time: object, event: object, group: object) -> Test:
 def _observed_expected(
     times: np.ndarray, events: np.ndarray, codes: np.ndarray, levels: pd.Index
 ) -> pd.DataFrame:
-    """Observed and expected (under H0) events per group, summed over event times."""
-    event_times = np.unique(times[events == 1])
+    """Observed and expected (under H0) events per group, summed over event times.
+
+    At each event time t, in time order, each group's expected events grow by
+    deaths(t) × at risk in the group(t) / at risk(t); the children at risk in a group are
+    counted from its sorted times (every child's time compared with each event time took
+    most of a Kaplan–Meier table's time at a million children)."""
+    event_times, deaths = np.unique(times[events == 1], return_counts=True)
     expected = np.zeros(len(levels))
-    for t in event_times:
-        at_risk = times >= t
-        deaths = ((times == t) & (events == 1)).sum()
-        expected += deaths * np.bincount(codes[at_risk], minlength=len(levels)) / at_risk.sum()
+    # at_risk[i, g]: children of group g whose time is at least event time i
+    at_risk = np.column_stack([
+        len(group_times) - np.searchsorted(group_times, event_times, side="left")
+        for group_times in (np.sort(times[codes == code]) for code in range(len(levels)))
+    ]) if len(levels) else np.zeros((len(event_times), 0), dtype=np.int64)
+    for deaths_then, at_risk_then in zip(deaths, at_risk, strict=True):
+        expected += deaths_then * at_risk_then / at_risk_then.sum()
     observed = np.bincount(codes, weights=events, minlength=len(levels))
     return pd.DataFrame(
         {

@@ -62,6 +62,15 @@ def test_log_rank_6mp_vs_placebo() -> None:
     assert result.details["table"].loc[0, "observed"] == 9
 
 
+def test_log_rank_expected_events_with_ties_and_censoring_at_an_event_time() -> None:
+    # Hand count. a: events at 1, 2, 3; b: censored at 1, event at 3. At time 1 all 5 are at
+    # risk (a 3, b 2), 1 death; at 2 a 2, b 1, 1 death; at 3 a 1, b 1, 2 deaths (censoring at
+    # an event time counts as at risk then). Expected a = 3/5 + 2/3 + 2·1/2, b = 2/5 + 1/3 + 1.
+    table = log_rank_test([1, 1, 2, 3, 3], [1, 0, 1, 1, 1], ["a", "b", "a", "b", "a"]).details["table"]
+    assert table["observed"].tolist() == [3, 1] and table["n"].tolist() == [3, 2]
+    assert table["expected"].tolist() == pytest.approx([3 / 5 + 2 / 3 + 1, 2 / 5 + 1 / 3 + 1], abs=1e-12)
+
+
 @pytest.mark.parametrize(
     ("ties", "coef", "se"), [("efron", 1.5721, 0.4124), ("breslow", 1.5092, 0.4096)]
 )
