@@ -1491,7 +1491,7 @@ def estimate_icc(outcome: Any, area: Any) -> IccEstimate:
         raise ValueError("outcome must be 0/1 (binary)")
     # the areas in sorted order, as np.unique gives them (its sort of a million texts is slow)
     index, _ = pd.factorize(labels, sort=True)
-    if (index < 0).any():  # a missing label: an area of its own, as np.unique makes it
+    if (index < 0).any():  # a missing label: left to np.unique, as before
         _, index = np.unique(labels, return_inverse=True)
     n = np.bincount(index).astype(float)
     events = np.bincount(index, weights=y)
