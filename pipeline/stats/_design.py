@@ -727,8 +727,19 @@ def require_treatment_identified(treatment: np.ndarray, covariates: pd.DataFrame
     ...
     pipeline.stats.results.NotEstimable: treatment is fully determined by the covariates ...
     """
-    base = np.column_stack([np.ones(len(treatment)), covariates.to_numpy()])
-    if _rank(np.column_stack([base, treatment])) <= _rank(base):
+    # The ranks of [intercept, covariates, treatment] and of [intercept, covariates], from the
+    # singular values of one R factor (A = QR: R's are A's; its leading block is the R of the
+    # columns before treatment): one pass over the children instead of two SVDs of them.
+    columns = np.empty((len(treatment), covariates.shape[1] + 2), order="F")
+    columns[:, 0] = 1.0
+    columns[:, 1:-1] = covariates.to_numpy()
+    columns[:, -1] = treatment
+    if len(columns) >= columns.shape[1]:
+        factor = np.linalg.qr(columns, mode="r")
+        determined = _rank(factor) <= _rank(factor[:-1, :-1])
+    else:  # fewer children than columns: R is not square
+        determined = _rank(columns) <= _rank(columns[:, :-1])
+    if determined:
         raise NotEstimable(
             "treatment is fully determined by the covariates (for example a covariate that "
             "coincides with the area or group), so its effect cannot be separated from them"

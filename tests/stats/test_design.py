@@ -56,3 +56,21 @@ def test_full_column_rank_is_numpys_matrix_rank() -> None:
     assert not full_column_rank(exact) and np.linalg.matrix_rank(exact) == 4
     near = np.column_stack([x, x[:, 1] + 1e-6 * rng.normal(size=500)])  # ill conditioned, full rank
     assert full_column_rank(near) and np.linalg.matrix_rank(near) == 5
+
+
+def test_treatment_determined_by_a_combination_of_covariates_is_not_estimable() -> None:
+    """Treatment equal to the sum of two dummies (areas of one arm coded as two levels) is
+    determined by the covariates though no one covariate equals it; a random treatment is
+    not. With fewer children than columns, treatment equal to a covariate is found too."""
+    from pipeline.stats.results import NotEstimable
+
+    rng = np.random.default_rng(3)
+    level = rng.integers(0, 3, 1_000)
+    covariates = pd.DataFrame({"level_1": (level == 1).astype(float), "level_2": (level == 2).astype(float),
+                               "age": rng.normal(30, 5, 1_000)})
+    with pytest.raises(NotEstimable, match="fully determined by the covariates"):
+        _design.require_treatment_identified((level > 0).astype(float), covariates)
+    _design.require_treatment_identified((rng.random(1_000) < 0.5).astype(float), covariates)
+    with pytest.raises(NotEstimable, match="fully determined by the covariates"):
+        _design.require_treatment_identified(np.array([1.0, 0.0]),
+                                             pd.DataFrame({"x": [1.0, 0.0], "y": [3.0, 5.0]}))
