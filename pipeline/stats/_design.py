@@ -377,8 +377,12 @@ def build_covariate_design(
     # column labels as a frame of the coded columns would have them (none coded: a RangeIndex);
     # the values taken by the frame rather than copied (a million rows: a tenth of a second a fit)
     labels = _column_labels(tuple(retained)) if coded else pd.RangeIndex(0)
-    by_column = rows[1:] if retained == candidates else np.vstack([coded[column] for column in retained]
-                                                                 or [np.empty((0, n_kept))])
+    if retained == candidates:  # the rows already hold them, in order
+        by_column = rows[1:]
+    elif retained:
+        by_column = np.vstack([coded[column] for column in retained])
+    else:
+        by_column = np.empty((0, n_kept))
     frame = pd.DataFrame(by_column.T, index=pd.RangeIndex(n_kept), columns=labels, copy=False)
     return CovariateDesign(frame, kept, n_dropped, constant, tuple(aliased))
 
@@ -728,8 +732,9 @@ def require_treatment_identified(treatment: np.ndarray, covariates: pd.DataFrame
     pipeline.stats.results.NotEstimable: treatment is fully determined by the covariates ...
     """
     # The ranks of [intercept, covariates, treatment] and of [intercept, covariates], from the
-    # singular values of one R factor (A = QR: R's are A's; its leading block is the R of the
-    # columns before treatment): one pass over the children instead of two SVDs of them.
+    # singular values of one R factor (A = QR: R has A's singular values, and its leading
+    # block is the R of the columns before treatment): one pass over the children instead of
+    # two SVDs of them.
     columns = np.empty((len(treatment), covariates.shape[1] + 2), order="F")
     columns[:, 0] = 1.0
     columns[:, 1:-1] = covariates.to_numpy()
