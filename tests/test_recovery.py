@@ -107,15 +107,50 @@ def command_line(pid: int) -> str:
         return ""
 
 
+# A run whose stage `HEMBESOK_HELD_STAGE` waits a minute once it has begun (its staging
+# folder made; in the compare stage each piece, so that its workers are running): a signal
+# sent when the stage says "running" then always lands in that stage, however loaded the
+# machine (the 120 children's stages take a second or two, and a loaded test machine has
+# been seen to send it only after the compare stage had ended).
+HOLD = """
+import os, sys, time
+from pipeline import runner
+from pipeline.stages import compare
+
+held = os.environ["HEMBESOK_HELD_STAGE"]
+
+def slowly(work):
+    return lambda *args: (time.sleep(60), work(*args))[1]
+
+stage, run_pieces = runner._stage, compare.run_pieces
+
+def held_stage(name, folder, staged, stamp, force, progress, compute, published):
+    if name == held and held != "compare":
+        compute = slowly(compute)
+    return stage(name, folder, staged, stamp, force, progress, compute, published)
+
+def held_pieces(pieces, *args, **kwargs):
+    return run_pieces([slowly(piece) for piece in pieces], *args, **kwargs)
+
+runner._stage = held_stage
+if held == "compare":
+    compare.run_pieces = held_pieces
+from pipeline.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 class Run:
     """`hembesok run` of study t in a subprocess (no browser on PATH: no PDFs), its progress
-    read line by line as it comes."""
+    read line by line as it comes; with `held`, that stage waits a minute once begun (HOLD)."""
 
-    def __init__(self, root: Path, *args: str) -> None:
+    def __init__(self, root: Path, *args: str, held: str | None = None) -> None:
         self.mark = uuid.uuid4().hex
+        start = ["-c", HOLD] if held else ["-m", "pipeline"]
+        extra = {MARK: self.mark, **({"HEMBESOK_HELD_STAGE": held} if held else {})}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "run", f"data_raw/{STUDY}", "--root", ".", *args],
-            cwd=root, env=run_env(root, {MARK: self.mark}), stdout=subprocess.PIPE,
+            [sys.executable, *start, "run", f"data_raw/{STUDY}", "--root", ".", *args],
+            cwd=root, env=run_env(root, extra), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.stdout: list[str] = []
@@ -192,7 +227,8 @@ def test_a_run_killed_in_each_stage_leaves_outputs_whole_and_no_process(
         root: Path, stage: str, started: str, stages: list[str], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture) -> None:
     before = digests(root / "outputs" / STUDY)
-    run = Run(root, "--force", "--jobs", "2", "--stages", *stages)
+    run = Run(root, "--force", "--jobs", "2", "--stages", *stages,
+              held=None if stage == "report" else LABELS[stage])
     run.wait_for(started)
     if stage == "report":
         run.wait_for_kernels(2)  # workers and their kernels are running notebooks
@@ -256,7 +292,7 @@ def test_a_kill_between_the_two_renames_of_the_swap_is_repaired(root: Path,
 @pytest.mark.skipif(not LINUX, reason="children that die with a SIGKILLed run need Linux (prctl)")
 def test_sigterm_is_handled_like_ctrl_c(root: Path) -> None:
     before = digests(root / "outputs" / STUDY)
-    run = Run(root, "--force", "--stages", "compare")
+    run = Run(root, "--force", "--stages", "compare", held="compare")
     run.wait_for("compare: running")
     ctrl_c = run.stop(signal.SIGINT)
     assert ctrl_c == (130, "interrupted; previous outputs are left whole\n")
