@@ -8,6 +8,7 @@ rows read equal the file's data lines.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 import tempfile
@@ -23,6 +24,7 @@ from studykit import STUDY, bad_check, pnr, write_study
 from pipeline.cli import main
 from pipeline.config import load_study
 from pipeline.runner import run_ingest_clean
+from pipeline.stages.ingest import _file_bytes, _UnreadableBytes, to_utf8
 
 PNR_LIKE = re.compile(r"\d{6,8}[-+]?\d{4}")
 
@@ -406,6 +408,30 @@ def test_bom_file_with_a_cp1252_line_and_undefined_bytes(tmp_path: Path, capsys)
     stops(folder, tmp_path / "root_t", capsys,
           "barn.csv: unreadable encoding — byte 0x81 on line 2, column 9 (I) 'bvc' is neither UTF-8 nor "
           "Windows-1252 (cp1252)")
+
+
+def test_a_utf8_bom_is_dropped_from_a_bytearray_in_place(tmp_path: Path) -> None:
+    """A file read by the CSV reader is a bytearray: its BOM goes without a copy of the rest
+    (a gigabyte of visits), detected or with the encoding given, and the text is the same."""
+    text = "personnummer;omrade\n20200101-0008;Norrbyåsen\n"
+    body = text.encode("utf-8")
+    for stated in (None, "utf-8", "utf-8-sig"):
+        data = bytearray(codecs.BOM_UTF8 + body)
+        converted, encoding = to_utf8(data, stated)
+        assert converted is data and bytes(converted) == body
+        assert encoding == (stated or "utf-8-sig")
+        assert to_utf8(codecs.BOM_UTF8 + body, stated)[0] == body  # bytes: sliced, as before
+    plain = bytearray(body)
+    assert to_utf8(plain) == (plain, "utf-8") and bytes(plain) == body
+    # a cp1252 file is decoded into new UTF-8 bytes; an unreadable one leaves the bytearray whole
+    assert to_utf8(bytearray(text.encode("cp1252"))) == (body, "cp1252")
+    broken = bytearray(codecs.BOM_UTF8 + text.encode("cp1252"))
+    with pytest.raises(_UnreadableBytes):
+        to_utf8(broken)
+    assert bytes(broken) == codecs.BOM_UTF8 + text.encode("cp1252")
+    # the reader's bytes are the file's, a BOM and all
+    (tmp_path / "f.csv").write_bytes(codecs.BOM_UTF8 + body)
+    assert _file_bytes(tmp_path / "f.csv") == bytearray(codecs.BOM_UTF8 + body)
 
 
 def test_xlsx_nameless_column_with_data_and_empty_formatted_columns(tmp_path: Path, capsys) -> None:

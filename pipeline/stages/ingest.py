@@ -40,6 +40,7 @@ import csv
 import datetime as dt
 import difflib
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
@@ -236,19 +237,44 @@ def detect_encoding(path: Path) -> str:
         raise InputFileError(_encoding_message(path.name, data, problem, "")) from None
 
 
-def to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
+def to_utf8(data: bytes | bytearray, encoding: str | None = None) -> tuple[bytes | bytearray, str]:
     """The file's bytes as UTF-8 (no BOM), and the encoding they were read in.
 
     Without a given encoding: a BOM decides (UTF-8 or UTF-16); else the whole file must be
     UTF-8, or else Windows-1252 (what Swedish Excel writes). A file that is UTF-8 in part
     (it holds UTF-8 letters) and not in another part mixes encodings and is refused.
+    A bytearray that is UTF-8 already is returned itself, a UTF-8 BOM removed in place
+    (`_without_bom`).
     """
     if encoding is not None:
         return _convert(data, encoding, given=True), encoding
     encoding = _detected(data)
     if encoding in ("utf-8", "utf-8-sig"):  # checked whole by _detected
-        return (data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data), encoding
+        return _without_bom(data, len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0), encoding
     return _convert(data, encoding, given=False), encoding
+
+
+def _without_bom(data: bytes | bytearray, start: int) -> bytes | bytearray:
+    """The bytes from `start` on: a bytearray's first bytes are removed in place (CPython moves
+    its start, copying nothing), where a slice of bytes copies the rest of a file that may be
+    a gigabyte (and this machine takes seconds to hand a process fresh memory)."""
+    if not start:
+        return data
+    if isinstance(data, bytearray):
+        del data[:start]
+        return data
+    return data[start:]
+
+
+def _file_bytes(path: Path) -> bytearray:
+    """A file's bytes, read once into a bytearray (for `to_utf8`, which can then drop a BOM
+    without copying them)."""
+    with path.open("rb") as file:
+        data = bytearray(os.fstat(file.fileno()).st_size)
+        read = file.readinto(data)
+        rest = file.read()  # a file that grew since its size was taken
+    del data[read:]
+    return data + rest if rest else data
 
 
 def _detected(data: bytes) -> str:
@@ -285,7 +311,7 @@ def _convert(data: bytes, encoding: str, given: bool) -> bytes:
         position = _utf8_error(data, start=start)
         if position is not None:
             raise _UnreadableBytes(position, "given", encoding)
-        return data[start:]
+        return _without_bom(data, start)
     try:
         return data.decode(codec).encode("utf-8")
     except UnicodeDecodeError as error:
@@ -364,7 +390,7 @@ def detect_delimiter(header_line: str) -> str:
 
 
 def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, str]) -> RawExport:
-    original = path.read_bytes()
+    original = _file_bytes(path)
     if not original:
         raise InputFileError(f"{path.name}: the file is empty (0 bytes); export the table again")
     named = f"{path.name} ({table.name})"
