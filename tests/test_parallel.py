@@ -3,6 +3,8 @@
 import os
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute
 import pytest
 
 from pipeline.parallel import can_fork, run_pieces
@@ -120,6 +122,19 @@ def test_workers_that_keep_freed_memory_take_large_arrays_from_their_heap() -> N
         pytest.skip("glibc only")
     assert run_pieces([_a_64_mb_array_is_on_the_heap] * 3, jobs=2, keep_freed_memory=True) == [True] * 3
     assert run_pieces([_a_64_mb_array_is_on_the_heap] * 3, jobs=2) == [False] * 3
+    # arrow's arrays too: from glibc (kept) in those workers, from arrow's own pool elsewhere
+    own_pool = pa.default_memory_pool().backend_name
+    assert run_pieces([_an_arrow_array_is_from_glibc] * 2, jobs=2, keep_freed_memory=True) == [True] * 2
+    assert run_pieces([_an_arrow_array_is_from_glibc] * 2, jobs=2) == [own_pool == "system"] * 2
+    assert pa.default_memory_pool().backend_name == own_pool  # the run's own process: as it was
+
+
+def _an_arrow_array_is_from_glibc() -> bool:
+    """Whether a new arrow array's memory comes from the system allocator (glibc's malloc)."""
+    pool = pa.default_memory_pool()
+    before = pool.bytes_allocated()
+    array = pa.compute.multiply(pa.array(np.arange(2**20)), 2)  # a new buffer (pa.array wraps numpy's)
+    return pool.backend_name == "system" and pool.bytes_allocated() - before >= array.nbytes
 
 
 @needs_fork
