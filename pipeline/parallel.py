@@ -11,10 +11,11 @@ scanned for personnummer (a clean table written in a worker is not scanned again
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -110,8 +111,9 @@ def _worker_started(run_pid: int, keep_freed_memory: bool = False) -> None:
         reuse_freed_memory()
 
 
-# glibc's mallopt parameters (malloc.h)
+# glibc's mallopt parameters (malloc.h) and their defaults
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
 
 
 def reuse_freed_memory() -> bool:
@@ -130,21 +132,46 @@ def reuse_freed_memory() -> bool:
     processes spent 12-23 s of kernel time at a million children where they spend 8-9 now
     (52 s instead of 53-60, each process 0.25 GB less at its peak). The clean stage's
     processes are not kept so: it made them slower (50-51 s -> 54-58 s) and 1.1-1.4 GB larger."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-        glibc = bool(libc.gnu_get_libc_version())
-    except (OSError, AttributeError, TypeError):
-        return False
-    kept = glibc and bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+    libc = _glibc()
+    kept = libc is not None and bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(
+        libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
     if kept:
         import pyarrow as pa
         pa.set_memory_pool(pa.system_memory_pool())
     return kept
+
+
+@contextlib.contextmanager
+def freed_memory_kept() -> Iterator[bool]:
+    """`reuse_freed_memory` for the block only (whether it could be done): after it, what the
+    process kept is handed back (`malloc_trim`), and glibc's limits (at their defaults) and
+    arrow's memory pool are as before, so that a stage kept so leaves the run's process no
+    larger for the stages after it."""
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    kept = reuse_freed_memory()
+    try:
+        yield kept
+    finally:
+        if kept:
+            pa.set_memory_pool(pool)
+            libc = _glibc()
+            libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
+            libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+            libc.malloc_trim(0)
+
+
+def _glibc() -> Any:
+    """The C library, when it is glibc (its `mallopt` and `malloc_trim`); None elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        return libc if libc.gnu_get_libc_version() and libc.mallopt and libc.malloc_trim else None
+    except (OSError, AttributeError, TypeError):
+        return None
 
 
 def _run_piece(index: int) -> tuple[Any, dict]:

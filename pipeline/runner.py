@@ -33,6 +33,7 @@ from pipeline import __version__, changes, outputs, privacy, store
 from pipeline.config import Study, load_study, part_settings, study_file_path
 from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
 from pipeline.indicators import INDICATOR_SOURCES
+from pipeline.parallel import freed_memory_kept
 from pipeline.publish import publish_tables, scan_ahead, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages.ingest import SOURCE_ROW, IngestedLazily, ingest
@@ -395,7 +396,9 @@ def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 def _run_cohort(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     folder, names = ctx.clean_dir / "clean", cohort_event_tables(ctx.study)
     check_clean(folder, ("children", *names))
-    with CleanEvents(folder, names) as events:
+    # the memory the stage frees kept for its next arrays (11-21 s -> 10-15 s at a million
+    # children, 2.3 -> 2.5-2.7 GB), handed back when it is done
+    with freed_memory_kept(), CleanEvents(folder, names) as events:
         children = _read_clean_table(folder / "children.parquet", events=False)
         cohort = cohort_stage.cohort_from_events(ctx.study, children, events)
     rows = {"children": len(cohort), "in_study": int(cohort["in_study"].sum())}

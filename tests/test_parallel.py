@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pytest
 
-from pipeline.parallel import can_fork, run_pieces
+from pipeline.parallel import can_fork, freed_memory_kept, run_pieces
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork on this platform")
 
@@ -127,6 +127,28 @@ def test_workers_that_keep_freed_memory_take_large_arrays_from_their_heap() -> N
     assert run_pieces([_an_arrow_array_is_from_glibc] * 2, jobs=2, keep_freed_memory=True) == [True] * 2
     assert run_pieces([_an_arrow_array_is_from_glibc] * 2, jobs=2) == [own_pool == "system"] * 2
     assert pa.default_memory_pool().backend_name == own_pool  # the run's own process: as it was
+
+
+@needs_fork
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc")
+def test_memory_kept_for_a_block_is_handed_back_after_it() -> None:
+    """freed_memory_kept (the cohort stage): within the block large arrays come from the heap
+    and arrow's from glibc; after it, neither, as before the block (checked in a worker, so
+    that this process is left alone)."""
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc only")
+
+    def kept_then_given_back() -> list[bool]:
+        before = [_a_64_mb_array_is_on_the_heap(), _an_arrow_array_is_from_glibc()]
+        with freed_memory_kept() as kept:
+            within = [_a_64_mb_array_is_on_the_heap(), _an_arrow_array_is_from_glibc()]
+        return [kept, *before, *within, _a_64_mb_array_is_on_the_heap(), _an_arrow_array_is_from_glibc()]
+
+    own_pool = pa.default_memory_pool().backend_name == "system"
+    assert run_pieces([kept_then_given_back] * 2, jobs=2)[0] == \
+        [True, False, own_pool, True, True, False, own_pool]
 
 
 def _an_arrow_array_is_from_glibc() -> bool:
