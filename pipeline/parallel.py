@@ -15,8 +15,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from pipeline.publish import scan
@@ -73,7 +73,7 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
         futures = {pool.submit(_run_piece, index): index for index in started}
         pending = set(futures)
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, pending = first_done(pending)
             for future in finished:
                 results[futures[future]], scanned = future.result()  # raises the piece's error
                 scan.remember(scanned)
@@ -85,6 +85,18 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
         pool.shutdown(wait=True, cancel_futures=True)
         _PIECES = ()
     return results
+
+
+def first_done(futures: Iterable[Future]) -> tuple[set[Future], set[Future]]:
+    """`wait(futures, return_when=FIRST_COMPLETED)` that wakes every fifth of a second: the
+    kernel may hand Ctrl-C or SIGTERM to any thread of the process (the pool's own threads
+    too), and the main thread, which raises it, does so only once it runs Python code again:
+    a wait without a timeout slept through it until a piece was done (a minute at a million
+    children; a run that had ended by then did not stop at all)."""
+    while True:
+        finished, pending = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+        if finished:
+            return finished, pending
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -5,6 +5,8 @@ share a name; a title change reruns the report alone; the same run gives the sam
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import errno
 import hashlib
 import os
@@ -193,6 +195,33 @@ class Run:
         self.stderr_read.join(timeout=5)
         return code, "".join(self.stderr)
 
+    def thread_taking(self, signum: int, timeout: float = 60) -> int:
+        """A thread of the run other than its main one that does not block `signum` and sleeps
+        on a lock (one of the pool's, once the stage has started it: a thread woken from a
+        system call, as the pool's manager waiting on its pipes would be, wakes Python in it),
+        as /proc shows them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                with contextlib.suppress(OSError, StopIteration):
+                    status = (task / "status").read_text()
+                    blocked = int(next(line for line in status.splitlines()
+                                       if line.startswith("SigBlk:")).split()[1], 16)
+                    if (int(task.name) != self.process.pid and not blocked & (1 << (signum - 1))
+                            and (task / "wchan").read_text().startswith("futex")):
+                        return int(task.name)
+            time.sleep(0.05)
+        raise AssertionError(f"no thread but the main one takes signal {signum} in {timeout} s")
+
+    def stop_through(self, thread: int, signum: int) -> tuple[int, str]:
+        """`stop`, the signal sent to one thread of the run (tgkill), as the kernel may
+        deliver a signal sent to the process (Ctrl-C in a terminal) to any of its threads."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.tgkill(self.process.pid, thread, signum) == 0, os.strerror(ctypes.get_errno())
+        code = self.process.wait(timeout=60)
+        self.stderr_read.join(timeout=5)
+        return code, "".join(self.stderr)
+
     def survivors(self, timeout: float = 5) -> list[str]:
         """Processes of the run still alive `timeout` seconds on (none, when all went with it)."""
         deadline = time.monotonic() + timeout
@@ -304,6 +333,24 @@ def test_sigterm_is_handled_like_ctrl_c(root: Path) -> None:
     assert run.stop(signal.SIGTERM) == ctrl_c
     assert run.survivors() == []
     assert leftovers(root) == []  # the run removed its own staging folders
+    assert digests(root / "outputs" / STUDY) == before
+
+
+@pytest.mark.skipif(not LINUX, reason="a signal sent to one thread (tgkill) needs Linux")
+def test_ctrl_c_taken_by_another_thread_stops_the_run_at_once(root: Path) -> None:
+    """The kernel hands a signal sent to the run to any of its threads that does not block it;
+    taken by one of the pool's threads while the main thread waits for the pieces, it stopped
+    the run only when the pieces were done (a minute here; a run that had ended by then did not
+    stop at all). The main thread now wakes to raise it."""
+    before = digests(root / "outputs" / STUDY)
+    run = Run(root, "--force", "--jobs", "2", "--stages", "compare", held="compare")
+    run.wait_for("compare: running")
+    thread = run.thread_taking(signal.SIGINT)
+    sent = time.monotonic()
+    assert run.stop_through(thread, signal.SIGINT) == (130, "interrupted; previous outputs are left whole\n")
+    assert time.monotonic() - sent < 30  # not after the pieces' minute
+    assert run.survivors() == []
+    assert leftovers(root) == []
     assert digests(root / "outputs" / STUDY) == before
 
 

@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -49,7 +49,7 @@ from typing import Any
 from pipeline import text
 from pipeline.config import Study
 from pipeline.errors import HembesokError
-from pipeline.parallel import stop_workers
+from pipeline.parallel import first_done, stop_workers
 from pipeline.progress import step_message
 from pipeline.publish import scan_ahead
 from pipeline.report_html import slug
@@ -273,7 +273,7 @@ def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Itera
             item = next((i for i in ready if i[0].after is not None), ready[0])
             waiting.remove(item)
             running[pool.submit(_execute, *item)] = item[0]
-        completed, _ = wait(running, return_when=FIRST_COMPLETED)
+        completed, _ = first_done(running)
         for future in completed:
             finished.add(running.pop(future).name)
             yield future.result()
