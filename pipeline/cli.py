@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pipeline import __version__, privacy
+from pipeline import __version__, parallel, privacy
 from pipeline.errors import HembesokError
 
 DEMO_CHILDREN = 2000
@@ -40,18 +40,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 @contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM (kill, a scheduler's time limit, systemd) is handled as Ctrl-C: the same
-    cleanup, message and exit code."""
+    cleanup, message and exit code. Either is also remembered (`parallel.interrupted`): a
+    KeyboardInterrupt raised while a library's code swallows it (a bare `except:` in an
+    import, say) would be lost, and the waits for a stage's pieces raise it again."""
     def interrupt(_signum: int, _frame: object) -> None:
+        parallel.interrupted.set()
         raise KeyboardInterrupt
 
     if threading.current_thread() is not threading.main_thread():  # signals go to the main thread
         yield
         return
-    before = signal.signal(signal.SIGTERM, interrupt)
+    parallel.interrupted.clear()
+    before = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, before)
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -23,6 +24,10 @@ from pipeline.publish import scan
 
 # The pieces of the run in progress, read by the forked workers (set just before they fork).
 _PIECES: Sequence[Callable[[], Any]] = ()
+
+# Set by the command line's Ctrl-C and SIGTERM handler (cli._terminate_as_interrupt), cleared
+# when a command starts: `first_done` raises KeyboardInterrupt once it is set.
+interrupted = threading.Event()
 
 
 def can_fork() -> bool:
@@ -94,6 +99,8 @@ def first_done(futures: Iterable[Future]) -> tuple[set[Future], set[Future]]:
     a wait without a timeout slept through it until a piece was done (a minute at a million
     children; a run that had ended by then did not stop at all)."""
     while True:
+        if interrupted.is_set():  # raised before, and lost in code that swallowed it
+            raise KeyboardInterrupt
         finished, pending = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
         if finished:
             return finished, pending
