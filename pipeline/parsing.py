@@ -65,7 +65,7 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
 def _factorized(values: pd.Series) -> tuple[np.ndarray, object]:
     """`pd.factorize(values)`: codes (-1 for NA) and the distinct values in order of appearance.
     Arrow text is encoded by arrow directly, its codes widened once: pandas copied them twice
-    on the way (1.4 of its 2.0 s for a million children's 13M visits)."""
+    on the way (0.7-0.8 s -> 0.6 s for a million children's 13M visit personnummer)."""
     data = pa.array(values.array) if isinstance(values.array, pd.arrays.ArrowStringArray) else None
     if not isinstance(data, pa.Array):  # not arrow text, or in chunks (their dictionaries differ)
         return pd.factorize(values, use_na_sentinel=True)

@@ -396,8 +396,8 @@ def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 def _run_cohort(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     folder, names = ctx.clean_dir / "clean", cohort_event_tables(ctx.study)
     check_clean(folder, ("children", *names))
-    # the memory the stage frees kept for its next arrays (11-21 s -> 10-15 s at a million
-    # children, 2.3 -> 2.5-2.7 GB), handed back when it is done
+    # the memory the stage frees kept for its next arrays (15-20 s -> 12-13 s at a million
+    # children, 2.3 -> 2.5-2.6 GB), handed back when it is done
     with freed_memory_kept(), CleanEvents(folder, names) as events:
         children = _read_clean_table(folder / "children.parquet", events=False)
         cohort = cohort_stage.cohort_from_events(ctx.study, children, events)
