@@ -1,6 +1,7 @@
 """pipeline.parallel: pieces of a stage in forked processes give what they give in one."""
 
 import os
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -180,3 +181,25 @@ def test_an_error_in_a_piece_stops_the_pieces_still_running(tmp_path) -> None:
         run_pieces([slow, broken], jobs=2)
     time.sleep(1.5)
     assert not late.exists()
+
+
+def test_an_interrupt_lost_on_the_way_is_raised_by_the_wait_for_the_pieces() -> None:
+    """`interrupted` (set by the command line's Ctrl-C / SIGTERM handler) makes the wait for a
+    stage's pieces raise KeyboardInterrupt, though the interrupt itself was swallowed; unset,
+    the wait returns what is done."""
+    from concurrent.futures import Future
+
+    from pipeline import parallel
+
+    never, done = Future(), Future()
+    done.set_result(1)
+    assert parallel.first_done([never, done]) == ({done}, {never})
+    later = threading.Timer(2, never.set_result, (2,))  # without the flag the wait ends here
+    parallel.interrupted.set()
+    later.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            parallel.first_done([never])
+    finally:
+        parallel.interrupted.clear()
+        later.join()

@@ -191,6 +191,10 @@ class Run:
     def stop(self, signum: int) -> tuple[int, str]:
         """Send a signal; (exit code, stderr) when it has ended."""
         self.process.send_signal(signum)
+        return self.ended()
+
+    def ended(self) -> tuple[int, str]:
+        """(exit code, stderr) once the run has ended (in at most a minute)."""
         code = self.process.wait(timeout=60)
         self.stderr_read.join(timeout=5)
         return code, "".join(self.stderr)
@@ -218,9 +222,7 @@ class Run:
         deliver a signal sent to the process (Ctrl-C in a terminal) to any of its threads."""
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.tgkill(self.process.pid, thread, signum) == 0, os.strerror(ctypes.get_errno())
-        code = self.process.wait(timeout=60)
-        self.stderr_read.join(timeout=5)
-        return code, "".join(self.stderr)
+        return self.ended()
 
     def survivors(self, timeout: float = 5) -> list[str]:
         """Processes of the run still alive `timeout` seconds on (none, when all went with it)."""
@@ -340,8 +342,8 @@ def test_sigterm_is_handled_like_ctrl_c(root: Path) -> None:
 def test_ctrl_c_taken_by_another_thread_stops_the_run_at_once(root: Path) -> None:
     """The kernel hands a signal sent to the run to any of its threads that does not block it;
     taken by one of the pool's threads while the main thread waits for the pieces, it stopped
-    the run only when the pieces were done (a minute here; a run that had ended by then did not
-    stop at all). The main thread now wakes to raise it."""
+    the run only when the pieces were done (a minute here). The main thread now wakes to
+    raise it."""
     before = digests(root / "outputs" / STUDY)
     run = Run(root, "--force", "--jobs", "2", "--stages", "compare", held="compare")
     run.wait_for("compare: running")
