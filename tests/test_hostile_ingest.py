@@ -434,6 +434,37 @@ def test_a_utf8_bom_is_dropped_from_a_bytearray_in_place(tmp_path: Path) -> None
     assert _file_bytes(tmp_path / "f.csv") == bytearray(codecs.BOM_UTF8 + body)
 
 
+def test_a_csv_read_in_blocks_keeps_parsed_columns_as_codes(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columns parsed from their distinct texts are read as codes (each block's dictionary
+    unified in order of appearance) and the personnummer as text; the values are the file's,
+    in blocks of a few lines as in one."""
+    from pipeline import parsing
+    from pipeline.config import InputFile
+    from pipeline.schema import TABLES
+    from pipeline.stages import ingest
+
+    kinds = ["hembesök", "mottagningsbesök", " hembesök", ""]
+    rows = [[pnr("20210304", f"{100 + i:03d}"), f"2021-0{1 + i % 9}-14", kinds[i % 4],
+             "genomfört", "BVC-sjuksköterska", "mamma", "ja" if i % 3 else "nej"] for i in range(40)]
+    path = tmp_path / "besok.csv"
+    path.write_text("\n".join(";".join(row) for row in [VISIT_HEADER, *rows]) + "\n", encoding="utf-8")
+    tables = []
+    for block in (1 << 24, 256):  # one block; blocks of a few lines, each its own dictionary
+        monkeypatch.setattr(ingest, "PARSE_BLOCK_BYTES", block)
+        raw = ingest.read_export(path, InputFile(file="besok.csv"), TABLES["visits"], {})
+        assert [parsing.is_coded(raw.cells[i]) for i in range(len(VISIT_HEADER))] == [
+            False, True, True, True, True, True, True]
+        assert [parsing.as_text(raw.cells[i]).tolist() for i in range(len(VISIT_HEADER))] == [
+            list(column) for column in zip(*rows, strict=True)]
+        tables.append(ingest.ingest_table(path, TABLES["visits"], InputFile(file="besok.csv"), {}))
+    one, blocks = tables
+    pd.testing.assert_frame_equal(one.frame, blocks.frame)
+    pd.testing.assert_frame_equal(one.rejects, blocks.rejects)
+    assert one.frame["visit_kind"].tolist()[:4] == ["home", "clinic", "home", "home"]  # row 4 blank
+    assert blocks.rejects["reason"].tolist() == ["value_missing"] * 10  # the blank kinds
+
+
 def test_xlsx_nameless_column_with_data_and_empty_formatted_columns(tmp_path: Path, capsys) -> None:
     inputs = {**STUDY["inputs"], "visits": "besok.xlsx"}
     folder = study_with(tmp_path / "s", study={"inputs": inputs})

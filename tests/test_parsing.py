@@ -7,11 +7,18 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.parsing import (
+    TEXT_DTYPE,
+    as_text,
+    blank_text,
+    coded_text,
+    factorize_text,
+    is_coded,
     parse_booleans,
     parse_categories,
     parse_dates,
@@ -284,3 +291,46 @@ def test_personnummer_valid_values_survive_mixing(data):
         if is_valid:
             assert parsed["normalised"].iloc[position] == value[1]
             assert parsed["error"].iloc[position] is pd.NA
+
+
+# --- coded columns (a CSV column as read: each row's code into the distinct texts) ------------
+
+def _coded(values: list) -> pd.Series:
+    """`values` as the CSV reader holds them: codes in order of appearance, None as -1."""
+    texts = list(dict.fromkeys(v for v in values if v is not None))
+    codes = np.array([-1 if v is None else texts.index(v) for v in values], dtype=np.int32)
+    return coded_text(codes, pa.array(texts, pa.string()))
+
+
+CODED_CASES = [
+    (parse_dates, ["2021-03-04", " 2021-03-04", "", None, "31/02/2021", "2021-03-04", "44259"]),
+    (parse_integers, ["3", " 3 ", "x", "", None, "-1", "3"]),
+    (parse_numbers, ["1,5", "1.5", "", "abc", None, "2"]),
+    (parse_booleans, ["ja", "Nej", " ", None, "kanske", "ja"]),
+    (parse_professions, ["BVC-sjuksköterska", "BVC-sjuksköterska, läkare", "", None, "okänd"]),
+]
+
+
+@pytest.mark.parametrize(("parser", "values"), CODED_CASES)
+def test_a_coded_column_parses_as_its_text(parser, values):
+    coded = _coded(values)
+    assert is_coded(coded)
+    text = pd.Series(values, dtype=TEXT_DTYPE)
+    parsed, failed = parser(coded)
+    expected, expected_failed = parser(text)
+    pd.testing.assert_series_equal(parsed, expected)
+    pd.testing.assert_series_equal(failed, expected_failed)
+
+
+def test_a_coded_column_as_text_blank_and_factorized():
+    values = ["b", " ", "a", None, "b", "", "a "]
+    coded = _coded(values)
+    assert as_text(coded).tolist() == ["b", " ", "a", pd.NA, "b", "", "a "]
+    assert as_text(coded).dtype == TEXT_DTYPE
+    assert blank_text(coded).tolist() == [False, True, False, True, False, True, False]
+    assert blank_text(pd.Series(values, dtype=TEXT_DTYPE)).tolist() == blank_text(coded).tolist()
+    codes, text = factorize_text(coded)
+    # distinct texts stripped, in order of appearance; blanks and missing are -1
+    assert text.tolist() == ["b", "", "a", "", "a"]
+    assert codes.tolist() == [0, -1, 2, -1, 0, -1, 4]
+    assert as_text(pd.Series(["x"], dtype=TEXT_DTYPE)).tolist() == ["x"]  # text stays as it is

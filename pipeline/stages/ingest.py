@@ -417,7 +417,10 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     header_line = index + 1
     lines = _count_lines(data, offset)
     blank = _count_blank_lines(data, offset)
-    records, error = _parse_body(data, offset, delimiter, len(header), empty=lines == blank)
+    kinds = {column.name: column.kind for column in table.columns}
+    coded = [kinds.get(target or "") in PARSED_FROM_DISTINCT_TEXTS
+             for target in column_targets(header, table, column_map)]
+    records, error = _parse_body(data, offset, delimiter, coded, empty=lines == blank)
     spans: list[tuple[int, int, int]] = []
     if records is not None and records.num_rows == lines - blank:
         source_row = _nonblank_line_numbers(data, offset, header_line, blank, records.num_rows)
@@ -434,7 +437,7 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     del data  # the records are parsed: free the file's bytes before pandas takes its copy
     texts = records.columns  # the table let go: each column goes as soon as it is converted
     del records
-    cells = pd.DataFrame({index: _contiguous_text(texts, index) for index in range(len(header))},
+    cells = pd.DataFrame({index: _column_read(texts, index) for index in range(len(header))},
                          copy=False)
     notes = _header_notes(named, index, spec, "line")
     if blank:
@@ -443,15 +446,22 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     return RawExport(header, cells, source_row, header_line, found, "line", encoding, delimiter, spans, notes)
 
 
-def _contiguous_text(columns: list[pa.ChunkedArray | None], index: int) -> pd.Series:
-    """Column `index` of a parsed CSV (taken out of `columns`) as pandas text in one contiguous
-    arrow array, as `Table.to_pandas` would give it but for its chunks: pyarrow reads a file in
-    blocks, and a take (a row filter, a few rejected rows) from a column in chunks copied the
-    whole column every time (0.17 s to take 1,000 of 3.9M visits, 0.5 ms from one array)."""
+def _column_read(columns: list[pa.ChunkedArray | None], index: int) -> pd.Series:
+    """Column `index` of a parsed CSV (taken out of `columns`) as pandas text: coded
+    (`parsing.coded_text`) from the parser's dictionaries, or, an empty file's, as text.
+
+    pyarrow reads a file in blocks, each with its own dictionary; unified, they are the
+    column's distinct texts in order of appearance, and its codes one contiguous array (a
+    take from a column in chunks copied the whole column every time: 0.17 s to take 1,000 of
+    3.9M visits, 0.5 ms from one array)."""
     column, columns[index] = columns[index], None
-    whole = column.cast(pa.large_string()).combine_chunks()  # large: a column may exceed 2 GB
+    if not pa.types.is_dictionary(column.type):
+        return pd.Series(pd.StringDtype().__from_arrow__(column.combine_chunks()), copy=False)
+    whole = column.unify_dictionaries().combine_chunks() if column.num_chunks else pa.DictionaryArray.from_arrays(
+        pa.array([], pa.int32()), pa.array([], pa.string()))
     del column
-    return pd.Series(pd.StringDtype().__from_arrow__(whole), copy=False)
+    codes = whole.indices.to_numpy(zero_copy_only=False)
+    return parsing.coded_text(codes, whole.dictionary)
 
 
 def _first_lines(data: bytes, n: int) -> list[tuple[str, int]]:
@@ -469,19 +479,27 @@ def _split_line(text: str, delimiter: str) -> list[str]:
     return [_clean_header(cell) for cell in cells]
 
 
-def _parse_body(data: bytes, offset: int, delimiter: str, width: int,
+PARSE_BLOCK_BYTES = 1 << 24  # pyarrow parses a file in blocks of this size, on its threads
+
+
+def _parse_body(data: bytes, offset: int, delimiter: str, coded: list[bool],
                 empty: bool) -> tuple[pa.Table | None, str | None]:
-    """Every record after the header as text columns; (None, pyarrow's message) when it fails."""
-    names = [f"c{i}" for i in range(width)]
+    """Every record after the header as text columns, those `coded` (one flag per column) as
+    each block's distinct texts and codes (`_column_read`); (None, pyarrow's message) when it
+    fails. Coded are the columns parsed from their distinct texts (a few hundred thousand
+    dates, a handful of kinds among 13M visits); a personnummer column is as many texts as
+    there are children, which a dictionary per block would only hash once more."""
+    names = [f"c{i}" for i in range(len(coded))]
     if empty:
         return pa.table({name: pa.array([], pa.string()) for name in names}), None
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)[offset:]),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=PARSE_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
+                column_types={name: pa.dictionary(pa.int32(), pa.string()) if code else pa.string()
+                              for name, code in zip(names, coded, strict=True)},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -783,7 +801,7 @@ def _drop_blank_rows(cells: pd.DataFrame, source_row: np.ndarray) -> tuple[pd.Da
         if not len(rows):
             break
         values = cells[column] if len(rows) == len(cells) else cells[column].iloc[rows]  # no copy at first
-        blank[rows] = values.fillna("").str.strip().eq("").to_numpy(dtype=bool)
+        blank[rows] = parsing.blank_text(values)
     if not blank.any():
         return cells, source_row
     return cells.loc[~blank].reset_index(drop=True), source_row[~blank]
@@ -903,7 +921,7 @@ def _unnamed_columns(raw: RawExport) -> list[tuple[int, int, int]]:
     for index, name in enumerate(raw.header):
         if name:
             continue
-        filled = raw.cells[index].fillna("").str.strip().ne("").to_numpy(dtype=bool)
+        filled = ~parsing.blank_text(raw.cells[index])
         if filled.any():
             found.append((index, int(filled.sum()), int(raw.source_row[np.argmax(filled)])))
     return found
@@ -979,7 +997,8 @@ def parse_table(
             bad = np.flatnonzero((failed | values.isna().to_numpy(dtype=bool)) & ~rejected)
             reasons = np.where(failed[bad], _REQUIRED_REASON.get(column.kind, "value_unparseable"),
                                "date_missing" if column.kind == "date" else "value_missing")
-            reject_parts.append((bad, reasons, column.name, raw.iloc[bad].fillna("").to_numpy()))
+            reject_parts.append((bad, reasons, column.name,
+                                 parsing.as_text(raw.iloc[bad]).fillna("").to_numpy()))
             rejected[bad] = True
         elif failed.any():
             issue_parts.append(
@@ -989,7 +1008,7 @@ def parse_table(
                         "source_file": source_file,
                         "source_row": frame.loc[failed, SOURCE_ROW].to_numpy(),
                         "column": column.name,
-                        "value": raw[failed].to_numpy(),
+                        "value": parsing.as_text(raw[failed]).to_numpy(),
                         "issue": f"{column.kind}_unparseable_set_missing",
                     }
                 )
@@ -1040,11 +1059,18 @@ def _in_row_order(parts: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]]
 
 def _blank(raw: pd.Series) -> np.ndarray:
     """Missing, empty or whitespace-only cells."""
-    return (raw.isna() | raw.str.strip().eq("")).to_numpy(dtype=bool)
+    return parsing.blank_text(raw)
+
+
+# The kinds whose parsers work on a column's distinct texts (`parsing.factorize_text`), which
+# take a coded column as it is; a column of another kind is made text first.
+PARSED_FROM_DISTINCT_TEXTS = ("date", "integer", "number", "boolean", "category", "professions")
 
 
 def parse_column(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     """Parse one raw text column by its kind; returns values and a failed mask."""
+    if column.kind not in PARSED_FROM_DISTINCT_TEXTS:  # kept as text: its rows' text made
+        raw = parsing.as_text(raw)
     if column.kind == "personnummer":
         return raw.str.strip(), pd.Series(False, index=raw.index)
     if column.kind == "identifier":  # pseudonymised at clean; spacing is not part of an id
