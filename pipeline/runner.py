@@ -410,7 +410,10 @@ def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     if not cohort_file.is_file():
         raise HembesokError(f"{cohort_file} is missing; run the cohort stage first "
                             "(hembesok run STUDY --stages cohort compare)")
-    cohort = pd.read_parquet(cohort_file)
+    with ThreadPoolExecutor(1) as reader:  # the cohort read while the stage's modules load
+        reading = reader.submit(pd.read_parquet, cohort_file)
+        compare_stage.compare  # noqa: B018 - statsmodels, scipy's statistics: 0.7 s of imports
+        cohort = reading.result()
     costs_file = ctx.clean_dir / "clean" / "costs.parquet"  # the kostnader export, when given
     costs = pd.read_parquet(costs_file) if "costs" in ctx.study.inputs and costs_file.is_file() else None
     # the cohort's published tables, published again with the comparison's, made among its pieces
