@@ -92,8 +92,10 @@ def coded_text(codes: np.ndarray, texts: pa.Array) -> pd.Series:
 
 
 def is_coded(values: pd.Series) -> bool:
-    """Whether a text column is held as codes into its distinct texts (`coded_text`)."""
-    return isinstance(values.dtype, pd.CategoricalDtype)
+    """Whether a text column is held as codes into its distinct texts (`coded_text`): a
+    categorical of text (any other categorical is factorized as pandas does)."""
+    return (isinstance(values.dtype, pd.CategoricalDtype)
+            and pd.api.types.is_string_dtype(values.dtype.categories.dtype))
 
 
 def as_text(values: pd.Series) -> pd.Series:

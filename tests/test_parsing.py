@@ -334,3 +334,6 @@ def test_a_coded_column_as_text_blank_and_factorized():
     assert text.tolist() == ["b", "", "a", "", "a"]
     assert codes.tolist() == [0, -1, 2, -1, 0, -1, 4]
     assert as_text(pd.Series(["x"], dtype=TEXT_DTYPE)).tolist() == ["x"]  # text stays as it is
+    numbers = pd.Series(pd.Categorical([3, 1, 3]))  # a categorical of numbers is not coded text
+    assert not is_coded(numbers)
+    assert factorize_text(numbers)[0].tolist() == [0, 1, 0]
