@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from test_compare import make_cohort, make_study
 
@@ -606,6 +607,14 @@ def test_scan_finds_a_planted_personnummer(tmp_path: Path) -> None:
     # only text columns are read, but every column's name is scanned
     pd.DataFrame({f"n {number}": [1.0]}).to_parquet(tmp_path / "named.parquet")
     assert scan_file_for_personnummer(tmp_path / "named.parquet") == ["######-####"]
+    # row group by row group: a number only in the first group of one text column, another only
+    # in the last group of the next, and one in the first and last groups, found once
+    other, third = luhn_pnr("850101", "123"), luhn_pnr("900202", "234")
+    pd.DataFrame({"a": [third, other, "y", "x", "z", third],
+                  "b": ["x", "y", "x", "y", "x", f"ring {number}"]}).to_parquet(
+        tmp_path / "groups.parquet", row_group_size=2)
+    assert pq.ParquetFile(tmp_path / "groups.parquet").num_row_groups == 3
+    assert scan_file_for_personnummer(tmp_path / "groups.parquet") == ["######-####"] * 3
 
 
 def test_a_file_scanned_ahead_is_scanned_anew_once_its_bytes_change(tmp_path: Path) -> None:
