@@ -381,6 +381,8 @@ class Stage:
 def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     def set_aside(name: str, parts: Iterable[pd.DataFrame]) -> None:  # written as soon as cleaned
         store.write_parquet_parts(parts, ctx.scratch / f"{name}.parquet")
+        if isinstance(parts, list):  # the rows' only holder (CleanTable.handed_over): let go
+            parts.clear()
         # and scanned for personnummer while the next table is cleaned, for the stage's scan
         scan_ahead([ctx.scratch / f"{name}.parquet"])
 

@@ -121,12 +121,15 @@ class CleanTable:
             return self.missing
         return {column: int(self.frame[column].isna().sum()) for column in self.frame.columns}
 
-    def set_aside(self, set_aside: Callable[[str, Iterable[pd.DataFrame]], None]) -> CleanTable:
-        """The table handed to `set_aside` (to be written, as one part) and kept as its counts only."""
+    def handed_over(self) -> tuple[CleanTable, list[pd.DataFrame]]:
+        """The table as kept once its rows are handed over to be written (its counts and its
+        columns without rows), and its rows as a list of one part. Once the caller lets this
+        table go the list is the rows' only holder, so that the hand-over can let them go when
+        they are written (`set_aside` may empty the list), before it scans the file: a million
+        children's clean visits were held through their scan, beside the next export."""
         missing = self.missing_values()
-        set_aside(self.table, [self.frame])
         return dataclasses.replace(self, frame=without_rows(self.frame), rows_set_aside=len(self.frame),
-                                   missing=missing)
+                                   missing=missing), [self.frame]
 
     @property
     def rows_rejected(self) -> int:
@@ -177,8 +180,9 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     all beside the clean tables was most of the stage's peak memory. With `set_aside`, each
     clean table but the children (which the other tables are checked against) is handed to it
     as soon as it is cleaned (the antigen doses as soon as the vaccinations are), to be
-    written, and kept as its counts only (`CleanTable.set_aside`; `CleanResult.set_aside`
-    names them). A table is handed over in parts, in row order: a clean table as one part, the
+    written, and kept as its counts only (`CleanTable.handed_over`; `CleanResult.set_aside`
+    names them). A table is handed over in parts, in row order: a clean table as one part (a
+    list `set_aside` may empty once the rows are written: it is their only holder), the
     antigen doses as they are made, in parts of ROW_GROUP_ROWS (`store.write_parquet_parts`),
     each on a thread of its own while the next export is read and cleaned (`SetAsideMeanwhile`).
 
@@ -278,7 +282,9 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
         if name == "vaccinations":  # only what the doses are made of: the rest can go when written
             vaccinations = table.frame[list(DOSE_SOURCES)]
         if hand_over is not None:
-            table = table.set_aside(hand_over)
+            table, rows = table.handed_over()
+            hand_over(name, rows)
+            del rows
         if name == "vaccinations":
             if hand_over is None:
                 doses = antigen_doses(vaccinations)
