@@ -108,22 +108,22 @@ def _parquet_texts(path: Path) -> list[str]:
     on the next export (the scan runs while it goes on), and a row group at a time, its
     distinct values added to the column's so far (their 1M pseudonyms are some 0.6M in each
     of the 12 row groups: 0.5 GB of dictionaries at once)."""
-    file = pq.ParquetFile(path)
-    texts = list(file.schema_arrow.names)
-    names = [field.name for field in file.schema_arrow if _is_text(field.type)]
-    file = pq.ParquetFile(path, read_dictionary=names)
-    for name in names:
-        distinct = None
-        for group in range(file.num_row_groups):
-            column = file.read_row_group(group, columns=[name]).column(0)
-            values = [chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
-                      for chunk in column.chunks]
+    schema = pq.read_schema(path)
+    texts = list(schema.names)
+    names = [field.name for field in schema if _is_text(field.type)]
+    with pq.ParquetFile(path, read_dictionary=names) as file:
+        for name in names:
+            distinct = None
+            for group in range(file.num_row_groups):
+                column = file.read_row_group(group, columns=[name]).column(0)
+                values = [chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+                          for chunk in column.chunks]
+                if distinct is not None:
+                    values.insert(0, distinct)
+                if values:  # in order of appearance, as the distinct values of the whole column
+                    distinct = pc.unique(pa.concat_arrays(values))
             if distinct is not None:
-                values.insert(0, distinct)
-            if values:  # in order of appearance, as the distinct values of the whole column
-                distinct = pc.unique(pa.concat_arrays(values))
-        if distinct is not None:
-            texts += [value for value in distinct.to_pylist() if value]
+                texts += [value for value in distinct.to_pylist() if value]
     return texts
 
 
