@@ -1,10 +1,10 @@
 """Parsers of raw export text: dates, numbers, integers, categories, booleans, professions.
 
-Every parser takes a Series of text (object or str dtype) and returns `(parsed, failed)`,
-both with the input's index and length: `failed` is True only where a non-blank value could
-not be parsed; NA, empty and whitespace-only values are missing (NA in `parsed`), not
-failed; `parsed` is missing nowhere else (ingest finds a required value's blanks by it).
-No parser raises on any text, drops a row or reorders rows.
+Every parser takes a Series of text (object or str dtype, or coded: `coded_text`) and
+returns `(parsed, failed)`, both with the input's index and length: `failed` is True only
+where a non-blank value could not be parsed; NA, empty and whitespace-only values are
+missing (NA in `parsed`), not failed; `parsed` is missing nowhere else (ingest finds a
+required value's blanks by it). No parser raises on any text, drops a row or reorders rows.
 
 At national scale a column has millions of rows but few distinct values, so each parser
 works on the unique values (`factorize_text`) with vectorised pyarrow/numpy operations and
@@ -69,8 +69,7 @@ def _factorized(values: pd.Series) -> tuple[np.ndarray, object]:
     column (`coded_text`: a CSV column as read) has its codes already: its distinct texts in
     order of appearance, perhaps with blank ones left only by rows dropped as blank."""
     if is_coded(values):
-        return (values.cat.codes.to_numpy().astype(np.intp),
-                pd.arrays.ArrowStringArray(pa.array(values.cat.categories.array)))
+        return values.cat.codes.to_numpy().astype(np.intp), _distinct_texts(values)
     data = pa.array(values.array) if isinstance(values.array, pd.arrays.ArrowStringArray) else None
     if not isinstance(data, pa.Array):  # not arrow text, or in chunks (their dictionaries differ)
         return pd.factorize(values, use_na_sentinel=True)
@@ -103,8 +102,7 @@ def as_text(values: pd.Series) -> pd.Series:
     index and name."""
     if not is_coded(values):
         return values
-    texts = pd.arrays.ArrowStringArray(pa.array(values.cat.categories.array))
-    return pd.Series(texts.take(values.cat.codes.to_numpy(), allow_fill=True),
+    return pd.Series(_distinct_texts(values).take(values.cat.codes.to_numpy(), allow_fill=True),
                      index=values.index, name=values.name, copy=False)
 
 
@@ -113,9 +111,14 @@ def blank_text(values: pd.Series) -> np.ndarray:
     text when it is coded)."""
     if not is_coded(values):
         return (values.isna() | values.str.strip().eq("")).to_numpy(dtype=bool)
-    texts = pd.Series(values.cat.categories.array)
+    texts = pd.Series(_distinct_texts(values))
     blank = np.append(texts.str.strip().eq("").to_numpy(dtype=bool), True)  # code -1: missing
     return blank[values.cat.codes.to_numpy()]
+
+
+def _distinct_texts(values: pd.Series) -> pd.arrays.ArrowStringArray:
+    """A coded column's distinct texts (its categories), as arrow text."""
+    return pd.arrays.ArrowStringArray(pa.array(values.cat.categories.array))
 
 
 def spread(unique_values: object, codes: np.ndarray, fill_value: object = None) -> object:

@@ -449,6 +449,7 @@ def test_a_csv_read_in_blocks_keeps_parsed_columns_as_codes(tmp_path: Path,
              "genomfört", "BVC-sjuksköterska", "mamma", "ja" if i % 3 else "nej"] for i in range(40)]
     path = tmp_path / "besok.csv"
     path.write_text("\n".join(";".join(row) for row in [VISIT_HEADER, *rows]) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 8 * 256  # blocks of 256 bytes: several dictionaries to unify
     tables = []
     for block in (1 << 24, 256):  # one block; blocks of a few lines, each its own dictionary
         monkeypatch.setattr(ingest, "PARSE_BLOCK_BYTES", block)
