@@ -178,15 +178,21 @@ class Run:
                 return
         raise AssertionError(f"no '{text}' in {timeout} s: {self.stdout}")
 
-    def wait_for_kernels(self, count: int, timeout: float = 60) -> list[int]:
-        """Wait until `count` Jupyter kernels run under the run; its processes then."""
+    def wait_for_notebooks(self, count: int, timeout: float = 60) -> list[int]:
+        """Wait until `count` report workers of the run execute notebook cells (a cell's
+        descriptor 2 goes to the file that catches what it writes there, a deleted temporary
+        file); the run's processes then."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             processes = children_of(self.process.pid)
-            if sum("ipykernel" in command_line(pid) for pid in processes) >= count:
+            executing = 0
+            for pid in processes:
+                with contextlib.suppress(OSError):
+                    executing += os.readlink(f"/proc/{pid}/fd/2").endswith("(deleted)")
+            if executing >= count:
                 return processes
-            time.sleep(0.1)
-        raise AssertionError(f"{count} kernel(s) did not start in {timeout} s")
+            time.sleep(0.05)
+        raise AssertionError(f"{count} worker(s) did not execute notebooks in {timeout} s")
 
     def stop(self, signum: int) -> tuple[int, str]:
         """Send a signal; (exit code, stderr) when it has ended."""
@@ -234,7 +240,7 @@ class Run:
 
 def run_env(root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a run in a subprocess: this checkout's package, no browser on PATH
-    (no PDFs: quicker; the kernel is found by the interpreter's path, not by PATH)."""
+    (no PDFs: quicker)."""
     bare = root.parent / "no-browser-bin"
     bare.mkdir(exist_ok=True)
     package = str(Path(__file__).resolve().parents[1])
@@ -262,10 +268,10 @@ def test_a_run_killed_in_each_stage_leaves_outputs_whole_and_no_process(
               held=None if stage == "report" else LABELS[stage])
     run.wait_for(started)
     if stage == "report":
-        run.wait_for_kernels(2)  # workers and their kernels are running notebooks
+        run.wait_for_notebooks(2)  # workers are executing notebooks
     code, _ = run.stop(signal.SIGKILL)
     assert code == -signal.SIGKILL
-    assert run.survivors() == []  # workers, kernels: gone with the run
+    assert run.survivors() == []  # the workers: gone with the run
     assert digests(root / "outputs" / STUDY) == before
 
     # the next run (in this process, to be quick: one of the reports)
@@ -328,10 +334,10 @@ def test_sigterm_is_handled_like_ctrl_c(root: Path) -> None:
     ctrl_c = run.stop(signal.SIGINT)
     assert ctrl_c == (130, "interrupted; previous outputs are left whole\n")
     assert leftovers(root) == []
-    # SIGTERM while report workers and their kernels run: the same, and they go too
+    # SIGTERM while report workers execute notebooks: the same, and they go too
     run = Run(root, "--force", "--jobs", "2", "--stages", "report")
     run.wait_for("report: rendering 5 reports")
-    run.wait_for_kernels(2)
+    run.wait_for_notebooks(2)
     assert run.stop(signal.SIGTERM) == ctrl_c
     assert run.survivors() == []
     assert leftovers(root) == []  # the run removed its own staging folders

@@ -367,30 +367,6 @@ def test_slug() -> None:
     assert report.slug("Söderängen") == "soderangen" and report.slug("Västra Ryd") == "vastra-ryd"
 
 
-def test_a_kernel_not_ready_in_time_is_started_once_more(monkeypatch) -> None:
-    # (seen in a loaded test run: "Kernel didn't respond in 60 seconds" failed a report)
-    from jupyter_core.utils import run_sync
-
-    real_start, started = report.KeptKernel._start, []
-
-    def start(kernel: report.KeptKernel) -> None:
-        real_start(kernel)
-        started.append(kernel.manager)
-        if len(started) == 1:  # as if this kernel had not answered in time
-            raise RuntimeError("Kernel didn't respond in 120 seconds")
-
-    monkeypatch.setattr(report.KeptKernel, "_start", start)
-    kernel = report.KeptKernel()
-    try:
-        kernel.fresh()
-        assert len(started) == 2 and kernel.manager is started[1]
-        assert not run_sync(started[0].is_alive)()  # the first one was stopped, not left running
-        reply = run_sync(kernel.client.execute_interactive)("1 + 1", timeout=30)
-        assert reply["content"]["status"] == "ok"
-    finally:
-        kernel.discard()
-
-
 def test_a_printed_pdf_keeps_no_print_time_and_names_its_structure_from_1(tmp_path: Path) -> None:
     """Two prints of one page that differ only in their dates and in Chromium's DOM node numbers
     (every one one higher in the second) come out the same bytes, of the same length (the

@@ -3,11 +3,12 @@
 One report for the whole study and one per intervention area, each in Swedish and
 English, for the committee (no code, no tracebacks, no warnings); plus a technical version
 of the whole-study report in the study's language that shows the code. Reports are
-executed in parallel (`--jobs`); each worker keeps one Jupyter kernel for all the reports it
-executes (starting it and importing the pipeline cost a few seconds a report), reset to a
-fresh one's state before each report. Each executed notebook is made into its page (and
+executed in parallel (`--jobs`) by worker processes forked from the run once it has imported
+what the notebook needs; each executes its notebooks itself, with papermill and an IPython shell
+put back in a fresh kernel's state before each report (`notebook_shell`: no Jupyter kernel to
+start, no second import of the pipeline). Each executed notebook is made into its page (and
 PDF, by one kept headless browser) in the run's process while the workers go on to the next
-notebooks, so that the kernels never wait for a page to be written or printed. A failing
+notebooks, so that the workers never wait for a page to be written or printed. A failing
 notebook stops the run with the cell and the error named; the executed notebook is kept
 for debugging.
 
@@ -29,7 +30,6 @@ import contextlib
 import fcntl
 import functools
 import json
-import multiprocessing.util
 import os
 import re
 import select
@@ -53,13 +53,12 @@ from pipeline.parallel import first_done, stop_workers
 from pipeline.progress import step_message
 from pipeline.publish import scan_ahead
 from pipeline.report_html import slug
+from pipeline.stages.notebook_shell import NotebookShell, preload, register_engine
 from pipeline.store import WRITE_FAILURES
 
 NOTEBOOK = "evaluation.ipynb"
 LANGUAGES = ("sv", "en")
 KERNEL = "python3"
-ENGINE = "hembesok-kept-kernel"
-START_TIMEOUT_S = 120  # a kernel's start and reset, on a machine under load
 EXECUTION_TIMEOUT_S = 600
 TEMPLATES = Path(__file__).resolve().parents[1] / "report_templates"
 TEMPLATE = "hembesok"
@@ -222,17 +221,11 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
     pages = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-pages")
     written: list[Future] = []
     try:
-        if jobs <= 1:
-            with ReportSession() as session:
-                for item in work:
-                    progress(f"report: executing {item[0].name} …")
-                    written.append(pages.submit(finish, session.execute(*item)))
-                    _report_done(written, done)
-        else:
-            with _workers(jobs) as pool:
-                for executed in _scheduled(pool, work, jobs):
-                    written.append(pages.submit(finish, executed))
-                    _report_done(written, done)
+        # in worker processes even with --jobs 1: a notebook's code never runs in the run's process
+        with _workers(max(jobs, 1)) as pool:
+            for executed in _scheduled(pool, work, max(jobs, 1)):
+                written.append(pages.submit(finish, executed))
+                _report_done(written, done)
         for future in written:
             done(future.result())  # a page that could not be written raises here
     finally:
@@ -284,11 +277,12 @@ def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
     """Worker processes that die with the run: killed when the run stops on an error, Ctrl-C or
     SIGTERM (rather than left to finish their notebooks into a removed staging folder), and,
     on Linux, by the kernel when the run itself is killed."""
+    preload()
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started, initargs=(os.getpid(),))
     try:
         yield pool
     except BaseException:
-        stop_workers(pool)  # a worker's kernel goes with it (die_with_parent)
+        stop_workers(pool)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -296,14 +290,12 @@ def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
 
 def _worker_started(run_pid: int) -> None:
     """A report worker: dies with the run; Ctrl-C and SIGTERM are the run's to handle. Its
-    session (kernel) serves every report the worker executes and is closed when the worker ends."""
+    session serves every report the worker executes."""
     global _WORKER_SESSION
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(run_pid)
     _WORKER_SESSION = ReportSession()
-    # a worker ends through multiprocessing, which runs its finalizers (not atexit) on the way out
-    multiprocessing.util.Finalize(_WORKER_SESSION, _WORKER_SESSION.close, exitpriority=10)
 
 
 _WORKER_SESSION: ReportSession | None = None
@@ -322,7 +314,7 @@ def die_with_parent(parent_pid: int | None = None) -> None:
     """Have Linux kill this process when its parent dies, even by SIGKILL (which runs no
     handler: the children must be told beforehand). Elsewhere it does nothing.
 
-    Called in a worker, and in a kernel or browser process between fork and exec (the
+    Called in a worker, and in a browser process between fork and exec (the
     setting survives exec). `parent_pid`, when given, catches a parent that died first.
     """
     if not sys.platform.startswith("linux"):
@@ -348,146 +340,12 @@ def _dying_with_this_process() -> Callable[[], None] | None:
     return lambda: die_with_parent(parent)
 
 
-@functools.cache
-def _kernel_manager() -> type:
-    """A Jupyter kernel manager whose kernels die with the process that started them (the
-    documented override point of jupyter_client for launching kernels differently)."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class KernelDyingWithItsRun(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:  # noqa: ANN003
-            preexec = _dying_with_this_process()
-            if preexec is not None:
-                kw["preexec_fn"] = preexec
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    return KernelDyingWithItsRun
-
-
-class KeptKernel:
-    """One Jupyter kernel that executes report after report.
-
-    Started once per worker, so that the imports of pandas, matplotlib and the pipeline and
-    the kernel's own start are paid once rather than once per report; before each report it
-    is put back in the state of a fresh kernel (`FRESH_KERNEL`). A report that fails in any
-    way leaves no kernel behind: the next report starts a new one.
-    """
-
-    def __init__(self) -> None:
-        self.manager = None  # a KernelDyingWithItsRun, once started
-        self.client = None  # its AsyncKernelClient
-
-    def fresh(self) -> KeptKernel:
-        """The kernel, started if need be and reset to a fresh kernel's state."""
-        from jupyter_core.utils import run_sync
-
-        if self.manager is None or not run_sync(self.manager.is_alive)():
-            self.discard()
-            try:
-                self._start()
-            except RuntimeError:  # not ready in time: a loaded machine, or a port another took
-                self.discard()
-                self._start()  # once more; a second failure is the report's error
-        reply = run_sync(self.client.execute_interactive)(
-            FRESH_KERNEL, silent=True, store_history=False, allow_stdin=False,
-            timeout=START_TIMEOUT_S, output_hook=lambda _message: None)
-        if reply["content"]["status"] != "ok":
-            content = reply["content"]
-            raise RuntimeError(f"the kernel could not be reset ({content.get('ename')}: "
-                               f"{content.get('evalue')})")
-        return self
-
-    def discard(self) -> None:
-        """Stop the kernel (at once: it holds nothing to save) and close the channels to it."""
-        from jupyter_core.utils import run_sync
-
-        manager, client, self.manager, self.client = self.manager, self.client, None, None
-        if client is not None:
-            client.stop_channels()
-        if manager is not None:
-            if run_sync(manager.is_alive)():
-                run_sync(manager.shutdown_kernel)(now=True)
-            else:
-                manager.cleanup_resources()
-
-    def _start(self) -> None:
-        from jupyter_core.utils import run_sync
-
-        os.environ.setdefault("MPLBACKEND", "Agg")  # inherited by the kernel
-        manager = _kernel_manager()(kernel_name=KERNEL)
-        with _kernel_stderr_quiet():  # the kernel keeps this stderr: its chatter goes nowhere
-            # the arguments nbclient gives a kernel it starts itself: no history file
-            run_sync(manager.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
-        self.manager = manager
-        self.client = manager.client()
-        self.client.allow_stdin = False
-        self.client.start_channels()
-        run_sync(self.client.wait_for_ready)(timeout=START_TIMEOUT_S)
-
-
-# Run silently in the kept kernel before each report, so that the report sees what a fresh
-# kernel would show it: an empty namespace and execution counts from 1 (a new IPython session);
-# every warning shown again (changing the filters empties each module's registry of warnings
-# already shown); matplotlib's settings as its rc file gives them, and no pyplot figures.
-# The modules imported stay imported: that is the point of keeping the kernel. What is left once
-# the reset has collected the last report's garbage (the modules, mostly) is frozen out of the
-# garbage collector's passes, which otherwise walk it again and again while a report draws its
-# figures: a tenth of a report's time.
-FRESH_KERNEL = """\
-def _hembesok_fresh_kernel():
-    import sys, warnings
-    get_ipython().reset(new_session=True)
-    with warnings.catch_warnings():
-        pass
-    warnings.onceregistry.clear()
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-    if "matplotlib" in sys.modules:
-        sys.modules["matplotlib"].rc_file_defaults()
-    import gc
-    gc.freeze()
-_hembesok_fresh_kernel()
-"""
-
-
-@functools.cache
-def _kept_kernel_engine() -> str:
-    """The name of a papermill engine that executes on a KeptKernel (passed as `kernel=`):
-    papermill's own nbclient engine, so that parameters, cell metadata and errors stay papermill's.
-    Registered once per process, through papermill's documented engine registry."""
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
-    from papermill.log import logger
-
-    class KeptKernelEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, *, kernel: KeptKernel,  # noqa: ANN001, ANN206
-                                     execution_timeout=None, **_unused):  # noqa: ANN001, ANN003
-            client = PapermillNotebookClient(nb_man, km=kernel.manager, kernel_name=kernel_name,
-                                             timeout=execution_timeout, startup_timeout=START_TIMEOUT_S,
-                                             log=logger)
-            client.kc = kernel.client  # a client of its own would be left open, not being the kernel's owner
-            return client.execute()
-
-    papermill_engines.register(ENGINE, KeptKernelEngine)
-    return ENGINE
-
-
 class ReportSession:
-    """What executes one report's notebook after another: a kept kernel. One per worker; with
-    `--jobs 1`, one for the run."""
+    """What executes one report's notebook after another, in a report worker's own process
+    (`notebook_shell`). One per worker."""
 
     def __init__(self) -> None:
-        self.kernel = KeptKernel()
-
-    def __enter__(self) -> ReportSession:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.kernel.discard()
+        self.shell = NotebookShell()
 
     def execute(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
                 figures_dir: str | None, figure_cache: str | None) -> Executed:
@@ -499,27 +357,24 @@ class ReportSession:
         if figures_dir is not None:
             shutil.rmtree(figures_dir, ignore_errors=True)  # figures of an earlier run of this report
         try:
-            with _kernel_stderr_quiet():
-                # the executed notebook is written once, at the end (or when a cell fails), not
-                # after every cell as papermill does by default
-                notebook = papermill.execute_notebook(
-                    str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
-                    parameters={"study": study, "run_folder": run_folder, "language": job.language,
-                                "area": job.area, "audience": job.audience, "figures_dir": figures_dir,
-                                "figure_cache": figure_cache},
-                    request_save_on_cell_execute=False, log_output=False,
-                    engine_name=_kept_kernel_engine(), kernel=self.kernel.fresh(),
-                    execution_timeout=EXECUTION_TIMEOUT_S)
+            # the executed notebook is written once, at the end (or when a cell fails), not
+            # after every cell as papermill does by default
+            notebook = papermill.execute_notebook(
+                str(notebook_path()), str(executed), kernel_name=KERNEL, progress_bar=False,
+                parameters={"study": study, "run_folder": run_folder, "language": job.language,
+                            "area": job.area, "audience": job.audience, "figures_dir": figures_dir,
+                            "figure_cache": figure_cache},
+                request_save_on_cell_execute=False, log_output=False,
+                engine_name=register_engine(), shell=self.shell.fresh(),
+                execution_timeout=EXECUTION_TIMEOUT_S)
         except PapermillExecutionError as error:
-            self.kernel.discard()
             kept = _keep_failed(executed, Path(failed_dir), job)
             first_line = (error.source or "").strip().splitlines()[0] if (error.source or "").strip() else ""
             return Executed(job, error=(
                 f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
                 f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
                 f"    executed notebook kept at {kept}"))
-        except Exception as error:  # a kernel that will not start, a missing notebook
-            self.kernel.discard()
+        except Exception as error:  # a missing notebook, a cell over its time
             if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
                 raise  # a full disk, a read-only folder: the run names the folder
             return Executed(job, error=f"  {job.name}: could not execute the notebook "
@@ -801,20 +656,6 @@ def show_folder_as(notebook, run_folder: str, run_label: str) -> None:  # noqa: 
     if parameters:
         for key, value in parameters.items():
             parameters[key] = shown(value)
-
-
-@contextlib.contextmanager
-def _kernel_stderr_quiet() -> Iterator[None]:
-    """Silence the kernel process's start-up chatter on the terminal (it inherits fd 2)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def _original_cell_number(source: str, fallback: int) -> int:
