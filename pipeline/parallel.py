@@ -182,6 +182,15 @@ def freed_memory_kept() -> Iterator[bool]:
             libc.malloc_trim(0)
 
 
+def hand_back_freed_memory() -> None:
+    """Hand the system the memory this process has freed but glibc keeps for its next arrays
+    (`malloc_trim`; nothing elsewhere): before a process forks workers, whose share of it would
+    otherwise count in each of them. After the clean stage's children, 0.2 GB of its 1.0 GB."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
 def _glibc() -> Any:
     """The C library, when it is glibc (its `mallopt` and `malloc_trim`); None elsewhere."""
     import ctypes

@@ -54,7 +54,7 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     NA, empty or whitespace-only. Non-string objects (numbers or datetimes from a
     spreadsheet) are turned into their `str()` text.
     """
-    codes, uniques = _factorized(values)
+    codes, uniques = factorized(values)
     text = pd.Series(uniques).astype(TEXT_DTYPE).str.strip()
     blank = text.eq("").to_numpy(dtype=bool, na_value=True)
     if blank.any():
@@ -62,7 +62,7 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return np.asarray(codes, dtype=np.intp), text.reset_index(drop=True)
 
 
-def _factorized(values: pd.Series) -> tuple[np.ndarray, object]:
+def factorized(values: pd.Series) -> tuple[np.ndarray, object]:
     """`pd.factorize(values)`: codes (-1 for NA) and the distinct values in order of appearance.
     Arrow text is encoded by arrow directly, its codes widened once: pandas copied them twice
     on the way (0.7-0.8 s -> 0.6 s for a million children's 13M visit personnummer). A coded
@@ -98,12 +98,24 @@ def is_coded(values: pd.Series) -> bool:
 
 
 def as_text(values: pd.Series) -> pd.Series:
-    """A text column as text (a coded column's codes looked up; any other as it is), with its
-    index and name."""
+    """A text column as text (a coded column's codes looked up, as text of its texts' dtype;
+    any other as it is), with its index and name."""
     if not is_coded(values):
         return values
-    return pd.Series(_distinct_texts(values).take(values.cat.codes.to_numpy(), allow_fill=True),
+    return pd.Series(values.cat.categories.array.take(values.cat.codes.to_numpy(), allow_fill=True),
                      index=values.index, name=values.name, copy=False)
+
+
+def coded_results(found: object, codes: np.ndarray, values: pd.Series) -> pd.Series:
+    """A parser's text results, one per distinct text (`found`: missing where none), taken to
+    the rows (`codes`, -1: none) as a coded column: several distinct texts may give one result
+    (`Helt ammad.`, `helt ammad`), so the results are coded by their own distinct values.
+    A category's rows are millions and its results a handful: 1-byte codes, not their text."""
+    result_codes, results = pd.factorize(pd.array(found, dtype=TEXT_DTYPE), use_na_sentinel=True)
+    row_codes = np.append(result_codes, -1)[codes]  # code -1 (blank): the -1 appended
+    parsed = coded_text(row_codes, pa.array(results, type=pa.large_string()))
+    parsed.index, parsed.name = values.index, values.name
+    return parsed
 
 
 def blank_text(values: pd.Series) -> np.ndarray:
@@ -148,9 +160,12 @@ def _result(parsed: object, failed_unique: np.ndarray, codes: np.ndarray,
             values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
     parsed_rows = pd.Series(spread(parsed, codes), index=values.index, name=values.name,
                             dtype=dtype)
-    failed_rows = pd.Series(spread(failed_unique, codes, fill_value=False), index=values.index,
-                            name=values.name, dtype=bool)
-    return parsed_rows, failed_rows
+    return parsed_rows, _failed_rows(failed_unique, codes, values)
+
+
+def _failed_rows(failed_unique: np.ndarray, codes: np.ndarray, values: pd.Series) -> pd.Series:
+    return pd.Series(spread(np.asarray(failed_unique, dtype=bool), codes, fill_value=False),
+                     index=values.index, name=values.name, dtype=bool)
 
 
 def _ints(strings: pa.Array) -> np.ndarray:
@@ -400,9 +415,14 @@ def parse_categories(values: pd.Series, variants: Mapping[str, str]
     where that finds nothing, the same with Swedish diacritics dropped on both sides
     (`"overvagande ammad"`) when that spelling is unambiguous. Fails: anything else.
     """
+    codes, found = _categories(values, variants)
+    return coded_results(found, codes, values), _failed_rows(found.isna(), codes, values)
+
+
+def _categories(values: pd.Series, variants: Mapping[str, str]) -> tuple[np.ndarray, pd.arrays.StringArray]:
+    """`parse_categories`' codes of the distinct texts and the category of each (NA: unknown)."""
     codes, text = factorize_text(values)
-    found = _lookup(normalise_labels(text), variants)
-    return _result(found, found.isna(), codes, values, TEXT_DTYPE)
+    return codes, _lookup(normalise_labels(text), variants)
 
 
 def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -412,9 +432,9 @@ def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     1 / 0, true / false, sant / falskt, x for a ticked box), in any case, with the
     normalisation of `parse_categories`. Fails: anything else.
     """
-    found, failed = parse_categories(values, CATEGORY_VARIANTS["boolean"])
-    flags = found.eq("true").astype("boolean")  # NA stays NA
-    return flags, failed
+    codes, found = _categories(values, CATEGORY_VARIANTS["boolean"])
+    flags = pd.Series(found).eq("true").astype("boolean").array  # NA stays NA
+    return _result(flags, found.isna(), codes, values, "boolean")
 
 
 # --- professions ---------------------------------------------------------------------------
@@ -443,4 +463,4 @@ def parse_professions(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     joined = (found.dropna().groupby(level=0)
               .agg(lambda row: "|".join(sorted(set(row))))
               .reindex(text.index).astype(TEXT_DTYPE).mask(failed, pd.NA))
-    return _result(joined.array, failed, codes, values, TEXT_DTYPE)
+    return coded_results(joined.array, codes, values), _failed_rows(failed, codes, values)

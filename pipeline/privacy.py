@@ -39,6 +39,7 @@ from pipeline.parsing import (
     TEXT_DTYPE,
     YEAR_MIN,
     arrow_text,
+    coded_text,
     days_in_month,
     factorize_text,
     make_dates,
@@ -187,6 +188,7 @@ class PersonnummerRegister:
         self._columns: dict[str, Any] = {}
         self._person = np.zeros(0, dtype=np.int64)  # each entry's person (-1: invalid)
         self._people = pa.array([], pa.large_string())  # each person's pseudonym
+        self._child_id_dtype: pd.CategoricalDtype | None = None  # `coded_child_ids`'
 
     def __call__(self, values: pd.Series) -> tuple[np.ndarray, dict[str, Any]]:
         """As `parse_distinct_personnummer`, with a column `child_id` (the pseudonym; NA where
@@ -212,6 +214,16 @@ class PersonnummerRegister:
         pseudonyms are."""
         return np.where(entries < 0, -1, self._person[np.maximum(entries, 0)]) if len(
             self._person) else np.full(len(entries), -1, dtype=np.int64)
+
+    def coded_child_ids(self, persons: np.ndarray, index: pd.Index) -> pd.Series:
+        """The child_id of each row's person (`persons`; NA for -1) as a coded column
+        (`parsing.coded_text`): codes into the register's pseudonyms. Their dtype is made once
+        for as many persons as the register knows (its categories are checked to be distinct:
+        a million texts hashed)."""
+        if self._child_id_dtype is None or len(self._child_id_dtype.categories) != len(self._people):
+            self._child_id_dtype = coded_text(np.zeros(0, dtype=np.int8), self._people).dtype
+        return pd.Series(pd.Categorical.from_codes(persons, dtype=self._child_id_dtype), index=index,
+                         copy=False)
 
     def persons_of(self, child_id: pd.Series) -> np.ndarray:
         """The person of each pseudonym (-1 for one the register did not give)."""

@@ -141,13 +141,13 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
                                areas=study.design.areas, area_map=study.area_map,
                                plausible_ranges=study.plausible_ranges, progress=progress,
                                set_aside=set_aside, jobs=jobs)
-    check_design_areas(study, result.tables["children"].frame["area"])
+    check_design_areas(study, result.area_counts)
     return result
 
 
-def check_design_areas(study: Study, areas: pd.Series) -> None:
-    """Every area the design names must occur in the children export (else a typo)."""
-    counts = areas.value_counts()
+def check_design_areas(study: Study, counts: pd.Series) -> None:
+    """Every area the design names must occur in the children export (else a typo): `counts`,
+    the clean children per area."""
     found = [str(a) for a in counts.index]
     problems = []
     for role, names in (("intervention_areas", study.design.intervention_areas),

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from pipeline.errors import HembesokError
+from pipeline.parsing import as_text, is_coded
 
 STAMP = "_stage.json"
 # Beside a folder that atomic_folder replaces: ".<name>.tmp-<random>" while it is built,
@@ -187,8 +188,12 @@ ROW_GROUP_ROWS = 1024 * 1024
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Parquet with a stable layout, so the same data gives the same bytes."""
-    frame.to_parquet(path, index=False, compression="zstd")
+    """Parquet with a stable layout, so the same data gives the same bytes. A coded column
+    (`parsing.coded_text`) is written as its text, a row group at a time (`write_parquet_parts`)."""
+    if any(is_coded(frame[column]) for column in frame.columns):
+        write_parquet_parts([frame], path)
+    else:
+        frame.to_parquet(path, index=False, compression="zstd")
 
 
 def write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
@@ -196,18 +201,37 @@ def write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
     one part at a time: the bytes `write_parquet` writes of the parts joined, when each part
     but the last has ROW_GROUP_ROWS rows (so that each is one of its row groups). A table
     made part by part (the antigen doses: 16M rows at a million children) need never be
-    whole in memory."""
+    whole in memory.
+
+    A part's coded columns (`parsing.coded_text`: a clean event table's categories, child ids
+    and source file) are written as their text, a row group's rows at a time, so that their
+    text is never made for every row: a million children's 12M visits hold 0.2 GB of such
+    codes, which were 1.3 GB of text. The file is the one their text would have given."""
     writer = None
     try:
         for part in parts:
-            table = pa.Table.from_pandas(part, preserve_index=False)  # as DataFrame.to_parquet
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-            writer.write_table(table)
-            del table
+            for rows in _as_text_in_row_groups(part):
+                table = pa.Table.from_pandas(rows, preserve_index=False)  # as DataFrame.to_parquet
+                del rows
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+                writer.write_table(table)
+                del table
     finally:
         if writer is not None:
             writer.close()
+
+
+def _as_text_in_row_groups(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """`frame` with its coded columns as text: whole when it has none, else in parts of
+    ROW_GROUP_ROWS rows (a parquet file's row groups), each made when it is asked for."""
+    coded = [column for column in frame.columns if is_coded(frame[column])]
+    if not coded:
+        yield frame
+        return
+    for start in range(0, max(len(frame), 1), ROW_GROUP_ROWS):
+        rows = frame.iloc[start:start + ROW_GROUP_ROWS]
+        yield rows.assign(**{column: as_text(rows[column]) for column in coded})
 
 
 @contextlib.contextmanager
@@ -219,6 +243,7 @@ def parquet_written_meanwhile(frame: pd.DataFrame, path: Path) -> Iterator[None]
     it: a million children's cohort (116 columns) takes 1.5 s to write, about as long as its
     published tables take to compute. The frame is turned into an arrow table here, before
     the block, so the thread reads only that table, which nothing can change."""
+    frame = frame.assign(**{name: as_text(column) for name, column in frame.items() if is_coded(column)})
     table = pa.Table.from_pandas(frame, preserve_index=False)  # as DataFrame.to_parquet
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parquet") as writer:
         written = writer.submit(pq.write_table, table, path, compression="zstd")

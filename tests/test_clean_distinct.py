@@ -8,9 +8,10 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from pipeline import privacy
+from pipeline import parsing, privacy
 from pipeline.stages.clean import key_codes, rows_moved, sort_codes, sort_order
 
 KEY = b"a-test-key-of-sufficient-length-0123456789"
@@ -86,6 +87,21 @@ def test_sort_order_sorts_as_sort_values(seed: int) -> None:
     order = sort_order(*(sort_codes(frame[c]) for c in frame.columns))
     expected = frame.sort_values(list(frame.columns), kind="stable")
     pd.testing.assert_frame_equal(frame.iloc[order], expected)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_coded_column_sorts_as_its_text(seed: int) -> None:
+    """A coded column (codes into texts in another order than theirs as text, one not used,
+    missing rows) sorts as its text: sort_codes ranks the texts, not the codes."""
+    rng = np.random.default_rng(seed)
+    n = 500
+    texts = ["kd", "bq", "tt", "unused", "bc", "Bz", "å"]
+    codes = rng.choice([-1, 0, 1, 2, 4, 5, 6], n)
+    coded = pd.DataFrame({"child_id": parsing.coded_text(codes, pa.array(texts, pa.large_string())),
+                          "day": rng.integers(0, 5, n)})
+    text = coded.assign(child_id=parsing.as_text(coded["child_id"]))
+    order = sort_order(*(sort_codes(coded[c]) for c in coded.columns))
+    pd.testing.assert_frame_equal(text.iloc[order], text.sort_values(["child_id", "day"], kind="stable"))
 
 
 def test_rows_moved_are_the_rows_iloc_takes_and_leave_the_frame_empty() -> None:

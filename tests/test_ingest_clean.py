@@ -6,10 +6,13 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from studykit import bad_check, pnr, write_study
 
+from pipeline import parsing
 from pipeline.cli import main
 from pipeline.config import load_study
 from pipeline.runner import ANALYSIS_STAGES, run_ingest_clean, run_study
@@ -109,7 +112,7 @@ def test_values_are_harmonised_and_derived(tiny: Path) -> None:
 
 
 def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -> None:
-    """With `set_aside`, each clean table but the children (and the antigen doses) is handed
+    """With `set_aside`, each clean table (the children first, and the antigen doses) is handed
     over as soon as it is cleaned and kept as its counts: the same frames, the same row
     accounting and missingness as when every table stays in memory."""
     kept = run_ingest_clean(load_study(tiny))
@@ -119,15 +122,15 @@ def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -
         handed[name] = pd.concat(parts, ignore_index=True)
 
     aside = run_ingest_clean(load_study(tiny), set_aside=set_aside)
-    events = [name for name in kept.tables if name != "children"]
-    assert sorted(handed) == sorted([*events, "antigen_doses"]) == sorted(aside.set_aside)
-    for name in events:
+    assert sorted(handed) == sorted([*kept.tables, "antigen_doses"]) == sorted(aside.set_aside)
+    for name in kept.tables:
         pd.testing.assert_frame_equal(handed[name], kept.tables[name].frame, check_exact=True)
         assert aside.tables[name].frame.empty
         assert list(aside.tables[name].frame.dtypes.items()) == list(kept.tables[name].frame.dtypes.items())
     pd.testing.assert_frame_equal(handed["antigen_doses"], kept.antigen_doses, check_exact=True)
     assert list(aside.antigen_doses.dtypes.items()) == list(kept.antigen_doses.dtypes.items())
-    pd.testing.assert_frame_equal(aside.tables["children"].frame, kept.tables["children"].frame)
+    pd.testing.assert_series_equal(aside.area_counts, kept.area_counts)
+    assert aside.area_counts.sum() == len(kept.tables["children"].frame)
     assert kept.set_aside == frozenset() and len(kept.antigen_doses) == 6  # tiny's six antigens
     for table in (clean_stage.accounting, clean_stage.missingness, clean_stage.rejects_by_reason):
         pd.testing.assert_frame_equal(table(aside), table(kept), check_exact=True)
@@ -137,7 +140,8 @@ def test_tables_set_aside_as_cleaned_are_the_tables_kept_in_memory(tiny: Path) -
 def test_tables_set_aside_are_handed_over_in_order_and_a_failed_hand_over_stops_clean(
         tiny: Path) -> None:
     """The hand-overs run on a thread of their own, one after another in the order the tables
-    are cleaned (each export's table, the doses right after the vaccinations); one that fails
+    are cleaned (the children first, each export's table, the doses right after the
+    vaccinations); one that fails
     stops the stage with its own error."""
     order: list[str] = []
 
@@ -148,7 +152,7 @@ def test_tables_set_aside_are_handed_over_in_order_and_a_failed_hand_over_stops_
     names = [name for name in IngestedLazily(load_study(tiny)) if name != "children"]
     run_ingest_clean(load_study(tiny), set_aside=set_aside)
     at = names.index("vaccinations") + 1
-    assert order == [*names[:at], "antigen_doses", *names[at:]]
+    assert order == ["children", *names[:at], "antigen_doses", *names[at:]]
 
     def failing(name: str, parts: Iterable[pd.DataFrame]) -> None:
         if name == "breastfeeding":
@@ -218,6 +222,35 @@ def test_antigen_doses_in_parts_are_the_doses_in_order() -> None:
     pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_exact=True)
     (empty,) = clean_stage.antigen_doses_in_parts(frame.iloc[:0], rows=3)
     assert empty.empty and list(empty.dtypes.items()) == list(whole.dtypes.items())
+
+
+def test_antigen_doses_of_coded_columns_and_by_each_part_sorted_are_the_same(monkeypatch) -> None:
+    """The doses of vaccinations whose child ids and products are coded, as clean makes them
+    (codes in another order than the texts'), are those of the same vaccinations as text; and
+    so are they when the four parts of a dose's order are sorted as four arrays (as they are
+    when too many values make one integer of them)."""
+    frame = pd.DataFrame({
+        "child_id": pd.Series(["y", "x", "x", "y", "x", "z"], dtype="string"),
+        "dose_date": pd.to_datetime(["2021-07-01", "2021-09-01", "2021-06-01", "2021-05-01", "2021-06-01",
+                                     "2021-06-01"]),
+        "product": pd.Series(["priorix", "infanrix_hexa", "infanrix_hexa", "priorix", "pentavac", None],
+                             dtype="string"),
+        "dose_number_recorded": pd.array([2, None, 1, 1, None, 1], dtype="Int64"),
+    })
+    as_text = clean_stage.antigen_doses(frame)
+    coded = frame.assign(
+        child_id=parsing.coded_text(np.array([0, 2, 2, 0, 2, 1]),
+                                    pa.array(["y", "z", "x"], pa.large_string())),
+        product=parsing.coded_text(np.array([1, 0, 0, 1, 2, -1]),
+                                   pa.array(["infanrix_hexa", "priorix", "pentavac"], pa.large_string())))
+    from_codes = clean_stage.antigen_doses(coded)
+    assert parsing.is_coded(from_codes["child_id"]) and parsing.is_coded(from_codes["product"])
+    pd.testing.assert_frame_equal(clean_stage.as_text_columns(from_codes), as_text, check_exact=True)
+    monkeypatch.setattr(clean_stage, "ONE_KEY_LIMIT", 1)  # every order sorted part by part
+    pd.testing.assert_frame_equal(clean_stage.antigen_doses(frame), as_text, check_exact=True)
+    # x: hexa's four antigens twice (pentavac on hexa's first day adds none), y: mmr 1 and 2
+    assert as_text["child_id"].tolist() == ["x"] * 8 + ["y"] * 2
+    assert as_text["dose_number"].tolist() == [1, 2] * 4 + [1, 2]
 
 
 def test_each_vaccination_pairs_with_its_products_antigens_in_merge_order() -> None:

@@ -35,7 +35,7 @@ BREASTFEEDING = CATEGORY_VARIANTS["breastfeeding"]
 
 def one(parser, value, *args):
     parsed, failed = parser(pd.Series([value], dtype=object), *args)
-    return parsed.iloc[0], bool(failed.iloc[0])
+    return as_text(parsed).iloc[0], bool(failed.iloc[0])  # a category's as its text
 
 
 # --- dates ---------------------------------------------------------------------------------
@@ -158,7 +158,16 @@ def test_categories_unknown_fail():
     parsed, failed = parse_categories(pd.Series(["ammar lite", "helt ammad", None]), BREASTFEEDING)
     assert parsed.tolist() == [pd.NA, "exclusive", pd.NA]
     assert failed.tolist() == [True, False, False]
-    assert isinstance(parsed.dtype, pd.StringDtype)
+    # coded: a code a row (one byte: a handful of categories), its text as text
+    assert is_coded(parsed) and parsed.cat.codes.dtype == np.int8
+    assert as_text(parsed).tolist() == [pd.NA, "exclusive", pd.NA] and as_text(parsed).dtype == TEXT_DTYPE
+
+
+def test_categories_spelled_differently_share_one_code():
+    parsed, _ = parse_categories(pd.Series(["Helt ammad.", "delvis ammad", " HELT  AMMAD", "", "helt ammad"],
+                                           index=[5, 6, 7, 8, 9]), BREASTFEEDING)
+    assert list(parsed.cat.categories) == ["exclusive", "partial"]
+    assert parsed.cat.codes.tolist() == [0, 1, 0, -1, 0] and parsed.index.tolist() == [5, 6, 7, 8, 9]
 
 
 def test_booleans():

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from studykit import write_study
 
-from pipeline import runner, store
+from pipeline import parsing, runner, store
 from pipeline.errors import HembesokError
 from pipeline.runner import PIPELINE, RunContext, Stage, run_study
 
@@ -169,6 +169,36 @@ def test_a_table_written_in_parts_has_the_bytes_of_the_table_written_whole(tmp_p
     store.write_parquet(whole.iloc[:0], tmp_path / "empty.parquet")
     store.write_parquet_parts([whole.iloc[:0]], tmp_path / "empty_parts.parquet")
     assert (tmp_path / "empty_parts.parquet").read_bytes() == (tmp_path / "empty.parquet").read_bytes()
+
+
+def test_a_table_with_coded_columns_is_written_as_its_text(tmp_path: Path) -> None:
+    """A clean event table's coded columns (`parsing.coded_text`: codes into distinct texts,
+    here in another order than the rows', one not used, missing ones; and a file name of the
+    dtype a text inserted into a frame gets) are written as their text: the bytes of the same
+    table held as text, whole or in parts, over three row groups; read back as text."""
+    rows = 2 * store.ROW_GROUP_ROWS + 5
+    numbers = np.arange(rows)
+    child = np.where(numbers % 11 == 0, -1, numbers % 3)
+    texts = pa.array(["c2", "c0", "c1", "unused"], pa.large_string())
+    as_text = pd.DataFrame({
+        "child_id": pd.Series(pd.array(np.array(["c2", "c0", "c1"], dtype=object)[child], dtype="string"))
+        .mask(child < 0),
+        "dose_number": numbers % 7,
+    })
+    as_text.insert(1, "source_file", "vaccinationer.csv")
+    coded = as_text.assign(child_id=parsing.coded_text(child, texts), source_file=pd.Categorical.from_codes(
+        np.zeros(rows, dtype=np.int8), dtype=pd.CategoricalDtype(pd.Index(["vaccinationer.csv"]))))
+    assert parsing.is_coded(coded["child_id"]) and parsing.is_coded(coded["source_file"])
+    store.write_parquet(as_text, tmp_path / "text.parquet")
+    store.write_parquet(coded, tmp_path / "coded.parquet")
+    store.write_parquet_parts([coded], tmp_path / "coded_parts.parquet")
+    written = (tmp_path / "text.parquet").read_bytes()
+    assert pq.ParquetFile(tmp_path / "text.parquet").metadata.num_row_groups == 3
+    assert (tmp_path / "coded.parquet").read_bytes() == written
+    assert (tmp_path / "coded_parts.parquet").read_bytes() == written
+    back = pd.read_parquet(tmp_path / "coded.parquet")
+    assert back.dtypes.astype(str).tolist() == ["string", "str", "int64"]
+    assert back["child_id"].iloc[:4].tolist() == [pd.NA, "c0", "c1", "c2"]
 
 
 def test_a_table_written_meanwhile_has_the_bytes_of_write_parquet(tmp_path: Path) -> None:

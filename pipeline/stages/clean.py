@@ -67,8 +67,8 @@ import pyarrow.compute as pc
 
 from pipeline import privacy
 from pipeline.followup import optional, part_of_export
-from pipeline.parallel import available_memory, can_fork, run_pieces
-from pipeline.parsing import fold_label, fold_labels, spread
+from pipeline.parallel import available_memory, can_fork, hand_back_freed_memory, run_pieces
+from pipeline.parsing import as_text, coded_results, factorized, fold_label, fold_labels, is_coded
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedLazily, IngestedTable
@@ -136,6 +136,14 @@ class CleanTable:
         return len(self.rejects)
 
 
+def as_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its coded columns (`parsing.coded_text`: an export's categories as parsed) as
+    text. The children and the optional tables are cleaned and read on as text; only the event
+    tables, millions of rows, keep their texts coded until they are written."""
+    coded = {column: as_text(frame[column]) for column in frame.columns if is_coded(frame[column])}
+    return frame.assign(**coded) if coded else frame
+
+
 def without_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame's columns, with their dtypes, and no rows: new arrays (`frame.iloc[:0]` is a view
     that keeps every row's memory)."""
@@ -154,6 +162,8 @@ class CleanResult:
         default_factory=lambda: pd.DataFrame(columns=AREA_SPELLING_COLUMNS))
     notes: list[str] = field(default_factory=list)
     set_aside: frozenset[str] = frozenset()  # tables (and antigen_doses) written as cleaned
+    # the clean children per area (the design's areas are checked against them)
+    area_counts: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
 
     @property
     def rejects(self) -> pd.DataFrame:
@@ -178,8 +188,8 @@ def clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key:
     The tables are taken out of `ingested` (it is left empty), and each raw table is dropped
     as soon as it is cleaned: a national cohort's raw exports are gigabytes, and holding them
     all beside the clean tables was most of the stage's peak memory. With `set_aside`, each
-    clean table but the children (which the other tables are checked against) is handed to it
-    as soon as it is cleaned (the antigen doses as soon as the vaccinations are), to be
+    clean table is handed to it as soon as it is cleaned (the children's birth dates are kept
+    to check the other tables against; the antigen doses as soon as the vaccinations are), to be
     written, and kept as its counts only (`CleanTable.handed_over`; `CleanResult.set_aside`
     names them). A table is handed over in parts, in row order: a clean table as one part (a
     list `set_aside` may empty once the rows are written: it is their only holder), the
@@ -265,6 +275,11 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
     progress(step_message("clean", 1, len(names), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
     birth_by_person = _birth_by_person(births, register)
+    area_counts = children.frame["area"].value_counts()
+    if set_aside is not None:  # only its birth dates are needed from here on
+        tables["children"], rows = children.handed_over()
+        set_aside("children", rows)
+        del children, rows
 
     def clean_table(name: str, hand_over: Callable[[str, Iterable[pd.DataFrame]], None] | None
                     ) -> tuple[CleanTable, pd.DataFrame, list[str], pd.DataFrame | None]:
@@ -313,9 +328,8 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
     issues = pd.concat(issues, ignore_index=True)
     notes = ([note for name in names for note in notes_by_table[name]]
              + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {}))
-    written = frozenset() if set_aside is None else frozenset([*(n for n in tables if n != "children"),
-                                                               "antigen_doses"])
-    return CleanResult(tables, doses, issues, spellings, notes, written)
+    written = frozenset() if set_aside is None else frozenset([*tables, "antigen_doses"])
+    return CleanResult(tables, doses, issues, spellings, notes, written, area_counts)
 
 
 def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_aside: SetAsideMeanwhile,
@@ -333,6 +347,7 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
     the same rows, so the tables are those of one process (tests/test_same_numbers).
     """
     set_aside.wait()  # nothing being written while the processes fork
+    hand_back_freed_memory()  # what the children's cleaning freed: not the workers' to share
     sizes = [_export_bytes(raw_tables, name) for name in events]
     order = sorted(range(len(events)), key=lambda index: -sizes[index])
 
@@ -473,7 +488,7 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
 
 def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
                     areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
-    frame, rejects = _pseudonymise(raw, register)
+    frame, rejects = _pseudonymise(replace(raw, frame=as_text_columns(raw.frame)), register)
     frame["area"] = harmonise_areas(frame["area"], areas, area_map)
     derived_birth = frame.pop("pnr_birth_date")
     derived_sex = frame.pop("pnr_sex")
@@ -607,7 +622,7 @@ def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, ex
                                              known={"child_id": person})
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", EVENT_DATE[raw.table]))
     del conflicts
-    return _finish(raw, frame if rows is None else rows_moved(frame, rows), duplicates, rejects)
+    return _finish(raw, frame if rows is None else rows_moved(frame, rows), duplicates, rejects, coded=True)
 
 
 # The date rules of an event, in the order they are checked (`_date_reasons` numbers them from 1)
@@ -672,7 +687,7 @@ def _clean_optional(raw: IngestedTable, table: Table, register: privacy.Personnu
                     area_map: Mapping[str, str]) -> CleanTable:
     """An optional export: identifiers pseudonymised, its area read, its dates checked, exact
     duplicates counted (the rules in the module's docstring)."""
-    frame, rejects = raw.frame, [raw.rejects]
+    frame, rejects = as_text_columns(raw.frame), [raw.rejects]
     birth = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     if "personnummer" in frame.columns:  # a row may name a child, or be identified otherwise
         given = frame["personnummer"]
@@ -747,11 +762,16 @@ def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: pri
     `derived`: with the birth date and sex the number gives (pnr_birth_date, pnr_sex).
 
     The register's columns are taken to the rows once, and only those wanted: an event table
-    has millions of rows (the number itself goes no further)."""
+    has millions of rows (the number itself goes no further). Without `derived` (an event
+    table) child_id is coded (`parsing.coded_text`): each row's person, a 4-byte code into the
+    register's pseudonyms, not its own copy of one (12M visits: 50 MB, not 350)."""
     entries = register.entries(frame["personnummer"])
     invalid, errors = privacy.personnummer_errors(register.columns, entries)
-    wanted = ["child_id", "coordination_number", *(("birth_date", "sex") if derived else ())]
+    persons = register.persons(entries)
+    wanted = ["coordination_number", *(("child_id", "birth_date", "sex") if derived else ())]
     checked = privacy.personnummer_rows(register.columns, entries, frame.index, wanted)
+    if not derived:
+        checked["child_id"] = register.coded_child_ids(persons, frame.index)
     rejects = [pd.DataFrame({
         "table": raw.table, "source_file": raw.source_file,
         "source_row": frame[SOURCE_ROW].to_numpy()[invalid], "reason": errors, "column": "personnummer",
@@ -764,16 +784,15 @@ def _checked_personnummer(raw: IngestedTable, frame: pd.DataFrame, register: pri
     if derived:
         rows["pnr_birth_date"] = checked["birth_date"]
         rows["pnr_sex"] = checked["sex"]
-    return rows, invalid, rejects, register.persons(entries)
+    return rows, invalid, rejects, persons
 
 
 def _products(vaccine: pd.Series) -> pd.Series:
     """Each dose's product (NA where no one knows the vaccine text), looked up once per
-    distinct text."""
-    codes, names = pd.factorize(vaccine.astype("string"), use_na_sentinel=True)
+    distinct text; coded (`parsing.coded_results`)."""
+    codes, names = pd.factorize(as_text(vaccine).astype("string"), use_na_sentinel=True)
     found = [product_for(text) for text in names]
-    products = pd.array([product.name if product else pd.NA for product in found], dtype="string")
-    return pd.Series(spread(products, codes), index=vaccine.index, dtype="string")
+    return coded_results([product.name if product else pd.NA for product in found], codes, vaccine)
 
 
 def _deduplicate(frame: pd.DataFrame, key: tuple[str, ...], among: np.ndarray | None = None
@@ -867,14 +886,20 @@ def _reject_rows(raw: IngestedTable, rows: pd.DataFrame, reason: str, column: st
 
 
 def _finish(raw: IngestedTable, frame: pd.DataFrame, duplicates: int,
-            rejects: list[pd.DataFrame]) -> CleanTable:
+            rejects: list[pd.DataFrame], coded: bool = False) -> CleanTable:
+    """The clean table, its rows in source order, with its source file (`coded`: as a coded
+    column of one text, as an event table's other texts are: 12M copies of a path were 0.2 GB)."""
     all_rejects = pd.concat([r for r in rejects if len(r)], ignore_index=True) if any(
         len(r) for r in rejects) else pd.DataFrame(columns=REJECT_COLUMNS)
     all_rejects = all_rejects.sort_values("source_row", kind="stable").reset_index(drop=True)
     if not frame[SOURCE_ROW].is_monotonic_increasing:  # else sorting would take every row again
         frame = frame.sort_values(SOURCE_ROW, kind="stable")
     frame = frame.reset_index(drop=True)
-    frame.insert(1, "source_file", raw.source_file)
+    source_file: object = raw.source_file
+    if coded:  # one text for every row, of the dtype a text inserted so gets
+        source_file = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8),
+                                                dtype=pd.CategoricalDtype(pd.Index([raw.source_file])))
+    frame.insert(1, "source_file", source_file)
     return CleanTable(raw.table, raw.source_file, raw.rows_read, frame, duplicates, all_rejects)
 
 
@@ -914,7 +939,7 @@ def antigen_doses_in_parts(vaccinations: pd.DataFrame, rows: int) -> Iterator[pd
         yield pd.DataFrame({
             "child_id": taken(vaccinations, "child_id", at),
             "antigen": taken(given, "antigen", antigen_at).astype("string"),
-            "dose_number": numbers[start:start + rows],
+            "dose_number": numbers[start:start + rows].astype(np.int64),
             "dose_date": taken(vaccinations, "dose_date", at),
             "product": taken(vaccinations, "product", at),
             "rota_series_doses": taken(given, "rota_series_doses", antigen_at).astype("Int64"),
@@ -924,19 +949,55 @@ def antigen_doses_in_parts(vaccinations: pd.DataFrame, rows: int) -> Iterator[pd
 def _dose_rows(vaccinations: pd.DataFrame, given: pd.DataFrame
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each antigen dose as (its vaccination's row, its row of `given`, its dose number), in
-    the order of antigen_doses' rows."""
+    the order of antigen_doses' rows: by child, antigen, date and product (`sort_order`'s
+    order), each child's doses of an antigen numbered, two on one day counted once.
+
+    The vaccinations' values are ranked once each, and each dose's four ranks made one
+    integer (`dose_keys`), sorted once: its child and antigen, and its date, are the
+    integer's leading parts. A million children's 16M doses held nine arrays of them at once
+    (1.2 GB) when each part was an array of its own."""
     row, given_row = _pairs(vaccinations["product"], given["product"])
-    # codes of the vaccinations' values (each value ranked once), then of each dose's row
-    child, date, product = (sort_codes(vaccinations[c])[row] for c in ("child_id", "dose_date", "product"))
-    antigen = sort_codes(given["antigen"])[given_row]
-    order = sort_order(child, antigen, date, product)
-    child, antigen, date = child[order], antigen[order], date[order]
-    series_start = np.ones(len(order), dtype=bool)
-    series_start[1:] = (child[1:] != child[:-1]) | (antigen[1:] != antigen[:-1])
-    same_day = np.zeros(len(order), dtype=bool)  # a dose counted once
-    same_day[1:] = ~series_start[1:] & (date[1:] == date[:-1])
+    ranks = [(sort_codes(vaccinations["child_id"]), row), (sort_codes(given["antigen"]), given_row),
+             (sort_codes(vaccinations["dose_date"]), row), (sort_codes(vaccinations["product"]), row)]
+    sizes = [int(codes.max(initial=0)) + 1 for codes, _ in ranks]
+    if math.prod(sizes) >= ONE_KEY_LIMIT:  # too many values to make one integer of them: each part sorted
+        child, antigen, date, product = (codes[at] for codes, at in ranks)
+        order = sort_order(child, antigen, date, product)
+        series = (child[order], antigen[order])
+        day = date[order]
+        del child, antigen, date, product
+        series_start = np.ones(len(order), dtype=bool)
+        series_start[1:] = (series[0][1:] != series[0][:-1]) | (series[1][1:] != series[1][:-1])
+        same_day = np.zeros(len(order), dtype=bool)  # a dose counted once
+        same_day[1:] = ~series_start[1:] & (day[1:] == day[:-1])
+    else:
+        key = dose_keys(ranks, sizes)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        key //= sizes[3]  # child, antigen and date
+        same_day = np.zeros(len(order), dtype=bool)  # a dose counted once
+        same_day[1:] = key[1:] == key[:-1]
+        key //= sizes[2]  # child and antigen
+        series_start = np.ones(len(order), dtype=bool)
+        series_start[1:] = key[1:] != key[:-1]
+        del key
     kept = order[~same_day]
-    return row[kept], given_row[kept], _numbers_within(series_start[~same_day])
+    del order
+    row, given_row = row[kept], given_row[kept]
+    del kept
+    return row, given_row, _numbers_within(series_start[~same_day])
+
+
+def dose_keys(ranks: list[tuple[np.ndarray, np.ndarray]], sizes: list[int]) -> np.ndarray:
+    """One integer per dose from its ranks (each `(ranks of values, the value's row of each
+    dose)`, ranks below their `sizes`), in the order of the ranks: the integer `sort_order`
+    sorts by, made in one array."""
+    (first, at), *rest = ranks
+    key = first[at].astype(np.int64)
+    for (codes, at), size in zip(rest, sizes[1:], strict=True):
+        key *= size
+        key += codes[at]
+    return key
 
 
 def _antigens_given() -> pd.DataFrame:
@@ -950,23 +1011,42 @@ def _pairs(products: pd.Series, given: pd.Series) -> tuple[np.ndarray, np.ndarra
     """(row of `products`, row of `given`) for every pair with the same product, in the order an
     inner merge gives them: by row, then by `given`'s order (which lists each product's rows
     together). Products not in `given`, and missing ones, pair with nothing."""
-    codes, uniques = pd.factorize(products.astype("string").reset_index(drop=True))
+    codes, uniques = factorized(products.reset_index(drop=True))
     given = given.astype("string").reset_index(drop=True)
     own = [np.flatnonzero((given == product).to_numpy(dtype=bool, na_value=False)) for product in uniques]
-    counts = np.array([len(rows) for rows in own] + [0], dtype=np.int64)[codes]  # code -1: missing
-    starts = np.cumsum([0] + [len(rows) for rows in own])[:-1]
+    lengths = np.array([len(rows) for rows in own] + [0], dtype=np.int64)
+    counts = lengths[codes]  # code -1: missing
+    starts = np.cumsum(lengths[:-1]) - lengths[:-1]  # where each product's rows of `given` begin
     flat = np.concatenate([*own, np.zeros(0, dtype=np.int64)])
-    row = np.repeat(np.arange(len(codes)), counts)
-    first = np.repeat(np.append(starts, 0)[codes], counts)
-    within = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return row, flat[first + within]
+    row = np.repeat(np.arange(len(codes), dtype=_positions(len(codes))), counts)
+    # each pair's place in `flat`: its place among all pairs, shifted to its product's rows
+    place = np.arange(len(row), dtype=_positions(len(row)))
+    place -= np.repeat(np.cumsum(counts) - counts - np.append(starts, 0)[codes], counts).astype(place.dtype)
+    return row, flat.astype(_positions(len(given)))[place]
+
+
+def _positions(count: int) -> type:
+    """The integer type of positions among `count` rows: 4 bytes where they fit (16M antigen
+    doses' rows are held in several arrays at once: 64 MB each rather than 128)."""
+    return np.int32 if count < 2**31 else np.int64
 
 
 def sort_codes(values: pd.Series) -> np.ndarray:
     """Integers in the order of the values (missing last, as `sort_values` puts them): sorting
-    by them sorts by the values, far faster than sorting text."""
+    by them sorts by the values, far faster than sorting text. A coded column's texts are
+    ranked (in their order as text, not their order as codes), and its rows by their codes."""
+    if is_coded(values):
+        texts = pa.array(values.cat.categories.array)
+        rank = np.empty(len(texts) + 1, dtype=np.int64)
+        rank[pc.sort_indices(texts).to_numpy()] = np.arange(len(texts))
+        rank[-1] = len(texts)  # code -1, missing: last
+        return rank[values.cat.codes.to_numpy()]
     codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
     return np.where(codes < 0, len(uniques), codes)
+
+
+# The most values an int64 key made of several codes may take (`sort_order`, `_dose_rows`)
+ONE_KEY_LIMIT = 2**62
 
 
 def sort_order(*codes: np.ndarray) -> np.ndarray:
@@ -974,7 +1054,7 @@ def sort_order(*codes: np.ndarray) -> np.ndarray:
     one argsort of the codes combined into one integer where their ranges fit in one (four
     times faster than np.lexsort), else lexsort."""
     sizes = [int(c.max()) + 1 if len(c) else 1 for c in codes]
-    if math.prod(sizes) >= 2**62:
+    if math.prod(sizes) >= ONE_KEY_LIMIT:
         return np.lexsort(codes[::-1])
     combined = np.zeros(len(codes[0]), dtype=np.int64)
     for code, size in zip(codes, sizes, strict=True):
@@ -984,8 +1064,12 @@ def sort_order(*codes: np.ndarray) -> np.ndarray:
 
 def _numbers_within(starts: np.ndarray) -> np.ndarray:
     """1, 2, 3, ... within each run of rows, a run beginning where `starts` is True."""
-    position = np.arange(len(starts))
-    return position - np.maximum.accumulate(np.where(starts, position, 0)) + 1
+    position = np.arange(len(starts), dtype=_positions(len(starts)))
+    start = np.where(starts, position, 0)
+    np.maximum.accumulate(start, out=start)
+    position -= start
+    position += 1
+    return position
 
 
 def accounting(result: CleanResult) -> pd.DataFrame:

@@ -402,8 +402,12 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     del original  # a converted copy is all that is needed now (memory: exports can be large)
     if not re.search(rb"\S", data):
         raise InputFileError(f"{path.name}: the file is empty; export the table again with its header row")
+    # where the file holds the bytes read from `data`: a UTF-8 file's own, after its BOM
+    in_file = (len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0) if (
+        spec.encoding is None and encoding in ("utf-8", "utf-8-sig")) else None
     if b"\n" not in data and b"\r" in data:  # classic Mac OS line ends (CR only): one kind of line end
         data = data.replace(b"\r", b"\n")
+        in_file = None
     head = _first_lines(data, max(HEADER_SEARCH_ROWS, spec.header_row or 0))
     delimiters = [spec.delimiter or detect_delimiter(text) for text, _ in head]
     candidates = [_split_line(text, d) for (text, _), d in zip(head, delimiters, strict=True)]
@@ -420,11 +424,21 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     kinds = {column.name: column.kind for column in table.columns}
     coded = [kinds.get(target or "") in PARSED_FROM_DISTINCT_TEXTS
              for target in column_targets(header, table, column_map)]
-    records, error = _parse_body(data, offset, delimiter, coded, empty=lines == blank)
+    numbered = _nonblank_line_numbers(data, offset, header_line, blank, lines - blank)
+    if in_file is None:
+        records, error = _parse_body(pa.BufferReader(pa.py_buffer(data)[offset:]), delimiter, coded,
+                                     empty=lines == blank)
+    else:  # pyarrow reads the file itself: its bytes need not be held beside its records
+        del data
+        with pa.OSFile(str(path)) as file:
+            file.seek(in_file + offset)
+            records, error = _parse_body(file, delimiter, coded, empty=lines == blank)
     spans: list[tuple[int, int, int]] = []
     if records is not None and records.num_rows == lines - blank:
-        source_row = _nonblank_line_numbers(data, offset, header_line, blank, records.num_rows)
+        source_row = numbered
     else:
+        if in_file is not None:  # a file whose records are not its lines: its bytes once more
+            data = to_utf8(_file_bytes(path))[0]
         starts, spans = _reconcile(data, offset, delimiter, header, header_line, named, error)
         if records is None or len(starts) != records.num_rows:
             raise InputFileError(
@@ -434,7 +448,7 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
                 "quote (\") or a line break inside a value and export the table again"
             )
         source_row = np.asarray(starts, dtype=np.int64)
-    del data  # the records are parsed: free the file's bytes before pandas takes its copy
+    data = None  # the records are parsed: free the file's bytes before pandas takes its copy
     texts = records.columns  # the table let go: each column goes as soon as it is converted
     del records
     cells = pd.DataFrame({index: _column_read(texts, index) for index in range(len(header))},
@@ -486,9 +500,10 @@ def _split_line(text: str, delimiter: str) -> list[str]:
 PARSE_BLOCK_BYTES = 1 << 24  # pyarrow parses a file in blocks of this size, on its threads
 
 
-def _parse_body(data: bytes, offset: int, delimiter: str, coded: list[bool],
+def _parse_body(source: pa.NativeFile, delimiter: str, coded: list[bool],
                 empty: bool) -> tuple[pa.Table | None, str | None]:
-    """Every record after the header as text columns, those `coded` (one flag per column) as
+    """Every record of `source` (the file from its first record on) as text columns, those
+    `coded` (one flag per column) as
     each block's distinct texts and codes (`_column_read`); (None, pyarrow's message) when it
     fails. Coded are the columns parsed from their distinct texts (a few hundred thousand
     dates, a handful of kinds among 13M visits); a personnummer column is as many texts as
@@ -498,7 +513,7 @@ def _parse_body(data: bytes, offset: int, delimiter: str, coded: list[bool],
         return pa.table({name: pa.array([], pa.string()) for name in names}), None
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(data)[offset:]),
+            source,
             read_options=pacsv.ReadOptions(column_names=names, block_size=PARSE_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
