@@ -67,6 +67,7 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
         return results
     global _PIECES
     _PIECES = pieces
+    hand_back_freed_memory()  # what this process freed: not counted again in each worker
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(pieces)),
                                mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_started, initargs=(os.getpid(), keep_freed_memory))
@@ -184,8 +185,8 @@ def freed_memory_kept() -> Iterator[bool]:
 
 def hand_back_freed_memory() -> None:
     """Hand the system the memory this process has freed but glibc keeps for its next arrays
-    (`malloc_trim`; nothing elsewhere): before a process forks workers, whose share of it would
-    otherwise count in each of them. After the clean stage's children, 0.2 GB of its 1.0 GB."""
+    (`malloc_trim`; nothing elsewhere): before a process forks workers (`run_pieces`), which
+    would each hold it too. After the clean stage's children, 0.2 GB of the run's 1.0 GB."""
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline import parsing, privacy
-from pipeline.stages.clean import key_codes, rows_moved, sort_codes, sort_order
+from pipeline.stages.clean import key_codes, repeated, rows_moved, sort_codes, sort_order
 
 KEY = b"a-test-key-of-sufficient-length-0123456789"
 EXTRACTION = dt.date(2024, 6, 30)
@@ -73,6 +73,18 @@ def test_key_codes_group_rows_as_duplicated_does() -> None:
     shared = np.bincount(group)[group] > 1
     assert shared.tolist() == frame.duplicated(keep=False).tolist()
     assert shared.tolist() == [True, True, False, False, True, True, False]
+
+
+def test_repeated_marks_the_rows_whose_code_another_row_among_them_has() -> None:
+    codes = np.array([5, 3, 5, 9, 3, 7, 7, 1])
+    among = np.array([True, True, True, True, False, True, False, True])
+    # 5 twice among them; 3 and 7 once among them (their other rows are not); 9 and 1 once
+    assert repeated(codes, among).tolist() == [True, False, True, False, False, False, False, False]
+    rng = np.random.default_rng(3)
+    codes, among = rng.integers(0, 400, 1000), rng.random(1000) < 0.7
+    expected = np.zeros(1000, dtype=bool)
+    expected[among] = pd.Series(codes[among]).duplicated(keep=False).to_numpy()
+    assert (repeated(codes, among) == expected).all()
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -67,7 +67,7 @@ import pyarrow.compute as pc
 
 from pipeline import privacy
 from pipeline.followup import optional, part_of_export
-from pipeline.parallel import available_memory, can_fork, hand_back_freed_memory, run_pieces
+from pipeline.parallel import available_memory, can_fork, run_pieces
 from pipeline.parsing import as_text, coded_results, factorized, fold_label, fold_labels, is_coded
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
@@ -347,7 +347,6 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
     the same rows, so the tables are those of one process (tests/test_same_numbers).
     """
     set_aside.wait()  # nothing being written while the processes fork
-    hand_back_freed_memory()  # what the children's cleaning freed: not the workers' to share
     sizes = [_export_bytes(raw_tables, name) for name in events]
     order = sorted(range(len(events)), key=lambda index: -sizes[index])
 
@@ -854,24 +853,24 @@ def key_codes(frame: pd.DataFrame, columns: Sequence[str],
         if size * values >= 2**62:
             group, distinct = pd.factorize(group)
             size = len(distinct)
-        group = group * values + codes
+        group *= values  # in place: 12M visits' keys are 0.1 GB an array
+        group += codes
+        del codes
         size *= values
     return group
 
 
 def repeated(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """True at each row of `among` whose code another row of `among` has too: by sorting the
-    codes (a vectorised sort of integers is several times faster than hashing them)."""
-    rows = np.flatnonzero(among)
-    rows = rows[np.argsort(codes[rows])]
-    ordered = codes[rows]
-    same = ordered[1:] == ordered[:-1]
-    twice = np.zeros(len(rows), dtype=bool)
-    twice[1:] |= same
-    twice[:-1] |= same
-    found = np.zeros(len(codes), dtype=bool)
-    found[rows[twice]] = True
-    return found
+    """True at each row of `among` whose code another row of `among` has too: the codes of
+    `among` sorted (a vectorised sort of integers is several times faster than hashing them)
+    find the codes held twice, and the rows holding them are looked up among those few. The
+    sort needs no positions: 12M visits' keys sorted with their positions held four arrays of
+    them at once (0.4 GB), now one."""
+    ordered = codes[among]
+    ordered.sort()
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    return among & pd.Series(codes, copy=False).isin(twice).to_numpy()
 
 
 def _reject_rows(raw: IngestedTable, rows: pd.DataFrame, reason: str, column: str) -> pd.DataFrame:
