@@ -113,3 +113,14 @@ def test_a_fresh_shell_forgets_the_report_before(tmp_path: Path) -> None:
     assert count == 1 and outputs[0].data["text/plain"] == "(None, None)"
     outputs, _ = shell.run_cell("import matplotlib\nmatplotlib.rcParams['font.size']", None)
     assert outputs[0].data["text/plain"] == "10.0"
+
+
+def test_what_a_cell_writes_to_the_descriptors_of_its_streams_is_its_output() -> None:
+    """A library writing to sys.stdout's descriptor (as C code or a subprocess would) is the
+    cell's stdout, after what Python printed; nothing reaches the worker's own terminal."""
+    shell = NotebookShell().fresh()
+    outputs, _ = shell.run_cell("import os, subprocess, sys\nprint('printed')\n"
+                                "os.write(sys.stdout.fileno(), b'by descriptor\\n')\n"
+                                "subprocess.run(['echo', 'by a subprocess'], check=True);", None)
+    assert [(o.output_type, o.name, o.text) for o in outputs] == [
+        ("stream", "stdout", "printed\nby descriptor\nby a subprocess\n")]

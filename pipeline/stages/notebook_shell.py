@@ -153,6 +153,10 @@ class _Stream(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
+    def fileno(self) -> int:
+        """The process's own descriptor of this stream, which the cell's capture holds too."""
+        return 1 if self.name == "stdout" else 2
+
     @property
     def encoding(self) -> str:
         return "utf-8"
