@@ -286,7 +286,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
     # model-based estimates that adjust for at least one covariate (not saturated in the
     # groups' counts): publishing may show them where a crude one would reveal a small cell
     effects["adjusted"] = effects["method"].isin(ADJUSTED_METHODS) & bool(study.covariates)
-    summary = summary_table(study, effects, cohort, tables["trends"], events)
+    summary = summary_table(study, effects, cohort, tables["trends"], events, in_groups=did_cells)
     dose_rows = [row for _, dose_table in indicator_results for row in dose_table]
     return besides | {
         "effects": effects,

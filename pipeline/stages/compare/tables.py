@@ -55,11 +55,14 @@ from pipeline.summary import (
 
 
 def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
-                  trends: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
+                  trends: pd.DataFrame, events: pd.DataFrame | None = None,
+                  in_groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per indicator and area: the design's headline, its verdict and what was seen.
 
     See `pipeline.summary` for the rules. The observed columns are the shares in each group
-    (for `did` also before the start), never the effect.
+    (for `did` also before the start), never the effect. `in_groups`: the cohort's children in
+    DID_GROUPS with the analysed columns, when the caller has them already (a million
+    children's take of them costs over half a second).
     """
     design = study.design.type
     # the rows a summary row reads, grouped once by analysis, indicator and area: the ITT
@@ -71,7 +74,8 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
         key = (record["analysis"], record["indicator"], record["area"])
         by_analysis.setdefault(key, []).append(record)
     rows = []
-    in_groups = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
+    if in_groups is None:
+        in_groups = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
     for area in ("all", *study.design.intervention_areas):
         groups = in_groups if area == "all" else _in_area(in_groups, area)
         # each group's children, found once per area rather than once per indicator
