@@ -106,6 +106,17 @@ def as_text(values: pd.Series) -> pd.Series:
                      index=values.index, name=values.name, copy=False)
 
 
+def coded_columns(frame: pd.DataFrame) -> list[str]:
+    """The names of a frame's coded columns (`coded_text`)."""
+    return [name for name, column in frame.items() if is_coded(column)]
+
+
+def as_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its coded columns as text (`as_text`); `frame` itself when it has none."""
+    coded = coded_columns(frame)
+    return frame.assign(**{name: as_text(frame[name]) for name in coded}) if coded else frame
+
+
 def coded_results(found: object, codes: np.ndarray, values: pd.Series) -> pd.Series:
     """A parser's text results, one per distinct text (`found`: missing where none), taken to
     the rows (`codes`, -1: none) as a coded column: several distinct texts may give one result

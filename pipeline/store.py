@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from pipeline.errors import HembesokError
-from pipeline.parsing import as_text, is_coded
+from pipeline.parsing import as_text_columns, coded_columns
 
 STAMP = "_stage.json"
 # Beside a folder that atomic_folder replaces: ".<name>.tmp-<random>" while it is built,
@@ -190,7 +190,7 @@ ROW_GROUP_ROWS = 1024 * 1024
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Parquet with a stable layout, so the same data gives the same bytes. A coded column
     (`parsing.coded_text`) is written as its text, a row group at a time (`write_parquet_parts`)."""
-    if any(is_coded(frame[column]) for column in frame.columns):
+    if coded_columns(frame):
         write_parquet_parts([frame], path)
     else:
         frame.to_parquet(path, index=False, compression="zstd")
@@ -225,13 +225,11 @@ def write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
 def _as_text_in_row_groups(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
     """`frame` with its coded columns as text: whole when it has none, else in parts of
     ROW_GROUP_ROWS rows (a parquet file's row groups), each made when it is asked for."""
-    coded = [column for column in frame.columns if is_coded(frame[column])]
-    if not coded:
+    if not coded_columns(frame):
         yield frame
         return
     for start in range(0, max(len(frame), 1), ROW_GROUP_ROWS):
-        rows = frame.iloc[start:start + ROW_GROUP_ROWS]
-        yield rows.assign(**{column: as_text(rows[column]) for column in coded})
+        yield as_text_columns(frame.iloc[start:start + ROW_GROUP_ROWS])
 
 
 @contextlib.contextmanager
@@ -243,7 +241,7 @@ def parquet_written_meanwhile(frame: pd.DataFrame, path: Path) -> Iterator[None]
     it: a million children's cohort (116 columns) takes 1.5 s to write, about as long as its
     published tables take to compute. The frame is turned into an arrow table here, before
     the block, so the thread reads only that table, which nothing can change."""
-    frame = frame.assign(**{name: as_text(column) for name, column in frame.items() if is_coded(column)})
+    frame = as_text_columns(frame)
     table = pa.Table.from_pandas(frame, preserve_index=False)  # as DataFrame.to_parquet
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parquet") as writer:
         written = writer.submit(pq.write_table, table, path, compression="zstd")

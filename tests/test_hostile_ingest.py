@@ -143,6 +143,22 @@ def test_quoted_delimiters_and_quotes_still_read(tmp_path: Path, capsys) -> None
     assert reasons[5] == 'För 5" skärm'
 
 
+def test_a_utf8_export_is_read_from_its_file_after_its_bom_and_title_row(tmp_path: Path) -> None:
+    """pyarrow reads a UTF-8 export from the file itself, from its first record on: after a BOM,
+    a title row and the header the rows are those of the same export without them, each one
+    line further down; a value over two lines too (its file's bytes are read again to match
+    the records to their lines)."""
+    lines = children(8)
+    lines[3] = child(3, reason='"Flyttar\nsnart"')
+    body = "\n".join([CHILD_HEADER, *lines]) + "\n"
+    plain = clean_children(study_with(tmp_path / "plain", children_bytes=body.encode()))
+    marked = clean_children(study_with(tmp_path / "marked", children_bytes=codecs.BOM_UTF8 + (
+        "Barn i programmet, uttag 2024-06-30\n" + body).encode()))
+    assert len(plain) == 8 and (plain["declined_reason"] == "Flyttar\nsnart").sum() == 1
+    assert marked["source_row"].tolist() == [row + 1 for row in plain["source_row"]]
+    pd.testing.assert_frame_equal(marked.drop(columns="source_row"), plain.drop(columns="source_row"))
+
+
 def test_multi_line_value_is_read_with_a_value_issue(tmp_path: Path, capsys) -> None:
     # What Excel writes for a cell holding Alt+Enter: kept, as one value, and recorded.
     lines = children(8)

@@ -68,7 +68,15 @@ import pyarrow.compute as pc
 from pipeline import privacy
 from pipeline.followup import optional, part_of_export
 from pipeline.parallel import available_memory, can_fork, run_pieces
-from pipeline.parsing import as_text, coded_results, factorized, fold_label, fold_labels, is_coded
+from pipeline.parsing import (
+    as_text,
+    as_text_columns,
+    coded_results,
+    factorized,
+    fold_label,
+    fold_labels,
+    is_coded,
+)
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
 from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedLazily, IngestedTable
@@ -134,14 +142,6 @@ class CleanTable:
     @property
     def rows_rejected(self) -> int:
         return len(self.rejects)
-
-
-def as_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with its coded columns (`parsing.coded_text`: an export's categories as parsed) as
-    text. The children and the optional tables are cleaned and read on as text; only the event
-    tables, millions of rows, keep their texts coded until they are written."""
-    coded = {column: as_text(frame[column]) for column in frame.columns if is_coded(frame[column])}
-    return frame.assign(**coded) if coded else frame
 
 
 def without_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -487,6 +487,8 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
 
 def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
                     areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
+    # as text: the children (and the optional exports) are read on in memory; only the event
+    # tables, millions of rows, keep their categories coded until they are written
     frame, rejects = _pseudonymise(replace(raw, frame=as_text_columns(raw.frame)), register)
     frame["area"] = harmonise_areas(frame["area"], areas, area_map)
     derived_birth = frame.pop("pnr_birth_date")

@@ -402,9 +402,11 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     del original  # a converted copy is all that is needed now (memory: exports can be large)
     if not re.search(rb"\S", data):
         raise InputFileError(f"{path.name}: the file is empty; export the table again with its header row")
-    # where the file holds the bytes read from `data`: a UTF-8 file's own, after its BOM
-    in_file = (len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0) if (
-        spec.encoding is None and encoding in ("utf-8", "utf-8-sig")) else None
+    # where in the file `data` starts when it is the file's own bytes (UTF-8, after any BOM);
+    # None when they were converted
+    in_file = None
+    if spec.encoding is None and encoding in ("utf-8", "utf-8-sig"):
+        in_file = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
     if b"\n" not in data and b"\r" in data:  # classic Mac OS line ends (CR only): one kind of line end
         data = data.replace(b"\r", b"\n")
         in_file = None
@@ -503,11 +505,11 @@ PARSE_BLOCK_BYTES = 1 << 24  # pyarrow parses a file in blocks of this size, on 
 def _parse_body(source: pa.NativeFile, delimiter: str, coded: list[bool],
                 empty: bool) -> tuple[pa.Table | None, str | None]:
     """Every record of `source` (the file from its first record on) as text columns, those
-    `coded` (one flag per column) as
-    each block's distinct texts and codes (`_column_read`); (None, pyarrow's message) when it
-    fails. Coded are the columns parsed from their distinct texts (a few hundred thousand
-    dates, a handful of kinds among 13M visits); a personnummer column is as many texts as
-    there are children, which a dictionary per block would only hash once more."""
+    `coded` (one flag per column) as each block's distinct texts and codes (`_column_read`);
+    (None, pyarrow's message) when it fails. Coded are the columns parsed from their distinct
+    texts (a few hundred thousand dates, a handful of kinds among 13M visits); a personnummer
+    column is as many texts as there are children, which a dictionary per block would only
+    hash once more."""
     names = [f"c{i}" for i in range(len(coded))]
     if empty:
         return pa.table({name: pa.array([], pa.string()) for name in names}), None

@@ -374,7 +374,7 @@ class ReportSession:
                 f"  {job.name}: cell {_original_cell_number(error.source, error.cell_index)} "
                 f"(`{first_line[:80]}`) raised {error.ename}: {error.evalue}\n"
                 f"    executed notebook kept at {kept}"))
-        except Exception as error:  # a missing notebook, a cell over its time
+        except Exception as error:  # a missing notebook, a shell that could not start
             if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
                 raise  # a full disk, a read-only folder: the run names the folder
             return Executed(job, error=f"  {job.name}: could not execute the notebook "
