@@ -9,7 +9,9 @@ never less than the largest single process's peak resident memory (os.wait4). Th
 stage is also compared with the time pyarrow needs just to parse the same raw CSV files,
 the SPEC's yardstick (3x): every input of the study, which the bench writes as CSV only, so
 that clean reads nothing the yardstick does not (a workbook takes far longer to read than
-the same rows as CSV).
+the same rows as CSV). The parse runs in the bench's own process, whose transparent huge
+pages are off as the stages' are (`parallel.without_huge_pages`, set by the command line):
+the same conditions for both (on the bench machine the parse takes 2.5x as long with them).
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    if os.environ.get(parallel.HUGE_PAGES_ENV) != "1":
+        parallel.without_huge_pages()  # the kernel's clearing of huge pages: see there
     try:
         with _terminate_as_interrupt():
             return args.handler(args)

@@ -203,3 +203,44 @@ def test_an_interrupt_lost_on_the_way_is_raised_by_the_wait_for_the_pieces() -> 
     finally:
         parallel.interrupted.clear()
         later.join()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+def test_huge_pages_are_off_for_the_process_and_the_processes_it_starts() -> None:
+    """without_huge_pages: the kernel's own account of a process started afterwards (its
+    /proc status) says it may not have transparent huge pages; one started before, may
+    (checked in a process of its own, so that this one is left alone)."""
+    import subprocess
+    import sys
+
+    code = ("import ctypes, subprocess\n"
+            "from pipeline.parallel import without_huge_pages\n"
+            # allowed again first: this test process may have had them turned off (cli.main)
+            "ctypes.CDLL(None).prctl(41, 0, 0, 0, 0)\n"
+            "def enabled():\n"
+            "    status = subprocess.run(['cat', '/proc/self/status'], capture_output=True,"
+            " text=True).stdout\n"
+            "    return [line.split()[1] for line in status.splitlines()"
+            " if line.startswith('THP_enabled')]\n"
+            "before = enabled()\n"
+            "print(before, without_huge_pages(), enabled())\n")
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    if printed.startswith("[]"):
+        pytest.skip("this kernel's /proc status does not say (THP_enabled: Linux 5.0 on)")
+    assert printed == "['1'] True ['0']"
+
+
+def test_the_command_line_turns_huge_pages_off_unless_told_to_keep_them(monkeypatch) -> None:
+    """Every command (here one that fails at once: no such study) turns them off first;
+    HEMBESOK_HUGE_PAGES=1 keeps them."""
+    from pipeline import cli, parallel
+
+    turned_off = []
+    monkeypatch.setattr(parallel, "without_huge_pages", lambda: turned_off.append(True) or True)
+    monkeypatch.delenv(parallel.HUGE_PAGES_ENV, raising=False)
+    assert cli.main(["validate", "/nonexistent/study"]) == 1
+    assert turned_off == [True]
+    monkeypatch.setenv(parallel.HUGE_PAGES_ENV, "1")
+    assert cli.main(["validate", "/nonexistent/study"]) == 1
+    assert turned_off == [True]
