@@ -12,6 +12,7 @@ scanned for personnummer (a clean table written in a worker is not scanned again
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -69,6 +70,10 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
     global _PIECES
     _PIECES = pieces
     hand_back_freed_memory()  # what this process freed: not counted again in each worker
+    # the run's objects left out of the workers' garbage collections, which would write to
+    # each of them and so copy their pages into every worker (the compare stage's peak at a
+    # million children 4.06 -> 4.00 GB, two runs each); collected again once the pieces are done
+    gc.freeze()
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(pieces)),
                                mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_started, initargs=(os.getpid(), keep_freed_memory))
@@ -91,6 +96,7 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _PIECES = ()
+        gc.unfreeze()
     return results
 
 
