@@ -798,7 +798,10 @@ class _AreaBlocks:
         sizes = np.bincount(panel.area, minlength=panel.n_areas)
         means = np.column_stack([np.bincount(panel.area, weights=column, minlength=panel.n_areas)
                                  for column in columns]) / np.maximum(sizes, 1)[:, None]
-        order = np.argsort(panel.area, kind="stable")
+        # the area codes as 16-bit integers, which numpy's stable sort orders by radix (the
+        # same order: a million children's 8-byte codes took 20 times as long)
+        codes = panel.area.astype(np.int16) if panel.n_areas <= np.iinfo(np.int16).max else panel.area
+        order = np.argsort(codes, kind="stable")
         ordered = np.empty((panel.n, len(columns)), order="F")  # a column at a time
         for position, column in enumerate(columns):
             np.take(column, order, out=ordered[:, position], mode="clip")  # unbuffered
