@@ -72,7 +72,8 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
     hand_back_freed_memory()  # what this process freed: not counted again in each worker
     # the run's objects left out of the workers' garbage collections, which would write to
     # each of them and so copy their pages into every worker (the compare stage's peak at a
-    # million children 4.06 -> 4.00 GB, two runs each); collected again once the pieces are done
+    # million children 4,057-4,062 -> 3,994-4,001 MB, two runs each); collected again once
+    # the pieces are done
     gc.freeze()
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(pieces)),
                                mp_context=multiprocessing.get_context("fork"),
