@@ -28,10 +28,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from pipeline.stats._cox import CoxModel
 from pipeline.stats._design import CovariateDesign, as_binary, build_covariate_design
 from pipeline.stats.results import Estimate, NotEstimable, Test
 
@@ -669,11 +669,12 @@ def _check_cox_groups(events: np.ndarray, treatment: np.ndarray) -> None:
 
 
 def _fit_cox(times: np.ndarray, events: np.ndarray, exog: pd.DataFrame, ties: str):
-    """Fit PHReg, turning warnings, non-convergence and divergence into NotEstimable."""
+    """Fit PHReg (as `CoxModel`: its risk sets made by numpy), turning warnings,
+    non-convergence and divergence into NotEstimable."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = PHReg(times, exog.to_numpy(), status=events, ties=ties).fit(disp=False)
+            fit = CoxModel(times, exog.to_numpy(), status=events, ties=ties).fit(disp=False)
         except np.linalg.LinAlgError as error:
             raise NotEstimable(f"Cox model: singular information matrix ({error})") from error
     converged = getattr(fit, "mle_retvals", {}).get("converged", True)
