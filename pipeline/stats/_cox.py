@@ -19,7 +19,25 @@ from statsmodels.tools.validation import string_like
 
 class SurvivalTimes(PHSurvivalTime):
     """`PHSurvivalTime` of one stratum without entry times or offset, made by numpy (see the
-    module); any other case is statsmodels' own."""
+    module); any other case is statsmodels' own.
+
+    Parameters
+    ----------
+    time, status, exog, strata, entry, offset
+        As statsmodels' `PHSurvivalTime`.
+
+    Examples
+    --------
+    The child censored at day 1, before the first event, is left out; the two events at
+    day 3 share a distinct time, and every child left is at risk there:
+
+    >>> import numpy as np
+    >>> from pipeline.stats._cox import SurvivalTimes
+    >>> times = SurvivalTimes(np.array([3.0, 3.0, 5.0, 1.0, 4.0]),
+    ...                       np.array([1.0, 1.0, 0.0, 0.0, 1.0]), np.ones((5, 1)))
+    >>> times.n_obs, times.ufailt[0].tolist(), [ix.tolist() for ix in times.ufailt_ix[0]]
+    (4, [3.0, 4.0], [[0, 1], [2]])
+    """
 
     def __init__(self, time, status, exog, strata=None, entry=None, offset=None):  # noqa: ANN001
         if strata is not None or entry is not None or offset is not None or not np.any(status == 1):
@@ -65,7 +83,26 @@ def _by_time(positions: np.ndarray, slot: np.ndarray, slots: int) -> list[np.nda
 
 class CoxModel(PHReg):
     """`PHReg(endog, exog, status=status, ties=ties)` with `SurvivalTimes` (see the module);
-    as statsmodels' constructor, which it follows line by line."""
+    as statsmodels' constructor, which it follows line by line.
+
+    Parameters
+    ----------
+    endog, exog, status, ties
+        As statsmodels' `PHReg`: the times, the covariates, 1 for an event and 0 for a
+        censored time, and "breslow" or "efron" ties.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from statsmodels.duration.hazard_regression import PHReg
+    >>> from pipeline.stats._cox import CoxModel
+    >>> times, status = np.array([2.0, 3, 3, 5, 6, 8]), np.array([1.0, 1, 0, 1, 1, 0])
+    >>> exog = np.array([[0.0], [1], [0], [1], [0], [1]])
+    >>> ours = CoxModel(times, exog, status=status, ties="efron").fit(disp=False)
+    >>> theirs = PHReg(times, exog, status=status, ties="efron").fit(disp=False)
+    >>> bool(ours.params[0] == theirs.params[0] and ours.bse[0] == theirs.bse[0])
+    True
+    """
 
     def __init__(self, endog, exog, status, ties: str = "breslow") -> None:  # noqa: ANN001
         super(PHReg, self).__init__(endog, exog, status=status, entry=None, strata=None,

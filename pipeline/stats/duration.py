@@ -361,7 +361,7 @@ def discrete_time_hazard_ratio(
             return not_estimable(
                 f"cluster-robust standard errors need at least 2 clusters; found {n_clusters}"
             )
-        scores = _scores(grid, x, free, fit.params)
+        scores = fit.scores
         summed = np.zeros((n_clusters, scores.shape[1]))
         np.add.at(summed, codes, scores)
         cov = bread @ (summed.T @ summed) @ bread * n_clusters / (n_clusters - 1)
@@ -500,6 +500,7 @@ class _Fit:
     log_likelihood: float
     converged: bool
     iterations: int
+    scores: np.ndarray  # each child's score at `params`
 
 
 def _masks(grid: _Grid, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -574,14 +575,25 @@ def _fit_grouped_ph(grid: _Grid, x: np.ndarray, free: np.ndarray) -> _Fit:
     n = len(x)
     start = np.concatenate([_start(grid, free), np.zeros(x.shape[1])])
 
+    last: list[tuple[np.ndarray, tuple]] = []  # the derivatives at the last point asked
+
+    def derivatives(params: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        """`_derivatives` at `params`, kept for the next call at the same point: the optimiser
+        asks for the log-likelihood, the gradient and the Hessian of each point in turn, and
+        the fit for them again where it ends (each a pass over every child and interval; the
+        log-likelihood is the sum `_pieces` gives, as the objective took it before)."""
+        if not (last and np.array_equal(last[0][0], params)):
+            last[:] = [(params.copy(), _derivatives(params, x, survived, in_range))]
+        return last[0][1]
+
     def objective(params: np.ndarray) -> float:
-        return -float(_pieces(params, x, survived, in_range)[3].sum()) / n
+        return -derivatives(params)[0] / n
 
     def gradient(params: np.ndarray) -> np.ndarray:
-        return -_derivatives(params, x, survived, in_range)[1] / n
+        return -derivatives(params)[1] / n
 
     def hessian(params: np.ndarray) -> np.ndarray:
-        return -_derivatives(params, x, survived, in_range)[2] / n
+        return -derivatives(params)[2] / n
 
     result = optimize.minimize(
         objective,
@@ -592,7 +604,7 @@ def _fit_grouped_ph(grid: _Grid, x: np.ndarray, free: np.ndarray) -> _Fit:
         options={"gtol": _SCORE_TOLERANCE, "maxiter": _MAX_ITERATIONS},
     )
     params, iterations = result.x, int(result.nit)
-    log_likelihood, score, full_hessian, _ = _derivatives(params, x, survived, in_range)
+    log_likelihood, score, full_hessian, scores = derivatives(params)
     if not np.isfinite(log_likelihood):
         raise NotEstimable("the log-likelihood is not finite at the fitted values")
     # trust-exact gives up when the last steps change the log-likelihood by less than its
@@ -610,14 +622,9 @@ def _fit_grouped_ph(grid: _Grid, x: np.ndarray, free: np.ndarray) -> _Fit:
         if not (np.isfinite(trial[0]) and np.max(np.abs(trial[1])) < np.max(np.abs(score))):
             break
         params, iterations = params + step, iterations + 1
-        log_likelihood, score, full_hessian, _ = trial
+        log_likelihood, score, full_hessian, scores = trial
     converged = bool(np.max(np.abs(score)) / n < 10 * _SCORE_TOLERANCE)
-    return _Fit(params, full_hessian, log_likelihood, converged, iterations)
-
-
-def _scores(grid: _Grid, x: np.ndarray, free: np.ndarray, params: np.ndarray) -> np.ndarray:
-    survived, in_range = _masks(grid, free)
-    return _derivatives(params, x, survived, in_range)[3]
+    return _Fit(params, full_hessian, log_likelihood, converged, iterations, scores)
 
 
 def _baseline_table(
