@@ -113,6 +113,7 @@ class CoxModel(PHReg):
         self.nobs = len(self.endog)
         self.groups = None
         self.missing = "drop"
-        self.df_resid = float(self.exog.shape[0] - np.linalg.matrix_rank(self.exog))
-        self.df_model = float(np.linalg.matrix_rank(self.exog))
+        rank = np.linalg.matrix_rank(self.exog)  # statsmodels finds it twice
+        self.df_resid = float(self.exog.shape[0] - rank)
+        self.df_model = float(rank)
         self.ties = string_like(ties, "ties", options=("efron", "breslow"))

@@ -61,6 +61,7 @@ from pipeline.stats._design import (
     as_binary,
     both_arms_reason,
     build_covariate_design,
+    full_column_rank,
     row_patterns,
 )
 from pipeline.stats.counts import _CountData, _fit_poisson, _sandwich
@@ -555,7 +556,8 @@ def poisson_did(
     try:
         _require_events(rows, cells, area_effects)
         exog = _exog(rows, area_effects)
-        if np.linalg.matrix_rank(exog.to_numpy()) < exog.shape[1]:
+        x = exog.to_numpy()
+        if not full_column_rank(x):
             raise NotEstimable("singular design: a covariate is collinear with area or period")
         data = _CountData(events=rows.events, log_offset=rows.log_offset,
                           treatment=rows.treated * rows.post, exog=exog,
@@ -610,7 +612,6 @@ def poisson_did(
             # children of one area with the same regressors are one row, their events and
             # person-time summed: the restricted fits' scores and information are the
             # children's, on fewer rows (a million children's rate: 503,534 -> 181,654)
-            x = exog.to_numpy()
             pattern, first = row_patterns(np.column_stack([rows.clusters, x]))
             bootstrap = WildClusterScoreBootstrap(
                 np.bincount(pattern, weights=rows.events),
