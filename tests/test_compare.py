@@ -473,3 +473,55 @@ def test_multiple_imputation_keeps_every_child_in_a_two_group_design() -> None:
     assert (imputed["n_intervention"], imputed["n_comparison"]) == (60, 60)
     assert (main["n_intervention"], main["n_comparison"]) == (57, 59)  # complete cases
     assert imputed["ci_low"] < imputed["estimate"] < imputed["ci_high"]
+
+
+def test_an_areas_design_checks_from_the_whole_panel_are_its_own(small_study) -> None:
+    """An area's DiD row takes its randomisation test and placebo areas from the whole study's
+    panel ("DiD by area", each area's children reduced once): they are what a panel of the
+    area's and the comparison areas' children alone gives, as its own piece made them."""
+    from pipeline.config import load_study
+    from pipeline.stages.compare.context import (
+        DID_GROUPS,
+        GROUPS,
+        _Context,
+        _in_area,
+        _rows_in,
+        analysed_columns,
+    )
+    from pipeline.stages.compare.did_rows import _model_terms, areas_checked_together, did_area_checks
+    from pipeline.stats import area_checks
+
+    root, folder, _ = small_study
+    study = load_study(folder)
+    assert study.design.type == "did" and len(study.design.intervention_areas) >= 2
+    cohort = pd.read_parquet(root / "data_clean" / study.name / "cohort" / "cohort.parquet")
+    population = _rows_in(cohort, GROUPS, analysed_columns(cohort))
+    did_cells = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
+    context = _Context(study, population)
+    alone = areas_checked_together(context, did_cells)
+    assert alone == {area: {i.id for i in context.indicators}
+                     for area in study.design.intervention_areas}
+    _, _, checked = did_area_checks(context, did_cells, randomisation=True, alone=alone)
+    compared = 0
+    for area in study.design.intervention_areas:
+        did = _Context(study, _in_area(population, area), area=area).did(_in_area(did_cells, area))
+        for indicator in context.indicators:
+            y, inside, _ = did.outcome(indicator.id)
+            extra = _model_terms(did.coded_covariates[inside].reset_index(drop=True),
+                                 did.half_year_labels[inside])
+            try:
+                own = area_checks(y[inside], did.area_labels[inside], did.post[inside],
+                                  did.treated_area[inside], extra,
+                                  checks=("randomisation", "placebo_areas"))
+            except ValueError:
+                assert (area, indicator.id) not in checked
+                continue
+            shared = checked[area, indicator.id]
+            for name in ("p_value", "p_floor", "reason"):
+                ours, theirs = getattr(shared["randomisation"], name), getattr(own["randomisation"], name)
+                assert ours == (theirs if theirs is None or isinstance(theirs, str)
+                                else pytest.approx(theirs, rel=1e-12)), (area, indicator.id, name)
+            pd.testing.assert_frame_equal(shared["placebo_areas"], own["placebo_areas"],
+                                          check_exact=False, rtol=1e-12)
+            compared += own["randomisation"].p_value is not None
+    assert compared >= len(context.indicators)  # most areas' tests have a p to compare

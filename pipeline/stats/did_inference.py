@@ -578,7 +578,8 @@ AREA_CHECKS = ("randomisation", "leave_one_out", "placebo_areas")
 
 def area_checks(outcome: object, area: object, post: object, treated_area: object,
                 covariates: pd.DataFrame | None = None, *,
-                checks: tuple[str, ...] = AREA_CHECKS) -> dict[str, Test | pd.DataFrame]:
+                checks: tuple[str, ...] = AREA_CHECKS,
+                each_intervention_area: bool = False) -> dict[str, Any]:
     """Several few-area checks of the same children, from one panel of them.
 
     `randomisation_inference` (with its defaults), `leave_one_area_out` and `placebo_areas`
@@ -592,11 +593,19 @@ def area_checks(outcome: object, area: object, post: object, treated_area: objec
     checks : tuple of str, optional
         Which checks, in the order made: "randomisation", "leave_one_out", "placebo_areas"
         (all by default).
+    each_intervention_area : bool, optional
+        Also the randomisation test and the placebo areas of each intervention area alone
+        with every comparison area (an area's own DiD), from the same panel: an area's
+        children are reduced once for all of them, not once per such contrast.
 
     Returns
     -------
     dict
-        Each check by name: the randomisation `Test`, the leave-one-out and placebo tables.
+        Each check by name: the randomisation `Test`, the leave-one-out and placebo tables;
+        with `each_intervention_area`, "intervention_areas": for each intervention area's
+        label, its "randomisation" and "placebo_areas", as `area_checks` of its children
+        and the comparison areas' would give them when the covariates' columns are the same
+        there (a column left constant among those children changes nothing but rounding).
 
     Raises
     ------
@@ -616,16 +625,37 @@ def area_checks(outcome: object, area: object, post: object, treated_area: objec
     >>> found = area_checks(outcome, area, post, treated_area)
     >>> round(found["randomisation"].p_value, 4), found["placebo_areas"]["placebo_area"].tolist()
     (0.3333, ['C', 'D'])
+
+    Area A alone against C and D, as the checks of those children alone find it:
+
+    >>> each = area_checks(outcome, area, post, treated_area, each_intervention_area=True)
+    >>> alone = each["intervention_areas"]["A"]
+    >>> own = area != "B"
+    >>> by_itself = area_checks(outcome[own], area[own], post[own], treated_area[own])
+    >>> alone["randomisation"].reason == by_itself["randomisation"].reason
+    True
+    >>> alone["placebo_areas"].equals(by_itself["placebo_areas"])
+    True
     """
     unknown = set(checks) - set(AREA_CHECKS)
     if unknown:
         raise ValueError(f"unknown area checks {sorted(unknown)}; choose from {AREA_CHECKS}")
     panel = _Panel.build(outcome, area, post, treated_area, covariates)
-    make = {"randomisation": lambda: _randomisation_test(panel, "t", MAX_ENUMERATED,
-                                                         DEFAULT_SAMPLES, DEFAULT_SEED),
-            "leave_one_out": lambda: _leave_one_out_table(panel),
-            "placebo_areas": lambda: _placebo_table(panel)}
-    return {name: make[name]() for name in checks}
+    found: dict[str, Any] = {name: _check(panel, name) for name in checks}
+    if each_intervention_area:
+        comparison = np.flatnonzero(~panel.treated)
+        found["intervention_areas"] = {
+            panel.labels[code]: {name: _check(panel.restricted(np.r_[code, comparison]), name)
+                                 for name in ("randomisation", "placebo_areas")}
+            for code in np.flatnonzero(panel.treated)}
+    return found
+
+
+def _check(panel: _Panel, name: str) -> Test | pd.DataFrame:
+    """One of `AREA_CHECKS` of a panel (the randomisation test with its defaults)."""
+    if name == "randomisation":
+        return _randomisation_test(panel, "t", MAX_ENUMERATED, DEFAULT_SAMPLES, DEFAULT_SEED)
+    return _leave_one_out_table(panel) if name == "leave_one_out" else _placebo_table(panel)
 
 
 def placebo_p(estimate: float | None, placebo_estimates: object) -> Test:
@@ -757,6 +787,27 @@ class _Panel:
     def areas_missing_a_period(self) -> list[Any]:
         children, _ = self._counts()
         return [self.labels[g] for g in np.flatnonzero((children == 0).any(axis=1))]
+
+    def restricted(self, codes: np.ndarray) -> _Panel:
+        """The children of the areas `codes` (ascending: intervention areas stay first) as a
+        panel of their own, their areas coded 0.. in the same order, and its blocks taken
+        from this panel's: an area's block is made from its own children alone (their
+        columns demeaned within the area), so it is the block a panel of these areas would
+        make of them with the same columns."""
+        codes = np.asarray(codes, dtype=np.intp)
+        if np.any(np.diff(codes) <= 0):
+            raise ValueError("restricted: the area codes must be ascending")
+        recode = np.full(self.n_areas, -1, dtype=np.intp)
+        recode[codes] = np.arange(len(codes))
+        kept = recode[self.area] >= 0
+        panel = _Panel(self.y[kept], self.post[kept], recode[self.area[kept]],
+                       tuple(self.labels[code] for code in codes), self.treated[codes],
+                       self.covariates[kept], self.dropped)
+        blocks = self.blocks
+        rows = recode[blocks.area] >= 0
+        panel.__dict__["blocks"] = _AreaBlocks(blocks.rows[rows], recode[blocks.area[rows]],
+                                               blocks.sizes[codes])  # the cached property
+        return panel
 
     @cached_property
     def blocks(self) -> _AreaBlocks:

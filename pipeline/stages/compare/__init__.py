@@ -113,6 +113,7 @@ from pipeline.stages.compare.did_rows import (
     _did_row,
     _logistic_did_row,
     _rmst_did_row,
+    areas_checked_together,
     design_based_p,
     did_area_checks,
     did_area_tables,
@@ -203,8 +204,10 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
     population = _rows_in(cohort, GROUPS, analysed)
     context = _Context(study, population)
     did_cells = _rows_in(cohort, DID_GROUPS, analysed) if study.design.type == "did" else None
+    alone: dict[str, set[str]] = {}  # the area DiD rows whose checks come from "DiD by area"
     if did_cells is not None:
         context.did(did_cells)  # built once, before the pieces below share it
+        alone = areas_checked_together(context, did_cells)
 
     def indicator_piece(indicator: Indicator) -> Callable[[], tuple[list, list]]:
         def piece() -> tuple[list, list]:
@@ -223,7 +226,8 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
             area_context = _Context(study, _in_area(population, area), area=area)
             area_cells = None if did_cells is None else _in_area(did_cells, area)
             rows = [row for indicator in area_context.indicators
-                    for row in _itt_rows(area_context, area_cells, indicator)]
+                    for row in _itt_rows(area_context, area_cells, indicator,
+                                         randomisation=indicator.id not in alone.get(area, ()))]
             # the area's count and rate effects too, from the same children
             return rows, balance_table(area_context), count_effect_rows(area_context, area_cells)
         return piece
@@ -232,7 +236,8 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
         (indicator.id, indicator_piece(indicator)) for indicator in context.indicators]
     pieces += [(f"area {area}", area_piece(area)) for area in study.design.intervention_areas]
     if did_cells is not None:
-        pieces += [("DiD by area", lambda: did_area_checks(context, did_cells, randomisation=True)),
+        pieces += [("DiD by area", lambda: did_area_checks(context, did_cells, randomisation=True,
+                                                           alone=alone)),
                    ("event study", lambda: event_study_table(context, did_cells))]
     # the whole study's count outcomes (each intervention area's come with its piece)
     pieces.append(("count outcomes", lambda: (
@@ -278,10 +283,11 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
     tables = {name: next(results) for name in descriptive}
     besides = {name: next(results) for name in beside}
     rows = [row for part in (*indicator_results, *area_results) for row in part[0]]
-    for row in rows:  # the design-based p of each DiD row of the whole study, from its area checks
-        if (row.get("area") == "all" and row["analysis"] == "itt" and row["method"] == "did"
-                and row["estimate"] is not None and row["indicator"] in design_checks):
-            row |= design_based_p(design_checks[row["indicator"]], row["estimate"])
+    for row in rows:  # the design-based p of the DiD rows checked in "DiD by area"
+        key = (row.get("area"), row["indicator"])
+        if (row["analysis"] == "itt" and row["method"] == "did" and row["estimate"] is not None
+                and key in design_checks):
+            row |= design_based_p(design_checks[key], row["estimate"])
     effects = _with_multiplicity(output_table("effects").frame(rows), study)
     # model-based estimates that adjust for at least one covariate (not saturated in the
     # groups' counts): publishing may show them where a crude one would reveal a small cell
@@ -326,14 +332,17 @@ def _memory_to_keep(cohort: pd.DataFrame) -> bool:
 
 
 def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
-              indicator: Indicator) -> list[dict[str, Any]]:
-    """The intention-to-treat rows of one indicator: every method, the design's own among them."""
+              indicator: Indicator, *, randomisation: bool = False) -> list[dict[str, Any]]:
+    """The intention-to-treat rows of one indicator: every method, the design's own among them.
+
+    `randomisation`: the DiD row's design-based checks made here, from a panel of these
+    children; otherwise (the whole study's, and an area's where `areas_checked_together`
+    says so) they come from "DiD by area", and the row gets them once every piece is done."""
     did = None if did_cells is None else context.did(did_cells)
     rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
             else _survival_effects(context, indicator))
     if did is not None:
-        # the design-based p of the whole study's DiD come from the area checks ("DiD by area")
-        rows += [_did_row(context, did, indicator.id, randomisation=context.area != "all"),
+        rows += [_did_row(context, did, indicator.id, randomisation=randomisation),
                  _did_row(context, did, indicator.id, adjusted=False)]
         rows += _placebo_rows(context, did_cells, context.study, indicator)
         if indicator.time_to_event is not None:

@@ -257,8 +257,7 @@ def did_outcome(cells: pd.DataFrame, indicator: str,
         y, inside = landmark_outcome(cells, indicator, landmark)
         return y, inside, ""
     if entry.stable_parts:
-        born = pd.to_datetime(cells["birth_date"])
-        if (born < pd.Timestamp(ROTA_ELIGIBLE_FROM)).any():
+        if by_stable_parts(entry, cells["birth_date"]):
             parts = [binary_outcome(cells, name) for name in entry.stable_parts]
             inside = np.logical_and.reduce([known for _, known in parts])
             y = np.where(inside, np.logical_and.reduce([v == 1 for v, _ in parts]), np.nan)
@@ -270,6 +269,13 @@ def did_outcome(cells: pd.DataFrame, indicator: str,
     note = (f"children born from {entry.born_from.isoformat()} only, in both periods (rotavirus in "
             "the programme)" if entry.born_from is not None else "")
     return y, inside, note
+
+
+def by_stable_parts(entry: Indicator, birth_date: pd.Series) -> bool:
+    """Whether `did_outcome` takes an indicator with `stable_parts` as those parts for children
+    born on these dates: when any was born before rotavirus entered the programme."""
+    return bool(entry.stable_parts) and bool(
+        (pd.to_datetime(birth_date) < pd.Timestamp(ROTA_ELIGIBLE_FROM)).any())
 
 
 def _course(indicator: str) -> TimeToEvent:

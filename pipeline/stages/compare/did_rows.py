@@ -4,12 +4,14 @@ the logistic and restricted-mean DiDs, the event study and the area tables."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipeline.indicators import MIDPOINT_WEANING, time_to_event
+from pipeline.indicators import indicator as indicator_entry
 from pipeline.outputs import output_table
 from pipeline.stages.compare.context import (
     _attempt,
@@ -19,6 +21,7 @@ from pipeline.stages.compare.context import (
     _DidCells,
     _row,
     _survival_data,
+    by_stable_parts,
     half_year_bins,
     landmark_note,
 )
@@ -221,6 +224,17 @@ def half_year_index(birth: pd.Series, programme_start: pd.Timestamp) -> np.ndarr
     return np.floor_divide(months.to_numpy(dtype=float), 6).astype(int)
 
 
+def _checks_of(data: tuple, extra: pd.DataFrame, rows: np.ndarray) -> dict[str, Any] | None:
+    """The randomisation test and placebo areas of the children `rows` of `data` (outcome,
+    area, post, treated area) with the model terms `extra`; None where they cannot be made
+    (as `_randomisation` gives none)."""
+    try:
+        return area_checks(*(part[rows] for part in data), extra[rows].reset_index(drop=True),
+                           checks=("randomisation", "placebo_areas"))
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+
+
 def _randomisation(y: np.ndarray, area: pd.Categorical, post: np.ndarray, treated_area: np.ndarray,
                    covariates: pd.DataFrame | None, half_year: pd.Categorical,
                    estimate: float) -> dict[str, Any]:
@@ -280,11 +294,39 @@ def did_area_tables(context: _Context, did_cells: pd.DataFrame
     return cells, areas
 
 
-def did_area_checks(context: _Context, did_cells: pd.DataFrame, randomisation: bool = False
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, Any]]]:
-    """`did_area_tables`, and with `randomisation` each indicator's area checks of its DiD
-    row (`design_based_p`: the randomisation test and the placebo areas, from the same panel
-    of children as the tables, built once for both), by indicator."""
+def areas_checked_together(context: _Context, did_cells: pd.DataFrame) -> dict[str, set[str]]:
+    """For each intervention area, the indicators whose area DiD row takes its design-based
+    checks from the whole study's panel ("DiD by area", `did_area_checks`' `alone`) rather
+    than from a panel of its own in the area's piece: all of them when the area's piece has
+    exactly the children of the area and of the comparison areas (as `_in_area` chooses them,
+    by the comparison groups), but an indicator that `did_outcome` defines by its stable parts
+    in one set of children and not in the other. Each area's children then come to the same
+    panel rows as in the whole study's, and each area's block of them (`area_checks`) is made
+    once instead of once per intervention area and again for the whole study."""
+    did = context.did(did_cells)
+    comparison = did_cells["group"].astype("string").str.startswith("comparison").fillna(
+        False).to_numpy(dtype=bool)
+    chosen: dict[str, set[str]] = {}
+    for area in context.study.design.intervention_areas:
+        own = did_cells["area"].astype("string").eq(area).fillna(False).to_numpy(dtype=bool)
+        piece = own | comparison
+        if not np.array_equal(piece, own | (did.treated_area == 0)):
+            continue  # a comparison group's child counted in an intervention area, or the reverse
+        births = did_cells["birth_date"]
+        chosen[area] = {indicator.id for indicator in context.indicators
+                        if by_stable_parts(indicator_entry(indicator.id), births)
+                        == by_stable_parts(indicator_entry(indicator.id), births[piece])}
+    return chosen
+
+
+def did_area_checks(context: _Context, did_cells: pd.DataFrame, randomisation: bool = False,
+                    alone: Mapping[str, Collection[str]] | None = None,
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], dict[str, Any]]]:
+    """`did_area_tables`, and with `randomisation` the area checks of DiD rows
+    (`design_based_p`: the randomisation test and the placebo areas, from the same panel of
+    children as the tables, built once for all), by area and indicator: the whole study's
+    ("all") and, for each intervention area in `alone` (`areas_checked_together`), those of
+    its own DiD row for the indicators it names."""
     did = context.did(did_cells)
     cells, areas, checked = [], [], {}
     wanted = ("leave_one_out", "placebo_areas", *(("randomisation",) if randomisation else ()))
@@ -293,14 +335,22 @@ def did_area_checks(context: _Context, did_cells: pd.DataFrame, randomisation: b
         data = (y[inside], did.area_labels[inside], did.post[inside], did.treated_area[inside])
         extra = _model_terms(did.coded_covariates[inside].reset_index(drop=True),
                              did.half_year_labels[inside])
+        each = [area for area, ids in (alone or {}).items() if randomisation and indicator.id in ids]
         pairs = checks = None  # an area in both arms, or no child: the effects rows say why
         with contextlib.suppress(ValueError, np.linalg.LinAlgError):
             cells.append(area_period_cells(*data).assign(indicator=indicator.id))
             pairs = pairwise_did(*data).rename(columns={"did": "did_unadjusted"})
         with contextlib.suppress(ValueError, np.linalg.LinAlgError):
-            checks = area_checks(*data, extra, checks=wanted)
+            checks = area_checks(*data, extra, checks=wanted, each_intervention_area=bool(each))
         if randomisation and checks is not None:
-            checked[indicator.id] = {name: checks[name] for name in ("randomisation", "placebo_areas")}
+            checked["all", indicator.id] = {name: checks[name]
+                                            for name in ("randomisation", "placebo_areas")}
+        for area in each:
+            found = (checks or {}).get("intervention_areas", {}).get(area)
+            if found is None:  # from the area's children and the comparison areas' alone
+                found = _checks_of(data, extra, (data[1] == area) | (data[3] == 0))
+            if found is not None:
+                checked[area, indicator.id] = found
         if pairs is None or checks is None:
             continue
         areas += [pairs.assign(analysis="pairwise"),
