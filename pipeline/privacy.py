@@ -227,8 +227,7 @@ class PersonnummerRegister:
 
     def persons_of(self, child_id: pd.Series) -> np.ndarray:
         """The person of each pseudonym (-1 for one the register did not give)."""
-        found = pc.index_in(arrow_text(child_id), value_set=self._people)
-        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return positions_in(arrow_text(child_id), self._people)
 
     @property
     def people(self) -> int:
@@ -240,8 +239,7 @@ class PersonnummerRegister:
         text checked, pseudonymised and entered."""
         codes, text = factorize_text(values)
         strings = arrow_text(text)
-        position = pc.index_in(strings, value_set=self._texts).fill_null(-1).to_numpy(
-            zero_copy_only=False).astype(np.int64)
+        position = positions_in(strings, self._texts)
         new = np.flatnonzero(position < 0)
         if len(new):
             columns = _check_texts(text.iloc[new].reset_index(drop=True), self.reference_date)
@@ -256,14 +254,24 @@ class PersonnummerRegister:
     def _new_persons(self, child_id: Any) -> np.ndarray:
         """The persons of new entries' pseudonyms, numbering those not seen before."""
         ids = arrow_text(pd.Series(child_id))
-        person = pc.index_in(ids, value_set=self._people).fill_null(-1).to_numpy(
-            zero_copy_only=False).astype(np.int64)
+        person = positions_in(ids, self._people)
         unseen = np.flatnonzero((person < 0) & ids.is_valid().to_numpy(zero_copy_only=False))
         if len(unseen):
             first_seen = pc.dictionary_encode(ids.take(pa.array(unseen)))  # in order of appearance
             person[unseen] = len(self._people) + first_seen.indices.to_numpy(zero_copy_only=False)
             self._people = pa.concat_arrays([self._people, first_seen.dictionary])
         return person
+
+
+def positions_in(strings: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Each string's position in `value_set` (-1 where it is not there, or null), as int64.
+
+    Arrow hashes the whole value set on every call (a register's 3M texts: half a second), so
+    no strings ask nothing of it: an export whose identifiers are all blank, a table of none."""
+    if len(strings) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return pc.index_in(strings, value_set=value_set).fill_null(-1).to_numpy(
+        zero_copy_only=False).astype(np.int64)
 
 
 def _joined(first: Any, second: Any) -> Any:
@@ -413,8 +421,7 @@ class Pseudonymiser:
             raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
                              f"{int((~(well_formed | blank)).sum())} distinct values are not "
                              "(run parse_personnummer first)")
-        position = pc.index_in(strings, value_set=self._numbers).fill_null(-1).to_numpy(
-            zero_copy_only=False).astype(np.int64)
+        position = positions_in(strings, self._numbers)
         new = np.flatnonzero((position < 0) & ~blank)
         if len(new):
             numbers = strings.take(pa.array(new))

@@ -519,3 +519,14 @@ def test_the_demo_key_needs_half_the_valid_children_listed_read_block_by_block_o
     # no valid number at all: refused
     with pytest.raises(KeyMissingError, match="only 0% of the children"):
         privacy.check_synthetic_marker(tmp_path, pd.Series(invalid), today)
+
+
+def test_positions_in_a_value_set() -> None:
+    import pyarrow as pa
+
+    from pipeline.privacy import positions_in
+
+    known = pa.array(["a", "b", "c"], pa.large_string())
+    found = positions_in(pa.array(["c", None, "x", "a"], pa.large_string()), known)
+    assert found.tolist() == [2, -1, -1, 0] and found.dtype == np.int64
+    assert positions_in(pa.array([], pa.large_string()), known).tolist() == []
