@@ -403,6 +403,11 @@ def _require_events(rows: _Rows, cells: pd.DataFrame, area_effects: bool) -> Non
             f"zero cell: no events in the {', '.join(zero)} the start, so a rate ratio is 0 "
             "or infinite and the Poisson maximum-likelihood estimate does not exist",
             kind="zero_cell")
+    coded = [rows.clusters] if area_effects else []
+    if rows.periods is not None:
+        coded.append(pd.factorize(rows.periods)[0])
+    if all((np.bincount(codes, weights=rows.events) > 0).all() for codes in coded):
+        return  # every area and period has events (the texts below name those without)
     groups = [("area", rows.areas.astype(str))] if area_effects else []
     if rows.periods is not None:
         groups.append(("period", rows.periods.astype(str)))
@@ -430,7 +435,11 @@ def _exog(rows: _Rows, area_effects: bool) -> pd.DataFrame:
         parts.append(pd.DataFrame({"post": rows.post}))
     parts += [pd.DataFrame({_INTERACTION: rows.treated * rows.post}),
               rows.design.covariates.reset_index(drop=True)]
-    return pd.concat(parts, axis=1)
+    frame = pd.concat(parts, axis=1)
+    # one block of floats: the fit, its information and scores, the rank check and the
+    # bootstrap each ask for the values, which a frame of many blocks copies every time
+    # (a million children's 0.2 GB); the same values, column-major as those copies were
+    return pd.DataFrame(frame.to_numpy(dtype=float), columns=frame.columns, copy=False)
 
 
 def poisson_did(
