@@ -254,6 +254,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
         "dose_received": lambda: dose_received_table(population),
         "control_chart": lambda: control_chart_table(study, cohort),
         "funnel": lambda: funnel_table(study, cohort),
+        "balance": lambda: balance_table(context),  # the whole study's (each area's: its piece)
     }
     first_descriptive = len(pieces)
     pieces += [(name.replace("_", " "), make) for name, make in descriptive.items()]
@@ -297,7 +298,7 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
     return besides | {
         "effects": effects,
         "summary": summary,
-        "balance": pd.concat([balance_table(context)] + [part[1] for part in area_results],
+        "balance": pd.concat([tables["balance"]] + [part[1] for part in area_results],
                              ignore_index=True),
         "survival": tables["survival"],
         "dose_response": output_table("dose_response").frame(dose_rows),
