@@ -52,7 +52,8 @@ def available_memory() -> int | None:
 
 def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
                done: Callable[[int], None] = lambda _: None,
-               order: Sequence[int] | None = None, keep_freed_memory: bool = False) -> list[Any]:
+               order: Sequence[int] | None = None, keep_freed_memory: bool = False,
+               forked: Callable[[], None] | None = None) -> list[Any]:
     """Each piece's result, in the pieces' order; `done(i)` as piece i finishes.
 
     With `jobs` > 1 the pieces run in up to `jobs` forked processes, started in `order`
@@ -60,6 +61,8 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
     finish together. An error in a piece stops the others and is raised here. With
     `keep_freed_memory` each process keeps the memory its pieces free, for their next arrays
     (`reuse_freed_memory`): faster, and each process holds its largest need to the end.
+    `forked` is called in this process once the processes are forked (not when the pieces
+    run here): to let go of what only they need, each having its own copy.
     """
     if jobs <= 1 or len(pieces) <= 1 or not can_fork():
         results = []
@@ -84,6 +87,8 @@ def run_pieces(pieces: Sequence[Callable[[], Any]], jobs: int,
         if sorted(started) != list(range(len(pieces))):
             raise ValueError(f"order must name each of the {len(pieces)} pieces once, not {started}")
         futures = {pool.submit(_run_piece, index): index for index in started}
+        if forked is not None:  # a pool that forks starts all its processes with the first piece
+            forked()
         pending = set(futures)
         while pending:
             finished, pending = first_done(pending)

@@ -190,6 +190,16 @@ class PersonnummerRegister:
         self._people = pa.array([], pa.large_string())  # each person's pseudonym
         self._child_id_dtype: pd.CategoricalDtype | None = None  # `coded_child_ids`'
 
+    def let_go(self) -> None:
+        """Let go of every entry (and the pseudonyms made) in this process, which cannot use the
+        register afterwards: a run that has forked the processes cleaning its exports, each
+        with its copy of the register. Each process replaces the arrays it adds entries to,
+        so the run's copy of the children's entries was its own alone while they ran: 0.4 GB
+        at a million children, at the clean stage's peak."""
+        self._texts = self._columns = self._person = self._people = None
+        self._child_id_dtype = None
+        self.pseudonyms.let_go()
+
     def __call__(self, values: pd.Series) -> tuple[np.ndarray, dict[str, Any]]:
         """As `parse_distinct_personnummer`, with a column `child_id` (the pseudonym; NA where
         invalid)."""
@@ -237,6 +247,8 @@ class PersonnummerRegister:
     def _entries(self, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """`factorize_text`'s codes of the values and the entry of each distinct text, each new
         text checked, pseudonymised and entered."""
+        if self._texts is None:
+            raise RuntimeError("the personnummer register was let go in this process")
         codes, text = factorize_text(values)
         strings = arrow_text(text)
         position = positions_in(strings, self._texts)
@@ -408,9 +420,16 @@ class Pseudonymiser:
         self._numbers = pa.array([], pa.large_string())  # each number pseudonymised so far
         self._pseudonyms = pa.array([], pa.large_string())  # and its pseudonym
 
+    def let_go(self) -> None:
+        """Let go of the pseudonyms made (`PersonnummerRegister.let_go`): none can be asked for
+        in this process afterwards."""
+        self._numbers = self._pseudonyms = None
+
     def __call__(self, normalised: pd.Series) -> pd.Series:
         """The pseudonym of each normalised number (as `pseudonymise`). The numbers met before
         are looked up in arrow (a hash join), only the new ones hashed in Python."""
+        if self._numbers is None:
+            raise RuntimeError("the pseudonymiser was let go in this process")
         codes, text = factorize_text(normalised)
         strings = arrow_text(text)
         well_formed = pc.and_(pc.equal(pc.binary_length(strings), 12),

@@ -258,3 +258,26 @@ def test_the_runs_objects_are_left_out_of_the_workers_collections() -> None:
     frozen = run_pieces([gc.get_freeze_count] * 2, jobs=2)
     assert min(frozen) >= objects * 0.9  # (what the run made after counting: not frozen yet)
     assert gc.get_freeze_count() == 0
+
+
+@needs_fork
+def test_forked_is_called_here_once_the_workers_hold_their_copies() -> None:
+    held = {"data": np.arange(1000.0)}
+    calls: list[int] = []
+
+    def piece(i: int) -> float:
+        return float(held["data"][i::5].sum())  # each worker's own copy, taken at the fork
+
+    def let_go() -> None:
+        calls.append(os.getpid())
+        held.clear()  # in this process only
+
+    results = run_pieces([lambda i=i: piece(i) for i in range(5)], 2, forked=let_go)
+    assert results == [200 * (2 * i + 995) / 2 for i in range(5)]
+    assert calls == [os.getpid()] and held == {}
+
+
+def test_forked_is_not_called_when_the_pieces_run_here() -> None:
+    calls: list[int] = []
+    assert run_pieces([lambda: 1, lambda: 2], 1, forked=lambda: calls.append(1)) == [1, 2]
+    assert calls == []

@@ -530,3 +530,15 @@ def test_positions_in_a_value_set() -> None:
     found = positions_in(pa.array(["c", None, "x", "a"], pa.large_string()), known)
     assert found.tolist() == [2, -1, -1, 0] and found.dtype == np.int64
     assert positions_in(pa.array([], pa.large_string()), known).tolist() == []
+
+
+def test_a_register_let_go_cannot_be_used() -> None:
+    import datetime as dt
+
+    from pipeline.privacy import PersonnummerRegister, Pseudonymiser
+
+    register = PersonnummerRegister(dt.date(2024, 6, 30), Pseudonymiser(b"k" * 32))
+    register.entries(pd.Series(["20200101-0005"]))
+    register.let_go()
+    with pytest.raises(RuntimeError, match="let go"):
+        register.entries(pd.Series(["20200101-0005"]))
