@@ -68,11 +68,19 @@ from pipeline.stats._design import (
     as_binary,
     both_arms_reason,
     build_covariate_design,
+    pattern_spread,
     row_patterns,
     varies_within,
+    zero_one,
 )
 from pipeline.stats._irls import cross_product
-from pipeline.stats.did import FEW_CLUSTERS, VERY_FEW_CLUSTERS, at_least_child_level
+from pipeline.stats.did import (
+    COLLAPSE_SHARE,
+    FEW_CLUSTERS,
+    VERY_FEW_CLUSTERS,
+    _patterns,
+    at_least_child_level,
+)
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.regression import fit_logistic
 from pipeline.stats.results import Dropped, Estimate, NotEstimable, Test
@@ -360,9 +368,11 @@ def event_study(
         if not estimable_periods:
             raise NotEstimable(f"no period besides the reference {reference} has children in "
                                "both arms")
-        exog = _event_study_exog(d, k, clusters, periods, reference, estimable_periods,
-                                 design.covariates)
-        gram = cross_product(exog)
+        children = _EventStudyChildren.of(y, d, k, clusters, period_index, design.covariates)
+        exog = _event_study_exog(d[children.rows], k[children.rows], clusters[children.rows],
+                                 periods, reference, estimable_periods,
+                                 design.covariates.iloc[children.rows])
+        gram = children.gram(exog)
         _require_full_rank(gram)
     except NotEstimable as error:
         return not_estimable(str(error))
@@ -372,10 +382,9 @@ def event_study(
     # Least squares by the normal equations (the design is dummies and checked to be of
     # full rank): an SVD of 10,000 x 40 costs more than everything else together.
     bread = np.linalg.inv(gram)
-    params = bread @ (y @ exog)
-    scores = exog * (y - exog @ params)[:, None]
+    params = bread @ children.cross(exog)
     clustered_ok = n_treated >= 2 and n_control >= 2
-    cov_hc1, cov_robust = _sandwiches(scores, bread, clusters if clustered_ok else None)
+    cov_hc1, cov_robust = children.sandwiches(exog, params, bread, clustered_ok)
     caveats = _caveats(n_clusters, n_treated, clustered_ok, "per-period intervals")
     if clustered_ok:
         df: int | None = n_clusters - 1
@@ -685,6 +694,118 @@ def _require_arms(y: np.ndarray, d: np.ndarray, areas: object) -> None:
     if np.all(y == y[0]):
         raise NotEstimable("every child had the same outcome: no variation to estimate an "
                            "effect or its interval from")
+
+
+@dataclass(frozen=True)
+class _EventStudyChildren:
+    """The event study's children as patterns (`did._patterns`): children with the same area,
+    arm, period, 0/1 covariates and outcome are one row with their count, and a covariate
+    that is not 0/1 (the mother's age) enters at its pattern's mean, each child by its
+    deviation from it. The fit needs X'X and X'y, HC1 the children's sum of e² x x' and CR1
+    each area's sum of e x: each a sum over the patterns of their children's moments (of the
+    deviations and residuals), exact up to rounding, on some ten thousand rows instead of a
+    million (`tests/stats/test_did_models.py` checks them against the children's own rows).
+    Every child a row of its own where the patterns would be more than half of them."""
+
+    rows: np.ndarray | slice  # the first child of each pattern (every child: a slice)
+    counts: np.ndarray  # children per row
+    y: np.ndarray  # each row's outcome
+    clusters: np.ndarray  # each row's area
+    n: int  # children
+    n_covariates: int  # the design's last columns
+    continuous: np.ndarray  # the positions of the covariates that are not 0/1 among them
+    pattern: np.ndarray | None = None  # each child's row (None: a row per child)
+    means: np.ndarray | None = None  # patterns x continuous covariates
+    deviations: np.ndarray | None = None  # children x continuous: value minus its pattern's mean
+
+    @classmethod
+    def of(cls, y: np.ndarray, d: np.ndarray, k: np.ndarray, clusters: np.ndarray,
+           period_index: np.ndarray, covariates: pd.DataFrame) -> _EventStudyChildren:
+        n = len(y)
+        values = covariates.to_numpy(dtype=float)
+        continuous = np.array([j for j, column in enumerate(values.T) if not zero_one(column)],
+                              dtype=np.intp)
+        found = _patterns([clusters, d, period_index, *np.delete(values, continuous, axis=1).T, y],
+                          most=COLLAPSE_SHARE * n)
+        if found is None:
+            return cls(np.s_[:], np.ones(n), y, clusters, n, values.shape[1], continuous[:0])
+        pattern, counts = found
+        rows = np.zeros(len(counts), dtype=np.intp)
+        rows[pattern] = np.arange(n)  # one child of each pattern
+        means = deviations = None
+        if len(continuous):
+            means, deviations, _, _ = pattern_spread(pattern, counts, values[:, continuous])
+        return cls(rows, counts, y[rows], clusters[rows], n, values.shape[1], continuous,
+                   pattern, means, deviations)
+
+    def _spread(self, exog: np.ndarray) -> np.ndarray:
+        """The design's columns of the continuous covariates."""
+        return exog.shape[1] - self.n_covariates + self.continuous
+
+    def _rows(self, exog: np.ndarray) -> np.ndarray:
+        """The rows' design, each continuous covariate at its pattern's mean."""
+        if self.means is None:
+            return exog
+        exog = exog.copy()
+        exog[:, self._spread(exog)] = self.means
+        return exog
+
+    def gram(self, exog: np.ndarray) -> np.ndarray:
+        """X'X of the children: each pattern's mean row counted for its children, plus the
+        children's scatter around it."""
+        x = self._rows(exog)
+        if self.pattern is None:  # every child a row
+            return cross_product(x)
+        gram = cross_product(x, x * self.counts[:, None])
+        if self.deviations is not None:
+            spread = self._spread(exog)
+            gram[np.ix_(spread, spread)] += cross_product(self.deviations)
+        return gram
+
+    def cross(self, exog: np.ndarray) -> np.ndarray:
+        """X'y of the children (y is the same within a pattern, the deviations sum to 0)."""
+        return (self.counts * self.y) @ self._rows(exog)
+
+    def sandwiches(self, exog: np.ndarray, params: np.ndarray, bread: np.ndarray,
+                   clustered_ok: bool) -> tuple[np.ndarray, np.ndarray]:
+        """`_sandwiches` of the children's scores e x (HC1 and CR1 by area; HC1 twice
+        without clusters), their meats summed pattern by pattern."""
+        x = self._rows(exog)
+        residual = self.y - x @ params  # each pattern's mean row's
+        if self.pattern is None:
+            return _sandwiches(x * residual[:, None], bread, self.clusters if clustered_ok else None)
+        n, n_params, n_rows = self.n, x.shape[1], len(self.counts)
+        spread = self._spread(exog)
+        child = residual[self.pattern]  # each child's residual: its pattern's, moved by its deviations
+        if self.deviations is not None:
+            child = child - self.deviations @ params[spread]
+        squared = child**2
+
+        def summed(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(self.pattern, weights=weights, minlength=n_rows)
+
+        # HC1: sum e² (m + D)(m + D)' = m m' sum e² + m (sum e² D)' + its transpose + sum e² D D'
+        meat = cross_product(x, x * summed(squared)[:, None])
+        if self.deviations is not None:
+            mixed = cross_product(x, np.column_stack([summed(squared * column)
+                                                      for column in self.deviations.T]))
+            meat[:, spread] += mixed
+            meat[spread, :] += mixed.T
+            meat[np.ix_(spread, spread)] += cross_product(self.deviations * squared[:, None],
+                                                          self.deviations)
+        cov_hc1 = bread @ meat @ bread * (n / (n - n_params))
+        if not clustered_ok:
+            return cov_hc1, cov_hc1
+        # CR1: each area's sum of e (m + D), pattern by pattern; statsmodels' cov_cluster factor
+        scores = x * summed(child)[:, None]
+        if self.deviations is not None:
+            scores[:, spread] += np.column_stack([summed(child * column)
+                                                  for column in self.deviations.T])
+        n_clusters = int(self.clusters.max() + 1)
+        by_area = np.zeros((n_clusters, n_params))
+        np.add.at(by_area, self.clusters, scores)
+        correction = n_clusters / (n_clusters - 1.0) * ((n - 1.0) / float(n - n_params))
+        return cov_hc1, bread @ (by_area.T @ by_area) @ bread.T * correction
 
 
 def _event_study_exog(d: np.ndarray, k: np.ndarray, clusters: np.ndarray, periods: np.ndarray,

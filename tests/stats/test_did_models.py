@@ -171,6 +171,40 @@ def test_coefficients_ses_and_joint_test_match_an_independent_statsmodels_fit() 
     assert "joint test of 2 pre-start" in result.summary()
 
 
+def test_children_as_patterns_with_a_continuous_covariate_are_the_childrens_own_fit() -> None:
+    """The event study sums its children pattern by pattern, the mother's age by each
+    child's deviation from its pattern's mean: coefficients, HC1 and CR1 as statsmodels'
+    fit of every child's own row."""
+    from pipeline.stats.did_models import _EventStudyChildren
+
+    frame = _panel(17, treated_areas=3, comparison_areas=5, periods=range(-3, 3),
+                   children=(60, 120), effect=0.06, shock_sd=0.03)
+    rng = np.random.default_rng(5)
+    frame["mother_born_abroad"] = rng.binomial(1, 0.3, len(frame))
+    frame["mother_age"] = rng.normal(30, 5, len(frame)).round(1)
+    covariates = frame[["mother_born_abroad", "mother_age"]]
+    children = _EventStudyChildren.of(frame["y"].to_numpy(float), frame["treated"].to_numpy(float),
+                                      frame["period"].to_numpy(), pd.factorize(frame["area"])[0],
+                                      pd.factorize(frame["period"], sort=True)[0], covariates)
+    assert children.pattern is not None and len(children.counts) < len(frame) / 10
+    result = event_study(frame["y"], frame["treated"], frame["period"], frame["area"], covariates)
+    wide, names = _with_event_dummies(frame)
+    formula = ("y ~ C(area) + C(period, Treatment(-1)) + " + " + ".join(names.values())
+               + " + mother_born_abroad + mother_age")
+    groups = pd.factorize(frame["area"])[0]
+    clustered = smf.ols(formula, wide).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    hc1 = smf.ols(formula, wide).fit(cov_type="HC1")
+    for k, name in names.items():
+        found = result.coefficients[k]
+        assert found.estimate == pytest.approx(clustered.params[name], abs=1e-10)
+        assert found.details["se_cluster_robust"] == pytest.approx(clustered.bse[name], rel=1e-8)
+        assert found.details["se_hc1"] == pytest.approx(hc1.bse[name], rel=1e-8)
+    pre = [names[k] for k in (-3, -2)]
+    plain = clustered.f_test(", ".join(f"{c} = 0" for c in pre))
+    assert result.pre_trend.details["unadjusted_statistic"] == pytest.approx(float(plain.fvalue),
+                                                                              rel=1e-7)
+
+
 def test_a_known_additive_effect_is_recovered_and_pre_periods_are_flat() -> None:
     frame = _panel(5, treated_areas=10, comparison_areas=10, periods=range(-4, 4),
                    children=(150, 200), effect=0.10)
