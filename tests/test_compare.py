@@ -475,7 +475,7 @@ def test_multiple_imputation_keeps_every_child_in_a_two_group_design() -> None:
     assert imputed["ci_low"] < imputed["estimate"] < imputed["ci_high"]
 
 
-def test_an_areas_design_checks_from_the_whole_panel_are_its_own(small_study) -> None:
+def test_an_areas_design_checks_from_the_whole_panel_are_its_own(small_study, monkeypatch) -> None:
     """An area's DiD row takes its randomisation test and placebo areas from the whole study's
     panel ("DiD by area", each area's children reduced once): they are what a panel of the
     area's and the comparison areas' children alone gives, as its own piece made them."""
@@ -525,3 +525,21 @@ def test_an_areas_design_checks_from_the_whole_panel_are_its_own(small_study) ->
                                           check_exact=False, rtol=1e-12)
             compared += own["randomisation"].p_value is not None
     assert compared >= len(context.indicators)  # most areas' tests have a p to compare
+
+    # where the whole study's panel cannot be made, each area's checks come from its own
+    # children and the comparison areas' alone: the same tests
+    import pipeline.stages.compare.did_rows as did_rows
+
+    def whole_panel_fails(*args: object, each_intervention_area: bool = False, **kwargs: object):
+        if each_intervention_area:
+            raise ValueError("the whole study's panel, made to fail")
+        return area_checks(*args, **kwargs)
+
+    monkeypatch.setattr(did_rows, "area_checks", whole_panel_fails)
+    _, _, alone_checked = did_area_checks(context, did_cells, randomisation=True, alone=alone)
+    assert not any(area == "all" for area, _ in alone_checked)
+    assert set(alone_checked) == {key for key in checked if key[0] != "all"}
+    for key, found in alone_checked.items():
+        assert found["randomisation"].p_value == checked[key]["randomisation"].p_value, key
+        pd.testing.assert_frame_equal(found["placebo_areas"], checked[key]["placebo_areas"],
+                                      check_exact=False, rtol=1e-12)

@@ -796,16 +796,12 @@ class _EventStudyChildren:
         cov_hc1 = bread @ meat @ bread * (n / (n - n_params))
         if not clustered_ok:
             return cov_hc1, cov_hc1
-        # CR1: each area's sum of e (m + D), pattern by pattern; statsmodels' cov_cluster factor
+        # CR1: each pattern's children's scores summed, e (m + D) (a pattern lies in one area)
         scores = x * summed(child)[:, None]
         if self.deviations is not None:
             scores[:, spread] += np.column_stack([summed(child * column)
                                                   for column in self.deviations.T])
-        n_clusters = int(self.clusters.max() + 1)
-        by_area = np.zeros((n_clusters, n_params))
-        np.add.at(by_area, self.clusters, scores)
-        correction = n_clusters / (n_clusters - 1.0) * ((n - 1.0) / float(n - n_params))
-        return cov_hc1, bread @ (by_area.T @ by_area) @ bread.T * correction
+        return cov_hc1, _cluster_robust(scores, bread, self.clusters, n)
 
 
 def _event_study_exog(d: np.ndarray, k: np.ndarray, clusters: np.ndarray, periods: np.ndarray,
@@ -937,10 +933,17 @@ def _sandwiches(scores: np.ndarray, bread: np.ndarray, clusters: np.ndarray | No
     cov_hc1 = bread @ cross_product(summed, scores) @ bread * (n / (n - k))
     if clusters is None:
         return cov_hc1, cov_hc1
+    return cov_hc1, _cluster_robust(summed, bread, clusters, n)
+
+
+def _cluster_robust(summed: np.ndarray, bread: np.ndarray, clusters: np.ndarray,
+                    n: float) -> np.ndarray:
+    """CR1 from rows of scores that each sum several children's (`summed`; `n` children in
+    all): statsmodels' `cov_cluster` of the rows, with its factor for the children."""
+    k = summed.shape[1]
     cov_robust = cov_cluster((summed, bread), clusters, use_correction=False)
     n_groups = len(np.unique(clusters))
-    cov_robust *= n_groups / (n_groups - 1.0) * ((n - 1.0) / float(n - k))  # as cov_cluster
-    return cov_hc1, cov_robust
+    return cov_robust * (n_groups / (n_groups - 1.0) * ((n - 1.0) / float(n - k)))  # as cov_cluster
 
 
 def _expit(values: np.ndarray) -> np.ndarray:

@@ -306,13 +306,13 @@ def areas_checked_together(context: _Context, did_cells: pd.DataFrame) -> dict[s
     did = context.did(did_cells)
     comparison = did_cells["group"].astype("string").str.startswith("comparison").fillna(
         False).to_numpy(dtype=bool)
+    births = did_cells["birth_date"]
     chosen: dict[str, set[str]] = {}
     for area in context.study.design.intervention_areas:
         own = did_cells["area"].astype("string").eq(area).fillna(False).to_numpy(dtype=bool)
         piece = own | comparison
         if not np.array_equal(piece, own | (did.treated_area == 0)):
             continue  # a comparison group's child counted in an intervention area, or the reverse
-        births = did_cells["birth_date"]
         chosen[area] = {indicator.id for indicator in context.indicators
                         if by_stable_parts(indicator_entry(indicator.id), births)
                         == by_stable_parts(indicator_entry(indicator.id), births[piece])}
