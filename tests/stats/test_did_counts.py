@@ -12,6 +12,8 @@ from scipy import stats
 from pipeline.stats.did import WildClusterBootstrap, difference_in_differences
 from pipeline.stats.did_counts import (
     WildClusterScoreBootstrap,
+    _Cells,
+    _Dense,
     _poisson_newton,
     poisson_did,
     rate_difference_did,
@@ -349,7 +351,65 @@ def test_restricted_poisson_newton_fit_is_statsmodels_glm_fit() -> None:
     offset = np.log(frame["years"].to_numpy()) + 0.3 * (frame["treated"] * frame["post"]).to_numpy()
     events = frame["contacts"].to_numpy(float)
     expected = sm.GLM(events, x, family=sm.families.Poisson(), offset=offset).fit(tol=1e-14)
-    cold, _ = _poisson_newton(events, x, offset, None)
-    warm, _ = _poisson_newton(events, x, offset, np.asarray(expected.params) + 0.05)
+    cold, _ = _poisson_newton(events, _Dense(x, codes, 6), offset, None)
+    warm, _ = _poisson_newton(events, _Dense(x, codes, 6), offset,
+                              np.asarray(expected.params) + 0.05)
     np.testing.assert_allclose(cold, expected.params, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(warm, expected.params, rtol=1e-12, atol=1e-12)
+
+
+def _with_mothers_age(seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A count panel of 8 areas with a 0/1 covariate and the mother's age (one decimal,
+    so that the rows of an area with the same 0/1 columns differ by age), its design
+    (constant, arm, period, DiD term, girl, age) and area codes."""
+    frame = _count_panel(4, seed=seed, children=60, ratio=0.8)
+    rng = np.random.default_rng(seed)
+    frame["girl"] = rng.integers(0, 2, len(frame))
+    frame["age"] = np.round(rng.normal(30, 5, len(frame)), 1)
+    frame["contacts"] = rng.poisson(frame["years"] * np.exp(-0.5 + 0.02 * (frame["age"] - 30)))
+    d, p = frame["treated"].to_numpy(float), frame["post"].to_numpy(float)
+    x = np.column_stack([np.ones(len(d)), d, p, d * p, frame["girl"], frame["age"]])
+    return frame, x, pd.factorize(frame["area"])[0]
+
+
+def test_cells_of_a_design_with_a_continuous_covariate_are_its_rows() -> None:
+    # the rows of an area with the same 0/1 columns as one cell, the age per row: every sum
+    # the Newton steps and replicates need equals the rows' own product (by rounding)
+    frame, x, areas = _with_mothers_age(seed=21)
+    rng = np.random.default_rng(5)
+    weights, params = rng.uniform(0.1, 3.0, len(x)), rng.normal(0, 0.3, x.shape[1])
+    cells = _Cells.of(x, areas, 8, kept=3)
+    assert cells is not None and cells._n_cells == 8 * 2 * 2  # area x period x girl (arm: area)
+    indicator = np.eye(8)[areas]
+    for design, rows in ((cells, x), (cells.without(3), np.delete(x, 3, axis=1))):
+        np.testing.assert_allclose(design.dot(params[:rows.shape[1]]), rows @ params[:rows.shape[1]],
+                                   rtol=1e-13)
+        np.testing.assert_allclose(design.t_dot(weights), rows.T @ weights, rtol=1e-13)
+        np.testing.assert_allclose(design.gram(weights), rows.T @ (weights[:, None] * rows),
+                                   rtol=1e-13)
+        np.testing.assert_allclose(design.cluster_sums(weights),
+                                   indicator.T @ (rows * weights[:, None]), rtol=1e-12, atol=1e-12)
+    # a restricted fit on the cells is statsmodels' GLM fit of the rows
+    offset = np.log(frame["years"].to_numpy()) - 0.2 * x[:, 3]
+    events = frame["contacts"].to_numpy(float)
+    expected = sm.GLM(events, np.delete(x, 3, axis=1), family=sm.families.Poisson(),
+                      offset=offset).fit(tol=1e-14)
+    fitted, _ = _poisson_newton(events, cells.without(3), offset, None)
+    np.testing.assert_allclose(fitted, expected.params, rtol=1e-10)
+    # no cells where the column left out is not 0/1, or the cells would be most of the rows
+    assert _Cells.of(x, areas, 8, kept=5) is None
+    assert _Cells.of(np.column_stack([x, rng.integers(0, 2, (len(x), 8))]), areas, 8, 3) is None
+
+
+def test_score_bootstrap_on_cells_is_the_rows_bootstrap() -> None:
+    frame, x, areas = _with_mothers_age(seed=22)
+    events, log_years = frame["contacts"].to_numpy(float), np.log(frame["years"].to_numpy())
+    on_cells = WildClusterScoreBootstrap(events, log_years, x, 3, areas, reps=999)
+    on_rows = WildClusterScoreBootstrap(events, log_years, x, 3, areas, reps=999)
+    on_rows._rows, on_rows._others = _Dense(x, areas, 8), _Dense(np.delete(x, 3, axis=1), areas, 8)
+    assert isinstance(on_cells._rows, _Cells)
+    for null in (0.0, -0.3, 0.2):
+        assert on_cells.statistic(null) == pytest.approx(on_rows.statistic(null), rel=1e-10)
+        assert on_cells.p_value(null) == on_rows.p_value(null)
+    np.testing.assert_allclose(on_cells.interval(-0.2, 0.1), on_rows.interval(-0.2, 0.1),
+                               rtol=1e-9)
