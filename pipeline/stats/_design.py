@@ -500,10 +500,32 @@ def full_column_rank(matrix: np.ndarray) -> bool:
     False
     """
     matrix = np.asarray(matrix, dtype=float)
-    eigenvalues = np.linalg.eigvalsh(cross_product(matrix))
-    if eigenvalues.size and eigenvalues[0] > WELL_CONDITIONED * eigenvalues[-1]:
-        return True
-    return bool(np.linalg.matrix_rank(matrix) == matrix.shape[1])
+    return well_conditioned(cross_product(matrix)) or bool(
+        np.linalg.matrix_rank(matrix) == matrix.shape[1])
+
+
+def well_conditioned(gram: np.ndarray) -> bool:
+    """Whether a design's X'X has its eigenvalues within `WELL_CONDITIONED` of each other:
+    then the design is surely of full column rank (`full_column_rank`'s first decision).
+
+    Parameters
+    ----------
+    gram : numpy.ndarray
+        X'X of a design (columns x columns), or the same sum over its rows' patterns.
+
+    Returns
+    -------
+    bool
+        True when the smallest eigenvalue is above `WELL_CONDITIONED` times the largest.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> well_conditioned(np.array([[2.0, 1], [1, 2]])), well_conditioned(np.ones((2, 2)))
+    (True, False)
+    """
+    eigenvalues = np.linalg.eigvalsh(gram)
+    return bool(eigenvalues.size and eigenvalues[0] > WELL_CONDITIONED * eigenvalues[-1])
 
 
 def zero_one(values: np.ndarray) -> bool:

@@ -52,8 +52,13 @@ from pipeline.stats._design import (
     build_covariate_design,
     full_column_rank,
     level_dummies,
+    pattern_spread,
     require_treatment_identified,
+    well_conditioned,
+    zero_one,
 )
+from pipeline.stats._irls import cross_product
+from pipeline.stats.did import COLLAPSE_SHARE, _patterns
 from pipeline.stats.proportions import check_confidence
 from pipeline.stats.results import Estimate, NotEstimable
 
@@ -83,18 +88,72 @@ class _IvFit:
     hc1: _IvFit | None = None  # the same fit with HC1 SEs, when asked for beside CR1 ones
 
 
-def _robust_variance(bread_row: np.ndarray, z: np.ndarray, residual: np.ndarray,
-                     clusters: np.ndarray | None) -> float:
+def _robust_variance(influence: np.ndarray, k: int, clusters: np.ndarray | None) -> float:
     """The sandwich variance of one coefficient, b · Σ s s' · b (b: its row of the bread),
-    with scores s = z·residual per child (HC1) or summed per area (CR1): b · s is each
-    child's (z·b)·residual, summed per area, so no rows x columns scores are formed."""
-    n, k = z.shape
-    influence = (z @ bread_row) * residual
+    with scores s = z·residual per child (HC1) or summed per area (CR1), from each child's
+    influence b · s = (z·b)·residual: summed per area, so no rows x columns scores are formed."""
+    n = len(influence)
     if clusters is None:
         return n / (n - k) * float(influence @ influence)
     n_clusters = int(clusters.max() + 1)
     by_area = np.bincount(clusters, weights=influence, minlength=n_clusters)
     return n_clusters / (n_clusters - 1) * (n - 1) / (n - k) * float(by_area @ by_area)
+
+
+@dataclass(frozen=True)
+class _IvChildren:
+    """The IV's children as patterns: children with the same area, 0/1 regressors, offer,
+    take-up and outcome are one row with their count, a regressor that is not 0/1 (the
+    mother's age) at its pattern's mean, each child by its deviation from it (as the event
+    study's `_EventStudyChildren`). Z'Z, Z'X, Z'y and Z'd are then sums over the patterns and
+    their children's scatter; each child's influence on an SE is its pattern's, moved by its
+    deviations. A million children's fuzzy DiD (34 columns): some 0.15 s instead of 0.5."""
+
+    z: np.ndarray  # each pattern's instruments [exog, offer] (patterns x k)
+    x: np.ndarray  # each pattern's regressors [exog, take-up]
+    y: np.ndarray
+    take_up: np.ndarray
+    counts: np.ndarray  # children per pattern
+    pattern: np.ndarray  # each child's
+    spread: np.ndarray  # the columns not 0/1, as positions in z and x
+    deviations: np.ndarray | None  # children x spread: value minus its pattern's mean
+
+    @classmethod
+    def of(cls, y: np.ndarray, take_up: np.ndarray, offer: np.ndarray, exog: np.ndarray,
+           clusters: np.ndarray | None) -> _IvChildren | None:
+        """The patterns, or None when they would be more than half the children."""
+        spread = np.array([j for j, column in enumerate(exog.T) if not zero_one(column)],
+                          dtype=np.intp)
+        keys = [*([] if clusters is None else [clusters]),
+                *np.delete(exog, spread, axis=1).T, offer, take_up, y]
+        found = _patterns(keys, most=COLLAPSE_SHARE * len(y))
+        if found is None:
+            return None
+        pattern, counts = found
+        first = np.zeros(len(counts), dtype=np.intp)
+        first[pattern] = np.arange(len(y))  # one child of each pattern
+        rows = exog[first]
+        deviations = None
+        if len(spread):
+            means, deviations, _, _ = pattern_spread(pattern, counts, exog[:, spread])
+            rows[:, spread] = means
+        return cls(np.column_stack([rows, offer[first]]), np.column_stack([rows, take_up[first]]),
+                   y[first], take_up[first], counts, pattern, spread, deviations)
+
+    def cross(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """The children's L'R for two of z and x (each pattern's mean rows counted for its
+        children, plus their scatter in the columns not 0/1, which z and x share)."""
+        product = cross_product(left, right * self.counts[:, None])
+        if self.deviations is not None:
+            product[np.ix_(self.spread, self.spread)] += cross_product(self.deviations)
+        return product
+
+    def each_child(self, rows: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """Each child's row of `rows` (z or x) times `params`."""
+        product = (rows @ params)[self.pattern]
+        if self.deviations is not None:
+            product += self.deviations @ params[self.spread]
+        return product
 
 
 def _fit_iv(
@@ -104,29 +163,49 @@ def _fit_iv(
     """y on [exog, take_up] instrumented by [exog, offer]; the last coefficient is the effect.
 
     SEs clustered by `clusters` (HC1 when None); `with_hc1` adds the HC1 ones as `hc1`, from
-    the same fit."""
-    z = np.column_stack([exog, offer])
-    x = np.column_stack([exog, take_up])
-    if not full_column_rank(z):
-        raise NotEstimable("singular design: a covariate is collinear with the offer of the "
-                           "programme or with another covariate")
-    n, k = z.shape
+    the same fit. The children are summed as patterns (`_IvChildren`) where they are few and
+    their Z'Z is clearly of full rank (else every child's row is used, and its rank decided)."""
+    n, k = len(y), exog.shape[1] + 1
+    children = _IvChildren.of(y, take_up, offer, exog, clusters)
+    if children is not None:
+        ztz = children.cross(children.z, children.z)
+        if not well_conditioned(ztz):
+            children = None
+    if children is None:
+        z = np.column_stack([exog, offer])
+        x = np.column_stack([exog, take_up])
+        if not full_column_rank(z):
+            raise NotEstimable("singular design: a covariate is collinear with the offer of the "
+                               "programme or with another covariate")
+        ztz, ztx, zty, ztd = z.T @ z, z.T @ x, z.T @ y, z.T @ take_up
+    else:
+        z, x = children.z, children.x
+        ztx = children.cross(z, x)
+        zty, ztd = z.T @ (children.counts * children.y), z.T @ (children.counts * children.take_up)
     if n <= k:
         raise NotEstimable(f"{n} children for {k} parameters: too few to estimate")
-    ztz_inv = np.linalg.inv(z.T @ z)
-    reduced_form = ztz_inv @ (z.T @ y)
-    first_stage = ztz_inv @ (z.T @ take_up)
+    ztz_inv = np.linalg.inv(ztz)
+    reduced_form = ztz_inv @ zty
+    first_stage = ztz_inv @ ztd
     if abs(first_stage[-1]) < _NO_TAKE_UP_DIFFERENCE:
         raise NotEstimable("take-up does not differ with the offer (given the covariates): "
                            "there are no compliers to estimate an effect for")
-    bread = np.linalg.inv(z.T @ x)
-    params = bread @ (z.T @ y)
-    residuals = ((bread[-1], y - x @ params), (ztz_inv[-1], y - z @ reduced_form),
-                 (ztz_inv[-1], take_up - z @ first_stage))
+    bread = np.linalg.inv(ztx)
+    params = bread @ zty
+
+    def influence(row: np.ndarray, outcome: str, rows: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+        """Each child's (z·row)·(outcome − rows·fitted)."""
+        if children is None:
+            return (z @ row) * ((y if outcome == "y" else take_up) - rows @ fitted)
+        own = children.y if outcome == "y" else children.take_up
+        return children.each_child(z, row) * (own[children.pattern]
+                                               - children.each_child(rows, fitted))
+
+    influences = (influence(bread[-1], "y", x, params), influence(ztz_inv[-1], "y", z, reduced_form),
+                  influence(ztz_inv[-1], "take_up", z, first_stage))
 
     def with_ses(by: np.ndarray | None) -> _IvFit:
-        effect, itt, first = (np.sqrt(_robust_variance(row, z, residual, by))
-                              for row, residual in residuals)
+        effect, itt, first = (np.sqrt(_robust_variance(each, k, by)) for each in influences)
         return _IvFit(float(params[-1]), float(effect), float(reduced_form[-1]), float(itt),
                       float(first_stage[-1]), float(first))
 

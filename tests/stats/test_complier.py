@@ -365,3 +365,35 @@ def test_the_fuzzy_did_design_is_the_frame_of_its_dummies_column_by_column() -> 
         np.testing.assert_array_equal(exog, expected)
         assert exog.flags["F_CONTIGUOUS"]
     assert expected[:, 3].tolist() == [0, 0, 1, 0, 0, 1]  # 2020-01: the first period after 2019-01
+
+
+def test_fuzzy_did_on_patterns_with_the_mothers_age_is_every_childs_fit(monkeypatch) -> None:
+    """Children with the same area, 0/1 regressors, offer, take-up and outcome are summed as
+    one pattern and the mother's age enters by each child's deviation from its pattern's
+    mean (`_IvChildren`): the estimate and its CR1 and HC1 SEs are those of every child's
+    row, and the CR1 SE statsmodels' clustered SE of the transformed reduced form."""
+    from pipeline.stats import complier
+
+    frame = _areas(4, 150, seed=12)
+    frame["age"] = np.round(np.random.default_rng(3).normal(30, 5, len(frame)), 1)
+    covariates = frame[["risk_factor", "age"]]
+    arguments = (frame["y"], frame["z"], frame["post"], frame["d"], frame["area"], covariates)
+    offer = (frame["z"] * frame["post"]).to_numpy(float)
+    exog = np.column_stack([np.ones(len(frame)), frame["z"], frame["post"],
+                            covariates.to_numpy(float)])
+    children = complier._IvChildren.of(frame["y"].to_numpy(float), frame["d"].to_numpy(float),
+                                       offer, exog, pd.factorize(frame["area"])[0])
+    assert children is not None and len(children.counts) <= 8 * 2 * 2 * 2 * 2  # area x post x risk x d x y
+    on_patterns = fuzzy_did(*arguments)
+    monkeypatch.setattr(complier._IvChildren, "of", classmethod(lambda cls, *_: None))
+    on_rows = fuzzy_did(*arguments)
+    assert on_patterns.estimate == pytest.approx(on_rows.estimate, rel=1e-10)
+    for se in ("se_cluster_robust", "se_hc1", "did_outcome_se", "did_take_up_se"):
+        assert on_patterns.details[se] == pytest.approx(on_rows.details[se], rel=1e-10), se
+    instruments = pd.DataFrame(np.column_stack([exog, offer]),
+                               columns=["const", "z", "post", "risk", "age", "gt"])
+    transformed = sm.OLS(frame["y"] - on_patterns.estimate * frame["d"], instruments).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["area"])[0]})
+    first = sm.OLS(frame["d"], instruments).fit()
+    assert on_patterns.details["se_cluster_robust"] == pytest.approx(
+        transformed.bse["gt"] / first.params["gt"], rel=1e-9)
