@@ -56,13 +56,16 @@ from pipeline.summary import (
 
 def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
                   trends: pd.DataFrame, events: pd.DataFrame | None = None,
-                  in_groups: pd.DataFrame | None = None) -> pd.DataFrame:
+                  in_groups: pd.DataFrame | None = None,
+                  observed: dict[tuple[str, str], tuple[dict[str, Any], bool]] | None = None
+                  ) -> pd.DataFrame:
     """One row per indicator and area: the design's headline, its verdict and what was seen.
 
     See `pipeline.summary` for the rules. The observed columns are the shares in each group
-    (for `did` also before the start), never the effect. `in_groups`: the cohort's children in
-    DID_GROUPS with the analysed columns, when the caller has them already (a million
-    children's take of them costs over half a second).
+    (for `did` also before the start), never the effect: `observed_by_area`'s, made here
+    unless the caller made them already (the compare stage, among its pieces). `in_groups`:
+    the cohort's children in DID_GROUPS with the analysed columns, when the caller has them
+    already (a million children's take of them costs over half a second).
     """
     design = study.design.type
     # the rows a summary row reads, grouped once by analysis, indicator and area: the ITT
@@ -73,20 +76,36 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
     for record in read.to_dict("records"):
         key = (record["analysis"], record["indicator"], record["area"])
         by_analysis.setdefault(key, []).append(record)
+    if observed is None:
+        observed = observed_by_area(study, cohort, in_groups)
     rows = []
+    for area in ("all", *study.design.intervention_areas):
+        for indicator in present(cohort.columns, COMPARED_KINDS):
+            row = _summary_row(study, design, indicator, area, by_analysis,
+                               observed[(area, indicator.id)])
+            if area == "all" and events is not None:
+                row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
+            rows.append(row)
+    return output_table("summary").frame(rows)
+
+
+def observed_by_area(study: Study, cohort: pd.DataFrame, in_groups: pd.DataFrame | None = None
+                     ) -> dict[tuple[str, str], tuple[dict[str, Any], bool]]:
+    """What each compared indicator's groups show, by (area, indicator): denominator, events
+    and share per group (`_observed`), and whether its definition changed within the study
+    (the caveat "stable_definition", `did` only). `in_groups` as for `summary_table`."""
+    design = study.design.type
     if in_groups is None:
         in_groups = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
+    seen = {}
     for area in ("all", *study.design.intervention_areas):
         groups = in_groups if area == "all" else _in_area(in_groups, area)
         # each group's children, found once per area rather than once per indicator
         in_group = {name: groups["group"].eq(name).fillna(False).to_numpy(dtype=bool)
                     for name in (DID_GROUPS if design == "did" else GROUPS)}
         for indicator in present(cohort.columns, COMPARED_KINDS):
-            row = _summary_row(study, design, indicator, area, by_analysis, groups, in_group)
-            if area == "all" and events is not None:
-                row["pretrend_joint_p"] = _pretrend_joint_p(events, indicator.id)
-            rows.append(row)
-    return output_table("summary").frame(rows)
+            seen[(area, indicator.id)] = _observed(groups, indicator, design, in_group)
+    return seen
 
 
 def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
@@ -97,10 +116,10 @@ def _pretrend_joint_p(events: pd.DataFrame, indicator: str) -> float | None:
 
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                  by_analysis: dict[tuple[str, str, str], list[dict[str, Any]]],
-                 groups: pd.DataFrame, in_group: dict[str, np.ndarray]) -> dict[str, Any]:
+                 observed: tuple[dict[str, Any], bool]) -> dict[str, Any]:
     """One indicator's summary row in one area; `by_analysis`: the effects rows of analyses
-    itt (no subgroup), no_pandemic and placebo by (analysis, indicator, area); `in_group`:
-    the children of each group in `groups`."""
+    itt (no subgroup), no_pandemic and placebo by (analysis, indicator, area); `observed`:
+    its groups' shares and whether its definition changed (`observed_by_area`)."""
     chosen = headline(design, indicator.kind, _interval_censored(indicator))
     row_of = {(r["method"], r["measure"]): r
               for r in by_analysis.get(("itt", indicator.id, area), [])}
@@ -154,8 +173,9 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                     "pretrend_ci_high": test["ci_high"], "pretrend_p": test["p_value"]}
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
                 caveats.append("pre_trends_differ")
-    row |= _observed(groups, indicator, design, in_group)
-    if design == "did" and indicator.stable_parts and did_outcome(groups, indicator.id)[2]:
+    shares, changed_definition = observed
+    row |= shares
+    if changed_definition:
         caveats.append("stable_definition")
     if min(row["n_denominator_intervention"], row["n_denominator_comparison"]) < FEW_CHILDREN:
         caveats.append("few_children")
@@ -185,11 +205,14 @@ def _did_caveats(head: dict[str, Any]) -> list[str]:
 
 
 def _observed(groups: pd.DataFrame, indicator: Indicator, design: str,
-              in_group: dict[str, np.ndarray]) -> dict[str, Any]:
+              in_group: dict[str, np.ndarray]) -> tuple[dict[str, Any], bool]:
     """Denominator, events and share per group (`in_group`: each group's children): what was
-    seen (not the effect)."""
+    seen (not the effect); and whether the indicator's definition changed within the study
+    (`did` only: its stable parts are compared then)."""
+    changed_definition = False
     if design == "did":  # as the DiD defines it, the same before and after the start
-        y, inside, _ = did_outcome(groups, indicator.id)
+        y, inside, changed = did_outcome(groups, indicator.id)
+        changed_definition = bool(indicator.stable_parts and changed)
     elif indicator.time_to_event is not None:
         y, inside = landmark_outcome(groups, indicator.id)
     else:
@@ -201,7 +224,7 @@ def _observed(groups: pd.DataFrame, indicator: Indicator, design: str,
         found[f"n_denominator_{name}"] = n
         found[f"events_{name}"] = events
         found[f"proportion_{name}"] = events / n if n else None
-    return found
+    return found, changed_definition
 
 
 def missing_data_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
