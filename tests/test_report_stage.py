@@ -513,3 +513,28 @@ def test_report_workers_are_gone_when_the_run_stops_on_an_error() -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_the_pdf_shows_each_figure_as_its_svg_file(tmp_path) -> None:
+    """Chromium prints a copy of the page whose figures are their SVG files (vector drawings
+    in the PDF); a figure without one keeps its PNG, the page itself keeps every PNG, and
+    the copy is gone once printed."""
+    figures = tmp_path / "figures" / "r"
+    figures.mkdir(parents=True)
+    for name in ("figur-1-antal-barn.svg", "figur-1-antal-barn.png", "figur-12-andel.svg"):
+        (figures / name).write_text("<svg/>")
+    page = "".join(f'<figure class="report-figure" id="figur-{n}">\n<img src="data:image/png;base64,'
+                   f'{code}" alt="a" width="10" height="5">\n</figure>\n'
+                   for n, code in ((1, "AAAA"), (2, "BBBB"), (12, "CCCC")))
+    html = tmp_path / "r.html"
+    html.write_text(page)
+    with report._printed_page(page, html, figures) as printed:
+        text = printed.read_text()
+        assert printed.parent == html.parent and printed.name.startswith(".") and printed != html
+        assert f'<img src="{(figures / "figur-1-antal-barn.svg").resolve().as_uri()}" alt="a"' in text
+        assert f'src="{(figures / "figur-12-andel.svg").resolve().as_uri()}"' in text
+        assert "base64,AAAA" not in text and "base64,CCCC" not in text
+        assert 'id="figur-2">\n<img src="data:image/png;base64,BBBB"' in text  # no SVG: its PNG
+    assert not printed.exists() and html.read_text() == page
+    with report._printed_page(page, html, None) as printed:
+        assert printed == html
