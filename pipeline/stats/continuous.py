@@ -35,7 +35,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from pipeline.stats._design import (
     as_binary,
@@ -224,6 +224,53 @@ def _resampled_means(sample: np.ndarray, replicates: int, rng: np.random.Generat
     return means
 
 
+@dataclass(frozen=True)
+class _Interval:
+    """What `bootstrap_mean_difference` reads of `scipy.stats.bootstrap`'s result."""
+
+    confidence_interval: tuple[float, float]
+    standard_error: float
+
+
+def _bca_of_counts(treated: np.ndarray, control: np.ndarray, replicated: np.ndarray,
+                   confidence: float) -> _Interval | None:
+    """scipy's BCa interval of a difference of means (`scipy.stats.bootstrap`'s
+    `_bca_interval`, Efron & Tibshirani 1993 eq. 14.15 and 15.36) for whole-number outcomes
+    (counts, as decayed, extracted and filled teeth), with the jackknife's leave-one-out means
+    as (sum − x_i) / (n − 1) instead of a mean over each of the n resamples of n − 1 children:
+    scipy's jackknife is n² values (half of the BCa's time for 20,000 children). The sums of
+    whole numbers are exact in any order, so each leave-one-out mean is scipy's to the bit,
+    and so the acceleration and the interval's percentiles; the interval is the replicates'
+    linearly interpolated quantiles at those percentiles, as scipy's (`tests/stats/
+    test_continuous.py` compares the two). None for other outcomes (scipy's own then);
+    raises DegenerateDataWarning as scipy does where the interval cannot be computed."""
+    if not all(np.all(np.mod(sample, 1) == 0) and np.abs(sample).sum() < 2.0**52
+               for sample in (treated, control)):
+        return None
+    theta_hat = treated.mean() - control.mean()
+    below = np.count_nonzero(replicated < theta_hat) + np.count_nonzero(replicated <= theta_hat)
+    z0_hat = special.ndtri(float(below) / (2 * len(replicated)))
+    # each sample's jackknife: the statistic with one of its children left out, in order
+    left_out = [(treated.sum() - treated) / (len(treated) - 1) - control.mean(),
+                treated.mean() - (control.sum() - control) / (len(control) - 1)]
+    nums, dens = [], []
+    for theta_hat_i in left_out:
+        n = float(len(theta_hat_i))
+        u = (n - 1) * (np.mean(theta_hat_i) - theta_hat_i)
+        nums.append(np.sum(u**3) / n**3)
+        dens.append(np.sum(u**2) / n**2)
+    a_hat = 1 / 6 * sum(nums) / sum(dens) ** (3 / 2)
+    z_alpha = float(special.ndtri((1 - confidence) / 2))
+    alphas = [special.ndtr(z0_hat + num / (1 - a_hat * num))
+              for num in (z0_hat + z_alpha, z0_hat - z_alpha)]
+    low, high = np.quantile(replicated, alphas)
+    if np.isnan(low) or np.isnan(high):
+        warnings.warn(stats.DegenerateDataWarning(
+            "The BCa confidence interval cannot be calculated. This problem is known to occur "
+            "when the distribution is degenerate or the statistic is np.min."), stacklevel=2)
+    return _Interval((float(low), float(high)), float(np.std(replicated, ddof=1)))
+
+
 def bootstrap_mean_difference(
     outcome_treated: object,
     outcome_control: object,
@@ -315,7 +362,9 @@ def bootstrap_mean_difference(
                 rng = np.random.default_rng(seed)
                 replicated = (_resampled_means(treated, int(replicates), rng)
                               - _resampled_means(control, int(replicates), rng))
-                result = stats.bootstrap(
+                counted = (_bca_of_counts(treated, control, replicated, confidence)
+                           if method == "bca" else None)
+                result = counted or stats.bootstrap(
                     (treated, control),
                     _difference_of_means,
                     n_resamples=0,

@@ -149,8 +149,10 @@ def test_percentile_interval_equals_hand_computed_quantiles_of_the_same_resample
 
 @pytest.mark.parametrize("method", ["bca", "percentile"])
 def test_bootstrap_drawn_in_blocks_is_scipys_bootstrap_to_the_bit(monkeypatch, method):
-    """Replicates drawn a few rows at a time, and a jackknife in batches, give what one call
-    of scipy.stats.bootstrap gives (all resamples at once): the same interval and SE, exactly."""
+    """Replicates drawn a few rows at a time give what one call of scipy.stats.bootstrap gives
+    (all resamples at once): the same replicates, so the same percentile interval and SE,
+    exactly; the BCa interval of these whole-number outcomes, whose jackknife is computed from
+    the sums (`_bca_of_counts`), to the last digits of the quantiles' interpolation."""
     rng = np.random.default_rng(5)
     treated, control = rng.poisson(1.3, 301).astype(float), rng.poisson(0.9, 452).astype(float)
     monkeypatch.setattr(continuous, "RESAMPLED_VALUES", 1000)  # 2-3 rows a block, 2 children a batch
@@ -159,7 +161,11 @@ def test_bootstrap_drawn_in_blocks_is_scipys_bootstrap_to_the_bit(monkeypatch, m
                                    n_resamples=999, vectorized=True, paired=False,
                                    method="BCa" if method == "bca" else "percentile",
                                    rng=np.random.default_rng(21))
-    assert (result.ci_low, result.ci_high) == tuple(scipy_result.confidence_interval)
+    if method == "bca":
+        np.testing.assert_allclose((result.ci_low, result.ci_high), scipy_result.confidence_interval,
+                                   rtol=1e-13)
+    else:
+        assert (result.ci_low, result.ci_high) == tuple(scipy_result.confidence_interval)
     assert result.se == scipy_result.standard_error
 
 
@@ -568,3 +574,28 @@ def test_iptw_not_estimable_cases():
     with pytest.raises(ValueError, match="estimand"):
         iptw_mean_difference(frame["days"], frame["treated"], frame[["first_child"]],
                              estimand="ATC")
+
+
+def test_bca_of_counts_is_scipys_bca_interval() -> None:
+    """Whole-number outcomes: the BCa interval with the jackknife's leave-one-out means from
+    the sums is scipy's `bootstrap(method="BCa")` interval on the same replicates (to
+    rounding in the quantiles' interpolation), its SE scipy's; other outcomes go to scipy."""
+    from pipeline.stats import continuous
+
+    rng = np.random.default_rng(1)
+    for _ in range(8):
+        n_treated, n_control = rng.integers(15, 2_000, 2)
+        treated = rng.poisson(rng.uniform(0.2, 4.0), n_treated).astype(float)
+        control = rng.poisson(rng.uniform(0.2, 4.0), n_control).astype(float)
+        draws = np.random.default_rng(7)
+        replicated = (continuous._resampled_means(treated, 2_000, draws)
+                      - continuous._resampled_means(control, 2_000, draws))
+        counted = continuous._bca_of_counts(treated, control, replicated, 0.9)
+        scipys = stats.bootstrap((treated, control), continuous._difference_of_means,
+                                 n_resamples=0, bootstrap_result=continuous._Replicates(replicated),
+                                 vectorized=True, paired=False, confidence_level=0.9, method="BCa")
+        np.testing.assert_allclose(counted.confidence_interval, scipys.confidence_interval,
+                                   rtol=1e-13, atol=1e-15)
+        assert counted.standard_error == scipys.standard_error
+    halves = np.array([0.5, 1.0, 2.0])
+    assert continuous._bca_of_counts(halves, np.array([1.0, 2.0, 3.0]), np.zeros(9), 0.95) is None
