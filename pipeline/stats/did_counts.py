@@ -48,6 +48,7 @@ the p counts |t*| >= |t| with that replicate included, as in `did.py`.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -323,8 +324,13 @@ class _Dense:
 
     def __init__(self, x: np.ndarray, clusters: np.ndarray, n_clusters: int) -> None:
         self.x, self._clusters, self._n_clusters = x, clusters, n_clusters
-        self._indicator = np.zeros((len(x), n_clusters))  # rows x clusters, 0/1
-        self._indicator[np.arange(len(x)), clusters] = 1.0
+
+    @functools.cached_property
+    def _indicator(self) -> np.ndarray:
+        """Rows x clusters, 0/1 (made when first summed by: the restricted fits' design is not)."""
+        indicator = np.zeros((len(self.x), self._n_clusters))
+        indicator[np.arange(len(self.x)), self._clusters] = 1.0
+        return indicator
 
     def without(self, column: int) -> _Dense:
         """The design without one column (the restricted fits')."""
