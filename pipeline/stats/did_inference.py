@@ -795,7 +795,7 @@ class _Panel:
         columns demeaned within the area), so it is the block a panel of these areas would
         make of them with the same columns. Its covariates keep their columns but no rows:
         its checks read them only from its blocks (a million children's rows taken again for
-        each area and indicator were 60 % of the restriction's time)."""
+        each area and indicator were most of the restriction's time: 2.2 -> 0.3 s)."""
         codes = np.asarray(codes, dtype=np.intp)
         if np.any(np.diff(codes) <= 0):
             raise ValueError("restricted: the area codes must be ascending")
