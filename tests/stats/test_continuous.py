@@ -576,6 +576,7 @@ def test_iptw_not_estimable_cases():
                              estimand="ATC")
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # scipy's, degenerate
 def test_bca_of_counts_is_scipys_bca_interval() -> None:
     """Whole-number outcomes: the BCa interval with the jackknife's leave-one-out means from
     the sums is scipy's `bootstrap(method="BCa")` interval on the same replicates (to
@@ -599,3 +600,13 @@ def test_bca_of_counts_is_scipys_bca_interval() -> None:
         assert counted.standard_error == scipys.standard_error
     halves = np.array([0.5, 1.0, 2.0])
     assert continuous._bca_of_counts(halves, np.array([1.0, 2.0, 3.0]), np.zeros(9), 0.95) is None
+    # every replicate above the estimate: no BCa percentile, the warning scipy gives
+    treated, control = np.array([0.0, 0, 0, 1, 7]), np.array([0.0, 1, 1, 2])
+    above = np.full(99, 5.0)
+    with pytest.warns(stats.DegenerateDataWarning, match="BCa confidence interval cannot"):
+        counted = continuous._bca_of_counts(treated, control, above, 0.95)
+    assert np.isnan(counted.confidence_interval).all()
+    with pytest.warns(stats.DegenerateDataWarning, match="BCa confidence interval cannot"):
+        stats.bootstrap((treated, control), continuous._difference_of_means, n_resamples=0,
+                        bootstrap_result=continuous._Replicates(above), vectorized=True,
+                        paired=False, method="BCa")

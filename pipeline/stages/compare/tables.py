@@ -56,16 +56,13 @@ from pipeline.summary import (
 
 def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
                   trends: pd.DataFrame, events: pd.DataFrame | None = None,
-                  in_groups: pd.DataFrame | None = None,
                   observed: dict[tuple[str, str], tuple[dict[str, Any], bool]] | None = None
                   ) -> pd.DataFrame:
     """One row per indicator and area: the design's headline, its verdict and what was seen.
 
     See `pipeline.summary` for the rules. The observed columns are the shares in each group
     (for `did` also before the start), never the effect: `observed_by_area`'s, made here
-    unless the caller made them already (the compare stage, among its pieces). `in_groups`:
-    the cohort's children in DID_GROUPS with the analysed columns, when the caller has them
-    already (a million children's take of them costs over half a second).
+    unless the caller made them already (the compare stage, among its pieces).
     """
     design = study.design.type
     # the rows a summary row reads, grouped once by analysis, indicator and area: the ITT
@@ -77,7 +74,7 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
         key = (record["analysis"], record["indicator"], record["area"])
         by_analysis.setdefault(key, []).append(record)
     if observed is None:
-        observed = observed_by_area(study, cohort, in_groups)
+        observed = observed_by_area(study, cohort)
     rows = []
     for area in ("all", *study.design.intervention_areas):
         for indicator in present(cohort.columns, COMPARED_KINDS):
@@ -93,7 +90,9 @@ def observed_by_area(study: Study, cohort: pd.DataFrame, in_groups: pd.DataFrame
                      ) -> dict[tuple[str, str], tuple[dict[str, Any], bool]]:
     """What each compared indicator's groups show, by (area, indicator): denominator, events
     and share per group (`_observed`), and whether its definition changed within the study
-    (the caveat "stable_definition", `did` only). `in_groups` as for `summary_table`."""
+    (the caveat "stable_definition", `did` only). `in_groups`: the cohort's children in
+    DID_GROUPS with the analysed columns, when the caller has them already (a million
+    children's take of them costs over half a second)."""
     design = study.design.type
     if in_groups is None:
         in_groups = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
