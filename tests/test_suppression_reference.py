@@ -346,3 +346,136 @@ def test_narrowed_at_one_cell_as_narrowed(seed: int, min_cell: int):
                 expected = reference._narrowed(low, high)
                 assert group._narrowed(low, high).tolist() == expected.tolist()
                 assert [group._narrowed_at(low, high, c) for c in range(len(low))] == expected.tolist()
+
+
+@pytest.mark.parametrize("min_cell", [3, 5])
+@pytest.mark.parametrize("seed", range(12))
+def test_protect_as_the_reference_with_every_block_eliminated(seed: int, min_cell: int, monkeypatch):
+    """Blocks decided by exact elimination (`_unit_elimination`, every block here: the random
+    tables' blocks are smaller than ELIMINATION_ROWS) hide what the reference's SVD hides."""
+    monkeypatch.setattr(privacy._Component, "ELIMINATION_ROWS", 1)
+    _assert_as_reference(random_tables(seed, min_cell))
+
+
+@pytest.mark.parametrize("seed", range(600, 608))
+def test_ranges_as_the_reference_with_every_block_eliminated(seed: int, monkeypatch):
+    monkeypatch.setattr(privacy._Component, "ELIMINATION_ROWS", 1)
+    rng = np.random.default_rng(seed)
+    eliminated = 0
+    for group, reference in _groups(seed, 5):
+        for _ in range(6):
+            hidden = group.published & (rng.random(len(group.values)) < rng.uniform(0.1, 0.7))
+            low, high = group.ranges(hidden)
+            expected_low, expected_high = reference.ranges(hidden)
+            assert low.tolist() == expected_low.tolist() and high.tolist() == expected_high.tolist()
+        eliminated += sum(cells is not None for cells in group._exact.values())
+    assert eliminated > 0
+
+
+def _fixed_by_fractions(matrix: np.ndarray) -> list[int]:
+    """The columns whose unit vector is in the row space, by Gauss-Jordan on Fractions (any
+    pivot, exact): a pivot whose reduced row holds nothing else."""
+    from fractions import Fraction
+
+    rows = [[Fraction(int(v)) for v in row] for row in matrix]
+    pivots, used = {}, 0
+    for column in range(matrix.shape[1]):
+        row = next((r for r in range(used, len(rows)) if rows[r][column] != 0), None)
+        if row is None:
+            continue
+        rows[used], rows[row] = rows[row], rows[used]
+        rows[used] = [v / rows[used][column] for v in rows[used]]
+        for other in range(len(rows)):
+            if other != used and rows[other][column] != 0:
+                factor = rows[other][column]
+                rows[other] = [a - factor * b for a, b in zip(rows[other], rows[used], strict=True)]
+        pivots[column], used = used, used + 1
+    return [column for column, row in pivots.items() if sum(v != 0 for v in rows[row]) == 1]
+
+
+def test_unit_elimination_by_hand():
+    """The relations T = a + b and a = a1 + a2 with T, a, b, a1, a2 unknown, and a2 known up to
+    the known cells of a relation of its own: the rows T - a - b, a - a1 - a2 and a2. Only a2
+    is fixed (a = a1 + a2 leaves a and a1 free, and then T = a + b). With b known (its column
+    gone) and a1 fixed by a relation as well, a = a1 + a2 fixes a, and T - a then T."""
+    matrix = np.array([[1, -1, -1, 0, 0],    # T - a - b
+                       [0, 1, 0, -1, -1],    # a - a1 - a2
+                       [0, 0, 0, 0, 1.0]])   # a2
+    assert privacy._unit_elimination(matrix, np.array([10, 11, 12, 13, 14])).tolist() == [14]
+    more = np.array([[1, -1, 0, 0],          # T - a
+                     [0, 1, -1, -1],         # a - a1 - a2
+                     [0, 0, 0, 1],           # a2
+                     [0, 0, 1, 0.0]])        # a1
+    assert sorted(privacy._unit_elimination(more, np.arange(4)).tolist()) == [0, 1, 2, 3]
+
+
+def test_unit_elimination_leaves_to_the_svd_what_needs_another_pivot():
+    """a + b, b + c and a + c known: each of a, b, c is half of a sum of the three, which
+    eliminating with +-1 pivots reaches only as 2c: no answer (the SVD decides), while the
+    three together are fixed."""
+    matrix = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1.0]])
+    assert privacy._unit_elimination(matrix, np.arange(3)) is None
+    assert _fixed_by_fractions(matrix) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_unit_elimination_as_exact_fractions(seed: int):
+    """On random sparse 0/+-1 matrices (the rows of sums of linked tables, and others): the
+    cells `_unit_elimination` fixes are those exact arithmetic fixes, or it says nothing."""
+    rng = np.random.default_rng(seed)
+    answered = 0
+    for _ in range(40):
+        m, n = int(rng.integers(2, 14)), int(rng.integers(2, 16))
+        matrix = np.zeros((m, n))
+        for row in matrix:
+            terms = rng.choice(n, size=min(n, int(rng.integers(1, 5))), replace=False)
+            row[terms[0]] = 1.0
+            row[terms[1:]] = -1.0 if rng.random() < 0.8 else 1.0
+        fixed = privacy._unit_elimination(matrix, np.arange(n) + 100)
+        if fixed is not None:
+            assert sorted(fixed.tolist()) == [column + 100 for column in _fixed_by_fractions(matrix)]
+            answered += 1
+    assert answered >= 20
+
+
+def test_large_blocks_are_eliminated_as_the_svd_decides(monkeypatch):
+    """A block of ELIMINATION_ROWS relations or more is eliminated: on a chain of 40 areas'
+    linked sums (a grand total over areas, each area a total of two groups, each group an
+    event count and an unpublished rest), with many cells hidden, the cells the equations
+    fix are those the whole matrix's SVD finds."""
+    cells = LinkedCells(5)
+    rng = np.random.default_rng(7)
+    area_totals = []
+    group_cells = [[], []]
+    for _ in range(40):
+        parts = []
+        for group in range(2):
+            events, rest = int(rng.integers(0, 9)), int(rng.integers(0, 9))
+            n = cells.add(events + rest)
+            cells.relate(n, [cells.add(events), cells.add(rest, published=False)])
+            parts.append(n)
+            group_cells[group].append(n)
+        area_totals.append(cells.add(sum(cells.values[p] for p in parts)))
+        cells.relate(area_totals[-1], parts)
+    for group in range(2):
+        total = cells.add(sum(cells.values[p] for p in group_cells[group]))
+        cells.relate(total, group_cells[group])
+    cells.relate(cells.add(sum(cells.values[a] for a in area_totals)), area_totals)
+    (group_cells_all, relations), = cells._components()
+    group = privacy._Component(cells, group_cells_all, relations)
+    eliminated = []
+    elimination = privacy._unit_elimination
+
+    def spied(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray | None:
+        eliminated.append(len(matrix))
+        return elimination(matrix, columns)
+
+    monkeypatch.setattr(privacy, "_unit_elimination", spied)
+    fixed = 0
+    for _ in range(5):
+        unknown = ~group.published | (rng.random(len(group.values)) < 0.4)
+        determined, exact = group._determined(unknown)
+        assert exact
+        assert determined.tolist() == group._determined_together(unknown).tolist()
+        fixed += int(determined.sum())
+    assert max(eliminated) >= privacy._Component.ELIMINATION_ROWS and fixed > 0
