@@ -1035,6 +1035,7 @@ class _Component:
         self.term_sign = np.array(signs)
         self.matrix = np.zeros((len(self.relations), len(cells)))
         self.matrix[self.term_relation, self.term_cell] = self.term_sign
+        self.sparse_matrix = csr_array(self.matrix)  # blocks are taken from it (`_exactly`)
         # The same as totals and parts, for the sweeps of `_propagate` and for `_narrowed`.
         self.total_cell = np.array([total for total, _ in self.relations], dtype=np.int64)
         is_part = self.term_sign < 0
@@ -1211,7 +1212,7 @@ class _Component:
         millisecond, its elimination several, and a large one's SVD seconds (1,461 relations:
         0.5 s; eliminated in 0.06)."""
         if len(rows) >= self.ELIMINATION_ROWS:
-            cells = _unit_elimination(self.matrix[np.ix_(rows, columns)], columns)
+            cells = _unit_elimination(self.sparse_matrix[rows][:, columns], columns)
             if cells is not None:
                 return cells
         key = columns.tobytes()
@@ -1460,61 +1461,86 @@ class _Component:
         return int(self.cells[candidates[0][-1]])
 
 
-def _unit_elimination(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray | None:
+def _unit_elimination(matrix: np.ndarray | csr_array, columns: np.ndarray) -> np.ndarray | None:
     """Which of `columns` (one per column of `matrix`, a block of relations restricted to
     unknown cells) have their unit vector in the row space of `matrix`, in exact arithmetic;
     None when that cannot be found so.
 
-    Gauss-Jordan elimination with pivots of 1 or -1 only: the pivot's column is cleared from
+    Gauss-Jordan elimination with pivots of 1 or -1 only: a pivot's column is cleared from
     every other row, so that the rows left are the reduced row echelon form (each with 1 in
     its pivot's column and 0 in every other pivot's). A unit vector is a combination of those
     rows only as its own pivot's row (compare the pivots' columns), so a cell is fixed by the
     equations exactly when it is a pivot whose row holds nothing else. With pivots of +-1 the
     entries stay whole numbers, held exactly while they are below 2**26 (their products below
     2**52). The relations of linked tables (a total less its parts) eliminate so with entries
-    of 0, 1 and -1 (a million children's 20 areas: 1,461 relations of 1,593 unknown cells in
-    0.06 s, where their SVD took 0.5); None when a column's entries left are none of them +-1
-    or the numbers grow too large: the SVD decides then (`_Component._block`).
+    of 0, 1 and -1; None when the columns left have no +-1 in a row not yet used, or the
+    numbers grow too large: the SVD decides then (`_Component._block`).
 
-    The next pivot is in a column with the fewest nonzero entries in the rows not yet used,
-    in its shortest row with a +-1 there: it keeps the rows sparse. Whichever pivots are
-    taken, the reduced row echelon form is the same, and so is the answer."""
-    rows = matrix.copy()
-    open_rows = np.ones(len(rows), dtype=bool)
-    count = (rows != 0).sum(axis=0)  # nonzero entries of each column in the rows not yet used
-    pivot_row = np.full(len(columns), -1)
-    while (left := np.flatnonzero(count)).size:
-        pivot = _unit_pivot(rows, open_rows, left[np.argmin(count[left])])
-        if pivot is None:  # the sparsest column has none: the others, sparsest first
-            pivot = next(filter(None, (_unit_pivot(rows, open_rows, column) for column in
-                                       left[np.argsort(count[left], kind="stable")])), None)
-        if pivot is None:
+    The pivots are taken in rounds, many at once, on the sparse rows: in each column its +-1
+    in the shortest row not yet used, the sparsest columns first, each kept unless it touches
+    one kept before it (`_apart`). Pivots that do not touch each other are cleared together
+    (one clears nothing of another's row or column): each other row less its entries in the
+    pivots' columns times their rows. Whichever pivots are taken, the reduced row echelon form
+    is the same, and so is the answer. (A million children's 20 areas: 1,461 relations of
+    1,593 unknown cells in 5 rounds, 0.013 s, where a pivot at a time took 0.07 s on dense
+    rows and their SVD 0.5 s.)"""
+    rows = csr_array(matrix)
+    n_rows, n_columns = rows.shape
+    open_rows = np.ones(n_rows, dtype=bool)  # rows not yet a pivot's
+    pivot_row = np.full(n_columns, -1)
+    while True:
+        length = np.diff(rows.indptr)
+        row_of = np.repeat(np.arange(n_rows), length)  # of each entry
+        in_open = open_rows[row_of]
+        if not in_open.any():
+            break
+        unit = in_open & (np.abs(rows.data) == 1)
+        if not unit.any():
             return None
-        column, row = pivot
-        rows[row] *= rows[row, column]  # its pivot 1
-        others = np.flatnonzero(rows[:, column])
-        others = others[others != row]
-        if others.size:
-            still_open = others[open_rows[others]]
-            count -= (rows[still_open] != 0).sum(axis=0)
-            rows[others] -= np.outer(rows[others, column], rows[row])
-            if np.abs(rows[others]).max() >= _EXACT_ENTRIES:
-                return None
-            count += (rows[still_open] != 0).sum(axis=0)
-        open_rows[row] = False
-        count -= rows[row] != 0
-        pivot_row[column] = row
+        count = np.bincount(rows.indices[in_open], minlength=n_columns)
+        unit_row, unit_column = row_of[unit], rows.indices[unit]
+        order = np.lexsort((unit_row, length[unit_row], unit_column))
+        unit_row, unit_column = unit_row[order], unit_column[order]
+        first = np.flatnonzero(np.r_[True, unit_column[1:] != unit_column[:-1]])  # of each column
+        candidate_row, candidate_column = unit_row[first], unit_column[first]
+        order = np.lexsort((candidate_column, length[candidate_row], count[candidate_column]))
+        by_column = rows.tocsc()
+        pivot_rows, pivot_columns = _apart(rows, by_column, candidate_row[order], candidate_column[order])
+        sign = np.ones(n_rows)
+        sign[pivot_rows] = by_column[pivot_rows, pivot_columns]
+        rows.data *= sign[row_of]  # each pivot 1
+        others = sign.copy()  # the pivots' own rows are not cleared
+        others[pivot_rows] = 0.0
+        in_pivot_columns = by_column[:, pivot_columns].tocsr()
+        in_pivot_columns.data *= np.repeat(others, np.diff(in_pivot_columns.indptr))
+        rows = csr_array(rows - in_pivot_columns @ rows[pivot_rows])
+        rows.eliminate_zeros()
+        if rows.data.size and np.abs(rows.data).max() >= _EXACT_ENTRIES:
+            return None
+        open_rows[pivot_rows] = False
+        pivot_row[pivot_columns] = pivot_rows
     pivots = np.flatnonzero(pivot_row >= 0)
-    alone = (rows[pivot_row[pivots]] != 0).sum(axis=1) == 1
-    return columns[pivots[alone]]
+    return columns[pivots[np.diff(rows.indptr)[pivot_row[pivots]] == 1]]
 
 
-def _unit_pivot(rows: np.ndarray, open_rows: np.ndarray, column: int) -> tuple[int, int] | None:
-    """(column, the shortest of the `open_rows` with 1 or -1 in it), or None when none has."""
-    units = np.flatnonzero(open_rows & (np.abs(rows[:, column]) == 1))
-    if not units.size:
-        return None
-    return column, int(units[np.argmin((rows[units] != 0).sum(axis=1))])
+def _apart(rows: csr_array, by_column: Any, candidate_rows: np.ndarray, candidate_columns: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pivots (in order of preference) that touch none kept before them: one is
+    kept unless its row has an entry in the column of one kept before it, or its column an
+    entry in such a one's row (`rows` and `by_column`: the matrix as CSR and CSC)."""
+    blocked_row = np.zeros(rows.shape[0], dtype=bool)
+    blocked_column = np.zeros(rows.shape[1], dtype=bool)
+    kept_rows, kept_columns = [], []
+    indptr, indices = rows.indptr, rows.indices
+    column_ptr, column_rows = by_column.indptr, by_column.indices
+    for row, column in zip(candidate_rows.tolist(), candidate_columns.tolist(), strict=True):
+        if blocked_row[row] or blocked_column[column]:
+            continue
+        kept_rows.append(row)
+        kept_columns.append(column)
+        blocked_column[indices[indptr[row]:indptr[row + 1]]] = True
+        blocked_row[column_rows[column_ptr[column]:column_ptr[column + 1]]] = True
+    return np.array(kept_rows, dtype=np.int64), np.array(kept_columns, dtype=np.int64)
 
 
 _EXACT_ENTRIES = 2.0 ** 26  # `_unit_elimination`'s entries are exact below this

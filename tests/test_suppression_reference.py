@@ -466,8 +466,8 @@ def test_large_blocks_are_eliminated_as_the_svd_decides(monkeypatch):
     eliminated = []
     elimination = privacy._unit_elimination
 
-    def spied(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray | None:
-        eliminated.append(len(matrix))
+    def spied(matrix, columns: np.ndarray) -> np.ndarray | None:
+        eliminated.append(matrix.shape[0])
         return elimination(matrix, columns)
 
     monkeypatch.setattr(privacy, "_unit_elimination", spied)
