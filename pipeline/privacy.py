@@ -251,7 +251,7 @@ class PersonnummerRegister:
             raise RuntimeError("the personnummer register was let go in this process")
         codes, text = factorize_text(values)
         strings = arrow_text(text)
-        position = positions_in(strings, self._texts)
+        position = distinct_positions_in(strings, self._texts)
         new = np.flatnonzero(position < 0)
         if len(new):
             columns = _check_texts(text.iloc[new].reset_index(drop=True), self.reference_date)
@@ -284,6 +284,21 @@ def positions_in(strings: pa.Array, value_set: pa.Array) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     return pc.index_in(strings, value_set=value_set).fill_null(-1).to_numpy(
         zero_copy_only=False).astype(np.int64)
+
+
+def distinct_positions_in(strings: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """`positions_in` for distinct `strings` (no two equal, none null) in a distinct
+    `value_set`, hashing whichever is smaller: arrow hashes its value set on every call, and
+    a run's register grows to millions of texts while a table brings fewer (a million
+    distinct numbers looked up among three million: 0.35-0.45 s instead of 0.46-0.84)."""
+    if len(strings) == 0 or len(strings) >= len(value_set):
+        return positions_in(strings, value_set)
+    found = pc.index_in(value_set, value_set=strings).fill_null(-1).to_numpy(
+        zero_copy_only=False).astype(np.int64)
+    position = np.full(len(strings), -1, dtype=np.int64)
+    where = np.flatnonzero(found >= 0)
+    position[found[where]] = where
+    return position
 
 
 def _joined(first: Any, second: Any) -> Any:
@@ -440,7 +455,7 @@ class Pseudonymiser:
             raise ValueError(f"pseudonymise takes normalised 12-digit personnummer; "
                              f"{int((~(well_formed | blank)).sum())} distinct values are not "
                              "(run parse_personnummer first)")
-        position = positions_in(strings, self._numbers)
+        position = distinct_positions_in(strings, self._numbers)
         new = np.flatnonzero((position < 0) & ~blank)
         if len(new):
             numbers = strings.take(pa.array(new))

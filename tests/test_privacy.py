@@ -532,6 +532,23 @@ def test_positions_in_a_value_set() -> None:
     assert positions_in(pa.array([], pa.large_string()), known).tolist() == []
 
 
+def test_distinct_positions_in_hashes_the_smaller_side_and_finds_the_same() -> None:
+    import pyarrow as pa
+
+    from pipeline.privacy import distinct_positions_in
+
+    known = pa.array(["a", "b", "c", "d", "e"], pa.large_string())
+    # fewer strings than the value set: the value set is looked up among them
+    found = distinct_positions_in(pa.array(["d", "x", "a"], pa.large_string()), known)
+    assert found.tolist() == [3, -1, 0] and found.dtype == np.int64
+    # more strings than the value set: as positions_in
+    many = pa.array(["e", "q", "b", "r", "s", "t", "a"], pa.large_string())
+    assert distinct_positions_in(many, known).tolist() == [4, -1, 1, -1, -1, -1, 0]
+    assert distinct_positions_in(pa.array([], pa.large_string()), known).tolist() == []
+    assert distinct_positions_in(pa.array(["a"], pa.large_string()),
+                                 pa.array([], pa.large_string())).tolist() == [-1]
+
+
 def test_a_register_let_go_cannot_be_used() -> None:
     import datetime as dt
 
