@@ -1007,7 +1007,8 @@ class _Component:
     MAX_TRIALS = 8
     MAX_SWEEPS = 200
     # Blocks of at least this many relations are decided by elimination, smaller ones by
-    # their SVD (`_exactly`: the two take as long at about 32 relations)
+    # their SVD (`_exactly`: a block of some 30 relations takes about a millisecond either way;
+    # a 20-area study's publication took as long with 64 or 96)
     ELIMINATION_ROWS = 32
     # The rank and weight tests of `_determined_together`, and how far from them a block's
     # figures must lie for `_determined` to decide block by block (see `_block`).
