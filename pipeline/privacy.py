@@ -1515,21 +1515,28 @@ def _unit_elimination(matrix: np.ndarray | csr_array, columns: np.ndarray) -> np
         if not unit.any():
             return None
         count = np.bincount(rows.indices[in_open], minlength=n_columns)
-        unit_row, unit_column = row_of[unit], rows.indices[unit]
+        unit_entry = np.flatnonzero(unit)
+        unit_row, unit_column = row_of[unit_entry], rows.indices[unit_entry]
         order = np.lexsort((unit_row, length[unit_row], unit_column))
-        unit_row, unit_column = unit_row[order], unit_column[order]
-        first = np.flatnonzero(np.r_[True, unit_column[1:] != unit_column[:-1]])  # of each column
-        candidate_row, candidate_column = unit_row[first], unit_column[first]
+        unit_entry, unit_column = unit_entry[order], unit_column[order]
+        candidate = unit_entry[np.r_[True, unit_column[1:] != unit_column[:-1]]]  # of each column
+        candidate_row, candidate_column = row_of[candidate], rows.indices[candidate]
         order = np.lexsort((candidate_column, length[candidate_row], count[candidate_column]))
-        by_column = rows.tocsc()
-        pivot_rows, pivot_columns = _apart(rows, by_column, candidate_row[order], candidate_column[order])
+        pivot = candidate[order][_apart(rows, rows.tocsc(), candidate_row[order], candidate_column[order])]
+        pivot_rows, pivot_columns = row_of[pivot], rows.indices[pivot]
         sign = np.ones(n_rows)
-        sign[pivot_rows] = by_column[pivot_rows, pivot_columns]
+        sign[pivot_rows] = rows.data[pivot]
         rows.data *= sign[row_of]  # each pivot 1
-        others = sign.copy()  # the pivots' own rows are not cleared
-        others[pivot_rows] = 0.0
-        in_pivot_columns = by_column[:, pivot_columns].tocsr()
-        in_pivot_columns.data *= np.repeat(others, np.diff(in_pivot_columns.indptr))
+        # each row's entries in the pivots' columns (the pivots' own rows are not cleared)
+        pivot_of_column = np.full(n_columns, -1)
+        pivot_of_column[pivot_columns] = np.arange(len(pivot))
+        cleared = np.ones(n_rows, dtype=bool)
+        cleared[pivot_rows] = False
+        in_pivot_columns = (pivot_of_column[rows.indices] >= 0) & cleared[row_of]
+        taken = np.bincount(row_of[in_pivot_columns], minlength=n_rows)
+        in_pivot_columns = csr_array((rows.data[in_pivot_columns],
+                                      pivot_of_column[rows.indices[in_pivot_columns]],
+                                      np.r_[0, np.cumsum(taken)]), shape=(n_rows, len(pivot)))
         rows = csr_array(rows - in_pivot_columns @ rows[pivot_rows])
         rows.eliminate_zeros()
         if rows.data.size and np.abs(rows.data).max() >= _EXACT_ENTRIES:
@@ -1541,23 +1548,24 @@ def _unit_elimination(matrix: np.ndarray | csr_array, columns: np.ndarray) -> np
 
 
 def _apart(rows: csr_array, by_column: Any, candidate_rows: np.ndarray, candidate_columns: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate pivots (in order of preference) that touch none kept before them: one is
-    kept unless its row has an entry in the column of one kept before it, or its column an
-    entry in such a one's row (`rows` and `by_column`: the matrix as CSR and CSC)."""
+           ) -> np.ndarray:
+    """Which candidate pivots (given in order of preference) touch none kept before them, as
+    their indices: one is kept unless its row has an entry in the column of one kept before
+    it, or its column an entry in such a one's row (`rows` and `by_column`: the matrix as CSR
+    and CSC)."""
     blocked_row = np.zeros(rows.shape[0], dtype=bool)
     blocked_column = np.zeros(rows.shape[1], dtype=bool)
-    kept_rows, kept_columns = [], []
+    kept = []
     indptr, indices = rows.indptr, rows.indices
     column_ptr, column_rows = by_column.indptr, by_column.indices
-    for row, column in zip(candidate_rows.tolist(), candidate_columns.tolist(), strict=True):
+    for index, (row, column) in enumerate(zip(candidate_rows.tolist(), candidate_columns.tolist(),
+                                              strict=True)):
         if blocked_row[row] or blocked_column[column]:
             continue
-        kept_rows.append(row)
-        kept_columns.append(column)
+        kept.append(index)
         blocked_column[indices[indptr[row]:indptr[row + 1]]] = True
         blocked_row[column_rows[column_ptr[column]:column_ptr[column + 1]]] = True
-    return np.array(kept_rows, dtype=np.int64), np.array(kept_columns, dtype=np.int64)
+    return np.array(kept, dtype=np.int64)
 
 
 _EXACT_ENTRIES = 2.0 ** 26  # `_unit_elimination`'s entries are exact below this
