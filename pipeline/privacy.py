@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import linalg
-from scipy.sparse import csr_array
+from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.errors import KeyMissingError
@@ -1051,7 +1051,6 @@ class _Component:
         self.term_sign = np.array(signs)
         self.matrix = np.zeros((len(self.relations), len(cells)))
         self.matrix[self.term_relation, self.term_cell] = self.term_sign
-        self.sparse_matrix = csr_array(self.matrix)  # blocks are taken from it (`_exactly`)
         # The same as totals and parts, for the sweeps of `_propagate` and for `_narrowed`.
         self.total_cell = np.array([total for total, _ in self.relations], dtype=np.int64)
         is_part = self.term_sign < 0
@@ -1182,6 +1181,7 @@ class _Component:
         if not on_unknown.any():
             return determined, True
         relation, cell = self.term_relation[on_unknown], self.term_cell[on_unknown]
+        sign = self.term_sign[on_unknown]
         count = len(self.relations)
         size = count + len(self.values)
         # relations (0..count-1) and cells (count..) as nodes, joined by the terms (each from
@@ -1200,7 +1200,9 @@ class _Component:
         for block_columns, block in spans:
             key = block_columns.tobytes()
             if key not in self._exact:
-                self._exact[key] = self._exactly(block_columns, np.unique(relation[term_block == block]))
+                in_block = term_block == block
+                self._exact[key] = self._exactly(block_columns, relation[in_block], cell[in_block],
+                                                 sign[in_block])
             exact.append(self._exact[key])
         if all(cells is not None for cells in exact):
             determined[np.concatenate(exact)] = True
@@ -1218,20 +1220,24 @@ class _Component:
             return determined, True
         return self._determined_together(unknown), False
 
-    def _exactly(self, columns: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
-        """The cells that one block fixes (`rows`: its relations, ascending) as exact arithmetic
-        finds them; None when that cannot be said for sure here.
+    def _exactly(self, columns: np.ndarray, relation: np.ndarray, cell: np.ndarray, sign: np.ndarray
+                 ) -> np.ndarray | None:
+        """The cells that one block fixes (`columns`: its cells, ascending; its terms on them:
+        each one's relation, cell and sign) as exact arithmetic finds them; None when that
+        cannot be said for sure here.
 
-        A block of ELIMINATION_ROWS relations or more is eliminated (`_unit_elimination`); a
-        smaller one, or one that cannot be eliminated so, is decided by its SVD (`_block`)
+        A block of ELIMINATION_ROWS relations or more is eliminated (`_fixed_by_elimination`);
+        a smaller one, or one that cannot be eliminated so, is decided by its SVD (`_block`)
         when the SVD is sure to find the exact rank and weights (its largest singular value
         within the range it is sure for): a small block's SVD takes a fraction of a
-        millisecond, its elimination about one, and a large one's SVD up to a second (1,461
-        relations: 0.5-0.9 s; eliminated in 0.009)."""
+        millisecond, its elimination about as long, and a large one's SVD up to a second
+        (1,461 relations: 0.5-0.9 s; eliminated in some 5 ms)."""
+        rows = np.unique(relation)
         if len(rows) >= self.ELIMINATION_ROWS:
-            cells = _unit_elimination(self.sparse_matrix[rows][:, columns], columns)
-            if cells is not None:
-                return cells
+            fixed = _fixed_by_elimination(np.searchsorted(rows, relation), np.searchsorted(columns, cell),
+                                          sign, (len(rows), len(columns)))
+            if fixed is not None:
+                return columns[fixed]
         key = columns.tobytes()
         if key not in self._blocks:
             self._blocks[key] = self._block(columns, rows)
@@ -1481,7 +1487,18 @@ class _Component:
 def _unit_elimination(matrix: np.ndarray | csr_array, columns: np.ndarray) -> np.ndarray | None:
     """Which of `columns` (one per column of `matrix`, a block of relations restricted to
     unknown cells) have their unit vector in the row space of `matrix`, in exact arithmetic;
-    None when that cannot be found so.
+    None when that cannot be found so (`_fixed_by_elimination` of its entries)."""
+    entries = coo_array(matrix)
+    fixed = _fixed_by_elimination(entries.row.astype(np.int64), entries.col.astype(np.int64),
+                                  entries.data.astype(float), entries.shape)
+    return None if fixed is None else columns[fixed]
+
+
+def _fixed_by_elimination(entry_row: np.ndarray, entry_column: np.ndarray, value: np.ndarray,
+                          shape: tuple[int, int]) -> np.ndarray | None:
+    """The columns (ascending) whose unit vector is in the row space of the matrix of these
+    entries (row, column, value; no two on one place), in exact arithmetic; None when that
+    cannot be found so.
 
     Gauss-Jordan elimination with pivots of 1 or -1 only: a pivot's column is cleared from
     every other row, so that the rows left are the reduced row echelon form (each with 1 in
@@ -1493,79 +1510,92 @@ def _unit_elimination(matrix: np.ndarray | csr_array, columns: np.ndarray) -> np
     of 0, 1 and -1; None when the columns left have no +-1 in a row not yet used, or the
     numbers grow too large: the SVD decides then (`_Component._block`).
 
-    The pivots are taken in rounds, many at once, on the sparse rows: in each column its +-1
-    in the shortest row not yet used, the sparsest columns first, each kept when it touches
-    no candidate preferred to it (`_apart`). Pivots that do not touch each other are cleared
-    together (one clears nothing of another's row or column): each other row less its
-    entries in the pivots' columns times their rows. Whichever pivots are taken, the reduced
-    row echelon form is the same, and so is the answer. (A million children's 20 areas:
-    1,461 relations of 1,593 unknown cells in 6 rounds, 0.009 s, where a pivot at a time took
-    0.07 s on dense rows and their SVD 0.5 s.)"""
-    rows = csr_array(matrix)
-    n_rows, n_columns = rows.shape
+    The pivots are taken in rounds, many at once, on the entries alone (a sparse matrix with
+    no sparse-matrix object): in each column its +-1 in the shortest row not yet used, the
+    sparsest columns first, each kept when it touches no candidate preferred to it
+    (`_apart`). Pivots that do not touch each other are cleared together (one clears nothing
+    of another's row or column): each other row less its entries in the pivots' columns times
+    their rows. Whichever pivots are taken, the reduced row echelon form is the same, and so
+    is the answer. (A million children's 20 areas: 1,461 relations of 1,593 unknown cells in
+    6 rounds, some 5 ms, where a pivot at a time took 0.07 s on dense rows and their SVD 0.5 s.)"""
+    n_rows, n_columns = shape
     open_rows = np.ones(n_rows, dtype=bool)  # rows not yet a pivot's
     pivot_row = np.full(n_columns, -1)
     while True:
-        length = np.diff(rows.indptr)
-        row_of = np.repeat(np.arange(n_rows), length)  # of each entry
-        in_open = open_rows[row_of]
+        in_open = open_rows[entry_row]
         if not in_open.any():
             break
-        unit = in_open & (np.abs(rows.data) == 1)
-        if not unit.any():
+        unit = np.flatnonzero(in_open & (np.abs(value) == 1))
+        if not unit.size:
             return None
-        count = np.bincount(rows.indices[in_open], minlength=n_columns)
-        unit_entry = np.flatnonzero(unit)
-        unit_row, unit_column = row_of[unit_entry], rows.indices[unit_entry]
-        order = np.lexsort((unit_row, length[unit_row], unit_column))
-        unit_entry, unit_column = unit_entry[order], unit_column[order]
-        candidate = unit_entry[np.r_[True, unit_column[1:] != unit_column[:-1]]]  # of each column
-        candidate_row, candidate_column = row_of[candidate], rows.indices[candidate]
+        length = np.bincount(entry_row, minlength=n_rows)
+        count = np.bincount(entry_column[in_open], minlength=n_columns)
+        order = np.lexsort((entry_row[unit], length[entry_row[unit]], entry_column[unit]))
+        unit = unit[order]
+        unit_column = entry_column[unit]
+        candidate = unit[np.r_[True, unit_column[1:] != unit_column[:-1]]]  # of each column
+        candidate_row, candidate_column = entry_row[candidate], entry_column[candidate]
         order = np.lexsort((candidate_column, length[candidate_row], count[candidate_column]))
-        pivot = candidate[order][_apart(rows, row_of, candidate_row[order], candidate_column[order])]
-        pivot_rows, pivot_columns = row_of[pivot], rows.indices[pivot]
+        candidate = candidate[order]
+        pivot = candidate[_apart(shape, entry_row, entry_column, candidate_row[order],
+                                 candidate_column[order])]
+        pivot_rows, pivot_columns = entry_row[pivot], entry_column[pivot]
         sign = np.ones(n_rows)
-        sign[pivot_rows] = rows.data[pivot]
-        rows.data *= sign[row_of]  # each pivot 1
-        # each row's entries in the pivots' columns (the pivots' own rows are not cleared)
+        sign[pivot_rows] = value[pivot]
+        value = value * sign[entry_row]  # each pivot 1
+        # the pivots' rows, pivot by pivot, and each other row's entries in their columns
+        pivot_of_row = np.full(n_rows, -1)
+        pivot_of_row[pivot_rows] = np.arange(len(pivot))
         pivot_of_column = np.full(n_columns, -1)
         pivot_of_column[pivot_columns] = np.arange(len(pivot))
-        cleared = np.ones(n_rows, dtype=bool)
-        cleared[pivot_rows] = False
-        in_pivot_columns = (pivot_of_column[rows.indices] >= 0) & cleared[row_of]
-        taken = np.bincount(row_of[in_pivot_columns], minlength=n_rows)
-        in_pivot_columns = csr_array((rows.data[in_pivot_columns],
-                                      pivot_of_column[rows.indices[in_pivot_columns]],
-                                      np.r_[0, np.cumsum(taken)]), shape=(n_rows, len(pivot)))
-        rows = csr_array(rows - in_pivot_columns @ rows[pivot_rows])
-        rows.eliminate_zeros()
-        if rows.data.size and np.abs(rows.data).max() >= _EXACT_ENTRIES:
+        in_pivot_row = np.flatnonzero(pivot_of_row[entry_row] >= 0)
+        in_pivot_row = in_pivot_row[np.argsort(pivot_of_row[entry_row[in_pivot_row]], kind="stable")]
+        row_length = np.bincount(pivot_of_row[entry_row[in_pivot_row]], minlength=len(pivot))
+        row_start = np.cumsum(row_length) - row_length
+        to_clear = np.flatnonzero((pivot_of_column[entry_column] >= 0) & (pivot_of_row[entry_row] < 0))
+        by = pivot_of_column[entry_column[to_clear]]  # each such entry's pivot
+        repeats = row_length[by]
+        within = np.arange(repeats.sum()) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        taken = in_pivot_row[np.repeat(row_start[by], repeats) + within]
+        entry_row = np.concatenate([entry_row, np.repeat(entry_row[to_clear], repeats)])
+        entry_column = np.concatenate([entry_column, entry_column[taken]])
+        value = np.concatenate([value, -np.repeat(value[to_clear], repeats) * value[taken]])
+        # entries on one place summed, zeros dropped
+        place = entry_row * n_columns + entry_column
+        order = np.argsort(place, kind="stable")
+        place = place[order]
+        first = np.r_[True, place[1:] != place[:-1]]
+        summed = np.add.reduceat(value[order], np.flatnonzero(first))
+        kept = summed != 0
+        place, value = place[first][kept], summed[kept]
+        entry_row, entry_column = place // n_columns, place % n_columns
+        if value.size and np.abs(value).max() >= _EXACT_ENTRIES:
             return None
         open_rows[pivot_rows] = False
         pivot_row[pivot_columns] = pivot_rows
     pivots = np.flatnonzero(pivot_row >= 0)
-    return columns[pivots[np.diff(rows.indptr)[pivot_row[pivots]] == 1]]
+    return pivots[np.bincount(entry_row, minlength=n_rows)[pivot_row[pivots]] == 1]
 
 
-def _apart(rows: csr_array, row_of: np.ndarray, candidate_rows: np.ndarray,
-           candidate_columns: np.ndarray) -> np.ndarray:
+def _apart(shape: tuple[int, int], entry_row: np.ndarray, entry_column: np.ndarray,
+           candidate_rows: np.ndarray, candidate_columns: np.ndarray) -> np.ndarray:
     """Which candidate pivots (given in order of preference, at most one a column) touch no
     other one preferred to them, as their indices: a candidate is kept when no candidate
     before it has its column among the entries of the candidate's row, nor its row among the
-    entries of the candidate's column (`row_of`: each entry's row). Two kept candidates never
-    touch (the later would have seen the earlier), and the first is always kept. Each
-    candidate's own entry is the earliest its row and column can show, so a candidate is kept
-    exactly when it is the earliest both show."""
+    entries of the candidate's column. Two kept candidates never touch (the later would have
+    seen the earlier), and the first is always kept. Each candidate's own entry is the
+    earliest its row and column can show, so a candidate is kept exactly when it is the
+    earliest both show."""
     n_candidates = len(candidate_rows)
     rank = np.arange(n_candidates)
-    rank_of_column = np.full(rows.shape[1], n_candidates)
+    rank_of_column = np.full(shape[1], n_candidates)
     rank_of_column[candidate_columns] = rank
-    rank_of_row = np.full(rows.shape[0], n_candidates)
+    rank_of_row = np.full(shape[0], n_candidates)
     np.minimum.at(rank_of_row, candidate_rows, rank)
-    earliest_in_row = np.full(rows.shape[0], n_candidates)
-    np.minimum.at(earliest_in_row, row_of, rank_of_column[rows.indices])
-    earliest_in_column = np.full(rows.shape[1], n_candidates)
-    np.minimum.at(earliest_in_column, rows.indices, rank_of_row[row_of])
+    earliest_in_row = np.full(shape[0], n_candidates)
+    np.minimum.at(earliest_in_row, entry_row, rank_of_column[entry_column])
+    earliest_in_column = np.full(shape[1], n_candidates)
+    np.minimum.at(earliest_in_column, entry_column, rank_of_row[entry_row])
     return np.flatnonzero((earliest_in_row[candidate_rows] == rank)
                           & (earliest_in_column[candidate_columns] == rank))
 

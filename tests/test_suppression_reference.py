@@ -464,13 +464,13 @@ def test_large_blocks_are_eliminated_as_the_svd_decides(monkeypatch):
     (group_cells_all, relations), = cells._components()
     group = privacy._Component(cells, group_cells_all, relations)
     eliminated = []
-    elimination = privacy._unit_elimination
+    elimination = privacy._fixed_by_elimination
 
-    def spied(matrix, columns: np.ndarray) -> np.ndarray | None:
-        eliminated.append(matrix.shape[0])
-        return elimination(matrix, columns)
+    def spied(entry_row, entry_column, value, shape) -> np.ndarray | None:
+        eliminated.append(shape[0])
+        return elimination(entry_row, entry_column, value, shape)
 
-    monkeypatch.setattr(privacy, "_unit_elimination", spied)
+    monkeypatch.setattr(privacy, "_fixed_by_elimination", spied)
     fixed = 0
     for _ in range(5):
         unknown = ~group.published | (rng.random(len(group.values)) < 0.4)
