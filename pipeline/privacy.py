@@ -1583,9 +1583,10 @@ def _apart(shape: tuple[int, int], entry_row: np.ndarray, entry_column: np.ndarr
     other one preferred to them, as their indices: a candidate is kept when no candidate
     before it has its column among the entries of the candidate's row, nor its row among the
     entries of the candidate's column. Two kept candidates never touch (the later would have
-    seen the earlier), and the first is always kept. Each candidate's own entry is the
-    earliest its row and column can show, so a candidate is kept exactly when it is the
-    earliest both show."""
+    seen the earlier), and the first is always kept. A candidate's own entry shows its own
+    rank in its row, and in its column too unless a candidate preferred to it shares its row
+    (and so touches it): a candidate is kept exactly when neither its row nor its column
+    shows a rank earlier than its own."""
     n_candidates = len(candidate_rows)
     rank = np.arange(n_candidates)
     rank_of_column = np.full(shape[1], n_candidates)
@@ -1600,7 +1601,7 @@ def _apart(shape: tuple[int, int], entry_row: np.ndarray, entry_column: np.ndarr
                           & (earliest_in_column[candidate_columns] == rank))
 
 
-_EXACT_ENTRIES = 2.0 ** 26  # `_unit_elimination`'s entries are exact below this
+_EXACT_ENTRIES = 2.0 ** 26  # `_fixed_by_elimination`'s entries are exact below this
 
 
 @functools.cache
