@@ -126,7 +126,7 @@ def _parquet_texts(path: Path) -> list[str]:
 
 
 # Six digits in a row: what every personnummer-like string holds (`privacy._PNR_LIKE`), and no
-# pseudonym, kind or date does. The texts without them are left in arrow, where the check is
+# pseudonym, kind or ISO date does. The texts without them are left in arrow, where the check is
 # one pass in C++: a million children's pseudonyms made distinct over the row groups, made
 # Python strings and searched one by one took most of the clean stage's 7.6 CPU-seconds of
 # scanning.
