@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import linalg
-from scipy.sparse import coo_array, csr_array
+from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.errors import KeyMissingError
@@ -1484,16 +1484,6 @@ class _Component:
         return int(self.cells[candidates[0][-1]])
 
 
-def _unit_elimination(matrix: np.ndarray | csr_array, columns: np.ndarray) -> np.ndarray | None:
-    """Which of `columns` (one per column of `matrix`, a block of relations restricted to
-    unknown cells) have their unit vector in the row space of `matrix`, in exact arithmetic;
-    None when that cannot be found so (`_fixed_by_elimination` of its entries)."""
-    entries = coo_array(matrix)
-    fixed = _fixed_by_elimination(entries.row.astype(np.int64), entries.col.astype(np.int64),
-                                  entries.data.astype(float), entries.shape)
-    return None if fixed is None else columns[fixed]
-
-
 def _fixed_by_elimination(entry_row: np.ndarray, entry_column: np.ndarray, value: np.ndarray,
                           shape: tuple[int, int]) -> np.ndarray | None:
     """The columns (ascending) whose unit vector is in the row space of the matrix of these
@@ -1505,10 +1495,12 @@ def _fixed_by_elimination(entry_row: np.ndarray, entry_column: np.ndarray, value
     its pivot's column and 0 in every other pivot's). A unit vector is a combination of those
     rows only as its own pivot's row (compare the pivots' columns), so a cell is fixed by the
     equations exactly when it is a pivot whose row holds nothing else. With pivots of +-1 the
-    entries stay whole numbers, held exactly while they are below 2**26 (their products below
-    2**52). The relations of linked tables (a total less its parts) eliminate so with entries
-    of 0, 1 and -1; None when the columns left have no +-1 in a row not yet used, or the
-    numbers grow too large: the SVD decides then (`_Component._block`).
+    entries stay whole numbers, and a round's sums are exact in floating point while each is
+    below 2**53: an entry gains at most one product per pivot column in its row, so a round
+    whose largest entry M and longest row L have (L + 1) * M**2 below 2**53 computes every
+    entry exactly. The relations of linked tables (a total less its parts) eliminate so with
+    entries of 0, 1 and -1; None when the columns left have no +-1 in a row not yet used, or
+    the numbers grow too large for that: the SVD decides then (`_Component._block`).
 
     The pivots are taken in rounds, many at once, on the entries alone (a sparse matrix with
     no sparse-matrix object): in each column its +-1 in the shortest row not yet used, the
@@ -1529,6 +1521,8 @@ def _fixed_by_elimination(entry_row: np.ndarray, entry_column: np.ndarray, value
         if not unit.size:
             return None
         length = np.bincount(entry_row, minlength=n_rows)
+        if (int(length.max()) + 1) * float(np.abs(value).max()) ** 2 >= _EXACT_SUMS:
+            return None
         count = np.bincount(entry_column[in_open], minlength=n_columns)
         order = np.lexsort((entry_row[unit], length[entry_row[unit]], entry_column[unit]))
         unit = unit[order]
@@ -1569,8 +1563,6 @@ def _fixed_by_elimination(entry_row: np.ndarray, entry_column: np.ndarray, value
         kept = summed != 0
         place, value = place[first][kept], summed[kept]
         entry_row, entry_column = place // n_columns, place % n_columns
-        if value.size and np.abs(value).max() >= _EXACT_ENTRIES:
-            return None
         open_rows[pivot_rows] = False
         pivot_row[pivot_columns] = pivot_rows
     pivots = np.flatnonzero(pivot_row >= 0)
@@ -1601,7 +1593,7 @@ def _apart(shape: tuple[int, int], entry_row: np.ndarray, entry_column: np.ndarr
                           & (earliest_in_column[candidate_columns] == rank))
 
 
-_EXACT_ENTRIES = 2.0 ** 26  # `_fixed_by_elimination`'s entries are exact below this
+_EXACT_SUMS = 2.0 ** 53  # whole numbers below this are exact in floating point
 
 
 @functools.cache
