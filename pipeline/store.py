@@ -193,7 +193,8 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     if coded_columns(frame):
         write_parquet_parts([frame], path)
     else:
-        frame.to_parquet(path, index=False, compression="zstd")
+        table = pa.Table.from_pandas(frame, preserve_index=False)  # as DataFrame.to_parquet
+        pq.write_table(table, path, **parquet_options(table.schema))
 
 
 def write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
@@ -214,12 +215,23 @@ def write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
                 table = pa.Table.from_pandas(rows, preserve_index=False)  # as DataFrame.to_parquet
                 del rows
                 if writer is None:
-                    writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+                    writer = pq.ParquetWriter(path, table.schema, **parquet_options(table.schema))
                 writer.write_table(table)
                 del table
     finally:
         if writer is not None:
             writer.close()
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """How every parquet file of a run is written: zstd, with statistics (each row group's
+    minimum, maximum and missing values) for the columns that are not text. A text column's
+    are the smallest and largest pseudonym or category of each row group, which narrow no
+    search (pseudonyms are random, and every row group holds every category), and they were
+    a quarter of the time taken to write a million children's 13M visits (2.1 -> 1.6 s)."""
+    text = (pa.types.is_string, pa.types.is_large_string)
+    return {"compression": "zstd",
+            "write_statistics": [field.name for field in schema if not any(is_(field.type) for is_ in text)]}
 
 
 def _as_text_in_row_groups(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
@@ -244,7 +256,7 @@ def parquet_written_meanwhile(frame: pd.DataFrame, path: Path) -> Iterator[None]
     frame = as_text_columns(frame)
     table = pa.Table.from_pandas(frame, preserve_index=False)  # as DataFrame.to_parquet
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parquet") as writer:
-        written = writer.submit(pq.write_table, table, path, compression="zstd")
+        written = writer.submit(pq.write_table, table, path, **parquet_options(table.schema))
         del table  # the thread's reference is the last: freed when it is written
         yield
         written.result()

@@ -166,6 +166,20 @@ def test_a_table_written_in_parts_has_the_bytes_of_the_table_written_whole(tmp_p
     store.write_parquet_parts(parts, tmp_path / "parts.parquet")
     assert pq.ParquetFile(tmp_path / "parts.parquet").metadata.num_row_groups == 3
     assert (tmp_path / "parts.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    # statistics for the numbers and dates, none for the text (`store.parquet_options`): the
+    # last row group's rows n are 2,097,152 (2**21) to 2,097,156, so its doses (n % 7) 1-5,
+    # its dates (n % 500 days after 1 January 2021: days 152-156) 2-6 June, and its rota
+    # series missing where n % 3 is not 0 (2**21 % 3 = 2: the 1st, 3rd and 4th rows)
+    assert store.ROW_GROUP_ROWS == 2**20
+    last = pq.ParquetFile(tmp_path / "whole.parquet").metadata.row_group(2)
+    column = {last.column(i).path_in_schema: last.column(i) for i in range(last.num_columns)}
+    assert not column["child_id"].is_stats_set
+    doses = column["dose_number"].statistics
+    assert (doses.min, doses.max, doses.null_count) == (1, 5, 0)
+    dates = column["dose_date"].statistics
+    assert (pd.Timestamp(dates.min), pd.Timestamp(dates.max)) == (pd.Timestamp("2021-06-02"),
+                                                                  pd.Timestamp("2021-06-06"))
+    assert column["rota_series_doses"].statistics.null_count == 3
     store.write_parquet(whole.iloc[:0], tmp_path / "empty.parquet")
     store.write_parquet_parts([whole.iloc[:0]], tmp_path / "empty_parts.parquet")
     assert (tmp_path / "empty_parts.parquet").read_bytes() == (tmp_path / "empty.parquet").read_bytes()
