@@ -134,6 +134,8 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
     every file before it cleans) all are read first."""
     key = study_key(study)
     ingested = IngestedLazily(study, progress) if set_aside is not None else ingest(study, progress)
+    if set_aside is not None:
+        clean_stage.read_ahead_for_processes(ingested, jobs)
     if key == privacy.DEMO_KEY:
         privacy.check_synthetic_marker(study.folder, ingested["children"].frame["personnummer"],
                                        study.extraction_date)

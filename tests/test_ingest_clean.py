@@ -183,6 +183,43 @@ def test_a_run_reads_each_export_when_its_table_is_cleaned(tiny: Path) -> None:
         pd.testing.assert_frame_equal(table(aside), table(kept), check_exact=True)
 
 
+def test_an_export_read_ahead_is_the_table_read_when_asked_for(tiny: Path) -> None:
+    """IngestedLazily.read_ahead reads an export on a thread: asked for, the table is the one
+    read lazily, told as read then (not while it is read); an unusable file read ahead raises
+    its own error when the table is asked for, the message reading it would give; a table
+    read ahead and let go of is read again when asked for."""
+    from pipeline.errors import InputFileError
+
+    study = load_study(tiny)
+    heard: list[str] = []
+    lazily = IngestedLazily(study, heard.append)
+    lazily.read_ahead("visits")
+    assert lazily.finish_reading_ahead() == ["visits"] and heard == []
+    visits = lazily["visits"]
+    assert heard == ["ingest: 1/5 besok.csv"]
+    pd.testing.assert_frame_equal(visits.frame, ingest(study)["visits"].frame, check_exact=True)
+    assert visits.rejects.equals(ingest(study)["visits"].rejects)
+
+    lazily = IngestedLazily(study)
+    lazily.read_ahead("visits")
+    lazily.read_ahead("breastfeeding")
+    assert sorted(lazily.finish_reading_ahead()) == ["breastfeeding", "visits"]
+    lazily.let_go_of_read_ahead(but="visits")
+    assert lazily.finish_reading_ahead() == ["visits"]
+    lazily.let_go_of_read_ahead()
+    assert lazily.finish_reading_ahead() == []
+    assert lazily["visits"].frame.equals(visits.frame)  # read again
+
+    (tiny / "besok.csv").write_bytes(b"\x00" * 10)  # binary: no export
+    with pytest.raises(InputFileError) as lazily_read:
+        IngestedLazily(study)["visits"]
+    lazily = IngestedLazily(study)
+    lazily.read_ahead("visits")
+    with pytest.raises(InputFileError) as read_ahead:
+        lazily["visits"]
+    assert str(read_ahead.value) == str(lazily_read.value) and "besok.csv" in str(read_ahead.value)
+
+
 def test_antigen_doses_numbered_by_date(tiny: Path) -> None:
     doses = run_ingest_clean(load_study(tiny)).antigen_doses
     assert sorted(doses["antigen"]) == ["dtp", "hepb", "hib", "ipv", "mmr", "pcv"]

@@ -15,6 +15,7 @@ from studykit import write_study
 from pipeline import parsing, runner, store
 from pipeline.errors import HembesokError
 from pipeline.runner import PIPELINE, RunContext, Stage, run_study
+from pipeline.stages.ingest import IngestedLazily
 
 
 def test_pipeline_stages_chain_in_order() -> None:
@@ -290,11 +291,23 @@ def test_clean_in_two_processes_writes_what_one_writes(tmp_path: Path,
         return parallel.run_pieces(pieces, jobs, *args, **kwargs)
 
     monkeypatch.setattr(clean, "run_pieces", run_pieces)
+    read_ahead: list[str] = []
+    reading_ahead = IngestedLazily.read_ahead
+
+    def read_ahead_told(self: IngestedLazily, name: str) -> None:
+        read_ahead.append(name)
+        reading_ahead(self, name)
+
+    monkeypatch.setattr(IngestedLazily, "read_ahead", read_ahead_told)
     said: dict[int, list[str]] = {1: [], 2: []}
     for jobs in (1, 2):
         run_study(folder, tmp_path / f"jobs{jobs}", stages=["ingest", "clean"], jobs=jobs,
                   progress=said[jobs].append)
     assert forked == [2]  # jobs 1 cleaned in one process, jobs 2 in two
+    # in two, the largest export (by its file's bytes) read while the children were cleaned
+    study = runner.load_study(folder)
+    sizes = {name: study.input_path(name).stat().st_size for name in study.inputs if name != "children"}
+    assert read_ahead == [max(sizes, key=sizes.get)]
     one, two = (tmp_path / f"jobs{jobs}" / "data_clean" / "synthetic" / "clean" for jobs in (1, 2))
     names = sorted(path.name for path in one.glob("*.parquet"))
     assert names == sorted(path.name for path in two.glob("*.parquet"))

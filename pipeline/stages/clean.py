@@ -313,7 +313,7 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
     if (isinstance(set_aside, SetAsideMeanwhile) and jobs > 1 and len(events) > 1 and can_fork()
             and _worth_processes(raw_tables, events)):
         cleaned = _clean_in_processes(events, clean_table, set_aside, raw_tables, jobs, progress,
-                                      forked=lambda: _let_go_of(register))
+                                      forked=lambda: _let_go_of(register, raw_tables))
     else:
         cleaned = []
         for name in events:
@@ -342,21 +342,26 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
     Each process reads its export (`raw_tables` reads lazily), cleans it against the
     children and the register it was forked with, and hands the clean table over itself
     (`set_aside.at_once`, written and scanned in that process): only the counts, rejects,
-    value issues and notes travel back. The largest export starts first, so that the
-    processes finish together; the progress (its file read, its table cleaned) is told here
+    value issues and notes travel back. The export read ahead (`read_ahead_for_processes`)
+    starts first, then the others by their cost (`EXPORT_COST`), the largest first, so that
+    the processes finish together; the progress (its file read, its table cleaned) is told here
     as each table is done, in the order they are done. Every pseudonym is the keyed HMAC of
     its number whichever process computes it, and each table is cleaned by the same rules on
     the same rows, so the tables are those of one process (tests/test_same_numbers).
     `forked` is called here once the processes are forked (the run lets go of its register).
     """
     set_aside.wait()  # nothing being written while the processes fork
-    sizes = [_export_bytes(raw_tables, name) for name in events]
-    order = sorted(range(len(events)), key=lambda index: -sizes[index])
+    read = set()
+    if isinstance(raw_tables, IngestedLazily):
+        read = set(raw_tables.finish_reading_ahead())  # nor read: a thread does not go with a fork
+    costs = [_export_bytes(raw_tables, name) * EXPORT_COST.get(name, 1) for name in events]
+    order = sorted(range(len(events)), key=lambda index: (events[index] not in read, -costs[index]))
 
     def piece(name: str) -> Callable[[], Any]:
         def cleaned() -> Any:
             if isinstance(raw_tables, IngestedLazily):
                 raw_tables.progress = lambda _: None  # this process's copy: the run tells it
+                raw_tables.let_go_of_read_ahead(but=name)  # another process's to clean
             return clean_table(name, set_aside.at_once)
         return cleaned
 
@@ -373,15 +378,26 @@ def _clean_in_processes(events: list[str], clean_table: Callable[..., Any], set_
     return run_pieces([piece(name) for name in events], jobs, done, order=order, forked=forked)
 
 
-def _let_go_of(register: privacy.PersonnummerRegister) -> None:
-    """The run's register let go once the processes cleaning the exports have their copies,
-    and the memory handed back (arrow's pool and glibc keep what is freed): the processes
-    replace the register's arrays as they add to them, so the run's copy was its own alone.
-    At a million children the run held 0.62-0.64 GB while they ran, 0.25 GB after this."""
+def _let_go_of(register: privacy.PersonnummerRegister,
+               raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily) -> None:
+    """The run's register (and any export read ahead) let go once the processes cleaning the
+    exports have their copies, and the memory handed back (arrow's pool and glibc keep what
+    is freed): the processes replace the register's arrays as they add to them, so the run's
+    copy was its own alone. At a million children the run held 0.62-0.64 GB while they ran,
+    0.25 GB after this."""
+    if isinstance(raw_tables, IngestedLazily):
+        raw_tables.let_go_of_read_ahead()
     register.let_go()
     pa.default_memory_pool().release_unused()
     hand_back_freed_memory()
 
+
+# What cleaning an export costs per byte of its file, where it is not 1: the vaccinations'
+# makes and writes the antigen doses too (a million children's 8M vaccinations give 16M).
+# A process that cleans the visits read ahead (a gigabyte) and then the care contacts
+# finished with the other's vaccinations, 25 s each, where by bytes alone the care contacts
+# came first and the vaccinations ran alone for the last 4 s of their 16.
+EXPORT_COST = {"vaccinations": 2}
 
 # Memory that cleaning the exports after the children in two processes takes at most, as a
 # multiple of their files' bytes: a million children's 1.9 GB of them peaked at 6.6 GB (the
@@ -405,6 +421,19 @@ def _worth_processes(raw_tables: MutableMapping[str, IngestedTable] | IngestedLa
     available = available_memory()
     return exports >= PROCESS_MIN_EXPORT_BYTES and (
         available is None or available >= PROCESS_MEMORY_PER_EXPORT_BYTE * exports)
+
+
+def read_ahead_for_processes(raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily,
+                             jobs: int) -> None:
+    """When the exports after the children's will be cleaned in processes
+    (`_clean_in_processes`), start reading the largest of them now (`IngestedLazily.
+    read_ahead`), while this process reads and cleans the children, with one core idle
+    otherwise: the process that cleans it finds it read."""
+    if not isinstance(raw_tables, IngestedLazily) or jobs <= 1 or not can_fork():
+        return
+    events = [name for name in raw_tables if name != "children"]
+    if len(events) > 1 and _worth_processes(raw_tables, events):
+        raw_tables.read_ahead(max(events, key=lambda name: _export_bytes(raw_tables, name)))
 
 
 def _export_bytes(raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily, name: str) -> int:

@@ -42,6 +42,7 @@ import difflib
 import io
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -124,17 +125,61 @@ class IngestedLazily(Mapping[str, IngestedTable]):
         self.names = input_tables(study.inputs)
         self.read: dict[str, IngestedTable] = {}
         self.popped: set[str] = set()
+        self._ahead: dict[str, tuple[threading.Thread, list]] = {}  # being read ahead
+        self._read_ahead: dict[str, RawExport] = {}  # read ahead, not yet asked for
 
     def __getitem__(self, name: str) -> IngestedTable:
         if name not in self.names or name in self.popped:
             raise KeyError(name)
+        if name in self._ahead:
+            self.finish_reading_ahead()
         if name not in self.read:
             path = self.study.input_path(name)
-            self.read[name] = ingest_table(path, TABLES[name], self.study.inputs[name],
-                                           self.study.column_map.get(name, {}))
+            self.read[name] = self._ingested(name, self._read_ahead.pop(name, None))
             self.progress(step_message("ingest", len(self.read) + len(self.popped), len(self.names),
                                        path.name))
         return self.read[name]
+
+    def read_ahead(self, name: str) -> None:
+        """Start reading the export `name` on a thread of its own, while this process does
+        other work (pyarrow reads and parses a file without holding the GIL): it is the
+        table's when the table is first asked for, or when `finish_reading_ahead` is called.
+        A file that cannot be used raises its error then. The thread is a daemon: a run
+        stopped by an error elsewhere does not wait for it."""
+        result: list = []
+
+        def read() -> None:
+            try:
+                result.append(read_export(self.study.input_path(name), self.study.inputs[name],
+                                          TABLES[name], self.study.column_map.get(name, {})))
+            except BaseException as error:  # noqa: BLE001 - raised where the table is asked for
+                result.append(error)
+
+        thread = threading.Thread(target=read, name=f"read-ahead-{name}", daemon=True)
+        self._ahead[name] = (thread, result)
+        thread.start()
+
+    def finish_reading_ahead(self) -> list[str]:
+        """Wait for every export being read ahead (`read_ahead`), each then read: before this
+        process forks (a thread does not go with it), or when such a table is asked for.
+        The tables read ahead and not yet asked for."""
+        ahead, self._ahead = self._ahead, {}
+        for name, (thread, result) in ahead.items():
+            thread.join()
+            if isinstance(result[0], BaseException):
+                raise result[0]
+            self._read_ahead[name] = result[0]
+        return list(self._read_ahead)
+
+    def let_go_of_read_ahead(self, but: str | None = None) -> None:
+        """Let go of the tables read ahead and not yet asked for (but `but`'s): a run that has
+        forked the processes that clean them, and a process forked to clean another table,
+        hold them only as their parent's."""
+        self._read_ahead = {name: table for name, table in self._read_ahead.items() if name == but}
+
+    def _ingested(self, name: str, raw: RawExport | None = None) -> IngestedTable:
+        return ingest_table(self.study.input_path(name), TABLES[name], self.study.inputs[name],
+                            self.study.column_map.get(name, {}), raw)
 
     def __iter__(self) -> Iterator[str]:
         return (name for name in self.names if name not in self.popped)
@@ -149,10 +194,13 @@ class IngestedLazily(Mapping[str, IngestedTable]):
         return table
 
 
-def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str, str]) -> IngestedTable:
-    """Read one export, map its columns and parse its values."""
+def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str, str],
+                 raw: RawExport | None = None) -> IngestedTable:
+    """Read one export (unless `raw`, `read_export`'s, is given), map its columns and parse
+    its values."""
     named = f"{path.name} ({table.name})"
-    raw = read_export(path, spec, table, column_map)
+    if raw is None:
+        raw = read_export(path, spec, table, column_map)
     if not raw.header:
         raise InputFileError(f"{named}: the file is empty; export the table again with its header row")
     if len(raw.cells) == 0:
