@@ -392,8 +392,8 @@ def _let_go_of(register: privacy.PersonnummerRegister,
     hand_back_freed_memory()
 
 
-# What cleaning an export costs per byte of its file, where it is not 1: the vaccinations'
-# makes and writes the antigen doses too (a million children's 8M vaccinations give 16M).
+# What cleaning an export costs per byte of its file, where it is not 1: cleaning the
+# vaccinations makes and writes the antigen doses too (a million children's 8M give 16M).
 # A process that cleans the visits read ahead (a gigabyte) and then the care contacts
 # finished with the other's vaccinations, 25 s each, where by bytes alone the care contacts
 # came first and the vaccinations ran alone for the last 4 s of their 16.
