@@ -51,6 +51,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import math
 import re
 import sys
@@ -165,8 +166,11 @@ class CleanResult:
     # the clean children per area (the design's areas are checked against them)
     area_counts: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
 
-    @property
+    @functools.cached_property
     def rejects(self) -> pd.DataFrame:
+        """Every table's rejects, in the tables' order: joined once (a run asks for them four
+        times, a million children's 0.2 s each, after the processes that cleaned the exports
+        have ended)."""
         return pd.concat([t.rejects for t in self.tables.values()], ignore_index=True)
 
 
