@@ -5,13 +5,16 @@ memory is its own: the most its processes held together (a stage forks workers f
 pieces), sampled as the proportional set size of the process and its workers (Linux; pages
 the workers share with it counted once) up to four times a second, as often as the samples
 take no more than a twentieth of one core (at a million children about every 2 s), and
-never less than the largest single process's peak resident memory (os.wait4). The clean
+never less than the largest single process's peak resident memory (os.wait4), and its CPU
+time (user and system, of the stage's process and the workers it waited for: how much of
+the two cores' time the seconds took, and what a faster stage would have to save). The clean
 stage is also compared with the time pyarrow needs just to parse the same raw CSV files,
 the SPEC's yardstick (3x): every input of the study, which the bench writes as CSV only, so
 that clean reads nothing the yardstick does not (a workbook takes far longer to read than
 the same rows as CSV). The parse runs in the bench's own process, whose transparent huge
 pages are off as the stages' are (`parallel.without_huge_pages`, set by the command line):
 the same conditions for both (on the bench machine the parse takes 2.5x as long with them).
+Its CPU time is its threads' together (pyarrow's defaults: a thread per core).
 """
 
 from __future__ import annotations
@@ -42,23 +45,37 @@ JOBS = os.cpu_count() or 1  # processes a stage may use (the compare stage's pie
 
 @dataclass(frozen=True)
 class StageTiming:
-    """One stage's wall time, rows handled and peak resident memory."""
+    """One stage's wall time, rows handled, peak resident memory and CPU time (user and
+    system, of the stage's process and every worker it waited for)."""
 
     stage: str
     seconds: float
     rows: int
     peak_mb: float
+    cpu_seconds: float = float("nan")
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
 
-def run_stage_process(study: Path, root: Path, stage: str) -> tuple[float, float]:
-    """Run one stage in a child process; (seconds, peak MB of it and its workers together)."""
+def run_stage_process(study: Path, root: Path, stage: str) -> tuple[float, float, float]:
+    """Run one stage in a child process; (seconds, peak MB of it and its workers together,
+    CPU-seconds of it and its workers: `measured_process`)."""
     command = [sys.executable, "-m", "pipeline", "run", str(study), "--root", str(root),
                "--stages", *(("ingest", "clean") if stage == "clean" else (stage,)), "--force", "--quiet",
                "--jobs", str(JOBS)]
+    seconds, peak, cpu, returncode = measured_process(command)
+    if returncode != 0:
+        raise RuntimeError(f"stage {stage} failed (exit {returncode}); run it alone to see why: "
+                           + " ".join(command))
+    return seconds, peak, cpu
+
+
+def measured_process(command: list[str]) -> tuple[float, float, float, int]:
+    """Run a command; (seconds, peak MB of it and its workers together, CPU-seconds, exit
+    code). The CPU time is the user and system time the kernel counts for the process and
+    for every process it waited for (a stage waits for its workers), as `time` prints it."""
     started = time.perf_counter()
     child = subprocess.Popen(command)
     together = 0.0
@@ -74,10 +91,8 @@ def run_stage_process(study: Path, root: Path, stage: str) -> tuple[float, float
         time.sleep(max(SAMPLE_SECONDS, (time.perf_counter() - sampled) / SAMPLE_SHARE))
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    if child.returncode != 0:
-        raise RuntimeError(f"stage {stage} failed (exit {child.returncode}); run it alone to see why: "
-                           + " ".join(command))
-    return seconds, max(together, usage.ru_maxrss / 1024)  # ru_maxrss is in kB on Linux
+    return (seconds, max(together, usage.ru_maxrss / 1024),  # ru_maxrss is in kB on Linux
+            usage.ru_utime + usage.ru_stime, child.returncode)
 
 
 SAMPLE_SECONDS = 0.25  # the shortest time between two samples of a stage's memory
@@ -111,13 +126,15 @@ class ParseTiming:
     files: tuple[str, ...]
     bytes: int
     not_parsed: tuple[str, ...] = ()
+    cpu_seconds: float = float("nan")  # of all pyarrow's threads
 
     def describe(self) -> str:
-        """'raw CSV parse with pyarrow: 1.2 s (10 files, 190.1 MB)', naming what was left out."""
+        """'raw CSV parse with pyarrow: 1.2 s (10 files, 190.1 MB), 2.5 CPU-s', naming what
+        was left out."""
         if not self.files:
             return "no CSV inputs to parse"
         line = (f"raw CSV parse with pyarrow: {self.seconds:.1f} s ({len(self.files)} files, "
-                f"{self.bytes / 1e6:,.1f} MB)")
+                f"{self.bytes / 1e6:,.1f} MB), {self.cpu_seconds:.1f} CPU-s")
         return line + (f"; not parsed (not CSV): {', '.join(self.not_parsed)}" if self.not_parsed else "")
 
 
@@ -130,13 +147,13 @@ def parse_seconds(study: Path) -> ParseTiming:
     paths = [config.input_path(table) for table in config.inputs]
     csv_paths = [path for path in paths if path.suffix.lower() == ".csv"]
     options = [_parse_options(path) for path in csv_paths]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for path, (read_options, parse_options) in zip(csv_paths, options, strict=True):
         pacsv.read_csv(path, read_options=read_options, parse_options=parse_options)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return ParseTiming(seconds, tuple(path.name for path in csv_paths),
                        sum(path.stat().st_size for path in csv_paths),
-                       tuple(path.name for path in paths if path not in csv_paths))
+                       tuple(path.name for path in paths if path not in csv_paths), cpu)
 
 
 def _parse_options(path: Path) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions]:
@@ -153,8 +170,8 @@ def benchmark(study: Path, root: Path) -> tuple[list[StageTiming], ParseTiming]:
     clean_dir = load_study(study).data_clean_dir(root)
     timings = []
     for stage in BENCH_STAGES:
-        seconds, peak = run_stage_process(study, root, stage)
-        timings.append(StageTiming(stage, seconds, _rows(clean_dir, stage), peak))
+        seconds, peak, cpu = run_stage_process(study, root, stage)
+        timings.append(StageTiming(stage, seconds, _rows(clean_dir, stage), peak, cpu))
     return timings, parse_seconds(study)
 
 
@@ -166,13 +183,15 @@ def _rows(clean_dir: Path, stage: str) -> int:
 
 
 def report(timings: list[StageTiming], parse: ParseTiming, children: int) -> str:
-    """A plain table of one size's timings: seconds, rows, rows per second, peak memory."""
+    """A plain table of one size's timings: seconds, rows, rows per second, peak memory, and
+    the CPU-seconds behind the seconds (user and system, every process of the stage)."""
     lines = [f"{children:,} children",
-             f"{'stage':<10} {'seconds':>9} {'rows':>12} {'rows/s':>12} {'peak MB':>9}"]
+             f"{'stage':<10} {'seconds':>9} {'rows':>12} {'rows/s':>12} {'peak MB':>9} {'CPU-s':>8}"]
     for t in timings:
         lines.append(f"{t.stage:<10} {t.seconds:>9.1f} {t.rows:>12,} {t.rows_per_second:>12,.0f} "
-                     f"{t.peak_mb:>9,.0f}")
-    lines.append(f"{'total':<10} {sum(t.seconds for t in timings):>9.1f}")
+                     f"{t.peak_mb:>9,.0f} {t.cpu_seconds:>8.1f}")
+    lines.append(f"{'total':<10} {sum(t.seconds for t in timings):>9.1f} {'':>12} {'':>12} {'':>9} "
+                 f"{sum(t.cpu_seconds for t in timings):>8.1f}")
     lines.append(parse.describe())
     lines.append(f"processes: {JOBS} (--jobs; the compare stage splits its work over them)")
     return "\n".join(lines)

@@ -87,6 +87,45 @@ def test_no_csv_inputs_is_said() -> None:
     assert ParseTiming(0.0, (), 0, ("besok.xlsx",)).describe() == "no CSV inputs to parse"
 
 
+def test_the_report_shows_each_stage_s_cpu_seconds_and_their_sum() -> None:
+    """Two stages' seconds, rows, rows per second (rows / seconds), peak MB and CPU-seconds,
+    their total seconds and CPU-seconds (hand-summed), and the parse with its CPU-seconds."""
+    from pipeline.bench import StageTiming, report
+
+    timings = [StageTiming("clean", 10.0, 1_000_000, 3_215.4, 18.25),
+               StageTiming("cohort", 4.0, 1_000, 512.0, 5.5)]
+    parse = ParseTiming(2.0, ("a.csv", "b.csv"), 3_000_000, (), 4.4)
+    assert report(timings, parse, 1_000).splitlines()[:6] == [
+        "1,000 children",
+        "stage        seconds         rows       rows/s   peak MB    CPU-s",
+        "clean           10.0    1,000,000      100,000     3,215     18.2",
+        "cohort           4.0        1,000          250       512      5.5",
+        "total           14.0                                         23.8",
+        "raw CSV parse with pyarrow: 2.0 s (2 files, 3.0 MB), 4.4 CPU-s"]
+
+
+def test_a_stage_s_cpu_seconds_count_the_workers_it_waited_for() -> None:
+    """measured_process: a process that spins 0.4 CPU-seconds itself and waits for a forked
+    worker that spins 0.6 used at least 1.0 between them (by construction: each spins until
+    its own process_time has grown so much); a failing command's exit code is returned."""
+    import sys
+
+    from pipeline.bench import measured_process
+
+    spin = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {}: pass\n"
+    program = ("import os\n"
+               "pid = os.fork()\n"
+               "if pid == 0:\n"
+               + "".join(f"    {line}\n" for line in spin.format(0.6).splitlines())
+               + "    os._exit(0)\n"
+               + spin.format(0.4)
+               + "os.waitpid(pid, 0)\n")
+    seconds, peak, cpu, returncode = measured_process([sys.executable, "-c", program])
+    assert returncode == 0 and peak > 0
+    assert 1.0 <= cpu < seconds * 2 + 0.5  # two cores at most, and the interpreters' start-up
+    assert measured_process([sys.executable, "-c", "raise SystemExit(3)"])[3] == 3
+
+
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc")
 def test_memory_of_a_stage_counts_its_workers_together() -> None:
     """tree_memory_mb: a process holding 150 MB whose forked worker writes 100 MB of its own
