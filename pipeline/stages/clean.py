@@ -314,8 +314,7 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
         return table, issues_found, notes, doses
 
     events = [n for n in names if n != "children"]
-    if (isinstance(set_aside, SetAsideMeanwhile) and jobs > 1 and len(events) > 1 and can_fork()
-            and _worth_processes(raw_tables, events)):
+    if isinstance(set_aside, SetAsideMeanwhile) and _worth_processes(raw_tables, events, jobs):
         cleaned = _clean_in_processes(events, clean_table, set_aside, raw_tables, jobs, progress,
                                       forked=lambda: _let_go_of(register, raw_tables))
     else:
@@ -417,10 +416,13 @@ PROCESS_MIN_EXPORT_BYTES = 32 * 2**20
 
 
 def _worth_processes(raw_tables: MutableMapping[str, IngestedTable] | IngestedLazily,
-                     events: list[str]) -> bool:
-    """Whether the exports are large enough to clean in processes, and the system has the
-    memory to clean them at once (or does not say): otherwise they are cleaned one by one,
-    slower but within what one process needs."""
+                     events: list[str], jobs: int) -> bool:
+    """Whether the exports `events` are cleaned in up to `jobs` processes: more than one of
+    them, a system that can fork, exports large enough, and the memory to clean them at once
+    (or a system that does not say): otherwise they are cleaned one by one, slower but within
+    what one process needs."""
+    if jobs <= 1 or len(events) <= 1 or not can_fork():
+        return False
     exports = sum(_export_bytes(raw_tables, name) for name in events)
     available = available_memory()
     return exports >= PROCESS_MIN_EXPORT_BYTES and (
@@ -433,10 +435,10 @@ def read_ahead_for_processes(raw_tables: MutableMapping[str, IngestedTable] | In
     (`_clean_in_processes`), start reading the largest of them now (`IngestedLazily.
     read_ahead`), while this process reads and cleans the children, with one core idle
     otherwise: the process that cleans it finds it read."""
-    if not isinstance(raw_tables, IngestedLazily) or jobs <= 1 or not can_fork():
+    if not isinstance(raw_tables, IngestedLazily):
         return
     events = [name for name in raw_tables if name != "children"]
-    if len(events) > 1 and _worth_processes(raw_tables, events):
+    if _worth_processes(raw_tables, events, jobs):
         raw_tables.read_ahead(max(events, key=lambda name: _export_bytes(raw_tables, name)))
 
 
