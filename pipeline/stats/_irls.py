@@ -27,7 +27,10 @@ from scipy import linalg, special
 # statsmodels' GLM.fit defaults: at most 100 steps, converged when the deviance changes by
 # at most 1e-8 (absolute) from one step to the next
 MAX_STEPS, TOLERANCE = 100, 1e-8
-BLOCK_ROWS = 65_536  # rows per block of X'WX: each block's weighted copy stays small
+# Bytes of design per block of rows in `weighted_least_squares`: a block, its weighted copy
+# and its products stay in the processor's cache while each is used (a million rows of 35
+# columns: 0.17 s a solve in 1 MB blocks, 0.26-0.29 s in 18 MB ones).
+BLOCK_BYTES = 2**20
 # A product of m x n x k below this is one that OpenBLAS computes on one thread.
 SINGLE_THREAD_PRODUCT = 2**18
 _EPS = np.finfo(float).eps
@@ -327,17 +330,23 @@ def weighted_least_squares(x: np.ndarray, z: np.ndarray, w: np.ndarray
     >>> [round(float(b), 6) for b in params]
     [1.0, 1.0]
     """
-    gram = np.zeros((x.shape[1], x.shape[1]))
-    for start in range(0, len(x), BLOCK_ROWS):
-        block = x[start:start + BLOCK_ROWS]
-        gram += (block * w[start:start + BLOCK_ROWS, None]).T @ block
+    rows = max(256, BLOCK_BYTES // (8 * max(x.shape[1], 1)))
+    blocks = [slice(start, start + rows) for start in range(0, len(x), rows)]
+    gram, right = np.zeros((x.shape[1], x.shape[1])), np.zeros(x.shape[1])
+    weighted_z = w * z
+    for block in blocks:  # X'WX and X'Wz while the block is in cache
+        gram += (x[block] * w[block, None]).T @ x[block]
+        right += weighted_z[block] @ x[block]
     try:
         factor = linalg.cho_factor(gram)
     except linalg.LinAlgError:
         return None
-    params = linalg.cho_solve(factor, x.T @ (w * z))
+    params = linalg.cho_solve(factor, right)
     for _ in range(2):  # refinement: solve for what the residuals still hold
-        params += linalg.cho_solve(factor, x.T @ (w * (z - x @ params)))
+        right = np.zeros(x.shape[1])
+        for block in blocks:
+            right += (w[block] * (z[block] - x[block] @ params)) @ x[block]
+        params += linalg.cho_solve(factor, right)
     return (params, factor) if np.all(np.isfinite(params)) else None
 
 
