@@ -459,14 +459,20 @@ def test_children_fitted_as_counted_rows_give_the_childrens_fit() -> None:
 
 
 @pytest.mark.parametrize("kind", ["plain", "case_weights", "counts"])
-def test_logistic_fit_is_statsmodels_irls_to_rounding(kind) -> None:
+@pytest.mark.parametrize("blocks", ["one", "eight"])
+def test_logistic_fit_is_statsmodels_irls_to_rounding(kind, blocks, monkeypatch) -> None:
     # the fit every logistic model uses (normal equations, no copies of the design) against
     # statsmodels' GLM it replaces: same steps, so the same coefficients, covariance and
     # fitted risks to rounding, with inverse-probability-like case weights or children
-    # counted per row (frequency weights)
+    # counted per row (frequency weights); each step's sums taken over the 2,000 rows at
+    # once, or in blocks of 256 rows (the smallest block: 8 blocks, the last one short)
     import statsmodels.api as sm
 
+    from pipeline.stats import _irls
     from pipeline.stats._irls import logistic_irls
+
+    if blocks == "eight":
+        monkeypatch.setattr(_irls, "BLOCK_BYTES", 1)
 
     rng = np.random.default_rng(7)
     n = 2000
