@@ -61,6 +61,7 @@ from pipeline.stats._design import (
     build_covariate_design,
     require_both_groups,
     require_treatment_identified,
+    row_patterns,
 )
 from pipeline.stats._irls import IrlsFit, logistic_irls
 from pipeline.stats.results import Estimate, NotEstimable, Test
@@ -443,7 +444,12 @@ def logistic_adjusted_effects(
         _check_outcome_cells(y, t)
         require_treatment_identified(t, design.covariates)
         exog = _exog(t, design, interactions)
-        fit = fit_logistic(y, exog, what="outcome model")
+        # Children with the same regressors and outcome are fitted as one row with their
+        # count (the likelihood, its scores and information, and each sum below over the
+        # children are the same); covariates taking few values leave a tenth of the rows.
+        pattern, first = row_patterns(np.column_stack([exog.to_numpy(), y]))
+        fit = fit_logistic(y[first], exog.iloc[first].reset_index(drop=True), what="outcome model",
+                           counts=np.bincount(pattern).astype(float))
     except NotEstimable as reason:
         measures = ("odds_ratio", "risk_difference", "risk_ratio", "risk", "risk")
         blank = [
@@ -455,7 +461,9 @@ def logistic_adjusted_effects(
         )
 
     z = stats.norm.ppf(0.5 + confidence / 2)
-    standardise_over = {"ATT": t == 1, "ATE": np.ones(n, bool), "ATC": t == 0}[estimand]
+    treated = t[first]  # of each row fitted
+    standardise_over = {"ATT": treated == 1, "ATE": np.ones(len(treated), bool),
+                        "ATC": treated == 0}[estimand]
     *marginal, marginal_odds_ratio = _standardised(
         fit, standardise_over, z, base, notes | {"estimand": estimand}, cov_type
     )
@@ -566,25 +574,30 @@ def _standardised(
     coefficients, G I^-1 s_i (G the gradient below, I the information, s_i the score), and
     as a member of the population standardised over, (p_i - risk) / n_over.
     """
+    counts = np.ones(len(fit.fitted)) if fit.counts is None else fit.counts
     exog = fit.exog.loc[over]
     as_treated = _set_treatment(exog, 1.0)
     as_untreated = _set_treatment(exog, 0.0)
     beta = fit.params.to_numpy()
     p1 = 1 / (1 + np.exp(-(as_treated @ beta)))
     p0 = 1 / (1 + np.exp(-(as_untreated @ beta)))
-    n_over = len(p1)
-    risks = np.array([p1.mean(), p0.mean()])
+    counted = counts[over]  # the children each row of the population stands for
+    n_over = counted.sum()
+    risks = np.array([counted @ p1, counted @ p0]) / n_over
     # d(mean p)/d(beta) = mean of p(1-p) x over the standardisation population.
-    gradient = np.vstack([(p1 * (1 - p1)) @ as_treated, (p0 * (1 - p0)) @ as_untreated])
+    gradient = np.vstack([(counted * p1 * (1 - p1)) @ as_treated,
+                          (counted * p0 * (1 - p0)) @ as_untreated])
     gradient /= n_over
     through_coefficients = fit.score_contributions() @ np.linalg.solve(
         fit.information(), gradient.T
     )
     as_population = np.zeros_like(through_coefficients)
     as_population[over] = (np.column_stack([p1, p0]) - risks) / n_over
-    coefficient_part = through_coefficients.T @ through_coefficients
-    population_part = as_population.T @ as_population
-    cross_part = through_coefficients.T @ as_population
+    # sums over the children: each row's terms taken its count of times
+    through_counted = through_coefficients * counts[:, None]
+    coefficient_part = through_counted.T @ through_coefficients
+    population_part = (as_population * counts[:, None]).T @ as_population
+    cross_part = through_counted.T @ as_population
     model_based_part = gradient @ fit.covariance.to_numpy() @ gradient.T
     if cov_type == "nonrobust":
         model_part = model_based_part
@@ -592,7 +605,7 @@ def _standardised(
     else:
         factor = 1.0
         if cov_type == "HC1":
-            n, k = fit.exog.shape
+            n, k = counts.sum(), fit.exog.shape[1]
             factor = n / (n - k)
         model_part = factor * coefficient_part
         covariance = factor * (coefficient_part + population_part + cross_part + cross_part.T)

@@ -175,10 +175,15 @@ def test_robust_coefficient_covariance_equals_statsmodels_hc0() -> None:
     assert np.allclose(hc1.coefficients["se_robust"], reference.bse * np.sqrt(32 / 28), rtol=1e-6)
 
 
-def _misspecified_sample(n: int = 500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Outcome with an x^2 term that the fitted model (T + x) leaves out."""
+def _misspecified_sample(n: int = 500, discrete: bool = False
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outcome with an x^2 term that the fitted model (T + x) leaves out; with `discrete`, x
+    in steps of a half (some 13 values: the 500 children fall into about 50 patterns of
+    treatment, x and outcome, which the model fits as counted rows)."""
     rng = np.random.default_rng(21)
     x = rng.normal(size=n)
+    if discrete:
+        x = np.round(2 * x) / 2
     t = rng.binomial(1, 1 / (1 + np.exp(-0.6 * x))).astype(float)
     y = rng.binomial(1, 1 / (1 + np.exp(-(-1.0 + 1.0 * x**2 + 0.7 * t)))).astype(float)
     return y, t, x
@@ -194,15 +199,19 @@ def _standardisation_pieces(y, t, x, estimand):
     return exog, beta, as_treated, as_untreated, over
 
 
+@pytest.mark.parametrize("discrete", [False, True])
 @pytest.mark.parametrize("estimand", ["ATT", "ATE", "ATC"])
-def test_standardised_se_equals_numerically_differentiated_stacked_sandwich(estimand) -> None:
+def test_standardised_se_equals_numerically_differentiated_stacked_sandwich(estimand, discrete) -> None:
     """Delta-method SE = sandwich of the stacked estimating equations, Jacobian numerical.
 
     Stack: logistic score x_i (y_i - p_i); standardised risks 1{i in S} (p_k(x_i) - mu_k).
     The model is misspecified (x^2 omitted), so the cross term and the robust coefficient
-    covariance both matter.
+    covariance both matter. The reference sums over every child; the estimator, where
+    children share their x, treatment and outcome, over the patterns with their counts.
     """
-    y, t, x = _misspecified_sample()
+    y, t, x = _misspecified_sample(discrete=discrete)
+    patterns = len(np.unique(np.column_stack([y, t, x]), axis=0))
+    assert patterns < 60 if discrete else patterns == 500
     exog, beta, as_treated, as_untreated, over = _standardisation_pieces(y, t, x, estimand)
 
     def expit(eta):
