@@ -8,6 +8,7 @@ full-rank numeric design and can say what it did.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -613,9 +614,10 @@ def pattern_spread(pattern: np.ndarray, counts: np.ndarray, values: np.ndarray
     return means, deviations, np.vstack(rows), np.concatenate(of)
 
 
-def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of `keys` (rows x values): each row's pattern, numbered in order of
-    first appearance, and the first row of each pattern.
+def row_patterns(keys: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `keys` (rows x values, or its columns as a sequence of arrays, which
+    are then not copied into one): each row's pattern, numbered in order of first appearance,
+    and the first row of each pattern.
 
     Models whose regressors take few values can fit each pattern once with its count (or
     its sums) instead of every child. Each column's values are numbered and the numbers
@@ -624,8 +626,9 @@ def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    keys : numpy.ndarray
-        The values that make a pattern, one row per child (no missing values).
+    keys : numpy.ndarray or sequence of numpy.ndarray
+        The values that make a pattern, one row per child (no missing values), or its
+        columns.
 
     Returns
     -------
@@ -641,8 +644,9 @@ def row_patterns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> pattern.tolist(), first.tolist()
     ([0, 1, 0, 2], [0, 1, 3])
     """
-    combined = np.zeros(len(keys), dtype=np.int64)
-    for column in np.asarray(keys).T:
+    columns = np.asarray(keys).T if isinstance(keys, np.ndarray) else keys
+    combined = np.zeros(len(columns[0]) if len(columns) else len(keys), dtype=np.int64)
+    for column in columns:
         # any one-to-one coding of a column's values gives the same patterns, numbered
         # below by first appearance
         codes, levels = column_codes(column)

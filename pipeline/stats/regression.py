@@ -167,7 +167,7 @@ class LogisticFit:
 
 def fit_logistic(
     outcome: np.ndarray, exog: pd.DataFrame, *, what: str, weights: np.ndarray | None = None,
-    counts: np.ndarray | None = None,
+    counts: np.ndarray | None = None, by_pattern: bool = False,
 ) -> LogisticFit:
     """Fit a logistic GLM by IRLS; raise NotEstimable for separation or non-convergence.
 
@@ -194,6 +194,11 @@ def fit_logistic(
         with the same regressors and the same outcome fitted as one row. The likelihood,
         its score and information are those of the children, so the estimate is theirs
         (to IRLS's last digits); fewer rows make the fit faster and smaller.
+    by_pattern : bool, optional
+        Find such rows here: the children who share their regressors, outcome and weight
+        are fitted as one row with their count, and the fit is given per child, as without
+        (its design, fitted risks, outcome and weights those of every child). Covariates
+        taking few values leave a tenth of the rows to fit at register scale.
 
     Returns
     -------
@@ -222,6 +227,8 @@ def fit_logistic(
     >>> round(float(fit.params["treatment"]), 4), round(float(fit.covariance.iloc[1, 1]) ** 0.5, 4)
     (1.2528, 0.4226)
     """
+    if by_pattern and counts is None:
+        return _fit_logistic_by_pattern(outcome, exog, what, weights)
     # statsmodels' IRLS step for step on the normal equations (pipeline.stats._irls); what
     # they cannot fit (a singular or non-finite system) statsmodels' GLM fits
     found = logistic_irls(outcome, exog.to_numpy(), weights, counts)
@@ -250,6 +257,22 @@ def fit_logistic(
         params, covariance, exog, fitted, np.asarray(outcome, dtype=float), weights_kept,
         counts_kept,
     )
+
+
+def _fit_logistic_by_pattern(outcome: np.ndarray, exog: pd.DataFrame, what: str,
+                             weights: np.ndarray | None) -> LogisticFit:
+    """`fit_logistic(..., by_pattern=True)`: fitted on the distinct rows of regressors, outcome
+    and weight with their counts, given per child."""
+    outcome = np.asarray(outcome, dtype=float)
+    weights = None if weights is None else np.asarray(weights, dtype=float)
+    keys = [exog[column].to_numpy(dtype=float) for column in exog.columns]
+    pattern, first = row_patterns([*keys, outcome, *([] if weights is None else [weights])])
+    if len(first) == len(pattern):  # no two children alike
+        return fit_logistic(outcome, exog, what=what, weights=weights)
+    fit = fit_logistic(outcome[first], exog.iloc[first], what=what,
+                       weights=None if weights is None else weights[first],
+                       counts=np.bincount(pattern).astype(float))
+    return LogisticFit(fit.params, fit.covariance, exog, fit.fitted[pattern], outcome, weights)
 
 
 def _statsmodels_logistic(outcome: np.ndarray, exog: pd.DataFrame, what: str,
@@ -447,7 +470,7 @@ def logistic_adjusted_effects(
         # Children with the same regressors and outcome are fitted as one row with their
         # count (the likelihood, its scores and information, and each sum below over the
         # children are the same); covariates taking few values leave a tenth of the rows.
-        pattern, first = row_patterns(np.column_stack([exog.to_numpy(), y]))
+        pattern, first = row_patterns([*(exog[column].to_numpy(dtype=float) for column in exog.columns), y])
         fit = fit_logistic(y[first], exog.iloc[first].reset_index(drop=True), what="outcome model",
                            counts=np.bincount(pattern).astype(float))
     except NotEstimable as reason:

@@ -100,7 +100,7 @@ def _fit_propensity(t: np.ndarray, design: CovariateDesign) -> LogisticFit:
         axis=1,
     )
     try:
-        return fit_logistic(t, exog, what="propensity model")
+        return fit_logistic(t, exog, what="propensity model", by_pattern=True)
     except NotEstimable as reason:
         raise NotEstimable(
             f"{reason} (in the propensity model this means some covariate pattern occurs in "
@@ -692,7 +692,8 @@ def _iptw_result(y: np.ndarray, t: np.ndarray, design: CovariateDesign, shared: 
         )
         try:
             outcome_fit = fit_logistic(
-                y_in, outcome_exog.loc[inside], what="weighted outcome model", weights=raw[inside]
+                y_in, outcome_exog.loc[inside], what="weighted outcome model", weights=raw[inside],
+                by_pattern=True,
             )
         except NotEstimable as reason:
             return _failed(reason, doubly_robust, estimand, design, notes, base, diagnostics)

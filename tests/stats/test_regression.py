@@ -501,6 +501,33 @@ def test_logistic_fit_is_statsmodels_irls_to_rounding(kind, blocks, monkeypatch)
     np.testing.assert_allclose(found.fitted, expected.fittedvalues, rtol=1e-11)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_fit_by_pattern_is_the_fit_of_every_child(weighted) -> None:
+    # 3,000 children with an area (5 levels), a 0/1 covariate and an age in whole years: the
+    # fit of their distinct rows with counts gives, per child, what the fit of every child
+    # gives (coefficients, covariance, fitted risks, sandwich); weights that differ within a
+    # row of regressors and outcome split it (here a weight per child where `weighted`)
+    rng = np.random.default_rng(11)
+    n = 3000
+    area = rng.integers(0, 5, n)
+    exog = pd.DataFrame(np.column_stack([np.ones(n), (area[:, None] == np.arange(1, 5)).astype(float),
+                                         rng.integers(0, 2, n), rng.integers(20, 40, n)]),
+                        columns=["const", "a1", "a2", "a3", "a4", "x", "age"])
+    outcome = (rng.random(n) < 1 / (1 + np.exp(-(exog.to_numpy() @ [-1, 0.2, -0.3, 0.1, 0.4, 0.5, 0.02])))
+               ).astype(float)
+    weights = rng.choice([0.5, 1.0, 2.0], n) if weighted else None
+    every = fit_logistic(outcome, exog, what="model", weights=weights)
+    by_pattern = fit_logistic(outcome, exog, what="model", weights=weights, by_pattern=True)
+    patterns = len(exog.assign(y=outcome, w=1.0 if weights is None else weights).drop_duplicates())
+    assert patterns < (1500 if weighted else 900)  # children share rows
+    np.testing.assert_allclose(by_pattern.params, every.params, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(by_pattern.covariance, every.covariance, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(by_pattern.fitted, every.fitted, rtol=1e-10)
+    np.testing.assert_allclose(by_pattern.sandwich_covariance("HC1"), every.sandwich_covariance("HC1"),
+                               rtol=1e-9, atol=1e-15)
+    assert by_pattern.exog is exog and by_pattern.counts is None and len(by_pattern.outcome) == n
+
+
 def test_logistic_fit_flags_an_outcome_predicted_perfectly() -> None:
     # outcome 1 exactly when x > 0: statsmodels warns of perfect separation, and so does the fit
     from pipeline.stats._irls import logistic_irls
