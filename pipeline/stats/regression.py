@@ -737,7 +737,7 @@ def logistic_slope(outcome: np.ndarray, exposure: np.ndarray,
         raise NotEstimable("every child received the same number of contacts: no slope")
     exog = pd.concat([pd.DataFrame({"const": 1.0, "exposure": x}),
                       design.covariates.reset_index(drop=True)], axis=1)
-    fit = fit_logistic(y, exog, what="dose-response model")
+    fit = fit_logistic(y, exog, what="dose-response model", by_pattern=True)
     coef = float(fit.params["exposure"])
     se = float(np.sqrt(fit.covariance.loc["exposure", "exposure"]))
     z = stats.norm.ppf(0.975)
