@@ -218,6 +218,13 @@ def test_an_export_read_ahead_is_the_table_read_when_asked_for(tiny: Path) -> No
     with pytest.raises(InputFileError) as read_ahead:
         lazily["visits"]
     assert str(read_ahead.value) == str(lazily_read.value) and "besok.csv" in str(read_ahead.value)
+    # an unusable file beside one that is read: its error, and the other's table kept
+    lazily = IngestedLazily(study)
+    lazily.read_ahead("visits")
+    lazily.read_ahead("breastfeeding")
+    with pytest.raises(InputFileError, match="besok.csv"):
+        lazily.finish_reading_ahead()
+    assert lazily.finish_reading_ahead() == ["breastfeeding"]
 
 
 def test_antigen_doses_numbered_by_date(tiny: Path) -> None:

@@ -162,13 +162,18 @@ class IngestedLazily(Mapping[str, IngestedTable]):
     def finish_reading_ahead(self) -> list[str]:
         """Wait for every export being read ahead (`read_ahead`), each then read: before this
         process forks (a thread does not go with it), or when such a table is asked for.
-        The tables read ahead and not yet asked for."""
+        The tables read ahead and not yet asked for; the first file that could not be used
+        raises its error once every thread is done (the others' tables kept)."""
         ahead, self._ahead = self._ahead, {}
+        failed = None
         for name, (thread, result) in ahead.items():
             thread.join()
             if isinstance(result[0], BaseException):
-                raise result[0]
-            self._read_ahead[name] = result[0]
+                failed = failed or result[0]
+            else:
+                self._read_ahead[name] = result[0]
+        if failed is not None:
+            raise failed
         return list(self._read_ahead)
 
     def let_go_of_read_ahead(self, but: str | None = None) -> None:
