@@ -22,6 +22,7 @@ import matplotlib.patches
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
@@ -80,6 +81,8 @@ class ReportRenderer(RendererAgg):
 
     _extents: dict[tuple[Any, ...], tuple[float, float, float]] = {}
     _heights: dict[tuple[Any, ...], FontHeights] = {}
+    _layouts: dict[tuple[Any, ...], tuple[tuple[Any, int, float, float], ...]] = {}  # `draw_text`
+    _bitmaps: dict[tuple[Any, ...], tuple[np.ndarray, int, int]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,6 +99,61 @@ class ReportRenderer(RendererAgg):
             _keep(self._extents, (s, prop.copy(), self.dpi, self._settings), extent)
         return extent
 
+    def draw_text(self, gc: Any, x: float, y: float, s: str, prop: FontProperties, angle: float,
+                  ismath: Any = False, mtext: Any = None) -> None:
+        """Draw a text as Agg does (matplotlib 3.11: glyph by glyph), with each string's glyph
+        layout and each glyph's bitmap kept for the process rather than made anew.
+
+        A glyph's bitmap depends on its font, size, dpi, hinting, rotation and where its pen
+        position falls within a pixel (FreeType's 26.6 fixed point: 1/64 of a pixel), and a
+        whole pixel further on it is the same bitmap one pixel further on (the outline is
+        moved by whole pixels, exactly, before it is rasterised); so the bitmap is made once
+        for each such fraction and drawn where the glyph falls. The pixels are Agg's own.
+        Math, TeX and a matplotlib without the glyph-by-glyph path are drawn by Agg itself.
+        """
+        if ismath or not _GLYPH_BY_GLYPH:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        hinting = backend_agg.get_hinting_flag()
+        key = (s, prop, self.dpi, self._settings, _hashable(features), _hashable(language), hinting)
+        items = self._layouts.get(key)
+        if items is None:
+            font = self._prepare_font(prop)
+            items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                          for item in font._layout(s, flags=hinting, features=features, language=language))
+            _keep(self._layouts, (s, prop.copy(), *key[2:]), items)
+        self._draw_glyphs(gc, x, y, angle, prop.get_size_in_points(), items, hinting)
+
+    def _draw_glyphs(self, gc: Any, x: float, y: float, angle: float, size: float,
+                     items: tuple[tuple[Any, int, float, float], ...], hinting: Any) -> None:
+        """`RendererAgg._draw_text_glyphs_and_boxes` for plain glyphs (no slant, no stretch,
+        no boxes), each glyph's bitmap from `_bitmaps` (see `draw_text`)."""
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        antialiased = bool(gc.get_antialiased())
+        mode = backend_agg.RenderMode.NORMAL if antialiased else backend_agg.RenderMode.MONO
+        shape = (angle, self.dpi, size, hinting, antialiased)
+        height = self.height
+        for font, glyph_index, dx, dy in items:  # dy is upwards; FreeType's y is upwards too
+            pen_x = round(0x40 * (x + dx * cos - dy * sin))
+            pen_y = round(0x40 * (height - y + dx * sin + dy * cos))
+            key = (font, glyph_index, pen_x & 0x3F, pen_y & 0x3F, shape)
+            bitmap = self._bitmaps.get(key)
+            if bitmap is None:
+                font.set_size(size, self.dpi)
+                font._set_transform(matrix, [pen_x & 0x3F, pen_y & 0x3F])
+                rendered = font._render_glyph(glyph_index, hinting, mode)
+                buffer = rendered.buffer
+                if not antialiased:
+                    buffer *= 0xff
+                bitmap = (buffer, rendered.left, rendered.top)
+                _keep(self._bitmaps, key, bitmap)
+            buffer, left, top = bitmap
+            # draw_text_image's y is downwards and the bitmap's bottom side
+            self._renderer.draw_text_image(buffer, left + (pen_x >> 6),
+                                           int(height) - (top + (pen_y >> 6)) + buffer.shape[0], 0, gc)
+
     def _get_font_height_metrics(self, prop: FontProperties) -> Any:
         """The ascent, descent and line gap of `prop`'s font, as `Text._get_layout` (matplotlib
         3.10 and later) computes them when a renderer does not give them: from the font's OS/2
@@ -106,6 +164,12 @@ class ReportRenderer(RendererAgg):
             heights = _font_height_metrics(prop, self.dpi)
             _keep(self._heights, (prop.copy(), self.dpi, self._settings), heights)
         return heights
+
+
+# matplotlib 3.11 draws a text glyph by glyph, in Python, where earlier versions drew it as one
+# bitmap in C++: `ReportRenderer.draw_text` does the same drawing with its work kept.
+_GLYPH_BY_GLYPH = (hasattr(RendererAgg, "_draw_text_glyphs_and_boxes")
+                   and hasattr(RendererAgg, "_prepare_font") and hasattr(backend_agg, "RenderMode"))
 
 
 def _font_height_metrics(prop: FontProperties, dpi: float) -> FontHeights:

@@ -464,6 +464,32 @@ def test_report_renderer_measures_text_as_agg_does() -> None:
         assert extents[1] == extents[0] and extents[2] == extents[0]
 
 
+def test_report_renderer_draws_text_with_the_pixels_of_agg() -> None:
+    """`figures.ReportRenderer.draw_text` (each glyph's bitmap kept for where it falls within a
+    pixel, drawn again where it falls) against a plain Agg renderer, pixel for pixel: one text
+    in every combination of rotation (0, 90, 30 degrees), size, antialiasing and start within a
+    pixel (quarters across, halves up), so that a kept bitmap that left out any of them would be
+    drawn for another; bold, italic and math texts; and the same figure again from the kept
+    bitmaps."""
+    def drawn(renderer_class: type) -> np.ndarray:
+        figure = Figure(figsize=(6, 4), dpi=150)  # 900 x 600 pixels
+        for number in range(144):
+            x = 20 + (number % 12) * 72 + (number // 18) % 4 / 4
+            y = 20 + (number // 12) * 46 + (number // 72) / 2
+            figure.text(x / 900, y / 600, "Åke 5,5 mån (%)", rotation=(0, 90, 30)[number % 3],
+                        fontsize=(9, 10, 11)[number // 3 % 3], antialiased=number // 9 % 2 == 0)
+        figure.text(0.3, 0.97, "Amning vid 6 mån", fontweight="bold", style="italic")
+        figure.text(0.7, 0.97, r"$\chi^2 = 3{,}1$")
+        renderer = renderer_class(900, 600, 150)
+        figure.draw(renderer)
+        return np.asarray(renderer.buffer_rgba()).copy()
+
+    expected = drawn(RendererAgg)
+    figures.ReportRenderer._bitmaps.clear()
+    assert np.array_equal(drawn(figures.ReportRenderer), expected)
+    assert np.array_equal(drawn(figures.ReportRenderer), expected)  # from the kept bitmaps
+
+
 @pytest.mark.parametrize("committee", [True, False])
 def test_the_page_parses_to_what_nbconvert_writes_with_its_own_last_pass(committee: bool) -> None:
     # to_html skips nbconvert's BeautifulSoup pass over the page (report._page_not_reparsed);
