@@ -494,6 +494,105 @@ def test_xlsx_nameless_column_with_data_and_empty_formatted_columns(tmp_path: Pa
           "besok.xlsx (visits): column 9 (I) has no header but holds data in 1 row(s), the first on row 4")
 
 
+def test_xlsx_error_cell_is_read_as_its_text_and_rejected(tmp_path: Path, capsys) -> None:
+    """A formula's error (#DIV/0!, stored as an error cell) in a date column is a rejected
+    value naming its row, not a silent missing date: calamine reads an error cell as empty, so
+    a workbook holding one is read by openpyxl."""
+    from pipeline.stages import ingest
+
+    inputs = {**STUDY["inputs"], "visits": "besok.xlsx"}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    rows = [VISIT_HEADER, *visit_rows()[:5]]
+    rows[3][1] = "#DIV/0!"  # openpyxl stores an error code as an error cell (t="e"): sheet row 4
+    write_xlsx(folder / "besok.xlsx", rows)
+    assert ingest._has_error_cells(folder / "besok.xlsx")
+    assert ingest._calamine_rows(folder / "besok.xlsx", None)[3][1] == ""  # what calamine alone gives
+    assert rows_read(validated(folder, capsys), "visits") == 5
+    rejects = run_ingest_clean(load_study(folder)).rejects
+    bad = rejects[rejects["table"] == "visits"]
+    assert bad[["source_row", "column", "value"]].values.tolist() == [[4, "visit_date", "#DIV/0!"]]
+    write_xlsx(folder / "besok.xlsx", [VISIT_HEADER, *visit_rows()[:5]])
+    assert not ingest._has_error_cells(folder / "besok.xlsx")
+
+
+def with_dimension(path: Path, dimension: str) -> None:
+    """Rewrite the sheet's stored dimensions (`<dimension ref=...>`), as a stale export has them."""
+    import zipfile
+
+    parts = {}
+    with zipfile.ZipFile(path) as workbook:
+        for item in workbook.infolist():
+            parts[item.filename] = workbook.read(item.filename)
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet], count = re.subn(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>'.encode(),
+                                  parts[sheet])
+    assert count == 1
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as workbook:
+        for name, data in parts.items():
+            workbook.writestr(name, data)
+
+
+@pytest.mark.parametrize("error_cell", [False, True], ids=["calamine", "openpyxl"])
+def test_xlsx_cells_beyond_stale_stored_dimensions_are_read(tmp_path: Path, capsys, error_cell: bool) -> None:
+    """A sheet whose stored dimensions say A1:C3 while it holds 7 columns and 7 rows is read
+    whole by either reader (openpyxl's read-only mode would cut it to A1:C3: two rows and the
+    visit kind lost without a word)."""
+    inputs = {**STUDY["inputs"], "visits": "besok.xlsx"}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    rows = [VISIT_HEADER, *visit_rows()]
+    if error_cell:
+        rows[-1][1] = "#N/A"  # the impossible date as an error cell instead: still rejected
+    write_xlsx(folder / "besok.xlsx", rows)
+    with_dimension(folder / "besok.xlsx", "A1:C3")
+    assert rows_read(validated(folder, capsys), "visits") == 6
+    result = run_ingest_clean(load_study(folder))
+    assert sorted(result.tables["visits"].frame["source_row"]) == [2, 3, 4, 5, 6]
+    assert result.tables["visits"].frame["visit_kind"].tolist() == ["home"] * 5
+    rejects = result.rejects[result.rejects["table"] == "visits"]
+    assert rejects[["source_row", "value"]].values.tolist() == [[7, "#N/A" if error_cell else "2021-13-14"]]
+
+
+XLSX_FORMATS = ["General", "0", "0.00", "0%", "@", "yyyy-mm-dd", "yyyy-mm-dd hh:mm", "dd/mm/yyyy",
+                "[$-41D]yyyy-mm-dd", "d-mmm-yy", "h:mm", "[h]:mm:ss", "#,##0", "0.0E+00", '"kr" 0',
+                "yyyy/mm/dd;@"]
+XLSX_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(0, 60_000), st.floats(0, 60_000, allow_nan=False),
+    st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 12, 31)).map(lambda d: d.replace(microsecond=0)),
+    st.times().map(lambda t: t.replace(microsecond=0)),
+    st.sampled_from(["hembesök", "  Ja ", "nej\n", "a\r\nb", "ÅÄÖ åäö", "1,5", "2021-13-14", "'0123",
+                     "=text"]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.tuples(XLSX_VALUES, st.sampled_from(XLSX_FORMATS)), min_size=1, max_size=6),
+                min_size=1, max_size=12), st.integers(0, 3), st.integers(0, 2))
+def test_calamine_and_openpyxl_read_the_same_cell_texts(grid: list[list[tuple[object, str]]], top: int,
+                                                        left: int) -> None:
+    """Numbers, dates, datetimes, times, booleans and texts under date, time, number and text
+    formats, starting below and right of A1: calamine's reading of every cell as text is
+    openpyxl's, row numbers and columns included."""
+    import openpyxl
+
+    from pipeline.stages import ingest
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for r, row in enumerate(grid, start=1 + top):
+        for c, (value, number_format) in enumerate(row, start=1 + left):
+            sheet.cell(row=r, column=c, value=value).number_format = number_format
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "besok.xlsx"
+        workbook.save(path)
+        by_calamine = ingest._sheet_rows(path, None)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ingest, "_has_error_cells", lambda _: True)
+            by_openpyxl = ingest._sheet_rows(path, None)
+    assert by_calamine == by_openpyxl
+    filled = [r for r, row in enumerate(grid) if any(v is not None for v, _ in row)]
+    assert len(by_calamine) == (top + filled[-1] + 1 if filled else 0)
+
+
 # --- a property: a mutated export is read whole or stopped, never read short ---------------------
 
 

@@ -777,30 +777,12 @@ def _line_bounds(data: bytes, n: int) -> list[tuple[int, int]]:
 
 
 def _read_xlsx(path: Path, spec: InputFile, table: Table, column_map: dict[str, str]) -> RawExport:
-    import openpyxl  # imported here: only XLSX inputs need it
-
     named = f"{path.name} ({table.name})"
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken workbook
-        raise InputFileError(
-            f"{path.name}: not a readable XLSX workbook ({type(error).__name__}: "
-            f"{error}); open it in Excel and save it again as .xlsx"
-        ) from None
-    try:
-        sheet = spec.sheet
-        if sheet is not None and sheet not in workbook.sheetnames:
-            raise InputFileError(
-                f"{path.name}: no sheet named '{sheet}'; sheets: {workbook.sheetnames}."
-                " Correct `sheet:` for this input in study.yml"
-            )
-        rows = list((workbook[sheet] if sheet else workbook.worksheets[0]).iter_rows(values_only=True))
-    finally:
-        workbook.close()
-    if not any(cell is not None for row in rows for cell in row):
+    rows = _sheet_rows(path, spec.sheet)
+    if not rows:
         return RawExport([], pd.DataFrame(), np.array([], dtype=np.int64), 1, False, "row")
     search = max(HEADER_SEARCH_ROWS, spec.header_row or 0)
-    candidates = [[_clean_header(_cell_text(cell)) for cell in row] for row in rows[:search]]
+    candidates = [[_clean_header(cell) for cell in row] for row in rows[:search]]
     index, found = _header_index(candidates, spec, table, column_map, named, "row")
     if not any(candidates[index]):
         raise InputFileError(
@@ -809,12 +791,102 @@ def _read_xlsx(path: Path, spec: InputFile, table: Table, column_map: dict[str, 
         )
     width = max(len(row) for row in rows)
     header = (candidates[index] + [""] * width)[:width]
-    body = [[_cell_text(cell) for cell in (list(row) + [None] * width)[:width]] for row in rows[index + 1:]]
+    body = [row + [""] * (width - len(row)) for row in rows[index + 1:]]
     cells = pd.DataFrame(body, columns=range(width), dtype=pd.StringDtype())
     source_row = np.arange(index + 2, index + 2 + len(body), dtype=np.int64)
     cells, source_row = _drop_blank_rows(cells, source_row)
     notes = _header_notes(named, index, spec, "row")
     return RawExport(header, cells, source_row, index + 1, found, "row", "xlsx", "", [], notes)
+
+
+def _sheet_rows(path: Path, sheet: str | None) -> list[list[str]]:
+    """The cells of an XLSX sheet (`sheet`, else the first worksheet) as text (`_cell_text`),
+    row by row from row 1 to its last row holding a value, each row up to its last such cell
+    (none when the sheet is blank).
+
+    Read by calamine (Rust, python-calamine: a tenth of openpyxl's time) unless the workbook
+    has a cell holding an error (`#N/A`, `#DIV/0!`), which calamine reads as empty and openpyxl
+    as its text (which clean then flags as the value it is, where an empty cell would be a
+    silent missing value), or calamine cannot read it: then by openpyxl, whose messages say
+    what is wrong with a broken workbook. Both read every cell that holds a value, whatever
+    the sheet's stored dimensions say (openpyxl's read-only mode would trust them and leave
+    out the rows and columns beyond a stale one). The two give the same text of every cell,
+    but that calamine decodes the `_xHHHH_` escapes of the format (`_x000D_`: a carriage
+    return, as Excel writes it) where openpyxl leaves them as written."""
+    rows = None if _has_error_cells(path) else _calamine_rows(path, sheet)
+    if rows is None:
+        rows = _openpyxl_rows(path, sheet)
+    texts = [[_cell_text(cell) for cell in row] for row in rows]
+    for row in texts:  # each row up to its last cell holding a value
+        while row and not row[-1]:
+            row.pop()
+    while texts and not texts[-1]:
+        texts.pop()
+    return texts
+
+
+def _calamine_rows(path: Path, sheet: str | None) -> list[list[object]] | None:
+    """The sheet's cells by calamine, from A1; None when calamine cannot read the workbook (or
+    `sheet` is not one of its worksheets: openpyxl then says so)."""
+    try:
+        import python_calamine  # imported here: only XLSX inputs need it
+
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        try:
+            worksheets = [meta.name for meta in workbook.sheets_metadata
+                          if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
+            name = sheet if sheet is not None else (worksheets[0] if worksheets else None)
+            if name is None or name not in worksheets:
+                return None
+            return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 - whatever calamine cannot read, openpyxl reads or explains
+        return None
+
+
+def _openpyxl_rows(path: Path, sheet: str | None) -> list[tuple[object, ...]]:
+    import openpyxl  # imported here: only XLSX inputs with error cells need it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken workbook
+        raise InputFileError(
+            f"{path.name}: not a readable XLSX workbook ({type(error).__name__}: "
+            f"{error}); open it in Excel and save it again as .xlsx"
+        ) from None
+    try:
+        if sheet is not None and sheet not in workbook.sheetnames:
+            raise InputFileError(
+                f"{path.name}: no sheet named '{sheet}'; sheets: {workbook.sheetnames}."
+                " Correct `sheet:` for this input in study.yml"
+            )
+        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        worksheet.reset_dimensions()  # every cell, not only those within the stored dimensions
+        return list(worksheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+# A cell holding an error value (`t="e"`) in a worksheet part, its element prefixed or not.
+_ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']e["']""")
+
+
+def _has_error_cells(path: Path) -> bool:
+    """Whether any worksheet of the workbook has a cell holding an error value (False when
+    it is not a readable zip: the readers then say what is wrong)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as workbook:
+            for name in workbook.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    part = workbook.read(name)
+                    if (b'"e"' in part or b"'e'" in part) and _ERROR_CELL.search(part):
+                        return True
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, RuntimeError):
+        return False
+    return False
 
 
 def _cell_text(cell: object) -> str:
