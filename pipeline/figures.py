@@ -11,6 +11,7 @@ so that the reports of one run draw a figure they have in common once.
 
 from __future__ import annotations
 
+import codecs
 import math
 import textwrap
 from collections.abc import Sequence
@@ -21,9 +22,12 @@ import matplotlib.dates
 import matplotlib.patches
 import numpy as np
 import pandas as pd
+from matplotlib import cbook
 from matplotlib.axes import Axes
 from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.ticker import FixedLocator, FuncFormatter
@@ -69,14 +73,52 @@ _MEASURED_MAX = 50_000  # text extents kept per process; emptied when full
 FontHeights = tuple[float, float, float] | tuple[None, None, None]  # ascent, descent, line gap
 
 
-class ReportRenderer(RendererAgg):
-    """An Agg renderer whose text measurements are kept for the process, not per renderer.
+class _KeptMeasures:
+    """Text extents and font heights kept for the process, not per renderer: what a renderer
+    measures of a text depends only on the string, its font properties, the dpi it measures at
+    (`_measure_dpi`) and `FONT_SETTINGS`, so the measurements are the same numbers, taken once.
+    Math and TeX text are measured by the renderer itself. Each renderer class keeps its own
+    (`_extents`, `_heights`): Agg measures hinted glyphs, a vector renderer unhinted outlines."""
+
+    _extents: dict[tuple[Any, ...], tuple[float, float, float]]
+    _heights: dict[tuple[Any, ...], FontHeights]
+
+    def _keep_settings(self) -> None:
+        self._settings = tuple(_hashable(matplotlib.rcParams[name]) for name in FONT_SETTINGS
+                               if name in matplotlib.rcParams)
+
+    def _measure_dpi(self) -> float:
+        raise NotImplementedError
+
+    def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: Any) -> Any:
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[misc]
+        key = (s, prop, self._measure_dpi(), self._settings)
+        extent = self._extents.get(key)
+        if extent is None:
+            extent = super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[misc]
+            _keep(self._extents, (s, prop.copy(), *key[2:]), extent)
+        return extent
+
+    def _get_font_height_metrics(self, prop: FontProperties) -> Any:
+        """The ascent, descent and line gap of `prop`'s font, as `Text._get_layout` (matplotlib
+        3.10 and later) computes them when a renderer does not give them: from the font's OS/2
+        or hhea table. Looked up once for each font, not for each text on each pass."""
+        key = (prop, self._measure_dpi(), self._settings)
+        heights = self._heights.get(key)
+        if heights is None:
+            heights = _font_height_metrics(prop, self._measure_dpi())
+            _keep(self._heights, (prop.copy(), *key[1:]), heights)
+        return heights
+
+
+class ReportRenderer(_KeptMeasures, RendererAgg):
+    """An Agg renderer whose text measurements (`_KeptMeasures`) and drawn glyphs (`draw_text`)
+    are kept for the process, not per renderer.
 
     matplotlib measures each text anew on each renderer, and a figure gets one for its layout
     and another for its PNG (another size), while the figures of a report share most of their
-    tick labels and words. What Agg measures depends only on the string, its font properties,
-    the dpi and `FONT_SETTINGS`, so the measurements are the same numbers; kept here, they
-    are taken once. Math and TeX text are measured as by Agg.
+    tick labels and words.
     """
 
     _extents: dict[tuple[Any, ...], tuple[float, float, float]] = {}
@@ -86,18 +128,10 @@ class ReportRenderer(RendererAgg):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._settings = tuple(_hashable(matplotlib.rcParams[name]) for name in FONT_SETTINGS
-                               if name in matplotlib.rcParams)
+        self._keep_settings()
 
-    def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: Any) -> Any:
-        if ismath:
-            return super().get_text_width_height_descent(s, prop, ismath)
-        key = (s, prop, self.dpi, self._settings)
-        extent = self._extents.get(key)
-        if extent is None:
-            extent = super().get_text_width_height_descent(s, prop, ismath)
-            _keep(self._extents, (s, prop.copy(), self.dpi, self._settings), extent)
-        return extent
+    def _measure_dpi(self) -> float:
+        return self.dpi
 
     def draw_text(self, gc: Any, x: float, y: float, s: str, prop: FontProperties, angle: float,
                   ismath: Any = False, mtext: Any = None) -> None:
@@ -154,16 +188,6 @@ class ReportRenderer(RendererAgg):
             self._renderer.draw_text_image(buffer, left + (pen_x >> 6),
                                            int(height) - (top + (pen_y >> 6)) + buffer.shape[0], 0, gc)
 
-    def _get_font_height_metrics(self, prop: FontProperties) -> Any:
-        """The ascent, descent and line gap of `prop`'s font, as `Text._get_layout` (matplotlib
-        3.10 and later) computes them when a renderer does not give them: from the font's OS/2
-        or hhea table. Looked up once for each font, not for each text on each pass."""
-        key = (prop, self.dpi, self._settings)
-        heights = self._heights.get(key)
-        if heights is None:
-            heights = _font_height_metrics(prop, self.dpi)
-            _keep(self._heights, (prop.copy(), self.dpi, self._settings), heights)
-        return heights
 
 
 # matplotlib 3.11 draws a text glyph by glyph, in Python, where earlier versions drew it as one
@@ -198,8 +222,49 @@ def _keep(kept: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) ->
     kept[key] = value
 
 
+class ReportSVGRenderer(_KeptMeasures, RendererSVG):
+    """matplotlib's SVG renderer with its text measurements kept for the process
+    (`_KeptMeasures`): the SVG of a report figure is drawn after its PNG, and laying out its
+    texts again took some 40 % of the SVG's time. It measures at 72 dpi, as matplotlib's."""
+
+    _extents: dict[tuple[Any, ...], tuple[float, float, float]] = {}
+    _heights: dict[tuple[Any, ...], FontHeights] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._keep_settings()
+
+    def _measure_dpi(self) -> float:
+        return 72.0  # the figure's dpi while it is drawn as SVG, and the renderer's points_to_pixels
+
+
+class ReportSVGCanvas(FigureCanvasSVG):
+    """An SVG canvas that draws with a `ReportSVGRenderer` (`report_html.figure_images` puts it
+    under a report figure for its SVG, and the figure's own canvas back afterwards)."""
+
+    def print_svg(self, filename: Any, *, bbox_inches_restore: Any = None, metadata: Any = None,
+                  **_other: Any) -> None:
+        """`FigureCanvasSVG.print_svg`, drawn by a `ReportSVGRenderer`: the same bytes. The other
+        keywords `savefig` passes (dpi, colours, orientation) are not SVG's, as there."""
+        with cbook.open_file_cm(filename, "w", encoding="utf-8") as out:
+            if not cbook.file_requires_unicode(out):
+                out = codecs.getwriter("utf-8")(out)
+            dpi = self.figure.dpi
+            self.figure.dpi = 72
+            width, height = self.figure.get_size_inches()
+            renderer = MixedModeRenderer(
+                self.figure, width, height, dpi,
+                ReportSVGRenderer(width * 72, height * 72, out, image_dpi=dpi, metadata=metadata),
+                bbox_inches_restore=bbox_inches_restore)
+            self.figure.draw(renderer)
+            renderer.finalize()
+
+
 class ReportCanvas(FigureCanvasAgg):
-    """An Agg canvas that draws with a `ReportRenderer`."""
+    """An Agg canvas that draws with a `ReportRenderer` (and its figure's SVG is drawn on a
+    `ReportSVGCanvas`)."""
+
+    svg_canvas_class = ReportSVGCanvas
 
     def get_renderer(self) -> ReportRenderer:
         width, height = self.get_width_height(physical=True)

@@ -134,8 +134,15 @@ def figure_images(fig: Figure, *, dpi: int = PNG_DPI, svg: bool = False) -> tupl
             if not svg:
                 return png, None
             vector = io.BytesIO()
-            with rc_context(SVG_RC):
-                fig.savefig(vector, format="svg", bbox_inches=box, metadata={"Date": None})
+            canvas = fig.canvas
+            svg_canvas = getattr(canvas, "svg_canvas_class", None)  # figures.ReportCanvas's: kept measures
+            try:
+                if svg_canvas is not None:
+                    svg_canvas(fig)  # the figure's canvas while it is drawn as SVG
+                with rc_context(SVG_RC):
+                    fig.savefig(vector, format="svg", bbox_inches=box, metadata={"Date": None})
+            finally:
+                fig.set_canvas(canvas)
             return png, vector.getvalue()
         finally:
             if engine is not None:

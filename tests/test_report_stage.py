@@ -427,6 +427,29 @@ def test_report_figure_images_have_the_pixels_and_layout_of_a_plain_tight_savefi
     assert _svg_words(svg) == _svg_words(plain_svg.getvalue())  # the same ticks, labels and words
 
 
+def test_report_figure_svg_has_the_bytes_of_matplotlib_s_own_svg(monkeypatch: pytest.MonkeyPatch) -> None:
+    """figure_images draws a report figure's SVG on a `figures.ReportSVGCanvas` (text measures
+    kept for the process): the bytes of matplotlib's own SVG canvas drawing the same figure in
+    the same box, the second time from the kept measures too; the figure keeps its canvas."""
+    def svg_of(kept: bool) -> bytes:
+        monkeypatch.setattr(figures.ReportCanvas, "svg_canvas_class",
+                            figures.ReportSVGCanvas if kept else None)
+        figure = panels_over_time(figures.ReportFigure(figsize=(6, 4), layout="constrained"))
+        figure.axes[1].set_ylabel("Kvot (log)\nper år", rotation=90)
+        figure.axes[1].text(0.5, 0.5, r"$\chi^2 = 3{,}1$", transform=figure.axes[1].transAxes)
+        canvas = figure.canvas
+        svg = report_html.figure_images(figure, svg=True)[1]
+        assert figure.canvas is canvas and isinstance(canvas, figures.ReportCanvas)
+        assert svg is not None
+        return svg
+
+    plain = svg_of(kept=False)
+    figures.ReportSVGRenderer._extents.clear()
+    assert svg_of(kept=True) == plain
+    assert figures.ReportSVGRenderer._extents  # measured once, kept
+    assert svg_of(kept=True) == plain
+
+
 def test_png_holds_the_pixels_given_rgb_when_opaque_with_dpi_and_software() -> None:
     """Pixels written by hand (a 3x2 canvas), read back by Pillow: the same values, RGB when
     every pixel is opaque and RGBA when one is not, the dpi and matplotlib's Software text."""

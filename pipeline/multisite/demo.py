@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import IO
 
 from pipeline import privacy
 from pipeline.errors import HembesokError
@@ -101,41 +102,122 @@ def sites_in_background(root: Path, jobs: int = 1) -> Iterator[Callable[[], None
     """Prepare the demo's municipalities in a process of their own, at a lower priority
     (`BACKGROUND_NICENESS`), while the caller runs the main demo study; yields `wait`,
     which waits for it and raises HembesokError with its message if it failed. The process is
-    stopped if the caller's block fails or is interrupted."""
-    command = [sys.executable, "-m", "pipeline.multisite.demo", str(Path(root).resolve()), str(jobs)]
+    stopped if the caller's block fails or is interrupted.
+
+    Where processes can be forked, it is this one forked, with the stages' modules imported
+    first (the main study needs them too): a new interpreter would import them all again, two
+    CPU-seconds of a demo that keeps both cores busy throughout."""
     errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a file: a pipe could fill and block
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
-                               cwd=Path.cwd())
+    if can_fork():
+        for module in ("pipeline.runner", "pipeline.synth.sites",
+                       *(f"pipeline.stages.{stage}" for stage in SITE_STAGES)):
+            importlib.import_module(module)
+        process: _Background = _Forked(root, jobs, errors)
+    else:
+        process = _Started(root, jobs, errors)
     finished = False
 
     def wait() -> None:
         nonlocal finished
-        process.wait()
+        code = process.wait()
         finished = True
-        if process.returncode != 0:
+        if code != 0:
             errors.seek(0)
             last = [line for line in errors.read().splitlines() if line.strip()][-3:]
             raise HembesokError("the demo's synthetic municipalities could not be prepared: "
-                                + (" / ".join(last) or f"exit code {process.returncode}"))
+                                + (" / ".join(last) or f"exit code {code}"))
 
     try:
         yield wait
     finally:
-        if not finished and process.poll() is None:
-            process.terminate()  # the runner stops as on Ctrl-C: previous outputs left whole
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if not finished:
+            process.stop()  # the runner stops as on Ctrl-C: previous outputs left whole
         errors.close()
 
 
+class _Background:
+    """The process preparing the municipalities: `wait` for its exit code, or `stop` it."""
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        raise NotImplementedError
+
+    def terminate(self) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop it as Ctrl-C would (SIGTERM), killed if it has not stopped within 30 s."""
+        if self.wait(0) is not None:
+            return
+        self.terminate()
+        if self.wait(30) is None:
+            self.kill()
+            self.wait()
+
+
+class _Forked(_Background):
+    """This process forked to run `_prepare_in_background`."""
+
+    def __init__(self, root: Path, jobs: int, errors: IO[str]) -> None:
+        context = multiprocessing.get_context("fork")
+        sys.stdout.flush()  # what this process has yet to print is not the forked one's to print
+        sys.stderr.flush()
+        self.process = context.Process(target=_prepare_in_background, name="hembesok-demo-sites",
+                                       args=(Path(root).resolve(), jobs, errors))
+        self.process.start()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self.process.join(timeout)
+        return self.process.exitcode
+
+    def terminate(self) -> None:
+        self.process.terminate()
+
+    def kill(self) -> None:
+        self.process.kill()
+
+
+class _Started(_Background):
+    """`python -m pipeline.multisite.demo ROOT JOBS` (where processes cannot be forked)."""
+
+    def __init__(self, root: Path, jobs: int, errors: IO[str]) -> None:
+        command = [sys.executable, "-m", "pipeline.multisite.demo", str(Path(root).resolve()), str(jobs)]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=errors, cwd=Path.cwd())
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def terminate(self) -> None:
+        self.process.terminate()
+
+    def kill(self) -> None:
+        self.process.kill()
+
+
+def _prepare_in_background(root: Path, jobs: int, errors: IO[str]) -> None:
+    """The forked process: its output to nowhere and its errors to `errors`, as `_main`'s."""
+    with open(os.devnull, "w", encoding="utf-8") as nowhere:
+        os.dup2(nowhere.fileno(), sys.stdout.fileno())
+    os.dup2(errors.fileno(), sys.stderr.fileno())
+    sys.exit(_prepare(root, jobs))
+
+
 def _main(argv: Sequence[str]) -> int:
-    """`python -m pipeline.multisite.demo ROOT JOBS`: prepare_sites, as sites_in_background runs it."""
+    """`python -m pipeline.multisite.demo ROOT JOBS`: prepare_sites, as sites_in_background runs it
+    where processes cannot be forked."""
+    return _prepare(Path(argv[0]), int(argv[1]))
+
+
+def _prepare(root: Path, jobs: int) -> int:
+    """prepare_sites at a lower priority; the exit code (an error's message on stderr)."""
     from pipeline.cli import _terminate_as_interrupt
 
-    root, jobs = Path(argv[0]), int(argv[1])
     # the main demo study goes first: its stages (the reports above all) are what the user
     # waits for, and the municipalities fill the cores whenever it leaves one idle
     if hasattr(os, "nice"):  # not on Windows
