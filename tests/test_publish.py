@@ -581,7 +581,7 @@ def test_write_xlsx_is_byte_identical(tmp_path: Path) -> None:
     write_xlsx(frame.copy(), tmp_path / "two" / "indicators.xlsx")
     assert (tmp_path / "one" / "indicators.xlsx").read_bytes() == (
         tmp_path / "two" / "indicators.xlsx").read_bytes()
-    back = pd.read_excel(tmp_path / "one" / "indicators.xlsx")
+    back = pd.read_excel(tmp_path / "one" / "indicators.xlsx", engine="openpyxl")
     assert back["n_numerator"].tolist()[1] == SMALL and back["n_denominator"].tolist()[0] == 180
 
 
