@@ -585,6 +585,49 @@ def test_write_xlsx_is_byte_identical(tmp_path: Path) -> None:
     assert back["n_numerator"].tolist()[1] == SMALL and back["n_denominator"].tolist()[0] == 180
 
 
+def to_excel_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
+    """What pandas' to_excel writes with write_xlsx's options: the reference its own cell
+    writing keeps to."""
+    import io
+
+    from pipeline.publish.xlsx import XLSX_DATE, XLSX_OPTIONS
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as writer:
+        writer.book.set_properties({"author": "hembesok", "created": XLSX_DATE})
+        frame.to_excel(writer, sheet_name=sheet, index=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("with_date", [False, True], ids=["written-here", "by-to_excel"])
+def test_write_xlsx_writes_what_to_excel_writes(tmp_path: Path, with_date: bool) -> None:
+    """Integers, floats (missing, integral, infinite), nullable integers, booleans, texts (empty,
+    missing, formula-like, Arrow-backed) and, in the second case, a date column, which is left
+    to to_excel: read back, each cell is what the table holds (no cell for a missing value or
+    empty text, infinities as text); with pandas 3, the very bytes of to_excel."""
+    import openpyxl
+
+    frame = pd.DataFrame({
+        "n": [3, 180, 0], "share": [0.25, float("nan"), 2.0], "ratio": [float("inf"), -float("inf"), 1.5],
+        "count": pd.array([1, None, 7], dtype="Int64"), "suppressed": [True, False, True],
+        "text": ["<5", "", "=HYPERLINK(\"x\")"], "area": pd.array(["Norrbyåsen", None, "all"],
+                                                                    dtype="string[pyarrow]")})
+    if with_date:
+        frame["date"] = pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"])
+    write_xlsx(frame, tmp_path / "table.xlsx")
+    if int(pd.__version__.split(".")[0]) >= 3:  # pandas 2 writes the header row in bold
+        assert (tmp_path / "table.xlsx").read_bytes() == to_excel_bytes(frame, "table")
+    sheet = openpyxl.load_workbook(tmp_path / "table.xlsx").active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:7] == ["n", "share", "ratio", "count", "suppressed", "text", "area"]
+    assert [row[:7] for row in rows[1:]] == [[3, 0.25, "inf", 1, True, "<5", "Norrbyåsen"],
+                                             [180, None, "-inf", None, False, None, None],
+                                             [0, 2, 1.5, 7, True, "=HYPERLINK(\"x\")", "all"]]
+    assert sheet["F4"].data_type == "s"  # the formula-like text is a text cell
+    if with_date:
+        assert [row[7].date().isoformat() for row in rows[1:]] == ["2024-01-31", "2024-02-29", "2024-03-31"]
+
+
 def test_scan_finds_a_planted_personnummer(tmp_path: Path) -> None:
     number = luhn_pnr("811218", "987")
     (tmp_path / "table.csv").write_text(f"a,b\n1,{number}\n", encoding="utf-8")
