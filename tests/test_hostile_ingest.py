@@ -515,6 +515,37 @@ def test_xlsx_error_cell_is_read_as_its_text_and_rejected(tmp_path: Path, capsys
     assert not ingest._has_error_cells(folder / "besok.xlsx")
 
 
+def test_xlsx_that_calamine_cannot_read_is_read_by_openpyxl(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workbook calamine fails on, even by a Rust panic (pyo3's PanicException is a
+    BaseException), is read by openpyxl: the same rows; Ctrl-C is not swallowed."""
+    import python_calamine
+
+    from pipeline.stages import ingest
+
+    rows = [VISIT_HEADER, *visit_rows()]
+    write_xlsx(tmp_path / "besok.xlsx", rows)
+    expected = ingest._sheet_rows(tmp_path / "besok.xlsx", None)
+
+    class Panic(BaseException):
+        pass
+
+    def panics(_path: str) -> None:
+        raise Panic("calamine panicked")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", panics)
+    assert ingest._calamine_rows(tmp_path / "besok.xlsx", None) is None
+    assert ingest._sheet_rows(tmp_path / "besok.xlsx", None) == expected == [
+        [str(cell) for cell in row] for row in rows]
+
+    def interrupted(_path: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest._sheet_rows(tmp_path / "besok.xlsx", None)
+
+
 def with_dimension(path: Path, dimension: str) -> None:
     """Rewrite the sheet's stored dimensions (`<dimension ref=...>`), as a stale export has them."""
     import zipfile

@@ -841,8 +841,10 @@ def _calamine_rows(path: Path, sheet: str | None) -> list[list[object]] | None:
             return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
         finally:
             workbook.close()
-    except Exception:  # noqa: BLE001 - whatever calamine cannot read, openpyxl reads or explains
-        return None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - a Rust panic too (pyo3's PanicException is no Exception):
+        return None  # what calamine cannot read, openpyxl reads or explains
 
 
 def _openpyxl_rows(path: Path, sheet: str | None) -> list[tuple[object, ...]]:
