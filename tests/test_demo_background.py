@@ -64,3 +64,16 @@ def test_the_process_is_stopped_when_the_demo_stops_first(tmp_path: Path,
     assert (tmp_path / "stopped").read_text() == "as on Ctrl-C"
     with pytest.raises(ProcessLookupError):
         os.kill(int((tmp_path / "started").read_text()), 0)  # gone, and reaped
+
+
+def test_where_processes_cannot_fork_a_new_interpreter_prepares_them(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m pipeline.multisite.demo ROOT JOBS` (no fork: Windows): its failure's last
+    lines come back to wait (here a root that is a file, where no study folder can be made)."""
+    monkeypatch.setattr(demo, "can_fork", lambda: False)
+    root = tmp_path / "not-a-folder"
+    root.write_text("a file", encoding="utf-8")
+    with demo.sites_in_background(root) as wait, pytest.raises(HembesokError) as raised:
+        wait()
+    assert str(raised.value).startswith("the demo's synthetic municipalities could not be prepared: ")
+    assert "NotADirectoryError" in str(raised.value) or "FileExistsError" in str(raised.value)
