@@ -189,7 +189,6 @@ class ReportRenderer(_KeptMeasures, RendererAgg):
                                            int(height) - (top + (pen_y >> 6)) + buffer.shape[0], 0, gc)
 
 
-
 # matplotlib 3.11 draws a text glyph by glyph, in Python, where earlier versions drew it as one
 # bitmap in C++: `ReportRenderer.draw_text` does the same drawing with its work kept.
 _GLYPH_BY_GLYPH = (hasattr(RendererAgg, "_draw_text_glyphs_and_boxes")
