@@ -159,10 +159,12 @@ def _png(rgba: memoryview, size: tuple[int, int], dpi: int) -> bytes:
     the same; a PNG reader needs nothing else."""
     width, height = size
     pixels = np.frombuffer(rgba, dtype=np.uint8, count=width * height * 4).reshape(height, width, 4)
-    opaque = bool((pixels[:, :, 3] == 255).all())
+    # every alpha 255: each pixel as a little-endian word is at least 0xFF000000 (one contiguous pass)
+    opaque = bool((np.frombuffer(rgba, dtype="<u4", count=width * height) >= 0xFF000000).all())
     channels = pixels[:, :, :3] if opaque else pixels
-    rows = np.zeros((height, 1 + width * channels.shape[2]), dtype=np.uint8)  # column 0: the filter
-    rows[:, 1:] = channels.reshape(height, -1)
+    rows = np.empty((height, 1 + width * channels.shape[2]), dtype=np.uint8)
+    rows[:, 0] = 0  # each row's filter: none
+    rows[:, 1:].reshape(height, width, channels.shape[2])[...] = channels
     per_metre = round(dpi / 0.0254)
     software = f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
     return b"".join([
@@ -170,7 +172,7 @@ def _png(rgba: memoryview, size: tuple[int, int], dpi: int) -> bytes:
         _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)),
         _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
         _png_chunk(b"tEXt", b"Software\0" + software.encode("latin-1")),
-        _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)),
+        _png_chunk(b"IDAT", zlib.compress(rows, 6)),
         _png_chunk(b"IEND", b"")])
 
 
