@@ -28,7 +28,7 @@ def test_the_forked_process_prepares_the_sites_at_a_lower_priority(tmp_path: Pat
         wait()
     jobs, pid, niceness = (int(word) for word in (tmp_path / "prepared").read_text().split())
     assert jobs == 2 and pid != os.getpid()
-    assert niceness == os.getpriority(os.PRIO_PROCESS, 0) + demo.BACKGROUND_NICENESS
+    assert niceness == min(19, os.getpriority(os.PRIO_PROCESS, 0) + demo.BACKGROUND_NICENESS)  # 19: the most
 
 
 def test_an_error_comes_back_to_wait_without_a_personnummer(tmp_path: Path,

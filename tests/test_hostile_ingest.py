@@ -615,9 +615,12 @@ def test_calamine_and_openpyxl_read_the_same_cell_texts(grid: list[list[tuple[ob
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "besok.xlsx"
         workbook.save(path)
-        by_calamine = ingest._sheet_rows(path, None)
+        with pytest.MonkeyPatch.context() as patch:  # each reader alone, the other not asked
+            patch.setattr(ingest, "_openpyxl_rows", lambda *_: pytest.fail("openpyxl asked"))
+            by_calamine = ingest._sheet_rows(path, None)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(ingest, "_has_error_cells", lambda _: True)
+            patch.setattr(ingest, "_calamine_rows", lambda *_: pytest.fail("calamine asked"))
             by_openpyxl = ingest._sheet_rows(path, None)
     assert by_calamine == by_openpyxl
     filled = [r for r, row in enumerate(grid) if any(v is not None for v, _ in row)]

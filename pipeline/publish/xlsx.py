@@ -20,6 +20,7 @@ XLSX_DATE = dt.datetime(2024, 1, 1)
 # (OWASP "CSV Injection": `=HYPERLINK(...)` stays the text it is).
 XLSX_OPTIONS = {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                 "strings_to_urls": False}
+MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text; pandas truncates longer text with a warning
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
@@ -51,9 +52,9 @@ def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
         worksheet = workbook.add_worksheet(sheet)
         for column, name in enumerate(frame.columns):
             worksheet.write_string(0, column, str(name))
+        write = {"number": worksheet.write_number, "string": worksheet.write_string,
+                 "boolean": worksheet.write_boolean}
         for column, cells in enumerate(columns):
-            write = {"number": worksheet.write_number, "string": worksheet.write_string,
-                     "boolean": worksheet.write_boolean}
             for row, (kind, value) in cells:
                 write[kind](row, column, value)
         workbook.close()
@@ -84,5 +85,3 @@ def _cells(values: pd.Series) -> list[tuple[int, tuple[str, object]]] | None:
             return None
     return cells
 
-
-MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text; pandas truncates longer text with a warning
