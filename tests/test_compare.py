@@ -543,3 +543,31 @@ def test_an_areas_design_checks_from_the_whole_panel_are_its_own(small_study, mo
         assert found["randomisation"].p_value == checked[key]["randomisation"].p_value, key
         pd.testing.assert_frame_equal(found["placebo_areas"], checked[key]["placebo_areas"],
                                       check_exact=False, rtol=1e-12)
+
+
+def test_the_short_tables_start_last_and_longest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The processes' last pieces are the descriptive tables, longest first by their time at a
+    million children (`_SHORT_PIECES`): every one of them named there, so that a renamed
+    table does not silently go to the end."""
+    import pipeline.stages.compare as compare_module
+
+    started: list[str] = []
+
+    def in_order(pieces, jobs, done, order=None, **_):  # noqa: ANN001, ANN202 - run_pieces'
+        results = [None] * len(pieces)
+        for index in order:
+            results[index] = pieces[index]()
+            done(index)
+        return results
+
+    monkeypatch.setattr(compare_module, "run_pieces", in_order)
+    groups = (["intervention"] * 30 + ["comparison"] * 30 + ["intervention_pre"] * 30
+              + ["comparison_pre"] * 30)
+    compare(make_study("did"), make_cohort(groups, seed=3), jobs=2,
+            progress=started.append,
+            beside={"indicators": lambda: pd.DataFrame(), "flow": lambda: pd.DataFrame(),
+                    "fidelity": lambda: pd.DataFrame()})
+    names = [message.split(maxsplit=2)[-1] for message in started]  # "compare: 3/40 event study"
+    tail = names[-len(compare_module._SHORT_PIECES):]
+    assert tail == list(compare_module._SHORT_PIECES)
+    assert names[0].startswith("area ")  # the longest pieces first
