@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -332,3 +333,22 @@ def test_notebook_runs_in_both_languages(run_folder: Path, tmp_path: Path, langu
     figures_shown = sum("".join(o.get("data", {}).get("text/html", "")).count('class="report-figure"')
                         for o in outputs)
     assert figures_shown >= 6
+
+
+def test_a_run_s_tables_are_parsed_once_and_again_when_their_bytes_change(tmp_path: Path) -> None:
+    """load_run in a report worker, report after report: each table parsed once while its
+    file's bytes are the same, each report given its own copy, a rewritten file parsed anew
+    even when its size and time are the same."""
+    folder = tmp_path / "run"
+    (folder / "tables").mkdir(parents=True)
+    table = folder / "tables" / "summary.csv"
+    table.write_text("indicator,estimate\nvacc_mmr1_24m,0.10\n", encoding="utf-8")
+    first = tables.load_run(folder)
+    first.tables["summary"].loc[0, "estimate"] = 99.0  # a report changing its own frame
+    second = tables.load_run(folder)
+    assert second["summary"]["estimate"].tolist() == [0.10]
+    stat = table.stat()
+    table.write_text("indicator,estimate\nvacc_mmr1_24m,0.20\n", encoding="utf-8")  # same size
+    os.utime(table, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same time
+    assert tables.load_run(folder)["summary"]["estimate"].tolist() == [0.20]
+    assert tables.read_table(table).equals(tables.load_run(folder)["summary"])
