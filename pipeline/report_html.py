@@ -117,6 +117,7 @@ def figure_images(fig: Figure, *, dpi: int = PNG_DPI, svg: bool = False) -> tupl
     engine = fig.get_layout_engine()
     shown_dpi = fig.dpi
     with contextlib.ExitStack() as kept:
+        kept.enter_context(_tick_work_shared(fig))
         fig.dpi = dpi
         try:
             if fig.axes and engine is not None:  # as a draw would, without drawing every artist
@@ -178,6 +179,68 @@ def _png(rgba: memoryview, size: tuple[int, int], dpi: int) -> bytes:
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@contextlib.contextmanager
+def _tick_work_shared(fig: Figure) -> Iterator[None]:
+    """Each axis's ticks and tick-label boxes computed once per measure or draw of the axis.
+
+    matplotlib's `Axis.get_tightbbox` and `Axis.draw` update the axis's ticks and measure
+    their labels, then place the axis label, which (`_get_tick_boxes_siblings`) updates and
+    measures them again for every axis its label is aligned with, itself included: the same
+    work twice for nothing in between (5 % of the report workers' time, the layout solving
+    each axis twice). Within one such call of an axis, its `_update_ticks` and
+    `_get_ticklabel_bboxes` now give what they gave the first time in that call; outside
+    one, and for the other axes of an alignment group, they work as before. The same ticks,
+    labels and pixels (`tests/test_report_html.py`: the PNG is savefig's, the SVG
+    matplotlib's own bytes)."""
+    axes = [axis for ax in fig.axes for axis in getattr(ax, "_axis_map", {}).values()]
+    for axis in axes:
+        _share_tick_work(axis)
+    try:
+        yield
+    finally:
+        for axis in axes:
+            for name in _SHARED_TICK_WORK:
+                axis.__dict__.pop(name, None)
+
+
+# The Axis methods `_share_tick_work` shadows on an axis while its figure is saved.
+_SHARED_TICK_WORK = ("get_tightbbox", "draw", "_update_ticks", "_get_ticklabel_bboxes")
+
+
+def _share_tick_work(axis: Any) -> None:
+    calls: list[dict] = []  # the work done in the axis's call in progress, if any
+    own = {name: getattr(axis, name) for name in _SHARED_TICK_WORK}  # the bound class methods
+
+    def within_one_call(method: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append({})
+            try:
+                return own[method](*args, **kwargs)
+            finally:
+                calls.pop()
+        return call
+
+    def update_ticks() -> Any:
+        if not calls:
+            return own["_update_ticks"]()
+        if "ticks" not in calls[-1]:
+            calls[-1]["ticks"] = own["_update_ticks"]()
+        return calls[-1]["ticks"]
+
+    def ticklabel_bboxes(ticks: Any, renderer: Any = None) -> Any:
+        if not calls:
+            return own["_get_ticklabel_bboxes"](ticks, renderer)
+        key = ("bboxes", id(ticks), id(renderer))
+        if key not in calls[-1]:
+            calls[-1][key] = (ticks, own["_get_ticklabel_bboxes"](ticks, renderer))
+        return calls[-1][key][1]
+
+    axis.get_tightbbox = within_one_call("get_tightbbox")
+    axis.draw = within_one_call("draw")
+    axis._update_ticks = update_ticks
+    axis._get_ticklabel_bboxes = ticklabel_bboxes
 
 
 @contextlib.contextmanager

@@ -427,6 +427,32 @@ def test_report_figure_images_have_the_pixels_and_layout_of_a_plain_tight_savefi
     assert _svg_words(svg) == _svg_words(plain_svg.getvalue())  # the same ticks, labels and words
 
 
+def test_report_figure_images_share_tick_work_only_within_one_axis_call() -> None:
+    """With labels aligned across panels (each y label placed from both panels' tick labels)
+    and without, figure_images' axes update and measure their ticks once per call of their
+    own: the PNG has savefig's pixels, and afterwards the axes are matplotlib's again."""
+    for aligned in (False, True):
+        def made(figure: Figure) -> Figure:
+            figure = panels_over_time(figure)
+            figure.axes[0].set_ylabel("Barn")
+            figure.axes[1].set_ylabel("Kvot")
+            figure.axes[1].set_ylim(0.1, 1000)  # wider tick labels than the panel above
+            if aligned:
+                figure.align_ylabels()
+            return figure
+
+        plain = made(Figure(figsize=(6, 4), layout="constrained"))
+        drawn = io.BytesIO()
+        plain.savefig(drawn, format="png", dpi=report_html.PNG_DPI, bbox_inches="tight")
+        figure = made(figures.ReportFigure(figsize=(6, 4), layout="constrained"))
+        png, _ = report_html.figure_images(figure)
+        assert np.array_equal(np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGBA")),
+                              np.asarray(PIL.Image.open(drawn).convert("RGBA")))
+        for ax in figure.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                assert not set(report_html._SHARED_TICK_WORK) & set(vars(axis))
+
+
 def test_report_figure_svg_has_the_bytes_of_matplotlib_s_own_svg(monkeypatch: pytest.MonkeyPatch) -> None:
     """figure_images draws a report figure's SVG on a `figures.ReportSVGCanvas` (text measures
     kept for the process): the bytes of matplotlib's own SVG canvas drawing the same figure in
