@@ -432,7 +432,7 @@ def test_report_figure_images_share_tick_work_only_within_one_axis_call() -> Non
     and without, figure_images' axes update and measure their ticks once per call of their
     own: the PNG has savefig's pixels, and afterwards the axes are matplotlib's again."""
     for aligned in (False, True):
-        def made(figure: Figure) -> Figure:
+        def made(figure: Figure, aligned: bool = aligned) -> Figure:
             figure = panels_over_time(figure)
             figure.axes[0].set_ylabel("Barn")
             figure.axes[1].set_ylabel("Kvot")
