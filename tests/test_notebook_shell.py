@@ -10,6 +10,7 @@ import nbformat
 import papermill
 import pytest
 
+from pipeline.stages import notebook_shell
 from pipeline.stages.notebook_shell import NotebookShell, register_engine
 
 CELLS = [
@@ -124,3 +125,18 @@ def test_what_a_cell_writes_to_the_descriptors_of_its_streams_is_its_output() ->
                                 "subprocess.run(['echo', 'by a subprocess'], check=True);", None)
     assert [(o.output_type, o.name, o.text) for o in outputs] == [
         ("stream", "stdout", "printed\nby descriptor\nby a subprocess\n")]
+
+
+@pytest.mark.parametrize(("kind", "fields"), [
+    ("stream", {"name": "stderr", "text": "varning\n"}),
+    ("display_data", {"data": {"text/html": "<p>Figur 1</p>", "image/png": "iVBORw0KGgo="},
+                      "metadata": {"image/png": {"width": 640}}}),
+    ("execute_result", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": 3}),
+    ("error", {"ename": "ValueError", "evalue": "no rows", "traceback": ["line 1", "line 2"]}),
+])
+def test_an_output_is_what_nbformat_makes_of_it(kind: str, fields: dict) -> None:
+    made, expected = notebook_shell.output(kind, **fields), nbformat.v4.new_output(kind, **fields)
+    assert made == expected
+    assert isinstance(made, nbformat.NotebookNode) and made.output_type == kind
+    assert all(type(made[key]) is type(expected[key]) for key in expected)  # nested nodes too
+    nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[made])]))
