@@ -356,7 +356,8 @@ def test_pdf_scan_ignores_glyphs_offsets_dates_and_images(tmp_path, clean_pdf_pa
     assert "Utvärdering (demo)" in texts and "ff" in texts  # literal escapes and UTF-16 decoded
 
 
-@pytest.mark.parametrize("where", ["literal", "utf16", "compressed_object", "uncompressed_content"])
+@pytest.mark.parametrize("where", ["literal", "utf16", "utf16_spaced", "compressed_object",
+                                   "uncompressed_content"])
 def test_pdf_scan_finds_a_planted_personnummer(tmp_path, clean_pdf_parts, where):
     from pipeline.publish import scan_file_for_personnummer
 
@@ -364,6 +365,10 @@ def test_pdf_scan_finds_a_planted_personnummer(tmp_path, clean_pdf_parts, where)
     planted = {
         "literal": b"<</Title (Barn " + number.encode() + b")>>",
         "utf16": b"<</Type /StructElem /S /Figure /Alt " + utf16_hex(f"Barn {number}") + b">>",
+        # hex digits may be spaced anywhere, the byte order mark's too
+        "utf16_spaced": b"<</Type /StructElem /S /Figure /Alt " + b" ".join(
+            utf16_hex(f"Barn {number}")[i:i + 2] for i in range(0, len(utf16_hex(f"Barn {number}")), 2))
+        + b">>",
         "compressed_object": stream(b"/Type /ObjStm /N 1 /First 4",
                                     b"9 0 <</Type /Annot /Contents (" + number.encode() + b")>>"),
         "uncompressed_content": stream(b"", b"BT /F1 9 Tf (" + number.encode() + b") Tj ET",
