@@ -565,6 +565,11 @@ def test_the_page_parses_to_what_nbconvert_writes_with_its_own_last_pass(committ
                               "language": "sv", "title": "Rapport",
                               "audience": "committee" if committee else "technical"}})[0]
     assert str(BeautifulSoup(ours, features="html.parser")) == theirs
+    # the process's exporters serve page after page: one of the other kind and language between
+    other = report.to_html(nbformat.from_dict(executed), committee=not committee, language="en",
+                           title="Report")
+    assert '<html lang="en">' in other and "<title>Report</title>" in other
+    assert report.to_html(nbformat.from_dict(executed), committee=committee, title="Rapport") == ours
     assert ours.count("<img") == 2 and 'alt="No description has been provided for this image"' in ours
     assert 'alt="Staplar: 64 % mot 58 %"' in ours
 
