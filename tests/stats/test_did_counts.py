@@ -413,3 +413,45 @@ def test_score_bootstrap_on_cells_is_the_rows_bootstrap() -> None:
         assert on_cells.p_value(null) == on_rows.p_value(null)
     np.testing.assert_allclose(on_cells.interval(-0.2, 0.1), on_rows.interval(-0.2, 0.1),
                                rtol=1e-9)
+
+
+def _exog_by_get_dummies(rows, area_effects: bool) -> pd.DataFrame:  # noqa: ANN001
+    """The Poisson DiD's design as it was made before it was built as one matrix: pandas'
+    dummies of the areas and periods concatenated with the other columns."""
+    from pipeline.stats import did_counts
+
+    n = len(rows.events)
+    parts = [pd.DataFrame({"const": np.ones(n)})]
+    parts.append(pd.get_dummies(pd.Series(rows.clusters), prefix="area", drop_first=True, dtype=float)
+                 if area_effects else pd.DataFrame({"treated_area": rows.treated}))
+    parts.append(pd.get_dummies(rows.periods, prefix="period", drop_first=True, dtype=float)
+                 if rows.periods is not None else pd.DataFrame({"post": rows.post}))
+    parts += [pd.DataFrame({did_counts._INTERACTION: rows.treated * rows.post}),
+              rows.design.covariates.reset_index(drop=True)]
+    frame = pd.concat(parts, axis=1)
+    return pd.DataFrame(frame.to_numpy(dtype=float), columns=frame.columns, copy=False)
+
+
+@pytest.mark.parametrize(("area_effects", "periods"), list(product([True, False], repeat=2)))
+def test_the_design_is_pandas_dummies_of_areas_and_periods(area_effects: bool, periods: bool) -> None:
+    from dataclasses import replace
+
+    from pipeline.stats import did_counts
+
+    rng = np.random.default_rng(8)
+    n = 400
+    areas = pd.Series(rng.choice(list("ABCDEFG"), n))
+    half_year = pd.Series(rng.choice(["2019H1", "2019H2", "2020H1", "2021H2", "2018H2"], n))
+    covariates = pd.DataFrame({"age": rng.normal(30, 5, n),
+                               "education": rng.choice(["low", "mid", "high"], n),
+                               "smoker": rng.integers(0, 2, n)})
+    treated_area = areas.isin(["A", "B", "C"]).astype(float)
+    after = half_year.isin(["2020H1", "2021H2"]).astype(float)
+    rows = did_counts._rows(rng.poisson(2, n), rng.uniform(0.5, 2, n), treated_area, after, areas,
+                            covariates, period_effects=half_year)
+    if not periods:
+        rows = replace(rows, periods=None)
+    built, expected = did_counts._exog(rows, area_effects), _exog_by_get_dummies(rows, area_effects)
+    pd.testing.assert_frame_equal(built, expected, check_exact=True)
+    assert built.columns.tolist()[:2] == ["const", "area_1" if area_effects else "treated_area"]
+    assert built.to_numpy().flags.f_contiguous  # summed column by column, as before
