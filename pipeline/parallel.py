@@ -12,6 +12,7 @@ scanned for personnummer (a clean table written in a worker is not scanned again
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import multiprocessing
 import os
@@ -135,13 +136,44 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
 
 def _worker_started(run_pid: int, keep_freed_memory: bool = False) -> None:
     """A worker dies with the run; Ctrl-C and SIGTERM are the run's to handle."""
-    from pipeline.stages.report import die_with_parent
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(run_pid)
     if keep_freed_memory:
         reuse_freed_memory()
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Have Linux kill this process when its parent dies, even by SIGKILL (which runs no
+    handler: the children must be told beforehand). Elsewhere it does nothing.
+
+    Called in a worker, and in a browser process between fork and exec (the
+    setting survives exec). `parent_pid`, when given, catches a parent that died first.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    _prctl()(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+@functools.cache
+def _prctl() -> Callable[..., int]:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl
+
+
+def dying_with_this_process() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes a child process die with this one (Linux; else None)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    _prctl()  # looked up here: between fork and exec the child only calls it
+    parent = os.getpid()
+    return lambda: die_with_parent(parent)
 
 
 # glibc's mallopt parameters (malloc.h) and their defaults

@@ -281,3 +281,20 @@ def test_forked_is_not_called_when_the_pieces_run_here() -> None:
     calls: list[int] = []
     assert run_pieces([lambda: 1, lambda: 2], 1, forked=lambda: calls.append(1)) == [1, 2]
     assert calls == []
+
+
+@pytest.mark.skipif(not can_fork(), reason="the pieces run in this process")
+def test_a_worker_starts_without_importing_the_report_stage() -> None:
+    """A compare or clean worker sets itself to die with the run (`die_with_parent`) without
+    importing the report stage, matplotlib with it (0.4-0.7 CPU-seconds in each worker): a
+    fresh interpreter, whose run has not imported them either, asks its workers."""
+    import subprocess
+    import sys
+
+    program = ("import sys\n"
+               "from pipeline.parallel import run_pieces\n"
+               "def imported():\n"
+               "    return sorted(m for m in ('pipeline.stages.report', 'matplotlib') if m in sys.modules)\n"
+               "print(run_pieces([imported, imported], jobs=2), imported())\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[[], []] []"

@@ -36,7 +36,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -49,7 +48,7 @@ from typing import Any
 from pipeline import text
 from pipeline.config import Study
 from pipeline.errors import HembesokError
-from pipeline.parallel import first_done, stop_workers
+from pipeline.parallel import die_with_parent, dying_with_this_process, first_done, stop_workers
 from pipeline.progress import step_message
 from pipeline.publish import scan_ahead
 from pipeline.report_html import slug
@@ -307,39 +306,6 @@ def _execute(*item: object) -> Executed:
     return _WORKER_SESSION.execute(*item)  # type: ignore[arg-type]
 
 
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
-
-
-def die_with_parent(parent_pid: int | None = None) -> None:
-    """Have Linux kill this process when its parent dies, even by SIGKILL (which runs no
-    handler: the children must be told beforehand). Elsewhere it does nothing.
-
-    Called in a worker, and in a browser process between fork and exec (the
-    setting survives exec). `parent_pid`, when given, catches a parent that died first.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    _prctl()(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if parent_pid is not None and os.getppid() != parent_pid:
-        os._exit(1)
-
-
-@functools.cache
-def _prctl() -> Callable[..., int]:
-    import ctypes
-
-    return ctypes.CDLL(None, use_errno=True).prctl
-
-
-def _dying_with_this_process() -> Callable[[], None] | None:
-    """A `preexec_fn` that makes a child process die with this one (Linux; else None)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    _prctl()  # looked up here: between fork and exec the child only calls it
-    parent = os.getpid()
-    return lambda: die_with_parent(parent)
-
-
 class ReportSession:
     """What executes one report's notebook after another, in a report worker's own process
     (`notebook_shell`). One per worker."""
@@ -474,7 +440,7 @@ class KeptBrowser:
         ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_browser, from_browser)]
         os.close(to_browser)
         os.close(from_browser)
-        dying = _dying_with_this_process()
+        dying = dying_with_this_process()
 
         def in_child() -> None:
             if dying is not None:
@@ -623,7 +589,7 @@ def print_pdf(html: Path, pdf: Path, browser: str) -> str | None:
                 [browser, *PDF_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
                  Path(html).resolve().as_uri()],
                 capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False,
-                stdin=subprocess.DEVNULL, preexec_fn=_dying_with_this_process())
+                stdin=subprocess.DEVNULL, preexec_fn=dying_with_this_process())
         except (OSError, subprocess.SubprocessError) as error:
             return f"{Path(browser).name} could not be run ({type(error).__name__}: {error})"
         finally:
