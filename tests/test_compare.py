@@ -571,3 +571,17 @@ def test_the_short_tables_start_last_and_longest_first(monkeypatch: pytest.Monke
     tail = names[-len(compare_module._SHORT_PIECES):]
     assert tail == list(compare_module._SHORT_PIECES)
     assert names[0].startswith("area ")  # the longest pieces first
+
+
+def test_each_half_year_s_label_is_that_of_its_last_child() -> None:
+    """The event study's labels of its half-years (`_label_of_each`): what dict(zip(...)) of
+    every child gives, the last child's label where one half-year has two."""
+    from pipeline.stages.compare.did_rows import _label_of_each
+
+    rng = np.random.default_rng(4)
+    period = rng.integers(-8, 7, 5_000)
+    labels = np.array([f"{2016 + (p + 8) // 2}-{'01' if p % 2 else '07'}" for p in period], dtype=object)
+    assert _label_of_each(period, labels) == dict(zip(period.tolist(), labels.tolist(), strict=True))
+    assert _label_of_each(np.array([1, 2, 1, 3]), np.array(["a", "b", "c", "d"], dtype=object)) == {
+        1: "c", 2: "b", 3: "d"}
+    assert _label_of_each(np.array([], dtype=int), np.array([], dtype=object)) == {}

@@ -194,7 +194,7 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
                                  did.coded_covariates[inside].reset_index(drop=True))
         if result is None or not result.estimable:
             continue
-        labels = dict(zip(period[inside], did.half_year[inside], strict=True))
+        labels = _label_of_each(period[inside], did.half_year[inside])
         note = result.pre_trend.summary()
         for record in result.table.to_dict("records"):
             rows.append({"indicator": indicator.id,
@@ -214,6 +214,18 @@ def event_study_table(context: _Context, did_cells: pd.DataFrame) -> pd.DataFram
 
 def _text_or_empty(value: object) -> str:
     return "" if value is None or pd.isna(value) else str(value)
+
+
+def _label_of_each(period: np.ndarray, labels: np.ndarray) -> dict[int, Any]:
+    """`dict(zip(period, labels))` (each period's label at its last child) without a Python
+    step per child: a million children's pairs took 45 ms, once per indicator."""
+    if not len(period):
+        return {}
+    low = int(period.min())
+    last = np.full(int(period.max()) - low + 1, -1)
+    np.maximum.at(last, period - low, np.arange(len(period)))
+    found = np.flatnonzero(last >= 0)
+    return dict(zip((found + low).tolist(), labels[last[found]].tolist(), strict=True))
 
 
 def half_year_index(birth: pd.Series, programme_start: pd.Timestamp) -> np.ndarray:
