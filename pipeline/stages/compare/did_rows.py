@@ -319,15 +319,19 @@ def areas_checked_together(context: _Context, did_cells: pd.DataFrame) -> dict[s
     comparison = did_cells["group"].astype("string").str.startswith("comparison").fillna(
         False).to_numpy(dtype=bool)
     births = did_cells["birth_date"]
+    areas = did_cells["area"].astype("string")
+    # whether each indicator is taken by its stable parts among all children (once, not per area)
+    entries = {indicator.id: indicator_entry(indicator.id) for indicator in context.indicators}
+    whole = {name: by_stable_parts(entry, births) for name, entry in entries.items()}
     chosen: dict[str, set[str]] = {}
     for area in context.study.design.intervention_areas:
-        own = did_cells["area"].astype("string").eq(area).fillna(False).to_numpy(dtype=bool)
+        own = areas.eq(area).fillna(False).to_numpy(dtype=bool)
         piece = own | comparison
         if not np.array_equal(piece, own | (did.treated_area == 0)):
             continue  # a comparison group's child counted in an intervention area, or the reverse
-        chosen[area] = {indicator.id for indicator in context.indicators
-                        if by_stable_parts(indicator_entry(indicator.id), births)
-                        == by_stable_parts(indicator_entry(indicator.id), births[piece])}
+        piece_births = births[piece]
+        chosen[area] = {name for name, entry in entries.items()
+                        if whole[name] == by_stable_parts(entry, piece_births)}
     return chosen
 
 
