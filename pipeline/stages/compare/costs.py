@@ -70,7 +70,8 @@ def births_by_year(cohort: pd.DataFrame) -> pd.DataFrame:
     """
     group = cohort["group"].astype("string").eq("intervention").fillna(False).to_numpy(dtype=bool)
     group &= pd.to_datetime(cohort["birth_date"]).notna().to_numpy(dtype=bool)  # a group child has one
-    children = cohort[group]
+    read = ["birth_date", "accepted", "contacts_received", "all_contacts_excluded"]
+    children = cohort[[name for name in read if name in cohort.columns]][group]  # not every column's rows
     year = pd.to_datetime(children["birth_date"]).dt.year.to_numpy(dtype=np.int64)
     accepted = children["accepted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     received = pd.to_numeric(children["contacts_received"]).fillna(0).to_numpy(dtype=np.int64)
