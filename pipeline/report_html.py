@@ -192,8 +192,8 @@ def _tick_work_shared(fig: Figure) -> Iterator[None]:
     each axis twice). Within one such call of an axis, its `_update_ticks` and
     `_get_ticklabel_bboxes` now give what they gave the first time in that call; outside
     one, and for the other axes of an alignment group, they work as before. The same ticks,
-    labels and pixels (`tests/test_report_html.py`: the PNG is savefig's, the SVG
-    matplotlib's own bytes)."""
+    labels and pixels (`tests/test_report_stage.py`: the PNG is savefig's, with and
+    without aligned labels; the SVG matplotlib's own bytes)."""
     axes = [axis for ax in fig.axes for axis in getattr(ax, "_axis_map", {}).values()]
     for axis in axes:
         _share_tick_work(axis)

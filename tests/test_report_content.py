@@ -335,7 +335,8 @@ def test_notebook_runs_in_both_languages(run_folder: Path, tmp_path: Path, langu
     assert figures_shown >= 6
 
 
-def test_a_run_s_tables_are_parsed_once_and_again_when_their_bytes_change(tmp_path: Path) -> None:
+def test_a_run_s_tables_are_parsed_once_and_again_when_their_bytes_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """load_run in a report worker, report after report: each table parsed once while its
     file's bytes are the same, each report given its own copy, a rewritten file parsed anew
     even when its size and time are the same."""
@@ -343,12 +344,17 @@ def test_a_run_s_tables_are_parsed_once_and_again_when_their_bytes_change(tmp_pa
     (folder / "tables").mkdir(parents=True)
     table = folder / "tables" / "summary.csv"
     table.write_text("indicator,estimate\nvacc_mmr1_24m,0.10\n", encoding="utf-8")
+    parsed: list[bytes] = []
+    parse = tables._parsed
+    monkeypatch.setattr(tables, "_parsed", lambda content: parsed.append(content) or parse(content))
     first = tables.load_run(folder)
     first.tables["summary"].loc[0, "estimate"] = 99.0  # a report changing its own frame
     second = tables.load_run(folder)
     assert second["summary"]["estimate"].tolist() == [0.10]
+    assert len(parsed) == 1  # the same bytes: not parsed again
     stat = table.stat()
     table.write_text("indicator,estimate\nvacc_mmr1_24m,0.20\n", encoding="utf-8")  # same size
     os.utime(table, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same time
     assert tables.load_run(folder)["summary"]["estimate"].tolist() == [0.20]
+    assert len(parsed) == 2
     assert tables.read_table(table).equals(tables.load_run(folder)["summary"])

@@ -848,7 +848,7 @@ def _calamine_rows(path: Path, sheet: str | None) -> list[list[object]] | None:
 
 
 def _openpyxl_rows(path: Path, sheet: str | None) -> list[tuple[object, ...]]:
-    import openpyxl  # imported here: only XLSX inputs with error cells need it
+    import openpyxl  # imported here: only workbooks with error cells, or that calamine cannot read
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
