@@ -70,6 +70,7 @@ from pipeline.stats._design import (
     build_covariate_design,
     coded_areas_in_both_arms,
     column_codes,
+    distinct_count,
     level_dummies,
     pattern_spread,
     zero_one,
@@ -324,8 +325,7 @@ def difference_in_differences(
     clusters = pd.factorize(area_codes)[0]
     n = len(y)
     n_clusters = int(clusters.max() + 1) if n else 0
-    treated_clusters = np.unique(clusters[d == 1])
-    n_treated_clusters = len(treated_clusters)
+    n_treated_clusters = distinct_count(clusters[d == 1], n_clusters)
     base = {"n": n, "events": int(y.sum()) if outcome_kind == "binary" else None,
             "confidence": confidence, "dropped": design.dropped}
 

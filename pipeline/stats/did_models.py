@@ -68,8 +68,10 @@ from pipeline.stats._design import (
     as_binary,
     both_arms_reason,
     build_covariate_design,
+    distinct_count,
     pattern_spread,
     row_patterns,
+    sorted_distinct,
     varies_within,
     zero_one,
 )
@@ -325,9 +327,9 @@ def event_study(
     clusters = pd.factorize(area_all[keep])[0]
     n = len(y)
     n_clusters = int(clusters.max() + 1) if n else 0
-    n_treated = len(np.unique(clusters[d == 1]))
+    n_treated = distinct_count(clusters[d == 1], n_clusters)
     n_control = n_clusters - n_treated
-    periods, period_index = np.unique(k, return_inverse=True)
+    periods, period_index = sorted_distinct(k)
     n_int = np.bincount(period_index, weights=d, minlength=len(periods)).astype(int)
     n_comp = np.bincount(period_index, minlength=len(periods)) - n_int
     notes = {"rows_missing_outcome_arm_period_or_area": int((~observed).sum())}

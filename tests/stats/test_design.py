@@ -74,3 +74,30 @@ def test_treatment_determined_by_a_combination_of_covariates_is_not_estimable() 
     with pytest.raises(NotEstimable, match="fully determined by the covariates"):
         _design.require_treatment_identified(np.array([1.0, 0.0]),
                                              pd.DataFrame({"x": [1.0, 0.0], "y": [3.0, 5.0]}))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sorted_distinct_and_distinct_count_are_numpys_unique(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # event times around the start, a wide range (np.unique's own path), and one value
+    for values in (rng.integers(-6, 7, 5000), rng.integers(0, 10**9, 50), np.array([3, 3])):
+        distinct, inverse = _design.sorted_distinct(values)
+        expected, expected_inverse = np.unique(values, return_inverse=True)
+        assert distinct.dtype == expected.dtype and inverse.dtype == expected_inverse.dtype
+        np.testing.assert_array_equal(distinct, expected)
+        np.testing.assert_array_equal(inverse, expected_inverse)
+    codes = rng.integers(0, 7, rng.integers(0, 40))
+    assert _design.distinct_count(codes, 7) == len(np.unique(codes))
+
+
+def test_the_subgroup_levels_present_are_those_pandas_keeps() -> None:
+    from pipeline.stages.compare.dose_equity import _levels_present
+
+    levels = ["utanför Europa", "Europa", "Sverige/Norden"]
+    codes = np.array([2, 0, 2, 2, 0])  # "Europa" absent
+    expected = pd.Categorical.from_codes(codes, categories=pd.Index(levels, dtype=object)
+                                         ).remove_unused_categories()
+    present = _levels_present(codes, levels)
+    assert present.categories.tolist() == ["utanför Europa", "Sverige/Norden"]
+    assert present.codes.tolist() == [1, 0, 1, 1, 0] == expected.codes.tolist()
+    assert present.categories.equals(expected.categories) and present.dtype == expected.dtype

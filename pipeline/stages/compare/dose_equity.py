@@ -126,6 +126,14 @@ def _interaction_note(variable: str, what: str, test: Any, error: str | None) ->
             f"p = {p:.3g}")
 
 
+def _levels_present(codes: np.ndarray, levels: object) -> pd.Categorical:
+    """`pd.Categorical.from_codes(codes, levels).remove_unused_categories()`, the levels
+    present found by counting the codes rather than sorting them."""
+    present = np.bincount(codes, minlength=len(levels)) > 0
+    return pd.Categorical.from_codes((np.cumsum(present) - 1)[codes],
+                                     categories=pd.Index(levels, dtype=object)[present])
+
+
 def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
                    indicator: str) -> list[dict[str, Any]]:
     did = context.did(did_cells)
@@ -138,8 +146,7 @@ def _subgroup_dids(context: _Context, did_cells: pd.DataFrame,
         known = inside & (codes >= 0)
         # the levels of these children as a categorical (the sorted levels they have), which
         # the triple difference codes as it is, rather than a text per child
-        level_of = pd.Categorical.from_codes(codes[known], categories=pd.Index(
-            levels, dtype=object)).remove_unused_categories()
+        level_of = _levels_present(codes[known], levels)
         result, error = _attempt(triple_difference, y[known], did.treated_area[known],
                                  did.post[known], level_of, did.area_labels[known],
                                  period_effects=did.half_year_labels[known])
