@@ -188,3 +188,22 @@ def test_a_run_publishes_no_small_count_in_the_monitoring_tables(small_study) ->
         shown = pd.concat([run[name][c] for c in ("children", "events")])
         numbers = pd.to_numeric(shown, errors="coerce")
         assert not ((numbers > 0) & (numbers < MIN_CELL)).any(), name  # small counts are "<5"
+
+
+def test_a_charts_quarters_collapse_to_points_summing_their_own_rows() -> None:
+    from pipeline.publish.monitoring import _points
+
+    # two quarters pooled into one point (same quarter_start), a point of one quarter, and
+    # the same quarter_start again in another area (a point of its own); a missing count adds 0
+    frame = pd.DataFrame({
+        "indicator": ["mmr"] * 4, "area": ["A", "A", "A", "B"], "group": ["intervention"] * 4,
+        "quarter_start": ["2021Q1", "2021Q1", "2021Q3", "2021Q3"],
+        "children": pd.array([4, 3, 9, None], dtype="Int64"),
+        "events": pd.array([1, 2, 5, 7], dtype="Int64")})
+    points, members = _points(frame)
+    assert members == [[0, 1], [2], [3]]
+    assert points["children"].tolist() == [7, 9, 0]
+    assert points["events"].tolist() == [3, 5, 7]
+    assert str(points["children"].dtype) == "Int64"
+    empty, none = _points(frame.iloc[:0])
+    assert none == [] and empty.empty

@@ -3,6 +3,7 @@ stamp, reruns when its upstream's result changes, and publishes what it writes."
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from studykit import write_study
 
-from pipeline import parsing, runner, store
+from pipeline import parallel, parsing, runner, store
 from pipeline.errors import HembesokError
 from pipeline.runner import PIPELINE, RunContext, Stage, run_study
 from pipeline.stages.ingest import IngestedLazily
@@ -365,3 +366,29 @@ def test_a_municipality_s_few_megabytes_are_cleaned_in_one_process(
     monkeypatch.setattr(clean, "available_memory", lambda: 2**50)
     monkeypatch.setattr(clean, "run_pieces", lambda *_, **__: pytest.fail("cleaned in processes"))
     assert run_study(folder, tmp_path, stages=["ingest", "clean"], jobs=2).stages[0].status == "ran"
+
+
+def test_published_tables_written_by_two_processes_are_the_files_one_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writers = tmp_path / "writers"
+    writers.mkdir()
+    write_xlsx = runner.write_xlsx
+
+    def noted(frame: pd.DataFrame, path: Path) -> None:  # which process wrote the workbook
+        (writers / str(os.getpid())).touch()
+        write_xlsx(frame, path)
+
+    monkeypatch.setattr(runner, "write_xlsx", noted)
+    tables = {f"t{i}": pd.DataFrame({"area": ["Norrbyåsen"] * (i + 1), "n": np.arange(i + 1) * 7.5})
+              for i in range(5)}  # 2, 4, 6, 8 and 10 cells
+    shares = runner.shared_by_cells(tables, 2)
+    assert shares == [["t4", "t1", "t0"], ["t3", "t2"]]  # 10 + 4 + 2 cells against 8 + 6
+    assert runner.shared_by_cells(tables, 1) == [["t0", "t1", "t2", "t3", "t4"]]
+    runner.write_published(tables, tmp_path / "one")
+    runner.write_published(tables, tmp_path / "two", jobs=2)
+    assert len(list(writers.iterdir())) == (3 if parallel.can_fork() else 1)  # this one, two forked
+    one = sorted(path.name for path in (tmp_path / "one").iterdir())
+    assert one == sorted(path.name for path in (tmp_path / "two").iterdir())
+    assert len(one) == 2 * len(tables) + 1  # CSV and XLSX each, and the data dictionary
+    for name in one:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name

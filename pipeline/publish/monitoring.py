@@ -110,10 +110,13 @@ def _points(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[list[int]]]:
             members[-1].append(index)
         else:
             members.append([index])
-    points = frame.iloc[[rows[0] for rows in members]].reset_index(drop=True)
+    firsts = [rows[0] for rows in members]
+    points = frame.iloc[firsts].reset_index(drop=True)
     for column in ("children", "events"):
-        values = frame[column].astype("Int64")
-        points[column] = pd.array([int(values.iloc[rows].sum()) for rows in members], dtype="Int64")
+        # each point's rows are consecutive: one sum per run of rows (a missing count adds 0)
+        values = frame[column].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+        sums = np.add.reduceat(values, firsts) if firsts else np.zeros(0, dtype=np.int64)
+        points[column] = pd.array(sums, dtype="Int64")
     return points, members
 
 
