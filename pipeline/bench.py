@@ -1,13 +1,18 @@
 """`hembesok bench`: per-stage seconds, rows per second and peak memory (SPEC §12).
 
-Each stage runs in its own process (`hembesok run --stages S --force`), so its peak
-memory is its own: the most its processes held together (a stage forks workers for its
-pieces), sampled as the proportional set size of the process and its workers (Linux; pages
-the workers share with it counted once) up to four times a second, as often as the samples
-take no more than a twentieth of one core (at a million children about every 2 s), and
-never less than the largest single process's peak resident memory (os.wait4), and its CPU
-time (user and system, of the stage's process and the workers it waited for: how much of
-the two cores' time the seconds took, and what a faster stage would have to save). The clean
+Each stage runs in its own process (`hembesok run --stages S --force`), twice: once timed,
+and once for its peak memory, as asv times and measures memory in separate runs of a
+benchmark, since the samples slow what they measure (they walk the page tables of the
+stage's processes: at a million children some 90 ms a sample, one to two seconds of the
+compare stage's 45). The timed run gives the seconds and the CPU time (user and system, of
+the stage's process and the workers it waited for: how much of the two cores' time the
+seconds took, and what a faster stage would have to save); it runs first, after the stage
+before, as in a run of the pipeline. The memory run gives the peak: the most the stage's
+processes held together (a stage forks workers for its pieces), sampled as the
+proportional set size of the process and its workers (Linux; pages the workers share with
+it counted once) up to four times a second, as often as the samples take no more than a
+twentieth of one core (at a million children about every 2 s), and never less than the
+largest single process's peak resident memory (os.wait4); its seconds are printed too. The clean
 stage is also compared with the time pyarrow needs just to parse the same raw CSV files,
 the SPEC's yardstick (3x): every input of the study, which the bench writes as CSV only, so
 that clean reads nothing the yardstick does not (a workbook takes far longer to read than
@@ -46,41 +51,45 @@ JOBS = os.cpu_count() or 1  # processes a stage may use (the compare stage's pie
 @dataclass(frozen=True)
 class StageTiming:
     """One stage's wall time, rows handled, peak resident memory and CPU time (user and
-    system, of the stage's process and every worker it waited for)."""
+    system, of the stage's process and every worker it waited for); the seconds of the run
+    that sampled its memory."""
 
     stage: str
     seconds: float
     rows: int
     peak_mb: float
     cpu_seconds: float = float("nan")
+    sampled_seconds: float = float("nan")  # of the run that sampled its memory
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
 
-def run_stage_process(study: Path, root: Path, stage: str) -> tuple[float, float, float]:
+def run_stage_process(study: Path, root: Path, stage: str, *, sample_memory: bool = True
+                      ) -> tuple[float, float, float]:
     """Run one stage in a child process; (seconds, peak MB of it and its workers together,
     CPU-seconds of it and its workers: `measured_process`)."""
     command = [sys.executable, "-m", "pipeline", "run", str(study), "--root", str(root),
                "--stages", *(("ingest", "clean") if stage == "clean" else (stage,)), "--force", "--quiet",
                "--jobs", str(JOBS)]
-    seconds, peak, cpu, returncode = measured_process(command)
+    seconds, peak, cpu, returncode = measured_process(command, sample_memory=sample_memory)
     if returncode != 0:
         raise RuntimeError(f"stage {stage} failed (exit {returncode}); run it alone to see why: "
                            + " ".join(command))
     return seconds, peak, cpu
 
 
-def measured_process(command: list[str]) -> tuple[float, float, float, int]:
+def measured_process(command: list[str], *, sample_memory: bool = True) -> tuple[float, float, float, int]:
     """Run a command; (seconds, peak MB of it and its workers together, CPU-seconds, exit
     code). The CPU time is the user and system time the kernel counts for the process and
-    for every process it waited for (a stage waits for its workers), as `time` prints it."""
+    for every process it waited for (a stage waits for its workers), as `time` prints it.
+    Without `sample_memory` the peak is the largest single process's alone (os.wait4)."""
     started = time.perf_counter()
     child = subprocess.Popen(command)
     together = 0.0
     while True:
-        waited, status, usage = os.wait4(child.pid, os.WNOHANG)
+        waited, status, usage = os.wait4(child.pid, os.WNOHANG if sample_memory else 0)
         if waited:
             break
         sampled = time.perf_counter()
@@ -166,12 +175,14 @@ def _parse_options(path: Path) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions]:
 
 
 def benchmark(study: Path, root: Path) -> tuple[list[StageTiming], ParseTiming]:
-    """Time every analysis stage of a study (each in its own process); also the raw parse time."""
+    """Time every analysis stage of a study (each in its own process), then run it again for
+    its peak memory (see the module's docstring); also the raw parse time."""
     clean_dir = load_study(study).data_clean_dir(root)
     timings = []
     for stage in BENCH_STAGES:
-        seconds, peak, cpu = run_stage_process(study, root, stage)
-        timings.append(StageTiming(stage, seconds, _rows(clean_dir, stage), peak, cpu))
+        seconds, _, cpu = run_stage_process(study, root, stage, sample_memory=False)
+        sampled_seconds, peak, _ = run_stage_process(study, root, stage)
+        timings.append(StageTiming(stage, seconds, _rows(clean_dir, stage), peak, cpu, sampled_seconds))
     return timings, parse_seconds(study)
 
 
@@ -193,6 +204,10 @@ def report(timings: list[StageTiming], parse: ParseTiming, children: int) -> str
     lines.append(f"{'total':<10} {sum(t.seconds for t in timings):>9.1f} {'':>12} {'':>12} {'':>9} "
                  f"{sum(t.cpu_seconds for t in timings):>8.1f}")
     lines.append(parse.describe())
+    sampled = [t for t in timings if t.sampled_seconds == t.sampled_seconds]  # not NaN
+    if sampled:
+        lines.append("peak MB: from a second run of each stage, sampling its memory (its seconds: "
+                     + ", ".join(f"{t.stage} {t.sampled_seconds:.1f}" for t in sampled) + ")")
     lines.append(f"processes: {JOBS} (--jobs; the compare stage splits its work over them)")
     return "\n".join(lines)
 

@@ -150,3 +150,49 @@ def test_memory_of_a_stage_counts_its_workers_together() -> None:
     finally:
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait()
+
+
+def test_seconds_come_from_a_run_without_memory_samples_and_the_peak_from_one_with(
+        studies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """benchmark: each stage is run first without sampling its memory (its seconds and
+    CPU-seconds are the timings) and then with (its peak, and its seconds as the report's
+    last line shows them)."""
+    from pipeline import bench
+
+    runs = []
+
+    def run(study: Path, root: Path, stage: str, *, sample_memory: bool = True) -> tuple[float, float, float]:
+        runs.append((stage, sample_memory))
+        return (11.0, 111.0, 21.0) if not sample_memory else (12.5, 3_900.0, 23.0)
+
+    monkeypatch.setattr(bench, "run_stage_process", run)
+    monkeypatch.setattr(bench, "_rows", lambda clean_dir, stage: 1_000)
+    timings, parse = bench.benchmark(studies[1], studies[1].parent)
+    assert runs == [("clean", False), ("clean", True), ("cohort", False), ("cohort", True),
+                    ("compare", False), ("compare", True)]
+    assert [(t.seconds, t.peak_mb, t.cpu_seconds, t.sampled_seconds) for t in timings] == \
+        [(11.0, 3_900.0, 21.0, 12.5)] * 3
+    assert bench.report(timings, parse, N).splitlines()[-2] == (
+        "peak MB: from a second run of each stage, sampling its memory (its seconds: "
+        "clean 12.5, cohort 12.5, compare 12.5)")
+
+
+def test_a_run_without_memory_samples_gives_its_largest_process_s_peak() -> None:
+    """measured_process(sample_memory=False): a process that forks a worker holding 100 MB
+    and then holds 150 MB itself peaks at 150 MB or more alone, under the 250 MB the two
+    hold together (which the sampled run sees: test_memory_of_a_stage_counts_its_workers_together)."""
+    import sys
+
+    from pipeline.bench import measured_process
+
+    program = ("import os, time\n"
+               "pid = os.fork()\n"
+               "if pid == 0:\n"
+               "    own = bytearray(100 * 2**20)\n"
+               "    time.sleep(0.5)\n"
+               "    os._exit(0)\n"
+               "held = bytearray(150 * 2**20)\n"
+               "os.waitpid(pid, 0)\n")
+    seconds, peak, cpu, returncode = measured_process([sys.executable, "-c", program], sample_memory=False)
+    assert returncode == 0 and seconds > 0 and cpu > 0
+    assert 150 <= peak < 250
