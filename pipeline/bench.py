@@ -12,7 +12,9 @@ processes held together (a stage forks workers for its pieces), sampled as the
 proportional set size of the process and its workers (Linux; pages the workers share with
 it counted once) up to four times a second, as often as the samples take no more than a
 twentieth of one core (at a million children about every 2 s), and never less than the
-largest single process's peak resident memory (os.wait4); its seconds are printed too. The clean
+largest single process's peak resident memory (os.wait4), where that is known: the kernel
+starts a child's at the peak of the process that started it, so one at or below the bench's
+own says nothing of the stage. Its seconds are printed too. The clean
 stage is also compared with the time pyarrow needs just to parse the same raw CSV files,
 the SPEC's yardstick (3x): every input of the study, which the bench writes as CSV only, so
 that clean reads nothing the yardstick does not (a workbook takes far longer to read than
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -84,7 +87,12 @@ def measured_process(command: list[str], *, sample_memory: bool = True) -> tuple
     """Run a command; (seconds, peak MB of it and its workers together, CPU-seconds, exit
     code). The CPU time is the user and system time the kernel counts for the process and
     for every process it waited for (a stage waits for its workers), as `time` prints it.
-    Without `sample_memory` the peak is the largest single process's alone (os.wait4)."""
+    Without `sample_memory` the peak is the largest single process's alone (os.wait4), 0
+    when it is not above this process's own (see the module's docstring)."""
+    # a child's peak resident memory as the kernel reports it starts at this process's own
+    # (exec keeps the high-water mark of the memory it replaces: the bench's, which wrote a
+    # synthetic study and parsed another); above it, it is the child's
+    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     child = subprocess.Popen(command)
     together = 0.0
@@ -100,7 +108,8 @@ def measured_process(command: list[str], *, sample_memory: bool = True) -> tuple
         time.sleep(max(SAMPLE_SECONDS, (time.perf_counter() - sampled) / SAMPLE_SHARE))
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    return (seconds, max(together, usage.ru_maxrss / 1024),  # ru_maxrss is in kB on Linux
+    largest = usage.ru_maxrss if usage.ru_maxrss > inherited else 0
+    return (seconds, max(together, largest / 1024),  # ru_maxrss is in kB on Linux
             usage.ru_utime + usage.ru_stime, child.returncode)
 
 

@@ -177,22 +177,36 @@ def test_seconds_come_from_a_run_without_memory_samples_and_the_peak_from_one_wi
         "clean 12.5, cohort 12.5, compare 12.5)")
 
 
-def test_a_run_without_memory_samples_gives_its_largest_process_s_peak() -> None:
-    """measured_process(sample_memory=False): a process that forks a worker holding 100 MB
-    and then holds 150 MB itself peaks at 150 MB or more alone, under the 250 MB the two
-    hold together (which the sampled run sees: test_memory_of_a_stage_counts_its_workers_together)."""
+def test_a_timed_run_takes_no_memory_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """measured_process(sample_memory=False) never walks the processes' memory (the samples
+    would slow what it times); with sampling, a process that runs half a second is sampled."""
+    import sys
+
+    from pipeline import bench
+
+    samples = []
+    monkeypatch.setattr(bench, "tree_memory_mb", lambda pid: samples.append(pid) or 0.0)
+    program = [sys.executable, "-c", "import time; time.sleep(0.5)"]
+    seconds, _, _, returncode = bench.measured_process(program, sample_memory=False)
+    assert returncode == 0 and seconds >= 0.5 and samples == []
+    bench.measured_process(program)
+    assert samples
+
+
+def test_a_stage_s_peak_is_not_the_peak_of_the_process_that_started_it() -> None:
+    """The kernel starts a child's peak resident memory (ru_maxrss) at its parent's: a bench
+    that has held 300 MB must not report 300 MB for a child that holds some 10, and a child
+    that holds more than the bench ever did is reported as it is."""
     import sys
 
     from pipeline.bench import measured_process
 
-    program = ("import os, time\n"
-               "pid = os.fork()\n"
-               "if pid == 0:\n"
-               "    own = bytearray(100 * 2**20)\n"
-               "    time.sleep(0.5)\n"
-               "    os._exit(0)\n"
-               "held = bytearray(150 * 2**20)\n"
-               "os.waitpid(pid, 0)\n")
-    seconds, peak, cpu, returncode = measured_process([sys.executable, "-c", program], sample_memory=False)
-    assert returncode == 0 and seconds > 0 and cpu > 0
-    assert 150 <= peak < 250
+    held = bytearray(300 * 2**20)
+    held[:: 4096] = b"x" * len(held[:: 4096])  # resident, not just reserved
+    try:
+        assert measured_process([sys.executable, "-c", "pass"], sample_memory=False)[1] < 100
+        big = ("held = bytearray(700 * 2**20)\n"
+               "held[::4096] = b'x' * len(held[::4096])\n")
+        assert measured_process([sys.executable, "-c", big], sample_memory=False)[1] >= 700
+    finally:
+        del held

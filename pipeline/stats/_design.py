@@ -739,6 +739,18 @@ def distinct_count(codes: np.ndarray, levels: int) -> int:
     """How many of the codes 0 .. levels − 1 occur in `codes` (`len(np.unique(codes))`
     without sorting them).
 
+    Parameters
+    ----------
+    codes : numpy.ndarray of int
+        Codes from 0 to `levels` − 1 (clusters numbered 0, 1, ...).
+    levels : int
+        How many codes there can be.
+
+    Returns
+    -------
+    int
+        The number of distinct codes in `codes`.
+
     Examples
     --------
     >>> import numpy as np
