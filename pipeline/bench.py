@@ -92,7 +92,7 @@ def measured_process(command: list[str], *, sample_memory: bool = True) -> tuple
     # a child's peak resident memory as the kernel reports it starts at this process's own
     # (exec keeps the high-water mark of the memory it replaces: the bench's, which wrote a
     # synthetic study and parsed another); above it, it is the child's
-    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    inherited = _own_peak_kb()
     started = time.perf_counter()
     child = subprocess.Popen(command)
     together = 0.0
@@ -111,6 +111,20 @@ def measured_process(command: list[str], *, sample_memory: bool = True) -> tuple
     largest = usage.ru_maxrss if usage.ru_maxrss > inherited else 0
     return (seconds, max(together, largest / 1024),  # ru_maxrss is in kB on Linux
             usage.ru_utime + usage.ru_stime, child.returncode)
+
+
+def _own_peak_kb() -> int:
+    """This process's own peak resident memory in kB (Linux's VmHWM: its memory's high-water
+    mark, which a child's starts at); elsewhere getrusage's, which may be higher (on Linux it
+    also keeps what this process's own start inherited)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 SAMPLE_SECONDS = 0.25  # the shortest time between two samples of a stage's memory

@@ -197,7 +197,8 @@ def test_a_stage_s_peak_is_not_the_peak_of_the_process_that_started_it() -> None
     """The kernel starts a child's peak resident memory (ru_maxrss) at its parent's: a bench
     that has held 300 MB must not report 300 MB for a child that holds some 10, and a child
     that holds more than the bench ever did is reported as it is. The bench is a fresh
-    interpreter (this test process may have held any amount before)."""
+    interpreter, which starts with the high-water mark of this test process (as large as
+    the tests before made it) in its own getrusage: the floor is its memory's own (VmHWM)."""
     import subprocess
     import sys
 
