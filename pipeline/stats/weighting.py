@@ -902,12 +902,26 @@ def _weights_known_covariance(
     """Covariance of (risk treated, risk comparison) treating the weights as known.
 
     The earlier standard error: weighted least squares of the outcome on treatment with a
-    heteroskedasticity-robust covariance.
+    heteroskedasticity-robust covariance, statsmodels' `WLS(...).fit(cov_type)` taken to
+    the two risks. With treatment the only regressor each risk is its group's weighted mean
+    and the sandwich is diagonal: sum(w^2 e^2) / sum(w)^2 within each group, times
+    n / (n - 2) for HC1 (equal to statsmodels' to 1e-12, tested), without a WLS model of the
+    children (its whitened copies and pseudo-inverse were most of the time).
     """
-    exog = np.column_stack([np.ones(len(y)), t])
-    fit = sm.WLS(y, exog, weights=weights).fit(cov_type=cov_type)
-    to_risks = np.array([[1.0, 1.0], [1.0, 0.0]])
-    return to_risks @ np.asarray(fit.cov_params()) @ to_risks.T
+    treated = t == 1
+    if not treated.any() or treated.all():  # one group: statsmodels' own (rank-deficient) fit
+        exog = np.column_stack([np.ones(len(y)), t])
+        fit = sm.WLS(y, exog, weights=weights).fit(cov_type=cov_type)
+        to_risks = np.array([[1.0, 1.0], [1.0, 0.0]])
+        return to_risks @ np.asarray(fit.cov_params()) @ to_risks.T
+    variances = []
+    for group in (treated, ~treated):
+        w, outcome = weights[group], y[group]
+        total = w.sum()
+        residual = outcome - (w @ outcome) / total
+        variances.append(float(np.sum((w * residual) ** 2)) / total**2)
+    scale = len(y) / (len(y) - 2) if cov_type == "HC1" else 1.0
+    return np.diag(variances) * scale
 
 
 def _ratio(

@@ -520,3 +520,25 @@ def test_one_child_group_gives_reason() -> None:
     result = iptw_effect([0, 1, 0, 1], [1, 0, 0, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]}))
     assert not result.risk_difference.estimable
     assert "only 1 child" in result.risk_difference.reason
+
+
+def test_the_weights_known_covariance_is_the_wls_sandwich_by_hand_and_statsmodels() -> None:
+    """Treated y = 1, 0 with weights 1, 1: mean 0.5, sum(w^2 e^2) = 0.5, over 2^2: 0.125.
+    Comparison y = 1, 0, 0 with weights 2, 1, 1: mean 0.5, w e = 1, -0.5, -0.5, so 1.5 / 4^2
+    = 0.09375. HC1 scales both by n / (n - 2) = 5 / 3. statsmodels' WLS gives the same."""
+    from pipeline.stats.weighting import _weights_known_covariance
+
+    y, t = np.array([1.0, 0, 1, 0, 0]), np.array([1.0, 1, 0, 0, 0])
+    w = np.array([1.0, 1, 2, 1, 1])
+    np.testing.assert_allclose(_weights_known_covariance(y, t, w, "HC0"), np.diag([0.125, 0.09375]))
+    np.testing.assert_allclose(_weights_known_covariance(y, t, w, "HC1"),
+                               np.diag([0.125, 0.09375]) * 5 / 3)
+    rng = np.random.default_rng(7)
+    y, t = (rng.random(2000) < 0.3).astype(float), (rng.random(2000) < 0.4).astype(float)
+    w = rng.gamma(2, 1, 2000)
+    to_risks = np.array([[1.0, 1.0], [1.0, 0.0]])
+    for cov_type in ("HC0", "HC1"):
+        fit = sm.WLS(y, np.column_stack([np.ones(len(y)), t]), weights=w).fit(cov_type=cov_type)
+        expected = to_risks @ np.asarray(fit.cov_params()) @ to_risks.T
+        np.testing.assert_allclose(_weights_known_covariance(y, t, w, cov_type), expected,
+                                   rtol=1e-12, atol=1e-15)
