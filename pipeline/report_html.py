@@ -27,6 +27,7 @@ import numpy as np
 from matplotlib import rc_context, rcParams
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, Locator, NullLocator
+from PIL import Image
 
 from pipeline.figure_keys import Drawing
 from pipeline.text.words import Words
@@ -159,13 +160,15 @@ def _png(rgba: memoryview, size: tuple[int, int], dpi: int) -> bytes:
     none (filter type 0 on every row: some 10 % fewer bytes in half the time). The pixels are
     the same; a PNG reader needs nothing else."""
     width, height = size
-    pixels = np.frombuffer(rgba, dtype=np.uint8, count=width * height * 4).reshape(height, width, 4)
     # every alpha 255: each pixel as a little-endian word is at least 0xFF000000 (one contiguous pass)
     opaque = bool((np.frombuffer(rgba, dtype="<u4", count=width * height) >= 0xFF000000).all())
-    channels = pixels[:, :, :3] if opaque else pixels
-    rows = np.empty((height, 1 + width * channels.shape[2]), dtype=np.uint8)
+    if opaque:  # the alpha bytes dropped by Pillow's C loop: a third of numpy's strided copy's time
+        pixels = np.asarray(Image.frombuffer("RGBA", size, rgba, "raw", "RGBA", 0, 1).convert("RGB"))
+    else:
+        pixels = np.frombuffer(rgba, dtype=np.uint8, count=width * height * 4)
+    rows = np.empty((height, 1 + width * (3 if opaque else 4)), dtype=np.uint8)
     rows[:, 0] = 0  # each row's filter: none
-    rows[:, 1:].reshape(height, width, channels.shape[2])[...] = channels
+    rows[:, 1:] = pixels.reshape(height, -1)
     per_metre = round(dpi / 0.0254)
     software = f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
     return b"".join([

@@ -158,11 +158,11 @@ def test_report_title_falls_back_to_a_generic_title() -> None:
     assert report.report_title(None, english) == "Evaluation of an extended home-visiting programme"
 
 
-def test_technical_report_starts_when_its_study_report_is_done_and_before_reports_still_waiting(
+def test_technical_report_starts_when_its_study_report_is_done_and_after_every_other_report(
         monkeypatch) -> None:
     """Two workers, five reports: the technical version (most of its figures are the Swedish
-    study report's, taken from the figure cache) waits for that report, then goes before
-    the area reports that are still waiting, rather than last and alone."""
+    study report's, taken from the figure cache) waits for that report and for every other
+    report to have started: it has no PDF, so the last committee PDF is printed beside it."""
     import threading
     import time
     from concurrent.futures import ThreadPoolExecutor
@@ -189,9 +189,10 @@ def test_technical_report_starts_when_its_study_report_is_done_and_before_report
     with ThreadPoolExecutor(2) as pool:
         yielded = [rendered.job.name for rendered in report._scheduled(pool, work, 2)]
     assert sorted(yielded) == sorted(seconds)
-    # study_en is done first: an area report takes its place, the technical one is not ready
-    assert [name for name, _ in started] == ["s_study_sv", "s_study_en", "s_a_sv", "s_study_sv_technical",
-                                             "s_a_en"]
+    # study_en is done first: an area report takes its place, the technical one is not ready;
+    # study_sv is done next, and the other area report goes before the technical one
+    assert [name for name, _ in started] == ["s_study_sv", "s_study_en", "s_a_sv", "s_a_en",
+                                             "s_study_sv_technical"]
     assert all(ready for _, ready in started)  # nothing started before what it waits for
 
 

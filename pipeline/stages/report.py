@@ -250,8 +250,11 @@ def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Itera
 
     A report with `after` (the technical version: most of its figures are the study report's)
     starts only once that report is done, so that it takes their images from the figure cache
-    instead of drawing them a second time beside it, and then before any report still waiting:
-    started last, it would run alone at the end while the other workers stand idle.
+    instead of drawing them a second time beside it, and after every other report has started.
+    The technical version has no PDF: when it ends the stage, its page is written at once,
+    while the committee reports' last PDFs are printed beside it on the other core. Started
+    before the last area reports (as until the fifteenth session), one of those ended the
+    stage with its PDF printed alone: the demo's report stage 0.7 s longer (README).
     """
     waiting = list(work)
     running: dict[Future, ReportJob] = {}
@@ -262,7 +265,7 @@ def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Itera
             ready = [item for item in waiting if item[0].after in finished or item[0].after not in names]
             if not ready:
                 break
-            item = next((i for i in ready if i[0].after is not None), ready[0])
+            item = next((i for i in ready if i[0].after is None), ready[0])
             waiting.remove(item)
             running[pool.submit(_execute, *item)] = item[0]
         completed, _ = first_done(running)
