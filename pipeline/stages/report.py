@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import json
@@ -40,7 +41,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ TECHNICAL_TITLE = {"sv": "teknisk rapport", "en": "technical report"}
 FIGURE_CACHE = ".figure-cache"  # in the reports folder while the reports are rendered
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ReportJob:
     """One report to render: its parameters and where the HTML (and PDF) go."""
 
@@ -103,7 +103,7 @@ class ReportJob:
         return self.audience == "committee"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Rendered:
     """What rendering one report gave: its files, or why it failed."""
 
@@ -118,7 +118,7 @@ class Rendered:
         return [path for path in (self.html, self.pdf) if path is not None]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Executed:
     """One report's notebook as a worker executed it, or why it could not be executed."""
 
@@ -194,19 +194,23 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
     if printer is not None:
         printer.start()  # it starts while the first notebooks run
 
-    def finish(executed: Executed) -> Rendered:
+    def finish(executed: Executed) -> Rendered | Future[Rendered]:
+        """The report's HTML written and scanned; a committee report's PDF then printed on
+        the printing thread (the future of that), so that the next page need not wait for it."""
         job = executed.job
         if executed.error is not None:
             return Rendered(job, error=executed.error)
         figures = figures_dir / job.name if figures_dir is not None and job.committee else None
-        rendered = write_page(executed.notebook, job, run_folder=str(run_folder), reports_dir=reports_dir,
-                              title=report_title(study.title, job), run_label=run_label,
-                              printer=printer if job.committee else None, figures=figures)
+        page, rendered = write_html(executed.notebook, job, run_folder=str(run_folder),
+                                    reports_dir=reports_dir, title=report_title(study.title, job),
+                                    run_label=run_label)
         # the run scans every output for personnummer before it publishes: these files now,
         # while notebooks still run, rather than all of them at the end
         drawn = [path for path in figures.iterdir() if path.is_file()] if figures and figures.is_dir() else []
-        scan_ahead([*rendered.files, *sorted(drawn)])
-        return rendered
+        scan_ahead([rendered.html, *sorted(drawn)])
+        if printer is None or not job.committee:
+            return rendered
+        return printing.submit(print_page, page, rendered, printer, figures)
 
     def done(rendered: Rendered) -> None:
         results[rendered.job.name] = rendered
@@ -216,8 +220,11 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
             if rendered.pdf_problem:
                 progress(f"report: {rendered.job.name}: PDF not made: {rendered.pdf_problem}")
 
-    # pages are written and printed one at a time, in this process, while the notebooks run
+    # pages are written one at a time, and PDFs printed one at a time, in this process while
+    # the notebooks run; each thread starts with its first task, after the workers are forked
+    # (a thread importing a module while the run forks leaves the worker that lock, held)
     pages = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-pages")
+    printing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-pdfs")
     written: list[Future] = []
     try:
         # in worker processes even with --jobs 1: a notebook's code never runs in the run's process
@@ -226,9 +233,10 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
                 written.append(pages.submit(finish, executed))
                 _report_done(written, done)
         for future in written:
-            done(future.result())  # a page that could not be written raises here
+            done(_rendered(future))  # a page that could not be written raises here
     finally:
         pages.shutdown(wait=True, cancel_futures=True)
+        printing.shutdown(wait=True, cancel_futures=True)
         if printer is not None:
             printer.close()
         shutil.rmtree(figure_cache, ignore_errors=True)
@@ -240,9 +248,20 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
 
 
 def _report_done(written: list[Future], done: Callable[[Rendered], None]) -> None:
-    """Say each report whose page is written, in the order executed (taken off `written`)."""
-    while written and written[0].done():
-        done(written.pop(0).result())
+    """Say each report whose page is written (and PDF printed), in the order executed (taken
+    off `written`)."""
+    while written and written[0].done() and _finished(written[0].result()):
+        done(_rendered(written.pop(0)))
+
+
+def _finished(result: Rendered | Future[Rendered]) -> bool:
+    return not isinstance(result, Future) or result.done()
+
+
+def _rendered(future: Future) -> Rendered:
+    """A report's `Rendered`, once its page is written and its PDF, if it has one, printed."""
+    result = future.result()
+    return result.result() if isinstance(result, Future) else result
 
 
 def _scheduled(pool: ProcessPoolExecutor, work: list[tuple], jobs: int) -> Iterator[Executed]:
@@ -318,7 +337,7 @@ class ReportSession:
 
     def execute(self, job: ReportJob, run_folder: str, reports_dir: str, failed_dir: str, study: str,
                 figures_dir: str | None, figure_cache: str | None) -> Executed:
-        """Execute one report's notebook with papermill (its page is `write_page`'s)."""
+        """Execute one report's notebook with papermill (its page is `write_html`'s)."""
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
@@ -352,23 +371,30 @@ class ReportSession:
         return Executed(job, notebook)
 
 
-def write_page(notebook, job: ReportJob, *, run_folder: str, reports_dir: Path, title: str,  # noqa: ANN001
-               run_label: str | None, printer: KeptBrowser | None,
-               figures: Path | None = None) -> Rendered:
-    """Write an executed report's HTML and, with a `printer`, its PDF (its figures as the
-    SVG files in `figures`, the report's figure folder, where they are there)."""
+def write_html(notebook, job: ReportJob, *, run_folder: str, reports_dir: Path, title: str,  # noqa: ANN001
+               run_label: str | None) -> tuple[str, Rendered]:
+    """Write an executed report's HTML; returns the page and what was written."""
     stable_cell_ids(notebook)
     if run_label:
         show_folder_as(notebook, run_folder, run_label)
     html = Path(reports_dir) / job.html_name
     page = to_html(notebook, committee=job.committee, language=job.language, title=title)
     html.write_text(page, encoding="utf-8")
-    if printer is None:
-        return Rendered(job, html=html)
-    pdf = Path(reports_dir) / job.pdf_name
+    return page, Rendered(job, html=html)
+
+
+def print_page(page: str, rendered: Rendered, printer: KeptBrowser, figures: Path | None = None) -> Rendered:
+    """Print a written report page (`write_html`) to PDF beside its HTML, its figures as the
+    SVG files in `figures`, the report's figure folder, where they are there; the PDF is
+    scanned as the HTML was."""
+    html = rendered.html
+    pdf = html.with_name(rendered.job.pdf_name)
     with _printed_page(page, html, figures) as printed:
         problem = printer.print_pdf(printed, pdf)
-    return Rendered(job, html=html, pdf=None if problem else pdf, pdf_problem=problem)
+    if problem:
+        return dataclasses.replace(rendered, pdf_problem=problem)
+    scan_ahead([pdf])
+    return dataclasses.replace(rendered, pdf=pdf)
 
 
 _EMBEDDED_FIGURE = re.compile(
