@@ -53,9 +53,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from pipeline.stats._design import (
@@ -273,7 +274,7 @@ def _statsmodels_poisson(data: _CountData, weights: np.ndarray | None
         warnings.simplefilter("always")
         try:
             # the design's values (statsmodels fits the same array; the fit is labelled below)
-            result = sm.GLM(data.events, data.exog.to_numpy(), family=sm.families.Poisson(),
+            result = GLM(data.events, data.exog.to_numpy(), family=families.Poisson(),
                             offset=data.log_offset, var_weights=weights).fit(maxiter=100)
         except (np.linalg.LinAlgError, ValueError) as error:
             raise NotEstimable(f"Poisson model: the fit failed ({error})") from error
@@ -838,8 +839,8 @@ def _fit_negative_binomial(data: _CountData, poisson: _PoissonFit) -> tuple[list
         found = negative_binomial_irls(data.events, exog, data.log_offset, alpha, start)
         if found is not None:
             return found[0], found[1]
-        family = sm.families.NegativeBinomial(alpha=alpha)
-        fit = sm.GLM(data.events, exog, family=family, offset=data.log_offset).fit(
+        family = families.NegativeBinomial(alpha=alpha)
+        fit = GLM(data.events, exog, family=family, offset=data.log_offset).fit(
             start_params=start, maxiter=100, tol=1e-10)
         params, log_likelihood = np.asarray(fit.params), float(fit.llf)
         # statsmodels' model and results refer to each other, so each fit's arrays stay until

@@ -47,8 +47,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
     PerfectSeparationError,
@@ -282,8 +283,8 @@ def _statsmodels_logistic(outcome: np.ndarray, exog: pd.DataFrame, what: str,
         warnings.simplefilter("always")
         try:
             # the design's values (statsmodels fits the same array; the fit is labelled above)
-            result = sm.GLM(
-                outcome, exog.to_numpy(), family=sm.families.Binomial(), var_weights=weights,
+            result = GLM(
+                outcome, exog.to_numpy(), family=families.Binomial(), var_weights=weights,
                 freq_weights=counts,
             ).fit(maxiter=100)
         except PerfectSeparationError as error:
@@ -814,7 +815,7 @@ def interaction_test(outcome: np.ndarray, treated: np.ndarray, levels: np.ndarra
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            main = sm.GLM(y, exog, family=sm.families.Binomial(), freq_weights=weight).fit()
+            main = GLM(y, exog, family=families.Binomial(), freq_weights=weight).fit()
         except (NotEstimable, ValueError, ZeroDivisionError, np.linalg.LinAlgError,
                 PerfectSeparationError) as error:
             return Test.not_estimable("likelihood_ratio", "not estimable: main-effects "

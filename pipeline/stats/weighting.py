@@ -66,9 +66,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from scipy.special import expit
+from statsmodels.regression.linear_model import WLS
 
 from pipeline.stats._design import (
     CovariateDesign,
@@ -911,7 +911,7 @@ def _weights_known_covariance(
     treated = t == 1
     if not treated.any() or treated.all():  # one group: statsmodels' own (rank-deficient) fit
         exog = np.column_stack([np.ones(len(y)), t])
-        fit = sm.WLS(y, exog, weights=weights).fit(cov_type=cov_type)
+        fit = WLS(y, exog, weights=weights).fit(cov_type=cov_type)
         to_risks = np.array([[1.0, 1.0], [1.0, 0.0]])
         return to_risks @ np.asarray(fit.cov_params()) @ to_risks.T
     variances = []
