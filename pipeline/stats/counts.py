@@ -275,7 +275,7 @@ def _statsmodels_poisson(data: _CountData, weights: np.ndarray | None
         try:
             # the design's values (statsmodels fits the same array; the fit is labelled below)
             result = GLM(data.events, data.exog.to_numpy(), family=families.Poisson(),
-                            offset=data.log_offset, var_weights=weights).fit(maxiter=100)
+                         offset=data.log_offset, var_weights=weights).fit(maxiter=100)
         except (np.linalg.LinAlgError, ValueError) as error:
             raise NotEstimable(f"Poisson model: the fit failed ({error})") from error
     converged = bool(result.converged) and not any(
