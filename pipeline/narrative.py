@@ -33,6 +33,7 @@ from pipeline.text import (
     format_percent,
     is_true,
     label,
+    p_stated,
     round_half_up,
     suppressed_marker,
     suppressed_sentence,
@@ -205,7 +206,7 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
     verdict, reason = str(row.get("verdict")), str(row.get("reason") or "")
     measure = str(row.get("measure") or "")
     null = format_number(1 if measure == "hazard_ratio" else 0, language, 0)
-    values = {"p": p_text(row.get("p_adjusted"), language),
+    values = {"p": p_stated(p_text(row.get("p_adjusted"), language)),
               "correction": _correction(row, family_sizes, language), "null": null,
               "floor": p_text(row.get("p_floor"), language)}
     if verdict in ("higher", "lower"):
@@ -226,7 +227,7 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
             continue  # the first two need no words on page one; the others are tags
         if code == "pre_trends_differ":
             sentences.append(word("caveat_pre_trends_differ", language,
-                                  p=p_text(row.get("pretrend_p"), language)))
+                                  p=p_stated(p_text(row.get("pretrend_p"), language))))
         elif code == "few_children":
             sentences.append(word("caveat_few_children", language,
                                   n1=format_count(row.get("n_denominator_intervention"), language),

@@ -342,7 +342,7 @@ def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], 
     if item.verdict in ("higher", "lower") or item.reason == "not_significant_after_correction":
         family = [p for p in pooled if p.primary == item.primary]
         correction = NARRATIVE_WORDS[item.multiplicity].in_(language).format(k=len(family))
-        p = format_p(item.p_adjusted, language)
+        p = text.p_stated(format_p(item.p_adjusted, language))
         key = {"higher": "verdict_higher", "lower": "verdict_lower"}.get(item.verdict,
                                                                           "verdict_not_after_correction")
         return _say(key, language, p=p, correction=correction)

@@ -54,6 +54,7 @@ from pipeline.text.numbers import (
     format_number,
     format_p,
     format_percent,
+    p_stated,
     round_half_up,
 )
 from pipeline.text.phrases import COST_METHODS, COUNT_METHODS, METHODS, PHRASES, methods, phrase
@@ -76,7 +77,7 @@ __all__ = [
     "days_to_months", "format_bound", "format_count", "format_date", "format_estimate",
     "format_interval", "format_month", "format_number", "format_p", "format_percent", "heading",
     "is_missing", "is_true", "label",
-    "methods", "min_cell_of", "output_table_name", "phrase", "round_half_up", "row_is_suppressed",
+    "methods", "min_cell_of", "output_table_name", "p_stated", "phrase", "round_half_up", "row_is_suppressed",
     "section_title", "subgroup_label", "suppressed_marker", "suppressed_sentence",
     "suppression_phrase", "title_markdown", "to_number",
 ]

@@ -118,6 +118,12 @@ def format_p(p: Any, language: str) -> str:
     return format_number(number, language, 3 if number < 0.1 else 2)
 
 
+def p_stated(text: str) -> str:
+    """What follows "p" in a sentence for a p-value's text (`format_p`): "= 0,008", and
+    "< 0,001" for "<0,001" (never "p = <0,001")."""
+    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+
+
 def days_to_months(days: Any) -> float | None:
     """Age in days as months (30.4375 days a month)."""
     number = to_number(days)
