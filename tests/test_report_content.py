@@ -40,8 +40,8 @@ def test_numbers_decimal_comma_thousands_and_minus() -> None:
     assert text.format_p(0.00001, "en") == "<0.001"
     assert text.format_p(0.25, "sv") == "0,25"
     # what follows "p" in a sentence: "p < 0,001", never "p = <0,001"
-    assert text.p_stated(text.format_p(0.00001, "sv")) == "< 0,001"
-    assert text.p_stated(text.format_p(0.0221, "sv")) == "= 0,022"
+    assert text.p_stated(text.format_p(0.00001, "sv")) == f"p{NBSP}<{NBSP}0,001"
+    assert text.p_stated(text.format_p(0.0221, "sv")) == f"p{NBSP}={NBSP}0,022"
 
 
 # --- sentences (the summary's own are in tests/test_summary.py) --------------------------------

@@ -16,7 +16,7 @@ import pytest
 from pipeline import narrative
 from pipeline.stages.compare import compare, landmark_outcome
 from pipeline.summary import headline, verdict
-from pipeline.text import MINUS
+from pipeline.text import MINUS, NBSP
 from tests.test_compare import make_cohort, make_study
 
 
@@ -97,19 +97,20 @@ def test_verdict_agrees_with_the_printed_interval_and_p_for_every_combination() 
 
 
 @pytest.mark.parametrize(("p_adjusted", "language", "said"), [
-    (0.008, "sv", "(justerat p = 0,008, Holms korrektion för 3 huvudindikatorer)"),
-    (0.0000004, "sv", "(justerat p < 0,001, Holms korrektion för 3 huvudindikatorer)"),
-    (0.0000004, "en", "(adjusted p < 0.001, "),
-    (0.0496, "en", "(adjusted p = 0.0496, "),
+    (0.008, "sv", f"(justerat p{NBSP}={NBSP}0,008, Holms korrektion för 3 huvudindikatorer)"),
+    (0.0000004, "sv", f"(justerat p{NBSP}<{NBSP}0,001, Holms korrektion för 3 huvudindikatorer)"),
+    (0.0000004, "en", f"(adjusted p{NBSP}<{NBSP}0.001, "),
+    (0.0496, "en", f"(adjusted p{NBSP}={NBSP}0.0496, "),
 ])
 def test_verdict_states_p_as_equal_or_below_never_equal_to_below(p_adjusted, language, said) -> None:
     """The page-one verdict of a p below 0.001 reads "p < 0,001", not "p = <0,001" (a national
-    year's MMR and breastfeeding effects are that clear); other p-values "p = 0,008"."""
+    year's MMR and breastfeeding effects are that clear); other p-values "p = 0,008"; no-break
+    spaces keep "p", its sign and its value on one line."""
     row = {"verdict": "higher", "reason": "adjusted_p_below_alpha", "measure": "did",
            "indicator": "vacc_mmr1_24m", "area": "all", "multiplicity": "holm_primary",
            "p_adjusted": p_adjusted}
     phrase = narrative.verdict_phrase(row, {("all", "holm_primary"): 3}, language)
-    assert said in phrase and "= <" not in phrase, phrase
+    assert said in phrase and "= <" not in phrase.replace(NBSP, " "), phrase
 
 
 def _did_cohort(seed: int = 3) -> pd.DataFrame:

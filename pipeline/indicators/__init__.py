@@ -151,14 +151,14 @@ INDICATORS: tuple[Indicator, ...] = (
             landmark_share=Words("andel som ammas vid {days} dagar", "share breastfed at {days} days"),
             verdict_higher=Words(
                 sv=("avvänjningen skedde tidigare med programmet (kortare amning), mer än slumpen rimligen "
-                    "kan förklara (justerat p {p}, {correction})"),
+                    "kan förklara (justerat {p}, {correction})"),
                 en=("weaning came earlier with the programme (shorter breastfeeding), more than chance "
-                    "would plausibly explain (adjusted p {p}, {correction})")),
+                    "would plausibly explain (adjusted {p}, {correction})")),
             verdict_lower=Words(
                 sv=("avvänjningen skedde senare med programmet (längre amning), mer än slumpen rimligen "
-                    "kan förklara (justerat p {p}, {correction})"),
+                    "kan förklara (justerat {p}, {correction})"),
                 en=("weaning came later with the programme (longer breastfeeding), more than chance would "
-                    "plausibly explain (adjusted p {p}, {correction})")),
+                    "plausibly explain (adjusted {p}, {correction})")),
             # in the gaps between Socialstyrelsen's windows, so no assessment falls on a cut point
             cut_points=(0, 30, 94, 155, 220, 305, 426))),
     Indicator("vacc_dtp3_24m", "vaccination", "binary",
@@ -194,14 +194,14 @@ INDICATORS: tuple[Indicator, ...] = (
             landmark_share=Words("andel vaccinerade vid {days} dagar", "share vaccinated by {days} days"),
             verdict_higher=Words(
                 sv=("vaccinationen skedde tidigare med programmet, mer än slumpen rimligen kan förklara "
-                    "(justerat p {p}, {correction})"),
+                    "(justerat {p}, {correction})"),
                 en=("vaccination came earlier with the programme, more than chance would plausibly "
-                    "explain (adjusted p {p}, {correction})")),
+                    "explain (adjusted {p}, {correction})")),
             verdict_lower=Words(
                 sv=("vaccinationen skedde senare med programmet, mer än slumpen rimligen kan förklara "
-                    "(justerat p {p}, {correction})"),
+                    "(justerat {p}, {correction})"),
                 en=("vaccination came later with the programme, more than chance would plausibly explain "
-                    "(adjusted p {p}, {correction})")))),
+                    "(adjusted {p}, {correction})")))),
     Indicator("lang_screened", "language", "binary",
               Words("Språkscreening genomförd", "Language screening done"),
               "language screening at 2.5 or 3 years done", outcome_from_days=_SCREENING_DUE),

@@ -53,16 +53,16 @@ WORDS: dict[str, Words] = {
             "areas)."),
     ),
     "verdict_higher": Words(
-        sv=("högre med programmet; skillnaden är större än vad slumpen rimligen kan förklara (justerat p "
+        sv=("högre med programmet; skillnaden är större än vad slumpen rimligen kan förklara (justerat "
             "{p}, {correction})"),
         en=("higher with the programme; the difference is larger than chance would plausibly explain "
-            "(adjusted p {p}, {correction})"),
+            "(adjusted {p}, {correction})"),
     ),
     "verdict_lower": Words(
-        sv=("lägre med programmet; skillnaden är större än vad slumpen rimligen kan förklara (justerat p "
+        sv=("lägre med programmet; skillnaden är större än vad slumpen rimligen kan förklara (justerat "
             "{p}, {correction})"),
         en=("lower with the programme; the difference is larger than chance would plausibly explain "
-            "(adjusted p {p}, {correction})"),
+            "(adjusted {p}, {correction})"),
     ),
     "reason_interval_includes_null": Words(
         sv="kan bero på slumpen (intervallet omfattar {null})",
@@ -70,9 +70,9 @@ WORDS: dict[str, Words] = {
     ),
     "reason_not_significant_after_correction": Words(
         sv=("intervallet omfattar inte {null}, men efter korrektion för flera jämförelser kan skillnaden "
-            "bero på slumpen (justerat p {p}, {correction})"),
+            "bero på slumpen (justerat {p}, {correction})"),
         en=("the interval excludes {null}, but after correction for multiple comparisons the difference "
-            "could be due to chance (adjusted p {p}, {correction})"),
+            "could be due to chance (adjusted {p}, {correction})"),
     ),
     "reason_design_cannot_reach_significance": Words(
         sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är "
@@ -124,9 +124,9 @@ WORDS: dict[str, Words] = {
     ),
     "caveat_pre_trends_differ": Words(
         sv=("Före programstart utvecklades andelen olika i interventions- och jämförelseområdena "
-            "(placebotest p {p}), så skattningen är tvivelaktig."),
+            "(placebotest {p}), så skattningen är tvivelaktig."),
         en=("Before the programme started the share developed differently in the intervention and "
-            "comparison areas (placebo test p {p}), so the estimate is doubtful."),
+            "comparison areas (placebo test {p}), so the estimate is doubtful."),
     ),
     "sensitivity": Words(
         sv="Känslighetsanalys med viktning (IPTW): {effect}.",

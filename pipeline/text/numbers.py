@@ -119,9 +119,11 @@ def format_p(p: Any, language: str) -> str:
 
 
 def p_stated(text: str) -> str:
-    """What follows "p" in a sentence for a p-value's text (`format_p`): "= 0,008", and
-    "< 0,001" for "<0,001" (never "p = <0,001")."""
-    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+    """A p-value's text (`format_p`) as a sentence states it: "p = 0,008", and "p < 0,001"
+    for "<0,001" (never "p = <0,001"), with no-break spaces, so that a line never ends at
+    "p" or at its sign."""
+    relation, value = ("<", text[1:]) if text.startswith("<") else ("=", text)
+    return f"p{NBSP}{relation}{NBSP}{value}"
 
 
 def days_to_months(days: Any) -> float | None:

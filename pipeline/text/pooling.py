@@ -158,9 +158,9 @@ POOL_WORDS: dict[str, Words] = {
     ),
     "verdict_not_after_correction": Words(
         sv=("Intervallet ligger på ena sidan om 0, men efter korrektion för flera jämförelser "
-            "(justerat p {p}, {correction}) kan skillnaden ändå bero på slumpen."),
+            "(justerat {p}, {correction}) kan skillnaden ändå bero på slumpen."),
         en=("The interval lies on one side of 0, but after correcting for several comparisons "
-            "(adjusted p {p}, {correction}) the difference may still be due to chance."),
+            "(adjusted {p}, {correction}) the difference may still be due to chance."),
     ),
     "verdict_agree_closely": Words(
         sv=("Intervallet rymmer 0, så skillnaden kan bero på slumpen. Kommunernas skattningar råkar "
@@ -190,15 +190,15 @@ POOL_WORDS: dict[str, Words] = {
     ),
     "verdict_higher": Words(
         sv=("Andelen var i genomsnitt högre med programmet, mer än slumpen rimligen kan förklara "
-            "(justerat p {p}, {correction})."),
+            "(justerat {p}, {correction})."),
         en=("On average the share was higher with the programme, more than chance would plausibly "
-            "explain (adjusted p {p}, {correction})."),
+            "explain (adjusted {p}, {correction})."),
     ),
     "verdict_lower": Words(
         sv=("Andelen var i genomsnitt lägre med programmet, mer än slumpen rimligen kan förklara "
-            "(justerat p {p}, {correction})."),
+            "(justerat {p}, {correction})."),
         en=("On average the share was lower with the programme, more than chance would plausibly "
-            "explain (adjusted p {p}, {correction})."),
+            "explain (adjusted {p}, {correction})."),
     ),
     "i2_none": Words(
         sv=("Skillnader mellan kommunerna: I² = {i2}, skattningarna skiljer sig inte mer än slumpen "
