@@ -76,6 +76,17 @@ def decimals_for(values: Sequence[float], null: float, start: int, most: int) ->
     return start
 
 
+def _wide_enough(bounds: Sequence[float], decimals: int, most: int) -> int:
+    """`decimals`, or more (at most `most`) until the bounds, rounded, lie at least two units
+    of the last decimal apart."""
+    if len(bounds) != 2:
+        return decimals
+    while decimals < most and abs(round_half_up(bounds[1], decimals)
+                                  - round_half_up(bounds[0], decimals)) < Decimal(2).scaleb(-decimals):
+        decimals += 1
+    return decimals
+
+
 def _bound_text(value: float, null: float, decimals: int, language: str) -> str:
     """A bound; one that rounds onto `null` although it is not on it is said in words."""
     if _side(round_half_up(value, decimals), null) != _side(value, null):
@@ -106,7 +117,11 @@ def interval_text(low: Any, high: Any, null: float, language: str, *, scale: flo
 
 
 def effect_text(row: Mapping[str, Any], language: str) -> str:
-    """"7 procentenheter (95 % KI −17 till 39)" or "1,25 (95 % KI 1,05–1,49)" for a headline row."""
+    """"7 procentenheter (95 % KI −17 till 39)" or "1,25 (95 % KI 1,05–1,49)" for a headline row.
+
+    Decimals as few as keep each bound on its side of no effect and keep the interval at
+    least two units of the last decimal wide: "2,4 procentenheter (95 % KI 1,6–3,3)", not
+    "2 (95 % KI 2–3)", whose estimate seems to sit on a bound."""
     measure = str(row.get("measure") or "")
     estimate = to_number(row.get("estimate"))
     if estimate is None:
@@ -114,12 +129,12 @@ def effect_text(row: Mapping[str, Any], language: str) -> str:
     low, high = to_number(row.get("ci_low")), to_number(row.get("ci_high"))
     if measure in ("hazard_ratio", "odds_ratio", "risk_ratio"):
         bounds = [v for v in (low, high) if v is not None]
-        places = decimals_for(bounds, 1.0, 2, 3)
+        places = _wide_enough(bounds, decimals_for(bounds, 1.0, 2, 3), 3)
         text = format_number(estimate, language, places)
         interval = interval_text(low, high, 1.0, language, decimals=places, most=3)
     else:
         bounds = [v * 100 for v in (low, high) if v is not None]
-        places = decimals_for(bounds, 0.0, 0, 1)
+        places = _wide_enough(bounds, decimals_for(bounds, 0.0, 0, 1), 1)
         number = format_number(estimate * 100, language, places)
         unit = word("pp_one" if number.lstrip(MINUS) in ("1", "1,0", "1.0") else "pp", language)
         text = f"{number} {unit}"

@@ -96,6 +96,19 @@ def test_verdict_agrees_with_the_printed_interval_and_p_for_every_combination() 
             ("unclear", "not_significant_after_correction")} <= checked
 
 
+@pytest.mark.parametrize(("estimate", "low", "high", "said"), [
+    # a national year's breastfeeding at 1 week: at whole points "2 (2–3)" seemed to put the
+    # estimate on a bound; one decimal more shows the interval
+    (0.0239, 0.0158, 0.0330, f"2,4 procentenheter (95{NBSP}% KI 1,6–3,3)"),
+    (0.0784, 0.0606, 0.0961, f"8 procentenheter (95{NBSP}% KI 6–10)"),  # wide enough as it is
+    (0.1000, -0.0070, 0.1980, f"10 procentenheter (95{NBSP}% KI {MINUS}1 till 20)"),
+    (0.0200, 0.0150, 0.0260, f"2,0 procentenheter (95{NBSP}% KI 1,5–2,6)"),
+])
+def test_effect_has_the_decimals_its_interval_needs(estimate, low, high, said) -> None:
+    row = {"measure": "did", "estimate": estimate, "ci_low": low, "ci_high": high}
+    assert narrative.effect_text(row, "sv") == said
+
+
 @pytest.mark.parametrize(("p_adjusted", "language", "said"), [
     (0.008, "sv", f"(justerat p{NBSP}={NBSP}0,008, Holms korrektion för 3 huvudindikatorer)"),
     (0.0000004, "sv", f"(justerat p{NBSP}<{NBSP}0,001, Holms korrektion för 3 huvudindikatorer)"),
