@@ -307,7 +307,10 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         return word("no_data", language).capitalize() + "."
     sizes = _family_sizes(rows)
     design = str(rows["design"].dropna().iloc[0]) if rows["design"].notna().any() else "did"
-    lines = [word(f"summary_intro_{design}", language), ""]
+    intro = f"summary_intro_{design}"
+    # an area's report names its area where the study's says "the intervention areas"
+    lines = [word(f"{intro}_area", language, area=area) if area != "all" and f"{intro}_area" in WORDS
+             else word(intro, language), ""]
     shared = _shared_caveat(rows)
     if shared is not None:
         code, row = shared
@@ -409,7 +412,7 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
     counts = design_counts(design, area)
     pre = ""
     if kind == "did":
-        pre = _design_word("children_pre", language,
+        pre = _design_word("children_pre", language, where=where,
                            intervention_pre=format_count(counts["intervention_pre"], language),
                            comparison_pre=format_count(counts["comparison_pre"], language))
     lines.append("- " + _design_word("children", language,

@@ -361,3 +361,41 @@ def test_a_run_s_tables_are_parsed_once_and_again_when_their_bytes_change(
     assert tables.load_run(folder)["summary"]["estimate"].tolist() == [0.20]
     assert len(parsed) == 2
     assert tables.read_table(table).equals(tables.load_run(folder)["summary"])
+
+
+def test_page_one_counts_an_area_reports_children_in_its_area() -> None:
+    """An area's report says its children before the start are in the area, not "in the
+    intervention areas" (a national year's Norrbyåsen report did); the study's says the areas."""
+    config = {"design": {"type": "did", "intervention_areas": ["Norrbyåsen", "Söderängen"],
+                         "comparison_areas": ["Lövängen"], "programme_start": "2020-09-01",
+                         "born_from": "2017-01-01", "born_to": "2023-12-31"},
+              "programme": {"title": "Rinkebymodellen", "contacts": [
+                  {"kind": "home", "target_age_days": 30}]},
+              "extraction_date": "2024-06-30"}
+    design = pd.DataFrame({
+        "arm": ["intervention"] * 4 + ["comparison"] * 2,
+        "area": ["Norrbyåsen", "Norrbyåsen", "Söderängen", "Söderängen", "Lövängen", "Lövängen"],
+        "group": ["intervention_pre", "intervention"] * 2 + ["comparison_pre", "comparison"],
+        "children": [126, 115, 114, 103, 300, 280]})
+    area = plain(narrative.design_markdown(config, design, "sv", area="Norrbyåsen"))
+    assert ("Antal barn: 115 i interventionsgruppen och 280 i jämförelsegruppen; före start 126 i "
+            "Norrbyåsen och 300 i jämförelseområdena.") in area.replace("**", "")
+    study = plain(narrative.design_markdown(config, design, "en"))
+    assert ("Children: 218 in the intervention group and 280 in the comparison group; before the "
+            "start 240 in the intervention areas and 300 in the comparison areas.") in study.replace("**", "")
+
+
+@pytest.mark.parametrize(("design", "area", "language", "said"), [
+    ("did", "Norrbyåsen", "sv", "från före till efter programstart i Norrbyåsen än i jämförelseområdena"),
+    ("did", "all", "sv", "efter programstart i interventionsområdena än i jämförelseområdena"),
+    ("did", "Norrbyåsen", "en", "from before to after the start in Norrbyåsen than in the comparison areas"),
+    ("concurrent", "Norrbyåsen", "sv", "skillnaden mellan Norrbyåsen och jämförelseområdena"),
+    ("concurrent", "all", "en", "the difference between the intervention and comparison areas"),
+])
+def test_summary_intro_names_an_area_reports_area(design, area, language, said) -> None:
+    summary = pd.DataFrame([{"indicator": "vacc_mmr1_24m", "area": area, "design": design, "primary": True,
+                             "measure": "did" if design == "did" else "risk_difference",
+                             "estimate": 0.05, "ci_low": -0.01, "ci_high": 0.11, "verdict": "unclear",
+                             "reason": "interval_includes_null", "caveats": ""}])
+    intro = narrative.summary_markdown(summary, language, area=area).split("\n")[0]
+    assert said in intro, intro

@@ -158,6 +158,23 @@ WORDS: dict[str, Words] = {
             "The observed shares after the start are not by themselves the programme's effect, because the "
             "areas differed already before it."),
     ),
+    "summary_intro_did_area": Words(
+        sv=("Programmets effekt skattas med skillnad-i-skillnader: hur mycket mer andelen förändrades från "
+            "före till efter programstart i {area} än i jämförelseområdena. De observerade andelarna efter "
+            "start är inte i sig programmets effekt, eftersom områdena skilde sig åt redan före start."),
+        en=("The programme's effect is estimated by difference-in-differences: how much more the share "
+            "changed from before to after the start in {area} than in the comparison areas. The observed "
+            "shares after the start are not by themselves the programme's effect, because the areas "
+            "differed already before it."),
+    ),
+    "summary_intro_concurrent_area": Words(
+        sv=("Programmets effekt skattas som skillnaden mellan {area} och jämförelseområdena efter "
+            "justering för skillnader i familjernas bakgrund. De observerade andelarna är inte i sig "
+            "programmets effekt."),
+        en=("The programme's effect is estimated as the difference between {area} and the comparison "
+            "areas after adjustment for differences in the families' background. The observed shares are "
+            "not by themselves the programme's effect."),
+    ),
     "summary_intro_concurrent": Words(
         sv=("Programmets effekt skattas som skillnaden mellan interventions- och jämförelseområdena efter "
             "justering för skillnader i familjernas bakgrund. De observerade andelarna är inte i sig "
@@ -275,10 +292,8 @@ DESIGN_WORDS: dict[str, Words] = {
             "group{pre}."),
     ),
     "children_pre": Words(
-        sv=("; före start {intervention_pre} i interventionsområdena och {comparison_pre} i "
-            "jämförelseområdena"),
-        en=("; before the start {intervention_pre} in the intervention areas and {comparison_pre} in the "
-            "comparison areas"),
+        sv="; före start {intervention_pre} i {where} och {comparison_pre} i jämförelseområdena",
+        en="; before the start {intervention_pre} in {where} and {comparison_pre} in the comparison areas",
     ),
     "area_report": Words(
         sv=("Den här rapporten gäller området **{area}**: interventionsgruppen är barnen i {area}, och alla "
