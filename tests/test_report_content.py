@@ -29,6 +29,11 @@ def test_percent_formats() -> None:
     assert text.format_percent(0.945, "en") == "95%"  # half away from zero, not to even
     assert text.format_percent(0.0925, "sv", 1) == f"9,3{NBSP}%"
     assert text.format_percent(None, "sv") == "–"
+    # never 100 % for less than all, nor 0 % for more than none, where a decimal or two tell
+    assert text.format_percent(9002 / 9009, "sv") == f"99,9{NBSP}%"  # 7 families without a visit
+    assert text.format_percent(0.995, "en") == "99.5%" and text.format_percent(0.9949, "en") == "99%"
+    assert text.format_percent(0.0004, "en") == "0.04%" and text.format_percent(1.0, "en") == "100%"
+    assert text.format_percent(0.0, "sv") == f"0{NBSP}%"
 
 
 def test_numbers_decimal_comma_thousands_and_minus() -> None:

@@ -69,16 +69,27 @@ def format_month(value: Any, language: str) -> str:
 
 
 def format_percent(share: Any, language: str, decimals: int = 0, sign: bool = True) -> str:
-    """A share 0–1 as a percentage: 0.9412 -> sv "94 %", en "94%"; `sign=False` drops the "%"."""
+    """A share 0–1 as a percentage: 0.9412 -> sv "94 %", en "94%"; `sign=False` drops the "%".
+
+    Never "100 %" for less than all nor "0 %" for more than none where one or two decimals
+    more tell them apart (9,002 of 9,009 families: "99,9 %", not "100 %")."""
     if suppressed_marker(share) is not None:
         return str(share).strip()
     number = to_number(share)
     if number is None:
         return EN_DASH
+    decimals = next((places for places in range(decimals, decimals + 3)
+                     if not _looks_whole_or_none(number, places)), decimals)
     digits = format_number(number * 100, language, decimals)
     if not sign:
         return digits
     return digits + (NBSP + "%" if language == "sv" else "%")
+
+
+def _looks_whole_or_none(share: float, decimals: int) -> bool:
+    """Whether a share short of 1 (above 0) rounds to 100 % (0 %) at `decimals`."""
+    rounded = round_half_up(share * 100, decimals)
+    return bool((rounded == 100 and share < 1) or (rounded == 0 and share > 0))
 
 
 def format_interval(low: Any, high: Any, language: str, decimals: int = 0, scale: float = 1.0,
