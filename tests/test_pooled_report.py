@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -31,7 +32,7 @@ from scipy import stats
 
 from pipeline.multisite.package import ESTIMATE_COLUMNS, SitePackage
 from pipeline.multisite.pool import PooledIndicator, pool_packages, pooled_table
-from pipeline.multisite.report import forest_jobs, indicator_sentences, pooled_report_html
+from pipeline.multisite.report import _verdict_sentence, forest_jobs, indicator_sentences, pooled_report_html
 from pipeline.pooling_figures import forest_plot, pooled_name
 
 TWELVE = {"Kommun 1": ("0.0876346", "-0.0747077", "0.245217", "0.0816149"),
@@ -237,3 +238,15 @@ def test_a_time_to_event_indicator_is_named_with_the_share_it_pools(pooled: list
     assert "<td>Age at MMR vaccination (share vaccinated by 24 months)</td>" in page
     caption = next(job.caption for job in forest_jobs(shown, "en") if job.indicator == "vacc_mmr1_age")
     assert caption.startswith("Age at MMR vaccination (share vaccinated by 24 months):")
+
+
+@pytest.mark.parametrize(("p_adjusted", "language", "said"), [
+    (0.0004, "sv", "(justerat p\u00a0<\u00a00,001, "),
+    (0.012, "en", "(adjusted p\u00a0=\u00a00.012, "),
+])
+def test_pooled_verdict_states_p_as_equal_or_below(p_adjusted, language, said) -> None:
+    """The pooled report's verdict says "p < 0,001", never "p = <0,001", as the study's does."""
+    item = SimpleNamespace(reason="adjusted_p_below_alpha", verdict="higher", primary=True,
+                           multiplicity="holm_primary", p_adjusted=p_adjusted)
+    sentence = _verdict_sentence(item, [item, item], language)
+    assert said in sentence and "= <" not in sentence.replace("\u00a0", " "), sentence
