@@ -585,3 +585,37 @@ def test_each_half_year_s_label_is_that_of_its_last_child() -> None:
     assert _label_of_each(np.array([1, 2, 1, 3]), np.array(["a", "b", "c", "d"], dtype=object)) == {
         1: "c", 2: "b", 3: "d"}
     assert _label_of_each(np.array([], dtype=int), np.array([], dtype=object)) == {}
+
+
+@pytest.mark.parametrize("design", ["did", "concurrent"])
+def test_trends_count_each_arm_and_half_year_as_a_group_by_does(design) -> None:
+    """`trends_table` counts each indicator's children and events per arm and birth half-year
+    from one code per child (`_arm_half_year_cells`); the cells, their order and their counts
+    are a pandas group-by's, with a child outside both arms (area group missing) left out, as
+    the group-by leaves it. (Every child in the study has a birth date: clean rejects a child
+    without one.)"""
+    from pipeline.stages.compare.context import binary_outcome, did_outcome, half_year_bins
+    from pipeline.stages.compare.tables import trends_table
+
+    groups = ["intervention_pre", "intervention", "comparison_pre", "comparison"] * 150
+    cohort = make_cohort(groups, seed=5)
+    cohort["area_group"] = cohort["area_group"].astype(object)
+    cohort.loc[7, "area_group"] = None
+    study = make_study(design)
+    table = trends_table(cohort, study)
+    start = half_year_bins(pd.to_datetime(cohort["birth_date"]), pd.Timestamp("2020-01-01"))
+    for indicator in ("vacc_mmr1_24m", "bf_any_6m"):
+        if design == "did":
+            y, inside, _ = did_outcome(cohort, indicator)
+        else:
+            y, inside = binary_outcome(cohort, indicator)
+        frame = pd.DataFrame({"arm": cohort["area_group"].astype("string").fillna(""),
+                              "half_year": start.dt.strftime("%Y-%m"), "start": start, "y": y})[inside]
+        cells = frame.groupby(["arm", "half_year", "start"], sort=True)["y"].agg(["size", "sum"])
+        expected = [(arm, half_year, int(size), int(total))
+                    for (arm, half_year, _), size, total in zip(cells.index, cells["size"], cells["sum"],
+                                                                strict=True) if arm]
+        got = table[table["indicator"] == indicator]
+        assert list(zip(got["arm"], got["half_year"], got["n"].astype(int), got["events"].astype(int),
+                        strict=True)) == expected
+        assert len(expected) > 8 and sum(n for *_, n, _ in expected) < len(cohort)

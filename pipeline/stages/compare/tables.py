@@ -278,8 +278,9 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
     in_study = cohort[cohort["in_study"].fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
     programme_start = pd.Timestamp(study.design.programme_start)
     start = half_year_bins(pd.to_datetime(in_study["birth_date"]), programme_start)
-    label = start.dt.strftime("%Y-%m")
-    arm = in_study["area_group"].astype("string").fillna("")
+    # each child's cell (arm, half-year) as one code, numbered in the cells' sorted order, made
+    # once: a cell per indicator is then a count of codes, not a group-by of a million rows
+    cells, cell_of = _arm_half_year_cells(in_study["area_group"].astype("string").fillna(""), start)
     rows = []
     for indicator in present(cohort.columns, COMPARED_KINDS):
         if study.design.type == "did":  # as the DiD defines it
@@ -288,11 +289,12 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
             y, inside = landmark_outcome(in_study, indicator.id)
         else:
             y, inside = binary_outcome(in_study, indicator.id)
-        frame = pd.DataFrame({"arm": arm, "half_year": label, "start": start, "y": y})[inside]
-        cells = frame.groupby(["arm", "half_year", "start"], sort=True)["y"].agg(["size", "sum"])
-        for (arm_name, half_year, first_day), size, total in zip(
-                cells.index, cells["size"], cells["sum"], strict=True):
-            if not arm_name:
+        counted = np.asarray(inside, dtype=bool) & (cell_of >= 0)
+        sizes = np.bincount(cell_of[counted], minlength=len(cells))
+        totals = np.bincount(cell_of[counted], weights=np.asarray(y, dtype=float)[counted],
+                             minlength=len(cells))
+        for (arm_name, half_year, first_day), size, total in zip(cells, sizes, totals, strict=True):
+            if not arm_name or not size:
                 continue
             n, events = int(size), int(total)
             share = proportion(events, n)
@@ -302,6 +304,23 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
                          "n": n, "events": events, "proportion": share.estimate,
                          "ci_low": share.ci_low, "ci_high": share.ci_high})
     return output_table("trends").frame(rows)
+
+
+def _arm_half_year_cells(arm: pd.Series, start: pd.Series
+                         ) -> tuple[list[tuple[str, str, pd.Timestamp]], np.ndarray]:
+    """The (arm, half-year, its first day) cells in sorted order, as a group-by sorts them,
+    and each child's cell (−1 for a child without a birth half-year, which a group-by drops).
+    A half-year's "YYYY-MM" sorts as its first day does, so the cells sort by arm and day."""
+    arm_code, arms = pd.factorize(arm, sort=True)
+    day_code, days = pd.factorize(start, sort=True)  # a missing day: −1
+    cell_code = np.where(day_code >= 0, arm_code * len(days) + day_code, -1)
+    present_codes, cell_of = np.unique(cell_code, return_inverse=True)
+    if len(present_codes) and present_codes[0] < 0:  # the children without a half-year
+        cell_of = cell_of - 1
+        present_codes = present_codes[1:]
+    cells = [(str(arms[code // len(days)]), days[code % len(days)].strftime("%Y-%m"),
+              days[code % len(days)]) for code in present_codes]
+    return cells, cell_of.ravel()
 
 
 def design_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
