@@ -36,6 +36,10 @@ from pipeline.text.words import Words
 CAPTION_WORDS: dict[str, Words] = {"figure": Words("Figur", "Figure"), "table": Words("Tabell", "Table")}
 PNG_DPI = 150
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# zlib's level for the figures' pixels: 3 compresses a report's figures in under half the time
+# of the default 6 (the demo's 136 PNGs: 0.8 against 1.8 CPU-seconds, the largest single item
+# of the report workers' own time) for files some 17 % larger (12.3 against 10.5 MB)
+PNG_ZLIB_LEVEL = 3
 CSS_DPI = 96  # CSS pixels per inch: a figure is shown at the size it was drawn
 MAX_SLUG_CHARS = 80
 # SVG with text as text (searchable, editable, and read by the output scan) and fixed ids
@@ -176,7 +180,7 @@ def _png(rgba: memoryview, size: tuple[int, int], dpi: int) -> bytes:
         _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)),
         _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
         _png_chunk(b"tEXt", b"Software\0" + software.encode("latin-1")),
-        _png_chunk(b"IDAT", zlib.compress(rows, 6)),
+        _png_chunk(b"IDAT", zlib.compress(rows, PNG_ZLIB_LEVEL)),
         _png_chunk(b"IEND", b"")])
 
 

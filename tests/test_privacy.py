@@ -320,6 +320,18 @@ def pdf_bytes(*objects: bytes) -> bytes:
     return bytes(out)
 
 
+def test_a_pdf_stream_is_read_as_text_when_at_most_one_in_a_hundred_bytes_is_a_control_byte():
+    from pipeline.publish.scan import _looks_like_text
+
+    text = b"BT /F1 9 Tf (x) Tj ET\n\t\r\x0c" * 40  # whitespace controls (tab, CR, LF, FF) count as text
+    assert _looks_like_text(text)
+    assert _looks_like_text(b"a" * 990 + b"\x00" * 10)  # 10 of 1,000: 1 %
+    assert not _looks_like_text(b"a" * 989 + b"\x00" * 11)  # 11 of 1,000
+    assert not _looks_like_text(bytes(range(256)) * 4)  # 28 control bytes in every 256: an ICC profile's kind
+    # only the first 64 kB are looked at
+    assert _looks_like_text(b"a" * 65536 + b"\x01" * 10_000)
+
+
 def stream(dictionary: bytes, data: bytes, *, compress: bool = True) -> bytes:
     import zlib
 

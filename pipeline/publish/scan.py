@@ -181,8 +181,11 @@ def _pdf_texts(path: Path) -> list[str]:
 def _looks_like_text(data: bytes) -> bool:
     """True when at most 1 % of the first 64 kB are control bytes other than whitespace."""
     sample = data[:65536]
-    control = sum(sample.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))  # one pass, not 28 counts
     return control <= len(sample) // 100
+
+
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13))
 
 
 def _pdf_unescape(match: re.Match[bytes]) -> bytes:
