@@ -261,15 +261,29 @@ def caveat_tag(row: Mapping[str, Any], language: str) -> str:
         return word("tag_very_few_areas", language,
                     areas=format_count(treated + comparison, language))
     if "one_area_in_arm" in codes:
-        return word("tag_one_area_in_arm", language)
+        return word("tag_one_area_in_arm", language, which=_one_area(row, language))
     if "few_treated_areas" in codes:
         return word("tag_few_treated_areas", language, treated=format_count(treated, language))
     return ""
 
 
+def _one_area(row: Mapping[str, Any], language: str) -> str:
+    """Which group has a single area ("ett område med programmet"), for `one_area_in_arm`."""
+    treated = to_number(row.get("n_areas_intervention"))
+    comparison = to_number(row.get("n_areas_comparison"))
+    if comparison is not None and comparison < 2:
+        return word("one_area_both" if treated is not None and treated < 2 else "one_area_comparison",
+                    language)
+    return word("one_area_intervention", language)
+
+
 def indicator_sentence(row: Mapping[str, Any], language: str,
-                       family_sizes: Mapping[tuple[str, str], int] | None = None) -> str:
-    """One indicator's summary from its summary.csv row, as SPEC §8 words it."""
+                       family_sizes: Mapping[tuple[str, str], int] | None = None, *,
+                       said_above: str | None = None) -> str:
+    """One indicator's summary from its summary.csv row, as SPEC §8 words it.
+
+    `said_above`: a caveat said once above the list (`_shared_caveat`). For `one_area_in_arm`
+    the row's tag is only "grov skattning" and it has no verdict: the box gives both reasons."""
     check_language(language)
     sizes = family_sizes or {}
     indicator = str(row["indicator"])
@@ -285,10 +299,12 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     measure = str(row.get("measure") or "")
     lead = {"did": "effect_did", "hazard_ratio": "effect_hr"}.get(measure, "effect_adjusted")
     effect = effect_text(row, language)
-    if tag := caveat_tag(row, language):
+    said = (said_above == "one_area_in_arm" and str(row.get("reason")) == "no_interval"
+            and "one_area_in_arm" in str(row.get("caveats") or "").split(";"))
+    if tag := (word("tag_rough", language) if said else caveat_tag(row, language)):
         effect = f"{effect[:-1]}; {tag})" if effect.endswith(")") else f"{effect} ({tag})"
-    sentence = (f"{opening}: {observed} {word(lead, language)}: {effect}; "
-                f"{verdict_phrase(row, sizes, language)}.")
+    verdict_said = "" if said else f"; {verdict_phrase(row, sizes, language)}"
+    sentence = f"{opening}: {observed} {word(lead, language)}: {effect}{verdict_said}."
     if to_number(row.get("sensitivity_estimate")) is not None and measure in ("risk_difference",
                                                                               "did"):
         check = {"estimate": row.get("sensitivity_estimate"), "measure": measure,
@@ -320,6 +336,8 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             lines += [word("few_areas_box", language, areas=format_count(treated + comparison, language),
                            treated=format_count(treated, language),
                            comparison=format_count(comparison, language)), ""]
+        elif code == "one_area_in_arm":
+            lines += [word("one_area_box", language, which=_one_area(row, language)), ""]
     primary_ids = [i for i in primary if i in set(rows["indicator"])]
     if not primary_ids:
         primary_ids = [i for i, p in zip(rows["indicator"], rows["primary"], strict=True) if is_true(p)]
@@ -331,7 +349,8 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         lines += [f"**{title}**", ""]
         for indicator in ids:
             row = by_id[indicator]
-            sentence = indicator_sentence(row, language, sizes)
+            sentence = indicator_sentence(row, language, sizes,
+                                          said_above=shared[0] if shared is not None else None)
             notes = caveat_sentences(row, language)
             lines.append("- " + " ".join([sentence, *notes]))
         lines.append("")
@@ -340,10 +359,18 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
 
 
 def _shared_caveat(rows: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:
-    """A caveat that every estimable row carries (said once, above the list)."""
+    """A caveat that every estimable row carries (said once, above the list): too few areas for
+    any reliable interval, or a single area in a group (an area's own report), where every
+    estimate has no interval for the same reason and its rows share their areas."""
     codes = [set(str(c or "").split(";")) for c in rows["caveats"].fillna("")]
     if codes and all("very_few_areas" in c for c in codes):
         return "very_few_areas", rows.iloc[0].to_dict()
+    shown = rows[~rows["verdict"].astype(str).isin(["suppressed", "not_estimable"])]
+    if not shown.empty and all(
+            "one_area_in_arm" in str(c or "").split(";") for c in shown["caveats"].fillna("")) and (
+            shown["reason"].astype(str) == "no_interval").all() and len(
+            shown[["n_areas_intervention", "n_areas_comparison"]].drop_duplicates()) == 1:
+        return "one_area_in_arm", shown.iloc[0].to_dict()
     return None
 
 

@@ -290,3 +290,57 @@ def test_two_plus_two_areas_never_support_a_significance_claim() -> None:
     assert (row["verdict"], row["reason"]) == ("unclear", "design_cannot_reach_significance")
     sentence = narrative.indicator_sentence(row.to_dict(), "sv")
     assert "kan studien inte visa en skillnad större än slumpen" in sentence and "0,33" in sentence
+
+
+def _one_area_rows(treated: int, comparison: int, reasons: tuple[str, ...]) -> pd.DataFrame:
+    """An area's summary rows: DiD estimates without an interval (a single area in a group)."""
+    rows = []
+    for k, reason in enumerate(reasons):
+        rows.append({"indicator": ("vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation")[k],
+                     "area": "Norrbyåsen", "primary": True, "kind": "binary", "design": "did",
+                     "method": "did", "measure": "did",
+                     "estimate": 0.06 + k / 100, "ci_low": None, "ci_high": None, "p_adjusted": None,
+                     "verdict": "unclear", "reason": reason, "caveats": "one_area_in_arm;no_interval",
+                     "n_areas_intervention": treated, "n_areas_comparison": comparison,
+                     "proportion_intervention": 0.85, "proportion_comparison": 0.97,
+                     "proportion_intervention_pre": 0.79, "proportion_comparison_pre": 0.95})
+    return pd.DataFrame(rows)
+
+
+def test_a_single_area_is_said_once_above_the_list_and_each_estimate_is_called_rough() -> None:
+    rows = _one_area_rows(1, 9, ("no_interval",) * 3)
+    text = narrative.summary_markdown(rows, "sv", area="Norrbyåsen")
+    box = ("**Obs!** Jämförelsen bygger på bara ett område med programmet. Då kan inget tillförlitligt "
+           "osäkerhetsintervall beräknas")
+    assert text.count(box) == 1
+    assert text.index(box) < text.index("**Huvudindikatorer**")
+    assert "osäkerhetsintervall" not in text.split("**Huvudindikatorer**")[1]  # not again per indicator
+    assert text.count("6 procentenheter (grov skattning).") == 1  # 0.06: the number, then its tag
+    assert text.count("(grov skattning).") == 3
+    english = narrative.summary_markdown(rows, "en", area="Norrbyåsen")
+    assert english.count("rests on only one area with the programme") == 1
+    assert english.count("(a rough estimate).") == 3
+
+
+def test_a_single_comparison_area_is_named_as_such() -> None:
+    said = narrative.summary_markdown(_one_area_rows(4, 1, ("no_interval",) * 3), "sv", area="Norrbyåsen")
+    assert "bygger på bara ett jämförelseområde." in said
+    assert "område med programmet" not in said
+    both = narrative.summary_markdown(_one_area_rows(1, 1, ("no_interval",) * 3), "en", area="Norrbyåsen")
+    assert "rests on only one area in each group." in both
+    # said with its row when the rows do not all share it
+    row = _one_area_rows(4, 1, ("no_interval",)).iloc[0].to_dict()
+    assert "(grov skattning: bara ett jämförelseområde); inget tillförlitligt" in (
+        narrative.indicator_sentence(row, "sv"))
+
+
+def test_a_single_area_box_only_when_every_shown_estimate_lacks_its_interval_for_that_reason() -> None:
+    rows = _one_area_rows(1, 9, ("no_interval", "no_interval", "no_p_value"))
+    text = narrative.summary_markdown(rows, "sv", area="Norrbyåsen")
+    assert "**Obs!**" not in text
+    assert text.count("grov skattning: bara ett område med programmet") == 3
+    assert text.count("inget tillförlitligt osäkerhetsintervall kan beräknas") == 2
+    # a suppressed indicator prints no estimate: it does not stop the box
+    suppressed = _one_area_rows(1, 9, ("no_interval",) * 3)
+    suppressed.loc[2, ["verdict", "reason"]] = ["suppressed", "few_without"]
+    assert narrative.summary_markdown(suppressed, "sv", area="Norrbyåsen").count("**Obs!**") == 1

@@ -141,8 +141,20 @@ WORDS: dict[str, Words] = {
         en="very uncertain with only {areas} areas",
     ),
     "tag_one_area_in_arm": Words(
-        sv="grov skattning: bara ett område med programmet",
-        en="a rough estimate: only one area with the programme",
+        sv="grov skattning: bara {which}",
+        en="a rough estimate: only {which}",
+    ),
+    "tag_rough": Words("grov skattning", "a rough estimate"),  # its reason said once above the list
+    # which group has a single area (`one_area_in_arm`): said in the tag and in the box
+    "one_area_intervention": Words("ett område med programmet", "one area with the programme"),
+    "one_area_comparison": Words("ett jämförelseområde", "one comparison area"),
+    "one_area_both": Words("ett område i varje grupp", "one area in each group"),
+    "one_area_box": Words(
+        sv=("**Obs!** Jämförelsen bygger på bara {which}. Då kan inget tillförlitligt osäkerhetsintervall "
+            "beräknas: skattningarna nedan är grova, och ingen av skillnaderna kan skiljas från slumpen."),
+        en=("**Note:** the comparison rests on only {which}. No reliable uncertainty interval can then be "
+            "computed: the estimates below are rough, and none of the differences can be told apart from "
+            "chance."),
     ),
     "tag_few_treated_areas": Words(
         sv="osäkert: bara {treated} områden med programmet",
