@@ -252,19 +252,27 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
     return sentences
 
 
-def caveat_tag(row: Mapping[str, Any], language: str) -> str:
-    """A short caveat said next to the number itself ("mycket osäkert med bara 4 områden")."""
+# the caveats said as a tag next to the number, the first a row carries
+TAG_CAVEATS = ("very_few_areas", "one_area_in_arm", "few_treated_areas")
+
+
+def caveat_tag(row: Mapping[str, Any], language: str, *, said_above: str | None = None) -> str:
+    """A short caveat said next to the number itself ("mycket osäkert med bara 4 områden");
+    only its first words ("mycket osäkert") when it is `said_above` the list in full."""
     codes = str(row.get("caveats") or "").split(";")
+    code = next((c for c in TAG_CAVEATS if c in codes), None)
+    if code is None:
+        return ""
+    if code == said_above:
+        return word(f"tag_{code}_short", language)
     treated = to_number(row.get("n_areas_intervention")) or 0
     comparison = to_number(row.get("n_areas_comparison")) or 0
-    if "very_few_areas" in codes:
+    if code == "very_few_areas":
         return word("tag_very_few_areas", language,
                     areas=format_count(treated + comparison, language))
-    if "one_area_in_arm" in codes:
+    if code == "one_area_in_arm":
         return word("tag_one_area_in_arm", language, which=_one_area(row, language))
-    if "few_treated_areas" in codes:
-        return word("tag_few_treated_areas", language, treated=format_count(treated, language))
-    return ""
+    return word("tag_few_treated_areas", language, treated=format_count(treated, language))
 
 
 def _one_area(row: Mapping[str, Any], language: str) -> str:
@@ -282,8 +290,9 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
                        said_above: str | None = None) -> str:
     """One indicator's summary from its summary.csv row, as SPEC §8 words it.
 
-    `said_above`: a caveat said once above the list (`_shared_caveat`). For `one_area_in_arm`
-    the row's tag is only "grov skattning" and it has no verdict: the box gives both reasons."""
+    `said_above`: a caveat said once above the list (`_shared_caveat`): the row's tag is then
+    its first words ("osäkert"), and for `one_area_in_arm` the row has no verdict of no
+    interval either, which the box gives for every row."""
     check_language(language)
     sizes = family_sizes or {}
     indicator = str(row["indicator"])
@@ -299,10 +308,10 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     measure = str(row.get("measure") or "")
     lead = {"did": "effect_did", "hazard_ratio": "effect_hr"}.get(measure, "effect_adjusted")
     effect = effect_text(row, language)
+    if tag := caveat_tag(row, language, said_above=said_above):
+        effect = f"{effect[:-1]}; {tag})" if effect.endswith(")") else f"{effect} ({tag})"
     said = (said_above == "one_area_in_arm" and str(row.get("reason")) == "no_interval"
             and "one_area_in_arm" in str(row.get("caveats") or "").split(";"))
-    if tag := (word("tag_rough", language) if said else caveat_tag(row, language)):
-        effect = f"{effect[:-1]}; {tag})" if effect.endswith(")") else f"{effect} ({tag})"
     verdict_said = "" if said else f"; {verdict_phrase(row, sizes, language)}"
     sentence = f"{opening}: {observed} {word(lead, language)}: {effect}{verdict_said}."
     if to_number(row.get("sensitivity_estimate")) is not None and measure in ("risk_difference",
@@ -338,6 +347,9 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
                            comparison=format_count(comparison, language)), ""]
         elif code == "one_area_in_arm":
             lines += [word("one_area_box", language, which=_one_area(row, language)), ""]
+        else:
+            lines += [word("few_treated_box", language, treated=format_count(treated, language),
+                           comparison=format_count(comparison, language)), ""]
     primary_ids = [i for i in primary if i in set(rows["indicator"])]
     if not primary_ids:
         primary_ids = [i for i, p in zip(rows["indicator"], rows["primary"], strict=True) if is_true(p)]
@@ -359,19 +371,23 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
 
 
 def _shared_caveat(rows: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:
-    """A caveat that every estimable row carries (said once, above the list): too few areas for
-    any reliable interval, or a single area in a group (an area's own report), where every
-    estimate has no interval for the same reason and its rows share their areas."""
-    codes = [set(str(c or "").split(";")) for c in rows["caveats"].fillna("")]
-    if codes and all("very_few_areas" in c for c in codes):
-        return "very_few_areas", rows.iloc[0].to_dict()
+    """The tag caveat (`TAG_CAVEATS`) that every row with an estimate carries, all with the same
+    numbers of areas, said once above the list rather than in full with every indicator: too
+    few areas for any reliable interval, few areas with the programme, or a single area in a
+    group (an area's own report; there only when every such row lacks its interval for that
+    reason, which the box then says for them all)."""
+    rows = rows.reindex(columns=[*rows.columns, *({"verdict", "reason", "caveats", "n_areas_intervention",
+                                                    "n_areas_comparison"} - set(rows.columns))])
     shown = rows[~rows["verdict"].astype(str).isin(["suppressed", "not_estimable"])]
-    if not shown.empty and all(
-            "one_area_in_arm" in str(c or "").split(";") for c in shown["caveats"].fillna("")) and (
-            shown["reason"].astype(str) == "no_interval").all() and len(
-            shown[["n_areas_intervention", "n_areas_comparison"]].drop_duplicates()) == 1:
-        return "one_area_in_arm", shown.iloc[0].to_dict()
-    return None
+    if shown.empty or len(shown[["n_areas_intervention", "n_areas_comparison"]].drop_duplicates()) != 1:
+        return None
+    codes = [str(c or "").split(";") for c in shown["caveats"].fillna("")]
+    firsts = {next((c for c in TAG_CAVEATS if c in row), None) for row in codes}
+    if len(firsts) != 1 or (code := firsts.pop()) is None:
+        return None
+    if code == "one_area_in_arm" and not (shown["reason"].astype(str) == "no_interval").all():
+        return None
+    return code, shown.iloc[0].to_dict()
 
 
 # --- who is compared with whom --------------------------------------------------------------------

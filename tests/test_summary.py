@@ -344,3 +344,33 @@ def test_a_single_area_box_only_when_every_shown_estimate_lacks_its_interval_for
     suppressed = _one_area_rows(1, 9, ("no_interval",) * 3)
     suppressed.loc[2, ["verdict", "reason"]] = ["suppressed", "few_without"]
     assert narrative.summary_markdown(suppressed, "sv", area="Norrbyåsen").count("**Obs!**") == 1
+
+
+def test_few_areas_with_the_programme_said_once_above_the_list_and_each_estimate_marked_uncertain() -> None:
+    rows = _one_area_rows(2, 8, ("interval_includes_null",) * 3)
+    rows["caveats"] = "few_treated_areas"
+    rows["area"] = "all"
+    rows["ci_low"], rows["ci_high"], rows["p_adjusted"] = -0.01, 0.2, 0.3
+    text = narrative.summary_markdown(rows, "sv")
+    box = "**Obs!** Jämförelsen bygger på bara 2 områden med programmet (och 8 utan)."
+    assert text.count(box) == 1 and text.index(box) < text.index("**Huvudindikatorer**")
+    assert "bara 2 områden" not in text.split("**Huvudindikatorer**")[1]
+    assert text.count(f"6 procentenheter (95{NBSP}% KI −1 till 20; osäkert); kan bero på slumpen") == 1
+    assert text.count("; osäkert); kan bero på slumpen (intervallet omfattar 0)") == 3
+    assert narrative.summary_markdown(rows, "en").count("; uncertain); could be due to chance") == 3
+    # areas that differ between rows (an indicator measured in fewer areas): each says its own
+    rows.loc[0, "n_areas_intervention"] = 3
+    text = narrative.summary_markdown(rows, "sv")
+    assert "**Obs!**" not in text
+    assert text.count("osäkert: bara 2 områden med programmet") == 2
+    assert text.count("osäkert: bara 3 områden med programmet") == 1
+
+
+def test_very_few_areas_keep_their_box_and_each_estimate_is_marked_very_uncertain() -> None:
+    rows = _one_area_rows(2, 2, ("interval_includes_null",) * 3)
+    rows["caveats"], rows["area"] = "very_few_areas", "all"
+    rows["ci_low"], rows["ci_high"], rows["p_adjusted"] = -0.01, 0.2, 0.3
+    text = narrative.summary_markdown(rows, "sv")
+    assert text.count("**Obs!** Jämförelsen bygger på bara 4 områden (2 med programmet och 2 utan).") == 1
+    assert text.count("; mycket osäkert); kan bero på slumpen") == 3
+    assert "med bara 4 områden" not in text.split("**Huvudindikatorer**")[1]

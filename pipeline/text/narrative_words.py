@@ -144,7 +144,18 @@ WORDS: dict[str, Words] = {
         sv="grov skattning: bara {which}",
         en="a rough estimate: only {which}",
     ),
-    "tag_rough": Words("grov skattning", "a rough estimate"),  # its reason said once above the list
+    # the tags' first words, when the whole caveat is said once above the list (`_shared_caveat`)
+    "tag_very_few_areas_short": Words("mycket osäkert", "very uncertain"),
+    "tag_one_area_in_arm_short": Words("grov skattning", "a rough estimate"),
+    "tag_few_treated_areas_short": Words("osäkert", "uncertain"),
+    "few_treated_box": Words(
+        sv=("**Obs!** Jämförelsen bygger på bara {treated} områden med programmet (och {comparison} utan). "
+            "Med så få områden med programmet är osäkerhetsintervallen och p-värdena nedan mindre "
+            "tillförlitliga; varje skattning är därför markerad som osäker."),
+        en=("**Note:** the comparison rests on only {treated} areas with the programme (and {comparison} "
+            "without). With so few areas with the programme the uncertainty intervals and p-values below "
+            "are less reliable; every estimate is therefore marked as uncertain."),
+    ),
     # which group has a single area (`one_area_in_arm`): said in the tag and in the box
     "one_area_intervention": Words("ett område med programmet", "one area with the programme"),
     "one_area_comparison": Words("ett jämförelseområde", "one comparison area"),
