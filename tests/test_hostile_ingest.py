@@ -386,6 +386,24 @@ def test_stray_quote_in_a_middle_column_of_a_narrow_table(tmp_path: Path, capsys
           "the 2 line(s) after it")
 
 
+def test_stray_quote_in_a_long_export_names_the_line_it_opens_on(tmp_path: Path, capsys) -> None:
+    # The value a stray quote opens grows past the csv module's 131,072 characters long before
+    # the file ends (4,000 lines after line 3). It said "line 3,644 cannot be read as CSV ... a
+    # line break sits inside a value that is not quoted".
+    folder = study_with(tmp_path / "s")
+    rows = [f"{A};2021-03-10;helt ammad"] * 4000
+    rows[1] = f'{A};2021-03-10;"helt ammad'  # line 3
+    (folder / "amning.csv").write_text("\n".join(["personnummer;datum;amning", *rows]) + "\n",
+                                       encoding="utf-8")
+    err = stops(folder, tmp_path / "root", capsys,
+                "amning.csv (breastfeeding): line 3, column 3 (C) 'amning': a quote (\") opens a value "
+                "that is still open", "the lines after line 3 would be read into it and lost as rows",
+                "Fix: remove the stray quote on line 3")
+    line = int(re.search(r"still open \d+ line\(s\) later, on line (\d+)", err)[1])
+    width = len(rows[0]) + 1  # each line's characters with its line end
+    assert 131_072 // width < line - 3 <= 131_072 // width + 1  # where the value grows past the limit
+
+
 def test_whitespace_line_and_carriage_return_name_their_line(tmp_path: Path, capsys) -> None:
     folder = study_with(tmp_path / "s")
     (folder / "amning.csv").write_text(f"personnummer;datum;amning\n{A};2021-03-10;helt ammad\n   \n",

@@ -671,6 +671,15 @@ def _reconcile(
             starts.append(first)
     except csv.Error as error:
         line = header_line + reader.line_num
+        first = header_line + consumed + 1
+        if line > first and record_lines:  # within a value a quote on an earlier line opened
+            column = len(next(csv.reader(record_lines[:1], delimiter=delimiter), [""])) - 1
+            where, fix = _stray_quote(named, first, column, header)
+            raise InputFileError(
+                f"{where}: a quote (\") opens a value that is still open {line - first} line(s) "
+                f"later, on line {line}, where it grows too long to be one value ({error}); the "
+                f"lines after line {first} would be read into it and lost as rows. {fix}"
+            ) from None
         raise InputFileError(
             f"{named}: line {line} cannot be read as CSV ({error}); a line break or carriage return "
             "(\\r) sits inside a value that is not quoted. Fix that line or export the table again"
@@ -684,12 +693,18 @@ def _reconcile(
     return starts, spans
 
 
-def _check_span(named: str, record: list[str], lines: list[str], first: int, last: int, column: int,
-                header: list[str], delimiter: str, row_like: int, total: int) -> None:
-    """Stop unless a value running over lines first..last is a true multi-line value (see module doc)."""
+def _stray_quote(named: str, first: int, column: int, header: list[str]) -> tuple[str, str]:
+    """Where a value opened by a quote on line `first` starts, and how to fix it."""
     where = f"{named}: line {first}, {_column_label(column, header[column] if column < len(header) else '')}"
     fix = (f"Fix: remove the stray quote on line {first}, or close the value with a quote where it ends; "
            'a quote inside a value must be written twice ("")')
+    return where, fix
+
+
+def _check_span(named: str, record: list[str], lines: list[str], first: int, last: int, column: int,
+                header: list[str], delimiter: str, row_like: int, total: int) -> None:
+    """Stop unless a value running over lines first..last is a true multi-line value (see module doc)."""
+    where, fix = _stray_quote(named, first, column, header)
     if last == total:
         try:
             list(csv.reader(lines, delimiter=delimiter, strict=True))
