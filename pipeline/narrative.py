@@ -272,7 +272,18 @@ def caveat_tag(row: Mapping[str, Any], language: str, *, said_above: str | None 
                     areas=format_count(treated + comparison, language))
     if code == "one_area_in_arm":
         return word("tag_one_area_in_arm", language, which=_one_area(row, language))
-    return word("tag_few_treated_areas", language, treated=format_count(treated, language))
+    group = _few_group(row)
+    few = format_count(treated if group == "intervention" else comparison, language)
+    return word("tag_few_treated_areas", language, few=word(f"few_areas_{group}", language, n=few))
+
+
+def _few_group(row: Mapping[str, Any]) -> str:
+    """The group with fewer areas ("intervention" on a tie), for `few_treated_areas`."""
+    treated = to_number(row.get("n_areas_intervention"))
+    comparison = to_number(row.get("n_areas_comparison"))
+    if treated is not None and comparison is not None and comparison < treated:
+        return "comparison"
+    return "intervention"
 
 
 def _one_area(row: Mapping[str, Any], language: str) -> str:
@@ -349,7 +360,8 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             lines += [word("one_area_box", language, which=_one_area(row, language)), ""]
         else:
             lines += [word("few_treated_box", language, treated=format_count(treated, language),
-                           comparison=format_count(comparison, language)), ""]
+                           comparison=format_count(comparison, language),
+                           kind=word(f"few_kind_{_few_group(row)}", language)), ""]
     primary_ids = [i for i in primary if i in set(rows["indicator"])]
     if not primary_ids:
         primary_ids = [i for i, p in zip(rows["indicator"], rows["primary"], strict=True) if is_true(p)]

@@ -352,7 +352,8 @@ def test_few_areas_with_the_programme_said_once_above_the_list_and_each_estimate
     rows["area"] = "all"
     rows["ci_low"], rows["ci_high"], rows["p_adjusted"] = -0.01, 0.2, 0.3
     text = narrative.summary_markdown(rows, "sv")
-    box = "**Obs!** Jämförelsen bygger på bara 2 områden med programmet (och 8 utan)."
+    box = ("**Obs!** Jämförelsen bygger på bara 2 områden med programmet och 8 utan. Med så få områden "
+           "med programmet är osäkerhetsintervallen")
     assert text.count(box) == 1 and text.index(box) < text.index("**Huvudindikatorer**")
     assert "bara 2 områden" not in text.split("**Huvudindikatorer**")[1]
     assert text.count(f"6 procentenheter (95{NBSP}% KI −1 till 20; osäkert); kan bero på slumpen") == 1
@@ -364,6 +365,13 @@ def test_few_areas_with_the_programme_said_once_above_the_list_and_each_estimate
     assert "**Obs!**" not in text
     assert text.count("osäkert: bara 2 områden med programmet") == 2
     assert text.count("osäkert: bara 3 områden med programmet") == 1
+    # the group with few areas is the one named: 8 areas with the programme, 2 without
+    rows["n_areas_intervention"], rows["n_areas_comparison"] = 8, 2
+    text = narrative.summary_markdown(rows, "sv")
+    assert text.count("bygger på bara 8 områden med programmet och 2 utan. Med så få jämförelseområden") == 1
+    rows.loc[0, "n_areas_comparison"] = 1  # no longer shared
+    said = narrative.summary_markdown(rows, "en")
+    assert said.count("uncertain: only 2 comparison areas") == 2 and "rests on only" not in said
 
 
 def test_very_few_areas_keep_their_box_and_each_estimate_is_marked_very_uncertain() -> None:

@@ -149,12 +149,12 @@ WORDS: dict[str, Words] = {
     "tag_one_area_in_arm_short": Words("grov skattning", "a rough estimate"),
     "tag_few_treated_areas_short": Words("osäkert", "uncertain"),
     "few_treated_box": Words(
-        sv=("**Obs!** Jämförelsen bygger på bara {treated} områden med programmet (och {comparison} utan). "
-            "Med så få områden med programmet är osäkerhetsintervallen och p-värdena nedan mindre "
-            "tillförlitliga; varje skattning är därför markerad som osäker."),
-        en=("**Note:** the comparison rests on only {treated} areas with the programme (and {comparison} "
-            "without). With so few areas with the programme the uncertainty intervals and p-values below "
-            "are less reliable; every estimate is therefore marked as uncertain."),
+        sv=("**Obs!** Jämförelsen bygger på bara {treated} områden med programmet och {comparison} utan. "
+            "Med så få {kind} är osäkerhetsintervallen och p-värdena nedan mindre tillförlitliga; varje "
+            "skattning är därför markerad som osäker."),
+        en=("**Note:** the comparison rests on only {treated} areas with the programme and {comparison} "
+            "without. With so few {kind} the uncertainty intervals and p-values below are less reliable; "
+            "every estimate is therefore marked as uncertain."),
     ),
     # which group has a single area (`one_area_in_arm`): said in the tag and in the box
     "one_area_intervention": Words("ett område med programmet", "one area with the programme"),
@@ -168,9 +168,14 @@ WORDS: dict[str, Words] = {
             "chance."),
     ),
     "tag_few_treated_areas": Words(
-        sv="osäkert: bara {treated} områden med programmet",
-        en="uncertain: only {treated} areas with the programme",
+        sv="osäkert: bara {few}",
+        en="uncertain: only {few}",
     ),
+    # the group with few areas (`few_treated_areas`: fewer than 3 in either group)
+    "few_areas_intervention": Words("{n} områden med programmet", "{n} areas with the programme"),
+    "few_areas_comparison": Words("{n} jämförelseområden", "{n} comparison areas"),
+    "few_kind_intervention": Words("områden med programmet", "areas with the programme"),
+    "few_kind_comparison": Words("jämförelseområden", "comparison areas"),
     "summary_intro_did": Words(
         sv=("Programmets effekt skattas med skillnad-i-skillnader: hur mycket mer andelen förändrades från "
             "före till efter programstart i interventionsområdena än i jämförelseområdena. De observerade "
