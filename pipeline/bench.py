@@ -21,7 +21,12 @@ that clean reads nothing the yardstick does not (a workbook takes far longer to 
 the same rows as CSV). The parse runs in the bench's own process, whose transparent huge
 pages are off as the stages' are (`parallel.without_huge_pages`, set by the command line):
 the same conditions for both (on the bench machine the parse takes 2.5x as long with them).
-Its CPU time is its threads' together (pyarrow's defaults: a thread per core).
+Its CPU time is its threads' together (pyarrow's defaults: a thread per core). Every input
+is read once before the first timing (`read_inputs_once`), so that the clean stage, timed
+first, and the parse, timed last, both find the exports in the page cache: a study written by
+an earlier bench, whose exports other work has since pushed out of the cache, otherwise
+times clean on the disk's speed and the parse on memory's (at a million children, 64.2 s
+against 39.7 for its second run).
 """
 
 from __future__ import annotations
@@ -201,12 +206,25 @@ def benchmark(study: Path, root: Path) -> tuple[list[StageTiming], ParseTiming]:
     """Time every analysis stage of a study (each in its own process), then run it again for
     its peak memory (see the module's docstring); also the raw parse time."""
     clean_dir = load_study(study).data_clean_dir(root)
+    read_inputs_once(study)
     timings = []
     for stage in BENCH_STAGES:
         seconds, _, cpu = run_stage_process(study, root, stage, sample_memory=False)
         sampled_seconds, peak, _ = run_stage_process(study, root, stage)
         timings.append(StageTiming(stage, seconds, _rows(clean_dir, stage), peak, cpu, sampled_seconds))
     return timings, parse_seconds(study)
+
+
+def read_inputs_once(study: Path, block: int = 1 << 24) -> int:
+    """Read every input file of the study through once (untimed), so that each timing starts
+    with them in the page cache; the bytes read."""
+    config = load_study(study)
+    total = 0
+    for table in config.inputs:
+        with config.input_path(table).open("rb", buffering=0) as handle:
+            while chunk := handle.read(block):
+                total += len(chunk)
+    return total
 
 
 def _rows(clean_dir: Path, stage: str) -> int:

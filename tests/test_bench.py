@@ -12,6 +12,7 @@ import yaml
 
 from pipeline import synth
 from pipeline.bench import ParseTiming, parse_seconds
+from pipeline.config import load_study
 
 N = 400
 
@@ -167,8 +168,14 @@ def test_seconds_come_from_a_run_without_memory_samples_and_the_peak_from_one_wi
 
     monkeypatch.setattr(bench, "run_stage_process", run)
     monkeypatch.setattr(bench, "_rows", lambda clean_dir, stage: 1_000)
+    read_once = bench.read_inputs_once
+    monkeypatch.setattr(bench, "read_inputs_once",
+                        lambda study: runs.append(("read inputs", read_once(study))))
     timings, parse = bench.benchmark(studies[1], studies[1].parent)
-    assert runs == [("clean", False), ("clean", True), ("cohort", False), ("cohort", True),
+    config = load_study(studies[1])
+    every_byte = sum(config.input_path(table).stat().st_size for table in config.inputs)
+    assert runs == [("read inputs", every_byte),  # before the first timing, every input whole
+                    ("clean", False), ("clean", True), ("cohort", False), ("cohort", True),
                     ("compare", False), ("compare", True)]
     assert [(t.seconds, t.peak_mb, t.cpu_seconds, t.sampled_seconds) for t in timings] == \
         [(11.0, 3_900.0, 21.0, 12.5)] * 3
