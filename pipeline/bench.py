@@ -25,8 +25,9 @@ Its CPU time is its threads' together (pyarrow's defaults: a thread per core). E
 is read once before the first timing (`read_inputs_once`), so that the clean stage, timed
 first, and the parse, timed last, both find the exports in the page cache: a study written by
 an earlier bench, whose exports other work has since pushed out of the cache, otherwise
-times clean on the disk's speed and the parse on memory's (at a million children, 64.2 s
-against 39.7 for its second run).
+times clean partly on the disk's speed and the parse on memory's (at a million children, about
+half the exports out of the cache and other work beside it: 64.2 s against 39.7 for its
+second run).
 """
 
 from __future__ import annotations
