@@ -418,6 +418,8 @@ def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
         raise InputFileError("; ".join(problems) + ". Nothing was written.")
     rows = {name: t.rows_clean for name, t in result.tables.items()}
     ctx.say(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
+    for note in result.notes:  # what was read differently from a plain export (as validate says)
+        ctx.say(f"ingest + clean: note: {privacy.mask_text(note)}")
     return rows, lambda folder, staged: write_clean(ctx.study, result, folder, staged / "tables")
 
 

@@ -297,6 +297,13 @@ def test_csv_title_line_and_blank_lines_keep_line_numbers(tmp_path: Path, capsys
     result = run_ingest_clean(load_study(folder))
     assert sorted(result.tables["children"].frame["source_row"]) == [4, 5, 6, 7, 10]
     assert result.rejects["source_row"].tolist() == [11]
+    # a run says so too, and keeps it in its log (validate is not the only place to learn it)
+    root = tmp_path / "root"
+    assert main(["run", str(folder), "--root", str(root), *STAGES]) == 0
+    said = ("ingest + clean: note: barn.csv (children): the header is on line 3 (the first holding "
+            "every required column); the 2 line(s) above it were skipped as a title")
+    assert said in capsys.readouterr().out
+    assert said in (root / "outputs" / load_study(folder).name / "run.log").read_text(encoding="utf-8")
 
 
 def test_header_row_past_the_end_is_named(tmp_path: Path, capsys) -> None:
