@@ -457,6 +457,40 @@ def test_linked_cells_that_no_hiding_can_protect_are_listed():
     assert hidden[[total, *parts]].all() and set(cells.unprotectable) == {total, *parts}
 
 
+def test_the_warning_names_where_unprotectable_counts_are_and_no_count(caplog):
+    """The warning of small counts no hiding can protect says in which indicator and group
+    (the four children without DTP3 in a comparison group, one in each of four areas, whose
+    group total is published): never the counts themselves."""
+    import logging
+
+    from pipeline.publish import PUBLISHERS, _render_order, _suppress, leak_places
+
+    cells = LinkedCells(5)
+    key = ("outcome", "vacc_dtp3_24m", "comparison")
+    total = cells.add(4, key=(*key, "all", "rest", 4))
+    parts = [cells.add(1, key=(*key, area, "rest", 1)) for area in ("A", "B", "C", "D")]
+    other = cells.add(3, key=("balance", "education", "x", 3))
+    cells.relate(total, parts)
+    cells.protect()
+    assert set(cells.unprotectable) == {total, *parts}
+    assert leak_places(cells, cells.unprotectable) == "vacc_dtp3_24m (comparison)"
+    assert leak_places(cells, [other, *parts]) == "balance, vacc_dtp3_24m (comparison)"
+    many = [cells.add(1, key=("outcome", f"i{k}", "intervention", "all", "rest", 1)) for k in range(8)]
+    assert leak_places(cells, many) == ("i0 (intervention), i1 (intervention), i2 (intervention), "
+                                        "i3 (intervention), i4 (intervention), i5 (intervention) "
+                                        "and 2 more")
+    # a publication whose small counts no hiding protects says so, naming the indicator
+    frame = pd.DataFrame({"indicator": ["vacc_dtp3_24m"] * 5, "group": ["comparison"] * 5,
+                          "area": ["all", "A", "B", "C", "D"], "measure": ["proportion"] * 5,
+                          "n_denominator": [109, 16, 10, 16, 8], "n_numerator": [105, 15, 9, 15, 7]})
+    assert "indicators" in PUBLISHERS and "indicators" in _render_order()
+    with caplog.at_level(logging.WARNING, logger="hembesok"):
+        _suppress({"indicators": frame}, 5, _render_order())
+    said = [record.getMessage() for record in caplog.records if "small-cell" in record.getMessage()]
+    assert len(said) == 1 and "in vacc_dtp3_24m (comparison);" in said[0], said
+    assert not re.search(r"\b(109|105|16|15)\b", said[0])
+
+
 def test_linked_cells_hold_a_count_published_elsewhere():
     cells = LinkedCells(5)
     total, a, b = cells.add(40, hideable=False), cells.add(3), cells.add(37)

@@ -228,10 +228,28 @@ def _suppress(frames: Mapping[str, pd.DataFrame], min_cell: int, order: list[str
     touching = run.cells.fix_as(earlier[0].cells, earlier[1]) if earlier is not None else None
     hidden = run.cells.protect(touching)
     if run.cells.unprotectable:
-        log.warning("small-cell suppression: %d small count(s) can be narrowed down from the "
-                    "\"<%d\" markers alone; no cell could be hidden to stop it",
-                    len(run.cells.unprotectable), min_cell)
+        log.warning("small-cell suppression: %d small count(s) can still be worked out from the "
+                    "published counts and their \"<%d\" markers, and no further hiding can stop "
+                    "it, in %s; look at these indicators' tables before they are shared",
+                    len(run.cells.unprotectable), min_cell,
+                    leak_places(run.cells, run.cells.unprotectable))
     return run, hidden, renders
+
+
+def leak_places(cells: LinkedCells, ids: list[int], most: int = 6) -> str:
+    """Where small counts leak, for a warning: each indicator with its group ("vacc_dtp3_24m
+    (comparison)"), or the kind of count, in order of first appearance; never a count."""
+    places: list[str] = []
+    for cell in ids:
+        key = cells.key_of(cell)
+        if isinstance(key, tuple) and len(key) > 2 and key[0] == "outcome":
+            place = f"{key[1]} ({key[2]})"
+        else:
+            place = str(key[0]) if isinstance(key, tuple) and key else "counts without a name"
+        if place not in places:
+            places.append(place)
+    shown = ", ".join(places[:most])
+    return shown + (f" and {len(places) - most} more" if len(places) > most else "")
 
 
 def _outcomes(cells: LinkedCells, ids: list[int]) -> Counter:
