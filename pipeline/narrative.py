@@ -343,10 +343,10 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         return word("no_data", language).capitalize() + "."
     sizes = _family_sizes(rows)
     design = str(rows["design"].dropna().iloc[0]) if rows["design"].notna().any() else "did"
-    intro = f"summary_intro_{design}"
     # an area's report names its area where the study's says "the intervention areas"
-    lines = [word(f"{intro}_area", language, area=area) if area != "all" and f"{intro}_area" in WORDS
-             else word(intro, language), ""]
+    where = area if area != "all" else _design_word("where_all", language)
+    between = word("between_area", language, area=area) if area != "all" else word("between_all", language)
+    lines = [word(f"summary_intro_{design}", language, where=where, between=between), ""]
     shared = _shared_caveat(rows)
     if shared is not None:
         code, row = shared

@@ -176,41 +176,25 @@ WORDS: dict[str, Words] = {
     "few_areas_comparison": Words("{n} jämförelseområden", "{n} comparison areas"),
     "few_kind_intervention": Words("områden med programmet", "areas with the programme"),
     "few_kind_comparison": Words("jämförelseområden", "comparison areas"),
+    # `where`: "interventionsområdena", or an area report's area; `between`: who is compared
     "summary_intro_did": Words(
         sv=("Programmets effekt skattas med skillnad-i-skillnader: hur mycket mer andelen förändrades från "
-            "före till efter programstart i interventionsområdena än i jämförelseområdena. De observerade "
-            "andelarna efter start är inte i sig programmets effekt, eftersom områdena skilde sig åt redan "
-            "före start."),
-        en=("The programme's effect is estimated by difference-in-differences: how much more the share "
-            "changed from before to after the start in the intervention areas than in the comparison areas. "
-            "The observed shares after the start are not by themselves the programme's effect, because the "
-            "areas differed already before it."),
-    ),
-    "summary_intro_did_area": Words(
-        sv=("Programmets effekt skattas med skillnad-i-skillnader: hur mycket mer andelen förändrades från "
-            "före till efter programstart i {area} än i jämförelseområdena. De observerade andelarna efter "
+            "före till efter programstart i {where} än i jämförelseområdena. De observerade andelarna efter "
             "start är inte i sig programmets effekt, eftersom områdena skilde sig åt redan före start."),
         en=("The programme's effect is estimated by difference-in-differences: how much more the share "
-            "changed from before to after the start in {area} than in the comparison areas. The observed "
+            "changed from before to after the start in {where} than in the comparison areas. The observed "
             "shares after the start are not by themselves the programme's effect, because the areas "
             "differed already before it."),
     ),
-    "summary_intro_concurrent_area": Words(
-        sv=("Programmets effekt skattas som skillnaden mellan {area} och jämförelseområdena efter "
-            "justering för skillnader i familjernas bakgrund. De observerade andelarna är inte i sig "
-            "programmets effekt."),
-        en=("The programme's effect is estimated as the difference between {area} and the comparison "
-            "areas after adjustment for differences in the families' background. The observed shares are "
-            "not by themselves the programme's effect."),
-    ),
     "summary_intro_concurrent": Words(
-        sv=("Programmets effekt skattas som skillnaden mellan interventions- och jämförelseområdena efter "
-            "justering för skillnader i familjernas bakgrund. De observerade andelarna är inte i sig "
-            "programmets effekt."),
-        en=("The programme's effect is estimated as the difference between the intervention and comparison "
-            "areas after adjustment for differences in the families' background. The observed shares are "
-            "not by themselves the programme's effect."),
+        sv=("Programmets effekt skattas som skillnaden mellan {between} efter justering för skillnader i "
+            "familjernas bakgrund. De observerade andelarna är inte i sig programmets effekt."),
+        en=("The programme's effect is estimated as the difference between {between} after adjustment for "
+            "differences in the families' background. The observed shares are not by themselves the "
+            "programme's effect."),
     ),
+    "between_all": Words("interventions- och jämförelseområdena", "the intervention and comparison areas"),
+    "between_area": Words("{area} och jämförelseområdena", "{area} and the comparison areas"),
     "summary_intro_historical": Words(
         sv=("Programmets effekt skattas som skillnaden mellan barn födda efter och före programstart i "
             "samma områden, efter justering för skillnader i familjernas bakgrund. De observerade andelarna "
