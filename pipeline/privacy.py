@@ -810,8 +810,17 @@ class LinkedCells:
     nothing changes. The cell hidden next is, among the visible cells nearest to the leaking
     one in the relations, preferably one that ends the leak, then the cheapest (`cost`:
     totals cost more), then the smallest (the usual "next smallest cell" rule); zeros are
-    never hidden (a reader knows them). A small cell that no hiding can protect (four "<5"
-    parts of a "<5" total are each 1) is listed in `unprotectable`.
+    never hidden (a reader knows them).
+
+    The markers can give cells away on their own: four areas whose rows say "fewer than 5
+    without", in a group whose row says so too, have one each, whatever is hidden. Where a
+    group of cells has such a leak, a revealed small cell near it is taken back (`revealed`
+    set to False and listed in `concealed`: its rows then say only that they are hidden to
+    protect small counts), one at a time, an area's before a total's, and kept only while
+    that leaves fewer cells given up (`_Component.marker_to_conceal`). A reader who knows
+    that this is done knows less of every hidden row than the model assumes, never more.
+    A small cell that no hiding can protect even so (four "<5" parts of a "<5" total are
+    each 1: "<5" is always said) is listed in `unprotectable`.
     """
 
     def __init__(self, min_cell: int) -> None:
@@ -829,6 +838,11 @@ class LinkedCells:
         # Small cells that hiding cannot protect: the "<5" markers and empty cells alone give
         # them away (four "<5" parts of a "<5" total are each 1). Set by protect().
         self.unprotectable: list[int] = []
+        # Revealed cells whose smallness protect() took back from the tables, because the
+        # markers alone gave small cells away (`_Component.marker_to_conceal`).
+        self.concealed: list[int] = []
+        # Markers an earlier publication's tables show (`fix_as`): said, so not taken back here.
+        self.markers_said: set[int] = set()
 
     def add(self, value: int, *, published: bool = True, cost: int = 1, hideable: bool = True,
             revealed: bool = False, key: object = None) -> int:
@@ -889,9 +903,10 @@ class LinkedCells:
     def fix_as(self, earlier: LinkedCells, hidden: np.ndarray) -> np.ndarray:
         """Keep the cells of `earlier` as `hidden` (that publication's `protect()`) left them:
         a second publication built on the first, whose first cells and relations were added
-        in the same order before any of its own, can hide only its own new cells. Returns the
-        cells (bool per cell id) that are new or that a new relation links: what
-        `protect(touching=)` must check."""
+        in the same order before any of its own, can hide only its own new cells. The markers
+        `earlier` took back stay taken back (`concealed`), and those its tables show cannot be
+        taken back here (`markers_said`): they are said. Returns the cells (bool per cell id)
+        that are new or that a new relation links: what `protect(touching=)` must check."""
         first = len(earlier.values)
         same_start = (self.values[:first] == earlier.values
                       and self.relations[:len(earlier.relations)] == earlier.relations)
@@ -900,6 +915,10 @@ class LinkedCells:
         for cell in range(first):
             if earlier.published[cell]:
                 self.fix(cell, bool(hidden[cell]))
+        for cell in earlier.concealed:  # taken back there: taken back here too
+            self.revealed[cell] = False
+            self.concealed.append(cell)
+        self.markers_said = {cell for cell in range(first) if earlier.revealed[cell]}
         touching = np.zeros(len(self.values), dtype=bool)
         touching[first:] = True
         for total, parts in self.relations[len(earlier.relations):]:
@@ -939,21 +958,28 @@ class LinkedCells:
         for cells, relations in self._components():
             if not sensitive[cells].any() or (touching is not None and not touching[cells].any()):
                 continue
+            start = hidden[cells].copy()
             group = _Component(self, cells, relations, figures)
-            given_up: set[int] = set()
-            for _ in range(2 * len(cells) + 1):
-                exposed = group.exposed(hidden, given_up)
-                if exposed is None:
+            given_up = group.protect(hidden)
+            while given_up:
+                # the markers themselves can give small cells away: say less where that helps
+                marker = group.marker_to_conceal(given_up)
+                if marker is None:
                     break
-                cell = group.to_hide(exposed, hidden)
-                if cell is None:
-                    given_up.add(exposed)
-                    self.unprotectable.append(int(cells[exposed]))
-                else:
-                    hidden[cell] = True
-            else:
-                raise RuntimeError("small-cell suppression did not converge")
+                kept = hidden[cells].copy()
+                figures["revealed"][marker] = False
+                hidden[cells] = start
+                trial = _Component(self, cells, relations, figures)
+                left = trial.protect(hidden)
+                if len(left) >= len(given_up):  # no better: the leak is elsewhere ("<5" counts)
+                    figures["revealed"][marker] = True
+                    hidden[cells] = kept
+                    break
+                self.revealed[marker] = False
+                self.concealed.append(marker)
+                group, given_up = trial, left
             group.show_again(hidden, primary, given_up)
+            self.unprotectable += [int(cells[c]) for c in sorted(given_up)]
         return hidden
 
     def _figures(self) -> dict[str, np.ndarray]:
@@ -1394,6 +1420,45 @@ class _Component:
                 if 0 < unknown_sum < self.m:
                     return True
         return False
+
+    def protect(self, hidden: np.ndarray) -> set[int]:
+        """Hide cells of this group (in `hidden`, bool per global cell id) until no small cell
+        leaks but those that no hiding can protect: those (local ids), which it gives up."""
+        given_up: set[int] = set()
+        for _ in range(2 * len(self.cells) + 1):
+            exposed = self.exposed(hidden, given_up)
+            if exposed is None:
+                return given_up
+            cell = self.to_hide(exposed, hidden)
+            if cell is None:
+                given_up.add(exposed)
+            else:
+                hidden[cell] = True
+        raise RuntimeError("small-cell suppression did not converge")
+
+    def marker_to_conceal(self, given_up: set[int]) -> int | None:
+        """A marker (global id) to take back so that the cells given up can be protected: an
+        unpublished cell whose smallness a table shows (a `revealed` rest: "fewer than 5
+        without the outcome") in a relation with a given-up cell; a part before a total (an
+        area's marker before the whole group's), then the one beside the most given-up cells.
+        None when there is none.
+
+        Four "few without" areas of a "few without" group are each 1, whatever is hidden; once
+        one area's row says only "hidden to protect small counts", each is between 0 and 2,
+        which hiding can keep so. One marker at a time: a given-up cell may leak only through
+        another (the group's rest, known exactly, gives away a nested analysis's equal one)."""
+        marker = self.categorised & ~self.published & self.sensitive
+        marker[[i for i, cell in enumerate(self.cells) if int(cell) in self.linked.markers_said]] = False
+        totals = {total for total, parts in self.relations if marker[parts].any()}
+        near: dict[int, int] = {}
+        for cell in given_up:
+            for candidate in self.neighbours[cell] | {cell}:
+                if marker[candidate]:
+                    near[candidate] = near.get(candidate, 0) + 1
+        if not near:
+            return None
+        best = min(near, key=lambda c: (c in totals, -near[c], c))
+        return int(self.cells[best])
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
         """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""

@@ -272,7 +272,7 @@ def _python_scalar(value: Any) -> Any:
 def _suppressed_text(row: Mapping[str, Any], language: str, min_cell: int, *count_columns: str) -> str:
     """What a suppressed figure shows: its bound ("> 95 %") where the table gives one, else why
     it is hidden (the row's `suppression`: "fewer than 5 without the outcome", "hidden to
-    protect another figure", …)."""
+    protect small counts", …)."""
     bound = text.format_bound(row.get("proportion_bound"), language)
     if bound:
         return bound

@@ -294,6 +294,55 @@ def test_flow_and_design_areas_do_not_give_back_a_small_area() -> None:
     assert reader.exact() == {}
 
 
+# --- markers: "fewer than 5 without the outcome" -------------------------------------------------
+
+def read_indicator_rows(reader: Reader, table: pd.DataFrame) -> None:
+    """n = with + without per area and for "all"; the areas add up to "all". A row whose
+    `suppression` says few_without tells that its rest is 1..4, and a bound such as ">0.95" that
+    it is below 5 % of n; every other rest is only known to be at least 0."""
+    for row in table.to_dict("records"):
+        area = row["area"]
+        reader.at_least(reader.shown(f"{area}/n", row["n_denominator"]),
+                        [reader.shown(f"{area}/with", row["n_numerator"])], f"{area}/without")
+        if row["suppression"] == "few_without":
+            reader.bounds[f"{area}/without"] = (1, M - 1)
+        if str(row["proportion_bound"]).startswith(">") and isinstance(row["n_denominator"], int):
+            low, high = reader.bounds[f"{area}/without"]
+            share = 1 - float(row["proportion_bound"][1:])
+            reader.bounds[f"{area}/without"] = (low, min(high, int(np.ceil(share * row["n_denominator"])) - 1))
+    areas = [a for a in table["area"] if a != "all"]
+    for kind in ("n", "with", "without"):
+        reader.total(f"all/{kind}", [f"{area}/{kind}" for area in areas])
+
+
+def test_few_without_markers_do_not_give_each_area_one_unvaccinated_child() -> None:
+    """Synthetic municipality s21-site3, DTP3 in the comparison group after the start: 4 of 109
+    children unvaccinated, one in each of four areas, none in the other four. A row that says
+    "fewer than 5 without" in each of the four areas, under a group that says so too, gives
+    each area exactly one (four parts of at least 1 in a total of at most 4), whatever counts
+    are hidden: so one area's row says only that it is hidden to protect small counts
+    ("secondary"), and the rests stay between 0 and 2."""
+    areas = {"Granlunda": (16, 15), "Kvarnbacken": (14, 14), "Lovangen": (21, 21), "Sjoviken": (10, 10),
+             "Tallmyra": (10, 9), "Angsbacka": (8, 7), "Asbyhojden": (16, 15), "Ostra Lindas": (14, 14)}
+    rows = pd.DataFrame([{"indicator": "vacc_dtp3_24m", "group": "comparison", "area": area,
+                          "measure": "proportion", "n_denominator": n, "n_numerator": e,
+                          "proportion": e / n, "ci_low": 0.1, "ci_high": 0.9, "suppressed": False}
+                         for area, (n, e) in {"all": (109, 105), **areas}.items()])
+    published = publish_table("indicators", rows, M)
+    reader = Reader()
+    read_indicator_rows(reader, published)
+    assert reader.exact() == {}
+    for area in ("Granlunda", "Tallmyra", "Angsbacka", "Asbyhojden"):
+        assert reader.range(f"{area}/without")[0] != reader.range(f"{area}/without")[1]
+    reasons = rows_by(published, "area")
+    assert reasons[("all",)]["suppression"] == "few_without"  # the group's bound stays
+    assert reasons[("all",)]["proportion_bound"] == ">0.95"
+    said = sorted(reasons[(a,)]["suppression"] for a in ("Granlunda", "Tallmyra", "Angsbacka", "Asbyhojden"))
+    assert said == ["few_without", "few_without", "few_without", "secondary"]
+    for area in ("Kvarnbacken", "Lovangen", "Sjoviken", "Ostra Lindas"):  # nothing to protect
+        assert reasons[(area,)]["n_numerator"] == areas[area][1]
+
+
 # --- survival: the grid is coarsened ------------------------------------------------------------
 
 def km_rows(points: list[tuple[int, int, int]], n: int, total_events: int, group: str = "intervention",

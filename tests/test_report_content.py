@@ -121,7 +121,8 @@ def test_suppression_says_what_is_small() -> None:
         "MMR vid 24 månader: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet.")
     assert text.suppressed_sentence("vacc_mmr1_24m", "en", reason="few_events") == (
         "MMR at 24 months: not shown: fewer than 5 children in one of the groups had the outcome.")
-    assert "another figure" in text.suppressed_sentence("vacc_mmr1_24m", "en", reason="secondary")
+    assert text.suppressed_sentence("vacc_mmr1_24m", "en", reason="secondary") == (
+        "MMR at 24 months: not shown, so that no count under 5 can be worked out.")
     assert "färre än 5 barn" in text.suppressed_sentence("vacc_mmr1_24m", "sv", reason="small_group")
     for language in text.LANGUAGES:
         for reason in ("", None, "few_events", "few_without", "small_count", "secondary", "unknown"):
@@ -147,7 +148,7 @@ def test_indicator_table_shows_a_bound_and_why_a_share_is_hidden() -> None:
                   "suppressed": True, "suppression": "secondary", "proportion_bound": ""}
     frame = tables.indicator_table(pd.DataFrame([bounded, protecting]), "sv")
     assert frame.iloc[0, 2:].tolist() == [f">{NBSP}95{NBSP}%", "–", "134"]  # no interval, no point
-    assert frame.iloc[1, 2] == "dold för att skydda en annan uppgift"
+    assert frame.iloc[1, 2] == "dold för att skydda små tal"
     english = tables.indicator_table(pd.DataFrame([{**protecting, "suppression": "few_without"}]), "en")
     assert english.iloc[0, 2] == "fewer than 5 without the outcome"
 

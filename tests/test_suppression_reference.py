@@ -162,30 +162,50 @@ class _ReferenceComponent:
 
 
 def reference_protect(linked: LinkedCells) -> tuple[np.ndarray, list[int]]:
-    """`LinkedCells.protect` before issue 14: the hidden cells and the unprotectable ones."""
+    """`LinkedCells.protect` before issue 14: the hidden cells and the unprotectable ones; with
+    the markers taken back where they alone give cells away, as `protect` does since (the
+    marker chosen as `privacy._Component.marker_to_conceal` chooses it)."""
     values = np.array(linked.values, dtype=np.int64)
     sensitive = (values > 0) & (values < linked.min_cell)
     hidden = (sensitive & np.array(linked.published, dtype=bool)) | np.array(linked.forced, dtype=bool)
     primary = hidden.copy()
     unprotectable: list[int] = []
-    for cells, relations in linked._components():
-        if not sensitive[cells].any():
-            continue
-        group = _ReferenceComponent(linked, cells, relations)
+
+    def given_up_by(group: _ReferenceComponent) -> set[int]:
         given_up: set[int] = set()
-        for _ in range(2 * len(cells) + 1):
+        for _ in range(2 * len(group.cells) + 1):
             exposed = group.exposed(hidden, given_up)
             if exposed is None:
-                break
+                return given_up
             cell = group.to_hide(exposed, hidden)
             if cell is None:
                 given_up.add(exposed)
-                unprotectable.append(int(cells[exposed]))
             else:
                 hidden[cell] = True
-        else:
-            raise RuntimeError("small-cell suppression did not converge")
+        raise RuntimeError("small-cell suppression did not converge")
+
+    for cells, relations in linked._components():
+        if not sensitive[cells].any():
+            continue
+        start = hidden[cells].copy()
+        group = _ReferenceComponent(linked, cells, relations)
+        given_up = given_up_by(group)
+        while given_up:
+            marker = privacy._Component(linked, cells, relations).marker_to_conceal(given_up)
+            if marker is None:
+                break
+            kept = hidden[cells].copy()
+            linked.revealed[marker] = False
+            hidden[cells] = start
+            trial = _ReferenceComponent(linked, cells, relations)
+            left = given_up_by(trial)
+            if len(left) >= len(given_up):
+                linked.revealed[marker] = True
+                hidden[cells] = kept
+                break
+            group, given_up = trial, left
         group.show_again(hidden, primary, given_up)
+        unprotectable += [int(cells[c]) for c in sorted(given_up)]
     return hidden, unprotectable
 
 
@@ -196,7 +216,8 @@ def random_tables(seed: int, min_cell: int) -> LinkedCells:
     area a total of its groups, per group a total over areas (sometimes published elsewhere),
     a grand total of both; per area a follow-up chain (children still followed = those at
     the next step + those lost, the lost unpublished); now and then a cell fixed as an
-    earlier publication showed it, and a "<m" total of 1s that no hiding can protect.
+    earlier publication showed it, a "<m" total of 1s that no hiding can protect, and a
+    group whose markers of few without the outcome give its areas' away (`concealed`).
     """
     rng = np.random.default_rng(seed)
     cells = LinkedCells(min_cell)
@@ -242,14 +263,29 @@ def random_tables(seed: int, min_cell: int) -> LinkedCells:
     if rng.random() < 0.3:
         ones = [cells.add(1) for _ in range(min_cell - 1)]
         cells.relate(cells.add(min_cell - 1), ones)
+    if rng.random() < 0.4:
+        # a group whose few without the outcome (revealed) are one in each of some areas whose
+        # rows say so too: the markers alone give them away unless one is taken back
+        areas = [(int(rng.integers(6, 30)), int(rest)) for rest in
+                 [1] * (min_cell - 1) + [0] * int(rng.integers(0, 3))]
+        triples = []
+        for n, rest in [(sum(n for n, _ in areas), min_cell - 1), *areas]:
+            triple = (cells.add(n), cells.add(n - rest), cells.add(rest, published=False, revealed=True))
+            cells.relate(triple[0], list(triple[1:]))
+            triples.append(triple)
+        for kind in range(3):
+            cells.relate(triples[0][kind], [t[kind] for t in triples[1:]])
     return cells
 
 
 def _assert_as_reference(cells: LinkedCells) -> None:
+    revealed = list(cells.revealed)
     expected_hidden, expected_unprotectable = reference_protect(cells)
+    expected_revealed, cells.revealed = cells.revealed, revealed
     hidden = cells.protect()
     assert hidden.tolist() == expected_hidden.tolist()
     assert cells.unprotectable == expected_unprotectable
+    assert cells.revealed == expected_revealed
 
 
 @pytest.mark.parametrize("min_cell", [2, 3, 5])
@@ -278,16 +314,18 @@ def test_protect_as_the_reference_when_no_block_is_sure(seed: int, monkeypatch):
 
 
 def test_random_tables_exercise_the_rules():
-    """The random tables hide cells beyond the small ones, and some small cells cannot be
-    protected: the comparison above covers every branch of `protect`."""
-    secondary = unprotectable = 0
+    """The random tables hide cells beyond the small ones, some small cells cannot be
+    protected, and some markers are taken back: the comparison above covers every branch of
+    `protect`."""
+    secondary = unprotectable = concealed = 0
     for seed in range(12):
         cells = random_tables(seed, 5)
         hidden = cells.protect()
         values = np.array(cells.values)
         secondary += int((hidden & ~((values > 0) & (values < 5))).sum())
         unprotectable += len(cells.unprotectable)
-    assert secondary > 0 and unprotectable > 0
+        concealed += len(cells.concealed)
+    assert secondary > 0 and unprotectable > 0 and concealed > 0
 
 
 def _groups(seed: int, min_cell: int):

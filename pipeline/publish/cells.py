@@ -194,7 +194,9 @@ class _Pass:
         n, events, rest = triple
         if hidden[n] or self.small(n):
             return ""
-        reason = "few_events" if self.small(events) else "few_without" if self.small(rest) else ""
+        # a bound says which count is small: only where the row says so (`reason`)
+        reason = ("few_events" if self.small(events) else
+                  "few_without" if self.small(rest) and self.cells.revealed[rest] else "")
         return proportion_bound(self.cells.values[n], self.cells.values[events], reason,
                                 self.min_cell)
 

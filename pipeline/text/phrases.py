@@ -34,9 +34,11 @@ PHRASES: dict[str, Words] = {
         sv="redovisas inte: ett av talen bakom uppgiften är mindre än {min_cell}",
         en="not shown: one of the numbers behind it is below {min_cell}",
     ),
+    # also said of a row whose own small count a more specific reason would give away
+    # (`privacy.LinkedCells.concealed`): words true of both
     "suppressed_secondary": Words(
-        sv="redovisas inte, för att en annan uppgift med få barn inte ska kunna räknas fram",
-        en="not shown, so that another figure with few children cannot be worked out",
+        sv="redovisas inte, för att inget tal under {min_cell} ska kunna räknas fram",
+        en="not shown, so that no count under {min_cell} can be worked out",
     ),
     "suppressed_short_small_group": Words("färre än {min_cell} barn", "fewer than {min_cell} children"),
     "suppressed_short_few_events": Words(
@@ -49,8 +51,8 @@ PHRASES: dict[str, Words] = {
     ),
     "suppressed_short_small_count": Words("tal under {min_cell}", "a count under {min_cell}"),
     "suppressed_short_secondary": Words(
-        sv="dold för att skydda en annan uppgift",
-        en="hidden to protect another figure",
+        sv="dold för att skydda små tal",
+        en="hidden to protect small counts",
     ),
     "bound_above": Words("över", "over"),
     "bound_below": Words("under", "under"),
