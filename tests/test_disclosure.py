@@ -308,8 +308,8 @@ def read_indicator_rows(reader: Reader, table: pd.DataFrame) -> None:
             reader.bounds[f"{area}/without"] = (1, M - 1)
         if str(row["proportion_bound"]).startswith(">") and isinstance(row["n_denominator"], int):
             low, high = reader.bounds[f"{area}/without"]
-            share = 1 - float(row["proportion_bound"][1:])
-            reader.bounds[f"{area}/without"] = (low, min(high, int(np.ceil(share * row["n_denominator"])) - 1))
+            below = int(np.ceil((1 - float(row["proportion_bound"][1:])) * row["n_denominator"]))
+            reader.bounds[f"{area}/without"] = (low, min(high, below - 1))
     areas = [a for a in table["area"] if a != "all"]
     for kind in ("n", "with", "without"):
         reader.total(f"all/{kind}", [f"{area}/{kind}" for area in areas])
