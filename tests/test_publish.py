@@ -325,6 +325,32 @@ def test_few_without_the_outcome_gives_a_bound_not_a_small_group() -> None:
     assert small.set_index("area").loc["A", "proportion_bound"] == ""  # 0.5 * 9 < 5: stays hidden
 
 
+def test_a_rest_counts_as_revealed_only_where_a_row_would_say_few_without() -> None:
+    """The model of the reader knows a rest is small where a row says "few_without", which it
+    says only when neither the group nor the numerator is small ("small_group" and
+    "few_events" come first): a reader credited with more gives up cells hiding protects."""
+    from pipeline.publish.cells import _Pass
+
+    p = _Pass(M, {})
+    by_hand = {(40, 37): "few_without", (6, 3): "few_events", (4, 1): "small_group", (40, 3): "few_events"}
+    for (n, events), reason in by_hand.items():
+        triple = p.proportion("x", f"{n}/{events}", "all", n, events, shown=True)
+        assert p.reason([triple]) == reason
+        assert p.cells.revealed[triple[2]] == (reason == "few_without")
+
+    def small(count: int) -> bool:
+        return 0 < count < M
+
+    for n in range(12):
+        for events in range(n + 1):
+            triple = p.proportion("y", f"{n}/{events}", "all", n, events, shown=True)
+            assert p.cells.revealed[triple[2]] == (not small(n) and not small(events)), (n, events)
+            if small(n - events):  # revealed exactly where the row says so
+                assert (p.reason([triple]) == "few_without") == p.cells.revealed[triple[2]], (n, events)
+    unshown = p.proportion("z", "g", "all", 40, 37)
+    assert not p.cells.revealed[unshown[2]]
+
+
 def test_small_group_and_secondary_reasons() -> None:
     table = publish_table("indicators", indicator_rows({"A": (3, 1), "B": (50, 20), "C": (60, 30)}), M)
     reasons = by_area(table, "suppression")

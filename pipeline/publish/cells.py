@@ -119,9 +119,13 @@ class _Pass:
         """A proportion's denominator, numerator and unpublished rest, linked by n = events + rest.
 
         `shown`: the table shows the proportion, so its `suppression` says when the rest is
-        small ("few_without"): a reader knows that much of the rest.
+        small ("few_without"): a reader knows that much of the rest. It says so only when
+        neither the group nor the numerator is small (`reason`: "small_group" and "few_events"
+        come first), so only then is the rest revealed: a model of a reader who knows more
+        than the tables say gives up cells that hiding would protect, and shows their counts.
         """
         n, events = _count(n), _count(events)
+        shown = shown and not (0 < n < self.min_cell or 0 < events < self.min_cell)
         key = ("outcome", indicator, population, area)
         n_cell = self.count((*key, "n"), n, cost=cost + 1, published=published, hideable=hideable)
         event_cell = self.count((*key, "events"), events, cost=cost, published=published,
