@@ -179,6 +179,40 @@ def test_monitoring_tables_leave_the_other_tables_as_published_without_them(tmp_
     assert chart.loc[chart["area"] == "Norrby", ["children", "events"]].isna().any(axis=None)
 
 
+def test_an_indicator_whose_small_counts_only_the_funnel_gives_away_is_taken_out_whole(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """One vaccinated child of 20 in each of four areas, two with the programme and two without.
+    indicators.csv alone protects them: each group's "<5" (2) of two "<5" areas leaves each area
+    1 to 3. The funnel's target (all four areas: 4 of 80) is small too, and its "<5" with each
+    group's at least 2 makes each group 2 and each area 1, whatever is hidden. So the funnel's
+    rows of that indicator say nothing at all (no count, no "<5", the reason that says least),
+    indicators.csv is as published without the funnel, and there is nothing to warn of."""
+    import logging
+
+    design = {"type": "concurrent", "intervention_areas": ["Norrby", "Väster"],
+              "comparison_areas": ["Söderby", "Österby"], "programme_start": "2020-01-01",
+              "born_from": "2020-01-01", "born_to": "2023-12-31"}
+    study = load_study(write_study(tmp_path / "s", {}, study={"design": design, "min_cell": MIN_CELL}))
+    cohort = _cohort(*(_children(area, group, "2021-06-01", 20, 1) for area, group in (
+        ("Norrby", "intervention"), ("Väster", "intervention"), ("Söderby", "comparison"),
+        ("Österby", "comparison"))))
+    rows = [{"indicator": "vacc_mmr1_24m", "group": group, "area": area, "measure": "proportion",
+             "n_denominator": n, "n_numerator": e}
+            for group, area, n, e in (("intervention", "all", 40, 2), ("intervention", "Norrby", 20, 1),
+                                      ("intervention", "Väster", 20, 1), ("comparison", "all", 40, 2),
+                                      ("comparison", "Söderby", 20, 1), ("comparison", "Österby", 20, 1))]
+    indicators = output_table("indicators").frame(rows)
+    alone = publish_tables({"indicators": indicators}, MIN_CELL)["indicators"]
+    with caplog.at_level(logging.WARNING, logger="hembesok"):
+        together = publish_tables({"indicators": indicators, "funnel": funnel_table(study, cohort)}, MIN_CELL)
+    assert not [r for r in caplog.records if "small-cell" in r.getMessage()]
+    pd.testing.assert_frame_equal(together["indicators"], alone)
+    funnel = together["funnel"]
+    mmr = funnel[funnel["indicator"] == "vacc_mmr1_24m"]
+    assert len(mmr) == 4 and mmr[["children", "events", "proportion", "target"]].isna().all(axis=None)
+    assert mmr["suppression"].tolist() == ["secondary"] * 4 and mmr["suppressed"].all()
+
+
 def test_a_run_publishes_no_small_count_in_the_monitoring_tables(small_study) -> None:
     from pipeline import tables
     root, folder, _ = small_study

@@ -85,7 +85,6 @@ PUBLISHERS, here, maps each table to its rule.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -203,15 +202,23 @@ def publish_tables(tables: Mapping[str, pd.DataFrame], min_cell: int) -> dict[st
         # first keep the first pass's decision (LinkedCells.fix_as), so that they cannot
         # change a table published without them; only their own cells may be hidden
         after, hidden_after, renders_after = _suppress(frames, min_cell, order, earlier=(run, hidden))
-        # an indicator with a small count the first pass protected and this one cannot: the
-        # later tables take that indicator's figures back out (pipeline.publish.monitoring)
-        before = _outcomes(run.cells, run.cells.unprotectable)
-        now = _outcomes(after.cells, after.cells.unprotectable)
-        unprotected = {outcome for outcome, count in now.items() if count > before.get(outcome, 0)}
+        # an indicator with a small count the first pass protected and this one cannot (the
+        # first pass's cells keep their ids here): the later tables take that indicator's
+        # figures back out (pipeline.publish.monitoring), markers and all
+        given_up_before = set(run.cells.unprotectable)
+        unprotected = {_outcome(after.cells, cell) for cell in after.cells.unprotectable
+                       if cell not in given_up_before}
         if None in unprotected:  # a cell of no known indicator: all of them
             unprotected |= {str(i) for name in later for i in frames[name]["indicator"]}
         after.facts[UNPROTECTED] = unprotected
         published |= {name: renders_after[name](hidden_after) for name in later}
+    if run.cells.unprotectable:
+        # the first pass's: the second pass's own are taken out with the rows that give them away
+        log.warning("small-cell suppression: %d small count(s) can still be worked out from the "
+                    "published counts and their \"<%d\" markers, and no further hiding can stop "
+                    "it, in %s; look at these indicators' tables before they are shared",
+                    len(run.cells.unprotectable), min_cell,
+                    leak_places(run.cells, run.cells.unprotectable))
     return {name: escape_table(output_table(name), published[name] if name in published else frame.copy())
             for name, frame in tables.items()}
 
@@ -228,12 +235,6 @@ def _suppress(frames: Mapping[str, pd.DataFrame], min_cell: int, order: list[str
                for name in sorted(frames, key=lambda n: (n not in first, order.index(n)))}
     touching = run.cells.fix_as(earlier[0].cells, earlier[1]) if earlier is not None else None
     hidden = run.cells.protect(touching)
-    if run.cells.unprotectable:
-        log.warning("small-cell suppression: %d small count(s) can still be worked out from the "
-                    "published counts and their \"<%d\" markers, and no further hiding can stop "
-                    "it, in %s; look at these indicators' tables before they are shared",
-                    len(run.cells.unprotectable), min_cell,
-                    leak_places(run.cells, run.cells.unprotectable))
     return run, hidden, renders
 
 
@@ -253,13 +254,10 @@ def leak_places(cells: LinkedCells, ids: list[int], most: int = 6) -> str:
     return shown + (f" and {len(places) - most} more" if len(places) > most else "")
 
 
-def _outcomes(cells: LinkedCells, ids: list[int]) -> Counter:
-    """How many of the cells `ids` count each indicator's outcome (None: no indicator known)."""
-    found: Counter = Counter()
-    for cell in ids:
-        key = cells.key_of(cell)
-        found[key[1] if isinstance(key, tuple) and len(key) > 1 and key[0] == "outcome" else None] += 1
-    return found
+def _outcome(cells: LinkedCells, cell: int) -> str | None:
+    """The indicator whose outcome a cell counts (None: no indicator known)."""
+    key = cells.key_of(cell)
+    return key[1] if isinstance(key, tuple) and len(key) > 1 and key[0] == "outcome" else None
 
 
 # Tables published after the others, in a second pass that cannot change them: the monitoring

@@ -175,19 +175,24 @@ def _publish_control_chart(p: _Pass, frame: pd.DataFrame) -> Render:
         _blank(published, no_centre | withdrawn, CHART_CENTRE)
         _blank(published, _runs_touched(point_records, unsafe) | no_centre | withdrawn, ["run"])
         _blank(published, withdrawn, CHART_ESTIMATES + ["proportion_bound"])
-        for column in ("children", "events"):
-            published[column] = pd.Series(
-                [_shown(v, True, p.min_cell) if gone else shown for v, shown, gone in
-                 zip(points[column], published[column], withdrawn, strict=True)], index=published.index,
-                dtype=object)
         for column, index in (("baseline_children", 0), ("baseline_events", 1)):
             published[column] = _shown_column(points[column], np.array(
-                [_cell_hidden(baselines.get(r["indicator"]), index, hidden) or gone
-                 for r, gone in zip(point_records, withdrawn, strict=True)], dtype=bool), p.min_cell)
+                [_cell_hidden(baselines.get(r["indicator"]), index, hidden)
+                 for r in point_records], dtype=bool), p.min_cell)
         marked = published["suppressed"].to_numpy(dtype=bool) | no_centre | withdrawn
         reasons = [r if r else "secondary" for r in published["suppression"]]
-        return _mark(published, marked, reasons)
+        return _take_out(_mark(published, marked, reasons), withdrawn,
+                         ("children", "events", "baseline_children", "baseline_events"))
     return render
+
+
+def _take_out(published: pd.DataFrame, withdrawn: np.ndarray, counts: tuple[str, ...]) -> pd.DataFrame:
+    """Withdrawn rows say nothing of their counts: no count, no "<5", and only the reason that
+    says least ("secondary"), since a marker of theirs is what the pass could not protect."""
+    for column in counts:
+        published[column] = published[column].astype(object).mask(withdrawn, None)
+    published["suppression"] = published["suppression"].mask(withdrawn, "secondary")
+    return published
 
 
 def _withdrawn(p: _Pass, records: list[Mapping[str, Any]]) -> np.ndarray:
@@ -263,14 +268,9 @@ def _publish_funnel(p: _Pass, frame: pd.DataFrame) -> Render:
         _blank(published, children_hidden | no_target | withdrawn, FUNNEL_LIMITS)
         _blank(published, unsafe | no_target | withdrawn, ["classification"])
         _blank(published, withdrawn, ["proportion", "proportion_bound"])
-        for column in ("children", "events"):
-            published[column] = pd.Series(
-                [_shown(v, True, p.min_cell) if gone else shown for v, shown, gone in
-                 zip(frame[column], published[column], withdrawn, strict=True)], index=published.index,
-                dtype=object)
         marked = published["suppressed"].to_numpy(dtype=bool) | no_target | withdrawn
         reasons = [r if r else "secondary" for r in published["suppression"]]
-        return _mark(published, marked, reasons)
+        return _take_out(_mark(published, marked, reasons), withdrawn, ("children", "events"))
     return render
 
 
