@@ -813,15 +813,19 @@ class LinkedCells:
     never hidden (a reader knows them).
 
     The markers can give cells away on their own: four areas whose rows say "fewer than 5
-    without", in a group whose row says so too, have one each, whatever is hidden. Where a
-    group of cells has such a leak, a revealed small cell near it is taken back (`revealed`
-    set to False and listed in `concealed`: its rows then say only that they are hidden to
-    protect small counts), one at a time, an area's before a total's, and kept only while
-    that leaves fewer cells given up (`_Component.marker_to_conceal`). A reader who knows
-    that this is done knows less of every hidden row than the model assumes, never more.
-    A small cell that no hiding can protect even so (four "<5" parts of a "<5" total are
-    each 1: "<5" is always said) is listed in `unprotectable`.
+    without", in a group whose row says so too, have one each, whatever is hidden, as four
+    "<5" parts of a "<5" total are. Where a group of cells has such a leak, a marker near it
+    is taken back and listed in `concealed`: a revealed rest is no longer revealed (its rows
+    say only that they are hidden to protect small counts), a `mutable` published count is
+    `muted` (shown empty, not "<5"). One at a time, an area's before a total's, trying up to
+    CONCEAL_TRIALS of them, each kept only where fewer cells are then given up
+    (`_Component.markers_to_conceal`). A reader who knows that this is done knows less of
+    every hidden row than the model assumes (an empty cell is then at least 1, not 5 or
+    more), never more. A small cell that no hiding can protect even so is listed in
+    `unprotectable`.
     """
+
+    CONCEAL_TRIALS = 8
 
     def __init__(self, min_cell: int) -> None:
         self.min_cell = min_cell
@@ -838,20 +842,27 @@ class LinkedCells:
         # Small cells that hiding cannot protect: the "<5" markers and empty cells alone give
         # them away (four "<5" parts of a "<5" total are each 1). Set by protect().
         self.unprotectable: list[int] = []
-        # Revealed cells whose smallness protect() took back from the tables, because the
-        # markers alone gave small cells away (`_Component.marker_to_conceal`).
+        # Published small cells that a table may show empty instead of "<5" (`mutable`), and
+        # those protect() so took back (`muted`).
+        self.mutable: list[bool] = []
+        self.muted: list[bool] = []
+        # Cells whose smallness protect() took back from the tables, because the markers alone
+        # gave small cells away (`_Component.markers_to_conceal`): a revealed one is no longer
+        # revealed, a published one is muted.
         self.concealed: list[int] = []
         # Markers an earlier publication's tables show (`fix_as`): said, so not taken back here.
         self.markers_said: set[int] = set()
 
     def add(self, value: int, *, published: bool = True, cost: int = 1, hideable: bool = True,
-            revealed: bool = False, key: object = None) -> int:
+            revealed: bool = False, mutable: bool = False, key: object = None) -> int:
         """A new cell (or the existing one with this `key`): its id.
 
         Unpublished cells are unknown to a reader, except whether they are small when
-        `revealed`; `hideable=False` marks a count published elsewhere. A key seen before
-        gives the same cell: published (revealed) if either use publishes (reveals) it, not
-        hideable if either use says so, at the higher cost.
+        `revealed`; `hideable=False` marks a count published elsewhere; `mutable`: every
+        table that shows the count can show it empty rather than "<5" (`muted`). A key seen
+        before gives the same cell: published (revealed) if either use publishes (reveals)
+        it, not hideable if either use says so, mutable only if both say so, at the higher
+        cost.
         """
         if value < 0:
             raise ValueError(f"a count cannot be negative ({value}, key {key!r})")
@@ -862,11 +873,14 @@ class LinkedCells:
             self.published[cell] = self.published[cell] or published
             self.revealed[cell] = self.revealed[cell] or revealed
             self.pinned[cell] = self.pinned[cell] or (published and not hideable)
+            self.mutable[cell] = self.mutable[cell] and (mutable or not published)
             self.cost[cell] = max(self.cost[cell], cost)
             return cell
         self.values.append(int(value))
         self.published.append(published)
         self.revealed.append(revealed)
+        self.mutable.append(mutable or not published)
+        self.muted.append(False)
         self.pinned.append(published and not hideable)
         self.forced.append(False)
         self.cost.append(cost)
@@ -916,9 +930,11 @@ class LinkedCells:
             if earlier.published[cell]:
                 self.fix(cell, bool(hidden[cell]))
         for cell in earlier.concealed:  # taken back there: taken back here too
-            self.revealed[cell] = False
+            self.revealed[cell] = earlier.revealed[cell]
+            self.muted[cell] = earlier.muted[cell]
             self.concealed.append(cell)
-        self.markers_said = {cell for cell in range(first) if earlier.revealed[cell]}
+        self.markers_said = {cell for cell in range(first) if 0 < earlier.values[cell] < self.min_cell and (
+            earlier.revealed[cell] or (earlier.published[cell] and not earlier.muted[cell]))}
         touching = np.zeros(len(self.values), dtype=bool)
         touching[first:] = True
         for total, parts in self.relations[len(earlier.relations):]:
@@ -963,30 +979,43 @@ class LinkedCells:
             given_up = group.protect(hidden)
             while given_up:
                 # the markers themselves can give small cells away: say less where that helps
-                marker = group.marker_to_conceal(given_up)
-                if marker is None:
-                    break
                 kept = hidden[cells].copy()
-                figures["revealed"][marker] = False
-                hidden[cells] = start
-                trial = _Component(self, cells, relations, figures)
-                left = trial.protect(hidden)
-                if len(left) >= len(given_up):  # no better: the leak is elsewhere ("<5" counts)
-                    figures["revealed"][marker] = True
+                for markers in group.markers_to_conceal(given_up)[:self.CONCEAL_TRIALS]:
+                    for marker in markers:
+                        self._say_small(marker, figures, said=False)
+                    hidden[cells] = start
+                    trial = _Component(self, cells, relations, figures)
+                    left = trial.protect(hidden)
+                    if len(left) < len(given_up):
+                        self.concealed += markers
+                        group, given_up = trial, left
+                        break
+                    for marker in markers:  # no better: try the next
+                        self._say_small(marker, figures, said=True)
+                else:
                     hidden[cells] = kept
                     break
-                self.revealed[marker] = False
-                self.concealed.append(marker)
-                group, given_up = trial, left
             group.show_again(hidden, primary, given_up)
             self.unprotectable += [int(cells[c]) for c in sorted(given_up)]
         return hidden
+
+    def _say_small(self, cell: int, figures: dict[str, np.ndarray], *, said: bool) -> None:
+        """Say whether a cell is small (a revealed rest's reason, a published count's "<5"), or
+        take that back: in the cell's flags and in `figures`."""
+        if self.published[cell]:
+            self.muted[cell] = not said
+            figures["muted"][cell] = not said
+        else:
+            self.revealed[cell] = said
+            figures["revealed"][cell] = said
 
     def _figures(self) -> dict[str, np.ndarray]:
         """What `_Component` reads of every cell, as arrays (made once for all groups)."""
         return {"values": np.array(self.values, dtype=np.int64),
                 "published": np.array(self.published, dtype=bool),
                 "revealed": np.array(self.revealed, dtype=bool),
+                "mutable": np.array(self.mutable, dtype=bool),
+                "muted": np.array(self.muted, dtype=bool),
                 "pinned": np.array(self.pinned, dtype=bool),
                 "cost": np.array(self.cost, dtype=np.int64)}
 
@@ -1057,13 +1086,16 @@ class _Component:
         self.values = figures["values"][cells]
         self.sensitive = (self.values > 0) & (self.values < self.m)
         self.published = figures["published"][cells]
-        self.categorised = self.published | figures["revealed"][cells]
+        self.categorised = (self.published & ~figures["muted"][cells]) | figures["revealed"][cells]
+        self.mutable = figures["mutable"][cells]
         self.hideable = self.published & ~figures["pinned"][cells] & (self.values > 0)
         self.cost = figures["cost"][cells]
         # What a reader knows of a cell not shown (`_start`).
         self.values_float = self.values.astype(float)
         self.categorised_zero = self.categorised & (self.values == 0)
-        self.unknown_low = np.where(self.categorised, np.where(self.sensitive, 1.0, float(self.m)), 0.0)
+        # (a muted count is empty, and zeros are never hidden: at least 1)
+        self.unknown_low = np.where(self.categorised, np.where(self.sensitive, 1.0, float(self.m)),
+                                    np.where(self.published, 1.0, 0.0))
         self.unknown_high = np.where(self.categorised & self.sensitive, float(self.m - 1), np.inf)
         # Each relation as signed terms: +1 for the total, -1 for each part (sum of terms = 0),
         # relation by relation (a relation has a total and at least one part).
@@ -1436,18 +1468,22 @@ class _Component:
                 hidden[cell] = True
         raise RuntimeError("small-cell suppression did not converge")
 
-    def marker_to_conceal(self, given_up: set[int]) -> int | None:
-        """A marker (global id) to take back so that the cells given up can be protected: an
-        unpublished cell whose smallness a table shows (a `revealed` rest: "fewer than 5
-        without the outcome") in a relation with a given-up cell; a part before a total (an
-        area's marker before the whole group's), then the one beside the most given-up cells.
-        None when there is none.
+    def markers_to_conceal(self, given_up: set[int]) -> list[list[int]]:
+        """Markers (global ids) that might be taken back so that the cells given up can be
+        protected, best first, each with the markers of the cells equal to it by a relation
+        (a nested analysis's count that is the group's: one "<5" left says what the other
+        would): cells whose smallness a table says (a `revealed` rest's "fewer than 5 without
+        the outcome", a `mutable` count's "<5") in a relation with a given-up cell; a part
+        before a total (an area's marker before the whole group's), then the one beside the
+        most given-up cells. None of those an earlier publication said.
 
         Four "few without" areas of a "few without" group are each 1, whatever is hidden; once
         one area's row says only "hidden to protect small counts", each is between 0 and 2,
-        which hiding can keep so. One marker at a time: a given-up cell may leak only through
+        which hiding can keep so. Where the areas' own groups are "<5", their "<5" events say
+        no more than the group does, and only the total's "<5" taken back helps: `protect`
+        tries them in this order. One at a time: a given-up cell may leak only through
         another (the group's rest, known exactly, gives away a nested analysis's equal one)."""
-        marker = self.categorised & ~self.published & self.sensitive
+        marker = self.categorised & self.sensitive & (~self.published | self.mutable)
         marker[[i for i, cell in enumerate(self.cells) if int(cell) in self.linked.markers_said]] = False
         totals = {total for total, parts in self.relations if marker[parts].any()}
         near: dict[int, int] = {}
@@ -1455,10 +1491,21 @@ class _Component:
             for candidate in self.neighbours[cell] | {cell}:
                 if marker[candidate]:
                     near[candidate] = near.get(candidate, 0) + 1
-        if not near:
-            return None
-        best = min(near, key=lambda c: (c in totals, -near[c], c))
-        return int(self.cells[best])
+        equal: dict[int, set[int]] = {}  # the cells each is equal to (relations of one part)
+        for total, parts in self.relations:
+            if len(parts) == 1:
+                group = equal.get(total, {total}) | equal.get(parts[0], {parts[0]})
+                for member in group:
+                    equal[member] = group
+        tried: list[list[int]] = []
+        seen: set[int] = set()
+        for candidate in sorted(near, key=lambda c: (c in totals, -near[c], c)):
+            if candidate in seen:
+                continue
+            together = sorted(c for c in equal.get(candidate, {candidate}) if marker[c])
+            seen.update(together)
+            tried.append([int(self.cells[c]) for c in together])
+        return tried
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
         """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""

@@ -37,20 +37,23 @@ BIG = 10**6
 class Reader:
     """What a reader can work out from published counts and the sums between them."""
 
-    def __init__(self, min_cell: int = M) -> None:
+    def __init__(self, min_cell: int = M, empty_at_least: int | None = None) -> None:
         self.min_cell = min_cell
+        # what an empty count is known to be: min_cell or more where every small count is
+        # "<5"; 1 or more (zeros are never hidden) where one may be shown empty (`muted`)
+        self.empty_at_least = min_cell if empty_at_least is None else empty_at_least
         self.bounds: dict[str, tuple[int, int]] = {}
         self.equations: list[dict[str, int]] = []  # sum(coefficient * variable) == 0
         self.hidden: set[str] = set()  # published as "<5" or empty
 
     def shown(self, name: str, value: object) -> str:
-        """A published count: an int is known, "<5" is 1..4, empty is min_cell or more."""
+        """A published count: an int is known, "<5" is 1..4, empty is `empty_at_least` or more."""
         if isinstance(value, int | np.integer) and not isinstance(value, bool):
             low, high = int(value), int(value)
         elif value == f"<{self.min_cell}":
             low, high = 1, self.min_cell - 1
         elif value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
-            low, high = self.min_cell, BIG
+            low, high = self.empty_at_least, BIG
         else:
             raise AssertionError(f"{name}: unexpected published count {value!r}")
         before = self.bounds.get(name, (0, BIG))
@@ -341,6 +344,32 @@ def test_few_without_markers_do_not_give_each_area_one_unvaccinated_child() -> N
     assert said == ["few_without", "few_without", "few_without", "secondary"]
     for area in ("Kvarnbacken", "Lovangen", "Sjoviken", "Ostra Lindas"):  # nothing to protect
         assert reasons[(area,)]["n_numerator"] == areas[area][1]
+
+
+def test_a_groups_small_count_that_its_areas_give_away_is_shown_empty() -> None:
+    """Language screening after the start, a comparison group of 18 children in eight areas of
+    2 or 3, four of them referred, one in each of four areas. "<5" referred in the group and in
+    each of those areas gives each area one, whatever is hidden; an area's own "<5" says no
+    more than its "<5" children do. So the group's count is shown empty, not "<5", its row
+    says only "secondary" (no bound), and the areas keep theirs. A reader who knows that an
+    empty count may be small (at least 1) cannot pin any of them down."""
+    areas = {"G": (3, 1), "K": (2, 0), "L": (2, 1), "S": (2, 0), "T": (3, 1), "A": (2, 0),
+             "B": (2, 1), "O": (2, 0)}
+    rows = pd.DataFrame([{"indicator": "lang_referred", "group": "comparison", "area": area,
+                          "measure": "proportion", "n_denominator": n, "n_numerator": e,
+                          "proportion": e / n, "ci_low": 0.1, "ci_high": 0.9, "suppressed": False}
+                         for area, (n, e) in {"all": (18, 4), **areas}.items()])
+    published = publish_table("indicators", rows, M)
+    shown = rows_by(published, "area")
+    assert shown[("all",)]["n_numerator"] is None and shown[("all",)]["n_denominator"] == 18
+    assert shown[("all",)]["suppression"] == "secondary" and shown[("all",)]["proportion_bound"] == ""
+    assert [shown[(a,)]["n_numerator"] for a in ("G", "L", "T", "B")] == [SMALL] * 4
+    reader = Reader(empty_at_least=1)
+    read_indicator_rows(reader, published)
+    assert reader.exact() == {}
+    # four areas of at least 1 each; at most the 14 children not in the four areas without any
+    # (each of those has at least one child)
+    assert reader.range("all/with") == (4, 14)
 
 
 # --- survival: the grid is coarsened ------------------------------------------------------------

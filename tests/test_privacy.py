@@ -508,9 +508,9 @@ def test_a_later_publication_keeps_the_markers_taken_back_and_said():
 
 
 def test_the_warning_names_where_unprotectable_counts_are_and_no_count(caplog):
-    """The warning of small counts no hiding can protect says in which indicator and group
-    (the four children without DTP3 in a comparison group, one in each of four areas, whose
-    group total is published): never the counts themselves."""
+    """The warning of small counts no hiding can protect says where: the indicator and group
+    (cells keyed as four "<5" counts of a comparison group's "<5", one in each of four
+    areas), the children's step: never the counts themselves."""
     import logging
 
     from pipeline.publish import leak_places, publish_tables
@@ -525,20 +525,24 @@ def test_the_warning_names_where_unprotectable_counts_are_and_no_count(caplog):
     assert set(cells.unprotectable) == {total, *parts}
     assert leak_places(cells, cells.unprotectable) == "vacc_dtp3_24m (comparison)"
     assert leak_places(cells, [other, *parts]) == "balance, vacc_dtp3_24m (comparison)"
+    flow = cells.add(2, key=("children", "flow/offered", "A", 2))
+    assert leak_places(cells, [flow]) == "children (flow/offered)"
     many = [cells.add(1, key=("outcome", f"i{k}", "intervention", "all", "rest", 1)) for k in range(8)]
     assert leak_places(cells, many) == ("i0 (intervention), i1 (intervention), i2 (intervention), "
                                         "i3 (intervention), i4 (intervention), i5 (intervention) "
                                         "and 2 more")
-    # a publication whose small counts no hiding protects says so, naming the indicator: four
-    # areas' "<5" vaccinated children of a group's "<5" are one each
-    frame = pd.DataFrame({"indicator": ["vacc_dtp3_24m"] * 5, "group": ["comparison"] * 5,
-                          "area": ["all", "A", "B", "C", "D"], "measure": ["proportion"] * 5,
-                          "n_denominator": [64, 16, 15, 17, 16], "n_numerator": [4, 1, 1, 1, 1]})
+    # a publication whose small counts no hiding protects says so, naming where: four areas'
+    # "<5" families offered the programme of all areas' "<5" are one each (the flow's counts
+    # of children are always "<5" when small; an indicator's could be shown empty instead)
+    steps = (("eligible", 1, 20), ("offered", 2, 1))
+    flow = pd.DataFrame([{"area": area, "order": order, "step": step,
+                          "children": count * (4 if area == "all" else 1), "share_of_previous": None}
+                         for area in ("all", "A", "B", "C", "D") for step, order, count in steps])
     with caplog.at_level(logging.WARNING, logger="hembesok"):
-        publish_tables({"indicators": frame}, 5)
+        publish_tables({"flow": flow}, 5)
     said = [record.getMessage() for record in caplog.records if "small-cell" in record.getMessage()]
-    assert len(said) == 1 and "in vacc_dtp3_24m (comparison);" in said[0], said
-    assert not re.search(r"\b(64|4|1|15|16|17)\b", said[0])
+    assert len(said) == 1 and "in children (flow/offered);" in said[0], said
+    assert not re.search(r"\b(80|20|4|1)\b", said[0])
 
 
 def test_linked_cells_hold_a_count_published_elsewhere():

@@ -31,7 +31,8 @@ class _ReferenceComponent:
         self.values = np.array(linked.values, dtype=np.int64)[cells]
         self.sensitive = (self.values > 0) & (self.values < self.m)
         self.published = np.array(linked.published, dtype=bool)[cells]
-        self.categorised = self.published | np.array(linked.revealed, dtype=bool)[cells]
+        self.muted = np.array(linked.muted, dtype=bool)[cells]
+        self.categorised = (self.published & ~self.muted) | np.array(linked.revealed, dtype=bool)[cells]
         self.hideable = self.published & ~np.array(linked.pinned, dtype=bool)[cells] & (self.values > 0)
         self.cost = np.array(linked.cost, dtype=np.int64)[cells]
         rows, columns, signs = [], [], []
@@ -56,6 +57,7 @@ class _ReferenceComponent:
         low = np.where(known, values, np.where(self.sensitive, 1.0, float(self.m)))
         high = np.where(known, values, np.where(self.sensitive, float(self.m - 1), np.inf))
         low[~known & ~self.categorised] = 0.0
+        low[~known & self.muted] = 1.0  # empty, not "<5"; zeros are never hidden
         high[~known & ~self.categorised] = np.inf
         self._propagate(low, high)
         while exact and self.relations:
@@ -164,7 +166,7 @@ class _ReferenceComponent:
 def reference_protect(linked: LinkedCells) -> tuple[np.ndarray, list[int]]:
     """`LinkedCells.protect` before issue 14: the hidden cells and the unprotectable ones; with
     the markers taken back where they alone give cells away, as `protect` does since (the
-    marker chosen as `privacy._Component.marker_to_conceal` chooses it)."""
+    markers tried as `privacy._Component.markers_to_conceal` orders them)."""
     values = np.array(linked.values, dtype=np.int64)
     sensitive = (values > 0) & (values < linked.min_cell)
     hidden = (sensitive & np.array(linked.published, dtype=bool)) | np.array(linked.forced, dtype=bool)
@@ -191,19 +193,24 @@ def reference_protect(linked: LinkedCells) -> tuple[np.ndarray, list[int]]:
         group = _ReferenceComponent(linked, cells, relations)
         given_up = given_up_by(group)
         while given_up:
-            marker = privacy._Component(linked, cells, relations).marker_to_conceal(given_up)
-            if marker is None:
-                break
             kept = hidden[cells].copy()
-            linked.revealed[marker] = False
-            hidden[cells] = start
-            trial = _ReferenceComponent(linked, cells, relations)
-            left = given_up_by(trial)
-            if len(left) >= len(given_up):
-                linked.revealed[marker] = True
+            markers = privacy._Component(linked, cells, relations).markers_to_conceal(given_up)
+            for together in markers[:LinkedCells.CONCEAL_TRIALS]:
+                for marker in together:
+                    flags = linked.muted if linked.published[marker] else linked.revealed
+                    flags[marker] = not flags[marker]
+                hidden[cells] = start
+                trial = _ReferenceComponent(linked, cells, relations)
+                left = given_up_by(trial)
+                if len(left) < len(given_up):
+                    group, given_up = trial, left
+                    break
+                for marker in together:
+                    flags = linked.muted if linked.published[marker] else linked.revealed
+                    flags[marker] = not flags[marker]
+            else:
                 hidden[cells] = kept
                 break
-            group, given_up = trial, left
         group.show_again(hidden, primary, given_up)
         unprotectable += [int(cells[c]) for c in sorted(given_up)]
     return hidden, unprotectable
@@ -216,8 +223,9 @@ def random_tables(seed: int, min_cell: int) -> LinkedCells:
     area a total of its groups, per group a total over areas (sometimes published elsewhere),
     a grand total of both; per area a follow-up chain (children still followed = those at
     the next step + those lost, the lost unpublished); now and then a cell fixed as an
-    earlier publication showed it, a "<m" total of 1s that no hiding can protect, and a
-    group whose markers of few without the outcome give its areas' away (`concealed`).
+    earlier publication showed it, a "<m" total of 1s that no hiding can protect unless the
+    total can be shown empty (`muted`), and a group whose markers of few without the outcome
+    give its areas' away (`concealed`).
     """
     rng = np.random.default_rng(seed)
     cells = LinkedCells(min_cell)
@@ -261,8 +269,9 @@ def random_tables(seed: int, min_cell: int) -> LinkedCells:
     for _ in range(int(rng.integers(0, 3))):
         cells.fix(int(rng.integers(len(cells.values))), hidden=bool(rng.random() < 0.5))
     if rng.random() < 0.3:
+        # (its total shown empty where a table can: `mutable`)
         ones = [cells.add(1) for _ in range(min_cell - 1)]
-        cells.relate(cells.add(min_cell - 1), ones)
+        cells.relate(cells.add(min_cell - 1, mutable=bool(rng.random() < 0.5)), ones)
     if rng.random() < 0.4:
         # a group whose few without the outcome (revealed) are one in each of some areas whose
         # rows say so too: the markers alone give them away unless one is taken back
@@ -279,13 +288,14 @@ def random_tables(seed: int, min_cell: int) -> LinkedCells:
 
 
 def _assert_as_reference(cells: LinkedCells) -> None:
-    revealed = list(cells.revealed)
+    revealed, muted = list(cells.revealed), list(cells.muted)
     expected_hidden, expected_unprotectable = reference_protect(cells)
-    expected_revealed, cells.revealed = cells.revealed, revealed
+    expected = (cells.revealed, cells.muted)
+    cells.revealed, cells.muted = revealed, muted
     hidden = cells.protect()
     assert hidden.tolist() == expected_hidden.tolist()
     assert cells.unprotectable == expected_unprotectable
-    assert cells.revealed == expected_revealed
+    assert (cells.revealed, cells.muted) == expected
 
 
 @pytest.mark.parametrize("min_cell", [2, 3, 5])
@@ -315,9 +325,9 @@ def test_protect_as_the_reference_when_no_block_is_sure(seed: int, monkeypatch):
 
 def test_random_tables_exercise_the_rules():
     """The random tables hide cells beyond the small ones, some small cells cannot be
-    protected, and some markers are taken back: the comparison above covers every branch of
-    `protect`."""
-    secondary = unprotectable = concealed = 0
+    protected, and some markers are taken back, "<m" counts among them: the comparison above
+    covers every branch of `protect`."""
+    secondary = unprotectable = concealed = muted = 0
     for seed in range(12):
         cells = random_tables(seed, 5)
         hidden = cells.protect()
@@ -325,7 +335,8 @@ def test_random_tables_exercise_the_rules():
         secondary += int((hidden & ~((values > 0) & (values < 5))).sum())
         unprotectable += len(cells.unprotectable)
         concealed += len(cells.concealed)
-    assert secondary > 0 and unprotectable > 0 and concealed > 0
+        muted += sum(cells.muted)
+    assert secondary > 0 and unprotectable > 0 and concealed > muted > 0
 
 
 def _groups(seed: int, min_cell: int):

@@ -43,14 +43,15 @@ hidden or small (as model output is checked in statistical disclosure control: E
 estimates with residual degrees of freedom). Without covariates the same models are
 saturated in the counts and follow the crude rule.
 
-Conventions in a published table: a small count is the string "<5"; a count hidden only so
-that another cannot be worked out (secondary suppression) is empty, as is every estimate,
-interval and proportion that rests on a hidden count; counts that are shown stay integers;
+Conventions in a published table: a small count is the string "<5" (or empty, where the
+"<5" alone would give a count away: an indicator's n or events, `privacy.LinkedCells.muted`);
+a count hidden only so that another cannot be worked out (secondary suppression) is empty,
+as is every estimate, interval and proportion that rests on a hidden count; counts that are shown stay integers;
 `suppressed` is True on every row where anything was hidden, and `suppression` says why
 (SUPPRESSION_REASONS): `small_group` (a denominator of 1..min_cell-1), `few_events` (a
 numerator that small), `few_without` (n less the numerator that small), `small_count`
 (another count of the row that small), `secondary` (hidden to protect another figure, or
-its own rest where saying `few_without` would give it away: `privacy.LinkedCells.concealed`).
+a small count of its own where saying so would give it away: `privacy.LinkedCells.concealed`).
 A proportion hidden for `few_events` or `few_without` whose denominator is shown gets a
 bound in `proportion_bound` (">0.95", "<0.05", as shares) when one exists that is loose
 enough to say no more than "<5": the counts it allows include min_cell and more.
@@ -240,12 +241,15 @@ def _suppress(frames: Mapping[str, pd.DataFrame], min_cell: int, order: list[str
 
 def leak_places(cells: LinkedCells, ids: list[int], most: int = 6) -> str:
     """Where small counts leak, for a warning: each indicator with its group ("vacc_dtp3_24m
-    (comparison)"), or the kind of count, in order of first appearance; never a count."""
+    (comparison)"), children with their step or group ("children (flow/offered)"), or the
+    kind of count, in order of first appearance; never a count."""
     places: list[str] = []
     for cell in ids:
         key = cells.key_of(cell)
         if isinstance(key, tuple) and len(key) > 2 and key[0] == "outcome":
             place = f"{key[1]} ({key[2]})"
+        elif isinstance(key, tuple) and len(key) > 2 and key[0] == "children":
+            place = f"children ({key[1]})"
         else:
             place = str(key[0]) if isinstance(key, tuple) and key else "counts without a name"
         if place not in places:

@@ -42,18 +42,21 @@ def _area(row: Mapping[str, Any]) -> str:
     return _text(row.get("area")) or "all"
 
 
-def _shown(value: object, hidden: bool, min_cell: int) -> object:
-    """A count as published: the int, "<m" when small, empty when hidden to protect another."""
+def _shown(value: object, hidden: bool, min_cell: int, muted: bool = False) -> object:
+    """A count as published: the int, "<m" when small, empty when hidden to protect another
+    (or when small and `muted`: `privacy.LinkedCells.muted`)."""
     if pd.isna(value):
         return None
     if not hidden:
         return int(value)
-    return privacy.small_count_label(min_cell) if 0 < value < min_cell else None
+    return privacy.small_count_label(min_cell) if 0 < value < min_cell and not muted else None
 
 
-def _shown_column(values: pd.Series, hidden: np.ndarray, min_cell: int) -> pd.Series:
-    return pd.Series([_shown(v, bool(h), min_cell) for v, h in zip(values, hidden, strict=True)],
-                     index=values.index, dtype=object)
+def _shown_column(values: pd.Series, hidden: np.ndarray, min_cell: int,
+                  muted: np.ndarray | None = None) -> pd.Series:
+    muted = np.zeros(len(values), dtype=bool) if muted is None else muted
+    return pd.Series([_shown(v, bool(h), min_cell, bool(q)) for v, h, q in
+                      zip(values, hidden, muted, strict=True)], index=values.index, dtype=object)
 
 
 def _blank(frame: pd.DataFrame, rows: np.ndarray, columns: Iterable[str]) -> None:
@@ -109,14 +112,18 @@ class _Pass:
     # --- cells
 
     def count(self, key: tuple, value: object, *, published: bool = True, cost: int = 1,
-              hideable: bool = True, revealed: bool = False) -> int:
+              hideable: bool = True, revealed: bool = False, mutable: bool = False) -> int:
         return self.cells.add(_count(value), published=published, cost=cost, hideable=hideable,
-                              revealed=revealed, key=(*key, _count(value)))
+                              revealed=revealed, mutable=mutable, key=(*key, _count(value)))
 
     def proportion(self, indicator: str, population: str, area: str, n: object, events: object, *,
                    cost: int = 1, published: bool = True, hideable: bool = True,
-                   shown: bool = False) -> Triple:
+                   shown: bool = False, mutable: bool = True) -> Triple:
         """A proportion's denominator, numerator and unpublished rest, linked by n = events + rest.
+
+        `mutable`: the table shows its n and events through `muted`-aware rendering
+        (`_shown_column(..., muted=)`, `said_small`), so that they can be shown empty rather
+        than "<5" where the "<5" alone would give a count away (`LinkedCells.muted`).
 
         `shown`: the table shows the proportion, so its `suppression` says when the rest is
         small ("few_without"): a reader knows that much of the rest. It says so only when
@@ -127,9 +134,10 @@ class _Pass:
         n, events = _count(n), _count(events)
         shown = shown and not (0 < n < self.min_cell or 0 < events < self.min_cell)
         key = ("outcome", indicator, population, area)
-        n_cell = self.count((*key, "n"), n, cost=cost + 1, published=published, hideable=hideable)
+        n_cell = self.count((*key, "n"), n, cost=cost + 1, published=published, hideable=hideable,
+                            mutable=mutable)
         event_cell = self.count((*key, "events"), events, cost=cost, published=published,
-                                hideable=hideable)
+                                hideable=hideable, mutable=mutable)
         rest_cell = self.count((*key, "rest"), n - events, published=False, revealed=shown)
         self.relate(n_cell, [event_cell, rest_cell])
         return n_cell, event_cell, rest_cell
@@ -182,14 +190,23 @@ class _Pass:
     def small(self, cell: int) -> bool:
         return 0 < self.cells.values[cell] < self.min_cell
 
+    def said_small(self, cell: int) -> bool:
+        """A small count whose smallness the tables say ("<5", a reason, a bound): not `muted`."""
+        return self.small(cell) and not self.cells.muted[cell]
+
+    def muted(self, cells: Iterable[int | None]) -> np.ndarray:
+        """Per cell (None: no cell), whether it is shown empty rather than "<5"."""
+        return np.array([c is not None and self.cells.muted[c] for c in cells], dtype=bool)
+
     def reason(self, triples: Iterable[Triple], others: Iterable[int] = ()) -> str:
-        """Why a row with these proportions (and other counts) is suppressed."""
+        """Why a row with these proportions (and other counts) is suppressed: what its "<5"
+        markers and revealed rests say, "secondary" where they say nothing."""
         triples, others = list(triples), list(others)
         revealed = self.cells.revealed
         for kind, reason in enumerate(("small_group", "few_events", "few_without")):
-            if any(self.small(t[kind]) and (kind < 2 or revealed[t[kind]]) for t in triples):
+            if any(self.said_small(t[kind]) and (kind < 2 or revealed[t[kind]]) for t in triples):
                 return reason
-        if any(self.small(c) for c in others):
+        if any(self.said_small(c) for c in others):
             return "small_count"
         return "secondary"
 
@@ -199,7 +216,7 @@ class _Pass:
         if hidden[n] or self.small(n):
             return ""
         # a bound says which count is small: only where the row says so (`reason`)
-        reason = ("few_events" if self.small(events) else
+        reason = ("few_events" if self.said_small(events) else
                   "few_without" if self.small(rest) and self.cells.revealed[rest] else "")
         return proportion_bound(self.cells.values[n], self.cells.values[events], reason,
                                 self.min_cell)
@@ -219,8 +236,9 @@ def _proportion_render(p: _Pass, frame: pd.DataFrame, triples: list[Triple], *, 
         published = frame.copy()
         n_hidden = np.array([hidden[t[0]] for t in triples], dtype=bool)
         events_hidden = np.array([hidden[t[1]] for t in triples], dtype=bool)
-        published[n_column] = _shown_column(frame[n_column], n_hidden, m)
-        published[events_column] = _shown_column(frame[events_column], events_hidden, m)
+        published[n_column] = _shown_column(frame[n_column], n_hidden, m, p.muted(t[0] for t in triples))
+        published[events_column] = _shown_column(frame[events_column], events_hidden, m,
+                                                 p.muted(t[1] for t in triples))
         rows = np.array([p.unsafe(t, hidden) for t in triples], dtype=bool)
         _blank(published, rows, estimate_columns)
         _mark(published, rows, [p.reason([t]) for t in triples])

@@ -166,7 +166,8 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
             for kind, column in enumerate((n_column, events_column)):
                 column_hidden = np.array([side in mine and bool(hidden[mine[side][kind]])
                                           for mine in row_triples], dtype=bool)
-                published[column] = _shown_column(frame[column], column_hidden, m)
+                published[column] = _shown_column(frame[column], column_hidden, m, p.muted(
+                    mine[side][kind] if side in mine else None for mine in row_triples))
                 row_hidden |= column_hidden
         row_hidden |= np.array([any(p.unsafe(t, hidden) for t in mine.values()) or
                                 any(p.unsafe(t, hidden) for t in parts)
@@ -332,7 +333,8 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
             triples = [mine.get(group) for mine in observed]
             for kind, column in ((0, f"n_denominator_{group}"), (1, f"events_{group}")):
                 published[column] = _shown_column(frame[column], np.array(
-                    [t is not None and bool(hidden[t[kind]]) for t in triples]), m)
+                    [t is not None and bool(hidden[t[kind]]) for t in triples]), m,
+                    p.muted(t[kind] if t is not None else None for t in triples))
             unsafe = np.array([t is not None and p.unsafe(t, hidden) for t in triples], dtype=bool)
             _blank(published, unsafe, [f"proportion_{group}"])
             published[f"proportion_bound_{group}"] = pd.array(
@@ -352,7 +354,8 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
                      or (not _flag(record.get("adjusted")) and any(p.unsafe(t, hidden) for t in used)))
             rows.append(blank)
             everything = [*used, *(t for g, t in mine.items() if t not in used)]
-            small = any(p.small(c) for t in everything for c in t) or any(p.small(c) for c in cells.values())
+            small = (any(p.said_small(c) for t in everything for c in t)
+                     or any(p.said_small(c) for c in cells.values()))
             reasons.append(p.reason(everything, cells.values()) if small else "secondary")
         rows = np.array(rows, dtype=bool)
         # which headlines are blank, and why (costs.csv's cost per additional child rests on them)
@@ -409,11 +412,12 @@ def _publish_power(p: _Pass, frame: pd.DataFrame) -> Render:
         n1_hidden = np.array([bool(hidden[c]) for c in treated])
         n0_hidden = np.array([bool(hidden[t[0]]) for t in comparison])
         published["n_intervention"] = _shown_column(frame["n_intervention"], n1_hidden, m)
-        published["n_comparison"] = _shown_column(frame["n_comparison"], n0_hidden, m)
+        published["n_comparison"] = _shown_column(frame["n_comparison"], n0_hidden, m,
+                                                  p.muted(t[0] for t in comparison))
         p0_unsafe = np.array([p.unsafe(t, hidden) for t in comparison]) | n0_hidden
         _blank(published, n1_hidden | n0_hidden | p0_unsafe, ["mdd", "mdd_decrease"])
         _blank(published, p0_unsafe, ["p_comparison", "n_per_group_needed", "n_per_group_needed_corrected"])
-        reasons = [p.reason([t], [c]) if p.small(c) or any(p.small(x) for x in t) else "secondary"
+        reasons = [p.reason([t], [c]) if p.said_small(c) or any(p.said_small(x) for x in t) else "secondary"
                    for c, t in zip(treated, comparison, strict=True)]
         return _mark(published, n1_hidden | n0_hidden | p0_unsafe, reasons)
     return render

@@ -85,7 +85,8 @@ def _baseline(p: _Pass, indicator: str, children: Any, events: Any) -> Triple | 
     """The centre line's counts as a published proportion, linked to the summary's groups."""
     if pd.isna(children) or pd.isna(events):
         return None
-    baseline = p.proportion(indicator, "chart_baseline", "all", children, events, cost=5, shown=True)
+    baseline = p.proportion(indicator, "chart_baseline", "all", children, events, cost=5, shown=True,
+                            mutable=False)
     counts = _summary_counts(p, indicator)
     for groups in BASELINE_GROUPS:
         if all(g in counts for g in groups) and tuple(
@@ -252,7 +253,8 @@ def _publish_funnel(p: _Pass, frame: pd.DataFrame) -> Render:
         totals = [_group_total(p, indicator, group, "all", parts) for group, parts in groups.items()]
         values = p.cells.values
         n, events = (sum(values[t[k]] for t in totals) for k in (0, 1))
-        target = p.proportion(indicator, "funnel/all", "all", n, events, cost=5)
+        # (a blank target says that a count of it is hidden or small: never muted)
+        target = p.proportion(indicator, "funnel/all", "all", n, events, cost=5, mutable=False)
         p.sum_up_triples(target, totals)
         targets[indicator] = target
     render_areas = _proportion_render(p, frame, triples, n_column="children", events_column="events",
