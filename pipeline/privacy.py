@@ -818,7 +818,7 @@ class LinkedCells:
     is taken back and listed in `concealed`: a revealed rest is no longer revealed (its rows
     say only that they are hidden to protect small counts), a `mutable` published count is
     `muted` (shown empty, not "<5"). One at a time, an area's before a total's, trying up to
-    CONCEAL_TRIALS of them, each kept only where fewer cells are then given up
+    CONCEAL_TRIALS of them (half parts, half totals), each kept only where fewer cells are then given up
     (`_Component.markers_to_conceal`). A reader who knows that this is done knows less of
     every hidden row than the model assumes (an empty cell is then at least 1, not 5 or
     more), never more. A small cell that no hiding can protect even so is listed in
@@ -980,7 +980,7 @@ class LinkedCells:
             while given_up:
                 # the markers themselves can give small cells away: say less where that helps
                 kept = hidden[cells].copy()
-                for markers in group.markers_to_conceal(given_up)[:self.CONCEAL_TRIALS]:
+                for markers in group.markers_to_conceal(given_up):
                     for marker in markers:
                         self._say_small(marker, figures, said=False)
                     hidden[cells] = start
@@ -1475,7 +1475,8 @@ class _Component:
         would): cells whose smallness a table says (a `revealed` rest's "fewer than 5 without
         the outcome", a `mutable` count's "<5") in a relation with a given-up cell; a part
         before a total (an area's marker before the whole group's), then the one beside the
-        most given-up cells. None of those an earlier publication said.
+        most given-up cells; up to CONCEAL_TRIALS / 2 parts and as many totals. None of those
+        an earlier publication said.
 
         Four "few without" areas of a "few without" group are each 1, whatever is hidden; once
         one area's row says only "hidden to protect small counts", each is between 0 and 2,
@@ -1497,15 +1498,18 @@ class _Component:
                 group = equal.get(total, {total}) | equal.get(parts[0], {parts[0]})
                 for member in group:
                     equal[member] = group
-        tried: list[list[int]] = []
+        tried: dict[bool, list[list[int]]] = {False: [], True: []}
         seen: set[int] = set()
         for candidate in sorted(near, key=lambda c: (c in totals, -near[c], c)):
             if candidate in seen:
                 continue
             together = sorted(c for c in equal.get(candidate, {candidate}) if marker[c])
             seen.update(together)
-            tried.append([int(self.cells[c]) for c in together])
-        return tried
+            tried[candidate in totals].append([int(self.cells[c]) for c in together])
+        # as many totals as parts are tried: the parts of two sums (areas and half-years) of
+        # one total leave no part alone that helps, and the total then does
+        half = self.linked.CONCEAL_TRIALS // 2
+        return tried[False][:half] + tried[True][:half]
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
         """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""

@@ -195,7 +195,7 @@ def reference_protect(linked: LinkedCells) -> tuple[np.ndarray, list[int]]:
         while given_up:
             kept = hidden[cells].copy()
             markers = privacy._Component(linked, cells, relations).markers_to_conceal(given_up)
-            for together in markers[:LinkedCells.CONCEAL_TRIALS]:
+            for together in markers:
                 for marker in together:
                     flags = linked.muted if linked.published[marker] else linked.revealed
                     flags[marker] = not flags[marker]
