@@ -1498,18 +1498,19 @@ class _Component:
                 group = equal.get(total, {total}) | equal.get(parts[0], {parts[0]})
                 for member in group:
                     equal[member] = group
-        tried: dict[bool, list[list[int]]] = {False: [], True: []}
-        seen: set[int] = set()
-        for candidate in sorted(near, key=lambda c: (c in totals, -near[c], c)):
-            if candidate in seen:
-                continue
+        classes: dict[int, list[int]] = {}  # each candidate's equal markers, by the first
+        for candidate in near:
             together = sorted(c for c in equal.get(candidate, {candidate}) if marker[c])
-            seen.update(together)
-            tried[candidate in totals].append([int(self.cells[c]) for c in together])
+            classes.setdefault(together[0], together)
+        tried: dict[bool, list[tuple[int, int, list[int]]]] = {False: [], True: []}
+        for together in classes.values():
+            is_total = any(c in totals for c in together)
+            tried[is_total].append((-sum(near.get(c, 0) for c in together), together[0],
+                                    [int(self.cells[c]) for c in together]))
         # as many totals as parts are tried: the parts of two sums (areas and half-years) of
         # one total leave no part alone that helps, and the total then does
         half = self.linked.CONCEAL_TRIALS // 2
-        return tried[False][:half] + tried[True][:half]
+        return [markers for *_, markers in sorted(tried[False])[:half] + sorted(tried[True])[:half]]
 
     def exposed(self, hidden: np.ndarray, skip: set[int]) -> int | None:
         """A small cell (local id) that a reader can work out, or None (`skip`: given up)."""
