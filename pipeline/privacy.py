@@ -818,8 +818,8 @@ class LinkedCells:
     is taken back and listed in `concealed`: a revealed rest is no longer revealed (its rows
     say only that they are hidden to protect small counts), a `mutable` published count is
     `muted` (shown empty, not "<5"). One at a time, an area's before a total's, trying up to
-    CONCEAL_TRIALS of them (half parts, half totals), each kept only where fewer cells are then given up
-    (`_Component.markers_to_conceal`). A reader who knows that this is done knows less of
+    CONCEAL_TRIALS of them (half parts, half totals), each kept only where fewer cells are
+    then given up (`_Component.markers_to_conceal`). A reader who knows that this is done knows less of
     every hidden row than the model assumes (an empty cell is then at least 1, not 5 or
     more), never more. A small cell that no hiding can protect even so is listed in
     `unprotectable`.
