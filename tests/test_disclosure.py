@@ -372,6 +372,45 @@ def test_a_groups_small_count_that_its_areas_give_away_is_shown_empty() -> None:
     assert reader.range("all/with") == (4, 14)
 
 
+def test_an_areas_children_in_the_design_bound_its_hidden_denominator() -> None:
+    """Age at MMR before the start, comparison group (s21-site2): every child counts, so each
+    area's n is its children in design.csv. Two areas have 2 unvaccinated children each ("few
+    without"); their vaccinated and the group's n are shown elsewhere (pinned here), so their
+    n is what can be hidden. But the areas' sum gives the two n together (61), and design.csv's
+    28 and 33 cap each: both are known, and each rest is 2. The engine must know what
+    design.csv tells: it lists them as unprotectable (and the run warns), where before it hid
+    the two n and said nothing."""
+    from pipeline.publish import PUBLISHERS
+    from pipeline.publish.cells import _Pass
+
+    areas = {"A": (28, 26), "B": (33, 31), "C": (40, 37), "D": (30, 27)}
+    rows = pd.DataFrame([{"indicator": "vacc_mmr1_age", "group": "comparison_pre", "area": area,
+                          "measure": "proportion", "n_denominator": n, "n_numerator": e,
+                          "proportion": e / n, "ci_low": 0.1, "ci_high": 0.9, "suppressed": False}
+                         for area, (n, e) in {"all": (131, 121), **areas}.items()])
+    design = pd.DataFrame([{"arm": "comparison", "area": area, "period": "pre", "born_from": "2017-01-01",
+                            "born_to": "2020-08-31", "group": "comparison_pre", "children": children}
+                           for area, children in {"A": 28, "B": 33, "C": 45, "D": 35}.items()])
+    frames = {"indicators": rows, "design": design}
+    run = _Pass(M, frames)
+    renders = {name: PUBLISHERS[name](run, frame) for name, frame in frames.items()}
+    key = ("outcome", "vacc_mmr1_age", "comparison_pre")
+    pinned = [run.count((*key, area, "events"), areas[area][1], hideable=False) for area in ("A", "B")]
+    pinned.append(run.count((*key, "all", "n"), 131, hideable=False))
+    hidden = run.cells.protect()
+    published = {name: render(hidden) for name, render in renders.items()}
+    reader = Reader(empty_at_least=1)
+    read_indicator_rows(reader, published["indicators"])
+    for row in published["design"].to_dict("records"):
+        reader.at_least(reader.shown(f"design/{row['area']}", row["children"]), [f"{row['area']}/n"],
+                        f"{row['area']}/not_measured")
+    leaks = reader.exact()
+    assert leaks == {"A/without": 2, "B/without": 2}  # what no hiding can stop here
+    given_up = {run.cells.key_of(cell) for cell in run.cells.unprotectable}
+    for area in ("A", "B"):
+        assert (*key, area, "rest", 2) in given_up
+
+
 # --- survival: the grid is coarsened ------------------------------------------------------------
 
 def km_rows(points: list[tuple[int, int, int]], n: int, total_events: int, group: str = "intervention",

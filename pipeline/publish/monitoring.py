@@ -189,9 +189,11 @@ def _publish_control_chart(p: _Pass, frame: pd.DataFrame) -> Render:
 
 def _take_out(published: pd.DataFrame, withdrawn: np.ndarray, counts: tuple[str, ...]) -> pd.DataFrame:
     """Withdrawn rows say nothing of their counts: no count, no "<5", and only the reason that
-    says least ("secondary"), since a marker of theirs is what the pass could not protect."""
+    says least ("secondary"), since a marker of theirs is what the pass could not protect. A
+    zero stays 0 (zeros are never hidden: an empty count is at least 1)."""
     for column in counts:
-        published[column] = published[column].astype(object).mask(withdrawn, None)
+        zero = pd.to_numeric(published[column], errors="coerce").eq(0).to_numpy()
+        published[column] = published[column].astype(object).mask(withdrawn & ~zero, None)
     published["suppression"] = published["suppression"].mask(withdrawn, "secondary")
     return published
 

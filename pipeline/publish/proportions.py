@@ -44,8 +44,36 @@ def _publish_indicators(p: _Pass, frame: pd.DataFrame) -> Render:
             parts.setdefault(group, []).append(triple)
     for group, total in totals.items():
         p.sum_up_triples(total, parts.get(group, []))
+    _within_children(p, records, triples)
     return _proportion_render(p, frame, triples, n_column="n_denominator", events_column="n_numerator",
                               estimate_columns=["proportion", "ci_low", "ci_high"])
+
+
+def _within_children(p: _Pass, records: list[Mapping[str, Any]], triples: list[Triple]) -> None:
+    """An indicator's children in a group and area are among that group's children there, which
+    design.csv shows (published in the same pass): equal to them where every child is measured
+    (an age at vaccination), n is as public as they are. Without that, two hidden
+    denominators whose sum the areas give, each as large as its area's children in design.csv,
+    are worked out, and with them a rest of a few unvaccinated children."""
+    design = p.frames.get("design")
+    if design is None or design.empty or "group" not in design.columns:
+        return
+    children = {(_text(r.get("group")), _area(r)): _count(r["children"])
+                for r in design.to_dict("records") if _text(r.get("group"))}
+    for group in {_text(r.get("group")) for r in design.to_dict("records") if _text(r.get("group"))}:
+        children[group, "all"] = sum(v for (g, a), v in children.items() if g == group and a != "all")
+    for record, (n, _, _) in zip(records, triples, strict=True):
+        # Only where n is all the children: with the areas' sum, caps pin hidden n down only
+        # where they are reached (a cap above n leaves a range). And a gap of a few children
+        # would be a small count of its own (children not measured), whose protection hid
+        # the comparison group's n of a 20,000-child study's breastfeeding, and its estimate.
+        if children.get((_text(record.get("group")), _area(record))) == p.cells.values[n]:
+            # a copy per indicator, as a reader knows it, not design.csv's own cell: one cell
+            # shared by every indicator would join them all into one group of cells, whose
+            # protection takes minutes instead of seconds
+            copy = p.count(("design_children", record["indicator"], _text(record.get("group")),
+                            _area(record)), p.cells.values[n], hideable=False)
+            p.relate(copy, [n])
 
 
 def _publish_dose_response(p: _Pass, frame: pd.DataFrame) -> Render:
