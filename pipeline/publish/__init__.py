@@ -48,10 +48,11 @@ Conventions in a published table: a small count is the string "<5" (or empty, wh
 a count hidden only so that another cannot be worked out (secondary suppression) is empty,
 as is every estimate, interval and proportion that rests on a hidden count; counts that
 are shown stay integers; `suppressed` is True on every row where anything was hidden, and
-`suppression` says why (SUPPRESSION_REASONS): `small_group` (a denominator of 1..min_cell-1), `few_events` (a
-numerator that small), `few_without` (n less the numerator that small), `small_count`
-(another count of the row that small), `secondary` (hidden to protect another figure, or
-a small count of its own where saying so would give it away: `privacy.LinkedCells.concealed`).
+`suppression` says why (SUPPRESSION_REASONS): `small_group` (a denominator of
+1..min_cell-1), `few_events` (a numerator that small), `few_without` (n less the numerator
+that small), `small_count` (another count of the row that small), `secondary` (hidden to
+protect another figure, or a small count of its own where saying so would give it away:
+`privacy.LinkedCells.concealed`).
 A proportion hidden for `few_events` or `few_without` whose denominator is shown gets a
 bound in `proportion_bound` (">0.95", "<0.05", as shares) when one exists that is loose
 enough to say no more than "<5": the counts it allows include min_cell and more.

@@ -58,10 +58,12 @@ def _within_children(p: _Pass, records: list[Mapping[str, Any]], triples: list[T
     design = p.frames.get("design")
     if design is None or design.empty or "group" not in design.columns:
         return
-    children = {(_text(r.get("group")), _area(r)): _count(r["children"])
-                for r in design.to_dict("records") if _text(r.get("group"))}
-    for group in {_text(r.get("group")) for r in design.to_dict("records") if _text(r.get("group"))}:
-        children[group, "all"] = sum(v for (g, a), v in children.items() if g == group and a != "all")
+    children: dict[tuple[str, str], int] = {}
+    for row in design.to_dict("records"):
+        if _text(row.get("group")):
+            for area in (_area(row), "all"):
+                key = (_text(row.get("group")), area)
+                children[key] = children.get(key, 0) + _count(row["children"])
     for record, (n, _, _) in zip(records, triples, strict=True):
         # Only where n is all the children: with the areas' sum, caps pin hidden n down only
         # where they are reached (a cap above n leaves a range). And a gap of a few children
