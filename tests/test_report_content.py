@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.markers import TICKLEFT
 
 from pipeline import figures, narrative, tables, text
 from pipeline.followup import area_selection, collaboration, conversations
@@ -242,7 +243,7 @@ def run(run_folder: Path) -> tables.RunTables:
 def _labelled(figure: Figure) -> None:
     assert isinstance(figure, Figure)
     main_axes = figure.axes[0]
-    assert main_axes.get_xlabel() and (main_axes.get_ylabel() or main_axes.get_yticklabels())
+    assert main_axes.get_xlabel() and (main_axes.get_ylabel() or main_axes.get_yticklabels() or main_axes.texts)
     assert figure.to_png()[:4] == b"\x89PNG"
 
 
@@ -274,6 +275,29 @@ def test_every_figure_on_a_small_study(run: tables.RunTables, language: str) -> 
     at_risk = [t.get_text() for t in made[1].axes[1].texts]
     assert at_risk, "numbers at risk are drawn under the curves"
     assert made[0].axes[0].get_xlabel().endswith("(%)")
+
+
+def test_forest_rows_are_labelled_beside_the_axes(run: tables.RunTables) -> None:
+    """The forest's rows are labelled by texts, not ticks: the indicator's heading in bold at the
+    top, then a method per row, each ending left of the axes, one tick mark per row."""
+    methods = ("did", "poisson", "poisson_adjusted")
+    figure = figures.forest_figure(run["count_effects"], "sv", indicators_shown=["care_emergency_rate_24m"],
+                                   measures=("rate_ratio",), methods=methods)
+    ax = figure.axes[0]
+    rows = sorted((t for t in ax.texts if t.get_horizontalalignment() == "right"),
+                  key=lambda t: -t.get_position()[1])
+    shown = [t.get_text().replace("\n", " ") for t in rows]  # labels are wrapped at 40 characters
+    assert shown[0] == text.label("indicator", "care_emergency_rate_24m", "sv")
+    assert [t.get_fontweight() for t in rows] == ["bold"] + ["normal"] * (len(rows) - 1)
+    assert set(shown[1:]) <= {text.label("method", m, "sv") for m in methods}
+    assert len(rows) > 1
+    assert [t.get_position()[1] for t in rows] == list(range(len(rows) - 1, -1, -1))
+    assert len(ax.get_yticks()) == 0
+    marks = [line for line in ax.get_lines() if line.get_marker() == TICKLEFT]
+    assert len(marks) == 1 and list(marks[0].get_ydata()) == list(range(len(rows) - 1, -1, -1))
+    figure.canvas.draw()
+    left = ax.get_window_extent().x0
+    assert all(t.get_window_extent().x1 < left for t in rows)
 
 
 def _all_text(figure: Figure) -> str:
