@@ -593,8 +593,9 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
             estimate = to_number(row.get("estimate"))
             if estimate is None and text.row_is_suppressed(row, ("events_intervention",
                                                                  "events_comparison")):
-                message = _suppressed_label(language, _min_cell(
-                    [row.get("events_intervention"), row.get("events_comparison")], min_cell))
+                # why, in the effects table's words ("hidden to protect small counts", …)
+                message = text.suppression_phrase(row.get("suppression"), language, _min_cell(
+                    [row.get("events_intervention"), row.get("events_comparison")], min_cell), short=True)
                 _mark_suppressed(ax, 1.02, y, message, transform=text_transform)
                 continue
             if estimate is None or (ratio and estimate <= 0):
@@ -651,7 +652,8 @@ def flow_figure(flow: pd.DataFrame, language: str, *, area: str = "all",
         for position, (row, count) in enumerate(zip(rows, counts, strict=True)):
             y = len(rows) - 1 - position
             if count is None:
-                message = (_suppressed_label(language, _min_cell([row.get("children")], min_cell))
+                message = (text.suppression_phrase(row.get("suppression"), language,
+                                                   _min_cell([row.get("children")], min_cell), short=True)
                            if text.suppressed_marker(row.get("children")) is not None
                            else phrase("no_data", language))
                 _mark_suppressed(ax, largest * 0.01, y, message)
@@ -676,31 +678,38 @@ def flow_figure(flow: pd.DataFrame, language: str, *, area: str = "all",
 @keyed
 def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                          min_cell: int = text.DEFAULT_MIN_CELL) -> ReportFigure:
-    """Share (95% CI) by band of programme contacts received, one series per indicator."""
+    """Share (95% CI) by band of programme contacts received: a panel per indicator, titled with
+    it, each on its own bands in their order.
+
+    Indicators are banded by the contacts a child could have had by their age (breastfeeding at
+    6 months: 0, 1, 2, 3+; MMR at 24 months: 0, 1-2, 3-4, 5+), so bands are not shared: on
+    one axis they were mixed into one nonsensical order ("0, 1+, 1, 2+, 2, 3+, 1-2, …"),
+    with the shares of an indicator whose points were all hidden told apart by colour alone.
+    A hidden share is marked at its band with why, in the dose-response table's words; a band
+    without children says so."""
     text.check_language(language)
     frame = dose_response if dose_response is not None else pd.DataFrame()
-    bands: list[str] = list(dict.fromkeys(frame["contacts_band"].astype(str))) if not frame.empty else []
+    shown = [i for i in indicator_ids if not frame.empty and (frame["indicator"] == i).any()]
+    style = GROUP_STYLES["intervention"]
     with matplotlib.rc_context(RC):
-        figure = _new_figure(8.0, 4.8)
-        ax = figure.subplots()
-        width = 0.5
-        offsets = (np.linspace(-width / 2, width / 2, len(indicator_ids)) if len(indicator_ids) > 1
-               else [0.0] * len(indicator_ids))
-        notes = 0
-        for index, (indicator, offset) in enumerate(zip(indicator_ids, offsets, strict=True)):
-            style = SERIES_STYLES[index % len(SERIES_STYLES)]
-            rows = tables.records(frame[frame["indicator"] == indicator]) if not frame.empty else []
+        figure = _new_figure(8.0, 0.9 + 2.1 * max(len(shown), 1))
+        axes = figure.subplots(max(len(shown), 1), 1, sharey=True, squeeze=False)[:, 0]
+        for ax, indicator in zip(axes, shown, strict=False):
+            rows = tables.records(frame[frame["indicator"] == indicator])
+            bands = list(dict.fromkeys(str(row["contacts_band"]) for row in rows))
             xs, ys, lows, highs = [], [], [], []
             for row in rows:
-                x = bands.index(str(row["contacts_band"])) + offset
+                x = bands.index(str(row["contacts_band"]))
+                note_height = 12 if x % 2 == 0 else 30  # neighbouring bands' notes apart
                 if text.row_is_suppressed(row, ("events", "n")):
-                    message = _suppressed_label(language, _min_cell([row.get("events"), row.get("n")],
-                                                                    min_cell))
-                    _mark_suppressed(ax, x, 5 + 6 * notes % 30, message, ha="center", color=style["color"])
-                    notes += 1
+                    message = text.suppression_phrase(row.get("suppression"), language, _min_cell(
+                        [row.get("events"), row.get("n")], min_cell), short=True)
+                    _mark_suppressed(ax, x, note_height, message, ha="center")
                     continue
                 share = to_number(row.get("proportion"))
                 if share is None:
+                    none = "no_children" if to_number(row.get("n")) == 0 else "no_data"
+                    _mark_suppressed(ax, x, note_height, phrase(none, language), ha="center")
                     continue
                 xs.append(x)
                 ys.append(share * 100)
@@ -708,17 +717,18 @@ def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[st
                 highs.append((to_number(row.get("ci_high")) or share) * 100 - share * 100)
             if xs:
                 ax.errorbar(xs, ys, yerr=[lows, highs], fmt=style["marker"], color=style["color"],
-                            linestyle=style["linestyle"], markersize=7, capsize=3,
-                            label=_wrap(label("indicator", indicator, language), 40))
-        ax.set_xticks(range(len(bands)))
-        ax.set_xticklabels([b.replace("-", text.EN_DASH) for b in bands])
-        ax.set_xlim(-0.6, max(len(bands), 1) - 0.4)
-        ax.set_ylim(0, 100)
-        ax.set_xlabel(label("axis", "contacts", language))
-        ax.set_ylabel(label("axis", "share", language))
-        _style_axes(ax, language, percent_axis="y")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+                            markersize=7, capsize=3, gid=indicator)
+            ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
+            ax.set_xticks(range(len(bands)))
+            ax.set_xticklabels([band.replace("-", text.EN_DASH) for band in bands])
+            ax.set_xlim(-0.6, max(len(bands), 1) - 0.4)
+            ax.set_ylabel(label("axis", "share", language))
+            _style_axes(ax, language, percent_axis="y")
+        axes[0].set_ylim(0, 100)
+        axes[-1].set_xlabel(label("axis", "contacts", language))
+        if not shown:
+            _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,
+                             ha="center")
     return figure
 
 

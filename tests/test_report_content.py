@@ -6,6 +6,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -243,7 +244,8 @@ def run(run_folder: Path) -> tables.RunTables:
 def _labelled(figure: Figure) -> None:
     assert isinstance(figure, Figure)
     main_axes = figure.axes[0]
-    assert main_axes.get_xlabel() and (main_axes.get_ylabel() or main_axes.get_yticklabels() or main_axes.texts)
+    assert any(ax.get_xlabel() for ax in figure.axes)  # panels one above another: the lowest's
+    assert main_axes.get_ylabel() or main_axes.get_yticklabels() or main_axes.texts
     assert figure.to_png()[:4] == b"\x89PNG"
 
 
@@ -298,6 +300,58 @@ def test_forest_rows_are_labelled_beside_the_axes(run: tables.RunTables) -> None
     figure.canvas.draw()
     left = ax.get_window_extent().x0
     assert all(t.get_window_extent().x1 < left for t in rows)
+
+
+def test_a_hidden_effect_in_the_forest_says_why_as_the_effects_table_does(run: tables.RunTables) -> None:
+    effects = run["effects"].astype(object)
+    effects = effects[~(effects["indicator"].eq("bf_any_6m") & effects["area"].ne("all"))]
+    rows = effects["indicator"].eq("bf_any_6m") & effects["measure"].eq("did") & effects["analysis"].eq("itt")
+    did, unadjusted = rows & (effects["method"] == "did"), rows & (effects["method"] == "did_unadjusted")
+    assert did.sum() == 1 and unadjusted.sum() == 1
+    effects.loc[did | unadjusted, ["estimate", "ci_low", "ci_high", "suppressed"]] = [None, None, None, True]
+    effects.loc[did, ["suppression", "events_intervention"]] = ["secondary", 12]
+    effects.loc[unadjusted, ["suppression", "events_intervention"]] = ["few_events", "<5"]
+    figure = figures.forest_figure(effects, "sv", indicators_shown=["bf_any_6m"],
+                                   methods=("did", "did_unadjusted"))
+    said = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == figures.SUPPRESSED_GID]
+    assert said == ["dold för att skydda små tal", "färre än 5 med utfallet"]
+    shown = tables.effects_table(effects, "sv", indicators_shown=["bf_any_6m"], measures=("did",),
+                                 methods=("did", "did_unadjusted"))
+    assert all(any(words in str(cell) for cell in shown.to_numpy().ravel()) for words in said)
+
+
+def test_dose_response_has_a_panel_per_indicator_on_its_own_bands() -> None:
+    """Breastfeeding at 6 months is banded 0, 1, 2, 3+ and MMR at 24 months 0, 1-2, 3-4, 5+: each
+    indicator gets its own panel and bands, its shown shares drawn where they are and its
+    hidden or empty bands saying why, in the table's words."""
+    columns = ["indicator", "contacts_band", "n", "events", "proportion", "ci_low", "ci_high", "suppressed",
+               "suppression"]
+    dose = pd.DataFrame([
+        ["bf_any_6m", "0", 0, 0, None, None, None, False, None],
+        ["bf_any_6m", "1", 12, None, None, None, None, True, "few_without"],
+        ["bf_any_6m", "2", 30, 15, 0.5, 0.32, 0.68, False, None],
+        ["vacc_mmr1_24m", "0", 0, 0, None, None, None, False, None],
+        ["vacc_mmr1_24m", "1-2", 7, 7, 1.0, 0.65, 1.0, False, None],
+        ["vacc_mmr1_24m", "3-4", "<5", "<5", None, None, None, True, "small_group"],
+        ["vacc_mmr1_24m", "5+", 40, 30, 0.75, 0.6, 0.86, False, None],
+    ], columns=columns).astype(object)
+    figure = figures.dose_response_figure(dose, ["bf_any_6m", "vacc_mmr1_24m"], "sv")
+    first, second = figure.axes
+    assert first.get_title(loc="left") == "Amning (hel eller delvis) vid 6 månader"
+    assert second.get_title(loc="left") == "MMR vid 24 månader"
+    assert [t.get_text() for t in first.get_xticklabels()] == ["0", "1", "2"]
+    assert [t.get_text() for t in second.get_xticklabels()] == ["0", "1–2", "3–4", "5+"]
+
+    def notes(ax: Any) -> dict[float, str]:
+        return {t.get_position()[0]: t.get_text() for t in ax.texts}
+
+    def points(ax: Any) -> list[tuple[float, float]]:
+        return [(x, y) for line in ax.get_lines() if line.get_marker() == "o"
+                for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)]
+
+    assert notes(first) == {0: "inga barn", 1: "färre än 5 utan utfallet"}
+    assert notes(second) == {0: "inga barn", 2: "färre än 5 barn"}
+    assert points(first) == [(2, 50.0)] and points(second) == [(1, 100.0), (3, 75.0)]
 
 
 def _all_text(figure: Figure) -> str:

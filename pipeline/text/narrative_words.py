@@ -402,10 +402,12 @@ CAPTIONS: dict[str, Words] = {
     ),
     "dose": Words("Utfall efter antal genomförda kontakter", "Outcomes by contacts received"),
     "dose_alt": Words(
-        sv=("Punktdiagram: andel med utfallet efter antal genomförda programkontakter för "
-            "huvudindikatorerna, med 95 % konfidensintervall."),
-        en=("Dot plot: share with the outcome by the number of programme contacts received for the primary "
-            "indicators, with 95% confidence intervals."),
+        sv=("Punktdiagram, en panel per huvudindikator: andel med utfallet efter antal genomförda "
+            "programkontakter, med 95 % konfidensintervall. Kontakterna grupperas efter hur många barnet "
+            "kunde ha fått vid indikatorns ålder, så grupperna skiljer sig mellan panelerna."),
+        en=("Dot plot, one panel per primary indicator: share with the outcome by the number of programme "
+            "contacts received, with 95% confidence intervals. Contacts are grouped by how many the child "
+            "could have had by the indicator's age, so the groups differ between the panels."),
     ),
     "dose_table": Words("Utfall efter antal genomförda kontakter", "Outcomes by contacts received"),
     "power": Words(

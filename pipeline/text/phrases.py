@@ -68,6 +68,7 @@ PHRASES: dict[str, Words] = {
     ),
     "not_estimable": Words("kunde inte skattas", "could not be estimated"),
     "no_data": Words("uppgift saknas", "no data"),
+    "no_children": Words("inga barn", "no children"),
     "no_area_rows": Words(
         sv="Uppgifterna {table} redovisas inte per område; de gäller hela studien.",
         en="The figures {table} are not broken down by area; they are for the whole study.",
