@@ -32,7 +32,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.markers import TICKLEFT
-from matplotlib.ticker import FixedLocator, FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from pipeline import tables, text
@@ -340,6 +340,14 @@ def _row_labels(ax: Axes, rows: Sequence[tuple[str, bool]]) -> None:
                 clip_on=False, zorder=2.01)
         ax.add_collection(LineCollection([[(0, y), (1, y)] for y in ys], transform=at_axis, colors=GRID_COLOR,
                                          linewidths=GRID_WIDTH, zorder=0.5), autolim=False)
+
+
+def _only_shares_labelled(axis: Any) -> None:
+    """No tick label beyond 0-100 % on a share axis whose margin goes past 100 (a point at 100 %
+    drawn whole): "102" is not a share."""
+    shown = axis.get_major_formatter()
+    axis.set_major_formatter(FuncFormatter(
+        lambda value, position: shown(value, position) if -1e-9 <= value <= 100 + 1e-9 else ""))
 
 
 def _wrap(label_text: str, width: int = 34) -> str:
@@ -823,18 +831,12 @@ def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: 
                            to_number(r.get("ci_high"))) for r in arm_rows]
                 style = GROUP_STYLES[arm]
                 # a hidden half-year is left out, not drawn at its bound: a point at "> 80 %"
-                # would read as 80 % beside shares drawn where they are
+                # would read as 80 % beside shares drawn where they are; and the line and band
+                # break there, rather than run across it as if it had been seen
                 hidden += sum(p[1] is None for p in points)
-                points = [p for p in points if p[1] is not None]
-                if not points:
+                if all(p[1] is None for p in points):
                     continue
-                xs = [p[0] for p in points]
-                ax.plot(xs, [p[1] * 100 for p in points], color=style["color"],
-                        marker=style["marker"], linestyle=style["linestyle"], markersize=5,
-                        label=phrase(f"arm_{arm}", language))
-                ax.fill_between(xs, [(p[2] if p[2] is not None else p[1]) * 100 for p in points],
-                                [(p[3] if p[3] is not None else p[1]) * 100 for p in points],
-                                color=style["color"], alpha=0.12, linewidth=0)
+                draw_series(ax, points, style, gap=HALF_YEAR_GAP, label=phrase(f"arm_{arm}", language))
             _half_year_panel(ax, indicator, start, "share", hidden, language)
         axes[-1].set_xlabel(label("axis", "birth_half_year", language))
         handles, names = axes[0].get_legend_handles_labels()
@@ -844,6 +846,40 @@ def trends_figure(trends: pd.DataFrame, indicator_ids: Sequence[str], language: 
             _mark_suppressed(axes[0], 0.5, 0.5, phrase("none", language), transform=axes[0].transAxes,
                              ha="center")
     return figure
+
+
+HALF_YEAR_GAP = pd.Timedelta(days=200)  # more than a half-year between two points: one missing
+
+
+def draw_series(ax: Axes, points: Sequence[tuple[Any, float | None, float | None, float | None]],
+                style: dict[str, Any], *, gap: Any, scale: float = 100.0, label: str | None = None,
+                markersize: float = 5) -> None:
+    """A series over time, its (time, value, low, high) points drawn as a line with markers and
+    its intervals as a band, both broken where a value is hidden (None) or a point is missing
+    (more than `gap` from the one before), rather than run across it as if it had been seen; a
+    point alone between gaps has its interval as a bar. Values and bounds are drawn times
+    `scale` (shares in percent); a missing bound is the value."""
+    points = sorted(points, key=lambda p: p[0])
+    xs: list = []
+    drawn: list[tuple[float, float, float]] = []
+    for x, value, low, high in points:
+        if xs and x - xs[-1] > gap:
+            xs.append(xs[-1] + (x - xs[-1]) / 2)
+            drawn.append((np.nan, np.nan, np.nan))
+        xs.append(x)
+        drawn.append((np.nan, np.nan, np.nan) if value is None else
+                     (value * scale, (low if low is not None else value) * scale,
+                      (high if high is not None else value) * scale))
+    values, lows, highs = (np.array(column, dtype=float) for column in zip(*drawn, strict=True))
+    ax.plot(xs, values, color=style["color"], marker=style["marker"], linestyle=style["linestyle"],
+            markersize=markersize, label=label)
+    ax.fill_between(xs, lows, highs, color=style["color"], alpha=0.12, linewidth=0)
+    seen = ~np.isnan(values)
+    alone = [i for i in np.flatnonzero(seen)
+             if (i == 0 or not seen[i - 1]) and (i == len(xs) - 1 or not seen[i + 1])]
+    if alone:
+        ax.vlines([xs[i] for i in alone], lows[alone], highs[alone], color=style["color"], alpha=0.12,
+                  linewidth=6)
 
 
 @keyed
@@ -1018,11 +1054,13 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
                 _mark_suppressed(ax, 0.01, 0.12, _monitoring_word("no_target", language),
                                  transform=ax.transAxes)
             hidden = 0
+            drawn_sizes = set()
             for row in rows:
                 share, children = to_number(row.get("proportion")), to_number(row.get("children"))
                 if share is None or children is None:
                     hidden += 1
                     continue
+                drawn_sizes.add(children)
                 arm = str(row.get("arm") or "comparison")
                 own = area != "all" and str(row["area"]) == area
                 marker = GROUP_STYLES.get(arm, SERIES_STYLES[2])
@@ -1041,7 +1079,13 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
             ax.set_xlabel(label("axis", "children_in_area", language))
             _style_axes(ax, language, percent_axis="y")
             low, high = ax.get_ylim()
-            ax.set_ylim(max(low, -2), min(high, 100) + 3)
+            # without limits to frame them, a few areas' shares on the whole scale
+            ax.set_ylim(*((max(low, -2), min(high, 100) + 3) if target is not None else (-2, 103)))
+            _only_shares_labelled(ax.yaxis)
+            # whole children (not 4.9 of them), at the steps matplotlib's own locator takes
+            ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
+            if len(drawn_sizes) == 1 and (target is None or len(set(sizes)) == 1):
+                ax.set_xlim(0, max(drawn_sizes) * 1.25 + 1)  # one size: not an axis of tenths of a child
             if hidden:
                 _mark_suppressed(ax, 0.99, 0.05, _monitoring_word("hidden_areas", language, count=hidden),
                                  transform=ax.transAxes, ha="right")

@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.markers import TICKLEFT
 
@@ -352,6 +354,50 @@ def test_dose_response_has_a_panel_per_indicator_on_its_own_bands() -> None:
     assert notes(first) == {0: "inga barn", 1: "färre än 5 utan utfallet"}
     assert notes(second) == {0: "inga barn", 2: "färre än 5 barn"}
     assert points(first) == [(2, 50.0)] and points(second) == [(1, 100.0), (3, 75.0)]
+
+
+def test_a_trend_line_breaks_where_a_half_year_is_hidden_or_missing() -> None:
+    """The intervention areas' MMR by half-year: 50 %, hidden, 70 %, no row, 60 %. The line is
+    drawn 50, gap, 70, gap, 60, never across a gap; each point, alone between gaps, keeps its
+    interval as a bar."""
+    columns = ["indicator", "arm", "half_year_start", "n", "events", "proportion", "ci_low", "ci_high",
+               "suppressed", "suppression"]
+    trends = pd.DataFrame([
+        ["vacc_mmr1_24m", "intervention", "2019-03-01", 20, 10, 0.5, 0.3, 0.7, False, None],
+        ["vacc_mmr1_24m", "intervention", "2019-09-01", 20, None, None, None, None, True, "few_without"],
+        ["vacc_mmr1_24m", "intervention", "2020-03-01", 20, 14, 0.7, 0.48, 0.85, False, None],
+        ["vacc_mmr1_24m", "intervention", "2021-03-01", 20, 12, 0.6, 0.39, 0.78, False, None],
+    ], columns=columns).astype(object)
+    figure = figures.trends_figure(trends, ["vacc_mmr1_24m"], "sv", programme_start="2020-09-01")
+    ax = figure.axes[0]
+    (line,) = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert np.array_equal(line.get_ydata(), [50, np.nan, 70, np.nan, 60], equal_nan=True)
+    bars = [c for c in ax.collections if isinstance(c, LineCollection)]
+    lone = sorted(tuple(np.round(segment[:, 1], 6)) for bar in bars for segment in bar.get_segments())
+    assert lone == [(30.0, 70.0), (39.0, 78.0), (48.0, 85.0)]
+    assert "1 halvår utan punkt" in " ".join(t.get_text() for t in ax.texts)
+
+
+def test_a_funnel_of_one_area_without_limits_is_drawn_on_whole_children_and_shares() -> None:
+    """Every area but one hidden, so no limits: the one area (5 children, all screened) is drawn
+    on an axis of whole children from 0 and on the whole share scale, never "4,9" children or
+    "102 %"."""
+    columns = ["indicator", "area", "arm", "children", "events", "proportion", "target", "classification",
+               "suppressed", "suppression"]
+    funnel = pd.DataFrame([
+        ["lang_screened", "Lövängen", "comparison", 5, 5, 1.0, None, None, False, None],
+        ["lang_screened", "Norrbyåsen", "intervention", 12, None, None, None, None, True, "secondary"],
+        ["lang_screened", "Söderängen", "intervention", 8, "<5", None, None, None, True, "few_events"],
+    ], columns=columns).astype(object)
+    figure = figures.funnel_figure(funnel, ["lang_screened"], "sv")
+    ax = figure.axes[0]
+    figure.canvas.draw()
+    assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] > 5
+    assert all(float(tick).is_integer() for tick in ax.get_xticks())
+    assert ax.get_ylim() == (-2, 103)
+    shown = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert shown[0] == "0" and shown[-1] == "100"
+    assert "2 områden visas inte" in " ".join(t.get_text() for t in ax.texts)
 
 
 def _all_text(figure: Figure) -> str:

@@ -649,6 +649,10 @@ def by_month_display(by_month: pd.DataFrame, language: str) -> pd.DataFrame:
     return _display(rows, ["area", "month", "conversations_ci", "families"], language)
 
 
+# more than a month (a quarter) between two points of a series: one is missing, and the line breaks
+MONTH_GAP, QUARTER_GAP = pd.Timedelta(days=45), pd.Timedelta(days=120)
+
+
 @keyed
 def conversations_figure(by_month: pd.DataFrame, attendance_rows: pd.DataFrame, language: str) -> Any:
     """Conversations per month in each district with their intervals (all districts together
@@ -674,16 +678,12 @@ def conversations_figure(by_month: pd.DataFrame, attendance_rows: pd.DataFrame, 
                        to_number(r["conversations"]), to_number(r.get("conversations_ci_low")),
                        to_number(r.get("conversations_ci_high"))) for r in monthly if r["area"] == area]
             hidden += sum(p[1] is None for p in points)
-            points = [p for p in points if p[1] is not None]
             style = figures.SERIES_STYLES[index % len(figures.SERIES_STYLES)]
-            if not points:
+            if all(p[1] is None for p in points):
                 continue
-            xs = [p[0] for p in points]
-            top.plot(xs, [p[1] for p in points], color=style["color"], marker=style["marker"],
-                     linestyle=style["linestyle"], markersize=3, label=_area_name(area, language))
-            top.fill_between(xs, [p[2] if p[2] is not None else p[1] for p in points],
-                             [p[3] if p[3] is not None else p[1] for p in points], color=style["color"],
-                             alpha=0.12, linewidth=0)
+            # broken where a month is hidden or missing, not drawn across it
+            figures.draw_series(top, points, style, gap=MONTH_GAP, scale=1.0,
+                                label=_area_name(area, language), markersize=3)
         top.set_ylabel(WORDS["axis_conversations"].in_(language))
         top.set_ylim(bottom=0)
         for index, who in enumerate(("mother", "father")):
@@ -692,16 +692,11 @@ def conversations_figure(by_month: pd.DataFrame, attendance_rows: pd.DataFrame, 
                        to_number(r.get(f"share_with_{who}_ci_high")))
                       for r in quarterly if r["area"] == headline]
             hidden += sum(p[1] is None for p in points)
-            points = [p for p in points if p[1] is not None]
             style = figures.SERIES_STYLES[index]
-            if not points:
+            if all(p[1] is None for p in points):
                 continue
-            xs = [p[0] for p in points]
-            bottom.plot(xs, [p[1] * 100 for p in points], color=style["color"], marker=style["marker"],
-                        linestyle=style["linestyle"], markersize=4, label=WORDS[who].in_(language))
-            bottom.fill_between(xs, [(p[2] if p[2] is not None else p[1]) * 100 for p in points],
-                                [(p[3] if p[3] is not None else p[1]) * 100 for p in points],
-                                color=style["color"], alpha=0.12, linewidth=0)
+            figures.draw_series(bottom, points, style, gap=QUARTER_GAP, label=WORDS[who].in_(language),
+                                markersize=4)
         bottom.set_ylim(0, 100)
         bottom.set_ylabel(WORDS["axis_share"].in_(language))
         bottom.set_xlabel(WORDS["axis_month"].in_(language))
