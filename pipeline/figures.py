@@ -472,8 +472,7 @@ def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
             group_label = label("group", group, language)
             records = tables.records(part)
             risk_rows[group] = {to_number(r.get("time")): r.get("at_risk") for r in records
-                                if to_number(r.get("time")) is not None
-                                and to_number(r.get("time")) % at_risk_every_days == 0}
+                                if to_number(r.get("time")) is not None}
             months = np.array([(to_number(r.get("time")) or 0) / DAYS_PER_MONTH for r in records])
             if len(months):
                 max_months = max(max_months, float(months.max()))
@@ -516,7 +515,7 @@ def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
         _style_axes(ax, language, percent_axis="both")
         if ax.get_lines():
             ax.legend(loc="upper left" if rising else "upper right", frameon=False)
-        _at_risk_table(risk_ax, risk_rows, groups, language)
+        _at_risk_table(risk_ax, risk_rows, groups, language, at_risk_every_days)
     return figure
 
 
@@ -528,20 +527,33 @@ def _shown_values(records: list[dict[str, Any]], column: str, hidden: np.ndarray
 
 
 def _at_risk_table(ax: Axes, risk_rows: dict[str, dict[float, Any]], groups: Sequence[str],
-                   language: str) -> None:
-    """Numbers at risk under the curves, one row per group, at the times of the x ticks."""
+                   language: str, every_days: float) -> None:
+    """Numbers at risk under the curves, one row per group: every `every_days` days, the number
+    of the published time nearest to it (within half that), written at that time.
+
+    The published curve need not have a row at each mark: a row whose count would tell a small
+    number of children apart from its neighbour's is not published, and a Turnbull curve is kept
+    where it changes. Counts only at the marks' own days left gaps under the curves (the demo's
+    breastfeeding: none at 3 months in either group)."""
     ax.set_ylim(-0.5, len(groups) - 0.5)
     ax.set_yticks(range(len(groups)))
     ax.set_yticklabels([label("group", g, language) for g in reversed(groups)])
+    last_day = ax.get_xlim()[1] * DAYS_PER_MONTH + 1e-9
+    marks = np.arange(0, last_day, every_days)
     for index, group in enumerate(groups):
         style = GROUP_STYLES.get(group, SERIES_STYLES[index % len(SERIES_STYLES)])
         ax.get_yticklabels()[len(groups) - 1 - index].set_color(style["color"])
-        for time, count in risk_rows.get(group, {}).items():
-            months = time / DAYS_PER_MONTH
-            if months > ax.get_xlim()[1] + 1e-9:
+        counts = risk_rows.get(group, {})
+        times = np.array(sorted(t for t in counts if t <= last_day), dtype=float)
+        written = -every_days
+        for mark in marks:
+            # the published time nearest the mark, not crowding the number before it
+            near = times[(np.abs(times - mark) <= every_days / 2) & (times - written >= 0.6 * every_days)]
+            if not len(near):
                 continue
-            ax.text(months, len(groups) - 1 - index, text.format_count(count, language), ha="center",
-                    va="center", fontsize=SMALL_FONT_SIZE, color=style["color"])
+            time = written = near[np.argmin(np.abs(near - mark))]
+            ax.text(time / DAYS_PER_MONTH, len(groups) - 1 - index, text.format_count(counts[time], language),
+                    ha="center", va="center", fontsize=SMALL_FONT_SIZE, color=style["color"])
     ax.set_title(label("axis", "at_risk", language), fontsize=SMALL_FONT_SIZE, loc="left")
     ax.tick_params(axis="x", labelbottom=False, length=0, labelsize=SMALL_FONT_SIZE)
     ax.tick_params(axis="y", length=0, labelsize=SMALL_FONT_SIZE, pad=16)

@@ -400,6 +400,23 @@ def test_a_funnel_of_one_area_without_limits_is_drawn_on_whole_children_and_shar
     assert "2 områden visas inte" in " ".join(t.get_text() for t in ax.texts)
 
 
+def test_numbers_at_risk_are_the_published_times_nearest_each_mark() -> None:
+    """A curve published at 0, 75, 120, 195 and 300 days (the rows between left out): every 90
+    days the number at risk of the nearest published time within 45 days, written at that
+    time: 0 -> 0, 90 -> 75, 180 -> 195, 270 -> 300; never a gap for want of a row on the mark."""
+    rows = [(0, 1.0, 40), (75, 0.9, 36), (120, 0.8, 30), (195, 0.7, 25), (300, 0.6, 20)]
+    survival = pd.DataFrame([
+        {"indicator": "bf_duration", "group": group, "statistic": "km_point", "time": time, "survival": share,
+         "ci_low": None, "ci_high": None, "at_risk": at_risk, "events": 0, "n": 40, "suppressed": False,
+         "suppression": None}
+        for group in ("intervention", "comparison") for time, share, at_risk in rows]).astype(object)
+    figure = figures.survival_figure(survival, "bf_duration", "en")
+    risk = figure.axes[1]
+    written = sorted((round(t.get_position()[0] * figures.DAYS_PER_MONTH), t.get_text()) for t in risk.texts
+                     if t.get_position()[1] == 1)  # the intervention group's row
+    assert written == [(0, "40"), (75, "36"), (195, "25"), (300, "20")]
+
+
 def _all_text(figure: Figure) -> str:
     return " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
 
