@@ -417,6 +417,20 @@ def test_numbers_at_risk_are_the_published_times_nearest_each_mark() -> None:
     assert written == [(0, "40"), (75, "36"), (195, "25"), (300, "20")]
 
 
+def test_a_ratio_forest_labels_ratios_around_its_intervals() -> None:
+    """A rate ratio of 0.87 (0.62-1.21): the log axis is labelled at 0,67, 0,80, 1,00 and 1,25,
+    not at its one decade (1,00) alone."""
+    effects = pd.DataFrame([{"indicator": "care_emergency_rate_24m", "measure": "rate_ratio", "method": "did",
+                             "estimate": 0.87, "ci_low": 0.62, "ci_high": 1.21, "analysis": "itt"}])
+    figure = figures.forest_figure(effects, "sv", indicators_shown=["care_emergency_rate_24m"],
+                                   measures=("rate_ratio",), methods=("did",))
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    labelled = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labelled == ["0,67", "0,80", "1,00", "1,25"]
+    assert ax.get_xscale() == "log"
+
+
 def _all_text(figure: Figure) -> str:
     return " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
 
