@@ -1074,6 +1074,7 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
                                  transform=ax.transAxes)
             hidden = 0
             drawn_sizes = set()
+            named: list[tuple[float, float]] = []
             for row in rows:
                 share, children = to_number(row.get("proportion")), to_number(row.get("children"))
                 if share is None or children is None:
@@ -1090,7 +1091,12 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
                             markerfacecolor="none", markeredgecolor="#000000", gid="own_area")
                 outside = str(row.get("classification") or "") not in ("", "within", "nan")
                 if own or outside or arm == "intervention":
-                    ax.annotate(str(row["area"]), (children, share * 100), xytext=(5, 3),
+                    # a name whose point is near one already named goes below it, not over it
+                    span = (max(sizes) - min(sizes)) if sizes else 1.0
+                    near = any(abs(children - x) <= 0.06 * (span or 1.0) and abs(share * 100 - y) <= 6
+                               for x, y in named)
+                    named.append((children, share * 100))
+                    ax.annotate(str(row["area"]), (children, share * 100), xytext=(5, -11 if near else 3),
                                 textcoords="offset points", fontsize=SMALL_FONT_SIZE,
                                 fontweight="bold" if own else "normal")
             ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)

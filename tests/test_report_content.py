@@ -431,6 +431,21 @@ def test_a_ratio_forest_labels_ratios_around_its_intervals() -> None:
     assert ax.get_xscale() == "log"
 
 
+def test_a_funnel_names_neighbouring_areas_apart() -> None:
+    """Two comparison areas below the limits at 33 and 34 children, 45 % and 44 %: the second's
+    name goes under its point instead of over the first's."""
+    columns = ["indicator", "area", "arm", "children", "events", "proportion", "target", "classification",
+               "suppressed", "suppression"]
+    funnel = pd.DataFrame([
+        ["bf_any_6m", "Åsbyhöjden", "comparison", 33, 15, 15 / 33, 0.65, "below_95", False, None],
+        ["bf_any_6m", "Tallmyra", "comparison", 34, 15, 15 / 34, 0.65, "below_95", False, None],
+        ["bf_any_6m", "Norrbyåsen", "intervention", 99, 57, 57 / 99, 0.65, "within", False, None],
+    ], columns=columns).astype(object)
+    ax = figures.funnel_figure(funnel, ["bf_any_6m"], "sv").axes[0]
+    offsets = {t.get_text(): tuple(t.xyann) for t in ax.texts if hasattr(t, "xyann")}
+    assert offsets == {"Åsbyhöjden": (5, 3), "Tallmyra": (5, -11), "Norrbyåsen": (5, 3)}
+
+
 def _all_text(figure: Figure) -> str:
     return " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
 
