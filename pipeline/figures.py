@@ -817,7 +817,9 @@ def _half_year_panel(ax: Axes, indicator: str, start: pd.Timestamp, y_axis: str,
     ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
     ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
-    ax.set_ylabel(label("axis", y_axis, language))
+    # on two lines where it is long: "Skillnad-i-skillnader (procentenheter)" in one ran beyond
+    # its panel and over the next panel's label
+    ax.set_ylabel(_wrap(label("axis", y_axis, language), 24))
     _style_axes(ax, language, percent_axis="y")
     if hidden:
         _mark_suppressed(ax, 0.99, 0.05, phrase("hidden_half_years", language, count=hidden),
