@@ -63,8 +63,8 @@ PHRASES: dict[str, Words] = {
         en="{count} half-years not drawn: few children with or without the outcome",
     ),
     "partly_suppressed": Words(
-        sv="enstaka punkter undertryckta (<{min_cell}), visas inte",
-        en="some points suppressed (<{min_cell}), not drawn",
+        sv="enstaka punkter visas inte, för att skydda tal under {min_cell}",
+        en="some points not drawn, to protect counts under {min_cell}",
     ),
     "not_estimable": Words("kunde inte skattas", "could not be estimated"),
     "no_data": Words("uppgift saknas", "no data"),
