@@ -323,8 +323,9 @@ def _row_labels(ax: Axes, rows: Sequence[tuple[str, bool]]) -> None:
     A forest plot has a row per indicator and method (18 for the demo's vaccinations), and
     matplotlib makes each tick of five artists and measures and draws each on every pass: a
     fifth of the time a forest figure took. Here the labels are texts, the tick marks one line
-    of markers and the grid lines one collection; the pixels are the ticks' but for the
-    antialiasing of the marks where they meet the spine."""
+    of markers and the grid lines one collection; the pixels are the ticks' (a proportions
+    figure's the same; a forest's but for the antialiasing of the marks where they meet the
+    spine)."""
     ax.set_yticks([])
     ys = np.arange(len(rows))[::-1]
     at_axis = ax.get_yaxis_transform()  # x in axes coordinates, y in data
@@ -427,8 +428,7 @@ def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], l
                                         label=group_label if group not in drawn else "_nolegend_")
                 container[0].set_gid(group)
                 drawn.add(group)
-        ax.set_yticks(range(len(indicator_ids)))
-        ax.set_yticklabels([_wrap(label("indicator", i, language)) for i in reversed(indicator_ids)])
+        _row_labels(ax, [(_wrap(label("indicator", i, language)), False) for i in indicator_ids])
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.6, len(indicator_ids) - 0.4)
         ax.set_xlabel(label("axis", "share", language))
