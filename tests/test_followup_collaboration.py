@@ -309,6 +309,18 @@ def _occasion_lines(figure) -> dict[str, Line2D]:
     return {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
 
 
+def test_the_radar_title_stands_clear_of_the_label_at_the_top() -> None:
+    """The district's name above the rim's labels, not over the top one (the report figures'
+    settings put an axes' title just above it, which on polar axes is where that label is)."""
+    figure = collab.radar_figure(_radar_means(), "Norrbyåsen", "sv")
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    renderer = figure.canvas.get_renderer()
+    title = ax.title.get_window_extent(renderer)
+    rim = [label.get_window_extent(renderer) for label in ax.get_xticklabels() if label.get_text()]
+    assert rim and all(title.y0 >= box.y1 or not title.overlaps(box) for box in rim)
+
+
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_radar_leaves_a_gap_for_a_missing_dimension(language: str) -> None:
     figure = collab.radar_figure(_radar_means(), "Norrbyåsen", language)

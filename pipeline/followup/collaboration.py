@@ -883,7 +883,9 @@ def radar_figure(means: pd.DataFrame, area: str, language: str, *, min_cell: int
     occasions = sorted({_occasion(o) for o in rows["occasion"]})
     angles = np.linspace(0, 2 * np.pi, len(dimensions), endpoint=False)
     low, high = SCORE_SCALE
-    with matplotlib.rc_context(RC):
+    # the title placed by matplotlib above the labels round the rim (RC fixes it just above
+    # the axes, which on polar axes is over the top label)
+    with matplotlib.rc_context({**RC, "axes.titley": None}):
         figure = ReportFigure(figsize=(6.3, 6.6), layout="constrained")
         ax = figure.add_subplot(projection="polar")
         ax.set_theta_offset(np.pi / 2)
