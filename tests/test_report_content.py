@@ -446,6 +446,23 @@ def test_a_funnel_names_neighbouring_areas_apart() -> None:
     assert offsets == {"Åsbyhöjden": (5, 3), "Tallmyra": (5, -11), "Norrbyåsen": (5, 3)}
 
 
+def test_a_funnel_of_many_intervention_areas_names_those_outside_the_limits() -> None:
+    """Eight intervention areas at 100 % of 10-13 children would have eight names on top of one
+    another: among more than six, only those outside the limits are named (here the one below)."""
+    columns = ["indicator", "area", "arm", "children", "events", "proportion", "target", "classification",
+               "suppressed", "suppression"]
+    rows = [["vacc_mmr1_24m", f"Område {k}", "intervention", 10 + k % 4, 10 + k % 4, 1.0, 0.93, "within",
+             False, None] for k in range(8)]
+    rows.append(["vacc_mmr1_24m", "Ekbacken", "intervention", 37, 31, 31 / 37, 0.93, "below_95", False, None])
+    funnel = pd.DataFrame(rows, columns=columns).astype(object)
+    ax = figures.funnel_figure(funnel, ["vacc_mmr1_24m"], "sv").axes[0]
+    assert [t.get_text() for t in ax.texts if hasattr(t, "xyann")] == ["Ekbacken"]
+    few = figures.funnel_figure(funnel.iloc[[0, 1, 8]], ["vacc_mmr1_24m"], "sv").axes[0]
+    named = {t.get_text(): tuple(t.xyann) for t in few.texts if hasattr(t, "xyann")}
+    assert set(named) == {"Område 0", "Område 1", "Ekbacken"}
+    assert named["Område 0"] != named["Område 1"]  # 10 and 11 children at 100 %: one above, one below
+
+
 def _all_text(figure: Figure) -> str:
     return " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
 
