@@ -469,6 +469,7 @@ def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
                                       sharex=False)
         max_months = 0.0
         risk_rows: dict[str, dict[float, Any]] = {}
+        notes: list[tuple[str, str]] = []
         for index, group in enumerate(groups):
             part = points[points["group"] == group].sort_values("time") if not points.empty else points
             style = GROUP_STYLES.get(group, SERIES_STYLES[index % len(SERIES_STYLES)])
@@ -489,10 +490,9 @@ def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
                 _mark_suppressed(ax, 0.02, 0.12 + 0.09 * index, f"{group_label}: {message}",
                                  transform=ax.transAxes, color=style["color"])
                 continue
-            if hidden.any():
+            if hidden.any():  # said under the numbers at risk, where no curve runs through it
                 partly = phrase("partly_suppressed", language, min_cell=threshold)
-                _mark_suppressed(ax, 0.02, 0.12 + 0.09 * index, f"{group_label}: {partly}",
-                                 transform=ax.transAxes, color=style["color"])
+                notes.append((f"{group_label}: {partly}", style["color"]))
             shown = (1 - values) * 100 if rising else values * 100
             ax.step(months, shown, where="post", color=style["color"], linestyle=style["linestyle"],
                     linewidth=2, label=group_label, gid=group)
@@ -519,6 +519,10 @@ def survival_figure(survival: pd.DataFrame, indicator: str, language: str, *,
         if ax.get_lines():
             ax.legend(loc="upper left" if rising else "upper right", frameon=False)
         _at_risk_table(risk_ax, risk_rows, groups, language, at_risk_every_days)
+        for line, (note, color) in enumerate(notes):
+            risk_ax.annotate(note, (0, 0), xycoords="axes fraction", xytext=(0, -4 - 13 * line),
+                             textcoords="offset points", va="top", fontsize=SMALL_FONT_SIZE, style="italic",
+                             color=color, gid=SUPPRESSED_GID)
     return figure
 
 

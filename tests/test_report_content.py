@@ -490,6 +490,17 @@ def test_suppressed_group_is_marked_not_drawn(run: tables.RunTables) -> None:
     assert "Comparison" not in labels and "Intervention" in labels
     assert "<5" in [t.get_text() for t in km.axes[1].texts]
 
+    # some of a group's points hidden: said under the numbers at risk, not across the curves
+    some = (survival["indicator"] == "vacc_mmr1_age") & (survival["group"] == "intervention")
+    survival = run["survival"].astype(object)
+    survival["suppressed"] = False
+    first_hidden = survival.index[some][3]
+    survival.loc[first_hidden, ["survival", "ci_low", "ci_high", "suppressed"]] = [None, None, None, True]
+    km = figures.survival_figure(survival, "vacc_mmr1_age", "en")
+    note = "Intervention: some points not drawn, to protect counts under 5"
+    assert note in [t.get_text() for t in km.axes[1].texts]
+    assert note not in [t.get_text() for t in km.axes[0].texts]
+
 
 def test_area_filter_keeps_area_rows_and_names_study_tables(run: tables.RunTables) -> None:
     areas = tables.areas_in(run)
