@@ -573,7 +573,8 @@ def _at_risk_table(ax: Axes, risk_rows: dict[str, dict[float, Any]], groups: Seq
 # Measures shown on a log scale around 1 (a forest of ratios).
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio", "rate_ratio", "count_ratio")
 # a ratio axis's ticks: each below 1 the inverse of one above it, so that the scale reads evenly
-RATIO_TICKS = (0.1, 0.2, 0.25, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 4.0, 5.0, 10.0)
+RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 4.0, 5.0, 10.0, 20.0,
+               50.0, 100.0)
 
 
 @keyed
@@ -650,8 +651,13 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
             # ratios a reader can place an interval against: the log scale's own ticks are
             # decades, and an axis from 0.6 to 1.4 had one labelled tick (1.00)
             shown = [tick for tick in RATIO_TICKS if low <= tick <= high]
-            ax.xaxis.set_major_locator(FixedLocator(shown if len(shown) <= 7 else shown[::2]))
-            ax.xaxis.set_minor_locator(NullLocator())
+            if len(shown) > 7:  # every other one, 1 (no effect) among them
+                shown = shown[(RATIO_TICKS.index(1.0) - RATIO_TICKS.index(shown[0])) % 2::2]
+            if len(shown) >= 2:  # else (ratios beyond 0.01-100) the log scale's own decades
+                ax.xaxis.set_major_locator(FixedLocator(shown))
+                ax.xaxis.set_minor_locator(NullLocator())
+            else:
+                ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _p: ""))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(v, language, 2)))
             ax.tick_params(labelsize=SMALL_FONT_SIZE)
             ax.grid(True, axis="x", color=GRID_COLOR, linewidth=GRID_WIDTH)

@@ -431,6 +431,27 @@ def test_a_ratio_forest_labels_ratios_around_its_intervals() -> None:
     assert ax.get_xscale() == "log"
 
 
+@pytest.mark.parametrize(("low", "high", "expected"), [
+    # the axis runs from 0,165 to 10,9 (the interval, the line at 1, matplotlib's margins): of
+    # the twelve ratios there every other one, 1 among them
+    (0.2, 9.0, ["0,25", "0,67", "1,00", "1,50", "4,00", "10,00"]),
+    # 0,0038 to 1,30: eleven ratios, every other one counted from 1
+    (0.005, 0.04, ["0,02", "0,10", "0,25", "0,67", "1,00"]),
+])
+def test_a_wide_or_far_ratio_forest_keeps_labelled_ticks(low: float, high: float,
+                                                         expected: list[str]) -> None:
+    effects = pd.DataFrame([{"indicator": "care_emergency_rate_24m", "measure": "rate_ratio",
+                             "method": "did", "estimate": (low * high) ** 0.5, "ci_low": low,
+                             "ci_high": high, "analysis": "itt"}])
+    figure = figures.forest_figure(effects, "sv", indicators_shown=["care_emergency_rate_24m"],
+                                   measures=("rate_ratio",), methods=("did",))
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    shown = [t.get_text() for t in ax.get_xticklabels()
+             if t.get_text() and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
+    assert shown == expected
+
+
 def test_a_funnel_names_neighbouring_areas_apart() -> None:
     """Two comparison areas below the limits at 33 and 34 children, 45 % and 44 %: the second's
     name goes under its point instead of over the first's."""
