@@ -185,6 +185,10 @@ def test_table_one_shows_the_number_that_is_rated() -> None:
     assert technical.columns[-2] == "Austin's standardised difference before weighting"
     assert technical.iloc[:, 2].tolist() == ["0.50"]
     assert tables.balance_counts(BALANCE) == (70, 75)
+    # weights that could not be estimated leave nothing to rate after weighting: said in words
+    unweighted = BALANCE.iloc[[0]].assign(value_after=None, smd_after=None, rating_after="not_estimable")
+    assert tables.table_one(unweighted, "sv").iloc[0, [3, 5]].tolist() == ["–", "Kunde inte bedömas"]
+    assert tables.table_one(unweighted, "en").iloc[0, 5] == "Could not be rated"
     for language, names in (("sv", ("Cox-index", "Hedges g")), ("en", ("Cox index", "Hedges' g"))):
         intro = text.phrase("balance_intro", language, n_intervention="70", n_comparison="75")
         assert all(name in intro for name in names), language
@@ -537,6 +541,18 @@ def test_area_filter_keeps_area_rows_and_names_study_tables(run: tables.RunTable
         assert name not in restricted.not_by_area
     assert "survival" in restricted.not_by_area
     assert tables.for_area(run, "all").not_by_area == []
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_area_note_names_every_whole_study_table_in_words(language: str) -> None:
+    # an area report said "Uppgifterna dose_received redovisas inte per område": each table
+    # an area report can show whole is named in words of the report's language
+    for name in tables.STUDY_TABLES:
+        note = text.area_note(name, language)
+        assert "_" not in note, note  # and no KeyError: every one has its words
+    assert text.area_note("dose_received", "sv") == (
+        "Uppgifterna om programkontakter per familj efter bakgrund redovisas inte per område; "
+        "de gäller hela studien.")
 
 
 @pytest.mark.parametrize(("language", "heading"), [("sv", "## Sammanfattning"), ("en", "## Summary")])

@@ -109,3 +109,16 @@ def test_html_lang_matches_the_report(reports) -> None:
     for path, _ in reports:
         language = "sv" if "_sv" in path.stem else "en"
         assert f'<html lang="{language}"' in path.read_text(encoding="utf-8")[:500], path.name
+
+
+SNAKE_CASE = re.compile(r"(?<![\w./-])[a-z]+(?:_[a-z0-9]+)+(?![\w-])")
+
+
+def test_no_snake_case_id_in_a_committee_report(reports) -> None:
+    """Any id of the code's own (a table, column, rating or reason: "dose_received",
+    "not_estimable"), not only those RAW_IDS lists: an area report once said "Uppgifterna
+    dose_received redovisas inte per område" and a balance table rated "not_estimable"."""
+    committee = [(p, b) for p, b in reports if not p.stem.endswith("_technical")]
+    assert committee
+    for path, body in committee:
+        assert not SNAKE_CASE.findall(body), (path.name, sorted(set(SNAKE_CASE.findall(body))))

@@ -145,6 +145,8 @@ RATING_LABELS: dict[str, Words] = {
         en="Requires statistical adjustment (0.05 < |d| ≤ 0.25)",
     ),
     "not_satisfied": Words("Ej likvärdiga (|d| > 0,25)", "Not equivalent (|d| > 0.25)"),
+    # no difference to rate: after weighting, when the weights could not be estimated
+    "not_estimable": Words("Kunde inte bedömas", "Could not be rated"),
 }
 
 FLOW_LABELS: dict[str, Words] = {
@@ -489,6 +491,18 @@ OUTPUT_TABLE_NAMES: dict[str, Words] = {
     "trends": Words("om utvecklingen per födelsehalvår", "on the trends by half-year of birth"),
     "costs": Words("om kostnader", "on costs"),
     "changes": Words("om ändringar sedan förra rapporten", "on the changes since the previous report"),
+    "dose_received": Words("om programkontakter per familj efter bakgrund",
+                           "on programme contacts per family by background"),
+    "missing_data": Words("om saknade värden per grupp", "on missing values by group"),
+    "did_cells": Words("om varje område före och efter start", "on each area before and after the start"),
+    "did_areas": Words("om skillnad-i-skillnader med ett område i taget",
+                       "on the difference-in-differences one area at a time"),
+    "event_study": Words("om skillnaden per födelsehalvår (eventstudie)",
+                         "on the difference by half-year of birth (event study)"),
+    "collaboration_spread": Words("om spridningen i samverkan mellan områden",
+                                  "on the spread of collaboration between districts"),
+    "collaboration_convergence": Words("om huruvida områdenas samverkan närmar sig varandra",
+                                       "on whether the districts' collaboration converges"),
 }
 
 # costs.csv's reasons and flags (pipeline.stages.compare.costs, pipeline.stats.costs.REASONS),
@@ -598,7 +612,7 @@ def subgroup_label(subgroup: str, language: str) -> str:
 
 
 def output_table_name(table: str, language: str) -> str:
-    """An output table in words ("om dos–respons"), for the note that it has no area rows."""
-    words = OUTPUT_TABLE_NAMES.get(table)
+    """An output table in words ("om dos–respons"), for the note that it has no area rows
+    (every table of the whole study alone has its words: a test holds them so)."""
     check_language(language)
-    return words.in_(language) if words is not None else table
+    return OUTPUT_TABLE_NAMES[table].in_(language)
