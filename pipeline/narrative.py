@@ -31,9 +31,11 @@ from pipeline.text import (
     format_number,
     format_p,
     format_percent,
+    is_missing,
     is_true,
     label,
     p_stated,
+    records,
     round_half_up,
     suppressed_marker,
     suppressed_sentence,
@@ -169,7 +171,7 @@ def _correction(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str], i
 def _family_sizes(summary: pd.DataFrame) -> dict[tuple[str, str], int]:
     sizes: dict[tuple[str, str], int] = {}
     for _, row in summary.iterrows():
-        if pd.notna(row.get("p_adjusted")) and row.get("multiplicity"):
+        if pd.notna(row.get("p_adjusted")) and not is_missing(row.get("multiplicity")):
             key = (str(row["area"]), str(row["multiplicity"]))
             sizes[key] = sizes.get(key, 0) + 1
     return sizes
@@ -365,7 +367,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     primary_ids = [i for i in primary if i in set(rows["indicator"])]
     if not primary_ids:
         primary_ids = [i for i, p in zip(rows["indicator"], rows["primary"], strict=True) if is_true(p)]
-    by_id = {str(r["indicator"]): r for r in rows.to_dict("records")}
+    by_id = {str(r["indicator"]): r for r in records(rows)}
     for title, ids in ((word("primary", language), primary_ids),
                        (word("secondary", language), [i for i in by_id if i not in primary_ids])):
         if not ids:
@@ -589,7 +591,7 @@ def dropped_for_covariates(summary: pd.DataFrame) -> int | None:
     if summary is None or summary.empty:
         return None
     rows = summary.sort_values("primary", ascending=False, key=lambda c: c.map(is_true))
-    for row in rows.to_dict("records"):
+    for row in records(rows):
         used = [to_number(row.get(c)) for c in ("n_intervention", "n_comparison")]
         groups = [to_number(row.get(f"n_denominator_{g}")) for g in
                   ("intervention", "comparison", "intervention_pre", "comparison_pre")]
@@ -823,17 +825,17 @@ def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, langu
     if charts.empty:
         return "\n\n".join(paragraphs)
     shown = charts if area == "all" else charts[charts["area"].astype(str) == area]
-    records = shown.to_dict("records")
-    if "comparison_areas" in baselines and any(str(r.get("period")) == "pre" for r in records):
+    records_shown = records(shown)
+    if "comparison_areas" in baselines and any(str(r.get("period")) == "pre" for r in records_shown):
         paragraphs[0] += " " + _monitoring_word("before_start", language)
-    for name in dict.fromkeys(str(r["area"]) for r in records):
-        mine = [r for r in records if str(r["area"]) == name]
+    for name in dict.fromkeys(str(r["area"]) for r in records_shown):
+        mine = [r for r in records_shown if str(r["area"]) == name]
         lines = _outside_lines(mine, language) + _run_lines(mine, language)
         heading = _monitoring_word("area_outside" if lines else "area_inside", language, area=name)
         paragraphs.append("\n".join([heading, *(f"- {line}" for line in lines)]))
     no_centre = [indicator_name(str(i), language) for i in dict.fromkeys(
-        r["indicator"] for r in records if to_number(r.get("centre")) is None)]
-    hidden = sum(1 for r in records if to_number(r.get("proportion")) is None)
+        r["indicator"] for r in records_shown if to_number(r.get("centre")) is None)]
+    hidden = sum(1 for r in records_shown if to_number(r.get("proportion")) is None)
     notes = []
     if no_centre:
         notes.append(_monitoring_word("no_centre", language, indicators=_joined(no_centre, language)))
@@ -843,7 +845,7 @@ def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, langu
     if notes:
         paragraphs.append(" ".join(notes))
     paragraphs.append(_funnel_lines(funnels, language))
-    limited = sum(1 for r in records if to_number(r.get("lower")) is not None
+    limited = sum(1 for r in records_shown if to_number(r.get("lower")) is not None
                   and to_number(r.get("proportion")) is not None)
     paragraphs.append(_monitoring_word("signal", language, points=format_count(limited, language),
                                        expected=format_number(limited * 0.0027, language, 1)))
@@ -897,8 +899,8 @@ def _run_lines(records: list[dict[str, Any]], language: str) -> list[str]:
 def _funnel_lines(funnel: pd.DataFrame, language: str) -> str:
     """Which areas lie outside the funnels' 95 % limits, per indicator (every area, whichever
     report)."""
-    outside = [] if funnel.empty else [r for r in funnel.to_dict("records")
-                                       if str(r.get("classification") or "") not in ("", "within", "nan")]
+    outside = [] if funnel.empty else [r for r in records(funnel)
+                                       if str(r.get("classification") or "") not in ("", "within")]
     if not outside:
         return _monitoring_word("funnel_inside", language)
     lines = []
@@ -923,7 +925,7 @@ def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DE
     later one names the previous run, the new children per group, the estimates that moved by
     more than half their previous interval, and the earlier published shares that changed."""
     check_language(language)
-    rows = changes.to_dict("records") if changes is not None and not changes.empty else []
+    rows = records(changes)
     previous = next((r for r in rows if r.get("change") == "compared_with"), None)
     if previous is None:
         return _change_word("first", language)

@@ -16,7 +16,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pipeline import followup, narrative, text
@@ -32,6 +31,7 @@ from pipeline.text import (
     format_percent,
     label,
     phrase,
+    records,
     suppressed_marker,
     to_number,
 )
@@ -247,26 +247,6 @@ def _headers(columns: Iterable[str], language: str) -> dict[str, str]:
 def _display(rows: list[dict[str, str]], columns: Sequence[str], language: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(columns), dtype=object)
     return frame.rename(columns=_headers(columns, language))
-
-
-def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """A table's rows as dicts with missing values as None and Python scalars, as `to_dict` gives
-    them (built from one object array: reports call this hundreds of times)."""
-    if frame is None or frame.empty:
-        return []
-    values = frame.to_numpy(dtype=object, copy=True)  # a copy: missing values are set in it
-    values[frame.isna().to_numpy()] = None
-    return [{column: _python_scalar(value) for column, value in zip(frame.columns, row, strict=True)}
-            for row in values.tolist()]
-
-
-def _python_scalar(value: Any) -> Any:
-    """A numpy scalar (held in an object column) as the Python value pandas' `to_dict` gives."""
-    if not isinstance(value, np.generic):
-        return value
-    if isinstance(value, np.datetime64 | np.timedelta64):
-        return pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
-    return value.item()
 
 
 def _suppressed_text(row: Mapping[str, Any], language: str, min_cell: int, *count_columns: str) -> str:

@@ -626,6 +626,30 @@ def test_page_one_counts_an_area_reports_children_in_its_area() -> None:
             "start 240 in the intervention areas and 300 in the comparison areas.") in study.replace("**", "")
 
 
+def test_summary_reads_a_row_without_caveats_as_a_run_s_csv_gives_it(tmp_path: Path) -> None:
+    """A concurrent study's rows can carry no caveat at all (a DiD's always carry its areas'),
+    and a blank text field is read back as NaN: every report of such a study stopped at page
+    one on "caveat_nan"."""
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "design": "concurrent", "primary": True,
+           "measure": "risk_difference", "method": "regression", "estimate": -0.048, "ci_low": -0.098,
+           "ci_high": 0.003, "p_value": 0.06, "verdict": "unclear", "reason": "interval_includes_null",
+           "caveats": "", "proportion_intervention": 0.88, "proportion_comparison": 0.96}
+    path = tmp_path / "summary.csv"
+    few = {**row, "indicator": "bf_any_6m", "caveats": "few_children",
+           "n_denominator_intervention": 31, "n_denominator_comparison": 59}
+    pd.DataFrame([row, few]).to_csv(path, index=False)
+    summary = tables.read_table(path)
+    assert pd.isna(summary.loc[0, "caveats"])
+    page = plain(narrative.summary_markdown(summary, "sv", primary=["vacc_mmr1_24m", "bf_any_6m"]))
+    assert not re.search(r"\bnan\b", page)
+    assert ("MMR vid 24 månader: 88 % i interventionsgruppen och 96 % i jämförelsegruppen. Skattad "
+            "effekt av programmet (justerad för skillnader i bakgrund): −4,8 procentenheter (95 % KI "
+            "−9,8 till 0,3); kan bero på slumpen (intervallet omfattar 0).") in page
+    assert "bara 31 i interventionsgruppen och 59 i jämförelsegruppen" in page
+    # the design's own limit, said where the reader starts
+    assert "går inte att skilja från programmets effekt" in page.split("\n")[0]
+
+
 @pytest.mark.parametrize(("design", "area", "language", "said"), [
     ("did", "Norrbyåsen", "sv", "från före till efter programstart i Norrbyåsen än i jämförelseområdena"),
     ("did", "all", "sv", "efter programstart i interventionsområdena än i jämförelseområdena"),

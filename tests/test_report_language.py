@@ -78,11 +78,13 @@ def words_found(body: str, words: tuple[str, ...]) -> list[str]:
     return [w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", body)]
 
 
-@pytest.fixture(scope="module")
-def reports(small_study) -> list[tuple[Path, str]]:
-    root, folder, _ = small_study
-    found = sorted((root / "outputs" / "small" / "reports").glob("*.html"))
-    assert found
+# the design whose every row carries its areas' caveats, and one whose rows can carry none
+@pytest.fixture(scope="module", params=["small_study", "concurrent_study"])
+def reports(request: pytest.FixtureRequest) -> list[tuple[Path, str]]:
+    root, folder, _ = request.getfixturevalue(request.param)
+    found = sorted((root / "outputs" / folder.name / "reports").glob("*.html"))
+    # the study's and each intervention area's, in both languages, and the technical one
+    assert len(found) == 7, found
     return [(path, without_user_words(visible_text(path), folder)) for path in found]
 
 

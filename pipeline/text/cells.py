@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.text.words import MINUS
@@ -81,3 +82,23 @@ def min_cell_of(*values: Any, default: int = DEFAULT_MIN_CELL) -> int:
         if marker is not None:
             return marker
     return default
+
+
+def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """A table's rows as dicts with missing values as None and Python scalars, as `to_dict` gives
+    them (built from one object array: reports call this hundreds of times)."""
+    if frame is None or frame.empty:
+        return []
+    values = frame.to_numpy(dtype=object, copy=True)  # a copy: missing values are set in it
+    values[frame.isna().to_numpy()] = None
+    return [{column: _python_scalar(value) for column, value in zip(frame.columns, row, strict=True)}
+            for row in values.tolist()]
+
+
+def _python_scalar(value: Any) -> Any:
+    """A numpy scalar (held in an object column) as the Python value pandas' `to_dict` gives."""
+    if not isinstance(value, np.generic):
+        return value
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
+    return value.item()

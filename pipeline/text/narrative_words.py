@@ -188,20 +188,28 @@ WORDS: dict[str, Words] = {
     ),
     "summary_intro_concurrent": Words(
         sv=("Programmets effekt skattas som skillnaden mellan {between} efter justering för skillnader i "
-            "familjernas bakgrund. De observerade andelarna är inte i sig programmets effekt."),
+            "familjernas bakgrund. De observerade andelarna är inte i sig programmets effekt. Områdena kan "
+            "också skilja sig på sätt som bakgrundsfaktorerna inte fångar, till exempel i hur andelarna låg "
+            "redan innan programmet började, och sådana skillnader går inte att skilja från programmets "
+            "effekt."),
         en=("The programme's effect is estimated as the difference between {between} after adjustment for "
             "differences in the families' background. The observed shares are not by themselves the "
-            "programme's effect."),
+            "programme's effect. The areas may also differ in ways the background factors do not capture, "
+            "such as where the shares stood before the programme began, and such differences cannot be "
+            "told apart from the programme's effect."),
     ),
     "between_all": Words("interventions- och jämförelseområdena", "the intervention and comparison areas"),
     "between_area": Words("{area} och jämförelseområdena", "{area} and the comparison areas"),
     "summary_intro_historical": Words(
         sv=("Programmets effekt skattas som skillnaden mellan barn födda efter och före programstart i "
             "samma områden, efter justering för skillnader i familjernas bakgrund. De observerade andelarna "
-            "är inte i sig programmets effekt."),
+            "är inte i sig programmets effekt. Annat som ändrats under samma tid, till exempel pandemin, "
+            "vaccinationsprogrammet eller vårdens rutiner, går inte att skilja från programmets effekt."),
         en=("The programme's effect is estimated as the difference between children born after and before "
             "the start in the same areas, after adjustment for differences in the families' background. The "
-            "observed shares are not by themselves the programme's effect."),
+            "observed shares are not by themselves the programme's effect. Anything else that changed over "
+            "the same time, such as the pandemic, the vaccination programme or routines in care, cannot be "
+            "told apart from the programme's effect."),
     ),
     "summary_rule": Words(
         sv=("Ett resultat kallas högre eller lägre med programmet bara när p-värdet efter korrektion för "
