@@ -202,10 +202,14 @@ def landmark_name(indicator: str, language: str) -> str:
     return name if course is None else f"{name} ({course.landmark_words.in_(language).lower()})"
 
 
-def observed_sentence(row: Mapping[str, Any], language: str) -> str:
-    """What was seen in each group, never called an effect."""
+def observed_sentence(row: Mapping[str, Any], language: str,
+                      places: Mapping[str, str] | None = None) -> str:
+    """What was seen in each group, never called an effect. `places` (`arm_places`) names
+    each arm's areas; by default as the row's own counts of areas say."""
     design = str(row.get("design") or "did")
-    values = {"p1": _share(row, "intervention", language), "p0": _share(row, "comparison", language)}
+    values = {"p1": _share(row, "intervention", language), "p0": _share(row, "comparison", language),
+              **(places or arm_places(language, row.get("n_areas_intervention"),
+                                      row.get("n_areas_comparison")))}
     if design == "did":
         values |= {"q1": _share(row, "intervention_pre", language),
                    "q0": _share(row, "comparison_pre", language),
@@ -300,12 +304,12 @@ def _one_area(row: Mapping[str, Any], language: str) -> str:
 
 def indicator_sentence(row: Mapping[str, Any], language: str,
                        family_sizes: Mapping[tuple[str, str], int] | None = None, *,
-                       said_above: str | None = None) -> str:
+                       said_above: str | None = None, places: Mapping[str, str] | None = None) -> str:
     """One indicator's summary from its summary.csv row, as SPEC §8 words it.
 
     `said_above`: a caveat said once above the list (`_shared_caveat`): the row's tag is then
     its first words ("osäkert"), and for `one_area_in_arm` the row has no verdict of no
-    interval either, which the box gives for every row."""
+    interval either, which the box gives for every row. `places`: as `observed_sentence`."""
     check_language(language)
     sizes = family_sizes or {}
     indicator = str(row["indicator"])
@@ -315,7 +319,7 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
         return suppressed_sentence(indicator, language, reason=row.get("reason"))
     survival = str(row.get("kind") or "binary") == "survival"
     opening = landmark_name(indicator, language) if survival else name
-    observed = observed_sentence(row, language)
+    observed = observed_sentence(row, language, places)
     if verdict == "not_estimable":
         return f"{opening}: {observed} " + word("not_estimable", language, name=name)
     measure = str(row.get("measure") or "")
@@ -346,9 +350,12 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     sizes = _family_sizes(rows)
     design = str(rows["design"].dropna().iloc[0]) if rows["design"].notna().any() else "did"
     # an area's report names its area where the study's says "the intervention areas"
-    where = area if area != "all" else _design_word("where_all", language)
-    between = word("between_area", language, area=area) if area != "all" else word("between_all", language)
-    lines = [word(f"summary_intro_{design}", language, where=where, between=between), ""]
+    places = arm_places(language, *(pd.to_numeric(rows[f"n_areas_{arm}"], errors="coerce").max()
+                                    if f"n_areas_{arm}" in rows else None
+                                    for arm in ("intervention", "comparison")))
+    where = area if area != "all" else places["where"]
+    lines = [word(f"summary_intro_{design}", language, where=where, others=places["others"],
+                  between=_between(area, places, language)), ""]
     shared = _shared_caveat(rows)
     if shared is not None:
         code, row = shared
@@ -375,7 +382,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         lines += [f"**{title}**", ""]
         for indicator in ids:
             row = by_id[indicator]
-            sentence = indicator_sentence(row, language, sizes,
+            sentence = indicator_sentence(row, language, sizes, places=places,
                                           said_above=shared[0] if shared is not None else None)
             notes = caveat_sentences(row, language)
             lines.append("- " + " ".join([sentence, *notes]))
@@ -410,6 +417,29 @@ def _design_word(key: str, language: str, **values: Any) -> str:
     return DESIGN_WORDS[key].format(language, **values)
 
 
+def arm_places(language: str, intervention_areas: Any, comparison_areas: Any) -> dict[str, str]:
+    """How page one names each arm's areas (`where`, `others`): "interventionsområdena" and
+    "jämförelseområdena", or "-området" for an arm of one area (a pilot in one district against
+    one other: "i interventionsområdena" was wrong there). Unknown counts read as several."""
+    def one(count: Any) -> bool:
+        return to_number(count) == 1
+    return {"where": _design_word("where_one" if one(intervention_areas) else "where_all", language),
+            "others": _design_word("others_one" if one(comparison_areas) else "others_all", language)}
+
+
+def _between(area: str, places: Mapping[str, str], language: str) -> str:
+    """Who a concurrent summary compares: "interventions- och jämförelseområdena" (-området when
+    each arm has one area), or the area, or the arm of one area, named with the other."""
+    if area == "all":
+        singular = [places[k] == _design_word(f"{k}_one", language) for k in ("where", "others")]
+        if singular == [False, False]:
+            return word("between_all", language)
+        if singular == [True, True]:
+            return word("between_one", language)
+    return word("between_area", language, area=area if area != "all" else places["where"],
+                others=places["others"])
+
+
 def _listing(names: Sequence[str], language: str) -> str:
     names = list(names)
     if len(names) <= 1:
@@ -432,9 +462,10 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
     if area != "all":
         intervention = [area]
     start = dt.date.fromisoformat(str(spec.get("programme_start")))
+    places = arm_places(language, len(intervention), len(spec.get("comparison_areas") or []))
     lines = [f"### {_design_word('heading', language)}", ""]
     if area != "all":
-        lines += [_design_word("area_report", language, area=area), ""]
+        lines += [_design_word("area_report", language, area=area, others=places["others"]), ""]
     lines.append("- " + _design_word(
         "programme", language, title=programme.get("title") or programme.get("name") or "",
         contacts=format_count(len(contacts), language),
@@ -444,10 +475,12 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
         lines.append("- " + _design_word("areas_historical", language,
                                          intervention=_listing(intervention, language)))
     else:
+        comparison = list(spec.get("comparison_areas") or [])
         lines.append("- " + _design_word(
-            "areas_one" if len(intervention) == 1 else "areas", language,
-            intervention=_listing(intervention, language),
-            comparison=_listing(spec.get("comparison_areas") or [], language)))
+            "areas", language, intervention=_listing(intervention, language),
+            comparison=_listing(comparison, language),
+            **{f"{arm}_label": _design_word(f"{arm}_label{'_one' if len(names) == 1 else ''}", language)
+               for arm, names in (("intervention", intervention), ("comparison", comparison))}))
     periods = {"pre_from": format_date(spec.get("born_from"), language),
                "pre_to": format_date(start - dt.timedelta(days=1), language),
                "post_from": format_date(start, language),
@@ -463,13 +496,13 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
     if which:
         joined = f" {_design_word('or', language)} ".join(which)
         lines.append("- " + _design_word("eligibility", language, which=joined))
-    where = area if area != "all" else _design_word("where_all", language)
+    where = area if area != "all" else places["where"]
     lines.append("- " + _design_word("itt", language, where=where, comparison_group=_design_word(
-        f"comparison_{kind}", language)))
+        f"comparison_{kind}", language, others=places["others"])))
     counts = design_counts(design, area)
     pre = ""
     if kind == "did":
-        pre = _design_word("children_pre", language, where=where,
+        pre = _design_word("children_pre", language, where=where, others=places["others"],
                            intervention_pre=format_count(counts["intervention_pre"], language),
                            comparison_pre=format_count(counts["comparison_pre"], language))
     lines.append("- " + _design_word("children", language,

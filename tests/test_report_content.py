@@ -619,11 +619,59 @@ def test_page_one_counts_an_area_reports_children_in_its_area() -> None:
         "group": ["intervention_pre", "intervention"] * 2 + ["comparison_pre", "comparison"],
         "children": [126, 115, 114, 103, 300, 280]})
     area = plain(narrative.design_markdown(config, design, "sv", area="Norrbyåsen"))
+    # (one comparison area: "jämförelseområdet", singular)
     assert ("Antal barn: 115 i interventionsgruppen och 280 i jämförelsegruppen; före start 126 i "
-            "Norrbyåsen och 300 i jämförelseområdena.") in area.replace("**", "")
+            "Norrbyåsen och 300 i jämförelseområdet.") in area.replace("**", "")
     study = plain(narrative.design_markdown(config, design, "en"))
     assert ("Children: 218 in the intervention group and 280 in the comparison group; before the "
-            "start 240 in the intervention areas and 300 in the comparison areas.") in study.replace("**", "")
+            "start 240 in the intervention areas and 300 in the comparison area.") in study.replace("**", "")
+
+
+@pytest.mark.parametrize(("intervention", "comparison", "sv", "en"), [
+    (["Norrbyåsen", "Söderängen"], ["Lövängen", "Tallmyra"],
+     ("i interventionsområdena", "i jämförelseområdena"),
+     ("in the intervention areas", "in the comparison areas")),
+    (["Norrbyåsen"], ["Lövängen"], ("i interventionsområdet", "i jämförelseområdet"),
+     ("in the intervention area", "in the comparison area")),
+    (["Norrbyåsen"], ["Lövängen", "Tallmyra"], ("i interventionsområdet", "i jämförelseområdena"),
+     ("in the intervention area", "in the comparison areas")),
+])
+def test_page_one_says_area_or_areas_as_each_arm_has(intervention, comparison, sv, en) -> None:
+    """A pilot in one district against one other (Skäggetorp's shape) read "efter start 85 % i
+    interventionsområdena och 80 % i jämförelseområdena": page one now says each arm's areas
+    in the singular when the arm has one, in the design's words and in each summary sentence."""
+    config = {"design": {"type": "did", "intervention_areas": intervention, "comparison_areas": comparison,
+                         "programme_start": "2020-09-01", "born_from": "2017-01-01",
+                         "born_to": "2023-12-31"},
+              "programme": {"title": "Skäggetorp", "contacts": [{"kind": "home", "target_age_days": 30}]},
+              "extraction_date": "2024-06-30"}
+    design = pd.DataFrame({"arm": ["intervention"] * 2 + ["comparison"] * 2, "area": ["A", "A", "C", "C"],
+                           "group": ["intervention_pre", "intervention", "comparison_pre", "comparison"],
+                           "children": [126, 115, 300, 280]})
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "design": "did", "primary": True, "measure": "did",
+           "method": "did", "estimate": 0.09, "ci_low": None, "ci_high": None, "verdict": "unclear",
+           "reason": "no_interval", "caveats": "very_few_areas",
+           "n_areas_intervention": len(intervention), "n_areas_comparison": len(comparison),
+           "proportion_intervention": 0.85, "proportion_comparison": 0.80,
+           "proportion_intervention_pre": 0.78, "proportion_comparison_pre": 0.82}
+    for language, (where, others) in (("sv", sv), ("en", en)):
+        page = plain(narrative.design_markdown(config, design, language)).replace("**", "")
+        page += plain(narrative.summary_markdown(pd.DataFrame([row]), language, primary=["vacc_mmr1_24m"]))
+        after = "efter start 85 %" if language == "sv" else "after the start 85%"
+        assert f"{after} {where} " in page, page
+        # who is in each group, the children before the start, how the effect is estimated, what was seen
+        assert page.count(where) == 4 and page.count(others) == 4, (where, others, page)
+        labels = {"sv": ("Interventionsområde", "Jämförelseområde"),
+                  "en": ("Intervention area", "Comparison area")}
+        said = [label + ("" if len(names) == 1 else "n" if language == "sv" else "s")
+                for label, names in zip(labels[language], (intervention, comparison), strict=True)]
+        assert f"{said[0]}: " in page and f"{said[1]}: " in page, page
+        wrong = {"i interventionsområdet": "i interventionsområdena", "in the intervention area": "in the "
+                 "intervention areas", "i jämförelseområdet": "i jämförelseområdena",
+                 "in the comparison area": "in the comparison areas"}
+        for said in (where, others):
+            if said in wrong:
+                assert wrong[said] not in page, page
 
 
 def test_summary_reads_a_row_without_caveats_as_a_run_s_csv_gives_it(tmp_path: Path) -> None:

@@ -27,13 +27,12 @@ WORDS: dict[str, Words] = {
     "after_start": Words("efter start", "after the start"),
     "before_start": Words("före start", "before the start"),
     "observed_did": Words(
-        sv="{after} {p1} i interventionsområdena och {p0} i jämförelseområdena ({before} {q1} och {q0}).",
-        en=("{after} {p1} in the intervention areas and {p0} in the comparison areas ({before} {q1} and "
-            "{q0})."),
+        sv="{after} {p1} i {where} och {p0} i {others} ({before} {q1} och {q0}).",
+        en="{after} {p1} in {where} and {p0} in {others} ({before} {q1} and {q0}).",
     ),
     "observed_did_area": Words(
-        sv="{after} {p1} i {area} och {p0} i jämförelseområdena ({before} {q1} och {q0}).",
-        en="{after} {p1} in {area} and {p0} in the comparison areas ({before} {q1} and {q0}).",
+        sv="{after} {p1} i {area} och {p0} i {others} ({before} {q1} och {q0}).",
+        en="{after} {p1} in {area} and {p0} in {others} ({before} {q1} and {q0}).",
     ),
     "observed_concurrent_area": Words(
         sv="{p1} i {area} och {p0} i jämförelsegruppen.",
@@ -176,13 +175,14 @@ WORDS: dict[str, Words] = {
     "few_areas_comparison": Words("{n} jämförelseområden", "{n} comparison areas"),
     "few_kind_intervention": Words("områden med programmet", "areas with the programme"),
     "few_kind_comparison": Words("jämförelseområden", "comparison areas"),
-    # `where`: "interventionsområdena", or an area report's area; `between`: who is compared
+    # `where`: "interventionsområdena" (-området with one), or an area report's area; `others`:
+    # "jämförelseområdena" (-området with one); `between`: who is compared
     "summary_intro_did": Words(
         sv=("Programmets effekt skattas med skillnad-i-skillnader: hur mycket mer andelen förändrades från "
-            "före till efter programstart i {where} än i jämförelseområdena. De observerade andelarna efter "
+            "före till efter programstart i {where} än i {others}. De observerade andelarna efter "
             "start är inte i sig programmets effekt, eftersom områdena skilde sig åt redan före start."),
         en=("The programme's effect is estimated by difference-in-differences: how much more the share "
-            "changed from before to after the start in {where} than in the comparison areas. The observed "
+            "changed from before to after the start in {where} than in {others}. The observed "
             "shares after the start are not by themselves the programme's effect, because the areas "
             "differed already before it."),
     ),
@@ -199,7 +199,8 @@ WORDS: dict[str, Words] = {
             "told apart from the programme's effect."),
     ),
     "between_all": Words("interventions- och jämförelseområdena", "the intervention and comparison areas"),
-    "between_area": Words("{area} och jämförelseområdena", "{area} and the comparison areas"),
+    "between_one": Words("interventions- och jämförelseområdet", "the intervention and comparison area"),
+    "between_area": Words("{area} och {others}", "{area} and {others}"),
     "summary_intro_historical": Words(
         sv=("Programmets effekt skattas som skillnaden mellan barn födda efter och före programstart i "
             "samma områden, efter justering för skillnader i familjernas bakgrund. De observerade andelarna "
@@ -247,13 +248,13 @@ DESIGN_WORDS: dict[str, Words] = {
             "child's first {months} months."),
     ),
     "areas": Words(
-        sv="**Interventionsområden:** {intervention}. **Jämförelseområden:** {comparison}.",
-        en="**Intervention areas:** {intervention}. **Comparison areas:** {comparison}.",
+        sv="**{intervention_label}:** {intervention}. **{comparison_label}:** {comparison}.",
+        en="**{intervention_label}:** {intervention}. **{comparison_label}:** {comparison}.",
     ),
-    "areas_one": Words(
-        sv="**Interventionsområde:** {intervention}. **Jämförelseområden:** {comparison}.",
-        en="**Intervention area:** {intervention}. **Comparison areas:** {comparison}.",
-    ),
+    "intervention_label": Words("Interventionsområden", "Intervention areas"),
+    "intervention_label_one": Words("Interventionsområde", "Intervention area"),
+    "comparison_label": Words("Jämförelseområden", "Comparison areas"),
+    "comparison_label_one": Words("Jämförelseområde", "Comparison area"),
     "areas_historical": Words(
         sv="**Områden:** {intervention} (samma områden före och efter start).",
         en="**Areas:** {intervention} (the same areas before and after the start).",
@@ -291,20 +292,23 @@ DESIGN_WORDS: dict[str, Words] = {
             "{comparison_group}."),
     ),
     "comparison_did": Words(
-        sv=("barnen i jämförelseområdena under samma tid; barnen födda före start i alla områden visar hur "
+        sv=("barnen i {others} under samma tid; barnen födda före start i alla områden visar hur "
             "områdena skilde sig åt redan innan"),
-        en=("the children in the comparison areas over the same time; the children born before the start in "
+        en=("the children in {others} over the same time; the children born before the start in "
             "all areas show how the areas differed already before"),
     ),
     "comparison_concurrent": Words(
-        sv="barnen i jämförelseområdena under samma tid",
-        en="the children in the comparison areas over the same time",
+        sv="barnen i {others} under samma tid",
+        en="the children in {others} over the same time",
     ),
     "comparison_historical": Words(
         sv="barnen födda i samma områden före programstart",
         en="the children born in the same areas before the start",
     ),
     "where_all": Words("interventionsområdena", "the intervention areas"),
+    "where_one": Words("interventionsområdet", "the intervention area"),
+    "others_all": Words("jämförelseområdena", "the comparison areas"),
+    "others_one": Words("jämförelseområdet", "the comparison area"),
     "children": Words(
         sv=("**Antal barn:** {intervention} i interventionsgruppen och {comparison} i "
             "jämförelsegruppen{pre}."),
@@ -312,14 +316,14 @@ DESIGN_WORDS: dict[str, Words] = {
             "group{pre}."),
     ),
     "children_pre": Words(
-        sv="; före start {intervention_pre} i {where} och {comparison_pre} i jämförelseområdena",
-        en="; before the start {intervention_pre} in {where} and {comparison_pre} in the comparison areas",
+        sv="; före start {intervention_pre} i {where} och {comparison_pre} i {others}",
+        en="; before the start {intervention_pre} in {where} and {comparison_pre} in {others}",
     ),
     "area_report": Words(
         sv=("Den här rapporten gäller området **{area}**: interventionsgruppen är barnen i {area}, och alla "
-            "skattningar jämför {area} med jämförelseområdena."),
+            "skattningar jämför {area} med {others}."),
         en=("This report is about the area **{area}**: the intervention group is the children in {area}, "
-            "and every estimate compares {area} with the comparison areas."),
+            "and every estimate compares {area} with {others}."),
     ),
 }
 
