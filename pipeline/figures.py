@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import os
 import textwrap
 from collections.abc import Sequence
 from typing import Any
@@ -194,6 +195,19 @@ class ReportRenderer(_KeptMeasures, RendererAgg):
             self._renderer.draw_text_image(buffer, left + (pen_x >> 6),
                                            int(height) - (top + (pen_y >> 6)) + buffer.shape[0], 0, gc)
 
+
+def _forget_fonts_after_fork() -> None:
+    """In a forked process, let go of the glyph layouts and bitmaps `ReportRenderer` kept: they
+    hold the parent's FreeType fonts, whose open font file the child shares with the parent
+    and with every other child, at one read position. Two report workers reading glyphs through
+    them at once read each other's bytes: "FT_Load_Glyph failed with error 0x14: invalid
+    outline", or a wrong glyph drawn without an error. matplotlib forgets its own fonts at a
+    fork for the same reason (`font_manager._get_font`), so the child opens its own."""
+    ReportRenderer._layouts.clear()
+    ReportRenderer._bitmaps.clear()
+
+
+os.register_at_fork(after_in_child=_forget_fonts_after_fork)
 
 # matplotlib 3.11 draws a text glyph by glyph, in Python, where earlier versions drew it as one
 # bitmap in C++: `ReportRenderer.draw_text` does the same drawing with its work kept.

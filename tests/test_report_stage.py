@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 import stat
 from pathlib import Path
@@ -619,3 +620,41 @@ def test_the_pdf_shows_each_figure_as_its_svg_file(tmp_path) -> None:
     assert not printed.exists() and html.read_text() == page
     with report._printed_page(page, html, None) as printed:
         assert printed == html
+
+
+def _text_figure(seed: int) -> figures.ReportFigure:
+    """A figure of many texts in several sizes and angles (the glyphs of a report's names)."""
+    figure = figures.ReportFigure(figsize=(6, 4))
+    ax = figure.add_subplot()
+    rng = np.random.default_rng(seed)
+    for i in range(40):
+        ax.text(rng.random(), rng.random(), f"Åsbyhöjden Kvarnbäcken Söderängen {i}",
+                fontsize=6 + int(rng.integers(10)), rotation=int(rng.integers(0, 90)))
+    return figure
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the report workers are forked only where fork exists")
+def test_forked_report_workers_draw_text_with_fonts_of_their_own() -> None:
+    """The report workers are forked from the run's process. Glyph layouts kept by
+    `ReportRenderer` hold FreeType fonts, whose open font file a forked child shares with its
+    parent and siblings at one read position: two workers drawing through the parent's fonts
+    at once read each other's bytes ("FT_Load_Glyph failed with error 0x14: invalid outline",
+    which stopped a study's reports after the test run had drawn figures in that process, or a
+    wrong glyph). Each child must start without them, and draw the parent's very pixels."""
+    expected = [report_html.figure_images(_text_figure(seed))[0] for seed in range(3)]
+    assert figures.ReportRenderer._layouts  # the parent keeps its glyph layouts (and fonts)
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports by its exit code
+            code = 3 if figures.ReportRenderer._layouts or figures.ReportRenderer._bitmaps else 0
+            try:
+                for i in range(30):
+                    if code == 0 and report_html.figure_images(_text_figure(i % 3))[0] != expected[i % 3]:
+                        code = 1
+            except Exception:  # noqa: BLE001 - any failure is the child's answer
+                code = 2
+            os._exit(code)
+        children.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+    assert codes == [0, 0]  # 3: the parent's fonts inherited, 2: FreeType failed, 1: other pixels
