@@ -385,8 +385,16 @@ def test_published_tables_written_by_two_processes_are_the_files_one_writes(
     assert shares == [["t4", "t1", "t0"], ["t3", "t2"]]  # 10 + 4 + 2 cells against 8 + 6
     assert runner.shared_by_cells(tables, 1) == [["t0", "t1", "t2", "t3", "t4"]]
     runner.write_published(tables, tmp_path / "one")
+    assert [path.name for path in writers.iterdir()] == [str(os.getpid())]  # this process alone
+    (writers / str(os.getpid())).unlink()
     runner.write_published(tables, tmp_path / "two", jobs=2)
-    assert len(list(writers.iterdir())) == (3 if parallel.can_fork() else 1)  # this one, two forked
+    # forked processes (one of the two may take both shares before the other starts: the
+    # pool's own race, which once left 2 writers in all where the test had counted 3)
+    forked = {path.name for path in writers.iterdir()}
+    if parallel.can_fork():
+        assert str(os.getpid()) not in forked and 1 <= len(forked) <= 2, forked
+    else:
+        assert forked == {str(os.getpid())}
     one = sorted(path.name for path in (tmp_path / "one").iterdir())
     assert one == sorted(path.name for path in (tmp_path / "two").iterdir())
     assert len(one) == 2 * len(tables) + 1  # CSV and XLSX each, and the data dictionary
