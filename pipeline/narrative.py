@@ -184,9 +184,17 @@ def _share(row: Mapping[str, Any], group: str, language: str) -> str:
         return bound
     value = to_number(row.get(f"proportion_{group}"))
     if value is None:
+        if to_number(row.get(f"n_denominator_{group}")) == 0:
+            return word("no_child_share", language)
         return word("hidden_share", language) if row.get(f"n_denominator_{group}") is not None \
             else EN_DASH
     return format_percent(value, language)
+
+
+def none_old_enough(row: Mapping[str, Any]) -> bool:
+    """No child born after the start, in either group, old enough for the row's measure (a
+    report early in the programme): nothing to estimate yet, whatever else the row says."""
+    return all(to_number(row.get(f"n_denominator_{group}")) == 0 for group in ("intervention", "comparison"))
 
 
 def indicator_name(indicator: str, language: str) -> str:
@@ -250,9 +258,11 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
             sentences.append(word("caveat_pre_trends_differ", language,
                                   p=p_stated(p_text(row.get("pretrend_p"), language))))
         elif code == "few_children":
-            sentences.append(word("caveat_few_children", language,
-                                  n1=format_count(row.get("n_denominator_intervention"), language),
-                                  n0=format_count(row.get("n_denominator_comparison"), language)))
+            counts = [to_number(row.get(f"n_denominator_{arm}")) for arm in ("intervention", "comparison")]
+            n1, n0 = (word("no_child", language) if count == 0 else format_count(count, language)
+                      for count in counts)
+            sentences.append(word("caveat_few_children_none" if 0 in counts else "caveat_few_children",
+                                  language, n1=n1, n0=n0))
         else:
             sentences.append(word(f"caveat_{code}", language))
     return sentences
@@ -319,6 +329,16 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
         return suppressed_sentence(indicator, language, reason=row.get("reason"))
     survival = str(row.get("kind") or "binary") == "survival"
     opening = landmark_name(indicator, language) if survival else name
+    if none_old_enough(row):
+        sentence = word("none_old_enough", language, name=opening)
+        if str(row.get("design") or "did") == "did":  # the shares before the start, where there are some
+            at = dict(places or arm_places(language, row.get("n_areas_intervention"),
+                                           row.get("n_areas_comparison")))
+            if str(row.get("area") or "all") != "all":
+                at["where"] = str(row["area"])
+            sentence += word("none_old_enough_before", language, q1=_share(row, "intervention_pre", language),
+                             q0=_share(row, "comparison_pre", language), **at)
+        return sentence
     observed = observed_sentence(row, language, places)
     if verdict == "not_estimable":
         return f"{opening}: {observed} " + word("not_estimable", language, name=name)
@@ -384,7 +404,8 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             row = by_id[indicator]
             sentence = indicator_sentence(row, language, sizes, places=places,
                                           said_above=shared[0] if shared is not None else None)
-            notes = caveat_sentences(row, language)
+            # "bara 0 … hade hunnit bli gamla nog": what the sentence itself has just said
+            notes = caveat_sentences(row, language, skip=("few_children",) if none_old_enough(row) else ())
             lines.append("- " + " ".join([sentence, *notes]))
         lines.append("")
     lines += [word("summary_rule", language), "", word("caution", language)]

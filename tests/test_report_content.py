@@ -698,6 +698,37 @@ def test_summary_reads_a_row_without_caveats_as_a_run_s_csv_gives_it(tmp_path: P
     assert "går inte att skilja från programmets effekt" in page.split("\n")[0]
 
 
+def test_page_one_of_an_early_report_says_no_child_is_old_enough_yet() -> None:
+    """A report nine months after the start (extraction 2021-09-30): no child born after it had
+    reached 24 months. Page one said "efter start en andel som inte redovisas i
+    interventionsområdena och en andel som inte redovisas i jämförelseområdena … kunde inte
+    skattas (för få barn eller utfall i någon grupp …). Bygger på få barn: bara 0 i
+    interventionsgruppen och 0 i jämförelsegruppen hade hunnit bli gamla nog för måttet."""
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "design": "did", "primary": True, "measure": "did",
+           "method": "did", "estimate": None, "verdict": "not_estimable", "reason": "not_estimable",
+           "caveats": "very_few_areas;few_children", "n_areas_intervention": 2, "n_areas_comparison": 8,
+           "n_denominator_intervention": 0, "n_denominator_comparison": 0, "events_intervention": 0,
+           "proportion_intervention_pre": 0.81, "proportion_comparison_pre": 0.96,
+           "n_denominator_intervention_pre": 122, "n_denominator_comparison_pre": 312}
+    half = {**row, "indicator": "bf_any_6m", "caveats": "few_children", "n_denominator_comparison": 92,
+            "proportion_comparison": 0.68, "proportion_intervention_pre": 0.64,
+            "proportion_comparison_pre": 0.69}
+    summary = pd.DataFrame([row, half])
+    sv = plain(narrative.summary_markdown(summary, "sv", primary=["vacc_mmr1_24m", "bf_any_6m"]))
+    assert ("MMR vid 24 månader: inget barn fött efter programstart hade hunnit bli gammalt nog för måttet "
+            "när uppgifterna togs ut, så programmets effekt kan ännu inte skattas. Före start: 81 % i "
+            "interventionsområdena och 96 % i jämförelseområdena.\n") in sv
+    # one group without a child old enough: its share is none, not "a share not shown"
+    assert "efter start ingen andel (inget barn gammalt nog) i interventionsområdena och 68 % i" in sv
+    assert ("Bygger på få barn: inget barn i interventionsgruppen och 92 i jämförelsegruppen hade hunnit "
+            "bli gamla nog för måttet.") in sv
+    en = plain(narrative.summary_markdown(summary, "en", primary=["vacc_mmr1_24m", "bf_any_6m"]))
+    assert ("MMR at 24 months: no child born after the start was old enough for the measure when the data "
+            "were extracted, so the programme's effect cannot be estimated yet. Before the start: 81% in "
+            "the intervention areas and 96% in the comparison areas.\n") in en
+    assert "only 0" not in en and "bara 0" not in sv and "inte redovisas" not in sv
+
+
 @pytest.mark.parametrize(("design", "area", "language", "said"), [
     ("did", "Norrbyåsen", "sv", "från före till efter programstart i Norrbyåsen än i jämförelseområdena"),
     ("did", "all", "sv", "efter programstart i interventionsområdena än i jämförelseområdena"),

@@ -97,6 +97,19 @@ WORDS: dict[str, Words] = {
     ),
     "no_data": Words("uppgift saknas", "no data"),
     "hidden_share": Words("en andel som inte redovisas", "a share not shown"),
+    # a group with no child old enough for the measure: there is no share to show
+    "no_child_share": Words("ingen andel (inget barn gammalt nog)", "no share (no child old enough)"),
+    # no child born after the start old enough for the measure in either group (an early report)
+    "none_old_enough": Words(
+        sv=("{name}: inget barn fött efter programstart hade hunnit bli gammalt nog för måttet när "
+            "uppgifterna togs ut, så programmets effekt kan ännu inte skattas."),
+        en=("{name}: no child born after the start was old enough for the measure when the data were "
+            "extracted, so the programme's effect cannot be estimated yet."),
+    ),
+    "none_old_enough_before": Words(
+        sv=" Före start: {q1} i {where} och {q0} i {others}.",
+        en=" Before the start: {q1} in {where} and {q0} in {others}.",
+    ),
     "holm_primary": Words(
         sv="Holms korrektion för {k} huvudindikatorer",
         en="Holm's correction for {k} primary indicators",
@@ -121,6 +134,14 @@ WORDS: dict[str, Words] = {
         en=("It rests on few children: only {n1} in the intervention group and {n0} in the comparison group "
             "were old enough for the measure."),
     ),
+    # the same where a group has none ("bara 0 i interventionsgruppen" said it badly)
+    "caveat_few_children_none": Words(
+        sv=("Bygger på få barn: {n1} i interventionsgruppen och {n0} i jämförelsegruppen hade hunnit "
+            "bli gamla nog för måttet."),
+        en=("It rests on few children: {n1} in the intervention group and {n0} in the comparison group "
+            "were old enough for the measure."),
+    ),
+    "no_child": Words("inget barn", "no child"),
     "caveat_pre_trends_differ": Words(
         sv=("Före programstart utvecklades andelen olika i interventions- och jämförelseområdena "
             "(placebotest {p}), så skattningen är tvivelaktig."),
