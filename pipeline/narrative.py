@@ -374,7 +374,9 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
                                     if f"n_areas_{arm}" in rows else None
                                     for arm in ("intervention", "comparison")))
     where = area if area != "all" else places["where"]
-    lines = [word(f"summary_intro_{design}", language, where=where, others=places["others"],
+    same = where if area != "all" or places["where"] == _design_word("where_one", language) \
+        else _design_word("same_areas", language)  # a historical design's: the areas themselves
+    lines = [word(f"summary_intro_{design}", language, where=where, others=places["others"], same=same,
                   between=_between(area, places, language)), ""]
     shared = _shared_caveat(rows)
     if shared is not None:
@@ -486,15 +488,16 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
     places = arm_places(language, len(intervention), len(spec.get("comparison_areas") or []))
     lines = [f"### {_design_word('heading', language)}", ""]
     if area != "all":
-        lines += [_design_word("area_report", language, area=area, others=places["others"]), ""]
+        lines += [_design_word("area_report_historical" if kind == "historical" else "area_report", language,
+                               area=area, others=places["others"]), ""]
     lines.append("- " + _design_word(
         "programme", language, title=programme.get("title") or programme.get("name") or "",
         contacts=format_count(len(contacts), language),
         home=format_count(sum(c.get("kind") == "home" for c in contacts), language),
         months=format_count(months, language)))
     if kind == "historical":
-        lines.append("- " + _design_word("areas_historical", language,
-                                         intervention=_listing(intervention, language)))
+        lines.append("- " + _design_word(f"areas_historical{'_one' if len(intervention) == 1 else ''}",
+                                         language, intervention=_listing(intervention, language)))
     else:
         comparison = list(spec.get("comparison_areas") or [])
         lines.append("- " + _design_word(
@@ -518,8 +521,9 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
         joined = f" {_design_word('or', language)} ".join(which)
         lines.append("- " + _design_word("eligibility", language, which=joined))
     where = area if area != "all" else places["where"]
+    one_area = kind == "historical" and len(intervention) == 1
     lines.append("- " + _design_word("itt", language, where=where, comparison_group=_design_word(
-        f"comparison_{kind}", language, others=places["others"])))
+        f"comparison_{kind}{'_one' if one_area else ''}", language, others=places["others"], where=where)))
     counts = design_counts(design, area)
     pre = ""
     if kind == "did":

@@ -179,7 +179,8 @@ def followup_sections(run: RunTables) -> list[FollowupSection]:
 
 def area_indicator_rows(indicators: pd.DataFrame, area: str) -> pd.DataFrame:
     """Rows of indicators.csv for a report: for an area, the intervention groups' rows of that area
-    and the comparison groups' rows for all comparison areas; for "all", the whole-study rows."""
+    and the comparison groups' rows for all comparison areas, or the area's own where it has
+    comparison rows (`historical`: the area before the start); for "all", the whole-study rows."""
     if indicators is None or indicators.empty or "area" not in indicators.columns:
         return indicators
     own_area = indicators["group"].astype("string").str.startswith("intervention").fillna(False)
@@ -187,7 +188,9 @@ def area_indicator_rows(indicators: pd.DataFrame, area: str) -> pd.DataFrame:
     if area == "all":
         wanted = row_area == "all"
     else:
-        wanted = (own_area & (row_area == area)) | (~own_area & (row_area == "all"))
+        compared_in_area = (~own_area & (row_area == area)).fillna(False)
+        comparison_area = area if compared_in_area.any() else "all"
+        wanted = (own_area & (row_area == area)) | (~own_area & (row_area == comparison_area))
     return indicators[wanted.fillna(False)].reset_index(drop=True)
 
 

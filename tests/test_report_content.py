@@ -674,6 +674,36 @@ def test_page_one_says_area_or_areas_as_each_arm_has(intervention, comparison, s
                 assert wrong[said] not in page, page
 
 
+def test_a_historical_area_report_compares_the_area_with_itself_before_the_start() -> None:
+    """Under `historical` an area's report shows its own children before the start (indicators.csv
+    has the comparison group's rows by area), says so, and never speaks of comparison areas."""
+    indicators = pd.DataFrame({
+        "indicator": ["vacc_mmr1_24m"] * 6,
+        "group": ["comparison", "comparison", "comparison", "intervention", "intervention", "intervention"],
+        "area": ["all", "Norrbyåsen", "Söderängen"] * 2,
+        "n_denominator": [438, 236, 202, 227, 126, 101]})
+    shown = tables.area_indicator_rows(indicators, "Norrbyåsen")
+    assert shown[["group", "area", "n_denominator"]].values.tolist() == [
+        ["comparison", "Norrbyåsen", 236], ["intervention", "Norrbyåsen", 126]]
+    # a DiD's comparison rows are the comparison areas': the area report shows them whole
+    did = indicators.assign(area=["all", "Lövängen", "Tallmyra", "all", "Norrbyåsen", "Söderängen"])
+    assert tables.area_indicator_rows(did, "Norrbyåsen")["area"].tolist() == ["all", "Norrbyåsen"]
+    config = {"design": {"type": "historical", "intervention_areas": ["Norrbyåsen", "Söderängen"],
+                         "comparison_areas": [], "programme_start": "2020-09-01",
+                         "born_from": "2017-01-01", "born_to": "2023-12-31"},
+              "programme": {"title": "Rinkebymodellen",
+                            "contacts": [{"kind": "home", "target_age_days": 30}]},
+              "extraction_date": "2024-06-30"}
+    design = pd.DataFrame({"arm": ["intervention"] * 4, "area": ["Norrbyåsen"] * 2 + ["Söderängen"] * 2,
+                           "group": ["comparison", "intervention"] * 2, "children": [246, 222, 210, 209]})
+    page = plain(narrative.design_markdown(config, design, "sv", area="Norrbyåsen")).replace("**", "")
+    assert ("Den här rapporten gäller området Norrbyåsen: alla skattningar jämför barnen födda i Norrbyåsen "
+            "efter programstart med barnen födda där före start.") in page
+    assert "Område: Norrbyåsen (samma område före och efter start)." in page
+    assert "Jämförelsegruppen är barnen födda i Norrbyåsen före programstart." in page
+    assert "jämförelseområde" not in page
+
+
 def test_summary_reads_a_row_without_caveats_as_a_run_s_csv_gives_it(tmp_path: Path) -> None:
     """A concurrent study's rows can carry no caveat at all (a DiD's always carry its areas'),
     and a blank text field is read back as NaN: every report of such a study stopped at page

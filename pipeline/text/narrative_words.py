@@ -224,11 +224,11 @@ WORDS: dict[str, Words] = {
     "between_area": Words("{area} och {others}", "{area} and {others}"),
     "summary_intro_historical": Words(
         sv=("Programmets effekt skattas som skillnaden mellan barn födda efter och före programstart i "
-            "samma områden, efter justering för skillnader i familjernas bakgrund. De observerade andelarna "
+            "{same}, efter justering för skillnader i familjernas bakgrund. De observerade andelarna "
             "är inte i sig programmets effekt. Annat som ändrats under samma tid, till exempel pandemin, "
             "vaccinationsprogrammet eller vårdens rutiner, går inte att skilja från programmets effekt."),
         en=("The programme's effect is estimated as the difference between children born after and before "
-            "the start in the same areas, after adjustment for differences in the families' background. The "
+            "the start in {same}, after adjustment for differences in the families' background. The "
             "observed shares are not by themselves the programme's effect. Anything else that changed over "
             "the same time, such as the pandemic, the vaccination programme or routines in care, cannot be "
             "told apart from the programme's effect."),
@@ -280,6 +280,10 @@ DESIGN_WORDS: dict[str, Words] = {
         sv="**Områden:** {intervention} (samma områden före och efter start).",
         en="**Areas:** {intervention} (the same areas before and after the start).",
     ),
+    "areas_historical_one": Words(
+        sv="**Område:** {intervention} (samma område före och efter start).",
+        en="**Area:** {intervention} (the same area before and after the start).",
+    ),
     "periods": Words(
         sv=("**Födelseperioder:** barn födda {pre_from} – {pre_to} (före programstart) och {post_from} – "
             "{post_to} (efter programstart {start})."),
@@ -326,7 +330,12 @@ DESIGN_WORDS: dict[str, Words] = {
         sv="barnen födda i samma områden före programstart",
         en="the children born in the same areas before the start",
     ),
+    "comparison_historical_one": Words(
+        sv="barnen födda i {where} före programstart",
+        en="the children born in {where} before the start",
+    ),
     "where_all": Words("interventionsområdena", "the intervention areas"),
+    "same_areas": Words("samma områden", "the same areas"),
     "where_one": Words("interventionsområdet", "the intervention area"),
     "others_all": Words("jämförelseområdena", "the comparison areas"),
     "others_one": Words("jämförelseområdet", "the comparison area"),
@@ -345,6 +354,12 @@ DESIGN_WORDS: dict[str, Words] = {
             "skattningar jämför {area} med {others}."),
         en=("This report is about the area **{area}**: the intervention group is the children in {area}, "
             "and every estimate compares {area} with {others}."),
+    ),
+    "area_report_historical": Words(
+        sv=("Den här rapporten gäller området **{area}**: alla skattningar jämför barnen födda i {area} "
+            "efter programstart med barnen födda där före start."),
+        en=("This report is about the area **{area}**: every estimate compares the children born in {area} "
+            "after the start with those born there before it."),
     ),
 }
 

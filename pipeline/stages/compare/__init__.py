@@ -232,8 +232,8 @@ def _compare(study: Study, cohort: pd.DataFrame, named_difference: float | None,
 
     def area_piece(area: str) -> Callable[[], tuple[list, pd.DataFrame, list]]:
         def piece() -> tuple[list, pd.DataFrame, list]:
-            area_context = _Context(study, _in_area(population, area), area=area)
-            area_cells = None if did_cells is None else _in_area(did_cells, area)
+            area_context = _Context(study, _in_area(population, area, study.design.type), area=area)
+            area_cells = None if did_cells is None else _in_area(did_cells, area, study.design.type)
             rows = [row for indicator in area_context.indicators
                     for row in _itt_rows(area_context, area_cells, indicator,
                                          randomisation=indicator.id not in alone.get(area, ()))]

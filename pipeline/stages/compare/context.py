@@ -33,9 +33,13 @@ REGION_GROUPS = {"sweden": "sweden_nordic", "nordic": "sweden_nordic", "europe":
 SUBGROUP_VARIABLES = ("mother_region", "education")
 
 
-def _in_area(frame: pd.DataFrame, area: str) -> pd.DataFrame:
-    """Children of one intervention area and every comparison child (area-level contrasts)."""
+def _in_area(frame: pd.DataFrame, area: str, design: str = "did") -> pd.DataFrame:
+    """Children of one intervention area and every comparison child (area-level contrasts);
+    under `historical` the area's own children alone, born after and before the start (its
+    comparison group is the area itself before the start, not every intervention area's)."""
     own = frame["area"].astype("string").eq(area).fillna(False)
+    if design == "historical":
+        return frame[own.to_numpy(dtype=bool)].reset_index(drop=True)
     comparison = frame["group"].astype("string").str.startswith("comparison").fillna(False)
     keep = (own | comparison).to_numpy(dtype=bool)
     return frame[keep].reset_index(drop=True)

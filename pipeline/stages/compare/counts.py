@@ -85,10 +85,10 @@ def count_outcome_tables(study: Study, cohort: pd.DataFrame) -> dict[str, pd.Dat
     population = _rows_in(cohort, GROUPS, analysed)
     effect_rows = []
     for area in ("all", *study.design.intervention_areas):
-        in_area = population if area == "all" else _in_area(population, area)
+        in_area = population if area == "all" else _in_area(population, area, study.design.type)
         did_cells = None
         if study.design.type == "did":
-            did_cells = groups if area == "all" else _in_area(groups, area)
+            did_cells = groups if area == "all" else _in_area(groups, area, study.design.type)
         effect_rows += count_effect_rows(_Context(study, in_area, area=area), did_cells)
     return count_tables(count_outcome_rows(study, groups), effect_rows)
 

@@ -98,7 +98,7 @@ def observed_by_area(study: Study, cohort: pd.DataFrame, in_groups: pd.DataFrame
         in_groups = _rows_in(cohort, DID_GROUPS, analysed_columns(cohort))
     seen = {}
     for area in ("all", *study.design.intervention_areas):
-        groups = in_groups if area == "all" else _in_area(in_groups, area)
+        groups = in_groups if area == "all" else _in_area(in_groups, area, design)
         # each group's children, found once per area rather than once per indicator
         in_group = {name: groups["group"].eq(name).fillna(False).to_numpy(dtype=bool)
                     for name in (DID_GROUPS if design == "did" else GROUPS)}
