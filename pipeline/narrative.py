@@ -243,6 +243,13 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
         if measure == "hazard_ratio" and course is not None:
             said = course.verdict_higher if verdict == "higher" else course.verdict_lower
             return said.format(language, **values)
+        design = str(row.get("design") or "did")
+        if design in ("concurrent", "historical"):  # where (or when) it was higher, not why
+            places = arm_places(language, row.get("n_areas_intervention"), row.get("n_areas_comparison"))
+            if str(row.get("area") or "all") != "all":
+                places["where"] = str(row["area"])
+            return word(f"verdict_{design}", language, direction=word(f"direction_{verdict}", language),
+                        **places, **values)
         return word(f"verdict_{verdict}", language, **values)
     return word(f"reason_{reason}", language, **values) if reason else ""
 

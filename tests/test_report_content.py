@@ -704,6 +704,39 @@ def test_a_historical_area_report_compares_the_area_with_itself_before_the_start
     assert "jämförelseområde" not in page
 
 
+@pytest.mark.parametrize(("design", "area", "language", "said"), [
+    ("did", "all", "sv", "lägre med programmet; skillnaden är större än vad slumpen rimligen kan förklara"),
+    ("concurrent", "all", "sv",
+     "lägre i interventionsområdena än i jämförelseområdena; skillnaden är större än vad slumpen "
+     "rimligen kan förklara (justerat p = 0,036, Holms korrektion för 2 huvudindikatorer), men den kan "
+     "också bero på annat som skiljer områdena åt."),
+    ("concurrent", "Norrbyåsen", "en",
+     "lower in Norrbyåsen than in the comparison areas; the difference is larger than chance would "
+     "plausibly explain"),
+    ("historical", "all", "sv",
+     "lägre efter start än före; skillnaden är större än vad slumpen rimligen kan förklara (justerat "
+     "p = 0,036, Holms korrektion för 2 huvudindikatorer), men den kan också bero på annat som ändrats "
+     "under samma tid."),
+])
+def test_a_verdict_beyond_chance_credits_the_programme_only_under_did(design, area, language, said) -> None:
+    """The demo's children as a concurrent study: Norrbyåsen's MMR −9 (−15 to −2), "lower with the
+    programme", against a synthetic truth of +5.8 (its areas started lower, which only a DiD
+    sees). A concurrent or historical verdict now says where or when the share was lower, and
+    that the design cannot say why."""
+    row = {"indicator": "vacc_mmr1_24m", "area": area, "design": design, "primary": True,
+           "measure": "did" if design == "did" else "risk_difference",
+           "method": "did" if design == "did" else "regression", "estimate": -0.09, "ci_low": -0.15,
+           "ci_high": -0.02, "p_value": 0.018, "p_adjusted": 0.036, "multiplicity": "holm_primary",
+           "verdict": "lower", "reason": "adjusted_p_below_alpha", "caveats": "",
+           "proportion_intervention": 0.85, "proportion_comparison": 0.96}
+    other = {**row, "indicator": "bf_any_6m", "verdict": "unclear", "reason": "interval_includes_null"}
+    page = plain(narrative.summary_markdown(pd.DataFrame([row, other]), language, area=area,
+                                            primary=["vacc_mmr1_24m", "bf_any_6m"]))
+    assert said in page, page
+    if design != "did":
+        assert "med programmet;" not in page and "with the programme;" not in page
+
+
 def test_summary_reads_a_row_without_caveats_as_a_run_s_csv_gives_it(tmp_path: Path) -> None:
     """A concurrent study's rows can carry no caveat at all (a DiD's always carry its areas'),
     and a blank text field is read back as NaN: every report of such a study stopped at page

@@ -63,6 +63,24 @@ WORDS: dict[str, Words] = {
         en=("lower with the programme; the difference is larger than chance would plausibly explain "
             "(adjusted {p}, {correction})"),
     ),
+    # a concurrent or historical design cannot tell the programme from what else differs between
+    # the areas, or changed over the time: its verdict says where the share was higher, not why
+    "verdict_concurrent": Words(
+        sv=("{direction} i {where} än i {others}; skillnaden är större än vad slumpen rimligen kan förklara "
+            "(justerat {p}, {correction}), men den kan också bero på annat som skiljer områdena åt"),
+        en=("{direction} in {where} than in {others}; the difference is larger than chance would plausibly "
+            "explain (adjusted {p}, {correction}), but it may also stem from other differences between "
+            "the areas"),
+    ),
+    "verdict_historical": Words(
+        sv=("{direction} efter start än före; skillnaden är större än vad slumpen rimligen kan förklara "
+            "(justerat {p}, {correction}), men den kan också bero på annat som ändrats under samma tid"),
+        en=("{direction} after the start than before; the difference is larger than chance would "
+            "plausibly explain (adjusted {p}, {correction}), but it may also stem from other changes over "
+            "the same time"),
+    ),
+    "direction_higher": Words("högre", "higher"),
+    "direction_lower": Words("lägre", "lower"),
     "reason_interval_includes_null": Words(
         sv="kan bero på slumpen (intervallet omfattar {null})",
         en="could be due to chance (the interval includes {null})",
