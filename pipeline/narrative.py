@@ -239,15 +239,20 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
               "correction": _correction(row, family_sizes, language), "null": null,
               "floor": p_text(row.get("p_floor"), language)}
     if verdict in ("higher", "lower"):
+        design = str(row.get("design") or "did")
+        places = arm_places(language, row.get("n_areas_intervention"), row.get("n_areas_comparison"))
+        if str(row.get("area") or "all") != "all":
+            places["where"] = str(row["area"])
         course = time_to_event(str(row.get("indicator")))
         if measure == "hazard_ratio" and course is not None:
-            said = course.verdict_higher if verdict == "higher" else course.verdict_lower
-            return said.format(language, **values)
-        design = str(row.get("design") or "did")
+            said = (course.verdict_higher if verdict == "higher" else course.verdict_lower
+                    ).format(language, **values)
+            if design in ("concurrent", "historical"):  # where (or when) it came earlier, not why
+                said = said.replace(word("with_programme", language),
+                                    word(f"where_{design}", language, **places), 1)
+                said += word(f"but_{design}", language)
+            return said
         if design in ("concurrent", "historical"):  # where (or when) it was higher, not why
-            places = arm_places(language, row.get("n_areas_intervention"), row.get("n_areas_comparison"))
-            if str(row.get("area") or "all") != "all":
-                places["where"] = str(row["area"])
             return word(f"verdict_{design}", language, direction=word(f"direction_{verdict}", language),
                         **places, **values)
         return word(f"verdict_{verdict}", language, **values)

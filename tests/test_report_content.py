@@ -735,6 +735,14 @@ def test_a_verdict_beyond_chance_credits_the_programme_only_under_did(design, ar
     assert said in page, page
     if design != "did":
         assert "med programmet;" not in page and "with the programme;" not in page
+    # a hazard ratio's verdict ("vaccinationen skedde tidigare med programmet") likewise
+    hazard = {**row, "indicator": "vacc_mmr1_age", "kind": "survival", "measure": "hazard_ratio",
+              "method": "cox", "estimate": 1.3, "ci_low": 1.1, "ci_high": 1.6, "verdict": "higher"}
+    words = narrative.verdict_phrase(hazard, {}, language)
+    assert ("med programmet" in words or "with the programme" in words) == (design == "did"), words
+    if design == "concurrent":
+        assert words.endswith(("men den kan också bero på annat som skiljer områdena åt",
+                               "but it may also stem from other differences between the areas")), words
 
 
 def test_summary_reads_a_row_without_caveats_as_a_run_s_csv_gives_it(tmp_path: Path) -> None:
