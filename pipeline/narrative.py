@@ -216,8 +216,7 @@ def observed_sentence(row: Mapping[str, Any], language: str,
     each arm's areas; by default as the row's own counts of areas say."""
     design = str(row.get("design") or "did")
     values = {"p1": _share(row, "intervention", language), "p0": _share(row, "comparison", language),
-              **(places or arm_places(language, row.get("n_areas_intervention"),
-                                      row.get("n_areas_comparison")))}
+              **row_places(row, language, places)}
     if design == "did":
         values |= {"q1": _share(row, "intervention_pre", language),
                    "q0": _share(row, "comparison_pre", language),
@@ -230,7 +229,7 @@ def observed_sentence(row: Mapping[str, Any], language: str,
 
 
 def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str], int],
-                   language: str) -> str:
+                   language: str, places: Mapping[str, str] | None = None) -> str:
     """The verdict in words, naming the correction; never stronger than the numbers."""
     verdict, reason = str(row.get("verdict")), str(row.get("reason") or "")
     measure = str(row.get("measure") or "")
@@ -240,21 +239,19 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
               "floor": p_text(row.get("p_floor"), language)}
     if verdict in ("higher", "lower"):
         design = str(row.get("design") or "did")
-        places = arm_places(language, row.get("n_areas_intervention"), row.get("n_areas_comparison"))
-        if str(row.get("area") or "all") != "all":
-            places["where"] = str(row["area"])
+        at = row_places(row, language, places)
         course = time_to_event(str(row.get("indicator")))
         if measure == "hazard_ratio" and course is not None:
             said = (course.verdict_higher if verdict == "higher" else course.verdict_lower
                     ).format(language, **values)
             if design in ("concurrent", "historical"):  # where (or when) it came earlier, not why
                 said = said.replace(word("with_programme", language),
-                                    word(f"where_{design}", language, **places), 1)
+                                    word(f"where_{design}", language, **at), 1)
                 said += word(f"but_{design}", language)
             return said
         if design in ("concurrent", "historical"):  # where (or when) it was higher, not why
             return word(f"verdict_{design}", language, direction=word(f"direction_{verdict}", language),
-                        **places, **values)
+                        **at, **values)
         return word(f"verdict_{verdict}", language, **values)
     return word(f"reason_{reason}", language, **values) if reason else ""
 
@@ -344,12 +341,8 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     if none_old_enough(row):
         sentence = word("none_old_enough", language, name=opening)
         if str(row.get("design") or "did") == "did":  # the shares before the start, where there are some
-            at = dict(places or arm_places(language, row.get("n_areas_intervention"),
-                                           row.get("n_areas_comparison")))
-            if str(row.get("area") or "all") != "all":
-                at["where"] = str(row["area"])
             sentence += word("none_old_enough_before", language, q1=_share(row, "intervention_pre", language),
-                             q0=_share(row, "comparison_pre", language), **at)
+                             q0=_share(row, "comparison_pre", language), **row_places(row, language, places))
         return sentence
     observed = observed_sentence(row, language, places)
     if verdict == "not_estimable":
@@ -361,7 +354,7 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
         effect = f"{effect[:-1]}; {tag})" if effect.endswith(")") else f"{effect} ({tag})"
     said = (said_above == "one_area_in_arm" and str(row.get("reason")) == "no_interval"
             and "one_area_in_arm" in str(row.get("caveats") or "").split(";"))
-    verdict_said = "" if said else f"; {verdict_phrase(row, sizes, language)}"
+    verdict_said = "" if said else f"; {verdict_phrase(row, sizes, language, places)}"
     sentence = f"{opening}: {observed} {word(lead, language)}: {effect}{verdict_said}."
     if to_number(row.get("sensitivity_estimate")) is not None and measure in ("risk_difference",
                                                                               "did"):
@@ -382,14 +375,19 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     sizes = _family_sizes(rows)
     design = str(rows["design"].dropna().iloc[0]) if rows["design"].notna().any() else "did"
     # an area's report names its area where the study's says "the intervention areas"
-    places = arm_places(language, *(pd.to_numeric(rows[f"n_areas_{arm}"], errors="coerce").max()
-                                    if f"n_areas_{arm}" in rows else None
-                                    for arm in ("intervention", "comparison")))
+    counts = [pd.to_numeric(rows[f"n_areas_{arm}"], errors="coerce").max() if f"n_areas_{arm}" in rows
+              else None for arm in ("intervention", "comparison")]
+    places = arm_places(language, *counts)
+    one_intervention, one_comparison = (to_number(count) == 1 for count in counts)
     where = area if area != "all" else places["where"]
-    same = where if area != "all" or places["where"] == _design_word("where_one", language) \
+    same = where if area != "all" or one_intervention \
         else _design_word("same_areas", language)  # a historical design's: the areas themselves
+    if area != "all" or one_intervention != one_comparison:  # a name, or -området and -områdena
+        between = word("between_area", language, area=where, others=places["others"])
+    else:
+        between = word("between_one" if one_intervention else "between_all", language)
     lines = [word(f"summary_intro_{design}", language, where=where, others=places["others"], same=same,
-                  between=_between(area, places, language)), ""]
+                  between=between), ""]
     shared = _shared_caveat(rows)
     if shared is not None:
         code, row = shared
@@ -462,17 +460,14 @@ def arm_places(language: str, intervention_areas: Any, comparison_areas: Any) ->
             "others": _design_word("others_one" if one(comparison_areas) else "others_all", language)}
 
 
-def _between(area: str, places: Mapping[str, str], language: str) -> str:
-    """Who a concurrent summary compares: "interventions- och jämförelseområdena" (-området when
-    each arm has one area), or the area, or the arm of one area, named with the other."""
-    if area == "all":
-        singular = [places[k] == _design_word(f"{k}_one", language) for k in ("where", "others")]
-        if singular == [False, False]:
-            return word("between_all", language)
-        if singular == [True, True]:
-            return word("between_one", language)
-    return word("between_area", language, area=area if area != "all" else places["where"],
-                others=places["others"])
+def row_places(row: Mapping[str, Any], language: str, places: Mapping[str, str] | None = None
+               ) -> dict[str, str]:
+    """`arm_places` for one summary row (the summary's `places`, else the row's own counts of
+    areas), with an area's row naming its area as `where`."""
+    at = dict(places or arm_places(language, row.get("n_areas_intervention"), row.get("n_areas_comparison")))
+    if str(row.get("area") or "all") != "all":
+        at["where"] = str(row["area"])
+    return at
 
 
 def _listing(names: Sequence[str], language: str) -> str:

@@ -745,6 +745,21 @@ def test_a_verdict_beyond_chance_credits_the_programme_only_under_did(design, ar
                                "but it may also stem from other differences between the areas")), words
 
 
+def test_every_time_to_event_verdict_names_the_programme_where_other_designs_name_a_place() -> None:
+    """A concurrent or historical hazard-ratio verdict is the indicator's own words with
+    " med programmet" / " with the programme" put as where or when: words without it would keep
+    crediting the programme, with only the last clause added."""
+    from pipeline.indicators import INDICATORS
+    from pipeline.text.narrative_words import WORDS
+
+    courses = [i.time_to_event for i in INDICATORS if i.time_to_event is not None]
+    assert courses
+    for course in courses:
+        for verdict in (course.verdict_higher, course.verdict_lower):
+            for language in ("sv", "en"):
+                assert verdict.in_(language).count(WORDS["with_programme"].in_(language)) == 1, verdict
+
+
 def test_summary_reads_a_row_without_caveats_as_a_run_s_csv_gives_it(tmp_path: Path) -> None:
     """A concurrent study's rows can carry no caveat at all (a DiD's always carry its areas'),
     and a blank text field is read back as NaN: every report of such a study stopped at page

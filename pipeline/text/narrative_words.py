@@ -80,6 +80,7 @@ WORDS: dict[str, Words] = {
             "the same time"),
     ),
     "direction_higher": Words("högre", "higher"),
+    "direction_lower": Words("lägre", "lower"),
     # a time-to-event verdict ("vaccinationen skedde tidigare med programmet, …") under those
     # designs: where or when instead of "with the programme", and the same last clause
     "with_programme": Words(" med programmet", " with the programme"),
@@ -89,7 +90,6 @@ WORDS: dict[str, Words] = {
                             ", but it may also stem from other differences between the areas"),
     "but_historical": Words(", men den kan också bero på annat som ändrats under samma tid",
                             ", but it may also stem from other changes over the same time"),
-    "direction_lower": Words("lägre", "lower"),
     "reason_interval_includes_null": Words(
         sv="kan bero på slumpen (intervallet omfattar {null})",
         en="could be due to chance (the interval includes {null})",
