@@ -695,9 +695,14 @@ def mask_identifier(value: str) -> str:
 
 # Digits not glued to other letters or digits (so hex hashes and long numbers never match),
 # and not the fraction of a decimal number ("0.8112189876"); a float rendering of a
-# personnummer ("8112189876.0") does match.
-_PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}[-+]?[0-9]{4}"
-                       r"(?![0-9A-Za-z])")
+# personnummer ("8112189876.0") does match. Its separator may be any of those a person types
+# or a word processor makes of "-": a typographic dash (which the personnummer column
+# accepts) or a space ("811218 9876", which it rejects) must not let a number typed into free
+# text pass into data_clean/ or a report.
+_PNR_OTHER_DASH = "[ \u2010-\u2015\u2212]"
+_PNR_SEPARATOR = "[-+ \u2010-\u2015\u2212]"
+_PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}"
+                       rf"{_PNR_SEPARATOR}?[0-9]{{4}}(?![0-9A-Za-z])")
 
 
 def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -741,15 +746,18 @@ def mask_text(text: str) -> str:
 def find_personnummer_like(text: str) -> list[str]:
     """Masked strings in `text` that look like a personnummer, in order of appearance.
 
-    A candidate is 10 or 12 digits, optionally with `-` or `+` before the last four,
-    not part of a longer run of digits or letters, with a possible date (day + 60
-    allowed) and a valid Luhn check digit — about one random 10-digit number in a
+    A candidate is 10 or 12 digits, optionally with `-`, `+`, a typographic dash or a space
+    before the last four, not part of a longer run of digits or letters, with a possible
+    date (day + 60 allowed) and a valid Luhn check digit — about one random 10-digit number in a
     hundred passes both, which keeps false alarms down. Born in the future counts too.
     """
     candidates = [match.group() for match in _PNR_LIKE.finditer(text)]
     if not candidates:
         return []
-    parsed = parse_personnummer(pd.Series(candidates, dtype=object), dt.date.today())
+    # checked as numbers written with "-": a space, which the personnummer column refuses,
+    # separates them as well in text
+    written = [re.sub(_PNR_OTHER_DASH, "-", candidate) for candidate in candidates]
+    parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
     looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")
     return [mask_identifier(candidate)
             for candidate, flagged in zip(candidates, looks_real.to_numpy(dtype=bool,

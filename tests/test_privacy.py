@@ -20,6 +20,7 @@ from pipeline.privacy import (
     key_fingerprint,
     load_key,
     mask_identifier,
+    mask_text,
     parse_personnummer,
     pseudonymise,
 )
@@ -302,6 +303,23 @@ def test_find_personnummer_like():
     assert find_personnummer_like(text) == ["######-####", "############", "######-####"]
     assert find_personnummer_like("nothing here 2021-03-04, n = 1234") == []
     assert find_personnummer_like("") == []
+
+
+@pytest.mark.parametrize("written", ["811218\u20139876", "811218\u22129876", "811218 9876",
+                                     "19811218 9876", "19811218\u20149876"])
+def test_a_personnummer_with_a_typed_separator_is_found_and_masked(written: str) -> None:
+    # Skatteverket's example with the en dash, minus sign or em dash a word processor makes of
+    # "-", or a typed space: the digits are masked, the separator kept
+    masked = "#" * (len(written) - 5) + written[-5] + "####"
+    assert find_personnummer_like(f"ring {written} idag") == [masked]
+    assert mask_text(f"ring {written} idag") == f"ring {masked} idag"
+    # the same digits with an invalid check digit are masked in text but not reported
+    assert find_personnummer_like(f"ring {written[:-1]}5") == []
+
+
+def test_numbers_grouped_by_spaces_are_not_personnummer() -> None:
+    # thousands separated by spaces, as Swedish writes them, and a year after a count
+    assert mask_text("1 000 000 barn; 811218 barn 2024") == "1 000 000 barn; 811218 barn 2024"
 
 
 # --- the scan of PDFs (no PDF library: string objects, raw and Flate-compressed) ---------------
