@@ -162,8 +162,14 @@ def test_an_interval_wider_than_100_points_is_said_to_say_nothing(pooled: list[P
     assert "wider than 100 percentage points" in en
     for words in (sv, en):
         assert "−99" not in words and "200" not in words and "199" not in words
-    assert "50,6 (−98,6 till 199,8)" in _report(pooled, "sv")
-    assert "50.6 (−98.6 to 199.8)" in _report(pooled, "en")
+    page_sv, page_en = _report(pooled, "sv"), _report(pooled, "en")
+    assert "50,6 (−98,6 till 199,8)" in page_sv and "50.6 (−98.6 to 199.8)" in page_en
+    # beside it the fixed effect's normal interval, mu ± 1.96 SE, 27.6 to 73.6: its column is
+    # headed as the sensitivity analysis it is, not read as the answer the wide one withholds
+    assert (mu - 1.959964 * se, mu + 1.959964 * se) == (pytest.approx(0.276, abs=5e-4),
+                                                        pytest.approx(0.736, abs=5e-4))
+    assert "<th>Känslighetsanalys: fast effekt (95 % KI)</th>" in page_sv and "50,6 (27,6–73,6)" in page_sv
+    assert "<th>Sensitivity analysis: fixed effect (95% CI)</th>" in page_en
     # bf_any_12m's interval, 42.5 points wide, still says something
     assert not _item(pooled, "bf_any_12m").uninformative
 

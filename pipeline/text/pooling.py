@@ -410,7 +410,9 @@ POOL_HEADERS: dict[str, Words] = {
     "pooled": Words("Sammanvägd effekt (95 % KI)", "Pooled effect (95% CI)"),
     "i2": Words("I²", "I²"),
     "prediction": Words("Prediktionsintervall", "Prediction interval"),
-    "fixed": Words("Fast effekt (95 % KI)", "Fixed effect (95% CI)"),
+    # a sensitivity analysis, said in its header: its interval ignores how sites differ, and
+    # beside a random-effects interval too wide to say anything it looked like the answer
+    "fixed": Words("Känslighetsanalys: fast effekt (95 % KI)", "Sensitivity analysis: fixed effect (95% CI)"),
     "package": Words("Paket", "Package"),
     "sha256": Words("SHA-256 (början)", "SHA-256 (start)"),
     "code": Words("Kodversion", "Code version"),
