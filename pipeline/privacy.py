@@ -69,7 +69,7 @@ PNR_ERRORS = ("pnr_missing", "pnr_bad_characters", "pnr_wrong_length", "pnr_inva
 _OK, _MISSING, _BAD_CHARACTERS, _WRONG_LENGTH, _INVALID_DATE, _CHECK_DIGIT, _FUTURE = range(7)
 
 _DASHES = "[\u2010-\u2015\u2212]"  # typographic dashes and the minus sign, as Excel writes them
-_MAX_PNR_CHARS = 13  # YYYYMMDD-NNNC
+_MAX_PNR_CHARS = 14  # YYYYMMDDNNNC.0
 _LUHN_WEIGHTS = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2], dtype=np.int8)  # a product is at most 18
 _COORDINATION_DAY_OFFSET = 60
 
@@ -81,7 +81,9 @@ def parse_personnummer(values: pd.Series, reference_date: dt.date) -> pd.DataFra
 
     Accepted, with surrounding whitespace: `YYYYMMDD-NNNC`, `YYYYMMDDNNNC`, `YYMMDD-NNNC`,
     `YYMMDDNNNC`, `YYMMDD+NNNC`, and `YYYYMMDD+NNNC` (the separator is then ignored);
-    typographic dashes count as `-`. The century of a 10-digit number, as in SKV 704:
+    typographic dashes count as `-`; a single space in its place counts as no separator (it
+    carries no century); and a number without a separator may end in ".0" (as a spreadsheet
+    writes a number column read as floats: `198112189876.0`). The century of a 10-digit number, as in SKV 704:
     without a separator, the one giving the latest birth date not after `reference_date`;
     with `-`, the person turns at most 99 in the year of `reference_date`; with `+` (from
     the year the person turns 100), at least 100 — e.g. at 2024-06-30, `240701-NNNC` is a
@@ -127,14 +129,25 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     # n x 12 array of them as int64 was 0.3 GB of fresh memory (seconds on this machine)
     form_digits = np.zeros((n, 12), dtype=np.int8)
     separator = np.zeros(n, dtype=np.uint8)
-    for form_length, separator_at in ((10, None), (11, 6), (12, None), (13, 8)):
-        digit_columns = [i for i in range(form_length) if i != separator_at]
-        in_form = np.flatnonzero((length == form_length) & is_digit[:, digit_columns].all(axis=1))
+    is_12 = np.zeros(n, dtype=bool)
+    # (length, where the separator is, the digits' count): the forms above, and those a
+    # spreadsheet or a person makes of them — a float's ".0" after the digits, a typed space
+    for form_length, separator_at, n_digits in ((10, None, 10), (11, 6, 10), (12, None, 12), (13, 8, 12),
+                                                (12, None, 10), (14, None, 12)):
+        digit_columns = [i for i in range(n_digits + (separator_at is not None)) if i != separator_at]
+        in_form = np.flatnonzero(length == form_length)
+        if form_length > len(digit_columns) + (separator_at is not None):  # "NNNNNNNNNN.0"
+            in_form = in_form[(chars[in_form, form_length - 2] == ord("."))
+                              & (chars[in_form, form_length - 1] == ord("0"))]
+        in_form = in_form[is_digit[in_form][:, digit_columns].all(axis=1)]
         if separator_at is not None:
             written = chars[in_form, separator_at]
-            in_form = in_form[(written == ord("-")) | (written == ord("+"))]
-            separator[in_form] = chars[in_form, separator_at]
-        form_digits[in_form, 12 - len(digit_columns):] = chars[in_form][:, digit_columns] - ord("0")
+            kept = (written == ord("-")) | (written == ord("+")) | (written == ord(" "))
+            in_form, written = in_form[kept], written[kept]
+            # a space says nothing of the century: read as a number without a separator
+            separator[in_form] = np.where(written == ord(" "), 0, written)
+        form_digits[in_form, 12 - n_digits:] = chars[in_form][:, digit_columns] - ord("0")
+        is_12[in_form] = n_digits == 12
         shape_ok[in_form] = True
 
     error = np.full(n, _OK, dtype=np.int8)
@@ -149,7 +162,7 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
         error[other] = np.where(wrong_length, _WRONG_LENGTH, _BAD_CHARACTERS)
 
     rows = np.flatnonzero(shape_ok)
-    decoded = _decode(form_digits[rows], is_12=length[rows] >= 12, separator=separator[rows],
+    decoded = _decode(form_digits[rows], is_12=is_12[rows], separator=separator[rows],
                       reference_date=reference_date)
     error[rows] = decoded["error"]
     valid = error == _OK
@@ -695,11 +708,9 @@ def mask_identifier(value: str) -> str:
 
 # Digits not glued to other letters or digits (so hex hashes and long numbers never match),
 # and not the fraction of a decimal number ("0.8112189876"); a float rendering of a
-# personnummer ("8112189876.0") does match. Its separator may be any of those a person types
-# or a word processor makes of "-": a typographic dash (which the personnummer column
-# accepts) or a space ("811218 9876", which it rejects) must not let a number typed into free
-# text pass into data_clean/ or a report.
-_PNR_OTHER_DASH = "[ \u2010-\u2015\u2212]"
+# personnummer ("8112189876.0") does match. Its separator may be any that the personnummer
+# column accepts: a typographic dash or a space ("811218–9876", "811218 9876") typed into free
+# text must not pass into data_clean/ or a report.
 _PNR_SEPARATOR = "[-+ \u2010-\u2015\u2212]"
 _PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}"
                        rf"{_PNR_SEPARATOR}?[0-9]{{4}}(?![0-9A-Za-z])")
@@ -754,10 +765,7 @@ def find_personnummer_like(text: str) -> list[str]:
     candidates = [match.group() for match in _PNR_LIKE.finditer(text)]
     if not candidates:
         return []
-    # checked as numbers written with "-": a space, which the personnummer column refuses,
-    # separates them as well in text
-    written = [re.sub(_PNR_OTHER_DASH, "-", candidate) for candidate in candidates]
-    parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
+    parsed = parse_personnummer(pd.Series(candidates, dtype=object), dt.date.today())
     looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")
     return [mask_identifier(candidate)
             for candidate, flagged in zip(candidates, looks_real.to_numpy(dtype=bool,

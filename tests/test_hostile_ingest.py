@@ -159,6 +159,20 @@ def test_a_utf8_export_is_read_from_its_file_after_its_bom_and_title_row(tmp_pat
     pd.testing.assert_frame_equal(marked.drop(columns="source_row"), plain.drop(columns="source_row"))
 
 
+def test_personnummer_typed_with_a_space_or_read_as_floats_are_the_same_children(tmp_path: Path) -> None:
+    """The same 8 children, their numbers as written with "-", with a space typed for it, and as
+    a spreadsheet's number column read as floats ("202103041235.0"): every child is kept, with
+    the same pseudonym and birth date, none rejected."""
+    lines = children(8)
+    plain = clean_children(study_with(tmp_path / "plain", lines))
+    for name, written in (("space", lambda number: number.replace("-", " ")),
+                          ("float", lambda number: number.replace("-", "") + ".0")):
+        retyped = [written(line.split(";", 1)[0]) + ";" + line.split(";", 1)[1] for line in lines]
+        assert retyped[0].split(";")[0] in (A.replace("-", " "), A.replace("-", "") + ".0")
+        read = clean_children(study_with(tmp_path / name, retyped))
+        pd.testing.assert_frame_equal(read, plain)
+
+
 def test_multi_line_value_is_read_with_a_value_issue(tmp_path: Path, capsys) -> None:
     # What Excel writes for a cell holding Alt+Enter: kept, as one value, and recorded.
     lines = children(8)

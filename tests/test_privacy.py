@@ -40,7 +40,9 @@ def parse_one(value: object, reference: dt.date = REFERENCE) -> dict:
 #   7*2=14 -> 5, 0, 1*2=2, 0, 6*2=12 -> 3, 3, 2*2=4, 3, 9*2=18 -> 9
 #   sum = 5+0+2+0+3+3+4+3+9 = 29; check digit = (10 - 9) mod 10 = 1. Valid.
 @pytest.mark.parametrize("raw", ["811218-9876", "8112189876", "19811218-9876", "198112189876",
-                                 "  811218-9876 ", "19811218+9876", "811218\u20139876"])
+                                 "  811218-9876 ", "19811218+9876", "811218\u20139876",
+                                 # a space typed for "-"; a number column read as floats
+                                 "811218 9876", "19811218 9876", "8112189876.0", "198112189876.0"])
 def test_valid_forms_of_one_number(raw):
     row = parse_one(raw)
     assert row["error"] is pd.NA
@@ -92,6 +94,11 @@ def test_dash_means_under_100_in_the_reference_year():
     # Born 1924-07-01, the person turns 100 in 2024 and is written with "+" all that year;
     # with "-" the number can only be a birth later in 2024: in the future.
     assert parse_one("240701-1234")["error"] == "pnr_future_birth"
+    # a typed space and a float's ".0" say nothing of the century: read as with no separator,
+    # the latest birth date not after the reference date
+    assert parse_one("2407011234")["birth_date"] == pd.Timestamp("1924-07-01")
+    assert parse_one("240701 1234")["birth_date"] == pd.Timestamp("1924-07-01")
+    assert parse_one("2407011234.0")["birth_date"] == pd.Timestamp("1924-07-01")
 
 
 def test_plus_separator_means_100_in_the_reference_year_or_older():
@@ -113,7 +120,9 @@ def test_leap_day_depends_on_century():
 
 @pytest.mark.parametrize(("raw", "error"), [
     ("", "pnr_missing"), ("   ", "pnr_missing"), (None, "pnr_missing"),
-    ("81121A-9876", "pnr_bad_characters"), ("811218 9876", "pnr_bad_characters"),
+    ("81121A-9876", "pnr_bad_characters"), ("811218  9876", "pnr_bad_characters"),
+    ("8112189876.5", "pnr_bad_characters"), ("811218-9876.0", "pnr_bad_characters"),
+    ("8112 18-9876", "pnr_bad_characters"), ("81121898.0", "pnr_bad_characters"),
     ("8112-18-9876", "pnr_bad_characters"), ("okänt", "pnr_bad_characters"),
     ("811218-987", "pnr_wrong_length"), ("81121898761", "pnr_wrong_length"),
     ("1981121898761", "pnr_wrong_length"),
