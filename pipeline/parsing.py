@@ -276,6 +276,54 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _result(dates.astype(DATETIME_DTYPE), ~valid, codes, values, DATETIME_DTYPE)
 
 
+# the day-first forms of `_DATE_PATTERNS` (04/03/2021, 04.03.2021, 04-03-2021)
+_DAY_FIRST_PATTERNS = _DATE_PATTERNS[4:]
+
+
+@dataclass(frozen=True)
+class MonthFirst:
+    """A date column written month first (12/31/2021): its first value that reads only so,
+    where, and how many other values `parse_dates` would read with day and month swapped."""
+    row: int  # position of the first value that reads only month first
+    value: str
+    swapped: int
+
+
+def month_first(values: pd.Series) -> MonthFirst | None:
+    """Whether a date column is written month first, as an American spreadsheet writes it.
+
+    `parse_dates` reads "04/03/2021" day first, as Swedish systems write it. In a column of
+    month-first dates that rejects every date after the 12th of its month ("03/13/2021": no
+    month 13) and reads the rest with day and month swapped, without a word. So: the column is
+    month first when some value reads only month first (its second number 13-31, a possible
+    day of its first as a month) and none reads only day first (its first number over 12).
+    A column with both holds typing errors, rejected one by one; a column with neither cannot
+    tell (every day 12 or less) and is read day first.
+    """
+    codes, text = factorize_text(values)
+    strings = arrow_text(text)
+    first = np.zeros(len(text), dtype=np.int64)
+    second = np.zeros(len(text), dtype=np.int64)
+    year = np.zeros(len(text), dtype=np.int64)
+    for pattern in _DAY_FIRST_PATTERNS:
+        extracted = pc.extract_regex(strings, f"^{pattern}$")
+        found = np.flatnonzero(extracted.is_valid().to_numpy(zero_copy_only=False) & (first == 0))
+        if len(found):
+            fields = extracted.take(pa.array(found))
+            first[found], second[found] = _ints(fields.field("d")), _ints(fields.field("m"))
+            year[found] = _ints(fields.field("y"))
+    possible_month = (first >= 1) & (first <= 12)
+    only_month_first = possible_month & (second > 12) & (second <= days_in_month(year, np.clip(first, 1, 12)))
+    only_day_first = (first > 12) & (second >= 1) & (second <= 12)
+    if only_day_first.any() or not only_month_first.any():
+        return None
+    in_rows = only_month_first[codes] & (codes >= 0)
+    row = int(np.flatnonzero(in_rows)[0])
+    ambiguous = possible_month & (second >= 1) & (second <= 12) & (first != second)
+    return MonthFirst(row=row, value=str(text.iloc[codes[row]]),
+                      swapped=int((ambiguous[codes] & (codes >= 0)).sum()))
+
+
 # --- numbers -------------------------------------------------------------------------------
 
 _SIGN = "[+-]?"

@@ -173,6 +173,29 @@ def test_personnummer_typed_with_a_space_or_read_as_floats_are_the_same_children
         pd.testing.assert_frame_equal(read, plain)
 
 
+def test_dates_written_month_first_stop_the_file_at_their_first_telling_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An export from a spreadsheet in American order: read day first, 06/24/2021 would be
+    rejected (no month 24) and 7/1/2021 read as 7 January, silently. The file stops instead,
+    naming its column, line and value; a Swedish export with one such typing error does not."""
+    vaccinations = [f"{A};6/4/2021;Infanrix hexa;1", f"{A};06/24/2021;Infanrix hexa;2",
+                    f"{A};7/1/2021;Prevenar 13;1"]
+    folder = study_with(tmp_path / "us")
+    header = (folder / "vaccinationer.csv").read_text(encoding="utf-8").splitlines()[0]
+    (folder / "vaccinationer.csv").write_text("\n".join([header, *vaccinations]) + "\n", encoding="utf-8")
+    stops(folder, tmp_path / "root", capsys,
+          "vaccinationer.csv, column 2 (B) 'datum', line 3: the dates are written month first "
+          "('06/24/2021' has no month 24, but is day 24 of month 6)",
+          "so 2 other dates of this column would be read with day and month swapped",
+          "Export the dates as YYYY-MM-DD")
+    vaccinations[2] = f"{A};27/1/2022;Prevenar 13;1"  # day first, with line 3 a typing error
+    (folder / "vaccinationer.csv").write_text("\n".join([header, *vaccinations]) + "\n", encoding="utf-8")
+    read = run_ingest_clean(load_study(folder)).tables["vaccinations"]
+    assert read.frame["dose_date"].tolist() == [pd.Timestamp("2021-04-06"), pd.Timestamp("2022-01-27")]
+    assert read.rejects[["source_row", "reason", "value"]].values.tolist() == [
+        [3, "date_unparseable", "06/24/2021"]]
+
+
 def test_multi_line_value_is_read_with_a_value_issue(tmp_path: Path, capsys) -> None:
     # What Excel writes for a cell holding Alt+Enter: kept, as one value, and recorded.
     lines = children(8)

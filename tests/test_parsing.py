@@ -19,6 +19,7 @@ from pipeline.parsing import (
     coded_text,
     factorize_text,
     is_coded,
+    month_first,
     parse_booleans,
     parse_categories,
     parse_dates,
@@ -81,6 +82,23 @@ def test_blank_is_missing_not_failed():
         parsed, failed = parser(pd.Series([None, "", "   ", np.nan, "\u00a0"], dtype=object))
         assert parsed.isna().all()
         assert not failed.any()
+
+
+def test_a_column_written_month_first_is_told_from_one_with_typing_errors():
+    # American order: 06/24/2021 has no month 24, and no value has a first number over 12.
+    # 6/4/2021 and 07.01.2021 would be read as 6 April and 7 January: 2 dates swapped; 05/05 is
+    # the same either way, and a blank and an ISO date say nothing
+    us = pd.Series(["6/4/2021", None, "06/24/2021", "07.01.2021", "05/05/2021", "2021-03-04",
+                    "12/31/2021"], dtype="str")
+    found = month_first(us)
+    assert found is not None
+    assert (found.row, found.value, found.swapped) == (2, "06/24/2021", 2)
+    # Swedish order with one typing error (13 as a month beside 27 as a day): not month first,
+    # the error is rejected on its own; so is a column where no value tells the order apart
+    assert month_first(pd.Series(["27/1/2022", "06/24/2021", "6/4/2021"], dtype="str")) is None
+    assert month_first(pd.Series(["6/4/2021", "07/01/2021"], dtype="str")) is None
+    # a second number that is no day of the first as a month (02/30) is no evidence either
+    assert month_first(pd.Series(["02/30/2021", "6/4/2021"], dtype="str")) is None
 
 
 def test_dates_dtype_and_index():

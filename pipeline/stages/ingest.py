@@ -219,7 +219,9 @@ def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str
     # what reading took and let go back to the system before parsing: arrow's allocator keeps
     # freed memory a while (0.7 GB after reading a million children's visits)
     pa.default_memory_pool().release_unused()
-    frame, rejects, issues = parse_table(renamed, table, path.name)
+    labels = {target: _column_label(index, raw.header[index])  # how a message names a column
+              for index, target in enumerate(column_targets(raw.header, table, column_map)) if target}
+    frame, rejects, issues = parse_table(renamed, table, path.name, labels)
     if raw.spans:
         issues = pd.concat([issues, _span_issues(raw, table, column_map, path.name)], ignore_index=True)
         first, last, column = raw.spans[0]
@@ -1137,7 +1139,7 @@ _REQUIRED_REASON = {"date": "date_unparseable", "category": "category_unknown"}
 
 
 def parse_table(
-    frame: pd.DataFrame, table: Table, source_file: str
+    frame: pd.DataFrame, table: Table, source_file: str, labels: Mapping[str, str] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Parse each column by its kind; required failures reject the row, optional ones are issues.
 
@@ -1157,6 +1159,9 @@ def parse_table(
     for column in table.columns:
         raw = frame[column.name] if column.name in table.identified_by else frame.pop(column.name)
         values, failed = parse_column(raw, column)
+        if column.kind == "date" and failed.any():
+            _stop_if_month_first(raw, (labels or {}).get(column.name, f"column '{column.name}'"),
+                                 parsed[SOURCE_ROW], source_file)
         parsed[column.name] = values
         if column.required and column.kind != "personnummer":  # personnummer: checked at clean
             failed = failed.to_numpy(dtype=bool)
@@ -1208,6 +1213,23 @@ def parse_table(
         parsed = pd.DataFrame({name: parsed.pop(name).take(kept_rows).reset_index(drop=True)
                                for name in list(parsed.columns)}, copy=False)  # each taken is new
     return parsed.reset_index(drop=True), rejects, issues
+
+
+def _stop_if_month_first(raw: pd.Series, column: str, lines: pd.Series, source_file: str) -> None:
+    """Stop the file when its date column (`column`: as a message names it) is written month
+    first (`parsing.month_first`): read day first, its days after the 12th would be rejected and
+    its others read with day and month swapped."""
+    found = parsing.month_first(raw)
+    if found is None:
+        return
+    day, month = re.split(r"[/.-]", found.value, maxsplit=2)[:2]
+    raise InputFileError(
+        f"{source_file}, {column}, line {lines.iloc[found.row]}: the dates are written month "
+        f"first ({found.value!r} has no month {int(month)}, but is day {int(month)} of month {int(day)}), "
+        f"and no date of the column is written day first. hembesok reads a date such as 04/03/2021 "
+        f"day first (4 March), as Swedish systems write it, so {found.swapped:,} other dates of this "
+        f"column would be read with day and month swapped. Export the dates as YYYY-MM-DD and run "
+        f"again; if this line is a typing error in a column written day first, correct it.")
 
 
 def _in_row_order(parts: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]]
