@@ -82,8 +82,16 @@ def normalise_vaccine_name(text: str) -> str:
 
 
 def product_for(text: str | None) -> Product | None:
-    """The product an export's vaccine text names, or None when no one knows it."""
+    """The product an export's vaccine text names, or None when no one knows it.
+
+    A name no spelling gives is looked up once more without what journals write around it: a
+    note in brackets and the word for vaccine after it ("Prevenar 13 (PCV13)", "MPR-vaccin",
+    "Rotavirusvaccin", "MMR vaccine").
+    """
     if text is None:
         return None
     key = _SPELLINGS.get(normalise_vaccine_name(text))
+    if key is None:
+        bare = normalise_vaccine_name(re.sub(r"\([^)]*\)", "", text))
+        key = _SPELLINGS.get(re.sub(r"(?:vaccination|vaccine|vaccin)$", "", bare))
     return PRODUCTS[key] if key else None
