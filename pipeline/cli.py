@@ -274,6 +274,7 @@ def _validate(args: argparse.Namespace) -> int:
         for (table, column, issue), rows in counts.items():
             print(f"    {table:<14} {column:<24} {issue:<34} {rows:>8,}")
     _print_area_spellings(result.area_spellings)
+    _print_unknown_values(result)
     for note in result.notes:
         print(f"  note: {note}")
     problems = [] if quality["balanced"].all() else ["row accounting broken"]
@@ -310,6 +311,46 @@ def _print_area_spellings(spellings) -> None:  # noqa: ANN001 - clean's area_spe
         first = unmatched.sort_values("similarity", ascending=False, kind="stable").iloc[0]
         print(f"  to count an unmatched area's children, map its spelling in study.yml, e.g. "
               f"area_map: {{\"{first.area_in_export}\": {first.nearest_area}}} (if that is the area)")
+
+
+# what a category or yes/no value no spelling list knows is called among the rejects (a
+# required column's) and the value issues (an optional one's, set missing)
+_UNKNOWN_VALUE_REASONS = ("category_unknown", "value_unparseable", "category_unparseable_set_missing",
+                          "boolean_unparseable_set_missing")
+
+
+def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
+    """The category and yes/no values no spelling list knows, most rows first, with the fix:
+    `value_map` in study.yml, which says what a spelling means."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.schema import TABLES, column_meanings
+
+    columns = {(table, c.name): c for table in TABLES for c in TABLES[table].columns
+               if c.kind in ("category", "boolean")}
+    found = [frame.rename(columns={"issue": "reason"})[["table", "column", "value", "reason"]]
+             for frame in (result.rejects, result.value_issues) if len(frame)]
+    unknown = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+    if unknown.empty:
+        return
+    pairs = zip(unknown["table"], unknown["column"], strict=True)
+    mapped = np.array([pair in columns for pair in pairs], dtype=bool)
+    unknown = unknown[unknown["reason"].isin(_UNKNOWN_VALUE_REASONS).to_numpy() & mapped]
+    if unknown.empty:
+        return
+    counts = unknown.groupby(["table", "column", "value"]).size().sort_values(ascending=False, kind="stable")
+    print("  category and yes/no values no spelling list knows (most rows first):")
+    print(f"    {'table':<14} {'column':<18} {'value':<28} {'rows':>8}")
+    for (table, column, value), rows in counts.head(12).items():
+        print(f"    {table:<14} {columns[(table, column)].header:<18} {value:<28} {rows:>8,}")
+    if len(counts) > 12:
+        print(f"    … and {len(counts) - 12:,} more")
+    (table, column, value), _ = next(iter(counts.items()))
+    header, meanings = columns[(table, column)].header, column_meanings(columns[(table, column)])
+    # no meaning is guessed: a value mapped by a guess copied unread would bias the outcome
+    print(f"  to read such a value, say in study.yml what it means: value_map: "
+          f"{{{table}: {{{header}: {{\"{value}\": <one of {', '.join(meanings)}>}}}}}}")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 import yaml
 from pydantic import (
     BaseModel,
@@ -31,8 +32,8 @@ from pipeline.errors import ConfigError
 from pipeline.followup import optional, part_modules
 from pipeline.indicators import INDICATOR_IDS
 from pipeline.indicators import indicator as indicator_entry
-from pipeline.parsing import fold_label
-from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES
+from pipeline.parsing import fold_label, parse_categories
+from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES, column_meanings, column_variants
 
 PRESETS = ("rinkeby", "skaggetorp", "stis")
 COVARIATES = ("mother_region", "education", "mother_age", "interpreter_needed", "child_sex",
@@ -237,6 +238,10 @@ class StudyFields(_Strict):
     # export spelling -> design area, for spellings that folding accents, case and spacing
     # does not match ("Norrbyåsen BVC": Norrbyåsen); validated against the design
     area_map: dict[str, str] = {}
+    # export spelling -> what it means, for a category (or yes/no) value no spelling list
+    # knows, per table and column (its header or name): {language: {resultat: {"Ej bedömd":
+    # ej genomförd}}}; validated, and kept as {table: {column name: {spelling: code}}}
+    value_map: dict[str, dict[str, dict[str, str]]] = {}
     plausible_ranges: dict[str, tuple[float, float]] = PLAUSIBLE_RANGES
     # the programme's costs per year (issue 12): the costs section of the reports
     costs: tuple[CostItem, ...] = ()
@@ -318,6 +323,14 @@ class StudyFields(_Strict):
                         f"of {table}{_did_you_mean(target, sorted(known))}; map onto one of "
                         f"{[c.header for c in TABLES[table].columns]}")
         return value
+
+    @field_validator("value_map")
+    @classmethod
+    def _known_meanings(cls, value: dict[str, dict[str, dict[str, str]]]
+                        ) -> dict[str, dict[str, dict[str, str]]]:
+        return {table: {name: codes for name, codes in (
+                    value_codes(table, column, spellings) for column, spellings in columns.items())}
+                for table, columns in value.items()}
 
     @field_validator("area_map")
     @classmethod
@@ -630,6 +643,48 @@ def _allowed_keys(parent: str) -> list[str]:
     if model is None:
         return []
     return [name for name in model.model_fields if name != "folder"]
+
+
+def value_codes(table: str, column: str, spellings: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """A `value_map` entry checked: the column's name, and each spelling's code in the
+    column's vocabulary. The column is named by its header or name and holds categories or
+    yes/no; each meaning is a spelling the vocabulary knows; a spelling it already reads as
+    something else is refused (the map adds spellings, it does not change what one means)."""
+    if table not in TABLES:
+        raise ValueError(f"value_map names unknown table '{table}'{_did_you_mean(table, TABLES)}; "
+                         f"the tables are {list(TABLES)}")
+    by_key = {fold_label(key): c for c in TABLES[table].columns for key in (c.header, c.name)}
+    found = by_key.get(fold_label(column))
+    coded = [c.header for c in TABLES[table].columns if c.kind in ("category", "boolean")]
+    if found is None or found.kind not in ("category", "boolean"):
+        what = "not a column" if found is None else "not a column of categories or yes/no"
+        raise ValueError(f"value_map.{table}: '{column}' is {what} of {table}"
+                         f"{_did_you_mean(column, coded)}; the columns whose values it maps are {coded}")
+    variants = column_variants(found)
+    meanings = column_meanings(found)
+    codes: dict[str, str] = {}
+    for spelling, meaning in spellings.items():
+        code = _read_as(str(meaning), variants)
+        if code is None:
+            raise ValueError(f"value_map.{table}.{column}: '{spelling}' maps to '{meaning}', which is no "
+                             f"value of {found.header}{_did_you_mean(meaning, variants)}; map onto one "
+                             f"of {meanings} or a spelling of one")
+        already = _read_as(str(spelling), variants)
+        if already is not None and already != code:
+            raise ValueError(f"value_map.{table}.{column}: '{spelling}' is already read as '{already}' "
+                             f"and cannot be mapped to '{code}'; remove the entry")
+        codes[str(spelling)] = code
+    try:  # two of the study's spellings alike but for case or spacing, meaning two things
+        parse_categories(pd.Series([], dtype=object), column_variants(found, codes))
+    except ValueError as clash:
+        raise ValueError(f"value_map.{table}.{column}: {clash}; keep one of them") from None
+    return found.name, codes
+
+
+def _read_as(text: str, variants: Mapping[str, str]) -> str | None:
+    """The code a spelling list reads `text` as (accents, case and spacing aside), or None."""
+    values, failed = parse_categories(pd.Series([text], dtype=object), variants)
+    return None if bool(failed.iloc[0]) else str(values.iloc[0])
 
 
 def _did_you_mean(word: str, choices: Any) -> str:

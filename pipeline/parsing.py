@@ -484,14 +484,15 @@ def _categories(values: pd.Series, variants: Mapping[str, str]) -> tuple[np.ndar
     return codes, _lookup(normalise_labels(text), variants)
 
 
-def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_booleans(values: pd.Series, variants: Mapping[str, str] | None = None
+                   ) -> tuple[pd.Series, pd.Series]:
     """Yes/no as nullable boolean, and a failed mask.
 
     Accepted: the spellings of `CATEGORY_VARIANTS["boolean"]` (ja / nej, j / n, yes / no,
-    1 / 0, true / false, sant / falskt, x for a ticked box), in any case, with the
-    normalisation of `parse_categories`. Fails: anything else.
+    1 / 0, true / false, sant / falskt, x for a ticked box), or of `variants` (codes "true" and
+    "false"), in any case, with the normalisation of `parse_categories`. Fails: anything else.
     """
-    codes, found = _categories(values, CATEGORY_VARIANTS["boolean"])
+    codes, found = _categories(values, CATEGORY_VARIANTS["boolean"] if variants is None else variants)
     flags = pd.Series(found).eq("true").astype("boolean").array  # NA stays NA
     return _result(flags, found.isna(), codes, values, "boolean")
 

@@ -547,6 +547,22 @@ CATEGORY_VARIANTS: dict[str, dict[str, str]] = {
 VOCABULARIES: Mapping[str, dict[str, str]] = WithParts(
     CATEGORY_VARIANTS, lambda part: getattr(part, "VOCABULARIES", {}), "vocabulary")
 
+def column_variants(column: Column, spellings: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The spellings a category or yes/no column reads (spelling -> code), with a study's own
+    (`value_map`, already codes) added."""
+    variants = VOCABULARIES["boolean" if column.kind == "boolean" else column.vocabulary or ""]
+    return {**variants, **spellings} if spellings else variants
+
+
+def column_meanings(column: Column) -> list[str]:
+    """What a category or yes/no column's values can mean, each by its first spelling (the
+    Swedish one: "utan anmärkning", "ja")."""
+    first: dict[str, str] = {}
+    for spelling, code in column_variants(column).items():
+        first.setdefault(code, spelling)
+    return list(first.values())
+
+
 PROFESSION_VARIANTS: dict[str, str] = {
     "bvc-sjuksköterska": "bvc_nurse",
     "bvc-sjukskoterska": "bvc_nurse",

@@ -330,3 +330,69 @@ def test_an_out_of_range_value_is_missing_in_the_adjusted_estimates(tmp_path: Pa
                             tmp_path / "r3")
     regression = ("regression", "odds_ratio")
     assert used.loc[regression, "estimate"] != pytest.approx(by_hand.loc[regression, "estimate"], rel=1e-6)
+
+
+# --- category values no spelling list knows ------------------------------------------------------
+
+# three of four screenings with a result no spelling list knows ("Ej bedömd": not assessed, in
+# two spellings), and a first-child flag written as a sentence
+SCREENINGS = [f"{FIRST};2024-03-04;3 år;Ej bedömd;nej",
+              f"{pnr('20210102', '123')};2024-03-05;3 år;Ej bedömd;nej",
+              f"{pnr('20210103', '123')};2024-03-06;3 år;utan anmärkning;nej",
+              f"{pnr('20210104', '123')};2024-03-07;3 år;ej  BEDÖMD;nej"]
+
+
+def unknown_values_study(folder: Path, **study: object) -> Path:
+    children = [child(day, "Norrbyåsen" if day % 2 == 0 else "Söderängen") for day in range(4)]
+    children[2] = children[2].replace(";ja;", ";Första barnet;")
+    return write_study(folder, {"children": children, **EVENTS, "language": SCREENINGS},
+                       study={"design": DESIGN, "max_rejected_share": 0.9, **study})
+
+
+def test_validate_lists_unknown_values_and_value_map_reads_them(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    folder = unknown_values_study(tmp_path / "unmapped")
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "category and yes/no values no spelling list knows (most rows first):" in out
+    listed = [line.split() for line in out.splitlines() if line.startswith("    language ") or
+              line.startswith("    children ") and "forstfodd" in line]
+    assert listed == [["language", "resultat", "Ej", "bedömd", "2"],
+                      ["children", "forstfodd", "Första", "barnet", "1"],
+                      ["language", "resultat", "ej", "BEDÖMD", "1"]]
+    # the fix, with no meaning guessed for the user to copy unread
+    assert ('value_map: {language: {resultat: {"Ej bedömd": <one of utan anmärkning, avvikelse, '
+            'ej genomförd>}}}') in out
+    result = run_ingest_clean(load_study(folder))
+    assert len(result.tables["language"].frame) == 1  # the three rejected as category_unknown
+
+    mapped = unknown_values_study(tmp_path / "mapped", value_map={
+        "language": {"resultat": {"Ej bedömd": "ej genomförd"}},  # the spelling matched as any is
+        "children": {"first_child": {"Första barnet": "ja"}}})
+    result = run_ingest_clean(load_study(mapped))
+    results = result.tables["language"].frame["result"].tolist()
+    assert results == ["not_done", "not_done", "no_remark", "not_done"]
+    assert result.tables["children"].frame["first_child"].tolist() == [True, True, True, True]
+    assert result.rejects.empty and result.value_issues.empty
+    assert main(["validate", str(mapped)]) == 0
+    assert "no spelling list knows" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value_map, expected", [
+    ({"languag": {"resultat": {"x": "avvikelse"}}}, "value_map names unknown table 'languag' (did you mean "
+                                                     "'language'?)"),
+    ({"language": {"datum": {"x": "avvikelse"}}}, "value_map.language: 'datum' is not a column of categories "
+                                                  "or yes/no of language"),
+    ({"language": {"resultat": {"Ej bedömd": "bra"}}}, "'Ej bedömd' maps to 'bra', which is no value of "
+                                                       "resultat; map onto one of ['utan anmärkning', "
+                                                       "'avvikelse', 'ej genomförd']"),
+    ({"language": {"resultat": {"Avvikande": "utan anmärkning"}}}, "'Avvikande' is already read as "
+                                                                   "'deviation' and cannot be mapped"),
+    ({"language": {"resultat": {"Ej bedömd": "ej genomförd", "EJ  BEDÖMD": "avvikelse"}}},
+     "maps to both"),
+])
+def test_value_map_is_checked_at_config_time(tmp_path: Path, value_map: dict, expected: str) -> None:
+    folder = unknown_values_study(tmp_path / "s", value_map=value_map)
+    with pytest.raises(ConfigError) as error:
+        load_study(folder)
+    assert expected in str(error.value)

@@ -1169,6 +1169,8 @@ def rejected_share_problems(result: CleanResult, max_share: float) -> list[str]:
         mine = reasons[(reasons["table"] == row.table) & (reasons["source_file"] == row.source_file)]
         top = mine.sort_values(["rows", "reason"], ascending=[False, True]).iloc[0]
         most = f"most for {top['reason']} ({top['rows']:,})"
+        if top["reason"] == "category_unknown":  # spellings the study can say the meaning of
+            most += " (hembesok validate lists the values; value_map in study.yml reads them)"
         if row.rows_rejected == row.rows_read:
             problems.append(f"{row.table} ({row.source_file}): all {row.rows_read:,} rows were rejected, "
                             f"{most}; see the rejects by reason (hembesok validate) and correct the "

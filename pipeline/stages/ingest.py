@@ -58,7 +58,7 @@ from pipeline import parsing
 from pipeline.config import InputFile, Study
 from pipeline.errors import InputFileError
 from pipeline.progress import step_message
-from pipeline.schema import TABLES, VOCABULARIES, Column, Table, input_tables
+from pipeline.schema import TABLES, Column, Table, column_variants, input_tables
 
 SOURCE_ROW = "source_row"
 REJECT_COLUMNS = ["table", "source_file", "source_row", "reason", "column", "value"]
@@ -184,7 +184,7 @@ class IngestedLazily(Mapping[str, IngestedTable]):
 
     def _ingested(self, name: str, raw: RawExport | None = None) -> IngestedTable:
         return ingest_table(self.study.input_path(name), TABLES[name], self.study.inputs[name],
-                            self.study.column_map.get(name, {}), raw)
+                            self.study.column_map.get(name, {}), raw, self.study.value_map.get(name))
 
     def __iter__(self) -> Iterator[str]:
         return (name for name in self.names if name not in self.popped)
@@ -200,9 +200,11 @@ class IngestedLazily(Mapping[str, IngestedTable]):
 
 
 def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str, str],
-                 raw: RawExport | None = None) -> IngestedTable:
+                 raw: RawExport | None = None,
+                 value_map: Mapping[str, Mapping[str, str]] | None = None) -> IngestedTable:
     """Read one export (unless `raw`, `read_export`'s, is given), map its columns and parse
-    its values."""
+    its values (a category column also by the study's own spellings: `value_map`'s, column ->
+    {spelling: code})."""
     named = f"{path.name} ({table.name})"
     if raw is None:
         raw = read_export(path, spec, table, column_map)
@@ -221,7 +223,7 @@ def ingest_table(path: Path, table: Table, spec: InputFile, column_map: dict[str
     pa.default_memory_pool().release_unused()
     labels = {target: _column_label(index, raw.header[index])  # how a message names a column
               for index, target in enumerate(column_targets(raw.header, table, column_map)) if target}
-    frame, rejects, issues = parse_table(renamed, table, path.name, labels)
+    frame, rejects, issues = parse_table(renamed, table, path.name, labels, value_map)
     if raw.spans:
         issues = pd.concat([issues, _span_issues(raw, table, column_map, path.name)], ignore_index=True)
         first, last, column = raw.spans[0]
@@ -1139,7 +1141,8 @@ _REQUIRED_REASON = {"date": "date_unparseable", "category": "category_unknown"}
 
 
 def parse_table(
-    frame: pd.DataFrame, table: Table, source_file: str, labels: Mapping[str, str] | None = None
+    frame: pd.DataFrame, table: Table, source_file: str, labels: Mapping[str, str] | None = None,
+    value_map: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Parse each column by its kind; required failures reject the row, optional ones are issues.
 
@@ -1158,7 +1161,7 @@ def parse_table(
     issue_parts = []
     for column in table.columns:
         raw = frame[column.name] if column.name in table.identified_by else frame.pop(column.name)
-        values, failed = parse_column(raw, column)
+        values, failed = parse_column(raw, column, (value_map or {}).get(column.name))
         if column.kind == "date" and failed.any():
             _stop_if_month_first(raw, (labels or {}).get(column.name, f"column '{column.name}'"),
                                  parsed[SOURCE_ROW], source_file)
@@ -1251,8 +1254,10 @@ def _in_row_order(parts: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]]
 PARSED_FROM_DISTINCT_TEXTS = ("date", "integer", "number", "boolean", "category", "professions")
 
 
-def parse_column(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
-    """Parse one raw text column by its kind; returns values and a failed mask."""
+def parse_column(raw: pd.Series, column: Column, spellings: Mapping[str, str] | None = None
+                 ) -> tuple[pd.Series, pd.Series]:
+    """Parse one raw text column by its kind; returns values and a failed mask. A category or
+    yes/no column reads the study's own `spellings` (spelling -> code) too."""
     if column.kind not in PARSED_FROM_DISTINCT_TEXTS:  # kept as text: its rows' text made
         raw = parsing.as_text(raw)
     if column.kind == "personnummer":
@@ -1267,9 +1272,9 @@ def parse_column(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     if column.kind == "number":
         return parsing.parse_numbers(raw)
     if column.kind == "boolean":
-        return parsing.parse_booleans(raw)
+        return parsing.parse_booleans(raw, column_variants(column, spellings))
     if column.kind == "category":
-        return parsing.parse_categories(raw, VOCABULARIES[column.vocabulary or ""])
+        return parsing.parse_categories(raw, column_variants(column, spellings))
     if column.kind == "professions":
         return parsing.parse_professions(raw)
     text = raw.str.strip()
