@@ -257,7 +257,7 @@ def _validate(args: argparse.Namespace) -> int:
     result = runner.run_ingest_clean(study)
     quality = clean_stage.accounting(result)
     reasons = clean_stage.rejects_by_reason(result)
-    print(f"study {study.name}: {study.title}")
+    print(f"study {study.name}: {study.title_in(study.language)}")
     print(f"  programme {study.programme.name} ({len(study.programme.contacts)} planned contacts), "
           f"design {study.design.type}, extraction {study.extraction_date}")
     print(f"  {'table':<14} {'file':<24} {'read':>9} {'clean':>9} {'rejected':>9} {'duplicate':>9}")

@@ -34,6 +34,7 @@ from pipeline.indicators import INDICATOR_IDS
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.parsing import fold_label, parse_categories
 from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES, column_meanings, column_variants
+from pipeline.words import title_in_language
 
 PRESETS = ("rinkeby", "skaggetorp", "stis")
 COVARIATES = ("mother_region", "education", "mother_age", "interpreter_needed", "child_sex",
@@ -213,7 +214,8 @@ class StudyFields(_Strict):
     follow-up parts' STUDY_SETTINGS)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    title: str = ""
+    # one title, or one per report language ({sv: …, en: …}): `title_in`
+    title: str | dict[Literal["sv", "en"], str] = ""
     programme: Programme
     extraction_date: dt.date
     language: Literal["sv", "en"] = "sv"
@@ -444,6 +446,10 @@ class StudyFields(_Strict):
         if area in self.design.comparison_areas:
             return "comparison"
         return None
+
+    def title_in(self, language: str) -> str:
+        """The study's title for a report in `language` (`title_in_language`)."""
+        return title_in_language(self.title, language)
 
     def public_config(self) -> dict[str, Any]:
         """The study's settings as plain data for the manifest (no key, no absolute paths)."""

@@ -7,6 +7,7 @@ This module depends on nothing else in the package, so that any registry can use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 LANGUAGES = ("sv", "en")
@@ -17,6 +18,14 @@ def check_language(language: str) -> str:
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     return language
+
+
+def title_in_language(title: str | Mapping[str, str] | None, language: str) -> str:
+    """A study.yml title for a report in `language`: the title itself, or from a title per
+    language that language's (else the other's, so that no report goes without its title)."""
+    if isinstance(title, Mapping):
+        return str(title.get(language) or next((t for t in title.values() if t), ""))
+    return title or ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -482,8 +482,9 @@ def test_a_title_change_reruns_the_report_alone(reported: Path, tmp_path: Path,
     root = tmp_path / "root"
     shutil.copytree(reported, root)
     study_file = root / "data_raw" / STUDY / "study.yml"
-    study_file.write_text(study_file.read_text(encoding="utf-8").replace(
-        "title: Syntetisk demonstrationsstudie", "title: Hembesök i Norrbyåsen"), encoding="utf-8")
+    config = yaml.safe_load(study_file.read_text(encoding="utf-8"))
+    study_file.write_text(yaml.safe_dump({**config, "title": "Hembesök i Norrbyåsen"}, allow_unicode=True),
+                          encoding="utf-8")
     stamps = {stage.key: store.read_stamp(root / "data_clean" / STUDY / stage.key)
               for stage in runner.PIPELINE}
     few_reports(monkeypatch)

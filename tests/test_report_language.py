@@ -66,8 +66,9 @@ def without_user_words(body: str, study_folder: Path) -> str:
     import yaml
 
     config = yaml.safe_load((study_folder / "study.yml").read_text(encoding="utf-8"))
-    names = [config.get("title") or "", *config["design"]["intervention_areas"],
-             *config["design"]["comparison_areas"]]
+    title = config.get("title") or ""
+    names = [*(title.values() if isinstance(title, dict) else [title]),
+             *config["design"]["intervention_areas"], *config["design"]["comparison_areas"]]
     names += [spec if isinstance(spec, str) else spec["file"] for spec in config["inputs"].values()]
     for name in sorted(filter(None, names), key=len, reverse=True):
         body = body.replace(name, " ")
@@ -105,6 +106,18 @@ def test_english_reports_have_no_swedish_words(reports) -> None:
     assert english
     for path, body in english:
         assert not words_found(body, SWEDISH), (path.name, words_found(body, SWEDISH))
+
+
+def test_each_report_is_headed_by_the_title_in_its_language(reports) -> None:
+    # the synthetic study's study.yml gives a title per language
+    for path, _ in reports:
+        page = path.read_text(encoding="utf-8")
+        title = ("Syntetisk demonstrationsstudie" if "_sv" in path.stem
+                 else "Synthetic demonstration study")
+        other = ("Synthetic demonstration study" if "_sv" in path.stem
+                 else "Syntetisk demonstrationsstudie")
+        assert re.search(rf"<title>{title}( – | \(|</title>)", page), path.name
+        assert re.search(rf"<h1[^>]*>{title}", page) and other not in page, path.name
 
 
 def test_html_lang_matches_the_report(reports) -> None:

@@ -202,9 +202,9 @@ def render_reports(study: Study, run_folder: Path, reports_dir: Path, failed_dir
         if executed.error is not None:
             return Rendered(job, error=executed.error)
         figures = figures_dir / job.name if figures_dir is not None and job.committee else None
+        title = report_title(study.title_in(job.language), job)
         page, rendered = write_html(executed.notebook, job, run_folder=str(run_folder),
-                                    reports_dir=reports_dir, title=report_title(study.title, job),
-                                    run_label=run_label)
+                                    reports_dir=reports_dir, title=title, run_label=run_label)
         # the run scans every output for personnummer before it publishes: these files now,
         # while notebooks still run, rather than all of them at the end
         drawn = [path for path in figures.iterdir() if path.is_file()] if figures and figures.is_dir() else []

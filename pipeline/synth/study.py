@@ -226,7 +226,9 @@ def _write_followup_exports(out_dir: Path, seed: int) -> dict[str, tuple[str, in
 def _study_yaml(name: str, exports: dict[str, _Export],
                 followup: dict[str, tuple[str, int]] | None = None, title: str | None = None) -> str:
     quoted = name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) else json.dumps(name)
-    title = "Syntetisk demonstrationsstudie" if title is None else json.dumps(title, ensure_ascii=False)
+    # a title per report language: the English reports are headed in English
+    title = ("{sv: Syntetisk demonstrationsstudie, en: Synthetic demonstration study}" if title is None
+             else json.dumps(title, ensure_ascii=False))
 
     def entry(table: str) -> str:
         export = exports[table]

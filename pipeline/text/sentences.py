@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pipeline.text.cells import DEFAULT_MIN_CELL
 from pipeline.text.labels import label, output_table_name, section_title
 from pipeline.text.phrases import PHRASES, phrase
+from pipeline.words import title_in_language
 
 
 def suppression_phrase(reason: Any, language: str, min_cell: int = DEFAULT_MIN_CELL, *,
@@ -31,10 +33,11 @@ def heading(key: str, language: str, level: int = 2) -> str:
     return f"{'#' * level} {section_title(key, language)}"
 
 
-def title_markdown(title: str | None, study: str, language: str, *, area: str = "all",
+def title_markdown(title: str | Mapping[str, str] | None, study: str, language: str, *, area: str = "all",
                    design: str | None = None, synthetic: bool = False) -> str:
-    """The report's title block: title, area, design and a warning for synthetic data."""
-    lines = [f"# {title or phrase('title_fallback', language)}", ""]
+    """The report's title block: title (study.yml's, or its title in `language`: one per
+    language), area, design and a warning for synthetic data."""
+    lines = [f"# {title_in_language(title, language) or phrase('title_fallback', language)}", ""]
     if area and area != "all":
         lines += [f"## {area}", ""]
     if design:
