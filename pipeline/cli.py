@@ -340,6 +340,8 @@ def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
     if unknown.empty:
         return
     counts = unknown.groupby(["table", "column", "value"]).size().sort_values(ascending=False, kind="stable")
+    if counts.empty:  # no value to show (every one blank)
+        return
     print("  category and yes/no values no spelling list knows (most rows first):")
     print(f"    {'table':<14} {'column':<18} {'value':<28} {'rows':>8}")
     for (table, column, value), rows in counts.head(12).items():

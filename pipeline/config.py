@@ -330,9 +330,15 @@ class StudyFields(_Strict):
     @classmethod
     def _known_meanings(cls, value: dict[str, dict[str, dict[str, str]]]
                         ) -> dict[str, dict[str, dict[str, str]]]:
-        return {table: {name: codes for name, codes in (
-                    value_codes(table, column, spellings) for column, spellings in columns.items())}
-                for table, columns in value.items()}
+        checked: dict[str, dict[str, dict[str, str]]] = {}
+        for table, columns in value.items():
+            for column, spellings in columns.items():
+                name, codes = value_codes(table, column, spellings)
+                if name in checked.setdefault(table, {}):  # by its header and by its name
+                    raise ValueError(f"value_map.{table} names the column '{name}' twice; give its "
+                                     "spellings under one of its names")
+                checked[table][name] = codes
+        return checked
 
     @field_validator("area_map")
     @classmethod
@@ -596,6 +602,17 @@ def load_study(path: Path) -> Study:
     problems += [f"design: the area name '{privacy.mask_text(area)}' holds a personnummer-like "
                  "number, which every published table would show; name areas without "
                  "identifiers" for area in study.design.areas if privacy.find_personnummer_like(area)]
+    # a file name is kept with every row read from it (source_file) and in the manifest: one
+    # holding a date and time such as "besok 20210624 1538.csv" can read as a personnummer,
+    # and the scan of data_clean/ would stop the run after the cleaning
+    problems += [f"inputs.{table}: the file name '{privacy.mask_text(spec.file)}' holds a "
+                 "personnummer-like number, which every clean table keeps as the rows' source; "
+                 "rename the file (a date and time in a name is best written 2021-06-24_15.38)"
+                 for table, spec in study.inputs.items() if privacy.find_personnummer_like(spec.file)]
+    problems += [f"title: '{privacy.mask_text(title)}' holds a personnummer-like number, which "
+                 "every report would show; give the study a title without identifiers"
+                 for title in ([study.title] if isinstance(study.title, str) else study.title.values())
+                 if privacy.find_personnummer_like(title)]
     if problems:
         raise ConfigError(problems, source=str(file))
     return study

@@ -295,10 +295,11 @@ def month_first(values: pd.Series) -> MonthFirst | None:
     `parse_dates` reads "04/03/2021" day first, as Swedish systems write it. In a column of
     month-first dates that rejects every date after the 12th of its month ("03/13/2021": no
     month 13) and reads the rest with day and month swapped, without a word. So: the column is
-    month first when some value reads only month first (its second number 13-31, a possible
-    day of its first as a month) and none reads only day first (its first number over 12).
-    A column with both holds typing errors, rejected one by one; a column with neither cannot
-    tell (every day 12 or less) and is read day first.
+    month first when most of its values are written day/month/year or month/day/year, some
+    reads only month first (its second number 13-31, a possible day of its first as a month)
+    and none only day first (its first number over 12). A column with both holds typing errors,
+    rejected one by one, as does one written mostly otherwise (2021-06-24, an Excel serial
+    number); a column with neither cannot tell (every day 12 or less) and is read day first.
     """
     codes, text = factorize_text(values)
     strings = arrow_text(text)
@@ -315,13 +316,15 @@ def month_first(values: pd.Series) -> MonthFirst | None:
     possible_month = (first >= 1) & (first <= 12)
     only_month_first = possible_month & (second > 12) & (second <= days_in_month(year, np.clip(first, 1, 12)))
     only_day_first = (first > 12) & (second >= 1) & (second <= 12)
-    if only_day_first.any() or not only_month_first.any():
+    written = codes >= 0
+    either_way = (first > 0)[codes] & written  # written d/m/y or m/d/y
+    if only_day_first.any() or not only_month_first.any() or 2 * either_way.sum() <= written.sum():
         return None
-    in_rows = only_month_first[codes] & (codes >= 0)
+    in_rows = only_month_first[codes] & written
     row = int(np.flatnonzero(in_rows)[0])
     ambiguous = possible_month & (second >= 1) & (second <= 12) & (first != second)
-    return MonthFirst(row=row, value=str(text.iloc[codes[row]]),
-                      swapped=int((ambiguous[codes] & (codes >= 0)).sum()))
+    swapped = int((ambiguous[codes] & written).sum())
+    return MonthFirst(row=row, value=str(text.iloc[codes[row]]), swapped=swapped)
 
 
 # --- numbers -------------------------------------------------------------------------------

@@ -709,9 +709,12 @@ def mask_identifier(value: str) -> str:
 # Digits not glued to other letters or digits (so hex hashes and long numbers never match),
 # and not the fraction of a decimal number ("0.8112189876"); a float rendering of a
 # personnummer ("8112189876.0") does match. Its separator may be any that the personnummer
-# column accepts: a typographic dash or a space ("811218–9876", "811218 9876") typed into free
-# text must not pass into data_clean/ or a report.
-_PNR_SEPARATOR = "[-+ \u2010-\u2015\u2212]"
+# column accepts, or that a person types: a typographic dash, a space, a dash between spaces
+# ("811218–9876", "811218 9876", "811218 - 9876") typed into free text must not pass into
+# data_clean/ or a report.
+_PNR_DASH = "[-+\u2010-\u2015\u2212]"
+# a dash, a space (or no-break space), or a dash with a space on either side ("811218 - 9876")
+_PNR_SEPARATOR = f"(?:[ \u00a0]?{_PNR_DASH}[ \u00a0]?|[ \u00a0])"
 _PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}"
                        rf"{_PNR_SEPARATOR}?[0-9]{{4}}(?![0-9A-Za-z])")
 
@@ -757,15 +760,19 @@ def mask_text(text: str) -> str:
 def find_personnummer_like(text: str) -> list[str]:
     """Masked strings in `text` that look like a personnummer, in order of appearance.
 
-    A candidate is 10 or 12 digits, optionally with `-`, `+`, a typographic dash or a space
-    before the last four, not part of a longer run of digits or letters, with a possible
+    A candidate is 10 or 12 digits, optionally with `-`, `+`, a typographic dash, a space or a
+    dash between spaces before the last four, not part of a longer run of digits or letters, with a possible
     date (day + 60 allowed) and a valid Luhn check digit — about one random 10-digit number in a
     hundred passes both, which keeps false alarms down. Born in the future counts too.
     """
     candidates = [match.group() for match in _PNR_LIKE.finditer(text)]
     if not candidates:
         return []
-    parsed = parse_personnummer(pd.Series(candidates, dtype=object), dt.date.today())
+    # checked as the personnummer column reads them: spaces round a dash dropped, a no-break
+    # space as a space
+    written = [re.sub(rf"[ \u00a0]*({_PNR_DASH})[ \u00a0]*", r"\1", candidate).replace("\u00a0", " ")
+               for candidate in candidates]
+    parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
     looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")
     return [mask_identifier(candidate)
             for candidate, flagged in zip(candidates, looks_real.to_numpy(dtype=bool,

@@ -81,17 +81,40 @@ def normalise_vaccine_name(text: str) -> str:
     return re.sub(r"[^0-9a-zåäö]", "", text.lower())
 
 
+# Names of an antigen or antigen group rather than of a product: a bracketed product beside
+# one names the dose more exactly ("Rotavirusvaccin (Rotarix)": a series of 2 doses).
+_ANTIGEN_NAMES = frozenset({"rotavirus_unspecified", "pneumococcal", "mmr", "dtap_ipv_hib",
+                            "dtap_ipv_hib_hepb"})
+
+
 def product_for(text: str | None) -> Product | None:
     """The product an export's vaccine text names, or None when no one knows it.
 
-    A name no spelling gives is looked up once more without what journals write around it: a
-    note in brackets and the word for vaccine after it ("Prevenar 13 (PCV13)", "MPR-vaccin",
-    "Rotavirusvaccin", "MMR vaccine").
+    A name no spelling gives is read once more as what journals write: a name with the word
+    for vaccine after it ("MPR-vaccin", "Rotavirusvaccin", "MMR vaccine"), and with notes in
+    brackets that themselves name the vaccine ("Prevenar 13 (PCV13)", "Rotavirusvaccin
+    (Rotarix)": the product, where the name gives only its antigens). A note that names no
+    vaccine ("MPR (ej given)", "Infanrix hexa (avböjt)") may say the dose was not given: such a
+    text stays unknown, as do names that contradict each other.
     """
     if text is None:
         return None
     key = _SPELLINGS.get(normalise_vaccine_name(text))
-    if key is None:
-        bare = normalise_vaccine_name(re.sub(r"\([^)]*\)", "", text))
-        key = _SPELLINGS.get(re.sub(r"(?:vaccination|vaccine|vaccin)$", "", bare))
-    return PRODUCTS[key] if key else None
+    if key is not None:
+        return PRODUCTS[key]
+    notes = re.findall(r"\(([^()]*)\)", text)
+    names = [_named(re.sub(r"\([^()]*\)", "", text)), *(_named(note) for note in notes)]
+    if None in names:
+        return None
+    products = {name for name in names if name not in _ANTIGEN_NAMES} or set(names)
+    if len(products) != 1:
+        return None
+    product = PRODUCTS[products.pop()]
+    antigens = {antigen for name in names for antigen in PRODUCTS[name].antigens}
+    return product if antigens <= set(product.antigens) else None
+
+
+def _named(text: str) -> str | None:
+    """The product a name gives, with or without the word for vaccine after it."""
+    name = normalise_vaccine_name(text)
+    return _SPELLINGS.get(name) or _SPELLINGS.get(re.sub(r"(?:vaccination|vaccine|vaccin)$", "", name))

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from studykit import pnr, write_study
 
+from pipeline import privacy
 from pipeline.cli import main
 from pipeline.config import PLAUSIBLE_RANGES, load_study
 from pipeline.errors import ConfigError
@@ -390,9 +392,31 @@ def test_validate_lists_unknown_values_and_value_map_reads_them(tmp_path: Path,
                                                                    "'deviation' and cannot be mapped"),
     ({"language": {"resultat": {"Ej bedömd": "ej genomförd", "EJ  BEDÖMD": "avvikelse"}}},
      "maps to both"),
+    # one column by its header and by its name: one entry would silently replace the other
+    ({"language": {"resultat": {"Ej bedömd": "ej genomförd"}, "result": {"Normalt": "utan anmärkning"}}},
+     "value_map.language names the column 'result' twice"),
 ])
 def test_value_map_is_checked_at_config_time(tmp_path: Path, value_map: dict, expected: str) -> None:
     folder = unknown_values_study(tmp_path / "s", value_map=value_map)
     with pytest.raises(ConfigError) as error:
         load_study(folder)
     assert expected in str(error.value)
+
+
+def test_a_file_name_or_title_holding_a_personnummer_like_number_stops_at_config_time(tmp_path: Path) -> None:
+    """A date and time in an export's name ("besok 20210624 1538.csv": 2021-06-24 with 1538 as
+    its last four digits passes the Luhn check) is kept in every clean row's source_file, and
+    the scan of data_clean/ would stop the run after the cleaning: said before anything runs."""
+    assert privacy.find_personnummer_like("20210624 1538") == ["######## ####"]
+    folder = spellings_study(tmp_path / "s", title={"sv": "Hembesök 20210624-1538", "en": "Home visits"})
+    (folder / "barn.csv").rename(folder / "barn 20210624 1538.csv")
+    config = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))
+    config["inputs"]["children"] = "barn 20210624 1538.csv"
+    (folder / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_study(folder)
+    said = str(error.value)
+    assert ("inputs.children: the file name 'barn ######## ####.csv' holds a personnummer-like number"
+            in said and "rename the file" in said)
+    assert "title: 'Hembesök ########-####' holds a personnummer-like number" in said
+    assert "20210624" not in said

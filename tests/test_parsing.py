@@ -99,6 +99,9 @@ def test_a_column_written_month_first_is_told_from_one_with_typing_errors():
     assert month_first(pd.Series(["6/4/2021", "07/01/2021"], dtype="str")) is None
     # a second number that is no day of the first as a month (02/30) is no evidence either
     assert month_first(pd.Series(["02/30/2021", "6/4/2021"], dtype="str")) is None
+    # nor is one such date in a column written year first or as serial numbers: a typing error
+    assert month_first(pd.Series(["2021-06-24"] * 3 + ["44371", "06/15/2021"], dtype="str")) is None
+    assert month_first(pd.Series(["2021-06-24", "06/15/2021", "6/4/2021"], dtype="str")) is not None
 
 
 def test_dates_dtype_and_index():
