@@ -420,6 +420,20 @@ def test_pdf_scan_finds_a_planted_personnummer(tmp_path, clean_pdf_parts, where)
     assert scan_file_for_personnummer(path) == ["######-####"]
 
 
+def test_a_page_scan_skips_its_embedded_images_and_reads_its_text(tmp_path):
+    from pipeline.publish import scan_file_for_personnummer
+
+    # base64 letters may hold "+8112189876/", a valid number between two non-alphanumerics
+    image = '<img alt="Figur 1" src="data:image/png;base64,iVBORw0KGgo+8112189876/AAAA==">'
+    assert find_personnummer_like(image) == ["##########"]  # what the scan did read as one
+    page = tmp_path / "report.html"
+    page.write_text(f"<html><body><p>Figur 1</p>{image}</body></html>", encoding="utf-8")
+    assert scan_file_for_personnummer(page) == []
+    # the page's text around it is read as before
+    page.write_text(f"<html><body><p>Barn 811218-9876</p>{image}</body></html>", encoding="utf-8")
+    assert scan_file_for_personnummer(page) == ["######-####"]
+
+
 # --- small-cell suppression: LinkedCells ---------------------------------------------------
 
 def test_linked_cells_hide_a_total_that_gives_back_a_small_part():
