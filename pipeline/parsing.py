@@ -360,7 +360,7 @@ def _numbers_unique(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return numbers, ok
 
 
-def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(values: pd.Series, unit: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Decimal numbers as float64, and a failed mask.
 
     Accepted (surrounding whitespace ignored): `3450`, `3450,5` / `3450.5` (decimal comma or
@@ -368,12 +368,50 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     non-breaking space, thin or narrow no-break space (`3 450`, `3 450,5`); dot thousands
     with a decimal comma (`1.234,5`, `1.234.567`); comma thousands with a decimal point
     (`1,234.5`, `1,234,567`). A single separator is always decimal: `1.234` and `1,234` are
-    both 1.234. Fails: anything else (units, letters, `12 34`, `nan`, values overflowing
-    to infinity).
+    both 1.234. A column's `unit` (`UNITS`) also reads the number written with that unit,
+    converted to it: `3500 g`, `3,5 kg` (grams), `30 år` (years), and weeks as Swedish
+    records write a pregnancy's length, weeks + days (`38+2`: 38 2/7 weeks; `38 v 2 d`,
+    `v38`). Fails: anything else (other units, letters, `12 34`, `nan`, values overflowing to
+    infinity).
     """
     codes, text = factorize_text(values)
     numbers, ok = _numbers_unique(text)
+    if unit is not None and not ok.all():
+        left = np.flatnonzero(~ok)
+        numbers[left], ok[left] = _numbers_with_unit(text.iloc[left], unit)
     return _result(numbers, ~ok, codes, values, np.float64)
+
+
+# What a number column's values may be written with, per unit: (pattern with the number as
+# group "n" and, for weeks, the days as "d"; what the number is multiplied by).
+_NUMBER = r"(?P<n>[0-9][0-9 .,]*)"
+UNITS: dict[str, tuple[tuple[str, float], ...]] = {
+    "g": ((rf"{_NUMBER}\s*(?:g|gr|gram)", 1.0), (rf"{_NUMBER}\s*(?:kg|kilo)", 1000.0)),
+    "years": ((rf"{_NUMBER}\s*(?:år|ar|years?)", 1.0),),
+    # 38+2, 38 + 2, 38+2 d, v38+2, 38 v 2 d, 38v2d, 38 veckor, v38, v. 38
+    "weeks": ((r"(?:v\.?\s*)?(?P<n>[0-9]{1,2})\s*(?:v|veckor|w|weeks)?\s*"
+               r"(?:\+\s*(?P<d>[0-6])\s*(?:d|dagar)?|(?P<d2>[0-6])\s*(?:d|dagar))?", 1.0),),
+}
+
+
+def _numbers_with_unit(text: pd.Series, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """`_numbers_unique` of texts written with `unit` (`UNITS`), converted to it."""
+    numbers, ok = np.full(len(text), np.nan), np.zeros(len(text), dtype=bool)
+    labels = text.astype(TEXT_DTYPE).str.lower().str.strip()
+    for pattern, factor in UNITS[unit]:
+        found = labels.str.extract(f"^{pattern}$")
+        matched = found["n"].notna().to_numpy() & ~ok
+        if not matched.any():
+            continue
+        value, parsed = _numbers_unique(found["n"][matched].str.strip().reset_index(drop=True))
+        days = np.zeros(int(matched.sum()))
+        for column in ("d", "d2"):
+            if column in found:
+                days += pd.to_numeric(found[column][matched], errors="coerce").fillna(0).to_numpy()
+        rows = np.flatnonzero(matched)[parsed]
+        numbers[rows] = value[parsed] * factor + days[parsed] / 7
+        ok[rows] = True
+    return numbers, ok
 
 
 def parse_integers(values: pd.Series) -> tuple[pd.Series, pd.Series]:

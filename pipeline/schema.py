@@ -31,6 +31,9 @@ class Column:
     kind: ColumnKind
     required: bool = False
     vocabulary: str | None = None  # key into CATEGORY_VARIANTS for kind == "category"
+    # a number's unit (parsing.UNITS: "g", "years", "weeks"), which its values may be written
+    # with ("3500 g", "30 år", "38+2")
+    unit: str | None = None
     description: str = ""
     # its name in the reports' data-quality appendix; the core tables' columns have theirs
     # in pipeline.text.COLUMN_LABELS, an optional export's columns here
@@ -110,7 +113,8 @@ CORE_TABLES: dict[str, Table] = {
                 vocabulary="region",
                 description="mother's region of birth: sweden / nordic / europe / outside_europe",
             ),
-            Column("mother_age", "mor_alder", "number", description="mother's age at birth, years"),
+            Column("mother_age", "mor_alder", "number", description="mother's age at birth, years",
+                   unit="years"),
             Column(
                 "education",
                 "utbildning",
@@ -119,12 +123,13 @@ CORE_TABLES: dict[str, Table] = {
                 description="parents' highest education: compulsory / upper_secondary / post_secondary",
             ),
             Column("interpreter_needed", "tolkbehov", "boolean", description="family needs an interpreter"),
-            Column("birth_weight_g", "fodelsevikt", "number", description="birth weight, grams"),
+            Column("birth_weight_g", "fodelsevikt", "number", description="birth weight, grams", unit="g"),
             Column(
                 "gestational_weeks",
                 "graviditetsvecka",
                 "number",
-                description="gestational age at birth, weeks",
+                description="gestational age at birth, weeks (weeks + days, 38+2, read as 38 2/7)",
+                unit="weeks",
             ),
             Column("moved_out_date", "utflyttad", "date", description="date the child moved out of the area"),
             Column(

@@ -269,6 +269,27 @@ def test_gestational_weeks_outside_22_to_45_become_missing(tmp_path: Path) -> No
     assert weeks.dropna().tolist() == [22, 45]
 
 
+def test_numbers_written_with_their_units_are_read_in_them(tmp_path: Path) -> None:
+    """A pregnancy's length as Swedish records write it, weeks + days ("36+6" is 36 6/7 weeks:
+    preterm, under 37), a weight in grams or kilograms and an age in years, read as the
+    numbers they are; a unit of another quantity ("38 d", "3500 kr") stays a value issue."""
+    written = [("36+6", "3 500 g", "30 år"), ("v. 40 + 2", "3,25 kg", "41"), ("38 d", "3500 kr", "29")]
+    rows = [child(i, "Norrbyåsen" if i != 1 else "Söderängen", mother_age=age, weight=weight) + f";{weeks}"
+            for i, (weeks, weight, age) in enumerate(written)]
+    folder = study_of(tmp_path / "s", rows)
+    text = (folder / "barn.csv").read_text(encoding="utf-8").replace(HEADER, HEADER + ";graviditetsvecka")
+    (folder / "barn.csv").write_text(text, encoding="utf-8")
+    result = run_ingest_clean(load_study(folder))
+    children = result.tables["children"].frame.set_index("source_row")
+    assert children.loc[2, "gestational_weeks"] == pytest.approx(36 + 6 / 7) and 36 + 6 / 7 < 37
+    assert children.loc[3, "gestational_weeks"] == pytest.approx(40 + 2 / 7)
+    assert children["birth_weight_g"].tolist()[:2] == [3500.0, 3250.0]
+    assert children["mother_age"].tolist() == [30.0, 41.0, 29.0]
+    issues = result.value_issues
+    assert sorted(zip(issues["source_row"], issues["column"], issues["value"], strict=True)) == [
+        (4, "birth_weight_g", "3500 kr"), (4, "gestational_weeks", "38 d")]
+
+
 # --- an implausible value never reaches an estimate -------------------------------------------
 
 def cohort_rows(implausible: bool, blank: bool) -> list[str]:

@@ -84,6 +84,27 @@ def test_blank_is_missing_not_failed():
         assert not failed.any()
 
 
+@pytest.mark.parametrize(("unit", "raw", "expected"), [
+    ("weeks", "38+2", 38 + 2 / 7), ("weeks", "38 + 0", 38.0), ("weeks", "v38+2", 38 + 2 / 7),
+    ("weeks", "38 v 2 d", 38 + 2 / 7), ("weeks", "38v2d", 38 + 2 / 7), ("weeks", "38 veckor", 38.0),
+    ("weeks", "v. 39", 39.0), ("weeks", "38,5", 38.5), ("weeks", "38+2 dagar", 38 + 2 / 7),
+    ("g", "3500 g", 3500.0), ("g", "3 500 gram", 3500.0), ("g", "3,5 kg", 3500.0), ("g", "3.25kg", 3250.0),
+    ("years", "30 år", 30.0), ("years", "30 ar", 30.0), ("years", "29,5 år", 29.5),
+])
+def test_numbers_with_their_unit(unit, raw, expected):
+    value, failed = parse_numbers(pd.Series([raw], dtype="str"), unit)
+    assert not failed.iloc[0] and value.iloc[0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("unit", "raw"), [
+    ("weeks", "38+7"), ("weeks", "38 d"), ("weeks", "38+2+1"), ("weeks", "3500 g"), ("g", "30 år"),
+    ("g", "3500 kr"), ("years", "38+2"), (None, "38+2"), (None, "3500 g"),
+])
+def test_numbers_with_another_unit_fail(unit, raw):
+    value, failed = parse_numbers(pd.Series([raw], dtype="str"), unit)
+    assert failed.iloc[0] and pd.isna(value.iloc[0])
+
+
 def test_a_column_written_month_first_is_told_from_one_with_typing_errors():
     # American order: 06/24/2021 has no month 24, and no value has a first number over 12.
     # 6/4/2021 and 07.01.2021 would be read as 6 April and 7 January: 2 dates swapped; 05/05 is

@@ -1270,7 +1270,7 @@ def parse_column(raw: pd.Series, column: Column, spellings: Mapping[str, str] | 
     if column.kind == "integer":
         return parsing.parse_integers(raw)
     if column.kind == "number":
-        return parsing.parse_numbers(raw)
+        return parsing.parse_numbers(raw, column.unit)
     if column.kind == "boolean":
         return parsing.parse_booleans(raw, column_variants(column, spellings))
     if column.kind == "category":
