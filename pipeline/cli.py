@@ -352,7 +352,8 @@ def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
     header, meanings = columns[(table, column)].header, column_meanings(columns[(table, column)])
     # no meaning is guessed: a value mapped by a guess copied unread would bias the outcome
     print(f"  to read such a value, say in study.yml what it means: value_map: "
-          f"{{{table}: {{{header}: {{\"{value}\": <one of {', '.join(meanings)}>}}}}}}")
+          f"{{{table}: {{{header}: {{\"{value}\": <one of {', '.join(meanings)}>}}}}}} "
+          "(or leave it, if it means none of them)")
 
 
 def _run(args: argparse.Namespace) -> int:
