@@ -497,11 +497,12 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
     if area != "all":
         lines += [_design_word("area_report_historical" if kind == "historical" else "area_report", language,
                                area=area, others=places["others"]), ""]
+    counted = {"contacts": len(contacts), "home": sum(c.get("kind") == "home" for c in contacts),
+               "months": months}
     lines.append("- " + _design_word(
         "programme", language, title=programme.get("title") or programme.get("name") or "",
-        contacts=format_count(len(contacts), language),
-        home=format_count(sum(c.get("kind") == "home" for c in contacts), language),
-        months=format_count(months, language)))
+        **{what: _design_word(f"programme_{what}{'_one' if n == 1 else ''}", language,
+                              n=format_count(n, language)) for what, n in counted.items()}))
     if kind == "historical":
         lines.append("- " + _design_word(f"areas_historical{'_one' if len(intervention) == 1 else ''}",
                                          language, intervention=_listing(intervention, language)))

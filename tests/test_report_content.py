@@ -627,6 +627,31 @@ def test_page_one_counts_an_area_reports_children_in_its_area() -> None:
             "start 240 in the intervention areas and 300 in the comparison area.") in study.replace("**", "")
 
 
+@pytest.mark.parametrize(("contacts", "sv", "en"), [
+    ([{"kind": "home", "target_age_days": 20}],
+     "Rinkebymodellen, 1 planerad kontakt (1 hembesök) under barnets första månad.",
+     "Rinkebymodellen, 1 planned contact (1 home visit) during the child's first month."),
+    ([{"kind": "home", "target_age_days": 30}, {"kind": "clinic", "target_age_days": 61}],
+     "Rinkebymodellen, 2 planerade kontakter (1 hembesök) under barnets första 2 månader.",
+     "Rinkebymodellen, 2 planned contacts (1 home visit) during the child's first 2 months."),
+    ([{"kind": "home", "target_age_days": 7}, {"kind": "home", "target_age_days": 456}],
+     "Rinkebymodellen, 2 planerade kontakter (2 hembesök) under barnets första 15 månader.",
+     "Rinkebymodellen, 2 planned contacts (2 home visits) during the child's first 15 months."),
+])
+def test_page_one_names_the_programme_in_the_singular_for_one(contacts, sv, en) -> None:
+    """A programme of a single visit read "1 planerade kontakter (1 hembesök) under barnets första
+    1 månader" (15 months: 456 days / 30.44)."""
+    config = {"design": {"type": "did", "intervention_areas": ["Norrbyåsen"],
+                         "comparison_areas": ["Lövängen"], "programme_start": "2020-09-01",
+                         "born_from": "2017-01-01", "born_to": "2023-12-31"},
+              "programme": {"title": "Rinkebymodellen", "contacts": contacts},
+              "extraction_date": "2024-06-30"}
+    design = pd.DataFrame({"arm": ["intervention", "comparison"], "area": ["Norrbyåsen", "Lövängen"],
+                           "group": ["intervention", "comparison"], "children": [115, 280]})
+    for language, expected in (("sv", sv), ("en", en)):
+        assert expected in plain(narrative.design_markdown(config, design, language)).replace("**", "")
+
+
 @pytest.mark.parametrize(("intervention", "comparison", "sv", "en"), [
     (["Norrbyåsen", "Söderängen"], ["Lövängen", "Tallmyra"],
      ("i interventionsområdena", "i jämförelseområdena"),

@@ -290,11 +290,17 @@ WORDS: dict[str, Words] = {
 DESIGN_WORDS: dict[str, Words] = {
     "heading": Words("Vem jämförs med vem?", "Who is compared with whom?"),
     "programme": Words(
-        sv=("**Programmet:** {title}, {contacts} planerade kontakter ({home} hembesök) under barnets första "
-            "{months} månader."),
-        en=("**The programme:** {title}, {contacts} planned contacts ({home} home visits) during the "
-            "child's first {months} months."),
+        sv="**Programmet:** {title}, {contacts} ({home}) under barnets första {months}.",
+        en="**The programme:** {title}, {contacts} ({home}) during the child's first {months}.",
     ),
+    # the programme's contacts, home visits and months, singular for one (an inline programme
+    # of a single visit: "1 planerade kontakter ... första 1 månader")
+    "programme_contacts": Words("{n} planerade kontakter", "{n} planned contacts"),
+    "programme_contacts_one": Words("{n} planerad kontakt", "{n} planned contact"),
+    "programme_home": Words("{n} hembesök", "{n} home visits"),
+    "programme_home_one": Words("{n} hembesök", "{n} home visit"),
+    "programme_months": Words("{n} månader", "{n} months"),
+    "programme_months_one": Words("månad", "month"),
     "areas": Words(
         sv="**{intervention_label}:** {intervention}. **{comparison_label}:** {comparison}.",
         en="**{intervention_label}:** {intervention}. **{comparison_label}:** {comparison}.",
