@@ -552,6 +552,7 @@ CATEGORY_VARIANTS: dict[str, dict[str, str]] = {
 VOCABULARIES: Mapping[str, dict[str, str]] = WithParts(
     CATEGORY_VARIANTS, lambda part: getattr(part, "VOCABULARIES", {}), "vocabulary")
 
+
 def column_variants(column: Column, spellings: Mapping[str, str] | None = None) -> Mapping[str, str]:
     """The spellings a category or yes/no column reads (spelling -> code), with a study's own
     (`value_map`, already codes) added."""
