@@ -5,6 +5,7 @@ study unseen, and no impossible value reaches an estimate."""
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -396,9 +397,19 @@ def test_validate_lists_unknown_values_and_value_map_reads_them(tmp_path: Path,
     results = result.tables["language"].frame["result"].tolist()
     assert results == ["not_done", "not_done", "no_remark", "not_done"]
     assert result.tables["children"].frame["first_child"].tolist() == [True, True, True, True]
-    assert result.rejects.empty and result.value_issues.empty
+    # nothing rejected or set missing; each value the study's map read is said, with its row
+    assert result.rejects.empty
+    issues = result.value_issues
+    said = zip(issues["table"], issues["source_row"], issues["value"], issues["issue"], strict=True)
+    assert sorted(said) == [
+        ("children", 4, "Första barnet", "read as true (value_map)"),
+        ("language", 2, "Ej bedömd", "read as not_done (value_map)"),
+        ("language", 3, "Ej bedömd", "read as not_done (value_map)"),
+        ("language", 5, "ej  BEDÖMD", "read as not_done (value_map)")]
     assert main(["validate", str(mapped)]) == 0
-    assert "no spelling list knows" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no spelling list knows" not in out
+    assert re.search(r"^ +language +result +read as not_done \(value_map\) +3$", out, flags=re.MULTILINE), out
 
 
 @pytest.mark.parametrize("value_map, expected", [

@@ -1161,7 +1161,11 @@ def parse_table(
     issue_parts = []
     for column in table.columns:
         raw = frame[column.name] if column.name in table.identified_by else frame.pop(column.name)
-        values, failed = parse_column(raw, column, (value_map or {}).get(column.name))
+        spellings = (value_map or {}).get(column.name)
+        values, failed = parse_column(raw, column, spellings)
+        if spellings:
+            issue_parts.append(_read_by_value_map(raw, column, values, table.name, source_file,
+                                                  parsed[SOURCE_ROW]))
         if column.kind == "date" and failed.any():
             _stop_if_month_first(raw, (labels or {}).get(column.name, f"column '{column.name}'"),
                                  parsed[SOURCE_ROW], source_file)
@@ -1216,6 +1220,19 @@ def parse_table(
         parsed = pd.DataFrame({name: parsed.pop(name).take(kept_rows).reset_index(drop=True)
                                for name in list(parsed.columns)}, copy=False)  # each taken is new
     return parsed.reset_index(drop=True), rejects, issues
+
+
+def _read_by_value_map(raw: pd.Series, column: Column, values: pd.Series, table: str, source_file: str,
+                       lines: pd.Series) -> pd.DataFrame:
+    """The rows that only the study's `value_map` read, a value issue each ("read as not_done
+    (value_map)"): the published value issues and `hembesok validate` say which values were
+    read by the study's own decision, and how many."""
+    _, unread = parse_column(raw, column)
+    rows = np.flatnonzero(unread.to_numpy(dtype=bool) & values.notna().to_numpy(dtype=bool))
+    read_as = [str(value).lower() for value in values.iloc[rows]]  # a code, or true / false
+    return pd.DataFrame({"table": table, "source_file": source_file, "source_row": lines.to_numpy()[rows],
+                         "column": column.name, "value": parsing.as_text(raw.iloc[rows]).to_numpy(),
+                         "issue": [f"read as {code} (value_map)" for code in read_as]}, columns=ISSUE_COLUMNS)
 
 
 def _stop_if_month_first(raw: pd.Series, column: str, lines: pd.Series, source_file: str) -> None:
