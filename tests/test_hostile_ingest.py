@@ -196,6 +196,21 @@ def test_dates_written_month_first_stop_the_file_at_their_first_telling_line(
         [3, "date_unparseable", "06/24/2021"]]
 
 
+def test_personnummer_a_spreadsheet_rounded_are_named_with_the_fix(tmp_path: Path, capsys) -> None:
+    """A visits export saved from a spreadsheet that showed the numbers as 2,02103E+11: their
+    digits are gone (rejected as pnr_bad_characters), and validate says why and what to do."""
+    folder = study_with(tmp_path / "s", study={"max_rejected_share": 0.9})
+    visits = (folder / "besok.csv").read_text(encoding="utf-8").splitlines()
+    rounded = [f"2,02103E+11;2021-03-{day};hembesök;genomfört;BVC-sjuksköterska;mamma;nej"
+               for day in (15, 16)]
+    (folder / "besok.csv").write_text("\n".join([*visits, *rounded]) + "\n", encoding="utf-8")
+    out = validated(folder, capsys)
+    assert ("note: besok.csv: 2 personnummer written as rounded numbers in scientific notation (such as "
+            "#,#####E+##, rows 3, 4): a spreadsheet kept only their first digits") in out
+    assert "export the file again with the personnummer column formatted as text" in out
+    assert "2,02103E+11" not in out
+
+
 def test_multi_line_value_is_read_with_a_value_issue(tmp_path: Path, capsys) -> None:
     # What Excel writes for a cell holding Alt+Enter: kept, as one value, and recorded.
     lines = children(8)

@@ -331,7 +331,8 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
             doses = table_doses
     issues = pd.concat(issues, ignore_index=True)
     notes = ([note for name in names for note in notes_by_table[name]]
-             + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {}))
+             + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {})
+             + _rounded_personnummer_notes([tables[name].rejects for name in names]))
     written = frozenset() if set_aside is None else frozenset([*tables, "antigen_doses"])
     return CleanResult(tables, doses, issues, spellings, notes, written, area_counts)
 
@@ -477,6 +478,31 @@ def implausible_to_missing(raw: IngestedTable, ranges: Mapping[str, tuple[float,
 def range_issue(low: float, high: float) -> str:
     """The value issue of a number outside its plausible range."""
     return f"outside plausible range {low:g}–{high:g}"
+
+
+# A personnummer that a spreadsheet wrote as a rounded number ("1,98112E+11"), as the rejects
+# hold it masked: its digits are gone, and only an export with the column as text brings them back
+_ROUNDED_MASKED = re.compile(r"#[.,]#+[eE][+]?#+")
+
+
+def _rounded_personnummer_notes(rejects: Sequence[pd.DataFrame]) -> list[str]:
+    """One line per export whose personnummer a spreadsheet wrote in scientific notation: how
+    many, and the fix (the reason, pnr_bad_characters, does not say it)."""
+    notes = []
+    for table in rejects:
+        rounded = table[(table["column"] == "personnummer")
+                        & table["value"].astype(str).str.fullmatch(_ROUNDED_MASKED.pattern)]
+        for source_file, rows in rounded.groupby("source_file", sort=True):
+            notes.append(f"{source_file}: {len(rows):,} personnummer written as rounded numbers in "
+                         f"scientific notation (such as {rows['value'].iloc[0]}, rows {_first_rows(rows)}): "
+                         "a spreadsheet kept only their first digits when it saved the file, and they cannot "
+                         "be read back; export the file again with the personnummer column formatted as text")
+    return notes
+
+
+def _first_rows(rows: pd.DataFrame) -> str:
+    shown = ", ".join(str(row) for row in rows["source_row"].head(5))
+    return shown + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
 
 
 def _range_notes(issues: pd.DataFrame, ranges: Mapping[str, tuple[float, float]]) -> list[str]:
