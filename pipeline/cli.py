@@ -316,7 +316,9 @@ def _print_area_spellings(spellings) -> None:  # noqa: ANN001 - clean's area_spe
 # what a category or yes/no value no spelling list knows is called among the rejects (a
 # required column's) and the value issues (an optional one's, set missing)
 _UNKNOWN_VALUE_REASONS = ("category_unknown", "value_unparseable", "category_unparseable_set_missing",
-                          "boolean_unparseable_set_missing")
+                          "boolean_unparseable_set_missing", "vaccine_unknown")
+# what a vaccine's name may be mapped onto (any name the product list knows)
+_VACCINE_MEANINGS = "a vaccine such as Infanrix hexa, Prevenar 13, Priorix, Rotarix, MPR"
 
 
 def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
@@ -325,10 +327,10 @@ def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
     import numpy as np
     import pandas as pd
 
-    from pipeline.schema import TABLES, column_meanings
+    from pipeline.schema import NAMED_TEXT, TABLES, column_meanings
 
     columns = {(table, c.name): c for table in TABLES for c in TABLES[table].columns
-               if c.kind in ("category", "boolean")}
+               if c.kind in ("category", "boolean") or (table, c.name) in NAMED_TEXT}
     found = [frame.rename(columns={"issue": "reason"})[["table", "column", "value", "reason"]]
              for frame in (result.rejects, result.value_issues) if len(frame)]
     unknown = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
@@ -342,17 +344,19 @@ def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
     counts = unknown.groupby(["table", "column", "value"]).size().sort_values(ascending=False, kind="stable")
     if counts.empty:  # no value to show (every one blank)
         return
-    print("  category and yes/no values no spelling list knows (most rows first):")
+    print("  category, yes/no and vaccine values no spelling list knows (most rows first):")
     print(f"    {'table':<14} {'column':<18} {'value':<28} {'rows':>8}")
     for (table, column, value), rows in counts.head(12).items():
         print(f"    {table:<14} {columns[(table, column)].header:<18} {value:<28} {rows:>8,}")
     if len(counts) > 12:
         print(f"    … and {len(counts) - 12:,} more")
     (table, column, value), _ = next(iter(counts.items()))
-    header, meanings = columns[(table, column)].header, column_meanings(columns[(table, column)])
+    header = columns[(table, column)].header
+    meanings = (_VACCINE_MEANINGS if (table, column) in NAMED_TEXT
+                else "one of " + ", ".join(column_meanings(columns[(table, column)])))
     # no meaning is guessed: a value mapped by a guess copied unread would bias the outcome
     print(f"  to read such a value, say in study.yml what it means: value_map: "
-          f"{{{table}: {{{header}: {{\"{value}\": <one of {', '.join(meanings)}>}}}}}} "
+          f"{{{table}: {{{header}: {{\"{value}\": <{meanings}>}}}}}} "
           "(or leave it, if it means none of them)")
 
 

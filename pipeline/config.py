@@ -33,7 +33,8 @@ from pipeline.followup import optional, part_modules
 from pipeline.indicators import INDICATOR_IDS
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.parsing import fold_label, parse_categories
-from pipeline.schema import PROFESSIONS, TABLE_ORDER, TABLES, column_meanings, column_variants
+from pipeline.schema import NAMED_TEXT, PROFESSIONS, TABLE_ORDER, TABLES, column_meanings, column_variants
+from pipeline.vaccines import product_for
 from pipeline.words import title_in_language
 
 PRESETS = ("rinkeby", "skaggetorp", "stis")
@@ -678,7 +679,10 @@ def value_codes(table: str, column: str, spellings: Mapping[str, str]) -> tuple[
                          f"the tables are {list(TABLES)}")
     by_key = {fold_label(key): c for c in TABLES[table].columns for key in (c.header, c.name)}
     found = by_key.get(fold_label(column))
-    coded = [c.header for c in TABLES[table].columns if c.kind in ("category", "boolean")]
+    coded = [c.header for c in TABLES[table].columns if c.kind in ("category", "boolean")
+             or (table, c.name) in NAMED_TEXT]
+    if found is not None and (table, found.name) in NAMED_TEXT:
+        return found.name, _vaccine_names(table, column, spellings)
     if found is None or found.kind not in ("category", "boolean"):
         what = "not a column" if found is None else "not a column of categories or yes/no"
         raise ValueError(f"value_map.{table}: '{column}' is {what} of {table}"
@@ -702,6 +706,25 @@ def value_codes(table: str, column: str, spellings: Mapping[str, str]) -> tuple[
     except ValueError as clash:
         raise ValueError(f"value_map.{table}.{column}: {clash}; keep one of them") from None
     return found.name, codes
+
+
+def _vaccine_names(table: str, column: str, spellings: Mapping[str, str]) -> dict[str, str]:
+    """`value_map` for the vaccine's name: each meaning a name the product list knows (kept as
+    written, the name the export's spelling is read as); a spelling it knows as another
+    product is refused."""
+    names: dict[str, str] = {}
+    for spelling, meaning in spellings.items():
+        product = product_for(str(meaning))
+        if product is None:
+            raise ValueError(f"value_map.{table}.{column}: '{spelling}' maps to '{meaning}', which is no "
+                             "vaccine the product list knows; map onto a product or antigen name such as "
+                             "Infanrix hexa, Prevenar 13, Priorix, Rotarix, MPR or Rotavirus")
+        already = product_for(str(spelling))
+        if already is not None and already != product:
+            raise ValueError(f"value_map.{table}.{column}: '{spelling}' is already read as {already.name} "
+                             f"and cannot be mapped to {product.name}; remove the entry")
+        names[str(spelling)] = str(meaning)
+    return names
 
 
 def _read_as(text: str, variants: Mapping[str, str]) -> str | None:

@@ -553,6 +553,11 @@ VOCABULARIES: Mapping[str, dict[str, str]] = WithParts(
     CATEGORY_VARIANTS, lambda part: getattr(part, "VOCABULARIES", {}), "vocabulary")
 
 
+# Text columns whose values name something from a list of our own (a vaccine's name: its
+# product, pipeline.vaccines), which `value_map` may give a study's spellings of.
+NAMED_TEXT = frozenset({("vaccinations", "vaccine")})
+
+
 def column_variants(column: Column, spellings: Mapping[str, str] | None = None) -> Mapping[str, str]:
     """The spellings a category or yes/no column reads (spelling -> code), with a study's own
     (`value_map`, already codes) added."""

@@ -378,7 +378,7 @@ def test_validate_lists_unknown_values_and_value_map_reads_them(tmp_path: Path,
     folder = unknown_values_study(tmp_path / "unmapped")
     assert main(["validate", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "category and yes/no values no spelling list knows (most rows first):" in out
+    assert "category, yes/no and vaccine values no spelling list knows (most rows first):" in out
     listed = [line.split() for line in out.splitlines() if line.startswith("    language ") or
               line.startswith("    children ") and "forstfodd" in line]
     assert listed == [["language", "resultat", "Ej", "bedömd", "2"],
@@ -412,6 +412,33 @@ def test_validate_lists_unknown_values_and_value_map_reads_them(tmp_path: Path,
     assert re.search(r"^ +language +result +read as not_done \(value_map\) +3$", out, flags=re.MULTILINE), out
 
 
+def test_value_map_names_a_vaccine_no_product_list_knows(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A region's own name for the MMR dose ("Vaccin MPR-region"): rejected as vaccine_unknown
+    and listed by validate; mapped onto Priorix, its doses count as MMR doses."""
+    second = pnr("20210102", "123")
+    doses = [f"{FIRST};2022-06-04;Vaccin MPR-region;1", f"{second};2022-06-05;vaccin  mpr-REGION;1",
+             f"{second};2021-04-05;Infanrix hexa;1"]
+    events = {**EVENTS, "vaccinations": doses}
+    children = [child(day, "Norrbyåsen" if day % 2 == 0 else "Söderängen") for day in range(2)]
+    folder = write_study(tmp_path / "unmapped", {"children": children, **events},
+                         study={"design": DESIGN, "max_rejected_share": 1.0})
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^ +vaccinations +vaccin +Vaccin MPR-region +1$", out, flags=re.MULTILINE), out
+    assert ('value_map: {vaccinations: {vaccin: {"Vaccin MPR-region": <a vaccine such as Infanrix hexa, '
+            'Prevenar 13, Priorix, Rotarix, MPR>}}}') in out
+
+    mapped = write_study(tmp_path / "mapped", {"children": children, **events},
+                         study={"design": DESIGN, "value_map": {"vaccinations": {"vaccin": {
+                             "Vaccin MPR-region": "Priorix"}}}})
+    result = run_ingest_clean(load_study(mapped))
+    assert result.tables["vaccinations"].frame["product"].tolist() == ["priorix", "priorix", "infanrix_hexa"]
+    assert result.rejects.empty
+    assert result.value_issues["issue"].tolist() == ["read as priorix (value_map)"] * 2
+    assert result.value_issues["value"].tolist() == ["Vaccin MPR-region", "vaccin  mpr-REGION"]
+
+
 @pytest.mark.parametrize("value_map, expected", [
     ({"languag": {"resultat": {"x": "avvikelse"}}}, "value_map names unknown table 'languag' (did you mean "
                                                      "'language'?)"),
@@ -424,6 +451,9 @@ def test_validate_lists_unknown_values_and_value_map_reads_them(tmp_path: Path,
                                                                    "'deviation' and cannot be mapped"),
     ({"language": {"resultat": {"Ej bedömd": "ej genomförd", "EJ  BEDÖMD": "avvikelse"}}},
      "maps to both"),
+    ({"vaccinations": {"vaccin": {"Vaccin X": "Okänt"}}}, "'Vaccin X' maps to 'Okänt', which is no vaccine "
+                                                          "the product list knows"),
+    ({"vaccinations": {"vaccin": {"Priorix": "Rotarix"}}}, "'Priorix' is already read as priorix"),
     # one column by its header and by its name: one entry would silently replace the other
     ({"language": {"resultat": {"Ej bedömd": "ej genomförd"}, "result": {"Normalt": "utan anmärkning"}}},
      "value_map.language names the column 'result' twice"),

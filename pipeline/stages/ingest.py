@@ -1227,9 +1227,11 @@ def _read_by_value_map(raw: pd.Series, column: Column, values: pd.Series, table:
     """The rows that only the study's `value_map` read, a value issue each ("read as not_done
     (value_map)"): the published value issues and `hembesok validate` say which values were
     read by the study's own decision, and how many."""
-    _, unread = parse_column(raw, column)
+    unread_values, unread = parse_column(raw, column)
+    if column.kind == "text":  # a name read as the study's meaning: its text changed
+        unread = unread | unread_values.ne(values).fillna(False)
     rows = np.flatnonzero(unread.to_numpy(dtype=bool) & values.notna().to_numpy(dtype=bool))
-    read_as = [str(value).lower() for value in values.iloc[rows]]  # a code, or true / false
+    read_as = [str(value).lower() for value in values.iloc[rows]]  # a code, a name, or true / false
     return pd.DataFrame({"table": table, "source_file": source_file, "source_row": lines.to_numpy()[rows],
                          "column": column.name, "value": parsing.as_text(raw.iloc[rows]).to_numpy(),
                          "issue": [f"read as {code} (value_map)" for code in read_as]}, columns=ISSUE_COLUMNS)
@@ -1295,4 +1297,9 @@ def parse_column(raw: pd.Series, column: Column, spellings: Mapping[str, str] | 
     if column.kind == "professions":
         return parsing.parse_professions(raw)
     text = raw.str.strip()
+    if spellings:  # a name a study's value_map gives (a vaccine's: pipeline.vaccines reads it)
+        labels = parsing.normalise_labels(pd.Series(list(spellings), dtype=object))
+        meant = dict(zip(labels, spellings.values(), strict=True))
+        read = parsing.normalise_labels(text.fillna("")).map(meant)
+        text = text.mask(read.notna(), read)
     return text.mask(text.eq(""), pd.NA), pd.Series(False, index=raw.index)
