@@ -1300,6 +1300,10 @@ def parse_column(raw: pd.Series, column: Column, spellings: Mapping[str, str] | 
     if spellings:  # a name a study's value_map gives (a vaccine's: pipeline.vaccines reads it)
         labels = parsing.normalise_labels(pd.Series(list(spellings), dtype=object))
         meant = dict(zip(labels, spellings.values(), strict=True))
-        read = parsing.normalise_labels(text.fillna("")).map(meant)
-        text = text.mask(read.notna(), read)
+        codes, distinct = parsing.factorize_text(text)  # each distinct name looked up once
+        read = parsing.normalise_labels(distinct).map(meant).to_numpy(dtype=object)
+        found = codes >= 0
+        found[found] = pd.notna(read[codes[found]])
+        text = text.copy()
+        text.iloc[np.flatnonzero(found)] = read[codes[found]]
     return text.mask(text.eq(""), pd.NA), pd.Series(False, index=raw.index)
