@@ -317,32 +317,29 @@ def _print_area_spellings(spellings) -> None:  # noqa: ANN001 - clean's area_spe
 # required column's) and the value issues (an optional one's, set missing)
 _UNKNOWN_VALUE_REASONS = ("category_unknown", "value_unparseable", "category_unparseable_set_missing",
                           "boolean_unparseable_set_missing", "vaccine_unknown")
-# what a vaccine's name may be mapped onto (any name the product list knows)
-_VACCINE_MEANINGS = "a vaccine such as Infanrix hexa, Prevenar 13, Priorix, Rotarix, MPR"
 
 
 def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
-    """The category and yes/no values no spelling list knows, most rows first, with the fix:
-    `value_map` in study.yml, which says what a spelling means."""
+    """The category, yes/no and vaccine values no spelling list knows, most rows first, with
+    the fix: `value_map` in study.yml, which says what a spelling means."""
     import numpy as np
     import pandas as pd
 
     from pipeline.schema import NAMED_TEXT, TABLES, column_meanings
+    from pipeline.vaccines import EXAMPLE_NAMES
 
     columns = {(table, c.name): c for table in TABLES for c in TABLES[table].columns
                if c.kind in ("category", "boolean") or (table, c.name) in NAMED_TEXT}
     found = [frame.rename(columns={"issue": "reason"})[["table", "column", "value", "reason"]]
              for frame in (result.rejects, result.value_issues) if len(frame)]
-    unknown = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
-    if unknown.empty:
+    if not found:
         return
+    unknown = pd.concat(found, ignore_index=True)
     pairs = zip(unknown["table"], unknown["column"], strict=True)
     mapped = np.array([pair in columns for pair in pairs], dtype=bool)
     unknown = unknown[unknown["reason"].isin(_UNKNOWN_VALUE_REASONS).to_numpy() & mapped]
-    if unknown.empty:
-        return
     counts = unknown.groupby(["table", "column", "value"]).size().sort_values(ascending=False, kind="stable")
-    if counts.empty:  # no value to show (every one blank)
+    if counts.empty:  # none, or only blank values
         return
     print("  category, yes/no and vaccine values no spelling list knows (most rows first):")
     print(f"    {'table':<14} {'column':<18} {'value':<28} {'rows':>8}")
@@ -352,7 +349,7 @@ def _print_unknown_values(result) -> None:  # noqa: ANN001 - clean's CleanResult
         print(f"    … and {len(counts) - 12:,} more")
     (table, column, value), _ = next(iter(counts.items()))
     header = columns[(table, column)].header
-    meanings = (_VACCINE_MEANINGS if (table, column) in NAMED_TEXT
+    meanings = ("a vaccine such as " + ", ".join(EXAMPLE_NAMES) if (table, column) in NAMED_TEXT
                 else "one of " + ", ".join(column_meanings(columns[(table, column)])))
     # no meaning is guessed: a value mapped by a guess copied unread would bias the outcome
     print(f"  to read such a value, say in study.yml what it means: value_map: "

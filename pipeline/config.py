@@ -34,7 +34,7 @@ from pipeline.indicators import INDICATOR_IDS
 from pipeline.indicators import indicator as indicator_entry
 from pipeline.parsing import fold_label, parse_categories
 from pipeline.schema import NAMED_TEXT, PROFESSIONS, TABLE_ORDER, TABLES, column_meanings, column_variants
-from pipeline.vaccines import product_for
+from pipeline.vaccines import EXAMPLE_NAMES, product_for
 from pipeline.words import title_in_language
 
 PRESETS = ("rinkeby", "skaggetorp", "stis")
@@ -718,7 +718,7 @@ def _vaccine_names(table: str, column: str, spellings: Mapping[str, str]) -> dic
         if product is None:
             raise ValueError(f"value_map.{table}.{column}: '{spelling}' maps to '{meaning}', which is no "
                              "vaccine the product list knows; map onto a product or antigen name such as "
-                             "Infanrix hexa, Prevenar 13, Priorix, Rotarix, MPR or Rotavirus")
+                             f"{', '.join(EXAMPLE_NAMES)}")
         already = product_for(str(spelling))
         if already is not None and already != product:
             raise ValueError(f"value_map.{table}.{column}: '{spelling}' is already read as {already.name} "

@@ -81,6 +81,9 @@ def normalise_vaccine_name(text: str) -> str:
     return re.sub(r"[^0-9a-zåäö]", "", text.lower())
 
 
+# Names a message offers as what an unknown vaccine name may be mapped onto (value_map).
+EXAMPLE_NAMES = ("Infanrix hexa", "Prevenar 13", "Priorix", "Rotarix", "MPR")
+
 # Names of an antigen or antigen group rather than of a product: a bracketed product beside
 # one names the dose more exactly ("Rotavirusvaccin (Rotarix)": a series of 2 doses).
 _ANTIGEN_NAMES = frozenset({"rotavirus_unspecified", "pneumococcal", "mmr", "dtap_ipv_hib",
