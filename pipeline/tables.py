@@ -737,6 +737,17 @@ def rejects_table(rejects_by_reason: pd.DataFrame, language: str) -> pd.DataFram
     return _display(rows, ["table", "source_file", "reason", "rows"], language)
 
 
+def value_issues_table(value_issues: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Values of accepted rows that could not be read as written, by file, column and what was
+    done with them: set missing, masked, or read by the study's value_map."""
+    rows = [{"table": label("table", row["table"], language), "source_file": row.get("source_file") or "",
+             "column": label("column", row["column"], language),
+             "issue": text.value_issue_label(row["issue"], language),
+             "rows": format_count(row.get("rows"), language)}
+            for row in records(value_issues)]
+    return _display(rows, ["table", "source_file", "column", "issue", "rows"], language)
+
+
 def missingness_table(missingness: pd.DataFrame, language: str, *, only_missing: bool = True) -> pd.DataFrame:
     """Missing values per column of the clean tables (by default only columns with any missing)."""
     frame = missingness

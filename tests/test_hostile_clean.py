@@ -13,7 +13,7 @@ import pytest
 import yaml
 from studykit import pnr, write_study
 
-from pipeline import privacy
+from pipeline import privacy, tables, text
 from pipeline.cli import main
 from pipeline.config import PLAUSIBLE_RANGES, load_study
 from pipeline.errors import ConfigError
@@ -240,6 +240,14 @@ def test_the_published_value_issues_count_each_once(tmp_path: Path, capsys: pyte
     assert issues[["table", "source_file", "column", "issue", "rows"]].values.tolist() == [
         ["children", "barn.csv", "birth_weight_g", "outside plausible range 300–6500", 1],
         ["children", "barn.csv", "mother_age", "outside plausible range 13–55", 1]]
+    # the reports' data-quality appendix shows the same rows in words (tables.value_issues_table)
+    shown = tables.value_issues_table(issues, "sv")
+    assert shown.columns.tolist() == ["Tabell", "Fil", "Kolumn", "Problem och åtgärd", "Rader"]
+    assert shown.values.tolist() == [
+        ["Barn", "barn.csv", text.label("column", "birth_weight_g", "sv"),
+         "Utanför rimligt intervall 300–6500: satt som saknat", "1"],
+        ["Barn", "barn.csv", text.label("column", "mother_age", "sv"),
+         "Utanför rimligt intervall 13–55: satt som saknat", "1"]]
     assert main(["validate", str(folder)]) == 0
     out = capsys.readouterr().out
     assert ("barn.csv, birth_weight_g: 1 value(s) outside the plausible range 300–6500 set missing, "

@@ -854,3 +854,25 @@ def test_summary_intro_names_an_area_reports_area(design, area, language, said) 
                              "reason": "interval_includes_null", "caveats": ""}])
     intro = narrative.summary_markdown(summary, language, area=area).split("\n")[0]
     assert said in intro, intro
+
+
+def test_value_issues_in_words_in_both_languages() -> None:
+    issues = pd.DataFrame({
+        "table": ["vaccinations", "visits", "children", "language", "visits"],
+        "source_file": ["vacc.csv", "besok.csv", "barn.csv", "sprak.csv", "besok.csv"],
+        "column": ["vaccine", "comment", "gestational_weeks", "assessment_date", "status"],
+        "issue": ["read as priorix (value_map)", "personnummer_masked", "outside plausible range 22–44.5",
+                  "date_unparseable_set_missing", "something new"],
+        "rows": [2, 1, 3, 12345, 4]})
+    sv = tables.value_issues_table(issues, "sv")
+    assert sv["Problem och åtgärd"].tolist() == [
+        "Läst som priorix enligt value_map i study.yml", "Personnummer i fritext: maskerat",
+        "Utanför rimligt intervall 22–44,5: satt som saknat",  # a decimal comma in Swedish
+        "Datum som inte gick att tolka: satt som saknat",
+        "something new"]  # an issue no words name is shown as it is, not dropped
+    assert sv["Rader"].tolist() == ["2", "1", "3", f"12{NBSP}345", "4"]
+    en = tables.value_issues_table(issues, "en")
+    assert en["Issue and what was done"].tolist()[:4] == [
+        "Read as priorix by the value_map in study.yml", "Personnummer in free text: masked",
+        "Outside the plausible range 22–44.5: set missing", "Date that could not be read: set missing"]
+    assert en["Table"].tolist()[0] == "Vaccinations"

@@ -39,10 +39,12 @@ from pipeline.text.labels import (
     REASON_LABELS,
     SECTION_TITLES,
     TABLE_NAMES,
+    VALUE_ISSUE_LABELS,
     label,
     output_table_name,
     section_title,
     subgroup_label,
+    value_issue_label,
 )
 from pipeline.text.numbers import (
     days_to_months,
@@ -74,11 +76,11 @@ __all__ = [
     "DEFAULT_MIN_CELL", "DESIGN_LABELS", "EN_DASH", "FIDELITY_LABELS", "FLOW_LABELS", "GROUP_IN_SENTENCE",
     "GROUP_LABELS", "HEADERS", "INDICATOR_LABELS", "LANGUAGES", "LEVEL_LABELS", "MANIFEST_LABELS",
     "MEASURE_LABELS", "METHODS", "METHOD_LABELS", "MINUS", "NBSP", "OUTPUT_TABLE_NAMES", "PHRASES",
-    "RATING_LABELS", "REASON_LABELS", "SECTION_TITLES", "TABLE_NAMES", "Words", "area_note", "check_language",
+    "RATING_LABELS", "REASON_LABELS", "SECTION_TITLES", "TABLE_NAMES", "VALUE_ISSUE_LABELS", "Words", "area_note", "check_language",
     "days_to_months", "format_bound", "format_count", "format_date", "format_estimate",
     "format_interval", "format_month", "format_number", "format_p", "format_percent", "heading",
     "is_missing", "is_true", "label", "records",
     "methods", "min_cell_of", "output_table_name", "p_stated", "phrase", "round_half_up", "row_is_suppressed",
     "section_title", "subgroup_label", "suppressed_marker", "suppressed_sentence",
-    "suppression_phrase", "title_markdown", "to_number",
+    "suppression_phrase", "title_markdown", "to_number", "value_issue_label",
 ]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -226,6 +227,46 @@ REASON_LABELS: dict[str, Words] = {
     "amount_not_positive": Words("Belopp 0 eller negativt", "Amount 0 or negative"),
 }
 
+# What was done with a value of an accepted row that could not be read as written (the
+# clean stage's value issues: `pipeline.stages.ingest.ISSUE_COLUMNS`), by its issue id.
+VALUE_ISSUE_LABELS: dict[str, Words] = {
+    "date_unparseable_set_missing": Words("Datum som inte gick att tolka: satt som saknat",
+                                          "Date that could not be read: set missing"),
+    "integer_unparseable_set_missing": Words("Heltal som inte gick att tolka: satt som saknat",
+                                             "Whole number that could not be read: set missing"),
+    "number_unparseable_set_missing": Words("Tal som inte gick att tolka: satt som saknat",
+                                            "Number that could not be read: set missing"),
+    "category_unparseable_set_missing": Words("Okänt värde: satt som saknat", "Unknown value: set missing"),
+    "boolean_unparseable_set_missing": Words("Ja/nej som inte gick att tolka: satt som saknat",
+                                             "Yes/no that could not be read: set missing"),
+    "professions_unparseable_set_missing": Words("Yrke som inte gick att tolka: satt som saknat",
+                                                 "Profession that could not be read: set missing"),
+    "personnummer_masked": Words("Personnummer i fritext: maskerat", "Personnummer in free text: masked"),
+    "value_spans_lines": Words("Värde inom citattecken över flera rader: läst som ett värde",
+                               "Quoted value over several lines: read as one value"),
+}
+_OUTSIDE_RANGE = re.compile(r"outside plausible range (?P<low>[-0-9.e+]+)–(?P<high>[-0-9.e+]+)")
+_READ_AS = re.compile(r"read as (?P<code>.+) \(value_map\)")
+
+
+def value_issue_label(issue: Any, language: str) -> str:
+    """A value issue in words ("outside plausible range 15–55" -> "Utanför rimligt intervall
+    15–55: satt som saknat"); an issue these words do not know is shown as itself."""
+    issue = str(issue)
+    check_language(language)
+    if issue in VALUE_ISSUE_LABELS:
+        return VALUE_ISSUE_LABELS[issue].in_(language)
+    if found := _OUTSIDE_RANGE.fullmatch(issue):
+        low, high = (found[name].replace(".", ",") if language == "sv" else found[name]
+                     for name in ("low", "high"))
+        return Words(f"Utanför rimligt intervall {low}–{high}: satt som saknat",
+                     f"Outside the plausible range {low}–{high}: set missing").in_(language)
+    if found := _READ_AS.fullmatch(issue):
+        return Words(f"Läst som {found['code']} enligt value_map i study.yml",
+                     f"Read as {found['code']} by the value_map in study.yml").in_(language)
+    return issue
+
+
 HEADERS: dict[str, Words] = {
     "indicator": Words("Indikator", "Indicator"),
     "group": Words("Grupp", "Group"),
@@ -286,6 +327,7 @@ HEADERS: dict[str, Words] = {
     "rows_rejected": Words("Rader avvisade", "Rows rejected"),
     "rows_duplicate": Words("Exakta dubbletter", "Exact duplicates"),
     "reason": Words("Orsak", "Reason"),
+    "issue": Words("Problem och åtgärd", "Issue and what was done"),
     "rows": Words("Rader", "Rows"),
     "column": Words("Kolumn", "Column"),
     "missing": Words("Saknas", "Missing"),

@@ -236,10 +236,14 @@ PHRASES: dict[str, Words] = {
             "programme contacts those children received."),
     ),
     "dq_intro": Words(
-        sv=("Rader som lästes in, godkändes och avvisades per fil, avvisade rader per orsak samt saknade "
-            "värden i de rensade tabellerna."),
-        en=("Rows read, accepted and rejected per file, rejected rows by reason, and missing values in the "
-            "clean tables."),
+        sv=("Rader som lästes in, godkändes och avvisades per fil, avvisade rader per orsak, värden i "
+            "godkända rader som inte kunde tolkas samt saknade värden i de rensade tabellerna."),
+        en=("Rows read, accepted and rejected per file, rejected rows by reason, values of accepted rows "
+            "that could not be read, and missing values in the clean tables."),
+    ),
+    "no_value_issues": Words(
+        sv="Varje värde i de godkända raderna kunde tolkas som det var skrivet.",
+        en="Every value of the accepted rows could be read as written.",
     ),
     "methods_intro": Words(
         sv="Metoderna som används och deras referenser.",
