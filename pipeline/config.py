@@ -102,7 +102,8 @@ class Programme(_Strict):
     """A programme definition: its planned contacts (a preset or inline in study.yml)."""
 
     name: str
-    title: str = ""
+    # one title, or one per report language ({sv: …, en: …}): `title_in`
+    title: str | dict[Literal["sv", "en"], str] = ""
     counselling_conversations: bool = False
     contacts: tuple[Contact, ...] = Field(min_length=1)
 
@@ -113,6 +114,10 @@ class Programme(_Strict):
         if duplicated:
             raise ValueError(f"contact ids must be unique; repeated: {duplicated}")
         return self
+
+    def title_in(self, language: str) -> str:
+        """The programme's title for a report in `language` (`title_in_language`), else its name."""
+        return title_in_language(self.title, language) or self.name
 
 
 class Eligibility(_Strict):

@@ -54,6 +54,7 @@ from pipeline.text.narrative_words import (
     WORDS,
 )
 from pipeline.text.words import in_language
+from pipeline.words import title_in_language
 
 
 def word(key: str, language: str, **values: Any) -> str:
@@ -500,7 +501,8 @@ def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: s
     counted = {"contacts": len(contacts), "home": sum(c.get("kind") == "home" for c in contacts),
                "months": months}
     lines.append("- " + _design_word(
-        "programme", language, title=programme.get("title") or programme.get("name") or "",
+        "programme", language,
+        title=title_in_language(programme.get("title"), language) or programme.get("name") or "",
         **{what: _design_word(f"programme_{what}{'_one' if n == 1 else ''}", language,
                               n=format_count(n, language)) for what, n in counted.items()}))
     if kind == "historical":

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.markers import TICKLEFT
 
 from pipeline import figures, narrative, tables, text
+from pipeline.config import Programme, load_preset
 from pipeline.followup import area_selection, collaboration, conversations
 
 NBSP = "\u00a0"
@@ -876,3 +877,24 @@ def test_value_issues_in_words_in_both_languages() -> None:
         "Read as priorix by the value_map in study.yml", "Personnummer in free text: masked",
         "Outside the plausible range 22–44.5: set missing", "Date that could not be read: set missing"]
     assert en["Table"].tolist()[0] == "Vaccinations"
+
+
+@pytest.mark.parametrize(("preset", "sv", "en"), [
+    ("rinkeby", "Programmet: Rinkebymodellen, 6 planerade", "The programme: the Rinkeby model, 6 planned"),
+    ("stis", "Programmet: Stockholms ytterstadssatsning – tidiga insatser,",
+     "The programme: Stockholm's outer-city programme – early interventions,"),
+])
+def test_page_one_names_a_preset_programme_in_the_reports_language(preset, sv, en) -> None:
+    """An English report named the Rinkeby model "Rinkebymodellen": a preset's title is given per
+    language, as a study's may be."""
+    programme = Programme(**load_preset(preset))
+    config = {"design": {"type": "did", "intervention_areas": ["Norrbyåsen"],
+                         "comparison_areas": ["Lövängen"], "programme_start": "2020-09-01",
+                         "born_from": "2017-01-01", "born_to": "2023-12-31"},
+              "programme": programme.model_dump(mode="json"), "extraction_date": "2024-06-30"}
+    design = pd.DataFrame({"arm": ["intervention", "comparison"], "area": ["Norrbyåsen", "Lövängen"],
+                           "group": ["intervention", "comparison"], "children": [115, 280]})
+    for language, expected in (("sv", sv), ("en", en)):
+        assert expected in plain(narrative.design_markdown(config, design, language)).replace("**", "")
+    assert programme.title_in("en") != programme.title_in("sv")
+    assert Programme(name="own", contacts=programme.contacts).title_in("en") == "own"  # no title: its name

@@ -47,7 +47,7 @@ from pipeline.indicators import DEFINITIONS_VERSION, INDICATOR_IDS, definition
 from pipeline.publish import scan_file_for_personnummer
 from pipeline.text.cells import to_number
 from pipeline.text.pooling import SHARE_README
-from pipeline.text.words import Words
+from pipeline.text.words import LANGUAGES, Words
 
 PACKAGE_FORMAT = 1
 PACKAGE_KIND = "hembesok site package"
@@ -198,7 +198,8 @@ def site_package_files(study: Study, summary: pd.DataFrame, manifest: bytes,
         "title": study.title_in(study.language),
         "hembesok_version": __version__,
         "programme": {"name": study.programme.name, "family": study.programme.name,
-                      "title": study.programme.title,
+                      "title": study.programme.title_in(study.language),
+                      "titles": {language: study.programme.title_in(language) for language in LANGUAGES},
                       "planned_contacts": len(study.programme.contacts)},
         "design": {"type": study.design.type,
                    "intervention_areas": list(study.design.intervention_areas),

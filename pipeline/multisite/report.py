@@ -177,7 +177,10 @@ def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
     if forests is None:
         forests = {f.indicator: _render_forest(frame, f, figures_dir) for f in forest_jobs(pooled, language)}
     k = len(packages)
-    programme = packages[0].site["programme"]["title"] or packages[0].site["programme"]["name"]
+    site_programme = packages[0].site["programme"]
+    # a package before programme titles per language has its study's language's only
+    programme = ((site_programme.get("titles") or {}).get(language) or site_programme["title"]
+                 or site_programme["name"])
     title = _say("title", language, k=k, programme=programme)
     parts = [f"<h1>{html.escape(title)}</h1>",
              *(_p(_say(key, language, k=k)) for key in ("what_pooled", "what_estimate_means",
