@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 from collections.abc import Mapping
 from importlib import resources
@@ -561,6 +562,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str) -> Any:
     """YAML text as data, safely (no objects), refusing repeated keys (DuplicateKeyError)."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
+
+
+def yaml_quoted(text: str) -> str:
+    """A string as a quoted YAML scalar to paste into study.yml: in single quotes, or where it
+    holds a line break, another control character or a quote, in double quotes with escapes
+    (a JSON string is a YAML double-quoted scalar)."""
+    if text.isprintable() and "'" not in text:
+        return f"'{text}'"
+    return json.dumps(text, ensure_ascii=False)
 
 
 def load_preset(name: str) -> dict[str, Any]:

@@ -326,6 +326,63 @@ def test_xlsx_title_rows_above_the_header_are_skipped(tmp_path: Path, capsys) ->
     assert sorted(result.tables["visits"].frame["source_row"]) == [5, 6, 7, 8, 9]
 
 
+def write_sheets(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> None:
+    """A workbook of several sheets, in order; those in `hidden` hidden."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    workbook.active = next(i for i, name in enumerate(sheets) if name not in hidden)
+    workbook.save(path)
+
+
+def test_xlsx_split_over_two_sheets_stops_instead_of_reading_one(tmp_path: Path, capsys) -> None:
+    """Without `sheet:` the first sheet was read and the second's rows were lost, validate ok."""
+    folder = study_with(tmp_path / "s", study={"inputs": {**STUDY["inputs"], "visits": "besok.xlsx"}})
+    rows = visit_rows()
+    write_sheets(folder / "besok.xlsx", {"Besök del 1": [VISIT_HEADER, *rows[:2]],
+                                         "Besök del 2": [VISIT_HEADER, *rows[2:]]})
+    stops(folder, tmp_path / "root", capsys,
+          "besok.xlsx (visits): 2 sheets hold this table's columns ('Besök del 1' (2 rows), 'Besök del 2' "
+          "(4 rows)) and study.yml names none",
+          "(inputs.visits: {file: besok.xlsx, sheet: 'Besök del 1'})")
+    inputs = {**STUDY["inputs"], "visits": {"file": "besok.xlsx", "sheet": "Besök del 2"}}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    assert rows_read(validated(folder, capsys, expect_code=1), "visits") == 4  # the sheet named is read
+
+
+def test_xlsx_hidden_and_other_sheets_are_passed_over_with_a_note(tmp_path: Path, capsys) -> None:
+    """A hidden first sheet (a stale copy) was read instead of the visible export; a sheet of
+    notes before the export made the required columns 'missing'."""
+    folder = study_with(tmp_path / "s", study={"inputs": {**STUDY["inputs"], "visits": "besok.xlsx"}})
+    stale = [[A, "2021-04-14", "hembesök", "inställt", "BVC-sjuksköterska", "mamma", "nej"]] * 9
+    write_sheets(folder / "besok.xlsx", {"Gammal": [VISIT_HEADER, *stale], "Info": [["Uttag 2024-06-30"]],
+                                         "Besök": [VISIT_HEADER, *visit_rows()]}, hidden=("Gammal",))
+    out = validated(folder, capsys)
+    assert rows_read(out, "visits") == 6
+    assert ("note: besok.xlsx (visits): sheet 'Besök' was read (study.yml names no sheet); not read: "
+            "'Gammal' (hidden), 'Info'") in out
+    visits = run_ingest_clean(load_study(folder)).tables["visits"].frame
+    assert sorted(visits["source_row"]) == [2, 3, 4, 5, 6]  # the export's rows, none of the stale copy's
+
+
+def test_a_header_with_a_line_break_gets_a_fix_that_is_valid_yaml(tmp_path: Path, capsys) -> None:
+    """A header typed with Alt+Enter ("Besöks-" / "datum") was offered as a fix that broke over
+    two lines, which study.yml could not read."""
+    folder = study_with(tmp_path / "s", study={"inputs": {**STUDY["inputs"], "visits": "besok.xlsx"}})
+    write_xlsx(folder / "besok.xlsx", [["personnummer", "Besöks-\ndatum", *VISIT_HEADER[2:]], *visit_rows()])
+    err = stops(folder, tmp_path / "root", capsys, "besok.xlsx (visits): required column(s) missing")
+    fix = re.search(r"column_map: (\{visits: .*\}\})$", err, flags=re.MULTILINE)
+    assert fix and fix.group(1) == '{visits: {"Besöks-\\ndatum": datum}}', err
+    assert yaml.safe_load(fix.group(1)) == {"visits": {"Besöks-\ndatum": "datum"}}  # pasted, it reads
+
+
 def test_xlsx_header_row_option_when_detection_fails(tmp_path: Path, capsys) -> None:
     inputs = {**STUDY["inputs"], "visits": {"file": "besok.xlsx"}}
     folder = study_with(tmp_path / "s", study={"inputs": inputs})

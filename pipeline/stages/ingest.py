@@ -55,7 +55,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pipeline import parsing
-from pipeline.config import InputFile, Study
+from pipeline.config import InputFile, Study, yaml_quoted
 from pipeline.errors import InputFileError
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Column, Table, column_variants, input_tables
@@ -797,7 +797,9 @@ def _line_bounds(data: bytes, n: int) -> list[tuple[int, int]]:
 
 def _read_xlsx(path: Path, spec: InputFile, table: Table, column_map: dict[str, str]) -> RawExport:
     named = f"{path.name} ({table.name})"
-    rows = _sheet_rows(path, spec.sheet)
+    sheet, rows, sheet_notes = _chosen_sheet(path, spec, table, column_map, named)
+    if rows is None:
+        rows = _sheet_rows(path, sheet)
     if not rows:
         return RawExport([], pd.DataFrame(), np.array([], dtype=np.int64), 1, False, "row")
     search = max(HEADER_SEARCH_ROWS, spec.header_row or 0)
@@ -814,8 +816,72 @@ def _read_xlsx(path: Path, spec: InputFile, table: Table, column_map: dict[str, 
     cells = pd.DataFrame(body, columns=range(width), dtype=pd.StringDtype())
     source_row = np.arange(index + 2, index + 2 + len(body), dtype=np.int64)
     cells, source_row = _drop_blank_rows(cells, source_row)
-    notes = _header_notes(named, index, spec, "row")
+    notes = sheet_notes + _header_notes(named, index, spec, "row")
     return RawExport(header, cells, source_row, index + 1, found, "row", "xlsx", "", [], notes)
+
+
+def _chosen_sheet(path: Path, spec: InputFile, table: Table, column_map: dict[str, str],
+                  named: str) -> tuple[str | None, list[list[str]] | None, list[str]]:
+    """The sheet to read when study.yml names none, its rows where they were read to choose it,
+    and a note naming the sheets not read.
+
+    The workbook's visible worksheets are looked at (a hidden one is often a stale copy or a
+    list of codes, never the export a user sees): the one whose header holds every required
+    column of the table, else the first. Two that both do stop the file: reading one would
+    drop the other's rows without a word (a long export split over "Besök del 1" and "del 2")."""
+    if spec.sheet is not None:
+        return spec.sheet, None, []
+    sheets = _worksheets(path)
+    if len(sheets) <= 1:
+        return None, None, []
+    visible = [name for name, shown in sheets if shown] or [name for name, _ in sheets]
+    read = {name: _sheet_rows(path, name) for name in visible}
+    search = max(HEADER_SEARCH_ROWS, spec.header_row or 0)
+    holding = [name for name, rows in read.items()
+               if _header_index([[_clean_header(c) for c in row] for row in rows[:search]], spec, table,
+                                column_map, named, "row")[1]]
+    if len(holding) > 1:
+        counts = ", ".join(f"'{name}' ({max(len(read[name]) - 1, 0):,} rows)" for name in holding)
+        raise InputFileError(
+            f"{named}: {len(holding)} sheets hold this table's columns ({counts}) and study.yml names "
+            f"none, so one of them would be read and the other rows lost. Name the sheet to read "
+            f"(inputs.{table.name}: {{file: {path.name}, sheet: {yaml_quoted(holding[0])}}}); rows split "
+            "over several sheets must be put on one sheet first")
+    chosen = holding[0] if holding else visible[0]
+    left = [f"'{name}'" for name, _ in sheets if name != chosen]
+    hidden = {name for name, shown in sheets if not shown}
+    note = (f"{named}: sheet '{chosen}' was read (study.yml names no sheet); not read: "
+            + ", ".join(f"{name} (hidden)" if name.strip("'") in hidden else name for name in left))
+    return chosen, read[chosen], [note]
+
+
+def _worksheets(path: Path) -> list[tuple[str, bool]]:
+    """The workbook's worksheets in order, each with whether it is visible (not hidden or very
+    hidden); none when the workbook cannot be opened (reading it then says why)."""
+    try:
+        import python_calamine
+
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        try:
+            return [(meta.name, meta.visible == python_calamine.SheetVisibleEnum.Visible)
+                    for meta in workbook.sheets_metadata
+                    if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        finally:
+            workbook.close()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - as in _calamine_rows
+        pass
+    try:
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return [(sheet.title, sheet.sheet_state == "visible") for sheet in workbook.worksheets]
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 - a broken workbook: _openpyxl_rows says what is wrong
+        return []
 
 
 def _sheet_rows(path: Path, sheet: str | None) -> list[list[str]]:
@@ -1110,7 +1176,7 @@ def _missing_column_message(named: str, table: str, missing: list[Column], raw: 
         source = _likely_header(column.header, ignored) or "<header in your file>"
         lines.append(
             f"  fix: if '{column.header}' has another name in this export, add to study.yml:"
-            f" column_map: {{{table}: {{'{source}': {column.header}}}}}"
+            f" column_map: {{{table}: {{{yaml_quoted(source)}: {column.header}}}}}"
         )
     for index, _, first in unnamed[:3]:
         lines.append(f"  {_column_label(index)} has no header but holds data (from {raw.unit} {first}): "
