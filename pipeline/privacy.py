@@ -746,6 +746,32 @@ def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return masked, found
 
 
+def personnummer_like_numbers(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Which values of a number column read as a personnummer when written out (typed into a
+    number column, a dose or a count, and stored as the number 202203200015), and those values
+    as masked text. A number has no separator and keeps no leading zero, so only whole numbers
+    of 10 to 12 digits are looked at.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pipeline.privacy import personnummer_like_numbers
+    >>> found, masked = personnummer_like_numbers(pd.Series([2, 198112189876, None, 2.5e12]))
+    >>> found.tolist(), masked.tolist()
+    ([False, True, False, False], ['############'])
+    """
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    size = np.abs(numbers)
+    with np.errstate(invalid="ignore"):
+        candidates = np.flatnonzero((size >= 1e9) & (size < 1e12) & (size == np.floor(size)))
+    found = np.zeros(len(values), dtype=bool)
+    if not len(candidates):
+        return found, pd.Series([], dtype="string")
+    masked, holds = mask_personnummer_like(pd.Series([str(int(x)) for x in size[candidates]], dtype="string"))
+    found[candidates[holds.to_numpy(dtype=bool)]] = True
+    return found, masked[holds.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
 def mask_text(text: str) -> str:
     """`text` with every personnummer-like run of digits masked: the last guard on a message
     before it is printed (an area or value named in an error may hold one).

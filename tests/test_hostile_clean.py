@@ -11,13 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from studykit import pnr, write_study
+from studykit import STUDY, pnr, write_study
 
 from pipeline import privacy, tables, text
 from pipeline.cli import main
 from pipeline.config import PLAUSIBLE_RANGES, load_study
 from pipeline.errors import ConfigError
 from pipeline.parsing import fold_label
+from pipeline.publish import scan_file_for_personnummer
 from pipeline.runner import run_ingest_clean
 
 ANALYSIS = ["--stages", "ingest", "clean", "cohort", "compare"]  # no reports: faster
@@ -490,3 +491,43 @@ def test_a_file_name_or_title_holding_a_personnummer_like_number_stops_at_config
             in said and "rename the file" in said)
     assert "title: 'Hembesök ########-####' holds a personnummer-like number" in said
     assert "20210624" not in said
+
+
+# --- a personnummer typed into a number column ---------------------------------------------------
+
+def test_a_personnummer_typed_into_a_number_column_is_set_missing_and_never_stored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dose of 202203200015 was kept as that number in data_clean/ (the scan read only text
+    columns), and a deft of it was written in clear into the rejects, which the scan then
+    found and stopped the run on, naming no file."""
+    typed = FIRST.replace("-", "")
+    folder = write_study(tmp_path / "s", {"children": [child(0, "Norrbyåsen"), child(1, "Söderängen")],
+                                          **EVENTS, "vaccinations": [f"{FIRST};2021-04-04;Infanrix hexa;{typed}"]},
+                         study={"design": DESIGN, "inputs": {
+                             **STUDY["inputs"], "dental": "tandhalsa.csv"}})
+    (folder / "tandhalsa.csv").write_text(f"personnummer;datum;deft\n{FIRST};2023-02-01;{typed}\n"
+                                          f"{FIRST};2024-02-01;2\n", encoding="utf-8")
+    root = tmp_path / "root"
+    assert main(["run", str(folder), "--root", str(root), "--quiet", "--stages", "ingest", "clean"]) == 0
+    out = capsys.readouterr()
+    assert typed not in out.out + out.err
+    clean = root / "data_clean" / "tiny" / "clean"
+    vaccinations = pd.read_parquet(clean / "vaccinations.parquet")
+    assert vaccinations["dose_number_recorded"].isna().tolist() == [True]  # the row kept, its dose unknown
+    dental = pd.read_parquet(clean / "dental.parquet")
+    assert dental["deft"].tolist()[1] == 2 and pd.isna(dental["deft"].tolist()[0])
+    issues = pd.read_parquet(clean / "value_issues.parquet")
+    assert sorted(issues[["table", "source_row", "column", "value", "issue"]].values.tolist()) == [
+        ["dental", 2, "deft", "#" * 12, "personnummer_set_missing"],
+        ["vaccinations", 2, "dose_number_recorded", "#" * 12, "personnummer_set_missing"]]
+    for path in clean.glob("*.parquet"):  # the scan of data_clean/ reads number columns too
+        assert not scan_file_for_personnummer(path), path
+
+
+def test_the_scan_reads_whole_numbers_of_number_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"dose": pd.array([1, 198112189876, None], dtype="Int64"), "cni": [1.5, 2.0, 3.0],
+                  "source_row": [2, 3, 4]}).to_parquet(path)
+    assert scan_file_for_personnummer(path) == ["############"]
+    pd.DataFrame({"dose": [1, 2], "cni": [1.98112189876e11 + 0.5, 2.5e12]}).to_parquet(path)
+    assert scan_file_for_personnummer(path) == []  # not whole, or more than 12 digits

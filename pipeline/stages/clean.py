@@ -538,8 +538,20 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     codes_only = {c.name for c in TABLES[raw.table].columns if c.kind in ("category", "professions")
                   } if raw.table in TABLES else set()
     for column in frame.columns:
-        if column in identifiers | codes_only or not (pd.api.types.is_string_dtype(frame[column])
-                                         or frame[column].dtype == object):
+        if column in identifiers | codes_only:
+            continue
+        if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
+            # a personnummer typed into a number column (a dose, a count) was kept as that number
+            number_found, number_masked = privacy.personnummer_like_numbers(frame[column])
+            if number_found.any():
+                frame[column] = frame[column].mask(number_found)
+                masked_cells.append(pd.DataFrame({
+                    "table": raw.table, "source_file": raw.source_file,
+                    "source_row": frame[SOURCE_ROW].to_numpy()[number_found], "column": column,
+                    "value": number_masked.to_numpy(), "issue": "personnummer_set_missing"},
+                    columns=ISSUE_COLUMNS))
+            continue
+        if not (pd.api.types.is_string_dtype(frame[column]) or frame[column].dtype == object):
             continue
         masked, found = privacy.mask_personnummer_like(frame[column])
         if found.any():
@@ -956,8 +968,10 @@ def _reject_rows(raw: IngestedTable, rows: pd.DataFrame, reason: str, column: st
     if column == "personnummer":
         value = rows["child_id"].astype("string") if "child_id" in rows else pd.Series([], dtype="string")
         value = "child_id " + value
-    else:
+    else:  # a value rejected after it was parsed (deft 202203200015) is masked as the raw ones are
         value = rows[column].astype("string") if column in rows else pd.Series([], dtype="string")
+        if len(value):
+            value = privacy.mask_personnummer_like(value)[0]
     return pd.DataFrame({"table": raw.table, "source_file": raw.source_file,
                          "source_row": rows[SOURCE_ROW].to_numpy(), "reason": reason,
                          "column": column, "value": value.to_numpy()}, columns=REJECT_COLUMNS)

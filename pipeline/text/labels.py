@@ -242,6 +242,8 @@ VALUE_ISSUE_LABELS: dict[str, Words] = {
     "professions_unparseable_set_missing": Words("Yrke som inte gick att tolka: satt som saknat",
                                                  "Profession that could not be read: set missing"),
     "personnummer_masked": Words("Personnummer i fritext: maskerat", "Personnummer in free text: masked"),
+    "personnummer_set_missing": Words("Personnummer i en sifferkolumn: satt som saknat",
+                                      "Personnummer in a number column: set missing"),
     "value_spans_lines": Words("Värde inom citattecken över flera rader: läst som ett värde",
                                "Quoted value over several lines: read as one value"),
 }
