@@ -501,8 +501,9 @@ def test_a_personnummer_typed_into_a_number_column_is_set_missing_and_never_stor
     columns), and a deft of it was written in clear into the rejects, which the scan then
     found and stopped the run on, naming no file."""
     typed = FIRST.replace("-", "")
-    folder = write_study(tmp_path / "s", {"children": [child(0, "Norrbyåsen"), child(1, "Söderängen")],
-                                          **EVENTS, "vaccinations": [f"{FIRST};2021-04-04;Infanrix hexa;{typed}"]},
+    rows = {"children": [child(0, "Norrbyåsen"), child(1, "Söderängen")], **EVENTS,
+            "vaccinations": [f"{FIRST};2021-04-04;Infanrix hexa;{typed}"]}
+    folder = write_study(tmp_path / "s", rows,
                          study={"design": DESIGN, "inputs": {
                              **STUDY["inputs"], "dental": "tandhalsa.csv"}})
     (folder / "tandhalsa.csv").write_text(f"personnummer;datum;deft\n{FIRST};2023-02-01;{typed}\n"
