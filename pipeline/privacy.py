@@ -69,6 +69,13 @@ PNR_ERRORS = ("pnr_missing", "pnr_bad_characters", "pnr_wrong_length", "pnr_inva
 _OK, _MISSING, _BAD_CHARACTERS, _WRONG_LENGTH, _INVALID_DATE, _CHECK_DIGIT, _FUTURE = range(7)
 
 _DASHES = "[\u2010-\u2015\u2212]"  # typographic dashes and the minus sign, as Excel writes them
+# no-break spaces (read as the space a person types) and characters that show nothing (a
+# zero-width space, a word joiner, a byte-order mark within a file: dropped)
+_NO_BREAK_SPACES = "[\u00a0\u2007\u202f]"
+_INVISIBLE = "[\u200b-\u200d\u2060\ufeff]"
+# the marks a spreadsheet export puts around a number to keep it text: '198112189876 and
+# ="19811218-9876" (Excel shows neither); the number is what they hold
+_TEXT_MARKS = re.compile(r"^(?:'(?P<quoted>.*)|=\"(?P<formula>.*)\")$")
 _MAX_PNR_CHARS = 14  # YYYYMMDDNNNC.0
 _LUHN_WEIGHTS = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2], dtype=np.int8)  # a product is at most 18
 _COORDINATION_DAY_OFFSET = 60
@@ -114,10 +121,16 @@ def parse_distinct_personnummer(values: pd.Series, reference_date: dt.date
 
 def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     """The columns of `parse_personnummer` for stripped texts (`factorize_text`'s), as arrays."""
-    not_ascii = ~pc.string_is_ascii(arrow_text(text)).to_numpy(zero_copy_only=False)
-    if not_ascii.any():
+    strings = arrow_text(text)
+    not_ascii = ~pc.string_is_ascii(strings).to_numpy(zero_copy_only=False)
+    marked = pc.or_(pc.starts_with(strings, "'"), pc.starts_with(strings, "=")).to_numpy(zero_copy_only=False)
+    if not_ascii.any() or marked.any():
         text = text.copy()
-        text[not_ascii] = text[not_ascii].str.replace(_DASHES, "-", regex=True)
+        odd = text[not_ascii].str.replace(_DASHES, "-", regex=True).str.replace(_NO_BREAK_SPACES, " ", regex=True)
+        text[not_ascii] = odd.str.replace(_INVISIBLE, "", regex=True).str.strip()
+        text[marked] = text[marked].str.replace(
+            _TEXT_MARKS, lambda match: match["quoted"] if match["quoted"] is not None else match["formula"],
+            regex=True).str.strip()
     n = len(text)
     chars, length = _byte_matrix(arrow_text(text), _MAX_PNR_CHARS)
     is_digit = (chars >= ord("0")) & (chars <= ord("9"))

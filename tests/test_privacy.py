@@ -42,7 +42,11 @@ def parse_one(value: object, reference: dt.date = REFERENCE) -> dict:
 @pytest.mark.parametrize("raw", ["811218-9876", "8112189876", "19811218-9876", "198112189876",
                                  "  811218-9876 ", "19811218+9876", "811218\u20139876",
                                  # a space typed for "-"; a number column read as floats
-                                 "811218 9876", "19811218 9876", "8112189876.0", "198112189876.0"])
+                                 "811218 9876", "19811218 9876", "8112189876.0", "198112189876.0",
+                                 # the marks that keep a number text in a spreadsheet export
+                                 "'19811218-9876", "'198112189876", '="19811218-9876"', '="8112189876"',
+                                 # a no-break space, and characters that show nothing
+                                 "811218\u00a09876", "19811218-98\u200b76", "\ufeff811218-9876"])
 def test_valid_forms_of_one_number(raw):
     row = parse_one(raw)
     assert row["error"] is pd.NA
@@ -124,6 +128,8 @@ def test_leap_day_depends_on_century():
     ("8112189876.5", "pnr_bad_characters"), ("811218-9876.0", "pnr_bad_characters"),
     ("8112 18-9876", "pnr_bad_characters"), ("81121898.0", "pnr_bad_characters"),
     ("8112-18-9876", "pnr_bad_characters"), ("okänt", "pnr_bad_characters"),
+    ("=8112189876", "pnr_bad_characters"), ('="811218-9876', "pnr_bad_characters"),  # a formula, half a mark
+    ("'", "pnr_missing"), ("''811218-9876", "pnr_bad_characters"),
     ("811218-987", "pnr_wrong_length"), ("81121898761", "pnr_wrong_length"),
     ("1981121898761", "pnr_wrong_length"),
     ("811318-9876", "pnr_invalid_date"), ("810230-9876", "pnr_invalid_date"),
