@@ -126,8 +126,9 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     marked = pc.or_(pc.starts_with(strings, "'"), pc.starts_with(strings, "=")).to_numpy(zero_copy_only=False)
     if not_ascii.any() or marked.any():
         text = text.copy()
-        odd = text[not_ascii].str.replace(_DASHES, "-", regex=True).str.replace(_NO_BREAK_SPACES, " ", regex=True)
-        text[not_ascii] = odd.str.replace(_INVISIBLE, "", regex=True).str.strip()
+        odd = text[not_ascii].str.replace(_DASHES, "-", regex=True)
+        odd = odd.str.replace(_NO_BREAK_SPACES, " ", regex=True).str.replace(_INVISIBLE, "", regex=True)
+        text[not_ascii] = odd.str.strip()
         text[marked] = text[marked].str.replace(
             _TEXT_MARKS, lambda match: match["quoted"] if match["quoted"] is not None else match["formula"],
             regex=True).str.strip()
