@@ -203,8 +203,9 @@ def make_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarr
 
 # --- dates ---------------------------------------------------------------------------------
 
-_TIME = (r"(?:(?:[ T]|\s+)(?P<hh>[0-9]{1,2}):(?P<mi>[0-9]{2})"
-         r"(?::(?P<ss>[0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+# a time of day after a date, its parts after ':' or, as Swedish writes them, '.' (14.15)
+_TIME = (r"(?:(?:[ T]|\s+)(?P<hh>[0-9]{1,2})[:.](?P<mi>[0-9]{2})"
+         r"(?:[:.](?P<ss>[0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 _DATE_PATTERNS = (
     rf"(?P<y>[0-9]{{4}})-(?P<m>[0-9]{{1,2}})-(?P<d>[0-9]{{1,2}}){_TIME}",  # 2021-03-04[ 10:15[:00]]
     rf"(?P<y>[0-9]{{4}})(?P<m>[0-9]{{2}})(?P<d>[0-9]{{2}}){_TIME}",  # 20210304
@@ -225,7 +226,8 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     - day first (Swedish/European order, never month first): `04/03/2021`, `4/3/2021`,
       `04.03.2021`, `04-03-2021`;
     - any of these followed by a time, which is checked and dropped: `2021-03-04 10:15`,
-      `2021-03-04 10:15:00`, `2021-03-04T10:15:00`, `...10:15:00.123`, `...Z` / `...+01:00`;
+      `2021-03-04 10:15:00`, `2021-03-04T10:15:00`, `...10:15:00.123`, `...Z` / `...+01:00`,
+      and as Swedish writes a time, `2021-03-04 10.15`, `04.03.2021 10.15.00`;
     - an Excel serial day number, as when a date cell is read as a number: `44259`,
       `44259.0` (a fraction, the time of day, is dropped); only 20000-80000.
     Fails: anything else, impossible dates (`2021-02-30`, month 13), impossible times
