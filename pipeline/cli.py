@@ -265,9 +265,13 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  {row.table:<14} {row.source_file:<24} {row.rows_read:>9,} {row.rows_clean:>9,} "
               f"{row.rows_rejected:>9,} {row.rows_duplicate:>9,}")
     if len(reasons):
-        print("  rejects by reason:")
-        for reason, rows in reasons.groupby("reason")["rows"].sum().sort_values(ascending=False).items():
-            print(f"    {reason:<24} {rows:>8,}")
+        print("  rejects by table and reason:")
+        by_table = reasons.groupby(["table", "reason"], sort=False)["rows"].sum().reset_index()
+        order = {table: i for i, table in enumerate(dict.fromkeys(quality["table"]))}  # as listed above
+        by_table["order"] = by_table["table"].map(order)
+        by_table = by_table.sort_values(["order", "rows"], ascending=[True, False], kind="stable")
+        for row in by_table.itertuples():
+            print(f"    {row.table:<14} {row.reason:<24} {row.rows:>8,}")
     if len(result.value_issues):
         print("  value issues (set missing, or read with a note):")
         counts = result.value_issues.groupby(["table", "column", "issue"]).size()

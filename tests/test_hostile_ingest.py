@@ -237,8 +237,24 @@ def test_validate_is_not_ok_when_a_table_is_wholly_rejected(tmp_path: Path, caps
                                        f"{A};2021-14-45;helt ammad\n", encoding="utf-8")
     out = validated(folder, capsys, expect_code=1)
     assert rows_read(out, "breastfeeding") == 2
-    assert "error: breastfeeding (amning.csv): all 2 rows were rejected, most for date_unparseable (2)" in out
+    # the first such row, and what a date should look like: the message alone tells what to fix
+    assert ("error: breastfeeding (amning.csv): all 2 rows were rejected, most for date_unparseable (2; "
+            "the first at line 2, column 'datum' (assessment_date): '2021-13-45'; dates are read as "
+            "2021-03-04, 20210304, "
+            "04/03/2021 or 04.03.2021, day before month)") in out
     assert "ok: the study can be run" not in out
+
+
+def test_an_export_without_its_header_row_is_named_so(tmp_path: Path, capsys) -> None:
+    folder = study_with(tmp_path / "s")
+    (folder / "amning.csv").write_text(f"{A};2021-03-10;helt ammad\n{A};2021-04-10;helt ammad\n",
+                                       encoding="utf-8")
+    stops(folder, tmp_path / "root", capsys, "amning.csv (breastfeeding): required column(s) missing",
+          "line 1 holds values (a date or a personnummer), not column names: the header row seems to be "
+          "missing; add it as the first line (the columns: personnummer, datum, amning)")
+    (folder / "amning.csv").write_text(f"pnr;datum;amning\n{A};2021-03-10;helt ammad\n", encoding="utf-8")
+    err = stops(folder, tmp_path / "root", capsys, "amning.csv (breastfeeding): required column(s) missing")
+    assert "holds values" not in err  # a header with another name is a header: column_map is the fix
 
 
 def test_validate_is_not_ok_above_the_stated_rejected_share(tmp_path: Path, capsys) -> None:
@@ -249,7 +265,9 @@ def test_validate_is_not_ok_above_the_stated_rejected_share(tmp_path: Path, caps
         f"{stranger};2019-06-04;Infanrix hexa;1\n", encoding="utf-8")
     out = validated(folder, capsys, expect_code=1)
     assert ("error: vaccinations (vaccinationer.csv): 1 of 3 rows (33.3%) were rejected, more than "
-            "max_rejected_share (20%) allows; most for unknown_child (1)") in out
+            "max_rejected_share (20%) allows; most for unknown_child (1; the first at line 4, column "
+            "'personnummer': 'child_id ") in out
+    assert stranger not in out
     folder = study_with(tmp_path / "t", study={"max_rejected_share": 0.5})
     (folder / "vaccinationer.csv").write_bytes((tmp_path / "s" / "vaccinationer.csv").read_bytes())
     out = validated(folder, capsys)

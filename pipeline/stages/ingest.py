@@ -1181,13 +1181,31 @@ def _missing_column_message(named: str, table: str, missing: list[Column], raw: 
     for index, _, first in unnamed[:3]:
         lines.append(f"  {_column_label(index)} has no header but holds data (from {raw.unit} {first}): "
                      "if it is a missing column, write its name in the header row")
-    if not raw.header_found:
+    if _holds_values(raw.header):
+        expected = ", ".join(column.header for column in TABLES[table].columns) if table in TABLES else ""
+        lines.append(f"  {raw.unit} {raw.header_row} holds values (a date or a personnummer), not column "
+                     f"names: the header row seems to be missing; add it as the first {raw.unit}"
+                     + (f" (the columns: {expected})" if expected else ""))
+    elif not raw.header_found:
         lines.append(
             f"  no {raw.unit} among the first {HEADER_SEARCH_ROWS} holds every required column; if the "
             f"header row is further down (below title rows), set header_row: N under inputs.{table} "
             "in study.yml"
         )
     return "\n".join(lines)
+
+
+# a cell of a header row that is a value: a personnummer or a date
+_VALUE_CELL = re.compile(r"(?:[0-9]{6}|[0-9]{8})[-+ ]?[0-9]{4}(?:\.0)?")
+
+
+def _holds_values(header: list[str]) -> bool:
+    """Whether a header row holds a personnummer or a date among its cells: a data row read as
+    the header, when an export came without one."""
+    cells = pd.Series([cell.strip() for cell in header if cell and cell.strip()], dtype="string")
+    if cells.empty:
+        return False
+    return bool(cells.str.fullmatch(_VALUE_CELL).any() or not parsing.parse_dates(cells)[1].all())
 
 
 def _likely_header(wanted: str, found: list[str]) -> str | None:
