@@ -388,7 +388,8 @@ def test_validate_lists_unknown_values_and_value_map_reads_them(tmp_path: Path,
     assert main(["validate", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "category, yes/no and vaccine values no spelling list knows (most rows first):" in out
-    listed = [line.split() for line in out.splitlines() if line.startswith("    language ") or
+    block = out.split("category, yes/no and vaccine values no spelling list knows (most rows first):")[1]
+    listed = [line.split() for line in block.splitlines() if line.startswith("    language ") or
               line.startswith("    children ") and "forstfodd" in line]
     assert listed == [["language", "resultat", "Ej", "bedömd", "2"],
                       ["children", "forstfodd", "Första", "barnet", "1"],

@@ -140,12 +140,16 @@ def _whole_numbers_of_ten_digits(path: Path, names: list[str]) -> list[str]:
     """The distinct whole numbers of 10 to 12 digits in number columns, written out: a
     personnummer typed into a number column and kept as the number 202203200015 (the clean
     stage sets them missing; this is the check that none was missed). No count, age in days or
-    row number of a study comes near 10 digits, so the columns' values are filtered in arrow
-    and almost none become Python strings."""
+    row number of a study comes near 10 digits: a row group whose statistics bound the column
+    below 10 digits is not read, and the other values are filtered in arrow, so that almost
+    none become Python strings."""
     found = []
     with pq.ParquetFile(path) as file:
+        positions = {file.schema_arrow.names[i]: i for i in range(len(file.schema_arrow.names))}
         for name in names:
             for group in range(file.num_row_groups):
+                if _below_ten_digits(file.metadata.row_group(group), positions[name]):
+                    continue
                 for chunk in file.read_row_group(group, columns=[name]).column(0).chunks:
                     size = pc.abs(chunk.cast(pa.float64()))
                     kept = chunk.filter(pc.and_(pc.and_(pc.greater_equal(size, 1e9), pc.less(size, 1e12)),
@@ -153,6 +157,19 @@ def _whole_numbers_of_ten_digits(path: Path, names: list[str]) -> list[str]:
                     if len(kept):
                         found.append(pc.abs(kept.cast(pa.float64())).cast(pa.int64()).cast(pa.string()))
     return pc.unique(pa.concat_arrays(found)).to_pylist() if found else []
+
+
+def _below_ten_digits(group: pq.RowGroupMetaData, position: int) -> bool:
+    """Whether a row group's statistics show its column holds no number of 10 digits or more."""
+    if position >= group.num_columns:
+        return False
+    statistics = group.column(position).statistics
+    if statistics is None or not statistics.has_min_max:
+        return False
+    try:
+        return abs(float(statistics.min)) < 1e9 and abs(float(statistics.max)) < 1e9
+    except (TypeError, ValueError):
+        return False
 
 
 def _is_number(kind: pa.DataType) -> bool:
