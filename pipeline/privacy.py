@@ -774,11 +774,14 @@ def personnummer_like_numbers(values: pd.Series) -> tuple[np.ndarray, pd.Series]
     >>> found.tolist(), masked.tolist()
     ([False, True, False, False], ['############'])
     """
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    size = np.abs(numbers)
+    found = np.zeros(len(values), dtype=bool)
+    numbers = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
+    low, high = numbers.min(), numbers.max()  # almost always both small: no row looked at
+    if pd.isna(high) or max(abs(float(low)), abs(float(high))) < 1e9:
+        return found, pd.Series([], dtype="string")
+    size = np.abs(numbers.to_numpy(dtype="float64", na_value=np.nan))
     with np.errstate(invalid="ignore"):
         candidates = np.flatnonzero((size >= 1e9) & (size < 1e12) & (size == np.floor(size)))
-    found = np.zeros(len(values), dtype=bool)
     if not len(candidates):
         return found, pd.Series([], dtype="string")
     masked, holds = mask_personnummer_like(pd.Series([str(int(x)) for x in size[candidates]], dtype="string"))
