@@ -73,6 +73,7 @@ _DASHES = "[\u2010-\u2015\u2212]"  # typographic dashes and the minus sign, as E
 # zero-width space, a word joiner, a byte-order mark within a file: dropped)
 _NO_BREAK_SPACES = "[\u00a0\u2007\u202f]"
 _INVISIBLE = "[\u200b-\u200d\u2060\ufeff]"
+_INVISIBLE_RUN = re.compile(_INVISIBLE + "+")
 # the marks a spreadsheet export puts around a number to keep it text: '198112189876 and
 # ="19811218-9876" (Excel shows neither); the number is what they hold
 _TEXT_MARKS = re.compile(r"^(?:'(?P<quoted>.*)|=\"(?P<formula>.*)\")$")
@@ -749,6 +750,8 @@ def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.astype("string")
     codes, unique = pd.factorize(text, use_na_sentinel=True)
     unique = pd.Series(unique, dtype="string")
+    # a character that shows nothing typed inside a number ("811218-98\u200b76") hid it
+    unique = unique.str.replace(_INVISIBLE_RUN, "", regex=True)
     has = np.append(unique.str.contains(_PNR_LIKE, na=False).to_numpy(dtype=bool), False)
     found = pd.Series(has[codes], index=values.index)  # code -1 (missing) takes the False
     if not found.any():
@@ -797,7 +800,7 @@ def mask_text(text: str) -> str:
     >>> mask_text("area 'Söderby 20180704-1577' does not occur")
     "area 'Söderby ########-####' does not occur"
     """
-    return _PNR_LIKE.sub(lambda match: mask_identifier(match.group(0)), text)
+    return _PNR_LIKE.sub(lambda match: mask_identifier(match.group(0)), _INVISIBLE_RUN.sub("", text))
 
 
 def find_personnummer_like(text: str) -> list[str]:
@@ -808,7 +811,7 @@ def find_personnummer_like(text: str) -> list[str]:
     date (day + 60 allowed) and a valid Luhn check digit — about one random 10-digit number in a
     hundred passes both, which keeps false alarms down. Born in the future counts too.
     """
-    candidates = [match.group() for match in _PNR_LIKE.finditer(text)]
+    candidates = [match.group() for match in _PNR_LIKE.finditer(_INVISIBLE_RUN.sub("", text))]
     if not candidates:
         return []
     # checked as the personnummer column reads them: spaces round a dash dropped, a no-break

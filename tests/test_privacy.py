@@ -20,6 +20,7 @@ from pipeline.privacy import (
     key_fingerprint,
     load_key,
     mask_identifier,
+    mask_personnummer_like,
     mask_text,
     parse_personnummer,
     pseudonymise,
@@ -332,6 +333,16 @@ def test_a_personnummer_with_a_typed_separator_is_found_and_masked(written: str)
     assert mask_text(f"ring {written} idag") == f"ring {masked} idag"
     # the same digits with an invalid check digit are masked in text but not reported
     assert find_personnummer_like(f"ring {written[:-1]}5") == []
+
+
+def test_a_personnummer_with_a_character_that_shows_nothing_inside_is_found_and_masked() -> None:
+    """A zero-width space or a BOM inside the digits hid the number from the masking and the scan."""
+    for written in ("811218-98\u200b76", "8112\ufeff18-9876", "19811218\u2060-9876"):
+        masked = re.sub(r"[0-9]", "#", written.translate({0x200b: None, 0xfeff: None, 0x2060: None}))
+        assert find_personnummer_like(f"ring {written} idag") == [masked]
+        assert mask_text(f"ring {written} idag") == f"ring {masked} idag"
+        shown, found = mask_personnummer_like(pd.Series([f"ring {written}", "nej\u200b"]))
+        assert shown.tolist() == [f"ring {masked}", "nej\u200b"] and found.tolist() == [True, False]
 
 
 def test_numbers_grouped_by_spaces_are_not_personnummer() -> None:
