@@ -388,6 +388,13 @@ def test_xlsx_hidden_and_other_sheets_are_passed_over_with_a_note(tmp_path: Path
             "'Gammal' (hidden), 'Info'") in out
     visits = run_ingest_clean(load_study(folder)).tables["visits"].frame
     assert sorted(visits["source_row"]) == [2, 3, 4, 5, 6]  # the export's rows, none of the stale copy's
+    # with header_row, a sheet holds the table only if that row holds its columns
+    inputs = {**STUDY["inputs"], "visits": {"file": "besok.xlsx", "header_row": 2}}
+    folder = study_with(tmp_path / "t", study={"inputs": inputs})
+    write_sheets(folder / "besok.xlsx", {"Info": [["Uttag 2024-06-30"]],
+                                         "Besök": [["Besök i programmet"], VISIT_HEADER, *visit_rows()]})
+    out = validated(folder, capsys)
+    assert rows_read(out, "visits") == 6 and "sheet 'Besök' was read" in out
 
 
 def test_a_header_with_a_line_break_gets_a_fix_that_is_valid_yaml(tmp_path: Path, capsys) -> None:

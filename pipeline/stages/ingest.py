@@ -836,10 +836,11 @@ def _chosen_sheet(path: Path, spec: InputFile, table: Table, column_map: dict[st
         return None, None, []
     visible = [name for name, shown in sheets if shown] or [name for name, _ in sheets]
     read = {name: _sheet_rows(path, name) for name in visible}
-    search = max(HEADER_SEARCH_ROWS, spec.header_row or 0)
+    required = {column.name for column in table.required_columns}
+    searched = slice(spec.header_row - 1, spec.header_row) if spec.header_row else slice(HEADER_SEARCH_ROWS)
     holding = [name for name, rows in read.items()
-               if _header_index([[_clean_header(c) for c in row] for row in rows[:search]], spec, table,
-                                column_map, named, "row")[1]]
+               if any(required <= set(column_targets([_clean_header(c) for c in row], table, column_map))
+                      for row in rows[searched])]
     if len(holding) > 1:
         counts = ", ".join(f"'{name}' ({max(len(read[name]) - 1, 0):,} rows)" for name in holding)
         raise InputFileError(
