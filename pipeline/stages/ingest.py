@@ -849,10 +849,8 @@ def _chosen_sheet(path: Path, spec: InputFile, table: Table, column_map: dict[st
             f"(inputs.{table.name}: {{file: {path.name}, sheet: {yaml_quoted(holding[0])}}}); rows split "
             "over several sheets must be put on one sheet first")
     chosen = holding[0] if holding else visible[0]
-    left = [f"'{name}'" for name, _ in sheets if name != chosen]
-    hidden = {name for name, shown in sheets if not shown}
-    note = (f"{named}: sheet '{chosen}' was read (study.yml names no sheet); not read: "
-            + ", ".join(f"{name} (hidden)" if name.strip("'") in hidden else name for name in left))
+    left = [f"'{name}'" + ("" if shown else " (hidden)") for name, shown in sheets if name != chosen]
+    note = f"{named}: sheet '{chosen}' was read (study.yml names no sheet); not read: {', '.join(left)}"
     return chosen, read[chosen], [note]
 
 
