@@ -428,6 +428,30 @@ def test_a_cost_per_child_is_blank_with_its_headline() -> None:
     assert _row(published, "outcome", "bf_any_6m")["status"] == "not_estimable"
 
 
+def test_a_cost_per_child_is_blank_when_the_summary_hides_its_headline_in_the_same_publishing() -> None:
+    """Published together, the summary hid the language headline (2 and 2 children without the
+    outcome) while costs.csv still gave its effect, −20 (−30 to −10), and a verdict a committee
+    report read out: the summary's decision was read before the summary had made it."""
+    rows = [("vacc_mmr1_24m", 0.20, 0.05, 0.35, 150, 141, 150, 120),
+            ("bf_any_6m", 0.10, -0.05, 0.25, 150, 90, 150, 75),
+            ("lang_no_deviation", -0.20, -0.30, -0.10, 28, 26, 40, 38)]
+    summary = output_table("summary").frame([
+        {"indicator": i, "area": "all", "primary": True, "kind": "binary", "design": "concurrent",
+         "analysis": "itt", "method": "regression", "measure": "risk_difference", "estimate": e,
+         "ci_low": low, "ci_high": high, "n_intervention": ni, "n_comparison": nc,
+         "n_denominator_intervention": ni, "events_intervention": ei, "n_denominator_comparison": nc,
+         "events_comparison": ec, "proportion_intervention": ei / ni, "proportion_comparison": ec / nc,
+         "verdict": "lower", "caveats": ""} for i, e, low, high, ni, ei, nc, ec in rows])
+    published = publish_tables({"summary": summary, "costs": costs_table(make_study(), make_cohort(), summary)},
+                               min_cell=5)
+    head = published["summary"].set_index("indicator").loc["lang_no_deviation"]
+    assert head["verdict"] == "suppressed" and head["suppression"] == "few_without"
+    speech = _row(published["costs"], "outcome", "lang_no_deviation")
+    assert speech["status"] == "suppressed" and speech["suppression"] == "few_without"
+    assert pd.isna(speech["effect"]) and pd.isna(speech["effect_ci_low"]) and pd.isna(speech["ci_high"])
+    assert _row(published["costs"], "outcome", "vacc_mmr1_24m")["effect"] == pytest.approx(0.20)
+
+
 # --- the report ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("language", ["sv", "en"])

@@ -58,9 +58,11 @@ def _publish_costs(p: _Pass, frame: pd.DataFrame) -> Render:
             ("children", _children_key("intervention", "all"), _eligible(p))):
         if column in total and value is not None and value >= p.cells.values[total[column]]:
             p.differ(p.count(key, value, published=False), total[column])
-    blank_headlines = p.facts.get("summary_blank", {})
-
     def render(hidden: np.ndarray) -> pd.DataFrame:
+        # the summary's headlines hidden, as its render (before this one: the catalog's order)
+        # leaves them; read when the pass was made, they were not yet known, and a cost per
+        # additional child was published on an effect page one hides
+        blank_headlines = p.facts.get("summary_blank", {})
         m = p.min_cell
         published = frame.copy()
         rows = np.zeros(len(frame), dtype=bool)
