@@ -442,8 +442,8 @@ def test_a_cost_per_child_is_blank_when_the_summary_hides_its_headline_in_the_sa
          "n_denominator_intervention": ni, "events_intervention": ei, "n_denominator_comparison": nc,
          "events_comparison": ec, "proportion_intervention": ei / ni, "proportion_comparison": ec / nc,
          "verdict": "lower", "caveats": ""} for i, e, low, high, ni, ei, nc, ec in rows])
-    published = publish_tables({"summary": summary, "costs": costs_table(make_study(), make_cohort(), summary)},
-                               min_cell=5)
+    costs = costs_table(make_study(), make_cohort(), summary)
+    published = publish_tables({"summary": summary, "costs": costs}, min_cell=5)
     head = published["summary"].set_index("indicator").loc["lang_no_deviation"]
     assert head["verdict"] == "suppressed" and head["suppression"] == "few_without"
     speech = _row(published["costs"], "outcome", "lang_no_deviation")
