@@ -410,6 +410,32 @@ def test_effects_rows_of_one_population_agree() -> None:
     assert len(set(map(str, table["events_comparison"]))) == 1
 
 
+def test_an_adjusted_estimate_on_the_very_children_of_groups_whose_shares_are_hidden_is_hidden() -> None:
+    """A multiple imputation's re-estimate of the ITT comparison (adjusted, its own n and no
+    events) kept its −0.40 while every other row of the indicator was blank: beside the
+    intervention group's published 9 of 17 it gave back the comparison group's 26 of 28, the
+    2 without the outcome that the crude rows hide. An adjusted row on other children (fewer,
+    per protocol) keeps its estimate, as before."""
+    frame = pd.DataFrame([
+        effects_row(n_intervention=17, events_intervention=9, n_comparison=28, events_comparison=26),
+        effects_row(n_intervention=17, events_intervention=9, n_comparison=28, events_comparison=26,
+                    method="regression", adjusted=True),
+        effects_row(n_intervention=17, n_comparison=28, method="regression", adjusted=True,
+                    analysis="multiple_imputation", estimate=-0.40, ci_low=-0.64, ci_high=-0.16),
+        effects_row(n_intervention=17, events_intervention=9, n_comparison=60, events_comparison=30,
+                    indicator="bf_any_2m"),
+        effects_row(n_intervention=17, n_comparison=60, method="regression", adjusted=True,
+                    analysis="multiple_imputation", indicator="bf_any_2m", estimate=0.02),
+    ])
+    for column in ("events_intervention", "events_comparison"):
+        frame[column] = frame[column].astype("float64")
+    table = publish_table("effects", frame, M)
+    assert table["events_comparison"].tolist()[0] is None  # 2 without the outcome
+    imputed = table.iloc[2]
+    assert pd.isna(imputed["estimate"]) and pd.isna(imputed["ci_low"]) and imputed["suppressed"]
+    assert table.iloc[4]["estimate"] == 0.02  # 30 of 60: nothing to give back
+
+
 def test_did_estimate_hidden_when_a_group_before_the_start_is() -> None:
     """The DiD combines the groups after and before the start; 2 of 85 children before the
     start without the outcome: the DiD estimate rests on that share, and the DiD counts less
