@@ -170,9 +170,13 @@ def _correction(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str], i
 
 
 def _family_sizes(summary: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """The indicators of each area's correction for multiple comparisons: every row it labels.
+    An indicator not estimable counts as p = 1 in its family (`stats.holm`), and one whose p
+    is hidden counted all the same: counting only the rows with an adjusted p shown said
+    "Holm's correction for 2 primary indicators" of a correction made for 3."""
     sizes: dict[tuple[str, str], int] = {}
     for _, row in summary.iterrows():
-        if pd.notna(row.get("p_adjusted")) and not is_missing(row.get("multiplicity")):
+        if not is_missing(row.get("multiplicity")):
             key = (str(row["area"]), str(row["multiplicity"]))
             sizes[key] = sizes.get(key, 0) + 1
     return sizes

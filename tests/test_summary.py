@@ -126,6 +126,25 @@ def test_verdict_states_p_as_equal_or_below_never_equal_to_below(p_adjusted, lan
     assert said in phrase and "= <" not in phrase.replace(NBSP, " "), phrase
 
 
+def test_a_correction_names_every_indicator_it_was_made_for() -> None:
+    """A historical study's page one said "Holm's correction for 2 primary indicators" where the
+    correction was made for 3 (0.004357 x 3 = 0.013072): the third's p was hidden to protect a
+    small count, and only rows with an adjusted p shown were counted. Not estimable ones count
+    too (as p = 1, `stats.holm`)."""
+    summary = pd.DataFrame({
+        "indicator": ["vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation", "bf_any_1w", "vacc_dtp3_24m",
+                      "bf_any_2m", "vacc_mmr1_24m"],
+        "area": ["all"] * 6 + ["Norrbyåsen"],
+        "multiplicity": ["holm_primary"] * 3 + ["bh_secondary"] * 3 + ["holm_primary"],
+        "p_adjusted": [0.013072, 0.479138, None, 0.094626, None, 0.529593, 0.2],
+        "verdict": ["higher", "unclear", "suppressed", "unclear", "not_estimable", "unclear", "unclear"]})
+    sizes = narrative._family_sizes(summary)
+    assert sizes == {("all", "holm_primary"): 3, ("all", "bh_secondary"): 3,
+                     ("Norrbyåsen", "holm_primary"): 1}
+    row = summary.iloc[0].to_dict() | {"reason": "adjusted_p_below_alpha", "measure": "did"}
+    assert "Holm's correction for 3 primary indicators" in narrative.verdict_phrase(row, sizes, "en")
+
+
 def _did_cohort(seed: int = 3) -> pd.DataFrame:
     """Three intervention and three comparison areas; crude after the start -20 pp, DiD +20 pp.
 
