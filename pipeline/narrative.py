@@ -191,8 +191,9 @@ def _share(row: Mapping[str, Any], group: str, language: str) -> str:
     if value is None:
         if to_number(row.get(f"n_denominator_{group}")) == 0:
             return word("no_child_share", language)
-        return word("hidden_share", language) if row.get(f"n_denominator_{group}") is not None \
-            else EN_DASH
+        # a group whose count is hidden too is a share not shown ("–" said nothing)
+        hidden = row.get(f"n_denominator_{group}") is not None or not is_missing(row.get("suppression"))
+        return word("hidden_share", language) if hidden else EN_DASH
     return format_percent(value, language)
 
 
@@ -273,6 +274,9 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
                                   p=p_stated(p_text(row.get("pretrend_p"), language))))
         elif code == "few_children":
             counts = [to_number(row.get(f"n_denominator_{arm}")) for arm in ("intervention", "comparison")]
+            if None in counts:
+                sentences.append(word("caveat_few_children_hidden", language))
+                continue
             n1, n0 = (word("no_child", language) if count == 0 else format_count(count, language)
                       for count in counts)
             sentences.append(word("caveat_few_children_none" if 0 in counts else "caveat_few_children",

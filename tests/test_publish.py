@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_compare import make_cohort, make_study
 
+from pipeline import text
 from pipeline.outputs import OUTPUT_TABLES
 from pipeline.publish import (
     SUPPRESSION_REASONS,
@@ -365,6 +366,28 @@ def indicators_two_groups(treated: dict[str, tuple[int, int]], comparison: tuple
     if pre is not None:
         frames.append(indicator_rows(pre).assign(group="intervention_pre"))
     return pd.concat(frames, ignore_index=True)
+
+
+def test_the_children_screened_are_one_count_across_the_language_indicators() -> None:
+    """20 children of the screening's age, 17 of them screened: lang_screened hides the 3 not
+    screened, but lang_no_deviation's denominator (the 17 screened) beside lang_deviation_detected's
+    (the 20) gave them back. Published together, no pair of shown counts differs by them."""
+    def rows(indicator: str, n: int, events: int) -> dict:
+        return {"indicator": indicator, "group": "intervention", "area": "all", "measure": "proportion",
+                "n_denominator": n, "n_numerator": events, "proportion": events / n, "ci_low": 0.1,
+                "ci_high": 0.9, "suppressed": False}
+    frame = pd.DataFrame([rows("lang_screened", 20, 17), rows("lang_no_deviation", 17, 9),
+                          rows("lang_referred", 17, 8), rows("lang_deviation_detected", 20, 8)])
+    shown = publish_table("indicators", frame, M).set_index("indicator")
+    counts = {f"{i} {c}": text.to_number(shown.loc[i, c]) for i in shown.index
+              for c in ("n_denominator", "n_numerator")}
+    assert pd.isna(shown.loc["lang_screened", "proportion"])
+    known = [v for v in counts.values() if v is not None]
+    assert not any(a - b == 3 for a in known for b in known), counts  # 20 - 17 nowhere to be had
+    # and on their own, the same rows show lang_no_deviation's 17 and lang_deviation_detected's 20
+    alone = {i: publish_table("indicators", frame[frame["indicator"] == i], M) for i in frame["indicator"]}
+    assert text.to_number(alone["lang_no_deviation"]["n_denominator"].iloc[0]) == 17
+    assert text.to_number(alone["lang_deviation_detected"]["n_denominator"].iloc[0]) == 20
 
 
 def test_a_count_hidden_in_indicators_is_hidden_in_effects() -> None:

@@ -145,6 +145,19 @@ def test_a_correction_names_every_indicator_it_was_made_for() -> None:
     assert "Holm's correction for 3 primary indicators" in narrative.verdict_phrase(row, sizes, "en")
 
 
+def test_a_hidden_group_is_said_hidden_not_drawn_as_a_dash() -> None:
+    """An area report read "bara – i interventionsgruppen" and "Språkscreening genomförd: – bland
+    barn födda i Norrbyåsen": where a group's number is hidden the words say so."""
+    row = {"caveats": "few_children", "n_denominator_intervention": None, "n_denominator_comparison": 32,
+           "suppression": "secondary", "proportion_intervention": None}
+    assert narrative.caveat_sentences(row, "sv") == [
+        "Bygger på få barn: i en av grupperna så få att antalet inte redovisas."]
+    assert narrative.caveat_sentences(row, "en") == [
+        "It rests on few children: in one of the groups so few that their number is not shown."]
+    assert narrative._share(row, "intervention", "sv") == "en andel som inte redovisas"
+    assert narrative._share({"proportion_intervention": None}, "intervention", "en") == "–"  # no such group
+
+
 def _did_cohort(seed: int = 3) -> pd.DataFrame:
     """Three intervention and three comparison areas; crude after the start -20 pp, DiD +20 pp.
 

@@ -100,6 +100,14 @@ def proportion_bound(n: int, events: int, reason: str, min_cell: int) -> str:
     return ""
 
 
+# Indicators counted among another's numerator: their denominator is its events (the children
+# screened, `pipeline.indicators.language`). Published apart, "20 in the group, 17 screened"
+# gave back the 3 not screened that lang_screened's own row hides.
+DENOMINATOR_IS_EVENTS_OF = {"lang_no_deviation": "lang_screened", "lang_referred": "lang_screened"}
+# Indicators of one denominator (all children of the screening's age): one's n is the other's.
+SAME_DENOMINATOR = (frozenset({"lang_screened", "lang_deviation_detected"}),)
+
+
 class _Pass:
     """One publishing pass: the cells of all its tables, keyed by what they count."""
 
@@ -108,6 +116,7 @@ class _Pass:
         self.cells = privacy.LinkedCells(min_cell)
         self.frames = dict(frames)
         self.facts: dict[str, Any] = {}
+        self._proportions: dict[tuple[str, str, str], set[Triple]] = {}
 
     # --- cells
 
@@ -140,7 +149,24 @@ class _Pass:
                                 hideable=hideable, mutable=mutable)
         rest_cell = self.count((*key, "rest"), n - events, published=False, revealed=shown)
         self.relate(n_cell, [event_cell, rest_cell])
+        self._link_denominator(indicator, population, area, (n_cell, event_cell, rest_cell))
         return n_cell, event_cell, rest_cell
+
+    def _link_denominator(self, indicator: str, population: str, area: str, triple: Triple) -> None:
+        """The denominator of an indicator among another's numerator (DENOMINATOR_IS_EVENTS_OF)
+        is that numerator, in the same group and area (or a part of it), and indicators of one
+        denominator (SAME_DENOMINATOR) share it; whichever comes first."""
+        self._proportions.setdefault((indicator, population, area), set()).add(triple)
+        for group in SAME_DENOMINATOR:
+            for other_indicator in group - {indicator} if indicator in group else ():
+                for other in self._proportions.get((other_indicator, population, area), ()):
+                    self.differ(triple[0], other[0])
+        partner = DENOMINATOR_IS_EVENTS_OF.get(indicator)
+        for other in self._proportions.get((partner, population, area), ()) if partner else ():
+            self.differ(triple[0], other[1])
+        for dependent in (d for d, of in DENOMINATOR_IS_EVENTS_OF.items() if of == indicator):
+            for other in self._proportions.get((dependent, population, area), ()):
+                self.differ(other[0], triple[1])
 
     def relate(self, total: int, parts: list[int]) -> None:
         """total = sum(parts), skipping the trivial (a cell equal to itself)."""

@@ -168,6 +168,11 @@ WORDS: dict[str, Words] = {
         en=("It rests on few children: {n1} in the intervention group and {n0} in the comparison group "
             "were old enough for the measure."),
     ),
+    # where a group's number is hidden ("bara – i interventionsgruppen" said nothing)
+    "caveat_few_children_hidden": Words(
+        sv="Bygger på få barn: i en av grupperna så få att antalet inte redovisas.",
+        en="It rests on few children: in one of the groups so few that their number is not shown.",
+    ),
     "no_child": Words("inget barn", "no child"),
     "caveat_pre_trends_differ": Words(
         sv=("Före programstart utvecklades andelen olika i interventions- och jämförelseområdena "
