@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.indicators import time_to_event
+from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF
 from pipeline.text import (
     DEFAULT_MIN_CELL,
     EN_DASH,
@@ -279,8 +280,9 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
                 continue
             n1, n0 = (word("no_child", language) if count == 0 else format_count(count, language)
                       for count in counts)
-            sentences.append(word("caveat_few_children_none" if 0 in counts else "caveat_few_children",
-                                  language, n1=n1, n0=n0))
+            among = "_screened" if str(row.get("indicator")) in DENOMINATOR_IS_EVENTS_OF else ""
+            key = "caveat_few_children_none" if 0 in counts else "caveat_few_children"
+            sentences.append(word(key + among, language, n1=n1, n0=n0))
         else:
             sentences.append(word(f"caveat_{code}", language))
     return sentences

@@ -158,6 +158,18 @@ def test_a_hidden_group_is_said_hidden_not_drawn_as_a_dash() -> None:
     assert narrative._share({"proportion_intervention": None}, "intervention", "en") == "–"  # no such group
 
 
+def test_an_indicator_among_the_screened_rests_on_the_children_screened() -> None:
+    """"17 ... were old enough for the measure" was said of lang_no_deviation, whose children are
+    those screened."""
+    row = {"caveats": "few_children", "n_denominator_intervention": 17, "n_denominator_comparison": 28,
+           "indicator": "lang_no_deviation"}
+    assert narrative.caveat_sentences(row, "en") == [
+        "It rests on few children: only 17 in the intervention group and 28 in the comparison group "
+        "had been screened."]
+    assert "hade hunnit bli gamla nog" in narrative.caveat_sentences(row | {"indicator": "lang_screened"},
+                                                                      "sv")[0]
+
+
 def _did_cohort(seed: int = 3) -> pd.DataFrame:
     """Three intervention and three comparison areas; crude after the start -20 pp, DiD +20 pp.
 

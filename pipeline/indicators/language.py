@@ -69,6 +69,12 @@ WINDOWS: dict[str, tuple[int, int]] = {"30m": (29, 36), "36m": (35, 42)}
 SCREENED_RESULTS = ("no_remark", "deviation")
 
 
+# The language indicators' shared counts, which publishing links (pipeline.publish.cells): an
+# indicator among the children screened has lang_screened's numerator for its denominator, and
+# lang_deviation_detected has lang_screened's denominator (all children of the screening's age).
+DENOMINATOR_IS_EVENTS_OF = {"lang_no_deviation": "lang_screened", "lang_referred": "lang_screened"}
+SAME_DENOMINATOR = (frozenset({"lang_screened", "lang_deviation_detected"}),)
+
 def language_indicators(children: pd.DataFrame, language: pd.DataFrame, extraction_date: dt.date,
                         screening: Screening = "any", *, kids: Cohort | None = None) -> pd.DataFrame:
     """One row per child: the language indicators for the screening(s) in use."""

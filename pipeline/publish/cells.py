@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import privacy
+from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF, SAME_DENOMINATOR
 
 SUPPRESSED_NOTE = "suppressed: fewer than {min_cell} children/events in a cell, or hidden to protect one"
 # Why a row was suppressed (the `suppression` column), most specific first.
@@ -100,12 +101,8 @@ def proportion_bound(n: int, events: int, reason: str, min_cell: int) -> str:
     return ""
 
 
-# Indicators counted among another's numerator: their denominator is its events (the children
-# screened, `pipeline.indicators.language`). Published apart, "20 in the group, 17 screened"
-# gave back the 3 not screened that lang_screened's own row hides.
-DENOMINATOR_IS_EVENTS_OF = {"lang_no_deviation": "lang_screened", "lang_referred": "lang_screened"}
-# Indicators of one denominator (all children of the screening's age): one's n is the other's.
-SAME_DENOMINATOR = (frozenset({"lang_screened", "lang_deviation_detected"}),)
+# Published apart, "20 in the group, 17 screened" gave back the 3 not screened that
+# lang_screened's own row hides: the indicators' shared counts are linked (`_link_denominator`).
 
 
 class _Pass:

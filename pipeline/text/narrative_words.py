@@ -168,6 +168,19 @@ WORDS: dict[str, Words] = {
         en=("It rests on few children: {n1} in the intervention group and {n0} in the comparison group "
             "were old enough for the measure."),
     ),
+    # an indicator among the children screened (lang_no_deviation, lang_referred): its children
+    # are those screened, not all who were old enough
+    "caveat_few_children_screened": Words(
+        sv=("Bygger på få barn: bara {n1} i interventionsgruppen och {n0} i jämförelsegruppen hade "
+            "screenats."),
+        en=("It rests on few children: only {n1} in the intervention group and {n0} in the comparison group "
+            "had been screened."),
+    ),
+    "caveat_few_children_none_screened": Words(
+        sv="Bygger på få barn: {n1} i interventionsgruppen och {n0} i jämförelsegruppen hade screenats.",
+        en=("It rests on few children: {n1} in the intervention group and {n0} in the comparison group "
+            "had been screened."),
+    ),
     # where a group's number is hidden ("bara – i interventionsgruppen" said nothing)
     "caveat_few_children_hidden": Words(
         sv="Bygger på få barn: i en av grupperna så få att antalet inte redovisas.",
