@@ -304,6 +304,9 @@ SUMMARY_CHECKS = (
 )
 
 
+PRIMARY_COST = 4  # above an area's or a study total's own (`_Component.to_hide`: cheapest first)
+
+
 def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
     """One row per indicator and area: the observed shares are proportions keyed as
     indicators.csv's; the headline's n are effects.csv's. A share is blank (with a bound where
@@ -315,12 +318,15 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
     headline: list[dict[str, int]] = []
     for record in records:
         indicator, area = record["indicator"], _area(record)
+        # a primary indicator's counts are hidden last: where a secondary indicator's cell
+        # protects a small count as well, page one keeps its headline
+        cost = PRIMARY_COST if _flag(record.get("primary")) else 1
         mine = {}
         for group in SUMMARY_GROUPS:
             n_column = f"n_denominator_{group}"
             if n_column in record and not pd.isna(record[n_column]):
                 mine[group] = p.proportion(indicator, group, _side_area(group, area), record[n_column],
-                                           record.get(f"events_{group}"), shown=True)
+                                           record.get(f"events_{group}"), shown=True, cost=cost)
         observed.append(mine)
         cells = {}
         for side in SIDES:
@@ -328,7 +334,7 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
                 continue
             population = f"itt/did/{side}" if record.get("method") == "did" else side
             cell = p.count(("outcome", indicator, population, _side_area(side, area), "n"),
-                           record[f"n_{side}"])
+                           record[f"n_{side}"], cost=cost + 1)
             cells[side] = cell
             post, pre = mine.get(side), mine.get(f"{side}_pre")
             if record.get("method") == "did" and post and pre and (
