@@ -650,3 +650,27 @@ def test_an_area_of_a_historical_study_is_compared_with_itself_before_the_start(
     summary = tables["summary"].set_index(["area", "indicator"])
     assert summary.loc[("North", "vacc_mmr1_24m"), "n_denominator_comparison"] == 40
     assert summary.loc[("North", "vacc_mmr1_24m"), "proportion_comparison"] == pytest.approx(0.5)
+
+
+def test_a_historical_study_defines_fully_vaccinated_the_same_before_and_after_the_start() -> None:
+    """"Fully vaccinated" asks for rotavirus only of births from 2019-09-01: a historical study
+    compared 71 % after the start (rotavirus asked) with 74 % before (not asked), as the DiD
+    no longer does. Both designs compare children born before and after the start, so both take
+    DTaP3 + PCV3 + MMR1 for every child then, and say so (caveat stable_definition)."""
+    config = make_study("historical").model_dump()
+    config["design"]["comparison_areas"] = []
+    study = Study.model_validate(config)
+    groups = ["intervention"] * 40 + ["comparison"] * 40
+    stable = [True] * 36 + [False] * 4 + [True] * 30 + [False] * 10
+    full = [True] * 20 + [False] * 20 + [True] * 30 + [False] * 10  # after: rotavirus missing in 16
+    cohort = make_cohort(groups, seed=4, outcomes={"vacc_full_24m": full, "vacc_dtp3_24m": stable,
+                                                   "vacc_pcv3_24m": stable, "vacc_mmr1_24m": stable})
+    cohort["did_area"] = cohort["area_group"] = "intervention"
+    cohort["area"] = "North"
+    cohort.loc[40:, "birth_date"] = pd.Timestamp("2018-03-01")  # before rotavirus entered
+    tables = compare(study, cohort)
+    head = tables["summary"].set_index(["area", "indicator"]).loc[("all", "vacc_full_24m")]
+    assert (head["events_intervention"], head["events_comparison"]) == (36, 30)
+    assert "stable_definition" in head["caveats"].split(";")
+    crude = itt_row(tables["effects"], "vacc_full_24m", "risk_difference", "crude")
+    assert crude["estimate"] == pytest.approx(36 / 40 - 30 / 40)

@@ -103,9 +103,16 @@ class _Context:
         return self._did[key]
 
     def outcome(self, indicator: str) -> tuple[np.ndarray, np.ndarray]:
-        """The indicator as 0/1 floats and its denominator mask (cached)."""
+        """The indicator as 0/1 floats and its denominator mask (cached). A historical design
+        compares children born before and after the start, as a DiD does: an indicator whose
+        definition changed in between (fully vaccinated: rotavirus from births of 2019-09-01)
+        is taken by its stable parts then, as `did_outcome` takes it."""
         if indicator not in self._outcomes:
-            self._outcomes[indicator] = binary_outcome(self.population, indicator)
+            if self.study.design.type == "historical" and indicator_entry(indicator).stable_parts:
+                y, inside, _ = did_outcome(self.population, indicator)
+                self._outcomes[indicator] = (y, inside)
+            else:
+                self._outcomes[indicator] = binary_outcome(self.population, indicator)
         return self._outcomes[indicator]
 
     @property

@@ -90,7 +90,8 @@ def observed_by_area(study: Study, cohort: pd.DataFrame, in_groups: pd.DataFrame
                      ) -> dict[tuple[str, str], tuple[dict[str, Any], bool]]:
     """What each compared indicator's groups show, by (area, indicator): denominator, events
     and share per group (`_observed`), and whether its definition changed within the study
-    (the caveat "stable_definition", `did` only). `in_groups`: the cohort's children in
+    (the caveat "stable_definition", `did` and `historical`: both compare children born before
+    and after the start). `in_groups`: the cohort's children in
     DID_GROUPS with the analysed columns, when the caller has them already (a million
     children's take of them costs over half a second)."""
     design = study.design.type
@@ -207,9 +208,9 @@ def _observed(groups: pd.DataFrame, indicator: Indicator, design: str,
               in_group: dict[str, np.ndarray]) -> tuple[dict[str, Any], bool]:
     """Denominator, events and share per group (`in_group`: each group's children): what was
     seen (not the effect); and whether the indicator's definition changed within the study
-    (`did` only: its stable parts are compared then)."""
+    (`did` and `historical`: its stable parts are compared then)."""
     changed_definition = False
-    if design == "did":  # as the DiD defines it, the same before and after the start
+    if design in ("did", "historical"):  # as the DiD defines it, the same before and after the start
         y, inside, changed = did_outcome(groups, indicator.id)
         changed_definition = bool(indicator.stable_parts and changed)
     elif indicator.time_to_event is not None:
