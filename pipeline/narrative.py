@@ -198,6 +198,18 @@ def _share(row: Mapping[str, Any], group: str, language: str) -> str:
     return format_percent(value, language)
 
 
+def not_estimable_why(row: Mapping[str, Any], language: str) -> str:
+    """Why an effect could not be estimated, in a committee's words, from the row's
+    reason_detail: the outcome model's separation by the covariates, a group without events
+    or without children, or else the model alone."""
+    detail = str(row.get("reason_detail") or "").lower()
+    if "separation" in detail and "zero cell" not in detail:
+        return word("not_estimable_separation", language)
+    if any(sign in detail for sign in ("zero cell", "no events", "no children", "too few", "no child")):
+        return word("not_estimable_few", language)
+    return word("not_estimable_other", language)
+
+
 def none_old_enough(row: Mapping[str, Any]) -> bool:
     """No child born after the start, in either group, old enough for the row's measure (a
     report early in the programme): nothing to estimate yet, whatever else the row says."""
@@ -357,7 +369,8 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
         return sentence
     observed = observed_sentence(row, language, places)
     if verdict == "not_estimable":
-        return f"{opening}: {observed} " + word("not_estimable", language, name=name)
+        why = not_estimable_why(row, language)
+        return f"{opening}: {observed} " + word("not_estimable", language, why=why)
     measure = str(row.get("measure") or "")
     lead = {"did": "effect_did", "hazard_ratio": "effect_hr"}.get(measure, "effect_adjusted")
     effect = effect_text(row, language)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import narrative
+from pipeline import narrative, text
 from pipeline.stages.compare import compare, landmark_outcome
 from pipeline.summary import headline, verdict
 from pipeline.text import MINUS, NBSP
@@ -426,3 +426,26 @@ def test_very_few_areas_keep_their_box_and_each_estimate_is_marked_very_uncertai
     assert text.count("**Obs!** Jämförelsen bygger på bara 4 områden (2 med programmet och 2 utan).") == 1
     assert text.count("; mycket osäkert); kan bero på slumpen") == 3
     assert "med bara 4 områden" not in text.split("**Huvudindikatorer**")[1]
+
+
+@pytest.mark.parametrize(("detail", "sv", "en"), [
+    ("outcome model: complete or quasi-complete separation — some covariate pattern predicts the outcome",
+     "i någon kombination av bakgrundsfaktorer hade alla barn utfallet, eller inget",
+     "in some combination of background factors all children had the outcome, or none did"),
+    ("zero cell: only events in the treated group, so treatment separates the outcome",
+     "för få barn eller utfall i någon grupp", "too few children or outcomes in a group"),
+])
+def test_an_effect_not_estimable_says_why_once_named(detail, sv, en) -> None:
+    """A concurrent study's MMR read "MMR vid 24 månader: 87 % … MMR vid 24 månader: programmets
+    effekt kunde inte skattas … (för få barn eller utfall i någon grupp; se den tekniska
+    bilagan)", where summary.csv said the covariates separated the outcome and the committee
+    report has no technical appendix."""
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "kind": "binary", "design": "concurrent",
+           "verdict": "not_estimable", "reason": "not_estimable", "reason_detail": detail,
+           "measure": "risk_difference", "n_denominator_intervention": 115, "n_denominator_comparison": 289,
+           "proportion_intervention": 0.87, "proportion_comparison": 0.97, "caveats": ""}
+    for language, why in (("sv", sv), ("en", en)):
+        sentence = narrative.indicator_sentence(row, language).replace(NBSP, " ")
+        assert why in sentence, sentence
+        assert sentence.count(text.label("indicator", "vacc_mmr1_24m", language)) == 1, sentence
+        assert "bilaga" not in sentence and "appendix" not in sentence

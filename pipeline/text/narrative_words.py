@@ -116,12 +116,23 @@ WORDS: dict[str, Words] = {
         sv="inget p-värde kunde beräknas, så skillnaden kan inte skiljas från slumpen",
         en="no p-value could be computed, so the difference cannot be told apart from chance",
     ),
+    # the indicator is named at the sentence's start; why, from summary.csv's reason_detail
+    # (`narrative.not_estimable_why`); the committee reports have no technical appendix
     "not_estimable": Words(
-        sv=("{name}: programmets effekt kunde inte skattas med studiens design (för få barn eller utfall i "
-            "någon grupp; se den tekniska bilagan)."),
-        en=("{name}: the programme's effect could not be estimated with the study's design (too few "
-            "children or outcomes in a group; see the technical appendix)."),
+        sv=("Programmets effekt kunde inte skattas med studiens design ({why}; orsaken står i den tekniska "
+            "rapporten)."),
+        en=("The programme's effect could not be estimated with the study's design ({why}; the technical "
+            "report gives the reason)."),
     ),
+    "not_estimable_separation": Words(
+        sv=("i någon kombination av bakgrundsfaktorer hade alla barn utfallet, eller inget, så den justerade "
+            "modellen saknar skattning"),
+        en=("in some combination of background factors all children had the outcome, or none did, so the "
+            "adjusted model has no estimate"),
+    ),
+    "not_estimable_few": Words("för få barn eller utfall i någon grupp",
+                               "too few children or outcomes in a group"),
+    "not_estimable_other": Words("modellen kunde inte skattas", "the model could not be estimated"),
     "no_data": Words("uppgift saknas", "no data"),
     "hidden_share": Words("en andel som inte redovisas", "a share not shown"),
     # a group with no child old enough for the measure: there is no share to show
