@@ -379,7 +379,10 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     said = (said_above == "one_area_in_arm" and str(row.get("reason")) == "no_interval"
             and "one_area_in_arm" in str(row.get("caveats") or "").split(";"))
     verdict_said = "" if said else f"; {verdict_phrase(row, sizes, language, places)}"
-    sentence = f"{opening}: {observed} {word(lead, language)}: {effect}{verdict_said}."
+    course = time_to_event(indicator) if survival else None
+    meaning = course.above_one.in_(language) if course is not None and measure == "hazard_ratio" else ""
+    lead_words = word("effect_hr_meaning", language, meaning=meaning) if meaning else word(lead, language)
+    sentence = f"{opening}: {observed} {lead_words}: {effect}{verdict_said}."
     if to_number(row.get("sensitivity_estimate")) is not None and measure in ("risk_difference",
                                                                               "did"):
         check = {"estimate": row.get("sensitivity_estimate"), "measure": measure,

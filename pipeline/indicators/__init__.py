@@ -60,6 +60,8 @@ class TimeToEvent:
     verdict_higher: Words  # a hazard ratio above 1 beyond chance, with {p} and {correction}
     verdict_lower: Words
     cut_points: tuple[int, ...] = ()  # interval-censored: the discrete-time model's intervals (days)
+    # what a hazard ratio above 1 means, on page one (a bare 0.78 said nothing of its direction)
+    above_one: Words = Words("", "")
 
     @property
     def interval_censored(self) -> bool:
@@ -143,6 +145,8 @@ INDICATORS: tuple[Indicator, ...] = (
         time_to_event=TimeToEvent(
             censoring="interval", rising=False, grid_days=(0, 450, 15), landmark_days=183,
             landmark_ages=(61, 122, 183), rmst_horizon=365, earlier="weaned earlier",
+            above_one=Words("över 1: slutade amma tidigare i interventionsgruppen",
+                            "above 1: weaned earlier in the intervention group"),
             rmst_measures="days breastfed", landmark_measure="turnbull_share_breastfed_at_{days}_days",
             landmark_note=(f"landmark: share still breastfed at {{days}} days ({MIDPOINT_WEANING}; "
                            "children last seen breastfed before {days} days are excluded)"),
@@ -187,6 +191,8 @@ INDICATORS: tuple[Indicator, ...] = (
         time_to_event=TimeToEvent(
             censoring="right", rising=True, grid_days=(0, 900, 30), landmark_days=730,
             landmark_ages=(548, 608, 730), rmst_horizon=730, earlier="vaccinated earlier",
+            above_one=Words("över 1: vaccinerade tidigare i interventionsgruppen",
+                            "above 1: vaccinated earlier in the intervention group"),
             rmst_measures="days without MMR", landmark_measure="km_share_vaccinated_by_{days}_days",
             landmark_note=("landmark: share with MMR by {days} days, among children followed to {days} "
                            "days or vaccinated before"),

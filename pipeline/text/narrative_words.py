@@ -18,6 +18,10 @@ WORDS: dict[str, Words] = {
         sv="Skattad effekt av programmet (justerad hasardkvot)",
         en="Estimated effect of the programme (adjusted hazard ratio)",
     ),
+    "effect_hr_meaning": Words(
+        sv="Skattad effekt av programmet (justerad hasardkvot; {meaning})",
+        en="Estimated effect of the programme (adjusted hazard ratio; {meaning})",
+    ),
     "pp": Words("procentenheter", "percentage points"),
     "pp_one": Words("procentenhet", "percentage point"),
     "ci": Words("95\u00a0% KI", "95% CI"),
