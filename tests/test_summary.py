@@ -455,7 +455,8 @@ def test_a_hazard_ratio_on_page_one_says_which_way_is_which() -> None:
     """"Duration of breastfeeding … (adjusted hazard ratio): 0.78 (95% CI 0.59 to 1.02)": a
     hazard of weaning, so below 1 is longer breastfeeding, which a committee could not tell."""
     row = {"indicator": "bf_duration", "area": "all", "kind": "survival", "design": "concurrent",
-           "verdict": "unclear", "reason": "interval_includes_null", "measure": "hazard_ratio", "estimate": 0.78,
+           "verdict": "unclear", "reason": "interval_includes_null", "measure": "hazard_ratio",
+           "estimate": 0.78,
            "ci_low": 0.59, "ci_high": 1.02, "p_value": 0.07, "caveats": "",
            "n_denominator_intervention": 200, "n_denominator_comparison": 280,
            "proportion_intervention": 0.67, "proportion_comparison": 0.62}
