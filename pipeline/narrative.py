@@ -754,8 +754,12 @@ def costs_markdown(costs: pd.DataFrame, summary: pd.DataFrame, language: str, *,
         heads = {} if summary is None or summary.empty else {
             str(r["indicator"]): r for r in summary.astype(object).where(summary.notna(), None)
             .to_dict("records") if str(r.get("area") or "all") == "all"}
-        lines += [f"**{_cost_word('outcome_heading', language)}**", "",
-                  _cost_word("outcome_intro", language), ""]
+        designs = {str(r.get("design")) for r in heads.values() if r.get("design")}
+        design = next(iter(designs)) if len(designs) == 1 else "did"
+        intro = _cost_word("outcome_intro", language)
+        if design in ("concurrent", "historical"):
+            intro += " " + _cost_word(f"design_{design}", language)
+        lines += [f"**{_cost_word('outcome_heading', language)}**", "", intro, ""]
         lines += [f"- {cost_sentence(row, heads.get(str(row['indicator'])), language, min_cell)}"
                   for row in outcomes]
         lines += ["", _cost_word("uncertainty", language)]

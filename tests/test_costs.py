@@ -518,3 +518,19 @@ def test_the_synthetic_study_publishes_its_costs(small_study) -> None:
             assert head["verdict"] == "suppressed" or text.to_number(row["children"]) is None
         else:
             assert pd.isna(row["cost_per_additional_child"])
+
+
+@pytest.mark.parametrize(("design", "said"), [
+    ("historical", "may also hold other changes over the same time"),
+    ("concurrent", "differences between the areas' families that were there before the programme"),
+    ("did", None)])
+def test_the_cost_per_child_inherits_what_the_design_cannot_tell_apart(costs: pd.DataFrame, design,
+                                                                      said) -> None:
+    """A historical study's page one hedged that the change "may also stem from other changes over
+    the same time"; its costs section gave the programme the whole change without a word."""
+    summary = make_summary().assign(design=design)
+    words = narrative.costs_markdown(costs, summary, "en")
+    if said is None:
+        assert "inherits" not in words
+    else:
+        assert said in words and "the cost per additional child inherits them" in words

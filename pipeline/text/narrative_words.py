@@ -623,6 +623,20 @@ COST_WORDS: dict[str, Words] = {
             "outcome according to the programme's estimated effect (the effect times the children in "
             "the intervention group)."),
     ),
+    # what the design cannot tell apart from the effect, which the cost per child inherits
+    "design_concurrent": Words(
+        sv=("Med studiens design kan den skattade effekten också rymma skillnader mellan områdenas "
+            "familjer som fanns redan före programmet, och kostnaden per ytterligare barn ärver dem."),
+        en=("With the study's design the estimated effect may also hold differences between the areas' "
+            "families that were there before the programme, and the cost per additional child inherits "
+            "them."),
+    ),
+    "design_historical": Words(
+        sv=("Med studiens design kan den skattade effekten också rymma annat som ändrats under samma tid, "
+            "och kostnaden per ytterligare barn ärver det."),
+        en=("With the study's design the estimated effect may also hold other changes over the same "
+            "time, and the cost per additional child inherits them."),
+    ),
     "estimated": Words(
         sv=("{name}: omkring {cost} per ytterligare barn ({interval}). Det bygger på den skattade "
             "effekten {effect}, alltså omkring {additional} fler barn av {children} i "
