@@ -447,7 +447,8 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             notes = caveat_sentences(row, language, skip=("few_children",) if none_old_enough(row) else ())
             lines.append("- " + " ".join([sentence, *notes]))
         lines.append("")
-    lines += [word("summary_rule", language), "", word("caution", language)]
+    lines += [word("summary_rule", language), "",
+              word("caution_historical" if design == "historical" else "caution", language)]
     return "\n".join(lines)
 
 

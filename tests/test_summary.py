@@ -464,3 +464,19 @@ def test_a_hazard_ratio_on_page_one_says_which_way_is_which() -> None:
     assert "(adjusted hazard ratio; above 1: weaned earlier in the intervention group): 0.78" in sentence
     sv = narrative.indicator_sentence(row | {"indicator": "vacc_mmr1_age"}, "sv").replace(NBSP, " ")
     assert "(justerad hasardkvot; över 1: vaccinerade tidigare i interventionsgruppen): 0,78" in sv
+
+
+def test_a_historical_summary_closes_on_the_families_before_and_after_the_start() -> None:
+    """A historical study's page one closed on "differences between the families in the areas",
+    where it compares the areas' own children born before and after the start."""
+    rows = pd.DataFrame([{"indicator": "vacc_mmr1_24m", "area": "all", "primary": True, "kind": "binary",
+                          "design": design, "verdict": "unclear", "reason": "interval_includes_null",
+                          "measure": "risk_difference", "estimate": 0.05, "ci_low": -0.02, "ci_high": 0.12,
+                          "n_denominator_intervention": 200, "n_denominator_comparison": 240,
+                          "proportion_intervention": 0.9, "proportion_comparison": 0.85, "caveats": ""}
+                         for design in ("historical", "concurrent")])
+    historical = narrative.summary_markdown(rows.iloc[:1], "en", primary=["vacc_mmr1_24m"])
+    assert historical.endswith("differences between the families with children born before and after the "
+                               "start, even after adjustment.")
+    concurrent = narrative.summary_markdown(rows.iloc[1:], "sv", primary=["vacc_mmr1_24m"])
+    assert concurrent.endswith("att familjerna i områdena skiljer sig åt, även efter justering.")

@@ -317,6 +317,14 @@ WORDS: dict[str, Words] = {
         en=("The comparison rests on register data, not on randomisation. Differences may partly reflect "
             "differences between the families in the areas, even after adjustment."),
     ),
+    # a historical design compares the areas' own children born before and after the start
+    "caution_historical": Words(
+        sv=("Jämförelsen bygger på registeruppgifter, inte på lottning. Skillnader kan delvis bero på att "
+            "familjerna som fick barn före och efter start skiljer sig åt, även efter justering."),
+        en=("The comparison rests on register data, not on randomisation. Differences may partly reflect "
+            "differences between the families with children born before and after the start, even after "
+            "adjustment."),
+    ),
 }
 
 

@@ -201,6 +201,16 @@ PHRASES: dict[str, Words] = {
             "not the programme's estimated effect; the interaction p tests whether the difference varies "
             "between the subgroups."),
     ),
+    "equity_intro_historical": Words(
+        sv=("Observerade skillnader mellan barn födda efter och före start inom undergrupper efter "
+            "moderns födelseregion och föräldrarnas utbildning. De är ojusterade jämförelser, inte "
+            "programmets skattade effekt; p för interaktion prövar om skillnaden varierar mellan "
+            "undergrupperna."),
+        en=("Observed differences between children born after and before the start within subgroups by "
+            "mother's region of birth and parents' education. They are unadjusted comparisons, not the "
+            "programme's estimated effect; the interaction p tests whether the difference varies between "
+            "the subgroups."),
+    ),
     "dose_intro": Words(
         sv=("Utfall efter antal genomförda programkontakter bland barn i familjer som tackat ja. Familjer "
             "som tar emot fler besök kan skilja sig på andra sätt, så sambandet visar inte i sig en effekt."),
