@@ -357,9 +357,15 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     indicator = str(row["indicator"])
     name = indicator_name(indicator, language)
     verdict = str(row.get("verdict"))
-    if verdict == "suppressed":
-        return suppressed_sentence(indicator, language, reason=row.get("reason"))
     survival = str(row.get("kind") or "binary") == "survival"
+    if verdict == "suppressed":
+        shown = any(to_number(row.get(f"proportion_{g}")) is not None or row.get(f"proportion_bound_{g}")
+                    for g in ("intervention", "comparison"))
+        if not shown or survival:
+            return suppressed_sentence(indicator, language, reason=row.get("reason"))
+        # the shares the tables publish are said; only the estimate is hidden
+        return (f"{name}: {observed_sentence(row, language, places)} "
+                + word("effect_suppressed", language, what=suppression_phrase(row.get("reason"), language)))
     opening = landmark_name(indicator, language) if survival else name
     if none_old_enough(row):
         sentence = word("none_old_enough", language, name=opening)

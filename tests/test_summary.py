@@ -480,3 +480,19 @@ def test_a_historical_summary_closes_on_the_families_before_and_after_the_start(
                                "start, even after adjustment.")
     concurrent = narrative.summary_markdown(rows.iloc[1:], "sv", primary=["vacc_mmr1_24m"])
     assert concurrent.endswith("att familjerna i områdena skiljer sig åt, även efter justering.")
+
+
+def test_a_hidden_effect_still_says_the_shares_the_tables_publish() -> None:
+    """"Language screening without remark: not shown …" while summary.csv published 52.9 % and
+    over 80 %: where only the estimate is hidden, page one says what the tables show."""
+    row = {"indicator": "lang_no_deviation", "area": "all", "kind": "binary", "design": "concurrent",
+           "verdict": "suppressed", "reason": "few_without", "proportion_intervention": 9 / 17,
+           "proportion_bound_comparison": ">0.8", "n_denominator_intervention": 17,
+           "n_denominator_comparison": 28, "caveats": ""}
+    sentence = narrative.indicator_sentence(row, "en").replace(NBSP, " ")
+    assert sentence == ("Language screening without remark: 53% in the intervention group and over 80% in "
+                        "the comparison group. The programme's estimated effect is not shown: fewer than 5 "
+                        "children in one of the groups did not have the outcome."), sentence
+    hidden = row | {"proportion_intervention": None, "proportion_bound_comparison": None}
+    assert narrative.indicator_sentence(hidden, "sv").replace(NBSP, " ") == (
+        "Språkscreening utan anmärkning: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet.")

@@ -18,6 +18,8 @@ WORDS: dict[str, Words] = {
         sv="Skattad effekt av programmet (justerad hasardkvot)",
         en="Estimated effect of the programme (adjusted hazard ratio)",
     ),
+    "effect_suppressed": Words("Programmets skattade effekt {what}.",
+                               "The programme's estimated effect is {what}."),
     "effect_hr_meaning": Words(
         sv="Skattad effekt av programmet (justerad hasardkvot; {meaning})",
         en="Estimated effect of the programme (adjusted hazard ratio; {meaning})",
