@@ -198,6 +198,16 @@ def _share(row: Mapping[str, Any], group: str, language: str) -> str:
     return format_percent(value, language)
 
 
+def _apart(share: Any, limit: Any, language: str) -> tuple[str, str]:
+    """A share and the limit it lies beyond, as percentages with as many decimals (up to two)
+    as tell them apart: "50 %; gränsen 50 %" said nothing of a point above its limit."""
+    for decimals in (0, 1, 2):
+        shown = (format_percent(share, language, decimals), format_percent(limit, language, decimals))
+        if shown[0] != shown[1]:
+            return shown
+    return shown
+
+
 def not_estimable_why(row: Mapping[str, Any], language: str) -> str:
     """Why an effect could not be estimated, in a committee's words, from the row's
     reason_detail: the outcome model's separation by the covariates, a group without events
@@ -969,8 +979,9 @@ def _outside_lines(records: list[dict[str, Any]], language: str) -> list[str]:
             periods = [_monitoring_word(
                 "point_period", language,
                 period=period_text(r["quarter_start"], r["quarter_end"], language),
-                share=format_percent(r.get("proportion"), language),
-                limit=format_percent(r.get("upper" if side == "above" else "lower"), language))
+                **dict(zip(("share", "limit"), _apart(r.get("proportion"),
+                                                      r.get("upper" if side == "above" else "lower"),
+                                                      language), strict=True)))
                 for r in points]
             lines.append(_monitoring_word("indicator_outside", language,
                                           indicator=indicator_name(str(indicator), language),

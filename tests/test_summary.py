@@ -496,3 +496,10 @@ def test_a_hidden_effect_still_says_the_shares_the_tables_publish() -> None:
     hidden = row | {"proportion_intervention": None, "proportion_bound_comparison": None}
     assert narrative.indicator_sentence(hidden, "sv").replace(NBSP, " ") == (
         "Språkscreening utan anmärkning: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet.")
+
+
+def test_a_point_outside_its_limit_is_told_apart_from_the_limit() -> None:
+    """"above the upper limit … (50%; the limit 50%)": 0.500 against 0.4966 needs a decimal."""
+    assert narrative._apart(0.5, 0.4966, "en") == ("50.0%", "49.7%")
+    assert narrative._apart(0.8864, 0.8883, "sv") == (f"88,6{NBSP}%", f"88,8{NBSP}%")
+    assert narrative._apart(0.70, 0.52, "en") == ("70%", "52%")  # no decimal where none is needed
