@@ -72,7 +72,8 @@ _DASHES = "[\u2010-\u2015\u2212]"  # typographic dashes and the minus sign, as E
 # no-break spaces (read as the space a person types) and characters that show nothing (a
 # zero-width space, a word joiner, a byte-order mark within a file: dropped)
 _NO_BREAK_SPACES = "[\u00a0\u2007\u202f]"
-_INVISIBLE = "[\u200b-\u200d\u2060\ufeff]"
+# (a soft hyphen, the marks of right-to-left text pasted from another script, zero-width ones)
+_INVISIBLE = "[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]"
 _INVISIBLE_RUN = re.compile(_INVISIBLE + "+")
 # the marks a spreadsheet export puts around a number to keep it text: '198112189876 and
 # ="19811218-9876" (Excel shows neither); the number is what they hold
@@ -122,14 +123,16 @@ def parse_distinct_personnummer(values: pd.Series, reference_date: dt.date
 
 def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     """The columns of `parse_personnummer` for stripped texts (`factorize_text`'s), as arrays."""
-    strings = arrow_text(text)
-    not_ascii = ~pc.string_is_ascii(strings).to_numpy(zero_copy_only=False)
-    marked = pc.or_(pc.starts_with(strings, "'"), pc.starts_with(strings, "=")).to_numpy(zero_copy_only=False)
-    if not_ascii.any() or marked.any():
+    not_ascii = ~pc.string_is_ascii(arrow_text(text)).to_numpy(zero_copy_only=False)
+    if not_ascii.any():
         text = text.copy()
         odd = text[not_ascii].str.replace(_DASHES, "-", regex=True)
         odd = odd.str.replace(_NO_BREAK_SPACES, " ", regex=True).str.replace(_INVISIBLE, "", regex=True)
         text[not_ascii] = odd.str.strip()
+    strings = arrow_text(text)  # the marks looked for after what shows nothing is gone
+    marked = pc.or_(pc.starts_with(strings, "'"), pc.starts_with(strings, "=")).to_numpy(zero_copy_only=False)
+    if marked.any():
+        text = text.copy()
         text[marked] = text[marked].str.replace(
             _TEXT_MARKS, lambda match: match["quoted"] if match["quoted"] is not None else match["formula"],
             regex=True).str.strip()
@@ -729,7 +732,7 @@ def mask_identifier(value: str) -> str:
 # data_clean/ or a report.
 _PNR_DASH = "[-+\u2010-\u2015\u2212]"
 # a dash, a space (or no-break space), or a dash with a space on either side ("811218 - 9876")
-_PNR_SEPARATOR = f"(?:[ \u00a0]?{_PNR_DASH}[ \u00a0]?|[ \u00a0])"
+_PNR_SEPARATOR = f"(?:[ \u00a0\u2007\u202f]?{_PNR_DASH}[ \u00a0\u2007\u202f]?|[ \u00a0\u2007\u202f])"
 _PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}"
                        rf"{_PNR_SEPARATOR}?[0-9]{{4}}(?![0-9A-Za-z])")
 
@@ -766,30 +769,35 @@ def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def personnummer_like_numbers(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Which values of a number column read as a personnummer when written out (typed into a
     number column, a dose or a count, and stored as the number 202203200015), and those values
-    as masked text. A number has no separator and keeps no leading zero, so only whole numbers
-    of 10 to 12 digits are looked at.
+    as masked text. A number has no separator and keeps no leading zero: whole numbers of 10 to
+    12 digits, and of 9 (a 10-digit number of someone born 2000-2009, its 0 lost), are looked at
+    and taken when they read as a personnummer would (a possible date and its check digit): an
+    amount of 1 500 000 000 is not one.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from pipeline.privacy import personnummer_like_numbers
-    >>> found, masked = personnummer_like_numbers(pd.Series([2, 198112189876, None, 2.5e12]))
+    >>> found, masked = personnummer_like_numbers(
+    ...     pd.Series([2, 198112189876, None, 2.5e12, 1_500_000_000, 503121238]))
     >>> found.tolist(), masked.tolist()
-    ([False, True, False, False], ['############'])
+    ([False, True, False, False, False, True], ['############', '##########'])
     """
     found = np.zeros(len(values), dtype=bool)
     numbers = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
     low, high = numbers.min(), numbers.max()  # almost always both small: no row looked at
-    if pd.isna(high) or max(abs(float(low)), abs(float(high))) < 1e9:
+    if pd.isna(high) or max(abs(float(low)), abs(float(high))) < 1e8:
         return found, pd.Series([], dtype="string")
     size = np.abs(numbers.to_numpy(dtype="float64", na_value=np.nan))
     with np.errstate(invalid="ignore"):
-        candidates = np.flatnonzero((size >= 1e9) & (size < 1e12) & (size == np.floor(size)))
-    if not len(candidates):
+        candidates = np.flatnonzero((size >= 1e8) & (size < 1e12) & (size == np.floor(size)))
+    texts = pd.Series([f"{int(x):010d}" for x in size[candidates]], dtype=object)
+    if not len(texts):
         return found, pd.Series([], dtype="string")
-    masked, holds = mask_personnummer_like(pd.Series([str(int(x)) for x in size[candidates]], dtype="string"))
-    found[candidates[holds.to_numpy(dtype=bool)]] = True
-    return found, masked[holds.to_numpy(dtype=bool)].reset_index(drop=True)
+    error = parse_personnummer(texts, dt.date.today())["error"]
+    holds = (error.isna() | error.eq("pnr_future_birth")).to_numpy(dtype=bool, na_value=False)
+    found[candidates[holds]] = True
+    return found, pd.Series([mask_identifier(t) for t in texts[holds]], dtype="string")
 
 
 def mask_text(text: str) -> str:
@@ -816,7 +824,7 @@ def find_personnummer_like(text: str) -> list[str]:
         return []
     # checked as the personnummer column reads them: spaces round a dash dropped, a no-break
     # space as a space
-    written = [re.sub(rf"[ \u00a0]*({_PNR_DASH})[ \u00a0]*", r"\1", candidate).replace("\u00a0", " ")
+    written = [re.sub(rf"[ \u00a0\u2007\u202f]*({_PNR_DASH})[ \u00a0\u2007\u202f]*", r"\1", candidate)
                for candidate in candidates]
     parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
     looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")

@@ -533,3 +533,9 @@ def test_the_scan_reads_whole_numbers_of_number_columns(tmp_path: Path) -> None:
     assert scan_file_for_personnummer(path) == ["############"]
     pd.DataFrame({"dose": [1, 2], "cni": [1.98112189876e11 + 0.5, 2.5e12]}).to_parquet(path)
     assert scan_file_for_personnummer(path) == []  # not whole, or more than 12 digits
+    # a 10-digit number of a birth in 2000-2009 written as a number loses its 0; a typo of 19
+    # digits (beyond a float's exact integers) is read, not a stop
+    pd.DataFrame({"dose": pd.array([503121238, 2**60, 1_500_000_000], dtype="Int64")}).to_parquet(path)
+    assert scan_file_for_personnummer(path) == ["##########"]
+    pd.DataFrame({"note": ["ring 8112\ufeff18-9876", "nej"]}).to_parquet(path)  # a BOM inside the digits
+    assert scan_file_for_personnummer(path) == ["######-####"]

@@ -47,7 +47,8 @@ def parse_one(value: object, reference: dt.date = REFERENCE) -> dict:
                                  # the marks that keep a number text in a spreadsheet export
                                  "'19811218-9876", "'198112189876", '="19811218-9876"', '="8112189876"',
                                  # a no-break space, and characters that show nothing
-                                 "811218\u00a09876", "19811218-98\u200b76", "\ufeff811218-9876"])
+                                 "811218\u00a09876", "19811218-98\u200b76", "\ufeff811218-9876",
+                                 "\ufeff'19811218-9876", "811218\u202f9876"])
 def test_valid_forms_of_one_number(raw):
     row = parse_one(raw)
     assert row["error"] is pd.NA
@@ -323,7 +324,8 @@ def test_find_personnummer_like():
 
 @pytest.mark.parametrize("written", ["811218\u20139876", "811218\u22129876", "811218 9876",
                                      "19811218 9876", "19811218\u20149876", "811218 - 9876",
-                                     "811218 \u2013 9876", "811218\u00a09876", "811218- 9876"])
+                                     "811218 \u2013 9876", "811218\u00a09876", "811218- 9876",
+                                     "811218\u202f9876", "19811218\u2007-\u20079876"])
 def test_a_personnummer_with_a_typed_separator_is_found_and_masked(written: str) -> None:
     # Skatteverket's example with the en dash, minus sign or em dash a word processor makes of
     # "-", a typed space or no-break space, or a dash between spaces: the digits are masked,
@@ -337,8 +339,10 @@ def test_a_personnummer_with_a_typed_separator_is_found_and_masked(written: str)
 
 def test_a_personnummer_with_a_character_that_shows_nothing_inside_is_found_and_masked() -> None:
     """A zero-width space or a BOM inside the digits hid the number from the masking and the scan."""
-    for written in ("811218-98\u200b76", "8112\ufeff18-9876", "19811218\u2060-9876"):
-        masked = re.sub(r"[0-9]", "#", written.translate({0x200b: None, 0xfeff: None, 0x2060: None}))
+    for written in ("811218-98\u200b76", "8112\ufeff18-9876", "19811218\u2060-9876", "8112\u200e18-9876",
+                    "811218\u00ad-9876"):
+        shown = written.translate(dict.fromkeys((0x200b, 0xfeff, 0x2060, 0x200e, 0xad)))
+        masked = re.sub(r"[0-9]", "#", shown)
         assert find_personnummer_like(f"ring {written} idag") == [masked]
         assert mask_text(f"ring {written} idag") == f"ring {masked} idag"
         shown, found = mask_personnummer_like(pd.Series([f"ring {written}", "nej\u200b"]))

@@ -442,21 +442,27 @@ def test_an_adjusted_estimate_on_the_very_children_of_groups_whose_shares_are_hi
     frame = pd.DataFrame([
         effects_row(n_intervention=17, events_intervention=9, n_comparison=28, events_comparison=26),
         effects_row(n_intervention=17, events_intervention=9, n_comparison=28, events_comparison=26,
-                    method="regression", adjusted=True),
+                    method="regression", adjusted=True, estimate=-0.41),
         effects_row(n_intervention=17, n_comparison=28, method="regression", adjusted=True,
                     analysis="multiple_imputation", estimate=-0.40, ci_low=-0.64, ci_high=-0.16),
         effects_row(n_intervention=17, events_intervention=9, n_comparison=60, events_comparison=30,
                     indicator="bf_any_2m"),
         effects_row(n_intervention=17, n_comparison=60, method="regression", adjusted=True,
                     analysis="multiple_imputation", indicator="bf_any_2m", estimate=0.02),
+        # complete cases, a child fewer in each group: 25 of 27, 2 without the outcome again
+        effects_row(n_intervention=16, events_intervention=8, n_comparison=27, events_comparison=25,
+                    method="ipwra", adjusted=True, estimate=-0.42),
     ])
     for column in ("events_intervention", "events_comparison"):
         frame[column] = frame[column].astype("float64")
     table = publish_table("effects", frame, M)
     assert table["events_comparison"].tolist()[0] is None  # 2 without the outcome
+    # the adjusted ITT row on the same counts (the same cells) gave them back as well
+    assert pd.isna(table.iloc[1]["estimate"]) and table.iloc[1]["suppressed"]
     imputed = table.iloc[2]
     assert pd.isna(imputed["estimate"]) and pd.isna(imputed["ci_low"]) and imputed["suppressed"]
     assert table.iloc[4]["estimate"] == 0.02  # 30 of 60: nothing to give back
+    assert pd.isna(table.iloc[5]["estimate"])
 
 
 def test_did_estimate_hidden_when_a_group_before_the_start_is() -> None:

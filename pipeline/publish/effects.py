@@ -158,11 +158,11 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
 
     adjusted = _flags(frame, "adjusted")
     # the ITT groups an adjusted row was estimated on, where they are the very same children (the
-    # same n on both sides: the multiple imputation's re-estimate of the ITT comparison)
+    # same n on both sides: the adjusted ITT row itself, the multiple imputation's re-estimate)
     values = p.cells.values
     same_children = [
         [base[key] for side, triple in mine.items() if (key := (r["indicator"], _area(r), side)) in base]
-        if mine and all((key := (r["indicator"], _area(r), side)) in base and base[key] != triple
+        if mine and all((key := (r["indicator"], _area(r), side)) in base
                         and values[base[key][0]] == values[triple[0]] for side, triple in mine.items())
         else [] for r, mine in zip(records, row_triples, strict=True)]
 
@@ -187,7 +187,10 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
         # ... and unless it rests on the very children of ITT groups whose shares are not shown:
         # adjusting changes little, and it would give their hidden count back (a multiple
         # imputation's -0.40 beside a published 9/17 gave back 26 of 28)
-        groups_hidden |= np.array([any(p.unsafe(t, hidden) for t in ground) for ground in same_children],
+        # (its own groups too: complete cases a child or two fewer than the ITT groups give the
+        # same count back)
+        groups_hidden |= np.array([any(p.unsafe(t, hidden) for t in (*ground, *mine.values()))
+                                   for ground, mine in zip(same_children, row_triples, strict=True)],
                                   dtype=bool)
         estimate_hidden = np.where(adjusted, groups_hidden, row_hidden)
         _blank(published, estimate_hidden, EFFECT_ESTIMATES)
