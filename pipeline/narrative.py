@@ -213,9 +213,12 @@ def not_estimable_why(row: Mapping[str, Any], language: str) -> str:
     reason_detail: the outcome model's separation by the covariates, a group without events
     or without children, or else the model alone."""
     detail = str(row.get("reason_detail") or "").lower()
-    if "separation" in detail and "zero cell" not in detail:
+    # the DiD's own check names an area, period or arm in which all or none had the outcome
+    in_a_group = any(sign in detail for sign in ("area ", "areas after", "areas before", "period", "post ="))
+    if "separation" in detail and "zero cell" not in detail and not in_a_group:
         return word("not_estimable_separation", language)
-    if any(sign in detail for sign in ("zero cell", "no events", "no children", "too few", "no child")):
+    if in_a_group or any(sign in detail for sign in ("zero cell", "no events", "no children", "too few",
+                                                     "no child")):
         return word("not_estimable_few", language)
     return word("not_estimable_other", language)
 

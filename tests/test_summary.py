@@ -151,9 +151,9 @@ def test_a_hidden_group_is_said_hidden_not_drawn_as_a_dash() -> None:
     row = {"caveats": "few_children", "n_denominator_intervention": None, "n_denominator_comparison": 32,
            "suppression": "secondary", "proportion_intervention": None}
     assert narrative.caveat_sentences(row, "sv") == [
-        "Bygger på få barn: i en av grupperna så få att antalet inte redovisas."]
+        "Bygger på få barn; antalet barn i en grupp redovisas inte."]
     assert narrative.caveat_sentences(row, "en") == [
-        "It rests on few children: in one of the groups so few that their number is not shown."]
+        "It rests on few children; the number of children in a group is not shown."]
     assert narrative._share(row, "intervention", "sv") == "en andel som inte redovisas"
     assert narrative._share({"proportion_intervention": None}, "intervention", "en") == "–"  # no such group
 
@@ -433,6 +433,8 @@ def test_very_few_areas_keep_their_box_and_each_estimate_is_marked_very_uncertai
      "i någon kombination av bakgrundsfaktorer hade alla barn utfallet, eller inget",
      "in some combination of background factors all children had the outcome, or none did"),
     ("zero cell: only events in the treated group, so treatment separates the outcome",
+     "för få barn eller utfall i någon grupp", "too few children or outcomes in a group"),
+    ("separation — area Norrbyåsen: all 12 children have the outcome",
      "för få barn eller utfall i någon grupp", "too few children or outcomes in a group"),
 ])
 def test_an_effect_not_estimable_says_why_once_named(detail, sv, en) -> None:

@@ -1200,21 +1200,24 @@ def missingness(result: CleanResult) -> pd.DataFrame:
 # what a value that failed to read should look like, for the reasons whose fix is the export's
 _EXPECTED = {"date_unparseable": "dates are read as 2021-03-04, 20210304, 04/03/2021 or 04.03.2021, "
                                  "day before month",
-             "pnr_bad_characters": "a personnummer is read as 19811218-9876, 811218-9876 or 198112189876"}
+             "pnr_bad_characters": "a personnummer is read as YYYYMMDD-NNNN, YYMMDD-NNNN or YYYYMMDDNNNN"}
 
 
-def _first_reject(result: CleanResult, table: str, reason: str) -> str:
-    """The first row rejected for `reason` in `table`: its line, column and value (masked as
-    the rejects hold it), and what such a value should look like where that is known."""
+def _first_reject(result: CleanResult, table: str, source_file: str, reason: str) -> str:
+    """The first row of `source_file` rejected for `reason` in `table`: its line, column and
+    value (masked as the rejects hold it; not a child's pseudonym), and what such a value should
+    look like where that is known."""
     rejects = result.rejects
-    first = rejects[(rejects["table"] == table) & (rejects["reason"] == reason)].head(1)
+    first = rejects[(rejects["table"] == table) & (rejects["source_file"] == source_file)
+                    & (rejects["reason"] == reason)].head(1)
     if first.empty:
         return ""
     line, column, value = first[["source_row", "column", "value"]].iloc[0]
     columns = TABLES[table].columns if table in TABLES else ()
     header = next((c.header for c in columns if c.name == column), None)
     named = f"'{header}' ({column})" if header and header != column else f"'{column}'"
-    shown = privacy.mask_text(str(value)) if isinstance(value, str) else ""
+    pseudonym = isinstance(value, str) and value.startswith("child_id")
+    shown = privacy.mask_text(str(value)) if isinstance(value, str) and not pseudonym else ""
     example = f"; the first at line {line}, column {named}" + (f": '{shown}'" if shown else "")
     return example + (f"; {_EXPECTED[reason]}" if reason in _EXPECTED else "")
 
@@ -1230,7 +1233,8 @@ def rejected_share_problems(result: CleanResult, max_share: float) -> list[str]:
             continue
         mine = reasons[(reasons["table"] == row.table) & (reasons["source_file"] == row.source_file)]
         top = mine.sort_values(["rows", "reason"], ascending=[False, True]).iloc[0]
-        most = f"most for {top['reason']} ({top['rows']:,}{_first_reject(result, row.table, top['reason'])})"
+        first = _first_reject(result, row.table, row.source_file, top["reason"])
+        most = f"most for {top['reason']} ({top['rows']:,}{first})"
         if top["reason"] == "category_unknown":  # spellings the study can say the meaning of
             most += " (hembesok validate lists the values; value_map in study.yml reads them)"
         if row.rows_rejected == row.rows_read:

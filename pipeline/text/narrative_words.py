@@ -200,8 +200,8 @@ WORDS: dict[str, Words] = {
     ),
     # where a group's number is hidden ("bara – i interventionsgruppen" said nothing)
     "caveat_few_children_hidden": Words(
-        sv="Bygger på få barn: i en av grupperna så få att antalet inte redovisas.",
-        en="It rests on few children: in one of the groups so few that their number is not shown.",
+        sv="Bygger på få barn; antalet barn i en grupp redovisas inte.",
+        en="It rests on few children; the number of children in a group is not shown.",
     ),
     "no_child": Words("inget barn", "no child"),
     "caveat_pre_trends_differ": Words(
