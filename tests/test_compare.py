@@ -674,3 +674,23 @@ def test_a_historical_study_defines_fully_vaccinated_the_same_before_and_after_t
     assert "stable_definition" in head["caveats"].split(";")
     crude = itt_row(tables["effects"], "vacc_full_24m", "risk_difference", "crude")
     assert crude["estimate"] == pytest.approx(36 / 40 - 30 / 40)
+
+
+def test_a_historical_studys_charts_and_trends_take_fully_vaccinated_by_its_stable_parts() -> None:
+    """The control chart's baseline (the children before the start) and its points after it
+    compared fully vaccinated with and without rotavirus under a historical design."""
+    from pipeline.stages.compare import monitoring
+
+    config = make_study("historical").model_dump()
+    config["design"]["comparison_areas"] = []
+    study = Study.model_validate(config)
+    stable = [True, True, False, True]
+    births = pd.to_datetime(["2018-03-01", "2020-03-01", "2020-03-01", "2021-01-01"])
+    frame = pd.DataFrame({"birth_date": births,
+                          "vacc_full_24m": pd.array([True, False, False, True], dtype="boolean"),
+                          **{p: pd.array(stable, dtype="boolean")
+                             for p in ("vacc_dtp3_24m", "vacc_pcv3_24m", "vacc_mmr1_24m")}})
+    y, inside = monitoring._outcome(study, frame, "vacc_full_24m")
+    assert y.tolist() == [1.0, 1.0, 0.0, 1.0] and inside.all()  # the second child lacked rotavirus only
+    y, _ = monitoring._outcome(make_study("concurrent"), frame, "vacc_full_24m")
+    assert y.tolist() == [1.0, 0.0, 0.0, 1.0]  # a concurrent design compares children born at one time

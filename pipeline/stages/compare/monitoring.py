@@ -68,8 +68,10 @@ def _population(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
 
 
 def _outcome(study: Study, frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
-    """0/1 values and the denominator mask, as the design defines the indicator."""
-    if study.design.type == "did":
+    """0/1 values and the denominator mask, as the design defines the indicator (both designs
+    that compare children born before and after the start take an indicator whose definition
+    changed in between by its stable parts)."""
+    if study.design.type in ("did", "historical"):
         y, inside, _ = did_outcome(frame, indicator)
         return y, inside
     return binary_outcome(frame, indicator)

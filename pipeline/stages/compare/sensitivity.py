@@ -17,7 +17,6 @@ from pipeline.stages.compare.context import (
     _DidCells,
     _group_counts,
     _row,
-    binary_outcome,
     did_outcome,
 )
 from pipeline.stages.compare.did_rows import _did_row
@@ -192,8 +191,8 @@ def _multiple_imputation(context: _Context, did: _DidCells | None,
         return []
     frame = context.population if did is None else did.cells
     covariates = context.covariates if did is None else did.covariates
-    if did is None:
-        y, inside = binary_outcome(frame, indicator.id)
+    if did is None:  # as the design's own estimate takes it (a historical design's stable parts)
+        y, inside = context.outcome(indicator.id)
         arm = context.treated.astype(float)
     else:
         y, inside, _ = did_outcome(frame, indicator.id)

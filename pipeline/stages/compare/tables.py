@@ -284,7 +284,7 @@ def trends_table(cohort: pd.DataFrame, study: Study) -> pd.DataFrame:
     cells, cell_of = _arm_half_year_cells(in_study["area_group"].astype("string").fillna(""), start)
     rows = []
     for indicator in present(cohort.columns, COMPARED_KINDS):
-        if study.design.type == "did":  # as the DiD defines it
+        if study.design.type in ("did", "historical"):  # as the DiD defines it, before and after
             y, inside, _ = did_outcome(in_study, indicator.id)
         elif indicator.time_to_event is not None:
             y, inside = landmark_outcome(in_study, indicator.id)
