@@ -395,6 +395,13 @@ def test_xlsx_hidden_and_other_sheets_are_passed_over_with_a_note(tmp_path: Path
                                          "Besök": [["Besök i programmet"], VISIT_HEADER, *visit_rows()]})
     out = validated(folder, capsys)
     assert rows_read(out, "visits") == 6 and "sheet 'Besök' was read" in out
+    # a cover sheet over the export hidden beneath it: the hidden export is read, and said so
+    folder = study_with(tmp_path / "u", study={"inputs": {**STUDY["inputs"], "visits": "besok.xlsx"}})
+    write_sheets(folder / "besok.xlsx", {"Försättsblad": [["Uttag 2024-06-30"]],
+                                         "Data": [VISIT_HEADER, *visit_rows()]}, hidden=("Data",))
+    out = validated(folder, capsys)
+    assert rows_read(out, "visits") == 6
+    assert "sheet 'Data' (hidden) was read (study.yml names no sheet); not read: 'Försättsblad'" in out
 
 
 def test_a_header_with_a_line_break_gets_a_fix_that_is_valid_yaml(tmp_path: Path, capsys) -> None:

@@ -835,12 +835,25 @@ def _chosen_sheet(path: Path, spec: InputFile, table: Table, column_map: dict[st
     if len(sheets) <= 1:
         return None, None, []
     visible = [name for name, shown in sheets if shown] or [name for name, _ in sheets]
-    read = {name: _sheet_rows(path, name) for name in visible}
     required = {column.name for column in table.required_columns}
     searched = slice(spec.header_row - 1, spec.header_row) if spec.header_row else slice(HEADER_SEARCH_ROWS)
-    holding = [name for name, rows in read.items()
-               if any(required <= set(column_targets([_clean_header(c) for c in row], table, column_map))
-                      for row in rows[searched])]
+
+    read: dict[str, list[list[str]]] = {}
+
+    def rows_of(name: str) -> list[list[str]]:
+        if name not in read:
+            read[name] = _sheet_rows(path, name)
+        return read[name]
+
+    def holding_of(names: list[str]) -> list[str]:
+        return [name for name in names
+                if any(required <= set(column_targets([_clean_header(c) for c in row], table, column_map))
+                       for row in rows_of(name)[searched])]
+
+    holding = holding_of(visible)
+    if not holding:  # a visible cover sheet over the export hidden beneath it: that, said so
+        hidden_holding = holding_of([name for name, shown in sheets if not shown])
+        holding = hidden_holding if len(hidden_holding) == 1 else []
     if len(holding) > 1:
         counts = ", ".join(f"'{name}' ({max(len(read[name]) - 1, 0):,} rows)" for name in holding)
         raise InputFileError(
@@ -849,9 +862,11 @@ def _chosen_sheet(path: Path, spec: InputFile, table: Table, column_map: dict[st
             f"(inputs.{table.name}: {{file: {path.name}, sheet: {yaml_quoted(holding[0])}}}); rows split "
             "over several sheets must be put on one sheet first")
     chosen = holding[0] if holding else visible[0]
-    left = [f"'{name}'" + ("" if shown else " (hidden)") for name, shown in sheets if name != chosen]
-    note = f"{named}: sheet '{chosen}' was read (study.yml names no sheet); not read: {', '.join(left)}"
-    return chosen, read[chosen], [note]
+    hidden = {name for name, shown in sheets if not shown}
+    left = [f"'{name}'" + (" (hidden)" if name in hidden else "") for name, _ in sheets if name != chosen]
+    note = (f"{named}: sheet '{chosen}'{' (hidden)' if chosen in hidden else ''} was read (study.yml names "
+            f"no sheet); not read: {', '.join(left)}")
+    return chosen, rows_of(chosen), [note]
 
 
 def _worksheets(path: Path) -> list[tuple[str, bool]]:
