@@ -323,3 +323,17 @@ def test_doctests_of_the_package_module() -> None:
     assert doctest.testmod(package).failed == 0
     assert privacy.find_pseudonym_like("bcdfghjklmnpqrstbcdf, Söderängen") == ["bcdfghjklmnpqrstbcdf"]
     assert privacy.find_pseudonym_like("bcdfghjklmnpqrstbcdfg strength") == []  # 21 letters, a word
+
+
+def test_a_site_packages_readme_names_the_programme_in_each_language() -> None:
+    from pipeline.multisite.package import readme
+
+    site = {"label": "Kommun 1", "hembesok_version": "x", "study": "s", "extraction_date": "2024-06-30",
+            "programme": {"name": "rinkeby", "title": "Rinkebymodellen",
+                          "titles": {"sv": "Rinkebymodellen", "en": "the Rinkeby model"}},
+            "design": {"type": "did"}, "min_cell": 5}
+    swedish, english = readme(site).split("# ", 2)[1:]
+    assert "utvärderingen av Rinkebymodellen i Kommun 1" in swedish
+    assert "evaluation of the Rinkeby model in Kommun 1" in english
+    del site["programme"]["titles"]  # a package before titles per language: its one title
+    assert "evaluation of Rinkebymodellen in Kommun 1" in readme(site)

@@ -299,9 +299,11 @@ def readme(site: dict) -> str:
               "min_cell": site["min_cell"], "below": below}
     parts = []
     for language in ("sv", "en"):
-        def say(key: str, language: str = language) -> str:
+        programme = (site["programme"].get("titles") or {}).get(language) or values["programme"]
+
+        def say(key: str, language: str = language, programme: str = programme) -> str:
             words: Words = SHARE_README[key]
-            return words.in_(language).format(**values)
+            return words.in_(language).format(**(values | {"programme": programme}))
 
         parts += [f"# {say('title')}", "", say("intro"), "", f"## {say('contents')}", "",
                   *(f"- {say(key)}" for key in ("estimates", "proportions", "site", "manifest")), "",
