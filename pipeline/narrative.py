@@ -359,7 +359,8 @@ def _one_area(row: Mapping[str, Any], language: str) -> str:
 
 def indicator_sentence(row: Mapping[str, Any], language: str,
                        family_sizes: Mapping[tuple[str, str], int] | None = None, *,
-                       said_above: str | None = None, places: Mapping[str, str] | None = None) -> str:
+                       said_above: str | None = None, places: Mapping[str, str] | None = None,
+                       min_cell: int = DEFAULT_MIN_CELL) -> str:
     """One indicator's summary from its summary.csv row, as SPEC §8 words it.
 
     `said_above`: a caveat said once above the list (`_shared_caveat`): the row's tag is then
@@ -375,10 +376,10 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
         shown = any(to_number(row.get(f"proportion_{g}")) is not None or row.get(f"proportion_bound_{g}")
                     for g in ("intervention", "comparison"))
         if not shown or survival:
-            return suppressed_sentence(indicator, language, reason=row.get("reason"))
+            return suppressed_sentence(indicator, language, min_cell, reason=row.get("reason"))
         # the shares the tables publish are said; only the estimate is hidden
-        return (f"{name}: {observed_sentence(row, language, places)} "
-                + word("effect_suppressed", language, what=suppression_phrase(row.get("reason"), language)))
+        why = suppression_phrase(row.get("reason"), language, min_cell)
+        return f"{name}: {observed_sentence(row, language, places)} " + word("effect_suppressed", language, what=why)
     opening = landmark_name(indicator, language) if survival else name
     if none_old_enough(row):
         sentence = word("none_old_enough", language, name=opening)
@@ -412,7 +413,7 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
 
 
 def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
-                     primary: Sequence[str] = ()) -> str:
+                     primary: Sequence[str] = (), min_cell: int = DEFAULT_MIN_CELL) -> str:
     """The plain-language summary from summary.csv: intro, primary indicators, the others."""
     check_language(language)
     rows = summary[summary["area"].astype(str) == str(area)] if "area" in summary else summary
@@ -460,7 +461,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         lines += [f"**{title}**", ""]
         for indicator in ids:
             row = by_id[indicator]
-            sentence = indicator_sentence(row, language, sizes, places=places,
+            sentence = indicator_sentence(row, language, sizes, places=places, min_cell=min_cell,
                                           said_above=shared[0] if shared is not None else None)
             # "bara 0 … hade hunnit bli gamla nog": what the sentence itself has just said
             notes = caveat_sentences(row, language, skip=("few_children",) if none_old_enough(row) else ())

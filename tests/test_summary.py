@@ -505,3 +505,15 @@ def test_a_point_outside_its_limit_is_told_apart_from_the_limit() -> None:
     assert narrative._apart(0.5, 0.4966, "en") == ("50.0%", "49.7%")
     assert narrative._apart(0.8864, 0.8883, "sv") == (f"88,6{NBSP}%", f"88,8{NBSP}%")
     assert narrative._apart(0.70, 0.52, "en") == ("70%", "52%")  # no decimal where none is needed
+
+
+def test_a_hidden_headline_names_the_studys_own_min_cell() -> None:
+    """A study with min_cell: 10 was told "fewer than 5 children …" on page one."""
+    row = {"indicator": "lang_no_deviation", "area": "all", "kind": "binary", "design": "concurrent",
+           "verdict": "suppressed", "reason": "few_without", "proportion_intervention": 9 / 17,
+           "n_denominator_intervention": 17, "n_denominator_comparison": 28, "caveats": ""}
+    assert "fewer than 10 children" in narrative.indicator_sentence(row, "en", min_cell=10)
+    hidden = row | {"proportion_intervention": None}
+    assert "färre än 10 barn" in narrative.indicator_sentence(hidden, "sv", min_cell=10)
+    summary = pd.DataFrame([hidden | {"primary": True}])
+    assert "färre än 10 barn" in narrative.summary_markdown(summary, "sv", min_cell=10)
