@@ -379,7 +379,8 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
             return suppressed_sentence(indicator, language, min_cell, reason=row.get("reason"))
         # the shares the tables publish are said; only the estimate is hidden
         why = suppression_phrase(row.get("reason"), language, min_cell)
-        return f"{name}: {observed_sentence(row, language, places)} " + word("effect_suppressed", language, what=why)
+        said = observed_sentence(row, language, places)
+        return f"{name}: {said} " + word("effect_suppressed", language, what=why)
     opening = landmark_name(indicator, language) if survival else name
     if none_old_enough(row):
         sentence = word("none_old_enough", language, name=opening)
