@@ -14,6 +14,7 @@ spreads the results back over the rows (`spread`).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -60,6 +61,26 @@ def factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if blank.any():
         codes = np.where(blank[np.maximum(codes, 0)] & (codes >= 0), -1, codes)
     return np.asarray(codes, dtype=np.intp), text.reset_index(drop=True)
+
+
+# The marks a spreadsheet export puts round a value to keep it text, which Excel shows without
+# them: '2021-06-04 and ="0012". What they hold is the value.
+_TEXT_MARKS = re.compile(r"^(?:'(?P<quoted>.*)|=\"(?P<formula>.*)\")$")
+
+
+def unmarked(text: pd.Series) -> pd.Series:
+    """Distinct texts (`factorize_text`'s) with the text marks taken off ('198112189876,
+    ="2021-06-04"): an export that wrote every cell so lost every date and personnummer to
+    rejects. Only the texts starting with one are touched."""
+    strings = arrow_text(text)
+    marked = pc.or_(pc.starts_with(strings, "'"), pc.starts_with(strings, "=")).to_numpy(zero_copy_only=False)
+    if not marked.any():
+        return text
+    text = text.copy()
+    text[marked] = text[marked].str.replace(
+        _TEXT_MARKS, lambda match: match["quoted"] if match["quoted"] is not None else match["formula"],
+        regex=True).str.strip()
+    return text
 
 
 def factorized(values: pd.Series) -> tuple[np.ndarray, object]:
@@ -234,6 +255,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     (`25:00`), years outside 1800-2199, month-first dates whose "month" exceeds 12.
     """
     codes, text = factorize_text(values)
+    text = unmarked(text)
     strings = arrow_text(text)
     n = len(text)
     year = np.zeros(n, dtype=np.int64)
@@ -304,6 +326,7 @@ def month_first(values: pd.Series) -> MonthFirst | None:
     number); a column with neither cannot tell (every day 12 or less) and is read day first.
     """
     codes, text = factorize_text(values)
+    text = unmarked(text)
     strings = arrow_text(text)
     first = np.zeros(len(text), dtype=np.int64)
     second = np.zeros(len(text), dtype=np.int64)
@@ -377,6 +400,7 @@ def parse_numbers(values: pd.Series, unit: str | None = None) -> tuple[pd.Series
     infinity).
     """
     codes, text = factorize_text(values)
+    text = unmarked(text)
     numbers, ok = _numbers_unique(text)
     if unit is not None and not ok.all():
         left = np.flatnonzero(~ok)
@@ -424,6 +448,7 @@ def parse_integers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     which a float no longer holds every whole number).
     """
     codes, text = factorize_text(values)
+    text = unmarked(text)
     numbers, ok = _numbers_unique(text)
     ok &= (np.floor(numbers) == numbers) & (np.abs(numbers) <= 2.0**53)
     integers = pd.array(np.where(ok, numbers, 0).astype(np.int64), dtype="Int64")
@@ -524,6 +549,7 @@ def parse_categories(values: pd.Series, variants: Mapping[str, str]
 def _categories(values: pd.Series, variants: Mapping[str, str]) -> tuple[np.ndarray, pd.arrays.StringArray]:
     """`parse_categories`' codes of the distinct texts and the category of each (NA: unknown)."""
     codes, text = factorize_text(values)
+    text = unmarked(text)
     return codes, _lookup(normalise_labels(text), variants)
 
 
@@ -556,6 +582,7 @@ def parse_professions(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     the parsed value is NA) when any item is unknown or the list has no item at all.
     """
     codes, text = factorize_text(values)
+    text = unmarked(text)
     items = text.str.lower().str.split(_PROFESSION_SEPARATORS, regex=True).explode()
     owner = items.index.to_numpy()  # position of the unique value each item came from
     labels = normalise_labels(items.astype(object).fillna("")).reset_index(drop=True)

@@ -44,6 +44,7 @@ from pipeline.parsing import (
     factorize_text,
     make_dates,
     spread,
+    unmarked,
 )
 
 # A fixed key, public by design, so that `hembesok demo` runs without setup. Pseudonyms made
@@ -75,9 +76,6 @@ _NO_BREAK_SPACES = "[\u00a0\u2007\u202f]"
 # (a soft hyphen, the marks of right-to-left text pasted from another script, zero-width ones)
 _INVISIBLE = "[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]"
 _INVISIBLE_RUN = re.compile(_INVISIBLE + "+")
-# the marks a spreadsheet export puts around a number to keep it text: '198112189876 and
-# ="19811218-9876" (Excel shows neither); the number is what they hold
-_TEXT_MARKS = re.compile(r"^(?:'(?P<quoted>.*)|=\"(?P<formula>.*)\")$")
 _MAX_PNR_CHARS = 14  # YYYYMMDDNNNC.0
 _LUHN_WEIGHTS = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2], dtype=np.int8)  # a product is at most 18
 _COORDINATION_DAY_OFFSET = 60
@@ -129,13 +127,7 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
         odd = text[not_ascii].str.replace(_DASHES, "-", regex=True)
         odd = odd.str.replace(_NO_BREAK_SPACES, " ", regex=True).str.replace(_INVISIBLE, "", regex=True)
         text[not_ascii] = odd.str.strip()
-    strings = arrow_text(text)  # the marks looked for after what shows nothing is gone
-    marked = pc.or_(pc.starts_with(strings, "'"), pc.starts_with(strings, "=")).to_numpy(zero_copy_only=False)
-    if marked.any():
-        text = text.copy()
-        text[marked] = text[marked].str.replace(
-            _TEXT_MARKS, lambda match: match["quoted"] if match["quoted"] is not None else match["formula"],
-            regex=True).str.strip()
+    text = unmarked(text)  # the marks looked for after what shows nothing is gone
     n = len(text)
     chars, length = _byte_matrix(arrow_text(text), _MAX_PNR_CHARS)
     is_digit = (chars >= ord("0")) & (chars <= ord("9"))

@@ -389,3 +389,13 @@ def test_a_coded_column_as_text_blank_and_factorized():
     numbers = pd.Series(pd.Categorical([3, 1, 3]))  # a categorical of numbers is not coded text
     assert not is_coded(numbers)
     assert factorize_text(numbers)[0].tolist() == [0, 1, 0]
+
+
+def test_the_marks_a_spreadsheet_keeps_text_with_are_read_through() -> None:
+    """An export that wrote every cell as ="…" (or with a leading ') to keep it text lost every
+    date and dose to rejects."""
+    dates, failed = parse_dates(pd.Series(['="2021-03-04"', "'2021-03-04", "2021-03-04"]))
+    assert dates.tolist() == [MARCH_4] * 3 and not failed.any()
+    numbers, failed = parse_integers(pd.Series(['="3"', "'2", "1"]))
+    assert numbers.tolist() == [3, 2, 1] and not failed.any()
+    assert parse_dates(pd.Series(['=DATUM(2021;3;4)']))[1].all()  # a formula is no value
