@@ -517,3 +517,16 @@ def test_a_hidden_headline_names_the_studys_own_min_cell() -> None:
     assert "färre än 10 barn" in narrative.indicator_sentence(hidden, "sv", min_cell=10)
     summary = pd.DataFrame([hidden | {"primary": True}])
     assert "färre än 10 barn" in narrative.summary_markdown(summary, "sv", min_cell=10)
+
+
+def test_a_chart_without_centre_line_says_why_without_guessing_the_count() -> None:
+    """A historical study's chart said its comparison share "rests on too few children with or
+    without the outcome" of a group of 213 with 60 events, hidden only so that a total could
+    not give a small count away."""
+    chart = pd.DataFrame([{"indicator": "bf_any_12m", "area": "Norrbyåsen", "baseline": "before_start",
+                           "period": "post", "quarter_start": "2021-01-01", "quarter_end": "2021-03-31",
+                           "proportion": None, "centre": None, "suppression": "secondary"}])
+    words = narrative.monitoring_markdown(chart, pd.DataFrame(), "en")
+    assert ("Without centre line and limits, because the comparison group's share is not shown, to protect "
+            "small counts: Any breastfeeding at 12 months.") in words
+    assert "rests on too few" not in words

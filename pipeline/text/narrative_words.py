@@ -1124,11 +1124,12 @@ MONITORING_WORDS: dict[str, Words] = {
             "before the programme existed; for the programme, the question is whether the points after the "
             "start move towards or above the centre line."),
     ),
+    # hidden for a small count of its own, or because a total would give one away elsewhere
     "no_centre": Words(
-        sv=("Utan mittlinje och gränser, eftersom jämförelsegruppens andel vilar på för få barn med eller "
-            "utan utfallet för att redovisas: {indicators}."),
-        en=("Without centre line and limits, because the comparison group's share rests on too few "
-            "children with or without the outcome to be shown: {indicators}."),
+        sv=("Utan mittlinje och gränser, eftersom jämförelsegruppens andel inte redovisas, för att skydda "
+            "små tal: {indicators}."),
+        en=("Without centre line and limits, because the comparison group's share is not shown, to protect "
+            "small counts: {indicators}."),
     ),
     "hidden_points": Words(
         sv="{count} punkter redovisas inte, för att skydda enskilda barn.",
