@@ -19,6 +19,7 @@ import pandas as pd
 
 from pipeline.indicators import time_to_event
 from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF
+from pipeline.summary import FEW_CHILDREN
 from pipeline.text import (
     DEFAULT_MIN_CELL,
     EN_DASH,
@@ -306,6 +307,14 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
             n1, n0 = (word("no_child", language) if count == 0 else format_count(count, language)
                       for count in counts)
             among = "_screened" if str(row.get("indicator")) in DENOMINATOR_IS_EVENTS_OF else ""
+            few = [count < FEW_CHILDREN for count in counts]
+            if 0 not in counts and few.count(True) == 1:  # "only 17 … and 186": only the few said so
+                small = few.index(True)
+                groups = [word(key, language) for key in ("in_intervention", "in_comparison")]
+                sentences.append(word("caveat_few_in_group" + among, language, group=groups[small],
+                                      n=(n1, n0)[small], other=(n1, n0)[1 - small],
+                                      in_other=groups[1 - small]))
+                continue
             key = "caveat_few_children_none" if 0 in counts else "caveat_few_children"
             sentences.append(word(key + among, language, n1=n1, n0=n0))
         else:

@@ -530,3 +530,18 @@ def test_a_chart_without_centre_line_says_why_without_guessing_the_count() -> No
     assert ("Without centre line and limits, because the comparison group's share is not shown, to protect "
             "small counts: Any breastfeeding at 12 months.") in words
     assert "rests on too few" not in words
+
+
+def test_few_children_in_one_group_only_are_said_of_that_group() -> None:
+    """"only 17 in the intervention group and 186 in the comparison group": 186 is not few."""
+    row = {"caveats": "few_children", "n_denominator_intervention": 17, "n_denominator_comparison": 186,
+           "indicator": "lang_no_deviation"}
+    assert narrative.caveat_sentences(row, "en") == [
+        "It rests on few children in the intervention group: only 17 had been screened (186 in the "
+        "comparison group)."]
+    assert narrative.caveat_sentences(row | {"indicator": "bf_any_6m", "n_denominator_intervention": 300,
+                                             "n_denominator_comparison": 24}, "sv") == [
+        "Bygger på få barn i jämförelsegruppen: bara 24 hade hunnit bli gamla nog för måttet (300 i "
+        "interventionsgruppen)."]
+    both = narrative.caveat_sentences(row | {"n_denominator_comparison": 28}, "en")[0]
+    assert both.startswith("It rests on few children: only 17 in the intervention group and 28")

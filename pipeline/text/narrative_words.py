@@ -198,6 +198,17 @@ WORDS: dict[str, Words] = {
         en=("It rests on few children: {n1} in the intervention group and {n0} in the comparison group "
             "had been screened."),
     ),
+    # where only one group has few children ("bara 17 … och 186" called 186 few)
+    "caveat_few_in_group": Words(
+        sv="Bygger på få barn {group}: bara {n} hade hunnit bli gamla nog för måttet ({other} {in_other}).",
+        en="It rests on few children {group}: only {n} were old enough for the measure ({other} {in_other}).",
+    ),
+    "caveat_few_in_group_screened": Words(
+        sv="Bygger på få barn {group}: bara {n} hade screenats ({other} {in_other}).",
+        en="It rests on few children {group}: only {n} had been screened ({other} {in_other}).",
+    ),
+    "in_intervention": Words("i interventionsgruppen", "in the intervention group"),
+    "in_comparison": Words("i jämförelsegruppen", "in the comparison group"),
     # where a group's number is hidden ("bara – i interventionsgruppen" said nothing)
     "caveat_few_children_hidden": Words(
         sv="Bygger på få barn; antalet barn i en grupp redovisas inte.",
