@@ -310,7 +310,7 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
             few = [count < FEW_CHILDREN for count in counts]
             if 0 not in counts and few.count(True) == 1:  # "only 17 … and 186": only the few said so
                 small = few.index(True)
-                groups = [word(key, language) for key in ("in_intervention", "in_comparison")]
+                groups = [GROUP_IN_SENTENCE[arm].in_(language) for arm in ("intervention", "comparison")]
                 sentences.append(word("caveat_few_in_group" + among, language, group=groups[small],
                                       n=(n1, n0)[small], other=(n1, n0)[1 - small],
                                       in_other=groups[1 - small]))

@@ -74,8 +74,8 @@ _DASHES = "[\u2010-\u2015\u2212]"  # typographic dashes and the minus sign, as E
 # zero-width space, a word joiner, a byte-order mark within a file: dropped)
 _NO_BREAK_SPACES = "[\u00a0\u2007\u202f]"
 # (a soft hyphen, the marks of right-to-left text pasted from another script, zero-width ones)
-_INVISIBLE = "[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]"
-_INVISIBLE_RUN = re.compile(_INVISIBLE + "+")
+INVISIBLE = "[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]"
+_INVISIBLE_RUN = re.compile(INVISIBLE + "+")
 _MAX_PNR_CHARS = 14  # YYYYMMDDNNNC.0
 _LUHN_WEIGHTS = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2], dtype=np.int8)  # a product is at most 18
 _COORDINATION_DAY_OFFSET = 60
@@ -125,7 +125,7 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     if not_ascii.any():
         text = text.copy()
         odd = text[not_ascii].str.replace(_DASHES, "-", regex=True)
-        odd = odd.str.replace(_NO_BREAK_SPACES, " ", regex=True).str.replace(_INVISIBLE, "", regex=True)
+        odd = odd.str.replace(_NO_BREAK_SPACES, " ", regex=True).str.replace(INVISIBLE, "", regex=True)
         text[not_ascii] = odd.str.strip()
     text = unmarked(text)  # the marks looked for after what shows nothing is gone
     n = len(text)
@@ -724,7 +724,8 @@ def mask_identifier(value: str) -> str:
 # data_clean/ or a report.
 _PNR_DASH = "[-+\u2010-\u2015\u2212]"
 # a dash, a space (or no-break space), or a dash with a space on either side ("811218 - 9876")
-_PNR_SEPARATOR = f"(?:[ \u00a0\u2007\u202f]?{_PNR_DASH}[ \u00a0\u2007\u202f]?|[ \u00a0\u2007\u202f])"
+_SPACE = "[ \u00a0\u2007\u202f]"  # a space as typed, or a no-break one (`_NO_BREAK_SPACES`)
+_PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
 _PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}"
                        rf"{_PNR_SEPARATOR}?[0-9]{{4}}(?![0-9A-Za-z])")
 
@@ -816,7 +817,7 @@ def find_personnummer_like(text: str) -> list[str]:
         return []
     # checked as the personnummer column reads them: spaces round a dash dropped, a no-break
     # space as a space
-    written = [re.sub(rf"[ \u00a0\u2007\u202f]*({_PNR_DASH})[ \u00a0\u2007\u202f]*", r"\1", candidate)
+    written = [re.sub(rf"{_SPACE}*({_PNR_DASH}){_SPACE}*", r"\1", candidate)
                for candidate in candidates]
     parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
     looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")

@@ -207,8 +207,6 @@ WORDS: dict[str, Words] = {
         sv="Bygger på få barn {group}: bara {n} hade screenats ({other} {in_other}).",
         en="It rests on few children {group}: only {n} had been screened ({other} {in_other}).",
     ),
-    "in_intervention": Words("i interventionsgruppen", "in the intervention group"),
-    "in_comparison": Words("i jämförelsegruppen", "in the comparison group"),
     # where a group's number is hidden ("bara – i interventionsgruppen" said nothing)
     "caveat_few_children_hidden": Words(
         sv="Bygger på få barn; antalet barn i en grupp redovisas inte.",
