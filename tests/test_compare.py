@@ -10,6 +10,9 @@ import pytest
 from pipeline.config import Study
 from pipeline.indicators import INDICATORS, present
 from pipeline.stages.compare import compare, contact_bands
+from pipeline.stages.compare.context import design_outcome
+from pipeline.stages.compare.tables import power_table
+from pipeline.stats import minimum_detectable_difference
 from pipeline.stats.effects import compare_proportions, risk_difference
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
 
@@ -676,11 +679,39 @@ def test_a_historical_study_defines_fully_vaccinated_the_same_before_and_after_t
     assert crude["estimate"] == pytest.approx(36 / 40 - 30 / 40)
 
 
+def test_a_historical_studys_power_plans_fully_vaccinated_by_its_stable_parts() -> None:
+    """The power table planned a historical study's fully vaccinated from its comparison share
+    with rotavirus asked of the children born from 2019-09-01, while the study compares the
+    stable parts (DTaP3 + PCV3 + MMR1) before and after the start. Before the start here: 20
+    born in 2018 (15 with the parts) and 20 in late 2019 (all 20 with the parts, 10 of them
+    with rotavirus too): 35/40 by the stable parts, not 25/40."""
+    config = make_study("historical").model_dump()
+    config["design"]["comparison_areas"] = []
+    study = Study.model_validate(config)
+    groups = ["intervention"] * 40 + ["comparison"] * 40
+    stable = [True] * 30 + [False] * 10 + [True] * 15 + [False] * 5 + [True] * 20
+    full = [True] * 30 + [False] * 10 + [True] * 15 + [False] * 5 + [True] * 10 + [False] * 10
+    cohort = make_cohort(groups, seed=6, outcomes={"vacc_full_24m": full, "vacc_dtp3_24m": stable,
+                                                   "vacc_pcv3_24m": stable, "vacc_mmr1_24m": stable})
+    cohort["did_area"] = cohort["area_group"] = "intervention"
+    cohort["area"] = "North"
+    cohort.loc[:39, "birth_date"] = pd.Timestamp("2021-03-01")
+    cohort.loc[40:59, "birth_date"] = pd.Timestamp("2018-03-01")
+    cohort.loc[60:, "birth_date"] = pd.Timestamp("2019-10-15")
+    power = power_table(cohort, 0.05, study).set_index("indicator").loc["vacc_full_24m"]
+    assert power["p_comparison"] == pytest.approx(35 / 40)
+    assert (power["n_intervention"], power["n_comparison"]) == (40, 40)
+    detectable = minimum_detectable_difference(35 / 40, 40, 40)
+    assert power["mdd_decrease"] == pytest.approx(detectable.decrease)
+    assert detectable.increase is None and pd.isna(power["mdd"])  # 87.5 % cannot rise by enough
+    # a concurrent study compares children born at one time: each as defined for its birth
+    concurrent = power_table(cohort, 0.05, make_study("concurrent")).set_index("indicator")
+    assert concurrent.loc["vacc_full_24m", "p_comparison"] == pytest.approx(25 / 40)
+
+
 def test_a_historical_studys_charts_and_trends_take_fully_vaccinated_by_its_stable_parts() -> None:
     """The control chart's baseline (the children before the start) and its points after it
     compared fully vaccinated with and without rotavirus under a historical design."""
-    from pipeline.stages.compare import monitoring
-
     config = make_study("historical").model_dump()
     config["design"]["comparison_areas"] = []
     study = Study.model_validate(config)
@@ -690,7 +721,7 @@ def test_a_historical_studys_charts_and_trends_take_fully_vaccinated_by_its_stab
                           "vacc_full_24m": pd.array([True, False, False, True], dtype="boolean"),
                           **{p: pd.array(stable, dtype="boolean")
                              for p in ("vacc_dtp3_24m", "vacc_pcv3_24m", "vacc_mmr1_24m")}})
-    y, inside = monitoring._outcome(study, frame, "vacc_full_24m")
+    y, inside = design_outcome(study.design.type, frame, "vacc_full_24m")
     assert y.tolist() == [1.0, 1.0, 0.0, 1.0] and inside.all()  # the second child lacked rotavirus only
-    y, _ = monitoring._outcome(make_study("concurrent"), frame, "vacc_full_24m")
+    y, _ = design_outcome("concurrent", frame, "vacc_full_24m")
     assert y.tolist() == [1.0, 0.0, 0.0, 1.0]  # a concurrent design compares children born at one time

@@ -282,6 +282,16 @@ def did_outcome(cells: pd.DataFrame, indicator: str,
     return y, inside, note
 
 
+def design_outcome(design: str, frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 values and the denominator mask of a binary indicator as `design` defines it: both
+    designs that compare children born before and after the start (`did`, `historical`) take
+    an indicator whose definition changed in between by its stable parts."""
+    if design in ("did", "historical"):
+        y, inside, _ = did_outcome(frame, indicator)
+        return y, inside
+    return binary_outcome(frame, indicator)
+
+
 def by_stable_parts(entry: Indicator, birth_date: pd.Series) -> bool:
     """Whether `did_outcome` takes an indicator with `stable_parts` as those parts for children
     born on these dates: when any was born before rotavirus entered the programme."""

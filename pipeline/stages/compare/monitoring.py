@@ -25,8 +25,8 @@ outcome are each none or at least `min_cell` in every intervention area (`pooled
 `_common_spans`): a small area then shows fewer, longer points instead of hidden ones, and the
 points are the same in every area, so that trends.csv's half-years of the whole arm cannot
 single out a quarter pooled in one area. Publishing (`pipeline.publish.monitoring`) hides whatever
-another table would otherwise give away. Under `did` an indicator is defined as the DiD defines
-it (`did_outcome`), as in `trends` and `did_cells`.
+another table would otherwise give away. Under `did` and `historical` an indicator is defined as the DiD defines
+it (`design_outcome`), as in `trends` and `did_cells`.
 """
 
 from __future__ import annotations
@@ -45,9 +45,8 @@ from pipeline.stages.compare.context import (
     DID_GROUPS,
     GROUPS,
     _rows_in,
-    binary_outcome,
     birth_bins,
-    did_outcome,
+    design_outcome,
 )
 from pipeline.stats import NotEstimable, funnel_plot, p_chart
 
@@ -65,16 +64,6 @@ BASELINE_GROUPS = {"did": ("comparison", "comparison_pre"), "concurrent": ("comp
 def _population(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
     """The children of the design's groups (before and after the start under `did`)."""
     return _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS)
-
-
-def _outcome(study: Study, frame: pd.DataFrame, indicator: str) -> tuple[np.ndarray, np.ndarray]:
-    """0/1 values and the denominator mask, as the design defines the indicator (both designs
-    that compare children born before and after the start take an indicator whose definition
-    changed in between by its stable parts)."""
-    if study.design.type in ("did", "historical"):
-        y, inside, _ = did_outcome(frame, indicator)
-        return y, inside
-    return binary_outcome(frame, indicator)
 
 
 def _classification_id(classification: str) -> str:
@@ -127,7 +116,7 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
     in_areas = children["area"].isin(design.intervention_areas).to_numpy(dtype=bool)
     rows: list[dict[str, Any]] = []
     for indicator in present(cohort.columns, ("binary",)):
-        y, inside = _outcome(study, population, indicator.id)
+        y, inside = design_outcome(study.design.type, population, indicator.id)
         baseline = (int((inside & in_baseline).sum()), int(np.nansum(y[inside & in_baseline])))
         counted = children[inside & in_areas].assign(y=y[inside & in_areas])
         if counted.empty:
@@ -291,7 +280,7 @@ def funnel_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
     area = population["area"].astype("string").fillna("").to_numpy(dtype=object)
     rows: list[dict[str, Any]] = []
     for indicator in present(cohort.columns, ("binary",)):
-        y, inside = _outcome(study, population, indicator.id)
+        y, inside = design_outcome(study.design.type, population, indicator.id)
         cells = (pd.DataFrame({"area": area[inside], "group": group[inside], "y": y[inside]})
                  .groupby(["area", "group"], sort=False)["y"].agg(["size", "sum"]).reset_index())
         order = {name: place for place, name in enumerate(study.design.areas)}

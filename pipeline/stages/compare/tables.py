@@ -22,6 +22,7 @@ from pipeline.stages.compare.context import (
     _rows_in,
     analysed_columns,
     binary_outcome,
+    design_outcome,
     did_outcome,
     half_year_bins,
     landmark_outcome,
@@ -437,13 +438,16 @@ def power_table(population: pd.DataFrame, named_difference: float,
     (`minimum_detectable_did`, analytic, area-level t test): the intra-area correlation is
     estimated from the data (children after the start, by area; truncated at 0), children per
     area is the mean per area and period, and the cluster autocorrelation across periods is
-    the planning default (0.8). With few areas that answer is the honest one.
+    the planning default (0.8). With few areas that answer is the honest one. With a study,
+    each indicator is defined as its design defines it (`design_outcome`: a historical study
+    plans fully vaccinated by its stable parts, as it compares them).
     """
     treated = population["group"].eq("intervention").to_numpy(dtype=bool)
     area = population["area"].astype("string").fillna("").to_numpy(dtype=object)
     rows = []
     for indicator in (i.id for i in present(population.columns, ("binary",))):
-        y, inside = binary_outcome(population, indicator)
+        y, inside = (binary_outcome(population, indicator) if study is None
+                     else design_outcome(study.design.type, population, indicator))
         e1, n1, e0, n0 = _group_counts(y[inside], treated[inside])
         row: dict[str, Any] = {"indicator": indicator, "n_intervention": n1, "n_comparison": n0,
                                "difference_named": named_difference}
