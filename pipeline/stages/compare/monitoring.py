@@ -25,8 +25,8 @@ outcome are each none or at least `min_cell` in every intervention area (`pooled
 `_common_spans`): a small area then shows fewer, longer points instead of hidden ones, and the
 points are the same in every area, so that trends.csv's half-years of the whole arm cannot
 single out a quarter pooled in one area. Publishing (`pipeline.publish.monitoring`) hides whatever
-another table would otherwise give away. Under `did` and `historical` an indicator is defined as the DiD defines
-it (`design_outcome`), as in `trends` and `did_cells`.
+another table would otherwise give away. Under `did` and `historical` an indicator is defined
+as the DiD defines it (`design_outcome`), as in `trends` and `did_cells`.
 """
 
 from __future__ import annotations
