@@ -381,7 +381,7 @@ def test_an_areas_children_in_the_design_bound_its_hidden_denominator() -> None:
     design.csv tells: it lists them as unprotectable (and the run warns), where before it hid
     the two n and said nothing."""
     from pipeline.publish import PUBLISHERS
-    from pipeline.publish.cells import _Pass
+    from pipeline.publish.cells import COUNTED_AS, _Pass
 
     areas = {"A": (28, 26), "B": (33, 31), "C": (40, 37), "D": (30, 27)}
     rows = pd.DataFrame([{"indicator": "vacc_mmr1_age", "group": "comparison_pre", "area": area,
@@ -394,7 +394,7 @@ def test_an_areas_children_in_the_design_bound_its_hidden_denominator() -> None:
     frames = {"indicators": rows, "design": design}
     run = _Pass(M, frames)
     renders = {name: PUBLISHERS[name](run, frame) for name, frame in frames.items()}
-    key = ("outcome", "vacc_mmr1_age", "comparison_pre")
+    key = ("outcome", COUNTED_AS["vacc_mmr1_age"], "comparison_pre")  # its cells are MMR by 24 months
     pinned = [run.count((*key, area, "events"), areas[area][1], hideable=False) for area in ("A", "B")]
     pinned.append(run.count((*key, "all", "n"), 131, hideable=False))
     hidden = run.cells.protect()

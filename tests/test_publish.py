@@ -360,11 +360,15 @@ def test_small_group_and_secondary_reasons() -> None:
 
 
 def indicators_two_groups(treated: dict[str, tuple[int, int]], comparison: tuple[int, int],
-                          pre: dict[str, tuple[int, int]] | None = None) -> pd.DataFrame:
+                          pre: dict[str, tuple[int, int]] | None = None,
+                          comparison_pre: tuple[int, int] | None = None) -> pd.DataFrame:
     frames = [indicator_rows(treated).assign(group="intervention"),
               indicator_rows({"X": comparison}).assign(group="comparison").query("area == 'all'")]
     if pre is not None:
         frames.append(indicator_rows(pre).assign(group="intervention_pre"))
+    if comparison_pre is not None:
+        frames.append(indicator_rows({"X": comparison_pre}).assign(group="comparison_pre")
+                      .query("area == 'all'"))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -485,6 +489,81 @@ def test_did_estimate_hidden_when_a_group_before_the_start_is() -> None:
     shown = [v for v in (did["events_intervention"], crude["events_intervention"],
                          pre.loc[("intervention_pre", "all"), "n_numerator"]) if isinstance(v, int)]
     assert len(shown) < 3  # after + before = DiD: not all three can be shown
+
+
+def test_an_adjusted_did_is_hidden_when_a_group_before_or_after_the_start_is() -> None:
+    """An adjusted DiD is close to the crude one, which with three published shares gives the
+    fourth back. Söderängen's DTaP3: 100 % of the area's children in both periods, the
+    comparison areas' 301 of 312 before the start published and their share after it hidden
+    (152 of 156: 4 without); the adjusted DiD's -1.5 points gave 97.9 %, 153 of 156, back.
+    The crude DiD was already hidden; the adjusted one kept its estimate. A DiD whose four
+    groups are all shown keeps it."""
+    indicators = indicators_two_groups({"A": (54, 54)}, (156, 152),
+                                       pre={"A": (111, 111)}, comparison_pre=(312, 301))
+    effects = pd.DataFrame([
+        effects_row(n_intervention=54, events_intervention=54, n_comparison=156, events_comparison=152),
+        effects_row(measure="did", method="did_unadjusted", n_intervention=165, events_intervention=165,
+                    n_comparison=468, events_comparison=453, estimate=-0.0152),
+        # complete cases: some children fewer in each group, adjusted for their covariates
+        effects_row(measure="did", method="did", n_intervention=151, events_intervention=151,
+                    n_comparison=450, events_comparison=436, adjusted=True, estimate=-0.0148,
+                    ci_low=float("nan"), ci_high=float("nan")),
+    ])
+    for column in ("events_intervention", "events_comparison"):
+        effects[column] = effects[column].astype("float64")
+    published = publish_tables({"indicators": indicators, "effects": effects}, M)
+    shown = published["indicators"].set_index(["group", "area"])
+    assert shown.loc[("comparison", "all"), "n_numerator"] is None  # 4 without the outcome
+    assert shown.loc[("comparison_pre", "all"), "n_numerator"] == 301
+    table = published["effects"]
+    assert pd.isna(table.iloc[1]["estimate"])  # the crude DiD, as before
+    adjusted = table.iloc[2]
+    assert pd.isna(adjusted["estimate"]) and adjusted["suppressed"]
+    # the same DiD with 140 of 156 after the start: every share shown, the estimate too
+    indicators = indicators_two_groups({"A": (54, 54)}, (156, 140),
+                                       pre={"A": (111, 111)}, comparison_pre=(312, 301))
+    effects.loc[0, "events_comparison"] = 140
+    effects.loc[1, "events_comparison"] = 441
+    published = publish_tables({"indicators": indicators, "effects": effects}, M)
+    assert published["effects"].iloc[2]["estimate"] == -0.0148
+
+
+def test_mmr_by_24_months_is_hidden_under_either_name() -> None:
+    """Age at MMR vaccination, at its landmark of 24 months, is MMR by 24 months: the same
+    children and counts. The placebo DiD on the children before the start, 3 fewer than them
+    (no covariates), is hidden as vacc_mmr1_24m's (the group before the start is the DiD's less
+    the group after: 240 of 340, and 3 children apart from the placebo's 237) and was published
+    as vacc_mmr1_age's, whose group before the start no table gives (the demo's placebo rows,
+    and a site's DiD that the pooled report printed). The counts under either name are one
+    cell now."""
+    def row(indicator: str, n: tuple[int, int], events: tuple[int, int], **values: object) -> dict:
+        return effects_row(indicator=indicator, n_intervention=n[0], events_intervention=events[0],
+                           n_comparison=n[1], events_comparison=events[1]) | values
+    did = {"measure": "did", "method": "did", "adjusted": True, "estimate": 0.05}
+    frame = pd.DataFrame([
+        row("vacc_mmr1_24m", (100, 150), (60, 100)),
+        row("vacc_mmr1_24m", (340, 450), (260, 300), **did),
+        row("vacc_mmr1_24m", (237, 300), (197, 200), analysis="placebo", **did),
+        row("vacc_mmr1_age", (150, 200), (90, 120), measure="hazard_ratio", estimate=1.2),
+        row("vacc_mmr1_age", (340, 450), (260, 300), **did),
+        row("vacc_mmr1_age", (237, 300), (197, 200), analysis="placebo", **did),
+    ])
+    table = publish_table("effects", frame, M)
+    assert pd.isna(table["estimate"].iloc[2]) and table["suppressed"].iloc[2]
+    assert pd.isna(table["estimate"].iloc[5]) and table["suppressed"].iloc[5]
+    assert table["estimate"].iloc[4] == 0.05  # the ITT DiD gives nothing away
+
+
+def test_age_at_mmr_at_its_landmark_is_mmr_by_24_months() -> None:
+    """The landmark share counts the children of vacc_mmr1_24m, by its 24-month birthday (day
+    730 or 731), not by day 730: a dose on the birthday after a leap day counted in one only."""
+    from pipeline.stages.compare.context import binary_outcome, landmark_outcome
+
+    frame = pd.DataFrame({"vacc_mmr1_24m": pd.array([True, False, None, True], dtype="boolean")})
+    y, inside = landmark_outcome(frame, "vacc_mmr1_age")
+    expected, known = binary_outcome(frame, "vacc_mmr1_24m")
+    np.testing.assert_array_equal(y, expected)
+    assert inside.tolist() == known.tolist() == [True, True, False, True]
 
 
 def summary_row(**values: object) -> dict:

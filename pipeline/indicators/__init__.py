@@ -62,6 +62,10 @@ class TimeToEvent:
     cut_points: tuple[int, ...] = ()  # interval-censored: the discrete-time model's intervals (days)
     # what a hazard ratio above 1 means, on page one (a bare 0.78 said nothing of its direction)
     above_one: Words = Words("", "")
+    # the binary indicator that is the share at `landmark_days` (MMR by 24 months): the landmark
+    # takes its values, so that the two count the very same children and publishing hides a
+    # count under either name alike (a DiD hidden as vacc_mmr1_24m was published as vacc_mmr1_age)
+    landmark_is: str = ""
 
     @property
     def interval_censored(self) -> bool:
@@ -191,6 +195,7 @@ INDICATORS: tuple[Indicator, ...] = (
         time_to_event=TimeToEvent(
             censoring="right", rising=True, grid_days=(0, 900, 30), landmark_days=730,
             landmark_ages=(548, 608, 730), rmst_horizon=730, earlier="vaccinated earlier",
+            landmark_is="vacc_mmr1_24m",
             above_one=Words("över 1: vaccinerade tidigare i interventionsgruppen",
                             "above 1: vaccinated earlier in the intervention group"),
             rmst_measures="days without MMR", landmark_measure="km_share_vaccinated_by_{days}_days",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import privacy
+from pipeline.indicators import INDICATORS
 from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF, SAME_DENOMINATOR
 
 SUPPRESSED_NOTE = "suppressed: fewer than {min_cell} children/events in a cell, or hidden to protect one"
@@ -101,6 +102,10 @@ def proportion_bound(n: int, events: int, reason: str, min_cell: int) -> str:
     return ""
 
 
+# The survival indicators whose share at their landmark is another indicator (MMR by 24 months).
+COUNTED_AS = {i.id: i.time_to_event.landmark_is for i in INDICATORS
+              if i.time_to_event is not None and i.time_to_event.landmark_is}
+
 # Published apart, "20 in the group, 17 screened" gave back the 3 not screened that
 # lang_screened's own row hides: the indicators' shared counts are linked (`_link_denominator`).
 
@@ -139,7 +144,9 @@ class _Pass:
         """
         n, events = _count(n), _count(events)
         shown = shown and not (0 < n < self.min_cell or 0 < events < self.min_cell)
-        key = ("outcome", indicator, population, area)
+        # a survival indicator's share at its landmark counts the children of its `landmark_is`
+        # indicator: the same counts under either name are one cell (the value is in the key)
+        key = ("outcome", COUNTED_AS.get(indicator, indicator), population, area)
         n_cell = self.count((*key, "n"), n, cost=cost + 1, published=published, hideable=hideable,
                             mutable=mutable)
         event_cell = self.count((*key, "events"), events, cost=cost, published=published,

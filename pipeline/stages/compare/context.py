@@ -312,7 +312,11 @@ def landmark_note(indicator: str, landmark: int | None = None) -> str:
     enters a DiD as the share with its event state at a landmark age (its default one unless
     given)."""
     course = _course(indicator)
-    return course.landmark_note.format(days=course.landmark_days if landmark is None else landmark)
+    days = course.landmark_days if landmark is None else landmark
+    if days == course.landmark_days and course.landmark_is:
+        return (f"landmark: share with {indicator_entry(course.landmark_is).meaning}, among children "
+                "followed to that age")
+    return course.landmark_note.format(days=days)
 
 
 def landmark_outcome(frame: pd.DataFrame, indicator: str,
@@ -323,7 +327,9 @@ def landmark_outcome(frame: pd.DataFrame, indicator: str,
     Known only for children followed to the landmark (old enough at the extraction date and
     not moved out before it), as a binary indicator's denominator: counting a child with an
     early event but short follow-up, while dropping one without, would bias the share.
-    A `rising` indicator (vacc_mmr1_age): 1 = the event by the landmark (vaccinated).
+    A `rising` indicator (vacc_mmr1_age): 1 = the event by the landmark (vaccinated); at its
+    default landmark it is its `landmark_is` indicator (MMR by 24 months, whose 24-month
+    birthday is day 730 or 731), so that both count the very same children.
     Otherwise (bf_duration): 1 = still without the event at the landmark (still breastfed:
     last breastfed assessment at or after it, or weaning age — the midpoint between the last
     breastfed and the first weaned assessment — after it), 0 = the event before it (weaned);
@@ -331,6 +337,8 @@ def landmark_outcome(frame: pd.DataFrame, indicator: str,
     """
     course = _course(indicator)
     landmark = course.landmark_days if landmark is None else landmark
+    if landmark == course.landmark_days and course.landmark_is in frame.columns:
+        return binary_outcome(frame, course.landmark_is)  # the same children, counted alike
     time, event, kept = _survival_data(frame, indicator)
     values = np.full(len(frame), np.nan)
     state = np.full(len(time), np.nan)
