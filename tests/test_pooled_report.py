@@ -43,9 +43,9 @@ LANGUAGE = {"Kommun 1": ("0.493925", "0.178988", "0.779464", "0.153185"),
             "Kommun 3": ("", "", "", "")}
 
 
-def _package(label: str) -> SitePackage:
+def _package(label: str, twelve: dict | None = None) -> SitePackage:
     rows = []
-    for indicator, values in (("lang_no_deviation", LANGUAGE), ("bf_any_12m", TWELVE)):
+    for indicator, values in (("lang_no_deviation", LANGUAGE), ("bf_any_12m", twelve or TWELVE)):
         estimate, low, high, se = values[label]
         hidden = estimate == ""
         rows.append({**dict.fromkeys(ESTIMATE_COLUMNS, ""), "indicator": indicator, "kind": "binary",
@@ -222,6 +222,27 @@ def test_no_prediction_interval_from_two_sites(pooled: list[PooledIndicator]) ->
     bar = next(line for line in figure.axes[0].get_lines() if line.get_gid() == "prediction")
     assert list(bar.get_xdata()) == [pytest.approx((mu - t * se) * 100, abs=1e-4),
                                      pytest.approx((mu + t * se) * 100, abs=1e-4)]
+
+
+@pytest.mark.parametrize(("second", "words"), [
+    # Q = 0.15² / (0.05² + 0.05²) = 4.5 below chi²(0.975; 1) = 5.02: tau²'s Q-profile interval from 0
+    ("-0.10", "I² = 78 %, men med bara 2 kommuner är det måttet mycket osäkert"),
+    # Q = 0.2² / 0.005 = 8: the interval is above 0, and I² = 7/8 is said as large
+    ("-0.15", "I² = 88 %, alltså speglar ungefär 88 % av spridningen mellan kommunernas skattningar "
+              "verkliga skillnader och resten slumpen (stora skillnader)"),
+])
+def test_i2_from_two_sites_is_said_to_be_uncertain_when_tau2_may_be_zero(second: str, words: str) -> None:
+    """Two sites' I² of 69 % was said to mean "large differences" between them, while the
+    between-site variance's interval reached 0 (and the synthetic sites' true effects were 5.4
+    and 4.2 points). I² = (Q - 1) / Q for two sites; the interval is metafor's Q-profile."""
+    values = {"Kommun 1": ("0.05", "-0.048", "0.148", "0.05"),
+              "Kommun 2": (second, "-0.2", "0.1", "0.05")}
+    pooled = pool_packages([_package(label, values) for label in values])
+    item = _item(pooled, "bf_any_12m")
+    q = (0.05 - float(second)) ** 2 / (0.05**2 + 0.05**2)
+    assert item.meta.i2 == pytest.approx(100 * (q - 1) / q)
+    assert (item.meta.tau2_ci[0] == 0) == (q < stats.chi2.ppf(0.975, 1))
+    assert words in _said(item, pooled, "sv")
 
 
 def test_a_time_to_event_indicator_is_named_with_the_share_it_pools(pooled: list[PooledIndicator]) -> None:

@@ -307,6 +307,10 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
         i2 = format_percent(meta.i2 / 100, language)
         if round(meta.i2) == 0:
             sentences.append(_say("i2_none", language, i2=i2))
+        elif meta.tau2_ci is not None and meta.tau2_ci[0] is not None and meta.tau2_ci[0] <= 0:
+            # I² from a few sites says little: with a between-site variance whose interval
+            # reaches zero, "69 % of the spread is real (large differences)" overstated it
+            sentences.append(_say("i2_uncertain", language, i2=i2, k=meta.k))
         else:
             size = next(key for limit, key in I2_BANDS if meta.i2 < limit)
             sentences.append(_say("i2_some", language, i2=i2, size=_say(size, language)))

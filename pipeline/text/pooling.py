@@ -211,6 +211,14 @@ POOL_WORDS: dict[str, Words] = {
         en=("Differences between sites: I² = {i2}, so about {i2} of the spread between the sites' "
             "estimates reflects real differences and the rest chance ({size})."),
     ),
+    "i2_uncertain": Words(
+        sv=("Skillnader mellan kommunerna: I² = {i2}, men med bara {k} kommuner är det måttet mycket "
+            "osäkert, och skillnaderna kan lika gärna vara slumpen (variansen mellan kommunerna kan "
+            "vara noll enligt dess 95 % KI)."),
+        en=("Differences between sites: I² = {i2}, but with only {k} sites that measure is very "
+            "uncertain, and the differences may as well be chance (the variance between sites may be "
+            "zero by its 95% CI)."),
+    ),
     "i2_small": Words("små skillnader", "small differences"),
     "i2_moderate": Words("måttliga skillnader", "moderate differences"),
     "i2_large": Words("stora skillnader", "large differences"),
