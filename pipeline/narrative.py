@@ -652,6 +652,14 @@ class Numbering:
 # --- methods in words -----------------------------------------------------------------------------
 
 
+def one_intervention_area(summary: pd.DataFrame | None, design: str) -> bool:
+    """Whether a DiD's every headline rests on a single intervention area (an area's report, or
+    a study of one): no interval is then reliable, and the estimates are given without one."""
+    if design != "did" or summary is None or summary.empty or "n_areas_intervention" not in summary:
+        return False
+    return all(to_number(v) == 1 for v in summary["n_areas_intervention"])
+
+
 def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: pd.DataFrame,
                      language: str, *, dropped_for_covariates: int | None = None,
                      control_chart: pd.DataFrame | None = None) -> str:
@@ -662,7 +670,10 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
     design = str((config.get("design") or {}).get("type") or "did")
     covariates = _listing([label("covariate", c, language).lower()
                            for c in config.get("covariates") or []], language) or "—"
-    paragraphs = [words["estimand"], words[f"estimator_{design}"].format(covariates=covariates),
+    estimator = words[f"estimator_{design}"].format(covariates=covariates)
+    if one_intervention_area(summary, design):
+        estimator += words["estimator_did_one_area"]
+    paragraphs = [words["estimand"], estimator,
                   words["survival"].format(survival_estimator=words[
                       "survival_did" if design == "did" else "survival_other"])]
     if dropped_for_covariates is not None:

@@ -495,6 +495,16 @@ CAPTIONS: dict[str, Words] = {
         sv="{family}: programmets skattade effekt med 95 % konfidensintervall",
         en="{family}: the programme's estimated effect with 95% confidence intervals",
     ),
+    "forest_points": Words(
+        sv="{family}: programmets skattade effekt (utan intervall: ett enda interventionsområde)",
+        en="{family}: the programme's estimated effect (no intervals: a single intervention area)",
+    ),
+    "forest_points_alt": Words(
+        sv=("Skogsdiagram: skattad effekt i procentenheter för varje indikator inom {family}, utan "
+            "konfidensintervall; linjen vid 0 betyder ingen skillnad."),
+        en=("Forest plot: estimated effect in percentage points for each indicator of {family}, without "
+            "confidence intervals; the line at 0 means no difference."),
+    ),
     "forest_alt": Words(
         sv=("Skogsdiagram: skattad effekt i procentenheter med 95 % konfidensintervall för varje indikator "
             "inom {family}; linjen vid 0 betyder ingen skillnad."),
@@ -509,6 +519,18 @@ CAPTIONS: dict[str, Words] = {
     "count_forest": Words(
         sv="{family}: programmets skattade effekt som kvot med 95 % konfidensintervall",
         en="{family}: the programme's estimated effect as a ratio with 95% confidence intervals",
+    ),
+    "count_forest_points": Words(
+        sv="{family}: programmets skattade effekt som kvot (utan intervall: ett enda interventionsområde)",
+        en="{family}: the programme's estimated effect as a ratio (no intervals: a single intervention area)",
+    ),
+    "count_forest_points_alt": Words(
+        sv=("Skogsdiagram: kvoten mellan interventions- och jämförelsegruppen (antal kontakter per barnår "
+            "eller medelvärde), skillnad-i-skillnader utan konfidensintervall, på logaritmisk skala; "
+            "linjen vid 1 betyder ingen skillnad ({family})."),
+        en=("Forest plot: the ratio of the intervention to the comparison group (contacts per child-year "
+            "or mean), difference-in-differences without confidence intervals, on a log scale; the line "
+            "at 1 means no difference ({family})."),
     ),
     "count_forest_alt": Words(
         sv=("Skogsdiagram: kvoten mellan interventions- och jämförelsegruppen (antal kontakter per barnår "
@@ -529,6 +551,12 @@ CAPTIONS: dict[str, Words] = {
     ),
     "survival_table": Words("{indicator}: median och log-rank-test", "{indicator}: median and log-rank test"),
     "hazard": Words("{indicator}: hasardkvoter", "{indicator}: hazard ratios"),
+    # under did the committee's survival table holds the DiD of the share at the landmark, not
+    # hazard ratios; the technical one holds every method's
+    "survival_effects": Words("{indicator}: programmets skattade effekt",
+                              "{indicator}: the programme's estimated effect"),
+    "survival_effects_all": Words("{indicator}: skattade effekter med varje metod",
+                                  "{indicator}: estimated effects by every method"),
     "equity": Words(
         sv="Observerade skillnader efter start i undergrupper (ojusterade)",
         en="Observed differences after the start in subgroups (unadjusted)",
@@ -787,18 +815,24 @@ METHOD_WORDS: dict[str, Words] = {
             "affected by which families accept."),
     ),
     "estimator_did": Words(
-        sv=("**Huvudskattning.** Skillnad-i-skillnader: en linjär sannolikhetsmodell med område "
-            "(interventions- eller jämförelseområde), period (före eller efter start) och deras samspel, "
-            "justerad för {covariates}. Osäkerheten tar hänsyn till att barn i samma område liknar "
-            "varandra: med färre än 30 områden ges p-värde och intervall av samma wild cluster "
+        sv=("**Huvudskattning.** Skillnad-i-skillnader: en linjär sannolikhetsmodell med fasta effekter "
+            "för varje område och varje födelsehalvår och en term för programmet (interventionsområde "
+            "efter start), justerad för {covariates}. Osäkerheten tar hänsyn till att barn i samma område "
+            "liknar varandra: med färre än 30 områden ges p-värde och intervall av samma wild cluster "
             "bootstrap-test (intervallet är de värden testet inte förkastar), så intervallet utesluter 0 "
             "precis när p < 0,05."),
-        en=("**Headline estimate.** Difference-in-differences: a linear probability model with area "
-            "(intervention or comparison), period (before or after the start) and their interaction, "
-            "adjusted for {covariates}. The uncertainty allows for children in one area being alike: with "
-            "fewer than 30 areas the p-value and the interval come from one wild cluster bootstrap test "
-            "(the interval is the values the test does not reject), so the interval excludes 0 exactly when "
-            "p < 0.05."),
+        en=("**Headline estimate.** Difference-in-differences: a linear probability model with fixed "
+            "effects for each area and each birth half-year and a term for the programme (intervention "
+            "area after the start), adjusted for {covariates}. The uncertainty allows for children in one "
+            "area being alike: with fewer than 30 areas the p-value and the interval come from one wild "
+            "cluster bootstrap test (the interval is the values the test does not reject), so the interval "
+            "excludes 0 exactly when p < 0.05."),
+    ),
+    "estimator_did_one_area": Words(
+        sv=(" Med ett enda interventionsområde, som här, går osäkerheten inte att skatta tillförlitligt: "
+            "skattningen ges utan intervall och utan p-värde."),
+        en=(" With a single intervention area, as here, the uncertainty cannot be estimated reliably: the "
+            "estimate is given without an interval or a p-value."),
     ),
     "estimator_concurrent": Words(
         sv=("**Huvudskattning.** Logistisk regression med {covariates}; effekten redovisas som en "
