@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -899,3 +900,25 @@ def test_page_one_names_a_preset_programme_in_the_reports_language(preset, sv, e
         assert expected in plain(narrative.design_markdown(config, design, language)).replace("**", "")
     assert programme.title_in("en") != programme.title_in("sv")
     assert Programme(name="own", contacts=programme.contacts).title_in("en") == "own"  # no title: its name
+
+
+def test_a_did_reports_words_say_what_its_figures_and_tables_hold(small_study) -> None:
+    """Under did an area's report (one intervention area: no interval is reliable) captioned
+    its forests "with 95% confidence intervals" and its methods described the bootstrap
+    interval; every committee report captioned a DiD of the share at the landmark "hazard
+    ratios", and showed the Poisson comparisons after the start alone, which page one says
+    are not the effect, as "the programme's estimated effect"."""
+    root, folder, _ = small_study
+    reports = root / "outputs" / "small" / "reports"
+    study = plain(html.unescape((reports / "small_study_sv.html").read_text(encoding="utf-8")))
+    area = next(p for p in sorted(reports.glob("small_*_sv.html")) if p.name != "small_study_sv.html")
+    one = plain(html.unescape(area.read_text(encoding="utf-8")))
+    assert "programmets skattade effekt (utan intervall: ett enda interventionsområde)" in one
+    assert "Med ett enda interventionsområde, som här, går osäkerheten inte att skatta" in one
+    assert "utan intervall" not in study and "Med ett enda interventionsområde" not in study
+    assert "programmets skattade effekt med 95 % konfidensintervall" in study
+    for page in (study, one):
+        assert "hasardkvoter" not in page
+        assert "Amningens längd: programmets skattade effekt" in page
+        assert "Ojusterad (Poissonregression)" not in page  # the rows after the start alone
+        assert "fasta effekter för varje område och varje födelsehalvår" in page
