@@ -868,3 +868,34 @@ def test_run_stops_like_validate_when_a_table_is_wholly_rejected(
     err = capsys.readouterr().err
     assert code == 1 and "language (sprak.csv): all 1 rows were rejected" in err, err
     assert "Nothing was written" in err and not (root / "data_clean" / "tiny" / "clean").exists()
+
+
+def test_a_renamed_optional_column_is_named_with_its_fix(tmp_path: Path, capsys) -> None:
+    """An export whose `utbildning` is now `utbildningsniva` left education missing for every
+    child (the model then "adjusted for" nothing of it), and validate said ok without a word."""
+    header = CHILD_HEADER.replace("utbildning", "utbildningsniva")
+    folder = study_with(tmp_path / "s", children_bytes=("\n".join([header, *children(8)]) + "\n").encode())
+    out = validated(folder, capsys)
+    assert ("barn.csv (children): the optional column 'utbildning' (parents' highest education: "
+            "compulsory / upper_secondary / post_secondary) is not in the file, so it is missing on "
+            "every row, and the column 'utbildningsniva' is not read; if it is that column, add to "
+            "study.yml: column_map: {children: {'utbildningsniva': utbildning}}") in out
+    assert clean_children(folder)["education"].isna().all()
+    config = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))
+    config["column_map"] = {"children": {"utbildningsniva": "utbildning"}}  # the fix it gives
+    (folder / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert "utbildning" not in validated(folder, capsys)
+    assert (clean_children(folder)["education"] == "upper_secondary").all()
+
+
+def test_a_column_map_entry_the_file_lacks_leaves_its_default_header_in_use(tmp_path: Path,
+                                                                            capsys) -> None:
+    """`column_map: {children: {Utbildningsniva: utbildning}}` kept from an older export: the
+    file's own `utbildning` was then not read either (education missing for every child)."""
+    folder = study_with(tmp_path / "s")
+    config = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))
+    config["column_map"] = {"children": {"Utbildningsniva": "utbildning"}}
+    (folder / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert ("barn.csv (children): study.yml column_map names 'Utbildningsniva', which the file does "
+            "not have; the file's own headers are read instead") in validated(folder, capsys)
+    assert (clean_children(folder)["education"] == "upper_secondary").all()

@@ -1087,15 +1087,18 @@ def header_key(name: str) -> str:
 def column_targets(header: list[str], table: Table, column_map: dict[str, str]) -> list[str | None]:
     """The canonical column each header cell gives (None: not a column of the table).
 
-    study.yml `column_map` first; a default header that column_map maps another column
-    onto is not used itself.
+    study.yml `column_map` first; a default header that column_map maps another column of
+    the file onto is not used itself.
     """
     by_key: dict[str, str] = {}
     for column in table.columns:
         by_key[header_key(column.header)] = column.name
         by_key.setdefault(header_key(column.name), column.name)
     mapped_sources = {header_key(source): target for source, target in column_map.items()}
-    remapped = {header_key(target) for target in column_map.values()}
+    # a default header gives way only to a column of the file mapped onto it: a column_map
+    # entry whose source this file lacks (an older export's name) leaves the default in use
+    present = {header_key(name) for name in header if name}
+    remapped = {header_key(target) for source, target in column_map.items() if header_key(source) in present}
     targets: list[str | None] = []
     for name in header:
         key = header_key(name)
@@ -1157,6 +1160,7 @@ def map_columns(
     doubled = sorted({name for name in ignored if ignored.count(name) > 1})
     if doubled:
         notes.append(f"{named}: several columns share the name(s) {doubled}; they are not used")
+    notes += _unused_notes(raw, table, column_map, named, by_target, ignored)
     chosen = [column.name for column in table.columns if column.name in by_target]
     out = raw.cells[[by_target[name][0] for name in chosen]].set_axis(chosen, axis=1)
     out.insert(0, SOURCE_ROW, raw.source_row)
@@ -1164,6 +1168,44 @@ def map_columns(
         if column.name not in by_target:
             out[column.name] = pd.Series(pd.NA, index=out.index, dtype=pd.StringDtype())
     return out[[SOURCE_ROW, *(c.name for c in table.columns)]], ignored, notes
+
+
+def _unused_notes(raw: RawExport, table: Table, column_map: dict[str, str], named: str,
+                  by_target: dict[str, list[int]], ignored: list[str]) -> list[str]:
+    """What the file has that is not read, and what the table could have that the file lacks:
+    a renamed optional column (an export's `utflyttad` become `utflyttningsdatum`) is otherwise
+    missing for every row without a word, and the numbers change with it."""
+    notes = []
+    present = {header_key(name) for name in raw.header if name}
+    stale = [source for source in column_map if header_key(source) not in present]
+    if stale:
+        notes.append(f"{named}: study.yml column_map names {', '.join(repr(s) for s in stale)}, which "
+                     f"the file does not have; the file's own headers are read instead")
+    identified = any(name in by_target for name in table.identified_by)  # one of them is enough
+    absent = [column for column in table.columns if column.name not in by_target
+              and not (identified and column.name in table.identified_by)]
+    for column in absent:
+        likely = _likely_header(column.header, ignored)
+        if likely is not None:
+            notes.append(
+                f"{named}: the optional column '{column.header}' ({column.description or column.name}) is "
+                f"not in the file, so it is missing on every row, and the column '{likely}' is not read; "
+                f"if it is that column, add to study.yml: column_map: {{{table.name}: "
+                f"{{{yaml_quoted(likely)}: {column.header}}}}}")
+    unexplained = [column for column in absent if _likely_header(column.header, ignored) is None]
+    if unexplained:
+        notes.append(f"{named}: optional column(s) not in the file, missing on every row: "
+                     + ", ".join(f"'{c.header}' ({c.description or c.name})" for c in unexplained))
+    unread = [name for name in dict.fromkeys(ignored) if _likely_header_of(name, absent) is None]
+    if unread:
+        notes.append(f"{named}: column(s) not read (not part of the {table.name} export): "
+                     + ", ".join(repr(name) for name in unread))
+    return notes
+
+
+def _likely_header_of(found: str, columns: list[Column]) -> Column | None:
+    """The absent column a header is most likely meant for (as `_likely_header` pairs them)."""
+    return next((c for c in columns if _likely_header(c.header, [found]) == found), None)
 
 
 def _unnamed_columns(raw: RawExport) -> list[tuple[int, int, int]]:
