@@ -1105,10 +1105,10 @@ def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DE
             after=format_percent(r.get("current_value"), language),
             n_before=format_count(r.get("previous_n"), language), n_after=format_count(r.get("n"), language),
             why=_change_word("same_children", language) if r.get("note") == "same_children" else "")
-            for r in earlier[:EARLIER_LISTED]]
-        if len(earlier) > EARLIER_LISTED:
+            for r in [r for r in earlier if to_number(r.get("current_value")) is not None][:EARLIER_LISTED]]
+        if len(earlier) > len(named):  # the rest, and those hidden to protect small counts
             named.append(_change_word("more_listed", language,
-                                      count=format_count(len(earlier) - EARLIER_LISTED, language)))
+                                      count=format_count(len(earlier) - len(named), language)))
         lines.append(_change_word("earlier", language, count=format_count(len(earlier), language),
                                   figures="; ".join(named)))
     else:

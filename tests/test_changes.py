@@ -135,6 +135,35 @@ def test_few_new_children_are_shown_as_fewer_than_min_cell() -> None:
     assert published.loc["comparison", "new_children"] == 30 and not published.loc["comparison", "suppressed"]
 
 
+def test_an_earlier_figure_that_changed_by_a_child_or_two_is_hidden_with_its_trend() -> None:
+    """A half-year that had 17 children, 7 breastfed at 12 months, in the previous run and
+    now has 16 and 6: the child who left the data was breastfed. Published beside the
+    previous run's figures (kept in history/), the current counts are hidden in changes.csv
+    and in trends.csv; a half-year that gained 20 children keeps them."""
+    changes_frame = output_table("changes").frame([
+        {"change": "compared_with", "previous_run": "2024-07-01T10-00-00",
+         "previous_extraction": "2024-06-30"},
+        {"change": "earlier_figure_changed", "indicator": "bf_any_12m", "group": "intervention",
+         "half_year": "2022-09", "previous_n": 17, "n": 16, "previous_events": 7, "events": 6,
+         "previous_value": 7 / 17, "current_value": 6 / 16, "difference": 6 / 16 - 7 / 17,
+         "note": "children_changed"},
+        {"change": "earlier_figure_changed", "indicator": "bf_any_12m", "group": "comparison",
+         "half_year": "2022-09", "previous_n": 40, "n": 60, "previous_events": 20, "events": 30,
+         "previous_value": 0.5, "current_value": 0.5, "difference": 0.0, "note": "children_changed"}])
+    trends = pd.DataFrame([
+        {"indicator": "bf_any_12m", "arm": arm, "period": "post", "half_year": "2022-09", "n": n,
+         "events": events, "proportion": events / n, "ci_low": 0.1, "ci_high": 0.9, "suppressed": False}
+        for arm, n, events in (("intervention", 16, 6), ("comparison", 60, 30))])
+    published = publish_tables({"changes": changes_frame, "trends": trends}, 5)
+    rows = published["changes"].set_index("group")
+    assert rows.loc["intervention", ["n", "events", "current_value"]].isna().all()
+    assert rows.loc["intervention", "suppressed"]
+    assert (rows.loc["comparison", "n"], rows.loc["comparison", "events"]) == (60, 30)
+    shown = published["trends"].set_index("arm")
+    assert shown.loc["intervention", "n"] is None or shown.loc["intervention", "events"] is None
+    assert shown.loc["comparison", "events"] == 30
+
+
 def test_the_report_says_first_report_or_what_changed() -> None:
     from pipeline.narrative import changes_markdown
     empty = output_table("changes").frame([])

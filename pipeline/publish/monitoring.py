@@ -278,6 +278,11 @@ def _publish_funnel(p: _Pass, frame: pd.DataFrame) -> Render:
     return render
 
 
+# an earlier figure's counts and shares in changes.csv, blank together
+FIGURE_COLUMNS = ("previous_n", "n", "previous_events", "events", "previous_value", "current_value",
+                  "difference")
+
+
 def _publish_changes(p: _Pass, frame: pd.DataFrame) -> Render:
     """New children per group: the difference of two published totals, still shown as "<5"
     when small, with one of the totals of its row hidden so that it cannot be subtracted."""
@@ -296,11 +301,33 @@ def _publish_changes(p: _Pass, frame: pd.DataFrame) -> Render:
         else:
             p.relate(earlier, [later, difference])
         cells[index] = (earlier, later, difference)
+    # A half-year's counts now and as the previous run published them: children who joined or
+    # left it and their outcomes are the difference ("17 -> 16 children, 7 -> 6 breastfed" told
+    # of one child who left the data). The previous counts are out (history/); the current are
+    # trends.csv's own cells, hidden with it when the difference is small.
+    figures: dict[int, tuple[Triple, Triple]] = {}
+    for index, record in enumerate(records):
+        if record.get("change") != "earlier_figure_changed":
+            continue
+        indicator, population = _text(record.get("indicator")), (
+            f"trend/{_text(record.get('group'))}/{_text(record.get('half_year'))}")
+        now = p.proportion(indicator, population, "all", record.get("n"), record.get("events"), shown=True)
+        then = p.proportion(indicator, f"previous/{population}", "all", record.get("previous_n"),
+                            record.get("previous_events"), hideable=False)
+        for k in range(3):
+            p.differ(now[k], then[k])
+        figures[index] = (then, now)
 
     def render(hidden: np.ndarray) -> pd.DataFrame:
         published = frame.copy()
         rows = np.zeros(len(records), dtype=bool)
         reasons = [""] * len(records)
+        changed = np.array([index in figures and p.unsafe(figures[index][1], hidden)
+                            for index in range(len(records))], dtype=bool)
+        _blank(published, changed, FIGURE_COLUMNS)
+        rows |= changed
+        for index in np.flatnonzero(changed):
+            reasons[index] = "secondary"
         columns = ("previous_children", "children", "new_children")
         shown = {column: list(frame[column].astype(object)) for column in columns}
         for index, triple in cells.items():
