@@ -402,6 +402,17 @@ class StudyFields(_Strict):
         return value
 
     @model_validator(mode="after")
+    def _start_before_the_extraction(self) -> Study:
+        """A programme that starts on or after the extraction date has no child born after
+        its start in the data: the run gave an evaluation of 0 against 0 children."""
+        if self.design.programme_start >= self.extraction_date:
+            raise ValueError(
+                f"design.programme_start ({self.design.programme_start}) is not before extraction_date "
+                f"({self.extraction_date}): no child born after the start can be in the exports; "
+                "correct either date (the extraction date is the day the data were taken out)")
+        return self
+
+    @model_validator(mode="after")
     def _costs_match_the_design(self) -> Study:
         """Each year and what it covers once; a year outside the intervention children's birth
         years (programme start to born_to) only with a note saying why it is there."""
@@ -525,6 +536,16 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             raise DuplicateKeyError(problems)
         return self.construct_document(node)
 
+    def _timestamp(self, node: yaml.Node) -> Any:
+        """A YAML date, or a YAMLError naming it where it does not exist (2024-02-30): PyYAML
+        raised a bare ValueError, and the run stopped on a traceback."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{node.value}' is not a date that exists ({error}); write one as YYYY-MM-DD",
+                node.start_mark) from None
+
     def _key(self, node: yaml.Node) -> Any:
         """A scalar key as YAML reads it (`min_cell` and `"min_cell"` are one key), else None."""
         if not isinstance(node, yaml.ScalarNode):
@@ -557,6 +578,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 problems += self._repeated_keys(item, (*path[:-1], f"{path[-1]}[{index}]") if path
                                                 else (f"[{index}]",))
         return problems
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader._timestamp)
+
+# what a date in study.yml looks like, for pydantic's messages about one
+_DATE_ERRORS = ("date_from_datetime_parsing", "date_parsing", "date_type", "datetime_parsing",
+                "date_from_datetime_inexact")
 
 
 def load_yaml(text: str) -> Any:
@@ -665,6 +693,10 @@ def _describe(error: ValidationError) -> list[str]:
             message = re.sub(r"^(Value error|Assertion failed), ", "", item["msg"])
             given = item.get("input")
             shown = "" if isinstance(given, dict | list) else f" (given: {given!r})"
+            if kind in _DATE_ERRORS:
+                message = "expected a date written as YYYY-MM-DD (e.g. 2024-06-30)"
+            elif kind == "tuple_type" and isinstance(given, str):
+                message = f"expected a list, e.g. [{given}] or one item per line starting with '- '"
             lines.append(f"{location or 'study'}: {message}{shown}")
     return lines
 

@@ -124,7 +124,14 @@ def test_cp1252_and_comma_and_bom_files_read(tmp_path: Path) -> None:
         ),
         ({"design": {**STUDY["design"], "comparison_areas": ["Norrby"]}}, "both intervention and comparison"),
         ({"design": {**STUDY["design"], "extra": 1}}, "design.extra: unknown key 'extra'"),
-        ({"extraction_date": "30/06/2024"}, "extraction_date"),
+        ({"extraction_date": "30/06/2024"},
+         "extraction_date: expected a date written as YYYY-MM-DD (e.g. 2024-06-30) (given: '30/06/2024')"),
+        ({"design": {**STUDY["design"], "intervention_areas": "Norrby"}},
+         "design.intervention_areas: expected a list, e.g. [Norrby] or one item per line starting "
+         "with '- ' (given: 'Norrby')"),
+        # a start after the data were taken out: the run gave a report of 0 against 0 children
+        ({"design": {**STUDY["design"], "programme_start": "2024-09-01", "born_to": "2025-12-31"}},
+         "design.programme_start (2024-09-01) is not before extraction_date (2024-06-30)"),
     ],
 )
 def test_study_file_problems_are_named(
@@ -136,6 +143,23 @@ def test_study_file_problems_are_named(
     (folder / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     assert main(["validate", str(folder)]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_a_date_that_does_not_exist_is_named_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`extraction_date: 2024-02-30` stopped validate and run with PyYAML's ValueError."""
+    folder = write_study(tmp_path / "s", GOOD)
+    text = (folder / "study.yml").read_text(encoding="utf-8")
+    (folder / "study.yml").write_text(text.replace("extraction_date: '2024-06-30'",
+                                                   "extraction_date: 2024-02-30"), encoding="utf-8")
+    assert "2024-02-30" in (folder / "study.yml").read_text(encoding="utf-8")
+    run = ["run", str(folder), "--root", str(tmp_path / "r"), "--quiet"]
+    for command in (["validate", str(folder)], run):
+        assert main(command) == 1
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err + captured.out
+        assert ("'2024-02-30' is not a date that exists (day is out of range for month); write one as "
+                "YYYY-MM-DD") in captured.err
 
 
 def test_inline_programme(tmp_path: Path) -> None:
