@@ -420,7 +420,21 @@ def _run_clean(ctx: RunContext) -> tuple[dict[str, int], Writer]:
     ctx.say(f"ingest + clean: {sum(rows.values()):,} clean rows, {len(result.rejects):,} rejected")
     for note in result.notes:  # what was read differently from a plain export (as validate says)
         ctx.say(f"ingest + clean: note: {privacy.mask_text(note)}")
+    for area, children in _areas_outside(result.area_spellings):  # as validate lists them
+        ctx.say(f"ingest + clean: note: the children export's area '{privacy.mask_text(area)}' "
+                f"({children:,} children) is not an area of the design: its children are outside the "
+                "study (`hembesok validate` lists the nearest design area and the area_map fix)")
     return rows, lambda folder, staged: write_clean(ctx.study, result, folder, staged / "tables")
+
+
+def _areas_outside(spellings: pd.DataFrame) -> list[tuple[str, int]]:
+    """(area, children) of the children export's areas that no design area matches."""
+    from pipeline.stages.clean import UNMATCHED
+
+    if spellings.empty:
+        return []
+    rows = spellings[spellings["status"] == UNMATCHED]
+    return [(str(a), int(c)) for a, c in zip(rows["area_in_export"], rows["children"], strict=True)]
 
 
 def _run_cohort(ctx: RunContext) -> tuple[dict[str, int], Writer]:

@@ -899,3 +899,14 @@ def test_a_column_map_entry_the_file_lacks_leaves_its_default_header_in_use(tmp_
     assert ("barn.csv (children): study.yml column_map names 'Utbildningsniva', which the file does "
             "not have; the file's own headers are read instead") in validated(folder, capsys)
     assert (clean_children(folder)["education"] == "upper_secondary").all()
+
+
+def test_run_names_an_area_outside_the_design(tmp_path: Path, capsys) -> None:
+    """Only `validate` named a children export's area that no design area matches (its
+    children outside the study); `run` went on without a word."""
+    lines = children(8) + [child(8, "Västerby"), child(9, "Västerby")]
+    folder = study_with(tmp_path / "s", lines)
+    assert main(["run", str(folder), "--root", str(tmp_path / "r"), *STAGES]) == 0
+    captured = capsys.readouterr()
+    assert ("ingest + clean: note: the children export's area 'Västerby' (2 children) is not an area "
+            "of the design: its children are outside the study") in captured.out + captured.err
