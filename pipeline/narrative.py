@@ -652,6 +652,20 @@ class Numbering:
 # --- methods in words -----------------------------------------------------------------------------
 
 
+def stable_definition_note(summary: pd.DataFrame | None, language: str, *, area: str = "all") -> str:
+    """The vaccination section's words on fully vaccinated when the summary takes it by its
+    stable parts (caveat stable_definition: page one's 83 % and 94 % beside the section's
+    71 % and 87 %, rotavirus included); "" otherwise. A hidden share is said as page one says it."""
+    if summary is None or summary.empty:
+        return ""
+    rows = summary[(summary["indicator"] == "vacc_full_24m") & (summary["area"].astype(str) == area)]
+    if rows.empty or "stable_definition" not in str(rows.iloc[0].get("caveats") or "").split(";"):
+        return ""
+    row = rows.iloc[0]
+    shares = {group: _share(row, group, language) for group in ("intervention", "comparison")}
+    return word("stable_definition_body", language, **shares)
+
+
 def one_intervention_area(summary: pd.DataFrame | None, design: str) -> bool:
     """Whether a DiD's every headline rests on a single intervention area (an area's report, or
     a study of one): no interval is then reliable, and the estimates are given without one."""

@@ -922,3 +922,21 @@ def test_a_did_reports_words_say_what_its_figures_and_tables_hold(small_study) -
         assert "Amningens längd: programmets skattade effekt" in page
         assert "Ojusterad (Poissonregression)" not in page  # the rows after the start alone
         assert "fasta effekter för varje område och varje födelsehalvår" in page
+
+
+def test_the_vaccination_section_says_its_fully_vaccinated_is_not_the_summarys() -> None:
+    """Under did page one gave fully vaccinated by its stable parts (83 % and 94 % after the
+    start) and the vaccination section's table, rotavirus included, 71 % and 87 %, with nothing
+    to say why: the section now says which definition each uses, with page one's shares."""
+    from pipeline import narrative
+
+    row = {"indicator": "vacc_full_24m", "area": "all", "caveats": "few_treated_areas;stable_definition",
+           "proportion_intervention": 0.83, "proportion_comparison": 0.94,
+           "n_denominator_intervention": 119, "n_denominator_comparison": 156}
+    summary = pd.DataFrame([row, {**row, "area": "Norrby", "proportion_comparison": None,
+                                  "proportion_bound_comparison": ">0.95"}])
+    said = plain(narrative.stable_definition_note(summary, "sv"))
+    assert said.startswith("Fullvaccinerad vid 24 månader i tabellen och figuren nedan omfattar rotavirus")
+    assert said.endswith("var andelen efter start 83 % i interventionsgruppen och 94 % i jämförelsegruppen.")
+    assert "över 95 %" in plain(narrative.stable_definition_note(summary, "sv", area="Norrby"))
+    assert narrative.stable_definition_note(summary.assign(caveats="few_treated_areas"), "en") == ""

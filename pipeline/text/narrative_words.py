@@ -172,6 +172,20 @@ WORDS: dict[str, Words] = {
         en=("Fully vaccinated here means DTaP-IPV-Hib, pneumococcal and MMR in both periods: rotavirus "
             "entered the programme only for children born from 1 September 2019."),
     ),
+    # the vaccination section's shares (indicators.csv) of fully vaccinated are each child's own
+    # definition, rotavirus included for births from 1 September 2019; page one's are not
+    "stable_definition_body": Words(
+        sv=("Fullvaccinerad vid 24 månader i tabellen och figuren nedan omfattar rotavirus för barn födda "
+            "från 1 september 2019. Den skattade effekten jämför, som i "
+            "sammanfattningen, DTP-polio-Hib, pneumokock och MMR i båda perioderna: med den definitionen "
+            "var andelen efter start {intervention} i interventionsgruppen och {comparison} i "
+            "jämförelsegruppen."),
+        en=("Fully vaccinated at 24 months in the table and figure below includes rotavirus for children "
+            "born from 1 September 2019. The estimated effect "
+            "compares, as in the summary, DTaP-IPV-Hib, pneumococcal and MMR in both periods: by that "
+            "definition the share after the start was {intervention} in the intervention group and "
+            "{comparison} in the comparison group."),
+    ),
     "caveat_few_children": Words(
         sv=("Bygger på få barn: bara {n1} i interventionsgruppen och {n0} i jämförelsegruppen hade hunnit "
             "bli gamla nog för måttet."),
