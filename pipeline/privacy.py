@@ -535,7 +535,8 @@ def load_key(*, synthetic: bool, key_file: Path | None = None,
              project_root: Path | None = None, study_folder: Path | None = None) -> bytes:
     """The study's pseudonymisation key.
 
-    Taken from, in order: the environment variable HEMBESOK_KEY (text); `key_file`
+    Taken from, in order: the environment variable HEMBESOK_KEY (text; with `key_file` too,
+    the file must exist and hold the same key); `key_file`
     (study.yml `key_file:`), else the file named by HEMBESOK_KEY_FILE — it must exist and
     lie outside any repository (`project_root` or any folder with .git above it) and outside
     `study_folder`; for synthetic data only, DEMO_KEY. Otherwise KeyMissingError. A key that
@@ -545,7 +546,19 @@ def load_key(*, synthetic: bool, key_file: Path | None = None,
     """
     from_env = os.environ.get(KEY_ENV)
     if from_env is not None and from_env.strip():
-        return _strong(from_env.strip().encode("utf-8"), f"{KEY_ENV} is set but its key")
+        key = _strong(from_env.strip().encode("utf-8"), f"{KEY_ENV} is set but its key")
+        # a study's own key_file is not passed over without a word: it must exist and hold the
+        # same key (another key would give other pseudonyms than the study's earlier runs)
+        if key_file is not None and str(key_file).strip():
+            own = _read_key_file(Path(key_file).expanduser(), project_root, study_folder,
+                                 "key_file in study.yml")
+            if own != key:
+                raise KeyMissingError(
+                    f"Two different pseudonymisation keys: the environment variable {KEY_ENV} and the "
+                    "file named by key_file in study.yml. A different key gives different pseudonyms; "
+                    f"unset {KEY_ENV} (e.g. `unset {KEY_ENV}`) to use the study's key file, or remove "
+                    "key_file from study.yml.")
+        return key
 
     path_text = key_file if key_file is not None else os.environ.get(KEY_FILE_ENV)
     if path_text is not None and str(path_text).strip():

@@ -269,6 +269,23 @@ def test_key_file_outside_repository(no_key_env, tmp_path):
         b"a-long-random-secret-key"
 
 
+def test_a_studys_key_file_is_not_passed_over_for_the_environments_key(no_key_env, monkeypatch, tmp_path):
+    """With HEMBESOK_KEY set, study.yml's key_file was ignored without a word, even where it did
+    not exist: the pseudonyms then came from whatever key the shell held. The file must exist
+    and hold the same key."""
+    monkeypatch.setenv("HEMBESOK_KEY", "a-long-random-secret-key")
+    key_file = tmp_path / "secrets" / "study.key"
+    with pytest.raises(KeyMissingError, match="not found|does not exist|no file"):
+        load_key(synthetic=False, key_file=key_file, project_root=tmp_path / "repo")
+    key_file.parent.mkdir()
+    key_file.write_text("another-long-random-secret\n")
+    with pytest.raises(KeyMissingError, match="Two different pseudonymisation keys"):
+        load_key(synthetic=False, key_file=key_file, project_root=tmp_path / "repo")
+    key_file.write_text("a-long-random-secret-key\n")
+    assert load_key(synthetic=False, key_file=key_file, project_root=tmp_path / "repo") == \
+        b"a-long-random-secret-key"
+
+
 def test_key_file_from_environment(no_key_env, monkeypatch, tmp_path):
     key_file = tmp_path / "study.key"
     key_file.write_text("a-long-random-secret-key")
