@@ -250,10 +250,13 @@ def _synth_sites(args: argparse.Namespace, name: str) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from pipeline import runner
-    from pipeline.config import load_study
+    from pipeline.config import load_study, study_file_path
     from pipeline.stages import clean as clean_stage
 
     study = load_study(args.study)
+    # the name a run would refuse (another study folder's results under it), named before the reading
+    runner.claim_study_name(study_file_path(args.study), study.name, args.root,
+                            study.outputs_dir(args.root), record=False)
     result = runner.run_ingest_clean(study)
     quality = clean_stage.accounting(result)
     reasons = clean_stage.rejects_by_reason(result)

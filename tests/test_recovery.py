@@ -367,6 +367,9 @@ def test_two_study_folders_with_one_name_are_refused(root: Path, capsys: pytest.
     shutil.copytree(first, second)
     before = digests(root / "outputs" / STUDY)
     capsys.readouterr()
+    # validate says so as run does (it said "ok: the study can be run"), and records nothing
+    assert main(["validate", str(second), "--root", str(root)]) == 1
+    assert f"two study folders are named '{STUDY}'" in capsys.readouterr().err
     assert main(["run", str(second), "--root", str(root), "--quiet", "--stages", "ingest", "clean"]) == 1
     message = capsys.readouterr().err
     assert f"two study folders are named '{STUDY}'" in message

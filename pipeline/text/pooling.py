@@ -123,9 +123,11 @@ POOL_WORDS: dict[str, Words] = {
     ),
     "few_sites": Words(
         sv=("Med bara {k} kommuner är både den sammanvägda effekten och skillnaderna mellan "
-            "kommunerna osäkra, och intervallen blir breda (t-fördelningen med {df} frihetsgrader)."),
+            "kommunerna osäkra, och intervallen blir breda (t-fördelningen med en frihetsgrad färre än "
+            "kommunerna som vägs samman för en indikator: {df} med alla {k}, 1 med två)."),
         en=("With only {k} sites both the pooled effect and the differences between sites are "
-            "uncertain, and the intervals are wide (the t distribution with {df} degrees of freedom)."),
+            "uncertain, and the intervals are wide (the t distribution with one degree of freedom fewer "
+            "than the sites pooled for an indicator: {df} with all {k}, 1 with two)."),
     ),
     "sites_title": Words("Kommunerna", "The sites"),
     "sites_caption": Words(
