@@ -109,15 +109,23 @@ def _text(value: Any) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
-def changes_table(previous: PreviousRun | None, current: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def changes_table(previous: PreviousRun | None, current: Mapping[str, pd.DataFrame],
+                  design: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """changes.csv: what the `current` published tables (summary, design, trends) say that the
-    previous run's did not (see the module docstring); empty for a first run."""
+    previous run's did not (see the module docstring); empty for a first run. When the study's
+    `design` (study.yml) is not the previous run's, one `design_changed` row names what changed
+    in its `note` and nothing is compared: other areas or dates are other groups, and their
+    differences are not records added or corrected."""
     table = output_table("changes")
     if previous is None:
         return table.frame([])
     common = {"previous_run": previous.run}
     rows: list[dict[str, Any]] = [{"change": "compared_with", **common,
                                    "previous_extraction": previous.extraction}]
+    before = (previous.manifest.get("config") or {}).get("design") or {}
+    moved = [key for key in (design or {}) if before and design[key] != before.get(key)]
+    if moved:
+        return table.frame([*rows, {"change": "design_changed", **common, "note": ";".join(moved)}])
     now = {name: unescape_frame(current.get(name, pd.DataFrame())) for name in COMPARED_TABLES}
     rows += [row | common for row in _new_children(previous.tables["design"], now["design"])]
     rows += [row | common for row in _moved(previous.tables["summary"], now["summary"])]

@@ -1086,6 +1086,12 @@ def changes_markdown(changes: pd.DataFrame, language: str, *, min_cell: int = DE
         return _change_word("first", language)
     lines = [_change_word("compared_with", language, run=_run_text(previous.get("previous_run"), language),
                           extraction=_date_or_dash(previous.get("previous_extraction"), language))]
+    redesigned = next((r for r in rows if r.get("change") == "design_changed"), None)
+    if redesigned is not None:  # other groups: nothing is compared
+        keys = [_change_word(f"key_{k}", language) if f"key_{k}" in CHANGES_WORDS else k
+                for k in str(redesigned.get("note") or "").split(";") if k]
+        lines.append(_change_word("design_changed", language, what=_joined(keys, language)))
+        return lines[0] + "\n\n" + "\n".join(f"- {line}" for line in lines[1:])
     groups = []
     for r in (r for r in rows if r.get("change") == "new_children"):
         words = GROUP_IN_SENTENCE.get(str(r.get("group")))

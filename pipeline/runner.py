@@ -256,8 +256,9 @@ def publish_compare(study: Study, tables: dict[str, pd.DataFrame],
     published: suppressed together, and then `changes` — what they say that the `previous`
     run's did not."""
     published = publish_tables(tables, study.min_cell)
-    return published | publish_tables({"changes": changes.changes_table(previous, published)},
-                                       study.min_cell)
+    design = study.public_config()["design"]
+    return published | publish_tables({"changes": changes.changes_table(previous, published, design)},
+                                      study.min_cell)
 
 
 def write_compare(published: dict[str, pd.DataFrame], previous: changes.PreviousRun | None,
@@ -446,7 +447,28 @@ def _run_cohort(ctx: RunContext) -> tuple[dict[str, int], Writer]:
         children = _read_clean_table(folder / "children.parquet", events=False)
         cohort = cohort_stage.cohort_from_events(ctx.study, children, events)
     rows = {"children": len(cohort), "in_study": int(cohort["in_study"].sum())}
+    ctx.say(_outside_the_study(ctx.study, cohort))
     return rows, lambda folder, staged: write_cohort(ctx.study, cohort, folder, staged / "tables")
+
+
+def _outside_the_study(study: Study, cohort: pd.DataFrame) -> str:
+    """The clean children the study leaves out, each by its first reason (a quarter's children
+    born after born_to were left out without a word); counts below min_cell as "<5"."""
+    design = study.design
+    birth = pd.to_datetime(cohort["birth_date"])
+    before = (birth < pd.Timestamp(design.born_from)).to_numpy(dtype=bool)
+    after = (birth > pd.Timestamp(design.born_to)).to_numpy(dtype=bool)
+    no_area = cohort["area_group"].isna().to_numpy(dtype=bool) & ~before & ~after
+    not_eligible = ~cohort["in_study"].to_numpy(dtype=bool) & ~before & ~after & ~no_area
+    m = study.min_cell
+
+    def count(mask: Any) -> str:
+        n = int(mask.sum())
+        return f"{n:,}" if n == 0 or n >= m else f"<{m}"
+    return (f"cohort: {count(cohort['in_study'].to_numpy(dtype=bool))} of {len(cohort):,} "
+            f"clean children in the study; left out: {count(before)} born before born_from "
+            f"({design.born_from}), {count(after)} after born_to ({design.born_to}), {count(no_area)} in "
+            f"no design area, {count(not_eligible)} not eligible")
 
 
 def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
@@ -590,6 +612,9 @@ def _run_stages(ctx: RunContext, wanted: Sequence[str], force: bool, code: str,
     published = _published_stages(ctx.outputs)
     history = RunHistory.read(ctx.outputs)
     outcomes: list[StageOutcome] = []
+    if not any(stage.key == "clean" and stage.selected(wanted) for stage in PIPELINE):
+        if note := _exports_changed_since_cleaned(ctx):  # "nothing changed" speaks of the stages only
+            ctx.say(note)
     with outputs_staging(ctx.outputs) as staged:
         for stage in PIPELINE:
             if not stage.selected(wanted):
@@ -613,10 +638,30 @@ def _run_stages(ctx: RunContext, wanted: Sequence[str], force: bool, code: str,
     return outcomes
 
 
+def _exports_changed_since_cleaned(ctx: RunContext) -> str:
+    """With the clean stage left out of a run (`--stages report`), the exports changed since it
+    read them, in words ("" when none did): the run's results are of the earlier exports. An
+    export is hashed only when it is newer than the clean stage's stamp."""
+    stamp_file = ctx.clean_dir / "clean" / store.STAMP
+    recorded = (store.read_stamp(ctx.clean_dir / "clean") or {}).get("inputs") or {}
+    if not stamp_file.is_file():
+        return ""
+    cleaned_at = stamp_file.stat().st_mtime
+    changed = [spec.file for table, spec in sorted(ctx.study.inputs.items())
+               if not ctx.study.input_path(table).is_file()
+               or (ctx.study.input_path(table).stat().st_mtime > cleaned_at
+                   and store.file_sha256(ctx.study.input_path(table)) != recorded.get(spec.file))]
+    if not changed:
+        return ""
+    return (f"note: {', '.join(changed)} changed since the clean stage read it; this run does not "
+            "read the exports again, so its results are of the earlier ones (run all stages, or add "
+            "`ingest clean` to --stages, to take the change in)")
+
+
 STUDY_FILE_RECORD = "study_file.txt"  # in data_clean/<study>/: the study.yml its results are of
 
 
-def claim_study_name(study_file: Path, name: str, root: Path, outputs: Path) -> None:
+def claim_study_name(study_file: Path, name: str, root: Path, outputs: Path, *, record: bool = True) -> None:
     """Refuse a second study folder with the same `name:` (it would overwrite the first one's
     data_clean/<name>/ and outputs/<name>/); record this one as the owner of the name.
 
@@ -625,8 +670,8 @@ def claim_study_name(study_file: Path, name: str, root: Path, outputs: Path) -> 
     another study, gives the name up (its folder was moved or renamed).
     """
     root, study_file = root.resolve(), study_file.resolve()
-    record = root / "data_clean" / name / STUDY_FILE_RECORD
-    recorded = record.read_text(encoding="utf-8").strip() if record.is_file() else None
+    record_file = root / "data_clean" / name / STUDY_FILE_RECORD
+    recorded = record_file.read_text(encoding="utf-8").strip() if record_file.is_file() else None
     owner = root / recorded if recorded else None  # an absolute record stays absolute
     if owner is not None and owner != study_file and owner.is_file():
         try:
@@ -636,16 +681,16 @@ def claim_study_name(study_file: Path, name: str, root: Path, outputs: Path) -> 
         if owner_name == name:
             raise HembesokError(
                 f"two study folders are named '{name}': {owner.parent} and {study_file.parent}. "
-                f"{record.parent} and {outputs} hold the results of the first; a run of the second "
+                f"{record_file.parent} and {outputs} hold the results of the first; a run of the second "
                 f"would overwrite them, so it is refused. Give one of the two another name (the "
                 f"name: line of its study.yml) and run again; or, if {study_file.parent} replaces "
-                f"{owner.parent}, delete {record} and run again")
+                f"{owner.parent}, delete {record_file} and run again")
     mine = study_file.relative_to(root) if study_file.is_relative_to(root) else study_file
-    if recorded != mine.as_posix():
-        record.parent.mkdir(parents=True, exist_ok=True)
-        staged = record.with_name(f".{record.name}.tmp-{os.getpid()}")
+    if record and recorded != mine.as_posix():  # `record=False`: only the check (validate)
+        record_file.parent.mkdir(parents=True, exist_ok=True)
+        staged = record_file.with_name(f".{record_file.name}.tmp-{os.getpid()}")
         staged.write_text(f"{mine.as_posix()}\n", encoding="utf-8")
-        staged.replace(record)
+        staged.replace(record_file)
 
 
 def cannot_write(error: OSError, root: Path, study_outputs: Path) -> HembesokError | None:

@@ -188,3 +188,28 @@ def test_the_report_says_first_report_or_what_changed() -> None:
             in text)
     english = changes_markdown(frame, "en")
     assert "6 more children in the intervention group" in english and "born July–December 2020" in english
+
+
+def test_a_changed_design_is_said_and_nothing_is_compared() -> None:
+    """Söderängen taken out of the intervention areas: the report said "107 fewer children in
+    the intervention group … records registered late or corrected", comparing other groups as
+    if like for like. It now says the design changed, and what, and compares nothing."""
+    from pipeline.narrative import changes_markdown
+
+    design = {"type": "did", "intervention_areas": ["Norrby", "Söderby"], "comparison_areas": ["Väst"],
+              "programme_start": "2020-09-01", "born_from": "2017-01-01", "born_to": "2023-12-31"}
+    summary = pd.DataFrame([{"indicator": "bf_any_6m", "area": "all", "estimate": 0.1, "ci_low": 0.0,
+                             "ci_high": 0.2}])
+    previous = changes.PreviousRun(Path("."), {"created": "2024-07-01T10:00:00",
+                                               "config": {"extraction_date": "2024-06-30", "design": design}},
+                                   {"summary": summary, "design": pd.DataFrame(), "trends": pd.DataFrame()})
+    now = {**design, "intervention_areas": ["Norrby"]}
+    table = changes.changes_table(previous, {"summary": summary.assign(estimate=0.5)}, now)
+    assert table["change"].tolist() == ["compared_with", "design_changed"]
+    assert table["note"].iloc[1] == "intervention_areas"
+    said = changes_markdown(table, "sv")
+    assert ("Studiens upplägg har ändrats sedan dess (interventionsområden): grupperna är andra, så "
+            "siffrorna jämförs inte med förra rapportens.") in said
+    # the same design: compared as before (the estimate moved by more than half its interval)
+    same = changes.changes_table(previous, {"summary": summary.assign(estimate=0.5)}, design)
+    assert "design_changed" not in same["change"].tolist() and "estimate_moved" in same["change"].tolist()

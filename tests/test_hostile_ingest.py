@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -910,3 +911,34 @@ def test_run_names_an_area_outside_the_design(tmp_path: Path, capsys) -> None:
     captured = capsys.readouterr()
     assert ("ingest + clean: note: the children export's area 'Västerby' (2 children) is not an area "
             "of the design: its children are outside the study") in captured.out + captured.err
+
+
+def test_run_says_how_many_clean_children_the_study_leaves_out_and_why(tmp_path: Path, capsys) -> None:
+    """A new quarter's children born after born_to were left out of the study without a line
+    (validate counted them clean, the design did not change). Counts below min_cell say "<5"."""
+    late = [f"{pnr(f'202401{10 + i}', f'{500 + i:03d}')};Norrby;ja;Sverige;gymnasial;nej;30;3500;BVC Norrby;"
+            for i in range(6)]
+    folder = study_with(tmp_path / "s", children(8) + late + [child(8, "Västerby")])
+    assert main(["run", str(folder), "--root", str(tmp_path / "r"), "--stages", "ingest", "clean",
+                 "cohort"]) == 0
+    captured = capsys.readouterr()
+    assert ("cohort: 8 of 15 clean children in the study; left out: 0 born before born_from "
+            "(2020-01-01), 6 after born_to (2023-12-31), <5 in no design area, 0 not eligible") in (
+        captured.out + captured.err)
+
+
+def test_a_run_without_the_clean_stage_says_the_exports_changed_since_it_read_them(
+        tmp_path: Path, capsys) -> None:
+    """`--stages cohort` (or report) after an export changed said only "nothing changed,
+    cached": its results were of the earlier export without a word."""
+    folder = study_with(tmp_path / "s")
+    root = ["--root", str(tmp_path / "r")]
+    assert main(["run", str(folder), *root, "--stages", "ingest", "clean", "cohort"]) == 0
+    assert main(["run", str(folder), *root, "--stages", "cohort"]) == 0
+    assert "changed since the clean stage read it" not in capsys.readouterr().out
+    barn = folder / "barn.csv"
+    barn.write_text(barn.read_text(encoding="utf-8") + child(20) + "\n", encoding="utf-8")
+    os.utime(barn, (barn.stat().st_atime, barn.stat().st_mtime + 5))
+    assert main(["run", str(folder), *root, "--stages", "cohort"]) == 0
+    assert ("note: barn.csv changed since the clean stage read it; this run does not read the exports "
+            "again, so its results are of the earlier ones") in capsys.readouterr().out

@@ -1250,6 +1250,18 @@ CHANGES_WORDS: dict[str, Words] = {
         sv="Det här är studiens första rapport: det finns ingen tidigare rapport att jämföra med.",
         en="This is the study's first report: there is no earlier report to compare with.",
     ),
+    "design_changed": Words(
+        sv=("Studiens upplägg har ändrats sedan dess ({what}): grupperna är andra, så siffrorna jämförs "
+            "inte med förra rapportens."),
+        en=("The study's design has changed since then ({what}): the groups are others, so the figures "
+            "are not compared with the previous report's."),
+    ),
+    "key_type": Words("typ av upplägg", "design type"),
+    "key_intervention_areas": Words("interventionsområden", "intervention areas"),
+    "key_comparison_areas": Words("jämförelseområden", "comparison areas"),
+    "key_programme_start": Words("programstart", "programme start"),
+    "key_born_from": Words("födelseperiodens början", "start of the birth period"),
+    "key_born_to": Words("födelseperiodens slut", "end of the birth period"),
     "compared_with": Words(
         sv="Jämfört med förra rapporten (körd {run}, uttag {extraction}):",
         en="Compared with the previous report (run {run}, extraction {extraction}):",
