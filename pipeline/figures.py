@@ -719,7 +719,7 @@ def flow_figure(flow: pd.DataFrame, language: str, *, area: str = "all",
                 note += f" ({text.format_percent(share, language)})"
             ax.text(count + largest * 0.01, y, note, va="center", fontsize=SMALL_FONT_SIZE)
         ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([_wrap(label("flow", r["step"], language), 36) for r in reversed(rows)])
+        ax.set_yticklabels([_wrap(tables.flow_step(r["step"], language, area), 36) for r in reversed(rows)])
         ax.set_xlim(0, largest * 1.22)
         ax.set_xlabel(label("axis", "families", language))
         _style_axes(ax, language, percent_axis="x")

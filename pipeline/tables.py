@@ -35,6 +35,7 @@ from pipeline.text import (
     suppressed_marker,
     to_number,
 )
+from pipeline.words import Words
 
 PERCENTAGE_POINT_MEASURES = ("risk_difference", "did")
 RATIO_MEASURES = ("risk_ratio", "odds_ratio", "hazard_ratio")
@@ -566,10 +567,21 @@ def dose_response_table(dose_response: pd.DataFrame, language: str, *,
 
 # --- implementation -------------------------------------------------------------------------
 
-def flow_table(flow: pd.DataFrame, language: str) -> pd.DataFrame:
+# an area report's first step is its own area's children, not the intervention areas'
+BORN_IN_AREA = Words("Födda i {area}", "Born in {area}")
+
+
+def flow_step(step: str, language: str, area: str = "all") -> str:
+    """A step of the flow in words; the first, in an area's report, names the area."""
+    if step == "born_in_intervention_areas" and area != "all":
+        return BORN_IN_AREA.format(language, area=area)
+    return label("flow", step, language)
+
+
+def flow_table(flow: pd.DataFrame, language: str, *, area: str = "all") -> pd.DataFrame:
     """The flow of families: step, children, share of the previous step."""
     frame = flow.sort_values("order") if flow is not None and "order" in flow.columns else flow
-    rows = [{"step": label("flow", row["step"], language),
+    rows = [{"step": flow_step(row["step"], language, area),
              "children": format_count(row.get("children"), language),
              "share_of_previous": format_percent(row.get("share_of_previous"), language)
              if to_number(row.get("share_of_previous")) is not None else EN_DASH}

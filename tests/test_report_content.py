@@ -907,7 +907,8 @@ def test_a_did_reports_words_say_what_its_figures_and_tables_hold(small_study) -
     its forests "with 95% confidence intervals" and its methods described the bootstrap
     interval; every committee report captioned a DiD of the share at the landmark "hazard
     ratios", and showed the Poisson comparisons after the start alone, which page one says
-    are not the effect, as "the programme's estimated effect"."""
+    are not the effect, as "the programme's estimated effect". Its flow began "born in the
+    intervention areas" where one area was meant."""
     root, folder, _ = small_study
     reports = root / "outputs" / "small" / "reports"
     study = plain(html.unescape((reports / "small_study_sv.html").read_text(encoding="utf-8")))
@@ -917,6 +918,8 @@ def test_a_did_reports_words_say_what_its_figures_and_tables_hold(small_study) -
     assert "Med ett enda interventionsområde, som här, går osäkerheten inte att skatta" in one
     assert "utan intervall" not in study and "Med ett enda interventionsområde" not in study
     assert "programmets skattade effekt med 95 % konfidensintervall" in study
+    # the flow's first step in an area's report is that area's children
+    assert "Födda i interventionsområdena" in study and "Födda i interventionsområdena" not in one
     for page in (study, one):
         assert "hasardkvoter" not in page
         assert "Amningens längd: programmets skattade effekt" in page
