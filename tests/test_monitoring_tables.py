@@ -95,7 +95,8 @@ def test_the_report_names_the_points_outside_the_limits(tmp_path: Path) -> None:
     published = publish_tables({"control_chart": control_chart_table(study, _hand_cohort())},
                                MIN_CELL)["control_chart"]
     text = monitoring_markdown(published, pd.DataFrame(), "sv")
-    assert "andelen bland jämförelseområdenas barn födda under samma period" in text
+    # one centre line over the whole period (it said "born in the same period", as if per point)
+    assert "andelen bland jämförelseområdenas barn födda under hela perioden som diagrammet visar" in text
     assert ("MMR vid 24 månader: under den nedre gränsen för barn födda januari–mars 2020 (17\u00a0%; "
             "gränsen 25\u00a0%).") in text
     assert ("MMR vid 24 månader: över den övre gränsen för barn födda januari–mars 2021 (82\u00a0%; "

@@ -1145,8 +1145,10 @@ MONITORING_WORDS: dict[str, Words] = {
             "around the share of all areas together."),
     ),
     "baseline_comparison_areas": Words(
-        sv="andelen bland jämförelseområdenas barn födda under samma period",
-        en="the share among the comparison areas' children born in the same period",
+        sv=("andelen bland jämförelseområdenas barn födda under hela perioden som diagrammet visar "
+            "(ett värde)"),
+        en=("the share among the comparison areas' children born over the whole period the chart shows "
+            "(one value)"),
     ),
     "baseline_before_start": Words(
         sv="andelen bland barnen i interventionsområdena födda före programstart",
