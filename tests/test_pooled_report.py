@@ -277,3 +277,13 @@ def test_pooled_verdict_states_p_as_equal_or_below(p_adjusted, language, said) -
                            multiplicity="holm_primary", p_adjusted=p_adjusted)
     sentence = _verdict_sentence(item, [item, item], language)
     assert said in sentence and "= <" not in sentence.replace("\u00a0", " "), sentence
+
+
+def test_the_sites_table_says_its_children_are_the_estimates(pooled: list[PooledIndicator]) -> None:
+    """The sites table's children are the estimate's: under a DiD both periods' (242 / 308
+    where the site's summary has 93 / 117 after the start), and its header said only
+    "Children (intervention / comparison)"."""
+    page = _report(pooled, "en")
+    assert ("Children in the estimate (intervention / comparison; with difference-in-differences before "
+            "and after the start), Language screening without remark") in page
+    assert "150 / 200" in page

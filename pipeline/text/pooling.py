@@ -413,8 +413,12 @@ POOL_HEADERS: dict[str, Words] = {
     "areas": Words("Områden (intervention + jämförelse)", "Areas (intervention + comparison)"),
     "born": Words("Födda", "Born"),
     "extraction": Words("Uttag", "Extraction"),
-    "children": Words("Barn (intervention / jämförelse), {indicator}",
-                      "Children (intervention / comparison), {indicator}"),
+    # the estimate's children: under a DiD those born before and after the start (242 / 308,
+    # where the site's summary has 93 / 117 after it)
+    "children": Words("Barn i skattningen (intervention / jämförelse; med skillnad-i-skillnader före "
+                      "och efter start), {indicator}",
+                      "Children in the estimate (intervention / comparison; with difference-in-"
+                      "differences before and after the start), {indicator}"),
     "indicator": Words("Indikator", "Indicator"),
     "sites": Words("Kommuner", "Sites"),
     "pooled": Words("Sammanvägd effekt (95 % KI)", "Pooled effect (95% CI)"),
