@@ -11,6 +11,7 @@ they lie, so a printed interval never contradicts the verdict beside it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -921,6 +922,7 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
             parts.append(words["one_area"])
         elif flags & {"few_areas", "few_treated_areas"}:
             parts.append(words["few_areas"])
+    parts += _diagnostics(str(row.get("note") or ""), words, language)
     if "p_fisher_exact" in flags:
         parts.append(words["fisher"])
     elif "p_chi_square" in flags:
@@ -938,6 +940,31 @@ def effect_note(row: Mapping[str, Any], language: str) -> str:
         parts.append(f"{words['not_estimable']}: {words[kind]}")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:]
+
+
+# the diagnostics of effects.csv's English notes (`pipeline.stats`), as their numbers appear there
+_PH_TEST = re.compile(r"proportional-hazards test \(Grambsch–Therneau\) p = ([\d.e-]+) for treatment, "
+                      r"global p = ([\d.e-]+)")
+_LARGEST_WEIGHT = re.compile(r"largest weight ([\d.]+) x mean")
+_SMALL_ESS = re.compile(r"comparison: effective sample size ([\d.]+) is under 50%")
+_DROPPED = re.compile(r"\b(\d+) children dropped for missing covariates")
+
+
+def _diagnostics(note: str, words: Mapping[str, str], language: str) -> list[str]:
+    """A model's diagnostics in the technical report's words: the proportional-hazards test,
+    the largest weight and a small effective size, the children left out for want of
+    covariates (the methods gave only the total; the report none of these)."""
+    parts = []
+    if match := _PH_TEST.search(note):
+        parts.append(words["ph_test"].format(p=format_number(float(match.group(1)), language, 3),
+                                             overall=format_number(float(match.group(2)), language, 3)))
+    if match := _LARGEST_WEIGHT.search(note):
+        parts.append(words["largest_weight"].format(weight=format_number(float(match.group(1)), language, 1)))
+    if match := _SMALL_ESS.search(note):
+        parts.append(words["small_ess"].format(ess=format_number(float(match.group(1)), language, 0)))
+    if match := _DROPPED.search(note):
+        parts.append(words["dropped"].format(children=format_count(int(match.group(1)), language)))
+    return parts
 
 
 # --- over time and across areas (issue 15) -------------------------------------------------------

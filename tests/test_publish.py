@@ -909,3 +909,17 @@ def test_observed_counts_are_the_first_matching_rows():
 
 def _as_count(value: object) -> int:
     return 0 if pd.isna(value) else int(value)
+
+
+def test_a_hidden_rows_note_keeps_no_effective_size() -> None:
+    """A suppressed IPTW row's note said "effective sample size suppressed" and then "comparison:
+    effective sample size 118.2 is under 50% of the children": the size it had just hidden."""
+    from pipeline.publish.effects import _effects_note
+
+    note = ("adjusted for mother_region; ATT weights; comparison effective sample size 118.2 of 240; "
+            "largest weight 4.2 x mean; comparison: effective sample size 118.2 is under 50% of the "
+            "children; 29 children dropped for missing covariates")
+    hidden = _effects_note(note, True, 5)
+    assert "118" not in hidden and "240" not in hidden
+    assert "comparison: effective sample size is under 50% of the children" in hidden
+    assert _effects_note(note, False, 5) == note  # shown rows keep every number

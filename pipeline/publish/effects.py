@@ -280,6 +280,7 @@ _DID_CELLS = re.compile(r"cells [^;]*?: \d+/\d+(?:, [^;]*?: \d+/\d+)*")
 _DID_CELL = re.compile(r"(\d+)/(\d+)")
 _EFFECTIVE_SIZE = re.compile(r"effective sample size ([\d.]+) of \d+")
 _UNDER_SHARE = re.compile(r"(under \d+% of the) \d+ (children)")
+_SMALL_SIZE = re.compile(r"(effective sample size) [\d.]+ (is under)")  # the weights' check
 _FITTED_AT_BOUNDS = re.compile(r"\b(\d+)( fitted probabilities at)")
 
 
@@ -295,6 +296,7 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
     if hidden_row:
         note = _EFFECTIVE_SIZE.sub("effective sample size suppressed", note)
         note = _UNDER_SHARE.sub(r"\1 \2", note)
+        note = _SMALL_SIZE.sub(r"\1 \2", note)  # "118.2 is under 50 %" gave the size back
         note = "; ".join(n for n in (SUPPRESSED_NOTE.format(min_cell=min_cell), note) if n)
     return note
 

@@ -1033,6 +1033,17 @@ NOTE_WORDS: dict[str, Words] = {
         sv="Cox-regression (Efron) justerad för bakgrundsfaktorerna",
         en="Cox regression (Efron) adjusted for the covariates",
     ),
+    # the diagnostics effects.csv's English note gives (`effect_note` reads them from it)
+    "ph_test": Words("test av proportionella hasarder (Grambsch–Therneau): p = {p} för programmet, "
+                     "globalt p = {overall}",
+                     "proportional-hazards test (Grambsch–Therneau): p = {p} for the programme, "
+                     "global p = {overall}"),
+    "largest_weight": Words("största vikten {weight} gånger medelvikten",
+                            "largest weight {weight} times the mean"),
+    "small_ess": Words("jämförelsegruppens effektiva storlek {ess} är under hälften av dess barn",
+                       "the comparison group's effective size {ess} is under half its children"),
+    "dropped": Words("{children} barn utan bakgrundsuppgifter utelämnade",
+                     "{children} children without covariates left out"),
     "cox_crude": Words("ojusterad Cox-modell (Efron)", "unadjusted Cox model (Efron)"),
     "midpoint": Words(
         sv="avvänjningsålder vid mittpunkten mellan två bedömningar (närmevärde)",
