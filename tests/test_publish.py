@@ -554,6 +554,36 @@ def test_mmr_by_24_months_is_hidden_under_either_name() -> None:
     assert table["estimate"].iloc[4] == 0.05  # the ITT DiD gives nothing away
 
 
+def test_age_at_mmrs_did_rests_on_the_groups_of_mmr_by_24_months() -> None:
+    """Söderängen's MMR DiD was hidden for the area's 1 child of 43 without MMR after the start,
+    and age at MMR's DiD on the very same counts was shown: its groups after the start were
+    taken from its own crude hazard-ratio row (every child, of every age), where nothing is
+    small, so the adjusted DiD's −0.13 with the three published shares gave 42 of 43 back. (The
+    DiD's counts are its complete cases: fewer than the groups' before and after together.)"""
+    def row(indicator: str, n: tuple[int, int], events: tuple[int, int], **values: object) -> dict:
+        return effects_row(indicator=indicator, n_intervention=n[0], events_intervention=events[0],
+                           n_comparison=n[1], events_comparison=events[1]) | values
+    did = {"measure": "did", "method": "did", "adjusted": True, "estimate": 0.13}
+    frame = pd.DataFrame([
+        row("vacc_mmr1_24m", (43, 150), (42, 140)),
+        row("vacc_mmr1_24m", (125, 440), (114, 405), **did),
+        row("vacc_mmr1_age", (93, 200), (54, 120), measure="hazard_ratio", estimate=1.2),
+        row("vacc_mmr1_age", (125, 440), (114, 405), **did),
+        row("vacc_mmr1_age", (125, 440), (114, 405), analysis="landmark", landmark_days=730, **did),
+    ])
+    indicators = pd.concat([
+        indicator_rows({"A": (43, 42)}).assign(group="intervention"),
+        indicator_rows({"A": (87, 77)}).assign(group="intervention_pre"),
+        indicator_rows({"X": (150, 140)}).assign(group="comparison").query("area == 'all'"),
+        indicator_rows({"X": (301, 280)}).assign(group="comparison_pre").query("area == 'all'"),
+    ], ignore_index=True).assign(indicator="vacc_mmr1_24m")
+    published = publish_tables({"indicators": indicators, "effects": frame}, M)
+    table = published["effects"]
+    assert table["events_intervention"].iloc[0] is None  # 1 of 43 without MMR
+    assert table["estimate"].iloc[[1, 3, 4]].isna().all()
+    assert table["estimate"].iloc[2] == 1.2  # every child's hazard ratio gives nothing away
+
+
 def test_age_at_mmr_at_its_landmark_is_mmr_by_24_months() -> None:
     """The landmark share counts the children of vacc_mmr1_24m, by its 24-month birthday (day
     730 or 731), not by day 730: a dose on the birthday after a leap day counted in one only."""

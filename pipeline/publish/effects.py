@@ -13,6 +13,7 @@ import pandas as pd
 from pipeline import privacy
 from pipeline.indicators import time_to_event
 from pipeline.publish.cells import (
+    COUNTED_AS,
     SIDES,
     SUPPRESSED_NOTE,
     Render,
@@ -143,8 +144,13 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
         indicator, area, analysis = record["indicator"], _area(record), _text(record.get("analysis")) or "itt"
         parts: list[Triple] = []
         for side, triple in mine.items():
-            ground = base.get((indicator, area, side))
-            pre = before.get((indicator, area, side))
+            # a DiD of age at MMR's share at 24 months rests on the groups of MMR by 24 months
+            # (COUNTED_AS), not on its own crude rows' children (all of them, of every age)
+            landmark_did = (record.get("method") in DID_METHODS and record.get("method") != "kaplan_meier"
+                            and not _effect_population(record, side).startswith("landmark/"))
+            counted = COUNTED_AS.get(indicator, indicator) if landmark_did else indicator
+            ground = base.get((counted, area, side))
+            pre = before.get((counted, area, side))
             if record.get("method") in DID_METHODS and analysis == "placebo":
                 if pre is not None:  # the children before the start, split at a fake start
                     for k in range(3):
