@@ -123,7 +123,12 @@ def changes_table(previous: PreviousRun | None, current: Mapping[str, pd.DataFra
     rows: list[dict[str, Any]] = [{"change": "compared_with", **common,
                                    "previous_extraction": previous.extraction}]
     before = (previous.manifest.get("config") or {}).get("design") or {}
-    moved = [key for key in (design or {}) if before and design[key] != before.get(key)]
+    def same(key: str) -> bool:  # areas listed in another order are the same areas
+        now, then = design[key], before.get(key)
+        if isinstance(now, list | tuple) and isinstance(then, list | tuple):
+            return sorted(map(str, now)) == sorted(map(str, then))
+        return now == then
+    moved = [key for key in (design or {}) if before and not same(key)]
     if moved:
         return table.frame([*rows, {"change": "design_changed", **common, "note": ";".join(moved)}])
     now = {name: unescape_frame(current.get(name, pd.DataFrame())) for name in COMPARED_TABLES}

@@ -672,7 +672,9 @@ def one_intervention_area(summary: pd.DataFrame | None, design: str) -> bool:
     a study of one): no interval is then reliable, and the estimates are given without one."""
     if design != "did" or summary is None or summary.empty or "n_areas_intervention" not in summary:
         return False
-    return all(to_number(v) == 1 for v in summary["n_areas_intervention"])
+    areas = [to_number(v) for v in summary["n_areas_intervention"]]  # none where not estimated
+    areas = [a for a in areas if a is not None]
+    return bool(areas) and all(a == 1 for a in areas)
 
 
 def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: pd.DataFrame,

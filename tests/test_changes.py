@@ -210,6 +210,10 @@ def test_a_changed_design_is_said_and_nothing_is_compared() -> None:
     said = changes_markdown(table, "sv")
     assert ("Studiens upplägg har ändrats sedan dess (interventionsområden): grupperna är andra, så "
             "siffrorna jämförs inte med förra rapportens.") in said
+    # the same areas in another order are the same design
+    reordered = {**design, "intervention_areas": ["Söderby", "Norrby"]}
+    kept = changes.changes_table(previous, {"summary": summary}, reordered)
+    assert "design_changed" not in kept["change"].tolist()
     # the same design: compared as before (the estimate moved by more than half its interval)
     same = changes.changes_table(previous, {"summary": summary.assign(estimate=0.5)}, design)
     assert "design_changed" not in same["change"].tolist() and "estimate_moved" in same["change"].tolist()

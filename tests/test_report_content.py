@@ -945,6 +945,18 @@ def test_the_vaccination_section_says_its_fully_vaccinated_is_not_the_summarys()
     assert narrative.stable_definition_note(summary.assign(caveats="few_treated_areas"), "en") == ""
 
 
+def test_one_intervention_area_is_read_past_rows_not_estimated() -> None:
+    """A row whose DiD was not estimated has no count of areas: an area's report then lost its
+    "no intervals" captions and methods sentence."""
+    from pipeline import narrative
+
+    summary = pd.DataFrame({"n_areas_intervention": [1, None, 1]})
+    assert narrative.one_intervention_area(summary, "did")
+    assert not narrative.one_intervention_area(summary.assign(n_areas_intervention=[2, None, 2]), "did")
+    assert not narrative.one_intervention_area(summary, "concurrent")
+    assert not narrative.one_intervention_area(summary.assign(n_areas_intervention=None), "did")
+
+
 def test_the_technical_notes_give_the_models_diagnostics() -> None:
     """effects.csv's notes give the proportional-hazards test, the largest weight, a small
     effective size and the children left out for want of covariates; the technical report's
