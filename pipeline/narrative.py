@@ -949,7 +949,7 @@ _PH_TEST = re.compile(r"proportional-hazards test \(Grambsch–Therneau\) p = ([
                       r"global p = ([\d.e-]+)")
 _LARGEST_WEIGHT = re.compile(r"largest weight ([\d.]+) x mean")
 _SMALL_ESS = re.compile(r"comparison: effective sample size ([\d.]+) is under 50%")
-_DROPPED = re.compile(r"\b(\d+) children dropped for missing covariates")
+_DROPPED = re.compile(r"(?<![\w<])(<?\d+) children dropped for missing covariates")  # "<5" when small
 
 
 def _diagnostics(note: str, words: Mapping[str, str], language: str) -> list[str]:
@@ -965,7 +965,9 @@ def _diagnostics(note: str, words: Mapping[str, str], language: str) -> list[str
     if match := _SMALL_ESS.search(note):
         parts.append(words["small_ess"].format(ess=format_number(float(match.group(1)), language, 0)))
     if match := _DROPPED.search(note):
-        parts.append(words["dropped"].format(children=format_count(int(match.group(1)), language)))
+        count = match.group(1)
+        parts.append(words["dropped"].format(
+            children=count if count.startswith("<") else format_count(int(count), language)))
     return parts
 
 

@@ -952,4 +952,8 @@ def test_a_hidden_rows_note_keeps_no_effective_size() -> None:
     hidden = _effects_note(note, True, 5)
     assert "118" not in hidden and "240" not in hidden
     assert "comparison: effective sample size is under 50% of the children" in hidden
+    assert "29 children dropped" not in hidden and "children dropped for missing covariates" in hidden
     assert _effects_note(note, False, 5) == note  # shown rows keep every number
+    # a child or two without covariates is a count the tables protect (ITT less the model's n)
+    one = _effects_note("adjusted for education; 1 children dropped for missing covariates", False, 5)
+    assert one == "adjusted for education; <5 children dropped for missing covariates"

@@ -287,6 +287,7 @@ _DID_CELL = re.compile(r"(\d+)/(\d+)")
 _EFFECTIVE_SIZE = re.compile(r"effective sample size ([\d.]+) of \d+")
 _UNDER_SHARE = re.compile(r"(under \d+% of the) \d+ (children)")
 _SMALL_SIZE = re.compile(r"(effective sample size) [\d.]+ (is under)")  # the weights' check
+_DROPPED = re.compile(r"\b(\d+)( children dropped for missing covariates)")
 _FITTED_AT_BOUNDS = re.compile(r"\b(\d+)( fitted probabilities at)")
 
 
@@ -294,6 +295,8 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
     """The note with counts taken out where they are small or the row is suppressed."""
     small = privacy.small_count_label(min_cell)
     note = _FITTED_AT_BOUNDS.sub(lambda m: (small if 0 < int(m[1]) < min_cell else m[1]) + m[2], note)
+    # the children without covariates are a count the tables protect (ITT less the model's n)
+    note = _DROPPED.sub(lambda m: (small if 0 < int(m[1]) < min_cell else m[1]) + m[2], note)
     did_cells = _DID_CELLS.search(note)
     if did_cells and (hidden_row or any(0 < int(e) < min_cell or 0 < int(n) - int(e) < min_cell
                                         for e, n in _DID_CELL.findall(did_cells[0]))):
@@ -303,6 +306,7 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
         note = _EFFECTIVE_SIZE.sub("effective sample size suppressed", note)
         note = _UNDER_SHARE.sub(r"\1 \2", note)
         note = _SMALL_SIZE.sub(r"\1 \2", note)  # "118.2 is under 50 %" gave the size back
+        note = _DROPPED.sub(lambda m: m[2].lstrip(), note)
         note = "; ".join(n for n in (SUPPRESSED_NOTE.format(min_cell=min_cell), note) if n)
     return note
 
