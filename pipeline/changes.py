@@ -138,6 +138,23 @@ def changes_table(previous: PreviousRun | None, current: Mapping[str, pd.DataFra
     return table.frame(rows)
 
 
+def by_few_children(table: pd.DataFrame, min_cell: int) -> bool:
+    """Whether an earlier figure of `table` (changes.csv) changed by fewer than `min_cell`
+    children, children with the outcome or without it: its current counts in trends.csv would
+    give the few back beside the previous run's (kept in history/)."""
+    rows = table[table["change"] == "earlier_figure_changed"] if "change" in table else table.iloc[0:0]
+    for row in rows.to_dict("records"):
+        counts = [_count(row.get(c)) for c in ("previous_n", "n", "previous_events", "events")]
+        if None in counts:
+            continue
+        n_then, n_now, events_then, events_now = counts
+        for difference in (n_now - n_then, events_now - events_then,
+                           (n_now - events_now) - (n_then - events_then)):
+            if 0 < abs(difference) < min_cell:
+                return True
+    return False
+
+
 def _children_by_group(design: pd.DataFrame) -> dict[str, int | None]:
     """Children per group in design.csv; None for a group with a hidden cell."""
     totals: dict[str, int | None] = {}

@@ -256,9 +256,12 @@ def publish_compare(study: Study, tables: dict[str, pd.DataFrame],
     published: suppressed together, and then `changes` — what they say that the `previous`
     run's did not."""
     published = publish_tables(tables, study.min_cell)
-    design = study.public_config()["design"]
-    return published | publish_tables({"changes": changes.changes_table(previous, published, design)},
-                                      study.min_cell)
+    table = changes.changes_table(previous, published, study.public_config()["design"])
+    if changes.by_few_children(table, study.min_cell):
+        # a half-year's counts that changed by a child or two since the previous run must be
+        # hidden in trends.csv too: published with the changes in one pass (only then)
+        return publish_tables({**tables, "changes": table}, study.min_cell)
+    return published | publish_tables({"changes": table}, study.min_cell)
 
 
 def write_compare(published: dict[str, pd.DataFrame], previous: changes.PreviousRun | None,

@@ -164,6 +164,37 @@ def test_an_earlier_figure_that_changed_by_a_child_or_two_is_hidden_with_its_tre
     assert shown.loc["comparison", "events"] == 30
 
 
+def test_the_run_hides_a_trend_that_changed_by_a_child_in_trends_csv_too() -> None:
+    """The run published trends.csv first and changes.csv in a pass of its own: the changed
+    half-year was blanked in changes.csv, and trends.csv kept 30/25 beside the previous run's
+    31/26 in history/ (one child who left, with the outcome). Through `publish_compare`."""
+    from types import SimpleNamespace
+
+    from pipeline.runner import publish_compare
+
+    design = {"type": "did", "intervention_areas": ["Norrby"], "comparison_areas": ["Väst"]}
+    study = SimpleNamespace(min_cell=5, public_config=lambda: {"design": design})
+
+    def trends(n: int, events: int) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"indicator": "bf_any_2m", "arm": arm, "period": "post", "half_year": "2021-09", "n": size,
+             "events": hits, "proportion": hits / size, "ci_low": 0.1, "ci_high": 0.9, "suppressed": False}
+            for arm, size, hits in (("intervention", n, events), ("comparison", 60, 30))])
+    manifest = {"created": "2024-07-01T10:00:00",
+                "config": {"extraction_date": "2024-06-30", "design": design}}
+    earlier_tables = {"summary": pd.DataFrame(), "design": pd.DataFrame(), "trends": trends(31, 26)}
+    previous = changes.PreviousRun(Path("."), manifest, earlier_tables)
+    published = publish_compare(study, {"trends": trends(30, 25)}, previous)
+    shown = published["trends"].set_index("arm")
+    assert shown.loc["intervention", "n"] is None or shown.loc["intervention", "events"] is None
+    assert shown.loc["comparison", "events"] == 30
+    earlier = published["changes"][published["changes"]["change"] == "earlier_figure_changed"]
+    assert earlier["n"].isna().all() and earlier["suppressed"].all()
+    # a half-year that changed by many children is published once, as before
+    published = publish_compare(study, {"trends": trends(45, 33)}, previous)  # 14, 7 and 7 apart
+    assert published["trends"].set_index("arm").loc["intervention", "events"] == 33
+
+
 def test_the_report_says_first_report_or_what_changed() -> None:
     from pipeline.narrative import changes_markdown
     empty = output_table("changes").frame([])
