@@ -455,23 +455,32 @@ def _run_cohort(ctx: RunContext) -> tuple[dict[str, int], Writer]:
 
 
 def _outside_the_study(study: Study, cohort: pd.DataFrame) -> str:
-    """The clean children the study leaves out, each by its first reason (a quarter's children
-    born after born_to were left out without a word); counts below min_cell as "<5"."""
+    """The clean children the analyses leave out, each by its first reason (a quarter's
+    children born after born_to were left out without a word; under `concurrent` those born
+    before the start, under `historical` the comparison areas, are in no group). Counts below
+    min_cell say "<5", and then the largest other count is not shown either, so that the total
+    cannot give a small one back (the line is kept in run.log)."""
     design = study.design
     birth = pd.to_datetime(cohort["birth_date"])
     before = (birth < pd.Timestamp(design.born_from)).to_numpy(dtype=bool)
     after = (birth > pd.Timestamp(design.born_to)).to_numpy(dtype=bool)
     no_area = cohort["area_group"].isna().to_numpy(dtype=bool) & ~before & ~after
-    not_eligible = ~cohort["in_study"].to_numpy(dtype=bool) & ~before & ~after & ~no_area
+    in_study = cohort["in_study"].to_numpy(dtype=bool)
+    not_eligible = ~in_study & ~before & ~after & ~no_area
+    analysed = cohort["group"].notna().to_numpy(dtype=bool)
+    reasons = {f"born before born_from ({design.born_from})": before,
+               f"after born_to ({design.born_to})": after, "in no design area": no_area,
+               "not eligible": not_eligible,
+               f"in no group of the {design.type} design": in_study & ~analysed}
+    counts = {reason: int(mask.sum()) for reason, mask in reasons.items()}
     m = study.min_cell
-
-    def count(mask: Any) -> str:
-        n = int(mask.sum())
-        return f"{n:,}" if n == 0 or n >= m else f"<{m}"
-    return (f"cohort: {count(cohort['in_study'].to_numpy(dtype=bool))} of {len(cohort):,} "
-            f"clean children in the study; left out: {count(before)} born before born_from "
-            f"({design.born_from}), {count(after)} after born_to ({design.born_to}), {count(no_area)} in "
-            f"no design area, {count(not_eligible)} not eligible")
+    small = [reason for reason, n in counts.items() if 0 < n < m]
+    shown = {reason: f"<{m}" if reason in small else f"{n:,}" for reason, n in counts.items()}
+    if small:
+        largest = max((r for r in counts if r not in small), key=counts.get)
+        shown[largest] = "(not shown)"
+    return (f"cohort: {int(analysed.sum()):,} of {len(cohort):,} clean children in the analyses; left "
+            "out: " + ", ".join(f"{shown[reason]} {reason}" for reason in reasons))
 
 
 def _run_compare(ctx: RunContext) -> tuple[dict[str, int], Writer]:
@@ -650,15 +659,18 @@ def _exports_changed_since_cleaned(ctx: RunContext) -> str:
     if not stamp_file.is_file():
         return ""
     cleaned_at = stamp_file.stat().st_mtime
-    changed = [spec.file for table, spec in sorted(ctx.study.inputs.items())
-               if not ctx.study.input_path(table).is_file()
-               or (ctx.study.input_path(table).stat().st_mtime > cleaned_at
-                   and store.file_sha256(ctx.study.input_path(table)) != recorded.get(spec.file))]
-    if not changed:
+    paths = {spec.file: ctx.study.input_path(table) for table, spec in sorted(ctx.study.inputs.items())}
+    gone = [name for name, path in paths.items() if not path.is_file()]
+    # a file newer than the stamp is hashed (one copied with its old time, `cp -p`, is not seen)
+    changed = [name for name, path in paths.items() if name not in gone
+               and path.stat().st_mtime > cleaned_at and store.file_sha256(path) != recorded.get(name)]
+    said = ([f"{', '.join(changed)} changed since the clean stage read it"] if changed else []) + (
+        [f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} no longer there"] if gone else [])
+    if not said:
         return ""
-    return (f"note: {', '.join(changed)} changed since the clean stage read it; this run does not "
-            "read the exports again, so its results are of the earlier ones (run all stages, or add "
-            "`ingest clean` to --stages, to take the change in)")
+    return (f"note: {'; '.join(said)}; this run does not read the exports again, so its results are "
+            "of the earlier ones (run all stages, or add `ingest clean` to --stages, to take the "
+            "change in)")
 
 
 STUDY_FILE_RECORD = "study_file.txt"  # in data_clean/<study>/: the study.yml its results are of

@@ -915,16 +915,17 @@ def test_run_names_an_area_outside_the_design(tmp_path: Path, capsys) -> None:
 
 def test_run_says_how_many_clean_children_the_study_leaves_out_and_why(tmp_path: Path, capsys) -> None:
     """A new quarter's children born after born_to were left out of the study without a line
-    (validate counted them clean, the design did not change). Counts below min_cell say "<5"."""
+    (validate counted them clean, the design did not change). Counts below min_cell say "<5",
+    and the largest other count is then not shown: 15 - 8 - 6 gave the "<5" back."""
     late = [f"{pnr(f'202401{10 + i}', f'{500 + i:03d}')};Norrby;ja;Sverige;gymnasial;nej;30;3500;BVC Norrby;"
             for i in range(6)]
     folder = study_with(tmp_path / "s", children(8) + late + [child(8, "Västerby")])
     assert main(["run", str(folder), "--root", str(tmp_path / "r"), "--stages", "ingest", "clean",
                  "cohort"]) == 0
     captured = capsys.readouterr()
-    assert ("cohort: 8 of 15 clean children in the study; left out: 0 born before born_from "
-            "(2020-01-01), 6 after born_to (2023-12-31), <5 in no design area, 0 not eligible") in (
-        captured.out + captured.err)
+    assert ("cohort: 8 of 15 clean children in the analyses; left out: 0 born before born_from "
+            "(2020-01-01), (not shown) after born_to (2023-12-31), <5 in no design area, 0 not eligible, "
+            "0 in no group of the concurrent design") in captured.out + captured.err
 
 
 def test_a_run_without_the_clean_stage_says_the_exports_changed_since_it_read_them(
