@@ -287,3 +287,13 @@ def test_the_sites_table_says_its_children_are_the_estimates(pooled: list[Pooled
     assert ("Children in the estimate (intervention / comparison; with difference-in-differences before "
             "and after the start), Language screening without remark") in page
     assert "150 / 200" in page
+
+
+def test_one_percentage_point_is_singular(pooled: list[PooledIndicator]) -> None:
+    """The pooled report said "−1 percentage points" where page one says "1 percentage point"."""
+    from pipeline.multisite.report import _value
+
+    item = _item(pooled, "bf_any_12m")
+    assert _value(item, -0.01, "en") == "\u22121 percentage point"
+    assert _value(item, 0.01, "sv") == "1 procentenhet"
+    assert _value(item, 0.02, "en") == "2 percentage points"

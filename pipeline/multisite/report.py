@@ -382,7 +382,9 @@ def _value(item: PooledIndicator, value: float | None, language: str) -> str:
         return text.EN_DASH
     if item.log_scale:
         return format_number(value, language, 2)
-    return f"{format_number(value * 100, language)} {NARRATIVE_WORDS['pp'].in_(language)}"
+    number = format_number(value * 100, language)
+    unit = "pp_one" if number.lstrip(text.MINUS) == "1" else "pp"  # "1 percentage point", as page one says
+    return f"{number} {NARRATIVE_WORDS[unit].in_(language)}"
 
 
 def _interval(item: PooledIndicator, low: float | None, high: float | None, language: str) -> str:
