@@ -916,6 +916,7 @@ def test_a_did_reports_words_say_what_its_figures_and_tables_hold(small_study) -
     one = plain(html.unescape(area.read_text(encoding="utf-8")))
     assert "programmets skattade effekt (utan intervall: ett enda interventionsområde)" in one
     assert "Med ett enda interventionsområde, som här, går osäkerheten inte att skatta" in one
+    assert "i procentenheter, utan konfidensintervall: med ett enda interventionsområde" in one
     assert "utan intervall" not in study and "Med ett enda interventionsområde" not in study
     assert "programmets skattade effekt med 95 % konfidensintervall" in study
     # the flow's first step in an area's report is that area's children

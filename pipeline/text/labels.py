@@ -433,10 +433,10 @@ AXIS_LABELS: dict[str, Words] = {
     "contacts": Words("Antal genomförda programkontakter", "Programme contacts received"),
     "at_risk": Words("Antal i risk", "Number at risk"),
     "did_pp": Words(
-        sv=("Skattad effekt: hur mycket mer andelen förändrades från före till efter start i "
-            "interventionsområdena än i jämförelseområdena (procentenheter)"),
-        en=("Estimated effect: how much more the share changed from before to after the start in the "
-            "intervention areas than in the comparison areas (percentage points)"),
+        sv=("Skattad effekt: hur mycket mer andelen förändrades från före till efter start där "
+            "programmet fanns än i jämförelseområdena (procentenheter)"),
+        en=("Estimated effect: how much more the share changed from before to after the start where "
+            "the programme ran than in the comparison areas (percentage points)"),
     ),
     "birth_period": Words("Barnets födelseperiod", "Child's birth period"),
     "birth_quarter": Words("Barnets födelsekvartal", "Child's quarter of birth"),

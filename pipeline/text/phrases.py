@@ -158,6 +158,14 @@ PHRASES: dict[str, Words] = {
         en=("The programme's estimated effect (difference-in-differences) in percentage points with 95% "
             "confidence intervals; the line at 0 means no difference."),
     ),
+    "forest_intro_did_points": Words(
+        sv=("Programmets skattade effekt (skillnad-i-skillnader) i procentenheter, utan "
+            "konfidensintervall: med ett enda interventionsområde går osäkerheten inte att skatta "
+            "tillförlitligt; linjen vid 0 betyder ingen skillnad."),
+        en=("The programme's estimated effect (difference-in-differences) in percentage points, without "
+            "confidence intervals: with a single intervention area the uncertainty cannot be estimated "
+            "reliably; the line at 0 means no difference."),
+    ),
     "forest_intro_concurrent": Words(
         sv=("Programmets skattade effekt i procentenheter, justerad för skillnader i bakgrund (logistisk "
             "regression; viktning med IPTW som känslighetsanalys), med 95\u00a0% konfidensintervall; linjen "
