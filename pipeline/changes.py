@@ -4,7 +4,8 @@ When a study is run again on a new extraction, the compare stage compares what t
 publishes with what the previous run published (the outputs it left in `outputs/<study>/`):
 
 - `new_children` — per group (design.csv's groups), the children in the design now and then,
-  and the difference;
+  and the difference; `area_children_changed` — per group and area, the children then and now
+  where they changed (a count now that differs by a child or two is hidden, in design.csv too);
 - `estimate_moved` — each indicator (and area) whose headline estimate (summary.csv) moved by
   more than half the width of its previous 95 % interval (on the log scale for a ratio);
 - `earlier_figure_changed` — each birth half-year already reported (trends.csv: indicator, arm
@@ -133,6 +134,7 @@ def changes_table(previous: PreviousRun | None, current: Mapping[str, pd.DataFra
         return table.frame([*rows, {"change": "design_changed", **common, "note": ";".join(moved)}])
     now = {name: unescape_frame(current.get(name, pd.DataFrame())) for name in COMPARED_TABLES}
     rows += [row | common for row in _new_children(previous.tables["design"], now["design"])]
+    rows += [row | common for row in _area_children(previous.tables["design"], now["design"])]
     rows += [row | common for row in _moved(previous.tables["summary"], now["summary"])]
     rows += [row | common for row in _earlier_figures(previous.tables["trends"], now["trends"])]
     return table.frame(rows)
@@ -142,7 +144,13 @@ def by_few_children(table: pd.DataFrame, min_cell: int) -> bool:
     """Whether an earlier figure of `table` (changes.csv) changed by fewer than `min_cell`
     children, children with the outcome or without it: its current counts in trends.csv would
     give the few back beside the previous run's (kept in history/)."""
-    rows = table[table["change"] == "earlier_figure_changed"] if "change" in table else table.iloc[0:0]
+    if "change" not in table:
+        return False
+    for row in table[table["change"] == "area_children_changed"].to_dict("records"):
+        then, now = _count(row.get("previous_children")), _count(row.get("children"))
+        if then is not None and now is not None and 0 < abs(now - then) < min_cell:
+            return True
+    rows = table[table["change"] == "earlier_figure_changed"]
     for row in rows.to_dict("records"):
         counts = [_count(row.get(c)) for c in ("previous_n", "n", "previous_events", "events")]
         if None in counts:
@@ -182,6 +190,25 @@ def _new_children(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, A
             row["new_children"] = later - earlier
         rows.append(row)
     return rows
+
+
+def _area_children(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each area's children per group that both runs published and that changed: so that its
+    count now is hidden where it differs from the previous run's by a child or two (design.csv
+    beside history/'s gave "3 new children in Norrbyåsen" back)."""
+    def by_area(design: pd.DataFrame) -> dict[tuple[str, str], int]:
+        if design.empty or not {"group", "area", "children"} <= set(design.columns):
+            return {}
+        found = {}
+        for group, area, children in zip(design["group"], design["area"], design["children"], strict=True):
+            count = _count(children)
+            if _text(group) and _text(area) and count is not None:
+                found[_text(group), _text(area)] = count
+        return found
+    then, now = by_area(before), by_area(after)
+    return [{"change": "area_children_changed", "group": group, "area": area,
+             "previous_children": then[group, area], "children": now[group, area]}
+            for group, area in sorted(set(then) & set(now)) if then[group, area] != now[group, area]]
 
 
 def _moved(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:

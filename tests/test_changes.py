@@ -195,6 +195,39 @@ def test_the_run_hides_a_trend_that_changed_by_a_child_in_trends_csv_too() -> No
     assert published["trends"].set_index("arm").loc["intervention", "events"] == 33
 
 
+def test_an_areas_children_that_changed_by_a_few_are_hidden_in_design_csv_too() -> None:
+    """design.csv beside history/'s gave "Norrbyåsen 104 -> 107 after the start": 3 new
+    children in one area. Where an area's children changed by fewer than min_cell, its count
+    now is hidden (design.csv and changes.csv), and the group's total cannot give it back."""
+    from types import SimpleNamespace
+
+    from pipeline.runner import publish_compare
+
+    study = SimpleNamespace(min_cell=5, public_config=lambda: {"design": {"type": "did"}})
+
+    def design(norrby: int, soderby: int) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"arm": "intervention", "area": area, "period": "post", "born_from": "2020-09-01",
+             "born_to": "2023-12-31", "group": "intervention", "children": n}
+            for area, n in (("Norrby", norrby), ("Söderby", soderby))])
+    manifest = {"created": "2024-07-01T10:00:00", "config": {"extraction_date": "2024-06-30",
+                                                              "design": {"type": "did"}}}
+    earlier_tables = {"summary": pd.DataFrame(), "design": design(104, 90), "trends": pd.DataFrame()}
+    previous = changes.PreviousRun(Path("."), manifest, earlier_tables)
+    published = publish_compare(study, {"design": design(107, 110)}, previous)
+    shown = published["design"].set_index("area")["children"]
+    rows = published["changes"].set_index(["change", "area"])
+    assert shown["Norrby"] is None
+    assert rows.loc[("area_children_changed", "Norrby"), "children"] is None
+    assert rows.loc[("area_children_changed", "Norrby"), "previous_children"] == 104
+    # the group's 217 now less Söderby's 110 would give Norrby's 107: not both are shown
+    group = published["changes"].set_index("change").loc["new_children", "children"]
+    assert group is None or pd.isna(group) or shown["Söderby"] is None
+    # areas that changed by many children are shown, and published once
+    published = publish_compare(study, {"design": design(124, 110)}, previous)
+    assert published["design"].set_index("area")["children"].tolist() == [124, 110]
+
+
 def test_the_report_says_first_report_or_what_changed() -> None:
     from pipeline.narrative import changes_markdown
     empty = output_table("changes").frame([])

@@ -33,6 +33,7 @@ from pipeline.publish.cells import (
     Render,
     Triple,
     _blank,
+    _children_key,
     _mark,
     _Pass,
     _proportion_render,
@@ -294,7 +295,7 @@ def _publish_changes(p: _Pass, frame: pd.DataFrame) -> Render:
         group = _text(record.get("group"))
         before, after = int(record["previous_children"]), int(record["children"])
         earlier = p.count(("changes", group, "previous"), before, cost=2)
-        later = p.count(("changes", group, "current"), after, cost=2)
+        later = p.count(_children_key(group, "all"), after, cost=2)  # design.csv's group total
         difference = p.count(("changes", group, "new"), abs(after - before))
         if after >= before:
             p.relate(later, [earlier, difference])
@@ -317,6 +318,17 @@ def _publish_changes(p: _Pass, frame: pd.DataFrame) -> Render:
         for k in range(3):
             p.differ(now[k], then[k])
         figures[index] = (then, now)
+    # an area's children now (design.csv's own cell) and as the previous run published them
+    areas: dict[int, int] = {}
+    for index, record in enumerate(records):
+        if record.get("change") != "area_children_changed":
+            continue
+        group, area = _text(record.get("group")), _text(record.get("area"))
+        now_cell = p.count(_children_key(group, area), record.get("children"))
+        then_cell = p.count(("changes", "previous", group, area), record.get("previous_children"),
+                            hideable=False)
+        p.differ(now_cell, then_cell)
+        areas[index] = now_cell
 
     def render(hidden: np.ndarray) -> pd.DataFrame:
         published = frame.copy()
@@ -325,11 +337,15 @@ def _publish_changes(p: _Pass, frame: pd.DataFrame) -> Render:
         changed = np.array([index in figures and p.unsafe(figures[index][1], hidden)
                             for index in range(len(records))], dtype=bool)
         _blank(published, changed, FIGURE_COLUMNS)
+        for index, cell in areas.items():
+            changed[index] = bool(hidden[cell])
         rows |= changed
         for index in np.flatnonzero(changed):
             reasons[index] = "secondary"
         columns = ("previous_children", "children", "new_children")
         shown = {column: list(frame[column].astype(object)) for column in columns}
+        for index in (i for i in areas if changed[i]):  # the area's count now, hidden with design.csv's
+            shown["children"][index] = None
         for index, triple in cells.items():
             for column, cell in zip(columns, triple, strict=True):
                 if hidden[cell]:
