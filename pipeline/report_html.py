@@ -70,12 +70,13 @@ def figure_html(fig: Figure | Drawing, number: int, caption: str, alt: str, lang
     """A <figure> with the PNG embedded (alt text) and a numbered <figcaption>.
 
     With `figures_dir`, also writes `<figures_dir>/<slug of "Figur 3 caption">.png` and
-    `.svg` (of "Figur 3 <name>" when the figure has a `name` of its own, as a follow-up
-    part's figures do). With `cache`, a folder the reports of one run share, a figure with
-    an `inputs_key` (`figures.ReportFigure`) is drawn once for them all: its images are kept
-    there under the key for the next report that shows it. The figure is not closed: the
-    caller closes it. A `Drawing` (`figures.<function>.later(...)`) is drawn only when the
-    cache does not have its images, and released afterwards.
+    `.svg` (of "Figur 3 <name>" when a `name` is given; the report names every figure, a
+    follow-up part's too, after its caption, in the report's language). With `cache`, a
+    folder the reports of one run share, a figure with an `inputs_key` (`figures.ReportFigure`)
+    is drawn once for them all: its images are kept there under the key for the next report
+    that shows it. The figure is not closed: the caller closes it. A `Drawing`
+    (`figures.<function>.later(...)`) is drawn only when the cache does not have its images,
+    and released afterwards.
     """
     label = caption_label("figure", number, language)
     png, svg = _shared_images(fig, cache, svg=figures_dir is not None)

@@ -980,3 +980,15 @@ def test_the_technical_notes_give_the_models_diagnostics() -> None:
     said = narrative.effect_note(weights, "en")
     assert "largest weight 4.2 times the mean" in said
     assert "the comparison group's effective size 118 is under half its children" in said
+
+
+def test_a_follow_up_parts_figures_are_named_in_the_reports_language(small_study) -> None:
+    """A Swedish report's figures folder had `figur-4-conversations.png` and
+    `figur-5-collaboration-radar-norrbyasen.png` beside `figur-7-amning-…`: the follow-up parts'
+    figures are named after their captions, as every other figure is."""
+    root, _, _ = small_study
+    figures = root / "outputs" / "small" / "figures"
+    names = [p.name for p in figures.glob("*_sv/*.png")] + [p.name for p in figures.glob("*_en/*.png")]
+    assert names and not [n for n in names if n.endswith("-conversations.png") or "collaboration-radar" in n]
+    swedish = [p.name for p in figures.glob("small_study_sv/*.png")]
+    assert [n for n in swedish if "-rad-och-stodsamtal-per-manad" in n]  # the samtal part's, in Swedish

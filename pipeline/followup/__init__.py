@@ -106,7 +106,7 @@ class FigureBlock:
     figure: Figure
     caption: str
     alt: str
-    name: str  # its file stem in figures/
+    name: str  # its name in the part (its file in figures/ is named after its caption)
 
 
 Block = Text | TableBlock | FigureBlock
