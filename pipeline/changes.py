@@ -124,12 +124,14 @@ def changes_table(previous: PreviousRun | None, current: Mapping[str, pd.DataFra
     rows: list[dict[str, Any]] = [{"change": "compared_with", **common,
                                    "previous_extraction": previous.extraction}]
     before = (previous.manifest.get("config") or {}).get("design") or {}
+
     def same(key: str) -> bool:  # areas listed in another order are the same areas
-        now, then = design[key], before.get(key)
+        now, then = design[key], before[key]
         if isinstance(now, list | tuple) and isinstance(then, list | tuple):
             return sorted(map(str, now)) == sorted(map(str, then))
         return now == then
-    moved = [key for key in (design or {}) if before and not same(key)]
+    # (a key the previous run's manifest lacks, a setting added since, is not a change)
+    moved = [key for key in (design or {}) if key in before and not same(key)]
     if moved:
         return table.frame([*rows, {"change": "design_changed", **common, "note": ";".join(moved)}])
     now = {name: unescape_frame(current.get(name, pd.DataFrame())) for name in COMPARED_TABLES}
@@ -141,9 +143,9 @@ def changes_table(previous: PreviousRun | None, current: Mapping[str, pd.DataFra
 
 
 def by_few_children(table: pd.DataFrame, min_cell: int) -> bool:
-    """Whether an earlier figure of `table` (changes.csv) changed by fewer than `min_cell`
-    children, children with the outcome or without it: its current counts in trends.csv would
-    give the few back beside the previous run's (kept in history/)."""
+    """Whether an area's children, or an earlier figure's children, children with the outcome
+    or without it, changed by fewer than `min_cell` (changes.csv): their counts now in
+    design.csv or trends.csv would give the few back beside the previous run's (history/)."""
     if "change" not in table:
         return False
     for row in table[table["change"] == "area_children_changed"].to_dict("records"):

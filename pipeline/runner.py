@@ -476,9 +476,9 @@ def _outside_the_study(study: Study, cohort: pd.DataFrame) -> str:
     m = study.min_cell
     small = [reason for reason, n in counts.items() if 0 < n < m]
     shown = {reason: f"<{m}" if reason in small else f"{n:,}" for reason, n in counts.items()}
-    if small:
-        largest = max((r for r in counts if r not in small), key=counts.get)
-        shown[largest] = "(not shown)"
+    others = [reason for reason, n in counts.items() if n >= m]
+    if small and others:  # (with none, the published design and data-quality tables say as much)
+        shown[max(others, key=counts.get)] = "(not shown)"
     return (f"cohort: {int(analysed.sum()):,} of {len(cohort):,} clean children in the analyses; left "
             "out: " + ", ".join(f"{shown[reason]} {reason}" for reason in reasons))
 

@@ -278,6 +278,9 @@ def test_a_changed_design_is_said_and_nothing_is_compared() -> None:
     reordered = {**design, "intervention_areas": ["Söderby", "Norrby"]}
     kept = changes.changes_table(previous, {"summary": summary}, reordered)
     assert "design_changed" not in kept["change"].tolist()
+    # a setting the previous run's manifest lacks (added since) is not a change of design
+    added = changes.changes_table(previous, {"summary": summary}, {**design, "new_setting": 1})
+    assert "design_changed" not in added["change"].tolist()
     # the same design: compared as before (the estimate moved by more than half its interval)
     same = changes.changes_table(previous, {"summary": summary.assign(estimate=0.5)}, design)
     assert "design_changed" not in same["change"].tolist() and "estimate_moved" in same["change"].tolist()

@@ -528,6 +528,12 @@ def test_an_adjusted_did_is_hidden_when_a_group_before_or_after_the_start_is() -
     assert published["effects"].iloc[2]["estimate"] == -0.0148
 
 
+def two_groups(indicator: str, n: tuple[int, int], events: tuple[int, int], **values: object) -> dict:
+    """An effects row of `indicator` with (intervention, comparison) children and events."""
+    return effects_row(indicator=indicator, n_intervention=n[0], events_intervention=events[0],
+                       n_comparison=n[1], events_comparison=events[1]) | values
+
+
 def test_mmr_by_24_months_is_hidden_under_either_name() -> None:
     """Age at MMR vaccination, at its landmark of 24 months, is MMR by 24 months: the same
     children and counts. The placebo DiD on the children before the start, 3 fewer than them
@@ -536,17 +542,14 @@ def test_mmr_by_24_months_is_hidden_under_either_name() -> None:
     as vacc_mmr1_age's, whose group before the start no table gives (the demo's placebo rows,
     and a site's DiD that the pooled report printed). The counts under either name are one
     cell now."""
-    def row(indicator: str, n: tuple[int, int], events: tuple[int, int], **values: object) -> dict:
-        return effects_row(indicator=indicator, n_intervention=n[0], events_intervention=events[0],
-                           n_comparison=n[1], events_comparison=events[1]) | values
     did = {"measure": "did", "method": "did", "adjusted": True, "estimate": 0.05}
     frame = pd.DataFrame([
-        row("vacc_mmr1_24m", (100, 150), (60, 100)),
-        row("vacc_mmr1_24m", (340, 450), (260, 300), **did),
-        row("vacc_mmr1_24m", (237, 300), (197, 200), analysis="placebo", **did),
-        row("vacc_mmr1_age", (150, 200), (90, 120), measure="hazard_ratio", estimate=1.2),
-        row("vacc_mmr1_age", (340, 450), (260, 300), **did),
-        row("vacc_mmr1_age", (237, 300), (197, 200), analysis="placebo", **did),
+        two_groups("vacc_mmr1_24m", (100, 150), (60, 100)),
+        two_groups("vacc_mmr1_24m", (340, 450), (260, 300), **did),
+        two_groups("vacc_mmr1_24m", (237, 300), (197, 200), analysis="placebo", **did),
+        two_groups("vacc_mmr1_age", (150, 200), (90, 120), measure="hazard_ratio", estimate=1.2),
+        two_groups("vacc_mmr1_age", (340, 450), (260, 300), **did),
+        two_groups("vacc_mmr1_age", (237, 300), (197, 200), analysis="placebo", **did),
     ])
     table = publish_table("effects", frame, M)
     assert pd.isna(table["estimate"].iloc[2]) and table["suppressed"].iloc[2]
@@ -560,16 +563,13 @@ def test_age_at_mmrs_did_rests_on_the_groups_of_mmr_by_24_months() -> None:
     taken from its own crude hazard-ratio row (every child, of every age), where nothing is
     small, so the adjusted DiD's −0.13 with the three published shares gave 42 of 43 back. (The
     DiD's counts are its complete cases: fewer than the groups' before and after together.)"""
-    def row(indicator: str, n: tuple[int, int], events: tuple[int, int], **values: object) -> dict:
-        return effects_row(indicator=indicator, n_intervention=n[0], events_intervention=events[0],
-                           n_comparison=n[1], events_comparison=events[1]) | values
     did = {"measure": "did", "method": "did", "adjusted": True, "estimate": 0.13}
     frame = pd.DataFrame([
-        row("vacc_mmr1_24m", (43, 150), (42, 140)),
-        row("vacc_mmr1_24m", (125, 440), (114, 405), **did),
-        row("vacc_mmr1_age", (93, 200), (54, 120), measure="hazard_ratio", estimate=1.2),
-        row("vacc_mmr1_age", (125, 440), (114, 405), **did),
-        row("vacc_mmr1_age", (125, 440), (114, 405), analysis="landmark", landmark_days=730, **did),
+        two_groups("vacc_mmr1_24m", (43, 150), (42, 140)),
+        two_groups("vacc_mmr1_24m", (125, 440), (114, 405), **did),
+        two_groups("vacc_mmr1_age", (93, 200), (54, 120), measure="hazard_ratio", estimate=1.2),
+        two_groups("vacc_mmr1_age", (125, 440), (114, 405), **did),
+        two_groups("vacc_mmr1_age", (125, 440), (114, 405), analysis="landmark", landmark_days=730, **did),
     ])
     indicators = pd.concat([
         indicator_rows({"A": (43, 42)}).assign(group="intervention"),

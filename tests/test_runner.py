@@ -401,3 +401,30 @@ def test_published_tables_written_by_two_processes_are_the_files_one_writes(
     assert len(one) == 2 * len(tables) + 1  # CSV and XLSX each, and the data dictionary
     for name in one:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+def test_the_cohort_line_hides_a_second_count_beside_a_small_one() -> None:
+    """Children the analyses leave out, by reason: 3 born after born_to ("<5"), 40 not eligible,
+    then not shown (the total less the rest would give the 3 back). With no other count of 5
+    or more, none is hidden: a "(not shown)" 0 protected nothing (the total less the children
+    analysed is the small count, as the published design and data-quality tables say), and with
+    every count small there was none to hide (max() of no counts)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    design = SimpleNamespace(born_from=dt.date(2020, 1, 1), born_to=dt.date(2022, 12, 31), type="did")
+    study = SimpleNamespace(design=design, min_cell=5)
+
+    def cohort(after: int, not_eligible: int, analysed: int) -> pd.DataFrame:
+        n = after + not_eligible + analysed
+        return pd.DataFrame({
+            "birth_date": ["2023-06-01"] * after + ["2021-06-01"] * (not_eligible + analysed),
+            "area_group": ["intervention"] * n,
+            "in_study": [False] * (after + not_eligible) + [True] * analysed,
+            "group": [None] * (after + not_eligible) + ["intervention"] * analysed})
+    said = runner._outside_the_study(study, cohort(3, 40, 57))
+    assert said == ("cohort: 57 of 100 clean children in the analyses; left out: 0 born before born_from "
+                    "(2020-01-01), <5 after born_to (2022-12-31), 0 in no design area, (not shown) not "
+                    "eligible, 0 in no group of the did design")
+    assert "(not shown)" not in runner._outside_the_study(study, cohort(3, 0, 57))
+    assert "<5 not eligible" in runner._outside_the_study(study, cohort(3, 2, 57))

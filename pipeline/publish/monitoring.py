@@ -286,7 +286,9 @@ FIGURE_COLUMNS = ("previous_n", "n", "previous_events", "events", "previous_valu
 
 def _publish_changes(p: _Pass, frame: pd.DataFrame) -> Render:
     """New children per group: the difference of two published totals, still shown as "<5"
-    when small, with one of the totals of its row hidden so that it cannot be subtracted."""
+    when small, with one of the totals of its row hidden so that it cannot be subtracted. An
+    earlier figure's and an area's counts now are trends.csv's and design.csv's own cells,
+    hidden with them where they differ from the previous run's by a few children."""
     records = frame.to_dict("records")
     cells: dict[int, tuple[int, int, int]] = {}
     for index, record in enumerate(records):

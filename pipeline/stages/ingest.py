@@ -1184,28 +1184,23 @@ def _unused_notes(raw: RawExport, table: Table, column_map: dict[str, str], name
     identified = any(name in by_target for name in table.identified_by)  # one of them is enough
     absent = [column for column in table.columns if column.name not in by_target
               and not (identified and column.name in table.identified_by)]
+    likely_of = {column.name: _likely_header(column.header, ignored) for column in absent}
     for column in absent:
-        likely = _likely_header(column.header, ignored)
-        if likely is not None:
+        if (likely := likely_of[column.name]) is not None:
             notes.append(
                 f"{named}: the optional column '{column.header}' ({column.description or column.name}) is "
                 f"not in the file, so it is missing on every row, and the column '{likely}' is not read; "
                 f"if it is that column, add to study.yml: column_map: {{{table.name}: "
                 f"{{{yaml_quoted(likely)}: {column.header}}}}}")
-    unexplained = [column for column in absent if _likely_header(column.header, ignored) is None]
+    unexplained = [column for column in absent if likely_of[column.name] is None]
     if unexplained:
         notes.append(f"{named}: optional column(s) not in the file, missing on every row: "
                      + ", ".join(f"'{c.header}' ({c.description or c.name})" for c in unexplained))
-    unread = [name for name in dict.fromkeys(ignored) if _likely_header_of(name, absent) is None]
+    unread = [name for name in dict.fromkeys(ignored) if name not in likely_of.values()]
     if unread:
         notes.append(f"{named}: column(s) not read (not part of the {table.name} export): "
                      + ", ".join(repr(name) for name in unread))
     return notes
-
-
-def _likely_header_of(found: str, columns: list[Column]) -> Column | None:
-    """The absent column a header is most likely meant for (as `_likely_header` pairs them)."""
-    return next((c for c in columns if _likely_header(c.header, [found]) == found), None)
 
 
 def _unnamed_columns(raw: RawExport) -> list[tuple[int, int, int]]:
