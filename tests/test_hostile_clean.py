@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -539,3 +540,72 @@ def test_the_scan_reads_whole_numbers_of_number_columns(tmp_path: Path) -> None:
     assert scan_file_for_personnummer(path) == ["##########"]
     pd.DataFrame({"note": ["ring 8112\ufeff18-9876", "nej"]}).to_parquet(path)  # a BOM inside the digits
     assert scan_file_for_personnummer(path) == ["######-####"]
+
+
+# --- an export that ends well before the extraction date -------------------------------------
+
+def test_an_export_that_ends_well_before_the_extraction_date_is_told(tmp_path: Path) -> None:
+    """1,000 visits a day apart from 2021-01-01 and three typed a year on (2025): the export
+    ends where all but 0.5 % of its 1,003 dates lie, numpy's 'lower' quantile at 0.995 of the
+    sorted dates, position floor(0.995 x 1,002) = 996: day 996, 2023-09-24 (730 days to
+    2023-01-01, then 266). The extraction date written in study.yml, 2024-06-30, is 280 days
+    after it, where the export's pace (996 days from its first event to its end, with 997
+    events: one a day) would have put some 280 visits."""
+    from pipeline.stages.clean import export_end, export_end_notes
+
+    days = [pd.Timestamp("2021-01-01") + pd.Timedelta(days=d) for d in range(1000)]
+    dates = pd.Series(days + [pd.Timestamp("2025-03-01")] * 3)
+    end = export_end(dates, "besok.csv", "visit_date")
+    assert end.end == pd.Timestamp("2023-09-24")
+    assert (end.events, end.later) == (997, 6)  # days 0-996; 997-999 and the three of 2025
+    assert end.per_day == pytest.approx(1.0)
+    extraction = pd.Timestamp("2024-06-30").date()
+    assert end.gap(extraction) == 280  # 7 days to October, 244 from October to May, 29 in June
+    [note] = export_end_notes([end], extraction)
+    assert note.startswith("Every event export ends well before the extraction_date 2024-06-30")
+    assert ("besok.csv's visit_dates on 2023-09-24, 280 days before it (997 from 2021-01-01 and 6 later"
+            in note)
+    assert "some 280 would fall in those days" in note and "set extraction_date" in note
+    # two exports, the other up to the extraction date: only the one is named
+    other = export_end(pd.Series(pd.date_range("2021-01-01", "2024-06-30", freq="D")), "amning.csv",
+                       "assessment_date")
+    [note] = export_end_notes([end, other], extraction)
+    assert note.startswith("An event export ends") and "amning.csv" not in note
+
+
+@pytest.mark.parametrize("last, events, named", [
+    ("2024-05-15", 1200, False),  # a quiet summer: 46 days, fewer than 90
+    ("2023-12-01", 12, False),  # a sparse export: 12 events 90 days apart give 2 in its 212 days
+    ("2024-03-31", 1200, True),  # 91 days (97 from its end: all but 0.5 % of the dates) at a daily pace
+])
+def test_a_quiet_summer_or_a_sparse_export_is_not_told(last: str, events: int, named: bool) -> None:
+    from pipeline.stages.clean import export_end, export_end_notes
+
+    dates = pd.Series(pd.date_range(end=last, periods=events, freq="D" if events > 100 else "90D"))
+    notes = export_end_notes([export_end(dates, "x.csv", "visit_date")], pd.Timestamp("2024-06-30").date())
+    assert bool(notes) is named
+
+
+def test_validate_and_run_say_that_every_export_ends_a_year_before_the_extraction_date(
+        small_study: tuple[Path, Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The 600-child synthetic study's exports run up to its extraction date: no line. With
+    the date written a year late, every event export is named, once, in one line."""
+    _, folder, _ = small_study
+    assert main(["validate", str(folder), "--root", str(tmp_path / "r0")]) == 0
+    assert "ends well before the extraction_date" not in capsys.readouterr().out
+    late = tmp_path / "late"
+    shutil.copytree(folder, late)
+    config = yaml.safe_load((late / "study.yml").read_text(encoding="utf-8"))
+    extraction = pd.Timestamp(config["extraction_date"]) + pd.DateOffset(years=1)
+    config["extraction_date"] = extraction.date()
+    (late / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert main(["validate", str(late), "--root", str(tmp_path / "r1")]) == 0
+    out = capsys.readouterr().out
+    [line] = [line for line in out.splitlines() if "ends well before" in line]
+    said = f"Every event export ends well before the extraction_date {extraction:%Y-%m-%d}"
+    assert line.startswith(f"  note: {said}")
+    for name in ("visits", "vaccinations", "breastfeeding", "language"):
+        file = config["inputs"][name]
+        assert f"{file if isinstance(file, str) else file['file']}'s" in line
+    assert main(["run", str(late), "--root", str(tmp_path / "r1"), "--stages", "ingest", "clean"]) == 0
+    assert f"ingest + clean: note: {said}" in capsys.readouterr().out

@@ -286,9 +286,11 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
         del children, rows
 
     def clean_table(name: str, hand_over: Callable[[str, Iterable[pd.DataFrame]], None] | None
-                    ) -> tuple[CleanTable, pd.DataFrame, list[str], pd.DataFrame | None]:
+                    ) -> tuple[CleanTable, pd.DataFrame, tuple[str, ...], pd.DataFrame | None,
+                               ExportEnd | None]:
         """One export read, cleaned and (with `hand_over`) handed over: the clean table, its
-        value issues, its notes and, for the vaccinations, the antigen doses kept."""
+        value issues, its notes, for the vaccinations the antigen doses kept, and for an
+        event export where its dates end (`export_end`)."""
         raw = mask_identifiers(raw_tables.pop(name))
         if TABLES[name].required or name in EVENT_DATE:  # the children's events, optional or not
             table = _clean_events(raw, register, extraction_date, birth_by_person)
@@ -296,6 +298,8 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
             table = _clean_optional(raw, TABLES[name], register, extraction_date, births,
                                     areas, area_map or {})
         issues_found, notes = raw.value_issues, raw.notes
+        end = (export_end(table.frame[EVENT_DATE[name]], raw.source_file, EVENT_DATE[name])
+               if name in EVENT_DATE else None)
         del raw
         doses = None
         if name == "vaccinations":  # only what the doses are made of: the rest can go when written
@@ -311,7 +315,7 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
                 hand_over("antigen_doses", antigen_doses_in_parts(vaccinations, ROW_GROUP_ROWS))
                 doses = antigen_doses(without_rows(vaccinations))
             del vaccinations
-        return table, issues_found, notes, doses
+        return table, issues_found, notes, doses, end
 
     events = [n for n in names if n != "children"]
     if isinstance(set_aside, SetAsideMeanwhile) and _worth_processes(raw_tables, events, jobs):
@@ -322,17 +326,20 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
         for name in events:
             cleaned.append(clean_table(name, set_aside))
             progress(step_message("clean", len(cleaned) + 1, len(names), name))
-    doses = None
-    for name, (table, issues_found, notes, table_doses) in zip(events, cleaned, strict=True):
+    doses, ends = None, []
+    for name, (table, issues_found, notes, table_doses, end) in zip(events, cleaned, strict=True):
         tables[name] = table
         issues.append(issues_found)
         notes_by_table[name] = notes
         if table_doses is not None:
             doses = table_doses
+        if end is not None:
+            ends.append(end)
     issues = pd.concat(issues, ignore_index=True)
     notes = ([note for name in names for note in notes_by_table[name]]
              + _range_notes(issues, plausible_ranges or {}) + _area_map_notes(spellings, area_map or {})
-             + _rounded_personnummer_notes([tables[name].rejects for name in names]))
+             + _rounded_personnummer_notes([tables[name].rejects for name in names])
+             + export_end_notes(ends, extraction_date))
     written = frozenset() if set_aside is None else frozenset([*tables, "antigen_doses"])
     return CleanResult(tables, doses, issues, spellings, notes, written, area_counts)
 
@@ -498,6 +505,75 @@ def _rounded_personnummer_notes(rejects: Sequence[pd.DataFrame]) -> list[str]:
                          "a spreadsheet kept only their first digits when it saved the file, and they cannot "
                          "be read back; export the file again with the personnummer column formatted as text")
     return notes
+
+
+# Where an event export's dates end is where all but EXPORT_END_STRAY of them lie: a few dates
+# typed a year on (2025 for 2024), kept when the extraction date is later still, do not hide it.
+# An export whose dates end EXPORT_END_DAYS or more before the extraction date, when its own pace
+# would have put EXPORT_END_EVENTS or more events in those days, is said to end early.
+EXPORT_END_STRAY, EXPORT_END_DAYS, EXPORT_END_EVENTS = 0.005, 90, 20
+
+
+@dataclass(frozen=True)
+class ExportEnd:
+    """Where an event export's dates end (`export_end`)."""
+
+    source_file: str
+    column: str
+    first: pd.Timestamp
+    end: pd.Timestamp
+    events: int  # on or before `end`
+    later: int  # after it
+    per_day: float  # events a day from `first` to `end`
+
+    def gap(self, extraction_date: dt.date) -> int:
+        return (pd.Timestamp(extraction_date) - self.end).days
+
+    def expected(self, extraction_date: dt.date) -> float:
+        """Events its pace would have put between its end and the extraction date."""
+        return self.gap(extraction_date) * self.per_day
+
+    def early(self, extraction_date: dt.date) -> bool:
+        return (self.gap(extraction_date) >= EXPORT_END_DAYS
+                and self.expected(extraction_date) >= EXPORT_END_EVENTS)
+
+
+def export_end(dates: pd.Series, source_file: str, column: str) -> ExportEnd | None:
+    """Where the clean dates of an event export end, and its pace up to there (None without two)."""
+    dates = dates.dropna()
+    if len(dates) < 2:
+        return None
+    first = dates.min()
+    end = dates.quantile(1 - EXPORT_END_STRAY, interpolation="lower")
+    events = int((dates <= end).sum())
+    return ExportEnd(source_file, column, first, end, events, len(dates) - events,
+                     (events - 1) / max((end - first).days, 1))
+
+
+def export_end_notes(ends: Sequence[ExportEnd], extraction_date: dt.date) -> list[str]:
+    """A line when event exports end well before the study's extraction date (`ExportEnd.early`).
+
+    Every indicator counts a child's events up to extraction_date: exports taken out a year
+    before the date written in study.yml (or cut short) count the last children as
+    unvaccinated, unvisited or not screened, with no reject and no value issue to show it. A
+    quiet summer or a sparse export does not raise the line (its pace would not have filled
+    the days). One line names every export that ends early, each with its end and pace."""
+    early = [e for e in ends if e.early(extraction_date)]
+    if not early:
+        return []
+    each = "; ".join(
+        f"{e.source_file}'s {e.column}s on {e.end:%Y-%m-%d}, {e.gap(extraction_date):,} days before it "
+        f"({e.events:,} from {e.first:%Y-%m-%d}{f' and {e.later:,} later' if e.later else ''}; at "
+        f"{e.per_day:.2g} a day some {e.expected(extraction_date):,.0f} would fall in those days)"
+        for e in early)
+    latest = max(e.end for e in early)
+    which = "Every event export ends" if len(early) == len(ends) else (
+        "An event export ends" if len(early) == 1 else "Event exports end")
+    return [f"{which} well before the extraction_date {extraction_date:%Y-%m-%d} in study.yml: {each}. "
+            "The indicators count each child's events up to extraction_date, so children would be "
+            "counted as unvaccinated, unvisited or not screened for want of the events of those days. "
+            f"If the data were taken out earlier (about {latest:%Y-%m-%d}), set extraction_date to that "
+            "day; if an export alone ends early, export it again up to the extraction date"]
 
 
 def _first_rows(rows: pd.DataFrame) -> str:
