@@ -29,6 +29,8 @@ from pipeline.multisite.demo import run_sites
 from pipeline.multisite.package import MEMBERS, package_problems, read_package, write_site_package
 from pipeline.multisite.pool import pool_packages, pooled_table
 from pipeline.multisite.report import indicator_sentences
+from pipeline.pooling_figures import pooled_name
+from pipeline.report_html import slug
 from pipeline.stats import meta_analysis
 from pipeline.synth.sites import SITE_COMMON_DID, write_synthetic_sites
 
@@ -225,10 +227,13 @@ def test_pool_end_to_end(sites: dict, capsys: pytest.CaptureFixture) -> None:
             assert kept["weight_percent"].sum() == pytest.approx(100, abs=1e-3)
             again = meta_analysis(kept["estimate"], kept["se"]).pooled
             assert random["estimate"] == pytest.approx(again.estimate, rel=1e-5)
-        for language in ("sv", "en"):
-            pattern = f"*-forest-{indicator.replace('_', '-')}.*"
-            figures = list((out / "figures" / f"pooled_{language}").glob(pattern))
+        for language in ("sv", "en"):  # named after the indicator in the report's language
+            names = {slug(pooled_name(indicator, language, ratio=ratio)) for ratio in (False, True)}
+            figures = [path for name in names for path in (out / "figures" / f"pooled_{language}").glob(
+                f"{'figur' if language == 'sv' else 'figure'}-*-{name}.*")]
             assert sorted(p.suffix for p in figures) == [".png", ".svg"], (indicator, language)
+    assert (out / "figures" / "pooled_sv" / "figur-1-mmr-vid-24-manader.png").is_file()
+    assert (out / "figures" / "pooled_en" / "figure-2-any-breastfeeding-at-6-months.svg").is_file()
     sv = (out / "reports" / "pooled_sv.html").read_text(encoding="utf-8")
     en = (out / "reports" / "pooled_en.html").read_text(encoding="utf-8")
     assert "inga barns uppgifter har slagits ihop" in sv and "no children&#x27;s data were pooled" in en

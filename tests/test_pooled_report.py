@@ -143,6 +143,34 @@ def test_the_interval_shown_everywhere_is_the_floored_one(pooled: list[PooledInd
     assert (min(xs), max(xs)) == (pytest.approx(low * 100, abs=1e-4), pytest.approx(high * 100, abs=1e-4))
 
 
+def test_one_site_is_no_fixed_effect_in_the_table_the_figure_or_pooled_csv() -> None:
+    """Language screening where only Kommun 1 has an estimate (Kommun 2's and 3's hidden): its
+    estimate is not pooled with anything. The overview table said "–" for the fixed-effect
+    sensitivity while the forest plot drew a fixed-effect diamond with numbers, and pooled.csv
+    gave the one site's estimate again as a fixed effect."""
+    one = {"Kommun 1": LANGUAGE["Kommun 1"], "Kommun 2": ("", "", "", ""), "Kommun 3": ("", "", "", "")}
+    packages = []
+    for i in (1, 2, 3):
+        package = _package(f"Kommun {i}")
+        rows = package.estimates
+        values = one[f"Kommun {i}"]
+        language = rows["indicator"] == "lang_no_deviation"
+        rows.loc[language, ["estimate", "ci_low", "ci_high", "se"]] = list(values)
+        if not values[0]:
+            rows.loc[language, ["verdict", "reason", "suppression"]] = ["suppressed", *["small_group"] * 2]
+        packages.append(package)
+    pooled = pool_packages(packages)
+    assert _item(pooled, "lang_no_deviation").meta.k == 1
+    table = pooled_table(pooled)
+    fixed = table[(table["indicator"] == "lang_no_deviation") & (table["row"] == "fixed_effect")].iloc[0]
+    assert pd.isna(fixed["estimate"]) and pd.isna(fixed["ci_low"]) and fixed["reason"] == "too_few_sites"
+    figure = forest_plot(table, "lang_no_deviation", "sv")
+    assert not [p for p in figure.axes[0].patches if p.get_gid() == "fixed"]
+    assert [t.get_text() for t in figure.axes[0].texts].count("kunde inte skattas") == 2  # pooled, fixed
+    site = table[(table["indicator"] == "lang_no_deviation") & (table["site"] == "Kommun 1")].iloc[0]
+    assert site["estimate"] == pytest.approx(0.493925)  # the site's own estimate, shown as its own
+
+
 def test_an_interval_wider_than_100_points_is_said_to_say_nothing(pooled: list[PooledIndicator]) -> None:
     """lang_no_deviation, two sites: mu ± t(1) · SE, t(0.975; 1) = tan(0.475 π) = 12.706, is
     -98.6 to 199.8 points; the sentence says the sites cannot tell, the table gives the numbers."""
@@ -297,3 +325,18 @@ def test_one_percentage_point_is_singular(pooled: list[PooledIndicator]) -> None
     assert _value(item, -0.01, "en") == "\u22121 percentage point"
     assert _value(item, 0.01, "sv") == "1 procentenhet"
     assert _value(item, 0.02, "en") == "2 percentage points"
+
+
+def test_the_overview_tables_say_what_their_effects_are_in(pooled: list[PooledIndicator]) -> None:
+    """The overview's cells give "9,7 (−17,6 till 37,0)" with no unit: its caption says
+    percentage points, ratios, or both with the ratio indicators named."""
+    from pipeline.multisite.report import _with_unit
+
+    page_sv, page_en = _report(pooled, "sv"), _report(pooled, "en")
+    assert "Sammanvägda effekter för huvudindikatorerna, i procentenheter" in page_sv
+    assert "Pooled effects for the other indicators, in percentage points" in page_en
+    item = _item(pooled, "bf_any_12m")
+    ratio = dataclasses.replace(item, log_scale=True)
+    assert _with_unit("Tabell", [ratio], "sv") == "Tabell, som kvoter"
+    assert _with_unit("Table", [_item(pooled, "lang_no_deviation"), ratio], "en") == (
+        "Table, in percentage points (ratios for Any breastfeeding at 12 months)")

@@ -287,7 +287,8 @@ POOLED_COLUMNS = ("indicator", "primary", "row", "site", "design", "measure", "s
 def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
     """pooled.csv: per indicator the random-effects row the report gives (HKSJ factor floored at
     1, `hksj_factor` as used), the same without the floor (`random_effects_unfloored`, metafor's
-    test="knha", `hksj_factor` as computed) and the fixed-effect row, then one row per site (its
+    test="knha", `hksj_factor` as computed) and the fixed-effect row (none with one site:
+    `too_few_sites`, as the report's tables and forest plot show it), then one row per site (its
     estimate as published, SE on the pooling scale, weight, or why it is not pooled). Estimates
     and intervals are on the published scale (ratios as ratios); `se` and tau² on the pooling
     scale (`scale`: additive, or log). No prediction interval with fewer than 3 sites."""
@@ -315,9 +316,13 @@ def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
                          "verdict": item.verdict if reported else "",
                          "reason": item.reason if reported else "", "reason_detail": re.reason or ""})
         meta, fe = item.meta, item.meta.fixed
-        rows.append({**common, "row": "fixed_effect", "estimate": item.natural(fe.estimate),
-                     "ci_low": item.natural(fe.ci_low), "ci_high": item.natural(fe.ci_high), "se": fe.se,
-                     "p_value": fe.p_value, "n_sites": meta.k, "reason_detail": fe.reason or ""})
+        if meta.k < 2:  # one site's estimate again, not a pooling of sites: as the report's "–"
+            rows.append({**common, "row": "fixed_effect", "n_sites": meta.k, "reason": "too_few_sites"})
+        else:
+            rows.append({**common, "row": "fixed_effect", "estimate": item.natural(fe.estimate),
+                         "ci_low": item.natural(fe.ci_low), "ci_high": item.natural(fe.ci_high),
+                         "se": fe.se, "p_value": fe.p_value, "n_sites": meta.k,
+                         "reason_detail": fe.reason or ""})
         weights = dict(zip(meta.labels, meta.weights, strict=True))
         for site in item.sites:
             rows.append({**common, "row": "site", "site": site.site, "design": site.design,

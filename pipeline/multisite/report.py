@@ -200,8 +200,9 @@ def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
         if not items:
             continue
         parts.append(f"<h2>{html.escape(_say(key, language))}</h2>")
-        parts.append(table_html(_overview_html(items, language), next(tables_shown),
-                                _say("main_caption" if primary else "overview_caption", language), language))
+        caption = _with_unit(_say("main_caption" if primary else "overview_caption", language), items,
+                             language)
+        parts.append(table_html(_overview_html(items, language), next(tables_shown), caption, language))
         for item in items:
             name = pooled_name(item.indicator, language, ratio=item.log_scale)
             parts.append(f"<h3>{html.escape(name)}</h3>")
@@ -227,6 +228,7 @@ class ForestJob:
     number: int
     caption: str
     alt: str
+    name: str  # the indicator's name in `language`: the figure's files are named after it
 
 
 def forest_jobs(pooled: Sequence[PooledIndicator], language: str) -> list[ForestJob]:
@@ -239,7 +241,7 @@ def forest_jobs(pooled: Sequence[PooledIndicator], language: str) -> list[Forest
                               _say("forest_caption" if item.meta.k >= MIN_SITES_PREDICTION
                                    else "forest_caption_few", language, indicator=name),
                               _say("forest_alt", language, indicator=name, k=item.meta.k,
-                                   estimate=_estimate_words(item, language))))
+                                   estimate=_estimate_words(item, language)), name))
     return jobs
 
 
@@ -269,7 +271,7 @@ def _render_forest(frame: pd.DataFrame, job: ForestJob, figures_dir: Path | None
     figure = forest_plot(frame, job.indicator, job.language)
     try:
         return figure_html(figure, job.number, job.caption, job.alt, job.language, figures_dir,
-                           name=f"forest {job.indicator}")
+                           name=job.name)
     finally:
         figure.clear()
 
@@ -428,6 +430,17 @@ def _sites_table_html(packages: Sequence[SitePackage], pooled: Sequence[PooledIn
     headers[-1] = headers[-1].format(indicator=label("indicator", first.indicator, language) if first else "")
     return pd.DataFrame(rows, columns=headers, dtype=object).to_html(index=False, border=0, escape=True,
                                                                     classes="hembesok")
+
+
+def _with_unit(caption: str, items: Sequence[PooledIndicator], language: str) -> str:
+    """The overview's caption with what its effects are in: percentage points, or ratios for
+    the indicators pooled on the log scale (named when the table holds both)."""
+    ratios = [pooled_name(item.indicator, language, ratio=True) for item in items if item.log_scale]
+    if not ratios:
+        return _say("unit_points", language, caption=caption)
+    if len(ratios) == len(items):
+        return _say("unit_ratios", language, caption=caption)
+    return _say("unit_mixed", language, caption=caption, ratios=", ".join(ratios))
 
 
 def _overview_html(items: Sequence[PooledIndicator], language: str) -> str:

@@ -150,6 +150,11 @@ POOL_WORDS: dict[str, Words] = {
         sv="Sammanvägda effekter för huvudindikatorerna",
         en="Pooled effects for the primary indicators",
     ),
+    # what the overview's numbers are in, after its caption: the cells give none
+    "unit_points": Words(sv="{caption}, i procentenheter", en="{caption}, in percentage points"),
+    "unit_ratios": Words(sv="{caption}, som kvoter", en="{caption}, as ratios"),
+    "unit_mixed": Words(sv="{caption}, i procentenheter (kvoter för {ratios})",
+                        en="{caption}, in percentage points (ratios for {ratios})"),
     "pooled": Words(
         sv="{indicator}: sammanvägd effekt {estimate} ({interval}), från {k} kommuner.",
         en="{indicator}: pooled effect {estimate} ({interval}), from {k} sites.",
