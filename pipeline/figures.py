@@ -20,6 +20,7 @@ from typing import Any
 
 import matplotlib
 import matplotlib.dates
+import matplotlib.lines
 import matplotlib.patches
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.collections import LineCollection
+from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.markers import TICKLEFT
@@ -399,7 +401,9 @@ def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], l
         figure = _new_figure(8.0, 1.2 + 0.55 * len(indicator_ids) * max(1, len(groups)) ** 0.5)
         ax = figure.subplots()
         offsets = np.linspace(-0.18, 0.18, len(groups)) if len(groups) > 1 else np.zeros(1)
-        drawn: set[str] = set()
+        # every group with a row is in the legend, its point drawn or not: a group shown only by
+        # its bounds and small-count notes (an area's comparison group) was missing from it
+        legend: dict[str, Any] = {}
         for position, indicator in enumerate(indicator_ids):
             y_base = len(indicator_ids) - 1 - position
             for offset, group in zip(offsets, groups, strict=True):
@@ -411,6 +415,8 @@ def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], l
                 y = y_base - offset
                 style = GROUP_STYLES.get(group, SERIES_STYLES[2])
                 group_label = label("group", group, language)
+                legend.setdefault(group, matplotlib.lines.Line2D(
+                    [], [], marker=style["marker"], color=style["color"], markersize=7, linestyle="none"))
                 bound = text.format_bound(row.get("proportion_bound"), language)
                 if to_number(row.get("proportion")) is None and bound:
                     # Only a bound is published ("> 95 %"): an arrow from it towards 0 or 100
@@ -441,17 +447,19 @@ def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], l
                 if low is not None and high is not None:
                     error = [[share - low * 100], [high * 100 - share]]
                 container = ax.errorbar([share], [y], xerr=error, fmt=style["marker"], color=style["color"],
-                                        markersize=7, capsize=3, elinewidth=1.4,
-                                        label=group_label if group not in drawn else "_nolegend_")
+                                        markersize=7, capsize=3, elinewidth=1.4)
                 container[0].set_gid(group)
-                drawn.add(group)
+                if not isinstance(legend[group], ErrorbarContainer):
+                    legend[group] = container
         _row_labels(ax, [(_wrap(label("indicator", i, language)), False) for i in indicator_ids])
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.6, len(indicator_ids) - 0.4)
         ax.set_xlabel(label("axis", "share", language))
         _style_axes(ax, language, percent_axis="x")
-        if drawn:
-            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(drawn), frameon=False)
+        if legend:
+            shown = [group for group in groups if group in legend]
+            ax.legend([legend[group] for group in shown], [label("group", group, language) for group in shown],
+                      loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(shown), frameon=False)
         if title:
             figure.suptitle(title, fontsize=11)
     return figure

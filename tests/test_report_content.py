@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
@@ -207,6 +208,26 @@ def test_proportions_figure_draws_a_bound_as_an_arrow() -> None:
     assert "Intervention: >95%" in _all_text(figure)
     assert "intervention" not in [line.get_gid() for line in ax.get_lines()]  # no point, no interval
     assert "comparison" in [line.get_gid() for line in ax.get_lines()]
+
+
+def test_the_legend_names_a_group_shown_only_by_its_bound_or_small_count_note() -> None:
+    """Söderängen's language figure: the comparison group's shares were all bounds or small
+    counts, so no point of it was drawn and its legend named the intervention group alone,
+    though the orange arrows and notes were the comparison group's."""
+    bound = {"n_numerator": None, "proportion": None, "ci_low": None, "ci_high": None, "suppressed": True,
+             "suppression": "few_without", "proportion_bound": ">0.8"}
+    rows = pd.DataFrame([INTERVENTION, {**COMPARISON, **bound}])
+    for groups in (("intervention", "comparison"), ("comparison", "intervention")):
+        rows = rows.iloc[::-1]  # the legend keeps the order of `groups`, not of the rows
+        figure = figures.proportions_figure(rows, ["vacc_mmr1_24m"], "en", groups=groups)
+        legend = figure.axes[0].get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == [
+            {"intervention": "Intervention", "comparison": "Comparison"}[g] for g in groups]
+        colours = [matplotlib.colors.to_hex(h.get_color()) for h in legend.legend_handles]
+        assert colours == [figures.GROUP_STYLES[g]["color"] for g in groups]
+    # a group with no row at all is not named
+    figure = figures.proportions_figure(pd.DataFrame([INTERVENTION]), ["vacc_mmr1_24m"], "en")
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == ["Intervention"]
 
 
 def test_methods_appendix_names_every_method_with_its_reference() -> None:
