@@ -458,7 +458,8 @@ def proportions_figure(indicators: pd.DataFrame, indicator_ids: Sequence[str], l
         _style_axes(ax, language, percent_axis="x")
         if legend:
             shown = [group for group in groups if group in legend]
-            ax.legend([legend[group] for group in shown], [label("group", group, language) for group in shown],
+            ax.legend([legend[group] for group in shown],
+                      [label("group", group, language) for group in shown],
                       loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(shown), frameon=False)
         if title:
             figure.suptitle(title, fontsize=11)

@@ -340,3 +340,21 @@ def test_the_overview_tables_say_what_their_effects_are_in(pooled: list[PooledIn
     assert _with_unit("Tabell", [ratio], "sv") == "Tabell, som kvoter"
     assert _with_unit("Table", [_item(pooled, "lang_no_deviation"), ratio], "en") == (
         "Table, in percentage points (ratios for Any breastfeeding at 12 months)")
+
+
+def test_a_fixed_effect_clear_of_no_effect_beside_an_unclear_pooled_one_is_explained(
+        pooled: list[PooledIndicator]) -> None:
+    """bf_any_12m: the pooled interval, −13.0 to 29.6 points, includes 0; its fixed effect's,
+    −1.4 to 18.0, does too, and nothing more is said. With a fixed-effect interval of 1 to 18
+    points the report said "Sensitivity analysis with a fixed effect: 8 (1 to 18)" after "The
+    interval includes 0", and left the reader to choose: it now says which one to read."""
+    item = _item(pooled, "bf_any_12m")
+    sv, en = _said(item, pooled, "sv"), _said(item, pooled, "en")
+    assert "fasta effektens intervall rymmer inte" not in sv and "does not include" not in en
+    clear = dataclasses.replace(item.meta.fixed, ci_low=0.01, ci_high=0.18)
+    moved = dataclasses.replace(item, meta=dataclasses.replace(item.meta, fixed=clear))
+    sv, en = _said(moved, pooled, "sv"), _said(moved, pooled, "en")
+    assert "Intervallet rymmer 0" in sv
+    assert ("Den fasta effektens intervall rymmer inte 0, men det är smalare bara för att det bortser "
+            "från att effekten kan skilja sig mellan kommunerna") in sv
+    assert "The fixed effect's interval does not include 0" in en and "rests on the pooled effect" in en

@@ -39,6 +39,7 @@ from pipeline.multisite.pool import (
 )
 from pipeline.pooling_figures import forest_plot, pooled_name
 from pipeline.report_html import figure_html, table_html
+from pipeline.stats.results import Estimate
 from pipeline.text import format_date, format_interval, format_number, format_p, format_percent, label
 from pipeline.text.narrative_words import WORDS as NARRATIVE_WORDS
 from pipeline.text.pooling import LEFT_OUT, METHOD_WORDS, POOL_HEADERS, POOL_WORDS
@@ -336,11 +337,20 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
         sentences.append(_say("fixed", language, estimate=_value(item, item.natural(fe.estimate), language),
                               interval=_interval(item, item.natural(fe.ci_low), item.natural(fe.ci_high),
                                                  language)))
+        if _clear_of_null(fe) and not _clear_of_null(re):
+            sentences.append(_say("fixed_narrower", language, null=format_number(1 if item.log_scale else 0,
+                                                                                  language)))
     for site in item.sites:
         if site.left_out is not None:
             sentences.append(_say("left_out", language, site=site.site,
                                   reason=left_out_words(site, language)))
     return sentences
+
+
+def _clear_of_null(estimate: Estimate) -> bool:
+    """An interval (on the pooling scale, where no effect is 0) that does not include no effect."""
+    low, high = estimate.ci_low, estimate.ci_high
+    return low is not None and high is not None and not (low <= 0 <= high)
 
 
 def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], language: str) -> str:

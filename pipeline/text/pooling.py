@@ -261,6 +261,15 @@ POOL_WORDS: dict[str, Words] = {
         en="Sensitivity analysis with a fixed effect (the same effect assumed in every site): "
            "{estimate} ({interval}).",
     ),
+    # the fixed effect's interval clear of no effect where the reported one is not: which to read
+    "fixed_narrower": Words(
+        sv=("Den fasta effektens intervall rymmer inte {null}, men det är smalare bara för att det "
+            "bortser från att effekten kan skilja sig mellan kommunerna; slutsatsen bygger på den "
+            "sammanvägda effekten ovan."),
+        en=("The fixed effect's interval does not include {null}, but it is narrower only because it "
+            "ignores that the effect may differ between sites; the conclusion rests on the pooled "
+            "effect above."),
+    ),
     "left_out": Words("Ingår inte: {site} ({reason}).", "Not included: {site} ({reason})."),
     "one_site": Words(
         sv="{indicator}: bara {site} har en skattning, {estimate} ({interval}); inget kan vägas samman.",
