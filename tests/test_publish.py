@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from pathlib import Path
 
@@ -182,6 +183,43 @@ def test_balance_and_power() -> None:
     assert table.loc["a", "n_intervention"] == SMALL and pd.isna(table.loc["a", "mdd"])
     assert pd.isna(table.loc["b", "p_comparison"]) and pd.isna(table.loc["b", "n_per_group_needed"])
     assert table.loc["c", "mdd"] == 0.1 and not table.loc["c", "suppressed"]
+
+
+def test_power_for_areas_as_clusters_gives_back_no_hidden_share_or_size() -> None:
+    """s7's MMR row: p_comparison blank (2 of 149 without, few without), but its detectable fall
+    with areas as clusters, 0.213 from p_comparison, the ICC and 25.1 children per area, was
+    shown, and solves back for p_comparison; the children per area times the 10 areas less the
+    comparison group's n is the intervention group's n."""
+    power = pd.DataFrame([{"indicator": i, "p_comparison": p, "n_intervention": n1, "n_comparison": n0,
+                           "mdd": 0.1, "mdd_decrease": 0.1, "difference_named": 0.05,
+                           "n_per_group_needed": 500, "n_per_group_needed_corrected": 520, "note": "",
+                           "icc": 0.01, "children_per_area": (n1 + n0) / 10, "mdd_areas": 0.2,
+                           "mdd_decrease_areas": 0.21, "areas_per_arm_needed": 20}
+                          for i, p, n1, n0 in (("a", 0.5, 3, 100), ("b", 0.98, 100, 100),
+                                               ("c", 0.5, 100, 100))])
+    table = publish_table("power", power, M).set_index("indicator")
+    for row in ("a", "b"):  # a: the intervention group's n is 3; b: 2 without in the comparison group
+        assert table.loc[row, ["mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed"]].isna().all(), row
+    assert pd.isna(table.loc["a", "children_per_area"]) and table.loc["b", "children_per_area"] == 20
+    assert table.loc["c", ["mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed", "children_per_area",
+                           "icc"]].tolist() == [0.2, 0.21, 20, 20, 0.01]
+
+
+def test_a_hidden_rows_note_gives_no_interval_p_or_ratio_centred_on_its_estimate() -> None:
+    """s7's MMR DiD, hidden (secondary): its note still gave the cluster-robust interval
+    "-0.03592 to 0.03272" (its centre, -0.0016, is the estimate) and the child-level one."""
+    from pipeline.publish.effects import _effects_note
+
+    note = ("adjusted for mother_region; p and interval: wild cluster bootstrap-t p = 0.927 (restricted, "
+            "null imposed; 9999 draws of Webb weights, seed 20240601; 10 clusters); cluster-robust CR1 SE "
+            "by area, t with 9 df: interval -0.03592 to 0.03272, p = 0.918 (too narrow with few areas); "
+            "the HC1 interval (NOT clustered by area) would be -0.031 to 0.0278, p = 9.1e-01; "
+            "odds ratio 0.98")
+    hidden = _effects_note(note, True, 5)
+    assert not re.search(r"\d\.\d", hidden), hidden
+    assert ("t with 9 df: interval – to –, p = – (too narrow" in hidden and "odds ratio –" in hidden
+            and "9999 draws of Webb weights, seed 20240601; 10 clusters" in hidden)
+    assert _effects_note(note, False, 5) == note
 
 
 def test_survival_curve_is_cut_where_few_are_at_risk() -> None:

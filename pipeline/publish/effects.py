@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import privacy
+from pipeline import privacy, text
 from pipeline.indicators import time_to_event
 from pipeline.publish.cells import (
     COUNTED_AS,
@@ -289,6 +289,8 @@ _UNDER_SHARE = re.compile(r"(under \d+% of the) \d+ (children)")
 _SMALL_SIZE = re.compile(r"(effective sample size) [\d.]+ (is under)")  # the weights' check
 _DROPPED = re.compile(r"\b(\d+)( children dropped for missing covariates)")
 _FITTED_AT_BOUNDS = re.compile(r"\b(\d+)( fitted probabilities at)")
+# A number with decimals in a note: an interval's ends, a p-value, an odds ratio, a weight
+_DECIMAL = re.compile(r"(?<![\w.])[-−]?\d+\.\d+(?:[eE][-+]?\d+)?")
 
 
 def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
@@ -307,6 +309,10 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
         note = _UNDER_SHARE.sub(r"\1 \2", note)
         note = _SMALL_SIZE.sub(r"\1 \2", note)  # "118.2 is under 50 %" gave the size back
         note = _DROPPED.sub(lambda m: m[2].lstrip(), note)
+        # and every other computed number: the cluster-robust and child-level intervals a
+        # hidden DiD's note gave are centred on its estimate, and its odds ratio is the estimate
+        # on another scale
+        note = _DECIMAL.sub(text.EN_DASH, note)
         note = "; ".join(n for n in (SUPPRESSED_NOTE.format(min_cell=min_cell), note) if n)
     return note
 
@@ -437,6 +443,10 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
 
 # --- power -------------------------------------------------------------------------------------
 
+# power.csv's columns for areas as clusters that are computed from p_comparison and the n
+AREA_POWER = ("mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed")
+
+
 def _publish_power(p: _Pass, frame: pd.DataFrame) -> Render:
     """Group sizes and the comparison group's share are indicators.csv's "all" rows; small or
     hidden group sizes are "<m" or empty, and the detectable difference, which with
@@ -461,7 +471,11 @@ def _publish_power(p: _Pass, frame: pd.DataFrame) -> Render:
         published["n_comparison"] = _shown_column(frame["n_comparison"], n0_hidden, m,
                                                   p.muted(t[0] for t in comparison))
         p0_unsafe = np.array([p.unsafe(t, hidden) for t in comparison]) | n0_hidden
-        _blank(published, n1_hidden | n0_hidden | p0_unsafe, ["mdd", "mdd_decrease"])
+        # the detectable differences are computed from the group sizes and p_comparison, with
+        # areas as clusters from the children per area, which is the two groups' n over the
+        # areas: either solves back for a hidden n or share
+        _blank(published, n1_hidden | n0_hidden | p0_unsafe, ["mdd", "mdd_decrease", *AREA_POWER])
+        _blank(published, n1_hidden | n0_hidden, ["children_per_area"])
         _blank(published, p0_unsafe, ["p_comparison", "n_per_group_needed", "n_per_group_needed_corrected"])
         reasons = [p.reason([t], [c]) if p.said_small(c) or any(p.said_small(x) for x in t) else "secondary"
                    for c, t in zip(treated, comparison, strict=True)]
