@@ -507,6 +507,35 @@ def test_an_adjusted_estimate_on_the_very_children_of_groups_whose_shares_are_hi
     assert pd.isna(table.iloc[5]["estimate"])
 
 
+def test_an_adjusted_estimate_on_complete_cases_well_short_of_the_itt_group_keeps_its_value() -> None:
+    """s3 (concurrent, 2,000 children): 11 intervention children without covariates, 3 of them
+    not breastfed. The complete cases' counts (49, 42 of them breastfed) less the ITT group's
+    (60, 50) give those 3 back, so the complete cases' events are hidden; and every adjusted
+    estimate on them was withheld with them, 19 of the study's 22, so that page one gave the
+    crude differences alone. An estimate adjusted for covariates on 49 children gives no count
+    of the 11 back; on complete cases a child short of the ITT group it still would (their
+    share is nearly the ITT group's), and is hidden as before."""
+    adjusted = {"adjusted": True, "estimate": 0.07, "ci_low": -0.05, "ci_high": 0.19}
+    frame = pd.DataFrame([
+        effects_row(n_intervention=60, events_intervention=50, n_comparison=120, events_comparison=90),
+        effects_row(n_intervention=49, events_intervention=42, n_comparison=120, events_comparison=90,
+                    method="regression", **adjusted),
+        effects_row(n_intervention=60, events_intervention=50, n_comparison=120, events_comparison=90,
+                    indicator="bf_any_2m"),
+        # a child short: 49 of 59, the ITT group's 50 of 60 less one child breastfed
+        effects_row(n_intervention=59, events_intervention=49, n_comparison=120, events_comparison=90,
+                    indicator="bf_any_2m", method="regression", **adjusted),
+    ])
+    for column in ("events_intervention", "events_comparison"):
+        frame[column] = frame[column].astype("float64")
+    table = publish_table("effects", frame, M)
+    assert table["events_intervention"].iloc[1] is None  # 50 - 42 = 8 of 11: 3 not breastfed
+    assert table["estimate"].iloc[1] == 0.07 and table["ci_low"].iloc[1] == -0.05
+    assert table["estimate"].iloc[0] == 0.1  # the crude row's counts are shown
+    assert table["events_intervention"].iloc[3] is None or table["events_intervention"].iloc[2] is None
+    assert pd.isna(table["estimate"].iloc[3])
+
+
 def test_did_estimate_hidden_when_a_group_before_the_start_is() -> None:
     """The DiD combines the groups after and before the start; 2 of 85 children before the
     start without the outcome: the DiD estimate rests on that share, and the DiD counts less

@@ -12,12 +12,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from test_compare import make_cohort, make_study
 
 from pipeline import narrative, text
 from pipeline.stages.compare import compare, landmark_outcome
 from pipeline.summary import headline, verdict
 from pipeline.text import MINUS, NBSP
-from tests.test_compare import make_cohort, make_study
 
 
 @pytest.mark.parametrize(("low", "high", "p_adjusted", "expected"), [
