@@ -287,6 +287,13 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
             return word(f"verdict_{design}", language, direction=word(f"direction_{verdict}", language),
                         **at, **values)
         return word(f"verdict_{verdict}", language, **values)
+    if reason == "design_cannot_reach_significance":
+        floor = to_number(row.get("p_floor"))
+        size = family_sizes.get((str(row.get("area")), str(row.get("multiplicity") or "")), 1)
+        if floor is not None and floor <= 0.05 and row.get("multiplicity") == "holm_primary":
+            # the floor itself is below 5 %: only the correction puts it above
+            return word("reason_design_cannot_reach_significance_corrected", language,
+                        corrected=p_text(min(1.0, floor * size), language), **values)
     return word(f"reason_{reason}", language, **values) if reason else ""
 
 
@@ -716,10 +723,17 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
             treated=format_count(treated, language))
         floor = to_number(first.get("p_floor"))
         if floor is not None:
+            primaries = int((rows["area"].eq("all") & rows["multiplicity"].eq("holm_primary")).sum()) \
+                if "multiplicity" in rows else 0
+            consequence = words["floor_blocks" if floor > 0.05 else "floor_allows"]
+            if floor <= 0.05 < floor * primaries:  # Holm's smallest adjusted p is k times the smallest p
+                consequence = words["floor_allows_not_primary"].format(
+                    k=format_count(primaries, language),
+                    corrected=p_text(min(1.0, floor * primaries), language))
             checks += words["checks_floor"].format(
                 treated=format_count(treated, language),
                 areas=format_count(treated + comparison, language), floor=p_text(floor, language),
-                consequence=words["floor_blocks" if floor > 0.05 else "floor_allows"])
+                consequence=consequence)
     if balance is not None and not balance.empty and "rating_before" in balance:
         rated = balance[balance["rating_before"].isin(["satisfied", "adjustment_required",
                                                         "not_satisfied"])]

@@ -43,7 +43,9 @@ REASONS = {
     "not_estimable": "the design's estimate could not be made",
     "design_cannot_reach_significance": "with so few areas no assignment of areas to the arms "
                                         "could give a randomisation p below 0.05 (the p_floor "
-                                        "column), so no significance claim is made",
+                                        "column; for a primary indicator, times the number of "
+                                        "primary indicators Holm's correction takes), so no "
+                                        "significance claim is made",
 }
 # A DiD with fewer areas than this in an arm is shaky: `very_few_areas` when not even a
 # randomisation test over the areas can reach 5 % (no method gives a reliable interval),

@@ -125,7 +125,7 @@ def test_records_are_python_values_with_none_for_missing() -> None:
 def test_suppression_says_what_is_small() -> None:
     """A group of 134 with 3 children without the outcome is never "fewer than 5 children"."""
     assert text.suppressed_sentence("vacc_mmr1_24m", "sv", reason="few_without") == (
-        "MMR vid 24 månader: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet.")
+        "MMR vid 24 månader: redovisas inte: i en av grupperna hade alla utom färre än 5 barn utfallet.")
     assert text.suppressed_sentence("vacc_mmr1_24m", "en", reason="few_events") == (
         "MMR at 24 months: not shown: fewer than 5 children in one of the groups had the outcome.")
     assert text.suppressed_sentence("vacc_mmr1_24m", "en", reason="secondary") == (

@@ -336,6 +336,60 @@ def test_two_plus_two_areas_never_support_a_significance_claim() -> None:
     assert "kan studien inte visa en skillnad större än slumpen" in sentence and "0,33" in sentence
 
 
+def _two_of_ten_areas(primary: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(effects, summary) of a clear DiD of MMR (+40 points) on 2 intervention and 8 comparison
+    areas: over the 45 ways of calling 2 of the 10 areas "intervention" the randomisation p
+    cannot go below 1/45 = 0.022."""
+    rng = np.random.default_rng(7)
+    groups, areas, outcome = [], [], []
+    for group in ("intervention_pre", "intervention", "comparison_pre", "comparison"):
+        arm, count = ("I", 2) if group.startswith("intervention") else ("C", 8)
+        names = [f"{arm}{k}" for k in range(count)]
+        for k, area in enumerate(names):
+            groups += [group] * 120
+            areas += [area] * 120
+            outcome += list(rng.random(120) < (0.7 if group == "intervention" else 0.3) + 0.01 * k)
+    cohort = make_cohort(groups, seed=7, outcomes={"vacc_mmr1_24m": outcome})
+    cohort["area"] = areas
+    study = make_study("did", primary=primary)
+    design = study.design.model_copy(update={"intervention_areas": ["I0", "I1"],
+                                             "comparison_areas": [f"C{k}" for k in range(8)]})
+    tables = compare(study.model_copy(update={"design": design}), cohort)
+    return tables["effects"], tables["summary"]
+
+
+def test_a_randomisation_floor_under_5_percent_is_not_after_holms_correction() -> None:
+    """2 of 10 areas: the floor 1/45 = 0.022 lets a single primary indicator be called larger
+    than chance, but Holm's smallest adjusted p is k times the smallest p: across 3 primary
+    indicators no randomisation p could be below 3/45 = 0.067, and the report called MMR "higher
+    with the programme; larger than chance (adjusted p = 0.023, Holm for 3)" (s21). With 2,
+    2/45 = 0.044 is below 0.05 and the claim stands."""
+    from pipeline.stages.compare.tables import corrected_floor
+
+    assert corrected_floor(1 / 45, "holm_primary", 3) == pytest.approx(1 / 15)
+    assert corrected_floor(1 / 45, "bh_secondary", 20) == pytest.approx(1 / 45)
+    assert corrected_floor(None, "holm_primary", 3) is None
+    for primary, expected in (((("vacc_mmr1_24m", "bf_any_6m"), ("higher", "adjusted_p_below_alpha"))),
+                              (("vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation"),
+                               ("unclear", "design_cannot_reach_significance"))):
+        effects, summary = _two_of_ten_areas(primary)
+        did = effects[(effects["indicator"] == "vacc_mmr1_24m") & (effects["method"] == "did")
+                      & (effects["analysis"] == "itt") & (effects["area"] == "all")].iloc[0]
+        assert did["p_floor"] == pytest.approx(1 / 45) and did["ci_low"] > 0
+        assert did["p_adjusted"] < 0.05 and did["multiplicity"] == "holm_primary"
+        row = summary[(summary["indicator"] == "vacc_mmr1_24m") & (summary["area"] == "all")].iloc[0]
+        assert (row["verdict"], row["reason"]) == expected, primary
+    sizes = narrative._family_sizes(summary)
+    sentence = narrative.verdict_phrase(row.to_dict(), sizes, "sv")
+    assert sentence == ("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor "
+                        "den än är: randomiseringstestets lägsta möjliga p är 0,022, och 0,067 efter Holms "
+                        "korrektion för 3 huvudindikatorer")
+    methods = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "sv")
+    assert ("kan inte ge ett p-värde under 0,022; designen kan alltså i princip visa en effekt, men inte för "
+            "huvudindikatorerna: efter Holms korrektion för 3 av dem är det lägsta möjliga p-värdet 0,067."
+            ) in methods
+
+
 def _one_area_rows(treated: int, comparison: int, reasons: tuple[str, ...]) -> pd.DataFrame:
     """An area's summary rows: DiD estimates without an interval (a single area in a group)."""
     rows = []
@@ -493,11 +547,12 @@ def test_a_hidden_effect_still_says_the_shares_the_tables_publish() -> None:
            "n_denominator_comparison": 28, "caveats": ""}
     sentence = narrative.indicator_sentence(row, "en").replace(NBSP, " ")
     assert sentence == ("Language screening without remark: 53% in the intervention group and over 80% in "
-                        "the comparison group. The programme's estimated effect is not shown: fewer than 5 "
-                        "children in one of the groups did not have the outcome."), sentence
+                        "the comparison group. The programme's estimated effect is not shown: in one of the "
+                        "groups all but fewer than 5 children had the outcome."), sentence
     hidden = row | {"proportion_intervention": None, "proportion_bound_comparison": None}
     assert narrative.indicator_sentence(hidden, "sv").replace(NBSP, " ") == (
-        "Språkscreening utan anmärkning: redovisas inte: färre än 5 barn i en av grupperna saknade utfallet.")
+        "Språkscreening utan anmärkning: redovisas inte: i en av grupperna hade alla utom färre än 5 barn "
+        "utfallet.")
 
 
 def test_a_point_outside_its_limit_is_told_apart_from_the_limit() -> None:

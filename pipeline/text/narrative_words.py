@@ -112,6 +112,12 @@ WORDS: dict[str, Words] = {
         en=("with so few areas the study cannot show a difference larger than chance, however large (the "
             "randomisation test's smallest possible p is {floor})"),
     ),
+    "reason_design_cannot_reach_significance_corrected": Words(
+        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är: "
+            "randomiseringstestets lägsta möjliga p är {floor}, och {corrected} efter {correction}"),
+        en=("with so few areas the study cannot show a difference larger than chance, however large: the "
+            "randomisation test's smallest possible p is {floor}, and {corrected} after {correction}"),
+    ),
     "reason_no_interval": Words(
         sv=("inget tillförlitligt osäkerhetsintervall kan beräknas, så skillnaden kan inte skiljas från "
             "slumpen"),
@@ -168,9 +174,9 @@ WORDS: dict[str, Words] = {
     ),
     "caveat_stable_definition": Words(
         sv=("Här räknas fullvaccinerad som DTP-polio-Hib, pneumokock och MMR i båda perioderna: rotavirus "
-            "kom in i programmet först för barn födda från 1 september 2019."),
+            "kom in i det nationella vaccinationsprogrammet först för barn födda från 1 september 2019."),
         en=("Fully vaccinated here means DTaP-IPV-Hib, pneumococcal and MMR in both periods: rotavirus "
-            "entered the programme only for children born from 1 September 2019."),
+            "entered the national vaccination programme only for children born from 1 September 2019."),
     ),
     # the vaccination section's shares (indicators.csv) of fully vaccinated are each child's own
     # definition, rotavirus included for births from 1 September 2019; page one's are not
@@ -969,6 +975,12 @@ METHOD_WORDS: dict[str, Words] = {
     "floor_allows": Words(
         sv="designen kan alltså i princip visa en effekt.",
         en="so the design can in principle show an effect.",
+    ),
+    "floor_allows_not_primary": Words(
+        sv=("designen kan alltså i princip visa en effekt, men inte för huvudindikatorerna: efter Holms "
+            "korrektion för {k} av dem är det lägsta möjliga p-värdet {corrected}."),
+        en=("so the design can in principle show an effect, but not for the primary indicators: after "
+            "Holm's correction for {k} of them the smallest possible p-value is {corrected}."),
     ),
     "checks_balance": Words(
         sv=(" Före viktning var {unequal} av {covariates} bakgrundsfaktorer (nivåer) inte likvärdiga enligt "

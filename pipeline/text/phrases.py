@@ -26,9 +26,10 @@ PHRASES: dict[str, Words] = {
         sv="redovisas inte: färre än {min_cell} barn i en av grupperna hade utfallet",
         en="not shown: fewer than {min_cell} children in one of the groups had the outcome",
     ),
+    # "saknade utfallet" read as a missing outcome, and of "no remark" it meant a remark
     "suppressed_few_without": Words(
-        sv="redovisas inte: färre än {min_cell} barn i en av grupperna saknade utfallet",
-        en="not shown: fewer than {min_cell} children in one of the groups did not have the outcome",
+        sv="redovisas inte: i en av grupperna hade alla utom färre än {min_cell} barn utfallet",
+        en="not shown: in one of the groups all but fewer than {min_cell} children had the outcome",
     ),
     "suppressed_small_count": Words(
         sv="redovisas inte: ett av talen bakom uppgiften är mindre än {min_cell}",

@@ -274,8 +274,8 @@ def did_outcome(cells: pd.DataFrame, indicator: str,
             y = np.where(inside, np.logical_and.reduce([v == 1 for v, _ in parts]), np.nan)
             return y.astype(float), inside, (
                 "fully vaccinated defined as DTaP3 + PCV3 + MMR1 by 24 months in both periods "
-                "(rotavirus entered the programme for births from 2019-09-01, after some of "
-                "the children before the start)")
+                "(rotavirus entered the national vaccination programme for births from 2019-09-01, after "
+                "some of the children before the start)")
     y, inside = binary_outcome(cells, indicator)
     note = (f"children born from {entry.born_from.isoformat()} only, in both periods (rotavirus in "
             "the programme)" if entry.born_from is not None else "")
@@ -294,7 +294,7 @@ def design_outcome(design: str, frame: pd.DataFrame, indicator: str) -> tuple[np
 
 def by_stable_parts(entry: Indicator, birth_date: pd.Series) -> bool:
     """Whether `did_outcome` takes an indicator with `stable_parts` as those parts for children
-    born on these dates: when any was born before rotavirus entered the programme."""
+    born on these dates: when any was born before rotavirus entered the national vaccination programme."""
     return bool(entry.stable_parts) and bool(
         (pd.to_datetime(birth_date) < pd.Timestamp(ROTA_ELIGIBLE_FROM)).any())
 
