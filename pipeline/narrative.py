@@ -302,7 +302,8 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
     sentences = []
     for code in str(row.get("caveats") or "").split(";"):
         if not code or code in skip or code in ("few_areas", "no_interval", "very_few_areas",
-                                                "one_area_in_arm", "few_treated_areas"):
+                                                "one_area_in_arm", "few_treated_areas",
+                                                "areas_not_clustered"):
             continue  # the first two need no words on page one; the others are tags
         if code == "pre_trends_differ":
             sentences.append(word("caveat_pre_trends_differ", language,
@@ -468,6 +469,8 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             lines += [word("few_treated_box", language, treated=format_count(treated, language),
                            comparison=format_count(comparison, language),
                            kind=word(f"few_kind_{_few_group(row)}", language)), ""]
+    elif (clustered := _not_clustered(rows, language)) is not None:
+        lines += [word("not_clustered_box", language, **clustered), ""]
     primary_ids = [i for i in primary if i in set(rows["indicator"])]
     if not primary_ids:
         primary_ids = [i for i, p in zip(rows["indicator"], rows["primary"], strict=True) if is_true(p)]
@@ -488,6 +491,22 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     lines += [word("summary_rule", language), "",
               word("caution_historical" if design == "historical" else "caution", language)]
     return "\n".join(lines)
+
+
+def _not_clustered(rows: pd.DataFrame, language: str) -> dict[str, str] | None:
+    """The areas compared, in words ({treated}, {comparison}), when the summary's intervals
+    take the children as independent of each other (`areas_not_clustered`, the concurrent
+    design, whose estimates compare areas but whose intervals are not clustered by area)."""
+    if "caveats" not in rows or not rows["caveats"].fillna("").str.contains("areas_not_clustered").any():
+        return None
+    counts = [to_number(pd.to_numeric(rows[f"n_areas_{arm}"], errors="coerce").max())
+              if f"n_areas_{arm}" in rows else None for arm in ("intervention", "comparison")]
+    if None in counts:
+        return None
+    return {key: word(f"one_area_{arm}", language) if count == 1 else
+            word(f"few_areas_{arm}", language, n=format_count(count, language))
+            for key, arm, count in zip(("treated", "comparison"), ("intervention", "comparison"), counts,
+                                       strict=True)}
 
 
 def _shared_caveat(rows: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:

@@ -444,6 +444,33 @@ def test_a_single_area_box_only_when_every_shown_estimate_lacks_its_interval_for
     assert narrative.summary_markdown(suppressed, "sv", area="Norrbyåsen").count("**Obs!**") == 1
 
 
+def test_a_concurrent_comparison_says_once_that_its_intervals_take_children_as_independent() -> None:
+    """s3 (concurrent, 2 areas with the programme against 8): intervals of the children one by
+    one, not clustered by area, with nothing on page one to say so, beside a DiD report that
+    warned of the same 2 areas. Its summary rows carry `areas_not_clustered` and the counts of
+    areas (compare), and page one says it once above the list, in words for one area too."""
+    rows = _one_area_rows(2, 8, ("interval_includes_null",) * 3)
+    rows["caveats"], rows["area"], rows["design"] = "areas_not_clustered", "all", "concurrent"
+    rows["method"], rows["measure"] = "regression", "risk_difference"
+    rows["ci_low"], rows["ci_high"], rows["p_adjusted"] = -0.01, 0.2, 0.3
+    text = narrative.summary_markdown(rows, "sv")
+    box = ("**Obs!** Jämförelsen bygger på 2 områden med programmet och 8 jämförelseområden. "
+           "Osäkerhetsintervallen och p-värdena nedan räknar barnen som oberoende av varandra")
+    assert text.count(box) == 1 and text.index(box) < text.index("**Huvudindikatorer**")
+    assert "osäkert" not in text  # no tag: the box says it
+    rows["n_areas_intervention"], rows["n_areas_comparison"] = 1, 1
+    english = narrative.summary_markdown(rows, "en")
+    assert ("**Note:** the comparison rests on one area with the programme and one comparison area. The "
+            "uncertainty intervals and p-values below take the children as independent") in english
+    rows["caveats"] = ""
+    assert "oberoende av varandra" not in narrative.summary_markdown(rows, "sv")
+    # the compare stage: every concurrent row, with its areas (1 + 1 here, North against South)
+    summary = compare(make_study("concurrent"), make_cohort(["intervention"] * 150 + ["comparison"] * 150,
+                                                            seed=3))["summary"]
+    assert (summary["caveats"].str.split(";").map(lambda c: "areas_not_clustered" in c)).all()
+    assert summary[["n_areas_intervention", "n_areas_comparison"]].eq(1).all().all()
+
+
 def test_few_areas_with_the_programme_said_once_above_the_list_and_each_estimate_marked_uncertain() -> None:
     rows = _one_area_rows(2, 8, ("interval_includes_null",) * 3)
     rows["caveats"] = "few_treated_areas"

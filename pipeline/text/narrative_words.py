@@ -267,6 +267,19 @@ WORDS: dict[str, Words] = {
             "without. With so few {kind} the uncertainty intervals and p-values below are less reliable; "
             "every estimate is therefore marked as uncertain."),
     ),
+    # the concurrent design's intervals, child by child (`areas_not_clustered`)
+    "not_clustered_box": Words(
+        sv=("**Obs!** Jämförelsen bygger på {treated} och {comparison}. Osäkerhetsintervallen och "
+            "p-värdena nedan räknar barnen som oberoende av varandra, men barn i samma område liknar "
+            "varandra i mer än de bakgrundsfaktorer som justeras för. De verkliga intervallen kan därför "
+            "vara bredare än de som visas, och en skillnad som kallas större än slumpen kan bero på "
+            "skillnader mellan områdena."),
+        en=("**Note:** the comparison rests on {treated} and {comparison}. The uncertainty intervals and "
+            "p-values below take the children as independent of each other, but children in the same "
+            "area resemble each other in more than the background factors adjusted for. The true "
+            "intervals may therefore be wider than those shown, and a difference called larger than "
+            "chance may come from differences between the areas."),
+    ),
     # which group has a single area (`one_area_in_arm`): said in the tag and in the box
     "one_area_intervention": Words("ett område med programmet", "one area with the programme"),
     "one_area_comparison": Words("ett jämförelseområde", "one comparison area"),

@@ -194,6 +194,12 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                     "pretrend_ci_high": test["ci_high"], "pretrend_p": test["p_value"]}
             if pd.notna(test["p_value"]) and test["p_value"] < PRE_TREND_ALPHA:
                 caveats.append("pre_trends_differ")
+    if design == "concurrent":
+        # areas against areas, with intervals that take each child as independent of the others
+        # (the DiD's are cluster-robust by area): said once on page one (`narrative`)
+        row["n_areas_intervention"] = 1 if area != "all" else len(study.design.intervention_areas)
+        row["n_areas_comparison"] = len(study.design.comparison_areas)
+        caveats.append("areas_not_clustered")
     shares, changed_definition = observed
     row |= shares
     if changed_definition:
