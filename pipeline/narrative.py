@@ -475,6 +475,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     if not primary_ids:
         primary_ids = [i for i, p in zip(rows["indicator"], rows["primary"], strict=True) if is_true(p)]
     by_id = {str(r["indicator"]): r for r in records(rows)}
+    listed: set[str] = set()
     for title, ids in ((word("primary", language), primary_ids),
                        (word("secondary", language), [i for i in by_id if i not in primary_ids])):
         if not ids:
@@ -482,6 +483,16 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         lines += [f"**{title}**", ""]
         for indicator in ids:
             row = by_id[indicator]
+            if (same := _same_estimate_as(row, by_id)) is not None:
+                # age at MMR's DiD at 24 months is MMR by 24 months': one estimate, one verdict
+                # (it had two, from its two families' corrections: "higher" and "chance")
+                lines.append("- " + word("same_estimate_as", language,
+                                         indicator=landmark_name(indicator, language),
+                                         other=indicator_name(same, language),
+                                         where=word("above" if same in listed else "below", language)))
+                listed.add(indicator)
+                continue
+            listed.add(indicator)
             sentence = indicator_sentence(row, language, sizes, places=places, min_cell=min_cell,
                                           said_above=shared[0] if shared is not None else None)
             # "bara 0 … hade hunnit bli gamla nog": what the sentence itself has just said
@@ -491,6 +502,20 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     lines += [word("summary_rule", language), "",
               word("caution_historical" if design == "historical" else "caution", language)]
     return "\n".join(lines)
+
+
+def _same_estimate_as(row: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The indicator whose very estimate a survival indicator's row gives at its landmark (age at
+    MMR's DiD at 24 months is MMR by 24 months': `TimeToEvent.landmark_is`), when both rows
+    are on the page with an estimate; else None."""
+    course = time_to_event(str(row.get("indicator")))
+    other = by_id.get(course.landmark_is) if course is not None and course.landmark_is else None
+    if other is None or str(row.get("measure")) != str(other.get("measure")):
+        return None
+    mine, theirs = to_number(row.get("estimate")), to_number(other.get("estimate"))
+    if mine is None or theirs is None or abs(mine - theirs) > 1e-12:
+        return None
+    return course.landmark_is
 
 
 def _not_clustered(rows: pd.DataFrame, language: str) -> dict[str, str] | None:

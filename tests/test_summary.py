@@ -627,3 +627,28 @@ def test_few_children_in_one_group_only_are_said_of_that_group() -> None:
         "interventionsgruppen)."]
     both = narrative.caveat_sentences(row | {"n_denominator_comparison": 28}, "en")[0]
     assert both.startswith("It rests on few children: only 17 in the intervention group and 28")
+
+
+def test_age_at_mmr_at_24_months_is_said_once_as_mmr_by_24_months() -> None:
+    """s21: "MMR vid 24 månader: … 7 procentenheter (95 % KI 3–12); högre med programmet (Holm)"
+    and, below, "Ålder vid MMR-vaccination (andel vaccinerade vid 24 månader): … 7
+    procentenheter (95 % KI 3–12); kan bero på slumpen (Benjamini–Hochberg)": one estimate
+    (0.07122, the same children) with two verdicts from its two families' corrections. The
+    second line now names the first; with another estimate (a hazard ratio: the concurrent
+    design) it keeps its own sentence."""
+    rows = _one_area_rows(2, 8, ("interval_includes_null",) * 3)
+    rows["area"], rows["caveats"] = "all", ""
+    rows["ci_low"], rows["ci_high"], rows["p_adjusted"] = 0.027, 0.116, 0.023
+    rows.loc[0, ["verdict", "reason", "multiplicity"]] = ["higher", "adjusted_p_below_alpha", "holm_primary"]
+    age = rows.iloc[[0]].assign(indicator="vacc_mmr1_age", kind="survival", primary=False, p_adjusted=0.055,
+                                verdict="unclear", reason="not_significant_after_correction",
+                                multiplicity="bh_secondary")
+    both = pd.concat([rows, age], ignore_index=True)
+    text = narrative.summary_markdown(both, "sv")
+    assert ("- Ålder vid MMR-vaccination (andel vaccinerade vid 24 månader): samma mått och samma skattning "
+            "som MMR vid 24 månader ovan.") in text
+    assert text.count("högre med programmet") == 1 and "kan bero på slumpen (justerat p = 0,055" not in text
+    assert "the same measure and the same estimate as MMR at 24 months above." in narrative.summary_markdown(
+        both, "en")
+    both.loc[3, ["measure", "estimate"]] = ["hazard_ratio", 1.3]
+    assert "samma mått" not in narrative.summary_markdown(both, "sv")

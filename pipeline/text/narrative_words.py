@@ -267,6 +267,13 @@ WORDS: dict[str, Words] = {
             "without. With so few {kind} the uncertainty intervals and p-values below are less reliable; "
             "every estimate is therefore marked as uncertain."),
     ),
+    # a survival indicator whose estimate at its landmark is another indicator's (`_same_estimate_as`)
+    "same_estimate_as": Words(
+        sv="{indicator}: samma mått och samma skattning som {other} {where}.",
+        en="{indicator}: the same measure and the same estimate as {other} {where}.",
+    ),
+    "above": Words("ovan", "above"),
+    "below": Words("nedan", "below"),
     # the concurrent design's intervals, child by child (`areas_not_clustered`)
     "not_clustered_box": Words(
         sv=("**Obs!** Jämförelsen bygger på {treated} och {comparison}. Osäkerhetsintervallen och "
