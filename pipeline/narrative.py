@@ -483,13 +483,13 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         lines += [f"**{title}**", ""]
         for indicator in ids:
             row = by_id[indicator]
-            if (same := _same_estimate_as(row, by_id)) is not None:
+            if (same := _same_estimate_as(row, by_id)) is not None and same in listed:
                 # age at MMR's DiD at 24 months is MMR by 24 months': one estimate, one verdict
-                # (it had two, from its two families' corrections: "higher" and "chance")
+                # (it had two, from its two families' corrections: "higher" and "chance"); said
+                # once where the other is already said (a primary one keeps its own verdict)
                 lines.append("- " + word("same_estimate_as", language,
                                          indicator=landmark_name(indicator, language),
-                                         other=indicator_name(same, language),
-                                         where=word("above" if same in listed else "below", language)))
+                                         other=indicator_name(same, language)))
                 listed.add(indicator)
                 continue
             listed.add(indicator)

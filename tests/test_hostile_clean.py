@@ -549,8 +549,8 @@ def test_an_export_that_ends_well_before_the_extraction_date_is_told(tmp_path: P
     ends where all but 0.5 % of its 1,003 dates lie, numpy's 'lower' quantile at 0.995 of the
     sorted dates, position floor(0.995 x 1,002) = 996: day 996, 2023-09-24 (730 days to
     2023-01-01, then 266). The extraction date written in study.yml, 2024-06-30, is 280 days
-    after it, where the export's pace (996 days from its first event to its end, with 997
-    events: one a day) would have put some 280 visits."""
+    after it, where the export's pace in its last 90 days (90 visits: one a day) would have
+    put some 280 visits. Told when every event export ends so, as here with the breastfeeding."""
     from pipeline.stages.clean import export_end, export_end_notes
 
     days = [pd.Timestamp("2021-01-01") + pd.Timedelta(days=d) for d in range(1000)]
@@ -561,16 +561,19 @@ def test_an_export_that_ends_well_before_the_extraction_date_is_told(tmp_path: P
     assert end.per_day == pytest.approx(1.0)
     extraction = pd.Timestamp("2024-06-30").date()
     assert end.gap(extraction) == 280  # 7 days to October, 244 from October to May, 29 in June
-    [note] = export_end_notes([end], extraction)
+    feeding = export_end(pd.Series(pd.date_range("2021-01-01", "2023-09-20", freq="12h")), "amning.csv",
+                         "assessment_date")
+    [note] = export_end_notes([end, feeding], extraction)
     assert note.startswith("Every event export ends well before the extraction_date 2024-06-30")
     assert ("besok.csv's visit_dates on 2023-09-24, 280 days before it (997 from 2021-01-01 and 6 later"
             in note)
     assert "some 280 would fall in those days" in note and "set extraction_date" in note
-    # two exports, the other up to the extraction date: only the one is named
+    assert "amning.csv's assessment_dates on 2023-09-1" in note  # 0.5 % of 2 a day: 5 days before
+    # one export alone ending so is no sign (a programme's visits end when it does): no line
     other = export_end(pd.Series(pd.date_range("2021-01-01", "2024-06-30", freq="D")), "amning.csv",
                        "assessment_date")
-    [note] = export_end_notes([end, other], extraction)
-    assert note.startswith("An event export ends") and "amning.csv" not in note
+    assert export_end_notes([end, other], extraction) == []
+    assert export_end_notes([end], extraction) == []
 
 
 @pytest.mark.parametrize("last, events, named", [
@@ -582,8 +585,8 @@ def test_a_quiet_summer_or_a_sparse_export_is_not_told(last: str, events: int, n
     from pipeline.stages.clean import export_end, export_end_notes
 
     dates = pd.Series(pd.date_range(end=last, periods=events, freq="D" if events > 100 else "90D"))
-    notes = export_end_notes([export_end(dates, "x.csv", "visit_date")], pd.Timestamp("2024-06-30").date())
-    assert bool(notes) is named
+    both = [export_end(dates, name, "visit_date") for name in ("x.csv", "y.csv")]
+    assert bool(export_end_notes(both, pd.Timestamp("2024-06-30").date())) is named
 
 
 def test_validate_and_run_say_that_every_export_ends_a_year_before_the_extraction_date(
@@ -609,3 +612,21 @@ def test_validate_and_run_say_that_every_export_ends_a_year_before_the_extractio
         assert f"{file if isinstance(file, str) else file['file']}'s" in line
     assert main(["run", str(late), "--root", str(tmp_path / "r1"), "--stages", "ingest", "clean"]) == 0
     assert f"ingest + clean: note: {said}" in capsys.readouterr().out
+
+
+def test_an_export_that_tapers_off_as_its_cohort_ages_out_is_not_told() -> None:
+    """A study of children born up to mid-2022, extracted 2024-06-30 (the review's s7, cut): its
+    vaccinations thin out as the last children pass their doses and end months before the
+    extraction, which was called early ("set extraction_date to that day") for a complete
+    export. The care contacts of those children go on to the extraction date: not every export
+    ends early, and nothing is said."""
+    from pipeline.stages.clean import export_end, export_end_notes
+
+    busy = pd.date_range("2020-01-01", "2023-12-24", periods=2800)
+    doses = pd.Series(busy.append(pd.date_range("2024-01-01", "2024-03-23", periods=10)))
+    contacts = pd.Series(pd.date_range("2020-01-01", "2024-06-30", freq="D"))
+    ends = [export_end(doses, "vaccinationer.csv", "dose_date"),
+            export_end(contacts, "vardkontakter.csv", "contact_date")]
+    extraction = pd.Timestamp("2024-06-30").date()
+    assert ends[0].early(extraction) and not ends[1].early(extraction)
+    assert export_end_notes(ends, extraction) == []

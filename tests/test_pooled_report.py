@@ -355,6 +355,6 @@ def test_a_fixed_effect_clear_of_no_effect_beside_an_unclear_pooled_one_is_expla
     moved = dataclasses.replace(item, meta=dataclasses.replace(item.meta, fixed=clear))
     sv, en = _said(moved, pooled, "sv"), _said(moved, pooled, "en")
     assert "Intervallet rymmer 0" in sv
-    assert ("Den fasta effektens intervall rymmer inte 0, men det är smalare bara för att det bortser "
-            "från att effekten kan skilja sig mellan kommunerna") in sv
+    assert ("Den fasta effektens intervall rymmer inte 0, men det är smalare för att det bortser från "
+            "att effekten kan skilja sig mellan kommunerna") in sv
     assert "The fixed effect's interval does not include 0" in en and "rests on the pooled effect" in en

@@ -203,6 +203,10 @@ def test_power_for_areas_as_clusters_gives_back_no_hidden_share_or_size() -> Non
     assert pd.isna(table.loc["a", "children_per_area"]) and table.loc["b", "children_per_area"] == 20
     assert table.loc["c", ["mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed", "children_per_area",
                            "icc"]].tolist() == [0.2, 0.21, 20, 20, 0.01]
+    # nor its note: "p_comparison + 0.05 exceeds 1" put a hidden 144 of 149 above 95 %
+    power.loc[1, "note"] = ("no rise to at most 100 % reaches the power; p_comparison + 0.05 exceeds 1: "
+                            "sample size is for a fall of 0.05; equal groups")
+    assert publish_table("power", power, M).set_index("indicator").loc["b", "note"] == "equal groups"
 
 
 def test_a_hidden_rows_note_gives_no_interval_p_or_ratio_centred_on_its_estimate() -> None:
@@ -220,6 +224,13 @@ def test_a_hidden_rows_note_gives_no_interval_p_or_ratio_centred_on_its_estimate
     assert ("t with 9 df: interval – to –, p = – (too narrow" in hidden and "odds ratio –" in hidden
             and "9999 draws of Webb weights, seed 20240601; 10 clusters" in hidden)
     assert _effects_note(note, False, 5) == note
+    # printed without decimals (.3g): an odds ratio of 2.996, p = 1, p = 2e-05; and "<5 children"
+    separated = _effects_note("after the start: all 11 children have the outcome", False, 5)
+    assert separated == "after the start: all children have the outcome"  # 11 of 11, hidden elsewhere
+    whole = _effects_note("odds ratio 3; p = 1; p = 2e-05; interval -1 to 3; 3 children dropped for "
+                          "missing covariates", True, 5)
+    assert whole.endswith("odds ratio –; p = –; p = –; interval – to –; children dropped for missing "
+                          "covariates"), whole
 
 
 def test_survival_curve_is_cut_where_few_are_at_risk() -> None:
@@ -332,20 +343,23 @@ def test_totals_never_give_back_a_hidden_small_count() -> None:
 # --- bounds, reasons, and one pass over all of a run's tables ----------------------------------
 
 def test_proportion_bound_says_no_more_than_fewer_than_min_cell() -> None:
-    assert proportion_bound(134, 131, "few_without", M) == ">0.95"   # 0.05 * 134 = 6.7 > 5
+    assert proportion_bound(134, 131, "few_without", M) == ">0.95"   # 0.05 * 134 = 6.7 > 4
     assert proportion_bound(134, 3, "few_events", M) == "<0.05"
-    assert proportion_bound(1000, 998, "few_without", M) == ">0.99"  # 0.01 * 1000 = 10 > 5
-    assert proportion_bound(100, 97, "few_without", M) == ">0.9"     # 0.05 * 100 = 5: not > 5
-    assert proportion_bound(11, 9, "few_without", M) == ">0.5"
-    assert proportion_bound(10, 8, "few_without", M) == ""           # 0.5 * 10 = 5: no bound
+    assert proportion_bound(1000, 998, "few_without", M) == ">0.99"  # 0.01 * 1000 = 10 > 4
+    assert proportion_bound(100, 97, "few_without", M) == ">0.95"    # 0.05 * 100 = 5 > 4
+    assert proportion_bound(41, 39, "few_without", M) == ">0.9"      # 0.1 * 41 = 4.1 > 4: 1 to 4
+    assert proportion_bound(39, 37, "few_without", M) == ">0.8"      # 0.1 * 39 = 3.9 leaves out 4
+    assert proportion_bound(11, 9, "few_without", M) == ">0.6"       # 0.4 * 11 = 4.4
+    assert proportion_bound(9, 7, "few_without", M) == ">0.5"        # 0.5 * 9 = 4.5; 0.4 * 9 = 3.6
+    assert proportion_bound(8, 6, "few_without", M) == ""            # 0.5 * 8 = 4: not > 4, no bound
     assert proportion_bound(134, 50, "secondary", M) == ""
     for n in range(1, 400):
         for reason in ("few_events", "few_without"):
             bound = proportion_bound(n, 0, reason, M)
-            if bound:  # the counts the bound allows include min_cell (and more)
+            if bound:  # every count the reason allows (1 to min_cell - 1) is within the bound
                 share = float(bound[1:])
                 allowed = share * n if reason == "few_events" else (1 - share) * n
-                assert allowed > M, (n, bound)
+                assert allowed > M - 1, (n, bound)
 
 
 def test_few_without_the_outcome_gives_a_bound_not_a_small_group() -> None:
@@ -360,8 +374,8 @@ def test_few_without_the_outcome_gives_a_bound_not_a_small_group() -> None:
     few = publish_table("indicators", indicator_rows({"A": (134, 3), "B": (150, 60)}), M)
     assert few.set_index("area").loc["A", "proportion_bound"] == "<0.05"
     assert few.set_index("area").loc["A", "suppression"] == "few_events"
-    small = publish_table("indicators", indicator_rows({"A": (9, 7), "B": (150, 60)}), M)
-    assert small.set_index("area").loc["A", "proportion_bound"] == ""  # 0.5 * 9 < 5: stays hidden
+    small = publish_table("indicators", indicator_rows({"A": (8, 6), "B": (150, 60)}), M)
+    assert small.set_index("area").loc["A", "proportion_bound"] == ""  # 0.5 * 8 = 4: stays hidden
 
 
 def test_a_rest_counts_as_revealed_only_where_a_row_would_say_few_without() -> None:
@@ -507,33 +521,83 @@ def test_an_adjusted_estimate_on_the_very_children_of_groups_whose_shares_are_hi
     assert pd.isna(table.iloc[5]["estimate"])
 
 
-def test_an_adjusted_estimate_on_complete_cases_well_short_of_the_itt_group_keeps_its_value() -> None:
-    """s3 (concurrent, 2,000 children): 11 intervention children without covariates, 3 of them
-    not breastfed. The complete cases' counts (49, 42 of them breastfed) less the ITT group's
-    (60, 50) give those 3 back, so the complete cases' events are hidden; and every adjusted
-    estimate on them was withheld with them, 19 of the study's 22, so that page one gave the
-    crude differences alone. An estimate adjusted for covariates on 49 children gives no count
-    of the 11 back; on complete cases a child short of the ITT group it still would (their
-    share is nearly the ITT group's), and is hidden as before."""
-    adjusted = {"adjusted": True, "estimate": 0.07, "ci_low": -0.05, "ci_high": 0.19}
+def test_an_adjusted_estimate_on_complete_cases_whose_share_is_hidden_stays_hidden() -> None:
+    """s3's Söderängen rotavirus: 82 of 95 vaccinated, complete cases 88 (7 children without
+    covariates, 3 of them unvaccinated: the complete cases' 78 are hidden). Showing the
+    regression's odds ratio and its risk difference standardised to the treated on those 88
+    gave the 3 back: with an intercept and a treatment term the treated children's mean fitted
+    risk is their observed share a, so RD = a - expit(logit a - ln OR) solves for a, and 82 - 88a
+    for those left out (a review found it exact in 6 rows of two studies). An adjusted estimate
+    on complete cases whose share is hidden therefore stays hidden, however many are left out."""
+    adjusted = {"adjusted": True, "method": "regression"}
     frame = pd.DataFrame([
-        effects_row(n_intervention=60, events_intervention=50, n_comparison=120, events_comparison=90),
-        effects_row(n_intervention=49, events_intervention=42, n_comparison=120, events_comparison=90,
-                    method="regression", **adjusted),
-        effects_row(n_intervention=60, events_intervention=50, n_comparison=120, events_comparison=90,
-                    indicator="bf_any_2m"),
-        # a child short: 49 of 59, the ITT group's 50 of 60 less one child breastfed
-        effects_row(n_intervention=59, events_intervention=49, n_comparison=120, events_comparison=90,
-                    indicator="bf_any_2m", method="regression", **adjusted),
+        effects_row(indicator="vacc_rota_complete", n_intervention=95, events_intervention=82,
+                    n_comparison=300, events_comparison=250),
+        effects_row(indicator="vacc_rota_complete", n_intervention=88, events_intervention=78,
+                    n_comparison=290, events_comparison=242, measure="odds_ratio", estimate=0.806718,
+                    **adjusted),
+        effects_row(indicator="vacc_rota_complete", n_intervention=88, events_intervention=78,
+                    n_comparison=290, events_comparison=242, estimate=-0.019670, **adjusted),
     ])
     for column in ("events_intervention", "events_comparison"):
         frame[column] = frame[column].astype("float64")
     table = publish_table("effects", frame, M)
-    assert table["events_intervention"].iloc[1] is None  # 50 - 42 = 8 of 11: 3 not breastfed
-    assert table["estimate"].iloc[1] == 0.07 and table["ci_low"].iloc[1] == -0.05
-    assert table["estimate"].iloc[0] == 0.1  # the crude row's counts are shown
-    assert table["events_intervention"].iloc[3] is None or table["events_intervention"].iloc[2] is None
-    assert pd.isna(table["estimate"].iloc[3])
+    assert table["estimate"].iloc[0] == 0.1 and table["events_intervention"].iloc[0] == 82
+    assert table["events_intervention"].iloc[1] is None  # 82 - 78 = 4 of 7: 3 unvaccinated
+    assert table["estimate"].iloc[1:].isna().all() and table["suppressed"].iloc[1:].all()
+    # the attack, for the record: the observed share of the 88 from the two estimates
+    from scipy.optimize import brentq
+    from scipy.special import expit, logit
+    share = brentq(lambda a: a - expit(logit(a) - np.log(0.806718)) - (-0.019670), 0.5, 0.999)
+    assert round(82 - 88 * share) == 4 and abs(88 * share - 78) < 0.5
+
+
+
+def _shown_count(value: object) -> int | None:
+    return int(value) if isinstance(value, (int, np.integer)) or (
+        isinstance(value, float) and not np.isnan(value)) else None
+
+
+def test_per_protocol_complete_cases_are_counted_within_per_protocol() -> None:
+    """s3's bf_any_2m: per protocol 155 children, 140 breastfed; its complete cases 147, 134.
+    Each was related to the ITT group only, so both were published and their difference, 8
+    children of whom 2 were not breastfed, was there to read."""
+    pp = {"analysis": "per_protocol"}
+    frame = pd.DataFrame([
+        effects_row(n_intervention=173, events_intervention=150, n_comparison=249, events_comparison=200),
+        effects_row(n_intervention=155, events_intervention=140, n_comparison=249, events_comparison=200,
+                    **pp),
+        effects_row(n_intervention=147, events_intervention=134, n_comparison=240, events_comparison=193,
+                    method="regression", adjusted=True, estimate=0.05, **pp),
+    ])
+    for column in ("events_intervention", "events_comparison"):
+        frame[column] = frame[column].astype("float64")
+    table = publish_table("effects", frame, M)
+    n = [_shown_count(v) for v in table["n_intervention"].iloc[1:]]
+    events = [_shown_count(v) for v in table["events_intervention"].iloc[1:]]
+    assert None in n + events  # 155 - 147 = 8 and 140 - 134 = 6: 2 not breastfed
+
+
+def test_a_multiple_imputation_row_shows_the_itt_n_only_where_the_itt_rows_do() -> None:
+    """s3's lang_no_deviation: the multiple imputation's n, 23, is the ITT group's, which the crude
+    rows hid; beside per protocol's 22 and the complete cases' 20 it gave back 1 family who
+    declined and 3 children without covariates. Its note's "3 children with a missing
+    covariate kept" is a small count too."""
+    frame = pd.DataFrame([
+        effects_row(n_intervention=23, events_intervention=20, n_comparison=120, events_comparison=90),
+        effects_row(n_intervention=22, events_intervention=19, n_comparison=120, events_comparison=90,
+                    analysis="per_protocol"),
+        effects_row(n_intervention=23, n_comparison=120, method="regression", adjusted=True,
+                    analysis="multiple_imputation", estimate=0.05,
+                    note="sensitivity: 3 children with a missing covariate kept, covariates imputed"),
+    ])
+    for column in ("events_intervention", "events_comparison"):
+        frame[column] = frame[column].astype("float64")
+    table = publish_table("effects", frame, M)
+    itt, pp, imputed = (_shown_count(v) for v in table["n_intervention"])
+    assert not (pp == 22 and 23 in (itt, imputed))  # 23 - 22 = 1 who declined
+    assert itt == imputed  # one cell
+    assert "<5 children with a missing covariate kept" in table["note"].iloc[2]
 
 
 def test_did_estimate_hidden_when_a_group_before_the_start_is() -> None:

@@ -386,8 +386,8 @@ def test_a_randomisation_floor_under_5_percent_is_not_after_holms_correction() -
                         "korrektion för 3 huvudindikatorer")
     methods = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "sv")
     assert ("kan inte ge ett p-värde under 0,022; designen kan alltså i princip visa en effekt, men inte för "
-            "huvudindikatorerna: efter Holms korrektion för 3 av dem är det lägsta möjliga p-värdet 0,067."
-            ) in methods
+            "huvudindikatorerna: efter Holms korrektion för 3 huvudindikatorer kan randomiseringstestet "
+            "inte ge ett p-värde under 0,067.") in methods
 
 
 def _one_area_rows(treated: int, comparison: int, reasons: tuple[str, ...]) -> pd.DataFrame:
@@ -574,12 +574,12 @@ def test_a_hidden_effect_still_says_the_shares_the_tables_publish() -> None:
            "n_denominator_comparison": 28, "caveats": ""}
     sentence = narrative.indicator_sentence(row, "en").replace(NBSP, " ")
     assert sentence == ("Language screening without remark: 53% in the intervention group and over 80% in "
-                        "the comparison group. The programme's estimated effect is not shown: in one of the "
-                        "groups all but fewer than 5 children had the outcome."), sentence
+                        "the comparison group. The programme's estimated effect is not shown: fewer than 5 "
+                        "children in one of the groups did not have the outcome."), sentence
     hidden = row | {"proportion_intervention": None, "proportion_bound_comparison": None}
     assert narrative.indicator_sentence(hidden, "sv").replace(NBSP, " ") == (
-        "Språkscreening utan anmärkning: redovisas inte: i en av grupperna hade alla utom färre än 5 barn "
-        "utfallet.")
+        "Språkscreening utan anmärkning: redovisas inte: i en av grupperna var det färre än 5 barn som "
+        "inte hade utfallet.")
 
 
 def test_a_point_outside_its_limit_is_told_apart_from_the_limit() -> None:
@@ -650,5 +650,25 @@ def test_age_at_mmr_at_24_months_is_said_once_as_mmr_by_24_months() -> None:
     assert text.count("högre med programmet") == 1 and "kan bero på slumpen (justerat p = 0,055" not in text
     assert "the same measure and the same estimate as MMR at 24 months above." in narrative.summary_markdown(
         both, "en")
+    # age at MMR primary, MMR by 24 months not: the primary one keeps its own sentence and verdict
+    swapped = both.assign(primary=both["indicator"].eq("vacc_mmr1_age") | both["indicator"].isin(
+        ["bf_any_6m", "lang_no_deviation"]))
+    assert "samma mått" not in narrative.summary_markdown(swapped, "sv", primary=[
+        "vacc_mmr1_age", "bf_any_6m", "lang_no_deviation"])
     both.loc[3, ["measure", "estimate"]] = ["hazard_ratio", 1.3]
     assert "samma mått" not in narrative.summary_markdown(both, "sv")
+
+
+def test_a_did_without_its_randomisation_floor_is_judged_by_its_areas() -> None:
+    """s5's language screening: one comparison area had no child screened after the start, so
+    the randomisation test was not run and p_floor was empty, and the caveat read "very uncertain
+    with only 10 areas" beside every other indicator's "uncertain: only 2 areas with the
+    programme". Without the test's floor, the areas' own is one assignment in comb(10, 2) = 45:
+    0.022, below 0.05; 2 of 4 areas give 1 in 6, above it."""
+    from pipeline.stages.compare.tables import _did_caveats
+
+    head = {"n_areas_intervention": 2, "n_areas_comparison": 8, "p_floor": float("nan"),
+            "estimate": 0.06, "ci_low": -0.2, "ci_high": 0.35}
+    assert _did_caveats(head) == ["few_treated_areas"]
+    assert _did_caveats(head | {"n_areas_comparison": 2}) == ["very_few_areas"]
+    assert _did_caveats(head | {"p_floor": 0.1}) == ["very_few_areas"]  # the test's own floor first

@@ -89,14 +89,17 @@ def _mark(frame: pd.DataFrame, rows: np.ndarray, reasons: Iterable[str]) -> pd.D
 def proportion_bound(n: int, events: int, reason: str, min_cell: int) -> str:
     """A bound for a proportion hidden because its numerator (`few_events`) or its rest
     (`few_without`) is small: "<0.05" / ">0.95", the tightest of BOUND_PERCENTS whose range
-    of counts still includes min_cell and more (so it says no more than "<5"); "" if none.
+    of counts still includes every count from 1 to min_cell - 1 (so it says no more than "<5",
+    which the row's reason says already); "" if none.
 
-    For "> b" the rest can be any count below (1 - b) * n, which must exceed min_cell.
+    For "> b" the rest can be any count below (1 - b) * n, which must exceed min_cell - 1. (It
+    had to exceed min_cell: 39 of 41 were printed "over 80 %", beside an exact 95 % before
+    the start, where "over 90 %", a rest below 4.1, says what "fewer than 5 without" says.)
     """
     if reason not in ("few_events", "few_without") or n <= 0:
         return ""
     for percent in BOUND_PERCENTS:
-        if (100 - percent) * n > 100 * min_cell:
+        if (100 - percent) * n > 100 * (min_cell - 1):
             share = (100 - percent) / 100
             return f"<{share:g}" if reason == "few_events" else f">{percent / 100:g}"
     return ""

@@ -43,6 +43,10 @@ DID_METHODS = ("did", "did_unadjusted", "fuzzy_did", "logistic_did", "triple_dif
 NESTED_ANALYSES = ("itt", "per_protocol", "dose_response", "complier")
 
 
+def _analysis(row: Mapping[str, Any]) -> str:
+    return _text(row.get("analysis")) or "itt"
+
+
 def _effect_population(row: Mapping[str, Any], side: str) -> str:
     analysis, method = _text(row.get("analysis")) or "itt", _text(row.get("method"))
     if _text(row.get("subgroup")):
@@ -139,6 +143,12 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
         if record.get("measure") == "risk_difference" and crude:
             binary.add(record["indicator"])
     before = _before_start(p, records, row_triples, base, binary)
+    # each nested analysis's crude rows' counts (per protocol, complier), by indicator, area and side
+    crude_of: dict[tuple[str, str, str, str], Triple] = {}
+    for record, mine in zip(records, row_triples, strict=True):
+        if record.get("method") == "crude" and not _text(record.get("subgroup")):
+            for side, triple in mine.items():
+                crude_of.setdefault((record["indicator"], _area(record), _analysis(record), side), triple)
     components: list[list[Triple]] = []
     for record, mine in zip(records, row_triples, strict=True):
         indicator, area, analysis = record["indicator"], _area(record), _text(record.get("analysis")) or "itt"
@@ -163,6 +173,18 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
             elif analysis in NESTED_ANALYSES and not _text(record.get("subgroup")):
                 for k in range(3):
                     p.differ(ground[k], triple[k])
+                # and an analysis's complete cases within its own crude rows' children: per
+                # protocol's 155 (140 breastfed) and its complete cases' 147 (134), each only
+                # within the ITT group, gave the 2 of 8 not breastfed back
+                own = crude_of.get((indicator, area, analysis, side))
+                if own is not None and own != triple:
+                    for k in range(3):
+                        p.differ(own[k], triple[k])
+            elif analysis == "multiple_imputation" and not _text(record.get("subgroup")):
+                # every child of the ITT group, covariates imputed: its n is the ITT group's
+                # (23 beside a hidden ITT n, with per protocol's 22 and the complete cases' 20,
+                # gave 1 family who declined and 3 children without covariates back)
+                p.differ(ground[0], triple[0])
         components.append(parts)
     _relate_subgroups(p, records, row_triples, base)
     _relate_areas(p, records, row_triples)
@@ -176,25 +198,6 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
         if mine and all((key := (r["indicator"], _area(r), side)) in base
                         and values[base[key][0]] == values[triple[0]] for side, triple in mine.items())
         else [] for r, mine in zip(records, row_triples, strict=True)]
-
-    def own_groups_unsafe(record: dict, mine: dict[str, Triple], hidden: np.ndarray) -> bool:
-        """Whether an adjusted estimate's own groups (its complete cases) have a share not shown
-        that the estimate would give back: one with a small count of its own, or one a child or
-        two (fewer than min_cell) short of its ITT group, whose share adjusting changes little.
-        Complete cases min_cell or more children short of the ITT group have their events
-        hidden wherever the children left out have a small count among them (11 children
-        dropped, 3 of them not breastfed), which was nearly every indicator of a study with a
-        few covariates missing: their adjusted estimates were all withheld, and the committee
-        report led with the crude differences. Such an estimate, adjusted and on other
-        children, gives no count of those left out back."""
-        for side, triple in mine.items():
-            if not p.unsafe(triple, hidden):
-                continue
-            ground = base.get((record["indicator"], _area(record), side))
-            if ground is None or any(p.small(c) for c in triple) or (
-                    values[ground[0]] - values[triple[0]] < p.min_cell):
-                return True
-        return False
 
     def render(hidden: np.ndarray) -> pd.DataFrame:
         m = p.min_cell
@@ -217,11 +220,11 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
         # ... and unless it rests on the very children of ITT groups whose shares are not shown:
         # adjusting changes little, and it would give their hidden count back (a multiple
         # imputation's -0.40 beside a published 9/17 gave back 26 of 28)
-        groups_hidden |= np.array([any(p.unsafe(t, hidden) for t in ground) for ground in same_children],
+        # (its own groups too: complete cases a child or two fewer than the ITT groups give the
+        # same count back)
+        groups_hidden |= np.array([any(p.unsafe(t, hidden) for t in (*ground, *mine.values()))
+                                   for ground, mine in zip(same_children, row_triples, strict=True)],
                                   dtype=bool)
-        # (its own groups too, where their share is not shown: `own_groups_unsafe`)
-        groups_hidden |= np.array([own_groups_unsafe(r, mine, hidden)
-                                   for r, mine in zip(records, row_triples, strict=True)], dtype=bool)
         # ... and unless a DiD rests on a group before or after the start whose share is not
         # shown: an adjusted DiD is close to the crude one, which with the other three shares
         # gives the hidden one back (Söderängen's DTaP3, 100 % in both periods: -1.5 points
@@ -306,10 +309,18 @@ _DID_CELL = re.compile(r"(\d+)/(\d+)")
 _EFFECTIVE_SIZE = re.compile(r"effective sample size ([\d.]+) of \d+")
 _UNDER_SHARE = re.compile(r"(under \d+% of the) \d+ (children)")
 _SMALL_SIZE = re.compile(r"(effective sample size) [\d.]+ (is under)")  # the weights' check
-_DROPPED = re.compile(r"\b(\d+)( children dropped for missing covariates)")
+_LEFT_OUT = r"children (?:dropped for missing covariates|with a missing covariate kept)"
+_DROPPED = re.compile(rf"\b(\d+)( {_LEFT_OUT})")
 _FITTED_AT_BOUNDS = re.compile(r"\b(\d+)( fitted probabilities at)")
-# A number with decimals in a note: an interval's ends, a p-value, an odds ratio, a weight
+# A number with decimals in a note: an interval's ends, a p-value, an odds ratio, a weight; and
+# one printed without them ("odds ratio 3" for 2.996, "p = 1", "p = 2e-05", "interval -1 to 3")
 _DECIMAL = re.compile(r"(?<![\w.])[-−]?\d+\.\d+(?:[eE][-+]?\d+)?")
+_NUMBER = r"[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_WHOLE_STATISTIC = re.compile(rf"\b((?:odds|hazard|risk|rate) ratio |p ?[=<>] ?|SE ?=? ?|interval )"
+                              rf"{_NUMBER}(?:( to ){_NUMBER})?(?![\w.])")
+_DROPPED_ANY = re.compile(rf"<?\b\d+ ({_LEFT_OUT})")
+# a model's separation message counts the children of a group ("all 11 children have the outcome")
+_SEPARATED = re.compile(r"\b(all|none of) \d+ (children ha(?:ve|s) the outcome)")
 
 
 def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
@@ -318,6 +329,9 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
     note = _FITTED_AT_BOUNDS.sub(lambda m: (small if 0 < int(m[1]) < min_cell else m[1]) + m[2], note)
     # the children without covariates are a count the tables protect (ITT less the model's n)
     note = _DROPPED.sub(lambda m: (small if 0 < int(m[1]) < min_cell else m[1]) + m[2], note)
+    # a group every child of which has the outcome (or none): its count is a cell the tables
+    # protect (the intervention areas' 11 of 11 after the start, hidden, came back from here)
+    note = _SEPARATED.sub(lambda m: f"{m[1]} the {m[2]}" if m[1] == "none of" else f"all {m[2]}", note)
     did_cells = _DID_CELLS.search(note)
     if did_cells and (hidden_row or any(0 < int(e) < min_cell or 0 < int(n) - int(e) < min_cell
                                         for e, n in _DID_CELL.findall(did_cells[0]))):
@@ -327,10 +341,12 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
         note = _EFFECTIVE_SIZE.sub("effective sample size suppressed", note)
         note = _UNDER_SHARE.sub(r"\1 \2", note)
         note = _SMALL_SIZE.sub(r"\1 \2", note)  # "118.2 is under 50 %" gave the size back
-        note = _DROPPED.sub(lambda m: m[2].lstrip(), note)
+        note = _DROPPED_ANY.sub(r"\1", note)  # "<5 children dropped" too (it gave "<children")
         # and every other computed number: the cluster-robust and child-level intervals a
         # hidden DiD's note gave are centred on its estimate, and its odds ratio is the estimate
         # on another scale
+        note = _WHOLE_STATISTIC.sub(lambda m: m[1] + text.EN_DASH + (m[2] + text.EN_DASH if m[2] else ""),
+                                    note)
         note = _DECIMAL.sub(text.EN_DASH, note)
         note = "; ".join(n for n in (SUPPRESSED_NOTE.format(min_cell=min_cell), note) if n)
     return note
@@ -462,6 +478,12 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
 
 # --- power -------------------------------------------------------------------------------------
 
+def _without_share_clauses(note: str) -> str:
+    """A power note without the clauses that say where the comparison share lies."""
+    return "; ".join(part for part in note.split("; ")
+                     if "p_comparison" not in part and "no rise" not in part)
+
+
 # power.csv's columns for areas as clusters that are computed from p_comparison and the n
 AREA_POWER = ("mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed")
 
@@ -496,6 +518,10 @@ def _publish_power(p: _Pass, frame: pd.DataFrame) -> Render:
         _blank(published, n1_hidden | n0_hidden | p0_unsafe, ["mdd", "mdd_decrease", *AREA_POWER])
         _blank(published, n1_hidden | n0_hidden, ["children_per_area"])
         _blank(published, p0_unsafe, ["p_comparison", "n_per_group_needed", "n_per_group_needed_corrected"])
+        # nor does its note say where p_comparison lies ("p_comparison + 0.05 exceeds 1", "no rise
+        # to at most 100 % reaches the power": above 0.95, which narrowed a hidden 144 of 149)
+        published["note"] = [_without_share_clauses(_text(note)) if unsafe else note
+                             for note, unsafe in zip(published["note"], p0_unsafe, strict=True)]
         reasons = [p.reason([t], [c]) if p.said_small(c) or any(p.said_small(x) for x in t) else "secondary"
                    for c, t in zip(treated, comparison, strict=True)]
         return _mark(published, n1_hidden | n0_hidden | p0_unsafe, reasons)

@@ -509,8 +509,9 @@ def _rounded_personnummer_notes(rejects: Sequence[pd.DataFrame]) -> list[str]:
 
 # Where an event export's dates end is where all but EXPORT_END_STRAY of them lie: a few dates
 # typed a year on (2025 for 2024), kept when the extraction date is later still, do not hide it.
-# An export whose dates end EXPORT_END_DAYS or more before the extraction date, when its own pace
-# would have put EXPORT_END_EVENTS or more events in those days, is said to end early.
+# An export whose dates end EXPORT_END_DAYS or more before the extraction date, when its pace in
+# its last EXPORT_END_DAYS days would have put EXPORT_END_EVENTS or more events in those days,
+# ends early; when every event export does, the extraction date is likely wrong.
 EXPORT_END_STRAY, EXPORT_END_DAYS, EXPORT_END_EVENTS = 0.005, 90, 20
 
 
@@ -524,7 +525,7 @@ class ExportEnd:
     end: pd.Timestamp
     events: int  # on or before `end`
     later: int  # after it
-    per_day: float  # events a day from `first` to `end`
+    per_day: float  # events a day in the EXPORT_END_DAYS days up to `end`
 
     def gap(self, extraction_date: dt.date) -> int:
         return (pd.Timestamp(extraction_date) - self.end).days
@@ -546,8 +547,16 @@ def export_end(dates: pd.Series, source_file: str, column: str) -> ExportEnd | N
     first = dates.min()
     end = dates.quantile(1 - EXPORT_END_STRAY, interpolation="lower")
     events = int((dates <= end).sum())
+    # the pace of its last EXPORT_END_DAYS days: an export whose cohort ends before the extraction
+    # (born_to a year or two earlier) tapers off as its children age out, and a pace averaged
+    # from its first date called a complete export of such a study early
+    recent = int(((dates > end - pd.Timedelta(days=EXPORT_END_DAYS)) & (dates <= end)).sum())
     return ExportEnd(source_file, column, first, end, events, len(dates) - events,
-                     (events - 1) / max((end - first).days, 1))
+                     recent / EXPORT_END_DAYS)
+
+
+def _pace(per_day: float) -> str:
+    return f"{per_day:,.0f}" if per_day >= 100 else f"{per_day:.2g}"
 
 
 def export_end_notes(ends: Sequence[ExportEnd], extraction_date: dt.date) -> list[str]:
@@ -557,23 +566,28 @@ def export_end_notes(ends: Sequence[ExportEnd], extraction_date: dt.date) -> lis
     before the date written in study.yml (or cut short) count the last children as
     unvaccinated, unvisited or not screened, with no reject and no value issue to show it. A
     quiet summer or a sparse export does not raise the line (its pace would not have filled
-    the days). One line names every export that ends early, each with its end and pace."""
+    the days), nor does one export alone: only every event export ending so (see below). One
+    line names them, each with its end and pace."""
     early = [e for e in ends if e.early(extraction_date)]
-    if not early:
+    # one export alone ending early is no sign: a programme's visits end when it does, and an
+    # export tapers off as a cohort born well before the extraction ages out (the visits by
+    # 15 months, the doses by 24); care contacts and screenings go on. All of them ending so
+    # is what a wrong extraction date (or exports taken out early) looks like.
+    if len(ends) < 2 or len(early) < len(ends):
         return []
     each = "; ".join(
         f"{e.source_file}'s {e.column}s on {e.end:%Y-%m-%d}, {e.gap(extraction_date):,} days before it "
         f"({e.events:,} from {e.first:%Y-%m-%d}{f' and {e.later:,} later' if e.later else ''}; at "
-        f"{e.per_day:.2g} a day some {e.expected(extraction_date):,.0f} would fall in those days)"
+        f"{_pace(e.per_day)} a day, its pace in the {EXPORT_END_DAYS} days before, some "
+        f"{e.expected(extraction_date):,.0f} would fall in those days)"
         for e in early)
     latest = max(e.end for e in early)
-    which = "Every event export ends" if len(early) == len(ends) else (
-        "An event export ends" if len(early) == 1 else "Event exports end")
-    return [f"{which} well before the extraction_date {extraction_date:%Y-%m-%d} in study.yml: {each}. "
+    return [f"Every event export ends well before the extraction_date {extraction_date:%Y-%m-%d} in "
+            f"study.yml: {each}. "
             "The indicators count each child's events up to extraction_date, so children would be "
             "counted as unvaccinated, unvisited or not screened for want of the events of those days. "
             f"If the data were taken out earlier (about {latest:%Y-%m-%d}), set extraction_date to that "
-            "day; if an export alone ends early, export it again up to the extraction date"]
+            "day; else export them again up to the extraction date"]
 
 
 def _first_rows(rows: pd.DataFrame) -> str:

@@ -92,10 +92,11 @@ WORDS: dict[str, Words] = {
     "with_programme": Words(" med programmet", " with the programme"),
     "where_concurrent": Words(" i {where} än i {others}", " in {where} than in {others}"),
     "where_historical": Words(" efter start än före", " after the start than before"),
-    "but_concurrent": Words(", men den kan också bero på annat som skiljer områdena åt",
-                            ", but it may also stem from other differences between the areas"),
-    "but_historical": Words(", men den kan också bero på annat som ändrats under samma tid",
-                            ", but it may also stem from other changes over the same time"),
+    # after "vaccinationen skedde tidigare …": "den" would be the vaccination, not the difference
+    "but_concurrent": Words(", men skillnaden kan också bero på annat som skiljer områdena åt",
+                            ", but the difference may also stem from other differences between the areas"),
+    "but_historical": Words(", men skillnaden kan också bero på annat som ändrats under samma tid",
+                            ", but the difference may also stem from other changes over the same time"),
     "reason_interval_includes_null": Words(
         sv="kan bero på slumpen (intervallet omfattar {null})",
         en="could be due to chance (the interval includes {null})",
@@ -269,11 +270,9 @@ WORDS: dict[str, Words] = {
     ),
     # a survival indicator whose estimate at its landmark is another indicator's (`_same_estimate_as`)
     "same_estimate_as": Words(
-        sv="{indicator}: samma mått och samma skattning som {other} {where}.",
-        en="{indicator}: the same measure and the same estimate as {other} {where}.",
+        sv="{indicator}: samma mått och samma skattning som {other} ovan.",
+        en="{indicator}: the same measure and the same estimate as {other} above.",
     ),
-    "above": Words("ovan", "above"),
-    "below": Words("nedan", "below"),
     # the concurrent design's intervals, child by child (`areas_not_clustered`)
     "not_clustered_box": Words(
         sv=("**Obs!** Jämförelsen bygger på {treated} och {comparison}. Osäkerhetsintervallen och "
@@ -998,9 +997,11 @@ METHOD_WORDS: dict[str, Words] = {
     ),
     "floor_allows_not_primary": Words(
         sv=("designen kan alltså i princip visa en effekt, men inte för huvudindikatorerna: efter Holms "
-            "korrektion för {k} av dem är det lägsta möjliga p-värdet {corrected}."),
+            "korrektion för {k} huvudindikatorer kan randomiseringstestet inte ge ett p-värde under "
+            "{corrected}."),
         en=("so the design can in principle show an effect, but not for the primary indicators: after "
-            "Holm's correction for {k} of them the smallest possible p-value is {corrected}."),
+            "Holm's correction for {k} primary indicators the randomisation test cannot give a p-value "
+            "below {corrected}."),
     ),
     "checks_balance": Words(
         sv=(" Före viktning var {unequal} av {covariates} bakgrundsfaktorer (nivåer) inte likvärdiga enligt "

@@ -28,8 +28,8 @@ PHRASES: dict[str, Words] = {
     ),
     # "saknade utfallet" read as a missing outcome, and of "no remark" it meant a remark
     "suppressed_few_without": Words(
-        sv="redovisas inte: i en av grupperna hade alla utom färre än {min_cell} barn utfallet",
-        en="not shown: in one of the groups all but fewer than {min_cell} children had the outcome",
+        sv="redovisas inte: i en av grupperna var det färre än {min_cell} barn som inte hade utfallet",
+        en="not shown: fewer than {min_cell} children in one of the groups did not have the outcome",
     ),
     "suppressed_small_count": Words(
         sv="redovisas inte: ett av talen bakom uppgiften är mindre än {min_cell}",

@@ -263,12 +263,12 @@ POOL_WORDS: dict[str, Words] = {
     ),
     # the fixed effect's interval clear of no effect where the reported one is not: which to read
     "fixed_narrower": Words(
-        sv=("Den fasta effektens intervall rymmer inte {null}, men det är smalare bara för att det "
-            "bortser från att effekten kan skilja sig mellan kommunerna; slutsatsen bygger på den "
-            "sammanvägda effekten ovan."),
-        en=("The fixed effect's interval does not include {null}, but it is narrower only because it "
-            "ignores that the effect may differ between sites; the conclusion rests on the pooled "
-            "effect above."),
+        sv=("Den fasta effektens intervall rymmer inte {null}, men det är smalare för att det bortser "
+            "från att effekten kan skilja sig mellan kommunerna och, med så få kommuner, från hur osäker "
+            "själva sammanvägningen är; slutsatsen bygger på den sammanvägda effekten ovan."),
+        en=("The fixed effect's interval does not include {null}, but it is narrower because it ignores "
+            "that the effect may differ between sites and, with so few sites, how uncertain the pooling "
+            "itself is; the conclusion rests on the pooled effect above."),
     ),
     "left_out": Words("Ingår inte: {site} ({reason}).", "Not included: {site} ({reason})."),
     "one_site": Words(

@@ -23,7 +23,7 @@ def suppression_phrase(reason: Any, language: str, min_cell: int = DEFAULT_MIN_C
 
 def suppressed_sentence(indicator: str, language: str, min_cell: int = DEFAULT_MIN_CELL,
                         reason: Any = None) -> str:
-    """"MMR vid 24 månader: redovisas inte: i en av grupperna hade alla utom färre än 5 barn utfallet."
+    """"MMR vid 24 månader: redovisas inte: i en av grupperna var det färre än 5 barn som inte hade utfallet."
     (`reason`: the row's `suppression`; without it, the general words)."""
     return f"{label('indicator', indicator, language)}: {suppression_phrase(reason, language, min_cell)}."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -219,8 +220,13 @@ def _did_caveats(head: dict[str, Any]) -> list[str]:
             caveats.append("one_area_in_arm")
         elif min(treated, comparison) < RELIABLE_AREAS_PER_ARM:
             # no method gives a reliable interval when not even a randomisation test over
-            # the areas can reach 5 %; with more areas only the few treated ones make it shaky
-            reachable = floor is not None and pd.notna(floor) and floor <= ALPHA
+            # the areas can reach 5 %; with more areas only the few treated ones make it shaky.
+            # Without the test's floor (not run: an area without children after the start), the
+            # areas' own: one assignment in comb(areas, treated) (s5's language screening, 2 of
+            # 10 areas, was "very uncertain with only 10 areas" beside "only 2 areas" elsewhere)
+            if floor is None or pd.isna(floor):
+                floor = 1 / math.comb(int(treated + comparison), int(treated))
+            reachable = floor <= ALPHA
             caveats.append("few_treated_areas" if reachable else "very_few_areas")
         elif treated + comparison < 30:
             caveats.append("few_areas")
