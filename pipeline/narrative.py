@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.indicators import indicator as registry_entry
 from pipeline.indicators import time_to_event
 from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF
 from pipeline.summary import FEW_CHILDREN
@@ -316,19 +317,37 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
             n1, n0 = (word("no_child", language) if count == 0 else format_count(count, language)
                       for count in counts)
             among = "_screened" if str(row.get("indicator")) in DENOMINATOR_IS_EVENTS_OF else ""
+            if not among and _born_from(str(row.get("indicator"))) is not None:
+                # few because the measure begins with a birth date (rotavirus from 1 September
+                # 2019), not only for their age: "only 35 were old enough" of the oldest children
+                among = "_born_from"
             few = [count < FEW_CHILDREN for count in counts]
             if 0 not in counts and few.count(True) == 1:  # "only 17 … and 186": only the few said so
                 small = few.index(True)
                 groups = [GROUP_IN_SENTENCE[arm].in_(language) for arm in ("intervention", "comparison")]
                 sentences.append(word("caveat_few_in_group" + among, language, group=groups[small],
                                       n=(n1, n0)[small], other=(n1, n0)[1 - small],
-                                      in_other=groups[1 - small]))
+                                      in_other=groups[1 - small], **_born_from_words(row, language)))
                 continue
             key = "caveat_few_children_none" if 0 in counts else "caveat_few_children"
-            sentences.append(word(key + among, language, n1=n1, n0=n0))
+            if among == "_born_from" and key == "caveat_few_children_none":
+                among = ""
+            sentences.append(word(key + among, language, n1=n1, n0=n0, **_born_from_words(row, language)))
         else:
             sentences.append(word(f"caveat_{code}", language))
     return sentences
+
+
+def _born_from(indicator_id: str) -> Any:
+    try:
+        return registry_entry(indicator_id).born_from
+    except (KeyError, ValueError):
+        return None
+
+
+def _born_from_words(row: Mapping[str, Any], language: str) -> dict[str, str]:
+    born_from = _born_from(str(row.get("indicator")))
+    return {"born_from": format_date(born_from, language)} if born_from is not None else {}
 
 
 # the caveats said as a tag next to the number, the first a row carries

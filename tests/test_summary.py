@@ -672,3 +672,18 @@ def test_a_did_without_its_randomisation_floor_is_judged_by_its_areas() -> None:
     assert _did_caveats(head) == ["few_treated_areas"]
     assert _did_caveats(head | {"n_areas_comparison": 2}) == ["very_few_areas"]
     assert _did_caveats(head | {"p_floor": 0.1}) == ["very_few_areas"]  # the test's own floor first
+
+
+def test_few_children_of_a_measure_that_begins_with_a_birth_date_say_so() -> None:
+    """s13 (historical): "only 35 were old enough for the measure" of rotavirus in the group born
+    before the start, the oldest children; 35 of 159 count because rotavirus is measured only
+    for children born from 1 September 2019."""
+    row = {"indicator": "vacc_rota_complete", "n_denominator_intervention": 115,
+           "n_denominator_comparison": 35, "caveats": "few_children"}
+    assert narrative.caveat_sentences(row, "sv") == [
+        "Bygger på få barn i jämförelsegruppen: bara 35 var födda från 1 september 2019, när måttet börjar "
+        "gälla, och hade hunnit bli gamla nog för det (115 i interventionsgruppen)."]
+    other = row | {"indicator": "vacc_mmr1_24m"}
+    assert narrative.caveat_sentences(other, "en") == [
+        "It rests on few children in the comparison group: only 35 were old enough for the measure "
+        "(115 in the intervention group)."]

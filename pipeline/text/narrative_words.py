@@ -220,6 +220,19 @@ WORDS: dict[str, Words] = {
             "had been screened."),
     ),
     # where only one group has few children ("bara 17 … och 186" called 186 few)
+    # a measure defined only for children born from a date (rotavirus): few for that, not for age
+    "caveat_few_children_born_from": Words(
+        sv=("Bygger på få barn: bara {n1} i interventionsgruppen och {n0} i jämförelsegruppen var födda "
+            "från {born_from}, när måttet börjar gälla, och hade hunnit bli gamla nog för det."),
+        en=("It rests on few children: only {n1} in the intervention group and {n0} in the comparison "
+            "group were born from {born_from}, when the measure begins, and were old enough for it."),
+    ),
+    "caveat_few_in_group_born_from": Words(
+        sv=("Bygger på få barn {group}: bara {n} var födda från {born_from}, när måttet börjar gälla, och "
+            "hade hunnit bli gamla nog för det ({other} {in_other})."),
+        en=("It rests on few children {group}: only {n} were born from {born_from}, when the measure "
+            "begins, and were old enough for it ({other} {in_other})."),
+    ),
     "caveat_few_in_group": Words(
         sv="Bygger på få barn {group}: bara {n} hade hunnit bli gamla nog för måttet ({other} {in_other}).",
         en="It rests on few children {group}: only {n} were old enough for the measure ({other} {in_other}).",
