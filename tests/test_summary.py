@@ -578,7 +578,7 @@ def test_a_hidden_effect_still_says_the_shares_the_tables_publish() -> None:
                         "children in one of the groups did not have the outcome."), sentence
     hidden = row | {"proportion_intervention": None, "proportion_bound_comparison": None}
     assert narrative.indicator_sentence(hidden, "sv").replace(NBSP, " ") == (
-        "Språkscreening utan anmärkning: redovisas inte: i en av grupperna var det färre än 5 barn som "
+        "Språkscreening utan anmärkning redovisas inte: i en av grupperna var det färre än 5 barn som "
         "inte hade utfallet.")
 
 

@@ -23,9 +23,15 @@ def suppression_phrase(reason: Any, language: str, min_cell: int = DEFAULT_MIN_C
 
 def suppressed_sentence(indicator: str, language: str, min_cell: int = DEFAULT_MIN_CELL,
                         reason: Any = None) -> str:
-    """"MMR vid 24 månader: redovisas inte: i en av grupperna var det färre än 5 barn som inte hade utfallet."
-    (`reason`: the row's `suppression`; without it, the general words)."""
-    return f"{label('indicator', indicator, language)}: {suppression_phrase(reason, language, min_cell)}."
+    """"MMR vid 24 månader redovisas inte: i en av grupperna var det färre än 5 barn som inte
+    hade utfallet." (`reason`: the row's `suppression`; without it, the general words). The
+    name is the subject ("… redovisas inte", "… is not shown"), not a heading before a second
+    colon ("Språkscreening genomförd: redovisas inte: …")."""
+    name, said = label("indicator", indicator, language), suppression_phrase(reason, language, min_cell)
+    for lead, joined in (("redovisas inte", " "), ("not shown", " is ")):
+        if said.startswith(lead):
+            return f"{name}{joined}{said}."
+    return f"{name}: {said}."
 
 
 def heading(key: str, language: str, level: int = 2) -> str:
