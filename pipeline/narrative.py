@@ -21,7 +21,7 @@ import pandas as pd
 from pipeline.indicators import indicator as registry_entry
 from pipeline.indicators import time_to_event
 from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF
-from pipeline.summary import FEW_CHILDREN
+from pipeline.summary import ALPHA, FEW_CHILDREN, corrected_floor
 from pipeline.text import (
     DEFAULT_MIN_CELL,
     EN_DASH,
@@ -291,10 +291,10 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
     if reason == "design_cannot_reach_significance":
         floor = to_number(row.get("p_floor"))
         size = family_sizes.get((str(row.get("area")), str(row.get("multiplicity") or "")), 1)
-        if floor is not None and floor <= 0.05 and row.get("multiplicity") == "holm_primary":
+        if floor is not None and floor <= ALPHA and row.get("multiplicity") == "holm_primary":
             # the floor itself is below 5 %: only the correction puts it above
             return word("reason_design_cannot_reach_significance_corrected", language,
-                        corrected=p_text(min(1.0, floor * size), language), **values)
+                        corrected=p_text(corrected_floor(floor, "holm_primary", size), language), **values)
     return word(f"reason_{reason}", language, **values) if reason else ""
 
 
@@ -341,7 +341,7 @@ def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[st
 def _born_from(indicator_id: str) -> Any:
     try:
         return registry_entry(indicator_id).born_from
-    except (KeyError, ValueError):
+    except KeyError:  # a row of no known indicator (a hand-made summary)
         return None
 
 
@@ -788,11 +788,11 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
         if floor is not None:
             primaries = int((rows["area"].eq("all") & rows["multiplicity"].eq("holm_primary")).sum()) \
                 if "multiplicity" in rows else 0
-            consequence = words["floor_blocks" if floor > 0.05 else "floor_allows"]
-            if floor <= 0.05 < floor * primaries:  # Holm's smallest adjusted p is k times the smallest p
+            consequence = words["floor_blocks" if floor > ALPHA else "floor_allows"]
+            corrected = corrected_floor(floor, "holm_primary", primaries)
+            if floor <= ALPHA < corrected:
                 consequence = words["floor_allows_not_primary"].format(
-                    k=format_count(primaries, language),
-                    corrected=p_text(min(1.0, floor * primaries), language))
+                    k=format_count(primaries, language), corrected=p_text(corrected, language))
             checks += words["checks_floor"].format(
                 treated=format_count(treated, language),
                 areas=format_count(treated + comparison, language), floor=p_text(floor, language),

@@ -102,3 +102,14 @@ def _missing(value: Any) -> bool:
         return math.isnan(float(value))
     except (TypeError, ValueError):
         return True
+
+
+def corrected_floor(floor: Any, multiplicity: Any, holm_size: int) -> float | None:
+    """The smallest multiplicity-adjusted p a randomisation test over the areas could give: its
+    floor times the family's size under Holm (whose smallest adjusted p is k times the smallest
+    p), the floor itself under Benjamini–Hochberg (all k at the floor stay there); None without
+    a floor. With 2 of 10 areas the floor is 1/45 = 0.022, and 0.067 across 3 primary
+    indicators: no primary indicator can then be called larger than chance."""
+    if _missing(floor):
+        return None
+    return min(1.0, float(floor) * (holm_size if multiplicity == "holm_primary" else 1))

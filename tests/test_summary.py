@@ -364,7 +364,7 @@ def test_a_randomisation_floor_under_5_percent_is_not_after_holms_correction() -
     indicators no randomisation p could be below 3/45 = 0.067, and the report called MMR "higher
     with the programme; larger than chance (adjusted p = 0.023, Holm for 3)" (s21). With 2,
     2/45 = 0.044 is below 0.05 and the claim stands."""
-    from pipeline.stages.compare.tables import corrected_floor
+    from pipeline.summary import corrected_floor
 
     assert corrected_floor(1 / 45, "holm_primary", 3) == pytest.approx(1 / 15)
     assert corrected_floor(1 / 45, "bh_secondary", 20) == pytest.approx(1 / 45)

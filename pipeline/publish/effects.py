@@ -48,7 +48,7 @@ def _analysis(row: Mapping[str, Any]) -> str:
 
 
 def _effect_population(row: Mapping[str, Any], side: str) -> str:
-    analysis, method = _text(row.get("analysis")) or "itt", _text(row.get("method"))
+    analysis, method = _analysis(row), _text(row.get("method"))
     if _text(row.get("subgroup")):
         return f"subgroup/{row['subgroup']}/{side}"
     if analysis == "landmark":
@@ -151,7 +151,7 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
                 crude_of.setdefault((record["indicator"], _area(record), _analysis(record), side), triple)
     components: list[list[Triple]] = []
     for record, mine in zip(records, row_triples, strict=True):
-        indicator, area, analysis = record["indicator"], _area(record), _text(record.get("analysis")) or "itt"
+        indicator, area, analysis = record["indicator"], _area(record), _analysis(record)
         parts: list[Triple] = []
         for side, triple in mine.items():
             # a DiD of age at MMR's share at 24 months rests on the groups of MMR by 24 months

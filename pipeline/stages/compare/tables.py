@@ -49,6 +49,7 @@ from pipeline.summary import (
     FEW_CHILDREN,
     PRE_TREND_ALPHA,
     RELIABLE_AREAS_PER_ARM,
+    corrected_floor,
     headline,
     verdict,
 )
@@ -124,24 +125,13 @@ def holm_family_sizes(effects: pd.DataFrame) -> dict[str, int]:
     return {str(area): int(size) for area, size in family.groupby("area", sort=False).size().items()}
 
 
-def corrected_floor(floor: Any, multiplicity: Any, holm_size: int) -> float | None:
-    """The smallest multiplicity-adjusted p a randomisation test over the areas could give: its
-    floor times the family's size under Holm (whose smallest adjusted p is k times the smallest
-    p), the floor itself under Benjamini–Hochberg (all k at the floor stay there); None without
-    a floor. With 2 of 10 areas the floor is 1/45 = 0.022, and 0.067 across 3 primary
-    indicators: no primary indicator can then be called larger than chance."""
-    if floor is None or pd.isna(floor):
-        return None
-    return min(1.0, float(floor) * (holm_size if multiplicity == "holm_primary" else 1))
-
-
 def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
                  by_analysis: dict[tuple[str, str, str], list[dict[str, Any]]],
                  observed: tuple[dict[str, Any], bool], holm_size: int = 1) -> dict[str, Any]:
     """One indicator's summary row in one area; `by_analysis`: the effects rows of analyses
     itt (no subgroup), no_pandemic and placebo by (analysis, indicator, area); `observed`:
     its groups' shares and whether its definition changed (`observed_by_area`); `holm_size`:
-    the area's primary indicators with a p (`corrected_floor`)."""
+    how many indicators the area's Holm correction took (`corrected_floor`)."""
     chosen = headline(design, indicator.kind, _interval_censored(indicator))
     row_of = {(r["method"], r["measure"]): r
               for r in by_analysis.get(("itt", indicator.id, area), [])}
