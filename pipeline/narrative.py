@@ -60,6 +60,9 @@ from pipeline.text.narrative_words import (
 from pipeline.text.words import in_language
 from pipeline.words import title_in_language
 
+# measures whose value of no difference is 1
+_RATIOS = ("hazard_ratio", "odds_ratio", "risk_ratio")
+
 
 def word(key: str, language: str, **values: Any) -> str:
     """A phrase of WORDS with its placeholders filled in."""
@@ -134,7 +137,7 @@ def effect_text(row: Mapping[str, Any], language: str) -> str:
     if estimate is None:
         return EN_DASH
     low, high = to_number(row.get("ci_low")), to_number(row.get("ci_high"))
-    if measure in ("hazard_ratio", "odds_ratio", "risk_ratio"):
+    if measure in _RATIOS:
         bounds = [v for v in (low, high) if v is not None]
         places = _wide_enough(bounds, decimals_for(bounds, 1.0, 2, 3), 3)
         text = format_number(estimate, language, places)
@@ -518,7 +521,11 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             notes = caveat_sentences(row, language, skip=("few_children",) if none_old_enough(row) else ())
             lines.append("- " + " ".join([sentence, *notes]))
         lines.append("")
-    lines += [word("summary_rule", language), "",
+    # a ratio's interval is read against 1, a difference's against 0: the rule names both when
+    # the page gives a ratio (a historical study's hazard ratios), else 0 alone
+    ratio = any(str(row.get("measure")) in _RATIOS and to_number(row.get("estimate")) is not None
+                for row in by_id.values())
+    lines += [word("summary_rule_ratio" if ratio else "summary_rule", language), "",
               word("caution_historical" if design == "historical" else "caution", language)]
     return "\n".join(lines)
 

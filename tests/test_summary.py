@@ -549,6 +549,30 @@ def test_a_hazard_ratio_on_page_one_says_which_way_is_which() -> None:
     assert "(justerad hasardkvot; över 1: vaccinerade tidigare i interventionsgruppen): 0,78" in sv
 
 
+def test_the_closing_rule_reads_a_ratio_against_1() -> None:
+    """s13 (historical): page one gave hazard ratios "(95 % KI 1,25–2,29)" and then closed on
+    "intervallet inte omfattar 0 (ingen skillnad)", whose no difference for a ratio is 1. A
+    page of differences alone keeps its rule against 0; a ratio hidden says nothing of 1."""
+    rows = pd.DataFrame([{"indicator": indicator, "area": "all", "primary": False, "kind": kind,
+                          "design": "historical", "verdict": "unclear", "reason": "interval_includes_null",
+                          "measure": measure, "estimate": estimate, "ci_low": low, "ci_high": high,
+                          "n_denominator_intervention": 200, "n_denominator_comparison": 240,
+                          "proportion_intervention": 0.9, "proportion_comparison": 0.85, "caveats": ""}
+                         for indicator, kind, measure, estimate, low, high in (
+                             ("vacc_mmr1_24m", "binary", "risk_difference", 0.05, -0.02, 0.12),
+                             ("vacc_mmr1_age", "survival", "hazard_ratio", 1.69, 1.25, 2.29))])
+    with_ratio = narrative.summary_markdown(rows, "sv")
+    assert "intervallet inte omfattar värdet för ingen skillnad (0 för skillnader, 1 för kvoter)." in with_ratio
+    assert "omfattar 0 (ingen skillnad)" not in with_ratio
+    english = narrative.summary_markdown(rows, "en")
+    assert "its interval excludes the value of no difference (0 for differences, 1 for ratios)." in english
+    differences = narrative.summary_markdown(rows.iloc[:1], "en")
+    assert "its interval excludes 0 (no difference)." in differences
+    hidden_ratio = rows.copy()
+    hidden_ratio.loc[1, ["estimate", "ci_low", "ci_high"]] = None
+    assert "excludes 0 (no difference)." in narrative.summary_markdown(hidden_ratio, "en")
+
+
 def test_a_historical_summary_closes_on_the_families_before_and_after_the_start() -> None:
     """A historical study's page one closed on "differences between the families in the areas",
     where it compares the areas' own children born before and after the start."""

@@ -364,6 +364,16 @@ WORDS: dict[str, Words] = {
             "for multiple comparisons (Holm's method for the primary indicators, Benjamini–Hochberg for the "
             "others) is below 0.05 and its interval excludes 0 (no difference)."),
     ),
+    "summary_rule_ratio": Words(
+        sv=("Ett resultat kallas högre eller lägre med programmet bara när p-värdet efter korrektion för "
+            "flera jämförelser (Holms metod för huvudindikatorerna, Benjamini–Hochbergs för de övriga) är "
+            "under 0,05 och intervallet inte omfattar värdet för ingen skillnad (0 för skillnader, 1 för "
+            "kvoter)."),
+        en=("A result is called higher or lower with the programme only when its p-value after correction "
+            "for multiple comparisons (Holm's method for the primary indicators, Benjamini–Hochberg for the "
+            "others) is below 0.05 and its interval excludes the value of no difference (0 for differences, "
+            "1 for ratios)."),
+    ),
     "few_areas_box": Words(
         sv=("**Obs!** Jämförelsen bygger på bara {areas} områden ({treated} med programmet och {comparison} "
             "utan). Med så få områden kan ingen statistisk metod ge tillförlitliga osäkerhetsintervall; "
