@@ -562,7 +562,8 @@ def test_the_closing_rule_reads_a_ratio_against_1() -> None:
                              ("vacc_mmr1_24m", "binary", "risk_difference", 0.05, -0.02, 0.12),
                              ("vacc_mmr1_age", "survival", "hazard_ratio", 1.69, 1.25, 2.29))])
     with_ratio = narrative.summary_markdown(rows, "sv")
-    assert "intervallet inte omfattar värdet för ingen skillnad (0 för skillnader, 1 för kvoter)." in with_ratio
+    assert ("intervallet inte omfattar värdet för ingen skillnad (0 för skillnader, 1 för kvoter)."
+            in with_ratio)
     assert "omfattar 0 (ingen skillnad)" not in with_ratio
     english = narrative.summary_markdown(rows, "en")
     assert "its interval excludes the value of no difference (0 for differences, 1 for ratios)." in english
