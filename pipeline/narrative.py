@@ -415,12 +415,14 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     if verdict == "suppressed":
         shown = any(to_number(row.get(f"proportion_{g}")) is not None or row.get(f"proportion_bound_{g}")
                     for g in ("intervention", "comparison"))
-        if not shown or survival:
+        if not shown:
             return suppressed_sentence(indicator, language, min_cell, reason=row.get("reason"))
-        # the shares the tables publish are said; only the estimate is hidden
+        # the shares the tables publish are said (a survival indicator's at its landmark, named
+        # so); only the estimate is hidden
         why = suppression_phrase(row.get("reason"), language, min_cell)
         said = observed_sentence(row, language, places)
-        return f"{name}: {said} " + word("effect_suppressed", language, what=why)
+        title = landmark_name(indicator, language) if survival else name
+        return f"{title}: {said} " + word("effect_suppressed", language, what=why)
     opening = landmark_name(indicator, language) if survival else name
     if none_old_enough(row):
         sentence = word("none_old_enough", language, name=opening)

@@ -741,6 +741,61 @@ _SPACE = "[ \u00a0\u2007\u202f]"  # a space as typed, or a no-break one (`_NO_BR
 _PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
 _PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}"
                        rf"{_PNR_SEPARATOR}?[0-9]{{4}}(?![0-9A-Za-z])")
+# The same digits glued to letters ("pnr8504027890", "19850402-7890x", typed into free text or
+# a category) too: one pass finds both kinds (`_pnr_spans`), a run `_PNR_LIKE` takes being a
+# run of this one with no letter beside it. A glued run is taken only where it reads as a
+# personnummer (its check digit, then a possible date) and is not inside a hexadecimal run as
+# long as a hash's (a file's sha256 holds ten digits in a row in about half its copies, and a
+# manifest holds many).
+_PNR_RUN = re.compile(rf"(?<![0-9])(?<![0-9]\.)[0-9]{{6,8}}(?:{_PNR_SEPARATOR})?[0-9]{{4}}(?![0-9])")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{16,}")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _pnr_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Where `text` holds what `_PNR_LIKE` takes, and where a personnummer glued to a letter that
+    reads as one (outside every hash-long hex run), each in order of appearance."""
+    strict, glued = [], []
+    for match in _PNR_RUN.finditer(text):
+        run = match.group()
+        if sum(character.isdigit() for character in run) not in (10, 12):
+            continue
+        start, end = match.span()
+        if (start and _ASCII_LETTER.match(text, start - 1)) or _ASCII_LETTER.match(text, end):
+            if _luhn_holds(run):
+                glued.append((start, end))
+        else:
+            strict.append((start, end))
+    if glued:
+        hashes = [match.span() for match in _HEX_RUN.finditer(text)]
+        glued = [(a, b) for a, b in glued if not any(start <= a and b <= end for start, end in hashes)]
+        glued = [span for span, real in zip(glued, _look_real([text[a:b] for a, b in glued]), strict=True)
+                 if real] if glued else []
+    return strict, glued
+
+
+def _luhn_holds(candidate: str) -> bool:
+    """Whether the last ten digits of a personnummer-like string have a valid check digit."""
+    digits = [int(d) for d in re.sub(r"[^0-9]", "", candidate)[-10:]]
+    return sum(sum(divmod(d * (2 - i % 2), 10)) for i, d in enumerate(digits)) % 10 == 0
+
+
+def _look_real(candidates: list[str]) -> list[bool]:
+    """Which personnummer-like strings read as one: a possible date (day + 60 allowed) and a
+    valid check digit, born in the future too; checked as the personnummer column reads them
+    (spaces round a dash dropped, a no-break space as a space)."""
+    written = [re.sub(rf"{_SPACE}*({_PNR_DASH}){_SPACE}*", r"\1", candidate) for candidate in candidates]
+    parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
+    looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")
+    return looks_real.to_numpy(dtype=bool, na_value=False).tolist()
+
+
+def _masked_everywhere(text: str) -> str:
+    """`text` with every `_PNR_LIKE` run and every glued personnummer (`_pnr_spans`) masked."""
+    strict, glued = _pnr_spans(text)
+    for start, end in sorted([*strict, *glued], reverse=True):
+        text = text[:start] + mask_identifier(text[start:end]) + text[end:]
+    return text
 
 
 def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -761,12 +816,14 @@ def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     unique = pd.Series(unique, dtype="string")
     # a character that shows nothing typed inside a number ("811218-98\u200b76") hid it
     unique = unique.str.replace(_INVISIBLE_RUN, "", regex=True)
-    has = np.append(unique.str.contains(_PNR_LIKE, na=False).to_numpy(dtype=bool), False)
+    # the values with a run of digits that may be one (few): masked one by one
+    fixed = unique.to_numpy(dtype=object, na_value=None)
+    for position in np.flatnonzero(unique.str.contains(_PNR_RUN, na=False).to_numpy(dtype=bool)):
+        fixed[position] = _masked_everywhere(fixed[position])
+    has = np.append(unique.to_numpy(dtype=object, na_value=None) != fixed, False)
     found = pd.Series(has[codes], index=values.index)  # code -1 (missing) takes the False
     if not found.any():
         return text, found
-    fixed = unique.str.replace(_PNR_LIKE, lambda match: mask_identifier(match.group(0)),
-                               regex=True).to_numpy(dtype=object)
     masked = text.copy()
     masked[found.to_numpy()] = fixed[codes[found.to_numpy()]]
     return masked, found
@@ -814,31 +871,23 @@ def mask_text(text: str) -> str:
     >>> mask_text("area 'Söderby 20180704-1577' does not occur")
     "area 'Söderby ########-####' does not occur"
     """
-    return _PNR_LIKE.sub(lambda match: mask_identifier(match.group(0)), _INVISIBLE_RUN.sub("", text))
+    return _masked_everywhere(_INVISIBLE_RUN.sub("", text))
 
 
 def find_personnummer_like(text: str) -> list[str]:
     """Masked strings in `text` that look like a personnummer, in order of appearance.
 
     A candidate is 10 or 12 digits, optionally with `-`, `+`, a typographic dash, a space or a
-    dash between spaces before the last four, not part of a longer run of digits or letters, with a possible
+    dash between spaces before the last four, not part of a longer run of digits (glued to letters
+    only outside a hash-long hexadecimal run: `_pnr_spans`), with a possible
     date (day + 60 allowed) and a valid Luhn check digit — about one random 10-digit number in a
     hundred passes both, which keeps false alarms down. Born in the future counts too.
     """
-    candidates = [match.group() for match in _PNR_LIKE.finditer(_INVISIBLE_RUN.sub("", text))]
-    if not candidates:
-        return []
-    # checked as the personnummer column reads them: spaces round a dash dropped, a no-break
-    # space as a space
-    written = [re.sub(rf"{_SPACE}*({_PNR_DASH}){_SPACE}*", r"\1", candidate)
-               for candidate in candidates]
-    parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
-    looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")
-    return [mask_identifier(candidate)
-            for candidate, flagged in zip(candidates, looks_real.to_numpy(dtype=bool,
-                                                                           na_value=False),
-                                          strict=True)
-            if flagged]
+    text = _INVISIBLE_RUN.sub("", text)
+    strict, glued = _pnr_spans(text)
+    checked = [span for span, real in zip(strict, _look_real([text[a:b] for a, b in strict]), strict=True)
+               if real] if strict else []
+    return [mask_identifier(text[start:end]) for start, end in sorted([*checked, *glued])]
 
 
 _PSEUDONYM_LIKE = re.compile(rf"(?<![A-Za-z0-9])[{PSEUDONYM_ALPHABET}]{{{PSEUDONYM_HEX_CHARS}}}"

@@ -745,3 +745,19 @@ def test_a_register_let_go_cannot_be_used() -> None:
     register.let_go()
     with pytest.raises(RuntimeError, match="let go"):
         register.entries(pd.Series(["20200101-0005"]))
+
+
+def test_a_personnummer_glued_to_letters_is_masked_and_found() -> None:
+    """A review typed "pnr8504027890" into a reason column and "19850402-7890x" beside it: both
+    reached data_clean/ and a rejects table in clear, and `validate` printed one. Glued to a
+    letter, a number is taken where it reads as a personnummer (its check digit and date); a
+    run of a hash's hex digits is not, nor a product code that fails the check digit."""
+    glued = ["pnr8504027890", "19850402-7890x", "nr8112189876 ring"]
+    masked, found = mask_personnummer_like(pd.Series([*glued, "kod X1234567890", None]))
+    assert masked.tolist()[:4] == ["pnr##########", "########-####x", "nr########## ring", "kod X1234567890"]
+    assert found.tolist() == [True, True, True, False, False]
+    message = "amning: 'pnr8504027890' is not a category"
+    assert mask_text(message) == "amning: 'pnr##########' is not a category"
+    assert find_personnummer_like(" ".join(glued)) == ["##########", "########-####", "##########"]
+    sha256 = hashlib.sha256(b"x").hexdigest()[:40] + "8504027890" + "abcdef0123456"
+    assert find_personnummer_like(f"file {sha256} written") == []

@@ -90,6 +90,43 @@ def test_large_counts_stay_integers_and_suppressed_column_is_set() -> None:
     assert not table["suppressed"].any()
 
 
+
+def test_a_survival_share_at_its_landmark_is_hidden_with_the_proportion_it_is() -> None:
+    """s32 (a review): Granlunda's MMR by 24 months, 20 of 21, was hidden as "few without";
+    its age at MMR row beside it gave the Kaplan–Meier share vaccinated by 730 days, 0.953,
+    of every child (40, the 19 too young censored): 1 - 0.953 of 21 is the 1 unvaccinated
+    child. The survival share is shown only where the 24-month share is, for its reason."""
+    def rows(indicator: str, measure: str, areas: dict[str, tuple[int, int, float]]) -> list[dict]:
+        return [{"indicator": indicator, "group": "comparison", "area": area, "measure": measure,
+                 "n_denominator": n, "n_numerator": events, "proportion": share, "ci_low": share - 0.1,
+                 "ci_high": min(share + 0.04, 1.0), "suppressed": False}
+                for area, (n, events, share) in areas.items()]
+
+    indicators = pd.DataFrame(
+        rows("vacc_mmr1_24m", "proportion",
+             {"all": (76, 55, 55 / 76), "Granlunda": (21, 20, 20 / 21), "Lövängen": (25, 15, 15 / 25),
+              "Kvarnbäcken": (30, 20, 20 / 30)})
+        + rows("vacc_mmr1_age", "km_share_vaccinated_by_730_days",
+               {"all": (120, 80, 0.78), "Granlunda": (40, 23, 0.953333), "Lövängen": (40, 27, 0.62),
+                "Kvarnbäcken": (40, 30, 0.7)}))
+    published = publish_table("indicators", indicators, M)
+    mmr = published[published["indicator"] == "vacc_mmr1_24m"].set_index("area")
+    survival = published[published["indicator"] == "vacc_mmr1_age"].set_index("area")
+    assert pd.isna(mmr.loc["Granlunda", "proportion"])
+    assert mmr.loc["Granlunda", "suppression"] == "few_without"
+    granlunda = survival.loc["Granlunda"]
+    assert pd.isna(granlunda["proportion"]) and pd.isna(granlunda["ci_low"]) and pd.isna(granlunda["ci_high"])
+    assert granlunda["suppressed"] and granlunda["suppression"] == "few_without"
+    assert granlunda["proportion_bound"] == mmr.loc["Granlunda", "proportion_bound"] == ">0.8"
+    # where the 24-month share is shown, so is the survival share (one other area's is hidden
+    # too, so that Granlunda's cannot be worked out from the group's)
+    shown = mmr["proportion"].notna()
+    assert shown.sum() == 2 and shown["all"]
+    assert (survival["proportion"].notna() == shown).all()
+    assert survival.loc[shown[shown].index, "proportion"].tolist() == [
+        indicators.set_index(["indicator", "area"]).loc[("vacc_mmr1_age", area), "proportion"]
+        for area in shown[shown].index]
+
 def test_flow_areas_and_dropouts() -> None:
     steps = ["born", "eligible", "accepted"]
     counts = {"A": [100, 60, 57], "B": [80, 50, 40]}

@@ -607,6 +607,22 @@ def test_a_hidden_effect_still_says_the_shares_the_tables_publish() -> None:
         "inte hade utfallet.")
 
 
+def test_a_hidden_survival_effect_still_says_its_landmark_shares() -> None:
+    """s32 (concurrent): "Duration of breastfeeding is not shown, so that no count under 5 can
+    be worked out", while summary.csv published its shares still breastfed at 6 months (68 %
+    and 68 %): a survival indicator whose hazard ratio alone is hidden says its shares too."""
+    row = {"indicator": "bf_duration", "area": "all", "kind": "survival", "design": "concurrent",
+           "verdict": "suppressed", "reason": "secondary", "measure": "hazard_ratio",
+           "proportion_intervention": 167 / 246, "proportion_comparison": 0.680597,
+           "n_denominator_intervention": 246, "n_denominator_comparison": 335, "caveats": ""}
+    sentence = narrative.indicator_sentence(row, "en").replace(NBSP, " ")
+    assert sentence.startswith("Duration of breastfeeding (share still breastfed at 6 months): 68% in the "
+                               "intervention group and 68% in the comparison group. The programme's "
+                               "estimated effect is not shown"), sentence
+    hidden = row | {"proportion_intervention": None, "proportion_comparison": None}
+    assert narrative.indicator_sentence(hidden, "en").startswith("Duration of breastfeeding is not shown")
+
+
 def test_a_point_outside_its_limit_is_told_apart_from_the_limit() -> None:
     """"above the upper limit … (50%; the limit 50%)": 0.500 against 0.4966 needs a decimal."""
     assert narrative._apart(0.5, 0.4966, "en") == ("50.0%", "49.7%")

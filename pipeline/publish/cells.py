@@ -261,9 +261,14 @@ class _Pass:
 
 
 def _proportion_render(p: _Pass, frame: pd.DataFrame, triples: list[Triple], *, n_column: str,
-                       events_column: str, estimate_columns: list[str]) -> Render:
+                       events_column: str, estimate_columns: list[str],
+                       estimate_of: Mapping[int, Triple] | None = None) -> Render:
     """Render rows of n/events/proportion: counts shown or hidden, estimates blank with them,
-    a bound where one is safe."""
+    a bound where one is safe. `estimate_of`: rows (by position) whose estimate is another
+    proportion's (a survival indicator's share at its landmark, `landmark_triples`), shown
+    only where that one may be, and suppressed for its reason when it may not."""
+    estimate_of = estimate_of or {}
+
     def render(hidden: np.ndarray) -> pd.DataFrame:
         m = p.min_cell
         published = frame.copy()
@@ -272,13 +277,32 @@ def _proportion_render(p: _Pass, frame: pd.DataFrame, triples: list[Triple], *, 
         published[n_column] = _shown_column(frame[n_column], n_hidden, m, p.muted(t[0] for t in triples))
         published[events_column] = _shown_column(frame[events_column], events_hidden, m,
                                                  p.muted(t[1] for t in triples))
-        rows = np.array([p.unsafe(t, hidden) for t in triples], dtype=bool)
+        # each row's estimate stands or falls with this proportion: its own, or the one it is
+        said = [t if p.unsafe(t, hidden) or i not in estimate_of else estimate_of[i]
+                for i, t in enumerate(triples)]
+        rows = np.array([p.unsafe(t, hidden) for t in said], dtype=bool)
         _blank(published, rows, estimate_columns)
-        _mark(published, rows, [p.reason([t]) for t in triples])
+        _mark(published, rows, [p.reason([t]) for t in said])
         published["proportion_bound"] = pd.array(
-            [p.bound(t, hidden) if r else "" for t, r in zip(triples, rows, strict=True)], dtype="string")
+            [p.bound(t, hidden) if r else "" for t, r in zip(said, rows, strict=True)], dtype="string")
         return published
     return render
+
+
+def landmark_triples(records: list[Mapping[str, Any]], triples: list[Triple]) -> dict[int, Triple]:
+    """The rows (by position) of a survival indicator's share at its landmark whose very share
+    is another indicator's row of the same group and area (`COUNTED_AS`: age at MMR's Kaplan–Meier
+    share vaccinated by 730 days is MMR by 24 months), with that row's proportion. The
+    survival share counts every child, its censored ones too, but it is the 24-month share
+    all the same: 0.953 of an area's 21 children old enough gave back the 1 unvaccinated child
+    that the 24-month row hid as "few without"."""
+    rows = {(r["indicator"], r["group"], _area(r)): t for r, t in zip(records, triples, strict=True)}
+    linked = {}
+    for position, record in enumerate(records):
+        landmark = COUNTED_AS.get(record["indicator"])
+        if landmark and (landmark, record["group"], _area(record)) in rows:
+            linked[position] = rows[(landmark, record["group"], _area(record))]
+    return linked
 
 
 def _flag(value: object) -> bool:

@@ -24,6 +24,7 @@ from pipeline.publish.cells import (
     _proportion_render,
     _shown_column,
     _text,
+    landmark_triples,
     missing_variable,
 )
 
@@ -46,7 +47,8 @@ def _publish_indicators(p: _Pass, frame: pd.DataFrame) -> Render:
         p.sum_up_triples(total, parts.get(group, []))
     _within_children(p, records, triples)
     return _proportion_render(p, frame, triples, n_column="n_denominator", events_column="n_numerator",
-                              estimate_columns=["proportion", "ci_low", "ci_high"])
+                              estimate_columns=["proportion", "ci_low", "ci_high"],
+                              estimate_of=landmark_triples(records, triples))
 
 
 def _within_children(p: _Pass, records: list[Mapping[str, Any]], triples: list[Triple]) -> None:
