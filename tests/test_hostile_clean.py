@@ -630,3 +630,26 @@ def test_an_export_that_tapers_off_as_its_cohort_ages_out_is_not_told() -> None:
     extraction = pd.Timestamp("2024-06-30").date()
     assert ends[0].early(extraction) and not ends[1].early(extraction)
     assert export_end_notes(ends, extraction) == []
+
+
+def test_a_moved_out_date_before_birth_is_set_missing_and_listed(tmp_path: Path) -> None:
+    """A review wrote 1900-01-01, an export's "no date", as 40 children's moved-out date: each
+    was set missing (the child counted as living in the area) with no line anywhere. Now each
+    is a value issue of its row; a date after the birth is kept."""
+    rows = [child(0, "Norrbyåsen") + ";1900-01-01", child(1, "Norrbyåsen") + ";2022-05-01",
+            child(2, "Söderängen") + ";", child(3, "Söderängen") + ";1900-01-01"]
+    folder = study_of(tmp_path, rows)
+    inputs = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))["inputs"]
+    children = folder / inputs["children"]
+    children.write_text("\n".join([HEADER + ";utflyttad", *rows]) + "\n", encoding="utf-8")
+    result = run_ingest_clean(load_study(folder))
+    frame = result.tables["children"].frame
+    moved = dict(zip(frame["source_row"], frame["moved_out_date"], strict=True))
+    assert pd.isna(moved[2]) and moved[3] == pd.Timestamp("2022-05-01")
+    assert pd.isna(moved[4]) and pd.isna(moved[5])
+    issues = result.value_issues[result.value_issues["column"].eq("moved_out_date")]
+    assert issues["source_row"].tolist() == [2, 5]
+    assert set(issues["issue"]) == {"moved_out_before_birth_set_missing"}
+    assert issues["value"].tolist() == ["1900-01-01", "1900-01-01"]
+    assert text.value_issue_label("moved_out_before_birth_set_missing", "sv") == (
+        "Utflyttningsdatum före barnets födelse: satt som saknat")

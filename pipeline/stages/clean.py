@@ -270,11 +270,11 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
     notes_by_table["children"] = masked_children.notes
     raw_children = implausible_to_missing(masked_children, plausible_ranges or {})
     del masked_children
-    children = _clean_children(raw_children, register, extraction_date, areas, area_map or {})
+    children, moved_issues = _clean_children(raw_children, register, extraction_date, areas, area_map or {})
     tables["children"] = children
     # the export's area spellings read now, so that its raw rows need not be kept
     spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
-    issues = [raw_children.value_issues]
+    issues = [raw_children.value_issues, *([moved_issues] if len(moved_issues) else [])]
     del raw_children
     progress(step_message("clean", 1, len(names), "children"))
     births = children.frame.set_index("child_id")["birth_date"]
@@ -662,7 +662,10 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
 
 
 def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
-                    areas: Sequence[str], area_map: Mapping[str, str]) -> CleanTable:
+                    areas: Sequence[str], area_map: Mapping[str, str]) -> tuple[CleanTable, pd.DataFrame]:
+    """The clean children, and a value issue for each moved-out date before the child's birth,
+    set missing (an export's "no date" placeholder, 1900-01-01: the child is counted as living
+    in the area, and the data-quality tables say so)."""
     # as text: the children (and the optional exports) are read on in memory; only the event
     # tables, millions of rows, keep their categories coded until they are written
     frame, rejects = _pseudonymise(replace(raw, frame=as_text_columns(raw.frame)), register)
@@ -682,9 +685,14 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     moved_before_birth = frame["moved_out_date"] < frame["birth_date"]
     frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS["children"])
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", "personnummer"))
-    frame["moved_out_date"] = frame["moved_out_date"].mask(moved_before_birth.reindex(frame.index,
-                                                                                      fill_value=False))
-    return _finish(raw, frame, duplicates, rejects)
+    moved_before_birth = moved_before_birth.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
+    issues = pd.DataFrame({
+        "table": raw.table, "source_file": raw.source_file,
+        "source_row": frame[SOURCE_ROW].to_numpy()[moved_before_birth], "column": "moved_out_date",
+        "value": frame["moved_out_date"].to_numpy()[moved_before_birth].astype("datetime64[D]").astype(str),
+        "issue": "moved_out_before_birth_set_missing"}, columns=ISSUE_COLUMNS)
+    frame["moved_out_date"] = frame["moved_out_date"].mask(moved_before_birth)
+    return _finish(raw, frame, duplicates, rejects), issues
 
 
 def harmonise_areas(area: pd.Series, known: Sequence[str],

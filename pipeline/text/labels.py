@@ -244,6 +244,9 @@ VALUE_ISSUE_LABELS: dict[str, Words] = {
     "personnummer_masked": Words("Personnummer i fritext: maskerat", "Personnummer in free text: masked"),
     "personnummer_set_missing": Words("Personnummer i en sifferkolumn: satt som saknat",
                                       "Personnummer in a number column: set missing"),
+    "moved_out_before_birth_set_missing": Words(
+        sv="Utflyttningsdatum före barnets födelse: satt som saknat",
+        en="Moved-out date before the child's birth: set missing"),
     "value_spans_lines": Words("Värde inom citattecken över flera rader: läst som ett värde",
                                "Quoted value over several lines: read as one value"),
 }
