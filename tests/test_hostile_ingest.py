@@ -122,6 +122,24 @@ def test_unclosed_quote_in_free_text_stops_at_its_line(tmp_path: Path, capsys) -
           "never closed", "11 line(s) after it", 'written twice ("")')  # lines 21-31
 
 
+@pytest.mark.parametrize("line_end", ["\n", "", "\r\n\n"])
+def test_unclosed_quote_on_the_last_line_stops_there(tmp_path: Path, capsys, line_end: str) -> None:
+    # a review: the last line opens a quote it never closes (an export cut off inside its last
+    # value); every line was its own row, so pyarrow read "Flyttar snart" to the end of the file
+    # and the run went on without a word, with a final line end or without one
+    lines = children(12)
+    lines[-1] = child(11, reason='"Flyttar snart')  # line 13
+    body = ("\n".join([CHILD_HEADER, *lines]) + line_end).encode()
+    folder = study_with(tmp_path / "s", children_bytes=body)
+    stops(folder, tmp_path / "root", capsys,
+          "barn.csv (children): line 13, column 10 (J) 'avbojt_orsak', the last line",
+          "never closed", "cut off")
+    # a quote inside an unquoted value on the last line is a letter, as on any other
+    lines[-1] = child(11, reason='För 5" skärm')
+    folder = study_with(tmp_path / "t", lines)
+    assert rows_read(validated(folder, capsys), "children") == 12
+
+
 def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:
     lines = children(40)
     lines[18] = child(18, reason='"Flyttar')  # line 20 opens

@@ -484,6 +484,7 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     coded = [kinds.get(target or "") in PARSED_FROM_DISTINCT_TEXTS
              for target in column_targets(header, table, column_map)]
     numbered = _nonblank_line_numbers(data, offset, header_line, blank, lines - blank)
+    last_line = _last_line(data, offset)
     if in_file is None:
         records, error = _parse_body(pa.BufferReader(pa.py_buffer(data)[offset:]), delimiter, coded,
                                      empty=lines == blank)
@@ -495,6 +496,8 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     spans: list[tuple[int, int, int]] = []
     if records is not None and records.num_rows == lines - blank:
         source_row = numbered
+        if len(numbered):
+            _check_last_line(last_line, named, delimiter, header, int(numbered[-1]))
     else:
         if in_file is not None:  # a file whose records are not its lines: its bytes once more
             data = to_utf8(_file_bytes(path))[0]
@@ -695,6 +698,35 @@ def _reconcile(
             "study.yml if the detected one is wrong"
         )
     return starts, spans
+
+
+def _last_line(data: bytes, offset: int) -> bytes:
+    """The last line of the file that is not blank (from `offset` on), without its line end."""
+    end = len(data)
+    while end > offset and data[end - 1] in b"\r\n":
+        end -= 1
+    return data[max(data.rfind(b"\n", offset, end) + 1, offset):end]
+
+
+def _check_last_line(line: bytes, named: str, delimiter: str, header: list[str], number: int) -> None:
+    """Stop when the file's last line (line `number`) opens a quoted value that it never closes:
+    an export cut off inside its last value. pyarrow reads such a value to the end of the file
+    without a word when every other line is a row of its own ('…;"feber, hosta' read as
+    'feber, hosta'); a quote that opens a value on an earlier line takes in the lines after it,
+    and is stopped where the records are matched to the lines (`_reconcile`)."""
+    if b'"' not in line:
+        return
+    text = line.decode("utf-8", errors="replace")
+    try:
+        list(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            record = next(csv.reader([text], delimiter=delimiter), [""])
+            where, fix = _stray_quote(named, number, len(record) - 1, header)
+            raise InputFileError(
+                f"{where}, the last line: a quote (\") opens a value that is never closed, so the "
+                f"file may have been cut off inside it. {fix}, or export the table again"
+            ) from None
 
 
 def _stray_quote(named: str, first: int, column: int, header: list[str]) -> tuple[str, str]:
