@@ -405,6 +405,20 @@ def _holds_utf8_letters(data: bytes) -> bool:
     return bool(starts) and UTF8_LETTERS.search(data, min(starts)) is not None
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"little" or "big" when the file's first bytes read as UTF-16 text of that byte order
+    (a NUL beside nearly every letter of Latin text: Excel's "Unicode text" without its
+    byte-order mark), else None."""
+    head = data[:4096]
+    if len(head) < 16:
+        return None
+    head = head[:len(head) // 2 * 2]
+    for order, (high, low) in (("little", (head[1::2], head[0::2])), ("big", (head[0::2], head[1::2]))):
+        if high.count(0) >= 0.9 * len(high) and low.count(0) <= 0.01 * len(low):
+            return order
+    return None
+
+
 def _encoding_message(name: str, data: bytes, problem: _UnreadableBytes, table: str, where: str = "") -> str:
     """The message for bytes that cannot be decoded: line, byte, what it looks like, the fix."""
     setting = f"`encoding:` under inputs.{table or '<table>'} in study.yml"
@@ -415,6 +429,10 @@ def _encoding_message(name: str, data: bytes, problem: _UnreadableBytes, table: 
     byte = data[problem.position] if problem.position < len(data) else 0
     at = f"line {line}{where}"
     if problem.kind == "binary":
+        if (order := _utf16_without_bom(data)) is not None:
+            return (f"{name}: unreadable encoding — the file looks like UTF-16 text ({order}-endian) "
+                    f"without the byte-order mark that says so; set {setting} to utf-16-{order[0]}e, "
+                    "or export the table again as 'CSV UTF-8'")
         return (f"{name}: unreadable encoding — the file holds NUL bytes (the first on {at}) and looks "
                 "binary, not like a CSV text export; export the table again as CSV (UTF-8) or XLSX")
     looks = bytes([byte]).decode("cp1252", errors="replace")
@@ -688,8 +706,10 @@ def _reconcile(
                 f"lines after line {first} would be read into it and lost as rows. {fix}"
             ) from None
         raise InputFileError(
-            f"{named}: line {line} cannot be read as CSV ({error}); a line break or carriage return "
-            "(\\r) sits inside a value that is not quoted. Fix that line or export the table again"
+            f"{named}: line {line} cannot be read as CSV"
+            + ("" if "new-line character" in str(error) else f" ({error})")  # Python's words: no help
+            + ": a line break or carriage return (\\r) sits inside a value that is not quoted. Fix "
+            "that line or export the table again"
         ) from None
     if parse_error is not None:
         raise InputFileError(
