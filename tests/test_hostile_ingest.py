@@ -140,6 +140,19 @@ def test_unclosed_quote_on_the_last_line_stops_there(tmp_path: Path, capsys, lin
     assert rows_read(validated(folder, capsys), "children") == 12
 
 
+def test_a_header_repeated_inside_an_export_is_said(tmp_path: Path, capsys) -> None:
+    # a review joined two exports into one: the second's header, read as a row, was rejected
+    # for its unreadable personnummer, and nothing said it was a header
+    lines = children(12)
+    lines.insert(6, CHILD_HEADER.upper().replace(";", " ;"))  # line 8, as another tool wrote it
+    lines.insert(9, CHILD_HEADER.split(";")[0] + ";" + lines[0].split(";", 1)[1])  # line 11: not a header
+    folder = study_with(tmp_path / "s", lines)
+    out = validated(folder, capsys)
+    assert ("barn.csv (children): 1 line(s) repeat the header row (line 8), as where two exports were "
+            "joined into one") in out, out
+    assert rows_read(out, "children") == 14
+
+
 def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:
     lines = children(40)
     lines[18] = child(18, reason='"Flyttar')  # line 20 opens

@@ -537,6 +537,7 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     if blank:
         notes.append(f"{named}: {blank} blank line(s) skipped")
     cells, source_row = _drop_blank_rows(cells, source_row)
+    notes += _repeated_header_notes(named, header, cells, source_row, "line")
     return RawExport(header, cells, source_row, header_line, found, "line", encoding, delimiter, spans, notes)
 
 
@@ -869,6 +870,7 @@ def _read_xlsx(path: Path, spec: InputFile, table: Table, column_map: dict[str, 
     source_row = np.arange(index + 2, index + 2 + len(body), dtype=np.int64)
     cells, source_row = _drop_blank_rows(cells, source_row)
     notes = sheet_notes + _header_notes(named, index, spec, "row")
+    notes += _repeated_header_notes(named, header, cells, source_row, "row")
     return RawExport(header, cells, source_row, index + 1, found, "row", "xlsx", "", [], notes)
 
 
@@ -1091,6 +1093,43 @@ def _header_notes(named: str, index: int, spec: InputFile, unit: str) -> list[st
 
 def _clean_header(name: str) -> str:
     return name.replace("\ufeff", "").strip()
+
+
+def _repeated_header_notes(named: str, header: list[str], cells: pd.DataFrame, source_row: np.ndarray,
+                           unit: str) -> list[str]:
+    """A note for the records that repeat the header row (two exports joined into one): read
+    as rows, each is rejected for its first value that cannot be read, which says nothing of
+    a header. Only the rows whose first cell is the header's first are looked at."""
+    named_columns = [i for i, name in enumerate(header) if name.strip()]
+    if cells.empty or not named_columns:
+        return []
+    first = named_columns[0]
+    values = cells[first]
+    # the first cell as the header wrote it, in any case and spacing round it, compared in
+    # arrow: on a coded column's distinct texts (an export's millions of rows are never looked
+    # at one by one)
+    texts = parsing._distinct_texts(values) if parsing.is_coded(values) else values.astype("string").array
+    folded = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(texts, pa.large_string())))
+    same = pc.equal(folded, header[first].strip().lower()).fill_null(False).to_numpy(zero_copy_only=False)
+    if not same.any():
+        return []
+    if parsing.is_coded(values):
+        codes = values.cat.codes.to_numpy()
+        rows = np.flatnonzero(np.append(same, False)[codes])  # code -1 (missing): not the header
+    else:
+        rows = np.flatnonzero(same)
+    for column in named_columns:
+        if not len(rows):
+            break
+        values = parsing.normalise_labels(cells[column].iloc[rows].astype("string"))
+        wanted = parsing.normalise_labels(pd.Series([header[column]], dtype="string")).iloc[0]
+        rows = rows[values.eq(wanted).to_numpy(dtype=bool, na_value=False)]
+    if not len(rows):
+        return []
+    lines = ", ".join(f"{n:,}" for n in source_row[rows[:5]]) + (" …" if len(rows) > 5 else "")
+    return [f"{named}: {len(rows)} {unit}(s) repeat the header row ({unit} {lines}), as where two "
+            "exports were joined into one; each is rejected with its first value that cannot be "
+            "read. Check that the exports joined are the ones meant, and that none is in twice"]
 
 
 def _drop_blank_rows(cells: pd.DataFrame, source_row: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
