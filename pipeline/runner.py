@@ -147,10 +147,21 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
     return result
 
 
+def double_encoded(text: str) -> str | None:
+    """What `text` was before its UTF-8 bytes were read as Windows-1252 and saved again
+    ('NorrbyÃ¥sen' -> 'Norrbyåsen'), or None when it does not read so."""
+    try:
+        repaired = text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return repaired if repaired != text else None
+
+
 def check_design_areas(study: Study, counts: pd.Series) -> None:
     """Every area the design names must occur in the children export (else a typo): `counts`,
     the clean children per area."""
     found = [str(a) for a in counts.index]
+    garbled = {repaired: area for area in found if (repaired := double_encoded(area)) is not None}
     problems = []
     for role, names in (("intervention_areas", study.design.intervention_areas),
                         ("comparison_areas", study.design.comparison_areas)):
@@ -159,6 +170,10 @@ def check_design_areas(study: Study, counts: pd.Series) -> None:
                 guess = difflib.get_close_matches(name, found, n=1)
                 hint = (f" (did you mean '{guess[0]}'? then add area_map: {{'{guess[0]}': {name}}})"
                         if guess else "")
+                if name in garbled:  # every å of the export garbled alike: no map fixes the rest
+                    hint = (f" (the export writes it '{garbled[name]}': its UTF-8 text was read as "
+                            "Windows-1252 and saved as UTF-8 again on the way, so every å, ä and ö of "
+                            "the file is garbled; export it again from the source system as 'CSV UTF-8')")
                 problems.append(f"design.{role}: area '{name}' does not occur in the children export "
                                 f"(column omrade){hint}; areas found: {found[:12]}")
     if problems:

@@ -653,3 +653,19 @@ def test_a_moved_out_date_before_birth_is_set_missing_and_listed(tmp_path: Path)
     assert issues["value"].tolist() == ["1900-01-01", "1900-01-01"]
     assert text.value_issue_label("moved_out_before_birth_set_missing", "sv") == (
         "Utflyttningsdatum före barnets födelse: satt som saknat")
+
+
+def test_area_names_garbled_by_a_double_encoding_are_named_with_the_fix(tmp_path: Path) -> None:
+    """A review saved the children export's UTF-8 as Windows-1252 and then as UTF-8 again: every
+    design area was missing, and the fix offered was an area_map line per spelling. The message
+    names the garbling and that the file must be exported again."""
+    garbled = ["Norrbyåsen".encode().decode("cp1252"), "Söderängen".encode().decode("cp1252")]
+    assert garbled == ["NorrbyÃ¥sen", "SÃ¶derÃ¤ngen"]
+    folder = study_of(tmp_path, [child(i, garbled[i % 2]) for i in range(6)])
+    with pytest.raises(ConfigError) as stopped:
+        run_ingest_clean(load_study(folder))
+    message = str(stopped.value)
+    assert ("area 'Norrbyåsen' does not occur in the children export (column omrade) (the export writes "
+            "it 'NorrbyÃ¥sen': its UTF-8 text was read as Windows-1252 and saved as UTF-8 again") in message
+    assert "export it again from the source system as 'CSV UTF-8'" in message
+    assert "area_map" not in message

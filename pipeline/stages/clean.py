@@ -716,7 +716,9 @@ def _area_reading(area: pd.Series, known: Sequence[str], area_map: Mapping[str, 
     design = dict(zip(fold_labels(pd.Series(list(known), dtype=object)), known, strict=True))
     mapped = dict(zip(fold_labels(pd.Series(list(area_map), dtype=object)), area_map.values(),
                       strict=True))
-    read_as = keys.map(lambda key: design.get(key, mapped.get(key, pd.NA)))
+    # as objects: an export none of whose spellings is a design area maps every key to NA,
+    # which arrow text cannot hold as its own type (it stopped the run with a traceback)
+    read_as = pd.Series([design.get(key, mapped.get(key, pd.NA)) for key in keys], dtype=object)
     status = np.select([tidy.isin(list(known)).to_numpy(dtype=bool),
                         keys.isin(list(design)).to_numpy(dtype=bool),
                         read_as.notna().to_numpy(dtype=bool)], ["", FOLDED, MAPPED],
