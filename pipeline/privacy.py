@@ -729,32 +729,29 @@ def mask_identifier(value: str) -> str:
     return re.sub(r"\d", "#", value)
 
 
-# Digits not glued to other letters or digits (so hex hashes and long numbers never match),
-# and not the fraction of a decimal number ("0.8112189876"); a float rendering of a
-# personnummer ("8112189876.0") does match. Its separator may be any that the personnummer
-# column accepts, or that a person types: a typographic dash, a space, a dash between spaces
-# ("811218–9876", "811218 9876", "811218 - 9876") typed into free text must not pass into
-# data_clean/ or a report.
+# Ten or twelve digits not within a longer run of digits, and not the fraction of a decimal
+# number ("0.8112189876"); a float rendering of a personnummer ("8112189876.0") is one. Its
+# separator may be any that the personnummer column accepts, or that a person types: a
+# typographic dash, a space, a dash between spaces ("811218–9876", "811218 9876",
+# "811218 - 9876") typed into free text must not pass into data_clean/ or a report.
 _PNR_DASH = "[-+\u2010-\u2015\u2212]"
 # a dash, a space (or no-break space), or a dash with a space on either side ("811218 - 9876")
 _SPACE = "[ \u00a0\u2007\u202f]"  # a space as typed, or a no-break one (`_NO_BREAK_SPACES`)
 _PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
-_PNR_LIKE = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[0-9]{2})?[0-9]{6}"
-                       rf"{_PNR_SEPARATOR}?[0-9]{{4}}(?![0-9A-Za-z])")
-# The same digits glued to letters ("pnr8504027890", "19850402-7890x", typed into free text or
-# a category) too: one pass finds both kinds (`_pnr_spans`), a run `_PNR_LIKE` takes being a
-# run of this one with no letter beside it. A glued run is taken only where it reads as a
-# personnummer (its check digit, then a possible date) and is not inside a hexadecimal run as
-# long as a hash's (a file's sha256 holds ten digits in a row in about half its copies, and a
-# manifest holds many).
+# A run with no letter beside it is masked wherever it is written, and reported by the scan
+# where it reads as a personnummer (a possible date and its check digit). A run glued to a
+# letter ("pnr8504027890", "19850402-7890x", typed into free text or a category) is taken only
+# where it reads as one and is not inside a hexadecimal run as long as a hash's (a file's
+# sha256 holds ten digits in a row in about half its copies, and a manifest holds many):
+# `_pnr_spans` finds both kinds in one pass.
 _PNR_RUN = re.compile(rf"(?<![0-9])(?<![0-9]\.)[0-9]{{6,8}}(?:{_PNR_SEPARATOR})?[0-9]{{4}}(?![0-9])")
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]{16,}")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _pnr_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Where `text` holds what `_PNR_LIKE` takes, and where a personnummer glued to a letter that
-    reads as one (outside every hash-long hex run), each in order of appearance."""
+    """Where `text` holds a personnummer-like run with no letter beside it, and where one glued
+    to a letter that reads as one (outside every hash-long hex run), each in order of appearance."""
     strict, glued = [], []
     for match in _PNR_RUN.finditer(text):
         run = match.group()
@@ -791,7 +788,8 @@ def _look_real(candidates: list[str]) -> list[bool]:
 
 
 def _masked_everywhere(text: str) -> str:
-    """`text` with every `_PNR_LIKE` run and every glued personnummer (`_pnr_spans`) masked."""
+    """`text` with every run with no letter beside it and every glued personnummer masked
+    (`_pnr_spans`)."""
     strict, glued = _pnr_spans(text)
     for start, end in sorted([*strict, *glued], reverse=True):
         text = text[:start] + mask_identifier(text[start:end]) + text[end:]
