@@ -270,6 +270,23 @@ def test_a_hidden_rows_note_gives_no_interval_p_or_ratio_centred_on_its_estimate
                           "covariates"), whole
 
 
+def test_a_shown_did_with_small_cells_keeps_its_note_but_the_cells() -> None:
+    """The demo's MMR DiD, shown (0.100): its note listed a cell with 3 unvaccinated children,
+    and then said "suppressed: …" with its p and intervals blank beside the estimate shown.
+    Only the cells' counts go from a shown row's note; a hidden row's loses every number."""
+    from pipeline.publish.effects import _effects_note
+
+    note = ("adjusted for mother_region; cells comparison areas pre: 95/98, comparison areas post: "
+            "120/140, intervention areas pre: 70/80, intervention areas post: 90/100; 10 areas (2 "
+            "intervention); cluster-robust CR1 SE by area, t with 9 df: interval -0.012 to 0.21, p = 0.071")
+    shown = _effects_note(note, False, 5)
+    assert shown == note.replace(note[note.index("cells"):note.index("; 10 areas")], "cells suppressed")
+    assert not shown.startswith("suppressed") and "interval -0.012 to 0.21, p = 0.071" in shown
+    hidden = _effects_note(note, True, 5)
+    assert hidden.startswith("suppressed: fewer than 5") and "interval – to –, p = –" in hidden
+    assert "95/98" not in hidden
+
+
 def test_survival_curve_is_cut_where_few_are_at_risk() -> None:
     rows = [{"indicator": "vacc_mmr1_age", "group": g, "statistic": "km_point", "time": t,
              "survival": s, "ci_low": s - 0.05, "ci_high": s + 0.05, "at_risk": r, "events": e,

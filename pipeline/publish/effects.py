@@ -335,8 +335,9 @@ def _effects_note(note: str, hidden_row: bool, min_cell: int) -> str:
     did_cells = _DID_CELLS.search(note)
     if did_cells and (hidden_row or any(0 < int(e) < min_cell or 0 < int(n) - int(e) < min_cell
                                         for e, n in _DID_CELL.findall(did_cells[0]))):
+        # the cells' counts go; a row whose estimate is shown keeps the rest of its note (it
+        # said "suppressed" with its p and intervals blank beside the estimate shown)
         note = note.replace(did_cells[0], "cells suppressed")
-        hidden_row = True
     if hidden_row:
         note = _EFFECTIVE_SIZE.sub("effective sample size suppressed", note)
         note = _UNDER_SHARE.sub(r"\1 \2", note)
