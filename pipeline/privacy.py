@@ -741,17 +741,26 @@ _PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
 # A run with no letter beside it is masked wherever it is written, and reported by the scan
 # where it reads as a personnummer (a possible date and its check digit). A run glued to a
 # letter ("pnr8504027890", "19850402-7890x", typed into free text or a category) is taken only
-# where it reads as one and is not inside a hexadecimal run as long as a hash's (a file's
-# sha256 holds ten digits in a row in about half its copies, and a manifest holds many):
-# `_pnr_spans` finds both kinds in one pass.
+# where it reads as one and is not a hash the run writes (a file's sha256 holds ten digits in a
+# row in about half its copies, and a manifest holds many): a lower-case hexadecimal run of a
+# hash's length, 16 (a key's fingerprint), 32, 40 or 64, standing alone (a name glued to a
+# number, "Ebba198112189876", is taken). `_pnr_spans` finds both kinds in one pass.
 _PNR_RUN = re.compile(rf"(?<![0-9])(?<![0-9]\.)[0-9]{{6,8}}(?:{_PNR_SEPARATOR})?[0-9]{{4}}(?![0-9])")
-_HEX_RUN = re.compile(r"[0-9A-Fa-f]{16,}")
+_HASH = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32}|[0-9a-f]{16})(?![0-9A-Za-z])")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _pnr_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Where `text` holds a personnummer-like run with no letter beside it, and where one glued
-    to a letter that reads as one (outside every hash-long hex run), each in order of appearance."""
+    to a letter that reads as one (not within a hash), each in order of appearance."""
+    strict, glued = _pnr_candidates(text)
+    return strict, [span for span, real in zip(glued, _look_real([text[a:b] for a, b in glued]), strict=True)
+                    if real] if glued else []
+
+
+def _pnr_candidates(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """`_pnr_spans` before the glued runs' dates are checked (each of them with its check
+    digit, and not within a hash): `mask_personnummer_like` checks all of a column's at once."""
     strict, glued = [], []
     for match in _PNR_RUN.finditer(text):
         run = match.group()
@@ -764,10 +773,8 @@ def _pnr_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]
         else:
             strict.append((start, end))
     if glued:
-        hashes = [match.span() for match in _HEX_RUN.finditer(text)]
+        hashes = [match.span() for match in _HASH.finditer(text)]
         glued = [(a, b) for a, b in glued if not any(start <= a and b <= end for start, end in hashes)]
-        glued = [span for span, real in zip(glued, _look_real([text[a:b] for a, b in glued]), strict=True)
-                 if real] if glued else []
     return strict, glued
 
 
@@ -791,7 +798,12 @@ def _masked_everywhere(text: str) -> str:
     """`text` with every run with no letter beside it and every glued personnummer masked
     (`_pnr_spans`)."""
     strict, glued = _pnr_spans(text)
-    for start, end in sorted([*strict, *glued], reverse=True):
+    return _masked(text, [*strict, *glued])
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with the digits of each span masked."""
+    for start, end in sorted(spans, reverse=True):
         text = text[:start] + mask_identifier(text[start:end]) + text[end:]
     return text
 
@@ -814,10 +826,19 @@ def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     unique = pd.Series(unique, dtype="string")
     # a character that shows nothing typed inside a number ("811218-98\u200b76") hid it
     unique = unique.str.replace(_INVISIBLE_RUN, "", regex=True)
-    # the values with a run of digits that may be one (few): masked one by one
+    # the values with a run of digits that may be one (few): their runs found one by one, the
+    # glued ones' dates checked all at once
     fixed = unique.to_numpy(dtype=object, na_value=None)
-    for position in np.flatnonzero(unique.str.contains(_PNR_RUN, na=False).to_numpy(dtype=bool)):
-        fixed[position] = _masked_everywhere(fixed[position])
+    positions = np.flatnonzero(unique.str.contains(_PNR_RUN, na=False).to_numpy(dtype=bool))
+    found_in = {int(position): _pnr_candidates(fixed[position]) for position in positions}
+    glued = [(position, span) for position, (_, spans) in found_in.items() for span in spans]
+    real = _look_real([fixed[position][a:b] for position, (a, b) in glued]) if glued else []
+    taken = {position: list(strict) for position, (strict, _) in found_in.items()}
+    for (position, span), is_real in zip(glued, real, strict=True):
+        if is_real:
+            taken[position].append(span)
+    for position, spans in taken.items():
+        fixed[position] = _masked(fixed[position], spans)
     has = np.append(unique.to_numpy(dtype=object, na_value=None) != fixed, False)
     found = pd.Series(has[codes], index=values.index)  # code -1 (missing) takes the False
     if not found.any():

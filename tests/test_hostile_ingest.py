@@ -138,6 +138,14 @@ def test_unclosed_quote_on_the_last_line_stops_there(tmp_path: Path, capsys, lin
     lines[-1] = child(11, reason='För 5" skärm')
     folder = study_with(tmp_path / "t", lines)
     assert rows_read(validated(folder, capsys), "children") == 12
+    # and where an earlier value truly runs over two lines, the records are not the lines: the
+    # last line open at the end of the file still stops (a review: it was read without a word)
+    lines[3] = child(3, reason='"Flyttar\nsnart"')
+    lines[-1] = child(11, reason='"Flyttar snart')  # line 14: the value on line 5 takes two
+    body = ("\n".join([CHILD_HEADER, *lines]) + line_end).encode()
+    folder = study_with(tmp_path / "u", children_bytes=body)
+    stops(folder, tmp_path / "root_u", capsys,  # (with a blank line after it: a value of two lines)
+          "barn.csv (children): line 14, column 10 (J) 'avbojt_orsak'", "never closed")
 
 
 def test_a_header_repeated_inside_an_export_is_said(tmp_path: Path, capsys) -> None:
@@ -145,12 +153,13 @@ def test_a_header_repeated_inside_an_export_is_said(tmp_path: Path, capsys) -> N
     # for its unreadable personnummer, and nothing said it was a header
     lines = children(12)
     lines.insert(6, CHILD_HEADER.upper().replace(";", " ;"))  # line 8, as another tool wrote it
-    lines.insert(9, CHILD_HEADER.split(";")[0] + ";" + lines[0].split(";", 1)[1])  # line 11: not a header
+    lines.insert(8, "\ufeff" + CHILD_HEADER)  # line 10: a "CSV UTF-8" export joined byte for byte
+    lines.insert(10, CHILD_HEADER.split(";")[0] + ";" + lines[0].split(";", 1)[1])  # line 12: not a header
     folder = study_with(tmp_path / "s", lines)
     out = validated(folder, capsys)
-    assert ("barn.csv (children): 1 line(s) repeat the header row (line 8), as where two exports were "
-            "joined into one") in out, out
-    assert rows_read(out, "children") == 14
+    assert ("barn.csv (children): 2 line(s) repeat the header row (line 8, 10), as where two exports "
+            "were joined into one") in out, out
+    assert rows_read(out, "children") == 15
 
 
 def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:

@@ -287,6 +287,21 @@ def test_a_shown_did_with_small_cells_keeps_its_note_but_the_cells() -> None:
     assert "95/98" not in hidden
 
 
+def test_a_figures_own_ids_are_not_read_as_personnummer(tmp_path: Path) -> None:
+    """Matplotlib names an SVG's clip paths and markers with a letter and 10 hexadecimal digits of
+    a hash of the figure: 'p3712104813' (a review drew one) reads, glued to its letter, as
+    371210-4813, a possible date with its check digit, and stopped the run on every rerun. The
+    ids are skipped; a number in the figure's text is still found."""
+    svg = tmp_path / "figure.svg"
+    svg.write_text('<svg><defs><clipPath id="p3712104813"><rect/></clipPath></defs>'
+                   '<g clip-path="url(#p3712104813)"><use xlink:href="#m3712104813" x="1"/></g>'
+                   '<text>area</text></svg>', encoding="utf-8")
+    assert scan_file_for_personnummer(svg) == []
+    svg.write_text('<svg><g clip-path="url(#p3712104813)"/><text>ring 371210-4813</text></svg>',
+                   encoding="utf-8")
+    assert scan_file_for_personnummer(svg) == ["######-####"]
+
+
 def test_survival_curve_is_cut_where_few_are_at_risk() -> None:
     rows = [{"indicator": "vacc_mmr1_age", "group": g, "statistic": "km_point", "time": t,
              "survival": s, "ci_low": s - 0.05, "ci_high": s + 0.05, "at_risk": r, "events": e,

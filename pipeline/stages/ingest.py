@@ -679,6 +679,7 @@ def _reconcile(
     starts: list[int] = []
     spans: list[tuple[int, int, int]] = []
     consumed = 0
+    final: tuple[list[str], int, int] | None = None  # the last record's lines, first and last line
     try:
         for record in reader:
             first, last = header_line + consumed + 1, header_line + reader.line_num
@@ -686,6 +687,7 @@ def _reconcile(
             record_lines.clear()
             if not record:
                 continue  # a blank line
+            final = (lines, first, last)
             if last > first:
                 column = next((i for i, value in enumerate(record) if "\n" in value or "\r" in value),
                               len(record) - 1)
@@ -695,6 +697,8 @@ def _reconcile(
                 raise InputFileError(_field_count_message(
                     named, first, len(record), width, header_line, delimiter, last == total and cut_off))
             starts.append(first)
+        if final is not None and final[1] == final[2]:  # a last line of its own: open at its end?
+            _check_last_line(final[0][0].encode("utf-8"), named, delimiter, header, final[1])
     except csv.Error as error:
         line = header_line + reader.line_num
         first = header_line + consumed + 1
@@ -1109,7 +1113,8 @@ def _repeated_header_notes(named: str, header: list[str], cells: pd.DataFrame, s
     # arrow: on a coded column's distinct texts (an export's millions of rows are never looked
     # at one by one)
     texts = parsing._distinct_texts(values) if parsing.is_coded(values) else values.astype("string").array
-    folded = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(texts, pa.large_string())))
+    # (a BOM too: two "CSV UTF-8" exports joined byte for byte put one before the second header)
+    folded = pc.utf8_lower(pc.utf8_trim(pa.array(texts, pa.large_string()), characters=" \t\r\n\ufeff"))
     same = pc.equal(folded, header[first].strip().lower()).fill_null(False).to_numpy(zero_copy_only=False)
     if not same.any():
         return []
@@ -1121,7 +1126,7 @@ def _repeated_header_notes(named: str, header: list[str], cells: pd.DataFrame, s
     for column in named_columns:
         if not len(rows):
             break
-        values = parsing.normalise_labels(cells[column].iloc[rows].astype("string"))
+        values = parsing.normalise_labels(cells[column].iloc[rows].astype("string").str.replace("\ufeff", ""))
         wanted = parsing.normalise_labels(pd.Series([header[column]], dtype="string")).iloc[0]
         rows = rows[values.eq(wanted).to_numpy(dtype=bool, na_value=False)]
     if not len(rows):
