@@ -118,6 +118,12 @@ def test_a_survival_share_at_its_landmark_is_hidden_with_the_proportion_it_is() 
     assert pd.isna(granlunda["proportion"]) and pd.isna(granlunda["ci_low"]) and pd.isna(granlunda["ci_high"])
     assert granlunda["suppressed"] and granlunda["suppression"] == "few_without"
     assert granlunda["proportion_bound"] == mmr.loc["Granlunda", "proportion_bound"] == ">0.8"
+    # a survival share below the 24-month share's bound is not said to be over it
+    lower = indicators.copy()
+    lower.loc[(lower["indicator"] == "vacc_mmr1_age") & (lower["area"] == "Granlunda"), "proportion"] = 0.79
+    again = publish_table("indicators", lower, M)
+    row = again[(again["indicator"] == "vacc_mmr1_age") & (again["area"] == "Granlunda")].iloc[0]
+    assert row["suppressed"] and pd.isna(row["proportion"]) and row["proportion_bound"] == ""
     # where the 24-month share is shown, so is the survival share (one other area's is hidden
     # too, so that Granlunda's cannot be worked out from the group's)
     shown = mmr["proportion"].notna()

@@ -283,10 +283,21 @@ def _proportion_render(p: _Pass, frame: pd.DataFrame, triples: list[Triple], *, 
         rows = np.array([p.unsafe(t, hidden) for t in said], dtype=bool)
         _blank(published, rows, estimate_columns)
         _mark(published, rows, [p.reason([t]) for t in said])
+        bounds = [p.bound(t, hidden) if r else "" for t, r in zip(said, rows, strict=True)]
+        # another proportion's bound is given only where this row's own share keeps it too (a
+        # survival share a little off the 24-month one must not be said "over 80 %" below it)
+        shares = frame[estimate_columns[0]].to_numpy(dtype=float, na_value=np.nan)
         published["proportion_bound"] = pd.array(
-            [p.bound(t, hidden) if r else "" for t, r in zip(said, rows, strict=True)], dtype="string")
+            [bound if not bound or i not in estimate_of or _within(bound, shares[i]) else ""
+             for i, bound in enumerate(bounds)], dtype="string")
         return published
     return render
+
+
+def _within(bound: str, share: float) -> bool:
+    """Whether `share` lies within a proportion bound ("<0.2", ">0.8")."""
+    limit = float(bound[1:])
+    return bool(share < limit) if bound.startswith("<") else bool(share > limit)
 
 
 def landmark_triples(records: list[Mapping[str, Any]], triples: list[Triple]) -> dict[int, Triple]:
