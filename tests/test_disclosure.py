@@ -617,3 +617,48 @@ def test_the_summary_shows_no_check_that_effects_hides(small_study) -> None:
                     shown_though_hidden.append((record["indicator"], record["area"], columns[0]))
     assert checked > 0  # the study has such rows: the rule was put to the test
     assert shown_though_hidden == []
+
+
+def test_an_area_reports_comparison_in_a_historical_design_is_the_areas_own_children() -> None:
+    """s13 (historical, a review): an area's comparison group is its own children born before
+    the start, but the summary and effects keyed its counts as all comparison children's. They
+    were cells of their own, met by nothing else: Norrbyåsen's 68 of 173 was hidden in the
+    summary as "secondary" beside indicators.csv's very same 68 of 173, shown, and what they
+    give with the other tables was never weighed. They are now the area's cells."""
+    from pipeline.publish import PUBLISHERS
+    from pipeline.publish.cells import _Pass
+
+    design = pd.DataFrame([{"arm": "intervention", "area": area, "period": period, "born_from": "2017-01-01",
+                            "born_to": "2023-12-31", "group": group, "children": children}
+                           for area, period, group, children in (
+                               ("Norrbyåsen", "pre", "comparison", 201),
+                               ("Norrbyåsen", "post", "intervention", 166),
+                               ("Söderängen", "pre", "comparison", 163),
+                               ("Söderängen", "post", "intervention", 151))])
+    indicators = pd.DataFrame([{"indicator": "bf_excl_4m", "group": group, "area": area,
+                                "measure": "proportion", "n_denominator": n, "n_numerator": e,
+                                "proportion": e / n, "ci_low": 0.1, "ci_high": 0.9, "suppressed": False}
+                               for group, area, n, e in (
+                                   ("comparison", "all", 323, 139), ("comparison", "Norrbyåsen", 173, 68),
+                                   ("comparison", "Söderängen", 150, 71), ("intervention", "all", 279, 121),
+                                   ("intervention", "Norrbyåsen", 137, 54),
+                                   ("intervention", "Söderängen", 142, 67))])
+    summary = pd.DataFrame([{"indicator": "bf_excl_4m", "area": area, "primary": False, "kind": "binary",
+                             "design": "historical", "analysis": "itt", "method": "regression",
+                             "measure": "risk_difference", "estimate": 0.01, "ci_low": -0.05, "ci_high": 0.07,
+                             "n_intervention": n1, "n_comparison": n0, "verdict": "unclear", "adjusted": True,
+                             "n_denominator_intervention": n1, "events_intervention": e1,
+                             "proportion_intervention": e1 / n1, "n_denominator_comparison": n0,
+                             "events_comparison": e0, "proportion_comparison": e0 / n0}
+                            for area, n1, e1, n0, e0 in (("all", 279, 121, 323, 139),
+                                                         ("Norrbyåsen", 137, 54, 173, 68))])
+    frames = {"design": design, "indicators": indicators, "summary": summary}
+    run = _Pass(M, frames)
+    renders = {name: PUBLISHERS[name](run, frame) for name, frame in frames.items()}
+    assert run.own_comparison
+    key = ("outcome", "bf_excl_4m", "comparison")
+    assert run.cells.cell((*key, "Norrbyåsen", "n", 173)) is not None
+    assert run.cells.cell((*key, "all", "n", 173)) is None  # no cell of all comparison children of 173
+    hidden = run.cells.protect()
+    shown = renders["summary"](hidden).set_index("area")
+    assert shown.loc["Norrbyåsen", "proportion_comparison"] == 68 / 173

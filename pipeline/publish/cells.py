@@ -8,6 +8,7 @@ reason (SUPPRESSION_REASONS). See `pipeline.publish` for the rule across tables.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -122,6 +123,19 @@ class _Pass:
         self.frames = dict(frames)
         self.facts: dict[str, Any] = {}
         self._proportions: dict[tuple[str, str, str], set[Triple]] = {}
+
+    @functools.cached_property
+    def own_comparison(self) -> bool:
+        """Whether an area's comparison group is the area's own children born before the start
+        (a historical design: design.csv's comparison group in intervention areas, or
+        summary.csv's design), not every comparison area's children. Keyed as all comparison
+        children, an area report's comparison counts were cells of their own that the tables'
+        did not meet: hidden as "secondary" beside indicators.csv's very same counts shown."""
+        design = self.frames.get("design")
+        if design is not None and not design.empty and {"arm", "group"} <= set(design.columns):
+            return bool((design["arm"].eq("intervention") & design["group"].eq("comparison")).any())
+        summary = self.frames.get("summary")
+        return bool(summary is not None and "design" in summary and summary["design"].eq("historical").any())
 
     # --- cells
 
@@ -330,10 +344,11 @@ def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
     return np.array([_flag(v) for v in frame[column]], dtype=bool)
 
 
-def _side_area(side: str, area: str) -> str:
+def _side_area(side: str, area: str, own_comparison: bool = False) -> str:
     """The area of a group in an area-level contrast: the area's own children against all
-    comparison children."""
-    return area if side.startswith("intervention") else "all"
+    comparison children, or (`own_comparison`: a historical design, `_Pass.own_comparison`)
+    against the area's own children born before the start."""
+    return area if side.startswith("intervention") or own_comparison else "all"
 
 
 def _children_key(population: str, area: str) -> tuple:

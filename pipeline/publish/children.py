@@ -157,7 +157,7 @@ def _group_sizes(p: _Pass, records: list[dict]) -> dict[tuple[str, str], int]:
     sizes: dict[tuple[str, str], int] = {}
     for record in records:
         for side in SIDES:
-            key = (side, _side_area(side, _area(record)))
+            key = (side, _side_area(side, _area(record), p.own_comparison))
             sizes[key] = max(sizes.get(key, 0), _count(record.get(f"n_{side}")))
     missing = p.frames.get("missing_data")
     if missing is not None and not missing.empty:
@@ -216,7 +216,7 @@ def _publish_balance(p: _Pass, frame: pd.DataFrame) -> Render:
     for record in records:
         area, mine = _area(record), {}
         for side in SIDES:
-            where = _side_area(side, area)
+            where = _side_area(side, area, p.own_comparison)
             mine[f"n_{side}"] = _known(p, record["covariate"], side, where, groups[side, where],
                                        _count(record.get(f"n_{side}")), cost=3 if where == "all" else 2)
             level = record.get(f"n_level_{side}")
@@ -235,7 +235,7 @@ def _publish_balance(p: _Pass, frame: pd.DataFrame) -> Render:
     for record, mine in zip(records, cells, strict=True):
         for side in SIDES:
             if f"n_level_{side}" in mine:
-                key = (record["covariate"], side, _side_area(side, _area(record)))
+                key = (record["covariate"], side, _side_area(side, _area(record), p.own_comparison))
                 levels.setdefault(key, []).append(mine[f"n_level_{side}"])
                 totals[key] = mine[f"n_{side}"]
     for key, parts in levels.items():

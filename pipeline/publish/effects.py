@@ -124,8 +124,8 @@ def _publish_effects(p: _Pass, frame: pd.DataFrame) -> Render:
                 continue  # a dose-response row has no comparison group
             is_base = _effect_population(record, side) == side and record.get("method") == "crude"
             mine[side] = p.proportion(record["indicator"], _effect_population(record, side),
-                                      _side_area(side, area), record.get(n_column), record.get(events_column),
-                                      cost=3 if is_base else 1)
+                                      _side_area(side, area, p.own_comparison), record.get(n_column),
+                                      record.get(events_column), cost=3 if is_base else 1)
         row_triples.append(mine)
     # the ITT counts of each indicator, area and side: the crude row's (or the first ITT row's)
     base: dict[tuple[str, str, str], Triple] = {}
@@ -394,15 +394,16 @@ def _publish_summary(p: _Pass, frame: pd.DataFrame) -> Render:
         for group in SUMMARY_GROUPS:
             n_column = f"n_denominator_{group}"
             if n_column in record and not pd.isna(record[n_column]):
-                mine[group] = p.proportion(indicator, group, _side_area(group, area), record[n_column],
-                                           record.get(f"events_{group}"), shown=True, cost=cost)
+                mine[group] = p.proportion(indicator, group, _side_area(group, area, p.own_comparison),
+                                           record[n_column], record.get(f"events_{group}"), shown=True,
+                                           cost=cost)
         observed.append(mine)
         cells = {}
         for side in SIDES:
             if pd.isna(record.get(f"n_{side}")):
                 continue
             population = f"itt/did/{side}" if record.get("method") == "did" else side
-            cell = p.count(("outcome", indicator, population, _side_area(side, area), "n"),
+            cell = p.count(("outcome", indicator, population, _side_area(side, area, p.own_comparison), "n"),
                            record[f"n_{side}"], cost=cost + 1)
             cells[side] = cell
             post, pre = mine.get(side), mine.get(f"{side}_pre")

@@ -131,9 +131,10 @@ def _publish_survival(p: _Pass, frame: pd.DataFrame) -> Render:
             continue
         indicator, group, area = record["indicator"], record["group"], _area(record)
         n = _count(record.get("n"))
-        key = ("outcome", indicator, group, _side_area(group, area))
+        where = _side_area(group, area, p.own_comparison)
+        key = ("outcome", indicator, group, where)
         n_cell = p.count((*key, "n"), n, cost=3)
-        p.relate(p.count(_children_key(group, _side_area(group, area)), n, published=False), [n_cell])
+        p.relate(p.count(_children_key(group, where), n, published=False), [n_cell])
         group_n.setdefault(indicator, [])
         if n_cell not in group_n[indicator]:
             group_n[indicator].append(n_cell)
