@@ -143,6 +143,25 @@ def test_a_correction_names_every_indicator_it_was_made_for() -> None:
                      ("Norrbyåsen", "holm_primary"): 1}
     row = summary.iloc[0].to_dict() | {"reason": "adjusted_p_below_alpha", "measure": "did"}
     assert "Holm's correction for 3 primary indicators" in narrative.verdict_phrase(row, sizes, "en")
+    # the secondary family counts the row's own indicator: not "for 3 other indicators" (s13:
+    # "korrektion för 19 övriga indikatorer" read as 19 besides this one, 20 in all)
+    secondary = summary.iloc[3].to_dict() | {"reason": "adjusted_p_below_alpha", "measure": "did",
+                                             "verdict": "higher", "p_adjusted": 0.04}
+    assert "Benjamini–Hochberg correction across 3 secondary indicators" in narrative.verdict_phrase(
+        secondary, sizes, "en")
+    assert "Benjamini–Hochbergs korrektion över 3 sekundära indikatorer" in narrative.verdict_phrase(
+        secondary, sizes, "sv")
+
+
+def test_a_historical_area_report_names_its_one_area_in_its_design_line() -> None:
+    """s13's Norrbyåsen report: "Design: jämförelse före och efter programstart i samma områden"
+    for one area, whose own bullet says "samma område"."""
+    from pipeline import text
+
+    area = text.title_markdown("Studie", "s13", "sv", area="Norrbyåsen", design="historical")
+    assert "*Design: jämförelse före och efter programstart i samma område.*" in area
+    study = text.title_markdown("Studie", "s13", "en", design="historical")
+    assert "the same areas before and after the programme started" in study
 
 
 def test_a_hidden_group_is_said_hidden_not_drawn_as_a_dash() -> None:

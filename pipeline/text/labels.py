@@ -456,6 +456,10 @@ DESIGN_LABELS: dict[str, Words] = {
         sv="jämförelse före och efter programstart i samma områden",
         en="the same areas before and after the programme started",
     ),
+    "historical_area": Words(
+        sv="jämförelse före och efter programstart i samma område",
+        en="the same area before and after the programme started",
+    ),
     "did": Words(
         sv="skillnad-i-skillnader: områden och perioder före och efter programstart",
         en="difference-in-differences: areas and periods before and after the start",

@@ -166,8 +166,8 @@ WORDS: dict[str, Words] = {
         en="Holm's correction for {k} primary indicators",
     ),
     "bh_secondary": Words(
-        sv="Benjamini–Hochbergs korrektion för {k} övriga indikatorer",
-        en="Benjamini–Hochberg correction for {k} other indicators",
+        sv="Benjamini–Hochbergs korrektion över {k} sekundära indikatorer",
+        en="Benjamini–Hochberg correction across {k} secondary indicators",
     ),
     "caveat_interval_unbounded": Words(
         sv="Intervallet kan inte avgränsas med så få områden.",

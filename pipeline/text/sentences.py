@@ -47,7 +47,9 @@ def title_markdown(title: str | Mapping[str, str] | None, study: str, language: 
     if area and area != "all":
         lines += [f"## {area}", ""]
     if design:
-        lines += [f"*{phrase('design', language)}: {label('design', design, language)}.*", ""]
+        # an area's report of a historical design compares one area with itself
+        kind = "historical_area" if design == "historical" and area != "all" else design
+        lines += [f"*{phrase('design', language)}: {label('design', kind, language)}.*", ""]
     if synthetic:
         lines += [f"**{phrase('synthetic', language)}**", ""]
     return "\n".join(lines).rstrip()
