@@ -123,7 +123,7 @@ def interval_text(low: Any, high: Any, null: float, language: str, *, scale: flo
         body = f"{lo_text}{EN_DASH}{hi_text}"
     else:
         body = f"{lo_text} {word('to', language)} {hi_text}"
-    return f"{word('ci', language)} {body}" if prefix else body
+    return f"{word('ci', language)}\u00a0{body}" if prefix else body  # "KI" kept with its bounds
 
 
 def effect_text(row: Mapping[str, Any], language: str) -> str:
@@ -147,7 +147,7 @@ def effect_text(row: Mapping[str, Any], language: str) -> str:
         places = _wide_enough(bounds, decimals_for(bounds, 0.0, 0, 1), 1)
         number = format_number(estimate * 100, language, places)
         unit = word("pp_one" if number.lstrip(MINUS) in ("1", "1,0", "1.0") else "pp", language)
-        text = f"{number} {unit}"
+        text = f"{number}\u00a0{unit}"  # never broken between the number and its unit
         interval = interval_text(low, high, 0.0, language, scale=100, decimals=places, most=1)
     return f"{text} ({interval})" if interval else text
 

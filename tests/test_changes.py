@@ -245,7 +245,7 @@ def test_the_report_says_first_report_or_what_changed() -> None:
          "half_year": "2020-07", "previous_n": 12, "n": 12, "previous_events": 6, "events": 12,
          "previous_value": 0.5, "current_value": 1.0, "note": "same_children"}])
     text = changes_markdown(frame, "sv")
-    assert "(körd 1 juli 2024 kl. 10.00, uttag 30 juni 2024)" in text
+    assert "(körd 1\u00a0juli 2024 kl. 10.00, uttag 30\u00a0juni 2024)" in text
     assert "6 fler barn i interventionsgruppen" in text
     assert "MMR vid 24 månader från −20 procentenheter till 12 procentenheter" in text
     assert ("födda juli–december 2020: 50\u00a0% av 12 blev 100\u00a0% av 12 (samma barn, nya uppgifter)"

@@ -49,7 +49,7 @@ def test_headline_follows_the_design() -> None:
 
 def _printed_bounds(text: str, language: str) -> tuple[float, float]:
     """The two bounds as a reader reads them ("strax över 0" read as a tiny positive number)."""
-    body = text.split("KI " if language == "sv" else "CI ", 1)[1].rstrip(")")
+    body = text.split("KI\u00a0" if language == "sv" else "CI\u00a0", 1)[1].rstrip(")")
     body = body.replace("strax över", "+").replace("strax under", MINUS + "+")
     body = body.replace("just above", "+").replace("just below", MINUS + "+")
     parts = re.split(r" till | to |–", body)
@@ -99,10 +99,10 @@ def test_verdict_agrees_with_the_printed_interval_and_p_for_every_combination() 
 @pytest.mark.parametrize(("estimate", "low", "high", "said"), [
     # a national year's breastfeeding at 1 week: at whole points "2 (2–3)" seemed to put the
     # estimate on a bound; one decimal more shows the interval
-    (0.0239, 0.0158, 0.0330, f"2,4 procentenheter (95{NBSP}% KI 1,6–3,3)"),
-    (0.0784, 0.0606, 0.0961, f"8 procentenheter (95{NBSP}% KI 6–10)"),  # wide enough as it is
-    (0.1000, -0.0070, 0.1980, f"10 procentenheter (95{NBSP}% KI {MINUS}1 till 20)"),
-    (0.0200, 0.0150, 0.0260, f"2,0 procentenheter (95{NBSP}% KI 1,5–2,6)"),
+    (0.0239, 0.0158, 0.0330, f"2,4{NBSP}procentenheter (95{NBSP}% KI{NBSP}1,6–3,3)"),
+    (0.0784, 0.0606, 0.0961, f"8{NBSP}procentenheter (95{NBSP}% KI{NBSP}6–10)"),  # wide enough as it is
+    (0.1000, -0.0070, 0.1980, f"10{NBSP}procentenheter (95{NBSP}% KI{NBSP}{MINUS}1 till 20)"),
+    (0.0200, 0.0150, 0.0260, f"2,0{NBSP}procentenheter (95{NBSP}% KI{NBSP}1,5–2,6)"),
 ])
 def test_effect_has_the_decimals_its_interval_needs(estimate, low, high, said) -> None:
     row = {"measure": "did", "estimate": estimate, "ci_low": low, "ci_high": high}
@@ -235,7 +235,7 @@ def test_summary_states_the_did_when_the_crude_difference_points_the_other_way()
         sentence = narrative.indicator_sentence(record, language)
         assert words in sentence
         effect = sentence.split(words + "): ", 1)[1]
-        assert effect.startswith(("19 ", "20 ", "21 ")), sentence  # the DiD, positive
+        assert effect.startswith((f"19{NBSP}", f"20{NBSP}", f"21{NBSP}")), sentence  # the DiD, positive
         assert "−20" not in sentence and "-20" not in sentence  # never the crude difference
 
 
@@ -432,7 +432,7 @@ def test_a_single_area_is_said_once_above_the_list_and_each_estimate_is_called_r
     assert text.count(box) == 1
     assert text.index(box) < text.index("**Huvudindikatorer**")
     assert "osäkerhetsintervall" not in text.split("**Huvudindikatorer**")[1]  # not again per indicator
-    assert text.count("6 procentenheter (grov skattning).") == 1  # 0.06: the number, then its tag
+    assert text.count(f"6{NBSP}procentenheter (grov skattning).") == 1  # 0.06: the number, then its tag
     assert text.count("(grov skattning).") == 3
     english = narrative.summary_markdown(rows, "en", area="Norrbyåsen")
     assert english.count("rests on only one area with the programme") == 1
@@ -500,7 +500,8 @@ def test_few_areas_with_the_programme_said_once_above_the_list_and_each_estimate
            "med programmet är osäkerhetsintervallen")
     assert text.count(box) == 1 and text.index(box) < text.index("**Huvudindikatorer**")
     assert "bara 2 områden" not in text.split("**Huvudindikatorer**")[1]
-    assert text.count(f"6 procentenheter (95{NBSP}% KI −1 till 20; osäkert); kan bero på slumpen") == 1
+    said = f"6{NBSP}procentenheter (95{NBSP}% KI{NBSP}−1 till 20; osäkert); kan bero på slumpen"
+    assert text.count(said) == 1
     assert text.count("; osäkert); kan bero på slumpen (intervallet omfattar 0)") == 3
     assert narrative.summary_markdown(rows, "en").count("; uncertain); could be due to chance") == 3
     # areas that differ between rows (an indicator measured in fewer areas): each says its own
@@ -741,8 +742,8 @@ def test_few_children_of_a_measure_that_begins_with_a_birth_date_say_so() -> Non
     row = {"indicator": "vacc_rota_complete", "n_denominator_intervention": 115,
            "n_denominator_comparison": 35, "caveats": "few_children"}
     assert narrative.caveat_sentences(row, "sv") == [
-        "Bygger på få barn i jämförelsegruppen: bara 35 var födda från 1 september 2019, när måttet börjar "
-        "gälla, och hade hunnit bli gamla nog för det (115 i interventionsgruppen)."]
+        f"Bygger på få barn i jämförelsegruppen: bara 35 var födda från 1{NBSP}september 2019, när måttet "
+        "börjar gälla, och hade hunnit bli gamla nog för det (115 i interventionsgruppen)."]
     other = row | {"indicator": "vacc_mmr1_24m"}
     assert narrative.caveat_sentences(other, "en") == [
         "It rests on few children in the comparison group: only 35 were old enough for the measure "

@@ -59,7 +59,8 @@ MONTH_NAMES: dict[str, tuple[str, ...]] = {
 def format_date(value: Any, language: str) -> str:
     """A date as a sentence writes it: "1 september 2020" / "1 September 2020"."""
     day = dt.date.fromisoformat(str(value)[:10])
-    return f"{day.day} {MONTH_NAMES[check_language(language)][day.month - 1]} {day.year}"
+    month = MONTH_NAMES[check_language(language)][day.month - 1]
+    return f"{day.day}\u00a0{month} {day.year}"  # never broken between the day and its month
 
 
 def format_month(value: Any, language: str) -> str:
@@ -105,7 +106,7 @@ def format_interval(low: Any, high: Any, language: str, decimals: int = 0, scale
             body = f"{lo_text}{EN_DASH}{hi_text}"
         else:
             body = f"{lo_text} {phrase('to', language)} {hi_text}"
-    return f"{phrase('ci', language)} {body}" if prefix else body
+    return f"{phrase('ci', language)}\u00a0{body}" if prefix else body  # "CI" kept with its bounds
 
 
 def format_estimate(estimate: Any, low: Any, high: Any, language: str, decimals: int = 0,
