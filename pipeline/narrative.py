@@ -1286,7 +1286,7 @@ def _moved_text(row: Mapping[str, Any], language: str) -> str:
     where = "" if area == "all" else _change_word("in_area", language, area=area)
     if measure in ("risk_difference", "did"):
         def shown(value: Any) -> str:
-            return f"{format_number(to_number(value) * 100, language, 0)} {word('pp', language)}"
+            return f"{format_number(to_number(value) * 100, language, 0)}\u00a0{word('pp', language)}"
     else:
         def shown(value: Any) -> str:
             return format_number(value, language, 2)

@@ -247,7 +247,7 @@ def test_the_report_says_first_report_or_what_changed() -> None:
     text = changes_markdown(frame, "sv")
     assert "(körd 1\u00a0juli 2024 kl. 10.00, uttag 30\u00a0juni 2024)" in text
     assert "6 fler barn i interventionsgruppen" in text
-    assert "MMR vid 24 månader från −20 procentenheter till 12 procentenheter" in text
+    assert "MMR vid 24 månader från −20\u00a0procentenheter till 12\u00a0procentenheter" in text
     assert ("födda juli–december 2020: 50\u00a0% av 12 blev 100\u00a0% av 12 (samma barn, nya uppgifter)"
             in text)
     english = changes_markdown(frame, "en")

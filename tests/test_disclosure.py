@@ -662,3 +662,34 @@ def test_an_area_reports_comparison_in_a_historical_design_is_the_areas_own_chil
     hidden = run.cells.protect()
     shown = renders["summary"](hidden).set_index("area")
     assert shown.loc["Norrbyåsen", "proportion_comparison"] == 68 / 173
+
+
+def test_a_historical_designs_half_years_before_the_start_add_up_to_its_comparison_group() -> None:
+    """h17 (historical, a review): the intervention areas' half-years before the start are the
+    comparison group, whose 114 breastfed at 6 months indicators.csv shows; keyed apart, the
+    hidden half-year (10 children, "few without") was 114 less the others' 107: 7, so 3 without.
+    The half-years now add up to the comparison group's cells, so a second one is hidden too."""
+    design = pd.DataFrame([{"arm": "intervention", "area": "Norrbyåsen", "period": period,
+                            "born_from": "2017-01-01", "born_to": "2023-12-31", "group": group,
+                            "children": children}
+                           for period, group, children in (("pre", "comparison", 160),
+                                                           ("post", "intervention", 150))])
+    pre = [("2016-09", 10, 7), ("2017-03", 22, 15), ("2017-09", 20, 14), ("2018-03", 22, 16),
+           ("2018-09", 21, 15), ("2019-03", 18, 12), ("2019-09", 24, 18), ("2020-03", 23, 17)]
+    n_all, e_all = sum(n for _, n, _ in pre), sum(e for *_, e in pre)
+    assert (n_all, e_all) == (160, 114)
+    indicators = pd.DataFrame([{"indicator": "bf_any_6m", "group": "comparison", "area": area,
+                                "measure": "proportion", "n_denominator": n_all, "n_numerator": e_all,
+                                "proportion": e_all / n_all, "ci_low": 0.1, "ci_high": 0.9,
+                                "suppressed": False}
+                               for area in ("all", "Norrbyåsen")])
+    trends = pd.DataFrame([{"indicator": "bf_any_6m", "arm": "intervention", "half_year": half_year,
+                            "half_year_start": f"{half_year}-01", "period": "pre", "n": n, "events": e,
+                            "proportion": e / n, "ci_low": 0.1, "ci_high": 0.9} for half_year, n, e in pre])
+    published = publish_tables({"design": design, "indicators": indicators, "trends": trends}, M)
+    shown_all = published["indicators"]["n_numerator"].iloc[0]
+    events = published["trends"]["events"]
+    hidden_half_years = events.isna() | events.astype(str).eq("<5")
+    assert hidden_half_years.iloc[0]  # 3 without: few
+    # no half-year can be worked out as the group's events less the others'
+    assert pd.isna(shown_all) or str(shown_all) == "" or hidden_half_years.sum() >= 2

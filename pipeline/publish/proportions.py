@@ -105,7 +105,7 @@ def _publish_trends(p: _Pass, frame: pd.DataFrame) -> Render:
                             r["events"], shown=True) for r in records]
     groups: dict[tuple, list[Triple]] = {}
     for record, triple in zip(records, triples, strict=True):
-        group = _group_of(record["arm"], record.get("period"))
+        group = _trend_group(record["arm"], record.get("period"), p.own_comparison)
         groups.setdefault((record["indicator"], group), []).append(triple)
     for (indicator, group), parts in groups.items():
         values = p.cells.values
@@ -122,6 +122,19 @@ def _publish_trends(p: _Pass, frame: pd.DataFrame) -> Render:
         p.facts["trends_unsafe"] = unsafe
         return render_trends(hidden)
     return render
+
+
+def _trend_group(arm: str, period: object, own_comparison: bool) -> str:
+    """The group an arm's half-years add up to. In a historical design (`own_comparison`) the
+    intervention areas' children born before the start are the comparison group itself, whose
+    counts indicators.csv shows: keyed apart, a hidden half-year was the group's events less
+    the other half-years' (a review worked out 7 counts of 1-4 children so). The comparison
+    areas' half-years are then no group of the study's."""
+    group = _group_of(arm, str(period))
+    if not own_comparison:
+        return group
+    return {"intervention_pre": "comparison", "comparison": "comparison_areas",
+            "comparison_pre": "comparison_areas_pre"}.get(group, group)
 
 
 def _did_cell_group(record: Mapping[str, Any]) -> str:

@@ -528,7 +528,7 @@ CAPTIONS: dict[str, Words] = {
     ),
     "trends_alt": Words(
         sv=("Linjediagram per huvudindikator: andel per födelsehalvår i interventions- och "
-            "jämförelseområdena med 95 % konfidensband och en streckad linje vid programstart."),
+            "jämförelseområdena med 95 % konfidensband och en streckad linje vid programstart."),
         en=("Line chart per primary indicator: share per half-year of birth in the intervention and "
             "comparison areas with 95% confidence bands and a dashed line at the programme start."),
     ),
@@ -543,18 +543,18 @@ CAPTIONS: dict[str, Words] = {
     "fidelity": Words("Genomförande och programtrohet", "Implementation and fidelity"),
     "balance": Words("Jämförbarhet mellan grupperna vid start", "Comparability of the groups at baseline"),
     "proportions": Words(
-        sv="{family}: andel per grupp med 95 % konfidensintervall",
+        sv="{family}: andel per grupp med 95 % konfidensintervall",
         en="{family}: share per group with 95% confidence intervals",
     ),
     "proportions_alt": Words(
-        sv=("Punktdiagram: andel med 95 % konfidensintervall i interventions- och jämförelsegruppen för "
+        sv=("Punktdiagram: andel med 95 % konfidensintervall i interventions- och jämförelsegruppen för "
             "varje indikator inom {family}."),
         en=("Dot plot: share with 95% confidence interval in the intervention and comparison groups for "
             "each indicator of {family}."),
     ),
     "indicator_table": Words("{family}: andelar per grupp", "{family}: shares per group"),
     "forest": Words(
-        sv="{family}: programmets skattade effekt med 95 % konfidensintervall",
+        sv="{family}: programmets skattade effekt med 95 % konfidensintervall",
         en="{family}: the programme's estimated effect with 95% confidence intervals",
     ),
     "forest_points": Words(
@@ -568,7 +568,7 @@ CAPTIONS: dict[str, Words] = {
             "confidence intervals; the line at 0 means no difference."),
     ),
     "forest_alt": Words(
-        sv=("Skogsdiagram: skattad effekt i procentenheter med 95 % konfidensintervall för varje indikator "
+        sv=("Skogsdiagram: skattad effekt i procentenheter med 95 % konfidensintervall för varje indikator "
             "inom {family}; linjen vid 0 betyder ingen skillnad."),
         en=("Forest plot: estimated effect in percentage points with 95% confidence intervals for each "
             "indicator of {family}; the line at 0 means no difference."),
@@ -579,7 +579,7 @@ CAPTIONS: dict[str, Words] = {
     "count_outcomes": Words("{family}: antal per grupp (per 100 barnår eller medelvärde)",
                             "{family}: numbers per group (per 100 child-years, or the mean)"),
     "count_forest": Words(
-        sv="{family}: programmets skattade effekt som kvot med 95 % konfidensintervall",
+        sv="{family}: programmets skattade effekt som kvot med 95 % konfidensintervall",
         en="{family}: the programme's estimated effect as a ratio with 95% confidence intervals",
     ),
     "count_forest_points": Words(
@@ -596,7 +596,7 @@ CAPTIONS: dict[str, Words] = {
     ),
     "count_forest_alt": Words(
         sv=("Skogsdiagram: kvoten mellan interventions- och jämförelsegruppen (antal kontakter per barnår "
-            "eller medelvärde) med 95 % konfidensintervall, på logaritmisk skala; linjen vid 1 betyder "
+            "eller medelvärde) med 95 % konfidensintervall, på logaritmisk skala; linjen vid 1 betyder "
             "ingen skillnad ({family})."),
         en=("Forest plot: the ratio of the intervention to the comparison group (contacts per child-year "
             "or mean) with 95% confidence intervals, on a log scale; the line at 1 means no difference "
@@ -626,7 +626,7 @@ CAPTIONS: dict[str, Words] = {
     "dose": Words("Utfall efter antal genomförda kontakter", "Outcomes by contacts received"),
     "dose_alt": Words(
         sv=("Punktdiagram, en panel per huvudindikator: andel med utfallet efter antal genomförda "
-            "programkontakter, med 95 % konfidensintervall. Kontakterna grupperas efter hur många barnet "
+            "programkontakter, med 95 % konfidensintervall. Kontakterna grupperas efter hur många barnet "
             "kunde ha fått vid indikatorns ålder, så grupperna skiljer sig mellan panelerna."),
         en=("Dot plot, one panel per primary indicator: share with the outcome by the number of programme "
             "contacts received, with 95% confidence intervals. Contacts are grouped by how many the child "
@@ -667,7 +667,7 @@ CAPTIONS: dict[str, Words] = {
     ),
     "event_study_alt": Words(
         sv=("Punktdiagram per huvudindikator: skillnad-i-skillnader i procentenheter per födelsehalvår med "
-            "95 % konfidensintervall; en streckad linje vid programstarten och en linje vid noll"),
+            "95 % konfidensintervall; en streckad linje vid programstarten och en linje vid noll"),
         en=("Dot chart per primary indicator: difference-in-differences in percentage points per half-year "
             "of birth with 95% confidence intervals; a dashed line at the programme start and a line at "
             "zero"),

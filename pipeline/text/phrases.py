@@ -134,7 +134,7 @@ PHRASES: dict[str, Words] = {
     "count_intro_healthcare": Words(
         sv=("Akuta vårdkontakter räknas per 100 barnår: varje barn bidrar med den tid det följdes från "
             "födseln till 24 månader, eller kortare om det flyttade eller inte hunnit bli så gammalt. "
-            "Effekten anges som kvot (1 = ingen skillnad) och som skillnad per 100 barnår, med 95 % "
+            "Effekten anges som kvot (1 = ingen skillnad) och som skillnad per 100 barnår, med 95 % "
             "konfidensintervall."),
         en=("Emergency care contacts are counted per 100 child-years: each child contributes the time it "
             "was followed from birth to 24 months, or less if it moved or was not yet that old. The "
@@ -144,13 +144,13 @@ PHRASES: dict[str, Words] = {
     "count_intro_dental": Words(
         sv=("Antalet karierade, extraherade och fyllda mjölktänder (deft) vid tandundersökningen närmast "
             "3 år, bland de undersökta. Effekten anges som skillnad i medelvärde och som kvot "
-            "(1 = ingen skillnad), med 95 % konfidensintervall."),
+            "(1 = ingen skillnad), med 95 % konfidensintervall."),
         en=("The number of decayed, extracted and filled primary teeth (deft) at the dental examination "
             "nearest 3 years, among the children examined. The effect is given as a difference in means "
             "and as a ratio (1 = no difference), with 95% confidence intervals."),
     ),
     "proportions_intro": Words(
-        sv="Andel med 95 % konfidensintervall per grupp.",
+        sv="Andel med 95 % konfidensintervall per grupp.",
         en="Share with 95% confidence interval per group.",
     ),
     "forest_intro_did": Words(
@@ -228,7 +228,7 @@ PHRASES: dict[str, Words] = {
             "itself an effect."),
     ),
     "power_intro": Words(
-        sv=("Minsta skillnad som studien kan upptäcka med 80 % styrka (tvåsidigt test, 5 % nivå), och hur "
+        sv=("Minsta skillnad som studien kan upptäcka med 80 % styrka (tvåsidigt test, 5 % nivå), och hur "
             "många barn per grupp som behövs för den önskade skillnaden. Programmet ges per område, och "
             "barn i samma område liknar varandra: kolumnerna med områden som kluster är det ärliga svaret "
             "(samvariationen inom områden skattad ur data), de med barn som oberoende ett alltför "
@@ -306,7 +306,7 @@ PHRASES: dict[str, Words] = {
 METHODS: tuple[tuple[Words, Words], ...] = (
     (
         Words(
-            sv="Andelar med 95 % konfidensintervall (Wilsons score-intervall)",
+            sv="Andelar med 95 % konfidensintervall (Wilsons score-intervall)",
             en="Proportions with 95% confidence intervals (Wilson score interval)",
         ),
         Words("Wilson 1927; Newcombe 1998", "Wilson 1927; Newcombe 1998"),
