@@ -21,7 +21,7 @@ import pandas as pd
 from pipeline.indicators import indicator as registry_entry
 from pipeline.indicators import time_to_event
 from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF
-from pipeline.summary import ALPHA, FEW_CHILDREN, corrected_floor
+from pipeline.summary import ALPHA, FEW_CHILDREN, NULL_VALUES, corrected_floor
 from pipeline.text import (
     DEFAULT_MIN_CELL,
     EN_DASH,
@@ -60,8 +60,10 @@ from pipeline.text.narrative_words import (
 from pipeline.text.words import in_language
 from pipeline.words import title_in_language
 
-# measures whose value of no difference is 1
-_RATIOS = ("hazard_ratio", "odds_ratio", "risk_ratio")
+
+def _is_ratio(measure: str) -> bool:
+    """Whether a measure's value of no difference is 1 (a ratio), not 0 (`NULL_VALUES`)."""
+    return NULL_VALUES.get(measure) == 1.0
 
 
 def word(key: str, language: str, **values: Any) -> str:
@@ -137,7 +139,7 @@ def effect_text(row: Mapping[str, Any], language: str) -> str:
     if estimate is None:
         return EN_DASH
     low, high = to_number(row.get("ci_low")), to_number(row.get("ci_high"))
-    if measure in _RATIOS:
+    if _is_ratio(measure):
         bounds = [v for v in (low, high) if v is not None]
         places = _wide_enough(bounds, decimals_for(bounds, 1.0, 2, 3), 3)
         text = format_number(estimate, language, places)
@@ -271,7 +273,7 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
     """The verdict in words, naming the correction; never stronger than the numbers."""
     verdict, reason = str(row.get("verdict")), str(row.get("reason") or "")
     measure = str(row.get("measure") or "")
-    null = format_number(1 if measure == "hazard_ratio" else 0, language, 0)
+    null = format_number(1 if _is_ratio(measure) else 0, language, 0)
     values = {"p": p_stated(p_text(row.get("p_adjusted"), language)),
               "correction": _correction(row, family_sizes, language), "null": null,
               "floor": p_text(row.get("p_floor"), language)}
@@ -525,7 +527,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
         lines.append("")
     # a ratio's interval is read against 1, a difference's against 0: the rule names both when
     # the page gives a ratio (a historical study's hazard ratios), else 0 alone
-    ratio = any(str(row.get("measure")) in _RATIOS and to_number(row.get("estimate")) is not None
+    ratio = any(_is_ratio(str(row.get("measure"))) and to_number(row.get("estimate")) is not None
                 for row in by_id.values())
     lines += [word("summary_rule_ratio" if ratio else "summary_rule", language), "",
               word("caution_historical" if design == "historical" else "caution", language)]

@@ -1110,19 +1110,15 @@ def _repeated_header_notes(named: str, header: list[str], cells: pd.DataFrame, s
     first = named_columns[0]
     values = cells[first]
     # the first cell as the header wrote it, in any case and spacing round it, compared in
-    # arrow: on a coded column's distinct texts (an export's millions of rows are never looked
-    # at one by one)
-    texts = parsing._distinct_texts(values) if parsing.is_coded(values) else values.astype("string").array
-    # (a BOM too: two "CSV UTF-8" exports joined byte for byte put one before the second header)
+    # arrow on the column's distinct texts (a coded column's are at hand: an export's millions
+    # of rows are never looked at one by one); a BOM too: two "CSV UTF-8" exports joined byte
+    # for byte put one before the second header
+    codes, texts = parsing.factorized(values)
     folded = pc.utf8_lower(pc.utf8_trim(pa.array(texts, pa.large_string()), characters=" \t\r\n\ufeff"))
     same = pc.equal(folded, header[first].strip().lower()).fill_null(False).to_numpy(zero_copy_only=False)
     if not same.any():
         return []
-    if parsing.is_coded(values):
-        codes = values.cat.codes.to_numpy()
-        rows = np.flatnonzero(np.append(same, False)[codes])  # code -1 (missing): not the header
-    else:
-        rows = np.flatnonzero(same)
+    rows = np.flatnonzero(np.append(same, False)[codes])  # code -1 (missing): not the header
     for column in named_columns:
         if not len(rows):
             break
