@@ -21,11 +21,20 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def keyed(draw: Callable[..., Figure]) -> Callable[..., Figure]:
+def keyed(draw: Callable[..., Figure] | None = None, *,
+          drawn_from: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Any:
     """A figure function whose figures carry `inputs_key`: a digest of the function and its
     arguments (frames by content). Figure functions are pure, so the same arguments draw the
     same figure; an argument that cannot be digested leaves the key None. `draw.later(...)`
-    gives the figure to draw as a `Drawing`, keyed but not drawn yet."""
+    gives the figure to draw as a `Drawing`, keyed but not drawn yet.
+
+    `drawn_from` (`@keyed(drawn_from=...)`): the arguments as the function narrows them
+    before it draws (given and giving them by name), digested in their place. It must be
+    what the function itself does first, with the same helper, so that the arguments it
+    gives draw the same figure: then a report that passes a whole table and one that passes
+    only the rows drawn (an area report's tables) share the figure's images."""
+    if draw is None:
+        return functools.partial(keyed, drawn_from=drawn_from)
     signature = inspect.signature(draw)
 
     def inputs_key(*args: Any, **kwargs: Any) -> str | None:
@@ -33,7 +42,8 @@ def keyed(draw: Callable[..., Figure]) -> Callable[..., Figure]:
         arguments.apply_defaults()
         digest = hashlib.sha256(draw.__qualname__.encode())
         try:
-            for name, value in arguments.arguments.items():
+            named = dict(arguments.arguments) if drawn_from is None else drawn_from(dict(arguments.arguments))
+            for name, value in named.items():
                 digest.update(name.encode())
                 _digest_argument(digest, value)
         except (TypeError, ValueError):  # e.g. a frame with unhashable cells

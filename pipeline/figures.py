@@ -985,7 +985,16 @@ def _monitoring_word(key: str, language: str, **values: Any) -> str:
     return MONITORING_WORDS[key].format(language, **values)
 
 
-@keyed
+def _chart_rows(control_chart: pd.DataFrame | None, area: str) -> pd.DataFrame:
+    """The rows of control_chart.csv that an area's chart is drawn from (numbered from 0)."""
+    if control_chart is None or control_chart.empty:
+        return pd.DataFrame()
+    return control_chart[control_chart["area"].astype(str) == area].reset_index(drop=True)
+
+
+# the study report's chart of an area and the area report's (whose table holds only the
+# area's rows) are one figure, drawn once
+@keyed(drawn_from=lambda given: {**given, "control_chart": _chart_rows(given["control_chart"], given["area"])})
 def control_chart_figure(control_chart: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                          area: str, programme_start: str) -> ReportFigure:
     """One intervention area's control charts (control_chart.csv), a panel per indicator: the
@@ -994,9 +1003,7 @@ def control_chart_figure(control_chart: pd.DataFrame, indicator_ids: Sequence[st
     Suppressed points are left out and counted under the panel; a chart whose centre line is
     suppressed is drawn without centre and limits, and says so."""
     text.check_language(language)
-    frame = control_chart if control_chart is not None else pd.DataFrame()
-    if not frame.empty:
-        frame = frame[frame["area"].astype(str) == area]
+    frame = _chart_rows(control_chart, area)
     shown = [i for i in indicator_ids if not frame.empty and (frame["indicator"] == i).any()]
     start = pd.Timestamp(programme_start)
     style = GROUP_STYLES["intervention"]

@@ -9,6 +9,7 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import nbformat
@@ -298,6 +299,37 @@ def test_a_figure_is_keyed_by_what_it_is_drawn_from() -> None:
     assert figures.flow_figure(FLOW, "sv", min_cell=10).inputs_key != key
     assert figures.flow_figure(FLOW.assign(children=[{1}, {2}]), "sv").inputs_key is None  # not hashable
 
+
+
+CHART = pd.DataFrame({
+    "indicator": ["bf_any_6m"] * 4, "area": ["Norrbyåsen", "Norrbyåsen", "Söderängen", "Söderängen"],
+    "quarter_start": ["2020-09-01", "2020-12-01"] * 2, "quarter_end": ["2020-11-30", "2021-02-28"] * 2,
+    "proportion": [0.5, 0.6, 0.4, 0.45], "centre": [0.55] * 4, "lower": [0.2] * 4, "upper": [0.9] * 4,
+    "outside": [None] * 4, "run": [None] * 4})
+
+
+def test_an_areas_chart_is_one_figure_from_the_whole_table_or_the_areas_rows(tmp_path: Path) -> None:
+    # the study report passes the whole table, the area report only the area's rows (for_area)
+    def chart(frame: pd.DataFrame, area: str) -> Any:
+        return figures.control_chart_figure.later(frame, ["bf_any_6m"], "sv", area=area,
+                                                  programme_start="2020-09-01")
+
+    own = CHART[CHART["area"] == "Söderängen"]
+    assert chart(CHART, "Söderängen").inputs_key == chart(own, "Söderängen").inputs_key
+    assert chart(CHART, "Söderängen").inputs_key != chart(CHART, "Norrbyåsen").inputs_key
+    assert chart(CHART, "Söderängen").inputs_key != chart(
+        CHART.assign(proportion=[0.5, 0.6, 0.4, 0.5]), "Söderängen").inputs_key
+    # what the key promises: the same images
+    whole, alone = (report_html.figure_images(figure, svg=True)
+                    for figure in (figures.control_chart_figure(frame, ["bf_any_6m"], "sv", area="Söderängen",
+                                                                programme_start="2020-09-01")
+                                   for frame in (CHART, own)))
+    assert whole == alone
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    first = report_html.figure_html(chart(CHART, "Söderängen"), 21, "Söderängen", "Diagram", "sv", cache=cache)
+    untouched = figure_keys.Drawing(lambda: pytest.fail("drawn again"), chart(own, "Söderängen").inputs_key)
+    assert report_html.figure_html(untouched, 21, "Söderängen", "Diagram", "sv", cache=cache) == first
 
 
 def test_a_closed_figure_holds_no_artists() -> None:
