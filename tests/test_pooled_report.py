@@ -21,6 +21,8 @@ factor q = sum w (y - mu)² / (k - 1), and the floored interval is mu ± t(k - 1
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import math
 from pathlib import Path
@@ -91,10 +93,15 @@ def _said(item: PooledIndicator, pooled: list[PooledIndicator], language: str) -
     return " ".join(indicator_sentences(item, pooled, language)).replace("\xa0", " ")
 
 
-def _report(pooled: list[PooledIndicator], language: str) -> str:
+def _page(pooled: list[PooledIndicator], language: str) -> str:
     packages = [_package(f"Kommun {i}") for i in (1, 2, 3)]
     return pooled_report_html(pooled, pooled_table(pooled), packages, language,
-                              forests={item.indicator: "" for item in pooled}).replace("\xa0", " ")
+                              forests={item.indicator: "" for item in pooled})
+
+
+def _report(pooled: list[PooledIndicator], language: str) -> str:
+    """The page with its no-break spaces as spaces, as the assertions below spell the text."""
+    return _page(pooled, language).replace("\xa0", " ")
 
 
 def test_the_interval_shown_everywhere_is_the_floored_one(pooled: list[PooledIndicator]) -> None:
@@ -321,10 +328,18 @@ def test_one_percentage_point_is_singular(pooled: list[PooledIndicator]) -> None
     """The pooled report said "−1 percentage points" where page one says "1 percentage point"."""
     from pipeline.multisite.report import _value
 
-    item = _item(pooled, "bf_any_12m")
-    assert _value(item, -0.01, "en") == "\u22121 percentage point"
-    assert _value(item, 0.01, "sv") == "1 procentenhet"
-    assert _value(item, 0.02, "en") == "2 percentage points"
+    item = _item(pooled, "bf_any_12m")  # a no-break space keeps the number with its unit
+    assert _value(item, -0.01, "en") == "\u22121\u00a0percentage point"
+    assert _value(item, 0.01, "sv") == "1\u00a0procentenhet"
+    assert _value(item, 0.02, "en") == "2\u00a0percentage points"
+
+
+def test_a_number_and_its_unit_never_break_across_lines(pooled: list[PooledIndicator]) -> None:
+    """The printed pooled report broke "95 | % KI" and "37 | procentenheter" across lines, as
+    the study report did before its no-break spaces."""
+    page = re.sub(r"<[^>]+>", " ", _page(pooled, "sv"))
+    assert "95\u00a0%" in page and "\u00a0procentenheter" in page
+    assert not re.search(r"\d [%]|\d (?:procentenhet|KI\b)", page), re.findall(r".{20}\d (?:[%]|procentenhet).{5}", page)
 
 
 def test_the_overview_tables_say_what_their_effects_are_in(pooled: list[PooledIndicator]) -> None:

@@ -396,7 +396,7 @@ def _value(item: PooledIndicator, value: float | None, language: str) -> str:
         return format_number(value, language, 2)
     number = format_number(value * 100, language)
     unit = "pp_one" if number.lstrip(text.MINUS) == "1" else "pp"  # "1 percentage point", as page one says
-    return f"{number} {NARRATIVE_WORDS[unit].in_(language)}"
+    return f"{number}{text.NBSP}{NARRATIVE_WORDS[unit].in_(language)}"  # kept on one line
 
 
 def _interval(item: PooledIndicator, low: float | None, high: float | None, language: str) -> str:

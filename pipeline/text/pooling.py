@@ -28,7 +28,7 @@ SHARE_README: dict[str, Words] = {
     ),
     "contents": Words("Innehåll", "Contents"),
     "estimates": Words(
-        sv=("`estimates.csv`: för varje indikator designens effektskattning ({design}) med 95 % "
+        sv=("`estimates.csv`: för varje indikator designens effektskattning ({design}) med 95\u00a0% "
             "konfidensintervall, standardfel, p-värde och antalet barn i interventions- och "
             "jämförelsegruppen, som i rapportens sammanfattning (summary.csv)."),
         en=("`estimates.csv`: per indicator the design's effect estimate ({design}) with its 95% "
@@ -188,7 +188,7 @@ POOL_WORDS: dict[str, Words] = {
             "negative to large positive effects. The numbers are given in the table."),
     ),
     "too_wide_points": Words(
-        sv="bredare än {limit} procentenheter, mer än halva den möjliga skalan",
+        sv="bredare än {limit}\u00a0procentenheter, mer än halva den möjliga skalan",
         en="wider than {limit} percentage points, more than half the possible range",
     ),
     "too_wide_ratio": Words(
@@ -221,7 +221,7 @@ POOL_WORDS: dict[str, Words] = {
     "i2_uncertain": Words(
         sv=("Skillnader mellan kommunerna: I² = {i2}, men med bara {k} kommuner är det måttet mycket "
             "osäkert, och skillnaderna kan lika gärna vara slumpen (variansen mellan kommunerna kan "
-            "vara noll enligt dess 95 % KI)."),
+            "vara noll enligt dess 95\u00a0% KI)."),
         en=("Differences between sites: I² = {i2}, but with only {k} sites that measure is very "
             "uncertain, and the differences may as well be chance (the variance between sites may be "
             "zero by its 95% CI)."),
@@ -230,19 +230,19 @@ POOL_WORDS: dict[str, Words] = {
     "i2_moderate": Words("måttliga skillnader", "moderate differences"),
     "i2_large": Words("stora skillnader", "large differences"),
     "prediction": Words(
-        sv=("I en ny kommun skulle effekten kunna ligga mellan {low} och {high} {unit} "
-            "(95 % prediktionsintervall)."),
-        en="In a new site the effect could lie between {low} and {high} {unit} (95% prediction interval).",
+        sv=("I en ny kommun skulle effekten kunna ligga mellan {low} och {high}\u00a0{unit} "
+            "(95\u00a0% prediktionsintervall)."),
+        en="In a new site the effect could lie between {low} and {high}\u00a0{unit} (95% prediction interval).",
     ),
     "prediction_ratio": Words(
-        sv="I en ny kommun skulle kvoten kunna ligga mellan {low} och {high} (95 % prediktionsintervall).",
+        sv="I en ny kommun skulle kvoten kunna ligga mellan {low} och {high} (95\u00a0% prediktionsintervall).",
         en="In a new site the ratio could lie between {low} and {high} (95% prediction interval).",
     ),
     "prediction_unbounded": Words(
         sv=("Var effekten skulle hamna i en ny kommun kan inte avgränsas med så få och så osäkra "
-            "skattningar: prediktionsintervallet ({low} till {high} {unit}) är bredare än hela skalan."),
+            "skattningar: prediktionsintervallet ({low} till {high}\u00a0{unit}) är bredare än hela skalan."),
         en=("Where the effect would fall in a new site cannot be bounded with so few and so uncertain "
-            "estimates: the prediction interval ({low} to {high} {unit}) is wider than the whole scale."),
+            "estimates: the prediction interval ({low} to {high}\u00a0{unit}) is wider than the whole scale."),
     ),
     "prediction_too_few": Words(
         sv=("Med bara {k} kommuner går det inte att säga var effekten skulle hamna i en ny kommun, så "
@@ -286,13 +286,13 @@ POOL_WORDS: dict[str, Words] = {
             "computed by this method (see the fixed effect)."),
     ),
     "forest_caption": Words(
-        sv=("{indicator}: varje kommuns skattning med 95 % konfidensintervall (rutans storlek visar "
+        sv=("{indicator}: varje kommuns skattning med 95\u00a0% konfidensintervall (rutans storlek visar "
             "vikten), den sammanvägda effekten (romb) och prediktionsintervallet för en ny kommun"),
         en=("{indicator}: each site's estimate with its 95% confidence interval (the square's size "
             "shows its weight), the pooled effect (diamond) and the prediction interval for a new site"),
     ),
     "forest_caption_few": Words(
-        sv=("{indicator}: varje kommuns skattning med 95 % konfidensintervall (rutans storlek visar "
+        sv=("{indicator}: varje kommuns skattning med 95\u00a0% konfidensintervall (rutans storlek visar "
             "vikten) och den sammanvägda effekten (romb); med så få kommuner inget prediktionsintervall"),
         en=("{indicator}: each site's estimate with its 95% confidence interval (the square's size "
             "shows its weight) and the pooled effect (diamond); with so few sites no prediction interval"),
@@ -343,7 +343,7 @@ METHOD_WORDS: dict[str, Words] = {
             "den fasta effektens. Utan justeringen kan intervallet bli orimligt smalt när kommunernas "
             "skattningar råkar ligga närmare varandra än deras egen osäkerhet talar för; de ojusterade "
             "gränserna finns kvar i tables/pooled.csv (raden random_effects_unfloored). Med justeringen "
-            "är intervallet snarare för brett än för smalt. Ett intervall bredare än 100 procentenheter "
+            "är intervallet snarare för brett än för smalt. Ett intervall bredare än 100\u00a0procentenheter "
             "(halva skalan från −100 till 100), eller för en kvot med en övre gräns mer än 100 gånger "
             "den nedre, säger ingenting: texten säger då det i ord och siffrorna står bara i tabellen."),
         en=("The pooled effect comes from a random-effects meta-analysis: each site's true effect is "
@@ -378,8 +378,8 @@ METHOD_WORDS: dict[str, Words] = {
             "skattningarna skiljer sig mer än slumpen förklarar. Prediktionsintervallet är "
             "medelvärdet ± t · √(τ² + SE²), med samma t och SE som intervallet för medelvärdet; med "
             "färre än 3 kommuner anges inget, eftersom två kommuner inte kan säga var en tredjes "
-            "effekt skulle hamna. I² under 30 % kallas här små skillnader, 30–60 % måttliga "
-            "och över 60 % stora (jfr Cochrane Handbook, avsnitt 10.10.2)."),
+            "effekt skulle hamna. I² under 30\u00a0% kallas här små skillnader, 30–60\u00a0% måttliga "
+            "och över 60\u00a0% stora (jfr Cochrane Handbook, avsnitt 10.10.2)."),
         en=("I² is τ² over τ² plus a typical site's variance, in percent; Cochran's Q tests whether "
             "the estimates differ more than chance explains. The prediction interval is the mean "
             "± t · √(τ² + SE²), with the same t and SE as the interval for the mean; with fewer than "
@@ -391,7 +391,7 @@ METHOD_WORDS: dict[str, Words] = {
         "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley m.fl. 2011",
         "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley et al. 2011"),
     "standard_errors": Words(
-        sv=("Varje kommuns standardfel räknas fram ur dess publicerade 95 % konfidensintervall "
+        sv=("Varje kommuns standardfel räknas fram ur dess publicerade 95\u00a0% konfidensintervall "
             "(bredden delad med 2 × 1,96). Skillnad-i-skillnadernas intervall kommer från en "
             "bootstrap som med få områden är försiktig, så de sammanvägda intervallen är snarare för "
             "breda än för smala."),
@@ -435,12 +435,12 @@ POOL_HEADERS: dict[str, Words] = {
                       "differences before and after the start), {indicator}"),
     "indicator": Words("Indikator", "Indicator"),
     "sites": Words("Kommuner", "Sites"),
-    "pooled": Words("Sammanvägd effekt (95 % KI)", "Pooled effect (95% CI)"),
+    "pooled": Words("Sammanvägd effekt (95\u00a0% KI)", "Pooled effect (95% CI)"),
     "i2": Words("I²", "I²"),
     "prediction": Words("Prediktionsintervall", "Prediction interval"),
     # a sensitivity analysis, said in its header: its interval ignores how sites differ, and
     # beside a random-effects interval too wide to say anything it looked like the answer
-    "fixed": Words("Känslighetsanalys: fast effekt (95 % KI)", "Sensitivity analysis: fixed effect (95% CI)"),
+    "fixed": Words("Känslighetsanalys: fast effekt (95\u00a0% KI)", "Sensitivity analysis: fixed effect (95% CI)"),
     "package": Words("Paket", "Package"),
     "sha256": Words("SHA-256 (början)", "SHA-256 (start)"),
     "code": Words("Kodversion", "Code version"),
