@@ -994,7 +994,8 @@ def _chart_rows(control_chart: pd.DataFrame | None, area: str) -> pd.DataFrame:
 
 # the study report's chart of an area and the area report's (whose table holds only the
 # area's rows) are one figure, drawn once
-@keyed(drawn_from=lambda given: {**given, "control_chart": _chart_rows(given["control_chart"], given["area"])})
+@keyed(drawn_from=lambda given: {**given,
+                                  "control_chart": _chart_rows(given["control_chart"], given["area"])})
 def control_chart_figure(control_chart: pd.DataFrame, indicator_ids: Sequence[str], language: str, *,
                          area: str, programme_start: str) -> ReportFigure:
     """One intervention area's control charts (control_chart.csv), a panel per indicator: the

@@ -327,7 +327,8 @@ def test_an_areas_chart_is_one_figure_from_the_whole_table_or_the_areas_rows(tmp
     assert whole == alone
     cache = tmp_path / "cache"
     cache.mkdir()
-    first = report_html.figure_html(chart(CHART, "Söderängen"), 21, "Söderängen", "Diagram", "sv", cache=cache)
+    first = report_html.figure_html(chart(CHART, "Söderängen"), 21, "Söderängen", "Diagram", "sv",
+                                    cache=cache)
     untouched = figure_keys.Drawing(lambda: pytest.fail("drawn again"), chart(own, "Söderängen").inputs_key)
     assert report_html.figure_html(untouched, 21, "Söderängen", "Diagram", "sv", cache=cache) == first
 

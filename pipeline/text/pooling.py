@@ -232,17 +232,20 @@ POOL_WORDS: dict[str, Words] = {
     "prediction": Words(
         sv=("I en ny kommun skulle effekten kunna ligga mellan {low} och {high}\u00a0{unit} "
             "(95\u00a0% prediktionsintervall)."),
-        en="In a new site the effect could lie between {low} and {high}\u00a0{unit} (95% prediction interval).",
+        en=("In a new site the effect could lie between {low} and {high}\u00a0{unit} "
+            "(95% prediction interval)."),
     ),
     "prediction_ratio": Words(
-        sv="I en ny kommun skulle kvoten kunna ligga mellan {low} och {high} (95\u00a0% prediktionsintervall).",
+        sv=("I en ny kommun skulle kvoten kunna ligga mellan {low} och {high} "
+            "(95\u00a0% prediktionsintervall)."),
         en="In a new site the ratio could lie between {low} and {high} (95% prediction interval).",
     ),
     "prediction_unbounded": Words(
         sv=("Var effekten skulle hamna i en ny kommun kan inte avgränsas med så få och så osäkra "
             "skattningar: prediktionsintervallet ({low} till {high}\u00a0{unit}) är bredare än hela skalan."),
         en=("Where the effect would fall in a new site cannot be bounded with so few and so uncertain "
-            "estimates: the prediction interval ({low} to {high}\u00a0{unit}) is wider than the whole scale."),
+            "estimates: the prediction interval ({low} to {high}\u00a0{unit}) is wider than the whole "
+            "scale."),
     ),
     "prediction_too_few": Words(
         sv=("Med bara {k} kommuner går det inte att säga var effekten skulle hamna i en ny kommun, så "
@@ -440,7 +443,8 @@ POOL_HEADERS: dict[str, Words] = {
     "prediction": Words("Prediktionsintervall", "Prediction interval"),
     # a sensitivity analysis, said in its header: its interval ignores how sites differ, and
     # beside a random-effects interval too wide to say anything it looked like the answer
-    "fixed": Words("Känslighetsanalys: fast effekt (95\u00a0% KI)", "Sensitivity analysis: fixed effect (95% CI)"),
+    "fixed": Words("Känslighetsanalys: fast effekt (95\u00a0% KI)",
+                   "Sensitivity analysis: fixed effect (95% CI)"),
     "package": Words("Paket", "Package"),
     "sha256": Words("SHA-256 (början)", "SHA-256 (start)"),
     "code": Words("Kodversion", "Code version"),
