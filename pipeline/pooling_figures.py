@@ -75,17 +75,18 @@ def forest_plot(pooled: pd.DataFrame, indicator: str, language: str) -> ReportFi
                 if row.get("reason") or estimate is None:
                     _mark_suppressed(ax, 1.02, y, words("not_pooled"), transform=right)
                     continue
-                weight = to_number(row.get("weight_percent")) or 0.0
+                weight = to_number(row.get("weight_percent"))  # None: nothing pooled, no weight
                 if low is not None and high is not None:
                     ax.plot([low * scale, high * scale], [y, y], color=SITE_COLOR, linewidth=1.4, zorder=2)
                     drawn += [low * scale, high * scale]
+                size = 4 + 10 * math.sqrt((100.0 if weight is None else weight) / 100)
                 ax.plot([estimate * scale], [y], marker="s", color=SITE_COLOR, linestyle="none",
-                        markersize=4 + 10 * math.sqrt(weight / 100), zorder=3, gid=f"site:{row['site']}")
+                        markersize=size, zorder=3, gid=f"site:{row['site']}")
                 drawn.append(estimate * scale)
                 shown = format_estimate(estimate, low, high, language, decimals, scale=scale)
-                weight_words = words("weight", weight=format_percent(weight / 100, language))
-                ax.text(1.02, y, f"{shown}   {weight_words}", transform=right, va="center",
-                        fontsize=SMALL_FONT_SIZE)
+                if weight is not None:
+                    shown += "   " + words("weight", weight=format_percent(weight / 100, language))
+                ax.text(1.02, y, shown, transform=right, va="center", fontsize=SMALL_FONT_SIZE)
             elif kind in ("pooled", "fixed"):
                 if estimate is None:
                     _mark_suppressed(ax, 1.02, y, text.phrase("not_estimable", language), transform=right)

@@ -370,6 +370,84 @@ def test_a_fixed_effect_clear_of_no_effect_beside_an_unclear_pooled_one_is_expla
     moved = dataclasses.replace(item, meta=dataclasses.replace(item.meta, fixed=clear))
     sv, en = _said(moved, pooled, "sv"), _said(moved, pooled, "en")
     assert "Intervallet rymmer 0" in sv
+    # tau² estimated as 0: the two intervals differ only in t(2) against the normal, nothing else
+    assert item.meta.tau2 == 0
     assert ("Den fasta effektens intervall rymmer inte 0, men det är smalare för att det bortser från "
-            "att effekten kan skilja sig mellan kommunerna") in sv
+            "hur osäker själva sammanvägningen är") in sv and "kan skilja sig" not in sv
     assert "The fixed effect's interval does not include 0" in en and "rests on the pooled effect" in en
+    spread = dataclasses.replace(moved, meta=dataclasses.replace(moved.meta, tau2=0.002))
+    assert ("Den fasta effektens intervall rymmer inte 0, men det är smalare för att det bortser från "
+            "att effekten kan skilja sig mellan kommunerna") in _said(spread, pooled, "sv")
+
+
+def _one_site(reason: str) -> list[PooledIndicator]:
+    """bf_any_12m estimated by Kommun 1 alone (the others' hidden), with its own report's reason."""
+    alone = {**TWELVE, "Kommun 2": ("", "", "", ""), "Kommun 3": ("", "", "", "")}
+    packages = [_package(f"Kommun {i}", alone) for i in (1, 2, 3)]
+    own = packages[0].estimates
+    own.loc[own["indicator"] == "bf_any_12m", "reason"] = reason
+    return pool_packages(packages)
+
+
+def test_one_site_is_said_with_its_own_reports_verdict() -> None:
+    """The demo's pooled report gave a 2-area site's 49 points (18 to 78) alone, which read as a
+    clear effect, where that site's own report said the design cannot tell it from chance."""
+    pooled = _one_site("design_cannot_reach_significance")
+    item = _item(pooled, "bf_any_12m")
+    assert item.meta.k == 1
+    sv, en = _said(item, pooled, "sv"), _said(item, pooled, "en")
+    # Kommun 1: 0.0876 (-0.0747 to 0.2452) in points
+    assert sv.startswith("Amning (hel eller delvis) vid 12 månader: bara Kommun 1 har en skattning, "
+                         "9 procentenheter (95 % KI −7 till 25); inget kan vägas samman. I rapporten från "
+                         "Kommun 1 bedöms skillnaden kunna bero på slumpen: med så få områden kan den "
+                         "studien inte visa en skillnad större än slumpen, hur stor den än är."), sv
+    assert "The report of Kommun 1 finds that the difference could be due to chance: with so few" in en
+    unclear = _one_site("interval_includes_null")
+    assert "bero på slumpen (intervallet omfattar 0)." in _said(_item(unclear, "bf_any_12m"), unclear, "sv")
+
+
+def test_a_site_has_no_weight_where_nothing_is_pooled() -> None:
+    """One site's row said "vikt 100 %" beside a pooled effect that "could not be estimated"."""
+    pooled = _one_site("")
+    frame = pooled_table(pooled)
+    sites = frame[(frame["indicator"] == "bf_any_12m") & (frame["row"] == "site")]
+    assert sites["weight_percent"].isna().all()
+    figure = forest_plot(frame, "bf_any_12m", "sv")
+    shown = [t.get_text() for ax in figure.axes for t in ax.texts]
+    assert any(t.startswith("8,8 (") for t in shown) and not any("vikt" in t for t in shown), shown
+    job = next(j for j in forest_jobs(pooled, "sv") if j.indicator == "bf_any_12m")
+    assert "inget att väga samman" in job.caption and "romb" not in job.caption
+    three = pooled_table(pool_packages([_package(f"Kommun {i}") for i in (1, 2, 3)]))
+    weights = three[(three["indicator"] == "bf_any_12m") & (three["row"] == "site")]["weight_percent"]
+    assert weights.sum() == pytest.approx(100)
+
+
+def test_no_forest_plot_of_an_indicator_no_site_estimates() -> None:
+    """An indicator every site's estimate of is hidden drew an empty axis from 0 to 1."""
+    hidden = {label: ("", "", "", "") for label in TWELVE}
+    pooled = pool_packages([_package(f"Kommun {i}", hidden) for i in (1, 2, 3)])
+    assert _item(pooled, "bf_any_12m").meta.k == 0
+    assert [j.indicator for j in forest_jobs(pooled, "sv")] == ["lang_no_deviation"]
+    assert [j.number for j in forest_jobs(pooled, "en")] == [1]
+
+
+def test_a_prediction_interval_equal_to_the_mean_s_says_why(pooled: list[PooledIndicator]) -> None:
+    """bf_any_12m: tau² estimated as 0, so the prediction interval is the mean's (−13 to 30)."""
+    item = _item(pooled, "bf_any_12m")
+    assert item.meta.tau2 == 0 and item.prediction is not None
+    sv = _said(item, pooled, "sv")
+    assert ("Prediktionsintervallet är detsamma som intervallet för medelvärdet bara för att spridningen "
+            "mellan kommunerna (τ²) skattades till 0; med 3 kommuner kan den verkliga spridningen ändå "
+            "vara stor.") in sv
+    spread = dataclasses.replace(item, meta=dataclasses.replace(item.meta, tau2=0.002))
+    assert "skattades till 0" not in _said(spread, pooled, "sv")
+
+
+def test_an_interval_s_bounds_keep_their_side_of_no_effect(pooled: list[PooledIndicator]) -> None:
+    """A fixed effect of −0.4 to 22.6 points read "(95 % KI 0–23)", as if it excluded 0."""
+    from pipeline.multisite.report import _interval
+
+    item = _item(pooled, "bf_any_12m")
+    assert _interval(item, -0.004, 0.226, "sv").replace("\xa0", " ") == "95 % KI −0,4 till 22,6"
+    assert _interval(item, 0.18, 0.78, "sv").replace("\xa0", " ") == "95 % KI 18–78"
+    assert "dominera" not in _page(pooled, "sv") and "dominate" not in _page(pooled, "en")

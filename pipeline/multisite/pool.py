@@ -78,6 +78,8 @@ class SiteEstimate:
     n_comparison: str
     left_out: str | None = None  # a LEFT_OUT id
     detail: dict[str, str] = field(default_factory=dict)  # what the LEFT_OUT words need
+    verdict: str = ""  # the site's own verdict and reason, as its summary.csv gives them
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,7 @@ def _site_estimate(label: str, row: dict | None, measure: str, min_cell: int) ->
     common = {"site": label, "estimate": estimate, "ci_low": published_number(row["ci_low"]),
               "ci_high": published_number(row["ci_high"]), "se": se, "measure": row["measure"],
               "design": row["design"], "n_intervention": row["n_intervention"],
-              "n_comparison": row["n_comparison"]}
+              "n_comparison": row["n_comparison"], "verdict": row["verdict"], "reason": row["reason"]}
     if estimate is None:
         return SiteEstimate(**common, left_out="not_estimable",
                             detail={"verdict": row["verdict"], "reason": row["reason"],
@@ -323,7 +325,8 @@ def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
                          "ci_low": item.natural(fe.ci_low), "ci_high": item.natural(fe.ci_high),
                          "se": fe.se, "p_value": fe.p_value, "n_sites": meta.k,
                          "reason_detail": fe.reason or ""})
-        weights = dict(zip(meta.labels, meta.weights, strict=True))
+        # a weight is a share of a pooled estimate: none where fewer than two sites are pooled
+        weights = dict(zip(meta.labels, meta.weights, strict=True)) if meta.k >= 2 else {}
         for site in item.sites:
             rows.append({**common, "row": "site", "site": site.site, "design": site.design,
                          "measure": site.measure or item.measure, "estimate": site.estimate,

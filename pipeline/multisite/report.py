@@ -33,10 +33,12 @@ from pipeline.multisite.pool import (
     UNINFORMATIVE_POINTS,
     UNINFORMATIVE_RATIO,
     PooledIndicator,
+    SiteEstimate,
     pool_packages,
     pooled_table,
     sites_table,
 )
+from pipeline.narrative import interval_text
 from pipeline.pooling_figures import forest_plot, pooled_name
 from pipeline.report_html import figure_html, table_html
 from pipeline.stats.results import Estimate
@@ -208,7 +210,7 @@ def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
             name = pooled_name(item.indicator, language, ratio=item.log_scale)
             parts.append(f"<h3>{html.escape(name)}</h3>")
             parts += [_p(sentence) for sentence in indicator_sentences(item, pooled, language)]
-            parts.append(forests[item.indicator])
+            parts.append(forests.get(item.indicator, ""))  # no figure where no site has an estimate
     parts.append(f"<h2>{html.escape(_say('methods_title', language))}</h2>")
     parts.append(table_html(_methods_html(language), next(tables_shown), _say("methods_title", language),
                             language))
@@ -236,13 +238,15 @@ def forest_jobs(pooled: Sequence[PooledIndicator], language: str) -> list[Forest
     """The report's forest plots in `language`, numbered in the order the page shows them
     (primary indicators first, as `pooled` is ordered)."""
     jobs = []
-    for number, item in enumerate(sorted(pooled, key=lambda i: not i.primary), start=1):
+    shown = [item for item in sorted(pooled, key=lambda i: not i.primary) if item.meta.k > 0]
+    for number, item in enumerate(shown, start=1):  # none of an indicator no site estimates
         name = pooled_name(item.indicator, language, ratio=item.log_scale)
-        jobs.append(ForestJob(item.indicator, language, number,
-                              _say("forest_caption" if item.meta.k >= MIN_SITES_PREDICTION
-                                   else "forest_caption_few", language, indicator=name),
-                              _say("forest_alt", language, indicator=name, k=item.meta.k,
-                                   estimate=_estimate_words(item, language)), name))
+        caption = ("forest_caption" if item.meta.k >= MIN_SITES_PREDICTION
+                   else "forest_caption_few" if item.meta.k >= 2 else "forest_caption_one")
+        jobs.append(ForestJob(item.indicator, language, number, _say(caption, language, indicator=name),
+                              _say("forest_alt" if item.meta.k >= 2 else "forest_alt_one", language,
+                                   indicator=name, k=item.meta.k, estimate=_estimate_words(item, language)),
+                              name))
     return jobs
 
 
@@ -292,6 +296,7 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
         sentences.append(_say("one_site", language, indicator=name, site=site.site,
                               estimate=_value(item, site.estimate, language),
                               interval=_interval(item, site.ci_low, site.ci_high, language)))
+        sentences.append(_site_verdict(item, site, language))
     elif re.ci_low is None or re.estimate is None:
         sentences.append(_say("no_width", language, indicator=name,
                               estimate=_value(item, item.natural(re.estimate), language)))
@@ -301,6 +306,8 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                    if item.log_scale else _say("too_wide_points", language,
                                                limit=format_number(UNINFORMATIVE_POINTS * 100, language)))
             sentences.append(_say("pooled_too_wide", language, indicator=name, k=meta.k, why=why))
+            if meta.k == 2:  # the sites' own intervals may be narrow: the width is the method's
+                sentences.append(_say("too_wide_two_sites", language))
         else:
             sentences.append(_say("pooled", language, indicator=name, k=meta.k,
                                   estimate=_estimate_words(item, language),
@@ -329,6 +336,8 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                 sentences.append(_say(key, language, low=format_number(low * 100, language),
                                       high=format_number(high * 100, language),
                                       unit=NARRATIVE_WORDS["pp"].in_(language)))
+            if meta.tau2 == 0:  # "between -18 and 37", the interval of the mean again: say why
+                sentences.append(_say("prediction_as_interval", language, k=meta.k))
             null = 1.0 if item.log_scale else 0.0
             if low <= null <= high and not (item.natural(re.ci_low) <= null <= item.natural(re.ci_high)):
                 sentences.append(_say("prediction_sign", language))
@@ -338,8 +347,10 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                               interval=_interval(item, item.natural(fe.ci_low), item.natural(fe.ci_high),
                                                  language)))
         if _clear_of_null(fe) and not _clear_of_null(re):
-            sentences.append(_say("fixed_narrower", language, null=format_number(1 if item.log_scale else 0,
-                                                                                  language)))
+            # with no spread between sites estimated, the two differ only in how the pooling's
+            # own uncertainty is counted (t with k - 1 df against the normal)
+            key = "fixed_narrower_no_spread" if meta.tau2 == 0 else "fixed_narrower"
+            sentences.append(_say(key, language, null=format_number(1 if item.log_scale else 0, language)))
     for site in item.sites:
         if site.left_out is not None:
             sentences.append(_say("left_out", language, site=site.site,
@@ -366,6 +377,19 @@ def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], 
                                                                           "verdict_not_after_correction")
         return _say(key, language, p=p, correction=correction)
     return _say("verdict_chance", language)
+
+
+def _site_verdict(item: PooledIndicator, site: SiteEstimate, language: str) -> str:
+    """What the one site's own report concluded: its estimate alone reads as an effect where
+    that report, with its own test, said it could be chance (a 2-area study's 49 points)."""
+    if site.verdict in ("higher", "lower"):
+        return _say("site_verdict_clear", language, site=site.site)
+    why = {"design_cannot_reach_significance": "site_why_design",
+           "not_significant_after_correction": "site_why_correction",
+           "interval_includes_null": "site_why_interval"}.get(site.reason)
+    null = format_number(1 if item.log_scale else 0, language)
+    return _say("site_verdict_chance", language, site=site.site,
+                why=_say(why, language, null=null) if why else "")
 
 
 def left_out_words(site, language: str) -> str:  # noqa: ANN001 - a pool.SiteEstimate
@@ -400,7 +424,12 @@ def _value(item: PooledIndicator, value: float | None, language: str) -> str:
 
 
 def _interval(item: PooledIndicator, low: float | None, high: float | None, language: str) -> str:
-    return format_interval(low, high, language, 2 if item.log_scale else 0, 1 if item.log_scale else 100)
+    """"95 % KI 18–78", each bound on its side of no effect ("−0,4 till 22,6", not "0–23")."""
+    if low is None or high is None:
+        return format_interval(low, high, language)
+    if item.log_scale:
+        return interval_text(low, high, 1.0, language, decimals=2, most=3)
+    return interval_text(low, high, 0.0, language, scale=100, decimals=0, most=1)
 
 
 def _say(key: str, language: str, **values: object) -> str:

@@ -396,8 +396,8 @@ def _too_few_reason(k: int, sites: tuple[Hashable, ...]) -> str:
     """Why fewer than two sites cannot be pooled."""
     if k == 0:
         return "no site has both an estimate and a positive standard error"
-    return (f"only one site ({sites[0]}) can be pooled: its own estimate is the result "
-            "(see the fixed-effect estimate), and there is no heterogeneity to estimate")
+    return (f"only one site ({sites[0]}) can be pooled: there is nothing to pool its estimate "
+            "with, and no heterogeneity to estimate")
 
 
 def _fixed_effect(y: np.ndarray, v: np.ndarray, confidence: float) -> Estimate:

@@ -91,7 +91,7 @@ POOL_WORDS: dict[str, Words] = {
                    "Pooled analysis of {k} sites: {programme}"),
     "what_pooled": Words(
         sv=("Rapporten väger samman resultaten från {k} kommuner som var för sig har utvärderat "
-            "programmet med hembesok. Varje kommun har analyserat sina egna data och lämnat ifrån "
+            "programmet med verktyget hembesok. Varje kommun har analyserat sina egna data och lämnat ifrån "
             "sig enbart sina resultat – effektskattningar med osäkerhet och antal barn – i ett "
             "resultatpaket. Inga uppgifter om enskilda barn har lämnat någon kommun, och inga barns "
             "uppgifter har slagits ihop."),
@@ -103,12 +103,12 @@ POOL_WORDS: dict[str, Words] = {
     "what_estimate_means": Words(
         sv=("Den sammanvägda effekten är ett vägt medelvärde av kommunernas egna skattningar (en "
             "metaanalys med slumpmässiga effekter). Den svarar på frågan hur stor programmets effekt "
-            "är i genomsnitt i kommuner som dessa. Kommuner med säkrare skattningar väger tyngre, men "
-            "eftersom effekten får skilja sig mellan kommunerna kan ingen enskild kommun dominera."),
+            "är i genomsnitt i kommuner som dessa. Kommuner med säkrare skattningar väger tyngre; där "
+            "effekten skiljer sig mellan kommunerna jämnas vikterna ut."),
         en=("The pooled effect is a weighted average of the sites' own estimates (a random-effects "
             "meta-analysis). It answers how large the programme's effect is on average in sites like "
-            "these. Sites with more precise estimates weigh more, but since the effect may differ "
-            "between sites, no single site can dominate."),
+            "these. Sites with more precise estimates weigh more; where the effect differs between "
+            "sites, the weights are evened out."),
     ),
     "what_heterogeneity": Words(
         sv=("Effekten kan skilja sig mellan kommuner, till exempel för att programmet genomförs på "
@@ -182,11 +182,36 @@ POOL_WORDS: dict[str, Words] = {
     "pooled_too_wide": Words(
         sv=("{indicator}: de {k} kommunerna kan tillsammans inte säga hur stor effekten är. "
             "Osäkerhetsintervallet är för brett för att säga något ({why}); det rymmer allt från "
-            "stora negativa till stora positiva effekter. Siffrorna står i tabellen."),
+            "stora negativa till stora positiva effekter. Siffrorna står i tabellen och figuren."),
         en=("{indicator}: together the {k} sites cannot tell how large the effect is. The "
             "uncertainty interval is too wide to say anything ({why}); it spans everything from large "
-            "negative to large positive effects. The numbers are given in the table."),
+            "negative to large positive effects. The numbers are given in the table and the figure."),
     ),
+    "too_wide_two_sites": Words(
+        sv=("Bredden kommer av metoden mer än av kommunernas egna skattningar: med 2 kommuner bygger "
+            "intervallet på t-fördelningen med en frihetsgrad, vars 95-procentsgräns är 12,7 "
+            "standardfel."),
+        en=("The width comes from the method more than from the sites' own estimates: with 2 sites "
+            "the interval rests on the t distribution with one degree of freedom, whose 95% limit is "
+            "12.7 standard errors."),
+    ),
+    "site_verdict_chance": Words(
+        sv="I rapporten från {site} bedöms skillnaden kunna bero på slumpen{why}.",
+        en="The report of {site} finds that the difference could be due to chance{why}.",
+    ),
+    "site_verdict_clear": Words(
+        sv=("I rapporten från {site} bedöms skillnaden vara större än slumpen rimligen kan förklara, "
+            "efter korrektion för flera jämförelser."),
+        en=("The report of {site} finds the difference larger than chance can reasonably explain, "
+            "after correction for multiple comparisons."),
+    ),
+    "site_why_design": Words(
+        sv=": med så få områden kan den studien inte visa en skillnad större än slumpen, hur stor den än är",
+        en=": with so few areas that study cannot show a difference larger than chance, however large",
+    ),
+    "site_why_correction": Words(" efter korrektion för flera jämförelser",
+                                 " after correction for multiple comparisons"),
+    "site_why_interval": Words(" (intervallet omfattar {null})", " (the interval includes {null})"),
     "too_wide_points": Words(
         sv="bredare än {limit}\u00a0procentenheter, mer än halva den möjliga skalan",
         en="wider than {limit} percentage points, more than half the possible range",
@@ -254,6 +279,13 @@ POOL_WORDS: dict[str, Words] = {
             "prediction interval is given (it needs at least {minimum} sites)."),
     ),
     "too_few_to_predict": Words("för få kommuner", "too few sites"),
+    "prediction_as_interval": Words(
+        sv=("Prediktionsintervallet är detsamma som intervallet för medelvärdet bara för att "
+            "spridningen mellan kommunerna (τ²) skattades till 0; med {k} kommuner kan den verkliga "
+            "spridningen ändå vara stor."),
+        en=("The prediction interval equals the interval for the mean only because the spread "
+            "between sites (τ²) was estimated as 0; with {k} sites the true spread may still be large."),
+    ),
     "prediction_sign": Words(
         sv="I en enskild kommun kan effekten alltså bli noll eller gå åt andra hållet.",
         en="In a single site the effect could therefore be nil or go the other way.",
@@ -263,6 +295,14 @@ POOL_WORDS: dict[str, Words] = {
             "({interval})."),
         en="Sensitivity analysis with a fixed effect (the same effect assumed in every site): "
            "{estimate} ({interval}).",
+    ),
+    "fixed_narrower_no_spread": Words(
+        sv=("Den fasta effektens intervall rymmer inte {null}, men det är smalare för att det bortser "
+            "från hur osäker själva sammanvägningen är med så få kommuner (normalfördelningen i stället "
+            "för t-fördelningen); slutsatsen bygger på den sammanvägda effekten ovan."),
+        en=("The fixed effect's interval does not include {null}, but it is narrower because it ignores "
+            "how uncertain the pooling itself is with so few sites (the normal distribution instead of "
+            "the t distribution); the conclusion rests on the pooled effect above."),
     ),
     # the fixed effect's interval clear of no effect where the reported one is not: which to read
     "fixed_narrower": Words(
@@ -300,9 +340,18 @@ POOL_WORDS: dict[str, Words] = {
         en=("{indicator}: each site's estimate with its 95% confidence interval (the square's size "
             "shows its weight) and the pooled effect (diamond); with so few sites no prediction interval"),
     ),
+    "forest_caption_one": Words(
+        sv=("{indicator}: den enda kommunens skattning med 95\u00a0% konfidensintervall; inget att "
+            "väga samman"),
+        en="{indicator}: the one site's estimate with its 95% confidence interval; nothing to pool",
+    ),
     "forest_alt": Words(
-        sv="Skogsdiagram för {indicator} med {k} kommuner och den sammanvägda effekten {estimate}.",
+        sv="Forestdiagram för {indicator} med {k} kommuner och den sammanvägda effekten {estimate}.",
         en="Forest plot of {indicator} with {k} sites and the pooled effect {estimate}.",
+    ),
+    "forest_alt_one": Words(
+        sv="Forestdiagram för {indicator} med en kommuns skattning och ingen sammanvägd effekt.",
+        en="Forest plot of {indicator} with one site's estimate and no pooled effect.",
     ),
     "methods_title": Words("Metod", "Methods"),
     "provenance_title": Words("Resultatpaketens ursprung", "Where the packages come from"),
@@ -379,20 +428,26 @@ METHOD_WORDS: dict[str, Words] = {
     "heterogeneity": Words(
         sv=("I² är τ² delad med τ² plus en typisk kommuns varians, i procent; Cochrans Q prövar om "
             "skattningarna skiljer sig mer än slumpen förklarar. Prediktionsintervallet är "
-            "medelvärdet ± t · √(τ² + SE²), med samma t och SE som intervallet för medelvärdet; med "
-            "färre än 3 kommuner anges inget, eftersom två kommuner inte kan säga var en tredjes "
-            "effekt skulle hamna. I² under 30\u00a0% kallas här små skillnader, 30–60\u00a0% måttliga "
-            "och över 60\u00a0% stora (jfr Cochrane Handbook, avsnitt 10.10.2)."),
+            "medelvärdet ± t · √(τ² + SE²), med samma t och SE som intervallet för medelvärdet, som "
+            "metafors predict() (Higgins m.fl. 2009 använder t med två frihetsgrader färre än "
+            "kommunerna, vilket ger bredare intervall); när τ² skattas till 0 blir det därför "
+            "detsamma som intervallet för medelvärdet. Med färre än 3 kommuner anges inget, eftersom "
+            "två kommuner inte kan säga var en tredjes effekt skulle hamna. I² under 30\u00a0% kallas "
+            "här små skillnader, 30–60\u00a0% måttliga och över 60\u00a0% stora (jfr Cochrane Handbook, "
+            "avsnitt 10.10.2)."),
         en=("I² is τ² over τ² plus a typical site's variance, in percent; Cochran's Q tests whether "
             "the estimates differ more than chance explains. The prediction interval is the mean "
-            "± t · √(τ² + SE²), with the same t and SE as the interval for the mean; with fewer than "
-            "3 sites none is given, since two sites cannot say where a third site's effect would "
-            "fall. I² below 30% is called small differences here, 30–60% moderate and "
-            "above 60% large (cf. Cochrane Handbook, section 10.10.2)."),
+            "± t · √(τ² + SE²), with the same t and SE as the interval for the mean, as metafor's "
+            "predict() (Higgins et al. 2009 use t with two degrees of freedom fewer than the sites, "
+            "which gives wider intervals); where τ² is estimated as 0 it is therefore the interval "
+            "for the mean. With fewer than 3 sites none is given, since two sites cannot say where a "
+            "third site's effect would fall. I² below 30% is called small differences here, 30–60% "
+            "moderate and above 60% large (cf. Cochrane Handbook, section 10.10.2)."),
     ),
     "heterogeneity_reference": Words(
-        "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley m.fl. 2011",
-        "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley et al. 2011"),
+        "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley m.fl. 2011; Viechtbauer 2010",
+        "Higgins & Thompson 2002; Higgins, Thompson & Spiegelhalter 2009; Riley et al. 2011; "
+        "Viechtbauer 2010"),
     "standard_errors": Words(
         sv=("Varje kommuns standardfel räknas fram ur dess publicerade 95\u00a0% konfidensintervall "
             "(bredden delad med 2 × 1,96). Skillnad-i-skillnadernas intervall kommer från en "
