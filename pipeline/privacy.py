@@ -1258,6 +1258,7 @@ class _Component:
         self.term_relation = np.array(rows, dtype=np.int64)
         self.term_cell = np.array(columns, dtype=np.int64)
         self.term_sign = np.array(signs)
+        self.term_by_cell = np.argsort(self.term_cell, kind="stable")  # the terms cell by cell
         self.matrix = np.zeros((len(self.relations), len(cells)))
         self.matrix[self.term_relation, self.term_cell] = self.term_sign
         # The same as totals and parts, for the sweeps of `_propagate` and for `_narrowed`.
@@ -1280,7 +1281,7 @@ class _Component:
             members = [total, *parts]
             for member in members:
                 self.neighbours[member].update(members)
-        self._distances: dict[int, dict[int, int]] = {}
+        self._distances: dict[int, np.ndarray] = {}
         self._blocks: dict[bytes, _Block] = {}
         self._exact: dict[bytes, np.ndarray | None] = {}  # `_exactly` of each block
         self._decided: dict[bytes, tuple[np.ndarray, bool]] = {}  # `_determined` of each unknown set
@@ -1288,9 +1289,9 @@ class _Component:
         # and whether any sweeps ran out of MAX_SWEEPS before the bounds settled.
         self._final: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._ran_out = False
-        # Bounds through the sums of the hidden sets that `to_hide` tried last, as far as it
-        # went (with the cells the last sweep moved and the sweeps left): `ranges` of the one
-        # it chose goes on from there.
+        # Bounds through the sums of the hidden sets that `to_hide` tried last beyond the first
+        # sweep, as far as it went (with the cells the last sweep moved and the sweeps left):
+        # `ranges` of the one it chose goes on from there.
         self._tried: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
 
     def ranges(self, hidden_local: np.ndarray, *, exact: bool = True,
@@ -1393,11 +1394,16 @@ class _Component:
         sign = self.term_sign[on_unknown]
         count = len(self.relations)
         size = count + len(self.values)
-        # relations (0..count-1) and cells (count..) as nodes, joined by the terms (each from
-        # its relation to its cell: the weakly connected parts are the blocks)
-        graph = csr_array((np.ones(len(cell)), count + cell,
-                           np.searchsorted(relation, np.arange(size + 1))), shape=(size, size))
-        _, block_of = connected_components(graph, directed=True, connection="weak")
+        # relations (0..count-1) and cells (count..) as nodes, joined by the terms both ways
+        # (from each relation to its cells, from each cell to its relations): the strongly
+        # connected parts are the blocks (weak connection would transpose the graph first)
+        by_cell = self.term_by_cell[on_unknown[self.term_by_cell]]
+        degree = np.concatenate([np.bincount(relation, minlength=count),
+                                 np.bincount(self.term_cell[by_cell], minlength=len(self.values))])
+        ends = np.concatenate([count + cell, self.term_relation[by_cell]])
+        graph = csr_array((np.ones(len(ends)), ends, np.concatenate([[0], np.cumsum(degree)])),
+                          shape=(size, size))
+        _, block_of = connected_components(graph, directed=True, connection="strong")
         term_block = block_of[count + cell]
         columns = np.flatnonzero(np.bincount(cell, minlength=len(self.values)))
         blocks = block_of[count + columns]
@@ -1521,50 +1527,59 @@ class _Component:
         still = np.zeros(len(self.values), dtype=bool)
         if not self.relations:
             return still, sweeps
-        count = len(self.relations)
-        totals = np.arange(count) if moved is None else self._touching(moved)
+        totals = np.arange(len(self.relations)) if moved is None else self._touching(moved)
         while sweeps > 0:
-            if len(totals) == count:
-                relation, cell, total = self.part_relation, self.part_cell, self.part_total
-            elif not len(totals):
+            if not len(totals):
                 return still, sweeps
-            else:
-                active = np.zeros(count, dtype=bool)
-                active[totals] = True
-                parts = active[self.part_relation].nonzero()[0]
-                relation, cell, total = (self.part_relation[parts], self.part_cell[parts],
-                                         self.part_total[parts])
-            part_low, part_high = low[cell], high[cell]
-            low_sum = np.bincount(relation, part_low, count)
-            unbounded = part_high == np.inf
-            if np.logical_or.reduce(unbounded):
-                part_high = np.where(unbounded, 0.0, part_high)
-                high_sum = np.bincount(relation, part_high, count)
-                unbounded_count = np.bincount(relation[unbounded], minlength=count)
-                total_high = np.where(unbounded_count[totals] > 0, np.inf, high_sum[totals])
-                part_new_low = np.where(unbounded_count[relation] > unbounded, -np.inf,
-                                        low[total] - (high_sum[relation] - part_high))
-            else:
-                high_sum = np.bincount(relation, part_high, count)
-                total_high = high_sum[totals]
-                part_new_low = low[total] - (high_sum[relation] - part_high)
-            target = np.concatenate([self.total_cell[totals], cell])
-            new_low = np.concatenate([low_sum[totals], part_new_low])
-            new_high = np.concatenate([total_high, high[total] - (low_sum[relation] - part_low)])
-            raised, lowered = new_low > low[target], new_high < high[target]
-            moving = (raised | lowered).nonzero()[0]
-            if not len(moving):
+            moved = self._sweep(low, high, totals)
+            if moved is None:
                 return still, sweeps
-            np.maximum.at(low, target[raised], new_low[raised])
-            np.minimum.at(high, target[lowered], new_high[lowered])
             sweeps -= 1
-            moved = np.zeros(len(self.values), dtype=bool)
-            moved[target[moving]] = True
             if until is not None and until(low, high):
                 return moved, sweeps
             totals = self._touching(moved)
         self._ran_out = self._ran_out or len(totals) > 0
         return moved, sweeps
+
+    def _sweep(self, low: np.ndarray, high: np.ndarray, totals: np.ndarray) -> np.ndarray | None:
+        """One sweep of `_propagate` over the relations `totals` (ascending): each relation's
+        bounds worked out from `low` and `high` as they are, then applied to them. The cells
+        it moved (bool per cell), or None when it moved none."""
+        count = len(self.relations)
+        if len(totals) == count:
+            relation, cell, total = self.part_relation, self.part_cell, self.part_total
+        else:
+            active = np.zeros(count, dtype=bool)
+            active[totals] = True
+            parts = active[self.part_relation].nonzero()[0]
+            relation, cell, total = (self.part_relation[parts], self.part_cell[parts],
+                                     self.part_total[parts])
+        part_low, part_high = low[cell], high[cell]
+        low_sum = np.bincount(relation, part_low, count)
+        unbounded = part_high == np.inf
+        if np.logical_or.reduce(unbounded):
+            part_high = np.where(unbounded, 0.0, part_high)
+            high_sum = np.bincount(relation, part_high, count)
+            unbounded_count = np.bincount(relation[unbounded], minlength=count)
+            total_high = np.where(unbounded_count[totals] > 0, np.inf, high_sum[totals])
+            part_new_low = np.where(unbounded_count[relation] > unbounded, -np.inf,
+                                    low[total] - (high_sum[relation] - part_high))
+        else:
+            high_sum = np.bincount(relation, part_high, count)
+            total_high = high_sum[totals]
+            part_new_low = low[total] - (high_sum[relation] - part_high)
+        target = np.concatenate([self.total_cell[totals], cell])
+        new_low = np.concatenate([low_sum[totals], part_new_low])
+        new_high = np.concatenate([total_high, high[total] - (low_sum[relation] - part_low)])
+        raised, lowered = new_low > low[target], new_high < high[target]
+        moving = (raised | lowered).nonzero()[0]
+        if not len(moving):
+            return None
+        np.maximum.at(low, target[raised], new_low[raised])
+        np.minimum.at(high, target[lowered], new_high[lowered])
+        moved = np.zeros(len(self.values), dtype=bool)
+        moved[target[moving]] = True
+        return moved
 
     def _touching(self, cells: np.ndarray) -> np.ndarray:
         """The relations (ascending) with a term on one of `cells` (bool per cell)."""
@@ -1603,6 +1618,14 @@ class _Component:
                 if 0 < unknown_sum < self.m:
                     return True
         return False
+
+    def _seen_at(self, cell: int) -> set[int]:
+        """The cells whose bounds `_narrowed_at(low, high, cell)` reads."""
+        seen = {cell}
+        for relation in self.part_of[cell]:
+            seen.add(int(self.total_cell[relation]))
+            seen.update(self.relations[relation][1])
+        return seen
 
     def protect(self, hidden: np.ndarray) -> set[int]:
         """Hide cells of this group (in `hidden`, bool per global cell id) until no small cell
@@ -1668,8 +1691,8 @@ class _Component:
         hidden_local = hidden[self.cells]
         low, high = self.ranges(hidden_local)
         self._final = (hidden_local, low, high)
-        narrowed = [c for c in np.flatnonzero(self._narrowed(low, high)) if int(c) not in skip]
-        return int(narrowed[0]) if narrowed else None
+        narrowed = (int(c) for c in np.flatnonzero(self._narrowed(low, high)) if int(c) not in skip)
+        return next(narrowed, None)
 
     def _leak_check(self, hidden_local: np.ndarray, watched: np.ndarray,
                     reached: tuple[np.ndarray, np.ndarray] | None,
@@ -1710,8 +1733,9 @@ class _Component:
             elif reached is not None:
                 reached = bounds
 
-    def _distance(self, start: int) -> dict[int, int]:
-        """How many relations apart each cell reachable from `start` is (breadth first)."""
+    def _distance(self, start: int) -> np.ndarray:
+        """How many relations apart each cell is from `start` (breadth first; -1 where it
+        cannot be reached)."""
         if start not in self._distances:
             distance = {start: 0}
             frontier = [start]
@@ -1723,7 +1747,8 @@ class _Component:
                             distance[neighbour] = distance[cell] + 1
                             following.append(neighbour)
                 frontier = following
-            self._distances[start] = distance
+            self._distances[start] = np.full(len(self.values), -1)
+            self._distances[start][list(distance)] = list(distance.values())
         return self._distances[start]
 
     def to_hide(self, exposed: int, hidden: np.ndarray) -> int | None:
@@ -1734,22 +1759,52 @@ class _Component:
         distance = self._distance(exposed)
         # cheapest first (a study total costs more than an area's cell), then nearest: the
         # report's whole-study figures stay shown where hiding an area's cell protects as well
-        candidates = sorted(
-            (int(self.cost[c]), distance[c], int(self.values[c]), c)
-            for c in np.flatnonzero(self.hideable & ~hidden_local) if c in distance)
-        if not candidates:
+        # (then the smallest, then the first)
+        visible = np.flatnonzero(self.hideable & ~hidden_local & (distance >= 0))
+        if not len(visible):
             return None
+        candidates = visible[np.lexsort((visible, self.values[visible], distance[visible],
+                                         self.cost[visible]))][:self.MAX_TRIALS].tolist()
         self._tried.clear()
 
         def leaking(low: np.ndarray, high: np.ndarray) -> bool:
             return self._narrowed_at(low, high, exposed)
 
-        for *_, cell in candidates[:self.MAX_TRIALS]:
+        # A trial stops as soon as the leak shows, most often after its first sweep (of every
+        # relation). What that sweep gives the cells `leaking` reads comes from their own
+        # relations alone: a sweep of those from the trial's start says whether the trial
+        # stops there, and such a trial is not run (where it is the one chosen, `ranges` works
+        # its bounds out anew, as it would have gone on from them). The same sweep without the
+        # candidate mostly says it already: a trial hides more, so it leaks only where that
+        # leaks; and its first sweep gives those cells the same bounds but for those that
+        # share a relation with the candidate, and none tighter than the trial starts from
+        # (where looser bounds leak, tighter ones leak too).
+        seen = self._seen_at(exposed)
+        read = np.zeros(len(self.values), dtype=bool)
+        read[list(seen)] = True
+        around = self._touching(read)
+
+        def first_sweep(trial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            low, high = self._start(trial)
+            self._sweep(low, high, around)
+            return low, high
+
+        low_without, high_without = first_sweep(hidden_local)
+        leaks_without = leaking(low_without, high_without)
+        for cell in candidates:
             trial = hidden_local.copy()
             trial[cell] = True
-            if not leaking(*self.ranges(trial, exact=False, until=leaking)):
+            changed = list(seen & (self.neighbours[cell] | {cell}))
+            if not leaks_without or not changed:
+                leaks = leaks_without
+            else:
+                low, high = low_without.copy(), high_without.copy()
+                start_low, start_high = self._start(trial)
+                low[changed], high[changed] = start_low[changed], start_high[changed]
+                leaks = leaking(low, high) or leaking(*first_sweep(trial))
+            if not leaks and not leaking(*self.ranges(trial, exact=False, until=leaking)):
                 return int(self.cells[cell])
-        return int(self.cells[candidates[0][-1]])
+        return int(self.cells[candidates[0]])
 
 
 def _fixed_by_elimination(entry_row: np.ndarray, entry_column: np.ndarray, value: np.ndarray,
@@ -1792,10 +1847,13 @@ def _fixed_by_elimination(entry_row: np.ndarray, entry_column: np.ndarray, value
         if (int(length.max()) + 1) * float(np.abs(value).max()) ** 2 >= _EXACT_SUMS:
             return None
         count = np.bincount(entry_column[in_open], minlength=n_columns)
-        order = np.lexsort((entry_row[unit], length[entry_row[unit]], entry_column[unit]))
-        unit = unit[order]
-        unit_column = entry_column[unit]
-        candidate = unit[np.r_[True, unit_column[1:] != unit_column[:-1]]]  # of each column
+        # of each column, its +-1 in the shortest row (the first of those): the least of
+        # length * n_rows + row
+        unit_row, unit_column = entry_row[unit], entry_column[unit]
+        preference = length[unit_row] * n_rows + unit_row
+        best = np.full(n_columns, n_rows * (n_columns + 1))
+        np.minimum.at(best, unit_column, preference)
+        candidate = unit[preference == best[unit_column]]
         candidate_row, candidate_column = entry_row[candidate], entry_column[candidate]
         order = np.lexsort((candidate_column, length[candidate_row], count[candidate_column]))
         candidate = candidate[order]
