@@ -451,3 +451,16 @@ def test_an_interval_s_bounds_keep_their_side_of_no_effect(pooled: list[PooledIn
     assert _interval(item, -0.004, 0.226, "sv").replace("\xa0", " ") == "95 % KI −0,4 till 22,6"
     assert _interval(item, 0.18, 0.78, "sv").replace("\xa0", " ") == "95 % KI 18–78"
     assert "dominera" not in _page(pooled, "sv") and "dominate" not in _page(pooled, "en")
+
+
+def test_the_overview_says_how_many_children_each_pooled_effect_rests_on(
+        pooled: list[PooledIndicator]) -> None:
+    """SPEC §7: every table says how many children it rests on. Each test site publishes 150
+    intervention and 200 comparison children: three pooled sites rest on 450 / 600, two on
+    300 / 400 (Kommun 3's language estimate is hidden, so it is not counted)."""
+    page = _report(pooled, "sv")
+    assert "Kommuner (barn: intervention / jämförelse)" in page
+    assert "<td>3 (450 / 600)</td>" in page and "<td>2 (300 / 400)</td>" in page
+    hidden = {label: ("", "", "", "") for label in TWELVE}
+    none = pool_packages([_package(f"Kommun {i}", hidden) for i in (1, 2, 3)])
+    assert "<td>0</td>" in _report(none, "en")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import __version__, store, text
-from pipeline.multisite.package import SitePackage, read_package
+from pipeline.multisite.package import SitePackage, published_number, read_package
 from pipeline.multisite.pool import (
     MIN_SITES_PREDICTION,
     UNINFORMATIVE_POINTS,
@@ -487,13 +487,25 @@ def _overview_html(items: Sequence[PooledIndicator], language: str) -> str:
     for item in items:
         meta, re, fe = item.meta, item.meta.pooled, item.meta.fixed
         rows.append([
-            pooled_name(item.indicator, language, ratio=item.log_scale), str(meta.k),
+            pooled_name(item.indicator, language, ratio=item.log_scale), _sites_cell(item, language),
             _shown(item, re.estimate, re.ci_low, re.ci_high, language),
             text.EN_DASH if meta.i2 is None else format_percent(meta.i2 / 100, language),
             _prediction_cell(item, language),
             _shown(item, fe.estimate, fe.ci_low, fe.ci_high, language) if meta.k >= 2 else text.EN_DASH,
         ])
     return _table(rows, ("indicator", "sites", "pooled", "i2", "prediction", "fixed"), language)
+
+
+def _sites_cell(item: PooledIndicator, language: str) -> str:
+    """The sites pooled and the children their estimates rest on: "3 (829 / 1 209)", the sums
+    of the pooled sites' published counts (intervention / comparison); the number of sites
+    alone where a count is not published as a number."""
+    counts = [[published_number(getattr(site, arm)) for site in item.pooled_sites]
+              for arm in ("n_intervention", "n_comparison")]
+    if not item.pooled_sites or any(n is None for arm in counts for n in arm):
+        return str(item.meta.k)
+    children = " / ".join(text.format_count(sum(arm), language) for arm in counts)
+    return f"{item.meta.k} ({children})"
 
 
 def _shown(item: PooledIndicator, estimate: float | None, low: float | None, high: float | None,

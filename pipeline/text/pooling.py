@@ -492,7 +492,8 @@ POOL_HEADERS: dict[str, Words] = {
                       "Children in the estimate (intervention / comparison; with difference-in-"
                       "differences before and after the start), {indicator}"),
     "indicator": Words("Indikator", "Indicator"),
-    "sites": Words("Kommuner", "Sites"),
+    "sites": Words("Kommuner (barn: intervention / jämförelse)",
+                   "Sites (children: intervention / comparison)"),
     "pooled": Words("Sammanvägd effekt (95\u00a0% KI)", "Pooled effect (95% CI)"),
     "i2": Words("I²", "I²"),
     "prediction": Words("Prediktionsintervall", "Prediction interval"),
