@@ -375,7 +375,7 @@ def test_a_fixed_effect_clear_of_no_effect_beside_an_unclear_pooled_one_is_expla
     assert ("Den fasta effektens intervall rymmer inte 0, men det är smalare för att det bortser från "
             "hur osäker själva sammanvägningen är") in sv and "kan skilja sig" not in sv
     assert "The fixed effect's interval does not include 0" in en and "rests on the pooled effect" in en
-    spread = dataclasses.replace(moved, meta=dataclasses.replace(moved.meta, tau2=0.002))
+    spread = dataclasses.replace(moved, meta=dataclasses.replace(moved.meta, tau2=0.002, i2=21.0))
     assert ("Den fasta effektens intervall rymmer inte 0, men det är smalare för att det bortser från "
             "att effekten kan skilja sig mellan kommunerna") in _said(spread, pooled, "sv")
 
@@ -439,8 +439,11 @@ def test_a_prediction_interval_equal_to_the_mean_s_says_why(pooled: list[PooledI
     assert ("Prediktionsintervallet är detsamma som intervallet för medelvärdet bara för att spridningen "
             "mellan kommunerna (τ²) skattades till 0; med 3 kommuner kan den verkliga spridningen ändå "
             "vara stor.") in sv
-    spread = dataclasses.replace(item, meta=dataclasses.replace(item.meta, tau2=0.002))
+    spread = dataclasses.replace(item, meta=dataclasses.replace(item.meta, tau2=0.002, i2=21.0))
     assert "skattades till 0" not in _said(spread, pooled, "sv")
+    # Fisher scoring stopped a hair above 0: the page says I² = 0 %, and the same of the interval
+    hair = dataclasses.replace(item, meta=dataclasses.replace(item.meta, tau2=1e-9, i2=0.004))
+    assert "skattades till 0" in _said(hair, pooled, "sv")
 
 
 def test_an_interval_s_bounds_keep_their_side_of_no_effect(pooled: list[PooledIndicator]) -> None:

@@ -289,6 +289,9 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
     meta, re = item.meta, item.meta.pooled
     sentences: list[str] = []
     kept = item.pooled_sites
+    # no spread between sites, as the page says it ("I² = 0 %"): REML's Fisher scoring can stop
+    # a hair above 0, where the prediction interval is the mean's all the same
+    no_spread = meta.i2 is not None and round(meta.i2) == 0
     if meta.k == 0:
         sentences.append(_say("no_site", language, indicator=name))
     elif meta.k == 1:
@@ -315,7 +318,7 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                                                      language)))
         sentences.append(_verdict_sentence(item, pooled, language))
         i2 = format_percent(meta.i2 / 100, language)
-        if round(meta.i2) == 0:
+        if no_spread:
             sentences.append(_say("i2_none", language, i2=i2))
         elif meta.tau2_ci is not None and meta.tau2_ci[0] is not None and meta.tau2_ci[0] <= 0:
             # I² from a few sites says little: with a between-site variance whose interval
@@ -336,7 +339,7 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                 sentences.append(_say(key, language, low=format_number(low * 100, language),
                                       high=format_number(high * 100, language),
                                       unit=NARRATIVE_WORDS["pp"].in_(language)))
-            if meta.tau2 == 0:  # "between -18 and 37", the interval of the mean again: say why
+            if no_spread:  # "between -18 and 37", the interval of the mean again: say why
                 sentences.append(_say("prediction_as_interval", language, k=meta.k))
             null = 1.0 if item.log_scale else 0.0
             if low <= null <= high and not (item.natural(re.ci_low) <= null <= item.natural(re.ci_high)):
@@ -349,7 +352,7 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
         if _clear_of_null(fe) and not _clear_of_null(re):
             # with no spread between sites estimated, the two differ only in how the pooling's
             # own uncertainty is counted (t with k - 1 df against the normal)
-            key = "fixed_narrower_no_spread" if meta.tau2 == 0 else "fixed_narrower"
+            key = "fixed_narrower_no_spread" if no_spread else "fixed_narrower"
             sentences.append(_say(key, language, null=format_number(1 if item.log_scale else 0, language)))
     for site in item.sites:
         if site.left_out is not None:
