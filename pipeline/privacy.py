@@ -1289,6 +1289,7 @@ class _Component:
         # and whether any sweeps ran out of MAX_SWEEPS before the bounds settled.
         self._final: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._ran_out = False
+        self._leak_stays = False  # `to_hide`'s
         # Bounds through the sums of the hidden sets that `to_hide` tried last beyond the first
         # sweep, as far as it went (with the cells the last sweep moved and the sweeps left):
         # `ranges` of the one it chose goes on from there.
@@ -1631,15 +1632,31 @@ class _Component:
         """Hide cells of this group (in `hidden`, bool per global cell id) until no small cell
         leaks but those that no hiding can protect: those (local ids), which it gives up."""
         given_up: set[int] = set()
+        known = None  # the next `exposed`, where it is known without working it out
         for _ in range(2 * len(self.cells) + 1):
-            exposed = self.exposed(hidden, given_up)
+            exposed = self.exposed(hidden, given_up) if known is None else known
             if exposed is None:
                 return given_up
             cell = self.to_hide(exposed, hidden)
+            known = None
             if cell is None:
                 given_up.add(exposed)
             else:
                 hidden[cell] = True
+                # Where the trial of the cell hidden still showed the leak (`_leak_stays`), the
+                # next `exposed` is this one again, and is not worked out: no cell before it
+                # can leak now, since the bounds of the last `exposed` worked out were final
+                # (no sweeps have run out) and a reader shown less knows less (`ranges`:
+                # whatever bounds are worked out for more hidden cells are within those); and
+                # it leaks still, since the trial's bounds showed it part way and `ranges` of
+                # this hidden set goes on from them (or, after a first sweep only, makes the
+                # same first sweep), only ever tightening. The hidden cells come out as
+                # `exposed` each time would leave them. What may differ: `_ran_out`, when the
+                # check not made would have run out of sweeps where no check made did; then
+                # `show_again` starts from final bounds where it would have started from
+                # scratch, and decides as a check whose sweeps settle does.
+                if self._leak_stays and not self._ran_out:
+                    known = exposed
         raise RuntimeError("small-cell suppression did not converge")
 
     def markers_to_conceal(self, given_up: set[int]) -> list[list[int]]:
@@ -1754,8 +1771,10 @@ class _Component:
     def to_hide(self, exposed: int, hidden: np.ndarray) -> int | None:
         """The (global) cell to hide next for a leak at `exposed`; None when no visible cell
         is left that could be hidden. Candidates are tried with the bounds alone (fast), each
-        until the leak shows; the next `exposed` check applies the full test."""
+        until the leak shows; the next `exposed` check applies the full test. `_leak_stays`:
+        whether the leak showed in the trial of the cell chosen (no candidate tried ended it)."""
         hidden_local = hidden[self.cells]
+        self._leak_stays = False
         distance = self._distance(exposed)
         # cheapest first (a study total costs more than an area's cell), then nearest: the
         # report's whole-study figures stay shown where hiding an area's cell protects as well
@@ -1804,6 +1823,7 @@ class _Component:
                 leaks = leaking(low, high) or leaking(*first_sweep(trial))
             if not leaks and not leaking(*self.ranges(trial, exact=False, until=leaking)):
                 return int(self.cells[cell])
+        self._leak_stays = True
         return int(self.cells[candidates[0]])
 
 

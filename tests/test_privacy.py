@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline import privacy
 from pipeline.errors import HembesokError, KeyMissingError
 from pipeline.privacy import (
     DEMO_KEY,
@@ -501,6 +502,27 @@ def test_linked_cells_solve_the_equations_together():
         cells.relate(total, parts)
     hidden = cells.protect()
     assert hidden[x] and hidden[totals].sum() >= 1
+
+
+def test_a_small_cell_of_a_two_by_two_table_hides_all_four_inner_cells_checked_twice(monkeypatch):
+    """The textbook pattern: with its row, column and grand totals shown, a 2 among 2 x 2 inner
+    cells is protected by hiding all four (then A runs from 1 to 11: A + B = 12, A + C = 12,
+    C + D = 30, each at least 1), since hiding fewer leaves it a total less shown cells. No one
+    cell hidden ends that leak, so the next check would find A again: the whole check is made
+    before the first cell is hidden and once all four are, not before each of the three."""
+    checks = []
+    exposed = privacy._Component.exposed
+    monkeypatch.setattr(privacy._Component, "exposed", lambda group, hidden, skip: checks.append(
+        exposed(group, hidden, skip)) or checks[-1])
+    cells = LinkedCells(5)
+    a, b, c, d = (cells.add(v) for v in (2, 10, 10, 20))
+    row_a, row_c, column_a, column_b, total = (cells.add(v) for v in (12, 30, 12, 30, 42))
+    for whole, parts in ((row_a, [a, b]), (row_c, [c, d]), (column_a, [a, c]), (column_b, [b, d]),
+                         (total, [row_a, row_c]), (total, [column_a, column_b])):
+        cells.relate(whole, parts)
+    hidden = cells.protect()
+    assert np.flatnonzero(hidden).tolist() == [a, b, c, d]
+    assert checks == [a, None]
 
 
 def test_linked_cells_sum_of_unknown_parts_below_min_cell():
