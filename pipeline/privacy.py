@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,16 +70,34 @@ PNR_ERRORS = ("pnr_missing", "pnr_bad_characters", "pnr_wrong_length", "pnr_inva
               "pnr_check_digit", "pnr_future_birth")
 _OK, _MISSING, _BAD_CHARACTERS, _WRONG_LENGTH, _INVALID_DATE, _CHECK_DIGIT, _FUTURE = range(7)
 
-_DASHES = "[\u2010-\u2015\u2212]"  # typographic dashes and the minus sign, as Excel writes them
-# no-break spaces (read as the space a person types) and characters that show nothing (a
-# zero-width space, a word joiner, a byte-order mark within a file: dropped)
-_NO_BREAK_SPACES = "[\u00a0\u2007\u202f]"
+# typographic dashes and the minus sign, as Excel writes them, and the full-width and small
+# hyphen-minus of East Asian keyboards; their plus signs
+_DASHES = "[\u2010-\u2015\u2212\ufe63\uff0d]"
+_PLUSES = "[\ufe62\uff0b]"
+# no-break, typographic (a thin space) and ideographic spaces, read as the space a person
+# types, and characters that show nothing (a zero-width space, a word joiner, a byte-order
+# mark within a file: dropped)
+_OTHER_SPACES = "[\u00a0\u2000-\u200a\u202f\u205f\u3000]"
 # (a soft hyphen, the marks of right-to-left text pasted from another script, zero-width ones)
 INVISIBLE = "[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]"
 _INVISIBLE_RUN = re.compile(INVISIBLE + "+")
 _MAX_PNR_CHARS = 14  # YYYYMMDDNNNC.0
 _LUHN_WEIGHTS = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2], dtype=np.int8)  # a product is at most 18
 _COORDINATION_DAY_OFFSET = 60
+
+
+class _AsciiDigits(dict):
+    """`str.translate`'s table from a decimal digit of any script (Unicode's Nd, what Python's
+    `\\d` reads: full-width, Arabic-Indic, Devanagari …) to its digit in 0-9; every other
+    character is kept. Filled as characters are met."""
+
+    def __missing__(self, code: int) -> int:
+        digit = unicodedata.decimal(chr(code), None)
+        self[code] = code if digit is None else ord("0") + digit
+        return self[code]
+
+
+ASCII_DIGITS = _AsciiDigits()
 
 
 # --- personnummer --------------------------------------------------------------------------
@@ -124,8 +143,9 @@ def _check_texts(text: pd.Series, reference_date: dt.date) -> dict[str, Any]:
     not_ascii = ~pc.string_is_ascii(arrow_text(text)).to_numpy(zero_copy_only=False)
     if not_ascii.any():
         text = text.copy()
-        odd = text[not_ascii].str.replace(_DASHES, "-", regex=True)
-        odd = odd.str.replace(_NO_BREAK_SPACES, " ", regex=True).str.replace(INVISIBLE, "", regex=True)
+        odd = text[not_ascii].str.translate(ASCII_DIGITS).str.replace(_DASHES, "-", regex=True)
+        odd = odd.str.replace(_PLUSES, "+", regex=True).str.replace(_OTHER_SPACES, " ", regex=True)
+        odd = odd.str.replace(INVISIBLE, "", regex=True)
         text[not_ascii] = odd.str.strip()
     text = unmarked(text)  # the marks looked for after what shows nothing is gone
     n = len(text)
@@ -733,10 +753,11 @@ def mask_identifier(value: str) -> str:
 # number ("0.8112189876"); a float rendering of a personnummer ("8112189876.0") is one. Its
 # separator may be any that the personnummer column accepts, or that a person types: a
 # typographic dash, a space, a dash between spaces ("811218–9876", "811218 9876",
-# "811218 - 9876") typed into free text must not pass into data_clean/ or a report.
-_PNR_DASH = "[-+\u2010-\u2015\u2212]"
-# a dash, a space (or no-break space), or a dash with a space on either side ("811218 - 9876")
-_SPACE = "[ \u00a0\u2007\u202f]"  # a space as typed, or a no-break one (`_NO_BREAK_SPACES`)
+# "811218 - 9876") typed into free text must not pass into data_clean/ or a report. The digits
+# are those of any script (`\d`: a number pasted from a full-width keyboard is one).
+_PNR_DASH = "[-+\u2010-\u2015\u2212\ufe62\ufe63\uff0b\uff0d]"
+# a dash, a space (or another the column reads as one), or a dash with a space on either side
+_SPACE = "[ \u00a0\u2000-\u200a\u202f\u205f\u3000]"  # " " and `_OTHER_SPACES`
 _PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
 # A run with no letter beside it is masked wherever it is written, and reported by the scan
 # where it reads as a personnummer (a possible date and its check digit). A run glued to a
@@ -745,7 +766,7 @@ _PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
 # row in about half its copies, and a manifest holds many): a lower-case hexadecimal run of a
 # hash's length, 16 (a key's fingerprint), 32, 40 or 64, standing alone (a name glued to a
 # number, "Ebba198112189876", is taken). `_pnr_spans` finds both kinds in one pass.
-_PNR_RUN = re.compile(rf"(?<![0-9])(?<![0-9]\.)[0-9]{{6,8}}(?:{_PNR_SEPARATOR})?[0-9]{{4}}(?![0-9])")
+_PNR_RUN = re.compile(rf"(?<!\d)(?<!\d\.)\d{{6,8}}(?:{_PNR_SEPARATOR})?\d{{4}}(?!\d)")
 _HASH = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32}|[0-9a-f]{16})(?![0-9A-Za-z])")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 
@@ -764,7 +785,7 @@ def _pnr_candidates(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, i
     strict, glued = [], []
     for match in _PNR_RUN.finditer(text):
         run = match.group()
-        if sum(character.isdigit() for character in run) not in (10, 12):
+        if sum(character.isdecimal() for character in run) not in (10, 12):
             continue
         start, end = match.span()
         if (start and _ASCII_LETTER.match(text, start - 1)) or _ASCII_LETTER.match(text, end):
@@ -780,7 +801,7 @@ def _pnr_candidates(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, i
 
 def _luhn_holds(candidate: str) -> bool:
     """Whether the last ten digits of a personnummer-like string have a valid check digit."""
-    digits = [int(d) for d in re.sub(r"[^0-9]", "", candidate)[-10:]]
+    digits = [int(d) for d in re.sub(r"[^0-9]", "", candidate.translate(ASCII_DIGITS))[-10:]]
     return sum(sum(divmod(d * (2 - i % 2), 10)) for i, d in enumerate(digits)) % 10 == 0
 
 

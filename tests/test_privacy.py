@@ -367,6 +367,58 @@ def test_a_personnummer_with_a_character_that_shows_nothing_inside_is_found_and_
         assert shown.tolist() == [f"ring {masked}", "nej\u200b"] and found.tolist() == [True, False]
 
 
+# Skatteverket's example 811218-9876 in the digits of other scripts and keyboards: full-width
+# (pasted from an East Asian keyboard, with its full-width hyphen-minus), Arabic-Indic and
+# Devanagari digits, mathematical bold ones, and a thin space or an ideographic one between.
+OTHER_DIGITS = {"fullwidth": 0xFF10, "arabic_indic": 0x0660, "devanagari": 0x0966,
+                "mathematical_bold": 0x1D7CE}
+
+
+def _written_in(digits: str, zero: int) -> str:
+    return "".join(chr(zero + int(c)) if c.isdigit() else c for c in digits)
+
+
+@pytest.mark.parametrize("zero", OTHER_DIGITS.values(), ids=OTHER_DIGITS.keys())
+@pytest.mark.parametrize("separator", ["-", "\uff0d", "\u2009", "\u3000", "", "\uff0b"])
+def test_a_personnummer_in_another_scripts_digits_is_found_masked_and_read(zero: int, separator: str):
+    """Python's `\\d` reads these as digits and `mask_identifier` masked them, but the search for
+    a personnummer in free text, messages and published files looked for 0-9 only."""
+    written = _written_in("811218", zero) + separator + _written_in("9876", zero)
+    masked = "######" + separator + "####"
+    assert find_personnummer_like(f"ring {written} idag") == [masked]
+    assert mask_text(f"ring {written} idag") == f"ring {masked} idag"
+    shown, found = mask_personnummer_like(pd.Series([f"ring {written}", "nej"]))
+    assert shown.tolist() == [f"ring {masked}", "nej"] and found.tolist() == [True, False]
+    # the wrong check digit (5): masked in text, not reported, as 0-9 are
+    wrong = written[:-1] + _written_in("5", zero)
+    assert find_personnummer_like(f"ring {wrong}") == []
+    assert mask_text(f"ring {wrong}") == f"ring {masked}"
+    # in the personnummer column, the same child as in 0-9: 1981-12-18, born before the 100th
+    # year with "+" (1881-12-18), a man (the second-last digit, 7, is odd)
+    parsed = parse_personnummer(pd.Series([written]), REFERENCE)
+    century = "18" if separator == "\uff0b" else "19"
+    assert parsed["normalised"].tolist() == [f"{century}8112189876"]
+    assert parsed["birth_date"].tolist() == [pd.Timestamp(f"{century}81-12-18")]
+    assert parsed["sex"].tolist() == ["male"] and parsed["error"].isna().all()
+
+
+def test_a_published_file_with_a_personnummer_in_full_width_digits_is_found(tmp_path):
+    """The scan of every written file: a parquet text column (read in arrow, where only texts
+    with six digits in a row are looked at), a CSV and an HTML page."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.publish import scan_file_for_personnummer
+
+    written = _written_in("19811218", OTHER_DIGITS["fullwidth"]) + "\uff0d" + _written_in(
+        "9876", OTHER_DIGITS["fullwidth"])
+    pq.write_table(pa.table({"note": ["nej", f"ring {written}"], "n": [1, 2]}), tmp_path / "t.parquet")
+    (tmp_path / "t.csv").write_text(f"note,n\nring {written},1\n", encoding="utf-8")
+    (tmp_path / "t.html").write_text(f"<p>ring {written}</p>", encoding="utf-8")
+    for name in ("t.parquet", "t.csv", "t.html"):
+        assert scan_file_for_personnummer(tmp_path / name) == ["########\uff0d####"], name
+
+
 def test_numbers_grouped_by_spaces_are_not_personnummer() -> None:
     # thousands separated by spaces, as Swedish writes them, and a year after a count
     assert mask_text("1 000 000 barn; 811218 barn 2024") == "1 000 000 barn; 811218 barn 2024"
