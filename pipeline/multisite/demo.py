@@ -35,6 +35,7 @@ DEMO_SITE_CHILDREN = 1500
 DEMO_SITES_SEED = 15
 SITE_STAGES = ("ingest", "clean", "cohort", "compare")  # what share needs: the summary
 BACKGROUND_NICENESS = 10  # of the process preparing the municipalities beside the main demo study
+STDOUT, STDERR = 1, 2  # the standard streams' file descriptors
 
 
 def run_sites(study_folders: Sequence[Path], root: Path, jobs: int = 1,
@@ -206,10 +207,16 @@ class _Started(_Background):
 
 
 def _prepare_in_background(root: Path, jobs: int, errors: IO[str]) -> None:
-    """The forked process: its output to nowhere and its errors to `errors`, as `_main`'s."""
+    """The forked process: its output to nowhere and its errors to `errors`, as `_main`'s.
+
+    Written through streams of its own: a stream's lock is copied by the fork as it stood, and
+    one that another thread of the caller held then (a test runner's thread printing) would
+    never be let go in this process, whose flush of it at its exit would wait for ever."""
     with open(os.devnull, "w", encoding="utf-8") as nowhere:
-        os.dup2(nowhere.fileno(), sys.stdout.fileno())
-    os.dup2(errors.fileno(), sys.stderr.fileno())
+        os.dup2(nowhere.fileno(), STDOUT)
+    os.dup2(errors.fileno(), STDERR)
+    sys.stdout = open(STDOUT, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 (to the exit)
+    sys.stderr = open(STDERR, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
     sys.exit(_prepare(root, jobs))
 
 
