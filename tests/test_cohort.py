@@ -97,6 +97,26 @@ def test_fidelity_shares(study) -> None:
     assert values["share_with_father"] == 0.5
 
 
+def test_the_share_received_is_of_the_contacts_due_and_says_so(study) -> None:
+    """A child old enough for 4 of the programme's 6 contacts, who received 3: 3 of the 4 due
+    (75 %), not of the 6 planned (50 %), and the report's row says "due" (a review read "Share of
+    planned contacts received 86 %" beside 6 planned and 4.7 received per child: 79 % of those)."""
+    from pipeline.text.labels import label
+
+    base = cohort_base(study("did"), CHILDREN)
+    for column in ("contacts_due", "contacts_received", "contacts_on_time", "contacts_joint",
+                   "contacts_interpreter", "contacts_mother", "contacts_father", "contacts_both",
+                   "contacts_extra"):
+        base[column] = [{"contacts_due": 4, "contacts_received": 3}.get(column, 0)] + [0] * (len(base) - 1)
+    fidelity = fidelity_table(base, 6)
+    values = fidelity[fidelity["area"] == "all"].set_index("measure")["value"].to_dict()
+    assert values["contacts_planned_per_child"] == 6 and values["share_of_due_received"] == 0.75
+    assert label("fidelity", "share_of_due_received", "en") == "Share of contacts due that were received"
+    assert label("fidelity", "share_of_due_received", "sv") == (
+        "Andel av kontakterna som borde ha skett som genomförts")  # "Kontakter som borde ha skett"
+    assert label("fidelity", "contacts_due", "sv") == "Kontakter som borde ha skett"
+
+
 def test_indicator_table_wilson_and_small_cells() -> None:
     cohort = pd.DataFrame({"group": ["intervention"] * 10 + ["comparison"] * 10, "area": ["X"] * 20})
     for column in ("bf_any_1w",):

@@ -175,9 +175,9 @@ FIDELITY_LABELS: dict[str, Words] = {
     ),
     "contacts_due": Words("Kontakter som borde ha skett", "Contacts due"),
     "contacts_received": Words("Genomförda kontakter", "Contacts received"),
-    "share_of_due_received": Words(
-        sv="Andel av planerade kontakter som genomförts",
-        en="Share of planned contacts received",
+    "share_of_due_received": Words(  # received / due (the row above), not / planned
+        sv="Andel av kontakterna som borde ha skett som genomförts",
+        en="Share of contacts due that were received",
     ),
     "share_received_on_time": Words("Andel genomförda i tid", "Share received on time"),
     "share_joint": Words(
