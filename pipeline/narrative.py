@@ -1084,11 +1084,13 @@ def _joined(items: Sequence[str], language: str) -> str:
 
 
 def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, language: str, *,
-                        area: str = "all") -> str:
+                        area: str = "all", born: tuple[Any, Any] = (None, None)) -> str:
     """The monitoring section in words, from control_chart.csv and funnel.csv: the centre line,
     which points of which area lie outside the control limits or make a run, which areas lie
     outside the funnels' 95 % limits, and that such a point is a signal, not proof. `area`: an
-    intervention area's report speaks of that area's charts only."""
+    intervention area's report speaks of that area's charts only. `born`: the design's
+    born_from and born_to, within which a point's births are said (its quarters are counted
+    from the programme start: the first can begin before the first birth the study takes)."""
     check_language(language)
     charts = control_chart if control_chart is not None else pd.DataFrame()
     funnels = funnel if funnel is not None else pd.DataFrame()
@@ -1103,7 +1105,7 @@ def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, langu
         paragraphs[0] += " " + _monitoring_word("before_start", language)
     for name in dict.fromkeys(str(r["area"]) for r in records_shown):
         mine = [r for r in records_shown if str(r["area"]) == name]
-        lines = _outside_lines(mine, language) + _run_lines(mine, language)
+        lines = _outside_lines(mine, language, born) + _run_lines(mine, language, born)
         heading = _monitoring_word("area_outside" if lines else "area_inside", language, area=name)
         paragraphs.append("\n".join([heading, *(f"- {line}" for line in lines)]))
     no_centre = [indicator_name(str(i), language) for i in dict.fromkeys(
@@ -1125,7 +1127,14 @@ def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, langu
     return "\n\n".join(paragraphs)
 
 
-def _outside_lines(records: list[dict[str, Any]], language: str) -> list[str]:
+def _births(first: Any, last: Any, born: tuple[Any, Any], language: str) -> str:
+    """`period_text` of a point's quarters, within the design's births (`born`, ISO dates or None)."""
+    low, high = (None if day is None else str(day)[:10] for day in born)
+    first, last = str(first)[:10], str(last)[:10]
+    return period_text(max(first, low) if low else first, min(last, high) if high else last, language)
+
+
+def _outside_lines(records: list[dict[str, Any]], language: str, born: tuple[Any, Any]) -> list[str]:
     """One line per indicator and side: the birth periods whose point lies outside the limits."""
     lines = []
     for indicator in dict.fromkeys(r["indicator"] for r in records):
@@ -1136,7 +1145,7 @@ def _outside_lines(records: list[dict[str, Any]], language: str) -> list[str]:
                 continue
             periods = [_monitoring_word(
                 "point_period", language,
-                period=period_text(r["quarter_start"], r["quarter_end"], language),
+                period=_births(r["quarter_start"], r["quarter_end"], born, language),
                 **dict(zip(("share", "limit"), _apart(r.get("proportion"),
                                                       r.get("upper" if side == "above" else "lower"),
                                                       language), strict=True)))
@@ -1148,7 +1157,7 @@ def _outside_lines(records: list[dict[str, Any]], language: str) -> list[str]:
     return lines
 
 
-def _run_lines(records: list[dict[str, Any]], language: str) -> list[str]:
+def _run_lines(records: list[dict[str, Any]], language: str, born: tuple[Any, Any]) -> list[str]:
     """One line per run (consecutive points of one indicator on one side of the centre)."""
     lines = []
     for indicator in dict.fromkeys(r["indicator"] for r in records):
@@ -1164,8 +1173,8 @@ def _run_lines(records: list[dict[str, Any]], language: str) -> list[str]:
                     "indicator_run", language, indicator=indicator_name(str(indicator), language),
                     count=format_count(end - position + 1, language),
                     side=_monitoring_word(f"run_{side}", language),
-                    period=period_text(points[position]["quarter_start"], points[end]["quarter_end"],
-                                       language)))
+                    period=_births(points[position]["quarter_start"], points[end]["quarter_end"], born,
+                                   language)))
             position = end + 1
     return lines
 

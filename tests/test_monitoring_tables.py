@@ -5,6 +5,7 @@ tables never change a table published without them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,21 @@ def test_the_report_names_the_points_outside_the_limits(tmp_path: Path) -> None:
     english = monitoring_markdown(published, pd.DataFrame(), "en", area="Norrby")
     assert "above the upper limit for children born January–March 2021 (82%; the limit 71%)" in english
     assert "a signal to look into, not proof" in english
+
+
+def test_a_points_births_are_said_within_the_designs(tmp_path: Path) -> None:
+    """The quarters are counted from the programme start, so the first can begin before born_from
+    (a review read "children born December 2016–August 2020" of a study born from 1 January
+    2017) and the last end after born_to: the words say the births the point holds."""
+    from pipeline.narrative import monitoring_markdown
+    study = _study(tmp_path, ["Norrby"])
+    published = publish_tables({"control_chart": control_chart_table(study, _hand_cohort())},
+                               MIN_CELL)["control_chart"]
+    text = monitoring_markdown(published, pd.DataFrame(), "sv", born=("2020-02-01", "2021-02-15"))
+    assert "under den nedre gränsen för barn födda februari–mars 2020 (17\u00a0%" in text
+    assert "över den övre gränsen för barn födda januari–februari 2021 (82\u00a0%" in text
+    english = monitoring_markdown(published, pd.DataFrame(), "en", born=(dt.date(2019, 12, 1), None))
+    assert "below the lower limit for children born January–March 2020 (17%" in english  # within
 
 
 def test_an_area_too_small_to_show_is_hidden_and_holds_no_other_area_back(tmp_path: Path) -> None:
