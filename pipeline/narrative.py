@@ -241,6 +241,16 @@ def indicator_name(indicator: str, language: str) -> str:
     return label("indicator", indicator, language)
 
 
+def within_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: its first letter small, unless its first word is an
+    abbreviation ("MMR vid 24 månader", "DTP-polio-Hib, …" stay; "Ålder vid MMR-vaccination" ->
+    "ålder vid MMR-vaccination", where `str.lower` made "mmr")."""
+    first = re.split(r"[\s,(-]", name, maxsplit=1)[0]
+    if sum(character.isupper() for character in first) > 1:
+        return name
+    return name[:1].lower() + name[1:]
+
+
 def landmark_name(indicator: str, language: str) -> str:
     """A time-to-event indicator's name with the landmark share its estimate on a difference
     scale is of ("Age at MMR vaccination (share vaccinated by 24 months)"); another
@@ -786,7 +796,7 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
         failed = tested[tested["pretrend_p"] < 0.05]
         which = ""
         if len(failed):
-            which = " (" + ", ".join(indicator_name(i, language).lower()
+            which = " (" + ", ".join(within_sentence(indicator_name(i, language))
                                      for i in failed["indicator"]) + ")"
         first = rows.iloc[0]
         treated = to_number(first.get("n_areas_intervention")) or 0
@@ -795,6 +805,7 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
             failed=format_count(len(failed), language), tested=format_count(len(tested), language),
             which=which, areas=format_count(treated + comparison, language),
             treated=format_count(treated, language))
+        checks += _joint_pretrend_check(rows, words, language)
         floor = to_number(first.get("p_floor"))
         if floor is not None:
             primaries = int((rows["area"].eq("all") & rows["multiplicity"].eq("holm_primary")).sum()) \
@@ -825,6 +836,25 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
         paragraphs.append(words["monitoring"].format(
             baseline=_monitoring_word(f"baseline_{baselines[0]}", language)))
     return "\n\n".join(paragraphs)
+
+
+def _joint_pretrend_check(rows: pd.DataFrame, words: Mapping[str, str], language: str) -> str:
+    """The event study's joint test of every half-year before the start, as the placebo test is
+    said beside it: of how many indicators it gave p < 0.05, which, and what that means (the
+    methods say an event study shows the half-years before the start; the committee report
+    gave no result of it, while the technical report's design checks did)."""
+    if "pretrend_joint_p" not in rows:
+        return ""
+    p = pd.to_numeric(rows["pretrend_joint_p"], errors="coerce")
+    tested = rows[p.notna()]
+    if not len(tested):
+        return ""
+    failed = tested[p[p.notna()] < ALPHA]
+    which = (" (" + ", ".join(within_sentence(indicator_name(i, language)) for i in failed["indicator"]) + ")"
+             if len(failed) else "")
+    return words["checks_joint" if len(failed) else "checks_joint_none"].format(
+        failed=format_count(len(failed), language), tested=format_count(len(tested), language),
+        which=which)
 
 
 def dropped_for_covariates(summary: pd.DataFrame) -> int | None:

@@ -409,6 +409,25 @@ def test_a_randomisation_floor_under_5_percent_is_not_after_holms_correction() -
             "inte ge ett p-värde under 0,067.") in methods
 
 
+def test_the_methods_say_the_event_studys_joint_test_beside_the_placebo_test() -> None:
+    """The placebo test's count alone read as if every check of the trends before the start had
+    passed, while the event study's joint test gave p < 0.05 for three indicators (a review of a
+    6,000-child study: a primary one among them). Counted as the placebo test is: the tested
+    indicators (p known), those below 0.05 named, an abbreviation as it is written ("mmr" before)."""
+    summary = pd.DataFrame({
+        "indicator": ["vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation"], "area": "all",
+        "pretrend_p": [0.40, 0.70, None], "pretrend_joint_p": [0.031, 0.20, None],
+        "n_areas_intervention": 2, "n_areas_comparison": 8, "p_floor": None})
+    methods = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "sv")
+    assert ("Placebotestet gav p < 0,05 för 0 av 2 indikatorer. Jämförelsen bygger på 10 områden (2 med "
+            "programmet). Eventstudiens gemensamma test av alla halvår före start gav p < 0,05 för 1 av 2 "
+            "indikatorer (MMR vid 24 månader): skäl att läsa deras skattningar med försiktighet") in methods
+    summary["pretrend_joint_p"] = [0.06, 0.20, None]
+    english = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "en")
+    assert ("The event study's joint test of every half-year before the start gave p < 0.05 for none of 2 "
+            "indicators.") in english
+
+
 def _one_area_rows(treated: int, comparison: int, reasons: tuple[str, ...]) -> pd.DataFrame:
     """An area's summary rows: DiD estimates without an interval (a single area in a group)."""
     rows = []

@@ -1004,6 +1004,22 @@ METHOD_WORDS: dict[str, Words] = {
         en=("**What the checks showed.** The placebo test gave p < 0.05 for {failed} of {tested} "
             "indicators{which}. The comparison rests on {areas} areas ({treated} with the programme)."),
     ),
+    "checks_joint": Words(
+        sv=(" Eventstudiens gemensamma test av alla halvår före start gav p < 0,05 för {failed} av "
+            "{tested} indikatorer{which}: skäl att läsa deras skattningar med försiktighet, eftersom "
+            "skillnaden mellan områdena kan ha ändrats redan före start, men inget bevis (med få "
+            "områden har testet få frihetsgrader)."),
+        en=(" The event study's joint test of every half-year before the start gave p < 0.05 for "
+            "{failed} of {tested} indicators{which}: a reason to read their estimates with care, since "
+            "the difference between the areas may have changed before the start, but no proof (with "
+            "few areas the test has few degrees of freedom)."),
+    ),
+    "checks_joint_none": Words(
+        sv=(" Eventstudiens gemensamma test av alla halvår före start gav p < 0,05 för ingen av "
+            "{tested} indikatorer."),
+        en=(" The event study's joint test of every half-year before the start gave p < 0.05 for none "
+            "of {tested} indicators."),
+    ),
     "checks_floor": Words(
         sv=(" Ett randomiseringstest över alla sätt att välja {treated} av {areas} områden som "
             "interventionsområden kan inte ge ett p-värde under {floor}; {consequence}"),
