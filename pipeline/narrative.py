@@ -310,7 +310,13 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
             # the floor itself is below 5 %: only the correction puts it above
             return word("reason_design_cannot_reach_significance_corrected", language,
                         corrected=p_text(corrected_floor(floor, "holm_primary", size), language), **values)
-    return word(f"reason_{reason}", language, **values) if reason else ""
+    said = word(f"reason_{reason}", language, **values) if reason else ""
+    randomisation = to_number(row.get("p_randomisation"))
+    if reason == "not_significant_after_correction" and randomisation is not None and randomisation > ALPHA:
+        # the correction is not the only doubt: the design's own test over the areas, uncorrected
+        said += word("randomisation_above_alpha", language,
+                     p=p_stated(p_text(randomisation, language)))
+    return said
 
 
 def caveat_sentences(row: Mapping[str, Any], language: str, *, skip: Sequence[str] = ()) -> list[str]:

@@ -428,6 +428,28 @@ def test_the_methods_say_the_event_studys_joint_test_beside_the_placebo_test() -
             "indicators.") in english
 
 
+def test_a_difference_not_significant_after_correction_says_when_the_randomisation_test_is_not_either():
+    """Any breastfeeding at 6 months in a 6,000-child study: DiD 10 points (2.4 to 19.8), p 0.030,
+    0.089 after Holm's correction for 3; over the 45 ways of choosing its 2 of 10 areas, 8 give a
+    difference at least as large (p = 8/45 = 0.18). Page one named the correction alone."""
+    row = {"indicator": "bf_any_6m", "area": "all", "design": "did", "measure": "did",
+           "verdict": "unclear", "reason": "not_significant_after_correction", "estimate": 0.1029,
+           "ci_low": 0.0243, "ci_high": 0.1975, "p_adjusted": 0.0888, "multiplicity": "holm_primary",
+           "p_randomisation": 8 / 45, "p_floor": 1 / 45}
+    sizes = {("all", "holm_primary"): 3}
+    assert narrative.verdict_phrase(row, sizes, "sv") == (
+        "intervallet omfattar inte 0, men efter korrektion för flera jämförelser kan skillnaden bero på "
+        "slumpen (justerat p\u00a0=\u00a00,089, Holms korrektion för 3 huvudindikatorer); "
+        "randomiseringstestet, som bara bygger på vilka områden som fick programmet, ger p\u00a0=\u00a00,18 "
+        "redan utan korrektion")
+    assert narrative.verdict_phrase(row, sizes, "en").endswith(
+        "; the randomisation test, which rests only on which areas had the programme, gives "
+        "p\u00a0=\u00a00.18 even without correction")
+    # where the randomisation test is below 0.05 (its floor, 1/45), the correction is the doubt
+    assert narrative.verdict_phrase(row | {"p_randomisation": 1 / 45}, sizes, "sv").endswith(
+        "Holms korrektion för 3 huvudindikatorer)")
+
+
 def _one_area_rows(treated: int, comparison: int, reasons: tuple[str, ...]) -> pd.DataFrame:
     """An area's summary rows: DiD estimates without an interval (a single area in a group)."""
     rows = []

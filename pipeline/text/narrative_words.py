@@ -107,6 +107,13 @@ WORDS: dict[str, Words] = {
         en=("the interval excludes {null}, but after correction for multiple comparisons the difference "
             "could be due to chance (adjusted {p}, {correction})"),
     ),
+    # after reason_not_significant_after_correction, where the randomisation test's own p is above 0.05
+    "randomisation_above_alpha": Words(
+        sv=("; randomiseringstestet, som bara bygger på vilka områden som fick programmet, ger {p} redan "
+            "utan korrektion"),
+        en=("; the randomisation test, which rests only on which areas had the programme, gives {p} "
+            "even without correction"),
+    ),
     "reason_design_cannot_reach_significance": Words(
         sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är "
             "(randomiseringstestets lägsta möjliga p är {floor})"),
