@@ -802,8 +802,7 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
         failed = tested[tested["pretrend_p"] < 0.05]
         which = ""
         if len(failed):
-            which = " (" + ", ".join(within_sentence(indicator_name(i, language))
-                                     for i in failed["indicator"]) + ")"
+            which = _indicators_in_brackets(failed["indicator"], language)
         first = rows.iloc[0]
         treated = to_number(first.get("n_areas_intervention")) or 0
         comparison = to_number(first.get("n_areas_comparison")) or 0
@@ -844,6 +843,13 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
     return "\n\n".join(paragraphs)
 
 
+def _indicators_in_brackets(indicators: Sequence[str], language: str) -> str:
+    """" (a, b)": the indicators named within a sentence, by semicolons where a name holds a comma
+    ("pneumokockvaccin, 3 doser vid 24 månader" read as two in a list by commas)."""
+    names = [within_sentence(indicator_name(str(i), language)) for i in indicators]
+    return " (" + ("; " if any("," in name for name in names) else ", ").join(names) + ")"
+
+
 def _joint_pretrend_check(rows: pd.DataFrame, words: Mapping[str, str], language: str) -> str:
     """The event study's joint test of every half-year before the start, as the placebo test is
     said beside it: of how many indicators it gave p < 0.05, which, and what that means (the
@@ -856,8 +862,7 @@ def _joint_pretrend_check(rows: pd.DataFrame, words: Mapping[str, str], language
     if not len(tested):
         return ""
     failed = tested[p[p.notna()] < ALPHA]
-    which = (" (" + ", ".join(within_sentence(indicator_name(i, language)) for i in failed["indicator"]) + ")"
-             if len(failed) else "")
+    which = _indicators_in_brackets(failed["indicator"], language) if len(failed) else ""
     return words["checks_joint" if len(failed) else "checks_joint_none"].format(
         failed=format_count(len(failed), language), tested=format_count(len(tested), language),
         which=which)

@@ -422,6 +422,12 @@ def test_the_methods_say_the_event_studys_joint_test_beside_the_placebo_test() -
     assert ("Placebotestet gav p < 0,05 för 0 av 2 indikatorer. Jämförelsen bygger på 10 områden (2 med "
             "programmet). Eventstudiens gemensamma test av alla halvår före start gav p < 0,05 för 1 av 2 "
             "indikatorer (MMR vid 24 månader): skäl att läsa deras skattningar med försiktighet") in methods
+    # a name that holds a comma: the names by semicolons
+    summary["indicator"] = ["vacc_pcv3_24m", "bf_any_6m", "lang_no_deviation"]
+    summary["pretrend_joint_p"] = [0.031, 0.02, None]
+    methods = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "en")
+    assert ("gave p < 0.05 for 2 of 2 indicators (pneumococcal vaccine, 3 doses by 24 months; any "
+            "breastfeeding at 6 months): a reason") in methods
     summary["pretrend_joint_p"] = [0.06, 0.20, None]
     english = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "en")
     assert ("The event study's joint test of every half-year before the start gave p < 0.05 for none of 2 "
