@@ -627,11 +627,17 @@ def row_places(row: Mapping[str, Any], language: str, places: Mapping[str, str] 
 
 
 def _listing(names: Sequence[str], language: str) -> str:
+    """"a, b och c" / "a, b and c"; by semicolons where a name holds a comma ("pneumokockvaccin,
+    3 doser vid 24 månader; MMR vid 24 månader och …")."""
     names = list(names)
     if len(names) <= 1:
         return "".join(names)
     joiner = " och " if language == "sv" else " and "
-    return ", ".join(names[:-1]) + joiner + names[-1]
+    return _separator(names).join(names[:-1]) + joiner + names[-1]
+
+
+def _separator(names: Sequence[str]) -> str:
+    return "; " if any(", " in name for name in names) else ", "
 
 
 def design_markdown(config: Mapping[str, Any], design: pd.DataFrame, language: str, *,
@@ -847,7 +853,7 @@ def _indicators_in_brackets(indicators: Sequence[str], language: str) -> str:
     """" (a, b)": the indicators named within a sentence, by semicolons where a name holds a comma
     ("pneumokockvaccin, 3 doser vid 24 månader" read as two in a list by commas)."""
     names = [within_sentence(indicator_name(str(i), language)) for i in indicators]
-    return " (" + ("; " if any("," in name for name in names) else ", ").join(names) + ")"
+    return " (" + _separator(names).join(names) + ")"
 
 
 def _joint_pretrend_check(rows: pd.DataFrame, words: Mapping[str, str], language: str) -> str:
