@@ -798,8 +798,9 @@ def test_few_children_of_a_measure_that_begins_with_a_birth_date_say_so() -> Non
 
 
 def test_a_list_of_names_that_hold_commas_is_set_apart_by_semicolons() -> None:
-    assert narrative._listing(["pneumokockvaccin, 3 doser vid 24 månader", "MMR vid 24 månader", "karies"],
-                              "sv") == "pneumokockvaccin, 3 doser vid 24 månader; MMR vid 24 månader och karies"
+    names = ["pneumokockvaccin, 3 doser vid 24 månader", "MMR vid 24 månader", "karies"]
+    assert narrative._listing(names, "sv") == (
+        "pneumokockvaccin, 3 doser vid 24 månader; MMR vid 24 månader och karies")
     assert narrative._listing(["Norrbyåsen", "Söderängen", "Lövängen"], "en") == (
         "Norrbyåsen, Söderängen and Lövängen")
     # a decimal comma is no list's comma: "94,8 %; gränsen 95,0 %" stays one of a list by commas
