@@ -598,6 +598,14 @@ def test_notebook_runs_in_both_languages(run_folder: Path, tmp_path: Path, langu
     markdown = "".join("".join(o["data"]["text/markdown"]) for o in outputs
                        if "text/markdown" in o.get("data", {}))
     assert heading in markdown
+    # the small study's design is did: its subgroup rows are DiDs within each subgroup, of children
+    # born before and after the start, and the section says so (it said "observed differences after
+    # the start", "not the programme's estimated effect")
+    assert text.phrase("equity_intro_did", language) in markdown
+    pages = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    caption = {"sv": "Skillnad-i-skillnader inom undergrupper (procentenheter, ojusterade)",
+               "en": "Difference-in-differences within subgroups (percentage points, unadjusted)"}
+    assert caption[language] in pages
     figures_shown = sum("".join(o.get("data", {}).get("text/html", "")).count('class="report-figure"')
                         for o in outputs)
     assert figures_shown >= 6

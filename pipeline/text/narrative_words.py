@@ -627,8 +627,13 @@ CAPTIONS: dict[str, Words] = {
     "survival_effects_all": Words("{indicator}: skattade effekter med varje metod",
                                   "{indicator}: estimated effects by every method"),
     "equity": Words(
-        sv="Observerade skillnader efter start i undergrupper (ojusterade)",
-        en="Observed differences after the start in subgroups (unadjusted)",
+        sv="Observerade skillnader efter start i undergrupper (procentenheter, ojusterade)",
+        en="Observed differences after the start in subgroups (percentage points, unadjusted)",
+    ),
+    # under did each row is the DiD within the subgroup, of children born before and after the start
+    "equity_did": Words(
+        sv="Skillnad-i-skillnader inom undergrupper (procentenheter, ojusterade)",
+        en="Difference-in-differences within subgroups (percentage points, unadjusted)",
     ),
     "dose": Words("Utfall efter antal genomförda kontakter", "Outcomes by contacts received"),
     "dose_alt": Words(

@@ -210,6 +210,20 @@ PHRASES: dict[str, Words] = {
             "not the programme's estimated effect; the interaction p tests whether the difference varies "
             "between the subgroups."),
     ),
+    "equity_intro_did": Words(
+        sv=("Skillnad-i-skillnader inom undergrupper efter moderns födelseregion och föräldrarnas "
+            "utbildning: hur mycket mer andelen ändrades från före till efter start i interventionsområdena "
+            "än i jämförelseområdena bland barnen i varje undergrupp (barnen födda både före och efter "
+            "start räknas), i procentenheter. De är ojusterade för bakgrundsfaktorer och utforskande, inte "
+            "programmets skattade effekt; p för interaktion prövar om skillnaden varierar mellan "
+            "undergrupperna."),
+        en=("Difference-in-differences within subgroups by mother's region of birth and parents' "
+            "education: how much more the share changed from before to after the start in the intervention "
+            "areas than in the comparison areas among the children of each subgroup (children born both "
+            "before and after the start are counted), in percentage points. They are unadjusted for "
+            "background factors and exploratory, not the programme's estimated effect; the interaction p "
+            "tests whether the difference varies between the subgroups."),
+    ),
     "equity_intro_historical": Words(
         sv=("Observerade skillnader mellan barn födda efter och före start inom undergrupper efter "
             "moderns födelseregion och föräldrarnas utbildning. De är ojusterade jämförelser, inte "
