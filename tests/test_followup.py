@@ -458,7 +458,10 @@ def test_the_summary_says_what_stis_reported() -> None:
     sv = conversations.summary_markdown(pd.DataFrame([row]), "sv").replace("\u00a0", " ")
     assert sv == ("Från september 2017 till uttaget hölls 4 000 samtal med 1 200 familjer, i genomsnitt 24,0 "
                   "samtal per område och månad (95 % KI 23,3–24,8). En mamma var med i 91 % av samtalen "
-                  "och en pappa i 40 %. När bara en förälder kom var det mamman i 88 % av samtalen.")
+                  "där närvaron är känd och en pappa i 40 %. När bara en förälder kom var det mamman i 88 % "
+                  "av samtalen.")
+    # the shares are of the conversations with both presences recorded (a review: 1,889 of 2,099
+    # recorded read as 90 % "of the conversations", of 2,137 held)
     hidden = conversations.summary_markdown(pd.DataFrame([{**row, "share_one_parent_mother": None,
                                                            "suppressed": True}]), "en")
     assert "When only one parent came" not in hidden and "fewer than 5 conversations or families" in hidden

@@ -441,9 +441,10 @@ WORDS: dict[str, Words] = {
         en=("From {first_month} to the extraction, {conversations} conversations were held with {families} "
             "families, on average {per_month} conversations a month ({interval})."),
     ),
-    "summary_parents": Words(
-        sv="En mamma var med i {mother} av samtalen och en pappa i {father}.",
-        en="A mother took part in {mother} of the conversations and a father in {father}.",
+    "summary_parents": Words(  # the shares' denominator: the conversations with both presences known
+        sv="En mamma var med i {mother} av samtalen där närvaron är känd och en pappa i {father}.",
+        en="A mother took part in {mother} of the conversations whose presence is known and a father in "
+           "{father}.",
     ),
     "summary_one_parent": Words(
         sv="När bara en förälder kom var det mamman i {share} av samtalen.",
