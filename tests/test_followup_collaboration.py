@@ -498,3 +498,16 @@ def test_a_districts_radar_is_keyed_alike_in_both_reports(tables: dict[str, pd.D
     study, district = (keys(collab.section(t, "sv", technical=False)) for t in (published, own))
     assert None not in study.values() and len(set(study.values())) == 3
     assert district == {"collaboration_radar_b": study["collaboration_radar_b"]}
+
+
+def test_the_intro_counts_districts_and_occasions_in_agreeing_words(tables: dict[str, pd.DataFrame]) -> None:
+    """An area report's intro said "i 1 områden vid 6 tillfällen" / "in 1 districts"."""
+    means = tables[collab.MEANS]
+    occasions = means["occasion"].map(collab._occasion).nunique()
+    one = means[means["area"] == means["area"].iloc[0]]
+    assert f" i 1 område vid {occasions} tillfällen (" in collab._intro(one, None, "sv")
+    assert f" in 1 district on {occasions} occasions (" in collab._intro(one, None, "en")
+    districts = means["area"].nunique()
+    assert f" in {districts} districts on " in collab._intro(means, None, "en") and districts > 1
+    once = one[one["occasion"] == one["occasion"].iloc[0]]
+    assert " i 1 område vid 1 tillfälle (" in collab._intro(once, None, "sv")

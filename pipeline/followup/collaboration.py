@@ -305,13 +305,13 @@ COLUMN_HEADERS: dict[str, Words] = {
 OCCASION = Words("Tillfälle {number}", "Occasion {number}")
 PHRASES: dict[str, Words] = {
     "intro": Words(
-        "Förutsättningarna för samverkan skattades av {professions} i {districts} områden vid "
-        "{occasions} tillfällen ({respondents} besvarade enkäter), på en skala från {low} till "
+        "Förutsättningarna för samverkan skattades av {professions} i {districts} vid "
+        "{occasions} ({respondents} besvarade enkäter), på en skala från {low} till "
         "{high} där ett högre värde betyder bättre förutsättningar. Diagrammen visar områdenas "
         "medelvärde per dimension och tillfälle; en dimension som saknas lämnar ett avbrott i "
         "linjen och räknas aldrig som noll.",
-        "The conditions for collaboration were rated by {professions} in {districts} districts on "
-        "{occasions} occasions ({respondents} completed questionnaires), on a scale from {low} to "
+        "The conditions for collaboration were rated by {professions} in {districts} on "
+        "{occasions} ({respondents} completed questionnaires), on a scale from {low} to "
         "{high} where a higher value means better conditions. The charts show each district's mean "
         "per dimension and occasion; a missing dimension leaves a gap in the line and is never "
         "counted as zero."),
@@ -1071,8 +1071,18 @@ def _intro(means: pd.DataFrame, respondents: pd.DataFrame | None, language: str)
     return PHRASES["intro"].format(
         language,
         professions=_listing(professions, language) or PROFESSION_LABELS["all"].in_(language).lower(),
-        districts=means["area"].nunique(), occasions=means["occasion"].map(_occasion).nunique(),
+        districts=_counted(means["area"].nunique(), DISTRICT_WORDS, language),
+        occasions=_counted(means["occasion"].map(_occasion).nunique(), OCCASION_WORDS, language),
         respondents=answers, low=low, high=high)
+
+
+# "1 område", "2 områden" ("i 1 områden vid 6 tillfällen" in an area report)
+DISTRICT_WORDS = (Words("område", "district"), Words("områden", "districts"))
+OCCASION_WORDS = (Words("tillfälle", "occasion"), Words("tillfällen", "occasions"))
+
+
+def _counted(count: int, nouns: tuple[Words, Words], language: str) -> str:
+    return f"{text.format_count(count, language)} {nouns[count != 1].in_(language)}"
 
 
 def section(tables: Mapping[str, pd.DataFrame], language: str, *, technical: bool) -> list[Block]:
