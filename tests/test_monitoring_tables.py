@@ -103,6 +103,10 @@ def test_the_report_names_the_points_outside_the_limits(tmp_path: Path) -> None:
     assert ("MMR vid 24 månader: över den övre gränsen för barn födda januari–mars 2021 (82\u00a0%; "
             "gränsen 71\u00a0%).") in text
     assert "en signal att undersöka närmare, inte ett bevis" in text
+    # the runs are listed under the points outside, and counted within each period (a review
+    # found runs of 14 below the centre before the start that went on for 4 points after it)
+    assert "**Norrby.** Punkter utanför kontrollgränserna och serier:" in text
+    assert "Punkterna före och efter start bedöms var för sig" in text
     english = monitoring_markdown(published, pd.DataFrame(), "en", area="Norrby")
     assert "above the upper limit for children born January–March 2021 (82%; the limit 71%)" in english
     assert "a signal to look into, not proof" in english

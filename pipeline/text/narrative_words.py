@@ -1228,6 +1228,9 @@ MONITORING_WORDS: dict[str, Words] = {
             "beräknade för antalet barn i varje punkt, så de är vidare där barnen är färre. Ett kvartal "
             "med för få barn för att redovisas, eller med för få barn med eller utan utfallet, slås ihop "
             "med kvartalen efter (lika i alla interventionsområden), så en punkt kan gälla flera kvartal. "
+            "Punkterna före och efter start bedöms var för sig: en serie (minst åtta punkter i rad på samma "
+            "sida om mittlinjen) räknas inom den ena perioden, så en serie som fortsätter över starten "
+            "redovisas bara för den del som själv har åtta punkter i rad. "
             "Trattdiagrammet visar varje områdes andel bland barn födda efter start mot antalet barn, med "
             "95- och 99,8-procentsgränser kring alla områdens sammanlagda andel."),
         en=("The control charts (p-charts) show the share per quarter of birth in each intervention "
@@ -1235,7 +1238,10 @@ MONITORING_WORDS: dict[str, Words] = {
             "centre line, computed for the number of children in each point, so they are wider where "
             "there are fewer children. A quarter with too few children to be shown, or too few with or "
             "without the outcome, is pooled with the quarters after it (the same in every intervention "
-            "area), so a point may cover several quarters. The funnel plot shows each area's share among "
+            "area), so a point may cover several quarters. The points before and after the start are "
+            "judged apart: a run (at least eight points in a row on one side of the centre line) is "
+            "counted within one period, so a run that goes on across the start is reported only for a "
+            "part that itself has eight points in a row. The funnel plot shows each area's share among "
             "children born after the start against its number of children, with 95% and 99.8% limits "
             "around the share of all areas together."),
     ),
@@ -1257,12 +1263,12 @@ MONITORING_WORDS: dict[str, Words] = {
         en="{indicator}: {side} for children born {periods}.",
     ),
     "area_outside": Words(
-        sv="**{area}.** Punkter utanför kontrollgränserna:",
-        en="**{area}.** Points outside the control limits:",
+        sv="**{area}.** Punkter utanför kontrollgränserna och serier:",
+        en="**{area}.** Points outside the control limits, and runs:",
     ),
     "area_inside": Words(
-        sv="**{area}.** Ingen punkt ligger utanför kontrollgränserna.",
-        en="**{area}.** No point lies outside the control limits.",
+        sv="**{area}.** Ingen punkt ligger utanför kontrollgränserna, och ingen serie bildas.",
+        en="**{area}.** No point lies outside the control limits, and there is no run.",
     ),
     "run_above": Words("över mittlinjen", "above the centre line"),
     "run_below": Words("under mittlinjen", "below the centre line"),
