@@ -733,7 +733,10 @@ def caption(key: str, language: str, **values: Any) -> str:
         family = FAMILY_NAMES.get(values["family"])
         values["family"] = family.in_(language) if family is not None else values["family"]
     if "indicator" in values:
-        values["indicator"] = indicator_name(values["indicator"], language)
+        # under did a survival indicator's effects table holds the DiD of its landmark share:
+        # the caption names the share ("… (andel vaccinerade vid 24 månader)")
+        named = landmark_name if key == "survival_effects" else indicator_name
+        values["indicator"] = named(values["indicator"], language)
     return CAPTIONS[key].format(language, **values)
 
 

@@ -1024,3 +1024,15 @@ def test_a_follow_up_parts_figures_are_named_in_the_reports_language(small_study
     assert names and not [n for n in names if n.endswith("-conversations.png") or "collaboration-radar" in n]
     swedish = [p.name for p in figures.glob("small_study_sv/*.png")]
     assert [n for n in swedish if "-rad-och-stodsamtal-per-manad" in n]  # the samtal part's, in Swedish
+
+
+def test_a_survival_indicators_did_table_names_the_share_it_estimates() -> None:
+    """Under did the effects table of age at MMR vaccination holds the DiD of the share vaccinated
+    by 24 months (730 days; a review read a positive "effect on age at MMR" beside medians that put
+    the intervention group later): the caption says which share; the curves' table does not."""
+    assert narrative.caption("survival_effects", "sv", indicator="vacc_mmr1_age") == (
+        "Ålder vid MMR-vaccination (andel vaccinerade vid 24 månader): programmets skattade effekt")
+    assert narrative.caption("survival_effects", "en", indicator="bf_duration") == (
+        "Duration of breastfeeding (share still breastfed at 6 months): the programme's estimated effect")
+    assert narrative.caption("survival_table", "en", indicator="bf_duration") == (
+        "Duration of breastfeeding: median and log-rank test")
