@@ -759,10 +759,10 @@ def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[st
         axes = figure.subplots(max(len(shown), 1), 1, sharey=True, squeeze=False)[:, 0]
         for ax, indicator in zip(axes, shown, strict=False):
             rows = tables.records(frame[frame["indicator"] == indicator])
-            bands = list(dict.fromkeys(str(row["contacts_band"]) for row in rows))
+            bands = list(dict.fromkeys(tables.contacts_band_text(row) for row in rows))
             xs, ys, lows, highs = [], [], [], []
             for row in rows:
-                x = bands.index(str(row["contacts_band"]))
+                x = bands.index(tables.contacts_band_text(row))
                 note_height = 12 if x % 2 == 0 else 30  # neighbouring bands' notes apart
                 if text.row_is_suppressed(row, ("events", "n")):
                     message = text.suppression_phrase(row.get("suppression"), language, _min_cell(
@@ -783,7 +783,7 @@ def dose_response_figure(dose_response: pd.DataFrame, indicator_ids: Sequence[st
                             markersize=7, capsize=3, gid=indicator)
             ax.set_title(label("indicator", indicator, language), loc="left", fontsize=FONT_SIZE)
             ax.set_xticks(range(len(bands)))
-            ax.set_xticklabels([band.replace("-", text.EN_DASH) for band in bands])
+            ax.set_xticklabels(bands)
             ax.set_xlim(-0.6, max(len(bands), 1) - 0.4)
             ax.set_ylabel(label("axis", "share", language))
             _style_axes(ax, language, percent_axis="y")

@@ -544,6 +544,24 @@ def survival_table(survival: pd.DataFrame, language: str) -> pd.DataFrame:
     return _display(rows, ["indicator", "group", "median", "n", "events", "log_rank"], language)
 
 
+# which contacts a dose-response row counts ("3+" of breastfeeding at 6 months is all 3 planned
+# before 6 months, not 3 or more of the programme's 6)
+COUNTED_CONTACTS = (Words("(räknar de {n} kontakter som planeras före mätåldern)",
+                          "(counting the {n} contacts planned before the age measured)"),
+                    Words("(räknar den {n} kontakt som planeras före mätåldern)",
+                          "(counting the {n} contact planned before the age measured)"))
+
+
+def contacts_band_text(row: Mapping[str, Any]) -> str:
+    """A dose-response band as shown: "0–2", "5+"; an open band from the number of contacts
+    counted is all of them ("3+" of 3 counted: "3")."""
+    band = str(row.get("contacts_band"))
+    counted = to_number(row.get("contacts_counted"))
+    if counted is not None and band.endswith("+") and to_number(row.get("contacts_min")) == counted:
+        band = band[:-1]
+    return band.replace("-", EN_DASH)
+
+
 def dose_response_table(dose_response: pd.DataFrame, language: str, *,
                         indicators_shown: Sequence[str] | None = None,
                         min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
@@ -558,8 +576,13 @@ def dose_response_table(dose_response: pd.DataFrame, language: str, *,
             share = _suppressed_text(row, language, min_cell, "events", "n")
         else:
             share = _share_with_interval(row, language)
-        rows.append({"indicator": label("indicator", row["indicator"], language),
-                     "contacts_band": str(row.get("contacts_band")).replace("-", EN_DASH),
+        counted = to_number(row.get("contacts_counted"))
+        indicator = label("indicator", row["indicator"], language)
+        if counted is not None:  # the bands count only the contacts planned before the outcome's age
+            words = COUNTED_CONTACTS[counted == 1]
+            indicator += " " + words.format(language, n=format_count(counted, language))
+        rows.append({"indicator": indicator,
+                     "contacts_band": contacts_band_text(row),
                      "proportion": share, "events": _shown_count(row.get("events"), language, suppressed),
                      "n": format_count(row.get("n"), language)})
     return _display(rows, ["indicator", "contacts_band", "proportion", "events", "n"], language)

@@ -1036,3 +1036,23 @@ def test_a_survival_indicators_did_table_names_the_share_it_estimates() -> None:
         "Duration of breastfeeding (share still breastfed at 6 months): the programme's estimated effect")
     assert narrative.caption("survival_table", "en", indicator="bf_duration") == (
         "Duration of breastfeeding: median and log-rank test")
+
+
+def test_a_dose_response_row_says_which_contacts_it_counts() -> None:
+    """Breastfeeding at 6 months counts the 3 contacts planned before 6 months: its top band is all
+    3 of them, not "3+" of the programme's 6 (a review read it so); at 2 months, 1 contact."""
+    dose = pd.DataFrame({
+        "indicator": ["bf_any_6m", "bf_any_6m", "bf_any_2m"], "contacts_band": ["0-2", "3+", "1+"],
+        "contacts_min": [0, 3, 1], "contacts_max": [2, None, None], "n": [40, 200, 300],
+        "events": [20, 130, 250], "proportion": [0.5, 0.65, 0.8333], "ci_low": [0.35, 0.58, 0.79],
+        "ci_high": [0.65, 0.71, 0.87], "contacts_counted": [3, 3, 1], "suppressed": False,
+        "suppression": "", "proportion_bound": None})
+    sv = tables.dose_response_table(dose, "sv")
+    assert sv.iloc[:, 0].tolist()[1:] == [
+        "Amning (hel eller delvis) vid 6 månader (räknar de 3 kontakter som planeras före mätåldern)",
+        "Amning (hel eller delvis) vid 2 månader (räknar den 1 kontakt som planeras före mätåldern)"]
+    assert sv.iloc[:, 1].tolist() == ["0\u20132", "3", "1"]
+    assert tables.dose_response_table(dose, "en").iloc[0, 0] == (
+        "Any breastfeeding at 6 months (counting the 3 contacts planned before the age measured)")
+    figure = figures.dose_response_figure(dose, ["bf_any_6m"], "en")  # the figure's bands alike
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["0\u20132", "3"]
