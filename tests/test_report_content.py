@@ -1056,3 +1056,10 @@ def test_a_dose_response_row_says_which_contacts_it_counts() -> None:
         "Any breastfeeding at 6 months (counting the 3 contacts planned before the age measured)")
     figure = figures.dose_response_figure(dose, ["bf_any_6m"], "en")  # the figure's bands alike
     assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["0\u20132", "3"]
+
+
+def test_the_funnel_caption_says_a_point_beyond_a_drawn_line_may_lie_within() -> None:
+    """Ängsbacka's MMR, 44 of 44: above the drawn 95 % curve (0.978 at 44 children) yet within the
+    limit, which is 44 itself as the binomial counts (a review read the figure against the text)."""
+    assert "a point just beyond a line may lie within the limit" in narrative.caption("funnel", "en")
+    assert "en punkt strax utanför en linje kan ligga inom gränsen" in narrative.caption("funnel", "sv")

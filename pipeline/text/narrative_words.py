@@ -697,9 +697,15 @@ CAPTIONS: dict[str, Words] = {
             "the limits are red crosses, and a dashed vertical line marks the programme start."),
     ),
     "funnel": Words(
-        sv="Områdenas andel bland barn födda efter start mot antalet barn (trattdiagram)",
+        sv=("Områdenas andel bland barn födda efter start mot antalet barn (trattdiagram). Gränserna är "
+            "ritade som jämna kurvor, men om ett område ligger utanför avgörs av dess antal barn med "
+            "utfallet mot binomialfördelningens gräns: en punkt strax utanför en linje kan ligga inom "
+            "gränsen. Texten om trattdiagrammen nämner de områden som ligger utanför."),
         en=("The areas' share among children born after the start against their number of children "
-            "(funnel plot)"),
+            "(funnel plot). The limits are drawn as smooth curves, but whether an area lies outside is "
+            "decided by its number of children with the outcome against the binomial limit: a point just "
+            "beyond a line may lie within the limit. The text on the funnel plots names the areas "
+            "outside."),
     ),
     "funnel_alt": Words(
         sv=("Trattdiagram per huvudindikator: varje område som en punkt (andel mot antal barn), en vågrät "
