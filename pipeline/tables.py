@@ -665,29 +665,43 @@ def power_table(power: pd.DataFrame, language: str) -> pd.DataFrame:
         number = to_number(value)
         return EN_DASH if number is None else format_number(number * 100, language, 1)
 
-    rows = [{"indicator": label("indicator", row["indicator"], language),
-             "p_comparison": _suppressed_text(row, language, text.DEFAULT_MIN_CELL)
-             if text.row_is_suppressed(row) else format_percent(row.get("p_comparison"), language),
-             "n_intervention": format_count(row.get("n_intervention"), language),
-             "n_comparison": format_count(row.get("n_comparison"), language),
-             "mdd": pp(row.get("mdd")),
-             # areas as clusters: blank with an intra-area correlation means out of reach
-             "mdd_areas": pp(row.get("mdd_areas")) if to_number(row.get("mdd_areas")) is not None
-             else (phrase("out_of_reach", language) if to_number(row.get("icc")) is not None
-                   else EN_DASH),
-             "difference_named": pp(row.get("difference_named")),
-             "n_per_group_needed": format_count(
-                 row.get("n_per_group_needed_corrected", row.get("n_per_group_needed")), language),
-             "areas_per_arm_needed": format_count(row.get("areas_per_arm_needed"), language)}
-            for row in records(power)]
-    columns = ["indicator", "p_comparison", "n_intervention", "n_comparison", "mdd", "mdd_areas",
-               "difference_named", "n_per_group_needed", "areas_per_arm_needed"]
+    def detectable(row: Mapping[str, Any], column: str, computed: bool) -> str:
+        """A detectable change; blank where it was computed: no change within the scale (up to
+        100 %, down to 0 %) reaches the power, "out of reach"; else (hidden, not computed) a dash."""
+        if to_number(row.get(column)) is not None:
+            return pp(row.get(column))
+        return phrase("out_of_reach", language) if computed else EN_DASH
+
+    rows = []
+    for row in records(power):
+        by_children = to_number(row.get("p_comparison")) is not None and not text.row_is_suppressed(row)
+        by_areas = by_children and to_number(row.get("icc")) is not None
+        rows.append({
+            "indicator": label("indicator", row["indicator"], language),
+            "p_comparison": _suppressed_text(row, language, text.DEFAULT_MIN_CELL)
+            if text.row_is_suppressed(row) else format_percent(row.get("p_comparison"), language),
+            "n_intervention": format_count(row.get("n_intervention"), language),
+            "n_comparison": format_count(row.get("n_comparison"), language),
+            # a rise and a fall: an indicator the programme hopes to lower (caries, emergency
+            # contacts) is judged by its fall, which a rise's figure alone did not show
+            "mdd": detectable(row, "mdd", by_children),
+            "mdd_decrease": detectable(row, "mdd_decrease", by_children),
+            "mdd_areas": detectable(row, "mdd_areas", by_areas),
+            "mdd_decrease_areas": detectable(row, "mdd_decrease_areas", by_areas),
+            "difference_named": pp(row.get("difference_named")),
+            "n_per_group_needed": format_count(
+                row.get("n_per_group_needed_corrected", row.get("n_per_group_needed")), language),
+            "areas_per_arm_needed": format_count(row.get("areas_per_arm_needed"), language)})
+    columns = ["indicator", "p_comparison", "n_intervention", "n_comparison", "mdd", "mdd_decrease",
+               "mdd_areas", "mdd_decrease_areas", "difference_named", "n_per_group_needed",
+               "areas_per_arm_needed"]
     if all(row["mdd_areas"] == EN_DASH for row in rows):
-        columns = [c for c in columns if c not in ("mdd_areas", "areas_per_arm_needed")]
+        columns = [c for c in columns if c not in ("mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed")]
     frame = _display(rows, columns, language)
     unit = f" ({phrase('pp', language)})"
     return frame.rename(columns={label("header", c, language): label("header", c, language) + unit
-                                 for c in ("mdd", "mdd_areas", "difference_named")})
+                                 for c in ("mdd", "mdd_decrease", "mdd_areas", "mdd_decrease_areas",
+                                           "difference_named")})
 
 
 # --- costs ------------------------------------------------------------------------------------

@@ -955,7 +955,8 @@ def test_a_did_reports_words_say_what_its_figures_and_tables_hold(small_study) -
     assert "Födda i interventionsområdena" in study and "Födda i interventionsområdena" not in one
     for page in (study, one):
         assert "hasardkvoter" not in page
-        assert "Amningens längd: programmets skattade effekt" in page
+        assert ("Amningens längd (andel som fortfarande ammas vid 6 månader): programmets skattade "
+                "effekt") in page
         assert "Ojusterad (Poissonregression)" not in page  # the rows after the start alone
         assert "fasta effekter för varje område och varje födelsehalvår" in page
 
@@ -1063,3 +1064,27 @@ def test_the_funnel_caption_says_a_point_beyond_a_drawn_line_may_lie_within() ->
     limit, which is 44 itself as the binomial counts (a review read the figure against the text)."""
     assert "a point just beyond a line may lie within the limit" in narrative.caption("funnel", "en")
     assert "en punkt strax utanför en linje kan ligga inom gränsen" in narrative.caption("funnel", "sv")
+
+
+def test_the_power_table_shows_the_fall_beside_the_rise_and_says_out_of_reach() -> None:
+    """Caries (47 % in the comparison group), which the programme hopes to lower: with 2 + 8 areas no
+    fall down to 0 % reaches 80 % power, which the table showed as a rise of 45.3 only (a review).
+    DTP3 (97 %): no rise up to 100 % reaches it by the children either ("–" before)."""
+    power = pd.DataFrame([
+        {"indicator": "dental_caries_3y", "p_comparison": 0.47, "n_intervention": 150, "n_comparison": 260,
+         "mdd": 0.12, "mdd_decrease": 0.11, "mdd_areas": 0.453, "mdd_decrease_areas": None, "icc": 0.02,
+         "difference_named": 0.05, "n_per_group_needed": 1500, "n_per_group_needed_corrected": 1540,
+         "areas_per_arm_needed": None, "suppressed": False, "suppression": ""},
+        {"indicator": "vacc_dtp3_24m", "p_comparison": 0.97, "n_intervention": 560, "n_comparison": 880,
+         "mdd": None, "mdd_decrease": 0.031, "mdd_areas": None, "mdd_decrease_areas": 0.08, "icc": 0.0,
+         "difference_named": 0.05, "n_per_group_needed": 300, "n_per_group_needed_corrected": 320,
+         "areas_per_arm_needed": 9, "suppressed": False, "suppression": ""}])
+    sv = tables.power_table(power, "sv").set_index("Indikator")
+    caries, dtp3 = sv.loc["Karies vid 3 år (deft > 0)"], sv.loc["DTP-polio-Hib, 3 doser vid 24 månader"]
+    assert caries["Minsta upptäckbara ökning, områden som kluster (procentenheter)"] == "45,3"
+    assert caries["Minsta upptäckbara minskning, områden som kluster (procentenheter)"] == "nås inte"
+    assert caries["Minsta upptäckbara minskning, barn som oberoende (procentenheter)"] == "11,0"
+    assert dtp3["Minsta upptäckbara ökning, barn som oberoende (procentenheter)"] == "nås inte"
+    assert dtp3["Barn per grupp som behövs, barn som oberoende"] == "320"
+    english = tables.power_table(power, "en")
+    assert "Minimum detectable fall, areas as clusters (percentage points)" in english.columns

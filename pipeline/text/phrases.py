@@ -246,12 +246,18 @@ PHRASES: dict[str, Words] = {
             "många barn per grupp som behövs för den önskade skillnaden. Programmet ges per område, och "
             "barn i samma område liknar varandra: kolumnerna med områden som kluster är det ärliga svaret "
             "(samvariationen inom områden skattad ur data), de med barn som oberoende ett alltför "
-            "optimistiskt."),
+            "optimistiskt. En indikator som programmet vill sänka (karies, akuta vårdkontakter) bedöms "
+            "efter minskningen. ”Nås inte”: ingen förändring inom skalan (upp till 100 % eller ned till "
+            "0 %) når den styrkan. Barnen per grupp som behövs gäller den önskade skillnaden uppåt, eller "
+            "nedåt där andelen är för nära 100 %."),
         en=("The smallest difference the study can detect with 80% power (two-sided test at the 5% level), "
             "and the children per group needed for the difference wanted. The programme is given by area, "
             "and children in one area are alike: the columns with areas as clusters are the honest answer "
             "(the correlation within areas estimated from the data), those with children as independent an "
-            "optimistic one."),
+            "optimistic one. An indicator the programme hopes to lower (caries, emergency contacts) is "
+            "judged by its fall. \u201cOut of reach\u201d: no change within the scale (up to 100% or down to "
+            "0%) reaches that power. The children per group needed are for the difference wanted upwards, "
+            "or downwards where the share is too near 100%."),
     ),
     "cost_total": Words("Totalt {years}", "Total {years}"),
     "costs_intro": Words(
