@@ -682,26 +682,23 @@ def power_table(power: pd.DataFrame, language: str) -> pd.DataFrame:
             if text.row_is_suppressed(row) else format_percent(row.get("p_comparison"), language),
             "n_intervention": format_count(row.get("n_intervention"), language),
             "n_comparison": format_count(row.get("n_comparison"), language),
-            # a rise and a fall: an indicator the programme hopes to lower (caries, emergency
-            # contacts) is judged by its fall, which a rise's figure alone did not show
-            "mdd": detectable(row, "mdd", by_children),
-            "mdd_decrease": detectable(row, "mdd_decrease", by_children),
-            "mdd_areas": detectable(row, "mdd_areas", by_areas),
-            "mdd_decrease_areas": detectable(row, "mdd_decrease_areas", by_areas),
+            # a rise and a fall, in one cell: an indicator the programme hopes to lower (caries,
+            # emergency contacts) is judged by its fall, which a rise's figure alone did not show
+            "mdd": f"{detectable(row, 'mdd', by_children)} / {detectable(row, 'mdd_decrease', by_children)}",
+            "mdd_areas": (f"{detectable(row, 'mdd_areas', by_areas)} / "
+                          f"{detectable(row, 'mdd_decrease_areas', by_areas)}"),
             "difference_named": pp(row.get("difference_named")),
             "n_per_group_needed": format_count(
                 row.get("n_per_group_needed_corrected", row.get("n_per_group_needed")), language),
             "areas_per_arm_needed": format_count(row.get("areas_per_arm_needed"), language)})
-    columns = ["indicator", "p_comparison", "n_intervention", "n_comparison", "mdd", "mdd_decrease",
-               "mdd_areas", "mdd_decrease_areas", "difference_named", "n_per_group_needed",
-               "areas_per_arm_needed"]
-    if all(row["mdd_areas"] == EN_DASH for row in rows):
-        columns = [c for c in columns if c not in ("mdd_areas", "mdd_decrease_areas", "areas_per_arm_needed")]
+    columns = ["indicator", "p_comparison", "n_intervention", "n_comparison", "mdd", "mdd_areas",
+               "difference_named", "n_per_group_needed", "areas_per_arm_needed"]
+    if all(row["mdd_areas"] == f"{EN_DASH} / {EN_DASH}" for row in rows):
+        columns = [c for c in columns if c not in ("mdd_areas", "areas_per_arm_needed")]
     frame = _display(rows, columns, language)
     unit = f" ({phrase('pp', language)})"
     return frame.rename(columns={label("header", c, language): label("header", c, language) + unit
-                                 for c in ("mdd", "mdd_decrease", "mdd_areas", "mdd_decrease_areas",
-                                           "difference_named")})
+                                 for c in ("mdd", "mdd_areas", "difference_named")})
 
 
 # --- costs ------------------------------------------------------------------------------------

@@ -314,22 +314,15 @@ HEADERS: dict[str, Words] = {
     "contacts_band": Words("Antal kontakter", "Contacts received"),
     "p_comparison": Words("Andel i jämförelsegruppen", "Share in the comparison group"),
     "mdd": Words(
-        sv="Minsta upptäckbara ökning, barn som oberoende",
-        en="Minimum detectable rise, children as independent",
+        sv="Minsta upptäckbara ökning / minskning, barn som oberoende",
+        en="Minimum detectable rise / fall, children as independent",
     ),
     "mdd_areas": Words(
-        sv="Minsta upptäckbara ökning, områden som kluster",
-        en="Minimum detectable rise, areas as clusters",
+        sv="Minsta upptäckbara ökning / minskning, områden som kluster",
+        en="Minimum detectable rise / fall, areas as clusters",
     ),
     "areas_per_arm_needed": Words("Områden per grupp som behövs", "Areas per group needed"),
-    "mdd_decrease": Words(
-        sv="Minsta upptäckbara minskning, barn som oberoende",
-        en="Minimum detectable fall, children as independent",
-    ),
-    "mdd_decrease_areas": Words(
-        sv="Minsta upptäckbara minskning, områden som kluster",
-        en="Minimum detectable fall, areas as clusters",
-    ),
+    "mdd_decrease": Words("Minsta upptäckbara minskning", "Minimum detectable fall"),
     "difference_named": Words("Önskad skillnad", "Difference wanted"),
     "n_per_group_needed": Words("Barn per grupp som behövs, barn som oberoende",
                                 "Children per group needed, children as independent"),
