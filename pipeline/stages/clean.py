@@ -1285,12 +1285,18 @@ def rejects_by_reason(result: CleanResult) -> pd.DataFrame:
 
 
 def missingness(result: CleanResult) -> pd.DataFrame:
-    """Missing values per column of each clean table (after cleaning)."""
+    """Missing values per column of each clean table (after cleaning). The columns of an export
+    that identifies a row by either of two (a child's personnummer or a family id, as the
+    conversations do) are left out: each row has one of them, and the other blank is no missing
+    value (the conversations' child pseudonym read "100 % missing" of an export without one)."""
     rows = []
     for table in result.tables.values():
         n = table.rows_clean
+        either = TABLES[table.table].identified_by if table.table in TABLES else ()
+        identifying = ({"child_id" if name == "personnummer" else name for name in either}
+                       if len(either) > 1 else set())
         for column, missing in table.missing_values().items():
-            if column in (SOURCE_ROW, "source_file"):
+            if column in (SOURCE_ROW, "source_file") or column in identifying:
                 continue
             rows.append({"table": table.table, "column": column, "rows": n, "missing": missing,
                          "share_missing": round(missing / n, 4) if n else np.nan})
