@@ -511,3 +511,19 @@ def test_the_intro_counts_districts_and_occasions_in_agreeing_words(tables: dict
     assert f" in {districts} districts on " in collab._intro(means, None, "en") and districts > 1
     once = one[one["occasion"] == one["occasion"].iloc[0]]
     assert " i 1 område vid 1 tillfälle (" in collab._intro(once, None, "sv")
+
+
+def test_an_area_report_leaves_out_the_spread_between_districts(tables: dict[str, pd.DataFrame]) -> None:
+    """The spread between districts (mean of the districts' means and their SD) is the whole
+    study's; an area report's tables hold its own district alone, under a note saying so, and
+    showed it all the same ("Districts 2", the spread narrowing for 9 of 9 dimensions)."""
+    published = _publish(tables, min_cell=3)
+    own = {name: frame[frame["area"].astype("string") == "B"].reset_index(drop=True)
+           if name in (collab.MEANS, collab.CHANGE) else frame for name, frame in published.items()}
+    convergence = collab.PHRASES["convergence_caption"].format("en", first="", last="").split("(")[0][:20]
+    spread = collab.PHRASES["spread_caption"].in_("en")
+    study = _all_text(collab.section(published, "en", technical=True))
+    district = _all_text(collab.section(own, "en", technical=True))
+    assert convergence in study and spread in study
+    assert convergence not in district and spread not in district
+    assert "Change (95% CI)" in district  # the district's own change stays

@@ -1101,7 +1101,10 @@ def section(tables: Mapping[str, pd.DataFrame], language: str, *, technical: boo
         blocks.append(TableBlock(_change_table(change, language, technical),
                                  PHRASES["change_caption"].format(language, min_cell=min_cell)))
     convergence = tables.get(CONVERGENCE)
-    if convergence is not None and len(convergence):
+    # the spread between districts is the whole study's: not in an area report, whose tables by
+    # district hold its own district alone (its Table 6 said "Districts 2" beneath a note that
+    # the tables by area show only the area's own figures)
+    if convergence is not None and len(convergence) and means["area"].nunique() > 1:
         verdicts = convergence["spread_change"].astype(str)
         first, last = (_occasion(convergence[c].iloc[0]) for c in ("occasion_first", "occasion_last"))
         compared = verdicts.isin(["narrower", "wider", "unchanged"])
@@ -1114,7 +1117,7 @@ def section(tables: Mapping[str, pd.DataFrame], language: str, *, technical: boo
                                  PHRASES["convergence_caption"].format(language, first=first, last=last)))
     if technical:
         spread = tables.get(SPREAD)
-        if spread is not None and len(spread):
+        if spread is not None and len(spread) and means["area"].nunique() > 1:
             blocks.append(TableBlock(_spread_table(spread, language),
                                      PHRASES["spread_caption"].in_(language)))
         if respondents is not None and len(respondents):
