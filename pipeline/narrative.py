@@ -1151,8 +1151,11 @@ def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, langu
         return "\n\n".join(paragraphs)
     shown = charts if area == "all" else charts[charts["area"].astype(str) == area]
     records_shown = records(shown)
-    if "comparison_areas" in baselines and any(str(r.get("period")) == "pre" for r in records_shown):
+    periods = {str(r.get("period")) for r in records_shown}
+    if "comparison_areas" in baselines and "pre" in periods:
         paragraphs[0] += " " + _monitoring_word("before_start", language)
+    if {"pre", "post"} <= periods:  # each period its own chart: a run is counted within one
+        paragraphs[0] += " " + _monitoring_word("runs_by_period", language)
     for name in dict.fromkeys(str(r["area"]) for r in records_shown):
         mine = [r for r in records_shown if str(r["area"]) == name]
         lines = _outside_lines(mine, language, born) + _run_lines(mine, language, born)

@@ -1234,9 +1234,6 @@ MONITORING_WORDS: dict[str, Words] = {
             "beräknade för antalet barn i varje punkt, så de är vidare där barnen är färre. Ett kvartal "
             "med för få barn för att redovisas, eller med för få barn med eller utan utfallet, slås ihop "
             "med kvartalen efter (lika i alla interventionsområden), så en punkt kan gälla flera kvartal. "
-            "Punkterna före och efter start bedöms var för sig: en serie (minst åtta punkter i rad på samma "
-            "sida om mittlinjen) räknas inom den ena perioden, så en serie som fortsätter över starten "
-            "redovisas bara för den del som själv har åtta punkter i rad. "
             "Trattdiagrammet visar varje områdes andel bland barn födda efter start mot antalet barn, med "
             "95- och 99,8-procentsgränser kring alla områdens sammanlagda andel."),
         en=("The control charts (p-charts) show the share per quarter of birth in each intervention "
@@ -1244,10 +1241,7 @@ MONITORING_WORDS: dict[str, Words] = {
             "centre line, computed for the number of children in each point, so they are wider where "
             "there are fewer children. A quarter with too few children to be shown, or too few with or "
             "without the outcome, is pooled with the quarters after it (the same in every intervention "
-            "area), so a point may cover several quarters. The points before and after the start are "
-            "judged apart: a run (at least eight points in a row on one side of the centre line) is "
-            "counted within one period, so a run that goes on across the start is reported only for a "
-            "part that itself has eight points in a row. The funnel plot shows each area's share among "
+            "area), so a point may cover several quarters. The funnel plot shows each area's share among "
             "children born after the start against its number of children, with 95% and 99.8% limits "
             "around the share of all areas together."),
     ),
@@ -1281,6 +1275,15 @@ MONITORING_WORDS: dict[str, Words] = {
     "indicator_run": Words(
         sv="{indicator}: {count} punkter i rad {side} (barn födda {period}).",
         en="{indicator}: {count} points in a row {side} (children born {period}).",
+    ),
+    # where a chart has points before and after the start (each period is its own p-chart)
+    "runs_by_period": Words(
+        sv=("Punkterna före och efter start bedöms var för sig: en serie (minst åtta punkter i rad på samma "
+            "sida om mittlinjen) räknas inom den ena perioden, så en serie som fortsätter över starten "
+            "redovisas bara för den del som själv har åtta punkter i rad."),
+        en=("The points before and after the start are judged apart: a run (at least eight points in a row "
+            "on one side of the centre line) is counted within one period, so a run that goes on across the "
+            "start is reported only for a part that itself has eight points in a row."),
     ),
     "before_start": Words(
         sv=("Punkterna före programstart visar hur området skilde sig från jämförelseområdena innan "
