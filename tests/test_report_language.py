@@ -137,3 +137,15 @@ def test_no_snake_case_id_in_a_committee_report(reports) -> None:
     assert committee
     for path, body in committee:
         assert not SNAKE_CASE.findall(body), (path.name, sorted(set(SNAKE_CASE.findall(body))))
+
+
+def test_the_equity_caption_says_what_the_designs_subgroup_rows_compare(reports, request) -> None:
+    """did: a DiD within each subgroup (it said "observed differences after the start" of rows
+    holding children born before it too); concurrent: the groups after the start."""
+    study = next(body for path, body in reports if path.stem.endswith("_study_sv"))
+    did = "Skillnad-i-skillnader inom undergrupper (procentenheter, ojusterade)" in study
+    after = "Observerade skillnader efter start i undergrupper (procentenheter, ojusterade)" in study
+    historical = "Observerade skillnader mellan barn födda efter och före start i undergrupper" in study
+    assert (did, after, historical) == {"small_study": (True, False, False),
+                                        "concurrent_study": (False, True, False)}[
+        request.node.callspec.params["reports"]]

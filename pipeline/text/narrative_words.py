@@ -630,6 +630,13 @@ CAPTIONS: dict[str, Words] = {
         sv="Observerade skillnader efter start i undergrupper (procentenheter, ojusterade)",
         en="Observed differences after the start in subgroups (percentage points, unadjusted)",
     ),
+    # under historical each row compares the children born after the start with those before
+    "equity_historical": Words(
+        sv="Observerade skillnader mellan barn födda efter och före start i undergrupper (procentenheter, "
+           "ojusterade)",
+        en="Observed differences between children born after and before the start in subgroups "
+           "(percentage points, unadjusted)",
+    ),
     # under did each row is the DiD within the subgroup, of children born before and after the start
     "equity_did": Words(
         sv="Skillnad-i-skillnader inom undergrupper (procentenheter, ojusterade)",
