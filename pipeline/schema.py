@@ -38,6 +38,13 @@ class Column:
     # its name in the reports' data-quality appendix; the core tables' columns have theirs
     # in pipeline.text.COLUMN_LABELS, an optional export's columns here
     label: Words | None = None
+    # A blank that is a value, not a gap (a blank moved-out date: the child did not move out):
+    # the data-quality table counts no missing values in such a column.
+    blank_is_value: bool = False
+    # A column asked only of some rows: those whose column `asked_of[0]` is given (value None)
+    # or holds `asked_of[1]` (the reason for declining: the families who declined). The
+    # data-quality table counts its missing values among those rows.
+    asked_of: tuple[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,12 +138,16 @@ CORE_TABLES: dict[str, Table] = {
                 description="gestational age at birth, weeks (weeks + days, 38+2, read as 38 2/7)",
                 unit="weeks",
             ),
-            Column("moved_out_date", "utflyttad", "date", description="date the child moved out of the area"),
+            Column("moved_out_date", "utflyttad", "date", description="date the child moved out of the area",
+                   blank_is_value=True),  # blank: did not move out
             Column(
-                "offered_date", "erbjuden", "date", description="date the family was offered the programme"
+                "offered_date", "erbjuden", "date", description="date the family was offered the programme",
+                blank_is_value=True,  # blank: not offered
             ),
-            Column("accepted", "tackat_ja", "boolean", description="family accepted the programme"),
-            Column("declined_reason", "avbojt_orsak", "text", description="reason given for declining"),
+            Column("accepted", "tackat_ja", "boolean", description="family accepted the programme",
+                   asked_of=("offered_date", None)),
+            Column("declined_reason", "avbojt_orsak", "text", description="reason given for declining",
+                   asked_of=("accepted", False)),
         ),
     ),
     "visits": Table(

@@ -116,19 +116,20 @@ class CleanTable:
     rows_duplicate: int
     rejects: pd.DataFrame
     # for a table set aside (written as soon as cleaned, `frame` then its columns without
-    # rows): its clean rows and the missing values per column
+    # rows): its clean rows and, per column, the rows asked and the missing values among them
     rows_set_aside: int | None = None
-    missing: dict[str, int] | None = None
+    missing: dict[str, tuple[int, int]] | None = None
 
     @property
     def rows_clean(self) -> int:
         return len(self.frame) if self.rows_set_aside is None else self.rows_set_aside
 
-    def missing_values(self) -> dict[str, int]:
-        """Missing values per column of the clean table."""
+    def missing_values(self) -> dict[str, tuple[int, int]]:
+        """Per column of the clean table, the rows it is asked of and its missing values among
+        them (`missing_among_asked`)."""
         if self.missing is not None:
             return self.missing
-        return {column: int(self.frame[column].isna().sum()) for column in self.frame.columns}
+        return missing_among_asked(self.table, self.frame)
 
     def handed_over(self) -> tuple[CleanTable, list[pd.DataFrame]]:
         """The table as kept once its rows are handed over to be written (its counts and its
@@ -143,6 +144,28 @@ class CleanTable:
     @property
     def rows_rejected(self) -> int:
         return len(self.rejects)
+
+
+def missing_among_asked(table: str, frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Per column, the rows it is asked of and the blanks among them, as the data contract
+    says (`Column.blank_is_value`, `Column.asked_of`): a column whose blank is a value (a
+    moved-out date: did not move) is left out; one asked of some rows alone (whether the
+    family accepted: of the families offered) is counted among those."""
+    entries = {column.name: column for column in TABLES[table].columns} if table in TABLES else {}
+    counts = {}
+    for column in frame.columns:
+        entry = entries.get(column)
+        if entry is not None and entry.blank_is_value:
+            continue
+        blank = frame[column].isna().to_numpy(dtype=bool)
+        if entry is None or entry.asked_of is None:
+            counts[column] = (len(frame), int(blank.sum()))
+            continue
+        by, value = entry.asked_of
+        asked = (frame[by].notna() if value is None else frame[by].eq(value)).fillna(False)
+        asked = asked.to_numpy(dtype=bool)
+        counts[column] = (int(asked.sum()), int((blank & asked).sum()))
+    return counts
 
 
 def without_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1285,17 +1308,18 @@ def rejects_by_reason(result: CleanResult) -> pd.DataFrame:
 
 
 def missingness(result: CleanResult) -> pd.DataFrame:
-    """Missing values per column of each clean table (after cleaning). The columns of an export
+    """Missing values per column of each clean table (after cleaning), among the rows each
+    column is asked of (`missing_among_asked`: a blank moved-out date is no missing value;
+    whether a family accepted is asked of the families offered). The columns of an export
     that identifies a row by either of two (a child's personnummer or a family id, as the
     conversations do) are left out: each row has one of them, and the other blank is no missing
     value (the conversations' child pseudonym read "100 % missing" of an export without one)."""
     rows = []
     for table in result.tables.values():
-        n = table.rows_clean
         either = TABLES[table.table].identified_by if table.table in TABLES else ()
         identifying = ({"child_id" if name == "personnummer" else name for name in either}
                        if len(either) > 1 else set())
-        for column, missing in table.missing_values().items():
+        for column, (n, missing) in table.missing_values().items():
             if column in (SOURCE_ROW, "source_file") or column in identifying:
                 continue
             rows.append({"table": table.table, "column": column, "rows": n, "missing": missing,
