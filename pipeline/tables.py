@@ -839,7 +839,11 @@ def missing_data_table(missing_data: pd.DataFrame, language: str) -> pd.DataFram
                             f"({format_count(cell.get('missing'), language)}/"
                             f"{format_count(cell.get('n'), language)})")
         rows.append(row)
-    columns = ["variable", *(f"missing_{arm}_{period}" for arm, period in MISSING_GROUPS)]
+    # the groups the design has (a historical study's areas before and after the start, a
+    # concurrent one's after it), not a column of dashes for each it lacks
+    studied = set(zip(frame["arm"], frame["period"], strict=True)) if not frame.empty else set()
+    columns = ["variable", *(f"missing_{arm}_{period}" for arm, period in MISSING_GROUPS
+                             if (arm, period) in studied or not studied)]
     return _display(rows, columns, language)
 
 

@@ -11,7 +11,8 @@ from pipeline.config import Study
 from pipeline.indicators import INDICATORS, present
 from pipeline.stages.compare import compare, contact_bands
 from pipeline.stages.compare.context import design_outcome
-from pipeline.stages.compare.tables import power_table
+from pipeline import tables as report_tables
+from pipeline.stages.compare.tables import missing_data_table, power_table
 from pipeline.stats import minimum_detectable_difference
 from pipeline.stats.effects import compare_proportions, risk_difference
 from pipeline.stats.multiplicity import benjamini_hochberg, holm
@@ -725,3 +726,26 @@ def test_a_historical_studys_charts_and_trends_take_fully_vaccinated_by_its_stab
     assert y.tolist() == [1.0, 1.0, 0.0, 1.0] and inside.all()  # the second child lacked rotavirus only
     y, _ = design_outcome("concurrent", frame, "vacc_full_24m")
     assert y.tolist() == [1.0, 0.0, 0.0, 1.0]  # a concurrent design compares children born at one time
+
+
+def test_a_historical_studys_missing_data_are_its_areas_before_and_after_the_start() -> None:
+    """Under `historical` the comparison group is the intervention areas' children born before
+    the start. The missing-data table put them under "comparison, after the start", and left
+    "intervention, before the start" empty (a review of a 6,000-child historical study: 60 of
+    666 "Jämförelse, efter start")."""
+    config = make_study("historical").model_dump()
+    config["design"]["comparison_areas"] = []
+    study = Study.model_validate(config)
+    cohort = make_cohort(["intervention"] * 40 + ["comparison"] * 30, seed=5)
+    education = cohort["education"].copy()
+    education[[0, 1, 45, 46, 47, 48]] = pd.NA  # 2 after the start, 4 before
+    cohort["education"] = education
+    missing = missing_data_table(study, cohort).set_index(["variable", "arm", "period"])
+    education_rows = missing.xs("education", level="variable")
+    assert set(education_rows.index) == {("intervention", "post"), ("intervention", "pre")}
+    assert education_rows.loc[("intervention", "post"), ["missing", "n"]].tolist() == [2, 40]
+    assert education_rows.loc[("intervention", "pre"), ["missing", "n"]].tolist() == [4, 30]
+    # the report's table has the two groups' columns, not two more of dashes for comparison areas
+    shown = report_tables.missing_data_table(missing_data_table(study, cohort), "en")
+    assert list(shown.columns) == ["Item", "Intervention, before the start",
+                                   "Intervention, after the start"]

@@ -255,7 +255,9 @@ def missing_data_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
 
     An indicator counts the children followed up to its age (its denominator and those
     missing only for want of an assessment: `no_assessment`); a covariate counts every child
-    of the group. `arm` is the area's arm, `period` before or after the start.
+    of the group. `arm` is the area's arm, `period` before or after the start: under
+    `historical` every child is of an intervention area, its comparison group born before the
+    start (they read as comparison children after the start).
     """
     indicators = [indicator.id for indicator in present(cohort.columns, ("binary",))]
     read = ["group", *indicators, *(f"{name}_excluded" for name in indicators), *study.covariates]
@@ -263,10 +265,14 @@ def missing_data_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
     # at a million children
     groups = _rows_in(cohort, DID_GROUPS if study.design.type == "did" else GROUPS,
                       [column for column in dict.fromkeys(read) if column in cohort.columns])
-    arm = np.where(groups["group"].astype("string").str.startswith("intervention")
-                   .fillna(False).to_numpy(dtype=bool), "intervention", "comparison")
-    period = np.where(groups["group"].astype("string").str.endswith("_pre").fillna(False)
-                      .to_numpy(dtype=bool), "pre", "post")
+    group = groups["group"].astype("string")
+    if study.design.type == "historical":  # intervention areas: born after / before the start
+        arm = np.full(len(groups), "intervention")
+        period = np.where(group.eq("comparison").fillna(False).to_numpy(dtype=bool), "pre", "post")
+    else:
+        arm = np.where(group.str.startswith("intervention").fillna(False).to_numpy(dtype=bool),
+                       "intervention", "comparison")
+        period = np.where(group.str.endswith("_pre").fillna(False).to_numpy(dtype=bool), "pre", "post")
     frame = pd.DataFrame({"arm": arm, "period": period})
     tables = []
     for indicator in present(cohort.columns, ("binary",)):
