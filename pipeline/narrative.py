@@ -770,7 +770,9 @@ def stable_definition_note(summary: pd.DataFrame | None, language: str, *, area:
         return ""
     row = rows.iloc[0]
     shares = {group: _share(row, group, language) for group in ("intervention", "comparison")}
-    return word("stable_definition_body", language, **shares)
+    historical = str(row.get("design")) == "historical"  # its comparison: born before the start
+    return word("stable_definition_body_historical" if historical else "stable_definition_body",
+                language, **shares)
 
 
 def one_intervention_area(summary: pd.DataFrame | None, design: str) -> bool:

@@ -977,6 +977,11 @@ def test_the_vaccination_section_says_its_fully_vaccinated_is_not_the_summarys()
     assert said.endswith("var andelen efter start 83 % i interventionsgruppen och 94 % i jämförelsegruppen.")
     assert "över 95 %" in plain(narrative.stable_definition_note(summary, "sv", area="Norrby"))
     assert narrative.stable_definition_note(summary.assign(caveats="few_treated_areas"), "en") == ""
+    # under historical the comparison group is born before the start, not after it in other areas
+    # (a review: "the share after the start ... 77 % in the comparison group", of children born before)
+    historical = plain(narrative.stable_definition_note(summary.assign(design="historical"), "en"))
+    assert historical.endswith("the share was 83% among the children born after the start and 94% "
+                               "among those born before it.")
 
 
 def test_one_intervention_area_is_read_past_rows_not_estimated() -> None:

@@ -200,6 +200,19 @@ WORDS: dict[str, Words] = {
             "definition the share after the start was {intervention} in the intervention group and "
             "{comparison} in the comparison group."),
     ),
+    # under `historical` the comparison group is the same areas' children born before the start
+    "stable_definition_body_historical": Words(
+        sv=("Fullvaccinerad vid 24 månader i tabellen och figuren nedan omfattar rotavirus för barn födda "
+            "från 1 september 2019. Den skattade effekten jämför, som i "
+            "sammanfattningen, DTP-polio-Hib, pneumokock och MMR i båda perioderna: med den definitionen "
+            "var andelen {intervention} bland barnen födda efter start och {comparison} bland dem som "
+            "föddes före start."),
+        en=("Fully vaccinated at 24 months in the table and figure below includes rotavirus for children "
+            "born from 1 September 2019. The estimated effect "
+            "compares, as in the summary, DTaP-IPV-Hib, pneumococcal and MMR in both periods: by that "
+            "definition the share was {intervention} among the children born after the start and "
+            "{comparison} among those born before it."),
+    ),
     "caveat_few_children": Words(
         sv=("Bygger på få barn: bara {n1} i interventionsgruppen och {n0} i jämförelsegruppen hade hunnit "
             "bli gamla nog för måttet."),
