@@ -449,10 +449,13 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
                              q0=_share(row, "comparison_pre", language), **row_places(row, language, places))
         return sentence
     observed = observed_sentence(row, language, places)
+    measure = str(row.get("measure") or "")
     if verdict == "not_estimable":
         why = not_estimable_why(row, language)
-        return f"{opening}: {observed} " + word("not_estimable", language, why=why)
-    measure = str(row.get("measure") or "")
+        # the weighting check, where it could be made (an outcome model that separates does not
+        # stop it), as beside an estimate: the committee was told nothing of a 3-point estimate
+        return f"{opening}: {observed} " + word("not_estimable", language, why=why) + _sensitivity(
+            row, measure, language)
     lead = {"did": "effect_did", "hazard_ratio": "effect_hr"}.get(measure, "effect_adjusted")
     effect = effect_text(row, language)
     if tag := caveat_tag(row, language, said_above=said_above):
@@ -464,13 +467,18 @@ def indicator_sentence(row: Mapping[str, Any], language: str,
     meaning = course.above_one.in_(language) if course is not None and measure == "hazard_ratio" else ""
     lead_words = word("effect_hr_meaning", language, meaning=meaning) if meaning else word(lead, language)
     sentence = f"{opening}: {observed} {lead_words}: {effect}{verdict_said}."
-    if to_number(row.get("sensitivity_estimate")) is not None and measure in ("risk_difference",
-                                                                              "did"):
-        check = {"estimate": row.get("sensitivity_estimate"), "measure": measure,
-                 "ci_low": row.get("sensitivity_ci_low"), "ci_high": row.get("sensitivity_ci_high")}
-        key = "sensitivity_did" if measure == "did" else "sensitivity"
-        sentence += " " + word(key, language, effect=effect_text(check, language))
-    return sentence
+    return sentence + _sensitivity(row, measure, language)
+
+
+def _sensitivity(row: Mapping[str, Any], measure: str, language: str) -> str:
+    """" Känslighetsanalys med viktning (IPTW): …" (under did the unadjusted DiD) where the
+    summary row has that estimate; "" otherwise."""
+    if to_number(row.get("sensitivity_estimate")) is None or measure not in ("risk_difference", "did"):
+        return ""
+    check = {"estimate": row.get("sensitivity_estimate"), "measure": measure,
+             "ci_low": row.get("sensitivity_ci_low"), "ci_high": row.get("sensitivity_ci_high")}
+    key = "sensitivity_did" if measure == "did" else "sensitivity"
+    return " " + word(key, language, effect=effect_text(check, language))
 
 
 def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
@@ -786,7 +794,7 @@ def one_intervention_area(summary: pd.DataFrame | None, design: str) -> bool:
 
 
 def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: pd.DataFrame,
-                     language: str, *, dropped_for_covariates: int | None = None,
+                     language: str, *, dropped_for_covariates: tuple[int, str] | None = None,
                      control_chart: pd.DataFrame | None = None) -> str:
     """The methods in words: estimand, headline estimator, missing data, assumptions, checks,
     and (when `control_chart`, control_chart.csv, has rows) the control charts and funnels."""
@@ -802,10 +810,13 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
                   words["survival"].format(survival_estimator=words[
                       "survival_did" if design == "did" else "survival_other"])]
     if dropped_for_covariates is not None:
+        dropped, indicator = dropped_for_covariates
         paragraphs.append(words["missing"].format(
-            dropped=format_count(dropped_for_covariates, language)))
+            dropped=format_count(dropped, language),
+            indicator=within_sentence(indicator_name(indicator, language))))
     paragraphs.append(words["multiplicity"])
-    paragraphs.append(words["assumption_did" if design == "did" else "assumption_other"])
+    paragraphs.append(words[{"did": "assumption_did", "historical": "assumption_historical"}.get(
+        design, "assumption_other")])
     checks = ""
     rows = summary if summary is not None else pd.DataFrame()
     tested = rows[rows["pretrend_p"].notna()] if "pretrend_p" in rows else rows.iloc[0:0]
@@ -879,8 +890,10 @@ def _joint_pretrend_check(rows: pd.DataFrame, words: Mapping[str, str], language
         which=which)
 
 
-def dropped_for_covariates(summary: pd.DataFrame) -> int | None:
-    """Children left out of the adjusted headline for a missing covariate (first primary row)."""
+def dropped_for_covariates(summary: pd.DataFrame) -> tuple[int, str] | None:
+    """Children left out of the adjusted headline for a missing covariate, and of which indicator
+    (the first primary row: each indicator's denominator loses its own number; the methods said
+    "78 children" of a study whose indicators lost 49 to 79)."""
     if summary is None or summary.empty:
         return None
     rows = summary.sort_values("primary", ascending=False, key=lambda c: c.map(is_true))
@@ -893,7 +906,7 @@ def dropped_for_covariates(summary: pd.DataFrame) -> int | None:
         total = sum(v for v in groups if v is not None)
         if str(row.get("design")) != "did":
             total = sum(v for v in groups[:2] if v is not None)
-        return max(int(total - sum(used)), 0)
+        return max(int(total - sum(used)), 0), str(row.get("indicator"))
     return None
 
 

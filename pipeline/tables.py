@@ -591,7 +591,7 @@ def dose_response_table(dose_response: pd.DataFrame, language: str, *,
 # --- implementation -------------------------------------------------------------------------
 
 # an area report's first step is its own area's children, not the intervention areas'
-BORN_IN_AREA = Words("Födda i {area}", "Born in {area}")
+BORN_IN_AREA = Words("Födda i {area} efter start", "Born in {area} after the start")
 
 
 def flow_step(step: str, language: str, area: str = "all") -> str:
@@ -604,11 +604,16 @@ def flow_step(step: str, language: str, area: str = "all") -> str:
 def flow_table(flow: pd.DataFrame, language: str, *, area: str = "all") -> pd.DataFrame:
     """The flow of families: step, children, share of the previous step."""
     frame = flow.sort_values("order") if flow is not None and "order" in flow.columns else flow
-    rows = [{"step": flow_step(row["step"], language, area),
-             "children": format_count(row.get("children"), language),
-             "share_of_previous": format_percent(row.get("share_of_previous"), language)
-             if to_number(row.get("share_of_previous")) is not None else EN_DASH}
-            for row in records(frame)]
+    rows = []
+    for row in records(frame):
+        children = format_count(row.get("children"), language)
+        if (to_number(row.get("children")) is None and suppressed_marker(row.get("children")) is None
+                and text.row_is_suppressed(row, ("children",))):
+            # why the step has no number ("dold för att skydda små tal"), not a dash with none
+            children = _suppressed_text(row, language, text.DEFAULT_MIN_CELL, "children")
+        rows.append({"step": flow_step(row["step"], language, area), "children": children,
+                     "share_of_previous": format_percent(row.get("share_of_previous"), language)
+                     if to_number(row.get("share_of_previous")) is not None else EN_DASH})
     return _display(rows, ["step", "children", "share_of_previous"], language)
 
 
@@ -894,12 +899,17 @@ def methods_table(language: str, run: RunTables | None = None) -> pd.DataFrame:
     """The methods appendix: each method with its reference; with a run, also the methods of
     the sections it has (its costs, the follow-up parts whose tables it wrote: their METHODS)."""
     extra: list = []
+    design = None
     if run is not None:
         extra += text.COUNT_METHODS if not run["count_effects"].empty else ()
         extra += text.COST_METHODS if not run["costs"].empty else ()
         for section in followup_sections(run):
             extra += followup.optional(section.part, "METHODS", ())
-    rows = [{"what": method, "reference": reference} for method, reference in text.methods(language, extra)]
+        summary = run["summary"]
+        if not summary.empty and "design" in summary:  # the DiD's methods under did alone
+            design = str(summary["design"].iloc[0])
+    rows = [{"what": method, "reference": reference}
+            for method, reference in text.methods(language, extra, design)]
     return _display(rows, ["what", "reference"], language)
 
 

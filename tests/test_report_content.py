@@ -109,6 +109,12 @@ def test_display_tables_show_suppressed_counts() -> None:
                               "children": ["12", "<5"], "share_of_previous": [None, None]})
     flow = tables.flow_table(flow_rows, "sv")
     assert flow["Barn"].tolist() == ["12", "<5"]
+    # a step hidden to protect another's small count says so (a review read "Minst ett
+    # programbesök – –", no number and no reason)
+    hidden = pd.DataFrame({"area": ["all"] * 2, "order": [4, 5], "step": ["accepted", "at_least_one_contact"],
+                           "children": [550, None], "share_of_previous": [None, None],
+                           "suppressed": [False, True], "suppression": [None, "secondary"]})
+    assert tables.flow_table(hidden, "sv")["Barn"].tolist() == ["550", "dold för att skydda små tal"]
 
 
 def test_records_are_python_values_with_none_for_missing() -> None:

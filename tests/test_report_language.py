@@ -149,3 +149,22 @@ def test_the_equity_caption_says_what_the_designs_subgroup_rows_compare(reports,
     assert (did, after, historical) == {"small_study": (True, False, False),
                                         "concurrent_study": (False, True, False)}[
         request.node.callspec.params["reports"]]
+
+
+def test_the_methods_and_the_durations_table_are_the_designs_own(reports, request) -> None:
+    """A concurrent study's methods appendix listed the DiD's wild cluster bootstrap and its
+    placebo test, and its breastfeeding duration's table of hazard ratios had a header and no
+    row (its estimate is the discrete-time model's, not Cox's). Under did both stay."""
+    design = {"small_study": "did", "concurrent_study": "concurrent"}[
+        request.node.callspec.params["reports"]]
+    path = next(path for path, _ in reports if path.stem.endswith("_study_sv"))
+    page = path.read_text(encoding="utf-8")
+    study = next(body for p, body in reports if p == path)
+    listed = ("Placebotest av parallella trender" in study,
+              "Skillnad-i-skillnader med osäkerhet per område" in study)
+    assert listed == ((True, True) if design == "did" else (False, False))
+    assert "Indikatorerna definieras som i studiens egen jämförelse" in study
+    if design == "concurrent":  # the duration's table has its discrete-time hazard ratio
+        caption = page.index("Amningens längd: hasardkvoter")
+        table = page[caption:page.index("</table>", caption)]
+        assert table.count("<tr") >= 2 and "Justerad (diskret tid" in table, table[:2000]

@@ -806,3 +806,46 @@ def test_a_list_of_names_that_hold_commas_is_set_apart_by_semicolons() -> None:
     # a decimal comma is no list's comma: "94,8 %; gränsen 95,0 %" stays one of a list by commas
     assert narrative._listing(["mars 2018 (94,8 %)", "maj 2019 (90,1 %)"], "sv") == (
         "mars 2018 (94,8 %) och maj 2019 (90,1 %)")
+
+
+def test_the_methods_of_a_historical_study_and_the_children_a_missing_covariate_left_out() -> None:
+    """A historical study's assumption named unmeasured confounding alone, not that nothing else
+    changed between the periods, its first doubt without comparison areas; and "in this run that
+    was 78 children" was one indicator's (the first primary's) number, where the others lost
+    49 to 79 (a review of a 6,000-child historical study)."""
+    summary = pd.DataFrame({
+        "indicator": ["bf_any_6m", "vacc_mmr1_24m"], "area": "all", "primary": [True, True],
+        "design": "historical", "n_intervention": [300, 318], "n_comparison": [560, 597],
+        "n_denominator_intervention": [330, 342], "n_denominator_comparison": [608, 641]})
+    dropped = narrative.dropped_for_covariates(summary)
+    assert dropped == (330 + 608 - 300 - 560, "bf_any_6m")
+    methods = narrative.methods_markdown({"design": {"type": "historical"}}, summary, pd.DataFrame(),
+                                         "en", dropped_for_covariates=dropped)
+    assert ("Comparing with the children born in the same areas before the start assumes that nothing "
+            "else that affects the outcomes changed between the periods") in methods
+    assert "(complete cases); for any breastfeeding at 6 months that was 78 children in this run" in methods
+    assert "no unmeasured confounding" not in methods
+    other = narrative.methods_markdown({"design": {"type": "concurrent"}}, summary, pd.DataFrame(), "en")
+    assert "no unmeasured confounding" in other and "before the start assumes" not in other
+
+
+def test_an_estimate_the_main_method_cannot_make_gives_the_weighting_checks_own() -> None:
+    """Pneumococcal vaccine in a historical study: the adjusted model separated (education), and
+    page one said the effect "could not be estimated with the study's design", where the
+    weighting check (IPTW) gave 3.4 points (0.5 to 6.4) that the committee was not told."""
+    row = {"indicator": "vacc_pcv3_24m", "area": "all", "primary": False, "design": "historical",
+           "kind": "binary", "method": "regression", "measure": "risk_difference",
+           "verdict": "not_estimable", "reason": "not_estimable",
+           "reason_detail": "outcome model: complete or quasi-complete separation",
+           "proportion_intervention": 0.95, "proportion_comparison": 0.92,
+           "n_denominator_intervention": 342, "n_denominator_comparison": 641,
+           "sensitivity_method": "iptw", "sensitivity_estimate": 0.0343,
+           "sensitivity_ci_low": 0.0048, "sensitivity_ci_high": 0.0638}
+    sentence = narrative.indicator_sentence(row, "en")
+    assert "could not be estimated by the main method" in sentence
+    assert "with the study's design" not in sentence
+    assert sentence.replace("\xa0", " ").endswith(
+        "could not be estimated by the main method (in some combination of background factors all "
+        "children had the outcome, or none did, so the adjusted model has no estimate; the technical "
+        "report gives the reason). Sensitivity analysis by weighting (IPTW): 3.4 percentage points "
+        "(95% CI 0.5 to 6.4).")

@@ -151,7 +151,8 @@ RATING_LABELS: dict[str, Words] = {
 }
 
 FLOW_LABELS: dict[str, Words] = {
-    "born_in_intervention_areas": Words("Födda i interventionsområdena", "Born in the intervention areas"),
+    "born_in_intervention_areas": Words("Födda i interventionsområdena efter start",
+                                        "Born in the intervention areas after the start"),
     "eligible": Words("Uppfyller villkoren för programmet", "Eligible for the programme"),
     "offered": Words("Erbjudna programmet", "Offered the programme"),
     "accepted": Words("Tackade ja", "Accepted"),

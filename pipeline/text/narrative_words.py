@@ -139,9 +139,9 @@ WORDS: dict[str, Words] = {
     # the indicator is named at the sentence's start; why, from summary.csv's reason_detail
     # (`narrative.not_estimable_why`); the committee reports have no technical appendix
     "not_estimable": Words(
-        sv=("Programmets effekt kunde inte skattas med studiens design ({why}; orsaken står i den tekniska "
+        sv=("Programmets effekt kunde inte skattas med huvudmetoden ({why}; orsaken står i den tekniska "
             "rapporten)."),
-        en=("The programme's effect could not be estimated with the study's design ({why}; the technical "
+        en=("The programme's effect could not be estimated by the main method ({why}; the technical "
             "report gives the reason)."),
     ),
     "not_estimable_separation": Words(
@@ -973,12 +973,14 @@ METHOD_WORDS: dict[str, Words] = {
     ),
     "missing": Words(
         sv=("**Saknade bakgrundsuppgifter.** Barn som saknar någon av bakgrundsfaktorerna ingår inte i de "
-            "justerade analyserna (fullständiga fall); i den här körningen gällde det {dropped} barn. De "
+            "justerade analyserna (fullständiga fall); för {indicator} gällde det {dropped} barn i den här "
+            "körningen (för andra indikatorer kan antalet vara ett annat, som deras nämnare är). De "
             "ojusterade andelarna bygger på alla barn. Som känslighetsanalys upprepas huvudindikatorernas "
             "skattningar med de saknade uppgifterna imputerade (multipel imputering med kedjade ekvationer, "
             "tio dataset, Rubins regler); bilaga A visar vad som saknas per grupp."),
         en=("**Missing background data.** Children missing any covariate are left out of the adjusted "
-            "analyses (complete cases); in this run that was {dropped} children. The unadjusted shares rest "
+            "analyses (complete cases); for {indicator} that was {dropped} children in this run (other "
+            "indicators may differ, as their denominators do). The unadjusted shares rest "
             "on every child. As a sensitivity analysis the primary indicators' estimates are repeated with "
             "the missing values imputed (multiple imputation by chained equations, ten data sets, Rubin's "
             "rules); appendix A shows what is missing in each group."),
@@ -1013,6 +1015,19 @@ METHOD_WORDS: dict[str, Words] = {
             "difference between the groups that affects the outcomes (no unmeasured confounding). Register "
             "data cannot test that."),
     ),
+    # `historical`: no comparison areas, so that a change over the same time is the first doubt
+    "assumption_historical": Words(
+        sv=("**Antagande.** Jämförelsen med barn födda i samma områden före start förutsätter att inget "
+            "annat som påverkar utfallen ändrades mellan perioderna (andra insatser, pandemin, hur "
+            "uppgifterna registreras, allmänna trender), och att de bakgrundsfaktorer som justeras för "
+            "fångar hur barnen skiljer sig mellan perioderna. Utan jämförelseområden kan det första inte "
+            "prövas: en skillnad kan också bero på annat som ändrats under samma tid."),
+        en=("**Assumption.** Comparing with the children born in the same areas before the start assumes "
+            "that nothing else that affects the outcomes changed between the periods (other services, the "
+            "pandemic, how the data are recorded, general trends), and that the covariates adjusted for "
+            "capture how the children differ between the periods. Without comparison areas the first "
+            "cannot be tested: a difference may also come from other changes over the same time."),
+    ),
     "monitoring": Words(
         sv=("**Uppföljning över tid och mellan områden.** Styrdiagrammen är Shewharts p-diagram "
             "(Montgomery, *Introduction to Statistical Quality Control*, kap. 7): mittlinjen är {baseline}, "
@@ -1023,7 +1038,7 @@ METHOD_WORDS: dict[str, Words] = {
             "(Stat Med 2005;24:1185–1202) kring alla områdens sammanlagda andel bland barn födda efter "
             "start; ett område räknas som över en gräns först när det har fler barn med utfallet än "
             "gränsens binomialkvantil, så att ett litet område där alla barn har utfallet inte flaggas av "
-            "interpolationen. Under designen skillnad-i-skillnader definieras indikatorerna som i den."),
+            "interpolationen. Indikatorerna definieras som i studiens egen jämförelse."),
         en=("**Over time and across areas.** The control charts are Shewhart p-charts (Montgomery, "
             "*Introduction to Statistical Quality Control*, ch. 7): the centre line is {baseline}, and the "
             "limits are the centre line ± 3·√(p̄(1 − p̄)/n) for a point of n children. A point is outside "
@@ -1033,8 +1048,8 @@ METHOD_WORDS: dict[str, Words] = {
             "binomial limits (Stat Med 2005;24:1185–1202) around the share of all areas together among "
             "children born after the start; an area counts as above a limit only when it has more "
             "children with the outcome than the limit's binomial quantile, so that a small area where "
-            "every child had the outcome is not flagged by the interpolation. Under the "
-            "difference-in-differences design the indicators are defined as in it."),
+            "every child had the outcome is not flagged by the interpolation. The indicators are "
+            "defined as in the study's own comparison."),
     ),
     "checks_did": Words(
         sv=("**Vad kontrollerna visade.** Placebotestet gav p < 0,05 för {failed} av {tested} "

@@ -129,7 +129,7 @@ PHRASES: dict[str, Words] = {
             "families differ in more than their background, and children not yet old enough for every "
             "contact have received fewer."),
     ),
-    "reference_level": Words("jämförelsegrupp", "reference"),
+    "reference_level": Words("referenskategori", "reference"),
     "all_families": Words("Alla familjer", "All families"),
     "count_intro_healthcare": Words(
         sv=("Akuta vårdkontakter räknas per 100 barnår: varje barn bidrar med den tid det följdes från "
@@ -512,7 +512,15 @@ COUNT_METHODS: tuple[tuple[Words, Words], ...] = (
 )
 
 
-def methods(language: str, extra: Sequence[tuple[Words, Words]] = ()) -> list[tuple[str, str]]:
+# The difference-in-differences and its placebo test: the appendix of a `did` study's report alone
+# (a historical study's listed them, though it has no comparison areas to take a DiD against).
+DID_METHODS = METHODS[5:7]
+
+
+def methods(language: str, extra: Sequence[tuple[Words, Words]] = (), design: str | None = None
+            ) -> list[tuple[str, str]]:
     """The methods appendix in `language`: (method, reference) in the order the analysis uses them,
-    then `extra` (the methods of the sections a run has: costs, the follow-up parts)."""
-    return [(method.in_(language), reference.in_(language)) for method, reference in (*METHODS, *extra)]
+    then `extra` (the methods of the sections a run has: costs, the follow-up parts). With a
+    `design` other than did, without the DiD's own methods (`DID_METHODS`)."""
+    used = [entry for entry in METHODS if design in (None, "did") or entry not in DID_METHODS]
+    return [(method.in_(language), reference.in_(language)) for method, reference in (*used, *extra)]
