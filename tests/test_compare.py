@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline import tables as report_tables
 from pipeline.config import Study
 from pipeline.indicators import INDICATORS, present
 from pipeline.stages.compare import compare, contact_bands
 from pipeline.stages.compare.context import design_outcome
-from pipeline import tables as report_tables
 from pipeline.stages.compare.tables import missing_data_table, power_table
 from pipeline.stats import minimum_detectable_difference
 from pipeline.stats.effects import compare_proportions, risk_difference
