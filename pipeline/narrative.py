@@ -306,10 +306,13 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
     if reason == "design_cannot_reach_significance":
         floor = to_number(row.get("p_floor"))
         size = family_sizes.get((str(row.get("area")), str(row.get("multiplicity") or "")), 1)
+        # concurrent: no test over the areas was run, only its floor said (areas differ anyway)
+        which = "_concurrent" if str(row.get("design")) == "concurrent" else ""
         if floor is not None and floor <= ALPHA and row.get("multiplicity") == "holm_primary":
             # the floor itself is below 5 %: only the correction puts it above
-            return word("reason_design_cannot_reach_significance_corrected", language,
+            return word(f"reason_design_cannot_reach_significance_corrected{which}", language,
                         corrected=p_text(corrected_floor(floor, "holm_primary", size), language), **values)
+        return word(f"reason_design_cannot_reach_significance{which}", language, **values)
     said = word(f"reason_{reason}", language, **values) if reason else ""
     randomisation = to_number(row.get("p_randomisation"))
     if reason == "not_significant_after_correction" and randomisation is not None and randomisation > ALPHA:
@@ -943,9 +946,11 @@ def _interval_sek(low: Any, high: Any, language: str) -> str:
 
 
 def costs_markdown(costs: pd.DataFrame, summary: pd.DataFrame, language: str, *,
-                   audience: str = "committee", min_cell: int = DEFAULT_MIN_CELL) -> str:
+                   audience: str = "committee", min_cell: int = DEFAULT_MIN_CELL,
+                   area: str = "all") -> str:
     """The costs section in words, from costs.csv (and summary.csv's caveats): the totals, then
-    the cost per additional child of each primary indicator, or plainly why there is none."""
+    the cost per additional child of each primary indicator, or plainly why there is none. In an
+    area's report (`area`) it says that these effects are the whole study's, not page one's."""
     check_language(language)
     if costs is None or costs.empty:
         return ""
@@ -969,6 +974,8 @@ def costs_markdown(costs: pd.DataFrame, summary: pd.DataFrame, language: str, *,
         designs = {str(r.get("design")) for r in heads.values() if r.get("design")}
         design = next(iter(designs)) if len(designs) == 1 else "did"
         intro = _cost_word("outcome_intro", language)
+        if area != "all":  # an area report's page one gave its own effects
+            intro += " " + _cost_word("outcome_whole_study", language)
         if design in ("concurrent", "historical"):
             intro += " " + _cost_word(f"design_{design}", language)
         lines += [f"**{_cost_word('outcome_heading', language)}**", "", intro, ""]

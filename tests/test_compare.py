@@ -749,3 +749,24 @@ def test_a_historical_studys_missing_data_are_its_areas_before_and_after_the_sta
     shown = report_tables.missing_data_table(missing_data_table(study, cohort), "en")
     assert list(shown.columns) == ["Item", "Intervention, before the start",
                                    "Intervention, after the start"]
+
+
+def test_a_concurrent_study_with_too_few_areas_makes_no_significance_claim() -> None:
+    """Concurrent: one intervention area against one comparison area. Its 30-point difference is
+    far beyond chance for children taken as independent, yet the area's own difference from the
+    other cannot be told from the programme's: a test of which of the 2 areas had the programme
+    could give p = 1/2 at the lowest. (An area's report of a 6,000-child concurrent study called a
+    9-point fall "larger than chance", p = 0.034, where the truth was a rise of 8.)"""
+    groups = ["intervention"] * 200 + ["comparison"] * 200
+    mmr = [True] * 180 + [False] * 20 + [True] * 120 + [False] * 80  # 90 % against 60 %
+    tables = compare(make_study("concurrent", primary=("vacc_mmr1_24m",)),
+                     make_cohort(groups, seed=7, outcomes={"vacc_mmr1_24m": mmr}))
+    row = tables["summary"].set_index(["area", "indicator"]).loc[("all", "vacc_mmr1_24m")]
+    assert row["ci_low"] > 0.2 and row["p_adjusted"] < 1e-6  # the children-level numbers
+    assert (row["verdict"], row["reason"]) == ("unclear", "design_cannot_reach_significance")
+    assert row["p_floor"] == pytest.approx(1 / 2)
+    from pipeline import narrative
+    said = narrative.verdict_phrase(row.to_dict() | {"area": "all"}, {}, "en")
+    assert said == ("with so few areas the study cannot show a difference larger than chance, however "
+                    "large: areas differ even without the programme, and a test of which areas had it "
+                    "could give p = 0.50 at the lowest")

@@ -449,6 +449,10 @@ def test_a_cost_per_child_is_blank_when_the_summary_hides_its_headline_in_the_sa
     speech = _row(published["costs"], "outcome", "lang_no_deviation")
     assert speech["status"] == "suppressed" and speech["suppression"] == "few_without"
     assert pd.isna(speech["effect"]) and pd.isna(speech["effect_ci_low"]) and pd.isna(speech["ci_high"])
+    # nor its reason, which said where the hidden interval lies ("no improvement: the whole
+    # interval lies below zero", in a concurrent study's report of a headline page one hid)
+    assert _row(costs, "outcome", "lang_no_deviation")["reason"] == "effect_below_zero"
+    assert pd.isna(speech["reason"]) and pd.isna(speech["flags"])
     assert _row(published["costs"], "outcome", "vacc_mmr1_24m")["effect"] == pytest.approx(0.20)
 
 
@@ -474,6 +478,12 @@ def test_report_words_for_each_case(costs: pd.DataFrame, language: str) -> None:
     assert "slump" not in words and "chance" not in words  # no verdict on chance in this section
     assert "-" + "200" not in words  # never a negative cost
     assert narrative.costs_markdown(costs.iloc[0:0], make_summary(), language) == ""
+    # an area's report says that these effects are the whole study's (a concurrent study's area
+    # report read "the estimated effect is −5" beside its page one's −9 for the area)
+    whole = {"sv": "Effekterna här är hela studiens",
+             "en": "The effects here are the whole study's"}[language]
+    assert whole not in words
+    assert whole in narrative.costs_markdown(costs, make_summary(), language, area="North")
 
 
 def test_display_tables(costs: pd.DataFrame) -> None:

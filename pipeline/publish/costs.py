@@ -84,6 +84,12 @@ def _publish_costs(p: _Pass, frame: pd.DataFrame) -> Render:
         estimated = frame["status"].astype("string").eq("estimated").fillna(False).to_numpy(dtype=bool)
         suppressed = outcome & (headline_hidden | (children_hidden & estimated))
         published["status"] = published["status"].astype(object).mask(suppressed, "suppressed")
+        # and with it the reason and flags, which say where the hidden effect's interval lies
+        # (a concurrent study's cost table read "no improvement: the whole interval lies below
+        # zero" of the MMR effect page one hid)
+        for column in ("reason", "flags"):
+            if column in published:
+                published[column] = published[column].astype(object).mask(suppressed, None)
         reasons = [h if h else "small_count" if any(p.small(c) for c in mine.values()) else "secondary"
                    for h, mine in zip(headline, cells, strict=True)]
         return _mark(published, rows | headline_hidden, reasons)

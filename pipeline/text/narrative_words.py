@@ -126,6 +126,24 @@ WORDS: dict[str, Words] = {
         en=("with so few areas the study cannot show a difference larger than chance, however large: the "
             "randomisation test's smallest possible p is {floor}, and {corrected} after {correction}"),
     ),
+    # concurrent: areas against areas, children-level p; no randomisation test was run, only
+    # its floor is a property of the design (1 in comb(areas, intervention areas))
+    "reason_design_cannot_reach_significance_concurrent": Words(
+        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är: "
+            "områden skiljer sig åt även utan programmet, och ett test av vilka områden som fick det kan "
+            "som lägst ge p = {floor}"),
+        en=("with so few areas the study cannot show a difference larger than chance, however large: areas "
+            "differ even without the programme, and a test of which areas had it could give p = {floor} at "
+            "the lowest"),
+    ),
+    "reason_design_cannot_reach_significance_corrected_concurrent": Words(
+        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är: "
+            "områden skiljer sig åt även utan programmet, och ett test av vilka områden som fick det kan "
+            "som lägst ge p = {floor}, och {corrected} efter {correction}"),
+        en=("with so few areas the study cannot show a difference larger than chance, however large: areas "
+            "differ even without the programme, and a test of which areas had it could give p = {floor} at "
+            "the lowest, and {corrected} after {correction}"),
+    ),
     "reason_no_interval": Words(
         sv=("inget tillförlitligt osäkerhetsintervall kan beräknas, så skillnaden kan inte skiljas från "
             "slumpen"),
@@ -769,6 +787,11 @@ COST_WORDS: dict[str, Words] = {
         en=("For each primary indicator: the cost divided by the additional children reaching the "
             "outcome according to the programme's estimated effect (the effect times the children in "
             "the intervention group)."),
+    ),
+    # in an area's report: the effects below are the whole study's, not page one's of the area
+    "outcome_whole_study": Words(
+        sv="Effekterna här är hela studiens, liksom kostnaderna, inte områdets egna på sidan ett.",
+        en="The effects here are the whole study's, as the costs are, not this area's own on page one.",
     ),
     # what the design cannot tell apart from the effect, which the cost per child inherits
     "design_concurrent": Words(

@@ -191,6 +191,17 @@ def _summary_row(study: Study, design: str, indicator: Indicator, area: str,
         row["n_areas_intervention"] = 1 if area != "all" else len(study.design.intervention_areas)
         row["n_areas_comparison"] = len(study.design.comparison_areas)
         caveats.append("areas_not_clustered")
+        # Its children-level p cannot tell the programme from how areas differ anyway: a test
+        # over which areas had the programme could give 1 in comb(areas, intervention areas) at
+        # the lowest. Where that floor (after the family's correction) is above 5 %, no
+        # significance claim (an area's report, 1 of 10 areas: 0.1; its page one called a
+        # 9-point fall "larger than chance", p = 0.034, where the truth was a rise).
+        treated, compared = row["n_areas_intervention"], row["n_areas_comparison"]
+        if treated and compared:
+            row["p_floor"] = 1 / math.comb(treated + compared, treated)
+            floor = corrected_floor(row["p_floor"], row.get("multiplicity"), holm_size)
+            if row["verdict"] in ("higher", "lower") and floor is not None and floor > ALPHA:
+                row["verdict"], row["reason"] = "unclear", "design_cannot_reach_significance"
     shares, changed_definition = observed
     row |= shares
     if changed_definition:
