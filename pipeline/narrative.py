@@ -485,8 +485,13 @@ def _sensitivity(row: Mapping[str, Any], measure: str, language: str) -> str:
 
 
 def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
-                     primary: Sequence[str] = (), min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """The plain-language summary from summary.csv: intro, primary indicators, the others."""
+                     primary: Sequence[str] = (), min_cell: int = DEFAULT_MIN_CELL,
+                     effects: pd.DataFrame | None = None) -> str:
+    """The plain-language summary from summary.csv: intro, primary indicators, the others.
+
+    `effects` (effects.csv as published): where an indicator's estimate is hidden, its multiple
+    imputation row (every child, none left out for a missing covariate) is said instead when it
+    is published (`imputed_instead`)."""
     check_language(language)
     rows = summary[summary["area"].astype(str) == str(area)] if "area" in summary else summary
     if rows.empty:
@@ -548,6 +553,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
             listed.add(indicator)
             sentence = indicator_sentence(row, language, sizes, places=places, min_cell=min_cell,
                                           said_above=shared[0] if shared is not None else None)
+            sentence += imputed_instead(row, effects, language)
             # "bara 0 … hade hunnit bli gamla nog": what the sentence itself has just said
             notes = caveat_sentences(row, language, skip=("few_children",) if none_old_enough(row) else ())
             lines.append("- " + " ".join([sentence, *notes]))
@@ -559,6 +565,31 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     lines += [word("summary_rule_ratio" if ratio else "summary_rule", language), "",
               word("caution_historical" if design == "historical" else "caution", language)]
     return "\n".join(lines)
+
+
+def imputed_instead(row: Mapping[str, Any], effects: pd.DataFrame | None, language: str) -> str:
+    """" Med de saknade bakgrundsuppgifterna imputerade …: 9 procentenheter (95 % KI 5 till 13)."
+    where the row's estimate is hidden and `effects` (as published) has its multiple imputation
+    estimate; "" otherwise.
+
+    An estimate on complete cases is hidden where a few children left out for a missing covariate
+    would come back from it (the README's disclosure section), which a handful of children missing
+    a covariate does to most adjusted estimates: page one then said nothing of the effect of two
+    of a study's three primary indicators. The multiple imputation leaves no child out; publishing
+    judged it apart, and its row is what it published. No verdict on chance: it is the
+    sensitivity analysis, its p not corrected with the others'."""
+    if effects is None or effects.empty or str(row.get("verdict")) != "suppressed":
+        return ""
+    found = effects[effects["analysis"].eq("multiple_imputation")
+                    & effects["indicator"].eq(row.get("indicator"))
+                    & effects["area"].astype(str).eq(str(row.get("area")))
+                    & effects["measure"].eq(row.get("measure"))]
+    found = found[pd.to_numeric(found["estimate"], errors="coerce").notna()]
+    if found.empty:
+        return ""
+    imputed = found.iloc[0].to_dict()
+    return " " + word("imputed_instead_did" if str(row.get("measure")) == "did" else "imputed_instead",
+                      language, effect=effect_text(imputed, language))
 
 
 def _same_estimate_as(row: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> str | None:
@@ -579,7 +610,8 @@ def _not_clustered(rows: pd.DataFrame, language: str) -> dict[str, str] | None:
     """The areas compared, in words ({treated}, {comparison}), when the summary's intervals
     take the children as independent of each other (`areas_not_clustered`, the concurrent
     design, whose estimates compare areas but whose intervals are not clustered by area)."""
-    if "caveats" not in rows or not rows["caveats"].fillna("").str.contains("areas_not_clustered").any():
+    if "caveats" not in rows or not rows["caveats"].astype("string").fillna("").str.contains(
+            "areas_not_clustered").any():
         return None
     counts = [to_number(pd.to_numeric(rows[f"n_areas_{arm}"], errors="coerce").max())
               if f"n_areas_{arm}" in rows else None for arm in ("intervention", "comparison")]
@@ -602,7 +634,7 @@ def _shared_caveat(rows: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:
     shown = rows[~rows["verdict"].astype(str).isin(["suppressed", "not_estimable"])]
     if shown.empty or len(shown[["n_areas_intervention", "n_areas_comparison"]].drop_duplicates()) != 1:
         return None
-    codes = [str(c or "").split(";") for c in shown["caveats"].fillna("")]
+    codes = [str(c or "").split(";") for c in shown["caveats"].astype(object).fillna("")]
     firsts = {next((c for c in TAG_CAVEATS if c in row), None) for row in codes}
     if len(firsts) != 1 or (code := firsts.pop()) is None:
         return None

@@ -849,3 +849,35 @@ def test_an_estimate_the_main_method_cannot_make_gives_the_weighting_checks_own(
         "children had the outcome, or none did, so the adjusted model has no estimate; the technical "
         "report gives the reason). Sensitivity analysis by weighting (IPTW): 3.4 percentage points "
         "(95% CI 0.5 to 6.4).")
+
+
+def test_a_hidden_estimate_is_said_by_its_multiple_imputation_where_that_is_published() -> None:
+    """A historical study's MMR estimate on complete cases was hidden (a few children left out for
+    a missing covariate would come back from it), and page one said nothing of the effect of two
+    of its three primary indicators, while effects.csv published the multiple imputation's 9.1
+    points (4.8 to 13.4), which leaves no child out. Page one now says it, with no verdict; a
+    hidden imputation, or none, adds nothing."""
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "primary": True, "design": "historical",
+           "kind": "binary", "method": "regression", "measure": "risk_difference",
+           "verdict": "suppressed", "reason": "secondary",
+           "proportion_intervention": 311 / 342, "proportion_comparison": 530 / 641,
+           "n_denominator_intervention": 342, "n_denominator_comparison": 641}
+    summary = pd.DataFrame([row])
+    imputed = {"indicator": "vacc_mmr1_24m", "area": "all", "analysis": "multiple_imputation",
+               "method": "regression", "measure": "risk_difference", "estimate": 0.091238,
+               "ci_low": 0.048499, "ci_high": 0.133976}
+    itt = imputed | {"analysis": "itt", "estimate": None, "ci_low": None, "ci_high": None}
+    effects = pd.DataFrame([itt, imputed])
+    page = narrative.summary_markdown(summary, "en", primary=["vacc_mmr1_24m"], effects=effects)
+    assert ("The sensitivity analysis, which imputes missing background data so that every child counts, "
+            "estimates the effect at 9 percentage points (95% CI 5 to 13); it is not tested against "
+            "chance as the others are.") in page.replace("\xa0", " ")
+    assert "larger than chance" not in page
+    hidden = effects.assign(estimate=None, ci_low=None, ci_high=None)
+    for without in (hidden, None, effects.iloc[:1]):
+        assert "sensitivity analysis" not in narrative.summary_markdown(
+            summary, "en", primary=["vacc_mmr1_24m"], effects=without)
+    shown = summary.assign(verdict="higher", reason="adjusted_p_below_alpha", estimate=0.08, ci_low=0.04,
+                           ci_high=0.12, p_adjusted=0.001, multiplicity="holm_primary")
+    assert "imputes" not in narrative.summary_markdown(shown, "en", primary=["vacc_mmr1_24m"],
+                                                       effects=effects)

@@ -295,6 +295,21 @@ WORDS: dict[str, Words] = {
         sv="Känslighetsanalys med viktning (IPTW): {effect}.",
         en="Sensitivity analysis by weighting (IPTW): {effect}.",
     ),
+    # a hidden estimate's multiple imputation (every child, none left out for a missing covariate)
+    "imputed_instead": Words(
+        sv=("Känslighetsanalysen, där saknade bakgrundsuppgifter imputeras så att alla barn ingår, "
+            "skattar effekten till {effect}; den prövas inte mot slumpen som de andra."),
+        en=("The sensitivity analysis, which imputes missing background data so that every child "
+            "counts, estimates the effect at {effect}; it is not tested against chance as the others "
+            "are."),
+    ),
+    "imputed_instead_did": Words(
+        sv=("Känslighetsanalysen, där saknade bakgrundsuppgifter imputeras så att alla barn ingår, "
+            "skattar skillnaden-i-skillnader till {effect}; den prövas inte mot slumpen som de andra."),
+        en=("The sensitivity analysis, which imputes missing background data so that every child "
+            "counts, estimates the difference-in-differences at {effect}; it is not tested against "
+            "chance as the others are."),
+    ),
     "sensitivity_did": Words(
         sv="Utan justering för bakgrundsfaktorer: {effect}.",
         en="Without adjustment for background factors: {effect}.",
