@@ -72,5 +72,5 @@ def test_report_table(language: str) -> None:
     first = shown.iloc[0].tolist()
     assert first[0] == {"sv": "Alla familjer", "en": "All families"}[language]
     assert first[3].startswith({"sv": "4,8", "en": "4.8"}[language])  # 76 / 16 = 4.75
-    reference = {"sv": "jämförelsegrupp", "en": "reference"}[language]
+    reference = {"sv": "referenskategori", "en": "reference"}[language]
     assert reference in set(shown.iloc[:, 4])
