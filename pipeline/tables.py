@@ -664,6 +664,13 @@ def dose_received_table(dose: pd.DataFrame, language: str, *,
     return _display(rows, columns, language)
 
 
+def power_by_areas(shown: pd.DataFrame, language: str) -> bool:
+    """Whether `power_table`'s table has its columns with areas as clusters (the report's intro
+    speaks of them only then)."""
+    header = label("header", "mdd_areas", language)
+    return any(str(column).startswith(header) for column in shown.columns)
+
+
 def power_table(power: pd.DataFrame, language: str) -> pd.DataFrame:
     """Minimum detectable differences (80% power, two-sided 5%) and sample sizes needed."""
     def pp(value: Any) -> str:

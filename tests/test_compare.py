@@ -12,6 +12,7 @@ from pipeline.config import Study
 from pipeline.indicators import INDICATORS, present
 from pipeline.stages.compare import compare, contact_bands
 from pipeline.stages.compare.context import design_outcome
+from pipeline.stages.compare.monitoring import control_chart_table
 from pipeline.stages.compare.tables import missing_data_table, power_table
 from pipeline.stats import minimum_detectable_difference
 from pipeline.stats.effects import compare_proportions, risk_difference
@@ -770,3 +771,32 @@ def test_a_concurrent_study_with_too_few_areas_makes_no_significance_claim() -> 
     assert said == ("with so few areas the study cannot show a difference larger than chance, however "
                     "large: areas differ even without the programme, and a test of which areas had it "
                     "could give p = 0.50 at the lowest")
+
+
+def test_a_historical_studys_control_chart_judges_runs_within_each_period() -> None:
+    """Under historical the children before the start are the comparison group of the same areas,
+    and the chart took them and the children after it as one series: a run of 10 points below
+    the centre line crossing the start was reported, while the report says that each period is
+    judged apart and a run across the start counts only where a part has 8 points itself (a
+    review of a 6,000-child historical study: "11 punkter i rad … september 2019–augusti 2022",
+    4 before the start and 7 after)."""
+    config = make_study("historical").model_dump()
+    config["design"]["comparison_areas"] = []
+    study = Study.model_validate(config)  # start 2020-01-01, North the intervention area
+    quarters = pd.date_range("2018-01-01", periods=16, freq="QS")  # 8 before the start, 8 after
+    # 20 children a quarter; before: 3 quarters of 20/20, then 5 of 12/20 (centre 0.75); after:
+    # 5 quarters of 12/20, then 3 of 20/20
+    events = [20] * 3 + [12] * 5 + [12] * 5 + [20] * 3
+    groups = ["comparison" if q < pd.Timestamp("2020-01-01") else "intervention"
+              for q in quarters for _ in range(20)]
+    mmr = [child < e for e in events for child in range(20)]
+    cohort = make_cohort(groups, seed=1, outcomes={"vacc_mmr1_24m": mmr})
+    cohort["birth_date"] = [q + pd.Timedelta(days=10) for q in quarters for _ in range(20)]
+    cohort["area"] = "North"
+    cohort["did_area"] = cohort["area_group"] = "intervention"
+    chart = control_chart_table(study, cohort)
+    mine = chart[chart["indicator"].eq("vacc_mmr1_24m")].sort_values("quarter")
+    assert len(mine) == 16 and mine["centre"].iloc[0] == pytest.approx(0.75)
+    assert mine["period"].tolist() == ["pre"] * 8 + ["post"] * 8
+    assert (mine["proportion"] < 0.75).sum() == 10  # ten in a row below the line across the start
+    assert set(mine["run"]) == {""}  # neither period has eight of them

@@ -1100,3 +1100,12 @@ def test_the_power_table_shows_the_fall_beside_the_rise_and_says_out_of_reach() 
     english = tables.power_table(power, "en")
     assert "Minimum detectable rise / fall, areas as clusters (percentage points)" in english.columns
     assert len(english.columns) == 9  # as before: the printed page holds no wider table
+    # without a correlation within areas (a historical study: no comparison areas) the table has
+    # children as independent alone, and the intro must not call absent columns the honest answer
+    assert tables.power_by_areas(english, "en") and tables.power_by_areas(sv.reset_index(), "sv")
+    alone = tables.power_table(power.assign(icc=None, mdd_areas=None, mdd_decrease_areas=None,
+                                            areas_per_arm_needed=None), "en")
+    assert len(alone.columns) == 7 and not tables.power_by_areas(alone, "en")
+    assert "honest answer" in text.phrase("power_intro", "en")
+    assert "honest answer" not in text.phrase("power_intro_children", "en")
+    assert "too optimistic" in text.phrase("power_intro_children", "en")

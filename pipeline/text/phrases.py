@@ -259,6 +259,25 @@ PHRASES: dict[str, Words] = {
             "0%) reaches that power. The children per group needed are for the difference wanted upwards, "
             "or downwards where the share is too near 100%."),
     ),
+    # the same where no areas-as-clusters column could be made (no comparison areas, or too few
+    # areas to estimate the correlation within them): the table has children as independent alone
+    "power_intro_children": Words(
+        sv=("Minsta skillnad som studien kan upptäcka med 80 % styrka (tvåsidigt test, 5 % nivå), och hur "
+            "många barn per grupp som behövs för den önskade skillnaden. Programmet ges per område, och "
+            "barn i samma område liknar varandra, men hur mycket kunde inte skattas här: siffrorna räknar "
+            "barnen som oberoende och är därför för optimistiska. En indikator som programmet vill sänka "
+            "(karies, akuta vårdkontakter) bedöms efter minskningen. ”Nås inte”: ingen förändring inom "
+            "skalan (upp till 100 % eller ned till 0 %) når den styrkan. Barnen per grupp som behövs gäller "
+            "den önskade skillnaden uppåt, eller nedåt där andelen är för nära 100 %."),
+        en=("The smallest difference the study can detect with 80% power (two-sided test at the 5% level), "
+            "and the children per group needed for the difference wanted. The programme is given by area, "
+            "and children in one area are alike, but how much could not be estimated here: the figures "
+            "take the children as independent and are therefore too optimistic. An indicator the "
+            "programme hopes to lower (caries, emergency contacts) is judged by its fall. \u201cOut of "
+            "reach\u201d: no change within the scale (up to 100% or down to 0%) reaches that power. The "
+            "children per group needed are for the difference wanted upwards, or downwards where the "
+            "share is too near 100%."),
+    ),
     "cost_total": Words("Totalt {years}", "Total {years}"),
     "costs_intro": Words(
         sv=("Programmets kostnader som studien anger dem, per år och vad de avser. Varje års kostnad "

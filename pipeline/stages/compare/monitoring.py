@@ -124,7 +124,7 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
         quarters = (counted.groupby(["area", "group", "half_year", "quarter"], sort=True)["y"]
                     .agg(["size", "sum"]).reset_index())
         quarter_rows = quarters.to_dict("records")
-        for spans, small in _common_spans(quarters, design.intervention_areas, study.min_cell):
+        for spans, small in _common_spans(quarters, design.intervention_areas, study.min_cell, start):
             for name in design.intervention_areas:
                 mine = [record for record in quarter_rows if record["area"] == name]
                 own_spans = [[q for span in spans for q in span]] if name in small else spans
@@ -137,10 +137,13 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
                                                    r["quarter"])))
 
 
-def _common_spans(quarters: pd.DataFrame, areas: list[str],
-                  min_cell: int) -> list[tuple[list[list[Any]], set[str]]]:
+def _common_spans(quarters: pd.DataFrame, areas: list[str], min_cell: int,
+                  start: pd.Timestamp) -> list[tuple[list[list[Any]], set[str]]]:
     """The chart's points per period (before, then after the start), common to the intervention
-    areas: lists of consecutive quarters, and the areas too small to share them. A half-year is
+    areas: lists of consecutive quarters, and the areas too small to share them. The periods are
+    the quarters' (counted from the `start`, a quarter is all before or all after it), not the
+    groups': under `historical` the children before the start are the comparison group, and
+    the chart was one series across the start, its runs too. A half-year is
     shown as its two quarters when each is safe (`safe_counts`, or no children) in every area,
     else as one point; a half-year that is not safe in some area is pooled with the half-years
     after it (or, at the end, before it) until it is. One span for all areas means that a
@@ -148,7 +151,8 @@ def _common_spans(quarters: pd.DataFrame, areas: list[str],
     the whole arm cannot single it out. An area whose whole period is not safe does not hold the
     others back: its period is one point (which publishing hides)."""
     periods = []
-    for _, segment in quarters.groupby(quarters["group"].map(lambda g: g.endswith("_pre")), sort=False):
+    before = (pd.to_datetime(quarters["quarter"]) < start).to_numpy(dtype=bool)
+    for _, segment in quarters.groupby(before, sort=False):
         counts = {(area, quarter): (int(n), int(e)) for area, quarter, n, e in
                   zip(segment["area"], segment["quarter"], segment["size"], segment["sum"], strict=True)}
         every = sorted(segment["quarter"].unique())
