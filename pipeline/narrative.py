@@ -286,7 +286,8 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
     null = format_number(1 if _is_ratio(measure) else 0, language, 0)
     values = {"p": p_stated(p_text(row.get("p_adjusted"), language)),
               "correction": _correction(row, family_sizes, language), "null": null,
-              "floor": p_text(row.get("p_floor"), language)}
+              "floor": p_text(row.get("p_floor"), language),
+              "randomisation": p_stated(p_text(row.get("p_randomisation"), language))}
     if verdict in ("higher", "lower"):
         design = str(row.get("design") or "did")
         at = row_places(row, language, places)

@@ -41,6 +41,10 @@ REASONS = {
     "no_interval": "no reliable interval could be computed",
     "no_p_value": "no p-value could be computed",
     "not_estimable": "the design's estimate could not be made",
+    "areas_differ_as_much": "concurrent: the interval excludes no effect, but a randomisation "
+                            "test over which areas had the programme (stats.arm_randomisation, the "
+                            "p_randomisation column) gives p of 0.05 or more: the areas with the "
+                            "programme do not stand out among every choice of as many areas",
     "design_cannot_reach_significance": "with so few areas no assignment of areas to the arms "
                                         "could give a randomisation p below 0.05 (the p_floor "
                                         "column; for a primary indicator, times the number of "

@@ -756,8 +756,9 @@ def test_a_concurrent_study_with_too_few_areas_makes_no_significance_claim() -> 
     """Concurrent: one intervention area against one comparison area. Its 30-point difference is
     far beyond chance for children taken as independent, yet the area's own difference from the
     other cannot be told from the programme's: a test of which of the 2 areas had the programme
-    could give p = 1/2 at the lowest. (An area's report of a 6,000-child concurrent study called a
-    9-point fall "larger than chance", p = 0.034, where the truth was a rise of 8.)"""
+    gives p = 1 whatever the data, either choice as extreme as the other. (An area's report of
+    a 6,000-child concurrent study called a 9-point fall "larger than chance", p = 0.034, where
+    the truth was a rise of 8.)"""
     groups = ["intervention"] * 200 + ["comparison"] * 200
     mmr = [True] * 180 + [False] * 20 + [True] * 120 + [False] * 80  # 90 % against 60 %
     tables = compare(make_study("concurrent", primary=("vacc_mmr1_24m",)),
@@ -765,12 +766,12 @@ def test_a_concurrent_study_with_too_few_areas_makes_no_significance_claim() -> 
     row = tables["summary"].set_index(["area", "indicator"]).loc[("all", "vacc_mmr1_24m")]
     assert row["ci_low"] > 0.2 and row["p_adjusted"] < 1e-6  # the children-level numbers
     assert (row["verdict"], row["reason"]) == ("unclear", "design_cannot_reach_significance")
-    assert row["p_floor"] == pytest.approx(1 / 2)
+    assert row["p_floor"] == pytest.approx(1.0) and row["p_randomisation"] == pytest.approx(1.0)
     from pipeline import narrative
     said = narrative.verdict_phrase(row.to_dict() | {"area": "all"}, {}, "en")
     assert said == ("with so few areas the study cannot show a difference larger than chance, however "
                     "large: areas differ even without the programme, and a test of which areas had it "
-                    "could give p = 0.50 at the lowest")
+                    "could give p = 1.00 at the lowest")
 
 
 def test_a_historical_studys_control_chart_judges_runs_within_each_period() -> None:
@@ -800,3 +801,36 @@ def test_a_historical_studys_control_chart_judges_runs_within_each_period() -> N
     assert mine["period"].tolist() == ["pre"] * 8 + ["post"] * 8
     assert (mine["proportion"] < 0.75).sum() == 10  # ten in a row below the line across the start
     assert set(mine["run"]) == {""}  # neither period has eight of them
+
+
+def test_a_concurrent_difference_within_how_areas_differ_is_not_called_larger_than_chance() -> None:
+    """Two intervention areas (90 % and 60 % with MMR) among ten: pooled 75 % against the eight
+    comparison areas' 61.25 %, far beyond chance for 1,000 children taken as independent, yet
+    the comparison areas themselves range from 30 % to 95 %. Of the 45 ways of choosing two of
+    the ten areas, 23 give a difference at least as large (counted below), so p = 23/45: the
+    verdict says so, not "larger than chance" (a 6,000-child concurrent study: rotavirus 6
+    points lower where the truth was no effect)."""
+    from itertools import combinations
+
+    shares = {"A": 0.9, "B": 0.6, "C": 0.95, "D": 0.3, "E": 0.5, "F": 0.85, "G": 0.4, "H": 0.7,
+              "I": 0.65, "J": 0.55}
+    config = make_study("concurrent").model_dump()
+    config["design"]["intervention_areas"] = ["A", "B"]
+    config["design"]["comparison_areas"] = list("CDEFGHIJ")
+    study = Study.model_validate(config)
+    areas = [a for a in shares for _ in range(100)]
+    groups = ["intervention" if a in "AB" else "comparison" for a in areas]
+    mmr = [child < round(100 * shares[a]) for a in shares for child in range(100)]
+    cohort = make_cohort(groups, seed=4, outcomes={"vacc_mmr1_24m": mmr})
+    cohort["area"] = areas
+    row = compare(study, cohort)["summary"].set_index(["area", "indicator"]).loc[("all", "vacc_mmr1_24m")]
+    as_large = sum(abs(sum(shares[a] for a in pick) / 2 - sum(shares[a] for a in shares if a not in pick) / 8)
+                   >= 0.75 - 0.6125 - 1e-9 for pick in combinations(shares, 2))
+    assert as_large == 23
+    assert row["p_randomisation"] == pytest.approx(as_large / 45) and row["p_floor"] == pytest.approx(1 / 45)
+    assert row["ci_low"] > 0  # the children-level interval excludes no effect
+    assert (row["verdict"], row["reason"]) == ("unclear", "areas_differ_as_much")
+    from pipeline import narrative
+    said = narrative.verdict_phrase(row.to_dict() | {"area": "all"}, {}, "en").replace("\xa0", " ")
+    assert said == ("the interval excludes 0, but the difference could come from how areas differ even "
+                    "without the programme: a test of which areas had it gives p = 0.51")

@@ -163,6 +163,8 @@ def test_the_methods_and_the_durations_table_are_the_designs_own(reports, reques
     listed = ("Placebotest av parallella trender" in study,
               "Skillnad-i-skillnader med osäkerhet per område" in study)
     assert listed == ((True, True) if design == "did" else (False, False))
+    # a concurrent study's own test over the areas, in its methods and its appendix
+    assert ("Randomiseringstest av vilka områden som fick programmet" in study) == (design == "concurrent")
     assert "Indikatorerna definieras som i studiens egen jämförelse" in study
     if design == "concurrent":  # the duration's table has its discrete-time hazard ratio
         caption = page.index("Amningens längd: hasardkvoter")

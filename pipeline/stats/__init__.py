@@ -155,6 +155,8 @@ DiD of counts and rates (`did_counts`)
 DiD inference with few areas (`did_inference`)
     randomisation_inference: Two-sided randomisation test of the area-effects DiD over
         assignments of areas to arms.
+    arm_randomisation: Two-sided randomisation test of a concurrent comparison over the
+        assignments of areas to arms.
     area_period_cells: Children, events and proportion in each area before and after the
         start.
     pairwise_did: Every unadjusted DiD of one intervention area against one comparison area.
@@ -345,6 +347,7 @@ _HOME: dict[str, str] = {
     "poisson_did": "did_counts",
     "rate_difference_did": "did_counts",
     "randomisation_inference": "did_inference",
+    "arm_randomisation": "did_inference",
     "area_period_cells": "did_inference",
     "pairwise_did": "did_inference",
     "leave_one_area_out": "did_inference",

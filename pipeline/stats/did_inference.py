@@ -209,6 +209,104 @@ def randomisation_inference(
                                statistic, max_enumerated, n_samples, seed)
 
 
+def arm_randomisation(outcome: object, area: object, treated_area: object, *,
+                      max_enumerated: int = MAX_ENUMERATED, n_samples: int = DEFAULT_SAMPLES,
+                      seed: int = DEFAULT_SEED) -> Test:
+    """Two-sided randomisation test of a concurrent comparison over the assignments of areas
+    to arms.
+
+    The statistic is the difference in the outcome's mean between the children of the areas
+    assigned to the intervention arm and the children of the others (children pooled within
+    each arm, unadjusted), for every way of choosing as many areas as have the programme: the
+    test of the sharp null that the programme changed no child's outcome, with the area as the
+    unit that was assigned. A concurrent comparison's children-level p takes the children as
+    independent, so a difference between areas that were always different reads as an effect;
+    this test asks whether the areas with the programme stand out among every choice of areas.
+    All C(G, G1) assignments are enumerated when there are at most `max_enumerated`, otherwise
+    `n_samples` random ones (seeded) and p = (1 + extreme) / (1 + n_samples). Its `p_floor`
+    is the smallest p any data could give: 1 / C(G, G1) (2 / C(G, G1) when G = 2 G1, as each
+    assignment's complement is as extreme).
+
+    Parameters
+    ----------
+    outcome : array_like of numbers
+        The outcome per child (0/1 for a share); missing = left out.
+    area : array_like
+        The area per child.
+    treated_area : array_like of 0/1
+        1 for a child of an area with the programme (constant within an area).
+    max_enumerated, n_samples, seed : int, optional
+        When to sample instead of enumerating, how many, and the generator's seed.
+
+    Returns
+    -------
+    Test
+        The observed difference as `statistic`, its p and `p_floor`; not estimable (with the
+        reason) without an area in each arm, or with an area in both.
+
+    Examples
+    --------
+    Four areas of 10 children, A and B with the programme: 9, 8, 5 and 4 children with the
+    outcome. The observed difference is 17/20 - 9/20 = 0.40; of the 6 ways of choosing two
+    areas, {A, B} and {C, D} give a difference as large (0.40 and -0.40), so p = 2/6:
+
+    >>> import numpy as np
+    >>> from pipeline.stats.did_inference import arm_randomisation
+    >>> area = np.repeat(list("ABCD"), 10)
+    >>> outcome = np.concatenate([np.arange(10) < k for k in (9, 8, 5, 4)]).astype(float)
+    >>> test = arm_randomisation(outcome, area, np.isin(area, ["A", "B"]).astype(float))
+    >>> round(test.statistic, 4), round(test.p_value, 4), round(test.p_floor, 4)
+    (0.4, 0.3333, 0.3333)
+    """
+    y = as_finite(outcome, "outcome")
+    treated = as_binary(treated_area, "treated_area")
+    labels = as_labels(area)
+    if not len(y) == len(treated) == len(labels):
+        raise ValueError("outcome, area and treated_area differ in length")
+    kept = ~(np.isnan(y) | np.isnan(treated) | labels.isna().to_numpy())
+    codes, names = pd.factorize(labels[kept], sort=True)
+    y, treated = y[kept], treated[kept]
+    n_areas = len(names)
+    children = np.bincount(codes, minlength=n_areas).astype(float)
+    sums = np.bincount(codes, weights=y, minlength=n_areas)
+    in_arm = np.bincount(codes, weights=treated, minlength=n_areas)
+    common = {"reference": "randomisation", "n": int(kept.sum()), "subject": "difference between arms"}
+    both = [str(names[a]) for a in range(n_areas) if 0 < in_arm[a] < children[a]]
+    n_treated = int((in_arm > 0).sum())
+    if both or n_treated in (0, n_areas):
+        reason = (f"area(s) {', '.join(both)} in both arms" if both
+                  else "both arms need at least one area")
+        return Test.not_estimable("randomisation", reason, **common)
+    n_possible = math.comb(n_areas, n_treated)
+    symmetric = 2 * n_treated == n_areas
+    if n_possible <= max_enumerated:
+        chosen = np.array(list(combinations(range(n_areas), n_treated)), dtype=np.intp)
+        enumerated = True
+    else:
+        rng = np.random.default_rng(seed)
+        chosen = np.argsort(rng.random((n_samples, n_areas)), axis=1)[:, :n_treated]
+        enumerated = False
+    vectors = np.zeros((n_areas, len(chosen)))
+    vectors[chosen.T, np.arange(len(chosen))] = 1.0
+
+    def differences(assigned: np.ndarray) -> np.ndarray:
+        n1, s1 = children @ assigned, sums @ assigned
+        return s1 / n1 - (sums.sum() - s1) / (children.sum() - n1)
+
+    observed = float(differences((in_arm > 0).astype(float)[:, None])[0])
+    values = differences(vectors)
+    scale = max(abs(observed), float(np.abs(values).max(initial=0.0)))
+    extreme = int((np.abs(values) >= abs(observed) - _TOLERANCE * scale).sum())
+    if enumerated:  # the observed assignment is one of those enumerated
+        p_value, p_floor = extreme / len(values), (2 if symmetric else 1) / len(values)
+    else:
+        p_value, p_floor = (extreme + 1) / (len(values) + 1), 1 / (len(values) + 1)
+    return Test(observed, None, None, p_value, "randomisation", p_floor=p_floor, **common,
+                details={"n_areas": n_areas, "n_areas_intervention": n_treated,
+                         "n_possible_assignments": n_possible, "enumerated": enumerated,
+                         "seed": None if enumerated else seed})
+
+
 def _randomisation_test(panel: _Panel, statistic: Literal["t", "coefficient"],
                         max_enumerated: int, n_samples: int, seed: int) -> Test:
     """`randomisation_inference` of a panel."""

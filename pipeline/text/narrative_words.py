@@ -101,6 +101,14 @@ WORDS: dict[str, Words] = {
         sv="kan bero på slumpen (intervallet omfattar {null})",
         en="could be due to chance (the interval includes {null})",
     ),
+    # concurrent: the children-level interval excludes no effect, but the areas with the programme
+    # do not stand out among every choice of as many areas (`stats.arm_randomisation`)
+    "reason_areas_differ_as_much": Words(
+        sv=("intervallet omfattar inte {null}, men skillnaden kan bero på hur områden skiljer sig åt "
+            "även utan programmet: ett test av vilka områden som fick det ger {randomisation}"),
+        en=("the interval excludes {null}, but the difference could come from how areas differ even "
+            "without the programme: a test of which areas had it gives {randomisation}"),
+    ),
     "reason_not_significant_after_correction": Words(
         sv=("intervallet omfattar inte {null}, men efter korrektion för flera jämförelser kan skillnaden "
             "bero på slumpen (justerat {p}, {correction})"),
@@ -975,10 +983,16 @@ METHOD_WORDS: dict[str, Words] = {
     "estimator_concurrent": Words(
         sv=("**Huvudskattning.** Logistisk regression med {covariates}; effekten redovisas som en "
             "standardiserad riskskillnad för barnen i interventionsgruppen (g-beräkning). Viktning med "
-            "propensity score (IPTW) är känslighetsanalys."),
+            "propensity score (IPTW) är känslighetsanalys. Intervallen räknar barnen som oberoende; "
+            "därför kallas en skillnad större än slumpen bara om också ett randomiseringstest av vilka "
+            "områden som fick programmet (skillnaden i andel mellan armarna, över alla sätt att välja "
+            "lika många områden) ger p under 0,05."),
         en=("**Headline estimate.** Logistic regression on {covariates}; the effect is reported as a risk "
             "difference standardised to the intervention group (g-computation). Inverse probability of "
-            "treatment weighting (IPTW) is the sensitivity analysis."),
+            "treatment weighting (IPTW) is the sensitivity analysis. The intervals take the children as "
+            "independent, so a difference is called larger than chance only where a randomisation test "
+            "of which areas had the programme (the difference in share between the arms, over every way "
+            "of choosing as many areas) also gives p below 0.05."),
     ),
     "estimator_historical": Words(
         sv=("**Huvudskattning.** Logistisk regression med {covariates}; effekten redovisas som en "

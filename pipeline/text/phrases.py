@@ -534,6 +534,18 @@ COUNT_METHODS: tuple[tuple[Words, Words], ...] = (
 # The difference-in-differences and its placebo test: the appendix of a `did` study's report alone
 # (a historical study's listed them, though it has no comparison areas to take a DiD against).
 DID_METHODS = METHODS[5:7]
+# A concurrent study's test over which areas had the programme (`stats.arm_randomisation`).
+CONCURRENT_METHODS: tuple[tuple[Words, Words], ...] = (
+    (
+        Words(
+            sv=("Randomiseringstest av vilka områden som fick programmet: skillnaden i andel mellan armarna "
+                "över alla sätt att välja lika många områden"),
+            en=("Randomisation test of which areas had the programme: the difference in share between the "
+                "arms over every way of choosing as many areas"),
+        ),
+        Words("Fisher 1935; Gail m.fl. 1996", "Fisher 1935; Gail et al. 1996"),
+    ),
+)
 
 
 def methods(language: str, extra: Sequence[tuple[Words, Words]] = (), design: str | None = None
@@ -542,4 +554,6 @@ def methods(language: str, extra: Sequence[tuple[Words, Words]] = (), design: st
     then `extra` (the methods of the sections a run has: costs, the follow-up parts). With a
     `design` other than did, without the DiD's own methods (`DID_METHODS`)."""
     used = [entry for entry in METHODS if design in (None, "did") or entry not in DID_METHODS]
+    if design == "concurrent":
+        used += CONCURRENT_METHODS
     return [(method.in_(language), reference.in_(language)) for method, reference in (*used, *extra)]

@@ -110,7 +110,7 @@ def test_every_exported_method_returns_an_estimate_a_test_or_a_declared_type() -
 
 def test_every_test_returns_the_one_test_type() -> None:
     tests = [name for name in stats.__all__ if name.endswith("_test")
-             or name in ("randomisation_inference", "placebo_p")]
+             or name in ("randomisation_inference", "arm_randomisation", "placebo_p")]
     assert {"association_test", "fisher_exact_test", "log_rank_test", "interaction_test",
             "cox_likelihood_ratio_test", "proportional_hazards_test"} <= set(tests)
     for name in tests:

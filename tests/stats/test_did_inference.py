@@ -466,3 +466,38 @@ def test_randomisation_p_is_uniform_under_no_effect() -> None:
     grid = np.arange(1, 57) / 56
     gap = np.abs((p_values[:, None] <= grid + 1e-9).mean(0) - grid).max()
     assert gap < 1.95 / np.sqrt(200)  # the 0.1% Kolmogorov critical value
+
+
+def test_arm_randomisation_counts_every_choice_of_areas_by_hand() -> None:
+    """Four areas of 10 children, A and B with the programme, 9, 8, 5 and 4 with the outcome: the
+    six choices of two areas give differences 0.40, 0.10, 0, 0, -0.10, -0.40 (17/20 - 9/20,
+    14/20 - 12/20, ...), two as large as the observed 0.40: p = 2/6, also its floor (each choice's
+    complement is as extreme). With one of five areas the floor is 1/5, and an area with children
+    in both arms has no test."""
+    from pipeline.stats.did_inference import arm_randomisation
+
+    area = np.repeat(list("ABCD"), 10)
+    outcome = np.concatenate([np.arange(10) < k for k in (9, 8, 5, 4)]).astype(float)
+    test = arm_randomisation(outcome, area, np.isin(area, ["A", "B"]).astype(float))
+    assert test.statistic == pytest.approx(0.40)
+    assert test.p_value == pytest.approx(2 / 6) and test.p_floor == pytest.approx(2 / 6)
+    # C alone against A, B and D: 0.5 against (9 + 8 + 4) / 30 = 0.7, a difference of -0.2;
+    # choosing A gives 0.9 - 17/30 = 0.333, B 0.8 - 18/30 = 0.2, D 0.4 - 22/30 = -0.333: all
+    # four as large, p = 1, floor 1/4
+    one = arm_randomisation(outcome, area, (area == "C").astype(float))
+    assert one.statistic == pytest.approx(0.5 - 21 / 30)
+    assert one.p_value == pytest.approx(1.0) and one.p_floor == pytest.approx(1 / 4)
+    # D alone (-0.333): only A and D as large, p = 2/4
+    assert arm_randomisation(outcome, area, (area == "D").astype(float)).p_value == pytest.approx(2 / 4)
+    # a missing outcome leaves that child out (A: 9 of 9 known)
+    missing = outcome.copy()
+    missing[9] = np.nan
+    assert arm_randomisation(missing, area, np.isin(area, ["A", "B"]).astype(float)).statistic == \
+        pytest.approx(17 / 19 - 9 / 20)
+    mixed = np.isin(area, ["A", "B"]).astype(float)
+    mixed[25] = 1.0  # a child of C in the intervention arm
+    assert not arm_randomisation(outcome, area, mixed).estimable
+    # sampled instead of enumerated: p from (1 + extreme) / (1 + samples), seeded
+    sampled = arm_randomisation(outcome, area, np.isin(area, ["A", "B"]).astype(float), max_enumerated=3,
+                                n_samples=999, seed=1)
+    assert sampled.p_floor == pytest.approx(1 / 1000) and abs(sampled.p_value - 1 / 3) < 0.05

@@ -128,7 +128,7 @@ from pipeline.stages.compare.dose_equity import (
     contacts_before,
 )
 from pipeline.stages.compare.dose_received import dose_received_table
-from pipeline.stages.compare.itt import _binary_itt
+from pipeline.stages.compare.itt import _binary_itt, with_arm_randomisation
 from pipeline.stages.compare.monitoring import control_chart_table, funnel_table
 from pipeline.stages.compare.sensitivity import (
     MI_IMPUTATIONS,
@@ -357,6 +357,8 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
     did = None if did_cells is None else context.did(did_cells)
     rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
             else _survival_effects(context, indicator))
+    if context.study.design.type == "concurrent" and indicator.kind == "binary":
+        with_arm_randomisation(context, indicator.id, rows)
     if did is not None:
         rows += [_did_row(context, did, indicator.id, randomisation=randomisation),
                  _did_row(context, did, indicator.id, adjusted=False)]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -85,6 +86,13 @@ class _Context:
                           for variable in SUBGROUP_VARIABLES if variable in population.columns}
         self._outcomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._did: dict[Any, _DidCells] = {}
+
+    @functools.cached_property
+    def area_codes(self) -> np.ndarray:
+        """Each child's area as a code (NaN: none), made once, for the tests over areas."""
+        codes = pd.factorize(self.population["area"])[0].astype(float)
+        codes[codes < 0] = np.nan
+        return codes
 
     def did(self, cells: pd.DataFrame) -> _DidCells:
         """The DiD view of `cells`, built once per frame."""

@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from pipeline.stages.compare.context import _attempt, _Context, _design_note, _group_counts, _row
-from pipeline.stats import FLAGS, compare_proportions, iptw_effects, logistic_adjusted_effects
+from pipeline.stats import (
+    FLAGS,
+    arm_randomisation,
+    compare_proportions,
+    iptw_effects,
+    logistic_adjusted_effects,
+)
+from pipeline.summary import headline
 
 
 def _crude_rows(indicator: str, y: np.ndarray, treated: np.ndarray, *, analysis: str,
@@ -116,3 +123,18 @@ def _iptw_rows(context: _Context, indicator: str, y: np.ndarray,
         row["ess_comparison"] = None if ess is None else float(ess)
         rows.append(row)
     return rows
+
+
+def with_arm_randomisation(context: _Context, indicator: str, rows: list[dict[str, Any]]) -> None:
+    """Under `concurrent`, the headline row's randomisation test over which areas had the
+    programme (`stats.arm_randomisation`: its p and floor, `p_randomisation` and `p_floor`),
+    which the summary's verdict reads: its children-level p takes children as independent, and
+    areas that always differed read as an effect."""
+    chosen = headline("concurrent", "binary", False)
+    y, inside = context.outcome(indicator)
+    test = arm_randomisation(y[inside], context.area_codes[inside], context.treated[inside].astype(float))
+    for row in rows:
+        if (row["analysis"], row["method"], row["measure"]) == ("itt", chosen.method, chosen.measure):
+            row["p_floor"] = test.p_floor
+            if test.estimable:
+                row["p_randomisation"] = test.p_value
