@@ -357,8 +357,8 @@ def _itt_rows(context: _Context, did_cells: pd.DataFrame | None,
     did = None if did_cells is None else context.did(did_cells)
     rows = (_binary_itt(context, indicator.id) if indicator.kind == "binary"
             else _survival_effects(context, indicator))
-    if context.study.design.type == "concurrent" and indicator.kind == "binary":
-        with_arm_randomisation(context, indicator.id, rows)
+    if context.study.design.type == "concurrent":
+        with_arm_randomisation(context, indicator, rows)
     if did is not None:
         rows += [_did_row(context, did, indicator.id, randomisation=randomisation),
                  _did_row(context, did, indicator.id, adjusted=False)]

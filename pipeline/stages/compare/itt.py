@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.stages.compare.context import _attempt, _Context, _design_note, _group_counts, _row
+from pipeline.indicators import Indicator
+from pipeline.stages.compare.context import (
+    _attempt,
+    _Context,
+    _design_note,
+    _group_counts,
+    _row,
+    landmark_outcome,
+)
 from pipeline.stats import (
     FLAGS,
     arm_randomisation,
@@ -125,13 +133,19 @@ def _iptw_rows(context: _Context, indicator: str, y: np.ndarray,
     return rows
 
 
-def with_arm_randomisation(context: _Context, indicator: str, rows: list[dict[str, Any]]) -> None:
+def with_arm_randomisation(context: _Context, indicator: Indicator, rows: list[dict[str, Any]]) -> None:
     """Under `concurrent`, the headline row's randomisation test over which areas had the
     programme (`stats.arm_randomisation`: its p and floor, `p_randomisation` and `p_floor`),
     which the summary's verdict reads: its children-level p takes children as independent, and
-    areas that always differed read as an effect."""
-    chosen = headline("concurrent", "binary", False)
-    y, inside = context.outcome(indicator)
+    areas that always differed read as an effect. A time to an event is tested by its share at
+    its landmark (`landmark_outcome`: age at MMR, a hazard ratio of 0.72 "later, larger than
+    chance" where the truth was sooner, had no test over the areas)."""
+    course = indicator.time_to_event
+    chosen = headline("concurrent", indicator.kind, course is not None and course.interval_censored)
+    if course is None:
+        y, inside = context.outcome(indicator.id)
+    else:
+        y, inside = landmark_outcome(context.population, indicator.id)
     test = arm_randomisation(y[inside], context.area_codes[inside], context.treated[inside].astype(float))
     for row in rows:
         if (row["analysis"], row["method"], row["measure"]) == ("itt", chosen.method, chosen.measure):
