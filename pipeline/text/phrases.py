@@ -196,9 +196,13 @@ PHRASES: dict[str, Words] = {
     ),
     "survival_intro": Words(
         sv=("Kurvor över barnens ålder (Kaplan–Meier; för amning Turnbulls skattning) med antal barn kvar i "
-            "uppföljningen under diagrammet."),
+            "uppföljningen under diagrammet. Kurvan tar med även barn som ännu inte följts till en viss "
+            "ålder, så dess andel vid den åldern kan skilja sig från sammanfattningens, som bara räknar "
+            "barn som följts dit (och för amning tar avvänjningen mitt emellan två bedömningar)."),
         en=("Curves over the child's age (Kaplan–Meier; for breastfeeding Turnbull's estimate) with the "
-            "numbers still followed below the plot."),
+            "numbers still followed below the plot. A curve also counts children not yet followed to an "
+            "age, so its share at that age can differ from the summary's, which counts only children "
+            "followed that far (and, for breastfeeding, takes weaning midway between two assessments)."),
     ),
     "equity_intro": Words(
         sv=("Observerade skillnader efter start mellan interventions- och jämförelsegruppen inom "
