@@ -477,11 +477,11 @@ def test_the_change_sentence_says_only_what_the_intervals_show() -> None:
                             "intervall helt under noll, i 1; övriga 2 förändringar kan bero på slumpen. ")
     everything = collab._change_sentence(change((0.2, 1.0), (0.1, 3.0)), "en")
     assert everything == ("Between the first and last occasion the mean rose, with an interval wholly above "
-                          "zero, in all 2 comparisons (district and dimension). With so many comparisons, an "
+                          "zero, in all 2 comparisons (area and dimension). With so many comparisons, an "
                           "odd one is expected to have an interval excluding zero by chance.")
     nothing = collab._change_sentence(change((-1.0, 1.0)), "en")
     assert nothing.startswith("Between the first and last occasion the mean rose with an interval wholly "
-                              "above zero in none of 1 comparisons (district and dimension); the other "
+                              "above zero in none of 1 comparisons (area and dimension); the other "
                               "change may be chance.")
 
 
@@ -506,9 +506,9 @@ def test_the_intro_counts_districts_and_occasions_in_agreeing_words(tables: dict
     occasions = means["occasion"].map(collab._occasion).nunique()
     one = means[means["area"] == means["area"].iloc[0]]
     assert f" i 1 område vid {occasions} tillfällen (" in collab._intro(one, None, "sv")
-    assert f" in 1 district on {occasions} occasions (" in collab._intro(one, None, "en")
+    assert f" in 1 area on {occasions} occasions (" in collab._intro(one, None, "en")
     districts = means["area"].nunique()
-    assert f" in {districts} districts on " in collab._intro(means, None, "en") and districts > 1
+    assert f" in {districts} areas on " in collab._intro(means, None, "en") and districts > 1
     once = one[one["occasion"] == one["occasion"].iloc[0]]
     assert " i 1 område vid 1 tillfälle (" in collab._intro(once, None, "sv")
 

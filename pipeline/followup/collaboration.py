@@ -158,7 +158,7 @@ EXPORT = Table(
     (
         Column("area", "omrade", "text", required=True,
                description="district (stadsdel/område) whose collaboration is rated",
-               label=Words("Område", "District")),
+               label=Words("Område", "Area")),
         Column("occasion", "tillfalle", "integer", required=True,
                description="survey round, a whole number counting from 1 (the first)",
                label=Words("Tillfälle", "Occasion")),
@@ -196,8 +196,8 @@ METHODS: tuple[tuple[Words, Words], ...] = (
                "t-intervall (olika svarande vid tillfällena); spridning mellan områden som "
                "standardavvikelsen av områdenas medelvärden, beskrivande"),
            en=("Collaboration ratings: change from the first to the last occasion with Welch's t "
-               "interval (different respondents at each occasion); spread between districts as the "
-               "standard deviation of the district means, descriptive")),
+               "interval (different respondents at each occasion); spread between areas as the "
+               "standard deviation of the area means, descriptive")),
      Words("Welch 1947", "Welch 1947")),
 )
 
@@ -222,11 +222,11 @@ _HIDDEN_MEANS = ("a dimension's respondents below min_cell (\"<5\"), its mean an
 OUTPUTS: tuple[OutputTable, ...] = (
     OutputTable(MEANS, "followup", ("area", "occasion", "dimension", "respondents", "mean", "sd"),
                 Words("Samverkan: medelvärde per område, tillfälle och dimension",
-                      "Collaboration: mean by district, occasion and dimension"),
+                      "Collaboration: mean by area, occasion and dimension"),
                 Words("medelvärden", "means"), _HIDDEN_MEANS, DISTRICT_ROWS),
     OutputTable(RESPONDENTS, "followup", ("area", "occasion", "respondents", "professions"),
                 Words("Samverkan: svarande per område och tillfälle",
-                      "Collaboration: respondents by district and occasion"),
+                      "Collaboration: respondents by area and occasion"),
                 Words("svarandeantal", "respondent counts"),
                 "respondents below min_cell (\"<5\"); the professions that answered are listed, "
                 "not counted", DISTRICT_ROWS),
@@ -241,7 +241,7 @@ OUTPUTS: tuple[OutputTable, ...] = (
     OutputTable(SPREAD, "followup", ("occasion", "dimension", "districts", "mean_of_means", "sd_between",
                                      "min_mean", "max_mean", "range_between", "sd_sampling"),
                 Words("Samverkan: spridning mellan områden per tillfälle",
-                      "Collaboration: spread between districts by occasion"),
+                      "Collaboration: spread between areas by occasion"),
                 Words("spridningsmått", "spread measures"),
                 "only districts whose mean is published; the row blank when one of them is "
                 "hidden to protect another count", STUDY_ROWS),
@@ -249,7 +249,7 @@ OUTPUTS: tuple[OutputTable, ...] = (
                                           "sd_first", "sd_last", "sd_change", "range_first", "range_last",
                                           "spread_change"),
                 Words("Samverkan: närmar sig områdena varandra?",
-                      "Collaboration: do the districts converge?"),
+                      "Collaboration: do the areas converge?"),
                 Words("dimensioner", "dimensions"),
                 "as collaboration_spread, over the districts with a published mean at both occasions",
                 STUDY_ROWS),
@@ -267,7 +267,7 @@ PROFESSION_LABELS: dict[str, Words] = {
     "all": Words("Alla svarande", "All respondents"),
 }
 NOTE_LABELS: dict[str, Words] = {
-    "one_occasion": Words("Området har bara ett tillfälle", "The district has one occasion only"),
+    "one_occasion": Words("Området har bara ett tillfälle", "The area has one occasion only"),
     "not_rated_first": Words("Dimensionen skattades inte vid första tillfället",
                              "The dimension was not rated at the first occasion"),
     "not_rated_last": Words("Dimensionen skattades inte vid sista tillfället",
@@ -284,7 +284,7 @@ SPREAD_CHANGE_LABELS: dict[str, Words] = {
     "not_comparable": Words("Kan inte jämföras", "Cannot be compared"),
 }
 COLUMN_HEADERS: dict[str, Words] = {
-    "area": Words("Område", "District"),
+    "area": Words("Område", "Area"),
     "dimension": Words("Dimension", "Dimension"),
     "profession": Words("Yrkesgrupp", "Profession"),
     "first_to_last": Words("Medelvärde första → sista", "Mean first → last"),
@@ -298,8 +298,8 @@ COLUMN_HEADERS: dict[str, Words] = {
     "sd_first": Words("Spridning första tillfället (SD)", "Spread at the first occasion (SD)"),
     "sd_last": Words("Spridning sista tillfället (SD)", "Spread at the last occasion (SD)"),
     "range_first_last": Words("Variationsbredd första → sista", "Range first → last"),
-    "spread_change": Words("Skillnaden mellan områdena", "Difference between districts"),
-    "districts": Words("Områden", "Districts"),
+    "spread_change": Words("Skillnaden mellan områdena", "Difference between areas"),
+    "districts": Words("Områden", "Areas"),
     "sd_sampling": Words("Väntad spridning av slumpen (SD)", "Spread expected by chance (SD)"),
 }
 OCCASION = Words("Tillfälle {number}", "Occasion {number}")
@@ -312,7 +312,7 @@ PHRASES: dict[str, Words] = {
         "linjen och räknas aldrig som noll.",
         "The conditions for collaboration were rated by {professions} in {districts} on "
         "{occasions} ({respondents} completed questionnaires), on a scale from {low} to "
-        "{high} where a higher value means better conditions. The charts show each district's mean "
+        "{high} where a higher value means better conditions. The charts show each area's mean "
         "per dimension and occasion; a missing dimension leaves a gap in the line and is never "
         "counted as zero."),
     "and": Words("och", "and"),
@@ -339,7 +339,7 @@ PHRASES: dict[str, Words] = {
         "Förändring av medelvärdet från områdets första till dess sista tillfälle, med 95\u00a0% "
         "konfidensintervall (Welch). Ett streck: dimensionen saknas vid ett av tillfällena eller "
         "vilar på färre än {min_cell} svarande.",
-        "Change in the mean from the district's first to its last occasion, with 95% confidence "
+        "Change in the mean from the area's first to its last occasion, with 95% confidence "
         "interval (Welch). A dash: the dimension is missing at one of the occasions or rests on "
         "fewer than {min_cell} respondents."),
     # the change sentence, composed of the clauses that have something to say
@@ -347,17 +347,17 @@ PHRASES: dict[str, Words] = {
         "Mellan första och sista tillfället steg medelvärdet, med ett intervall helt över noll, i "
         "{up} av {pairs} jämförelser (område och dimension)",
         "Between the first and last occasion the mean rose, with an interval wholly above zero, in "
-        "{up} of {pairs} comparisons (district and dimension)"),
+        "{up} of {pairs} comparisons (area and dimension)"),
     "change_up_all": Words(
         "Mellan första och sista tillfället steg medelvärdet, med ett intervall helt över noll, i "
         "alla {pairs} jämförelser (område och dimension)",
         "Between the first and last occasion the mean rose, with an interval wholly above zero, in "
-        "all {pairs} comparisons (district and dimension)"),
+        "all {pairs} comparisons (area and dimension)"),
     "change_up_none": Words(
         "Mellan första och sista tillfället steg medelvärdet inte i någon av {pairs} jämförelser "
         "(område och dimension) med ett intervall helt över noll",
         "Between the first and last occasion the mean rose with an interval wholly above zero in "
-        "none of {pairs} comparisons (district and dimension)"),
+        "none of {pairs} comparisons (area and dimension)"),
     "change_down": Words(", och sjönk, med ett intervall helt under noll, i {down}",
                          ", and fell, with an interval wholly below zero, in {down}"),
     "change_other": Words("; övriga {other} förändringar kan bero på slumpen",
@@ -370,34 +370,34 @@ PHRASES: dict[str, Words] = {
         "With so many comparisons, an odd one is expected to have an interval excluding zero by "
         "chance."),
     "no_change": Words("Inget område har skattats vid mer än ett tillfälle, så ingen förändring kan visas.",
-                       "No district was rated on more than one occasion, so no change can be shown."),
+                       "No area was rated on more than one occasion, so no change can be shown."),
     "convergence_caption": Words(
         "Spridningen mellan områdenas medelvärden (standardavvikelse) vid tillfälle {first} och "
         "{last}, över de områden som har ett visat medelvärde vid båda.",
-        "The spread between the districts' means (standard deviation) at occasion {first} and "
-        "{last}, over the districts with a shown mean at both."),
+        "The spread between the areas' means (standard deviation) at occasion {first} and "
+        "{last}, over the areas with a shown mean at both."),
     "convergence_sentence": Words(
         "Spridningen mellan områdena minskade för {narrower} och ökade för {wider} av "
         "{dimensions} dimensioner från tillfälle {first} till tillfälle {last}.",
-        "The spread between the districts narrowed for {narrower} and widened for {wider} of "
+        "The spread between the areas narrowed for {narrower} and widened for {wider} of "
         "{dimensions} dimensions from occasion {first} to occasion {last}."),
     "spread_caption": Words(
         "Spridning mellan områdenas medelvärden per tillfälle: standardavvikelse (antal områden). "
         "Den spridning som slumpen ensam skulle ge, om områdena var lika, visas i tabellen "
         "collaboration_spread (sd_sampling).",
-        "Spread between the districts' means by occasion: standard deviation (number of "
-        "districts). The spread that chance alone would give, were the districts equal, is in "
+        "Spread between the areas' means by occasion: standard deviation (number of "
+        "areas). The spread that chance alone would give, were the areas equal, is in "
         "the table collaboration_spread (sd_sampling)."),
     "respondents_caption": Words(
         "Svarande per område och tillfälle ({small} betyder färre än {min_cell}; ett tomt fält är "
         "dolt för att skydda ett annat tal).",
-        "Respondents by district and occasion ({small} means fewer than {min_cell}; a blank is "
+        "Respondents by area and occasion ({small} means fewer than {min_cell}; a blank is "
         "hidden to protect another count)."),
     "professions_caption": Words(
         "Antal områden där yrkesgruppen fanns bland de svarande, per tillfälle (hur många ur varje "
         "yrkesgrupp som svarade visas inte: i ett område är det oftast färre än {min_cell}).",
-        "Number of districts where the profession was among the respondents, by occasion (how many "
-        "of each profession answered is not shown: in a district it is mostly fewer than "
+        "Number of areas where the profession was among the respondents, by occasion (how many "
+        "of each profession answered is not shown: in an area it is mostly fewer than "
         "{min_cell})."),
     "of": Words("{part} av {whole}", "{part} of {whole}"),
     "methods": Words(
@@ -414,16 +414,16 @@ PHRASES: dict[str, Words] = {
         "urval. Jämförelsen mellan första och sista tillfället görs över samma områden; en "
         "skillnad under {tolerance} poäng räknas som oförändrad.",
         "Method. Each row of the export is one respondent's score on one dimension at one "
-        "occasion. A district's mean per dimension and occasion rests on those who rated the "
+        "occasion. An area's mean per dimension and occasion rests on those who rated the "
         "dimension; means resting on fewer than {min_cell} respondents are not shown. The change "
         "from the first to the last occasion is estimated as the difference between two "
         "independent samples with Welch's t interval: the respondents differ between occasions "
         "and nothing in the export links them, and were some the same people the interval would "
         "be wider, not narrower, than a paired one. No p-value is adjusted for the many "
         "comparisons. The scores are ordinal; a mean and a t interval are the usual summary on a "
-        "scale from {low} to {high}. The spread between districts is the standard deviation of the "
-        "districts' means and is descriptive: the districts are all of the programme's districts, "
-        "not a sample. The first and last occasions are compared over the same districts; a "
+        "scale from {low} to {high}. The spread between areas is the standard deviation of the "
+        "areas' means and is descriptive: the areas are all of the programme's areas, "
+        "not a sample. The first and last occasions are compared over the same areas; a "
         "difference below {tolerance} points counts as unchanged."),
 }
 
@@ -1077,7 +1077,7 @@ def _intro(means: pd.DataFrame, respondents: pd.DataFrame | None, language: str)
 
 
 # "1 område", "2 områden" ("i 1 områden vid 6 tillfällen" in an area report)
-DISTRICT_WORDS = (Words("område", "district"), Words("områden", "districts"))
+DISTRICT_WORDS = (Words("område", "area"), Words("områden", "areas"))
 OCCASION_WORDS = (Words("tillfälle", "occasion"), Words("tillfällen", "occasions"))
 
 

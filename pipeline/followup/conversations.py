@@ -88,7 +88,7 @@ METHODS: tuple[tuple[Words, Words], ...] = (
     (Words(sv=("Råd- och stödsamtal: andelar med mamma och med pappa närvarande med Wilsons intervall; "
                "samtal per område och månad med exakt Poissonintervall"),
            en=("Counselling conversations: shares with the mother and with the father present with "
-               "Wilson intervals; conversations per district and month with exact Poisson intervals")),
+               "Wilson intervals; conversations per area and month with exact Poisson intervals")),
      Words("Wilson 1927; Garwood 1936", "Wilson 1927; Garwood 1936")),
 )
 

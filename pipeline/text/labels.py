@@ -553,9 +553,9 @@ OUTPUT_TABLE_NAMES: dict[str, Words] = {
     "event_study": Words("om skillnaden per födelsehalvår (eventstudie)",
                          "on the difference by half-year of birth (event study)"),
     "collaboration_spread": Words("om spridningen i samverkan mellan områden",
-                                  "on the spread of collaboration between districts"),
+                                  "on the spread of collaboration between areas"),
     "collaboration_convergence": Words("om huruvida områdenas samverkan närmar sig varandra",
-                                       "on whether the districts' collaboration converges"),
+                                       "on whether the areas' collaboration converges"),
 }
 
 # costs.csv's reasons and flags (pipeline.stages.compare.costs, pipeline.stats.costs.REASONS),
