@@ -307,7 +307,7 @@ def verdict_phrase(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str]
     if reason == "design_cannot_reach_significance":
         floor = to_number(row.get("p_floor"))
         size = family_sizes.get((str(row.get("area")), str(row.get("multiplicity") or "")), 1)
-        # concurrent: no test over the areas was run, only its floor said (areas differ anyway)
+        # concurrent: its children-level p, the floor of its test over the areas (areas differ anyway)
         which = "_concurrent" if str(row.get("design")) == "concurrent" else ""
         if floor is not None and floor <= ALPHA and row.get("multiplicity") == "holm_primary":
             # the floor itself is below 5 %: only the correction puts it above
@@ -569,9 +569,9 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
 
 
 def imputed_instead(row: Mapping[str, Any], effects: pd.DataFrame | None, language: str) -> str:
-    """" Med de saknade bakgrundsuppgifterna imputerade …: 9 procentenheter (95 % KI 5 till 13)."
-    where the row's estimate is hidden and `effects` (as published) has its multiple imputation
-    estimate; "" otherwise.
+    """" Känslighetsanalysen, där saknade bakgrundsuppgifter imputeras så att alla barn ingår,
+    skattar effekten till 9 procentenheter (95 % KI 5–13); …" where the row's estimate is hidden
+    and `effects` (as published) has its multiple imputation estimate; "" otherwise.
 
     An estimate on complete cases is hidden where a few children left out for a missing covariate
     would come back from it (the README's disclosure section), which a handful of children missing

@@ -134,8 +134,8 @@ WORDS: dict[str, Words] = {
         en=("with so few areas the study cannot show a difference larger than chance, however large: the "
             "randomisation test's smallest possible p is {floor}, and {corrected} after {correction}"),
     ),
-    # concurrent: areas against areas, children-level p; no randomisation test was run, only
-    # its floor is a property of the design (1 in comb(areas, intervention areas))
+    # concurrent: areas against areas, children-level p; the floor of its test over which areas
+    # had the programme (`stats.arm_randomisation`: 1 in comb(areas, intervention areas))
     "reason_design_cannot_reach_significance_concurrent": Words(
         sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är: "
             "områden skiljer sig åt även utan programmet, och ett test av vilka områden som fick det kan "

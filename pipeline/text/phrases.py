@@ -352,6 +352,31 @@ PHRASES: dict[str, Words] = {
 }
 
 
+# The difference-in-differences and its placebo test: the appendix of a `did` study's report alone
+# (a historical study's listed them, though it has no comparison areas to take a DiD against).
+DID_METHODS: tuple[tuple[Words, Words], ...] = (
+    (
+        Words(
+            sv=("Skillnad-i-skillnader med osäkerhet per område: med färre än 30 områden ger samma wild "
+                "cluster bootstrap-test både p-värdet och intervallet (testinversion)"),
+            en=("Difference-in-differences with uncertainty by area: with fewer than 30 areas one wild "
+                "cluster bootstrap test gives both the p-value and the interval (test inversion)"),
+        ),
+        Words(
+            sv="Cameron, Gelbach & Miller 2008; Webb 2023; Roodman m.fl. 2019",
+            en="Cameron, Gelbach & Miller 2008; Webb 2023; Roodman et al. 2019",
+        ),
+    ),
+    (
+        Words(
+            sv="Placebotest av parallella trender bland barn födda före start",
+            en="Placebo test of parallel trends among children born before the start",
+        ),
+        Words("Angrist & Pischke 2009", "Angrist & Pischke 2009"),
+    ),
+)
+
+
 METHODS: tuple[tuple[Words, Words], ...] = (
     (
         Words(
@@ -393,25 +418,7 @@ METHODS: tuple[tuple[Words, Words], ...] = (
         ),
         Words("Austin & Stuart 2015", "Austin & Stuart 2015"),
     ),
-    (
-        Words(
-            sv=("Skillnad-i-skillnader med osäkerhet per område: med färre än 30 områden ger samma wild "
-                "cluster bootstrap-test både p-värdet och intervallet (testinversion)"),
-            en=("Difference-in-differences with uncertainty by area: with fewer than 30 areas one wild "
-                "cluster bootstrap test gives both the p-value and the interval (test inversion)"),
-        ),
-        Words(
-            sv="Cameron, Gelbach & Miller 2008; Webb 2023; Roodman m.fl. 2019",
-            en="Cameron, Gelbach & Miller 2008; Webb 2023; Roodman et al. 2019",
-        ),
-    ),
-    (
-        Words(
-            sv="Placebotest av parallella trender bland barn födda före start",
-            en="Placebo test of parallel trends among children born before the start",
-        ),
-        Words("Angrist & Pischke 2009", "Angrist & Pischke 2009"),
-    ),
+    *DID_METHODS,
     (
         Words(
             sv="Kaplan–Meier-kurvor med Greenwoods variansskattning och log-rank-test",
@@ -535,9 +542,6 @@ COUNT_METHODS: tuple[tuple[Words, Words], ...] = (
 )
 
 
-# The difference-in-differences and its placebo test: the appendix of a `did` study's report alone
-# (a historical study's listed them, though it has no comparison areas to take a DiD against).
-DID_METHODS = METHODS[5:7]
 # A concurrent study's test over which areas had the programme (`stats.arm_randomisation`).
 CONCURRENT_METHODS: tuple[tuple[Words, Words], ...] = (
     (
