@@ -920,6 +920,10 @@ def methods_table(language: str, run: RunTables | None = None) -> pd.DataFrame:
     return _display(rows, ["what", "reference"], language)
 
 
+# the compare stage's tables made under the did design alone (empty under the others)
+DID_ONLY_TABLES = ("did_cells", "did_areas", "event_study")
+
+
 def manifest_tables(manifest: Mapping[str, Any], language: str, *,
                     run_label: str | None = None) -> dict[str, pd.DataFrame]:
     """The run's manifest as four tables: code version, inputs with hashes, packages, stage rows.
@@ -937,9 +941,13 @@ def manifest_tables(manifest: Mapping[str, Any], language: str, *,
               for name, digest in sorted((manifest.get("inputs_sha256") or {}).items())]
     packages = [{"package": name, "version": str(version)}
                 for name, version in (manifest.get("packages") or {}).items()]
+    design = ((manifest.get("config") or {}).get("design") or {}).get("type", "did")
+    # a table only the DiD makes is left out under another design (not "0 event-study coefficients")
+    not_made = () if design == "did" else DID_ONLY_TABLES
     stages = [{"stage": label("manifest", s.get("stage", ""), language),
                "rows": ", ".join(f"{format_count(count, language)} {_rows_word(name, language)}"
-                                 for name, count in (s.get("rows") or {}).items())}
+                                 for name, count in (s.get("rows") or {}).items()
+                                 if not (name in not_made and count == 0))}
               for s in manifest.get("stages") or []]
     return {"code": _display(code_rows, ["item", "value"], language),
             "inputs": _display(inputs, ["file", "sha256"], language),

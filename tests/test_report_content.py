@@ -263,6 +263,21 @@ def test_methods_appendix_adds_the_methods_of_the_sections_a_run_has() -> None:
             assert part.METHODS[0][1].in_(language) not in after
 
 
+def test_the_run_stages_table_leaves_out_the_did_tables_another_design_does_not_make() -> None:
+    rows = {"effects": 635, "did_cells": 0, "did_areas": 0, "event_study": 0, "changes": 0}
+
+    def compare_rows(design: str, language: str) -> str:
+        manifest = {"config": {"design": {"type": design}},
+                    "stages": [{"stage": "compare", "rows": rows}]}
+        return tables.manifest_tables(manifest, language)["stages"].iloc[0, 1]
+
+    assert compare_rows("concurrent", "en") == "635 effect rows, 0 changes"
+    assert compare_rows("historical", "sv") == "635 effektrader, 0 ändringar"
+    # under did an empty DiD table is news (every row hidden, say): it is shown
+    assert compare_rows("did", "en") == ("635 effect rows, 0 area × period cells, 0 DiDs by area, "
+                                         "0 event-study coefficients, 0 changes")
+
+
 # --- on a small synthetic study ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
