@@ -450,17 +450,37 @@ def count_effects_table(effects: pd.DataFrame, language: str, *, indicators_show
     return _display(rows, columns, language)
 
 
+def _variable_key(row: Mapping[str, Any]) -> tuple[str, ...]:
+    """The rows one interaction test covers: an indicator's subgroups of one variable (by method
+    and area, where the rows have them)."""
+    variable = str(row["subgroup"]).split("=", 1)[0]
+    return (str(row["indicator"]), variable, str(row.get("method") or ""), str(row.get("area") or ""))
+
+
+def _estimates_shown_by_variable(frame: pd.DataFrame) -> dict[tuple[str, ...], int]:
+    """How many subgroup rows of each interaction test (`_variable_key`) have an estimate."""
+    shown: dict[tuple[str, ...], int] = {}
+    for row in records(frame):
+        key = _variable_key(row)
+        shown[key] = shown.get(key, 0) + (to_number(row.get("estimate")) is not None)
+    return shown
+
+
 def subgroup_table(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str] | None = None,
                    min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Equity: the crude risk difference in each subgroup, with the interaction test's p."""
     frame = _effect_rows(effects, "subgroup", subgroups=True)
     if not frame.empty and indicators_shown is not None:
         frame = frame[frame["indicator"].isin(list(indicators_shown))]
+    # the interaction test compares the subgroups' differences: with fewer than two of them shown
+    # (the others hidden or not estimable) its p says they differ where the reader sees no difference
+    shown = _estimates_shown_by_variable(frame)
     rows = [{"indicator": label("indicator", row["indicator"], language),
              "subgroup": text.subgroup_label(row["subgroup"], language),
              "estimate": _estimate_text(row, language, min_cell),
              "p": format_p(row.get("p_value"), language),
-             "p_interaction": format_p(row.get("p_interaction"), language),
+             "p_interaction": format_p(row.get("p_interaction") if shown[_variable_key(row)] >= 2 else None,
+                                       language),
              "n_intervention": format_count(row.get("n_intervention"), language),
              "n_comparison": format_count(row.get("n_comparison"), language)}
             for row in records(frame)]

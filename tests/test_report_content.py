@@ -277,6 +277,28 @@ def test_the_run_stages_table_leaves_out_the_did_tables_another_design_does_not_
     assert compare_rows("did", "en") == ("635 effect rows, 0 area × period cells, 0 DiDs by area, "
                                          "0 event-study coefficients, 0 changes")
 
+def test_an_interaction_p_is_given_only_beside_two_subgroup_differences_or_more() -> None:
+    def row(subgroup: str, estimate: float | None, p_interaction: float) -> dict[str, Any]:
+        return {"indicator": "vacc_mmr1_24m", "analysis": "subgroup", "measure": "risk_difference",
+                "method": "crude", "area": "all", "subgroup": subgroup, "estimate": estimate,
+                "ci_low": None if estimate is None else estimate - 0.05,
+                "ci_high": None if estimate is None else estimate + 0.05, "p_value": 0.2,
+                "p_interaction": p_interaction, "n_intervention": 60, "n_comparison": 70}
+
+    effects = pd.DataFrame([
+        # region: one difference shown of three (the others hidden): its test compares nothing seen
+        row("mother_region=europe", None, 0.0004), row("mother_region=outside_europe", 0.10, 0.0004),
+        row("mother_region=sweden_nordic", None, 0.0004),
+        # education: two of three shown: the test is given
+        row("parent_education=compulsory", 0.16, 0.037), row("parent_education=post_secondary", None, 0.037),
+        row("parent_education=upper_secondary", 0.12, 0.037)])
+    table = tables.subgroup_table(effects, "en")
+    assert table.iloc[:, 4].tolist() == ["–", "–", "–", "0.037", "0.037", "0.037"]
+    for language in text.LANGUAGES:
+        for design in ("", "_did", "_historical"):
+            assert ("no interaction p is given" if language == "en" else "anges inget p för interaktion") in \
+                text.phrase(f"equity_intro{design}", language)
+
 
 # --- on a small synthetic study ---------------------------------------------------------------
 

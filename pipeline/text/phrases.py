@@ -208,11 +208,13 @@ PHRASES: dict[str, Words] = {
         sv=("Observerade skillnader efter start mellan interventions- och jämförelsegruppen inom "
             "undergrupper efter moderns födelseregion och föräldrarnas utbildning. De är ojusterade "
             "jämförelser, inte programmets skattade effekt; p för interaktion prövar om skillnaden varierar "
-            "mellan undergrupperna."),
+            "mellan undergrupperna. "
+            "Där färre än två av undergruppernas skillnader visas anges inget p för interaktion."),
         en=("Observed differences after the start between the intervention and comparison groups within "
             "subgroups by mother's region of birth and parents' education. They are unadjusted comparisons, "
             "not the programme's estimated effect; the interaction p tests whether the difference varies "
-            "between the subgroups."),
+            "between the subgroups. "
+            "Where fewer than two of the subgroups' differences are shown, no interaction p is given."),
     ),
     "equity_intro_did": Words(
         sv=("Skillnad-i-skillnader inom undergrupper efter moderns födelseregion och föräldrarnas "
@@ -220,23 +222,27 @@ PHRASES: dict[str, Words] = {
             "än i jämförelseområdena bland barnen i varje undergrupp (barnen födda både före och efter "
             "start räknas), i procentenheter. De är ojusterade för bakgrundsfaktorer och utforskande, inte "
             "programmets skattade effekt; p för interaktion prövar om skillnaden varierar mellan "
-            "undergrupperna."),
+            "undergrupperna. "
+            "Där färre än två av undergruppernas skillnader visas anges inget p för interaktion."),
         en=("Difference-in-differences within subgroups by mother's region of birth and parents' "
             "education: how much more the share changed from before to after the start in the intervention "
             "areas than in the comparison areas among the children of each subgroup (children born both "
             "before and after the start are counted), in percentage points. They are unadjusted for "
             "background factors and exploratory, not the programme's estimated effect; the interaction p "
-            "tests whether the difference varies between the subgroups."),
+            "tests whether the difference varies between the subgroups. "
+            "Where fewer than two of the subgroups' differences are shown, no interaction p is given."),
     ),
     "equity_intro_historical": Words(
         sv=("Observerade skillnader mellan barn födda efter och före start inom undergrupper efter "
             "moderns födelseregion och föräldrarnas utbildning. De är ojusterade jämförelser, inte "
             "programmets skattade effekt; p för interaktion prövar om skillnaden varierar mellan "
-            "undergrupperna."),
+            "undergrupperna. "
+            "Där färre än två av undergruppernas skillnader visas anges inget p för interaktion."),
         en=("Observed differences between children born after and before the start within subgroups by "
             "mother's region of birth and parents' education. They are unadjusted comparisons, not the "
             "programme's estimated effect; the interaction p tests whether the difference varies between "
-            "the subgroups."),
+            "the subgroups. "
+            "Where fewer than two of the subgroups' differences are shown, no interaction p is given."),
     ),
     "dose_intro": Words(
         sv=("Utfall efter antal genomförda programkontakter bland barn i familjer som tackat ja. Familjer "
