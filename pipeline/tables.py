@@ -10,6 +10,7 @@ from __future__ import annotations
 import html as html_lib
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,11 +238,57 @@ def indicators_by_family(run: RunTables, kind: str = "binary") -> dict[str, list
 
 
 def html(frame: pd.DataFrame, caption: str | None = None) -> str:
-    """A display frame as a plain HTML table without the index (cells escaped)."""
+    """A display frame as a plain HTML table without the index (cells escaped).
+
+    In a table of `WIDE_TABLE` columns or more, the long words of the headers get soft hyphens
+    (`breakable`): printed on A4, such a table's headers break there, with a hyphen, where the
+    column is narrower than the word, not after any letter."""
+    if len(frame.columns) >= WIDE_TABLE:
+        frame = frame.rename(columns=lambda column: breakable(str(column)))
     body = frame.to_html(index=False, border=0, escape=True, na_rep=EN_DASH, classes="hembesok")
     if caption:
         body = body.replace("<thead>", f"<caption>{html_lib.escape(caption)}</caption>\n<thead>", 1)
     return body
+
+
+# the columns from which a printed table's headers may break inside a word (report.css says the same)
+WIDE_TABLE = 7
+SOFT_HYPHEN = "\u00ad"
+# Where the long words of the report's own column headers may break: hyphenation by hand, as a
+# dictionary would give it (compounds at their parts), for what no browser offline can do
+_SYLLABLES = (
+    "ad-di-tion-al an-märk-ning bak-grunds-fak-tor com-pari-son dif-fer-ence genom-för-da "
+    "inter-ven-tion jäm-för-else under-grupp ytter-li-gare as-sign-ments de-tect-able dubb-let-ter "
+    "du-pli-cates event-stu-die före-gående in-de-pen-dent inter-ac-tion inter-ak-tion "
+    "inter-ven-tions-grup-pen jäm-för-else-grup-pen per-cent-age placebo-om-rå-den procent-en-heter "
+    "program-kon-tak-ter stand-ard-ised stand-ard-ise-rade till-del-ning-ar upp-täck-bara")
+_BREAKS = {word.replace("-", ""): word for word in _SYLLABLES.split()}
+_LONG_WORD = re.compile(r"[^\W\d_]{10,}")
+
+
+def breakable(header: str) -> str:
+    """`header` with a soft hyphen at the syllable breaks of each long word the reports' headers
+    use (`_SYLLABLES`; another word is left whole). A browser shows a hyphen there only where
+    it breaks the word.
+
+    >>> breakable("n intervention").split(SOFT_HYPHEN)
+    ['n inter', 'ven', 'tion']
+    >>> breakable("Jämförelsegruppen").split(SOFT_HYPHEN)
+    ['Jäm', 'för', 'else', 'grup', 'pen']
+    >>> breakable("p för interaktion, Maskinvara") == "p för inter\u00adak\u00adtion, Maskinvara"
+    True
+    """
+    def hyphenated(match: re.Match[str]) -> str:
+        word = match.group()
+        broken = _BREAKS.get(word.lower())
+        if broken is None:
+            return word
+        out, at = [], 0
+        for part in broken.split("-"):  # the word's own letters (its capitals kept), part by part
+            out.append(word[at:at + len(part)])
+            at += len(part)
+        return SOFT_HYPHEN.join(out)
+    return _LONG_WORD.sub(hyphenated, header)
 
 
 def _headers(columns: Iterable[str], language: str) -> dict[str, str]:

@@ -299,6 +299,15 @@ def test_an_interaction_p_is_given_only_beside_two_subgroup_differences_or_more(
             assert ("no interaction p is given" if language == "en" else "anges inget p för interaktion") in \
                 text.phrase(f"equity_intro{design}", language)
 
+def test_a_wide_tables_long_header_words_break_at_their_syllables() -> None:
+    columns = ["Indicator", "Subgroup", "Estimate", "p", "p for interaction", "n intervention"]
+    narrow = tables.html(pd.DataFrame([["a"] * 6], columns=columns))
+    wide = tables.html(pd.DataFrame([["a"] * 7], columns=[*columns, "n jämförelsegruppen"]))
+    assert "\u00ad" not in narrow  # six columns fit the page with whole words
+    assert "<th>n inter\u00adven\u00adtion</th>" in wide
+    assert "<th>n jäm\u00adför\u00adelse\u00adgrup\u00adpen</th>" in wide
+    assert "<td>a</td>" in wide and "\u00ad" not in wide.split("</thead>")[1]  # cells as they are
+
 
 # --- on a small synthetic study ---------------------------------------------------------------
 
