@@ -267,3 +267,31 @@ def test_a_charts_quarters_collapse_to_points_summing_their_own_rows() -> None:
     assert str(points["children"].dtype) == "Int64"
     empty, none = _points(frame.iloc[:0])
     assert none == [] and empty.empty
+
+
+def test_the_funnel_defines_an_indicator_as_the_design_does_before_and_after_the_start(
+        tmp_path: Path) -> None:
+    """Fully vaccinated, under did with children born before rotavirus entered the programme
+    (2019-09-01), is its stable parts (DTP, PCV, MMR), as in the summary and the control chart:
+    children born after the start with those three and no rotavirus vaccine count as vaccinated."""
+    design = {"type": "did", "intervention_areas": ["Norrby"], "comparison_areas": ["Söderby"],
+              "programme_start": "2020-09-01", "born_from": "2018-01-01", "born_to": "2023-12-31"}
+    study = load_study(write_study(tmp_path / "s", {}, study={"design": design, "min_cell": MIN_CELL}))
+    parts = []
+    for area, arm in (("Norrby", "intervention"), ("Söderby", "comparison")):
+        for group, born, n in ((f"{arm}_pre", "2019-03-01", 20), (arm, "2021-03-01", 20)):
+            parts.append(pd.DataFrame({"area": area, "group": group, "birth_date": pd.Timestamp(born),
+                                       "vacc_mmr1_24m": [True] * n}))
+    cohort = _cohort(*parts)
+    for part in ("vacc_dtp3_24m", "vacc_pcv3_24m"):
+        cohort[part] = pd.array([True] * len(cohort), dtype="boolean")
+    # 12 of each area's 20 children born after the start lack only the rotavirus vaccine
+    after = cohort["birth_date"].ge(pd.Timestamp("2020-09-01")).to_numpy()
+    full = np.ones(len(cohort), dtype=bool)
+    full[np.flatnonzero(after & cohort["area"].eq("Norrby").to_numpy())[:12]] = False
+    full[np.flatnonzero(after & cohort["area"].eq("Söderby").to_numpy())[:12]] = False
+    cohort["vacc_full_24m"] = pd.array(full, dtype="boolean")
+    rows = funnel_table(study, cohort).set_index(["indicator", "area"])
+    assert rows.loc[("vacc_full_24m", "Norrby"), ["children", "events"]].tolist() == [20, 20]
+    assert rows.loc[("vacc_full_24m", "Söderby"), "proportion"] == 1.0
+    assert rows.loc[("vacc_mmr1_24m", "Norrby"), "children"] == 20  # only children born after the start
