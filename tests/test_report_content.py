@@ -1092,8 +1092,10 @@ def test_a_survival_indicators_did_table_names_the_share_it_estimates() -> None:
         "Ålder vid MMR-vaccination (andel vaccinerade vid 24 månader): programmets skattade effekt")
     assert narrative.caption("survival_effects", "en", indicator="bf_duration") == (
         "Duration of breastfeeding (share still breastfed at 6 months): the programme's estimated effect")
+    # the curves' log-rank p is not the programme's effect (a review took a p of 0.001 for one)
     assert narrative.caption("survival_table", "en", indicator="bf_duration") == (
-        "Duration of breastfeeding: median and log-rank test")
+        "Duration of breastfeeding: median and log-rank test (an unadjusted comparison of the two groups, "
+        "not the programme's estimated effect)")
 
 
 def test_a_dose_response_row_says_which_contacts_it_counts() -> None:

@@ -672,7 +672,11 @@ CAPTIONS: dict[str, Words] = {
         en=("Curves over the child's age in months for the intervention and comparison groups, with the "
             "numbers still followed below the plot ({indicator})."),
     ),
-    "survival_table": Words("{indicator}: median och log-rank-test", "{indicator}: median and log-rank test"),
+    # the log-rank p compares the groups as they are: a reader took it for a test of the programme
+    "survival_table": Words("{indicator}: median och log-rank-test (en ojusterad jämförelse av de två "
+                            "grupperna, inte programmets skattade effekt)",
+                            "{indicator}: median and log-rank test (an unadjusted comparison of the two "
+                            "groups, not the programme's estimated effect)"),
     "hazard": Words("{indicator}: hasardkvoter", "{indicator}: hazard ratios"),
     # under did the committee's survival table holds the DiD of the share at the landmark, not
     # hazard ratios; the technical one holds every method's
