@@ -1157,3 +1157,12 @@ def test_the_power_table_shows_the_fall_beside_the_rise_and_says_out_of_reach() 
     assert "honest answer" in text.phrase("power_intro", "en")
     assert "honest answer" not in text.phrase("power_intro_children", "en")
     assert "too optimistic" in text.phrase("power_intro_children", "en")
+
+
+def test_the_did_effects_intro_says_what_its_table_counts() -> None:
+    """Under did the effects table's n are children before and after the start (a review read 588
+    "n intervention" beside page one's 323 in the intervention group): the intro says so."""
+    for key in ("forest_intro_did", "forest_intro_did_points"):
+        assert "born both before and after the start" in text.phrase(key, "en")
+        assert "födda både före och efter start" in text.phrase(key, "sv")
+    assert "before and after" not in text.phrase("forest_intro_concurrent", "en")

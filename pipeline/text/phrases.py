@@ -155,17 +155,29 @@ PHRASES: dict[str, Words] = {
     ),
     "forest_intro_did": Words(
         sv=("Programmets skattade effekt (skillnad-i-skillnader) i procentenheter med 95\u00a0% "
-            "konfidensintervall; linjen vid 0 betyder ingen skillnad."),
+            "konfidensintervall; linjen vid 0 betyder ingen skillnad."
+            " Tabellens n är barnen som skattningen bygger på: i interventions- respektive "
+            "jämförelseområdena, födda både före och efter start (därför fler än i sammanfattningens grupper,"
+            " som räknar barnen födda efter start)."),
         en=("The programme's estimated effect (difference-in-differences) in percentage points with 95% "
-            "confidence intervals; the line at 0 means no difference."),
+            "confidence intervals; the line at 0 means no difference."
+            " The table's n are the children each estimate rests on: in the intervention and the comparison "
+            "areas, born both before and after the start (so more than in the summary's groups, which count "
+            "the children born after the start)."),
     ),
     "forest_intro_did_points": Words(
         sv=("Programmets skattade effekt (skillnad-i-skillnader) i procentenheter, utan "
             "konfidensintervall: med ett enda interventionsområde går osäkerheten inte att skatta "
-            "tillförlitligt; linjen vid 0 betyder ingen skillnad."),
+            "tillförlitligt; linjen vid 0 betyder ingen skillnad."
+            " Tabellens n är barnen som skattningen bygger på: i interventions- respektive "
+            "jämförelseområdena, födda både före och efter start (därför fler än i sammanfattningens grupper,"
+            " som räknar barnen födda efter start)."),
         en=("The programme's estimated effect (difference-in-differences) in percentage points, without "
             "confidence intervals: with a single intervention area the uncertainty cannot be estimated "
-            "reliably; the line at 0 means no difference."),
+            "reliably; the line at 0 means no difference."
+            " The table's n are the children each estimate rests on: in the intervention and the comparison "
+            "areas, born both before and after the start (so more than in the summary's groups, which count "
+            "the children born after the start)."),
     ),
     "forest_intro_concurrent": Words(
         sv=("Programmets skattade effekt i procentenheter, justerad för skillnader i bakgrund (logistisk "
