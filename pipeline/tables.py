@@ -23,6 +23,7 @@ from pipeline import followup, narrative, text
 from pipeline.indicators import INDICATORS
 from pipeline.outputs import AREA_ROWS, CATALOG, DISTRICT_ROWS, STUDY_ROWS, with_areas
 from pipeline.publish.formulas import unescape_frame
+from pipeline.stats.balance import ADJUSTMENT_MAX, SATISFIED_MAX
 from pipeline.text import (
     EN_DASH,
     format_count,
@@ -558,8 +559,8 @@ def table_one(balance: pd.DataFrame, language: str, *, audience: str = "committe
                      "value_before": _suppressed_text(row, language, min_cell, "n_level_intervention",
                                                       "n_level_comparison", "n_intervention",
                                                       "n_comparison")
-                     if hidden else format_number(row.get("value_before"), language, 2),
-                     "value_after": format_number(row.get("value_after"), language, 2),
+                     if hidden else _rated_value(row.get("value_before"), language),
+                     "value_after": _rated_value(row.get("value_after"), language),
                      "rating_before": EN_DASH if hidden
                      else label("rating", row.get("rating_before"), language),
                      "rating_after": EN_DASH if hidden
@@ -570,6 +571,19 @@ def table_one(balance: pd.DataFrame, language: str, *, audience: str = "committe
     if audience == "technical":
         columns += ["smd_before", "smd_after"]
     return _display(rows, columns, language)
+
+
+def _rated_value(value: Any, language: str) -> str:
+    """A rated standardised difference with two decimals, or as many more (up to four) as it
+    takes not to show it on a rating's threshold: 0.0476 ("satisfied") as 0,048 and −0.0543
+    ("adjustment required") as −0,054, not both as 0,05 beside different ratings."""
+    number = to_number(value)
+    decimals = 2
+    while (number is not None and decimals < 4
+           and round(abs(number), decimals) in (SATISFIED_MAX, ADJUSTMENT_MAX)
+           and abs(number) not in (SATISFIED_MAX, ADJUSTMENT_MAX)):
+        decimals += 1
+    return format_number(value, language, decimals)
 
 
 def balance_counts(balance: pd.DataFrame, area: str | None = None) -> tuple[Any, Any]:

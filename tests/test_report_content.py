@@ -183,6 +183,16 @@ BALANCE = pd.DataFrame([
 ])
 
 
+def test_table_one_never_shows_two_ratings_beside_one_rounded_number() -> None:
+    """0.0476 is satisfied (|d| <= 0.05) and −0.0543 needs adjustment: a review read both as
+    0,05 beside different ratings; they get the decimals that tell them apart."""
+    balance = BALANCE.iloc[[0, 0]].assign(area="all", value_before=[0.0476, -0.0543],
+                                           rating_before=["satisfied", "adjustment_required"])
+    table = tables.table_one(balance, "sv")
+    assert table.iloc[:, 2].tolist() == ["0,048", "−0,054"]
+    assert table.iloc[:, 4].str.split(" ").str[0].tolist() == ["Likvärdiga", "Kräver"]
+
+
 def test_table_one_shows_the_number_that_is_rated() -> None:
     table = tables.table_one(BALANCE, "sv")
     assert list(table.columns) == ["Bakgrundsfaktor", "Nivå", "Cox-index/Hedges g före viktning",
