@@ -491,6 +491,8 @@ def test_display_tables(costs: pd.DataFrame) -> None:
     assert list(years.iloc[:, 0]) == ["2020", "2021", "2022", "Totalt 2021–2022"]
     assert years.iloc[1, 2] == "1\u00a0200\u00a0000" and years.iloc[3, 4] == "150\u00a0000"
     assert "räknas inte in i totalen" in years.iloc[0, -1] and "start-up" in years.iloc[0, -1]
+    # what a budget line covers is the municipality's own text: the English header says so
+    assert tables.costs_table(costs, "en").columns[1] == "Covers (as the cost records word it)"
     outcomes = tables.cost_per_outcome_table(costs, "en")
     assert list(outcomes.columns)[-2] == "Cost per additional child, SEK (95% CI)"
     assert outcomes.iloc[0, 4] == "600,000 (343,000 to 2,400,000)"

@@ -375,7 +375,7 @@ HEADERS: dict[str, Words] = {
         en="p for a difference before the start (event study)",
     ),
     "year": Words("År", "Year"),
-    "covers": Words("Avser", "Covers"),
+    "covers": Words("Avser", "Covers (as the cost records word it)"),
     "cost_sek": Words("Kostnad (kr)", "Cost (SEK)"),
     "families": Words("Familjer som tackat ja", "Families who accepted"),
     "cost_per_family": Words("Kostnad per familj (kr)", "Cost per family (SEK)"),
