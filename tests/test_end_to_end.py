@@ -65,6 +65,11 @@ def test_flags_and_derived_values(study) -> None:
     planted = truth["planted"]["children"]
     assert int(children["birth_date_conflict"].sum()) == planted["birth_date_conflict"]
     assert int(children["sex_conflict"].sum()) == planted["sex_conflict"]
+    # and the data-quality tables count them: kept as given, each conflict said
+    issues = pd.read_csv(root / "outputs/small/tables/value_issues.csv")
+    conflicts = issues[issues["issue"].eq("contradicts_personnummer_kept")].set_index("column")["rows"]
+    assert conflicts.to_dict() == {"birth_date": planted["birth_date_conflict"],
+                                   "child_sex": planted["sex_conflict"]}
     assert int(children["coordination_number"].sum()) == planted["samordningsnummer"]
     assert children["child_id"].is_unique
     assert children["child_id"].str.fullmatch(r"[bcdfghjklmnpqrst]{20}").all()

@@ -709,13 +709,23 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS["children"])
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", "personnummer"))
     moved_before_birth = moved_before_birth.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
-    issues = pd.DataFrame({
-        "table": raw.table, "source_file": raw.source_file,
-        "source_row": frame[SOURCE_ROW].to_numpy()[moved_before_birth], "column": "moved_out_date",
-        "value": frame["moved_out_date"].to_numpy()[moved_before_birth].astype("datetime64[D]").astype(str),
-        "issue": "moved_out_before_birth_set_missing"}, columns=ISSUE_COLUMNS)
+    kept_as_given = "contradicts_personnummer_kept"  # and said: the data-quality tables count each
+    found = [(moved_before_birth, "moved_out_date", "moved_out_before_birth_set_missing"),
+             (frame["birth_date_conflict"].to_numpy(dtype=bool), "birth_date", kept_as_given),
+             (frame["sex_conflict"].to_numpy(dtype=bool), "child_sex", kept_as_given)]
+    issues = pd.concat([pd.DataFrame({
+        "table": raw.table, "source_file": raw.source_file, "source_row": frame[SOURCE_ROW].to_numpy()[rows],
+        "column": column, "value": _issue_values(frame[column].to_numpy()[rows]), "issue": issue},
+        columns=ISSUE_COLUMNS) for rows, column, issue in found], ignore_index=True)
     frame["moved_out_date"] = frame["moved_out_date"].mask(moved_before_birth)
     return _finish(raw, frame, duplicates, rejects), issues
+
+
+def _issue_values(values: np.ndarray) -> np.ndarray:
+    """A value issue's values as text: a date as its day (YYYY-MM-DD), anything else as written."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[D]").astype(str)
+    return values.astype(str)
 
 
 def harmonise_areas(area: pd.Series, known: Sequence[str],

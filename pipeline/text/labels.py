@@ -248,6 +248,9 @@ VALUE_ISSUE_LABELS: dict[str, Words] = {
     "moved_out_before_birth_set_missing": Words(
         sv="Utflyttningsdatum före barnets födelse: satt som saknat",
         en="Moved-out date before the child's birth: set missing"),
+    "contradicts_personnummer_kept": Words(
+        sv="Motsäger personnumret: behållet som exporten anger det",
+        en="Contradicts the personnummer: kept as the export gives it"),
     "value_spans_lines": Words("Värde inom citattecken över flera rader: läst som ett värde",
                                "Quoted value over several lines: read as one value"),
 }
