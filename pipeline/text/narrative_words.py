@@ -725,8 +725,8 @@ CAPTIONS: dict[str, Words] = {
     "data_quality": Words("Rader per fil", "Rows per file"),
     "rejects": Words("Avvisade rader per orsak", "Rejected rows by reason"),
     "value_issues": Words(
-        sv="Värden i godkända rader som inte kunde tolkas som de var skrivna",
-        en="Values of accepted rows that could not be read as written",
+        sv="Värden i godkända rader som inte kunde tolkas som de var skrivna eller motsäger personnumret",
+        en="Values of accepted rows that could not be read as written or contradict the personnummer",
     ),
     "missingness": Words("Saknade värden", "Missing values"),
     "missing_data": Words(

@@ -317,19 +317,23 @@ PHRASES: dict[str, Words] = {
     ),
     "dq_intro": Words(
         sv=("Rader som lästes in, godkändes och avvisades per fil, avvisade rader per orsak, värden i "
-            "godkända rader som inte kunde tolkas samt saknade värden i de rensade tabellerna. Ett tomt "
+            "godkända rader som inte kunde tolkas eller motsäger personnumret samt saknade värden i de "
+            "rensade tabellerna. Ett tomt "
             "utflyttningsdatum eller erbjudandedatum är inget saknat värde (barnet har inte flyttat, "
             "familjen har inte erbjudits programmet); om familjen tackat ja räknas bland de familjer som "
             "erbjudits och orsaken till att avböja bland dem som avböjt."),
         en=("Rows read, accepted and rejected per file, rejected rows by reason, values of accepted rows "
-            "that could not be read, and missing values in the clean tables. A blank moved-out date or "
+            "that could not be read or contradict the personnummer, and missing values in the clean "
+            "tables. A blank moved-out date or "
             "offer date is no missing value (the child did not move out; the family was not offered the "
             "programme); whether the family accepted is counted among the families offered, and the "
             "reason for declining among those who declined."),
     ),
     "no_value_issues": Words(
-        sv="Varje värde i de godkända raderna kunde tolkas som det var skrivet.",
-        en="Every value of the accepted rows could be read as written.",
+        sv=("Varje värde i de godkända raderna kunde tolkas som det var skrivet, och inget födelsedatum "
+            "eller kön motsäger personnumret."),
+        en=("Every value of the accepted rows could be read as written, and no birth date or sex "
+            "contradicts the personnummer."),
     ),
     "methods_intro": Words(
         sv="Metoderna som används och deras referenser.",
