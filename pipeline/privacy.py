@@ -767,21 +767,33 @@ _PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
 # hash's length, 16 (a key's fingerprint), 32, 40 or 64, standing alone (a name glued to a
 # number, "Ebba198112189876", is taken). `_pnr_spans` finds both kinds in one pass.
 _PNR_RUN = re.compile(rf"(?<!\d)(?<!\d\.)\d{{6,8}}(?:{_PNR_SEPARATOR})?\d{{4}}(?!\d)")
+# A personnummer typed in groups, its date split too or its last four after a dot or an
+# underscore ("85 03 12-2387", "1985 03 12 2387", "19850312.2387", "85031223 87"): groups of
+# two to eight digits, ten or twelve in all in consecutive groups. Dates, times and amounts are written so
+# too ("2021-03-12 10 15"), so such a run is taken only where it reads as a personnummer (a
+# possible date and its check digit), as a glued one is.
+_GROUP_SEPARATOR = f"(?:{_SPACE}?(?:{_PNR_DASH}|[._/]){_SPACE}?|{_SPACE})"
+_PNR_GROUPED = re.compile(rf"(?<!\d)(?<!\d\.)\d{{2,8}}(?:{_GROUP_SEPARATOR}\d{{2,8}})+(?!\d)")
 _HASH = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32}|[0-9a-f]{16})(?![0-9A-Za-z])")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
-def _pnr_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def _pnr_spans(text: str, grouped: bool = False) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Where `text` holds a personnummer-like run with no letter beside it, and where one glued
-    to a letter that reads as one (not within a hash), each in order of appearance."""
-    strict, glued = _pnr_candidates(text)
+    to a letter (or, with `grouped`, typed in groups) that reads as one (not within a hash)."""
+    strict, glued = _pnr_candidates(text, grouped)
     return strict, [span for span, real in zip(glued, _look_real([text[a:b] for a, b in glued]), strict=True)
                     if real] if glued else []
 
 
-def _pnr_candidates(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def _pnr_candidates(text: str, grouped: bool = False) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """`_pnr_spans` before the glued runs' dates are checked (each of them with its check
-    digit, and not within a hash): `mask_personnummer_like` checks all of a column's at once."""
+    digit, and not within a hash): `mask_personnummer_like` checks all of a column's at once.
+
+    With `grouped`, the runs typed in groups (`_grouped_candidates`) are among the glued ones:
+    for masking text from an export or a message, where a number masked too many costs nothing.
+    The scan of what a run publishes does not look for them: a table's row of counts or shares
+    ("85 03 12 23 87") reads as one in some hundred, and would stop a run for nothing."""
     strict, glued = [], []
     for match in _PNR_RUN.finditer(text):
         run = match.group()
@@ -793,10 +805,53 @@ def _pnr_candidates(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, i
                 glued.append((start, end))
         else:
             strict.append((start, end))
+    if grouped:
+        glued += _grouped_candidates(text, [*strict, *glued])
     if glued:
         hashes = [match.span() for match in _HASH.finditer(text)]
         glued = [(a, b) for a, b in glued if not any(start <= a and b <= end for start, end in hashes)]
     return strict, glued
+
+
+def _grouped_candidates(text: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The runs of digits in groups (`_PNR_GROUPED`) that overlap none of the runs `found` and
+    hold a personnummer in consecutive groups (ten or twelve digits, a possible date and its check
+    digit: `_grouped_reads_as_one`), each then checked as a glued one is. A run's groups are
+    looked at from each group on, the longest first: "visit 12 81 12 18-9876" holds one in its
+    last four groups."""
+    spans: list[tuple[int, int]] = []
+    for match in _PNR_GROUPED.finditer(text):
+        groups = [(match.start() + g.start(), match.start() + g.end(), g.group())
+                  for g in re.finditer(r"\d+", match.group())]
+        first = 0
+        while first < len(groups):
+            for last in range(min(len(groups), first + 6), first, -1):  # 12 digits: 6 groups at most
+                start, end = groups[first][0], groups[last - 1][1]
+                if (_grouped_reads_as_one("".join(g[2] for g in groups[first:last]))
+                        and not any(a < end and start < b for a, b in found)):
+                    spans.append((start, end))
+                    first = last
+                    break
+            else:
+                first += 1
+    return spans
+
+
+def _grouped_reads_as_one(digits: str) -> bool:
+    """Whether ten or twelve digits read as a personnummer: a possible date (YYMMDD or YYYYMMDD,
+    a coordination number's day + 60 too) and a valid check digit."""
+    digits = digits.translate(ASCII_DIGITS)
+    if len(digits) not in (10, 12) or not _luhn_holds(digits):
+        return False
+    date = digits[-10:-4]
+    month, day = int(date[2:4]), int(date[4:6])
+    day -= 60 if day > 60 else 0
+    year = int(digits[:4]) if len(digits) == 12 else 2000 + int(date[:2])
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return len(digits) == 10 or 1850 <= year <= dt.date.today().year + 1
 
 
 def _luhn_holds(candidate: str) -> bool:
@@ -810,15 +865,25 @@ def _look_real(candidates: list[str]) -> list[bool]:
     valid check digit, born in the future too; checked as the personnummer column reads them
     (spaces round a dash dropped, a no-break space as a space)."""
     written = [re.sub(rf"{_SPACE}*({_PNR_DASH}){_SPACE}*", r"\1", candidate) for candidate in candidates]
+    # a run in groups as the column writes it: its digits, a dash (or its plus) before the last four
+    written = [_as_written(candidate) if _PNR_RUN.fullmatch(candidate) is None else candidate
+               for candidate in written]
     parsed = parse_personnummer(pd.Series(written, dtype=object), dt.date.today())
     looks_real = parsed["error"].isna() | parsed["error"].eq("pnr_future_birth")
     return looks_real.to_numpy(dtype=bool, na_value=False).tolist()
 
 
+def _as_written(candidate: str) -> str:
+    """A personnummer typed in groups as the personnummer column reads it: "85 03 12-2387" ->
+    "850312-2387" ("+" kept: a centenarian's)."""
+    digits = re.sub(r"\D", "", candidate.translate(ASCII_DIGITS))
+    return f"{digits[:-4]}{'+' if '+' in candidate else '-'}{digits[-4:]}"
+
+
 def _masked_everywhere(text: str) -> str:
     """`text` with every run with no letter beside it and every glued personnummer masked
     (`_pnr_spans`)."""
-    strict, glued = _pnr_spans(text)
+    strict, glued = _pnr_spans(text, grouped=True)
     return _masked(text, [*strict, *glued])
 
 
@@ -850,8 +915,9 @@ def mask_personnummer_like(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     # the values with a run of digits that may be one (few): their runs found one by one, the
     # glued ones' dates checked all at once
     fixed = unique.to_numpy(dtype=object, na_value=None)
-    positions = np.flatnonzero(unique.str.contains(_PNR_RUN, na=False).to_numpy(dtype=bool))
-    found_in = {int(position): _pnr_candidates(fixed[position]) for position in positions}
+    positions = np.flatnonzero((unique.str.contains(_PNR_RUN, na=False)
+                                | unique.str.contains(_PNR_GROUPED, na=False)).to_numpy(dtype=bool))
+    found_in = {int(position): _pnr_candidates(fixed[position], grouped=True) for position in positions}
     glued = [(position, span) for position, (_, spans) in found_in.items() for span in spans]
     real = _look_real([fixed[position][a:b] for position, (a, b) in glued]) if glued else []
     taken = {position: list(strict) for position, (strict, _) in found_in.items()}

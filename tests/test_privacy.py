@@ -355,6 +355,25 @@ def test_a_personnummer_with_a_typed_separator_is_found_and_masked(written: str)
     assert find_personnummer_like(f"ring {written[:-1]}5") == []
 
 
+@pytest.mark.parametrize("written", ["81 12 18-9876", "1981 12 18 9876", "19811218.9876", "81-12-18-9876",
+                                     "81121898 76", "19811218_9876", "1981-12-18 98 76", "81/12/18-9876"])
+def test_a_personnummer_typed_in_groups_is_found_and_masked(written: str) -> None:
+    """A review typed Skatteverket's example into a free-text export in groups ("85 03 12-2387",
+    "19850312.2387"): it reached data_clean/ as written. The groups are masked where the digits
+    read as a personnummer (a date and its check digit); a date with a time, an amount or a
+    phone number in groups is not one and is left as written. The scan of published files does
+    not look for groups: a row of shares in a PDF ("81 12 18 98 76") would stop runs for nothing."""
+    masked = re.sub(r"[0-9]", "#", written)
+    assert find_personnummer_like(f"ring {written} idag") == []
+    assert mask_text(f"ring {written} idag") == f"ring {masked} idag"
+    values, found = mask_personnummer_like(pd.Series([f"besök 12 {written}", "kl 2021-03-12 10 15"]))
+    assert values.tolist() == [f"besök 12 {masked}", "kl 2021-03-12 10 15"]
+    assert found.tolist() == [True, False]
+    assert mask_text(f"ring {written[:-1]}5 idag") == f"ring {written[:-1]}5 idag"  # no check digit
+    for other in ("2021-03-12 10 15", "070-123 45 67", "150 000 000 000 kr", "12.50 13.75 14.00"):
+        assert mask_text(other) == other
+
+
 def test_a_personnummer_with_a_character_that_shows_nothing_inside_is_found_and_masked() -> None:
     """A zero-width space or a BOM inside the digits hid the number from the masking and the scan."""
     for written in ("811218-98\u200b76", "8112\ufeff18-9876", "19811218\u2060-9876", "8112\u200e18-9876",
