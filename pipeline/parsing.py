@@ -313,17 +313,25 @@ class MonthFirst:
     swapped: int
 
 
+# dates written d/m/y or m/d/y that tell a column month first among dates written otherwise
+MONTH_FIRST_ROWS = 5
+
+
 def month_first(values: pd.Series) -> MonthFirst | None:
     """Whether a date column is written month first, as an American spreadsheet writes it.
 
     `parse_dates` reads "04/03/2021" day first, as Swedish systems write it. In a column of
     month-first dates that rejects every date after the 12th of its month ("03/13/2021": no
     month 13) and reads the rest with day and month swapped, without a word. So: the column is
-    month first when most of its values are written day/month/year or month/day/year, some
-    reads only month first (its second number 13-31, a possible day of its first as a month)
-    and none only day first (its first number over 12). A column with both holds typing errors,
-    rejected one by one, as does one written mostly otherwise (2021-06-24, an Excel serial
-    number); a column with neither cannot tell (every day 12 or less) and is read day first.
+    month first when most of its values, or `MONTH_FIRST_ROWS` of them at least, are written
+    day/month/year or month/day/year, some reads only month first (its second number 13-31, a
+    possible day of its first as a month) and none only day first (its first number over 12).
+    A column with both holds typing errors, rejected one by one, as does one written otherwise
+    but for a few such dates (2021-06-24, an Excel serial number, and one 06/15/2021); a column
+    with neither cannot tell (every day 12 or less) and is read day first. Five dates written
+    day first show a day over 12 in all but one column in a hundred, so five or more with none
+    are month first even among dates written otherwise (a review's export wrote one date in
+    nine so, and 173 were read swapped).
     """
     codes, text = factorize_text(values)
     text = unmarked(text)
@@ -343,7 +351,9 @@ def month_first(values: pd.Series) -> MonthFirst | None:
     only_day_first = (first > 12) & (second >= 1) & (second <= 12)
     written = codes >= 0
     either_way = (first > 0)[codes] & written  # written d/m/y or m/d/y
-    if only_day_first.any() or not only_month_first.any() or 2 * either_way.sum() <= written.sum():
+    slashed = int(either_way.sum())
+    if (only_day_first.any() or not only_month_first.any()
+            or (2 * slashed <= written.sum() and slashed < MONTH_FIRST_ROWS)):
         return None
     in_rows = only_month_first[codes] & written
     row = int(np.flatnonzero(in_rows)[0])

@@ -124,6 +124,12 @@ def test_a_column_written_month_first_is_told_from_one_with_typing_errors():
     # nor is one such date in a column written year first or as serial numbers: a typing error
     assert month_first(pd.Series(["2021-06-24"] * 3 + ["44371", "06/15/2021"], dtype="str")) is None
     assert month_first(pd.Series(["2021-06-24", "06/15/2021", "6/4/2021"], dtype="str")) is not None
+    # a ninth of a column month first among ISO dates and compact ones (a review's export: 173
+    # dates read swapped without a word): five such rows or more tell it, four do not
+    mixed = ["2021-06-24", "20210703"] * 20 + ["06/15/2021", "03/04/2021", "01/02/2021", "11/05/2021"]
+    assert month_first(pd.Series(mixed, dtype="str")) is None
+    found = month_first(pd.Series([*mixed, "02/03/2021"], dtype="str"))
+    assert (found.row, found.value, found.swapped) == (40, "06/15/2021", 4)
 
 
 def test_dates_dtype_and_index():
