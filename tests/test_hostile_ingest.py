@@ -162,6 +162,17 @@ def test_a_header_repeated_inside_an_export_is_said(tmp_path: Path, capsys) -> N
     assert rows_read(out, "children") == 15
 
 
+def test_lines_of_separators_alone_are_said_as_blank_lines_are(tmp_path: Path, capsys) -> None:
+    # a review put ',,', ', ,' and '"","",""' lines inside an export: they vanished without a note
+    lines = children(8)
+    lines[3:3] = [";" * (WIDTH - 1), " ;" * (WIDTH - 1), ";".join(['""'] * WIDTH), ""]
+    folder = study_with(tmp_path / "s", lines)
+    out = validated(folder, capsys)
+    assert "barn.csv (children): 3 line(s) with every field empty skipped" in out, out
+    assert "barn.csv (children): 1 blank line(s) skipped" in out, out
+    assert rows_read(out, "children") == 8
+
+
 def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:
     lines = children(40)
     lines[18] = child(18, reason='"Flyttar')  # line 20 opens

@@ -536,7 +536,9 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     notes = _header_notes(named, index, spec, "line")
     if blank:
         notes.append(f"{named}: {blank} blank line(s) skipped")
-    cells, source_row = _drop_blank_rows(cells, source_row)
+    cells, source_row, empty = _drop_blank_rows(cells, source_row)
+    if empty:  # said as a blank line is: a line of separators (';;;', '"",""') holds no data either
+        notes.append(f"{named}: {empty} line(s) with every field empty skipped")
     notes += _repeated_header_notes(named, header, cells, source_row, "line")
     return RawExport(header, cells, source_row, header_line, found, "line", encoding, delimiter, spans, notes)
 
@@ -872,8 +874,10 @@ def _read_xlsx(path: Path, spec: InputFile, table: Table, column_map: dict[str, 
     body = [row + [""] * (width - len(row)) for row in rows[index + 1:]]
     cells = pd.DataFrame(body, columns=range(width), dtype=pd.StringDtype())
     source_row = np.arange(index + 2, index + 2 + len(body), dtype=np.int64)
-    cells, source_row = _drop_blank_rows(cells, source_row)
+    cells, source_row, empty = _drop_blank_rows(cells, source_row)
     notes = sheet_notes + _header_notes(named, index, spec, "row")
+    if empty:
+        notes.append(f"{named}: {empty} row(s) with every cell empty skipped")
     notes += _repeated_header_notes(named, header, cells, source_row, "row")
     return RawExport(header, cells, source_row, index + 1, found, "row", "xlsx", "", [], notes)
 
@@ -1133,8 +1137,9 @@ def _repeated_header_notes(named: str, header: list[str], cells: pd.DataFrame, s
             "read. Check that the exports joined are the ones meant, and that none is in twice"]
 
 
-def _drop_blank_rows(cells: pd.DataFrame, source_row: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Records whose every cell is blank carry no data (';;;' lines, empty sheet rows).
+def _drop_blank_rows(cells: pd.DataFrame, source_row: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Records whose every cell is blank carry no data (';;;' lines, empty sheet rows): the
+    others, their rows, and how many were dropped (for a note).
 
     Each column is looked at only in the rows blank so far: in an export almost every row has
     its first cell filled, so the other columns are rarely read at all."""
@@ -1146,8 +1151,8 @@ def _drop_blank_rows(cells: pd.DataFrame, source_row: np.ndarray) -> tuple[pd.Da
         values = cells[column] if len(rows) == len(cells) else cells[column].iloc[rows]  # no copy at first
         blank[rows] = parsing.blank_text(values)
     if not blank.any():
-        return cells, source_row
-    return cells.loc[~blank].reset_index(drop=True), source_row[~blank]
+        return cells, source_row, 0
+    return cells.loc[~blank].reset_index(drop=True), source_row[~blank], int(blank.sum())
 
 
 def _column_letter(index: int) -> str:
