@@ -313,6 +313,21 @@ class MonthFirst:
     swapped: int
 
 
+def double_encoded(text: str) -> str | None:
+    """What `text` was before its UTF-8 bytes were read as Windows-1252 ('NorrbyÃ¥sen' ->
+    'Norrbyåsen': saved so again on the way, or read so by a wrong `encoding:`), or None when it
+    does not read so.
+
+    >>> double_encoded("Ã¶vervÃ¤gande ammad"), double_encoded("övervägande ammad")
+    ('övervägande ammad', None)
+    """
+    try:
+        repaired = text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return repaired if repaired != text else None
+
+
 # dates written d/m/y or m/d/y that tell a column month first among dates written otherwise
 MONTH_FIRST_ROWS = 5
 

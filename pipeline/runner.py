@@ -34,6 +34,7 @@ from pipeline.config import Study, load_study, part_settings, study_file_path
 from pipeline.errors import ConfigError, HembesokError, InputFileError, OutputScanError
 from pipeline.indicators import INDICATOR_SOURCES
 from pipeline.parallel import freed_memory_kept, run_pieces
+from pipeline.parsing import double_encoded
 from pipeline.publish import publish_tables, scan_ahead, scan_file_for_personnummer, write_xlsx
 from pipeline.stages import clean as clean_stage
 from pipeline.stages.ingest import SOURCE_ROW, IngestedLazily, ingest
@@ -145,16 +146,6 @@ def run_ingest_clean(study: Study, progress: Callable[[str], None] = lambda _: N
                                set_aside=set_aside, jobs=jobs)
     check_design_areas(study, result.area_counts)
     return result
-
-
-def double_encoded(text: str) -> str | None:
-    """What `text` was before its UTF-8 bytes were read as Windows-1252 and saved again
-    ('NorrbyÃ¥sen' -> 'Norrbyåsen'), or None when it does not read so."""
-    try:
-        repaired = text.encode("cp1252").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return None
-    return repaired if repaired != text else None
 
 
 def check_design_areas(study: Study, counts: pd.Series) -> None:
