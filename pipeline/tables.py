@@ -601,6 +601,11 @@ def balance_counts(balance: pd.DataFrame, area: str | None = None) -> tuple[Any,
     return largest("n_intervention"), largest("n_comparison")
 
 
+# why an interval-censored median (weaning between two assessments: Turnbull's) has no interval
+NO_TURNBULL_INTERVAL = Words("(inget intervall: avvänjningen ligger mellan två bedömningar)",
+                            "(no interval: weaning lies between two assessments)")
+
+
 def survival_table(survival: pd.DataFrame, language: str) -> pd.DataFrame:
     """Medians (months, with interval where there is one) per group and the log-rank p."""
     rows = []
@@ -617,6 +622,9 @@ def survival_table(survival: pd.DataFrame, language: str) -> pd.DataFrame:
                 median = format_estimate(text.days_to_months(row.get("time")),
                                          text.days_to_months(row.get("ci_low")),
                                          text.days_to_months(row.get("ci_high")), language, 1)
+                if row.get("method") == "turnbull" and to_number(row.get("ci_low")) is None \
+                        and to_number(row.get("time")) is not None:
+                    median += " " + NO_TURNBULL_INTERVAL.in_(language)
             rows.append({"indicator": label("indicator", indicator, language),
                          "group": label("group", row["group"], language), "median": median,
                          "n": format_count(row.get("n"), language),

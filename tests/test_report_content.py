@@ -1176,3 +1176,19 @@ def test_the_did_effects_intro_says_what_its_table_counts() -> None:
         assert "born both before and after the start" in text.phrase(key, "en")
         assert "födda både före och efter start" in text.phrase(key, "sv")
     assert "before and after" not in text.phrase("forest_intro_concurrent", "en")
+
+
+def test_a_weaning_median_says_why_it_has_no_interval() -> None:
+    """Turnbull's median weaning age is the midpoint of an interval and has no confidence interval
+    (a review read "9,0" under a header promising one); a Kaplan–Meier median keeps its own."""
+    survival = pd.DataFrame([
+        {"indicator": "bf_duration", "group": "intervention", "statistic": "median", "time": 273.5,
+         "ci_low": None, "ci_high": None, "events": 194, "n": 323, "method": "turnbull"},
+        {"indicator": "bf_duration", "group": "intervention", "statistic": "log_rank", "p_value": 0.03},
+        {"indicator": "vacc_mmr1_age", "group": "intervention", "statistic": "median", "time": 572,
+         "ci_low": 564, "ci_high": 579, "events": 202, "n": 323, "method": "kaplan_meier"}])
+    shown = tables.survival_table(survival, "sv").iloc[:, 2].tolist()
+    assert shown[0] == "9,0 (inget intervall: avvänjningen ligger mellan två bedömningar)"
+    assert "inget intervall" not in shown[1] and "(" in shown[1]
+    assert tables.survival_table(survival, "en").iloc[0, 2].endswith("(no interval: weaning lies between "
+                                                                       "two assessments)")
