@@ -451,14 +451,23 @@ def count_outcomes_table(groups: pd.DataFrame, language: str, *, indicators_show
             shown = format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 1)
         rows.append({"indicator": label("indicator", row["indicator"], language),
                      "group": label("group", row["group"], language),
-                     "area": phrase("whole_study", language) if (row.get("area") or "all") == "all"
-                     else row["area"],
+                     "area": _group_areas(row, language),
                      "children": format_count(row.get("n"), language),
                      "count_total": format_count(row.get("events"), language),
                      "measure": label("measure", row["measure"], language),
                      "estimate": shown})
     return _display(rows, ["indicator", "group", "area", "children", "count_total", "measure", "estimate"],
                     language)
+
+
+def _group_areas(row: Mapping[str, Any], language: str) -> str:
+    """The areas of a group's row: its own area, or the arm's areas together (an area report's
+    comparison rows are all the comparison areas', not the whole study's)."""
+    if (row.get("area") or "all") != "all":
+        return str(row["area"])
+    arm = str(row.get("group") or "").split("_")[0]
+    return phrase(f"all_{arm}_areas", language) if arm in ("intervention", "comparison") \
+        else phrase("whole_study", language)
 
 
 def count_effects_table(effects: pd.DataFrame, language: str, *, indicators_shown: Sequence[str],

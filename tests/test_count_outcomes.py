@@ -151,6 +151,10 @@ def test_report_tables_and_forest_in_both_languages(tables, language) -> None:
     assert per_100 in set(groups.iloc[:, 5])
     first = groups.iloc[0].tolist()
     assert first[3:5] == ["12", "8"] and first[6].startswith("36")  # 800 / 22 = 36.4 per 100 child-years
+    # a group's row of all its arm's areas says so (an area report's comparison rows read "Whole study")
+    arms = {"sv": ("Alla interventionsområden", "Alla jämförelseområden"),
+            "en": ("All intervention areas", "All comparison areas")}[language]
+    assert set(groups.iloc[:, 2]) == {*arms, "North", "East"}
     effects = report_tables.count_effects_table(published["count_effects"], language,
                                                 indicators_shown=["care_emergency_rate_24m"])
     assert len(effects) == 3  # whole study: the unadjusted ratio and difference, the adjusted ratio

@@ -58,6 +58,8 @@ PHRASES: dict[str, Words] = {
     "bound_above": Words("över", "over"),
     "bound_below": Words("under", "under"),
     "whole_study": Words("Hela studien", "Whole study"),
+    "all_intervention_areas": Words("Alla interventionsområden", "All intervention areas"),
+    "all_comparison_areas": Words("Alla jämförelseområden", "All comparison areas"),
     "out_of_reach": Words("nås inte", "out of reach"),
     "hidden_half_years": Words(
         sv="{count} halvår utan punkt: få barn med eller utan utfallet",
