@@ -10,7 +10,7 @@ import datetime as dt
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -657,9 +657,27 @@ def load_study(path: Path) -> Study:
                  "every report would show; give the study a title without identifiers"
                  for title in ([study.title] if isinstance(study.title, str) else study.title.values())
                  if privacy.find_personnummer_like(title)]
+    if not problems:  # anywhere else (an area_map key, a note): the manifest keeps the whole file
+        problems = [f"{where}: '{privacy.mask_text(text)}' holds a personnummer-like number, which "
+                    "the manifest of every run would keep; write it without identifiers"
+                    for where, text in _texts(raw) if privacy.find_personnummer_like(text)]
     if problems:
         raise ConfigError(problems, source=str(file))
     return study
+
+
+def _texts(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every key and text value of a study file's mapping, with where it is ("area_map", "costs.2")."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inside = f"{where}.{key}" if where else str(key)
+            yield (where or "(top level)") + " (a key)", str(key)
+            yield from _texts(item, inside)
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            yield from _texts(item, f"{where}.{number}")
+    elif value is not None:
+        yield where, str(value)
 
 
 def _outside_study_folder(table: str, name: str, folder: Path) -> str | None:

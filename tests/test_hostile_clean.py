@@ -495,6 +495,22 @@ def test_a_file_name_or_title_holding_a_personnummer_like_number_stops_at_config
     assert "20210624" not in said
 
 
+def test_a_personnummer_anywhere_else_in_the_study_file_stops_at_config_time(tmp_path: Path) -> None:
+    """A review gave an area_map key holding a personnummer: the run stopped only at the scan of
+    its manifest (which keeps the whole study file), naming manifest.json, after data_clean/ had
+    been written to. It is said before anything runs, with where it is in study.yml."""
+    folder = spellings_study(tmp_path / "s")
+    config = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))
+    config["area_map"] = {**(config.get("area_map") or {}), "Norrby 811218-9876": config["design"][
+        "intervention_areas"][0]}
+    (folder / "study.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_study(folder)
+    said = str(error.value)
+    assert "study.yml" in said and "area_map (a key): 'Norrby ######-####' holds a personnummer-like" in said
+    assert "811218" not in said
+
+
 # --- a personnummer typed into a number column ---------------------------------------------------
 
 def test_a_personnummer_typed_into_a_number_column_is_set_missing_and_never_stored(
