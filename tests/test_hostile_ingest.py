@@ -190,6 +190,21 @@ def test_an_event_export_garbled_on_the_way_stops_with_its_encoding_named(tmp_pa
           "ammad' garbled", "export it again from the source system as 'CSV UTF-8'")
 
 
+def test_a_personnummer_a_century_off_its_birth_date_is_said(tmp_path: Path, capsys) -> None:
+    # a review wrote a child's number with '+' (someone 100 or older) beside its 2021 birth date:
+    # kept as a child born 1921 in the pseudonym, its events (written 2021...) went to rejects as
+    # unknown_child without a word
+    folder = study_with(tmp_path / "s")
+    header = CHILD_HEADER + ";fodelsedatum"
+    lines = [line + ";" + dt.date(2021, 1, 1).isoformat() for line in children(6)]
+    lines[0] = A[2:].replace("-", "+") + ";" + lines[0].split(";", 1)[1].rsplit(";", 1)[0] + ";2021-03-04"
+    (folder / "barn.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    out = validated(folder, capsys, expect_code=1)  # every event was the child's: all rejected
+    assert ("barn.csv: 1 child(ren)'s personnummer read(s) a century off the birth date the export "
+            "gives") in out, out
+    assert not PNR_LIKE.search(out)
+
+
 def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:
     lines = children(40)
     lines[18] = child(18, reason='"Flyttar')  # line 20 opens
