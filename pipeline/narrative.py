@@ -589,8 +589,12 @@ def imputed_instead(row: Mapping[str, Any], effects: pd.DataFrame | None, langua
     if found.empty:
         return ""
     imputed = found.iloc[0].to_dict()
-    return " " + word("imputed_instead_did" if str(row.get("measure")) == "did" else "imputed_instead",
+    said = " " + word("imputed_instead_did" if str(row.get("measure")) == "did" else "imputed_instead",
                       language, effect=effect_text(imputed, language))
+    # areas against areas (concurrent): a review read "−11" as the programme's where the truth was +5.5
+    if "areas_not_clustered" in str(row.get("caveats") or "").split(";"):
+        said += word("imputed_areas", language)
+    return said
 
 
 def _same_estimate_as(row: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> str | None:

@@ -304,19 +304,27 @@ WORDS: dict[str, Words] = {
         en="Sensitivity analysis by weighting (IPTW): {effect}.",
     ),
     # a hidden estimate's multiple imputation (every child, none left out for a missing covariate)
+    # "A" sensitivity analysis: the others' is the weighting (IPTW), said by name beside them
     "imputed_instead": Words(
-        sv=("Känslighetsanalysen, där saknade bakgrundsuppgifter imputeras så att alla barn ingår, "
+        sv=("En känslighetsanalys, där saknade bakgrundsuppgifter imputeras så att alla barn ingår, "
             "skattar effekten till {effect}; den prövas inte mot slumpen som de andra."),
-        en=("The sensitivity analysis, which imputes missing background data so that every child "
+        en=("A sensitivity analysis, which imputes missing background data so that every child "
             "counts, estimates the effect at {effect}; it is not tested against chance as the others "
             "are."),
     ),
     "imputed_instead_did": Words(
-        sv=("Känslighetsanalysen, där saknade bakgrundsuppgifter imputeras så att alla barn ingår, "
+        sv=("En känslighetsanalys, där saknade bakgrundsuppgifter imputeras så att alla barn ingår, "
             "skattar skillnaden-i-skillnader till {effect}; den prövas inte mot slumpen som de andra."),
-        en=("The sensitivity analysis, which imputes missing background data so that every child "
+        en=("A sensitivity analysis, which imputes missing background data so that every child "
             "counts, estimates the difference-in-differences at {effect}; it is not tested against "
             "chance as the others are."),
+    ),
+    # under concurrent: a comparison of areas, which no test over the areas has checked
+    "imputed_areas": Words(
+        sv=(" Som jämförelse mellan områden kan den inte skilja programmets effekt från hur områdena "
+            "skilde sig redan utan programmet."),
+        en=(" As a comparison between areas, it cannot tell the programme's effect from how the areas "
+            "differed without it."),
     ),
     "sensitivity_did": Words(
         sv="Utan justering för bakgrundsfaktorer: {effect}.",
