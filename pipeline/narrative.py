@@ -569,7 +569,7 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
 
 
 def imputed_instead(row: Mapping[str, Any], effects: pd.DataFrame | None, language: str) -> str:
-    """" Känslighetsanalysen, där saknade bakgrundsuppgifter imputeras så att alla barn ingår,
+    """" En känslighetsanalys, där saknade bakgrundsuppgifter imputeras så att alla barn ingår,
     skattar effekten till 9 procentenheter (95 % KI 5–13); …" where the row's estimate is hidden
     and `effects` (as published) has its multiple imputation estimate; "" otherwise.
 
