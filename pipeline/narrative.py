@@ -563,9 +563,25 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     # the page gives a ratio (a historical study's hazard ratios), else 0 alone
     ratio = any(_is_ratio(str(row.get("measure"))) and to_number(row.get("estimate")) is not None
                 for row in by_id.values())
-    lines += [word("summary_rule_ratio" if ratio else "summary_rule", language), "",
-              word("caution_historical" if design == "historical" else "caution", language)]
+    rule = word("summary_rule_ratio" if ratio else "summary_rule", language)
+    if design == "concurrent":  # the third condition the methods name (`stages.compare.tables`)
+        rule += _areas_rule(list(by_id.values()), language)
+    lines += [rule, "", word("caution_historical" if design == "historical" else "caution", language)]
     return "\n".join(lines)
+
+
+def _areas_rule(rows: Sequence[Mapping[str, Any]], language: str) -> str:
+    """" Eftersom jämförelsen ställer områden mot områden krävs också …": the concurrent design's
+    test over which areas had the programme, with the lowest p it can give (a review read page
+    one's rule without it, while the methods named it and no area report could meet it)."""
+    for row in rows:
+        floor = to_number(row.get("p_floor"))
+        treated, compared = (to_number(row.get(f"n_areas_{arm}")) for arm in ("intervention", "comparison"))
+        if floor is not None and treated and compared:
+            return " " + word("summary_rule_areas", language, floor=p_text(floor, language),
+                              treated=format_count(treated, language),
+                              areas=format_count(treated + compared, language))
+    return ""
 
 
 def imputed_instead(row: Mapping[str, Any], effects: pd.DataFrame | None, language: str) -> str:

@@ -888,3 +888,23 @@ def test_a_hidden_estimate_is_said_by_its_multiple_imputation_where_that_is_publ
                            ci_high=0.12, p_adjusted=0.001, multiplicity="holm_primary")
     assert "imputes" not in narrative.summary_markdown(shown, "en", primary=["vacc_mmr1_24m"],
                                                        effects=effects)
+
+
+def test_a_concurrent_page_one_states_the_test_over_the_areas_in_its_rule() -> None:
+    """Under concurrent a difference is called larger than chance only when the randomisation test
+    over which areas had the programme also gives p < 0.05 (`_summary_row`); page one's rule named
+    only the corrected p and the interval (a review): it names the test and its floor, 1/45 with
+    2 of 10 areas."""
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "primary": True, "design": "concurrent",
+           "kind": "binary", "method": "regression", "measure": "risk_difference", "verdict": "unclear",
+           "reason": "interval_includes_null", "estimate": 0.02, "ci_low": -0.01, "ci_high": 0.05,
+           "proportion_intervention": 0.9, "proportion_comparison": 0.88, "n_denominator_intervention": 300,
+           "n_denominator_comparison": 600, "p_floor": 1 / 45, "n_areas_intervention": 2,
+           "n_areas_comparison": 8, "caveats": "areas_not_clustered"}
+    page = narrative.summary_markdown(pd.DataFrame([row]), "en", primary=["vacc_mmr1_24m"])
+    assert ("interval excludes 0 (no difference). Since the comparison sets areas against areas, a "
+            "randomisation test of which areas had the programme must also give p below 0.05; with 2 of "
+            "10 areas it can give no less than 0.022.") in page
+    did = narrative.summary_markdown(pd.DataFrame([row | {"design": "did", "measure": "did"}]), "en",
+                                     primary=["vacc_mmr1_24m"])
+    assert "randomisation test of which areas" not in did

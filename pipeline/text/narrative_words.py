@@ -443,6 +443,14 @@ WORDS: dict[str, Words] = {
             "others) is below 0.05 and its interval excludes the value of no difference (0 for differences, "
             "1 for ratios)."),
     ),
+    "summary_rule_areas": Words(
+        sv=("Eftersom jämförelsen ställer områden mot områden krävs också att ett randomiseringstest av "
+            "vilka områden som fick programmet ger p under 0,05; med {treated} av {areas} områden kan det "
+            "som lägst ge {floor}."),
+        en=("Since the comparison sets areas against areas, a randomisation test of which areas had the "
+            "programme must also give p below 0.05; with {treated} of {areas} areas it can give no less "
+            "than {floor}."),
+    ),
     "few_areas_box": Words(
         sv=("**Obs!** Jämförelsen bygger på bara {areas} områden ({treated} med programmet och {comparison} "
             "utan). Med så få områden kan ingen statistisk metod ge tillförlitliga osäkerhetsintervall; "
