@@ -205,6 +205,18 @@ def test_a_personnummer_a_century_off_its_birth_date_is_said(tmp_path: Path, cap
     assert not PNR_LIKE.search(out)
 
 
+def test_a_column_map_that_takes_another_columns_own_header_stops(tmp_path: Path, capsys) -> None:
+    # a review mapped samverkan's 'yrkesgrupp' (the profession) to dimension: the file's own
+    # dimension column went unread and the tables were published with professions as dimensions
+    folder = study_with(tmp_path / "s", study={"column_map": {"visits": {"tolk": "parents_present"}}})
+    err = stops(folder, tmp_path / "root", capsys,
+                "besok.csv (visits): study.yml column_map reads column 7 (G) 'tolk' as 'narvarande' "
+                "(parents_present), but 'tolk' is this table's own column 'tolk' (interpreter_used)",
+                "and the file's own 'narvarande' column would not be read",
+                "Correct the column_map entry for 'tolk' under visits")
+    assert "Traceback" not in err
+
+
 def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:
     lines = children(40)
     lines[18] = child(18, reason='"Flyttar')  # line 20 opens

@@ -1216,6 +1216,7 @@ def map_columns(
     Returns the frame (source_row + every canonical column), the ignored headers and notes.
     """
     targets = column_targets(raw.header, table, column_map)
+    _stop_if_a_column_is_taken(raw, table, column_map, targets, named)
     by_target: dict[str, list[int]] = {}
     for index, target in enumerate(targets):
         if target is not None:
@@ -1265,6 +1266,28 @@ def map_columns(
         if column.name not in by_target:
             out[column.name] = pd.Series(pd.NA, index=out.index, dtype=pd.StringDtype())
     return out[[SOURCE_ROW, *(c.name for c in table.columns)]], ignored, notes
+
+
+def _stop_if_a_column_is_taken(raw: RawExport, table: Table, column_map: dict[str, str],
+                               targets: list[str | None], named: str) -> None:
+    """Stop where study.yml's column_map maps a column of the file that is already another of
+    the table's columns by its own header ('yrkesgrupp', the profession, mapped to dimension),
+    and nothing else of the file gives that column: the column is lost from every row, and the
+    file's own column of the target left unread (a review's collaboration tables were published
+    with professions as dimensions, the run's exit 0)."""
+    defaults = {header_key(column.header): column for column in table.columns}
+    for index, (name, target) in enumerate(zip(raw.header, targets, strict=True)):
+        own = defaults.get(header_key(name)) if name else None
+        if own is None or target is None or target == own.name or own.name in targets:
+            continue
+        mapped = table.column(target)
+        raise InputFileError(
+            f"{named}: study.yml column_map reads {_column_label(index, name)} as '{mapped.header}' "
+            f"({target}), but '{name}' is this table's own column '{own.header}' ({own.name}), which "
+            f"no other column of the file then gives: it would be missing on every row"
+            + (f", and the file's own '{mapped.header}' column would not be read" if any(
+                header_key(h) == header_key(mapped.header) for h in raw.header) else "")
+            + f". Correct the column_map entry for '{name}' under {table.name}, or remove it")
 
 
 def _unused_notes(raw: RawExport, table: Table, column_map: dict[str, str], named: str,
