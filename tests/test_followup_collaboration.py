@@ -527,3 +527,24 @@ def test_an_area_report_leaves_out_the_spread_between_districts(tables: dict[str
     assert convergence in study and spread in study
     assert convergence not in district and spread not in district
     assert "Change (95% CI)" in district  # the district's own change stays
+
+
+def test_a_personnummer_typed_as_a_score_rejects_the_row_at_clean(tmp_path, monkeypatch) -> None:
+    """A review typed 198503122387 as a score: clean set it missing and kept the row, and the
+    follow-up stage then stopped with a traceback on a required value missing. The row is rejected
+    as a blank score is, its value masked."""
+    from pipeline.config import InputFile
+    from pipeline.stages.clean import mask_identifiers
+    from pipeline.stages.ingest import ingest_table
+
+    monkeypatch.setitem(schema.CATEGORY_VARIANTS, "collaboration_profession",
+                        collab.VOCABULARIES["collaboration_profession"])
+    raw = collab.synthetic(np.random.default_rng(3), ["Norrbyåsen", "Söderängen"], dt.date(2018, 1, 1),
+                           dt.date(2019, 12, 31))
+    raw.loc[1, "poang"] = "198112189876"
+    path = tmp_path / "samverkan.csv"
+    raw.to_csv(path, sep=";", index=False, encoding="utf-8")
+    masked = mask_identifiers(ingest_table(path, collab.EXPORT, InputFile(file=path.name), {}))
+    assert len(masked.frame) == len(raw) - 1 and masked.frame["score"].notna().all()
+    assert masked.rejects[["source_row", "reason", "column", "value"]].values.tolist() == [
+        [3, "value_missing", "score", "#" * 12]]

@@ -652,13 +652,23 @@ def mask_identifiers(raw: IngestedTable) -> IngestedTable:
     # parse, and is masked in the rejects or value issues below): not searched, row by row
     codes_only = {c.name for c in TABLES[raw.table].columns if c.kind in ("category", "professions")
                   } if raw.table in TABLES else set()
+    required = {c.name for c in TABLES[raw.table].columns if c.required} if raw.table in TABLES else set()
     for column in frame.columns:
         if column in identifiers | codes_only:
             continue
         if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
             # a personnummer typed into a number column (a dose, a count) was kept as that number
             number_found, number_masked = privacy.personnummer_like_numbers(frame[column])
-            if number_found.any():
+            if number_found.any() and column in required:
+                # a required value: the row is rejected as for a blank one, its value masked (a
+                # review's collaboration score kept missing stopped the follow-up with a traceback)
+                rejects = pd.concat([rejects, pd.DataFrame({
+                    "table": raw.table, "source_file": raw.source_file,
+                    "source_row": frame[SOURCE_ROW].to_numpy()[number_found], "reason": "value_missing",
+                    "column": column, "value": number_masked.to_numpy()}, columns=REJECT_COLUMNS)],
+                    ignore_index=True)
+                frame = frame.loc[~number_found]
+            elif number_found.any():
                 frame[column] = frame[column].mask(number_found)
                 masked_cells.append(pd.DataFrame({
                     "table": raw.table, "source_file": raw.source_file,
