@@ -109,6 +109,22 @@ def test_an_optional_export_is_ingested_cleaned_and_accounted(tmp_path: Path) ->
     assert "F-1" not in stored and "personnummer" not in clean.columns and A not in stored
 
 
+def test_a_conversations_area_outside_the_design_is_said_and_a_garbled_one_stops(tmp_path: Path) -> None:
+    """A review's samtal.csv named 'Norrbyasen BVC' and a garbled 'SÃ¶derÃ¤ngen': both were
+    published as areas of their own, with no word."""
+    outside = [*SAMTAL, ";F-9;2021-06-02;Norrby BVC;;ja;nej", ";F-9;2021-06-09;Norrby BVC;;ja;ja"]
+    study = load_study(write_study(tmp_path / "s", {**CORE, "conversations": outside}, study=WITH_SAMTAL))
+    notes = run_ingest_clean(study).notes
+    assert ("samtal.csv (conversations): 1 area(s) none of the design's, each published as an area of its "
+            "own: 'Norrby BVC' (2 row(s); nearest design area 'Norrby'); if one is a design area, say so in "
+            "study.yml area_map") in notes
+    garbled = [*SAMTAL, ";F-9;2021-06-02;SÃ¶derby;;ja;nej".replace("Ã¶", "Ã¶")]
+    study = load_study(write_study(tmp_path / "g", {**CORE, "conversations": garbled}, study={
+        **WITH_SAMTAL, "design": {**STUDY["design"], "comparison_areas": ["Söderby"]}}))
+    with pytest.raises(InputFileError, match="the area 'SÃ¶derby' is 'Söderby' garbled"):
+        run_ingest_clean(study)
+
+
 def test_an_export_without_any_identifier_column_stops_with_the_fix(tmp_path: Path) -> None:
     folder = write_study(tmp_path / "s", CORE, study=WITH_SAMTAL)
     (folder / "samtal.csv").write_text("datum;omrade;mamma_narvarande\n2021-04-01;Norrby;ja\n",

@@ -67,12 +67,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import privacy
+from pipeline.errors import InputFileError
 from pipeline.followup import optional, part_of_export
 from pipeline.parallel import available_memory, can_fork, hand_back_freed_memory, run_pieces
 from pipeline.parsing import (
     as_text,
     as_text_columns,
     coded_results,
+    double_encoded,
     factorized,
     fold_label,
     fold_labels,
@@ -323,6 +325,8 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
             table = _clean_optional(raw, TABLES[name], register, extraction_date, births,
                                     areas, area_map or {})
         issues_found, notes = raw.value_issues, raw.notes
+        if name in AREAS_OF_THE_DESIGN:
+            notes = (*notes, *_areas_outside_the_design(table.frame, raw.source_file, name, areas))
         end = (export_end(table.frame[EVENT_DATE[name]], raw.source_file, EVENT_DATE[name])
                if name in EVENT_DATE else None)
         del raw
@@ -760,6 +764,39 @@ def _issue_values(values: np.ndarray) -> np.ndarray:
     if np.issubdtype(values.dtype, np.datetime64):
         return values.astype("datetime64[D]").astype(str)
     return values.astype(str)
+
+
+# The optional exports whose areas are the programme's districts (the areas export ranks
+# candidate areas too, any of them)
+AREAS_OF_THE_DESIGN = ("conversations", "collaboration")
+
+
+def _areas_outside_the_design(frame: pd.DataFrame, source_file: str, table: str,
+                              areas: Sequence[str]) -> list[str]:
+    """A note of the areas of a follow-up export that are none of the design's (after
+    `harmonise_areas`), each published as an area of its own, with the nearest design area; a
+    design area garbled (UTF-8 read as Windows-1252: 'SÃ¶derÃ¤ngen') stops the file, as a
+    garbled category does (a review's conversations were published under both spellings, with
+    no word)."""
+    if "area" not in frame or not len(areas):
+        return []
+    counts = frame["area"].astype("string").value_counts()
+    outside = [(str(area), int(n)) for area, n in counts.items() if str(area) not in areas]
+    for area, _ in outside:
+        if (repaired := double_encoded(area)) is not None and repaired in areas:
+            raise InputFileError(
+                f"{source_file} ({table}): the area '{area}' is '{repaired}' garbled: the file's UTF-8 "
+                "text was read as Windows-1252 (by an encoding: given for it in study.yml, or by a tool "
+                "that saved it again on the way), so every å, ä and ö of the file is garbled. Remove or "
+                "correct the file's encoding: in study.yml, or export it again as 'CSV UTF-8'.")
+    if not outside:
+        return []
+    named = ", ".join(
+        f"'{area}' ({n:,} row(s)" + (f"; nearest design area '{near[0]}'" if (
+            near := difflib.get_close_matches(area, list(areas), n=1, cutoff=0.6)) else "") + ")"
+        for area, n in outside[:10])
+    return [f"{source_file} ({table}): {len(outside)} area(s) none of the design's, each published as an "
+            f"area of its own: {named}; if one is a design area, say so in study.yml area_map"]
 
 
 def harmonise_areas(area: pd.Series, known: Sequence[str],
