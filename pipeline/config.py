@@ -148,7 +148,7 @@ class Design(_Strict):
             raise ValueError(f"areas {sorted(overlap)} are both intervention and comparison areas")
         spelled: dict[str, str] = {}
         for name in self.areas:
-            other = spelled.setdefault(fold_label(name), name)
+            other = spelled.setdefault(fold_label(name).replace(" ", ""), name)  # as clean matches them
             if other != name:
                 raise ValueError(f"areas '{other}' and '{name}' are one name once accents, case and "
                                  "spacing are ignored, as the exports' areas are matched; an export "

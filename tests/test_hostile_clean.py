@@ -81,6 +81,15 @@ def test_spellings_that_differ_in_accents_case_and_spacing_are_the_design_area(t
         ("NORRBYÅSEN", 1, "Norrbyåsen"), ("Norrbyasen", 1, "Norrbyåsen"), ("norrbyasen", 1, "Norrbyåsen")]
 
 
+def test_an_area_split_by_a_space_is_the_design_area(tmp_path: Path) -> None:
+    """'Söder ängen' (a tester's export split the name) is Söderängen: spacing is ignored, as the
+    README says; a suffix still is not ('Norrbyåsen BVC')."""
+    from pipeline.stages.clean import harmonise_areas
+    read = harmonise_areas(pd.Series(["Söder ängen", "SÖDER  ÄNGEN", "Norrbyåsen BVC", None]),
+                           ["Norrbyåsen", "Söderängen"])
+    assert read.tolist()[:3] == ["Söderängen", "Söderängen", "Norrbyåsen BVC"] and pd.isna(read.iloc[3])
+
+
 def test_a_bvc_suffix_is_not_guessed_away_but_listed_with_the_nearest_area(tmp_path: Path) -> None:
     spellings = run_ingest_clean(load_study(spellings_study(tmp_path / "s"))).area_spellings
     bvc = spellings.set_index("area_in_export").loc["Norrbyåsen BVC"]

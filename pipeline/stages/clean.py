@@ -76,7 +76,6 @@ from pipeline.parsing import (
     coded_results,
     double_encoded,
     factorized,
-    fold_label,
     fold_labels,
     is_coded,
 )
@@ -808,6 +807,13 @@ def harmonise_areas(area: pd.Series, known: Sequence[str],
     return area.map(reading["read_as"]).astype("string")
 
 
+def _area_keys(names: pd.Series) -> pd.Series:
+    """Area names as compared: `fold_labels` (accents, case, spacing) with no space left, so that
+    'Söder ängen' is Söderängen (a tester's export split the name; the README says spacing is
+    ignored). A hyphen still counts."""
+    return fold_labels(names).str.replace(" ", "", regex=False)
+
+
 def _area_reading(area: pd.Series, known: Sequence[str], area_map: Mapping[str, str]
                   ) -> pd.DataFrame:
     """One row per distinct export spelling (the index): its text as shown (spacing tidied),
@@ -816,15 +822,16 @@ def _area_reading(area: pd.Series, known: Sequence[str], area_map: Mapping[str, 
     has millions of rows but few areas."""
     spellings = pd.Series(area.dropna().unique(), dtype=object)
     tidy = spellings.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
-    keys = fold_labels(tidy)
-    design = dict(zip(fold_labels(pd.Series(list(known), dtype=object)), known, strict=True))
-    mapped = dict(zip(fold_labels(pd.Series(list(area_map), dtype=object)), area_map.values(),
+    keys = fold_labels(tidy)  # shown (area_spellings' similarity is of these)
+    matched_by = _area_keys(tidy)  # and matched without spaces
+    design = dict(zip(_area_keys(pd.Series(list(known), dtype=object)), known, strict=True))
+    mapped = dict(zip(_area_keys(pd.Series(list(area_map), dtype=object)), area_map.values(),
                       strict=True))
     # as objects: an export none of whose spellings is a design area maps every key to NA,
     # which arrow text cannot hold as its own type (it stopped the run with a traceback)
-    read_as = pd.Series([design.get(key, mapped.get(key, pd.NA)) for key in keys], dtype=object)
+    read_as = pd.Series([design.get(key, mapped.get(key, pd.NA)) for key in matched_by], dtype=object)
     status = np.select([tidy.isin(list(known)).to_numpy(dtype=bool),
-                        keys.isin(list(design)).to_numpy(dtype=bool),
+                        matched_by.isin(list(design)).to_numpy(dtype=bool),
                         read_as.notna().to_numpy(dtype=bool)], ["", FOLDED, MAPPED],
                        default=UNMATCHED)
     # an area cell holding a personnummer-like run of digits (a shifted column) is shown, and
@@ -872,11 +879,10 @@ def area_spellings(raw: IngestedTable, children: pd.DataFrame, known: Sequence[s
 
 def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> list[str]:
     """A note for each area_map entry that no child's area used (a typo in the key?)."""
-    used = set(fold_labels(spellings.loc[spellings["status"] == MAPPED, "area_in_export"]
-                           .astype(object)))
+    used = set(_area_keys(spellings.loc[spellings["status"] == MAPPED, "area_in_export"].astype(object)))
     return [f"area_map entry '{spelling}' matches the area of no clean child in the children "
             "export; check its spelling against the areas listed here" for spelling in area_map
-            if fold_label(spelling) not in used]
+            if _area_keys(pd.Series([spelling], dtype=object)).iloc[0] not in used]
 
 
 def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
