@@ -217,6 +217,17 @@ def test_a_column_map_that_takes_another_columns_own_header_stops(tmp_path: Path
     assert "Traceback" not in err
 
 
+def test_a_child_given_twice_with_other_values_is_said_with_the_columns_that_differ(
+        tmp_path: Path, capsys) -> None:
+    # a tester gave one child in an intervention and a comparison area: the first row was kept
+    # (the intervention arm) with only 'duplicate_conflict' in the rejects to say so
+    folder = study_with(tmp_path / "s", [*children(6), child(0, "Söderby")])
+    out = validated(folder, capsys)
+    assert ("barn.csv: 1 child(ren) given more than once with other values (area in 1, bvc_unit in 1): "
+            "the most complete row, then the first in the file, is kept") in out, out
+    assert not PNR_LIKE.search(out)
+
+
 def test_quote_closed_ten_lines_later_stops_at_its_line(tmp_path: Path, capsys) -> None:
     lines = children(40)
     lines[18] = child(18, reason='"Flyttar')  # line 20 opens

@@ -727,6 +727,7 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     moved_before_birth = frame["moved_out_date"] < frame["birth_date"]
     frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS["children"])
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", "personnummer"))
+    century += _conflict_note(raw.source_file, frame, conflicts)
     moved_before_birth = moved_before_birth.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
     kept_as_given = "contradicts_personnummer_kept"  # and said: the data-quality tables count each
     found = [(moved_before_birth, "moved_out_date", "moved_out_before_birth_set_missing"),
@@ -738,6 +739,30 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
         columns=ISSUE_COLUMNS) for rows, column, issue in found], ignore_index=True)
     frame["moved_out_date"] = frame["moved_out_date"].mask(moved_before_birth)
     return _finish(raw, frame, duplicates, rejects), issues, century
+
+
+def _conflict_note(source_file: str, kept: pd.DataFrame, conflicts: pd.DataFrame) -> list[str]:
+    """A note of the children given twice with other values, and in which columns they differ
+    from the row kept (a child in two areas is counted in the kept row's area: a tester's was
+    put in the intervention arm with only 'duplicate_conflict' in the rejects to say so)."""
+    if not len(conflicts):
+        return []
+    by_child = kept.drop_duplicates("child_id").set_index("child_id")
+    columns = [c for c in conflicts.columns if c not in (SOURCE_ROW, "child_id") and c in by_child]
+    differ: dict[str, int] = {}
+    for row in conflicts[["child_id", *columns]].to_dict("records"):
+        other = by_child.loc[row["child_id"]]
+        for column in columns:
+            mine, theirs = row[column], other[column]
+            if pd.isna(mine) and pd.isna(theirs):
+                continue
+            if pd.isna(mine) or pd.isna(theirs) or mine != theirs:
+                differ[column] = differ.get(column, 0) + 1
+    children = conflicts["child_id"].nunique()
+    listed = ", ".join(f"{column} in {n:,}" for column, n in sorted(differ.items(), key=lambda x: -x[1]))
+    return [f"{source_file}: {children:,} child(ren) given more than once with other values ({listed}): "
+            "the most complete row, then the first in the file, is kept (its area and birth date "
+            "count); the others are rejected as duplicate_conflict"]
 
 
 def _century_note(source_file: str, given: pd.Series, derived: pd.Series) -> list[str]:
