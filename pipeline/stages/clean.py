@@ -747,7 +747,7 @@ def _conflict_note(source_file: str, kept: pd.DataFrame, conflicts: pd.DataFrame
     put in the intervention arm with only 'duplicate_conflict' in the rejects to say so)."""
     if not len(conflicts):
         return []
-    by_child = kept.drop_duplicates("child_id").set_index("child_id")
+    by_child = kept[kept["child_id"].isin(conflicts["child_id"].unique())].set_index("child_id")
     columns = [c for c in conflicts.columns if c not in (SOURCE_ROW, "child_id") and c in by_child]
     differ: dict[str, int] = {}
     for row in conflicts[["child_id", *columns]].to_dict("records"):
