@@ -294,9 +294,9 @@ def _clean(ingested: MutableMapping[str, IngestedTable] | IngestedLazily, *, key
     notes_by_table["children"] = masked_children.notes
     raw_children = implausible_to_missing(masked_children, plausible_ranges or {})
     del masked_children
-    children, moved_issues, century = _clean_children(raw_children, register, extraction_date, areas,
-                                                      area_map or {})
-    notes_by_table["children"] = [*notes_by_table["children"], *century]
+    children, moved_issues, said = _clean_children(raw_children, register, extraction_date, areas,
+                                                   area_map or {})
+    notes_by_table["children"] = [*notes_by_table["children"], *said]
     tables["children"] = children
     # the export's area spellings read now, so that its raw rows need not be kept
     spellings = area_spellings(raw_children, children.frame, areas, area_map or {})
@@ -705,8 +705,9 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     """The clean children; a value issue for each moved-out date before the child's birth,
     set missing (an export's "no date" placeholder, 1900-01-01: the child is counted as living
     in the area, and the data-quality tables say so), and for each birth date or sex that
-    contradicts the personnummer; and a note of the children whose personnummer reads a
-    century off the birth date the export gives (`_century_note`)."""
+    contradicts the personnummer; and the notes of the children whose personnummer reads a
+    century off the birth date the export gives (`_century_note`) and of those given more than
+    once with other values (`_conflict_note`)."""
     # as text: the children (and the optional exports) are read on in memory; only the event
     # tables, millions of rows, keep their categories coded until they are written
     frame, rejects = _pseudonymise(replace(raw, frame=as_text_columns(raw.frame)), register)
@@ -715,7 +716,7 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     derived_sex = frame.pop("pnr_sex")
     given_birth = frame["birth_date"]
     frame["birth_date_conflict"] = given_birth.notna() & (given_birth != derived_birth)
-    century = _century_note(raw.source_file, given_birth, derived_birth)
+    notes = _century_note(raw.source_file, given_birth, derived_birth)
     frame["birth_date"] = given_birth.fillna(derived_birth)
     given_sex = frame["child_sex"]
     frame["sex_conflict"] = (given_sex.notna() & (given_sex != derived_sex)).astype(bool)
@@ -727,7 +728,7 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     moved_before_birth = frame["moved_out_date"] < frame["birth_date"]
     frame, duplicates, conflicts = _deduplicate(frame, DUPLICATE_KEYS["children"])
     rejects.append(_reject_rows(raw, conflicts, "duplicate_conflict", "personnummer"))
-    century += _conflict_note(raw.source_file, frame, conflicts)
+    notes += _conflict_note(raw.source_file, frame, conflicts)
     moved_before_birth = moved_before_birth.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
     kept_as_given = "contradicts_personnummer_kept"  # and said: the data-quality tables count each
     found = [(moved_before_birth, "moved_out_date", "moved_out_before_birth_set_missing"),
@@ -738,7 +739,7 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
         "column": column, "value": _issue_values(frame[column].to_numpy()[rows]), "issue": issue},
         columns=ISSUE_COLUMNS) for rows, column, issue in found], ignore_index=True)
     frame["moved_out_date"] = frame["moved_out_date"].mask(moved_before_birth)
-    return _finish(raw, frame, duplicates, rejects), issues, century
+    return _finish(raw, frame, duplicates, rejects), issues, notes
 
 
 def _conflict_note(source_file: str, kept: pd.DataFrame, conflicts: pd.DataFrame) -> list[str]:
