@@ -33,7 +33,7 @@ from pipeline.errors import ConfigError
 from pipeline.followup import optional, part_modules
 from pipeline.indicators import INDICATOR_IDS
 from pipeline.indicators import indicator as indicator_entry
-from pipeline.parsing import fold_label, parse_categories
+from pipeline.parsing import area_key, fold_label, parse_categories
 from pipeline.schema import NAMED_TEXT, PROFESSIONS, TABLE_ORDER, TABLES, column_meanings, column_variants
 from pipeline.vaccines import EXAMPLE_NAMES, product_for
 from pipeline.words import title_in_language
@@ -148,7 +148,7 @@ class Design(_Strict):
             raise ValueError(f"areas {sorted(overlap)} are both intervention and comparison areas")
         spelled: dict[str, str] = {}
         for name in self.areas:
-            other = spelled.setdefault(fold_label(name).replace(" ", ""), name)  # as clean matches them
+            other = spelled.setdefault(area_key(name), name)  # as clean matches them
             if other != name:
                 raise ValueError(f"areas '{other}' and '{name}' are one name once accents, case and "
                                  "spacing are ignored, as the exports' areas are matched; an export "
@@ -355,20 +355,20 @@ class StudyFields(_Strict):
         design = info.data.get("design")
         if design is None:  # the design itself is wrong: reported on its own
             return value
-        by_key = {fold_label(name): name for name in design.areas}
+        by_key = {area_key(name): name for name in design.areas}  # as clean matches them
         mapped: dict[str, str] = {}
         seen: dict[str, tuple[str, str]] = {}
         for spelling, target in value.items():
-            area = by_key.get(fold_label(str(target)))
+            area = by_key.get(area_key(str(target)))
             if area is None:
                 raise ValueError(f"'{spelling}' maps to '{target}', which is not an area of the "
                                  f"design{_did_you_mean(target, design.areas)}; map onto one of "
                                  f"{list(design.areas)}")
-            own = by_key.get(fold_label(spelling))
+            own = by_key.get(area_key(spelling))
             if own is not None and own != area:
                 raise ValueError(f"'{spelling}' is the design area '{own}' (accents, case and "
                                  f"spacing aside) and cannot be mapped to '{area}'; remove the entry")
-            key = fold_label(spelling)
+            key = area_key(spelling)
             earlier = seen.setdefault(key, (spelling, area))
             if earlier[1] != area:
                 raise ValueError(f"'{earlier[0]}' and '{spelling}' are one spelling once accents, case "

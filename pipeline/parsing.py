@@ -507,6 +507,17 @@ def fold_label(text: str) -> str:
     return str(fold_labels(pd.Series([text], dtype=object)).iloc[0])
 
 
+def area_keys(names: pd.Series) -> pd.Series:
+    """Area names as they are matched: `fold_labels` (accents, case, spacing) with no space left,
+    so that 'Söder ängen' is Söderängen (a tester's export split the name). A hyphen counts."""
+    return fold_labels(names).str.replace(" ", "", regex=False)
+
+
+def area_key(name: str) -> str:
+    """`area_keys` of one name (the study file's areas and area_map)."""
+    return str(area_keys(pd.Series([name], dtype=object)).iloc[0])
+
+
 @dataclass(frozen=True)
 class _Vocabulary:
     """Normalised labels and their codes, as arrow arrays for a vectorised lookup."""

@@ -193,6 +193,8 @@ def test_mapped_children_are_in_their_group(tmp_path: Path) -> None:
      "area_map: 'Norrbyåsen BVC' maps to 'Norrby', which is not an area of the design"),
     ({"area_map": {"Norrbyasen": "Söderängen"}},
      "'Norrbyasen' is the design area 'Norrbyåsen'"),
+    ({"area_map": {"Söder ängen": "Norrbyåsen"}},  # as clean matches it: spaces aside
+     "'Söder ängen' is the design area 'Söderängen'"),
     ({"area_map": {"Okänt område": "Norrbyåsen", "OKANT OMRADE": "Söderängen"}},
      "'OKANT OMRADE' and 'Okänt område' are one spelling"),  # study.yml is written sorted
     ({"design": {**DESIGN, "comparison_areas": ["Söderängen", "NORRBYASEN"]}},

@@ -71,6 +71,8 @@ from pipeline.errors import InputFileError
 from pipeline.followup import optional, part_of_export
 from pipeline.parallel import available_memory, can_fork, hand_back_freed_memory, run_pieces
 from pipeline.parsing import (
+    area_key,
+    area_keys,
     as_text,
     as_text_columns,
     coded_results,
@@ -833,13 +835,6 @@ def harmonise_areas(area: pd.Series, known: Sequence[str],
     return area.map(reading["read_as"]).astype("string")
 
 
-def _area_keys(names: pd.Series) -> pd.Series:
-    """Area names as compared: `fold_labels` (accents, case, spacing) with no space left, so that
-    'Söder ängen' is Söderängen (a tester's export split the name; the README says spacing is
-    ignored). A hyphen still counts."""
-    return fold_labels(names).str.replace(" ", "", regex=False)
-
-
 def _area_reading(area: pd.Series, known: Sequence[str], area_map: Mapping[str, str]
                   ) -> pd.DataFrame:
     """One row per distinct export spelling (the index): its text as shown (spacing tidied),
@@ -849,9 +844,9 @@ def _area_reading(area: pd.Series, known: Sequence[str], area_map: Mapping[str, 
     spellings = pd.Series(area.dropna().unique(), dtype=object)
     tidy = spellings.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
     keys = fold_labels(tidy)  # shown (area_spellings' similarity is of these)
-    matched_by = _area_keys(tidy)  # and matched without spaces
-    design = dict(zip(_area_keys(pd.Series(list(known), dtype=object)), known, strict=True))
-    mapped = dict(zip(_area_keys(pd.Series(list(area_map), dtype=object)), area_map.values(),
+    matched_by = area_keys(tidy)  # and matched without spaces
+    design = dict(zip(area_keys(pd.Series(list(known), dtype=object)), known, strict=True))
+    mapped = dict(zip(area_keys(pd.Series(list(area_map), dtype=object)), area_map.values(),
                       strict=True))
     # as objects: an export none of whose spellings is a design area maps every key to NA,
     # which arrow text cannot hold as its own type (it stopped the run with a traceback)
@@ -905,10 +900,10 @@ def area_spellings(raw: IngestedTable, children: pd.DataFrame, known: Sequence[s
 
 def _area_map_notes(spellings: pd.DataFrame, area_map: Mapping[str, str]) -> list[str]:
     """A note for each area_map entry that no child's area used (a typo in the key?)."""
-    used = set(_area_keys(spellings.loc[spellings["status"] == MAPPED, "area_in_export"].astype(object)))
+    used = set(area_keys(spellings.loc[spellings["status"] == MAPPED, "area_in_export"].astype(object)))
     return [f"area_map entry '{spelling}' matches the area of no clean child in the children "
             "export; check its spelling against the areas listed here" for spelling in area_map
-            if _area_keys(pd.Series([spelling], dtype=object)).iloc[0] not in used]
+            if area_key(spelling) not in used]
 
 
 def _clean_events(raw: IngestedTable, register: privacy.PersonnummerRegister, extraction_date: dt.date,
