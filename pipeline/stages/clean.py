@@ -67,7 +67,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import privacy
-from pipeline.errors import InputFileError
 from pipeline.followup import optional, part_of_export
 from pipeline.parallel import available_memory, can_fork, hand_back_freed_memory, run_pieces
 from pipeline.parsing import (
@@ -83,7 +82,14 @@ from pipeline.parsing import (
 )
 from pipeline.progress import step_message
 from pipeline.schema import TABLES, Table
-from pipeline.stages.ingest import ISSUE_COLUMNS, REJECT_COLUMNS, SOURCE_ROW, IngestedLazily, IngestedTable
+from pipeline.stages.ingest import (
+    ISSUE_COLUMNS,
+    REJECT_COLUMNS,
+    SOURCE_ROW,
+    IngestedLazily,
+    IngestedTable,
+    garbled_file,
+)
 from pipeline.store import ROW_GROUP_ROWS
 from pipeline.vaccines import PRODUCTS, product_for
 
@@ -811,11 +817,7 @@ def _areas_outside_the_design(frame: pd.DataFrame, source_file: str, table: str,
     outside = [(str(area), int(n)) for area, n in counts.items() if str(area) not in areas]
     for area, _ in outside:
         if (repaired := double_encoded(area)) is not None and repaired in areas:
-            raise InputFileError(
-                f"{source_file} ({table}): the area '{area}' is '{repaired}' garbled: the file's UTF-8 "
-                "text was read as Windows-1252 (by an encoding: given for it in study.yml, or by a tool "
-                "that saved it again on the way), so every å, ä and ö of the file is garbled. Remove or "
-                "correct the file's encoding: in study.yml, or export it again as 'CSV UTF-8'.")
+            raise garbled_file(f"{source_file} ({table}): the area '{area}'", repaired)
     if not outside:
         return []
     named = ", ".join(

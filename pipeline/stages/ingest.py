@@ -1527,12 +1527,17 @@ def _stop_if_garbled(raw: pd.Series, failed: pd.Series, column: Column, label: s
         if bool(bad.iloc[0]) or pd.isna(values.iloc[0]):
             continue
         line = lines.iloc[int(np.flatnonzero(parsing.as_text(raw).eq(text).fillna(False).to_numpy())[0])]
-        raise InputFileError(
-            f"{source_file}, {label}, line {line}: '{text}' is '{repaired}' garbled: the file's UTF-8 "
-            "text was read as Windows-1252 (by an encoding: given for it in study.yml, or by a tool "
-            "that saved it again on the way), so every å, ä and ö of the file is garbled. Remove or "
-            "correct the file's encoding: in study.yml, or export it again from the source system "
-            "as 'CSV UTF-8'.")
+        raise garbled_file(f"{source_file}, {label}, line {line}: '{text}'", repaired)
+
+
+def garbled_file(where: str, repaired: str) -> InputFileError:
+    """The stop of a file whose text is garbled (`where` names the value, `repaired` what it was):
+    said alike for a category (ingest) and a follow-up export's area (clean)."""
+    return InputFileError(
+        f"{where} is '{repaired}' garbled: the file's UTF-8 text was read as Windows-1252 (by an "
+        "encoding: given for it in study.yml, or by a tool that saved it again on the way), so every "
+        "å, ä and ö of the file is garbled. Remove or correct the file's encoding: in study.yml, or "
+        "export it again from the source system as 'CSV UTF-8'.")
 
 
 def _in_row_order(parts: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]]
