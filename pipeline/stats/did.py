@@ -357,9 +357,13 @@ def difference_in_differences(
     continuous = np.array([] if w is not None else
                           [j for j, column in enumerate(covariate_values.T) if not zero_one(column)],
                           dtype=np.intp)
-    found = _patterns([clusters, d, p, *([] if period is None else [period]),
-                       *np.delete(covariate_values, continuous, axis=1).T,
-                       y, *([] if w is None else [w])], most=COLLAPSE_SHARE * n)
+    binary = np.ones(covariate_values.shape[1], dtype=bool)
+    binary[continuous] = False
+    found = _patterns([clusters, *([] if period is None else [period]),
+                       *_as_bits(covariate_values, binary,
+                                 [d, p, *([y] if outcome_kind == "binary" else [])]),
+                       *([] if outcome_kind == "binary" else [y]), *([] if w is None else [w])],
+                      most=COLLAPSE_SHARE * n)
     rows, counts = np.s_[:], None  # every child
     if found is not None:
         pattern, counts = found
@@ -575,6 +579,22 @@ def _patterns(columns: list[object], most: float) -> tuple[np.ndarray, np.ndarra
                 return None
     pattern, _ = pd.factorize(key)
     return pattern, np.bincount(pattern).astype(float)
+
+
+def _as_bits(matrix: np.ndarray, columns: np.ndarray, vectors: list[np.ndarray]) -> list[np.ndarray]:
+    """0/1 columns (the `columns` of `matrix` and the `vectors`) as one whole number per row
+    whose bits they are: the same patterns as the columns themselves (`_patterns`), from one
+    product with the powers of two instead of a pass per column (exact: a sum of distinct
+    powers of two below 2**53). The columns as they are when there are more than 52."""
+    width = int(columns.sum())
+    if width + len(vectors) > 52:
+        return [*matrix[:, columns].T, *vectors]
+    powers = np.zeros(matrix.shape[1])
+    powers[columns] = 2.0 ** np.arange(width)
+    key = matrix @ powers if width else np.zeros(len(matrix))
+    for shift, vector in enumerate(vectors, start=width):
+        key += vector * 2.0**shift
+    return [key.astype(np.int64)]
 
 
 @dataclass(frozen=True)
