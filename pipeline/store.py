@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -263,8 +264,24 @@ def parquet_written_meanwhile(frame: pd.DataFrame, path: Path) -> Iterator[None]
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A tidy CSV (UTF-8, comma, ISO dates) with a stable float format."""
-    frame.to_csv(path, index=False, lineterminator="\n", float_format="%.6g", date_format="%Y-%m-%d")
+    """A tidy CSV (UTF-8, comma, ISO dates) with a stable float format (`csv_number`)."""
+    frame.to_csv(path, index=False, lineterminator="\n", float_format=csv_number,
+                 date_format="%Y-%m-%d")
+
+
+# From this size on a number is written whole, not to 6 significant digits.
+WHOLE_FROM = 1e6
+
+
+def csv_number(value: float) -> str:
+    """A published table's float: 6 significant digits, and from a million on in whole units,
+    so that no digit left of the decimal point is lost (a budget of 1,234,567 kronor was
+    written 1.23457e+06, and the report read back 1,234,570).
+
+    >>> csv_number(0.0823456789), csv_number(1234567.8), csv_number(1800000.0), csv_number(12.0)
+    ('0.0823457', '1234568', '1800000', '12')
+    """
+    return f"{value:.6g}" if abs(value) < WHOLE_FROM or not math.isfinite(value) else f"{value:.0f}"
 
 
 def read_stamp(folder: Path) -> dict[str, Any] | None:

@@ -546,3 +546,17 @@ def test_the_cost_per_child_inherits_what_the_design_cannot_tell_apart(costs: pd
         assert "inherits" not in words
     else:
         assert said in words and "the cost per additional child inherits them" in words
+
+
+def test_a_budget_of_millions_is_published_to_the_krona(tmp_path: Path) -> None:
+    # 1,234,567 kronor was written 1.23457e+06 (6 significant digits) and read back by the
+    # report as 1,234,570; an estimate keeps its 6 digits
+    from pipeline import store
+
+    frame = pd.DataFrame({"cost_sek": [1_234_567.0, 1_800_000.0, float("nan")],
+                          "effect": [0.0823456789, -12_345_678.9, 12.0]})
+    path = tmp_path / "costs.csv"
+    store.write_csv(frame, path)
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "cost_sek,effect", "1234567,0.0823457", "1800000,-12345679", ",12"]
+    assert tables.read_table(path)["cost_sek"].iloc[0] == 1_234_567
