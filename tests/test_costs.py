@@ -560,3 +560,15 @@ def test_a_budget_of_millions_is_published_to_the_krona(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8").splitlines() == [
         "cost_sek,effect", "1234567,0.0823457", "1800000,-12345679", ",12"]
     assert tables.read_table(path)["cost_sek"].iloc[0] == 1_234_567
+
+
+@pytest.mark.parametrize("verdict, said", [("unclear", True), ("higher", False), (None, False)])
+def test_a_cost_per_child_of_an_effect_not_told_from_chance_is_called_a_worked_example(
+        costs: pd.DataFrame, verdict, said) -> None:
+    """A DiD's page one said its few areas cannot show MMR's effect beyond chance; its costs section
+    gave 142,000 kr per additional child (83,200-495,000) without a word of it (a review)."""
+    summary = make_summary().assign(verdict=verdict)
+    words = narrative.costs_markdown(costs, summary, "en")
+    mmr = next(line for line in words.splitlines() if "per additional child (95% CI" in line)
+    assert ("The summary cannot, however, tell the effect from chance, so the figure is a worked "
+            "example" in mmr) is said

@@ -905,6 +905,48 @@ def test_a_concurrent_page_one_states_the_test_over_the_areas_in_its_rule() -> N
     assert ("interval excludes 0 (no difference). Since the comparison sets areas against areas, a "
             "randomisation test of which areas had the programme must also give p below 0.05; with 2 of "
             "10 areas it can give no less than 0.022.") in page
+    # a DiD's: that the test can reach 5 % after the correction (a review applied the rule as
+    # printed to MMR, adjusted p 0.018 and interval 2-12, beside "so few areas cannot show it",
+    # the test's floor being 0.067 after Holm's correction for 3 primary indicators)
     did = narrative.summary_markdown(pd.DataFrame([row | {"design": "did", "measure": "did"}]), "en",
                                      primary=["vacc_mmr1_24m"])
-    assert "randomisation test of which areas" not in did
+    assert ("With few areas, a randomisation test of which areas had the programme must also be able "
+            "to give p below 0.05 after the correction; with 2 of 10 areas it gives no less than "
+            "0.022.") in did
+    primary = ["vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation"]
+    three = narrative.summary_markdown(pd.DataFrame(
+        [row | {"design": "did", "measure": "did", "indicator": indicator} for indicator in primary]),
+        "en", primary=primary)
+    assert "no less than 0.022, and 0.067 after Holm's correction for 3 primary indicators." in three
+
+
+@pytest.mark.parametrize("joint, placebo, said", [(0.02, 0.4, True), (0.2, 0.4, False),
+                                                  (0.02, 0.01, False), (None, 0.4, False)])
+def test_page_one_says_the_event_studys_joint_test_where_the_methods_urge_caution(joint, placebo,
+                                                                                   said) -> None:
+    """The methods said of MMR "a reason to read their estimates with caution" (the event study's
+    joint test, p = 0.020); page one, the committee's page, said nothing (a review, twice). Said
+    once: not beside the placebo test's own "doubtful"."""
+    row = {"indicator": "vacc_mmr1_24m", "area": "all", "primary": True, "design": "did",
+           "kind": "binary", "method": "did", "measure": "did", "verdict": "unclear",
+           "reason": "interval_includes_null", "estimate": 0.02, "ci_low": -0.01, "ci_high": 0.05,
+           "proportion_intervention": 0.9, "proportion_comparison": 0.88,
+           "n_denominator_intervention": 300, "n_denominator_comparison": 600,
+           "pretrend_p": placebo, "pretrend_joint_p": joint,
+           "caveats": "pre_trends_differ" if placebo < 0.05 else ""}
+    page = narrative.summary_markdown(pd.DataFrame([row]), "sv", primary=["vacc_mmr1_24m"])
+    assert ("Eventstudiens gemensamma test av halvåren före start gav p\u00a0=\u00a00,020: andelen kan "
+            "ha utvecklats olika redan före start, så läs skattningen med försiktighet (se "
+            "metodavsnittet).") in page or not said
+    assert ("Eventstudiens gemensamma test" in page) is said
+
+
+def test_the_committees_methods_say_where_the_per_protocol_comparison_is() -> None:
+    """The methods named a per-protocol comparison the committee report never shows (a review)."""
+    summary = pd.DataFrame({"indicator": ["vacc_mmr1_24m"], "area": "all"})
+    committee = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "sv")
+    technical = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "sv",
+                                           audience="technical")
+    assert "(per protokoll); den jämförelsen kan påverkas av vilka familjer som tackar ja. Den " \
+           "jämförelsen redovisas i den tekniska rapporten." in committee
+    assert "tekniska rapporten" not in technical

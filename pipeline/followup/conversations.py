@@ -423,7 +423,7 @@ PUBLISHERS = {BY_AREA.name: _publish_by_area, BY_MONTH.name: _publish_by_month,
 WORDS: dict[str, Words] = {
     "heading": Words("Råd- och stödsamtal", "Counselling conversations"),
     "intro": Words(
-        sv=("Programmets personal för råd- och stödsamtal med familjerna. Här redovisas hur många samtal "
+        sv=("Programmets personal håller råd- och stödsamtal med familjerna. Här redovisas hur många samtal "
             "som hölls i varje område, hur många familjer de nådde och vilka föräldrar som var med."),
         en=("The programme's staff hold counselling conversations with the families. This section shows "
             "how many conversations were held in each area, how many families they reached and which "

@@ -299,6 +299,13 @@ WORDS: dict[str, Words] = {
         en=("Before the programme started the share developed differently in the intervention and "
             "comparison areas (placebo test {p}), so the estimate is doubtful."),
     ),
+    "caveat_pre_trends_joint": Words(
+        sv=("Eventstudiens gemensamma test av halvåren före start gav {p}: andelen kan ha utvecklats olika "
+            "redan före start, så läs skattningen med försiktighet (se metodavsnittet)."),
+        en=("The event study's joint test of the half-years before the start gave {p}: the share may have "
+            "developed differently already before the start, so read the estimate with caution (see the "
+            "methods)."),
+    ),
     "sensitivity": Words(
         sv="Känslighetsanalys med viktning (IPTW): {effect}.",
         en="Sensitivity analysis by weighting (IPTW): {effect}.",
@@ -450,6 +457,18 @@ WORDS: dict[str, Words] = {
         en=("Since the comparison sets areas against areas, a randomisation test of which areas had the "
             "programme must also give p below 0.05; with {treated} of {areas} areas it can give no less "
             "than {floor}."),
+    ),
+    "summary_rule_areas_did": Words(
+        sv=("Med få områden krävs också att ett randomiseringstest av vilka områden som fick programmet "
+            "alls kan ge p under 0,05 efter korrektionen; med {treated} av {areas} områden ger det som "
+            "lägst {floor}{corrected}."),
+        en=("With few areas, a randomisation test of which areas had the programme must also be able to "
+            "give p below 0.05 after the correction; with {treated} of {areas} areas it gives no less "
+            "than {floor}{corrected}."),
+    ),
+    "summary_rule_areas_holm": Words(
+        sv=", och {corrected} efter Holms korrektion för {primary} huvudindikatorer",
+        en=", and {corrected} after Holm's correction for {primary} primary indicators",
     ),
     "few_areas_box": Words(
         sv=("**Obs!** Jämförelsen bygger på bara {areas} områden ({treated} med programmet och {comparison} "
@@ -868,6 +887,12 @@ COST_WORDS: dict[str, Words] = {
             "giving not a single additional child. The cost per additional child could then be any "
             "amount, however large, and no figure is given."),
     ),
+    "effect_not_beyond_chance": Words(
+        sv=("Sammanfattningen kan dock inte skilja effekten från slumpen, så siffran är ett räkneexempel, "
+            "inte ett belägg för vad programmet kostar per ytterligare barn."),
+        en=("The summary cannot, however, tell the effect from chance, so the figure is a worked example, "
+            "not evidence of what the programme costs per additional child."),
+    ),
     "estimate_not_positive": Words(
         sv="Skattningen ligger dessutom på eller under noll: studien visar inte att programmet förbättrade "
            "detta utfall.",
@@ -979,6 +1004,10 @@ METHOD_WORDS: dict[str, Words] = {
             "effect of being offered the programme. As a secondary analysis the children of families who "
             "accepted are compared with the comparison group (per protocol); that comparison can be "
             "affected by which families accept."),
+    ),
+    "estimand_technical": Words(
+        sv=" Den jämförelsen redovisas i den tekniska rapporten.",
+        en=" That comparison is shown in the technical report.",
     ),
     "estimator_did": Words(
         sv=("**Huvudskattning.** Skillnad-i-skillnader: en linjär sannolikhetsmodell med fasta effekter "

@@ -201,12 +201,13 @@ PHRASES: dict[str, Words] = {
         sv=("Skillnad-i-skillnader förutsätter att andelarna hade utvecklats parallellt i interventions- "
             "och jämförelseområdena utan programmet. Diagrammet visar huvudindikatorerna per födelsehalvår: "
             "före programstart bör linjerna löpa ungefär parallellt. Ett placebotest bland barn födda före "
-            "start redovisas i sammanfattningen när det ger anledning till tvivel."),
+            "start och eventstudiens gemensamma test av halvåren före start redovisas i sammanfattningen "
+            "när de ger anledning till tvivel."),
         en=("Difference-in-differences assumes that the shares would have developed in parallel in the "
             "intervention and comparison areas without the programme. The chart shows the primary "
             "indicators by half-year of birth: before the start the lines should run roughly in parallel. A "
-            "placebo test among children born before the start is reported in the summary when it gives "
-            "reason for doubt."),
+            "placebo test among children born before the start and the event study's joint test of the "
+            "half-years before the start are reported in the summary when they give reason for doubt."),
     ),
     "survival_intro": Words(
         sv=("Kurvor över barnens ålder (Kaplan–Meier; för amning Turnbulls skattning) med antal barn kvar i "
