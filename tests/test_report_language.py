@@ -170,3 +170,17 @@ def test_the_methods_and_the_durations_table_are_the_designs_own(reports, reques
         caption = page.index("Amningens längd: hasardkvoter")
         table = page[caption:page.index("</table>", caption)]
         assert table.count("<tr") >= 2 and "Justerad (diskret tid" in table, table[:2000]
+
+
+def test_an_area_reports_missing_data_table_says_it_is_the_whole_studys(reports) -> None:
+    """An area report's table of missing values by group gave both intervention areas' children
+    (680 of them, the area had 369) under "Intervention, after the start" without a word (a review)."""
+    areas = [body for path, body in reports
+             if "_study_" not in path.name and path.stem.endswith("_sv")]
+    study = next(body for path, body in reports if path.stem.endswith("_study_sv"))
+    assert areas
+    note = "Uppgifterna om saknade värden per grupp redovisas inte per område; de gäller hela studien."
+    for body in areas:
+        start = body.index("Andel saknade uppgifter per grupp")
+        assert note in body[start:start + 600]
+    assert note not in study
