@@ -426,6 +426,18 @@ COUNT_HEADLINE_METHODS = ("did", "poisson", "poisson_adjusted", "welch", "linear
 PER_100_MEASURES = ("rate_difference",)
 
 
+RATIO_MEASURES = ("rate_ratio", "count_ratio")
+
+
+def count_ratios_shown(effects: pd.DataFrame, indicators: Sequence[str], methods: Sequence[str]) -> bool:
+    """Whether the count effects hold a ratio of these indicators by these methods (the figure of
+    ratios has something to draw): a DiD of deft is a difference in means alone."""
+    if effects is None or effects.empty:
+        return False
+    return bool((effects["indicator"].isin(list(indicators)) & effects["measure"].isin(RATIO_MEASURES)
+                 & effects["method"].isin(list(methods))).any())
+
+
 def count_indicators_by_family(run: RunTables) -> dict[str, list[str]]:
     """{family: [count and rate indicator ids the run has groups for]} in registry order."""
     groups = run["count_outcomes"]

@@ -184,3 +184,19 @@ def test_an_area_reports_missing_data_table_says_it_is_the_whole_studys(reports)
         start = body.index("Andel saknade uppgifter per grupp")
         assert note in body[start:start + 600]
     assert note not in study
+
+
+def test_the_count_sections_say_their_p_is_not_tested_and_draw_no_empty_ratio_figure(reports,
+                                                                                   request) -> None:
+    """A DiD's deft read "−0.87 (−1.49 to −0.20), p 0.031" beside a figure of ratios saying "No
+    data" and an intro promising a ratio (a review): its DiD is a difference in means alone, and
+    no count estimate is in a multiplicity family or a test over the areas."""
+    design = {"small_study": "did", "concurrent_study": "concurrent"}[
+        request.node.callspec.params["reports"]]
+    study = next(body for path, body in reports if path.stem.endswith("_study_sv"))
+    assert study.count("prövas inte mot slumpen som indikatorerna i sammanfattningen") == 2
+    dental = study[study.index("Antalet karierade, extraherade och fyllda mjölktänder"):]
+    dental = dental[:dental.index("Uppföljning över tid")] if "Uppföljning över tid" in dental else dental
+    assert ("Effekten anges som skillnad i medelvärde, med 95" in dental) == (design == "did")
+    assert ("programmets skattade effekt som kvot" in dental) == (design != "did")
+    assert "Inga uppgifter" not in dental

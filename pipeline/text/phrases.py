@@ -151,6 +151,32 @@ PHRASES: dict[str, Words] = {
             "nearest 3 years, among the children examined. The effect is given as a difference in means "
             "and as a ratio (1 = no difference), with 95% confidence intervals."),
     ),
+    "count_intro_dental_no_ratio": Words(
+        sv=("Antalet karierade, extraherade och fyllda mjölktänder (deft) vid tandundersökningen närmast "
+            "3 år, bland de undersökta. Effekten anges som skillnad i medelvärde, med 95 % "
+            "konfidensintervall."),
+        en=("The number of decayed, extracted and filled primary teeth (deft) at the dental examination "
+            "nearest 3 years, among the children examined. The effect is given as a difference in means, "
+            "with 95% confidence intervals."),
+    ),
+    "count_intro_healthcare_no_ratio": Words(
+        sv=("Akuta vårdkontakter räknas per 100 barnår: varje barn bidrar med den tid det följdes från "
+            "födseln till 24 månader, eller kortare om det flyttade eller inte hunnit bli så gammalt. "
+            "Effekten anges som skillnad per 100 barnår, med 95 % konfidensintervall."),
+        en=("Emergency care contacts are counted per 100 child-years: each child contributes the time it "
+            "was followed from birth to 24 months, or less if it moved or was not yet that old. The "
+            "effect is given as a difference per 100 child-years, with 95% confidence intervals."),
+    ),
+    # a review read deft's DiD, p 0.031, as shown beyond chance: these are in no family of the
+    # multiplicity corrections and have no test over the areas (`stages.compare.counts`)
+    "count_not_tested": Words(
+        sv=("De här skattningarna prövas inte mot slumpen som indikatorerna i sammanfattningen: de ingår "
+            "inte i korrektionen för flera jämförelser och prövas inte med något randomiseringstest, så ett "
+            "p-värde under 0,05 är här inget belägg för en effekt."),
+        en=("These estimates are not tested against chance as the summary's indicators are: they are in "
+            "no correction for multiple comparisons and no randomisation test, so a p-value below 0.05 is "
+            "no evidence of an effect here."),
+    ),
     "proportions_intro": Words(
         sv="Andel med 95 % konfidensintervall per grupp.",
         en="Share with 95% confidence interval per group.",
