@@ -643,6 +643,11 @@ def load_study(path: Path) -> Study:
                 "there or correct the file name" for table, spec in study.inputs.items()
                 if _outside_study_folder(table, spec.file, file.parent)
                 or not (file.parent / spec.file).is_file()]
+    # data_clean/<study>/study_file.txt keeps the study folder's path (whose results they are)
+    if privacy.find_personnummer_like(str(file.parent.resolve())):
+        problems.append(f"the study folder '{privacy.mask_text(str(file.parent))}' holds a "
+                        "personnummer-like number in its path, which data_clean/ keeps with the "
+                        "results; rename the folder")
     problems += [f"design: the area name '{privacy.mask_text(area)}' holds a personnummer-like "
                  "number, which every published table would show; name areas without "
                  "identifiers" for area in study.design.areas if privacy.find_personnummer_like(area)]

@@ -696,3 +696,30 @@ def test_area_names_garbled_by_a_double_encoding_are_named_with_the_fix(tmp_path
             "it 'NorrbyÃ¥sen': its UTF-8 text was read as Windows-1252 and saved as UTF-8 again") in message
     assert "export it again from the source system as 'CSV UTF-8'" in message
     assert "area_map" not in message
+
+
+def test_a_study_folder_whose_path_holds_a_personnummer_stops_at_config_time(tmp_path: Path) -> None:
+    """data_clean/<study>/study_file.txt kept 'data_raw/uttag_19811218-9876/study.yml' as it stood
+    (a tester): the folder is refused when the study file is read, its path masked."""
+    number = pnr("19811218", "987")
+    folder = spellings_study(tmp_path / f"uttag_{number}")
+    with pytest.raises(ConfigError) as error:
+        load_study(folder)
+    said = str(error.value)
+    assert "holds a personnummer-like number in its path" in said and "rename the folder" in said
+    assert "uttag_########-####" in said
+
+
+def test_validate_prints_an_exports_notes_masked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`validate` printed "column(s) not read …: 'kommentar 19811218-9876'" as it stood, where `run`
+    masks the same note (a tester)."""
+    number = pnr("19811218", "987")
+    folder = spellings_study(tmp_path / "s")
+    path = folder / "barn.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + f";kommentar {number}", *(line + ";" for line in lines[1:])])
+                    + "\n", encoding="utf-8")
+    assert main(["validate", str(folder), "--root", str(tmp_path)]) == 0
+    printed = capsys.readouterr()
+    assert "kommentar ########-####" in printed.out
+    assert number not in printed.out + printed.err and number[2:] not in printed.out
