@@ -723,3 +723,31 @@ def test_validate_prints_an_exports_notes_masked(tmp_path: Path, capsys: pytest.
     printed = capsys.readouterr()
     assert "kommentar ########-####" in printed.out
     assert number not in printed.out + printed.err and number[2:] not in printed.out
+
+
+def test_an_offer_dated_1900_is_no_offer_and_an_acceptance_without_a_date_is_one(tmp_path: Path) -> None:
+    """A tester wrote the export's "no date", 1900-01-01, into every blank `erbjuden`: every family
+    counted as offered (3,000 where 336 were), with no line anywhere; a family that accepted with
+    no offer date left the flow's accepted silently; an offer dated 2030 was kept without a word.
+    Each is now a value issue of its row; the placeholder is no offer, an acceptance is one."""
+    rows = [child(0, "Norrbyåsen") + ";1900-01-01;", child(1, "Norrbyåsen") + ";2021-03-01;ja",
+            child(2, "Söderängen") + ";;ja", child(3, "Söderängen") + ";2030-05-01;nej",
+            child(4, "Söderängen") + ";;"]
+    folder = study_of(tmp_path, rows)
+    inputs = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))["inputs"]
+    (folder / inputs["children"]).write_text("\n".join([HEADER + ";erbjuden;tackat_ja", *rows]) + "\n",
+                                             encoding="utf-8")
+    result = run_ingest_clean(load_study(folder))
+    frame = result.tables["children"].frame.set_index("source_row")
+    assert frame["offered_date"].isna().tolist() == [True, False, True, False, True]
+    issues = result.value_issues[result.value_issues["table"].eq("children")]
+    assert sorted(zip(issues["source_row"], issues["column"], issues["issue"], strict=True)) == [
+        (2, "offered_date", "no_date_placeholder_set_missing"),
+        (4, "accepted", "accepted_without_offer_date_counted_offered"),
+        (5, "offered_date", "date_after_extraction_kept")]
+    assert text.value_issue_label("no_date_placeholder_set_missing", "en") == (
+        "Date before 1901 (the export's \"no date\", such as 1900-01-01): set missing")
+    from pipeline.stages.cohort import cohort_base
+    children = result.tables["children"].frame.sort_values("source_row")
+    offered = cohort_base(load_study(folder), children.reset_index(drop=True))["offered"]
+    assert offered.tolist() == [False, True, True, True, False]

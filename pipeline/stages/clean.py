@@ -741,13 +741,44 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     kept_as_given = "contradicts_personnummer_kept"  # and said: the data-quality tables count each
     found = [(moved_before_birth, "moved_out_date", "moved_out_before_birth_set_missing"),
              (frame["birth_date_conflict"].to_numpy(dtype=bool), "birth_date", kept_as_given),
-             (frame["sex_conflict"].to_numpy(dtype=bool), "child_sex", kept_as_given)]
+             (frame["sex_conflict"].to_numpy(dtype=bool), "child_sex", kept_as_given),
+             *_offer_issues(frame, extraction_date)]
     issues = pd.concat([pd.DataFrame({
         "table": raw.table, "source_file": raw.source_file, "source_row": frame[SOURCE_ROW].to_numpy()[rows],
         "column": column, "value": _issue_values(frame[column].to_numpy()[rows]), "issue": issue},
         columns=ISSUE_COLUMNS) for rows, column, issue in found], ignore_index=True)
     frame["moved_out_date"] = frame["moved_out_date"].mask(moved_before_birth)
+    if "offered_date" in frame:
+        frame["offered_date"] = frame["offered_date"].mask(_no_date(frame["offered_date"]))
     return _finish(raw, frame, duplicates, rejects), issues, notes
+
+
+# An export's "no date" (1900-01-01, Excel's day 0 or 1): no offer of the programme was made then
+NO_DATE_BEFORE = pd.Timestamp("1901-01-01")
+
+
+def _no_date(dates: pd.Series) -> np.ndarray:
+    return (dates < NO_DATE_BEFORE).to_numpy(dtype=bool, na_value=False)
+
+
+def _offer_issues(frame: pd.DataFrame, extraction_date: dt.date) -> list[tuple[np.ndarray, str, str]]:
+    """The children's offers that cannot be as the export gives them, as (rows, column, issue): a
+    "no date" placeholder (1900-01-01) as the offer date, set missing (a tester's 1900-01-01 in
+    every blank `erbjuden` counted every family as offered, 3,000 where 336 were), an offer
+    dated after the extraction, kept (offered, its date wrong), and a family that accepted with
+    no offer date, counted as offered (its acceptance left the flow without a word)."""
+    if "offered_date" not in frame:
+        return []
+    offered = frame["offered_date"]
+    placeholder = _no_date(offered)
+    found = [(placeholder, "offered_date", "no_date_placeholder_set_missing"),
+             ((offered > pd.Timestamp(extraction_date)).to_numpy(dtype=bool, na_value=False),
+              "offered_date", "date_after_extraction_kept")]
+    if "accepted" in frame:
+        unoffered = offered.isna().to_numpy(dtype=bool) | placeholder
+        accepted = frame["accepted"].astype("boolean").eq(True).to_numpy(dtype=bool, na_value=False)
+        found.append((unoffered & accepted, "accepted", "accepted_without_offer_date_counted_offered"))
+    return found
 
 
 def _conflict_note(source_file: str, kept: pd.DataFrame, conflicts: pd.DataFrame) -> list[str]:

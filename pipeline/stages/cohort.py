@@ -181,7 +181,9 @@ def cohort_base(study: Study, children: pd.DataFrame) -> pd.DataFrame:
         "did_period": _texts(np.where(in_did, post, -1), PERIODS, index),
         "exposed": pd.Series(in_study & (area_code == AREA_GROUPS.index("intervention")) & post,
                              index=index),
-        "offered": children["offered_date"].notna(),
+        # a family that accepted was offered, its offer's date missing or not (clean lists them)
+        "offered": (children["offered_date"].notna()
+                    | children["accepted"].astype("boolean").eq(True).fillna(False)).astype(bool),
         "accepted": children["accepted"].astype("boolean"),
         "moved_out": (moved.notna() & (moved <= extraction)).astype(bool),
         "moved_out_date": moved,

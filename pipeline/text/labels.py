@@ -248,6 +248,14 @@ VALUE_ISSUE_LABELS: dict[str, Words] = {
     "moved_out_before_birth_set_missing": Words(
         sv="Utflyttningsdatum före barnets födelse: satt som saknat",
         en="Moved-out date before the child's birth: set missing"),
+    "no_date_placeholder_set_missing": Words(
+        sv="Datum före 1901 (exportens \"inget datum\", som 1900-01-01): satt som saknat",
+        en="Date before 1901 (the export's \"no date\", such as 1900-01-01): set missing"),
+    "date_after_extraction_kept": Words(
+        sv="Datum efter uttagsdatum: behållet", en="Date after the extraction: kept"),
+    "accepted_without_offer_date_counted_offered": Words(
+        sv="Tackat ja utan datum för erbjudande: räknas som erbjuden",
+        en="Accepted with no offer date: counted as offered"),
     "contradicts_personnummer_kept": Words(
         sv="Motsäger personnumret: behållet som exporten anger det",
         en="Contradicts the personnummer: kept as the export gives it"),
