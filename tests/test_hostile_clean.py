@@ -751,3 +751,26 @@ def test_an_offer_dated_1900_is_no_offer_and_an_acceptance_without_a_date_is_one
     children = result.tables["children"].frame.sort_values("source_row")
     offered = cohort_base(load_study(folder), children.reset_index(drop=True))["offered"]
     assert offered.tolist() == [False, True, True, True, False]
+
+
+def test_an_impossible_birth_date_gives_way_to_the_personnummers(tmp_path: Path) -> None:
+    """A tester's 1900-01-01 (an export's "no date") in `fodelsedatum` took 197 children out of the
+    analyses as born before born_from, and a 2031 rejected 5 valid children with their 164 events,
+    with no word. The personnummer's date is used, and each such row listed with the export's
+    value; a plausible date that differs stays a conflict kept as given."""
+    rows = [child(0, "Norrbyåsen") + ";1900-01-01", child(1, "Norrbyåsen") + ";2031-05-04",
+            child(2, "Söderängen") + ";2021-01-05", child(3, "Söderängen") + ";"]
+    folder = study_of(tmp_path, rows)
+    inputs = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))["inputs"]
+    (folder / inputs["children"]).write_text("\n".join([HEADER + ";fodelsedatum", *rows]) + "\n",
+                                             encoding="utf-8")
+    result = run_ingest_clean(load_study(folder))
+    frame = result.tables["children"].frame.set_index("source_row").sort_index()
+    assert frame["birth_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2021-01-01", "2021-01-02", "2021-01-05", "2021-01-04"]
+    assert result.tables["children"].rejects.empty
+    issues = result.value_issues[result.value_issues["column"].eq("birth_date")]
+    assert sorted(zip(issues["source_row"], issues["issue"], issues["value"], strict=True)) == [
+        (2, "impossible_date_personnummer_used", "1900-01-01"),
+        (3, "impossible_date_personnummer_used", "2031-05-04"),
+        (4, "contradicts_personnummer_kept", "2021-01-05")]

@@ -723,6 +723,14 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     derived_birth = frame.pop("pnr_birth_date")
     derived_sex = frame.pop("pnr_sex")
     given_birth = frame["birth_date"]
+    # a birth date no child of the study can have (an export's "no date", 1900-01-01, or one
+    # after the extraction) beside a personnummer that gives one: the personnummer's (a
+    # tester's 1900-01-01 took 197 children out as born before born_from; a 2031 rejected 5
+    # children and their 164 events with no word)
+    impossible = ((_no_date(given_birth) | (given_birth > pd.Timestamp(extraction_date)).to_numpy(
+        dtype=bool, na_value=False)) & derived_birth.notna().to_numpy(dtype=bool))
+    frame["birth_date_given"] = given_birth.where(impossible)  # as the export gave it, for the issue
+    given_birth = given_birth.mask(impossible)
     frame["birth_date_conflict"] = given_birth.notna() & (given_birth != derived_birth)
     notes = _century_note(raw.source_file, given_birth, derived_birth)
     frame["birth_date"] = given_birth.fillna(derived_birth)
@@ -739,14 +747,18 @@ def _clean_children(raw: IngestedTable, register: privacy.PersonnummerRegister, 
     notes += _conflict_note(raw.source_file, frame, conflicts)
     moved_before_birth = moved_before_birth.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
     kept_as_given = "contradicts_personnummer_kept"  # and said: the data-quality tables count each
-    found = [(moved_before_birth, "moved_out_date", "moved_out_before_birth_set_missing"),
-             (frame["birth_date_conflict"].to_numpy(dtype=bool), "birth_date", kept_as_given),
-             (frame["sex_conflict"].to_numpy(dtype=bool), "child_sex", kept_as_given),
-             *_offer_issues(frame, extraction_date)]
+    given = frame.pop("birth_date_given")
+    found = [(moved_before_birth, "moved_out_date", "moved_out_before_birth_set_missing", None),
+             (given.notna().to_numpy(dtype=bool), "birth_date", "impossible_date_personnummer_used",
+              given.to_numpy()),
+             (frame["birth_date_conflict"].to_numpy(dtype=bool), "birth_date", kept_as_given, None),
+             (frame["sex_conflict"].to_numpy(dtype=bool), "child_sex", kept_as_given, None),
+             *((*offer, None) for offer in _offer_issues(frame, extraction_date))]
     issues = pd.concat([pd.DataFrame({
         "table": raw.table, "source_file": raw.source_file, "source_row": frame[SOURCE_ROW].to_numpy()[rows],
-        "column": column, "value": _issue_values(frame[column].to_numpy()[rows]), "issue": issue},
-        columns=ISSUE_COLUMNS) for rows, column, issue in found], ignore_index=True)
+        "column": column, "issue": issue,
+        "value": _issue_values((frame[column].to_numpy() if values is None else values)[rows])},
+        columns=ISSUE_COLUMNS) for rows, column, issue, values in found], ignore_index=True)
     frame["moved_out_date"] = frame["moved_out_date"].mask(moved_before_birth)
     if "offered_date" in frame:
         frame["offered_date"] = frame["offered_date"].mask(_no_date(frame["offered_date"]))

@@ -251,6 +251,9 @@ VALUE_ISSUE_LABELS: dict[str, Words] = {
     "no_date_placeholder_set_missing": Words(
         sv="Datum före 1901 (exportens \"inget datum\", som 1900-01-01): satt som saknat",
         en="Date before 1901 (the export's \"no date\", such as 1900-01-01): set missing"),
+    "impossible_date_personnummer_used": Words(
+        sv="Omöjligt datum (före 1901 eller efter uttaget): personnumrets används",
+        en="Impossible date (before 1901 or after the extraction): the personnummer's used"),
     "date_after_extraction_kept": Words(
         sv="Datum efter uttagsdatum: behållet", en="Date after the extraction: kept"),
     "accepted_without_offer_date_counted_offered": Words(
