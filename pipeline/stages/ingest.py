@@ -503,6 +503,9 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
              for target in column_targets(header, table, column_map)]
     numbered = _nonblank_line_numbers(data, offset, header_line, blank, lines - blank)
     last_line = _last_line(data, offset)
+    # a last line without a line end where the others have one: perhaps cut off inside its last
+    # value, which no field count can tell (a tester's cut visits export: 'ho' read as a reason)
+    open_end = lines - blank > 1 and not data.rstrip(b" \t").endswith((b"\n", b"\r"))
     if in_file is None:
         records, error = _parse_body(pa.BufferReader(pa.py_buffer(data)[offset:]), delimiter, coded,
                                      empty=lines == blank)
@@ -540,6 +543,11 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     if empty:  # said as a blank line is: a line of separators (';;;', '"",""') holds no data either
         notes.append(f"{named}: {empty} line(s) with every field empty skipped")
     notes += _repeated_header_notes(named, header, cells, source_row, "line")
+    if open_end and len(source_row):
+        notes.append(f"{named}: line {int(source_row[-1])}, the last line, has no line end where the "
+                     "lines before it have one: if the export was cut off inside its last value, that "
+                     "row was read as it stands. Check that the export finished (its last row against "
+                     "the system's)")
     return RawExport(header, cells, source_row, header_line, found, "line", encoding, delimiter, spans, notes)
 
 
