@@ -758,7 +758,8 @@ def mask_identifier(value: str) -> str:
 _PNR_DASH = "[-+\u2010-\u2015\u2212\ufe62\ufe63\uff0b\uff0d]"
 # a dash, a space (or another the column reads as one), or a dash with a space on either side
 _SPACE = "[ \u00a0\u2000-\u200a\u202f\u205f\u3000]"  # " " and `_OTHER_SPACES`
-_PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{_SPACE}?|{_SPACE})"
+# (a dash typed twice, "811218--9876", too: a tester's passed into data_clean/ and the scan)
+_PNR_SEPARATOR = f"(?:{_SPACE}?{_PNR_DASH}{{1,2}}{_SPACE}?|{_SPACE})"
 # A run with no letter beside it is masked wherever it is written, and reported by the scan
 # where it reads as a personnummer (a possible date and its check digit). A run glued to a
 # letter ("pnr8504027890", "19850402-7890x", typed into free text or a category) is taken only
@@ -864,7 +865,8 @@ def _look_real(candidates: list[str]) -> list[bool]:
     """Which personnummer-like strings read as one: a possible date (day + 60 allowed) and a
     valid check digit, born in the future too; checked as the personnummer column reads them
     (spaces round a dash dropped, a no-break space as a space)."""
-    written = [re.sub(rf"{_SPACE}*({_PNR_DASH}){_SPACE}*", r"\1", candidate) for candidate in candidates]
+    written = [re.sub(rf"{_SPACE}*({_PNR_DASH}){_PNR_DASH}?{_SPACE}*", r"\1", candidate)
+               for candidate in candidates]
     # a run in groups as the column writes it: its digits, a dash (or its plus) before the last four
     written = [_as_written(candidate) if _PNR_RUN.fullmatch(candidate) is None else candidate
                for candidate in written]

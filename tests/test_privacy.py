@@ -343,7 +343,8 @@ def test_find_personnummer_like():
 @pytest.mark.parametrize("written", ["811218\u20139876", "811218\u22129876", "811218 9876",
                                      "19811218 9876", "19811218\u20149876", "811218 - 9876",
                                      "811218 \u2013 9876", "811218\u00a09876", "811218- 9876",
-                                     "811218\u202f9876", "19811218\u2007-\u20079876"])
+                                     "811218\u202f9876", "19811218\u2007-\u20079876",
+                                     "811218--9876", "19811218 -- 9876"])  # a dash typed twice (a tester)
 def test_a_personnummer_with_a_typed_separator_is_found_and_masked(written: str) -> None:
     # Skatteverket's example with the en dash, minus sign or em dash a word processor makes of
     # "-", a typed space or no-break space, or a dash between spaces: the digits are masked,
