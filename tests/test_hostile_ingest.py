@@ -451,6 +451,23 @@ def test_xlsx_title_rows_above_the_header_are_skipped(tmp_path: Path, capsys) ->
     assert sorted(result.tables["visits"].frame["source_row"]) == [5, 6, 7, 8, 9]
 
 
+def test_xlsx_filled_to_excels_row_limit_is_read_with_a_note(tmp_path: Path, capsys,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tester's visits sheet filled to 1,048,576 rows, the most a worksheet holds (an export cut
+    off there), was read without a word. The limit is lowered here to the sheet's 7 rows."""
+    from pipeline.stages import ingest
+
+    inputs = {**STUDY["inputs"], "visits": "besok.xlsx"}
+    folder = study_with(tmp_path / "s", study={"inputs": inputs})
+    write_xlsx(folder / "besok.xlsx", [VISIT_HEADER, *visit_rows()])
+    assert "Excel's limit" not in validated(folder, capsys)
+    monkeypatch.setattr(ingest, "EXCEL_ROWS", 7)
+    printed = validated(folder, capsys)
+    assert rows_read(printed, "visits") == 6
+    assert ("besok.xlsx (visits): the sheet is full to Excel's limit of 7 rows, so the export was "
+            "probably cut off there") in printed
+
+
 def write_sheets(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> None:
     """A workbook of several sheets, in order; those in `hidden` hidden."""
     import openpyxl

@@ -887,7 +887,14 @@ def _read_xlsx(path: Path, spec: InputFile, table: Table, column_map: dict[str, 
     if empty:
         notes.append(f"{named}: {empty} row(s) with every cell empty skipped")
     notes += _repeated_header_notes(named, header, cells, source_row, "row")
+    if len(rows) >= EXCEL_ROWS:  # (a tester's, filled to the limit, was read without a word)
+        notes.append(f"{named}: the sheet is full to Excel's limit of {EXCEL_ROWS:,} rows, so the export "
+                     "was probably cut off there. Export the table as CSV, which has no such limit, and "
+                     "check its number of rows")
     return RawExport(header, cells, source_row, index + 1, found, "row", "xlsx", "", [], notes)
+
+
+EXCEL_ROWS = 1_048_576  # the most rows a worksheet holds
 
 
 def _chosen_sheet(path: Path, spec: InputFile, table: Table, column_map: dict[str, str],
