@@ -237,6 +237,15 @@ _DATE_PATTERNS = (
     rf"(?P<d>[0-9]{{1,2}})-(?P<m>[0-9]{{1,2}})-(?P<y>[0-9]{{4}}){_TIME}",  # 04-03-2021
 )
 _EXCEL_SERIAL = r"(?P<serial>[0-9]{5})(?:[.,][0-9]+)?"  # 44259, 44259.0, 44259,5
+# a month by its Swedish (or English) name or abbreviation, as a spreadsheet's Swedish date format
+# writes it: "5 jan 2023", "5 jan. 2023", "18 februari 2023" (a tester's were all rejected)
+_NAMED_MONTH = (rf"(?P<d>[0-9]{{1,2}})\.?[ {_SPACES}]+(?P<name>[^\W\d_]+)\.?[ {_SPACES}]+"
+                rf"(?P<y>[0-9]{{4}}){_TIME}")
+MONTH_NAMES = {name: month for month, names in enumerate((
+    ("jan", "januari", "january"), ("feb", "febr", "februari", "february"), ("mar", "mars", "march"),
+    ("apr", "april"), ("maj", "may"), ("jun", "juni", "june"), ("jul", "juli", "july"),
+    ("aug", "augusti", "august"), ("sep", "sept", "september"), ("okt", "oct", "oktober", "october"),
+    ("nov", "november"), ("dec", "december")), start=1) for name in names}
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -249,6 +258,8 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     - any of these followed by a time, which is checked and dropped: `2021-03-04 10:15`,
       `2021-03-04 10:15:00`, `2021-03-04T10:15:00`, `...10:15:00.123`, `...Z` / `...+01:00`,
       and as Swedish writes a time, `2021-03-04 10.15`, `04.03.2021 10.15.00`;
+    - day, month by its Swedish or English name or abbreviation, year: `4 mars 2021`,
+      `4 mar. 2021`, `4 March 2021`;
     - an Excel serial day number, as when a date cell is read as a number: `44259`,
       `44259.0` (a fraction, the time of day, is dropped); only 20000-80000.
     Fails: anything else, impossible dates (`2021-02-30`, month 13), impossible times
@@ -280,7 +291,21 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         time_ok[hit] = ((_ints(fields.field("hh")) <= 23) & (_ints(fields.field("mi")) <= 59)
                         & (_ints(fields.field("ss")) <= 60))
         matched |= hit
-    valid = (matched & time_ok & (year >= YEAR_MIN) & (year <= YEAR_MAX)
+    unmatched = np.flatnonzero(~matched)
+    if len(unmatched):
+        extracted = pc.extract_regex(_subset(strings, unmatched), f"^{_NAMED_MONTH}$")
+        found = extracted.is_valid().to_numpy(zero_copy_only=False)
+        if found.any():
+            fields = extracted.filter(pa.array(found))
+            named = np.array([MONTH_NAMES.get(name.lower(), 0)
+                              for name in fields.field("name").to_pylist()], dtype=np.int64)
+            hit = np.zeros(n, dtype=bool)
+            hit[unmatched[found]] = True
+            year[hit], month[hit], day[hit] = _ints(fields.field("y")), named, _ints(fields.field("d"))
+            time_ok[hit] = ((_ints(fields.field("hh")) <= 23) & (_ints(fields.field("mi")) <= 59)
+                            & (_ints(fields.field("ss")) <= 60))
+            matched |= hit
+    valid = (matched & time_ok & (year >= YEAR_MIN) & (year <= YEAR_MAX) & (month >= 1)
              & (day >= 1) & (day <= days_in_month(year, month)))
     dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     dates[valid] = make_dates(year[valid], month[valid], day[valid])

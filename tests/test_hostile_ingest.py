@@ -348,7 +348,7 @@ def test_validate_is_not_ok_when_a_table_is_wholly_rejected(tmp_path: Path, caps
     assert ("error: breastfeeding (amning.csv): all 2 rows were rejected, most for date_unparseable (2; "
             "the first at line 2, column 'datum' (assessment_date): '2021-13-45'; dates are read as "
             "2021-03-04, 20210304, "
-            "04/03/2021 or 04.03.2021, day before month)") in out
+            "04/03/2021, 04.03.2021 or 4 mars 2021, day before month)") in out
     assert "ok: the study can be run" not in out
 
 

@@ -47,6 +47,8 @@ def one(parser, value, *args):
     "2021/03/04", "2021-3-4", "  2021-03-04  ", "44259", "44259.0", "44259,75",
     "2021-03-04 00:00:00",  # str() of a spreadsheet datetime
     "2021-03-04 14.15", "04.03.2021 14.15.30", "2021-03-04 9.05",  # a time as Swedish writes it
+    # the month by name, as a spreadsheet's Swedish date format writes it (a tester's were rejected)
+    "4 mars 2021", "4 mar 2021", "4 mar. 2021", "04 MARS 2021", "4 March 2021", "4. mars 2021 10.15",
 ])
 def test_dates_accepted(raw):
     assert one(parse_dates, raw) == (MARCH_4, False)
@@ -62,7 +64,8 @@ def test_dates_from_spreadsheet_objects():
 
 @pytest.mark.parametrize("raw", [
     "2021-02-30", "2021-13-01", "03/14/2021", "31/04/2021", "2021-03-04 25:00", "2021-03-04 10:61",
-    "12345", "99999", "4 mars 2021", "04/03/21", "2021-03", "1799-12-31", "2201-01-01",
+    "12345", "99999", "4 marsch 2021", "30 februari 2021", "4 mars 21", "04/03/21", "2021-03",
+    "1799-12-31", "2201-01-01",
     "nästa vecka", "2021-03-04x", "0", "2021-03-04 24.15", "2021-03-04 10.75", "2021-03-04 10.1",
 ])
 def test_dates_failed(raw):

@@ -1481,8 +1481,8 @@ def missingness(result: CleanResult) -> pd.DataFrame:
 
 
 # what a value that failed to read should look like, for the reasons whose fix is the export's
-_EXPECTED = {"date_unparseable": "dates are read as 2021-03-04, 20210304, 04/03/2021 or 04.03.2021, "
-                                 "day before month",
+_EXPECTED = {"date_unparseable": "dates are read as 2021-03-04, 20210304, 04/03/2021, 04.03.2021 or "
+                                 "4 mars 2021, day before month",
              "pnr_bad_characters": "a personnummer is read as YYYYMMDD-NNNN, YYMMDD-NNNN or YYYYMMDDNNNN"}
 
 
