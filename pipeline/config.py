@@ -640,7 +640,8 @@ def load_study(path: Path) -> Study:
         raise ConfigError(_describe(error), source=str(file)) from None
     problems = [_outside_study_folder(table, spec.file, file.parent)
                 or f"inputs.{table}: file '{spec.file}' not found in {file.parent}; put the export "
-                "there or correct the file name" for table, spec in study.inputs.items()
+                f"there or correct the file name{_near_file(file.parent, spec.file)}"
+                for table, spec in study.inputs.items()
                 if _outside_study_folder(table, spec.file, file.parent)
                 or not (file.parent / spec.file).is_file()]
     # data_clean/<study>/study_file.txt keeps the study folder's path (whose results they are)
@@ -683,6 +684,17 @@ def _texts(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
             yield from _texts(item, f"{where}.{number}")
     elif value is not None:
         yield where, str(value)
+
+
+def _near_file(folder: Path, name: str) -> str:
+    """" (the folder has 'Amning.CSV': is it that one?)" for a file of the folder whose name differs
+    from `name` only in case (a tester's 'Amning.CSV' was just "not found"); else ""."""
+    try:
+        found = sorted(path.name for path in folder.iterdir()
+                       if path.name.casefold() == Path(name).name.casefold() and path.is_file())
+    except OSError:
+        return ""
+    return f" (the folder has '{found[0]}': is it that one? The name must match in case too)" if found else ""
 
 
 def _outside_study_folder(table: str, name: str, folder: Path) -> str | None:

@@ -774,3 +774,14 @@ def test_an_impossible_birth_date_gives_way_to_the_personnummers(tmp_path: Path)
         (2, "impossible_date_personnummer_used", "1900-01-01"),
         (3, "impossible_date_personnummer_used", "2031-05-04"),
         (4, "contradicts_personnummer_kept", "2021-01-05")]
+
+
+def test_an_export_named_in_another_case_is_named_in_the_message(tmp_path: Path) -> None:
+    """study.yml's 'barn.csv' beside a file 'Barn.CSV' was only "not found" (a tester)."""
+    folder = spellings_study(tmp_path / "s")
+    inputs = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))["inputs"]
+    (folder / inputs["children"]).rename(folder / inputs["children"].capitalize().replace(".csv", ".CSV"))
+    with pytest.raises(ConfigError) as error:
+        load_study(folder)
+    assert (f"inputs.children: file '{inputs['children']}' not found in {folder}; put the export there or "
+            "correct the file name (the folder has 'Barn.CSV': is it that one?") in str(error.value)
