@@ -837,3 +837,32 @@ def test_a_concurrent_difference_within_how_areas_differ_is_not_called_larger_th
     said = narrative.verdict_phrase(row.to_dict() | {"area": "all"}, {}, "en").replace("\xa0", " ")
     assert said == ("the interval excludes 0, but the difference could come from how areas differ even "
                     "without the programme: a test of which areas had it gives p = 0.51")
+
+
+def test_a_headline_given_twice_is_tested_once() -> None:
+    """Age at MMR's DiD at 24 months is MMR by 24 months' estimate over again. It was adjusted a
+    second time among the secondary indicators: one estimate with adjusted p 0.018 (Holm,
+    primary) and 0.11 (Benjamini–Hochberg over 19), and summary.csv called it "higher" beside
+    MMR's "unclear" (a review). It takes MMR's adjusted p and is in no family; BH is over the
+    others alone (by hand: p 0.02 and 0.5, ranks 1 and 2 of 2 -> 0.04 and 0.5)."""
+    from pipeline.outputs import output_table
+    from pipeline.stages.compare import _with_multiplicity
+
+    def row(indicator: str, estimate: float, p: float) -> dict:
+        return {"indicator": indicator, "area": "all", "analysis": "itt", "subgroup": "",
+                "method": "did", "measure": "did", "estimate": estimate, "p_value": p}
+
+    effects = output_table("effects").frame([
+        row("vacc_mmr1_24m", 0.07, 0.004), row("bf_any_6m", 0.01, 0.30), row("lang_no_deviation", 0.2, 0.2),
+        row("vacc_mmr1_age", 0.07, 0.004), row("vacc_dtp3_24m", -0.02, 0.02), row("bf_any_1w", 0.0, 0.5)])
+    study = make_study("did", primary=("vacc_mmr1_24m", "bf_any_6m", "lang_no_deviation"))
+    adjusted = _with_multiplicity(effects, study).set_index("indicator")
+    assert adjusted.loc["vacc_mmr1_24m", "p_adjusted"] == pytest.approx(0.012)  # Holm: 3 x 0.004
+    assert adjusted.loc["vacc_mmr1_age", "p_adjusted"] == pytest.approx(0.012)
+    assert adjusted.loc["vacc_mmr1_age", "multiplicity"] == ""
+    assert adjusted.loc[["vacc_dtp3_24m", "bf_any_1w"], "p_adjusted"].tolist() == pytest.approx([0.04, 0.5])
+    assert set(adjusted.loc[["vacc_dtp3_24m", "bf_any_1w"], "multiplicity"]) == {"bh_secondary"}
+    # a different estimate is another hypothesis: tested in its own family as before
+    effects.loc[effects["indicator"].eq("vacc_mmr1_age"), "estimate"] = 0.05
+    again = _with_multiplicity(effects, study).set_index("indicator")
+    assert again.loc["vacc_mmr1_age", "multiplicity"] == "bh_secondary"

@@ -82,7 +82,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Study
-from pipeline.indicators import INDICATORS, Indicator
+from pipeline.indicators import INDICATORS, Indicator, time_to_event
 from pipeline.outputs import output_table
 from pipeline.parallel import available_memory, run_pieces
 from pipeline.progress import step_message
@@ -392,6 +392,8 @@ def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
     keys = zip(effects["indicator"], effects["method"], effects["measure"], strict=True)
     is_headline = np.array([key in wanted for key in keys], dtype=bool)
     is_headline &= (effects["analysis"].eq("itt") & effects["subgroup"].eq("")).to_numpy(dtype=bool)
+    twins = same_headline_as(effects, is_headline)
+    is_headline[list(twins)] = False  # one hypothesis, tested once: in its twin's family
     primary = effects["indicator"].isin(study.primary_indicators).to_numpy(dtype=bool)
     for area in effects["area"].unique():
         in_area = effects["area"].eq(area).to_numpy(dtype=bool) & is_headline
@@ -403,4 +405,27 @@ def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
             effects.loc[family, "p_adjusted"] = pd.array(adjust(p_values), dtype="Float64").astype(
                 "float64")
             effects.loc[family, "multiplicity"] = label
+    for position, twin in twins.items():  # the same estimate, the same adjusted p (in no family)
+        effects.iloc[position, effects.columns.get_loc("p_adjusted")] = effects["p_adjusted"].iloc[twin]
     return effects
+
+
+def same_headline_as(effects: pd.DataFrame, is_headline: np.ndarray) -> dict[int, int]:
+    """{position: position} of each headline row that is another indicator's headline over again
+    (`Indicator.time_to_event.landmark_is`: age at MMR's DiD at 24 months is MMR by 24 months')
+    in the same area, by the same method and measure, with the same estimate. A review read the
+    one estimate with two adjusted p-values, 0.018 (Holm, primary) and 0.11 (Benjamini–Hochberg
+    over 19 secondary indicators, one of them this copy), beside page one's "the same estimate"."""
+    rows = np.flatnonzero(is_headline)
+    at = {(effects["area"].iat[i], effects["indicator"].iat[i], effects["method"].iat[i],
+           effects["measure"].iat[i]): i for i in rows}
+    twins = {}
+    for (area, indicator, method, measure), position in at.items():
+        course = time_to_event(str(indicator))
+        other = at.get((area, course.landmark_is, method, measure)) if course is not None else None
+        if other is None:
+            continue
+        mine, theirs = effects["estimate"].iat[position], effects["estimate"].iat[other]
+        if pd.notna(mine) and pd.notna(theirs) and abs(float(mine) - float(theirs)) <= 1e-12:
+            twins[int(position)] = int(other)
+    return twins
