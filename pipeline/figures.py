@@ -1046,8 +1046,8 @@ def control_chart_figure(control_chart: pd.DataFrame, indicator_ids: Sequence[st
                                  transform=ax.transAxes)
             _time_panel(ax, indicator, start, language)
             if hidden:
-                _mark_suppressed(ax, 0.99, 0.05, _monitoring_word("hidden_chart_points", language,
-                                                                   count=hidden),
+                _mark_suppressed(ax, 0.99, 0.05, _monitoring_word(
+                    "hidden_chart_points" + ("_one" if hidden == 1 else ""), language, count=hidden),
                                  transform=ax.transAxes, ha="right")
             low, high = ax.get_ylim()
             ax.set_ylim(max(low, -2), min(high, 100) + 3)  # room for a point at 100 %
@@ -1155,7 +1155,8 @@ def funnel_figure(funnel: pd.DataFrame, indicator_ids: Sequence[str], language: 
                 ax.set_xlim(0, max(drawn_sizes) * 1.25 + 1)  # one size: not an axis of tenths of a child
             _name_points(ax, to_name)
             if hidden:
-                _mark_suppressed(ax, 0.99, 0.05, _monitoring_word("hidden_areas", language, count=hidden),
+                _mark_suppressed(ax, 0.99, 0.05, _monitoring_word(
+                    "hidden_areas" + ("_one" if hidden == 1 else ""), language, count=hidden),
                                  transform=ax.transAxes, ha="right")
         _legend_once(figure, axes)
         if not shown:

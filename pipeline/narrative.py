@@ -571,7 +571,8 @@ def summary_markdown(summary: pd.DataFrame, language: str, *, area: str = "all",
     # the page gives a ratio (a historical study's hazard ratios), else 0 alone
     ratio = any(_is_ratio(str(row.get("measure"))) and to_number(row.get("estimate")) is not None
                 for row in by_id.values())
-    rule = word("summary_rule_ratio" if ratio else "summary_rule", language)
+    rule = word(("summary_rule_ratio" if ratio else "summary_rule")
+                + ("_historical" if design == "historical" else ""), language)
     if design in ("concurrent", "did"):  # the third condition (`stages.compare.tables`)
         rule += _areas_rule(list(by_id.values()), language, design)
     lines += [rule, "", word("caution_historical" if design == "historical" else "caution", language)]
@@ -627,6 +628,8 @@ def imputed_instead(row: Mapping[str, Any], effects: pd.DataFrame | None, langua
     # areas against areas (concurrent): a review read "−11" as the programme's where the truth was +5.5
     if "areas_not_clustered" in str(row.get("caveats") or "").split(";"):
         said += word("imputed_areas", language)
+    elif str(row.get("design")) == "historical":
+        said += word("imputed_historical", language)
     return said
 
 
@@ -926,8 +929,8 @@ def methods_markdown(config: Mapping[str, Any], summary: pd.DataFrame, balance: 
         rated = balance[balance["rating_before"].isin(["satisfied", "adjustment_required",
                                                         "not_satisfied"])]
         unequal = int((rated["rating_before"] == "not_satisfied").sum())
-        balance_text = words["checks_balance"].format(unequal=format_count(unequal, language),
-                                                      covariates=format_count(len(rated), language))
+        balance_text = words["checks_balance" if unequal else "checks_balance_none"].format(
+            unequal=format_count(unequal, language), covariates=format_count(len(rated), language))
         checks = (checks + balance_text) if checks else (
             "**" + ("Vad kontrollerna visade." if language == "sv" else "What the checks showed.")
             + "**" + balance_text)
@@ -1268,7 +1271,7 @@ def monitoring_markdown(control_chart: pd.DataFrame, funnel: pd.DataFrame, langu
     if no_centre:
         notes.append(_monitoring_word("no_centre", language, indicators=_joined(no_centre, language)))
     if hidden:
-        notes.append(_monitoring_word("hidden_points", language,
+        notes.append(_monitoring_word("hidden_points" + ("_one" if hidden == 1 else ""), language,
                                       count=format_count(hidden, language)))
     if notes:
         paragraphs.append(" ".join(notes))

@@ -629,16 +629,23 @@ def test_the_closing_rule_reads_a_ratio_against_1() -> None:
                              ("vacc_mmr1_24m", "binary", "risk_difference", 0.05, -0.02, 0.12),
                              ("vacc_mmr1_age", "survival", "hazard_ratio", 1.69, 1.25, 2.29))])
     with_ratio = narrative.summary_markdown(rows, "sv")
-    assert ("intervallet inte omfattar värdet för ingen skillnad (0 för skillnader, 1 för kvoter)."
+    assert ("intervallet inte omfattar värdet för ingen skillnad (0 för skillnader, 1 för kvoter)"
             in with_ratio)
     assert "omfattar 0 (ingen skillnad)" not in with_ratio
     english = narrative.summary_markdown(rows, "en")
-    assert "its interval excludes the value of no difference (0 for differences, 1 for ratios)." in english
+    assert "its interval excludes the value of no difference (0 for differences, 1 for ratios)" in english
     differences = narrative.summary_markdown(rows.iloc[:1], "en")
-    assert "its interval excludes 0 (no difference)." in differences
+    assert "its interval excludes 0 (no difference)" in differences
     hidden_ratio = rows.copy()
     hidden_ratio.loc[1, ["estimate", "ci_low", "ci_high"]] = None
-    assert "excludes 0 (no difference)." in narrative.summary_markdown(hidden_ratio, "en")
+    assert "excludes 0 (no difference)" in narrative.summary_markdown(hidden_ratio, "en")
+    # before against after in the same areas: higher or lower after the start than before, not
+    # "with the programme", and not told from other changes even then (a review)
+    assert ("A result is called higher or lower after the start than before only when" in english
+            and "even then the difference cannot be told apart from other changes over the same time."
+            in english and "with the programme" not in english)
+    concurrent = narrative.summary_markdown(rows.assign(design="concurrent"), "en")
+    assert "higher or lower with the programme" in concurrent and "even then" not in concurrent
 
 
 def test_a_historical_summary_closes_on_the_families_before_and_after_the_start() -> None:
@@ -871,7 +878,8 @@ def test_a_hidden_estimate_is_said_by_its_multiple_imputation_where_that_is_publ
     page = narrative.summary_markdown(summary, "en", primary=["vacc_mmr1_24m"], effects=effects)
     assert ("A sensitivity analysis, which imputes missing background data so that every child counts, "
             "estimates the effect at 9 percentage points (95% CI 5 to 13); it is not tested against "
-            "chance as the others are.") in page.replace("\xa0", " ")
+            "chance as the others are. As a comparison of children born after and before the start, it "
+            "may also reflect other changes over the same time.") in page.replace("\xa0", " ")
     assert "larger than chance" not in page and "how the areas differed" not in page
     # under concurrent it compares areas, as the hidden estimate did: said (a review read −11 points
     # as the programme's where the truth was +5.5 and the areas' own difference −8)
@@ -950,3 +958,15 @@ def test_the_committees_methods_say_where_the_per_protocol_comparison_is() -> No
     assert "(per protokoll); den jämförelsen kan påverkas av vilka familjer som tackar ja. Den " \
            "jämförelsen redovisas i den tekniska rapporten." in committee
     assert "tekniska rapporten" not in technical
+
+
+def test_the_methods_say_all_covariates_were_equivalent_not_none_of_them_were_not() -> None:
+    """It read "Före viktning var 0 av 10 bakgrundsfaktorer (nivåer) inte likvärdiga" (a review)."""
+    summary = pd.DataFrame({"indicator": ["vacc_mmr1_24m"], "area": "all"})
+    balance = pd.DataFrame({"rating_before": ["satisfied", "adjustment_required", "satisfied"]})
+    methods = narrative.methods_markdown({"design": {"type": "concurrent"}}, summary, balance, "sv")
+    assert ("Före viktning skilde sig ingen av 3 bakgrundsfaktorer (nivåer) mer än WWC/HomVEE godtar "
+            "(alla |d| ≤ 0,25).") in methods
+    balance.loc[0, "rating_before"] = "not_satisfied"
+    methods = narrative.methods_markdown({"design": {"type": "concurrent"}}, summary, balance, "sv")
+    assert "Före viktning var 1 av 3 bakgrundsfaktorer (nivåer) inte likvärdiga" in methods

@@ -492,6 +492,7 @@ WORDS: dict[str, Words] = {
                             "Counselling conversations by area and month (95% CI for the count)."),
     "hidden_points": Words("{count} punkter redovisas inte (små tal)",
                            "{count} points not shown (small numbers)"),
+    "hidden_points_one": Words("1 punkt redovisas inte (små tal)", "1 point not shown (small numbers)"),
     "axis_month": Words("Månad", "Month"),
     "axis_conversations": Words("Samtal per månad", "Conversations per month"),
     "axis_share": Words("Andel av samtalen (%)", "Share of conversations (%)"),
@@ -709,7 +710,8 @@ def conversations_figure(by_month: pd.DataFrame, attendance_rows: pd.DataFrame, 
                 ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         if hidden:
             figures._mark_suppressed(bottom, 0.99, 0.05,
-                                     WORDS["hidden_points"].format(language, count=hidden),
+                                     WORDS["hidden_points" + ("_one" if hidden == 1 else "")].format(
+                                         language, count=hidden),
                                      transform=bottom.transAxes, ha="right")
     return figure
 

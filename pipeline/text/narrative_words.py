@@ -333,6 +333,36 @@ WORDS: dict[str, Words] = {
         en=(" As a comparison between areas, it cannot tell the programme's effect from how the areas "
             "differed without it."),
     ),
+    # under historical: after against before in the same areas (a review read "the effect, 7 points"
+    # where a third of the change was the secular trend's)
+    "imputed_historical": Words(
+        sv=(" Som jämförelse mellan barn födda efter och före start kan den också bero på annat som "
+            "ändrats under samma tid."),
+        en=(" As a comparison of children born after and before the start, it may also reflect other "
+            "changes over the same time."),
+    ),
+    "summary_rule_historical": Words(
+        sv=("Ett resultat kallas högre eller lägre efter start än före bara när p-värdet efter korrektion "
+            "för flera jämförelser (Holms metod för huvudindikatorerna, Benjamini–Hochbergs för de övriga) "
+            "är under 0,05 och intervallet inte omfattar 0 (ingen skillnad); inte heller då kan skillnaden "
+            "skiljas från annat som ändrats under samma tid."),
+        en=("A result is called higher or lower after the start than before only when its p-value after "
+            "correction for multiple comparisons (Holm's method for the primary indicators, "
+            "Benjamini–Hochberg for the others) is below 0.05 and its interval excludes 0 (no "
+            "difference); even then the difference cannot be told apart from other changes over the "
+            "same time."),
+    ),
+    "summary_rule_ratio_historical": Words(
+        sv=("Ett resultat kallas högre eller lägre efter start än före bara när p-värdet efter korrektion "
+            "för flera jämförelser (Holms metod för huvudindikatorerna, Benjamini–Hochbergs för de övriga) "
+            "är under 0,05 och intervallet inte omfattar värdet för ingen skillnad (0 för skillnader, 1 "
+            "för kvoter); inte heller då kan skillnaden skiljas från annat som ändrats under samma tid."),
+        en=("A result is called higher or lower after the start than before only when its p-value after "
+            "correction for multiple comparisons (Holm's method for the primary indicators, "
+            "Benjamini–Hochberg for the others) is below 0.05 and its interval excludes the value of no "
+            "difference (0 for differences, 1 for ratios); even then the difference cannot be told apart "
+            "from other changes over the same time."),
+    ),
     "sensitivity_did": Words(
         sv="Utan justering för bakgrundsfaktorer: {effect}.",
         en="Without adjustment for background factors: {effect}.",
@@ -1202,6 +1232,12 @@ METHOD_WORDS: dict[str, Words] = {
         en=(" Before weighting {unequal} of {covariates} covariates (levels) were not equivalent by "
             "WWC/HomVEE (|d| > 0.25)."),
     ),
+    "checks_balance_none": Words(  # (it said "0 av 10 … inte likvärdiga": a review)
+        sv=" Före viktning skilde sig ingen av {covariates} bakgrundsfaktorer (nivåer) mer än WWC/HomVEE "
+           "godtar (alla |d| ≤ 0,25).",
+        en=" Before weighting none of {covariates} covariates (levels) differed more than WWC/HomVEE "
+           "accepts (all |d| ≤ 0.25).",
+    ),
 }
 
 
@@ -1440,6 +1476,10 @@ MONITORING_WORDS: dict[str, Words] = {
         sv="{count} punkter redovisas inte, för att skydda enskilda barn.",
         en="{count} points are not shown, to protect individual children.",
     ),
+    "hidden_points_one": Words(
+        sv="1 punkt redovisas inte, för att skydda enskilda barn.",
+        en="1 point is not shown, to protect individual children.",
+    ),
     "funnel_outside": Words(
         sv="**Trattdiagrammen.** Områden utanför 95-procentsgränserna:",
         en="**The funnel plots.** Areas outside the 95% limits:",
@@ -1478,9 +1518,17 @@ MONITORING_WORDS: dict[str, Words] = {
         sv="{count} områden visas inte: få barn med eller utan utfallet",
         en="{count} areas not drawn: few children with or without the outcome",
     ),
+    "hidden_areas_one": Words(
+        sv="1 område visas inte: få barn med eller utan utfallet",
+        en="1 area not drawn: few children with or without the outcome",
+    ),
     "hidden_chart_points": Words(
         sv="{count} punkter visas inte (skydd av enskilda barn)",
         en="{count} points not drawn (protecting individual children)",
+    ),
+    "hidden_chart_points_one": Words(  # (it said "1 punkter visas inte": a review)
+        sv="1 punkt visas inte (skydd av enskilda barn)",
+        en="1 point not drawn (protecting individual children)",
     ),
     "no_target": Words(
         sv="alla områdens andel och gränserna redovisas inte (få barn med eller utan utfallet)",
