@@ -439,6 +439,19 @@ def test_a_prediction_interval_equal_to_the_mean_s_says_why(pooled: list[PooledI
     assert ("Prediktionsintervallet är detsamma som intervallet för medelvärdet bara för att spridningen "
             "mellan kommunerna (τ²) skattades till 0; med 3 kommuner kan den verkliga spridningen ändå "
             "vara stor.") in sv
+    # and how far a new site's effect may lie by τ²'s interval, with what that means for its sign
+    # ("between 2 and 15" read as every new site gaining where τ's interval allowed ±15 points;
+    # a review, the truth's τ 5 points)
+    assert item.meta.tau2_ci == (0.0, 0.0) and "åt vardera hållet" not in sv  # τ's interval is 0 too
+    wide = dataclasses.replace(item, meta=dataclasses.replace(item.meta, tau2_ci=(0.0, 0.0059)))
+    said = _said(wide, pooled, "sv")
+    assert ("Enligt 95 % KI för spridningen kan effekten i en ny kommun ligga upp till "
+            "15 procentenheter från medelvärdet åt vardera hållet.") in said  # 1.96 x √0.0059
+    assert "bli noll eller gå åt andra hållet" not in said  # the mean's own interval holds 0 already
+    shown = dataclasses.replace(wide.meta.pooled, estimate=0.084, ci_low=0.015, ci_high=0.152)
+    surely = dataclasses.replace(wide, meta=dataclasses.replace(wide.meta, pooled=shown))
+    assert "I en enskild kommun kan effekten alltså bli noll eller gå åt andra hållet." in _said(
+        surely, pooled, "sv")
     spread = dataclasses.replace(item, meta=dataclasses.replace(item.meta, tau2=0.002, i2=21.0))
     assert "skattades till 0" not in _said(spread, pooled, "sv")
     # Fisher scoring stopped a hair above 0: the page says I² = 0 %, and the same of the interval
@@ -467,3 +480,17 @@ def test_the_overview_says_how_many_children_each_pooled_effect_rests_on(
     hidden = {label: ("", "", "", "") for label in TWELVE}
     none = pool_packages([_package(f"Kommun {i}", hidden) for i in (1, 2, 3)])
     assert "<td>0</td>" in _report(none, "en")
+
+
+def test_a_pool_of_synthetic_sites_says_its_data_are_synthetic(pooled: list[PooledIndicator]) -> None:
+    """Each site's report said its data were synthetic; the pooled report of the demo's sites,
+    titled "Sammanvägd analys av 3 kommuner", said nothing of it (a review)."""
+    real = _page(pooled, "sv")
+    assert "syntetiska" not in real
+    packages = [dataclasses.replace(_package(f"Kommun {i}"), manifest={
+        "code": {"source_sha256": "abc"}, "config": {"synthetic": True}}) for i in (1, 2, 3)]
+    page = pooled_report_html(pooled, pooled_table(pooled), packages, "sv",
+                              forests={item.indicator: "" for item in pooled})
+    assert ("<p><strong>Obs! Uppgifterna är syntetiska (påhittade) och gäller inga verkliga barn."
+            "</strong></p>") in page
+    assert page.index("syntetiska") < page.index("<h2>")

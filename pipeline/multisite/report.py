@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,9 +186,12 @@ def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
     programme = ((site_programme.get("titles") or {}).get(language) or site_programme["title"]
                  or site_programme["name"])
     title = _say("title", language, k=k, programme=programme)
-    parts = [f"<h1>{html.escape(title)}</h1>",
-             *(_p(_say(key, language, k=k)) for key in ("what_pooled", "what_estimate_means",
-                                                          "what_heterogeneity"))]
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    if any((package.manifest.get("config") or {}).get("synthetic") for package in packages):
+        # as each site's report says it (the pooled report of the demo's sites said nothing: a review)
+        parts.append(f"<p><strong>{html.escape(text.phrase('synthetic', language))}</strong></p>")
+    parts += [_p(_say(key, language, k=k)) for key in ("what_pooled", "what_estimate_means",
+                                                        "what_heterogeneity")]
     if k < FEW_SITES:
         parts.append(_p(_say("few_sites", language, k=k, df=k - 1)))
     designs = sorted({p.site["design"]["type"] for p in packages})
@@ -339,10 +343,22 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                 sentences.append(_say(key, language, low=format_number(low * 100, language),
                                       high=format_number(high * 100, language),
                                       unit=NARRATIVE_WORDS["pp"].in_(language)))
+            null = 1.0 if item.log_scale else 0.0
+            # the spread the variance between sites may have by its interval (on the model's scale)
+            widest = (None if meta.tau2_ci is None or meta.tau2_ci[1] is None
+                      else 1.96 * math.sqrt(max(float(meta.tau2_ci[1]), 0.0)))
             if no_spread:  # "between -18 and 37", the interval of the mean again: say why
                 sentences.append(_say("prediction_as_interval", language, k=meta.k))
-            null = 1.0 if item.log_scale else 0.0
-            if low <= null <= high and not (item.natural(re.ci_low) <= null <= item.natural(re.ci_high)):
+                if widest and not item.log_scale:
+                    # "between 2 and 15" read as every new site gaining, where τ's interval allowed
+                    # a spread of ±15 points (a review: the truth's τ was 5 points)
+                    sentences.append(_say("prediction_widest", language,
+                                          spread=format_number(widest * 100, language),
+                                          unit=NARRATIVE_WORDS["pp"].in_(language)))
+            reach = (item.natural(re.estimate - widest), item.natural(re.estimate + widest)) \
+                if widest and no_spread else (low, high)
+            if (min(low, reach[0]) <= null <= max(high, reach[1])
+                    and not (item.natural(re.ci_low) <= null <= item.natural(re.ci_high))):
                 sentences.append(_say("prediction_sign", language))
     fe = meta.fixed
     if meta.k >= 2 and fe.estimate is not None:

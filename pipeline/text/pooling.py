@@ -286,6 +286,12 @@ POOL_WORDS: dict[str, Words] = {
         en=("The prediction interval equals the interval for the mean only because the spread "
             "between sites (τ²) was estimated as 0; with {k} sites the true spread may still be large."),
     ),
+    "prediction_widest": Words(
+        sv=("Enligt 95\u00a0% KI för spridningen kan effekten i en ny kommun ligga upp till "
+            "{spread}\u00a0{unit} från medelvärdet åt vardera hållet."),
+        en=("By the 95% CI of the spread, the effect in a new site could lie up to {spread}\u00a0{unit} from "
+            "the mean either way."),
+    ),
     "prediction_sign": Words(
         sv="I en enskild kommun kan effekten alltså bli noll eller gå åt andra hållet.",
         en="In a single site the effect could therefore be nil or go the other way.",
