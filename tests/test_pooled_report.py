@@ -308,7 +308,8 @@ def test_a_time_to_event_indicator_is_named_with_the_share_it_pools(pooled: list
 def test_pooled_verdict_states_p_as_equal_or_below(p_adjusted, language, said) -> None:
     """The pooled report's verdict says "p < 0,001", never "p = <0,001", as the study's does."""
     item = SimpleNamespace(reason="adjusted_p_below_alpha", verdict="higher", primary=True,
-                           multiplicity="holm_primary", p_adjusted=p_adjusted)
+                           multiplicity="holm_primary", p_adjusted=p_adjusted, indicator="vacc_mmr1_24m",
+                           tested_as="")
     sentence = _verdict_sentence(item, [item, item], language)
     assert said in sentence and "= <" not in sentence.replace("\u00a0", " "), sentence
 
@@ -494,3 +495,24 @@ def test_a_pool_of_synthetic_sites_says_its_data_are_synthetic(pooled: list[Pool
     assert ("<p><strong>Obs! Uppgifterna är syntetiska (påhittade) och gäller inga verkliga barn."
             "</strong></p>") in page
     assert page.index("syntetiska") < page.index("<h2>")
+
+
+def test_a_pooled_estimate_given_twice_is_tested_once(pooled: list[PooledIndicator]) -> None:
+    """Age at MMR's pooled DiD at 24 months is MMR by 24 months' over again: it had adjusted p
+    0.091 as primary and 0.43 among the secondary indicators (a review). It is tested once, in
+    MMR's family, and the secondary family is the others alone."""
+    from pipeline.multisite.pool import _with_verdicts
+
+    twelve, language = _item(pooled, "bf_any_12m"), _item(pooled, "lang_no_deviation")
+    items = [dataclasses.replace(twelve, indicator="vacc_mmr1_24m", primary=True),
+             dataclasses.replace(twelve, indicator="vacc_mmr1_age", primary=False),
+             dataclasses.replace(language, primary=True), dataclasses.replace(twelve, primary=False)]
+    adjusted = {item.indicator: item for item in _with_verdicts(items)}
+    p, other = twelve.meta.pooled.p_value, language.meta.pooled.p_value
+    first = min(1.0, 2 * min(p, other))  # Holm over the two primary indicators, by hand
+    assert adjusted["vacc_mmr1_24m"].p_adjusted == pytest.approx(first if p <= other else max(first, p))
+    assert adjusted["vacc_mmr1_age"].p_adjusted == adjusted["vacc_mmr1_24m"].p_adjusted
+    twin = adjusted["vacc_mmr1_age"]
+    assert (twin.multiplicity, twin.tested_as) == ("", "vacc_mmr1_24m")
+    assert adjusted["vacc_mmr1_age"].verdict == adjusted["vacc_mmr1_24m"].verdict
+    assert adjusted["bf_any_12m"].p_adjusted == pytest.approx(p)  # BH over one: itself

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.errors import HembesokError
-from pipeline.indicators import INDICATOR_IDS
+from pipeline.indicators import INDICATOR_IDS, time_to_event
 from pipeline.multisite.package import LOG_SCALE_MEASURES, SitePackage, published_number
 from pipeline.stats import MetaAnalysis, benjamini_hochberg, holm, meta_analysis
 
@@ -97,6 +97,7 @@ class PooledIndicator:
     multiplicity: str = ""
     verdict: str = "not_estimable"
     reason: str = ""
+    tested_as: str = ""  # the indicator whose hypothesis this is over again, in whose family it is tested
 
     @property
     def pooled_sites(self) -> tuple[SiteEstimate, ...]:
@@ -239,19 +240,32 @@ def _site_estimate(label: str, row: dict | None, measure: str, min_cell: int) ->
 
 def _with_verdicts(pooled: list[PooledIndicator]) -> list[PooledIndicator]:
     """Adjusted p (Holm across primary, BH across the others) and each indicator's verdict."""
+    # an indicator whose pooled estimate is another's over again (age at MMR's DiD at 24 months:
+    # MMR by 24 months') is that one's hypothesis: tested once, in that one's family (a review read
+    # one pooled estimate with adjusted p 0.091 as primary and 0.43 as secondary)
+    twins = {item.indicator: other.indicator for item in pooled for other in pooled
+             if (course := time_to_event(item.indicator)) is not None
+             and course.landmark_is == other.indicator
+             and item.measure == other.measure and item.meta.pooled.estimate is not None
+             and other.meta.pooled.estimate is not None
+             and abs(item.meta.pooled.estimate - other.meta.pooled.estimate) <= 1e-12}
     adjusted: dict[str, float | None] = {}
     for primary, adjust in ((True, holm), (False, benjamini_hochberg)):
-        family = [p for p in pooled if p.primary == primary]
+        family = [p for p in pooled if p.primary == primary and p.indicator not in twins]
         for item, p_adjusted in zip(family, adjust([item.meta.pooled.p_value for item in family]),
                                     strict=True):
             adjusted[item.indicator] = p_adjusted
+    primaries = {item.indicator: item.primary for item in pooled}
     out = []
     for item in pooled:
-        p_adjusted = adjusted.get(item.indicator)
+        tested_as = twins.get(item.indicator, item.indicator)
+        p_adjusted = adjusted.get(tested_as)
         verdict, reason = _verdict(item.meta, item.unfloored, p_adjusted)
         out.append(PooledIndicator(item.indicator, item.primary, item.measure, item.log_scale, item.sites,
                                    item.meta, item.unfloored, p_adjusted,
-                                   "holm_primary" if item.primary else "bh_secondary", verdict, reason))
+                                   "" if item.indicator in twins
+                                   else "holm_primary" if primaries[tested_as] else "bh_secondary",
+                                   verdict, reason, twins.get(item.indicator, "")))
     return out
 
 

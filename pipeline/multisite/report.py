@@ -389,8 +389,10 @@ def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], 
     if item.reason == "sites_agree_closely":
         return _say("verdict_agree_closely", language)
     if item.verdict in ("higher", "lower") or item.reason == "not_significant_after_correction":
-        family = [p for p in pooled if p.primary == item.primary]
-        correction = NARRATIVE_WORDS[item.multiplicity].in_(language).format(k=len(family))
+        # one tested as another's hypothesis (`PooledIndicator.tested_as`): in that one's family
+        tested = next((p for p in pooled if p.indicator == item.tested_as), item)
+        family = [p for p in pooled if p.multiplicity == tested.multiplicity]
+        correction = NARRATIVE_WORDS[tested.multiplicity].in_(language).format(k=len(family))
         p = text.p_stated(format_p(item.p_adjusted, language))
         key = {"higher": "verdict_higher", "lower": "verdict_lower"}.get(item.verdict,
                                                                           "verdict_not_after_correction")
