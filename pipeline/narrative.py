@@ -21,7 +21,7 @@ import pandas as pd
 from pipeline.indicators import indicator as registry_entry
 from pipeline.indicators import time_to_event
 from pipeline.indicators.language import DENOMINATOR_IS_EVENTS_OF
-from pipeline.summary import ALPHA, FEW_CHILDREN, NULL_VALUES, corrected_floor
+from pipeline.summary import ALPHA, FEW_CHILDREN, NULL_VALUES, corrected_floor, repeated_from
 from pipeline.text import (
     DEFAULT_MIN_CELL,
     EN_DASH,
@@ -634,17 +634,9 @@ def imputed_instead(row: Mapping[str, Any], effects: pd.DataFrame | None, langua
 
 
 def _same_estimate_as(row: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """The indicator whose very estimate a survival indicator's row gives at its landmark (age at
-    MMR's DiD at 24 months is MMR by 24 months': `TimeToEvent.landmark_is`), when both rows
-    are on the page with an estimate; else None."""
-    course = time_to_event(str(row.get("indicator")))
-    other = by_id.get(course.landmark_is) if course is not None and course.landmark_is else None
-    if other is None or str(row.get("measure")) != str(other.get("measure")):
-        return None
-    mine, theirs = to_number(row.get("estimate")), to_number(other.get("estimate"))
-    if mine is None or theirs is None or abs(mine - theirs) > 1e-12:
-        return None
-    return course.landmark_is
+    """The indicator whose very estimate a row gives over again (`pipeline.summary.repeated_from`),
+    when both rows are on the page; else None."""
+    return repeated_from(str(row.get("indicator")), row, by_id)
 
 
 def _not_clustered(rows: pd.DataFrame, language: str) -> dict[str, str] | None:

@@ -288,8 +288,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         year[hit] = _ints(fields.field("y"))
         month[hit] = _ints(fields.field("m"))
         day[hit] = _ints(fields.field("d"))
-        time_ok[hit] = ((_ints(fields.field("hh")) <= 23) & (_ints(fields.field("mi")) <= 59)
-                        & (_ints(fields.field("ss")) <= 60))
+        time_ok[hit] = _times_ok(fields)
         matched |= hit
     unmatched = np.flatnonzero(~matched)
     if len(unmatched):
@@ -302,8 +301,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             hit = np.zeros(n, dtype=bool)
             hit[unmatched[found]] = True
             year[hit], month[hit], day[hit] = _ints(fields.field("y")), named, _ints(fields.field("d"))
-            time_ok[hit] = ((_ints(fields.field("hh")) <= 23) & (_ints(fields.field("mi")) <= 59)
-                            & (_ints(fields.field("ss")) <= 60))
+            time_ok[hit] = _times_ok(fields)
             matched |= hit
     valid = (matched & time_ok & (year >= YEAR_MIN) & (year <= YEAR_MAX) & (month >= 1)
              & (day >= 1) & (day <= days_in_month(year, month)))
@@ -323,6 +321,12 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         valid |= serial_ok
 
     return _result(dates.astype(DATETIME_DTYPE), ~valid, codes, values, DATETIME_DTYPE)
+
+
+def _times_ok(fields: pa.StructArray) -> np.ndarray:
+    """Whether each matched date's time of day (`_TIME`; none is 0:00) is a possible one."""
+    return ((_ints(fields.field("hh")) <= 23) & (_ints(fields.field("mi")) <= 59)
+            & (_ints(fields.field("ss")) <= 60))
 
 
 # the day-first forms of `_DATE_PATTERNS` (04/03/2021, 04.03.2021, 04-03-2021)

@@ -25,8 +25,11 @@ and area), so every sentence can be traced to a number a researcher can cite. Th
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from pipeline.indicators import time_to_event
 
 ALPHA = 0.05
 NULL_VALUES = {"risk_difference": 0.0, "did": 0.0, "hazard_ratio": 1.0, "odds_ratio": 1.0,
@@ -97,6 +100,23 @@ def verdict(estimate: Any, ci_low: Any, ci_high: Any, p_adjusted: Any,
             return side, "adjusted_p_below_alpha"
         return "unclear", "not_significant_after_correction"
     return "unclear", "interval_includes_null"
+
+
+def repeated_from(indicator: str, headline: Mapping[str, Any],
+                  headlines: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The indicator whose headline `headline` (indicator `indicator`'s: its measure and estimate)
+    gives over again, among `headlines` (by indicator, of the same area); else None. A survival
+    indicator's DiD at its landmark is the binary indicator's of that age
+    (`TimeToEvent.landmark_is`: age at MMR's at 24 months is MMR by 24 months'): one estimate,
+    one hypothesis, tested once and said once, in that indicator's family and words."""
+    course = time_to_event(indicator)
+    other = headlines.get(course.landmark_is) if course is not None and course.landmark_is else None
+    if other is None or str(headline.get("measure")) != str(other.get("measure")):
+        return None
+    mine, theirs = headline.get("estimate"), other.get("estimate")
+    if _missing(mine) or _missing(theirs) or abs(float(mine) - float(theirs)) > 1e-12:
+        return None
+    return course.landmark_is
 
 
 def _missing(value: Any) -> bool:

@@ -426,7 +426,7 @@ COUNT_HEADLINE_METHODS = ("did", "poisson", "poisson_adjusted", "welch", "linear
 PER_100_MEASURES = ("rate_difference",)
 
 
-RATIO_MEASURES = ("rate_ratio", "count_ratio")
+COUNT_RATIO_MEASURES = ("rate_ratio", "count_ratio")
 
 
 def count_ratios_shown(effects: pd.DataFrame, indicators: Sequence[str], methods: Sequence[str]) -> bool:
@@ -434,7 +434,7 @@ def count_ratios_shown(effects: pd.DataFrame, indicators: Sequence[str], methods
     ratios has something to draw): a DiD of deft is a difference in means alone."""
     if effects is None or effects.empty:
         return False
-    return bool((effects["indicator"].isin(list(indicators)) & effects["measure"].isin(RATIO_MEASURES)
+    return bool((effects["indicator"].isin(list(indicators)) & effects["measure"].isin(COUNT_RATIO_MEASURES)
                  & effects["method"].isin(list(methods))).any())
 
 

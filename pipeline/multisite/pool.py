@@ -50,9 +50,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.errors import HembesokError
-from pipeline.indicators import INDICATOR_IDS, time_to_event
+from pipeline.indicators import INDICATOR_IDS
 from pipeline.multisite.package import LOG_SCALE_MEASURES, SitePackage, published_number
 from pipeline.stats import MetaAnalysis, benjamini_hochberg, holm, meta_analysis
+from pipeline.summary import repeated_from
 
 ALPHA = 0.05
 # Fewer sites than this give no prediction interval for a new site (see the module docstring).
@@ -243,12 +244,10 @@ def _with_verdicts(pooled: list[PooledIndicator]) -> list[PooledIndicator]:
     # an indicator whose pooled estimate is another's over again (age at MMR's DiD at 24 months:
     # MMR by 24 months') is that one's hypothesis: tested once, in that one's family (a review read
     # one pooled estimate with adjusted p 0.091 as primary and 0.43 as secondary)
-    twins = {item.indicator: other.indicator for item in pooled for other in pooled
-             if (course := time_to_event(item.indicator)) is not None
-             and course.landmark_is == other.indicator
-             and item.measure == other.measure and item.meta.pooled.estimate is not None
-             and other.meta.pooled.estimate is not None
-             and abs(item.meta.pooled.estimate - other.meta.pooled.estimate) <= 1e-12}
+    headlines = {item.indicator: {"measure": item.measure, "estimate": item.meta.pooled.estimate}
+                 for item in pooled}
+    twins = {indicator: other for indicator, headline in headlines.items()
+             if (other := repeated_from(indicator, headline, headlines)) is not None}
     adjusted: dict[str, float | None] = {}
     for primary, adjust in ((True, holm), (False, benjamini_hochberg)):
         family = [p for p in pooled if p.primary == primary and p.indicator not in twins]

@@ -505,7 +505,9 @@ def _read_csv(path: Path, spec: InputFile, table: Table, column_map: dict[str, s
     last_line = _last_line(data, offset)
     # a last line without a line end where the others have one: perhaps cut off inside its last
     # value, which no field count can tell (a tester's cut visits export: 'ho' read as a reason)
-    open_end = lines - blank > 1 and not data.rstrip(b" \t").endswith((b"\n", b"\r"))
+    # (its tail alone: stripping the whole file would copy it)
+    tail = data[-4096:].rstrip(b" \t")
+    open_end = lines - blank > 1 and bool(tail) and not tail.endswith((b"\n", b"\r"))
     if in_file is None:
         records, error = _parse_body(pa.BufferReader(pa.py_buffer(data)[offset:]), delimiter, coded,
                                      empty=lines == blank)

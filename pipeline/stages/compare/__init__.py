@@ -82,7 +82,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Study
-from pipeline.indicators import INDICATORS, Indicator, time_to_event
+from pipeline.indicators import INDICATORS, Indicator
 from pipeline.outputs import output_table
 from pipeline.parallel import available_memory, run_pieces
 from pipeline.progress import step_message
@@ -152,7 +152,7 @@ from pipeline.stages.compare.tables import (
     trends_table,
 )
 from pipeline.stats import benjamini_hochberg, holm
-from pipeline.summary import headline
+from pipeline.summary import headline, repeated_from
 
 # The stage's public names, wherever in the package they live.
 __all__ = [
@@ -411,21 +411,16 @@ def _with_multiplicity(effects: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 
 def same_headline_as(effects: pd.DataFrame, is_headline: np.ndarray) -> dict[int, int]:
-    """{position: position} of each headline row that is another indicator's headline over again
-    (`Indicator.time_to_event.landmark_is`: age at MMR's DiD at 24 months is MMR by 24 months')
-    in the same area, by the same method and measure, with the same estimate. A review read the
-    one estimate with two adjusted p-values, 0.018 (Holm, primary) and 0.11 (Benjamini–Hochberg
-    over 19 secondary indicators, one of them this copy), beside page one's "the same estimate"."""
+    """{position: position} of each headline row that is another indicator's in the same area over
+    again (`pipeline.summary.repeated_from`). A review read the one estimate with two adjusted
+    p-values, 0.018 (Holm, primary) and 0.11 (Benjamini–Hochberg over 19 secondary indicators,
+    one of them this copy), beside page one's "the same estimate"."""
     rows = np.flatnonzero(is_headline)
-    at = {(effects["area"].iat[i], effects["indicator"].iat[i], effects["method"].iat[i],
-           effects["measure"].iat[i]): i for i in rows}
-    twins = {}
-    for (area, indicator, method, measure), position in at.items():
-        course = time_to_event(str(indicator))
-        other = at.get((area, course.landmark_is, method, measure)) if course is not None else None
-        if other is None:
-            continue
-        mine, theirs = effects["estimate"].iat[position], effects["estimate"].iat[other]
-        if pd.notna(mine) and pd.notna(theirs) and abs(float(mine) - float(theirs)) <= 1e-12:
-            twins[int(position)] = int(other)
-    return twins
+    by_area: dict[Any, dict[str, dict[str, Any]]] = {}
+    for position in rows:
+        by_area.setdefault(effects["area"].iat[position], {})[str(effects["indicator"].iat[position])] = {
+            "measure": effects["measure"].iat[position], "estimate": effects["estimate"].iat[position],
+            "position": int(position)}
+    return {row["position"]: headlines[other]["position"] for headlines in by_area.values()
+            for indicator, row in headlines.items()
+            if (other := repeated_from(indicator, row, headlines)) is not None}

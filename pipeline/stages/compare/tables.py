@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Study
-from pipeline.indicators import Indicator, present, time_to_event
+from pipeline.indicators import Indicator, present
 from pipeline.outputs import output_table
 from pipeline.stages.compare.context import (
     COMPARED_KINDS,
@@ -51,6 +51,7 @@ from pipeline.summary import (
     RELIABLE_AREAS_PER_ARM,
     corrected_floor,
     headline,
+    repeated_from,
     verdict,
 )
 
@@ -90,14 +91,13 @@ def summary_table(study: Study, effects: pd.DataFrame, cohort: pd.DataFrame,
     # an indicator whose headline is another's over again (age at MMR's DiD at 24 months: MMR by
     # 24 months'; `same_headline_as`) has that one's verdict: its p is that one's, adjusted in
     # that one's family, whose floor the verdict also reads
-    by_key = {(row["area"], row["indicator"]): row for row in rows}
+    by_area: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
-        course = time_to_event(row["indicator"])
-        twin = by_key.get((row["area"], course.landmark_is)) if course is not None else None
-        if (twin is not None and twin.get("measure") == row.get("measure")
-                and pd.notna(row.get("estimate")) and pd.notna(twin.get("estimate"))
-                and abs(float(row["estimate"]) - float(twin["estimate"])) <= 1e-12):
-            row |= {key: twin.get(key) for key in ("verdict", "reason", "reason_detail")}
+        by_area.setdefault(row["area"], {})[row["indicator"]] = row
+    for row in rows:
+        same_area = by_area[row["area"]]
+        if (twin := repeated_from(row["indicator"], row, same_area)) is not None:
+            row |= {key: same_area[twin].get(key) for key in ("verdict", "reason", "reason_detail")}
     return output_table("summary").frame(rows)
 
 
