@@ -1076,6 +1076,7 @@ def cost_sentence(row: Mapping[str, Any], headline: Mapping[str, Any] | None, la
                               interval=interval,
                               additional=format_number(row.get("additional_children"), language, 0),
                               children=format_count(row.get("children"), language))
+        sentence += _measured_fewer(row, language)
         if headline is not None and str(headline.get("verdict")) == "unclear":
             # a DiD whose few areas cannot show its MMR effect beyond chance: its costs section
             # gave 142,000 kr per additional child (83,200-495,000) as if the effect were shown
@@ -1086,6 +1087,22 @@ def cost_sentence(row: Mapping[str, Any], headline: Mapping[str, Any] | None, la
     if "estimate_not_positive" in str(row.get("flags") or "").split(";"):
         sentence += " " + _cost_word("estimate_not_positive", language)
     return sentence
+
+
+def _measured_fewer(row: Mapping[str, Any], language: str) -> str:
+    """" Of the 646 children, 43 could be counted …" where fewer of the children the number
+    counts had a value for the indicator than there are (costs.csv `children_measured`)."""
+    children, measured = to_number(row.get("children")), row.get("children_measured")
+    if children is None:
+        return ""
+    if (hidden := suppressed_marker(measured)) is not None:
+        return " " + _cost_word("measured_fewer_hidden", language, children=format_count(children, language),
+                                min_cell=hidden)
+    shown = to_number(measured)
+    if shown is None or shown >= children:
+        return ""
+    return " " + _cost_word("measured_fewer", language, children=format_count(children, language),
+                            measured=format_count(shown, language), rest=format_count(children - shown, language))
 
 
 # --- notes of the technical effects table, in the report's language ------------------------------

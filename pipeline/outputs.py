@@ -257,7 +257,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
     # issue 12: only when study.yml gives `costs:` (else written empty); the study's costs are
     # not split by area, so an area report shows them whole
     _table("costs", "compare", "part year covers indicator method measure cost_sek families contacts "
-           "cost_per_family cost_per_contact children cost_per_child effect effect_ci_low "
+           "cost_per_family cost_per_contact children children_measured cost_per_child effect effect_ci_low "
            "effect_ci_high additional_children additional_ci_low additional_ci_high "
            "cost_per_additional_child ci_low ci_high status reason flags caveats note",
            Words("Kostnader per år, per familj, per kontakt och per ytterligare barn",

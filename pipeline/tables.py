@@ -873,6 +873,7 @@ def cost_per_outcome_table(costs: pd.DataFrame, language: str, *,
             "effect": format_estimate(row.get("effect"), row.get("effect_ci_low"), row.get("effect_ci_high"),
                                       language, 1, scale=100) if additive else EN_DASH,
             "children_intervention": format_count(row.get("children"), language),
+            "children_measured": format_count(row.get("children_measured"), language),
             "additional_children": format_estimate(row.get("additional_children"),
                                                    row.get("additional_ci_low"),
                                                    row.get("additional_ci_high"), language, 0),
@@ -881,8 +882,8 @@ def cost_per_outcome_table(costs: pd.DataFrame, language: str, *,
                 narrative.about(row.get("cost_per_additional_child")), narrative.about(row.get("ci_low")),
                 narrative.about(row.get("ci_high")), language, 0),
             "note": _cost_note(row, language, min_cell)})
-    return _display(rows, ["indicator", "effect", "children_intervention", "additional_children",
-                           "cost_per_additional_child", "note"], language)
+    return _display(rows, ["indicator", "effect", "children_intervention", "children_measured",
+                           "additional_children", "cost_per_additional_child", "note"], language)
 
 
 # --- appendices -------------------------------------------------------------------------------

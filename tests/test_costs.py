@@ -67,6 +67,10 @@ def make_cohort() -> pd.DataFrame:
         children(2022, [True] * 4 + [False], [3, 3, 2, 2, 0], young=True),
         comparison], ignore_index=True)
     cohort["group"] = cohort["group"].astype("string")
+    # MMR by 24 months: the 2021 children had a value at the extraction (2023-06-30), the 2022
+    # children were too young (blank), as were some comparison children
+    cohort["vacc_mmr1_24m"] = pd.array([True] * 7 + [False] * 3 + [pd.NA] * 5 + [True] * 4 + [pd.NA] * 2,
+                                       dtype="boolean")
     return cohort
 
 
@@ -495,9 +499,11 @@ def test_display_tables(costs: pd.DataFrame) -> None:
     assert tables.costs_table(costs, "en").columns[1] == "Covers (as the cost records word it)"
     outcomes = tables.cost_per_outcome_table(costs, "en")
     assert list(outcomes.columns)[-2] == "Cost per additional child, SEK (95% CI)"
-    assert outcomes.iloc[0, 4] == "600,000 (343,000 to 2,400,000)"
-    assert outcomes.iloc[1, 5] == "Not estimable: the effect's interval includes zero"
-    assert outcomes.iloc[2, 5] == "No improvement: the effect's whole interval lies below zero"
+    assert outcomes.iloc[0, 5] == "600,000 (343,000 to 2,400,000)"
+    # the 15 children of the cost years, of whom the 10 born in 2021 had an MMR value
+    assert list(outcomes.iloc[0, 2:4]) == ["15", "10"]
+    assert outcomes.iloc[1, 6] == "Not estimable: the effect's interval includes zero"
+    assert outcomes.iloc[2, 6] == "No improvement: the effect's whole interval lies below zero"
 
 
 # --- the synthetic study, end to end --------------------------------------------------------------
@@ -572,3 +578,29 @@ def test_a_cost_per_child_of_an_effect_not_told_from_chance_is_called_a_worked_e
     mmr = next(line for line in words.splitlines() if "per additional child (95% CI" in line)
     assert ("The summary cannot, however, tell the effect from chance, so the figure is a worked "
             "example" in mmr) is said
+
+
+def test_the_children_a_cost_per_child_counts_beyond_those_measured_are_said(costs: pd.DataFrame) -> None:
+    """A review's study gave "74 (-2 to 149) more of the 646 children" screened for language where
+    43 had been screened: the number counts the effect over every child of the cost years, those
+    not yet old enough too. The 15 children's MMR: the 10 born in 2021 had a value at the
+    extraction, the 5 born in 2022 not; the comparison children never count."""
+    mmr = _row(costs, "outcome", "vacc_mmr1_24m")
+    assert (mmr["children"], mmr["children_measured"]) == (15, 10)
+    assert pd.isna(_row(costs, "outcome", "bf_any_6m")["children_measured"])  # no such column here
+    words = narrative.costs_markdown(costs, make_summary(), "en")
+    assert ("about 3 more of the 15 children in the intervention group. Of the 15 children, 10 could "
+            "be counted for this indicator at the extraction; the number takes the effect to hold for "
+            "the other 5 as well.") in words
+    assert "kunde 10 räknas för indikatorn vid uttaget" in narrative.costs_markdown(costs, make_summary(), "sv")
+    # published with min_cell 11: the 10 are hidden, and the sentence says so without a number
+    published = publish_tables({"costs": costs}, min_cell=11)["costs"]
+    shown = _row(published, "outcome", "vacc_mmr1_24m")
+    assert (shown["children"], shown["children_measured"]) == (15, "<11")
+    hidden = narrative.costs_markdown(published, make_summary(), "en", min_cell=11)
+    assert "Of the 15 children, fewer than 11 could be counted" in hidden and " 5 as well" not in hidden
+    # with min_cell 6 the 10 are shown blank: 15 - 10 would give back the 5 not measured
+    published = publish_tables({"costs": costs}, min_cell=6)["costs"]
+    shown = _row(published, "outcome", "vacc_mmr1_24m")
+    assert shown["children"] == 15 and shown["children_measured"] is None
+    assert "could be counted" not in narrative.costs_markdown(published, make_summary(), "en", min_cell=6)

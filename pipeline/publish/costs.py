@@ -5,8 +5,10 @@ the total's; the total's families and contacts are fidelity.csv's children and c
 received (whole study) when every birth year has a cost, else those less the children (and
 contacts) of the years without one, an unpublished count protected too; the total's
 children are the intervention group (flow.csv's eligible step) less those born in years
-without a cost, likewise. A cost per family, contact or child is the cost divided by the
-count, so it gives the count back: it is blank where its count is hidden. The cost per
+without a cost, likewise; an outcome row's children measured (those with a value for the
+indicator) are some of its children, the rest an unpublished count. A cost per family,
+contact or child is the cost divided by the count, so it gives the count back: it is blank
+where its count is hidden. The cost per
 additional child rests on the children and on the headline effect: blank where either is
 (status `suppressed` where a ratio was made, or where the headline is blank, whose "not
 estimable" would say where its hidden interval lies), the headline as summary.csv publishes
@@ -20,11 +22,12 @@ import pandas as pd
 
 from pipeline.publish.cells import Render, _children_key, _count, _mark, _Pass, _shown_column, _text
 
-COUNTS = ("families", "contacts", "children")
+COUNTS = ("families", "contacts", "children", "children_measured")
 # What rests on each count (the count comes back from the cost divided by it).
 RESTS_ON = {"families": ("cost_per_family",), "contacts": ("cost_per_contact",),
             "children": ("cost_per_child", "additional_children", "additional_ci_low",
-                         "additional_ci_high", "cost_per_additional_child", "ci_low", "ci_high")}
+                         "additional_ci_high", "cost_per_additional_child", "ci_low", "ci_high"),
+            "children_measured": ()}
 HEADLINE = ("effect", "effect_ci_low", "effect_ci_high", "additional_children", "additional_ci_low",
             "additional_ci_high", "cost_per_additional_child", "ci_low", "ci_high")
 
@@ -44,10 +47,14 @@ def _publish_costs(p: _Pass, frame: pd.DataFrame) -> Render:
             if part == "year":
                 mine[column] = p.count(("costs", column, _text(record.get("year"))), record[column])
                 by_year[column].append(mine[column])
+            elif column == "children_measured":  # an outcome row's: within the total's children
+                mine[column] = p.count(("costs", column, _text(record.get("indicator"))), record[column])
             else:  # the total and the outcome rows: the matched years' one count
                 mine[column] = p.count(("costs", column, "total"), record[column], cost=3)
         if part == "total":
             total = mine
+        if "children_measured" in mine and "children" in mine:
+            p.differ(mine["children_measured"], mine["children"])
         cells.append(mine)
     for column, years in by_year.items():
         if column in total and years:

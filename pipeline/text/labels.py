@@ -400,6 +400,8 @@ HEADERS: dict[str, Words] = {
         en="Estimated effect, percentage points (95% CI)",
     ),
     "children_intervention": Words("Barn i interventionsgruppen", "Children in the intervention group"),
+    "children_measured": Words("Av dem räknade för indikatorn vid uttaget",
+                               "Of them counted for the indicator at the extraction"),
     "additional_children": Words(
         sv="Ytterligare barn med utfallet (95\u00a0% KI)",
         en="Additional children with the outcome (95% CI)",

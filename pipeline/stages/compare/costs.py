@@ -144,7 +144,8 @@ def costs_table(study: Study, cohort: pd.DataFrame, summary: pd.DataFrame,
         row["flags"] = ";".join(f for f in YEAR_FLAGS if f in _year_flags(study, births, year))
         years.append(row)
     total = _total(study, births, matched, amounts)
-    outcomes = [_outcome_row(indicator, summary, total) for indicator in study.primary_indicators]
+    outcomes = [_outcome_row(indicator, summary, total) | _measured(cohort, indicator, matched, total)
+                for indicator in study.primary_indicators]
     return table.frame([*budget, *years, total, *outcomes])
 
 
@@ -211,6 +212,24 @@ def _outcome_row(indicator: str, summary: pd.DataFrame, total: dict[str, Any]) -
     if "interval_includes_zero" in result.flags and effect is not None and effect <= 0:
         row["flags"] = "estimate_not_positive"
     return row
+
+
+def _measured(cohort: pd.DataFrame, indicator: str, matched: list[int],
+              total: dict[str, Any]) -> dict[str, Any]:
+    """The children of the total who had a value for the indicator at the extraction (its
+    denominator: old enough, screened where it counts the screened), as `children_measured`.
+
+    The cost per additional child counts the effect over all the total's children, those not
+    yet old enough for the indicator too; where most are not, "74 more of the 646 children"
+    read as impossible beside the 43 that had been screened, so the report says how many the
+    number rests on.
+    """
+    if total.get("children") is None or indicator not in cohort.columns:
+        return {}
+    group = cohort["group"].astype("string").eq("intervention").fillna(False).to_numpy(dtype=bool)
+    born = pd.to_datetime(cohort["birth_date"]).dt.year
+    group &= born.isin(matched).to_numpy(dtype=bool)
+    return {"children_measured": int(cohort[indicator][group].notna().sum())}
 
 
 def _ratio_columns(result: Estimate, cost: float, effect: float | None, low: float | None,
