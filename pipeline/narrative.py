@@ -1102,7 +1102,8 @@ def _measured_fewer(row: Mapping[str, Any], language: str) -> str:
     if shown is None or shown >= children:
         return ""
     return " " + _cost_word("measured_fewer", language, children=format_count(children, language),
-                            measured=format_count(shown, language), rest=format_count(children - shown, language))
+                            measured=format_count(shown, language),
+                            rest=format_count(children - shown, language))
 
 
 # --- notes of the technical effects table, in the report's language ------------------------------

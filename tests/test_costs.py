@@ -592,7 +592,8 @@ def test_the_children_a_cost_per_child_counts_beyond_those_measured_are_said(cos
     assert ("about 3 more of the 15 children in the intervention group. Of the 15 children, 10 could "
             "be counted for this indicator at the extraction; the number takes the effect to hold for "
             "the other 5 as well.") in words
-    assert "kunde 10 räknas för indikatorn vid uttaget" in narrative.costs_markdown(costs, make_summary(), "sv")
+    swedish = narrative.costs_markdown(costs, make_summary(), "sv")
+    assert "kunde 10 räknas för indikatorn vid uttaget" in swedish
     # published with min_cell 11: the 10 are hidden, and the sentence says so without a number
     published = publish_tables({"costs": costs}, min_cell=11)["costs"]
     shown = _row(published, "outcome", "vacc_mmr1_24m")
