@@ -450,9 +450,10 @@ def count_indicators_by_family(run: RunTables) -> dict[str, list[str]]:
 
 
 def count_outcomes_table(groups: pd.DataFrame, language: str, *, indicators_shown: Sequence[str],
-                         min_cell: int = text.DEFAULT_MIN_CELL) -> pd.DataFrame:
+                         min_cell: int = text.DEFAULT_MIN_CELL, design: str | None = None) -> pd.DataFrame:
     """Per indicator and group: children, events, child-years, and the rate per 100 child-years
-    or the mean count with its 95% interval."""
+    or the mean count with its 95% interval. `design`: the study's design type, whose
+    comparison group the area column names (`_group_areas`)."""
     rows = []
     frame = groups[groups["indicator"].isin(list(indicators_shown))] if not groups.empty else groups
     for row in records(frame):
@@ -463,7 +464,7 @@ def count_outcomes_table(groups: pd.DataFrame, language: str, *, indicators_show
             shown = format_estimate(row["estimate"], row.get("ci_low"), row.get("ci_high"), language, 1)
         rows.append({"indicator": label("indicator", row["indicator"], language),
                      "group": label("group", row["group"], language),
-                     "area": _group_areas(row, language),
+                     "area": _group_areas(row, language, design),
                      "children": format_count(row.get("n"), language),
                      "count_total": format_count(row.get("events"), language),
                      "measure": label("measure", row["measure"], language),
@@ -472,12 +473,18 @@ def count_outcomes_table(groups: pd.DataFrame, language: str, *, indicators_show
                     language)
 
 
-def _group_areas(row: Mapping[str, Any], language: str) -> str:
+def _group_areas(row: Mapping[str, Any], language: str, design: str | None = None) -> str:
     """The areas of a group's row: its own area, or the arm's areas together (an area report's
-    comparison rows are all the comparison areas', not the whole study's)."""
-    if (row.get("area") or "all") != "all":
-        return str(row["area"])
+    comparison rows are all the comparison areas', not the whole study's). Under `historical`
+    there are no comparison areas: the comparison group is the intervention areas' children
+    born before the start, an area report's the area's own ("Norrbyåsen before the start")."""
+    area = row.get("area") or "all"
     arm = str(row.get("group") or "").split("_")[0]
+    if design == "historical" and arm == "comparison":
+        return (phrase("all_intervention_areas_before_start", language) if area == "all"
+                else phrase("area_before_start", language, area=area))
+    if area != "all":
+        return str(area)
     return phrase(f"all_{arm}_areas", language) if arm in ("intervention", "comparison") \
         else phrase("whole_study", language)
 

@@ -224,3 +224,93 @@ def test_the_did_design_leads_with_its_own_estimate() -> None:
     # one intervention area: no interval is reliable, so the point estimate alone, flagged
     assert north["estimate"].notna().all() and north["ci_low"].isna().all()
     assert set(north["flags"].str.contains("hc1_not_clustered|point_estimate_only")) == {True}
+
+
+# Historical: each intervention area's children born before the start are its comparison group.
+# After the start (intervention) North and East have 9 contacts in 11 child-years and 6 teeth
+# each; before it North 8 contacts in 12 child-years and 7 teeth, East 2 contacts and 1 tooth.
+HISTORICAL = {
+    ("North", "intervention"): {"contacts": [2, 1, 3, 0, 2, 1], "years": [2, 2, 2, 2, 2, 1],
+                                "deft": [1, 0, 2, 0, 3, 0]},
+    ("East", "intervention"): {"contacts": [1, 2, 0, 3, 1, 2], "years": [2, 2, 2, 1, 2, 2],
+                               "deft": [0, 2, 1, 0, 3, 0]},
+    ("North", "comparison"): {"contacts": [3, 0, 2, 1, 2, 0], "years": [2] * 6, "deft": [1, 0, 2, 0, 4, 0]},
+    ("East", "comparison"): {"contacts": [1, 0, 0, 0, 1, 0], "years": [2] * 6, "deft": [0, 0, 1, 0, 0, 0]},
+}
+
+
+def _historical() -> tuple[Study, pd.DataFrame]:
+    """North and East after the start (intervention) and before it (comparison), no comparison
+    areas."""
+    config = make_study().model_dump()
+    config["design"] |= {"type": "historical", "comparison_areas": [], "born_from": "2018-01-01"}
+    frames = []
+    for (area, group), values in HISTORICAL.items():
+        n = len(values["contacts"])
+        frames.append(pd.DataFrame({
+            "group": group, "area": area,
+            "accepted": pd.array([group == "intervention" or pd.NA] * n, dtype="boolean"),
+            "mother_age": np.linspace(22 if group == "intervention" else 23, 36, n),
+            "care_emergency_contacts_24m": pd.array(values["contacts"], dtype="Int64"),
+            "care_followup_years_24m": np.array(values["years"], dtype=float),
+            "dental_deft_3y": pd.array(values["deft"], dtype="Int64")}))
+    cohort = pd.concat(frames, ignore_index=True)
+    cohort["group"] = cohort["group"].astype("string")
+    cohort["area"] = cohort["area"].astype("string")
+    return Study.model_validate(config), cohort
+
+
+def test_a_historical_areas_comparison_group_is_its_own_children_before_the_start() -> None:
+    """Under `historical` an area's count effects compare its children after the start with its
+    own before it (North: 6 children, 8 contacts in 12 child-years), but count_outcomes had one
+    comparison row, both areas' before the start (12 children, 10 contacts), and an area report
+    showed it as "All comparison areas" beside the area's estimate (h29, a review: Norrbyåsen's
+    deft 566 children shown, 303 compared). The comparison group has each area's row now, which
+    the area report shows as "North before the start"."""
+    study, cohort = _historical()
+    result = count_outcome_tables(study, cohort)
+    groups = result["count_outcomes"]
+    rate = {area: _one(groups, indicator="care_emergency_rate_24m", group="comparison", area=area)
+            for area in ("all", "North", "East")}
+    assert [(rate[a]["n"], rate[a]["events"], rate[a]["person_years"]) for a in rate] == [
+        (12, 10, 24.0), (6, 8, 12.0), (6, 2, 12.0)]
+    assert rate["North"]["estimate"] == pytest.approx(800 / 12)
+    deft = _one(groups, indicator="dental_deft_3y", group="comparison", area="North")
+    assert (deft["n"], deft["events"], deft["estimate"]) == (6, 7, pytest.approx(7 / 6))
+    # the area's effects rest on the very same children
+    effects = result["count_effects"]
+    north = effects[effects["area"].eq("North")]
+    crude = _one(north, indicator="care_emergency_rate_24m", method="poisson", measure="rate_ratio")
+    assert crude["estimate"] == pytest.approx((9 / 11) / (8 / 12))
+    assert (crude["n_intervention"], crude["n_comparison"]) == (6, rate["North"]["n"])
+    welch = _one(north, indicator="dental_deft_3y", method="welch")
+    assert welch["estimate"] == pytest.approx(6 / 6 - 7 / 6)
+    # the report: the area's own children before the start, so called; the whole study's too
+    run = report_tables.RunTables(Path("."), dict(result), {}, written=frozenset(result))
+    area_rows = report_tables.for_area(run, "North")["count_outcomes"]
+    for language, before, whole in (
+            ("en", "North before the start", "All intervention areas before the start"),
+            ("sv", "North före start", "Alla interventionsområden före start")):
+        shown = report_tables.count_outcomes_table(area_rows, language, design="historical",
+                                                   indicators_shown=["care_emergency_rate_24m"])
+        assert shown.iloc[:, 2:5].values.tolist() == [["North", "6", "9"], [before, "6", "8"]]
+        study_rows = report_tables.for_area(run, "all")["count_outcomes"]
+        shown = report_tables.count_outcomes_table(study_rows, language, design="historical",
+                                                   indicators_shown=["dental_deft_3y"])
+        assert shown.iloc[:, 2].tolist()[-1] == whole
+        assert "jämförelseområden" not in " ".join(shown.iloc[:, 2]).lower()
+
+    # published: East's 2 contacts before the start are "<5", and its effects rest on them (they
+    # rested on all 10 before the start and were shown: East's 9 contacts in 11 child-years after
+    # it and the rate ratio gave the 2 back)
+    published = publish_tables(result, min_cell=5)
+    shown_groups = published["count_outcomes"].set_index(["indicator", "group", "area"])
+    rate_before = shown_groups.loc["care_emergency_rate_24m"].loc["comparison"]
+    assert rate_before.loc["East", "events"] == "<5" and pd.isna(rate_before.loc["East", "estimate"])
+    effects = published["count_effects"]
+    east = effects[effects["area"].eq("East")]
+    assert len(east) == 10 and east["estimate"].isna().all() and set(east["suppression"]) == {"small_count"}
+    # all 10 less North's 8 would give East's 2 back: North's is hidden, and North's effects with it
+    assert rate_before.loc["all", "events"] == 10 and pd.isna(rate_before.loc["North", "events"])
+    assert effects[effects["area"].eq("North")]["estimate"].isna().all()
+    assert effects[effects["area"].eq("all")]["estimate"].notna().all()

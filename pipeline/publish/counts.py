@@ -4,9 +4,11 @@ outcomes.
 A group row's children and events (contacts, or decayed teeth) are counts: 1 to min_cell - 1 is
 shown as "<5". What rests on them is blank with them: the child-years (about two per child, so
 they give the children back), the rate (events per child-year: with the child-years it gives the
-events back), the mean and its SD. An intervention group's areas add up to the whole group, so
-a hidden area cannot be worked out by subtraction. An effect row rests on the groups it compares,
-the same cells (an area's intervention children against the whole comparison group): its
+events back), the mean and its SD. A group's areas add up to the whole group (an intervention
+group's; under `historical` the comparison group's too, the intervention areas before the start),
+so a hidden area cannot be worked out by subtraction. An effect row rests on the groups it
+compares, the same cells (an area's intervention children against the whole comparison group,
+or under `historical` against the area's own children before the start: `cells._side_area`): its
 estimate, interval and p are blank where either group's children or events are hidden or small.
 """
 
@@ -15,7 +17,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.publish.cells import Render, _area, _blank, _children_key, _mark, _Pass, _shown_column, _text
+from pipeline.publish.cells import (
+    Render,
+    _area,
+    _blank,
+    _children_key,
+    _mark,
+    _Pass,
+    _shown_column,
+    _side_area,
+    _text,
+)
 
 GROUP_VALUES = ("person_years", "estimate", "ci_low", "ci_high", "sd")
 EFFECT_VALUES = ("estimate", "ci_low", "ci_high", "p_value")
@@ -27,7 +39,7 @@ def _cells(p: _Pass, indicator: str, group: str, area: str, n: object, events: o
 
 
 def _publish_count_outcomes(p: _Pass, frame: pd.DataFrame) -> Render:
-    """Children and events per group and area; an intervention group's areas add up to it."""
+    """Children and events per group and area; a group's areas add up to it."""
     records = frame.to_dict("records")
     cells = [_cells(p, _text(r["indicator"]), _text(r["group"]), _area(r), r["n"], r["events"])
              for r in records]
@@ -75,7 +87,9 @@ def _publish_count_effects(p: _Pass, frame: pd.DataFrame) -> Render:
     for record in records:
         indicator, area = _text(record["indicator"]), _area(record)
         periods = ("", "_pre") if _text(record["method"]) == "did" else ("",)
-        sides = [[groups.get((indicator, f"{arm}{period}", area if arm == "intervention" else "all"))
+        # the area's comparison group is its own where count_outcomes has its row (historical)
+        own_comparison = p.own_comparison or (indicator, "comparison", area) in groups
+        sides = [[groups.get((indicator, f"{arm}{period}", _side_area(arm, area, own_comparison)))
                   for period in periods] for arm in ("intervention", "comparison")]
         own = [p.count(("count_effect", indicator, area, arm, _text(record["method"])), record[column],
                        cost=2)

@@ -60,6 +60,10 @@ PHRASES: dict[str, Words] = {
     "whole_study": Words("Hela studien", "Whole study"),
     "all_intervention_areas": Words("Alla interventionsområden", "All intervention areas"),
     "all_comparison_areas": Words("Alla jämförelseområden", "All comparison areas"),
+    # a historical design's comparison group: the intervention areas' children born before the start
+    "all_intervention_areas_before_start": Words("Alla interventionsområden före start",
+                                                 "All intervention areas before the start"),
+    "area_before_start": Words("{area} före start", "{area} before the start"),
     "out_of_reach": Words("nås inte", "out of reach"),
     "hidden_half_years": Words(
         sv="{count} halvår utan punkt: få barn med eller utan utfallet",

@@ -9,9 +9,13 @@ Two tables, made only when the cohort holds such an indicator (its export was gi
   a t interval of the mean and the standard deviation. Rows: each group of the design
   (intervention and comparison, and before the start under `did`) for the whole study, and
   the intervention groups per intervention area (an area report shows its own area's rows
-  beside the whole comparison group's, as for the shares).
+  beside the whole comparison group's, as for the shares); under `historical`, whose
+  comparison group is the intervention areas' children born before the start, the comparison
+  group per intervention area too (an area report shows the area's own children before the
+  start, as its estimates compare them).
 - `count_effects`, the programme's effect, one row per method, for the whole study and per
-  intervention area (its children against every comparison child):
+  intervention area (its children against every comparison child; under `historical`
+  against its own children born before the start):
   - a rate: the rate ratio from a Poisson model with the log of the child-years as offset and
     a robust (sandwich) SE, crude (`poisson`), covariate-adjusted (`poisson_adjusted`) and by IPTW
     (`iptw`); the rate difference per child-year by regression standardisation of the crude
@@ -103,7 +107,8 @@ def count_tables(outcome_rows: list[dict[str, Any]],
 
 def count_outcome_rows(study: Study, groups: pd.DataFrame) -> list[dict[str, Any]]:
     """count_outcomes' rows: what each group of `groups` (the children of the design's groups,
-    before the start too under `did`) shows of each count and rate."""
+    before the start too under `did`) shows of each count and rate, in all areas and in each
+    intervention area (the comparison group's too under `historical`)."""
     return [row for indicator in present(groups.columns, COUNT_KINDS)
             for row in _group_rows(study, groups, indicator)]
 
@@ -138,7 +143,9 @@ def _group_rows(study: Study, groups: pd.DataFrame, indicator: Indicator) -> lis
     for name in (DID_GROUPS if study.design.type == "did" else GROUPS):
         in_group = group.eq(name).fillna(False).to_numpy(dtype=bool)
         areas = ["all"]
-        if name.startswith("intervention"):
+        if name.startswith("intervention") or study.design.type == "historical":
+            # historical: the comparison group is the intervention areas' before the start,
+            # each area's own being what its effect rows compare with (`_in_area`)
             areas += list(study.design.intervention_areas)
         for where in areas:
             keep = in_group & (area.eq(where).fillna(False).to_numpy(dtype=bool) if where != "all" else True)
