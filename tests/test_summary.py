@@ -720,7 +720,7 @@ def test_a_chart_without_centre_line_says_why_without_guessing_the_count() -> No
     """A historical study's chart said its comparison share "rests on too few children with or
     without the outcome" of a group of 213 with 60 events, hidden only so that a total could
     not give a small count away."""
-    chart = pd.DataFrame([{"indicator": "bf_any_12m", "area": "Norrbyåsen", "baseline": "before_start",
+    chart = pd.DataFrame([{"indicator": "bf_any_12m", "area": "Norrbyåsen", "baseline": "area_before_start",
                            "period": "post", "quarter_start": "2021-01-01", "quarter_end": "2021-03-31",
                            "proportion": None, "centre": None, "suppression": "secondary"}])
     words = narrative.monitoring_markdown(chart, pd.DataFrame(), "en")

@@ -13,7 +13,9 @@ children with or without the outcome are small; its limits (a function of its ch
 the centre line) when its children are hidden; whether it lies outside the limits when its
 share is hidden; and a run (points on one side of the centre line) that holds a hidden point.
 The centre line is the comparison group's share, which the summary shows (its counts are the
-summary's groups added up); it is blank, with every limit and flag, if they had to be hidden.
+summary's groups added up); under `historical` each area's own children before the start, the
+area's comparison cell (indicators' and the summary's area rows, the sum of the chart's points
+before the start). It is blank, with every limit and flag, if they had to be hidden.
 
 A funnel's area is a proportion keyed as the area's cell in did_cells and indicators; the
 areas add up to their group, and the target (the share of all areas together) is published
@@ -53,6 +55,9 @@ FUNNEL_LIMITS = ["lower_95", "upper_95", "lower_998", "upper_998"]
 # The groups whose children make a chart's centre line (pipeline.stages.compare.monitoring):
 # tried in turn against the summary's observed counts.
 BASELINE_GROUPS = (("comparison", "comparison_pre"), ("comparison",))
+# Centre lines of each area's own comparison group (the stage's OWN_BASELINES: `historical`,
+# the area's children before the start), which is the area's comparison cell.
+AREA_BASELINES = ("area_before_start",)
 
 
 def _group_total(p: _Pass, indicator: str, group: str, area: str, parts: list[Triple]) -> Triple:
@@ -82,10 +87,14 @@ def _summary_counts(p: _Pass, indicator: str) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _baseline(p: _Pass, indicator: str, children: Any, events: Any) -> Triple | None:
-    """The centre line's counts as a published proportion, linked to the summary's groups."""
+def _baseline(p: _Pass, indicator: str, area: str, children: Any, events: Any) -> Triple | None:
+    """The centre line's counts as a published proportion, linked to the summary's groups; for
+    an area's own (`area` not "all": `historical`, the area before the start) the area's
+    comparison cell, which indicators.csv and the summary's area rows show."""
     if pd.isna(children) or pd.isna(events):
         return None
+    if area != "all":  # (shown muted-aware, as indicators.csv shows the same cell)
+        return p.proportion(indicator, "comparison", area, children, events, cost=5, shown=True)
     baseline = p.proportion(indicator, "chart_baseline", "all", children, events, cost=5, shown=True,
                             mutable=False)
     counts = _summary_counts(p, indicator)
@@ -156,20 +165,22 @@ def _publish_control_chart(p: _Pass, frame: pd.DataFrame) -> Render:
         if counts is not None:
             p.sum_up_triples(p.proportion(indicator, f"trend/intervention/{half}", "all", *counts,
                                           published=False), parts)
-    baselines: dict[str, Triple | None] = {}
-    for point in points.to_dict("records"):
-        if point["indicator"] not in baselines:
-            baselines[point["indicator"]] = _baseline(p, point["indicator"], point.get("baseline_children"),
-                                                      point.get("baseline_events"))
+    # one centre line per indicator, or per indicator and area (historical: each area's own)
+    baselines: dict[tuple[str, str], Triple | None] = {}
+    point_records = points.to_dict("records")
+    for point in point_records:
+        key = _baseline_key(point)
+        if key not in baselines:
+            baselines[key] = _baseline(p, point["indicator"], key[1], point.get("baseline_children"),
+                                       point.get("baseline_events"))
     render_points = _proportion_render(p, points, triples, n_column="children", events_column="events",
                                        estimate_columns=CHART_ESTIMATES)
-    point_records = points.to_dict("records")
 
     def render(hidden: np.ndarray) -> pd.DataFrame:
         published = render_points(hidden)
         unsafe = np.array([p.unsafe(t, hidden) for t in triples], dtype=bool)
         children_hidden = np.array([bool(hidden[t[0]]) or p.small(t[0]) for t in triples], dtype=bool)
-        no_centre = np.array([_centre_hidden(p, baselines.get(r["indicator"]), hidden)
+        no_centre = np.array([_centre_hidden(p, baselines.get(_baseline_key(r)), hidden)
                               for r in point_records], dtype=bool)
         withdrawn = _withdrawn(p, point_records)
         _blank(published, unsafe | no_centre | withdrawn, ["outside"])
@@ -178,14 +189,21 @@ def _publish_control_chart(p: _Pass, frame: pd.DataFrame) -> Render:
         _blank(published, _runs_touched(point_records, unsafe) | no_centre | withdrawn, ["run"])
         _blank(published, withdrawn, CHART_ESTIMATES + ["proportion_bound"])
         for column, index in (("baseline_children", 0), ("baseline_events", 1)):
+            cells = [baselines.get(_baseline_key(r)) for r in point_records]
             published[column] = _shown_column(points[column], np.array(
-                [_cell_hidden(baselines.get(r["indicator"]), index, hidden)
-                 for r in point_records], dtype=bool), p.min_cell)
+                [_cell_hidden(cell, index, hidden) for cell in cells], dtype=bool), p.min_cell,
+                p.muted(None if cell is None else cell[index] for cell in cells))
         marked = published["suppressed"].to_numpy(dtype=bool) | no_centre | withdrawn
         reasons = [r if r else "secondary" for r in published["suppression"]]
         return _take_out(_mark(published, marked, reasons), withdrawn,
                          ("children", "events", "baseline_children", "baseline_events"))
     return render
+
+
+def _baseline_key(point: Mapping[str, Any]) -> tuple[str, str]:
+    """(indicator, area) of a point's centre line: "all" areas but for an area's own."""
+    own = _text(point.get("baseline")) in AREA_BASELINES
+    return point["indicator"], _text(point["area"]) if own else "all"
 
 
 def _take_out(published: pd.DataFrame, withdrawn: np.ndarray, counts: tuple[str, ...]) -> pd.DataFrame:

@@ -1438,9 +1438,11 @@ MONITORING_WORDS: dict[str, Words] = {
         en=("the share among the comparison areas' children born over the whole period the chart shows "
             "(one value)"),
     ),
-    "baseline_before_start": Words(
-        sv="andelen bland barnen i interventionsområdena födda före programstart",
-        en="the share among the children in the intervention areas born before the programme start",
+    # historical: each area's chart against its own children before the start, as its estimates
+    "baseline_area_before_start": Words(
+        sv="andelen bland barnen födda i samma område före programstart (varje område sin egen)",
+        en=("the share among the children born in the same area before the programme start (each area "
+            "its own)"),
     ),
     "outside_above": Words("över den övre gränsen", "above the upper limit"),
     "outside_below": Words("under den nedre gränsen", "below the lower limit"),

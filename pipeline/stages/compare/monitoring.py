@@ -6,10 +6,12 @@ plots of areas, for every binary indicator.
   The centre line is the design's comparison group over the same birth period: under `did` and
   `concurrent` the comparison areas' children born in the quarters the chart covers (under
   `did` before and after the start, as the chart is), under `historical` (which has no
-  comparison areas) the children born in the intervention areas before the start. So a point
-  above or below the limits says that the area's children born that quarter did better or
-  worse than the comparison areas' children did on average, by more than chance at that number
-  of children would plausibly give; a run says the same of a stretch of quarters.
+  comparison areas) the area's own children born before the start, each area's its own, as
+  its estimates compare them (`context._in_area`; the centre line had been both areas' pooled
+  share). So a point above or below the limits says that the area's children born that
+  quarter did better or worse than the comparison group did on average, by more than chance
+  at that number of children would plausibly give; a run says the same of a stretch of
+  quarters.
 - `funnel` — per binary indicator, every design area's share among children born after the
   start against its number of children (`pipeline.stats.funnel_plot`: Spiegelhalter's exact
   binomial limits at 95 % and 99.8 % around the areas' overall share). An area is called above
@@ -54,8 +56,10 @@ QUARTER_MONTHS = 3
 SIGMA = 3.0  # the p-chart's limits in standard errors
 RUN_LENGTH = 8  # points in a row on one side of the centre line that make a run
 FUNNEL_LEVELS = (0.95, 0.998)
-# The baseline of the centre line (`baseline`), by design: see the module docstring.
-BASELINE = {"did": "comparison_areas", "concurrent": "comparison_areas", "historical": "before_start"}
+# The baseline of the centre line (`baseline`), by design: see the module docstring. A baseline
+# of OWN_BASELINES is each area's own children of BASELINE_GROUPS, not the whole groups'.
+BASELINE = {"did": "comparison_areas", "concurrent": "comparison_areas", "historical": "area_before_start"}
+OWN_BASELINES = ("area_before_start",)
 # The groups whose children make the centre line, by design.
 BASELINE_GROUPS = {"did": ("comparison", "comparison_pre"), "concurrent": ("comparison",),
                    "historical": ("comparison",)}
@@ -114,10 +118,15 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
         "quarter": birth_bins(birth, start, QUARTER_MONTHS).to_numpy()})
     in_baseline = children["group"].isin(BASELINE_GROUPS[design.type]).to_numpy(dtype=bool)
     in_areas = children["area"].isin(design.intervention_areas).to_numpy(dtype=bool)
+    # the children of each area's centre line: its own (OWN_BASELINE), or the whole group's
+    own_baseline = BASELINE[design.type] in OWN_BASELINES
+    baseline_children = ({name: in_baseline & children["area"].eq(name).to_numpy(dtype=bool)
+                          for name in design.intervention_areas} if own_baseline else {"all": in_baseline})
     rows: list[dict[str, Any]] = []
     for indicator in present(cohort.columns, ("binary",)):
         y, inside = design_outcome(study.design.type, population, indicator.id)
-        baseline = (int((inside & in_baseline).sum()), int(np.nansum(y[inside & in_baseline])))
+        baselines = {name: (int((inside & mask).sum()), int(np.nansum(y[inside & mask])))
+                     for name, mask in baseline_children.items()}
         counted = children[inside & in_areas].assign(y=y[inside & in_areas])
         if counted.empty:
             continue
@@ -132,6 +141,7 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
                        for span in own_spans]
                 own = [(span, records) for span, records in own if records]
                 if own:
+                    baseline = baselines[name if own_baseline else "all"]
                     rows += _chart_rows(indicator.id, name, own, baseline, BASELINE[design.type], start)
     return table.frame(sorted(rows, key=lambda r: (r["indicator"], design.intervention_areas.index(r["area"]),
                                                    r["quarter"])))
