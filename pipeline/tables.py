@@ -262,7 +262,9 @@ _SYLLABLES = (
     "inter-ven-tion jäm-för-else under-grupp ytter-li-gare as-sign-ments de-tect-able dubb-let-ter "
     "du-pli-cates event-stu-die före-gående in-de-pen-dent inter-ac-tion inter-ak-tion "
     "inter-ven-tions-grup-pen jäm-för-else-grup-pen per-cent-age placebo-om-rå-den procent-en-heter "
-    "program-kon-tak-ter stand-ard-ised stand-ard-ise-rade till-del-ning-ar upp-täck-bara")
+    "program-kon-tak-ter stand-ard-ised stand-ard-ise-rade till-del-ning-ar upp-täck-bara "
+    # the pooled report's overview (`pipeline.multisite.report`)
+    "sam-man-vägd käns-lig-hets-ana-lys pre-dik-tions-in-ter-vall pre-dic-tion sen-si-tiv-ity")
 _BREAKS = {word.replace("-", ""): word for word in _SYLLABLES.split()}
 _LONG_WORD = re.compile(r"[^\W\d_]{10,}")
 

@@ -769,9 +769,9 @@ def test_a_concurrent_study_with_too_few_areas_makes_no_significance_claim() -> 
     assert row["p_floor"] == pytest.approx(1.0) and row["p_randomisation"] == pytest.approx(1.0)
     from pipeline import narrative
     said = narrative.verdict_phrase(row.to_dict() | {"area": "all"}, {}, "en")
-    assert said == ("with so few areas the study cannot show a difference larger than chance, however "
-                    "large: areas differ even without the programme, and a test of which areas had it "
-                    "could give p = 1.00 at the lowest")
+    assert said == ("with so few areas the study cannot show that the difference is larger than chance, "
+                    "however large: areas differ even without the programme, and a test of which areas "
+                    "had it could give p = 1.00 at the lowest")
 
 
 def test_a_historical_studys_control_chart_judges_runs_within_each_period() -> None:

@@ -241,7 +241,8 @@ def test_pool_end_to_end(sites: dict, capsys: pytest.CaptureFixture) -> None:
     sv = (out / "reports" / "pooled_sv.html").read_text(encoding="utf-8")
     en = (out / "reports" / "pooled_en.html").read_text(encoding="utf-8")
     assert "inga barns uppgifter har slagits ihop" in sv and "no children&#x27;s data were pooled" in en
-    assert "Sammanvägd effekt" in sv and "vacc_mmr1_24m" not in sv and 'lang="sv"' in sv
+    # the overview's headers carry soft hyphens (eight columns: `tables.html`)
+    assert "Sammanvägd effekt" in sv.replace("\xad", "") and "vacc_mmr1_24m" not in sv and 'lang="sv"' in sv
     assert "http://" not in sv.replace("http://www.w3.org", "") and "https://" not in sv
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [p["site"] for p in manifest["packages"]] == ["Kommun 1", "Kommun 2"]

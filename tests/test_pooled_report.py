@@ -44,6 +44,14 @@ LANGUAGE = {"Kommun 1": ("0.493925", "0.178988", "0.779464", "0.153185"),
             "Kommun 3": ("", "", "", "")}
 
 
+# Each test site's children per indicator, as its report's page one and proportions.csv count
+# them: 70 / 90 born after the start (intervention / comparison), 80 / 110 before it; its
+# estimates (a DiD) rest on both periods', 150 / 200.
+CHILDREN = {"intervention": "70", "comparison": "90", "intervention_pre": "80", "comparison_pre": "110"}
+PERIODS = {"intervention": "after_start", "comparison": "after_start", "intervention_pre": "before_start",
+           "comparison_pre": "before_start"}
+
+
 def _package(label: str, twelve: dict | None = None) -> SitePackage:
     rows = []
     for indicator, values in (("lang_no_deviation", LANGUAGE), ("bf_any_12m", twelve or TWELVE)):
@@ -64,8 +72,12 @@ def _package(label: str, twelve: dict | None = None) -> SitePackage:
             "design": {"type": "did", "intervention_areas": ["A", "B"], "comparison_areas": ["C"],
                        "programme_start": "2021-01-01", "born_from": "2017-01-01",
                        "born_to": "2023-12-31"}}
+    proportions = pd.DataFrame([{"indicator": indicator, "group": group, "period": PERIODS[group],
+                                 "n_denominator": n, "events": "", "proportion": "", "proportion_bound": ""}
+                                for indicator in ("lang_no_deviation", "bf_any_12m")
+                                for group, n in CHILDREN.items()], dtype=object)
     return SitePackage(path=Path(f"{site['study']}-site.zip"), sha256="0" * 64, site=site,
-                       estimates=pd.DataFrame(rows, dtype=object), proportions=pd.DataFrame(),
+                       estimates=pd.DataFrame(rows, dtype=object), proportions=proportions,
                        manifest={"code": {"source_sha256": "abc"}})
 
 
@@ -99,8 +111,13 @@ def _page(pooled: list[PooledIndicator], language: str) -> str:
 
 
 def _report(pooled: list[PooledIndicator], language: str) -> str:
-    """The page with its no-break spaces as spaces, as the assertions below spell the text."""
-    return _page(pooled, language).replace("\xa0", " ")
+    """The page with its no-break spaces as spaces and without the soft hyphens of a wide table's
+    headers, as the assertions below spell the text."""
+    return _shown(_page(pooled, language))
+
+
+def _shown(page: str) -> str:
+    return page.replace("\xa0", " ").replace("\xad", "")
 
 
 def test_the_interval_shown_everywhere_is_the_floored_one(pooled: list[PooledIndicator]) -> None:
@@ -314,14 +331,16 @@ def test_pooled_verdict_states_p_as_equal_or_below(p_adjusted, language, said) -
     assert said in sentence and "= <" not in sentence.replace("\u00a0", " "), sentence
 
 
-def test_the_sites_table_says_its_children_are_the_estimates(pooled: list[PooledIndicator]) -> None:
-    """The sites table's children are the estimate's: under a DiD both periods' (242 / 308
-    where the site's summary has 93 / 117 after the start), and its header said only
-    "Children (intervention / comparison)"."""
+def test_the_sites_table_counts_the_children_as_the_sites_reports_do(pooled: list[PooledIndicator]) -> None:
+    """The sites table gave a DiD estimate's children, both periods' (150 / 200 here; 242 / 308 in
+    the demo, where the site's page one says 218 / 289, before the start 240 / 326): now each
+    site's groups as its report counts them, born after the start, and before it apart."""
     page = _report(pooled, "en")
-    assert ("Children in the estimate (intervention / comparison; with difference-in-differences before "
-            "and after the start), Language screening without remark") in page
-    assert "150 / 200" in page
+    assert ("Children, Language screening without remark (intervention / comparison, as in the site's "
+            "report)") in page
+    assert page.count("<td>70 / 90; before the start 80 / 110</td>") == 3
+    assert "150 / 200" not in page
+    assert "<td>70 / 90; före start 80 / 110</td>" in _report(pooled, "sv")
 
 
 def test_one_percentage_point_is_singular(pooled: list[PooledIndicator]) -> None:
@@ -401,8 +420,10 @@ def test_one_site_is_said_with_its_own_reports_verdict() -> None:
     assert sv.startswith("Amning (hel eller delvis) vid 12 månader: bara Kommun 1 har en skattning, "
                          "9 procentenheter (95 % KI −7 till 25); inget kan vägas samman. I rapporten från "
                          "Kommun 1 bedöms skillnaden kunna bero på slumpen: med så få områden kan den "
-                         "studien inte visa en skillnad större än slumpen, hur stor den än är."), sv
-    assert "The report of Kommun 1 finds that the difference could be due to chance: with so few" in en
+                         "studien inte visa att skillnaden är större än slumpen, hur stor den än är."), sv
+    # "visa en skillnad större än slumpen" read as "show a difference larger than chance" (a review)
+    assert ("The report of Kommun 1 finds that the difference could be due to chance: with so few areas "
+            "that study cannot show that the difference is larger than chance, however large.") in en
     unclear = _one_site("interval_includes_null")
     assert "bero på slumpen (intervallet omfattar 0)." in _said(_item(unclear, "bf_any_12m"), unclear, "sv")
 
@@ -470,17 +491,105 @@ def test_an_interval_s_bounds_keep_their_side_of_no_effect(pooled: list[PooledIn
     assert "dominera" not in _page(pooled, "sv") and "dominate" not in _page(pooled, "en")
 
 
-def test_the_overview_says_how_many_children_each_pooled_effect_rests_on(
-        pooled: list[PooledIndicator]) -> None:
-    """SPEC §7: every table says how many children it rests on. Each test site publishes 150
-    intervention and 200 comparison children: three pooled sites rest on 450 / 600, two on
-    300 / 400 (Kommun 3's language estimate is hidden, so it is not counted)."""
+def test_the_overview_counts_the_children_born_after_the_start(pooled: list[PooledIndicator]) -> None:
+    """SPEC §7: every table says how many children it rests on. The overview summed each DiD
+    estimate's children of both periods (150 / 200 a site: 450 / 600), which read as children who
+    could have had the programme; the sites' reports count their groups born after the start (70 /
+    90 a site) and those born before it apart. By hand: three sites 3 × 70 = 210 and 3 × 90 = 270;
+    two for language screening (Kommun 3's estimate is hidden, so not counted) 140 / 180."""
     page = _report(pooled, "sv")
-    assert "Kommuner (barn: intervention / jämförelse)" in page
-    assert "<td>3 (450 / 600)</td>" in page and "<td>2 (300 / 400)</td>" in page
+    assert "Kommuner (barn födda efter start: intervention / jämförelse)" in page
+    assert "<td>3 (210 / 270)</td>" in page and "<td>2 (140 / 180)</td>" in page
+    assert "450 / 600" not in page and "300 / 400" not in page
+    assert "Sites (children born after the start: intervention / comparison)" in _report(pooled, "en")
+    frame = pooled_table(pooled).set_index(["indicator", "row"])  # pooled.csv says the same
+    assert frame.loc[("bf_any_12m", "random_effects"), ["children_intervention", "children_comparison"]
+                     ].tolist() == [210, 270]
+    assert frame.loc[("lang_no_deviation", "random_effects"), "children_intervention"] == 140
     hidden = {label: ("", "", "", "") for label in TWELVE}
     none = pool_packages([_package(f"Kommun {i}", hidden) for i in (1, 2, 3)])
     assert "<td>0</td>" in _report(none, "en")
+
+
+def test_a_historical_comparison_s_children_are_said_to_be_born_before_the_start() -> None:
+    """Under a historical comparison the comparison group is the children born before the start:
+    the header says so rather than "born after the start" for both groups."""
+    packages = [_package(f"Kommun {i}") for i in (1, 2, 3)]
+    site = packages[2].site
+    historical = {**site["design"], "type": "historical"}
+    packages[2] = dataclasses.replace(packages[2], site={**site, "design": historical})
+    pooled = pool_packages(packages)
+    page = _shown(pooled_report_html(pooled, pooled_table(pooled), packages, "en",
+                                     forests={item.indicator: "" for item in pooled}))
+    assert ("Sites (children: intervention, born after the start / comparison, in a historical comparison "
+            "born before it)") in page
+    assert "born after the start: intervention / comparison" not in page
+
+
+def _overview_rows(page: str) -> dict[str, list[str]]:
+    """The overview tables' rows by indicator name, cells as text."""
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip()
+                 for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.S)]
+        if len(cells) == 8:
+            rows[cells[0]] = cells
+    return rows
+
+
+def _p_by_hand(values: dict) -> float:
+    """The pooled p with tau² = 0: t = mu / (max(1, q)^½ · SE) on k - 1 df (the docstring's formulas)."""
+    mu, se, q, k = _by_hand(values)
+    return 2 * stats.t.sf(abs(mu) / (math.sqrt(max(1.0, q)) * se), k - 1)
+
+
+def test_the_overview_gives_each_pooled_estimate_its_adjusted_p_and_verdict() -> None:
+    """The overview tables had no adjusted p and no verdict, though the text gives each pooled
+    estimate one: a reader of the table could not see which estimates are told from chance.
+
+    Both indicators primary; bf_any_12m 10 points with SE 2 at each of three sites (SE of the mean
+    2/√3, p = 2·P(t₂ > 8.66) = 0.0131), language as in the docstring (p = 0.145). Holm by hand:
+    the smaller p times 2, the larger times 1 but not below the first: 0.026 and 0.145."""
+    strong = {label: ("0.1", "0.0608", "0.1392", "0.02") for label in TWELVE}
+    packages = []
+    for i in (1, 2, 3):
+        package = _package(f"Kommun {i}", strong)
+        packages.append(dataclasses.replace(package, site={
+            **package.site, "primary_indicators": ["lang_no_deviation", "bf_any_12m"]}))
+    pooled = pool_packages(packages)
+    p_strong, p_language = _p_by_hand(strong), _p_by_hand(LANGUAGE)
+    assert p_strong < p_language  # so Holm multiplies the strong one's by 2, the language one's by 1
+    holm_strong, holm_language = 2 * p_strong, max(2 * p_strong, p_language)
+    assert (round(holm_strong, 3), round(holm_language, 3)) == (0.026, 0.145)
+    page = _shown(pooled_report_html(pooled, pooled_table(pooled), packages, "sv",
+                                     forests={item.indicator: "" for item in pooled}))
+    assert "<th>Justerat p</th>" in page and "<th>Slutsats</th>" in page
+    assert ("Sammanvägda effekter för huvudindikatorerna, i procentenheter; justerat p med Holms korrektion "
+            "för 2 huvudindikatorer") in page
+    rows = _overview_rows(page)
+    strong_row = rows[pooled_name("bf_any_12m", "sv")]
+    assert strong_row[3:5] == ["0,026", "högre med programmet, mer än slumpen rimligen kan förklara"]
+    language_row = rows[pooled_name("lang_no_deviation", "sv")]
+    assert language_row[3:5] == ["0,15", "kan bero på slumpen"]
+    # the text says the same of each (`_verdict_sentence`)
+    assert ("Andelen var i genomsnitt högre med programmet, mer än slumpen rimligen kan förklara "
+            "(justerat p = 0,026, Holms korrektion för 2 huvudindikatorer).") in page
+    english = _overview_rows(pooled_report_html(pooled, pooled_table(pooled), packages, "en",
+                                                forests={item.indicator: "" for item in pooled}))
+    assert english[pooled_name("bf_any_12m", "en")][3:5] == [
+        "0.026", "higher with the programme, more than chance would plausibly explain"]
+    assert english[pooled_name("lang_no_deviation", "en")][4] == "may be due to chance"
+
+
+def test_the_overview_gives_no_pooled_verdict_where_the_text_gives_none() -> None:
+    """One site's estimate is not a pooling: the text gives that site's own verdict, and the
+    overview a dash for the pooled adjusted p and verdict (not "kan bero på slumpen")."""
+    pooled = _one_site("interval_includes_null")
+    packages = [_package(f"Kommun {i}") for i in (1, 2, 3)]
+    page = _shown(pooled_report_html(pooled, pooled_table(pooled), packages, "sv",
+                                     forests={item.indicator: "" for item in pooled}))
+    row = _overview_rows(page)[pooled_name("bf_any_12m", "sv")]
+    assert row[1].startswith("1") and row[3:5] == ["\u2013", "\u2013"]
 
 
 def test_a_pool_of_synthetic_sites_says_its_data_are_synthetic(pooled: list[PooledIndicator]) -> None:
@@ -516,3 +625,9 @@ def test_a_pooled_estimate_given_twice_is_tested_once(pooled: list[PooledIndicat
     assert (twin.multiplicity, twin.tested_as) == ("", "vacc_mmr1_24m")
     assert adjusted["vacc_mmr1_age"].verdict == adjusted["vacc_mmr1_24m"].verdict
     assert adjusted["bf_any_12m"].p_adjusted == pytest.approx(p)  # BH over one: itself
+    # the overview's adjusted p of the twin is MMR's, and says so
+    from pipeline.multisite.report import _p_adjusted_cell
+    from pipeline.text import format_p
+
+    assert _p_adjusted_cell(twin, list(adjusted.values()), "sv") == (
+        f"{format_p(adjusted['vacc_mmr1_24m'].p_adjusted, 'sv')} (som för MMR vid 24 månader)")

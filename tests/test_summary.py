@@ -352,7 +352,7 @@ def test_two_plus_two_areas_never_support_a_significance_claim() -> None:
     row = summary[(summary["indicator"] == "vacc_mmr1_24m") & (summary["area"] == "all")].iloc[0]
     assert (row["verdict"], row["reason"]) == ("unclear", "design_cannot_reach_significance")
     sentence = narrative.indicator_sentence(row.to_dict(), "sv")
-    assert "kan studien inte visa en skillnad större än slumpen" in sentence and "0,33" in sentence
+    assert "kan studien inte visa att skillnaden är större än slumpen" in sentence and "0,33" in sentence
 
 
 def _two_of_ten_areas(primary: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -400,9 +400,9 @@ def test_a_randomisation_floor_under_5_percent_is_not_after_holms_correction() -
         assert (row["verdict"], row["reason"]) == expected, primary
     sizes = narrative._family_sizes(summary)
     sentence = narrative.verdict_phrase(row.to_dict(), sizes, "sv")
-    assert sentence == ("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor "
-                        "den än är: randomiseringstestets lägsta möjliga p är 0,022, och 0,067 efter Holms "
-                        "korrektion för 3 huvudindikatorer")
+    assert sentence == ("med så få områden kan studien inte visa att skillnaden är större än slumpen, hur "
+                        "stor den än är: randomiseringstestets lägsta möjliga p är 0,022, och 0,067 efter "
+                        "Holms korrektion för 3 huvudindikatorer")
     methods = narrative.methods_markdown({"design": {"type": "did"}}, summary, pd.DataFrame(), "sv")
     assert ("kan inte ge ett p-värde under 0,022; designen kan alltså i princip visa en effekt, men inte för "
             "huvudindikatorerna: efter Holms korrektion för 3 huvudindikatorer kan randomiseringstestet "

@@ -81,6 +81,10 @@ class SiteEstimate:
     detail: dict[str, str] = field(default_factory=dict)  # what the LEFT_OUT words need
     verdict: str = ""  # the site's own verdict and reason, as its summary.csv gives them
     reason: str = ""
+    # the indicator's children per group as the site's report counts them (proportions.csv's
+    # n_denominator, as published): `intervention` and `comparison` are its two groups (under a
+    # DiD both born after the start), `*_pre` a DiD's children born before the start
+    children: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,18 @@ class PooledIndicator:
         if value is None:
             return None
         return math.exp(value) if self.log_scale else value
+
+    @property
+    def children(self) -> tuple[int, int] | None:
+        """The pooled sites' intervention and comparison groups, summed: the children the sites'
+        reports count in them (under a DiD those born after the start; the children born before
+        it are the trend's baseline, not children who could have had the programme). None when
+        no site is pooled or a count is not published as a number ("<5", or no proportions)."""
+        counts = [[published_number(site.children.get(group)) for site in self.pooled_sites]
+                  for group in ("intervention", "comparison")]
+        if not self.pooled_sites or any(n is None for group in counts for n in group):
+            return None
+        return int(sum(counts[0])), int(sum(counts[1]))
 
 
 def check_compatible(packages: Sequence[SitePackage]) -> None:
@@ -198,8 +214,8 @@ def pool_indicator(indicator: str, primary: bool, packages: Sequence[SitePackage
     first_measure = next((r["measure"] for r in rows.values() if r is not None), "")
     measure = Counter(usable).most_common(1)[0][0] if usable else first_measure
     log_scale = measure in LOG_SCALE_MEASURES
-    sites = tuple(_site_estimate(p.label, rows[p.label], measure, int(p.site["min_cell"]))
-                  for p in packages)
+    sites = tuple(_site_estimate(p.label, rows[p.label], measure, int(p.site["min_cell"]),
+                                 _children(p, indicator)) for p in packages)
     kept = [s for s in sites if s.left_out is None]
     estimates, ses = [_on_scale(s.estimate, log_scale) for s in kept], [s.se for s in kept]
     labels = [s.site for s in kept]
@@ -219,14 +235,27 @@ def _estimate_row(package: SitePackage, indicator: str) -> dict | None:
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def _site_estimate(label: str, row: dict | None, measure: str, min_cell: int) -> SiteEstimate:
+def _children(package: SitePackage, indicator: str) -> dict[str, str]:
+    """{group: children} of `indicator` from the package's proportions.csv, as published."""
+    table = package.proportions
+    if table.empty or not {"indicator", "group", "n_denominator"} <= set(table.columns):
+        return {}
+    rows = table[table["indicator"] == indicator]
+    return {str(group): "" if pd.isna(n) else str(n)
+            for group, n in zip(rows["group"], rows["n_denominator"], strict=True)}
+
+
+def _site_estimate(label: str, row: dict | None, measure: str, min_cell: int,
+                   children: dict[str, str] | None = None) -> SiteEstimate:
     if row is None:
-        return SiteEstimate(label, None, None, None, None, "", "", "", "", left_out="no_estimate")
+        return SiteEstimate(label, None, None, None, None, "", "", "", "", left_out="no_estimate",
+                            children=children or {})
     estimate, se = published_number(row["estimate"]), published_number(row["se"])
     common = {"site": label, "estimate": estimate, "ci_low": published_number(row["ci_low"]),
               "ci_high": published_number(row["ci_high"]), "se": se, "measure": row["measure"],
               "design": row["design"], "n_intervention": row["n_intervention"],
-              "n_comparison": row["n_comparison"], "verdict": row["verdict"], "reason": row["reason"]}
+              "n_comparison": row["n_comparison"], "verdict": row["verdict"], "reason": row["reason"],
+              "children": children or {}}
     if estimate is None:
         return SiteEstimate(**common, left_out="not_estimable",
                             detail={"verdict": row["verdict"], "reason": row["reason"],
@@ -295,8 +324,8 @@ POOLED_COLUMNS = ("indicator", "primary", "row", "site", "design", "measure", "s
                   "ci_high", "se", "weight_percent", "p_value", "p_adjusted", "multiplicity", "n_sites",
                   "hksj_factor",
                   "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_p",
-                  "prediction_low", "prediction_high", "n_intervention", "n_comparison", "verdict",
-                  "reason", "reason_detail")
+                  "prediction_low", "prediction_high", "n_intervention", "n_comparison",
+                  "children_intervention", "children_comparison", "verdict", "reason", "reason_detail")
 
 
 def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
@@ -306,7 +335,12 @@ def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
     `too_few_sites`, as the report's tables and forest plot show it), then one row per site (its
     estimate as published, SE on the pooling scale, weight, or why it is not pooled). Estimates
     and intervals are on the published scale (ratios as ratios); `se` and tau² on the pooling
-    scale (`scale`: additive, or log). No prediction interval with fewer than 3 sites."""
+    scale (`scale`: additive, or log). No prediction interval with fewer than 3 sites.
+
+    `n_intervention`/`n_comparison` are the children each site's estimate rests on (under a DiD
+    both periods'); `children_intervention`/`children_comparison` the site's intervention and
+    comparison groups as its report counts them (under a DiD born after the start), summed over
+    the pooled sites on the random-effects row, as the report's overview gives them."""
     rows = []
     for item in pooled:
         scale = "log" if item.log_scale else "additive"
@@ -320,6 +354,7 @@ def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
             prediction = (item.natural(meta.prediction_low), item.natural(meta.prediction_high)) if (
                 meta.k >= MIN_SITES_PREDICTION) else (None, None)
             reported = name == "random_effects"
+            children = item.children if reported else None
             rows.append({**common, "row": name, "estimate": item.natural(re.estimate),
                          "ci_low": item.natural(re.ci_low), "ci_high": item.natural(re.ci_high), "se": re.se,
                          "p_value": re.p_value, "p_adjusted": item.p_adjusted if reported else None,
@@ -328,6 +363,8 @@ def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
                          "tau2_ci_low": tau_ci[0], "tau2_ci_high": tau_ci[1], "i2": meta.i2, "h2": meta.h2,
                          "q": meta.q, "q_df": meta.q_df, "q_p": meta.q_p,
                          "prediction_low": prediction[0], "prediction_high": prediction[1],
+                         "children_intervention": children[0] if children else None,
+                         "children_comparison": children[1] if children else None,
                          "verdict": item.verdict if reported else "",
                          "reason": item.reason if reported else "", "reason_detail": re.reason or ""})
         meta, fe = item.meta, item.meta.fixed
@@ -346,6 +383,8 @@ def pooled_table(pooled: Sequence[PooledIndicator]) -> pd.DataFrame:
                          "ci_low": site.ci_low, "ci_high": site.ci_high, "se": site.se,
                          "weight_percent": weights.get(site.site),
                          "n_intervention": site.n_intervention, "n_comparison": site.n_comparison,
+                         "children_intervention": site.children.get("intervention", ""),
+                         "children_comparison": site.children.get("comparison", ""),
                          "reason": site.left_out or "",
                          "reason_detail": "; ".join(f"{k}={v}" for k, v in site.detail.items() if v)})
     return pd.DataFrame(rows, columns=list(POOLED_COLUMNS))

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__, store, text
-from pipeline.multisite.package import SitePackage, published_number, read_package
+from pipeline import __version__, store, tables, text
+from pipeline.multisite.package import SitePackage, read_package
 from pipeline.multisite.pool import (
     MIN_SITES_PREDICTION,
     UNINFORMATIVE_POINTS,
@@ -45,7 +45,7 @@ from pipeline.report_html import figure_html, table_html
 from pipeline.stats.results import Estimate
 from pipeline.text import format_date, format_interval, format_number, format_p, format_percent, label
 from pipeline.text.narrative_words import WORDS as NARRATIVE_WORDS
-from pipeline.text.pooling import LEFT_OUT, METHOD_WORDS, POOL_HEADERS, POOL_WORDS
+from pipeline.text.pooling import LEFT_OUT, METHOD_WORDS, POOL_HEADERS, POOL_WORDS, VERDICT_CELLS
 
 LANGUAGES = ("sv", "en")
 STYLESHEET = Path(__file__).resolve().parents[1] / "report_templates" / "hembesok" / "report.css"
@@ -209,7 +209,14 @@ def pooled_report_html(pooled: Sequence[PooledIndicator], frame: pd.DataFrame,
         parts.append(f"<h2>{html.escape(_say(key, language))}</h2>")
         caption = _with_unit(_say("main_caption" if primary else "overview_caption", language), items,
                              language)
-        parts.append(table_html(_overview_html(items, language), next(tables_shown), caption, language))
+        # the family the adjusted p column is corrected in (Holm over the primary indicators, BH
+        # over the others), as the text names it
+        family = next((item for item in items if item.multiplicity), None)
+        if family is not None:
+            caption = _say("caption_correction", language, caption=caption,
+                           correction=_correction(family, pooled, language))
+        parts.append(table_html(_overview_html(items, pooled, language, _historical(packages)),
+                                next(tables_shown), caption, language))
         for item in items:
             name = pooled_name(item.indicator, language, ratio=item.log_scale)
             parts.append(f"<h3>{html.escape(name)}</h3>")
@@ -383,21 +390,42 @@ def _clear_of_null(estimate: Estimate) -> bool:
     return low is not None and high is not None and not (low <= 0 <= high)
 
 
+def _verdict_key(item: PooledIndicator) -> str:
+    """Which verdict the report gives (`pool._verdict`): higher, lower, not_after_correction,
+    agree_closely or chance. One key for the sentence and the overview's cell, so the two agree."""
+    if item.reason == "sites_agree_closely":
+        return "agree_closely"
+    if item.verdict in ("higher", "lower"):
+        return item.verdict
+    if item.reason == "not_significant_after_correction":
+        return "not_after_correction"
+    return "chance"
+
+
+def _says_verdict(item: PooledIndicator) -> bool:
+    """True where the report gives the pooled estimate a verdict: two or more sites pooled
+    into an estimate with an interval (one site's is its own report's; see `indicator_sentences`)."""
+    pooled = item.meta.pooled
+    return item.meta.k >= 2 and pooled.estimate is not None and pooled.ci_low is not None
+
+
+def _correction(item: PooledIndicator, pooled: Sequence[PooledIndicator], language: str) -> str:
+    """The correction `item` was adjusted by, in words ("Holms korrektion för 3
+    huvudindikatorer"): one tested as another's hypothesis (`PooledIndicator.tested_as`) is in
+    that one's family."""
+    tested = next((p for p in pooled if p.indicator == item.tested_as), item)
+    family = [p for p in pooled if p.multiplicity == tested.multiplicity]
+    return NARRATIVE_WORDS[tested.multiplicity].in_(language).format(k=len(family))
+
+
 def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], language: str) -> str:
     """The verdict in words; an effect is called more than chance only when the interval
     excludes no effect and the adjusted p is below 0.05 (`pool._verdict`)."""
-    if item.reason == "sites_agree_closely":
-        return _say("verdict_agree_closely", language)
-    if item.verdict in ("higher", "lower") or item.reason == "not_significant_after_correction":
-        # one tested as another's hypothesis (`PooledIndicator.tested_as`): in that one's family
-        tested = next((p for p in pooled if p.indicator == item.tested_as), item)
-        family = [p for p in pooled if p.multiplicity == tested.multiplicity]
-        correction = NARRATIVE_WORDS[tested.multiplicity].in_(language).format(k=len(family))
+    key = _verdict_key(item)
+    if key in ("higher", "lower", "not_after_correction"):
         p = text.p_stated(format_p(item.p_adjusted, language))
-        key = {"higher": "verdict_higher", "lower": "verdict_lower"}.get(item.verdict,
-                                                                          "verdict_not_after_correction")
-        return _say(key, language, p=p, correction=correction)
-    return _say("verdict_chance", language)
+        return _say(f"verdict_{key}", language, p=p, correction=_correction(item, pooled, language))
+    return _say(f"verdict_{key}", language)
 
 
 def _site_verdict(item: PooledIndicator, site: SiteEstimate, language: str) -> str:
@@ -477,10 +505,7 @@ def _sites_table_html(packages: Sequence[SitePackage], pooled: Sequence[PooledIn
     for package in packages:
         design = package.site["design"]
         site = next((s for s in first.sites if s.site == package.label), None) if first else None
-        children = text.EN_DASH
-        if site is not None and site.n_intervention:
-            children = (f"{format_number(site.n_intervention, language)} / "
-                        f"{format_number(site.n_comparison, language)}")
+        children = text.EN_DASH if site is None else _groups_cell(site, language)
         rows.append([package.label, label("design", design["type"], language),
                      f"{len(design['intervention_areas'])} + {len(design['comparison_areas'])}",
                      f"{format_date(design['born_from'], language)} {text.EN_DASH} "
@@ -490,6 +515,26 @@ def _sites_table_html(packages: Sequence[SitePackage], pooled: Sequence[PooledIn
     headers[-1] = headers[-1].format(indicator=label("indicator", first.indicator, language) if first else "")
     return pd.DataFrame(rows, columns=headers, dtype=object).to_html(index=False, border=0, escape=True,
                                                                     classes="hembesok")
+
+
+def _groups_cell(site: SiteEstimate, language: str) -> str:
+    """A site's children in an indicator as its report's page one counts them: "118 / 154"
+    (intervention / comparison), and under a DiD "; före start 156 / 194"."""
+    counts = site.children
+    if not counts.get("intervention") and not counts.get("comparison"):
+        return text.EN_DASH
+    def pair(groups: tuple[str, str]) -> str:
+        return " / ".join(format_number(counts.get(group, ""), language) for group in groups)
+
+    cell = pair(("intervention", "comparison"))
+    if counts.get("intervention_pre") or counts.get("comparison_pre"):
+        cell += _say("children_before", language, counts=pair(("intervention_pre", "comparison_pre")))
+    return cell
+
+
+def _historical(packages: Sequence[SitePackage]) -> bool:
+    """True when a site compares with children born before the start (design `historical`)."""
+    return any(p.site["design"]["type"] == "historical" for p in packages)
 
 
 def _with_unit(caption: str, items: Sequence[PooledIndicator], language: str) -> str:
@@ -503,30 +548,56 @@ def _with_unit(caption: str, items: Sequence[PooledIndicator], language: str) ->
     return _say("unit_mixed", language, caption=caption, ratios=", ".join(ratios))
 
 
-def _overview_html(items: Sequence[PooledIndicator], language: str) -> str:
+def _overview_html(items: Sequence[PooledIndicator], pooled: Sequence[PooledIndicator], language: str,
+                   historical: bool = False) -> str:
+    """One row per indicator: sites and children, the pooled effect with its adjusted p and
+    verdict (as the text words them), I², the prediction interval and the fixed effect."""
     rows = []
     for item in items:
         meta, re, fe = item.meta, item.meta.pooled, item.meta.fixed
         rows.append([
             pooled_name(item.indicator, language, ratio=item.log_scale), _sites_cell(item, language),
             _shown(item, re.estimate, re.ci_low, re.ci_high, language),
+            _p_adjusted_cell(item, pooled, language), _verdict_cell(item, language),
             text.EN_DASH if meta.i2 is None else format_percent(meta.i2 / 100, language),
             _prediction_cell(item, language),
             _shown(item, fe.estimate, fe.ci_low, fe.ci_high, language) if meta.k >= 2 else text.EN_DASH,
         ])
-    return _table(rows, ("indicator", "sites", "pooled", "i2", "prediction", "fixed"), language)
+    headers = [*_headers(("indicator", "sites_historical" if historical else "sites", "pooled"), language),
+               label("header", "p_adjusted", language), *_headers(("verdict", "i2", "prediction", "fixed"),
+                                                                  language)]
+    # eight columns: printed, their headers break at soft hyphens (`tables.html`), not after any letter
+    return tables.html(pd.DataFrame(rows, columns=headers, dtype=object))
 
 
 def _sites_cell(item: PooledIndicator, language: str) -> str:
-    """The sites pooled and the children their estimates rest on: "3 (829 / 1 209)", the sums
-    of the pooled sites' published counts (intervention / comparison); the number of sites
-    alone where a count is not published as a number."""
-    counts = [[published_number(getattr(site, arm)) for site in item.pooled_sites]
-              for arm in ("n_intervention", "n_comparison")]
-    if not item.pooled_sites or any(n is None for arm in counts for n in arm):
+    """The sites pooled and their children: "3 (403 / 532)", the sums of the pooled sites'
+    intervention and comparison groups as their reports count them (under a DiD born after the
+    start; `PooledIndicator.children`); the number of sites alone where a count is not published."""
+    children = item.children
+    if children is None:
         return str(item.meta.k)
-    children = " / ".join(text.format_count(sum(arm), language) for arm in counts)
-    return f"{item.meta.k} ({children})"
+    intervention, comparison = (text.format_count(n, language) for n in children)
+    return f"{item.meta.k} ({intervention} / {comparison})"
+
+
+def _p_adjusted_cell(item: PooledIndicator, pooled: Sequence[PooledIndicator], language: str) -> str:
+    """The adjusted p the verdict rests on, or a dash where the report gives no pooled verdict;
+    one tested as another indicator's hypothesis says which ("0,091 (som för MMR …)")."""
+    if not _says_verdict(item) or item.p_adjusted is None:
+        return text.EN_DASH
+    shown = format_p(item.p_adjusted, language)
+    if item.tested_as:
+        other = pooled_name(item.tested_as, language, ratio=item.log_scale)
+        return _say("p_tested_as", language, p=shown, indicator=other)
+    return shown
+
+
+def _verdict_cell(item: PooledIndicator, language: str) -> str:
+    """The verdict the text gives (`_verdict_sentence`), in a few words; a dash where it gives none."""
+    if not _says_verdict(item):
+        return text.EN_DASH
+    return VERDICT_CELLS[_verdict_key(item)].in_(language)
 
 
 def _shown(item: PooledIndicator, estimate: float | None, low: float | None, high: float | None,

@@ -123,33 +123,39 @@ WORDS: dict[str, Words] = {
             "even without correction"),
     ),
     "reason_design_cannot_reach_significance": Words(
-        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är "
-            "(randomiseringstestets lägsta möjliga p är {floor})"),
-        en=("with so few areas the study cannot show a difference larger than chance, however large (the "
-            "randomisation test's smallest possible p is {floor})"),
+        sv=("med så få områden kan studien inte visa att skillnaden är större än slumpen, "
+            "hur stor den än är (randomiseringstestets lägsta möjliga p är {floor})"),
+        en=("with so few areas the study cannot show that the difference is larger than chance, "
+            "however large (the randomisation test's smallest possible p is {floor})"),
     ),
     "reason_design_cannot_reach_significance_corrected": Words(
-        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är: "
-            "randomiseringstestets lägsta möjliga p är {floor}, och {corrected} efter {correction}"),
-        en=("with so few areas the study cannot show a difference larger than chance, however large: the "
-            "randomisation test's smallest possible p is {floor}, and {corrected} after {correction}"),
+        sv=("med så få områden kan studien inte visa att skillnaden är större än slumpen, "
+            "hur stor den än är: randomiseringstestets lägsta möjliga p är {floor}, och {corrected} "
+            "efter {correction}"),
+        en=("with so few areas the study cannot show that the difference is larger than chance, "
+            "however large: the randomisation test's smallest possible p is {floor}, and {corrected} "
+            "after {correction}"),
     ),
     # concurrent: areas against areas, children-level p; the floor of its test over which areas
     # had the programme (`stats.arm_randomisation`: 1 in comb(areas, intervention areas))
     "reason_design_cannot_reach_significance_concurrent": Words(
-        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är: "
-            "områden skiljer sig åt även utan programmet, och ett test av vilka områden som fick det kan "
+        sv=("med så få områden kan studien inte visa att skillnaden är större än slumpen, "
+            "hur stor den än är: områden skiljer sig åt även utan programmet, och ett test av vilka "
+            "områden som fick det kan "
             "som lägst ge p = {floor}"),
-        en=("with so few areas the study cannot show a difference larger than chance, however large: areas "
-            "differ even without the programme, and a test of which areas had it could give p = {floor} at "
+        en=("with so few areas the study cannot show that the difference is larger than chance, "
+            "however large: areas differ even without the programme, and a test of which areas had it "
+            "could give p = {floor} at "
             "the lowest"),
     ),
     "reason_design_cannot_reach_significance_corrected_concurrent": Words(
-        sv=("med så få områden kan studien inte visa en skillnad större än slumpen, hur stor den än är: "
-            "områden skiljer sig åt även utan programmet, och ett test av vilka områden som fick det kan "
+        sv=("med så få områden kan studien inte visa att skillnaden är större än slumpen, "
+            "hur stor den än är: områden skiljer sig åt även utan programmet, och ett test av vilka "
+            "områden som fick det kan "
             "som lägst ge p = {floor}, och {corrected} efter {correction}"),
-        en=("with so few areas the study cannot show a difference larger than chance, however large: areas "
-            "differ even without the programme, and a test of which areas had it could give p = {floor} at "
+        en=("with so few areas the study cannot show that the difference is larger than chance, "
+            "however large: areas differ even without the programme, and a test of which areas had it "
+            "could give p = {floor} at "
             "the lowest, and {corrected} after {correction}"),
     ),
     "reason_no_interval": Words(

@@ -155,6 +155,9 @@ POOL_WORDS: dict[str, Words] = {
     "unit_ratios": Words(sv="{caption}, som kvoter", en="{caption}, as ratios"),
     "unit_mixed": Words(sv="{caption}, i procentenheter (kvoter för {ratios})",
                         en="{caption}, in percentage points (ratios for {ratios})"),
+    # the overview's adjusted p: the family it is corrected in, as the verdict's sentence names it
+    "caption_correction": Words(sv="{caption}; justerat p med {correction}",
+                                en="{caption}; adjusted p by {correction}"),
     "pooled": Words(
         sv="{indicator}: sammanvägd effekt {estimate} ({interval}), från {k} kommuner.",
         en="{indicator}: pooled effect {estimate} ({interval}), from {k} sites.",
@@ -205,9 +208,12 @@ POOL_WORDS: dict[str, Words] = {
         en=("The report of {site} finds the difference larger than chance can reasonably explain, "
             "after correction for multiple comparisons."),
     ),
+    # "visa en skillnad större än slumpen" read as "a difference larger than chance" (a review)
     "site_why_design": Words(
-        sv=": med så få områden kan den studien inte visa en skillnad större än slumpen, hur stor den än är",
-        en=": with so few areas that study cannot show a difference larger than chance, however large",
+        sv=(": med så få områden kan den studien inte visa att skillnaden är större än slumpen, hur stor "
+            "den än är"),
+        en=(": with so few areas that study cannot show that the difference is larger than chance, however "
+            "large"),
     ),
     "site_why_correction": Words(" efter korrektion för flera jämförelser",
                                  " after correction for multiple comparisons"),
@@ -320,6 +326,10 @@ POOL_WORDS: dict[str, Words] = {
             "itself is; the conclusion rests on the pooled effect above."),
     ),
     "left_out": Words("Ingår inte: {site} ({reason}).", "Not included: {site} ({reason})."),
+    # the sites table's children under a DiD, after the groups' (as page one of a site's report)
+    "children_before": Words("; före start {counts}", "; before the start {counts}"),
+    # the overview's adjusted p of an estimate tested as another indicator's (`tested_as`)
+    "p_tested_as": Words("{p} (som för {indicator})", "{p} (as for {indicator})"),
     "one_site": Words(
         sv="{indicator}: bara {site} har en skattning, {estimate} ({interval}); inget kan vägas samman.",
         en="{indicator}: only {site} has an estimate, {estimate} ({interval}); nothing can be pooled.",
@@ -374,6 +384,18 @@ POOL_WORDS: dict[str, Words] = {
         sv="Tabellerna finns också som CSV: {files}.",
         en="The tables are also given as CSV: {files}.",
     ),
+}
+
+# The overview's verdict cells: the verdict the text gives (`report._verdict_key`), in its words.
+VERDICT_CELLS: dict[str, Words] = {
+    "higher": Words("högre med programmet, mer än slumpen rimligen kan förklara",
+                    "higher with the programme, more than chance would plausibly explain"),
+    "lower": Words("lägre med programmet, mer än slumpen rimligen kan förklara",
+                   "lower with the programme, more than chance would plausibly explain"),
+    "not_after_correction": Words("kan bero på slumpen efter korrektion för flera jämförelser",
+                                  "may be due to chance after correcting for several comparisons"),
+    "agree_closely": Words("kan bero på slumpen", "may be due to chance"),
+    "chance": Words("kan bero på slumpen", "may be due to chance"),
 }
 
 # Why a site's estimate is not pooled, in words (the pool's `reason` ids).
@@ -491,15 +513,24 @@ POOL_HEADERS: dict[str, Words] = {
     "areas": Words("Områden (intervention + jämförelse)", "Areas (intervention + comparison)"),
     "born": Words("Födda", "Born"),
     "extraction": Words("Uttag", "Extraction"),
-    # the estimate's children: under a DiD those born before and after the start (242 / 308,
-    # where the site's summary has 93 / 117 after it)
-    "children": Words("Barn i skattningen (intervention / jämförelse; med skillnad-i-skillnader före "
-                      "och efter start), {indicator}",
-                      "Children in the estimate (intervention / comparison; with difference-in-"
-                      "differences before and after the start), {indicator}"),
+    # the groups as page one of the site's report counts them: intervention / comparison, and under
+    # a DiD "; före start …" (the estimate's own counts, both periods, read as 242 children who
+    # could have had the programme where 118 were born after the start)
+    "children": Words("Barn, {indicator} (intervention / jämförelse, som i kommunens rapport)",
+                      "Children, {indicator} (intervention / comparison, as in the site's report)"),
     "indicator": Words("Indikator", "Indicator"),
-    "sites": Words("Kommuner (barn: intervention / jämförelse)",
-                   "Sites (children: intervention / comparison)"),
+    # children born before the start are in a DiD's analysis but could not have had the programme:
+    # the overview counts the groups, born after the start (its counts had both periods: a review)
+    "sites": Words("Kommuner (barn födda efter start: intervention / jämförelse)",
+                   "Sites (children born after the start: intervention / comparison)"),
+    # a historical comparison's comparison group is the children born before the start
+    "sites_historical": Words(
+        sv=("Kommuner (barn: intervention, födda efter start / jämförelse, vid historisk jämförelse "
+            "födda före)"),
+        en="Sites (children: intervention, born after the start / comparison, in a historical comparison "
+           "born before it)"),
+    # a word short enough not to break in an eight-column table ("Bedömning" printed "Bedömnin|g")
+    "verdict": Words("Slutsats", "Verdict"),
     "pooled": Words("Sammanvägd effekt (95\u00a0% KI)", "Pooled effect (95% CI)"),
     "i2": Words("I²", "I²"),
     "prediction": Words("Prediktionsintervall", "Prediction interval"),
