@@ -175,7 +175,12 @@ def _correction(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str], i
     if family not in ("holm_primary", "bh_secondary"):
         return ""
     size = family_sizes.get((str(row.get("area")), family), 0)
-    return word(family, language, k=size)
+    return correction_words(family, size, language)
+
+
+def correction_words(family: str, size: int, language: str) -> str:
+    """"Holm's correction for 3 primary indicators" (for 1 primary indicator)."""
+    return word(f"{family}_one" if size == 1 else family, language, k=size)
 
 
 def _family_sizes(summary: pd.DataFrame) -> dict[tuple[str, str], int]:

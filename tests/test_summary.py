@@ -970,3 +970,16 @@ def test_the_methods_say_all_covariates_were_equivalent_not_none_of_them_were_no
     balance.loc[0, "rating_before"] = "not_satisfied"
     methods = narrative.methods_markdown({"design": {"type": "concurrent"}}, summary, balance, "sv")
     assert "Före viktning var 1 av 3 bakgrundsfaktorer (nivåer) inte likvärdiga" in methods
+
+
+@pytest.mark.parametrize(("size", "en", "sv"), [
+    (1, "Benjamini–Hochberg correction across 1 secondary indicator",
+     "Benjamini–Hochbergs korrektion över 1 sekundär indikator"),
+    (19, "Benjamini–Hochberg correction across 19 secondary indicators",
+     "Benjamini–Hochbergs korrektion över 19 sekundära indikatorer")])
+def test_a_correction_family_of_one_is_said_in_the_singular(size, en, sv) -> None:
+    """A pool with one secondary indicator estimated at two sites read "across 1 secondary
+    indicators" (a review)."""
+    assert narrative.correction_words("bh_secondary", size, "en") == en
+    assert narrative.correction_words("bh_secondary", size, "sv") == sv
+    assert narrative.correction_words("holm_primary", 1, "en") == "Holm's correction for 1 primary indicator"

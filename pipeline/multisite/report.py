@@ -39,7 +39,7 @@ from pipeline.multisite.pool import (
     pooled_table,
     sites_table,
 )
-from pipeline.narrative import interval_text
+from pipeline.narrative import correction_words, interval_text
 from pipeline.pooling_figures import forest_plot, pooled_name
 from pipeline.report_html import figure_html, table_html
 from pipeline.stats.results import Estimate
@@ -415,7 +415,7 @@ def _correction(item: PooledIndicator, pooled: Sequence[PooledIndicator], langua
     that one's family."""
     tested = next((p for p in pooled if p.indicator == item.tested_as), item)
     family = [p for p in pooled if p.multiplicity == tested.multiplicity]
-    return NARRATIVE_WORDS[tested.multiplicity].in_(language).format(k=len(family))
+    return correction_words(tested.multiplicity, len(family), language)
 
 
 def _verdict_sentence(item: PooledIndicator, pooled: Sequence[PooledIndicator], language: str) -> str:

@@ -208,6 +208,15 @@ WORDS: dict[str, Words] = {
         sv="Benjamini–Hochbergs korrektion över {k} sekundära indikatorer",
         en="Benjamini–Hochberg correction across {k} secondary indicators",
     ),
+    # a family of one (a pool where one secondary indicator had estimates from two sites)
+    "holm_primary_one": Words(
+        sv="Holms korrektion för {k} huvudindikator",
+        en="Holm's correction for {k} primary indicator",
+    ),
+    "bh_secondary_one": Words(
+        sv="Benjamini–Hochbergs korrektion över {k} sekundär indikator",
+        en="Benjamini–Hochberg correction across {k} secondary indicator",
+    ),
     "caveat_interval_unbounded": Words(
         sv="Intervallet kan inte avgränsas med så få områden.",
         en="The interval cannot be bounded with so few areas.",
