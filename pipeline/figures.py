@@ -638,6 +638,7 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
         scale = 1.0 if ratio else 100.0
         ax.axvline(null, color="#333333", linewidth=1.2, zorder=1)
         text_transform = blended_transform_factory(ax.transAxes, ax.transData)
+        drawn = False
         for position, (_row_label, row) in enumerate(layout):
             y = len(layout) - 1 - position
             if row is None:
@@ -661,6 +662,7 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
                         gid=f"{row['indicator']}:{row['method']}")
             ax.plot([estimate * scale], [y], marker=style_marker, color=color, markersize=7, linestyle="none",
                     zorder=3)
+            drawn = True
             decimals = 2 if ratio else 1
             ax.text(1.02, y, text.format_estimate(estimate, low, high, language, decimals, scale=1 if ratio
                                                   else 100),
@@ -688,6 +690,9 @@ def forest_figure(effects: pd.DataFrame, language: str, *, indicators_shown: Seq
             did_only = bool(layout) and all(r is None or r.get("measure") == "did" for _, r in layout)
             ax.set_xlabel(_wrap(label("axis", "did_pp" if did_only else "difference_pp", language), 90))
             _style_axes(ax, language, percent_axis="x")
+        if not drawn:  # every row hidden: no scale to read ("0,0 0,0 0 0,0 0,0" around the line at 0)
+            ax.xaxis.set_major_locator(NullLocator())
+            ax.xaxis.set_minor_locator(NullLocator())
         if not layout:
             _mark_suppressed(ax, 0.5, 0.5, phrase("none", language), transform=ax.transAxes, ha="center")
     return figure

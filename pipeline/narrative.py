@@ -39,6 +39,7 @@ from pipeline.text import (
     is_true,
     label,
     p_stated,
+    phrase,
     records,
     round_half_up,
     suppressed_marker,
@@ -176,6 +177,14 @@ def _correction(row: Mapping[str, Any], family_sizes: Mapping[tuple[str, str], i
         return ""
     size = family_sizes.get((str(row.get("area")), family), 0)
     return correction_words(family, size, language)
+
+
+def count_not_tested(design: str, language: str) -> str:
+    """That the count sections' estimates are not tested as the summary's are: in no correction
+    for multiple comparisons and, where the summary's have one, no randomisation test (a
+    historical study's have none: its count sections had said "no randomisation test" as if
+    its summary had one)."""
+    return phrase("count_not_tested_historical" if design == "historical" else "count_not_tested", language)
 
 
 def correction_words(family: str, size: int, language: str) -> str:

@@ -303,6 +303,10 @@ def _display(rows: list[dict[str, str]], columns: Sequence[str], language: str) 
     return frame.rename(columns=_headers(columns, language))
 
 
+# The reasons of an adjusted estimate that count its own children (those with complete covariates)
+COMPLETE_CASE_REASONS = ("small_group", "few_events", "few_without")
+
+
 def _suppressed_text(row: Mapping[str, Any], language: str, min_cell: int, *count_columns: str) -> str:
     """What a suppressed figure shows: its bound ("> 95 %") where the table gives one, else why
     it is hidden (the row's `suppression`: "fewer than 5 without the outcome", "hidden to
@@ -311,7 +315,10 @@ def _suppressed_text(row: Mapping[str, Any], language: str, min_cell: int, *coun
     if bound:
         return bound
     threshold = text.min_cell_of(*(row.get(c) for c in count_columns), default=min_cell)
-    return text.suppression_phrase(row.get("suppression"), language, threshold, short=True)
+    said = text.suppression_phrase(row.get("suppression"), language, threshold, short=True)
+    if row.get("suppression") in COMPLETE_CASE_REASONS and text.is_true(row.get("adjusted")):
+        said += text.phrase("suppressed_among_complete", language)  # its own children, not the table's
+    return said
 
 
 def _shown_count(value: Any, language: str, hide: bool) -> str:

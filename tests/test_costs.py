@@ -590,7 +590,8 @@ def test_the_children_a_cost_per_child_counts_beyond_those_measured_are_said(cos
     assert pd.isna(_row(costs, "outcome", "bf_any_6m")["children_measured"])  # no such column here
     words = narrative.costs_markdown(costs, make_summary(), "en")
     assert ("about 3 more of the 15 children in the intervention group. Of the 15 children, 10 could "
-            "be counted for this indicator at the extraction; the number takes the effect to hold for "
+            "be counted for this indicator at the extraction; the number of additional children takes the "
+            "effect to hold for "
             "the other 5 as well.") in words
     swedish = narrative.costs_markdown(costs, make_summary(), "sv")
     assert "kunde 10 räknas för indikatorn vid uttaget" in swedish

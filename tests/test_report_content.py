@@ -412,6 +412,41 @@ def test_a_hidden_effect_in_the_forest_says_why_as_the_effects_table_does(run: t
     assert all(any(words in str(cell) for cell in shown.to_numpy().ravel()) for words in said)
 
 
+def test_an_adjusted_estimates_reason_says_it_is_among_its_own_children(run: tables.RunTables) -> None:
+    """A review: an adjusted caries estimate said "fewer than 5 with the outcome" under a table
+    showing 5 of 24; its own 19 children (those with complete background data) had fewer. And a
+    forest whose every row is hidden drew an axis reading "0,0 0,0 0 0,0 0,0"."""
+    effects = run["effects"].astype(object)
+    effects = effects[~(effects["indicator"].eq("bf_any_6m") & effects["area"].ne("all"))]
+    rows = effects["indicator"].eq("bf_any_6m") & effects["measure"].eq("did") & effects["analysis"].eq("itt")
+    did, unadjusted = rows & (effects["method"] == "did"), rows & (effects["method"] == "did_unadjusted")
+    effects.loc[did | unadjusted, ["estimate", "ci_low", "ci_high", "suppressed", "suppression"]] = [
+        None, None, None, True, "few_events"]
+    effects.loc[did | unadjusted, "events_intervention"] = "<5"
+    shown = tables.effects_table(effects, "en", indicators_shown=["bf_any_6m"], measures=("did",),
+                                 methods=("did", "did_unadjusted"))
+    cells = [str(cell) for cell in shown.to_numpy().ravel()]
+    assert "fewer than 5 with the outcome among the children with complete background data" in cells
+    assert "fewer than 5 with the outcome" in cells  # the unadjusted estimate's: every child's
+    figure = figures.forest_figure(effects, "sv", indicators_shown=["bf_any_6m"],
+                                   methods=("did", "did_unadjusted"))
+    assert list(figure.axes[0].get_xticks()) == []  # nothing drawn: no scale
+    shown_figure = figures.forest_figure(run["effects"], "sv", indicators_shown=["bf_any_6m"],
+                                         methods=("did", "did_unadjusted"))
+    assert len(shown_figure.axes[0].get_xticks()) >= 3
+
+
+@pytest.mark.parametrize(("design", "randomisation"), [("historical", False), ("did", True),
+                                                       ("concurrent", True)])
+def test_the_count_sections_name_a_randomisation_test_only_where_the_summary_has_one(design,
+                                                                                    randomisation) -> None:
+    """A historical study's summary has no randomisation test; its count sections said they were
+    "not tested with any randomisation test" as the summary's indicators were (a review)."""
+    for language, word in (("sv", "randomiseringstest"), ("en", "randomisation test")):
+        said = narrative.count_not_tested(design, language)
+        assert (word in said) is randomisation
+        assert "0,05" in said or "0.05" in said
+
 def test_dose_response_has_a_panel_per_indicator_on_its_own_bands() -> None:
     """Breastfeeding at 6 months is banded 0, 1, 2, 3+ and MMR at 24 months 0, 1-2, 3-4, 5+: each
     indicator gets its own panel and bands, its shown shares drawn where they are and its

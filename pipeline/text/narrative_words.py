@@ -926,16 +926,18 @@ COST_WORDS: dict[str, Words] = {
     # (not yet old enough, or not screened where the indicator is among the screened): "74 more of
     # the 646 children" read as impossible beside the 43 who had been screened
     "measured_fewer": Words(
-        sv=("Av de {children} barnen kunde {measured} räknas för indikatorn vid uttaget; talet förutsätter "
-            "att effekten gäller också de övriga {rest}."),
+        sv=("Av de {children} barnen kunde {measured} räknas för indikatorn vid uttaget; antalet ytterligare "
+            "barn förutsätter att effekten gäller också de övriga {rest}."),
         en=("Of the {children} children, {measured} could be counted for this indicator at the "
-            "extraction; the number takes the effect to hold for the other {rest} as well."),
+            "extraction; the number of additional children takes the effect to hold for the other {rest} "
+            "as well."),
     ),
     "measured_fewer_hidden": Words(
-        sv=("Av de {children} barnen kunde färre än {min_cell} räknas för indikatorn vid uttaget; talet "
-            "förutsätter att effekten gäller också de övriga."),
+        sv=("Av de {children} barnen kunde färre än {min_cell} räknas för indikatorn vid uttaget; antalet "
+            "ytterligare barn förutsätter att effekten gäller också de övriga."),
         en=("Of the {children} children, fewer than {min_cell} could be counted for this indicator at the "
-            "extraction; the number takes the effect to hold for the others as well."),
+            "extraction; the number of additional children takes the effect to hold for the others as "
+            "well."),
     ),
     "interval_includes_zero": Words(
         sv=("{name}: kostnaden per ytterligare barn kan inte skattas. Den skattade effekten är "

@@ -50,7 +50,13 @@ PHRASES: dict[str, Words] = {
         sv="färre än {min_cell} utan utfallet",
         en="fewer than {min_cell} without the outcome",
     ),
-    "suppressed_short_small_count": Words("tal under {min_cell}", "a count under {min_cell}"),
+    # a reason, not the value: "tal under 5" in an estimate's cell read as the mean deft (a review)
+    "suppressed_short_small_count": Words("bygger på ett antal under {min_cell}",
+                                          "rests on a count under {min_cell}"),
+    # after a reason of an adjusted estimate's own children (its complete cases): the 5 with the
+    # outcome in the table above were 24 children's, its "fewer than 5" the 19 it analysed
+    "suppressed_among_complete": Words(" bland barnen med fullständiga bakgrundsuppgifter",
+                                       " among the children with complete background data"),
     "suppressed_short_secondary": Words(
         sv="dold för att skydda små tal",
         en="hidden to protect small counts",
@@ -180,6 +186,15 @@ PHRASES: dict[str, Words] = {
         en=("These estimates are not tested against chance as the summary's indicators are: they are in "
             "no correction for multiple comparisons and no randomisation test, so a p-value below 0.05 is "
             "no evidence of an effect here."),
+    ),
+    # historical: the summary's indicators have no randomisation test either (no comparison areas)
+    "count_not_tested_historical": Words(
+        sv=("De här skattningarna prövas inte mot slumpen som indikatorerna i sammanfattningen: de ingår "
+            "inte i korrektionen för flera jämförelser, så ett p-värde under 0,05 är här inget belägg för "
+            "en effekt."),
+        en=("These estimates are not tested against chance as the summary's indicators are: they are in "
+            "no correction for multiple comparisons, so a p-value below 0.05 is no evidence of an effect "
+            "here."),
     ),
     "proportions_intro": Words(
         sv="Andel med 95 % konfidensintervall per grupp.",
