@@ -470,6 +470,11 @@ def test_a_prediction_interval_equal_to_the_mean_s_says_why(pooled: list[PooledI
     assert ("Enligt 95 % KI för spridningen kan effekten i en ny kommun ligga upp till "
             "15 procentenheter från medelvärdet åt vardera hållet.") in said  # 1.96 x √0.0059
     assert "bli noll eller gå åt andra hållet" not in said  # the mean's own interval holds 0 already
+    # 1.96 x √0.249 = 98 points of a share around 10: an interval wider than 100 points says nothing
+    wider = dataclasses.replace(item, meta=dataclasses.replace(item.meta, tau2_ci=(0.0, 0.249)))
+    said = _said(wider, pooled, "sv")
+    assert "upp till" not in said and ("kan effekten i en ny kommun ligga hur långt som helst från "
+                                       "medelvärdet") in said
     shown = dataclasses.replace(wide.meta.pooled, estimate=0.084, ci_low=0.015, ci_high=0.152)
     surely = dataclasses.replace(wide, meta=dataclasses.replace(wide.meta, pooled=shown))
     assert "I en enskild kommun kan effekten alltså bli noll eller gå åt andra hållet." in _said(
@@ -631,3 +636,13 @@ def test_a_pooled_estimate_given_twice_is_tested_once(pooled: list[PooledIndicat
 
     assert _p_adjusted_cell(twin, list(adjusted.values()), "sv") == (
         f"{format_p(adjusted['vacc_mmr1_24m'].p_adjusted, 'sv')} (som för MMR vid 24 månader)")
+    # pooled from neither (one site each, as the demo's MMR and age at MMR): one hypothesis still,
+    # the secondary family the other one alone (BH had counted 19 where the sites' reports count 18)
+    none = dataclasses.replace(twelve.meta.pooled, estimate=None, ci_low=None, ci_high=None, p_value=None,
+                               reason="one site")
+    unpooled = [dataclasses.replace(item, meta=dataclasses.replace(item.meta, pooled=none))
+                if item.indicator.startswith("vacc_mmr1") else item for item in items]
+    adjusted = {item.indicator: item for item in _with_verdicts(unpooled)}
+    age = adjusted["vacc_mmr1_age"]
+    assert (age.tested_as, age.multiplicity) == ("vacc_mmr1_24m", "")
+    assert adjusted["bf_any_12m"].p_adjusted == pytest.approx(p)  # BH over one, not over two (2p)

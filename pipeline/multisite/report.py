@@ -359,8 +359,9 @@ def indicator_sentences(item: PooledIndicator, pooled: Sequence[PooledIndicator]
                 if widest and not item.log_scale:
                     # "between 2 and 15" read as every new site gaining, where τ's interval allowed
                     # a spread of ±15 points (a review: the truth's τ was 5 points)
-                    sentences.append(_say("prediction_widest", language,
-                                          spread=format_number(widest * 100, language),
+                    # as an interval wider than 100 points says nothing (`prediction_unbounded`)
+                    key = "prediction_widest_unbounded" if widest > 0.5 else "prediction_widest"
+                    sentences.append(_say(key, language, spread=format_number(widest * 100, language),
                                           unit=NARRATIVE_WORDS["pp"].in_(language)))
             reach = (item.natural(re.estimate - widest), item.natural(re.estimate + widest)) \
                 if widest and no_spread else (low, high)

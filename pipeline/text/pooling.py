@@ -298,6 +298,14 @@ POOL_WORDS: dict[str, Words] = {
         en=("By the 95% CI of the spread, the effect in a new site could lie up to {spread}\u00a0{unit} from "
             "the mean either way."),
     ),
+    # beyond ±50 points (an interval over 100 points wide) τ²'s interval bounds nothing: "up to 98
+    # percentage points" of breastfeeding around 10 (a review)
+    "prediction_widest_unbounded": Words(
+        sv=("Enligt 95\u00a0% KI för spridningen kan effekten i en ny kommun ligga hur långt som helst från "
+            "medelvärdet: det intervallet är för brett för att säga något om det."),
+        en=("By the 95% CI of the spread, the effect in a new site could lie any distance from the mean: "
+            "that interval is too wide to say anything of it."),
+    ),
     "prediction_sign": Words(
         sv="I en enskild kommun kan effekten alltså bli noll eller gå åt andra hållet.",
         en="In a single site the effect could therefore be nil or go the other way.",
