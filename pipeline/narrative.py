@@ -1085,7 +1085,9 @@ def cost_sentence(row: Mapping[str, Any], headline: Mapping[str, Any] | None, la
         interval = _interval_sek(row.get("ci_low"), row.get("ci_high"), language)
         if headline is not None and (tag := caveat_tag(headline, language)):
             interval = f"{interval}; {tag}"
-        sentence = _cost_word("estimated", language, name=name, effect=effect,
+        among = "among_measured" in str(row.get("flags") or "").split(";")
+        sentence = _cost_word("estimated_among_measured" if among else "estimated", language, name=name,
+                              effect=effect,
                               cost=sek_text(row.get("cost_per_additional_child"), language, rounded=True),
                               interval=interval,
                               additional=format_number(row.get("additional_children"), language, 0),

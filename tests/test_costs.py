@@ -606,3 +606,27 @@ def test_the_children_a_cost_per_child_counts_beyond_those_measured_are_said(cos
     shown = _row(published, "outcome", "vacc_mmr1_24m")
     assert shown["children"] == 15 and shown["children_measured"] is None
     assert "could be counted" not in narrative.costs_markdown(published, make_summary(), "en", min_cell=6)
+
+
+def test_an_indicator_among_the_screened_counts_its_additional_children_among_them() -> None:
+    """Language screening without remark is a share of the screened children: a site's report
+    gave "about 80 more of the 162 children" where 23 had been screened (a review). Here 4 of the
+    15 children were screened (all born in 2021); a 25-point effect (5 to 45) is 1 more of the 4,
+    at 1,800,000 kr, from 1,800,000 / (4 x 0.45) = 1,000,000 to 1,800,000 / (4 x 0.05) = 9,000,000."""
+    cohort = make_cohort()
+    cohort["lang_no_deviation"] = pd.array([True, True, False, True] + [pd.NA] * 11 + [True] * 6,
+                                           dtype="boolean")
+    summary = make_summary()
+    speech = summary["indicator"].eq("lang_no_deviation")
+    summary.loc[speech, ["estimate", "ci_low", "ci_high"]] = [0.25, 0.05, 0.45]
+    costs = costs_table(make_study(), cohort, summary)
+    row = _row(costs, "outcome", "lang_no_deviation")
+    assert (row["children"], row["children_measured"], row["flags"]) == (4, 4, "among_measured")
+    assert row["additional_children"] == pytest.approx(1)
+    assert row["cost_per_additional_child"] == pytest.approx(1_800_000)
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(1_000_000), pytest.approx(9_000_000))
+    assert _row(costs, "outcome", "vacc_mmr1_24m")["children"] == 15  # MMR: every child of the years
+    words = narrative.costs_markdown(costs, summary, "en")
+    assert ("that is about 1 more of the 4 children in the intervention group with a value for the "
+            "indicator at the extraction.") in words
+    assert "Of the 4 children" not in words

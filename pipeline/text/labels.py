@@ -400,8 +400,8 @@ HEADERS: dict[str, Words] = {
         en="Estimated effect, percentage points (95% CI)",
     ),
     "children_intervention": Words("Barn i interventionsgruppen", "Children in the intervention group"),
-    "children_measured": Words("Av dem räknade för indikatorn vid uttaget",
-                               "Of them counted for the indicator at the extraction"),
+    "children_measured": Words("Av dem med värde för indikatorn vid uttaget",
+                               "Of them with a value for the indicator at the extraction"),
     "additional_children": Words(
         sv="Ytterligare barn med utfallet (95\u00a0% KI)",
         en="Additional children with the outcome (95% CI)",
@@ -602,6 +602,10 @@ COST_LABELS: dict[str, Words] = {
     "effect_below_zero": Words(
         sv="ingen förbättring: hela effektens intervall ligger under noll",
         en="no improvement: the effect's whole interval lies below zero",
+    ),
+    "among_measured": Words(
+        sv="räknat bland barnen med värde för indikatorn",
+        en="counted among the children with a value for the indicator",
     ),
     "estimate_not_positive": Words(
         sv="skattningen ligger på eller under noll",

@@ -890,10 +890,13 @@ COST_WORDS: dict[str, Words] = {
     ),
     "outcome_intro": Words(
         sv=("För varje huvudindikator: kostnaden delad med antalet ytterligare barn som når utfallet "
-            "enligt programmets skattade effekt (effekten gånger barnen i interventionsgruppen)."),
+            "enligt programmets skattade effekt (effekten gånger barnen i interventionsgruppen födda under "
+            "kostnadsåren, också de som ännu inte nått indikatorns ålder; för en indikator bland de "
+            "screenade barnen bara de screenade)."),
         en=("For each primary indicator: the cost divided by the additional children reaching the "
             "outcome according to the programme's estimated effect (the effect times the children in "
-            "the intervention group)."),
+            "the intervention group born in the cost years, those not yet old enough for the indicator "
+            "too; for an indicator among the screened children the screened alone)."),
     ),
     # in an area's report: the effects below are the whole study's, not page one's of the area
     "outcome_whole_study": Words(
@@ -938,6 +941,15 @@ COST_WORDS: dict[str, Words] = {
         en=("Of the {children} children, fewer than {min_cell} could be counted for this indicator at the "
             "extraction; the number of additional children takes the effect to hold for the others as "
             "well."),
+    ),
+    # an indicator among another's children (language screening without remark, among the screened)
+    "estimated_among_measured": Words(
+        sv=("{name}: omkring {cost} per ytterligare barn ({interval}). Det bygger på den skattade "
+            "effekten {effect}, alltså omkring {additional} fler barn av de {children} i "
+            "interventionsgruppen som hade ett värde för indikatorn vid uttaget."),
+        en=("{name}: about {cost} per additional child ({interval}). This rests on the estimated "
+            "effect of {effect}, that is about {additional} more of the {children} children in the "
+            "intervention group with a value for the indicator at the extraction."),
     ),
     "interval_includes_zero": Words(
         sv=("{name}: kostnaden per ytterligare barn kan inte skattas. Den skattade effekten är "
