@@ -286,7 +286,7 @@ def test_a_site_without_an_estimate_is_listed_with_its_reason(sites: dict) -> No
     row = table[(table["indicator"] == "bf_any_6m") & (table["site"] == "Kommun 2")].iloc[0]
     assert row["reason"] == "not_estimable" and "suppression=small_group" in row["reason_detail"]
     words = " ".join(indicator_sentences(item, pooled, "sv"))
-    assert ("Ingår inte: Kommun 2 (kommunens skattning redovisas inte: en av grupperna har färre än 5 "
+    assert ("Ingår inte: Kommun 2 (kommunens skattning redovisas inte: minst en av grupperna har färre än 5 "
             "barn)") in words
     assert "bara Kommun 1 har en skattning" in words
 

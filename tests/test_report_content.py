@@ -131,10 +131,10 @@ def test_records_are_python_values_with_none_for_missing() -> None:
 def test_suppression_says_what_is_small() -> None:
     """A group of 134 with 3 children without the outcome is never "fewer than 5 children"."""
     assert text.suppressed_sentence("vacc_mmr1_24m", "sv", reason="few_without") == (
-        "MMR vid 24 månader redovisas inte: i en av grupperna var det färre än 5 barn som inte hade "
+        "MMR vid 24 månader redovisas inte: i minst en av grupperna var det färre än 5 barn som inte hade "
         "utfallet.")
     assert text.suppressed_sentence("vacc_mmr1_24m", "en", reason="few_events") == (
-        "MMR at 24 months is not shown: fewer than 5 children in one of the groups had the outcome.")
+        "MMR at 24 months is not shown: fewer than 5 children in at least one of the groups had the outcome.")
     assert text.suppressed_sentence("vacc_mmr1_24m", "en", reason="secondary") == (
         "MMR at 24 months is not shown, so that no count under 5 can be worked out.")
     assert "färre än 5 barn" in text.suppressed_sentence("vacc_mmr1_24m", "sv", reason="small_group")

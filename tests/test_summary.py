@@ -170,9 +170,9 @@ def test_a_hidden_group_is_said_hidden_not_drawn_as_a_dash() -> None:
     row = {"caveats": "few_children", "n_denominator_intervention": None, "n_denominator_comparison": 32,
            "suppression": "secondary", "proportion_intervention": None}
     assert narrative.caveat_sentences(row, "sv") == [
-        "Bygger på få barn; antalet barn i en grupp redovisas inte."]
+        "Bygger på få barn; antalet barn i minst en grupp redovisas inte."]
     assert narrative.caveat_sentences(row, "en") == [
-        "It rests on few children; the number of children in a group is not shown."]
+        "It rests on few children; the number of children in at least one group is not shown."]
     assert narrative._share(row, "intervention", "sv") == "en andel som inte redovisas"
     assert narrative._share({"proportion_intervention": None}, "intervention", "en") == "–"  # no such group
 
@@ -674,10 +674,10 @@ def test_a_hidden_effect_still_says_the_shares_the_tables_publish() -> None:
     sentence = narrative.indicator_sentence(row, "en").replace(NBSP, " ")
     assert sentence == ("Language screening without remark: 53% in the intervention group and over 80% in "
                         "the comparison group. The programme's estimated effect is not shown: fewer than 5 "
-                        "children in one of the groups did not have the outcome."), sentence
+                        "children in at least one of the groups did not have the outcome."), sentence
     hidden = row | {"proportion_intervention": None, "proportion_bound_comparison": None}
     assert narrative.indicator_sentence(hidden, "sv").replace(NBSP, " ") == (
-        "Språkscreening utan anmärkning redovisas inte: i en av grupperna var det färre än 5 barn som "
+        "Språkscreening utan anmärkning redovisas inte: i minst en av grupperna var det färre än 5 barn som "
         "inte hade utfallet.")
 
 

@@ -304,8 +304,8 @@ WORDS: dict[str, Words] = {
     ),
     # where a group's number is hidden ("bara – i interventionsgruppen" said nothing)
     "caveat_few_children_hidden": Words(
-        sv="Bygger på få barn; antalet barn i en grupp redovisas inte.",
-        en="It rests on few children; the number of children in a group is not shown.",
+        sv="Bygger på få barn; antalet barn i minst en grupp redovisas inte.",
+        en="It rests on few children; the number of children in at least one group is not shown.",
     ),
     "no_child": Words("inget barn", "no child"),
     "caveat_pre_trends_differ": Words(

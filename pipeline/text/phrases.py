@@ -19,17 +19,17 @@ PHRASES: dict[str, Words] = {
     ),
     "suppressed_short": Words("undertryckt (små tal)", "suppressed (small numbers)"),
     "suppressed_small_group": Words(
-        sv="redovisas inte: en av grupperna har färre än {min_cell} barn",
-        en="not shown: one of the groups has fewer than {min_cell} children",
+        sv="redovisas inte: minst en av grupperna har färre än {min_cell} barn",
+        en="not shown: at least one of the groups has fewer than {min_cell} children",
     ),
     "suppressed_few_events": Words(
-        sv="redovisas inte: färre än {min_cell} barn i en av grupperna hade utfallet",
-        en="not shown: fewer than {min_cell} children in one of the groups had the outcome",
+        sv="redovisas inte: färre än {min_cell} barn i minst en av grupperna hade utfallet",
+        en="not shown: fewer than {min_cell} children in at least one of the groups had the outcome",
     ),
     # "saknade utfallet" read as a missing outcome, and of "no remark" it meant a remark
     "suppressed_few_without": Words(
-        sv="redovisas inte: i en av grupperna var det färre än {min_cell} barn som inte hade utfallet",
-        en="not shown: fewer than {min_cell} children in one of the groups did not have the outcome",
+        sv="redovisas inte: i minst en av grupperna var det färre än {min_cell} barn som inte hade utfallet",
+        en="not shown: fewer than {min_cell} children in at least one of the groups did not have the outcome",
     ),
     "suppressed_small_count": Words(
         sv="redovisas inte: ett av talen bakom uppgiften är mindre än {min_cell}",

@@ -23,7 +23,7 @@ def suppression_phrase(reason: Any, language: str, min_cell: int = DEFAULT_MIN_C
 
 def suppressed_sentence(indicator: str, language: str, min_cell: int = DEFAULT_MIN_CELL,
                         reason: Any = None) -> str:
-    """"MMR vid 24 månader redovisas inte: i en av grupperna var det färre än 5 barn som inte
+    """"MMR vid 24 månader redovisas inte: i minst en av grupperna var det färre än 5 barn som inte
     hade utfallet." (`reason`: the row's `suppression`; without it, the general words). The
     name is the subject ("… redovisas inte", "… is not shown"), not a heading before a second
     colon ("Språkscreening genomförd: redovisas inte: …")."""
