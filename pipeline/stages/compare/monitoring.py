@@ -48,6 +48,7 @@ from pipeline.stages.compare.context import (
     GROUPS,
     _rows_in,
     birth_bins,
+    design_note,
     design_outcome,
 )
 from pipeline.stats import NotEstimable, funnel_plot, p_chart
@@ -125,6 +126,7 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for indicator in present(cohort.columns, ("binary",)):
         y, inside = design_outcome(study.design.type, population, indicator.id)
+        defined = design_note(study.design.type, population, indicator.id)
         baselines = {name: (int((inside & mask).sum()), int(np.nansum(y[inside & mask])))
                      for name, mask in baseline_children.items()}
         counted = children[inside & in_areas].assign(y=y[inside & in_areas])
@@ -142,7 +144,8 @@ def control_chart_table(study: Study, cohort: pd.DataFrame) -> pd.DataFrame:
                 own = [(span, records) for span, records in own if records]
                 if own:
                     baseline = baselines[name if own_baseline else "all"]
-                    rows += _chart_rows(indicator.id, name, own, baseline, BASELINE[design.type], start)
+                    rows += _chart_rows(indicator.id, name, own, baseline, BASELINE[design.type], start,
+                                        defined)
     return table.frame(sorted(rows, key=lambda r: (r["indicator"], design.intervention_areas.index(r["area"]),
                                                    r["quarter"])))
 
@@ -243,9 +246,12 @@ def _summed(counts: list[Any], positions: list[int]) -> Any:
 
 
 def _chart_rows(indicator: str, area: str, points: list[tuple[list[Any], list[dict[str, Any]]]],
-                baseline: tuple[int, int], baseline_kind: str, start: pd.Timestamp) -> list[dict[str, Any]]:
+                baseline: tuple[int, int], baseline_kind: str, start: pd.Timestamp,
+                defined: str = "") -> list[dict[str, Any]]:
     """One row per quarter of one area's chart, with the values of the point it belongs to.
-    `points`: each point's span of quarters and the area's quarters (with children) in it."""
+    `points`: each point's span of quarters and the area's quarters (with children) in it;
+    `defined`: how the design took the indicator, where not by its plain definition
+    (`design_note`), said in the note after the chart's own."""
     children = [sum(int(q["size"]) for q in records) for _, records in points]
     events = [sum(int(q["sum"]) for q in records) for _, records in points]
     try:
@@ -257,6 +263,7 @@ def _chart_rows(indicator: str, area: str, points: list[tuple[list[Any], list[di
         drawn = [{"proportion": e / n, "centre": None, "lower": None, "upper": None, "outside": "",
                   "run": ""} for e, n in zip(events, children, strict=True)]
         note = "no_baseline"
+    note = "; ".join(part for part in (note, defined) if part)
     rows = []
     for (span, records), line in zip(points, drawn, strict=True):
         first = pd.Timestamp(span[0])
