@@ -486,12 +486,16 @@ def _group_areas(row: Mapping[str, Any], language: str, design: str | None = Non
     """The areas of a group's row: its own area, or the arm's areas together (an area report's
     comparison rows are all the comparison areas', not the whole study's). Under `historical`
     there are no comparison areas: the comparison group is the intervention areas' children
-    born before the start, an area report's the area's own ("Norrbyåsen before the start")."""
+    born before the start, an area report's the area's own ("Norrbyåsen before the start"), and
+    its intervention group the same areas' children born after it ("Norrbyåsen after the start")."""
     area = row.get("area") or "all"
     arm = str(row.get("group") or "").split("_")[0]
-    if design == "historical" and arm == "comparison":
-        return (phrase("all_intervention_areas_before_start", language) if area == "all"
-                else phrase("area_before_start", language, area=area))
+    if design == "historical" and arm in ("comparison", "intervention"):
+        # the same areas' children before and after the start ("Norrbyåsen" alone read as the
+        # whole area beside "Norrbyåsen före start")
+        when = "before" if arm == "comparison" else "after"
+        return (phrase(f"all_intervention_areas_{when}_start", language) if area == "all"
+                else phrase(f"area_{when}_start", language, area=area))
     if area != "all":
         return str(area)
     return phrase(f"all_{arm}_areas", language) if arm in ("intervention", "comparison") \

@@ -288,12 +288,13 @@ def test_a_historical_areas_comparison_group_is_its_own_children_before_the_star
     # the report: the area's own children before the start, so called; the whole study's too
     run = report_tables.RunTables(Path("."), dict(result), {}, written=frozenset(result))
     area_rows = report_tables.for_area(run, "North")["count_outcomes"]
-    for language, before, whole in (
-            ("en", "North before the start", "All intervention areas before the start"),
-            ("sv", "North före start", "Alla interventionsområden före start")):
+    for language, after, before, whole in (
+            ("en", "North after the start", "North before the start",
+             "All intervention areas before the start"),
+            ("sv", "North efter start", "North före start", "Alla interventionsområden före start")):
         shown = report_tables.count_outcomes_table(area_rows, language, design="historical",
                                                    indicators_shown=["care_emergency_rate_24m"])
-        assert shown.iloc[:, 2:5].values.tolist() == [["North", "6", "9"], [before, "6", "8"]]
+        assert shown.iloc[:, 2:5].values.tolist() == [[after, "6", "9"], [before, "6", "8"]]
         study_rows = report_tables.for_area(run, "all")["count_outcomes"]
         shown = report_tables.count_outcomes_table(study_rows, language, design="historical",
                                                    indicators_shown=["dental_deft_3y"])

@@ -70,6 +70,10 @@ PHRASES: dict[str, Words] = {
     "all_intervention_areas_before_start": Words("Alla interventionsområden före start",
                                                  "All intervention areas before the start"),
     "area_before_start": Words("{area} före start", "{area} before the start"),
+    # and its intervention group: the same areas' children born after it
+    "all_intervention_areas_after_start": Words("Alla interventionsområden efter start",
+                                                "All intervention areas after the start"),
+    "area_after_start": Words("{area} efter start", "{area} after the start"),
     "out_of_reach": Words("nås inte", "out of reach"),
     "hidden_half_years": Words(
         sv="{count} halvår utan punkt: få barn med eller utan utfallet",
