@@ -103,17 +103,21 @@ def verdict(estimate: Any, ci_low: Any, ci_high: Any, p_adjusted: Any,
 
 
 def repeated_from(indicator: str, headline: Mapping[str, Any],
-                  headlines: Mapping[str, Mapping[str, Any]]) -> str | None:
+                  headlines: Mapping[str, Mapping[str, Any]], *, unestimated: bool = False) -> str | None:
     """The indicator whose headline `headline` (indicator `indicator`'s: its measure and estimate)
     gives over again, among `headlines` (by indicator, of the same area); else None. A survival
     indicator's DiD at its landmark is the binary indicator's of that age
     (`TimeToEvent.landmark_is`: age at MMR's at 24 months is MMR by 24 months'): one estimate,
-    one hypothesis, tested once and said once, in that indicator's family and words."""
+    one hypothesis, tested once and said once, in that indicator's family and words.
+    `unestimated`: two headlines without an estimate are that one hypothesis too (a pool of
+    sites that pooled neither)."""
     course = time_to_event(indicator)
     other = headlines.get(course.landmark_is) if course is not None and course.landmark_is else None
     if other is None or str(headline.get("measure")) != str(other.get("measure")):
         return None
     mine, theirs = headline.get("estimate"), other.get("estimate")
+    if unestimated and _missing(mine) and _missing(theirs):
+        return course.landmark_is
     if _missing(mine) or _missing(theirs) or abs(float(mine) - float(theirs)) > 1e-12:
         return None
     return course.landmark_is

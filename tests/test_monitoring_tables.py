@@ -304,6 +304,26 @@ def test_the_funnel_defines_an_indicator_as_the_design_does_before_and_after_the
     assert not any("defined as" in str(note) for note in mmr_notes)
 
 
+def _historical_two_areas(tmp_path: Path, vaster_before: int) -> tuple:
+    """A historical study of Norrby and Väster, MMR by 24 months: Norrby 30 of 40 vaccinated
+    before the start and 18 of 36 after; Väster `vaster_before` of 60 before and 18 of 36 after;
+    with indicators.csv's rows of the same counts."""
+    design = {"type": "historical", "intervention_areas": ["Norrby", "Väster"], "comparison_areas": [],
+              "programme_start": "2020-01-01", "born_from": "2019-01-01", "born_to": "2023-12-31"}
+    study = load_study(write_study(tmp_path / "s", {}, study={"design": design, "min_cell": MIN_CELL}))
+    cohort = _cohort(_children("Norrby", "comparison", "2019-05-01", 40, 30),
+                     _children("Norrby", "intervention", "2020-02-01", 36, 18),
+                     _children("Väster", "comparison", "2019-05-01", 60, vaster_before),
+                     _children("Väster", "intervention", "2020-02-01", 36, 18))
+    indicators = output_table("indicators").frame([
+        {"indicator": "vacc_mmr1_24m", "group": group, "area": area, "measure": "proportion",
+         "n_denominator": n, "n_numerator": e}
+        for group, area, n, e in (
+            ("comparison", "all", 100, 30 + vaster_before), ("comparison", "Norrby", 40, 30),
+            ("comparison", "Väster", 60, vaster_before), ("intervention", "all", 72, 36),
+            ("intervention", "Norrby", 36, 18), ("intervention", "Väster", 36, 18))])
+    return study, cohort, indicators
+
 def test_a_historical_areas_chart_is_centred_on_its_own_children_before_the_start(tmp_path: Path) -> None:
     """Under `historical` an area's estimates compare its children born after the start with its
     own born before it, but its chart's centre line was both areas' pooled share before the start
@@ -314,25 +334,13 @@ def test_a_historical_areas_chart_is_centred_on_its_own_children_before_the_star
     after 18 of 36. Pooled before: 45 of 100 (0.45). Norrby's point after the start, 0.5, has
     limits 0.75 ± 3·√(0.75·0.25/36) = 0.75 ± 0.216506: below; against 0.45 it was within
     (0.45 ± 0.248747). Väster's 0.5 against 0.25 ± 0.216506: above."""
-    design = {"type": "historical", "intervention_areas": ["Norrby", "Väster"], "comparison_areas": [],
-              "programme_start": "2020-01-01", "born_from": "2019-01-01", "born_to": "2023-12-31"}
-    study = load_study(write_study(tmp_path / "s", {}, study={"design": design, "min_cell": MIN_CELL}))
-    cohort = _cohort(_children("Norrby", "comparison", "2019-05-01", 40, 30),
-                     _children("Norrby", "intervention", "2020-02-01", 36, 18),
-                     _children("Väster", "comparison", "2019-05-01", 60, 15),
-                     _children("Väster", "intervention", "2020-02-01", 36, 18))
+    study, cohort, indicators = _historical_two_areas(tmp_path, vaster_before=15)
     made = control_chart_table(study, cohort)
     mmr = made[made["indicator"].eq("vacc_mmr1_24m")].set_index(["area", "period"])
     assert mmr.loc[("Norrby", "pre"), ["baseline_children", "baseline_events"]].tolist() == [40, 30]
     assert mmr.loc[("Väster", "pre"), ["baseline_children", "baseline_events"]].tolist() == [60, 15]
     assert set(made["baseline"]) == {"area_before_start"}
     # the area's comparison cell, as indicators.csv shows it (published with it, the same counts)
-    indicators = output_table("indicators").frame([
-        {"indicator": "vacc_mmr1_24m", "group": group, "area": area, "measure": "proportion",
-         "n_denominator": n, "n_numerator": e}
-        for group, area, n, e in (("comparison", "all", 100, 45), ("comparison", "Norrby", 40, 30),
-                                  ("comparison", "Väster", 60, 15), ("intervention", "all", 72, 36),
-                                  ("intervention", "Norrby", 36, 18), ("intervention", "Väster", 36, 18))])
     published = publish_tables({"indicators": indicators, "control_chart": made}, MIN_CELL)["control_chart"]
     chart = published[published["indicator"].eq("vacc_mmr1_24m")].set_index(["area", "period"])
     assert chart.loc[("Norrby", "post"), "centre"] == pytest.approx(0.75)
@@ -355,19 +363,7 @@ def test_a_historical_areas_centre_line_is_hidden_with_its_comparison_cell(tmp_p
     of indicators.csv: Väster's 3 vaccinated of 60 are "<5" there, so its centre line (3/60 with
     its 60 children) is blank, as is Norrby's 30 of 40, hidden there so that all 33 less 30 does
     not give the 3 back. (Keyed as one centre line for both areas, Väster's read 0.05 of 60.)"""
-    design = {"type": "historical", "intervention_areas": ["Norrby", "Väster"], "comparison_areas": [],
-              "programme_start": "2020-01-01", "born_from": "2019-01-01", "born_to": "2023-12-31"}
-    study = load_study(write_study(tmp_path / "s", {}, study={"design": design, "min_cell": MIN_CELL}))
-    cohort = _cohort(_children("Norrby", "comparison", "2019-05-01", 40, 30),
-                     _children("Norrby", "intervention", "2020-02-01", 36, 18),
-                     _children("Väster", "comparison", "2019-05-01", 60, 3),
-                     _children("Väster", "intervention", "2020-02-01", 36, 18))
-    indicators = output_table("indicators").frame([
-        {"indicator": "vacc_mmr1_24m", "group": group, "area": area, "measure": "proportion",
-         "n_denominator": n, "n_numerator": e}
-        for group, area, n, e in (("comparison", "all", 100, 33), ("comparison", "Norrby", 40, 30),
-                                  ("comparison", "Väster", 60, 3), ("intervention", "all", 72, 36),
-                                  ("intervention", "Norrby", 36, 18), ("intervention", "Väster", 36, 18))])
+    study, cohort, indicators = _historical_two_areas(tmp_path, vaster_before=3)
     made = control_chart_table(study, cohort)
     published = publish_tables({"indicators": indicators, "control_chart": made}, MIN_CELL)
     before = published["indicators"].set_index(["group", "area"]).loc["comparison", "n_numerator"]

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.errors import HembesokError
-from pipeline.indicators import INDICATOR_IDS, time_to_event
+from pipeline.indicators import INDICATOR_IDS
 from pipeline.multisite.package import LOG_SCALE_MEASURES, SitePackage, published_number
 from pipeline.stats import MetaAnalysis, benjamini_hochberg, holm, meta_analysis
 from pipeline.summary import repeated_from
@@ -275,14 +275,10 @@ def _with_verdicts(pooled: list[PooledIndicator]) -> list[PooledIndicator]:
     # one pooled estimate with adjusted p 0.091 as primary and 0.43 as secondary)
     headlines = {item.indicator: {"measure": item.measure, "estimate": item.meta.pooled.estimate}
                  for item in pooled}
+    # pooled from neither (one site each) they are still one hypothesis, not two untested p = 1
+    # in two families (Benjamini-Hochberg over 19 where the sites' reports correct over 18)
     twins = {indicator: other for indicator, headline in headlines.items()
-             if (other := repeated_from(indicator, headline, headlines)) is not None}
-    # pooled from neither (one site each): still one hypothesis, not two untested p = 1 in two
-    # families (Benjamini-Hochberg over 19 where the sites' reports correct over 18)
-    twins |= {indicator: other for indicator, headline in headlines.items()
-              if (course := time_to_event(indicator)) is not None
-              and (other := course.landmark_is) in headlines and headline["estimate"] is None
-              and headlines[other]["estimate"] is None and headline["measure"] == headlines[other]["measure"]}
+             if (other := repeated_from(indicator, headline, headlines, unestimated=True)) is not None}
     adjusted: dict[str, float | None] = {}
     for primary, adjust in ((True, holm), (False, benjamini_hochberg)):
         family = [p for p in pooled if p.primary == primary and p.indicator not in twins]

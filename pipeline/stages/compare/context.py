@@ -275,13 +275,14 @@ def did_outcome(cells: pd.DataFrame, indicator: str,
     if entry.time_to_event is not None:
         y, inside = landmark_outcome(cells, indicator, landmark)
         return y, inside, ""
-    if entry.stable_parts and by_stable_parts(entry, cells["birth_date"]):
+    stable = by_stable_parts(entry, cells["birth_date"])
+    if stable:
         parts = [binary_outcome(cells, name) for name in entry.stable_parts]
         inside = np.logical_and.reduce([known for _, known in parts])
         y = np.where(inside, np.logical_and.reduce([v == 1 for v, _ in parts]), np.nan)
-        return y.astype(float), inside, _defined_note(entry, cells)
+        return y.astype(float), inside, _defined_note(entry, stable)
     y, inside = binary_outcome(cells, indicator)
-    return y, inside, _defined_note(entry, cells)
+    return y, inside, _defined_note(entry, stable)
 
 
 def design_note(design: str, frame: pd.DataFrame, indicator: str) -> str:
@@ -292,12 +293,15 @@ def design_note(design: str, frame: pd.DataFrame, indicator: str) -> str:
     if design not in ("did", "historical"):
         return ""
     entry = indicator_entry(indicator)
-    return "" if entry.time_to_event is not None else _defined_note(entry, frame)
+    if entry.time_to_event is not None:
+        return ""
+    return _defined_note(entry, by_stable_parts(entry, frame["birth_date"]))
 
 
-def _defined_note(entry: Indicator, cells: pd.DataFrame) -> str:
-    """`did_outcome`'s note of a binary indicator (not a time-to-event one)."""
-    if entry.stable_parts and by_stable_parts(entry, cells["birth_date"]):
+def _defined_note(entry: Indicator, stable: bool) -> str:
+    """`did_outcome`'s note of a binary indicator (not a time-to-event one); `stable`: whether it
+    is taken by its stable parts (`by_stable_parts`)."""
+    if stable:
         return ("fully vaccinated defined as DTaP3 + PCV3 + MMR1 by 24 months in both periods "
                 "(rotavirus entered the national vaccination programme for births from 2019-09-01, after "
                 "some of the children before the start)")

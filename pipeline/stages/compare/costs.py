@@ -228,7 +228,7 @@ def _outcome(indicator: str, summary: pd.DataFrame, cohort: pd.DataFrame, matche
     measured = _measured(cohort, indicator, matched, total)
     if indicator in DENOMINATOR_IS_EVENTS_OF and measured:
         row = _outcome_row(indicator, summary, total | {"children": measured["children_measured"]})
-        row["flags"] = ";".join(f for f in (*str(row.get("flags") or "").split(";"), "among_measured") if f)
+        row["flags"] = ";".join(filter(None, [row.get("flags"), "among_measured"]))
         return row | measured
     return _outcome_row(indicator, summary, total) | measured
 
